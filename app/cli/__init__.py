@@ -1,0 +1,78 @@
+"""The ``sasdesk`` command line. Each subcommand lives in its own module.
+
+The desk commands import the Qt front end (``ui``) only when they run, so the core
+and the hub stay importable without Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+import app
+from app.db.engine import default_db_url
+
+# Subcommand modules: each has add_parser(subparsers) and run(args) -> int.
+COMMANDS = ("app.cli.desk", "app.cli.hub", "app.cli.users", "app.cli.phone")
+BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip")
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=None, metavar="URL",
+                        help="base de données (SQLAlchemy URL : sqlite:///… ou "
+                             "postgresql://…) ; défaut : le fichier SQLite embarqué")
+
+
+def db_url(args: argparse.Namespace) -> str:
+    return args.db or default_db_url()
+
+
+def _load(names: Sequence[str]) -> list[object]:
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return modules
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sasdesk",
+        description="Poste de régulation SAS/SAMU : softphone, dossier de régulation, "
+                    "recherche de créneaux, rappels OSNP, statistiques. Sans commande : "
+                    "démarre le poste avec le hub embarqué (SQLite, territoire de démo, "
+                    "ligne d'entraînement).")
+    parser.add_argument("--version", action="version", version=f"sasdesk {app.__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
+    add_db_option(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
+    for module in _load(COMMANDS):
+        module.add_parser(sub)  # type: ignore[attr-defined]
+    bench = sub.add_parser("bench", help="mesures de performance (JSON)")
+    bench_sub = bench.add_subparsers(dest="bench", metavar="MESURE", required=True)
+    for module in _load(BENCHES):
+        module.add_parser(bench_sub)  # type: ignore[attr-defined]
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run = getattr(args, "run", None)
+    if run is None:
+        from app.cli import desk  # the embedded default
+
+        return desk.run_embedded(args)
+    return int(run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""The desk's side of the protocol: requests, events, reconnection, and the outbox.
+
+Runs on whatever asyncio loop the desk uses (qasync in the desk, plain asyncio in
+tests and benchmarks). Listeners are called on that loop.
+
+The outbox holds intents that must not be lost (typed dossier fields): they are
+journalled to a file before being sent, coalesced per dossier, replayed after a
+reconnection or a desk restart, and dropped only once the hub has answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Listener = Callable[[Message], None]
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class LinkState(StrEnum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"  # socket open, not yet logged in
+    READY = "ready"  # logged in, snapshot received
+
+
+class HubError(Exception):
+    def __init__(self, code: str, message: str, details: Any = None):
+        super().__init__(f"{message} [{code}]")
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+class Outbox:
+    """Pending dossier updates, journalled to disk, coalesced per dossier."""
+
+    def __init__(self, journal: Path | None):
+        self.journal = journal
+        self.pending: dict[int, dict[str, Any]] = {}
+        if journal is not None and journal.exists():
+            try:
+                raw = json.loads(journal.read_text(encoding="utf-8"))
+                self.pending = {int(k): v for k, v in raw.items()}
+            except (ValueError, OSError) as exc:
+                log.error("outbox journal %s unreadable (%s); kept aside", journal, exc)
+                journal.rename(journal.with_suffix(".corrupt"))
+
+    def put(self, dossier_id: int, fields: dict[str, Any]) -> None:
+        self.pending.setdefault(dossier_id, {}).update(fields)
+        self._save()
+
+    def done(self, dossier_id: int, sent: dict[str, Any]) -> None:
+        current = self.pending.get(dossier_id)
+        if current is None:
+            return
+        for key, value in sent.items():
+            if current.get(key) == value:
+                del current[key]
+        if not current:
+            del self.pending[dossier_id]
+        self._save()
+
+    def _save(self) -> None:
+        if self.journal is None:
+            return
+        tmp = self.journal.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.pending), encoding="utf-8")
+        os.replace(tmp, self.journal)  # atomic: a crash leaves the old or the new journal
+
+
+class HubClient:
+    def __init__(self, url: str, *, desk: str = "", journal: Path | None = None,
+                 reconnect: bool = True):
+        self.url = url
+        self.desk = desk
+        self.reconnect = reconnect
+        self.outbox = Outbox(journal)
+        self.state = LinkState.DISCONNECTED
+        self.welcome: Message = {}
+        self.user: Message | None = None
+        self.snapshot: Message | None = None
+        self._token: str | None = None
+        self._ws: ClientConnection | None = None
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[Message]] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._flush_wanted = asyncio.Event()
+        self._closing = False
+        self.on_event: list[Listener] = []
+        self.on_snapshot: list[Listener] = []
+        self.on_state: list[Callable[[LinkState, str], None]] = []
+        self.on_error: list[Callable[[HubError], None]] = []
+
+    # -- connection ---------------------------------------------------------------
+
+    async def connect(self) -> Message:
+        """Open the socket and read the hub's welcome. Raises HubError if unreachable."""
+        self._set_state(LinkState.CONNECTING, self.url)
+        try:
+            self._ws = await connect(self.url, max_size=4 * 1024 * 1024, open_timeout=5)
+            self.welcome = json.loads(await asyncio.wait_for(self._ws.recv(), 5))
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ConnectionClosed) as exc:
+            self._set_state(LinkState.DISCONNECTED, str(exc))
+            raise HubError("unreachable", f"hub injoignable à {self.url} : {exc}") from exc
+        self._set_state(LinkState.CONNECTED, self.url)
+        self._reader = asyncio.create_task(self._read_loop(), name="hub-client-reader")
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush_loop(), name="hub-client-outbox")
+        return self.welcome
+
+    async def login(self, username: str, password: str) -> Message:
+        reply = await self.request("login", username=username, password=password, desk=self.desk)
+        self._token = reply["token"]
+        self.user = reply["user"]
+        return reply
+
+    async def close(self) -> None:
+        self._closing = True
+        for task in (self._flusher, self._reader):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._ws is not None:
+            await self._ws.close()
+        self._set_state(LinkState.DISCONNECTED, "fermé")
+
+    # -- requests -----------------------------------------------------------------
+
+    async def request(self, type_: str, timeout: float = 10.0, **payload: Any) -> Message:
+        """Send one intent and wait for its reply; raises HubError on a refusal."""
+        if self._ws is None or self.state is LinkState.DISCONNECTED:
+            raise HubError("disconnected", "pas de connexion au hub")
+        req_id = next(self._ids)
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._pending[req_id] = future
+        try:
+            await self._ws.send(json.dumps({"type": type_, "id": req_id, **payload},
+                                           default=_json_default))
+            reply = await asyncio.wait_for(future, timeout)
+        except ConnectionClosed as exc:
+            raise HubError("disconnected", "connexion au hub perdue") from exc
+        except TimeoutError as exc:
+            raise HubError("timeout", f"pas de réponse du hub à {type_}") from exc
+        finally:
+            self._pending.pop(req_id, None)
+        if reply.get("type") == "error":
+            raise HubError(reply.get("code", "error"), reply.get("message", ""),
+                           reply.get("details"))
+        return reply
+
+    def save_fields(self, dossier_id: int, fields: dict[str, Any]) -> None:
+        """Queue typed fields for the hub: journalled now, sent as soon as possible."""
+        self.outbox.put(dossier_id, fields)
+        self._flush_wanted.set()
+
+    async def flush(self) -> None:
+        """Send every pending update now (used before closing a dossier)."""
+        for dossier_id, fields in list(self.outbox.pending.items()):
+            sent = dict(fields)
+            try:
+                await self.request("dossier.update", dossier_id=dossier_id, fields=sent)
+            except HubError as exc:
+                if exc.code in ("disconnected", "timeout"):
+                    raise
+                log.warning("update of dossier %s refused: %s", dossier_id, exc)
+                for listener in self.on_error:
+                    listener(exc)
+            self.outbox.done(dossier_id, sent)
+
+    # -- internals ----------------------------------------------------------------
+
+    def _set_state(self, state: LinkState, detail: str = "") -> None:
+        self.state = state
+        for listener in list(self.on_state):
+            listener(state, detail)
+
+    async def _read_loop(self) -> None:
+        assert self._ws is not None
+        try:
+            async for raw in self._ws:
+                self._dispatch(json.loads(raw))
+        except ConnectionClosed:
+            pass
+        except Exception:
+            log.exception("hub client reader failed")
+        finally:
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(HubError("disconnected", "connexion au hub perdue"))
+            if not self._closing:
+                self._set_state(LinkState.DISCONNECTED, "connexion perdue")
+                if self.reconnect:
+                    asyncio.get_running_loop().create_task(self._reconnect(),
+                                                           name="hub-client-reconnect")
+
+    def _dispatch(self, msg: Message) -> None:
+        kind = msg.get("type")
+        if kind in ("ok", "error", "pong") and isinstance(msg.get("re"), int):
+            future = self._pending.get(msg["re"])
+            if future is not None and not future.done():
+                future.set_result(msg)
+            return
+        if kind == "snapshot":
+            self.snapshot = msg
+            self._set_state(LinkState.READY, "")
+            for listener in list(self.on_snapshot):
+                listener(msg)
+            self._flush_wanted.set()
+        elif kind == "event":
+            for listener in list(self.on_event):
+                listener(msg)
+        elif kind == "error":
+            err = HubError(msg.get("code", "error"), msg.get("message", ""))
+            for elistener in list(self.on_error):
+                elistener(err)
+
+    async def _reconnect(self) -> None:
+        for attempt in itertools.count():
+            if self._closing:
+                return
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            try:
+                await self.connect()
+                if self._token:
+                    await self.request("resume", token=self._token, desk=self.desk)
+                return
+            except HubError as exc:
+                if exc.code == "session_expired":
+                    self._token = None
+                    self._set_state(LinkState.CONNECTED, exc.message)
+                    return
+                log.info("reconnect attempt %d failed: %s", attempt + 1, exc)
+
+    async def _flush_loop(self) -> None:
+        while not self._closing:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            if self.state is not LinkState.READY:
+                continue
+            try:
+                await self.flush()
+            except HubError:
+                pass  # reconnection will set the flag again
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,0 +1,1 @@
+"""The demo territory: fictional accounts and a Charente-Maritime-like territory."""

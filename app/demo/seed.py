@@ -1,0 +1,61 @@
+"""Load the demo territory and accounts into an empty database (first run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db.models import Commune, Setting, User
+from app.domain.enums import Role
+from app.hub.auth import create_user
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+TERRITORY = RESOURCES / "demo" / "territory.json"
+DEMO_PASSWORD = "demo"
+
+#: (username, display name, role): one or two desks per role, fictional people.
+DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
+    ("arm1", "Léa Marchand (ARM N1)", Role.ARM_N1),
+    ("arm2", "Hugo Ferrand (ARM N1)", Role.ARM_N1),
+    ("armn2", "Inès Caradec (ARM N2)", Role.ARM_N2),
+    ("amu", "Dr Paul Lemarié (AMU)", Role.MEDECIN_AMU),
+    ("mrl", "Dr Claire Vasseur (MRL)", Role.MRL),
+    ("osnp", "Julie Renaudin (OSNP)", Role.OSNP),
+    ("superviseur", "Marc Delorme (superviseur)", Role.SUPERVISEUR),
+)
+
+
+def load_territory(path: Path = TERRITORY) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+def is_demo(session: Session) -> bool:
+    return session.get(Setting, "demo") is not None
+
+
+def seed_demo(session: Session, territory_path: Path = TERRITORY) -> bool:
+    """Idempotent: seeds only a database that has no users yet. Returns True if seeded."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        return False
+    for username, name, role in DEMO_USERS:
+        create_user(session, username, name, role, DEMO_PASSWORD)
+    territory = load_territory(territory_path)
+    for c in territory.get("communes", []):
+        session.add(Commune(insee=c["insee"], name=c["name"],
+                            postal_codes=" ".join(c.get("postal_codes", [])),
+                            sector=c.get("sector", ""), lat=c.get("lat"), lon=c.get("lon")))
+    session.add(Setting(key="demo", value=territory.get("name", "démo")))
+    return True
+
+
+def demo_accounts(session: Session) -> list[dict[str, str]]:
+    known = {u for u, _, _ in DEMO_USERS}
+    users = session.scalars(select(User).where(User.username.in_(known)).order_by(User.id))
+    return [{"username": u.username, "name": u.display_name, "role": u.role,
+             "password": DEMO_PASSWORD} for u in users]

@@ -1,0 +1,1 @@
+"""The regulation domain: vocabulary and rules, with no I/O."""

@@ -1,0 +1,130 @@
+"""The two-level SAS flow as plain rules: who may do what, where a dossier goes.
+
+The hub calls these; nothing here touches the database or the network, so the flow
+can be read (and tested) in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.domain.enums import (
+    ConsultationType,
+    Decision,
+    DossierStatus,
+    Orientation,
+    Priority,
+    Queue,
+    Role,
+    Track,
+)
+
+CONSULTATION_DEADLINE = timedelta(hours=48)
+
+#: Which queues each role may read. Owning a dossier needs the right to take from it.
+QUEUE_READERS: dict[Queue, frozenset[Role]] = {
+    Queue.AMU_MEDECIN: frozenset({Role.MEDECIN_AMU, Role.SUPERVISEUR}),
+    Queue.AMU_N2: frozenset({Role.ARM_N2, Role.MEDECIN_AMU, Role.SUPERVISEUR}),
+    Queue.SNP: frozenset({Role.MRL, Role.SUPERVISEUR}),
+}
+QUEUE_TAKERS: dict[Queue, frozenset[Role]] = {
+    Queue.AMU_MEDECIN: frozenset({Role.MEDECIN_AMU}),
+    Queue.AMU_N2: frozenset({Role.ARM_N2, Role.MEDECIN_AMU}),
+    Queue.SNP: frozenset({Role.MRL}),
+}
+TRACK_OF_QUEUE = {Queue.AMU_MEDECIN: Track.AMU, Queue.AMU_N2: Track.AMU, Queue.SNP: Track.SNP}
+DOCTOR_QUEUE_OF_TRACK = {Track.AMU: Queue.AMU_MEDECIN, Track.SNP: Queue.SNP}
+
+ROLES_ANSWERING_CALLS = frozenset({Role.ARM_N1, Role.SUPERVISEUR})
+ROLES_SEEING_CALLS = frozenset({Role.ARM_N1, Role.SUPERVISEUR})
+ROLES_SEEING_TASKS = frozenset({Role.OSNP, Role.MRL, Role.SUPERVISEUR})
+ROLES_TAKING_TASKS = frozenset({Role.OSNP})
+
+
+class FlowError(Exception):
+    """A rule of the flow refuses the intent. ``code`` goes on the wire."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def forbid(message: str) -> FlowError:
+    return FlowError("forbidden", message)
+
+
+@dataclass(frozen=True)
+class Routing:
+    status: DossierStatus
+    queue: Queue | None
+    track: Track | None
+    reflex: bool
+
+
+def route_priority(priority: Priority) -> Routing:
+    """Where N1's priority sends the dossier (Hub Santé nomenclature)."""
+    if priority is Priority.P0:
+        return Routing(DossierStatus.QUEUED, Queue.AMU_MEDECIN, Track.AMU, reflex=True)
+    if priority is Priority.P1:
+        return Routing(DossierStatus.QUEUED, Queue.AMU_N2, Track.AMU, reflex=False)
+    if priority is Priority.P2:
+        return Routing(DossierStatus.QUEUED, Queue.SNP, Track.SNP, reflex=False)
+    # P3: information only; N1 may close it with the information given.
+    return Routing(DossierStatus.OPEN, None, None, reflex=False)
+
+
+def check_can_read_queue(role: Role, queue: Queue) -> None:
+    if role not in QUEUE_READERS[queue]:
+        raise forbid(f"le rôle {role.label} n'a pas accès à la file « {queue.label} »")
+
+
+def check_can_take(role: Role, queue: Queue) -> None:
+    if role not in QUEUE_TAKERS[queue]:
+        raise forbid(f"le rôle {role.label} ne peut pas prendre un dossier de « {queue.label} »")
+
+
+def check_can_decide(role: Role, track: Track | None) -> None:
+    if not role.is_doctor:
+        raise forbid(f"seul un médecin régulateur peut enregistrer une décision ({role.label})")
+
+
+def check_can_close(role: Role, status: DossierStatus, priority: Priority | None,
+                    decided: bool) -> None:
+    """N1 closes P3 information calls; a doctor closes after a decision."""
+    if status is DossierStatus.CLOSED:
+        raise FlowError("invalid_state", "le dossier est déjà clôturé")
+    if status is DossierStatus.AWAITING_OSNP:
+        raise FlowError(
+            "invalid_state", "une recherche de RDV est en cours : l'OSNP clôture le dossier"
+        )
+    if role is Role.SUPERVISEUR:
+        return
+    if role in (Role.ARM_N1, Role.ARM_N2):
+        if priority is not Priority.P3:
+            raise forbid("un ARM ne peut clôturer que les appels P3 (information)")
+        return
+    if role.is_doctor:
+        if not decided:
+            raise FlowError("invalid_state", "enregistrez la décision médicale avant de clôturer")
+        return
+    raise forbid(f"le rôle {role.label} ne peut pas clôturer un dossier")
+
+
+def needs_osnp_task(decision: Decision, orientation: Orientation | None) -> bool:
+    return decision is Decision.ORIENT and orientation is Orientation.CONSULTATION_48H
+
+
+def check_decision_fields(decision: Decision, orientation: Orientation | None,
+                          consultation_type: ConsultationType | None,
+                          means: object | None) -> None:
+    if decision is Decision.ORIENT and orientation is None:
+        raise FlowError("invalid_message", "une orientation doit préciser vers où")
+    if needs_osnp_task(decision, orientation) and consultation_type is None:
+        raise FlowError(
+            "invalid_message",
+            "une consultation sous 48 h doit préciser le type (cabinet, téléconsultation, visite)",
+        )
+    if decision is Decision.INTER and means is None:
+        raise FlowError("invalid_message", "un envoi de moyens doit préciser le moyen")

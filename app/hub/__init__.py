@@ -1,0 +1,1 @@
+"""The hub: owns the rules and the database, talks to desks over websockets."""

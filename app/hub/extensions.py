@@ -1,0 +1,31 @@
+"""Hub extensions: modules that add intents and handlers beyond the core flow.
+
+Each module listed here defines its Intent subclasses (app.hub.protocol.Intent) and
+an ``install(service: FlowService) -> None`` that registers their handlers. A module
+that is not there yet is skipped, so the list can name work in progress.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from app.hub.service import FlowService
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS: tuple[str, ...] = ("app.directory.hub",)
+
+
+def install_all(service: FlowService) -> list[str]:
+    installed = []
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):
+                continue
+            raise
+        module.install(service)
+        installed.append(name)
+    return installed

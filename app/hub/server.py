@@ -1,0 +1,163 @@
+"""The hub's websocket server: one connection per desk, one writer for the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+import app
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.db.types import utcnow
+from app.demo.seed import demo_accounts, is_demo, seed_demo
+from app.domain.rules import FlowError
+from app.hub import protocol as p
+from app.hub.auth import Principal
+from app.hub.extensions import install_all
+from app.hub.service import FlowService, Outgoing
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: The transport refuses frames above this; our own, smaller limit answers with an error.
+TRANSPORT_MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(eq=False)
+class DeskConnection:
+    ws: ServerConnection
+    principal: Principal | None = None
+    token: str | None = None
+
+
+class Hub:
+    def __init__(self, db_url: str, host: str = "127.0.0.1", port: int = 8765, *,
+                 demo: bool = False, clock: Callable[[], datetime] = utcnow):
+        self.db_url = db_url
+        self.host = host
+        self.port = port
+        self.demo = demo
+        self.engine = make_engine(db_url)
+        self.service = FlowService(make_sessionmaker(self.engine), clock)
+        install_all(self.service)
+        # The single writer: every database unit of work runs here, in arrival order.
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
+        self.connections: set[DeskConnection] = set()
+        self._server: Server | None = None
+        self._welcome: str = ""
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._run(self._prepare_database)
+        self._server = await serve(self._serve_desk, self.host, self.port,
+                                   max_size=TRANSPORT_MAX_BYTES, ping_interval=20,
+                                   ping_timeout=20)
+        sockname = next(iter(self._server.sockets)).getsockname()
+        self.port = sockname[1]
+        log.info("hub listening on ws://%s:%s (%s)", self.host, self.port,
+                 self.engine.url.render_as_string(hide_password=True))
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self.writer.shutdown(wait=True)
+        self.engine.dispose()
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Future()
+        finally:
+            await self.stop()
+
+    def _prepare_database(self) -> None:
+        upgrade(self.engine)
+        with self.service.sessions.begin() as s:
+            if self.demo:
+                seed_demo(s)
+            self.demo = is_demo(s)
+            accounts = demo_accounts(s) if self.demo else []
+        self._welcome = json.dumps({"type": "welcome", "protocol": p.PROTOCOL_VERSION,
+                                    "hub": app.__version__, "demo": self.demo,
+                                    "demo_accounts": accounts})
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    # -- one desk -----------------------------------------------------------------
+
+    async def _serve_desk(self, ws: ServerConnection) -> None:
+        conn = DeskConnection(ws)
+        self.connections.add(conn)
+        try:
+            await ws.send(self._welcome)
+            async for raw in ws:
+                await self._on_message(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connections.discard(conn)
+
+    async def _on_message(self, conn: DeskConnection, raw: str | bytes) -> None:
+        try:
+            intent = p.parse_intent(raw)
+            await self._dispatch(conn, intent)
+        except p.ProtocolError as exc:
+            await conn.ws.send(json.dumps(exc.reply()))
+        except FlowError as exc:
+            re = getattr(locals().get("intent"), "id", None)
+            await conn.ws.send(json.dumps(p.ProtocolError(exc.code, exc.message, re).reply()))
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("intent failed")
+            re = getattr(locals().get("intent"), "id", None)
+            err = p.ProtocolError("internal", "erreur interne du hub : l'action n'a pas été "
+                                              "enregistrée, réessayez", re)
+            await conn.ws.send(json.dumps(err.reply()))
+
+    async def _dispatch(self, conn: DeskConnection, intent: p.Intent) -> None:
+        if isinstance(intent, p.Ping):
+            await conn.ws.send(json.dumps({"type": "pong", "re": intent.id}))
+            return
+        if isinstance(intent, p.Login | p.Resume):
+            outcome = await self._run(self.service.authenticate, intent)
+            conn.principal, conn.token = outcome.principal, outcome.token
+            assert outcome.principal is not None
+            snapshot = await self._run(self.service.snapshot, outcome.principal)
+            await conn.ws.send(json.dumps(outcome.reply))
+            await conn.ws.send(json.dumps(snapshot))
+            return
+        if conn.principal is None:
+            raise p.ProtocolError("unauthenticated", "connectez-vous d'abord (login)", intent.id)
+        if isinstance(intent, p.Logout):
+            if conn.token:
+                await self._run(self.service.logout, conn.token)
+            conn.principal = conn.token = None
+            await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
+            return
+        outcome = await self._run(self.service.handle, conn.principal, intent)
+        await conn.ws.send(json.dumps(outcome.reply))
+        self._broadcast(outcome.events)
+
+    def _broadcast(self, events: list[Outgoing]) -> None:
+        for out in events:
+            targets = [c.ws for c in self.connections
+                       if c.principal is not None and out.audience.admits(c.principal)]
+            if targets:
+                broadcast(targets, json.dumps(out.message))

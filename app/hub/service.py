@@ -1,0 +1,589 @@
+"""The flow engine: applies one intent in one transaction and says who must know.
+
+Every handler checks the role, applies a rule from ``app.domain.rules``, updates the
+state tables and appends events; the transaction commits both or neither. It runs
+on the hub's single writer thread, so two intents never interleave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Call, Commune, Dossier, Event, OsnpTask, User
+from app.db.types import utcnow
+from app.domain import rules
+from app.domain.enums import (
+    DossierStatus,
+    Priority,
+    Queue,
+    Role,
+    TaskOutcome,
+    TaskStatus,
+    Track,
+)
+from app.domain.rules import FlowError, forbid
+from app.hub import protocol as p
+from app.hub.auth import Principal, open_session, principal_of, resume_session, revoke_session
+from app.hub.auth import verify_login
+from app.hub.views import call_view, dossier_view, iso, task_view, timeline_entry, user_view
+from app.hub.visibility import Audience, calls_audience, can_see_dossier
+
+RECENT = timedelta(hours=12)
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Outgoing:
+    """An event as broadcast, with the audience allowed to receive it."""
+
+    message: dict[str, Any]
+    audience: Audience
+
+
+@dataclass
+class Outcome:
+    reply: dict[str, Any]
+    events: list[Outgoing] = field(default_factory=list)
+    principal: Principal | None = None  # set by login/resume
+    token: str | None = None
+
+
+class Unit:
+    """One intent's unit of work: the session, the actor and the events it produces."""
+
+    def __init__(self, session: Session, actor: Principal | None, now: datetime):
+        self.s = session
+        self.actor = actor
+        self.now = now
+        self.events: list[tuple[Event, Audience, dict[str, Any]]] = []
+
+    def emit(self, type_: str, audience: Audience, *, dossier: Dossier | None = None,
+             task: OsnpTask | None = None, call: Call | None = None,
+             **data: Any) -> None:
+        event = Event(at=self.now, type=type_, actor_id=self.actor.user_id if self.actor else None,
+                      dossier_id=dossier.id if dossier else None,
+                      task_id=task.id if task else None, call_id=call.id if call else None,
+                      data=data)
+        self.s.add(event)
+        views: dict[str, Any] = {}
+        if dossier is not None:
+            views["dossier"] = dossier
+        if task is not None:
+            views["task"] = task
+        if call is not None:
+            views["call"] = call
+        self.events.append((event, audience, views))
+
+    def outgoing(self) -> list[Outgoing]:
+        self.s.flush()
+        out = []
+        for event, audience, views in self.events:
+            msg: dict[str, Any] = {
+                "type": "event", "seq": event.seq, "event": event.type, "at": iso(event.at),
+                "actor": self.actor.name if self.actor else None, "data": event.data,
+            }
+            if "dossier" in views:
+                msg["dossier"] = dossier_view(views["dossier"])
+            if "task" in views:
+                msg["task"] = task_view(views["task"])
+            if "call" in views:
+                msg["call"] = call_view(views["call"])
+            out.append(Outgoing(msg, audience))
+        return out
+
+
+def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
+    reply: dict[str, Any] = {"type": "ok"}
+    if intent.id is not None:
+        reply["re"] = intent.id
+    reply.update(payload)
+    return reply
+
+
+class FlowService:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow):
+        self.sessions = sessions
+        self.clock = clock
+        self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
+            p.CallOffered: self._call_offered,
+            p.CallAnswered: self._call_answered,
+            p.CallEnded: self._call_ended,
+            p.DossierUpdate: self._dossier_update,
+            p.DossierQualify: self._dossier_qualify,
+            p.DossierClose: self._dossier_close,
+            p.DossierTake: self._dossier_take,
+            p.QueueNext: self._queue_next,
+            p.QueueList: self._queue_list,
+            p.DossierRelease: self._dossier_release,
+            p.DossierForward: self._dossier_forward,
+            p.DossierMoveTrack: self._dossier_move_track,
+            p.DossierDecide: self._dossier_decide,
+            p.DossierGet: self._dossier_get,
+            p.DossierNote: self._dossier_note,
+            p.TaskTake: self._task_take,
+            p.TaskClose: self._task_close,
+        }
+
+    def register(self, intent: type[p.Intent], handler: Callable[[Unit, Any], dict[str, Any]]
+                 ) -> None:
+        """Let an extension (directory, call-back…) handle its own intents."""
+        if intent in self._handlers:
+            raise ValueError(f"{intent.__name__} already has a handler")
+        self._handlers[intent] = handler
+
+    # -- entry points -------------------------------------------------------------
+
+    def authenticate(self, intent: p.Login | p.Resume) -> Outcome:
+        now = self.clock()
+        with self.sessions.begin() as s:
+            if isinstance(intent, p.Login):
+                user = verify_login(s, intent.username, intent.password)
+                if user is None:
+                    raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
+                token = open_session(s, user, intent.desk, now)
+            else:
+                user = resume_session(s, intent.token, now)
+                if user is None:
+                    raise FlowError("session_expired", "session expirée : reconnectez-vous")
+                token = intent.token
+            principal = principal_of(user)
+            return Outcome(_ok(intent, token=token, user=user_view(user)), [], principal, token)
+
+    def logout(self, token: str) -> None:
+        with self.sessions.begin() as s:
+            revoke_session(s, token)
+
+    def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
+        handler = self._handlers[type(intent)]
+        with self.sessions.begin() as s:
+            unit = Unit(s, actor, self.clock())
+            reply = handler(unit, intent)
+            return Outcome(_ok(intent, **reply), unit.outgoing())
+
+    def snapshot(self, actor: Principal) -> dict[str, Any]:
+        """Everything this user may see now: sent on login and on every reconnect."""
+        now = self.clock()
+        with self.sessions() as s:
+            recent = now - RECENT
+            dossiers = s.scalars(select(Dossier).where(
+                (Dossier.status != DossierStatus.CLOSED) | (Dossier.closed_at >= recent)
+            )).unique().all()
+            tasks = {t.dossier_id: t for t in s.scalars(select(OsnpTask).where(
+                (OsnpTask.status != TaskStatus.DONE) | (OsnpTask.closed_at >= recent)
+            )).unique().all()}
+            visible = [d for d in dossiers if can_see_dossier(actor, d, tasks.get(d.id))]
+            seen_ids = {d.id for d in visible}
+            out: dict[str, Any] = {
+                "type": "snapshot",
+                "at": iso(now),
+                "user": {"id": actor.user_id, "username": actor.username, "name": actor.name,
+                         "role": str(actor.role)},
+                "dossiers": [dossier_view(d) for d in visible],
+                "tasks": [task_view(t) for t in tasks.values() if t.dossier_id in seen_ids],
+                "calls": [],
+            }
+            if actor.role in rules.ROLES_SEEING_CALLS:
+                calls = s.scalars(select(Call).where(Call.ended_at.is_(None))).all()
+                out["calls"] = [call_view(c) for c in calls]
+            return out
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _dossier(self, u: Unit, dossier_id: int, *, for_update: bool = True) -> Dossier:
+        d = u.s.get(Dossier, dossier_id)
+        assert u.actor is not None
+        if d is None or not can_see_dossier(u.actor, d, self._task_of(u, d)):
+            raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
+        return d
+
+    @staticmethod
+    def _task_of(u: Unit, d: Dossier) -> OsnpTask | None:
+        return u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == d.id))
+
+    @staticmethod
+    def _require_owner(u: Unit, d: Dossier, what: str) -> None:
+        assert u.actor is not None
+        if u.actor.role is Role.SUPERVISEUR or d.owner_id == u.actor.user_id:
+            return
+        holder = d.owner.display_name if d.owner else "personne (en file)"
+        raise forbid(f"{what} : le dossier {d.number} est détenu par {holder}")
+
+    @staticmethod
+    def _role(u: Unit) -> Role:
+        assert u.actor is not None
+        return u.actor.role
+
+    def _dossier_event(self, u: Unit, type_: str, d: Dossier, before: Audience | None = None,
+                       task: OsnpTask | None = None, **data: Any) -> None:
+        d.version += 1
+        d.updated_at = u.now
+        audience = before or Audience()
+        audience.add_dossier(d, task)
+        u.emit(type_, audience, dossier=d, task=task, **data)
+
+    # -- calls --------------------------------------------------------------------
+
+    def _check_answering(self, u: Unit) -> None:
+        if self._role(u) not in rules.ROLES_ANSWERING_CALLS:
+            raise forbid(f"le rôle {self._role(u).label} ne décroche pas les appels entrants")
+
+    def _get_call(self, u: Unit, call_ref: str) -> Call | None:
+        return u.s.scalar(select(Call).where(Call.call_ref == call_ref))
+
+    def _call_offered(self, u: Unit, i: p.CallOffered) -> dict[str, Any]:
+        self._check_answering(u)
+        call = self._get_call(u, i.call_ref)
+        if call is None:
+            call = Call(call_ref=i.call_ref, line=str(i.line), caller=i.caller,
+                        offered_at=i.ringing_at or u.now, desks_rung=1)
+            u.s.add(call)
+            u.s.flush()
+            u.emit("call.offered", calls_audience(), call=call, line=str(i.line), caller=i.caller)
+        else:
+            # Another desk of the same fork: the call counts once.
+            call.desks_rung += 1
+        return {"call": call_view(call)}
+
+    def _call_answered(self, u: Unit, i: p.CallAnswered) -> dict[str, Any]:
+        self._check_answering(u)
+        assert u.actor is not None
+        call = self._get_call(u, i.call_ref)
+        if call is None:
+            raise FlowError("not_found", f"appel {i.call_ref} inconnu : signalez-le d'abord")
+        if call.answered_by_id is not None:
+            existing = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
+            if call.answered_by_id == u.actor.user_id and existing is not None:
+                return {"dossier": dossier_view(existing)}  # a replay after reconnect
+            raise FlowError("conflict", "cet appel a déjà été décroché par un autre poste")
+        if call.ended_at is not None:
+            raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
+        call.answered_at = u.now
+        call.answered_by_id = u.actor.user_id
+        d = Dossier(number=f"tmp-{call.id}", call_id=call.id, line=call.line,
+                    caller_number=call.caller, callback_number=call.caller,
+                    status=DossierStatus.OPEN, owner_id=u.actor.user_id,
+                    opened_by_id=u.actor.user_id, ringing_at=call.offered_at,
+                    answered_at=u.now, updated_at=u.now)
+        u.s.add(d)
+        u.s.flush()
+        d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
+        wait = (u.now - call.offered_at).total_seconds()
+        u.emit("call.answered", calls_audience(), call=call, wait_seconds=round(wait, 3))
+        d.owner = u.s.get(User, u.actor.user_id)
+        d.call = call
+        self._dossier_event(u, "dossier.opened", d, line=d.line, caller=d.caller_number)
+        return {"dossier": dossier_view(d)}
+
+    _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
+
+    def _call_ended(self, u: Unit, i: p.CallEnded) -> dict[str, Any]:
+        assert u.actor is not None
+        call = self._get_call(u, i.call_ref)
+        if call is None:
+            raise FlowError("not_found", f"appel {i.call_ref} inconnu")
+        if i.recording_path:
+            call.recording_path = i.recording_path
+        if call.ended_at is not None:
+            return {"call": call_view(call)}
+        if call.answered_at is None and i.reason not in self._ABANDON_REASONS:
+            return {"call": call_view(call)}  # this desk stopped ringing; the call goes on
+        if call.answered_at is not None and call.answered_by_id != u.actor.user_id:
+            return {"call": call_view(call)}  # only the desk holding the call ends it
+        call.ended_at = u.now
+        call.end_reason = i.reason
+        call.abandoned = call.answered_at is None
+        talk = (u.now - call.answered_at).total_seconds() if call.answered_at else 0.0
+        u.emit("call.ended", calls_audience(), call=call, reason=i.reason,
+               abandoned=call.abandoned, talk_seconds=round(talk, 3))
+        return {"call": call_view(call)}
+
+    # -- dossier ------------------------------------------------------------------
+
+    def _dossier_update(self, u: Unit, i: p.DossierUpdate) -> dict[str, Any]:
+        d = self._dossier(u, i.dossier_id)
+        if d.status == DossierStatus.CLOSED:
+            raise FlowError("invalid_state", f"le dossier {d.number} est clôturé")
+        task = self._task_of(u, d)
+        assert u.actor is not None
+        if not (task is not None and task.owner_id == u.actor.user_id):
+            self._require_owner(u, d, "modification refusée")
+        changes = i.fields.model_dump(exclude_none=True)
+        if "commune_insee" in changes and "commune_name" not in changes:
+            commune = u.s.get(Commune, changes["commune_insee"]) if changes["commune_insee"] else None
+            changes["commune_name"] = commune.name if commune else ""
+        changed: dict[str, Any] = {}
+        for name, value in changes.items():
+            if getattr(d, name) != value:
+                setattr(d, name, value)
+                changed[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        if changed:
+            self._dossier_event(u, "dossier.updated", d, task=task, fields=changed)
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
+        if self._role(u) not in (Role.ARM_N1, Role.SUPERVISEUR):
+            raise forbid(f"la priorité est posée par l'ARM de niveau 1 ({self._role(u).label})")
+        d = self._dossier(u, i.dossier_id)
+        self._require_owner(u, d, "qualification refusée")
+        if d.status != DossierStatus.OPEN:
+            raise FlowError("invalid_state", f"le dossier {d.number} est déjà qualifié et transmis")
+        before = Audience().add_dossier(d)
+        routing = rules.route_priority(i.priority)
+        d.priority = str(i.priority)
+        d.qualified_at = u.now
+        d.status = str(routing.status)
+        d.reflex = routing.reflex
+        d.track = str(routing.track) if routing.track else None
+        if routing.queue is not None:
+            d.queue = str(routing.queue)
+            d.queued_at = u.now
+            d.owner_id = None
+            d.owner = None
+        self._dossier_event(u, "dossier.qualified", d, before, priority=str(i.priority),
+                            queue=d.queue, track=d.track, reflex=d.reflex)
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
+        d = self._dossier(u, i.dossier_id)
+        rules.check_can_close(self._role(u), DossierStatus(d.status),
+                              Priority(d.priority) if d.priority else None, d.decision is not None)
+        self._require_owner(u, d, "clôture refusée")
+        if self._role(u) in (Role.ARM_N1, Role.ARM_N2) and d.status != DossierStatus.OPEN:
+            raise FlowError("invalid_state", "ce dossier a déjà été transmis en régulation")
+        self._close(u, d, i.reason)
+        return {"dossier": dossier_view(d)}
+
+    def _close(self, u: Unit, d: Dossier, reason: str, task: OsnpTask | None = None) -> None:
+        before = Audience().add_dossier(d, task)
+        d.status = DossierStatus.CLOSED
+        d.closed_at = u.now
+        d.close_reason = reason
+        d.queue = None
+        total = (u.now - (d.ringing_at or d.answered_at)).total_seconds()
+        self._dossier_event(u, "dossier.closed", d, before, task=task, reason=reason,
+                            track=d.track, priority=d.priority, decision=d.decision,
+                            total_seconds=round(total, 3))
+
+    def _take(self, u: Unit, d: Dossier) -> dict[str, Any]:
+        assert u.actor is not None
+        if d.status != DossierStatus.QUEUED or not d.queue:
+            holder = d.owner.display_name if d.owner else "un autre poste"
+            raise FlowError("conflict", f"le dossier {d.number} n'est plus en file (pris par "
+                                        f"{holder})")
+        queue = Queue(d.queue)
+        rules.check_can_take(self._role(u), queue)
+        before = Audience().add_dossier(d)
+        waited = (u.now - d.queued_at).total_seconds() if d.queued_at else 0.0
+        d.owner_id = u.actor.user_id
+        d.owner = u.s.get(User, u.actor.user_id)
+        d.status = DossierStatus.IN_PROGRESS
+        d.taken_at = u.now
+        d.queue = None
+        self._dossier_event(u, "dossier.taken", d, before, queue=str(queue),
+                            waited_seconds=round(waited, 3))
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
+        d = u.s.get(Dossier, i.dossier_id)
+        if d is None:
+            raise FlowError("not_found", f"dossier {i.dossier_id} introuvable")
+        if d.queue:
+            rules.check_can_take(self._role(u), Queue(d.queue))
+        return self._take(u, self._dossier(u, i.dossier_id))
+
+    _PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2, "P3": 3}, value=Dossier.priority, else_=9)
+
+    def _queue_next(self, u: Unit, i: p.QueueNext) -> dict[str, Any]:
+        rules.check_can_take(self._role(u), i.queue)
+        d = u.s.scalars(select(Dossier).where(
+            Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
+        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at, Dossier.id).limit(1)).first()
+        if d is None:
+            raise FlowError("not_found", f"aucun dossier en attente dans « {i.queue.label} »")
+        return self._take(u, d)
+
+    def _queue_list(self, u: Unit, i: p.QueueList) -> dict[str, Any]:
+        rules.check_can_read_queue(self._role(u), i.queue)
+        rows = u.s.scalars(select(Dossier).where(
+            Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
+        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at)).unique().all()
+        return {"queue": str(i.queue), "dossiers": [dossier_view(d) for d in rows]}
+
+    def _requeue(self, u: Unit, d: Dossier, queue: Queue, type_: str, **data: Any) -> None:
+        before = Audience().add_dossier(d)
+        d.queue = str(queue)
+        d.track = str(rules.TRACK_OF_QUEUE[queue])
+        d.status = DossierStatus.QUEUED
+        d.queued_at = u.now
+        d.owner_id = None
+        d.owner = None
+        self._dossier_event(u, type_, d, before, queue=str(queue), **data)
+
+    def _dossier_release(self, u: Unit, i: p.DossierRelease) -> dict[str, Any]:
+        d = self._dossier(u, i.dossier_id)
+        self._require_owner(u, d, "remise en file refusée")
+        if d.status != DossierStatus.IN_PROGRESS or d.track is None:
+            raise FlowError("invalid_state", "seul un dossier en régulation peut être remis en file")
+        if self._role(u) is Role.ARM_N2:
+            queue = Queue.AMU_N2
+        else:
+            queue = rules.DOCTOR_QUEUE_OF_TRACK[Track(d.track)]
+        self._requeue(u, d, queue, "dossier.released", reason=i.reason)
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
+        if self._role(u) not in (Role.ARM_N2, Role.SUPERVISEUR):
+            raise forbid("seul l'ARM de niveau 2 transmet un dossier au médecin")
+        d = self._dossier(u, i.dossier_id)
+        self._require_owner(u, d, "transmission refusée")
+        if d.status != DossierStatus.IN_PROGRESS:
+            raise FlowError("invalid_state", "prenez le dossier avant de le transmettre")
+        if i.queue is not Queue.AMU_MEDECIN:
+            raise FlowError("invalid_message", "l'ARM N2 transmet au médecin AMU")
+        self._requeue(u, d, i.queue, "dossier.forwarded")
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
+        role = self._role(u)
+        if not (role.is_doctor or role is Role.SUPERVISEUR):
+            raise forbid(f"seul un médecin régulateur change la filière d'un dossier ({role.label})")
+        d = self._dossier(u, i.dossier_id)
+        task = self._task_of(u, d)
+        if d.status == DossierStatus.AWAITING_OSNP and task is not None:
+            if role not in (Role.MRL, Role.SUPERVISEUR):
+                raise forbid("seul le médecin régulateur libéral reprend un dossier en recherche "
+                             "de RDV")
+            before = Audience().add_dossier(d, task)
+            task.status = TaskStatus.DONE
+            task.closed_at = u.now
+            task.comment = f"Annulée : dossier basculé en {i.track.label}. {i.reason}".strip()
+            u.emit("task.cancelled", before, task=task, dossier=d, reason=i.reason)
+        elif d.status == DossierStatus.IN_PROGRESS:
+            self._require_owner(u, d, "changement de filière refusé")
+        else:
+            raise FlowError("invalid_state", "le dossier doit être en régulation pour changer de "
+                                             "filière")
+        if d.track == str(i.track):
+            raise FlowError("invalid_state", f"le dossier est déjà en filière {i.track.label}")
+        previous = d.track
+        for name in ("decision", "care_level", "filiere", "orientation", "consultation_type",
+                     "means", "decided_at", "decided_by_id"):
+            setattr(d, name, None)
+        self._requeue(u, d, rules.DOCTOR_QUEUE_OF_TRACK[i.track], "dossier.track_moved",
+                      from_track=previous, to_track=str(i.track), reason=i.reason)
+        return {"dossier": dossier_view(d)}
+
+    def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> dict[str, Any]:
+        rules.check_can_decide(self._role(u), None)
+        d = self._dossier(u, i.dossier_id)
+        self._require_owner(u, d, "décision refusée")
+        if d.status != DossierStatus.IN_PROGRESS:
+            raise FlowError("invalid_state", "prenez le dossier en régulation avant de décider")
+        rules.check_decision_fields(i.decision, i.orientation, i.consultation_type, i.means)
+        assert u.actor is not None
+        d.decision = str(i.decision)
+        d.care_level = str(i.care_level)
+        d.filiere = str(i.filiere)
+        d.orientation = str(i.orientation) if i.orientation else None
+        d.consultation_type = str(i.consultation_type) if i.consultation_type else None
+        d.means = str(i.means) if i.means else None
+        d.decision_comment = i.comment
+        d.decided_at = u.now
+        d.decided_by_id = u.actor.user_id
+        task = None
+        if rules.needs_osnp_task(i.decision, i.orientation):
+            assert i.consultation_type is not None
+            before = Audience().add_dossier(d)
+            task = OsnpTask(dossier_id=d.id, status=TaskStatus.OPEN,
+                            consultation_type=str(i.consultation_type), created_at=u.now,
+                            deadline_at=u.now + rules.CONSULTATION_DEADLINE)
+            u.s.add(task)
+            d.status = DossierStatus.AWAITING_OSNP
+            d.owner_id = None
+            d.owner = None
+            u.s.flush()
+            u.s.refresh(task)
+            self._dossier_event(u, "dossier.decided", d, before, task=task,
+                                decision=d.decision, care_level=d.care_level,
+                                filiere=d.filiere, orientation=d.orientation,
+                                consultation_type=d.consultation_type, track=d.track)
+            u.emit("task.created", Audience().add_dossier(d, task), task=task, dossier=d,
+                   deadline_at=iso(task.deadline_at))
+        else:
+            self._dossier_event(u, "dossier.decided", d, decision=d.decision,
+                                care_level=d.care_level, filiere=d.filiere,
+                                orientation=d.orientation, means=d.means, track=d.track)
+        return {"dossier": dossier_view(d), "task": task_view(task) if task else None}
+
+    def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
+        d = self._dossier(u, i.dossier_id)
+        task = self._task_of(u, d)
+        names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
+        events = u.s.scalars(select(Event).where(Event.dossier_id == d.id)
+                             .order_by(Event.seq)).all()
+        return {"dossier": dossier_view(d), "task": task_view(task) if task else None,
+                "timeline": [timeline_entry(e, names.get(e.actor_id or 0)) for e in events]}
+
+    def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
+        d = self._dossier(u, i.dossier_id)
+        self._dossier_event(u, "dossier.note", d, task=self._task_of(u, d), text=i.text)
+        return {"dossier": dossier_view(d)}
+
+    # -- OSNP tasks ----------------------------------------------------------------
+
+    def _task(self, u: Unit, task_id: int) -> OsnpTask:
+        task = u.s.get(OsnpTask, task_id)
+        if task is None or self._role(u) not in rules.ROLES_SEEING_TASKS:
+            raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
+        return task
+
+    def _task_take(self, u: Unit, i: p.TaskTake) -> dict[str, Any]:
+        if self._role(u) not in rules.ROLES_TAKING_TASKS:
+            raise forbid(f"seul un OSNP prend une recherche de RDV ({self._role(u).label})")
+        task = self._task(u, i.task_id)
+        assert u.actor is not None
+        if task.status != TaskStatus.OPEN:
+            holder = task.owner.display_name if task.owner else "un autre poste"
+            raise FlowError("conflict", f"cette recherche est déjà prise par {holder}")
+        task.status = TaskStatus.IN_PROGRESS
+        task.owner_id = u.actor.user_id
+        task.owner = u.s.get(User, u.actor.user_id)
+        task.taken_at = u.now
+        waited = (u.now - task.created_at).total_seconds()
+        u.emit("task.taken", Audience().add_dossier(task.dossier, task), task=task,
+               dossier=task.dossier, waited_seconds=round(waited, 3))
+        return {"task": task_view(task)}
+
+    def _task_close(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
+        task = self._task(u, i.task_id)
+        assert u.actor is not None
+        if task.status == TaskStatus.DONE:
+            raise FlowError("invalid_state", "cette recherche de RDV est déjà terminée")
+        if u.actor.role is not Role.SUPERVISEUR and task.owner_id != u.actor.user_id:
+            raise forbid("prenez la recherche de RDV avant de la clôturer")
+        if i.outcome.is_appointment:
+            if i.appointment is None:
+                raise FlowError("invalid_message", "un RDV obtenu doit préciser avec qui et quand")
+            task.appointment_with = i.appointment.with_
+            task.appointment_at = i.appointment.at
+            task.appointment_place = i.appointment.place
+        elif i.no_solution_reason is None:
+            raise FlowError("invalid_message", "sans solution : précisez pourquoi")
+        task.outcome = str(i.outcome)
+        task.no_solution_reason = str(i.no_solution_reason) if i.no_solution_reason else None
+        task.comment = i.comment
+        task.status = TaskStatus.DONE
+        task.closed_at = u.now
+        d = task.dossier
+        delay = (u.now - task.created_at).total_seconds()
+        u.emit("task.closed", Audience().add_dossier(d, task), task=task, dossier=d,
+               outcome=task.outcome, no_solution_reason=task.no_solution_reason,
+               appointment_at=iso(task.appointment_at), seconds_to_outcome=round(delay, 3))
+        self._close(u, d, TaskOutcome(task.outcome).label, task)
+        return {"task": task_view(task), "dossier": dossier_view(d)}

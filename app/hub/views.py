@@ -1,0 +1,114 @@
+"""Plain dict views of the entities, as sent on the wire (JSON-ready)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from app.db.models import Call, Dossier, Event, OsnpTask, User
+
+
+def iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def user_view(user: User | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "name": user.display_name,
+            "role": user.role}
+
+
+def call_view(call: Call) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "call_ref": call.call_ref,
+        "line": call.line,
+        "caller": call.caller,
+        "offered_at": iso(call.offered_at),
+        "answered_at": iso(call.answered_at),
+        "ended_at": iso(call.ended_at),
+        "answered_by_id": call.answered_by_id,
+        "end_reason": call.end_reason,
+        "abandoned": call.abandoned,
+        "desks_rung": call.desks_rung,
+        "recording_path": call.recording_path,
+    }
+
+
+DOSSIER_TEXT_FIELDS = (
+    "patient_last_name", "patient_first_name", "patient_sex", "callback_number",
+    "commune_insee", "commune_name", "address", "motif", "notes", "treating_doctor",
+)
+
+
+def dossier_view(d: Dossier) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": d.id,
+        "number": d.number,
+        "version": d.version,
+        "line": d.line,
+        "caller_number": d.caller_number,
+        "call_ref": d.call.call_ref if d.call else None,
+        "status": d.status,
+        "priority": d.priority,
+        "track": d.track,
+        "queue": d.queue,
+        "reflex": d.reflex,
+        "owner": user_view(d.owner),
+        "opened_by_id": d.opened_by_id,
+        "ringing_at": iso(d.ringing_at),
+        "answered_at": iso(d.answered_at),
+        "qualified_at": iso(d.qualified_at),
+        "queued_at": iso(d.queued_at),
+        "taken_at": iso(d.taken_at),
+        "decided_at": iso(d.decided_at),
+        "closed_at": iso(d.closed_at),
+        "updated_at": iso(d.updated_at),
+        "patient_age": d.patient_age,
+        "patient_birth_date": iso(d.patient_birth_date),
+        "decision": d.decision,
+        "care_level": d.care_level,
+        "filiere": d.filiere,
+        "orientation": d.orientation,
+        "consultation_type": d.consultation_type,
+        "means": d.means,
+        "decision_comment": d.decision_comment,
+        "decided_by_id": d.decided_by_id,
+        "close_reason": d.close_reason,
+    }
+    for name in DOSSIER_TEXT_FIELDS:
+        view[name] = getattr(d, name)
+    return view
+
+
+def task_view(t: OsnpTask) -> dict[str, Any]:
+    d = t.dossier
+    return {
+        "id": t.id,
+        "dossier_id": t.dossier_id,
+        "dossier_number": d.number,
+        "patient": " ".join(p for p in (d.patient_first_name, d.patient_last_name) if p),
+        "patient_age": d.patient_age,
+        "commune_name": d.commune_name,
+        "motif": d.motif,
+        "callback_number": d.callback_number,
+        "treating_doctor": d.treating_doctor,
+        "status": t.status,
+        "consultation_type": t.consultation_type,
+        "created_at": iso(t.created_at),
+        "deadline_at": iso(t.deadline_at),
+        "owner": user_view(t.owner),
+        "taken_at": iso(t.taken_at),
+        "closed_at": iso(t.closed_at),
+        "outcome": t.outcome,
+        "appointment_with": t.appointment_with,
+        "appointment_at": iso(t.appointment_at),
+        "appointment_place": t.appointment_place,
+        "no_solution_reason": t.no_solution_reason,
+        "comment": t.comment,
+    }
+
+
+def timeline_entry(e: Event, actor_name: str | None) -> dict[str, Any]:
+    return {"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": actor_name, "data": e.data}

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real SQLite database with one account per role, a running hub."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.domain.enums import Role
+from app.db.models import User
+from app.hub.auth import Principal, hash_password, principal_of
+from app.hub.server import Hub
+from app.hub.service import FlowService
+
+PASSWORD = "secret-test"
+ACCOUNTS = (
+    ("n1", Role.ARM_N1), ("n1b", Role.ARM_N1), ("n2", Role.ARM_N2), ("amu", Role.MEDECIN_AMU),
+    ("mrl", Role.MRL), ("mrl2", Role.MRL), ("osnp", Role.OSNP), ("osnp2", Role.OSNP),
+    ("sup", Role.SUPERVISEUR),
+)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+
+
+@pytest.fixture
+def sessions(db_url: str, password_hash: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    maker = make_sessionmaker(engine)
+    with maker.begin() as s:
+        for username, role in ACCOUNTS:
+            s.add(User(username=username, display_name=f"{username} ({role.label})",
+                       role=str(role), password_hash=password_hash))
+    yield maker
+    engine.dispose()
+
+
+@pytest.fixture
+def people(sessions: sessionmaker[Session]) -> dict[str, Principal]:
+    from sqlalchemy import select
+
+    from app.db.models import User
+
+    with sessions() as s:
+        return {u.username: principal_of(u) for u in s.scalars(select(User))}
+
+
+@pytest.fixture
+def service(sessions: sessionmaker[Session]) -> FlowService:
+    return FlowService(sessions)
+
+
+@pytest.fixture
+async def hub(db_url: str, sessions: sessionmaker[Session]) -> AsyncIterator[Hub]:
+    hub = Hub(db_url, "127.0.0.1", 0)
+    await hub.start()
+    yield hub
+    await hub.stop()

@@ -1,0 +1,180 @@
+"""The hub over real websockets: authentication, bad input, broadcasts, reconnection."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from websockets.asyncio.client import connect
+
+from app.client.hub_client import HubClient, HubError, LinkState
+from app.db.models import Event
+from app.hub.protocol import MAX_MESSAGE_BYTES
+from app.hub.server import Hub
+from tests.conftest import PASSWORD
+
+
+async def raw_desk(hub: Hub) -> Any:
+    ws = await connect(hub.url)
+    welcome = json.loads(await ws.recv())
+    assert welcome["type"] == "welcome" and welcome["protocol"] == 1
+    return ws
+
+
+async def exchange(ws: Any, payload: str | dict[str, Any]) -> dict[str, Any]:
+    await ws.send(payload if isinstance(payload, str) else json.dumps(payload))
+    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+
+async def logged_client(hub: Hub, username: str, **kw: Any) -> HubClient:
+    client = HubClient(hub.url, desk=f"poste-{username}", **kw)
+    await client.connect()
+    await client.login(username, PASSWORD)
+    return client
+
+
+def event_count(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Event)) or 0)
+
+
+async def test_login_gives_token_and_snapshot(hub: Hub) -> None:
+    client = await logged_client(hub, "n1")
+    assert client.user and client.user["role"] == "ARM_N1"
+    assert client.snapshot is not None and client.snapshot["dossiers"] == []
+    assert client.state is LinkState.READY
+    await client.close()
+
+
+async def test_bad_credentials_and_unauthenticated(hub: Hub) -> None:
+    ws = await raw_desk(hub)
+    reply = await exchange(ws, {"type": "login", "id": 1, "username": "n1", "password": "no"})
+    assert reply == {"type": "error", "code": "bad_credentials", "re": 1,
+                     "message": "identifiant ou mot de passe incorrect"}
+    reply = await exchange(ws, {"type": "queue.list", "id": 2, "queue": "SNP"})
+    assert reply["code"] == "unauthenticated"
+    await ws.close()
+
+
+async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -> None:  # type: ignore[no-untyped-def]
+    ws = await raw_desk(hub)
+    await exchange(ws, {"type": "login", "id": 1, "username": "n1", "password": PASSWORD})
+    await ws.recv()  # snapshot
+    before = event_count(sessions)
+    cases = {
+        '{"type": "ping"': "invalid_json",
+        json.dumps({"type": "hack.all", "id": 3}): "unknown_type",
+        json.dumps({"type": "dossier.qualify", "id": 4, "dossier_id": [1],
+                    "priority": 2}): "invalid_message",
+        json.dumps({"type": "dossier.note", "id": 5, "dossier_id": 1,
+                    "text": "é" * MAX_MESSAGE_BYTES}): "too_large",
+        "\x00\xff garbage": "invalid_json",
+        json.dumps({"type": "dossier.get", "id": 6, "dossier_id": 999}): "not_found",
+    }
+    for raw, code in cases.items():
+        reply = await exchange(ws, raw)
+        assert reply["type"] == "error" and reply["code"] == code, (raw[:40], reply)
+        assert reply["message"]
+    # The connection is untouched: still logged in, still answering.
+    assert (await exchange(ws, {"type": "ping", "id": 9}))["type"] == "pong"
+    reply = await exchange(ws, {"type": "call.offered", "id": 10, "call_ref": "ok-1",
+                                "line": "15"})
+    assert reply["type"] == "ok"
+    assert event_count(sessions) == before + 1  # only the valid intent left a trace
+    await ws.close()
+
+
+async def test_events_reach_the_desks_concerned_and_only_them(hub: Hub) -> None:
+    n1 = await logged_client(hub, "n1")
+    mrl = await logged_client(hub, "mrl")
+    amu = await logged_client(hub, "amu")
+    seen: dict[str, list[str]] = {"mrl": [], "amu": []}
+    mrl.on_event.append(lambda m: seen["mrl"].append(m["event"]))
+    amu.on_event.append(lambda m: seen["amu"].append(m["event"]))
+    await n1.request("call.offered", call_ref="c1", line="116117", caller="0639980111")
+    dossier = (await n1.request("call.answered", call_ref="c1"))["dossier"]
+    await n1.request("dossier.qualify", dossier_id=dossier["id"], priority="P2")
+    await mrl.request("dossier.take", dossier_id=dossier["id"])
+    await asyncio.sleep(0.2)
+    assert seen["mrl"] == ["dossier.qualified", "dossier.taken"]
+    assert seen["amu"] == []  # an SNP dossier is none of the AMU doctor's business
+    for c in (n1, mrl, amu):
+        await c.close()
+
+
+async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
+        hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    journal = tmp_path / "outbox.json"
+    n1 = await logged_client(hub, "n1", journal=journal)
+    await n1.request("call.offered", call_ref="c2", line="15")
+    dossier = (await n1.request("call.answered", call_ref="c2"))["dossier"]
+    # The hub goes away; the ARM keeps typing.
+    port = hub.port
+    await hub.stop()
+    await asyncio.sleep(0.3)
+    assert n1.state is LinkState.DISCONNECTED
+    n1.save_fields(dossier["id"], {"motif": "Entorse de cheville", "patient_age": 27})
+    assert json.loads(journal.read_text())[str(dossier["id"])]["motif"] == "Entorse de cheville"
+    # The hub comes back on the same port and database.
+    again = Hub(hub.db_url, "127.0.0.1", port)
+    await again.start()
+    try:
+        for _ in range(100):
+            if n1.state is LinkState.READY and not n1.outbox.pending:
+                break
+            await asyncio.sleep(0.1)
+        assert n1.state is LinkState.READY
+        assert n1.outbox.pending == {}
+        assert n1.snapshot is not None
+        mine = [d for d in n1.snapshot["dossiers"] if d["id"] == dossier["id"]]
+        assert mine, "the reconnected desk sees its open dossier again"
+        got = (await n1.request("dossier.get", dossier_id=dossier["id"]))["dossier"]
+        assert got["motif"] == "Entorse de cheville" and got["patient_age"] == 27
+    finally:
+        await n1.close()
+        await again.stop()
+
+
+async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    journal = tmp_path / "outbox.json"
+    n1 = await logged_client(hub, "n1")
+    await n1.request("call.offered", call_ref="c3", line="15")
+    dossier = (await n1.request("call.answered", call_ref="c3"))["dossier"]
+    await n1.close()
+    # A desk killed before it could send: only the journal holds the typed text.
+    journal.write_text(json.dumps({str(dossier["id"]): {"motif": "Cystite"}}))
+    restarted = HubClient(hub.url, journal=journal)
+    assert restarted.outbox.pending == {dossier["id"]: {"motif": "Cystite"}}
+    await restarted.connect()
+    await restarted.login("n1", PASSWORD)
+    for _ in range(50):
+        if not restarted.outbox.pending:
+            break
+        await asyncio.sleep(0.1)
+    got = (await restarted.request("dossier.get", dossier_id=dossier["id"]))["dossier"]
+    assert got["motif"] == "Cystite"
+    assert json.loads(journal.read_text()) == {}
+    await restarted.close()
+
+
+async def test_refusal_raises_hub_error_with_code(hub: Hub) -> None:
+    osnp = await logged_client(hub, "osnp")
+    try:
+        await osnp.request("queue.list", queue="SNP")
+    except HubError as exc:
+        assert exc.code == "forbidden"
+    else:
+        raise AssertionError("OSNP read the SNP queue")
+    await osnp.close()
+
+
+async def test_unreachable_hub_is_a_clear_error() -> None:
+    client = HubClient("ws://127.0.0.1:9", reconnect=False)
+    try:
+        await client.connect()
+    except HubError as exc:
+        assert exc.code == "unreachable" and "injoignable" in exc.message
+    else:
+        raise AssertionError("connected to nothing")
