@@ -1,0 +1,78 @@
+"""Desk tests: offscreen Qt on a qasync loop, against a real hub on a real websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.client.hub_client import HubClient  # noqa: E402
+from app.hub.embedded import EmbeddedHub  # noqa: E402
+from telephony.line import PhoneLine  # noqa: E402
+from tests.conftest import PASSWORD  # noqa: E402
+from ui.desk import Desk  # noqa: E402
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def hub_url(db_url: str, sessions) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    hub = EmbeddedHub(db_url, demo=False)
+    yield hub.start()
+    hub.stop()
+
+
+async def until(condition: Callable[[], object], what: str = "", timeout: float = 20.0) -> None:
+    """Wait for something a user would see; fail with what was awaited."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for: {what or condition}")
+        await asyncio.sleep(0.02)
+
+
+async def open_desk(url: str, username: str, tmp_path: Path,
+                    line: PhoneLine | None = None) -> Desk:
+    desk = Desk(HubClient(url, desk=username, journal=tmp_path / f"{username}.json"), line)
+    await desk.client.connect()
+    await desk.client.login(username, PASSWORD)
+    window = desk.build()
+    window.show()
+    return desk
+
+
+async def focus(desk: Desk) -> None:
+    assert desk.window is not None
+    handle = desk.window.windowHandle()
+    assert handle is not None
+    handle.requestActivate()
+    await until(desk.window.isActiveWindow, f"{desk.window.windowTitle()} active")
+
+
+def type_text(widget, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type like a French keyboard would, accents included (QTest only knows ASCII)."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+
+    for ch in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown,
+                                                     Qt.KeyboardModifier.NoModifier, ch))

@@ -1,0 +1,1 @@
+"""The PySide6 desk: shows hub state, sends intents. Holds no business rule."""

@@ -1,0 +1,57 @@
+"""Hand-over points into Qt: hub client callbacks and phone line events become signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from app.client.hub_client import HubClient, HubError, LinkState
+from telephony.line import LineEvent, PhoneLine
+
+
+class HubBridge(QObject):
+    """Re-emits the client's callbacks as Qt signals (all on the GUI thread's loop)."""
+
+    event = Signal(dict)
+    snapshot = Signal(dict)
+    link = Signal(str, str)  # LinkState value, detail
+    error = Signal(str)
+
+    def __init__(self, client: HubClient, parent: QObject | None = None):
+        super().__init__(parent)
+        self.client = client
+        client.on_event.append(self.event.emit)
+        client.on_snapshot.append(self.snapshot.emit)
+        client.on_state.append(lambda state, detail: self.link.emit(str(state), detail))
+        client.on_error.append(lambda exc: self.error.emit(exc.message))
+
+    async def send(self, type_: str, **payload: Any) -> dict[str, Any] | None:
+        """Send an intent; a refusal is shown to the user, never raised into Qt."""
+        try:
+            return await self.client.request(type_, **payload)
+        except HubError as exc:
+            self.error.emit(exc.message)
+            return None
+
+    @property
+    def ready(self) -> bool:
+        return self.client.state is LinkState.READY
+
+
+class LineBridge(QObject):
+    """pyVoIP and the training line call back on their own threads: cross here."""
+
+    line_event = Signal(object)
+
+    def __init__(self, line: PhoneLine, parent: QObject | None = None):
+        super().__init__(parent)
+        self.line = line
+        # A queued connection delivers on the receiver's (GUI) thread whatever the emitter.
+        self._relay.connect(self.line_event.emit, Qt.ConnectionType.QueuedConnection)
+        line.subscribe(self._from_any_thread)
+
+    _relay = Signal(object)
+
+    def _from_any_thread(self, event: LineEvent) -> None:
+        self._relay.emit(event)

@@ -1,0 +1,61 @@
+"""Start the desk: Qt application on a qasync loop, login, window."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from app.client.hub_client import HubError
+from telephony.line import PhoneLine
+from ui.desk import Desk
+from ui.login import LoginDialog
+
+log = logging.getLogger(__name__)
+STYLE = Path(__file__).resolve().parents[1] / "resources" / "style" / "desk.qss"
+
+
+def make_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("sasdesk")
+    app.setApplicationDisplayName("sasdesk")
+    if STYLE.exists():
+        app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    return app
+
+
+async def run_session(url: str, line: PhoneLine | None, journal: Path | None) -> int:
+    try:
+        desk = await Desk.connect(url, line=line, journal=journal, desk_name=socket.gethostname())
+    except HubError as exc:
+        QMessageBox.critical(None, "sasdesk", f"Impossible de joindre le hub.\n\n{exc.message}")
+        return 1
+    dialog = LoginDialog(desk.client)
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
+    dialog.open()
+    if await done != QDialog.DialogCode.Accepted:
+        await desk.client.close()
+        return 0
+    window = desk.build()
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    window.destroyed.connect(lambda *_: closed.done() or closed.set_result(None))
+    app = QApplication.instance()
+    assert app is not None
+    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    window.show()
+    await closed
+    await desk.close()
+    return 0
+
+
+def run(url: str, line: PhoneLine | None, journal: Path | None) -> int:
+    app = make_app()
+    return asyncio.run(run_session(url, line, journal),
+                       loop_factory=lambda: qasync.QEventLoop(app))

@@ -1,0 +1,170 @@
+"""The desk's window: layout per role and keyboard shortcuts. Logic is in the controller."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import Queue, Role
+from ui.models.dossiers import my_dossiers_model, queue_model, task_model
+from ui.models.rows import RowTableModel
+from ui.shortcuts import EXTRA_HELP, SHORTCUTS
+from ui.widgets.call_bar import CallBar
+from ui.widgets.decision_form import DecisionForm
+from ui.widgets.dossier_form import DossierForm
+from ui.widgets.task_panel import TaskPanel
+from ui.widgets.timeline import Timeline
+
+QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
+    Role.ARM_N1: set(),
+    Role.ARM_N2: {Queue.AMU_N2},
+    Role.MEDECIN_AMU: {Queue.AMU_MEDECIN, Queue.AMU_N2},
+    Role.MRL: {Queue.SNP},
+    Role.OSNP: set(),
+    Role.SUPERVISEUR: set(Queue),
+}
+
+
+def table_for(model: RowTableModel, name: str) -> QTableView:
+    table = QTableView(objectName=name)
+    table.setModel(model)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+class DeskWindow(QMainWindow):
+    def __init__(self, user: dict[str, object], *, training: bool):
+        super().__init__()
+        self.role = Role(str(user["role"]))
+        self.user_id = int(str(user["id"]))
+        self.setWindowTitle(f"sasdesk — {user['name']} — {self.role.label}")
+        self.call_bar = CallBar(training=training)
+        self.queues = QUEUES_OF_ROLE[self.role]
+        self.queue_model = queue_model(self.queues, self) if self.queues else None
+        self.mine_model = my_dossiers_model(self.user_id, self)
+        self.tasks_model = task_model(self) if self.role in (Role.OSNP, Role.SUPERVISEUR,
+                                                             Role.MRL) else None
+        self.tabs = QTabWidget(objectName="lists")
+        self.queue_table = None
+        if self.queue_model is not None:
+            self.queue_table = table_for(self.queue_model, "queueTable")
+            title = " / ".join(q.label for q in sorted(self.queues))
+            self.tabs.addTab(self.queue_table, f"File : {title}")
+        self.mine_table = table_for(self.mine_model, "mineTable")
+        self.task_panel = None
+        if self.tasks_model is not None:
+            self.task_panel = TaskPanel(self.tasks_model, self.user_id)
+            self.tabs.addTab(self.task_panel, "Recherches de RDV")
+        self.tabs.addTab(self.mine_table, "Mes dossiers")
+        if self.role is Role.OSNP:
+            self.tabs.setCurrentWidget(self.task_panel)
+
+        self.dossier_form = DossierForm(can_qualify=self.role in (Role.ARM_N1,
+                                                                  Role.SUPERVISEUR))
+        self.decision_form = DecisionForm(doctor=self.role.is_doctor,
+                                          can_forward=self.role is Role.ARM_N2)
+        self.decision_form.setVisible(self.role in (Role.MEDECIN_AMU, Role.MRL, Role.ARM_N2,
+                                                    Role.SUPERVISEUR))
+        self.timeline = Timeline()
+
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.addWidget(self.dossier_form)
+        middle_layout.addWidget(self.decision_form)
+        middle_layout.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(QLabel("Chronologie du dossier"))
+        right_layout.addWidget(self.timeline)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(middle)
+        splitter.addWidget(right)
+        splitter.setSizes([520, 620, 300])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.call_bar)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        self.link_label = QLabel("Hub : …", objectName="linkState")
+        self.message_label = QLabel("", objectName="deskMessage")
+        self.statusBar().addWidget(self.message_label, 1)
+        self.statusBar().addPermanentWidget(self.link_label)
+        self.resize(1440, 860)
+        self._shortcuts = [QShortcut(QKeySequence(s.keys), self, activated=self._action(s.action))
+                           for s in SHORTCUTS]
+
+    def _action(self, name: str):  # type: ignore[no-untyped-def]
+        return lambda: getattr(self, name)()
+
+    # Actions are bound by the controller; these are the defaults (no-op until bound).
+    answer = hangup = ring_training = take_next = close_current = move_track = validate = \
+        lambda self: None  # noqa: E731
+
+    def priority_p0(self) -> None:
+        self.dossier_form.choose_priority("P0")
+
+    def priority_p1(self) -> None:
+        self.dossier_form.choose_priority("P1")
+
+    def priority_p2(self) -> None:
+        self.dossier_form.choose_priority("P2")
+
+    def priority_p3(self) -> None:
+        self.dossier_form.choose_priority("P3")
+
+    def focus_list(self) -> None:
+        widget = self.tabs.currentWidget()
+        table = widget.table if isinstance(widget, TaskPanel) else widget
+        if isinstance(table, QTableView):
+            if table.model().rowCount() and not table.currentIndex().isValid():
+                table.setCurrentIndex(table.model().index(0, 0))
+            table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_dossier(self) -> None:
+        self.dossier_form.edits["patient_last_name"].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def focus_decision(self) -> None:
+        self.decision_form.decision.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message_label.setProperty("error", error)
+        self.message_label.style().unpolish(self.message_label)
+        self.message_label.style().polish(self.message_label)
+        self.message_label.setText(text)
+
+    def show_help(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Raccourcis clavier")
+        rows = [(s.keys.replace("Return", "Entrée"), s.text) for s in SHORTCUTS] + \
+            list(EXTRA_HELP)
+        table = QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["Touches", "Action"])
+        for i, (keys, text) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(keys))
+            table.setItem(i, 1, QTableWidgetItem(text))
+        table.resizeColumnsToContents()
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(620, 480)
+        dialog.show()
+        self._help = dialog

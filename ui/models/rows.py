@@ -1,0 +1,114 @@
+"""A table model over dict rows keyed by id, updated in place from hub events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+
+Row = dict[str, Any]
+Index = QModelIndex | QPersistentModelIndex
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def elapsed(since: str | None, now: datetime | None = None) -> str:
+    start = parse_time(since)
+    if start is None:
+        return ""
+    seconds = max(0, int(((now or datetime.now(UTC)) - start).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class Column:
+    def __init__(self, title: str, value: Callable[[Row], Any], *, ticking: bool = False,
+                 tooltip: Callable[[Row], str] | None = None):
+        self.title = title
+        self.value = value
+        self.ticking = ticking  # re-read every second (waiting times, deadlines)
+        self.tooltip = tooltip
+
+
+class RowTableModel(QAbstractTableModel):
+    """Rows that pass ``accept`` are shown, sorted by ``sort_key``; updates are targeted."""
+
+    def __init__(self, columns: list[Column], accept: Callable[[Row], bool],
+                 sort_key: Callable[[Row], Any], parent: Any = None):
+        super().__init__(parent)
+        self.columns = columns
+        self.accept = accept
+        self.sort_key = sort_key
+        self.rows: list[Row] = []
+        ticking = [i for i, c in enumerate(columns) if c.ticking]
+        if ticking:
+            self._ticker = QTimer(self)
+            self._ticker.setInterval(1000)
+            self._ticker.timeout.connect(lambda: self._tick(ticking))
+            self._ticker.start()
+
+    # -- Qt model API -----------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            value = column.value(row)
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
+            return column.tooltip(row)
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].title
+        return None
+
+    # -- updates ----------------------------------------------------------------------
+
+    def reset_rows(self, rows: list[Row]) -> None:
+        self.beginResetModel()
+        self.rows = sorted((r for r in rows if self.accept(r)), key=self.sort_key)
+        self.endResetModel()
+
+    def upsert(self, row: Row) -> None:
+        current = self.position(row["id"])
+        if current is not None:
+            self.beginRemoveRows(QModelIndex(), current, current)
+            del self.rows[current]
+            self.endRemoveRows()
+        if not self.accept(row):
+            return
+        key = self.sort_key(row)
+        at = next((i for i, r in enumerate(self.rows) if self.sort_key(r) > key), len(self.rows))
+        self.beginInsertRows(QModelIndex(), at, at)
+        self.rows.insert(at, row)
+        self.endInsertRows()
+
+    def position(self, row_id: int) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r["id"] == row_id), None)
+
+    def row_at(self, index: int) -> Row | None:
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def _tick(self, columns: list[int]) -> None:
+        if self.rows:
+            for col in columns:
+                self.dataChanged.emit(self.index(0, col), self.index(len(self.rows) - 1, col),
+                                      [Qt.ItemDataRole.DisplayRole])

@@ -1,0 +1,38 @@
+"""Every keyboard shortcut of the desk, in one table (the F1 help shows it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    keys: str
+    action: str  # name of a DeskWindow method
+    text: str  # French description for the help
+
+
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("F2", "answer", "Décrocher l'appel qui sonne"),
+    Shortcut("F3", "hangup", "Raccrocher (ou refuser l'appel qui sonne)"),
+    Shortcut("Ctrl+T", "ring_training", "Faire sonner un appel d'entraînement"),
+    Shortcut("Alt+0", "priority_p0", "Priorité P0 – urgence vitale"),
+    Shortcut("Alt+1", "priority_p1", "Priorité P1 – prioritaire"),
+    Shortcut("Alt+2", "priority_p2", "Priorité P2 – non urgent"),
+    Shortcut("Alt+3", "priority_p3", "Priorité P3 – différé"),
+    Shortcut("Ctrl+Return", "validate", "Transmettre / valider la décision / clôturer la "
+                                        "recherche, selon le poste"),
+    Shortcut("F5", "take_next", "Prendre le dossier suivant de la file"),
+    Shortcut("F8", "close_current", "Clôturer le dossier"),
+    Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),
+    Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),
+    Shortcut("Ctrl+2", "focus_dossier", "Aller au dossier (premier champ)"),
+    Shortcut("Ctrl+3", "focus_decision", "Aller à la décision"),
+    Shortcut("F1", "show_help", "Afficher cette aide"),
+)
+EXTRA_HELP = (
+    ("Tab / Maj+Tab", "Champ suivant / précédent"),
+    ("Alt + lettre soulignée", "Aller au champ (Nom, Prénom, Commune, Motif…)"),
+    ("Entrée dans une file", "Prendre le dossier sélectionné"),
+    ("Flèches", "Se déplacer dans les listes"),
+)

@@ -1,0 +1,102 @@
+"""The call bar: which line rings, who calls, for how long; answer and hang up."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.domain.enums import Line
+
+
+class CallBar(QFrame):
+    answer_requested = Signal()
+    hangup_requested = Signal()
+    training_ring_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None, *, training: bool = False):
+        super().__init__(parent)
+        self.setObjectName("callBar")
+        self.badge = QLabel("—")
+        self.badge.setObjectName("lineBadge")
+        self.caller = QLabel("Aucun appel")
+        self.caller.setObjectName("callerNumber")
+        self.timer_label = QLabel("")
+        self.timer_label.setObjectName("callTimer")
+        self.line_status = QLabel("Ligne : démarrage…")
+        self.answer_button = QPushButton("Décrocher (F2)")
+        self.answer_button.setObjectName("answerButton")
+        self.hangup_button = QPushButton("Raccrocher (F3)")
+        self.hangup_button.setObjectName("hangupButton")
+        self.ring_button = QPushButton("Appel d'entraînement (Ctrl+T)")
+        self.ring_button.setVisible(training)
+        layout = QHBoxLayout(self)
+        for w in (self.badge, self.caller, self.timer_label):
+            layout.addWidget(w)
+        layout.addStretch(1)
+        layout.addWidget(self.line_status)
+        for w in (self.ring_button, self.answer_button, self.hangup_button):
+            layout.addWidget(w)
+        self.answer_button.clicked.connect(self.answer_requested)
+        self.hangup_button.clicked.connect(self.hangup_requested)
+        self.ring_button.clicked.connect(self.training_ring_requested)
+        self._since = 0.0
+        self._phase = ""
+        self._clock = QTimer(self)
+        self._clock.setInterval(500)
+        self._clock.timeout.connect(self._refresh_timer)
+        self.show_idle()
+
+    @staticmethod
+    def line_text(line: str) -> str:
+        try:
+            return Line(line).label
+        except ValueError:
+            return line or "—"
+
+    def show_ringing(self, line: str, caller: str) -> None:
+        self.badge.setText(self.line_text(line))
+        self.badge.setProperty("line", line)
+        self.caller.setText(caller or "Numéro masqué")
+        self._start("Sonnerie")
+        self.answer_button.setEnabled(True)
+        self.hangup_button.setEnabled(True)
+        self._restyle()
+
+    def show_talking(self) -> None:
+        self._start("En ligne")
+        self.answer_button.setEnabled(False)
+        self.hangup_button.setEnabled(True)
+
+    def show_dialing(self, number: str) -> None:
+        self.badge.setText("Sortant")
+        self.caller.setText(number)
+        self._start("Appel en cours")
+        self.answer_button.setEnabled(False)
+        self.hangup_button.setEnabled(True)
+
+    def show_idle(self, last: str = "") -> None:
+        self._clock.stop()
+        self._phase = ""
+        self.badge.setText("—")
+        self.badge.setProperty("line", "")
+        self.caller.setText(last or "Aucun appel")
+        self.timer_label.setText("")
+        self.answer_button.setEnabled(False)
+        self.hangup_button.setEnabled(False)
+        self._restyle()
+
+    def _start(self, phase: str) -> None:
+        self._phase = phase
+        self._since = time.monotonic()
+        self._refresh_timer()
+        self._clock.start()
+
+    def _refresh_timer(self) -> None:
+        seconds = int(time.monotonic() - self._since)
+        self.timer_label.setText(f"{self._phase} {seconds // 60:02d}:{seconds % 60:02d}")
+
+    def _restyle(self) -> None:
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)

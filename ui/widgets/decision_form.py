@@ -1,0 +1,147 @@
+"""The regulating doctor's decision, in the nomenclature of regulation software."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import (
+    CareLevel,
+    ConsultationType,
+    Decision,
+    DossierStatus,
+    Filiere,
+    Means,
+    Orientation,
+    Track,
+)
+
+
+def enum_combo(enum: type[StrEnum], name: str, *, empty: str | None = None) -> QComboBox:
+    combo = QComboBox(objectName=name)
+    if empty is not None:
+        combo.addItem(empty, None)
+    for member in enum:
+        combo.addItem(getattr(member, "label", str(member)), str(member))
+    return combo
+
+
+class DecisionForm(QGroupBox):
+    decide_requested = Signal(int, dict, bool)  # dossier id, decision fields, then close
+    close_requested = Signal(int)
+    move_track_requested = Signal(int, str)
+    release_requested = Signal(int)
+    forward_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, doctor: bool = True,
+                 can_forward: bool = False):
+        super().__init__("Décision médicale" if doctor else "Régulation", parent)
+        self.dossier: dict[str, Any] | None = None
+        self.doctor = doctor
+        self.decision = enum_combo(Decision, "decision")
+        self.care_level = enum_combo(CareLevel, "care_level")
+        self.filiere = enum_combo(Filiere, "filiere")
+        self.orientation = enum_combo(Orientation, "orientation", empty="—")
+        self.consultation = enum_combo(ConsultationType, "consultation_type", empty="—")
+        self.means = enum_combo(Means, "means", empty="—")
+        self.comment = QLineEdit(objectName="decision_comment")
+        self.fields_box = QWidget()
+        form = QFormLayout(self.fields_box)
+        form.addRow("&Décision", self.decision)
+        form.addRow("Niveau de &soins", self.care_level)
+        form.addRow("&Filière", self.filiere)
+        form.addRow("&Orientation", self.orientation)
+        form.addRow("&Type de consultation", self.consultation)
+        form.addRow("&Moyen engagé", self.means)
+        form.addRow("Co&mmentaire", self.comment)
+        self.decide_button = QPushButton("Valider la décision (Ctrl+Entrée)",
+                                         objectName="decideButton")
+        self.close_button = QPushButton("Clôturer (F8)", objectName="closeDossierButton")
+        self.move_button = QPushButton("Basculer de filière (F9)", objectName="moveTrackButton")
+        self.release_button = QPushButton("Remettre en file", objectName="releaseButton")
+        self.forward_button = QPushButton("Transmettre au médecin AMU (Ctrl+Entrée)",
+                                          objectName="forwardButton")
+        buttons = QHBoxLayout()
+        for b in (self.decide_button, self.close_button, self.move_button, self.release_button,
+                  self.forward_button):
+            buttons.addWidget(b)
+        self.forward_button.setVisible(can_forward)
+        for w in (self.decide_button, self.move_button):
+            w.setVisible(doctor)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.fields_box)
+        self.fields_box.setVisible(doctor)
+        layout.addLayout(buttons)
+        self.decision.currentIndexChanged.connect(self._sync_enabled)
+        self.orientation.currentIndexChanged.connect(self._sync_enabled)
+        self.decide_button.clicked.connect(lambda: self.request_decide(close=False))
+        self.close_button.clicked.connect(self.request_close)
+        self.move_button.clicked.connect(self.request_move_track)
+        self.release_button.clicked.connect(
+            lambda: self.dossier and self.release_requested.emit(self.dossier["id"]))
+        self.forward_button.clicked.connect(self.request_forward)
+        self.set_dossier(None, mine=False)
+
+    def _sync_enabled(self) -> None:
+        """Show only the fields that the chosen decision uses."""
+        decision = self.decision.currentData()
+        self.orientation.setEnabled(decision == Decision.ORIENT)
+        self.means.setEnabled(decision == Decision.INTER)
+        self.consultation.setEnabled(decision == Decision.ORIENT and
+                                     self.orientation.currentData() ==
+                                     Orientation.CONSULTATION_48H)
+
+    def set_dossier(self, dossier: dict[str, Any] | None, *, mine: bool) -> None:
+        self.dossier = dossier
+        active = dossier is not None and mine and dossier["status"] == DossierStatus.IN_PROGRESS
+        self.setEnabled(active)
+        if dossier is not None and dossier.get("decision"):
+            for combo, key in ((self.decision, "decision"), (self.care_level, "care_level"),
+                               (self.filiere, "filiere"), (self.orientation, "orientation"),
+                               (self.consultation, "consultation_type"), (self.means, "means")):
+                combo.setCurrentIndex(max(0, combo.findData(dossier.get(key))))
+        elif dossier is not None and dossier.get("track") == Track.SNP:
+            self.filiere.setCurrentIndex(self.filiere.findData(str(Filiere.SNP)))
+        self.close_button.setEnabled(active and bool(dossier and (dossier.get("decision") or
+                                                                  not self.doctor)))
+        target = "AMU" if dossier and dossier.get("track") == Track.SNP else "SNP"
+        self.move_button.setText(f"Basculer en {target} (F9)")
+        self._sync_enabled()
+
+    def fields(self) -> dict[str, Any]:
+        out = {"decision": self.decision.currentData(), "care_level": self.care_level.currentData(),
+               "filiere": self.filiere.currentData(), "comment": self.comment.text()}
+        for combo, key in ((self.orientation, "orientation"),
+                           (self.consultation, "consultation_type"), (self.means, "means")):
+            if combo.isEnabled() and combo.currentData():
+                out[key] = combo.currentData()
+        return out
+
+    def request_decide(self, close: bool = False) -> None:
+        if self.dossier is not None and self.isEnabled() and self.doctor:
+            self.decide_requested.emit(self.dossier["id"], self.fields(), close)
+
+    def request_close(self) -> None:
+        if self.dossier is not None and self.close_button.isEnabled():
+            self.close_requested.emit(self.dossier["id"])
+
+    def request_move_track(self) -> None:
+        if self.dossier is not None and self.doctor and self.dossier.get("track"):
+            target = Track.AMU if self.dossier["track"] == Track.SNP else Track.SNP
+            self.move_track_requested.emit(self.dossier["id"], str(target))
+
+    def request_forward(self) -> None:
+        if self.dossier is not None and self.isEnabled() and self.forward_button.isVisible():
+            self.forward_requested.emit(self.dossier["id"])
