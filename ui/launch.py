@@ -25,6 +25,8 @@ def make_app() -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("sasdesk")
     app.setApplicationDisplayName("sasdesk")
+    # The login dialog closes before the desk window opens: we decide when to quit.
+    app.setQuitOnLastWindowClosed(False)
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
     return app
@@ -57,5 +59,6 @@ async def run_session(url: str, line: PhoneLine | None, journal: Path | None) ->
 
 def run(url: str, line: PhoneLine | None, journal: Path | None) -> int:
     app = make_app()
-    return asyncio.run(run_session(url, line, journal),
-                       loop_factory=lambda: qasync.QEventLoop(app))
+    # Python 3.11: asyncio.run() has no loop_factory yet; Runner does.
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(run_session(url, line, journal))

@@ -98,7 +98,7 @@ class DeskWindow(QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.addWidget(middle)
         splitter.addWidget(right)
-        splitter.setSizes([520, 620, 300])
+        splitter.setSizes([460, 600, 380])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.call_bar)

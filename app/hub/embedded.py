@@ -52,7 +52,7 @@ class EmbeddedHub:
             return
         future = asyncio.run_coroutine_threadsafe(self.hub.stop(), self._loop)
         try:
-            future.result(timeout=10)
+            future.result(timeout=20)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)

@@ -61,7 +61,7 @@ class Hub:
         await self._run(self._prepare_database)
         self._server = await serve(self._serve_desk, self.host, self.port,
                                    max_size=TRANSPORT_MAX_BYTES, ping_interval=20,
-                                   ping_timeout=20)
+                                   ping_timeout=20, close_timeout=2)
         sockname = next(iter(self._server.sockets)).getsockname()
         self.port = sockname[1]
         log.info("hub listening on ws://%s:%s (%s)", self.host, self.port,

@@ -197,3 +197,10 @@ def test_refused_intent_changes_nothing(desks, sessions):  # type: ignore[no-unt
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Event)) == before
         assert s.get(Dossier, d["id"]).version == version  # type: ignore[union-attr]
+
+
+def test_labels_do_not_collide_between_enums() -> None:
+    from app.domain.enums import DossierStatus, TaskStatus
+
+    assert DossierStatus.OPEN.label == "En qualification"
+    assert TaskStatus.OPEN.label == "À traiter"

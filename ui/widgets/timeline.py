@@ -27,6 +27,15 @@ _TEXT = {
 }
 
 
+FIELD_LABELS = {
+    "patient_last_name": "nom", "patient_first_name": "prénom", "patient_sex": "sexe",
+    "patient_age": "âge", "patient_birth_date": "date de naissance",
+    "callback_number": "n° de rappel", "commune_insee": "commune", "commune_name": "commune",
+    "address": "adresse", "motif": "motif", "notes": "notes",
+    "treating_doctor": "médecin traitant",
+}
+
+
 def describe(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
     kind = entry["type"]
@@ -42,7 +51,8 @@ def describe(entry: dict[str, Any]) -> str:
     elif kind == "dossier.decided":
         text += f" : {Decision(data['decision']).label}, {data.get('care_level')}"
     elif kind == "dossier.updated":
-        text += " : " + ", ".join(sorted(data.get("fields", {})))
+        names = {FIELD_LABELS.get(f, f) for f in data.get("fields", {})}
+        text += " : " + ", ".join(sorted(names))
     elif kind == "dossier.note":
         text += f" : {data.get('text')}"
     elif kind == "task.closed" and data.get("outcome"):
@@ -58,6 +68,7 @@ class Timeline(QListWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("timeline")
+        self.setWordWrap(True)
 
     def show_entries(self, entries: list[dict[str, Any]]) -> None:
         self.clear()

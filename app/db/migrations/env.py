@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from app.db.models import Base
+import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
 
 config = context.config
 target_metadata = Base.metadata

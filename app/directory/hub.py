@@ -1,0 +1,284 @@
+"""Directory intents on the hub: search, book, release, and the manual agenda.
+
+Installed by ``app.hub.extensions``. Bookings and agenda changes are broadcast as
+events (``slot.booked``, ``slot.released``, ``agenda.changed``) so every desk's
+search panel refreshes the doctor concerned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints
+from sqlalchemy import select
+
+from app.db.models import Dossier, OsnpTask
+from app.directory import agenda
+from app.directory.booking import (
+    BookingOutcome,
+    book_beyond_slots,
+    book_slot,
+    release_booking,
+    weekly_snp_counts,
+)
+from app.directory.engine import DirectoryIndex
+from app.directory.models import Slot
+from app.directory.query import BANDS, SearchQuery
+from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
+from app.domain.enums import ConsultationType, Role
+from app.domain.rules import FlowError, forbid
+from app.hub.protocol import EntityId, Insee, Intent, Short, Text
+from app.hub.service import FlowService, Unit
+from app.hub.visibility import Audience, can_see_dossier
+
+Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
+assert set(Band.__args__) == set(BANDS)  # type: ignore[attr-defined]
+
+#: Who searches and books: the OSNP and the regulating doctors (and the supervisor).
+SEARCHERS = frozenset({Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR})
+#: Who keeps agendas: the supervisor and the CPTS structure manager, once that role
+#: exists in app.domain.enums (value "GESTIONNAIRE_CPTS").
+AGENDA_KEEPERS = frozenset({Role.SUPERVISEUR} | {r for r in Role if r.value == "GESTIONNAIRE_CPTS"})
+
+
+class DirectorySearch(Intent):
+    """Search from a dossier (its commune, age, motif, MT are used) and/or typed fields."""
+
+    type: Literal["directory.search"]
+    dossier_id: EntityId | None = None
+    commune_insee: Insee | None = None
+    radius_km: Annotated[float, Field(gt=0, le=200)] | None = None
+    bands: list[Band] = []
+    types: list[ConsultationType] = []
+    visibilities: list[Visibility] = []
+    skills: list[Short] = []
+    patient_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    motif: Text | None = None
+    treating_doctor: Short | None = None
+    text: Short = ""
+    limit: Annotated[int, Field(ge=1, le=200)] = 30
+    slots_per_day: Annotated[int, Field(ge=1, le=50)] = 4
+
+
+class SlotBook(Intent):
+    type: Literal["slot.book"]
+    slot_id: EntityId
+    dossier_id: EntityId | None = None
+    comment: Text = ""
+
+
+class SlotBookBeyond(Intent):
+    """A doctor accepted the patient beyond published slots ("hors disponibilité")."""
+
+    type: Literal["slot.book_beyond"]
+    effecteur_id: EntityId
+    at: datetime
+    consultation_type: ConsultationType = ConsultationType.CABINET
+    dossier_id: EntityId | None = None
+    comment: Text = ""
+
+
+class SlotRelease(Intent):
+    type: Literal["slot.release"]
+    booking_id: EntityId
+    reason: Text = ""
+
+
+class AgendaSlotCreate(Intent):
+    type: Literal["agenda.slot.create"]
+    effecteur_id: EntityId
+    start: datetime
+    end: datetime
+    consultation_type: ConsultationType = ConsultationType.CABINET
+    capacity: Annotated[int, Field(ge=1, le=agenda.MAX_CAPACITY)] = 1
+    visibility: Visibility = Visibility.SNP
+    weeks: Annotated[int, Field(ge=1, le=agenda.MAX_WEEKS)] = 1
+    practice_id: EntityId | None = None
+    comment: Text = ""
+
+
+class AgendaSlotUpdate(Intent):
+    type: Literal["agenda.slot.update"]
+    slot_id: EntityId
+    start: datetime | None = None
+    end: datetime | None = None
+    capacity: Annotated[int, Field(ge=1, le=agenda.MAX_CAPACITY)] | None = None
+    consultation_type: ConsultationType | None = None
+    visibility: Visibility | None = None
+
+
+class AgendaSlotCancel(Intent):
+    type: Literal["agenda.slot.cancel"]
+    slot_id: EntityId
+
+
+class UnavailabilityAdd(Intent):
+    type: Literal["agenda.unavailability.add"]
+    effecteur_id: EntityId
+    start: datetime
+    end: datetime
+    reason: Short = ""
+
+
+class UnavailabilityRemove(Intent):
+    type: Literal["agenda.unavailability.remove"]
+    unavailability_id: EntityId
+
+
+def directory_audience() -> Audience:
+    return Audience(roles=set(SEARCHERS | AGENDA_KEEPERS))
+
+
+def slot_view(slot: Slot) -> dict[str, Any]:
+    return {"id": slot.id, "effecteur_id": slot.effecteur_id, "start": slot.start.isoformat(),
+            "end": slot.end.isoformat(), "type": slot.consultation_type,
+            "capacity": slot.capacity, "booked": slot.booked, "is_range": slot.is_range,
+            "places": f"{slot.booked}/{slot.capacity}" if slot.is_range else "",
+            "visibility": slot.visibility, "status": slot.status}
+
+
+def _booking_view(o: BookingOutcome) -> dict[str, Any]:
+    b = o.booking
+    return {"id": b.id, "slot_id": b.slot_id, "effecteur_id": b.effecteur_id,
+            "effecteur": o.effecteur.display_name, "appointment_at": b.appointment_at.isoformat(),
+            "type": b.consultation_type, "dossier_id": b.dossier_id,
+            "requires_call": b.requires_call,
+            "released_at": b.released_at.isoformat() if b.released_at else None}
+
+
+class DirectoryHandlers:
+    def __init__(self, index: DirectoryIndex):
+        self.index = index
+
+    @staticmethod
+    def _role(u: Unit, allowed: frozenset[Role], what: str) -> None:
+        assert u.actor is not None
+        if u.actor.role not in allowed:
+            raise forbid(f"le rôle {u.actor.role.label} ne peut pas {what}")
+
+    def _dossier(self, u: Unit, dossier_id: int) -> tuple[Dossier, OsnpTask | None]:
+        d = u.s.get(Dossier, dossier_id)
+        task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == dossier_id))
+        assert u.actor is not None
+        if d is None or not can_see_dossier(u.actor, d, task):
+            raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
+        return d, task
+
+    def search(self, u: Unit, i: DirectorySearch) -> dict[str, Any]:
+        self._role(u, SEARCHERS, "chercher des créneaux")
+        base: dict[str, Any] = {}
+        if i.dossier_id is not None:
+            d, task = self._dossier(u, i.dossier_id)
+            ctype = (task.consultation_type if task else None) or d.consultation_type
+            base = {"commune_insee": d.commune_insee, "patient_age": d.patient_age,
+                    "motif": d.motif, "treating_doctor": d.treating_doctor,
+                    "types": (ConsultationType(ctype),) if ctype else ()}
+        typed = {"commune_insee": i.commune_insee, "patient_age": i.patient_age,
+                 "motif": i.motif, "treating_doctor": i.treating_doctor}
+        base.update({k: v for k, v in typed.items() if v is not None})
+        if i.types:
+            base["types"] = tuple(i.types)
+        query = SearchQuery(
+            commune_insee=base.get("commune_insee") or "", radius_km=i.radius_km,
+            bands=tuple(i.bands), types=base.get("types", ()),
+            visibilities=tuple(str(v) for v in i.visibilities), skills=tuple(i.skills),
+            patient_age=base.get("patient_age"), motif=base.get("motif") or "",
+            treating_doctor=base.get("treating_doctor") or "", text=i.text, limit=i.limit,
+            slots_per_day=i.slots_per_day)
+        self.index.sync(u.s, u.now)
+        result = self.index.search(query, u.now)
+        counts = weekly_snp_counts(u.s, [d.effecteur_id for d in result.doctors
+                                         + result.beyond_slots], u.now)
+        for hit in result.doctors + result.beyond_slots:
+            hit.weekly_snp = counts.get(hit.effecteur_id, 0)
+        out = result.to_dict()
+        out["weekly_cap"] = WEEKLY_SNP_CAP
+        out["query"] = {"commune_insee": query.commune_insee, "patient_age": query.patient_age,
+                        "treating_doctor": query.treating_doctor,
+                        "types": [str(t) for t in query.types], "bands": list(query.bands)}
+        return {"search": out}
+
+    def _emit_booking(self, u: Unit, event: str, o: BookingOutcome) -> dict[str, Any]:
+        data = {"booking": _booking_view(o), "slot": slot_view(o.slot) if o.slot else None,
+                "weekly_snp": o.weekly_snp, "weekly_cap": WEEKLY_SNP_CAP}
+        u.emit(event, directory_audience(), **data)
+        return {**data, "warnings": o.warnings}
+
+    def book(self, u: Unit, i: SlotBook) -> dict[str, Any]:
+        self._role(u, SEARCHERS, "réserver un créneau")
+        if i.dossier_id is not None:
+            self._dossier(u, i.dossier_id)
+        assert u.actor is not None
+        o = book_slot(u.s, i.slot_id, now=u.now, user_id=u.actor.user_id,
+                      dossier_id=i.dossier_id, comment=i.comment)
+        return self._emit_booking(u, "slot.booked", o)
+
+    def book_beyond(self, u: Unit, i: SlotBookBeyond) -> dict[str, Any]:
+        self._role(u, SEARCHERS, "enregistrer un RDV hors disponibilité")
+        if i.dossier_id is not None:
+            self._dossier(u, i.dossier_id)
+        assert u.actor is not None
+        o = book_beyond_slots(u.s, i.effecteur_id, i.at, now=u.now, user_id=u.actor.user_id,
+                              consultation_type=str(i.consultation_type),
+                              dossier_id=i.dossier_id, comment=i.comment)
+        return self._emit_booking(u, "slot.booked", o)
+
+    def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
+        self._role(u, SEARCHERS | AGENDA_KEEPERS, "annuler une réservation")
+        o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
+        return self._emit_booking(u, "slot.released", o)
+
+    def _agenda_event(self, u: Unit, action: str, slots: list[Slot] | None = None,
+                      **data: Any) -> dict[str, Any]:
+        views = [slot_view(s) for s in slots or []]
+        u.emit("agenda.changed", directory_audience(), action=action, slots=views, **data)
+        return {"slots": views, **data}
+
+    def slot_create(self, u: Unit, i: AgendaSlotCreate) -> dict[str, Any]:
+        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        slots = agenda.create_slots(u.s, i.effecteur_id, i.start, i.end,
+                                    consultation_type=i.consultation_type, capacity=i.capacity,
+                                    visibility=i.visibility, weeks=i.weeks,
+                                    practice_id=i.practice_id, comment=i.comment)
+        return self._agenda_event(u, "created", slots, effecteur_id=i.effecteur_id)
+
+    def slot_update(self, u: Unit, i: AgendaSlotUpdate) -> dict[str, Any]:
+        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        slot = agenda.update_slot(u.s, i.slot_id, start=i.start, end=i.end, capacity=i.capacity,
+                                  consultation_type=i.consultation_type,
+                                  visibility=i.visibility)
+        return self._agenda_event(u, "updated", [slot], effecteur_id=slot.effecteur_id)
+
+    def slot_cancel(self, u: Unit, i: AgendaSlotCancel) -> dict[str, Any]:
+        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        slot = agenda.cancel_slot(u.s, i.slot_id)
+        return self._agenda_event(u, "cancelled", [slot], effecteur_id=slot.effecteur_id)
+
+    def unavailability_add(self, u: Unit, i: UnavailabilityAdd) -> dict[str, Any]:
+        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        x = agenda.add_unavailability(u.s, i.effecteur_id, i.start, i.end, i.reason)
+        return self._agenda_event(u, "unavailability_added", effecteur_id=i.effecteur_id,
+                                  unavailability={"id": x.id, "start": x.start.isoformat(),
+                                                  "end": x.end.isoformat(), "reason": x.reason})
+
+    def unavailability_remove(self, u: Unit, i: UnavailabilityRemove) -> dict[str, Any]:
+        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        effecteur_id = agenda.remove_unavailability(u.s, i.unavailability_id)
+        return self._agenda_event(u, "unavailability_removed", effecteur_id=effecteur_id,
+                                  unavailability_id=i.unavailability_id)
+
+
+def install(service: FlowService) -> DirectoryHandlers:
+    """Register the directory's intents on the hub's flow service."""
+    handlers = DirectoryHandlers(DirectoryIndex())
+    service.register(DirectorySearch, handlers.search)
+    service.register(SlotBook, handlers.book)
+    service.register(SlotBookBeyond, handlers.book_beyond)
+    service.register(SlotRelease, handlers.release)
+    service.register(AgendaSlotCreate, handlers.slot_create)
+    service.register(AgendaSlotUpdate, handlers.slot_update)
+    service.register(AgendaSlotCancel, handlers.slot_cancel)
+    service.register(UnavailabilityAdd, handlers.unavailability_add)
+    service.register(UnavailabilityRemove, handlers.unavailability_remove)
+    return handlers

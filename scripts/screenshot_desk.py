@@ -1,0 +1,97 @@
+"""Run the embedded desk on the current X display, drive it like a user, grab the screen.
+
+    DISPLAY=:99 python scripts/screenshot_desk.py --out desk.png [--user arm1]
+
+Uses the real pieces of ``sasdesk``: an embedded hub with the demo territory, the
+login dialog with the demo accounts, the training line. The screenshot is a grab of
+the X root window, not a widget rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.hub.embedded import EmbeddedHub  # noqa: E402
+from telephony.training import TrainingLine  # noqa: E402
+from ui.desk import Desk  # noqa: E402
+from ui.launch import make_app  # noqa: E402
+from ui.login import LoginDialog  # noqa: E402
+
+
+async def pause(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None:
+    line = TrainingLine(interval=0, give_up_after=0, seed=3)
+    desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
+    dialog = LoginDialog(desk.client)
+    dialog.show()
+    await pause(0.5)
+    accounts = dialog.accounts
+    for row in range(accounts.count()):
+        if accounts.item(row).text().startswith(user + " "):
+            accounts.setCurrentRow(row)
+    if login_shot is not None:
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(login_shot))
+    dialog.submit()
+    while desk.client.user is None:
+        await pause(0.05)
+    dialog.close()
+    window = desk.build()
+    window.show()
+    window.windowHandle().requestActivate()
+    await pause(0.5)
+    line.ring("fievre-enfant")
+    await pause(0.8)
+    QTest.keyClick(window, Qt.Key.Key_F2)
+    while window.dossier_form.dossier is None:
+        await pause(0.05)
+    form = window.dossier_form
+    form.edits["patient_last_name"].setText("Morin")
+    form.edits["patient_last_name"].textEdited.emit("Morin")
+    form.edits["patient_first_name"].setText("Zoé")
+    form.edits["patient_first_name"].textEdited.emit("Zoé")
+    form.age.setText("3")
+    form.age.textEdited.emit("3")
+    form.motif.setPlainText("Fièvre à 39,5 depuis hier soir, enfant tonique, boit bien")
+    form._commune_typed("La Rochelle")
+    form._commune_chosen(next(iter(form._commune_codes)))
+    form.choose_priority("P2")
+    await pause(2.5)
+    QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+    await desk.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--login-out", type=Path)
+    parser.add_argument("--user", default="arm1")
+    args = parser.parse_args()
+    db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
+    hub = EmbeddedHub(f"sqlite:///{db}", demo=True)
+    url = hub.start()
+    app: QApplication = make_app()
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            runner.run(drive(url, args.user, args.out, args.login_out))
+    finally:
+        hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
