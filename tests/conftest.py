@@ -68,3 +68,12 @@ async def hub(db_url: str, sessions: sessionmaker[Session]) -> AsyncIterator[Hub
     await hub.start()
     yield hub
     await hub.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One PostgreSQL cluster per test run (real peer: Debian's postgresql)."""
+    from tests.pg import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url

@@ -100,6 +100,7 @@ class HubClient:
         self._pending: dict[int, asyncio.Future[Message]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
+        self._reconnector: asyncio.Task[None] | None = None
         self._flush_wanted = asyncio.Event()
         self._closing = False
         self.on_event: list[Listener] = []
@@ -132,7 +133,7 @@ class HubClient:
 
     async def close(self) -> None:
         self._closing = True
-        for task in (self._flusher, self._reader):
+        for task in (self._reconnector, self._flusher, self._reader):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -207,8 +208,8 @@ class HubClient:
             if not self._closing:
                 self._set_state(LinkState.DISCONNECTED, "connexion perdue")
                 if self.reconnect:
-                    asyncio.get_running_loop().create_task(self._reconnect(),
-                                                           name="hub-client-reconnect")
+                    self._reconnector = asyncio.get_running_loop().create_task(
+                        self._reconnect(), name="hub-client-reconnect")
 
     def _dispatch(self, msg: Message) -> None:
         kind = msg.get("type")

@@ -115,8 +115,8 @@ class Dossier(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     close_reason: Mapped[str] = mapped_column(Text, default="")
 
-    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
-    call: Mapped[Call | None] = relationship(lazy="joined")
+    # Not eagerly joined: views take user names from the hub's cache (hot path).
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="select")
 
     __table_args__ = (
         Index("ix_dossiers_status_queue", "status", "queue"),
@@ -144,7 +144,7 @@ class OsnpTask(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     dossier: Mapped[Dossier] = relationship(lazy="joined")
-    owner: Mapped[User | None] = relationship(lazy="joined")
+    owner: Mapped[User | None] = relationship(lazy="select")
 
 
 class Event(Base):

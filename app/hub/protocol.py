@@ -40,9 +40,16 @@ ReqId = Annotated[str, StringConstraints(max_length=64)] | int | None
 EntityId = Annotated[int, Field(gt=0, lt=2**53)]
 
 
+_adapter_cache: dict[str, tuple[TypeAdapter[Any], frozenset[str]]] = {}
+
+
 class Intent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: ReqId = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _adapter_cache.clear()  # an extension defined a new intent: rebuild the union
 
 
 class Login(Intent):
@@ -218,19 +225,16 @@ def _concrete_intents() -> list[type[Intent]]:
     return found
 
 
-_adapter_cache: dict[frozenset[type[Intent]], TypeAdapter[Any]] = {}
-
-
 def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
     """The discriminated union of every intent defined so far (extensions included)."""
-    intents = frozenset(_concrete_intents())
-    adapter = _adapter_cache.get(intents)
-    if adapter is None:
-        union = Union[tuple(sorted(intents, key=lambda c: c.__name__))]  # type: ignore[valid-type]
-        adapter = TypeAdapter(Annotated[union, Field(discriminator="type")])
-        _adapter_cache.clear()
-        _adapter_cache[intents] = adapter
-    return adapter, intent_types()
+    cached = _adapter_cache.get("current")
+    if cached is None:
+        intents = sorted(_concrete_intents(), key=lambda c: c.__name__)
+        union = Union[tuple(intents)]  # type: ignore[valid-type]
+        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="type")])
+        cached = (adapter, intent_types())
+        _adapter_cache["current"] = cached
+    return cached
 
 
 def intent_types() -> frozenset[str]:

@@ -31,7 +31,15 @@ from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
 from app.hub.auth import Principal, open_session, principal_of, resume_session, revoke_session
 from app.hub.auth import verify_login
-from app.hub.views import call_view, dossier_view, iso, task_view, timeline_entry, user_view
+from app.hub.views import (
+    UserLookup,
+    call_view,
+    dossier_view,
+    iso,
+    task_view,
+    timeline_entry,
+    user_view,
+)
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 
 RECENT = timedelta(hours=12)
@@ -57,8 +65,10 @@ class Outcome:
 class Unit:
     """One intent's unit of work: the session, the actor and the events it produces."""
 
-    def __init__(self, session: Session, actor: Principal | None, now: datetime):
+    def __init__(self, session: Session, actor: Principal | None, now: datetime,
+                 users: UserLookup):
         self.s = session
+        self.users = users
         self.actor = actor
         self.now = now
         self.events: list[tuple[Event, Audience, dict[str, Any]]] = []
@@ -89,9 +99,9 @@ class Unit:
                 "actor": self.actor.name if self.actor else None, "data": event.data,
             }
             if "dossier" in views:
-                msg["dossier"] = dossier_view(views["dossier"])
+                msg["dossier"] = dossier_view(views["dossier"], self.users)
             if "task" in views:
-                msg["task"] = task_view(views["task"])
+                msg["task"] = task_view(views["task"], self.users)
             if "call" in views:
                 msg["call"] = call_view(views["call"])
             out.append(Outgoing(msg, audience))
@@ -110,6 +120,7 @@ class FlowService:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow):
         self.sessions = sessions
         self.clock = clock
+        self._user_views: dict[int, dict[str, Any] | None] = {}
         self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
@@ -137,6 +148,15 @@ class FlowService:
             raise ValueError(f"{intent.__name__} already has a handler")
         self._handlers[intent] = handler
 
+    def user(self, user_id: int | None) -> dict[str, Any] | None:
+        """The wire view of a user, cached: accounts change rarely, names are read often."""
+        if user_id is None:
+            return None
+        if user_id not in self._user_views:
+            with self.sessions() as s:
+                self._user_views[user_id] = user_view(s.get(User, user_id))
+        return self._user_views[user_id]
+
     # -- entry points -------------------------------------------------------------
 
     def authenticate(self, intent: p.Login | p.Resume) -> Outcome:
@@ -162,7 +182,7 @@ class FlowService:
     def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
         handler = self._handlers[type(intent)]
         with self.sessions.begin() as s:
-            unit = Unit(s, actor, self.clock())
+            unit = Unit(s, actor, self.clock(), self.user)
             reply = handler(unit, intent)
             return Outcome(_ok(intent, **reply), unit.outgoing())
 
@@ -184,8 +204,8 @@ class FlowService:
                 "at": iso(now),
                 "user": {"id": actor.user_id, "username": actor.username, "name": actor.name,
                          "role": str(actor.role)},
-                "dossiers": [dossier_view(d) for d in visible],
-                "tasks": [task_view(t) for t in tasks.values() if t.dossier_id in seen_ids],
+                "dossiers": [dossier_view(d, self.user) for d in visible],
+                "tasks": [task_view(t, self.user) for t in tasks.values() if t.dossier_id in seen_ids],
                 "calls": [],
             }
             if actor.role in rules.ROLES_SEEING_CALLS:
@@ -204,6 +224,10 @@ class FlowService:
 
     @staticmethod
     def _task_of(u: Unit, d: Dossier) -> OsnpTask | None:
+        # A task exists only once a doctor has oriented to a consultation; a dossier in
+        # qualification or regulation has none that matters (a cancelled one is done).
+        if d.status not in (DossierStatus.AWAITING_OSNP, DossierStatus.CLOSED):
+            return None
         return u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == d.id))
 
     @staticmethod
@@ -259,7 +283,7 @@ class FlowService:
         if call.answered_by_id is not None:
             existing = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
             if call.answered_by_id == u.actor.user_id and existing is not None:
-                return {"dossier": dossier_view(existing)}  # a replay after reconnect
+                return {"dossier": dossier_view(existing, self.user)}  # a replay after reconnect
             raise FlowError("conflict", "cet appel a déjà été décroché par un autre poste")
         if call.ended_at is not None:
             raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
@@ -275,10 +299,8 @@ class FlowService:
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
         u.emit("call.answered", calls_audience(), call=call, wait_seconds=round(wait, 3))
-        d.owner = u.s.get(User, u.actor.user_id)
-        d.call = call
         self._dossier_event(u, "dossier.opened", d, line=d.line, caller=d.caller_number)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
@@ -324,7 +346,7 @@ class FlowService:
                 changed[name] = value.isoformat() if hasattr(value, "isoformat") else value
         if changed:
             self._dossier_event(u, "dossier.updated", d, task=task, fields=changed)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
         if self._role(u) not in (Role.ARM_N1, Role.SUPERVISEUR):
@@ -344,10 +366,9 @@ class FlowService:
             d.queue = str(routing.queue)
             d.queued_at = u.now
             d.owner_id = None
-            d.owner = None
         self._dossier_event(u, "dossier.qualified", d, before, priority=str(i.priority),
                             queue=d.queue, track=d.track, reflex=d.reflex)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
@@ -357,7 +378,7 @@ class FlowService:
         if self._role(u) in (Role.ARM_N1, Role.ARM_N2) and d.status != DossierStatus.OPEN:
             raise FlowError("invalid_state", "ce dossier a déjà été transmis en régulation")
         self._close(u, d, i.reason)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _close(self, u: Unit, d: Dossier, reason: str, task: OsnpTask | None = None) -> None:
         before = Audience().add_dossier(d, task)
@@ -381,13 +402,12 @@ class FlowService:
         before = Audience().add_dossier(d)
         waited = (u.now - d.queued_at).total_seconds() if d.queued_at else 0.0
         d.owner_id = u.actor.user_id
-        d.owner = u.s.get(User, u.actor.user_id)
         d.status = DossierStatus.IN_PROGRESS
         d.taken_at = u.now
         d.queue = None
         self._dossier_event(u, "dossier.taken", d, before, queue=str(queue),
                             waited_seconds=round(waited, 3))
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
         d = u.s.get(Dossier, i.dossier_id)
@@ -413,7 +433,7 @@ class FlowService:
         rows = u.s.scalars(select(Dossier).where(
             Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
         ).order_by(self._PRIORITY_ORDER, Dossier.queued_at)).unique().all()
-        return {"queue": str(i.queue), "dossiers": [dossier_view(d) for d in rows]}
+        return {"queue": str(i.queue), "dossiers": [dossier_view(d, self.user) for d in rows]}
 
     def _requeue(self, u: Unit, d: Dossier, queue: Queue, type_: str, **data: Any) -> None:
         before = Audience().add_dossier(d)
@@ -422,7 +442,6 @@ class FlowService:
         d.status = DossierStatus.QUEUED
         d.queued_at = u.now
         d.owner_id = None
-        d.owner = None
         self._dossier_event(u, type_, d, before, queue=str(queue), **data)
 
     def _dossier_release(self, u: Unit, i: p.DossierRelease) -> dict[str, Any]:
@@ -435,7 +454,7 @@ class FlowService:
         else:
             queue = rules.DOCTOR_QUEUE_OF_TRACK[Track(d.track)]
         self._requeue(u, d, queue, "dossier.released", reason=i.reason)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
         if self._role(u) not in (Role.ARM_N2, Role.SUPERVISEUR):
@@ -447,7 +466,7 @@ class FlowService:
         if i.queue is not Queue.AMU_MEDECIN:
             raise FlowError("invalid_message", "l'ARM N2 transmet au médecin AMU")
         self._requeue(u, d, i.queue, "dossier.forwarded")
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
         role = self._role(u)
@@ -477,7 +496,7 @@ class FlowService:
             setattr(d, name, None)
         self._requeue(u, d, rules.DOCTOR_QUEUE_OF_TRACK[i.track], "dossier.track_moved",
                       from_track=previous, to_track=str(i.track), reason=i.reason)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> dict[str, Any]:
         rules.check_can_decide(self._role(u), None)
@@ -506,7 +525,6 @@ class FlowService:
             u.s.add(task)
             d.status = DossierStatus.AWAITING_OSNP
             d.owner_id = None
-            d.owner = None
             u.s.flush()
             u.s.refresh(task)
             self._dossier_event(u, "dossier.decided", d, before, task=task,
@@ -519,7 +537,7 @@ class FlowService:
             self._dossier_event(u, "dossier.decided", d, decision=d.decision,
                                 care_level=d.care_level, filiere=d.filiere,
                                 orientation=d.orientation, means=d.means, track=d.track)
-        return {"dossier": dossier_view(d), "task": task_view(task) if task else None}
+        return {"dossier": dossier_view(d, self.user), "task": task_view(task, self.user) if task else None}
 
     def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
@@ -527,13 +545,13 @@ class FlowService:
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
         events = u.s.scalars(select(Event).where(Event.dossier_id == d.id)
                              .order_by(Event.seq)).all()
-        return {"dossier": dossier_view(d), "task": task_view(task) if task else None,
+        return {"dossier": dossier_view(d, self.user), "task": task_view(task, self.user) if task else None,
                 "timeline": [timeline_entry(e, names.get(e.actor_id or 0)) for e in events]}
 
     def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
         self._dossier_event(u, "dossier.note", d, task=self._task_of(u, d), text=i.text)
-        return {"dossier": dossier_view(d)}
+        return {"dossier": dossier_view(d, self.user)}
 
     # -- OSNP tasks ----------------------------------------------------------------
 
@@ -553,12 +571,11 @@ class FlowService:
             raise FlowError("conflict", f"cette recherche est déjà prise par {holder}")
         task.status = TaskStatus.IN_PROGRESS
         task.owner_id = u.actor.user_id
-        task.owner = u.s.get(User, u.actor.user_id)
         task.taken_at = u.now
         waited = (u.now - task.created_at).total_seconds()
         u.emit("task.taken", Audience().add_dossier(task.dossier, task), task=task,
                dossier=task.dossier, waited_seconds=round(waited, 3))
-        return {"task": task_view(task)}
+        return {"task": task_view(task, self.user)}
 
     def _task_close(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
         task = self._task(u, i.task_id)
@@ -586,4 +603,4 @@ class FlowService:
                outcome=task.outcome, no_solution_reason=task.no_solution_reason,
                appointment_at=iso(task.appointment_at), seconds_to_outcome=round(delay, 3))
         self._close(u, d, TaskOutcome(task.outcome).label, task)
-        return {"task": task_view(task), "dossier": dossier_view(d)}
+        return {"task": task_view(task, self.user), "dossier": dossier_view(d, self.user)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -42,20 +43,23 @@ DOSSIER_TEXT_FIELDS = (
 )
 
 
-def dossier_view(d: Dossier) -> dict[str, Any]:
+UserLookup = Callable[[int | None], dict[str, Any] | None]
+
+
+def dossier_view(d: Dossier, users: UserLookup) -> dict[str, Any]:
     view: dict[str, Any] = {
         "id": d.id,
         "number": d.number,
         "version": d.version,
         "line": d.line,
         "caller_number": d.caller_number,
-        "call_ref": d.call.call_ref if d.call else None,
+        "call_id": d.call_id,
         "status": d.status,
         "priority": d.priority,
         "track": d.track,
         "queue": d.queue,
         "reflex": d.reflex,
-        "owner": user_view(d.owner),
+        "owner": users(d.owner_id),
         "opened_by_id": d.opened_by_id,
         "ringing_at": iso(d.ringing_at),
         "answered_at": iso(d.answered_at),
@@ -82,7 +86,7 @@ def dossier_view(d: Dossier) -> dict[str, Any]:
     return view
 
 
-def task_view(t: OsnpTask) -> dict[str, Any]:
+def task_view(t: OsnpTask, users: UserLookup) -> dict[str, Any]:
     d = t.dossier
     return {
         "id": t.id,
@@ -98,7 +102,7 @@ def task_view(t: OsnpTask) -> dict[str, Any]:
         "consultation_type": t.consultation_type,
         "created_at": iso(t.created_at),
         "deadline_at": iso(t.deadline_at),
-        "owner": user_view(t.owner),
+        "owner": users(t.owner_id),
         "taken_at": iso(t.taken_at),
         "closed_at": iso(t.closed_at),
         "outcome": t.outcome,

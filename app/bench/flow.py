@@ -1,0 +1,256 @@
+"""Benchmark of the regulation flow through a real hub process and real websockets.
+
+Desks (N1, MRL, OSNP, AMU doctors, one supervisor) carry dossiers from ring to close.
+The latency measured is the one a room feels: from the moment a desk sends an
+intent to the moment the resulting event reaches *another* desk. A ping round trip
+measured in the same run, before the load, is the baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.client.hub_client import HubClient
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.db.models import User
+from app.domain.enums import Role
+from app.hub.auth import hash_password
+
+PASSWORD = "bench"
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 50), 3), "p90": round(percentile(values, 90), 3),
+            "p99": round(percentile(values, 99), 3), "max": round(max(values, default=0), 3),
+            "mean": round(statistics.fmean(values), 3) if values else 0.0,
+            "samples": len(values)}
+
+
+def desk_roles(desks: int) -> list[Role]:
+    """A room's shape: about a third N1, then MRL, OSNP, AMU doctors, one supervisor."""
+    if desks < 5:
+        raise ValueError("il faut au moins 5 postes (N1, MRL, OSNP, AMU, superviseur)")
+    n1 = max(1, desks * 7 // 20)
+    mrl = max(1, desks * 5 // 20)
+    osnp = max(1, desks * 5 // 20)
+    amu = max(1, desks - n1 - mrl - osnp - 1)
+    roles = [Role.ARM_N1] * n1 + [Role.MRL] * mrl + [Role.OSNP] * osnp + [Role.MEDECIN_AMU] * amu
+    return roles + [Role.SUPERVISEUR] * (desks - len(roles))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Probe:
+    """Matches each intent's send time with the first arrival of its event elsewhere."""
+
+    sent: dict[tuple[int, str], tuple[float, int]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    seen: set[tuple[int, str]] = field(default_factory=set)
+
+    def expect(self, dossier_id: int, event: str, sender: int) -> None:
+        self.sent[(dossier_id, event)] = (time.perf_counter(), sender)
+
+    def listener(self, desk: int):  # type: ignore[no-untyped-def]
+        def on_event(msg: dict[str, Any]) -> None:
+            now = time.perf_counter()
+            dossier = msg.get("dossier") or {}
+            key = (dossier.get("id") or (msg.get("task") or {}).get("dossier_id"), msg["event"])
+            if key in self.seen or key not in self.sent:
+                return
+            started, sender = self.sent[key]
+            if sender != desk:
+                self.seen.add(key)
+                self.latencies.append((now - started) * 1000)
+        return on_event
+
+
+class Room:
+    def __init__(self, url: str, roles: list[Role]):
+        self.url = url
+        self.roles = roles
+        self.clients: list[HubClient] = []
+        self.probe = Probe()
+        self.replies: list[float] = []
+        self.intents = 0
+
+    async def open(self) -> None:
+        for i, _role in enumerate(self.roles):
+            client = HubClient(self.url, desk=f"bench-{i}", reconnect=False)
+            await client.connect()
+            await client.login(f"desk{i:02d}", PASSWORD)
+            client.on_event.append(self.probe.listener(i))
+            self.clients.append(client)
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+    def of(self, role: Role) -> list[int]:
+        return [i for i, r in enumerate(self.roles) if r is role]
+
+    async def send(self, desk: int, type_: str, *, expect: str | None = None,
+                   probe: int | None = None, **payload: Any) -> dict[str, Any]:
+        if expect and probe is not None:
+            self.probe.expect(probe, expect, desk)
+        started = time.perf_counter()
+        reply = await self.clients[desk].request(type_, timeout=30, **payload)
+        self.replies.append((time.perf_counter() - started) * 1000)
+        self.intents += 1
+        return reply
+
+    async def baseline(self, rounds: int = 200) -> list[float]:
+        client = self.clients[0]
+        out = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            await client.request("ping")
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    async def dossier(self, n: int, rng: random.Random) -> None:
+        n1 = self.of(Role.ARM_N1)[n % len(self.of(Role.ARM_N1))]
+        ref = f"bench-{n}-{rng.random()}"
+        await self.send(n1, "call.offered", call_ref=ref, line=rng.choice(["15", "116117"]),
+                        caller=f"06399{n % 100000:05d}")
+        d = (await self.send(n1, "call.answered", call_ref=ref))["dossier"]
+        did = d["id"]
+        await self.send(n1, "dossier.update", expect="dossier.updated", probe=did, dossier_id=did,
+                        fields={"patient_last_name": "Bench", "patient_age": n % 90,
+                                "motif": "Fièvre depuis hier", "commune_insee": "17300"})
+        draw = rng.random()
+        if draw < 0.1:  # P3: information, closed by N1
+            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
+                            priority="P3")
+            await self.send(n1, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did,
+                            reason="information donnée")
+        elif draw < 0.2:  # P0: AMU doctor, dispatch
+            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
+                            priority="P0")
+            amu = self.of(Role.MEDECIN_AMU)[n % len(self.of(Role.MEDECIN_AMU))]
+            await self.send(amu, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
+            await self.send(amu, "dossier.decide", expect="dossier.decided", probe=did, dossier_id=did,
+                            decision="INTER", care_level="R1", filiere="AMU", means="SMUR")
+            await self.send(amu, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did)
+        else:  # P2: MRL orients to a consultation, OSNP finds it
+            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
+                            priority="P2")
+            mrl = self.of(Role.MRL)[n % len(self.of(Role.MRL))]
+            await self.send(mrl, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
+            task = (await self.send(mrl, "dossier.decide", expect="task.created",
+                                    dossier_id=did, decision="ORIENT", care_level="R3",
+                                    filiere="SNP", orientation="CONSULTATION_48H",
+                                    consultation_type="cabinet"))["task"]
+            osnp = self.of(Role.OSNP)[n % len(self.of(Role.OSNP))]
+            await self.send(osnp, "task.take", expect="task.taken", probe=did,
+                            task_id=task["id"])
+            await self.send(osnp, "task.close", expect="task.closed", probe=did,
+                            task_id=task["id"], outcome="RDV_CRENEAU",
+                            appointment={"with": "Dr Banc", "at": "2030-01-01T10:00:00+00:00",
+                                         "place": "La Rochelle"})
+
+
+def prepare_db(url: str, roles: list[Role]) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    hashed = hash_password(PASSWORD)
+    with make_sessionmaker(engine).begin() as s:
+        for i, role in enumerate(roles):
+            s.add(User(username=f"desk{i:02d}", display_name=f"Poste {i}", role=str(role),
+                       password_hash=hashed))
+    engine.dispose()
+
+
+async def drive(url: str, roles: list[Role], dossiers: int, concurrency: int,
+                seed: int) -> dict[str, Any]:
+    room = Room(url, roles)
+    await room.open()
+    baseline = await room.baseline()
+    rng = random.Random(seed)
+    counter = iter(range(dossiers))
+
+    async def worker() -> None:
+        for n in counter:
+            await room.dossier(n, rng)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    await room.close()
+    latency = summary(room.probe.latencies)
+    base = summary(baseline)
+    return {
+        "dossiers": dossiers, "desks": len(roles), "concurrency": concurrency,
+        "intents": room.intents, "wall_seconds": round(wall, 3),
+        "dossiers_per_second": round(dossiers / wall, 2),
+        "intents_per_second": round(room.intents / wall, 1),
+        "event_latency_ms": latency,
+        "reply_latency_ms": summary(room.replies),
+        "baseline_ping_ms": base,
+        "p99_over_baseline_p99": round(latency["p99"] / base["p99"], 2) if base["p99"] else None,
+        "missed_events": len(room.probe.sent) - len(room.probe.seen),
+    }
+
+
+def run_flow_bench(dossiers: int, desks: int, *, db_url: str | None = None,
+                   concurrency: int | None = None, seed: int = 17) -> dict[str, Any]:
+    roles = desk_roles(desks)
+    with tempfile.TemporaryDirectory(prefix="sasdesk-bench-") as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        prepare_db(url, roles)
+        port = free_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        hub = subprocess.Popen([sys.executable, "-m", "app.cli", "hub", "--db", url,
+                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_port(port, hub)
+            result = asyncio.run(drive(f"ws://127.0.0.1:{port}", roles, dossiers,
+                                       concurrency or len([r for r in roles
+                                                           if r is Role.ARM_N1]), seed))
+        finally:
+            hub.terminate()
+            hub.wait(20)
+        result["db"] = url.split(":", 1)[0]
+        result["hub"] = "separate process"
+        result["cpus"] = os.cpu_count()
+        return result
+
+
+def _wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"le hub s'est arrêté : {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("le hub n'a pas ouvert son port à temps")

@@ -1,0 +1,34 @@
+"""``sasdesk bench flow``: hub round-trip latency and throughput of the regulation flow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from app.cli import add_db_option
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("flow", help="latence intention → événement et débit du flux",
+                            description="Des postes réels (websockets) font passer des dossiers "
+                                        "de l'appel à la clôture à travers un hub lancé dans "
+                                        "un processus séparé ; mesure la latence entre "
+                                        "l'intention envoyée et l'événement reçu par un autre "
+                                        "poste.")
+    add_db_option(parser)
+    parser.add_argument("--dossiers", type=int, default=2000)
+    parser.add_argument("--desks", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="dossiers menés en parallèle (défaut : un par poste N1)")
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--json", action="store_true", help="sortie JSON (défaut)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.bench.flow import run_flow_bench
+
+    result = run_flow_bench(args.dossiers, args.desks, db_url=args.db,
+                            concurrency=args.concurrency, seed=args.seed)
+    print(json.dumps(result, indent=2))
+    return 0

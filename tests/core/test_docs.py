@@ -1,0 +1,48 @@
+"""The documentation says what the code does: every intent, every shortcut."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from app.hub.extensions import install_all
+from app.hub.protocol import intent_types, parse_intent
+from app.hub.service import FlowService
+
+ROOT = Path(__file__).resolve().parents[2]
+PROTOCOL = ROOT / "docs" / "protocol.md"
+
+
+def json_blocks(text: str) -> list[dict[str, object]]:
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, re.S)]
+
+
+def test_every_documented_intent_example_is_valid() -> None:
+    install_all(FlowService(None))  # type: ignore[arg-type]
+    known = intent_types()
+    examples = [b for b in json_blocks(PROTOCOL.read_text(encoding="utf-8"))
+                if b.get("type") in known]
+    assert len(examples) >= 20
+    for example in examples:
+        parse_intent(json.dumps(example))  # raises ProtocolError naming the problem
+
+
+def test_every_intent_is_documented_with_an_example() -> None:
+    install_all(FlowService(None))  # type: ignore[arg-type]
+    documented = {b.get("type") for b in json_blocks(PROTOCOL.read_text(encoding="utf-8"))}
+    missing = sorted(intent_types() - documented)
+    assert not missing, f"intents without an example in docs/protocol.md: {missing}"
+
+
+def test_shortcuts_doc_lists_every_key() -> None:
+    text = (ROOT / "docs" / "shortcuts.md").read_text(encoding="utf-8")
+    source = (ROOT / "ui" / "shortcuts.py").read_text(encoding="utf-8")
+    keys = re.findall(r'Shortcut\("([^"]+)"', source)
+    for key in keys:
+        shown = key.replace("Return", "Entrée")
+        if key.startswith("Alt+") and key[-1].isdigit():
+            shown = "Alt+0 … Alt+3"
+        if key.startswith("Ctrl+") and key[-1] in "123":
+            shown = "Ctrl+1 / Ctrl+2 / Ctrl+3"
+        assert shown in text, f"{key} is not in docs/shortcuts.md"
