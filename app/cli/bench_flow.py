@@ -20,6 +20,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--desks", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=None,
                         help="dossiers menés en parallèle (défaut : un par poste N1)")
+    parser.add_argument("--rate", type=float, default=4.0,
+                        help="phase cadencée : dossiers arrivant par seconde (défaut 4)")
+    parser.add_argument("--paced-seconds", type=float, default=60.0,
+                        help="durée de la phase cadencée (défaut 60 s)")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--json", action="store_true", help="sortie JSON (défaut)")
     parser.set_defaults(run=run)
@@ -29,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from app.bench.flow import run_flow_bench
 
     result = run_flow_bench(args.dossiers, args.desks, db_url=args.db,
-                            concurrency=args.concurrency, seed=args.seed)
+                            concurrency=args.concurrency, rate=args.rate,
+                            paced_seconds=args.paced_seconds, seed=args.seed)
     print(json.dumps(result, indent=2))
     return 0

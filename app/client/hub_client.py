@@ -52,6 +52,8 @@ class Outbox:
     def __init__(self, journal: Path | None):
         self.journal = journal
         self.pending: dict[int, dict[str, Any]] = {}
+        if journal is not None:
+            journal.parent.mkdir(parents=True, exist_ok=True)
         if journal is not None and journal.exists():
             try:
                 raw = json.loads(journal.read_text(encoding="utf-8"))
