@@ -30,6 +30,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     for task in pending:
         task.cancel()
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()  # now, while Qt objects live: qasync cannot close after they are gone
     asyncio.set_event_loop(None)
 
 

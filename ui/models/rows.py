@@ -88,18 +88,32 @@ class RowTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def upsert(self, row: Row) -> None:
+        """Insert, update in place, move or remove one row; selections follow the row."""
         current = self.position(row["id"])
-        if current is not None:
-            self.beginRemoveRows(QModelIndex(), current, current)
-            del self.rows[current]
-            self.endRemoveRows()
         if not self.accept(row):
+            if current is not None:
+                self.beginRemoveRows(QModelIndex(), current, current)
+                del self.rows[current]
+                self.endRemoveRows()
             return
         key = self.sort_key(row)
-        at = next((i for i, r in enumerate(self.rows) if self.sort_key(r) > key), len(self.rows))
-        self.beginInsertRows(QModelIndex(), at, at)
-        self.rows.insert(at, row)
-        self.endInsertRows()
+        others = self.rows if current is None else self.rows[:current] + self.rows[current + 1:]
+        target = next((i for i, r in enumerate(others) if self.sort_key(r) > key), len(others))
+        if current is None:
+            self.beginInsertRows(QModelIndex(), target, target)
+            self.rows.insert(target, row)
+            self.endInsertRows()
+        elif target == current:
+            self.rows[current] = row
+            self.dataChanged.emit(self.index(current, 0),
+                                  self.index(current, len(self.columns) - 1))
+        else:
+            # Qt counts the destination in the list before the move.
+            destination = target if target < current else target + 1
+            self.beginMoveRows(QModelIndex(), current, current, QModelIndex(), destination)
+            del self.rows[current]
+            self.rows.insert(target, row)
+            self.endMoveRows()
 
     def position(self, row_id: int) -> int | None:
         return next((i for i, r in enumerate(self.rows) if r["id"] == row_id), None)
