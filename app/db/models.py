@@ -143,7 +143,7 @@ class OsnpTask(Base):
     no_solution_reason: Mapped[str | None] = mapped_column(String(32))
     comment: Mapped[str] = mapped_column(Text, default="")
 
-    dossier: Mapped[Dossier] = relationship(lazy="joined")
+    dossier: Mapped[Dossier] = relationship(lazy="joined", innerjoin=True)
     owner: Mapped[User | None] = relationship(lazy="select")
 
 

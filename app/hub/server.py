@@ -54,11 +54,21 @@ class Hub:
         self.connections: set[DeskConnection] = set()
         self._server: Server | None = None
         self._welcome: str = ""
+        self.fanout: Any = None  # PgFanout on PostgreSQL
 
     # -- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
         await self._run(self._prepare_database)
+        if self.engine.dialect.name == "postgresql":
+            # Other hubs may share this database: hear their events, tell ours.
+            from app.hub.fanout import PgFanout  # psycopg: the shared deployment's extra
+
+            self.fanout = PgFanout(self.engine, self._broadcast, self.service.event_message,
+                                   self._resync_all)
+            self.service.notifier = self.fanout.notify
+            self.fanout.start()
+            await asyncio.wait_for(self.fanout.listening.wait(), 30)
         self._server = await serve(self._serve_desk, self.host, self.port,
                                    max_size=TRANSPORT_MAX_BYTES, ping_interval=20,
                                    ping_timeout=20, close_timeout=2)
@@ -72,6 +82,8 @@ class Hub:
         return f"ws://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        if self.fanout is not None:
+            await self.fanout.stop()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -154,6 +166,20 @@ class Hub:
         outcome = await self._run(self.service.handle, conn.principal, intent)
         await conn.ws.send(json.dumps(outcome.reply))
         self._broadcast(outcome.events)
+
+    def _resync_all(self) -> None:
+        """Send every logged-in desk a fresh snapshot (after missing other hubs' events)."""
+        for conn in list(self.connections):
+            if conn.principal is not None:
+                asyncio.get_running_loop().create_task(self._resync(conn))
+
+    async def _resync(self, conn: DeskConnection) -> None:
+        assert conn.principal is not None
+        snapshot = await self._run(self.service.snapshot, conn.principal)
+        try:
+            await conn.ws.send(json.dumps(snapshot))
+        except ConnectionClosed:
+            pass
 
     def _broadcast(self, events: list[Outgoing]) -> None:
         for out in events:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Call, Commune, Dossier, Event, OsnpTask, User
@@ -60,6 +61,9 @@ class Outcome:
     events: list[Outgoing] = field(default_factory=list)
     principal: Principal | None = None  # set by login/resume
     token: str | None = None
+
+
+Notifier = Callable[[Session, list["Outgoing"]], None]
 
 
 class Unit:
@@ -121,6 +125,9 @@ class FlowService:
         self.sessions = sessions
         self.clock = clock
         self._user_views: dict[int, dict[str, Any] | None] = {}
+        #: Called inside each transaction with its events (PostgreSQL NOTIFY, so that
+        #: the other hubs sharing the database hear of them when, and only if, it commits).
+        self.notifier: Notifier | None = None
         self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
@@ -175,16 +182,51 @@ class FlowService:
             principal = principal_of(user)
             return Outcome(_ok(intent, token=token, user=user_view(user)), [], principal, token)
 
+    def event_message(self, seq: int) -> dict[str, Any] | None:
+        """An event as broadcast, rebuilt from the log (for another hub's desks)."""
+        with self.sessions() as s:
+            event = s.get(Event, seq)
+            if event is None:
+                return None
+            actor = self.user(event.actor_id)
+            msg: dict[str, Any] = {"type": "event", "seq": event.seq, "event": event.type,
+                                   "at": iso(event.at), "actor": actor["name"] if actor else None,
+                                   "data": event.data}
+            if event.dossier_id is not None:
+                dossier = s.get(Dossier, event.dossier_id)
+                if dossier is not None:
+                    msg["dossier"] = dossier_view(dossier, self.user)
+            if event.task_id is not None:
+                task = s.get(OsnpTask, event.task_id)
+                if task is not None:
+                    msg["task"] = task_view(task, self.user)
+            if event.call_id is not None:
+                call = s.get(Call, event.call_id)
+                if call is not None:
+                    msg["call"] = call_view(call)
+            return msg
+
     def logout(self, token: str) -> None:
         with self.sessions.begin() as s:
             revoke_session(s, token)
 
     def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
         handler = self._handlers[type(intent)]
-        with self.sessions.begin() as s:
-            unit = Unit(s, actor, self.clock(), self.user)
-            reply = handler(unit, intent)
-            return Outcome(_ok(intent, **reply), unit.outgoing())
+        for attempt in (1, 2):
+            try:
+                with self.sessions.begin() as s:
+                    unit = Unit(s, actor, self.clock(), self.user)
+                    reply = handler(unit, intent)
+                    events = unit.outgoing()
+                    if self.notifier is not None and events:
+                        self.notifier(s, events)
+                    return Outcome(_ok(intent, **reply), events)
+            except IntegrityError:
+                # Another hub inserted the same row first (a call forked to desks on two
+                # hubs): the second attempt sees it and takes the normal path.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def snapshot(self, actor: Principal) -> dict[str, Any]:
         """Everything this user may see now: sent on login and on every reconnect."""
@@ -216,7 +258,9 @@ class FlowService:
     # -- helpers ------------------------------------------------------------------
 
     def _dossier(self, u: Unit, dossier_id: int, *, for_update: bool = True) -> Dossier:
-        d = u.s.get(Dossier, dossier_id)
+        # FOR UPDATE: several hubs may share one PostgreSQL (a no-op on SQLite, where the
+        # single writer already serialises everything).
+        d = u.s.get(Dossier, dossier_id, with_for_update=True)
         assert u.actor is not None
         if d is None or not can_see_dossier(u.actor, d, self._task_of(u, d)):
             raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
@@ -258,7 +302,7 @@ class FlowService:
             raise forbid(f"le rôle {self._role(u).label} ne décroche pas les appels entrants")
 
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
-        return u.s.scalar(select(Call).where(Call.call_ref == call_ref))
+        return u.s.scalar(select(Call).where(Call.call_ref == call_ref).with_for_update())
 
     def _call_offered(self, u: Unit, i: p.CallOffered) -> dict[str, Any]:
         self._check_answering(u)
@@ -410,11 +454,16 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
-        d = u.s.get(Dossier, i.dossier_id)
+        d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
         if d is None:
             raise FlowError("not_found", f"dossier {i.dossier_id} introuvable")
         if d.queue:
             rules.check_can_take(self._role(u), Queue(d.queue))
+        elif d.status != DossierStatus.QUEUED and any(
+                self._role(u) in takers for takers in rules.QUEUE_TAKERS.values()):
+            # Someone (maybe on another desk or hub) took it a moment ago.
+            holder = d.owner.display_name if d.owner else "un autre poste"
+            raise FlowError("conflict", f"le dossier {d.number} vient d'être pris par {holder}")
         return self._take(u, self._dossier(u, i.dossier_id))
 
     _PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2, "P3": 3}, value=Dossier.priority, else_=9)
@@ -423,7 +472,8 @@ class FlowService:
         rules.check_can_take(self._role(u), i.queue)
         d = u.s.scalars(select(Dossier).where(
             Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
-        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at, Dossier.id).limit(1)).first()
+        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at, Dossier.id).limit(1)
+            .with_for_update(skip_locked=True)).first()
         if d is None:
             raise FlowError("not_found", f"aucun dossier en attente dans « {i.queue.label} »")
         return self._take(u, d)
@@ -556,7 +606,7 @@ class FlowService:
     # -- OSNP tasks ----------------------------------------------------------------
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
-        task = u.s.get(OsnpTask, task_id)
+        task = u.s.get(OsnpTask, task_id, with_for_update=True)
         if task is None or self._role(u) not in rules.ROLES_SEEING_TASKS:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         return task

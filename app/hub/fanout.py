@@ -1,0 +1,103 @@
+"""Several hubs on one PostgreSQL: events reach the desks of every hub.
+
+Each hub NOTIFYs its events inside the transaction that wrote them (PostgreSQL
+delivers a notification only if, and when, the transaction commits), and LISTENs for
+the others'. Nothing home-made crosses the network: only PostgreSQL's own channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from app.domain.enums import Role
+from app.hub.service import Outgoing
+from app.hub.visibility import Audience
+
+log = logging.getLogger(__name__)
+CHANNEL = "sasdesk_events"
+MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
+
+
+class PgFanout:
+    def __init__(self, engine: Engine, deliver: Callable[[list[Outgoing]], None],
+                 rebuild: Callable[[int], dict[str, Any] | None],
+                 resync: Callable[[], None]):
+        self.origin = uuid.uuid4().hex
+        self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        self.deliver = deliver  # broadcast to this hub's desks
+        self.rebuild = rebuild  # an event's message from its seq (large payloads)
+        self.resync = resync  # after a lost LISTEN connection: fresh snapshots
+        self._task: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()
+
+    # -- sending (runs on the writer thread, inside the transaction) -------------------
+
+    def notify(self, session: Session, events: list[Outgoing]) -> None:
+        for out in events:
+            envelope = {"o": self.origin, "r": sorted(str(r) for r in out.audience.roles),
+                        "u": sorted(out.audience.users)}
+            payload = json.dumps({**envelope, "m": out.message})
+            if len(payload.encode()) > MAX_PAYLOAD:
+                payload = json.dumps({**envelope, "seq": out.message["seq"]})
+            session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                            {"channel": CHANNEL, "payload": payload})
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._listen(),
+                                                            name="hub-pg-listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _listen(self) -> None:
+        first = True
+        delay = 0.5
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.conninfo,
+                                                                 autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    if not first:
+                        self.resync()  # events may have been missed while deaf
+                    first, delay = False, 0.5
+                    async for note in conn.notifies():
+                        self._received(note.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # lost PostgreSQL: keep serving, retry, resync
+                self.listening.clear()
+                log.warning("LISTEN %s lost (%s); retrying in %.1f s", CHANNEL, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _received(self, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+            if data.get("o") == self.origin:
+                return  # our own events were broadcast already
+            message = data.get("m") or self.rebuild(int(data["seq"]))
+            if message is None:
+                return
+            audience = Audience(roles={Role(r) for r in data["r"]}, users=set(data["u"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("unreadable notification on %s: %s", CHANNEL, exc)
+            return
+        self.deliver([Outgoing(message, audience)])

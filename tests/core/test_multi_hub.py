@@ -1,0 +1,89 @@
+"""Two hubs on one PostgreSQL: desks on either see the same room, and a dossier can be
+taken only once whichever hub the desks are on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from app.client.hub_client import HubClient, HubError
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.db.models import User
+from app.domain.enums import Role
+from app.hub.server import Hub
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.peers
+
+
+@pytest.fixture
+async def two_hubs(postgres_server: str, password_hash: str) -> AsyncIterator[tuple[Hub, Hub]]:
+    engine = make_engine(postgres_server)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as s:
+        for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("mrl2", Role.MRL)):
+            s.add(User(username=name, display_name=name, role=str(role),
+                       password_hash=password_hash))
+    engine.dispose()
+    a, b = Hub(postgres_server, "127.0.0.1", 0), Hub(postgres_server, "127.0.0.1", 0)
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.stop()
+    await b.stop()
+
+
+async def desk(hub: Hub, username: str) -> HubClient:
+    client = HubClient(hub.url, desk=username, reconnect=False)
+    await client.connect()
+    await client.login(username, PASSWORD)
+    return client
+
+
+async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None:  # type: ignore[no-untyped-def]
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    mrl_a = await desk(hub_a, "mrl")
+    mrl_b = await desk(hub_b, "mrl2")
+    seen_b: list[dict] = []  # type: ignore[type-arg]
+    mrl_b.on_event.append(seen_b.append)
+
+    await n1.request("call.offered", call_ref="x-1", line="15")
+    d = (await n1.request("call.answered", call_ref="x-1"))["dossier"]
+    await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
+    for _ in range(100):
+        if any(m["event"] == "dossier.qualified" for m in seen_b):
+            break
+        await asyncio.sleep(0.05)
+    qualified = [m for m in seen_b if m["event"] == "dossier.qualified"]
+    assert qualified and qualified[0]["dossier"]["queue"] == "SNP"
+
+    results = await asyncio.gather(mrl_a.request("dossier.take", dossier_id=d["id"]),
+                                   mrl_b.request("dossier.take", dossier_id=d["id"]),
+                                   return_exceptions=True)
+    ok = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, HubError)]
+    assert len(ok) == 1 and len(refused) == 1 and refused[0].code == "conflict"
+    for client in (n1, mrl_a, mrl_b):
+        await client.close()
+
+
+async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs) -> None:  # type: ignore[no-untyped-def]
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    # The same call rings a desk on each hub at the same instant.
+    other = HubClient(hub_b.url, reconnect=False)
+    await other.connect()
+    await other.login("n1", PASSWORD)
+    replies = await asyncio.gather(
+        *(c.request("call.offered", call_ref="fork-x", line="116117") for c in (n1, other)))
+    assert {r["call"]["id"] for r in replies} == {replies[0]["call"]["id"]}
+    assert max(r["call"]["desks_rung"] for r in replies) == 2
+    await n1.close()
+    await other.close()
