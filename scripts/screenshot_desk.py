@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.client.hub_client import HubClient  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.training import TrainingLine  # noqa: E402
 from ui.desk import Desk  # noqa: E402
@@ -34,7 +35,34 @@ async def pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+async def prepare(url: str, until: str) -> None:
+    """Bring a dossier to where the shown desk takes over, through the protocol."""
+    n1 = HubClient(url, reconnect=False)
+    await n1.connect()
+    await n1.login("arm1", "demo")
+    await n1.request("call.offered", call_ref="demo-prep", line="116117", caller="0639980177")
+    d = (await n1.request("call.answered", call_ref="demo-prep"))["dossier"]
+    await n1.request("dossier.update", dossier_id=d["id"], fields={
+        "patient_last_name": "Girard", "patient_first_name": "Lucas", "patient_sex": "M",
+        "patient_age": 34, "commune_insee": "17300", "address": "4 rue Chaudrier",
+        "motif": "Entorse de cheville droite en jouant au football, appui possible",
+        "treating_doctor": "Dr Aubert"})
+    await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
+    if until == "osnp":
+        mrl = HubClient(url, reconnect=False)
+        await mrl.connect()
+        await mrl.login("mrl", "demo")
+        await mrl.request("dossier.take", dossier_id=d["id"])
+        await mrl.request("dossier.decide", dossier_id=d["id"], decision="ORIENT",
+                          care_level="R3", filiere="SNP", orientation="CONSULTATION_48H",
+                          consultation_type="cabinet", comment="Radio si douleur osseuse")
+        await mrl.close()
+    await n1.close()
+
+
 async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None:
+    if user in ("mrl", "osnp"):
+        await prepare(url, user)
     line = TrainingLine(interval=0, give_up_after=0, seed=3)
     desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
     dialog = LoginDialog(desk.client)
@@ -54,6 +82,31 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window.show()
     window.windowHandle().requestActivate()
     await pause(0.5)
+    if user == "mrl":
+        QTest.keyClick(window, Qt.Key.Key_F5)
+        while not window.decision_form.isEnabled():
+            await pause(0.05)
+        df = window.decision_form
+        df.decision.setCurrentIndex(df.decision.findData("ORIENT"))
+        df.care_level.setCurrentIndex(df.care_level.findData("R3"))
+        df.orientation.setCurrentIndex(df.orientation.findData("CONSULTATION_48H"))
+        df.consultation.setCurrentIndex(df.consultation.findData("cabinet"))
+        await pause(1.0)
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        await desk.close()
+        return
+    if user == "osnp":
+        panel = window.task_panel
+        panel.table.setCurrentIndex(window.tasks_model.index(0, 0))
+        panel.request_take()
+        while not panel.close_button.isEnabled():
+            await pause(0.05)
+        panel.with_whom.setText("Dr Aubert (médecin traitant)")
+        panel.place.setText("Cabinet du Port, 2 quai Duperré, La Rochelle")
+        await pause(1.0)
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        await desk.close()
+        return
     line.ring("fievre-enfant")
     await pause(0.8)
     QTest.keyClick(window, Qt.Key.Key_F2)

@@ -46,6 +46,7 @@ def table_for(model: RowTableModel, name: str) -> QTableView:
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.horizontalHeader().setStretchLastSection(True)
+    table.horizontalHeader().setMaximumSectionSize(280)  # a long motif must not widen the desk
     table.verticalHeader().setVisible(False)
     return table
 
@@ -56,7 +57,8 @@ class DeskWindow(QMainWindow):
         self.role = Role(str(user["role"]))
         self.user_id = int(str(user["id"]))
         self.setWindowTitle(f"sasdesk — {user['name']} — {self.role.label}")
-        self.call_bar = CallBar(training=training)
+        self.call_bar = CallBar(training=training and self.role in (Role.ARM_N1,
+                                                                    Role.SUPERVISEUR))
         self.queues = QUEUES_OF_ROLE[self.role]
         self.queue_model = queue_model(self.queues, self) if self.queues else None
         self.mine_model = my_dossiers_model(self.user_id, self)
@@ -98,7 +100,8 @@ class DeskWindow(QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.addWidget(middle)
         splitter.addWidget(right)
-        splitter.setSizes([460, 600, 380])
+        # The OSNP works from the task list; the others from the dossier.
+        splitter.setSizes([700, 480, 260] if self.role is Role.OSNP else [460, 600, 380])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.call_bar)

@@ -125,6 +125,12 @@ class Room:
         self.intents += 1
         return reply
 
+    async def settle(self, timeout: float = 5.0) -> None:
+        """The last replies may come before their events reach the other desks."""
+        deadline = time.perf_counter() + timeout
+        while len(self.probe.seen) < len(self.probe.sent) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+
     async def baseline(self, rounds: int = 200) -> list[float]:
         client = self.clients[0]
         out = []
@@ -205,7 +211,9 @@ async def paced(room: Room, dossiers: int, rate: float, rng: random.Random) -> d
         await asyncio.sleep(max(0.0, started + n / rate - loop.time()))
         tasks.append(asyncio.create_task(room.dossier(n, rng)))
     await asyncio.gather(*tasks)
-    out = phase_result(room, loop.time() - started, dossiers)
+    wall = loop.time() - started
+    await room.settle()
+    out = phase_result(room, wall, dossiers)
     out["offered_rate_dossiers_per_second"] = rate
     return out
 
@@ -221,7 +229,9 @@ async def saturated(room: Room, dossiers: int, concurrency: int, offset: int,
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    out = phase_result(room, time.perf_counter() - started, dossiers)
+    wall = time.perf_counter() - started
+    await room.settle()
+    out = phase_result(room, wall, dossiers)
     out["concurrency"] = concurrency
     return out
 
