@@ -40,6 +40,7 @@ class DeskController(QObject):
         self.ringing: dict[str, LineEvent] = {}  # call_id → the RINGING event
         self.active_call: str | None = None
         self.call_dossier: dict[str, int] = {}  # call_id → dossier id
+        self.training_call: str | None = None  # the training call being handled
         self._wire()
 
     # -- wiring -----------------------------------------------------------------------
@@ -185,6 +186,11 @@ class DeskController(QObject):
             bar.show_talking()
             if ev.call_id in self.ringing and self.role in ANSWERING_ROLES:
                 spawn(self._call_answered(ev.call_id), "call-answered")
+            scenario_of = getattr(self.line.line, "scenario_of", None) if self.line else None
+            scenario = scenario_of(ev.call_id) if scenario_of else None
+            if scenario is not None:
+                self.training_call = ev.call_id
+                self.w.training_panel.start(scenario)
         elif kind is LineEventKind.DIALING:
             self.active_call = ev.call_id
             bar.show_dialing(ev.number)
@@ -244,6 +250,8 @@ class DeskController(QObject):
             return
         d = reply["dossier"]
         self.dossiers[d["id"]] = d
+        if self.training_call and self.call_dossier.get(self.training_call) == d["id"]:
+            self.w.training_panel.debrief(priority)
         if d.get("queue"):
             self.w.show_message(f"Dossier {d['number']} transmis : {Queue(d['queue']).label}")
             self.clear_current()

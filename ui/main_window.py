@@ -28,6 +28,7 @@ from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
 from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
+from ui.widgets.training_panel import TrainingPanel
 
 QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
     Role.ARM_N1: set(),
@@ -94,8 +95,10 @@ class DeskWindow(QMainWindow):
         middle_layout.addStretch(1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
+        self.training_panel = TrainingPanel()
+        right_layout.addWidget(self.training_panel, 1)
         right_layout.addWidget(QLabel("Chronologie du dossier"))
-        right_layout.addWidget(self.timeline)
+        right_layout.addWidget(self.timeline, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tabs)
         splitter.addWidget(middle)
@@ -134,6 +137,9 @@ class DeskWindow(QMainWindow):
 
     def priority_p3(self) -> None:
         self.dossier_form.choose_priority("P3")
+
+    def next_turn(self) -> None:
+        self.training_panel.next_turn()
 
     def focus_list(self) -> None:
         widget = self.tabs.currentWidget()

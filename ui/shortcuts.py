@@ -16,6 +16,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("F2", "answer", "Décrocher l'appel qui sonne"),
     Shortcut("F3", "hangup", "Raccrocher (ou refuser l'appel qui sonne)"),
     Shortcut("Ctrl+T", "ring_training", "Faire sonner un appel d'entraînement"),
+    Shortcut("F6", "next_turn", "Entraînement : réplique suivante de l'appelant"),
     Shortcut("Alt+0", "priority_p0", "Priorité P0 – urgence vitale"),
     Shortcut("Alt+1", "priority_p1", "Priorité P1 – prioritaire"),
     Shortcut("Alt+2", "priority_p2", "Priorité P2 – non urgent"),

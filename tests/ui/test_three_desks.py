@@ -44,6 +44,11 @@ def test_training_call_from_ring_to_closed_dossier(qloop, qtbot, hub_url, sessio
         await until(lambda: w1.dossier_form.dossier is not None, "dossier opened")
         form = w1.dossier_form
         assert form.edits["callback_number"].text() == line.scenarios[0].caller
+        # The trainee reads what the caller says, turn by turn.
+        panel = w1.training_panel
+        assert panel.isVisible() and line.scenarios[0].dialogue[0].text in panel.text.toPlainText()
+        qtbot.keyClick(w1, Qt.Key.Key_F6)
+        assert line.scenarios[0].dialogue[1].text in panel.text.toPlainText()
         qtbot.keyClicks(form.edits["patient_last_name"], "Morin")
         type_text(form.edits["patient_first_name"], "Zoé")
         qtbot.keyClicks(form.age, "3")
@@ -66,6 +71,8 @@ def test_training_call_from_ring_to_closed_dossier(qloop, qtbot, hub_url, sessio
         assert row and row["patient_last_name"] == "Morin" and row["commune_insee"] == "17300"
         assert row["priority"] == "P2" and "39,5" in row["motif"]
         assert w1.dossier_form.dossier is None, "N1 is free for the next call"
+        await until(lambda: "Débriefing" in w1.training_panel.text.toPlainText(), "debrief")
+        assert "bonne priorité" in w1.training_panel.title.text()  # P2 was expected
         await focus(mrl)
         qtbot.keyClick(w2, Qt.Key.Key_F5)
         await until(lambda: w2.decision_form.isEnabled(), "MRL holds the dossier")
