@@ -38,6 +38,8 @@ class Desk:
             self.controller.on_snapshot(self.client.snapshot)
         if self.line is not None:
             self.line.start()
+        else:
+            self.window.call_bar.line_status.setText("Pas de ligne téléphonique sur ce poste")
         return self.window
 
     async def close(self) -> None:
