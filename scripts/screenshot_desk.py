@@ -42,20 +42,36 @@ async def prepare(url: str, until: str) -> None:
     await n1.login("arm1", "demo")
     await n1.request("call.offered", call_ref="demo-prep", line="116117", caller="0639980177")
     d = (await n1.request("call.answered", call_ref="demo-prep"))["dossier"]
-    await n1.request("dossier.update", dossier_id=d["id"], fields={
-        "patient_last_name": "Girard", "patient_first_name": "Lucas", "patient_sex": "M",
-        "patient_age": 34, "commune_insee": "17300", "address": "4 rue Chaudrier",
-        "motif": "Entorse de cheville droite en jouant au football, appui possible",
-        "treating_doctor": "Dr Aubert"})
+    await n1.request(
+        "dossier.update",
+        dossier_id=d["id"],
+        fields={
+            "patient_last_name": "Girard",
+            "patient_first_name": "Lucas",
+            "patient_sex": "M",
+            "patient_age": 34,
+            "commune_insee": "17300",
+            "address": "4 rue Chaudrier",
+            "motif": "Entorse de cheville droite en jouant au football, appui possible",
+            "treating_doctor": "Dr Aubert",
+        },
+    )
     await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
     if until == "osnp":
         mrl = HubClient(url, reconnect=False)
         await mrl.connect()
         await mrl.login("mrl", "demo")
         await mrl.request("dossier.take", dossier_id=d["id"])
-        await mrl.request("dossier.decide", dossier_id=d["id"], decision="ORIENT",
-                          care_level="R3", filiere="SNP", orientation="CONSULTATION_48H",
-                          consultation_type="cabinet", comment="Radio si douleur osseuse")
+        await mrl.request(
+            "dossier.decide",
+            dossier_id=d["id"],
+            decision="ORIENT",
+            care_level="R3",
+            filiere="SNP",
+            orientation="CONSULTATION_48H",
+            consultation_type="cabinet",
+            comment="Radio si douleur osseuse",
+        )
         await mrl.close()
     await n1.close()
 

@@ -27,9 +27,15 @@ class _Call:
 class TrainingLine(PhoneLine):
     """Rings every ``interval`` seconds when idle (0: only when ``ring()`` is called)."""
 
-    def __init__(self, scenarios: list[Scenario] | None = None, *, interval: float = 45.0,
-                 give_up_after: float = 90.0, answer_delay: float = 2.0,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        scenarios: list[Scenario] | None = None,
+        *,
+        interval: float = 45.0,
+        give_up_after: float = 90.0,
+        answer_delay: float = 2.0,
+        seed: int | None = None,
+    ):
         super().__init__()
         self.scenarios = scenarios if scenarios is not None else load_scenarios()
         self.interval = interval
@@ -83,20 +89,28 @@ class TrainingLine(PhoneLine):
     def ring(self, scenario_id: str | None = None) -> str:
         """Present a new incoming call now; returns its call_id."""
         if scenario_id is None:
-            scenario = self._random.choices(self.scenarios,
-                                            weights=[s.weight for s in self.scenarios])[0]
+            scenario = self._random.choices(
+                self.scenarios, weights=[s.weight for s in self.scenarios]
+            )[0]
         else:
             scenario = next(s for s in self.scenarios if s.id == scenario_id)
         call = _Call(f"training-{uuid.uuid4()}", scenario, incoming=True)
         with self._lock:
             self._calls[call.call_id] = call
             if self.give_up_after > 0:
-                call.timer = threading.Timer(self.give_up_after, self.caller_gives_up,
-                                             (call.call_id,))
+                call.timer = threading.Timer(
+                    self.give_up_after, self.caller_gives_up, (call.call_id,)
+                )
                 call.timer.daemon = True
                 call.timer.start()
-        self.emit(LineEvent(LineEventKind.RINGING, call_id=call.call_id, line=scenario.line,
-                            caller=scenario.caller))
+        self.emit(
+            LineEvent(
+                LineEventKind.RINGING,
+                call_id=call.call_id,
+                line=scenario.line,
+                caller=scenario.caller,
+            )
+        )
         return call.call_id
 
     def caller_gives_up(self, call_id: str) -> None:
@@ -151,8 +165,7 @@ class TrainingLine(PhoneLine):
 
     # -- internals ----------------------------------------------------------------
 
-    def _switch(self, call_id: str, from_state: str, to_state: str,
-                kind: LineEventKind) -> None:
+    def _switch(self, call_id: str, from_state: str, to_state: str, kind: LineEventKind) -> None:
         with self._lock:
             call = self._calls.get(call_id)
             if call is None or call.state != from_state:

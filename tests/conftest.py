@@ -10,16 +10,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
-from app.domain.enums import Role
 from app.db.models import User
+from app.domain.enums import Role
 from app.hub.auth import Principal, hash_password, principal_of
 from app.hub.server import Hub
 from app.hub.service import FlowService
 
 PASSWORD = "secret-test"
 ACCOUNTS = (
-    ("n1", Role.ARM_N1), ("n1b", Role.ARM_N1), ("n2", Role.ARM_N2), ("amu", Role.MEDECIN_AMU),
-    ("mrl", Role.MRL), ("mrl2", Role.MRL), ("osnp", Role.OSNP), ("osnp2", Role.OSNP),
+    ("n1", Role.ARM_N1),
+    ("n1b", Role.ARM_N1),
+    ("n2", Role.ARM_N2),
+    ("amu", Role.MEDECIN_AMU),
+    ("mrl", Role.MRL),
+    ("mrl2", Role.MRL),
+    ("osnp", Role.OSNP),
+    ("osnp2", Role.OSNP),
     ("sup", Role.SUPERVISEUR),
 )
 
@@ -41,8 +47,14 @@ def sessions(db_url: str, password_hash: str) -> Iterator[sessionmaker[Session]]
     maker = make_sessionmaker(engine)
     with maker.begin() as s:
         for username, role in ACCOUNTS:
-            s.add(User(username=username, display_name=f"{username} ({role.label})",
-                       role=str(role), password_hash=password_hash))
+            s.add(
+                User(
+                    username=username,
+                    display_name=f"{username} ({role.label})",
+                    role=str(role),
+                    password_hash=password_hash,
+                )
+            )
     yield maker
     engine.dispose()
 

@@ -41,24 +41,57 @@ def postgres_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
-    subprocess.run(_as_postgres([_bin("initdb"), "-D", str(data), "-A", "trust", "-U",
-                                 "postgres", "--no-sync"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]
+        ),
+        check=True,
+        capture_output=True,
+    )
     log = root / "log"
-    subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w",
-                                 "-o", f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off",
-                                 "start"]), check=True, capture_output=True)
+    subprocess.run(
+        _as_postgres(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
-            done = subprocess.run(_as_postgres([_bin("createdb"), "-h", "127.0.0.1", "-p",
-                                                str(port), "-U", "postgres", "sasdesk"]),
-                                  capture_output=True)
+            done = subprocess.run(
+                _as_postgres(
+                    [
+                        _bin("createdb"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "-U",
+                        "postgres",
+                        "sasdesk",
+                    ]
+                ),
+                capture_output=True,
+            )
             if done.returncode == 0:
                 break
             assert time.monotonic() < deadline, done.stderr
             time.sleep(0.2)
         yield f"postgresql://postgres@127.0.0.1:{port}/sasdesk"
     finally:
-        subprocess.run(_as_postgres([_bin("pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)
+        subprocess.run(
+            _as_postgres([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
+            capture_output=True,
+        )
         shutil.rmtree(root, ignore_errors=True)

@@ -22,7 +22,7 @@ LINK_TEXT = {
     LinkState.CONNECTED: "Hub : connecté (session à rouvrir)",
     LinkState.CONNECTING: "Hub : connexion…",
     LinkState.DISCONNECTED: "Hub : connexion perdue — reconnexion automatique, la saisie est "
-                            "conservée",
+    "conservée",
 }
 
 
@@ -63,7 +63,8 @@ class DeskController(QObject):
         w.decision_form.close_requested.connect(self.close_dossier)
         w.decision_form.move_track_requested.connect(self.move_track_of)
         w.decision_form.release_requested.connect(
-            lambda did: self._send_and_clear("dossier.release", did, "Dossier remis en file"))
+            lambda did: self._send_and_clear("dossier.release", did, "Dossier remis en file")
+        )
         w.decision_form.forward_requested.connect(self.forward)
         if w.queue_table is not None:
             w.queue_table.activated.connect(self._take_row)
@@ -71,10 +72,16 @@ class DeskController(QObject):
         if w.task_panel is not None:
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
-            w.task_panel.selected.connect(lambda t: self.open_dossier(t["dossier_id"],
-                                                                      fetch=True))
-        for name in ("answer", "hangup", "ring_training", "take_next", "close_current",
-                     "move_track", "validate"):
+            w.task_panel.selected.connect(lambda t: self.open_dossier(t["dossier_id"], fetch=True))
+        for name in (
+            "answer",
+            "hangup",
+            "ring_training",
+            "take_next",
+            "close_current",
+            "move_track",
+            "validate",
+        ):
             setattr(w, name, getattr(self, name))
 
     # -- hub → desk -------------------------------------------------------------------
@@ -93,8 +100,12 @@ class DeskController(QObject):
             self.w.tasks_model.reset_rows(list(self.tasks.values()))
         if self.current_id is None:
             # A desk restarted mid-dossier shows that dossier again.
-            mine = [d for d in rows if (d.get("owner") or {}).get("id") == self.user_id
-                    and d["status"] != DossierStatus.CLOSED]
+            mine = [
+                d
+                for d in rows
+                if (d.get("owner") or {}).get("id") == self.user_id
+                and d["status"] != DossierStatus.CLOSED
+            ]
             if mine:
                 latest = max(mine, key=lambda d: d["updated_at"] or "")
                 self.open_dossier(latest["id"], fetch=True)
@@ -117,8 +128,14 @@ class DeskController(QObject):
                 self.w.task_panel.refresh()
         if dossier is not None and dossier["id"] == self.current_id:
             self._show_current()
-            self.w.timeline.add_entry({"type": msg["event"], "at": msg["at"],
-                                       "actor": msg.get("actor"), "data": msg.get("data")})
+            self.w.timeline.add_entry(
+                {
+                    "type": msg["event"],
+                    "at": msg["at"],
+                    "actor": msg.get("actor"),
+                    "data": msg.get("data"),
+                }
+            )
 
     # -- showing a dossier --------------------------------------------------------------
 
@@ -128,12 +145,16 @@ class DeskController(QObject):
     def _show_current(self) -> None:
         d = self.dossiers.get(self.current_id or -1)
         task = next((t for t in self.tasks.values() if d and t["dossier_id"] == d["id"]), None)
-        task_mine = task is not None and (task.get("owner") or {}).get("id") == self.user_id \
+        task_mine = (
+            task is not None
+            and (task.get("owner") or {}).get("id") == self.user_id
             and task["status"] != TaskStatus.DONE
+        )
         editable = d is not None and (self._mine(d) or task_mine or self.role is Role.SUPERVISEUR)
         self.w.dossier_form.set_dossier(d, editable=editable)
-        self.w.decision_form.set_dossier(d, mine=d is not None and (
-            self._mine(d) or self.role is Role.SUPERVISEUR))
+        self.w.decision_form.set_dossier(
+            d, mine=d is not None and (self._mine(d) or self.role is Role.SUPERVISEUR)
+        )
 
     def open_dossier(self, dossier_id: int, *, fetch: bool = False) -> None:
         self.current_id = dossier_id
@@ -168,19 +189,30 @@ class DeskController(QObject):
     def on_line_event(self, ev: LineEvent) -> None:
         bar = self.w.call_bar
         kind = ev.kind
-        if kind in (LineEventKind.REGISTERED, LineEventKind.REGISTRATION_LOST,
-                    LineEventKind.REGISTRATION_RETRYING, LineEventKind.REGISTRATION_FAILED):
+        if kind in (
+            LineEventKind.REGISTERED,
+            LineEventKind.REGISTRATION_LOST,
+            LineEventKind.REGISTRATION_RETRYING,
+            LineEventKind.REGISTRATION_FAILED,
+        ):
             label = self.line.line.label if self.line else "Ligne"
-            text = {"registered": "prête", "registration_lost": "perdue",
-                    "registration_retrying": "nouvel essai…",
-                    "registration_failed": "refusée"}[str(kind)]
+            text = {
+                "registered": "prête",
+                "registration_lost": "perdue",
+                "registration_retrying": "nouvel essai…",
+                "registration_failed": "refusée",
+            }[str(kind)]
             bar.line_status.setText(f"{label} : {text}")
         elif kind is LineEventKind.RINGING:
             self.ringing[ev.call_id] = ev
             bar.show_ringing(ev.line, ev.caller)
             if self.role in ANSWERING_ROLES:
-                spawn(self.hub.send("call.offered", call_ref=ev.call_id, line=ev.line,
-                                    caller=ev.caller), "call-offered")
+                spawn(
+                    self.hub.send(
+                        "call.offered", call_ref=ev.call_id, line=ev.line, caller=ev.caller
+                    ),
+                    "call-offered",
+                )
         elif kind is LineEventKind.ANSWERED:
             self.active_call = ev.call_id
             bar.show_talking()
@@ -200,8 +232,12 @@ class DeskController(QObject):
                 self.active_call = None
             bar.show_idle("Appel manqué" if ev.reason == "caller_gave_up" else "Appel terminé")
             if was_ringing is not None and self.role in ANSWERING_ROLES:
-                spawn(self.hub.send("call.ended", call_ref=ev.call_id, reason=ev.reason,
-                                    recording_path=ev.path), "call-ended")
+                spawn(
+                    self.hub.send(
+                        "call.ended", call_ref=ev.call_id, reason=ev.reason, recording_path=ev.path
+                    ),
+                    "call-ended",
+                )
 
     async def _call_answered(self, call_id: str) -> None:
         reply = await self.hub.send("call.answered", call_ref=call_id)
@@ -257,8 +293,10 @@ class DeskController(QObject):
             self.clear_current()
         else:
             self._show_current()
-            self.w.show_message(f"Dossier {d['number']} en {priority} : clôturez-le (F8) une fois "
-                                "l'information donnée")
+            self.w.show_message(
+                f"Dossier {d['number']} en {priority} : clôturez-le (F8) une fois "
+                "l'information donnée"
+            )
 
     def close_dossier(self, dossier_id: int) -> None:
         spawn(self._send_and_clear("dossier.close", dossier_id, "Dossier clôturé"), "close")
@@ -268,8 +306,7 @@ class DeskController(QObject):
             self.w.dossier_form.flush()
             self.close_dossier(self.current_id)
 
-    async def _send_and_clear(self, kind: str, dossier_id: int, done: str,
-                              **payload: Any) -> None:
+    async def _send_and_clear(self, kind: str, dossier_id: int, done: str, **payload: Any) -> None:
         await self.hub.client.flush()
         reply = await self.hub.send(kind, dossier_id=dossier_id, **payload)
         if reply is not None:
@@ -296,21 +333,34 @@ class DeskController(QObject):
             self.w.show_message("Décision enregistrée : clôturez le dossier (F8)")
 
     def move_track_of(self, dossier_id: int, track: str) -> None:
-        spawn(self._send_and_clear("dossier.move_track", dossier_id,
-                                   f"Dossier basculé en {track}", track=track), "move-track")
+        spawn(
+            self._send_and_clear(
+                "dossier.move_track", dossier_id, f"Dossier basculé en {track}", track=track
+            ),
+            "move-track",
+        )
 
     def move_track(self) -> None:
         self.w.decision_form.request_move_track()
 
     def forward(self, dossier_id: int) -> None:
-        spawn(self._send_and_clear("dossier.forward", dossier_id, "Transmis au médecin AMU",
-                                   queue=str(Queue.AMU_MEDECIN)), "forward")
+        spawn(
+            self._send_and_clear(
+                "dossier.forward",
+                dossier_id,
+                "Transmis au médecin AMU",
+                queue=str(Queue.AMU_MEDECIN),
+            ),
+            "forward",
+        )
 
     def validate(self) -> None:
         """Ctrl+Entrée: the main action of this desk for the dossier in hand."""
-        if self.role in (Role.ARM_N1,) or (self.role is Role.SUPERVISEUR and
-                                             self.w.dossier_form.qualify_box and
-                                             self.w.dossier_form.qualify_box.isEnabled()):
+        if self.role in (Role.ARM_N1,) or (
+            self.role is Role.SUPERVISEUR
+            and self.w.dossier_form.qualify_box
+            and self.w.dossier_form.qualify_box.isEnabled()
+        ):
             self.w.dossier_form.request_qualify()
         elif self.role.is_doctor:
             self.w.decision_form.request_decide(close=False)
@@ -377,8 +427,7 @@ class DeskController(QObject):
         await self.hub.client.flush()
         reply = await self.hub.send("task.close", task_id=task_id, **payload)
         if reply is not None:
-            self.w.show_message(f"Recherche terminée, dossier {reply['dossier']['number']} "
-                                "clôturé")
+            self.w.show_message(f"Recherche terminée, dossier {reply['dossier']['number']} clôturé")
             if self.w.task_panel is not None:
                 self.w.task_panel.after_close()
             self.clear_current()

@@ -22,8 +22,14 @@ class Desk:
         self.controller: DeskController | None = None
 
     @classmethod
-    async def connect(cls, url: str, *, line: PhoneLine | None = None,
-                      journal: Path | None = None, desk_name: str = "") -> Desk:
+    async def connect(
+        cls,
+        url: str,
+        *,
+        line: PhoneLine | None = None,
+        journal: Path | None = None,
+        desk_name: str = "",
+    ) -> Desk:
         client = HubClient(url, desk=desk_name, journal=journal)
         await client.connect()
         return cls(client, line)

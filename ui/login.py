@@ -35,8 +35,9 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Identifiant", self.username)
         form.addRow("&Mot de passe", self.password)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
-                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Se connecter")
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
         buttons.accepted.connect(self.submit)
@@ -46,12 +47,17 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         accounts: list[dict[str, Any]] = client.welcome.get("demo_accounts") or []
         if accounts:
-            layout.addWidget(QLabel("Comptes de démonstration (mot de passe « demo ») — "
-                                    "double-clic pour se connecter :"))
+            layout.addWidget(
+                QLabel(
+                    "Comptes de démonstration (mot de passe « demo ») — "
+                    "double-clic pour se connecter :"
+                )
+            )
             self.accounts = QListWidget(objectName="demoAccounts")
             for account in accounts:
-                item = QListWidgetItem(f"{account['username']} — {account['name']} — "
-                                       f"{Role(account['role']).label}")
+                item = QListWidgetItem(
+                    f"{account['username']} — {account['name']} — {Role(account['role']).label}"
+                )
                 item.setData(256, account)
                 self.accounts.addItem(item)
             self.accounts.currentItemChanged.connect(self._fill)

@@ -58,13 +58,13 @@ class DeskWindow(QMainWindow):
         self.role = Role(str(user["role"]))
         self.user_id = int(str(user["id"]))
         self.setWindowTitle(f"sasdesk — {user['name']} — {self.role.label}")
-        self.call_bar = CallBar(training=training and self.role in (Role.ARM_N1,
-                                                                    Role.SUPERVISEUR))
+        self.call_bar = CallBar(training=training and self.role in (Role.ARM_N1, Role.SUPERVISEUR))
         self.queues = QUEUES_OF_ROLE[self.role]
         self.queue_model = queue_model(self.queues, self) if self.queues else None
         self.mine_model = my_dossiers_model(self.user_id, self)
-        self.tasks_model = task_model(self) if self.role in (Role.OSNP, Role.SUPERVISEUR,
-                                                             Role.MRL) else None
+        self.tasks_model = (
+            task_model(self) if self.role in (Role.OSNP, Role.SUPERVISEUR, Role.MRL) else None
+        )
         self.tabs = QTabWidget(objectName="lists")
         self.queue_table = None
         if self.queue_model is not None:
@@ -80,12 +80,13 @@ class DeskWindow(QMainWindow):
         if self.role is Role.OSNP:
             self.tabs.setCurrentWidget(self.task_panel)
 
-        self.dossier_form = DossierForm(can_qualify=self.role in (Role.ARM_N1,
-                                                                  Role.SUPERVISEUR))
-        self.decision_form = DecisionForm(doctor=self.role.is_doctor,
-                                          can_forward=self.role is Role.ARM_N2)
-        self.decision_form.setVisible(self.role in (Role.MEDECIN_AMU, Role.MRL, Role.ARM_N2,
-                                                    Role.SUPERVISEUR))
+        self.dossier_form = DossierForm(can_qualify=self.role in (Role.ARM_N1, Role.SUPERVISEUR))
+        self.decision_form = DecisionForm(
+            doctor=self.role.is_doctor, can_forward=self.role is Role.ARM_N2
+        )
+        self.decision_form.setVisible(
+            self.role in (Role.MEDECIN_AMU, Role.MRL, Role.ARM_N2, Role.SUPERVISEUR)
+        )
         self.timeline = Timeline()
 
         middle = QWidget()
@@ -116,15 +117,18 @@ class DeskWindow(QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 860)
-        self._shortcuts = [QShortcut(QKeySequence(s.keys), self, activated=self._action(s.action))
-                           for s in SHORTCUTS]
+        self._shortcuts = [
+            QShortcut(QKeySequence(s.keys), self, activated=self._action(s.action))
+            for s in SHORTCUTS
+        ]
 
     def _action(self, name: str):  # type: ignore[no-untyped-def]
         return lambda: getattr(self, name)()
 
     # Actions are bound by the controller; these are the defaults (no-op until bound).
-    answer = hangup = ring_training = take_next = close_current = move_track = validate = \
-        lambda self: None  # noqa: E731
+    answer = hangup = ring_training = take_next = close_current = move_track = validate = (
+        lambda self: None
+    )  # noqa: E731
 
     def priority_p0(self) -> None:
         self.dossier_form.choose_priority("P0")
@@ -164,8 +168,7 @@ class DeskWindow(QMainWindow):
     def show_help(self) -> None:
         dialog = QDialog(self)
         dialog.setWindowTitle("Raccourcis clavier")
-        rows = [(s.keys.replace("Return", "Entrée"), s.text) for s in SHORTCUTS] + \
-            list(EXTRA_HELP)
+        rows = [(s.keys.replace("Return", "Entrée"), s.text) for s in SHORTCUTS] + list(EXTRA_HELP)
         table = QTableWidget(len(rows), 2, dialog)
         table.setHorizontalHeaderLabels(["Touches", "Action"])
         for i, (keys, text) in enumerate(rows):

@@ -21,8 +21,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Alt+1", "priority_p1", "Priorité P1 – prioritaire"),
     Shortcut("Alt+2", "priority_p2", "Priorité P2 – non urgent"),
     Shortcut("Alt+3", "priority_p3", "Priorité P3 – différé"),
-    Shortcut("Ctrl+Return", "validate", "Transmettre / valider la décision / clôturer la "
-                                        "recherche, selon le poste"),
+    Shortcut(
+        "Ctrl+Return",
+        "validate",
+        "Transmettre / valider la décision / clôturer la recherche, selon le poste",
+    ),
     Shortcut("F5", "take_next", "Prendre le dossier suivant de la file"),
     Shortcut("F8", "close_current", "Clôturer le dossier"),
     Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),

@@ -42,10 +42,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"p50": round(percentile(values, 50), 3), "p90": round(percentile(values, 90), 3),
-            "p99": round(percentile(values, 99), 3), "max": round(max(values, default=0), 3),
-            "mean": round(statistics.fmean(values), 3) if values else 0.0,
-            "samples": len(values)}
+    return {
+        "p50": round(percentile(values, 50), 3),
+        "p90": round(percentile(values, 90), 3),
+        "p99": round(percentile(values, 99), 3),
+        "max": round(max(values, default=0), 3),
+        "mean": round(statistics.fmean(values), 3) if values else 0.0,
+        "samples": len(values),
+    }
 
 
 def desk_roles(desks: int) -> list[Role]:
@@ -88,6 +92,7 @@ class Probe:
             if sender != desk:
                 self.seen.add(key)
                 self.latencies.append((now - started) * 1000)
+
         return on_event
 
 
@@ -115,8 +120,15 @@ class Room:
     def of(self, role: Role) -> list[int]:
         return [i for i, r in enumerate(self.roles) if r is role]
 
-    async def send(self, desk: int, type_: str, *, expect: str | None = None,
-                   probe: int | None = None, **payload: Any) -> dict[str, Any]:
+    async def send(
+        self,
+        desk: int,
+        type_: str,
+        *,
+        expect: str | None = None,
+        probe: int | None = None,
+        **payload: Any,
+    ) -> dict[str, Any]:
         if expect and probe is not None:
             self.probe.expect(probe, expect, desk)
         started = time.perf_counter()
@@ -143,43 +155,110 @@ class Room:
     async def dossier(self, n: int, rng: random.Random) -> None:
         n1 = self.of(Role.ARM_N1)[n % len(self.of(Role.ARM_N1))]
         ref = f"bench-{n}-{rng.random()}"
-        await self.send(n1, "call.offered", call_ref=ref, line=rng.choice(["15", "116117"]),
-                        caller=f"06399{n % 100000:05d}")
+        await self.send(
+            n1,
+            "call.offered",
+            call_ref=ref,
+            line=rng.choice(["15", "116117"]),
+            caller=f"06399{n % 100000:05d}",
+        )
         d = (await self.send(n1, "call.answered", call_ref=ref))["dossier"]
         did = d["id"]
-        await self.send(n1, "dossier.update", expect="dossier.updated", probe=did, dossier_id=did,
-                        fields={"patient_last_name": "Bench", "patient_age": n % 90,
-                                "motif": "Fièvre depuis hier", "commune_insee": "17300"})
+        await self.send(
+            n1,
+            "dossier.update",
+            expect="dossier.updated",
+            probe=did,
+            dossier_id=did,
+            fields={
+                "patient_last_name": "Bench",
+                "patient_age": n % 90,
+                "motif": "Fièvre depuis hier",
+                "commune_insee": "17300",
+            },
+        )
         draw = rng.random()
         if draw < 0.1:  # P3: information, closed by N1
-            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
-                            priority="P3")
-            await self.send(n1, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did,
-                            reason="information donnée")
+            await self.send(
+                n1,
+                "dossier.qualify",
+                expect="dossier.qualified",
+                probe=did,
+                dossier_id=did,
+                priority="P3",
+            )
+            await self.send(
+                n1,
+                "dossier.close",
+                expect="dossier.closed",
+                probe=did,
+                dossier_id=did,
+                reason="information donnée",
+            )
         elif draw < 0.2:  # P0: AMU doctor, dispatch
-            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
-                            priority="P0")
+            await self.send(
+                n1,
+                "dossier.qualify",
+                expect="dossier.qualified",
+                probe=did,
+                dossier_id=did,
+                priority="P0",
+            )
             amu = self.of(Role.MEDECIN_AMU)[n % len(self.of(Role.MEDECIN_AMU))]
             await self.send(amu, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
-            await self.send(amu, "dossier.decide", expect="dossier.decided", probe=did, dossier_id=did,
-                            decision="INTER", care_level="R1", filiere="AMU", means="SMUR")
-            await self.send(amu, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did)
+            await self.send(
+                amu,
+                "dossier.decide",
+                expect="dossier.decided",
+                probe=did,
+                dossier_id=did,
+                decision="INTER",
+                care_level="R1",
+                filiere="AMU",
+                means="SMUR",
+            )
+            await self.send(
+                amu, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did
+            )
         else:  # P2: MRL orients to a consultation, OSNP finds it
-            await self.send(n1, "dossier.qualify", expect="dossier.qualified", probe=did, dossier_id=did,
-                            priority="P2")
+            await self.send(
+                n1,
+                "dossier.qualify",
+                expect="dossier.qualified",
+                probe=did,
+                dossier_id=did,
+                priority="P2",
+            )
             mrl = self.of(Role.MRL)[n % len(self.of(Role.MRL))]
             await self.send(mrl, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
-            task = (await self.send(mrl, "dossier.decide", expect="task.created",
-                                    dossier_id=did, decision="ORIENT", care_level="R3",
-                                    filiere="SNP", orientation="CONSULTATION_48H",
-                                    consultation_type="cabinet"))["task"]
+            task = (
+                await self.send(
+                    mrl,
+                    "dossier.decide",
+                    expect="task.created",
+                    dossier_id=did,
+                    decision="ORIENT",
+                    care_level="R3",
+                    filiere="SNP",
+                    orientation="CONSULTATION_48H",
+                    consultation_type="cabinet",
+                )
+            )["task"]
             osnp = self.of(Role.OSNP)[n % len(self.of(Role.OSNP))]
-            await self.send(osnp, "task.take", expect="task.taken", probe=did,
-                            task_id=task["id"])
-            await self.send(osnp, "task.close", expect="task.closed", probe=did,
-                            task_id=task["id"], outcome="RDV_CRENEAU",
-                            appointment={"with": "Dr Banc", "at": "2030-01-01T10:00:00+00:00",
-                                         "place": "La Rochelle"})
+            await self.send(osnp, "task.take", expect="task.taken", probe=did, task_id=task["id"])
+            await self.send(
+                osnp,
+                "task.close",
+                expect="task.closed",
+                probe=did,
+                task_id=task["id"],
+                outcome="RDV_CRENEAU",
+                appointment={
+                    "with": "Dr Banc",
+                    "at": "2030-01-01T10:00:00+00:00",
+                    "place": "La Rochelle",
+                },
+            )
 
 
 def prepare_db(url: str, roles: list[Role]) -> None:
@@ -188,18 +267,29 @@ def prepare_db(url: str, roles: list[Role]) -> None:
     hashed = hash_password(PASSWORD)
     with make_sessionmaker(engine).begin() as s:
         for i, role in enumerate(roles):
-            s.add(User(username=f"desk{i:02d}", display_name=f"Poste {i}", role=str(role),
-                       password_hash=hashed))
+            s.add(
+                User(
+                    username=f"desk{i:02d}",
+                    display_name=f"Poste {i}",
+                    role=str(role),
+                    password_hash=hashed,
+                )
+            )
     engine.dispose()
 
 
 def phase_result(room: Room, wall: float, dossiers: int) -> dict[str, Any]:
     latency = summary(room.probe.latencies)
-    return {"dossiers": dossiers, "intents": room.intents, "wall_seconds": round(wall, 3),
-            "dossiers_per_second": round(dossiers / wall, 2),
-            "intents_per_second": round(room.intents / wall, 1),
-            "event_latency_ms": latency, "reply_latency_ms": summary(room.replies),
-            "missed_events": len(room.probe.sent) - len(room.probe.seen)}
+    return {
+        "dossiers": dossiers,
+        "intents": room.intents,
+        "wall_seconds": round(wall, 3),
+        "dossiers_per_second": round(dossiers / wall, 2),
+        "intents_per_second": round(room.intents / wall, 1),
+        "event_latency_ms": latency,
+        "reply_latency_ms": summary(room.replies),
+        "missed_events": len(room.probe.sent) - len(room.probe.seen),
+    }
 
 
 async def paced(room: Room, dossiers: int, rate: float, rng: random.Random) -> dict[str, Any]:
@@ -218,8 +308,9 @@ async def paced(room: Room, dossiers: int, rate: float, rng: random.Random) -> d
     return out
 
 
-async def saturated(room: Room, dossiers: int, concurrency: int, offset: int,
-                    rng: random.Random) -> dict[str, Any]:
+async def saturated(
+    room: Room, dossiers: int, concurrency: int, offset: int, rng: random.Random
+) -> dict[str, Any]:
     """As fast as the hub answers: each worker starts a dossier when the last is closed."""
     counter = iter(range(offset, offset + dossiers))
 
@@ -236,8 +327,15 @@ async def saturated(room: Room, dossiers: int, concurrency: int, offset: int,
     return out
 
 
-async def drive(url: str, roles: list[Role], dossiers: int, rate: float, paced_count: int,
-                concurrency: int, seed: int) -> dict[str, Any]:
+async def drive(
+    url: str,
+    roles: list[Role],
+    dossiers: int,
+    rate: float,
+    paced_count: int,
+    concurrency: int,
+    seed: int,
+) -> dict[str, Any]:
     rng = random.Random(seed)
     room = Room(url, roles)
     await room.open()
@@ -250,20 +348,27 @@ async def drive(url: str, roles: list[Role], dossiers: int, rate: float, paced_c
     await room.close()
     p99 = paced_out["event_latency_ms"]["p99"]
     return {
-        "dossiers": dossiers, "desks": len(roles),
+        "dossiers": dossiers,
+        "desks": len(roles),
         "event_latency_ms": paced_out["event_latency_ms"],
         "dossiers_per_second": saturated_out["dossiers_per_second"],
         "baseline_ping_ms": baseline,
-        "paced_p99_over_baseline_p99": round(p99 / baseline["p99"], 2) if baseline["p99"]
-        else None,
+        "paced_p99_over_baseline_p99": round(p99 / baseline["p99"], 2) if baseline["p99"] else None,
         "paced": paced_out,
         "saturated": saturated_out,
     }
 
 
-def run_flow_bench(dossiers: int, desks: int, *, db_url: str | None = None,
-                   concurrency: int | None = None, rate: float = 4.0,
-                   paced_seconds: float = 60.0, seed: int = 17) -> dict[str, Any]:
+def run_flow_bench(
+    dossiers: int,
+    desks: int,
+    *,
+    db_url: str | None = None,
+    concurrency: int | None = None,
+    rate: float = 4.0,
+    paced_seconds: float = 60.0,
+    seed: int = 17,
+) -> dict[str, Any]:
     """Two phases in one run, same hub and database.
 
     - paced: dossiers arrive at ``rate`` per second for ``paced_seconds`` (open loop);
@@ -279,15 +384,28 @@ def run_flow_bench(dossiers: int, desks: int, *, db_url: str | None = None,
         prepare_db(url, roles)
         port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        hub = subprocess.Popen([sys.executable, "-m", "app.cli", "hub", "--db", url,
-                                "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+        hub = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "hub", "--db", url, "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             _wait_port(port, hub)
             n1 = len([r for r in roles if r is Role.ARM_N1])
             paced_count = max(1, min(dossiers, int(rate * paced_seconds)))
-            result = asyncio.run(drive(f"ws://127.0.0.1:{port}", roles, dossiers, rate,
-                                       paced_count, concurrency or n1, seed))
+            result = asyncio.run(
+                drive(
+                    f"ws://127.0.0.1:{port}",
+                    roles,
+                    dossiers,
+                    rate,
+                    paced_count,
+                    concurrency or n1,
+                    seed,
+                )
+            )
         finally:
             hub.terminate()
             hub.wait(20)

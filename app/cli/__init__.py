@@ -16,14 +16,25 @@ import app
 from app.db.engine import default_db_url
 
 # Subcommand modules: each has add_parser(subparsers) and run(args) -> int.
-COMMANDS = ("app.cli.desk", "app.cli.hub", "app.cli.users", "app.cli.phone")
-BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip")
+COMMANDS = (
+    "app.cli.desk",
+    "app.cli.hub",
+    "app.cli.users",
+    "app.cli.phone",
+    "app.cli.imports",
+    "app.cli.report",
+)
+BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default=None, metavar="URL",
-                        help="base de données (SQLAlchemy URL : sqlite:///… ou "
-                             "postgresql://…) ; défaut : le fichier SQLite embarqué")
+    parser.add_argument(
+        "--db",
+        default=None,
+        metavar="URL",
+        help="base de données (SQLAlchemy URL : sqlite:///… ou "
+        "postgresql://…) ; défaut : le fichier SQLite embarqué",
+    )
 
 
 def db_url(args: argparse.Namespace) -> str:
@@ -45,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sasdesk",
         description="Poste de régulation SAS/SAMU : softphone, dossier de régulation, "
-                    "recherche de créneaux, rappels OSNP, statistiques. Sans commande : "
-                    "démarre le poste avec le hub embarqué (SQLite, territoire de démo, "
-                    "ligne d'entraînement).")
+        "recherche de créneaux, rappels OSNP, statistiques. Sans commande : "
+        "démarre le poste avec le hub embarqué (SQLite, territoire de démo, "
+        "ligne d'entraînement).",
+    )
     parser.add_argument("--version", action="version", version=f"sasdesk {app.__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
     add_db_option(parser)
@@ -64,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     run = getattr(args, "run", None)
     if run is None:

@@ -9,21 +9,33 @@ from app.cli import add_db_option
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("flow", help="latence intention → événement et débit du flux",
-                            description="Des postes réels (websockets) font passer des dossiers "
-                                        "de l'appel à la clôture à travers un hub lancé dans "
-                                        "un processus séparé ; mesure la latence entre "
-                                        "l'intention envoyée et l'événement reçu par un autre "
-                                        "poste.")
+    parser = sub.add_parser(
+        "flow",
+        help="latence intention → événement et débit du flux",
+        description="Des postes réels (websockets) font passer des dossiers "
+        "de l'appel à la clôture à travers un hub lancé dans "
+        "un processus séparé ; mesure la latence entre "
+        "l'intention envoyée et l'événement reçu par un autre "
+        "poste.",
+    )
     add_db_option(parser)
     parser.add_argument("--dossiers", type=int, default=2000)
     parser.add_argument("--desks", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=None,
-                        help="dossiers menés en parallèle (défaut : un par poste N1)")
-    parser.add_argument("--rate", type=float, default=4.0,
-                        help="phase cadencée : dossiers arrivant par seconde (défaut 4)")
-    parser.add_argument("--paced-seconds", type=float, default=60.0,
-                        help="durée de la phase cadencée (défaut 60 s)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="dossiers menés en parallèle (défaut : un par poste N1)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=4.0,
+        help="phase cadencée : dossiers arrivant par seconde (défaut 4)",
+    )
+    parser.add_argument(
+        "--paced-seconds", type=float, default=60.0, help="durée de la phase cadencée (défaut 60 s)"
+    )
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--json", action="store_true", help="sortie JSON (défaut)")
     parser.set_defaults(run=run)
@@ -32,8 +44,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from app.bench.flow import run_flow_bench
 
-    result = run_flow_bench(args.dossiers, args.desks, db_url=args.db,
-                            concurrency=args.concurrency, rate=args.rate,
-                            paced_seconds=args.paced_seconds, seed=args.seed)
+    result = run_flow_bench(
+        args.dossiers,
+        args.desks,
+        db_url=args.db,
+        concurrency=args.concurrency,
+        rate=args.rate,
+        paced_seconds=args.paced_seconds,
+        seed=args.seed,
+    )
     print(json.dumps(result, indent=2))
     return 0

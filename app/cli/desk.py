@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli import add_db_option, db_url
+from app.cli import db_url
 from app.db.engine import data_dir
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("desk", help="démarre un poste relié à un hub existant",
-                            description="Démarre un poste (interface Qt) relié à un hub.")
-    parser.add_argument("--hub", required=True, metavar="ws://HÔTE:PORT",
-                        help="adresse du hub, par exemple ws://127.0.0.1:8765")
-    parser.add_argument("--training", action="store_true",
-                        help="utilise la ligne d'entraînement (appels simulés)")
-    parser.add_argument("--ring-every", type=float, default=45.0, metavar="SECONDES",
-                        help="ligne d'entraînement : un appel toutes les N secondes (0 : à la "
-                             "demande, Ctrl+T)")
+    parser = sub.add_parser(
+        "desk",
+        help="démarre un poste relié à un hub existant",
+        description="Démarre un poste (interface Qt) relié à un hub.",
+    )
+    parser.add_argument(
+        "--hub",
+        required=True,
+        metavar="ws://HÔTE:PORT",
+        help="adresse du hub, par exemple ws://127.0.0.1:8765",
+    )
+    parser.add_argument(
+        "--training", action="store_true", help="utilise la ligne d'entraînement (appels simulés)"
+    )
+    parser.add_argument(
+        "--ring-every",
+        type=float,
+        default=45.0,
+        metavar="SECONDES",
+        help="ligne d'entraînement : un appel toutes les N secondes (0 : à la demande, Ctrl+T)",
+    )
     parser.set_defaults(run=run)
 
 

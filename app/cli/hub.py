@@ -9,15 +9,20 @@ from app.cli import add_db_option, db_url
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("hub", help="démarre le hub seul (serveur websocket)",
-                            description="Démarre le hub : règles, base de données, diffusion "
-                                        "des événements aux postes.")
+    parser = sub.add_parser(
+        "hub",
+        help="démarre le hub seul (serveur websocket)",
+        description="Démarre le hub : règles, base de données, diffusion "
+        "des événements aux postes.",
+    )
     add_db_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port d'écoute (défaut 8765)")
-    parser.add_argument("--demo", action="store_true",
-                        help="charge le territoire et les comptes de démonstration si la base "
-                             "est vide")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="charge le territoire et les comptes de démonstration si la base est vide",
+    )
     parser.set_defaults(run=run)
 
 

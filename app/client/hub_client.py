@@ -86,8 +86,9 @@ class Outbox:
 
 
 class HubClient:
-    def __init__(self, url: str, *, desk: str = "", journal: Path | None = None,
-                 reconnect: bool = True):
+    def __init__(
+        self, url: str, *, desk: str = "", journal: Path | None = None, reconnect: bool = True
+    ):
         self.url = url
         self.desk = desk
         self.reconnect = reconnect
@@ -154,8 +155,9 @@ class HubClient:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
         try:
-            await self._ws.send(json.dumps({"type": type_, "id": req_id, **payload},
-                                           default=_json_default))
+            await self._ws.send(
+                json.dumps({"type": type_, "id": req_id, **payload}, default=_json_default)
+            )
             reply = await asyncio.wait_for(future, timeout)
         except ConnectionClosed as exc:
             raise HubError("disconnected", "connexion au hub perdue") from exc
@@ -164,8 +166,9 @@ class HubClient:
         finally:
             self._pending.pop(req_id, None)
         if reply.get("type") == "error":
-            raise HubError(reply.get("code", "error"), reply.get("message", ""),
-                           reply.get("details"))
+            raise HubError(
+                reply.get("code", "error"), reply.get("message", ""), reply.get("details")
+            )
         return reply
 
     def save_fields(self, dossier_id: int, fields: dict[str, Any]) -> None:
@@ -211,7 +214,8 @@ class HubClient:
                 self._set_state(LinkState.DISCONNECTED, "connexion perdue")
                 if self.reconnect:
                     self._reconnector = asyncio.get_running_loop().create_task(
-                        self._reconnect(), name="hub-client-reconnect")
+                        self._reconnect(), name="hub-client-reconnect"
+                    )
 
     def _dispatch(self, msg: Message) -> None:
         kind = msg.get("type")

@@ -47,9 +47,16 @@ def seed_demo(session: Session, territory_path: Path = TERRITORY) -> bool:
         create_user(session, username, name, role, DEMO_PASSWORD)
     territory = load_territory(territory_path)
     for c in territory.get("communes", []):
-        session.add(Commune(insee=c["insee"], name=c["name"],
-                            postal_codes=" ".join(c.get("postal_codes", [])),
-                            sector=c.get("sector", ""), lat=c.get("lat"), lon=c.get("lon")))
+        session.add(
+            Commune(
+                insee=c["insee"],
+                name=c["name"],
+                postal_codes=" ".join(c.get("postal_codes", [])),
+                sector=c.get("sector", ""),
+                lat=c.get("lat"),
+                lon=c.get("lon"),
+            )
+        )
     session.add(Setting(key="demo", value=territory.get("name", "démo")))
     return True
 
@@ -57,5 +64,7 @@ def seed_demo(session: Session, territory_path: Path = TERRITORY) -> bool:
 def demo_accounts(session: Session) -> list[dict[str, str]]:
     known = {u for u, _, _ in DEMO_USERS}
     users = session.scalars(select(User).where(User.username.in_(known)).order_by(User.id))
-    return [{"username": u.username, "name": u.display_name, "role": u.role,
-             "password": DEMO_PASSWORD} for u in users]
+    return [
+        {"username": u.username, "name": u.display_name, "role": u.role, "password": DEMO_PASSWORD}
+        for u in users
+    ]

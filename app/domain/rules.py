@@ -90,8 +90,9 @@ def check_can_decide(role: Role, track: Track | None) -> None:
         raise forbid(f"seul un médecin régulateur peut enregistrer une décision ({role.label})")
 
 
-def check_can_close(role: Role, status: DossierStatus, priority: Priority | None,
-                    decided: bool) -> None:
+def check_can_close(
+    role: Role, status: DossierStatus, priority: Priority | None, decided: bool
+) -> None:
     """N1 closes P3 information calls; a doctor closes after a decision."""
     if status is DossierStatus.CLOSED:
         raise FlowError("invalid_state", "le dossier est déjà clôturé")
@@ -116,9 +117,12 @@ def needs_osnp_task(decision: Decision, orientation: Orientation | None) -> bool
     return decision is Decision.ORIENT and orientation is Orientation.CONSULTATION_48H
 
 
-def check_decision_fields(decision: Decision, orientation: Orientation | None,
-                          consultation_type: ConsultationType | None,
-                          means: object | None) -> None:
+def check_decision_fields(
+    decision: Decision,
+    orientation: Orientation | None,
+    consultation_type: ConsultationType | None,
+    means: object | None,
+) -> None:
     if decision is Decision.ORIENT and orientation is None:
         raise FlowError("invalid_message", "une orientation doit préciser vers où")
     if needs_osnp_task(decision, orientation) and consultation_type is None:

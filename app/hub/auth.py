@@ -57,8 +57,15 @@ def _digest(token: str) -> str:
 
 def open_session(session: Session, user: User, desk: str, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(LoginSession(user_id=user.id, token_hash=_digest(token), desk=desk,
-                             created_at=now, expires_at=now + TOKEN_LIFETIME))
+    session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            desk=desk,
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIME,
+        )
+    )
     return token
 
 
@@ -75,10 +82,15 @@ def revoke_session(session: Session, token: str) -> None:
         row.revoked = True
 
 
-def create_user(session: Session, username: str, display_name: str, role: Role,
-                password: str) -> User:
-    user = User(username=username, display_name=display_name, role=str(role),
-                password_hash=hash_password(password))
+def create_user(
+    session: Session, username: str, display_name: str, role: Role, password: str
+) -> User:
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=str(role),
+        password_hash=hash_password(password),
+    )
     session.add(user)
     session.flush()
     return user

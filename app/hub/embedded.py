@@ -25,8 +25,9 @@ class EmbeddedHub:
         if not self._ready.wait(timeout):
             raise RuntimeError("le hub embarqué n'a pas démarré à temps")
         if self._error is not None:
-            raise RuntimeError(f"le hub embarqué n'a pas pu démarrer : {self._error}") \
-                from self._error
+            raise RuntimeError(
+                f"le hub embarqué n'a pas pu démarrer : {self._error}"
+            ) from self._error
         return self.hub.url
 
     def _run(self) -> None:

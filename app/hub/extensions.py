@@ -14,7 +14,7 @@ from app.hub.service import FlowService
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("app.directory.hub",)
+EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub")
 
 
 def install_all(service: FlowService) -> list[str]:

@@ -28,12 +28,17 @@ MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
 
 
 class PgFanout:
-    def __init__(self, engine: Engine, deliver: Callable[[list[Outgoing]], None],
-                 rebuild: Callable[[int], dict[str, Any] | None],
-                 resync: Callable[[], None]):
+    def __init__(
+        self,
+        engine: Engine,
+        deliver: Callable[[list[Outgoing]], None],
+        rebuild: Callable[[int], dict[str, Any] | None],
+        resync: Callable[[], None],
+    ):
         self.origin = uuid.uuid4().hex
         self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
-            hide_password=False)
+            hide_password=False
+        )
         self.deliver = deliver  # broadcast to this hub's desks
         self.rebuild = rebuild  # an event's message from its seq (large payloads)
         self.resync = resync  # after a lost LISTEN connection: fresh snapshots
@@ -44,19 +49,23 @@ class PgFanout:
 
     def notify(self, session: Session, events: list[Outgoing]) -> None:
         for out in events:
-            envelope = {"o": self.origin, "r": sorted(str(r) for r in out.audience.roles),
-                        "u": sorted(out.audience.users)}
+            envelope = {
+                "o": self.origin,
+                "r": sorted(str(r) for r in out.audience.roles),
+                "u": sorted(out.audience.users),
+            }
             payload = json.dumps({**envelope, "m": out.message})
             if len(payload.encode()) > MAX_PAYLOAD:
                 payload = json.dumps({**envelope, "seq": out.message["seq"]})
-            session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                            {"channel": CHANNEL, "payload": payload})
+            session.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": CHANNEL, "payload": payload},
+            )
 
     # -- receiving ----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._listen(),
-                                                            name="hub-pg-listen")
+        self._task = asyncio.get_running_loop().create_task(self._listen(), name="hub-pg-listen")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -71,8 +80,9 @@ class PgFanout:
         delay = 0.5
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(self.conninfo,
-                                                                 autocommit=True) as conn:
+                async with await psycopg.AsyncConnection.connect(
+                    self.conninfo, autocommit=True
+                ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     if not first:

@@ -230,7 +230,7 @@ def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
     cached = _adapter_cache.get("current")
     if cached is None:
         intents = sorted(_concrete_intents(), key=lambda c: c.__name__)
-        union = Union[tuple(intents)]  # type: ignore[valid-type]
+        union = Union[tuple(intents)]  # type: ignore[valid-type]  # noqa: UP007 (built at run time)
         adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="type")])
         cached = (adapter, intent_types())
         _adapter_cache["current"] = cached
@@ -238,8 +238,10 @@ def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
 
 
 def intent_types() -> frozenset[str]:
-    return frozenset(c.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
-                     for c in _concrete_intents())
+    return frozenset(
+        c.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        for c in _concrete_intents()
+    )
 
 
 class ProtocolError(Exception):
@@ -289,4 +291,6 @@ def parse_intent(raw: str | bytes) -> Intent:
             for err in exc.errors(include_url=False, include_context=False)
         ]
         summary = "; ".join(f"{d['field'] or 'message'}: {d['problem']}" for d in details[:5])
-        raise ProtocolError("invalid_message", f"message {kind} invalide — {summary}", re, details)
+        raise ProtocolError(
+            "invalid_message", f"message {kind} invalide — {summary}", re, details
+        ) from None

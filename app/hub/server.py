@@ -40,8 +40,15 @@ class DeskConnection:
 
 
 class Hub:
-    def __init__(self, db_url: str, host: str = "127.0.0.1", port: int = 8765, *,
-                 demo: bool = False, clock: Callable[[], datetime] = utcnow):
+    def __init__(
+        self,
+        db_url: str,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        *,
+        demo: bool = False,
+        clock: Callable[[], datetime] = utcnow,
+    ):
         self.db_url = db_url
         self.host = host
         self.port = port
@@ -64,18 +71,29 @@ class Hub:
             # Other hubs may share this database: hear their events, tell ours.
             from app.hub.fanout import PgFanout  # psycopg: the shared deployment's extra
 
-            self.fanout = PgFanout(self.engine, self._broadcast, self.service.event_message,
-                                   self._resync_all)
+            self.fanout = PgFanout(
+                self.engine, self._broadcast, self.service.event_message, self._resync_all
+            )
             self.service.notifier = self.fanout.notify
             self.fanout.start()
             await asyncio.wait_for(self.fanout.listening.wait(), 30)
-        self._server = await serve(self._serve_desk, self.host, self.port,
-                                   max_size=TRANSPORT_MAX_BYTES, ping_interval=20,
-                                   ping_timeout=20, close_timeout=2)
+        self._server = await serve(
+            self._serve_desk,
+            self.host,
+            self.port,
+            max_size=TRANSPORT_MAX_BYTES,
+            ping_interval=20,
+            ping_timeout=20,
+            close_timeout=2,
+        )
         sockname = next(iter(self._server.sockets)).getsockname()
         self.port = sockname[1]
-        log.info("hub listening on ws://%s:%s (%s)", self.host, self.port,
-                 self.engine.url.render_as_string(hide_password=True))
+        log.info(
+            "hub listening on ws://%s:%s (%s)",
+            self.host,
+            self.port,
+            self.engine.url.render_as_string(hide_password=True),
+        )
 
     @property
     def url(self) -> str:
@@ -104,9 +122,15 @@ class Hub:
                 seed_demo(s)
             self.demo = is_demo(s)
             accounts = demo_accounts(s) if self.demo else []
-        self._welcome = json.dumps({"type": "welcome", "protocol": p.PROTOCOL_VERSION,
-                                    "hub": app.__version__, "demo": self.demo,
-                                    "demo_accounts": accounts})
+        self._welcome = json.dumps(
+            {
+                "type": "welcome",
+                "protocol": p.PROTOCOL_VERSION,
+                "hub": app.__version__,
+                "demo": self.demo,
+                "demo_accounts": accounts,
+            }
+        )
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -139,8 +163,11 @@ class Hub:
         except Exception:
             log.exception("intent failed")
             re = getattr(locals().get("intent"), "id", None)
-            err = p.ProtocolError("internal", "erreur interne du hub : l'action n'a pas été "
-                                              "enregistrée, réessayez", re)
+            err = p.ProtocolError(
+                "internal",
+                "erreur interne du hub : l'action n'a pas été enregistrée, réessayez",
+                re,
+            )
             await conn.ws.send(json.dumps(err.reply()))
 
     async def _dispatch(self, conn: DeskConnection, intent: p.Intent) -> None:
@@ -183,7 +210,10 @@ class Hub:
 
     def _broadcast(self, events: list[Outgoing]) -> None:
         for out in events:
-            targets = [c.ws for c in self.connections
-                       if c.principal is not None and out.audience.admits(c.principal)]
+            targets = [
+                c.ws
+                for c in self.connections
+                if c.principal is not None and out.audience.admits(c.principal)
+            ]
             if targets:
                 broadcast(targets, json.dumps(out.message))

@@ -30,8 +30,14 @@ from app.domain.enums import (
 )
 from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
-from app.hub.auth import Principal, open_session, principal_of, resume_session, revoke_session
-from app.hub.auth import verify_login
+from app.hub.auth import (
+    Principal,
+    open_session,
+    principal_of,
+    resume_session,
+    revoke_session,
+    verify_login,
+)
 from app.hub.views import (
     UserLookup,
     call_view,
@@ -69,21 +75,32 @@ Notifier = Callable[[Session, list["Outgoing"]], None]
 class Unit:
     """One intent's unit of work: the session, the actor and the events it produces."""
 
-    def __init__(self, session: Session, actor: Principal | None, now: datetime,
-                 users: UserLookup):
+    def __init__(self, session: Session, actor: Principal | None, now: datetime, users: UserLookup):
         self.s = session
         self.users = users
         self.actor = actor
         self.now = now
         self.events: list[tuple[Event, Audience, dict[str, Any]]] = []
 
-    def emit(self, type_: str, audience: Audience, *, dossier: Dossier | None = None,
-             task: OsnpTask | None = None, call: Call | None = None,
-             **data: Any) -> None:
-        event = Event(at=self.now, type=type_, actor_id=self.actor.user_id if self.actor else None,
-                      dossier_id=dossier.id if dossier else None,
-                      task_id=task.id if task else None, call_id=call.id if call else None,
-                      data=data)
+    def emit(
+        self,
+        type_: str,
+        audience: Audience,
+        *,
+        dossier: Dossier | None = None,
+        task: OsnpTask | None = None,
+        call: Call | None = None,
+        **data: Any,
+    ) -> None:
+        event = Event(
+            at=self.now,
+            type=type_,
+            actor_id=self.actor.user_id if self.actor else None,
+            dossier_id=dossier.id if dossier else None,
+            task_id=task.id if task else None,
+            call_id=call.id if call else None,
+            data=data,
+        )
         self.s.add(event)
         views: dict[str, Any] = {}
         if dossier is not None:
@@ -99,8 +116,12 @@ class Unit:
         out = []
         for event, audience, views in self.events:
             msg: dict[str, Any] = {
-                "type": "event", "seq": event.seq, "event": event.type, "at": iso(event.at),
-                "actor": self.actor.name if self.actor else None, "data": event.data,
+                "type": "event",
+                "seq": event.seq,
+                "event": event.type,
+                "at": iso(event.at),
+                "actor": self.actor.name if self.actor else None,
+                "data": event.data,
             }
             if "dossier" in views:
                 msg["dossier"] = dossier_view(views["dossier"], self.users)
@@ -148,8 +169,9 @@ class FlowService:
             p.TaskClose: self._task_close,
         }
 
-    def register(self, intent: type[p.Intent], handler: Callable[[Unit, Any], dict[str, Any]]
-                 ) -> None:
+    def register(
+        self, intent: type[p.Intent], handler: Callable[[Unit, Any], dict[str, Any]]
+    ) -> None:
         """Let an extension (directory, call-back…) handle its own intents."""
         if intent in self._handlers:
             raise ValueError(f"{intent.__name__} already has a handler")
@@ -189,9 +211,14 @@ class FlowService:
             if event is None:
                 return None
             actor = self.user(event.actor_id)
-            msg: dict[str, Any] = {"type": "event", "seq": event.seq, "event": event.type,
-                                   "at": iso(event.at), "actor": actor["name"] if actor else None,
-                                   "data": event.data}
+            msg: dict[str, Any] = {
+                "type": "event",
+                "seq": event.seq,
+                "event": event.type,
+                "at": iso(event.at),
+                "actor": actor["name"] if actor else None,
+                "data": event.data,
+            }
             if event.dossier_id is not None:
                 dossier = s.get(Dossier, event.dossier_id)
                 if dossier is not None:
@@ -233,21 +260,40 @@ class FlowService:
         now = self.clock()
         with self.sessions() as s:
             recent = now - RECENT
-            dossiers = s.scalars(select(Dossier).where(
-                (Dossier.status != DossierStatus.CLOSED) | (Dossier.closed_at >= recent)
-            )).unique().all()
-            tasks = {t.dossier_id: t for t in s.scalars(select(OsnpTask).where(
-                (OsnpTask.status != TaskStatus.DONE) | (OsnpTask.closed_at >= recent)
-            )).unique().all()}
+            dossiers = (
+                s.scalars(
+                    select(Dossier).where(
+                        (Dossier.status != DossierStatus.CLOSED) | (Dossier.closed_at >= recent)
+                    )
+                )
+                .unique()
+                .all()
+            )
+            tasks = {
+                t.dossier_id: t
+                for t in s.scalars(
+                    select(OsnpTask).where(
+                        (OsnpTask.status != TaskStatus.DONE) | (OsnpTask.closed_at >= recent)
+                    )
+                )
+                .unique()
+                .all()
+            }
             visible = [d for d in dossiers if can_see_dossier(actor, d, tasks.get(d.id))]
             seen_ids = {d.id for d in visible}
             out: dict[str, Any] = {
                 "type": "snapshot",
                 "at": iso(now),
-                "user": {"id": actor.user_id, "username": actor.username, "name": actor.name,
-                         "role": str(actor.role)},
+                "user": {
+                    "id": actor.user_id,
+                    "username": actor.username,
+                    "name": actor.name,
+                    "role": str(actor.role),
+                },
                 "dossiers": [dossier_view(d, self.user) for d in visible],
-                "tasks": [task_view(t, self.user) for t in tasks.values() if t.dossier_id in seen_ids],
+                "tasks": [
+                    task_view(t, self.user) for t in tasks.values() if t.dossier_id in seen_ids
+                ],
                 "calls": [],
             }
             if actor.role in rules.ROLES_SEEING_CALLS:
@@ -287,8 +333,15 @@ class FlowService:
         assert u.actor is not None
         return u.actor.role
 
-    def _dossier_event(self, u: Unit, type_: str, d: Dossier, before: Audience | None = None,
-                       task: OsnpTask | None = None, **data: Any) -> None:
+    def _dossier_event(
+        self,
+        u: Unit,
+        type_: str,
+        d: Dossier,
+        before: Audience | None = None,
+        task: OsnpTask | None = None,
+        **data: Any,
+    ) -> None:
         d.version += 1
         d.updated_at = u.now
         audience = before or Audience()
@@ -308,8 +361,13 @@ class FlowService:
         self._check_answering(u)
         call = self._get_call(u, i.call_ref)
         if call is None:
-            call = Call(call_ref=i.call_ref, line=str(i.line), caller=i.caller,
-                        offered_at=i.ringing_at or u.now, desks_rung=1)
+            call = Call(
+                call_ref=i.call_ref,
+                line=str(i.line),
+                caller=i.caller,
+                offered_at=i.ringing_at or u.now,
+                desks_rung=1,
+            )
             u.s.add(call)
             u.s.flush()
             u.emit("call.offered", calls_audience(), call=call, line=str(i.line), caller=i.caller)
@@ -333,11 +391,19 @@ class FlowService:
             raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
         call.answered_at = u.now
         call.answered_by_id = u.actor.user_id
-        d = Dossier(number=f"tmp-{call.id}", call_id=call.id, line=call.line,
-                    caller_number=call.caller, callback_number=call.caller,
-                    status=DossierStatus.OPEN, owner_id=u.actor.user_id,
-                    opened_by_id=u.actor.user_id, ringing_at=call.offered_at,
-                    answered_at=u.now, updated_at=u.now)
+        d = Dossier(
+            number=f"tmp-{call.id}",
+            call_id=call.id,
+            line=call.line,
+            caller_number=call.caller,
+            callback_number=call.caller,
+            status=DossierStatus.OPEN,
+            owner_id=u.actor.user_id,
+            opened_by_id=u.actor.user_id,
+            ringing_at=call.offered_at,
+            answered_at=u.now,
+            updated_at=u.now,
+        )
         u.s.add(d)
         u.s.flush()
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
@@ -365,8 +431,14 @@ class FlowService:
         call.end_reason = i.reason
         call.abandoned = call.answered_at is None
         talk = (u.now - call.answered_at).total_seconds() if call.answered_at else 0.0
-        u.emit("call.ended", calls_audience(), call=call, reason=i.reason,
-               abandoned=call.abandoned, talk_seconds=round(talk, 3))
+        u.emit(
+            "call.ended",
+            calls_audience(),
+            call=call,
+            reason=i.reason,
+            abandoned=call.abandoned,
+            talk_seconds=round(talk, 3),
+        )
         return {"call": call_view(call)}
 
     # -- dossier ------------------------------------------------------------------
@@ -381,7 +453,9 @@ class FlowService:
             self._require_owner(u, d, "modification refusée")
         changes = i.fields.model_dump(exclude_none=True)
         if "commune_insee" in changes and "commune_name" not in changes:
-            commune = u.s.get(Commune, changes["commune_insee"]) if changes["commune_insee"] else None
+            commune = (
+                u.s.get(Commune, changes["commune_insee"]) if changes["commune_insee"] else None
+            )
             changes["commune_name"] = commune.name if commune else ""
         changed: dict[str, Any] = {}
         for name, value in changes.items():
@@ -410,14 +484,26 @@ class FlowService:
             d.queue = str(routing.queue)
             d.queued_at = u.now
             d.owner_id = None
-        self._dossier_event(u, "dossier.qualified", d, before, priority=str(i.priority),
-                            queue=d.queue, track=d.track, reflex=d.reflex)
+        self._dossier_event(
+            u,
+            "dossier.qualified",
+            d,
+            before,
+            priority=str(i.priority),
+            queue=d.queue,
+            track=d.track,
+            reflex=d.reflex,
+        )
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
-        rules.check_can_close(self._role(u), DossierStatus(d.status),
-                              Priority(d.priority) if d.priority else None, d.decision is not None)
+        rules.check_can_close(
+            self._role(u),
+            DossierStatus(d.status),
+            Priority(d.priority) if d.priority else None,
+            d.decision is not None,
+        )
         self._require_owner(u, d, "clôture refusée")
         if self._role(u) in (Role.ARM_N1, Role.ARM_N2) and d.status != DossierStatus.OPEN:
             raise FlowError("invalid_state", "ce dossier a déjà été transmis en régulation")
@@ -431,16 +517,26 @@ class FlowService:
         d.close_reason = reason
         d.queue = None
         total = (u.now - (d.ringing_at or d.answered_at)).total_seconds()
-        self._dossier_event(u, "dossier.closed", d, before, task=task, reason=reason,
-                            track=d.track, priority=d.priority, decision=d.decision,
-                            total_seconds=round(total, 3))
+        self._dossier_event(
+            u,
+            "dossier.closed",
+            d,
+            before,
+            task=task,
+            reason=reason,
+            track=d.track,
+            priority=d.priority,
+            decision=d.decision,
+            total_seconds=round(total, 3),
+        )
 
     def _take(self, u: Unit, d: Dossier) -> dict[str, Any]:
         assert u.actor is not None
         if d.status != DossierStatus.QUEUED or not d.queue:
             holder = d.owner.display_name if d.owner else "un autre poste"
-            raise FlowError("conflict", f"le dossier {d.number} n'est plus en file (pris par "
-                                        f"{holder})")
+            raise FlowError(
+                "conflict", f"le dossier {d.number} n'est plus en file (pris par {holder})"
+            )
         queue = Queue(d.queue)
         rules.check_can_take(self._role(u), queue)
         before = Audience().add_dossier(d)
@@ -449,8 +545,9 @@ class FlowService:
         d.status = DossierStatus.IN_PROGRESS
         d.taken_at = u.now
         d.queue = None
-        self._dossier_event(u, "dossier.taken", d, before, queue=str(queue),
-                            waited_seconds=round(waited, 3))
+        self._dossier_event(
+            u, "dossier.taken", d, before, queue=str(queue), waited_seconds=round(waited, 3)
+        )
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
@@ -460,7 +557,8 @@ class FlowService:
         if d.queue:
             rules.check_can_take(self._role(u), Queue(d.queue))
         elif d.status != DossierStatus.QUEUED and any(
-                self._role(u) in takers for takers in rules.QUEUE_TAKERS.values()):
+            self._role(u) in takers for takers in rules.QUEUE_TAKERS.values()
+        ):
             # Someone (maybe on another desk or hub) took it a moment ago.
             holder = d.owner.display_name if d.owner else "un autre poste"
             raise FlowError("conflict", f"le dossier {d.number} vient d'être pris par {holder}")
@@ -470,19 +568,28 @@ class FlowService:
 
     def _queue_next(self, u: Unit, i: p.QueueNext) -> dict[str, Any]:
         rules.check_can_take(self._role(u), i.queue)
-        d = u.s.scalars(select(Dossier).where(
-            Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
-        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at, Dossier.id).limit(1)
-            .with_for_update(skip_locked=True)).first()
+        d = u.s.scalars(
+            select(Dossier)
+            .where(Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue))
+            .order_by(self._PRIORITY_ORDER, Dossier.queued_at, Dossier.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
         if d is None:
             raise FlowError("not_found", f"aucun dossier en attente dans « {i.queue.label} »")
         return self._take(u, d)
 
     def _queue_list(self, u: Unit, i: p.QueueList) -> dict[str, Any]:
         rules.check_can_read_queue(self._role(u), i.queue)
-        rows = u.s.scalars(select(Dossier).where(
-            Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue)
-        ).order_by(self._PRIORITY_ORDER, Dossier.queued_at)).unique().all()
+        rows = (
+            u.s.scalars(
+                select(Dossier)
+                .where(Dossier.status == DossierStatus.QUEUED, Dossier.queue == str(i.queue))
+                .order_by(self._PRIORITY_ORDER, Dossier.queued_at)
+            )
+            .unique()
+            .all()
+        )
         return {"queue": str(i.queue), "dossiers": [dossier_view(d, self.user) for d in rows]}
 
     def _requeue(self, u: Unit, d: Dossier, queue: Queue, type_: str, **data: Any) -> None:
@@ -498,7 +605,9 @@ class FlowService:
         d = self._dossier(u, i.dossier_id)
         self._require_owner(u, d, "remise en file refusée")
         if d.status != DossierStatus.IN_PROGRESS or d.track is None:
-            raise FlowError("invalid_state", "seul un dossier en régulation peut être remis en file")
+            raise FlowError(
+                "invalid_state", "seul un dossier en régulation peut être remis en file"
+            )
         if self._role(u) is Role.ARM_N2:
             queue = Queue.AMU_N2
         else:
@@ -521,13 +630,16 @@ class FlowService:
     def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
         role = self._role(u)
         if not (role.is_doctor or role is Role.SUPERVISEUR):
-            raise forbid(f"seul un médecin régulateur change la filière d'un dossier ({role.label})")
+            raise forbid(
+                f"seul un médecin régulateur change la filière d'un dossier ({role.label})"
+            )
         d = self._dossier(u, i.dossier_id)
         task = self._task_of(u, d)
         if d.status == DossierStatus.AWAITING_OSNP and task is not None:
             if role not in (Role.MRL, Role.SUPERVISEUR):
-                raise forbid("seul le médecin régulateur libéral reprend un dossier en recherche "
-                             "de RDV")
+                raise forbid(
+                    "seul le médecin régulateur libéral reprend un dossier en recherche de RDV"
+                )
             before = Audience().add_dossier(d, task)
             task.status = TaskStatus.DONE
             task.closed_at = u.now
@@ -536,16 +648,32 @@ class FlowService:
         elif d.status == DossierStatus.IN_PROGRESS:
             self._require_owner(u, d, "changement de filière refusé")
         else:
-            raise FlowError("invalid_state", "le dossier doit être en régulation pour changer de "
-                                             "filière")
+            raise FlowError(
+                "invalid_state", "le dossier doit être en régulation pour changer de filière"
+            )
         if d.track == str(i.track):
             raise FlowError("invalid_state", f"le dossier est déjà en filière {i.track.label}")
         previous = d.track
-        for name in ("decision", "care_level", "filiere", "orientation", "consultation_type",
-                     "means", "decided_at", "decided_by_id"):
+        for name in (
+            "decision",
+            "care_level",
+            "filiere",
+            "orientation",
+            "consultation_type",
+            "means",
+            "decided_at",
+            "decided_by_id",
+        ):
             setattr(d, name, None)
-        self._requeue(u, d, rules.DOCTOR_QUEUE_OF_TRACK[i.track], "dossier.track_moved",
-                      from_track=previous, to_track=str(i.track), reason=i.reason)
+        self._requeue(
+            u,
+            d,
+            rules.DOCTOR_QUEUE_OF_TRACK[i.track],
+            "dossier.track_moved",
+            from_track=previous,
+            to_track=str(i.track),
+            reason=i.reason,
+        )
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> dict[str, Any]:
@@ -569,34 +697,67 @@ class FlowService:
         if rules.needs_osnp_task(i.decision, i.orientation):
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
-            task = OsnpTask(dossier_id=d.id, status=TaskStatus.OPEN,
-                            consultation_type=str(i.consultation_type), created_at=u.now,
-                            deadline_at=u.now + rules.CONSULTATION_DEADLINE)
+            task = OsnpTask(
+                dossier_id=d.id,
+                status=TaskStatus.OPEN,
+                consultation_type=str(i.consultation_type),
+                created_at=u.now,
+                deadline_at=u.now + rules.CONSULTATION_DEADLINE,
+            )
             u.s.add(task)
             d.status = DossierStatus.AWAITING_OSNP
             d.owner_id = None
             u.s.flush()
             u.s.refresh(task)
-            self._dossier_event(u, "dossier.decided", d, before, task=task,
-                                decision=d.decision, care_level=d.care_level,
-                                filiere=d.filiere, orientation=d.orientation,
-                                consultation_type=d.consultation_type, track=d.track)
-            u.emit("task.created", Audience().add_dossier(d, task), task=task, dossier=d,
-                   deadline_at=iso(task.deadline_at))
+            self._dossier_event(
+                u,
+                "dossier.decided",
+                d,
+                before,
+                task=task,
+                decision=d.decision,
+                care_level=d.care_level,
+                filiere=d.filiere,
+                orientation=d.orientation,
+                consultation_type=d.consultation_type,
+                track=d.track,
+            )
+            u.emit(
+                "task.created",
+                Audience().add_dossier(d, task),
+                task=task,
+                dossier=d,
+                deadline_at=iso(task.deadline_at),
+            )
         else:
-            self._dossier_event(u, "dossier.decided", d, decision=d.decision,
-                                care_level=d.care_level, filiere=d.filiere,
-                                orientation=d.orientation, means=d.means, track=d.track)
-        return {"dossier": dossier_view(d, self.user), "task": task_view(task, self.user) if task else None}
+            self._dossier_event(
+                u,
+                "dossier.decided",
+                d,
+                decision=d.decision,
+                care_level=d.care_level,
+                filiere=d.filiere,
+                orientation=d.orientation,
+                means=d.means,
+                track=d.track,
+            )
+        return {
+            "dossier": dossier_view(d, self.user),
+            "task": task_view(task, self.user) if task else None,
+        }
 
     def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
         task = self._task_of(u, d)
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
-        events = u.s.scalars(select(Event).where(Event.dossier_id == d.id)
-                             .order_by(Event.seq)).all()
-        return {"dossier": dossier_view(d, self.user), "task": task_view(task, self.user) if task else None,
-                "timeline": [timeline_entry(e, names.get(e.actor_id or 0)) for e in events]}
+        events = u.s.scalars(
+            select(Event).where(Event.dossier_id == d.id).order_by(Event.seq)
+        ).all()
+        return {
+            "dossier": dossier_view(d, self.user),
+            "task": task_view(task, self.user) if task else None,
+            "timeline": [timeline_entry(e, names.get(e.actor_id or 0)) for e in events],
+        }
 
     def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
@@ -623,8 +784,13 @@ class FlowService:
         task.owner_id = u.actor.user_id
         task.taken_at = u.now
         waited = (u.now - task.created_at).total_seconds()
-        u.emit("task.taken", Audience().add_dossier(task.dossier, task), task=task,
-               dossier=task.dossier, waited_seconds=round(waited, 3))
+        u.emit(
+            "task.taken",
+            Audience().add_dossier(task.dossier, task),
+            task=task,
+            dossier=task.dossier,
+            waited_seconds=round(waited, 3),
+        )
         return {"task": task_view(task, self.user)}
 
     def _task_close(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
@@ -649,8 +815,15 @@ class FlowService:
         task.closed_at = u.now
         d = task.dossier
         delay = (u.now - task.created_at).total_seconds()
-        u.emit("task.closed", Audience().add_dossier(d, task), task=task, dossier=d,
-               outcome=task.outcome, no_solution_reason=task.no_solution_reason,
-               appointment_at=iso(task.appointment_at), seconds_to_outcome=round(delay, 3))
+        u.emit(
+            "task.closed",
+            Audience().add_dossier(d, task),
+            task=task,
+            dossier=d,
+            outcome=task.outcome,
+            no_solution_reason=task.no_solution_reason,
+            appointment_at=iso(task.appointment_at),
+            seconds_to_outcome=round(delay, 3),
+        )
         self._close(u, d, TaskOutcome(task.outcome).label, task)
         return {"task": task_view(task, self.user), "dossier": dossier_view(d, self.user)}

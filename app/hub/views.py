@@ -16,8 +16,7 @@ def iso(value: datetime | date | None) -> str | None:
 def user_view(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.id, "username": user.username, "name": user.display_name,
-            "role": user.role}
+    return {"id": user.id, "username": user.username, "name": user.display_name, "role": user.role}
 
 
 def call_view(call: Call) -> dict[str, Any]:
@@ -38,8 +37,16 @@ def call_view(call: Call) -> dict[str, Any]:
 
 
 DOSSIER_TEXT_FIELDS = (
-    "patient_last_name", "patient_first_name", "patient_sex", "callback_number",
-    "commune_insee", "commune_name", "address", "motif", "notes", "treating_doctor",
+    "patient_last_name",
+    "patient_first_name",
+    "patient_sex",
+    "callback_number",
+    "commune_insee",
+    "commune_name",
+    "address",
+    "motif",
+    "notes",
+    "treating_doctor",
 )
 
 

@@ -25,8 +25,7 @@ class Audience:
             self.roles |= QUEUE_READERS[Queue(d.queue)]
         if task is not None or d.status == DossierStatus.AWAITING_OSNP:
             self.roles |= ROLES_SEEING_TASKS
-        for uid in (d.owner_id, d.opened_by_id, d.decided_by_id,
-                    task.owner_id if task else None):
+        for uid in (d.owner_id, d.opened_by_id, d.decided_by_id, task.owner_id if task else None):
             if uid is not None:
                 self.users.add(uid)
         return self

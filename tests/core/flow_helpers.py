@@ -34,8 +34,9 @@ class Actor:
         return [e.message["event"] for e in self.last.events]
 
 
-def answer_call(n1: Actor, ref: str = "call-1", line: str = "15",
-                caller: str = "0639980101") -> dict[str, Any]:
+def answer_call(
+    n1: Actor, ref: str = "call-1", line: str = "15", caller: str = "0639980101"
+) -> dict[str, Any]:
     n1.send("call.offered", call_ref=ref, line=line, caller=caller)
     dossier: dict[str, Any] = n1.send("call.answered", call_ref=ref)["dossier"]
     return dossier
@@ -44,13 +45,27 @@ def answer_call(n1: Actor, ref: str = "call-1", line: str = "15",
 def snp_dossier(n1: Actor, mrl: Actor, ref: str = "call-1") -> int:
     """A P2 dossier qualified by N1 and taken by the MRL; returns its id."""
     d = answer_call(n1, ref)
-    n1.send("dossier.update", dossier_id=d["id"], fields={
-        "patient_last_name": "Morin", "patient_first_name": "Zoé", "patient_sex": "F",
-        "patient_age": 3, "commune_insee": "17300", "motif": "Fièvre 39,5 depuis hier"})
+    n1.send(
+        "dossier.update",
+        dossier_id=d["id"],
+        fields={
+            "patient_last_name": "Morin",
+            "patient_first_name": "Zoé",
+            "patient_sex": "F",
+            "patient_age": 3,
+            "commune_insee": "17300",
+            "motif": "Fièvre 39,5 depuis hier",
+        },
+    )
     n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
     mrl.send("dossier.take", dossier_id=d["id"])
     return int(d["id"])
 
 
-ORIENT_48H = {"decision": "ORIENT", "care_level": "R3", "filiere": "SNP",
-              "orientation": "CONSULTATION_48H", "consultation_type": "cabinet"}
+ORIENT_48H = {
+    "decision": "ORIENT",
+    "care_level": "R3",
+    "filiere": "SNP",
+    "orientation": "CONSULTATION_48H",
+    "consultation_type": "cabinet",
+}

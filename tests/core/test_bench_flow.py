@@ -23,8 +23,21 @@ def test_percentile_interpolates() -> None:
 
 
 def test_bench_flow_command_prints_json(capsys) -> None:  # type: ignore[no-untyped-def]
-    code = main(["bench", "flow", "--dossiers", "12", "--desks", "6", "--rate", "10",
-                 "--paced-seconds", "1", "--json"])
+    code = main(
+        [
+            "bench",
+            "flow",
+            "--dossiers",
+            "12",
+            "--desks",
+            "6",
+            "--rate",
+            "10",
+            "--paced-seconds",
+            "1",
+            "--json",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     for phase in ("paced", "saturated"):

@@ -21,8 +21,9 @@ def json_blocks(text: str) -> list[dict[str, object]]:
 def test_every_documented_intent_example_is_valid() -> None:
     install_all(FlowService(None))  # type: ignore[arg-type]
     known = intent_types()
-    examples = [b for b in json_blocks(PROTOCOL.read_text(encoding="utf-8"))
-                if b.get("type") in known]
+    examples = [
+        b for b in json_blocks(PROTOCOL.read_text(encoding="utf-8")) if b.get("type") in known
+    ]
     assert len(examples) >= 20
     for example in examples:
         parse_intent(json.dumps(example))  # raises ProtocolError naming the problem

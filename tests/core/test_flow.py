@@ -38,20 +38,32 @@ def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sess
     deadline = task["deadline_at"]
     created = task["created_at"]
     from datetime import datetime
+
     assert datetime.fromisoformat(deadline) - datetime.fromisoformat(created) == timedelta(hours=48)
     assert desks["mrl"].events() == ["dossier.decided", "task.created"]
 
     desks["osnp"].send("task.take", task_id=task["id"])
     when = (utcnow() + timedelta(hours=20)).isoformat()
-    out = desks["osnp"].send("task.close", task_id=task["id"], outcome="RDV_MT",
-                             appointment={"with": "Dr Aubert", "at": when,
-                                          "place": "Cabinet du Port, La Rochelle"})
+    out = desks["osnp"].send(
+        "task.close",
+        task_id=task["id"],
+        outcome="RDV_MT",
+        appointment={"with": "Dr Aubert", "at": when, "place": "Cabinet du Port, La Rochelle"},
+    )
     assert out["dossier"]["status"] == "CLOSED"
     assert out["task"]["appointment_with"] == "Dr Aubert"
     timeline = desks["sup"].send("dossier.get", dossier_id=dossier_id)["timeline"]
     assert [e["type"] for e in timeline] == [
-        "dossier.opened", "dossier.updated", "dossier.qualified", "dossier.taken",
-        "dossier.decided", "task.created", "task.taken", "task.closed", "dossier.closed"]
+        "dossier.opened",
+        "dossier.updated",
+        "dossier.qualified",
+        "dossier.taken",
+        "dossier.decided",
+        "task.created",
+        "task.taken",
+        "task.closed",
+        "dossier.closed",
+    ]
     assert timeline[3]["actor"].startswith("mrl")
 
 
@@ -59,7 +71,11 @@ def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):  # type: ignore[n
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P0")["dossier"]
     assert (out["queue"], out["track"], out["reflex"], out["status"]) == (
-        "AMU_MEDECIN", "AMU", True, "QUEUED")
+        "AMU_MEDECIN",
+        "AMU",
+        True,
+        "QUEUED",
+    )
     taken = desks["amu"].send("queue.next", queue="AMU_MEDECIN")["dossier"]
     assert taken["id"] == d["id"] and taken["owner"]["username"] == "amu"
 
@@ -71,8 +87,14 @@ def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):  # type: ignore[no-unt
     out = desks["n2"].send("dossier.forward", dossier_id=d["id"], queue="AMU_MEDECIN")
     assert out["dossier"]["queue"] == "AMU_MEDECIN" and out["dossier"]["owner"] is None
     desks["amu"].send("dossier.take", dossier_id=d["id"])
-    desks["amu"].send("dossier.decide", dossier_id=d["id"], decision="INTER", care_level="R1",
-                      filiere="AMU", means="SMUR")
+    desks["amu"].send(
+        "dossier.decide",
+        dossier_id=d["id"],
+        decision="INTER",
+        care_level="R1",
+        filiere="AMU",
+        means="SMUR",
+    )
     closed = desks["amu"].send("dossier.close", dossier_id=d["id"])["dossier"]
     assert closed["status"] == "CLOSED" and closed["decision"] == "INTER"
 
@@ -81,16 +103,21 @@ def test_p3_is_closed_by_n1_with_information_given(desks):  # type: ignore[no-un
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P3")["dossier"]
     assert out["status"] == "OPEN" and out["queue"] is None
-    closed = desks["n1"].send("dossier.close", dossier_id=d["id"],
-                              reason="Adresse de la pharmacie de garde donnée")["dossier"]
+    closed = desks["n1"].send(
+        "dossier.close", dossier_id=d["id"], reason="Adresse de la pharmacie de garde donnée"
+    )["dossier"]
     assert closed["status"] == "CLOSED"
     assert closed["close_reason"] == "Adresse de la pharmacie de garde donnée"
 
 
 def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):  # type: ignore[no-untyped-def]
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
-    out = desks["mrl"].send("dossier.move_track", dossier_id=dossier_id, track="AMU",
-                            reason="Douleur thoracique au rappel")["dossier"]
+    out = desks["mrl"].send(
+        "dossier.move_track",
+        dossier_id=dossier_id,
+        track="AMU",
+        reason="Douleur thoracique au rappel",
+    )["dossier"]
     assert (out["track"], out["queue"], out["owner"]) == ("AMU", "AMU_MEDECIN", None)
     timeline = desks["amu"].send("dossier.get", dossier_id=dossier_id)["timeline"]
     moved = [e for e in timeline if e["type"] == "dossier.track_moved"]
@@ -101,8 +128,12 @@ def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):  # t
 def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):  # type: ignore[no-untyped-def]
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
-    desks["mrl"].send("dossier.move_track", dossier_id=dossier_id, track="AMU",
-                      reason="aggravation signalée par le patient")
+    desks["mrl"].send(
+        "dossier.move_track",
+        dossier_id=dossier_id,
+        track="AMU",
+        reason="aggravation signalée par le patient",
+    )
     assert desks["mrl"].events()[0] == "task.cancelled"
     err = desks["osnp"].refused("task.take", task_id=task["id"])
     assert err.code == "conflict"
@@ -161,10 +192,12 @@ def test_replayed_answer_returns_the_same_dossier(desks):  # type: ignore[no-unt
 
 def test_update_is_partial_and_versions_increase(desks):  # type: ignore[no-untyped-def]
     d = answer_call(desks["n1"])
-    a = desks["n1"].send("dossier.update", dossier_id=d["id"],
-                         fields={"motif": "Cystite", "patient_age": 34})["dossier"]
-    b = desks["n1"].send("dossier.update", dossier_id=d["id"],
-                         fields={"address": "3 rue des Merciers"})["dossier"]
+    a = desks["n1"].send(
+        "dossier.update", dossier_id=d["id"], fields={"motif": "Cystite", "patient_age": 34}
+    )["dossier"]
+    b = desks["n1"].send(
+        "dossier.update", dossier_id=d["id"], fields={"address": "3 rue des Merciers"}
+    )["dossier"]
     assert b["motif"] == "Cystite" and b["patient_age"] == 34
     assert b["address"] == "3 rue des Merciers"
     assert b["version"] > a["version"] > d["version"]
@@ -177,12 +210,20 @@ def test_task_close_requires_appointment_details_or_reason(desks):  # type: igno
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["osnp"].send("task.take", task_id=task["id"])
-    assert desks["osnp"].refused("task.close", task_id=task["id"],
-                                 outcome="RDV_CRENEAU").code == "invalid_message"
-    assert desks["osnp"].refused("task.close", task_id=task["id"],
-                                 outcome="SANS_SOLUTION").code == "invalid_message"
-    out = desks["osnp"].send("task.close", task_id=task["id"], outcome="SANS_SOLUTION",
-                             no_solution_reason="PATIENT_INJOIGNABLE")
+    assert (
+        desks["osnp"].refused("task.close", task_id=task["id"], outcome="RDV_CRENEAU").code
+        == "invalid_message"
+    )
+    assert (
+        desks["osnp"].refused("task.close", task_id=task["id"], outcome="SANS_SOLUTION").code
+        == "invalid_message"
+    )
+    out = desks["osnp"].send(
+        "task.close",
+        task_id=task["id"],
+        outcome="SANS_SOLUTION",
+        no_solution_reason="PATIENT_INJOIGNABLE",
+    )
     assert out["task"]["outcome"] == "SANS_SOLUTION"
     assert out["dossier"]["status"] == "CLOSED"
 

@@ -51,8 +51,12 @@ async def test_login_gives_token_and_snapshot(hub: Hub) -> None:
 async def test_bad_credentials_and_unauthenticated(hub: Hub) -> None:
     ws = await raw_desk(hub)
     reply = await exchange(ws, {"type": "login", "id": 1, "username": "n1", "password": "no"})
-    assert reply == {"type": "error", "code": "bad_credentials", "re": 1,
-                     "message": "identifiant ou mot de passe incorrect"}
+    assert reply == {
+        "type": "error",
+        "code": "bad_credentials",
+        "re": 1,
+        "message": "identifiant ou mot de passe incorrect",
+    }
     reply = await exchange(ws, {"type": "queue.list", "id": 2, "queue": "SNP"})
     assert reply["code"] == "unauthenticated"
     await ws.close()
@@ -66,10 +70,12 @@ async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -
     cases = {
         '{"type": "ping"': "invalid_json",
         json.dumps({"type": "hack.all", "id": 3}): "unknown_type",
-        json.dumps({"type": "dossier.qualify", "id": 4, "dossier_id": [1],
-                    "priority": 2}): "invalid_message",
-        json.dumps({"type": "dossier.note", "id": 5, "dossier_id": 1,
-                    "text": "é" * MAX_MESSAGE_BYTES}): "too_large",
+        json.dumps(
+            {"type": "dossier.qualify", "id": 4, "dossier_id": [1], "priority": 2}
+        ): "invalid_message",
+        json.dumps(
+            {"type": "dossier.note", "id": 5, "dossier_id": 1, "text": "é" * MAX_MESSAGE_BYTES}
+        ): "too_large",
         "\x00\xff garbage": "invalid_json",
         json.dumps({"type": "dossier.get", "id": 6, "dossier_id": 999}): "not_found",
     }
@@ -79,8 +85,7 @@ async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -
         assert reply["message"]
     # The connection is untouched: still logged in, still answering.
     assert (await exchange(ws, {"type": "ping", "id": 9}))["type"] == "pong"
-    reply = await exchange(ws, {"type": "call.offered", "id": 10, "call_ref": "ok-1",
-                                "line": "15"})
+    reply = await exchange(ws, {"type": "call.offered", "id": 10, "call_ref": "ok-1", "line": "15"})
     assert reply["type"] == "ok"
     assert event_count(sessions) == before + 1  # only the valid intent left a trace
     await ws.close()
@@ -105,7 +110,8 @@ async def test_events_reach_the_desks_concerned_and_only_them(hub: Hub) -> None:
 
 
 async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
-        hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hub: Hub, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     journal = tmp_path / "outbox.json"
     n1 = await logged_client(hub, "n1", journal=journal)
     await n1.request("call.offered", call_ref="c2", line="15")

@@ -28,8 +28,9 @@ async def two_hubs(postgres_server: str, password_hash: str) -> AsyncIterator[tu
     upgrade(engine)
     with make_sessionmaker(engine).begin() as s:
         for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("mrl2", Role.MRL)):
-            s.add(User(username=name, display_name=name, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
+            )
     engine.dispose()
     a, b = Hub(postgres_server, "127.0.0.1", 0), Hub(postgres_server, "127.0.0.1", 0)
     await a.start()
@@ -64,9 +65,11 @@ async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None: 
     qualified = [m for m in seen_b if m["event"] == "dossier.qualified"]
     assert qualified and qualified[0]["dossier"]["queue"] == "SNP"
 
-    results = await asyncio.gather(mrl_a.request("dossier.take", dossier_id=d["id"]),
-                                   mrl_b.request("dossier.take", dossier_id=d["id"]),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        mrl_a.request("dossier.take", dossier_id=d["id"]),
+        mrl_b.request("dossier.take", dossier_id=d["id"]),
+        return_exceptions=True,
+    )
     ok = [r for r in results if isinstance(r, dict)]
     refused = [r for r in results if isinstance(r, HubError)]
     assert len(ok) == 1 and len(refused) == 1 and refused[0].code == "conflict"
@@ -82,7 +85,8 @@ async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs) -> None:
     await other.connect()
     await other.login("n1", PASSWORD)
     replies = await asyncio.gather(
-        *(c.request("call.offered", call_ref="fork-x", line="116117") for c in (n1, other)))
+        *(c.request("call.offered", call_ref="fork-x", line="116117") for c in (n1, other))
+    )
     assert {r["call"]["id"] for r in replies} == {replies[0]["call"]["id"]}
     assert max(r["call"]["desks_rung"] for r in replies) == 2
     await n1.close()

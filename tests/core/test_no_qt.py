@@ -32,7 +32,8 @@ def test_app_and_telephony_import_without_qt() -> None:
         assert not any(m.split('.')[0] in ('PySide6', 'qasync') for m in sys.modules)
         print(count)
     """)
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     assert int(out.stdout.strip()) >= 10  # it really walked the packages

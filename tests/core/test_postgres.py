@@ -25,8 +25,9 @@ def pg_service(postgres_server: str, password_hash: str):  # type: ignore[no-unt
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("osnp", Role.OSNP)):
-            s.add(User(username=name, display_name=name, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
+            )
     with sessions() as s:
         people = {u.username: principal_of(u) for u in s.scalars(select(User))}
     yield FlowService(sessions), people, sessions
@@ -39,8 +40,12 @@ def test_migrations_and_full_flow_on_postgresql(pg_service) -> None:  # type: ig
     dossier_id = snp_dossier(n1, mrl)
     task = mrl.send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     osnp.send("task.take", task_id=task["id"])
-    out = osnp.send("task.close", task_id=task["id"], outcome="SANS_SOLUTION",
-                    no_solution_reason="AUCUN_CRENEAU")
+    out = osnp.send(
+        "task.close",
+        task_id=task["id"],
+        outcome="SANS_SOLUTION",
+        no_solution_reason="AUCUN_CRENEAU",
+    )
     assert out["dossier"]["status"] == "CLOSED"
     with sessions() as s:
         # 9 dossier and task events (see test_flow) plus call.offered and call.answered

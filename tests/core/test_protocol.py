@@ -38,44 +38,80 @@ def test_oversized_message() -> None:
 
 
 def test_wrong_types_name_the_field() -> None:
-    err = error_of(json.dumps({"type": "dossier.qualify", "id": "a", "dossier_id": "douze",
-                               "priority": "P9"}))
+    err = error_of(
+        json.dumps({"type": "dossier.qualify", "id": "a", "dossier_id": "douze", "priority": "P9"})
+    )
     assert err.code == "invalid_message" and err.re == "a"
     fields = {d["field"] for d in err.details}
     assert fields == {"dossier_id", "priority"}
 
 
 def test_unexpected_field_is_refused() -> None:
-    err = error_of(json.dumps({"type": "dossier.update", "dossier_id": 1,
-                               "fields": {"motif": "x", "role": "SUPERVISEUR"}}))
+    err = error_of(
+        json.dumps(
+            {
+                "type": "dossier.update",
+                "dossier_id": 1,
+                "fields": {"motif": "x", "role": "SUPERVISEUR"},
+            }
+        )
+    )
     assert err.code == "invalid_message" and "fields.role" in err.message
 
 
 def test_phone_numbers_and_insee_codes_are_checked() -> None:
-    err = error_of(json.dumps({"type": "dossier.update", "dossier_id": 1,
-                               "fields": {"callback_number": "06<script>", "commune_insee": "1"}}))
+    err = error_of(
+        json.dumps(
+            {
+                "type": "dossier.update",
+                "dossier_id": 1,
+                "fields": {"callback_number": "06<script>", "commune_insee": "1"},
+            }
+        )
+    )
     assert {d["field"] for d in err.details} == {"fields.callback_number", "fields.commune_insee"}
 
 
 def test_corsican_insee_code_is_valid() -> None:
-    intent = parse_intent(json.dumps({"type": "dossier.update", "dossier_id": 1,
-                                      "fields": {"commune_insee": "2A004"}}))
+    intent = parse_intent(
+        json.dumps(
+            {"type": "dossier.update", "dossier_id": 1, "fields": {"commune_insee": "2A004"}}
+        )
+    )
     assert intent.fields.commune_insee == "2A004"  # type: ignore[attr-defined]
 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["type", "id", "dossier_id", "fields", "priority",
-                                        "queue", "task_id", "call_ref", "line", "outcome"]),
-                       json_values, max_size=6),
-       st.sampled_from(sorted(intent_types()) + ["nope"]))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "type",
+                "id",
+                "dossier_id",
+                "fields",
+                "priority",
+                "queue",
+                "task_id",
+                "call_ref",
+                "line",
+                "outcome",
+            ]
+        ),
+        json_values,
+        max_size=6,
+    ),
+    st.sampled_from(sorted(intent_types()) + ["nope"]),
+)
 def test_any_json_object_is_either_an_intent_or_a_protocol_error(payload, kind) -> None:  # type: ignore[no-untyped-def]
     payload = {**payload, "type": kind} if payload.get("type") is None else payload
     try:

@@ -30,9 +30,17 @@ def test_supervisor_cannot_record_a_medical_decision_either(desks):  # type: ign
     assert err.code == "forbidden"
 
 
-@pytest.mark.parametrize("who,queue", [("osnp", "SNP"), ("osnp", "AMU_MEDECIN"),
-                                       ("n1", "SNP"), ("mrl", "AMU_MEDECIN"),
-                                       ("n2", "SNP"), ("amu", "SNP")])
+@pytest.mark.parametrize(
+    "who,queue",
+    [
+        ("osnp", "SNP"),
+        ("osnp", "AMU_MEDECIN"),
+        ("n1", "SNP"),
+        ("mrl", "AMU_MEDECIN"),
+        ("n2", "SNP"),
+        ("amu", "SNP"),
+    ],
+)
 def test_reading_a_queue_without_the_right_is_refused(desks, who, queue):  # type: ignore[no-untyped-def]
     err = desks[who].refused("queue.list", queue=queue)
     assert err.code == "forbidden"
@@ -55,15 +63,18 @@ def test_only_the_mrl_takes_from_the_snp_queue(desks, who):  # type: ignore[no-u
 @pytest.mark.parametrize("who", ["mrl", "osnp", "n2", "amu"])
 def test_only_n1_sets_the_priority(desks, who):  # type: ignore[no-untyped-def]
     d = answer_call(desks["n1"])
-    assert desks[who].refused("dossier.qualify", dossier_id=d["id"],
-                              priority="P2").code == "forbidden"
+    assert (
+        desks[who].refused("dossier.qualify", dossier_id=d["id"], priority="P2").code == "forbidden"
+    )
 
 
 def test_n1_cannot_close_a_p2_dossier(desks):  # type: ignore[no-untyped-def]
     d = answer_call(desks["n1"])
     desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P2")
-    assert desks["n1"].refused("dossier.close", dossier_id=d["id"]).code in ("forbidden",
-                                                                              "not_found")
+    assert desks["n1"].refused("dossier.close", dossier_id=d["id"]).code in (
+        "forbidden",
+        "not_found",
+    )
 
 
 def test_n1_cannot_close_an_unqualified_call(desks):  # type: ignore[no-untyped-def]
@@ -91,16 +102,16 @@ def test_osnp_cannot_take_or_read_a_dossier_in_regulation(desks):  # type: ignor
 def test_only_an_osnp_takes_a_task(desks, who):  # type: ignore[no-untyped-def]
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
-    assert desks[who].refused("task.take", task_id=task["id"]).code in ("forbidden",
-                                                                         "not_found")
+    assert desks[who].refused("task.take", task_id=task["id"]).code in ("forbidden", "not_found")
 
 
 def test_an_osnp_cannot_close_a_task_held_by_another(desks):  # type: ignore[no-untyped-def]
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["osnp"].send("task.take", task_id=task["id"])
-    err = desks["osnp2"].refused("task.close", task_id=task["id"], outcome="SANS_SOLUTION",
-                                 no_solution_reason="AUTRE")
+    err = desks["osnp2"].refused(
+        "task.close", task_id=task["id"], outcome="SANS_SOLUTION", no_solution_reason="AUTRE"
+    )
     assert err.code == "forbidden"
 
 

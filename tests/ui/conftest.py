@@ -50,8 +50,7 @@ async def until(condition: Callable[[], object], what: str = "", timeout: float 
         await asyncio.sleep(0.02)
 
 
-async def open_desk(url: str, username: str, tmp_path: Path,
-                    line: PhoneLine | None = None) -> Desk:
+async def open_desk(url: str, username: str, tmp_path: Path, line: PhoneLine | None = None) -> Desk:
     desk = Desk(HubClient(url, desk=username, journal=tmp_path / f"{username}.json"), line)
     await desk.client.connect()
     await desk.client.login(username, PASSWORD)
@@ -75,5 +74,6 @@ def type_text(widget, text: str) -> None:  # type: ignore[no-untyped-def]
 
     for ch in text:
         for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown,
-                                                     Qt.KeyboardModifier.NoModifier, ch))
+            QApplication.sendEvent(
+                widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch)
+            )

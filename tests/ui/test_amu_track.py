@@ -16,9 +16,12 @@ TRAINING = Path(__file__).resolve().parents[2] / "resources" / "training"
 
 
 def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: ignore[no-untyped-def]
-        qloop, qtbot, hub_url, sessions, tmp_path) -> None:
-    scenarios = [parse_scenario(TRAINING / "douleur-thoracique.toml"),
-                 parse_scenario(TRAINING / "pharmacie-garde.toml")]
+    qloop, qtbot, hub_url, sessions, tmp_path
+) -> None:
+    scenarios = [
+        parse_scenario(TRAINING / "douleur-thoracique.toml"),
+        parse_scenario(TRAINING / "pharmacie-garde.toml"),
+    ]
     line = TrainingLine(scenarios, interval=0, give_up_after=0)
 
     async def scenario() -> tuple[int, int]:
@@ -49,8 +52,13 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
         await until(lambda: w2.decision_form.isEnabled(), "N2 holds the dossier")
         qtbot.keyClick(w2, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # forward
 
-        await until(lambda: w3.queue_model.rowCount() == 1 and
-                    w3.queue_model.row_at(0)["queue"] == "AMU_MEDECIN", "forwarded")  # type: ignore[index]
+        await until(
+            lambda: (
+                w3.queue_model.rowCount() == 1
+                and w3.queue_model.row_at(0)["queue"] == "AMU_MEDECIN"
+            ),
+            "forwarded",
+        )  # type: ignore[index]
         await focus(amu)
         qtbot.keyClick(w3, Qt.Key.Key_F5)
         await until(lambda: w3.decision_form.isEnabled(), "AMU doctor holds the dossier")
@@ -69,13 +77,19 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
         await until(w1.call_bar.answer_button.isEnabled, "second call ringing")
         await focus(n1)
         qtbot.keyClick(w1, Qt.Key.Key_F2)
-        await until(lambda: w1.dossier_form.dossier is not None
-                    and w1.dossier_form.dossier["id"] != chest, "second dossier")
+        await until(
+            lambda: w1.dossier_form.dossier is not None and w1.dossier_form.dossier["id"] != chest,
+            "second dossier",
+        )
         info = w1.dossier_form.dossier["id"]  # type: ignore[index]
         qtbot.keyClick(w1, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
         qtbot.keyClick(w1, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await until(lambda: w1.dossier_form.dossier is not None and
-                    w1.dossier_form.dossier["priority"] == "P3", "P3 stays with N1")  # type: ignore[index]
+        await until(
+            lambda: (
+                w1.dossier_form.dossier is not None and w1.dossier_form.dossier["priority"] == "P3"
+            ),
+            "P3 stays with N1",
+        )  # type: ignore[index]
         qtbot.keyClick(w1, Qt.Key.Key_F8)
         await until(lambda: w1.dossier_form.dossier is None, "P3 closed")
         for desk in (n1, n2, amu):
@@ -86,6 +100,11 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
     with sessions() as s:
         d = s.get(Dossier, chest)
         assert d and (d.status, d.priority, d.track, d.decision, d.means) == (
-            "CLOSED", "P1", "AMU", "INTER", "SMUR")
+            "CLOSED",
+            "P1",
+            "AMU",
+            "INTER",
+            "SMUR",
+        )
         p3 = s.scalar(select(Dossier).where(Dossier.id == info))
         assert p3 and (p3.status, p3.priority, p3.track) == ("CLOSED", "P3", None)

@@ -16,7 +16,8 @@ SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "cys
 
 
 def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # type: ignore[no-untyped-def]
-        qloop, qtbot, hub_url, sessions, tmp_path) -> None:
+    qloop, qtbot, hub_url, sessions, tmp_path
+) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 
     def stored_motif(dossier_id: int) -> str:
@@ -34,8 +35,9 @@ def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # 
         dossier_id = desk.window.dossier_form.dossier["id"]  # type: ignore[index]
         typed_at = time.monotonic()
         type_text(desk.window.dossier_form.motif, "Brûlures mictionnelles depuis 2 jours")
-        await until(lambda: "Brûlures" in stored_motif(dossier_id), "motif stored by the hub",
-                    timeout=5)
+        await until(
+            lambda: "Brûlures" in stored_motif(dossier_id), "motif stored by the hub", timeout=5
+        )
         assert time.monotonic() - typed_at < 1.0, "a typed field must be stored within 1 s"
 
         # The desk dies: no flush, no goodbye, the socket just drops.
@@ -48,8 +50,10 @@ def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # 
         assert restarted.window is not None
         qtbot.addWidget(restarted.window)
         form = restarted.window.dossier_form
-        await until(lambda: form.dossier is not None and form.dossier["id"] == dossier_id,
-                    "the restarted desk reopens the dossier it held")
+        await until(
+            lambda: form.dossier is not None and form.dossier["id"] == dossier_id,
+            "the restarted desk reopens the dossier it held",
+        )
         await until(lambda: "Brûlures" in form.motif.toPlainText(), "typed motif shown")
         assert form.edits["callback_number"].text() == line.scenarios[0].caller
         await restarted.close()

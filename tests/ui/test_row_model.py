@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPersistentModelIndex
 
-from ui.models.dossiers import queue_model
 from app.domain.enums import Queue
+from ui.models.dossiers import queue_model
 
 
 def row(i: int, prio: str, at: str, queue: str = "SNP", status: str = "QUEUED") -> dict:  # type: ignore[type-arg]
-    return {"id": i, "priority": prio, "queued_at": at, "queue": queue, "status": status,
-            "line": "15", "reflex": prio == "P0"}
+    return {
+        "id": i,
+        "priority": prio,
+        "queued_at": at,
+        "queue": queue,
+        "status": status,
+        "line": "15",
+        "reflex": prio == "P0",
+    }
 
 
 def test_queue_orders_by_priority_then_wait_and_updates_in_place(qapp) -> None:  # type: ignore[no-untyped-def]
     model = queue_model({Queue.SNP, Queue.AMU_MEDECIN})
-    model.reset_rows([row(1, "P2", "2026-01-01T10:00:00+00:00"),
-                      row(2, "P2", "2026-01-01T09:00:00+00:00")])
+    model.reset_rows(
+        [row(1, "P2", "2026-01-01T10:00:00+00:00"), row(2, "P2", "2026-01-01T09:00:00+00:00")]
+    )
     model.upsert(row(3, "P0", "2026-01-01T11:00:00+00:00", queue="AMU_MEDECIN"))
     assert [r["id"] for r in model.rows] == [3, 2, 1]
     assert model.index(0, 0).data().startswith("⚡")

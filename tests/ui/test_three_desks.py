@@ -22,8 +22,13 @@ def set_combo(combo, value: str) -> None:  # type: ignore[no-untyped-def]
     combo.setCurrentIndex(index)
 
 
-def test_training_call_from_ring_to_closed_dossier(qloop, qtbot, hub_url, sessions,  # type: ignore[no-untyped-def]
-                                                   tmp_path) -> None:
+def test_training_call_from_ring_to_closed_dossier(
+    qloop,
+    qtbot,
+    hub_url,
+    sessions,  # type: ignore[no-untyped-def]
+    tmp_path,
+) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 
     async def scenario() -> int:

@@ -21,11 +21,16 @@ def xvfb_display() -> str:
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is missing: run scripts/setup.sh (it installs xvfb)"
     for number in range(90, 140):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and \
-                not Path(f"/tmp/.X{number}-lock").exists():
+        if (
+            not Path(f"/tmp/.X11-unix/X{number}").exists()
+            and not Path(f"/tmp/.X{number}-lock").exists()
+        ):
             break
-    proc = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1600x1000x24", "-nolisten",
-                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [xvfb, f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 10
     while not Path(f"/tmp/.X11-unix/X{number}").exists():
         assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
@@ -42,9 +47,20 @@ def test_desk_window_under_xvfb(xvfb_display: str) -> None:
     for f in (shot, login):
         f.unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshot_desk.py"),
-                          "--out", str(shot), "--login-out", str(login)],
-                         env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "screenshot_desk.py"),
+            "--out",
+            str(shot),
+            "--login-out",
+            str(login),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     image = QImage(str(shot))
     assert (image.width(), image.height()) == (1600, 1000)

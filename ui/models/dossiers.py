@@ -35,7 +35,9 @@ def queue_model(queues: set[Queue], parent: Any = None) -> RowTableModel:
         return (PRIORITY_RANK.get(row.get("priority") or "", 9), row.get("queued_at") or "")
 
     columns = [
-        Column("Priorité", lambda r: ("⚡ " if r.get("reflex") else "") + (r.get("priority") or "")),
+        Column(
+            "Priorité", lambda r: ("⚡ " if r.get("reflex") else "") + (r.get("priority") or "")
+        ),
         Column("Attente", lambda r: elapsed(r.get("queued_at")), ticking=True),
         Column("Ligne", line_label),
         Column("Patient", patient_label),
@@ -84,9 +86,17 @@ def task_model(parent: Any = None) -> RowTableModel:
 
     columns = [
         Column("Échéance", deadline_left, ticking=True),
-        Column("Patient", lambda r: ", ".join(
-            p for p in (r.get("patient"), f"{r['patient_age']} ans"
-                        if r.get("patient_age") is not None else "") if p)),
+        Column(
+            "Patient",
+            lambda r: ", ".join(
+                p
+                for p in (
+                    r.get("patient"),
+                    f"{r['patient_age']} ans" if r.get("patient_age") is not None else "",
+                )
+                if p
+            ),
+        ),
         Column("Commune", lambda r: r.get("commune_name")),
         Column("Type", lambda r: ConsultationType(r["consultation_type"]).label),
         Column("Motif", lambda r: r.get("motif"), tooltip=lambda r: r.get("motif") or ""),

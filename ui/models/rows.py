@@ -27,8 +27,14 @@ def elapsed(since: str | None, now: datetime | None = None) -> str:
 
 
 class Column:
-    def __init__(self, title: str, value: Callable[[Row], Any], *, ticking: bool = False,
-                 tooltip: Callable[[Row], str] | None = None):
+    def __init__(
+        self,
+        title: str,
+        value: Callable[[Row], Any],
+        *,
+        ticking: bool = False,
+        tooltip: Callable[[Row], str] | None = None,
+    ):
         self.title = title
         self.value = value
         self.ticking = ticking  # re-read every second (waiting times, deadlines)
@@ -38,8 +44,13 @@ class Column:
 class RowTableModel(QAbstractTableModel):
     """Rows that pass ``accept`` are shown, sorted by ``sort_key``; updates are targeted."""
 
-    def __init__(self, columns: list[Column], accept: Callable[[Row], bool],
-                 sort_key: Callable[[Row], Any], parent: Any = None):
+    def __init__(
+        self,
+        columns: list[Column],
+        accept: Callable[[Row], bool],
+        sort_key: Callable[[Row], Any],
+        parent: Any = None,
+    ):
         super().__init__(parent)
         self.columns = columns
         self.accept = accept
@@ -74,8 +85,9 @@ class RowTableModel(QAbstractTableModel):
             return row
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.columns[section].title
         return None
@@ -97,7 +109,7 @@ class RowTableModel(QAbstractTableModel):
                 self.endRemoveRows()
             return
         key = self.sort_key(row)
-        others = self.rows if current is None else self.rows[:current] + self.rows[current + 1:]
+        others = self.rows if current is None else self.rows[:current] + self.rows[current + 1 :]
         target = next((i for i, r in enumerate(others) if self.sort_key(r) > key), len(others))
         if current is None:
             self.beginInsertRows(QModelIndex(), target, target)
@@ -105,8 +117,9 @@ class RowTableModel(QAbstractTableModel):
             self.endInsertRows()
         elif target == current:
             self.rows[current] = row
-            self.dataChanged.emit(self.index(current, 0),
-                                  self.index(current, len(self.columns) - 1))
+            self.dataChanged.emit(
+                self.index(current, 0), self.index(current, len(self.columns) - 1)
+            )
         else:
             # Qt counts the destination in the list before the move.
             destination = target if target < current else target + 1
@@ -124,5 +137,8 @@ class RowTableModel(QAbstractTableModel):
     def _tick(self, columns: list[int]) -> None:
         if self.rows:
             for col in columns:
-                self.dataChanged.emit(self.index(0, col), self.index(len(self.rows) - 1, col),
-                                      [Qt.ItemDataRole.DisplayRole])
+                self.dataChanged.emit(
+                    self.index(0, col),
+                    self.index(len(self.rows) - 1, col),
+                    [Qt.ItemDataRole.DisplayRole],
+                )

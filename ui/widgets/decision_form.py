@@ -45,8 +45,9 @@ class DecisionForm(QGroupBox):
     release_requested = Signal(int)
     forward_requested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, doctor: bool = True,
-                 can_forward: bool = False):
+    def __init__(
+        self, parent: QWidget | None = None, *, doctor: bool = True, can_forward: bool = False
+    ):
         super().__init__("Décision médicale" if doctor else "Régulation", parent)
         self.dossier: dict[str, Any] | None = None
         self.doctor = doctor
@@ -66,16 +67,23 @@ class DecisionForm(QGroupBox):
         form.addRow("&Type de consultation", self.consultation)
         form.addRow("&Moyen engagé", self.means)
         form.addRow("Co&mmentaire", self.comment)
-        self.decide_button = QPushButton("Valider la décision (Ctrl+Entrée)",
-                                         objectName="decideButton")
+        self.decide_button = QPushButton(
+            "Valider la décision (Ctrl+Entrée)", objectName="decideButton"
+        )
         self.close_button = QPushButton("Clôturer (F8)", objectName="closeDossierButton")
         self.move_button = QPushButton("Basculer de filière (F9)", objectName="moveTrackButton")
         self.release_button = QPushButton("Remettre en file", objectName="releaseButton")
-        self.forward_button = QPushButton("Transmettre au médecin AMU (Ctrl+Entrée)",
-                                          objectName="forwardButton")
+        self.forward_button = QPushButton(
+            "Transmettre au médecin AMU (Ctrl+Entrée)", objectName="forwardButton"
+        )
         buttons = QHBoxLayout()
-        for b in (self.decide_button, self.close_button, self.move_button, self.release_button,
-                  self.forward_button):
+        for b in (
+            self.decide_button,
+            self.close_button,
+            self.move_button,
+            self.release_button,
+            self.forward_button,
+        ):
             buttons.addWidget(b)
         self.forward_button.setVisible(can_forward)
         for w in (self.decide_button, self.move_button):
@@ -90,7 +98,8 @@ class DecisionForm(QGroupBox):
         self.close_button.clicked.connect(self.request_close)
         self.move_button.clicked.connect(self.request_move_track)
         self.release_button.clicked.connect(
-            lambda: self.dossier and self.release_requested.emit(self.dossier["id"]))
+            lambda: self.dossier and self.release_requested.emit(self.dossier["id"])
+        )
         self.forward_button.clicked.connect(self.request_forward)
         self.set_dossier(None, mine=False)
 
@@ -99,32 +108,46 @@ class DecisionForm(QGroupBox):
         decision = self.decision.currentData()
         self.orientation.setEnabled(decision == Decision.ORIENT)
         self.means.setEnabled(decision == Decision.INTER)
-        self.consultation.setEnabled(decision == Decision.ORIENT and
-                                     self.orientation.currentData() ==
-                                     Orientation.CONSULTATION_48H)
+        self.consultation.setEnabled(
+            decision == Decision.ORIENT
+            and self.orientation.currentData() == Orientation.CONSULTATION_48H
+        )
 
     def set_dossier(self, dossier: dict[str, Any] | None, *, mine: bool) -> None:
         self.dossier = dossier
         active = dossier is not None and mine and dossier["status"] == DossierStatus.IN_PROGRESS
         self.setEnabled(active)
         if dossier is not None and dossier.get("decision"):
-            for combo, key in ((self.decision, "decision"), (self.care_level, "care_level"),
-                               (self.filiere, "filiere"), (self.orientation, "orientation"),
-                               (self.consultation, "consultation_type"), (self.means, "means")):
+            for combo, key in (
+                (self.decision, "decision"),
+                (self.care_level, "care_level"),
+                (self.filiere, "filiere"),
+                (self.orientation, "orientation"),
+                (self.consultation, "consultation_type"),
+                (self.means, "means"),
+            ):
                 combo.setCurrentIndex(max(0, combo.findData(dossier.get(key))))
         elif dossier is not None and dossier.get("track") == Track.SNP:
             self.filiere.setCurrentIndex(self.filiere.findData(str(Filiere.SNP)))
-        self.close_button.setEnabled(active and bool(dossier and (dossier.get("decision") or
-                                                                  not self.doctor)))
+        self.close_button.setEnabled(
+            active and bool(dossier and (dossier.get("decision") or not self.doctor))
+        )
         target = "AMU" if dossier and dossier.get("track") == Track.SNP else "SNP"
         self.move_button.setText(f"Basculer en {target} (F9)")
         self._sync_enabled()
 
     def fields(self) -> dict[str, Any]:
-        out = {"decision": self.decision.currentData(), "care_level": self.care_level.currentData(),
-               "filiere": self.filiere.currentData(), "comment": self.comment.text()}
-        for combo, key in ((self.orientation, "orientation"),
-                           (self.consultation, "consultation_type"), (self.means, "means")):
+        out = {
+            "decision": self.decision.currentData(),
+            "care_level": self.care_level.currentData(),
+            "filiere": self.filiere.currentData(),
+            "comment": self.comment.text(),
+        }
+        for combo, key in (
+            (self.orientation, "orientation"),
+            (self.consultation, "consultation_type"),
+            (self.means, "means"),
+        ):
             if combo.isEnabled() and combo.currentData():
                 out[key] = combo.currentData()
         return out

@@ -28,8 +28,13 @@ from app.geo import CommuneIndex, default_index
 
 AUTOSAVE_MS = 400  # well within the one second the room was promised
 
-TEXT_FIELDS = ("patient_last_name", "patient_first_name", "callback_number", "address",
-               "treating_doctor")
+TEXT_FIELDS = (
+    "patient_last_name",
+    "patient_first_name",
+    "callback_number",
+    "address",
+    "treating_doctor",
+)
 
 
 class DossierForm(QGroupBox):
@@ -37,8 +42,13 @@ class DossierForm(QGroupBox):
     qualify_requested = Signal(int, str)  # dossier id, priority
     close_requested = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, can_qualify: bool = False,
-                 communes: CommuneIndex | None = None):
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        can_qualify: bool = False,
+        communes: CommuneIndex | None = None,
+    ):
         super().__init__("Dossier de régulation", parent)
         self.dossier: dict[str, Any] | None = None
         self._communes = communes or default_index()
@@ -53,9 +63,13 @@ class DossierForm(QGroupBox):
         self.header.setObjectName("dossierHeader")
         self.edits: dict[str, QLineEdit] = {}
         form = QFormLayout()
-        labels = {"patient_last_name": "&Nom", "patient_first_name": "&Prénom",
-                  "callback_number": "N° de &rappel", "address": "Adre&sse",
-                  "treating_doctor": "&Médecin traitant"}
+        labels = {
+            "patient_last_name": "&Nom",
+            "patient_first_name": "&Prénom",
+            "callback_number": "N° de &rappel",
+            "address": "Adre&sse",
+            "treating_doctor": "&Médecin traitant",
+        }
         phone = QRegularExpressionValidator(QRegularExpression(r"[0-9+ .()-]{0,32}"), self)
         for name in TEXT_FIELDS:
             edit = QLineEdit(objectName=name)
@@ -67,8 +81,9 @@ class DossierForm(QGroupBox):
         self.sex.addItem("—", "")
         for sex in Sex:
             self.sex.addItem(sex.label, str(sex))
-        self.sex.activated.connect(lambda _i: self._edited("patient_sex", self.sex.currentData()
-                                                           or None))
+        self.sex.activated.connect(
+            lambda _i: self._edited("patient_sex", self.sex.currentData() or None)
+        )
         self.age = QLineEdit(objectName="patient_age")
         self.age.setValidator(QIntValidator(0, 130, self))
         self.age.setPlaceholderText("ans")
@@ -99,18 +114,30 @@ class DossierForm(QGroupBox):
         identity.addWidget(QLabel("Né(e) le"))
         identity.addWidget(self.birth)
         rows: list[tuple[str, QWidget | QHBoxLayout, QWidget]] = [
-            (labels["patient_last_name"], self.edits["patient_last_name"],
-             self.edits["patient_last_name"]),
-            (labels["patient_first_name"], self.edits["patient_first_name"],
-             self.edits["patient_first_name"]),
+            (
+                labels["patient_last_name"],
+                self.edits["patient_last_name"],
+                self.edits["patient_last_name"],
+            ),
+            (
+                labels["patient_first_name"],
+                self.edits["patient_first_name"],
+                self.edits["patient_first_name"],
+            ),
             ("Se&xe", identity, self.sex),
-            (labels["callback_number"], self.edits["callback_number"],
-             self.edits["callback_number"]),
+            (
+                labels["callback_number"],
+                self.edits["callback_number"],
+                self.edits["callback_number"],
+            ),
             ("&Commune", self.commune, self.commune),
             (labels["address"], self.edits["address"], self.edits["address"]),
             ("M&otif", self.motif, self.motif),
-            (labels["treating_doctor"], self.edits["treating_doctor"],
-             self.edits["treating_doctor"]),
+            (
+                labels["treating_doctor"],
+                self.edits["treating_doctor"],
+                self.edits["treating_doctor"],
+            ),
         ]
         for text, field, buddy in rows:
             label = QLabel(text)
@@ -147,8 +174,9 @@ class DossierForm(QGroupBox):
 
     def set_dossier(self, dossier: dict[str, Any] | None, *, editable: bool = True) -> None:
         """Show a dossier (or none). Local edits not yet saved are kept on top."""
-        same = dossier is not None and self.dossier is not None and \
-            dossier["id"] == self.dossier["id"]
+        same = (
+            dossier is not None and self.dossier is not None and dossier["id"] == self.dossier["id"]
+        )
         if not same:
             self.flush()
         self.dossier = dossier
@@ -162,8 +190,9 @@ class DossierForm(QGroupBox):
             w.setReadOnly(not enabled) if isinstance(w, QLineEdit) else w.setEnabled(enabled)
         self.motif.setReadOnly(not enabled)
         if self.qualify_box is not None:
-            self.qualify_box.setEnabled(enabled and dossier is not None
-                                        and dossier["status"] == DossierStatus.OPEN)
+            self.qualify_box.setEnabled(
+                enabled and dossier is not None and dossier["status"] == DossierStatus.OPEN
+            )
 
     def _fill(self, d: dict[str, Any] | None, keep: dict[str, Any]) -> None:
         def value(name: str) -> Any:

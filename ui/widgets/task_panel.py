@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDateTimeEdit,
     QFormLayout,
     QGroupBox,
@@ -57,8 +56,9 @@ class TaskPanel(QWidget):
         self.place = QLineEdit(objectName="appointment_place")
         self.reason = enum_combo(NoSolutionReason, "no_solution_reason")
         self.comment = QLineEdit(objectName="task_comment")
-        self.close_button = QPushButton("Clôturer la recherche (Ctrl+Entrée)",
-                                        objectName="closeTask")
+        self.close_button = QPushButton(
+            "Clôturer la recherche (Ctrl+Entrée)", objectName="closeTask"
+        )
         self.close_button.clicked.connect(self.request_close)
         self.current = QLabel("Sélectionnez une recherche de RDV")
         self.current.setWordWrap(True)
@@ -97,8 +97,11 @@ class TaskPanel(QWidget):
             w.setEnabled(appointment)
         self.reason.setEnabled(not appointment)
         task = self.selected_task()
-        mine = task is not None and (task.get("owner") or {}).get("id") == self.user_id \
+        mine = (
+            task is not None
+            and (task.get("owner") or {}).get("id") == self.user_id
             and task["status"] == TaskStatus.IN_PROGRESS
+        )
         self.close_button.setEnabled(mine)
         self.take_button.setEnabled(task is not None and task["status"] == TaskStatus.OPEN)
 
@@ -109,8 +112,10 @@ class TaskPanel(QWidget):
     def _row_changed(self, *_: Any) -> None:
         task = self.selected_task()
         if task is not None:
-            self.current.setText(f"{task.get('patient') or 'Patient'} — {task.get('motif') or ''}"
-                                 f" — rappel {task.get('callback_number') or '?'}")
+            self.current.setText(
+                f"{task.get('patient') or 'Patient'} — {task.get('motif') or ''}"
+                f" — rappel {task.get('callback_number') or '?'}"
+            )
             self.selected.emit(task)
         self._sync()
 
@@ -126,14 +131,19 @@ class TaskPanel(QWidget):
         task = self.selected_task()
         if task is None or not self.close_button.isEnabled():
             return
-        payload: dict[str, Any] = {"outcome": self.outcome.currentData(),
-                                   "comment": self.comment.text()}
+        payload: dict[str, Any] = {
+            "outcome": self.outcome.currentData(),
+            "comment": self.comment.text(),
+        }
         if self.outcome.currentData() == TaskOutcome.SANS_SOLUTION:
             payload["no_solution_reason"] = self.reason.currentData()
         else:
             when = self.when.dateTime().toPython().astimezone(UTC)
-            payload["appointment"] = {"with": self.with_whom.text().strip(),
-                                      "at": when.isoformat(), "place": self.place.text().strip()}
+            payload["appointment"] = {
+                "with": self.with_whom.text().strip(),
+                "at": when.isoformat(),
+                "place": self.place.text().strip(),
+            }
         self.close_requested.emit(task["id"], payload)
 
     def after_close(self) -> None:

@@ -28,10 +28,17 @@ _TEXT = {
 
 
 FIELD_LABELS = {
-    "patient_last_name": "nom", "patient_first_name": "prénom", "patient_sex": "sexe",
-    "patient_age": "âge", "patient_birth_date": "date de naissance",
-    "callback_number": "n° de rappel", "commune_insee": "commune", "commune_name": "commune",
-    "address": "adresse", "motif": "motif", "notes": "notes",
+    "patient_last_name": "nom",
+    "patient_first_name": "prénom",
+    "patient_sex": "sexe",
+    "patient_age": "âge",
+    "patient_birth_date": "date de naissance",
+    "callback_number": "n° de rappel",
+    "commune_insee": "commune",
+    "commune_name": "commune",
+    "address": "adresse",
+    "motif": "motif",
+    "notes": "notes",
     "treating_doctor": "médecin traitant",
 }
 

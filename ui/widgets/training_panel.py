@@ -51,8 +51,13 @@ class TrainingPanel(QGroupBox):
         while self.shown < len(self.scenario.dialogue):
             self.next_turn()
         expected = self.scenario.expected.get("priority", "")
-        verdict = "✔ bonne priorité" if chosen_priority == expected else \
-            f"✘ priorité attendue : {Priority(expected).label}" if expected else ""
+        verdict = (
+            "✔ bonne priorité"
+            if chosen_priority == expected
+            else f"✘ priorité attendue : {Priority(expected).label}"
+            if expected
+            else ""
+        )
         chosen = Priority(chosen_priority).label if chosen_priority else "aucune"
         self.title.setText(f"{self.scenario.title} — votre choix : {chosen} {verdict}")
         self.text.append(f"<hr><p><b>Débriefing :</b> {self.scenario.debrief}</p>")

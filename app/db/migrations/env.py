@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from app.db.models import Base
+import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
+from app.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
