@@ -231,7 +231,9 @@ def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
     if cached is None:
         intents = sorted(_concrete_intents(), key=lambda c: c.__name__)
         union = Union[tuple(intents)]  # type: ignore[valid-type]  # noqa: UP007 (built at run time)
-        adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="type")])
+        adapter: TypeAdapter[Any] = TypeAdapter(
+            Annotated[union, Field(discriminator="type")]  # type: ignore[arg-type]
+        )
         cached = (adapter, intent_types())
         _adapter_cache["current"] = cached
     return cached
