@@ -119,6 +119,12 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
             await pause(0.05)
         panel.with_whom.setText("Dr Aubert (médecin traitant)")
         panel.place.setText("Cabinet du Port, 2 quai Duperré, La Rochelle")
+        window.search_slots()
+        while window.search_panel.model.rowCount() == 0:
+            await pause(0.05)
+        tree = window.search_panel.tree
+        tree.expand(window.search_panel.model.index(0, 0))
+        tree.setCurrentIndex(window.search_panel.model.index(0, 0, window.search_panel.model.index(0, 0)))
         await pause(1.0)
         QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
         await desk.close()

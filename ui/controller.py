@@ -4,9 +4,10 @@ and hub events into model updates. It decides nothing the hub should decide."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 
 from app.client.hub_client import LinkState
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
@@ -17,6 +18,7 @@ from ui.tasks import spawn
 
 log = logging.getLogger(__name__)
 ANSWERING_ROLES = {Role.ARM_N1, Role.SUPERVISEUR}
+SLOT_EVENTS = {"slot.booked", "slot.released", "agenda.changed"}
 LINK_TEXT = {
     LinkState.READY: "Hub : connecté",
     LinkState.CONNECTED: "Hub : connecté (session à rouvrir)",
@@ -73,6 +75,14 @@ class DeskController(QObject):
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
             w.task_panel.selected.connect(lambda t: self.open_dossier(t["dossier_id"], fetch=True))
+        if w.search_panel is not None:
+            w.search_panel.search_requested.connect(self.search)
+            w.search_panel.book_requested.connect(self.book)
+            w.search_panel.call_requested.connect(self.dial)
+            self._research = QTimer(self)
+            self._research.setSingleShot(True)
+            self._research.setInterval(300)  # bursts of bookings: one refresh
+            self._research.timeout.connect(self._refresh_search)
         for name in (
             "answer",
             "hangup",
@@ -114,6 +124,9 @@ class DeskController(QObject):
             self._show_current()
 
     def on_event(self, msg: dict[str, Any]) -> None:
+        if msg["event"] in SLOT_EVENTS and self.w.search_panel is not None:
+            if self.w.search_panel.last is not None:
+                self._research.start()  # another desk booked: refresh, merged in bursts
         dossier = msg.get("dossier")
         if dossier is not None:
             self.dossiers[dossier["id"]] = dossier
@@ -431,3 +444,47 @@ class DeskController(QObject):
             if self.w.task_panel is not None:
                 self.w.task_panel.after_close()
             self.clear_current()
+
+    # -- slot search ----------------------------------------------------------------------
+
+    def search(self, criteria: dict[str, Any]) -> None:
+        self._criteria = criteria
+        spawn(self._search(criteria), "directory-search")
+
+    def _refresh_search(self) -> None:
+        self.search(getattr(self, "_criteria", {}))
+
+    async def _search(self, criteria: dict[str, Any]) -> None:
+        payload = dict(criteria)
+        if self.current_id is not None:
+            payload["dossier_id"] = self.current_id
+        reply = await self.hub.send("directory.search", **payload)
+        if reply is not None and self.w.search_panel is not None:
+            self.w.search_panel.show_results(reply["search"])
+
+    def book(self, slot_id: int) -> None:
+        spawn(self._book(slot_id), "slot-book")
+
+    async def _book(self, slot_id: int) -> None:
+        payload: dict[str, Any] = {"slot_id": slot_id}
+        if self.current_id is not None:
+            payload["dossier_id"] = self.current_id
+        reply = await self.hub.send("slot.book", **payload)
+        if reply is None:
+            self._refresh_search()  # the place went to another desk: show what is left
+            return
+        booking = reply["booking"]
+        when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
+        text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
+        if booking.get("requires_call"):
+            text += " — appelez le médecin pour confirmer (agenda non interfacé)"
+        warnings = reply.get("warnings") or []
+        self.w.show_message(" · ".join([text, *warnings]), error=bool(warnings))
+        self._refresh_search()
+
+    def dial(self, number: str, who: str) -> None:
+        if self.line is None:
+            self.w.show_message(f"Pas de ligne pour appeler {who} ({number})", error=True)
+            return
+        self.line.line.dial(number)
+        self.w.show_message(f"Appel de {who} au {number}")

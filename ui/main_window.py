@@ -7,6 +7,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QDockWidget,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -28,8 +29,10 @@ from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
 from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
+from ui.widgets.search_panel import SearchPanel
 from ui.widgets.training_panel import TrainingPanel
 
+SEARCHING_ROLES = {Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR}
 QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
     Role.ARM_N1: set(),
     Role.ARM_N2: {Queue.AMU_N2},
@@ -37,6 +40,7 @@ QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
     Role.MRL: {Queue.SNP},
     Role.OSNP: set(),
     Role.SUPERVISEUR: set(Queue),
+    Role.GESTIONNAIRE_CPTS: set(),
 }
 
 
@@ -112,11 +116,19 @@ class DeskWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
+        self.search_panel: SearchPanel | None = None
+        if self.role in SEARCHING_ROLES:
+            self.search_panel = SearchPanel()
+            dock = QDockWidget("Recherche de créneaux (72 h)", self)
+            dock.setObjectName("searchDock")
+            dock.setWidget(self.search_panel)
+            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+
         self.link_label = QLabel("Hub : …", objectName="linkState")
         self.message_label = QLabel("", objectName="deskMessage")
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
-        self.resize(1440, 860)
+        self.resize(1440, 900)
         self._shortcuts = [
             QShortcut(QKeySequence(s.keys), self, activated=self._action(s.action))
             for s in SHORTCUTS
@@ -141,6 +153,15 @@ class DeskWindow(QMainWindow):
 
     def priority_p3(self) -> None:
         self.dossier_form.choose_priority("P3")
+
+    def search_slots(self) -> None:
+        if self.search_panel is not None:
+            self.search_panel.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.search_panel.request_search()
+
+    def call_doctor(self) -> None:
+        if self.search_panel is not None:
+            self.search_panel.call_selected()
 
     def next_turn(self) -> None:
         self.training_panel.next_turn()

@@ -27,6 +27,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Transmettre / valider la décision / clôturer la recherche, selon le poste",
     ),
     Shortcut("F5", "take_next", "Prendre le dossier suivant de la file"),
+    Shortcut("Ctrl+F", "search_slots", "Chercher des créneaux pour le dossier ouvert"),
+    Shortcut("F7", "call_doctor", "Appeler le médecin sélectionné dans la recherche"),
     Shortcut("F8", "close_current", "Clôturer le dossier"),
     Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),
     Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import Commune, Setting, User
+from app.db.types import utcnow
 from app.domain.enums import Role
 from app.hub.auth import create_user
 
@@ -26,6 +27,7 @@ DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("mrl", "Dr Claire Vasseur (MRL)", Role.MRL),
     ("osnp", "Julie Renaudin (OSNP)", Role.OSNP),
     ("superviseur", "Marc Delorme (superviseur)", Role.SUPERVISEUR),
+    ("cpts", "Nadia Ferreira (gestionnaire CPTS)", Role.GESTIONNAIRE_CPTS),
 )
 
 
@@ -58,6 +60,11 @@ def seed_demo(session: Session, territory_path: Path = TERRITORY) -> bool:
             )
         )
     session.add(Setting(key="demo", value=territory.get("name", "démo")))
+    session.flush()
+    # The care offer: effecteurs, practices, structures and their slots for 72 h.
+    from app.directory.demo import seed_directory_demo
+
+    seed_directory_demo(session, territory, utcnow())
     return True
 
 

@@ -24,6 +24,7 @@ class Role(LabelledEnum):
     MRL = "MRL"  # médecin régulateur libéral
     OSNP = "OSNP"
     SUPERVISEUR = "SUPERVISEUR"
+    GESTIONNAIRE_CPTS = "GESTIONNAIRE_CPTS"  # keeps the effecteurs' slots up to date
 
     @property
     def is_doctor(self) -> bool:
@@ -162,6 +163,7 @@ _LABEL_PAIRS: tuple[tuple[StrEnum, str], ...] = (
     (Role.MRL, "Médecin régulateur libéral"),
     (Role.OSNP, "OSNP"),
     (Role.SUPERVISEUR, "Superviseur"),
+    (Role.GESTIONNAIRE_CPTS, "Gestionnaire de structure (CPTS)"),
     (Line.SAMU_15, "15"),
     (Line.SAS_116117, "116-117"),
     (Priority.P0, "P0 – urgence vitale"),

@@ -41,12 +41,14 @@ def hub_url(db_url: str, sessions) -> Iterator[str]:  # type: ignore[no-untyped-
     hub.stop()
 
 
-async def until(condition: Callable[[], object], what: str = "", timeout: float = 20.0) -> None:
-    """Wait for something a user would see; fail with what was awaited."""
+async def until(condition: Callable[[], object], what: str | Callable[[], str] = "",
+                timeout: float = 20.0) -> None:
+    """Wait for something a user would see; fail with what was awaited (and what was seen)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for: {what or condition}")
+            text = what() if callable(what) else what
+            raise AssertionError(f"timed out waiting for: {text or condition}")
         await asyncio.sleep(0.02)
 
 

@@ -1,0 +1,311 @@
+"""The OSNP's call-back panel: the plan, the script to read, the call's outcome, and what
+follows the appointment (patient text, billing hint, letter to the MT).
+
+It holds no rule: every button becomes an intent (``intent_requested``) that the
+controller sends to the hub; replies and hub events come back through ``apply_reply``
+and ``on_event``. Dialling goes out through ``dial_requested`` (click-to-call).
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.callback.vocab import AttemptResult, RefusalReason
+from app.directory.vocab import PARIS
+from app.domain.enums import ConsultationType
+from ui.models.rows import Column, RowTableModel
+from ui.widgets.decision_form import enum_combo
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(PARIS).strftime("%d/%m %Hh%M")
+
+
+def _detail(row: dict[str, Any]) -> str:
+    if row.get("skip_reason"):
+        return f"passé : {row['skip_reason']}"
+    if row.get("retry_at") and row["status"] in ("RETRY", "CALL_BACK"):
+        return f"rappeler à {_local(row['retry_at'])}"
+    if row.get("slot_start"):
+        return f"créneau {_local(row['slot_start'])}"
+    return str(row.get("why", ""))
+
+
+PLAN_COLUMNS = [
+    Column("#", lambda r: r["position"]),
+    Column("Qui", lambda r: r["kind_label"]),
+    Column("Médecin", lambda r: r["name"], tooltip=lambda r: r.get("place", "")),
+    Column("Téléphone", lambda r: r["phone_direct"] or r["phone_secretary"]),
+    Column("Statut", lambda r: r["status_label"]),
+    Column("Détail", _detail, tooltip=lambda r: r.get("conditions", "")),
+]
+
+
+class CallbackPanel(QWidget):
+    intent_requested = Signal(str, dict)  # intent type, payload (without "type")
+    dial_requested = Signal(int, str)  # target id, number
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.task_id: int | None = None
+        self.appointment: dict[str, Any] | None = None
+        self.letter_pdf: bytes | None = None
+        self.model = RowTableModel(PLAN_COLUMNS, lambda r: True, lambda r: r["position"])
+        self.table = QTableView(objectName="callbackPlan")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.header = QLabel("Aucune recherche de RDV ouverte", objectName="callbackHeader")
+        self.header.setWordWrap(True)
+        self.notes = QLabel("", objectName="callbackNotes")
+        self.notes.setWordWrap(True)
+        self.script = QTextBrowser(objectName="callbackScript")
+
+        self.call_direct = QPushButton("Appeler (&direct)", objectName="dialDirect")
+        self.call_secretary = QPushButton("Appeler le &secrétariat", objectName="dialSecretary")
+        self.call_direct.clicked.connect(lambda: self._dial("phone_direct"))
+        self.call_secretary.clicked.connect(lambda: self._dial("phone_secretary"))
+
+        self.result_buttons: dict[AttemptResult, QPushButton] = {}
+        texts = {AttemptResult.ACCEPTED: "&Accepte", AttemptResult.REFUSED: "&Refuse",
+                 AttemptResult.NO_ANSWER: "Pas de ré&ponse", AttemptResult.BUSY: "&Occupé",
+                 AttemptResult.VOICEMAIL: "&Messagerie",
+                 AttemptResult.CALL_BACK: "Rappeler &à l'heure"}
+        for result, text in texts.items():
+            button = QPushButton(text, objectName=f"result_{result}")
+            button.clicked.connect(lambda _=False, r=result: self.record(r))
+            self.result_buttons[result] = button
+        self.refusal = enum_combo(RefusalReason, "refusal_reason")
+        self.when = QDateTimeEdit(objectName="callback_when")
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self._when_edited = False
+        self.when.dateTimeChanged.connect(lambda _: setattr(self, "_when_edited", True))
+        self.use_slot = QLabel("", objectName="callbackSlotHint")
+        self.place = QLineEdit(objectName="callback_place")
+        self.place.setPlaceholderText("lieu (par défaut : celui de l'annuaire)")
+        self.ctype = enum_combo(ConsultationType, "callback_type", empty="(type demandé)")
+        self.note = QLineEdit(objectName="callback_note")
+        self.skip_reason = QLineEdit(objectName="skip_reason")
+        self.skip_reason.setPlaceholderText("raison (obligatoire pour passer)")
+        self.skip_button = QPushButton("&Passer ce correspondant", objectName="skipTarget")
+        self.skip_button.clicked.connect(self.skip)
+
+        outcome = QGroupBox("Issue de l'appel")
+        grid = QGridLayout(outcome)
+        for n, button in enumerate(self.result_buttons.values()):
+            grid.addWidget(button, n // 3, n % 3)
+        form = QFormLayout()
+        form.addRow("Raison du &refus", self.refusal)
+        form.addRow("&Heure (RDV ou rappel)", self.when)
+        form.addRow("", self.use_slot)
+        form.addRow("&Lieu", self.place)
+        form.addRow("&Type", self.ctype)
+        form.addRow("&Note", self.note)
+        skip_row = QHBoxLayout()
+        skip_row.addWidget(self.skip_reason, 1)
+        skip_row.addWidget(self.skip_button)
+        form.addRow("Passer", skip_row)
+        grid.addLayout(form, 2, 0, 1, 3)
+
+        self.after = QGroupBox("Rendez-vous obtenu")
+        self.patient_text = QPlainTextEdit(objectName="patientText")
+        self.patient_text.setReadOnly(True)
+        self.billing = QLabel("", objectName="billingHint")
+        self.billing.setWordWrap(True)
+        self.letter_button = QPushButton("&Courrier au médecin traitant (PDF)",
+                                         objectName="letterButton")
+        self.letter_button.clicked.connect(self.request_letter)
+        self.letter_label = QLabel("", objectName="letterLabel")
+        after = QVBoxLayout(self.after)
+        after.addWidget(QLabel("Texte pour le patient (à lire ou envoyer) :"))
+        after.addWidget(self.patient_text)
+        after.addWidget(self.billing)
+        row = QHBoxLayout()
+        row.addWidget(self.letter_button)
+        row.addWidget(self.letter_label, 1)
+        after.addLayout(row)
+        self.after.setVisible(False)
+
+        dial = QHBoxLayout()
+        dial.addWidget(self.call_direct)
+        dial.addWidget(self.call_secretary)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.notes)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.script, 2)
+        layout.addLayout(dial)
+        layout.addWidget(outcome)
+        layout.addWidget(self.after)
+        self._sync_buttons()
+
+    # -- state in -----------------------------------------------------------------------
+
+    def open_task(self, task: dict[str, Any]) -> None:
+        self.task_id = int(task["id"])
+        self.header.setText(f"<b>{task.get('patient') or 'Patient'}</b>, "
+                            f"{task.get('patient_age') or '?'} ans — « {task.get('motif', '')} »"
+                            f" — échéance {_local(task.get('deadline_at'))}")
+        self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
+
+    def show_plan(self, plan: dict[str, Any]) -> None:
+        self.task_id = plan["task_id"]
+        selected = self.current_target()
+        self.model.reset_rows(plan["targets"])
+        self.notes.setText(" · ".join(plan.get("notes", [])))
+        still = selected is not None and any(
+            r["id"] == selected["id"] and r["status"] == "TO_CALL" for r in plan["targets"])
+        # stay on a target not yet called; after an outcome, go to the next one
+        wanted = selected["id"] if still and selected else plan.get("next_target_id")
+        if wanted is not None:
+            self.select_target(wanted)
+        if plan.get("appointment"):
+            self.appointment = plan["appointment"]
+            self.after.setVisible(True)
+        self._sync_buttons()
+
+    def apply_reply(self, type_: str, reply: dict[str, Any]) -> None:
+        if "plan" in reply:
+            self.show_plan(reply["plan"])
+        if type_ == "callback.script" and "script" in reply:
+            self.show_script(reply["script"])
+        if "patient_text" in reply:
+            self.patient_text.setPlainText(reply["patient_text"]["message"])
+        if "billing" in reply:
+            self.billing.setText(reply["billing"]["text"])
+        if "appointment" in reply and reply["appointment"]:
+            self.appointment = reply["appointment"]
+            self.after.setVisible(True)
+        if "letter" in reply:
+            self.letter_pdf = base64.b64decode(reply["letter"]["pdf_base64"])
+            self.letter_label.setText(f"{reply['letter']['filename']} prêt")
+
+    def on_event(self, msg: dict[str, Any]) -> None:
+        """Hub events about this task (another desk, a reminder) refresh the plan."""
+        task = msg.get("task") or {}
+        if self.task_id is None or task.get("id") != self.task_id:
+            return
+        if msg["event"].startswith("callback.") and msg["event"] != "callback.letter_made":
+            self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
+
+    def show_script(self, script: dict[str, Any]) -> None:
+        questions = "".join(f"<li>{q['text']}"
+                            + (f"<br/><i>{' / '.join(q['answers'])}</i>" if q["answers"] else "")
+                            + "</li>" for q in script["questions"])
+        text = script["text"].replace("\n", "<br/>")
+        self.script.setHtml(f"<h3>{script['title']}</h3><p>{text}</p><ol>{questions}</ol>"
+                            f"<p><i>{script['conclusion']}</i></p>")
+
+    # -- selection ------------------------------------------------------------------------
+
+    def current_target(self) -> dict[str, Any] | None:
+        index = self.table.currentIndex()
+        return self.model.row_at(index.row()) if index.isValid() else None
+
+    def select_target(self, target_id: int) -> None:
+        row = self.model.position(target_id)
+        if row is not None:
+            self.table.setCurrentIndex(self.model.index(row, 0))
+
+    def _row_changed(self, *_: Any) -> None:
+        target = self.current_target()
+        self._sync_buttons()
+        if target is None:
+            return
+        self.use_slot.setText(f"vide = créneau publié du {_local(target['slot_start'])}"
+                              if target.get("slot_start") else "")
+        default = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
+        start = target.get("slot_start") or target.get("retry_at")
+        shown = datetime.fromisoformat(start) if start else default
+        self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(shown.timestamp())))
+        self._when_edited = False  # untouched: a published slot is taken as it is
+        if target["kind"] not in ("TELECONSULTATION", "PDSA", "URGENCES"):
+            self.intent_requested.emit("callback.script", {"target_id": target["id"]})
+
+    def _sync_buttons(self) -> None:
+        target = self.current_target()
+        open_ = target is not None and target["status"] in ("TO_CALL", "RETRY", "CALL_BACK") \
+            and self.appointment is None
+        for button in [*self.result_buttons.values(), self.skip_button]:
+            button.setEnabled(open_)
+        self.call_direct.setEnabled(bool(open_ and target and target["phone_direct"]))
+        self.call_secretary.setEnabled(bool(open_ and target and target["phone_secretary"]))
+
+    # -- intents out ----------------------------------------------------------------------
+
+    def _dial(self, field: str) -> None:
+        target = self.current_target()
+        if target and target[field]:
+            self.dial_requested.emit(target["id"], target[field])
+
+    def _when(self) -> str:
+        at = datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch(), UTC)
+        return at.isoformat()
+
+    def record(self, result: AttemptResult, **line_facts: Any) -> None:
+        """Send the outcome; ``line_facts`` are the call's number, ref, duration, recording."""
+        target = self.current_target()
+        if target is None:
+            return
+        payload: dict[str, Any] = {"target_id": target["id"], "result": str(result),
+                                   **line_facts}
+        if self.note.text().strip():
+            payload["note"] = self.note.text().strip()
+        if result is AttemptResult.REFUSED:
+            payload["refusal_reason"] = self.refusal.currentData()
+        elif result is AttemptResult.CALL_BACK:
+            payload["call_back_at"] = self._when()
+        elif result is AttemptResult.ACCEPTED:
+            appointment: dict[str, Any] = {}
+            if not (target.get("slot_start") and not self._when_edited):
+                appointment["at"] = self._when()
+            if self.place.text().strip():
+                appointment["place"] = self.place.text().strip()
+            if self.ctype.currentData():
+                appointment["consultation_type"] = self.ctype.currentData()
+            if appointment:
+                payload["appointment"] = appointment
+        self.note.clear()
+        self.intent_requested.emit("callback.attempt", payload)
+
+    def skip(self) -> None:
+        target = self.current_target()
+        reason = self.skip_reason.text().strip()
+        if target is None or not reason:
+            self.skip_reason.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self.skip_reason.clear()
+        self.intent_requested.emit("callback.target.skip",
+                                   {"target_id": target["id"], "reason": reason})
+
+    def request_letter(self) -> None:
+        if self.task_id is not None:
+            self.intent_requested.emit("callback.letter", {"task_id": self.task_id})

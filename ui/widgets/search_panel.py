@@ -1,0 +1,257 @@
+"""The docked slot search: who can see this patient, where and when, within 72 h.
+
+Results are grouped by doctor as on the national SAS platform (rank, participation,
+distance, next slots per day, "0/5" ranges, conditions, phones); the slots are the
+doctor's children. Enter on a slot books it; F7 calls the selected doctor.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.enums import ConsultationType
+
+BANDS = (("", "Tous délais"), ("0-4", "Disponible sous 4 h"), ("4-8", "4 à 8 h"),
+         ("8-12", "8 à 12 h"), ("12-24", "12 à 24 h"), ("24-48", "24 à 48 h"),
+         ("48-72", "48 à 72 h"))
+TYPE_SHORT = {"cabinet": "C", "teleconsultation": "T", "visite": "V"}
+WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+KIND = Qt.ItemDataRole.UserRole + 1  # "doctor", "slot", "beyond", "section"
+PAYLOAD = Qt.ItemDataRole.UserRole + 2
+
+
+def day_title(day: date, today: date) -> str:
+    delta = (day - today).days
+    if delta == 0:
+        return "Aujourd'hui"
+    if delta == 1:
+        return "Demain"
+    return f"{WEEKDAYS[day.weekday()]} {day.day:02d}/{day.month:02d}"
+
+
+def slot_text(slot: dict[str, Any]) -> str:
+    start = datetime.fromisoformat(slot["start"]).astimezone()
+    end = datetime.fromisoformat(slot["end"]).astimezone()
+    text = f"{start:%H:%M}"
+    if slot.get("is_range"):
+        text = f"{start:%Hh%M}-{end:%Hh%M} {slot['places']}"
+    return f"{text} {TYPE_SHORT.get(slot.get('type', ''), '')}".strip()
+
+
+def participation(doc: dict[str, Any], cap: int) -> str:
+    parts = ["Participant SAS" if doc.get("sas_participant") else "Non participant"]
+    if doc.get("mode"):
+        parts.append(str(doc["mode"]))
+    if doc.get("direct_booking"):
+        parts.append("réservation directe")
+    else:
+        parts.append("appeler pour confirmer")
+    if doc.get("weekly_snp") is not None:
+        parts.append(f"SNP semaine {doc['weekly_snp']}/{cap}")
+    return " · ".join(parts)
+
+
+class ResultTree(QTreeView):
+    book_key = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.book_key.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class SearchPanel(QWidget):
+    search_requested = Signal(dict)  # criteria beyond the dossier
+    book_requested = Signal(int)  # slot id
+    call_requested = Signal(str, str)  # number, who
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.band = QComboBox(objectName="searchBand")
+        for value, text in BANDS:
+            self.band.addItem(text, value)
+        self.ctype = QComboBox(objectName="searchType")
+        self.ctype.addItem("Tous types", "")
+        for t in ConsultationType:
+            self.ctype.addItem(t.label, str(t))
+        self.radius = QSpinBox(objectName="searchRadius")
+        self.radius.setRange(0, 200)
+        self.radius.setSpecialValueText("rayon auto")
+        self.radius.setSuffix(" km")
+        self.search_button = QPushButton("Rechercher (Ctrl+F)", objectName="searchButton")
+        self.search_button.clicked.connect(self.request_search)
+        self.summary = QLabel("Ouvrez un dossier puis lancez la recherche.",
+                              objectName="searchSummary")
+        self.summary.setWordWrap(True)
+        self.model = QStandardItemModel(self)
+        self.tree = ResultTree(objectName="searchResults")
+        self.tree.setModel(self.model)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setUniformRowHeights(True)
+        self.tree.book_key.connect(self.book_selected)
+        self.tree.doubleClicked.connect(lambda _i: self.book_selected())
+        self.book_button = QPushButton("Réserver le créneau (Entrée)", objectName="bookButton")
+        self.book_button.clicked.connect(self.book_selected)
+        self.call_button = QPushButton("Appeler le médecin (F7)", objectName="callDoctor")
+        self.call_button.clicked.connect(self.call_selected)
+        controls = QHBoxLayout()
+        for w in (self.band, self.ctype, self.radius, self.search_button):
+            controls.addWidget(w)
+        actions = QHBoxLayout()
+        actions.addWidget(self.book_button)
+        actions.addWidget(self.call_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(actions)
+        self.last: dict[str, Any] | None = None
+
+    # -- criteria -----------------------------------------------------------------------
+
+    def criteria(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.band.currentData():
+            out["bands"] = [self.band.currentData()]
+        if self.ctype.currentData():
+            out["types"] = [self.ctype.currentData()]
+        if self.radius.value():
+            out["radius_km"] = float(self.radius.value())
+        return out
+
+    def request_search(self) -> None:
+        self.summary.setText("Recherche…")
+        self.search_requested.emit(self.criteria())
+
+    # -- results ------------------------------------------------------------------------
+
+    def show_results(self, search: dict[str, Any]) -> None:
+        self.last = search
+        selected = self._selected_key()
+        self.model.clear()
+        doctors: list[dict[str, Any]] = search.get("doctors", [])
+        beyond: list[dict[str, Any]] = search.get("beyond_slots", [])
+        cap = int(search.get("weekly_cap", 20))
+        today = datetime.now().astimezone().date()
+        days = [date.fromisoformat(d["date"]) for d in (doctors or beyond or [{}])[0].get(
+            "days", [])] if (doctors or beyond) else []
+        headers = ["Médecin", "Rang", "Distance", *[day_title(d, today) for d in days],
+                   "Participation", "Conditions", "Téléphone"]
+        self.model.setHorizontalHeaderLabels(headers)
+        for doc in doctors:
+            self.model.appendRow(self._doctor_row(doc, days, cap))
+        if beyond:
+            section = QStandardItem(f"Orientation hors disponibilité ({len(beyond)})")
+            section.setData("section", KIND)
+            for doc in beyond:
+                section.appendRow(self._doctor_row(doc, days, cap, kind="beyond"))
+            self.model.appendRow([section])
+            self.tree.expand(section.index())
+        radius = search.get("radius_km")
+        where = (search.get("location") or {}).get("name", "")
+        parts = [f"{len(doctors)} médecin(s)", f"{search.get('with_slots', 0)} avec créneaux"]
+        if radius:
+            parts.append(f"rayon {radius:g} km" + (f" autour de {where}" if where else ""))
+        if beyond:
+            parts.append(f"{len(beyond)} hors disponibilité")
+        warnings = search.get("warnings") or []
+        self.summary.setText(" · ".join(parts) + ("\n⚠ " + " ".join(warnings) if warnings
+                                                    else ""))
+        for col in range(len(headers)):
+            self.tree.resizeColumnToContents(col)
+        self._restore(selected)
+
+    def _doctor_row(self, doc: dict[str, Any], days: list[date], cap: int,
+                    kind: str = "doctor") -> list[QStandardItem]:
+        name = QStandardItem(doc.get("name", ""))
+        name.setData(kind, KIND)
+        name.setData(doc, PAYLOAD)
+        if doc.get("tier") == 0:
+            name.setText(f"★ {name.text()}")
+        by_day = {d["date"]: d for d in doc.get("days", [])}
+        cells = []
+        for day in days:
+            entry = by_day.get(day.isoformat(), {"slots": [], "more": 0})
+            text = " · ".join(slot_text(s) for s in entry["slots"]) or "—"
+            if entry.get("more"):
+                text += f" (+{entry['more']})"
+            cells.append(QStandardItem(text))
+            for slot in entry["slots"]:
+                child = [QStandardItem(f"{day_title(day, datetime.now().astimezone().date())} "
+                                       f"{slot_text(slot)}")]
+                child[0].setData("slot", KIND)
+                child[0].setData({**slot, "doctor": doc.get("name", "")}, PAYLOAD)
+                name.appendRow(child)
+        distance = doc.get("distance_km")
+        phone = doc.get("phone_direct") or doc.get("phone_secretary") or ""
+        part = QStandardItem(participation(doc, cap))
+        if (doc.get("weekly_snp") or 0) >= cap:
+            part.setForeground(QBrush(QColor("#b71c1c")))
+        row = [name, QStandardItem(doc.get("tier_label", "")),
+               QStandardItem(f"{distance:.1f} km" if distance is not None else ""), *cells, part,
+               QStandardItem(doc.get("conditions") or ""), QStandardItem(phone)]
+        return row
+
+    def _selected_key(self) -> tuple[str, Any] | None:
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return None
+        item = self.model.itemFromIndex(index.siblingAtColumn(0))
+        payload = item.data(PAYLOAD) or {}
+        return (item.data(KIND), payload.get("id") or payload.get("effecteur_id"))
+
+    def _restore(self, key: tuple[str, Any] | None) -> None:
+        """Keep the desk's place in the list when another desk's booking refreshes it."""
+        if key is None:
+            return
+        stack = [self.model.item(r) for r in range(self.model.rowCount())]
+        while stack:
+            item = stack.pop()
+            payload = item.data(PAYLOAD) or {}
+            if (item.data(KIND), payload.get("id") or payload.get("effecteur_id")) == key:
+                self.tree.setCurrentIndex(item.index())
+                return
+            stack.extend(item.child(r) for r in range(item.rowCount()))
+
+    # -- actions ------------------------------------------------------------------------
+
+    def selected(self) -> tuple[str | None, dict[str, Any]]:
+        index = self.tree.currentIndex()
+        if not index.isValid():
+            return None, {}
+        item = self.model.itemFromIndex(index.siblingAtColumn(0))
+        return item.data(KIND), item.data(PAYLOAD) or {}
+
+    def book_selected(self) -> None:
+        kind, payload = self.selected()
+        if kind == "slot":
+            self.book_requested.emit(int(payload["id"]))
+        elif kind in ("doctor", "beyond"):
+            self.tree.setExpanded(self.tree.currentIndex().siblingAtColumn(0), True)
+
+    def call_selected(self) -> None:
+        kind, payload = self.selected()
+        if kind == "slot":
+            index = self.tree.currentIndex().parent()
+            payload = self.model.itemFromIndex(index).data(PAYLOAD) or {} if index.isValid() \
+                else {}
+        number = payload.get("phone_direct") or payload.get("phone_secretary")
+        if number:
+            self.call_requested.emit(number, payload.get("name", ""))
