@@ -13,7 +13,7 @@ from telephony.line import LineEvent, PhoneLine
 class HubBridge(QObject):
     """Re-emits the client's callbacks as Qt signals (all on the GUI thread's loop)."""
 
-    event = Signal(dict)
+    hub_event = Signal(dict)  # not "event": that would hide QObject.event()
     snapshot = Signal(dict)
     link = Signal(str, str)  # LinkState value, detail
     error = Signal(str)
@@ -21,7 +21,7 @@ class HubBridge(QObject):
     def __init__(self, client: HubClient, parent: QObject | None = None):
         super().__init__(parent)
         self.client = client
-        client.on_event.append(self.event.emit)
+        client.on_event.append(self.hub_event.emit)
         client.on_snapshot.append(self.snapshot.emit)
         client.on_state.append(lambda state, detail: self.link.emit(str(state), detail))
         client.on_error.append(lambda exc: self.error.emit(exc.message))

@@ -49,7 +49,7 @@ class DeskController(QObject):
 
     def _wire(self) -> None:
         w = self.w
-        self.hub.event.connect(self.on_event)
+        self.hub.hub_event.connect(self.on_event)
         self.hub.snapshot.connect(self.on_snapshot)
         self.hub.link.connect(self.on_link)
         self.hub.error.connect(lambda text: w.show_message(f"Refusé : {text}", error=True))

@@ -7,6 +7,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 import qasync
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
@@ -17,7 +18,13 @@ from ui.desk import Desk
 from ui.login import LoginDialog
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STYLE = Path(__file__).resolve().parents[1] / "resources" / "style" / "desk.qss"
+
+
+def settle(future: asyncio.Future[T], value: T) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def make_app() -> QApplication:
@@ -40,17 +47,14 @@ async def run_session(url: str, line: PhoneLine | None, journal: Path | None) ->
         return 1
     dialog = LoginDialog(desk.client)
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda code: done.done() or done.set_result(code))
+    dialog.finished.connect(lambda code: settle(done, code))
     dialog.open()
     if await done != QDialog.DialogCode.Accepted:
         await desk.client.close()
         return 0
     window = desk.build()
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    window.destroyed.connect(lambda *_: closed.done() or closed.set_result(None))
-    app = QApplication.instance()
-    assert app is not None
-    app.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+    window.closing.connect(lambda: settle(closed, None))
     window.show()
     await closed
     await desk.close()

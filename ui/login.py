@@ -19,6 +19,7 @@ from qasync import asyncSlot
 
 from app.client.hub_client import HubClient, HubError
 from app.domain.enums import Role
+from ui.naming import named
 
 
 class LoginDialog(QDialog):
@@ -26,8 +27,8 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self.client = client
         self.setWindowTitle("sasdesk — connexion")
-        self.username = QLineEdit(objectName="username")
-        self.password = QLineEdit(objectName="password")
+        self.username = named(QLineEdit(), "username")
+        self.password = named(QLineEdit(), "password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.message = QLabel("")
         self.message.setObjectName("loginMessage")
@@ -53,7 +54,7 @@ class LoginDialog(QDialog):
                     "double-clic pour se connecter :"
                 )
             )
-            self.accounts = QListWidget(objectName="demoAccounts")
+            self.accounts = named(QListWidget(), "demoAccounts")
             for account in accounts:
                 item = QListWidgetItem(
                     f"{account['username']} — {account['name']} — {Role(account['role']).label}"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 from app.domain.enums import Queue, Role
 from ui.models.dossiers import my_dossiers_model, queue_model, task_model
 from ui.models.rows import RowTableModel
+from ui.naming import named
 from ui.shortcuts import EXTRA_HELP, SHORTCUTS
 from ui.widgets.call_bar import CallBar
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
+from ui.widgets.search_panel import SearchPanel
 from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
-from ui.widgets.search_panel import SearchPanel
 from ui.widgets.training_panel import TrainingPanel
 
 SEARCHING_ROLES = {Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR}
@@ -45,7 +46,7 @@ QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
 
 
 def table_for(model: RowTableModel, name: str) -> QTableView:
-    table = QTableView(objectName=name)
+    table = named(QTableView(), name)
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -57,6 +58,8 @@ def table_for(model: RowTableModel, name: str) -> QTableView:
 
 
 class DeskWindow(QMainWindow):
+    closing = Signal()  # the user closed the desk: the session ends
+
     def __init__(self, user: dict[str, object], *, training: bool):
         super().__init__()
         self.role = Role(str(user["role"]))
@@ -69,7 +72,7 @@ class DeskWindow(QMainWindow):
         self.tasks_model = (
             task_model(self) if self.role in (Role.OSNP, Role.SUPERVISEUR, Role.MRL) else None
         )
-        self.tabs = QTabWidget(objectName="lists")
+        self.tabs = named(QTabWidget(), "lists")
         self.queue_table = None
         if self.queue_model is not None:
             self.queue_table = table_for(self.queue_model, "queueTable")
@@ -81,7 +84,7 @@ class DeskWindow(QMainWindow):
             self.task_panel = TaskPanel(self.tasks_model, self.user_id)
             self.tabs.addTab(self.task_panel, "Recherches de RDV")
         self.tabs.addTab(self.mine_table, "Mes dossiers")
-        if self.role is Role.OSNP:
+        if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 
         self.dossier_form = DossierForm(can_qualify=self.role in (Role.ARM_N1, Role.SUPERVISEUR))
@@ -124,15 +127,20 @@ class DeskWindow(QMainWindow):
             dock.setWidget(self.search_panel)
             self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 
-        self.link_label = QLabel("Hub : …", objectName="linkState")
-        self.message_label = QLabel("", objectName="deskMessage")
+        self.link_label = named(QLabel("Hub : …"), "linkState")
+        self.message_label = named(QLabel(""), "deskMessage")
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 900)
-        self._shortcuts = [
-            QShortcut(QKeySequence(s.keys), self, activated=self._action(s.action))
-            for s in SHORTCUTS
-        ]
+        self._shortcuts = []
+        for shortcut in SHORTCUTS:
+            qs = QShortcut(QKeySequence(shortcut.keys), self)
+            qs.activated.connect(self._action(shortcut.action))
+            self._shortcuts.append(qs)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.closing.emit()
+        super().closeEvent(event)
 
     def _action(self, name: str):  # type: ignore[no-untyped-def]
         return lambda: getattr(self, name)()

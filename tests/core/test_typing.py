@@ -9,7 +9,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/engine.py",
            "app/db/types.py", "app/db/migrate.py", "app/bench", "app/demo",
-           "telephony/line.py", "telephony/training.py", "telephony/scenarios.py"]
+           "telephony/line.py", "telephony/training.py", "telephony/scenarios.py",
+           "ui/naming.py", "ui/bridge.py", "ui/controller.py", "ui/desk.py", "ui/launch.py",
+           "ui/login.py", "ui/main_window.py", "ui/shortcuts.py", "ui/tasks.py", "ui/models",
+           "ui/widgets/call_bar.py", "ui/widgets/decision_form.py", "ui/widgets/dossier_form.py",
+           "ui/widgets/search_panel.py", "ui/widgets/task_panel.py", "ui/widgets/timeline.py",
+           "ui/widgets/training_panel.py"]
 
 
 def test_core_type_checks() -> None:

@@ -77,7 +77,7 @@ def test_training_call_from_ring_to_closed_dossier(
         assert row["priority"] == "P2" and "39,5" in row["motif"]
         assert w1.dossier_form.dossier is None, "N1 is free for the next call"
         await until(lambda: "Débriefing" in w1.training_panel.text.toPlainText(), "debrief")
-        assert "bonne priorité" in w1.training_panel.title.text()  # P2 was expected
+        assert "bonne priorité" in w1.training_panel.heading.text()  # P2 was expected
         await focus(mrl)
         qtbot.keyClick(w2, Qt.Key.Key_F5)
         await until(lambda: w2.decision_form.isEnabled(), "MRL holds the dossier")

@@ -32,12 +32,12 @@ class CallBar(QFrame):
         self.ring_button = QPushButton("Appel d'entraînement (Ctrl+T)")
         self.ring_button.setVisible(training)
         layout = QHBoxLayout(self)
-        for w in (self.badge, self.caller, self.timer_label):
-            layout.addWidget(w)
+        for label in (self.badge, self.caller, self.timer_label):
+            layout.addWidget(label)
         layout.addStretch(1)
         layout.addWidget(self.line_status)
-        for w in (self.ring_button, self.answer_button, self.hangup_button):
-            layout.addWidget(w)
+        for button in (self.ring_button, self.answer_button, self.hangup_button):
+            layout.addWidget(button)
         self.answer_button.clicked.connect(self.answer_requested)
         self.hangup_button.clicked.connect(self.hangup_requested)
         self.ring_button.clicked.connect(self.training_ring_requested)

@@ -27,10 +27,11 @@ from app.domain.enums import (
     Orientation,
     Track,
 )
+from ui.naming import named
 
 
 def enum_combo(enum: type[StrEnum], name: str, *, empty: str | None = None) -> QComboBox:
-    combo = QComboBox(objectName=name)
+    combo = named(QComboBox(), name)
     if empty is not None:
         combo.addItem(empty, None)
     for member in enum:
@@ -57,7 +58,7 @@ class DecisionForm(QGroupBox):
         self.orientation = enum_combo(Orientation, "orientation", empty="—")
         self.consultation = enum_combo(ConsultationType, "consultation_type", empty="—")
         self.means = enum_combo(Means, "means", empty="—")
-        self.comment = QLineEdit(objectName="decision_comment")
+        self.comment = named(QLineEdit(), "decision_comment")
         self.fields_box = QWidget()
         form = QFormLayout(self.fields_box)
         form.addRow("&Décision", self.decision)
@@ -67,14 +68,12 @@ class DecisionForm(QGroupBox):
         form.addRow("&Type de consultation", self.consultation)
         form.addRow("&Moyen engagé", self.means)
         form.addRow("Co&mmentaire", self.comment)
-        self.decide_button = QPushButton(
-            "Valider la décision (Ctrl+Entrée)", objectName="decideButton"
-        )
-        self.close_button = QPushButton("Clôturer (F8)", objectName="closeDossierButton")
-        self.move_button = QPushButton("Basculer de filière (F9)", objectName="moveTrackButton")
-        self.release_button = QPushButton("Remettre en file", objectName="releaseButton")
-        self.forward_button = QPushButton(
-            "Transmettre au médecin AMU (Ctrl+Entrée)", objectName="forwardButton"
+        self.decide_button = named(QPushButton("Valider la décision (Ctrl+Entrée)"), "decideButton")
+        self.close_button = named(QPushButton("Clôturer (F8)"), "closeDossierButton")
+        self.move_button = named(QPushButton("Basculer de filière (F9)"), "moveTrackButton")
+        self.release_button = named(QPushButton("Remettre en file"), "releaseButton")
+        self.forward_button = named(
+            QPushButton("Transmettre au médecin AMU (Ctrl+Entrée)"), "forwardButton"
         )
         buttons = QHBoxLayout()
         for b in (

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import DossierStatus, Line, Priority, Sex
 from app.geo import CommuneIndex, default_index
+from ui.naming import named
 
 AUTOSAVE_MS = 400  # well within the one second the room was promised
 
@@ -72,27 +73,27 @@ class DossierForm(QGroupBox):
         }
         phone = QRegularExpressionValidator(QRegularExpression(r"[0-9+ .()-]{0,32}"), self)
         for name in TEXT_FIELDS:
-            edit = QLineEdit(objectName=name)
+            edit = named(QLineEdit(), name)
             if name == "callback_number":
                 edit.setValidator(phone)
             edit.textEdited.connect(lambda text, n=name: self._edited(n, text.strip()))
             self.edits[name] = edit
-        self.sex = QComboBox(objectName="patient_sex")
+        self.sex = named(QComboBox(), "patient_sex")
         self.sex.addItem("—", "")
         for sex in Sex:
             self.sex.addItem(sex.label, str(sex))
         self.sex.activated.connect(
             lambda _i: self._edited("patient_sex", self.sex.currentData() or None)
         )
-        self.age = QLineEdit(objectName="patient_age")
+        self.age = named(QLineEdit(), "patient_age")
         self.age.setValidator(QIntValidator(0, 130, self))
         self.age.setPlaceholderText("ans")
         self.age.textEdited.connect(self._age_edited)
-        self.birth = QLineEdit(objectName="patient_birth_date")
+        self.birth = named(QLineEdit(), "patient_birth_date")
         self.birth.setPlaceholderText("jj/mm/aaaa")
         self.birth.setInputMask("00/00/0000;_")
         self.birth.editingFinished.connect(self._birth_edited)
-        self.commune = QLineEdit(objectName="commune")
+        self.commune = named(QLineEdit(), "commune")
         self.commune.setPlaceholderText("nom, code postal ou code INSEE")
         self._commune_model = QStringListModel(self)
         self._commune_codes: dict[str, str] = {}
@@ -102,7 +103,7 @@ class DossierForm(QGroupBox):
         completer.activated.connect(self._commune_chosen)
         self.commune.setCompleter(completer)
         self.commune.textEdited.connect(self._commune_typed)
-        self.motif = QPlainTextEdit(objectName="motif")
+        self.motif = named(QPlainTextEdit(), "motif")
         self.motif.setTabChangesFocus(True)
         self.motif.setPlaceholderText("Motif d'appel, en quelques mots")
         self.motif.textChanged.connect(self._motif_edited)
@@ -157,13 +158,13 @@ class DossierForm(QGroupBox):
         row = QHBoxLayout(box)
         self.priority_group = QButtonGroup(self)
         for priority in Priority:
-            button = QRadioButton(priority.label, objectName=f"priority_{priority}")
+            button = named(QRadioButton(priority.label), f"priority_{priority}")
             self.priority_group.addButton(button)
             button.setProperty("priority", str(priority))
             row.addWidget(button)
-        self.send_button = QPushButton("Transmettre (Ctrl+Entrée)", objectName="sendButton")
+        self.send_button = named(QPushButton("Transmettre (Ctrl+Entrée)"), "sendButton")
         self.send_button.clicked.connect(self.request_qualify)
-        self.close_button = QPushButton("Clôturer P3 (F8)", objectName="closeButton")
+        self.close_button = named(QPushButton("Clôturer P3 (F8)"), "closeButton")
         self.close_button.clicked.connect(self.request_close)
         row.addStretch(1)
         row.addWidget(self.send_button)

@@ -25,10 +25,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import ConsultationType
+from ui.naming import named
 
-BANDS = (("", "Tous délais"), ("0-4", "Disponible sous 4 h"), ("4-8", "4 à 8 h"),
-         ("8-12", "8 à 12 h"), ("12-24", "12 à 24 h"), ("24-48", "24 à 48 h"),
-         ("48-72", "48 à 72 h"))
+BANDS = (
+    ("", "Tous délais"),
+    ("0-4", "Disponible sous 4 h"),
+    ("4-8", "4 à 8 h"),
+    ("8-12", "8 à 12 h"),
+    ("12-24", "12 à 24 h"),
+    ("24-48", "24 à 48 h"),
+    ("48-72", "48 à 72 h"),
+)
 TYPE_SHORT = {"cabinet": "C", "teleconsultation": "T", "visite": "V"}
 WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 KIND = Qt.ItemDataRole.UserRole + 1  # "doctor", "slot", "beyond", "section"
@@ -83,33 +90,32 @@ class SearchPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.band = QComboBox(objectName="searchBand")
+        self.band = named(QComboBox(), "searchBand")
         for value, text in BANDS:
             self.band.addItem(text, value)
-        self.ctype = QComboBox(objectName="searchType")
+        self.ctype = named(QComboBox(), "searchType")
         self.ctype.addItem("Tous types", "")
         for t in ConsultationType:
             self.ctype.addItem(t.label, str(t))
-        self.radius = QSpinBox(objectName="searchRadius")
+        self.radius = named(QSpinBox(), "searchRadius")
         self.radius.setRange(0, 200)
         self.radius.setSpecialValueText("rayon auto")
         self.radius.setSuffix(" km")
-        self.search_button = QPushButton("Rechercher (Ctrl+F)", objectName="searchButton")
+        self.search_button = named(QPushButton("Rechercher (Ctrl+F)"), "searchButton")
         self.search_button.clicked.connect(self.request_search)
-        self.summary = QLabel("Ouvrez un dossier puis lancez la recherche.",
-                              objectName="searchSummary")
+        self.summary = named(QLabel("Ouvrez un dossier puis lancez la recherche."), "searchSummary")
         self.summary.setWordWrap(True)
         self.model = QStandardItemModel(self)
-        self.tree = ResultTree(objectName="searchResults")
+        self.tree = named(ResultTree(), "searchResults")
         self.tree.setModel(self.model)
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
         self.tree.book_key.connect(self.book_selected)
         self.tree.doubleClicked.connect(lambda _i: self.book_selected())
-        self.book_button = QPushButton("Réserver le créneau (Entrée)", objectName="bookButton")
+        self.book_button = named(QPushButton("Réserver le créneau (Entrée)"), "bookButton")
         self.book_button.clicked.connect(self.book_selected)
-        self.call_button = QPushButton("Appeler le médecin (F7)", objectName="callDoctor")
+        self.call_button = named(QPushButton("Appeler le médecin (F7)"), "callDoctor")
         self.call_button.clicked.connect(self.call_selected)
         controls = QHBoxLayout()
         for w in (self.band, self.ctype, self.radius, self.search_button):
@@ -150,10 +156,20 @@ class SearchPanel(QWidget):
         beyond: list[dict[str, Any]] = search.get("beyond_slots", [])
         cap = int(search.get("weekly_cap", 20))
         today = datetime.now().astimezone().date()
-        days = [date.fromisoformat(d["date"]) for d in (doctors or beyond or [{}])[0].get(
-            "days", [])] if (doctors or beyond) else []
-        headers = ["Médecin", "Rang", "Distance", *[day_title(d, today) for d in days],
-                   "Participation", "Conditions", "Téléphone"]
+        days = (
+            [date.fromisoformat(d["date"]) for d in (doctors or beyond or [{}])[0].get("days", [])]
+            if (doctors or beyond)
+            else []
+        )
+        headers = [
+            "Médecin",
+            "Rang",
+            "Distance",
+            *[day_title(d, today) for d in days],
+            "Participation",
+            "Conditions",
+            "Téléphone",
+        ]
         self.model.setHorizontalHeaderLabels(headers)
         for doc in doctors:
             self.model.appendRow(self._doctor_row(doc, days, cap))
@@ -172,14 +188,14 @@ class SearchPanel(QWidget):
         if beyond:
             parts.append(f"{len(beyond)} hors disponibilité")
         warnings = search.get("warnings") or []
-        self.summary.setText(" · ".join(parts) + ("\n⚠ " + " ".join(warnings) if warnings
-                                                    else ""))
+        self.summary.setText(" · ".join(parts) + ("\n⚠ " + " ".join(warnings) if warnings else ""))
         for col in range(len(headers)):
             self.tree.resizeColumnToContents(col)
         self._restore(selected)
 
-    def _doctor_row(self, doc: dict[str, Any], days: list[date], cap: int,
-                    kind: str = "doctor") -> list[QStandardItem]:
+    def _doctor_row(
+        self, doc: dict[str, Any], days: list[date], cap: int, kind: str = "doctor"
+    ) -> list[QStandardItem]:
         name = QStandardItem(doc.get("name", ""))
         name.setData(kind, KIND)
         name.setData(doc, PAYLOAD)
@@ -194,8 +210,11 @@ class SearchPanel(QWidget):
                 text += f" (+{entry['more']})"
             cells.append(QStandardItem(text))
             for slot in entry["slots"]:
-                child = [QStandardItem(f"{day_title(day, datetime.now().astimezone().date())} "
-                                       f"{slot_text(slot)}")]
+                child = [
+                    QStandardItem(
+                        f"{day_title(day, datetime.now().astimezone().date())} {slot_text(slot)}"
+                    )
+                ]
                 child[0].setData("slot", KIND)
                 child[0].setData({**slot, "doctor": doc.get("name", "")}, PAYLOAD)
                 name.appendRow(child)
@@ -204,9 +223,15 @@ class SearchPanel(QWidget):
         part = QStandardItem(participation(doc, cap))
         if (doc.get("weekly_snp") or 0) >= cap:
             part.setForeground(QBrush(QColor("#b71c1c")))
-        row = [name, QStandardItem(doc.get("tier_label", "")),
-               QStandardItem(f"{distance:.1f} km" if distance is not None else ""), *cells, part,
-               QStandardItem(doc.get("conditions") or ""), QStandardItem(phone)]
+        row = [
+            name,
+            QStandardItem(doc.get("tier_label", "")),
+            QStandardItem(f"{distance:.1f} km" if distance is not None else ""),
+            *cells,
+            part,
+            QStandardItem(doc.get("conditions") or ""),
+            QStandardItem(phone),
+        ]
         return row
 
     def _selected_key(self) -> tuple[str, Any] | None:
@@ -250,8 +275,7 @@ class SearchPanel(QWidget):
         kind, payload = self.selected()
         if kind == "slot":
             index = self.tree.currentIndex().parent()
-            payload = self.model.itemFromIndex(index).data(PAYLOAD) or {} if index.isValid() \
-                else {}
+            payload = self.model.itemFromIndex(index).data(PAYLOAD) or {} if index.isValid() else {}
         number = payload.get("phone_direct") or payload.get("phone_secretary")
         if number:
             self.call_requested.emit(number, payload.get("name", ""))

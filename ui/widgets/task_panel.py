@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import NoSolutionReason, TaskOutcome, TaskStatus
 from ui.models.rows import RowTableModel
+from ui.naming import named
 from ui.widgets.decision_form import enum_combo
 
 
@@ -35,7 +36,7 @@ class TaskPanel(QWidget):
         super().__init__(parent)
         self.model = model
         self.user_id = user_id
-        self.table = QTableView(objectName="taskTable")
+        self.table = named(QTableView(), "taskTable")
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -44,21 +45,19 @@ class TaskPanel(QWidget):
         self.table.horizontalHeader().setMaximumSectionSize(280)
         self.table.activated.connect(lambda idx: self.request_take())
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-        self.take_button = QPushButton("Prendre la recherche (Entrée)", objectName="takeTask")
+        self.take_button = named(QPushButton("Prendre la recherche (Entrée)"), "takeTask")
         self.take_button.clicked.connect(self.request_take)
 
         self.outcome = enum_combo(TaskOutcome, "outcome")
-        self.with_whom = QLineEdit(objectName="appointment_with")
+        self.with_whom = named(QLineEdit(), "appointment_with")
         self.with_whom.setPlaceholderText("Dr … (nom du médecin qui reçoit le patient)")
-        self.when = QDateTimeEdit(objectName="appointment_at")
+        self.when = named(QDateTimeEdit(), "appointment_at")
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("dd/MM/yyyy HH:mm")
-        self.place = QLineEdit(objectName="appointment_place")
+        self.place = named(QLineEdit(), "appointment_place")
         self.reason = enum_combo(NoSolutionReason, "no_solution_reason")
-        self.comment = QLineEdit(objectName="task_comment")
-        self.close_button = QPushButton(
-            "Clôturer la recherche (Ctrl+Entrée)", objectName="closeTask"
-        )
+        self.comment = named(QLineEdit(), "task_comment")
+        self.close_button = named(QPushButton("Clôturer la recherche (Ctrl+Entrée)"), "closeTask")
         self.close_button.clicked.connect(self.request_close)
         self.current = QLabel("Sélectionnez une recherche de RDV")
         self.current.setWordWrap(True)
@@ -138,7 +137,9 @@ class TaskPanel(QWidget):
         if self.outcome.currentData() == TaskOutcome.SANS_SOLUTION:
             payload["no_solution_reason"] = self.reason.currentData()
         else:
-            when = self.when.dateTime().toPython().astimezone(UTC)
+            local = self.when.dateTime().toPython()
+            assert isinstance(local, datetime)
+            when = local.astimezone(UTC)
             payload["appointment"] = {
                 "with": self.with_whom.text().strip(),
                 "at": when.isoformat(),

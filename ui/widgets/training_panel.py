@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QGroupBox, QLabel, QPushButton, QTextBrowser, QVBo
 
 from app.domain.enums import Priority
 from telephony.scenarios import Scenario
+from ui.naming import named
 
 SPEAKERS = {"appelant": "Appelant", "arm": "ARM"}
 
@@ -15,13 +16,13 @@ class TrainingPanel(QGroupBox):
         super().__init__("Appel d'entraînement", parent)
         self.scenario: Scenario | None = None
         self.shown = 0
-        self.title = QLabel("", objectName="trainingTitle")
-        self.title.setWordWrap(True)
-        self.text = QTextBrowser(objectName="trainingDialogue")
-        self.next_button = QPushButton("Réplique suivante (F6)", objectName="nextTurn")
+        self.heading = named(QLabel(""), "trainingTitle")
+        self.heading.setWordWrap(True)
+        self.text = named(QTextBrowser(), "trainingDialogue")
+        self.next_button = named(QPushButton("Réplique suivante (F6)"), "nextTurn")
         self.next_button.clicked.connect(self.next_turn)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addWidget(self.heading)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.next_button)
         self.setVisible(False)
@@ -29,7 +30,7 @@ class TrainingPanel(QGroupBox):
     def start(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.shown = 0
-        self.title.setText("Écoutez l'appelant, posez vos questions, qualifiez.")
+        self.heading.setText("Écoutez l'appelant, posez vos questions, qualifiez.")
         self.text.clear()
         self.setVisible(True)
         self.next_turn()
@@ -59,6 +60,6 @@ class TrainingPanel(QGroupBox):
             else ""
         )
         chosen = Priority(chosen_priority).label if chosen_priority else "aucune"
-        self.title.setText(f"{self.scenario.title} — votre choix : {chosen} {verdict}")
+        self.heading.setText(f"{self.scenario.title} — votre choix : {chosen} {verdict}")
         self.text.append(f"<hr><p><b>Débriefing :</b> {self.scenario.debrief}</p>")
         self.next_button.setEnabled(False)
