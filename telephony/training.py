@@ -46,6 +46,7 @@ class TrainingLine(PhoneLine):
         self._calls: dict[str, _Call] = {}
         self._ticker: threading.Timer | None = None
         self._running = False
+        self.paused = False
 
     @property
     def label(self) -> str:
@@ -77,10 +78,17 @@ class TrainingLine(PhoneLine):
             self._ticker.daemon = True
             self._ticker.start()
 
+    def pause(self, reason: str = "") -> None:
+        """A paused desk does not ring (like a SIP desk answering 486)."""
+        self.paused = True
+
+    def ready(self) -> None:
+        self.paused = False
+
     def _tick(self) -> None:
         with self._lock:
             busy = any(c.state != "ended" for c in self._calls.values())
-        if not busy:
+        if not busy and not self.paused:
             self.ring()
         self._schedule_tick()
 

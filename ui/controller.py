@@ -58,6 +58,7 @@ class DeskController(QObject):
         w.call_bar.answer_requested.connect(self.answer)
         w.call_bar.hangup_requested.connect(self.hangup)
         w.call_bar.training_ring_requested.connect(self.ring_training)
+        w.call_bar.agent_state_requested.connect(self.set_agent_state)
         w.dossier_form.fields_edited.connect(self.save_fields)
         w.dossier_form.qualify_requested.connect(self.qualify)
         w.dossier_form.close_requested.connect(self.close_dossier)
@@ -91,6 +92,7 @@ class DeskController(QObject):
             "close_current",
             "move_track",
             "validate",
+            "agent_menu",
         ):
             setattr(w, name, getattr(self, name))
 
@@ -278,6 +280,20 @@ class DeskController(QObject):
             self.line.line.hangup(self.active_call)
         elif self.ringing:
             self.line.line.reject(next(iter(self.ringing)))
+
+    def set_agent_state(self, state: str, reason: str) -> None:
+        """Ready or paused: a paused desk does not ring (the fork goes to the others)."""
+        line = self.line.line if self.line else None
+        if line is not None:
+            if state == "PAUSED" and hasattr(line, "pause"):
+                line.pause(reason)
+            elif state == "READY" and hasattr(line, "ready"):
+                line.ready()
+        self.w.call_bar.show_agent_state(state, reason)
+        spawn(self.hub.send("desk.state", state=state), "desk-state")
+
+    def agent_menu(self) -> None:
+        self.w.call_bar.agent_button.showMenu()
 
     def ring_training(self) -> None:
         ring = getattr(self.line.line, "ring", None) if self.line else None

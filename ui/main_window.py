@@ -162,6 +162,9 @@ class DeskWindow(QMainWindow):
     def priority_p3(self) -> None:
         self.dossier_form.choose_priority("P3")
 
+    def agent_menu(self) -> None:
+        """Bound by the controller."""
+
     def search_slots(self) -> None:
         if self.search_panel is not None:
             self.search_panel.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -15,6 +15,7 @@ class Shortcut:
 SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("F2", "answer", "Décrocher l'appel qui sonne"),
     Shortcut("F3", "hangup", "Raccrocher (ou refuser l'appel qui sonne)"),
+    Shortcut("Ctrl+P", "agent_menu", "État du poste : prêt, ou en pause avec un motif"),
     Shortcut("Ctrl+T", "ring_training", "Faire sonner un appel d'entraînement"),
     Shortcut("F6", "next_turn", "Entraînement : réplique suivante de l'appelant"),
     Shortcut("Alt+0", "priority_p0", "Priorité P0 – urgence vitale"),

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+from pathlib import Path
 
 from app.cli import db_url
 from app.db.engine import data_dir
@@ -30,7 +33,63 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="SECONDES",
         help="ligne d'entraînement : un appel toutes les N secondes (0 : à la demande, Ctrl+T)",
     )
+    sip = parser.add_argument_group("ligne SIP (à la place de la ligne d'entraînement)")
+    sip.add_argument("--sip-server", metavar="HÔTE", help="registrar/proxy SIP de la salle")
+    sip.add_argument("--sip-port", type=int, default=5060)
+    sip.add_argument("--sip-user", metavar="POSTE", help="identifiant SIP du poste")
+    sip.add_argument(
+        "--sip-password-env",
+        default="SASDESK_SIP_PASSWORD",
+        metavar="VARIABLE",
+        help="variable d'environnement qui contient le mot de passe SIP (défaut "
+        "SASDESK_SIP_PASSWORD ; jamais sur la ligne de commande)",
+    )
+    sip.add_argument(
+        "--sip-local-host",
+        default=None,
+        metavar="IP",
+        help="adresse locale annoncée (défaut : celle qui mène au serveur)",
+    )
+    sip.add_argument("--sip-local-port", type=int, default=0, metavar="PORT")
+    sip.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="DOSSIER",
+        help="enregistre chaque appel en WAV dans ce dossier (obligation légale)",
+    )
     parser.set_defaults(run=run)
+
+
+def local_ip_for(server: str, port: int) -> str:
+    """The local address the system would use to reach the SIP server (no packet sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect((server, port))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from telephony.sip import SipConfig, SipLine
+
+    password = os.environ.get(args.sip_password_env, "")
+    if not args.sip_user or not password:
+        raise SystemExit(
+            f"ligne SIP : --sip-user et la variable {args.sip_password_env} "
+            "(mot de passe) sont requis"
+        )
+    config = SipConfig(
+        server=args.sip_server,
+        port=args.sip_port,
+        user=args.sip_user,
+        password=password,
+        local_host=args.sip_local_host or local_ip_for(args.sip_server, args.sip_port),
+        sip_port=args.sip_local_port,
+        record_dir=args.record,
+    )
+    return SipLine(config)
 
 
 def _training_line(every: float):  # type: ignore[no-untyped-def]
@@ -42,7 +101,10 @@ def _training_line(every: float):  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace) -> int:
     from ui.launch import run as run_ui
 
-    line = _training_line(args.ring_every) if args.training else None
+    if args.sip_server:
+        line = sip_line(args)
+    else:
+        line = _training_line(args.ring_every) if args.training else None
     return run_ui(args.hub, line, data_dir() / "outbox.json")
 
 

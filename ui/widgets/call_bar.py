@@ -5,15 +5,27 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 from app.domain.enums import Line
+
+
+PAUSE_REASONS = ("repas", "formation", "débriefing", "tâche administrative", "autre")
 
 
 class CallBar(QFrame):
     answer_requested = Signal()
     hangup_requested = Signal()
     training_ring_requested = Signal()
+    agent_state_requested = Signal(str, str)  # "READY" / "PAUSED", reason
 
     def __init__(self, parent: QWidget | None = None, *, training: bool = False):
         super().__init__(parent)
@@ -31,11 +43,25 @@ class CallBar(QFrame):
         self.hangup_button.setObjectName("hangupButton")
         self.ring_button = QPushButton("Appel d'entraînement (Ctrl+T)")
         self.ring_button.setVisible(training)
+        self.agent_button = QToolButton()
+        self.agent_button.setObjectName("agentState")
+        self.agent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.agent_button)
+        ready = menu.addAction("Prêt")
+        ready.triggered.connect(lambda: self.agent_state_requested.emit("READY", ""))
+        for reason in PAUSE_REASONS:
+            action = menu.addAction(f"Pause — {reason}")
+            action.triggered.connect(
+                lambda _=False, r=reason: self.agent_state_requested.emit("PAUSED", r)
+            )
+        self.agent_button.setMenu(menu)
+        self.show_agent_state("READY", "")
         layout = QHBoxLayout(self)
         for label in (self.badge, self.caller, self.timer_label):
             layout.addWidget(label)
         layout.addStretch(1)
         layout.addWidget(self.line_status)
+        layout.addWidget(self.agent_button)
         for button in (self.ring_button, self.answer_button, self.hangup_button):
             layout.addWidget(button)
         self.answer_button.clicked.connect(self.answer_requested)
@@ -47,6 +73,13 @@ class CallBar(QFrame):
         self._clock.setInterval(500)
         self._clock.timeout.connect(self._refresh_timer)
         self.show_idle()
+
+    def show_agent_state(self, state: str, reason: str) -> None:
+        text = "Prêt" if state == "READY" else f"En pause ({reason})" if reason else "En pause"
+        self.agent_button.setText(f"{text} ▾ (Ctrl+P)")
+        self.agent_button.setProperty("paused", state == "PAUSED")
+        self.agent_button.style().unpolish(self.agent_button)
+        self.agent_button.style().polish(self.agent_button)
 
     @staticmethod
     def line_text(line: str) -> str:
