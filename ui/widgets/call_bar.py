@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from app.domain.enums import Line
 
-
 PAUSE_REASONS = ("repas", "formation", "débriefing", "tâche administrative", "autre")
 
 
