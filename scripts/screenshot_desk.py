@@ -77,7 +77,7 @@ async def prepare(url: str, until: str) -> None:
 
 
 async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None:
-    if user in ("mrl", "osnp"):
+    if user in ("mrl", "osnp", "superviseur"):
         await prepare(url, user)
     line = TrainingLine(interval=0, give_up_after=0, seed=3)
     desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
@@ -98,6 +98,12 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window.show()
     window.windowHandle().requestActivate()
     await pause(0.5)
+    if user == "superviseur":
+        line.ring("douleur-thoracique")
+        await pause(2.5)
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        await desk.close()
+        return
     if user == "mrl":
         QTest.keyClick(window, Qt.Key.Key_F5)
         while not window.decision_form.isEnabled():
@@ -124,7 +130,9 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
             await pause(0.05)
         tree = window.search_panel.tree
         tree.expand(window.search_panel.model.index(0, 0))
-        tree.setCurrentIndex(window.search_panel.model.index(0, 0, window.search_panel.model.index(0, 0)))
+        tree.setCurrentIndex(
+            window.search_panel.model.index(0, 0, window.search_panel.model.index(0, 0))
+        )
         await pause(1.0)
         QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
         await desk.close()

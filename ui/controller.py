@@ -110,6 +110,9 @@ class DeskController(QObject):
         self.w.mine_model.reset_rows(rows)
         if self.w.tasks_model is not None:
             self.w.tasks_model.reset_rows(list(self.tasks.values()))
+        if self.w.supervision is not None:
+            self.w.supervision.load(snap)
+            spawn(self._load_supervision(snap), "supervision-desks")
         if self.current_id is None:
             # A desk restarted mid-dossier shows that dossier again.
             mine = [
@@ -125,7 +128,14 @@ class DeskController(QObject):
         elif self.current_id in self.dossiers:
             self._show_current()
 
+    async def _load_supervision(self, snap: dict[str, Any]) -> None:
+        reply = await self.hub.send("stats.live")
+        if self.w.supervision is not None:
+            self.w.supervision.load(snap, reply["desks"] if reply else [])
+
     def on_event(self, msg: dict[str, Any]) -> None:
+        if self.w.supervision is not None:
+            self.w.supervision.apply(msg)
         if msg["event"] in SLOT_EVENTS and self.w.search_panel is not None:
             if self.w.search_panel.last is not None:
                 self._research.start()  # another desk booked: refresh, merged in bursts

@@ -29,6 +29,7 @@ from ui.widgets.call_bar import CallBar
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
 from ui.widgets.search_panel import SearchPanel
+from ui.widgets.supervision import SupervisionView
 from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
 from ui.widgets.training_panel import TrainingPanel
@@ -77,13 +78,19 @@ class DeskWindow(QMainWindow):
         if self.queue_model is not None:
             self.queue_table = table_for(self.queue_model, "queueTable")
             title = " / ".join(q.label for q in sorted(self.queues))
-            self.tabs.addTab(self.queue_table, f"File : {title}")
+            self.tabs.addTab(self.queue_table, "Files" if len(self.queues) > 2 else "File")
+            self.tabs.setTabToolTip(self.tabs.indexOf(self.queue_table), title)
         self.mine_table = table_for(self.mine_model, "mineTable")
         self.task_panel = None
         if self.tasks_model is not None:
             self.task_panel = TaskPanel(self.tasks_model, self.user_id)
             self.tabs.addTab(self.task_panel, "Recherches de RDV")
         self.tabs.addTab(self.mine_table, "Mes dossiers")
+        self.supervision: SupervisionView | None = None
+        if self.role is Role.SUPERVISEUR:
+            self.supervision = SupervisionView()
+            self.tabs.insertTab(0, self.supervision, "Supervision")
+            self.tabs.setCurrentWidget(self.supervision)
         if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 

@@ -40,7 +40,7 @@ class CallBar(QFrame):
         self.answer_button.setObjectName("answerButton")
         self.hangup_button = QPushButton("Raccrocher (F3)")
         self.hangup_button.setObjectName("hangupButton")
-        self.ring_button = QPushButton("Appel d'entraînement (Ctrl+T)")
+        self.ring_button = QPushButton("Entraînement (Ctrl+T)")
         self.ring_button.setVisible(training)
         self.agent_button = QToolButton()
         self.agent_button.setObjectName("agentState")
@@ -75,7 +75,8 @@ class CallBar(QFrame):
 
     def show_agent_state(self, state: str, reason: str) -> None:
         text = "Prêt" if state == "READY" else f"En pause ({reason})" if reason else "En pause"
-        self.agent_button.setText(f"{text} ▾ (Ctrl+P)")
+        self.agent_button.setText(f"{text} ▾")
+        self.agent_button.setToolTip("État du poste (Ctrl+P)")
         self.agent_button.setProperty("paused", state == "PAUSED")
         self.agent_button.style().unpolish(self.agent_button)
         self.agent_button.style().polish(self.agent_button)
