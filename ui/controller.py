@@ -251,6 +251,10 @@ class DeskController(QObject):
         elif kind is LineEventKind.DIALING:
             self.active_call = ev.call_id
             bar.show_dialing(ev.number)
+        elif kind is LineEventKind.RECORDING and ev.path and self.role in ANSWERING_ROLES:
+            spawn(
+                self.hub.send("call.recording", call_ref=ev.call_id, path=ev.path), "call-recording"
+            )
         elif kind is LineEventKind.ENDED:
             was_ringing = self.ringing.pop(ev.call_id, None)
             if self.active_call == ev.call_id:

@@ -95,6 +95,14 @@ class CallEnded(Intent):
     recording_path: Text = ""
 
 
+class CallRecording(Intent):
+    """The WAV file of a call is complete (SAMU calls are recorded by law)."""
+
+    type: Literal["call.recording"]
+    call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    path: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+
+
 class DossierFields(BaseModel):
     """The fields a desk may type into a dossier; all optional (partial update)."""
 

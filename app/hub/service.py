@@ -153,6 +153,7 @@ class FlowService:
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
             p.CallEnded: self._call_ended,
+            p.CallRecording: self._call_recording,
             p.DossierUpdate: self._dossier_update,
             p.DossierQualify: self._dossier_qualify,
             p.DossierClose: self._dossier_close,
@@ -439,6 +440,21 @@ class FlowService:
             abandoned=call.abandoned,
             talk_seconds=round(talk, 3),
         )
+        return {"call": call_view(call)}
+
+    def _call_recording(self, u: Unit, i: p.CallRecording) -> dict[str, Any]:
+        call = self._get_call(u, i.call_ref)
+        if call is None:
+            raise FlowError("not_found", f"appel {i.call_ref} inconnu")
+        assert u.actor is not None
+        if call.answered_by_id not in (None, u.actor.user_id):
+            raise forbid("seul le poste qui a pris l'appel en dépose l'enregistrement")
+        call.recording_path = i.path
+        dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
+        audience = calls_audience()
+        if dossier is not None:
+            audience.add_dossier(dossier)
+        u.emit("call.recorded", audience, call=call, dossier=dossier, path=i.path)
         return {"call": call_view(call)}
 
     # -- dossier ------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""A real call reaches a real desk: SIPp dials 15 through Kamailio to the desk's SIP line,
+the desk rings with the line and the caller, F2 answers and opens the dossier."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from app.db.models import Call, Dossier
+from telephony.kamailio import Desk as RoomDesk
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario
+from telephony.sip import SipConfig, SipLine
+from tests.ui.conftest import focus, open_desk, until
+
+pytestmark = pytest.mark.peers
+DOMAIN = "sas.local"
+
+
+def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
+    qloop,
+    qtbot,
+    hub_url,
+    sessions,  # type: ignore[no-untyped-def]
+    tmp_path,
+) -> None:
+    room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
+    room.start()
+    line = SipLine(
+        SipConfig(
+            server=room.host,
+            port=room.port,
+            user="arm1",
+            password="secret-1",
+            domain=DOMAIN,
+            record_dir=tmp_path / "rec",
+        )
+    )
+    sipp = Sipp(
+        caller_scenario(DOMAIN, caller="0639980199", talk_ms=1500),
+        proxy=(room.host, room.port),
+        service="15",
+    )
+
+    def recorded() -> bool:
+        with sessions() as s:
+            call = s.scalar(select(Call))
+            return bool(call and call.recording_path)
+
+    try:
+
+        async def scenario() -> None:
+            desk = await open_desk(hub_url, "n1", tmp_path, line)
+            w = desk.window
+            assert w is not None
+            qtbot.addWidget(w)
+            await until(
+                lambda: "prête" in w.call_bar.line_status.text(),
+                lambda: f"registered ({w.call_bar.line_status.text()})",
+            )
+            sipp.start()
+            await until(w.call_bar.answer_button.isEnabled, "the desk rings")
+            assert w.call_bar.badge.text() == "15"
+            assert w.call_bar.caller.text() == "0639980199"
+            await focus(desk)
+            qtbot.keyClick(w, Qt.Key.Key_F2)
+            await until(lambda: w.dossier_form.dossier is not None, "dossier opened")
+            assert w.dossier_form.edits["callback_number"].text() == "0639980199"
+            await until(
+                lambda: not w.call_bar.hangup_button.isEnabled(),
+                "the caller hangs up after talking",
+            )
+            assert sipp.wait(20) == 0, sipp.errors
+            await until(lambda: recorded(), "recording linked by the hub")
+            await desk.close()
+
+        qloop.run_until_complete(scenario())
+    finally:
+        line.stop()
+        sipp.cleanup()
+        room.cleanup()
+    with sessions() as s:
+        call = s.scalar(select(Call))
+        dossier = s.scalar(select(Dossier))
+        assert call is not None and dossier is not None
+        assert (call.line, call.caller, dossier.line) == ("15", "0639980199", "15")
+        assert call.answered_at is not None and call.ended_at is not None
+        assert not call.abandoned
+        # The recording of both directions is linked to the call (and so to the dossier).
+        assert call.recording_path.endswith(".wav")
+        assert (tmp_path / "rec").exists() and call.recording_path.startswith(str(tmp_path))
