@@ -98,6 +98,16 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window.show()
     window.windowHandle().requestActivate()
     await pause(0.5)
+    if user == "superviseur" and out.stem.endswith("stats"):
+        window.open_statistics()
+        while window.statistics.list.count() == 0:
+            await pause(0.05)
+        window.statistics.list.setCurrentRow(0)
+        window.statistics.move(0, 0)
+        await pause(1.0)
+        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        await desk.close()
+        return
     if user == "superviseur":
         line.ring("douleur-thoracique")
         await pause(2.5)

@@ -76,6 +76,10 @@ class DeskController(QObject):
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
             w.task_panel.selected.connect(lambda t: self.open_dossier(t["dossier_id"], fetch=True))
+        if w.statistics is not None:
+            w.statistics.report_requested.connect(
+                lambda month: spawn(self._report(month), "stats-report")
+            )
         if w.search_panel is not None:
             w.search_panel.search_requested.connect(self.search)
             w.search_panel.book_requested.connect(self.book)
@@ -127,6 +131,11 @@ class DeskController(QObject):
                 self.w.show_message(f"Dossier {latest['number']} repris là où il en était")
         elif self.current_id in self.dossiers:
             self._show_current()
+
+    async def _report(self, month: str) -> None:
+        reply = await self.hub.send("stats.report", month=month, timeout=60)
+        if reply is not None and self.w.statistics is not None:
+            self.w.statistics.show_report(reply["report"])
 
     async def _load_supervision(self, snap: dict[str, Any]) -> None:
         reply = await self.hub.send("stats.live")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -29,6 +31,7 @@ from ui.widgets.call_bar import CallBar
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
 from ui.widgets.search_panel import SearchPanel
+from ui.widgets.statistics import StatisticsView
 from ui.widgets.supervision import SupervisionView
 from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
@@ -91,6 +94,12 @@ class DeskWindow(QMainWindow):
             self.supervision = SupervisionView()
             self.tabs.insertTab(0, self.supervision, "Supervision")
             self.tabs.setCurrentWidget(self.supervision)
+        self.statistics: StatisticsView | None = None
+        if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
+            # Its own window: the month's tables need the whole screen, the room view stays.
+            self.statistics = StatisticsView(date.today())
+            self.statistics.setWindowTitle("sasdesk — statistiques du mois")
+            self.statistics.resize(1300, 820)
         if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 
@@ -171,6 +180,13 @@ class DeskWindow(QMainWindow):
 
     def agent_menu(self) -> None:
         """Bound by the controller."""
+
+    def open_statistics(self) -> None:
+        if self.statistics is not None:
+            self.statistics.show()
+            self.statistics.raise_()
+            if not self.statistics.tables:
+                self.statistics.request()
 
     def search_slots(self) -> None:
         if self.search_panel is not None:

@@ -35,6 +35,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),
     Shortcut("Ctrl+2", "focus_dossier", "Aller au dossier (premier champ)"),
     Shortcut("Ctrl+3", "focus_decision", "Aller à la décision"),
+    Shortcut("F10", "open_statistics", "Statistiques du mois (superviseur, gestionnaire CPTS)"),
     Shortcut("F1", "show_help", "Afficher cette aide"),
 )
 EXTRA_HELP = (

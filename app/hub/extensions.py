@@ -14,7 +14,8 @@ from app.hub.service import FlowService
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub")
+EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.stats.hub",
+                              "app.stats.report_intent")
 
 
 def install_all(service: FlowService) -> list[str]:

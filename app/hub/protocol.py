@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
@@ -46,6 +46,9 @@ _adapter_cache: dict[str, tuple[TypeAdapter[Any], frozenset[str]]] = {}
 class Intent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: ReqId = None
+    #: Reads only (reports, listings): run beside the single writer, not in its queue,
+    #: so a long report never delays a desk's intent.
+    read_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

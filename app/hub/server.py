@@ -58,6 +58,8 @@ class Hub:
         install_all(self.service)
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
+        # Read-only intents (reports) run here, beside the writer (SQLite WAL, PostgreSQL MVCC).
+        self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-reader")
         self.connections: set[DeskConnection] = set()
         self._server: Server | None = None
         self._welcome: str = ""
@@ -106,6 +108,7 @@ class Hub:
             self._server.close()
             await self._server.wait_closed()
         self.writer.shutdown(wait=True)
+        self.readers.shutdown(wait=True)
         self.engine.dispose()
 
     async def serve_forever(self) -> None:
@@ -190,7 +193,11 @@ class Hub:
             conn.principal = conn.token = None
             await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
             return
-        outcome = await self._run(self.service.handle, conn.principal, intent)
+        if intent.read_only:
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                self.readers, self.service.handle, conn.principal, intent)
+        else:
+            outcome = await self._run(self.service.handle, conn.principal, intent)
         await conn.ws.send(json.dumps(outcome.reply))
         self._broadcast(outcome.events)
 

@@ -1,0 +1,70 @@
+"""``stats.report``: the month's tables for the supervisor's desk (read-only intent)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import StringConstraints
+
+from app.domain.enums import Role
+from app.domain.rules import FlowError, forbid
+from app.hub.protocol import Intent
+from app.hub.service import FlowService, Unit
+from app.stats.calendar import Period
+from app.stats.report import Table, build_report
+
+READERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+
+
+class StatsReport(Intent):
+    type: Literal["stats.report"]
+    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
+    read_only: ClassVar[bool] = True
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return str(value)
+
+
+def table_view(table: Table) -> dict[str, Any]:
+    columns = list(table.columns)
+    groups = list(table.groups) if table.groups else None
+    if table.rows and len(table.rows[0]) == len(columns) + 1:
+        # Rows open with their label (the day, the week): give it a column of its own.
+        columns = ["Jour", *columns]
+        groups = ["", *groups] if groups else None
+    return {
+        "title": table.title,
+        "columns": columns,
+        "rows": [[_cell(c) for c in row] for row in table.rows],
+        "groups": groups,
+        "emphasis": list(table.emphasis),
+        "note": table.note,
+    }
+
+
+def stats_report(u: Unit, i: StatsReport) -> dict[str, Any]:
+    assert u.actor is not None
+    if u.actor.role not in READERS:
+        raise forbid("les statistiques sont réservées au superviseur et aux gestionnaires CPTS")
+    try:
+        period = Period.parse_month(i.month)
+    except ValueError as exc:
+        raise FlowError("invalid_message", str(exc)) from None
+    report = build_report(u.s, period, now=u.now)
+    return {
+        "report": {
+            "month": i.month,
+            "summary": report.answering_summary(),
+            "tables": [table_view(t) for t in report.tables()],
+        }
+    }
+
+
+def install(service: FlowService) -> None:
+    service.register(StatsReport, stats_report)
