@@ -12,10 +12,9 @@ import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QComboBox,
     QDateTimeEdit,
     QFormLayout,
     QGridLayout,
@@ -36,6 +35,7 @@ from app.callback.vocab import AttemptResult, RefusalReason
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType
 from ui.models.rows import Column, RowTableModel
+from ui.naming import named
 from ui.widgets.decision_form import enum_combo
 
 
@@ -74,48 +74,53 @@ class CallbackPanel(QWidget):
         self.task_id: int | None = None
         self.appointment: dict[str, Any] | None = None
         self.letter_pdf: bytes | None = None
+        self.call_facts: dict[int, dict[str, Any]] = {}  # target id → the last call's facts
         self.model = RowTableModel(PLAN_COLUMNS, lambda r: True, lambda r: r["position"])
-        self.table = QTableView(objectName="callbackPlan")
+        self.table = named(QTableView(), "callbackPlan")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-        self.header = QLabel("Aucune recherche de RDV ouverte", objectName="callbackHeader")
+        self.header = named(QLabel("Aucune recherche de RDV ouverte"), "callbackHeader")
         self.header.setWordWrap(True)
-        self.notes = QLabel("", objectName="callbackNotes")
+        self.notes = named(QLabel(""), "callbackNotes")
         self.notes.setWordWrap(True)
-        self.script = QTextBrowser(objectName="callbackScript")
+        self.script = named(QTextBrowser(), "callbackScript")
 
-        self.call_direct = QPushButton("Appeler (&direct)", objectName="dialDirect")
-        self.call_secretary = QPushButton("Appeler le &secrétariat", objectName="dialSecretary")
+        self.call_direct = named(QPushButton("Appeler (&direct)"), "dialDirect")
+        self.call_secretary = named(QPushButton("Appeler le &secrétariat"), "dialSecretary")
         self.call_direct.clicked.connect(lambda: self._dial("phone_direct"))
         self.call_secretary.clicked.connect(lambda: self._dial("phone_secretary"))
 
         self.result_buttons: dict[AttemptResult, QPushButton] = {}
-        texts = {AttemptResult.ACCEPTED: "&Accepte", AttemptResult.REFUSED: "&Refuse",
-                 AttemptResult.NO_ANSWER: "Pas de ré&ponse", AttemptResult.BUSY: "&Occupé",
-                 AttemptResult.VOICEMAIL: "&Messagerie",
-                 AttemptResult.CALL_BACK: "Rappeler &à l'heure"}
+        texts = {
+            AttemptResult.ACCEPTED: "&Accepte",
+            AttemptResult.REFUSED: "&Refuse",
+            AttemptResult.NO_ANSWER: "Pas de ré&ponse",
+            AttemptResult.BUSY: "&Occupé",
+            AttemptResult.VOICEMAIL: "&Messagerie",
+            AttemptResult.CALL_BACK: "Rappeler &à l'heure",
+        }
         for result, text in texts.items():
-            button = QPushButton(text, objectName=f"result_{result}")
+            button = named(QPushButton(text), f"result_{result}")
             button.clicked.connect(lambda _=False, r=result: self.record(r))
             self.result_buttons[result] = button
         self.refusal = enum_combo(RefusalReason, "refusal_reason")
-        self.when = QDateTimeEdit(objectName="callback_when")
+        self.when = named(QDateTimeEdit(), "callback_when")
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("dd/MM/yyyy HH:mm")
         self._when_edited = False
         self.when.dateTimeChanged.connect(lambda _: setattr(self, "_when_edited", True))
-        self.use_slot = QLabel("", objectName="callbackSlotHint")
-        self.place = QLineEdit(objectName="callback_place")
+        self.use_slot = named(QLabel(""), "callbackSlotHint")
+        self.place = named(QLineEdit(), "callback_place")
         self.place.setPlaceholderText("lieu (par défaut : celui de l'annuaire)")
         self.ctype = enum_combo(ConsultationType, "callback_type", empty="(type demandé)")
-        self.note = QLineEdit(objectName="callback_note")
-        self.skip_reason = QLineEdit(objectName="skip_reason")
+        self.note = named(QLineEdit(), "callback_note")
+        self.skip_reason = named(QLineEdit(), "skip_reason")
         self.skip_reason.setPlaceholderText("raison (obligatoire pour passer)")
-        self.skip_button = QPushButton("&Passer ce correspondant", objectName="skipTarget")
+        self.skip_button = named(QPushButton("&Passer ce correspondant"), "skipTarget")
         self.skip_button.clicked.connect(self.skip)
 
         outcome = QGroupBox("Issue de l'appel")
@@ -136,14 +141,15 @@ class CallbackPanel(QWidget):
         grid.addLayout(form, 2, 0, 1, 3)
 
         self.after = QGroupBox("Rendez-vous obtenu")
-        self.patient_text = QPlainTextEdit(objectName="patientText")
+        self.patient_text = named(QPlainTextEdit(), "patientText")
+        self.patient_text.setMaximumHeight(90)
         self.patient_text.setReadOnly(True)
-        self.billing = QLabel("", objectName="billingHint")
+        self.billing = named(QLabel(""), "billingHint")
         self.billing.setWordWrap(True)
-        self.letter_button = QPushButton("&Courrier au médecin traitant (PDF)",
-                                         objectName="letterButton")
+        self.letter_button = named(QPushButton("&Courrier au médecin traitant (PDF)"),
+                                   "letterButton")
         self.letter_button.clicked.connect(self.request_letter)
-        self.letter_label = QLabel("", objectName="letterLabel")
+        self.letter_label = named(QLabel(""), "letterLabel")
         after = QVBoxLayout(self.after)
         after.addWidget(QLabel("Texte pour le patient (à lire ou envoyer) :"))
         after.addWidget(self.patient_text)
@@ -171,9 +177,11 @@ class CallbackPanel(QWidget):
 
     def open_task(self, task: dict[str, Any]) -> None:
         self.task_id = int(task["id"])
-        self.header.setText(f"<b>{task.get('patient') or 'Patient'}</b>, "
-                            f"{task.get('patient_age') or '?'} ans — « {task.get('motif', '')} »"
-                            f" — échéance {_local(task.get('deadline_at'))}")
+        self.header.setText(
+            f"<b>{task.get('patient') or 'Patient'}</b>, "
+            f"{task.get('patient_age') or '?'} ans — « {task.get('motif', '')} »"
+            f" — échéance {_local(task.get('deadline_at'))}"
+        )
         self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
 
     def show_plan(self, plan: dict[str, Any]) -> None:
@@ -182,7 +190,8 @@ class CallbackPanel(QWidget):
         self.model.reset_rows(plan["targets"])
         self.notes.setText(" · ".join(plan.get("notes", [])))
         still = selected is not None and any(
-            r["id"] == selected["id"] and r["status"] == "TO_CALL" for r in plan["targets"])
+            r["id"] == selected["id"] and r["status"] == "TO_CALL" for r in plan["targets"]
+        )
         # stay on a target not yet called; after an outcome, go to the next one
         wanted = selected["id"] if still and selected else plan.get("next_target_id")
         if wanted is not None:
@@ -217,12 +226,17 @@ class CallbackPanel(QWidget):
             self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
 
     def show_script(self, script: dict[str, Any]) -> None:
-        questions = "".join(f"<li>{q['text']}"
-                            + (f"<br/><i>{' / '.join(q['answers'])}</i>" if q["answers"] else "")
-                            + "</li>" for q in script["questions"])
+        questions = "".join(
+            f"<li>{q['text']}"
+            + (f"<br/><i>{' / '.join(q['answers'])}</i>" if q["answers"] else "")
+            + "</li>"
+            for q in script["questions"]
+        )
         text = script["text"].replace("\n", "<br/>")
-        self.script.setHtml(f"<h3>{script['title']}</h3><p>{text}</p><ol>{questions}</ol>"
-                            f"<p><i>{script['conclusion']}</i></p>")
+        self.script.setHtml(
+            f"<h3>{script['title']}</h3><p>{text}</p><ol>{questions}</ol>"
+            f"<p><i>{script['conclusion']}</i></p>"
+        )
 
     # -- selection ------------------------------------------------------------------------
 
@@ -240,20 +254,28 @@ class CallbackPanel(QWidget):
         self._sync_buttons()
         if target is None:
             return
-        self.use_slot.setText(f"vide = créneau publié du {_local(target['slot_start'])}"
-                              if target.get("slot_start") else "")
+        self.use_slot.setText(
+            f"heure inchangée = créneau publié du {_local(target['slot_start'])}"
+            if target.get("slot_start")
+            else ""
+        )
         default = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=2)
         start = target.get("slot_start") or target.get("retry_at")
         shown = datetime.fromisoformat(start) if start else default
-        self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(shown.timestamp())))
+        local = shown.astimezone(PARIS)  # the room works in Paris time, whatever the PC says
+        self.when.setDateTime(QDateTime(QDate(local.year, local.month, local.day),
+                                        QTime(local.hour, local.minute)))
         self._when_edited = False  # untouched: a published slot is taken as it is
         if target["kind"] not in ("TELECONSULTATION", "PDSA", "URGENCES"):
             self.intent_requested.emit("callback.script", {"target_id": target["id"]})
 
     def _sync_buttons(self) -> None:
         target = self.current_target()
-        open_ = target is not None and target["status"] in ("TO_CALL", "RETRY", "CALL_BACK") \
+        open_ = (
+            target is not None
+            and target["status"] in ("TO_CALL", "RETRY", "CALL_BACK")
             and self.appointment is None
+        )
         for button in [*self.result_buttons.values(), self.skip_button]:
             button.setEnabled(open_)
         self.call_direct.setEnabled(bool(open_ and target and target["phone_direct"]))
@@ -267,16 +289,27 @@ class CallbackPanel(QWidget):
             self.dial_requested.emit(target["id"], target[field])
 
     def _when(self) -> str:
-        at = datetime.fromtimestamp(self.when.dateTime().toSecsSinceEpoch(), UTC)
+        value = self.when.dateTime()
+        d, t = value.date(), value.time()
+        at = datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=PARIS)
         return at.isoformat()
 
-    def record(self, result: AttemptResult, **line_facts: Any) -> None:
-        """Send the outcome; ``line_facts`` are the call's number, ref, duration, recording."""
+    def attach_call(self, target_id: int, facts: dict[str, Any]) -> None:
+        """The line's facts of the call just made (``DialledCall.attempt_fields``): sent with
+        the outcome the OSNP picks next for that target."""
+        keep = ("number", "call_ref", "duration_seconds", "recording_path")
+        self.call_facts[target_id] = {k: v for k, v in facts.items() if k in keep}
+
+    def record(self, result: AttemptResult) -> None:
+        """Send the outcome, with the last call's number, ref, duration and recording."""
         target = self.current_target()
         if target is None:
             return
-        payload: dict[str, Any] = {"target_id": target["id"], "result": str(result),
-                                   **line_facts}
+        payload: dict[str, Any] = {
+            "target_id": target["id"],
+            "result": str(result),
+            **self.call_facts.pop(target["id"], {}),
+        }
         if self.note.text().strip():
             payload["note"] = self.note.text().strip()
         if result is AttemptResult.REFUSED:
@@ -303,8 +336,9 @@ class CallbackPanel(QWidget):
             self.skip_reason.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         self.skip_reason.clear()
-        self.intent_requested.emit("callback.target.skip",
-                                   {"target_id": target["id"], "reason": reason})
+        self.intent_requested.emit(
+            "callback.target.skip", {"target_id": target["id"], "reason": reason}
+        )
 
     def request_letter(self) -> None:
         if self.task_id is not None:

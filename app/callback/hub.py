@@ -1,0 +1,529 @@
+"""Call-back intents on the hub: the plan, attempts, scripts, the appointment after.
+
+Installed by ``app.hub.extensions``. Every change is an event in the same
+transaction (``callback.*``), so the month's counts are derived (app.callback.stats).
+An accepted call books the directory (``slot.booked``) and closes the task through
+the core flow (``task.closed`` with RDV_MT / RDV_CONFRERE / RDV_CRENEAU /
+RDV_HORS_DISPO), all in one unit of work.
+"""
+
+from __future__ import annotations
+
+import base64
+import weakref
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import select
+
+from app.callback import reminders
+from app.callback.billing import billing_hint
+from app.callback.facts import appointment_facts, dossier_facts
+from app.callback.letter import LetterFacts, letter_pdf
+from app.callback.models import Appointment, CallbackAttempt, CallbackTarget
+from app.callback.outcomes import AttemptInput, move_appointment, record_attempt
+from app.callback.plan import (
+    add_target,
+    build_plan,
+    has_no_treating_doctor,
+    next_target,
+    plan_of,
+    reorder,
+)
+from app.callback.scripts import ScriptBook, load_scripts
+from app.callback.settings import Settings, load_settings
+from app.callback.stats import osnp_table
+from app.callback.views import appointment_view, attempt_view, target_view
+from app.callback.vocab import (
+    AppointmentStatus,
+    AttemptResult,
+    RefusalReason,
+    TargetKind,
+    TargetStatus,
+)
+from app.db.models import OsnpTask, User
+from app.directory.booking import release_booking, weekly_snp_count
+from app.directory.engine import DirectoryIndex
+from app.directory.hub import directory_audience, slot_view
+from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
+from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
+from app.domain.rules import ROLES_SEEING_TASKS, FlowError, forbid
+from app.hub import protocol as p
+from app.hub.protocol import EntityId, Intent, Phone, Short, Text
+from app.hub.service import FlowService, Unit
+from app.hub.views import iso
+from app.hub.visibility import Audience
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class CallbackPlan(Intent):
+    """The task's plan (built from the dossier and the directory on first request)."""
+
+    type: Literal["callback.plan"]
+    task_id: EntityId
+    rebuild: bool = False
+
+
+class CallbackTargetAdd(Intent):
+    type: Literal["callback.target.add"]
+    task_id: EntityId
+    kind: TargetKind
+    effecteur_id: EntityId | None = None
+    name: Short = ""
+    phone_direct: Phone = ""
+    phone_secretary: Phone = ""
+    place: Text = ""
+    position: Annotated[int, Field(ge=1, le=500)] | None = None
+    reason: Text = ""
+
+
+class CallbackTargetSkip(Intent):
+    type: Literal["callback.target.skip"]
+    target_id: EntityId
+    reason: Reason
+
+
+class CallbackPlanReorder(Intent):
+    type: Literal["callback.plan.reorder"]
+    task_id: EntityId
+    order: Annotated[list[EntityId], Field(min_length=1, max_length=500)]
+
+
+class AcceptedAppointment(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at: datetime | None = None  # a published slot's own time when omitted
+    place: Text = ""
+    consultation_type: ConsultationType | None = None
+
+
+class CallbackAttemptIntent(Intent):
+    """One call to a target and its outcome (duration and recording from the desk)."""
+
+    type: Literal["callback.attempt"]
+    target_id: EntityId
+    result: AttemptResult
+    number: Phone = ""
+    call_ref: Annotated[str, StringConstraints(max_length=255)] = ""
+    duration_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
+    recording_path: Text = ""
+    refusal_reason: RefusalReason | None = None
+    call_back_at: datetime | None = None
+    retry_at: datetime | None = None
+    appointment: AcceptedAppointment | None = None
+    regulator_decision: Short = ""
+    note: Text = ""
+
+
+class CallbackScript(Intent):
+    """The script to read for a target (or the patient's, once the RDV exists)."""
+
+    type: Literal["callback.script"]
+    target_id: EntityId | None = None
+    task_id: EntityId | None = None
+
+
+class AppointmentStatusIntent(Intent):
+    type: Literal["callback.appointment.status"]
+    appointment_id: EntityId
+    status: AppointmentStatus
+    note: Text = ""
+
+
+class CallbackPatientText(Intent):
+    type: Literal["callback.patient_text"]
+    task_id: EntityId
+
+
+class CallbackLetter(Intent):
+    type: Literal["callback.letter"]
+    task_id: EntityId
+
+
+class CallbackBilling(Intent):
+    type: Literal["callback.billing"]
+    task_id: EntityId
+
+
+class CallbackStats(Intent):
+    """The seed-003 table over [start, end] (Paris dates), from events."""
+
+    type: Literal["callback.stats"]
+    start: date
+    end: date
+
+
+WRITERS = frozenset({Role.OSNP, Role.SUPERVISEUR})
+FOLLOWERS = frozenset({Role.OSNP, Role.SUPERVISEUR, Role.MRL})
+
+
+class CallbackHandlers:
+    def __init__(self, service: FlowService, settings: Settings, scripts: ScriptBook,
+                 index: DirectoryIndex | None = None):
+        self.service = service
+        self.settings = settings
+        self.scripts = scripts
+        self.index = index or DirectoryIndex()
+        #: Called with each new reminder's due time (the scheduler arms a job).
+        self.on_reminder: Callable[[datetime], None] | None = None
+
+    # -- access ------------------------------------------------------------------------
+
+    @staticmethod
+    def _role(u: Unit) -> Role:
+        assert u.actor is not None
+        return u.actor.role
+
+    def _task(self, u: Unit, task_id: int) -> OsnpTask:
+        task = u.s.get(OsnpTask, task_id)
+        if task is None or self._role(u) not in ROLES_SEEING_TASKS:
+            raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
+        return task
+
+    def _owned(self, u: Unit, task: OsnpTask, what: str) -> None:
+        assert u.actor is not None
+        if self._role(u) not in WRITERS:
+            raise forbid(f"le rôle {self._role(u).label} ne peut pas {what}")
+        if task.status == TaskStatus.DONE:
+            raise FlowError("invalid_state", "cette recherche de RDV est terminée")
+        if self._role(u) is not Role.SUPERVISEUR and task.owner_id != u.actor.user_id:
+            raise forbid(f"prenez la recherche de RDV avant de {what}")
+
+    def _target(self, u: Unit, target_id: int) -> tuple[CallbackTarget, OsnpTask]:
+        target = u.s.get(CallbackTarget, target_id)
+        if target is None:
+            raise FlowError("not_found", f"cible {target_id} introuvable")
+        return target, self._task(u, target.task_id)
+
+    @staticmethod
+    def _audience(task: OsnpTask) -> Audience:
+        return Audience().add_dossier(task.dossier, task)
+
+    def _plan_reply(self, u: Unit, task: OsnpTask, notes: list[str] | None = None
+                    ) -> dict[str, Any]:
+        targets = plan_of(u.s, task.id)
+        attempts = u.s.scalars(select(CallbackAttempt).where(CallbackAttempt.task_id == task.id)
+                               .order_by(CallbackAttempt.at, CallbackAttempt.id)).all()
+        appt = self._appointment_of(u, task.id)
+        nxt = next_target(targets, u.now) if task.status != TaskStatus.DONE else None
+        return {"task_id": task.id, "targets": [target_view(t) for t in targets],
+                "next_target_id": nxt.id if nxt else None,
+                "attempts": [attempt_view(a) for a in attempts],
+                "appointment": appointment_view(appt) if appt else None,
+                "deadline_at": iso(task.deadline_at), "notes": notes or []}
+
+    @staticmethod
+    def _appointment_of(u: Unit, task_id: int) -> Appointment | None:
+        return u.s.scalar(select(Appointment).where(Appointment.task_id == task_id))
+
+    # -- the plan ----------------------------------------------------------------------
+
+    def plan(self, u: Unit, i: CallbackPlan) -> dict[str, Any]:
+        task = self._task(u, i.task_id)
+        existing = plan_of(u.s, task.id)
+        if existing and not i.rebuild:
+            return {"plan": self._plan_reply(u, task)}
+        self._owned(u, task, "préparer le plan d'appels")
+        if existing:
+            called = {a.target_id for a in u.s.scalars(select(CallbackAttempt).where(
+                CallbackAttempt.task_id == task.id))}
+            for t in existing:  # keep what was called; drop the untouched suggestions
+                if t.id not in called and t.added_by_id is None:
+                    u.s.delete(t)
+            u.s.flush()
+        targets, notes = build_plan(u.s, task, self.index, u.now)
+        kept = plan_of(u.s, task.id)
+        kept_effecteurs = {(t.kind, t.effecteur_id, t.name) for t in kept}
+        fresh = [t for t in targets if (t.kind, t.effecteur_id, t.name) not in kept_effecteurs]
+        for n, t in enumerate(kept + fresh, start=1):
+            t.position = n
+        u.s.add_all(fresh)
+        u.s.flush()
+        reply = self._plan_reply(u, task, notes)
+        u.emit("callback.plan_built", self._audience(task), task=task, dossier=task.dossier,
+               targets=len(reply["targets"]), rebuild=bool(existing),
+               kinds=[t["kind"] for t in reply["targets"]], notes=notes)
+        return {"plan": reply}
+
+    def target_add(self, u: Unit, i: CallbackTargetAdd) -> dict[str, Any]:
+        task = self._task(u, i.task_id)
+        self._owned(u, task, "ajouter un correspondant")
+        assert u.actor is not None
+        t = add_target(u.s, task, i.kind, u.now, user_id=u.actor.user_id,
+                       effecteur_id=i.effecteur_id, name=i.name, phone_direct=i.phone_direct,
+                       phone_secretary=i.phone_secretary, place=i.place, position=i.position,
+                       why=i.reason)
+        u.emit("callback.target_added", self._audience(task), task=task, dossier=task.dossier,
+               target=target_view(t))
+        return {"target": target_view(t), "plan": self._plan_reply(u, task)}
+
+    def target_skip(self, u: Unit, i: CallbackTargetSkip) -> dict[str, Any]:
+        target, task = self._target(u, i.target_id)
+        self._owned(u, task, "passer un correspondant")
+        if not TargetStatus(target.status).is_open:
+            raise FlowError("invalid_state", f"{target.name} : déjà "
+                            f"« {TargetStatus(target.status).label} »")
+        target.status = str(TargetStatus.SKIPPED)
+        target.skip_reason = i.reason
+        target.retry_at = None
+        for r in u.s.scalars(select(reminders.Reminder).where(
+                reminders.Reminder.target_id == target.id,
+                reminders.Reminder.fired_at.is_(None),
+                reminders.Reminder.cancelled_at.is_(None))):
+            r.cancelled_at = u.now
+        u.emit("callback.target_skipped", self._audience(task), task=task, dossier=task.dossier,
+               target_id=target.id, target_kind=target.kind, target_name=target.name,
+               reason=i.reason)
+        return {"target": target_view(target), "plan": self._plan_reply(u, task)}
+
+    def plan_reorder(self, u: Unit, i: CallbackPlanReorder) -> dict[str, Any]:
+        task = self._task(u, i.task_id)
+        self._owned(u, task, "réordonner le plan")
+        targets = reorder(u.s, task.id, list(i.order))
+        u.emit("callback.plan_reordered", self._audience(task), task=task, dossier=task.dossier,
+               order=[t.id for t in targets])
+        return {"plan": self._plan_reply(u, task)}
+
+    # -- attempts ----------------------------------------------------------------------
+
+    def attempt(self, u: Unit, i: CallbackAttemptIntent) -> dict[str, Any]:
+        target, task = self._target(u, i.target_id)
+        self._owned(u, task, "noter un appel")
+        assert u.actor is not None
+        appt = i.appointment or AcceptedAppointment()
+        if i.result is not AttemptResult.ACCEPTED and i.appointment is not None:
+            raise FlowError("invalid_message", "un rendez-vous ne se note qu'avec « accepte »")
+        x = AttemptInput(result=i.result, number=i.number, call_ref=i.call_ref,
+                         duration_seconds=i.duration_seconds, recording_path=i.recording_path,
+                         refusal_reason=i.refusal_reason, call_back_at=i.call_back_at,
+                         retry_at=i.retry_at, note=i.note, at=appt.at, place=appt.place,
+                         consultation_type=appt.consultation_type,
+                         regulator_decision=i.regulator_decision)
+        regulated_at = task.dossier.decided_at or task.created_at
+        out = record_attempt(u.s, task, target, x, u.now, u.actor.user_id, self.settings,
+                             regulated_at)
+        a = out.attempt
+        audience = self._audience(task)
+        u.emit("callback.attempt", audience, task=task, dossier=task.dossier,
+               attempt_id=a.id, target_id=target.id, target_kind=target.kind,
+               target_name=target.name, effecteur_id=target.effecteur_id, result=a.result,
+               refusal_reason=a.refusal_reason or None, call_back_at=iso(a.call_back_at),
+               retry_at=iso(target.retry_at), number=a.number,
+               duration_seconds=a.duration_seconds, recording_path=a.recording_path or None)
+        reply: dict[str, Any] = {"attempt": attempt_view(a), "target": target_view(target),
+                                 "warnings": out.warnings}
+        if out.reminder is not None and self.on_reminder is not None:
+            self.on_reminder(out.reminder.due_at)
+        if out.booking is not None:
+            b = out.booking
+            u.emit("slot.booked", directory_audience(),
+                   booking={"id": b.booking.id, "slot_id": b.booking.slot_id,
+                            "effecteur_id": b.booking.effecteur_id,
+                            "effecteur": b.effecteur.display_name,
+                            "appointment_at": iso(b.booking.appointment_at),
+                            "type": b.booking.consultation_type,
+                            "dossier_id": b.booking.dossier_id,
+                            "requires_call": b.booking.requires_call, "released_at": None},
+                   slot=slot_view(b.slot) if b.slot else None, weekly_snp=b.weekly_snp,
+                   weekly_cap=WEEKLY_SNP_CAP)
+        if out.appointment is not None or out.no_solution is not None:
+            reminders.cancel_for_task(u.s, task.id, u.now)
+        if out.appointment is not None:
+            ap = out.appointment
+            u.s.flush()
+            extra = self._after(u, task, ap)
+            u.emit("callback.appointment", audience, task=task, dossier=task.dossier,
+                   appointment=appointment_view(ap), outcome=ap.outcome,
+                   billing=extra["billing"])
+            self._close(u, task, TaskOutcome(ap.outcome), ap, i.note)
+            reply.update(appointment=appointment_view(ap), **extra)
+        elif out.no_solution is not None:
+            self._close(u, task, TaskOutcome.SANS_SOLUTION, None,
+                        i.note or (f"Décision : {i.regulator_decision}"
+                                   if i.regulator_decision else ""), out.no_solution)
+        reply["plan"] = self._plan_reply(u, task)
+        return reply
+
+    def _close(self, u: Unit, task: OsnpTask, outcome: TaskOutcome, ap: Appointment | None,
+               comment: str, reason: Any = None) -> None:
+        payload: dict[str, Any] = {"type": "task.close", "task_id": task.id,
+                                   "outcome": str(outcome), "comment": comment}
+        if ap is not None:
+            payload["appointment"] = {"with": ap.doctor_name, "at": ap.at, "place": ap.place,
+                                      "consultation_type": ap.consultation_type}
+        if reason is not None:
+            payload["no_solution_reason"] = str(reason)
+        # The core's own close: same rules, same events (task.closed, dossier.closed).
+        self.service._task_close(u, p.TaskClose.model_validate(payload))
+
+    def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
+        return {"patient_text": self._patient_text(u, task, ap),
+                "billing": self._billing(u, ap)}
+
+    def _billing(self, u: Unit, ap: Appointment) -> dict[str, Any]:
+        weekly = weekly_snp_count(u.s, ap.effecteur_id, ap.at) if ap.effecteur_id else 0
+        if ap.booking_id is None and not ap.is_treating_doctor:
+            weekly += 1  # not in the directory: this patient still counts for the doctor
+        return billing_hint(ap, weekly)
+
+    def _osnp_name(self, u: Unit) -> str:
+        assert u.actor is not None
+        return u.actor.name
+
+    def _patient_text(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
+        script = self.scripts["PATIENT"]
+        facts = dossier_facts(task, self.settings, self._osnp_name(u), None, u.now)
+        facts.update(appointment_facts(ap, task.dossier.patient_age))
+        rendered = script.render(facts)
+        return {"message": rendered["message"], "script": rendered,
+                "send_to": task.dossier.callback_number}
+
+    # -- scripts -----------------------------------------------------------------------
+
+    def script(self, u: Unit, i: CallbackScript) -> dict[str, Any]:
+        if i.target_id is not None:
+            target, task = self._target(u, i.target_id)
+            found = self.scripts.for_kind(TargetKind(target.kind))
+            if found is None:
+                raise FlowError("not_found", f"pas de script pour « "
+                                f"{TargetKind(target.kind).label} »")
+            facts = dossier_facts(task, self.settings, self._osnp_name(u), target, u.now)
+            return {"script": found.render(facts), "target": target_view(target)}
+        if i.task_id is None:
+            raise FlowError("invalid_message", "indiquez target_id ou task_id")
+        task = self._task(u, i.task_id)
+        ap = self._appointment_of(u, task.id)
+        if ap is None:
+            raise FlowError("invalid_state", "pas encore de rendez-vous pour cette tâche")
+        return {"script": self._patient_text(u, task, ap)["script"]}
+
+    # -- after the appointment ---------------------------------------------------------
+
+    def _task_appointment(self, u: Unit, task_id: int) -> tuple[OsnpTask, Appointment]:
+        task = self._task(u, task_id)
+        ap = self._appointment_of(u, task.id)
+        if ap is None:
+            raise FlowError("invalid_state", "pas de rendez-vous pour cette tâche")
+        return task, ap
+
+    def appointment_status(self, u: Unit, i: AppointmentStatusIntent) -> dict[str, Any]:
+        if self._role(u) not in WRITERS:
+            raise forbid(f"le rôle {self._role(u).label} ne suit pas les rendez-vous")
+        ap = u.s.get(Appointment, i.appointment_id)
+        if ap is None:
+            raise FlowError("not_found", f"rendez-vous {i.appointment_id} introuvable")
+        task = self._task(u, ap.task_id)
+        before = ap.status
+        move_appointment(ap, i.status, u.now)
+        if i.note:
+            ap.note = (ap.note + "\n" + i.note).strip()
+        if i.status is AppointmentStatus.CANCELLED and ap.booking_id is not None:
+            o = release_booking(u.s, ap.booking_id, now=u.now, reason=i.note or "RDV annulé")
+            u.emit("slot.released", directory_audience(),
+                   booking={"id": o.booking.id, "slot_id": o.booking.slot_id,
+                            "effecteur_id": o.booking.effecteur_id},
+                   slot=slot_view(o.slot) if o.slot else None, weekly_snp=o.weekly_snp,
+                   weekly_cap=WEEKLY_SNP_CAP)
+        u.emit("callback.appointment_status", self._audience(task), task=task,
+               dossier=task.dossier, appointment_id=ap.id, from_status=before,
+               status=ap.status, outcome=ap.outcome, note=i.note)
+        return {"appointment": appointment_view(ap)}
+
+    def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:
+        task, ap = self._task_appointment(u, i.task_id)
+        return {"patient_text": self._patient_text(u, task, ap)}
+
+    def billing(self, u: Unit, i: CallbackBilling) -> dict[str, Any]:
+        _, ap = self._task_appointment(u, i.task_id)
+        return {"billing": self._billing(u, ap)}
+
+    def letter(self, u: Unit, i: CallbackLetter) -> dict[str, Any]:
+        task, ap = self._task_appointment(u, i.task_id)
+        if self._role(u) not in FOLLOWERS:
+            raise forbid(f"le rôle {self._role(u).label} ne prépare pas les courriers")
+        d = task.dossier
+        mt = next((t for t in plan_of(u.s, task.id) if t.kind == TargetKind.MT), None)
+        why = "Aucune disponibilité n'a pu être trouvée à votre cabinet dans ce délai."
+        if mt is not None:
+            last = u.s.scalar(select(CallbackAttempt).where(CallbackAttempt.target_id == mt.id)
+                              .order_by(CallbackAttempt.at.desc(), CallbackAttempt.id.desc())
+                              .limit(1))
+            if mt.status == TargetStatus.SKIPPED:
+                why = f"Votre cabinet n'a pas pu être sollicité ({mt.skip_reason.rstrip('.')})."
+            elif last is not None and last.result == AttemptResult.REFUSED:
+                why = "Vous n'étiez pas en mesure de recevoir votre patient dans ce délai."
+            elif last is not None and AttemptResult(last.result).plans_retry:
+                why = "Nous n'avons pas pu vous joindre dans ce délai."
+        mt_name = "" if has_no_treating_doctor(d.treating_doctor) else (
+            mt.name if mt is not None else d.treating_doctor)
+        regulator = u.s.get(User, d.decided_by_id) if d.decided_by_id else None
+        facts = LetterFacts(treating_doctor=mt_name,
+                            treating_doctor_place=mt.place if mt is not None else "",
+                            regulator=regulator.display_name if regulator else "régulateur",
+                            osnp=self._osnp_name(u), why_not_mt=why)
+        pdf = letter_pdf(task, ap, facts, self.settings, u.now)
+        filename = f"courrier-MT-{d.number}.pdf"
+        u.emit("callback.letter_made", self._audience(task), task=task, dossier=d,
+               appointment_id=ap.id, treating_doctor=mt_name, bytes=len(pdf), filename=filename)
+        return {"letter": {"filename": filename, "media_type": "application/pdf",
+                           "pdf_base64": base64.b64encode(pdf).decode("ascii")}}
+
+    def stats(self, u: Unit, i: CallbackStats) -> dict[str, Any]:
+        if self._role(u) not in FOLLOWERS:
+            raise forbid(f"le rôle {self._role(u).label} n'a pas accès aux comptes OSNP")
+        if i.end < i.start:
+            raise FlowError("invalid_message", "la fin de la période précède son début")
+        start = datetime.combine(i.start, time(0), tzinfo=PARIS)
+        end = datetime.combine(i.end + timedelta(days=1), time(0), tzinfo=PARIS)
+        return {"stats": osnp_table(u.s, start, end)}
+
+
+_INSTALLED: weakref.WeakKeyDictionary[FlowService, CallbackHandlers] = weakref.WeakKeyDictionary()
+
+
+def install(service: FlowService, settings: Settings | None = None,
+            scripts: ScriptBook | None = None) -> CallbackHandlers:
+    """Register the call-back intents (settings and scripts are checked here: a broken
+    room file stops the hub with the file, line and reason)."""
+    handlers = CallbackHandlers(service, settings or load_settings(), scripts or load_scripts())
+    for intent, fn in ((CallbackPlan, handlers.plan), (CallbackTargetAdd, handlers.target_add),
+                       (CallbackTargetSkip, handlers.target_skip),
+                       (CallbackPlanReorder, handlers.plan_reorder),
+                       (CallbackAttemptIntent, handlers.attempt),
+                       (CallbackScript, handlers.script),
+                       (AppointmentStatusIntent, handlers.appointment_status),
+                       (CallbackPatientText, handlers.patient_text),
+                       (CallbackLetter, handlers.letter), (CallbackBilling, handlers.billing),
+                       (CallbackStats, handlers.stats)):
+        service.register(intent, fn)
+    _INSTALLED[service] = handlers
+    return handlers
+
+
+def handlers_of(service: FlowService) -> CallbackHandlers | None:
+    return _INSTALLED.get(service)
+
+
+async def start(hub: Any) -> reminders.ReminderScheduler | None:
+    """Start the reminders' scheduler in the hub's loop (call from ``Hub.start``)."""
+    handlers = handlers_of(hub.service)
+    if handlers is None:
+        return None
+    running = getattr(hub, "callback_scheduler", None)
+    if running is not None:  # already started (Hub.start hook and a caller both asked)
+        return running  # type: ignore[no-any-return]
+    scheduler = reminders.ReminderScheduler(hub.service, handlers.settings, hub._run,
+                                            hub._broadcast)
+    handlers.on_reminder = scheduler.arm
+    hub.callback_scheduler = scheduler
+    await scheduler.start()
+    return scheduler
+
+
+async def stop(hub: Any) -> None:
+    scheduler = getattr(hub, "callback_scheduler", None)
+    if scheduler is not None:
+        await scheduler.stop()
+        hub.callback_scheduler = None

@@ -1,0 +1,238 @@
+"""The call-back plan: who the OSNP calls for a task, in order, computed from the dossier.
+
+Seed 000's order: the patient's treating doctor (MT) first, then a colleague of the
+same practice, then the effecteurs with published slots as the slot search ranks
+them, then the doctors who accept patients beyond their slots; then the fallbacks
+(teleconsultation, the duty doctor after 20h, the emergency department on the
+regulating doctor's decision). The OSNP may reorder, skip with a reason, or add.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.callback.models import CallbackTarget
+from app.callback.vocab import TargetKind, TargetStatus
+from app.db.models import OsnpTask
+from app.directory.engine import DirectoryIndex
+from app.directory.models import Effecteur
+from app.directory.query import (
+    TIER_CONFRERE,
+    TIER_MT,
+    TIER_NONE,
+    TIER_OTHER,
+    TIER_SAS,
+    DoctorHit,
+    SearchQuery,
+    fold,
+)
+from app.directory.vocab import PARIS
+from app.domain.enums import ConsultationType
+from app.domain.rules import FlowError
+
+#: How many effecteurs with slots, and beyond slots, the plan lists (the panel's
+#: search shows the rest).
+MAX_WITH_SLOTS = 8
+MAX_BEYOND = 5
+SEARCH_LIMIT = 120
+
+_NO_MT = re.compile(r"^(aucun|pas de|sans|neant|non|inconnu|ne sait pas|nsp|-+)\b")
+
+
+def has_no_treating_doctor(text: str) -> bool:
+    """"no MT" is a valid answer: empty, or "aucun", "pas de MT", "sans MT"…"""
+    folded = fold(text)
+    return not folded or bool(_NO_MT.match(folded))
+
+
+def _place(hit: DoctorHit) -> str:
+    practices = hit.info.get("practices") or []
+    if not practices:
+        return ""
+    p = practices[0]
+    parts = [p.get("name", ""), p.get("address", ""),
+             " ".join(x for x in (p.get("postal_code", ""), p.get("commune", "")) if x)]
+    return ", ".join(x for x in parts if x)
+
+
+def _first_slot(hit: DoctorHit) -> dict[str, Any] | None:
+    for day in hit.days:
+        for slot in day.get("slots", []):
+            return slot  # type: ignore[no-any-return]
+    return None
+
+
+def _from_hit(task: OsnpTask, kind: TargetKind, hit: DoctorHit, why: str,
+              now: datetime) -> CallbackTarget:
+    info = hit.info
+    if info.get("absent_until"):
+        until = datetime.fromisoformat(info["absent_until"]).astimezone(PARIS)
+        why += f" — absent jusqu'au {until:%d/%m} ({info.get('absence_reason') or 'absence'})"
+    t = CallbackTarget(task_id=task.id, kind=str(kind), status=str(TargetStatus.TO_CALL),
+                       effecteur_id=hit.effecteur_id, name=info.get("name", ""),
+                       phone_direct=info.get("phone_direct", ""),
+                       phone_secretary=info.get("phone_secretary", "")
+                       or info.get("structure_phone", ""),
+                       place=_place(hit), conditions=info.get("conditions", ""),
+                       distance_km=round(hit.distance_km, 1) if hit.distance_km is not None
+                       else None, why=why, created_at=now)
+    slot = _first_slot(hit) if kind is TargetKind.CRENEAU else None
+    if slot is not None:
+        t.slot_id = slot["id"]
+        t.slot_start = datetime.fromisoformat(slot["start"])
+        t.slot_type = slot["type"]
+    return t
+
+
+def _fallbacks(task: OsnpTask, now: datetime) -> list[CallbackTarget]:
+    out = []
+    if task.consultation_type != ConsultationType.TELECONSULTATION:
+        out.append(CallbackTarget(
+            task_id=task.id, kind=str(TargetKind.TELECONSULTATION),
+            status=str(TargetStatus.TO_CALL), name="Téléconsultation",
+            why="si le motif s'y prête : proposer une téléconsultation au patient",
+            created_at=now))
+    out.append(CallbackTarget(
+        task_id=task.id, kind=str(TargetKind.PDSA), status=str(TargetStatus.TO_CALL),
+        name="Médecin de garde (PDSA)", why="à partir de 20 h, la PDSA prend le relais",
+        created_at=now))
+    out.append(CallbackTarget(
+        task_id=task.id, kind=str(TargetKind.URGENCES), status=str(TargetStatus.TO_CALL),
+        name="Service d'urgences",
+        why="uniquement sur décision du médecin régulateur", created_at=now))
+    return out
+
+
+def build_plan(session: Session, task: OsnpTask, index: DirectoryIndex, now: datetime
+               ) -> tuple[list[CallbackTarget], list[str]]:
+    """The targets for ``task`` (not yet added to the session) and notes for the OSNP."""
+    d = task.dossier
+    notes: list[str] = []
+    no_mt = has_no_treating_doctor(d.treating_doctor)
+    query = SearchQuery(commune_insee=d.commune_insee,
+                        types=(ConsultationType(task.consultation_type),),
+                        patient_age=d.patient_age, motif=d.motif,
+                        treating_doctor="" if no_mt else d.treating_doctor, limit=SEARCH_LIMIT,
+                        slots_per_day=1)
+    index.sync(session, now)
+    result = index.search(query, now)
+    notes.extend(w for w in result.warnings if "médecin traitant" not in w)
+    targets: list[CallbackTarget] = []
+    by_tier: dict[int, list[DoctorHit]] = {}
+    for hit in result.doctors:
+        by_tier.setdefault(hit.tier, []).append(hit)
+    if no_mt:
+        notes.append("pas de médecin traitant déclaré : on commence par les effecteurs")
+    else:
+        mts = by_tier.get(TIER_MT, [])
+        ambiguous = len(mts) > 1
+        for hit in mts:
+            why = "médecin traitant (trouvé dans l'annuaire)"
+            if ambiguous:
+                why = (f"plusieurs médecins répondent à « {d.treating_doctor} » : "
+                       "vérifiez avec le patient avant d'appeler")
+            targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
+        if not mts:
+            targets.append(CallbackTarget(
+                task_id=task.id, kind=str(TargetKind.MT), status=str(TargetStatus.TO_CALL),
+                name=d.treating_doctor, why="médecin traitant absent de l'annuaire : "
+                "cherchez son numéro (patient, annuaire santé) et saisissez-le",
+                created_at=now))
+        for hit in by_tier.get(TIER_CONFRERE, []):
+            targets.append(_from_hit(task, TargetKind.CONFRERE, hit,
+                                     "confrère du cabinet du médecin traitant", now))
+    slots = [h for h in result.doctors if h.tier in (TIER_SAS, TIER_OTHER)]
+    for hit in slots[:MAX_WITH_SLOTS]:
+        why = "participant SAS, créneau publié" if hit.tier == TIER_SAS else "créneau publié"
+        targets.append(_from_hit(task, TargetKind.CRENEAU, hit, why, now))
+    if not slots:
+        notes.append("aucun créneau publié dans le rayon : médecins hors disponibilité")
+    seen = {t.effecteur_id for t in targets}
+    beyond = [h for h in result.doctors if h.tier == TIER_NONE
+              and h.info.get("accepts_beyond_slots")] + list(result.beyond_slots)
+    count = 0
+    for hit in beyond:
+        if hit.effecteur_id in seen or count >= MAX_BEYOND or hit.info.get("absent_until"):
+            continue
+        seen.add(hit.effecteur_id)
+        count += 1
+        targets.append(_from_hit(task, TargetKind.HORS_DISPO, hit,
+                                 "accepte des patients en sus de ses disponibilités", now))
+    targets.extend(_fallbacks(task, now))
+    for position, t in enumerate(targets, start=1):
+        t.position = position
+    return targets, notes
+
+
+def plan_of(session: Session, task_id: int) -> list[CallbackTarget]:
+    return list(session.scalars(select(CallbackTarget).where(CallbackTarget.task_id == task_id)
+                                .order_by(CallbackTarget.position, CallbackTarget.id)))
+
+
+def reorder(session: Session, task_id: int, order: list[int]) -> list[CallbackTarget]:
+    """Put the listed targets first, in that order; the others keep theirs after them."""
+    targets = plan_of(session, task_id)
+    ids = {t.id for t in targets}
+    unknown = [i for i in order if i not in ids]
+    if unknown:
+        raise FlowError("not_found", f"cible(s) {unknown} absente(s) du plan de cette tâche")
+    if len(set(order)) != len(order):
+        raise FlowError("invalid_message", "une cible apparaît deux fois dans l'ordre demandé")
+    rank = {target_id: i for i, target_id in enumerate(order)}
+    targets.sort(key=lambda t: (0, rank[t.id]) if t.id in rank else (1, t.position))
+    for position, t in enumerate(targets, start=1):
+        t.position = position
+    return targets
+
+
+def add_target(session: Session, task: OsnpTask, kind: TargetKind, now: datetime, *,
+               user_id: int | None, effecteur_id: int | None = None, name: str = "",
+               phone_direct: str = "", phone_secretary: str = "", place: str = "",
+               position: int | None = None, why: str = "") -> CallbackTarget:
+    """A target the OSNP adds (a doctor found elsewhere, the MT's number found…)."""
+    if effecteur_id is not None:
+        e = session.get(Effecteur, effecteur_id)
+        if e is None:
+            raise FlowError("not_found", f"effecteur {effecteur_id} introuvable dans l'annuaire")
+        name = name or e.display_name
+        phone_direct = phone_direct or e.phone_direct
+        phone_secretary = phone_secretary or e.phone_secretary
+        if not place and e.practices:
+            p = e.practices[0]
+            place = ", ".join(x for x in (p.name, p.address, f"{p.postal_code} {p.commune_name}"
+                                          .strip()) if x)
+    if not name.strip():
+        raise FlowError("invalid_message", "indiquez qui appeler (nom ou effecteur de l'annuaire)")
+    targets = plan_of(session, task.id)
+    last = max((t.position for t in targets), default=0)
+    t = CallbackTarget(task_id=task.id, kind=str(kind), status=str(TargetStatus.TO_CALL),
+                       effecteur_id=effecteur_id, name=name.strip(), phone_direct=phone_direct,
+                       phone_secretary=phone_secretary, place=place, why=why or "ajouté par "
+                       "l'OSNP", added_by_id=user_id, created_at=now, position=last + 1)
+    session.add(t)
+    session.flush()
+    if position is not None:
+        order = [x.id for x in targets]
+        order.insert(max(0, min(position - 1, len(order))), t.id)
+        reorder(session, task.id, order)
+    return t
+
+
+def next_target(targets: list[CallbackTarget], now: datetime) -> CallbackTarget | None:
+    """Who to call now: the first target still to call, else a retry that is due."""
+    for t in targets:
+        if t.status == TargetStatus.TO_CALL:
+            return t
+    due = [t for t in targets if t.status in (TargetStatus.RETRY, TargetStatus.CALL_BACK)
+           and (t.retry_at is None or t.retry_at <= now)]
+    return min(due, key=lambda t: (t.retry_at or now, t.position)) if due else None
+
+
+def count_targets(session: Session, task_id: int) -> int:
+    return int(session.scalar(select(func.count(CallbackTarget.id))
+                              .where(CallbackTarget.task_id == task_id)) or 0)

@@ -1,0 +1,146 @@
+"""The room's settings for the call-back: SAS opening hours, retry delay, PDSA start.
+
+Read from ``resources/callback/reglages.toml`` and validated: a wrong value is
+refused with its file, line and reason, and the hub does not start on it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
+from app.directory.vocab import PARIS
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "callback"
+SETTINGS_FILE = RESOURCES / "reglages.toml"
+
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_SPAN = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+_HOUR = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Opening span per weekday (0 = Monday), None when closed all day.
+    hours: tuple[tuple[time, time] | None, ...]
+    retry_delay: timedelta
+    deadline_warning: timedelta
+    pdsa_start: time
+    sas_name: str = "SAS"
+    osnp_phone: str = ""
+    sender: str = "Service d'accès aux soins (SAS)"
+    sender_address: str = ""
+
+    def is_open(self, at: datetime) -> bool:
+        local = at.astimezone(PARIS)
+        span = self.hours[local.weekday()]
+        return span is not None and span[0] <= local.time() < span[1]
+
+    def next_closing(self, at: datetime) -> datetime:
+        """When the SAS closes next (``at`` itself if it is closed now)."""
+        if not self.is_open(at):
+            return at
+        local = at.astimezone(PARIS)
+        span = self.hours[local.weekday()]
+        assert span is not None
+        return datetime.combine(local.date(), span[1], tzinfo=PARIS).astimezone(at.tzinfo)
+
+    def last_closing(self, at: datetime) -> datetime:
+        """Start of the closed period ``at`` is in (for one alert per closed period)."""
+        local = at.astimezone(PARIS)
+        for back in range(0, 8):
+            day = local.date() - timedelta(days=back)
+            span = self.hours[day.weekday()]
+            if span is None:
+                continue
+            end = datetime.combine(day, span[1], tzinfo=PARIS)
+            if end <= local:
+                return end.astimezone(at.tzinfo)
+        return at
+
+    def pdsa_active(self, at: datetime) -> bool:
+        """The duty doctor takes over from ``pdsa_start``, and whenever the SAS is closed."""
+        local = at.astimezone(PARIS)
+        return local.time() >= self.pdsa_start or not self.is_open(at)
+
+
+def _hm(match: re.Match[str], first: int) -> time | None:
+    h, m = int(match.group(first)), int(match.group(first + 1))
+    if h == 24 and m == 0:
+        return time(23, 59, 59)
+    if h > 23 or m > 59:
+        return None
+    return time(h, m)
+
+
+def load_settings(path: Path = SETTINGS_FILE) -> Settings:
+    data, lines = read_toml(path)
+    problems: list[FileProblem] = []
+
+    def bad(key: str, table: str, reason: str) -> None:
+        problems.append(FileProblem(path, line_of(lines, key, table), reason))
+
+    for table in ("horaires_sas", "delais", "pdsa"):
+        if not isinstance(data.get(table), dict):
+            problems.append(FileProblem(path, None, f"section [{table}] manquante"))
+    if problems:
+        raise FileError(problems)
+    hours: list[tuple[time, time] | None] = []
+    table = data["horaires_sas"]
+    for key in set(table) - set(DAYS):
+        bad(key, "horaires_sas", f"jour inconnu « {key} » (attendu : {', '.join(DAYS)})")
+    for day in DAYS:
+        value = table.get(day)
+        if value is None:
+            bad(day, "horaires_sas", f"horaire du {day} manquant (\"\" si fermé)")
+            hours.append(None)
+            continue
+        if value == "":
+            hours.append(None)
+            continue
+        match = _SPAN.match(str(value))
+        start = _hm(match, 1) if match else None
+        end = _hm(match, 3) if match else None
+        if start is None or end is None or end <= start:
+            bad(day, "horaires_sas", f"horaire du {day} invalide : « {value} » "
+                "(attendu par exemple \"08:00-20:00\")")
+            hours.append(None)
+            continue
+        hours.append((start, end))
+    delays = data["delais"]
+    retry = delays.get("rappel_sans_reponse_minutes")
+    if not isinstance(retry, int) or isinstance(retry, bool) or not 1 <= retry <= 240:
+        bad("rappel_sans_reponse_minutes", "delais",
+            "rappel_sans_reponse_minutes doit être un nombre entier de 1 à 240")
+        retry = 15
+    warn = delays.get("alerte_echeance_heures")
+    if not isinstance(warn, int | float) or isinstance(warn, bool) or not 0 < warn < 48:
+        bad("alerte_echeance_heures", "delais",
+            "alerte_echeance_heures doit être un nombre d'heures entre 0 et 48")
+        warn = 4
+    raw_pdsa = str(data["pdsa"].get("debut", ""))
+    pdsa_match = _HOUR.match(raw_pdsa)
+    pdsa = _hm(pdsa_match, 1) if pdsa_match else None
+    if pdsa is None:
+        bad("debut", "pdsa", f"heure de début de la PDSA invalide : « {raw_pdsa} » "
+            "(attendu par exemple \"20:00\")")
+        pdsa = time(20, 0)
+    sas = data.get("sas", {})
+    texts: dict[str, str] = {}
+    for key in ("nom", "numero_rappel_osnp", "expediteur", "adresse"):
+        value = sas.get(key, "") if isinstance(sas, dict) else ""
+        if not isinstance(value, str):
+            bad(key, "sas", f"{key} doit être un texte entre guillemets")
+            value = ""
+        texts[key] = value.strip()
+    if not texts["nom"]:
+        problems.append(FileProblem(path, line_of(lines, "nom", "sas"),
+                                    "[sas] nom manquant (par exemple \"SAS 17\")"))
+    if problems:
+        raise FileError(problems)
+    return Settings(tuple(hours), timedelta(minutes=retry), timedelta(hours=warn), pdsa,
+                    texts["nom"], texts["numero_rappel_osnp"],
+                    texts["expediteur"] or "Service d'accès aux soins (SAS)", texts["adresse"])
