@@ -21,7 +21,7 @@ libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 libportaudio2 python3-venv"
 if [ "$WITH_TESTS" = 1 ]; then
-    packages="$packages xvfb postgresql"
+    packages="$packages xvfb postgresql poppler-utils"
 fi
 missing=""
 for p in $packages; do

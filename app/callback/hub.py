@@ -356,7 +356,7 @@ class CallbackHandlers:
         if reason is not None:
             payload["no_solution_reason"] = str(reason)
         # The core's own close: same rules, same events (task.closed, dossier.closed).
-        self.service._task_close(u, p.TaskClose.model_validate(payload))
+        self.service.close_task(u, p.TaskClose.model_validate(payload))
 
     def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
         return {"patient_text": self._patient_text(u, task, ap),
@@ -514,8 +514,8 @@ async def start(hub: Any) -> reminders.ReminderScheduler | None:
     running = getattr(hub, "callback_scheduler", None)
     if running is not None:  # already started (Hub.start hook and a caller both asked)
         return running  # type: ignore[no-any-return]
-    scheduler = reminders.ReminderScheduler(hub.service, handlers.settings, hub._run,
-                                            hub._broadcast)
+    scheduler = reminders.ReminderScheduler(hub.service, handlers.settings, hub.run_in_writer,
+                                            hub.broadcast)
     handlers.on_reminder = scheduler.arm
     hub.callback_scheduler = scheduler
     await scheduler.start()

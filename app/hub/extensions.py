@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+from typing import Any
 
 from app.hub.service import FlowService
 
@@ -30,3 +32,18 @@ def install_all(service: FlowService) -> list[str]:
         module.install(service)
         installed.append(name)
     return installed
+
+
+async def start_all(hub: Any) -> None:
+    """Extensions with background work (the call-back reminders) start with the hub."""
+    for name in EXTENSIONS:
+        hook = getattr(sys.modules.get(name), "start", None)
+        if hook is not None:
+            await hook(hub)
+
+
+async def stop_all(hub: Any) -> None:
+    for name in reversed(EXTENSIONS):
+        hook = getattr(sys.modules.get(name), "stop", None)
+        if hook is not None:
+            await hook(hub)

@@ -216,6 +216,14 @@ class Appointment(BaseModel):
     consultation_type: ConsultationType | None = None
 
 
+class TaskReopen(Intent):
+    """Search again after a cancelled appointment or a no-show, before the deadline."""
+
+    type: Literal["task.reopen"]
+    task_id: EntityId
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=8000)]
+
+
 class TaskClose(Intent):
     type: Literal["task.close"]
     task_id: EntityId

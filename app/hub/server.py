@@ -22,7 +22,7 @@ from app.demo.seed import demo_accounts, is_demo, seed_demo
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
+from app.hub.extensions import install_all, start_all, stop_all
 from app.hub.service import FlowService, Outgoing
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ class Hub:
 
     async def start(self) -> None:
         await self._run(self._prepare_database)
+        await start_all(self)
         if self.engine.dialect.name == "postgresql":
             # Other hubs may share this database: hear their events, tell ours.
             from app.hub.fanout import PgFanout  # psycopg: the shared deployment's extra
@@ -107,6 +108,7 @@ class Hub:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await stop_all(self)
         self.writer.shutdown(wait=True)
         self.readers.shutdown(wait=True)
         self.engine.dispose()
@@ -135,8 +137,11 @@ class Hub:
             }
         )
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+    async def run_in_writer(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a unit of work on the single writer (extensions use it too)."""
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    _run = run_in_writer
 
     # -- one desk -----------------------------------------------------------------
 
@@ -214,6 +219,10 @@ class Hub:
             await conn.ws.send(json.dumps(snapshot))
         except ConnectionClosed:
             pass
+
+    def broadcast(self, events: list[Outgoing]) -> None:
+        """Send events to the connected desks allowed to see them (extensions use it)."""
+        self._broadcast(events)
 
     def _broadcast(self, events: list[Outgoing]) -> None:
         for out in events:

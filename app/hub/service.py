@@ -168,6 +168,7 @@ class FlowService:
             p.DossierNote: self._dossier_note,
             p.TaskTake: self._task_take,
             p.TaskClose: self._task_close,
+            p.TaskReopen: self._task_reopen,
         }
 
     def register(
@@ -781,6 +782,39 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     # -- OSNP tasks ----------------------------------------------------------------
+
+    def close_task(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
+        """Close a task inside another intent's unit of work (the call-back workflow)."""
+        return self._task_close(u, i)
+
+    def _task_reopen(self, u: Unit, i: p.TaskReopen) -> dict[str, Any]:
+        """A cancelled appointment or a no-show before the deadline: search again."""
+        if self._role(u) not in (Role.OSNP, Role.SUPERVISEUR):
+            raise forbid(f"seul un OSNP rouvre une recherche de RDV ({self._role(u).label})")
+        task = self._task(u, i.task_id)
+        assert u.actor is not None
+        if task.status != TaskStatus.DONE:
+            raise FlowError("invalid_state", "cette recherche de RDV est encore ouverte")
+        if u.now >= task.deadline_at:
+            raise FlowError("invalid_state", "le délai de 48 h est dépassé : voyez avec le "
+                                             "médecin régulateur")
+        d = task.dossier
+        before = Audience().add_dossier(d, task)
+        previous = task.outcome
+        task.status = TaskStatus.IN_PROGRESS
+        task.owner_id = u.actor.user_id
+        task.taken_at = u.now
+        task.closed_at = None
+        task.outcome = None
+        task.no_solution_reason = None
+        task.comment = i.reason
+        d.status = DossierStatus.AWAITING_OSNP
+        d.closed_at = None
+        d.close_reason = ""
+        self._dossier_event(u, "task.reopened", d, before, task=task, reason=i.reason,
+                            previous_outcome=previous)
+        return {"task": task_view(task, self.user), "dossier": dossier_view(d, self.user)}
+
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         task = u.s.get(OsnpTask, task_id, with_for_update=True)

@@ -14,7 +14,9 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/login.py", "ui/main_window.py", "ui/shortcuts.py", "ui/tasks.py", "ui/models",
            "ui/widgets/call_bar.py", "ui/widgets/decision_form.py", "ui/widgets/dossier_form.py",
            "ui/widgets/search_panel.py", "ui/widgets/task_panel.py", "ui/widgets/timeline.py",
-           "ui/widgets/training_panel.py", "ui/widgets/supervision.py"]
+           "ui/widgets/training_panel.py", "ui/widgets/supervision.py",
+           "ui/widgets/statistics.py", "app/stats/report_intent.py", "app/callback",
+           "ui/widgets/callback_panel.py"]
 
 
 def test_core_type_checks() -> None:
