@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
+from app.callback.dialling import DialledCall
 from app.client.hub_client import LinkState
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from telephony.line import LineEvent, LineEventKind
@@ -43,6 +45,7 @@ class DeskController(QObject):
         self.active_call: str | None = None
         self.call_dossier: dict[str, int] = {}  # call_id → dossier id
         self.training_call: str | None = None  # the training call being handled
+        self.dialled: DialledCall | None = None  # the OSNP's call to a doctor
         self._wire()
 
     # -- wiring -----------------------------------------------------------------------
@@ -75,7 +78,10 @@ class DeskController(QObject):
         if w.task_panel is not None:
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
-            w.task_panel.selected.connect(lambda t: self.open_dossier(t["dossier_id"], fetch=True))
+            w.task_panel.selected.connect(self._task_selected)
+        if w.callback_panel is not None:
+            w.callback_panel.intent_requested.connect(self.callback_intent)
+            w.callback_panel.dial_requested.connect(self.dial_target)
         if w.statistics is not None:
             w.statistics.report_requested.connect(
                 lambda month: spawn(self._report(month), "stats-report")
@@ -99,6 +105,10 @@ class DeskController(QObject):
             "agent_menu",
         ):
             setattr(w, name, getattr(self, name))
+
+    def _task_selected(self, task: dict[str, Any]) -> None:
+        self.open_dossier(task["dossier_id"], fetch=True)
+        self.open_callback(task)
 
     # -- hub → desk -------------------------------------------------------------------
 
@@ -145,6 +155,10 @@ class DeskController(QObject):
     def on_event(self, msg: dict[str, Any]) -> None:
         if self.w.supervision is not None:
             self.w.supervision.apply(msg)
+        if self.w.callback_panel is not None:
+            self.w.callback_panel.on_event(msg)
+            if msg["event"] == "callback.reminder":
+                self._reminder(msg)
         if msg["event"] in SLOT_EVENTS and self.w.search_panel is not None:
             if self.w.search_panel.last is not None:
                 self._research.start()  # another desk booked: refresh, merged in bursts
@@ -257,7 +271,14 @@ class DeskController(QObject):
             if scenario is not None:
                 self.training_call = ev.call_id
                 self.w.training_panel.start(scenario)
-        elif kind is LineEventKind.DIALING:
+        if self.dialled is not None and kind in (
+            LineEventKind.DIALING,
+            LineEventKind.ANSWERED,
+            LineEventKind.ENDED,
+            LineEventKind.RECORDING,
+        ):
+            self._feed_dialled(ev)
+        if kind is LineEventKind.DIALING:
             self.active_call = ev.call_id
             bar.show_dialing(ev.number)
         elif kind is LineEventKind.RECORDING and ev.path and self.role in ANSWERING_ROLES:
@@ -470,6 +491,7 @@ class DeskController(QObject):
                     self.w.task_panel.table.selectRow(row)
                 self.w.task_panel.refresh()
             self.open_dossier(reply["task"]["dossier_id"], fetch=True)
+            self.open_callback(reply["task"])
             self.w.show_message("Recherche de RDV prise : appelez d'abord le médecin traitant")
 
     def close_task(self, task_id: int, payload: dict[str, Any]) -> None:
@@ -527,3 +549,55 @@ class DeskController(QObject):
             return
         self.line.line.dial(number)
         self.w.show_message(f"Appel de {who} au {number}")
+
+    # -- the OSNP's call-back panel ---------------------------------------------------------
+
+    def callback_intent(self, type_: str, payload: dict[str, Any]) -> None:
+        spawn(self._callback_intent(type_, payload), type_)
+
+    async def _callback_intent(self, type_: str, payload: dict[str, Any]) -> None:
+        reply = await self.hub.send(type_, **payload)
+        if reply is not None and self.w.callback_panel is not None:
+            self.w.callback_panel.apply_reply(type_, reply)
+
+    def open_callback(self, task: dict[str, Any]) -> None:
+        panel = self.w.callback_panel
+        mine = (task.get("owner") or {}).get("id") == self.user_id
+        if panel is not None and mine and task["status"] == TaskStatus.IN_PROGRESS:
+            if panel.task_id != task["id"]:
+                panel.open_task(task)
+
+    def dial_target(self, target_id: int, number: str) -> None:
+        if self.line is None:
+            self.w.show_message(f"Pas de ligne pour appeler le {number}", error=True)
+            return
+        self.dialled = DialledCall(target_id, number)
+        self.line.line.dial(number)
+        self.w.show_message(f"Appel du {number}…")
+
+    def _feed_dialled(self, ev: LineEvent) -> None:
+        call = self.dialled
+        if call is None or not call.feed(ev):
+            return
+        if call.ended and self.w.callback_panel is not None:
+            # Attached at the hang-up, again when the recording is complete.
+            self.w.callback_panel.attach_call(call.target_id, call.attempt_fields())
+            if ev.kind is LineEventKind.ENDED and call.suggested_result() is not None:
+                self.w.show_message("Pas de réponse : notez le résultat (rappel planifié)")
+
+    def _reminder(self, msg: dict[str, Any]) -> None:
+        """A call-back asked for now: ring the desk and show the target."""
+        task = msg.get("task") or {}
+        data = msg.get("data") or {}
+        QApplication.beep()
+        self.w.show_message(
+            f"Rappel prévu maintenant : {data.get('target') or 'médecin'} "
+            f"({task.get('patient') or ''})",
+            error=True,
+        )
+        panel = self.w.callback_panel
+        if panel is not None:
+            if panel.task_id != task.get("id") and task:
+                panel.open_task(task)
+            if data.get("target_id"):
+                panel.select_target(int(data["target_id"]))

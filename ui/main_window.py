@@ -28,6 +28,7 @@ from ui.models.rows import RowTableModel
 from ui.naming import named
 from ui.shortcuts import EXTRA_HELP, SHORTCUTS
 from ui.widgets.call_bar import CallBar
+from ui.widgets.callback_panel import CallbackPanel
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
 from ui.widgets.search_panel import SearchPanel
@@ -135,6 +136,13 @@ class DeskWindow(QMainWindow):
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
 
+        self.callback_panel: CallbackPanel | None = None
+        if self.role is Role.OSNP:
+            self.callback_panel = CallbackPanel()
+            rappel = QDockWidget("Rappels : médecin traitant d'abord", self)
+            rappel.setObjectName("callbackDock")
+            rappel.setWidget(self.callback_panel)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, rappel)
         self.search_panel: SearchPanel | None = None
         if self.role in SEARCHING_ROLES:
             self.search_panel = SearchPanel()
