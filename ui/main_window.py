@@ -127,9 +127,14 @@ class DeskWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tabs)
         splitter.addWidget(middle)
-        splitter.addWidget(right)
-        # The OSNP works from the task list; the others from the dossier.
-        splitter.setSizes([700, 480, 260] if self.role is Role.OSNP else [460, 600, 380])
+        if self.role is Role.OSNP:
+            # The OSNP works from the task list and the call-back panel (docked): the
+            # timeline becomes a tab so the panel has room.
+            self.tabs.addTab(right, "Chronologie")
+            splitter.setSizes([560, 520])
+        else:
+            splitter.addWidget(right)
+            splitter.setSizes([460, 600, 380])
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.call_bar)

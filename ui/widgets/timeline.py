@@ -24,6 +24,19 @@ _TEXT = {
     "task.taken": "Recherche de RDV prise par l'OSNP",
     "task.cancelled": "Recherche de RDV annulée",
     "task.closed": "Recherche de RDV terminée",
+    "task.reopened": "Recherche de RDV rouverte",
+    "call.recorded": "Enregistrement de l'appel archivé",
+    "callback.plan_built": "Plan de rappel établi",
+    "callback.target_added": "Correspondant ajouté au plan",
+    "callback.target_skipped": "Correspondant passé",
+    "callback.plan_reordered": "Plan de rappel réordonné",
+    "callback.attempt": "Appel d'un médecin",
+    "callback.appointment": "RDV obtenu",
+    "callback.appointment_status": "Suivi du RDV",
+    "callback.letter_made": "Courrier au médecin traitant produit",
+    "callback.reminder": "Rappel à effectuer maintenant",
+    "callback.deadline_near": "Échéance de 48 h proche",
+    "callback.outside_hours": "Recherche ouverte hors horaires du SAS",
 }
 
 
