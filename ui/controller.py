@@ -3,8 +3,11 @@ and hub events into model updates. It decides nothing the hub should decide."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
@@ -79,6 +82,12 @@ class DeskController(QObject):
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
             w.task_panel.selected.connect(self._task_selected)
+        if w.import_dialog is not None:
+            w.import_dialog.import_requested.connect(
+                lambda path, kind, rpps, strict: spawn(
+                    self._import(path, kind, rpps, strict), "directory-import"
+                )
+            )
         if w.callback_panel is not None:
             w.callback_panel.intent_requested.connect(self.callback_intent)
             w.callback_panel.dial_requested.connect(self.dial_target)
@@ -601,3 +610,39 @@ class DeskController(QObject):
                 panel.open_task(task)
             if data.get("target_id"):
                 panel.select_target(int(data["target_id"]))
+
+    # -- imports ---------------------------------------------------------------------------
+
+    async def _import(self, path: str, kind: str, rpps: str, strict: bool) -> None:
+        """Upload the file in chunks (the dialog shows the progress), then import it."""
+        dialog = self.w.import_dialog
+        assert dialog is not None
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            dialog.failed(f"fichier illisible ({exc})")
+            return
+        upload_id = secrets.token_hex(8)
+        chunk = 32 * 1024
+        for seq, start in enumerate(range(0, max(len(data), 1), chunk)):
+            part = base64.b64encode(data[start : start + chunk]).decode()
+            reply = await self.hub.send("directory.upload", upload_id=upload_id, seq=seq, data=part)
+            if reply is None:
+                dialog.failed("envoi interrompu")
+                return
+            dialog.uploading(min(start + chunk, len(data)), len(data))
+        dialog.importing()
+        payload: dict[str, Any] = {
+            "upload_id": upload_id,
+            "kind": kind,
+            "filename": Path(path).name,
+            "strict": strict,
+        }
+        if rpps:
+            payload["rpps"] = rpps
+        reply = await self.hub.send("directory.import", timeout=300, **payload)
+        if reply is None:
+            dialog.failed("import refusé par le hub")
+            return
+        dialog.show_report(reply["report"])
+        self.w.show_message(f"Import : {reply['report']['summary']}")

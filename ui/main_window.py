@@ -31,6 +31,7 @@ from ui.widgets.call_bar import CallBar
 from ui.widgets.callback_panel import CallbackPanel
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
+from ui.widgets.import_dialog import ImportDialog
 from ui.widgets.search_panel import SearchPanel
 from ui.widgets.statistics import StatisticsView
 from ui.widgets.supervision import SupervisionView
@@ -101,6 +102,9 @@ class DeskWindow(QMainWindow):
             self.statistics = StatisticsView(date.today())
             self.statistics.setWindowTitle("sasdesk — statistiques du mois")
             self.statistics.resize(1300, 820)
+        self.import_dialog: ImportDialog | None = None
+        if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
+            self.import_dialog = ImportDialog(self)
         if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 
@@ -193,6 +197,11 @@ class DeskWindow(QMainWindow):
 
     def agent_menu(self) -> None:
         """Bound by the controller."""
+
+    def open_import(self) -> None:
+        if self.import_dialog is not None:
+            self.import_dialog.show()
+            self.import_dialog.raise_()
 
     def open_statistics(self) -> None:
         if self.statistics is not None:

@@ -17,7 +17,7 @@ from app.hub.service import FlowService
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.stats.hub",
-                              "app.stats.report_intent")
+                              "app.stats.report_intent", "app.directory.desk_import")
 
 
 def install_all(service: FlowService) -> list[str]:

@@ -16,7 +16,8 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/widgets/search_panel.py", "ui/widgets/task_panel.py", "ui/widgets/timeline.py",
            "ui/widgets/training_panel.py", "ui/widgets/supervision.py",
            "ui/widgets/statistics.py", "app/stats/report_intent.py", "app/callback",
-           "ui/widgets/callback_panel.py"]
+           "ui/widgets/callback_panel.py",
+           "ui/widgets/import_dialog.py", "app/directory/desk_import.py"]
 
 
 def test_core_type_checks() -> None:

@@ -23,6 +23,7 @@ from ui.desk import Desk  # noqa: E402
 
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
+    qapp.setQuitOnLastWindowClosed(False)  # as ui.launch does: closing a desk ≠ quitting
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop

@@ -1,0 +1,70 @@
+"""Imports from the desk: a Latin-1 spreadsheet export goes up in chunks, the report
+comes back; a broken file changes nothing; an OSNP may not import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.directory.models import Effecteur
+from tests.ui.conftest import open_desk, until
+
+DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
+
+
+def count(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(Effecteur)) or 0)
+
+
+def test_supervisor_imports_effecteurs_with_progress_and_report(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, tmp_path
+) -> None:
+    broken = tmp_path / "casse.csv"
+    broken.write_bytes(b"\x00\x01 pas un CSV \xff\xfe")
+
+    async def scenario() -> None:
+        desk = await open_desk(hub_url, "sup", tmp_path)
+        assert desk.window is not None and desk.window.import_dialog is not None
+        qtbot.addWidget(desk.window)
+        dialog = desk.window.import_dialog
+        desk.window.open_import()
+
+        dialog.path.setText(str(DATA / "effecteurs_latin1.csv"))
+        dialog.kind.setCurrentIndex(dialog.kind.findData("effecteurs"))
+        dialog.start.click()
+        await until(
+            lambda: dialog.progress.value() == 100,
+            lambda: f"import done ({dialog.status.text()!r})",
+        )
+        text = dialog.report.toPlainText()
+        assert "acceptée" in text and count(sessions) > 0
+        if "rejetée" in dialog.status.text() and "0 rejetée" not in dialog.status.text():
+            assert "Lignes rejetées" in text  # every rejected row is listed with its reason
+        before = count(sessions)
+
+        dialog.path.setText(str(broken))
+        dialog.start.click()
+        await until(
+            lambda: (
+                dialog.start.isEnabled()
+                and "casse.csv" in dialog.report.toPlainText()
+                or "Échec" in dialog.status.text()
+            ),
+            lambda: f"broken file handled ({dialog.status.text()!r})",
+        )
+        assert count(sessions) == before, "a broken file changes nothing"
+        await desk.close()
+
+        osnp = await open_desk(hub_url, "osnp", tmp_path / "o")
+        assert osnp.window is not None and osnp.window.import_dialog is None
+        try:
+            await osnp.client.request("directory.upload", upload_id="abcdefgh12", seq=0, data="")
+        except Exception as exc:  # HubError
+            assert "réservés" in str(exc)
+        else:
+            raise AssertionError("an OSNP uploaded an import file")
+        await osnp.close()
+
+    qloop.run_until_complete(scenario())
