@@ -82,6 +82,10 @@ class DeskController(QObject):
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
             w.task_panel.selected.connect(self._task_selected)
+        if w.agenda_editor is not None:
+            w.agenda_editor.intent_requested.connect(
+                lambda kind, payload: spawn(self._agenda(kind, payload), kind)
+            )
         if w.import_dialog is not None:
             w.import_dialog.import_requested.connect(
                 lambda path, kind, rpps, strict: spawn(
@@ -646,3 +650,22 @@ class DeskController(QObject):
             return
         dialog.show_report(reply["report"])
         self.w.show_message(f"Import : {reply['report']['summary']}")
+
+    # -- agendas (CPTS structure manager) ---------------------------------------------------
+
+    async def _agenda(self, kind: str, payload: dict[str, Any]) -> None:
+        editor = self.w.agenda_editor
+        assert editor is not None
+        reply = await self.hub.send(kind, **payload)
+        if reply is None:
+            return
+        if kind == "agenda.effecteurs":
+            editor.show_effecteurs(reply["effecteurs"])
+        elif kind == "agenda.view":
+            editor.show_agenda(reply)
+        else:
+            count = len(reply.get("slots") or [])
+            self.w.show_message(
+                f"Agenda mis à jour ({count} créneau(x))" if count else "Agenda mis à jour"
+            )
+            editor.reload()

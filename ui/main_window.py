@@ -27,6 +27,7 @@ from ui.models.dossiers import my_dossiers_model, queue_model, task_model
 from ui.models.rows import RowTableModel
 from ui.naming import named
 from ui.shortcuts import EXTRA_HELP, SHORTCUTS
+from ui.widgets.agenda_editor import AgendaEditor
 from ui.widgets.call_bar import CallBar
 from ui.widgets.callback_panel import CallbackPanel
 from ui.widgets.decision_form import DecisionForm
@@ -103,8 +104,10 @@ class DeskWindow(QMainWindow):
             self.statistics.setWindowTitle("sasdesk — statistiques du mois")
             self.statistics.resize(1300, 820)
         self.import_dialog: ImportDialog | None = None
+        self.agenda_editor: AgendaEditor | None = None
         if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
             self.import_dialog = ImportDialog(self)
+            self.agenda_editor = AgendaEditor()
         if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 
@@ -197,6 +200,13 @@ class DeskWindow(QMainWindow):
 
     def agent_menu(self) -> None:
         """Bound by the controller."""
+
+    def open_agendas(self) -> None:
+        if self.agenda_editor is not None:
+            self.agenda_editor.show()
+            self.agenda_editor.raise_()
+            if self.agenda_editor.people.count() == 0:
+                self.agenda_editor.search()
 
     def open_import(self) -> None:
         if self.import_dialog is not None:

@@ -36,6 +36,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Ctrl+2", "focus_dossier", "Aller au dossier (premier champ)"),
     Shortcut("Ctrl+3", "focus_decision", "Aller à la décision"),
     Shortcut("F10", "open_statistics", "Statistiques du mois (superviseur, gestionnaire CPTS)"),
+    Shortcut("F11", "open_agendas", "Agendas des effecteurs : créneaux, plages, absences"),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
     Shortcut("F1", "show_help", "Afficher cette aide"),
 )

@@ -17,7 +17,8 @@ from app.hub.service import FlowService
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.stats.hub",
-                              "app.stats.report_intent", "app.directory.desk_import")
+                              "app.stats.report_intent", "app.directory.desk_import",
+                              "app.directory.agenda_desk")
 
 
 def install_all(service: FlowService) -> list[str]:

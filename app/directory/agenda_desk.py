@@ -1,0 +1,124 @@
+"""What the CPTS structure manager's agenda screen reads: effecteurs, and one agenda.
+
+Changes go through the agenda intents of app.directory.hub (create, update, cancel,
+unavailabilities); these two only read, beside the writer.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, StringConstraints
+from sqlalchemy import or_, select
+
+from app.directory.models import Effecteur, Slot, Unavailability
+from app.domain.enums import Role
+from app.domain.rules import FlowError, forbid
+from app.hub.protocol import EntityId, Intent
+from app.hub.service import FlowService, Unit
+
+KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+
+
+class AgendaEffecteurs(Intent):
+    type: Literal["agenda.effecteurs"]
+    text: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
+    limit: Annotated[int, Field(ge=1, le=500)] = 200
+    read_only: ClassVar[bool] = True
+
+
+class AgendaView(Intent):
+    type: Literal["agenda.view"]
+    effecteur_id: EntityId
+    days: Annotated[int, Field(ge=1, le=62)] = 14
+    read_only: ClassVar[bool] = True
+
+
+def _check(u: Unit) -> None:
+    assert u.actor is not None
+    if u.actor.role not in KEEPERS:
+        raise forbid("les agendas sont tenus par le superviseur et les gestionnaires CPTS")
+
+
+def effecteurs(u: Unit, i: AgendaEffecteurs) -> dict[str, Any]:
+    _check(u)
+    query = (
+        select(Effecteur)
+        .where(Effecteur.active)
+        .order_by(Effecteur.last_name, Effecteur.first_name)
+    )
+    if i.text:
+        like = f"%{i.text}%"
+        query = query.where(
+            or_(
+                Effecteur.last_name.ilike(like),
+                Effecteur.first_name.ilike(like),
+                Effecteur.rpps.like(like),
+            )
+        )
+    rows = u.s.scalars(query.limit(i.limit)).unique().all()
+    return {
+        "effecteurs": [
+            {
+                "id": e.id,
+                "rpps": e.rpps,
+                "name": f"Dr {e.first_name} {e.last_name}".strip(),
+                "structure": e.structure.name if e.structure else "",
+                "mode": e.mode,
+                "agenda_level": e.agenda_level,
+                "weekly_availability": e.weekly_availability,
+            }
+            for e in rows
+        ]
+    }
+
+
+def agenda(u: Unit, i: AgendaView) -> dict[str, Any]:
+    _check(u)
+    e = u.s.get(Effecteur, i.effecteur_id)
+    if e is None:
+        raise FlowError("not_found", f"effecteur {i.effecteur_id} introuvable")
+    until = u.now + timedelta(days=i.days)
+    slots = u.s.scalars(
+        select(Slot)
+        .where(Slot.effecteur_id == e.id, Slot.end >= u.now, Slot.start < until)
+        .order_by(Slot.start)
+    ).all()
+    absences = u.s.scalars(
+        select(Unavailability)
+        .where(Unavailability.effecteur_id == e.id, Unavailability.end >= u.now)
+        .order_by(Unavailability.start)
+    ).all()
+    return {
+        "effecteur": {
+            "id": e.id,
+            "name": f"Dr {e.first_name} {e.last_name}".strip(),
+            "rpps": e.rpps,
+            "weekly_availability": e.weekly_availability,
+        },
+        "slots": [
+            {
+                "id": s.id,
+                "start": s.start.isoformat(),
+                "end": s.end.isoformat(),
+                "type": s.consultation_type,
+                "capacity": s.capacity,
+                "booked": s.booked,
+                "is_range": s.is_range,
+                "visibility": s.visibility,
+                "status": s.status,
+                "source": s.source,
+            }
+            for s in slots
+        ],
+        "unavailabilities": [
+            {"id": x.id, "start": x.start.isoformat(), "end": x.end.isoformat(), "reason": x.reason}
+            for x in absences
+        ],
+    }
+
+
+def install(service: FlowService) -> None:
+    service.register(AgendaEffecteurs, effecteurs)
+    service.register(AgendaView, agenda)

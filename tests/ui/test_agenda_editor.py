@@ -1,0 +1,109 @@
+"""The CPTS manager keeps an effecteur's agenda from the desk: a weekly "0/5" range,
+a capacity change, a cancelled slot, an absence."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDate, QTime
+from sqlalchemy import select
+
+from app.db.models import Commune, User
+from app.db.types import utcnow
+from app.demo.seed import load_territory
+from app.directory.demo import seed_directory_demo
+from app.directory.models import Slot, Unavailability
+from tests.ui.conftest import open_desk, until
+
+
+def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, password_hash, tmp_path
+) -> None:
+    territory = load_territory()
+    with sessions.begin() as s:
+        s.add(
+            User(
+                username="cpts",
+                display_name="Gestionnaire CPTS",
+                role="GESTIONNAIRE_CPTS",
+                password_hash=password_hash,
+            )
+        )
+        for c in territory["communes"]:
+            s.add(
+                Commune(
+                    insee=c["insee"],
+                    name=c["name"],
+                    sector=c["sector"],
+                    postal_codes=" ".join(c["postal_codes"]),
+                    lat=c["lat"],
+                    lon=c["lon"],
+                )
+            )
+        seed_directory_demo(s, territory, utcnow())
+    target = territory["effecteurs"][0]
+
+    async def scenario() -> int:
+        desk = await open_desk(hub_url, "cpts", tmp_path)
+        assert desk.window is not None and desk.window.agenda_editor is not None
+        qtbot.addWidget(desk.window)
+        editor = desk.window.agenda_editor
+        qtbot.addWidget(editor)
+        desk.window.open_agendas()
+        await until(lambda: editor.people.count() > 0, "effecteurs listed")
+        editor.filter.setText(target["last_name"])
+        editor.search()
+        await until(
+            lambda: (
+                editor.people.count() >= 1 and target["last_name"] in editor.people.item(0).text()
+            ),
+            "filtered",
+        )
+        editor.people.setCurrentRow(0)
+        await until(lambda: target["last_name"] in editor.title.text(), "agenda shown")
+        before = editor.model.rowCount()
+
+        tomorrow = QDate.currentDate().addDays(1)
+        editor.day.setDate(tomorrow)
+        editor.start.setTime(QTime(16, 45))
+        editor.end.setTime(QTime(18, 0))
+        editor.capacity.setValue(5)
+        editor.weeks.setValue(2)
+        editor.create_slot()
+        await until(lambda: editor.model.rowCount() > before, "the range appears")
+        row = next(
+            r
+            for r in range(editor.model.rowCount())
+            if editor.model.item(r, 4).text() == "0/5" and editor.model.item(r, 1).text() == "16:45"
+        )
+        slot_id = int(editor.model.item(row, 0).data(256))
+
+        editor.table.selectRow(row)
+        editor.new_capacity.setValue(6)
+        editor.update_capacity()
+        await until(
+            lambda: any(
+                editor.model.item(r, 4).text() == "0/6" for r in range(editor.model.rowCount())
+            ),
+            "capacity changed",
+        )
+
+        editor.absence_from.setDate(QDate.currentDate().addDays(20))
+        editor.absence_to.setDate(QDate.currentDate().addDays(27))
+        editor.absence_reason.setText("congés")
+        editor.add_absence()
+        await until(lambda: editor.absences.count() == 1, "absence listed")
+        await desk.close()
+        editor.close()
+        return slot_id
+
+    slot_id = qloop.run_until_complete(scenario())
+    with sessions() as s:
+        slot = s.get(Slot, slot_id)
+        assert slot is not None and slot.capacity == 6 and slot.is_range
+        weekly = s.scalars(
+            select(Slot).where(Slot.effecteur_id == slot.effecteur_id, Slot.capacity.in_([5, 6]))
+        ).all()
+        assert len(weekly) >= 2, "weekly recurrence created the second week too"
+        assert (
+            s.scalar(select(Unavailability).where(Unavailability.effecteur_id == slot.effecteur_id))
+            is not None
+        )
