@@ -27,15 +27,27 @@ from dataclasses import dataclass, field
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "sip", help="appels SIPp via Kamailio vers des postes en décroché automatique",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "sip",
+        help="appels SIPp via Kamailio vers des postes en décroché automatique",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--calls", type=int, default=300, help="nombre d'appels (défaut 300)")
     parser.add_argument("--rate", type=float, default=5.0, help="appels par seconde (défaut 5)")
     parser.add_argument("--desks", type=int, default=4, help="postes N1 (défaut 4)")
-    parser.add_argument("--talk-ms", type=int, default=300,
-                        help="durée de conversation de chaque appel, ms (défaut 300)")
-    parser.add_argument("--answer-after", type=float, default=0.05, metavar="SECONDES",
-                        help="délai de décroché du premier poste ; +0,05 s par poste suivant")
+    parser.add_argument(
+        "--talk-ms",
+        type=int,
+        default=300,
+        help="durée de conversation de chaque appel, ms (défaut 300)",
+    )
+    parser.add_argument(
+        "--answer-after",
+        type=float,
+        default=0.05,
+        metavar="SECONDES",
+        help="délai de décroché du premier poste ; +0,05 s par poste suivant",
+    )
     parser.add_argument("--no-audio", action="store_true", help="SIPp n'envoie pas d'audio")
     parser.add_argument("--json", action="store_true", help="sortie JSON seule")
     parser.set_defaults(run=run)
@@ -67,8 +79,11 @@ def _sipp_counts(stats_csv: str) -> dict[str, int]:
     last = lines[-1].rstrip(";").split(";")
     row = dict(zip(header, last, strict=False))
     out = {}
-    for key, name in (("TotalCallCreated", "attempted"), ("SuccessfulCall(C)", "answered"),
-                      ("FailedCall(C)", "failed")):
+    for key, name in (
+        ("TotalCallCreated", "attempted"),
+        ("SuccessfulCall(C)", "answered"),
+        ("FailedCall(C)", "failed"),
+    ):
         try:
             out[name] = int(row[key])
         except (KeyError, ValueError):
@@ -92,11 +107,19 @@ def run(args: argparse.Namespace) -> int:
     lines: list[SipLine] = []
     room.start()
     sipp = None
+    busy = 0
     try:
         registered = threading.Semaphore(0)
         for i, desk in enumerate(desks):
-            line = SipLine(SipConfig(server=room.host, port=room.port, user=desk.user,
-                                     password=desk.password, domain=domain))
+            line = SipLine(
+                SipConfig(
+                    server=room.host,
+                    port=room.port,
+                    user=desk.user,
+                    password=desk.password,
+                    domain=domain,
+                )
+            )
             delay = args.answer_after + 0.05 * i
 
             def on_event(event: LineEvent, line: SipLine = line, delay: float = delay) -> None:
@@ -130,11 +153,16 @@ def run(args: argparse.Namespace) -> int:
                 print("a desk did not register", file=sys.stderr)
                 return 1
         pcap = None if args.no_audio else PCAPS / "g711a.pcap"
-        scenario = caller_scenario(domain, pcap=pcap, talk_ms=args.talk_ms,
-                                   answer_timeout_ms=10000)
+        scenario = caller_scenario(domain, pcap=pcap, talk_ms=args.talk_ms, answer_timeout_ms=10000)
         duration_budget = args.calls / args.rate + 60
-        sipp = Sipp(scenario, proxy=(room.host, room.port), service="15", calls=args.calls,
-                    rate=args.rate, timeout_s=duration_budget)
+        sipp = Sipp(
+            scenario,
+            proxy=(room.host, room.port),
+            service="15",
+            calls=args.calls,
+            rate=args.rate,
+            timeout_s=duration_budget,
+        )
         cpu0 = os.times()
         wall0 = time.monotonic()
         sipp.start()
@@ -145,10 +173,13 @@ def run(args: argparse.Namespace) -> int:
         cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
         stats_file = sipp._dir / "stats.csv"  # noqa: SLF001 - our own runner's output
         counts = _sipp_counts(stats_file.read_text() if stats_file.exists() else "")
+        busy = sum(line.stats["rejected_busy"] for line in lines)
     finally:
         for line in lines:
             line.stop()
         room.cleanup()
+        if sipp is not None:
+            sipp.cleanup()
     with stats.lock:
         lat_ms = [x * 1000 for x in stats.latencies]
         result = {
@@ -163,6 +194,7 @@ def run(args: argparse.Namespace) -> int:
             "sipp_exit_code": code,
             "desk_answered": stats.answered,
             "desk_ended": stats.ended,
+            "desk_busy_486": busy,
             "invites_presented": len(lat_ms),
             "invite_to_app_latency_ms": {
                 "p50": round(percentile(lat_ms, 50), 3),
@@ -173,10 +205,9 @@ def run(args: argparse.Namespace) -> int:
             "desk_cpu_s": round(cpu, 3),
             "answered_call_seconds": round(stats.talk_seconds, 2),
             "cpu_per_active_call_percent": (
-                round(100 * cpu / stats.talk_seconds, 2) if stats.talk_seconds else None),
+                round(100 * cpu / stats.talk_seconds, 2) if stats.talk_seconds else None
+            ),
         }
-    if sipp is not None:
-        sipp.cleanup()
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:

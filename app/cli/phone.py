@@ -16,33 +16,72 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "phone",
         help="ligne SIP sans interface (exploitation, essais) : un événement JSON par ligne",
         description="Enregistre une ligne de poste auprès du proxy SIP de la salle et écrit "
-                    "chaque événement (enregistrement, sonnerie avec ligne et appelant, "
-                    "décroché, DTMF, attente, transfert, fin avec motif, fichier "
-                    "d'enregistrement) en JSON, une ligne par événement, sur la sortie "
-                    "standard et dans --events. Ctrl+C pour arrêter.")
+        "chaque événement (enregistrement, sonnerie avec ligne et appelant, "
+        "décroché, DTMF, attente, transfert, fin avec motif, fichier "
+        "d'enregistrement) en JSON, une ligne par événement, sur la sortie "
+        "standard et dans --events. Ctrl+C pour arrêter.",
+    )
     parser.add_argument("--server", required=True, metavar="HÔTE", help="proxy SIP (Kamailio)")
     parser.add_argument("--port", type=int, default=5060, help="port du proxy (défaut 5060)")
     parser.add_argument("--user", required=True, help="identifiant SIP du poste")
     parser.add_argument("--password", required=True, help="mot de passe SIP du poste")
     parser.add_argument("--domain", default="", help="domaine SIP (défaut : --server)")
-    parser.add_argument("--sip-port", type=int, default=0, metavar="N",
-                        help="port SIP local (défaut : un port libre)")
-    parser.add_argument("--bind", default="127.0.0.1", metavar="ADRESSE",
-                        help="adresse locale (défaut 127.0.0.1)")
-    parser.add_argument("--auto-answer", type=float, default=None, metavar="SECONDES",
-                        help="décroche chaque appel après ce délai")
-    parser.add_argument("--record", type=Path, default=None, metavar="DOSSIER",
-                        help="enregistre chaque appel (WAV stéréo : appelant, poste)")
-    parser.add_argument("--retention-days", type=float, default=0, metavar="JOURS",
-                        help="supprime les enregistrements plus anciens (défaut 0 : garde tout)")
-    parser.add_argument("--events", type=Path, default=None, metavar="FICHIER.jsonl",
-                        help="ajoute aussi les événements à ce fichier")
-    parser.add_argument("--headset", action="store_true",
-                        help="utilise le casque (PortAudio) ; sinon périphérique nul")
-    parser.add_argument("--paused", default=None, metavar="MOTIF",
-                        help="démarre en pause (les appels sont refusés, 486)")
-    parser.add_argument("--duration", type=float, default=None, metavar="SECONDES",
-                        help="s'arrête seul après ce délai")
+    parser.add_argument(
+        "--sip-port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="port SIP local (défaut : un port libre)",
+    )
+    parser.add_argument(
+        "--bind", default="127.0.0.1", metavar="ADRESSE", help="adresse locale (défaut 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--auto-answer",
+        type=float,
+        default=None,
+        metavar="SECONDES",
+        help="décroche chaque appel après ce délai",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=None,
+        metavar="DOSSIER",
+        help="enregistre chaque appel (WAV stéréo : appelant, poste)",
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=0,
+        metavar="JOURS",
+        help="supprime les enregistrements plus anciens (défaut 0 : garde tout)",
+    )
+    parser.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        metavar="FICHIER.jsonl",
+        help="ajoute aussi les événements à ce fichier",
+    )
+    parser.add_argument(
+        "--headset",
+        action="store_true",
+        help="utilise le casque (PortAudio) ; sinon périphérique nul",
+    )
+    parser.add_argument(
+        "--paused",
+        default=None,
+        metavar="MOTIF",
+        help="démarre en pause (les appels sont refusés, 486)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDES",
+        help="s'arrête seul après ce délai",
+    )
     parser.set_defaults(run=run)
 
 
@@ -65,9 +104,15 @@ def run(args: argparse.Namespace) -> int:
     from telephony.sip import SipConfig, SipLine
 
     config = SipConfig(
-        server=args.server, port=args.port, user=args.user, password=args.password,
-        domain=args.domain, local_host=args.bind, sip_port=args.sip_port,
-        record_dir=args.record, use_headset=args.headset,
+        server=args.server,
+        port=args.port,
+        user=args.user,
+        password=args.password,
+        domain=args.domain,
+        local_host=args.bind,
+        sip_port=args.sip_port,
+        record_dir=args.record,
+        use_headset=args.headset,
     )
     line = SipLine(config)
     events_file = args.events.open("a", encoding="utf8") if args.events else None

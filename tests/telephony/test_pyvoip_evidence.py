@@ -11,7 +11,7 @@ import inspect
 import pytest
 
 pyVoIP = pytest.importorskip("pyVoIP")
-from pyVoIP.VoIP import VoIPPhone  # noqa: E402,F401  (pyVoIP's own import order: circular)
+from pyVoIP.VoIP import VoIPPhone  # noqa: E402,F401,I001  (pyVoIP's own import order: circular)
 from pyVoIP.SIP import SIPMessage  # noqa: E402
 
 INVITE = (
@@ -42,10 +42,13 @@ def test_compact_headers_are_not_understood() -> None:
     assert headers.get("Call-ID") is None and headers.get("From") is None
 
 
-@pytest.mark.parametrize("variant", [
-    INVITE.replace("Call-ID: call-1", "Call-ID:call-1"),  # legal: no space after the colon
-    INVITE.replace("CSeq: 1 INVITE\r\n", "CSeq: 1 INVITE\r\nSubject: a\r\n  b\r\n"),  # folded
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        INVITE.replace("Call-ID: call-1", "Call-ID:call-1"),  # legal: no space after the colon
+        INVITE.replace("CSeq: 1 INVITE\r\n", "CSeq: 1 INVITE\r\nSubject: a\r\n  b\r\n"),  # folded
+    ],
+)
 def test_legal_messages_crash_the_parser(variant: str) -> None:
     with pytest.raises(IndexError):
         SIPMessage(variant.encode())

@@ -1,0 +1,211 @@
+"""One call's RTP stream (RFC 3550) with G.711 audio and RFC 4733 DTMF events.
+
+One thread per call does both directions: it sends a 20 ms frame on a fixed clock
+and reads what arrives in between (select with a timeout up to the next tick).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import select
+import socket
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from telephony.audio import g711
+from telephony.audio.device import FRAME, AudioPort, level_dbfs
+from telephony.audio.recorder import CallRecorder
+
+log = logging.getLogger(__name__)
+
+DTMF_EVENTS = "0123456789*#ABCD"
+PTIME = 0.020
+
+
+def parse_rtp(packet: bytes) -> tuple[int, bool, int, int, int, bytes] | None:
+    """(pt, marker, seq, timestamp, ssrc, payload), or None if not RTP v2."""
+    if len(packet) < 12 or packet[0] >> 6 != 2:
+        return None
+    first, second, seq, ts, ssrc = struct.unpack("!BBHII", packet[:12])
+    offset = 12 + 4 * (first & 0x0F)
+    if first & 0x10:  # header extension
+        if len(packet) < offset + 4:
+            return None
+        (words,) = struct.unpack("!H", packet[offset + 2 : offset + 4])
+        offset += 4 + 4 * words
+    end = len(packet)
+    if first & 0x20 and end > offset:  # padding
+        end -= packet[-1]
+    if end < offset:
+        return None
+    return second & 0x7F, bool(second & 0x80), seq, ts, ssrc, packet[offset:end]
+
+
+class RtpSession:
+    """Bind at construction (the port goes into SDP); start once the peer is known."""
+
+    def __init__(
+        self,
+        host: str,
+        audio: AudioPort,
+        recorder: CallRecorder | None = None,
+        on_dtmf: Callable[[str], None] | None = None,
+    ) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.bind((host, 0))
+        self._sock.setblocking(False)
+        self.port = int(self._sock.getsockname()[1])
+        self.audio = audio
+        self.recorder = recorder
+        self.on_dtmf = on_dtmf
+        self.remote: tuple[str, int] | None = None
+        self.payload_type = g711.PCMU
+        self.dtmf_pt: int | None = 101
+        self.sending = True  # False while on hold (sendonly from the peer / inactive)
+        self.receiving = True
+        self.muted = False
+        self.rx_level = -120.0
+        self.tx_level = -120.0
+        self.packets_in = 0
+        self.packets_out = 0
+        self._ssrc = random.getrandbits(32)
+        self._seq = random.getrandbits(16)
+        self._ts = random.getrandbits(32)
+        self._dtmf_queue: deque[str] = deque()
+        self._dtmf_seen: set[tuple[int, int]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, remote: tuple[str, int], payload_type: int, dtmf_pt: int | None) -> None:
+        self.remote = remote
+        self.payload_type = payload_type
+        self.dtmf_pt = dtmf_pt
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"rtp-{self.port}", daemon=True)
+            self._thread.start()
+
+    def update(self, remote: tuple[str, int], payload_type: int, dtmf_pt: int | None) -> None:
+        self.remote, self.payload_type, self.dtmf_pt = remote, payload_type, dtmf_pt
+
+    def send_dtmf(self, digits: str) -> None:
+        for d in digits.upper():
+            if d not in DTMF_EVENTS:
+                raise ValueError(f"not a DTMF digit: {d!r}")
+            self._dtmf_queue.append(d)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(2)
+        self._sock.close()
+
+    # -- the call's thread ------------------------------------------------------------
+
+    def _run(self) -> None:
+        next_tick = time.monotonic()
+        dtmf: list[bytes] = []  # pending event packets, one per tick
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick += PTIME
+                if now - next_tick > 0.2:  # fell far behind (suspended): resync
+                    next_tick = now + PTIME
+                if not dtmf and self._dtmf_queue:
+                    dtmf = self._dtmf_packets(self._dtmf_queue.popleft())
+                try:
+                    self._tick(dtmf.pop(0) if dtmf else None)
+                except OSError as exc:
+                    log.debug("rtp send: %s", exc)
+                continue
+            try:
+                ready, _, _ = select.select([self._sock], [], [], max(0.0, next_tick - now))
+            except (OSError, ValueError):
+                return
+            if ready:
+                self._drain()
+
+    def _tick(self, dtmf_packet: bytes | None) -> None:
+        frame = self.audio.read(FRAME)
+        if self.muted or not self.sending:
+            frame = np.zeros(FRAME, dtype=np.int16)
+        self.tx_level = level_dbfs(frame)
+        if self.recorder is not None:
+            self.recorder.tx(frame)
+        if self.remote is None or not self.sending:
+            self._ts = (self._ts + FRAME) & 0xFFFFFFFF
+            return
+        if dtmf_packet is not None:
+            packet = dtmf_packet
+        else:
+            header = struct.pack("!BBHII", 0x80, self.payload_type, self._seq, self._ts, self._ssrc)
+            packet = header + g711.encode(frame, self.payload_type)
+            self._ts = (self._ts + FRAME) & 0xFFFFFFFF
+        packet = packet[:2] + struct.pack("!H", self._seq) + packet[4:]
+        self._seq = (self._seq + 1) & 0xFFFF
+        self._sock.sendto(packet, self.remote)
+        self.packets_out += 1
+
+    def _dtmf_packets(self, digit: str) -> list[bytes]:
+        """RFC 4733: 100 ms of event packets (same timestamp), then 3 end packets."""
+        if self.dtmf_pt is None:
+            return []
+        event = DTMF_EVENTS.index(digit)
+        ts = self._ts
+        packets = []
+        steps = 5
+        for i in range(steps):
+            marker = 0x80 if i == 0 else 0
+            duration = FRAME * (i + 1)
+            packets.append(
+                struct.pack("!BBHII", 0x80, marker | self.dtmf_pt, 0, ts, self._ssrc)
+                + struct.pack("!BBH", event, 10, duration)
+            )
+        for _ in range(3):
+            packets.append(
+                struct.pack("!BBHII", 0x80, self.dtmf_pt, 0, ts, self._ssrc)
+                + struct.pack("!BBH", event, 0x80 | 10, FRAME * steps)
+            )
+        # the event covers the time of its packets: audio resumes after it
+        self._ts = (self._ts + FRAME * (steps + 3)) & 0xFFFFFFFF
+        return packets
+
+    def _drain(self) -> None:
+        for _ in range(64):
+            try:
+                packet, _addr = self._sock.recvfrom(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            parsed = parse_rtp(packet)
+            if parsed is None:
+                continue
+            self.packets_in += 1
+            pt, _marker, _seq, ts, ssrc, payload = parsed
+            if pt in (self.dtmf_pt, 101):
+                self._on_event(ts, ssrc, payload)
+            elif pt in (g711.PCMU, g711.PCMA) and self.receiving:
+                pcm = g711.decode(payload, pt)
+                self.rx_level = level_dbfs(pcm)
+                self.audio.write(pcm)
+                if self.recorder is not None:
+                    self.recorder.rx(ssrc, ts, pcm)
+
+    def _on_event(self, ts: int, ssrc: int, payload: bytes) -> None:
+        if len(payload) < 4:
+            return
+        event, flags, _duration = struct.unpack("!BBH", payload[:4])
+        if not flags & 0x80 or event >= len(DTMF_EVENTS):
+            return
+        key = (ssrc, ts)
+        if key in self._dtmf_seen:  # the end packet is sent three times
+            return
+        self._dtmf_seen.add(key)
+        if self.on_dtmf is not None:
+            self.on_dtmf(DTMF_EVENTS[event])

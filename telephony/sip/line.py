@@ -1,0 +1,72 @@
+"""SipLine: a desk's SIP line (RFC 3261 user agent over UDP) behind PhoneLine.
+
+Registration with digest auth and refresh at the granted expiry; incoming calls
+presented as soon as the INVITE is read; CANCEL answered 487; outgoing calls with
+401/407 challenges; hold/resume (re-INVITE), blind transfer (REFER), DTMF (RFC 4733),
+OPTIONS, call recording. Every SIP message is handled on the transport thread under
+one lock; timers run on their own thread; audio on one thread per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from telephony.sip.agent import RegistrationState
+from telephony.sip.config import SipConfig
+from telephony.sip.incoming import IncomingCalls
+from telephony.sip.midcall import MidCallFeatures
+from telephony.sip.outgoing import OutgoingCalls
+from telephony.sip.registration import RegistrationMixin
+from telephony.sip.timers import Timers
+from telephony.sip.transport import UdpTransport
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SipConfig", "SipLine"]
+
+
+class SipLine(RegistrationMixin, IncomingCalls, OutgoingCalls, MidCallFeatures):
+    """A desk's SIP line: the PhoneLine the desk sees."""
+
+    def start(self) -> None:
+        cfg = self.config
+        self._timers = Timers(f"sip-timers-{cfg.user}")
+        self._transport = UdpTransport(cfg.local_host, cfg.sip_port, self._on_datagram)
+        self._transport.start()
+        self._set_registration(RegistrationState.REGISTERING)
+        with self._lock:
+            self._register()
+
+    def stop(self) -> None:
+        """End every call, unregister (waiting at most ~1 s), close everything."""
+        if self._transport is None:
+            return
+        done = threading.Event()
+        with self._lock:
+            self._stopping = True
+            for call in list(self._calls.values()):
+                if call.state == "ended":
+                    continue
+                try:
+                    self._hangup(call)
+                except Exception:
+                    log.exception("hanging up %s on stop", call.call_id)
+            for timer in (self._reg_timer, self._keepalive_timer):
+                if timer:
+                    timer.cancel()
+            if self._registration.state is RegistrationState.REGISTERED:
+                self._register(expires=0, on_done=done.set)
+            else:
+                done.set()
+        done.wait(1.5)
+        with self._lock:
+            for tx in self._txs.values():
+                tx.done = True
+                if tx.timer:
+                    tx.timer.cancel()
+            self._txs.clear()
+        assert self._timers is not None
+        self._timers.stop()
+        self._transport.stop()
+        self._transport = None

@@ -1,0 +1,159 @@
+"""Real peers for the SIP line: Kamailio (the room's proxy) and SIPp (the callers).
+
+Everything binds 127.0.0.1 on ports the OS picks, so these tests can run beside
+anything else. Peers are started per test and killed at teardown.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from telephony.kamailio import Desk, KamailioRoom
+from telephony.kamailio.sipp import Sipp
+from telephony.line import LineEvent, LineEventKind
+from telephony.sip import SipConfig, SipLine
+
+REPO = Path(__file__).resolve().parents[2]
+DOMAIN = "sas.local"
+
+
+def _peers_missing() -> str:
+    missing = [
+        name
+        for name in ("kamailio", "sipp")
+        if not shutil.which(name) and not Path(f"/usr/sbin/{name}").exists()
+    ]
+    return ", ".join(missing)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _install_peers(request: pytest.FixtureRequest) -> None:
+    """The project's script installs the peers (CI starts from a clean machine)."""
+    if not _peers_missing():
+        return
+    subprocess.run(["sh", str(REPO / "scripts" / "install-peers.sh")], check=True)
+
+
+class EventLog:
+    """Events of one line, collected from its threads; wait on them without sleeping."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.events: list[LineEvent] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: LineEvent) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def kinds(self) -> list[str]:
+        with self._cond:
+            return [str(e.kind) for e in self.events]
+
+    def of(self, kind: LineEventKind) -> list[LineEvent]:
+        with self._cond:
+            return [e for e in self.events if e.kind == kind]
+
+    def wait(
+        self,
+        kind: LineEventKind,
+        timeout: float = 10.0,
+        where: Callable[[LineEvent], bool] = lambda e: True,
+        count: int = 1,
+    ) -> LineEvent:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [e for e in self.events if e.kind == kind and where(e)]
+                if len(found) >= count:
+                    return found[count - 1]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"{self.name}: no {kind} (x{count}) within {timeout}s; got {self.kinds()}"
+                    )
+                self._cond.wait(left)
+
+
+@pytest.fixture
+def room_factory() -> Iterator[Callable[..., KamailioRoom]]:
+    rooms: list[KamailioRoom] = []
+
+    def make(desks: list[Desk], **kw: object) -> KamailioRoom:
+        room = KamailioRoom(desks, domain=DOMAIN, **kw)  # type: ignore[arg-type]
+        rooms.append(room)
+        room.start()
+        return room
+
+    yield make
+    for room in rooms:
+        room.cleanup()
+
+
+@pytest.fixture
+def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
+    lines: list[SipLine] = []
+
+    def make(
+        room: KamailioRoom, user: str, password: str, start: bool = True, **kw: object
+    ) -> tuple[SipLine, EventLog]:
+        config = SipConfig(
+            server=room.host, port=room.port, user=user, password=password, domain=DOMAIN, **kw
+        )  # type: ignore[arg-type]
+        line = SipLine(config)
+        log = EventLog(user)
+        line.subscribe(log)
+        lines.append(line)
+        if start:
+            line.start()
+        return line, log
+
+    yield make
+    for line in lines:
+        line.stop()
+
+
+@pytest.fixture
+def sipp_factory() -> Iterator[Callable[..., Sipp]]:
+    runs: list[Sipp] = []
+
+    def make(scenario: str, **kw: object) -> Sipp:
+        run = Sipp(scenario, **kw)  # type: ignore[arg-type]
+        runs.append(run)
+        return run
+
+    yield make
+    for run in runs:
+        run.cleanup()
+
+
+def answer_on_ring(line: SipLine, log: EventLog, delay: float = 0.0) -> None:
+    """Make ``line`` answer its incoming calls (after ``delay`` seconds)."""
+
+    def on(event: LineEvent) -> None:
+        if event.kind == LineEventKind.RINGING:
+            if delay:
+                threading.Timer(delay, line.answer, args=(event.call_id,)).start()
+            else:
+                line.answer(event.call_id)
+
+    line.subscribe(on)
+
+
+def n1_room(room_factory: Callable[..., KamailioRoom], n: int = 1, **kw: object) -> KamailioRoom:
+    desks = [Desk(f"arm{i}", f"secret-{i}", "n1") for i in range(1, n + 1)]
+    desks += [
+        Desk("amu1", "secret-amu", "n2-amu"),
+        Desk("snp1", "secret-snp", "n2-snp"),
+        Desk("osnp1", "secret-osnp", ""),
+        Desk("patient", "secret-patient", ""),
+    ]
+    return room_factory(desks, **kw)

@@ -1,0 +1,47 @@
+"""Recording files: placement by RTP timestamp, crash leftovers, retention."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from telephony.audio.recorder import CallRecorder, purge_recordings, read_recording
+
+
+def test_received_audio_is_placed_by_timestamp_not_by_arrival(tmp_path):
+    rec = CallRecorder(tmp_path / "call.wav")
+    frame = np.full(160, 1000, dtype=np.int16)
+    rec.tx(np.zeros(160, np.int16))
+    rec.rx(0xABC, 5000, frame)
+    rec.rx(0xABC, 5000 + 480, frame * 2)  # two packets lost in between
+    rec.rx(0xABC, 5000 + 160, frame * 3)  # a late packet, reordered
+    path = rec.close()
+    remote, desk = read_recording(path)
+    assert list(remote[160:161]) == [1000] and list(remote[320:321]) == [3000]
+    assert not remote[480:640].any()  # the lost packet stays silent, nothing shifts
+    assert list(remote[640:641]) == [2000]
+    assert not desk.any() and len(desk) == len(remote)
+    assert not list(tmp_path.glob("*.raw"))
+
+
+def test_raw_sides_are_on_disk_while_the_call_goes_on(tmp_path):
+    rec = CallRecorder(tmp_path / "call.wav")
+    rec.tx(np.ones(160, np.int16))
+    rec._tx.flush()  # noqa: SLF001 - what a crash would leave
+    assert (tmp_path / "call.tx.raw").stat().st_size == 320
+    rec.close()
+
+
+def test_retention_deletes_only_old_finished_recordings(tmp_path):
+    old, new = tmp_path / "old.wav", tmp_path / "new.wav"
+    raw = tmp_path / "current.rx.raw"
+    for path in (old, new, raw):
+        path.write_bytes(b"x")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(old, (ten_days_ago, ten_days_ago))
+    os.utime(raw, (ten_days_ago, ten_days_ago))
+    assert purge_recordings(tmp_path, keep_days=7) == [old]
+    assert new.exists() and raw.exists() and not old.exists()
+    assert purge_recordings(tmp_path, keep_days=0) == []  # 0: keep everything
