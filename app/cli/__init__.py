@@ -24,7 +24,7 @@ COMMANDS = (
     "app.cli.imports",
     "app.cli.report",
 )
-BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots")
+BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -41,10 +41,20 @@ def check_slot_fields(start: datetime, end: datetime, capacity: int) -> None:
         raise FlowError("invalid_message", f"capacité entre 1 et {MAX_CAPACITY} patients")
 
 
-def create_slots(session: Session, effecteur_id: int, start: datetime, end: datetime, *,
-                 consultation_type: str = ConsultationType.CABINET, capacity: int = 1,
-                 visibility: str = Visibility.SNP, weeks: int = 1, practice_id: int | None = None,
-                 comment: str = "", source: str = "manual") -> list[Slot]:
+def create_slots(
+    session: Session,
+    effecteur_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    consultation_type: str = ConsultationType.CABINET,
+    capacity: int = 1,
+    visibility: str = Visibility.SNP,
+    weeks: int = 1,
+    practice_id: int | None = None,
+    comment: str = "",
+    source: str = "manual",
+) -> list[Slot]:
     """A slot (capacity 1) or a range (capacity N), repeated ``weeks`` weeks in a row."""
     check_slot_fields(start, end, capacity)
     if not 1 <= weeks <= MAX_WEEKS:
@@ -58,19 +68,38 @@ def create_slots(session: Session, effecteur_id: int, start: datetime, end: date
     slots = []
     for week in range(weeks):
         shift = timedelta(weeks=week)
-        slots.append(Slot(effecteur_id=e.id, practice_id=practice_id, start=start + shift,
-                          end=end + shift, consultation_type=str(consultation_type),
-                          capacity=capacity, booked=0, is_range=capacity > 1,
-                          visibility=str(visibility), source=source, status="open",
-                          comment=comment, rev=rev))
+        slots.append(
+            Slot(
+                effecteur_id=e.id,
+                practice_id=practice_id,
+                start=start + shift,
+                end=end + shift,
+                consultation_type=str(consultation_type),
+                capacity=capacity,
+                booked=0,
+                is_range=capacity > 1,
+                visibility=str(visibility),
+                source=source,
+                status="open",
+                comment=comment,
+                rev=rev,
+            )
+        )
     session.add_all(slots)
     session.flush()
     return slots
 
 
-def update_slot(session: Session, slot_id: int, *, start: datetime | None = None,
-                end: datetime | None = None, capacity: int | None = None,
-                consultation_type: str | None = None, visibility: str | None = None) -> Slot:
+def update_slot(
+    session: Session,
+    slot_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    capacity: int | None = None,
+    consultation_type: str | None = None,
+    visibility: str | None = None,
+) -> Slot:
     rev = bump_revision(session)
     slot = session.get(Slot, slot_id, populate_existing=True)
     if slot is None or slot.status != "open":
@@ -79,8 +108,11 @@ def update_slot(session: Session, slot_id: int, *, start: datetime | None = None
     new_capacity = capacity if capacity is not None else slot.capacity
     check_slot_fields(new_start, new_end, new_capacity)
     if slot.booked and (new_start != slot.start or new_end != slot.end):
-        raise FlowError("conflict", "des patients sont déjà réservés : annulez leurs "
-                        "réservations avant de déplacer le créneau")
+        raise FlowError(
+            "conflict",
+            "des patients sont déjà réservés : annulez leurs "
+            "réservations avant de déplacer le créneau",
+        )
     if new_capacity < slot.booked:
         raise FlowError("conflict", f"{slot.booked} places déjà prises : capacité trop petite")
     slot.start, slot.end, slot.capacity = new_start, new_end, new_capacity
@@ -99,15 +131,19 @@ def cancel_slot(session: Session, slot_id: int) -> Slot:
     if slot is None or slot.status != "open":
         raise FlowError("not_found", f"créneau {slot_id} introuvable")
     if slot.booked:
-        raise FlowError("conflict", f"{slot.booked} patient(s) déjà réservé(s) sur ce créneau : "
-                        "annulez leurs réservations d'abord")
+        raise FlowError(
+            "conflict",
+            f"{slot.booked} patient(s) déjà réservé(s) sur ce créneau : "
+            "annulez leurs réservations d'abord",
+        )
     slot.status = "cancelled"
     slot.rev = rev
     return slot
 
 
-def add_unavailability(session: Session, effecteur_id: int, start: datetime, end: datetime,
-                       reason: str = "") -> Unavailability:
+def add_unavailability(
+    session: Session, effecteur_id: int, start: datetime, end: datetime, reason: str = ""
+) -> Unavailability:
     if end <= start:
         raise FlowError("invalid_message", "la fin de l'indisponibilité doit suivre son début")
     rev = bump_revision(session)
@@ -130,25 +166,48 @@ def remove_unavailability(session: Session, unavailability_id: int) -> int:
     return e.id
 
 
-def save_rules(session: Session, effecteur: Effecteur, rules: list[WeeklyRule], rev: int
-               ) -> list[RecurringAvailability]:
-    rows = [RecurringAvailability(
-        effecteur_id=effecteur.id, weekdays=list(r.weekdays), start_minute=r.start_minute,
-        end_minute=r.end_minute, consultation_type=str(r.consultation_type),
-        capacity=r.capacity, slot_minutes=r.slot_minutes, every_other_week=r.every_other_week,
-        source_text=r.source_text, rev=rev) for r in rules]
+def save_rules(
+    session: Session, effecteur: Effecteur, rules: list[WeeklyRule], rev: int
+) -> list[RecurringAvailability]:
+    rows = [
+        RecurringAvailability(
+            effecteur_id=effecteur.id,
+            weekdays=list(r.weekdays),
+            start_minute=r.start_minute,
+            end_minute=r.end_minute,
+            consultation_type=str(r.consultation_type),
+            capacity=r.capacity,
+            slot_minutes=r.slot_minutes,
+            every_other_week=r.every_other_week,
+            source_text=r.source_text,
+            rev=rev,
+        )
+        for r in rules
+    ]
     session.add_all(rows)
     return rows
 
 
 def rule_of(row: RecurringAvailability) -> WeeklyRule:
-    return WeeklyRule(tuple(row.weekdays), row.start_minute, row.end_minute,
-                      ConsultationType(row.consultation_type), row.capacity, row.slot_minutes,
-                      row.every_other_week, row.source_text)
+    return WeeklyRule(
+        tuple(row.weekdays),
+        row.start_minute,
+        row.end_minute,
+        ConsultationType(row.consultation_type),
+        row.capacity,
+        row.slot_minutes,
+        row.every_other_week,
+        row.source_text,
+    )
 
 
-def materialise_recurring(session: Session, since: datetime, until: datetime | None = None,
-                          *, visibility: str = Visibility.SNP) -> int:
+def materialise_recurring(
+    session: Session,
+    since: datetime,
+    until: datetime | None = None,
+    *,
+    visibility: str = Visibility.SNP,
+) -> int:
     """Create the slots of every weekly availability over [since, until) (default 72 h).
 
     Idempotent: each occurrence has a stable ``source_ref`` (rule id and start), so
@@ -156,23 +215,43 @@ def materialise_recurring(session: Session, since: datetime, until: datetime | N
     """
     until = until or since + HORIZON
     rev = bump_revision(session)
-    existing = set(session.scalars(select(Slot.source_ref).where(
-        Slot.source == "text", Slot.start >= since - timedelta(days=1))))
+    existing = set(
+        session.scalars(
+            select(Slot.source_ref).where(
+                Slot.source == "text", Slot.start >= since - timedelta(days=1)
+            )
+        )
+    )
     added = 0
     rows = session.scalars(select(RecurringAvailability)).all()
-    practices = {e: p for e, p in session.execute(
-        select(Practice.effecteur_id, Practice.id).order_by(Practice.id.desc()))}
+    practices = {
+        e: p
+        for e, p in session.execute(
+            select(Practice.effecteur_id, Practice.id).order_by(Practice.id.desc())
+        )
+    }
     for row in rows:
         for occ in occurrences(rule_of(row), since, until):
             ref = f"rule{row.id}@{occ.start:%Y%m%dT%H%M%SZ}"
             if ref in existing or occ.start < since:
                 continue
-            session.add(Slot(effecteur_id=row.effecteur_id,
-                             practice_id=practices.get(row.effecteur_id), start=occ.start,
-                             end=occ.end, consultation_type=str(occ.consultation_type),
-                             capacity=occ.capacity, booked=0, is_range=occ.capacity > 1,
-                             visibility=str(visibility), source="text", source_ref=ref,
-                             status="open", rev=rev))
+            session.add(
+                Slot(
+                    effecteur_id=row.effecteur_id,
+                    practice_id=practices.get(row.effecteur_id),
+                    start=occ.start,
+                    end=occ.end,
+                    consultation_type=str(occ.consultation_type),
+                    capacity=occ.capacity,
+                    booked=0,
+                    is_range=occ.capacity > 1,
+                    visibility=str(visibility),
+                    source="text",
+                    source_ref=ref,
+                    status="open",
+                    rev=rev,
+                )
+            )
             existing.add(ref)
             added += 1
     session.flush()

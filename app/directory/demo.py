@@ -31,8 +31,9 @@ from app.geo import default_index
 DEMO_SEED = 17
 
 
-def seed_directory_demo(session: Session, territory: dict[str, Any], now: datetime,
-                        seed: int = DEMO_SEED) -> bool:
+def seed_directory_demo(
+    session: Session, territory: dict[str, Any], now: datetime, seed: int = DEMO_SEED
+) -> bool:
     """Idempotent: loads the demo directory into an empty one. Returns True if loaded."""
     if session.scalar(select(Effecteur.id).limit(1)) is not None:
         return False
@@ -44,10 +45,15 @@ def seed_directory_demo(session: Session, territory: dict[str, Any], now: dateti
     for s in territory.get("structures", []):
         served = [i for i, c in communes.items() if c.get("sector") == s.get("sector")]
         structures[s["name"]] = Structure(
-            kind=s["kind"], name=s["name"], sector=s.get("sector", ""),
-            snp_phone=s.get("snp_phone", ""), address=s.get("address", ""),
+            kind=s["kind"],
+            name=s["name"],
+            sector=s.get("sector", ""),
+            snp_phone=s.get("snp_phone", ""),
+            address=s.get("address", ""),
             commune_insee=s.get("commune_insee", ""),
-            communes=served if s["kind"] == "CPTS" else [s.get("commune_insee", "")], rev=rev)
+            communes=served if s["kind"] == "CPTS" else [s.get("commune_insee", "")],
+            rev=rev,
+        )
     session.add_all(structures.values())
     session.flush()
     effecteurs: list[Effecteur] = []
@@ -57,25 +63,38 @@ def seed_directory_demo(session: Session, territory: dict[str, Any], now: dateti
         c = communes.get(insee) or {}
         g = geo.by_insee(insee) if insee else None
         e = Effecteur(
-            rpps=raw["rpps"], first_name=raw.get("first_name", ""), last_name=raw["last_name"],
+            rpps=raw["rpps"],
+            first_name=raw.get("first_name", ""),
+            last_name=raw["last_name"],
             profession=raw.get("profession", "Médecin"),
             specialty=raw.get("specialty", "Médecine générale"),
             phone_direct=(raw.get("phones") or {}).get("direct", ""),
             phone_secretary=(raw.get("phones") or {}).get("secretary", ""),
-            structure_id=structures[raw["structure"]].id if raw.get("structure") in structures
+            structure_id=structures[raw["structure"]].id
+            if raw.get("structure") in structures
             else None,
-            sas_participant=bool(raw.get("sas_participant")), mode=raw.get("mode", "individuel"),
+            sas_participant=bool(raw.get("sas_participant")),
+            mode=raw.get("mode", "individuel"),
             accepts_beyond_slots=bool(raw.get("accepts_beyond_slots")),
             agenda_software=raw.get("agenda_software") or "",
-            agenda_level=raw.get("agenda_level", "none"), skills=list(raw.get("skills", [])),
+            agenda_level=raw.get("agenda_level", "none"),
+            skills=list(raw.get("skills", [])),
             conditions=raw.get("conditions") or "",
-            weekly_availability=list(raw.get("weekly_availability", [])), rev=rev,
-            updated_at=now)
-        e.practices.append(Practice(
-            name=practice.get("name", ""), address=practice.get("address", ""),
-            commune_insee=insee, commune_name=c.get("name") or (g.name if g else ""),
-            postal_code=(c.get("postal_codes") or [g.postal_code if g else ""])[0],
-            lat=c.get("lat", g.lat if g else None), lon=c.get("lon", g.lon if g else None)))
+            weekly_availability=list(raw.get("weekly_availability", [])),
+            rev=rev,
+            updated_at=now,
+        )
+        e.practices.append(
+            Practice(
+                name=practice.get("name", ""),
+                address=practice.get("address", ""),
+                commune_insee=insee,
+                commune_name=c.get("name") or (g.name if g else ""),
+                postal_code=(c.get("postal_codes") or [g.postal_code if g else ""])[0],
+                lat=c.get("lat", g.lat if g else None),
+                lon=c.get("lon", g.lon if g else None),
+            )
+        )
         session.add(e)
         effecteurs.append(e)
     session.flush()
@@ -89,8 +108,9 @@ def seed_directory_demo(session: Session, territory: dict[str, Any], now: dateti
     return True
 
 
-def _published_agendas(session: Session, effecteurs: list[Effecteur], now: datetime,
-                       rng: random.Random, rev: int) -> None:
+def _published_agendas(
+    session: Session, effecteurs: list[Effecteur], now: datetime, rng: random.Random, rev: int
+) -> None:
     """Interfaced software publishes SNP-typed slots; CPTS doctors also offer ranges."""
     start_day = now.astimezone(PARIS).date()
     for e in effecteurs:
@@ -108,29 +128,60 @@ def _published_agendas(session: Session, effecteurs: list[Effecteur], now: datet
                 if not now < start < now + HORIZON:
                     continue
                 ctype = rng.choices(("cabinet", "teleconsultation", "visite"), (8, 2, 1))[0]
-                visibility = rng.choice((Visibility.SNP, Visibility.SNP, Visibility.PUBLIC,
-                                         Visibility.PRO))
-                session.add(Slot(effecteur_id=e.id, practice_id=e.practices[0].id, start=start,
-                                 end=start + timedelta(minutes=15), consultation_type=ctype,
-                                 capacity=1, booked=int(rng.random() < 0.15), is_range=False,
-                                 visibility=str(visibility), source="demo", status="open",
-                                 rev=rev))
+                visibility = rng.choice(
+                    (Visibility.SNP, Visibility.SNP, Visibility.PUBLIC, Visibility.PRO)
+                )
+                session.add(
+                    Slot(
+                        effecteur_id=e.id,
+                        practice_id=e.practices[0].id,
+                        start=start,
+                        end=start + timedelta(minutes=15),
+                        consultation_type=ctype,
+                        capacity=1,
+                        booked=int(rng.random() < 0.15),
+                        is_range=False,
+                        visibility=str(visibility),
+                        source="demo",
+                        status="open",
+                        rev=rev,
+                    )
+                )
         if e.mode == "CPTS" and rng.random() < 0.5:
             day = start_day + timedelta(days=rng.randint(0, 2))
             local = datetime(day.year, day.month, day.day, 16, 45, tzinfo=PARIS)
             start = local.astimezone(now.tzinfo)
             if now < start < now + HORIZON:
-                session.add(Slot(effecteur_id=e.id, practice_id=e.practices[0].id, start=start,
-                                 end=start + timedelta(minutes=75), consultation_type="cabinet",
-                                 capacity=5, booked=rng.randint(0, 2), is_range=True,
-                                 visibility=str(Visibility.CPTS), source="demo", status="open",
-                                 rev=rev))
+                session.add(
+                    Slot(
+                        effecteur_id=e.id,
+                        practice_id=e.practices[0].id,
+                        start=start,
+                        end=start + timedelta(minutes=75),
+                        consultation_type="cabinet",
+                        capacity=5,
+                        booked=rng.randint(0, 2),
+                        is_range=True,
+                        visibility=str(Visibility.CPTS),
+                        source="demo",
+                        status="open",
+                        rev=rev,
+                    )
+                )
     session.flush()
 
 
-def _leave(session: Session, effecteurs: list[Effecteur], now: datetime, rng: random.Random,
-           rev: int) -> None:
+def _leave(
+    session: Session, effecteurs: list[Effecteur], now: datetime, rng: random.Random, rev: int
+) -> None:
     on_leave = rng.choice(effecteurs)
-    session.add(Unavailability(effecteur_id=on_leave.id, start=now - timedelta(days=2),
-                               end=now + timedelta(days=5), reason="congés", rev=rev))
+    session.add(
+        Unavailability(
+            effecteur_id=on_leave.id,
+            start=now - timedelta(days=2),
+            end=now + timedelta(days=5),
+            reason="congés",
+            rev=rev,
+        )
+    )
     session.flush()

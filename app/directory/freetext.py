@@ -22,8 +22,22 @@ from app.domain.enums import ConsultationType
 
 DEFAULT_SLOT_MINUTES = 15
 
-_DAYS = {"lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
-         "dimanche": 6, "lun": 0, "mar": 1, "mer": 2, "jeu": 3, "ven": 4, "sam": 5, "dim": 6}
+_DAYS = {
+    "lundi": 0,
+    "mardi": 1,
+    "mercredi": 2,
+    "jeudi": 3,
+    "vendredi": 4,
+    "samedi": 5,
+    "dimanche": 6,
+    "lun": 0,
+    "mar": 1,
+    "mer": 2,
+    "jeu": 3,
+    "ven": 4,
+    "sam": 5,
+    "dim": 6,
+}
 _DAY = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lun|mar|mer|jeu|ven|sam|dim)"
 _HOUR = r"(?:h|:)"
 _TOKEN = re.compile(
@@ -178,8 +192,18 @@ def parse_line(line: str) -> list[WeeklyRule]:
                     slot_minutes = max(1, (r.end - r.start) // r.count)
                 else:  # "plage de 3 patients", "2 places": one range taking N patients
                     capacity, slot_minutes = r.count, 0
-            rules.append(WeeklyRule(tuple(sorted(group_days)), r.start, r.end, ctype, capacity,
-                                    slot_minutes, alternate, line.strip()))
+            rules.append(
+                WeeklyRule(
+                    tuple(sorted(group_days)),
+                    r.start,
+                    r.end,
+                    ctype,
+                    capacity,
+                    slot_minutes,
+                    alternate,
+                    line.strip(),
+                )
+            )
     return rules
 
 
@@ -197,8 +221,13 @@ def parse_availability(lines: Iterable[str]) -> ParsedAvailability:
                 continue
             out.rules.extend(rules)
             if any(r.every_other_week for r in rules):
-                out.warnings.append((line.strip(), "une semaine sur deux : les semaines paires "
-                                     "(numéro ISO) sont retenues, à vérifier avec le médecin"))
+                out.warnings.append(
+                    (
+                        line.strip(),
+                        "une semaine sur deux : les semaines paires "
+                        "(numéro ISO) sont retenues, à vérifier avec le médecin",
+                    )
+                )
     return out
 
 
@@ -217,13 +246,13 @@ def occurrences(rule: WeeklyRule, since: datetime, until: datetime) -> Iterator[
     last = until.astimezone(PARIS).date()
     while day <= last:
         if day.weekday() in rule.weekdays and (
-                not rule.every_other_week or day.isocalendar().week % 2 == 0):
+            not rule.every_other_week or day.isocalendar().week % 2 == 0
+        ):
             yield from _on_day(rule, day, since, until)
         day += timedelta(days=1)
 
 
-def _on_day(rule: WeeklyRule, day: date, since: datetime, until: datetime
-            ) -> Iterator[Occurrence]:
+def _on_day(rule: WeeklyRule, day: date, since: datetime, until: datetime) -> Iterator[Occurrence]:
     midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
 
     def at(minute: int) -> datetime:
@@ -233,9 +262,12 @@ def _on_day(rule: WeeklyRule, day: date, since: datetime, until: datetime
     if rule.slot_minutes <= 0:
         pieces = [(rule.start_minute, rule.end_minute, rule.capacity)]
     else:
-        pieces = [(m, m + rule.slot_minutes, 1)
-                  for m in range(rule.start_minute, rule.end_minute - rule.slot_minutes + 1,
-                                 rule.slot_minutes)] or [(rule.start_minute, rule.end_minute, 1)]
+        pieces = [
+            (m, m + rule.slot_minutes, 1)
+            for m in range(
+                rule.start_minute, rule.end_minute - rule.slot_minutes + 1, rule.slot_minutes
+            )
+        ] or [(rule.start_minute, rule.end_minute, 1)]
     for a, b, cap in pieces:
         start, end = at(a), at(b)
         if end > since and start < until:

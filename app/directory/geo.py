@@ -38,8 +38,16 @@ def _hull_area_km2(points: list[tuple[float, float]]) -> float:
             upper.pop()
         upper.append(p)
     hull = lower[:-1] + upper[:-1]
-    return abs(sum(hull[i][0] * hull[(i + 1) % len(hull)][1]
-                   - hull[(i + 1) % len(hull)][0] * hull[i][1] for i in range(len(hull)))) / 2
+    return (
+        abs(
+            sum(
+                hull[i][0] * hull[(i + 1) % len(hull)][1]
+                - hull[(i + 1) % len(hull)][0] * hull[i][1]
+                for i in range(len(hull))
+            )
+        )
+        / 2
+    )
 
 
 @lru_cache(maxsize=128)
@@ -65,8 +73,9 @@ def default_radius_km(department: str | None) -> float:
     return FALLBACK_RADIUS_KM
 
 
-def commune_position(insee: str, index: CommuneIndex | None = None
-                     ) -> tuple[float, float, str] | None:
+def commune_position(
+    insee: str, index: CommuneIndex | None = None
+) -> tuple[float, float, str] | None:
     """(lat, lon, department) of a commune, or None when the code is unknown."""
     commune = (index or default_index()).by_insee(insee) if insee else None
     if commune is None:

@@ -7,10 +7,10 @@ search panel refreshes the doctor concerned.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 from sqlalchemy import select
 
 from app.db.models import Dossier, OsnpTask
@@ -20,7 +20,6 @@ from app.directory.booking import (
     book_beyond_slots,
     book_slot,
     release_booking,
-    weekly_snp_counts,
 )
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot
@@ -131,25 +130,51 @@ def directory_audience() -> Audience:
 
 
 def slot_view(slot: Slot) -> dict[str, Any]:
-    return {"id": slot.id, "effecteur_id": slot.effecteur_id, "start": slot.start.isoformat(),
-            "end": slot.end.isoformat(), "type": slot.consultation_type,
-            "capacity": slot.capacity, "booked": slot.booked, "is_range": slot.is_range,
-            "places": f"{slot.booked}/{slot.capacity}" if slot.is_range else "",
-            "visibility": slot.visibility, "status": slot.status}
+    return {
+        "id": slot.id,
+        "effecteur_id": slot.effecteur_id,
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "type": slot.consultation_type,
+        "capacity": slot.capacity,
+        "booked": slot.booked,
+        "is_range": slot.is_range,
+        "places": f"{slot.booked}/{slot.capacity}" if slot.is_range else "",
+        "visibility": slot.visibility,
+        "status": slot.status,
+    }
 
 
 def _booking_view(o: BookingOutcome) -> dict[str, Any]:
     b = o.booking
-    return {"id": b.id, "slot_id": b.slot_id, "effecteur_id": b.effecteur_id,
-            "effecteur": o.effecteur.display_name, "appointment_at": b.appointment_at.isoformat(),
-            "type": b.consultation_type, "dossier_id": b.dossier_id,
-            "requires_call": b.requires_call,
-            "released_at": b.released_at.isoformat() if b.released_at else None}
+    return {
+        "id": b.id,
+        "slot_id": b.slot_id,
+        "effecteur_id": b.effecteur_id,
+        "effecteur": o.effecteur.display_name,
+        "appointment_at": b.appointment_at.isoformat(),
+        "type": b.consultation_type,
+        "dossier_id": b.dossier_id,
+        "requires_call": b.requires_call,
+        "released_at": b.released_at.isoformat() if b.released_at else None,
+    }
+
+
+#: Weekly availabilities are turned into slots over the horizon at most this often.
+MATERIALISE_EVERY = timedelta(minutes=15)
 
 
 class DirectoryHandlers:
     def __init__(self, index: DirectoryIndex):
         self.index = index
+        self._materialised_at: datetime | None = None
+
+    def _roll_horizon(self, u: Unit) -> None:
+        """Keep 72 h of slots from the weekly availabilities as time passes (idempotent,
+        and serialised by the directory revision lock across hub processes)."""
+        if self._materialised_at is None or u.now - self._materialised_at >= MATERIALISE_EVERY:
+            agenda.materialise_recurring(u.s, u.now)
+            self._materialised_at = u.now
 
     @staticmethod
     def _role(u: Unit, allowed: frozenset[Role], what: str) -> None:
@@ -171,38 +196,65 @@ class DirectoryHandlers:
         if i.dossier_id is not None:
             d, task = self._dossier(u, i.dossier_id)
             ctype = (task.consultation_type if task else None) or d.consultation_type
-            base = {"commune_insee": d.commune_insee, "patient_age": d.patient_age,
-                    "motif": d.motif, "treating_doctor": d.treating_doctor,
-                    "types": (ConsultationType(ctype),) if ctype else ()}
-        typed = {"commune_insee": i.commune_insee, "patient_age": i.patient_age,
-                 "motif": i.motif, "treating_doctor": i.treating_doctor}
+            base = {
+                "commune_insee": d.commune_insee,
+                "patient_age": d.patient_age,
+                "motif": d.motif,
+                "treating_doctor": d.treating_doctor,
+                "types": (ConsultationType(ctype),) if ctype else (),
+            }
+        typed = {
+            "commune_insee": i.commune_insee,
+            "patient_age": i.patient_age,
+            "motif": i.motif,
+            "treating_doctor": i.treating_doctor,
+        }
         base.update({k: v for k, v in typed.items() if v is not None})
         if i.types:
             base["types"] = tuple(i.types)
         query = SearchQuery(
-            commune_insee=base.get("commune_insee") or "", radius_km=i.radius_km,
-            bands=tuple(i.bands), types=base.get("types", ()),
-            visibilities=tuple(str(v) for v in i.visibilities), skills=tuple(i.skills),
-            patient_age=base.get("patient_age"), motif=base.get("motif") or "",
-            treating_doctor=base.get("treating_doctor") or "", text=i.text, limit=i.limit,
-            slots_per_day=i.slots_per_day)
+            commune_insee=base.get("commune_insee") or "",
+            radius_km=i.radius_km,
+            bands=tuple(i.bands),
+            types=base.get("types", ()),
+            visibilities=tuple(str(v) for v in i.visibilities),
+            skills=tuple(i.skills),
+            patient_age=base.get("patient_age"),
+            motif=base.get("motif") or "",
+            treating_doctor=base.get("treating_doctor") or "",
+            text=i.text,
+            limit=i.limit,
+            slots_per_day=i.slots_per_day,
+        )
+        self._roll_horizon(u)
         self.index.sync(u.s, u.now)
-        result = self.index.search(query, u.now)
-        counts = weekly_snp_counts(u.s, [d.effecteur_id for d in result.doctors
-                                         + result.beyond_slots], u.now)
-        for hit in result.doctors + result.beyond_slots:
-            hit.weekly_snp = counts.get(hit.effecteur_id, 0)
+        result = self.index.search(query, u.now)  # with this week's SNP counts
         out = result.to_dict()
         out["weekly_cap"] = WEEKLY_SNP_CAP
-        out["query"] = {"commune_insee": query.commune_insee, "patient_age": query.patient_age,
-                        "treating_doctor": query.treating_doctor,
-                        "types": [str(t) for t in query.types], "bands": list(query.bands)}
+        out["query"] = {
+            "commune_insee": query.commune_insee,
+            "patient_age": query.patient_age,
+            "treating_doctor": query.treating_doctor,
+            "types": [str(t) for t in query.types],
+            "bands": list(query.bands),
+        }
         return {"search": out}
 
     def _emit_booking(self, u: Unit, event: str, o: BookingOutcome) -> dict[str, Any]:
-        data = {"booking": _booking_view(o), "slot": slot_view(o.slot) if o.slot else None,
-                "weekly_snp": o.weekly_snp, "weekly_cap": WEEKLY_SNP_CAP}
-        u.emit(event, directory_audience(), **data)
+        data: dict[str, Any] = {
+            "booking": _booking_view(o),
+            "slot": slot_view(o.slot) if o.slot else None,
+            "weekly_snp": o.weekly_snp,
+            "weekly_cap": WEEKLY_SNP_CAP,
+        }
+        u.emit(
+            event,
+            directory_audience(),
+            booking=data["booking"],
+            slot=data["slot"],
+            weekly_snp=o.weekly_snp,
+            weekly_cap=WEEKLY_SNP_CAP,
+        )
         return {**data, "warnings": o.warnings}
 
     def book(self, u: Unit, i: SlotBook) -> dict[str, Any]:
@@ -210,8 +262,14 @@ class DirectoryHandlers:
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
         assert u.actor is not None
-        o = book_slot(u.s, i.slot_id, now=u.now, user_id=u.actor.user_id,
-                      dossier_id=i.dossier_id, comment=i.comment)
+        o = book_slot(
+            u.s,
+            i.slot_id,
+            now=u.now,
+            user_id=u.actor.user_id,
+            dossier_id=i.dossier_id,
+            comment=i.comment,
+        )
         return self._emit_booking(u, "slot.booked", o)
 
     def book_beyond(self, u: Unit, i: SlotBookBeyond) -> dict[str, Any]:
@@ -219,9 +277,16 @@ class DirectoryHandlers:
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
         assert u.actor is not None
-        o = book_beyond_slots(u.s, i.effecteur_id, i.at, now=u.now, user_id=u.actor.user_id,
-                              consultation_type=str(i.consultation_type),
-                              dossier_id=i.dossier_id, comment=i.comment)
+        o = book_beyond_slots(
+            u.s,
+            i.effecteur_id,
+            i.at,
+            now=u.now,
+            user_id=u.actor.user_id,
+            consultation_type=str(i.consultation_type),
+            dossier_id=i.dossier_id,
+            comment=i.comment,
+        )
         return self._emit_booking(u, "slot.booked", o)
 
     def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
@@ -229,25 +294,40 @@ class DirectoryHandlers:
         o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
         return self._emit_booking(u, "slot.released", o)
 
-    def _agenda_event(self, u: Unit, action: str, slots: list[Slot] | None = None,
-                      **data: Any) -> dict[str, Any]:
+    def _agenda_event(
+        self, u: Unit, action: str, slots: list[Slot] | None = None, **data: Any
+    ) -> dict[str, Any]:
         views = [slot_view(s) for s in slots or []]
         u.emit("agenda.changed", directory_audience(), action=action, slots=views, **data)
         return {"slots": views, **data}
 
     def slot_create(self, u: Unit, i: AgendaSlotCreate) -> dict[str, Any]:
         self._role(u, AGENDA_KEEPERS, "modifier les agendas")
-        slots = agenda.create_slots(u.s, i.effecteur_id, i.start, i.end,
-                                    consultation_type=i.consultation_type, capacity=i.capacity,
-                                    visibility=i.visibility, weeks=i.weeks,
-                                    practice_id=i.practice_id, comment=i.comment)
+        slots = agenda.create_slots(
+            u.s,
+            i.effecteur_id,
+            i.start,
+            i.end,
+            consultation_type=i.consultation_type,
+            capacity=i.capacity,
+            visibility=i.visibility,
+            weeks=i.weeks,
+            practice_id=i.practice_id,
+            comment=i.comment,
+        )
         return self._agenda_event(u, "created", slots, effecteur_id=i.effecteur_id)
 
     def slot_update(self, u: Unit, i: AgendaSlotUpdate) -> dict[str, Any]:
         self._role(u, AGENDA_KEEPERS, "modifier les agendas")
-        slot = agenda.update_slot(u.s, i.slot_id, start=i.start, end=i.end, capacity=i.capacity,
-                                  consultation_type=i.consultation_type,
-                                  visibility=i.visibility)
+        slot = agenda.update_slot(
+            u.s,
+            i.slot_id,
+            start=i.start,
+            end=i.end,
+            capacity=i.capacity,
+            consultation_type=i.consultation_type,
+            visibility=i.visibility,
+        )
         return self._agenda_event(u, "updated", [slot], effecteur_id=slot.effecteur_id)
 
     def slot_cancel(self, u: Unit, i: AgendaSlotCancel) -> dict[str, Any]:
@@ -258,15 +338,27 @@ class DirectoryHandlers:
     def unavailability_add(self, u: Unit, i: UnavailabilityAdd) -> dict[str, Any]:
         self._role(u, AGENDA_KEEPERS, "modifier les agendas")
         x = agenda.add_unavailability(u.s, i.effecteur_id, i.start, i.end, i.reason)
-        return self._agenda_event(u, "unavailability_added", effecteur_id=i.effecteur_id,
-                                  unavailability={"id": x.id, "start": x.start.isoformat(),
-                                                  "end": x.end.isoformat(), "reason": x.reason})
+        return self._agenda_event(
+            u,
+            "unavailability_added",
+            effecteur_id=i.effecteur_id,
+            unavailability={
+                "id": x.id,
+                "start": x.start.isoformat(),
+                "end": x.end.isoformat(),
+                "reason": x.reason,
+            },
+        )
 
     def unavailability_remove(self, u: Unit, i: UnavailabilityRemove) -> dict[str, Any]:
         self._role(u, AGENDA_KEEPERS, "modifier les agendas")
         effecteur_id = agenda.remove_unavailability(u.s, i.unavailability_id)
-        return self._agenda_event(u, "unavailability_removed", effecteur_id=effecteur_id,
-                                  unavailability_id=i.unavailability_id)
+        return self._agenda_event(
+            u,
+            "unavailability_removed",
+            effecteur_id=effecteur_id,
+            unavailability_id=i.unavailability_id,
+        )
 
 
 def install(service: FlowService) -> DirectoryHandlers:

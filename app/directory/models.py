@@ -80,8 +80,11 @@ class Effecteur(Base):
 
     structure: Mapped[Structure | None] = relationship(lazy="joined")
     practices: Mapped[list[Practice]] = relationship(
-        back_populates="effecteur", lazy="selectin", order_by="Practice.id",
-        cascade="all, delete-orphan")
+        back_populates="effecteur",
+        lazy="selectin",
+        order_by="Practice.id",
+        cascade="all, delete-orphan",
+    )
 
     __table_args__ = (Index("ix_dir_effecteurs_rev", "rev"),)
 
@@ -118,7 +121,8 @@ class Slot(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     effecteur_id: Mapped[int] = mapped_column(ForeignKey("dir_effecteurs.id", ondelete="CASCADE"))
     practice_id: Mapped[int | None] = mapped_column(
-        ForeignKey("dir_practices.id", ondelete="SET NULL"))
+        ForeignKey("dir_practices.id", ondelete="SET NULL")
+    )
     start: Mapped[datetime]
     end: Mapped[datetime]
     consultation_type: Mapped[str] = mapped_column(String(24), default="cabinet")
@@ -152,8 +156,10 @@ class Unavailability(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_dir_unavail_effecteur", "effecteur_id"),
-                      Index("ix_dir_unavail_rev", "rev"))
+    __table_args__ = (
+        Index("ix_dir_unavail_effecteur", "effecteur_id"),
+        Index("ix_dir_unavail_rev", "rev"),
+    )
 
 
 class RecurringAvailability(Base):
@@ -194,8 +200,10 @@ class Booking(Base):
     requires_call: Mapped[bool] = mapped_column(Boolean, default=True)
     comment: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_dir_bookings_effecteur_at", "effecteur_id", "appointment_at"),
-                      Index("ix_dir_bookings_slot", "slot_id"))
+    __table_args__ = (
+        Index("ix_dir_bookings_effecteur_at", "effecteur_id", "appointment_at"),
+        Index("ix_dir_bookings_slot", "slot_id"),
+    )
 
 
 def bump_revision(session: Session) -> int:
@@ -206,9 +214,11 @@ def bump_revision(session: Session) -> int:
     writers queue in the same order and none can deadlock on another.
     """
     result = session.execute(
-        update(DirectoryState).where(DirectoryState.id == 1)
+        update(DirectoryState)
+        .where(DirectoryState.id == 1)
         .values(revision=DirectoryState.revision + 1)
-        .returning(DirectoryState.revision))
+        .returning(DirectoryState.revision)
+    )
     value = result.scalar()
     if value is None:
         session.add(DirectoryState(id=1, revision=1))

@@ -19,14 +19,20 @@ from app.geo import normalize_name
 
 #: "Disponible sous": the national platform's time bands, in hours from now.
 BANDS: dict[str, tuple[int, int]] = {
-    "0-4": (0, 4), "4-8": (4, 8), "8-12": (8, 12), "12-24": (12, 24), "24-48": (24, 48),
+    "0-4": (0, 4),
+    "4-8": (4, 8),
+    "8-12": (8, 12),
+    "12-24": (12, 24),
+    "24-48": (24, 48),
     "48-72": (48, 72),
 }
 
 TIER_MT, TIER_CONFRERE, TIER_SAS, TIER_OTHER, TIER_NONE = range(5)
 TIER_LABELS = {
-    TIER_MT: "Médecin traitant", TIER_CONFRERE: "Confrère du cabinet du médecin traitant",
-    TIER_SAS: "Participant SAS avec créneaux", TIER_OTHER: "Autre médecin avec créneaux",
+    TIER_MT: "Médecin traitant",
+    TIER_CONFRERE: "Confrère du cabinet du médecin traitant",
+    TIER_SAS: "Participant SAS avec créneaux",
+    TIER_OTHER: "Autre médecin avec créneaux",
     TIER_NONE: "Sans créneau disponible",
 }
 
@@ -102,17 +108,34 @@ def doctor_skills(skills: list[str] | tuple[str, ...], specialty: str) -> frozen
     return frozenset(out)
 
 
-def rank_key(tier: int, skill_match: int, earliest: datetime | None, distance: float | None,
-             name_key: str, effecteur_id: int) -> tuple[Any, ...]:
+def rank_key(
+    tier: int,
+    skill_match: int,
+    earliest: datetime | None,
+    distance: float | None,
+    name_key: str,
+    effecteur_id: int,
+) -> tuple[Any, ...]:
     """Order of the results (docs/directory.md, "Search ranking")."""
-    return (tier, -skill_match, earliest.timestamp() if earliest else float("inf"),
-            distance if distance is not None else float("inf"), name_key, effecteur_id)
+    return (
+        tier,
+        -skill_match,
+        earliest.timestamp() if earliest else float("inf"),
+        distance if distance is not None else float("inf"),
+        name_key,
+        effecteur_id,
+    )
 
 
-def beyond_key(skill_match: int, distance: float | None, name_key: str,
-               effecteur_id: int) -> tuple[Any, ...]:
-    return (-skill_match, distance if distance is not None else float("inf"), name_key,
-            effecteur_id)
+def beyond_key(
+    skill_match: int, distance: float | None, name_key: str, effecteur_id: int
+) -> tuple[Any, ...]:
+    return (
+        -skill_match,
+        distance if distance is not None else float("inf"),
+        name_key,
+        effecteur_id,
+    )
 
 
 _RPPS = re.compile(r"\b(\d{11})\b")
@@ -146,11 +169,18 @@ class SlotHit:
     practice_id: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.slot_id, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "type": self.consultation_type, "capacity": self.capacity,
-                "booked": self.booked, "is_range": self.is_range,
-                "places": f"{self.booked}/{self.capacity}" if self.is_range else "",
-                "visibility": self.visibility, "practice_id": self.practice_id}
+        return {
+            "id": self.slot_id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "type": self.consultation_type,
+            "capacity": self.capacity,
+            "booked": self.booked,
+            "is_range": self.is_range,
+            "places": f"{self.booked}/{self.capacity}" if self.is_range else "",
+            "visibility": self.visibility,
+            "practice_id": self.practice_id,
+        }
 
 
 @dataclass
@@ -167,14 +197,19 @@ class DoctorHit:
     weekly_snp: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"effecteur_id": self.effecteur_id, "tier": self.tier,
-                "tier_label": TIER_LABELS[self.tier],
-                "distance_km": round(self.distance_km, 1) if self.distance_km is not None
-                else None,
-                "earliest": self.earliest.isoformat() if self.earliest else None,
-                "skill_match": self.skill_match, "mt_ambiguous": self.mt_ambiguous,
-                "slot_count": self.slot_count, "days": self.days, "weekly_snp": self.weekly_snp,
-                **self.info}
+        return {
+            "effecteur_id": self.effecteur_id,
+            "tier": self.tier,
+            "tier_label": TIER_LABELS[self.tier],
+            "distance_km": round(self.distance_km, 1) if self.distance_km is not None else None,
+            "earliest": self.earliest.isoformat() if self.earliest else None,
+            "skill_match": self.skill_match,
+            "mt_ambiguous": self.mt_ambiguous,
+            "slot_count": self.slot_count,
+            "days": self.days,
+            "weekly_snp": self.weekly_snp,
+            **self.info,
+        }
 
 
 @dataclass
@@ -189,8 +224,13 @@ class SearchResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "radius_km": self.radius_km,
-                "doctors": [d.to_dict() for d in self.doctors],
-                "beyond_slots": [d.to_dict() for d in self.beyond_slots],
-                "candidates": self.candidates, "with_slots": self.with_slots,
-                "location": self.location, "warnings": self.warnings}
+        return {
+            "at": self.at.isoformat(),
+            "radius_km": self.radius_km,
+            "doctors": [d.to_dict() for d in self.doctors],
+            "beyond_slots": [d.to_dict() for d in self.beyond_slots],
+            "candidates": self.candidates,
+            "with_slots": self.with_slots,
+            "location": self.location,
+            "warnings": self.warnings,
+        }

@@ -36,8 +36,11 @@ class AgendaLevel(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"none": "agenda non interfacé", "visibility": "interfacé (visibilité)",
-                "end_to_end": "interfacé de bout en bout"}[self.value]
+        return {
+            "none": "agenda non interfacé",
+            "visibility": "interfacé (visibilité)",
+            "end_to_end": "interfacé de bout en bout",
+        }[self.value]
 
 
 class Mode(StrEnum):
@@ -72,14 +75,20 @@ class SlotStatus(StrEnum):
 
 
 #: FHIR v3 ActEncounterCode used by the SAS guide for the consultation type.
-SERVICE_TYPE_OF_FHIR = {"AMB": ConsultationType.CABINET, "VR": ConsultationType.TELECONSULTATION,
-                        "HH": ConsultationType.VISITE}
+SERVICE_TYPE_OF_FHIR = {
+    "AMB": ConsultationType.CABINET,
+    "VR": ConsultationType.TELECONSULTATION,
+    "HH": ConsultationType.VISITE,
+}
 FHIR_OF_SERVICE_TYPE = {v: k for k, v in SERVICE_TYPE_OF_FHIR.items()}
 
 PAEDIATRIC_AGE = 16  # under this age, doctors with paediatric skills come first
 
-TYPE_LABELS = {ConsultationType.CABINET: "Cabinet", ConsultationType.TELECONSULTATION:
-               "Téléconsultation", ConsultationType.VISITE: "Visite à domicile"}
+TYPE_LABELS = {
+    ConsultationType.CABINET: "Cabinet",
+    ConsultationType.TELECONSULTATION: "Téléconsultation",
+    ConsultationType.VISITE: "Visite à domicile",
+}
 
 
 def week_bounds(at: datetime) -> tuple[datetime, datetime]:

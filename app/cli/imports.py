@@ -1,0 +1,60 @@
+"""``sasdesk import effecteurs FILE.csv`` and ``sasdesk import slots FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from app.cli import add_db_option, db_url
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("import", help="importer l'annuaire des effecteurs ou des créneaux")
+    what = parser.add_subparsers(dest="what", metavar="QUOI", required=True)
+    eff = what.add_parser(
+        "effecteurs", help="annuaire des effecteurs (CSV, voir docs/directory.md)"
+    )
+    eff.add_argument("file", type=Path, metavar="FICHIER.csv")
+    slots = what.add_parser(
+        "slots", help="créneaux : .csv, .ics (iCalendar) ou .json (Bundle FHIR R4 du SAS)"
+    )
+    slots.add_argument("file", type=Path, metavar="FICHIER")
+    slots.add_argument("--rpps", help="médecin de l'agenda .ics (11 chiffres)")
+    for p in (eff, slots):
+        add_db_option(p)
+        p.add_argument(
+            "--strict", action="store_true", help="une seule ligne rejetée annule tout l'import"
+        )
+        p.add_argument("--json", action="store_true", help="rapport en JSON")
+        p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.db.engine import make_engine, make_sessionmaker
+    from app.db.migrate import upgrade
+    from app.directory.imports.effecteurs import import_effecteurs
+    from app.directory.imports.slots import import_slots
+
+    if not args.file.is_file():
+        print(f"fichier introuvable : {args.file}", file=sys.stderr)
+        return 2
+    engine = make_engine(db_url(args))
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    if args.what == "effecteurs":
+        report = import_effecteurs(sessions, args.file, strict=args.strict)
+    else:
+        report = import_slots(sessions, args.file, rpps=args.rpps, strict=args.strict)
+    engine.dispose()
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{report.kind} — {args.file}")
+        print(report.summary())
+        for where, why in report.rejected:
+            print(f"  rejetée  {where} : {why}")
+        for where, why in report.warnings:
+            print(f"  attention {where} : {why}")
+    return 0 if report.committed else 1

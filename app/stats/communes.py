@@ -1,0 +1,71 @@
+"""The per-commune table (seed 004): orientation decisions and appointments.
+
+"Décisions d'orientation vers RDV SAS" are counted in the patient's commune (the
+dossier's), on the day the regulating doctor oriented to a consultation; "RDV SAS
+réalisés" in the commune where the patient is seen (the booked doctor's practice;
+the patient's commune when the appointment was found outside the directory, with
+the treating doctor or a colleague of the practice). Places outside the territory
+served are grouped by department, as the SAS 92 table groups Paris and its
+neighbours.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.stats.calendar import Period
+from app.stats.facts import Facts, load_facts
+from app.stats.territory import Territory, load_territory
+
+
+@dataclass
+class CommuneRow:
+    key: str  # INSEE code, or "dep:75" outside the territory
+    postal_codes: str
+    name: str
+    sector: str
+    decisions: int
+    appointments: int
+
+
+def _seen_at(facts: Facts, dossier_id: int) -> str:
+    booking = facts.booking_of_dossier(dossier_id)
+    if booking is not None:
+        return f"eff:{booking.effecteur_id}:{booking.slot_id or ''}"
+    d = facts.dossiers.get(dossier_id)
+    return d.commune if d else ""
+
+
+def commune_table(session: Session, period: Period, *, facts: Facts | None = None,
+                  territory: Territory | None = None) -> list[CommuneRow]:
+    t = territory or load_territory(session)
+    facts = facts or load_facts(session, period)
+    decisions: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    for task in facts.tasks.values():
+        d = facts.dossiers.get(task.dossier_id)
+        if task.created_at is not None and period.contains(task.created_at):
+            decisions[d.commune if d else ""] += 1
+        if (not task.cancelled and task.closed_at is not None and period.contains(task.closed_at)
+                and task.outcome and task.outcome != "SANS_SOLUTION"):
+            where = _seen_at(facts, task.dossier_id)
+            if where.startswith("eff:"):
+                _, eff, slot = where.split(":")
+                where = t.effecteur_place(int(eff), int(slot) if slot else None)
+            seen[where] += 1
+    rows = [CommuneRow(p.insee, p.postal_codes, p.name, p.sector, decisions.pop(p.insee, 0),
+                       seen.pop(p.insee, 0))
+            for p in sorted(t.communes.values(), key=lambda p: (p.name, p.insee))]
+    outside: dict[str, list[int]] = {}
+    for counter, index in ((decisions, 0), (seen, 1)):
+        for insee, n in counter.items():
+            key = f"dep:{insee[:2]}" if insee else "inconnue"
+            outside.setdefault(key, [0, 0])[index] += n
+    for key, (dec, app) in sorted(outside.items()):
+        name = f"Hors territoire – département {key[4:]}" if key.startswith("dep:") else \
+            "Commune non renseignée"
+        rows.append(CommuneRow(key, "", name, "", dec, app))
+    return rows

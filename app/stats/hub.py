@@ -1,0 +1,73 @@
+"""Supervision intents on the hub: desks say their state; supervisors read the room.
+
+Installed by ``app.hub.extensions``. ``desk.state`` is an event like any other (the
+supervisor's live view and the statistics read it from the log); ``stats.live``
+gives a supervisor's desk what the login snapshot lacks: the desks' states and the
+sequence number from which to apply events.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
+
+from sqlalchemy import func, select
+
+from app.db.models import Call, Event, User
+from app.domain.enums import Role
+from app.domain.rules import forbid
+from app.hub.protocol import Intent
+from app.hub.service import FlowService, Unit
+from app.hub.views import iso
+from app.hub.visibility import Audience
+
+#: A desk's last state older than this is not shown (the desk is gone).
+DESK_MEMORY = timedelta(hours=24)
+
+
+class DeskState(Intent):
+    """The desk is ready, paused, finishing a call (wrap-up) or closing."""
+
+    type: Literal["desk.state"]
+    state: Literal["READY", "PAUSED", "WRAP_UP", "OFFLINE"]
+
+
+class StatsLive(Intent):
+    type: Literal["stats.live"]
+    read_only: ClassVar[bool] = True  # served by the hub's readers, off the writer
+
+
+def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
+    assert u.actor is not None
+    data: dict[str, Any] = {"user_id": u.actor.user_id, "name": u.actor.name,
+                            "role": str(u.actor.role), "state": i.state}
+    u.emit("desk.state", Audience(), **data)  # supervisors
+    return {"desk": data}
+
+
+def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
+    assert u.actor is not None
+    if u.actor.role is not Role.SUPERVISEUR:
+        raise forbid("la supervision est réservée au superviseur")
+    since = u.now - DESK_MEMORY
+    last = (select(func.max(Event.seq)).where(Event.type == "desk.state", Event.at >= since)
+            .group_by(Event.actor_id))
+    desks: dict[int, dict[str, Any]] = {}
+    for at, data in u.s.execute(select(Event.at, Event.data).where(Event.seq.in_(last))):
+        desks[data["user_id"]] = {"user_id": data["user_id"], "name": data.get("name", ""),
+                                  "role": data.get("role", ""), "state": data["state"],
+                                  "since": iso(at)}
+    in_call = u.s.execute(select(Call.answered_by_id, Call.answered_at, User.display_name,
+                                 User.role).join(User, User.id == Call.answered_by_id)
+                          .where(Call.ended_at.is_(None), Call.answered_at.is_not(None)))
+    for uid, answered, name, role in in_call:
+        if uid is not None:
+            desks[uid] = {"user_id": uid, "name": name, "role": role, "state": "IN_CALL",
+                          "since": iso(answered)}
+    seq = u.s.scalar(select(func.max(Event.seq))) or 0
+    return {"seq": seq, "desks": sorted(desks.values(), key=lambda d: d["name"])}
+
+
+def install(service: FlowService) -> None:
+    service.register(DeskState, desk_state)
+    service.register(StatsLive, stats_live)

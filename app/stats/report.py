@@ -1,0 +1,209 @@
+"""The month's report: every table and figure, built once from one load of events."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db.types import utcnow
+from app.directory.vocab import WEEKLY_SNP_CAP
+from app.domain.enums import Line, NoSolutionReason, TaskOutcome
+from app.stats.calendar import Period, paris_hour, week_of
+from app.stats.communes import CommuneRow, commune_table
+from app.stats.facts import Facts, load_facts
+from app.stats.metrics import (
+    NATIONAL_2022,
+    TARGET_ANSWERED,
+    CallStats,
+    DossierStats,
+    TaskStats,
+    call_stats,
+    dossier_stats,
+    group,
+    snp_visits_per_week,
+    task_stats,
+)
+from app.stats.monthly import MonthlyTable, monthly_table
+from app.stats.territory import Territory, load_territory, published_slots
+
+
+@dataclass
+class Table:
+    """A table as the writers lay it out: optional column groups, row emphasis."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    groups: list[str] | None = None
+    emphasis: list[str] = field(default_factory=list)  # per row: "", "week", "month"
+    note: str = ""
+
+
+@dataclass
+class Report:
+    period: Period
+    generated_at: datetime
+    monthly: MonthlyTable
+    communes: list[CommuneRow]
+    calls: CallStats
+    calls_by_line: dict[str, CallStats]
+    calls_by_hour: dict[int, CallStats]
+    calls_by_day: dict[date, CallStats]  # every day of the period, quiet ones included
+    calls_by_week: dict[date, CallStats]  # keyed by the Monday
+    dossiers_by_sector: dict[str, DossierStats]  # sector name → its dossiers (patient's commune)
+    dossiers: DossierStats
+    tasks: TaskStats
+    slots: dict[str, tuple[int, int]]  # sector name → (places published, places booked)
+    snp_weeks: list[dict[str, Any]]
+
+    def answering_summary(self) -> list[str]:
+        c = self.calls
+
+        def pct(x: float | None) -> str:
+            return "–" if x is None else f"{x * 100:.1f} %".replace(".", ",")
+
+        return [
+            f"Appels présentés : {c.offered} ; décrochés : {c.answered} ({pct(c.answered_rate)}) ;"
+            f" abandonnés : {c.abandoned}",
+            f"Décrochés en moins de 30 s : {pct(c.within_30s_rate)} ; en moins d'une minute : "
+            f"{pct(c.within_60s_rate)}",
+            f"Repères nationaux 2022 : {pct(NATIONAL_2022['answered'])} décrochés, "
+            f"{pct(NATIONAL_2022['within_60s'])} en moins d'une minute ; objectif "
+            f"{pct(TARGET_ANSWERED)}",
+            f"Attente avant décroché : médiane {_s(c.wait_p50)}, 90e centile {_s(c.wait_p90)}, "
+            f"99e centile {_s(c.wait_p99)}",
+        ]
+
+    def tables(self) -> list[Table]:
+        return [self._monthly(), self._communes(), self._calls(), self._dossiers(),
+                self._territories(), self._tasks(), self._slots()]
+
+    def _monthly(self) -> Table:
+        cols = self.monthly.columns
+        return Table(f"Activité OSNP – {self.period.label}", [c.label for c in cols],
+                     [[r.label] + [r.values[c.key] for c in cols] for r in self.monthly.rows],
+                     groups=[c.group for c in cols],
+                     emphasis=["" if r.kind == "day" else r.kind for r in self.monthly.rows],
+                     note="Créneaux dispo : places publiées (annuaire) ; RDV : créneau publié ou "
+                          "hors disponibilité, dans le territoire du médecin qui reçoit.")
+
+    def _communes(self) -> Table:
+        rows = [[r.postal_codes, r.name, r.decisions, r.appointments] for r in self.communes]
+        rows.append(["", "Total", sum(r.decisions for r in self.communes),
+                     sum(r.appointments for r in self.communes)])
+        return Table("Orientations et RDV par commune",
+                     ["Code postal", "Commune", "Décisions d'orientation vers RDV SAS",
+                      "RDV SAS réalisés"], rows, emphasis=[""] * (len(rows) - 1) + ["month"],
+                     note="Décisions : commune du patient ; RDV : commune du cabinet qui reçoit.")
+
+    def _calls(self) -> Table:
+        def line(label: str, c: CallStats) -> list[Any]:
+            return [label, c.offered, c.answered, c.abandoned, _p(c.answered_rate),
+                    _p(c.within_30s_rate), _p(c.within_60s_rate), c.wait_p50, c.wait_p90]
+
+        rows = [line("Mois", self.calls)]
+        rows += [line(f"Ligne {Line(k).label if k in set(Line) else k}", v)
+                 for k, v in self.calls_by_line.items()]
+        rows += [line(f"Semaine du {w:%d/%m}", v) for w, v in self.calls_by_week.items()]
+        rows += [line(f"{h:02d} h", v) for h, v in sorted(self.calls_by_hour.items())]
+        return Table("Décroché", ["", "Présentés", "Décrochés", "Abandonnés", "% décrochés",
+                                  "% < 30 s", "% < 60 s", "Attente médiane (s)",
+                                  "Attente p90 (s)"], rows,
+                     emphasis=["month"] + [""] * (len(rows) - 1))
+
+    def _dossiers(self) -> Table:
+        d = self.dossiers
+        rows: list[list[Any]] = [["Dossiers (DRM)", d.total]]
+        rows += [["Sans filière (P3, non qualifié)" if k == "sans filière" else f"Filière {k}", v]
+                 for k, v in d.by_track.items()]
+        rows += [["Non qualifié" if k == "non qualifié" else f"Priorité {k}", v]
+                 for k, v in d.by_priority.items()]
+        rows += [["Répartition MG / AMU", f"{_p(d.mg_share)} / {_p(d.amu_share)}"],
+                 ["Dossiers changés de filière", d.moved],
+                 ["SNP orientés vers une consultation", d.snp_oriented_consultation],
+                 ["Taux de transformation", _p(d.transformation_rate)]]
+        return Table("Dossiers de régulation", ["", "Valeur"], rows)
+
+    def _territories(self) -> Table:
+        rows = [[name, d.total, d.by_track.get("SNP", 0), d.by_track.get("AMU", 0),
+                 _p(d.mg_share), d.snp_oriented_consultation, _p(d.transformation_rate)]
+                for name, d in self.dossiers_by_sector.items()]
+        return Table("Dossiers par territoire", ["Territoire", "Dossiers", "SNP (MG)", "AMU",
+                                                  "Part MG", "SNP orientés consultation",
+                                                  "Taux de transformation"], rows,
+                     note="Territoire de la commune du patient ; « Hors territoire » : commune "
+                          "hors du territoire servi ou non renseignée.")
+
+    def _tasks(self) -> Table:
+        t = self.tasks
+        rows: list[list[Any]] = [["Recherches confiées à l'OSNP", t.created],
+                                 ["Recherches terminées", t.closed],
+                                 ["Annulées (changement de filière)", t.cancelled]]
+        rows += [[TaskOutcome(k).label, v] for k, v in t.by_outcome.items()]
+        reasons = {str(r): r.label for r in NoSolutionReason}
+        rows += [[f"Sans solution : {reasons.get(k, k)}", v]
+                 for k, v in t.no_solution_reasons.items()]
+        rows += [["Délai d'obtention du RDV, médiane (h)", t.to_appointment_p50_hours],
+                 ["Délai d'obtention du RDV, 90e centile (h)", t.to_appointment_p90_hours],
+                 ["Délai jusqu'à la consultation, médiane (h)", t.to_consultation_p50_hours],
+                 ["Consultations dans les 48 h", t.consultation_within_48h],
+                 ["Terminées après le délai de 48 h", t.closed_after_deadline]]
+        over = [w for w in self.snp_weeks if w["over_cap"]]
+        rows.append([f"Semaines médecin au-delà de {WEEKLY_SNP_CAP} patients SNP", len(over)])
+        return Table("Recherche de RDV (OSNP)", ["", "Valeur"], rows)
+
+    def _slots(self) -> Table:
+        rows = [[name, pub, used, _p(used / pub if pub else None)]
+                for name, (pub, used) in self.slots.items()]
+        return Table("Créneaux publiés et utilisés", ["Territoire", "Places publiées",
+                                                      "Places réservées", "Taux d'utilisation"],
+                     rows)
+
+
+def _p(x: float | None) -> str:
+    return "" if x is None else f"{x * 100:.1f} %".replace(".", ",")
+
+
+def _s(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0f} s"
+
+
+def build_report(session: Session, period: Period, *, now: datetime | None = None) -> Report:
+    t: Territory = load_territory(session)
+    facts: Facts = load_facts(session, period)
+    slots = list(published_slots(session, t, period.start, period.end))
+    monthly = monthly_table(session, period, facts=facts, territory=t, slots=slots)
+    communes = commune_table(session, period, facts=facts, territory=t)
+    calls = [c for c in facts.calls.values() if period.contains(c.offered_at)]
+    dossiers = [d for d in facts.dossiers.values() if period.contains(d.opened_at)]
+    buckets = {c.call_id: paris_hour(int(c.offered_at.timestamp()) // 3600) for c in calls}
+    by_day = group(calls, lambda c: buckets[c.call_id][0])
+    by_sector = group(dossiers, lambda d: t.sector_of(d.commune))
+    sector_order = [code for code, _ in t.sectors] + sorted(set(by_sector) -
+                                                           {c for c, _ in t.sectors})
+    published: Counter[str] = Counter()
+    slot_sector: dict[int, str] = {}
+    for slot in slots:
+        published[slot.sector] += slot.capacity
+        slot_sector[slot.slot_id] = slot.sector
+    used: Counter[str] = Counter(slot_sector[b.slot_id] for b in facts.bookings.values()
+                                 if b.released_at is None and b.slot_id in slot_sector)
+    names = [code for code, _ in t.sectors] + sorted(set(published) - {c for c, _ in t.sectors})
+    return Report(
+        period=period, generated_at=now or utcnow(), monthly=monthly, communes=communes,
+        calls=call_stats(calls),
+        calls_by_line={k: call_stats(v) for k, v in sorted(group(calls, lambda c: c.line).items())},
+        calls_by_hour={k: call_stats(v) for k, v in
+                       group(calls, lambda c: buckets[c.call_id][1]).items()},
+        calls_by_day={d: call_stats(by_day.get(d, [])) for d in period.days()},
+        calls_by_week={w: call_stats(v) for w, v in
+                       sorted(group(calls, lambda c: week_of(buckets[c.call_id][0])).items())},
+        dossiers_by_sector={t.sector_name(code): dossier_stats(by_sector.get(code, []))
+                            for code in sector_order},
+        dossiers=dossier_stats(dossiers), tasks=task_stats(facts.tasks.values(), period),
+        slots={t.sector_name(code): (published[code], used[code]) for code in names},
+        snp_weeks=snp_visits_per_week(facts, WEEKLY_SNP_CAP))

@@ -1,0 +1,86 @@
+"""The last place of a range on a shared PostgreSQL: desks on separate connections."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.directory.booking import book_slot, release_booking
+from app.directory.engine import DirectoryIndex
+from app.directory.models import Booking, Slot
+from app.directory.query import SearchQuery
+from app.domain.rules import FlowError
+from tests.directory.builders import doctor, slot
+from tests.directory.conftest import NOW
+
+pytestmark = pytest.mark.peers
+
+
+def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
+    engine = make_engine(postgres_server)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        e = doctor(s, "10000000201", "Pottier")
+        x = slot(s, e, NOW + timedelta(hours=8), minutes=75, capacity=5)
+        y = slot(s, e, NOW + timedelta(hours=9))
+    index = DirectoryIndex()
+    with sessions() as s:
+        index.sync(s, NOW)
+    desks = 20
+    barrier = threading.Barrier(desks)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def desk(n: int) -> None:
+        own = make_engine(postgres_server)  # one connection per desk, as separate hubs
+        maker = make_sessionmaker(own)
+        barrier.wait()
+        try:
+            with maker.begin() as s:
+                # Half the desks also take the single slot: two rows, one lock order.
+                book_slot(s, x.id, now=NOW, user_id=None)
+                if n % 2:
+                    book_slot(s, y.id, now=NOW, user_id=None)
+            result = "ok"
+        except FlowError as exc:
+            result = exc.code
+        finally:
+            own.dispose()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in range(desks)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with sessions() as s:
+        assert s.get(Slot, x.id).booked <= 5  # type: ignore[union-attr]
+        booked_x = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == x.id))
+        booked_y = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == y.id))
+        assert s.get(Slot, x.id).booked == booked_x  # type: ignore[union-attr]
+        assert booked_y == 1
+    # Ten desks want only the range: whatever the order, its five places are taken; a
+    # desk refused the single slot rolls back the range place it had taken.
+    assert booked_x == 5
+    assert outcomes.count("ok") == 5 and outcomes.count("conflict") == desks - 5
+    # The index of another hub sees the range's places through the revision delta.
+    with sessions() as s:
+        assert index.sync(s, NOW) >= 1
+    (hit,) = index.search(SearchQuery(lat=46.16, lon=-1.15, radius_km=5), NOW).doctors
+    assert hit.earliest is None  # both full
+    with sessions.begin() as s:
+        first = s.scalar(select(Booking.id).where(Booking.slot_id == x.id).limit(1))
+        assert first is not None
+        release_booking(s, first, now=NOW, reason="annulé")
+    with sessions() as s:
+        assert s.get(Slot, x.id).booked == booked_x - 1  # type: ignore[union-attr]
+    engine.dispose()

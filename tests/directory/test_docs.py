@@ -1,0 +1,26 @@
+"""docs/directory.md has a valid example of every directory intent."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from app.directory import hub as directory_hub
+from app.hub.protocol import Intent, parse_intent
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "directory.md"
+
+
+def test_every_directory_intent_has_a_valid_example() -> None:
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", DOC.read_text(), re.S)]
+    ours = {
+        cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        for cls in vars(directory_hub).values()
+        if isinstance(cls, type) and issubclass(cls, Intent) and "type" in cls.model_fields
+    }
+    assert len(ours) == 9
+    assert ours <= {b["type"] for b in blocks}
+    for block in blocks:
+        intent = parse_intent(json.dumps(block))
+        assert intent.model_dump(exclude_none=True)["type"] == block["type"]

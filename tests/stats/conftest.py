@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.hub.auth import Principal
+from tests.stats.room import Room
+
+
+@pytest.fixture
+def room(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Room:
+    r = Room(sessions, people)
+    r.load_communes()
+    return r
+
+
+@pytest.fixture
+def room_92(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Room:
+    """A room serving the Hauts-de-Seine communes of seed 004 (one sector, "92")."""
+    from tests.stats.seed_004_sas92_june import ROWS
+
+    r = Room(sessions, people)
+    communes: dict[str, dict[str, object]] = {}
+    for pc, name, insee, _dec, _seen in ROWS:
+        c = communes.setdefault(insee, {"insee": insee, "name": name, "postal_codes": [],
+                                        "sector": "92"})
+        c["postal_codes"].append(pc)  # type: ignore[union-attr]
+    r.load_communes(list(communes.values()))  # type: ignore[arg-type]
+    return r
