@@ -24,6 +24,8 @@ from ui.tasks import spawn
 log = logging.getLogger(__name__)
 ANSWERING_ROLES = {Role.ARM_N1, Role.SUPERVISEUR}
 SLOT_EVENTS = {"slot.booked", "slot.released", "agenda.changed"}
+#: Level-2 groups of the room's proxy (telephony/kamailio/kamailio.cfg), by track.
+TRANSFER_GROUPS = {"AMU": "n2-amu", "SNP": "n2-snp"}
 LINK_TEXT = {
     LinkState.READY: "Hub : connecté",
     LinkState.CONNECTED: "Hub : connecté (session à rouvrir)",
@@ -49,6 +51,7 @@ class DeskController(QObject):
         self.call_dossier: dict[str, int] = {}  # call_id → dossier id
         self.training_call: str | None = None  # the training call being handled
         self.dialled: DialledCall | None = None  # the OSNP's call to a doctor
+        self.last_track: str | None = None  # track of the dossier N1 just sent on
         self._wire()
 
     # -- wiring -----------------------------------------------------------------------
@@ -116,6 +119,7 @@ class DeskController(QObject):
             "move_track",
             "validate",
             "agent_menu",
+            "transfer",
         ):
             setattr(w, name, getattr(self, name))
 
@@ -338,6 +342,26 @@ class DeskController(QObject):
         elif self.ringing:
             self.line.line.reject(next(iter(self.ringing)))
 
+    def transfer(self) -> None:
+        """Blind transfer (REFER) of the call in hand to the level-2 group of its track."""
+        if self.line is None or self.active_call is None:
+            self.w.show_message("Aucun appel en cours à transférer", error=True)
+            return
+        group = TRANSFER_GROUPS.get(self.last_track or "")
+        if group is None:
+            self.w.show_message(
+                "Qualifiez d'abord le dossier (P0, P1 ou P2) : il indique vers "
+                "quel niveau 2 transférer",
+                error=True,
+            )
+            return
+        try:
+            self.line.line.transfer(self.active_call, group)
+        except (NotImplementedError, ValueError) as exc:
+            self.w.show_message(f"Transfert impossible : {exc}", error=True)
+            return
+        self.w.show_message(f"Appel transféré au niveau 2 ({group})")
+
     def set_agent_state(self, state: str, reason: str) -> None:
         """Ready or paused: a paused desk does not ring (the fork goes to the others)."""
         line = self.line.line if self.line else None
@@ -372,10 +396,12 @@ class DeskController(QObject):
             return
         d = reply["dossier"]
         self.dossiers[d["id"]] = d
+        self.last_track = d.get("track")
         if self.training_call and self.call_dossier.get(self.training_call) == d["id"]:
             self.w.training_panel.debrief(priority)
         if d.get("queue"):
-            self.w.show_message(f"Dossier {d['number']} transmis : {Queue(d['queue']).label}")
+            hint = " — F4 : transférer l'appel au niveau 2" if self.active_call else ""
+            self.w.show_message(f"Dossier {d['number']} transmis : {Queue(d['queue']).label}{hint}")
             self.clear_current()
         else:
             self._show_current()

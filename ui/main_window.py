@@ -201,6 +201,9 @@ class DeskWindow(QMainWindow):
     def agent_menu(self) -> None:
         """Bound by the controller."""
 
+    def transfer(self) -> None:
+        """Bound by the controller."""
+
     def open_agendas(self) -> None:
         if self.agenda_editor is not None:
             self.agenda_editor.show()
