@@ -372,7 +372,8 @@ class FlowService:
             )
             u.s.add(call)
             u.s.flush()
-            u.emit("call.offered", calls_audience(), call=call, line=str(i.line), caller=i.caller)
+            u.emit("call.offered", calls_audience(), call=call, line=str(i.line),
+                   caller=i.caller, offered_at=iso(call.offered_at))
         else:
             # Another desk of the same fork: the call counts once.
             call.desks_rung += 1
@@ -411,7 +412,8 @@ class FlowService:
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
         u.emit("call.answered", calls_audience(), call=call, wait_seconds=round(wait, 3))
-        self._dossier_event(u, "dossier.opened", d, line=d.line, caller=d.caller_number)
+        self._dossier_event(u, "dossier.opened", d, line=d.line, caller=d.caller_number,
+                            call_id=call.id)
         return {"dossier": dossier_view(d, self.user)}
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
