@@ -99,14 +99,16 @@ class MonthWriter:
         wait = r.expovariate(1 / 18)
         self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": line,
                            "caller": "0600000000", "offered_at": at, "desks_rung": 1})
-        self._event(at, "call.offered", "n1", call=call_id, line=line, caller="0600000000")
+        self._event(at, "call.offered", "n1", call=call_id, line=line, caller="0600000000",
+                    offered_at=at.isoformat())
         answered = at + timedelta(seconds=wait)
         d = n
         self.dossiers.append({"id": d, "number": f"B-{d:07d}", "line": line, "status": "CLOSED",
                               "opened_by_id": self.users["n1"], "answered_at": answered,
                               "call_id": call_id})
         self._event(answered, "call.answered", "n1", call=call_id, wait_seconds=round(wait, 3))
-        self._event(answered, "dossier.opened", "n1", dossier=d, line=line, caller="0600000000")
+        self._event(answered, "dossier.opened", "n1", dossier=d, line=line, caller="0600000000",
+                    call_id=call_id)
         insee, name = r.choice(self.communes)
         t = answered + timedelta(seconds=40)
         self._event(t, "dossier.updated", "n1", dossier=d,
@@ -190,7 +192,8 @@ class MonthWriter:
         self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": "15",
                            "caller": "0600000000", "offered_at": at, "desks_rung": 3,
                            "abandoned": True})
-        self._event(at, "call.offered", "n1", call=call_id, line="15", caller="0600000000")
+        self._event(at, "call.offered", "n1", call=call_id, line="15", caller="0600000000",
+                    offered_at=at.isoformat())
         self._event(at + timedelta(seconds=self.rng.uniform(5, 120)), "call.ended", "n1",
                     call=call_id, reason="caller_gave_up", abandoned=True, talk_seconds=0.0)
 
