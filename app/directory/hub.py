@@ -36,9 +36,8 @@ assert set(Band.__args__) == set(BANDS)  # type: ignore[attr-defined]
 
 #: Who searches and books: the OSNP and the regulating doctors (and the supervisor).
 SEARCHERS = frozenset({Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR})
-#: Who keeps agendas: the supervisor and the CPTS structure manager, once that role
-#: exists in app.domain.enums (value "GESTIONNAIRE_CPTS").
-AGENDA_KEEPERS = frozenset({Role.SUPERVISEUR} | {r for r in Role if r.value == "GESTIONNAIRE_CPTS"})
+#: Who keeps agendas: the supervisor and the CPTS structure manager.
+AGENDA_KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
 
 
 class DirectorySearch(Intent):

@@ -141,3 +141,28 @@ def test_roles(dir_service: FlowService, people: dict) -> None:
     assert osnp.refused("slot.book", slot_id=created["slots"][0]["id"]).code == "conflict"
     sup.send("agenda.unavailability.remove", unavailability_id=away["unavailability"]["id"])
     assert osnp.send("slot.book", slot_id=created["slots"][0]["id"])["slot"]["places"] == "1/5"
+
+
+def test_cpts_manager_keeps_agendas_but_does_not_book(
+    dir_service: FlowService, sessions: sessionmaker[Session], password_hash: str
+) -> None:
+    from app.db.models import User
+    from app.domain.enums import Role
+    from app.hub.auth import principal_of
+
+    with sessions.begin() as s:
+        user = User(
+            username="cpts",
+            display_name="Gestionnaire CPTS",
+            role=str(Role.GESTIONNAIRE_CPTS),
+            password_hash=password_hash,
+        )
+        s.add(user)
+        s.flush()
+        manager = Actor(dir_service, principal_of(user))
+    start, end = (NOW + 30 * H).isoformat(), (NOW + 31 * H).isoformat()
+    made = manager.send("agenda.slot.create", effecteur_id=2, start=start, end=end, capacity=3)
+    assert manager.events() == ["agenda.changed"]
+    slot_id = made["slots"][0]["id"]
+    assert manager.refused("slot.book", slot_id=slot_id).code == "forbidden"
+    assert manager.refused("directory.search", commune_insee="17300").code == "forbidden"
