@@ -166,7 +166,7 @@ class ReminderScheduler:
             with self.service.sessions.begin() as s:
                 u = Unit(s, None, self.service.clock(), self.service.user)
                 fn(u)
-                return u.outgoing()
+                return self.service.finish(u)
         return work
 
     async def scan(self) -> None:

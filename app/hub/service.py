@@ -149,6 +149,9 @@ class FlowService:
         #: Called inside each transaction with its events (PostgreSQL NOTIFY, so that
         #: the other hubs sharing the database hear of them when, and only if, it commits).
         self.notifier: Notifier | None = None
+        #: Called inside each transaction with the events it wrote (e.g. statistics facts
+        #: kept up to date); an exception rolls the whole unit back.
+        self.projectors: list[Callable[[Session, list[Event]], None]] = []
         self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
@@ -246,10 +249,7 @@ class FlowService:
                 with self.sessions.begin() as s:
                     unit = Unit(s, actor, self.clock(), self.user)
                     reply = handler(unit, intent)
-                    events = unit.outgoing()
-                    if self.notifier is not None and events:
-                        self.notifier(s, events)
-                    return Outcome(_ok(intent, **reply), events)
+                    return Outcome(_ok(intent, **reply), self.finish(unit))
             except IntegrityError:
                 # Another hub inserted the same row first (a call forked to desks on two
                 # hubs): the second attempt sees it and takes the normal path.
