@@ -174,6 +174,21 @@ class FlowService:
             p.TaskReopen: self._task_reopen,
         }
 
+    def finish(self, unit: Unit) -> list[Outgoing]:
+        """End a unit of work inside its transaction: events written, projected, announced.
+
+        Every path that writes events (intents, the reminders' scheduler) ends here, so
+        projections (statistics facts) and other hubs see exactly what was committed.
+        """
+        events = unit.outgoing()
+        if unit.events:
+            written = [event for event, _audience, _views in unit.events]
+            for projector in self.projectors:
+                projector(unit.s, written)
+        if self.notifier is not None and events:
+            self.notifier(unit.s, events)
+        return events
+
     def register(
         self, intent: type[p.Intent], handler: Callable[[Unit, Any], dict[str, Any]]
     ) -> None:
