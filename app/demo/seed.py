@@ -20,14 +20,14 @@ DEMO_PASSWORD = "demo"
 
 #: (username, display name, role): one or two desks per role, fictional people.
 DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
-    ("arm1", "Léa Marchand (ARM N1)", Role.ARM_N1),
-    ("arm2", "Hugo Ferrand (ARM N1)", Role.ARM_N1),
-    ("armn2", "Inès Caradec (ARM N2)", Role.ARM_N2),
-    ("amu", "Dr Paul Lemarié (AMU)", Role.MEDECIN_AMU),
-    ("mrl", "Dr Claire Vasseur (MRL)", Role.MRL),
-    ("osnp", "Julie Renaudin (OSNP)", Role.OSNP),
-    ("superviseur", "Marc Delorme (superviseur)", Role.SUPERVISEUR),
-    ("cpts", "Nadia Ferreira (gestionnaire CPTS)", Role.GESTIONNAIRE_CPTS),
+    ("arm1", "Léa Marchand", Role.ARM_N1),
+    ("arm2", "Hugo Ferrand", Role.ARM_N1),
+    ("armn2", "Inès Caradec", Role.ARM_N2),
+    ("amu", "Dr Paul Lemarié", Role.MEDECIN_AMU),
+    ("mrl", "Dr Claire Vasseur", Role.MRL),
+    ("osnp", "Julie Renaudin", Role.OSNP),
+    ("superviseur", "Marc Delorme", Role.SUPERVISEUR),
+    ("cpts", "Nadia Ferreira", Role.GESTIONNAIRE_CPTS),
 )
 
 
