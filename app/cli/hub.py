@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from app.cli import add_db_option, db_url
 
@@ -27,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import OperationalError
+
     from app.hub.server import Hub
 
     hub = Hub(db_url(args), args.host, args.port, demo=args.demo)
@@ -34,4 +37,15 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(hub.serve_forever())
     except KeyboardInterrupt:
         pass
+    except OperationalError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        where = hub.engine.url.render_as_string(hide_password=True)
+        print(f"sasdesk hub : base de données injoignable ({where}) : {reason}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(
+            f"sasdesk hub : impossible d'écouter sur {args.host}:{args.port} : {exc}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
