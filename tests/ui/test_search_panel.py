@@ -16,20 +16,36 @@ from ui.widgets.search_panel import KIND, PAYLOAD
 
 
 def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: ignore[no-untyped-def]
-        qloop, qtbot, hub_url, sessions, service, people, tmp_path) -> None:
+    qloop, qtbot, hub_url, sessions, service, people, tmp_path
+) -> None:
     territory = load_territory()
     with sessions.begin() as s:
         for c in territory["communes"]:
-            s.add(Commune(insee=c["insee"], name=c["name"], sector=c["sector"],
-                          postal_codes=" ".join(c["postal_codes"]), lat=c["lat"], lon=c["lon"]))
+            s.add(
+                Commune(
+                    insee=c["insee"],
+                    name=c["name"],
+                    sector=c["sector"],
+                    postal_codes=" ".join(c["postal_codes"]),
+                    lat=c["lat"],
+                    lon=c["lon"],
+                )
+            )
         seed_directory_demo(s, territory, utcnow())
-    mt = next(e for e in territory["effecteurs"]
-              if e["practice"]["commune_insee"] == "17300")
+    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
     d = answer_call(n1)
-    n1.send("dossier.update", dossier_id=d["id"], fields={
-        "patient_first_name": "Zoé", "patient_age": 3, "commune_insee": "17300",
-        "motif": "Fièvre 39,5", "treating_doctor": f"Dr {mt['last_name']}"})
+    n1.send(
+        "dossier.update",
+        dossier_id=d["id"],
+        fields={
+            "patient_first_name": "Zoé",
+            "patient_age": 3,
+            "commune_insee": "17300",
+            "motif": "Fièvre 39,5",
+            "treating_doctor": f"Dr {mt['last_name']}",
+        },
+    )
     n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
     mrl.send("dossier.take", dossier_id=d["id"])
     task = mrl.send("dossier.decide", dossier_id=d["id"], **ORIENT_48H)["task"]
@@ -49,17 +65,22 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: i
         await focus(osnp)
         qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
         panel = w.search_panel
-        await until(lambda: panel.model.rowCount() > 0,
-                    lambda: f"search results ({w.message_label.text()!r}, {panel.summary.text()!r})")
+        await until(
+            lambda: panel.model.rowCount() > 0,
+            lambda: f"search results ({w.message_label.text()!r}, {panel.summary.text()!r})",
+        )
         first = panel.model.item(0)
-        assert first.text().startswith("★") and mt["last_name"] in first.text(), \
+        assert first.text().startswith("★") and mt["last_name"] in first.text(), (
             "the patient's own doctor comes first"
+        )
         assert panel.model.item(0, 1).text() == "Médecin traitant"
         assert "médecin(s)" in panel.summary.text()
         # The first bookable slot of the list, reached from the keyboard.
-        target = next(panel.model.item(r) for r in range(panel.model.rowCount())
-                      if panel.model.item(r).data(KIND) == "doctor"
-                      and panel.model.item(r).rowCount())
+        target = next(
+            panel.model.item(r)
+            for r in range(panel.model.rowCount())
+            if panel.model.item(r).data(KIND) == "doctor" and panel.model.item(r).rowCount()
+        )
         slot_item = target.child(0)
         slot = slot_item.data(PAYLOAD)
         panel.tree.setCurrentIndex(slot_item.index())
@@ -73,8 +94,7 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: i
         await until(lambda: "Réservé" in w.message_label.text(), "booking confirmed")
 
         def other_sees_it() -> bool:
-            stack = [w2.search_panel.model.item(r)
-                     for r in range(w2.search_panel.model.rowCount())]
+            stack = [w2.search_panel.model.item(r) for r in range(w2.search_panel.model.rowCount())]
             while stack:
                 item = stack.pop()
                 payload = item.data(PAYLOAD) or {}
