@@ -42,8 +42,9 @@ def hub_url(db_url: str, sessions) -> Iterator[str]:  # type: ignore[no-untyped-
     hub.stop()
 
 
-async def until(condition: Callable[[], object], what: str | Callable[[], str] = "",
-                timeout: float = 20.0) -> None:
+async def until(
+    condition: Callable[[], object], what: str | Callable[[], str] = "", timeout: float = 20.0
+) -> None:
     """Wait for something a user would see; fail with what was awaited (and what was seen)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -80,3 +81,51 @@ def type_text(widget, text: str) -> None:  # type: ignore[no-untyped-def]
             QApplication.sendEvent(
                 widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch)
             )
+
+
+def seed_territory(sessions, *, directory: bool = True) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The demo territory's communes (and its care offer) in the test database."""
+    from app.db.models import Commune
+    from app.db.types import utcnow
+    from app.demo.seed import load_territory
+    from app.directory.demo import seed_directory_demo
+
+    territory = load_territory()
+    with sessions.begin() as s:
+        for c in territory["communes"]:
+            s.add(
+                Commune(
+                    insee=c["insee"],
+                    name=c["name"],
+                    sector=c["sector"],
+                    postal_codes=" ".join(c["postal_codes"]),
+                    lat=c["lat"],
+                    lon=c["lon"],
+                )
+            )
+        if directory:
+            seed_directory_demo(s, territory, utcnow())
+    return territory
+
+
+def oriented_task(service, people, treating_doctor: str) -> tuple[dict, dict]:  # type: ignore[no-untyped-def,type-arg]
+    """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
+    from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call
+
+    n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
+    d = answer_call(n1)
+    n1.send(
+        "dossier.update",
+        dossier_id=d["id"],
+        fields={
+            "patient_first_name": "Zoé",
+            "patient_age": 3,
+            "commune_insee": "17300",
+            "motif": "Fièvre 39,5",
+            "treating_doctor": treating_doctor,
+        },
+    )
+    n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
+    mrl.send("dossier.take", dossier_id=d["id"])
+    task = mrl.send("dossier.decide", dossier_id=d["id"], **ORIENT_48H)["task"]
+    return d, task

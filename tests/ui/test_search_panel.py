@@ -5,50 +5,17 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
-from app.db.models import Commune
-from app.db.types import utcnow
-from app.demo.seed import load_territory
-from app.directory.demo import seed_directory_demo
 from app.directory.models import Booking
-from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call
-from tests.ui.conftest import focus, open_desk, until
+from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 
 def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: ignore[no-untyped-def]
     qloop, qtbot, hub_url, sessions, service, people, tmp_path
 ) -> None:
-    territory = load_territory()
-    with sessions.begin() as s:
-        for c in territory["communes"]:
-            s.add(
-                Commune(
-                    insee=c["insee"],
-                    name=c["name"],
-                    sector=c["sector"],
-                    postal_codes=" ".join(c["postal_codes"]),
-                    lat=c["lat"],
-                    lon=c["lon"],
-                )
-            )
-        seed_directory_demo(s, territory, utcnow())
+    territory = seed_territory(sessions)
     mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
-    n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
-    d = answer_call(n1)
-    n1.send(
-        "dossier.update",
-        dossier_id=d["id"],
-        fields={
-            "patient_first_name": "Zoé",
-            "patient_age": 3,
-            "commune_insee": "17300",
-            "motif": "Fièvre 39,5",
-            "treating_doctor": f"Dr {mt['last_name']}",
-        },
-    )
-    n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
-    mrl.send("dossier.take", dossier_id=d["id"])
-    task = mrl.send("dossier.decide", dossier_id=d["id"], **ORIENT_48H)["task"]
+    d, task = oriented_task(service, people, f"Dr {mt['last_name']}")
 
     async def scenario() -> int:
         osnp = await open_desk(hub_url, "osnp", tmp_path)
