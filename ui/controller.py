@@ -68,6 +68,13 @@ class DeskController(QObject):
         w.call_bar.hangup_requested.connect(self.hangup)
         w.call_bar.training_ring_requested.connect(self.ring_training)
         w.call_bar.agent_state_requested.connect(self.set_agent_state)
+        w.call_bar.mute_requested.connect(self.set_mute)
+        line_obj = self.line.line if self.line else None
+        self._audio = line_obj is not None and hasattr(line_obj, "levels")
+        w.call_bar.set_audio_controls(self._audio)
+        self._meter = QTimer(self)
+        self._meter.setInterval(200)
+        self._meter.timeout.connect(self._show_levels)
         w.dossier_form.fields_edited.connect(self.save_fields)
         w.dossier_form.qualify_requested.connect(self.qualify)
         w.dossier_form.close_requested.connect(self.close_dossier)
@@ -120,6 +127,7 @@ class DeskController(QObject):
             "validate",
             "agent_menu",
             "transfer",
+            "toggle_mute",
         ):
             setattr(w, name, getattr(self, name))
 
@@ -281,6 +289,8 @@ class DeskController(QObject):
         elif kind is LineEventKind.ANSWERED:
             self.active_call = ev.call_id
             bar.show_talking()
+            if self._audio:
+                self._meter.start()
             if ev.call_id in self.ringing and self.role in ANSWERING_ROLES:
                 spawn(self._call_answered(ev.call_id), "call-answered")
             scenario_of = getattr(self.line.line, "scenario_of", None) if self.line else None
@@ -306,6 +316,7 @@ class DeskController(QObject):
             was_ringing = self.ringing.pop(ev.call_id, None)
             if self.active_call == ev.call_id:
                 self.active_call = None
+                bar.mute_button.setChecked(False)
             bar.show_idle("Appel manqué" if ev.reason == "caller_gave_up" else "Appel terminé")
             if was_ringing is not None and self.role in ANSWERING_ROLES:
                 spawn(
@@ -341,6 +352,25 @@ class DeskController(QObject):
             self.line.line.hangup(self.active_call)
         elif self.ringing:
             self.line.line.reject(next(iter(self.ringing)))
+
+    def set_mute(self, muted: bool) -> None:
+        line = self.line.line if self.line else None
+        if line is not None and self.active_call and hasattr(line, "set_mute"):
+            line.set_mute(self.active_call, muted)
+            self.w.show_message("Micro coupé" if muted else "Micro rétabli")
+
+    def toggle_mute(self) -> None:
+        if self._audio and self.active_call:
+            self.w.call_bar.mute_button.toggle()
+
+    def _show_levels(self) -> None:
+        line = self.line.line if self.line else None
+        if line is None or self.active_call is None:
+            self._meter.stop()
+            self.w.call_bar.show_levels(-90.0, -90.0)
+            return
+        rx, tx = line.levels(self.active_call)  # type: ignore[attr-defined]
+        self.w.call_bar.show_levels(rx, tx)
 
     def transfer(self) -> None:
         """Blind transfer (REFER) of the call in hand to the level-2 group of its track."""

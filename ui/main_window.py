@@ -204,6 +204,9 @@ class DeskWindow(QMainWindow):
     def transfer(self) -> None:
         """Bound by the controller."""
 
+    def toggle_mute(self) -> None:
+        """Bound by the controller."""
+
     def open_agendas(self) -> None:
         if self.agenda_editor is not None:
             self.agenda_editor.show()

@@ -16,6 +16,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("F2", "answer", "Décrocher l'appel qui sonne"),
     Shortcut("F3", "hangup", "Raccrocher (ou refuser l'appel qui sonne)"),
     Shortcut("F4", "transfer", "Transférer l'appel au niveau 2 (AMU ou SNP selon le dossier)"),
+    Shortcut("Ctrl+M", "toggle_mute", "Couper / rétablir le micro (ligne SIP)"),
     Shortcut("Ctrl+P", "agent_menu", "État du poste : prêt, ou en pause avec un motif"),
     Shortcut("Ctrl+T", "ring_training", "Faire sonner un appel d'entraînement"),
     Shortcut("F6", "next_turn", "Entraînement : réplique suivante de l'appelant"),

@@ -103,6 +103,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.sip_server:
         line = sip_line(args)
+        if args.record and args.retention_days:
+            from telephony.audio.recorder import purge_recordings
+
+            purged = purge_recordings(args.record, args.retention_days)
+            if purged:
+                print(
+                    f"{len(purged)} enregistrement(s) de plus de {args.retention_days:g} "
+                    "jours supprimé(s)"
+                )
     else:
         line = _training_line(args.ring_every) if args.training else None
     return run_ui(args.hub, line, data_dir() / "outbox.json")

@@ -67,6 +67,10 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
             qtbot.keyClick(w, Qt.Key.Key_F2)
             await until(lambda: w.dossier_form.dossier is not None, "dossier opened")
             assert w.dossier_form.edits["callback_number"].text() == "0639980199"
+            # Mute and the level meters are offered on a SIP line (not on the training line).
+            assert w.call_bar.mute_button.isVisible() and w.call_bar.rx_level.isVisible()
+            qtbot.keyClick(w, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+            assert w.call_bar.mute_button.isChecked() and "Micro coupé" in w.message_label.text()
             await until(
                 lambda: not w.call_bar.hangup_button.isEnabled(),
                 "the caller hangs up after talking",

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
+    QProgressBar,
     QPushButton,
     QToolButton,
     QWidget,
@@ -25,6 +26,7 @@ class CallBar(QFrame):
     hangup_requested = Signal()
     training_ring_requested = Signal()
     agent_state_requested = Signal(str, str)  # "READY" / "PAUSED", reason
+    mute_requested = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, *, training: bool = False):
         super().__init__(parent)
@@ -42,6 +44,13 @@ class CallBar(QFrame):
         self.hangup_button.setObjectName("hangupButton")
         self.ring_button = QPushButton("Entraînement (Ctrl+T)")
         self.ring_button.setVisible(training)
+        self.mute_button = QPushButton("Micro coupé (Ctrl+M)")
+        self.mute_button.setObjectName("muteButton")
+        self.mute_button.setCheckable(True)
+        self.mute_button.toggled.connect(self.mute_requested)
+        self.rx_level = self._meter("Niveau du correspondant")
+        self.tx_level = self._meter("Niveau de votre micro")
+        self.set_audio_controls(False)
         self.agent_button = QToolButton()
         self.agent_button.setObjectName("agentState")
         self.agent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -60,6 +69,9 @@ class CallBar(QFrame):
             layout.addWidget(label)
         layout.addStretch(1)
         layout.addWidget(self.line_status)
+        layout.addWidget(self.rx_level)
+        layout.addWidget(self.tx_level)
+        layout.addWidget(self.mute_button)
         layout.addWidget(self.agent_button)
         for button in (self.ring_button, self.answer_button, self.hangup_button):
             layout.addWidget(button)
@@ -72,6 +84,25 @@ class CallBar(QFrame):
         self._clock.setInterval(500)
         self._clock.timeout.connect(self._refresh_timer)
         self.show_idle()
+
+    @staticmethod
+    def _meter(tip: str) -> QProgressBar:
+        meter = QProgressBar()
+        meter.setRange(-90, 0)  # dBFS: A-law near-silence sits around -72
+        meter.setValue(-90)
+        meter.setTextVisible(False)
+        meter.setFixedSize(60, 10)
+        meter.setToolTip(tip)
+        return meter
+
+    def set_audio_controls(self, available: bool) -> None:
+        """Mute and level meters exist only on lines with audio (not the training line)."""
+        for w in (self.mute_button, self.rx_level, self.tx_level):
+            w.setVisible(available)
+
+    def show_levels(self, rx_dbfs: float, tx_dbfs: float) -> None:
+        self.rx_level.setValue(int(max(-90.0, min(0.0, rx_dbfs))))
+        self.tx_level.setValue(int(max(-90.0, min(0.0, tx_dbfs))))
 
     def show_agent_state(self, state: str, reason: str) -> None:
         text = "Prêt" if state == "READY" else f"En pause ({reason})" if reason else "En pause"
