@@ -23,6 +23,7 @@ COMMANDS = (
     "app.cli.phone",
     "app.cli.imports",
     "app.cli.report",
+    "app.cli.stats_rebuild",
 )
 BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
 

@@ -1,26 +1,29 @@
-"""Facts rebuilt from the event log: one record per call, dossier, task and booking.
+"""Facts: one record per call, dossier, OSNP search, booking and call-back appointment.
 
-Only ``events`` is read for what happened and when; the state tables are read for
+They are folded from the event log (``app.stats.fold``) and kept in the ``stat_*``
+tables (``app.stats.models``) as events are written, so a report reads a few narrow
+rows per dossier instead of the whole log. The state tables are read only for
 dimensions that never change a count (a commune's sector, a practice's commune).
-Each query reads one or a few event types through the (type, at) index and lets the
-database extract the few JSON fields it needs, so no payload is parsed in Python.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, String, select, type_coerce
+from sqlalchemy import Boolean, Engine, String, and_, literal_column, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
-from app.db.models import Event
+from app.db.types import UTCDateTime
 from app.stats.calendar import Period
+from app.stats.models import StatAppointment, StatBooking, StatCall, StatDossier, StatTask
 
-#: Events of an entity born in the period are read this long after it (a dossier
-#: forwarded, a task closed within its 48 h, a booking released), and this long
-#: before it (the booking made before the task was closed).
+#: Dossiers opened this long before the period are read with it (a search closed in
+#: the period for a dossier of the previous days), and bookings made this long before.
 MARGIN = timedelta(days=7)
 
 
@@ -47,6 +50,7 @@ class DossierFact:
     dossier_id: int
     opened_at: datetime
     line: str = ""
+    call_id: int | None = None
     commune: str = ""
     priority: str | None = None
     track: str | None = None  # where it ended (or stands): moves are followed
@@ -63,7 +67,7 @@ class DossierFact:
 class TaskFact:
     task_id: int
     dossier_id: int
-    created_at: datetime | None  # None: created before the window, closed in it
+    created_at: datetime | None  # None: its creation is not in the log
     deadline_at: datetime | None = None
     taken_at: datetime | None = None
     closed_at: datetime | None = None
@@ -72,6 +76,7 @@ class TaskFact:
     no_solution_reason: str | None = None
     appointment_at: datetime | None = None
     seconds_to_outcome: float | None = None
+    reopens: int = 0
 
 
 @dataclass(slots=True)
@@ -85,13 +90,35 @@ class BookingFact:
     released_at: datetime | None = None
 
 
+@dataclass(slots=True)
+class AppointmentFact:
+    """A call-back appointment: BOOKED, CONFIRMED, HONOURED, NO_SHOW or CANCELLED."""
+
+    appointment_id: int
+    task_id: int | None
+    dossier_id: int | None
+    outcome: str | None
+    appointment_at: datetime | None
+    status: str
+    status_at: datetime
+
+
 @dataclass
-class Facts:
-    period: Period
+class FactSet:
+    """Facts keyed by their entity's id: what the fold updates."""
+
     calls: dict[int, CallFact] = field(default_factory=dict)
     dossiers: dict[int, DossierFact] = field(default_factory=dict)
     tasks: dict[int, TaskFact] = field(default_factory=dict)
     bookings: dict[int, BookingFact] = field(default_factory=dict)
+    appointments: dict[int, AppointmentFact] = field(default_factory=dict)
+
+
+@dataclass
+class Facts(FactSet):
+    """The facts one period's statistics need."""
+
+    period: Period | None = None
 
     def booking_of_dossier(self, dossier_id: int) -> BookingFact | None:
         """The dossier's last booking still standing (a released one gave its place back)."""
@@ -100,6 +127,13 @@ class Facts:
             if b.released_at is None and (best is None or b.booked_at >= best.booked_at):
                 best = b
         return best
+
+    def dossier_of_call(self, call_id: int) -> DossierFact | None:
+        by_call: dict[int, DossierFact] | None = getattr(self, "_by_call", None)
+        if by_call is None:
+            by_call = {d.call_id: d for d in self.dossiers.values() if d.call_id is not None}
+            self._by_call = by_call
+        return by_call.get(call_id)
 
     def _bookings_by_dossier(self) -> dict[int, list[BookingFact]]:
         cached: dict[int, list[BookingFact]] | None = getattr(self, "_by_dossier", None)
@@ -112,7 +146,29 @@ class Facts:
         return cached
 
 
-def _dt(value: Any) -> datetime | None:
+#: FactSet attribute → (fact class, table); a class's fields are its table's columns.
+FACT_TABLES: dict[str, tuple[type, Any]] = {
+    "calls": (CallFact, StatCall.__table__), "dossiers": (DossierFact, StatDossier.__table__),
+    "tasks": (TaskFact, StatTask.__table__), "bookings": (BookingFact, StatBooking.__table__),
+    "appointments": (AppointmentFact, StatAppointment.__table__)}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """For code that makes a few hundred thousand small objects and frees none of them
+    until it returns (a report, a rebuild): the cyclic collector's passes over them
+    (each generation-2 pass walks them all) cost more than reading the facts, and
+    they leave nothing cyclic behind."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def parse_instant(value: Any) -> datetime | None:
     """An instant from a JSON string, or from a column read raw (text on SQLite)."""
     if value is None or value == "":
         return None
@@ -127,159 +183,76 @@ def _dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(text + "+00:00")  # naive, as SQLite stores it: UTC
 
 
-class _Reader:
-    """Runs one narrow query per event type (or a few types) on one connection.
+def _maker(cls: type, table: Any, sqlite: bool
+           ) -> tuple[list[Any], Callable[[Sequence[Any]], list[Any]]]:
+    """What to select for a fact class (its table's columns, in its fields' order) and
+    a row → fact converter. Rows are read raw from the driver, without per-value hooks
+    (they cost more than the read itself over a month of facts): on SQLite an instant
+    is stored as naive UTC text, so it is selected with "+00:00" appended and parsed
+    by ``datetime.fromisoformat`` directly."""
+    cols = [table.c[f.name] for f in fields(cls)]
+    instants = [i for i, c in enumerate(cols) if isinstance(c.type, UTCDateTime)]
+    flags = [i for i, c in enumerate(cols) if isinstance(c.type, Boolean)] if sqlite else []
+    if sqlite:
+        utc: Any = literal_column("'+00:00'")
+        cols = [type_coerce(c, String).concat(utc) if i in instants else c
+                for i, c in enumerate(cols)]
+    parse: Callable[[Any], datetime | None] = datetime.fromisoformat if sqlite \
+        else parse_instant
 
-    The database does the filtering and the JSON extraction; Python only folds rows.
-    Rows come in index order, not ``seq`` order: folds that depend on order sort by
-    ``seq`` first. (Threads were tried: on SQLite they made it slower.)
-    """
+    def make(rows: Sequence[Any]) -> list[Any]:
+        """Column by column: the instants parsed in one comprehension each, the facts
+        built by ``map`` (this is the report's hottest loop)."""
+        if not rows:
+            return []
+        columns: list[Any] = list(zip(*rows, strict=True))
+        for i in instants:
+            columns[i] = [None if v is None else parse(v) for v in columns[i]]
+        for i in flags:  # SQLite keeps a boolean as 0 / 1
+            columns[i] = [bool(v) for v in columns[i]]
+        return list(map(cls, *columns))
 
-    def __init__(self, session: Session, period: Period):
-        bind = session.get_bind()
-        self.engine: Engine = bind if isinstance(bind, Engine) else bind.engine
-        self.lo, self.hi = period.start - MARGIN, period.end + MARGIN
-        self.sqlite = self.engine.dialect.name == "sqlite"
-        self.at = type_coerce(Event.at, String) if self.sqlite else Event.at
-
-    def query(self, types: tuple[str, ...], *cols: Any, where: Any = None) -> Any:
-        q = select(*cols).where(Event.type.in_(types) if len(types) > 1
-                                else Event.type == types[0], Event.at >= self.lo,
-                                Event.at < self.hi)
-        return q if where is None else q.where(where)
-
-    def fetch_all(self, queries: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
-        with self.engine.connect() as conn:
-            if self.sqlite:  # map the file: the scan reads pages without copying them
-                conn.exec_driver_sql("PRAGMA mmap_size=1073741824")
-            out: dict[str, list[tuple[Any, ...]]] = {}
-            for key, q in queries.items():
-                result = conn.execute(q)
-                # The driver's rows as they are: the selected columns need no conversion
-                # (JSON values come out typed, instants as text on SQLite, see _dt).
-                out[key] = list(result.cursor.fetchall()) if result.cursor is not None else []
-                result.close()
-            return out
-
-
-def _queries(r: _Reader) -> dict[str, Any]:
-    d, at = Event.data, r.at
-    commune = d[("fields", "commune_insee")].as_string()
-    return {
-        "offered": r.query(("call.offered",), Event.call_id, at, d["line"].as_string()),
-        "answered": r.query(("call.answered",), Event.call_id, at, d["wait_seconds"].as_float(),
-                            Event.actor_id),
-        "abandoned": r.query(("call.ended",), Event.call_id, at,
-                             where=d["abandoned"].as_boolean()),
-        "opened": r.query(("dossier.opened",), Event.dossier_id, at, d["line"].as_string()),
-        "commune": r.query(("dossier.updated",), Event.seq, Event.dossier_id, commune,
-                           where=commune.is_not(None)),
-        "track": r.query(("dossier.qualified", "dossier.track_moved", "dossier.decided"),
-                         Event.seq, Event.type, Event.dossier_id, d["priority"].as_string(),
-                         d["track"].as_string(), d["to_track"].as_string(),
-                         d["decision"].as_string(), d["orientation"].as_string()),
-        "tasks": r.query(_TASK_TYPES, Event.seq, Event.type, Event.task_id, Event.dossier_id, at,
-                         d["deadline_at"].as_string(), d["outcome"].as_string(),
-                         d["no_solution_reason"].as_string(), d["appointment_at"].as_string(),
-                         d["seconds_to_outcome"].as_float()),
-        "bookings": r.query(("slot.booked", "slot.released"), Event.seq, Event.type, at,
-                            d[("booking", "id")].as_integer(),
-                            d[("booking", "effecteur_id")].as_integer(),
-                            d[("booking", "slot_id")].as_integer(),
-                            d[("booking", "dossier_id")].as_integer(),
-                            d[("booking", "appointment_at")].as_string()),
-    }
-
-
-def _first(row: tuple[Any, ...]) -> Any:
-    return row[0]
-
-
-def _calls(rows: dict[str, list[Any]], facts: Facts) -> None:
-    calls = facts.calls
-    for call_id, at, line in rows["offered"]:
-        if call_id is not None and call_id not in calls:  # a forked call is offered once
-            calls[call_id] = CallFact(call_id, _dt(at), line or "")  # type: ignore[arg-type]
-    for call_id, at, wait, actor in rows["answered"]:
-        c = calls.get(call_id)
-        if c is not None and c.answered_at is None:
-            # wait_seconds is answered_at − offered_at by construction (app.hub.service).
-            c.answered_at = c.offered_at + timedelta(seconds=wait) if wait is not None \
-                else _dt(at)
-            c.wait_seconds, c.answered_by = wait, actor
-    for call_id, at in rows["abandoned"]:
-        c = calls.get(call_id)
-        if c is not None and c.answered_at is None and c.ended_at is None:
-            c.ended_at, c.abandoned = _dt(at), True
-
-
-_TASK_TYPES = ("task.created", "task.taken", "task.closed", "task.cancelled")
-
-
-def _dossiers(rows: dict[str, list[Any]], facts: Facts) -> None:
-    dossiers = facts.dossiers
-    for dossier_id, at, line in rows["opened"]:
-        if dossier_id is not None:
-            dossiers[dossier_id] = DossierFact(dossier_id, _dt(at), line or "")  # type: ignore[arg-type]
-    seen: dict[int, int] = {}
-    for seq, dossier_id, commune in rows["commune"]:
-        f = dossiers.get(dossier_id)
-        if f is not None and seq > seen.get(dossier_id, 0):
-            f.commune, seen[dossier_id] = commune, seq
-    # In seq order: a move clears the decision taken before it, as the hub does.
-    for _seq, type_, dossier_id, prio, track, to_track, decision, orientation in sorted(
-            rows["track"], key=_first):
-        f = dossiers.get(dossier_id)
-        if f is None:
-            continue
-        if type_ == "dossier.qualified":
-            f.priority, f.track = prio, track or f.track
-        elif type_ == "dossier.track_moved":
-            f.track, f.decision, f.orientation = to_track, None, None
-            f.moves += 1
-        else:
-            f.track, f.decision, f.orientation = track or f.track, decision, orientation
-
-
-def _tasks(rows: dict[str, list[Any]], facts: Facts) -> None:
-    tasks = facts.tasks
-    for (_seq, type_, task_id, dossier_id, at, deadline, outcome, reason, appt,
-         delay) in sorted(rows["tasks"], key=_first):
-        if task_id is None:
-            continue
-        t = tasks.get(task_id)
-        if t is None:  # created before the window but ended in it: counts on its closing day
-            t = tasks[task_id] = TaskFact(task_id, dossier_id or 0, None)
-        if type_ == "task.created":
-            t.created_at, t.deadline_at = _dt(at), _dt(deadline)
-        elif type_ == "task.taken":
-            t.taken_at = _dt(at)
-        elif type_ == "task.cancelled":
-            t.cancelled, t.closed_at = True, _dt(at)
-        elif type_ == "task.closed":
-            t.closed_at, t.outcome, t.no_solution_reason = _dt(at), outcome, reason
-            t.appointment_at, t.seconds_to_outcome = _dt(appt), delay
-
-
-def _bookings(rows: dict[str, list[Any]], facts: Facts) -> None:
-    for _seq, type_, at, bid, eff, slot, dossier, appt in sorted(rows["bookings"], key=_first):
-        if bid is None:
-            continue
-        when = _dt(at)
-        assert when is not None
-        if type_ == "slot.booked":
-            facts.bookings[bid] = BookingFact(bid, eff, slot, dossier, _dt(appt) or when, when)
-        elif bid in facts.bookings:
-            facts.bookings[bid].released_at = when
+    return cols, make
 
 
 def load_facts(session: Session, period: Period) -> Facts:
-    """Every fact the period's statistics need, rebuilt from the event log."""
-    facts = Facts(period)
-    reader = _Reader(session, period)
-    rows = reader.fetch_all(_queries(reader))
-    _calls(rows, facts)
-    _dossiers(rows, facts)
-    _tasks(rows, facts)
-    _bookings(rows, facts)
+    """Every fact the period's statistics need, read from the fact tables."""
+    facts = Facts(period=period)
+    start, end = period.start, period.end
+    where = {
+        "calls": lambda t: and_(t.c.offered_at >= start, t.c.offered_at < end),
+        "dossiers": lambda t: and_(t.c.opened_at >= start - MARGIN, t.c.opened_at < end),
+        "tasks": lambda t: or_(and_(t.c.created_at >= start, t.c.created_at < end),
+                               and_(t.c.closed_at >= start, t.c.closed_at < end)),
+        "bookings": lambda t: and_(t.c.booked_at >= start - MARGIN, t.c.booked_at < end),
+        "appointments": lambda t: and_(t.c.status_at >= start, t.c.status_at < end),
+    }
+    bind = session.get_bind()
+    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    sqlite = engine.dialect.name == "sqlite"
+    # Its own connection, so the reads see what is committed, beside the session's work.
+    with engine.connect() as conn:
+        if sqlite:  # map the file: the scan reads pages without copying them
+            conn.exec_driver_sql("PRAGMA mmap_size=1073741824")
+        for name, (cls, table) in FACT_TABLES.items():
+            cols, make = _maker(cls, table, sqlite)
+            result = conn.execute(select(*cols).where(where[name](table)))
+            assert result.cursor is not None
+            rows = result.cursor.fetchall()  # the driver's rows: instants as text on SQLite
+            result.close()
+            target: dict[int, Any] = getattr(facts, name)
+            target.update((row[0], fact) for row, fact in zip(rows, make(rows), strict=True))
+        # The dossiers of searches and appointments that ended in the period, when they
+        # were opened longer ago than the margin: their commune places them.
+        wanted = {t.dossier_id for t in facts.tasks.values()} | \
+            {a.dossier_id for a in facts.appointments.values() if a.dossier_id is not None}
+        missing = sorted(i for i in wanted - facts.dossiers.keys() if i)
+        cls, table = FACT_TABLES["dossiers"]
+        cols, make = _maker(cls, table, sqlite)
+        for i in range(0, len(missing), 500):
+            result = conn.execute(select(*cols).where(cols[0].in_(missing[i:i + 500])))
+            assert result.cursor is not None
+            rows = result.cursor.fetchall()
+            facts.dossiers.update((row[0], f) for row, f in zip(rows, make(rows), strict=True))
+            result.close()
     return facts

@@ -20,6 +20,7 @@ from app.hub.protocol import Intent
 from app.hub.service import FlowService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
+from app.stats.projection import project
 
 #: A desk's last state older than this is not shown (the desk is gone).
 DESK_MEMORY = timedelta(hours=24)
@@ -71,3 +72,5 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
 def install(service: FlowService) -> None:
     service.register(DeskState, desk_state)
     service.register(StatsLive, stats_live)
+    if project not in service.projectors:
+        service.projectors.append(project)  # statistics facts, in each unit's transaction

@@ -6,6 +6,7 @@ plain, JSON-ready values; grouping keys are Paris days, weeks, months, lines, ho
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from app.domain.enums import TaskOutcome
 from app.stats.calendar import Period, local_day, week_of
-from app.stats.facts import CallFact, DossierFact, Facts, TaskFact
+from app.stats.facts import AppointmentFact, CallFact, DossierFact, Facts, TaskFact
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -23,11 +24,16 @@ NATIONAL_2022 = {"answered": 0.88, "within_60s": 0.80}
 TARGET_ANSWERED = 0.99
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
+def percentile(values: list[float], q: float, *, ordered: bool = False) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); ``ordered``: the
+    values are already sorted (several percentiles of one list sort it once)."""
     if not values:
         return None
-    ordered = sorted(values)
+    ordered_values = values if ordered else sorted(values)
+    return _rank(ordered_values, q)
+
+
+def _rank(ordered: list[float], q: float) -> float:
     rank = (len(ordered) - 1) * q / 100
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
@@ -67,28 +73,34 @@ class CallStats:
 
 
 def call_stats(calls: Iterable[CallFact]) -> CallStats:
-    """Rates are over calls offered, as the national figures are (88 % answered)."""
-    s = CallStats()
+    """Rates are over calls offered, as the national figures are (88 % answered).
+
+    Counted in locals, not on the result: over a month this runs once per call and
+    grouping (day, hour, week, line, territory), about six times per call."""
+    offered = in_progress = 0
     waits: list[float] = []
     abandon_waits: list[float] = []
     for c in calls:
-        s.offered += 1
+        offered += 1
         if c.answered_at is not None:
-            s.answered += 1
-            w = c.wait_seconds if c.wait_seconds is not None else \
-                (c.answered_at - c.offered_at).total_seconds()
-            waits.append(w)
-            s.within_30s += w <= 30
-            s.within_60s += w <= 60
+            w = c.wait_seconds
+            waits.append(w if w is not None else (c.answered_at - c.offered_at).total_seconds())
         elif c.abandoned:
-            s.abandoned += 1
-            if c.abandon_wait is not None:
-                abandon_waits.append(c.abandon_wait)
+            if c.ended_at is not None:
+                abandon_waits.append(max(0.0, (c.ended_at - c.offered_at).total_seconds()))
+            else:
+                abandon_waits.append(-1.0)  # abandoned, end unknown: counted, no wait
         else:
-            s.in_progress += 1
-    s.wait_p50, s.wait_p90, s.wait_p99 = (percentile(waits, q) for q in (50, 90, 99))
-    s.wait_max = round(max(waits), 3) if waits else None
-    s.abandon_wait_p50 = percentile(abandon_waits, 50)
+            in_progress += 1
+    waits.sort()
+    s = CallStats(offered=offered, answered=len(waits), abandoned=len(abandon_waits),
+                  in_progress=in_progress)
+    s.within_30s = bisect_right(waits, 30)
+    s.within_60s = bisect_right(waits, 60)
+    s.wait_p50, s.wait_p90, s.wait_p99 = (percentile(waits, q, ordered=True)
+                                          for q in (50, 90, 99))
+    s.wait_max = round(waits[-1], 3) if waits else None
+    s.abandon_wait_p50 = percentile([w for w in abandon_waits if w >= 0], 50)
     s.answered_rate = ratio(s.answered, s.offered)
     s.within_30s_rate = ratio(s.within_30s, s.offered)
     s.within_60s_rate = ratio(s.within_60s, s.offered)
@@ -113,22 +125,25 @@ class DossierStats:
 
 def dossier_stats(dossiers: Iterable[DossierFact]) -> DossierStats:
     """Tracks are counted where the dossier ended: a move SNP → AMU counts in AMU."""
-    s = DossierStats()
+    pairs: Counter[tuple[str | None, str | None]] = Counter()
+    moved = oriented = 0
+    for d in dossiers:
+        pairs[(d.track, d.priority)] += 1
+        if d.moves:
+            moved += 1
+        if d.track == "SNP" and d.decision == "ORIENT" and d.orientation == "CONSULTATION_48H":
+            oriented += 1  # DossierFact.oriented_to_consultation, inlined: the hot loop
     tracks: Counter[str] = Counter()
     prios: Counter[str] = Counter()
-    pairs: Counter[str] = Counter()
-    for d in dossiers:
-        s.total += 1
-        track = d.track or "sans filière"
-        prio = d.priority or "non qualifié"
-        tracks[track] += 1
-        prios[prio] += 1
-        pairs[f"{track}/{prio}"] += 1
-        s.moved += d.moves > 0
-        if d.track == "SNP" and d.oriented_to_consultation:
-            s.snp_oriented_consultation += 1
+    named: Counter[str] = Counter()
+    for (track_, prio_), n in pairs.items():
+        track, prio = track_ or "sans filière", prio_ or "non qualifié"
+        tracks[track] += n
+        prios[prio] += n
+        named[f"{track}/{prio}"] += n
+    s = DossierStats(total=sum(pairs.values()), moved=moved, snp_oriented_consultation=oriented)
     s.by_track, s.by_priority = dict(sorted(tracks.items())), dict(sorted(prios.items()))
-    s.by_track_priority = dict(sorted(pairs.items()))
+    s.by_track_priority = dict(sorted(named.items()))
     with_track = tracks["SNP"] + tracks["AMU"]
     s.mg_share, s.amu_share = ratio(tracks["SNP"], with_track), ratio(tracks["AMU"], with_track)
     s.transformation_rate = ratio(s.snp_oriented_consultation, tracks["SNP"])
@@ -190,9 +205,44 @@ def task_stats(tasks: Iterable[TaskFact], period: Period | None = None) -> TaskS
     return s
 
 
+@dataclass
+class AppointmentStats:
+    """Call-back appointments followed to the end, counted on the day their status was set."""
+
+    confirmed: int = 0
+    honoured: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    no_show_rate: float | None = None  # no-shows among appointments that took place or not
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def appointment_stats(appointments: Iterable[AppointmentFact], period: Period | None = None
+                      ) -> AppointmentStats:
+    """From ``callback.appointment_status``: an appointment's status is final once
+    honoured, missed (NO_SHOW) or cancelled, so each counts once."""
+    s = AppointmentStats()
+    for a in appointments:
+        if period is not None and not period.contains(a.status_at):
+            continue
+        if a.status == "CONFIRMED":
+            s.confirmed += 1
+        elif a.status == "HONOURED":
+            s.honoured += 1
+        elif a.status == "NO_SHOW":
+            s.no_show += 1
+        elif a.status == "CANCELLED":
+            s.cancelled += 1
+    s.no_show_rate = ratio(s.no_show, s.honoured + s.no_show)
+    return s
+
+
 def snp_visits_per_week(facts: Facts, cap: int) -> list[dict[str, Any]]:
     """Regulated SNP patients per effecteur and (Paris) week, against the weekly cap."""
     counts: Counter[tuple[int, str]] = Counter()
+    assert facts.period is not None
     for b in facts.bookings.values():
         if b.released_at is None and facts.period.contains(b.appointment_at):
             counts[(b.effecteur_id, week_of(local_day(b.appointment_at)).isoformat())] += 1

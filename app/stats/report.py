@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,13 +14,15 @@ from app.directory.vocab import WEEKLY_SNP_CAP
 from app.domain.enums import Line, NoSolutionReason, TaskOutcome
 from app.stats.calendar import Period, paris_hour, week_of
 from app.stats.communes import CommuneRow, commune_table
-from app.stats.facts import Facts, load_facts
+from app.stats.facts import CallFact, Facts, gc_paused, load_facts
 from app.stats.metrics import (
     NATIONAL_2022,
     TARGET_ANSWERED,
+    AppointmentStats,
     CallStats,
     DossierStats,
     TaskStats,
+    appointment_stats,
     call_stats,
     dossier_stats,
     group,
@@ -54,9 +56,14 @@ class Report:
     calls_by_hour: dict[int, CallStats]
     calls_by_day: dict[date, CallStats]  # every day of the period, quiet ones included
     calls_by_week: dict[date, CallStats]  # keyed by the Monday
+    #: sector name → calls whose dossier's commune is there; calls without a dossier
+    #: (abandoned, still ringing) under NO_DOSSIER
+    calls_by_sector: dict[str, CallStats]
     dossiers_by_sector: dict[str, DossierStats]  # sector name → its dossiers (patient's commune)
     dossiers: DossierStats
     tasks: TaskStats
+    appointments: AppointmentStats  # call-back appointments: honoured, no-shows…
+    no_shows_by_sector: dict[str, int]  # sector name (patient's commune) → no-shows
     slots: dict[str, tuple[int, int]]  # sector name → (places published, places booked)
     snp_weeks: list[dict[str, Any]]
 
@@ -109,6 +116,8 @@ class Report:
         rows += [line(f"Ligne {Line(k).label if k in set(Line) else k}", v)
                  for k, v in self.calls_by_line.items()]
         rows += [line(f"Semaine du {w:%d/%m}", v) for w, v in self.calls_by_week.items()]
+        rows += [line(name if name == NO_DOSSIER else f"Territoire {name}", v)
+                 for name, v in self.calls_by_sector.items()]
         rows += [line(f"{h:02d} h", v) for h, v in sorted(self.calls_by_hour.items())]
         return Table("Décroché", ["", "Présentés", "Décrochés", "Abandonnés", "% décrochés",
                                   "% < 30 s", "% < 60 s", "Attente médiane (s)",
@@ -130,11 +139,13 @@ class Report:
 
     def _territories(self) -> Table:
         rows = [[name, d.total, d.by_track.get("SNP", 0), d.by_track.get("AMU", 0),
-                 _p(d.mg_share), d.snp_oriented_consultation, _p(d.transformation_rate)]
+                 _p(d.mg_share), d.snp_oriented_consultation, _p(d.transformation_rate),
+                 self.no_shows_by_sector.get(name, 0)]
                 for name, d in self.dossiers_by_sector.items()]
         return Table("Dossiers par territoire", ["Territoire", "Dossiers", "SNP (MG)", "AMU",
                                                   "Part MG", "SNP orientés consultation",
-                                                  "Taux de transformation"], rows,
+                                                  "Taux de transformation",
+                                                  "Patients non venus"], rows,
                      note="Territoire de la commune du patient ; « Hors territoire » : commune "
                           "hors du territoire servi ou non renseignée.")
 
@@ -152,6 +163,11 @@ class Report:
                  ["Délai jusqu'à la consultation, médiane (h)", t.to_consultation_p50_hours],
                  ["Consultations dans les 48 h", t.consultation_within_48h],
                  ["Terminées après le délai de 48 h", t.closed_after_deadline]]
+        a = self.appointments
+        rows += [["RDV honorés (suivi du rappel)", a.honoured],
+                 ["Patients non venus", a.no_show],
+                 ["RDV annulés après coup", a.cancelled],
+                 ["Taux de non-venue (non venus / RDV passés)", _p(a.no_show_rate)]]
         over = [w for w in self.snp_weeks if w["over_cap"]]
         rows.append([f"Semaines médecin au-delà de {WEEKLY_SNP_CAP} patients SNP", len(over)])
         return Table("Recherche de RDV (OSNP)", ["", "Valeur"], rows)
@@ -164,6 +180,10 @@ class Report:
                      rows)
 
 
+#: The answering row of calls that have no dossier (abandoned, or still ringing).
+NO_DOSSIER = "Appels sans dossier (abandonnés)"
+
+
 def _p(x: float | None) -> str:
     return "" if x is None else f"{x * 100:.1f} %".replace(".", ",")
 
@@ -173,6 +193,11 @@ def _s(x: float | None) -> str:
 
 
 def build_report(session: Session, period: Period, *, now: datetime | None = None) -> Report:
+    with gc_paused():
+        return _build_report(session, period, now)
+
+
+def _build_report(session: Session, period: Period, now: datetime | None) -> Report:
     t: Territory = load_territory(session)
     facts: Facts = load_facts(session, period)
     slots = list(published_slots(session, t, period.start, period.end))
@@ -180,11 +205,37 @@ def build_report(session: Session, period: Period, *, now: datetime | None = Non
     communes = commune_table(session, period, facts=facts, territory=t)
     calls = [c for c in facts.calls.values() if period.contains(c.offered_at)]
     dossiers = [d for d in facts.dossiers.values() if period.contains(d.opened_at)]
-    buckets = {c.call_id: paris_hour(int(c.offered_at.timestamp()) // 3600) for c in calls}
-    by_day = group(calls, lambda c: buckets[c.call_id][0])
     by_sector = group(dossiers, lambda d: t.sector_of(d.commune))
     sector_order = [code for code, _ in t.sectors] + sorted(set(by_sector) -
                                                            {c for c, _ in t.sectors})
+    # One pass puts each call in its day, Paris hour, week, line and territory (the
+    # sector of its dossier's commune; a call without a dossier apart).
+    by_day: dict[date, list[CallFact]] = defaultdict(list)
+    by_hour: dict[int, list[CallFact]] = defaultdict(list)
+    by_week: dict[date, list[CallFact]] = defaultdict(list)
+    by_line: dict[str, list[CallFact]] = defaultdict(list)
+    calls_by_sector: dict[str, list[CallFact]] = defaultdict(list)
+    weeks: dict[date, date] = {}
+    for c in calls:
+        day, hour = paris_hour(int(c.offered_at.timestamp()) // 3600)
+        by_day[day].append(c)
+        by_hour[hour].append(c)
+        week = weeks.get(day)
+        if week is None:
+            week = weeks[day] = week_of(day)
+        by_week[week].append(c)
+        by_line[c.line].append(c)
+        d = facts.dossier_of_call(c.call_id)
+        calls_by_sector[t.sector_of(d.commune) if d is not None else NO_DOSSIER].append(c)
+    call_sectors = [c for c in sector_order if c in calls_by_sector] + sorted(
+        set(calls_by_sector) - set(sector_order) - {NO_DOSSIER}) + \
+        [NO_DOSSIER] * (NO_DOSSIER in calls_by_sector)
+    appointments = [a for a in facts.appointments.values() if period.contains(a.status_at)]
+    no_shows: Counter[str] = Counter()
+    for a in appointments:
+        if a.status == "NO_SHOW":
+            d = facts.dossiers.get(a.dossier_id or 0)
+            no_shows[t.sector_name(t.sector_of(d.commune if d else ""))] += 1
     published: Counter[str] = Counter()
     slot_sector: dict[int, str] = {}
     for slot in slots:
@@ -196,14 +247,15 @@ def build_report(session: Session, period: Period, *, now: datetime | None = Non
     return Report(
         period=period, generated_at=now or utcnow(), monthly=monthly, communes=communes,
         calls=call_stats(calls),
-        calls_by_line={k: call_stats(v) for k, v in sorted(group(calls, lambda c: c.line).items())},
-        calls_by_hour={k: call_stats(v) for k, v in
-                       group(calls, lambda c: buckets[c.call_id][1]).items()},
+        calls_by_line={k: call_stats(v) for k, v in sorted(by_line.items())},
+        calls_by_hour={k: call_stats(v) for k, v in by_hour.items()},
         calls_by_day={d: call_stats(by_day.get(d, [])) for d in period.days()},
-        calls_by_week={w: call_stats(v) for w, v in
-                       sorted(group(calls, lambda c: week_of(buckets[c.call_id][0])).items())},
+        calls_by_week={w: call_stats(v) for w, v in sorted(by_week.items())},
         dossiers_by_sector={t.sector_name(code): dossier_stats(by_sector.get(code, []))
                             for code in sector_order},
+        calls_by_sector={(t.sector_name(code) if code != NO_DOSSIER else code):
+                         call_stats(calls_by_sector[code]) for code in call_sectors},
         dossiers=dossier_stats(dossiers), tasks=task_stats(facts.tasks.values(), period),
+        appointments=appointment_stats(appointments), no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
         snp_weeks=snp_visits_per_week(facts, WEEKLY_SNP_CAP))

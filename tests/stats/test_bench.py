@@ -54,6 +54,9 @@ def test_the_bench_month_has_the_shapes_the_hub_writes(room: Room, tmp_path: Pat
     writer = MonthWriter(sessions, JUNE, seed=3)
     writer.setup()
     writer.write(400)
+    # The facts the report reads were folded from the bench's log, as the backfill does.
+    assert writer.facts["dossiers"] == 400 and writer.facts["calls"] == 400 + 400 // 25
+    assert writer.facts["tasks"] == len(writer.tasks) > 0
     synthetic = shapes(sessions)
     for type_, seen in synthetic.items():
         assert type_ in real, f"the hub never writes {type_}"

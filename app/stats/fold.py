@@ -1,0 +1,164 @@
+"""How one event changes the facts: the single fold behind every fact row.
+
+The projector (each unit of work's events, in the hub's transaction) and the rebuild
+(the whole log, migration 0004 and ``sasdesk stats rebuild``) both call ``fold``, in
+``seq`` order, so a fact kept up to date and a fact rebuilt cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.stats.facts import (
+    AppointmentFact,
+    BookingFact,
+    CallFact,
+    DossierFact,
+    FactSet,
+    TaskFact,
+    parse_instant,
+)
+
+
+class EventLike(Protocol):
+    """An ``events`` row: the ORM object the hub flushed, or a row read back."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def dossier_id(self) -> int | None: ...
+    @property
+    def task_id(self) -> int | None: ...
+    @property
+    def call_id(self) -> int | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+def _call(f: FactSet, e: EventLike) -> None:
+    d = e.data
+    if e.type == "call.offered":
+        if e.call_id is not None and e.call_id not in f.calls:  # a forked call is offered once
+            offered = parse_instant(d.get("offered_at")) or e.at
+            f.calls[e.call_id] = CallFact(e.call_id, offered, d.get("line") or "")
+        return
+    c = f.calls.get(e.call_id) if e.call_id is not None else None
+    if c is None:
+        return
+    if e.type == "call.answered":
+        if c.answered_at is None:
+            wait = d.get("wait_seconds")
+            # wait_seconds is answered_at − offered_at by construction (app.hub.service).
+            c.answered_at = c.offered_at + timedelta(seconds=wait) if wait is not None else e.at
+            c.wait_seconds, c.answered_by = wait, e.actor_id
+    elif e.type == "call.ended" and c.ended_at is None:
+        c.ended_at = e.at
+        c.abandoned = bool(d.get("abandoned")) and c.answered_at is None
+
+
+def _dossier(f: FactSet, e: EventLike) -> None:
+    if e.dossier_id is None:
+        return
+    d = e.data
+    if e.type == "dossier.opened":
+        f.dossiers[e.dossier_id] = DossierFact(e.dossier_id, e.at, d.get("line") or "",
+                                               call_id=d.get("call_id"))
+        return
+    x = f.dossiers.get(e.dossier_id)
+    if x is None:
+        return
+    if e.type == "dossier.updated":
+        fields = d.get("fields") or {}
+        if fields.get("commune_insee") is not None:
+            x.commune = fields["commune_insee"]
+    elif e.type == "dossier.qualified":
+        x.priority, x.track = d.get("priority"), d.get("track") or x.track
+    elif e.type == "dossier.track_moved":  # a move clears the decision, as the hub does
+        x.track, x.decision, x.orientation = d.get("to_track"), None, None
+        x.moves += 1
+    elif e.type == "dossier.decided":
+        x.track = d.get("track") or x.track
+        x.decision, x.orientation = d.get("decision"), d.get("orientation")
+
+
+def _task(f: FactSet, e: EventLike) -> None:
+    if e.task_id is None:
+        return
+    d = e.data
+    t = f.tasks.get(e.task_id)
+    if t is None:  # its creation is not in the log (history cut): counts on its closing day
+        t = f.tasks[e.task_id] = TaskFact(e.task_id, e.dossier_id or 0, None)
+    if e.type == "task.created":
+        t.created_at, t.deadline_at = e.at, parse_instant(d.get("deadline_at"))
+    elif e.type == "task.taken":
+        t.taken_at = e.at
+    elif e.type == "task.cancelled":
+        t.cancelled, t.closed_at = True, e.at
+    elif e.type == "task.closed":
+        t.closed_at, t.outcome, t.no_solution_reason = e.at, d.get("outcome"), \
+            d.get("no_solution_reason")
+        t.appointment_at = parse_instant(d.get("appointment_at"))
+        t.seconds_to_outcome = d.get("seconds_to_outcome")
+    elif e.type == "task.reopened":  # searching again: no outcome until it closes again
+        t.taken_at, t.closed_at, t.cancelled, t.outcome = e.at, None, False, None
+        t.no_solution_reason = t.appointment_at = t.seconds_to_outcome = None
+        t.reopens += 1
+
+
+def _booking(f: FactSet, e: EventLike) -> None:
+    b = e.data.get("booking") or {}
+    bid = b.get("id")
+    if bid is None:
+        return
+    if e.type == "slot.booked":
+        f.bookings[bid] = BookingFact(bid, b.get("effecteur_id") or 0, b.get("slot_id"),
+                                      b.get("dossier_id"),
+                                      parse_instant(b.get("appointment_at")) or e.at, e.at)
+    elif bid in f.bookings and f.bookings[bid].released_at is None:
+        f.bookings[bid].released_at = e.at
+
+
+def _appointment(f: FactSet, e: EventLike) -> None:
+    d = e.data
+    if e.type == "callback.appointment":
+        ap = d.get("appointment") or {}
+        aid = ap.get("id")
+        if aid is not None:
+            f.appointments[aid] = AppointmentFact(
+                aid, e.task_id, e.dossier_id, d.get("outcome") or ap.get("outcome"),
+                parse_instant(ap.get("at")), ap.get("status") or "BOOKED", e.at)
+        return
+    aid = d.get("appointment_id")
+    if aid is None:
+        return
+    a = f.appointments.get(aid)
+    if a is None:  # its creation is not in the log
+        a = f.appointments[aid] = AppointmentFact(aid, e.task_id, e.dossier_id,
+                                                  d.get("outcome"), None, "BOOKED", e.at)
+    a.status, a.status_at = d.get("status") or a.status, e.at
+
+
+_FOLDS = {
+    "call.offered": _call, "call.answered": _call, "call.ended": _call,
+    "dossier.opened": _dossier, "dossier.updated": _dossier, "dossier.qualified": _dossier,
+    "dossier.track_moved": _dossier, "dossier.decided": _dossier,
+    "task.created": _task, "task.taken": _task, "task.cancelled": _task,
+    "task.closed": _task, "task.reopened": _task,
+    "slot.booked": _booking, "slot.released": _booking,
+    "callback.appointment": _appointment, "callback.appointment_status": _appointment,
+}
+
+#: The event types that change a fact; the others are not read.
+FACT_EVENT_TYPES: tuple[str, ...] = tuple(_FOLDS)
+
+
+def fold(facts: FactSet, event: EventLike) -> None:
+    """Apply one event to the facts (events must come in ``seq`` order)."""
+    apply = _FOLDS.get(event.type)
+    if apply is not None:
+        apply(facts, event)

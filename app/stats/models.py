@@ -1,0 +1,100 @@
+"""Statistics facts kept in step with the event log: one narrow row per call, dossier,
+OSNP search, booking and call-back appointment.
+
+Written by the projector (``app.stats.projection``) in the transaction that writes
+the events, and by the rebuild (migration 0004, ``sasdesk stats rebuild``); both fold
+events with ``app.stats.fold``. Derived data: no foreign keys, so a rebuild can empty
+and refill them in any order. Each table is indexed on the instant a period selects
+it by.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.models import Base
+
+
+class StatCall(Base):
+    __tablename__ = "stat_calls"
+
+    call_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    offered_at: Mapped[datetime]
+    line: Mapped[str] = mapped_column(String(16), default="")
+    answered_at: Mapped[datetime | None]
+    wait_seconds: Mapped[float | None]
+    answered_by: Mapped[int | None]
+    ended_at: Mapped[datetime | None]
+    abandoned: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (Index("ix_stat_calls_offered", "offered_at"),)
+
+
+class StatDossier(Base):
+    __tablename__ = "stat_dossiers"
+
+    dossier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    opened_at: Mapped[datetime]
+    call_id: Mapped[int | None]
+    line: Mapped[str] = mapped_column(String(16), default="")
+    commune: Mapped[str] = mapped_column(String(8), default="")
+    priority: Mapped[str | None] = mapped_column(String(8))
+    track: Mapped[str | None] = mapped_column(String(16))
+    decision: Mapped[str | None] = mapped_column(String(24))
+    orientation: Mapped[str | None] = mapped_column(String(32))
+    moves: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_stat_dossiers_opened", "opened_at"),)
+
+
+class StatTask(Base):
+    __tablename__ = "stat_tasks"
+
+    task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    dossier_id: Mapped[int]
+    created_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    taken_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    no_solution_reason: Mapped[str | None] = mapped_column(String(32))
+    appointment_at: Mapped[datetime | None]
+    seconds_to_outcome: Mapped[float | None]
+    reopens: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (Index("ix_stat_tasks_created", "created_at"),
+                      Index("ix_stat_tasks_closed", "closed_at"))
+
+
+class StatBooking(Base):
+    __tablename__ = "stat_bookings"
+
+    booking_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    effecteur_id: Mapped[int]
+    slot_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
+    appointment_at: Mapped[datetime]
+    booked_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_stat_bookings_booked", "booked_at"),)
+
+
+class StatAppointment(Base):
+    """A call-back appointment and where it stands (booked … honoured, no-show)."""
+
+    __tablename__ = "stat_appointments"
+
+    appointment_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    task_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    appointment_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="BOOKED")
+    status_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_stat_appointments_status_at", "status_at"),)

@@ -1,0 +1,149 @@
+"""The fact tables kept in step with the log: projected per unit of work, or rebuilt.
+
+``project`` is a ``FlowService`` projector: inside the unit's transaction it reads the
+few facts the unit's events touch, folds the events into them (``app.stats.fold``) and
+writes back what changed, so the facts commit (or roll back) with their events.
+``rebuild`` empties the tables and folds the whole log through the same ``fold``
+(migration 0004's backfill, ``sasdesk stats rebuild``, the benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import astuple, dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.db.models import Event
+from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
+from app.stats.fold import FACT_EVENT_TYPES, fold
+
+TABLES: dict[str, Any] = {name: table for name, (_cls, table) in FACT_TABLES.items()}
+_TYPES = frozenset(FACT_EVENT_TYPES)
+
+
+def _keys(events: Iterable[Any]) -> dict[str, set[int]]:
+    """The ids of the facts these events may touch (what ``fold`` looks up)."""
+    keys: dict[str, set[int]] = {name: set() for name in TABLES}
+    for e in events:
+        kind = e.type.split(".", 1)[0]
+        if kind == "call" and e.call_id is not None:
+            keys["calls"].add(e.call_id)
+        elif kind == "dossier" and e.dossier_id is not None:
+            keys["dossiers"].add(e.dossier_id)
+        elif kind == "task" and e.task_id is not None:
+            keys["tasks"].add(e.task_id)
+        elif kind == "slot":
+            bid = (e.data.get("booking") or {}).get("id")
+            if bid is not None:
+                keys["bookings"].add(bid)
+        elif kind == "callback":
+            aid = (e.data.get("appointment") or {}).get("id", e.data.get("appointment_id"))
+            if aid is not None:
+                keys["appointments"].add(aid)
+    return keys
+
+
+def _row(fact: Any) -> dict[str, Any]:
+    return {f.name: getattr(fact, f.name) for f in fields(fact)}
+
+
+def project(session: Session, events: list[Event]) -> None:
+    """Fold one unit's events into the fact tables, in its transaction."""
+    relevant = sorted((e for e in events if e.type in _TYPES), key=lambda e: e.seq)
+    if not relevant:
+        return
+    facts = FactSet()
+    before: dict[str, dict[int, tuple[Any, ...]]] = {}
+    for name, ids in _keys(relevant).items():
+        before[name] = {}
+        if not ids:
+            continue
+        cls, table = FACT_TABLES[name]
+        cols = [table.c[f.name] for f in fields(cls)]
+        target = getattr(facts, name)
+        for row in session.execute(select(*cols).where(cols[0].in_(ids))):
+            fact = target[row[0]] = cls(*row)  # the first field is the id
+            before[name][row[0]] = astuple(fact)
+    for e in relevant:
+        fold(facts, e)
+    for name, table in TABLES.items():
+        new, changed = [], []
+        for key, fact in getattr(facts, name).items():
+            if key not in before[name]:
+                new.append(_row(fact))
+            elif astuple(fact) != before[name][key]:
+                changed.append(fact)
+        if new:
+            session.execute(insert(table), new)
+        pk = table.primary_key.columns[0]
+        for fact in changed:
+            values = _row(fact)
+            session.execute(update(table).where(pk == values.pop(pk.name)).values(**values))
+
+
+@dataclass(slots=True, frozen=True)
+class LoggedEvent:
+    """An ``events`` row read back for the rebuild."""
+
+    seq: int
+    type: str
+    at: datetime
+    actor_id: int | None
+    dossier_id: int | None
+    task_id: int | None
+    call_id: int | None
+    data: dict[str, Any]
+
+
+def read_log(conn: Connection, batch: int = 20_000) -> Iterator[LoggedEvent]:
+    """The events that change a fact, in ``seq`` order, read in batches.
+
+    On SQLite the driver's rows are read as they are (instants and JSON as text, parsed
+    here, faster than the column types' hooks); elsewhere through a server-side cursor.
+    """
+    q = (select(Event.seq, Event.type, Event.at, Event.actor_id, Event.dossier_id,
+                Event.task_id, Event.call_id, Event.data)
+         .where(Event.type.in_(FACT_EVENT_TYPES)).order_by(Event.seq))
+    if conn.dialect.name == "sqlite":
+        result = conn.execute(q)
+        cursor = result.cursor
+        assert cursor is not None
+        rows: Iterable[Any] = iter(lambda: cursor.fetchmany(batch), [])
+        chunks: Iterable[Any] = rows
+    else:
+        result = conn.execute(q, execution_options={"yield_per": batch})
+        chunks = result.partitions()
+    for chunk in chunks:
+        for seq, type_, at, actor, dossier, task, call, data in chunk:
+            yield LoggedEvent(seq, type_, parse_instant(at),  # type: ignore[arg-type]
+                              actor, dossier, task, call,
+                              json.loads(data) if isinstance(data, str | bytes) else data or {})
+    result.close()
+
+
+def fold_log(conn: Connection) -> FactSet:
+    facts = FactSet()
+    for e in read_log(conn):
+        fold(facts, e)
+    return facts
+
+
+def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
+    """Empty the fact tables and fold the whole event log into them again.
+
+    Runs in the caller's transaction (the migration's, or ``engine.begin()``)."""
+    with gc_paused():
+        facts = fold_log(conn)
+    counts = {}
+    for name, table in TABLES.items():
+        conn.execute(delete(table))
+        rows = [_row(f) for f in getattr(facts, name).values()]
+        for i in range(0, len(rows), chunk):
+            conn.execute(insert(table), rows[i:i + chunk])
+        counts[name] = len(rows)
+    return counts
