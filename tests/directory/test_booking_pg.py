@@ -36,7 +36,7 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
         index.sync(s, NOW)
     desks = 20
     barrier = threading.Barrier(desks)
-    outcomes: list[str] = []
+    outcomes: list[tuple[int, str]] = []
     lock = threading.Lock()
 
     def desk(n: int) -> None:
@@ -55,7 +55,7 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
         finally:
             own.dispose()
         with lock:
-            outcomes.append(result)
+            outcomes.append((n, result))
 
     threads = [threading.Thread(target=desk, args=(n,)) for n in range(desks)]
     for t in threads:
@@ -67,11 +67,15 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
         booked_x = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == x.id))
         booked_y = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == y.id))
         assert s.get(Slot, x.id).booked == booked_x  # type: ignore[union-attr]
-        assert booked_y == 1
+        # Only odd desks try the single slot, after winning a place in the range: it is
+        # booked once if one of them won, never twice (the other odd winners are refused).
+        odd_winners = [n for n, result in outcomes if n % 2 and result == "ok"]
+        assert booked_y == len(odd_winners) <= 1
     # Ten desks want only the range: whatever the order, its five places are taken; a
     # desk refused the single slot rolls back the range place it had taken.
     assert booked_x == 5
-    assert outcomes.count("ok") == 5 and outcomes.count("conflict") == desks - 5
+    results = [result for _n, result in outcomes]
+    assert results.count("ok") == 5 and results.count("conflict") == desks - 5
     # The index of another hub sees the range's places through the revision delta.
     with sessions() as s:
         assert index.sync(s, NOW) >= 1
