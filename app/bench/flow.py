@@ -178,15 +178,17 @@ class Room:
             },
         )
         draw = rng.random()
-        if draw < 0.1:  # P3: information, closed by N1
-            await self.send(
-                n1,
-                "dossier.qualify",
-                expect="dossier.qualified",
-                probe=did,
-                dossier_id=did,
-                priority="P3",
-            )
+        # 10 % P3 closed by N1, 10 % P0 dispatched by the AMU doctor, 80 % P2 to the OSNP.
+        priority = "P3" if draw < 0.1 else "P0" if draw < 0.2 else "P2"
+        await self.send(
+            n1,
+            "dossier.qualify",
+            expect="dossier.qualified",
+            probe=did,
+            dossier_id=did,
+            priority=priority,
+        )
+        if priority == "P3":
             await self.send(
                 n1,
                 "dossier.close",
@@ -195,19 +197,13 @@ class Room:
                 dossier_id=did,
                 reason="information donnée",
             )
-        elif draw < 0.2:  # P0: AMU doctor, dispatch
+            return
+        doctor_role = Role.MEDECIN_AMU if priority == "P0" else Role.MRL
+        doctor = self.of(doctor_role)[n % len(self.of(doctor_role))]
+        await self.send(doctor, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
+        if priority == "P0":
             await self.send(
-                n1,
-                "dossier.qualify",
-                expect="dossier.qualified",
-                probe=did,
-                dossier_id=did,
-                priority="P0",
-            )
-            amu = self.of(Role.MEDECIN_AMU)[n % len(self.of(Role.MEDECIN_AMU))]
-            await self.send(amu, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
-            await self.send(
-                amu,
+                doctor,
                 "dossier.decide",
                 expect="dossier.decided",
                 probe=did,
@@ -218,47 +214,38 @@ class Room:
                 means="SMUR",
             )
             await self.send(
-                amu, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did
+                doctor, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did
             )
-        else:  # P2: MRL orients to a consultation, OSNP finds it
+            return
+        task = (
             await self.send(
-                n1,
-                "dossier.qualify",
-                expect="dossier.qualified",
+                doctor,
+                "dossier.decide",
+                expect="task.created",
                 probe=did,
                 dossier_id=did,
-                priority="P2",
+                decision="ORIENT",
+                care_level="R3",
+                filiere="SNP",
+                orientation="CONSULTATION_48H",
+                consultation_type="cabinet",
             )
-            mrl = self.of(Role.MRL)[n % len(self.of(Role.MRL))]
-            await self.send(mrl, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
-            task = (
-                await self.send(
-                    mrl,
-                    "dossier.decide",
-                    expect="task.created",
-                    dossier_id=did,
-                    decision="ORIENT",
-                    care_level="R3",
-                    filiere="SNP",
-                    orientation="CONSULTATION_48H",
-                    consultation_type="cabinet",
-                )
-            )["task"]
-            osnp = self.of(Role.OSNP)[n % len(self.of(Role.OSNP))]
-            await self.send(osnp, "task.take", expect="task.taken", probe=did, task_id=task["id"])
-            await self.send(
-                osnp,
-                "task.close",
-                expect="task.closed",
-                probe=did,
-                task_id=task["id"],
-                outcome="RDV_CRENEAU",
-                appointment={
-                    "with": "Dr Banc",
-                    "at": "2030-01-01T10:00:00+00:00",
-                    "place": "La Rochelle",
-                },
-            )
+        )["task"]
+        osnp = self.of(Role.OSNP)[n % len(self.of(Role.OSNP))]
+        await self.send(osnp, "task.take", expect="task.taken", probe=did, task_id=task["id"])
+        await self.send(
+            osnp,
+            "task.close",
+            expect="task.closed",
+            probe=did,
+            task_id=task["id"],
+            outcome="RDV_CRENEAU",
+            appointment={
+                "with": "Dr Banc",
+                "at": "2030-01-01T10:00:00+00:00",
+                "place": "La Rochelle",
+            },
+        )
 
 
 def prepare_db(url: str, roles: list[Role]) -> None:
