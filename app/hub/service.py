@@ -320,7 +320,7 @@ class FlowService:
 
     # -- helpers ------------------------------------------------------------------
 
-    def _dossier(self, u: Unit, dossier_id: int, *, for_update: bool = True) -> Dossier:
+    def _dossier(self, u: Unit, dossier_id: int) -> Dossier:
         # FOR UPDATE: several hubs may share one PostgreSQL (a no-op on SQLite, where the
         # single writer already serialises everything).
         d = u.s.get(Dossier, dossier_id, with_for_update=True)

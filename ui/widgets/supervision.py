@@ -93,7 +93,6 @@ class SupervisionView(QWidget):
         layout.addWidget(self.rate)
         layout.addWidget(self.desks)
         layout.addLayout(grid, 1)
-        self._dirty = True
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self.redraw)
@@ -106,7 +105,6 @@ class SupervisionView(QWidget):
 
     def apply(self, event: dict[str, Any]) -> None:
         self.state.apply(event)
-        self._dirty = True
         self.redraw()
 
     def redraw(self) -> None:
@@ -157,4 +155,3 @@ class SupervisionView(QWidget):
                 for t in view["tasks_waiting"]
             ],
         )
-        self._dirty = False
