@@ -15,6 +15,7 @@ from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 import app
+from app.config.settings import HubSettings
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.types import utcnow
@@ -48,7 +49,10 @@ class Hub:
         *,
         demo: bool = False,
         clock: Callable[[], datetime] = utcnow,
+        settings: HubSettings | None = None,
     ):
+        #: The room's configuration; the positional arguments win over it.
+        self.settings = settings or HubSettings()
         self.db_url = db_url
         self.host = host
         self.port = port

@@ -1,0 +1,1 @@
+"""The hub's configuration: one typed settings object, loaded from a file and flags."""
