@@ -9,7 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -34,8 +34,14 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Yields a SQLAlchemy URL of a fresh, empty database; removes everything after."""
+def postgres_cluster(
+    server_options: str = "", prepare: Callable[[Path], None] | None = None
+) -> Iterator[str]:
+    """Yields a SQLAlchemy URL of a fresh, empty database; removes everything after.
+
+    ``server_options`` are extra ``-c name=value`` settings; ``prepare`` may put files
+    (e.g. a TLS certificate) in the cluster's directory before it starts.
+    """
     root = Path(tempfile.mkdtemp(prefix="sasdesk-pg-"))
     data = root / "data"
     if os.geteuid() == 0:
@@ -48,6 +54,8 @@ def postgres_cluster() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    if prepare is not None:
+        prepare(root)
     log = root / "log"
     subprocess.run(
         _as_postgres(
@@ -59,7 +67,7 @@ def postgres_cluster() -> Iterator[str]:
                 str(log),
                 "-w",
                 "-o",
-                f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off",
+                f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off {server_options}",
                 "start",
             ]
         ),

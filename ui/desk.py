@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.client.hub_client import HubClient, HubError
+from app.client.trust import HubTrust
 from telephony.line import PhoneLine
 from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge
@@ -29,8 +30,9 @@ class Desk:
         line: PhoneLine | None = None,
         journal: Path | None = None,
         desk_name: str = "",
+        trust: HubTrust | None = None,
     ) -> Desk:
-        client = HubClient(url, desk=desk_name, journal=journal)
+        client = HubClient(url, desk=desk_name, journal=journal, trust=trust)
         await client.connect()
         return cls(client, line)
 

@@ -13,9 +13,11 @@ import qasync
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from app.client.hub_client import HubError
+from app.client.trust import HubTrust
 from telephony.line import PhoneLine
 from ui.desk import Desk
 from ui.login import LoginDialog
+from ui.trust_dialog import confirm_fingerprint
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,9 +41,16 @@ def make_app() -> QApplication:
     return app
 
 
-async def run_session(url: str, line: PhoneLine | None, journal: Path | None) -> int:
+async def run_session(
+    url: str, line: PhoneLine | None, journal: Path | None, trust: HubTrust | None = None
+) -> int:
+    trust = trust or HubTrust()
+    if trust.confirm is None:
+        trust.confirm = confirm_fingerprint
     try:
-        desk = await Desk.connect(url, line=line, journal=journal, desk_name=socket.gethostname())
+        desk = await Desk.connect(
+            url, line=line, journal=journal, desk_name=socket.gethostname(), trust=trust
+        )
     except HubError as exc:
         QMessageBox.critical(None, "sasdesk", f"Impossible de joindre le hub.\n\n{exc.message}")
         return 1
@@ -61,8 +70,10 @@ async def run_session(url: str, line: PhoneLine | None, journal: Path | None) ->
     return 0
 
 
-def run(url: str, line: PhoneLine | None, journal: Path | None) -> int:
+def run(
+    url: str, line: PhoneLine | None, journal: Path | None, trust: HubTrust | None = None
+) -> int:
     app = make_app()
     # Python 3.11: asyncio.run() has no loop_factory yet; Runner does.
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
-        return runner.run(run_session(url, line, journal))
+        return runner.run(run_session(url, line, journal, trust))

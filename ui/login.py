@@ -45,6 +45,13 @@ class LoginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Hub : {client.url}"))
+        if client.welcome.get("insecure"):
+            warning = named(QLabel(
+                "Attention : connexion non chiffrée. Ce hub a été démarré avec --insecure : "
+                "mots de passe et dossiers circulent en clair sur le réseau."
+            ), "insecureWarning")
+            warning.setWordWrap(True)
+            layout.addWidget(warning)
         layout.addLayout(form)
         accounts: list[dict[str, Any]] = client.welcome.get("demo_accounts") or []
         if accounts:

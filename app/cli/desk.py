@@ -6,9 +6,13 @@ import argparse
 import os
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.cli import db_url
 from app.db.engine import data_dir
+
+if TYPE_CHECKING:
+    from app.client.trust import HubTrust
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,8 +24,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--hub",
         required=True,
-        metavar="ws://HÔTE:PORT",
-        help="adresse du hub, par exemple ws://127.0.0.1:8765",
+        metavar="wss://HÔTE:PORT",
+        help="adresse du hub, par exemple wss://hub.samu17.local:8765 (ws:// : en clair)",
+    )
+    parser.add_argument(
+        "--ca",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
+        help="autorité de certification (PEM) qui a signé le certificat du hub (wss://) ; "
+        "défaut : le magasin du système, puis l'empreinte épinglée",
+    )
+    parser.add_argument(
+        "--fingerprint",
+        default=None,
+        metavar="SHA256",
+        help="empreinte SHA-256 du certificat du hub, donnée par son administrateur : "
+        "épinglée pour cette adresse (remplace la précédente)",
     )
     parser.add_argument(
         "--training", action="store_true", help="utilise la ligne d'entraînement (appels simulés)"
@@ -98,8 +117,26 @@ def _training_line(every: float):  # type: ignore[no-untyped-def]
     return TrainingLine(interval=every)
 
 
+def hub_trust(args: argparse.Namespace) -> HubTrust:
+    """How this desk checks the hub's certificate (--ca, --fingerprint, pinned ones)."""
+    from app.client.trust import HubTrust, hub_address
+    from app.hub.tls import normalise_fingerprint
+
+    trust = HubTrust(ca_file=args.ca)
+    if args.ca is not None and not args.ca.is_file():
+        raise SystemExit(f"sasdesk desk : fichier CA introuvable : {args.ca}")
+    if args.fingerprint:
+        try:
+            trust.pins.put(hub_address(args.hub), normalise_fingerprint(args.fingerprint))
+        except ValueError as exc:
+            raise SystemExit(f"sasdesk desk : {exc}") from None
+    return trust
+
+
 def run(args: argparse.Namespace) -> int:
     from ui.launch import run as run_ui
+
+    trust = hub_trust(args)
 
     if args.sip_server:
         line = sip_line(args)
@@ -114,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
                 )
     else:
         line = _training_line(args.ring_every) if args.training else None
-    return run_ui(args.hub, line, data_dir() / "outbox.json")
+    return run_ui(args.hub, line, data_dir() / "outbox.json", trust=trust)
 
 
 def run_embedded(args: argparse.Namespace) -> int:

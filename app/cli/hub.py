@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
+from pathlib import Path
 
 from app.cli import add_db_option, db_url
+from app.config.settings import HubSettings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,22 +27,55 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="charge le territoire et les comptes de démonstration si la base est vide",
     )
+    tls = parser.add_argument_group("chiffrement (wss://)")
+    tls.add_argument("--tls-cert", type=Path, metavar="FICHIER", help="certificat PEM du hub "
+                     "(avec sa chaîne) ; remplace celui de la configuration")
+    tls.add_argument("--tls-key", type=Path, metavar="FICHIER", help="clé privée PEM du hub")
+    tls.add_argument(
+        "--insecure",
+        action="store_true",
+        help="accepte de servir en clair (ws://, sans TLS) sur une adresse autre que "
+        "127.0.0.1 : mots de passe et dossiers circulent en clair sur le réseau",
+    )
     parser.set_defaults(run=run)
+
+
+def apply_flags(settings: HubSettings, args: argparse.Namespace) -> HubSettings:
+    """Command-line values override the configuration, one field at a time."""
+    tls = settings.tls
+    if args.tls_cert is not None:
+        tls = dataclasses.replace(tls, cert=args.tls_cert)
+    if args.tls_key is not None:
+        tls = dataclasses.replace(tls, key=args.tls_key)
+    if args.insecure:
+        tls = dataclasses.replace(tls, insecure=True)
+    return dataclasses.replace(
+        settings, db_url=db_url(args), host=args.host, port=args.port, demo=args.demo, tls=tls
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
     from app.hub.server import Hub
+    from app.hub.tls import TlsConfigError, database_tls_hint
 
-    hub = Hub(db_url(args), args.host, args.port, demo=args.demo)
+    settings = apply_flags(HubSettings(), args)
+    hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo,
+              settings=settings)
     try:
         asyncio.run(hub.serve_forever())
     except KeyboardInterrupt:
         pass
+    except TlsConfigError as exc:
+        print(f"sasdesk hub : {exc}", file=sys.stderr)
+        return 2
     except OperationalError as exc:
         reason = str(exc.orig or exc).strip().splitlines()[0]
         where = hub.engine.url.render_as_string(hide_password=True)
+        hint = database_tls_hint(str(exc.orig or exc))
+        if hint:
+            reason = f"{hint} ({reason})"
         print(f"sasdesk hub : base de données injoignable ({where}) : {reason}", file=sys.stderr)
         return 1
     except OSError as exc:

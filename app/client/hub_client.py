@@ -21,8 +21,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from app.client.trust import CertificateRefused, HubTrust, open_socket
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +89,17 @@ class Outbox:
 
 class HubClient:
     def __init__(
-        self, url: str, *, desk: str = "", journal: Path | None = None, reconnect: bool = True
+        self,
+        url: str,
+        *,
+        desk: str = "",
+        journal: Path | None = None,
+        reconnect: bool = True,
+        trust: HubTrust | None = None,
     ):
         self.url = url
+        #: How a wss:// hub's certificate is checked (system store, CA file, pinned).
+        self.trust = trust or HubTrust()
         self.desk = desk
         self.reconnect = reconnect
         self.outbox = Outbox(journal)
@@ -117,8 +127,13 @@ class HubClient:
         """Open the socket and read the hub's welcome. Raises HubError if unreachable."""
         self._set_state(LinkState.CONNECTING, self.url)
         try:
-            self._ws = await connect(self.url, max_size=4 * 1024 * 1024, open_timeout=5)
+            self._ws = await open_socket(
+                self.url, self.trust, max_size=4 * 1024 * 1024, open_timeout=5
+            )
             self.welcome = json.loads(await asyncio.wait_for(self._ws.recv(), 5))
+        except CertificateRefused as exc:
+            self._set_state(LinkState.DISCONNECTED, str(exc))
+            raise HubError("certificate", str(exc)) from exc
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError, ConnectionClosed) as exc:
             self._set_state(LinkState.DISCONNECTED, str(exc))
             raise HubError("unreachable", f"hub injoignable à {self.url} : {exc}") from exc

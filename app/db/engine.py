@@ -31,8 +31,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(url, pool_pre_ping=True)
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    # The URL object, not str(url): SQLAlchemy 2 prints the password as "***". Query
+    # parameters (sslmode, sslrootcert, sslcert…) go to libpq unchanged.
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

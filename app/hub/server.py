@@ -25,6 +25,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.extensions import install_all, start_all, stop_all
 from app.hub.service import FlowService, Outgoing
+from app.hub.tls import check_listen, file_fingerprint, server_context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,10 +69,19 @@ class Hub:
         self._server: Server | None = None
         self._welcome: str = ""
         self.fanout: Any = None  # PgFanout on PostgreSQL
+        #: Plain ws:// off loopback, by the administrator's explicit --insecure.
+        self.insecure = False
+
+    @property
+    def tls(self) -> bool:
+        return self.settings.tls.enabled
 
     # -- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
+        # Before anything else: a hub that must not listen fails at once, and says why.
+        self.insecure = check_listen(self.host, self.settings.tls)
+        ssl_context = server_context(self.settings.tls)
         await self._run(self._prepare_database)
         await start_all(self)
         if self.engine.dialect.name == "postgresql":
@@ -92,19 +102,31 @@ class Hub:
             ping_interval=20,
             ping_timeout=20,
             close_timeout=2,
+            ssl=ssl_context,
         )
         sockname = next(iter(self._server.sockets)).getsockname()
         self.port = sockname[1]
         log.info(
-            "hub listening on ws://%s:%s (%s)",
-            self.host,
-            self.port,
+            "hub listening on %s (%s)",
+            self.url,
             self.engine.url.render_as_string(hide_password=True),
         )
+        if self.settings.tls.cert is not None:
+            log.info(
+                "TLS certificate %s, SHA-256 fingerprint %s",
+                self.settings.tls.cert,
+                file_fingerprint(self.settings.tls.cert),
+            )
+        if self.insecure:
+            log.warning(
+                "INSECURE: plain ws:// without TLS on %s (--insecure): passwords and "
+                "dossiers cross the network unencrypted",
+                self.host,
+            )
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
+        return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}"
 
     async def stop(self) -> None:
         if self.fanout is not None:
@@ -138,6 +160,8 @@ class Hub:
                 "hub": app.__version__,
                 "demo": self.demo,
                 "demo_accounts": accounts,
+                "tls": self.tls,
+                "insecure": self.insecure,
             }
         )
 
