@@ -31,6 +31,12 @@ from app.domain.enums import (
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
+#: Deeper JSON than this is refused before validation (no intent nests more than 4).
+MAX_DEPTH = 16
+#: Dates a desk may send: beyond these no regulation, appointment or birth makes sense,
+#: and arithmetic on them (deadlines, time zones) would overflow.
+DATETIME_YEARS = (2000, 2100)
+DATE_YEARS = (1880, 2100)
 
 Short = Annotated[str, StringConstraints(max_length=255, strip_whitespace=True)]
 Text = Annotated[str, StringConstraints(max_length=8000)]
@@ -293,11 +299,17 @@ def parse_intent(raw: str | bytes) -> Intent:
         )
     try:
         data = json.loads(raw)
+    except RecursionError:
+        raise ProtocolError(
+            "invalid_message", f"message imbriqué trop profondément (limite {MAX_DEPTH})",
+            details=[{"field": "message", "problem": "nesting too deep"}],
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("invalid_json", f"JSON invalide : {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError("invalid_message", "un message doit être un objet JSON")
     re = data.get("id") if isinstance(data.get("id"), str | int) else None
+    _check_raw(data, re)
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("invalid_message", "champ « type » manquant ou non textuel", re)
@@ -305,7 +317,7 @@ def parse_intent(raw: str | bytes) -> Intent:
     if kind not in known:
         raise ProtocolError("unknown_type", f"type de message inconnu : {kind[:64]!r}", re)
     try:
-        return adapter.validate_python(data)  # type: ignore[no-any-return]
+        intent: Intent = adapter.validate_python(data)
     except ValidationError as exc:
         details = [
             {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
@@ -315,3 +327,58 @@ def parse_intent(raw: str | bytes) -> Intent:
         raise ProtocolError(
             "invalid_message", f"message {kind} invalide — {summary}", re, details
         ) from None
+    _check_times(intent, (), kind, re)
+    return intent
+
+
+def _invalid(kind: str, field: str, problem: str, re: object) -> ProtocolError:
+    return ProtocolError(
+        "invalid_message",
+        f"message {kind} invalide — {field or 'message'}: {problem}",
+        re,
+        [{"field": field, "problem": problem}],
+    )
+
+
+def _check_raw(data: dict[str, Any], re: object) -> None:
+    """Depth and NUL characters, before validation (PostgreSQL text refuses NUL)."""
+    kind = str(data.get("type", "?"))[:64]
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_DEPTH:
+            raise _invalid(kind, ".".join(path), f"nesting deeper than {MAX_DEPTH}", re)
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise _invalid(kind, ".".join(path), "NUL character not allowed", re)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    raise _invalid(kind, ".".join(path), "NUL character in a key", re)
+                stack.append((item, (*path, key)))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(n))) for n, item in enumerate(value))
+
+
+def _check_times(value: Any, path: tuple[str, ...], kind: str, re: object) -> None:
+    """Every time a desk sends carries its UTC offset and a plausible year."""
+    if isinstance(value, datetime):
+        where = ".".join(path)
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise _invalid(kind, where, "time without UTC offset (e.g. +01:00)", re)
+        low, high = DATETIME_YEARS
+        if not low <= value.year <= high:
+            raise _invalid(kind, where, f"year {value.year} outside {low}-{high}", re)
+    elif isinstance(value, date):
+        low, high = DATE_YEARS
+        if not low <= value.year <= high:
+            raise _invalid(kind, ".".join(path), f"year {value.year} outside {low}-{high}", re)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _check_times(getattr(value, name), (*path, name), kind, re)
+    elif isinstance(value, list | tuple):
+        for n, item in enumerate(value):
+            _check_times(item, (*path, str(n)), kind, re)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_times(item, (*path, str(key)), kind, re)
