@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from sqlalchemy import case, select
@@ -50,6 +51,9 @@ from app.hub.views import (
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 
 RECENT = timedelta(hours=12)
+#: No line rings longer than this before the desk reports it: an older ``ringing_at``
+#: comes from a wrong desk clock, and is clamped (as is one in the hub's future).
+MAX_RINGING = timedelta(minutes=10)
 Clock = Callable[[], datetime]
 
 
@@ -131,6 +135,15 @@ class Unit:
                 msg["call"] = call_view(views["call"])
             out.append(Outgoing(msg, audience))
         return out
+
+
+def check_recording_path(path: str) -> None:
+    """A recording is a WAV file named by an absolute path, without ``..`` tricks."""
+    pure = PurePosixPath(path) if path.startswith("/") else PureWindowsPath(path)
+    if not pure.is_absolute() or ".." in pure.parts or pure.suffix.lower() != ".wav":
+        raise FlowError(
+            "invalid_message", "enregistrement : chemin absolu d'un fichier .wav attendu"
+        )
 
 
 def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
@@ -374,6 +387,13 @@ class FlowService:
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
         return u.s.scalar(select(Call).where(Call.call_ref == call_ref).with_for_update())
 
+    @staticmethod
+    def _ringing_at(u: Unit, sent: datetime | None) -> datetime:
+        """The desk's clock may be wrong: its ringing time is kept within the hub's bounds."""
+        if sent is None:
+            return u.now
+        return min(max(sent, u.now - MAX_RINGING), u.now)
+
     def _call_offered(self, u: Unit, i: p.CallOffered) -> dict[str, Any]:
         self._check_answering(u)
         call = self._get_call(u, i.call_ref)
@@ -382,7 +402,7 @@ class FlowService:
                 call_ref=i.call_ref,
                 line=str(i.line),
                 caller=i.caller,
-                offered_at=i.ringing_at or u.now,
+                offered_at=self._ringing_at(u, i.ringing_at),
                 desks_rung=1,
             )
             u.s.add(call)
@@ -434,12 +454,13 @@ class FlowService:
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
     def _call_ended(self, u: Unit, i: p.CallEnded) -> dict[str, Any]:
+        self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
         if call is None:
             raise FlowError("not_found", f"appel {i.call_ref} inconnu")
         if i.recording_path:
-            call.recording_path = i.recording_path
+            self._link_recording(u, call, i.recording_path)
         if call.ended_at is not None:
             return {"call": call_view(call)}
         if call.answered_at is None and i.reason not in self._ABANDON_REASONS:
@@ -461,19 +482,27 @@ class FlowService:
         return {"call": call_view(call)}
 
     def _call_recording(self, u: Unit, i: p.CallRecording) -> dict[str, Any]:
+        self._check_answering(u)
         call = self._get_call(u, i.call_ref)
         if call is None:
             raise FlowError("not_found", f"appel {i.call_ref} inconnu")
+        self._link_recording(u, call, i.path)
+        return {"call": call_view(call)}
+
+    def _link_recording(self, u: Unit, call: Call, path: str) -> None:
+        """Only the desk that answered a call records it; the link is an event."""
         assert u.actor is not None
-        if call.answered_by_id not in (None, u.actor.user_id):
-            raise forbid("seul le poste qui a pris l'appel en dépose l'enregistrement")
-        call.recording_path = i.path
+        if call.answered_by_id is None or call.answered_by_id != u.actor.user_id:
+            raise forbid("seul le poste qui a décroché l'appel en dépose l'enregistrement")
+        check_recording_path(path)
+        if call.recording_path == path:
+            return  # a replay after reconnection
+        call.recording_path = path
         dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
         audience = calls_audience()
         if dossier is not None:
             audience.add_dossier(dossier)
-        u.emit("call.recorded", audience, call=call, dossier=dossier, path=i.path)
-        return {"call": call_view(call)}
+        u.emit("call.recorded", audience, call=call, dossier=dossier, path=path)
 
     # -- dossier ------------------------------------------------------------------
 
@@ -585,18 +614,32 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
+        assert u.actor is not None
         d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
+        if d is not None and not can_see_dossier(u.actor, d, self._task_of(u, d)):
+            if self._just_taken_from_my_queue(u, d):
+                # Someone (maybe on another desk or hub) took it a moment ago.
+                raise FlowError("conflict", f"le dossier {d.number} vient d'être pris")
+            d = None  # a refusal says nothing of a dossier this desk may not see
         if d is None:
-            raise FlowError("not_found", f"dossier {i.dossier_id} introuvable")
+            raise FlowError(
+                "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
+            )
         if d.queue:
             rules.check_can_take(self._role(u), Queue(d.queue))
-        elif d.status != DossierStatus.QUEUED and any(
-            self._role(u) in takers for takers in rules.QUEUE_TAKERS.values()
-        ):
-            # Someone (maybe on another desk or hub) took it a moment ago.
-            holder = d.owner.display_name if d.owner else "un autre poste"
-            raise FlowError("conflict", f"le dossier {d.number} vient d'être pris par {holder}")
-        return self._take(u, self._dossier(u, i.dossier_id))
+        return self._take(u, d)
+
+    def _just_taken_from_my_queue(self, u: Unit, d: Dossier) -> bool:
+        """True if the dossier's last change took it out of a queue this role reads."""
+        last = u.s.scalars(
+            select(Event).where(Event.dossier_id == d.id).order_by(Event.seq.desc()).limit(1)
+        ).first()
+        if last is None or last.type != "dossier.taken":
+            return False
+        queue = (last.data or {}).get("queue")
+        return queue in {str(q) for q in Queue} and self._role(u) in rules.QUEUE_READERS[
+            Queue(queue)
+        ]
 
     _PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2, "P3": 3}, value=Dossier.priority, else_=9)
 
