@@ -12,6 +12,7 @@ import base64
 import binascii
 import tempfile
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -50,37 +51,75 @@ class DirectoryImport(Intent):
 
 
 class Uploads:
-    """Chunks received so far, per (user, upload)."""
+    """Chunks received so far, per (user, upload); abandoned ones are freed.
+
+    An upload idle for ``IDLE`` is dropped; a user holds at most
+    ``MAX_PER_USER`` uploads and all of them together at most ``MAX_TOTAL_BYTES``.
+    """
+
+    IDLE = timedelta(minutes=10)
+    MAX_PER_USER = 2
+    MAX_TOTAL_BYTES = 4 * MAX_UPLOAD_BYTES
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._data: dict[tuple[int, str], bytearray] = {}
         self._next: dict[tuple[int, str], int] = {}
+        self._touched: dict[tuple[int, str], datetime] = {}
 
-    def add(self, user_id: int, upload_id: str, seq: int, chunk: bytes) -> int:
+    def _drop(self, key: tuple[int, str]) -> bytearray | None:
+        self._next.pop(key, None)
+        self._touched.pop(key, None)
+        return self._data.pop(key, None)
+
+    def _free_idle(self, now: datetime) -> None:
+        for key, touched in list(self._touched.items()):
+            if now - touched >= self.IDLE:
+                self._drop(key)
+
+    @property
+    def held_bytes(self) -> int:
+        with self._lock:
+            return sum(len(b) for b in self._data.values())
+
+    def add(self, user_id: int, upload_id: str, seq: int, chunk: bytes, now: datetime) -> int:
         key = (user_id, upload_id)
         with self._lock:
+            self._free_idle(now)
             expected = self._next.get(key, 0)
             if seq != expected:
                 raise FlowError(
                     "invalid_message", f"morceau {seq} reçu, {expected} attendu : reprenez l'envoi"
                 )
+            if key not in self._data:
+                mine = sum(1 for uid, _ in self._data if uid == user_id)
+                if mine >= self.MAX_PER_USER:
+                    raise FlowError(
+                        "busy",
+                        f"déjà {mine} fichiers en cours d'envoi : terminez-les ou attendez "
+                        f"{int(self.IDLE.total_seconds() // 60)} min",
+                    )
             buffer = self._data.setdefault(key, bytearray())
+            total = sum(len(b) for b in self._data.values())
             if len(buffer) + len(chunk) > MAX_UPLOAD_BYTES:
-                self._data.pop(key, None)
-                self._next.pop(key, None)
+                self._drop(key)
                 raise FlowError(
                     "too_large", f"fichier de plus de {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo refusé"
                 )
+            if total + len(chunk) > self.MAX_TOTAL_BYTES:
+                if not buffer:
+                    self._drop(key)
+                raise FlowError("busy", "le hub reçoit déjà trop de fichiers : réessayez plus tard")
             buffer.extend(chunk)
             self._next[key] = seq + 1
+            self._touched[key] = now
             return len(buffer)
 
-    def take(self, user_id: int, upload_id: str) -> bytes:
+    def take(self, user_id: int, upload_id: str, now: datetime) -> bytes:
         key = (user_id, upload_id)
         with self._lock:
-            self._next.pop(key, None)
-            data = self._data.pop(key, None)
+            self._free_idle(now)
+            data = self._drop(key)
         if data is None:
             raise FlowError("not_found", "aucun fichier envoyé sous cet identifiant")
         return bytes(data)
@@ -104,7 +143,7 @@ class ImportHandlers:
             chunk = base64.b64decode(i.data, validate=True)
         except (binascii.Error, ValueError):
             raise FlowError("invalid_message", "morceau de fichier illisible (base64)") from None
-        received = self.uploads.add(user_id, i.upload_id, i.seq, chunk)
+        received = self.uploads.add(user_id, i.upload_id, i.seq, chunk, u.now)
         return {"upload_id": i.upload_id, "received": received}
 
     def run_import(self, u: Unit, i: DirectoryImport) -> dict[str, Any]:
@@ -116,7 +155,7 @@ class ImportHandlers:
                 f"format « {suffix or '?'} » non pris en charge "
                 f"pour {i.kind} ({', '.join(SUFFIXES[i.kind])})",
             )
-        data = self.uploads.take(user_id, i.upload_id)
+        data = self.uploads.take(user_id, i.upload_id, u.now)
         with tempfile.TemporaryDirectory(prefix="sasdesk-import-") as tmp:
             path = Path(tmp) / Path(i.filename).name
             path.write_bytes(data)
