@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Commune, Setting, User
 from app.db.types import utcnow
 from app.domain.enums import Role
-from app.hub.auth import create_user
+from app.hub.auth import create_user, verify_password
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 TERRITORY = RESOURCES / "demo" / "territory.json"
@@ -68,10 +68,29 @@ def seed_demo(session: Session, territory_path: Path = TERRITORY) -> bool:
     return True
 
 
-def demo_accounts(session: Session) -> list[dict[str, str]]:
-    known = {u for u, _, _ in DEMO_USERS}
-    users = session.scalars(select(User).where(User.username.in_(known)).order_by(User.id))
-    return [
-        {"username": u.username, "name": u.display_name, "role": u.role, "password": DEMO_PASSWORD}
-        for u in users
-    ]
+class DemoAccounts:
+    """The demo accounts whose password is still the demo one (for the welcome frame).
+
+    A hub started with ``--demo`` advertises them so that a trainee can log in; an
+    account whose password was changed, or that was disabled, is no longer listed.
+    Each password hash is checked once (argon2 is slow on purpose), then remembered.
+    """
+
+    def __init__(self) -> None:
+        self._checked: dict[str, bool] = {}
+
+    def current(self, session: Session) -> list[dict[str, str]]:
+        known = {u for u, _, _ in DEMO_USERS}
+        users = session.scalars(
+            select(User).where(User.username.in_(known), User.active).order_by(User.id)
+        )
+        out = []
+        for u in users:
+            if u.password_hash not in self._checked:
+                self._checked[u.password_hash] = verify_password(u.password_hash, DEMO_PASSWORD)
+            if self._checked[u.password_hash]:
+                out.append(
+                    {"username": u.username, "name": u.display_name, "role": u.role,
+                     "password": DEMO_PASSWORD}
+                )
+        return out

@@ -33,6 +33,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def principal_of(user: User) -> Principal:
     return Principal(user.id, user.username, user.display_name, Role(user.role))
 

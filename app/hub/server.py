@@ -19,7 +19,7 @@ from app.config.settings import HubSettings
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.types import utcnow
-from app.demo.seed import demo_accounts, is_demo, seed_demo
+from app.demo.seed import DemoAccounts, seed_demo
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
@@ -151,9 +151,17 @@ class Hub:
         with self.service.sessions.begin() as s:
             if self.demo:
                 seed_demo(s)
-            self.demo = is_demo(s)
-            accounts = demo_accounts(s) if self.demo else []
-        self._welcome = json.dumps(
+        self._demo_accounts = DemoAccounts()
+        self._welcome = self._welcome_frame()
+
+    def _welcome_frame(self) -> str:
+        """Only a hub started with --demo lists demo accounts, and only those whose
+        password is still the demo one (read again for every connection)."""
+        accounts: list[dict[str, str]] = []
+        if self.demo:
+            with self.service.sessions() as s:
+                accounts = self._demo_accounts.current(s)
+        return json.dumps(
             {
                 "type": "welcome",
                 "protocol": p.PROTOCOL_VERSION,
@@ -177,7 +185,12 @@ class Hub:
         conn = DeskConnection(ws)
         self.connections.add(conn)
         try:
-            await ws.send(self._welcome)
+            welcome = self._welcome
+            if self.demo:
+                welcome = await asyncio.get_running_loop().run_in_executor(
+                    self.readers, self._welcome_frame
+                )
+            await ws.send(welcome)
             async for raw in ws:
                 await self._on_message(conn, raw)
         except ConnectionClosed:
