@@ -77,6 +77,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="DOSSIER",
         help="enregistre chaque appel en WAV dans ce dossier (obligation légale)",
     )
+    sip.add_argument(
+        "--retention-days",
+        type=float,
+        default=0.0,
+        metavar="JOURS",
+        help="au démarrage, supprime les enregistrements de --record plus anciens "
+        "que N jours (défaut 0 : tout garder)",
+    )
     parser.set_defaults(run=run)
 
 
