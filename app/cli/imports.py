@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from app.cli import add_db_option, db_url
@@ -22,6 +23,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     slots.add_argument("file", type=Path, metavar="FICHIER")
     slots.add_argument("--rpps", help="médecin de l'agenda .ics (11 chiffres)")
+    slots.add_argument(
+        "--horizon-weeks",
+        type=int,
+        default=4,
+        metavar="N",
+        help="agenda .ics : occurrences importées sur N semaines (4 par défaut ; la "
+        "recherche montre 72 h)",
+    )
     for p in (eff, slots):
         add_db_option(p)
         p.add_argument(
@@ -46,7 +55,16 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "effecteurs":
         report = import_effecteurs(sessions, args.file, strict=args.strict)
     else:
-        report = import_slots(sessions, args.file, rpps=args.rpps, strict=args.strict)
+        if not 1 <= args.horizon_weeks <= 52:
+            print("--horizon-weeks : de 1 à 52 semaines", file=sys.stderr)
+            return 2
+        report = import_slots(
+            sessions,
+            args.file,
+            rpps=args.rpps,
+            strict=args.strict,
+            horizon=timedelta(weeks=args.horizon_weeks),
+        )
     engine.dispose()
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -57,4 +75,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"  rejetée  {where} : {why}")
         for where, why in report.warnings:
             print(f"  attention {where} : {why}")
+        for where, why in report.skipped:
+            print(f"  non importé {where} : {why}")
     return 0 if report.committed else 1

@@ -74,7 +74,13 @@ class _Slot:
     visibility: str
     practice_id: int | None
     day: date  # local (Paris) date of the start, for the per-day columns
+    structure_id: int | None = None
     cached: dict[str, Any] | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """A CPTS-visibility slot linked to its CPTS: for that structure's desks only."""
+        return self.structure_id is not None and self.visibility == "CPTS"
 
     def view(self) -> dict[str, Any]:
         # A slot whose bookings change is replaced by a new _Slot: the view cannot go stale.
@@ -90,6 +96,7 @@ _NO_SLOTS: tuple[list[float], list[_Slot]] = ([], [])
 _SLOT_COLUMNS = (
     Slot.id, Slot.effecteur_id, Slot.start, Slot.end, Slot.consultation_type, Slot.capacity,
     Slot.booked, Slot.is_range, Slot.visibility, Slot.practice_id, Slot.status,
+    Slot.structure_id,
 )  # fmt: skip
 
 
@@ -98,6 +105,7 @@ def _slot_of(row: Any) -> _Slot:
         row.id, row.effecteur_id, row.start, row.end, row.start.timestamp(),
         row.end.timestamp(), row.consultation_type, row.capacity, row.booked, row.is_range,
         row.visibility, row.practice_id, row.start.astimezone(PARIS).date(),
+        row.structure_id,
     )  # fmt: skip
 
 
@@ -154,9 +162,11 @@ class _Doctor:
     # ``slots``: the earliest match of a plain search is one bisect.
     free: dict[str | None, tuple[list[float], list[_Slot]]] = field(default_factory=dict)
     cached_info: dict[str, Any] | None = None
+    restricted: bool = False  # has slots some desks may not see (CPTS-reserved)
 
     def rebuild_free(self) -> None:
         free: dict[str | None, tuple[list[float], list[_Slot]]] = {None: ([], [])}
+        self.restricted = any(x.restricted for x in self.slots)
         for x in self.slots:
             if x.booked < x.capacity:
                 for key in (None, x.ctype):
@@ -203,9 +213,15 @@ class _Doctor:
         return self.cached_info
 
     def usable(
-        self, s: _Slot, allowed_types: frozenset[str] | None, allowed_vis: frozenset[str] | None
+        self,
+        s: _Slot,
+        allowed_types: frozenset[str] | None,
+        allowed_vis: frozenset[str] | None,
+        structures: frozenset[int] | None = None,
     ) -> bool:
         if s.booked >= s.capacity:
+            return False
+        if structures is not None and s.restricted and s.structure_id not in structures:
             return False
         if allowed_types is not None and s.ctype not in allowed_types:
             return False
@@ -467,6 +483,7 @@ class _Search:
         self.windows = [(a.timestamp(), b.timestamp()) for a, b in q.windows(now)]
         self.types = frozenset(str(t) for t in q.types) or None
         self.vis = frozenset(q.visibilities) or None
+        self.structures = q.structures
         self.required = frozenset(fold(s) for s in q.skills)
         self.preferred = q.preferred_skills()
         self.terms = q.text_terms()
@@ -527,8 +544,17 @@ class _Search:
             best = d if best is None or d < best else best
         return best
 
+    def _scan_only(self, doc: _Doctor) -> bool:
+        """The per-type free lists cannot answer: absences, visibility filters, or
+        CPTS-reserved slots this desk may not see."""
+        return bool(
+            doc.unavail
+            or self.vis is not None
+            or (doc.restricted and self.structures is not None)
+        )
+
     def _earliest(self, doc: _Doctor) -> _Slot | None:
-        if doc.unavail or self.vis is not None:
+        if self._scan_only(doc):
             return self._earliest_scan(doc)
         best: _Slot | None = None
         for key in self.types or (None,):
@@ -546,13 +572,13 @@ class _Search:
             i = bisect_left(doc.starts, lo)
             slots = doc.slots
             while i < len(slots) and slots[i].ts < hi:
-                if doc.usable(slots[i], self.types, self.vis):
+                if doc.usable(slots[i], self.types, self.vis, self.structures):
                     return slots[i]
                 i += 1
         return None
 
     def _matching(self, doc: _Doctor) -> list[_Slot]:
-        if not doc.unavail and self.vis is None:
+        if not self._scan_only(doc):
             found: list[_Slot] = []
             for key in self.types or (None,):
                 starts, slots = doc.free.get(key) or _NO_SLOTS
@@ -565,7 +591,7 @@ class _Search:
         for lo, hi in self.windows:
             i = bisect_left(doc.starts, lo)
             while i < len(doc.slots) and doc.slots[i].ts < hi:
-                if doc.usable(doc.slots[i], self.types, self.vis):
+                if doc.usable(doc.slots[i], self.types, self.vis, self.structures):
                     out.append(doc.slots[i])
                 i += 1
         return out
@@ -646,7 +672,7 @@ class _Search:
                 if doc.unavail and doc.absent_at(now_ts):
                     continue
             first: _Slot | None = None
-            if fast and not doc.unavail:
+            if fast and not doc.unavail and not (doc.restricted and self.structures is not None):
                 starts, slots = doc.free.get(fast_key) or _NO_SLOTS
                 for lo, hi in windows:
                     i = bisect_left(starts, lo)

@@ -43,7 +43,7 @@ _HOUR = r"(?:h|:)"
 _TOKEN = re.compile(
     rf"""
     (?P<range>(?:de\s+)?(?P<h1>\d{{1,2}})\s*(?:{_HOUR}\s*(?P<m1>\d{{2}})?)?\s*
-        (?:-|a|jusqu'?\s*a)\s*(?P<h2>\d{{1,2}})\s*{_HOUR}\s*(?P<m2>\d{{2}})?)
+        (?:-|/|a|jusqu'?\s*a)\s*(?P<h2>\d{{1,2}})\s*{_HOUR}\s*(?P<m2>\d{{2}})?)
     |(?P<dayrange>(?:du\s+)?\b(?P<d1>{_DAY})s?\s+au\s+(?P<d2>{_DAY})s?\b)
     |(?P<day>\b{_DAY}s?\b)
     |(?P<every>\btous\s+les\s+jours\b|\bchaque\s+jour\b|\b7\s*j\s*/\s*7\b)

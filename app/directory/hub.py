@@ -22,7 +22,7 @@ from app.directory.booking import (
     release_booking,
 )
 from app.directory.engine import DirectoryIndex
-from app.directory.models import Slot
+from app.directory.models import Slot, StructureMember
 from app.directory.query import BANDS, SearchQuery
 from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
 from app.domain.enums import ConsultationType, Role
@@ -189,6 +189,33 @@ class DirectoryHandlers:
             raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
         return d, task
 
+    @staticmethod
+    def _structures(u: Unit) -> frozenset[int] | None:
+        """The CPTS this desk works for (None: the supervisor sees every slot)."""
+        assert u.actor is not None
+        if u.actor.role is Role.SUPERVISEUR:
+            return None
+        return frozenset(
+            u.s.scalars(
+                select(StructureMember.structure_id).where(
+                    StructureMember.user_id == u.actor.user_id
+                )
+            )
+        )
+
+    def _check_slot_visible(self, u: Unit, slot_id: int) -> None:
+        """A slot a CPTS reserves to itself does not exist for the other desks."""
+        slot = u.s.get(Slot, slot_id)
+        structures = self._structures(u)
+        if (
+            slot is not None
+            and structures is not None
+            and slot.visibility == "CPTS"
+            and slot.structure_id is not None
+            and slot.structure_id not in structures
+        ):
+            raise FlowError("not_found", f"créneau {slot_id} introuvable")
+
     def search(self, u: Unit, i: DirectorySearch) -> dict[str, Any]:
         self._role(u, SEARCHERS, "chercher des créneaux")
         base: dict[str, Any] = {}
@@ -224,6 +251,7 @@ class DirectoryHandlers:
             text=i.text,
             limit=i.limit,
             slots_per_day=i.slots_per_day,
+            structures=self._structures(u),
         )
         self._roll_horizon(u)
         self.index.sync(u.s, u.now)
@@ -260,6 +288,7 @@ class DirectoryHandlers:
         self._role(u, SEARCHERS, "réserver un créneau")
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
+        self._check_slot_visible(u, i.slot_id)
         assert u.actor is not None
         o = book_slot(
             u.s,

@@ -134,6 +134,11 @@ class Slot(Base):
     source_ref: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16), default="open")
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: The CPTS a slot is offered through (FHIR HealthcareService → Organization): a
+    #: CPTS-visibility slot is shown only to that structure's desks.
+    structure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dir_structures.id", ondelete="SET NULL")
+    )
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
@@ -179,6 +184,20 @@ class RecurringAvailability(Base):
     every_other_week: Mapped[bool] = mapped_column(Boolean, default=False)
     source_text: Mapped[str] = mapped_column(Text, default="")
     rev: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StructureMember(Base):
+    """A desk user working for a structure (a CPTS's own regulation desk): they see
+    the slots that CPTS reserves to itself."""
+
+    __tablename__ = "dir_structure_members"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    structure_id: Mapped[int] = mapped_column(
+        ForeignKey("dir_structures.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Booking(Base):

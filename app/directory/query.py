@@ -72,6 +72,9 @@ class SearchQuery:
     text: str = ""  # free words: name, RPPS, structure, practice, skill
     limit: int = 30
     slots_per_day: int = 4
+    #: The structures (CPTS) the searching desk works for: a CPTS-reserved slot is
+    #: shown only to its CPTS's desks. None: no restriction (the supervisor).
+    structures: frozenset[int] | None = None
 
     def windows(self, now: datetime) -> list[tuple[datetime, datetime]]:
         """The [start, end) intervals of slot start times the bands allow, merged."""

@@ -15,6 +15,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 #: Slots are searched and shown this far ahead (the national platform shows 3 days).
 HORIZON = timedelta(hours=72)
+#: Agendas are imported this far ahead (every instance of a recurring event), so the
+#: search horizon rolls forward over days without a re-import.
+IMPORT_HORIZON = timedelta(weeks=4)
 
 #: Regulated SNP patients per doctor and per week that carry the 15 EUR supplement.
 WEEKLY_SNP_CAP = 20

@@ -89,7 +89,9 @@ def test_slots_csv(sessions: sessionmaker[Session]) -> None:
 def test_ics_with_time_zones_recurrence_and_exdate(sessions: sessionmaker[Session]) -> None:
     _effecteurs(sessions)
     assert "--rpps" in import_slots(sessions, DATA / "agenda.ics", now=NOW).aborted
-    report = import_slots(sessions, DATA / "agenda.ics", rpps="10101010101", now=NOW)
+    report = import_slots(
+        sessions, DATA / "agenda.ics", rpps="10101010101", now=NOW, horizon=timedelta(hours=72)
+    )
     assert report.committed, report.aborted
     with sessions() as s:
         slots = s.scalars(select(Slot).where(Slot.source == "ics").order_by(Slot.start)).all()
@@ -110,8 +112,9 @@ def test_ics_with_time_zones_recurrence_and_exdate(sessions: sessionmaker[Sessio
 def test_fhir_bundle_with_missing_references(sessions: sessionmaker[Session]) -> None:
     _effecteurs(sessions)
     report = import_slots(sessions, DATA / "bundle.json", now=NOW)
-    assert report.accepted == 3
+    assert report.accepted == 2
     reasons = dict(report.rejected)
+    assert reasons["Slot/f1"].startswith("créneau réservé à une CPTS dont la CPTS est introuvable")
     assert reasons["Slot/f4"] == (
         "référence manquante : PractitionerRole/r-missing absent(s) du Bundle"
     )
@@ -123,7 +126,6 @@ def test_fhir_bundle_with_missing_references(sessions: sessionmaker[Session]) ->
             for x in s.scalars(select(Slot).where(Slot.source == "fhir"))
         }
     assert got == {
-        "f1": ("cabinet", "CPTS"),
         "f2": ("teleconsultation", "SNP"),
         "f3": ("visite", "PRO"),
     }

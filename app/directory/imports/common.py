@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,9 @@ class ImportReport:
     updated: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
     warnings: list[tuple[str, str]] = field(default_factory=list)
+    #: What the file holds and was deliberately not imported (past or beyond the
+    #: horizon, cancelled…): nothing leaves a file without a line here.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     aborted: str = ""  # why nothing was imported
     encoding: str = ""
     #: Called as progress(done, total) every PROGRESS_EVERY rows and at the end: the
@@ -65,6 +69,7 @@ class ImportReport:
             "updated": self.updated,
             "rejected": [{"where": w, "why": y} for w, y in self.rejected],
             "warnings": [{"where": w, "why": y} for w, y in self.warnings],
+            "skipped": [{"where": w, "why": y} for w, y in self.skipped],
             "aborted": self.aborted,
             "encoding": self.encoding,
             "committed": self.committed,
@@ -76,6 +81,7 @@ class ImportReport:
         return (
             f"{self.accepted} ligne(s) acceptée(s) ({self.created} créée(s), "
             f"{self.updated} mise(s) à jour), {len(self.rejected)} rejetée(s)"
+            + (f", {len(self.skipped)} non importée(s)" if self.skipped else "")
         )
 
 
@@ -131,10 +137,25 @@ def _cp1252_ok(raw: bytes) -> bool:
         return False
 
 
+def header_key(name: str) -> str:
+    """A column name as the importers know it: folded, words joined by ``_``."""
+    return re.sub(r"[\s'’.°-]+", "_", fold(name)).strip("_")
+
+
 def read_csv(
-    path: Path, report: ImportReport, required: tuple[str, ...]
+    path: Path,
+    report: ImportReport,
+    required: tuple[str, ...],
+    *,
+    known: tuple[str, ...] | None = None,
+    aliases: dict[str, str] | None = None,
 ) -> list[tuple[int, dict[str, str]]]:
-    """Rows as {folded header: value} with their line numbers; ``;`` or ``,`` or tab."""
+    """Rows as {folded header: value} with their line numbers; ``;`` or ``,`` or tab.
+
+    ``aliases`` maps other spellings (already folded by ``header_key``) to the
+    documented column; with ``known``, a column that is neither is reported, never
+    silently dropped.
+    """
     text = decode(path.read_bytes(), report)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
@@ -142,12 +163,33 @@ def read_csv(
     header_line = lines[0]
     delimiter = max(";,\t", key=header_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [fold(h).replace(" ", "_") for h in next(reader)]
+    raw_header = next(reader)
+    header = []
+    for original in raw_header:
+        key = header_key(original)
+        key = (aliases or {}).get(key, key)
+        if not key:
+            key = f"_sans_nom_{len(header)}"  # reported below if it holds anything
+        elif key in header:
+            report.warnings.append(
+                ("en-tête", f"colonne « {original} » en double : seule la première est lue")
+            )
+            key = f"_double_{len(header)}"
+        elif known is not None and key not in known:
+            report.warnings.append(
+                (
+                    "en-tête",
+                    f"colonne « {original} » inconnue : ignorée "
+                    f"(colonnes lues : {', '.join(known)})",
+                )
+            )
+            key = f"_inconnue_{len(header)}"
+        header.append(key)
     missing = [c for c in required if c not in header]
     if missing:
         raise ImportAborted(
             f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
-            f"(en-tête lu : {', '.join(header)})"
+            f"(en-tête lu : {', '.join(raw_header)})"
         )
     rows = []
     for number, values in enumerate(reader, start=2):
@@ -166,6 +208,12 @@ def read_csv(
                 {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)},
             )
         )
+    for key in header:
+        if key.startswith("_sans_nom_") and any(row.get(key) for _, row in rows):
+            position = int(key.rsplit("_", 1)[1]) + 1
+            report.warnings.append(
+                ("en-tête", f"colonne n° {position} sans nom mais remplie : ignorée")
+            )
     return rows
 
 

@@ -29,9 +29,40 @@ from app.directory.models import (
 )
 from app.directory.query import fold
 from app.directory.vocab import AgendaLevel, Mode
-from app.geo import default_index
+from app.geo import Commune, CommuneIndex, default_index
 
 REQUIRED = ("rpps", "nom")
+#: The documented columns (docs/directory.md), in the order the report lists them.
+COLUMNS = (
+    "rpps", "nom", "prenom", "profession", "specialite", "tel_direct", "tel_secretariat",
+    "cabinet", "adresse", "commune_insee", "code_postal", "commune", "participant_sas",
+    "hors_dispo", "mode", "logiciel", "niveau_agenda", "competences", "conditions",
+    "structure", "disponibilites",
+)  # fmt: skip
+#: Other spellings found in the field's spreadsheets (folded by ``header_key``).
+ALIASES = {
+    "n_rpps": "rpps", "no_rpps": "rpps", "numero_rpps": "rpps", "rpps_id": "rpps",
+    "id_rpps": "rpps", "nom_de_famille": "nom", "nom_usuel": "nom",
+    "prenoms": "prenom", "specialites": "specialite", "specialty": "specialite",
+    "telephone": "tel_direct", "tel": "tel_direct", "portable": "tel_direct",
+    "mobile": "tel_direct", "tel_portable": "tel_direct", "telephone_direct": "tel_direct",
+    "telephone_portable": "tel_direct", "ligne_directe": "tel_direct",
+    "secretariat": "tel_secretariat", "tel_secretariat": "tel_secretariat",
+    "telephone_secretariat": "tel_secretariat", "tel_secretaire": "tel_secretariat",
+    "telephone_cabinet": "tel_secretariat", "tel_cabinet": "tel_secretariat",
+    "nom_du_cabinet": "cabinet", "lieu_d_exercice": "cabinet", "adresse_du_cabinet": "adresse",
+    "adresse_cabinet": "adresse", "insee": "commune_insee", "code_insee": "commune_insee",
+    "code_commune": "commune_insee", "cp": "code_postal", "codepostal": "code_postal",
+    "code_postal_cabinet": "code_postal", "ville": "commune", "localite": "commune",
+    "participant": "participant_sas", "sas": "participant_sas",
+    "participation_sas": "participant_sas", "hors_disponibilite": "hors_dispo",
+    "hors_disponibilites": "hors_dispo", "logiciel_agenda": "logiciel",
+    "logiciel_d_agenda": "logiciel", "agenda": "logiciel", "niveau": "niveau_agenda",
+    "competence": "competences", "competences_particulieres": "competences",
+    "disponibilite": "disponibilites", "dispo": "disponibilites",
+    "dispos": "disponibilites", "horaires": "disponibilites",
+    "creneaux": "disponibilites", "cpts": "structure", "structure_d_exercice": "structure",
+}  # fmt: skip
 _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true"}
 _NO = {"non", "n", "no", "0", "", "faux", "false"}
 _LEVELS = {
@@ -68,6 +99,44 @@ def _phone(value: str, column: str) -> str:
     return re.sub(r"[^0-9+]", "", value)
 
 
+#: "14h / 16h" is a time range, not two availabilities: "/" between two times.
+_TIME_SLASH_TIME = re.compile(r"(\d{1,2}\s*[hH:]\s*(?:\d{2})?)\s*/\s*(?=\d{1,2}\s*[hH:])")
+
+
+def split_availability(text: str) -> list[str]:
+    """The availabilities of a cell: several are separated by `` / `` or line breaks;
+    a "/" between two times ("14h/16h", "14h / 16h") is a range."""
+    text = _TIME_SLASH_TIME.sub(r"\1-", text)
+    return [x.strip() for x in re.split(r"\s+/\s+|\n", text) if x.strip()]
+
+
+def _by_postal_code(geo: CommuneIndex, postal_code: str, name: str) -> Commune | None:
+    """The commune of a postal code: the one named, or the only one; never a guess."""
+    code = re.sub(r"\s", "", postal_code)
+    options = geo.by_postal_code(code)
+    if not options:
+        raise RowError(f"code postal « {postal_code} » inconnu")
+    if name:
+        named = [c for c in options if fold(c.name) == fold(name)]
+        if len(named) == 1:
+            return named[0]
+        if not named:
+            raise RowError(
+                f"commune « {name} » absente du code postal {code} "
+                f"(communes de ce code : {_names(options)})"
+            )
+    if len(options) == 1:
+        return options[0]
+    raise RowError(
+        f"code postal {code} partagé par {len(options)} communes, aucune nommée : "
+        f"précisez la colonne commune ou commune_insee ({_names(options)})"
+    )
+
+
+def _names(communes: list[Commune]) -> str:
+    return ", ".join(f"{c.name} ({c.insee})" for c in sorted(communes, key=lambda c: c.name))
+
+
 def import_effecteurs(
     sessions: sessionmaker[Session],
     path: Path,
@@ -81,7 +150,7 @@ def import_effecteurs(
     now = now or datetime.now(UTC)
 
     def work(s: Session, r: ImportReport) -> None:
-        rows = read_csv(path, r, REQUIRED)
+        rows = read_csv(path, r, REQUIRED, known=COLUMNS, aliases=ALIASES)
         r.start(len(rows))
         rev = bump_revision(s)
         geo = default_index()
@@ -103,9 +172,7 @@ def import_effecteurs(
                 insee = row.get("commune_insee", "").upper()
                 commune = geo.by_insee(insee) if insee else None
                 if commune is None and row.get("code_postal"):
-                    options = geo.by_postal_code(row["code_postal"])
-                    named = [c for c in options if fold(c.name) == fold(row.get("commune", ""))]
-                    commune = (named or options)[0] if (named or options) else None
+                    commune = _by_postal_code(geo, row["code_postal"], row.get("commune", ""))
                 if commune is None:
                     raise RowError("commune introuvable (commune_insee ou code_postal + commune)")
                 level = _LEVELS.get(fold(row.get("niveau_agenda", "")).replace("_", " "))
@@ -154,11 +221,7 @@ def import_effecteurs(
                 r.reject(where, str(exc))
                 continue
             seen[rpps] = number
-            availability = [
-                x.strip()
-                for x in re.split(r"\s+/\s+|\n", row.get("disponibilites", ""))
-                if x.strip()
-            ]
+            availability = split_availability(row.get("disponibilites", ""))
             e = known.get(rpps)
             if e is None:
                 e = Effecteur(rpps=rpps, weekly_availability=availability, **fields)

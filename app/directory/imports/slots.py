@@ -6,29 +6,33 @@ already imported from the same source (same reference) is updated, not doubled.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.imports.common import (
     ImportAborted,
     ImportReport,
-    decode,
     parse_datetime,
     read_csv,
     run_import,
 )
-from app.directory.models import Effecteur, Practice, Slot, bump_revision
+from app.directory.models import (
+    Effecteur,
+    Practice,
+    Slot,
+    Structure,
+    Unavailability,
+    bump_revision,
+)
 from app.directory.query import fold
-from app.directory.vocab import HORIZON, SERVICE_TYPE_OF_FHIR, Visibility
-from app.domain.enums import ConsultationType
+from app.directory.vocab import IMPORT_HORIZON, PARIS, Visibility
 
 _TYPES = {
     "cabinet": "cabinet",
@@ -42,11 +46,6 @@ _TYPES = {
     "domicile": "visite",
 }
 _VIS = {v.value.lower(): v.value for v in Visibility}
-RPPS_OID = "urn:oid:1.2.250.1.71.4.2.1"
-TYPE_CRENEAU = "TRE-R314-TypeCreneau"
-ACT_CODE = "v3-ActCode"
-#: When a slot carries several visibility codes, the most restrictive one is kept.
-_VIS_ORDER = ["PUBLIC", "PRO", "SNP", "CPTS"]
 
 
 @dataclass
@@ -59,6 +58,7 @@ class NewSlot:
     visibility: str = "SNP"
     ref: str | None = None
     comment: str = ""
+    structure_id: int | None = None  # the CPTS whose desks see a CPTS slot
 
 
 class SlotWriter:
@@ -85,6 +85,8 @@ class SlotWriter:
         }
         self.batch: list[dict[str, Any]] = []
         self.refs_in_file: set[str] = set()
+        self.structures = {fold(name): sid for sid, name in s.execute(
+            select(Structure.id, Structure.name))}
 
     def add(self, where: str, x: NewSlot) -> bool:
         doctor = self.doctors.get(x.rpps)
@@ -119,6 +121,7 @@ class SlotWriter:
             source=self.source,
             source_ref=x.ref,
             comment=x.comment,
+            structure_id=x.structure_id,
             rev=self.rev,
         )
         known = self.existing.get(x.ref) if x.ref is not None else None
@@ -199,186 +202,133 @@ def _csv_work(path: Path) -> Any:
     return work
 
 
-# -- FHIR R4 Bundle (ANS SAS implementation guide) -----------------------------------------
-
-
-def _ref_key(entry: dict[str, Any]) -> list[str]:
-    res = entry.get("resource") or {}
-    keys = []
-    if res.get("resourceType") and res.get("id"):
-        keys.append(f"{res['resourceType']}/{res['id']}")
-    if entry.get("fullUrl"):
-        keys.append(entry["fullUrl"])
-    return keys
-
-
-def _resolve(ref: str, index: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    if ref in index:
-        return index[ref]
-    parts = ref.rstrip("/").split("/")
-    return index.get("/".join(parts[-2:])) if len(parts) >= 2 else None
-
-
-def _rpps_of(practitioner: dict[str, Any]) -> str | None:
-    for ident in practitioner.get("identifier") or []:
-        value = str(ident.get("value") or "")
-        codes = [c.get("code") for c in (ident.get("type") or {}).get("coding") or []]
-        if ident.get("system") == RPPS_OID or "IDNPS" in codes or "RPPS" in codes:
-            if len(value) == 12 and value.startswith("8"):
-                return value[1:]  # idNatPs = "8" + RPPS
-            if re.fullmatch(r"\d{11}", value):
-                return value
-    return None
-
-
-def _fhir_work(path: Path) -> Any:
-    def work(s: Session, r: ImportReport) -> None:
-        try:
-            bundle = json.loads(decode(path.read_bytes(), r))
-        except json.JSONDecodeError as exc:
-            raise ImportAborted(f"JSON invalide : {exc}") from None
-        if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-            raise ImportAborted("ce n'est pas un Bundle FHIR (resourceType ≠ Bundle)")
-        entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
-        index: dict[str, dict[str, Any]] = {}
-        for entry in entries:
-            for key in _ref_key(entry):
-                index[key] = entry["resource"]
-        w = SlotWriter(s, "fhir", r)
-        r.start(sum(1 for e in entries if (e.get("resource") or {}).get("resourceType") == "Slot"))
-        for entry in entries:
-            res = entry.get("resource") or {}
-            if res.get("resourceType") != "Slot":
-                continue
-            r.step()
-            where = f"Slot/{res.get('id', '?')}"
-            rpps, why = _slot_rpps(res, index)
-            if rpps is None:
-                r.reject(where, why)
-                continue
-            if res.get("status", "free") != "free":
-                r.reject(
-                    where,
-                    f"statut « {res.get('status')} » : seuls les créneaux libres "
-                    "(free) sont importés",
-                )
-                continue
-            codes = [
-                c.get("code")
-                for st in res.get("serviceType") or []
-                for c in (st.get("coding") or [])
-                if ACT_CODE in str(c.get("system", ""))
-            ]
-            types = [SERVICE_TYPE_OF_FHIR[c] for c in codes if c in SERVICE_TYPE_OF_FHIR]
-            if len(set(types)) > 1:
-                r.warnings.append(
-                    (
-                        where,
-                        "plusieurs types (" + ", ".join(codes) + ") : "
-                        f"importé comme {types[0].label}",
-                    )
-                )
-            security = [
-                c.get("code")
-                for c in (res.get("meta") or {}).get("security") or []
-                if TYPE_CRENEAU in str(c.get("system", ""))
-            ]
-            vis = max((c for c in security if c in _VIS_ORDER), key=_VIS_ORDER.index, default="SNP")
-            try:
-                start, end = parse_datetime(res["start"]), parse_datetime(res["end"])
-            except (KeyError, ValueError) as exc:
-                r.reject(where, f"début/fin manquant ou illisible ({exc})")
-                continue
-            w.add(
-                where,
-                NewSlot(
-                    rpps,
-                    start,
-                    end,
-                    str(types[0] if types else ConsultationType.CABINET),
-                    1,
-                    vis,
-                    res.get("id") or entry.get("fullUrl"),
-                    str(res.get("comment") or ""),
-                ),
-            )
-        w.flush()
-
-    return work
-
-
-def _slot_rpps(slot: dict[str, Any], index: dict[str, dict[str, Any]]) -> tuple[str | None, str]:
-    ref = (slot.get("schedule") or {}).get("reference")
-    if not ref:
-        return None, "pas de référence schedule"
-    schedule = _resolve(ref, index)
-    if schedule is None:
-        return None, f"référence manquante : {ref} absent du Bundle"
-    missing = []
-    for actor in schedule.get("actor") or []:
-        aref = actor.get("reference", "")
-        target = _resolve(aref, index)
-        if target is None:
-            missing.append(aref)
-            continue
-        if target.get("resourceType") == "PractitionerRole":
-            pref = (target.get("practitioner") or {}).get("reference", "")
-            target = _resolve(pref, index)
-            if target is None:
-                missing.append(pref)
-                continue
-        if target.get("resourceType") == "Practitioner":
-            rpps = _rpps_of(target)
-            if rpps:
-                return rpps, ""
-            return None, f"{aref} sans identifiant RPPS (idNatPs)"
-    if missing:
-        return None, "référence manquante : " + ", ".join(missing) + " absent(s) du Bundle"
-    return None, f"{ref} ne désigne aucun praticien"
-
-
 # -- iCalendar -----------------------------------------------------------------------------
 
 _CAPACITY = re.compile(r"(\d{1,2})\s*(?:patients?|places?)")
+#: An event saying the doctor is away is an unavailability, not a slot.
+_ABSENCE = re.compile(
+    r"\b(?:absen\w*|conges?|vacances|indisponib\w*|indispo|fermetures?|ferme|"
+    r"cabinet ferme|arret maladie)\b"
+)
+
+
+def _paris(value: date | datetime) -> datetime:
+    """A DTSTART/DTEND/EXDATE value as an aware datetime: dates are Paris midnight,
+    floating times the doctor's wall clock in France."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), PARIS)
+    return value if value.tzinfo is not None else value.replace(tzinfo=PARIS)
+
+
+def _dates(event: Any, name: str) -> list[datetime]:
+    raw = event.get(name)
+    lists = raw if isinstance(raw, list) else ([raw] if raw else [])
+    return [_paris(x.dt) for lst in lists for x in lst.dts]
 
 
 def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
-    from dateutil.rrule import rrulestr  # type: ignore[import-untyped]
+    from dateutil.rrule import rruleset, rrulestr  # type: ignore[import-untyped]
     from icalendar import Calendar
+
+    horizon = f"{(until - now).days} jours" if (until - now).days % 7 else (
+        f"{(until - now).days // 7} semaine(s)"
+    )
 
     def work(s: Session, r: ImportReport) -> None:
         try:
             calendar = Calendar.from_ical(path.read_bytes())
         except ValueError as exc:
             raise ImportAborted(f"iCalendar illisible : {exc}") from None
+        for component in calendar.subcomponents:
+            if component.name not in ("VEVENT", "VTIMEZONE"):
+                r.skipped.append(
+                    (f"composant {component.name}", "seuls les VEVENT sont des créneaux")
+                )
         w = SlotWriter(s, "ics", r)
+        doctor = w.doctors.get(rpps)
         events = calendar.walk("VEVENT")
         r.start(len(events))
         for event in events:
             r.step()
             uid = str(event.get("UID") or "")
-            where = f"événement {uid or event.get('SUMMARY', '?')}"
+            summary = str(event.get("SUMMARY", ""))
+            where = f"événement {uid or summary or '?'}"
             if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                r.skipped.append((where, "annulé (STATUS:CANCELLED)"))
                 continue
-            start = event.decoded("DTSTART") if event.get("DTSTART") else None
-            if not isinstance(start, datetime):
-                r.reject(where, "événement sur la journée entière ou sans heure de début")
+            if not event.get("DTSTART"):
+                r.reject(where, "sans date de début")
                 continue
+            start = _paris(event.decoded("DTSTART"))
+            all_day = not isinstance(event.decoded("DTSTART"), datetime)
             if event.get("DTEND"):
-                end = event.decoded("DTEND")
+                end = _paris(event.decoded("DTEND"))
             elif event.get("DURATION"):
                 end = start + event.decoded("DURATION")
+            elif all_day:
+                end = start + timedelta(days=1)
             else:
                 r.reject(where, "ni fin ni durée")
                 continue
-            if start.tzinfo is None:  # floating time: the doctor's wall clock, in France
-                from app.directory.vocab import PARIS
-
-                start, end = start.replace(tzinfo=PARIS), end.replace(tzinfo=PARIS)
             text = fold(
-                f"{event.get('SUMMARY', '')} {event.get('CATEGORIES', '')} "
-                f"{event.get('LOCATION', '')}"
+                f"{summary} {event.get('CATEGORIES', '')} {event.get('LOCATION', '')}"
             )
+            absence = bool(_ABSENCE.search(text))
+            if all_day and not absence:
+                r.reject(
+                    where,
+                    f"événement sur la journée entière « {summary} » : ni créneau ni "
+                    "absence (« absent », « congés »…) : non importé",
+                )
+                continue
+            duration = end - start
+            occurrences = [start]
+            if event.get("RRULE") or event.get("RDATE"):
+                rules = rruleset()
+                if event.get("RRULE"):
+                    text_rule = event["RRULE"].to_ical()
+                    if isinstance(text_rule, bytes):
+                        text_rule = text_rule.decode()
+                    rules.rrule(rrulestr(text_rule, dtstart=start))
+                else:
+                    rules.rdate(start)
+                for extra in _dates(event, "RDATE"):
+                    rules.rdate(extra)
+                for excluded in _dates(event, "EXDATE"):
+                    rules.exdate(excluded)
+                past = rules.between(start - timedelta(seconds=1), now - duration, inc=True)
+                if past:
+                    r.skipped.append(
+                        (where, f"{len(past)} occurrence(s) passée(s), la dernière le "
+                                f"{past[-1].astimezone(PARIS):%d/%m/%Y %H:%M}")
+                    )
+                occurrences = rules.between(now - duration, until, inc=True)
+                later = rules.after(until, inc=True)
+                if later is not None:
+                    first_later = later.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+                    r.skipped.append(
+                        (where, f"occurrences à partir du {first_later} au-delà de "
+                                f"l'horizon de {horizon}")
+                    )
+            elif end <= now:
+                r.skipped.append(
+                    (where, f"passé (le {start.astimezone(PARIS):%d/%m/%Y %H:%M})")
+                )
+                continue
+            elif start >= until:
+                r.skipped.append(
+                    (where, f"le {start.astimezone(PARIS):%d/%m/%Y %H:%M}, au-delà de "
+                            f"l'horizon de {horizon}")
+                )
+                continue
+            if absence:
+                if doctor is None:
+                    r.reject(where, f"RPPS {rpps} inconnu de l'annuaire : importez d'abord "
+                                    "l'effecteur")
+                    continue
+                for occ in occurrences:
+                    _unavailable(s, w, doctor[0], occ, occ + duration, summary, r)
+                continue
             ctype = (
                 "teleconsultation"
                 if "teleconsult" in text or "visio" in text
@@ -387,30 +337,8 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
                 else "cabinet"
             )
             capacity = int(m.group(1)) if (m := _CAPACITY.search(text)) else 1
-            duration = end - start
-            starts = [start]
-            if event.get("RRULE"):
-                rrule_text = event["RRULE"].to_ical()
-                if isinstance(rrule_text, bytes):
-                    rrule_text = rrule_text.decode()
-                rule = rrulestr(rrule_text, dtstart=start)
-                raw_ex = event.get("EXDATE")
-                ex_lists = raw_ex if isinstance(raw_ex, list) else ([raw_ex] if raw_ex else [])
-                excluded = {
-                    x.dt.astimezone(UTC)
-                    for lst in ex_lists
-                    for x in lst.dts
-                    if isinstance(x.dt, datetime) and x.dt.tzinfo is not None
-                }
-                starts = [
-                    d
-                    for d in rule.between(now - duration, until, inc=True)
-                    if d.astimezone(UTC) not in excluded
-                ]
-            for occ in starts:
+            for occ in occurrences:
                 a, b = occ.astimezone(UTC), (occ + duration).astimezone(UTC)
-                if b <= now or a >= until:
-                    continue
                 w.add(
                     where,
                     NewSlot(
@@ -428,6 +356,36 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
     return work
 
 
+def _unavailable(
+    s: Session,
+    w: SlotWriter,
+    effecteur_id: int,
+    start: datetime,
+    end: datetime,
+    reason: str,
+    r: ImportReport,
+) -> None:
+    """An absence from the agenda: one unavailability, not doubled by a re-import."""
+    a, b = start.astimezone(UTC), end.astimezone(UTC)
+    known = s.scalar(
+        select(Unavailability.id).where(
+            Unavailability.effecteur_id == effecteur_id,
+            Unavailability.start == a,
+            Unavailability.end == b,
+        )
+    )
+    if known is not None:
+        r.updated += 1
+    else:
+        s.execute(
+            update(Effecteur).where(Effecteur.id == effecteur_id).values(rev=w.rev)
+        )  # the search index reloads this doctor's absences
+        s.add(Unavailability(effecteur_id=effecteur_id, start=a, end=b,
+                             reason=reason or "absent", rev=w.rev))
+        r.created += 1
+    r.accepted += 1
+
+
 def import_slots(
     sessions: sessionmaker[Session],
     path: Path,
@@ -436,20 +394,27 @@ def import_slots(
     now: datetime | None = None,
     strict: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    horizon: timedelta = IMPORT_HORIZON,
 ) -> ImportReport:
-    """Import a slots file; the format is taken from its extension (.csv, .ics, .json)."""
+    """Import a slots file; the format is taken from its extension (.csv, .ics, .json).
+
+    An agenda (.ics) is kept over ``horizon`` (4 weeks by default); the search itself
+    shows the next 72 h.
+    """
     suffix = path.suffix.lower()
     now = now or datetime.now(UTC)
     if suffix == ".csv":
         report, work = ImportReport("créneaux CSV", str(path)), _csv_work(path)
     elif suffix in (".json", ".fhir"):
-        report, work = ImportReport("créneaux FHIR", str(path)), _fhir_work(path)
+        from app.directory.imports.fhir import fhir_file_work
+
+        report, work = ImportReport("créneaux FHIR", str(path)), fhir_file_work(path)
     elif suffix in (".ics", ".ical"):
         report = ImportReport("agenda iCalendar", str(path))
         if not rpps:
             report.aborted = "préciser --rpps : l'agenda .ics de quel médecin ?"
             return report
-        work = _ics_work(path, rpps, now, now + HORIZON)
+        work = _ics_work(path, rpps, now, now + horizon)
     else:
         report = ImportReport("créneaux", str(path))
         report.aborted = f"format {suffix or '(sans extension)'} inconnu : .csv, .ics ou .json"
