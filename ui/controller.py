@@ -19,6 +19,7 @@ from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.main_window import DeskWindow
+from ui.recording_playback import RecordingPlayback
 from ui.tasks import spawn
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,9 @@ class DeskController(QObject):
             "toggle_mute",
         ):
             setattr(w, name, getattr(self, name))
+        # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
+        self.playback = RecordingPlayback(self)
+        w.play_recording = self.playback.toggle  # type: ignore[method-assign]
 
     def _task_selected(self, task: dict[str, Any]) -> None:
         self.open_dossier(task["dossier_id"], fetch=True)
@@ -308,10 +312,6 @@ class DeskController(QObject):
         if kind is LineEventKind.DIALING:
             self.active_call = ev.call_id
             bar.show_dialing(ev.number)
-        elif kind is LineEventKind.RECORDING and ev.path and self.role in ANSWERING_ROLES:
-            spawn(
-                self.hub.send("call.recording", call_ref=ev.call_id, path=ev.path), "call-recording"
-            )
         elif kind is LineEventKind.ENDED:
             was_ringing = self.ringing.pop(ev.call_id, None)
             if self.active_call == ev.call_id:
@@ -320,9 +320,7 @@ class DeskController(QObject):
             bar.show_idle("Appel manqué" if ev.reason == "caller_gave_up" else "Appel terminé")
             if was_ringing is not None and self.role in ANSWERING_ROLES:
                 spawn(
-                    self.hub.send(
-                        "call.ended", call_ref=ev.call_id, reason=ev.reason, recording_path=ev.path
-                    ),
+                    self.hub.send("call.ended", call_ref=ev.call_id, reason=ev.reason),
                     "call-ended",
                 )
 

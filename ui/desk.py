@@ -6,6 +6,8 @@ from pathlib import Path
 
 from app.client.hub_client import HubClient, HubError
 from app.client.trust import HubTrust
+from app.db.engine import data_dir
+from app.recordings.desk import RecordingUploader
 from telephony.line import PhoneLine
 from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge
@@ -21,6 +23,7 @@ class Desk:
         self.line_bridge = LineBridge(line) if line is not None else None
         self.window: DeskWindow | None = None
         self.controller: DeskController | None = None
+        self.uploader: RecordingUploader | None = None
 
     @classmethod
     async def connect(
@@ -44,6 +47,15 @@ class Desk:
         self.controller.on_link(str(self.client.state), "")
         if self.client.snapshot is not None:
             self.controller.on_snapshot(self.client.snapshot)
+        record_dir = getattr(getattr(self.line, "config", None), "record_dir", None)
+        if self.line is not None and record_dir is not None:
+            # Each answered call's WAV goes to the hub's store, journalled until confirmed.
+            journal = self.client.outbox.journal
+            folder = journal.parent if journal is not None else data_dir()
+            self.uploader = RecordingUploader(self.client, folder / "recordings.json",
+                                              Path(record_dir))
+            self.uploader.attach(self.line)
+            self.uploader.start()
         if self.line is not None:
             self.line.start()
         else:
@@ -53,6 +65,8 @@ class Desk:
     async def close(self) -> None:
         if self.line is not None:
             self.line.stop()
+        if self.uploader is not None:
+            await self.uploader.stop()  # what is not confirmed stays journalled
         if self.window is not None:
             self.window.dossier_form.flush()
         try:

@@ -207,6 +207,9 @@ class DeskWindow(QMainWindow):
     def toggle_mute(self) -> None:
         """Bound by the controller."""
 
+    def play_recording(self) -> None:
+        """Bound by the controller."""
+
     def open_agendas(self) -> None:
         if self.agenda_editor is not None:
             self.agenda_editor.show()

@@ -33,6 +33,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Ctrl+F", "search_slots", "Chercher des créneaux pour le dossier ouvert"),
     Shortcut("F7", "call_doctor", "Appeler le médecin sélectionné dans la recherche"),
     Shortcut("F8", "close_current", "Clôturer le dossier"),
+    Shortcut("F12", "play_recording", "Écouter l'enregistrement de l'appel du dossier "
+             "(médecin, superviseur)  ; encore F12 pour arrêter"),
     Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),
     Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),
     Shortcut("Ctrl+2", "focus_dossier", "Aller au dossier (premier champ)"),

@@ -101,15 +101,9 @@ class CallEnded(Intent):
     type: Literal["call.ended"]
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     reason: Annotated[str, StringConstraints(max_length=32)] = ""
-    recording_path: Text = ""
 
 
-class CallRecording(Intent):
-    """The WAV file of a call is complete (SAMU calls are recorded by law)."""
-
-    type: Literal["call.recording"]
-    call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    path: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+# ``call.recording`` (the call's WAV, uploaded to the hub's store) is in app/recordings/hub.py.
 
 
 class DossierFields(BaseModel):

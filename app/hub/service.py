@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from sqlalchemy import case, select
@@ -137,15 +136,6 @@ class Unit:
         return out
 
 
-def check_recording_path(path: str) -> None:
-    """A recording is a WAV file named by an absolute path, without ``..`` tricks."""
-    pure = PurePosixPath(path) if path.startswith("/") else PureWindowsPath(path)
-    if not pure.is_absolute() or ".." in pure.parts or pure.suffix.lower() != ".wav":
-        raise FlowError(
-            "invalid_message", "enregistrement : chemin absolu d'un fichier .wav attendu"
-        )
-
-
 def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
     reply: dict[str, Any] = {"type": "ok"}
     if intent.id is not None:
@@ -169,7 +159,6 @@ class FlowService:
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
             p.CallEnded: self._call_ended,
-            p.CallRecording: self._call_recording,
             p.DossierUpdate: self._dossier_update,
             p.DossierQualify: self._dossier_qualify,
             p.DossierClose: self._dossier_close,
@@ -459,8 +448,6 @@ class FlowService:
         call = self._get_call(u, i.call_ref)
         if call is None:
             raise FlowError("not_found", f"appel {i.call_ref} inconnu")
-        if i.recording_path:
-            self._link_recording(u, call, i.recording_path)
         if call.ended_at is not None:
             return {"call": call_view(call)}
         if call.answered_at is None and i.reason not in self._ABANDON_REASONS:
@@ -480,29 +467,6 @@ class FlowService:
             talk_seconds=round(talk, 3),
         )
         return {"call": call_view(call)}
-
-    def _call_recording(self, u: Unit, i: p.CallRecording) -> dict[str, Any]:
-        self._check_answering(u)
-        call = self._get_call(u, i.call_ref)
-        if call is None:
-            raise FlowError("not_found", f"appel {i.call_ref} inconnu")
-        self._link_recording(u, call, i.path)
-        return {"call": call_view(call)}
-
-    def _link_recording(self, u: Unit, call: Call, path: str) -> None:
-        """Only the desk that answered a call records it; the link is an event."""
-        assert u.actor is not None
-        if call.answered_by_id is None or call.answered_by_id != u.actor.user_id:
-            raise forbid("seul le poste qui a décroché l'appel en dépose l'enregistrement")
-        check_recording_path(path)
-        if call.recording_path == path:
-            return  # a replay after reconnection
-        call.recording_path = path
-        dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
-        audience = calls_audience()
-        if dossier is not None:
-            audience.add_dossier(dossier)
-        u.emit("call.recorded", audience, call=call, dossier=dossier, path=path)
 
     # -- dossier ------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ and lost packets do not shift the audio), and merged into the WAV at the end.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -70,24 +71,33 @@ class CallRecorder:
             if self._closed:
                 return self.path
             self._closed = True
-            sides = []
             for f in (self._rx, self._tx):
-                f.flush()
-                f.seek(0)
-                sides.append(np.frombuffer(f.read(), dtype="<i2"))
                 f.close()
-        n = max(len(s) for s in sides)
-        stereo = np.zeros((n, 2), dtype="<i2")
-        for ch, side in enumerate(sides):
-            stereo[: len(side), ch] = side
-        with wave.open(str(self.path), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(stereo.tobytes())
-        for suffix in (".rx.raw", ".tx.raw"):
-            self.path.with_suffix(suffix).unlink(missing_ok=True)
-        return self.path
+        return merge_raw(self.path)
+
+
+def merge_raw(path: Path) -> Path:
+    """Merge a call's raw sides into its WAV and remove them (also after a desk crash:
+    the raw files a killed desk left hold the call up to that moment)."""
+    sides = []
+    for suffix in (".rx.raw", ".tx.raw"):
+        raw = path.with_suffix(suffix)
+        data = raw.read_bytes() if raw.exists() else b""
+        sides.append(np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2"))
+    n = max(len(s) for s in sides)
+    stereo = np.zeros((n, 2), dtype="<i2")
+    for ch, side in enumerate(sides):
+        stereo[: len(side), ch] = side
+    tmp = path.with_suffix(".wav.tmp")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(RATE)
+        w.writeframes(stereo.tobytes())
+    os.replace(tmp, path)  # a crash while merging leaves the raw files, not half a WAV
+    for suffix in (".rx.raw", ".tx.raw"):
+        path.with_suffix(suffix).unlink(missing_ok=True)
+    return path
 
 
 def read_recording(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -63,19 +63,18 @@ async def test_call_ended_needs_a_call_taking_role_and_the_holder(
         assert err.code == "forbidden"
     assert the_call(sessions, "r1").ended_at is None
     await n1.request("call.answered", call_ref="r1")  # still answerable
-    # Another ARM can neither end the call held by n1 nor overwrite its recording.
+    # Another ARM cannot end the call held by n1; no desk can send a recording path.
     await n1b.request("call.ended", call_ref="r1", reason="hangup")
     err = await refused(
         n1b, "call.ended", call_ref="r1", reason="hangup", recording_path="/var/rec/x.wav"
     )
-    assert err.code == "forbidden"
+    assert err.code == "invalid_message"  # recordings are uploaded (app/recordings)
     call = the_call(sessions, "r1")
     assert call.ended_at is None and call.recording_path == ""
-    # The holder ends it with its recording: both changes are events.
-    await n1.request("call.ended", call_ref="r1", reason="hangup", recording_path="/var/rec/r1.wav")
+    # The holder ends it: an event.
+    await n1.request("call.ended", call_ref="r1", reason="hangup")
     await until(lambda: "call.ended" in seen)
-    assert seen[-2:] == ["call.recorded", "call.ended"]
-    assert the_call(sessions, "r1").recording_path == "/var/rec/r1.wav"
+    assert the_call(sessions, "r1").ended_at is not None
     for c in (n1, n1b, osnp, mrl, sup):
         await c.close()
 
@@ -88,18 +87,19 @@ async def test_call_recording_only_on_an_answered_call_by_the_desk_that_answered
 ) -> None:
     n1, n1b, osnp = [await logged_client(hub, u) for u in ("n1", "n1b", "osnp")]
     await n1.request("call.offered", call_ref="r2", line="116117")
-    err = await refused(n1, "call.recording", call_ref="r2", path="/var/rec/r2.wav")
+    wav = {"size": 48044, "sha256": "ab" * 32}  # declared; the file is then uploaded
+    err = await refused(n1, "call.recording", call_ref="r2", **wav)
     assert err.code == "forbidden"  # nobody answered it
     await n1.request("call.answered", call_ref="r2")
     for who in (n1b, osnp):
-        err = await refused(who, "call.recording", call_ref="r2", path="/var/rec/r2.wav")
+        err = await refused(who, "call.recording", call_ref="r2", **wav)
         assert err.code == "forbidden"
-    for bad in ("rec/r2.wav", "/var/rec/../../etc/shadow.wav", "/var/rec/r2.txt"):
-        err = await refused(n1, "call.recording", call_ref="r2", path=bad)
-        assert err.code == "invalid_message", bad
+    for bad in ("rec/r2.wav", "/var/rec/../../etc/shadow.wav", "/var/rec/r2.wav"):
+        err = await refused(n1, "call.recording", call_ref="r2", path=bad, **wav)
+        assert err.code == "invalid_message", bad  # never a path from a desk
     assert the_call(sessions, "r2").recording_path == ""
-    await n1.request("call.recording", call_ref="r2", path="/var/rec/r2.wav")
-    assert the_call(sessions, "r2").recording_path == "/var/rec/r2.wav"
+    reply = await n1.request("call.recording", call_ref="r2", **wav)
+    assert reply["state"] == "uploading" and reply["received"] == 0
     for c in (n1, n1b, osnp):
         await c.close()
 

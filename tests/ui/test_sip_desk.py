@@ -8,6 +8,8 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.db.models import Call, Dossier
+from app.recordings.models import Recording
+from app.recordings.store import file_sha256
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from telephony.kamailio.sipp import Sipp, caller_scenario
@@ -91,6 +93,12 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
         assert (call.line, call.caller, dossier.line) == ("15", "0639980199", "15")
         assert call.answered_at is not None and call.ended_at is not None
         assert not call.abandoned
-        # The recording of both directions is linked to the call (and so to the dossier).
-        assert call.recording_path.endswith(".wav")
-        assert (tmp_path / "rec").exists() and call.recording_path.startswith(str(tmp_path))
+        # The recording of both directions went up to the hub's store (beside its
+        # database), hash checked, linked to the call and the dossier; the desk's copy
+        # was deleted once the hub confirmed it.
+        row = s.scalar(select(Recording))
+        assert row is not None and row.state == "stored" and row.dossier_id == dossier.id
+        assert call.recording_path == row.stored_name
+        kept = tmp_path / "hub-recordings" / row.stored_name
+        assert file_sha256(kept) == row.sha256 and kept.stat().st_size > 44
+        assert not list((tmp_path / "rec").glob("*.wav"))

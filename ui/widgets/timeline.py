@@ -26,6 +26,7 @@ _TEXT = {
     "task.closed": "Recherche de RDV terminée",
     "task.reopened": "Recherche de RDV rouverte",
     "call.recorded": "Enregistrement de l'appel archivé",
+    "recording.opened": "Enregistrement de l'appel écouté",
     "callback.plan_built": "Plan de rappel établi",
     "callback.target_added": "Correspondant ajouté au plan",
     "callback.target_skipped": "Correspondant passé",

@@ -1,0 +1,28 @@
+"""The hub's row for each call recording: where it is in the store, its hash, its links."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.models import Base
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: What the desk declared; the stored file must hash to it.
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: "uploading" until the whole file is there and its hash checked, then "stored".
+    state: Mapped[str] = mapped_column(String(16))
+    #: Relative to the hub's recordings store ("" while uploading).
+    stored_name: Mapped[str] = mapped_column(String(255), default="")
+    started_at: Mapped[datetime]
+    stored_at: Mapped[datetime | None]

@@ -1,0 +1,111 @@
+"""The hub's recordings store: a directory the hub owns, never a path from a desk.
+
+A recording goes up in chunks into ``.partial/<call id>.wav``; the part's size on disk
+is the upload's progress (a desk that reconnects, to this hub or to another sharing
+the store, resumes there). Once the whole file is there and its SHA-256 matches the
+one the desk declared, it is moved, atomically, to ``<yyyy>/<mm>/<dd>/<call id>.wav``.
+Hubs sharing one PostgreSQL must share the store (same path on every hub).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from app.db.engine import data_dir
+
+#: A 4-hour stereo 8 kHz call is 460 MB; anything above this is not a call recording.
+MAX_RECORDING_BYTES = 1024 * 1024 * 1024
+
+
+def default_store(db_url: str) -> Path:
+    """Beside the SQLite database file; in the data directory otherwise."""
+    url = make_url(db_url) if db_url else None
+    if url is not None and url.get_backend_name() == "sqlite" and url.database not in (
+        None, "", ":memory:"
+    ):
+        db = Path(url.database)  # type: ignore[arg-type]
+        return db.with_name(f"{db.stem}-recordings")
+    return data_dir() / "recordings"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class RecordingStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, call_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(call_id, threading.Lock())
+
+    def partial(self, call_id: int) -> Path:
+        return self.root / ".partial" / f"{int(call_id)}.wav"
+
+    def received(self, call_id: int) -> int:
+        try:
+            return self.partial(call_id).stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def append(self, call_id: int, offset: int, data: bytes) -> int:
+        """Write a chunk at ``offset`` (must be the bytes received so far); new size."""
+        part = self.partial(call_id)
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with part.open("ab") as f:
+            size = f.tell()
+            if offset != size:
+                raise ValueError(size)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+            return size + len(data)
+
+    def discard(self, call_id: int) -> None:
+        self.partial(call_id).unlink(missing_ok=True)
+
+    def commit(self, call_id: int, day: str) -> str:
+        """Move the complete part into the store; returns its name relative to the root."""
+        name = f"{day}/{int(call_id)}.wav"
+        final = self.root / name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.partial(call_id), final)
+        _fsync_dir(final.parent)
+        return name
+
+    def path(self, name: str) -> Path:
+        """The file of a stored recording (names come from the hub's own rows)."""
+        path = (self.root / name).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"recording name outside the store: {name!r}")
+        return path
+
+    def read(self, name: str, offset: int, length: int) -> bytes:
+        with self.path(name).open("rb") as f:
+            f.seek(offset)
+            return f.read(length)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

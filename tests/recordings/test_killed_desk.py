@@ -1,0 +1,134 @@
+"""A desk killed -9 mid-upload or mid-call uploads what it has at its next start."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import Call
+from app.hub.server import Hub
+from app.recordings.desk import RecordingUploader
+from app.recordings.models import Recording
+from telephony.audio.recorder import read_recording
+from tests.recordings.helpers import answered_call, logged, make_wav
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def desk_process(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.recordings.killed_desk", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+
+
+def recording(sessions: sessionmaker[Session], call_ref: str) -> Recording | None:
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.call_ref == call_ref))
+        assert call is not None
+        return s.scalar(select(Recording).where(Recording.call_id == call.id))
+
+
+async def until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not check():
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_desk_killed_mid_upload_resumes_at_next_start(
+    rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
+) -> None:
+    n1 = await logged(rec_hub.url, "n1")
+    await answered_call(n1, "kill-up@room")
+    wav = tmp_path / "desk" / "big.wav"
+    digest = make_wav(wav, 300.0)  # 9.6 MB: some 290 chunks
+    journal = tmp_path / "desk" / "recordings.json"
+    proc = desk_process("upload", rec_hub.url, str(journal), "kill-up@room", str(wav))
+    recording_row_call_id = None
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.to_thread(proc.stdout.readline)).strip() == "uploading"
+        row = None
+
+        def part_started() -> bool:
+            nonlocal row
+            row = recording(sessions, "kill-up@room")
+            return row is not None and rec_hub_store_size(store, row.call_id) > 3 * 32768
+
+        await until(part_started)
+        assert row is not None
+        recording_row_call_id = row.call_id
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(proc.wait, 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    call_id = recording_row_call_id
+    assert call_id is not None
+    partial = rec_hub_store_size(store, call_id)
+    assert 0 < partial < wav.stat().st_size and wav.exists()
+
+    # Next start: the journal still names the file; the upload resumes at the hub's offset.
+    uploader = RecordingUploader(n1, journal, wav.parent)
+    assert "kill-up@room" in uploader.journal.entries
+    begun = await n1.request("call.recording", call_ref="kill-up@room",
+                             size=wav.stat().st_size, sha256=digest)
+    assert begun["received"] >= partial
+    uploader.start()
+    await until(lambda: "kill-up@room" in uploader.uploaded)
+    await uploader.stop()
+    row = recording(sessions, "kill-up@room")
+    assert row is not None and row.state == "stored"
+    assert hashlib.sha256((store / row.stored_name).read_bytes()).hexdigest() == digest
+    assert not wav.exists() and uploader.journal.entries == {}
+    await n1.close()
+
+
+def rec_hub_store_size(store: Path, call_id: int) -> int:
+    part = store / ".partial" / f"{call_id}.wav"
+    return part.stat().st_size if part.exists() else 0
+
+
+async def test_desk_killed_mid_call_uploads_the_recording_so_far(
+    rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
+) -> None:
+    n1 = await logged(rec_hub.url, "n1")
+    await answered_call(n1, "kill-call@room")
+    await n1.close()  # the desk process below is the one holding the call
+    record_dir = tmp_path / "rec"
+    journal = tmp_path / "recordings.json"
+    proc = desk_process("call", rec_hub.url, str(journal), "kill-call@room", str(record_dir))
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.to_thread(proc.stdout.readline)).strip() == "recording"
+        os.kill(proc.pid, signal.SIGKILL)
+        await asyncio.to_thread(proc.wait, 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(record_dir.glob("*.rx.raw")) and not list(record_dir.glob("*.wav"))
+
+    n1 = await logged(rec_hub.url, "n1")  # the desk starts again
+    uploader = RecordingUploader(n1, journal, record_dir)
+    uploader.start()
+    await until(lambda: "kill-call@room" in uploader.uploaded)
+    await uploader.stop()
+    row = recording(sessions, "kill-call@room")
+    assert row is not None and row.state == "stored"
+    remote, desk = read_recording(store / row.stored_name)
+    assert len(desk) >= 150 * 160  # the three seconds written before the kill
+    for side in (remote, desk):  # both sides kept: the tone, not silence
+        assert float(np.sqrt(np.mean(side[: 150 * 160].astype(float) ** 2))) > 4000
+    assert not list(record_dir.iterdir())  # raw sides merged, WAV deleted once confirmed
+    await n1.close()
