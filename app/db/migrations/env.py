@@ -7,7 +7,7 @@ from sqlalchemy import create_engine
 
 import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
-import app.recordings.models  # noqa: E402,F401  (call recordings, migration 0005)
+import app.recordings.models  # noqa: E402,F401  (call recordings, migration 0006)
 import app.stats.models  # noqa: E402,F401  (statistics facts, migration 0004)
 from app.db.models import Base
 

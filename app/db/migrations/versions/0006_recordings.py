@@ -1,7 +1,7 @@
 """recordings: each call's WAV kept in the hub's store, with its SHA-256
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-24 05:40:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import app.db.types
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
