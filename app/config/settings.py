@@ -27,11 +27,37 @@ class TlsSettings:
 
 
 @dataclass(frozen=True)
+class FhirEditorSettings:
+    """One agenda editor's FHIR endpoint (SAS implementation guide, slot aggregation)."""
+
+    name: str
+    base_url: str
+    #: The whole pull (every page) must finish within this, or it is given up.
+    timeout_s: float = 10.0
+    token: str = ""  # sent as "Authorization: Bearer …" when set
+    ca_file: Path | None = None  # the editor's CA (default: the system store)
+    cert_file: Path | None = None  # our client certificate, when the editor asks for one
+    key_file: Path | None = None
+    page_size: int = 200
+
+
+@dataclass(frozen=True)
+class FhirSettings:
+    """Free slots pulled from agenda editors: none configured, nothing pulled."""
+
+    editors: tuple[FhirEditorSettings, ...] = ()
+    refresh_minutes: float = 10.0
+    #: Slots starting within this many hours are pulled (the search shows 72 h).
+    window_hours: float = 72.0
+
+
+@dataclass(frozen=True)
 class HubSettings:
     db_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8765
     demo: bool = False
     tls: TlsSettings = field(default_factory=TlsSettings)
+    fhir: FhirSettings = field(default_factory=FhirSettings)
     #: Where the hub keeps the calls' recordings (None: beside the database).
     recordings_store: Path | None = None

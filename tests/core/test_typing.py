@@ -18,7 +18,8 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/widgets/statistics.py", "app/stats/report_intent.py", "app/callback",
            "ui/widgets/callback_panel.py",
            "ui/widgets/import_dialog.py", "app/directory/desk_import.py",
-           "ui/widgets/agenda_editor.py", "app/directory/agenda_desk.py"]
+           "ui/widgets/agenda_editor.py", "app/directory/agenda_desk.py", "app/interop",
+           "app/directory/imports", "app/config"]
 
 
 def test_core_type_checks() -> None:

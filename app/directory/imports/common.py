@@ -164,7 +164,7 @@ def read_csv(
     delimiter = max(";,\t", key=header_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     raw_header = next(reader)
-    header = []
+    header: list[str] = []
     for original in raw_header:
         key = header_key(original)
         key = (aliases or {}).get(key, key)

@@ -284,13 +284,14 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
             duration = end - start
             occurrences = [start]
             if event.get("RRULE") or event.get("RDATE"):
-                rules = rruleset()
                 if event.get("RRULE"):
                     text_rule = event["RRULE"].to_ical()
                     if isinstance(text_rule, bytes):
                         text_rule = text_rule.decode()
-                    rules.rrule(rrulestr(text_rule, dtstart=start))
+                    rules = rrulestr(text_rule, dtstart=start, forceset=True)
+                    assert isinstance(rules, rruleset)
                 else:
+                    rules = rruleset()
                     rules.rdate(start)
                 for extra in _dates(event, "RDATE"):
                     rules.rdate(extra)

@@ -1,0 +1,1 @@
+"""Exchanges with the outside: agenda editors' FHIR endpoints, the Hub Santé."""

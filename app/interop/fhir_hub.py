@@ -1,0 +1,164 @@
+"""The FHIR slot client on the hub: a refresh on a schedule and on a desk's demand.
+
+Off unless ``HubSettings.fhir.editors`` names at least one agenda editor. Each
+editor's pull ends in one transaction on the writer thread and one event:
+``agenda.changed`` (``action`` ``fhir_refreshed``, the search panels refresh) or
+``directory.refresh_failed`` (timeout or error, with the reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
+from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+
+from app.config.settings import FhirEditorSettings
+from app.directory.hub import SEARCHERS, directory_audience
+from app.directory.imports.common import ImportReport
+from app.directory.imports.fhir import write_bundles
+from app.domain.rules import FlowError, forbid
+from app.hub.protocol import Intent, Short
+from app.hub.service import FlowService, Outgoing, Unit
+from app.interop.fhir_client import PullResult, SlotPuller, withdraw_missing
+
+
+class DirectoryRefresh(Intent):
+    """Pull the agenda editors' free slots now (all, or those named)."""
+
+    type: Literal["directory.refresh"]
+    editors: list[Short] = []
+
+
+class FhirHub:
+    def __init__(self, service: FlowService):
+        self.service = service
+        self.puller: SlotPuller | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.scheduler: AsyncIOScheduler | None = None
+        self.hub: Any = None
+
+    # -- the intent (writer thread) --------------------------------------------------
+
+    def refresh(self, u: Unit, i: DirectoryRefresh) -> dict[str, Any]:
+        assert u.actor is not None
+        if u.actor.role not in SEARCHERS:
+            raise forbid(f"le rôle {u.actor.role.label} ne peut pas actualiser les agendas")
+        puller, loop = self.puller, self.loop
+        if puller is None or loop is None:
+            raise FlowError("invalid_state", "aucun agenda FHIR n'est configuré sur ce hub")
+        known = {e.name: e for e in puller.editors}
+        unknown = [n for n in i.editors if n not in known]
+        if unknown:
+            raise FlowError("not_found", f"éditeur(s) inconnu(s) : {', '.join(unknown)}")
+        chosen = [known[n] for n in i.editors] if i.editors else list(puller.editors)
+        loop.call_soon_threadsafe(lambda: [puller.start_one(e) for e in chosen])
+        return {"refresh": {"editors": [e.name for e in chosen], "started": True}}
+
+    # -- a pull's end (writer thread) ------------------------------------------------
+
+    def _write(
+        self,
+        editor: FhirEditorSettings,
+        pages: list[dict[str, Any]],
+        start: datetime,
+        end: datetime,
+    ) -> tuple[PullResult, list[Outgoing]]:
+        result = PullResult(editor.name)
+        with self.service.sessions.begin() as s:
+            u = Unit(s, None, self.service.clock(), self.service.user)
+            report = ImportReport("créneaux FHIR", editor.name)
+            prefix = f"{editor.name}:"
+            w = write_bundles(s, report, pages, ref_prefix=prefix)
+            result.report = report
+            result.withdrawn = withdraw_missing(s, prefix, w.refs_in_file, start, end, w.rev)
+            result.pages = len(pages)
+            u.emit("agenda.changed", directory_audience(), action="fhir_refreshed",
+                   **result.to_dict())
+            return result, self.service.finish(u)
+
+    async def write(
+        self,
+        editor: FhirEditorSettings,
+        pages: list[dict[str, Any]],
+        start: datetime,
+        end: datetime,
+    ) -> PullResult:
+        result, events = await self.hub.run_in_writer(self._write, editor, pages, start, end)
+        self.hub.broadcast(events)
+        return result
+
+    async def pulled(self, result: PullResult) -> None:
+        """Tell the desks about a pull that failed (a successful one already did)."""
+        if result.status == "ok":
+            return
+
+        def work() -> list[Outgoing]:
+            with self.service.sessions.begin() as s:
+                u = Unit(s, None, self.service.clock(), self.service.user)
+                u.emit("directory.refresh_failed", directory_audience(), **result.to_dict())
+                return self.service.finish(u)
+
+        self.hub.broadcast(await self.hub.run_in_writer(work))
+
+    # -- lifecycle (the hub's loop) --------------------------------------------------
+
+    async def start(self, hub: Any) -> None:
+        settings = hub.settings.fhir
+        if not settings.editors:
+            return
+        self.hub = hub
+        self.loop = asyncio.get_running_loop()
+        self.puller = SlotPuller(
+            settings.editors,
+            self.write,
+            self.service.clock,
+            timedelta(hours=settings.window_hours),
+            self.pulled,
+        )
+        self.scheduler = AsyncIOScheduler()
+        self.scheduler.start()
+        self.scheduler.add_job(
+            self.puller.refresh,
+            IntervalTrigger(minutes=settings.refresh_minutes),
+            id="fhir-refresh",
+            coalesce=True,
+            max_instances=1,
+        )
+        for editor in settings.editors:
+            self.puller.start_one(editor)
+
+    async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.puller is not None:
+            tasks = [t for t in self.puller.running.values() if not t.done()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.puller = None
+        self.loop = None
+
+
+_INSTALLED: dict[FlowService, FhirHub] = {}
+
+
+def install(service: FlowService) -> FhirHub:
+    handlers = FhirHub(service)
+    service.register(DirectoryRefresh, handlers.refresh)
+    _INSTALLED[service] = handlers
+    return handlers
+
+
+async def start(hub: Any) -> None:
+    handlers = _INSTALLED.get(hub.service)
+    if handlers is not None:
+        await handlers.start(hub)
+
+
+async def stop(hub: Any) -> None:
+    handlers = _INSTALLED.get(hub.service)
+    if handlers is not None:
+        await handlers.stop()
