@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.hub.protocol import Intent, intent_class
 from telephony.line import LineEvent, PhoneLine
 
 
@@ -26,10 +27,15 @@ class HubBridge(QObject):
         client.on_state.append(lambda state, detail: self.link.emit(str(state), detail))
         client.on_error.append(lambda exc: self.error.emit(exc.message))
 
-    async def send(self, type_: str, **payload: Any) -> dict[str, Any] | None:
-        """Send an intent; a refusal is shown to the user, never raised into Qt."""
+    async def send(
+        self, intent: type[Intent] | str, timeout: float = 10.0, /, **fields: Any
+    ) -> dict[str, Any] | None:
+        """Build the intent from the hub's own model and send it; a refusal (by the model
+        or by the hub) is shown to the user, never raised into Qt."""
+        # A name crossed a Qt signal as a plain str: the model is looked up by its wire name.
+        model = intent_class(intent) if isinstance(intent, str) else intent
         try:
-            return await self.client.request(type_, **payload)
+            return await self.client.call(model, timeout, **fields)
         except HubError as exc:
             self.error.emit(exc.message)
             return None

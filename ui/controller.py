@@ -13,9 +13,18 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+import app.callback.hub  # noqa: F401 (its intents, sent by the call-back panel)
+import app.directory.agenda_desk  # noqa: F401 (its intents, sent by the agenda editor)
 from app.callback.dialling import DialledCall
 from app.client.hub_client import LinkState
+from app.directory.desk_import import DirectoryImport, DirectoryUpload
+from app.directory.hub import DirectorySearch, SlotBook
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
+from app.hub import protocol as p
+from app.hub.events import EventName
+from app.hub.protocol import IntentName
+from app.stats.hub import DeskState, StatsLive
+from app.stats.report_intent import StatsReport
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.main_window import DeskWindow
@@ -24,7 +33,7 @@ from ui.tasks import spawn
 
 log = logging.getLogger(__name__)
 ANSWERING_ROLES = {Role.ARM_N1, Role.SUPERVISEUR}
-SLOT_EVENTS = {"slot.booked", "slot.released", "agenda.changed"}
+SLOT_EVENTS = {EventName.SLOT_BOOKED, EventName.SLOT_RELEASED, EventName.AGENDA_CHANGED}
 #: Level-2 groups of the room's proxy (telephony/kamailio/kamailio.cfg), by track.
 TRANSFER_GROUPS = {"AMU": "n2-amu", "SNP": "n2-snp"}
 LINK_TEXT = {
@@ -83,7 +92,7 @@ class DeskController(QObject):
         w.decision_form.close_requested.connect(self.close_dossier)
         w.decision_form.move_track_requested.connect(self.move_track_of)
         w.decision_form.release_requested.connect(
-            lambda did: self._send_and_clear("dossier.release", did, "Dossier remis en file")
+            lambda did: self._send_and_clear(p.DossierRelease, did, "Dossier remis en file")
         )
         w.decision_form.forward_requested.connect(self.forward)
         if w.queue_table is not None:
@@ -172,12 +181,12 @@ class DeskController(QObject):
             self._show_current()
 
     async def _report(self, month: str) -> None:
-        reply = await self.hub.send("stats.report", month=month, timeout=60)
+        reply = await self.hub.send(StatsReport, 60, month=month)
         if reply is not None and self.w.statistics is not None:
             self.w.statistics.show_report(reply["report"])
 
     async def _load_supervision(self, snap: dict[str, Any]) -> None:
-        reply = await self.hub.send("stats.live")
+        reply = await self.hub.send(StatsLive)
         if self.w.supervision is not None:
             self.w.supervision.load(snap, reply["desks"] if reply else [])
 
@@ -186,7 +195,7 @@ class DeskController(QObject):
             self.w.supervision.apply(msg)
         if self.w.callback_panel is not None:
             self.w.callback_panel.on_event(msg)
-            if msg["event"] == "callback.reminder":
+            if msg["event"] == EventName.CALLBACK_REMINDER:
                 self._reminder(msg)
         if msg["event"] in SLOT_EVENTS and self.w.search_panel is not None:
             if self.w.search_panel.last is not None:
@@ -241,7 +250,7 @@ class DeskController(QObject):
             spawn(self._fetch(dossier_id), f"fetch-dossier-{dossier_id}")
 
     async def _fetch(self, dossier_id: int) -> None:
-        reply = await self.hub.send("dossier.get", dossier_id=dossier_id)
+        reply = await self.hub.send(p.DossierGet, dossier_id=dossier_id)
         if reply is None or self.current_id != dossier_id:
             return
         self.dossiers[dossier_id] = reply["dossier"]
@@ -286,7 +295,7 @@ class DeskController(QObject):
             if self.role in ANSWERING_ROLES:
                 spawn(
                     self.hub.send(
-                        "call.offered", call_ref=ev.call_id, line=ev.line, caller=ev.caller
+                        p.CallOffered, call_ref=ev.call_id, line=ev.line, caller=ev.caller
                     ),
                     "call-offered",
                 )
@@ -320,12 +329,12 @@ class DeskController(QObject):
             bar.show_idle("Appel manqué" if ev.reason == "caller_gave_up" else "Appel terminé")
             if was_ringing is not None and self.role in ANSWERING_ROLES:
                 spawn(
-                    self.hub.send("call.ended", call_ref=ev.call_id, reason=ev.reason),
+                    self.hub.send(p.CallEnded, call_ref=ev.call_id, reason=ev.reason),
                     "call-ended",
                 )
 
     async def _call_answered(self, call_id: str) -> None:
-        reply = await self.hub.send("call.answered", call_ref=call_id)
+        reply = await self.hub.send(p.CallAnswered, call_ref=call_id)
         if reply is None:
             return
         dossier = reply["dossier"]
@@ -399,7 +408,7 @@ class DeskController(QObject):
             elif state == "READY" and hasattr(line, "ready"):
                 line.ready()
         self.w.call_bar.show_agent_state(state, reason)
-        spawn(self.hub.send("desk.state", state=state), "desk-state")
+        spawn(self.hub.send(DeskState, state=state), "desk-state")
 
     def agent_menu(self) -> None:
         self.w.call_bar.agent_button.showMenu()
@@ -419,7 +428,7 @@ class DeskController(QObject):
 
     async def _qualify(self, dossier_id: int, priority: str) -> None:
         await self.hub.client.flush()
-        reply = await self.hub.send("dossier.qualify", dossier_id=dossier_id, priority=priority)
+        reply = await self.hub.send(p.DossierQualify, dossier_id=dossier_id, priority=priority)
         if reply is None:
             return
         d = reply["dossier"]
@@ -439,14 +448,16 @@ class DeskController(QObject):
             )
 
     def close_dossier(self, dossier_id: int) -> None:
-        spawn(self._send_and_clear("dossier.close", dossier_id, "Dossier clôturé"), "close")
+        spawn(self._send_and_clear(p.DossierClose, dossier_id, "Dossier clôturé"), "close")
 
     def close_current(self) -> None:
         if self.current_id is not None:
             self.w.dossier_form.flush()
             self.close_dossier(self.current_id)
 
-    async def _send_and_clear(self, kind: str, dossier_id: int, done: str, **payload: Any) -> None:
+    async def _send_and_clear(
+        self, kind: type[p.Intent], dossier_id: int, done: str, **payload: Any
+    ) -> None:
         await self.hub.client.flush()
         reply = await self.hub.send(kind, dossier_id=dossier_id, **payload)
         if reply is not None:
@@ -459,7 +470,7 @@ class DeskController(QObject):
 
     async def _decide(self, dossier_id: int, fields: dict[str, Any], close: bool) -> None:
         await self.hub.client.flush()
-        reply = await self.hub.send("dossier.decide", dossier_id=dossier_id, **fields)
+        reply = await self.hub.send(p.DossierDecide, dossier_id=dossier_id, **fields)
         if reply is None:
             return
         self.dossiers[dossier_id] = reply["dossier"]
@@ -467,7 +478,7 @@ class DeskController(QObject):
             self.w.show_message("Décision enregistrée : recherche de RDV transmise à l'OSNP")
             self.clear_current()
         elif close:
-            await self._send_and_clear("dossier.close", dossier_id, "Décision et clôture")
+            await self._send_and_clear(p.DossierClose, dossier_id, "Décision et clôture")
         else:
             self._show_current()
             self.w.show_message("Décision enregistrée : clôturez le dossier (F8)")
@@ -475,7 +486,7 @@ class DeskController(QObject):
     def move_track_of(self, dossier_id: int, track: str) -> None:
         spawn(
             self._send_and_clear(
-                "dossier.move_track", dossier_id, f"Dossier basculé en {track}", track=track
+                p.DossierMoveTrack, dossier_id, f"Dossier basculé en {track}", track=track
             ),
             "move-track",
         )
@@ -486,7 +497,7 @@ class DeskController(QObject):
     def forward(self, dossier_id: int) -> None:
         spawn(
             self._send_and_clear(
-                "dossier.forward",
+                p.DossierForward,
                 dossier_id,
                 "Transmis au médecin AMU",
                 queue=str(Queue.AMU_MEDECIN),
@@ -521,7 +532,7 @@ class DeskController(QObject):
         spawn(self._take_next(queue), "take-next")
 
     async def _take_next(self, queue: Queue) -> None:
-        reply = await self.hub.send("queue.next", queue=str(queue))
+        reply = await self.hub.send(p.QueueNext, queue=str(queue))
         if reply is not None:
             self._taken(reply["dossier"])
 
@@ -531,7 +542,7 @@ class DeskController(QObject):
             spawn(self._take(row["id"]), "take")
 
     async def _take(self, dossier_id: int) -> None:
-        reply = await self.hub.send("dossier.take", dossier_id=dossier_id)
+        reply = await self.hub.send(p.DossierTake, dossier_id=dossier_id)
         if reply is not None:
             self._taken(reply["dossier"])
 
@@ -548,7 +559,7 @@ class DeskController(QObject):
         spawn(self._take_task(task_id), "take-task")
 
     async def _take_task(self, task_id: int) -> None:
-        reply = await self.hub.send("task.take", task_id=task_id)
+        reply = await self.hub.send(p.TaskTake, task_id=task_id)
         if reply is not None and self.w.tasks_model is not None:
             self.tasks[task_id] = reply["task"]
             self.w.tasks_model.upsert(reply["task"])
@@ -566,7 +577,7 @@ class DeskController(QObject):
 
     async def _close_task(self, task_id: int, payload: dict[str, Any]) -> None:
         await self.hub.client.flush()
-        reply = await self.hub.send("task.close", task_id=task_id, **payload)
+        reply = await self.hub.send(p.TaskClose, task_id=task_id, **payload)
         if reply is not None:
             self.w.show_message(f"Recherche terminée, dossier {reply['dossier']['number']} clôturé")
             if self.w.task_panel is not None:
@@ -586,7 +597,7 @@ class DeskController(QObject):
         payload = dict(criteria)
         if self.current_id is not None:
             payload["dossier_id"] = self.current_id
-        reply = await self.hub.send("directory.search", **payload)
+        reply = await self.hub.send(DirectorySearch, **payload)
         if reply is not None and self.w.search_panel is not None:
             self.w.search_panel.show_results(reply["search"])
 
@@ -597,7 +608,7 @@ class DeskController(QObject):
         payload: dict[str, Any] = {"slot_id": slot_id}
         if self.current_id is not None:
             payload["dossier_id"] = self.current_id
-        reply = await self.hub.send("slot.book", **payload)
+        reply = await self.hub.send(SlotBook, **payload)
         if reply is None:
             self._refresh_search()  # the place went to another desk: show what is left
             return
@@ -684,7 +695,7 @@ class DeskController(QObject):
         chunk = 32 * 1024
         for seq, start in enumerate(range(0, max(len(data), 1), chunk)):
             part = base64.b64encode(data[start : start + chunk]).decode()
-            reply = await self.hub.send("directory.upload", upload_id=upload_id, seq=seq, data=part)
+            reply = await self.hub.send(DirectoryUpload, upload_id=upload_id, seq=seq, data=part)
             if reply is None:
                 dialog.failed("envoi interrompu")
                 return
@@ -698,7 +709,7 @@ class DeskController(QObject):
         }
         if rpps:
             payload["rpps"] = rpps
-        reply = await self.hub.send("directory.import", timeout=300, **payload)
+        reply = await self.hub.send(DirectoryImport, 300, **payload)
         if reply is None:
             dialog.failed("import refusé par le hub")
             return
@@ -713,9 +724,9 @@ class DeskController(QObject):
         reply = await self.hub.send(kind, **payload)
         if reply is None:
             return
-        if kind == "agenda.effecteurs":
+        if kind == IntentName.AGENDA_EFFECTEURS:
             editor.show_effecteurs(reply["effecteurs"])
-        elif kind == "agenda.view":
+        elif kind == IntentName.AGENDA_VIEW:
             editor.show_agenda(reply)
         else:
             count = len(reply.get("slots") or [])

@@ -27,6 +27,8 @@ from app.db.migrate import upgrade
 from app.db.models import User
 from app.domain.enums import Role
 from app.hub.auth import hash_password
+from app.hub.events import EventName
+from app.hub.protocol import IntentName, Ping
 
 PASSWORD = "bench"
 
@@ -148,7 +150,7 @@ class Room:
         out = []
         for _ in range(rounds):
             started = time.perf_counter()
-            await client.request("ping")
+            await client.send(Ping())
             out.append((time.perf_counter() - started) * 1000)
         return out
 
@@ -157,17 +159,17 @@ class Room:
         ref = f"bench-{n}-{rng.random()}"
         await self.send(
             n1,
-            "call.offered",
+            IntentName.CALL_OFFERED,
             call_ref=ref,
             line=rng.choice(["15", "116117"]),
             caller=f"06399{n % 100000:05d}",
         )
-        d = (await self.send(n1, "call.answered", call_ref=ref))["dossier"]
+        d = (await self.send(n1, IntentName.CALL_ANSWERED, call_ref=ref))["dossier"]
         did = d["id"]
         await self.send(
             n1,
-            "dossier.update",
-            expect="dossier.updated",
+            IntentName.DOSSIER_UPDATE,
+            expect=EventName.DOSSIER_UPDATED,
             probe=did,
             dossier_id=did,
             fields={
@@ -182,8 +184,8 @@ class Room:
         priority = "P3" if draw < 0.1 else "P0" if draw < 0.2 else "P2"
         await self.send(
             n1,
-            "dossier.qualify",
-            expect="dossier.qualified",
+            IntentName.DOSSIER_QUALIFY,
+            expect=EventName.DOSSIER_QUALIFIED,
             probe=did,
             dossier_id=did,
             priority=priority,
@@ -191,8 +193,8 @@ class Room:
         if priority == "P3":
             await self.send(
                 n1,
-                "dossier.close",
-                expect="dossier.closed",
+                IntentName.DOSSIER_CLOSE,
+                expect=EventName.DOSSIER_CLOSED,
                 probe=did,
                 dossier_id=did,
                 reason="information donnée",
@@ -200,12 +202,18 @@ class Room:
             return
         doctor_role = Role.MEDECIN_AMU if priority == "P0" else Role.MRL
         doctor = self.of(doctor_role)[n % len(self.of(doctor_role))]
-        await self.send(doctor, "dossier.take", expect="dossier.taken", probe=did, dossier_id=did)
+        await self.send(
+            doctor,
+            IntentName.DOSSIER_TAKE,
+            expect=EventName.DOSSIER_TAKEN,
+            probe=did,
+            dossier_id=did,
+        )
         if priority == "P0":
             await self.send(
                 doctor,
-                "dossier.decide",
-                expect="dossier.decided",
+                IntentName.DOSSIER_DECIDE,
+                expect=EventName.DOSSIER_DECIDED,
                 probe=did,
                 dossier_id=did,
                 decision="INTER",
@@ -214,14 +222,18 @@ class Room:
                 means="SMUR",
             )
             await self.send(
-                doctor, "dossier.close", expect="dossier.closed", probe=did, dossier_id=did
+                doctor,
+                IntentName.DOSSIER_CLOSE,
+                expect=EventName.DOSSIER_CLOSED,
+                probe=did,
+                dossier_id=did,
             )
             return
         task = (
             await self.send(
                 doctor,
-                "dossier.decide",
-                expect="task.created",
+                IntentName.DOSSIER_DECIDE,
+                expect=EventName.TASK_CREATED,
                 probe=did,
                 dossier_id=did,
                 decision="ORIENT",
@@ -232,11 +244,13 @@ class Room:
             )
         )["task"]
         osnp = self.of(Role.OSNP)[n % len(self.of(Role.OSNP))]
-        await self.send(osnp, "task.take", expect="task.taken", probe=did, task_id=task["id"])
+        await self.send(
+            osnp, IntentName.TASK_TAKE, expect=EventName.TASK_TAKEN, probe=did, task_id=task["id"]
+        )
         await self.send(
             osnp,
-            "task.close",
-            expect="task.closed",
+            IntentName.TASK_CLOSE,
+            expect=EventName.TASK_CLOSED,
             probe=did,
             task_id=task["id"],
             outcome="RDV_CRENEAU",

@@ -51,7 +51,8 @@ from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.rules import ROLES_SEEING_TASKS, FlowError, forbid
 from app.hub import protocol as p
-from app.hub.protocol import EntityId, Intent, Phone, Short, Text
+from app.hub.events import EventName
+from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short, Text
 from app.hub.service import FlowService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -62,13 +63,13 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_w
 class CallbackPlan(Intent):
     """The task's plan (built from the dossier and the directory on first request)."""
 
-    type: Literal["callback.plan"]
+    type: Literal[IntentName.CALLBACK_PLAN] = IntentName.CALLBACK_PLAN
     task_id: EntityId
     rebuild: bool = False
 
 
 class CallbackTargetAdd(Intent):
-    type: Literal["callback.target.add"]
+    type: Literal[IntentName.CALLBACK_TARGET_ADD] = IntentName.CALLBACK_TARGET_ADD
     task_id: EntityId
     kind: TargetKind
     effecteur_id: EntityId | None = None
@@ -81,13 +82,13 @@ class CallbackTargetAdd(Intent):
 
 
 class CallbackTargetSkip(Intent):
-    type: Literal["callback.target.skip"]
+    type: Literal[IntentName.CALLBACK_TARGET_SKIP] = IntentName.CALLBACK_TARGET_SKIP
     target_id: EntityId
     reason: Reason
 
 
 class CallbackPlanReorder(Intent):
-    type: Literal["callback.plan.reorder"]
+    type: Literal[IntentName.CALLBACK_PLAN_REORDER] = IntentName.CALLBACK_PLAN_REORDER
     task_id: EntityId
     order: Annotated[list[EntityId], Field(min_length=1, max_length=500)]
 
@@ -102,7 +103,7 @@ class AcceptedAppointment(BaseModel):
 class CallbackAttemptIntent(Intent):
     """One call to a target and its outcome (duration and recording from the desk)."""
 
-    type: Literal["callback.attempt"]
+    type: Literal[IntentName.CALLBACK_ATTEMPT] = IntentName.CALLBACK_ATTEMPT
     target_id: EntityId
     result: AttemptResult
     number: Phone = ""
@@ -120,37 +121,37 @@ class CallbackAttemptIntent(Intent):
 class CallbackScript(Intent):
     """The script to read for a target (or the patient's, once the RDV exists)."""
 
-    type: Literal["callback.script"]
+    type: Literal[IntentName.CALLBACK_SCRIPT] = IntentName.CALLBACK_SCRIPT
     target_id: EntityId | None = None
     task_id: EntityId | None = None
 
 
 class AppointmentStatusIntent(Intent):
-    type: Literal["callback.appointment.status"]
+    type: Literal[IntentName.CALLBACK_APPOINTMENT_STATUS] = IntentName.CALLBACK_APPOINTMENT_STATUS
     appointment_id: EntityId
     status: AppointmentStatus
     note: Text = ""
 
 
 class CallbackPatientText(Intent):
-    type: Literal["callback.patient_text"]
+    type: Literal[IntentName.CALLBACK_PATIENT_TEXT] = IntentName.CALLBACK_PATIENT_TEXT
     task_id: EntityId
 
 
 class CallbackLetter(Intent):
-    type: Literal["callback.letter"]
+    type: Literal[IntentName.CALLBACK_LETTER] = IntentName.CALLBACK_LETTER
     task_id: EntityId
 
 
 class CallbackBilling(Intent):
-    type: Literal["callback.billing"]
+    type: Literal[IntentName.CALLBACK_BILLING] = IntentName.CALLBACK_BILLING
     task_id: EntityId
 
 
 class CallbackStats(Intent):
     """The seed-003 table over [start, end] (Paris dates), from events."""
 
-    type: Literal["callback.stats"]
+    type: Literal[IntentName.CALLBACK_STATS] = IntentName.CALLBACK_STATS
     start: date
     end: date
 
@@ -242,7 +243,7 @@ class CallbackHandlers:
         u.s.add_all(fresh)
         u.s.flush()
         reply = self._plan_reply(u, task, notes)
-        u.emit("callback.plan_built", self._audience(task), task=task, dossier=task.dossier,
+        u.emit(EventName.CALLBACK_PLAN_BUILT, self._audience(task), task=task, dossier=task.dossier,
                targets=len(reply["targets"]), rebuild=bool(existing),
                kinds=[t["kind"] for t in reply["targets"]], notes=notes)
         return {"plan": reply}
@@ -255,7 +256,8 @@ class CallbackHandlers:
                        effecteur_id=i.effecteur_id, name=i.name, phone_direct=i.phone_direct,
                        phone_secretary=i.phone_secretary, place=i.place, position=i.position,
                        why=i.reason)
-        u.emit("callback.target_added", self._audience(task), task=task, dossier=task.dossier,
+        u.emit(EventName.CALLBACK_TARGET_ADDED, self._audience(task), task=task,
+               dossier=task.dossier,
                target=target_view(t))
         return {"target": target_view(t), "plan": self._plan_reply(u, task)}
 
@@ -273,7 +275,8 @@ class CallbackHandlers:
                 reminders.Reminder.fired_at.is_(None),
                 reminders.Reminder.cancelled_at.is_(None))):
             r.cancelled_at = u.now
-        u.emit("callback.target_skipped", self._audience(task), task=task, dossier=task.dossier,
+        u.emit(EventName.CALLBACK_TARGET_SKIPPED, self._audience(task), task=task,
+               dossier=task.dossier,
                target_id=target.id, target_kind=target.kind, target_name=target.name,
                reason=i.reason)
         return {"target": target_view(target), "plan": self._plan_reply(u, task)}
@@ -282,7 +285,8 @@ class CallbackHandlers:
         task = self._task(u, i.task_id)
         self._owned(u, task, "réordonner le plan")
         targets = reorder(u.s, task.id, list(i.order))
-        u.emit("callback.plan_reordered", self._audience(task), task=task, dossier=task.dossier,
+        u.emit(EventName.CALLBACK_PLAN_REORDERED, self._audience(task), task=task,
+               dossier=task.dossier,
                order=[t.id for t in targets])
         return {"plan": self._plan_reply(u, task)}
 
@@ -306,7 +310,7 @@ class CallbackHandlers:
                              regulated_at)
         a = out.attempt
         audience = self._audience(task)
-        u.emit("callback.attempt", audience, task=task, dossier=task.dossier,
+        u.emit(EventName.CALLBACK_ATTEMPT, audience, task=task, dossier=task.dossier,
                attempt_id=a.id, target_id=target.id, target_kind=target.kind,
                target_name=target.name, effecteur_id=target.effecteur_id, result=a.result,
                refusal_reason=a.refusal_reason or None, call_back_at=iso(a.call_back_at),
@@ -318,7 +322,7 @@ class CallbackHandlers:
             self.on_reminder(out.reminder.due_at)
         if out.booking is not None:
             b = out.booking
-            u.emit("slot.booked", directory_audience(),
+            u.emit(EventName.SLOT_BOOKED, directory_audience(),
                    booking={"id": b.booking.id, "slot_id": b.booking.slot_id,
                             "effecteur_id": b.booking.effecteur_id,
                             "effecteur": b.effecteur.display_name,
@@ -334,7 +338,7 @@ class CallbackHandlers:
             ap = out.appointment
             u.s.flush()
             extra = self._after(u, task, ap)
-            u.emit("callback.appointment", audience, task=task, dossier=task.dossier,
+            u.emit(EventName.CALLBACK_APPOINTMENT, audience, task=task, dossier=task.dossier,
                    appointment=appointment_view(ap), outcome=ap.outcome,
                    billing=extra["billing"])
             self._close(u, task, TaskOutcome(ap.outcome), ap, i.note)
@@ -348,7 +352,7 @@ class CallbackHandlers:
 
     def _close(self, u: Unit, task: OsnpTask, outcome: TaskOutcome, ap: Appointment | None,
                comment: str, reason: Any = None) -> None:
-        payload: dict[str, Any] = {"type": "task.close", "task_id": task.id,
+        payload: dict[str, Any] = {"type": IntentName.TASK_CLOSE, "task_id": task.id,
                                    "outcome": str(outcome), "comment": comment}
         if ap is not None:
             payload["appointment"] = {"with": ap.doctor_name, "at": ap.at, "place": ap.place,
@@ -421,12 +425,12 @@ class CallbackHandlers:
             ap.note = (ap.note + "\n" + i.note).strip()
         if i.status is AppointmentStatus.CANCELLED and ap.booking_id is not None:
             o = release_booking(u.s, ap.booking_id, now=u.now, reason=i.note or "RDV annulé")
-            u.emit("slot.released", directory_audience(),
+            u.emit(EventName.SLOT_RELEASED, directory_audience(),
                    booking={"id": o.booking.id, "slot_id": o.booking.slot_id,
                             "effecteur_id": o.booking.effecteur_id},
                    slot=slot_view(o.slot) if o.slot else None, weekly_snp=o.weekly_snp,
                    weekly_cap=WEEKLY_SNP_CAP)
-        u.emit("callback.appointment_status", self._audience(task), task=task,
+        u.emit(EventName.CALLBACK_APPOINTMENT_STATUS, self._audience(task), task=task,
                dossier=task.dossier, appointment_id=ap.id, from_status=before,
                status=ap.status, outcome=ap.outcome, note=i.note)
         return {"appointment": appointment_view(ap)}
@@ -465,7 +469,7 @@ class CallbackHandlers:
                             osnp=self._osnp_name(u), why_not_mt=why)
         pdf = letter_pdf(task, ap, facts, self.settings, u.now)
         filename = f"courrier-MT-{d.number}.pdf"
-        u.emit("callback.letter_made", self._audience(task), task=task, dossier=d,
+        u.emit(EventName.CALLBACK_LETTER_MADE, self._audience(task), task=task, dossier=d,
                appointment_id=ap.id, treating_doctor=mt_name, bytes=len(pdf), filename=filename)
         return {"letter": {"filename": filename, "media_type": "application/pdf",
                            "pdf_base64": base64.b64encode(pdf).decode("ascii")}}

@@ -27,6 +27,7 @@ from app.callback.settings import Settings
 from app.callback.vocab import ReminderKind
 from app.db.models import OsnpTask
 from app.domain.enums import Role, TaskStatus
+from app.hub.events import EventName
 from app.hub.service import FlowService, Outgoing, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -111,20 +112,22 @@ def fire_due(u: Unit) -> int:
             audience = Audience(roles=set(), users={user} if user is not None else set())
             if not audience.users:
                 audience = _supervisor_and_owner(task)
-            u.emit("callback.reminder", audience, task=task, dossier=d, reminder_id=r.id,
+            u.emit(EventName.CALLBACK_REMINDER, audience, task=task, dossier=d, reminder_id=r.id,
                    target_id=r.target_id, target=target.name if target else "",
                    phone=(target.phone_direct or target.phone_secretary) if target else "",
                    due_at=iso(r.due_at), late_seconds=late,
                    message=f"Rappeler {target.name if target else ''} pour {patient}".strip())
         elif r.kind == ReminderKind.DEADLINE:
             left = (task.deadline_at - u.now).total_seconds() / 3600
-            u.emit("callback.deadline_near", _supervisor_and_owner(task), task=task, dossier=d,
+            u.emit(EventName.CALLBACK_DEADLINE_NEAR, _supervisor_and_owner(task), task=task,
+                   dossier=d,
                    reminder_id=r.id, deadline_at=iso(task.deadline_at),
                    hours_left=round(left, 2),
                    message=f"Recherche de RDV pour {patient} : échéance de 48 h dans "
                            f"{max(left, 0):.1f} h")
         else:
-            u.emit("callback.outside_hours", _supervisor_and_owner(task), task=task, dossier=d,
+            u.emit(EventName.CALLBACK_OUTSIDE_HOURS, _supervisor_and_owner(task), task=task,
+                   dossier=d,
                    reminder_id=r.id, closing=r.data.get("closing"),
                    message=f"SAS fermé : la recherche de RDV pour {patient} est toujours "
                            "ouverte (PDSA ou reprise à l'ouverture)")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Commune, Dossier, Event
 from app.directory.vocab import PARIS
 from app.domain.enums import TaskOutcome
+from app.hub.events import EventName
 
 COLUMNS = ("dossiers_osnp", "appels", "rdv", "rdv_mt", "rdv_confrere", "rdv_plateforme",
            "rdv_hors_dispo", "sans_solution")
@@ -32,16 +33,17 @@ def osnp_table(session: Session, start: datetime, end: datetime) -> dict[str, An
         select(Event.at, Event.type, Event.data, Dossier.commune_insee)
         .join(Dossier, Dossier.id == Event.dossier_id, isouter=True)
         .where(Event.at >= start, Event.at < end,
-               Event.type.in_(("task.created", "task.closed", "callback.attempt")))
+               Event.type.in_((EventName.TASK_CREATED, EventName.TASK_CLOSED,
+               EventName.CALLBACK_ATTEMPT)))
         .order_by(Event.seq)).all()
     sectors = {c.insee: c.sector for c in session.scalars(select(Commune))}
     table: dict[tuple[date, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for at, type_, data, insee in rows:
         key = (at.astimezone(PARIS).date(), sectors.get(insee or "", "") or "hors secteur")
         cell = table[key]
-        if type_ == "task.created":
+        if type_ == EventName.TASK_CREATED:
             cell["dossiers_osnp"] += 1
-        elif type_ == "callback.attempt":
+        elif type_ == EventName.CALLBACK_ATTEMPT:
             cell["appels"] += 1
         else:
             outcome = TaskOutcome(str(data.get("outcome")))

@@ -21,10 +21,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.client.trust import CertificateRefused, HubTrust, open_socket
+from app.hub import protocol as p
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,7 @@ class HubClient:
         return self.welcome
 
     async def login(self, username: str, password: str) -> Message:
-        reply = await self.request("login", username=username, password=password, desk=self.desk)
+        reply = await self.send(p.Login(username=username, password=password, desk=self.desk))
         self._token = reply["token"]
         self.user = reply["user"]
         return reply
@@ -162,8 +164,31 @@ class HubClient:
 
     # -- requests -----------------------------------------------------------------
 
+    async def send(self, intent: p.Intent, timeout: float = 10.0) -> Message:
+        """Send one intent, built from the model the hub validates; wait for its reply."""
+        wire = intent.wire()
+        return await self.request(wire.pop("type"), timeout, **wire)
+
+    async def call(self, model: type[p.Intent], timeout: float = 10.0, /, **fields: Any) -> Message:
+        """Build ``model`` from ``fields`` and send it; a field the hub would refuse is
+        refused here, with the hub's code (``invalid_message``), before anything is sent."""
+        try:
+            intent = model(**fields)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(x) for x in e['loc']) or 'message'}: {e['msg']}"
+                for e in exc.errors(include_url=False)[:5]
+            )
+            raise HubError(
+                "invalid_message", f"{p.intent_name(model)} invalide — {problems}"
+            ) from None
+        return await self.send(intent, timeout)
+
     async def request(self, type_: str, timeout: float = 10.0, **payload: Any) -> Message:
-        """Send one intent and wait for its reply; raises HubError on a refusal."""
+        """Send one raw message and wait for its reply; raises HubError on a refusal.
+
+        Desk code sends intents with :meth:`send` or :meth:`call`; this raw form is for
+        tests that must send what no model would build."""
         if self._ws is None or self.state is LinkState.DISCONNECTED:
             raise HubError("disconnected", "pas de connexion au hub")
         req_id = next(self._ids)
@@ -196,7 +221,7 @@ class HubClient:
         for dossier_id, fields in list(self.outbox.pending.items()):
             sent = dict(fields)
             try:
-                await self.request("dossier.update", dossier_id=dossier_id, fields=sent)
+                await self.call(p.DossierUpdate, dossier_id=dossier_id, fields=sent)
             except HubError as exc:
                 if exc.code in ("disconnected", "timeout"):
                     raise
@@ -261,7 +286,7 @@ class HubClient:
             try:
                 await self.connect()
                 if self._token:
-                    await self.request("resume", token=self._token, desk=self.desk)
+                    await self.send(p.Resume(token=self._token, desk=self.desk))
                 return
             except HubError as exc:
                 if exc.code == "session_expired":

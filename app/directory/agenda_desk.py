@@ -15,21 +15,21 @@ from sqlalchemy import or_, select
 from app.directory.models import Effecteur, Slot, Unavailability
 from app.domain.enums import Role
 from app.domain.rules import FlowError, forbid
-from app.hub.protocol import EntityId, Intent
+from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 
 KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
 
 
 class AgendaEffecteurs(Intent):
-    type: Literal["agenda.effecteurs"]
+    type: Literal[IntentName.AGENDA_EFFECTEURS] = IntentName.AGENDA_EFFECTEURS
     text: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
     limit: Annotated[int, Field(ge=1, le=500)] = 200
     read_only: ClassVar[bool] = True
 
 
 class AgendaView(Intent):
-    type: Literal["agenda.view"]
+    type: Literal[IntentName.AGENDA_VIEW] = IntentName.AGENDA_VIEW
     effecteur_id: EntityId
     days: Annotated[int, Field(ge=1, le=62)] = 14
     read_only: ClassVar[bool] = True

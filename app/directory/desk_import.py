@@ -22,7 +22,8 @@ from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.slots import import_slots
 from app.domain.enums import Role
 from app.domain.rules import FlowError, forbid
-from app.hub.protocol import Intent
+from app.hub.events import EventName
+from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience
 
@@ -35,14 +36,14 @@ UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
 
 class DirectoryUpload(Intent):
-    type: Literal["directory.upload"]
+    type: Literal[IntentName.DIRECTORY_UPLOAD] = IntentName.DIRECTORY_UPLOAD
     upload_id: UploadId
     seq: Annotated[int, Field(ge=0, lt=10_000)]
     data: Annotated[str, StringConstraints(max_length=48 * 1024)]  # base64
 
 
 class DirectoryImport(Intent):
-    type: Literal["directory.import"]
+    type: Literal[IntentName.DIRECTORY_IMPORT] = IntentName.DIRECTORY_IMPORT
     upload_id: UploadId
     kind: Literal["effecteurs", "slots"]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
@@ -170,7 +171,7 @@ class ImportHandlers:
         out["source"] = i.filename
         out["summary"] = report.summary()
         u.emit(
-            "directory.imported",
+            EventName.DIRECTORY_IMPORTED,
             Audience(roles=set(IMPORTERS)),
             kind=i.kind,
             filename=i.filename,
@@ -180,7 +181,7 @@ class ImportHandlers:
         )
         # Searching desks refresh their panels as after a booking.
         u.emit(
-            "agenda.changed",
+            EventName.AGENDA_CHANGED,
             Audience(roles={Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR}),
             action="imported",
         )

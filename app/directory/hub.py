@@ -27,7 +27,8 @@ from app.directory.query import BANDS, SearchQuery
 from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
 from app.domain.enums import ConsultationType, Role
 from app.domain.rules import FlowError, forbid
-from app.hub.protocol import EntityId, Insee, Intent, Short, Text
+from app.hub.events import EventName
+from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience, can_see_dossier
 
@@ -43,7 +44,7 @@ AGENDA_KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
 class DirectorySearch(Intent):
     """Search from a dossier (its commune, age, motif, MT are used) and/or typed fields."""
 
-    type: Literal["directory.search"]
+    type: Literal[IntentName.DIRECTORY_SEARCH] = IntentName.DIRECTORY_SEARCH
     dossier_id: EntityId | None = None
     commune_insee: Insee | None = None
     radius_km: Annotated[float, Field(gt=0, le=200)] | None = None
@@ -60,7 +61,7 @@ class DirectorySearch(Intent):
 
 
 class SlotBook(Intent):
-    type: Literal["slot.book"]
+    type: Literal[IntentName.SLOT_BOOK] = IntentName.SLOT_BOOK
     slot_id: EntityId
     dossier_id: EntityId | None = None
     comment: Text = ""
@@ -69,7 +70,7 @@ class SlotBook(Intent):
 class SlotBookBeyond(Intent):
     """A doctor accepted the patient beyond published slots ("hors disponibilité")."""
 
-    type: Literal["slot.book_beyond"]
+    type: Literal[IntentName.SLOT_BOOK_BEYOND] = IntentName.SLOT_BOOK_BEYOND
     effecteur_id: EntityId
     at: datetime
     consultation_type: ConsultationType = ConsultationType.CABINET
@@ -78,13 +79,13 @@ class SlotBookBeyond(Intent):
 
 
 class SlotRelease(Intent):
-    type: Literal["slot.release"]
+    type: Literal[IntentName.SLOT_RELEASE] = IntentName.SLOT_RELEASE
     booking_id: EntityId
     reason: Text = ""
 
 
 class AgendaSlotCreate(Intent):
-    type: Literal["agenda.slot.create"]
+    type: Literal[IntentName.AGENDA_SLOT_CREATE] = IntentName.AGENDA_SLOT_CREATE
     effecteur_id: EntityId
     start: datetime
     end: datetime
@@ -97,7 +98,7 @@ class AgendaSlotCreate(Intent):
 
 
 class AgendaSlotUpdate(Intent):
-    type: Literal["agenda.slot.update"]
+    type: Literal[IntentName.AGENDA_SLOT_UPDATE] = IntentName.AGENDA_SLOT_UPDATE
     slot_id: EntityId
     start: datetime | None = None
     end: datetime | None = None
@@ -107,12 +108,12 @@ class AgendaSlotUpdate(Intent):
 
 
 class AgendaSlotCancel(Intent):
-    type: Literal["agenda.slot.cancel"]
+    type: Literal[IntentName.AGENDA_SLOT_CANCEL] = IntentName.AGENDA_SLOT_CANCEL
     slot_id: EntityId
 
 
 class UnavailabilityAdd(Intent):
-    type: Literal["agenda.unavailability.add"]
+    type: Literal[IntentName.AGENDA_UNAVAILABILITY_ADD] = IntentName.AGENDA_UNAVAILABILITY_ADD
     effecteur_id: EntityId
     start: datetime
     end: datetime
@@ -120,7 +121,7 @@ class UnavailabilityAdd(Intent):
 
 
 class UnavailabilityRemove(Intent):
-    type: Literal["agenda.unavailability.remove"]
+    type: Literal[IntentName.AGENDA_UNAVAILABILITY_REMOVE] = IntentName.AGENDA_UNAVAILABILITY_REMOVE
     unavailability_id: EntityId
 
 
@@ -298,7 +299,7 @@ class DirectoryHandlers:
             dossier_id=i.dossier_id,
             comment=i.comment,
         )
-        return self._emit_booking(u, "slot.booked", o)
+        return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
     def book_beyond(self, u: Unit, i: SlotBookBeyond) -> dict[str, Any]:
         self._role(u, SEARCHERS, "enregistrer un RDV hors disponibilité")
@@ -315,18 +316,18 @@ class DirectoryHandlers:
             dossier_id=i.dossier_id,
             comment=i.comment,
         )
-        return self._emit_booking(u, "slot.booked", o)
+        return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
     def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
         self._role(u, SEARCHERS | AGENDA_KEEPERS, "annuler une réservation")
         o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
-        return self._emit_booking(u, "slot.released", o)
+        return self._emit_booking(u, EventName.SLOT_RELEASED, o)
 
     def _agenda_event(
         self, u: Unit, action: str, slots: list[Slot] | None = None, **data: Any
     ) -> dict[str, Any]:
         views = [slot_view(s) for s in slots or []]
-        u.emit("agenda.changed", directory_audience(), action=action, slots=views, **data)
+        u.emit(EventName.AGENDA_CHANGED, directory_audience(), action=action, slots=views, **data)
         return {"slots": views, **data}
 
     def slot_create(self, u: Unit, i: AgendaSlotCreate) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -28,6 +29,9 @@ from app.domain.enums import (
     TaskOutcome,
     Track,
 )
+from app.hub.events import SLOT_EVENTS, EventName, event_message
+
+__all__ = ["SLOT_EVENTS", "EventName", "event_message"]  # re-exported: one protocol module
 
 PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -46,6 +50,65 @@ ReqId = Annotated[str, StringConstraints(max_length=64)] | int | None
 EntityId = Annotated[int, Field(gt=0, lt=2**53)]
 
 
+class IntentName(StrEnum):
+    """Every intent a desk may send (extensions' included): the wire ``type``."""
+
+    AGENDA_EFFECTEURS = "agenda.effecteurs"
+    AGENDA_SLOT_CANCEL = "agenda.slot.cancel"
+    AGENDA_SLOT_CREATE = "agenda.slot.create"
+    AGENDA_SLOT_UPDATE = "agenda.slot.update"
+    AGENDA_UNAVAILABILITY_ADD = "agenda.unavailability.add"
+    AGENDA_UNAVAILABILITY_REMOVE = "agenda.unavailability.remove"
+    AGENDA_VIEW = "agenda.view"
+    CALL_ANSWERED = "call.answered"
+    CALL_ENDED = "call.ended"
+    CALL_OFFERED = "call.offered"
+    CALL_RECORDING = "call.recording"
+    CALLBACK_APPOINTMENT_STATUS = "callback.appointment.status"
+    CALLBACK_ATTEMPT = "callback.attempt"
+    CALLBACK_BILLING = "callback.billing"
+    CALLBACK_LETTER = "callback.letter"
+    CALLBACK_PATIENT_TEXT = "callback.patient_text"
+    CALLBACK_PLAN = "callback.plan"
+    CALLBACK_PLAN_REORDER = "callback.plan.reorder"
+    CALLBACK_SCRIPT = "callback.script"
+    CALLBACK_STATS = "callback.stats"
+    CALLBACK_TARGET_ADD = "callback.target.add"
+    CALLBACK_TARGET_SKIP = "callback.target.skip"
+    DESK_STATE = "desk.state"
+    DIRECTORY_IMPORT = "directory.import"
+    DIRECTORY_SEARCH = "directory.search"
+    DIRECTORY_UPLOAD = "directory.upload"
+    DOSSIER_CLOSE = "dossier.close"
+    DOSSIER_DECIDE = "dossier.decide"
+    DOSSIER_FORWARD = "dossier.forward"
+    DOSSIER_GET = "dossier.get"
+    DOSSIER_MOVE_TRACK = "dossier.move_track"
+    DOSSIER_NOTE = "dossier.note"
+    DOSSIER_QUALIFY = "dossier.qualify"
+    DOSSIER_RELEASE = "dossier.release"
+    DOSSIER_TAKE = "dossier.take"
+    DOSSIER_UPDATE = "dossier.update"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    PING = "ping"
+    QUEUE_LIST = "queue.list"
+    QUEUE_NEXT = "queue.next"
+    RECORDING_CHUNK = "recording.chunk"
+    RECORDING_COMMIT = "recording.commit"
+    RECORDING_OPEN = "recording.open"
+    RECORDING_READ = "recording.read"
+    RESUME = "resume"
+    SLOT_BOOK = "slot.book"
+    SLOT_BOOK_BEYOND = "slot.book_beyond"
+    SLOT_RELEASE = "slot.release"
+    STATS_LIVE = "stats.live"
+    STATS_REPORT = "stats.report"
+    TASK_CLOSE = "task.close"
+    TASK_REOPEN = "task.reopen"
+    TASK_TAKE = "task.take"
+
+
 _adapter_cache: dict[str, tuple[TypeAdapter[Any], frozenset[str]]] = {}
 
 
@@ -60,32 +123,37 @@ class Intent(BaseModel):
         super().__init_subclass__(**kwargs)
         _adapter_cache.clear()  # an extension defined a new intent: rebuild the union
 
+    def wire(self) -> dict[str, Any]:
+        """The message as a desk sends it (JSON-ready, aliases such as ``with``), the
+        request ``id`` left to the client."""
+        return self.model_dump(mode="json", by_alias=True, exclude={"id"})
+
 
 class Login(Intent):
-    type: Literal["login"]
+    type: Literal[IntentName.LOGIN] = IntentName.LOGIN
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     desk: Short = ""
 
 
 class Resume(Intent):
-    type: Literal["resume"]
+    type: Literal[IntentName.RESUME] = IntentName.RESUME
     token: Annotated[str, StringConstraints(min_length=16, max_length=128)]
     desk: Short = ""
 
 
 class Logout(Intent):
-    type: Literal["logout"]
+    type: Literal[IntentName.LOGOUT] = IntentName.LOGOUT
 
 
 class Ping(Intent):
-    type: Literal["ping"]
+    type: Literal[IntentName.PING] = IntentName.PING
 
 
 class CallOffered(Intent):
     """The desk's line rings (a fork rings several desks with the same call_ref)."""
 
-    type: Literal["call.offered"]
+    type: Literal[IntentName.CALL_OFFERED] = IntentName.CALL_OFFERED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     line: Line
     caller: Phone = ""
@@ -93,12 +161,12 @@ class CallOffered(Intent):
 
 
 class CallAnswered(Intent):
-    type: Literal["call.answered"]
+    type: Literal[IntentName.CALL_ANSWERED] = IntentName.CALL_ANSWERED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
 class CallEnded(Intent):
-    type: Literal["call.ended"]
+    type: Literal[IntentName.CALL_ENDED] = IntentName.CALL_ENDED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     reason: Annotated[str, StringConstraints(max_length=32)] = ""
 
@@ -125,42 +193,42 @@ class DossierFields(BaseModel):
 
 
 class DossierUpdate(Intent):
-    type: Literal["dossier.update"]
+    type: Literal[IntentName.DOSSIER_UPDATE] = IntentName.DOSSIER_UPDATE
     dossier_id: EntityId
     fields: DossierFields
 
 
 class DossierQualify(Intent):
-    type: Literal["dossier.qualify"]
+    type: Literal[IntentName.DOSSIER_QUALIFY] = IntentName.DOSSIER_QUALIFY
     dossier_id: EntityId
     priority: Priority
 
 
 class DossierClose(Intent):
-    type: Literal["dossier.close"]
+    type: Literal[IntentName.DOSSIER_CLOSE] = IntentName.DOSSIER_CLOSE
     dossier_id: EntityId
     reason: Text = ""
 
 
 class DossierTake(Intent):
-    type: Literal["dossier.take"]
+    type: Literal[IntentName.DOSSIER_TAKE] = IntentName.DOSSIER_TAKE
     dossier_id: EntityId
 
 
 class QueueNext(Intent):
     """Take the dossier that has waited longest at the highest priority."""
 
-    type: Literal["queue.next"]
+    type: Literal[IntentName.QUEUE_NEXT] = IntentName.QUEUE_NEXT
     queue: Queue
 
 
 class QueueList(Intent):
-    type: Literal["queue.list"]
+    type: Literal[IntentName.QUEUE_LIST] = IntentName.QUEUE_LIST
     queue: Queue
 
 
 class DossierRelease(Intent):
-    type: Literal["dossier.release"]
+    type: Literal[IntentName.DOSSIER_RELEASE] = IntentName.DOSSIER_RELEASE
     dossier_id: EntityId
     reason: Text = ""
 
@@ -168,20 +236,20 @@ class DossierRelease(Intent):
 class DossierForward(Intent):
     """ARM N2 hands an AMU dossier to the AMU doctor."""
 
-    type: Literal["dossier.forward"]
+    type: Literal[IntentName.DOSSIER_FORWARD] = IntentName.DOSSIER_FORWARD
     dossier_id: EntityId
     queue: Queue
 
 
 class DossierMoveTrack(Intent):
-    type: Literal["dossier.move_track"]
+    type: Literal[IntentName.DOSSIER_MOVE_TRACK] = IntentName.DOSSIER_MOVE_TRACK
     dossier_id: EntityId
     track: Track
     reason: Text = ""
 
 
 class DossierDecide(Intent):
-    type: Literal["dossier.decide"]
+    type: Literal[IntentName.DOSSIER_DECIDE] = IntentName.DOSSIER_DECIDE
     dossier_id: EntityId
     decision: Decision
     care_level: CareLevel
@@ -193,18 +261,18 @@ class DossierDecide(Intent):
 
 
 class DossierGet(Intent):
-    type: Literal["dossier.get"]
+    type: Literal[IntentName.DOSSIER_GET] = IntentName.DOSSIER_GET
     dossier_id: EntityId
 
 
 class DossierNote(Intent):
-    type: Literal["dossier.note"]
+    type: Literal[IntentName.DOSSIER_NOTE] = IntentName.DOSSIER_NOTE
     dossier_id: EntityId
     text: Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 
 
 class TaskTake(Intent):
-    type: Literal["task.take"]
+    type: Literal[IntentName.TASK_TAKE] = IntentName.TASK_TAKE
     task_id: EntityId
 
 
@@ -219,13 +287,13 @@ class Appointment(BaseModel):
 class TaskReopen(Intent):
     """Search again after a cancelled appointment or a no-show, before the deadline."""
 
-    type: Literal["task.reopen"]
+    type: Literal[IntentName.TASK_REOPEN] = IntentName.TASK_REOPEN
     task_id: EntityId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 
 
 class TaskClose(Intent):
-    type: Literal["task.close"]
+    type: Literal[IntentName.TASK_CLOSE] = IntentName.TASK_CLOSE
     task_id: EntityId
     outcome: TaskOutcome
     appointment: Appointment | None = None
@@ -258,11 +326,21 @@ def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
     return cached
 
 
+def intent_name(cls: type[Intent]) -> IntentName:
+    """The wire ``type`` of an intent class."""
+    return IntentName(cls.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+
+
+def intent_class(name: str) -> type[Intent]:
+    """The model of an intent from its wire name (extensions must be imported first)."""
+    for cls in _concrete_intents():
+        if intent_name(cls) == name:
+            return cls
+    raise KeyError(f"no intent model for {name!r} (is its extension imported?)")
+
+
 def intent_types() -> frozenset[str]:
-    return frozenset(
-        c.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
-        for c in _concrete_intents()
-    )
+    return frozenset(str(intent_name(c)) for c in _concrete_intents())
 
 
 class ProtocolError(Exception):

@@ -38,6 +38,7 @@ from app.hub.auth import (
     revoke_session,
     verify_login,
 )
+from app.hub.events import EventName, event_message
 from app.hub.views import (
     UserLookup,
     call_view,
@@ -87,7 +88,7 @@ class Unit:
 
     def emit(
         self,
-        type_: str,
+        type_: EventName,
         audience: Audience,
         *,
         dossier: Dossier | None = None,
@@ -118,20 +119,16 @@ class Unit:
         self.s.flush()
         out = []
         for event, audience, views in self.events:
-            msg: dict[str, Any] = {
-                "type": "event",
-                "seq": event.seq,
-                "event": event.type,
-                "at": iso(event.at),
-                "actor": self.actor.name if self.actor else None,
-                "data": event.data,
-            }
-            if "dossier" in views:
-                msg["dossier"] = dossier_view(views["dossier"], self.users)
-            if "task" in views:
-                msg["task"] = task_view(views["task"], self.users)
-            if "call" in views:
-                msg["call"] = call_view(views["call"])
+            msg = event_message(
+                event.seq,
+                event.type,
+                event.at,
+                self.actor.name if self.actor else None,
+                event.data,
+                dossier=dossier_view(views["dossier"], self.users) if "dossier" in views else None,
+                task=task_view(views["task"], self.users) if "task" in views else None,
+                call=call_view(views["call"]) if "call" in views else None,
+            )
             out.append(Outgoing(msg, audience))
         return out
 
@@ -233,27 +230,19 @@ class FlowService:
             if event is None:
                 return None
             actor = self.user(event.actor_id)
-            msg: dict[str, Any] = {
-                "type": "event",
-                "seq": event.seq,
-                "event": event.type,
-                "at": iso(event.at),
-                "actor": actor["name"] if actor else None,
-                "data": event.data,
-            }
-            if event.dossier_id is not None:
-                dossier = s.get(Dossier, event.dossier_id)
-                if dossier is not None:
-                    msg["dossier"] = dossier_view(dossier, self.user)
-            if event.task_id is not None:
-                task = s.get(OsnpTask, event.task_id)
-                if task is not None:
-                    msg["task"] = task_view(task, self.user)
-            if event.call_id is not None:
-                call = s.get(Call, event.call_id)
-                if call is not None:
-                    msg["call"] = call_view(call)
-            return msg
+            dossier = s.get(Dossier, event.dossier_id) if event.dossier_id is not None else None
+            task = s.get(OsnpTask, event.task_id) if event.task_id is not None else None
+            call = s.get(Call, event.call_id) if event.call_id is not None else None
+            return event_message(
+                event.seq,
+                event.type,
+                event.at,
+                actor["name"] if actor else None,
+                event.data,
+                dossier=dossier_view(dossier, self.user) if dossier is not None else None,
+                task=task_view(task, self.user) if task is not None else None,
+                call=call_view(call) if call is not None else None,
+            )
 
     def logout(self, token: str) -> None:
         with self.sessions.begin() as s:
@@ -355,7 +344,7 @@ class FlowService:
     def _dossier_event(
         self,
         u: Unit,
-        type_: str,
+        type_: EventName,
         d: Dossier,
         before: Audience | None = None,
         task: OsnpTask | None = None,
@@ -396,8 +385,14 @@ class FlowService:
             )
             u.s.add(call)
             u.s.flush()
-            u.emit("call.offered", calls_audience(), call=call, line=str(i.line),
-                   caller=i.caller, offered_at=iso(call.offered_at))
+            u.emit(
+                EventName.CALL_OFFERED,
+                calls_audience(),
+                call=call,
+                line=str(i.line),
+                caller=i.caller,
+                offered_at=iso(call.offered_at),
+            )
         else:
             # Another desk of the same fork: the call counts once.
             call.desks_rung += 1
@@ -435,9 +430,10 @@ class FlowService:
         u.s.flush()
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
-        u.emit("call.answered", calls_audience(), call=call, wait_seconds=round(wait, 3))
-        self._dossier_event(u, "dossier.opened", d, line=d.line, caller=d.caller_number,
-                            call_id=call.id)
+        u.emit(EventName.CALL_ANSWERED, calls_audience(), call=call, wait_seconds=round(wait, 3))
+        self._dossier_event(
+            u, EventName.DOSSIER_OPENED, d, line=d.line, caller=d.caller_number, call_id=call.id
+        )
         return {"dossier": dossier_view(d, self.user)}
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
@@ -459,7 +455,7 @@ class FlowService:
         call.abandoned = call.answered_at is None
         talk = (u.now - call.answered_at).total_seconds() if call.answered_at else 0.0
         u.emit(
-            "call.ended",
+            EventName.CALL_ENDED,
             calls_audience(),
             call=call,
             reason=i.reason,
@@ -490,7 +486,7 @@ class FlowService:
                 setattr(d, name, value)
                 changed[name] = value.isoformat() if hasattr(value, "isoformat") else value
         if changed:
-            self._dossier_event(u, "dossier.updated", d, task=task, fields=changed)
+            self._dossier_event(u, EventName.DOSSIER_UPDATED, d, task=task, fields=changed)
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
@@ -513,7 +509,7 @@ class FlowService:
             d.owner_id = None
         self._dossier_event(
             u,
-            "dossier.qualified",
+            EventName.DOSSIER_QUALIFIED,
             d,
             before,
             priority=str(i.priority),
@@ -546,7 +542,7 @@ class FlowService:
         total = (u.now - (d.ringing_at or d.answered_at)).total_seconds()
         self._dossier_event(
             u,
-            "dossier.closed",
+            EventName.DOSSIER_CLOSED,
             d,
             before,
             task=task,
@@ -573,7 +569,7 @@ class FlowService:
         d.taken_at = u.now
         d.queue = None
         self._dossier_event(
-            u, "dossier.taken", d, before, queue=str(queue), waited_seconds=round(waited, 3)
+            u, EventName.DOSSIER_TAKEN, d, before, queue=str(queue), waited_seconds=round(waited, 3)
         )
         return {"dossier": dossier_view(d, self.user)}
 
@@ -598,7 +594,7 @@ class FlowService:
         last = u.s.scalars(
             select(Event).where(Event.dossier_id == d.id).order_by(Event.seq.desc()).limit(1)
         ).first()
-        if last is None or last.type != "dossier.taken":
+        if last is None or last.type != EventName.DOSSIER_TAKEN:
             return False
         queue = (last.data or {}).get("queue")
         return queue in {str(q) for q in Queue} and self._role(u) in rules.QUEUE_READERS[
@@ -633,7 +629,7 @@ class FlowService:
         )
         return {"queue": str(i.queue), "dossiers": [dossier_view(d, self.user) for d in rows]}
 
-    def _requeue(self, u: Unit, d: Dossier, queue: Queue, type_: str, **data: Any) -> None:
+    def _requeue(self, u: Unit, d: Dossier, queue: Queue, type_: EventName, **data: Any) -> None:
         before = Audience().add_dossier(d)
         d.queue = str(queue)
         d.track = str(rules.TRACK_OF_QUEUE[queue])
@@ -653,7 +649,7 @@ class FlowService:
             queue = Queue.AMU_N2
         else:
             queue = rules.DOCTOR_QUEUE_OF_TRACK[Track(d.track)]
-        self._requeue(u, d, queue, "dossier.released", reason=i.reason)
+        self._requeue(u, d, queue, EventName.DOSSIER_RELEASED, reason=i.reason)
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
@@ -665,7 +661,7 @@ class FlowService:
             raise FlowError("invalid_state", "prenez le dossier avant de le transmettre")
         if i.queue is not Queue.AMU_MEDECIN:
             raise FlowError("invalid_message", "l'ARM N2 transmet au médecin AMU")
-        self._requeue(u, d, i.queue, "dossier.forwarded")
+        self._requeue(u, d, i.queue, EventName.DOSSIER_FORWARDED)
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
@@ -685,7 +681,7 @@ class FlowService:
             task.status = TaskStatus.DONE
             task.closed_at = u.now
             task.comment = f"Annulée : dossier basculé en {i.track.label}. {i.reason}".strip()
-            u.emit("task.cancelled", before, task=task, dossier=d, reason=i.reason)
+            u.emit(EventName.TASK_CANCELLED, before, task=task, dossier=d, reason=i.reason)
         elif d.status == DossierStatus.IN_PROGRESS:
             self._require_owner(u, d, "changement de filière refusé")
         else:
@@ -710,7 +706,7 @@ class FlowService:
             u,
             d,
             rules.DOCTOR_QUEUE_OF_TRACK[i.track],
-            "dossier.track_moved",
+            EventName.DOSSIER_TRACK_MOVED,
             from_track=previous,
             to_track=str(i.track),
             reason=i.reason,
@@ -752,7 +748,7 @@ class FlowService:
             u.s.refresh(task)
             self._dossier_event(
                 u,
-                "dossier.decided",
+                EventName.DOSSIER_DECIDED,
                 d,
                 before,
                 task=task,
@@ -764,7 +760,7 @@ class FlowService:
                 track=d.track,
             )
             u.emit(
-                "task.created",
+                EventName.TASK_CREATED,
                 Audience().add_dossier(d, task),
                 task=task,
                 dossier=d,
@@ -773,7 +769,7 @@ class FlowService:
         else:
             self._dossier_event(
                 u,
-                "dossier.decided",
+                EventName.DOSSIER_DECIDED,
                 d,
                 decision=d.decision,
                 care_level=d.care_level,
@@ -802,7 +798,7 @@ class FlowService:
 
     def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
         d = self._dossier(u, i.dossier_id)
-        self._dossier_event(u, "dossier.note", d, task=self._task_of(u, d), text=i.text)
+        self._dossier_event(u, EventName.DOSSIER_NOTE, d, task=self._task_of(u, d), text=i.text)
         return {"dossier": dossier_view(d, self.user)}
 
     # -- OSNP tasks ----------------------------------------------------------------
@@ -820,8 +816,9 @@ class FlowService:
         if task.status != TaskStatus.DONE:
             raise FlowError("invalid_state", "cette recherche de RDV est encore ouverte")
         if u.now >= task.deadline_at:
-            raise FlowError("invalid_state", "le délai de 48 h est dépassé : voyez avec le "
-                                             "médecin régulateur")
+            raise FlowError(
+                "invalid_state", "le délai de 48 h est dépassé : voyez avec le médecin régulateur"
+            )
         d = task.dossier
         before = Audience().add_dossier(d, task)
         previous = task.outcome
@@ -835,10 +832,16 @@ class FlowService:
         d.status = DossierStatus.AWAITING_OSNP
         d.closed_at = None
         d.close_reason = ""
-        self._dossier_event(u, "task.reopened", d, before, task=task, reason=i.reason,
-                            previous_outcome=previous)
+        self._dossier_event(
+            u,
+            EventName.TASK_REOPENED,
+            d,
+            before,
+            task=task,
+            reason=i.reason,
+            previous_outcome=previous,
+        )
         return {"task": task_view(task, self.user), "dossier": dossier_view(d, self.user)}
-
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         task = u.s.get(OsnpTask, task_id, with_for_update=True)
@@ -859,7 +862,7 @@ class FlowService:
         task.taken_at = u.now
         waited = (u.now - task.created_at).total_seconds()
         u.emit(
-            "task.taken",
+            EventName.TASK_TAKEN,
             Audience().add_dossier(task.dossier, task),
             task=task,
             dossier=task.dossier,
@@ -890,7 +893,7 @@ class FlowService:
         d = task.dossier
         delay = (u.now - task.created_at).total_seconds()
         u.emit(
-            "task.closed",
+            EventName.TASK_CLOSED,
             Audience().add_dossier(d, task),
             task=task,
             dossier=d,

@@ -21,6 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.recordings.hub import (
+    CallRecording,
+    RecordingChunk,
+    RecordingCommit,
+    RecordingOpen,
+    RecordingRead,
+)
 from app.recordings.store import file_sha256
 
 log = logging.getLogger(__name__)
@@ -161,8 +168,8 @@ class RecordingUploader:
         size = path.stat().st_size
         digest = file_sha256(path)
         for attempt in range(attempts):
-            begun = await self.client.request("call.recording", call_ref=call_ref, size=size,
-                                              sha256=digest)
+            begun = await self.client.call(CallRecording, call_ref=call_ref, size=size,
+                                           sha256=digest)
             if begun["state"] != "stored":
                 try:
                     await self._send_from(call_ref, path, int(begun["received"]), size)
@@ -171,7 +178,7 @@ class RecordingUploader:
                         continue  # out of step with the hub: ask it where it is again
                     raise
                 try:
-                    begun = await self.client.request("recording.commit", call_ref=call_ref)
+                    begun = await self.client.call(RecordingCommit, call_ref=call_ref)
                 except HubError as exc:
                     if exc.code == "hash_mismatch" and attempt + 1 < attempts:
                         log.warning("recording of %s damaged on the way; sent again", call_ref)
@@ -190,8 +197,8 @@ class RecordingUploader:
             f.seek(offset)
             while offset < size:
                 data = f.read(CHUNK_BYTES)
-                reply = await self.client.request(
-                    "recording.chunk", call_ref=call_ref, offset=offset,
+                reply = await self.client.call(
+                    RecordingChunk, call_ref=call_ref, offset=offset,
                     data=base64.b64encode(data).decode("ascii"))
                 offset = int(reply["received"])
                 f.seek(offset)
@@ -199,13 +206,13 @@ class RecordingUploader:
 
 async def fetch_recording(client: HubClient, dossier_id: int, dest: Path) -> dict[str, Any]:
     """Stream a dossier's recording from the hub into ``dest``; checks its SHA-256."""
-    opened = await client.request("recording.open", dossier_id=dossier_id)
+    opened = await client.call(RecordingOpen, dossier_id=dossier_id)
     meta: dict[str, Any] = opened["recording"]
     dest.parent.mkdir(parents=True, exist_ok=True)
     offset = 0
     with dest.open("wb") as f:
         while True:
-            reply = await client.request("recording.read", dossier_id=dossier_id, offset=offset)
+            reply = await client.call(RecordingRead, dossier_id=dossier_id, offset=offset)
             data = base64.b64decode(reply["data"])
             f.write(data)
             offset += len(data)

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from app.db.models import Call, Dossier
 from app.domain.enums import Role
 from app.domain.rules import ROLES_ANSWERING_CALLS, FlowError, forbid
-from app.hub.protocol import EntityId, Intent
+from app.hub.events import EventName
+from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.views import call_view, iso
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
@@ -44,14 +45,14 @@ Offset = Annotated[int, Field(ge=0, le=MAX_RECORDING_BYTES)]
 class CallRecording(Intent):
     """The WAV of a call this desk answered is complete: declare it, learn the offset."""
 
-    type: Literal["call.recording"]
+    type: Literal[IntentName.CALL_RECORDING] = IntentName.CALL_RECORDING
     call_ref: CallRef
     size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]  # a WAV header and more
     sha256: Sha256
 
 
 class RecordingChunk(Intent):
-    type: Literal["recording.chunk"]
+    type: Literal[IntentName.RECORDING_CHUNK] = IntentName.RECORDING_CHUNK
     call_ref: CallRef
     offset: Offset
     data: Annotated[str, StringConstraints(min_length=1, max_length=48 * 1024)]  # base64
@@ -59,17 +60,17 @@ class RecordingChunk(Intent):
 
 
 class RecordingCommit(Intent):
-    type: Literal["recording.commit"]
+    type: Literal[IntentName.RECORDING_COMMIT] = IntentName.RECORDING_COMMIT
     call_ref: CallRef
 
 
 class RecordingOpen(Intent):
-    type: Literal["recording.open"]
+    type: Literal[IntentName.RECORDING_OPEN] = IntentName.RECORDING_OPEN
     dossier_id: EntityId
 
 
 class RecordingRead(Intent):
-    type: Literal["recording.read"]
+    type: Literal[IntentName.RECORDING_READ] = IntentName.RECORDING_READ
     dossier_id: EntityId
     offset: Offset = 0
     read_only: ClassVar[bool] = True
@@ -194,7 +195,7 @@ class RecordingHandlers:
         audience = calls_audience()
         if dossier is not None:
             audience.add_dossier(dossier)
-        u.emit("call.recorded", audience, call=call, dossier=dossier, sha256=row.sha256,
+        u.emit(EventName.CALL_RECORDED, audience, call=call, dossier=dossier, sha256=row.sha256,
                size=row.size)
         return {"call_ref": i.call_ref, "state": "stored", "sha256": row.sha256,
                 "size": row.size, "call": call_view(call)}
@@ -219,7 +220,7 @@ class RecordingHandlers:
         d, row = self._stored(u, i.dossier_id, lock=False)
         # The one place a recording's playback is recorded: the dossier's own log
         # (who listened, when), seen by the supervisors.
-        u.emit("recording.opened", Audience(), dossier=d, recording_id=row.id)
+        u.emit(EventName.RECORDING_OPENED, Audience(), dossier=d, recording_id=row.id)
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
 
     def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from app.db.models import Call, Commune, Dossier, OsnpTask, User
 from app.demo.seed import load_territory
 from app.directory.models import Effecteur, Practice, Slot
 from app.domain.enums import Role
+from app.hub.events import EventName
+from app.hub.protocol import IntentName
 from app.stats.calendar import Period
 from app.stats.projection import rebuild
 
@@ -102,48 +104,52 @@ class MonthWriter:
         wait = r.expovariate(1 / 18)
         self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": line,
                            "caller": "0600000000", "offered_at": at, "desks_rung": 1})
-        self._event(at, "call.offered", "n1", call=call_id, line=line, caller="0600000000",
+        self._event(at, EventName.CALL_OFFERED, "n1", call=call_id, line=line, caller="0600000000",
                     offered_at=at.isoformat())
         answered = at + timedelta(seconds=wait)
         d = n
         self.dossiers.append({"id": d, "number": f"B-{d:07d}", "line": line, "status": "CLOSED",
                               "opened_by_id": self.users["n1"], "answered_at": answered,
                               "call_id": call_id})
-        self._event(answered, "call.answered", "n1", call=call_id, wait_seconds=round(wait, 3))
-        self._event(answered, "dossier.opened", "n1", dossier=d, line=line, caller="0600000000",
+        self._event(answered, EventName.CALL_ANSWERED, "n1", call=call_id,
+        wait_seconds=round(wait, 3))
+        self._event(answered, EventName.DOSSIER_OPENED, "n1", dossier=d, line=line,
+                    caller="0600000000",
                     call_id=call_id)
         insee, name = r.choice(self.communes)
         t = answered + timedelta(seconds=40)
-        self._event(t, "dossier.updated", "n1", dossier=d,
+        self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d,
                     fields={"commune_insee": insee, "commune_name": name})
-        self._event(t, "dossier.updated", "n1", dossier=d, fields={"motif": "fièvre"})
+        self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d, fields={"motif": "fièvre"})
         x = r.random()
         prio = "P3" if x < 0.1 else "P0" if x < 0.15 else "P1" if x < 0.5 else "P2"
         t += timedelta(seconds=60)
         track = {"P0": "AMU", "P1": "AMU", "P2": "SNP", "P3": None}[prio]
         queue = {"P0": "AMU_MEDECIN", "P1": "AMU_N2", "P2": "SNP", "P3": None}[prio]
-        self._event(t, "dossier.qualified", "n1", dossier=d, priority=prio, queue=queue,
+        self._event(t, EventName.DOSSIER_QUALIFIED, "n1", dossier=d, priority=prio, queue=queue,
                     track=track, reflex=prio == "P0")
-        self._event(t + timedelta(seconds=20), "call.ended", "n1", call=call_id, reason="hangup",
+        self._event(t + timedelta(seconds=20), EventName.CALL_ENDED, "n1", call=call_id,
+                    reason="hangup",
                     abandoned=False, talk_seconds=120.0)
         if prio == "P3":
             self._close(d, t, None, prio, None, at)
             return
         t += timedelta(minutes=r.uniform(1, 20))
         taker = "mrl" if track == "SNP" else "amu"
-        self._event(t, "dossier.taken", taker, dossier=d, queue=queue, waited_seconds=300.0)
+        self._event(t, EventName.DOSSIER_TAKEN, taker, dossier=d, queue=queue, waited_seconds=300.0)
         if track == "SNP" and r.random() < 0.05:
-            self._event(t, "dossier.track_moved", taker, dossier=d, queue="AMU_MEDECIN",
+            self._event(t, EventName.DOSSIER_TRACK_MOVED, taker, dossier=d, queue="AMU_MEDECIN",
                         from_track="SNP", to_track="AMU", reason="aggravation")
             track, taker = "AMU", "amu"
-            self._event(t, "dossier.taken", taker, dossier=d, queue="AMU_MEDECIN",
+            self._event(t, EventName.DOSSIER_TAKEN, taker, dossier=d, queue="AMU_MEDECIN",
                         waited_seconds=60.0)
         t += timedelta(minutes=5)
         if track == "SNP" and r.random() < 0.35:
             self._task(d, t, at, prio)
             return
         decision = "CONSEIL" if track == "SNP" else r.choice(("INTER", "ORIENT", "CONSEIL"))
-        self._event(t, "dossier.decided", taker, dossier=d, decision=decision, care_level="R3",
+        self._event(t, EventName.DOSSIER_DECIDED, taker, dossier=d, decision=decision,
+                    care_level="R3",
                     filiere=track, orientation="URGENCES" if decision == "ORIENT" else None,
                     means="SMUR" if decision == "INTER" else None, track=track)
         self._close(d, t + timedelta(minutes=1), track, prio, decision, at)
@@ -154,13 +160,13 @@ class MonthWriter:
         self.tasks.append({"id": task, "dossier_id": d, "status": "DONE",
                            "consultation_type": "cabinet", "created_at": t,
                            "deadline_at": t + timedelta(hours=48)})
-        self._event(t, "dossier.decided", "mrl", dossier=d, task=task, decision="ORIENT",
+        self._event(t, EventName.DOSSIER_DECIDED, "mrl", dossier=d, task=task, decision="ORIENT",
                     care_level="R3", filiere="SNP", orientation="CONSULTATION_48H",
                     consultation_type="cabinet", track="SNP")
-        self._event(t, "task.created", "mrl", dossier=d, task=task,
+        self._event(t, EventName.TASK_CREATED, "mrl", dossier=d, task=task,
                     deadline_at=_iso(t + timedelta(hours=48)))
         t += timedelta(minutes=r.uniform(2, 90))
-        self._event(t, "task.taken", "osnp", dossier=d, task=task, waited_seconds=600.0)
+        self._event(t, EventName.TASK_TAKEN, "osnp", dossier=d, task=task, waited_seconds=600.0)
         t += timedelta(minutes=r.uniform(3, 30))
         x = r.random()
         outcome = ("RDV_MT" if x < 0.35 else "RDV_CONFRERE" if x < 0.45 else "RDV_CRENEAU"
@@ -174,11 +180,11 @@ class MonthWriter:
                        else None, "effecteur_id": eff, "effecteur": "Dr", "appointment_at":
                        _iso(appt), "type": "cabinet", "dossier_id": d, "requires_call": False,
                        "released_at": None}
-            self._event(t, "slot.booked", "osnp", booking=booking, slot=None, weekly_snp=1,
+            self._event(t, EventName.SLOT_BOOKED, "osnp", booking=booking, slot=None, weekly_snp=1,
                         weekly_cap=20)
         elif outcome != "SANS_SOLUTION":
             appt = t + timedelta(hours=5)
-        self._event(t, "task.closed", "osnp", dossier=d, task=task, outcome=outcome,
+        self._event(t, EventName.TASK_CLOSED, "osnp", dossier=d, task=task, outcome=outcome,
                     no_solution_reason="AUCUN_CRENEAU" if outcome == "SANS_SOLUTION" else None,
                     appointment_at=_iso(appt) if appt else None,
                     seconds_to_outcome=round((t - self.tasks[-1]["created_at"]).total_seconds(), 3))
@@ -186,7 +192,7 @@ class MonthWriter:
 
     def _close(self, d: int, t: datetime, track: str | None, prio: str, decision: str | None,
                rang: datetime, task: int | None = None) -> None:
-        self._event(t, "dossier.closed", "osnp" if task else "n1", dossier=d, task=task,
+        self._event(t, EventName.DOSSIER_CLOSED, "osnp" if task else "n1", dossier=d, task=task,
                     reason="fin", track=track, priority=prio, decision=decision,
                     total_seconds=round((t - rang).total_seconds(), 3))
 
@@ -195,9 +201,9 @@ class MonthWriter:
         self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": "15",
                            "caller": "0600000000", "offered_at": at, "desks_rung": 3,
                            "abandoned": True})
-        self._event(at, "call.offered", "n1", call=call_id, line="15", caller="0600000000",
+        self._event(at, EventName.CALL_OFFERED, "n1", call=call_id, line="15", caller="0600000000",
                     offered_at=at.isoformat())
-        self._event(at + timedelta(seconds=self.rng.uniform(5, 120)), "call.ended", "n1",
+        self._event(at + timedelta(seconds=self.rng.uniform(5, 120)), EventName.CALL_ENDED, "n1",
                     call=call_id, reason="caller_gave_up", abandoned=True, talk_seconds=0.0)
 
     def write(self, dossiers: int) -> int:
@@ -288,15 +294,15 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
             if x < 0.35 or not open_calls:
                 n += 1
                 open_calls.append(f"live-{n}")
-                send("n1", "call.offered", call_ref=open_calls[-1], line="15")
+                send("n1", IntentName.CALL_OFFERED, call_ref=open_calls[-1], line="15")
             elif x < 0.7:
                 ref = open_calls.pop(0)
-                d = send("n1", "call.answered", call_ref=ref)["dossier"]["id"]
-                send("n1", "dossier.qualify", dossier_id=d, priority="P2")
-                send("n1", "call.ended", call_ref=ref, reason="hangup")
+                d = send("n1", IntentName.CALL_ANSWERED, call_ref=ref)["dossier"]["id"]
+                send("n1", IntentName.DOSSIER_QUALIFY, dossier_id=d, priority="P2")
+                send("n1", IntentName.CALL_ENDED, call_ref=ref, reason="hangup")
                 queued.append(d)
             elif queued:
-                send("mrl", "dossier.take", dossier_id=queued.pop(0))
+                send("mrl", IntentName.DOSSIER_TAKE, dossier_id=queued.pop(0))
             next_at += interval
             time.sleep(max(0.0, next_at - time.perf_counter()))
         elapsed = time.perf_counter() - start

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from app.hub.events import EventName
 from app.stats.facts import (
     AppointmentFact,
     BookingFact,
@@ -42,7 +43,7 @@ class EventLike(Protocol):
 
 def _call(f: FactSet, e: EventLike) -> None:
     d = e.data
-    if e.type == "call.offered":
+    if e.type == EventName.CALL_OFFERED:
         if e.call_id is not None and e.call_id not in f.calls:  # a forked call is offered once
             offered = parse_instant(d.get("offered_at")) or e.at
             f.calls[e.call_id] = CallFact(e.call_id, offered, d.get("line") or "")
@@ -50,13 +51,13 @@ def _call(f: FactSet, e: EventLike) -> None:
     c = f.calls.get(e.call_id) if e.call_id is not None else None
     if c is None:
         return
-    if e.type == "call.answered":
+    if e.type == EventName.CALL_ANSWERED:
         if c.answered_at is None:
             wait = d.get("wait_seconds")
             # wait_seconds is answered_at − offered_at by construction (app.hub.service).
             c.answered_at = c.offered_at + timedelta(seconds=wait) if wait is not None else e.at
             c.wait_seconds, c.answered_by = wait, e.actor_id
-    elif e.type == "call.ended" and c.ended_at is None:
+    elif e.type == EventName.CALL_ENDED and c.ended_at is None:
         c.ended_at = e.at
         c.abandoned = bool(d.get("abandoned")) and c.answered_at is None
 
@@ -65,23 +66,23 @@ def _dossier(f: FactSet, e: EventLike) -> None:
     if e.dossier_id is None:
         return
     d = e.data
-    if e.type == "dossier.opened":
+    if e.type == EventName.DOSSIER_OPENED:
         f.dossiers[e.dossier_id] = DossierFact(e.dossier_id, e.at, d.get("line") or "",
                                                call_id=d.get("call_id"))
         return
     x = f.dossiers.get(e.dossier_id)
     if x is None:
         return
-    if e.type == "dossier.updated":
+    if e.type == EventName.DOSSIER_UPDATED:
         fields = d.get("fields") or {}
         if fields.get("commune_insee") is not None:
             x.commune = fields["commune_insee"]
-    elif e.type == "dossier.qualified":
+    elif e.type == EventName.DOSSIER_QUALIFIED:
         x.priority, x.track = d.get("priority"), d.get("track") or x.track
-    elif e.type == "dossier.track_moved":  # a move clears the decision, as the hub does
+    elif e.type == EventName.DOSSIER_TRACK_MOVED:  # a move clears the decision, as the hub does
         x.track, x.decision, x.orientation = d.get("to_track"), None, None
         x.moves += 1
-    elif e.type == "dossier.decided":
+    elif e.type == EventName.DOSSIER_DECIDED:
         x.track = d.get("track") or x.track
         x.decision, x.orientation = d.get("decision"), d.get("orientation")
 
@@ -93,18 +94,18 @@ def _task(f: FactSet, e: EventLike) -> None:
     t = f.tasks.get(e.task_id)
     if t is None:  # its creation is not in the log (history cut): counts on its closing day
         t = f.tasks[e.task_id] = TaskFact(e.task_id, e.dossier_id or 0, None)
-    if e.type == "task.created":
+    if e.type == EventName.TASK_CREATED:
         t.created_at, t.deadline_at = e.at, parse_instant(d.get("deadline_at"))
-    elif e.type == "task.taken":
+    elif e.type == EventName.TASK_TAKEN:
         t.taken_at = e.at
-    elif e.type == "task.cancelled":
+    elif e.type == EventName.TASK_CANCELLED:
         t.cancelled, t.closed_at = True, e.at
-    elif e.type == "task.closed":
+    elif e.type == EventName.TASK_CLOSED:
         t.closed_at, t.outcome, t.no_solution_reason = e.at, d.get("outcome"), \
             d.get("no_solution_reason")
         t.appointment_at = parse_instant(d.get("appointment_at"))
         t.seconds_to_outcome = d.get("seconds_to_outcome")
-    elif e.type == "task.reopened":  # searching again: no outcome until it closes again
+    elif e.type == EventName.TASK_REOPENED:  # searching again: no outcome until it closes again
         t.taken_at, t.closed_at, t.cancelled, t.outcome = e.at, None, False, None
         t.no_solution_reason = t.appointment_at = t.seconds_to_outcome = None
         t.reopens += 1
@@ -115,7 +116,7 @@ def _booking(f: FactSet, e: EventLike) -> None:
     bid = b.get("id")
     if bid is None:
         return
-    if e.type == "slot.booked":
+    if e.type == EventName.SLOT_BOOKED:
         f.bookings[bid] = BookingFact(bid, b.get("effecteur_id") or 0, b.get("slot_id"),
                                       b.get("dossier_id"),
                                       parse_instant(b.get("appointment_at")) or e.at, e.at)
@@ -125,7 +126,7 @@ def _booking(f: FactSet, e: EventLike) -> None:
 
 def _appointment(f: FactSet, e: EventLike) -> None:
     d = e.data
-    if e.type == "callback.appointment":
+    if e.type == EventName.CALLBACK_APPOINTMENT:
         ap = d.get("appointment") or {}
         aid = ap.get("id")
         if aid is not None:
@@ -144,13 +145,15 @@ def _appointment(f: FactSet, e: EventLike) -> None:
 
 
 _FOLDS = {
-    "call.offered": _call, "call.answered": _call, "call.ended": _call,
-    "dossier.opened": _dossier, "dossier.updated": _dossier, "dossier.qualified": _dossier,
-    "dossier.track_moved": _dossier, "dossier.decided": _dossier,
-    "task.created": _task, "task.taken": _task, "task.cancelled": _task,
-    "task.closed": _task, "task.reopened": _task,
-    "slot.booked": _booking, "slot.released": _booking,
-    "callback.appointment": _appointment, "callback.appointment_status": _appointment,
+    EventName.CALL_OFFERED: _call, EventName.CALL_ANSWERED: _call, EventName.CALL_ENDED: _call,
+    EventName.DOSSIER_OPENED: _dossier, EventName.DOSSIER_UPDATED: _dossier,
+    EventName.DOSSIER_QUALIFIED: _dossier,
+    EventName.DOSSIER_TRACK_MOVED: _dossier, EventName.DOSSIER_DECIDED: _dossier,
+    EventName.TASK_CREATED: _task, EventName.TASK_TAKEN: _task, EventName.TASK_CANCELLED: _task,
+    EventName.TASK_CLOSED: _task, EventName.TASK_REOPENED: _task,
+    EventName.SLOT_BOOKED: _booking, EventName.SLOT_RELEASED: _booking,
+    EventName.CALLBACK_APPOINTMENT: _appointment,
+    EventName.CALLBACK_APPOINTMENT_STATUS: _appointment,
 }
 
 #: The event types that change a fact; the others are not read.

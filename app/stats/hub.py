@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from app.db.models import Call, Event, User
 from app.domain.enums import Role
 from app.domain.rules import forbid
-from app.hub.protocol import Intent
+from app.hub.events import EventName
+from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -29,12 +30,12 @@ DESK_MEMORY = timedelta(hours=24)
 class DeskState(Intent):
     """The desk is ready, paused, finishing a call (wrap-up) or closing."""
 
-    type: Literal["desk.state"]
+    type: Literal[IntentName.DESK_STATE] = IntentName.DESK_STATE
     state: Literal["READY", "PAUSED", "WRAP_UP", "OFFLINE"]
 
 
 class StatsLive(Intent):
-    type: Literal["stats.live"]
+    type: Literal[IntentName.STATS_LIVE] = IntentName.STATS_LIVE
     read_only: ClassVar[bool] = True  # served by the hub's readers, off the writer
 
 
@@ -42,7 +43,7 @@ def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
     assert u.actor is not None
     data: dict[str, Any] = {"user_id": u.actor.user_id, "name": u.actor.name,
                             "role": str(u.actor.role), "state": i.state}
-    u.emit("desk.state", Audience(), **data)  # supervisors
+    u.emit(EventName.DESK_STATE, Audience(), **data)  # supervisors
     return {"desk": data}
 
 
@@ -51,7 +52,7 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
     if u.actor.role is not Role.SUPERVISEUR:
         raise forbid("la supervision est réservée au superviseur")
     since = u.now - DESK_MEMORY
-    last = (select(func.max(Event.seq)).where(Event.type == "desk.state", Event.at >= since)
+    last = (select(func.max(Event.seq)).where(Event.type == EventName.DESK_STATE, Event.at >= since)
             .group_by(Event.actor_id))
     desks: dict[int, dict[str, Any]] = {}
     for at, data in u.s.execute(select(Event.at, Event.data).where(Event.seq.in_(last))):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.enums import Line, Queue
+from app.hub.events import EventName
 
 #: States a desk can be in. IN_CALL and WRAP_UP follow the calls; the others are set
 #: by the desk itself (``desk.state``).
@@ -80,7 +81,7 @@ class LiveState:
             self._dossier(message["dossier"])
         if "task" in message:
             self._task(message["task"])
-        if kind == "desk.state":
+        if kind == EventName.DESK_STATE:
             data = message.get("data", {})
             self.desks[data["user_id"]] = {"name": data.get("name") or message.get("actor", ""),
                                            "state": data["state"], "since": message.get("at")}
@@ -100,7 +101,7 @@ class LiveState:
         else:
             self.ringing.pop(cid, None)
         desk = call.get("answered_by_id")
-        if desk is not None and kind in ("call.answered", "call.ended"):
+        if desk is not None and kind in (EventName.CALL_ANSWERED, EventName.CALL_ENDED):
             entry = self.desks.setdefault(desk, {"name": "", "state": "READY", "since": None})
             entry["state"] = "IN_CALL" if ended is None else "WRAP_UP"
             entry["since"] = call.get("ended_at") or call.get("answered_at")

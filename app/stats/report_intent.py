@@ -9,7 +9,7 @@ from pydantic import StringConstraints
 
 from app.domain.enums import Role
 from app.domain.rules import FlowError, forbid
-from app.hub.protocol import Intent
+from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.stats.calendar import Period
 from app.stats.report import Table, build_report
@@ -18,7 +18,7 @@ READERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
 
 
 class StatsReport(Intent):
-    type: Literal["stats.report"]
+    type: Literal[IntentName.STATS_REPORT] = IntentName.STATS_REPORT
     month: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
     read_only: ClassVar[bool] = True
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import ConsultationType
+from app.hub.protocol import IntentName
 from ui.naming import named
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -161,7 +162,7 @@ class AgendaEditor(QWidget):
     # -- hub → screen -------------------------------------------------------------------
 
     def search(self) -> None:
-        self.intent_requested.emit("agenda.effecteurs", {"text": self.filter.text()})
+        self.intent_requested.emit(IntentName.AGENDA_EFFECTEURS, {"text": self.filter.text()})
 
     def show_effecteurs(self, rows: list[dict[str, Any]]) -> None:
         self.people.clear()
@@ -177,7 +178,7 @@ class AgendaEditor(QWidget):
 
     def reload(self) -> None:
         if self.effecteur_id is not None:
-            self.intent_requested.emit("agenda.view", {"effecteur_id": self.effecteur_id})
+            self.intent_requested.emit(IntentName.AGENDA_VIEW, {"effecteur_id": self.effecteur_id})
 
     def show_agenda(self, agenda: dict[str, Any]) -> None:
         e = agenda["effecteur"]
@@ -235,7 +236,7 @@ class AgendaEditor(QWidget):
             paris(self.day.date(), self.end.time()),
         )
         self.intent_requested.emit(
-            "agenda.slot.create",
+            IntentName.AGENDA_SLOT_CREATE,
             {
                 "effecteur_id": self.effecteur_id,
                 "start": start.isoformat(),
@@ -251,13 +252,14 @@ class AgendaEditor(QWidget):
         slot = self._selected_slot()
         if slot is not None:
             self.intent_requested.emit(
-                "agenda.slot.update", {"slot_id": slot, "capacity": self.new_capacity.value()}
+                IntentName.AGENDA_SLOT_UPDATE,
+                {"slot_id": slot, "capacity": self.new_capacity.value()},
             )
 
     def cancel_slot(self) -> None:
         slot = self._selected_slot()
         if slot is not None:
-            self.intent_requested.emit("agenda.slot.cancel", {"slot_id": slot})
+            self.intent_requested.emit(IntentName.AGENDA_SLOT_CANCEL, {"slot_id": slot})
 
     def add_absence(self) -> None:
         if self.effecteur_id is None:
@@ -265,7 +267,7 @@ class AgendaEditor(QWidget):
         start = paris(self.absence_from.date(), QTime(0, 0))
         end = paris(self.absence_to.date(), QTime(23, 59))
         self.intent_requested.emit(
-            "agenda.unavailability.add",
+            IntentName.AGENDA_UNAVAILABILITY_ADD,
             {
                 "effecteur_id": self.effecteur_id,
                 "start": start.isoformat(),
@@ -278,5 +280,6 @@ class AgendaEditor(QWidget):
         item = self.absences.currentItem()
         if item is not None:
             self.intent_requested.emit(
-                "agenda.unavailability.remove", {"unavailability_id": int(item.data(ID_ROLE))}
+                IntentName.AGENDA_UNAVAILABILITY_REMOVE,
+                {"unavailability_id": int(item.data(ID_ROLE))},
             )

@@ -34,6 +34,8 @@ from PySide6.QtWidgets import (
 from app.callback.vocab import AttemptResult, RefusalReason
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType
+from app.hub.events import EventName
+from app.hub.protocol import IntentName
 from ui.models.rows import Column, RowTableModel
 from ui.naming import named
 from ui.widgets.decision_form import enum_combo
@@ -146,8 +148,9 @@ class CallbackPanel(QWidget):
         self.patient_text.setReadOnly(True)
         self.billing = named(QLabel(""), "billingHint")
         self.billing.setWordWrap(True)
-        self.letter_button = named(QPushButton("&Courrier au médecin traitant (PDF)"),
-                                   "letterButton")
+        self.letter_button = named(
+            QPushButton("&Courrier au médecin traitant (PDF)"), "letterButton"
+        )
         self.letter_button.clicked.connect(self.request_letter)
         self.letter_label = named(QLabel(""), "letterLabel")
         after = QVBoxLayout(self.after)
@@ -182,7 +185,7 @@ class CallbackPanel(QWidget):
             f"{task.get('patient_age') or '?'} ans — « {task.get('motif', '')} »"
             f" — échéance {_local(task.get('deadline_at'))}"
         )
-        self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
+        self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
 
     def show_plan(self, plan: dict[str, Any]) -> None:
         self.task_id = plan["task_id"]
@@ -204,7 +207,7 @@ class CallbackPanel(QWidget):
     def apply_reply(self, type_: str, reply: dict[str, Any]) -> None:
         if "plan" in reply:
             self.show_plan(reply["plan"])
-        if type_ == "callback.script" and "script" in reply:
+        if type_ == IntentName.CALLBACK_SCRIPT and "script" in reply:
             self.show_script(reply["script"])
         if "patient_text" in reply:
             self.patient_text.setPlainText(reply["patient_text"]["message"])
@@ -222,8 +225,8 @@ class CallbackPanel(QWidget):
         task = msg.get("task") or {}
         if self.task_id is None or task.get("id") != self.task_id:
             return
-        if msg["event"].startswith("callback.") and msg["event"] != "callback.letter_made":
-            self.intent_requested.emit("callback.plan", {"task_id": self.task_id})
+        if msg["event"].startswith("callback.") and msg["event"] != EventName.CALLBACK_LETTER_MADE:
+            self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
 
     def show_script(self, script: dict[str, Any]) -> None:
         questions = "".join(
@@ -263,11 +266,12 @@ class CallbackPanel(QWidget):
         start = target.get("slot_start") or target.get("retry_at")
         shown = datetime.fromisoformat(start) if start else default
         local = shown.astimezone(PARIS)  # the room works in Paris time, whatever the PC says
-        self.when.setDateTime(QDateTime(QDate(local.year, local.month, local.day),
-                                        QTime(local.hour, local.minute)))
+        self.when.setDateTime(
+            QDateTime(QDate(local.year, local.month, local.day), QTime(local.hour, local.minute))
+        )
         self._when_edited = False  # untouched: a published slot is taken as it is
         if target["kind"] not in ("TELECONSULTATION", "PDSA", "URGENCES"):
-            self.intent_requested.emit("callback.script", {"target_id": target["id"]})
+            self.intent_requested.emit(IntentName.CALLBACK_SCRIPT, {"target_id": target["id"]})
 
     def _sync_buttons(self) -> None:
         target = self.current_target()
@@ -327,7 +331,7 @@ class CallbackPanel(QWidget):
             if appointment:
                 payload["appointment"] = appointment
         self.note.clear()
-        self.intent_requested.emit("callback.attempt", payload)
+        self.intent_requested.emit(IntentName.CALLBACK_ATTEMPT, payload)
 
     def skip(self) -> None:
         target = self.current_target()
@@ -337,9 +341,9 @@ class CallbackPanel(QWidget):
             return
         self.skip_reason.clear()
         self.intent_requested.emit(
-            "callback.target.skip", {"target_id": target["id"], "reason": reason}
+            IntentName.CALLBACK_TARGET_SKIP, {"target_id": target["id"], "reason": reason}
         )
 
     def request_letter(self) -> None:
         if self.task_id is not None:
-            self.intent_requested.emit("callback.letter", {"task_id": self.task_id})
+            self.intent_requested.emit(IntentName.CALLBACK_LETTER, {"task_id": self.task_id})

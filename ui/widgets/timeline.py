@@ -8,36 +8,37 @@ from typing import Any
 from PySide6.QtWidgets import QListWidget, QWidget
 
 from app.domain.enums import Decision, Priority, Queue, TaskOutcome, Track
+from app.hub.events import EventName
 
 _TEXT = {
-    "dossier.opened": "Appel décroché, dossier ouvert",
-    "dossier.updated": "Dossier complété",
-    "dossier.qualified": "Priorité posée",
-    "dossier.taken": "Pris en charge",
-    "dossier.released": "Remis en file",
-    "dossier.forwarded": "Transmis au médecin AMU",
-    "dossier.track_moved": "Changement de filière",
-    "dossier.decided": "Décision médicale",
-    "dossier.note": "Note",
-    "dossier.closed": "Dossier clôturé",
-    "task.created": "Recherche de RDV créée (échéance 48 h)",
-    "task.taken": "Recherche de RDV prise par l'OSNP",
-    "task.cancelled": "Recherche de RDV annulée",
-    "task.closed": "Recherche de RDV terminée",
-    "task.reopened": "Recherche de RDV rouverte",
-    "call.recorded": "Enregistrement de l'appel archivé",
-    "recording.opened": "Enregistrement de l'appel écouté",
-    "callback.plan_built": "Plan de rappel établi",
-    "callback.target_added": "Correspondant ajouté au plan",
-    "callback.target_skipped": "Correspondant passé",
-    "callback.plan_reordered": "Plan de rappel réordonné",
-    "callback.attempt": "Appel d'un médecin",
-    "callback.appointment": "RDV obtenu",
-    "callback.appointment_status": "Suivi du RDV",
-    "callback.letter_made": "Courrier au médecin traitant produit",
-    "callback.reminder": "Rappel à effectuer maintenant",
-    "callback.deadline_near": "Échéance de 48 h proche",
-    "callback.outside_hours": "Recherche ouverte hors horaires du SAS",
+    EventName.DOSSIER_OPENED: "Appel décroché, dossier ouvert",
+    EventName.DOSSIER_UPDATED: "Dossier complété",
+    EventName.DOSSIER_QUALIFIED: "Priorité posée",
+    EventName.DOSSIER_TAKEN: "Pris en charge",
+    EventName.DOSSIER_RELEASED: "Remis en file",
+    EventName.DOSSIER_FORWARDED: "Transmis au médecin AMU",
+    EventName.DOSSIER_TRACK_MOVED: "Changement de filière",
+    EventName.DOSSIER_DECIDED: "Décision médicale",
+    EventName.DOSSIER_NOTE: "Note",
+    EventName.DOSSIER_CLOSED: "Dossier clôturé",
+    EventName.TASK_CREATED: "Recherche de RDV créée (échéance 48 h)",
+    EventName.TASK_TAKEN: "Recherche de RDV prise par l'OSNP",
+    EventName.TASK_CANCELLED: "Recherche de RDV annulée",
+    EventName.TASK_CLOSED: "Recherche de RDV terminée",
+    EventName.TASK_REOPENED: "Recherche de RDV rouverte",
+    EventName.CALL_RECORDED: "Enregistrement de l'appel archivé",
+    EventName.RECORDING_OPENED: "Enregistrement de l'appel écouté",
+    EventName.CALLBACK_PLAN_BUILT: "Plan de rappel établi",
+    EventName.CALLBACK_TARGET_ADDED: "Correspondant ajouté au plan",
+    EventName.CALLBACK_TARGET_SKIPPED: "Correspondant passé",
+    EventName.CALLBACK_PLAN_REORDERED: "Plan de rappel réordonné",
+    EventName.CALLBACK_ATTEMPT: "Appel d'un médecin",
+    EventName.CALLBACK_APPOINTMENT: "RDV obtenu",
+    EventName.CALLBACK_APPOINTMENT_STATUS: "Suivi du RDV",
+    EventName.CALLBACK_LETTER_MADE: "Courrier au médecin traitant produit",
+    EventName.CALLBACK_REMINDER: "Rappel à effectuer maintenant",
+    EventName.CALLBACK_DEADLINE_NEAR: "Échéance de 48 h proche",
+    EventName.CALLBACK_OUTSIDE_HOURS: "Recherche ouverte hors horaires du SAS",
 }
 
 
@@ -61,24 +62,24 @@ def describe(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
     kind = entry["type"]
     text = _TEXT.get(kind, kind)
-    if kind == "dossier.qualified":
+    if kind == EventName.DOSSIER_QUALIFIED:
         prio = Priority(data["priority"]).label
         where = f" → {Queue(data['queue']).label}" if data.get("queue") else ""
         text += f" : {prio}{where}" + (" (départ réflexe)" if data.get("reflex") else "")
-    elif kind == "dossier.track_moved":
+    elif kind == EventName.DOSSIER_TRACK_MOVED:
         text += f" : {Track(data['from_track']).label} → {Track(data['to_track']).label}"
         if data.get("reason"):
             text += f" ({data['reason']})"
-    elif kind == "dossier.decided":
+    elif kind == EventName.DOSSIER_DECIDED:
         text += f" : {Decision(data['decision']).label}, {data.get('care_level')}"
-    elif kind == "dossier.updated":
+    elif kind == EventName.DOSSIER_UPDATED:
         names = {FIELD_LABELS.get(f, f) for f in data.get("fields", {})}
         text += " : " + ", ".join(sorted(names))
-    elif kind == "dossier.note":
+    elif kind == EventName.DOSSIER_NOTE:
         text += f" : {data.get('text')}"
-    elif kind == "task.closed" and data.get("outcome"):
+    elif kind == EventName.TASK_CLOSED and data.get("outcome"):
         text += f" : {TaskOutcome(data['outcome']).label}"
-    elif kind == "dossier.taken" and data.get("waited_seconds") is not None:
+    elif kind == EventName.DOSSIER_TAKEN and data.get("waited_seconds") is not None:
         text += f" après {int(data['waited_seconds'])} s d'attente"
     when = datetime.fromisoformat(entry["at"]).astimezone().strftime("%H:%M:%S")
     who = f" — {entry['actor']}" if entry.get("actor") else ""
