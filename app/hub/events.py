@@ -42,6 +42,7 @@ class EventName(StrEnum):
     SLOT_RELEASED = "slot.released"
     AGENDA_CHANGED = "agenda.changed"
     DIRECTORY_IMPORTED = "directory.imported"
+    DIRECTORY_REFRESH_FAILED = "directory.refresh_failed"
     # call-back
     CALLBACK_PLAN_BUILT = "callback.plan_built"
     CALLBACK_TARGET_ADDED = "callback.target_added"

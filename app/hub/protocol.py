@@ -77,6 +77,7 @@ class IntentName(StrEnum):
     CALLBACK_TARGET_SKIP = "callback.target.skip"
     DESK_STATE = "desk.state"
     DIRECTORY_IMPORT = "directory.import"
+    DIRECTORY_REFRESH = "directory.refresh"
     DIRECTORY_SEARCH = "directory.search"
     DIRECTORY_UPLOAD = "directory.upload"
     DOSSIER_CLOSE = "dossier.close"

@@ -20,7 +20,8 @@ from app.directory.hub import SEARCHERS, directory_audience
 from app.directory.imports.common import ImportReport
 from app.directory.imports.fhir import write_bundles
 from app.domain.rules import FlowError, forbid
-from app.hub.protocol import Intent, Short
+from app.hub.events import EventName
+from app.hub.protocol import Intent, IntentName, Short
 from app.hub.service import FlowService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, withdraw_missing
 
@@ -28,7 +29,7 @@ from app.interop.fhir_client import PullResult, SlotPuller, withdraw_missing
 class DirectoryRefresh(Intent):
     """Pull the agenda editors' free slots now (all, or those named)."""
 
-    type: Literal["directory.refresh"]
+    type: Literal[IntentName.DIRECTORY_REFRESH] = IntentName.DIRECTORY_REFRESH
     editors: list[Short] = []
 
 
@@ -75,7 +76,7 @@ class FhirHub:
             result.report = report
             result.withdrawn = withdraw_missing(s, prefix, w.refs_in_file, start, end, w.rev)
             result.pages = len(pages)
-            u.emit("agenda.changed", directory_audience(), action="fhir_refreshed",
+            u.emit(EventName.AGENDA_CHANGED, directory_audience(), action="fhir_refreshed",
                    **result.to_dict())
             return result, self.service.finish(u)
 
@@ -98,7 +99,7 @@ class FhirHub:
         def work() -> list[Outgoing]:
             with self.service.sessions.begin() as s:
                 u = Unit(s, None, self.service.clock(), self.service.user)
-                u.emit("directory.refresh_failed", directory_audience(), **result.to_dict())
+                u.emit(EventName.DIRECTORY_REFRESH_FAILED, directory_audience(), **result.to_dict())
                 return self.service.finish(u)
 
         self.hub.broadcast(await self.hub.run_in_writer(work))
