@@ -45,6 +45,9 @@ class Desk:
         self.window = DeskWindow(self.client.user, training=isinstance(self.line, TrainingLine))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
         self.controller.on_link(str(self.client.state), "")
+        if self.window.audit is not None:
+            self.window.audit.bind(self.hub.send)
+            self.window.audit.refresh()
         if self.client.snapshot is not None:
             self.controller.on_snapshot(self.client.snapshot)
         record_dir = getattr(getattr(self.line, "config", None), "record_dir", None)

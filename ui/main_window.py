@@ -28,6 +28,7 @@ from ui.models.rows import RowTableModel
 from ui.naming import named
 from ui.shortcuts import EXTRA_HELP, SHORTCUTS
 from ui.widgets.agenda_editor import AgendaEditor
+from ui.widgets.audit_view import AuditView
 from ui.widgets.call_bar import CallBar
 from ui.widgets.callback_panel import CallbackPanel
 from ui.widgets.decision_form import DecisionForm
@@ -97,6 +98,10 @@ class DeskWindow(QMainWindow):
             self.supervision = SupervisionView()
             self.tabs.insertTab(0, self.supervision, "Supervision")
             self.tabs.setCurrentWidget(self.supervision)
+        self.audit: AuditView | None = None
+        if self.role is Role.SUPERVISEUR:
+            self.audit = AuditView()
+            self.tabs.addTab(self.audit, "Accès aux dossiers")
         self.statistics: StatisticsView | None = None
         if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
             # Its own window: the month's tables need the whole screen, the room view stays.

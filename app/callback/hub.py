@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
+from app.audit import record_read, refused_read
 from app.callback import reminders
 from app.callback.billing import billing_hint
 from app.callback.facts import appointment_facts, dossier_facts
@@ -177,10 +178,18 @@ class CallbackHandlers:
         assert u.actor is not None
         return u.actor.role
 
-    def _task(self, u: Unit, task_id: int) -> OsnpTask:
+    def _task(self, u: Unit, task_id: int, reading: str = "") -> OsnpTask:
+        """The task, if this role sees tasks; ``reading`` names an audited read of its
+        dossier's content (granted or refused)."""
         task = u.s.get(OsnpTask, task_id)
         if task is None or self._role(u) not in ROLES_SEEING_TASKS:
-            raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
+            error = FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
+            if task is not None and reading:
+                raise refused_read(error, task.dossier_id, reading)
+            raise error
+        if reading:
+            assert u.actor is not None
+            record_read(u.s, u.actor, u.actor.desk, task.dossier_id, reading, at=u.now)
         return task
 
     def _owned(self, u: Unit, task: OsnpTask, what: str) -> None:
@@ -192,11 +201,12 @@ class CallbackHandlers:
         if self._role(u) is not Role.SUPERVISEUR and task.owner_id != u.actor.user_id:
             raise forbid(f"prenez la recherche de RDV avant de {what}")
 
-    def _target(self, u: Unit, target_id: int) -> tuple[CallbackTarget, OsnpTask]:
+    def _target(self, u: Unit, target_id: int, reading: str = ""
+                ) -> tuple[CallbackTarget, OsnpTask]:
         target = u.s.get(CallbackTarget, target_id)
         if target is None:
             raise FlowError("not_found", f"cible {target_id} introuvable")
-        return target, self._task(u, target.task_id)
+        return target, self._task(u, target.task_id, reading)
 
     @staticmethod
     def _audience(task: OsnpTask) -> Audience:
@@ -388,7 +398,7 @@ class CallbackHandlers:
 
     def script(self, u: Unit, i: CallbackScript) -> dict[str, Any]:
         if i.target_id is not None:
-            target, task = self._target(u, i.target_id)
+            target, task = self._target(u, i.target_id, "callback.script")
             found = self.scripts.for_kind(TargetKind(target.kind))
             if found is None:
                 raise FlowError("not_found", f"pas de script pour « "
@@ -397,7 +407,7 @@ class CallbackHandlers:
             return {"script": found.render(facts), "target": target_view(target)}
         if i.task_id is None:
             raise FlowError("invalid_message", "indiquez target_id ou task_id")
-        task = self._task(u, i.task_id)
+        task = self._task(u, i.task_id, "callback.script")
         ap = self._appointment_of(u, task.id)
         if ap is None:
             raise FlowError("invalid_state", "pas encore de rendez-vous pour cette tâche")
@@ -405,8 +415,9 @@ class CallbackHandlers:
 
     # -- after the appointment ---------------------------------------------------------
 
-    def _task_appointment(self, u: Unit, task_id: int) -> tuple[OsnpTask, Appointment]:
-        task = self._task(u, task_id)
+    def _task_appointment(self, u: Unit, task_id: int, reading: str = ""
+                          ) -> tuple[OsnpTask, Appointment]:
+        task = self._task(u, task_id, reading)
         ap = self._appointment_of(u, task.id)
         if ap is None:
             raise FlowError("invalid_state", "pas de rendez-vous pour cette tâche")
@@ -436,7 +447,7 @@ class CallbackHandlers:
         return {"appointment": appointment_view(ap)}
 
     def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:
-        task, ap = self._task_appointment(u, i.task_id)
+        task, ap = self._task_appointment(u, i.task_id, "callback.patient_text")
         return {"patient_text": self._patient_text(u, task, ap)}
 
     def billing(self, u: Unit, i: CallbackBilling) -> dict[str, Any]:
@@ -444,9 +455,11 @@ class CallbackHandlers:
         return {"billing": self._billing(u, ap)}
 
     def letter(self, u: Unit, i: CallbackLetter) -> dict[str, Any]:
-        task, ap = self._task_appointment(u, i.task_id)
         if self._role(u) not in FOLLOWERS:
-            raise forbid(f"le rôle {self._role(u).label} ne prépare pas les courriers")
+            error = forbid(f"le rôle {self._role(u).label} ne prépare pas les courriers")
+            asked = u.s.get(OsnpTask, i.task_id)
+            raise refused_read(error, asked.dossier_id, "callback.letter") if asked else error
+        task, ap = self._task_appointment(u, i.task_id, "callback.letter")
         d = task.dossier
         mt = next((t for t in plan_of(u.s, task.id) if t.kind == TargetKind.MT), None)
         why = "Aucune disponibilité n'a pu être trouvée à votre cabinet dans ce délai."

@@ -24,6 +24,7 @@ COMMANDS = (
     "app.cli.imports",
     "app.cli.report",
     "app.cli.stats_rebuild",
+    "app.cli.audit",
 )
 BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
 

@@ -27,6 +27,8 @@ class Principal:
     username: str
     name: str
     role: Role
+    #: The desk's name given at login (the audit of reads records it).
+    desk: str = ""
 
 
 def hash_password(password: str) -> str:
@@ -40,8 +42,8 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def principal_of(user: User) -> Principal:
-    return Principal(user.id, user.username, user.display_name, Role(user.role))
+def principal_of(user: User, desk: str = "") -> Principal:
+    return Principal(user.id, user.username, user.display_name, Role(user.role), desk)
 
 
 def verify_login(session: Session, username: str, password: str) -> User | None:

@@ -16,6 +16,7 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit import ReadRefused, record_read, refused_read
 from app.db.models import Call, Commune, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
 from app.domain import rules
@@ -220,7 +221,7 @@ class FlowService:
                 if user is None:
                     raise FlowError("session_expired", "session expirée : reconnectez-vous")
                 token = intent.token
-            principal = principal_of(user)
+            principal = principal_of(user, intent.desk)
             return Outcome(_ok(intent, token=token, user=user_view(user)), [], principal, token)
 
     def event_message(self, seq: int) -> dict[str, Any] | None:
@@ -261,7 +262,31 @@ class FlowService:
                 # hubs): the second attempt sees it and takes the normal path.
                 if attempt == 2:
                     raise
+            except ReadRefused as refusal:
+                # The refused unit rolled back; the refusal itself is kept.
+                self.record_refusal(actor, refusal)
+                raise
         raise AssertionError("unreachable")
+
+    def record_refusal(self, actor: Principal, refusal: ReadRefused) -> None:
+        """Audit a refused read in a transaction of its own."""
+        with self.sessions.begin() as s:
+            record_read(s, actor, actor.desk, refusal.dossier_id, refusal.intent,
+                        granted=False, detail=refusal.code, at=self.clock())
+
+    def read_dossier(self, u: Unit, dossier_id: int, intent: str) -> Dossier:
+        """A dossier whose content is about to be shown: visibility checked, read audited.
+
+        Every read path (open, timeline, exports, recordings played…) goes through here
+        or calls app.audit.record_read itself; a refusal is audited too.
+        """
+        try:
+            d = self._dossier(u, dossier_id)
+        except FlowError as exc:
+            raise refused_read(exc, dossier_id, intent) from None
+        assert u.actor is not None
+        record_read(u.s, u.actor, u.actor.desk, d.id, intent, at=u.now)
+        return d
 
     def snapshot(self, actor: Principal) -> dict[str, Any]:
         """Everything this user may see now: sent on login and on every reconnect."""
@@ -784,7 +809,7 @@ class FlowService:
         }
 
     def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
-        d = self._dossier(u, i.dossier_id)
+        d = self.read_dossier(u, i.dossier_id, "dossier.get")
         task = self._task_of(u, d)
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
         events = u.s.scalars(

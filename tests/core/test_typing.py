@@ -19,7 +19,8 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/widgets/callback_panel.py",
            "ui/widgets/import_dialog.py", "app/directory/desk_import.py",
            "ui/widgets/agenda_editor.py", "app/directory/agenda_desk.py", "app/interop",
-           "app/directory/imports", "app/config"]
+           "app/directory/imports", "app/config", "app/audit", "app/cli/audit.py",
+           "ui/widgets/audit_view.py", "ui/trust_dialog.py"]
 
 
 def test_core_type_checks() -> None:

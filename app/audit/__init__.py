@@ -1,0 +1,79 @@
+"""The audit of reads: who read which dossier, from which desk, when, and through what.
+
+Every hub path that shows a dossier's content to a desk calls :func:`record_read` in
+its own unit of work (so the row commits with the reply, or neither), and turns a
+refusal into :class:`ReadRefused`, which :class:`app.hub.service.FlowService` records
+in a transaction of its own (the refused unit is rolled back) before answering
+``not_found``. New read paths (recordings played, exports, searches, history) do the
+same::
+
+    from app.audit import record_read, refused_read
+
+    d = ...  # the dossier, after the role's visibility check
+    record_read(u.s, u.actor, u.actor.desk, d.id, "recording.play", at=u.now)
+
+    except FlowError as exc:  # the visibility check said no
+        raise refused_read(exc, dossier_id, "recording.play") from None
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditRead
+from app.db.models import Dossier
+from app.db.types import utcnow
+from app.domain.rules import FlowError
+from app.hub.auth import Principal
+
+__all__ = ["AuditRead", "ReadRefused", "record_read", "refused_read"]
+
+
+def record_read(
+    session: Session,
+    principal: Principal | None,
+    desk: str,
+    dossier_id: int | None,
+    intent: str,
+    *,
+    granted: bool = True,
+    detail: str = "",
+    at: datetime | None = None,
+) -> AuditRead:
+    """Append one row to the audit trail, in ``session``'s transaction."""
+    number = (
+        session.scalar(select(Dossier.number).where(Dossier.id == dossier_id))
+        if dossier_id is not None
+        else None
+    )
+    row = AuditRead(
+        at=at or utcnow(),
+        user_id=principal.user_id if principal else None,
+        username=principal.username if principal else "",
+        role=str(principal.role) if principal else "",
+        desk=(desk or "")[:255],
+        dossier_id=dossier_id,
+        dossier_number=number,
+        intent=intent[:64],
+        granted=granted,
+        detail=detail[:255],
+    )
+    session.add(row)
+    return row
+
+
+class ReadRefused(FlowError):
+    """A read the role may not make (or of no such dossier): answered like ``not_found``,
+    recorded as a refusal."""
+
+    def __init__(self, error: FlowError, dossier_id: int, intent: str):
+        super().__init__(error.code, error.message)
+        self.dossier_id = dossier_id
+        self.intent = intent
+
+
+def refused_read(error: FlowError, dossier_id: int, intent: str) -> ReadRefused:
+    return ReadRefused(error, dossier_id, intent)

@@ -1,0 +1,50 @@
+"""``audit.list``: the audit trail for the supervisor's desk (read-only intent)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from app.audit.query import AuditQuery, find_reads, read_view
+from app.domain.enums import Role
+from app.domain.rules import forbid
+from app.hub.protocol import EntityId, Intent
+from app.hub.service import FlowService, Unit
+
+
+class AuditList(Intent):
+    """Who read dossiers: filter by dossier (id or number), user, period; newest first."""
+
+    type: Literal["audit.list"]
+    dossier: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] = ""
+    username: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    refused_only: bool = False
+    before_id: EntityId | None = None
+    limit: Annotated[int, Field(ge=1, le=500)] = 200
+    read_only: ClassVar[bool] = True
+
+
+def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
+    assert u.actor is not None
+    if u.actor.role is not Role.SUPERVISEUR:
+        raise forbid("le journal des accès aux dossiers est réservé au superviseur")
+    rows, more = find_reads(
+        u.s,
+        AuditQuery(
+            dossier=i.dossier or None,
+            username=i.username or None,
+            since=i.since,
+            until=i.until,
+            refused_only=i.refused_only,
+            before_id=i.before_id,
+            limit=i.limit,
+        ),
+    )
+    return {"reads": [read_view(r) for r in rows], "more": more}
+
+
+def install(service: FlowService) -> None:
+    service.register(AuditList, audit_list)
