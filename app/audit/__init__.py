@@ -4,21 +4,20 @@ Every hub path that shows a dossier's content to a desk calls :func:`record_read
 its own unit of work (so the row commits with the reply, or neither), and turns a
 refusal into :class:`ReadRefused`, which :class:`app.hub.service.FlowService` records
 in a transaction of its own (the refused unit is rolled back) before answering
-``not_found``. New read paths (recordings played, exports, searches, history) do the
-same::
+``not_found``. New read paths (exports, searches, history) do the same::
 
     from app.audit import record_read, refused_read
 
     d = ...  # the dossier, after the role's visibility check
-    record_read(u.s, u.actor, u.actor.desk, d.id, "recording.play", at=u.now)
+    record_read(u.s, u.actor, u.actor.desk, d.id, "dossier.export", at=u.now)
 
     except FlowError as exc:  # the visibility check said no
-        raise refused_read(exc, dossier_id, "recording.play") from None
+        raise refused_read(exc, dossier_id, "dossier.export") from None
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from app.db.types import utcnow
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
 
-__all__ = ["AuditRead", "ReadRefused", "record_read", "refused_read"]
+__all__ = ["AuditRead", "ReadRefused", "record_read", "record_read_once", "refused_read"]
 
 
 def record_read(
@@ -63,6 +62,32 @@ def record_read(
     )
     session.add(row)
     return row
+
+
+def record_read_once(
+    session: Session,
+    principal: Principal,
+    dossier_id: int,
+    intents: tuple[str, ...],
+    at: datetime,
+    within: timedelta = timedelta(hours=1),
+) -> AuditRead | None:
+    """Record ``intents[0]`` unless one of ``intents`` was recorded for this user and
+    dossier within ``within`` (a recording streamed chunk by chunk is one listening)."""
+    seen = session.scalar(
+        select(AuditRead.id)
+        .where(
+            AuditRead.dossier_id == dossier_id,
+            AuditRead.user_id == principal.user_id,
+            AuditRead.intent.in_(intents),
+            AuditRead.granted.is_(True),
+            AuditRead.at >= at - within,
+        )
+        .limit(1)
+    )
+    if seen is not None:
+        return None
+    return record_read(session, principal, principal.desk, dossier_id, intents[0], at=at)
 
 
 class ReadRefused(FlowError):

@@ -17,7 +17,8 @@ INTENT_LABELS = {
     "callback.script": "script de rappel (données du patient)",
     "callback.patient_text": "message au patient",
     "callback.letter": "courrier au médecin traitant (export PDF)",
-    "recording.play": "écoute de l'enregistrement",
+    "recording.open": "écoute de l'enregistrement",
+    "recording.read": "écoute de l'enregistrement (lecture directe)",
 }
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
+from app.audit import record_read, record_read_once, refused_read
 from app.db.models import Call, Dossier
 from app.domain.enums import Role
 from app.domain.rules import ROLES_ANSWERING_CALLS, FlowError, forbid
@@ -202,14 +203,17 @@ class RecordingHandlers:
 
     # -- playback (doctors and supervisors) ----------------------------------------------
 
-    def _stored(self, u: Unit, dossier_id: int, *, lock: bool) -> tuple[Dossier, Recording]:
+    def _stored(self, u: Unit, dossier_id: int, *, lock: bool, intent: str = "recording.open"
+                ) -> tuple[Dossier, Recording]:
         assert u.actor is not None
+        # A refused listening is in the audit of reads (app.audit), like a granted one.
         if u.actor.role not in LISTENERS:
-            raise forbid("seuls les médecins régulateurs et le superviseur écoutent les "
-                         "enregistrements")
+            raise refused_read(forbid("seuls les médecins régulateurs et le superviseur "
+                                      "écoutent les enregistrements"), dossier_id, intent)
         d = u.s.get(Dossier, dossier_id, with_for_update=lock)
         if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
-            raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
+            raise refused_read(FlowError("not_found", f"dossier {dossier_id} introuvable ou "
+                                         "non accessible"), dossier_id, intent)
         row = u.s.scalar(select(Recording).where(Recording.dossier_id == d.id,
                                                  Recording.state == "stored"))
         if row is None:
@@ -218,13 +222,18 @@ class RecordingHandlers:
 
     def open(self, u: Unit, i: RecordingOpen) -> dict[str, Any]:
         d, row = self._stored(u, i.dossier_id, lock=False)
-        # The one place a recording's playback is recorded: the dossier's own log
-        # (who listened, when), seen by the supervisors.
+        # The dossier's own log (who listened, when), seen by the supervisors, and the
+        # audit of reads.
         u.emit(EventName.RECORDING_OPENED, Audience(), dossier=d, recording_id=row.id)
+        assert u.actor is not None
+        record_read(u.s, u.actor, u.actor.desk, d.id, "recording.open", at=u.now)
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
 
     def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:
-        _d, row = self._stored(u, i.dossier_id, lock=False)
+        d, row = self._stored(u, i.dossier_id, lock=False, intent="recording.read")
+        assert u.actor is not None
+        # Streamed without recording.open first: still one audited listening an hour.
+        record_read_once(u.s, u.actor, d.id, ("recording.read", "recording.open"), u.now)
         if i.offset > row.size:
             raise FlowError("invalid_message", f"octet {i.offset} au-delà de la fin "
                                                f"({row.size})")
