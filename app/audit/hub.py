@@ -9,14 +9,14 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.enums import Role
 from app.domain.rules import forbid
-from app.hub.protocol import EntityId, Intent
+from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 
 
 class AuditList(Intent):
     """Who read dossiers: filter by dossier (id or number), user, period; newest first."""
 
-    type: Literal["audit.list"]
+    type: Literal[IntentName.AUDIT_LIST] = IntentName.AUDIT_LIST
     dossier: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] = ""
     username: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
     since: AwareDatetime | None = None

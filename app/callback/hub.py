@@ -398,7 +398,7 @@ class CallbackHandlers:
 
     def script(self, u: Unit, i: CallbackScript) -> dict[str, Any]:
         if i.target_id is not None:
-            target, task = self._target(u, i.target_id, "callback.script")
+            target, task = self._target(u, i.target_id, p.IntentName.CALLBACK_SCRIPT)
             found = self.scripts.for_kind(TargetKind(target.kind))
             if found is None:
                 raise FlowError("not_found", f"pas de script pour « "
@@ -407,7 +407,7 @@ class CallbackHandlers:
             return {"script": found.render(facts), "target": target_view(target)}
         if i.task_id is None:
             raise FlowError("invalid_message", "indiquez target_id ou task_id")
-        task = self._task(u, i.task_id, "callback.script")
+        task = self._task(u, i.task_id, p.IntentName.CALLBACK_SCRIPT)
         ap = self._appointment_of(u, task.id)
         if ap is None:
             raise FlowError("invalid_state", "pas encore de rendez-vous pour cette tâche")
@@ -447,7 +447,7 @@ class CallbackHandlers:
         return {"appointment": appointment_view(ap)}
 
     def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:
-        task, ap = self._task_appointment(u, i.task_id, "callback.patient_text")
+        task, ap = self._task_appointment(u, i.task_id, p.IntentName.CALLBACK_PATIENT_TEXT)
         return {"patient_text": self._patient_text(u, task, ap)}
 
     def billing(self, u: Unit, i: CallbackBilling) -> dict[str, Any]:
@@ -458,8 +458,10 @@ class CallbackHandlers:
         if self._role(u) not in FOLLOWERS:
             error = forbid(f"le rôle {self._role(u).label} ne prépare pas les courriers")
             asked = u.s.get(OsnpTask, i.task_id)
-            raise refused_read(error, asked.dossier_id, "callback.letter") if asked else error
-        task, ap = self._task_appointment(u, i.task_id, "callback.letter")
+            if asked is not None:
+                raise refused_read(error, asked.dossier_id, p.IntentName.CALLBACK_LETTER)
+            raise error
+        task, ap = self._task_appointment(u, i.task_id, p.IntentName.CALLBACK_LETTER)
         d = task.dossier
         mt = next((t for t in plan_of(u.s, task.id) if t.kind == TargetKind.MT), None)
         why = "Aucune disponibilité n'a pu être trouvée à votre cabinet dans ce délai."

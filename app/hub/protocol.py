@@ -60,6 +60,7 @@ class IntentName(StrEnum):
     AGENDA_UNAVAILABILITY_ADD = "agenda.unavailability.add"
     AGENDA_UNAVAILABILITY_REMOVE = "agenda.unavailability.remove"
     AGENDA_VIEW = "agenda.view"
+    AUDIT_LIST = "audit.list"
     CALL_ANSWERED = "call.answered"
     CALL_ENDED = "call.ended"
     CALL_OFFERED = "call.offered"

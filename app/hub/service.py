@@ -809,7 +809,7 @@ class FlowService:
         }
 
     def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
-        d = self.read_dossier(u, i.dossier_id, "dossier.get")
+        d = self.read_dossier(u, i.dossier_id, p.IntentName.DOSSIER_GET)
         task = self._task_of(u, d)
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
         events = u.s.scalars(

@@ -203,8 +203,8 @@ class RecordingHandlers:
 
     # -- playback (doctors and supervisors) ----------------------------------------------
 
-    def _stored(self, u: Unit, dossier_id: int, *, lock: bool, intent: str = "recording.open"
-                ) -> tuple[Dossier, Recording]:
+    def _stored(self, u: Unit, dossier_id: int, *, lock: bool,
+                intent: str = IntentName.RECORDING_OPEN) -> tuple[Dossier, Recording]:
         assert u.actor is not None
         # A refused listening is in the audit of reads (app.audit), like a granted one.
         if u.actor.role not in LISTENERS:
@@ -226,14 +226,15 @@ class RecordingHandlers:
         # audit of reads.
         u.emit(EventName.RECORDING_OPENED, Audience(), dossier=d, recording_id=row.id)
         assert u.actor is not None
-        record_read(u.s, u.actor, u.actor.desk, d.id, "recording.open", at=u.now)
+        record_read(u.s, u.actor, u.actor.desk, d.id, IntentName.RECORDING_OPEN, at=u.now)
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
 
     def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:
-        d, row = self._stored(u, i.dossier_id, lock=False, intent="recording.read")
+        d, row = self._stored(u, i.dossier_id, lock=False, intent=IntentName.RECORDING_READ)
         assert u.actor is not None
         # Streamed without recording.open first: still one audited listening an hour.
-        record_read_once(u.s, u.actor, d.id, ("recording.read", "recording.open"), u.now)
+        listening = (IntentName.RECORDING_READ, IntentName.RECORDING_OPEN)
+        record_read_once(u.s, u.actor, d.id, listening, u.now)
         if i.offset > row.size:
             raise FlowError("invalid_message", f"octet {i.offset} au-delà de la fin "
                                                f"({row.size})")
