@@ -36,7 +36,8 @@ class Line:
                 "why": self.why}
 
 
-def billing_hint(appointment: Appointment, weekly_snp: int) -> dict[str, Any]:
+def billing_hint(appointment: Appointment, weekly_snp: int,
+                 cap: int = WEEKLY_SNP_CAP) -> dict[str, Any]:
     """``weekly_snp``: regulated SNP patients of this doctor this week, this one included."""
     delay = appointment.at - appointment.regulated_at
     hours = delay.total_seconds() / 3600
@@ -48,12 +49,12 @@ def billing_hint(appointment: Appointment, weekly_snp: int) -> dict[str, Any]:
     elif delay > SNP_WINDOW:
         snp = Line("SNP", SNP_EUR, False, f"pas de supplément SNP : consultation {hours:.0f} h "
                    "après la régulation (au-delà de 48 h)")
-    elif weekly_snp > WEEKLY_SNP_CAP:
+    elif weekly_snp > cap:
         snp = Line("SNP", SNP_EUR, False, f"plafond atteint : {weekly_snp} patients SNP régulés "
-                   f"cette semaine, le supplément n'est versé que pour {WEEKLY_SNP_CAP}")
+                   f"cette semaine, le supplément n'est versé que pour {cap}")
     else:
         snp = Line("SNP", SNP_EUR, True, f"soin non programmé régulé par le SAS, dans les 48 h "
-                   f"({weekly_snp}/{WEEKLY_SNP_CAP} cette semaine)")
+                   f"({weekly_snp}/{cap} cette semaine)")
     lines.append(snp)
     evening = 19 <= local.hour < 21
     if evening:
@@ -70,7 +71,7 @@ def billing_hint(appointment: Appointment, weekly_snp: int) -> dict[str, Any]:
     total = sum(x.amount_eur for x in lines if x.applies)
     codes = " + ".join(x.code for x in lines if x.applies)
     text = (f"À coter : {codes} ({total} €)" if total else "Aucun supplément SAS à coter")
-    if weekly_snp == WEEKLY_SNP_CAP and snp.applies:
-        text += f" — dernier patient SNP payé cette semaine ({WEEKLY_SNP_CAP}/{WEEKLY_SNP_CAP})"
+    if weekly_snp == cap and snp.applies:
+        text += f" — dernier patient SNP payé cette semaine ({cap}/{cap})"
     return {"lines": [x.to_dict() for x in lines], "total_eur": total, "text": text,
-            "weekly_snp": weekly_snp, "weekly_cap": WEEKLY_SNP_CAP}
+            "weekly_snp": weekly_snp, "weekly_cap": cap}

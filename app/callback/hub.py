@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import weakref
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -48,7 +49,7 @@ from app.db.models import OsnpTask, User
 from app.directory.booking import release_booking, weekly_snp_count
 from app.directory.engine import DirectoryIndex
 from app.directory.hub import directory_audience, slot_view
-from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
+from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.rules import ROLES_SEEING_TASKS, FlowError, forbid
 from app.hub import protocol as p
@@ -341,7 +342,7 @@ class CallbackHandlers:
                             "dossier_id": b.booking.dossier_id,
                             "requires_call": b.booking.requires_call, "released_at": None},
                    slot=slot_view(b.slot) if b.slot else None, weekly_snp=b.weekly_snp,
-                   weekly_cap=WEEKLY_SNP_CAP)
+                   weekly_cap=self.settings.weekly_cap)
         if out.appointment is not None or out.no_solution is not None:
             reminders.cancel_for_task(u.s, task.id, u.now)
         if out.appointment is not None:
@@ -380,7 +381,7 @@ class CallbackHandlers:
         weekly = weekly_snp_count(u.s, ap.effecteur_id, ap.at) if ap.effecteur_id else 0
         if ap.booking_id is None and not ap.is_treating_doctor:
             weekly += 1  # not in the directory: this patient still counts for the doctor
-        return billing_hint(ap, weekly)
+        return billing_hint(ap, weekly, self.settings.weekly_cap)
 
     def _osnp_name(self, u: Unit) -> str:
         assert u.actor is not None
@@ -440,7 +441,7 @@ class CallbackHandlers:
                    booking={"id": o.booking.id, "slot_id": o.booking.slot_id,
                             "effecteur_id": o.booking.effecteur_id},
                    slot=slot_view(o.slot) if o.slot else None, weekly_snp=o.weekly_snp,
-                   weekly_cap=WEEKLY_SNP_CAP)
+                   weekly_cap=self.settings.weekly_cap)
         u.emit(EventName.CALLBACK_APPOINTMENT_STATUS, self._audience(task), task=task,
                dossier=task.dossier, appointment_id=ap.id, from_status=before,
                status=ap.status, outcome=ap.outcome, note=i.note)
@@ -506,7 +507,9 @@ def install(service: FlowService, settings: Settings | None = None,
             scripts: ScriptBook | None = None) -> CallbackHandlers:
     """Register the call-back intents (settings and scripts are checked here: a broken
     room file stops the hub with the file, line and reason)."""
-    handlers = CallbackHandlers(service, settings or load_settings(), scripts or load_scripts())
+    room = settings or service.settings.callback or load_settings()
+    room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
+    handlers = CallbackHandlers(service, room, scripts or load_scripts())
     for intent, fn in ((CallbackPlan, handlers.plan), (CallbackTargetAdd, handlers.target_add),
                        (CallbackTargetSkip, handlers.target_skip),
                        (CallbackPlanReorder, handlers.plan_reorder),

@@ -153,11 +153,13 @@ def _accept(session: Session, task: OsnpTask, target: CallbackTarget, kind: Targ
     if target.effecteur_id is not None and kind is not TargetKind.MT:
         if kind is TargetKind.CRENEAU and target.slot_id is not None and at == target.slot_start:
             booking = book_slot(session, target.slot_id, now=now, user_id=user_id,
-                                dossier_id=task.dossier_id, comment=x.note)
+                                dossier_id=task.dossier_id, comment=x.note,
+                                weekly_cap=settings.weekly_cap)
         else:
             booking = book_beyond_slots(session, target.effecteur_id, at, now=now,
                                         user_id=user_id, consultation_type=str(ctype),
-                                        dossier_id=task.dossier_id, comment=x.note)
+                                        dossier_id=task.dossier_id, comment=x.note,
+                                        weekly_cap=settings.weekly_cap)
         out.warnings.extend(w for w in booking.warnings if "appelez le cabinet" not in w)
     out.booking = booking
     outcome = OUTCOME_OF_KIND[kind]

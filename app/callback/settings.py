@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
-from app.directory.vocab import PARIS
+from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "callback"
 SETTINGS_FILE = RESOURCES / "reglages.toml"
@@ -33,6 +34,8 @@ class Settings:
     osnp_phone: str = ""
     sender: str = "Service d'accès aux soins (SAS)"
     sender_address: str = ""
+    #: Set by the hub from its configuration ([objectifs] plafond_snp_semaine).
+    weekly_cap: int = WEEKLY_SNP_CAP
 
     def is_open(self, at: datetime) -> bool:
         local = at.astimezone(PARIS)
@@ -76,8 +79,22 @@ def _hm(match: re.Match[str], first: int) -> time | None:
     return time(h, m)
 
 
+#: The tables ``parse_settings`` reads, with their keys (a hub.toml may carry them too).
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "horaires_sas": DAYS,
+    "delais": ("rappel_sans_reponse_minutes", "alerte_echeance_heures"),
+    "pdsa": ("debut",),
+    "sas": ("nom", "numero_rappel_osnp", "expediteur", "adresse"),
+}
+
+
 def load_settings(path: Path = SETTINGS_FILE) -> Settings:
     data, lines = read_toml(path)
+    return parse_settings(data, lines, path)
+
+
+def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settings:
+    """Settings from TOML tables already read from ``path`` (FileError if wrong)."""
     problems: list[FileProblem] = []
 
     def bad(key: str, table: str, reason: str) -> None:

@@ -25,6 +25,7 @@ COMMANDS = (
     "app.cli.report",
     "app.cli.stats_rebuild",
     "app.cli.audit",
+    "app.cli.backup",
 )
 BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
 

@@ -1,15 +1,20 @@
 """What a hub needs to know about its room, as one typed, frozen object.
 
 The hub reads it from its configuration file (``/etc/sasdesk/hub.toml`` or
-``--config``), command-line flags override single values, and every part of the hub
-receives the section it needs from here rather than from module constants. Defaults
-are those of the embedded desk: loopback, a SQLite file, no TLS.
+``--config``, see ``app.config.hubfile``), command-line flags override single values,
+and every part of the hub receives the section it needs from here rather than from
+module constants. Defaults are those of the embedded desk: loopback, a SQLite file,
+no TLS, the room settings of ``resources/callback/reglages.toml``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from app.callback.settings import Settings as CallbackSettings
+from app.directory.vocab import WEEKLY_SNP_CAP
+from app.stats.metrics import TARGET_ANSWERED
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,31 @@ class FhirSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long things are kept, in days; None: the legal default (``sasdesk purge``)."""
+
+    dossiers_days: int | None = None
+    recordings_days: int | None = None
+    audit_days: int | None = None
+
+
+@dataclass(frozen=True)
+class TerritorySettings:
+    #: Shown to the desks and in the reports, e.g. "SAS 17 — Charente-Maritime".
+    name: str = ""
+    #: Communes and sectors (JSON like resources/demo/territory.json); None: the demo one.
+    file: Path | None = None
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """Figures the room is held to: answering target, weekly SNP cap per doctor."""
+
+    answered: float = TARGET_ANSWERED
+    weekly_snp_cap: int = WEEKLY_SNP_CAP
+
+
+@dataclass(frozen=True)
 class HubSettings:
     db_url: str = ""
     host: str = "127.0.0.1"
@@ -61,3 +91,11 @@ class HubSettings:
     fhir: FhirSettings = field(default_factory=FhirSettings)
     #: Where the hub keeps the calls' recordings (None: beside the database).
     recordings_store: Path | None = None
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    territory: TerritorySettings = field(default_factory=TerritorySettings)
+    targets: TargetSettings = field(default_factory=TargetSettings)
+    #: SAS opening hours, call-back delays (reminders), PDSA start, the SAS's names;
+    #: None: ``resources/callback/reglages.toml``.
+    callback: CallbackSettings | None = None
+    #: The file these settings came from (None: defaults and flags only).
+    source: Path | None = None

@@ -68,15 +68,15 @@ def weekly_snp_counts(session: Session, ids: list[int], at: datetime) -> dict[in
     return {i: counts.get(i, 0) for i in ids}
 
 
-def cap_warnings(count: int) -> list[str]:
-    if count > WEEKLY_SNP_CAP:
+def cap_warnings(count: int, cap: int = WEEKLY_SNP_CAP) -> list[str]:
+    if count > cap:
         return [
-            f"{count} patients SNP régulés cette semaine : au-delà de {WEEKLY_SNP_CAP}, "
+            f"{count} patients SNP régulés cette semaine : au-delà de {cap}, "
             "la majoration SNP n'est plus versée au médecin (prévenez-le)"
         ]
-    if count == WEEKLY_SNP_CAP:
+    if count == cap:
         return [
-            f"plafond hebdomadaire atteint : {WEEKLY_SNP_CAP} patients SNP régulés "
+            f"plafond hebdomadaire atteint : {cap} patients SNP régulés "
             "cette semaine pour ce médecin"
         ]
     return []
@@ -91,6 +91,7 @@ def book_slot(
     dossier_id: int | None = None,
     comment: str = "",
     snp: bool = True,
+    weekly_cap: int = WEEKLY_SNP_CAP,
 ) -> BookingOutcome:
     """Take one place of a slot or range, or raise FlowError("conflict") in French."""
     rev = bump_revision(session)  # first: the directory's lock order (models.py)
@@ -152,7 +153,7 @@ def book_slot(
     session.add(booking)
     session.flush()
     count = weekly_snp_count(session, effecteur.id, slot.start)
-    warnings = cap_warnings(count) if snp else []
+    warnings = cap_warnings(count, weekly_cap) if snp else []
     if booking.requires_call:
         phone = effecteur.phone_secretary or effecteur.phone_direct
         warnings.append(
@@ -172,6 +173,7 @@ def book_beyond_slots(
     consultation_type: str = "cabinet",
     dossier_id: int | None = None,
     comment: str = "",
+    weekly_cap: int = WEEKLY_SNP_CAP,
 ) -> BookingOutcome:
     """Record a patient the doctor accepted beyond published slots (after a phone call)."""
     bump_revision(session)
@@ -195,7 +197,7 @@ def book_beyond_slots(
     session.add(booking)
     session.flush()
     count = weekly_snp_count(session, effecteur_id, at)
-    return BookingOutcome(booking, None, effecteur, count, cap_warnings(count))
+    return BookingOutcome(booking, None, effecteur, count, cap_warnings(count, weekly_cap))
 
 
 def release_booking(

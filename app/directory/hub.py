@@ -165,8 +165,10 @@ MATERIALISE_EVERY = timedelta(minutes=15)
 
 
 class DirectoryHandlers:
-    def __init__(self, index: DirectoryIndex):
+    def __init__(self, index: DirectoryIndex, weekly_cap: int = WEEKLY_SNP_CAP):
         self.index = index
+        #: SNP patients per doctor and week beyond which the supplement is not paid.
+        self.weekly_cap = weekly_cap
         self._materialised_at: datetime | None = None
 
     def _roll_horizon(self, u: Unit) -> None:
@@ -258,7 +260,7 @@ class DirectoryHandlers:
         self.index.sync(u.s, u.now)
         result = self.index.search(query, u.now)  # with this week's SNP counts
         out = result.to_dict()
-        out["weekly_cap"] = WEEKLY_SNP_CAP
+        out["weekly_cap"] = self.weekly_cap
         out["query"] = {
             "commune_insee": query.commune_insee,
             "patient_age": query.patient_age,
@@ -273,7 +275,7 @@ class DirectoryHandlers:
             "booking": _booking_view(o),
             "slot": slot_view(o.slot) if o.slot else None,
             "weekly_snp": o.weekly_snp,
-            "weekly_cap": WEEKLY_SNP_CAP,
+            "weekly_cap": self.weekly_cap,
         }
         u.emit(
             event,
@@ -281,7 +283,7 @@ class DirectoryHandlers:
             booking=data["booking"],
             slot=data["slot"],
             weekly_snp=o.weekly_snp,
-            weekly_cap=WEEKLY_SNP_CAP,
+            weekly_cap=self.weekly_cap,
         )
         return {**data, "warnings": o.warnings}
 
@@ -298,6 +300,7 @@ class DirectoryHandlers:
             user_id=u.actor.user_id,
             dossier_id=i.dossier_id,
             comment=i.comment,
+            weekly_cap=self.weekly_cap,
         )
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
@@ -315,6 +318,7 @@ class DirectoryHandlers:
             consultation_type=str(i.consultation_type),
             dossier_id=i.dossier_id,
             comment=i.comment,
+            weekly_cap=self.weekly_cap,
         )
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
@@ -392,7 +396,7 @@ class DirectoryHandlers:
 
 def install(service: FlowService) -> DirectoryHandlers:
     """Register the directory's intents on the hub's flow service."""
-    handlers = DirectoryHandlers(DirectoryIndex())
+    handlers = DirectoryHandlers(DirectoryIndex(), service.settings.targets.weekly_snp_cap)
     service.register(DirectorySearch, handlers.search)
     service.register(SlotBook, handlers.book)
     service.register(SlotBookBeyond, handlers.book_beyond)

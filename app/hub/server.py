@@ -19,7 +19,7 @@ from app.config.settings import HubSettings
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.types import utcnow
-from app.demo.seed import DemoAccounts, seed_demo
+from app.demo.seed import TERRITORY, DemoAccounts, seed_demo
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
@@ -59,7 +59,7 @@ class Hub:
         self.port = port
         self.demo = demo
         self.engine = make_engine(db_url)
-        self.service = FlowService(make_sessionmaker(self.engine), clock)
+        self.service = FlowService(make_sessionmaker(self.engine), clock, self.settings)
         install_all(self.service)
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
@@ -150,7 +150,7 @@ class Hub:
         upgrade(self.engine)
         with self.service.sessions.begin() as s:
             if self.demo:
-                seed_demo(s)
+                seed_demo(s, self.settings.territory.file or TERRITORY)
         self._demo_accounts = DemoAccounts()
         self._welcome = self._welcome_frame()
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import ReadRefused, record_read, refused_read
+from app.config.settings import HubSettings
 from app.db.models import Call, Commune, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
 from app.domain import rules
@@ -143,9 +144,12 @@ def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
 
 
 class FlowService:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow):
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow,
+                 settings: HubSettings | None = None):
         self.sessions = sessions
         self.clock = clock
+        #: The room's configuration; extensions read their section from here at install.
+        self.settings = settings or HubSettings()
         self._user_views: dict[int, dict[str, Any] | None] = {}
         #: Called inside each transaction with its events (PostgreSQL NOTIFY, so that
         #: the other hubs sharing the database hear of them when, and only if, it commits).

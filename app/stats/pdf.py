@@ -26,7 +26,7 @@ from reportlab.platypus import (
 from reportlab.platypus import Table as PdfTable
 
 from app.stats.calendar import PARIS
-from app.stats.metrics import NATIONAL_2022, TARGET_ANSWERED
+from app.stats.metrics import NATIONAL_2022
 from app.stats.report import Report, Table
 
 BLUE = colors.HexColor("#1F4E9A")
@@ -39,7 +39,7 @@ WIDTH = int(landscape(A4)[0] - 3 * cm)
 def _answering_chart(report: Report) -> Drawing:
     c = report.calls
     labels = ["Objectif", "National 2022, < 1 min", "National 2022, décrochés"]
-    values = [TARGET_ANSWERED, NATIONAL_2022["within_60s"], NATIONAL_2022["answered"]]
+    values = [report.target, NATIONAL_2022["within_60s"], NATIONAL_2022["answered"]]
     if c.offered:  # no call this month: nothing of ours to compare
         labels += ["Nous, < 1 min", "Nous, décrochés"]
         values += [c.within_60s_rate or 0.0, c.answered_rate or 0.0]

@@ -66,6 +66,9 @@ class Report:
     no_shows_by_sector: dict[str, int]  # sector name (patient's commune) → no-shows
     slots: dict[str, tuple[int, int]]  # sector name → (places published, places booked)
     snp_weeks: list[dict[str, Any]]
+    #: The room's answering target and weekly SNP cap (hub configuration, [objectifs]).
+    target: float = TARGET_ANSWERED
+    weekly_cap: int = WEEKLY_SNP_CAP
 
     def answering_summary(self) -> list[str]:
         c = self.calls
@@ -80,7 +83,7 @@ class Report:
             f"{pct(c.within_60s_rate)}",
             f"Repères nationaux 2022 : {pct(NATIONAL_2022['answered'])} décrochés, "
             f"{pct(NATIONAL_2022['within_60s'])} en moins d'une minute ; objectif "
-            f"{pct(TARGET_ANSWERED)}",
+            f"{pct(self.target)}",
             f"Attente avant décroché : médiane {_s(c.wait_p50)}, 90e centile {_s(c.wait_p90)}, "
             f"99e centile {_s(c.wait_p99)}",
         ]
@@ -169,7 +172,7 @@ class Report:
                  ["RDV annulés après coup", a.cancelled],
                  ["Taux de non-venue (non venus / RDV passés)", _p(a.no_show_rate)]]
         over = [w for w in self.snp_weeks if w["over_cap"]]
-        rows.append([f"Semaines médecin au-delà de {WEEKLY_SNP_CAP} patients SNP", len(over)])
+        rows.append([f"Semaines médecin au-delà de {self.weekly_cap} patients SNP", len(over)])
         return Table("Recherche de RDV (OSNP)", ["", "Valeur"], rows)
 
     def _slots(self) -> Table:
@@ -192,12 +195,14 @@ def _s(x: float | None) -> str:
     return "–" if x is None else f"{x:.0f} s"
 
 
-def build_report(session: Session, period: Period, *, now: datetime | None = None) -> Report:
+def build_report(session: Session, period: Period, *, now: datetime | None = None,
+                 target: float = TARGET_ANSWERED, weekly_cap: int = WEEKLY_SNP_CAP) -> Report:
     with gc_paused():
-        return _build_report(session, period, now)
+        return _build_report(session, period, now, target, weekly_cap)
 
 
-def _build_report(session: Session, period: Period, now: datetime | None) -> Report:
+def _build_report(session: Session, period: Period, now: datetime | None, target: float,
+                  weekly_cap: int) -> Report:
     t: Territory = load_territory(session)
     facts: Facts = load_facts(session, period)
     slots = list(published_slots(session, t, period.start, period.end))
@@ -258,4 +263,4 @@ def _build_report(session: Session, period: Period, now: datetime | None) -> Rep
         dossiers=dossier_stats(dossiers), tasks=task_stats(facts.tasks.values(), period),
         appointments=appointment_stats(appointments), no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
-        snp_weeks=snp_visits_per_week(facts, WEEKLY_SNP_CAP))
+        snp_weeks=snp_visits_per_week(facts, weekly_cap), target=target, weekly_cap=weekly_cap)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import StringConstraints
 
+from app.config.settings import TargetSettings
 from app.domain.enums import Role
 from app.domain.rules import FlowError, forbid
 from app.hub.protocol import Intent, IntentName
@@ -48,7 +49,8 @@ def table_view(table: Table) -> dict[str, Any]:
     }
 
 
-def stats_report(u: Unit, i: StatsReport) -> dict[str, Any]:
+def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None
+                 ) -> dict[str, Any]:
     assert u.actor is not None
     if u.actor.role not in READERS:
         raise forbid("les statistiques sont réservées au superviseur et aux gestionnaires CPTS")
@@ -56,7 +58,9 @@ def stats_report(u: Unit, i: StatsReport) -> dict[str, Any]:
         period = Period.parse_month(i.month)
     except ValueError as exc:
         raise FlowError("invalid_message", str(exc)) from None
-    report = build_report(u.s, period, now=u.now)
+    targets = targets or TargetSettings()
+    report = build_report(u.s, period, now=u.now, target=targets.answered,
+                          weekly_cap=targets.weekly_snp_cap)
     return {
         "report": {
             "month": i.month,
@@ -67,4 +71,5 @@ def stats_report(u: Unit, i: StatsReport) -> dict[str, Any]:
 
 
 def install(service: FlowService) -> None:
-    service.register(StatsReport, stats_report)
+    targets = service.settings.targets
+    service.register(StatsReport, lambda u, i: stats_report(u, i, targets))

@@ -1,0 +1,217 @@
+"""Read the hub's configuration file (``/etc/sasdesk/hub.toml``) into ``HubSettings``.
+
+The file is edited by hand by the room's IT team: every key is known here, with its
+type and range; an unknown table or key, a wrong type or value is reported with the
+file, the line and the key, in French, all problems at once, and nothing of the file is
+used (the hub does not start half-configured). The call-back tables (SAS opening
+hours, reminder delays, PDSA, SAS names) are those of ``resources/callback/reglages.toml``
+and are checked by the same parser; the ones a hub.toml leaves out keep that file's
+values. Relative paths are taken from the configuration file's folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
+from app.callback.settings import SETTINGS_FILE, parse_settings
+from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
+from app.config.settings import HubSettings
+
+DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")
+#: Names another default file; set to "" for none (tests, a desk's embedded hub).
+ENV_PATH = "SASDESK_CONFIG"
+
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+class Invalid(ValueError):
+    """A value's reason, in French (the loader adds file, line and key)."""
+
+
+Parse = Callable[[Any, Path], Any]
+
+
+def _text(value: Any, _base: Path) -> str:
+    if not isinstance(value, str):
+        raise Invalid("doit être un texte entre guillemets")
+    return value.strip()
+
+
+def _port(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise Invalid("doit être un numéro de port, entier de 0 à 65535, sans guillemets")
+    return value
+
+
+def _flag(value: Any, _base: Path) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("doit valoir true ou false (sans guillemets)")
+    return value
+
+
+def _path(value: Any, base: Path) -> Path:
+    text = _text(value, base)
+    if not text:
+        raise Invalid("chemin vide")
+    return (base / text) if not Path(text).is_absolute() else Path(text)
+
+
+def _file(value: Any, base: Path) -> Path:
+    path = _path(value, base)
+    if not path.is_file():
+        raise Invalid(f"fichier introuvable : {path}")
+    return path
+
+
+def _days(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise Invalid("doit être un nombre entier de jours, au moins 1")
+    return value
+
+
+def _share(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise Invalid("doit être une part entre 0 et 1 (0.99 pour 99 %)")
+    return float(value)
+
+
+def _cap(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 200:
+        raise Invalid("doit être un nombre entier de patients, de 1 à 200")
+    return value
+
+
+def _db_url(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        raise Invalid(f"URL de base de données illisible : « {text} »") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise Invalid(f"base « {backend} » non prise en charge (sqlite:/// ou postgresql://)")
+    sslmode = url.query.get("sslmode")
+    if sslmode is not None and sslmode not in SSLMODES:
+        raise Invalid(f"sslmode « {sslmode} » inconnu (attendu : {', '.join(SSLMODES)})")
+    return text
+
+
+@dataclass(frozen=True)
+class Key:
+    table: str
+    name: str
+    #: Dotted attribute of HubSettings it sets, e.g. "tls.cert".
+    attr: str
+    parse: Parse
+
+
+#: Every key a hub.toml may hold (the call-back tables apart). Add a line per new setting.
+KEYS: tuple[Key, ...] = (
+    Key("base", "url", "db_url", _db_url),
+    Key("ecoute", "adresse", "host", _text),
+    Key("ecoute", "port", "port", _port),
+    Key("tls", "certificat", "tls.cert", _file),
+    Key("tls", "cle", "tls.key", _file),
+    Key("tls", "sans_tls", "tls.insecure", _flag),
+    Key("enregistrements", "dossier", "recordings_store", _path),
+    Key("conservation", "dossiers_jours", "retention.dossiers_days", _days),
+    Key("conservation", "enregistrements_jours", "retention.recordings_days", _days),
+    Key("conservation", "audit_jours", "retention.audit_days", _days),
+    Key("territoire", "nom", "territory.name", _text),
+    Key("territoire", "fichier", "territory.file", _file),
+    Key("objectifs", "decroche", "targets.answered", _share),
+    Key("objectifs", "plafond_snp_semaine", "targets.weekly_snp_cap", _cap),
+)
+
+
+def known_tables() -> dict[str, tuple[str, ...]]:
+    tables: dict[str, list[str]] = {}
+    for key in KEYS:
+        tables.setdefault(key.table, []).append(key.name)
+    return {**{t: tuple(k) for t, k in tables.items()}, **CALLBACK_SECTIONS}
+
+
+def set_attr(settings: Any, dotted: str, value: Any) -> Any:
+    """A copy of the frozen ``settings`` with ``dotted`` (e.g. "tls.cert") set."""
+    head, _, rest = dotted.partition(".")
+    if not rest:
+        return replace(settings, **{head: value})
+    return replace(settings, **{head: set_attr(getattr(settings, head), rest, value)})
+
+
+def _table_line(lines: list[str], table: str) -> int | None:
+    """The line of the ``[table]`` header (no key line can match a NUL)."""
+    return line_of(lines, "\0", table)
+
+
+def load_hub_file(path: Path) -> HubSettings:
+    """The settings of ``path`` over the defaults; FileError with every problem."""
+    data, lines = read_toml(path)
+    problems: list[FileProblem] = []
+    tables = known_tables()
+
+    def bad(line: int | None, reason: str) -> None:
+        problems.append(FileProblem(path, line, reason))
+
+    for name, value in data.items():
+        if name not in tables:
+            where = line_of(lines, name) if not isinstance(value, dict) else \
+                _table_line(lines, name)
+            bad(where, f"section ou clé inconnue « {name} » (sections connues : "
+                f"{', '.join(f'[{t}]' for t in tables)})")
+        elif not isinstance(value, dict):
+            bad(line_of(lines, name), f"« {name} » doit être une section [{name}]")
+        else:
+            for key in value:
+                if key not in tables[name]:
+                    bad(line_of(lines, key, name), f"clé inconnue « {key} » dans [{name}] "
+                        f"(clés connues : {', '.join(tables[name])})")
+    settings = HubSettings(source=path)
+    base = path.parent
+    for key in KEYS:
+        table = data.get(key.table)
+        if not isinstance(table, dict) or key.name not in table:
+            continue
+        try:
+            settings = set_attr(settings, key.attr, key.parse(table[key.name], base))
+        except Invalid as exc:
+            bad(line_of(lines, key.name, key.table), f"[{key.table}] {key.name} : {exc}")
+    tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
+    if ("certificat" in tls) != ("cle" in tls):
+        bad(line_of(lines, "certificat" if "certificat" in tls else "cle", "tls"),
+            "[tls] certificat et cle vont ensemble : donnez les deux")
+    if any(isinstance(data.get(t), dict) for t in CALLBACK_SECTIONS):
+        defaults, _ = read_toml(SETTINGS_FILE)
+        merged = {t: {**defaults.get(t, {}), **(data.get(t) or {})} for t in CALLBACK_SECTIONS}
+        try:
+            settings = replace(settings, callback=parse_settings(merged, lines, path))
+        except FileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FileError(problems)
+    return settings
+
+
+def default_path() -> Path | None:
+    """The configuration file a hub reads without ``--config``: $SASDESK_CONFIG if set
+    (empty: none), else /etc/sasdesk/hub.toml when it exists."""
+    named = os.environ.get(ENV_PATH)
+    if named is not None:
+        return Path(named) if named else None
+    return DEFAULT_PATH if DEFAULT_PATH.exists() else None
+
+
+def describe(error: FileError) -> str:
+    """The problems with the file's full path (the room's admin may have several)."""
+    return "\n".join(
+        f"{p.path}, ligne {p.line} : {p.reason}" if p.line else f"{p.path} : {p.reason}"
+        for p in error.problems
+    )

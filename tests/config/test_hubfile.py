@@ -1,0 +1,163 @@
+"""hub.toml read into HubSettings: every key, defaults, and a French error naming the
+file, the line and the key for each mistake, all at once, nothing half-applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.callback.settings import load_settings
+from app.callback.tomlfile import FileError
+from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
+from app.config.settings import HubSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "resources" / "hub.toml.example"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "hub.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_loads_and_says_what_the_comments_say() -> None:
+    s = load_hub_file(EXAMPLE)
+    assert s.db_url == "sqlite:////var/lib/sasdesk/sasdesk.sqlite3"
+    assert (s.host, s.port) == ("127.0.0.1", 8765)
+    assert s.recordings_store == Path("/var/lib/sasdesk/enregistrements")
+    assert s.targets.answered == 0.99 and s.targets.weekly_snp_cap == 20
+    assert s.territory.name == "SAS 17 — Charente-Maritime"
+    assert s.callback == load_settings()  # same as the room file it repeats
+    assert s.source == EXAMPLE
+
+
+def test_every_key_of_the_loader_is_documented_in_the_example() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for table, keys in known_tables().items():
+        assert f"[{table}]" in text
+        for key in keys:
+            assert f"{key} =" in text, f"[{table}] {key} absent de hub.toml.example"
+
+
+def test_values_relative_paths_and_a_partial_callback_table(tmp_path: Path) -> None:
+    (tmp_path / "tls").mkdir()
+    (tmp_path / "tls" / "hub.crt").write_text("x")
+    (tmp_path / "tls" / "hub.key").write_text("x")
+    (tmp_path / "territoire.json").write_text('{"communes": []}')
+    path = write(tmp_path, """
+[base]
+url = "postgresql://sasdesk@db/sasdesk?sslmode=verify-full"
+[ecoute]
+adresse = "0.0.0.0"
+port = 9443
+[tls]
+certificat = "tls/hub.crt"
+cle = "tls/hub.key"
+[enregistrements]
+dossier = "rec"
+[conservation]
+enregistrements_jours = 1825
+[territoire]
+fichier = "territoire.json"
+[objectifs]
+plafond_snp_semaine = 12
+[horaires_sas]
+samedi = ""
+[delais]
+rappel_sans_reponse_minutes = 30
+""")
+    s = load_hub_file(path)
+    assert s.db_url.endswith("sslmode=verify-full") and (s.host, s.port) == ("0.0.0.0", 9443)
+    assert s.tls.cert == tmp_path / "tls" / "hub.crt" and s.tls.enabled
+    assert s.recordings_store == tmp_path / "rec"
+    assert s.retention.recordings_days == 1825 and s.retention.dossiers_days is None
+    assert s.territory.file == tmp_path / "territoire.json"
+    assert s.targets.weekly_snp_cap == 12 and s.targets.answered == 0.99
+    assert s.callback is not None and s.callback.hours[5] is None  # Saturday closed
+    assert s.callback.hours[0] == load_settings().hours[0]  # Monday from reglages.toml
+    assert s.callback.retry_delay.total_seconds() == 30 * 60
+
+
+def test_an_empty_file_is_the_defaults(tmp_path: Path) -> None:
+    assert load_hub_file(write(tmp_path, "# rien\n")) == HubSettings(source=tmp_path / "hub.toml")
+
+
+def said(found: list[tuple[int | None, str]], line: int, words: str) -> bool:
+    return any(at == line and words in reason for at, reason in found)
+
+
+def problems_of(path: Path) -> list[tuple[int | None, str]]:
+    with pytest.raises(FileError) as caught:
+        load_hub_file(path)
+    return [(p.line, p.reason) for p in caught.value.problems]
+
+
+def test_unknown_sections_and_keys_are_named_with_their_line(tmp_path: Path) -> None:
+    path = write(tmp_path, """[base]
+url = "sqlite:///x.db"
+prot = 8765
+
+[ecouter]
+port = 1
+[ecoute]
+port = 8766
+""")
+    found = problems_of(path)
+    assert found[0][0] == 3 and "clé inconnue « prot » dans [base]" in found[0][1]
+    assert found[1][0] == 5 and "section ou clé inconnue « ecouter »" in found[1][1]
+    assert len(found) == 2
+    with pytest.raises(FileError) as caught:
+        load_hub_file(path)
+    assert f"{path}, ligne 3 :" in describe(caught.value)  # full path: admins have several
+
+
+def test_wrong_values_each_with_file_line_and_key(tmp_path: Path) -> None:
+    path = write(tmp_path, """[base]
+url = "mysql://x/y"
+[ecoute]
+port = "8765"
+[tls]
+certificat = "absent.crt"
+[objectifs]
+decroche = 99
+[horaires_sas]
+lundi = "8h-20h"
+""")
+    found = problems_of(path)
+    assert said(found, 2, "[base] url : base « mysql » non prise en charge")
+    assert said(found, 4, "[ecoute] port : doit être un numéro de port")
+    assert said(found, 6, "[tls] certificat : fichier introuvable")
+    assert said(found, 6, "certificat et cle vont ensemble")
+    assert said(found, 8, "[objectifs] decroche : doit être une part entre 0 et 1")
+    assert said(found, 10, "horaire du lundi invalide")
+    assert len(found) == 6
+
+
+def test_a_key_without_its_pair_and_a_bad_sslmode(tmp_path: Path) -> None:
+    (tmp_path / "hub.key").write_text("x")
+    path = write(tmp_path, """[base]
+url = "postgresql://h/db?sslmode=maybe"
+[tls]
+cle = "hub.key"
+""")
+    found = problems_of(path)
+    assert said(found, 2, "sslmode « maybe » inconnu")
+    assert said(found, 4, "certificat et cle vont ensemble")
+
+
+def test_a_syntax_error_and_a_non_utf8_file(tmp_path: Path) -> None:
+    assert problems_of(write(tmp_path, '[base]\nurl = "sqlite:///x\n'))[0][0] == 2
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('[territoire]\nnom = "Sète"\n'.encode("latin-1"))
+    assert problems_of(path) == [(2, "le fichier doit être enregistré en UTF-8")]
+
+
+def test_every_key_sets_a_field_that_exists() -> None:
+    defaults = HubSettings()
+    for key in KEYS:
+        obj: object = defaults
+        for part in key.attr.split("."):
+            assert hasattr(obj, part), key
+            obj = getattr(obj, part)
