@@ -78,11 +78,15 @@ class Authority:
         *,
         hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
         expired: bool = False,
+        valid: tuple[timedelta, timedelta] | None = None,
     ) -> Issued:
+        """``valid``: (start, end) from now, e.g. a certificate that expires in 10 days."""
         key = _key()
         now = datetime.now(UTC)
         start, end = (
-            (now - timedelta(days=30), now - timedelta(days=1))
+            (now + valid[0], now + valid[1])
+            if valid
+            else (now - timedelta(days=30), now - timedelta(days=1))
             if expired
             else (now - timedelta(days=1), now + timedelta(days=90))
         )

@@ -37,6 +37,13 @@ def _schema_revision(url: str) -> str | None:
         engine.dispose()
 
 
+def store_of(settings: HubSettings) -> Path:
+    """The recordings store the hub uses: the configured one, else its default."""
+    from app.recordings.store import default_store
+
+    return settings.recordings_store or default_store(settings.db_url)
+
+
 def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
     """Write the backup to ``out`` (atomically: a partial file never has its name)."""
     started = time.perf_counter()
@@ -44,8 +51,7 @@ def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
     dialect = url.get_backend_name()
     manifest = Manifest(app.__version__, _schema_revision(settings.db_url), dialect,
                         datetime.now(UTC).isoformat(timespec="seconds"),
-                        recordings_store=str(settings.recordings_store)
-                        if settings.recordings_store else None)
+                        recordings_store=str(store_of(settings)))
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partiel")
     with tempfile.TemporaryDirectory(prefix="sasdesk-sauvegarde-") as tmp:
@@ -55,7 +61,7 @@ def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
         else:
             db.dump_postgres(url, dump)
         manifest.add(manifest.database_member, dump)
-        recordings = _recordings(settings.recordings_store)
+        recordings = _recordings(store_of(settings))
         for rel, path in recordings:
             manifest.add(RECORDINGS + rel, path)
         raw = manifest.to_bytes()
@@ -75,8 +81,8 @@ def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
             "created": manifest.created}
 
 
-def _recordings(store: Path | None) -> list[tuple[str, Path]]:
-    if store is None or not store.is_dir():
+def _recordings(store: Path) -> list[tuple[str, Path]]:
+    if not store.is_dir():
         return []
     return [(p.relative_to(store).as_posix(), p) for p in sorted(store.rglob("*"))
             if p.is_file()]
@@ -132,9 +138,10 @@ def restore_backup(path: Path, settings: HubSettings, *, replace: bool = False
             db.restore_postgres(dump, url)
         restored = 0
         rec = [m for m in manifest.members if m.name.startswith(RECORDINGS)]
-        if rec and settings.recordings_store is not None:
+        store = store_of(settings)
+        if rec:
             for member in rec:
-                target = settings.recordings_store / member.name[len(RECORDINGS):]
+                target = store / member.name[len(RECORDINGS):]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(Path(tmp) / member.name, target)
                 restored += 1

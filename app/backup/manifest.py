@@ -44,7 +44,7 @@ class Manifest:
     dialect: str  # "sqlite" | "postgresql"
     created: str  # ISO 8601, UTC
     members: list[Member] = field(default_factory=list)
-    #: Where the recordings came from (None: no store configured, none in the backup).
+    #: The recordings store the files came from.
     recordings_store: str | None = None
     format: int = FORMAT
 

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ import app
 from app.client.hub_client import HubClient
 from app.db.engine import make_engine
 from app.db.migrate import SchemaTooNew, head_revision, schema_state, upgrade
-from tests.config.certs import self_signed
+from tests.certs import Authority
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,9 +38,9 @@ def free_port() -> int:
 
 def config(tmp_path: Path, *, db: str | None = None, cert_days: tuple[int, int] = (-1, 365),
            port: int = 8765, extra: str = "") -> Path:
-    now = datetime.now(UTC)
-    cert, key = self_signed(tmp_path, now + timedelta(days=cert_days[0]),
-                            now + timedelta(days=cert_days[1]))
+    issued = Authority(tmp_path / f"ca{cert_days}").issue(
+        "hub", valid=(timedelta(days=cert_days[0]), timedelta(days=cert_days[1])))
+    cert, key = issued.cert, issued.key
     (tmp_path / "rec").mkdir(exist_ok=True)
     path = tmp_path / "hub.toml"
     path.write_text(f"""[base]
@@ -48,8 +48,8 @@ url = "{db or f'sqlite:///{tmp_path / "hub.sqlite3"}'}"
 [ecoute]
 port = {port}
 [tls]
-certificat = "{cert.name}"
-cle = "{key.name}"
+certificat = "{cert}"
+cle = "{key}"
 [enregistrements]
 dossier = "rec"
 {extra}""", encoding="utf-8")
