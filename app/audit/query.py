@@ -18,6 +18,7 @@ INTENT_LABELS = {
     "callback.patient_text": "message au patient",
     "callback.letter": "courrier au médecin traitant (export PDF)",
     "recording.open": "écoute de l'enregistrement",
+    "retention.purge": "suppression (conservation échue)",
     "recording.read": "écoute de l'enregistrement (lecture directe)",
 }
 

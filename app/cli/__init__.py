@@ -26,6 +26,7 @@ COMMANDS = (
     "app.cli.stats_rebuild",
     "app.cli.audit",
     "app.cli.backup",
+    "app.cli.purge",
 )
 BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
 
