@@ -7,10 +7,11 @@ import getpass
 import json
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.cli import add_db_option, db_url
+from app.cli import add_db_option
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -22,6 +23,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Supprime les dossiers, appels, enregistrements et traces d'accès "
         "dont la durée de conservation est échue (docs/security.md), et le journalise. "
         "Commencez par --dry-run : la liste sert au visa des archives.",
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, metavar="FICHIER",
+        help="configuration du hub (défaut : /etc/sasdesk/hub.toml s'il existe) : base, "
+        "magasin des enregistrements, durées de conservation ([conservation])",
     )
     add_db_option(parser)
     parser.add_argument("--dry-run", action="store_true",
@@ -84,9 +90,9 @@ def plan_text(plan: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from app.config.settings import HubSettings
+    from app.callback.tomlfile import FileError
+    from app.cli.hub import settings_of
+    from app.config.hubfile import describe
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
     from app.recordings.store import RecordingStore, default_store
@@ -95,10 +101,14 @@ def run(args: argparse.Namespace) -> int:
     from app.retention.plan import plan_purge
     from app.retention.purge import purge
 
-    engine = make_engine(db_url(args))
+    try:
+        settings = settings_of(args)
+    except FileError as exc:
+        print(f"sasdesk purge : configuration refusée :\n{describe(exc)}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.db_url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
-    settings = HubSettings()
     try:
         if args.hold or args.release or args.holds:
             try:
@@ -131,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
             print("Rien à supprimer.\n" + plan_text(plan))
             return 0
         root = Path(args.recordings_store) if args.recordings_store else (
-            settings.recordings_store or default_store(db_url(args)))
+            settings.recordings_store or default_store(settings.db_url))
         report = purge(sessions, plan, RecordingStore(root), actor())
     finally:
         engine.dispose()

@@ -222,3 +222,28 @@ def test_purge_on_postgresql_opens_the_audit_gate_only_inside_its_transaction(
         kept = list(s.scalars(select(AuditRead.intent)))
         assert kept == ["retention.purge"]
     engine.dispose()
+
+
+def test_the_room_configuration_sets_the_periods_and_their_floors(
+    room: Room, db_url: str, tmp_path: Path
+) -> None:
+    import re
+
+    doc = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[conservation]" in b)
+    longer = tmp_path / "hub.toml"
+    longer.write_text(f'[base]\nurl = "{db_url}"\n\n{block}', encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "app.cli", "purge", "--config", str(longer),
+                          "--dry-run", "--json"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(out.stdout)
+    assert listed["periods"]["dossiers"] == "9131 jours (réglage de la salle)"
+    assert listed["dossiers"] == []  # 25 years: nothing closed 21 years ago goes
+    too_short = tmp_path / "short.toml"
+    too_short.write_text(f'[base]\nurl = "{db_url}"\n\n[conservation]\n'
+                         "enregistrements_jours = 100\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "app.cli", "purge", "--config", str(too_short)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert "purge refusée" in out.stderr and "arrêté du 20 octobre 2011" in out.stderr
