@@ -4,7 +4,7 @@
 # environment in .venv with the project and its dependencies.
 #   scripts/setup.sh          the desk
 #   scripts/setup.sh --test   the desk, the test tools and the real peers (Kamailio,
-#                             SIPp, PostgreSQL) the test suite starts itself
+#                             SIPp, PostgreSQL, RabbitMQ) the test suite starts itself
 # Idempotent: apt-get runs only when a package is missing; pip only when the
 # project or its dependencies changed.
 set -eu
@@ -21,7 +21,7 @@ libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 libportaudio2 python3-venv"
 if [ "$WITH_TESTS" = 1 ]; then
-    packages="$packages xvfb postgresql poppler-utils"
+    packages="$packages xvfb postgresql poppler-utils rabbitmq-server"
 fi
 missing=""
 for p in $packages; do

@@ -28,7 +28,8 @@ COMMANDS = (
     "app.cli.backup",
     "app.cli.purge",
 )
-BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report")
+BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report",
+           "app.cli.bench_hubsante")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

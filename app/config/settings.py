@@ -82,6 +82,23 @@ class TargetSettings:
 
 
 @dataclass(frozen=True)
+class HubSanteSettings:
+    """The Hub Santé (ANS) connection: AMQP 0-9-1 over TLS, logged in by our client
+    certificate. Absent from the settings: no connector."""
+
+    client_id: str  # our client id on the Hub Santé, e.g. "fr.health.sas017"
+    url: str  # amqps://hub.esante.gouv.fr:5671/vhost?auth=EXTERNAL
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    #: Whom locally opened dossiers are shared with (the SAMU's LRM); "" = nobody.
+    default_recipient: str = ""
+    exchange: str = "hubsante"
+    status: str = "Actual"  # "Exercise" on a training platform
+    prefetch: int = 50
+
+
+@dataclass(frozen=True)
 class HubSettings:
     db_url: str = ""
     host: str = "127.0.0.1"
@@ -89,6 +106,7 @@ class HubSettings:
     demo: bool = False
     tls: TlsSettings = field(default_factory=TlsSettings)
     fhir: FhirSettings = field(default_factory=FhirSettings)
+    hubsante: HubSanteSettings | None = None
     #: Where the hub keeps the calls' recordings (None: beside the database).
     recordings_store: Path | None = None
     retention: RetentionSettings = field(default_factory=RetentionSettings)

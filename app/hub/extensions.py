@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.stats.hub",
                               "app.stats.report_intent", "app.directory.desk_import",
                               "app.directory.agenda_desk", "app.recordings.hub",
-                              "app.interop.fhir_hub", "app.audit.hub")
+                              "app.interop.fhir_hub", "app.audit.hub",
+                              "app.interop.hubsante.hub")
 
 
 def install_all(service: FlowService) -> list[str]:

@@ -1,0 +1,153 @@
+"""``sasdesk bench hubsante``: messages per second through the Hub Santé connector.
+
+Starts a private RabbitMQ laid out like the Hub Santé (Debian's rabbitmq-server, TLS
+with client certificates; ``app.interop.hubsante.broker``), the hub's dispatcher, an
+LRM client and a sasdesk hub (temporary SQLite) with the connector. The LRM publishes
+``--messages`` RS-EDA cases (a new case, then updates of it, in turn); a message
+counts when its RC-REF acknowledgement is back at the LRM: received, checked against
+the official schemas, applied to a dossier in one transaction, journalled, its
+acknowledgement built, checked, put in the outbox and published with the broker's
+confirmation. Same-run baseline: the same number of messages sent by the LRM to
+itself through the same broker and dispatcher (no connector), acknowledged on
+receipt. Needs the test extras (certificates are made with ``cryptography``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SAS = "fr.health.sas017"
+LRM = "fr.health.samu017"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("hubsante", help="connecteur Hub Santé : messages par seconde")
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--cases", type=int, default=100, help="dossiers distincts")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(run=run)
+
+
+def _case(i: int, now: str) -> dict[str, Any]:
+    return {
+        "caseId": f"fr.health.samu017.BENCH{i:06d}",
+        "creation": now,
+        "perimeter": "SNP",
+        "owner": "fr.health.samu017",
+        "qualification": {"details": {"priority": "P2", "attribution": "DRM.MRL"}},
+        "location": {"city": {"name": "La Rochelle", "inseeCode": "17300"}},
+        "initialAlert": {
+            "reception": now,
+            "caller": {"callerContact": {"channel": "PERSONNE", "type": "TEL",
+                                         "detail": f"+3363998{i % 10000:04d}"}},
+            "notes": [{"creation": now, "freetext": f"appel {i}"}],
+        },  # fmt: skip
+    }
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000, 3)
+
+
+async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
+    from app.config.settings import HubSanteSettings, HubSettings
+    from app.db.types import utcnow
+    from app.hub.server import Hub
+    from app.interop.hubsante import messages
+    from app.interop.hubsante.broker import Broker
+    from app.interop.hubsante.peer import Dispatcher, Peer
+
+    broker = Broker([SAS, LRM])
+    broker.start()
+    tmp = Path(tempfile.mkdtemp(prefix="sasdesk-bench-hs-"))
+    try:
+        dispatcher, lrm = Dispatcher(broker), Peer(broker, LRM)
+        await dispatcher.start()
+        await lrm.start()
+        # Baseline: LRM → dispatcher → LRM, nothing else.
+        now = messages.iso(utcnow())
+        base = [messages.build(LRM, LRM, "Report", "createCaseHealth", _case(i, now),
+                               now=utcnow()) for i in range(messages_n)]  # fmt: skip
+        t0 = time.perf_counter()
+        for e in base:
+            await lrm.publish(e)
+        await lrm.wait_for("message", messages_n, timeout=600)
+        baseline_s = time.perf_counter() - t0
+        c = broker.clients[SAS]
+        hub = Hub(f"sqlite:///{tmp / 'hub.sqlite3'}", "127.0.0.1", 0, settings=HubSettings(
+            hubsante=HubSanteSettings(client_id=SAS, url=broker.url(SAS), ca_file=broker.ca,
+                                      cert_file=c.cert, key_file=c.key)))  # fmt: skip
+        await hub.start()
+        await asyncio.wait_for(hub.hubsante.ready.wait(), 60)  # type: ignore[attr-defined]
+        sent_at: dict[str, float] = {}
+        acked_at: dict[str, float] = {}
+        envelopes = [
+            messages.build(LRM, SAS, "Report" if i < cases else "Update", "createCaseHealth",
+                           _case(i % cases, now), now=utcnow())
+            for i in range(messages_n)
+        ]  # fmt: skip
+        t0 = time.perf_counter()
+        watcher_done = asyncio.Event()
+
+        async def watch() -> None:
+            seen = 0
+            while seen < messages_n:
+                await lrm.wait_for("ack", seen + 1, timeout=600)
+                for m in lrm.received["ack"][seen:]:
+                    ref = messages.message_of(m)["reference"]["distributionID"]  # type: ignore[index]
+                    acked_at.setdefault(ref, time.perf_counter())
+                seen = len(lrm.received["ack"])
+            watcher_done.set()
+
+        watcher = asyncio.create_task(watch())
+        for e in envelopes:
+            sent_at[e["distributionID"]] = time.perf_counter()
+            await lrm.publish(e)
+        await asyncio.wait_for(watcher_done.wait(), 600)
+        await watcher
+        elapsed = time.perf_counter() - t0
+        counts = dict(hub.hubsante.counts)  # type: ignore[attr-defined]
+        await hub.stop()
+        await lrm.stop()
+        await dispatcher.stop()
+        latencies = [acked_at[k] - sent_at[k] for k in sent_at if k in acked_at]
+        return {
+            "messages": messages_n,
+            "cases": cases,
+            "acknowledged": len(acked_at),
+            "connector_messages_per_s": round(messages_n / elapsed, 1),
+            "connector_seconds": round(elapsed, 3),
+            "round_trip_ms": {"p50": _pct(latencies, 50), "p90": _pct(latencies, 90),
+                              "p99": _pct(latencies, 99),
+                              "mean": round(statistics.fmean(latencies) * 1000, 3)},
+            "baseline_messages_per_s": round(messages_n / baseline_s, 1),
+            "ratio_to_baseline": round(baseline_s / elapsed, 3),
+            "connector_counts": counts,
+            "broker": "rabbitmq-server (Debian), TLS + EXTERNAL, 127.0.0.1",
+        }  # fmt: skip
+    finally:
+        broker.close()
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.messages < 1 or not 1 <= args.cases <= args.messages:
+        print("--messages ≥ 1 et 1 ≤ --cases ≤ --messages")
+        return 2
+    result = asyncio.run(_measure(args.messages, args.cases))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        rate, base = result["connector_messages_per_s"], result["baseline_messages_per_s"]
+        print(f"{rate} messages/s par le connecteur (courtier seul : {base} messages/s)")
+    return 0
