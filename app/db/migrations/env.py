@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import app.audit.models  # noqa: E402,F401  (audit of reads, migration 0008)
+import app.audit.models  # noqa: E402,F401  (audit of reads, migration 0007)
 import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
 import app.interop.hubsante.models  # noqa: E402,F401  (Hub Santé journal, migration 0008)
