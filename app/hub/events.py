@@ -57,6 +57,9 @@ class EventName(StrEnum):
     CALLBACK_OUTSIDE_HOURS = "callback.outside_hours"
     # supervision
     DESK_STATE = "desk.state"
+    # Hub Santé (to the supervisors)
+    HUBSANTE_REFUSED = "hubsante.refused"
+    HUBSANTE_ERROR = "hubsante.error"
 
     @property
     def family(self) -> str:

@@ -91,6 +91,7 @@ class IntentName(StrEnum):
     DOSSIER_RELEASE = "dossier.release"
     DOSSIER_TAKE = "dossier.take"
     DOSSIER_UPDATE = "dossier.update"
+    HUBSANTE_JOURNAL = "hubsante.journal"
     LOGIN = "login"
     LOGOUT = "logout"
     PING = "ping"

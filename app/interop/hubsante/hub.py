@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.domain.enums import Role
 from app.domain.rules import forbid
-from app.hub.protocol import Intent
+from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.interop.hubsante.inbox import journal_view
 from app.interop.hubsante.models import HsJournal
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class HubSanteJournal(Intent):
     """The messages exchanged with the Hub Santé (refused ones by default)."""
 
-    type: Literal["hubsante.journal"]
+    type: Literal[IntentName.HUBSANTE_JOURNAL] = IntentName.HUBSANTE_JOURNAL
     status: Literal["refused", "invalid", "error", "all"] = "refused"
     limit: Annotated[int, Field(ge=1, le=500)] = 100
 

@@ -24,6 +24,7 @@ from app.config.settings import HubSanteSettings
 from app.db.models import Dossier
 from app.domain.enums import DossierStatus, Priority, Track
 from app.domain.rules import TRACK_OF_QUEUE
+from app.hub.events import EventName
 from app.hub.service import FlowService, Outgoing, Unit
 from app.hub.visibility import Audience
 from app.interop.hubsante import mapping, messages
@@ -100,7 +101,7 @@ class Inbox:
             if changed:
                 d.version += 1
                 d.updated_at = now
-                self._emit(u, "dossier.updated", d, actor_id, fields=changed,
+                self._emit(u, EventName.DOSSIER_UPDATED, d, actor_id, fields=changed,
                            source="hubsante", case_id=link.case_id)  # fmt: skip
             return d.id
         queue = mapping.queue_of(case)
@@ -130,14 +131,14 @@ class Inbox:
         s.add(HsCase(case_id=case["caseId"], dossier_id=d.id, owner=case["owner"],
                      peer=parsed.sender_id, creation=case["creation"],
                      messages_sent=0))  # fmt: skip
-        self._emit(u, "dossier.opened", d, actor_id, line=d.line, caller=d.caller_number,
+        self._emit(u, EventName.DOSSIER_OPENED, d, actor_id, line=d.line, caller=d.caller_number,
                    call_id=None, source="hubsante", case_id=case["caseId"])  # fmt: skip
-        self._emit(u, "dossier.qualified", d, actor_id, priority=d.priority, queue=d.queue,
+        self._emit(u, EventName.DOSSIER_QUALIFIED, d, actor_id, priority=d.priority, queue=d.queue,
                    track=d.track, reflex=False, source="hubsante")  # fmt: skip
         return d.id
 
     @staticmethod
-    def _emit(u: Unit, type_: str, d: Dossier, actor_id: int, **data: Any) -> None:
+    def _emit(u: Unit, type_: EventName, d: Dossier, actor_id: int, **data: Any) -> None:
         u.emit(type_, Audience().add_dossier(d), dossier=d, **data)
         u.events[-1][0].actor_id = actor_id  # the connector's account, never a desk's
 
@@ -167,7 +168,7 @@ class Inbox:
         )
         self._journal(s, parsed, raw, "error", now, error=cause)
         u = Unit(s, None, now, self.service.user)
-        u.emit("hubsante.error", supervisors(), distribution_id=ref, cause=cause,
+        u.emit(EventName.HUBSANTE_ERROR, supervisors(), distribution_id=ref, cause=cause,
                sender=parsed.sender_id)  # fmt: skip
         return self.service.finish(u)
 
@@ -197,7 +198,7 @@ class Inbox:
             enqueue(s, messages.error(self.settings.client_id, refused.sender_id, refused, now),
                     now=now)  # fmt: skip
         u = Unit(s, None, now, self.service.user)
-        u.emit("hubsante.refused", supervisors(), distribution_id=distribution_id,
+        u.emit(EventName.HUBSANTE_REFUSED, supervisors(), distribution_id=distribution_id,
                sender=refused.sender_id, cause=refused.cause[:500])  # fmt: skip
         return self.service.finish(u)
 

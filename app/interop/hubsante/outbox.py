@@ -22,6 +22,7 @@ from app.config.settings import HubSanteSettings
 from app.db.models import Dossier, Event, OsnpTask, User
 from app.domain.enums import Role
 from app.hub.auth import hash_password
+from app.hub.events import EventName
 from app.interop.hubsante import mapping, messages
 from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 #: The events that send the dossier to the Hub Santé (created, qualified, decided,
 #: moved between tracks, closed; the OSNP's appointment closes the task).
 SHARED_EVENTS = frozenset(
-    {"dossier.opened", "dossier.qualified", "dossier.decided", "dossier.track_moved",
-     "dossier.closed", "task.closed"}
+    {EventName.DOSSIER_OPENED, EventName.DOSSIER_QUALIFIED, EventName.DOSSIER_DECIDED,
+     EventName.DOSSIER_TRACK_MOVED, EventName.DOSSIER_CLOSED, EventName.TASK_CLOSED}
 )  # fmt: skip
 SYSTEM_USER = "hubsante"
 
@@ -108,7 +109,7 @@ class CaseProjector:
                 continue
             if e.actor_id == self.system_id:
                 continue  # our own application of a received message: no echo
-            if e.type == "task.closed" and not (e.data or {}).get("appointment_at"):
+            if e.type == EventName.TASK_CLOSED and not (e.data or {}).get("appointment_at"):
                 continue
             if e.dossier_id in done:
                 continue  # one message per dossier and unit of work, as it stands at the end
