@@ -148,7 +148,8 @@ class OsnpTask(Base):
 
 
 class Event(Base):
-    """One thing that happened, in hub order. Never updated, never deleted."""
+    """One thing that happened, in hub order. Never updated; deleted only by the retention
+    purge, with its dossier, once the dossier's period is over (app.retention)."""
 
     __tablename__ = "events"
 

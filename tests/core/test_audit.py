@@ -205,3 +205,47 @@ def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate
         assert [r.dossier_id for r in s.scalars(select(AuditRead))] == [42]
         assert s.scalar(text("SELECT open FROM audit_purge_gate")) is False
     engine.dispose()
+
+
+@pytest.mark.peers
+def test_documented_postgresql_privileges_leave_the_hub_role_insert_only(
+    postgres_server: str,
+) -> None:
+    import re
+
+    from app.db.engine import make_engine
+    from app.db.migrate import upgrade
+
+    doc = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    revokes = next(b for b in re.findall(r"```sql\n(.*?)```", doc, re.S) if "REVOKE" in b)
+    engine = make_engine(postgres_server)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        conn.execute(text("DROP ROLE IF EXISTS sasdesk_hub; CREATE ROLE sasdesk_hub NOLOGIN"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("GRANT USAGE ON SCHEMA public TO sasdesk_hub; "
+                          "GRANT ALL ON ALL TABLES IN SCHEMA public TO sasdesk_hub; "
+                          "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO sasdesk_hub"))
+        conn.execute(text(revokes))
+    insert = text("INSERT INTO audit_reads (at, username, role, desk, intent, granted, detail) "
+                  "VALUES (now(), 'mrl', 'MRL', 'poste-1', 'dossier.get', true, '')")
+    for statement, allowed in (
+        (insert, True),
+        (text("SELECT count(*) FROM audit_reads"), True),
+        (text("UPDATE audit_purge_gate SET open = true"), False),
+        (text("DELETE FROM audit_reads"), False),
+        (text("TRUNCATE audit_reads"), False),
+    ):
+        with engine.connect() as conn:
+            conn.execute(text("SET ROLE sasdesk_hub"))
+            if allowed:
+                conn.execute(statement)
+            else:
+                with pytest.raises(DatabaseError, match="permission denied"):
+                    conn.execute(statement)
+            conn.rollback()
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        conn.execute(text("DROP ROLE sasdesk_hub"))
+    engine.dispose()

@@ -292,3 +292,17 @@ async def test_the_documented_openssl_recipe_makes_a_certificate_the_hub_serves(
         client = HubClient(hub.url, trust=HubTrust(pins=pins), reconnect=False)
         assert (await client.connect())["tls"] is True
         await client.close()
+
+
+def test_desk_command_refuses_a_missing_ca_file_and_a_malformed_fingerprint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    parser = build_parser()
+    missing = parser.parse_args(["desk", "--hub", "wss://hub:8765", "--ca", str(tmp_path / "x")])
+    with pytest.raises(SystemExit, match="fichier CA introuvable"):
+        hub_trust(missing)
+    short = parser.parse_args(["desk", "--hub", "wss://hub:8765", "--fingerprint", "AB:CD"])
+    with pytest.raises(SystemExit, match="empreinte SHA-256 invalide"):
+        hub_trust(short)
+    assert not (tmp_path / "config").exists()  # nothing pinned
