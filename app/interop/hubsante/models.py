@@ -1,6 +1,6 @@
 """The Hub Santé connector's tables: the journal of every message in and out, the
 outbox of messages still to publish, and the link between a shared case and its
-dossier (migration 0008)."""
+dossier (migration 0009)."""
 
 from __future__ import annotations
 
