@@ -41,6 +41,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="charge le territoire et les comptes de démonstration si la base est vide",
     )
+    parser.add_argument(
+        "--recordings",
+        type=Path,
+        default=None,
+        metavar="DOSSIER",
+        help="magasin des enregistrements d'appels (défaut : à côté de la base SQLite ; "
+        "les hubs d'une même base PostgreSQL partagent le même dossier)",
+    )
     tls = parser.add_argument_group("chiffrement (wss://)")
     tls.add_argument("--tls-cert", type=Path, metavar="FICHIER", help="certificat PEM du hub "
                      "(avec sa chaîne) ; remplace celui de la configuration")
@@ -75,6 +83,7 @@ def apply_flags(settings: HubSettings, args: argparse.Namespace) -> HubSettings:
         port=port if port is not None else settings.port,
         demo=getattr(args, "demo", False) or settings.demo,
         tls=tls,
+        recordings_store=getattr(args, "recordings", None) or settings.recordings_store,
     )
 
 

@@ -16,7 +16,7 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 Listener = Callable[[Message], None]
-RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+RECONNECT_DELAYS = (0.2, 0.5, 1.0)  # a restarted hub is found within a second
 
 
 class LinkState(StrEnum):
@@ -92,14 +92,19 @@ class Outbox:
 class HubClient:
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
         desk: str = "",
         journal: Path | None = None,
         reconnect: bool = True,
         trust: HubTrust | None = None,
     ):
-        self.url = url
+        #: Every hub of the room (several hubs share one PostgreSQL): on a lost
+        #: connection the client fails over to the next one.
+        self.urls = [url] if isinstance(url, str) else list(url)
+        if not self.urls:
+            raise ValueError("au moins une adresse de hub")
+        self.url = self.urls[0]
         #: How a wss:// hub's certificate is checked (system store, CA file, pinned).
         self.trust = trust or HubTrust()
         self.desk = desk
@@ -294,6 +299,7 @@ class HubClient:
                     self._set_state(LinkState.CONNECTED, exc.message)
                     return
                 log.info("reconnect attempt %d failed: %s", attempt + 1, exc)
+                self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
 
     async def _flush_loop(self) -> None:
         while not self._closing:

@@ -33,6 +33,8 @@ from app.recordings.store import file_sha256
 log = logging.getLogger(__name__)
 CHUNK_BYTES = 32 * 1024
 RETRYABLE = frozenset({"disconnected", "timeout", "internal", "unreachable"})
+REFUSALS_BEFORE_GIVING_UP = 5
+RETRY_AFTER_REFUSAL = 2.0  # seconds
 
 
 def safe_name(call_ref: str) -> str:
@@ -160,6 +162,15 @@ class RecordingUploader:
                 except HubError as exc:
                     if exc.code in RETRYABLE:
                         break  # the hub is back later: READY sets the flag again
+                    # The call may not be answered at the hub yet (the desk's own
+                    # call.answered still on its way after a reconnection): try again
+                    # a few times before keeping the file aside, never deleting it.
+                    failures = int(entry.get("failures", 0)) + 1
+                    if failures < REFUSALS_BEFORE_GIVING_UP:
+                        self.journal.put(call_ref, failures=failures)
+                        assert self._loop is not None
+                        self._loop.call_later(RETRY_AFTER_REFUSAL, self._wanted.set)
+                        continue
                     log.error("recording of %s refused by the hub: %s", call_ref, exc)
                     self.journal.put(call_ref, refused=exc.message)  # kept on disk
 

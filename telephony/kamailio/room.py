@@ -219,6 +219,16 @@ class KamailioRoom:
         except ProcessLookupError:
             pass
 
+    def kill(self) -> None:
+        """kill -9 the proxy and its workers (fault injection: the soak bench)."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
