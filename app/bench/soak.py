@@ -233,8 +233,9 @@ async def _soak(
             kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks))
         sipp_code = await sipp_done
         # Let the desks upload and the office finish what is queued (bounded).
-        await _until(lambda: _settled(tmp, desks) and office is not None and office.idle(),
-                     90, "uploads and queues drained", fail=False)
+        await _until(lambda: _settled(tmp, desks) and office is not None and office.idle()
+                     and _all_back(kills, marks), 90, "desks back, uploads and queues drained",
+                     fail=False)
         sipp_counts = _sipp_counts(sipp)
         wall = time.monotonic() - started
     finally:
@@ -316,8 +317,7 @@ def _back_times(kills: list[dict[str, Any]], desks: list[Proc], marks: Milestone
     desk: logged in and registered; Kamailio: registered again)."""
     out = []
     for kill in kills:
-        needs = {"hub": ("ready",), "desk": ("ready", "registered"),
-                 "kamailio": ("registered",)}[kill["kind"]]
+        needs = _NEEDS[kill["kind"]]
         for desk in kill["affected"]:
             times = [marks.first_after(desk, kind, kill["at"]) for kind in needs]
             if all(t is not None for t in times):
@@ -327,6 +327,16 @@ def _back_times(kills: list[dict[str, Any]], desks: list[Proc], marks: Milestone
         kill["back_s"] = [round(x, 3) for x in out[-len(kill["affected"]):]] \
             if kill["affected"] else []
     return out
+
+
+def _all_back(kills: list[dict[str, Any]], marks: Milestones) -> bool:
+    """Every desk a kill touched has been back since (the run waits for them)."""
+    return all(marks.first_after(desk, kind, kill["at"]) is not None
+               for kill in kills for desk in kill["affected"]
+               for kind in _NEEDS[kill["kind"]])
+
+
+_NEEDS = {"hub": ("ready",), "desk": ("ready", "registered"), "kamailio": ("registered",)}
 
 
 def _settled(tmp: Path, desks: list[Proc]) -> bool:
