@@ -6,18 +6,21 @@ import asyncio
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import qasync
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app.client.hub_client import HubError
 from app.client.trust import HubTrust
+from app.config.desk import DeskSettings, load_desk_settings
 from telephony.line import PhoneLine
 from ui.desk import Desk
 from ui.login import LoginDialog
 from ui.trust_dialog import confirm_fingerprint
+from ui.wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,13 +64,59 @@ async def run_session(
     if await done != QDialog.DialogCode.Accepted:
         await desk.client.close()
         return 0
+    return await run_window(desk)
+
+
+async def run_window(desk: Desk) -> int:
+    """The logged-in desk's window until it is closed; its menu reopens the wizard."""
     window = desk.build()
+    window.open_wizard = lambda: reopen_wizard(window)  # type: ignore[method-assign]
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     window.closing.connect(lambda: settle(closed, None))
     window.show()
     await closed
     await desk.close()
     return 0
+
+
+def reopen_wizard(parent: QWidget) -> None:
+    """From the desk's menu: hub, SIP and headset again; saved for the next start (the
+    wizard is a child of the window: Qt keeps it alive)."""
+    wizard = SetupWizard(load_desk_settings(), with_login=False, parent=parent)
+
+    def finished(code: int) -> None:
+        client = wizard.client
+        if client is not None:
+            asyncio.ensure_future(client.close())
+        if code == QDialog.DialogCode.Accepted:
+            QMessageBox.information(parent, "sasdesk", "Réglages du poste enregistrés : ils "
+                                    "s'appliqueront au prochain démarrage du poste.")
+
+    wizard.finished.connect(finished)
+    wizard.open()
+
+
+async def run_setup(settings: DeskSettings, journal: Path | None,
+                    make_line: Callable[[DeskSettings], PhoneLine | None]) -> int:
+    """First run (or ``sasdesk desk --wizard``): the wizard ends logged in, then the desk."""
+    wizard = SetupWizard(settings, journal=journal)
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    wizard.finished.connect(lambda code: settle(done, code))
+    wizard.open()
+    accepted = await done == QDialog.DialogCode.Accepted
+    client = wizard.client
+    if not accepted or client is None or client.user is None:
+        if client is not None:
+            await client.close()
+        return 0
+    return await run_window(Desk(client, make_line(wizard.settings)))
+
+
+def run_wizard(settings: DeskSettings, journal: Path | None,
+               make_line: Callable[[DeskSettings], PhoneLine | None]) -> int:
+    app = make_app()
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(run_setup(settings, journal, make_line))
 
 
 def run(

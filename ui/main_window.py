@@ -173,6 +173,12 @@ class DeskWindow(QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 900)
+        station = self.menuBar().addMenu("Poste")
+        wizard = station.addAction("Assistant de configuration…")
+        wizard.setObjectName("openWizard")
+        wizard.setShortcut(QKeySequence("Ctrl+Shift+A"))
+        wizard.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut fires
+        wizard.triggered.connect(self._action("open_wizard"))
         self._shortcuts = []
         for shortcut in SHORTCUTS:
             qs = QShortcut(QKeySequence(shortcut.keys), self)
@@ -190,6 +196,8 @@ class DeskWindow(QMainWindow):
     answer = hangup = ring_training = take_next = close_current = move_track = validate = (
         lambda self: None
     )  # noqa: E731
+    #: Reopens the set-up wizard (bound by ui.launch; nothing in tests of the window alone).
+    open_wizard = answer
 
     def priority_p0(self) -> None:
         self.dossier_form.choose_priority("P0")

@@ -42,6 +42,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("F10", "open_statistics", "Statistiques du mois (superviseur, gestionnaire CPTS)"),
     Shortcut("F11", "open_agendas", "Agendas des effecteurs : créneaux, plages, absences"),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
+    Shortcut("Ctrl+Shift+A", "open_wizard", "Assistant de configuration du poste : hub, ligne "
+             "SIP, casque (appliqué au prochain démarrage)"),
     Shortcut("F1", "show_help", "Afficher cette aide"),
 )
 EXTRA_HELP = (

@@ -1,4 +1,9 @@
-"""``sasdesk`` (embedded default) and ``sasdesk desk --hub URL``."""
+"""``sasdesk`` (embedded default) and ``sasdesk desk [--hub URL]``.
+
+Without ``--hub``, the desk uses its saved settings (``app.config.desk``: hub, SIP
+account, headset; the SIP password from the system keyring); without saved settings,
+or with ``--wizard``, it opens the first-run wizard. Flags override the saved values.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +18,28 @@ from app.db.engine import data_dir
 
 if TYPE_CHECKING:
     from app.client.trust import HubTrust
+    from app.config.desk import DeskSettings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "desk",
         help="démarre un poste relié à un hub existant",
-        description="Démarre un poste (interface Qt) relié à un hub.",
+        description="Démarre un poste (interface Qt) relié à un hub. Sans option : les "
+        "réglages enregistrés par l'assistant (hub, ligne SIP, casque) ; au premier "
+        "démarrage, l'assistant. Le mot de passe SIP est lu dans le trousseau du système "
+        "(ou la variable SASDESK_SIP_PASSWORD), jamais sur la ligne de commande.",
     )
     parser.add_argument(
         "--hub",
-        required=True,
+        default=None,
         metavar="wss://HÔTE:PORT",
-        help="adresse du hub, par exemple wss://hub.samu17.local:8765 (ws:// : en clair)",
+        help="adresse du hub, par exemple wss://hub.samu17.local:8765 (ws:// : en clair) ; "
+        "défaut : celle des réglages enregistrés",
+    )
+    parser.add_argument(
+        "--wizard", action="store_true",
+        help="rouvre l'assistant de configuration (hub, ligne SIP, casque, connexion)",
     )
     parser.add_argument(
         "--ca",
@@ -99,19 +113,25 @@ def local_ip_for(server: str, port: int) -> str:
 
 
 def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from app.config.desk import DeskSettings, sip_password
     from telephony.sip import SipConfig, SipLine
 
-    password = os.environ.get(args.sip_password_env, "")
+    account = DeskSettings(sip_server=args.sip_server, sip_port=args.sip_port,
+                           sip_user=args.sip_user or "")
+    password = os.environ.get(args.sip_password_env, "") or sip_password(account)
     if not args.sip_user or not password:
         raise SystemExit(
-            f"ligne SIP : --sip-user et la variable {args.sip_password_env} "
-            "(mot de passe) sont requis"
+            f"ligne SIP : --sip-user et le mot de passe sont requis (trousseau du système, "
+            f"enregistré par l'assistant « sasdesk desk --wizard », ou la variable "
+            f"{args.sip_password_env})"
         )
     config = SipConfig(
         server=args.sip_server,
         port=args.sip_port,
         user=args.sip_user,
         password=password,
+        domain=getattr(args, "sip_domain", ""),
+        use_headset=getattr(args, "use_headset", False),
         local_host=args.sip_local_host or local_ip_for(args.sip_server, args.sip_port),
         sip_port=args.sip_local_port,
         record_dir=args.record,
@@ -141,9 +161,38 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
     return trust
 
 
-def run(args: argparse.Namespace) -> int:
-    from ui.launch import run as run_ui
+def saved_line(settings: DeskSettings, record: Path | None = None):  # type: ignore[no-untyped-def]
+    """The SIP line of the saved settings (password from the keyring), else the training
+    line on demand."""
+    if not settings.has_sip:
+        return _training_line(0.0)
+    args = argparse.Namespace(
+        sip_server=settings.sip_server, sip_port=settings.sip_port, sip_user=settings.sip_user,
+        sip_password_env="SASDESK_SIP_PASSWORD", sip_local_host=None, sip_local_port=0,
+        record=record, sip_domain=settings.sip_domain, use_headset=settings.use_headset)
+    return sip_line(args)
 
+
+def run(args: argparse.Namespace) -> int:
+    from app.callback.tomlfile import FileError
+    from app.config.desk import load_desk_settings
+    from ui.launch import run as run_ui
+    from ui.launch import run_wizard
+
+    if args.hub is None:
+        try:
+            settings = load_desk_settings()
+        except FileError as exc:
+            raise SystemExit(f"sasdesk desk : réglages du poste illisibles :\n{exc}") from None
+        if args.wizard or not settings.configured:
+            return run_wizard(settings, data_dir() / "outbox.json",
+                              lambda s: saved_line(s, args.record))
+        args.hub = settings.hub_url
+        if args.ca is None and settings.ca_file:
+            args.ca = Path(settings.ca_file)
+        if not args.sip_server and not args.training and settings.has_sip:
+            args.sip_server, args.sip_port = settings.sip_server, settings.sip_port
+            args.sip_user = args.sip_user or settings.sip_user
     trust = hub_trust(args)
 
     if args.sip_server:

@@ -1,0 +1,108 @@
+"""Walk the desk's first-run wizard on the current X display and grab each page.
+
+    DISPLAY=:99 python scripts/screenshot_wizard.py --out-dir shots/
+
+An embedded hub with the demo territory answers the hub step; the SIP step tests a port
+where no SIP server answers (its failure is what is shown); the headset step listens to
+a synthetic microphone (a tone) so that its meters move; the login step is filled with a
+demo account. The screenshots are grabs of the X root window, not widget renderings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import qasync
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.client.trust import PinStore  # noqa: E402
+from app.config.desk import DeskSettings  # noqa: E402
+from app.hub.embedded import EmbeddedHub  # noqa: E402
+from telephony.audio.device import SignalSource  # noqa: E402
+from ui.launch import make_app  # noqa: E402
+from ui.wizard import SetupWizard  # noqa: E402
+from ui.wizard_pages import tone  # noqa: E402
+
+
+async def until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(str(condition))
+        await asyncio.sleep(0.05)
+
+
+def grab(out: Path) -> None:
+    QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+    print(out)
+
+
+async def drive(url: str, out: Path) -> None:
+    tmp = Path(tempfile.mkdtemp())
+    wizard = SetupWizard(DeskSettings(), journal=tmp / "outbox.json", save_to=tmp / "desk.json",
+                         pins=PinStore(tmp / "pins.json"),
+                         audio_factory=lambda: SignalSource(tone(dbfs=-18.0), loop=True))
+    wizard.move(40, 40)
+    wizard.show()
+    hub = wizard.hub_page
+    hub.url.setText(url)
+    hub.run_test()
+    await until(hub.isComplete)
+    await asyncio.sleep(0.3)
+    grab(out / "wizard-1-hub.png")
+    wizard.next()
+    sip = wizard.sip_page
+    sip.server.setText("127.0.0.1")
+    sip.port.setValue(9)  # nothing answers there: the page says so
+    sip.user.setText("poste-arm-03")
+    sip.password.setText("mot-de-passe")
+    sip.run_test()
+    await until(lambda: "Échec" in sip.result.text())
+    await asyncio.sleep(0.3)
+    grab(out / "wizard-2-sip.png")
+    sip.none.setChecked(True)
+    wizard.next()
+    headset = wizard.headset_page
+    headset.begin()
+    headset.echo.setChecked(True)
+    await until(headset.isComplete)
+    await asyncio.sleep(0.5)
+    grab(out / "wizard-3-headset.png")
+    wizard.next()
+    login = wizard.login_page
+    assert login is not None
+    login.username.setText("arm1")
+    login.password.setText("demo")
+    await asyncio.sleep(0.3)
+    grab(out / "wizard-4-login.png")
+    login.login()
+    await until(lambda: not wizard.isVisible())
+    if wizard.client is not None:
+        await wizard.client.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out-dir", type=Path, required=True)
+    args = parser.parse_args()
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    hub = EmbeddedHub(f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.sqlite3'}", demo=True)
+    url = hub.start()
+    app: QApplication = make_app()
+    try:
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            runner.run(drive(url, args.out_dir))
+    finally:
+        hub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
