@@ -10,7 +10,7 @@ import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
 import app.interop.hubsante.models  # noqa: E402,F401  (Hub Santé journal, migration 0009)
 import app.recordings.models  # noqa: E402,F401  (call recordings, migration 0006)
-import app.retention.models  # noqa: E402,F401  (purge journal, holds, migration 0009)
+import app.retention.models  # noqa: E402,F401  (purge journal, holds, migration 0008)
 import app.stats.models  # noqa: E402,F401  (statistics facts, migration 0004)
 from app.db.models import Base
 

@@ -1,7 +1,7 @@
 """retention: the purge journal and the holds that suspend a dossier's deadline
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-24 05:50:00
 
 Frozen: plain column types, no import of the application's models.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
