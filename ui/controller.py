@@ -27,6 +27,7 @@ from app.stats.hub import DeskState, StatsLive
 from app.stats.report_intent import StatsReport
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
+from ui.dossier_export import DossierExporter
 from ui.main_window import DeskWindow
 from ui.recording_playback import RecordingPlayback
 from ui.tasks import spawn
@@ -143,6 +144,8 @@ class DeskController(QObject):
         # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
         self.playback = RecordingPlayback(self)
         w.play_recording = self.playback.toggle  # type: ignore[method-assign]
+        self.exporter = DossierExporter(self)
+        w.export_dossier = self.exporter.export  # type: ignore[method-assign]
 
     def _task_selected(self, task: dict[str, Any]) -> None:
         self.open_dossier(task["dossier_id"], fetch=True)

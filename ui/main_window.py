@@ -223,6 +223,9 @@ class DeskWindow(QMainWindow):
     def play_recording(self) -> None:
         """Bound by the controller."""
 
+    def export_dossier(self) -> None:
+        """Bound by the controller."""
+
     def open_agendas(self) -> None:
         if self.agenda_editor is not None:
             self.agenda_editor.show()

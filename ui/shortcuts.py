@@ -41,6 +41,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Ctrl+3", "focus_decision", "Aller à la décision"),
     Shortcut("F10", "open_statistics", "Statistiques du mois (superviseur, gestionnaire CPTS)"),
     Shortcut("F11", "open_agendas", "Agendas des effecteurs : créneaux, plages, absences"),
+    Shortcut("Ctrl+E", "export_dossier", "Exporter le dossier ouvert (message RS-EDA du Hub "
+             "Santé, RDV au format FHIR du SAS)"),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
     Shortcut("Ctrl+Shift+A", "open_wizard", "Assistant de configuration du poste : hub, ligne "
              "SIP, casque (appliqué au prochain démarrage)"),

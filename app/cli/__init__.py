@@ -24,6 +24,7 @@ COMMANDS = (
     "app.cli.imports",
     "app.cli.report",
     "app.cli.stats_rebuild",
+    "app.cli.export",
     "app.cli.audit",
     "app.cli.backup",
     "app.cli.purge",

@@ -83,6 +83,7 @@ class IntentName(StrEnum):
     DIRECTORY_UPLOAD = "directory.upload"
     DOSSIER_CLOSE = "dossier.close"
     DOSSIER_DECIDE = "dossier.decide"
+    DOSSIER_EXPORT = "dossier.export"
     DOSSIER_FORWARD = "dossier.forward"
     DOSSIER_GET = "dossier.get"
     DOSSIER_MOVE_TRACK = "dossier.move_track"

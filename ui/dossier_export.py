@@ -1,0 +1,50 @@
+"""Ctrl+E: export the open dossier in the national formats — its RS-EDA message and,
+when it has one, its appointment as a FHIR Appointment of the SAS guide — as JSON
+files in the desk's export folder (the hub records the read in the audit)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from PySide6.QtCore import QObject
+
+from app.interop.export_hub import DossierExport
+from ui.tasks import spawn
+
+
+def export_folder() -> Path:
+    return Path(platformdirs.user_documents_dir()) / "sasdesk" / "exports"
+
+
+class DossierExporter(QObject):
+    def __init__(self, controller: Any, folder: Path | None = None):
+        super().__init__(controller)
+        self.c = controller
+        self.folder = folder or export_folder()
+        self.written: list[Path] = []
+
+    def export(self) -> None:
+        if self.c.current_id is None:
+            self.c.w.show_message("Ouvrez d'abord un dossier", error=True)
+            return
+        spawn(self._export(self.c.current_id), "dossier-export")
+
+    async def _export(self, dossier_id: int) -> None:
+        written = []
+        for fmt in ("rs-eda", "fhir-appointment"):
+            reply = await self.c.hub.send(DossierExport, dossier_id=dossier_id, format=fmt)
+            if reply is None:
+                if fmt == "rs-eda":
+                    return  # refused: the bridge showed why
+                continue  # no appointment yet: the RS-EDA alone
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / reply["filename"]
+            path.write_text(json.dumps(reply["export"], ensure_ascii=False, indent=2) + "\n",
+                            encoding="utf-8")  # fmt: skip
+            written.append(path)
+        self.written = written
+        names = ", ".join(p.name for p in written)
+        self.c.w.show_message(f"Dossier exporté dans {self.folder} : {names}")
