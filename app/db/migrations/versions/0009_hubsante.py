@@ -1,7 +1,7 @@
 """hub santé connector: message journal, outbox, shared cases
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-24 05:50:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import app.db.types
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
