@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.client.trust import CertificateRefused, HubTrust, open_socket
 from app.hub import protocol as p
+from app.hub.framing import Joiner
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,14 @@ class HubClient:
         self.on_snapshot: list[Listener] = []
         self.on_state: list[Callable[[LinkState, str], None]] = []
         self.on_error: list[Callable[[HubError], None]] = []
+        #: The hub ended this desk's session (idle, end of shift, logout elsewhere,
+        #: account disabled): the desk asks for the password again, keeping its screen.
+        self.on_session_ended: list[Listener] = []
+        self.session_ended: Message | None = None
+        self._joiner = Joiner()
+        #: The newest view of each dossier seen (by its ``version``): events from two hubs
+        #: may arrive in another order than they were committed (see docs/protocol.md).
+        self.dossiers: dict[int, Message] = {}
 
     # -- connection ---------------------------------------------------------------
 
@@ -152,6 +161,7 @@ class HubClient:
 
     async def login(self, username: str, password: str) -> Message:
         reply = await self.send(p.Login(username=username, password=password, desk=self.desk))
+        self.session_ended = None
         self._token = reply["token"]
         self.user = reply["user"]
         return reply
@@ -264,6 +274,22 @@ class HubClient:
 
     def _dispatch(self, msg: Message) -> None:
         kind = msg.get("type")
+        if kind == "part":  # a large message, in parts (app.hub.framing)
+            try:
+                joined = self._joiner.add(msg)
+            except ValueError as exc:
+                log.error("hub message in parts dropped: %s", exc)
+                return
+            if joined is not None:
+                self._dispatch(joined)
+            return
+        if kind == "session.ended":
+            self._token = None
+            self.user = None
+            self.session_ended = msg
+            for slistener in list(self.on_session_ended):
+                slistener(msg)
+            return
         if kind in ("ok", "error", "pong") and isinstance(msg.get("re"), int):
             future = self._pending.get(msg["re"])
             if future is not None and not future.done():
@@ -271,17 +297,30 @@ class HubClient:
             return
         if kind == "snapshot":
             self.snapshot = msg
+            self.dossiers = {d["id"]: d for d in msg.get("dossiers", []) if "id" in d}
             self._set_state(LinkState.READY, "")
             for listener in list(self.on_snapshot):
                 listener(msg)
             self._flush_wanted.set()
         elif kind == "event":
+            msg = self._newest(msg)
             for listener in list(self.on_event):
                 listener(msg)
         elif kind == "error":
             err = HubError(msg.get("code", "error"), msg.get("message", ""))
             for elistener in list(self.on_error):
                 elistener(err)
+
+    def _newest(self, event: Message) -> Message:
+        """The event, carrying the newest view of its dossier (never an older one)."""
+        view = event.get("dossier")
+        if not isinstance(view, dict) or not isinstance(view.get("version"), int):
+            return event
+        known = self.dossiers.get(view["id"])
+        if known is not None and known.get("version", 0) > view["version"]:
+            return {**event, "dossier": known}
+        self.dossiers[view["id"]] = view
+        return event
 
     async def _reconnect(self) -> None:
         for attempt in itertools.count():

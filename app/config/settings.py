@@ -99,6 +99,31 @@ class HubSanteSettings:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    """How long a login lasts and how password guessing is slowed (``[sessions]``).
+
+    Defaults: a desk left without any action for an hour asks for the password again
+    (the dossier stays on screen); no session outlives a 12 h shift plus its hand-over.
+    After 3 wrong passwords for an account the next attempt waits 1 s, then 2, 4, … up to
+    30 s; the 10th locks the account for 15 minutes (an event tells the supervisor). An
+    address gets the same treatment at 10 and 50 failures (many accounts tried from one
+    place).
+    """
+
+    idle_minutes: float = 60.0
+    max_shift_hours: float = 13.0
+    throttle_after: int = 3
+    max_delay_seconds: float = 30.0
+    lock_after: int = 10
+    lock_minutes: float = 15.0
+    address_throttle_after: int = 10
+    address_lock_after: int = 50
+    #: How often the hub checks open connections against the database (revocations made
+    #: by another hub or by ``sasdesk users disable``, expiry, idle time).
+    check_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class HubSettings:
     db_url: str = ""
     host: str = "127.0.0.1"
@@ -107,6 +132,7 @@ class HubSettings:
     tls: TlsSettings = field(default_factory=TlsSettings)
     fhir: FhirSettings = field(default_factory=FhirSettings)
     hubsante: HubSanteSettings | None = None
+    sessions: SessionSettings = field(default_factory=SessionSettings)
     #: Where the hub keeps the calls' recordings (None: beside the database).
     recordings_store: Path | None = None
     retention: RetentionSettings = field(default_factory=RetentionSettings)

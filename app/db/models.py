@@ -38,12 +38,15 @@ class LoginSession(Base):
     __tablename__ = "login_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     desk: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_active_at: Mapped[datetime | None]
+    #: Why it ended: logout, idle, shift, disabled, revoked (empty while it lasts).
+    ended_reason: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -46,17 +46,52 @@ def principal_of(user: User, desk: str = "") -> Principal:
     return Principal(user.id, user.username, user.display_name, Role(user.role), desk)
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a password check needs, read before it (so argon2 runs off the writer)."""
+
+    user_id: int | None  # None: no such active account
+    password_hash: str
+
+
+_dummy_hash: list[str] = []
+
+
+def _dummy() -> str:
+    if not _dummy_hash:
+        _dummy_hash.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy_hash[0]
+
+
+def credentials_of(session: Session, username: str) -> Credentials:
+    row = session.execute(
+        select(User.id, User.password_hash).where(User.username == username, User.active)
+    ).first()
+    if row is None:
+        return Credentials(None, _dummy())
+    return Credentials(row[0], row[1])
+
+
+def check_password(creds: Credentials, password: str) -> tuple[bool, str | None]:
+    """argon2 (slow on purpose, any thread): (accepted, a stronger hash to store or None).
+
+    An unknown account costs the same as a known one: no enumeration by timing.
+    """
+    ok = verify_password(creds.password_hash, password)
+    if not ok or creds.user_id is None:
+        return False, None
+    return True, _hasher.hash(password) if _hasher.check_needs_rehash(creds.password_hash) else None
+
+
 def verify_login(session: Session, username: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(User.username == username, User.active))
-    if user is None:
-        _hasher.hash(password)  # same cost either way: no user enumeration by timing
+    """Check a password inline (tools and tests; the hub splits it, see check_password)."""
+    creds = credentials_of(session, username)
+    ok, rehash = check_password(creds, password)
+    if not ok:
         return None
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    user = session.get(User, creds.user_id)
+    if user is not None and rehash:
+        user.password_hash = rehash
     return user
 
 
@@ -64,7 +99,9 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def open_session(session: Session, user: User, desk: str, now: datetime) -> str:
+def open_session(
+    session: Session, user: User, desk: str, now: datetime, lifetime: timedelta = TOKEN_LIFETIME
+) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
@@ -72,23 +109,62 @@ def open_session(session: Session, user: User, desk: str, now: datetime) -> str:
             token_hash=_digest(token),
             desk=desk,
             created_at=now,
-            expires_at=now + TOKEN_LIFETIME,
+            expires_at=now + lifetime,
+            last_active_at=now,
         )
     )
     return token
 
 
-def resume_session(session: Session, token: str, now: datetime) -> User | None:
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-    if row is None or row.revoked or row.expires_at <= now or not row.user.active:
+def session_of(session: Session, token: str) -> LoginSession | None:
+    return session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+
+
+def why_ended(row: LoginSession, now: datetime, idle: timedelta | None) -> str:
+    """Why a session may no longer be used ("" while it is valid)."""
+    if row.revoked:
+        return row.ended_reason or "revoked"
+    if not row.user.active:
+        return "disabled"
+    if row.expires_at <= now:
+        return "shift"
+    if idle is not None and (row.last_active_at or row.created_at) + idle <= now:
+        return "idle"
+    return ""
+
+
+def resume_session(
+    session: Session, token: str, now: datetime, idle: timedelta | None = None
+) -> User | None:
+    row = session_of(session, token)
+    if row is None or why_ended(row, now, idle):
         return None
+    row.last_active_at = now
     return row.user
 
 
-def revoke_session(session: Session, token: str) -> None:
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-    if row is not None:
+def end_session(session: Session, row: LoginSession, reason: str) -> None:
+    if not row.revoked:
         row.revoked = True
+        row.ended_reason = reason
+
+
+def revoke_session(session: Session, token: str, reason: str = "logout") -> int | None:
+    """Revoke one token; returns its session id (to close its other connections)."""
+    row = session_of(session, token)
+    if row is None:
+        return None
+    end_session(session, row, reason)
+    return row.id
+
+
+def revoke_user_sessions(session: Session, user_id: int, reason: str) -> list[int]:
+    rows = session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked.is_(False))
+    ).all()
+    for row in rows:
+        end_session(session, row, reason)
+    return [row.id for row in rows]
 
 
 def create_user(

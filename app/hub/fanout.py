@@ -27,6 +27,16 @@ CHANNEL = "sasdesk_events"
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
 
 
+def notify_end(session: Session, ended: dict[str, Any], origin: str = "") -> None:
+    """Sessions ended (logout, ``sasdesk users disable``): every hub closes their desks.
+
+    Inside the caller's transaction: heard only if, and when, it commits.
+    """
+    payload = json.dumps({"o": origin, "end": ended})
+    session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": CHANNEL, "payload": payload})
+
+
 class PgFanout:
     def __init__(
         self,
@@ -44,6 +54,8 @@ class PgFanout:
         self.resync = resync  # after a lost LISTEN connection: fresh snapshots
         self._task: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        #: Sessions ended elsewhere (another hub, ``sasdesk users disable``): close them here.
+        self.on_end: Callable[[dict[str, Any]], None] | None = None
 
     # -- sending (runs on the writer thread, inside the transaction) -------------------
 
@@ -61,6 +73,10 @@ class PgFanout:
                 text("SELECT pg_notify(:channel, :payload)"),
                 {"channel": CHANNEL, "payload": payload},
             )
+
+    def announce_end(self, session: Session, ended: dict[str, Any]) -> None:
+        """Tell the other hubs, when this transaction commits, that sessions ended."""
+        notify_end(session, ended, self.origin)
 
     # -- receiving ----------------------------------------------------------------------
 
@@ -103,6 +119,10 @@ class PgFanout:
             data = json.loads(payload)
             if data.get("o") == self.origin:
                 return  # our own events were broadcast already
+            if "end" in data:
+                if self.on_end is not None:
+                    self.on_end(data["end"])
+                return
             message = data.get("m") or self.rebuild(int(data["seq"]))
             if message is None:
                 return

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -24,6 +24,8 @@ from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.extensions import install_all, start_all, stop_all
+from app.hub.framing import frames
+from app.hub.login_sessions import SessionKeeper
 from app.hub.service import FlowService, Outgoing
 from app.hub.tls import check_listen, file_fingerprint, server_context
 
@@ -39,6 +41,19 @@ class DeskConnection:
     ws: ServerConnection
     principal: Principal | None = None
     token: str | None = None
+    session_id: int | None = None
+    #: The desk's last intent (idle timeout), by the hub's clock.
+    last_active: datetime = field(default_factory=utcnow)
+
+    @property
+    def address(self) -> str:
+        remote = self.ws.remote_address
+        return str(remote[0]) if remote else "?"
+
+    async def send(self, message: dict[str, Any]) -> None:
+        """One message, cut into parts if it is large (app.hub.framing)."""
+        for frame in frames(message):
+            await self.ws.send(frame)
 
 
 class Hub:
@@ -69,6 +84,8 @@ class Hub:
         self._server: Server | None = None
         self._welcome: str = ""
         self.fanout: Any = None  # PgFanout on PostgreSQL
+        #: Logins, throttling, and the end of sessions (idle, shift, logout, disabled).
+        self.sessions = SessionKeeper(self)
         #: Plain ws:// off loopback, by the administrator's explicit --insecure.
         self.insecure = False
 
@@ -92,6 +109,7 @@ class Hub:
                 self.engine, self._broadcast, self.service.event_message, self._resync_all
             )
             self.service.notifier = self.fanout.notify
+            self.fanout.on_end = self.sessions.on_announced
             self.fanout.start()
             await asyncio.wait_for(self.fanout.listening.wait(), 30)
         self._server = await serve(
@@ -104,6 +122,7 @@ class Hub:
             close_timeout=2,
             ssl=ssl_context,
         )
+        self.sessions.start()
         sockname = next(iter(self._server.sockets)).getsockname()
         self.port = sockname[1]
         log.info(
@@ -129,6 +148,7 @@ class Hub:
         return f"{'wss' if self.tls else 'ws'}://{self.host}:{self.port}"
 
     async def stop(self) -> None:
+        await self.sessions.stop()
         if self.fanout is not None:
             await self.fanout.stop()
         if self._server is not None:
@@ -224,27 +244,28 @@ class Hub:
             await conn.ws.send(json.dumps({"type": "pong", "re": intent.id}))
             return
         if isinstance(intent, p.Login | p.Resume):
-            outcome = await self._run(self.service.authenticate, intent)
-            conn.principal, conn.token = outcome.principal, outcome.token
-            assert outcome.principal is not None
-            snapshot = await self._run(self.service.snapshot, outcome.principal)
-            await conn.ws.send(json.dumps(outcome.reply))
-            await conn.ws.send(json.dumps(snapshot))
+            if isinstance(intent, p.Login):
+                reply = await self.sessions.login(conn, intent)
+            else:
+                reply = await self.sessions.resume(conn, intent)
+            assert conn.principal is not None
+            snapshot = await self._run(self.service.snapshot, conn.principal)
+            await conn.send(reply)
+            await conn.send(snapshot)
             return
         if conn.principal is None:
             raise p.ProtocolError("unauthenticated", "connectez-vous d'abord (login)", intent.id)
         if isinstance(intent, p.Logout):
-            if conn.token:
-                await self._run(self.service.logout, conn.token)
-            conn.principal = conn.token = None
+            await self.sessions.logout(conn)
             await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
             return
+        conn.last_active = self.service.clock()
         if intent.read_only:
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self.readers, self.service.handle, conn.principal, intent)
         else:
             outcome = await self._run(self.service.handle, conn.principal, intent)
-        await conn.ws.send(json.dumps(outcome.reply))
+        await conn.send(outcome.reply)
         self._broadcast(outcome.events)
 
     def _resync_all(self) -> None:
@@ -256,8 +277,10 @@ class Hub:
     async def _resync(self, conn: DeskConnection) -> None:
         assert conn.principal is not None
         snapshot = await self._run(self.service.snapshot, conn.principal)
+        if conn.principal is None:
+            return  # the session ended meanwhile
         try:
-            await conn.ws.send(json.dumps(snapshot))
+            await conn.send(snapshot)
         except ConnectionClosed:
             pass
 

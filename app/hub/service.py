@@ -32,14 +32,7 @@ from app.domain.enums import (
 )
 from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
-from app.hub.auth import (
-    Principal,
-    open_session,
-    principal_of,
-    resume_session,
-    revoke_session,
-    verify_login,
-)
+from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
 from app.hub.views import (
     UserLookup,
@@ -212,22 +205,6 @@ class FlowService:
 
     # -- entry points -------------------------------------------------------------
 
-    def authenticate(self, intent: p.Login | p.Resume) -> Outcome:
-        now = self.clock()
-        with self.sessions.begin() as s:
-            if isinstance(intent, p.Login):
-                user = verify_login(s, intent.username, intent.password)
-                if user is None:
-                    raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
-                token = open_session(s, user, intent.desk, now)
-            else:
-                user = resume_session(s, intent.token, now)
-                if user is None:
-                    raise FlowError("session_expired", "session expirée : reconnectez-vous")
-                token = intent.token
-            principal = principal_of(user, intent.desk)
-            return Outcome(_ok(intent, token=token, user=user_view(user)), [], principal, token)
-
     def event_message(self, seq: int) -> dict[str, Any] | None:
         """An event as broadcast, rebuilt from the log (for another hub's desks)."""
         with self.sessions() as s:
@@ -248,10 +225,6 @@ class FlowService:
                 task=task_view(task, self.user) if task is not None else None,
                 call=call_view(call) if call is not None else None,
             )
-
-    def logout(self, token: str) -> None:
-        with self.sessions.begin() as s:
-            revoke_session(s, token)
 
     def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
         handler = self._handlers[type(intent)]

@@ -1,0 +1,318 @@
+"""Logins and the life of a session on the hub's connections.
+
+Password checks run in their own bounded thread pool, never on the single writer, so a
+flood of wrong passwords does not delay the other desks' intents. Guessing is slowed
+per account and per address (``app.hub.throttle``). A session ends on logout, after an
+idle time, at the end of a shift, when its account is disabled or its token revoked:
+its open connections are told (``session.ended``) and closed, on every hub sharing the
+database (PostgreSQL NOTIFY, and a check of the open sessions every second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from websockets.exceptions import ConnectionClosed
+
+from app.db.models import LoginSession, User
+from app.domain.enums import Role
+from app.domain.rules import FlowError
+from app.hub import protocol as p
+from app.hub.auth import (
+    Credentials,
+    Principal,
+    check_password,
+    credentials_of,
+    end_session,
+    open_session,
+    principal_of,
+    revoke_session,
+    session_of,
+    why_ended,
+)
+from app.hub.service import Outgoing, Unit
+from app.hub.throttle import Lock, LoginGuard
+from app.hub.views import iso, user_view
+from app.hub.visibility import Audience
+
+if TYPE_CHECKING:
+    from app.hub.server import DeskConnection, Hub
+
+log = logging.getLogger(__name__)
+
+#: Password checks waiting at most; beyond, a login is answered `busy` at once.
+MAX_PENDING_CHECKS = 64
+#: How often the open sessions' last activity is written (for a resume on another hub).
+TOUCH_EVERY = timedelta(seconds=30)
+#: The websocket close code of a session that ended (the desk asks for the password).
+CLOSE_SESSION_ENDED = 4001
+
+ENDED = {
+    "logout": "vous êtes déconnecté",
+    "idle": "session terminée après {idle} sans activité : saisissez à nouveau votre mot de passe",
+    "shift": "durée maximale d'une session atteinte ({shift}) : saisissez à nouveau votre mot "
+    "de passe",
+    "disabled": "ce compte a été désactivé : voyez le superviseur",
+    "revoked": "session révoquée : saisissez à nouveau votre mot de passe",
+}
+
+
+def _duration(minutes: float) -> str:
+    if minutes >= 120:
+        return f"{minutes / 60:g} h"
+    return f"{minutes:g} min"
+
+
+class SessionKeeper:
+    def __init__(self, hub: Hub):
+        self.hub = hub
+        self.settings = hub.settings.sessions
+        self.guard = LoginGuard(self.settings)
+        self.hashers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-argon2")
+        self.pending = 0
+        self._task: asyncio.Task[None] | None = None
+        self._touched_at: datetime | None = None
+
+    @property
+    def idle(self) -> timedelta | None:
+        minutes = self.settings.idle_minutes
+        return timedelta(minutes=minutes) if minutes > 0 else None
+
+    @property
+    def shift(self) -> timedelta:
+        return timedelta(hours=self.settings.max_shift_hours)
+
+    def message(self, reason: str) -> str:
+        return ENDED.get(reason, ENDED["revoked"]).format(
+            idle=_duration(self.settings.idle_minutes),
+            shift=_duration(self.settings.max_shift_hours * 60),
+        )
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._watch(), name="hub-sessions")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.hashers.shutdown(wait=True)
+
+    # -- login, resume, logout ------------------------------------------------------
+
+    async def login(self, conn: DeskConnection, intent: p.Login) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        self.guard.check(intent.username, conn.address, self.hub.service.clock())
+        if self.pending >= MAX_PENDING_CHECKS:
+            raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
+        self.pending += 1
+        try:
+            creds = await loop.run_in_executor(self.hub.readers, self._credentials, intent.username)
+            ok, rehash = await loop.run_in_executor(
+                self.hashers, check_password, creds, intent.password
+            )
+        finally:
+            self.pending -= 1
+        if not ok or creds.user_id is None:
+            locks = self.guard.failed(intent.username, conn.address, self.hub.service.clock())
+            if locks:
+                events = await self.hub.run_in_writer(
+                    self._lock_events, locks, intent.username, conn.address
+                )
+                self.hub.broadcast(events)
+            raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
+        self.guard.succeeded(intent.username)
+        opened = await self.hub.run_in_writer(self._open, creds, rehash, intent)
+        return opened.attach(conn)
+
+    async def resume(self, conn: DeskConnection, intent: p.Resume) -> dict[str, Any]:
+        resumed = await self.hub.run_in_writer(self._resume, intent)
+        return resumed.attach(conn)
+
+    def _credentials(self, username: str) -> Credentials:
+        with self.hub.service.sessions() as s:
+            return credentials_of(s, username)
+
+    def _open(self, creds: Credentials, rehash: str | None, intent: p.Login) -> Opened:
+        now = self.hub.service.clock()
+        with self.hub.service.sessions.begin() as s:
+            user = s.get(User, creds.user_id)
+            if user is None or not user.active:
+                raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
+            if rehash:
+                user.password_hash = rehash
+            token = open_session(s, user, intent.desk, now, self.shift)
+            s.flush()
+            row = session_of(s, token)
+            assert row is not None
+            reply = _reply(intent, token=token, user=user_view(user))
+            return Opened(reply, principal_of(user, intent.desk), token, row.id, now)
+
+    def _resume(self, intent: p.Resume) -> Opened:
+        """A token still valid gets its connection back."""
+        now = self.hub.service.clock()
+        with self.hub.service.sessions.begin() as s:
+            row = session_of(s, intent.token)
+            reason = why_ended(row, now, self.idle) if row is not None else "unknown"
+            if row is not None and reason == "idle":
+                end_session(s, row, reason)  # committed: the refusal is final
+            elif row is not None and not reason:
+                row.last_active_at = now
+                reply = _reply(intent, token=intent.token, user=user_view(row.user))
+                opened = Opened(
+                    reply, principal_of(row.user, intent.desk or row.desk), intent.token, row.id, now
+                )
+        if reason == "unknown":
+            raise FlowError("session_expired", "session expirée : reconnectez-vous")
+        if reason:
+            raise FlowError("session_expired", self.message(reason))
+        return opened
+
+    async def logout(self, conn: DeskConnection) -> None:
+        token = conn.token
+        conn.principal = conn.token = None
+        conn.session_id = None
+        if token:
+            ended = await self.hub.run_in_writer(self._revoke, token)
+            if ended is not None:
+                await self.end_sessions({ended}, "logout")
+
+    def _revoke(self, token: str) -> int | None:
+        with self.hub.service.sessions.begin() as s:
+            ended = revoke_session(s, token, "logout")
+            if ended is not None and self.hub.fanout is not None:
+                self.hub.fanout.announce_end(s, {"sessions": [ended], "reason": "logout"})
+            return ended
+
+    def _lock_events(self, locks: list[Lock], username: str, address: str) -> list[Outgoing]:
+        service = self.hub.service
+        with service.sessions.begin() as s:
+            u = Unit(s, None, service.clock(), service.user)
+            for lock in locks:
+                u.emit(
+                    "login.locked",
+                    Audience(roles={Role.SUPERVISEUR}),
+                    kind=lock.kind,
+                    username=username[:64],
+                    address=address,
+                    failures=lock.failures,
+                    until=iso(lock.until),
+                )
+            return service.finish(u)
+
+    # -- ending sessions on this hub and the others -------------------------------------
+
+    def on_announced(self, ended: dict[str, Any]) -> None:
+        """Another hub or ``sasdesk users`` ended sessions (PostgreSQL NOTIFY)."""
+        sessions = {int(x) for x in ended.get("sessions", [])}
+        users = {int(x) for x in ended.get("users", [])}
+        reason = str(ended.get("reason", "revoked"))
+        asyncio.get_running_loop().create_task(
+            self.end_sessions(sessions, reason, users), name="hub-end-sessions"
+        )
+
+    async def end_sessions(
+        self, sessions: set[int], reason: str, users: set[int] | frozenset[int] = frozenset()
+    ) -> None:
+        for conn in list(self.hub.connections):
+            if conn.session_id is None or conn.principal is None:
+                continue
+            if conn.session_id in sessions or conn.principal.user_id in users:
+                await self.end_connection(conn, reason)
+
+    async def end_connection(self, conn: DeskConnection, reason: str) -> None:
+        conn.principal = conn.token = None
+        conn.session_id = None
+        frame = {"type": "session.ended", "reason": reason, "message": self.message(reason)}
+        with contextlib.suppress(ConnectionClosed):
+            await conn.ws.send(json.dumps(frame))
+            await conn.ws.close(CLOSE_SESSION_ENDED, "session ended")
+
+    # -- the watch over open sessions -----------------------------------------------------
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.check_seconds)
+            try:
+                await self.check_now()
+            except Exception:  # keep watching: a failed check is retried next second
+                log.exception("session check failed")
+
+    async def check_now(self) -> None:
+        conns = [c for c in self.hub.connections if c.session_id is not None]
+        if not conns:
+            return
+        now = self.hub.service.clock()
+        ids = {c.session_id for c in conns if c.session_id is not None}
+        loop = asyncio.get_running_loop()
+        ended = await loop.run_in_executor(self.hub.readers, self._ended_in_db, ids, now)
+        idle = self.idle
+        lapsed: dict[int, str] = {}
+        for conn in conns:
+            if conn.session_id is None:
+                continue  # logged out meanwhile
+            reason = ended.get(conn.session_id, "")
+            if idle is not None and conn.last_active + idle <= now:
+                reason = reason or "idle"
+            if reason:
+                lapsed[conn.session_id] = reason
+                await self.end_connection(conn, reason)
+        touched = {
+            c.session_id: c.last_active
+            for c in conns
+            if c.session_id is not None and c.session_id not in lapsed
+        }
+        due = self._touched_at is None or now - self._touched_at >= TOUCH_EVERY
+        if lapsed or (touched and due):
+            self._touched_at = now
+            await self.hub.run_in_writer(self._write_activity, touched, lapsed)
+
+    def _ended_in_db(self, ids: set[int], now: datetime) -> dict[int, str]:
+        with self.hub.service.sessions() as s:
+            rows = s.scalars(select(LoginSession).where(LoginSession.id.in_(ids))).all()
+            # Idle time is judged on the connection itself (fresher than the database).
+            out = {row.id: why_ended(row, now, None) for row in rows}
+            return {k: v for k, v in out.items() if v}
+
+    def _write_activity(self, touched: dict[int, datetime], lapsed: dict[int, str]) -> None:
+        with self.hub.service.sessions.begin() as s:
+            for sid, at in touched.items():
+                row = s.get(LoginSession, sid)
+                if row is not None and (row.last_active_at is None or row.last_active_at < at):
+                    row.last_active_at = at
+            for sid, reason in lapsed.items():
+                row = s.get(LoginSession, sid)
+                if row is not None:
+                    end_session(s, row, reason)
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A session opened or resumed on the writer, attached to its connection on the loop."""
+
+    reply: dict[str, Any]
+    principal: Principal
+    token: str
+    session_id: int
+    at: datetime
+
+    def attach(self, conn: DeskConnection) -> dict[str, Any]:
+        conn.principal, conn.token, conn.session_id = self.principal, self.token, self.session_id
+        conn.last_active = self.at
+        return self.reply
+
+
+def _reply(intent: p.Intent, **payload: Any) -> dict[str, Any]:
+    reply: dict[str, Any] = {"type": "ok"}
+    if intent.id is not None:
+        reply["re"] = intent.id
+    reply.update(payload)
+    return reply
