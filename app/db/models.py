@@ -45,7 +45,7 @@ class LoginSession(Base):
     expires_at: Mapped[datetime]
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     last_active_at: Mapped[datetime | None]
-    #: Why it ended: logout, idle, shift, disabled, revoked (empty while it lasts).
+    #: Why it ended: logged_out, idle, shift, disabled, revoked (empty while it lasts).
     ended_reason: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined")

@@ -149,7 +149,7 @@ def end_session(session: Session, row: LoginSession, reason: str) -> None:
         row.ended_reason = reason
 
 
-def revoke_session(session: Session, token: str, reason: str = "logout") -> int | None:
+def revoke_session(session: Session, token: str, reason: str = "logged_out") -> int | None:
     """Revoke one token; returns its session id (to close its other connections)."""
     row = session_of(session, token)
     if row is None:

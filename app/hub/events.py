@@ -60,6 +60,7 @@ class EventName(StrEnum):
     # Hub Santé (to the supervisors)
     HUBSANTE_REFUSED = "hubsante.refused"
     HUBSANTE_ERROR = "hubsante.error"
+    LOGIN_LOCKED = "login.locked"
 
     @property
     def family(self) -> str:

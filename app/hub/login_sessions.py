@@ -38,6 +38,7 @@ from app.hub.auth import (
     session_of,
     why_ended,
 )
+from app.hub.events import EventName
 from app.hub.service import Outgoing, Unit
 from app.hub.throttle import Lock, LoginGuard
 from app.hub.views import iso, user_view
@@ -56,7 +57,7 @@ TOUCH_EVERY = timedelta(seconds=30)
 CLOSE_SESSION_ENDED = 4001
 
 ENDED = {
-    "logout": "vous êtes déconnecté",
+    "logged_out": "vous êtes déconnecté",
     "idle": "session terminée après {idle} sans activité : saisissez à nouveau votre mot de passe",
     "shift": "durée maximale d'une session atteinte ({shift}) : saisissez à nouveau votre mot "
     "de passe",
@@ -167,9 +168,8 @@ class SessionKeeper:
             elif row is not None and not reason:
                 row.last_active_at = now
                 reply = _reply(intent, token=intent.token, user=user_view(row.user))
-                opened = Opened(
-                    reply, principal_of(row.user, intent.desk or row.desk), intent.token, row.id, now
-                )
+                who = principal_of(row.user, intent.desk or row.desk)
+                opened = Opened(reply, who, intent.token, row.id, now)
         if reason == "unknown":
             raise FlowError("session_expired", "session expirée : reconnectez-vous")
         if reason:
@@ -183,13 +183,13 @@ class SessionKeeper:
         if token:
             ended = await self.hub.run_in_writer(self._revoke, token)
             if ended is not None:
-                await self.end_sessions({ended}, "logout")
+                await self.end_sessions({ended}, "logged_out")
 
     def _revoke(self, token: str) -> int | None:
         with self.hub.service.sessions.begin() as s:
-            ended = revoke_session(s, token, "logout")
+            ended = revoke_session(s, token, "logged_out")
             if ended is not None and self.hub.fanout is not None:
-                self.hub.fanout.announce_end(s, {"sessions": [ended], "reason": "logout"})
+                self.hub.fanout.announce_end(s, {"sessions": [ended], "reason": "logged_out"})
             return ended
 
     def _lock_events(self, locks: list[Lock], username: str, address: str) -> list[Outgoing]:
@@ -198,7 +198,7 @@ class SessionKeeper:
             u = Unit(s, None, service.clock(), service.user)
             for lock in locks:
                 u.emit(
-                    "login.locked",
+                    EventName.LOGIN_LOCKED,
                     Audience(roles={Role.SUPERVISEUR}),
                     kind=lock.kind,
                     username=username[:64],

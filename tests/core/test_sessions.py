@@ -226,7 +226,7 @@ async def test_logout_closes_the_tokens_other_connections_and_refuses_its_resume
     await other.recv()  # snapshot
     await n1.request("logout")
     frame = json.loads(await asyncio.wait_for(other.recv(), 2))
-    assert frame["type"] == "session.ended" and frame["reason"] == "logout"
+    assert frame["type"] == "session.ended" and frame["reason"] == "logged_out"
     await asyncio.wait_for(other.wait_closed(), 2)
     assert other.close_code == 4001
     late = await raw_desk(hub)
@@ -277,7 +277,7 @@ async def test_logout_on_one_hub_closes_the_session_on_the_other_at_once(
         t0 = time.monotonic()
         await n1.request("logout")
         await until(lambda: bool(ended), 3)
-        assert time.monotonic() - t0 < 1.0 and ended[0]["reason"] == "logout"
+        assert time.monotonic() - t0 < 1.0 and ended[0]["reason"] == "logged_out"
         with pytest.raises(HubError) as refused:
             again = HubClient(b.url, reconnect=False)
             await again.connect()

@@ -1,7 +1,7 @@
 """login sessions: last activity (idle timeout) and why a session ended
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-24 05:45:00
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import app.db.types
 
-revision = '0008'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
