@@ -1,50 +1,188 @@
-"""``sasdesk users``: manage accounts (administrators, scripts)."""
+"""``sasdesk users``: manage accounts (administrators, scripts).
+
+``list``, ``add``, ``disable``, ``enable``, ``reset-password``. New passwords follow the
+policy (app.hub.passwords). Disabling an account or resetting its password ends its
+sessions at once: on PostgreSQL every hub hears it (NOTIFY) and closes the desks'
+connections; on SQLite the hub finds out within a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import re
 import sys
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli import add_db_option, db_url
 from app.domain.enums import Role
 
+ACTIONS = ("list", "add", "disable", "enable", "reset-password")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("users", help="comptes des postes (liste, ajout)")
+    parser = sub.add_parser(
+        "users",
+        help="comptes des postes (liste, ajout, désactivation, mot de passe)",
+        description="Gère les comptes. Désactiver un compte ou changer son mot de passe "
+        "ferme aussitôt ses sessions ouvertes, sur tous les hubs.",
+    )
     add_db_option(parser)
-    parser.add_argument("action", choices=("list", "add"))
-    parser.add_argument("--username")
-    parser.add_argument("--name", help="nom affiché")
-    parser.add_argument("--role", choices=[r.value for r in Role])
-    parser.add_argument("--password", help="mot de passe (sinon demandé)")
+    parser.add_argument("action", choices=ACTIONS)
+    parser.add_argument("--username", help="identifiant du compte")
+    parser.add_argument("--name", help="nom affiché (add)")
+    parser.add_argument("--role", choices=[r.value for r in Role], help="rôle (add)")
+    parser.add_argument(
+        "--password", help="mot de passe (add, reset-password ; sinon demandé deux fois)"
+    )
+    parser.add_argument(
+        "--password-env",
+        metavar="VARIABLE",
+        help="lit le mot de passe dans cette variable d'environnement (scripts)",
+    )
     parser.set_defaults(run=run)
+
+
+class UsersError(Exception):
+    """A refusal, said in French, exit code 1 (2 for a misuse of the command)."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
 
 
 def run(args: argparse.Namespace) -> int:
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
-    from app.db.models import User
-    from app.hub.auth import create_user
 
     engine = make_engine(db_url(args))
     upgrade(engine)
     sessions = make_sessionmaker(engine)
-    if args.action == "list":
-        with sessions() as s:
-            for user in s.scalars(select(User).order_by(User.username)):
-                print(f"{user.username}\t{user.role}\t{user.display_name}")
-        return 0
-    if not (args.username and args.role):
-        print("sasdesk users add : --username et --role sont requis", file=sys.stderr)
-        return 2
-    password = args.password or getpass.getpass("Mot de passe : ")
-    with sessions.begin() as s:
-        if s.scalar(select(User.id).where(User.username == args.username)):
-            print(f"le compte {args.username} existe déjà", file=sys.stderr)
-            return 1
-        create_user(s, args.username, args.name or args.username, Role(args.role), password)
-    print(f"compte {args.username} créé ({Role(args.role).label})")
+    try:
+        if args.action == "list":
+            list_users(sessions)
+        else:
+            if not args.username:
+                raise UsersError(f"sasdesk users {args.action} : --username est requis", 2)
+            print(ACT[args.action](sessions, args))
+    except UsersError as exc:
+        print(f"sasdesk users : {exc}", file=sys.stderr)
+        return exc.code
+    finally:
+        engine.dispose()
     return 0
+
+
+def list_users(sessions: sessionmaker[Session]) -> None:
+    from app.db.models import LoginSession, User
+
+    with sessions() as s:
+        open_sessions = dict(
+            s.execute(
+                select(LoginSession.user_id, func.count())
+                .where(LoginSession.revoked.is_(False))
+                .group_by(LoginSession.user_id)
+            ).all()
+        )
+        for user in s.scalars(select(User).order_by(User.username)):
+            state = "actif" if user.active else "désactivé"
+            count = open_sessions.get(user.id, 0)
+            print(f"{user.username}\t{user.role}\t{user.display_name}\t{state}\t{count} session(s)")
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    from app.hub.passwords import WeakPassword, check_new_password
+
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+        if not password:
+            raise UsersError(f"la variable {args.password_env} est vide ou absente", 2)
+    elif args.password:
+        password = args.password
+    else:
+        password = getpass.getpass("Nouveau mot de passe : ")
+        if getpass.getpass("Le même, encore : ") != password:
+            raise UsersError("les deux saisies diffèrent : rien n'a changé")
+    try:
+        check_new_password(password, args.username)
+    except WeakPassword as exc:
+        raise UsersError(f"{exc} ; rien n'a changé") from None
+    return password
+
+
+def _user(s: Session, username: str) -> Any:
+    from app.db.models import User
+
+    user = s.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise UsersError(f"aucun compte « {username} »")
+    return user
+
+
+def _end_sessions(s: Session, user_id: int, reason: str) -> int:
+    """Revoke the account's sessions; every hub closes their connections."""
+    from app.hub.auth import revoke_user_sessions
+
+    ended = revoke_user_sessions(s, user_id, reason)
+    if s.get_bind().dialect.name == "postgresql":
+        from app.hub.fanout import notify_end
+
+        notify_end(s, {"users": [user_id], "sessions": ended, "reason": reason})
+    return len(ended)
+
+
+def add(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    from app.db.models import User
+    from app.hub.auth import create_user
+
+    if not args.role:
+        raise UsersError("sasdesk users add : --role est requis", 2)
+    if not USERNAME.match(args.username):
+        raise UsersError(
+            f"identifiant « {args.username} » refusé : 2 à 64 caractères parmi a-z, 0-9, "
+            "point, tiret et souligné, en commençant par une lettre ou un chiffre"
+        )
+    with sessions() as s:
+        if s.scalar(select(User.id).where(User.username == args.username)) is not None:
+            raise UsersError(f"le compte « {args.username} » existe déjà (rien n'a changé)")
+    password = _new_password(args)
+    role = Role(args.role)
+    with sessions.begin() as s:
+        create_user(s, args.username, args.name or args.username, role, password)
+    return f"compte {args.username} créé ({role.label})"
+
+
+def disable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    with sessions.begin() as s:
+        user = _user(s, args.username)
+        user.active = False
+        ended = _end_sessions(s, user.id, "disabled")
+    return f"compte {args.username} désactivé ; {ended} session(s) fermée(s)"
+
+
+def enable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    with sessions.begin() as s:
+        user = _user(s, args.username)
+        user.active = True
+    return f"compte {args.username} réactivé"
+
+
+def reset_password(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    from app.hub.auth import hash_password
+
+    with sessions() as s:
+        _user(s, args.username)
+    password = _new_password(args)
+    with sessions.begin() as s:
+        user = _user(s, args.username)
+        user.password_hash = hash_password(password)
+        ended = _end_sessions(s, user.id, "revoked")
+    return f"mot de passe de {args.username} changé ; {ended} session(s) fermée(s)"
+
+
+ACT = {"add": add, "disable": disable, "enable": enable, "reset-password": reset_password}
