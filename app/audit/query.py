@@ -17,6 +17,7 @@ INTENT_LABELS = {
     "callback.script": "script de rappel (données du patient)",
     "callback.patient_text": "message au patient",
     "callback.letter": "courrier au médecin traitant (export PDF)",
+    "dossier.export": "export du dossier (RS-EDA ou RDV FHIR)",
     "recording.open": "écoute de l'enregistrement",
     "retention.purge": "suppression (conservation échue)",
     "recording.read": "écoute de l'enregistrement (lecture directe)",

@@ -2,8 +2,9 @@
 
 - A dossier goes once it is closed, its period is over (and, R1112-7, its patient is past
   their 28th birthday), it is not on hold, and its recording (if any) is due too; with it
-  go its call, OSNP task, call-back rows and events. Bookings keep the doctor's slot but
-  lose the link to the dossier. Statistics facts (no names, no numbers) stay.
+  go its call, OSNP task, call-back rows, events and Hub Santé case and messages.
+  Bookings keep the doctor's slot but lose the link to the dossier. Statistics facts
+  (no names, no numbers) stay. Hub Santé messages older than the period go too.
 - A call that never became a dossier (abandoned) goes after the dossiers' period.
 - A recording goes after its own period, counted from the call, unless its dossier is
   on hold.

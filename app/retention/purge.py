@@ -20,6 +20,7 @@ from app.audit.models import AuditPurgeGate, AuditRead
 from app.callback.models import Appointment, CallbackAttempt, CallbackTarget, Reminder
 from app.db.models import Call, Dossier, Event, OsnpTask
 from app.directory.models import Booking
+from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 from app.recordings.models import Recording
 from app.recordings.store import RecordingStore
 from app.retention.models import PurgeJournal
@@ -46,6 +47,16 @@ def _purge_dossiers(s: Session, plan: PurgePlan) -> None:
     for model in (Reminder, CallbackAttempt, Appointment, CallbackTarget):
         s.execute(delete(model).where(model.task_id.in_(tasks)))
     s.execute(update(Booking).where(Booking.dossier_id.in_(ids)).values(dossier_id=None))
+    # Hub Santé: the shared case and the messages exchanged about it (RS-EDA bodies hold
+    # the patient's data); messages tied to no dossier once older than the period; the
+    # outbox's copies once sent and older than the period (the journal keeps the body).
+    cutoff = plan.periods.dossiers.cutoff(plan.now)
+    s.execute(delete(HsCase).where(HsCase.dossier_id.in_(ids)))
+    s.execute(delete(HsJournal).where(or_(
+        HsJournal.dossier_id.in_(ids),
+        HsJournal.dossier_id.is_(None) & (HsJournal.at < cutoff))))
+    s.execute(delete(HsOutbox).where(HsOutbox.sent_at.is_not(None),
+                                     HsOutbox.created_at < cutoff))
     s.execute(delete(Event).where(or_(Event.dossier_id.in_(ids), Event.task_id.in_(tasks),
                                       Event.call_id.in_(calls))))
     s.execute(delete(OsnpTask).where(OsnpTask.id.in_(tasks)))

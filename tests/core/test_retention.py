@@ -25,6 +25,7 @@ from app.db.types import utcnow
 from app.directory.hub import install as install_directory
 from app.hub.auth import Principal
 from app.hub.service import FlowService
+from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 from app.recordings.models import Recording
 from app.retention import minor_keep_until, periods
 from app.retention.models import PurgeJournal
@@ -87,6 +88,16 @@ def room(sessions: sessionmaker[Session], people: dict[str, Principal], tmp_path
     n1.send("call.ended", call_ref="gave-up", reason="caller_gave_up")
     recent = closed_dossier(FlowService(sessions, clock=lambda: NOW - timedelta(days=365)),
                             people, "new-1", 40)
+    with sessions.begin() as s:  # the adult's case was shared on the Hub Santé
+        d = s.scalar(select(Dossier).where(Dossier.number == adult))
+        kept = s.scalar(select(Dossier).where(Dossier.number == minor))
+        assert d is not None and kept is not None
+        s.add(HsCase(case_id="fr.health.samu170.old", dossier_id=d.id, owner="fr.health.samu170",
+                     peer="fr.health.samu440", creation="OWN"))
+        for n, dossier_id in enumerate((d.id, kept.id, None)):
+            s.add(HsJournal(direction="out", distribution_id=f"m-{n}", status="acked",
+                            dossier_id=dossier_id, body='{"patient": "..."}', at=OLD))
+        s.add(HsOutbox(distribution_id="m-0", body="{}", created_at=OLD, sent_at=OLD))
     store = tmp_path / "store"
     recording(sessions, store, adult, OLD)
     recording(sessions, store, recent, NOW - timedelta(days=365))
@@ -135,6 +146,10 @@ def test_dry_run_lists_and_purge_deletes_and_journals(
         assert numbers == {room.minor_old, room.held_old, room.recent, room.long_recorded}
         assert s.scalar(select(Call).where(Call.call_ref.in_(["gave-up", "old-1"]))) is None
         assert s.scalar(select(func.count()).select_from(CallbackTarget)) == 0
+        assert s.scalar(select(func.count()).select_from(HsCase)) == 0
+        assert s.scalar(select(func.count()).select_from(HsOutbox)) == 0
+        left = s.scalars(select(HsJournal.distribution_id)).all()
+        assert left == ["m-1"]  # the minor's dossier is kept, and its messages with it
         assert not (room.store / f"{OLD:%Y-%m-%d}").exists() or not any(
             (room.store / f"{OLD:%Y-%m-%d}").iterdir())
         assert len(list(room.store.rglob("*.wav"))) == 2
