@@ -306,3 +306,25 @@ def test_desk_command_refuses_a_missing_ca_file_and_a_malformed_fingerprint(
     with pytest.raises(SystemExit, match="empreinte SHA-256 invalide"):
         hub_trust(short)
     assert not (tmp_path / "config").exists()  # nothing pinned
+
+
+async def test_a_certificate_from_the_system_trust_store_needs_no_pin(
+    tmp_path: Path, db_url: str, sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # OpenSSL's default verify paths honour SSL_CERT_FILE: here it stands for the
+    # system's store, holding the room's CA as an IT department would install it.
+    ca = Authority(tmp_path, "CA installée sur le poste")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca.file))
+    pins = PinStore(tmp_path / "pins.json")
+    asked: list[str] = []
+
+    async def ask(address: str, fp: str) -> bool:
+        asked.append(fp)
+        return True
+
+    async with tls_hub(db_url, ca.issue("hub")) as hub:
+        client = HubClient(hub.url, trust=HubTrust(pins=pins, confirm=ask), reconnect=False)
+        assert (await client.connect())["tls"] is True
+        await client.close()
+    assert asked == [] and not pins.path.exists()
