@@ -23,7 +23,7 @@ from sqlalchemy.exc import ArgumentError
 from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
 from app.callback.settings import SETTINGS_FILE, parse_settings
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
-from app.config.settings import HubSettings
+from app.config.settings import FhirEditorSettings, HubSanteSettings, HubSettings
 
 DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")
 #: Names another default file; set to "" for none (tests, a desk's embedded hub).
@@ -104,6 +104,70 @@ def _db_url(value: Any, base: Path) -> str:
     return text
 
 
+def _client_id(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    if not text.startswith("fr.") or len(text.split(".")) < 3:
+        raise Invalid("identifiant Hub Santé attendu, de la forme fr.health.samu017")
+    return text
+
+
+def _amqps(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    if not text.startswith("amqps://"):
+        raise Invalid("URL amqps://hôte:port/vhost attendue (le Hub Santé n'accepte que TLS)")
+    return text
+
+
+def _message_status(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    if text not in ("Actual", "Exercise"):
+        raise Invalid("Actual (réel) ou Exercise (plateforme de formation)")
+    return text
+
+
+def _minutes(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 1440:
+        raise Invalid("doit être un nombre de minutes, de 1 à 1440")
+    return float(value)
+
+
+def _hours(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 720:
+        raise Invalid("doit être un nombre d'heures, de 1 à 720")
+    return float(value)
+
+
+_EDITOR_KEYS = ("nom", "url", "delai_secondes", "jeton", "ca", "certificat", "cle")
+
+
+def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
+    """[[fhir.editeurs]] tables: nom, url (https://…/fhir), delai_secondes, jeton, ca,
+    certificat, cle."""
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        raise Invalid("une table [[fhir.editeurs]] par éditeur d'agenda")
+    out = []
+    for n, e in enumerate(value, start=1):
+        unknown = [k for k in e if k not in _EDITOR_KEYS]
+        if unknown:
+            raise Invalid(f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
+                          f"(clés connues : {', '.join(_EDITOR_KEYS)})")
+        if not e.get("nom") or not str(e.get("url", "")).startswith(("https://", "http://")):
+            raise Invalid(f"éditeur n° {n} : nom et url (https://…) obligatoires")
+        delay = e.get("delai_secondes", 10)
+        if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 < delay <= 120:
+            raise Invalid(f"éditeur n° {n} : delai_secondes de 1 à 120")
+        out.append(FhirEditorSettings(
+            name=_text(e["nom"], base), base_url=_text(e["url"], base), timeout_s=float(delay),
+            token=_text(e.get("jeton", ""), base),
+            ca_file=_file(e["ca"], base) if "ca" in e else None,
+            cert_file=_file(e["certificat"], base) if "certificat" in e else None,
+            key_file=_file(e["cle"], base) if "cle" in e else None,
+        ))  # fmt: skip
+    if len({e.name for e in out}) != len(out):
+        raise Invalid("deux éditeurs portent le même nom")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Key:
     table: str
@@ -129,6 +193,16 @@ KEYS: tuple[Key, ...] = (
     Key("territoire", "fichier", "territory.file", _file),
     Key("objectifs", "decroche", "targets.answered", _share),
     Key("objectifs", "plafond_snp_semaine", "targets.weekly_snp_cap", _cap),
+    Key("fhir", "editeurs", "fhir.editors", _editors),
+    Key("fhir", "rafraichir_minutes", "fhir.refresh_minutes", _minutes),
+    Key("fhir", "fenetre_heures", "fhir.window_hours", _hours),
+    Key("hubsante", "identifiant", "hubsante.client_id", _client_id),
+    Key("hubsante", "url", "hubsante.url", _amqps),
+    Key("hubsante", "ca", "hubsante.ca_file", _file),
+    Key("hubsante", "certificat", "hubsante.cert_file", _file),
+    Key("hubsante", "cle", "hubsante.key_file", _file),
+    Key("hubsante", "destinataire", "hubsante.default_recipient", _client_id),
+    Key("hubsante", "statut", "hubsante.status", _message_status),
 )
 
 
@@ -175,6 +249,15 @@ def load_hub_file(path: Path) -> HubSettings:
                     bad(line_of(lines, key, name), f"clé inconnue « {key} » dans [{name}] "
                         f"(clés connues : {', '.join(tables[name])})")
     settings = HubSettings(source=path)
+    hubsante: dict[str, Any] = data["hubsante"] if isinstance(data.get("hubsante"), dict) else {}
+    if hubsante:
+        # The connector is on once the section is there; both keys are then required.
+        settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
+        for required in ("identifiant", "url", "certificat", "cle"):
+            if required not in hubsante:
+                bad(_table_line(lines, "hubsante"),
+                    f"[hubsante] {required} manquant (identifiant, url, certificat et cle "
+                    "sont obligatoires pour se connecter au Hub Santé)")
     base = path.parent
     for key in KEYS:
         table = data.get(key.table)

@@ -10,7 +10,7 @@ import pytest
 from app.callback.settings import load_settings
 from app.callback.tomlfile import FileError
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
-from app.config.settings import HubSettings
+from app.config.settings import HubSanteSettings, HubSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "hub.toml.example"
@@ -155,9 +155,59 @@ def test_a_syntax_error_and_a_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_every_key_sets_a_field_that_exists() -> None:
-    defaults = HubSettings()
+    # [hubsante] fills an optional section (None until the file has it).
+    defaults = HubSettings(hubsante=HubSanteSettings(client_id="", url=""))
     for key in KEYS:
         obj: object = defaults
         for part in key.attr.split("."):
             assert hasattr(obj, part), key
             obj = getattr(obj, part)
+
+
+def test_fhir_editors_and_hub_sante_sections(tmp_path: Path) -> None:
+    for name in ("ca.pem", "sas.crt", "sas.key"):
+        (tmp_path / name).write_text("x")
+    path = write(tmp_path, """
+[fhir]
+rafraichir_minutes = 5
+[[fhir.editeurs]]
+nom = "agenda-a"
+url = "https://fhir.agenda-a.example/fhir"
+delai_secondes = 4
+ca = "ca.pem"
+[[fhir.editeurs]]
+nom = "agenda-b"
+url = "https://b.example/fhir"
+[hubsante]
+identifiant = "fr.health.sas017"
+url = "amqps://hub.example:5671/vhost?auth=EXTERNAL"
+ca = "ca.pem"
+certificat = "sas.crt"
+cle = "sas.key"
+destinataire = "fr.health.samu017"
+statut = "Exercise"
+""")
+    s = load_hub_file(path)
+    assert s.fhir.refresh_minutes == 5 and s.fhir.window_hours == 72
+    assert [(e.name, e.timeout_s, e.ca_file) for e in s.fhir.editors] == [
+        ("agenda-a", 4.0, tmp_path / "ca.pem"), ("agenda-b", 10.0, None)]
+    hs = s.hubsante
+    assert hs is not None and (hs.client_id, hs.default_recipient, hs.status) == (
+        "fr.health.sas017", "fr.health.samu017", "Exercise")
+    assert hs.cert_file == tmp_path / "sas.crt" and hs.url.startswith("amqps://")
+    assert HubSettings().hubsante is None  # no section: no connector
+    bad = write(tmp_path, """
+[hubsante]
+identifiant = "samu17"
+url = "amqp://hub.example"
+[[fhir.editeurs]]
+nom = "x"
+url = "ftp://x"
+""")
+    with pytest.raises(FileError) as refused:
+        load_hub_file(bad)
+    text = describe(refused.value)
+    assert "[hubsante] certificat manquant" in text
+    assert "[hubsante] identifiant : identifiant Hub Santé attendu" in text
+    assert "[hubsante] url : URL amqps://" in text
+    assert "éditeur n° 1 : nom et url (https://…) obligatoires" in text

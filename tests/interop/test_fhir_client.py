@@ -107,7 +107,8 @@ async def test_refresh_on_demand_is_not_held_up_by_a_slow_or_broken_editor(
     editors.normal_slots = ["n1", "n3"]  # n2 was taken elsewhere, n3 is new
     asked = time.monotonic()
     reply = await desk.request("directory.refresh")
-    assert time.monotonic() - asked < 0.5  # the desk is answered at once
+    # The desk is answered at once: before even the slow editor's deadline has passed.
+    assert not any(m["data"].get("editor") == "slow" for _, m in seen)
     assert reply["refresh"] == {"editors": ["normal", "slow", "failing", "paged"],
                                 "started": True}  # fmt: skip
     for _ in range(100):
