@@ -87,3 +87,34 @@ def test_sslmode_require_and_verify_full_on_a_tls_server(
     out = hub_command(f"{url}?sslmode=verify-full&sslrootcert={other.file}")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "n'est pas reconnu par sslrootcert" in out.stderr
+
+
+async def test_a_hub_on_verify_full_keeps_every_connection_encrypted(
+    tls_postgres: tuple[str, Authority], password_hash: str
+) -> None:
+    from app.client.hub_client import HubClient
+    from app.hub.server import Hub
+    from tests.conftest import PASSWORD
+    from tests.core.pg_hub import fresh_schema
+
+    base, ca = tls_postgres
+    url = f"{base}?sslmode=verify-full&sslrootcert={ca.file}"
+    fresh_schema(url, password_hash)
+    hub = Hub(url, "127.0.0.1", 0)
+    await hub.start()  # its pool and its LISTEN connection (other hubs' events)
+    try:
+        client = HubClient(hub.url, reconnect=False)
+        await client.connect()
+        await client.login("n1", PASSWORD)
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT a.query, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
+                "WHERE a.datname = current_database() AND a.backend_type = 'client backend'"
+            )).all()
+        engine.dispose()
+        assert any("LISTEN" in q for q, _ssl in rows)  # the fanout's connection is there
+        assert len(rows) >= 2 and all(ssl for _q, ssl in rows), rows
+        await client.close()
+    finally:
+        await hub.stop()
