@@ -23,6 +23,7 @@ from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from app.hub import protocol as p
 from app.hub.events import EventName
 from app.hub.protocol import IntentName
+from app.interop.fhir_hub import DirectoryRefresh
 from app.stats.hub import DeskState, StatsLive
 from app.stats.report_intent import StatsReport
 from telephony.line import LineEvent, LineEventKind
@@ -122,6 +123,7 @@ class DeskController(QObject):
             )
         if w.search_panel is not None:
             w.search_panel.search_requested.connect(self.search)
+            w.search_panel.refresh_requested.connect(self.refresh_agendas)
             w.search_panel.book_requested.connect(self.book)
             w.search_panel.call_requested.connect(self.dial)
             self._research = QTimer(self)
@@ -588,6 +590,15 @@ class DeskController(QObject):
             self.clear_current()
 
     # -- slot search ----------------------------------------------------------------------
+
+    def refresh_agendas(self) -> None:
+        spawn(self._refresh_agendas(), "directory-refresh")
+
+    async def _refresh_agendas(self) -> None:
+        reply = await self.hub.send(DirectoryRefresh)
+        if reply is not None:  # each editor's result comes back as an event
+            names = ", ".join(reply["refresh"]["editors"])
+            self.w.show_message(f"Agendas en cours d'actualisation : {names}")
 
     def search(self, criteria: dict[str, Any]) -> None:
         self._criteria = criteria

@@ -226,6 +226,10 @@ class DeskWindow(QMainWindow):
     def export_dossier(self) -> None:
         """Bound by the controller."""
 
+    def refresh_agendas(self) -> None:
+        if self.search_panel is not None:
+            self.search_panel.refresh_requested.emit()
+
     def open_agendas(self) -> None:
         if self.agenda_editor is not None:
             self.agenda_editor.show()

@@ -31,6 +31,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     ),
     Shortcut("F5", "take_next", "Prendre le dossier suivant de la file"),
     Shortcut("Ctrl+F", "search_slots", "Chercher des créneaux pour le dossier ouvert"),
+    Shortcut("Ctrl+R", "refresh_agendas", "Actualiser les agendas des éditeurs (créneaux "
+             "FHIR) sans attendre la relecture programmée"),
     Shortcut("F7", "call_doctor", "Appeler le médecin sélectionné dans la recherche"),
     Shortcut("F8", "close_current", "Clôturer le dossier"),
     Shortcut("F12", "play_recording", "Écouter l'enregistrement de l'appel du dossier "

@@ -87,6 +87,7 @@ class SearchPanel(QWidget):
     search_requested = Signal(dict)  # criteria beyond the dossier
     book_requested = Signal(int)  # slot id
     call_requested = Signal(str, str)  # number, who
+    refresh_requested = Signal()  # pull the agenda editors' slots now (FHIR)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -117,12 +118,18 @@ class SearchPanel(QWidget):
         self.book_button.clicked.connect(self.book_selected)
         self.call_button = named(QPushButton("Appeler le médecin (F7)"), "callDoctor")
         self.call_button.clicked.connect(self.call_selected)
+        self.refresh_button = named(QPushButton("Actualiser les agendas"), "refreshAgendas")
+        self.refresh_button.setToolTip(
+            "Relire maintenant les créneaux publiés par les éditeurs d'agenda (FHIR)"
+        )
+        self.refresh_button.clicked.connect(self.refresh_requested.emit)
         controls = QHBoxLayout()
         for w in (self.band, self.ctype, self.radius, self.search_button):
             controls.addWidget(w)
         actions = QHBoxLayout()
         actions.addWidget(self.book_button)
         actions.addWidget(self.call_button)
+        actions.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.summary)
