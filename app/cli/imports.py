@@ -18,6 +18,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "effecteurs", help="annuaire des effecteurs (CSV, voir docs/directory.md)"
     )
     eff.add_argument("file", type=Path, metavar="FICHIER.csv")
+    members = what.add_parser(
+        "membres", help="qui travaille pour quelle CPTS (identifiant;structure)"
+    )
+    members.add_argument("file", type=Path, metavar="FICHIER.csv")
     slots = what.add_parser(
         "slots", help="créneaux : .csv, .ics (iCalendar) ou .json (Bundle FHIR R4 du SAS)"
     )
@@ -31,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="agenda .ics : occurrences importées sur N semaines (4 par défaut ; la "
         "recherche montre 72 h)",
     )
-    for p in (eff, slots):
+    for p in (eff, slots, members):
         add_db_option(p)
         p.add_argument(
             "--strict", action="store_true", help="une seule ligne rejetée annule tout l'import"
@@ -54,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     sessions = make_sessionmaker(engine)
     if args.what == "effecteurs":
         report = import_effecteurs(sessions, args.file, strict=args.strict)
+    elif args.what == "membres":
+        from app.directory.imports.members import import_members
+
+        report = import_members(sessions, args.file, strict=args.strict)
     else:
         if not 1 <= args.horizon_weeks <= 52:
             print("--horizon-weeks : de 1 à 52 semaines", file=sys.stderr)

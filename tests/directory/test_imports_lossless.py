@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -209,3 +210,27 @@ def test_cpts_slots_are_shown_to_that_cpts_desks_only(
     refused = Actor(service, people["osnp"]).refused("slot.book", slot_id=c1)
     assert (refused.code, refused.message) == ("not_found", f"créneau {c1} introuvable")
     assert Actor(service, people["osnp2"]).send("slot.book", slot_id=c1)["slot"]["id"] == c1
+
+
+def test_cpts_members_from_a_file(sessions: sessionmaker[Session], db_url: str,
+                                  capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from app.cli import main
+
+    _hérault(sessions)
+    with sessions.begin() as s:
+        s.add(Structure(kind="CPTS", name="CPTS La Rochelle", commune_insee="17300"))
+    assert main(["import", "membres", str(DATA / "membres_cpts.csv"), "--db", db_url]) == 0
+    out = capsys.readouterr().out
+    assert "2 ligne(s) acceptée(s) (1 créée(s), 0 mise(s) à jour), 2 rejetée(s)" in out
+    assert "rejetée  ligne 4 : utilisateur « inconnu » inconnu" in out
+    assert "rejetée  ligne 5 : structure « CPTS Fantôme » inconnue de l'annuaire" in out
+    with sessions() as s:
+        members = {
+            (u, sid)
+            for u, sid in s.execute(
+                select(User.username, StructureMember.structure_id).join(
+                    StructureMember, StructureMember.user_id == User.id)
+            )
+        }  # fmt: skip
+        sid = s.scalar(select(Structure.id))
+    assert members == {("osnp2", sid)}
