@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.client.hub_client import HubClient, HubError
@@ -28,7 +29,7 @@ class Desk:
     @classmethod
     async def connect(
         cls,
-        url: str,
+        url: str | Sequence[str],
         *,
         line: PhoneLine | None = None,
         journal: Path | None = None,

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,7 +45,8 @@ def make_app() -> QApplication:
 
 
 async def run_session(
-    url: str, line: PhoneLine | None, journal: Path | None, trust: HubTrust | None = None
+    url: str | Sequence[str], line: PhoneLine | None, journal: Path | None,
+    trust: HubTrust | None = None,
 ) -> int:
     trust = trust or HubTrust()
     if trust.confirm is None:
@@ -120,7 +121,8 @@ def run_wizard(settings: DeskSettings, journal: Path | None,
 
 
 def run(
-    url: str, line: PhoneLine | None, journal: Path | None, trust: HubTrust | None = None
+    url: str | Sequence[str], line: PhoneLine | None, journal: Path | None,
+    trust: HubTrust | None = None,
 ) -> int:
     app = make_app()
     # Python 3.11: asyncio.run() has no loop_factory yet; Runner does.

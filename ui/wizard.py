@@ -27,7 +27,7 @@ from qasync import asyncSlot
 
 from app.client.hub_client import HubClient, HubError
 from app.client.trust import HubTrust, PinStore, peer_fingerprint
-from app.config.desk import DeskSettings, save_user_settings
+from app.config.desk import DeskSettings, save_user_settings, split_hubs
 from telephony.audio.device import AudioPort, open_audio
 from ui.naming import named
 from ui.trust_dialog import confirm_fingerprint
@@ -67,15 +67,22 @@ class HubPage(QWizardPage):
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return self.client is not None and self.client.url == self.url.text().strip()
+        return self.client is not None and self.client.urls == split_hubs(self.url.text())
 
     @asyncSlot()
     async def run_test(self) -> None:
-        url = self.url.text().strip()
-        if urlsplit(url).scheme not in ("ws", "wss") or not urlsplit(url).hostname:
-            tell(self.result, "Adresse invalide : elle commence par wss:// (ou ws:// en "
-                                "clair), suivi du nom du hub et de son port.")
-            return
+        urls = split_hubs(self.url.text())
+        for url in urls or [""]:
+            try:
+                parts = urlsplit(url)
+                valid = (parts.scheme in ("ws", "wss") and bool(parts.hostname)
+                         and (parts.port is None or parts.port > 0))  # bad port: ValueError
+            except ValueError:
+                valid = False
+            if not valid:
+                tell(self.result, f"Adresse invalide « {url} » : elle commence par wss:// "
+                     "(ou ws:// en clair), suivie du nom du hub et de son port.")
+                return
         ca = Path(self.ca.text().strip()) if self.ca.text().strip() else None
         if ca is not None and not ca.is_file():
             tell(self.result, f"Fichier d'autorité introuvable : {ca}")
@@ -86,26 +93,44 @@ class HubPage(QWizardPage):
         trust = HubTrust(ca_file=ca, confirm=confirm_fingerprint)
         if self.pins is not None:
             trust.pins = self.pins
-        client = HubClient(url, desk=socket.gethostname(), journal=self.journal, trust=trust)
-        self.result.setText("Connexion…")
+        lines: list[str] = []
+        for url in urls:  # every hub of the room must answer; each is reported
+            self.result.setText(f"Connexion à {url}…")
+            probe = HubClient(url, desk=socket.gethostname(), reconnect=False, trust=trust)
+            try:
+                lines += await self._visit(probe, url, len(urls) > 1)
+            except HubError as exc:
+                tell(self.result, "\n".join([*lines, f"Échec : {exc.message}"]))
+                self.completeChanged.emit()
+                return
+            finally:
+                await probe.close()
+        # The desk's own client: every address, failing over from one to the next.
+        client = HubClient(urls if len(urls) > 1 else urls[0], desk=socket.gethostname(),
+                           journal=self.journal, trust=trust)
         try:
-            welcome = await client.connect()
+            await client.connect()
         except HubError as exc:
             await client.close()
-            tell(self.result, f"Échec : {exc.message}")
-            self.completeChanged.emit()
+            tell(self.result, "\n".join([*lines, f"Échec : {exc.message}"]))
             return
-        lines = [f"Hub joint : sasdesk {welcome.get('hub', '?')} "
-                 f"(protocole {welcome.get('protocol', '?')})."]
-        ws = getattr(client, "_ws", None)
-        if urlsplit(url).scheme == "wss" and ws is not None:
-            lines.append(f"Connexion chiffrée ; empreinte SHA-256 du certificat :\n"
-                         f"{peer_fingerprint(ws)}")
-        else:
-            lines.append("Attention : connexion en clair (ws://), sans chiffrement.")
         tell(self.result, "\n".join(lines))
         self.client = client
         self.completeChanged.emit()
+
+    @staticmethod
+    async def _visit(client: HubClient, url: str, several: bool) -> list[str]:
+        welcome = await client.connect()
+        where = f" ({url})" if several else ""
+        lines = [f"Hub joint{where} : sasdesk {welcome.get('hub', '?')} "
+                 f"(protocole {welcome.get('protocol', '?')})."]
+        ws = getattr(client, "_ws", None)
+        if urlsplit(url).scheme == "wss" and ws is not None:
+            lines.append("Connexion chiffrée ; empreinte SHA-256 du certificat :\n"
+                         f"{peer_fingerprint(ws)}")
+        else:
+            lines.append("Attention : connexion en clair (ws://), sans chiffrement.")
+        return lines
 
 
 class LoginPage(QWizardPage):

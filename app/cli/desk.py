@@ -34,8 +34,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--hub",
         default=None,
         metavar="wss://HÔTE:PORT",
-        help="adresse du hub, par exemple wss://hub.samu17.local:8765 (ws:// : en clair) ; "
-        "défaut : celle des réglages enregistrés",
+        help="adresse du hub, par exemple wss://hub.samu17.local:8765 (ws:// : en clair), ou "
+        "plusieurs séparées par des virgules (le poste passe à la suivante si la sienne "
+        "tombe) ; défaut : celle des réglages enregistrés",
     )
     parser.add_argument(
         "--wizard", action="store_true",
@@ -148,6 +149,7 @@ def _training_line(every: float):  # type: ignore[no-untyped-def]
 def hub_trust(args: argparse.Namespace) -> HubTrust:
     """How this desk checks the hub's certificate (--ca, --fingerprint, pinned ones)."""
     from app.client.trust import HubTrust, hub_address
+    from app.config.desk import split_hubs
     from app.hub.tls import normalise_fingerprint
 
     trust = HubTrust(ca_file=args.ca)
@@ -155,7 +157,8 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
         raise SystemExit(f"sasdesk desk : fichier CA introuvable : {args.ca}")
     if args.fingerprint:
         try:
-            trust.pins.put(hub_address(args.hub), normalise_fingerprint(args.fingerprint))
+            trust.pins.put(hub_address(split_hubs(args.hub)[0]),  # the first hub's
+                           normalise_fingerprint(args.fingerprint))
         except ValueError as exc:
             raise SystemExit(f"sasdesk desk : {exc}") from None
     return trust
@@ -208,7 +211,11 @@ def run(args: argparse.Namespace) -> int:
                 )
     else:
         line = _training_line(args.ring_every) if args.training else None
-    return run_ui(args.hub, line, data_dir() / "outbox.json", trust=trust)
+    from app.config.desk import split_hubs
+
+    hubs = split_hubs(args.hub)
+    return run_ui(hubs if len(hubs) > 1 else hubs[0], line, data_dir() / "outbox.json",
+                  trust=trust)
 
 
 def run_embedded(args: argparse.Namespace) -> int:

@@ -29,8 +29,15 @@ KEYRING_SERVICE = "sasdesk-sip"
 PASSWORD_ENV = "SASDESK_SIP_PASSWORD"
 
 
+def split_hubs(text: str) -> list[str]:
+    """Hub addresses separated by commas or spaces (several hubs share one database;
+    the desk fails over from one to the next)."""
+    return [u for u in text.replace(",", " ").split() if u]
+
+
 @dataclass(frozen=True)
 class DeskSettings:
+    #: One hub address, or several separated by commas.
     hub_url: str = ""
     #: CA file the hub's certificate must chain to (else system store, then pinning).
     ca_file: str = ""
@@ -42,6 +49,10 @@ class DeskSettings:
     use_headset: bool = True
     #: The last account that logged in here (pre-filled at the login step).
     last_username: str = ""
+
+    @property
+    def hub_urls(self) -> list[str]:
+        return split_hubs(self.hub_url)
 
     @property
     def configured(self) -> bool:

@@ -151,6 +151,27 @@ def test_the_wizard_from_hub_to_login_with_a_bad_and_a_good_answer_at_each_step(
     assert speaking.read().any()  # the source really was a sounding microphone
 
 
+def test_every_hub_of_a_room_is_tried_and_the_desk_gets_them_all(
+        qloop: asyncio.AbstractEventLoop, tmp_path: Path, hub_url: str,
+        memory_keyring: MemoryKeyring) -> None:
+    wizard = wizard_for(tmp_path, [])
+    page = wizard.hub_page
+
+    async def walk() -> None:
+        type_text(page.url, f"{hub_url}, ws://127.0.0.1:1")
+        enter(page.url)
+        await until(lambda: "Échec" in page.result.text(), page.result.text)
+        assert f"Hub joint ({hub_url})" in page.result.text() and not page.isComplete()
+        page.url.setText(f"{hub_url}, {hub_url.replace('127.0.0.1', 'localhost')}")
+        enter(page.url)
+        await until(page.isComplete, page.result.text)
+        assert wizard.client is not None and len(wizard.client.urls) == 2
+        await wizard.client.close()
+        wizard.reject()
+
+    qloop.run_until_complete(walk())
+
+
 def test_a_wss_hub_fingerprint_refused_then_accepted(
         qloop: asyncio.AbstractEventLoop, tmp_path: Path, db_url: str, sessions: object,
         memory_keyring: MemoryKeyring) -> None:
