@@ -176,11 +176,37 @@ def saved_line(settings: DeskSettings, record: Path | None = None):  # type: ign
     return sip_line(args)
 
 
+#: The desk's own log: a few files of a few MB, the oldest dropped (a desk PC is not a
+#: server: nothing else rotates its logs). The hub logs to the journal (docs/deploy.md).
+LOG_BYTES, LOG_FILES = 5 * 1024 * 1024, 5
+
+
+def log_to_file() -> Path:
+    """Add a rotating file beside the console log: ~/.local/state/sasdesk/log/desk.log on
+    Linux, %LOCALAPPDATA%\\sasdesk\\Logs on Windows (platformdirs)."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    import platformdirs
+
+    folder = Path(platformdirs.user_log_dir("sasdesk", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(folder / "desk.log", maxBytes=LOG_BYTES,
+                                  backupCount=LOG_FILES, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return folder / "desk.log"
+
+
 def run(args: argparse.Namespace) -> int:
+    import logging
+
     from app.callback.tomlfile import FileError
     from app.config.desk import load_desk_settings
     from ui.launch import run as run_ui
     from ui.launch import run_wizard
+
+    logging.getLogger(__name__).info("desk starting, log in %s", log_to_file())
 
     if args.hub is None:
         try:

@@ -35,7 +35,7 @@ def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:  # type: ignore[no
 def desk_env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
             "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CONFIG_DIRS": str(tmp_path / "etc"),
-            "XDG_DATA_HOME": str(tmp_path / "data")}
+            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
 
 
 def start_desk(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
@@ -74,6 +74,8 @@ def test_saved_settings_take_the_desk_to_its_hub_and_none_open_the_wizard(
     finally:
         out = stop(proc)
     assert "Traceback" not in out, out
+    log = (tmp_path / "state" / "sasdesk" / "log" / "desk.log").read_text(encoding="utf-8")
+    assert "desk starting" in log  # the desk's own rotating log file
 
 
 def test_the_machine_layer_under_the_user_layer(tmp_path: Path) -> None:
