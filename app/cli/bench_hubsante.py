@@ -114,7 +114,12 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
         await asyncio.wait_for(watcher_done.wait(), 600)
         await watcher
         elapsed = time.perf_counter() - t0
-        counts = dict(hub.hubsante.counts)  # type: ignore[attr-defined]
+        connector = hub.hubsante  # type: ignore[attr-defined]
+        for _ in range(100):  # the last batch is marked sent just after its confirmation
+            if connector.counts["published"] >= messages_n:
+                break
+            await asyncio.sleep(0.1)
+        counts = dict(connector.counts)
         await hub.stop()
         await lrm.stop()
         await dispatcher.stop()

@@ -68,6 +68,8 @@ class Connector:
         self.publisher: Any = None
         self.runner: asyncio.Task[None] | None = None
         self.ready = asyncio.Event()
+        self.incoming: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self.drainer: asyncio.Task[None] | None = None
         self.exchange: Any = None
         self.counts = {"applied": 0, "duplicate": 0, "refused": 0, "acknowledged": 0,
                        "error": 0, "published": 0}  # fmt: skip
@@ -98,6 +100,8 @@ class Connector:
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _connect(self) -> None:
+        if self.drainer is None:
+            self.drainer = asyncio.create_task(self._drain(), name="hubsante-inbox")
         self.connection = await aio_pika.connect_robust(
             self.settings.url,
             ssl_context=self.ssl,
@@ -115,9 +119,11 @@ class Connector:
         self.wakeup.set()
 
     async def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.cancel()
-            await asyncio.gather(self.runner, return_exceptions=True)
+        for task in (self.runner, self.drainer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self.drainer = None
         if self.pump is not None:
             self.pump.cancel()
             await asyncio.gather(self.pump, return_exceptions=True)
@@ -129,21 +135,34 @@ class Connector:
     # -- inbound ------------------------------------------------------------------------
 
     async def _on_message(self, incoming: AbstractIncomingMessage) -> None:
-        try:
-            what, events = await self.run(self.inbox.receive, incoming.body)
-        except Exception:
-            # The database refused (locked, gone): nothing was kept; the broker keeps
-            # the message and gives it again.
-            log.exception("Hub Santé: delivery not recorded, given back to the broker")
-            await asyncio.sleep(RETRY_SECONDS)
-            await incoming.nack(requeue=True)
-            return
-        self.counts[what] = self.counts.get(what, 0) + 1
-        await incoming.ack()  # only now: the transaction is committed
-        if events:
-            self.broadcast(events)
-        if what in ("applied", "refused"):
-            self.wakeup.set()  # the acknowledgement or the error is in the outbox
+        await self.incoming.put(incoming)
+
+    async def _drain(self) -> None:
+        """Deliveries waiting together are applied in one transaction (each in its own
+        savepoint), then acknowledged to the broker."""
+        while True:
+            batch = [await self.incoming.get()]
+            while len(batch) < self.settings.prefetch and not self.incoming.empty():
+                batch.append(self.incoming.get_nowait())
+            try:
+                results = await self.run(self.inbox.receive_many, [m.body for m in batch])
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database refused (locked, gone): nothing was kept; the broker
+                # keeps the messages and gives them again.
+                log.exception("Hub Santé: deliveries not recorded, given back to the broker")
+                await asyncio.sleep(RETRY_SECONDS)
+                for m in batch:
+                    await m.nack(requeue=True)
+                continue
+            for m, (what, events) in zip(batch, results, strict=True):
+                self.counts[what] = self.counts.get(what, 0) + 1
+                await m.ack()  # only now: the transaction is committed
+                if events:
+                    self.broadcast(events)
+            if any(what in ("applied", "refused") for what, _ in results):
+                self.wakeup.set()  # acknowledgements or errors are in the outbox
 
     # -- outbound -----------------------------------------------------------------------
 

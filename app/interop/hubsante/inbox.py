@@ -48,39 +48,47 @@ class Inbox:
 
     def receive(self, raw: bytes) -> tuple[str, list[Outgoing]]:
         """Apply one delivery; returns what happened (for the log) and the events."""
+        return self.receive_many([raw])[0]
+
+    def receive_many(self, raws: list[bytes]) -> list[tuple[str, list[Outgoing]]]:
+        """Apply deliveries in one transaction, each in its own savepoint (one that
+        fails is refused alone); committed together before any is acknowledged."""
         now = self.service.clock()
+        with self.service.sessions.begin() as s:
+            return [self._receive_in(s, raw, now) for raw in raws]
+
+    def _receive_in(self, s: Session, raw: bytes, now: datetime) -> tuple[str, list[Outgoing]]:
         try:
             parsed = messages.parse(raw)
         except InvalidMessage as refused:
-            return "refused", self._refuse(raw, refused, now)
-        with self.service.sessions.begin() as s:
-            seen = s.scalar(
-                select(HsJournal.id).where(
-                    HsJournal.direction == "in", HsJournal.distribution_id == parsed.distribution_id
-                )
+            return "refused", self._refuse_in(s, raw, refused, now)
+        seen = s.scalar(
+            select(HsJournal.id).where(
+                HsJournal.direction == "in", HsJournal.distribution_id == parsed.distribution_id
             )
-            if seen is not None:
-                return "duplicate", []
-            if parsed.key == "reference":
-                return "acknowledged", self._acknowledged(s, parsed, raw, now)
-            if parsed.key == "error":
-                return "error", self._error_received(s, parsed, raw, now)
-            try:
-                with s.begin_nested():
-                    unit = Unit(s, None, now, self.service.user)
-                    dossier_id = self._case(s, unit, parsed, now)
-                    events = self.service.finish(unit)
-            except Exception as exc:  # nothing of it is kept; the sender is told
-                log.exception("Hub Santé: message %s not applied", parsed.distribution_id)
-                failed = InvalidMessage(
-                    f"message valide mais non intégré : {exc}", parsed.envelope,
-                    INTERNAL_CLIENT_ERROR,
-                )  # fmt: skip
-                return "refused", self._refuse_in(s, raw, failed, now)
-            self._journal(s, parsed, raw, "applied", now, dossier_id=dossier_id)
-            enqueue(s, messages.reference(self.settings.client_id, parsed, now), now=now,
-                    case_id=str(parsed.body.get("caseId", "")), dossier_id=dossier_id)  # fmt: skip
-            return "applied", events
+        )
+        if seen is not None:
+            return "duplicate", []
+        if parsed.key == "reference":
+            return "acknowledged", self._acknowledged(s, parsed, raw, now)
+        if parsed.key == "error":
+            return "error", self._error_received(s, parsed, raw, now)
+        try:
+            with s.begin_nested():
+                unit = Unit(s, None, now, self.service.user)
+                dossier_id = self._case(s, unit, parsed, now)
+                events = self.service.finish(unit)
+        except Exception as exc:  # nothing of it is kept; the sender is told
+            log.exception("Hub Santé: message %s not applied", parsed.distribution_id)
+            failed = InvalidMessage(
+                f"message valide mais non intégré : {exc}", parsed.envelope,
+                INTERNAL_CLIENT_ERROR,
+            )  # fmt: skip
+            return "refused", self._refuse_in(s, raw, failed, now)
+        self._journal(s, parsed, raw, "applied", now, dossier_id=dossier_id)
+        enqueue(s, messages.reference(self.settings.client_id, parsed, now), now=now,
+                case_id=str(parsed.body.get("caseId", "")), dossier_id=dossier_id)  # fmt: skip
+        return "applied", events
 
     # -- createCaseHealth ------------------------------------------------------------
 
@@ -173,10 +181,6 @@ class Inbox:
         return self.service.finish(u)
 
     # -- refusals ----------------------------------------------------------------------
-
-    def _refuse(self, raw: bytes, refused: InvalidMessage, now: datetime) -> list[Outgoing]:
-        with self.service.sessions.begin() as s:
-            return self._refuse_in(s, raw, refused, now)
 
     def _refuse_in(
         self, s: Session, raw: bytes, refused: InvalidMessage, now: datetime
