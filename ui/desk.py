@@ -14,6 +14,7 @@ from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge
 from ui.controller import DeskController
 from ui.main_window import DeskWindow
+from ui.relogin import ReloginDialog
 
 
 class Desk:
@@ -25,6 +26,7 @@ class Desk:
         self.window: DeskWindow | None = None
         self.controller: DeskController | None = None
         self.uploader: RecordingUploader | None = None
+        self.relogin: ReloginDialog | None = None
 
     @classmethod
     async def connect(
@@ -44,6 +46,8 @@ class Desk:
         """After login: the window for this user's role, fed by the snapshot so far."""
         assert self.client.user is not None, "login first"
         self.window = DeskWindow(self.client.user, training=isinstance(self.line, TrainingLine))
+        username = str(self.client.user["username"])
+        self.client.on_session_ended.append(lambda msg: self._session_ended(username, msg))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
         self.controller.on_link(str(self.client.state), "")
         if self.window.audit is not None:
@@ -65,6 +69,20 @@ class Desk:
         else:
             self.window.call_bar.line_status.setText("Pas de ligne téléphonique sur ce poste")
         return self.window
+
+    def _session_ended(self, username: str, msg: dict[str, object]) -> None:
+        """The hub ended the session: the same user types the password, the screen stays."""
+        if self.window is None or self.relogin is not None:
+            return
+        self.relogin = ReloginDialog(self.client, username, str(msg.get("message", "")),
+                                     self.window)
+        self.relogin.finished.connect(self._relogin_done)
+        self.relogin.open()
+
+    def _relogin_done(self, code: int) -> None:
+        self.relogin = None
+        if code != ReloginDialog.DialogCode.Accepted and self.window is not None:
+            self.window.close()  # "Quitter le poste": as closing the window
 
     async def close(self) -> None:
         if self.line is not None:
