@@ -7,10 +7,16 @@ import hashlib
 from sqlalchemy import Engine, MetaData, select
 
 
+_reflected: dict[tuple[int, str], MetaData] = {}
+
+
 def database_digest(engine: Engine, skip: frozenset[str] = frozenset()) -> str:
     """SHA-256 over every row of every table, in primary-key order."""
-    meta = MetaData()
-    meta.reflect(engine)
+    key = (id(engine), str(engine.url))
+    meta = _reflected.get(key)
+    if meta is None:
+        meta = _reflected[key] = MetaData()
+        meta.reflect(engine)
     h = hashlib.sha256()
     with engine.connect() as conn:
         for name in sorted(meta.tables):
