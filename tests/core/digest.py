@@ -6,7 +6,6 @@ import hashlib
 
 from sqlalchemy import Engine, MetaData, select
 
-
 _reflected: dict[tuple[int, str], MetaData] = {}
 
 
