@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from app.domain.enums import Role
 from app.hub.auth import Principal, hash_password, principal_of
 from app.hub.server import Hub
 from app.hub.service import FlowService
+
+# Hubs started by the tests never read the machine's /etc/sasdesk/hub.toml (the package
+# test installs one for a while); a test that wants a file passes --config.
+os.environ["SASDESK_CONFIG"] = ""
 
 PASSWORD = "secret-test"
 ACCOUNTS = (

@@ -196,14 +196,16 @@ def _s(x: float | None) -> str:
 
 
 def build_report(session: Session, period: Period, *, now: datetime | None = None,
-                 target: float = TARGET_ANSWERED, weekly_cap: int = WEEKLY_SNP_CAP) -> Report:
+                 target: float = TARGET_ANSWERED, weekly_cap: int = WEEKLY_SNP_CAP,
+                 sector_names: dict[str, str] | None = None) -> Report:
+    """``sector_names``: the room's territory file's (default: the demo territory's)."""
     with gc_paused():
-        return _build_report(session, period, now, target, weekly_cap)
+        return _build_report(session, period, now, target, weekly_cap, sector_names)
 
 
 def _build_report(session: Session, period: Period, now: datetime | None, target: float,
-                  weekly_cap: int) -> Report:
-    t: Territory = load_territory(session)
+                  weekly_cap: int, sector_names: dict[str, str] | None) -> Report:
+    t: Territory = load_territory(session, sector_names)
     facts: Facts = load_facts(session, period)
     slots = list(published_slots(session, t, period.start, period.end))
     monthly = monthly_table(session, period, facts=facts, territory=t, slots=slots)

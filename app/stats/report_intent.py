@@ -14,6 +14,7 @@ from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.stats.calendar import Period
 from app.stats.report import Table, build_report
+from app.stats.territory import sector_names
 
 READERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
 
@@ -49,8 +50,8 @@ def table_view(table: Table) -> dict[str, Any]:
     }
 
 
-def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None
-                 ) -> dict[str, Any]:
+def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None,
+                 sectors: dict[str, str] | None = None) -> dict[str, Any]:
     assert u.actor is not None
     if u.actor.role not in READERS:
         raise forbid("les statistiques sont réservées au superviseur et aux gestionnaires CPTS")
@@ -60,7 +61,7 @@ def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None
         raise FlowError("invalid_message", str(exc)) from None
     targets = targets or TargetSettings()
     report = build_report(u.s, period, now=u.now, target=targets.answered,
-                          weekly_cap=targets.weekly_snp_cap)
+                          weekly_cap=targets.weekly_snp_cap, sector_names=sectors)
     return {
         "report": {
             "month": i.month,
@@ -72,4 +73,6 @@ def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None
 
 def install(service: FlowService) -> None:
     targets = service.settings.targets
-    service.register(StatsReport, lambda u, i: stats_report(u, i, targets))
+    territory = service.settings.territory.file
+    sectors = sector_names(territory) if territory is not None else None
+    service.register(StatsReport, lambda u, i: stats_report(u, i, targets, sectors))

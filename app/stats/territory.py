@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,17 +56,24 @@ class Territory:
         return self.structure_sector.get(effecteur_id) or OUTSIDE
 
 
-def _sector_names() -> dict[str, str]:
+def sector_names(path: Path | None = None) -> dict[str, str]:
+    """Sector names of the room's territory file (hub.toml [territoire] fichier), else of
+    the demo territory."""
     try:
-        from app.demo.seed import load_territory
+        from app.demo.seed import TERRITORY
+        from app.demo.seed import load_territory as read_file
 
-        return {s["code"]: s["name"] for s in load_territory().get("sectors", [])}
+        return {s["code"]: s["name"] for s in read_file(path or TERRITORY).get("sectors", [])}
     except (OSError, ValueError, KeyError):
         return {}
 
 
+def default_sector_names() -> dict[str, str]:
+    return sector_names()
+
+
 def load_territory(session: Session, sector_names: dict[str, str] | None = None) -> Territory:
-    names = sector_names if sector_names is not None else _sector_names()
+    names = sector_names if sector_names is not None else default_sector_names()
     t = Territory()
     for c in session.scalars(select(Commune)):
         t.communes[c.insee] = Place(c.insee, c.name, c.postal_codes, c.sector)

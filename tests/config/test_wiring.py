@@ -4,9 +4,11 @@ the call-back delays (reminders)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,6 +54,30 @@ async def test_cap_and_target_come_from_the_settings(room_hub: Hub,
     assert handlers.settings.weekly_cap == 1
     await osnp.close()
     await sup.close()
+
+
+async def test_the_report_names_sectors_from_the_rooms_territory_file(
+        db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    from app.config.settings import TerritorySettings
+    from app.db.models import Commune
+
+    territory = tmp_path / "territoire.json"
+    territory.write_text(json.dumps({"communes": [], "sectors": [
+        {"code": "CPTS-AUNIS", "name": "CPTS Aunis Sud (fichier de la salle)"}]}))
+    with sessions.begin() as s:
+        s.add(Commune(insee="17300", name="La Rochelle", postal_codes="17000",
+                      sector="CPTS-AUNIS"))
+    hub = Hub(db_url, "127.0.0.1", 0,
+              settings=HubSettings(territory=TerritorySettings(file=territory)))
+    await hub.start()
+    try:
+        sup = await logged_client(hub, "sup")
+        report = (await sup.request("stats.report", month=utcnow().strftime("%Y-%m")))["report"]
+        cells = json.dumps(report["tables"], ensure_ascii=False)
+        assert "CPTS Aunis Sud (fichier de la salle)" in cells
+        await sup.close()
+    finally:
+        await hub.stop()
 
 
 def test_billing_uses_the_cap_it_is_given() -> None:
