@@ -222,6 +222,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.sip_server and not args.training and settings.has_sip:
             args.sip_server, args.sip_port = settings.sip_server, settings.sip_port
             args.sip_user = args.sip_user or settings.sip_user
+            args.sip_domain, args.use_headset = settings.sip_domain, settings.use_headset
+        elif not args.sip_server and not args.training:
+            # "Ce poste n'a pas de ligne SIP": the training line, ringing on demand (Ctrl+T)
+            args.training, args.ring_every = True, 0.0
     trust = hub_trust(args)
 
     if args.sip_server:
