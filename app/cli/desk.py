@@ -72,6 +72,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     sip.add_argument("--sip-port", type=int, default=5060)
     sip.add_argument("--sip-user", metavar="POSTE", help="identifiant SIP du poste")
     sip.add_argument(
+        "--sip-domain",
+        default="",
+        metavar="DOMAINE",
+        help="domaine SIP de la salle (défaut : le serveur)",
+    )
+    sip.add_argument(
         "--sip-password-env",
         default="SASDESK_SIP_PASSWORD",
         metavar="VARIABLE",
@@ -132,7 +138,9 @@ def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         user=args.sip_user,
         password=password,
         domain=getattr(args, "sip_domain", ""),
-        use_headset=getattr(args, "use_headset", False),
+        # the desk plays calls in its headset (the null device when none is found),
+        # unless its saved settings say it has none
+        use_headset=getattr(args, "use_headset", True),
         local_host=args.sip_local_host or local_ip_for(args.sip_server, args.sip_port),
         sip_port=args.sip_local_port,
         record_dir=args.record,

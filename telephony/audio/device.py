@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 RATE = 8000
 FRAME = 160  # 20 ms at 8 kHz
+
+Playout = Callable[[], np.ndarray]  # the line's next 20 ms to play
 
 
 class AudioPort:
@@ -28,6 +31,11 @@ class AudioPort:
 
     def write(self, pcm: np.ndarray) -> None:
         return None
+
+    def attach_playout(self, source: Playout | None) -> bool:
+        """Devices with their own clock pull what they play from ``source`` (the line's
+        jitter buffer) and return True; others are written to on the line's clock."""
+        return False
 
     def close(self) -> None:
         return None
@@ -67,6 +75,8 @@ class HeadsetAudio(AudioPort):
 
         self._mic: deque[np.ndarray] = deque(maxlen=10)
         self._speaker: deque[np.ndarray] = deque(maxlen=10)
+        self._source: Playout | None = None
+        self._pending = np.zeros(0, dtype=np.int16)
         self._stream = sd.Stream(
             samplerate=RATE,
             blocksize=FRAME,
@@ -79,7 +89,13 @@ class HeadsetAudio(AudioPort):
 
     def _callback(self, indata, outdata, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
         self._mic.append(indata[:, 0].copy())
-        if self._speaker:
+        source = self._source
+        if source is not None:  # the device's clock drives the line's playout
+            while len(self._pending) < frames:
+                self._pending = np.concatenate([self._pending, source()])
+            outdata[:, 0] = self._pending[:frames]
+            self._pending = self._pending[frames:]
+        elif self._speaker:
             frame = self._speaker.popleft()
             outdata[: len(frame), 0] = frame[:frames]
             outdata[len(frame) :, 0] = 0
@@ -92,7 +108,12 @@ class HeadsetAudio(AudioPort):
     def write(self, pcm: np.ndarray) -> None:
         self._speaker.append(pcm)
 
+    def attach_playout(self, source: Playout | None) -> bool:
+        self._source = source
+        return True
+
     def close(self) -> None:
+        self._source = None
         self._stream.stop()
         self._stream.close()
 

@@ -19,7 +19,9 @@ from collections.abc import Callable
 import numpy as np
 
 from telephony.audio import g711
+from telephony.audio.agc import AutoGain
 from telephony.audio.device import FRAME, AudioPort, level_dbfs
+from telephony.audio.jitter import JitterBuffer
 from telephony.audio.recorder import CallRecorder
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,12 @@ class RtpSession:
         self.tx_level = -120.0
         self.packets_in = 0
         self.packets_out = 0
+        self.jitter = JitterBuffer()
+        self.agc = AutoGain()  # on what the earpiece plays; the recording keeps the original
+        self._rx_ssrc = 0
+        # a device with its own clock (headset, test sound card) pulls the playout;
+        # otherwise (null device) this session's 20 ms clock does
+        self._device_clock = audio.attach_playout(self._playout)
         self._ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
         self._ts = random.getrandbits(32)
@@ -93,6 +101,20 @@ class RtpSession:
     def update(self, remote: tuple[str, int], payload_type: int, dtmf_pt: int | None) -> None:
         self.remote, self.payload_type, self.dtmf_pt = remote, payload_type, dtmf_pt
 
+    def playout_stats(self) -> dict[str, float | int]:
+        """The jitter buffer's counters (played, concealed, underruns, late...)."""
+        return self.jitter.snapshot()
+
+    def _playout(self) -> np.ndarray:
+        """The next 20 ms for the earpiece (any thread: the device's clock)."""
+        pcm, pieces = self.jitter.pull()
+        if self.recorder is not None:
+            for ts, piece in pieces:  # concealed pieces too: the recording is what was heard
+                self.recorder.rx(self._rx_ssrc, ts, piece)
+        heard = self.agc.process(pcm)
+        self.rx_level = level_dbfs(heard)
+        return heard
+
     def send_dtmf(self, digits: str) -> None:
         for d in digits.upper():
             if d not in DTMF_EVENTS:
@@ -100,6 +122,7 @@ class RtpSession:
             self._dtmf_queue.append(d)
 
     def stop(self) -> None:
+        self.audio.attach_playout(None)
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(2)
@@ -131,6 +154,8 @@ class RtpSession:
                 self._drain()
 
     def _tick(self, dtmf_packet: bytes | None) -> None:
+        if not self._device_clock:
+            self.audio.write(self._playout())
         frame = self.audio.read(FRAME)
         if self.muted or not self.sending:
             frame = np.zeros(FRAME, dtype=np.int16)
@@ -191,11 +216,8 @@ class RtpSession:
             if pt in (self.dtmf_pt, 101):
                 self._on_event(ts, ssrc, payload)
             elif pt in (g711.PCMU, g711.PCMA) and self.receiving:
-                pcm = g711.decode(payload, pt)
-                self.rx_level = level_dbfs(pcm)
-                self.audio.write(pcm)
-                if self.recorder is not None:
-                    self.recorder.rx(ssrc, ts, pcm)
+                self._rx_ssrc = ssrc
+                self.jitter.put(ssrc, ts, g711.decode(payload, pt))
 
     def _on_event(self, ts: int, ssrc: int, payload: bytes) -> None:
         if len(payload) < 4:

@@ -23,7 +23,7 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/widgets/audit_view.py", "ui/trust_dialog.py", "app/backup", "app/cli/hub.py",
            "app/cli/backup.py", "app/retention", "app/cli/purge.py", "app/recordings",
            "ui/recording_playback.py", "app/cli/bench_soak.py", "ui/wizard.py",
-           "ui/wizard_pages.py"]
+           "ui/wizard_pages.py", "telephony/audio", "app/cli/bench_audio.py"]
 
 
 def test_core_type_checks() -> None:

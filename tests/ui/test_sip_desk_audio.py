@@ -1,0 +1,275 @@
+"""The desk carries audio both ways: real calls through Kamailio reach a Qt desk wired as
+``sasdesk desk --sip-server …`` wires it, with a test sound card in place of the
+headset. What the desk's earpiece plays must be what the caller sent, what the desk's
+microphone hears must reach the far end, and both level meters must move.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from app.cli.desk import sip_line
+from telephony.audio import g711
+from telephony.audio.capture import CapturePort
+from telephony.kamailio import Desk as RoomDesk
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario
+from telephony.line import LineEvent, LineEventKind
+from telephony.sip import SipConfig, SipLine
+from tests.telephony.media import (
+    best_alignment,
+    pcap_signal,
+    reference_g711_roundtrip,
+    speech_like_signal,
+    write_pcap,
+)
+from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+
+pytestmark = pytest.mark.peers
+DOMAIN = "sas.local"
+PASSWORD_ENV = "SASDESK_TEST_SIP_PASSWORD"
+
+
+def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch) -> SipLine:  # type: ignore[no-untyped-def]
+    """The line exactly as ``sasdesk desk`` builds it from its command line."""
+    monkeypatch.setenv(PASSWORD_ENV, password)
+    args = argparse.Namespace(
+        sip_server=room.host,
+        sip_port=room.port,
+        sip_user=user,
+        sip_domain=DOMAIN,
+        sip_password_env=PASSWORD_ENV,
+        sip_local_host="127.0.0.1",
+        sip_local_port=0,
+        record=rec,
+    )
+    line = sip_line(args)
+    assert line.config.use_headset, "the desk plays calls in its headset"
+    return line
+
+
+class Meters:
+    """The highest value each level meter of the call bar showed."""
+
+    def __init__(self, bar) -> None:  # type: ignore[no-untyped-def]
+        self.bar = bar
+        self.rx = self.tx = -90
+
+    def sample(self) -> bool:
+        self.rx = max(self.rx, self.bar.rx_level.value())
+        self.tx = max(self.tx, self.bar.tx_level.value())
+        return False
+
+
+def chunks_heard(played: np.ndarray, expected: np.ndarray, chunk: int = 2000) -> float:
+    """The fraction of the 250 ms pieces of ``expected`` found in ``played`` (normalised
+    correlation > 0.95 at their best place). Pieces, not the whole: the jitter buffer
+    may stretch or shorten a pause by 10 ms to follow the network (or a loaded CPU)."""
+    assert len(played) > len(expected), "the earpiece played less than was sent"
+    pieces = [expected[i : i + chunk] for i in range(0, len(expected) - chunk + 1, chunk)]
+    found = [best_alignment(played, p)[1] > 0.95 for p in pieces if np.any(p)]
+    return sum(found) / len(found)
+
+
+def heard(port: CapturePort, sent: np.ndarray, codec: str = "PCMA") -> float:
+    """How much of ``sent`` (after G.711) ``port``'s earpiece played."""
+    return chunks_heard(port.played(), reference_g711_roundtrip(sent, codec))
+
+
+def answering_phone(room: KamailioRoom, user: str, password: str, port: CapturePort) -> SipLine:
+    """A second instance of our own line as the far end; it answers every call."""
+    line = SipLine(
+        SipConfig(
+            server=room.host,
+            port=room.port,
+            user=user,
+            password=password,
+            domain=DOMAIN,
+            codecs=("PCMA",),
+            audio_factory=lambda: port,
+        )
+    )
+
+    def on(event: LineEvent) -> None:
+        if event.kind == LineEventKind.RINGING:
+            threading.Timer(0.1, line.answer, args=(event.call_id,)).start()
+
+    line.subscribe(on)
+    return line
+
+
+def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
+) -> None:
+    room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
+    room.start()
+    line = desk_line(room, "arm1", "secret-1", tmp_path / "rec", monkeypatch)
+    desk_voice = speech_like_signal(1.0, seed=3)
+    headset = CapturePort(mic=desk_voice, loop=True)
+    line.config.audio_factory = lambda: headset
+    caller_voice = speech_like_signal(3.0, seed=11)
+    pcap = tmp_path / "caller.pcap"
+    write_pcap(pcap, caller_voice, g711.PCMA)
+    sipp = Sipp(
+        caller_scenario(DOMAIN, caller="0639980199", pcap=pcap, talk_ms=3800),
+        proxy=(room.host, room.port),
+        service="15",
+    )
+    try:
+
+        async def scenario() -> None:
+            desk = await open_desk(hub_url, "n1", tmp_path, line)
+            w = desk.window
+            assert w is not None
+            qtbot.addWidget(w)
+            await until(lambda: "prête" in w.call_bar.line_status.text(), "registered")
+            sipp.start()
+            await until(w.call_bar.answer_button.isEnabled, "the desk rings")
+            await focus(desk)
+            qtbot.keyClick(w, Qt.Key.Key_F2)
+            meters = Meters(w.call_bar)
+            await until(lambda: meters.sample() or w.call_bar.hangup_button.isEnabled(), "talk")
+            await until(
+                lambda: meters.sample() or not w.call_bar.hangup_button.isEnabled(),
+                "the caller hangs up after talking",
+            )
+            assert sipp.wait(20) == 0, sipp.errors
+            # both meters moved: the caller's voice and the desk's microphone
+            assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
+            await desk.close()
+
+        qloop.run_until_complete(scenario())
+    finally:
+        line.stop()
+        headset.close()
+        sipp.cleanup()
+        room.cleanup()
+    # every part of what SIPp sent reached the earpiece
+    assert chunks_heard(headset.played(), pcap_signal(pcap)) == 1.0
+
+
+def test_desk_and_caller_hear_each_other(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
+) -> None:
+    room = KamailioRoom(
+        [RoomDesk("arm1", "secret-1", "n1"), RoomDesk("patient", "secret-p", "")], domain=DOMAIN
+    )
+    room.start()
+    line = desk_line(room, "arm1", "secret-1", tmp_path / "rec", monkeypatch)
+    desk_voice = speech_like_signal(2.0, seed=5)
+    caller_voice = speech_like_signal(2.0, seed=9)
+    headset = CapturePort(mic=desk_voice)
+    line.config.audio_factory = lambda: headset
+    phone = CapturePort(mic=caller_voice)
+    caller = SipLine(
+        SipConfig(
+            server=room.host,
+            port=room.port,
+            user="patient",
+            password="secret-p",
+            domain=DOMAIN,
+            audio_factory=lambda: phone,
+        )
+    )
+    try:
+
+        async def scenario() -> None:
+            desk = await open_desk(hub_url, "n1", tmp_path, line)
+            w = desk.window
+            assert w is not None
+            qtbot.addWidget(w)
+            await until(lambda: "prête" in w.call_bar.line_status.text(), "registered")
+            caller.start()
+            await until(lambda: caller.registration.state.value == "registered", "caller")
+            call_id = caller.dial("15")
+            await until(w.call_bar.answer_button.isEnabled, "the desk rings")
+            await focus(desk)
+            qtbot.keyClick(w, Qt.Key.Key_F2)
+            meters = Meters(w.call_bar)
+            await until(lambda: meters.sample() or w.call_bar.hangup_button.isEnabled(), "talk")
+            for _ in range(int(2.6 / 0.05)):
+                meters.sample()
+                await asyncio.sleep(0.05)
+            caller.hangup(call_id)
+            await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
+            assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
+            await desk.close()
+
+        qloop.run_until_complete(scenario())
+    finally:
+        caller.stop()
+        line.stop()
+        headset.close()
+        phone.close()
+        room.cleanup()
+    assert heard(headset, caller_voice, "PCMU") == 1.0  # the caller, in the desk's headset
+    assert heard(phone, desk_voice, "PCMU") == 1.0  # the desk's microphone, at the caller
+
+
+def test_osnp_call_back_carries_audio_both_ways(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, service, people, tmp_path, monkeypatch
+) -> None:
+    territory = seed_territory(sessions)
+    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
+    oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
+    room = KamailioRoom(
+        [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], domain=DOMAIN
+    )
+    doctor_voice = speech_like_signal(2.0, seed=21)
+    osnp_voice = speech_like_signal(2.0, seed=23)
+    doctor_port = CapturePort(mic=doctor_voice)
+    headset = CapturePort(mic=osnp_voice)
+    # the doctor's phone behind the operator gateway: our own line, answering
+    doctor = answering_phone(room, "cabinet", "secret-c", doctor_port)
+    doctor.start()
+    room.gateway = f"127.0.0.1:{doctor.local_port}"
+    room.start()
+    line = desk_line(room, "osnp1", "secret-o", tmp_path / "rec", monkeypatch)
+    line.config.audio_factory = lambda: headset
+    dialled: list[str] = []
+    doctor.subscribe(lambda e: dialled.append(e.line) if e.kind == LineEventKind.RINGING else None)
+    try:
+
+        async def scenario() -> None:
+            desk = await open_desk(hub_url, "osnp", tmp_path, line)
+            w = desk.window
+            assert w is not None and w.callback_panel is not None and w.task_panel is not None
+            qtbot.addWidget(w)
+            await until(lambda: "prête" in w.call_bar.line_status.text(), "registered")
+            panel = w.callback_panel
+            await until(lambda: w.tasks_model.rowCount() == 1, "task listed")  # type: ignore[union-attr]
+            w.task_panel.table.setCurrentIndex(w.tasks_model.index(0, 0))  # type: ignore[union-attr]
+            w.task_panel.request_take()
+            await until(lambda: panel.model.rowCount() > 0, "the plan is shown")
+            panel.call_direct.click()  # dials the treating doctor through the desk's line
+            meters = Meters(w.call_bar)
+            await until(
+                lambda: meters.sample() or "En ligne" in w.call_bar.timer_label.text(),
+                "the doctor answers",
+                timeout=30,
+            )
+            for _ in range(int(2.6 / 0.05)):
+                meters.sample()
+                await asyncio.sleep(0.05)
+            w.hangup()
+            await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
+            assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
+            await desk.close()
+
+        qloop.run_until_complete(scenario())
+    finally:
+        line.stop()
+        doctor.stop()
+        headset.close()
+        doctor_port.close()
+        room.cleanup()
+    assert dialled, "the call reached the gateway"
+    assert heard(headset, doctor_voice) == 1.0  # the doctor, in the OSNP's headset
+    assert heard(doctor_port, osnp_voice) == 1.0  # the OSNP's microphone, at the doctor
