@@ -176,7 +176,7 @@ def _desk_figures(call: DeskCall, reference: np.ndarray) -> dict[str, Any]:
         out["added_delay_ms"] = round((played_at - call.rtp.jitter.floor) * 1000, 1)
     stats = call.rtp.playout_stats() if call.rtp is not None else {}
     out["underruns"] = stats.get("underruns", call.port.underruns)
-    out.update({k: v for k, v in stats.items() if k != "underruns"})
+    out.update({k: v for k, v in stats.items() if k not in ("underruns", "delay_ms")})
     if call.recording:
         remote, _desk = read_recording(Path(call.recording))
         out["mos_recording"] = pesq_mos(reference, remote)

@@ -103,8 +103,9 @@ class JitterBuffer:
             if first in self._units:
                 self.stats["duplicates"] += 1
                 return
-            if self._pending_underruns:
+            if self._pending_underruns:  # those waits were for this packet: underruns
                 self.stats["underruns"] += self._pending_underruns
+                self.stats["concealed"] += self._pending_underruns
                 self._pending_underruns = 0
             for k in range(n):
                 if first + k >= self._play or not self._started:
@@ -171,7 +172,6 @@ class JitterBuffer:
                         out.append(np.zeros(UNIT, dtype=np.int16))
                         continue
                     self._pending_underruns += 1
-                    self.stats["concealed"] += 1
                     out.append(self._plc.conceal(UNIT))  # the playout waits: +10 ms
             return np.concatenate(out), pieces
 

@@ -186,3 +186,40 @@ def test_headset_through_portaudio(tmp_path):
     assert name == "headset"
     assert int(captured) >= 5  # 20 ms frames keep coming from the microphone side
     assert int(left) == 0  # and what the line writes is played
+
+
+@pytest.mark.peers
+def test_a_whispering_caller_is_brought_up_on_the_desk(tmp_path, room_factory, line_factory):
+    """A caller 25 dB below normal speech: the desk's earpiece plays it at speech level,
+    the recording keeps the caller's real level."""
+    from telephony.audio.capture import CapturePort
+    from telephony.audio.device import level_dbfs
+    from telephony.audio.quality import REFERENCE, attenuate, read_mono
+
+    whisper = attenuate(read_mono(REFERENCE)[: 6 * 8000], 25)
+    room = n1_room(room_factory)
+    headset = CapturePort()
+    desk, dlog = line_factory(
+        room, "arm1", "secret-1", record_dir=tmp_path / "rec", audio_factory=lambda: headset
+    )
+    caller, clog = line_factory(
+        room, "osnp1", "secret-osnp", audio_factory=lambda: SignalSource(whisper)
+    )
+    dlog.wait(K.REGISTERED, 5)
+    clog.wait(K.REGISTERED, 5)
+    answer_on_ring(desk, dlog)
+    call_id = caller.dial("arm1")
+    clog.wait(K.ANSWERED, 10)
+    time.sleep(len(whisper) / 8000 + 0.5)
+    caller.hangup(call_id)
+    remote, _ = read_recording(Path(dlog.wait(K.RECORDING, 5).path))
+    headset.close()
+    played = headset.played()
+    sent_level = level_dbfs(whisper[2 * 8000 :])
+    assert sent_level < -40
+    tail = whisper[2 * 8000 :]  # once the gain has risen
+    offset, corr = best_alignment(played, tail)
+    assert corr > 0.9  # the same speech, louder
+    assert level_dbfs(played[offset : offset + len(tail)]) > sent_level + 12
+    rec_offset, _ = best_alignment(remote, tail)
+    assert abs(level_dbfs(remote[rec_offset : rec_offset + len(tail)]) - sent_level) < 1
