@@ -59,6 +59,11 @@ class JitterBuffer:
         self._plc = Concealer()
         self._e: deque[float] = deque(maxlen=FLOOR_WINDOW)
         self._late: deque[float] = deque(maxlen=SPREAD_WINDOW)
+        # the device's clock: pull n is due at base + n × 20 ms, base being the earliest
+        # (wall time − n × 20 ms) of the last 2 s; a callback run late by a busy CPU is
+        # then not mistaken for extra delay (the sound card played on time)
+        self._pulls = 0
+        self._pull_e: deque[float] = deque(maxlen=FLOOR_WINDOW)
         self._ssrc: int | None = None
         self._ts0 = 0
         self._play = 0  # index of the next unit to play
@@ -131,8 +136,11 @@ class JitterBuffer:
     def pull(self) -> tuple[np.ndarray, list[Piece]]:
         """The next 20 ms to play, and the pieces of the stream it stands for (by RTP
         timestamp, concealment included; none for silence or waiting)."""
-        now = self._clock()
+        wall = self._clock()
         with self._lock:
+            self._pulls += 1
+            self._pull_e.append(wall - self._pulls * FRAME / 8000)
+            now = min(self._pull_e) + self._pulls * FRAME / 8000
             if not self._e:
                 return np.zeros(FRAME, dtype=np.int16), []
             floor = min(self._e)
