@@ -5,9 +5,10 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 05:50:00
 
-The tables are derived from ``events``: the backfill folds the existing log through
-the same code the hub's projector uses (``app.stats.projection.rebuild``), so an
-existing database keeps its history in the statistics.
+The tables are derived from ``events``: the backfill folds the existing log as the
+hub's projector folded it at this revision (a frozen copy, app/db/migrations/frozen/
+stats_0004.py: a migration never runs live application code), so an existing
+database keeps its history in the statistics.
 """
 from __future__ import annotations
 
@@ -91,10 +92,10 @@ def upgrade() -> None:
     )
     op.create_index('ix_stat_appointments_status_at', 'stat_appointments', ['status_at'])
 
-    # Backfill: the existing log, folded as the hub's projector folds each unit.
-    from app.stats.projection import rebuild
+    # Backfill: the existing log, folded as the hub's projector folded it at 0004.
+    from app.db.migrations.frozen.stats_0004 import backfill
 
-    rebuild(op.get_bind())
+    backfill(op.get_bind())
 
 
 def downgrade() -> None:
