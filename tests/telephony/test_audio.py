@@ -164,6 +164,10 @@ for _ in range(5):
     port.write(np.ones(160, np.int16))
 time.sleep(0.3)
 print(len(port._speaker))  # frames played (taken by the callback)
+pulled = []
+port.attach_playout(lambda: pulled.append(1) or np.ones(160, np.int16))
+time.sleep(0.3)
+print(len(pulled))  # the device's clock pulls the line's playout
 port.close()
 """
 
@@ -182,10 +186,11 @@ def test_headset_through_portaudio(tmp_path):
         timeout=30,
     )
     assert out.returncode == 0, out.stderr
-    name, captured, left = out.stdout.split()
+    name, captured, left, pulled = out.stdout.split()
     assert name == "headset"
     assert int(captured) >= 5  # 20 ms frames keep coming from the microphone side
     assert int(left) == 0  # and what the line writes is played
+    assert int(pulled) >= 5  # once attached, the callback pulls 20 ms at a time
 
 
 @pytest.mark.peers
