@@ -211,3 +211,12 @@ url = "ftp://x"
     assert "[hubsante] identifiant : identifiant Hub Santé attendu" in text
     assert "[hubsante] url : URL amqps://" in text
     assert "éditeur n° 1 : nom et url (https://…) obligatoires" in text
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://sasdesk@/sasdesk?host=/var/run/postgresql",  # deploy.md: local, peer
+    "postgresql://sasdesk@srv-regul.samu17.local/sasdesk?sslmode=verify-full"
+    "&sslrootcert=/etc/sasdesk/pg-ca.crt",  # deploy.md: another machine
+])
+def test_the_database_urls_of_the_deploy_guide_are_accepted(tmp_path: Path, url: str) -> None:
+    assert load_hub_file(write(tmp_path, f'[base]\nurl = "{url}"\n')).db_url == url
