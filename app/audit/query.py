@@ -10,17 +10,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditRead
+from app.hub.protocol import IntentName
 
 #: What each audited intent means, for people reading the trail.
-INTENT_LABELS = {
-    "dossier.get": "consultation du dossier et de sa chronologie",
-    "callback.script": "script de rappel (données du patient)",
-    "callback.patient_text": "message au patient",
-    "callback.letter": "courrier au médecin traitant (export PDF)",
-    "dossier.export": "export du dossier (RS-EDA ou RDV FHIR)",
-    "recording.open": "écoute de l'enregistrement",
+INTENT_LABELS: dict[str, str] = {
+    IntentName.DOSSIER_GET: "consultation du dossier et de sa chronologie",
+    IntentName.CALLBACK_SCRIPT: "script de rappel (données du patient)",
+    IntentName.CALLBACK_PATIENT_TEXT: "message au patient",
+    IntentName.CALLBACK_LETTER: "courrier au médecin traitant (export PDF)",
+    IntentName.DOSSIER_EXPORT: "export du dossier (RS-EDA ou RDV FHIR)",
+    IntentName.RECORDING_OPEN: "écoute de l'enregistrement",
     "retention.purge": "suppression (conservation échue)",
-    "recording.read": "écoute de l'enregistrement (lecture directe)",
+    IntentName.RECORDING_READ: "écoute de l'enregistrement (lecture directe)",
 }
 
 

@@ -11,20 +11,22 @@ from sqlalchemy import func, select
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Call, Dossier, Event, OsnpTask
 from app.directory.models import Booking, Slot
+from app.hub.events import EventName
+from app.hub.protocol import IntentName
 from app.recordings.models import Recording
 from app.recordings.store import file_sha256
 
 #: The event each acknowledged intent must have left in the log, on its dossier or task.
 EVENT_OF = {
-    "dossier.update": "dossier.updated",
-    "dossier.qualify": "dossier.qualified",
-    "dossier.close": "dossier.closed",
-    "queue.next": "dossier.taken",
-    "dossier.decide": "dossier.decided",
-    "task.take": "task.taken",
-    "task.close": "task.closed",
+    IntentName.DOSSIER_UPDATE: EventName.DOSSIER_UPDATED,
+    IntentName.DOSSIER_QUALIFY: EventName.DOSSIER_QUALIFIED,
+    IntentName.DOSSIER_CLOSE: EventName.DOSSIER_CLOSED,
+    IntentName.QUEUE_NEXT: EventName.DOSSIER_TAKEN,
+    IntentName.DOSSIER_DECIDE: EventName.DOSSIER_DECIDED,
+    IntentName.TASK_TAKE: EventName.TASK_TAKEN,
+    IntentName.TASK_CLOSE: EventName.TASK_CLOSED,
 }
-READS = frozenset({"dossier.get"})
+READS = frozenset({IntentName.DOSSIER_GET})
 
 
 def check(url: str, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> dict[str, Any]:
@@ -52,15 +54,19 @@ def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> 
         kind = ack["type"]
         if kind in READS:
             continue
-        if kind in ("call.offered", "call.ended"):
+        if kind in (IntentName.CALL_OFFERED, IntentName.CALL_ENDED):
             ok = ack.get("call_ref") in calls
-        elif kind == "call.answered":
+        elif kind == IntentName.CALL_ANSWERED:
             d = dossiers.get(ack.get("dossier_id", -1))
-            ok = d is not None and calls.get(ack["call_ref"]) is not None \
-                and d.call_id == calls[ack["call_ref"]].id and d.answered_at is not None
-        elif kind in ("task.take", "task.close"):
+            ok = (
+                d is not None
+                and calls.get(ack["call_ref"]) is not None
+                and d.call_id == calls[ack["call_ref"]].id
+                and d.answered_at is not None
+            )
+        elif kind in (IntentName.TASK_TAKE, IntentName.TASK_CLOSE):
             ok = (EVENT_OF[kind], ack.get("task_id")) in task_events
-        elif kind == "slot.book":
+        elif kind == IntentName.SLOT_BOOK:
             ok = ack.get("dossier_id") in bookings
         elif kind in EVENT_OF:
             ok = (EVENT_OF[kind], ack.get("dossier_id")) in events
@@ -68,8 +74,9 @@ def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> 
             continue
         if not ok:
             missing.append(ack)
-    answered_refs = {a["call_ref"]: a.get("dossier_id") for a in acks
-                     if a["type"] == "call.answered"}
+    answered_refs = {
+        a["call_ref"]: a.get("dossier_id") for a in acks if a["type"] == IntentName.CALL_ANSWERED
+    }
     lost_dossiers = [ref for ref, did in answered_refs.items() if did not in dossiers]
     # Recordings: every answered call's WAV in the store, its hash checked.
     stored = {r.call_id: r for r in s.scalars(select(Recording))}
@@ -91,12 +98,14 @@ def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> 
             overbooked += 1
     # Event sequence: in the log (gaps: numbers never used; duplicates impossible by the
     # key but counted), and as delivered to the supervisor's desk (no event twice).
-    count, low, high = s.execute(select(func.count(), func.min(Event.seq),
-                                        func.max(Event.seq))).one()
+    count, low, high = s.execute(
+        select(func.count(), func.min(Event.seq), func.max(Event.seq))
+    ).one()
     delivered = Counter(seqs)
     status = Counter(d.status for d in dossiers.values())
-    tasks_open = s.scalar(select(func.count()).select_from(OsnpTask)
-                          .where(OsnpTask.status != "DONE")) or 0
+    tasks_open = (
+        s.scalar(select(func.count()).select_from(OsnpTask).where(OsnpTask.status != "DONE")) or 0
+    )
     return {
         "calls_in_hub": len(calls),
         "calls_answered": len(answered_calls),
