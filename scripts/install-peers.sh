@@ -17,6 +17,8 @@ need() {
 need kamailio /usr/sbin/kamailio
 need sip-tester sipp
 need libportaudio2 /usr/lib/x86_64-linux-gnu/libportaudio.so.2
+# SIP over TLS to the proxy (tests/telephony/test_sip_tls.py): Kamailio's tls module
+need kamailio-tls-modules /usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so
 # htable, auth, registrar, usrloc, tm, rr... ship in the main package; the extra
 # modules are only needed on distributions that split them out.
 if [ -e /usr/sbin/kamailio ] && ! ls /usr/lib/*/kamailio/modules/htable.so >/dev/null 2>&1; then
@@ -24,7 +26,7 @@ if [ -e /usr/sbin/kamailio ] && ! ls /usr/lib/*/kamailio/modules/htable.so >/dev
 fi
 
 if [ -z "$missing" ]; then
-    echo "install-peers: kamailio, sipp, libportaudio2 already installed"
+    echo "install-peers: kamailio (+tls), sipp, libportaudio2 already installed"
     exit 0
 fi
 

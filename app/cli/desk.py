@@ -92,6 +92,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     sip.add_argument("--sip-local-port", type=int, default=0, metavar="PORT")
     sip.add_argument(
+        "--sip-transport",
+        choices=("udp", "tls"),
+        default="udp",
+        help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
+    )
+    sip.add_argument(
+        "--sip-ca-file",
+        type=Path,
+        default=None,
+        metavar="FICHIER.pem",
+        help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
+    )
+    sip.add_argument(
         "--record",
         type=Path,
         default=None,
@@ -132,7 +145,12 @@ def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             f"enregistré par l'assistant « sasdesk desk --wizard », ou la variable "
             f"{args.sip_password_env})"
         )
+    ca_file = getattr(args, "sip_ca_file", None)
+    if ca_file is not None and not ca_file.is_file():
+        raise SystemExit(f"ligne SIP : fichier CA introuvable : {ca_file}")
     config = SipConfig(
+        transport=getattr(args, "sip_transport", "udp"),
+        tls_ca_file=ca_file,
         server=args.sip_server,
         port=args.sip_port,
         user=args.sip_user,

@@ -34,6 +34,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="port SIP local (défaut : un port libre)",
     )
     parser.add_argument(
+        "--sip-transport",
+        choices=("udp", "tls"),
+        default="udp",
+        help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
+    )
+    parser.add_argument(
+        "--sip-ca-file",
+        type=Path,
+        default=None,
+        metavar="FICHIER.pem",
+        help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
+    )
+    parser.add_argument(
         "--bind", default="127.0.0.1", metavar="ADRESSE", help="adresse locale (défaut 127.0.0.1)"
     )
     parser.add_argument(
@@ -103,7 +116,12 @@ def run(args: argparse.Namespace) -> int:
     from telephony.line import LineEvent, LineEventKind
     from telephony.sip import SipConfig, SipLine
 
+    if args.sip_ca_file is not None and not args.sip_ca_file.is_file():
+        print(f"sasdesk phone : fichier CA introuvable : {args.sip_ca_file}", file=sys.stderr)
+        return 2
     config = SipConfig(
+        transport=args.sip_transport,
+        tls_ca_file=args.sip_ca_file,
         server=args.server,
         port=args.port,
         user=args.user,

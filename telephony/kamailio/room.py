@@ -59,6 +59,24 @@ def free_udp_port(host: str = "127.0.0.1", span: int = 1) -> int:
         return int(s.getsockname()[1])
 
 
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    """A free TCP port for a peer to listen on later (below the ephemeral range, as
+    :func:`free_udp_port`, so no outgoing connection takes it meanwhile)."""
+    low, _high = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, max(20001, low - 1))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def peer_process_setup() -> None:
     """In the child before exec: own process group, and end with the process that
     started it (Linux PR_SET_PDEATHSIG), so no peer outlives a killed test run."""
@@ -91,6 +109,9 @@ class KamailioRoom:
     host: str = "127.0.0.1"
     port: int = 0
     domain: str = "sas.local"
+    # SIP over TLS too: (certificate, key) PEM files of the proxy; tls_port 0: a free one
+    tls: tuple[Path, Path] | None = None
+    tls_port: int = 0
 
     def __post_init__(self) -> None:
         self._dir = Path(tempfile.mkdtemp(prefix="sasdesk-kamailio-"))
@@ -98,6 +119,8 @@ class KamailioRoom:
         self._log: list[str] = []
         if not self.port:
             self.port = free_udp_port(self.host)
+        if self.tls and not self.tls_port:
+            self.tls_port = free_tcp_port(self.host)
 
     @property
     def log(self) -> str:
@@ -118,6 +141,19 @@ class KamailioRoom:
         return cfg
 
     def command(self) -> list[str]:
+        tls: list[str] = []
+        if self.tls:
+            cert, key = self.tls
+            tls = [
+                "-l",
+                f"tls:{self.host}:{self.tls_port}",
+                "-A",
+                "WITH_TLS",
+                "-A",
+                f"TLS_CERT={_quote(str(cert))}",
+                "-A",
+                f"TLS_KEY={_quote(str(key))}",
+            ]
         return [
             KAMAILIO,
             "-DD",
@@ -138,6 +174,7 @@ class KamailioRoom:
             f"MAX_EXPIRES={int(self.max_expires)}",
             "-A",
             f'SAS_DOMAIN="{self.domain}"',
+            *tls,
         ]
 
     def start(self, timeout: float = 10.0) -> None:

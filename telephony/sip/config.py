@@ -22,6 +22,8 @@ class SipConfig:
     keepalive: float = 20.0  # OPTIONS to the proxy every N s while registered (0: off)
     record_dir: Path | None = None
     codecs: tuple[str, ...] = ("PCMU", "PCMA")
+    transport: str = "udp"  # "udp" or "tls" (SIP over TLS to the proxy, verified)
+    tls_ca_file: Path | None = None  # CA of the proxy's certificate; None: system store
     t1: float = 0.5  # RFC 3261 retransmission base
     request_timeout: float = 32.0  # a transaction without answer fails after this
     retry_min: float = 1.0  # registration retry back-off

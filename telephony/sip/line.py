@@ -19,6 +19,7 @@ from telephony.sip.midcall import MidCallFeatures
 from telephony.sip.outgoing import OutgoingCalls
 from telephony.sip.registration import RegistrationMixin
 from telephony.sip.timers import Timers
+from telephony.sip.tls import TlsRefused, TlsTransport, TlsUnreachable
 from telephony.sip.transport import UdpTransport
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,30 @@ class SipLine(RegistrationMixin, IncomingCalls, OutgoingCalls, MidCallFeatures):
     def start(self) -> None:
         cfg = self.config
         self._timers = Timers(f"sip-timers-{cfg.user}")
-        self._transport = UdpTransport(cfg.local_host, cfg.sip_port, self._on_datagram)
-        self._transport.start()
         self._set_registration(RegistrationState.REGISTERING)
+        if cfg.transport == "tls":
+            tls = TlsTransport(
+                (cfg.server, cfg.port), self._on_datagram, cfg.tls_ca_file, cfg.request_timeout / 4
+            )
+            self._transport = tls
+            try:
+                tls.start()
+            except TlsRefused as exc:
+                # final: a proxy whose certificate does not verify gets nothing from us
+                self._set_registration(
+                    RegistrationState.FAILED,
+                    detail=f"certificat TLS du proxy refusé ({exc}) : ligne non enregistrée",
+                )
+                return
+            except (TlsUnreachable, OSError) as exc:
+                with self._lock:
+                    self._registration_down(f"connexion TLS au proxy impossible ({exc})")
+                return
+        elif cfg.transport == "udp":
+            self._transport = UdpTransport(cfg.local_host, cfg.sip_port, self._on_datagram)
+            self._transport.start()
+        else:
+            raise ValueError(f"transport SIP inconnu : {cfg.transport!r} (udp ou tls)")
         with self._lock:
             self._register()
 

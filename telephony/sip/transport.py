@@ -21,6 +21,9 @@ class UdpTransport:
     """Receives on its own thread; ``handler(data, addr, arrival)`` with the arrival
     time (``time.time()`` scale) stamped by the kernel when the packet reached the socket."""
 
+    name = "UDP"  # in the Via
+    uri_param = ""  # in the Contact
+
     def __init__(self, host: str, port: int, handler: Handler) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, port))

@@ -31,6 +31,7 @@ from telephony.sip.message import (
     via_sent_by,
 )
 from telephony.sip.timers import Timer, Timers
+from telephony.sip.tls import TlsTransport
 from telephony.sip.transport import UdpTransport
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class UserAgent(PhoneLine):
         self._lock = threading.RLock()
         self._calls: dict[str, Call] = {}
         self._txs: dict[tuple[str, str], ClientTx] = {}
-        self._transport: UdpTransport | None = None
+        self._transport: UdpTransport | TlsTransport | None = None
         self._timers: Timers | None = None
         self._reg_call_id = f"reg-{secrets.token_hex(8)}"
         self._reg_tag = secrets.token_hex(6)
@@ -142,7 +143,7 @@ class UserAgent(PhoneLine):
     def _contact(self) -> str:
         t = self._transport
         assert t is not None
-        return f"<sip:{self.config.user}@{t.host}:{t.port}>"
+        return f"<sip:{self.config.user}@{t.host}:{t.port}{t.uri_param}>"
 
     @property
     def _proxy(self) -> tuple[str, int]:
@@ -151,7 +152,7 @@ class UserAgent(PhoneLine):
     def _via(self, branch: str) -> str:
         t = self._transport
         assert t is not None
-        return f"SIP/2.0/UDP {t.host}:{t.port};rport;branch={branch}"
+        return f"SIP/2.0/{t.name} {t.host}:{t.port};rport;branch={branch}"
 
     @staticmethod
     def _branch() -> str:

@@ -105,9 +105,8 @@ def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
     def make(
         room: KamailioRoom, user: str, password: str, start: bool = True, **kw: object
     ) -> tuple[SipLine, EventLog]:
-        config = SipConfig(
-            server=room.host, port=room.port, user=user, password=password, domain=DOMAIN, **kw
-        )  # type: ignore[arg-type]
+        fields: dict[str, object] = {"server": room.host, "port": room.port, "domain": DOMAIN}
+        config = SipConfig(user=user, password=password, **{**fields, **kw})  # type: ignore[arg-type]
         line = SipLine(config)
         log = EventLog(user)
         line.subscribe(log)
