@@ -89,6 +89,12 @@ def _cap(value: Any, _base: Path) -> int:
     return value
 
 
+def _dossier_count(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise Invalid("doit être un nombre entier de dossiers, de 1 à 1000")
+    return value
+
+
 def _db_url(value: Any, base: Path) -> str:
     text = _text(value, base)
     try:
@@ -193,6 +199,8 @@ KEYS: tuple[Key, ...] = (
     Key("territoire", "fichier", "territory.file", _file),
     Key("objectifs", "decroche", "targets.answered", _share),
     Key("objectifs", "plafond_snp_semaine", "targets.weekly_snp_cap", _cap),
+    Key("anteriorites", "jours", "history.days", _days),
+    Key("anteriorites", "appelant_frequent", "history.frequent_after", _dossier_count),
     Key("fhir", "editeurs", "fhir.editors", _editors),
     Key("fhir", "rafraichir_minutes", "fhir.refresh_minutes", _minutes),
     Key("fhir", "fenetre_heures", "fhir.window_hours", _hours),

@@ -124,6 +124,15 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class HistorySettings:
+    """The caller's history shown on ring (``[anteriorites]``): how far back it looks,
+    and from how many dossiers in that period a number is marked a frequent caller."""
+
+    days: int = 30
+    frequent_after: int = 3
+
+
+@dataclass(frozen=True)
 class HubSettings:
     db_url: str = ""
     host: str = "127.0.0.1"
@@ -138,6 +147,7 @@ class HubSettings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     territory: TerritorySettings = field(default_factory=TerritorySettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
+    history: HistorySettings = field(default_factory=HistorySettings)
     #: SAS opening hours, call-back delays (reminders), PDSA start, the SAS's names;
     #: None: ``resources/callback/reglages.toml``.
     callback: CallbackSettings | None = None

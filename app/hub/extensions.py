@@ -20,7 +20,8 @@ EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.sta
                               "app.stats.report_intent", "app.directory.desk_import",
                               "app.directory.agenda_desk", "app.recordings.hub",
                               "app.interop.fhir_hub", "app.audit.hub",
-                              "app.interop.hubsante.hub", "app.interop.export_hub")
+                              "app.interop.hubsante.hub", "app.interop.export_hub",
+                              "app.history.hub")
 
 
 def install_all(service: FlowService) -> list[str]:
