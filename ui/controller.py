@@ -28,6 +28,7 @@ from app.stats.hub import DeskState, StatsLive
 from app.stats.report_intent import StatsReport
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
+from ui.caller_history import CallerHistory
 from ui.dossier_export import DossierExporter
 from ui.main_window import DeskWindow
 from ui.recording_playback import RecordingPlayback
@@ -148,6 +149,7 @@ class DeskController(QObject):
         w.play_recording = self.playback.toggle  # type: ignore[method-assign]
         self.exporter = DossierExporter(self)
         w.export_dossier = self.exporter.export  # type: ignore[method-assign]
+        self.history = CallerHistory(self)  # antériorités on ring, dossier search
 
     def _task_selected(self, task: dict[str, Any]) -> None:
         self.open_dossier(task["dossier_id"], fetch=True)

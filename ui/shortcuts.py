@@ -55,4 +55,7 @@ EXTRA_HELP = (
     ("Alt + lettre soulignée", "Aller au champ (Nom, Prénom, Commune, Motif…)"),
     ("Entrée dans une file", "Prendre le dossier sélectionné"),
     ("Flèches", "Se déplacer dans les listes"),
+    ("Ctrl+H", "Antériorités de l'appelant (nombre affiché à la sonnerie)"),
+    ("Ctrl+J", "Rattacher le dossier en cours au même patient"),
+    ("Ctrl+Maj+F", "Rechercher un dossier (n°, nom, n° DRM, période)"),
 )

@@ -158,7 +158,7 @@ class HistoryHandlers:
 
 
 #: How the audit trail names these reads.
-LABELS = {
+LABELS: dict[str, str] = {
     IntentName.HISTORY_CALLER: "antériorités de l'appelant (résumé)",
     IntentName.DOSSIER_SEARCH: "recherche de dossiers (résumé)",
     IntentName.DOSSIER_LINK: "rattachement au même patient",

@@ -24,8 +24,9 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "app/cli/backup.py", "app/retention", "app/cli/purge.py", "app/recordings",
            "ui/recording_playback.py", "app/cli/bench_soak.py", "ui/wizard.py",
            "ui/wizard_pages.py", "telephony/audio", "app/cli/bench_audio.py"]
-#: The caller\'s history (issue 12, desk).
-CHECKED += ["app/history"]
+#: The caller's history and dossier search (issue 12, desk).
+CHECKED += ["app/history", "app/cli/bench_history.py", "ui/caller_history.py",
+            "ui/widgets/dossier_list.py"]
 
 
 def test_core_type_checks() -> None:

@@ -1,0 +1,182 @@
+"""The caller's history on the desk ("antériorités") and the dossier search.
+
+On ring, the call bar tells how many dossiers this number had in the period (30 days
+by default) and what the last one was; a frequent caller is marked. Ctrl+H opens the
+list, Ctrl+J attaches the dossier in hand to that patient (the last dossier, or the one
+selected in the list), Ctrl+Shift+F searches dossiers. Everything is read through the
+hub (history.caller, dossier.search, dossier.link), which checks the role and audits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel
+
+from app.domain.enums import Role
+from app.history.hub import DossierLinkIntent, DossierSearch, HistoryCaller
+from telephony.line import LineEvent, LineEventKind
+from ui.tasks import spawn
+from ui.widgets.dossier_list import DossierListDialog, patient, when
+
+#: The desks that read dossiers (the hub refuses the others: no menu for them).
+READERS = frozenset(Role) - {Role.GESTIONNAIRE_CPTS}
+
+
+def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
+    """The call bar's line and its tooltip for a history.caller reply."""
+    count, days = reply["count"], reply["days"]
+    if count == 0:
+        return f"Aucun dossier en {days} j", ""
+    last = reply["dossiers"][0] if reply["dossiers"] else None
+    plural = "s" if count > 1 else ""
+    text = f"{count} dossier{plural} en {days} j"
+    tip = ""
+    if last is not None:
+        decision = last.get("decision") or "sans décision"
+        day = when(last["answered_at"])[:10]
+        text += f" — dernier {day} {last.get('priority') or '—'} {decision}"
+        tip = f"{last['number']} · {patient(last)} · {last.get('motif', '')}"
+    if reply["frequent"]:
+        text = "⚑ Appelant fréquent · " + text
+    return text + " (Ctrl+H)", tip
+
+
+class CallerHistory(QObject):
+    def __init__(self, controller: Any):
+        super().__init__(controller)
+        self.c = controller
+        w = controller.w
+        self.number = ""  # the last ringing caller's number
+        self.last: dict[str, Any] | None = None  # its newest earlier dossier
+        self.reply: dict[str, Any] | None = None
+        self.dialog: DossierListDialog | None = None
+        self.search_dialog: DossierListDialog | None = None
+        self.label = QLabel("")
+        self.label.setObjectName("callerHistory")
+        self.label.setVisible(False)
+        bar_layout = w.call_bar.layout()
+        bar_layout.insertWidget(3, self.label)
+        self.actions: dict[str, QAction] = {}
+        if controller.role not in READERS:
+            return
+        menu = w.menuBar().addMenu("&Dossiers")
+        for name, keys, text, slot in (
+            ("history", "Ctrl+H", "Antériorités de l'appelant…", self.open_list),
+            ("link", "Ctrl+J", "Rattacher au même patient", self.link_last),
+            ("search", "Ctrl+Shift+F", "Rechercher un dossier…", self.open_search),
+        ):
+            action = QAction(text, w)
+            action.setObjectName(f"action_{name}")
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            w.addAction(action)
+            menu.addAction(action)
+            self.actions[name] = action
+        if controller.line is not None:
+            controller.line.line_event.connect(self.on_line_event)
+
+    # -- on ring --------------------------------------------------------------------
+
+    def on_line_event(self, ev: LineEvent) -> None:
+        if ev.kind is LineEventKind.RINGING and ev.caller:
+            self.number, self.last, self.reply = ev.caller, None, None
+            self.label.setText("Antériorités…")
+            self.label.setVisible(True)
+            spawn(self._lookup(ev.caller), "caller-history")
+
+    async def _lookup(self, number: str) -> None:
+        reply = await self.c.hub.send(HistoryCaller, number=number, limit=1)
+        if reply is None or number != self.number:
+            return
+        self.reply = reply
+        self.last = reply["dossiers"][0] if reply["dossiers"] else None
+        text, tip = ring_text(reply)
+        self.label.setText(text)
+        self.label.setToolTip(tip)
+        self.label.setProperty("frequent", bool(reply["frequent"]))
+        self.label.style().unpolish(self.label)
+        self.label.style().polish(self.label)
+
+    # -- the list (Ctrl+H) and the link (Ctrl+J) ------------------------------------------
+
+    def _number(self) -> str:
+        current = self.c.dossiers.get(self.c.current_id) if self.c.current_id else None
+        return (current or {}).get("caller_number") or self.number
+
+    def open_list(self) -> None:
+        number = self._number()
+        if not number:
+            self.c.w.show_message("Pas de numéro d'appelant pour chercher ses antériorités",
+                                  error=True)  # fmt: skip
+            return
+        if self.dialog is None:
+            self.dialog = self._dialog("Antériorités de l'appelant", search=False)
+        spawn(self._list(number), "caller-history-list")
+
+    async def _list(self, number: str) -> None:
+        reply = await self.c.hub.send(HistoryCaller, number=number, limit=50)
+        if reply is None or self.dialog is None:
+            return
+        text, _tip = ring_text(reply)
+        self.dialog.show_rows(f"{number} : {text.removesuffix(' (Ctrl+H)')}",
+                              reply["dossiers"])  # fmt: skip
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+
+    def link_last(self) -> None:
+        if self.dialog is not None and self.dialog.isVisible():
+            row = self.dialog.table.selected()
+            if row is not None:
+                self.link_to(row["id"])
+                return
+        if self.last is None:
+            self.c.w.show_message("Aucune antériorité à laquelle rattacher ce dossier",
+                                  error=True)  # fmt: skip
+            return
+        self.link_to(self.last["id"])
+
+    def link_to(self, earlier_id: int) -> None:
+        if self.c.current_id is None:
+            self.c.w.show_message("Ouvrez d'abord le dossier à rattacher", error=True)
+            return
+        spawn(self._link(self.c.current_id, earlier_id), "dossier-link")
+
+    async def _link(self, dossier_id: int, earlier_id: int) -> None:
+        await self.c.hub.client.flush()  # the fields typed so far reach the hub first
+        reply = await self.c.hub.send(DossierLinkIntent, dossier_id=dossier_id,
+                                      same_patient_as=earlier_id)  # fmt: skip
+        if reply is not None:
+            self.linked = reply
+            filled = ", ".join(reply["fields"]) or "aucun champ vide"
+            self.c.w.show_message(f"Dossier rattaché au même patient ({filled} repris)")
+
+    # -- search (Ctrl+Shift+F) ---------------------------------------------------------
+
+    def open_search(self) -> None:
+        if self.search_dialog is None:
+            self.search_dialog = self._dialog("Rechercher un dossier", search=True)
+            self.search_dialog.search_requested.connect(
+                lambda criteria: spawn(self._search(criteria), "dossier-search")
+            )
+        self.search_dialog.show()
+        self.search_dialog.raise_()
+        self.search_dialog.name.setFocus()
+
+    async def _search(self, criteria: dict[str, Any]) -> None:
+        reply = await self.c.hub.send(DossierSearch, **criteria)
+        if reply is None or self.search_dialog is None:
+            return
+        rows = reply["dossiers"]
+        more = " (les 50 plus récents : précisez)" if reply["more"] else ""
+        self.search_dialog.show_rows(f"{len(rows)} dossier(s){more}", rows)
+
+    def _dialog(self, title: str, *, search: bool) -> DossierListDialog:
+        dialog = DossierListDialog(title, self.c.w, search=search)
+        dialog.open_requested.connect(lambda did: self.c.open_dossier(did, fetch=True))
+        dialog.link_requested.connect(self.link_to)
+        return dialog
