@@ -32,8 +32,14 @@ class DossierLink(Base):
 
 #: Caller's history on ring: one number, newest first, within a period.
 CALLER_INDEX = Index("ix_dossiers_caller_answered", Dossier.caller_number, Dossier.answered_at)
-#: Search by period (and the order of every search: newest first).
-ANSWERED_INDEX = Index("ix_dossiers_answered_at", Dossier.answered_at)
+#: Search by period (and the order of every search: newest first); the names ride along
+#: so that a common name is filtered while walking the dates, without reading the rows.
+ANSWERED_INDEX = Index(
+    "ix_dossiers_answered_at",
+    Dossier.answered_at,
+    func.lower(Dossier.patient_last_name),
+    func.lower(Dossier.patient_first_name),
+)
 #: Search by name, case-insensitive prefix: the expression the query compares.
 NAME_INDEX = Index(
     "ix_dossiers_patient_name",

@@ -58,23 +58,47 @@ class Search:
         return not (self.phone or self.name or self.number or self.since or self.until)
 
 
-def _prefix(column: Any, text: str) -> Any:
-    """``lower(column)`` starts with ``text``, as a range the expression index serves."""
+#: A name matching more dossiers than this is read newest first along the date index,
+#: filtered by name (a common name meets 50 matches soon); fewer are read through the
+#: name index and sorted (a rare name would make the date walk long).
+WALK_AFTER = 1000
+
+
+def _prefix(column: Any, text: str, *, walk: bool = False) -> Any:
+    """``lower(column)`` starts with ``text``, as a range the expression index serves;
+    ``walk``: written so that no index matches it (``|| ''``), the date index leads."""
     low = text.lower()
-    return (func.lower(column) >= low) & (func.lower(column) < low + "\U0010ffff")
+    expr: Any = func.lower(column)
+    if walk:
+        expr = expr.concat("")
+    return (expr >= low) & (expr < low + "\U0010ffff")
 
 
-def search_statement(q: Search, limit: int = MAX_ROWS) -> Select[Dossier]:
+def _name_parts(name: str) -> tuple[str, str]:
+    last, _, first = name.strip().partition(" ")
+    return last, first.strip()
+
+
+def name_matches(s: Session, name: str) -> int:
+    """How many dossiers this name prefix matches (read from the name index alone)."""
+    last, first = _name_parts(name)
+    where = _prefix(Dossier.patient_last_name, last)
+    if first:
+        where = where & _prefix(Dossier.patient_first_name, first)
+    return int(s.scalar(select(func.count()).select_from(Dossier).where(where)) or 0)
+
+
+def search_statement(q: Search, limit: int = MAX_ROWS, *, walk: bool = False) -> Select[Dossier]:
     stmt = select(Dossier)
     if q.number:
         stmt = stmt.where(Dossier.number == q.number)
     if q.phone:
         stmt = stmt.where(Dossier.caller_number == q.phone)
     if q.name:
-        last, _, first = q.name.strip().partition(" ")
-        stmt = stmt.where(_prefix(Dossier.patient_last_name, last))
-        if first.strip():
-            stmt = stmt.where(_prefix(Dossier.patient_first_name, first.strip()))
+        last, first = _name_parts(q.name)
+        stmt = stmt.where(_prefix(Dossier.patient_last_name, last, walk=walk))
+        if first:
+            stmt = stmt.where(_prefix(Dossier.patient_first_name, first, walk=walk))
     if q.since is not None:
         stmt = stmt.where(Dossier.answered_at >= datetime.combine(q.since, time(), UTC))
     if q.until is not None:
@@ -84,7 +108,8 @@ def search_statement(q: Search, limit: int = MAX_ROWS) -> Select[Dossier]:
 
 
 def search_dossiers(s: Session, q: Search, limit: int = MAX_ROWS) -> list[Dossier]:
-    return list(s.scalars(search_statement(q, limit)).unique().all())
+    walk = bool(q.name and not (q.number or q.phone) and name_matches(s, q.name) > WALK_AFTER)
+    return list(s.scalars(search_statement(q, limit, walk=walk)).unique().all())
 
 
 def summary_view(d: Dossier, linked_to: int | None = None) -> dict[str, Any]:
