@@ -185,3 +185,14 @@ def test_the_new_dossier_is_attached_to_the_same_patient_by_its_holder_only(
     assert (
         n1.refused("dossier.link", dossier_id=new["id"], same_patient_as=99999).code == "not_found"
     )
+
+
+def test_the_history_settings_come_from_hub_toml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from app.config.hubfile import load_hub_file
+
+    path = tmp_path / "hub.toml"
+    path.write_text("[anteriorites]\njours = 45\nappelant_frequent = 5\n", encoding="utf-8")
+    assert load_hub_file(path).history == HistorySettings(days=45, frequent_after=5)
+    path.write_text("[anteriorites]\nappelant_frequent = 0\n", encoding="utf-8")
+    with pytest.raises(Exception, match="nombre entier de dossiers"):
+        load_hub_file(path)
