@@ -32,6 +32,7 @@ from app.bench.flow import PASSWORD, free_port, percentile, prepare_db
 from app.domain.enums import Role
 
 DOMAIN = "sas.local"
+HUB_RESTART_TIMEOUT = 180.0  # a loaded machine starts Python slowly
 OFFICE = (Role.MRL, Role.MRL, Role.MEDECIN_AMU, Role.OSNP, Role.OSNP, Role.SUPERVISEUR)
 
 
@@ -215,7 +216,7 @@ async def _soak(
             desk.start()
         await _until(lambda: all(marks.first_after(d.name, "ready", 0) and
                                  marks.first_after(d.name, "registered", 0) for d in desks),
-                     60, "desks ready and registered")
+                     180, "desks ready and registered")
         office = Office(urls, roles[cfg.desks:], first_user=cfg.desks, seed=cfg.seed,
                         slots=slots)
         await office.start()
@@ -248,11 +249,11 @@ async def _soak(
         room.cleanup()
         if sipp is not None:
             sipp.cleanup()
-    keep = os.environ.get("SASDESK_SOAK_KEEP")
-    if keep:  # the desks' journals and logs, the hubs' logs, the store: to look into
-        import shutil
+        keep = os.environ.get("SASDESK_SOAK_KEEP")
+        if keep:  # the desks' journals and logs, the hubs' logs, the store: to look into
+            import shutil
 
-        shutil.copytree(tmp, keep, dirs_exist_ok=True)
+            shutil.copytree(tmp, keep, dirs_exist_ok=True)
     back = _back_times(kills, desks, marks)
     acks = _read_acks(tmp, desks) + (office.acks if office else [])
     kept = _kept_on_desks(tmp, desks)
@@ -296,7 +297,7 @@ async def _kill_one(rng: random.Random, cfg: SoakConfig, hubs: list[Proc], ports
         hubs[i].start()
         proc = hubs[i].proc
         assert proc is not None
-        await asyncio.to_thread(_wait_port, ports[i], proc)
+        await asyncio.to_thread(_wait_port, ports[i], proc, HUB_RESTART_TIMEOUT)
     elif target == "desk":
         desk = rng.choice(desks)
         name, affected = desk.name, [desk.name]

@@ -253,9 +253,10 @@ class HubClient:
             listener(state, detail)
 
     async def _read_loop(self) -> None:
-        assert self._ws is not None
+        ws = self._ws  # this reader's socket: a reconnection opens another
+        assert ws is not None
         try:
-            async for raw in self._ws:
+            async for raw in ws:
                 self._dispatch(json.loads(raw))
         except ConnectionClosed:
             pass
@@ -267,7 +268,10 @@ class HubClient:
                     future.set_exception(HubError("disconnected", "connexion au hub perdue"))
             if not self._closing:
                 self._set_state(LinkState.DISCONNECTED, "connexion perdue")
-                if self.reconnect:
+                # One reconnector at a time: a hub lost again during a resume ends
+                # that reader too, while the running reconnector goes on trying.
+                running = self._reconnector is not None and not self._reconnector.done()
+                if self.reconnect and not running:
                     self._reconnector = asyncio.get_running_loop().create_task(
                         self._reconnect(), name="hub-client-reconnect"
                     )
