@@ -99,8 +99,9 @@ class Probe:
 
 
 class Room:
-    def __init__(self, url: str, roles: list[Role]):
-        self.url = url
+    def __init__(self, url: str | list[str], roles: list[Role]):
+        #: The hubs' addresses: desk i is on hub i mod n (several hubs, one PostgreSQL).
+        self.urls = [url] if isinstance(url, str) else url
         self.roles = roles
         self.clients: list[HubClient] = []
         self.probe = Probe()
@@ -109,7 +110,8 @@ class Room:
 
     async def open(self) -> None:
         for i, _role in enumerate(self.roles):
-            client = HubClient(self.url, desk=f"bench-{i}", reconnect=False)
+            client = HubClient(self.urls[i % len(self.urls)], desk=f"bench-{i}",
+                               reconnect=False)
             await client.connect()
             await client.login(f"desk{i:02d}", PASSWORD)
             client.on_event.append(self.probe.listener(i))
@@ -329,7 +331,7 @@ async def saturated(
 
 
 async def drive(
-    url: str,
+    url: str | list[str],
     roles: list[Role],
     dossiers: int,
     rate: float,
@@ -369,6 +371,8 @@ def run_flow_bench(
     rate: float = 4.0,
     paced_seconds: float = 60.0,
     seed: int = 17,
+    hubs: int = 1,
+    pg_temp: bool = False,
 ) -> dict[str, Any]:
     """Two phases in one run, same hub and database.
 
@@ -379,26 +383,40 @@ def run_flow_bench(
       dossier in flight per N1 desk; gives the throughput, and the latency at
       saturation (which is queueing, not service).
     """
+    if pg_temp:
+        from app.bench.pgtemp import postgres_cluster
+
+        with postgres_cluster() as url:
+            return run_flow_bench(dossiers, desks, db_url=url, concurrency=concurrency,
+                                  rate=rate, paced_seconds=paced_seconds, seed=seed, hubs=hubs)
     roles = desk_roles(desks)
     with tempfile.TemporaryDirectory(prefix="sasdesk-bench-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        if hubs > 1 and url.startswith("sqlite"):
+            raise ValueError("plusieurs hubs demandent PostgreSQL (--db postgresql://… ou "
+                             "--pg-temp)")
         prepare_db(url, roles)
-        port = free_port()
+        ports = [free_port() for _ in range(hubs)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        hub = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "hub", "--db", url, "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app.cli", "hub", "--db", url, "--port", str(port),
+                 "--recordings", str(Path(tmp) / "recordings")],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for port in ports
+        ]
         try:
-            _wait_port(port, hub)
+            for port, hub in zip(ports, procs, strict=True):
+                _wait_port(port, hub)
             n1 = len([r for r in roles if r is Role.ARM_N1])
             paced_count = max(1, min(dossiers, int(rate * paced_seconds)))
             result = asyncio.run(
                 drive(
-                    f"ws://127.0.0.1:{port}",
+                    [f"ws://127.0.0.1:{port}" for port in ports],
                     roles,
                     dossiers,
                     rate,
@@ -407,13 +425,31 @@ def run_flow_bench(
                     seed,
                 )
             )
+            cpu = sum(_cpu_seconds(hub.pid) for hub in procs)
+            intents = result["paced"]["intents"] + result["saturated"]["intents"]
+            # The hubs' CPU per intent (all threads): what the write path costs, whatever
+            # else the machine runs (wall-clock latencies are not).
+            result["hub_cpu_ms_per_intent"] = round(1000 * cpu / intents, 3) if intents else None
         finally:
-            hub.terminate()
-            hub.wait(20)
+            for hub in procs:
+                hub.terminate()
+            for hub in procs:
+                hub.wait(20)
         result["db"] = url.split(":", 1)[0]
-        result["hub"] = "separate process"
+        result["hub"] = "separate process" if hubs == 1 else f"{hubs} hub processes"
+        result["hubs"] = hubs
         result["cpus"] = os.cpu_count()
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
         return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:

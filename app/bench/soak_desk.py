@@ -44,7 +44,9 @@ async def ensure(client: HubClient, ack: Callable[[dict[str, Any]], None], type_
             await asyncio.sleep(0.1)
             continue
         try:
-            reply = await client.request(type_, timeout=10, **payload)
+            # A slow hub is waited for, not sent the intent again (a retry storm would
+            # bury it): only a lost connection sends it again.
+            reply = await client.request(type_, timeout=60, **payload)
         except HubError as exc:
             if exc.code in RETRY:
                 await asyncio.sleep(0.1)

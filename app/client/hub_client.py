@@ -119,6 +119,7 @@ class HubClient:
         self._ws: ClientConnection | None = None
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[Message]] = {}
+        self._sent_on: dict[int, ClientConnection] = {}  # the socket each request went on
         self._reader: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
@@ -141,6 +142,11 @@ class HubClient:
 
     async def connect(self) -> Message:
         """Open the socket and read the hub's welcome. Raises HubError if unreachable."""
+        old, self._ws = self._ws, None
+        if old is not None:
+            # A reconnection whose resume failed left its socket open: a hub answering
+            # it later would send every event twice (once per socket).
+            await old.close()
         self._set_state(LinkState.CONNECTING, self.url)
         try:
             self._ws = await open_socket(
@@ -209,6 +215,7 @@ class HubClient:
         req_id = next(self._ids)
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._pending[req_id] = future
+        self._sent_on[req_id] = self._ws
         try:
             await self._ws.send(
                 json.dumps({"type": type_, "id": req_id, **payload}, default=_json_default)
@@ -220,6 +227,7 @@ class HubClient:
             raise HubError("timeout", f"pas de réponse du hub à {type_}") from exc
         finally:
             self._pending.pop(req_id, None)
+            self._sent_on.pop(req_id, None)
         if reply.get("type") == "error":
             raise HubError(
                 reply.get("code", "error"), reply.get("message", ""), reply.get("details")
@@ -263,10 +271,10 @@ class HubClient:
         except Exception:
             log.exception("hub client reader failed")
         finally:
-            for future in self._pending.values():
-                if not future.done():
+            for req_id, future in list(self._pending.items()):
+                if not future.done() and self._sent_on.get(req_id) is ws:
                     future.set_exception(HubError("disconnected", "connexion au hub perdue"))
-            if not self._closing:
+            if not self._closing and ws is self._ws:  # a replaced socket's end is no news
                 self._set_state(LinkState.DISCONNECTED, "connexion perdue")
                 # One reconnector at a time: a hub lost again during a resume ends
                 # that reader too, while the running reconnector goes on trying.

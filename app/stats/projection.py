@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Event
@@ -52,6 +52,38 @@ def _row(fact: Any) -> dict[str, Any]:
     return {f.name: getattr(fact, f.name) for f in fields(fact)}
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """One fact table's statements, built once: each unit of work only binds values
+    (a statement built per call costs its cache key, every time, on the single writer)."""
+
+    names: tuple[str, ...]
+    select: Any
+    insert: Any
+    update: Any
+
+    @classmethod
+    def of(cls, fact: type, table: Any) -> _Statements:
+        names = tuple(f.name for f in fields(fact))
+        pk = table.primary_key.columns[0]
+        cols = [table.c[n] for n in names]
+        return cls(
+            names,
+            select(*cols).where(cols[0].in_(bindparam("ids", expanding=True))),
+            insert(table),
+            update(table).where(pk == bindparam("_pk")).values(
+                {n: bindparam(f"_{n}") for n in names if n != pk.name}),
+        )
+
+    def values(self, fact: Any) -> tuple[Any, ...]:
+        # Shallow (facts hold scalars only): ``dataclasses.astuple`` deep-copies every
+        # value, on the hot path.
+        return tuple(getattr(fact, n) for n in self.names)
+
+
+_STATEMENTS = {name: _Statements.of(cls, table) for name, (cls, table) in FACT_TABLES.items()}
+
+
 def project(session: Session, events: list[Event]) -> None:
     """Fold one unit's events into the fact tables, in its transaction."""
     relevant = sorted((e for e in events if e.type in _TYPES), key=lambda e: e.seq)
@@ -63,27 +95,29 @@ def project(session: Session, events: list[Event]) -> None:
         before[name] = {}
         if not ids:
             continue
-        cls, table = FACT_TABLES[name]
-        cols = [table.c[f.name] for f in fields(cls)]
+        cls, _table = FACT_TABLES[name]
+        st = _STATEMENTS[name]
         target = getattr(facts, name)
-        for row in session.execute(select(*cols).where(cols[0].in_(ids))):
+        for row in session.execute(st.select, {"ids": sorted(ids)}):
             fact = target[row[0]] = cls(*row)  # the first field is the id
-            before[name][row[0]] = astuple(fact)
+            before[name][row[0]] = st.values(fact)
     for e in relevant:
         fold(facts, e)
-    for name, table in TABLES.items():
+    for name in TABLES:
+        st = _STATEMENTS[name]
         new, changed = [], []
         for key, fact in getattr(facts, name).items():
+            values = st.values(fact)
             if key not in before[name]:
-                new.append(_row(fact))
-            elif astuple(fact) != before[name][key]:
-                changed.append(fact)
+                new.append(dict(zip(st.names, values, strict=True)))
+            elif values != before[name][key]:
+                row = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
+                row["_pk"] = row.pop(f"_{st.names[0]}")
+                changed.append(row)
         if new:
-            session.execute(insert(table), new)
-        pk = table.primary_key.columns[0]
-        for fact in changed:
-            values = _row(fact)
-            session.execute(update(table).where(pk == values.pop(pk.name)).values(**values))
+            session.execute(st.insert, new)
+        if changed:
+            session.execute(st.update, changed)
 
 
 @dataclass(slots=True, frozen=True)

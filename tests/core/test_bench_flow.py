@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from app.bench.flow import desk_roles, percentile
 from app.cli import main
 
@@ -45,3 +47,18 @@ def test_bench_flow_command_prints_json(capsys) -> None:  # type: ignore[no-unty
         assert out[phase]["event_latency_ms"]["samples"] > 0
     assert out["saturated"]["dossiers"] == 12 and out["dossiers_per_second"] > 0
     assert out["baseline_ping_ms"]["samples"] == 200
+
+
+@pytest.mark.peers
+def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(capsys) -> None:  # type: ignore[no-untyped-def]
+    code = main(["bench", "flow", "--dossiers", "8", "--desks", "6", "--rate", "10",
+                 "--paced-seconds", "1", "--pg-temp", "--hubs", "2", "--also-sqlite", "5",
+                 "--json"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    main_run, sqlite_run = out["main"], out["sqlite"]
+    assert (main_run["db"], main_run["hubs"], sqlite_run["db"]) == ("postgresql", 2, "sqlite")
+    for run in (main_run, sqlite_run):  # events crossed hubs: none missed
+        assert run["saturated"]["missed_events"] == 0 and run["paced"]["missed_events"] == 0
+        assert run["hub_cpu_ms_per_intent"] > 0
+    assert [r["desks"] for r in out["side_by_side"]] == [6, 5]
