@@ -21,7 +21,10 @@ libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 libportaudio2 python3-venv"
 if [ "$WITH_TESTS" = 1 ]; then
-    packages="$packages xvfb postgresql poppler-utils rabbitmq-server"
+    # x11-utils, dpkg-dev, desktop-file-utils: the package test (build-linux.sh,
+    # xwininfo, desktop-file-validate)
+    packages="$packages xvfb postgresql poppler-utils rabbitmq-server x11-utils dpkg-dev
+    desktop-file-utils"
 fi
 missing=""
 for p in $packages; do

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "resources" / "training"
+from app.resources import resource
+
+SCENARIO_DIR = resource("training")
 LINES = ("15", "116117")
 PRIORITIES = ("P0", "P1", "P2", "P3")
 

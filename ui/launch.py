@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TypeVar
 
 import qasync
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app.client.hub_client import HubError
 from app.client.trust import HubTrust
 from app.config.desk import DeskSettings, load_desk_settings
+from app.resources import resource
 from telephony.line import PhoneLine
 from ui.desk import Desk
 from ui.login import LoginDialog
@@ -24,7 +26,8 @@ from ui.wizard import SetupWizard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-STYLE = Path(__file__).resolve().parents[1] / "resources" / "style" / "desk.qss"
+STYLE = resource("style", "desk.qss")
+ICON = resource("icons", "sasdesk.png")
 
 
 def settle(future: asyncio.Future[T], value: T) -> None:
@@ -37,6 +40,9 @@ def make_app() -> QApplication:
     assert isinstance(app, QApplication)
     app.setApplicationName("sasdesk")
     app.setApplicationDisplayName("sasdesk")
+    app.setDesktopFileName("sasdesk")  # matches the installed sasdesk.desktop
+    if ICON.exists():
+        app.setWindowIcon(QIcon(str(ICON)))
     # The login dialog closes before the desk window opens: we decide when to quit.
     app.setQuitOnLastWindowClosed(False)
     if STYLE.exists():

@@ -14,8 +14,9 @@ from typing import Any
 
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
+from app.resources import resource
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "callback"
+RESOURCES = resource("callback")
 SETTINGS_FILE = RESOURCES / "reglages.toml"
 
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")

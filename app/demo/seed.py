@@ -13,8 +13,9 @@ from app.db.models import Commune, Setting, User
 from app.db.types import utcnow
 from app.domain.enums import Role
 from app.hub.auth import create_user, verify_password
+from app.resources import resources_dir
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = resources_dir()
 TERRITORY = RESOURCES / "demo" / "territory.json"
 DEMO_PASSWORD = "demo"
 

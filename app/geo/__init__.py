@@ -18,13 +18,14 @@ import csv
 import gzip
 import io
 import math
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from app.resources import resource
 
 __all__ = [
     "COORD_SOURCES",
@@ -58,14 +59,7 @@ FIELDNAMES = (
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 
-def _resources_dir() -> Path:
-    env = os.environ.get("SASDESK_RESOURCES")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "resources"
-
-
-DEFAULT_PATH = _resources_dir() / "geodata" / "communes.csv.gz"
+DEFAULT_PATH = resource("geodata", "communes.csv.gz")
 
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—'’`´_.,/()]+")
 _ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}

@@ -11,6 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ruff_is_clean() -> None:
     out = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "app", "ui",
-                          "telephony", "tests", "scripts"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+                          "telephony", "tests", "scripts", "installer"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout[-4000:]
