@@ -53,9 +53,7 @@ install -m 0644 resources/icons/sasdesk.png "$PKG/usr/share/icons/hicolor/256x25
 install -m 0644 installer/debian/sasdesk-hub.service "$PKG/lib/systemd/system/"
 # The configuration: the documented example of the hub's file, installed as a conffile
 # (an administrator's edits survive upgrades).
-HUB_TOML=resources/hub.toml.example
-[ -f "$HUB_TOML" ] || HUB_TOML=installer/debian/hub.toml
-install -m 0640 "$HUB_TOML" "$PKG/etc/sasdesk/hub.toml"
+install -m 0640 resources/hub.toml.example "$PKG/etc/sasdesk/hub.toml"
 install -m 0644 installer/debian/copyright "$PKG/usr/share/doc/sasdesk/copyright"
 for doc in README.md docs/deploy.md; do
     [ -f "$doc" ] && install -m 0644 "$doc" "$PKG/usr/share/doc/sasdesk/"
