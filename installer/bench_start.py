@@ -75,7 +75,8 @@ def hub(sasdesk: str, home: Path) -> Iterator[str]:
             str(port),
             "--demo",
         ],
-        env={**os.environ, "HOME": str(home)},
+        # SASDESK_CONFIG="": no configuration file, not even an installed /etc/sasdesk one.
+        env={**os.environ, "HOME": str(home), "SASDESK_CONFIG": ""},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -27,6 +27,9 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
 #: The caller's history and dossier search (issue 12, desk).
 CHECKED += ["app/history", "app/cli/bench_history.py", "ui/caller_history.py",
             "ui/widgets/dossier_list.py"]
+#: The packages (issue 11): resources lookup, the shared bundle list, the start-up bench.
+CHECKED += ["app/resources.py", "installer/bundle.py", "installer/bench_start.py",
+            "installer/make_icons.py", "tests/installer"]
 
 
 def test_core_type_checks() -> None:
