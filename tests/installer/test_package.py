@@ -40,7 +40,13 @@ VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["
 ]
 UNIT = Path("/lib/systemd/system/sasdesk-hub.service")
 DATA = Path("/var/lib/sasdesk")
-BENCH_LINE = "installer/bench_start.py --sasdesk /usr/bin/sasdesk --runs 5 --cold --json"
+# The command lines docs/deploy.md gives (its ```bash blocks), each run here as written
+# (apt-get with -y added); tests/installer/test_docs.py checks the document against them.
+BUILD_LINE = "installer/build-linux.sh"
+INSTALL_LINE = f"apt-get install ./dist/sasdesk_{VERSION}_amd64.deb"
+PRESEED_LINE = 'echo "sasdesk sasdesk/purge-data boolean true" | debconf-set-selections'
+BENCH_LINE = "python installer/bench_start.py --sasdesk /usr/bin/sasdesk --runs 5 --cold --json"
+DOC_LINES = (BUILD_LINE, INSTALL_LINE, PRESEED_LINE, BENCH_LINE)
 KEEP_MESSAGE = "les données du hub sont conservées dans /var/lib/sasdesk"
 
 pytestmark = [
@@ -59,10 +65,9 @@ sys.exit(0 if QGuiApplication.primaryScreen().grabWindow(0).save(sys.argv[1]) el
 
 
 def run(*cmd: str, env: dict[str, str] | None = None, timeout: float = 600,
-        check: bool = True, cwd: Path | None = None,
-        input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                         env={**os.environ, **(env or {})}, input=input_text)
+                         env={**os.environ, **(env or {})})
     if check and out.returncode != 0:
         raise AssertionError(f"{shlex.join(cmd)} -> {out.returncode}\n{out.stdout[-3000:]}"
                              f"\n{out.stderr[-3000:]}")
@@ -169,20 +174,30 @@ def wait_for_login_window(display: str, desk: subprocess.Popen[str], timeout: fl
     raise AssertionError("no login window from the installed desk")
 
 
+class Figures(dict[str, Any]):
+    """The test's measurements, written to artifacts/package.json as they come."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "package.json").write_text(json.dumps(self, indent=2), encoding="utf-8")
+
+
 def installed(package: str = "sasdesk") -> bool:
     out = run("dpkg-query", "-W", "-f=${Status}", package, check=False)
     return "install ok installed" in out.stdout
 
 
 def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
-    figures: dict[str, object] = {"version": VERSION}
+    figures = Figures({"version": VERSION})
+    # A purge answer left in debconf by an earlier run would answer for this one.
+    run("sh", "-c", "echo PURGE | debconf-communicate sasdesk", check=False)
     # --- build on a clean clone of HEAD --------------------------------------------
     src = tmp_path / "src"
     run("git", "clone", "--quiet", "--no-local", str(ROOT), str(src))
     start = time.monotonic()
     python = os.environ.get("PYTHON") or str(getattr(sys, "_base_executable", sys.executable))
-    build = run("sh", "installer/build-linux.sh", cwd=src, env={"PYTHON": python},
-                timeout=1200)
+    build = run("sh", "-c", BUILD_LINE, cwd=src, env={"PYTHON": python}, timeout=1200)
     figures["build_s"] = round(time.monotonic() - start, 1)
     deb = src / "dist" / f"sasdesk_{VERSION}_amd64.deb"
     assert deb.is_file(), build.stdout
@@ -207,8 +222,8 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
 
     # --- install ----------------------------------------------------------------
     assert not installed(), "sasdesk is already installed on this machine"
-    run("apt-get", "install", "-y", "-q", "--no-install-recommends", str(deb),
-        env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=900)
+    run(*shlex.split(INSTALL_LINE), "-y", cwd=src, env={"DEBIAN_FRONTEND": "noninteractive"},
+        timeout=900)
     assert installed()
     try:
         version = run("/usr/bin/sasdesk", "--version").stdout.strip()
@@ -266,7 +281,7 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
                     desk.wait(20)
         db_files = sorted(p.name for p in DATA.iterdir())
         # The start-up bench, as docs/deploy.md gives it (its own hub and Xvfb).
-        bench = run(sys.executable, *shlex.split(BENCH_LINE), cwd=ROOT, timeout=900)
+        bench = run(sys.executable, *shlex.split(BENCH_LINE)[1:], cwd=ROOT, timeout=900)
         figures["bench_start"] = json.loads(bench.stdout)
     finally:
         # --- remove: the program goes, configuration and data stay ---------------
@@ -287,13 +302,11 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
     # --- install again, purge answering yes: data and user gone ----------------
     run("dpkg", "-i", str(deb), env={"DEBIAN_FRONTEND": "noninteractive"}, timeout=900)
     assert sorted(p.name for p in DATA.iterdir()) == db_files  # kept data is reused
-    run("debconf-set-selections", input_text="sasdesk sasdesk/purge-data boolean true\n")
+    run("sh", "-c", PRESEED_LINE)
     purge = run("dpkg", "--purge", "sasdesk", env={"DEBIAN_FRONTEND": "noninteractive"})
     assert not DATA.exists()
     with pytest.raises(KeyError):
         pwd.getpwnam("sasdesk")
     assert not installed()
     figures["kept_after_remove"] = db_files
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "package.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print(json.dumps(figures))
