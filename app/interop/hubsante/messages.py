@@ -14,7 +14,6 @@ RS-EDA, ``reference`` RC-REF, ``error`` RS-ERROR).
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 from app.directory.vocab import PARIS
+from app.resources import resource
 
 #: The content keys this connector reads and writes, with their schema.
 CONTENT_SCHEMAS = {"createCaseHealth": "RS-EDA", "reference": "RC-REF", "error": "RS-ERROR"}
@@ -38,9 +38,7 @@ INTERNAL_CLIENT_ERROR = (700, "INTERNAL_CLIENT_ERROR")
 
 
 def _schemas_dir() -> Path:
-    env = os.environ.get("SASDESK_RESOURCES")
-    root = Path(env) if env else Path(__file__).resolve().parents[3] / "resources"
-    return root / "hubsante" / "schemas"
+    return resource("hubsante", "schemas")
 
 
 @cache
