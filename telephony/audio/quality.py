@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from app.resources import resource
+
 RATE = 8000
-REFERENCE = Path(__file__).resolve().parents[2] / "resources" / "audio" / "reference_fr.wav"
+REFERENCE = resource("audio", "reference_fr.wav")
 
 
 def read_mono(path: Path) -> np.ndarray:

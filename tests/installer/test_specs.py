@@ -129,7 +129,7 @@ def test_every_file_read_at_run_time_is_bundled() -> None:
             for name in sibling.findall(module.read_text(encoding="utf-8")):
                 assert covered(module.with_name(name)), f"{module}: {name} not in bundle.DATAS"
     # No module reaches resources/ by its own path any more: app.resources does.
-    own_path = re.compile(r"__file__\)\.resolve\(\)\.parents\[")
+    own_path = re.compile(r"__file__\)\.resolve\(\)\.parents\[\d\]\s*/\s*\"resources\"")
     for package in bundle.OWN_PACKAGES:
         for module in (ROOT / package).rglob("*.py"):
             if module.name == "resources.py" and module.parent.name == "app":
