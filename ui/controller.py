@@ -48,6 +48,19 @@ LINK_TEXT = {
 }
 
 
+def locked_text(data: dict[str, Any]) -> str:
+    """The supervisor's alert when repeated wrong passwords lock an account or a desk."""
+    until = data.get("until")
+    when = datetime.fromisoformat(until).astimezone().strftime("%H:%M") if until else "?"
+    who = (
+        f"le compte « {data.get('username', '?')} »"
+        if data.get("kind") == "account"
+        else f"le poste {data.get('address', '?')}"
+    )
+    return (f"Connexion bloquée jusqu'à {when} : {data.get('failures', '?')} mots de passe "
+            f"erronés pour {who}")
+
+
 class DeskController(QObject):
     def __init__(self, window: DeskWindow, hub: HubBridge, line: LineBridge | None):
         super().__init__(window)
@@ -200,6 +213,8 @@ class DeskController(QObject):
     def on_event(self, msg: dict[str, Any]) -> None:
         if self.w.supervision is not None:
             self.w.supervision.apply(msg)
+        if msg["event"] == EventName.LOGIN_LOCKED:
+            self.w.show_message(locked_text(msg.get("data") or {}), error=True)
         if self.w.callback_panel is not None:
             self.w.callback_panel.on_event(msg)
             if msg["event"] == EventName.CALLBACK_REMINDER:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import threading
 
+from app.config.settings import HubSettings
 from app.hub.server import Hub
 
 
 class EmbeddedHub:
-    def __init__(self, db_url: str, *, demo: bool = True, port: int = 0):
-        self.hub = Hub(db_url, "127.0.0.1", port, demo=demo)
+    def __init__(
+        self, db_url: str, *, demo: bool = True, port: int = 0, settings: HubSettings | None = None
+    ):
+        self.hub = Hub(db_url, "127.0.0.1", port, demo=demo, settings=settings)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="embedded-hub", daemon=True)
         self._ready = threading.Event()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from app.client.hub_client import HubClient, LinkState
+from app.client.hub_client import HubClient, HubError, LinkState
 from tests.conftest import PASSWORD
 from tests.ui.conftest import open_desk, until
 
@@ -48,3 +48,36 @@ def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
         await desk.close()
 
     qloop.run_until_complete(scenario())
+
+
+def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
+    qloop, qtbot, db_url, sessions, tmp_path  # type: ignore[no-untyped-def]
+) -> None:
+    from app.config.settings import HubSettings, SessionSettings
+    from app.hub.embedded import EmbeddedHub
+
+    strict = HubSettings(sessions=SessionSettings(throttle_after=100, lock_after=2))
+    hub = EmbeddedHub(db_url, demo=False, settings=strict)
+    url = hub.start()
+
+    async def scenario() -> None:
+        desk = await open_desk(url, "sup", tmp_path)
+        w = desk.window
+        assert w is not None
+        qtbot.addWidget(w)
+        guesser = HubClient(url, reconnect=False)
+        await guesser.connect()
+        for _ in range(2):
+            try:
+                await guesser.login("n1", "devine")
+            except HubError as exc:
+                assert exc.code == "bad_credentials"
+        await until(lambda: "Connexion bloquée" in w.message_label.text(), "alert shown")
+        assert "2 mots de passe erronés pour le compte « n1 »" in w.message_label.text()
+        await guesser.close()
+        await desk.close()
+
+    try:
+        qloop.run_until_complete(scenario())
+    finally:
+        hub.stop()
