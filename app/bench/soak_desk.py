@@ -91,7 +91,8 @@ class SoakDesk:
         while True:
             try:
                 await self.client.connect()
-                await self.client.login(self.args.user, self.args.password)
+                # Ten desks logging in at once on a loaded machine: argon2 takes its time.
+                await self.client.login(self.args.user, self.args.password, timeout=120)
                 return
             except HubError:
                 self.client.url = self.client.urls[

@@ -165,8 +165,9 @@ class HubClient:
             self._flusher = asyncio.create_task(self._flush_loop(), name="hub-client-outbox")
         return self.welcome
 
-    async def login(self, username: str, password: str) -> Message:
-        reply = await self.send(p.Login(username=username, password=password, desk=self.desk))
+    async def login(self, username: str, password: str, timeout: float = 10.0) -> Message:
+        reply = await self.send(p.Login(username=username, password=password, desk=self.desk),
+                                timeout)
         self.session_ended = None
         self._token = reply["token"]
         self.user = reply["user"]

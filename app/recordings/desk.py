@@ -35,6 +35,8 @@ CHUNK_BYTES = 32 * 1024
 RETRYABLE = frozenset({"disconnected", "timeout", "internal", "unreachable"})
 REFUSALS_BEFORE_GIVING_UP = 5
 RETRY_AFTER_REFUSAL = 2.0  # seconds
+#: A busy hub is waited for rather than sent the same chunk again.
+REQUEST_TIMEOUT = 60.0
 
 
 def safe_name(call_ref: str) -> str:
@@ -179,8 +181,8 @@ class RecordingUploader:
         size = path.stat().st_size
         digest = file_sha256(path)
         for attempt in range(attempts):
-            begun = await self.client.call(CallRecording, call_ref=call_ref, size=size,
-                                           sha256=digest)
+            begun = await self.client.call(CallRecording, REQUEST_TIMEOUT, call_ref=call_ref,
+                                           size=size, sha256=digest)
             if begun["state"] != "stored":
                 try:
                     await self._send_from(call_ref, path, int(begun["received"]), size)
@@ -189,7 +191,8 @@ class RecordingUploader:
                         continue  # out of step with the hub: ask it where it is again
                     raise
                 try:
-                    begun = await self.client.call(RecordingCommit, call_ref=call_ref)
+                    begun = await self.client.call(RecordingCommit, REQUEST_TIMEOUT,
+                                                   call_ref=call_ref)
                 except HubError as exc:
                     if exc.code == "hash_mismatch" and attempt + 1 < attempts:
                         log.warning("recording of %s damaged on the way; sent again", call_ref)
@@ -209,7 +212,7 @@ class RecordingUploader:
             while offset < size:
                 data = f.read(CHUNK_BYTES)
                 reply = await self.client.call(
-                    RecordingChunk, call_ref=call_ref, offset=offset,
+                    RecordingChunk, REQUEST_TIMEOUT, call_ref=call_ref, offset=offset,
                     data=base64.b64encode(data).decode("ascii"))
                 offset = int(reply["received"])
                 f.seek(offset)
