@@ -3,6 +3,11 @@
 Both directions are written to raw files as the call goes (a desk crash leaves them
 on disk), at their sample position (the received side by RTP timestamp, so jitter
 and lost packets do not shift the audio), and merged into the WAV at the end.
+
+The WAV keeps the call's bandwidth: 8 kHz for G.711, 16 kHz for G.722 (the rate is
+fixed by :meth:`CallRecorder.wideband` before the first sample; the RTP clock stays
+8000 per RFC 3551, so a received timestamp counts two samples). The raw files of a
+desk that crashed are merged at 8 kHz unless told otherwise.
 """
 
 from __future__ import annotations
@@ -38,20 +43,37 @@ class CallRecorder:
         self._rx_ts0 = 0
         self._rx_ssrc: int | None = None
         self._closed = False
+        self.rate = RATE
 
-    def tx(self, pcm: np.ndarray) -> None:
+    def wideband(self) -> None:
+        """Record at 16 kHz (a G.722 call); only before anything was recorded."""
+        with self._lock:
+            if self._tx_pos == 0 and self._rx_base is None:
+                self.rate = 16000
+
+    def _fit(self, pcm: np.ndarray, rate: int) -> np.ndarray:
+        """Narrowband audio in a wideband recording (silence on hold, a codec changed by a
+        re-INVITE) is repeated to 16 kHz; the other way round, decimated."""
+        if rate == self.rate:
+            return pcm
+        return np.repeat(pcm, 2) if rate < self.rate else pcm[::2]
+
+    def tx(self, pcm: np.ndarray, rate: int = RATE) -> None:
         """A 20 ms frame the desk sent (or silence while muted/held): the clock."""
         with self._lock:
             if self._closed:
                 return
+            pcm = self._fit(pcm, rate)
             self._tx.seek(self._tx_pos * 2)
             self._tx.write(pcm.astype("<i2").tobytes())
             self._tx_pos += len(pcm)
 
-    def rx(self, ssrc: int, timestamp: int, pcm: np.ndarray) -> None:
+    def rx(self, ssrc: int, timestamp: int, pcm: np.ndarray, rate: int = RATE) -> None:
         with self._lock:
             if self._closed:
                 return
+            pcm = self._fit(pcm, rate)
+            per_tick = self.rate // RATE  # samples per RTP timestamp unit
             if self._rx_base is None or ssrc != self._rx_ssrc:
                 self._rx_ssrc = ssrc
                 self._rx_ts0 = timestamp
@@ -59,7 +81,7 @@ class CallRecorder:
             delta = (timestamp - self._rx_ts0) & 0xFFFFFFFF
             if delta >= 1 << 31:  # a reordered packet from before the first one
                 delta -= 1 << 32
-            pos = self._rx_base + delta
+            pos = self._rx_base + delta * per_tick
             if pos < 0 or delta > MAX_JUMP:
                 return
             self._rx.seek(pos * 2)
@@ -73,10 +95,10 @@ class CallRecorder:
             self._closed = True
             for f in (self._rx, self._tx):
                 f.close()
-        return merge_raw(self.path)
+        return merge_raw(self.path, self.rate)
 
 
-def merge_raw(path: Path) -> Path:
+def merge_raw(path: Path, rate: int = RATE) -> Path:
     """Merge a call's raw sides into its WAV and remove them (also after a desk crash:
     the raw files a killed desk left hold the call up to that moment)."""
     sides = []
@@ -92,7 +114,7 @@ def merge_raw(path: Path) -> Path:
     with wave.open(str(tmp), "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
-        w.setframerate(RATE)
+        w.setframerate(rate)
         w.writeframes(stereo.tobytes())
     os.replace(tmp, path)  # a crash while merging leaves the raw files, not half a WAV
     for suffix in (".rx.raw", ".tx.raw"):

@@ -1,4 +1,4 @@
-"""One call's RTP stream (RFC 3550) with G.711 audio and RFC 4733 DTMF events.
+"""One call's RTP stream (RFC 3550) with G.722 or G.711 audio and RFC 4733 DTMF events.
 
 One thread per call does both directions: it sends a 20 ms frame on a fixed clock
 and reads what arrives in between (select with a timeout up to the next tick).
@@ -21,6 +21,8 @@ import numpy as np
 from telephony.audio import g711
 from telephony.audio.agc import AutoGain
 from telephony.audio.device import FRAME, AudioPort, level_dbfs
+from telephony.audio.g722 import PT as G722_PT
+from telephony.audio.g722 import G722Stream
 from telephony.audio.jitter import JitterBuffer
 from telephony.audio.recorder import CallRecorder
 
@@ -87,6 +89,7 @@ class RtpSession:
         self._ts = random.getrandbits(32)
         self._dtmf_queue: deque[str] = deque()
         self._dtmf_seen: set[tuple[int, int]] = set()
+        self._g722: G722Stream | None = None  # a G.722 call's codec state
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -94,12 +97,20 @@ class RtpSession:
         self.remote = remote
         self.payload_type = payload_type
         self.dtmf_pt = dtmf_pt
+        self._codec_state(payload_type)
+        if payload_type == G722_PT and self.recorder is not None:
+            self.recorder.wideband()  # the recording keeps the call's 16 kHz
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"rtp-{self.port}", daemon=True)
             self._thread.start()
 
     def update(self, remote: tuple[str, int], payload_type: int, dtmf_pt: int | None) -> None:
         self.remote, self.payload_type, self.dtmf_pt = remote, payload_type, dtmf_pt
+        self._codec_state(payload_type)
+
+    def _codec_state(self, payload_type: int) -> None:
+        if payload_type == G722_PT and self._g722 is None:
+            self._g722 = G722Stream()
 
     def playout_stats(self) -> dict[str, float | int]:
         """The jitter buffer's counters (played, concealed, underruns, late...)."""
@@ -108,7 +119,8 @@ class RtpSession:
     def _playout(self) -> np.ndarray:
         """The next 20 ms for the earpiece (any thread: the device's clock)."""
         pcm, pieces = self.jitter.pull()
-        if self.recorder is not None:
+        if self.recorder is not None and self.recorder.rate == 8000:
+            # (a wideband recording takes the received packets at 16 kHz in _drain)
             for ts, piece in pieces:  # concealed pieces too: the recording is what was heard
                 self.recorder.rx(self._rx_ssrc, ts, piece)
         heard = self.agc.process(pcm)
@@ -160,8 +172,17 @@ class RtpSession:
         if self.muted or not self.sending:
             frame = np.zeros(FRAME, dtype=np.int16)
         self.tx_level = level_dbfs(frame)
+        wide = self.payload_type == G722_PT and self._g722 is not None
+        payload = b""
+        if wide and dtmf_packet is None:
+            assert self._g722 is not None
+            payload = self._g722.encode(frame)  # every tick: the encoder's state follows
         if self.recorder is not None:
-            self.recorder.tx(frame)
+            if payload:  # what the far end decodes of the desk, at 16 kHz
+                assert self._g722 is not None
+                self.recorder.tx(self._g722.own_wide(payload), 16000)
+            else:
+                self.recorder.tx(frame)
         if self.remote is None or not self.sending:
             self._ts = (self._ts + FRAME) & 0xFFFFFFFF
             return
@@ -169,7 +190,7 @@ class RtpSession:
             packet = dtmf_packet
         else:
             header = struct.pack("!BBHII", 0x80, self.payload_type, self._seq, self._ts, self._ssrc)
-            packet = header + g711.encode(frame, self.payload_type)
+            packet = header + (payload if wide else g711.encode(frame, self.payload_type))
             self._ts = (self._ts + FRAME) & 0xFFFFFFFF
         packet = packet[:2] + struct.pack("!H", self._seq) + packet[4:]
         self._seq = (self._seq + 1) & 0xFFFF
@@ -218,6 +239,16 @@ class RtpSession:
             elif pt in (g711.PCMU, g711.PCMA) and self.receiving:
                 self._rx_ssrc = ssrc
                 self.jitter.put(ssrc, ts, g711.decode(payload, pt))
+            elif pt == G722_PT and self.receiving:
+                if self._g722 is None:
+                    self._g722 = G722Stream()
+                self._rx_ssrc = ssrc
+                # the earpiece path (8 kHz, jitter buffer) gets the lower band; the
+                # recording the full 16 kHz, placed by timestamp
+                self.jitter.put(ssrc, ts, self._g722.decode_narrow(payload))
+                wide = self._g722.decode_wide(payload)  # every packet: the decoder's state
+                if self.recorder is not None and self.recorder.rate == 16000:
+                    self.recorder.rx(ssrc, ts, wide, 16000)
 
     def _on_event(self, ts: int, ssrc: int, payload: bytes) -> None:
         if len(payload) < 4:

@@ -110,7 +110,7 @@ def caller_scenario(
     dtmf_pcaps: list[Path] | None = None,
 ) -> str:
     """A patient calls [service] (15, 116117) through the room's proxy."""
-    pt = 0 if codec == "PCMU" else 8
+    pt = {"PCMU": 0, "G722": 9}.get(codec, 8)
     ptime = 30 if pcap is not None and pcap.name == "g711a.pcap" else 20
     extra = "".join(f"{h}\n      " for h in extra_headers.splitlines() if h.strip())
     xml = _HEAD.format(name="sasdesk caller")

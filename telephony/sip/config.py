@@ -21,7 +21,8 @@ class SipConfig:
     expires: int = 3600  # asked for; the registrar may grant less
     keepalive: float = 20.0  # OPTIONS to the proxy every N s while registered (0: off)
     record_dir: Path | None = None
-    codecs: tuple[str, ...] = ("PCMU", "PCMA")
+    # offered in this order; G.722 chosen whenever an offer carries it (sdp.choose_codec)
+    codecs: tuple[str, ...] = ("G722", "PCMU", "PCMA")
     transport: str = "udp"  # "udp" or "tls" (SIP over TLS to the proxy, verified)
     tls_ca_file: Path | None = None  # CA of the proxy's certificate; None: system store
     t1: float = 0.5  # RFC 3261 retransmission base

@@ -221,7 +221,7 @@ class IncomingCalls(UserAgent):
             answer = sdp.parse(ack.body)
         except sdp.SdpError:
             answer = None
-        pt = next((p for p in answer.payloads if p in (0, 8)), None) if answer else None
+        pt = sdp.answered_codec(answer, list(self.config.codecs)) if answer else None
         if answer is None or pt is None or call.rtp is None:
             self._send_bye(call)
             self._end(call, EndReason.FAILED)

@@ -141,7 +141,7 @@ class OutgoingCalls(UserAgent):
             self._send_bye(call)
             self._end(call, EndReason.FAILED)
             return
-        pt = next((p for p in answer.payloads if p in (0, 8)), None)
+        pt = sdp.answered_codec(answer, list(self.config.codecs))
         if pt is None or call.rtp is None:
             self._send_bye(call)
             self._end(call, EndReason.FAILED)

@@ -1,12 +1,13 @@
-"""SDP offer/answer for one audio stream (RFC 4566, RFC 3264): G.711 and RFC 4733 events."""
+"""SDP offer/answer for one audio stream (RFC 4566, RFC 3264): G.722, G.711, RFC 4733 events."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 
-STATIC = {0: "PCMU", 8: "PCMA"}
-BY_NAME = {"PCMU": 0, "PCMA": 8}
+STATIC = {0: "PCMU", 8: "PCMA", 9: "G722"}  # G.722: clock 8000 in SDP (RFC 3551), 16 kHz audio
+BY_NAME = {"PCMU": 0, "PCMA": 8, "G722": 9}
+WIDEBAND = 9
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 REVERSE = {
     "sendrecv": "sendrecv",
@@ -120,8 +121,17 @@ def build(
 
 
 def choose_codec(offer: MediaDescription, supported: list[str]) -> int | None:
-    """The first payload of the offer (offerer's preference) that we support."""
-    for pt in offer.payloads:
-        if offer.codec(pt) in supported and pt in (0, 8):
+    """G.722 when the offer has it and we support it (HD voice whenever the trunk
+    carries it), else the first payload of the offer (offerer's preference) we support."""
+    usable = [pt for pt in offer.payloads if pt in STATIC and offer.codec(pt) in supported]
+    if WIDEBAND in usable:
+        return WIDEBAND
+    return usable[0] if usable else None
+
+
+def answered_codec(answer: MediaDescription, offered: list[str]) -> int | None:
+    """The payload the answerer kept among those we offered (RFC 3264 §6: its first)."""
+    for pt in answer.payloads:
+        if pt in STATIC and answer.codec(pt) in offered:
             return pt
     return None

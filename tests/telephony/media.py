@@ -69,10 +69,20 @@ def speech_like_signal(seconds: float = 3.0, seed: int = 7) -> np.ndarray:
 
 def write_pcap(path: Path, pcm: np.ndarray, payload_type: int, ptime_samples: int = 160) -> None:
     """An Ethernet/IPv4/UDP pcap of RTP G.711 packets (what play_pcap_audio replays)."""
+    payloads = [
+        g711.encode(pcm[start : start + ptime_samples], payload_type)
+        for start in range(0, len(pcm) - ptime_samples + 1, ptime_samples)
+    ]
+    write_rtp_pcap(path, payloads, payload_type, ptime_samples)
+
+
+def write_rtp_pcap(
+    path: Path, payloads: list[bytes], payload_type: int, ptime_samples: int = 160
+) -> None:
+    """The same for payloads already encoded (G.722: 160 bytes per 20 ms, clock 8000)."""
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
     seq, ts = 1000, 80000
-    for i, start in enumerate(range(0, len(pcm) - ptime_samples + 1, ptime_samples)):
-        payload = g711.encode(pcm[start : start + ptime_samples], payload_type)
+    for i, payload in enumerate(payloads):
         rtp = (
             struct.pack("!BBHII", 0x80, payload_type | (0x80 if i == 0 else 0), seq, ts, 0x5A5D0001)
             + payload
