@@ -220,7 +220,7 @@ def test_late_offer_invite_without_sdp(room_factory, line_factory):
         peer.send(line.local_port, invite)
         ok = peer.expect(200, timeout=3)
         offer = ok.body.decode()
-        assert "m=audio" in offer and "RTP/AVP 0 8 101" in offer
+        assert "m=audio" in offer and "RTP/AVP 9 0 8 101" in offer  # G.722 first
         answer = (
             "v=0\no=x 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\n"
             f"m=audio {media.getsockname()[1]} RTP/AVP 8\na=rtpmap:8 PCMA/8000\n"
