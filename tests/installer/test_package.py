@@ -175,7 +175,13 @@ def wait_for_login_window(display: str, desk: subprocess.Popen[str], timeout: fl
 
 
 class Figures(dict[str, Any]):
-    """The test's measurements, written to artifacts/package.json as they come."""
+    """The test's measurements, written to artifacts/package.json as they come (a failed
+    run leaves what it measured, never an earlier run's figures)."""
+
+    def __init__(self, first: dict[str, Any]) -> None:
+        super().__init__()
+        for key, value in first.items():
+            self[key] = value
 
     def __setitem__(self, key: str, value: Any) -> None:
         super().__setitem__(key, value)
