@@ -56,7 +56,9 @@ def test_loads_all_communes_fast():
     ).stdout.split()
     count, seconds = int(out[0]), float(out[1])
     assert count > 34_000
-    assert seconds < 1.0
+    # A guard against a pathological regression (about 0.3 s on a quiet machine), not a
+    # benchmark: CI machines are shared and noisy.
+    assert seconds < 5.0
 
 
 def test_every_commune_is_well_formed(index: CommuneIndex):

