@@ -25,6 +25,7 @@ from telephony.audio.g722 import PT as G722_PT
 from telephony.audio.g722 import G722Stream
 from telephony.audio.jitter import JitterBuffer
 from telephony.audio.recorder import CallRecorder
+from telephony.audio.srtp import SrtpContext
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class RtpSession:
         self._dtmf_queue: deque[str] = deque()
         self._dtmf_seen: set[tuple[int, int]] = set()
         self._g722: G722Stream | None = None  # a G.722 call's codec state
+        self.srtp: SrtpContext | None = None  # set before start(): SRTP media (SDES)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -194,6 +196,8 @@ class RtpSession:
             self._ts = (self._ts + FRAME) & 0xFFFFFFFF
         packet = packet[:2] + struct.pack("!H", self._seq) + packet[4:]
         self._seq = (self._seq + 1) & 0xFFFF
+        if self.srtp is not None:
+            packet = self.srtp.protect(packet)
         self._sock.sendto(packet, self.remote)
         self.packets_out += 1
 
@@ -229,6 +233,11 @@ class RtpSession:
                 return
             except OSError:
                 return
+            if self.srtp is not None:
+                clear = self.srtp.unprotect(packet)  # forged, replayed, clear: dropped
+                if clear is None:
+                    continue
+                packet = clear
             parsed = parse_rtp(packet)
             if parsed is None:
                 continue

@@ -25,6 +25,9 @@ class SipConfig:
     codecs: tuple[str, ...] = ("G722", "PCMU", "PCMA")
     transport: str = "udp"  # "udp" or "tls" (SIP over TLS to the proxy, verified)
     tls_ca_file: Path | None = None  # CA of the proxy's certificate; None: system store
+    # SRTP (SDES): "offered" takes it whenever an offer is RTP/SAVP; "required" also
+    # refuses (488) any call whose media would be in clear
+    srtp: str = "offered"
     t1: float = 0.5  # RFC 3261 retransmission base
     request_timeout: float = 32.0  # a transaction without answer fails after this
     retry_min: float = 1.0  # registration retry back-off

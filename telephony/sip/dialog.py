@@ -57,6 +57,7 @@ class Call:
     recorder: CallRecorder | None = None
     offer: sdp.MediaDescription | None = None
     payload_type: int = 0
+    local_crypto: str = ""  # our a=crypto value when the media are SRTP (RFC 4568)
     held: bool = False  # we put the peer on hold
     remote_held: bool = False  # the peer put us on hold
     sdp_version: int = 1

@@ -6,6 +6,7 @@ import logging
 import secrets
 import time
 
+from telephony.audio.srtp import SrtpContext, new_crypto, parse_crypto
 from telephony.line import EndReason, LineEventKind
 from telephony.sip import sdp
 from telephony.sip.agent import AgentState
@@ -98,6 +99,14 @@ class IncomingCalls(UserAgent):
         ):
             self._reply(req, source, 488, "Not Acceptable Here", to_tag=tag)
             return
+        refusal = self._srtp_refusal(offer)
+        if refusal:
+            self.stats["rejected_media_security"] = self.stats.get("rejected_media_security", 0) + 1
+            log.info("call %s refused: %s", req.call_id, refusal)
+            self._reply(
+                req, source, 488, "Not Acceptable Here", to_tag=tag, extra={"warning": refusal}
+            )
+            return
         call = Call(
             call_id=req.call_id,
             incoming=True,
@@ -150,6 +159,11 @@ class IncomingCalls(UserAgent):
                 pt = sdp.choose_codec(call.offer, list(self.config.codecs))
                 assert pt is not None
                 call.payload_type = pt
+                if call.offer.secure:
+                    remote = next(c for c in map(parse_crypto, call.offer.crypto) if c)
+                    local = new_crypto(remote.tag)
+                    call.local_crypto = local.attribute()
+                    call.rtp.srtp = SrtpContext(local, remote)
                 call.rtp.start((call.offer.address, call.offer.port), pt, call.offer.dtmf_pt)
                 body = sdp.build(
                     self._transport.host,
@@ -158,6 +172,7 @@ class IncomingCalls(UserAgent):
                     call.offer.dtmf_pt,  # a dynamic payload type keeps the offer's number
                     sdp.REVERSE.get(call.offer.direction, "sendrecv"),
                     version=call.sdp_version,
+                    crypto=call.local_crypto,
                 )
             call.state = "answering"
             data = self._reply(

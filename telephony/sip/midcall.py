@@ -86,6 +86,7 @@ class MidCallFeatures(UserAgent):
             101,
             sdp.REVERSE.get(offer.direction, "sendrecv"),
             version=call.sdp_version,
+            crypto=call.local_crypto,  # the keys of the call stay (a re-key is not supported)
         )
         self._reply(
             req,
@@ -124,6 +125,7 @@ class MidCallFeatures(UserAgent):
                 101,
                 "sendonly" if hold else "sendrecv",
                 version=call.sdp_version,
+                crypto=call.local_crypto,
             )
 
             def on_response(resp: SipMessage) -> None:

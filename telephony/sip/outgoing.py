@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
+from telephony.audio.srtp import SrtpContext, new_crypto, parse_crypto
 from telephony.line import EndReason, LineEventKind
 from telephony.sip import sdp
 from telephony.sip.dialog import Call
@@ -61,8 +62,15 @@ class OutgoingCalls(UserAgent):
             req.add(answer, authorization(params, "INVITE", req.uri, cfg.user, cfg.password))
         req.add("content-type", "application/sdp")
         pts = [sdp.BY_NAME[c] for c in cfg.codecs if c in sdp.BY_NAME]
+        if cfg.srtp == "required" and not call.local_crypto:
+            call.local_crypto = new_crypto().attribute()  # offered RTP/SAVP only
         req.body = sdp.build(
-            self._transport.host, call.rtp.port, pts, 101, version=call.sdp_version
+            self._transport.host,
+            call.rtp.port,
+            pts,
+            101,
+            version=call.sdp_version,
+            crypto=call.local_crypto,
         )
         call.invite = req
         call.invite_branch = branch
@@ -142,6 +150,13 @@ class OutgoingCalls(UserAgent):
             self._end(call, EndReason.FAILED)
             return
         pt = sdp.answered_codec(answer, list(self.config.codecs))
+        remote = next((c for c in map(parse_crypto, answer.crypto) if c), None)
+        if call.local_crypto and (not answer.secure or remote is None):
+            pt = None  # we offered SRTP only: an answer in clear is refused
+        elif call.local_crypto and remote is not None and call.rtp is not None:
+            local = parse_crypto(call.local_crypto)
+            assert local is not None
+            call.rtp.srtp = SrtpContext(local, remote)
         if pt is None or call.rtp is None:
             self._send_bye(call)
             self._end(call, EndReason.FAILED)

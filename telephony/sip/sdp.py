@@ -29,6 +29,12 @@ class MediaDescription:
     rtpmap: dict[int, str] = field(default_factory=dict)  # pt -> "PCMA/8000"
     direction: str = "sendrecv"
     dtmf_pt: int | None = None
+    profile: str = "RTP/AVP"  # RTP/SAVP: SRTP keyed by the a=crypto lines (RFC 4568)
+    crypto: list[str] = field(default_factory=list)  # a=crypto values, in offer order
+
+    @property
+    def secure(self) -> bool:
+        return self.profile == "RTP/SAVP"
 
     def codec(self, pt: int) -> str:
         name = self.rtpmap.get(pt) or STATIC.get(pt, "")
@@ -67,7 +73,9 @@ def parse(body: bytes) -> MediaDescription:
                 pts = [int(p) for p in parts[3:]]
             except ValueError as exc:
                 raise SdpError(f"bad m= line {value!r}") from exc
-            media = MediaDescription(session_addr, port, pts, direction=session_dir)
+            media = MediaDescription(
+                session_addr, port, pts, direction=session_dir, profile=parts[2]
+            )
         elif kind == "a":
             name, _, arg = value.partition(":")
             if name in DIRECTIONS:
@@ -75,6 +83,8 @@ def parse(body: bytes) -> MediaDescription:
                     session_dir = name
                 else:
                     media.direction = name
+            elif name == "crypto" and media is not None:
+                media.crypto.append(arg.strip())
             elif name == "rtpmap" and media is not None:
                 pt_s, _, enc = arg.partition(" ")
                 try:
@@ -99,7 +109,9 @@ def build(
     direction: str = "sendrecv",
     session_id: int | None = None,
     version: int = 1,
+    crypto: str = "",
 ) -> bytes:
+    """``crypto``: our ``a=crypto`` value; the stream is then RTP/SAVP (SRTP)."""
     sid = session_id if session_id is not None else int(time.time())
     fmts = list(payloads) + ([dtmf_pt] if dtmf_pt is not None else [])
     lines = [
@@ -108,8 +120,10 @@ def build(
         "s=sasdesk",
         f"c=IN IP4 {address}",
         "t=0 0",
-        f"m=audio {port} RTP/AVP {' '.join(str(p) for p in fmts)}",
+        f"m=audio {port} {'RTP/SAVP' if crypto else 'RTP/AVP'} {' '.join(str(p) for p in fmts)}",
     ]
+    if crypto:
+        lines.append(f"a=crypto:{crypto}")
     for pt in payloads:
         lines.append(f"a=rtpmap:{pt} {STATIC[pt]}/8000")
     if dtmf_pt is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from telephony.audio.device import open_audio
 from telephony.audio.recorder import CallRecorder, recording_path
 from telephony.audio.rtp import RtpSession
+from telephony.audio.srtp import parse_crypto
 from telephony.line import EndReason, LineEvent, LineEventKind, PhoneLine
 from telephony.sip import sdp
 from telephony.sip.agent import AgentState, Registration, RegistrationState
@@ -456,6 +457,16 @@ class UserAgent(PhoneLine):
             interval=self.config.t1,
         )
         self._send(tx.data, tx.dest)
+
+    def _srtp_refusal(self, offer: sdp.MediaDescription | None) -> str:
+        """Why an offer's media security is unacceptable ("" when it is fine)."""
+        if offer is not None and offer.secure:
+            if not any(parse_crypto(c) for c in offer.crypto):
+                return '399 sasdesk "SRTP: no AES_CM_128_HMAC_SHA1_80 inline key offered"'
+            return ""
+        if self.config.srtp == "required":
+            return '399 sasdesk "SRTP required by this desk: media in clear refused"'
+        return ""
 
     # -- hooks the call-handling mixins provide --------------------------------------------
 
