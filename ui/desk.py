@@ -15,6 +15,7 @@ from ui.bridge import HubBridge, LineBridge
 from ui.controller import DeskController
 from ui.main_window import DeskWindow
 from ui.relogin import ReloginDialog
+from ui.room_view import RoomView
 
 
 class Desk:
@@ -49,6 +50,7 @@ class Desk:
         username = str(self.client.user["username"])
         self.client.on_session_ended.append(lambda msg: self._session_ended(username, msg))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
+        self.view = RoomView(self.window, username)  # maximised, docks, text size, night
         self.controller.on_link(str(self.client.state), "")
         if self.window.audit is not None:
             self.window.audit.bind(self.hub.send)

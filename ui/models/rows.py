@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtGui import QColor
+
+from ui.palette import priority_colours
 
 Row = dict[str, Any]
 Index = QModelIndex | QPersistentModelIndex
@@ -79,8 +82,16 @@ class RowTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             value = column.value(row)
             return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
-            return column.tooltip(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            # A cell cut by its column still reads in full under the mouse.
+            value = column.tooltip(row) if column.tooltip else column.value(row)
+            return "" if value is None else str(value)
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and (
+            column.title == "Priorité"
+        ):
+            colours = priority_colours(row.get("priority"))
+            if colours is not None:
+                return QColor(colours[0 if role == Qt.ItemDataRole.BackgroundRole else 1])
         if role == Qt.ItemDataRole.UserRole:
             return row
         return None

@@ -1,0 +1,130 @@
+"""How a desk looks on the screens of the room, per user: the window opens maximised,
+the arrangement of the docks (one may float on a second screen) and the window's place
+are saved and restored, the text size follows Ctrl+plus / Ctrl+minus (Ctrl+0: back to
+normal), and a night theme is switched from the menu "Affichage". Saved in QSettings
+under the user's name (the desk's own settings file, see platformdirs for its folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+
+from ui import palette
+
+STYLE = Path(__file__).resolve().parents[1] / "resources" / "style"
+TEXT_SIZES = (8, 20)  # points
+
+
+def desk_settings() -> QSettings:
+    return QSettings("sasdesk", "desk-view")
+
+
+class RoomView(QObject):
+    def __init__(self, window: QMainWindow, username: str, settings: QSettings | None = None):
+        super().__init__(window)
+        self.w = window
+        self.settings = settings or desk_settings()
+        self.prefix = f"users/{username}/"
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        self.app = app
+        self.default_points = max(app.font().pointSize(), 9)
+        if app.property("sasdeskDayStyle") is None:  # the day sheet, before any night
+            app.setProperty("sasdeskDayStyle", app.styleSheet())
+        self.day_style = str(app.property("sasdeskDayStyle"))
+        for dock in window.findChildren(QDockWidget):
+            dock.setFeatures(dock.features() | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                             | QDockWidget.DockWidgetFeature.DockWidgetMovable)  # fmt: skip
+        menu = window.menuBar().addMenu("&Affichage")
+        self.night_action = QAction("Thème de nuit", window, checkable=True)
+        self.night_action.setObjectName("action_night")
+        self.night_action.toggled.connect(self.set_night)
+        menu.addAction(self.night_action)
+        for name, keys, text, step in (
+            ("bigger", QKeySequence.StandardKey.ZoomIn, "Agrandir le texte", 1),
+            ("smaller", QKeySequence.StandardKey.ZoomOut, "Réduire le texte", -1),
+            ("normal", "Ctrl+0", "Taille de texte normale", 0),
+        ):
+            action = QAction(text, window)
+            action.setObjectName(f"action_text_{name}")
+            action.setShortcut(QKeySequence(keys))
+            if name == "bigger":  # Ctrl+= too: "+" needs Shift on most keyboards
+                action.setShortcuts([QKeySequence(keys), QKeySequence("Ctrl+=")])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(lambda _=False, s=step: self.step_text(s))
+            window.addAction(action)
+            menu.addAction(action)
+        reset = QAction("Disposition par défaut des panneaux", window)
+        reset.triggered.connect(self.forget_layout)
+        menu.addAction(reset)
+        self.default_state = window.saveState()
+        self.restore()
+        closing = getattr(window, "closing", None)
+        if closing is not None:
+            closing.connect(self.save)
+
+    # -- text size ----------------------------------------------------------------------
+
+    @property
+    def points(self) -> int:
+        return self.app.font().pointSize()
+
+    def set_points(self, points: int) -> None:
+        points = min(max(points, TEXT_SIZES[0]), TEXT_SIZES[1])
+        font = QFont(self.app.font())
+        font.setPointSize(points)
+        self.app.setFont(font)
+        for widget in self.w.findChildren(QObject):  # widgets given a font of their own
+            if hasattr(widget, "setFont") and hasattr(widget, "font"):
+                f = widget.font()
+                if f.pointSize() != points:
+                    f.setPointSize(points)
+                    widget.setFont(f)
+        self.settings.setValue(self.prefix + "text_points", points)
+
+    def step_text(self, step: int) -> None:
+        self.set_points(self.default_points if step == 0 else self.points + step)
+
+    # -- night theme ---------------------------------------------------------------------
+
+    def set_night(self, on: bool) -> None:
+        palette.current = palette.NIGHT if on else palette.DAY
+        night = (STYLE / "night.qss").read_text(encoding="utf-8") if on else ""
+        self.app.setStyleSheet(self.day_style + ("\n" + night if night else ""))
+        if self.night_action.isChecked() != on:
+            self.night_action.setChecked(on)
+        for view in self.w.findChildren(QObject):
+            viewport = getattr(view, "viewport", None)
+            if callable(viewport):
+                viewport().update()  # priority cells repaint with the theme's colours
+        self.settings.setValue(self.prefix + "night", on)
+
+    # -- arrangement ---------------------------------------------------------------------
+
+    def restore(self) -> None:
+        s, p = self.settings, self.prefix
+        geometry, state = s.value(p + "geometry"), s.value(p + "state")
+        if geometry is not None:
+            self.w.restoreGeometry(geometry)
+        if state is not None:
+            self.w.restoreState(state)
+        points = s.value(p + "text_points")
+        if points is not None:
+            self.set_points(int(points))
+        if str(s.value(p + "night", "false")).lower() == "true":
+            self.set_night(True)
+        self.w.setWindowState(self.w.windowState() | Qt.WindowState.WindowMaximized)
+
+    def save(self) -> None:
+        self.settings.setValue(self.prefix + "geometry", self.w.saveGeometry())
+        self.settings.setValue(self.prefix + "state", self.w.saveState())
+        self.settings.sync()
+
+    def forget_layout(self) -> None:
+        self.w.restoreState(self.default_state)
+        for dock in self.w.findChildren(QDockWidget):
+            dock.setFloating(False)
+        self.save()
