@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +21,7 @@ import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,6 +31,16 @@ from telephony.training import TrainingLine  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402
+from ui.screen_fit import fit_report  # noqa: E402
+
+#: Where to write the geometry report (ui.screen_fit) next to the screenshot, if asked.
+FIT_REPORT: list[Path] = []
+
+
+def shoot(window: QMainWindow, out: Path) -> None:
+    QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+    if FIT_REPORT:
+        FIT_REPORT[0].write_text(json.dumps(fit_report(window), ensure_ascii=False, indent=1))
 
 
 async def pause(seconds: float) -> None:
@@ -105,13 +117,18 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         window.statistics.list.setCurrentRow(0)
         window.statistics.move(0, 0)
         await pause(1.0)
-        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        shoot(window, out)
+        await desk.close()
+        return
+    if user == "cpts":  # the CPTS manager: agendas and statistics, no calls
+        await pause(1.0)
+        shoot(window, out)
         await desk.close()
         return
     if user == "superviseur":
         line.ring("douleur-thoracique")
         await pause(2.5)
-        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        shoot(window, out)
         await desk.close()
         return
     if user == "mrl":
@@ -124,7 +141,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         df.orientation.setCurrentIndex(df.orientation.findData("CONSULTATION_48H"))
         df.consultation.setCurrentIndex(df.consultation.findData("cabinet"))
         await pause(1.0)
-        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        shoot(window, out)
         await desk.close()
         return
     if user == "osnp":
@@ -144,7 +161,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
             window.search_panel.model.index(0, 0, window.search_panel.model.index(0, 0))
         )
         await pause(1.0)
-        QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+        shoot(window, out)
         await desk.close()
         return
     line.ring("fievre-enfant")
@@ -164,7 +181,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     form._commune_chosen(next(iter(form._commune_codes)))
     form.choose_priority("P2")
     await pause(2.5)
-    QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+    shoot(window, out)
     await desk.close()
 
 
@@ -173,7 +190,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--login-out", type=Path)
     parser.add_argument("--user", default="arm1")
+    parser.add_argument("--fit-json", type=Path, help="écrire le contrôle de géométrie (JSON)")
     args = parser.parse_args()
+    if args.fit_json:
+        FIT_REPORT.append(args.fit_json)
+    # A screenshot starts from the defaults, not from the arrangement a person saved.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
     hub = EmbeddedHub(f"sqlite:///{db}", demo=True)
     url = hub.start()

@@ -10,9 +10,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QScrollArea,
+)
 
 from ui import palette
+from ui.column_fit import fit_all
 
 STYLE = Path(__file__).resolve().parents[1] / "resources" / "style"
 TEXT_SIZES = (8, 20)  # points
@@ -38,6 +45,17 @@ class RoomView(QObject):
         for dock in window.findChildren(QDockWidget):
             dock.setFeatures(dock.features() | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetMovable)  # fmt: skip
+            inner = dock.widget()
+            if inner is not None and not isinstance(inner, QScrollArea):
+                # On a small screen the dock scrolls down instead of pushing the window
+                # past the screen (its buttons stay reachable).
+                area = QScrollArea()
+                area.setFrameShape(QScrollArea.Shape.NoFrame)
+                area.setWidgetResizable(True)
+                area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+                area.setWidget(inner)
+                dock.setWidget(area)
+        self.fitters = fit_all(window.findChildren(QAbstractItemView))
         menu = window.menuBar().addMenu("&Affichage")
         self.night_action = QAction("Thème de nuit", window, checkable=True)
         self.night_action.setObjectName("action_night")
@@ -60,11 +78,28 @@ class RoomView(QObject):
         reset = QAction("Disposition par défaut des panneaux", window)
         reset.triggered.connect(self.forget_layout)
         menu.addAction(reset)
+        self._narrow_screen_layout()
         self.default_state = window.saveState()
         self.restore()
         closing = getattr(window, "closing", None)
         if closing is not None:
             closing.connect(self.save)
+
+    def _narrow_screen_layout(self) -> None:
+        """Below 1600 px the call-back dock shares the bottom with the slot search (tabs)
+        instead of taking a column the dossier needs."""
+        if self.w.screen().availableGeometry().width() >= 1600:
+            return
+        search = self.w.findChild(QDockWidget, "searchDock")
+        callback = self.w.findChild(QDockWidget, "callbackDock")
+        if search is not None and callback is not None:
+            self.w.tabifyDockWidget(search, callback)
+            callback.raise_()
+            height = self.w.screen().availableGeometry().height()
+            self.w.resizeDocks([search], [int(height * 0.45)], Qt.Orientation.Vertical)
+            panel = getattr(self.w, "search_panel", None)
+            if panel is not None:  # Ctrl+F brings the slots to the front
+                panel.search_requested.connect(lambda *_: search.raise_())
 
     # -- text size ----------------------------------------------------------------------
 
@@ -109,6 +144,9 @@ class RoomView(QObject):
         geometry, state = s.value(p + "geometry"), s.value(p + "state")
         if geometry is not None:
             self.w.restoreGeometry(geometry)
+        else:  # first time: the whole screen (also where no window manager maximises)
+            screen = self.w.screen().availableGeometry()
+            self.w.setGeometry(screen)
         if state is not None:
             self.w.restoreState(state)
         points = s.value(p + "text_points")

@@ -26,7 +26,8 @@ CHECKED = ["app/domain", "app/hub", "app/client", "app/db/models.py", "app/db/en
            "ui/wizard_pages.py", "telephony/audio", "app/cli/bench_audio.py"]
 #: The caller's history and dossier search (issue 12, desk).
 CHECKED += ["app/history", "app/cli/bench_history.py", "ui/caller_history.py",
-            "ui/widgets/dossier_list.py"]
+            "ui/widgets/dossier_list.py", "ui/room_view.py", "ui/column_fit.py",
+            "ui/screen_fit.py", "ui/palette.py"]
 #: The packages (issue 11): resources lookup, the shared bundle list, the start-up bench.
 CHECKED += ["app/resources.py", "installer/bundle.py", "installer/bench_start.py",
             "installer/make_icons.py", "tests/installer"]
