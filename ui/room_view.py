@@ -6,8 +6,6 @@ under the user's name (the desk's own settings file, see platformdirs for its fo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
@@ -18,10 +16,11 @@ from PySide6.QtWidgets import (
     QScrollArea,
 )
 
+from app.resources import resource
 from ui import palette
 from ui.column_fit import fit_all
 
-STYLE = Path(__file__).resolve().parents[1] / "resources" / "style"
+NIGHT_STYLE = resource("style", "night.qss")
 TEXT_SIZES = (8, 20)  # points
 
 
@@ -127,7 +126,7 @@ class RoomView(QObject):
 
     def set_night(self, on: bool) -> None:
         palette.current = palette.NIGHT if on else palette.DAY
-        night = (STYLE / "night.qss").read_text(encoding="utf-8") if on else ""
+        night = NIGHT_STYLE.read_text(encoding="utf-8") if on else ""
         self.app.setStyleSheet(self.day_style + ("\n" + night if night else ""))
         if self.night_action.isChecked() != on:
             self.night_action.setChecked(on)
