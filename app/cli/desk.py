@@ -98,6 +98,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
     )
     sip.add_argument(
+        "--sip-srtp",
+        choices=("offered", "required"),
+        default="offered",
+        help="médias chiffrés (SRTP, clés SDES) : offered (défaut) les accepte quand "
+        "l'appel les propose ; required refuse tout appel en clair",
+    )
+    sip.add_argument(
         "--sip-ca-file",
         type=Path,
         default=None,
@@ -151,6 +158,7 @@ def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     config = SipConfig(
         transport=getattr(args, "sip_transport", "udp"),
         tls_ca_file=ca_file,
+        srtp=getattr(args, "sip_srtp", "offered"),
         server=args.sip_server,
         port=args.sip_port,
         user=args.sip_user,

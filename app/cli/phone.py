@@ -47,6 +47,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
     )
     parser.add_argument(
+        "--sip-srtp",
+        choices=("offered", "required"),
+        default="offered",
+        help="médias chiffrés (SRTP, clés SDES) : offered (défaut) les accepte quand "
+        "l'appel les propose ; required refuse tout appel en clair",
+    )
+    parser.add_argument(
         "--bind", default="127.0.0.1", metavar="ADRESSE", help="adresse locale (défaut 127.0.0.1)"
     )
     parser.add_argument(
@@ -122,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     config = SipConfig(
         transport=args.sip_transport,
         tls_ca_file=args.sip_ca_file,
+        srtp=args.sip_srtp,
         server=args.server,
         port=args.port,
         user=args.user,

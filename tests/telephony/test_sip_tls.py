@@ -134,10 +134,12 @@ def test_desk_command_line_builds_a_tls_line(room_factory, authority, monkeypatc
             "--sip-user", "arm1", "--sip-domain", DOMAIN,
             "--sip-password-env", "SASDESK_TEST_SIP_PASSWORD",
             "--sip-transport", "tls", "--sip-ca-file", str(authority.file),
+            "--sip-srtp", "required",
         ]
     )  # fmt: skip
     line = sip_line(args)
     assert (line.config.transport, line.config.tls_ca_file) == ("tls", authority.file)
+    assert line.config.srtp == "required"
     registered = threading.Event()
     line.subscribe(lambda e: registered.set() if e.kind == K.REGISTERED else None)
     line.start()
