@@ -6,8 +6,9 @@ and lost packets do not shift the audio), and merged into the WAV at the end.
 
 The WAV keeps the call's bandwidth: 8 kHz for G.711, 16 kHz for G.722 (the rate is
 fixed by :meth:`CallRecorder.wideband` before the first sample; the RTP clock stays
-8000 per RFC 3551, so a received timestamp counts two samples). The raw files of a
-desk that crashed are merged at 8 kHz unless told otherwise.
+8000 per RFC 3551, so a received timestamp counts two samples). A wideband call leaves
+a ``.rate`` file beside its raw sides, so the raw files of a desk that crashed are
+merged at their own rate.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ class CallRecorder:
     def wideband(self) -> None:
         """Record at 16 kHz (a G.722 call); only before anything was recorded."""
         with self._lock:
-            if self._tx_pos == 0 and self._rx_base is None:
+            if self._tx_pos == 0 and self._rx_base is None and not self._closed:
                 self.rate = 16000
+                self.path.with_suffix(".rate").write_text("16000\n")
 
     def _fit(self, pcm: np.ndarray, rate: int) -> np.ndarray:
         """Narrowband audio in a wideband recording (silence on hold, a codec changed by a
@@ -98,9 +100,15 @@ class CallRecorder:
         return merge_raw(self.path, self.rate)
 
 
-def merge_raw(path: Path, rate: int = RATE) -> Path:
+def merge_raw(path: Path, rate: int | None = None) -> Path:
     """Merge a call's raw sides into its WAV and remove them (also after a desk crash:
-    the raw files a killed desk left hold the call up to that moment)."""
+    the raw files a killed desk left hold the call up to that moment). ``rate``: the
+    recorder's; None reads the ``.rate`` file a wideband call left (else 8 kHz)."""
+    if rate is None:
+        try:
+            rate = int(path.with_suffix(".rate").read_text().strip())
+        except (OSError, ValueError):
+            rate = RATE
     sides = []
     for suffix in (".rx.raw", ".tx.raw"):
         raw = path.with_suffix(suffix)
@@ -117,7 +125,7 @@ def merge_raw(path: Path, rate: int = RATE) -> Path:
         w.setframerate(rate)
         w.writeframes(stereo.tobytes())
     os.replace(tmp, path)  # a crash while merging leaves the raw files, not half a WAV
-    for suffix in (".rx.raw", ".tx.raw"):
+    for suffix in (".rx.raw", ".tx.raw", ".rate"):
         path.with_suffix(suffix).unlink(missing_ok=True)
     return path
 

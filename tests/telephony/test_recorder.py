@@ -45,3 +45,26 @@ def test_retention_deletes_only_old_finished_recordings(tmp_path):
     assert purge_recordings(tmp_path, keep_days=7) == [old]
     assert new.exists() and raw.exists() and not old.exists()
     assert purge_recordings(tmp_path, keep_days=0) == []  # 0: keep everything
+
+
+def test_a_wideband_call_left_by_a_crash_is_merged_at_16_khz(tmp_path):
+    import wave
+
+    from telephony.audio.recorder import CallRecorder, merge_raw
+
+    rec = CallRecorder(tmp_path / "call.wav")
+    rec.wideband()
+    rec.rx(7, 5000, np.full(320, -1000, dtype=np.int16), 16000)
+    rec.rx(7, 5160, np.full(320, -2000, dtype=np.int16), 16000)  # next 20 ms: 160 ticks
+    rec.tx(np.full(160, 1000, dtype=np.int16))  # an 8 kHz frame (hold): repeated to 16 kHz
+    rec._rx.flush()  # noqa: SLF001 - what a crash would leave
+    rec._tx.flush()  # noqa: SLF001
+    # the desk dies here: no close(); the recovery merges what is on disk
+    path = merge_raw(tmp_path / "call.wav")
+    with wave.open(str(path), "rb") as w:
+        assert w.getframerate() == 16000
+        frames = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").reshape(-1, 2)
+    assert len(frames) == 640  # two packets of 320 samples, placed 320 samples apart
+    assert (frames[:320, 0] == -1000).all() and (frames[320:, 0] == -2000).all()
+    assert (frames[:320, 1] == 1000).all() and not frames[320:, 1].any()
+    assert not list(tmp_path.glob("call.r*"))  # raw sides and the .rate file are gone
