@@ -89,6 +89,22 @@ class RoomView(QObject):
         instead of taking a column the dossier needs."""
         if self.w.screen().availableGeometry().width() >= 1600:
             return
+        central = self.w.centralWidget()
+        screen = self.w.screen().availableGeometry()
+        if central is not None and central.minimumSizeHint().height() > screen.height() * 0.7:
+            # A short screen: the dossier and decision scroll down rather than push the
+            # window below the screen (never sideways).
+            area = QScrollArea()
+            area.setFrameShape(QScrollArea.Shape.NoFrame)
+            area.setWidgetResizable(True)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setWidget(central)
+            self.w.setCentralWidget(area)
+            docks = [d for d in self.w.findChildren(QDockWidget)
+                     if self.w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+            if docks:  # the dossier keeps most of the height
+                self.w.resizeDocks(docks[:1], [int(screen.height() * 0.3)],
+                                   Qt.Orientation.Vertical)  # fmt: skip
         search = self.w.findChild(QDockWidget, "searchDock")
         callback = self.w.findChild(QDockWidget, "callbackDock")
         if search is not None and callback is not None:

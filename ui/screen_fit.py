@@ -50,6 +50,9 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
         while parent is not None and parent is not top:  # reachable by scrolling down?
             if isinstance(parent, QScrollArea):
                 parent.ensureWidgetVisible(button, 0, 0)
+                if parent.horizontalScrollBar().value() != 0:
+                    problems.append(f"button « {button.text()} » needs sideways scrolling")
+                    parent.horizontalScrollBar().setValue(0)
             parent = parent.parentWidget()
         box = _global_rect(top) if top is not window else inside
         rect = _global_rect(button)
