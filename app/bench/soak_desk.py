@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.hub.protocol import IntentName
 from app.recordings.desk import RecordingUploader
 
 RETRY = frozenset({"disconnected", "timeout", "unreachable", "internal"})
@@ -32,9 +33,14 @@ def say(kind: str, **data: Any) -> None:
     print(json.dumps({"ev": kind, "t": time.time(), **data}), flush=True)
 
 
-async def ensure(client: HubClient, ack: Callable[[dict[str, Any]], None], type_: str,
-                 give_up: float, report: Callable[..., None] = say,
-                 **payload: Any) -> dict[str, Any] | None:
+async def ensure(
+    client: HubClient,
+    ack: Callable[[dict[str, Any]], None],
+    type_: str,
+    give_up: float,
+    report: Callable[..., None] = say,
+    **payload: Any,
+) -> dict[str, Any] | None:
     """Send until the hub answers (failing over, after kills); None if it refuses.
 
     Each acknowledged intent is recorded (``ack``) with what identifies its effect."""
@@ -53,8 +59,14 @@ async def ensure(client: HubClient, ack: Callable[[dict[str, Any]], None], type_
                 continue
             report("refused", type=type_, code=exc.code)
             return None
-        record = {"type": type_, **{k: v for k, v in payload.items()
-                                    if k in ("call_ref", "dossier_id", "task_id", "slot_id")}}
+        record = {
+            "type": type_,
+            **{
+                k: v
+                for k, v in payload.items()
+                if k in ("call_ref", "dossier_id", "task_id", "slot_id")
+            },
+        }
         for key in ("dossier", "task"):
             if isinstance(reply.get(key), dict):
                 record[f"{key}_id"] = reply[key]["id"]
@@ -70,8 +82,9 @@ class SoakDesk:
         self.data = Path(args.data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.rng = random.Random(f"{args.seed}-{args.user}-{time.time()}")
-        self.client = HubClient(args.hubs.split(","), desk=args.user,
-                                journal=self.data / "outbox.json")
+        self.client = HubClient(
+            args.hubs.split(","), desk=args.user, journal=self.data / "outbox.json"
+        )
         self.acks = (self.data / "acks.jsonl").open("a", encoding="utf-8")
         self.loop: asyncio.AbstractEventLoop | None = None
         self.busy: set[int] = set()  # dossiers this run is carrying
@@ -96,7 +109,8 @@ class SoakDesk:
                 return
             except HubError:
                 self.client.url = self.client.urls[
-                    (self.client.urls.index(self.client.url) + 1) % len(self.client.urls)]
+                    (self.client.urls.index(self.client.url) + 1) % len(self.client.urls)
+                ]
                 await asyncio.sleep(0.2)
 
     def on_state(self, state: LinkState, _detail: str) -> None:
@@ -110,8 +124,11 @@ class SoakDesk:
         snapshot = self.client.snapshot or {}
         me = (self.client.user or {}).get("id")
         for d in snapshot.get("dossiers", []):
-            if (d.get("owner") or {}).get("id") == me and d["status"] == "OPEN" \
-                    and d["id"] not in self.busy:
+            if (
+                (d.get("owner") or {}).get("id") == me
+                and d["status"] == "OPEN"
+                and d["id"] not in self.busy
+            ):
                 await self.carry(d["id"], d["number"])
 
     async def carry(self, did: int, n: str) -> None:
@@ -120,18 +137,30 @@ class SoakDesk:
             return
         self.busy.add(did)
         try:
-            await self.ensure("dossier.update", dossier_id=did, fields={
-                "patient_last_name": "Soak", "patient_age": self.rng.randrange(90),
-                "motif": "Fièvre depuis hier", "commune_insee": "17300"})
+            await self.ensure(
+                IntentName.DOSSIER_UPDATE,
+                dossier_id=did,
+                fields={
+                    "patient_last_name": "Soak",
+                    "patient_age": self.rng.randrange(90),
+                    "motif": "Fièvre depuis hier",
+                    "commune_insee": "17300",
+                },
+            )
             draw = self.rng.random()
             priority: str | None = "P3" if draw < 0.1 else "P0" if draw < 0.2 else "P2"
-            if await self.ensure("dossier.qualify", dossier_id=did, priority=priority) is None:
+            if (
+                await self.ensure(IntentName.DOSSIER_QUALIFY, dossier_id=did, priority=priority)
+                is None
+            ):
                 # Qualified already (its reply lost with a killed hub): a P3 is still ours.
-                got = await self.ensure("dossier.get", dossier_id=did)
+                got = await self.ensure(IntentName.DOSSIER_GET, dossier_id=did)
                 d = (got or {}).get("dossier") or {}
                 priority = d.get("priority") if d.get("status") == "OPEN" else None
             if priority == "P3":
-                await self.ensure("dossier.close", dossier_id=did, reason="information donnée")
+                await self.ensure(
+                    IntentName.DOSSIER_CLOSE, dossier_id=did, reason="information donnée"
+                )
         finally:
             self.busy.discard(did)
 
@@ -143,9 +172,15 @@ class SoakDesk:
         if kind == "registered":
             say("registered")
         elif kind == "ringing":
-            self.chain(event.call_id, lambda: self.ensure(
-                "call.offered", call_ref=event.call_id, line=event.line or "15",
-                caller=event.caller))
+            self.chain(
+                event.call_id,
+                lambda: self.ensure(
+                    IntentName.CALL_OFFERED,
+                    call_ref=event.call_id,
+                    line=event.line or "15",
+                    caller=event.caller,
+                ),
+            )
             timer = threading.Timer(self.args.answer_after, self.line.answer, (event.call_id,))
             timer.daemon = True
             timer.start()
@@ -155,8 +190,12 @@ class SoakDesk:
             hang.daemon = True  # a caller lost with a killed proxy never sends BYE
             hang.start()
         elif kind == "ended":
-            self.chain(event.call_id, lambda: self.ensure(
-                "call.ended", call_ref=event.call_id, reason=event.reason))
+            self.chain(
+                event.call_id,
+                lambda: self.ensure(
+                    IntentName.CALL_ENDED, call_ref=event.call_id, reason=event.reason
+                ),
+            )
 
     def chain(self, call_ref: str, step: Callable[[], Awaitable[Any]]) -> None:
         """A call's intents in the line's order, each after the previous one's reply
@@ -172,7 +211,7 @@ class SoakDesk:
         self.calls[call_ref] = self.loop.create_task(run())
 
     async def answered(self, call_ref: str) -> None:
-        reply = await self.ensure("call.answered", call_ref=call_ref)
+        reply = await self.ensure(IntentName.CALL_ANSWERED, call_ref=call_ref)
         if reply is not None:
             d = reply["dossier"]
             await self.carry(d["id"], d["number"])
@@ -184,13 +223,23 @@ class SoakDesk:
         self.client.on_state.append(self.on_state)
         await self.connect()
         host, port = self.args.sip.rsplit(":", 1)
-        self.line = SipLine(SipConfig(
-            server=host, port=int(port), user=self.args.sip_user,
-            password=self.args.sip_password, domain=self.args.domain,
-            sip_port=self.args.sip_port, record_dir=self.data / "rec", expires=30,
-            keepalive=1.0, retry_min=0.2, retry_max=1.0, max_calls=1))
-        uploader = RecordingUploader(self.client, self.data / "recordings.json",
-                                     self.data / "rec")
+        self.line = SipLine(
+            SipConfig(
+                server=host,
+                port=int(port),
+                user=self.args.sip_user,
+                password=self.args.sip_password,
+                domain=self.args.domain,
+                sip_port=self.args.sip_port,
+                record_dir=self.data / "rec",
+                expires=30,
+                keepalive=1.0,
+                retry_min=0.2,
+                retry_max=1.0,
+                max_calls=1,
+            )
+        )
+        uploader = RecordingUploader(self.client, self.data / "recordings.json", self.data / "rec")
         uploader.attach(self.line)  # first: the call is journalled before it is reported
         self.line.subscribe(lambda ev: self.loop.call_soon_threadsafe(self.on_line, ev))
         uploader.start()

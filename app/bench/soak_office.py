@@ -13,13 +13,21 @@ from app.bench.flow import PASSWORD
 from app.bench.soak_desk import ensure
 from app.client.hub_client import HubClient
 from app.domain.enums import Role
+from app.hub.protocol import IntentName
 
 GIVE_UP = 60.0
 
 
 class Office:
-    def __init__(self, urls: list[str], roles: list[Role], *, first_user: int, seed: int,
-                 slots: list[int] | None = None):
+    def __init__(
+        self,
+        urls: list[str],
+        roles: list[Role],
+        *,
+        first_user: int,
+        seed: int,
+        slots: list[int] | None = None,
+    ):
         self.urls = urls
         self.roles = roles
         self.first_user = first_user
@@ -37,7 +45,7 @@ class Office:
     async def start(self) -> None:
         for i, role in enumerate(self.roles):
             client = HubClient(self.urls[i % len(self.urls)], desk=f"office-{i}")
-            client.urls = self.urls[i % len(self.urls):] + self.urls[: i % len(self.urls)]
+            client.urls = self.urls[i % len(self.urls) :] + self.urls[: i % len(self.urls)]
             await client.connect()
             await client.login(f"desk{self.first_user + i:02d}", PASSWORD)
             self.clients.append(client)
@@ -70,8 +78,11 @@ class Office:
         """A dossier this doctor took whose reply a killed hub never sent (snapshot)."""
         me = (client.user or {}).get("id")
         for d in (client.snapshot or {}).get("dossiers", []):
-            if (d.get("owner") or {}).get("id") == me and d["status"] == "IN_PROGRESS" \
-                    and d["id"] not in done:
+            if (
+                (d.get("owner") or {}).get("id") == me
+                and d["status"] == "IN_PROGRESS"
+                and d["id"] not in done
+            ):
                 return int(d["id"])
         return None
 
@@ -81,7 +92,7 @@ class Office:
             self.empty_polls[i] = False
             did = self._held(client, done)
             if did is None:
-                took = await self._send_quiet(client, "queue.next", queue=queue)
+                took = await self._send_quiet(client, IntentName.QUEUE_NEXT, queue=queue)
                 if took is None:
                     self.empty_polls[i] = True
                     await asyncio.sleep(0.3)
@@ -96,21 +107,36 @@ class Office:
 
     async def _regulate(self, client: HubClient, did: int, queue: str) -> None:
         if queue == "AMU_MEDECIN":
-            await self._send(client, "dossier.decide", dossier_id=did, decision="INTER",
-                             care_level="R1", filiere="AMU", means="SMUR")
-            await self._send(client, "dossier.close", dossier_id=did)
+            await self._send(
+                client,
+                IntentName.DOSSIER_DECIDE,
+                dossier_id=did,
+                decision="INTER",
+                care_level="R1",
+                filiere="AMU",
+                means="SMUR",
+            )
+            await self._send(client, IntentName.DOSSIER_CLOSE, dossier_id=did)
             return
-        reply = await self._send(client, "dossier.decide", dossier_id=did, decision="ORIENT",
-                                 care_level="R3", filiere="SNP",
-                                 orientation="CONSULTATION_48H", consultation_type="cabinet")
+        reply = await self._send(
+            client,
+            IntentName.DOSSIER_DECIDE,
+            dossier_id=did,
+            decision="ORIENT",
+            care_level="R3",
+            filiere="SNP",
+            orientation="CONSULTATION_48H",
+            consultation_type="cabinet",
+        )
         if reply is None:  # decided already (the reply was lost with a killed hub)?
-            reply = await self._send(client, "dossier.get", dossier_id=did)
+            reply = await self._send(client, IntentName.DOSSIER_GET, dossier_id=did)
         task = (reply or {}).get("task")
         if task and task.get("status") != "DONE":
             await self.tasks.put((int(task["id"]), did))
 
-    async def _send_quiet(self, client: HubClient, type_: str, **payload: Any
-                          ) -> dict[str, Any] | None:
+    async def _send_quiet(
+        self, client: HubClient, type_: str, **payload: Any
+    ) -> dict[str, Any] | None:
         """queue.next: an empty queue is the normal answer, not a refusal to report."""
         from app.client.hub_client import HubError, LinkState
 
@@ -128,13 +154,27 @@ class Office:
             task_id, did = await self.tasks.get()
             self.busy += 1
             try:
-                await self._send(client, "task.take", task_id=task_id)  # refused: ours already
+                await self._send(
+                    client, IntentName.TASK_TAKE, task_id=task_id
+                )  # refused: ours already
                 if self.slots:
-                    await self._send(client, "slot.book", slot_id=self.rng.choice(self.slots),
-                                     dossier_id=did)
-                await self._send(client, "task.close", task_id=task_id, outcome="RDV_CRENEAU",
-                                 appointment={"with": "Dr Soak", "at": "2030-01-01T10:00:00+00:00",
-                                              "place": "La Rochelle"})
+                    await self._send(
+                        client,
+                        IntentName.SLOT_BOOK,
+                        slot_id=self.rng.choice(self.slots),
+                        dossier_id=did,
+                    )
+                await self._send(
+                    client,
+                    IntentName.TASK_CLOSE,
+                    task_id=task_id,
+                    outcome="RDV_CRENEAU",
+                    appointment={
+                        "with": "Dr Soak",
+                        "at": "2030-01-01T10:00:00+00:00",
+                        "place": "La Rochelle",
+                    },
+                )
             finally:
                 self.busy -= 1
                 self.tasks.task_done()
