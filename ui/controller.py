@@ -20,6 +20,7 @@ from app.client.hub_client import LinkState
 from app.directory.desk_import import DirectoryImport, DirectoryUpload
 from app.directory.hub import DirectorySearch, SlotBook
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
+from app.domain.permissions import Action
 from app.hub import protocol as p
 from app.hub.events import EventName
 from app.hub.protocol import IntentName
@@ -35,7 +36,6 @@ from ui.recording_playback import RecordingPlayback
 from ui.tasks import spawn
 
 log = logging.getLogger(__name__)
-ANSWERING_ROLES = {Role.ARM_N1, Role.SUPERVISEUR}
 SLOT_EVENTS = {EventName.SLOT_BOOKED, EventName.SLOT_RELEASED, EventName.AGENDA_CHANGED}
 #: Level-2 groups of the room's proxy (telephony/kamailio/kamailio.cfg), by track.
 TRANSFER_GROUPS = {"AMU": "n2-amu", "SNP": "n2-snp"}
@@ -69,6 +69,7 @@ class DeskController(QObject):
         self.line = line
         self.user_id = window.user_id
         self.role = window.role
+        self.answering = window.granted.can(Action.ANSWER_CALLS)  # the hub's table
         self.dossiers: dict[int, dict[str, Any]] = {}
         self.tasks: dict[int, dict[str, Any]] = {}
         self.current_id: int | None = None
@@ -314,7 +315,7 @@ class DeskController(QObject):
         elif kind is LineEventKind.RINGING:
             self.ringing[ev.call_id] = ev
             bar.show_ringing(ev.line, ev.caller)
-            if self.role in ANSWERING_ROLES:
+            if self.answering:
                 spawn(
                     self.hub.send(
                         p.CallOffered, call_ref=ev.call_id, line=ev.line, caller=ev.caller
@@ -326,7 +327,7 @@ class DeskController(QObject):
             bar.show_talking()
             if self._audio:
                 self._meter.start()
-            if ev.call_id in self.ringing and self.role in ANSWERING_ROLES:
+            if ev.call_id in self.ringing and self.answering:
                 spawn(self._call_answered(ev.call_id), "call-answered")
             scenario_of = getattr(self.line.line, "scenario_of", None) if self.line else None
             scenario = scenario_of(ev.call_id) if scenario_of else None
@@ -349,7 +350,7 @@ class DeskController(QObject):
                 self.active_call = None
                 bar.mute_button.setChecked(False)
             bar.show_idle("Appel manqué" if ev.reason == "caller_gave_up" else "Appel terminé")
-            if was_ringing is not None and self.role in ANSWERING_ROLES:
+            if was_ringing is not None and self.answering:
                 spawn(
                     self.hub.send(p.CallEnded, call_ref=ev.call_id, reason=ev.reason),
                     "call-ended",

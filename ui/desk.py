@@ -8,6 +8,7 @@ from pathlib import Path
 from app.client.hub_client import HubClient, HubError
 from app.client.trust import HubTrust
 from app.db.engine import data_dir
+from app.domain.permissions import Granted
 from app.recordings.desk import RecordingUploader
 from telephony.line import PhoneLine
 from telephony.training import TrainingLine
@@ -46,7 +47,11 @@ class Desk:
     def build(self) -> DeskWindow:
         """After login: the window for this user's role, fed by the snapshot so far."""
         assert self.client.user is not None, "login first"
-        self.window = DeskWindow(self.client.user, training=isinstance(self.line, TrainingLine))
+        self.window = DeskWindow(
+            self.client.user,
+            training=isinstance(self.line, TrainingLine),
+            granted=Granted.from_wire(self.client.permissions),
+        )
         username = str(self.client.user["username"])
         self.client.on_session_ended.append(lambda msg: self._session_ended(username, msg))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
@@ -62,8 +67,9 @@ class Desk:
             # Each answered call's WAV goes to the hub's store, journalled until confirmed.
             journal = self.client.outbox.journal
             folder = journal.parent if journal is not None else data_dir()
-            self.uploader = RecordingUploader(self.client, folder / "recordings.json",
-                                              Path(record_dir))
+            self.uploader = RecordingUploader(
+                self.client, folder / "recordings.json", Path(record_dir)
+            )
             self.uploader.attach(self.line)
             self.uploader.start()
         if self.line is not None:

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.enums import Queue, Role
+from app.domain.enums import Role
+from app.domain.permissions import Action, Granted
 from ui.models.dossiers import my_dossiers_model, queue_model, task_model
 from ui.models.rows import RowTableModel
 from ui.naming import named
@@ -41,17 +42,6 @@ from ui.widgets.task_panel import TaskPanel
 from ui.widgets.timeline import Timeline
 from ui.widgets.training_panel import TrainingPanel
 
-SEARCHING_ROLES = {Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR}
-QUEUES_OF_ROLE: dict[Role, set[Queue]] = {
-    Role.ARM_N1: set(),
-    Role.ARM_N2: {Queue.AMU_N2},
-    Role.MEDECIN_AMU: {Queue.AMU_MEDECIN, Queue.AMU_N2},
-    Role.MRL: {Queue.SNP},
-    Role.OSNP: set(),
-    Role.SUPERVISEUR: set(Queue),
-    Role.GESTIONNAIRE_CPTS: set(),
-}
-
 
 def table_for(model: RowTableModel, name: str) -> QTableView:
     table = named(QTableView(), name)
@@ -68,18 +58,19 @@ def table_for(model: RowTableModel, name: str) -> QTableView:
 class DeskWindow(QMainWindow):
     closing = Signal()  # the user closed the desk: the session ends
 
-    def __init__(self, user: dict[str, object], *, training: bool):
+    def __init__(self, user: dict[str, object], *, training: bool, granted: Granted | None = None):
         super().__init__()
         self.role = Role(str(user["role"]))
+        #: What the hub lets this desk do (sent at login): panels and actions follow it.
+        self.granted = granted or Granted.of(self.role)
+        can = self.granted.can
         self.user_id = int(str(user["id"]))
         self.setWindowTitle(f"sasdesk — {user['name']} — {self.role.label}")
-        self.call_bar = CallBar(training=training and self.role in (Role.ARM_N1, Role.SUPERVISEUR))
-        self.queues = QUEUES_OF_ROLE[self.role]
+        self.call_bar = CallBar(training=training and can(Action.ANSWER_CALLS))
+        self.queues = set(self.granted.read_queues)
         self.queue_model = queue_model(self.queues, self) if self.queues else None
         self.mine_model = my_dossiers_model(self.user_id, self)
-        self.tasks_model = (
-            task_model(self) if self.role in (Role.OSNP, Role.SUPERVISEUR, Role.MRL) else None
-        )
+        self.tasks_model = task_model(self) if can(Action.SEE_TASKS) else None
         self.tabs = named(QTabWidget(), "lists")
         self.queue_table = None
         if self.queue_model is not None:
@@ -94,7 +85,7 @@ class DeskWindow(QMainWindow):
             self.tabs.addTab(self.task_panel, "Recherches de RDV")
         self.tabs.addTab(self.mine_table, "Mes dossiers")
         self.supervision: SupervisionView | None = None
-        if self.role is Role.SUPERVISEUR:
+        if can(Action.SUPERVISE):
             self.supervision = SupervisionView()
             self.tabs.insertTab(0, self.supervision, "Supervision")
             self.tabs.setCurrentWidget(self.supervision)
@@ -103,25 +94,26 @@ class DeskWindow(QMainWindow):
             self.audit = AuditView()
             self.tabs.addTab(self.audit, "Accès aux dossiers")
         self.statistics: StatisticsView | None = None
-        if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
+        if can(Action.READ_STATISTICS):
             # Its own window: the month's tables need the whole screen, the room view stays.
             self.statistics = StatisticsView(date.today())
             self.statistics.setWindowTitle("sasdesk — statistiques du mois")
             self.statistics.resize(1300, 820)
         self.import_dialog: ImportDialog | None = None
         self.agenda_editor: AgendaEditor | None = None
-        if self.role in (Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS):
+        if can(Action.IMPORT_DIRECTORY):
             self.import_dialog = ImportDialog(self)
+        if can(Action.KEEP_AGENDAS):
             self.agenda_editor = AgendaEditor()
         if self.role is Role.OSNP and self.task_panel is not None:
             self.tabs.setCurrentWidget(self.task_panel)
 
-        self.dossier_form = DossierForm(can_qualify=self.role in (Role.ARM_N1, Role.SUPERVISEUR))
+        self.dossier_form = DossierForm(can_qualify=can(Action.QUALIFY))
         self.decision_form = DecisionForm(
-            doctor=self.role.is_doctor, can_forward=self.role is Role.ARM_N2
+            doctor=can(Action.DECIDE), can_forward=can(Action.FORWARD)
         )
         self.decision_form.setVisible(
-            self.role in (Role.MEDECIN_AMU, Role.MRL, Role.ARM_N2, Role.SUPERVISEUR)
+            can(Action.DECIDE) or can(Action.FORWARD) or can(Action.MOVE_TRACK)
         )
         self.timeline = Timeline()
 
@@ -154,14 +146,14 @@ class DeskWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.callback_panel: CallbackPanel | None = None
-        if self.role is Role.OSNP:
+        if can(Action.TAKE_TASKS):  # who takes a search calls the doctors back
             self.callback_panel = CallbackPanel()
             rappel = QDockWidget("Rappels : médecin traitant d'abord", self)
             rappel.setObjectName("callbackDock")
             rappel.setWidget(self.callback_panel)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, rappel)
         self.search_panel: SearchPanel | None = None
-        if self.role in SEARCHING_ROLES:
+        if can(Action.SEARCH_SLOTS):
             self.search_panel = SearchPanel()
             dock = QDockWidget("Recherche de créneaux (72 h)", self)
             dock.setObjectName("searchDock")

@@ -51,7 +51,8 @@ from app.directory.engine import DirectoryIndex
 from app.directory.hub import directory_audience, slot_view
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
-from app.domain.rules import ROLES_SEEING_TASKS, FlowError, forbid
+from app.domain.permissions import Action, refusal, require, roles_for
+from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short, Text
@@ -158,8 +159,8 @@ class CallbackStats(Intent):
     end: date
 
 
-WRITERS = frozenset({Role.OSNP, Role.SUPERVISEUR})
-FOLLOWERS = frozenset({Role.OSNP, Role.SUPERVISEUR, Role.MRL})
+WRITERS = roles_for(Action.CALL_BACK)
+FOLLOWERS = roles_for(Action.FOLLOW_UP)
 
 
 class CallbackHandlers:
@@ -183,11 +184,13 @@ class CallbackHandlers:
         """The task, if this role sees tasks; ``reading`` names an audited read of its
         dossier's content (granted or refused)."""
         task = u.s.get(OsnpTask, task_id)
-        if task is None or self._role(u) not in ROLES_SEEING_TASKS:
-            error = FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
+        denied = refusal(self._role(u), Action.SEE_TASKS)  # the role's refusal names nothing
+        if denied is not None:
             if task is not None and reading:
-                raise refused_read(error, task.dossier_id, reading)
-            raise error
+                raise refused_read(denied, task.dossier_id, reading)
+            raise denied
+        if task is None:
+            raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         if reading:
             assert u.actor is not None
             record_read(u.s, u.actor, u.actor.desk, task.dossier_id, reading, at=u.now)
@@ -195,8 +198,7 @@ class CallbackHandlers:
 
     def _owned(self, u: Unit, task: OsnpTask, what: str) -> None:
         assert u.actor is not None
-        if self._role(u) not in WRITERS:
-            raise forbid(f"le rôle {self._role(u).label} ne peut pas {what}")
+        require(self._role(u), Action.CALL_BACK)
         if task.status == TaskStatus.DONE:
             raise FlowError("invalid_state", "cette recherche de RDV est terminée")
         if self._role(u) is not Role.SUPERVISEUR and task.owner_id != u.actor.user_id:
@@ -206,6 +208,7 @@ class CallbackHandlers:
                 ) -> tuple[CallbackTarget, OsnpTask]:
         target = u.s.get(CallbackTarget, target_id)
         if target is None:
+            require(self._role(u), Action.SEE_TASKS)  # the role's refusal first
             raise FlowError("not_found", f"cible {target_id} introuvable")
         return target, self._task(u, target.task_id, reading)
 
@@ -260,6 +263,7 @@ class CallbackHandlers:
         return {"plan": reply}
 
     def target_add(self, u: Unit, i: CallbackTargetAdd) -> dict[str, Any]:
+        require(self._role(u), Action.CALL_BACK)
         task = self._task(u, i.task_id)
         self._owned(u, task, "ajouter un correspondant")
         assert u.actor is not None
@@ -273,6 +277,7 @@ class CallbackHandlers:
         return {"target": target_view(t), "plan": self._plan_reply(u, task)}
 
     def target_skip(self, u: Unit, i: CallbackTargetSkip) -> dict[str, Any]:
+        require(self._role(u), Action.CALL_BACK)
         target, task = self._target(u, i.target_id)
         self._owned(u, task, "passer un correspondant")
         if not TargetStatus(target.status).is_open:
@@ -293,6 +298,7 @@ class CallbackHandlers:
         return {"target": target_view(target), "plan": self._plan_reply(u, task)}
 
     def plan_reorder(self, u: Unit, i: CallbackPlanReorder) -> dict[str, Any]:
+        require(self._role(u), Action.CALL_BACK)
         task = self._task(u, i.task_id)
         self._owned(u, task, "réordonner le plan")
         targets = reorder(u.s, task.id, list(i.order))
@@ -304,6 +310,7 @@ class CallbackHandlers:
     # -- attempts ----------------------------------------------------------------------
 
     def attempt(self, u: Unit, i: CallbackAttemptIntent) -> dict[str, Any]:
+        require(self._role(u), Action.CALL_BACK)
         target, task = self._target(u, i.target_id)
         self._owned(u, task, "noter un appel")
         assert u.actor is not None
@@ -425,8 +432,7 @@ class CallbackHandlers:
         return task, ap
 
     def appointment_status(self, u: Unit, i: AppointmentStatusIntent) -> dict[str, Any]:
-        if self._role(u) not in WRITERS:
-            raise forbid(f"le rôle {self._role(u).label} ne suit pas les rendez-vous")
+        require(self._role(u), Action.CALL_BACK)
         ap = u.s.get(Appointment, i.appointment_id)
         if ap is None:
             raise FlowError("not_found", f"rendez-vous {i.appointment_id} introuvable")
@@ -456,12 +462,12 @@ class CallbackHandlers:
         return {"billing": self._billing(u, ap)}
 
     def letter(self, u: Unit, i: CallbackLetter) -> dict[str, Any]:
-        if self._role(u) not in FOLLOWERS:
-            error = forbid(f"le rôle {self._role(u).label} ne prépare pas les courriers")
+        denied = refusal(self._role(u), Action.FOLLOW_UP)
+        if denied is not None:
             asked = u.s.get(OsnpTask, i.task_id)
             if asked is not None:
-                raise refused_read(error, asked.dossier_id, p.IntentName.CALLBACK_LETTER)
-            raise error
+                raise refused_read(denied, asked.dossier_id, p.IntentName.CALLBACK_LETTER)
+            raise denied
         task, ap = self._task_appointment(u, i.task_id, p.IntentName.CALLBACK_LETTER)
         d = task.dossier
         mt = next((t for t in plan_of(u.s, task.id) if t.kind == TargetKind.MT), None)
@@ -491,8 +497,7 @@ class CallbackHandlers:
                            "pdf_base64": base64.b64encode(pdf).decode("ascii")}}
 
     def stats(self, u: Unit, i: CallbackStats) -> dict[str, Any]:
-        if self._role(u) not in FOLLOWERS:
-            raise forbid(f"le rôle {self._role(u).label} n'a pas accès aux comptes OSNP")
+        require(self._role(u), Action.FOLLOW_UP)
         if i.end < i.start:
             raise FlowError("invalid_message", "la fin de la période précède son début")
         start = datetime.combine(i.start, time(0), tzinfo=PARIS)

@@ -114,6 +114,8 @@ class HubClient:
         self.state = LinkState.DISCONNECTED
         self.welcome: Message = {}
         self.user: Message | None = None
+        #: This user's row of the hub's permission table (app.domain.permissions).
+        self.permissions: Message = {}
         self.snapshot: Message | None = None
         self._token: str | None = None
         self._ws: ClientConnection | None = None
@@ -171,6 +173,7 @@ class HubClient:
         self.session_ended = None
         self._token = reply["token"]
         self.user = reply["user"]
+        self.permissions = reply.get("permissions") or {}
         return reply
 
     async def close(self) -> None:

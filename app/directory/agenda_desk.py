@@ -13,12 +13,12 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import or_, select
 
 from app.directory.models import Effecteur, Slot, Unavailability
-from app.domain.enums import Role
-from app.domain.rules import FlowError, forbid
+from app.domain.permissions import Action, require, roles_for
+from app.domain.rules import FlowError
 from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 
-KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+KEEPERS = roles_for(Action.KEEP_AGENDAS)
 
 
 class AgendaEffecteurs(Intent):
@@ -37,8 +37,7 @@ class AgendaView(Intent):
 
 def _check(u: Unit) -> None:
     assert u.actor is not None
-    if u.actor.role not in KEEPERS:
-        raise forbid("les agendas sont tenus par le superviseur et les gestionnaires CPTS")
+    require(u.actor.role, Action.KEEP_AGENDAS)
 
 
 def effecteurs(u: Unit, i: AgendaEffecteurs) -> dict[str, Any]:

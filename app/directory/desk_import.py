@@ -20,14 +20,14 @@ from pydantic import Field, StringConstraints
 
 from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.slots import import_slots
-from app.domain.enums import Role
-from app.domain.rules import FlowError, forbid
+from app.domain.permissions import Action, require, roles_for
+from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience
 
-IMPORTERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 64 KiB
 SUFFIXES = {"effecteurs": (".csv",), "slots": (".csv", ".ics", ".ical", ".json", ".fhir")}
@@ -134,8 +134,7 @@ class ImportHandlers:
     @staticmethod
     def _check(u: Unit) -> int:
         assert u.actor is not None
-        if u.actor.role not in IMPORTERS:
-            raise forbid("les imports sont réservés au superviseur et aux gestionnaires CPTS")
+        require(u.actor.role, Action.IMPORT_DIRECTORY)
         return u.actor.user_id
 
     def upload(self, u: Unit, i: DirectoryUpload) -> dict[str, Any]:
@@ -182,7 +181,7 @@ class ImportHandlers:
         # Searching desks refresh their panels as after a booking.
         u.emit(
             EventName.AGENDA_CHANGED,
-            Audience(roles={Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR}),
+            Audience(roles=set(roles_for(Action.SEARCH_SLOTS))),
             action="imported",
         )
         return {"report": out}

@@ -26,7 +26,8 @@ from app.directory.models import Slot, StructureMember
 from app.directory.query import BANDS, SearchQuery
 from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
 from app.domain.enums import ConsultationType, Role
-from app.domain.rules import FlowError, forbid
+from app.domain.permissions import Action, require, roles_for
+from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
 from app.hub.service import FlowService, Unit
@@ -35,10 +36,9 @@ from app.hub.visibility import Audience, can_see_dossier
 Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
 assert set(Band.__args__) == set(BANDS)  # type: ignore[attr-defined]
 
-#: Who searches and books: the OSNP and the regulating doctors (and the supervisor).
-SEARCHERS = frozenset({Role.OSNP, Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR})
-#: Who keeps agendas: the supervisor and the CPTS structure manager.
-AGENDA_KEEPERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+#: Who searches and books, who keeps agendas: app.domain.permissions' table.
+SEARCHERS = roles_for(Action.SEARCH_SLOTS)
+AGENDA_KEEPERS = roles_for(Action.KEEP_AGENDAS)
 
 
 class DirectorySearch(Intent):
@@ -179,10 +179,9 @@ class DirectoryHandlers:
             self._materialised_at = u.now
 
     @staticmethod
-    def _role(u: Unit, allowed: frozenset[Role], what: str) -> None:
+    def _role(u: Unit, action: Action) -> None:
         assert u.actor is not None
-        if u.actor.role not in allowed:
-            raise forbid(f"le rôle {u.actor.role.label} ne peut pas {what}")
+        require(u.actor.role, action)
 
     def _dossier(self, u: Unit, dossier_id: int) -> tuple[Dossier, OsnpTask | None]:
         d = u.s.get(Dossier, dossier_id)
@@ -220,7 +219,7 @@ class DirectoryHandlers:
             raise FlowError("not_found", f"créneau {slot_id} introuvable")
 
     def search(self, u: Unit, i: DirectorySearch) -> dict[str, Any]:
-        self._role(u, SEARCHERS, "chercher des créneaux")
+        self._role(u, Action.SEARCH_SLOTS)
         base: dict[str, Any] = {}
         if i.dossier_id is not None:
             d, task = self._dossier(u, i.dossier_id)
@@ -288,7 +287,7 @@ class DirectoryHandlers:
         return {**data, "warnings": o.warnings}
 
     def book(self, u: Unit, i: SlotBook) -> dict[str, Any]:
-        self._role(u, SEARCHERS, "réserver un créneau")
+        self._role(u, Action.SEARCH_SLOTS)
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
         self._check_slot_visible(u, i.slot_id)
@@ -305,7 +304,7 @@ class DirectoryHandlers:
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
     def book_beyond(self, u: Unit, i: SlotBookBeyond) -> dict[str, Any]:
-        self._role(u, SEARCHERS, "enregistrer un RDV hors disponibilité")
+        self._role(u, Action.SEARCH_SLOTS)
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
         assert u.actor is not None
@@ -323,7 +322,7 @@ class DirectoryHandlers:
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
     def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
-        self._role(u, SEARCHERS | AGENDA_KEEPERS, "annuler une réservation")
+        self._role(u, Action.RELEASE_BOOKINGS)
         o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
         return self._emit_booking(u, EventName.SLOT_RELEASED, o)
 
@@ -335,7 +334,7 @@ class DirectoryHandlers:
         return {"slots": views, **data}
 
     def slot_create(self, u: Unit, i: AgendaSlotCreate) -> dict[str, Any]:
-        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        self._role(u, Action.KEEP_AGENDAS)
         slots = agenda.create_slots(
             u.s,
             i.effecteur_id,
@@ -351,7 +350,7 @@ class DirectoryHandlers:
         return self._agenda_event(u, "created", slots, effecteur_id=i.effecteur_id)
 
     def slot_update(self, u: Unit, i: AgendaSlotUpdate) -> dict[str, Any]:
-        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        self._role(u, Action.KEEP_AGENDAS)
         slot = agenda.update_slot(
             u.s,
             i.slot_id,
@@ -364,12 +363,12 @@ class DirectoryHandlers:
         return self._agenda_event(u, "updated", [slot], effecteur_id=slot.effecteur_id)
 
     def slot_cancel(self, u: Unit, i: AgendaSlotCancel) -> dict[str, Any]:
-        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        self._role(u, Action.KEEP_AGENDAS)
         slot = agenda.cancel_slot(u.s, i.slot_id)
         return self._agenda_event(u, "cancelled", [slot], effecteur_id=slot.effecteur_id)
 
     def unavailability_add(self, u: Unit, i: UnavailabilityAdd) -> dict[str, Any]:
-        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        self._role(u, Action.KEEP_AGENDAS)
         x = agenda.add_unavailability(u.s, i.effecteur_id, i.start, i.end, i.reason)
         return self._agenda_event(
             u,
@@ -384,7 +383,7 @@ class DirectoryHandlers:
         )
 
     def unavailability_remove(self, u: Unit, i: UnavailabilityRemove) -> dict[str, Any]:
-        self._role(u, AGENDA_KEEPERS, "modifier les agendas")
+        self._role(u, Action.KEEP_AGENDAS)
         effecteur_id = agenda.remove_unavailability(u.s, i.unavailability_id)
         return self._agenda_event(
             u,

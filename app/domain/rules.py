@@ -19,40 +19,21 @@ from app.domain.enums import (
     Role,
     Track,
 )
+from app.domain.errors import FlowError, forbid
+from app.domain.permissions import QUEUE_READERS, QUEUE_TAKERS, Action, require, roles_for
+
+__all__ = ["QUEUE_READERS", "QUEUE_TAKERS", "FlowError", "forbid"]  # read from here too
 
 CONSULTATION_DEADLINE = timedelta(hours=48)
 
-#: Which queues each role may read. Owning a dossier needs the right to take from it.
-QUEUE_READERS: dict[Queue, frozenset[Role]] = {
-    Queue.AMU_MEDECIN: frozenset({Role.MEDECIN_AMU, Role.SUPERVISEUR}),
-    Queue.AMU_N2: frozenset({Role.ARM_N2, Role.MEDECIN_AMU, Role.SUPERVISEUR}),
-    Queue.SNP: frozenset({Role.MRL, Role.SUPERVISEUR}),
-}
-QUEUE_TAKERS: dict[Queue, frozenset[Role]] = {
-    Queue.AMU_MEDECIN: frozenset({Role.MEDECIN_AMU}),
-    Queue.AMU_N2: frozenset({Role.ARM_N2, Role.MEDECIN_AMU}),
-    Queue.SNP: frozenset({Role.MRL}),
-}
 TRACK_OF_QUEUE = {Queue.AMU_MEDECIN: Track.AMU, Queue.AMU_N2: Track.AMU, Queue.SNP: Track.SNP}
 DOCTOR_QUEUE_OF_TRACK = {Track.AMU: Queue.AMU_MEDECIN, Track.SNP: Queue.SNP}
 
-ROLES_ANSWERING_CALLS = frozenset({Role.ARM_N1, Role.SUPERVISEUR})
-ROLES_SEEING_CALLS = frozenset({Role.ARM_N1, Role.SUPERVISEUR})
-ROLES_SEEING_TASKS = frozenset({Role.OSNP, Role.MRL, Role.SUPERVISEUR})
-ROLES_TAKING_TASKS = frozenset({Role.OSNP})
-
-
-class FlowError(Exception):
-    """A rule of the flow refuses the intent. ``code`` goes on the wire."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def forbid(message: str) -> FlowError:
-    return FlowError("forbidden", message)
+# Who may do what is app.domain.permissions' table; these names read from it.
+ROLES_ANSWERING_CALLS = roles_for(Action.ANSWER_CALLS)
+ROLES_SEEING_CALLS = roles_for(Action.ANSWER_CALLS)  # calls are shown to who answers them
+ROLES_SEEING_TASKS = roles_for(Action.SEE_TASKS)
+ROLES_TAKING_TASKS = roles_for(Action.TAKE_TASKS)
 
 
 @dataclass(frozen=True)
@@ -86,8 +67,7 @@ def check_can_take(role: Role, queue: Queue) -> None:
 
 
 def check_can_decide(role: Role, track: Track | None) -> None:
-    if not role.is_doctor:
-        raise forbid(f"seul un médecin régulateur peut enregistrer une décision ({role.label})")
+    require(role, Action.DECIDE)
 
 
 def check_can_close(
@@ -100,6 +80,7 @@ def check_can_close(
         raise FlowError(
             "invalid_state", "une recherche de RDV est en cours : l'OSNP clôture le dossier"
         )
+    require(role, Action.CLOSE_DOSSIERS)
     if role is Role.SUPERVISEUR:
         return
     if role in (Role.ARM_N1, Role.ARM_N2):

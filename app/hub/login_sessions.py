@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.db.models import LoginSession, User
 from app.domain.enums import Role
+from app.domain.permissions import permissions_of
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import (
@@ -154,7 +155,8 @@ class SessionKeeper:
             s.flush()
             row = session_of(s, token)
             assert row is not None
-            reply = _reply(intent, token=token, user=user_view(user))
+            reply = _reply(intent, token=token, user=user_view(user),
+                           permissions=permissions_of(Role(user.role)))
             return Opened(reply, principal_of(user, intent.desk), token, row.id, now)
 
     def _resume(self, intent: p.Resume) -> Opened:
@@ -167,7 +169,8 @@ class SessionKeeper:
                 end_session(s, row, reason)  # committed: the refusal is final
             elif row is not None and not reason:
                 row.last_active_at = now
-                reply = _reply(intent, token=intent.token, user=user_view(row.user))
+                reply = _reply(intent, token=intent.token, user=user_view(row.user),
+                               permissions=permissions_of(Role(row.user.role)))
                 who = principal_of(row.user, intent.desk or row.desk)
                 opened = Opened(reply, who, intent.token, row.id, now)
         if reason == "unknown":

@@ -30,6 +30,7 @@ from app.domain.enums import (
     TaskStatus,
     Track,
 )
+from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
 from app.hub.auth import Principal
@@ -258,6 +259,7 @@ class FlowService:
         or calls app.audit.record_read itself; a refusal is audited too.
         """
         try:
+            require(self._role(u), Action.READ_DOSSIERS)  # the role first: it names nothing
             d = self._dossier(u, dossier_id)
         except FlowError as exc:
             raise refused_read(exc, dossier_id, intent) from None
@@ -361,8 +363,7 @@ class FlowService:
     # -- calls --------------------------------------------------------------------
 
     def _check_answering(self, u: Unit) -> None:
-        if self._role(u) not in rules.ROLES_ANSWERING_CALLS:
-            raise forbid(f"le rôle {self._role(u).label} ne décroche pas les appels entrants")
+        require(self._role(u), Action.ANSWER_CALLS)
 
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
         return u.s.scalar(select(Call).where(Call.call_ref == call_ref).with_for_update())
@@ -469,6 +470,7 @@ class FlowService:
     # -- dossier ------------------------------------------------------------------
 
     def _dossier_update(self, u: Unit, i: p.DossierUpdate) -> dict[str, Any]:
+        require(self._role(u), Action.EDIT_DOSSIERS)
         d = self._dossier(u, i.dossier_id)
         if d.status == DossierStatus.CLOSED:
             raise FlowError("invalid_state", f"le dossier {d.number} est clôturé")
@@ -492,8 +494,7 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
-        if self._role(u) not in (Role.ARM_N1, Role.SUPERVISEUR):
-            raise forbid(f"la priorité est posée par l'ARM de niveau 1 ({self._role(u).label})")
+        require(self._role(u), Action.QUALIFY)
         d = self._dossier(u, i.dossier_id)
         self._require_owner(u, d, "qualification refusée")
         if d.status != DossierStatus.OPEN:
@@ -522,6 +523,7 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
+        require(self._role(u), Action.CLOSE_DOSSIERS)
         d = self._dossier(u, i.dossier_id)
         rules.check_can_close(
             self._role(u),
@@ -655,8 +657,7 @@ class FlowService:
         return {"dossier": dossier_view(d, self.user)}
 
     def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
-        if self._role(u) not in (Role.ARM_N2, Role.SUPERVISEUR):
-            raise forbid("seul l'ARM de niveau 2 transmet un dossier au médecin")
+        require(self._role(u), Action.FORWARD)
         d = self._dossier(u, i.dossier_id)
         self._require_owner(u, d, "transmission refusée")
         if d.status != DossierStatus.IN_PROGRESS:
@@ -668,17 +669,11 @@ class FlowService:
 
     def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
         role = self._role(u)
-        if not (role.is_doctor or role is Role.SUPERVISEUR):
-            raise forbid(
-                f"seul un médecin régulateur change la filière d'un dossier ({role.label})"
-            )
+        require(role, Action.MOVE_TRACK)
         d = self._dossier(u, i.dossier_id)
         task = self._task_of(u, d)
         if d.status == DossierStatus.AWAITING_OSNP and task is not None:
-            if role not in (Role.MRL, Role.SUPERVISEUR):
-                raise forbid(
-                    "seul le médecin régulateur libéral reprend un dossier en recherche de RDV"
-                )
+            require(role, Action.RESUME_SEARCH)
             before = Audience().add_dossier(d, task)
             task.status = TaskStatus.DONE
             task.closed_at = u.now
@@ -799,6 +794,7 @@ class FlowService:
         }
 
     def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
+        require(self._role(u), Action.READ_DOSSIERS)
         d = self._dossier(u, i.dossier_id)
         self._dossier_event(u, EventName.DOSSIER_NOTE, d, task=self._task_of(u, d), text=i.text)
         return {"dossier": dossier_view(d, self.user)}
@@ -811,8 +807,7 @@ class FlowService:
 
     def _task_reopen(self, u: Unit, i: p.TaskReopen) -> dict[str, Any]:
         """A cancelled appointment or a no-show before the deadline: search again."""
-        if self._role(u) not in (Role.OSNP, Role.SUPERVISEUR):
-            raise forbid(f"seul un OSNP rouvre une recherche de RDV ({self._role(u).label})")
+        require(self._role(u), Action.REOPEN_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None
         if task.status != TaskStatus.DONE:
@@ -846,14 +841,14 @@ class FlowService:
         return {"task": task_view(task, self.user), "dossier": dossier_view(d, self.user)}
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
+        require(self._role(u), Action.SEE_TASKS)
         task = u.s.get(OsnpTask, task_id, with_for_update=True)
-        if task is None or self._role(u) not in rules.ROLES_SEEING_TASKS:
+        if task is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         return task
 
     def _task_take(self, u: Unit, i: p.TaskTake) -> dict[str, Any]:
-        if self._role(u) not in rules.ROLES_TAKING_TASKS:
-            raise forbid(f"seul un OSNP prend une recherche de RDV ({self._role(u).label})")
+        require(self._role(u), Action.TAKE_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None
         if task.status != TaskStatus.OPEN:
@@ -873,6 +868,7 @@ class FlowService:
         return {"task": task_view(task, self.user)}
 
     def _task_close(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
+        require(self._role(u), Action.CLOSE_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None
         if task.status == TaskStatus.DONE:

@@ -16,10 +16,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from app.config.settings import FhirEditorSettings
-from app.directory.hub import SEARCHERS, directory_audience
+from app.directory.hub import directory_audience
 from app.directory.imports.common import ImportReport
 from app.directory.imports.fhir import write_bundles
-from app.domain.rules import FlowError, forbid
+from app.domain.permissions import Action, require
+from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName, Short
 from app.hub.service import FlowService, Outgoing, Unit
@@ -45,8 +46,7 @@ class FhirHub:
 
     def refresh(self, u: Unit, i: DirectoryRefresh) -> dict[str, Any]:
         assert u.actor is not None
-        if u.actor.role not in SEARCHERS:
-            raise forbid(f"le rôle {u.actor.role.label} ne peut pas actualiser les agendas")
+        require(u.actor.role, Action.SEARCH_SLOTS)
         puller, loop = self.puller, self.loop
         if puller is None or loop is None:
             raise FlowError("invalid_state", "aucun agenda FHIR n'est configuré sur ce hub")

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from app.audit import record_read, record_read_once, refused_read
 from app.db.models import Call, Dossier
-from app.domain.enums import Role
-from app.domain.rules import ROLES_ANSWERING_CALLS, FlowError, forbid
+from app.domain.permissions import Action, refusal, require, roles_for
+from app.domain.rules import FlowError, forbid
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
@@ -36,7 +36,7 @@ CHUNK_BYTES = 32 * 1024
 #: Raw bytes per playback chunk (replies are not bound by the intents' limit).
 READ_BYTES = 256 * 1024
 #: Who plays a dossier's recording from the desk.
-LISTENERS = frozenset({Role.MRL, Role.MEDECIN_AMU, Role.SUPERVISEUR})
+LISTENERS = roles_for(Action.LISTEN_RECORDINGS)
 
 CallRef = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -111,8 +111,7 @@ class RecordingHandlers:
     @staticmethod
     def _answered_call(u: Unit, call_ref: str) -> Call:
         assert u.actor is not None
-        if u.actor.role not in ROLES_ANSWERING_CALLS:
-            raise forbid(f"le rôle {u.actor.role.label} ne dépose pas d'enregistrement d'appel")
+        require(u.actor.role, Action.ANSWER_CALLS)
         call = u.s.scalar(select(Call).where(Call.call_ref == call_ref))
         if call is None:
             raise FlowError("not_found", f"appel {call_ref} inconnu")
@@ -207,9 +206,9 @@ class RecordingHandlers:
                 intent: str = IntentName.RECORDING_OPEN) -> tuple[Dossier, Recording]:
         assert u.actor is not None
         # A refused listening is in the audit of reads (app.audit), like a granted one.
-        if u.actor.role not in LISTENERS:
-            raise refused_read(forbid("seuls les médecins régulateurs et le superviseur "
-                                      "écoutent les enregistrements"), dossier_id, intent)
+        denied = refusal(u.actor.role, Action.LISTEN_RECORDINGS)
+        if denied is not None:
+            raise refused_read(denied, dossier_id, intent)
         d = u.s.get(Dossier, dossier_id, with_for_update=lock)
         if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
             raise refused_read(FlowError("not_found", f"dossier {dossier_id} introuvable ou "

@@ -14,8 +14,7 @@ from typing import Any, ClassVar, Literal
 from sqlalchemy import func, select
 
 from app.db.models import Call, Event, User
-from app.domain.enums import Role
-from app.domain.rules import forbid
+from app.domain.permissions import Action, require
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
@@ -49,8 +48,7 @@ def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
 
 def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
     assert u.actor is not None
-    if u.actor.role is not Role.SUPERVISEUR:
-        raise forbid("la supervision est réservée au superviseur")
+    require(u.actor.role, Action.SUPERVISE)
     since = u.now - DESK_MEMORY
     last = (select(func.max(Event.seq)).where(Event.type == EventName.DESK_STATE, Event.at >= since)
             .group_by(Event.actor_id))

@@ -8,15 +8,15 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import StringConstraints
 
 from app.config.settings import TargetSettings
-from app.domain.enums import Role
-from app.domain.rules import FlowError, forbid
+from app.domain.permissions import Action, require, roles_for
+from app.domain.rules import FlowError
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.stats.calendar import Period
 from app.stats.report import Table, build_report
 from app.stats.territory import sector_names
 
-READERS = frozenset({Role.SUPERVISEUR, Role.GESTIONNAIRE_CPTS})
+READERS = roles_for(Action.READ_STATISTICS)
 
 
 class StatsReport(Intent):
@@ -53,8 +53,7 @@ def table_view(table: Table) -> dict[str, Any]:
 def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None,
                  sectors: dict[str, str] | None = None) -> dict[str, Any]:
     assert u.actor is not None
-    if u.actor.role not in READERS:
-        raise forbid("les statistiques sont réservées au superviseur et aux gestionnaires CPTS")
+    require(u.actor.role, Action.READ_STATISTICS)
     try:
         period = Period.parse_month(i.month)
     except ValueError as exc:

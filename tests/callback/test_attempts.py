@@ -185,8 +185,9 @@ def test_only_the_owning_osnp_or_the_supervisor_records_calls(
                                result="BUSY").code == "forbidden"
     assert desks.mrl.refused("callback.attempt", target_id=mt["id"],
                              result="BUSY").code == "forbidden"
+    # N1 has no access to RDV searches at all: refused for the role, before any lookup.
     assert desks.n1.refused("callback.attempt", target_id=mt["id"],
-                            result="BUSY").code == "not_found"
+                            result="BUSY").code == "forbidden"
     reply = desks.sup.send("callback.attempt", target_id=mt["id"], result="BUSY")
     assert reply["target"]["status"] == "RETRY"
     # the MRL follows the plan without changing it

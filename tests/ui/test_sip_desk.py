@@ -79,6 +79,8 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
             )
             assert sipp.wait(20) == 0, sipp.errors
             await until(lambda: recorded(), "recording linked by the hub")
+            # The hub links the file when it commits; the desk deletes its copy on the reply.
+            await until(lambda: not list((tmp_path / "rec").glob("*.wav")), "desk copy deleted")
             await desk.close()
 
         qloop.run_until_complete(scenario())
