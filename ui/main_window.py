@@ -90,7 +90,7 @@ class DeskWindow(QMainWindow):
             self.tabs.insertTab(0, self.supervision, "Supervision")
             self.tabs.setCurrentWidget(self.supervision)
         self.audit: AuditView | None = None
-        if self.role is Role.SUPERVISEUR:
+        if can(Action.READ_AUDIT):
             self.audit = AuditView()
             self.tabs.addTab(self.audit, "Accès aux dossiers")
         self.statistics: StatisticsView | None = None

@@ -7,8 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from app.audit.query import AuditQuery, find_reads, read_view
-from app.domain.enums import Role
-from app.domain.rules import forbid
+from app.domain.permissions import Action, require
 from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 
@@ -29,8 +28,7 @@ class AuditList(Intent):
 
 def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
     assert u.actor is not None
-    if u.actor.role is not Role.SUPERVISEUR:
-        raise forbid("le journal des accès aux dossiers est réservé au superviseur")
+    require(u.actor.role, Action.READ_AUDIT)
     rows, more = find_reads(
         u.s,
         AuditQuery(

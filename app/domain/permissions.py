@@ -43,6 +43,7 @@ class Action(StrEnum):
     READ_STATISTICS = "read_statistics"
     SUPERVISE = "supervise"  # the room's live view
     LISTEN_RECORDINGS = "listen_recordings"
+    READ_AUDIT = "read_audit"  # who read which dossier
 
     @property
     def refusal(self) -> str:
@@ -78,6 +79,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.READ_STATISTICS: frozenset({_SUP, _CPTS}),
     Action.SUPERVISE: frozenset({_SUP}),
     Action.LISTEN_RECORDINGS: frozenset({_AMU, _MRL, _SUP}),
+    Action.READ_AUDIT: frozenset({_SUP}),
 }
 
 #: The object rule of queues: which roles read, and which take from, each queue.
@@ -120,6 +122,7 @@ _REFUSALS: dict[Action, str] = {
     Action.SUPERVISE: "la supervision est réservée au superviseur ({role})",
     Action.LISTEN_RECORDINGS: "seuls les médecins régulateurs et le superviseur écoutent les "
     "enregistrements ({role})",
+    Action.READ_AUDIT: "le journal des accès aux dossiers est réservé au superviseur ({role})",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from app.audit.hub import AuditList
 from app.callback.hub import (
     AppointmentStatusIntent,
     CallbackAttemptIntent,
@@ -89,6 +90,7 @@ PROBES: dict[Action, list[Probe]] = {
     Action.READ_STATISTICS: [(StatsReport, {"month": "2026-01"})],
     Action.SUPERVISE: [(StatsLive, {})],
     Action.LISTEN_RECORDINGS: [(RecordingOpen, {"dossier_id": NOBODY})],
+    Action.READ_AUDIT: [(AuditList, {})],
 }
 #: Needs a dossier whose RDV search is open (the visibility rules hide it from most
 #: roles first): walked with a real dossier in tests/core/test_roles.py.

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from app.audit.hub import AuditList
 from ui.naming import named
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -106,7 +107,7 @@ class AuditView(QWidget):
         payload = self.query()
         if more and self._oldest is not None:
             payload["before_id"] = self._oldest
-        reply = await self._send("audit.list", **payload)
+        reply = await self._send(AuditList, **payload)
         if reply is not None:
             self.show_reads(reply, append=more)
 
