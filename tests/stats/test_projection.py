@@ -19,6 +19,7 @@ from app.db.migrate import alembic_config, upgrade
 from app.db.models import Event, User
 from app.domain.rules import FlowError
 from app.hub.auth import principal_of
+from app.hub.events import EventName
 from app.stats.calendar import Period
 from app.stats.facts import FACT_TABLES, FactSet
 from app.stats.projection import fold_log, project, rebuild
@@ -169,8 +170,8 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(tmp_path: Path,
     assert_same(facts, folded(sessions))
     with sessions() as s:
         report = build_report(s, JUNE)
-        offered = s.scalar(select(func.count()).where(Event.type == "call.offered"))
-        tasks = s.scalar(select(func.count()).where(Event.type == "task.created"))
+        offered = s.scalar(select(func.count()).where(Event.type == EventName.CALL_OFFERED))
+        tasks = s.scalar(select(func.count()).where(Event.type == EventName.TASK_CREATED))
     assert report.calls.offered == offered == len(facts.calls)
     assert tasks and report.tasks.created == tasks
     engine.dispose()
