@@ -101,7 +101,7 @@ def test_every_weekly_and_monthly_cell_equals_the_source(june: MonthlyTable) -> 
                            for day, cells in seed.DAYS.items()
                            if key is None or key <= day < key + timedelta(days=7))
             assert row.values[col] == days_sum
-            if (key, col) in seed.SOURCE_ARITHMETIC_SLIPS:
+            if (key, col) in seed.SOURCE_ARITHMETIC_SLIPS:  # the hand's sum is off
                 assert source != days_sum, f"{key} {col}: not a slip of the source after all"
             else:
                 assert row.values[col] == source, f"{row.label} {col}"
@@ -115,3 +115,15 @@ def test_other_columns_of_the_month(june: MonthlyTable) -> None:
     closed = sum(total[k] for k in ("rdv:LR", "rdv:AN", "rdv:RE", "rdv:AS", "rdv_mt",
                                     "rdv_confrere", "sans_solution"))
     assert closed < total["dossiers_osnp"]  # a few searches still open at the month's end
+
+
+def test_the_dash_of_15_june_is_read_as_the_printed_subtotals_read_it(
+    june: MonthlyTable,
+) -> None:
+    """"- 6" in La Rochelle's RDV on 15 June is a dash (0): the week's written 7 and the
+    month's written 32 then equal the sums of their days, as the report computes them."""
+    assert dict(zip(seed.COLUMNS, seed.DAYS[date(2023, 6, 15)], strict=True))["rdv:LR"] == 0
+    week = next(r for r in june.weeks() if r.day == date(2023, 6, 12))
+    assert week.values["rdv:LR"] == seed.WEEKS[date(2023, 6, 12)][2] == 7
+    assert june.total.values["rdv:LR"] == seed.MONTH[2] == 32
+    assert (date(2023, 6, 12), "rdv:LR") not in seed.SOURCE_ARITHMETIC_SLIPS
