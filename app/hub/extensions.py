@@ -1,53 +1,109 @@
-"""Hub extensions: modules that add intents and handlers beyond the core flow.
+"""Hub extensions: modules that add intents, handlers, projectors and background work.
 
-Each module listed here defines its Intent subclasses (app.hub.protocol.Intent) and
-an ``install(service: FlowService) -> None`` that registers their handlers. A module
-that is not there yet is skipped, so the list can name work in progress.
+An extension is a module named in ``EXTENSIONS`` that defines its intents (subclasses of
+``app.hub.protocol.Intent``) and
+
+- ``install(service: FlowService)``: registers a handler for each of its intents (and
+  its projectors, appended to ``service.projectors``);
+- optionally ``async start(hub)`` and ``async stop(hub)``: its background work, started
+  with the hub and stopped before it (the call-back reminders).
+
+Loading is strict: a module that cannot be imported, an extension without ``install``,
+or an intent (of any module) left without a handler stops the hub at start with the
+module's or the intent's name, instead of answering desks ``internal`` later.
 """
 
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
+from app.hub import protocol as p
 from app.hub.service import FlowService
 
-log = logging.getLogger(__name__)
+EXTENSIONS: tuple[str, ...] = (
+    "app.directory.hub",
+    "app.callback.hub",
+    "app.stats.hub",
+    "app.stats.report_intent",
+    "app.directory.desk_import",
+    "app.directory.agenda_desk",
+    "app.recordings.hub",
+    "app.interop.fhir_hub",
+    "app.audit.hub",
+    "app.interop.hubsante.hub",
+    "app.interop.export_hub",
+    "app.history.hub",
+)
 
-EXTENSIONS: tuple[str, ...] = ("app.directory.hub", "app.callback.hub", "app.stats.hub",
-                              "app.stats.report_intent", "app.directory.desk_import",
-                              "app.directory.agenda_desk", "app.recordings.hub",
-                              "app.interop.fhir_hub", "app.audit.hub",
-                              "app.interop.hubsante.hub", "app.interop.export_hub",
-                              "app.history.hub")
+#: Answered by the server itself (app.hub.server), not by the flow service.
+SERVER_INTENTS: tuple[type[p.Intent], ...] = (p.Login, p.Resume, p.Logout, p.Ping)
+
+Hook = Callable[[Any], Awaitable[object]]
 
 
-def install_all(service: FlowService) -> list[str]:
-    installed = []
-    for name in EXTENSIONS:
+class ExtensionError(RuntimeError):
+    """The hub cannot start with this extension: the message names what is missing."""
+
+
+@dataclass(frozen=True)
+class Extension:
+    name: str
+    install: Callable[[FlowService], object]
+    intents: tuple[type[p.Intent], ...]
+    start: Hook | None = None
+    stop: Hook | None = None
+
+    @classmethod
+    def load(cls, name: str) -> Extension:
         try:
             module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue
-            raise
-        module.install(service)
-        installed.append(name)
-    return installed
+        except ImportError as exc:
+            raise ExtensionError(f"extension {name} introuvable : {exc}") from exc
+        install = getattr(module, "install", None)
+        if not callable(install):
+            raise ExtensionError(f"extension {name} sans fonction install(service)")
+        intents = tuple(
+            c
+            for c in p._concrete_intents()
+            if c.__module__ == name  # noqa: SLF001
+        )
+        return cls(
+            name, install, intents, getattr(module, "start", None), getattr(module, "stop", None)
+        )
+
+
+def install_all(service: FlowService, names: tuple[str, ...] | None = None) -> list[Extension]:
+    """Load and install every extension, then check that every intent has a handler."""
+    loaded = [Extension.load(name) for name in (EXTENSIONS if names is None else names)]
+    for ext in loaded:
+        ext.install(service)
+        missing = [c.__name__ for c in ext.intents if not service.handles(c)]
+        if missing:
+            raise ExtensionError(
+                f"extension {ext.name} : pas de traitement pour {', '.join(missing)}"
+            )
+    orphans = sorted(
+        f"{p.intent_name(c)} ({c.__module__})"
+        for c in p._concrete_intents()  # noqa: SLF001
+        if c not in SERVER_INTENTS and not service.handles(c)
+    )
+    if orphans:
+        raise ExtensionError("intentions sans traitement : " + ", ".join(orphans))
+    service.extensions = loaded
+    return loaded
 
 
 async def start_all(hub: Any) -> None:
     """Extensions with background work (the call-back reminders) start with the hub."""
-    for name in EXTENSIONS:
-        hook = getattr(sys.modules.get(name), "start", None)
-        if hook is not None:
-            await hook(hub)
+    for ext in hub.service.extensions:
+        if ext.start is not None:
+            await ext.start(hub)
 
 
 async def stop_all(hub: Any) -> None:
-    for name in reversed(EXTENSIONS):
-        hook = getattr(sys.modules.get(name), "stop", None)
-        if hook is not None:
-            await hook(hub)
+    for ext in reversed(hub.service.extensions):
+        if ext.stop is not None:
+            await ext.stop(hub)

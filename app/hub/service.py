@@ -151,6 +151,8 @@ class FlowService:
         #: Called inside each transaction with the events it wrote (e.g. statistics facts
         #: kept up to date); an exception rolls the whole unit back.
         self.projectors: list[Callable[[Session, list[Event]], None]] = []
+        #: The extensions installed (app.hub.extensions), started and stopped with the hub.
+        self.extensions: list[Any] = []
         self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,
@@ -227,8 +229,14 @@ class FlowService:
                 call=call_view(call) if call is not None else None,
             )
 
+    def handles(self, intent: type[p.Intent]) -> bool:
+        return intent in self._handlers
+
     def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
-        handler = self._handlers[type(intent)]
+        handler = self._handlers.get(type(intent))
+        if handler is None:  # install_all refuses to start so; a service built by hand may
+            raise FlowError("unknown_type", f"aucun module du hub ne traite "
+                            f"« {p.intent_name(type(intent))} »")
         for attempt in (1, 2):
             try:
                 with self.sessions.begin() as s:
