@@ -1,7 +1,8 @@
 """The desk's phone line, whatever rings it: the training line or a SIP back-end.
 
 The desk and the hub only ever see this interface. Events are delivered through one
-callback that may run on any thread (pyVoIP calls back on its own threads): the
+callback that may run on any thread (the SIP line, telephony/sip, calls back from its
+transport, timer and audio threads; the training line from timers): the
 consumer must hand them over to its own loop (``loop.call_soon_threadsafe`` or a Qt
 signal) and never touch a widget from inside the callback.
 """

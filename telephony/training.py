@@ -1,7 +1,8 @@
 """The training line: rings the desk with scripted SAS calls, like a real line would.
 
 It is the embedded default's line and a training tool for new ARMs. Events come from
-timer threads, exactly as pyVoIP's do, so the desk's hand-over code is exercised.
+timer threads, as the SIP line's come from its own threads, so the desk's hand-over
+code is exercised.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class HubBridge(QObject):
 
 
 class LineBridge(QObject):
-    """pyVoIP and the training line call back on their own threads: cross here."""
+    """The SIP line and the training line call back on their own threads: cross here."""
 
     line_event = Signal(object)
 

@@ -3,33 +3,28 @@ and hub events into model updates. It decides nothing the hub should decide."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import secrets
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 import app.callback.hub  # noqa: F401 (its intents, sent by the call-back panel)
-import app.directory.agenda_desk  # noqa: F401 (its intents, sent by the agenda editor)
 from app.callback.dialling import DialledCall
 from app.client.hub_client import LinkState
-from app.directory.desk_import import DirectoryImport, DirectoryUpload
-from app.directory.hub import DirectorySearch, SlotBook
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from app.domain.permissions import Action
 from app.hub import protocol as p
 from app.hub.events import EventName
-from app.hub.protocol import IntentName
-from app.interop.fhir_hub import DirectoryRefresh
-from app.stats.hub import DeskState, StatsLive
-from app.stats.report_intent import StatsReport
+from app.stats.hub import DeskState
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.caller_history import CallerHistory
+from ui.controllers.agenda import AgendaController
+from ui.controllers.bus import EventBus
+from ui.controllers.imports import ImportController
+from ui.controllers.room import StatisticsController, SupervisionController
+from ui.controllers.search import SearchController
 from ui.dossier_export import DossierExporter
 from ui.main_window import DeskWindow
 from ui.recording_playback import RecordingPlayback
@@ -85,7 +80,14 @@ class DeskController(QObject):
 
     def _wire(self) -> None:
         w = self.w
-        self.hub.hub_event.connect(self.on_event)
+        # Hub events reach the panels that subscribed to them by name (ui.controllers.bus).
+        self.bus = EventBus()
+        self.hub.hub_event.connect(self.bus.publish)
+        self.bus.on_every(self.on_event)  # the dossier and task models follow every event
+        self.bus.on(
+            EventName.LOGIN_LOCKED,
+            lambda msg: self.w.show_message(locked_text(msg.get("data") or {}), error=True),
+        )
         self.hub.snapshot.connect(self.on_snapshot)
         self.hub.link.connect(self.on_link)
         self.hub.error.connect(lambda text: w.show_message(f"Refusé : {text}", error=True))
@@ -119,32 +121,29 @@ class DeskController(QObject):
             w.task_panel.take_requested.connect(self.take_task)
             w.task_panel.close_requested.connect(self.close_task)
             w.task_panel.selected.connect(self._task_selected)
+        tell = w.show_message
+        self.panels: list[QObject] = []
         if w.agenda_editor is not None:
-            w.agenda_editor.intent_requested.connect(
-                lambda kind, payload: spawn(self._agenda(kind, payload), kind)
-            )
+            self.panels.append(AgendaController(w.agenda_editor, self.hub, self.bus, tell, self))
         if w.import_dialog is not None:
-            w.import_dialog.import_requested.connect(
-                lambda path, kind, rpps, strict: spawn(
-                    self._import(path, kind, rpps, strict), "directory-import"
-                )
-            )
+            self.panels.append(ImportController(w.import_dialog, self.hub, tell, self))
+        if w.statistics is not None:
+            self.panels.append(StatisticsController(w.statistics, self.hub, self))
+        self.supervision: SupervisionController | None = None
+        if w.supervision is not None:
+            self.supervision = SupervisionController(w.supervision, self.hub, self.bus, self)
+        if w.search_panel is not None:
+            self.panels.append(SearchController(
+                w.search_panel, self.hub, self.line, self.bus, tell, lambda: self.current_id,
+                self,
+            ))
         if w.callback_panel is not None:
             w.callback_panel.intent_requested.connect(self.callback_intent)
             w.callback_panel.dial_requested.connect(self.dial_target)
-        if w.statistics is not None:
-            w.statistics.report_requested.connect(
-                lambda month: spawn(self._report(month), "stats-report")
-            )
-        if w.search_panel is not None:
-            w.search_panel.search_requested.connect(self.search)
-            w.search_panel.refresh_requested.connect(self.refresh_agendas)
-            w.search_panel.book_requested.connect(self.book)
-            w.search_panel.call_requested.connect(self.dial)
-            self._research = QTimer(self)
-            self._research.setSingleShot(True)
-            self._research.setInterval(300)  # bursts of bookings: one refresh
-            self._research.timeout.connect(self._refresh_search)
+            callback_events = [n for n in EventName if n.family == "callback"]
+            self.bus.on(callback_events, w.callback_panel.on_event)
+            self.bus.on(EventName.CALLBACK_REMINDER, self._reminder)
+        # The window's shortcuts (QActions) run these; nothing is copied onto the window.
         for name in (
             "answer",
             "hangup",
@@ -157,12 +156,12 @@ class DeskController(QObject):
             "transfer",
             "toggle_mute",
         ):
-            setattr(w, name, getattr(self, name))
+            w.bind(name, getattr(self, name))
         # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
         self.playback = RecordingPlayback(self)
-        w.play_recording = self.playback.toggle  # type: ignore[method-assign]
+        w.bind("play_recording", self.playback.toggle)
         self.exporter = DossierExporter(self)
-        w.export_dossier = self.exporter.export  # type: ignore[method-assign]
+        w.bind("export_dossier", self.exporter.export)
         self.history = CallerHistory(self)  # antériorités on ring, dossier search
 
     def _task_selected(self, task: dict[str, Any]) -> None:
@@ -183,9 +182,8 @@ class DeskController(QObject):
         self.w.mine_model.reset_rows(rows)
         if self.w.tasks_model is not None:
             self.w.tasks_model.reset_rows(list(self.tasks.values()))
-        if self.w.supervision is not None:
-            self.w.supervision.load(snap)
-            spawn(self._load_supervision(snap), "supervision-desks")
+        if self.supervision is not None:
+            self.supervision.on_snapshot(snap)
         if self.current_id is None:
             # A desk restarted mid-dossier shows that dossier again.
             mine = [
@@ -201,28 +199,7 @@ class DeskController(QObject):
         elif self.current_id in self.dossiers:
             self._show_current()
 
-    async def _report(self, month: str) -> None:
-        reply = await self.hub.send(StatsReport, 60, month=month)
-        if reply is not None and self.w.statistics is not None:
-            self.w.statistics.show_report(reply["report"])
-
-    async def _load_supervision(self, snap: dict[str, Any]) -> None:
-        reply = await self.hub.send(StatsLive)
-        if self.w.supervision is not None:
-            self.w.supervision.load(snap, reply["desks"] if reply else [])
-
     def on_event(self, msg: dict[str, Any]) -> None:
-        if self.w.supervision is not None:
-            self.w.supervision.apply(msg)
-        if msg["event"] == EventName.LOGIN_LOCKED:
-            self.w.show_message(locked_text(msg.get("data") or {}), error=True)
-        if self.w.callback_panel is not None:
-            self.w.callback_panel.on_event(msg)
-            if msg["event"] == EventName.CALLBACK_REMINDER:
-                self._reminder(msg)
-        if msg["event"] in SLOT_EVENTS and self.w.search_panel is not None:
-            if self.w.search_panel.last is not None:
-                self._research.start()  # another desk booked: refresh, merged in bursts
         dossier = msg.get("dossier")
         if dossier is not None:
             self.dossiers[dossier["id"]] = dossier
@@ -607,59 +584,6 @@ class DeskController(QObject):
                 self.w.task_panel.after_close()
             self.clear_current()
 
-    # -- slot search ----------------------------------------------------------------------
-
-    def refresh_agendas(self) -> None:
-        spawn(self._refresh_agendas(), "directory-refresh")
-
-    async def _refresh_agendas(self) -> None:
-        reply = await self.hub.send(DirectoryRefresh)
-        if reply is not None:  # each editor's result comes back as an event
-            names = ", ".join(reply["refresh"]["editors"])
-            self.w.show_message(f"Agendas en cours d'actualisation : {names}")
-
-    def search(self, criteria: dict[str, Any]) -> None:
-        self._criteria = criteria
-        spawn(self._search(criteria), "directory-search")
-
-    def _refresh_search(self) -> None:
-        self.search(getattr(self, "_criteria", {}))
-
-    async def _search(self, criteria: dict[str, Any]) -> None:
-        payload = dict(criteria)
-        if self.current_id is not None:
-            payload["dossier_id"] = self.current_id
-        reply = await self.hub.send(DirectorySearch, **payload)
-        if reply is not None and self.w.search_panel is not None:
-            self.w.search_panel.show_results(reply["search"])
-
-    def book(self, slot_id: int) -> None:
-        spawn(self._book(slot_id), "slot-book")
-
-    async def _book(self, slot_id: int) -> None:
-        payload: dict[str, Any] = {"slot_id": slot_id}
-        if self.current_id is not None:
-            payload["dossier_id"] = self.current_id
-        reply = await self.hub.send(SlotBook, **payload)
-        if reply is None:
-            self._refresh_search()  # the place went to another desk: show what is left
-            return
-        booking = reply["booking"]
-        when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
-        text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
-        if booking.get("requires_call"):
-            text += " — appelez le médecin pour confirmer (agenda non interfacé)"
-        warnings = reply.get("warnings") or []
-        self.w.show_message(" · ".join([text, *warnings]), error=bool(warnings))
-        self._refresh_search()
-
-    def dial(self, number: str, who: str) -> None:
-        if self.line is None:
-            self.w.show_message(f"Pas de ligne pour appeler {who} ({number})", error=True)
-            return
-        self.line.line.dial(number)
-        self.w.show_message(f"Appel de {who} au {number}")
-
     # -- the OSNP's call-back panel ---------------------------------------------------------
 
     def callback_intent(self, type_: str, payload: dict[str, Any]) -> None:
@@ -711,58 +635,3 @@ class DeskController(QObject):
                 panel.open_task(task)
             if data.get("target_id"):
                 panel.select_target(int(data["target_id"]))
-
-    # -- imports ---------------------------------------------------------------------------
-
-    async def _import(self, path: str, kind: str, rpps: str, strict: bool) -> None:
-        """Upload the file in chunks (the dialog shows the progress), then import it."""
-        dialog = self.w.import_dialog
-        assert dialog is not None
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            dialog.failed(f"fichier illisible ({exc})")
-            return
-        upload_id = secrets.token_hex(8)
-        chunk = 32 * 1024
-        for seq, start in enumerate(range(0, max(len(data), 1), chunk)):
-            part = base64.b64encode(data[start : start + chunk]).decode()
-            reply = await self.hub.send(DirectoryUpload, upload_id=upload_id, seq=seq, data=part)
-            if reply is None:
-                dialog.failed("envoi interrompu")
-                return
-            dialog.uploading(min(start + chunk, len(data)), len(data))
-        dialog.importing()
-        payload: dict[str, Any] = {
-            "upload_id": upload_id,
-            "kind": kind,
-            "filename": Path(path).name,
-            "strict": strict,
-        }
-        if rpps:
-            payload["rpps"] = rpps
-        reply = await self.hub.send(DirectoryImport, 300, **payload)
-        if reply is None:
-            dialog.failed("import refusé par le hub")
-            return
-        dialog.show_report(reply["report"])
-        self.w.show_message(f"Import : {reply['report']['summary']}")
-
-    # -- agendas (CPTS structure manager) ---------------------------------------------------
-
-    async def _agenda(self, kind: str, payload: dict[str, Any]) -> None:
-        editor = self.w.agenda_editor
-        assert editor is not None
-        reply = await self.hub.send(kind, **payload)
-        if reply is None:
-            return
-        if kind == IntentName.AGENDA_EFFECTEURS:
-            editor.show_effecteurs(reply["effecteurs"])
-        elif kind == IntentName.AGENDA_VIEW:
-            editor.show_agenda(reply)
-        else:
-            count = len(reply.get("slots") or [])
-            self.w.show_message(
-                f"Agenda mis à jour ({count} créneau(x))" if count else "Agenda mis à jour"
-            )
-            editor.reload()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -165,31 +166,45 @@ class DeskWindow(QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 900)
-        station = self.menuBar().addMenu("Poste")
-        wizard = station.addAction("Assistant de configuration…")
-        wizard.setObjectName("openWizard")
-        wizard.setShortcut(QKeySequence("Ctrl+Shift+A"))
-        wizard.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut fires
-        wizard.triggered.connect(self._action("open_wizard"))
-        self._shortcuts = []
+        #: One QAction per shortcut of ui.shortcuts (the F1 help lists them); what each
+        #: runs is a method of the window or a callable the controllers bind by name.
+        self._bound: dict[str, Callable[[], object]] = {}
+        self.shortcut_actions: dict[str, QAction] = {}
         for shortcut in SHORTCUTS:
-            qs = QShortcut(QKeySequence(shortcut.keys), self)
-            qs.activated.connect(self._action(shortcut.action))
-            self._shortcuts.append(qs)
+            action = QAction(shortcut.text, self)
+            action.setObjectName(shortcut.action)
+            action.setShortcut(QKeySequence(shortcut.keys))
+            action.triggered.connect(self._runner(shortcut.action))
+            self.addAction(action)
+            self.shortcut_actions[shortcut.action] = action
+        station = self.menuBar().addMenu("Poste")
+        wizard = self.shortcut_actions["open_wizard"]
+        wizard.setText("Assistant de configuration…")
+        station.addAction(wizard)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.closing.emit()
         super().closeEvent(event)
 
-    def _action(self, name: str):  # type: ignore[no-untyped-def]
-        return lambda: getattr(self, name)()
+    def bind(self, name: str, run: Callable[[], object]) -> None:
+        """What the shortcut (and menu entry) ``name`` runs, given by a controller."""
+        if name not in self.shortcut_actions:
+            raise KeyError(f"no shortcut named {name!r} in ui.shortcuts")
+        self._bound[name] = run
 
-    # Actions are bound by the controller; these are the defaults (no-op until bound).
-    answer = hangup = ring_training = take_next = close_current = move_track = validate = (
-        lambda self: None
-    )  # noqa: E731
-    #: Reopens the set-up wizard (bound by ui.launch; nothing in tests of the window alone).
-    open_wizard = answer
+    def trigger(self, name: str) -> None:
+        """Run an action as its shortcut would (tests, menus)."""
+        self.shortcut_actions[name].trigger()
+
+    def _runner(self, name: str) -> Callable[[], None]:
+        def run() -> None:
+            bound = self._bound.get(name)
+            if bound is not None:
+                bound()
+            elif hasattr(self, name):
+                getattr(self, name)()  # the window's own (focus, priorities, windows)
+
+        return run
 
     def priority_p0(self) -> None:
         self.dossier_form.choose_priority("P0")
@@ -202,21 +217,6 @@ class DeskWindow(QMainWindow):
 
     def priority_p3(self) -> None:
         self.dossier_form.choose_priority("P3")
-
-    def agent_menu(self) -> None:
-        """Bound by the controller."""
-
-    def transfer(self) -> None:
-        """Bound by the controller."""
-
-    def toggle_mute(self) -> None:
-        """Bound by the controller."""
-
-    def play_recording(self) -> None:
-        """Bound by the controller."""
-
-    def export_dossier(self) -> None:
-        """Bound by the controller."""
 
     def refresh_agendas(self) -> None:
         if self.search_panel is not None:

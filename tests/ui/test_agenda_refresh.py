@@ -1,29 +1,61 @@
-"""Ctrl+R (or the panel's button) asks the hub to pull the agenda editors now; a hub
-without editors says so on the desk."""
+"""Another desk's booking refreshes the agenda editor: the CPTS manager looking at a
+doctor's agenda sees the slot an OSNP just booked as booked, without touching anything
+(it used to stay "libre" until the manager reloaded)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import timedelta
 
-from PySide6.QtCore import Qt
+from sqlalchemy import select
 
-from tests.ui.conftest import focus, open_desk, until
+from app.db.models import User
+from app.db.types import utcnow
+from app.directory.models import Slot
+from tests.ui.conftest import open_desk, seed_territory, until
 
 
-def test_ctrl_r_asks_the_hub_to_refresh_the_agendas(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_booking_on_another_desk_refreshes_the_agenda_editor(  # type: ignore[no-untyped-def]
+    qloop, qtbot, hub_url, sessions, password_hash, tmp_path
+) -> None:
+    seed_territory(sessions)
+    with sessions.begin() as s:
+        s.add(User(username="cpts", display_name="Gestionnaire CPTS",
+                   role="GESTIONNAIRE_CPTS", password_hash=password_hash))
+    with sessions() as s:  # a free single slot of tomorrow, and its doctor
+        soon = utcnow() + timedelta(hours=2)
+        slot = s.scalars(
+            select(Slot).where(Slot.is_range.is_(False), Slot.booked == 0,
+                               Slot.status == "open", Slot.start > soon)
+            .order_by(Slot.start)
+        ).first()
+        assert slot is not None
+        slot_id, effecteur_id = slot.id, slot.effecteur_id
+
     async def scenario() -> None:
-        desk = await open_desk(hub_url, "osnp", tmp_path / "osnp", None)
-        w = desk.window
-        assert w is not None and w.search_panel is not None
-        qtbot.addWidget(w)
-        await focus(desk)
-        qtbot.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
-        await until(lambda: "aucun agenda FHIR" in w.message_label.text(),
-                    lambda: w.message_label.text())  # fmt: skip
-        w.message_label.setText("")
-        w.search_panel.refresh_button.click()
-        await until(lambda: "aucun agenda FHIR" in w.message_label.text(), "button")
-        await desk.close()
+        cpts = await open_desk(hub_url, "cpts", tmp_path)
+        osnp = await open_desk(hub_url, "osnp", tmp_path)
+        for desk in (cpts, osnp):
+            assert desk.window is not None
+            qtbot.addWidget(desk.window)
+        assert cpts.window is not None and cpts.window.agenda_editor is not None
+        editor = cpts.window.agenda_editor
+        qtbot.addWidget(editor)
+        editor.effecteur_id = effecteur_id
+        editor.reload()
 
-    Path(tmp_path / "osnp").mkdir()
+        def places() -> str:
+            for r in range(editor.model.rowCount()):
+                if int(editor.model.item(r, 0).data(256)) == slot_id:
+                    return str(editor.model.item(r, 4).text())
+            return "absent"
+
+        await until(lambda: places() == "libre", lambda: f"slot shown free (is {places()})")
+        assert osnp.controller is not None
+        search = next(c for c in osnp.controller.panels if type(c).__name__ == "SearchController")
+        search.book(slot_id)  # the OSNP's desk books it, as its "Réserver" button does
+        await until(lambda: places() == "réservé", lambda: f"slot shown booked ({places()})")
+        await osnp.close()
+        await cpts.close()
+        editor.close()
+
     qloop.run_until_complete(scenario())

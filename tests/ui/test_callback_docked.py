@@ -31,7 +31,7 @@ def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(  # t
         panel.call_direct.click()  # dials through the desk's line
         await until(lambda: w.call_bar.hangup_button.isEnabled(), "outgoing call")
         await until(lambda: "En ligne" in w.call_bar.timer_label.text(), "the doctor answers")
-        w.hangup()
+        w.trigger("hangup")
         await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
         target = panel.current_target()
         assert target is not None and panel.call_facts.get(target["id"]), "call attached"

@@ -1,0 +1,66 @@
+"""The import dialog: the file uploaded in chunks (progress shown), then imported."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from app.directory.desk_import import CHUNK_BYTES, DirectoryImport, DirectoryUpload
+from ui.bridge import HubBridge
+from ui.tasks import spawn
+from ui.widgets.import_dialog import ImportDialog
+
+
+class ImportController(QObject):
+    def __init__(
+        self,
+        dialog: ImportDialog,
+        hub: HubBridge,
+        tell: Callable[..., None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.dialog = dialog
+        self.hub = hub
+        self.tell = tell
+        dialog.import_requested.connect(
+            lambda path, kind, rpps, strict: spawn(
+                self.run(path, kind, rpps, strict), "directory-import"
+            )
+        )
+
+    async def run(self, path: str, kind: str, rpps: str, strict: bool) -> None:
+        dialog = self.dialog
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            dialog.failed(f"fichier illisible ({exc})")
+            return
+        upload_id = secrets.token_hex(8)
+        for seq, start in enumerate(range(0, max(len(data), 1), CHUNK_BYTES)):
+            part = base64.b64encode(data[start : start + CHUNK_BYTES]).decode()
+            reply = await self.hub.send(DirectoryUpload, upload_id=upload_id, seq=seq, data=part)
+            if reply is None:
+                dialog.failed("envoi interrompu")
+                return
+            dialog.uploading(min(start + CHUNK_BYTES, len(data)), len(data))
+        dialog.importing()
+        payload: dict[str, Any] = {
+            "upload_id": upload_id,
+            "kind": kind,
+            "filename": Path(path).name,
+            "strict": strict,
+        }
+        if rpps:
+            payload["rpps"] = rpps
+        reply = await self.hub.send(DirectoryImport, 300, **payload)
+        if reply is None:
+            dialog.failed("import refusé par le hub")
+            return
+        dialog.show_report(reply["report"])
+        self.tell(f"Import : {reply['report']['summary']}")

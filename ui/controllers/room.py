@@ -1,0 +1,48 @@
+"""The supervisor's room view and the month's statistics window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from app.stats.hub import StatsLive
+from app.stats.report_intent import StatsReport
+from ui.bridge import HubBridge
+from ui.controllers.bus import EventBus
+from ui.tasks import spawn
+from ui.widgets.statistics import StatisticsView
+from ui.widgets.supervision import SupervisionView
+
+
+class SupervisionController(QObject):
+    """Every event moves the room's counters; a snapshot resets them, desks included."""
+
+    def __init__(
+        self, view: SupervisionView, hub: HubBridge, bus: EventBus, parent: QObject | None = None
+    ):
+        super().__init__(parent)
+        self.view = view
+        self.hub = hub
+        bus.on_every(view.apply)
+
+    def on_snapshot(self, snap: dict[str, Any]) -> None:
+        self.view.load(snap)
+        spawn(self._load_desks(snap), "supervision-desks")
+
+    async def _load_desks(self, snap: dict[str, Any]) -> None:
+        reply = await self.hub.send(StatsLive)
+        self.view.load(snap, reply["desks"] if reply else [])
+
+
+class StatisticsController(QObject):
+    def __init__(self, view: StatisticsView, hub: HubBridge, parent: QObject | None = None):
+        super().__init__(parent)
+        self.view = view
+        self.hub = hub
+        view.report_requested.connect(lambda month: spawn(self._report(month), "stats-report"))
+
+    async def _report(self, month: str) -> None:
+        reply = await self.hub.send(StatsReport, 60, month=month)
+        if reply is not None:
+            self.view.show_report(reply["report"])

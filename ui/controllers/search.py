@@ -1,0 +1,105 @@
+"""The slot search dock: search, book, call the doctor, refresh the agenda editors; the
+results follow the bookings and agenda changes of every desk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+from app.directory.hub import DirectorySearch, SlotBook
+from app.hub.events import SLOT_EVENTS
+from app.interop.fhir_hub import DirectoryRefresh
+from ui.bridge import HubBridge, LineBridge
+from ui.controllers.bus import EventBus, Message
+from ui.tasks import spawn
+from ui.widgets.search_panel import SearchPanel
+
+Tell = Callable[..., None]
+
+
+class SearchController(QObject):
+    def __init__(
+        self,
+        panel: SearchPanel,
+        hub: HubBridge,
+        line: LineBridge | None,
+        bus: EventBus,
+        tell: Tell,
+        current: Callable[[], int | None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.panel = panel
+        self.hub = hub
+        self.line = line
+        self.tell = tell
+        self.current = current  # the dossier in hand: its commune, age, motif are used
+        self._criteria: dict[str, Any] = {}
+        panel.search_requested.connect(self.search)
+        panel.book_requested.connect(self.book)
+        panel.call_requested.connect(self.dial)
+        panel.refresh_requested.connect(self.refresh_agendas)
+        self._research = QTimer(self)
+        self._research.setSingleShot(True)
+        self._research.setInterval(300)  # bursts of bookings: one refresh
+        self._research.timeout.connect(self._refresh_search)
+        bus.on(SLOT_EVENTS, self.on_slot_event)
+
+    def on_slot_event(self, _msg: Message) -> None:
+        if self.panel.last is not None:
+            self._research.start()  # another desk booked: refresh, merged in bursts
+
+    def refresh_agendas(self) -> None:
+        spawn(self._refresh_agendas(), "directory-refresh")
+
+    async def _refresh_agendas(self) -> None:
+        reply = await self.hub.send(DirectoryRefresh)
+        if reply is not None:  # each editor's result comes back as an event
+            names = ", ".join(reply["refresh"]["editors"])
+            self.tell(f"Agendas en cours d'actualisation : {names}")
+
+    def search(self, criteria: dict[str, Any]) -> None:
+        self._criteria = criteria
+        spawn(self._search(criteria), "directory-search")
+
+    def _refresh_search(self) -> None:
+        if self.hub.ready:  # a desk closing in the meantime asks nothing more
+            self.search(self._criteria)
+
+    async def _search(self, criteria: dict[str, Any]) -> None:
+        payload = dict(criteria)
+        if self.current() is not None:
+            payload["dossier_id"] = self.current()
+        reply = await self.hub.send(DirectorySearch, **payload)
+        if reply is not None:
+            self.panel.show_results(reply["search"])
+
+    def book(self, slot_id: int) -> None:
+        spawn(self._book(slot_id), "slot-book")
+
+    async def _book(self, slot_id: int) -> None:
+        payload: dict[str, Any] = {"slot_id": slot_id}
+        if self.current() is not None:
+            payload["dossier_id"] = self.current()
+        reply = await self.hub.send(SlotBook, **payload)
+        if reply is None:
+            self._refresh_search()  # the place went to another desk: show what is left
+            return
+        booking = reply["booking"]
+        when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
+        text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
+        if booking.get("requires_call"):
+            text += " — appelez le médecin pour confirmer (agenda non interfacé)"
+        warnings = reply.get("warnings") or []
+        self.tell(" · ".join([text, *warnings]), error=bool(warnings))
+        self._refresh_search()
+
+    def dial(self, number: str, who: str) -> None:
+        if self.line is None:
+            self.tell(f"Pas de ligne pour appeler {who} ({number})", error=True)
+            return
+        self.line.line.dial(number)
+        self.tell(f"Appel de {who} au {number}")
