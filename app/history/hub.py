@@ -19,6 +19,7 @@ from app.audit import record_read
 from app.audit.query import INTENT_LABELS
 from app.db.models import Dossier
 from app.domain.enums import DossierStatus, Role
+from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError, forbid
 from app.history.models import DossierLink
 from app.history.query import MAX_ROWS, Search, caller_history, search_dossiers, summary_view
@@ -27,7 +28,7 @@ from app.hub.protocol import EntityId, Intent, IntentName, Phone
 from app.hub.service import FlowService, Unit
 
 #: The roles that read dossiers (the CPTS manager keeps agendas, never a dossier).
-HISTORY_READERS = frozenset(Role) - {Role.GESTIONNAIRE_CPTS}
+HISTORY_READERS = roles_for(Action.READ_DOSSIERS)  # app.domain.permissions
 
 Name = Annotated[str, StringConstraints(max_length=128, strip_whitespace=True)]
 
@@ -75,12 +76,13 @@ class HistoryHandlers:
 
     def _require_reader(self, u: Unit, intent: IntentName) -> None:
         assert u.actor is not None
-        if u.actor.role in HISTORY_READERS:
+        denied = refusal(u.actor.role, Action.READ_DOSSIERS)
+        if denied is None:
             return
         with self.service.sessions.begin() as s:  # the refusal outlives the rolled-back unit
             record_read(s, u.actor, u.actor.desk, None, str(intent), granted=False,
                         detail="forbidden", at=u.now)  # fmt: skip
-        raise forbid(f"le rôle {u.actor.role.label} n'ouvre pas les dossiers de régulation")
+        raise denied
 
     def _audited(self, u: Unit, rows: list[Dossier], intent: IntentName) -> list[dict[str, Any]]:
         assert u.actor is not None

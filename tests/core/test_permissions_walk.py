@@ -27,6 +27,7 @@ from app.directory.desk_import import DirectoryUpload
 from app.directory.hub import AgendaSlotCancel, DirectorySearch, SlotBook, SlotRelease
 from app.domain.enums import Queue, Role
 from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action, permissions_of
+from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
 from app.hub.server import Hub
 from app.recordings.hub import CallRecording, RecordingOpen
@@ -47,6 +48,8 @@ PROBES: dict[Action, list[Probe]] = {
     Action.READ_DOSSIERS: [
         (p.DossierGet, {"dossier_id": NOBODY}),
         (p.DossierNote, {"dossier_id": NOBODY, "text": "x"}),
+        (HistoryCaller, {"number": "0600000000"}),
+        (DossierSearch, {"phone": "0600000000"}),
     ],
     Action.EDIT_DOSSIERS: [(p.DossierUpdate, {"dossier_id": NOBODY, "fields": {"motif": "x"}})],
     Action.QUALIFY: [(p.DossierQualify, {"dossier_id": NOBODY, "priority": "P2"})],
