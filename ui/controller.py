@@ -4,6 +4,7 @@ and hub events into model updates. It decides nothing the hub should decide."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer

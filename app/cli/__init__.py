@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 import app
 from app.db.engine import default_db_url
@@ -48,7 +49,7 @@ def db_url(args: argparse.Namespace) -> str:
     return args.db or default_db_url()
 
 
-def _load(names: Sequence[str]) -> list[object]:
+def _load(names: Sequence[str]) -> list[ModuleType]:
     modules = []
     for name in names:
         try:

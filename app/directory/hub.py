@@ -269,7 +269,7 @@ class DirectoryHandlers:
         }
         return {"search": out}
 
-    def _emit_booking(self, u: Unit, event: str, o: BookingOutcome) -> dict[str, Any]:
+    def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> dict[str, Any]:
         data: dict[str, Any] = {
             "booking": _booking_view(o),
             "slot": slot_view(o.slot) if o.slot else None,

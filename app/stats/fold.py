@@ -7,6 +7,7 @@ The projector (each unit of work's events, in the hub's transaction) and the reb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -144,7 +145,7 @@ def _appointment(f: FactSet, e: EventLike) -> None:
     a.status, a.status_at = d.get("status") or a.status, e.at
 
 
-_FOLDS = {
+_FOLDS: dict[str, Callable[[FactSet, EventLike], None]] = {
     EventName.CALL_OFFERED: _call, EventName.CALL_ANSWERED: _call, EventName.CALL_ENDED: _call,
     EventName.DOSSIER_OPENED: _dossier, EventName.DOSSIER_UPDATED: _dossier,
     EventName.DOSSIER_QUALIFIED: _dossier,

@@ -111,9 +111,9 @@ def project(session: Session, events: list[Event]) -> None:
             if key not in before[name]:
                 new.append(dict(zip(st.names, values, strict=True)))
             elif values != before[name][key]:
-                row = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
-                row["_pk"] = row.pop(f"_{st.names[0]}")
-                changed.append(row)
+                update = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
+                update["_pk"] = update.pop(f"_{st.names[0]}")
+                changed.append(update)
         if new:
             session.execute(st.insert, new)
         if changed:
