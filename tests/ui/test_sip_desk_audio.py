@@ -259,7 +259,7 @@ def test_osnp_call_back_carries_audio_both_ways(  # type: ignore[no-untyped-def]
             for _ in range(int(2.6 / 0.05)):
                 meters.sample()
                 await asyncio.sleep(0.05)
-            w.hangup()
+            w.trigger("hangup")
             await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
             assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
             await desk.close()
