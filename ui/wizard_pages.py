@@ -246,3 +246,9 @@ class HeadsetPage(QWizardPage):
 
     def cleanupPage(self) -> None:
         self.stop()
+
+    def validatePage(self) -> bool:
+        # Leaving the page forward: stop reading the microphone (the 20 ms timer otherwise
+        # kept the headset open on the login page).
+        self.stop()
+        return True
