@@ -46,9 +46,13 @@ def grab(out: Path) -> None:
 
 async def drive(url: str, out: Path) -> None:
     tmp = Path(tempfile.mkdtemp())
-    wizard = SetupWizard(DeskSettings(), journal=tmp / "outbox.json", save_to=tmp / "desk.json",
-                         pins=PinStore(tmp / "pins.json"),
-                         audio_factory=lambda: SignalSource(tone(dbfs=-18.0), loop=True))
+    wizard = SetupWizard(
+        DeskSettings(),
+        journal=tmp / "outbox.json",
+        save_to=tmp / "desk.json",
+        pins=PinStore(tmp / "pins.json"),
+        audio_factory=lambda: SignalSource(tone(dbfs=-18.0), loop=True),
+    )
     wizard.move(40, 40)
     wizard.show()
     hub = wizard.hub_page

@@ -53,8 +53,10 @@ def locked_text(data: dict[str, Any]) -> str:
         if data.get("kind") == "account"
         else f"le poste {data.get('address', '?')}"
     )
-    return (f"Connexion bloquée jusqu'à {when} : {data.get('failures', '?')} mots de passe "
-            f"erronés pour {who}")
+    return (
+        f"Connexion bloquée jusqu'à {when} : {data.get('failures', '?')} mots de passe "
+        f"erronés pour {who}"
+    )
 
 
 class DeskController(QObject):
@@ -134,10 +136,17 @@ class DeskController(QObject):
         if w.supervision is not None:
             self.supervision = SupervisionController(w.supervision, self.hub, self.bus, self)
         if w.search_panel is not None:
-            self.panels.append(SearchController(
-                w.search_panel, self.hub, self.line, self.bus, tell, lambda: self.current_id,
-                self,
-            ))
+            self.panels.append(
+                SearchController(
+                    w.search_panel,
+                    self.hub,
+                    self.line,
+                    self.bus,
+                    tell,
+                    lambda: self.current_id,
+                    self,
+                )
+            )
         if w.callback_panel is not None:
             w.callback_panel.intent_requested.connect(self.callback_intent)
             w.callback_panel.dial_requested.connect(self.dial_target)

@@ -82,8 +82,9 @@ class Desk:
         """The hub ended the session: the same user types the password, the screen stays."""
         if self.window is None or self.relogin is not None:
             return
-        self.relogin = ReloginDialog(self.client, username, str(msg.get("message", "")),
-                                     self.window)
+        self.relogin = ReloginDialog(
+            self.client, username, str(msg.get("message", "")), self.window
+        )
         self.relogin.finished.connect(self._relogin_done)
         self.relogin.open()
 

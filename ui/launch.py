@@ -51,7 +51,9 @@ def make_app() -> QApplication:
 
 
 async def run_session(
-    url: str | Sequence[str], line: PhoneLine | None, journal: Path | None,
+    url: str | Sequence[str],
+    line: PhoneLine | None,
+    journal: Path | None,
     trust: HubTrust | None = None,
 ) -> int:
     trust = trust or HubTrust()
@@ -96,15 +98,22 @@ def reopen_wizard(parent: QWidget) -> None:
         if client is not None:
             asyncio.ensure_future(client.close())
         if code == QDialog.DialogCode.Accepted:
-            QMessageBox.information(parent, "sasdesk", "Réglages du poste enregistrés : ils "
-                                    "s'appliqueront au prochain démarrage du poste.")
+            QMessageBox.information(
+                parent,
+                "sasdesk",
+                "Réglages du poste enregistrés : ils "
+                "s'appliqueront au prochain démarrage du poste.",
+            )
 
     wizard.finished.connect(finished)
     wizard.open()
 
 
-async def run_setup(settings: DeskSettings, journal: Path | None,
-                    make_line: Callable[[DeskSettings], PhoneLine | None]) -> int:
+async def run_setup(
+    settings: DeskSettings,
+    journal: Path | None,
+    make_line: Callable[[DeskSettings], PhoneLine | None],
+) -> int:
     """First run (or ``sasdesk desk --wizard``): the wizard ends logged in, then the desk."""
     wizard = SetupWizard(settings, journal=journal)
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -119,15 +128,20 @@ async def run_setup(settings: DeskSettings, journal: Path | None,
     return await run_window(Desk(client, make_line(wizard.settings)))
 
 
-def run_wizard(settings: DeskSettings, journal: Path | None,
-               make_line: Callable[[DeskSettings], PhoneLine | None]) -> int:
+def run_wizard(
+    settings: DeskSettings,
+    journal: Path | None,
+    make_line: Callable[[DeskSettings], PhoneLine | None],
+) -> int:
     app = make_app()
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(run_setup(settings, journal, make_line))
 
 
 def run(
-    url: str | Sequence[str], line: PhoneLine | None, journal: Path | None,
+    url: str | Sequence[str],
+    line: PhoneLine | None,
+    journal: Path | None,
     trust: HubTrust | None = None,
 ) -> int:
     app = make_app()

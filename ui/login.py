@@ -46,10 +46,13 @@ class LoginDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Hub : {client.url}"))
         if client.welcome.get("insecure"):
-            warning = named(QLabel(
-                "Attention : connexion non chiffrée. Ce hub a été démarré avec --insecure : "
-                "mots de passe et dossiers circulent en clair sur le réseau."
-            ), "insecureWarning")
+            warning = named(
+                QLabel(
+                    "Attention : connexion non chiffrée. Ce hub a été démarré avec --insecure : "
+                    "mots de passe et dossiers circulent en clair sur le réseau."
+                ),
+                "insecureWarning",
+            )
             warning.setWordWrap(True)
             layout.addWidget(warning)
         layout.addLayout(form)

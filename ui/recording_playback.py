@@ -40,8 +40,11 @@ class RecordingPlayback(QObject):
             self.c.w.show_message("Lecture arrêtée")
             return
         if Role(self.c.role) not in LISTENERS:
-            self.c.w.show_message("L'écoute des enregistrements est réservée aux médecins "
-                                  "régulateurs et au superviseur", error=True)
+            self.c.w.show_message(
+                "L'écoute des enregistrements est réservée aux médecins "
+                "régulateurs et au superviseur",
+                error=True,
+            )
             return
         if self.c.current_id is None:
             self.c.w.show_message("Ouvrez d'abord un dossier", error=True)
@@ -60,5 +63,6 @@ class RecordingPlayback(QObject):
             self.player = RecordingPlayer(self._audio())
         self.player.play(dest)
         minutes, seconds = divmod(round(self.player.duration), 60)
-        self.c.w.show_message(f"Lecture de l'enregistrement ({minutes} min {seconds:02d} s) — "
-                              "F12 pour arrêter")
+        self.c.w.show_message(
+            f"Lecture de l'enregistrement ({minutes} min {seconds:02d} s) — F12 pour arrêter"
+        )

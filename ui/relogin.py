@@ -54,8 +54,9 @@ class ReloginDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.reason)
-        layout.addWidget(QLabel("Le dossier ouvert reste à l'écran ; rien de ce qui a été "
-                                "saisi n'est perdu."))
+        layout.addWidget(
+            QLabel("Le dossier ouvert reste à l'écran ; rien de ce qui a été saisi n'est perdu.")
+        )
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(buttons)

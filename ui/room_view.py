@@ -100,8 +100,11 @@ class RoomView(QObject):
             area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area.setWidget(central)
             self.w.setCentralWidget(area)
-            docks = [d for d in self.w.findChildren(QDockWidget)
-                     if self.w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+            docks = [
+                d
+                for d in self.w.findChildren(QDockWidget)
+                if self.w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+            ]
             if docks:  # the dossier keeps most of the height
                 self.w.resizeDocks(docks[:1], [int(screen.height() * 0.3)],
                                    Qt.Orientation.Vertical)  # fmt: skip

@@ -63,6 +63,7 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
         if view.isVisible() and view.horizontalScrollBar().isVisible():
             name = view.objectName() or type(view).__name__
             problems.append(f"list {name} scrolls sideways")
+
     def xywh(r: QRect) -> list[int]:
         return [r.x(), r.y(), r.width(), r.height()]
 

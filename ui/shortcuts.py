@@ -31,23 +31,37 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     ),
     Shortcut("F5", "take_next", "Prendre le dossier suivant de la file"),
     Shortcut("Ctrl+F", "search_slots", "Chercher des créneaux pour le dossier ouvert"),
-    Shortcut("Ctrl+R", "refresh_agendas", "Actualiser les agendas des éditeurs (créneaux "
-             "FHIR) sans attendre la relecture programmée"),
+    Shortcut(
+        "Ctrl+R",
+        "refresh_agendas",
+        "Actualiser les agendas des éditeurs (créneaux FHIR) sans attendre la relecture programmée",
+    ),
     Shortcut("F7", "call_doctor", "Appeler le médecin sélectionné dans la recherche"),
     Shortcut("F8", "close_current", "Clôturer le dossier"),
-    Shortcut("F12", "play_recording", "Écouter l'enregistrement de l'appel du dossier "
-             "(médecin, superviseur)  ; encore F12 pour arrêter"),
+    Shortcut(
+        "F12",
+        "play_recording",
+        "Écouter l'enregistrement de l'appel du dossier "
+        "(médecin, superviseur)  ; encore F12 pour arrêter",
+    ),
     Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),
     Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),
     Shortcut("Ctrl+2", "focus_dossier", "Aller au dossier (premier champ)"),
     Shortcut("Ctrl+3", "focus_decision", "Aller à la décision"),
     Shortcut("F10", "open_statistics", "Statistiques du mois (superviseur, gestionnaire CPTS)"),
     Shortcut("F11", "open_agendas", "Agendas des effecteurs : créneaux, plages, absences"),
-    Shortcut("Ctrl+E", "export_dossier", "Exporter le dossier ouvert (message RS-EDA du Hub "
-             "Santé, RDV au format FHIR du SAS)"),
+    Shortcut(
+        "Ctrl+E",
+        "export_dossier",
+        "Exporter le dossier ouvert (message RS-EDA du Hub Santé, RDV au format FHIR du SAS)",
+    ),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
-    Shortcut("Ctrl+Shift+A", "open_wizard", "Assistant de configuration du poste : hub, ligne "
-             "SIP, casque (appliqué au prochain démarrage)"),
+    Shortcut(
+        "Ctrl+Shift+A",
+        "open_wizard",
+        "Assistant de configuration du poste : hub, ligne "
+        "SIP, casque (appliqué au prochain démarrage)",
+    ),
     Shortcut("F1", "show_help", "Afficher cette aide"),
 )
 EXTRA_HELP = (

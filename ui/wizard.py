@@ -38,8 +38,10 @@ class HubPage(QWizardPage):
     def __init__(self, settings: DeskSettings, journal: Path | None, pins: PinStore | None):
         super().__init__()
         self.setTitle("Hub de la salle")
-        self.setSubTitle("L'adresse du hub que l'administrateur vous a donnée, par exemple\n"
-                         "wss://hub.samu17.local:8765 — Entrée : tester la connexion.")
+        self.setSubTitle(
+            "L'adresse du hub que l'administrateur vous a donnée, par exemple\n"
+            "wss://hub.samu17.local:8765 — Entrée : tester la connexion."
+        )
         self.journal, self.pins = journal, pins
         self.client: HubClient | None = None
         self.url = named(QLineEdit(settings.hub_url), "hubUrl")
@@ -75,13 +77,19 @@ class HubPage(QWizardPage):
         for url in urls or [""]:
             try:
                 parts = urlsplit(url)
-                valid = (parts.scheme in ("ws", "wss") and bool(parts.hostname)
-                         and (parts.port is None or parts.port > 0))  # bad port: ValueError
+                valid = (
+                    parts.scheme in ("ws", "wss")
+                    and bool(parts.hostname)
+                    and (parts.port is None or parts.port > 0)
+                )  # bad port: ValueError
             except ValueError:
                 valid = False
             if not valid:
-                tell(self.result, f"Adresse invalide « {url} » : elle commence par wss:// "
-                     "(ou ws:// en clair), suivie du nom du hub et de son port.")
+                tell(
+                    self.result,
+                    f"Adresse invalide « {url} » : elle commence par wss:// "
+                    "(ou ws:// en clair), suivie du nom du hub et de son port.",
+                )
                 return
         ca = Path(self.ca.text().strip()) if self.ca.text().strip() else None
         if ca is not None and not ca.is_file():
@@ -106,8 +114,12 @@ class HubPage(QWizardPage):
             finally:
                 await probe.close()
         # The desk's own client: every address, failing over from one to the next.
-        client = HubClient(urls if len(urls) > 1 else urls[0], desk=socket.gethostname(),
-                           journal=self.journal, trust=trust)
+        client = HubClient(
+            urls if len(urls) > 1 else urls[0],
+            desk=socket.gethostname(),
+            journal=self.journal,
+            trust=trust,
+        )
         try:
             await client.connect()
         except HubError as exc:
@@ -122,12 +134,15 @@ class HubPage(QWizardPage):
     async def _visit(client: HubClient, url: str, several: bool) -> list[str]:
         welcome = await client.connect()
         where = f" ({url})" if several else ""
-        lines = [f"Hub joint{where} : sasdesk {welcome.get('hub', '?')} "
-                 f"(protocole {welcome.get('protocol', '?')})."]
+        lines = [
+            f"Hub joint{where} : sasdesk {welcome.get('hub', '?')} "
+            f"(protocole {welcome.get('protocol', '?')})."
+        ]
         ws = getattr(client, "_ws", None)
         if urlsplit(url).scheme == "wss" and ws is not None:
-            lines.append("Connexion chiffrée ; empreinte SHA-256 du certificat :\n"
-                         f"{peer_fingerprint(ws)}")
+            lines.append(
+                f"Connexion chiffrée ; empreinte SHA-256 du certificat :\n{peer_fingerprint(ws)}"
+            )
         else:
             lines.append("Attention : connexion en clair (ws://), sans chiffrement.")
         return lines
@@ -137,8 +152,7 @@ class LoginPage(QWizardPage):
     def __init__(self, hub: HubPage, settings: DeskSettings):
         super().__init__()
         self.setTitle("Connexion")
-        self.setSubTitle("Votre identifiant et votre mot de passe sasdesk. Entrée : se "
-                         "connecter.")
+        self.setSubTitle("Votre identifiant et votre mot de passe sasdesk. Entrée : se connecter.")
         self.hub = hub
         self.username = named(QLineEdit(settings.last_username), "wizardUsername")
         self.password = named(QLineEdit(), "wizardPassword")
@@ -160,8 +174,9 @@ class LoginPage(QWizardPage):
         (self.password if self.username.text() else self.username).setFocus()
 
     def isComplete(self) -> bool:
-        return self.hub.client is not None and bool(self.username.text().strip()
-                                                    and self.password.text())
+        return self.hub.client is not None and bool(
+            self.username.text().strip() and self.password.text()
+        )
 
     @property
     def logged_in(self) -> bool:
@@ -191,20 +206,28 @@ class LoginPage(QWizardPage):
 class SetupWizard(QWizard):
     """``with_login=False``: reopened from the desk's menu (the session goes on)."""
 
-    def __init__(self, settings: DeskSettings, *, journal: Path | None = None,
-                 save_to: Path | None = None, with_login: bool = True,
-                 audio_factory: Callable[[], AudioPort] = open_audio,
-                 pins: PinStore | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        settings: DeskSettings,
+        *,
+        journal: Path | None = None,
+        save_to: Path | None = None,
+        with_login: bool = True,
+        audio_factory: Callable[[], AudioPort] = open_audio,
+        pins: PinStore | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setObjectName("setupWizard")
         self.setWindowTitle("sasdesk — configuration du poste")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage)
-        for button, text in ((QWizard.WizardButton.NextButton, "&Suivant >"),
-                             (QWizard.WizardButton.BackButton, "< &Précédent"),
-                             (QWizard.WizardButton.FinishButton,
-                              "Se &connecter" if with_login else "&Enregistrer"),
-                             (QWizard.WizardButton.CancelButton, "Annuler")):
+        for button, text in (
+            (QWizard.WizardButton.NextButton, "&Suivant >"),
+            (QWizard.WizardButton.BackButton, "< &Précédent"),
+            (QWizard.WizardButton.FinishButton, "Se &connecter" if with_login else "&Enregistrer"),
+            (QWizard.WizardButton.CancelButton, "Annuler"),
+        ):
             self.setButtonText(button, text)
         self.settings, self.save_to = settings, save_to
         self.hub_page = HubPage(settings, journal, pins)
@@ -241,7 +264,8 @@ class SetupWizard(QWizard):
             sip_user="" if sip.none.isChecked() else sip.user.text().strip(),
             sip_domain=sip.domain.text().strip(),
             use_headset=not self.headset_page.none.isChecked(),
-            last_username=self.login_page.username.text().strip() if self.login_page
+            last_username=self.login_page.username.text().strip()
+            if self.login_page
             else self.settings.last_username,
         )
 

@@ -33,8 +33,15 @@ REGISTRATION_TIMEOUT = 8.0
 SILENT_TICKS = 50
 
 
-BAD = ("Échec", "Attention", "Adresse invalide", "Fichier", "Saisissez", "Enregistré, mais",
-       "Aucun son")
+BAD = (
+    "Échec",
+    "Attention",
+    "Adresse invalide",
+    "Fichier",
+    "Saisissez",
+    "Enregistré, mais",
+    "Aucun son",
+)
 
 
 def tell(label: QLabel, text: str) -> None:
@@ -58,8 +65,10 @@ class SipPage(QWizardPage):
     def __init__(self, settings: DeskSettings):
         super().__init__()
         self.setTitle("Ligne téléphonique (SIP)")
-        self.setSubTitle("Le compte SIP de ce poste. Le mot de passe est gardé dans le "
-                         "trousseau du système, jamais dans un fichier. Entrée : tester.")
+        self.setSubTitle(
+            "Le compte SIP de ce poste. Le mot de passe est gardé dans le "
+            "trousseau du système, jamais dans un fichier. Entrée : tester."
+        )
         self.server = named(QLineEdit(settings.sip_server), "sipServer")
         self.port = named(QSpinBox(), "sipPort")
         self.port.setRange(1, 65535)
@@ -69,8 +78,9 @@ class SipPage(QWizardPage):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.domain = named(QLineEdit(settings.sip_domain), "sipDomain")
         self.domain.setPlaceholderText("facultatif : par défaut, le serveur")
-        self.none = named(QCheckBox("Ce poste n'a pas de &ligne SIP (ligne d'entraînement)"),
-                          "sipNone")
+        self.none = named(
+            QCheckBox("Ce poste n'a pas de &ligne SIP (ligne d'entraînement)"), "sipNone"
+        )
         self.test = named(QPushButton("&Tester l'enregistrement"), "sipTest")
         self.result = result_label("sipResult")
         self.registered_as: tuple[str, str, int] | None = None
@@ -102,7 +112,10 @@ class SipPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return self.none.isChecked() or self.registered_as == (
-            self.user.text().strip(), self.server.text().strip(), self.port.value())
+            self.user.text().strip(),
+            self.server.text().strip(),
+            self.port.value(),
+        )
 
     @asyncSlot()
     async def run_test(self) -> None:
@@ -114,9 +127,15 @@ class SipPage(QWizardPage):
             tell(self.result, "Saisissez le serveur, l'identifiant et le mot de passe.")
             return
         port = self.port.value()
-        config = SipConfig(server=server, port=port, user=user, password=self.password.text(),
-                           domain=self.domain.text().strip(),
-                           local_host=local_ip_for(server, port), retry_max=2.0)
+        config = SipConfig(
+            server=server,
+            port=port,
+            user=user,
+            password=self.password.text(),
+            domain=self.domain.text().strip(),
+            local_host=local_ip_for(server, port),
+            retry_max=2.0,
+        )
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[LineEvent] = loop.create_future()
 
@@ -136,25 +155,37 @@ class SipPage(QWizardPage):
             event = await asyncio.wait_for(outcome, REGISTRATION_TIMEOUT)
         except (TimeoutError, OSError) as exc:
             why = str(exc) or f"rien au bout de {REGISTRATION_TIMEOUT:.0f} s"
-            tell(self.result, f"Échec : pas de réponse du serveur SIP {server}:{port} ({why}). "
-                 "Vérifiez l'adresse et le port.")
+            tell(
+                self.result,
+                f"Échec : pas de réponse du serveur SIP {server}:{port} ({why}). "
+                "Vérifiez l'adresse et le port.",
+            )
             return
         finally:
             await loop.run_in_executor(None, line.stop)
         if event.kind is LineEventKind.REGISTRATION_FAILED:
-            tell(self.result, f"Échec : le serveur refuse le compte {user} ({event.reason}). "
-                                "Vérifiez l'identifiant et le mot de passe.")
+            tell(
+                self.result,
+                f"Échec : le serveur refuse le compte {user} ({event.reason}). "
+                "Vérifiez l'identifiant et le mot de passe.",
+            )
             return
         settings = DeskSettings(sip_server=server, sip_port=port, sip_user=user)
         try:
             store_sip_password(settings, self.password.text())
         except Exception as exc:  # keyring backends raise their own errors
-            tell(self.result, f"Enregistré, mais aucun trousseau du système n'a pu garder "
-                                f"le mot de passe ({exc}) : demandez à l'administrateur.")
+            tell(
+                self.result,
+                f"Enregistré, mais aucun trousseau du système n'a pu garder "
+                f"le mot de passe ({exc}) : demandez à l'administrateur.",
+            )
             return
         self.registered_as = (user, server, port)
-        tell(self.result, f"Ligne enregistrée : {user}@{server}. Mot de passe gardé dans "
-                            "le trousseau du système.")
+        tell(
+            self.result,
+            f"Ligne enregistrée : {user}@{server}. Mot de passe gardé dans "
+            "le trousseau du système.",
+        )
         self.completeChanged.emit()
 
 
@@ -167,8 +198,10 @@ class HeadsetPage(QWizardPage):
     def __init__(self, settings: DeskSettings, audio_factory: Callable[[], AudioPort]):
         super().__init__()
         self.setTitle("Casque")
-        self.setSubTitle("Parlez dans le micro : la jauge doit bouger. La tonalité et l'écho "
-                         "vérifient l'écouteur.")
+        self.setSubTitle(
+            "Parlez dans le micro : la jauge doit bouger. La tonalité et l'écho "
+            "vérifient l'écouteur."
+        )
         self.audio_factory = audio_factory
         self.port: AudioPort | None = None
         self.mic = named(QProgressBar(), "micLevel")
@@ -235,8 +268,11 @@ class HeadsetPage(QWizardPage):
             tell(self.result, f"Micro entendu ({self.peak:.0f} dBFS) : le casque fonctionne.")
             self.completeChanged.emit()
         elif not was_heard and self.ticks == SILENT_TICKS:
-            tell(self.result, f"Aucun son du micro (au plus {self.peak:.0f} dBFS) : vérifiez "
-                                "le branchement et le bouton muet du casque, puis parlez.")
+            tell(
+                self.result,
+                f"Aucun son du micro (au plus {self.peak:.0f} dBFS) : vérifiez "
+                "le branchement et le bouton muet du casque, puis parlez.",
+            )
 
     def stop(self) -> None:
         self.timer.stop()

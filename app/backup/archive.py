@@ -49,9 +49,13 @@ def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
     url = db.parse(settings.db_url)
     dialect = url.get_backend_name()
-    manifest = Manifest(app.__version__, _schema_revision(settings.db_url), dialect,
-                        datetime.now(UTC).isoformat(timespec="seconds"),
-                        recordings_store=str(store_of(settings)))
+    manifest = Manifest(
+        app.__version__,
+        _schema_revision(settings.db_url),
+        dialect,
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        recordings_store=str(store_of(settings)),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partiel")
     with tempfile.TemporaryDirectory(prefix="sasdesk-sauvegarde-") as tmp:
@@ -74,18 +78,23 @@ def make_backup(settings: HubSettings, out: Path) -> dict[str, Any]:
             for rel, path in recordings:
                 tar.add(path, RECORDINGS + rel)
     partial.replace(out)
-    return {"file": str(out), "bytes": out.stat().st_size, "sha256": sha256_of(out),
-            "seconds": round(time.perf_counter() - started, 3), "dialect": dialect,
-            "schema_revision": manifest.schema_revision,
-            "database_bytes": manifest.members[0].size, "recordings": len(recordings),
-            "created": manifest.created}
+    return {
+        "file": str(out),
+        "bytes": out.stat().st_size,
+        "sha256": sha256_of(out),
+        "seconds": round(time.perf_counter() - started, 3),
+        "dialect": dialect,
+        "schema_revision": manifest.schema_revision,
+        "database_bytes": manifest.members[0].size,
+        "recordings": len(recordings),
+        "created": manifest.created,
+    }
 
 
 def _recordings(store: Path) -> list[tuple[str, Path]]:
     if not store.is_dir():
         return []
-    return [(p.relative_to(store).as_posix(), p) for p in sorted(store.rglob("*"))
-            if p.is_file()]
+    return [(p.relative_to(store).as_posix(), p) for p in sorted(store.rglob("*")) if p.is_file()]
 
 
 def read_verified(path: Path, into: Path) -> Manifest:
@@ -103,8 +112,9 @@ def read_verified(path: Path, into: Path) -> Manifest:
     raw = (into / MANIFEST).read_bytes()
     expected = (into / CHECKSUM).read_text().strip()
     if hashlib.sha256(raw).hexdigest() != expected:
-        raise BackupError("sauvegarde corrompue : le manifeste ne correspond pas à sa somme "
-                          "de contrôle")
+        raise BackupError(
+            "sauvegarde corrompue : le manifeste ne correspond pas à sa somme de contrôle"
+        )
     manifest = Manifest.from_bytes(raw)
     for member in manifest.members:
         file = into / member.name
@@ -112,15 +122,16 @@ def read_verified(path: Path, into: Path) -> Manifest:
             raise BackupError(f"sauvegarde incomplète : {member.name} manque")
         found = sha256_of(file)
         if found != member.sha256:
-            raise BackupError(f"sauvegarde corrompue : {member.name} a changé (SHA-256 "
-                              f"attendu {member.sha256[:12]}…, trouvé {found[:12]}…)")
+            raise BackupError(
+                f"sauvegarde corrompue : {member.name} a changé (SHA-256 "
+                f"attendu {member.sha256[:12]}…, trouvé {found[:12]}…)"
+            )
     if manifest.database_member not in {m.name for m in manifest.members}:
         raise BackupError("sauvegarde incomplète : pas de base de données")
     return manifest
 
 
-def restore_backup(path: Path, settings: HubSettings, *, replace: bool = False
-                   ) -> dict[str, Any]:
+def restore_backup(path: Path, settings: HubSettings, *, replace: bool = False) -> dict[str, Any]:
     """Restore the database (and the recordings, into the configured store)."""
     started = time.perf_counter()
     url = db.parse(settings.db_url)
@@ -129,8 +140,10 @@ def restore_backup(path: Path, settings: HubSettings, *, replace: bool = False
         _refuse_newer(manifest)
         dialect = url.get_backend_name()
         if dialect != manifest.dialect:
-            raise BackupError(f"sauvegarde d'une base {manifest.dialect}, destination "
-                              f"{dialect} : restaurez dans une base {manifest.dialect}")
+            raise BackupError(
+                f"sauvegarde d'une base {manifest.dialect}, destination "
+                f"{dialect} : restaurez dans une base {manifest.dialect}"
+            )
         dump = Path(tmp) / manifest.database_member
         if dialect == "sqlite":
             db.restore_sqlite(dump, url, replace=replace)
@@ -141,14 +154,20 @@ def restore_backup(path: Path, settings: HubSettings, *, replace: bool = False
         store = store_of(settings)
         if rec:
             for member in rec:
-                target = store / member.name[len(RECORDINGS):]
+                target = store / member.name[len(RECORDINGS) :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(Path(tmp) / member.name, target)
                 restored += 1
-    return {"file": str(path), "bytes": path.stat().st_size,
-            "seconds": round(time.perf_counter() - started, 3), "dialect": manifest.dialect,
-            "schema_revision": manifest.schema_revision, "created": manifest.created,
-            "recordings_in_backup": len(rec), "recordings_restored": restored}
+    return {
+        "file": str(path),
+        "bytes": path.stat().st_size,
+        "seconds": round(time.perf_counter() - started, 3),
+        "dialect": manifest.dialect,
+        "schema_revision": manifest.schema_revision,
+        "created": manifest.created,
+        "recordings_in_backup": len(rec),
+        "recordings_restored": restored,
+    }
 
 
 def _refuse_newer(manifest: Manifest) -> None:
@@ -156,8 +175,9 @@ def _refuse_newer(manifest: Manifest) -> None:
 
     state = SchemaState(manifest.schema_revision, head_revision(), known_revisions())
     if state.too_new:
-        raise BackupError(f"sauvegarde faite par sasdesk {manifest.sasdesk} au schéma "
-                          f"« {manifest.schema_revision} », inconnu de sasdesk {app.__version__} "
-                          f"(dernier connu « {state.head} ») : restaurez-la avec une version "
-                          "au moins aussi récente")
-
+        raise BackupError(
+            f"sauvegarde faite par sasdesk {manifest.sasdesk} au schéma "
+            f"« {manifest.schema_revision} », inconnu de sasdesk {app.__version__} "
+            f"(dernier connu « {state.head} ») : restaurez-la avec une version "
+            "au moins aussi récente"
+        )

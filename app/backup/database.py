@@ -56,8 +56,9 @@ def check_sqlite(path: Path) -> None:
 def restore_sqlite(dump: Path, url: URL, *, replace: bool) -> None:
     target = sqlite_path(url)
     if target.exists() and not replace:
-        raise BackupError(f"{target} existe déjà : arrêtez le hub et ajoutez --replace "
-                          "pour l'écraser")
+        raise BackupError(
+            f"{target} existe déjà : arrêtez le hub et ajoutez --replace pour l'écraser"
+        )
     check_sqlite(dump)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(target.name + ".restauration")
@@ -69,8 +70,10 @@ def restore_sqlite(dump: Path, url: URL, *, replace: bool) -> None:
 
 def pg_tool(name: str) -> str:
     """The newest installed client tool (pg_dump must not be older than the server)."""
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                   key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+    )
     if found:
         return found[-1]
     on_path = shutil.which(name)
@@ -97,20 +100,39 @@ def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
 
 def dump_postgres(url: URL, out: Path) -> None:
     uri, env = _libpq(url)
-    _run([pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(out),
-          "--dbname", uri], env, "pg_dump")
+    _run(
+        [pg_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(out), "--dbname", uri],
+        env,
+        "pg_dump",
+    )
 
 
 def check_postgres_dump(dump: Path) -> None:
-    _run([pg_tool("pg_restore"), "--list", str(dump)], dict(os.environ),
-         "la lecture de la sauvegarde PostgreSQL (pg_restore --list)")
+    _run(
+        [pg_tool("pg_restore"), "--list", str(dump)],
+        dict(os.environ),
+        "la lecture de la sauvegarde PostgreSQL (pg_restore --list)",
+    )
 
 
 def restore_postgres(dump: Path, url: URL) -> None:
     check_postgres_dump(dump)
     uri, env = _libpq(url)
-    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", "--dbname", uri, str(dump)], env, "pg_restore")
+    _run(
+        [
+            pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            "--exit-on-error",
+            "--dbname",
+            uri,
+            str(dump),
+        ],
+        env,
+        "pg_restore",
+    )
 
 
 def parse(url: str) -> URL:

@@ -67,6 +67,8 @@ class Manifest:
         except (ValueError, TypeError, KeyError) as exc:
             raise BackupError(f"manifeste illisible ({exc})") from None
         if manifest.format > FORMAT:
-            raise BackupError(f"format de sauvegarde {manifest.format} inconnu de cette "
-                              "version (sauvegarde faite par une version plus récente)")
+            raise BackupError(
+                f"format de sauvegarde {manifest.format} inconnu de cette "
+                "version (sauvegarde faite par une version plus récente)"
+            )
         return manifest

@@ -110,8 +110,7 @@ class Room:
 
     async def open(self) -> None:
         for i, _role in enumerate(self.roles):
-            client = HubClient(self.urls[i % len(self.urls)], desk=f"bench-{i}",
-                               reconnect=False)
+            client = HubClient(self.urls[i % len(self.urls)], desk=f"bench-{i}", reconnect=False)
             await client.connect()
             await client.login(f"desk{i:02d}", PASSWORD)
             client.on_event.append(self.probe.listener(i))
@@ -387,21 +386,40 @@ def run_flow_bench(
         from app.bench.pgtemp import postgres_cluster
 
         with postgres_cluster() as url:
-            return run_flow_bench(dossiers, desks, db_url=url, concurrency=concurrency,
-                                  rate=rate, paced_seconds=paced_seconds, seed=seed, hubs=hubs)
+            return run_flow_bench(
+                dossiers,
+                desks,
+                db_url=url,
+                concurrency=concurrency,
+                rate=rate,
+                paced_seconds=paced_seconds,
+                seed=seed,
+                hubs=hubs,
+            )
     roles = desk_roles(desks)
     with tempfile.TemporaryDirectory(prefix="sasdesk-bench-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         if hubs > 1 and url.startswith("sqlite"):
-            raise ValueError("plusieurs hubs demandent PostgreSQL (--db postgresql://… ou "
-                             "--pg-temp)")
+            raise ValueError(
+                "plusieurs hubs demandent PostgreSQL (--db postgresql://… ou --pg-temp)"
+            )
         prepare_db(url, roles)
         ports = [free_port() for _ in range(hubs)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "hub", "--db", url, "--port", str(port),
-                 "--recordings", str(Path(tmp) / "recordings")],
+                [
+                    sys.executable,
+                    "-m",
+                    "app.cli",
+                    "hub",
+                    "--db",
+                    url,
+                    "--port",
+                    str(port),
+                    "--recordings",
+                    str(Path(tmp) / "recordings"),
+                ],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

@@ -18,8 +18,9 @@ from pathlib import Path
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        raise RuntimeError("PostgreSQL is missing: run scripts/setup.sh --test (it installs "
-                           "postgresql)")
+        raise RuntimeError(
+            "PostgreSQL is missing: run scripts/setup.sh --test (it installs postgresql)"
+        )
     return found[-1]
 
 

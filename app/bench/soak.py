@@ -57,8 +57,7 @@ class SoakConfig:
 class Proc:
     """A child process we may kill -9 and start again; its JSON lines go to a callback."""
 
-    def __init__(self, name: str, cmd: list[str], on_line: Any = None,
-                 log: Path | None = None):
+    def __init__(self, name: str, cmd: list[str], on_line: Any = None, log: Path | None = None):
         self.name = name
         self.cmd = cmd
         self.on_line = on_line
@@ -68,7 +67,10 @@ class Proc:
     def start(self) -> None:
         err = self.log.open("a") if self.log is not None else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            self.cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+            self.cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         if self.log is not None:
@@ -105,8 +107,9 @@ class Milestones:
         if msg.get("ev") in ("refused", "gave_up"):
             self.refusals[f"{msg['ev']}:{msg.get('type')}:{msg.get('code', '')}"] += 1
         with self.lock:
-            self.events.append((desk, msg.get("ev", ""), float(msg.get("t", 0)),
-                                msg.get("hub", "")))
+            self.events.append(
+                (desk, msg.get("ev", ""), float(msg.get("t", 0)), msg.get("hub", ""))
+            )
             if msg.get("ev") == "ready":
                 self.hub_of[desk] = msg.get("hub", "")
 
@@ -125,18 +128,41 @@ def _seed_ranges(url: str, count: int = 20) -> list[int]:
     engine = make_engine(url)
     with make_sessionmaker(engine).begin() as s:
         rev = bump_revision(s)
-        e = Effecteur(rpps="10000000001", last_name="Soak", sas_participant=True,
-                      agenda_level="end_to_end", phone_direct="0600000000", rev=rev)
-        e.practices.append(Practice(name="Cabinet", address="1 rue du Port",
-                                    commune_insee="17300", commune_name="La Rochelle",
-                                    lat=46.16, lon=-1.15))
+        e = Effecteur(
+            rpps="10000000001",
+            last_name="Soak",
+            sas_participant=True,
+            agenda_level="end_to_end",
+            phone_direct="0600000000",
+            rev=rev,
+        )
+        e.practices.append(
+            Practice(
+                name="Cabinet",
+                address="1 rue du Port",
+                commune_insee="17300",
+                commune_name="La Rochelle",
+                lat=46.16,
+                lon=-1.15,
+            )
+        )
         s.add(e)
         s.flush()
         start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
-        slots = [Slot(effecteur_id=e.id, practice_id=e.practices[0].id,
-                      start=start + timedelta(hours=i), end=start + timedelta(hours=i + 1),
-                      capacity=3, booked=0, is_range=True, visibility="SNP", rev=rev)
-                 for i in range(count)]
+        slots = [
+            Slot(
+                effecteur_id=e.id,
+                practice_id=e.practices[0].id,
+                start=start + timedelta(hours=i),
+                end=start + timedelta(hours=i + 1),
+                capacity=3,
+                booked=0,
+                is_range=True,
+                visibility="SNP",
+                rev=rev,
+            )
+            for i in range(count)
+        ]
         s.add_all(slots)
         s.flush()
         ids = [slot.id for slot in slots]
@@ -160,8 +186,9 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
         tmp = Path(tmp_name)
         with database(cfg, tmp) as url:
             if url.startswith("sqlite") and cfg.hubs > 1:
-                raise ValueError("plusieurs hubs demandent PostgreSQL (--db postgresql://… "
-                                 "ou --pg-temp)")
+                raise ValueError(
+                    "plusieurs hubs demandent PostgreSQL (--db postgresql://… ou --pg-temp)"
+                )
             roles = [Role.ARM_N1] * cfg.desks + list(OFFICE)
             prepare_db(url, roles)
             slots = _seed_ranges(url)
@@ -183,22 +210,50 @@ async def _soak(
     ports = [free_port() for _ in range(cfg.hubs)]
     urls = [f"ws://127.0.0.1:{p}" for p in ports]
     py = sys.executable
-    hubs = [Proc(f"hub{i}", [py, "-m", "app.cli", "hub", "--db", url, "--port", str(p),
-                             "--recordings", str(store)], log=tmp / f"hub{i}.log")
-            for i, p in enumerate(ports)]
+    hubs = [
+        Proc(
+            f"hub{i}",
+            [py, "-m", "app.cli", "hub", "--db", url, "--port", str(p), "--recordings", str(store)],
+            log=tmp / f"hub{i}.log",
+        )
+        for i, p in enumerate(ports)
+    ]
     sip_users = [Desk(f"soak{i}", f"soak-secret-{i}", "n1") for i in range(cfg.desks)]
     room = KamailioRoom(sip_users, domain=DOMAIN, max_expires=30)
     marks = Milestones()
     desks = [
-        Proc(f"desk{i:02d}", [
-            py, "-m", "app.bench.soak_desk", "--hubs", ",".join(urls[i % len(urls):] +
-                                                               urls[: i % len(urls)]),
-            "--user", f"desk{i:02d}", "--password", PASSWORD,
-            "--sip", f"{room.host}:{room.port}", "--sip-user", d.user,
-            "--sip-password", d.password, "--sip-port", str(free_udp_port()),
-            "--domain", DOMAIN, "--data", str(tmp / f"desk{i:02d}"), "--seed", str(cfg.seed),
-            "--answer-after", f"{0.05 + 0.03 * i:.2f}",
-        ], marks.on_line, tmp / f"desk{i:02d}.log")
+        Proc(
+            f"desk{i:02d}",
+            [
+                py,
+                "-m",
+                "app.bench.soak_desk",
+                "--hubs",
+                ",".join(urls[i % len(urls) :] + urls[: i % len(urls)]),
+                "--user",
+                f"desk{i:02d}",
+                "--password",
+                PASSWORD,
+                "--sip",
+                f"{room.host}:{room.port}",
+                "--sip-user",
+                d.user,
+                "--sip-password",
+                d.password,
+                "--sip-port",
+                str(free_udp_port()),
+                "--domain",
+                DOMAIN,
+                "--data",
+                str(tmp / f"desk{i:02d}"),
+                "--seed",
+                str(cfg.seed),
+                "--answer-after",
+                f"{0.05 + 0.03 * i:.2f}",
+            ],
+            marks.on_line,
+            tmp / f"desk{i:02d}.log",
+        )
         for i, d in enumerate(sip_users)
     ]
     office: Office | None = None
@@ -214,16 +269,27 @@ async def _soak(
         room.start()
         for desk in desks:
             desk.start()
-        await _until(lambda: all(marks.first_after(d.name, "ready", 0) and
-                                 marks.first_after(d.name, "registered", 0) for d in desks),
-                     180, "desks ready and registered")
-        office = Office(urls, roles[cfg.desks:], first_user=cfg.desks, seed=cfg.seed,
-                        slots=slots)
+        await _until(
+            lambda: all(
+                marks.first_after(d.name, "ready", 0) and marks.first_after(d.name, "registered", 0)
+                for d in desks
+            ),
+            180,
+            "desks ready and registered",
+        )
+        office = Office(urls, roles[cfg.desks :], first_user=cfg.desks, seed=cfg.seed, slots=slots)
         await office.start()
-        scenario = caller_scenario(DOMAIN, pcap=PCAPS / "g711a.pcap", talk_ms=cfg.talk_ms,
-                                   answer_timeout_ms=8000)
-        sipp = Sipp(scenario, proxy=(room.host, room.port), service="15", calls=cfg.calls,
-                    rate=cfg.rate, timeout_s=budget)
+        scenario = caller_scenario(
+            DOMAIN, pcap=PCAPS / "g711a.pcap", talk_ms=cfg.talk_ms, answer_timeout_ms=8000
+        )
+        sipp = Sipp(
+            scenario,
+            proxy=(room.host, room.port),
+            service="15",
+            calls=cfg.calls,
+            rate=cfg.rate,
+            timeout_s=budget,
+        )
         duration = cfg.calls / cfg.rate
         plan = sorted(rng.uniform(0.1, 0.85) * duration for _ in range(cfg.kill_count))
         sipp.start()
@@ -234,9 +300,17 @@ async def _soak(
             kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks))
         sipp_code = await sipp_done
         # Let the desks upload and the office finish what is queued (bounded).
-        await _until(lambda: _settled(tmp, desks) and office is not None and office.idle()
-                     and _all_back(kills, marks), 90, "desks back, uploads and queues drained",
-                     fail=False)
+        await _until(
+            lambda: (
+                _settled(tmp, desks)
+                and office is not None
+                and office.idle()
+                and _all_back(kills, marks)
+            ),
+            90,
+            "desks back, uploads and queues drained",
+            fail=False,
+        )
         sipp_counts = _sipp_counts(sipp)
         wall = time.monotonic() - started
     finally:
@@ -258,31 +332,45 @@ async def _soak(
     acks = _read_acks(tmp, desks) + (office.acks if office else [])
     kept = _kept_on_desks(tmp, desks)
     result = check(url, store, acks, office.seqs if office else [])
-    result.update({
-        "calls_offered_sipp": sipp_counts.get("attempted"),
-        "sipp_successful": sipp_counts.get("answered"),
-        "sipp_failed": sipp_counts.get("failed"),
-        "sipp_exit_code": sipp_code,
-        "intents_acknowledged": len(acks),
-        "desk_refusals": dict(marks.refusals),
-        "office_refusals": dict(office.refusals) if office else {},
-        "recordings_kept_on_desks": kept,
-        "kills": [{k: v for k, v in kill.items() if k != "at"} for kill in kills],
-        "desk_back_after_kill_s": {
-            "p50": round(percentile(back, 50), 3) if back else None,
-            "p99": round(percentile(back, 99), 3) if back else None,
-            "max": round(max(back), 3) if back else None,
-            "samples": len(back),
-        },
-        "calls": cfg.calls, "desks": cfg.desks, "rate": cfg.rate, "seed": cfg.seed,
-        "hubs": cfg.hubs, "db": url.split(":", 1)[0], "wall_s": round(wall, 1),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    })
+    result.update(
+        {
+            "calls_offered_sipp": sipp_counts.get("attempted"),
+            "sipp_successful": sipp_counts.get("answered"),
+            "sipp_failed": sipp_counts.get("failed"),
+            "sipp_exit_code": sipp_code,
+            "intents_acknowledged": len(acks),
+            "desk_refusals": dict(marks.refusals),
+            "office_refusals": dict(office.refusals) if office else {},
+            "recordings_kept_on_desks": kept,
+            "kills": [{k: v for k, v in kill.items() if k != "at"} for kill in kills],
+            "desk_back_after_kill_s": {
+                "p50": round(percentile(back, 50), 3) if back else None,
+                "p99": round(percentile(back, 99), 3) if back else None,
+                "max": round(max(back), 3) if back else None,
+                "samples": len(back),
+            },
+            "calls": cfg.calls,
+            "desks": cfg.desks,
+            "rate": cfg.rate,
+            "seed": cfg.seed,
+            "hubs": cfg.hubs,
+            "db": url.split(":", 1)[0],
+            "wall_s": round(wall, 1),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
+        }
+    )
     return result
 
 
-async def _kill_one(rng: random.Random, cfg: SoakConfig, hubs: list[Proc], ports: list[int],
-                    desks: list[Proc], room: Any, marks: Milestones) -> dict[str, Any]:
+async def _kill_one(
+    rng: random.Random,
+    cfg: SoakConfig,
+    hubs: list[Proc],
+    ports: list[int],
+    desks: list[Proc],
+    room: Any,
+    marks: Milestones,
+) -> dict[str, Any]:
     from app.bench.flow import _wait_port
 
     target = rng.choice(["hub", "desk", "kamailio"])
@@ -309,8 +397,7 @@ async def _kill_one(rng: random.Random, cfg: SoakConfig, hubs: list[Proc], ports
         await asyncio.to_thread(room.kill)
         await asyncio.sleep(cfg.restart_after)
         await asyncio.to_thread(room.start)
-    return {"target": name, "kind": target, "at": at, "affected": affected,
-            "t": round(at, 3)}
+    return {"target": name, "kind": target, "at": at, "affected": affected, "t": round(at, 3)}
 
 
 def _back_times(kills: list[dict[str, Any]], desks: list[Proc], marks: Milestones) -> list[float]:
@@ -325,16 +412,20 @@ def _back_times(kills: list[dict[str, Any]], desks: list[Proc], marks: Milestone
                 out.append(max(t for t in times if t is not None) - kill["at"])
             else:
                 out.append(float("inf"))  # never came back: shows as an infinite p99
-        kill["back_s"] = [round(x, 3) for x in out[-len(kill["affected"]):]] \
-            if kill["affected"] else []
+        kill["back_s"] = (
+            [round(x, 3) for x in out[-len(kill["affected"]) :]] if kill["affected"] else []
+        )
     return out
 
 
 def _all_back(kills: list[dict[str, Any]], marks: Milestones) -> bool:
     """Every desk a kill touched has been back since (the run waits for them)."""
-    return all(marks.first_after(desk, kind, kill["at"]) is not None
-               for kill in kills for desk in kill["affected"]
-               for kind in _NEEDS[kill["kind"]])
+    return all(
+        marks.first_after(desk, kind, kill["at"]) is not None
+        for kill in kills
+        for desk in kill["affected"]
+        for kind in _NEEDS[kill["kind"]]
+    )
 
 
 _NEEDS = {"hub": ("ready",), "desk": ("ready", "registered"), "kamailio": ("registered",)}

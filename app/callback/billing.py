@@ -32,46 +32,89 @@ class Line:
     why: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "amount_eur": self.amount_eur, "applies": self.applies,
-                "why": self.why}
+        return {
+            "code": self.code,
+            "amount_eur": self.amount_eur,
+            "applies": self.applies,
+            "why": self.why,
+        }
 
 
-def billing_hint(appointment: Appointment, weekly_snp: int,
-                 cap: int = WEEKLY_SNP_CAP) -> dict[str, Any]:
+def billing_hint(
+    appointment: Appointment, weekly_snp: int, cap: int = WEEKLY_SNP_CAP
+) -> dict[str, Any]:
     """``weekly_snp``: regulated SNP patients of this doctor this week, this one included."""
     delay = appointment.at - appointment.regulated_at
     hours = delay.total_seconds() / 3600
     local = appointment.at.astimezone(PARIS)
     lines: list[Line] = []
     if appointment.is_treating_doctor:
-        snp = Line("SNP", SNP_EUR, False, "pas de supplément SNP : vous êtes le médecin "
-                   "traitant du patient")
+        snp = Line(
+            "SNP",
+            SNP_EUR,
+            False,
+            "pas de supplément SNP : vous êtes le médecin traitant du patient",
+        )
     elif delay > SNP_WINDOW:
-        snp = Line("SNP", SNP_EUR, False, f"pas de supplément SNP : consultation {hours:.0f} h "
-                   "après la régulation (au-delà de 48 h)")
+        snp = Line(
+            "SNP",
+            SNP_EUR,
+            False,
+            f"pas de supplément SNP : consultation {hours:.0f} h "
+            "après la régulation (au-delà de 48 h)",
+        )
     elif weekly_snp > cap:
-        snp = Line("SNP", SNP_EUR, False, f"plafond atteint : {weekly_snp} patients SNP régulés "
-                   f"cette semaine, le supplément n'est versé que pour {cap}")
+        snp = Line(
+            "SNP",
+            SNP_EUR,
+            False,
+            f"plafond atteint : {weekly_snp} patients SNP régulés "
+            f"cette semaine, le supplément n'est versé que pour {cap}",
+        )
     else:
-        snp = Line("SNP", SNP_EUR, True, f"soin non programmé régulé par le SAS, dans les 48 h "
-                   f"({weekly_snp}/{cap} cette semaine)")
+        snp = Line(
+            "SNP",
+            SNP_EUR,
+            True,
+            f"soin non programmé régulé par le SAS, dans les 48 h "
+            f"({weekly_snp}/{cap} cette semaine)",
+        )
     lines.append(snp)
     evening = 19 <= local.hour < 21
     if evening:
         she_ok = snp.applies
-        lines.append(Line("SHE", SHE_EUR, she_ok,
-                          "consultation entre 19 h et 21 h : SNP porté à 20 €" if she_ok else
-                          "entre 19 h et 21 h, mais sans supplément SNP : pas de SHE"))
+        lines.append(
+            Line(
+                "SHE",
+                SHE_EUR,
+                she_ok,
+                "consultation entre 19 h et 21 h : SNP porté à 20 €"
+                if she_ok
+                else "entre 19 h et 21 h, mais sans supplément SNP : pas de SHE",
+            )
+        )
     if appointment.consultation_type == ConsultationType.VISITE:
         mvr_ok = delay < MVR_WINDOW
-        lines.append(Line("MVR", MVR_EUR, mvr_ok,
-                          f"visite à domicile {hours:.0f} h après la régulation (< 24 h)" if mvr_ok
-                          else f"visite à domicile {hours:.0f} h après la régulation : "
-                          "MVR seulement sous 24 h"))
+        lines.append(
+            Line(
+                "MVR",
+                MVR_EUR,
+                mvr_ok,
+                f"visite à domicile {hours:.0f} h après la régulation (< 24 h)"
+                if mvr_ok
+                else f"visite à domicile {hours:.0f} h après la régulation : "
+                "MVR seulement sous 24 h",
+            )
+        )
     total = sum(x.amount_eur for x in lines if x.applies)
     codes = " + ".join(x.code for x in lines if x.applies)
-    text = (f"À coter : {codes} ({total} €)" if total else "Aucun supplément SAS à coter")
+    text = f"À coter : {codes} ({total} €)" if total else "Aucun supplément SAS à coter"
     if weekly_snp == cap and snp.applies:
         text += f" — dernier patient SNP payé cette semaine ({cap}/{cap})"
-    return {"lines": [x.to_dict() for x in lines], "total_eur": total, "text": text,
-            "weekly_snp": weekly_snp, "weekly_cap": cap}
+    return {
+        "lines": [x.to_dict() for x in lines],
+        "total_eur": total,
+        "text": text,
+        "weekly_snp": weekly_snp,
+        "weekly_cap": cap,
+    }

@@ -63,9 +63,12 @@ class DialledCall:
 
     def attempt_fields(self) -> dict[str, Any]:
         """The ``callback.attempt`` fields the line knows (the OSNP adds the result)."""
-        fields: dict[str, Any] = {"target_id": self.target_id, "number": self.number,
-                                  "call_ref": self.call_id,
-                                  "duration_seconds": self.duration_seconds}
+        fields: dict[str, Any] = {
+            "target_id": self.target_id,
+            "number": self.number,
+            "call_ref": self.call_id,
+            "duration_seconds": self.duration_seconds,
+        }
         if self.recording_path:
             fields["recording_path"] = self.recording_path
         result = self.suggested_result()

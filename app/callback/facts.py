@@ -12,11 +12,25 @@ from app.domain.enums import ConsultationType
 from app.geo import default_index
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
-TYPE_WORDS = {ConsultationType.CABINET: "au cabinet",
-              ConsultationType.TELECONSULTATION: "en téléconsultation",
-              ConsultationType.VISITE: "en visite à domicile"}
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+TYPE_WORDS = {
+    ConsultationType.CABINET: "au cabinet",
+    ConsultationType.TELECONSULTATION: "en téléconsultation",
+    ConsultationType.VISITE: "en visite à domicile",
+}
 
 
 def day_text(at: datetime) -> str:
@@ -41,8 +55,9 @@ def long_date(d: date) -> str:
 
 def age_text(age: int | None, birth: date | None, today: date) -> str:
     if birth is not None and age in (None, 0, 1):
-        months = (today.year - birth.year) * 12 + today.month - birth.month \
-            - (today.day < birth.day)
+        months = (
+            (today.year - birth.year) * 12 + today.month - birth.month - (today.day < birth.day)
+        )
         if months < 24:
             return f"{max(months, 0)} mois"
     if age is None:
@@ -58,28 +73,34 @@ def commune_name(name: str, insee: str) -> str:
     return found.name if found else insee
 
 
-def dossier_facts(task: OsnpTask, settings: Settings, osnp_name: str,
-                  target: CallbackTarget | None, now: datetime) -> dict[str, str]:
+def dossier_facts(
+    task: OsnpTask, settings: Settings, osnp_name: str, target: CallbackTarget | None, now: datetime
+) -> dict[str, str]:
     d = task.dossier
     today = now.astimezone(PARIS).date()
     facts = {
-        "osnp": osnp_name, "sas": settings.sas_name, "rappel_osnp": settings.osnp_phone,
+        "osnp": osnp_name,
+        "sas": settings.sas_name,
+        "rappel_osnp": settings.osnp_phone,
         "patient_prenom": d.patient_first_name or "le patient",
-        "patient_nom": d.patient_last_name, "motif": d.motif.strip() or "motif non précisé",
+        "patient_nom": d.patient_last_name,
+        "motif": d.motif.strip() or "motif non précisé",
         "patient_age": age_text(d.patient_age, d.patient_birth_date, today),
         "commune": commune_name(d.commune_name, d.commune_insee),
         "echeance": when_text(task.deadline_at),
         "type_consultation": TYPE_WORDS[ConsultationType(task.consultation_type)],
-        "numero_patient": d.callback_number, "dossier": d.number,
+        "numero_patient": d.callback_number,
+        "dossier": d.number,
         "medecin_traitant": d.treating_doctor or "le médecin traitant",
-        "medecin": "", "creneau": "", "conditions": "aucune",
+        "medecin": "",
+        "creneau": "",
+        "conditions": "aucune",
     }
     if target is not None:
         facts["medecin"] = target.name
         facts["conditions"] = target.conditions or "aucune"
         if target.slot_start is not None:
-            kind = TYPE_WORDS.get(ConsultationType(target.slot_type)) if target.slot_type \
-                else None
+            kind = TYPE_WORDS.get(ConsultationType(target.slot_type)) if target.slot_type else None
             facts["creneau"] = when_text(target.slot_start) + (f" ({kind})" if kind else "")
     return facts
 
@@ -98,6 +119,11 @@ def appointment_facts(appointment: Appointment, patient_age: int | None) -> dict
     place = appointment.place
     if ctype is ConsultationType.TELECONSULTATION:
         place = place or "le médecin vous enverra le lien de connexion"
-    return {"rdv_medecin": appointment.doctor_name, "rdv_jour": day_text(appointment.at),
-            "rdv_heure": hour_text(appointment.at), "rdv_lieu": place or "lieu à préciser",
-            "rdv_type": TYPE_WORDS[ctype], "a_apporter": to_bring(appointment, patient_age)}
+    return {
+        "rdv_medecin": appointment.doctor_name,
+        "rdv_jour": day_text(appointment.at),
+        "rdv_heure": hour_text(appointment.at),
+        "rdv_lieu": place or "lieu à préciser",
+        "rdv_type": TYPE_WORDS[ctype],
+        "a_apporter": to_bring(appointment, patient_age),
+    }

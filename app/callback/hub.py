@@ -164,8 +164,13 @@ FOLLOWERS = roles_for(Action.FOLLOW_UP)
 
 
 class CallbackHandlers:
-    def __init__(self, service: FlowService, settings: Settings, scripts: ScriptBook,
-                 index: DirectoryIndex | None = None):
+    def __init__(
+        self,
+        service: FlowService,
+        settings: Settings,
+        scripts: ScriptBook,
+        index: DirectoryIndex | None = None,
+    ):
         self.service = service
         self.settings = settings
         self.scripts = scripts
@@ -204,8 +209,9 @@ class CallbackHandlers:
         if self._role(u) is not Role.SUPERVISEUR and task.owner_id != u.actor.user_id:
             raise forbid(f"prenez la recherche de RDV avant de {what}")
 
-    def _target(self, u: Unit, target_id: int, reading: str = ""
-                ) -> tuple[CallbackTarget, OsnpTask]:
+    def _target(
+        self, u: Unit, target_id: int, reading: str = ""
+    ) -> tuple[CallbackTarget, OsnpTask]:
         target = u.s.get(CallbackTarget, target_id)
         if target is None:
             require(self._role(u), Action.SEE_TASKS)  # the role's refusal first
@@ -216,18 +222,26 @@ class CallbackHandlers:
     def _audience(task: OsnpTask) -> Audience:
         return Audience().add_dossier(task.dossier, task)
 
-    def _plan_reply(self, u: Unit, task: OsnpTask, notes: list[str] | None = None
-                    ) -> dict[str, Any]:
+    def _plan_reply(
+        self, u: Unit, task: OsnpTask, notes: list[str] | None = None
+    ) -> dict[str, Any]:
         targets = plan_of(u.s, task.id)
-        attempts = u.s.scalars(select(CallbackAttempt).where(CallbackAttempt.task_id == task.id)
-                               .order_by(CallbackAttempt.at, CallbackAttempt.id)).all()
+        attempts = u.s.scalars(
+            select(CallbackAttempt)
+            .where(CallbackAttempt.task_id == task.id)
+            .order_by(CallbackAttempt.at, CallbackAttempt.id)
+        ).all()
         appt = self._appointment_of(u, task.id)
         nxt = next_target(targets, u.now) if task.status != TaskStatus.DONE else None
-        return {"task_id": task.id, "targets": [target_view(t) for t in targets],
-                "next_target_id": nxt.id if nxt else None,
-                "attempts": [attempt_view(a) for a in attempts],
-                "appointment": appointment_view(appt) if appt else None,
-                "deadline_at": iso(task.deadline_at), "notes": notes or []}
+        return {
+            "task_id": task.id,
+            "targets": [target_view(t) for t in targets],
+            "next_target_id": nxt.id if nxt else None,
+            "attempts": [attempt_view(a) for a in attempts],
+            "appointment": appointment_view(appt) if appt else None,
+            "deadline_at": iso(task.deadline_at),
+            "notes": notes or [],
+        }
 
     @staticmethod
     def _appointment_of(u: Unit, task_id: int) -> Appointment | None:
@@ -242,8 +256,12 @@ class CallbackHandlers:
             return {"plan": self._plan_reply(u, task)}
         self._owned(u, task, "préparer le plan d'appels")
         if existing:
-            called = {a.target_id for a in u.s.scalars(select(CallbackAttempt).where(
-                CallbackAttempt.task_id == task.id))}
+            called = {
+                a.target_id
+                for a in u.s.scalars(
+                    select(CallbackAttempt).where(CallbackAttempt.task_id == task.id)
+                )
+            }
             for t in existing:  # keep what was called; drop the untouched suggestions
                 if t.id not in called and t.added_by_id is None:
                     u.s.delete(t)
@@ -257,9 +275,16 @@ class CallbackHandlers:
         u.s.add_all(fresh)
         u.s.flush()
         reply = self._plan_reply(u, task, notes)
-        u.emit(EventName.CALLBACK_PLAN_BUILT, self._audience(task), task=task, dossier=task.dossier,
-               targets=len(reply["targets"]), rebuild=bool(existing),
-               kinds=[t["kind"] for t in reply["targets"]], notes=notes)
+        u.emit(
+            EventName.CALLBACK_PLAN_BUILT,
+            self._audience(task),
+            task=task,
+            dossier=task.dossier,
+            targets=len(reply["targets"]),
+            rebuild=bool(existing),
+            kinds=[t["kind"] for t in reply["targets"]],
+            notes=notes,
+        )
         return {"plan": reply}
 
     def target_add(self, u: Unit, i: CallbackTargetAdd) -> dict[str, Any]:
@@ -267,13 +292,27 @@ class CallbackHandlers:
         task = self._task(u, i.task_id)
         self._owned(u, task, "ajouter un correspondant")
         assert u.actor is not None
-        t = add_target(u.s, task, i.kind, u.now, user_id=u.actor.user_id,
-                       effecteur_id=i.effecteur_id, name=i.name, phone_direct=i.phone_direct,
-                       phone_secretary=i.phone_secretary, place=i.place, position=i.position,
-                       why=i.reason)
-        u.emit(EventName.CALLBACK_TARGET_ADDED, self._audience(task), task=task,
-               dossier=task.dossier,
-               target=target_view(t))
+        t = add_target(
+            u.s,
+            task,
+            i.kind,
+            u.now,
+            user_id=u.actor.user_id,
+            effecteur_id=i.effecteur_id,
+            name=i.name,
+            phone_direct=i.phone_direct,
+            phone_secretary=i.phone_secretary,
+            place=i.place,
+            position=i.position,
+            why=i.reason,
+        )
+        u.emit(
+            EventName.CALLBACK_TARGET_ADDED,
+            self._audience(task),
+            task=task,
+            dossier=task.dossier,
+            target=target_view(t),
+        )
         return {"target": target_view(t), "plan": self._plan_reply(u, task)}
 
     def target_skip(self, u: Unit, i: CallbackTargetSkip) -> dict[str, Any]:
@@ -281,20 +320,30 @@ class CallbackHandlers:
         target, task = self._target(u, i.target_id)
         self._owned(u, task, "passer un correspondant")
         if not TargetStatus(target.status).is_open:
-            raise FlowError("invalid_state", f"{target.name} : déjà "
-                            f"« {TargetStatus(target.status).label} »")
+            raise FlowError(
+                "invalid_state", f"{target.name} : déjà « {TargetStatus(target.status).label} »"
+            )
         target.status = str(TargetStatus.SKIPPED)
         target.skip_reason = i.reason
         target.retry_at = None
-        for r in u.s.scalars(select(reminders.Reminder).where(
+        for r in u.s.scalars(
+            select(reminders.Reminder).where(
                 reminders.Reminder.target_id == target.id,
                 reminders.Reminder.fired_at.is_(None),
-                reminders.Reminder.cancelled_at.is_(None))):
+                reminders.Reminder.cancelled_at.is_(None),
+            )
+        ):
             r.cancelled_at = u.now
-        u.emit(EventName.CALLBACK_TARGET_SKIPPED, self._audience(task), task=task,
-               dossier=task.dossier,
-               target_id=target.id, target_kind=target.kind, target_name=target.name,
-               reason=i.reason)
+        u.emit(
+            EventName.CALLBACK_TARGET_SKIPPED,
+            self._audience(task),
+            task=task,
+            dossier=task.dossier,
+            target_id=target.id,
+            target_kind=target.kind,
+            target_name=target.name,
+            reason=i.reason,
+        )
         return {"target": target_view(target), "plan": self._plan_reply(u, task)}
 
     def plan_reorder(self, u: Unit, i: CallbackPlanReorder) -> dict[str, Any]:
@@ -302,9 +351,13 @@ class CallbackHandlers:
         task = self._task(u, i.task_id)
         self._owned(u, task, "réordonner le plan")
         targets = reorder(u.s, task.id, list(i.order))
-        u.emit(EventName.CALLBACK_PLAN_REORDERED, self._audience(task), task=task,
-               dossier=task.dossier,
-               order=[t.id for t in targets])
+        u.emit(
+            EventName.CALLBACK_PLAN_REORDERED,
+            self._audience(task),
+            task=task,
+            dossier=task.dossier,
+            order=[t.id for t in targets],
+        )
         return {"plan": self._plan_reply(u, task)}
 
     # -- attempts ----------------------------------------------------------------------
@@ -317,72 +370,130 @@ class CallbackHandlers:
         appt = i.appointment or AcceptedAppointment()
         if i.result is not AttemptResult.ACCEPTED and i.appointment is not None:
             raise FlowError("invalid_message", "un rendez-vous ne se note qu'avec « accepte »")
-        x = AttemptInput(result=i.result, number=i.number, call_ref=i.call_ref,
-                         duration_seconds=i.duration_seconds, recording_path=i.recording_path,
-                         refusal_reason=i.refusal_reason, call_back_at=i.call_back_at,
-                         retry_at=i.retry_at, note=i.note, at=appt.at, place=appt.place,
-                         consultation_type=appt.consultation_type,
-                         regulator_decision=i.regulator_decision)
+        x = AttemptInput(
+            result=i.result,
+            number=i.number,
+            call_ref=i.call_ref,
+            duration_seconds=i.duration_seconds,
+            recording_path=i.recording_path,
+            refusal_reason=i.refusal_reason,
+            call_back_at=i.call_back_at,
+            retry_at=i.retry_at,
+            note=i.note,
+            at=appt.at,
+            place=appt.place,
+            consultation_type=appt.consultation_type,
+            regulator_decision=i.regulator_decision,
+        )
         regulated_at = task.dossier.decided_at or task.created_at
-        out = record_attempt(u.s, task, target, x, u.now, u.actor.user_id, self.settings,
-                             regulated_at)
+        out = record_attempt(
+            u.s, task, target, x, u.now, u.actor.user_id, self.settings, regulated_at
+        )
         a = out.attempt
         audience = self._audience(task)
-        u.emit(EventName.CALLBACK_ATTEMPT, audience, task=task, dossier=task.dossier,
-               attempt_id=a.id, target_id=target.id, target_kind=target.kind,
-               target_name=target.name, effecteur_id=target.effecteur_id, result=a.result,
-               refusal_reason=a.refusal_reason or None, call_back_at=iso(a.call_back_at),
-               retry_at=iso(target.retry_at), number=a.number,
-               duration_seconds=a.duration_seconds, recording_path=a.recording_path or None)
-        reply: dict[str, Any] = {"attempt": attempt_view(a), "target": target_view(target),
-                                 "warnings": out.warnings}
+        u.emit(
+            EventName.CALLBACK_ATTEMPT,
+            audience,
+            task=task,
+            dossier=task.dossier,
+            attempt_id=a.id,
+            target_id=target.id,
+            target_kind=target.kind,
+            target_name=target.name,
+            effecteur_id=target.effecteur_id,
+            result=a.result,
+            refusal_reason=a.refusal_reason or None,
+            call_back_at=iso(a.call_back_at),
+            retry_at=iso(target.retry_at),
+            number=a.number,
+            duration_seconds=a.duration_seconds,
+            recording_path=a.recording_path or None,
+        )
+        reply: dict[str, Any] = {
+            "attempt": attempt_view(a),
+            "target": target_view(target),
+            "warnings": out.warnings,
+        }
         if out.reminder is not None and self.on_reminder is not None:
             self.on_reminder(out.reminder.due_at)
         if out.booking is not None:
             b = out.booking
-            u.emit(EventName.SLOT_BOOKED, directory_audience(),
-                   booking={"id": b.booking.id, "slot_id": b.booking.slot_id,
-                            "effecteur_id": b.booking.effecteur_id,
-                            "effecteur": b.effecteur.display_name,
-                            "appointment_at": iso(b.booking.appointment_at),
-                            "type": b.booking.consultation_type,
-                            "dossier_id": b.booking.dossier_id,
-                            "requires_call": b.booking.requires_call, "released_at": None},
-                   slot=slot_view(b.slot) if b.slot else None, weekly_snp=b.weekly_snp,
-                   weekly_cap=self.settings.weekly_cap)
+            u.emit(
+                EventName.SLOT_BOOKED,
+                directory_audience(),
+                booking={
+                    "id": b.booking.id,
+                    "slot_id": b.booking.slot_id,
+                    "effecteur_id": b.booking.effecteur_id,
+                    "effecteur": b.effecteur.display_name,
+                    "appointment_at": iso(b.booking.appointment_at),
+                    "type": b.booking.consultation_type,
+                    "dossier_id": b.booking.dossier_id,
+                    "requires_call": b.booking.requires_call,
+                    "released_at": None,
+                },
+                slot=slot_view(b.slot) if b.slot else None,
+                weekly_snp=b.weekly_snp,
+                weekly_cap=self.settings.weekly_cap,
+            )
         if out.appointment is not None or out.no_solution is not None:
             reminders.cancel_for_task(u.s, task.id, u.now)
         if out.appointment is not None:
             ap = out.appointment
             u.s.flush()
             extra = self._after(u, task, ap)
-            u.emit(EventName.CALLBACK_APPOINTMENT, audience, task=task, dossier=task.dossier,
-                   appointment=appointment_view(ap), outcome=ap.outcome,
-                   billing=extra["billing"])
+            u.emit(
+                EventName.CALLBACK_APPOINTMENT,
+                audience,
+                task=task,
+                dossier=task.dossier,
+                appointment=appointment_view(ap),
+                outcome=ap.outcome,
+                billing=extra["billing"],
+            )
             self._close(u, task, TaskOutcome(ap.outcome), ap, i.note)
             reply.update(appointment=appointment_view(ap), **extra)
         elif out.no_solution is not None:
-            self._close(u, task, TaskOutcome.SANS_SOLUTION, None,
-                        i.note or (f"Décision : {i.regulator_decision}"
-                                   if i.regulator_decision else ""), out.no_solution)
+            self._close(
+                u,
+                task,
+                TaskOutcome.SANS_SOLUTION,
+                None,
+                i.note or (f"Décision : {i.regulator_decision}" if i.regulator_decision else ""),
+                out.no_solution,
+            )
         reply["plan"] = self._plan_reply(u, task)
         return reply
 
-    def _close(self, u: Unit, task: OsnpTask, outcome: TaskOutcome, ap: Appointment | None,
-               comment: str, reason: Any = None) -> None:
-        payload: dict[str, Any] = {"type": IntentName.TASK_CLOSE, "task_id": task.id,
-                                   "outcome": str(outcome), "comment": comment}
+    def _close(
+        self,
+        u: Unit,
+        task: OsnpTask,
+        outcome: TaskOutcome,
+        ap: Appointment | None,
+        comment: str,
+        reason: Any = None,
+    ) -> None:
+        payload: dict[str, Any] = {
+            "type": IntentName.TASK_CLOSE,
+            "task_id": task.id,
+            "outcome": str(outcome),
+            "comment": comment,
+        }
         if ap is not None:
-            payload["appointment"] = {"with": ap.doctor_name, "at": ap.at, "place": ap.place,
-                                      "consultation_type": ap.consultation_type}
+            payload["appointment"] = {
+                "with": ap.doctor_name,
+                "at": ap.at,
+                "place": ap.place,
+                "consultation_type": ap.consultation_type,
+            }
         if reason is not None:
             payload["no_solution_reason"] = str(reason)
         # The core's own close: same rules, same events (task.closed, dossier.closed).
         self.service.close_task(u, p.TaskClose.model_validate(payload))
 
     def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
-        return {"patient_text": self._patient_text(u, task, ap),
-                "billing": self._billing(u, ap)}
+        return {"patient_text": self._patient_text(u, task, ap), "billing": self._billing(u, ap)}
 
     def _billing(self, u: Unit, ap: Appointment) -> dict[str, Any]:
         weekly = weekly_snp_count(u.s, ap.effecteur_id, ap.at) if ap.effecteur_id else 0
@@ -399,8 +510,11 @@ class CallbackHandlers:
         facts = dossier_facts(task, self.settings, self._osnp_name(u), None, u.now)
         facts.update(appointment_facts(ap, task.dossier.patient_age))
         rendered = script.render(facts)
-        return {"message": rendered["message"], "script": rendered,
-                "send_to": task.dossier.callback_number}
+        return {
+            "message": rendered["message"],
+            "script": rendered,
+            "send_to": task.dossier.callback_number,
+        }
 
     # -- scripts -----------------------------------------------------------------------
 
@@ -409,8 +523,9 @@ class CallbackHandlers:
             target, task = self._target(u, i.target_id, p.IntentName.CALLBACK_SCRIPT)
             found = self.scripts.for_kind(TargetKind(target.kind))
             if found is None:
-                raise FlowError("not_found", f"pas de script pour « "
-                                f"{TargetKind(target.kind).label} »")
+                raise FlowError(
+                    "not_found", f"pas de script pour « {TargetKind(target.kind).label} »"
+                )
             facts = dossier_facts(task, self.settings, self._osnp_name(u), target, u.now)
             return {"script": found.render(facts), "target": target_view(target)}
         if i.task_id is None:
@@ -423,8 +538,9 @@ class CallbackHandlers:
 
     # -- after the appointment ---------------------------------------------------------
 
-    def _task_appointment(self, u: Unit, task_id: int, reading: str = ""
-                          ) -> tuple[OsnpTask, Appointment]:
+    def _task_appointment(
+        self, u: Unit, task_id: int, reading: str = ""
+    ) -> tuple[OsnpTask, Appointment]:
         task = self._task(u, task_id, reading)
         ap = self._appointment_of(u, task.id)
         if ap is None:
@@ -443,14 +559,29 @@ class CallbackHandlers:
             ap.note = (ap.note + "\n" + i.note).strip()
         if i.status is AppointmentStatus.CANCELLED and ap.booking_id is not None:
             o = release_booking(u.s, ap.booking_id, now=u.now, reason=i.note or "RDV annulé")
-            u.emit(EventName.SLOT_RELEASED, directory_audience(),
-                   booking={"id": o.booking.id, "slot_id": o.booking.slot_id,
-                            "effecteur_id": o.booking.effecteur_id},
-                   slot=slot_view(o.slot) if o.slot else None, weekly_snp=o.weekly_snp,
-                   weekly_cap=self.settings.weekly_cap)
-        u.emit(EventName.CALLBACK_APPOINTMENT_STATUS, self._audience(task), task=task,
-               dossier=task.dossier, appointment_id=ap.id, from_status=before,
-               status=ap.status, outcome=ap.outcome, note=i.note)
+            u.emit(
+                EventName.SLOT_RELEASED,
+                directory_audience(),
+                booking={
+                    "id": o.booking.id,
+                    "slot_id": o.booking.slot_id,
+                    "effecteur_id": o.booking.effecteur_id,
+                },
+                slot=slot_view(o.slot) if o.slot else None,
+                weekly_snp=o.weekly_snp,
+                weekly_cap=self.settings.weekly_cap,
+            )
+        u.emit(
+            EventName.CALLBACK_APPOINTMENT_STATUS,
+            self._audience(task),
+            task=task,
+            dossier=task.dossier,
+            appointment_id=ap.id,
+            from_status=before,
+            status=ap.status,
+            outcome=ap.outcome,
+            note=i.note,
+        )
         return {"appointment": appointment_view(ap)}
 
     def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:
@@ -473,28 +604,50 @@ class CallbackHandlers:
         mt = next((t for t in plan_of(u.s, task.id) if t.kind == TargetKind.MT), None)
         why = "Aucune disponibilité n'a pu être trouvée à votre cabinet dans ce délai."
         if mt is not None:
-            last = u.s.scalar(select(CallbackAttempt).where(CallbackAttempt.target_id == mt.id)
-                              .order_by(CallbackAttempt.at.desc(), CallbackAttempt.id.desc())
-                              .limit(1))
+            last = u.s.scalar(
+                select(CallbackAttempt)
+                .where(CallbackAttempt.target_id == mt.id)
+                .order_by(CallbackAttempt.at.desc(), CallbackAttempt.id.desc())
+                .limit(1)
+            )
             if mt.status == TargetStatus.SKIPPED:
                 why = f"Votre cabinet n'a pas pu être sollicité ({mt.skip_reason.rstrip('.')})."
             elif last is not None and last.result == AttemptResult.REFUSED:
                 why = "Vous n'étiez pas en mesure de recevoir votre patient dans ce délai."
             elif last is not None and AttemptResult(last.result).plans_retry:
                 why = "Nous n'avons pas pu vous joindre dans ce délai."
-        mt_name = "" if has_no_treating_doctor(d.treating_doctor) else (
-            mt.name if mt is not None else d.treating_doctor)
+        mt_name = (
+            ""
+            if has_no_treating_doctor(d.treating_doctor)
+            else (mt.name if mt is not None else d.treating_doctor)
+        )
         regulator = u.s.get(User, d.decided_by_id) if d.decided_by_id else None
-        facts = LetterFacts(treating_doctor=mt_name,
-                            treating_doctor_place=mt.place if mt is not None else "",
-                            regulator=regulator.display_name if regulator else "régulateur",
-                            osnp=self._osnp_name(u), why_not_mt=why)
+        facts = LetterFacts(
+            treating_doctor=mt_name,
+            treating_doctor_place=mt.place if mt is not None else "",
+            regulator=regulator.display_name if regulator else "régulateur",
+            osnp=self._osnp_name(u),
+            why_not_mt=why,
+        )
         pdf = letter_pdf(task, ap, facts, self.settings, u.now)
         filename = f"courrier-MT-{d.number}.pdf"
-        u.emit(EventName.CALLBACK_LETTER_MADE, self._audience(task), task=task, dossier=d,
-               appointment_id=ap.id, treating_doctor=mt_name, bytes=len(pdf), filename=filename)
-        return {"letter": {"filename": filename, "media_type": "application/pdf",
-                           "pdf_base64": base64.b64encode(pdf).decode("ascii")}}
+        u.emit(
+            EventName.CALLBACK_LETTER_MADE,
+            self._audience(task),
+            task=task,
+            dossier=d,
+            appointment_id=ap.id,
+            treating_doctor=mt_name,
+            bytes=len(pdf),
+            filename=filename,
+        )
+        return {
+            "letter": {
+                "filename": filename,
+                "media_type": "application/pdf",
+                "pdf_base64": base64.b64encode(pdf).decode("ascii"),
+            }
+        }
 
     def stats(self, u: Unit, i: CallbackStats) -> dict[str, Any]:
         require(self._role(u), Action.FOLLOW_UP)
@@ -508,22 +661,27 @@ class CallbackHandlers:
 _INSTALLED: weakref.WeakKeyDictionary[FlowService, CallbackHandlers] = weakref.WeakKeyDictionary()
 
 
-def install(service: FlowService, settings: Settings | None = None,
-            scripts: ScriptBook | None = None) -> CallbackHandlers:
+def install(
+    service: FlowService, settings: Settings | None = None, scripts: ScriptBook | None = None
+) -> CallbackHandlers:
     """Register the call-back intents (settings and scripts are checked here: a broken
     room file stops the hub with the file, line and reason)."""
     room = settings or service.settings.callback or load_settings()
     room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
     handlers = CallbackHandlers(service, room, scripts or load_scripts())
-    for intent, fn in ((CallbackPlan, handlers.plan), (CallbackTargetAdd, handlers.target_add),
-                       (CallbackTargetSkip, handlers.target_skip),
-                       (CallbackPlanReorder, handlers.plan_reorder),
-                       (CallbackAttemptIntent, handlers.attempt),
-                       (CallbackScript, handlers.script),
-                       (AppointmentStatusIntent, handlers.appointment_status),
-                       (CallbackPatientText, handlers.patient_text),
-                       (CallbackLetter, handlers.letter), (CallbackBilling, handlers.billing),
-                       (CallbackStats, handlers.stats)):
+    for intent, fn in (
+        (CallbackPlan, handlers.plan),
+        (CallbackTargetAdd, handlers.target_add),
+        (CallbackTargetSkip, handlers.target_skip),
+        (CallbackPlanReorder, handlers.plan_reorder),
+        (CallbackAttemptIntent, handlers.attempt),
+        (CallbackScript, handlers.script),
+        (AppointmentStatusIntent, handlers.appointment_status),
+        (CallbackPatientText, handlers.patient_text),
+        (CallbackLetter, handlers.letter),
+        (CallbackBilling, handlers.billing),
+        (CallbackStats, handlers.stats),
+    ):
         service.register(intent, fn)
     _INSTALLED[service] = handlers
     return handlers
@@ -541,8 +699,9 @@ async def start(hub: Any) -> reminders.ReminderScheduler | None:
     running = getattr(hub, "callback_scheduler", None)
     if running is not None:  # already started (Hub.start hook and a caller both asked)
         return running  # type: ignore[no-any-return]
-    scheduler = reminders.ReminderScheduler(hub.service, handlers.settings, hub.run_in_writer,
-                                            hub.broadcast)
+    scheduler = reminders.ReminderScheduler(
+        hub.service, handlers.settings, hub.run_in_writer, hub.broadcast
+    )
     handlers.on_reminder = scheduler.arm
     hub.callback_scheduler = scheduler
     await scheduler.start()

@@ -110,5 +110,7 @@ class Reminder(Base):
     cancelled_at: Mapped[datetime | None]
     data: Mapped[Payload] = mapped_column(default=dict)
 
-    __table_args__ = (Index("ix_cb_reminders_pending", "fired_at", "cancelled_at", "due_at"),
-                      Index("ix_cb_reminders_task", "task_id", "kind"))
+    __table_args__ = (
+        Index("ix_cb_reminders_pending", "fired_at", "cancelled_at", "due_at"),
+        Index("ix_cb_reminders_task", "task_id", "kind"),
+    )

@@ -64,23 +64,43 @@ def _when(at: datetime) -> str:
     return at.astimezone(PARIS).strftime("%d/%m à %Hh%M")
 
 
-def record_attempt(session: Session, task: OsnpTask, target: CallbackTarget, x: AttemptInput,
-                   now: datetime, user_id: int | None, settings: Settings,
-                   regulated_at: datetime) -> AttemptOutcome:
+def record_attempt(
+    session: Session,
+    task: OsnpTask,
+    target: CallbackTarget,
+    x: AttemptInput,
+    now: datetime,
+    user_id: int | None,
+    settings: Settings,
+    regulated_at: datetime,
+) -> AttemptOutcome:
     if not TargetStatus(target.status).is_open:
-        raise FlowError("invalid_state", f"{target.name} : cible déjà traitée "
-                        f"({TargetStatus(target.status).label})")
-    attempt = CallbackAttempt(task_id=task.id, target_id=target.id, by_id=user_id, at=now,
-                              number=x.number, call_ref=x.call_ref,
-                              duration_seconds=x.duration_seconds,
-                              recording_path=x.recording_path, result=str(x.result),
-                              note=x.note)
+        raise FlowError(
+            "invalid_state",
+            f"{target.name} : cible déjà traitée ({TargetStatus(target.status).label})",
+        )
+    attempt = CallbackAttempt(
+        task_id=task.id,
+        target_id=target.id,
+        by_id=user_id,
+        at=now,
+        number=x.number,
+        call_ref=x.call_ref,
+        duration_seconds=x.duration_seconds,
+        recording_path=x.recording_path,
+        result=str(x.result),
+        note=x.note,
+    )
     out = AttemptOutcome(attempt, target)
     kind = TargetKind(target.kind)
     # A new call to this target supersedes the retry planned by the previous one.
-    for pending in session.scalars(select(Reminder).where(
-            Reminder.target_id == target.id, Reminder.fired_at.is_(None),
-            Reminder.cancelled_at.is_(None))):
+    for pending in session.scalars(
+        select(Reminder).where(
+            Reminder.target_id == target.id,
+            Reminder.fired_at.is_(None),
+            Reminder.cancelled_at.is_(None),
+        )
+    ):
         pending.cancelled_at = now
     if x.result is AttemptResult.REFUSED:
         if x.refusal_reason is None:
@@ -94,21 +114,35 @@ def record_attempt(session: Session, task: OsnpTask, target: CallbackTarget, x: 
             raise FlowError("invalid_message", "l'heure du nouvel essai doit être à venir")
         target.status = str(TargetStatus.RETRY)
         target.retry_at = due
-        out.reminder = Reminder(kind=str(ReminderKind.RETRY), task_id=task.id,
-                                target_id=target.id, user_id=user_id, due_at=due,
-                                created_at=now, data={"result": str(x.result)})
+        out.reminder = Reminder(
+            kind=str(ReminderKind.RETRY),
+            task_id=task.id,
+            target_id=target.id,
+            user_id=user_id,
+            due_at=due,
+            created_at=now,
+            data={"result": str(x.result)},
+        )
     elif x.result is AttemptResult.CALL_BACK:
         if x.call_back_at is None or x.call_back_at <= now:
             raise FlowError("invalid_message", "rappel demandé : indiquez une heure à venir")
         attempt.call_back_at = x.call_back_at
         target.status = str(TargetStatus.CALL_BACK)
         target.retry_at = x.call_back_at
-        out.reminder = Reminder(kind=str(ReminderKind.RETRY), task_id=task.id,
-                                target_id=target.id, user_id=user_id, due_at=x.call_back_at,
-                                created_at=now, data={"result": str(x.result)})
+        out.reminder = Reminder(
+            kind=str(ReminderKind.RETRY),
+            task_id=task.id,
+            target_id=target.id,
+            user_id=user_id,
+            due_at=x.call_back_at,
+            created_at=now,
+            data={"result": str(x.result)},
+        )
         if x.call_back_at > task.deadline_at:
-            out.warnings.append(f"le rappel ({_when(x.call_back_at)}) tombe après l'échéance "
-                                f"de 48 h ({_when(task.deadline_at)})")
+            out.warnings.append(
+                f"le rappel ({_when(x.call_back_at)}) tombe après l'échéance "
+                f"de 48 h ({_when(task.deadline_at)})"
+            )
     else:
         _accept(session, task, target, kind, x, now, user_id, settings, regulated_at, out)
     session.add(attempt)
@@ -118,21 +152,35 @@ def record_attempt(session: Session, task: OsnpTask, target: CallbackTarget, x: 
     return out
 
 
-def _accept(session: Session, task: OsnpTask, target: CallbackTarget, kind: TargetKind,
-            x: AttemptInput, now: datetime, user_id: int | None, settings: Settings,
-            regulated_at: datetime, out: AttemptOutcome) -> None:
+def _accept(
+    session: Session,
+    task: OsnpTask,
+    target: CallbackTarget,
+    kind: TargetKind,
+    x: AttemptInput,
+    now: datetime,
+    user_id: int | None,
+    settings: Settings,
+    regulated_at: datetime,
+    out: AttemptOutcome,
+) -> None:
     target.status = str(TargetStatus.ACCEPTED)
     target.retry_at = None
     if kind is TargetKind.PDSA:
         if not settings.pdsa_active(now):
-            raise FlowError("invalid_state", f"la PDSA prend le relais à partir de "
-                            f"{settings.pdsa_start:%Hh%M} : continuez la recherche d'ici là")
+            raise FlowError(
+                "invalid_state",
+                f"la PDSA prend le relais à partir de "
+                f"{settings.pdsa_start:%Hh%M} : continuez la recherche d'ici là",
+            )
         out.no_solution = NoSolutionReason.REORIENTE_PDSA
         return
     if kind is TargetKind.URGENCES:
         if not x.regulator_decision.strip():
-            raise FlowError("invalid_message", "orientation vers les urgences : indiquez le "
-                            "médecin régulateur qui l'a décidée")
+            raise FlowError(
+                "invalid_message",
+                "orientation vers les urgences : indiquez le médecin régulateur qui l'a décidée",
+            )
         out.no_solution = NoSolutionReason.REORIENTE_URGENCES
         return
     at = x.at or (target.slot_start if kind is TargetKind.CRENEAU else None)
@@ -140,44 +188,73 @@ def _accept(session: Session, task: OsnpTask, target: CallbackTarget, kind: Targ
         raise FlowError("invalid_message", "RDV accepté : indiquez la date et l'heure")
     if at <= now:
         raise FlowError("invalid_message", "l'heure du rendez-vous doit être à venir")
-    ctype = x.consultation_type or (ConsultationType(target.slot_type) if target.slot_type
-                                    and at == target.slot_start else
-                                    ConsultationType(task.consultation_type))
+    ctype = x.consultation_type or (
+        ConsultationType(target.slot_type)
+        if target.slot_type and at == target.slot_start
+        else ConsultationType(task.consultation_type)
+    )
     place = x.place or target.place
     if ctype is ConsultationType.VISITE:
         place = x.place or task.dossier.address or "au domicile du patient"
     if at > task.deadline_at:
-        out.warnings.append(f"RDV le {_when(at)}, après l'échéance de 48 h "
-                            f"({_when(task.deadline_at)})")
+        out.warnings.append(
+            f"RDV le {_when(at)}, après l'échéance de 48 h ({_when(task.deadline_at)})"
+        )
     booking = None
     if target.effecteur_id is not None and kind is not TargetKind.MT:
         if kind is TargetKind.CRENEAU and target.slot_id is not None and at == target.slot_start:
-            booking = book_slot(session, target.slot_id, now=now, user_id=user_id,
-                                dossier_id=task.dossier_id, comment=x.note,
-                                weekly_cap=settings.weekly_cap)
+            booking = book_slot(
+                session,
+                target.slot_id,
+                now=now,
+                user_id=user_id,
+                dossier_id=task.dossier_id,
+                comment=x.note,
+                weekly_cap=settings.weekly_cap,
+            )
         else:
-            booking = book_beyond_slots(session, target.effecteur_id, at, now=now,
-                                        user_id=user_id, consultation_type=str(ctype),
-                                        dossier_id=task.dossier_id, comment=x.note,
-                                        weekly_cap=settings.weekly_cap)
+            booking = book_beyond_slots(
+                session,
+                target.effecteur_id,
+                at,
+                now=now,
+                user_id=user_id,
+                consultation_type=str(ctype),
+                dossier_id=task.dossier_id,
+                comment=x.note,
+                weekly_cap=settings.weekly_cap,
+            )
         out.warnings.extend(w for w in booking.warnings if "appelez le cabinet" not in w)
     out.booking = booking
     outcome = OUTCOME_OF_KIND[kind]
     out.appointment = Appointment(
-        task_id=task.id, dossier_id=task.dossier_id, target_id=target.id,
-        effecteur_id=target.effecteur_id, booking_id=booking.booking.id if booking else None,
-        outcome=str(outcome), doctor_name=target.name,
-        is_treating_doctor=kind is TargetKind.MT, at=at, place=place,
-        consultation_type=str(ctype), status=str(AppointmentStatus.BOOKED), status_at=now,
-        regulated_at=regulated_at, created_at=now, note=x.note)
+        task_id=task.id,
+        dossier_id=task.dossier_id,
+        target_id=target.id,
+        effecteur_id=target.effecteur_id,
+        booking_id=booking.booking.id if booking else None,
+        outcome=str(outcome),
+        doctor_name=target.name,
+        is_treating_doctor=kind is TargetKind.MT,
+        at=at,
+        place=place,
+        consultation_type=str(ctype),
+        status=str(AppointmentStatus.BOOKED),
+        status_at=now,
+        regulated_at=regulated_at,
+        created_at=now,
+        note=x.note,
+    )
     session.add(out.appointment)
 
 
 def move_appointment(appointment: Appointment, to: AppointmentStatus, now: datetime) -> None:
     current = AppointmentStatus(appointment.status)
     if to not in APPOINTMENT_MOVES[current]:
-        raise FlowError("invalid_state", f"le rendez-vous est « {current.label} » : il ne peut "
-                        f"plus passer à « {to.label} »")
+        raise FlowError(
+            "invalid_state",
+            f"le rendez-vous est « {current.label} » : il ne peut plus passer à « {to.label} »",
+        )
     if to in (AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW) and appointment.at > now:
         raise FlowError("invalid_state", "le rendez-vous n'a pas encore eu lieu")
     appointment.status = str(to)

@@ -45,7 +45,7 @@ _NO_MT = re.compile(r"^(aucun|pas de|sans|neant|non|inconnu|ne sait pas|nsp|-+)\
 
 
 def has_no_treating_doctor(text: str) -> bool:
-    """"no MT" is a valid answer: empty, or "aucun", "pas de MT", "sans MT"…"""
+    """ "no MT" is a valid answer: empty, or "aucun", "pas de MT", "sans MT"…"""
     folded = fold(text)
     return not folded or bool(_NO_MT.match(folded))
 
@@ -55,8 +55,11 @@ def _place(hit: DoctorHit) -> str:
     if not practices:
         return ""
     p = practices[0]
-    parts = [p.get("name", ""), p.get("address", ""),
-             " ".join(x for x in (p.get("postal_code", ""), p.get("commune", "")) if x)]
+    parts = [
+        p.get("name", ""),
+        p.get("address", ""),
+        " ".join(x for x in (p.get("postal_code", ""), p.get("commune", "")) if x),
+    ]
     return ", ".join(x for x in parts if x)
 
 
@@ -67,20 +70,27 @@ def _first_slot(hit: DoctorHit) -> dict[str, Any] | None:
     return None
 
 
-def _from_hit(task: OsnpTask, kind: TargetKind, hit: DoctorHit, why: str,
-              now: datetime) -> CallbackTarget:
+def _from_hit(
+    task: OsnpTask, kind: TargetKind, hit: DoctorHit, why: str, now: datetime
+) -> CallbackTarget:
     info = hit.info
     if info.get("absent_until"):
         until = datetime.fromisoformat(info["absent_until"]).astimezone(PARIS)
         why += f" — absent jusqu'au {until:%d/%m} ({info.get('absence_reason') or 'absence'})"
-    t = CallbackTarget(task_id=task.id, kind=str(kind), status=str(TargetStatus.TO_CALL),
-                       effecteur_id=hit.effecteur_id, name=info.get("name", ""),
-                       phone_direct=info.get("phone_direct", ""),
-                       phone_secretary=info.get("phone_secretary", "")
-                       or info.get("structure_phone", ""),
-                       place=_place(hit), conditions=info.get("conditions", ""),
-                       distance_km=round(hit.distance_km, 1) if hit.distance_km is not None
-                       else None, why=why, created_at=now)
+    t = CallbackTarget(
+        task_id=task.id,
+        kind=str(kind),
+        status=str(TargetStatus.TO_CALL),
+        effecteur_id=hit.effecteur_id,
+        name=info.get("name", ""),
+        phone_direct=info.get("phone_direct", ""),
+        phone_secretary=info.get("phone_secretary", "") or info.get("structure_phone", ""),
+        place=_place(hit),
+        conditions=info.get("conditions", ""),
+        distance_km=round(hit.distance_km, 1) if hit.distance_km is not None else None,
+        why=why,
+        created_at=now,
+    )
     slot = _first_slot(hit) if kind is TargetKind.CRENEAU else None
     if slot is not None:
         t.slot_id = slot["id"]
@@ -92,33 +102,55 @@ def _from_hit(task: OsnpTask, kind: TargetKind, hit: DoctorHit, why: str,
 def _fallbacks(task: OsnpTask, now: datetime) -> list[CallbackTarget]:
     out = []
     if task.consultation_type != ConsultationType.TELECONSULTATION:
-        out.append(CallbackTarget(
-            task_id=task.id, kind=str(TargetKind.TELECONSULTATION),
-            status=str(TargetStatus.TO_CALL), name="Téléconsultation",
-            why="si le motif s'y prête : proposer une téléconsultation au patient",
-            created_at=now))
-    out.append(CallbackTarget(
-        task_id=task.id, kind=str(TargetKind.PDSA), status=str(TargetStatus.TO_CALL),
-        name="Médecin de garde (PDSA)", why="à partir de 20 h, la PDSA prend le relais",
-        created_at=now))
-    out.append(CallbackTarget(
-        task_id=task.id, kind=str(TargetKind.URGENCES), status=str(TargetStatus.TO_CALL),
-        name="Service d'urgences",
-        why="uniquement sur décision du médecin régulateur", created_at=now))
+        out.append(
+            CallbackTarget(
+                task_id=task.id,
+                kind=str(TargetKind.TELECONSULTATION),
+                status=str(TargetStatus.TO_CALL),
+                name="Téléconsultation",
+                why="si le motif s'y prête : proposer une téléconsultation au patient",
+                created_at=now,
+            )
+        )
+    out.append(
+        CallbackTarget(
+            task_id=task.id,
+            kind=str(TargetKind.PDSA),
+            status=str(TargetStatus.TO_CALL),
+            name="Médecin de garde (PDSA)",
+            why="à partir de 20 h, la PDSA prend le relais",
+            created_at=now,
+        )
+    )
+    out.append(
+        CallbackTarget(
+            task_id=task.id,
+            kind=str(TargetKind.URGENCES),
+            status=str(TargetStatus.TO_CALL),
+            name="Service d'urgences",
+            why="uniquement sur décision du médecin régulateur",
+            created_at=now,
+        )
+    )
     return out
 
 
-def build_plan(session: Session, task: OsnpTask, index: DirectoryIndex, now: datetime
-               ) -> tuple[list[CallbackTarget], list[str]]:
+def build_plan(
+    session: Session, task: OsnpTask, index: DirectoryIndex, now: datetime
+) -> tuple[list[CallbackTarget], list[str]]:
     """The targets for ``task`` (not yet added to the session) and notes for the OSNP."""
     d = task.dossier
     notes: list[str] = []
     no_mt = has_no_treating_doctor(d.treating_doctor)
-    query = SearchQuery(commune_insee=d.commune_insee,
-                        types=(ConsultationType(task.consultation_type),),
-                        patient_age=d.patient_age, motif=d.motif,
-                        treating_doctor="" if no_mt else d.treating_doctor, limit=SEARCH_LIMIT,
-                        slots_per_day=1)
+    query = SearchQuery(
+        commune_insee=d.commune_insee,
+        types=(ConsultationType(task.consultation_type),),
+        patient_age=d.patient_age,
+        motif=d.motif,
+        treating_doctor="" if no_mt else d.treating_doctor,
+        limit=SEARCH_LIMIT,
+        slots_per_day=1,
+    )
     index.sync(session, now)
     result = index.search(query, now)
     notes.extend(w for w in result.warnings if "médecin traitant" not in w)
@@ -134,18 +166,29 @@ def build_plan(session: Session, task: OsnpTask, index: DirectoryIndex, now: dat
         for hit in mts:
             why = "médecin traitant (trouvé dans l'annuaire)"
             if ambiguous:
-                why = (f"plusieurs médecins répondent à « {d.treating_doctor} » : "
-                       "vérifiez avec le patient avant d'appeler")
+                why = (
+                    f"plusieurs médecins répondent à « {d.treating_doctor} » : "
+                    "vérifiez avec le patient avant d'appeler"
+                )
             targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
         if not mts:
-            targets.append(CallbackTarget(
-                task_id=task.id, kind=str(TargetKind.MT), status=str(TargetStatus.TO_CALL),
-                name=d.treating_doctor, why="médecin traitant absent de l'annuaire : "
-                "cherchez son numéro (patient, annuaire santé) et saisissez-le",
-                created_at=now))
+            targets.append(
+                CallbackTarget(
+                    task_id=task.id,
+                    kind=str(TargetKind.MT),
+                    status=str(TargetStatus.TO_CALL),
+                    name=d.treating_doctor,
+                    why="médecin traitant absent de l'annuaire : "
+                    "cherchez son numéro (patient, annuaire santé) et saisissez-le",
+                    created_at=now,
+                )
+            )
         for hit in by_tier.get(TIER_CONFRERE, []):
-            targets.append(_from_hit(task, TargetKind.CONFRERE, hit,
-                                     "confrère du cabinet du médecin traitant", now))
+            targets.append(
+                _from_hit(
+                    task, TargetKind.CONFRERE, hit, "confrère du cabinet du médecin traitant", now
+                )
+            )
     slots = [h for h in result.doctors if h.tier in (TIER_SAS, TIER_OTHER)]
     for hit in slots[:MAX_WITH_SLOTS]:
         why = "participant SAS, créneau publié" if hit.tier == TIER_SAS else "créneau publié"
@@ -153,16 +196,24 @@ def build_plan(session: Session, task: OsnpTask, index: DirectoryIndex, now: dat
     if not slots:
         notes.append("aucun créneau publié dans le rayon : médecins hors disponibilité")
     seen = {t.effecteur_id for t in targets}
-    beyond = [h for h in result.doctors if h.tier == TIER_NONE
-              and h.info.get("accepts_beyond_slots")] + list(result.beyond_slots)
+    beyond = [
+        h for h in result.doctors if h.tier == TIER_NONE and h.info.get("accepts_beyond_slots")
+    ] + list(result.beyond_slots)
     count = 0
     for hit in beyond:
         if hit.effecteur_id in seen or count >= MAX_BEYOND or hit.info.get("absent_until"):
             continue
         seen.add(hit.effecteur_id)
         count += 1
-        targets.append(_from_hit(task, TargetKind.HORS_DISPO, hit,
-                                 "accepte des patients en sus de ses disponibilités", now))
+        targets.append(
+            _from_hit(
+                task,
+                TargetKind.HORS_DISPO,
+                hit,
+                "accepte des patients en sus de ses disponibilités",
+                now,
+            )
+        )
     targets.extend(_fallbacks(task, now))
     for position, t in enumerate(targets, start=1):
         t.position = position
@@ -170,8 +221,13 @@ def build_plan(session: Session, task: OsnpTask, index: DirectoryIndex, now: dat
 
 
 def plan_of(session: Session, task_id: int) -> list[CallbackTarget]:
-    return list(session.scalars(select(CallbackTarget).where(CallbackTarget.task_id == task_id)
-                                .order_by(CallbackTarget.position, CallbackTarget.id)))
+    return list(
+        session.scalars(
+            select(CallbackTarget)
+            .where(CallbackTarget.task_id == task_id)
+            .order_by(CallbackTarget.position, CallbackTarget.id)
+        )
+    )
 
 
 def reorder(session: Session, task_id: int, order: list[int]) -> list[CallbackTarget]:
@@ -190,10 +246,21 @@ def reorder(session: Session, task_id: int, order: list[int]) -> list[CallbackTa
     return targets
 
 
-def add_target(session: Session, task: OsnpTask, kind: TargetKind, now: datetime, *,
-               user_id: int | None, effecteur_id: int | None = None, name: str = "",
-               phone_direct: str = "", phone_secretary: str = "", place: str = "",
-               position: int | None = None, why: str = "") -> CallbackTarget:
+def add_target(
+    session: Session,
+    task: OsnpTask,
+    kind: TargetKind,
+    now: datetime,
+    *,
+    user_id: int | None,
+    effecteur_id: int | None = None,
+    name: str = "",
+    phone_direct: str = "",
+    phone_secretary: str = "",
+    place: str = "",
+    position: int | None = None,
+    why: str = "",
+) -> CallbackTarget:
     """A target the OSNP adds (a doctor found elsewhere, the MT's number found…)."""
     if effecteur_id is not None:
         e = session.get(Effecteur, effecteur_id)
@@ -204,16 +271,27 @@ def add_target(session: Session, task: OsnpTask, kind: TargetKind, now: datetime
         phone_secretary = phone_secretary or e.phone_secretary
         if not place and e.practices:
             p = e.practices[0]
-            place = ", ".join(x for x in (p.name, p.address, f"{p.postal_code} {p.commune_name}"
-                                          .strip()) if x)
+            place = ", ".join(
+                x for x in (p.name, p.address, f"{p.postal_code} {p.commune_name}".strip()) if x
+            )
     if not name.strip():
         raise FlowError("invalid_message", "indiquez qui appeler (nom ou effecteur de l'annuaire)")
     targets = plan_of(session, task.id)
     last = max((t.position for t in targets), default=0)
-    t = CallbackTarget(task_id=task.id, kind=str(kind), status=str(TargetStatus.TO_CALL),
-                       effecteur_id=effecteur_id, name=name.strip(), phone_direct=phone_direct,
-                       phone_secretary=phone_secretary, place=place, why=why or "ajouté par "
-                       "l'OSNP", added_by_id=user_id, created_at=now, position=last + 1)
+    t = CallbackTarget(
+        task_id=task.id,
+        kind=str(kind),
+        status=str(TargetStatus.TO_CALL),
+        effecteur_id=effecteur_id,
+        name=name.strip(),
+        phone_direct=phone_direct,
+        phone_secretary=phone_secretary,
+        place=place,
+        why=why or "ajouté par l'OSNP",
+        added_by_id=user_id,
+        created_at=now,
+        position=last + 1,
+    )
     session.add(t)
     session.flush()
     if position is not None:
@@ -228,11 +306,19 @@ def next_target(targets: list[CallbackTarget], now: datetime) -> CallbackTarget 
     for t in targets:
         if t.status == TargetStatus.TO_CALL:
             return t
-    due = [t for t in targets if t.status in (TargetStatus.RETRY, TargetStatus.CALL_BACK)
-           and (t.retry_at is None or t.retry_at <= now)]
+    due = [
+        t
+        for t in targets
+        if t.status in (TargetStatus.RETRY, TargetStatus.CALL_BACK)
+        and (t.retry_at is None or t.retry_at <= now)
+    ]
     return min(due, key=lambda t: (t.retry_at or now, t.position)) if due else None
 
 
 def count_targets(session: Session, task_id: int) -> int:
-    return int(session.scalar(select(func.count(CallbackTarget.id))
-                              .where(CallbackTarget.task_id == task_id)) or 0)
+    return int(
+        session.scalar(
+            select(func.count(CallbackTarget.id)).where(CallbackTarget.task_id == task_id)
+        )
+        or 0
+    )

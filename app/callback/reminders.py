@@ -44,16 +44,26 @@ def _supervisor_and_owner(task: OsnpTask) -> Audience:
 
 
 def pending(session: Any) -> list[Reminder]:
-    return list(session.scalars(select(Reminder).where(
-        Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None))
-        .order_by(Reminder.due_at, Reminder.id)))
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None))
+            .order_by(Reminder.due_at, Reminder.id)
+        )
+    )
 
 
-def cancel_for_task(session: Any, task_id: int, now: datetime,
-                    kinds: tuple[ReminderKind, ...] = tuple(ReminderKind)) -> int:
-    rows = session.scalars(select(Reminder).where(
-        Reminder.task_id == task_id, Reminder.fired_at.is_(None),
-        Reminder.cancelled_at.is_(None), Reminder.kind.in_([str(k) for k in kinds]))).all()
+def cancel_for_task(
+    session: Any, task_id: int, now: datetime, kinds: tuple[ReminderKind, ...] = tuple(ReminderKind)
+) -> int:
+    rows = session.scalars(
+        select(Reminder).where(
+            Reminder.task_id == task_id,
+            Reminder.fired_at.is_(None),
+            Reminder.cancelled_at.is_(None),
+            Reminder.kind.in_([str(k) for k in kinds]),
+        )
+    ).all()
     for r in rows:
         r.cancelled_at = now
     return len(rows)
@@ -65,25 +75,43 @@ def watch_tasks(u: Unit, settings: Settings) -> list[Reminder]:
     if not tasks:
         return []
     existing: dict[tuple[int, str], list[Reminder]] = {}
-    for r in u.s.scalars(select(Reminder).where(
+    for r in u.s.scalars(
+        select(Reminder).where(
             Reminder.task_id.in_([t.id for t in tasks]),
-            Reminder.kind.in_([str(ReminderKind.DEADLINE), str(ReminderKind.OUTSIDE_HOURS)]))):
+            Reminder.kind.in_([str(ReminderKind.DEADLINE), str(ReminderKind.OUTSIDE_HOURS)]),
+        )
+    ):
         existing.setdefault((r.task_id, r.kind), []).append(r)
     added = []
     for t in tasks:
         if not existing.get((t.id, str(ReminderKind.DEADLINE))):
             due = max(t.created_at, t.deadline_at - settings.deadline_warning)
-            added.append(Reminder(kind=str(ReminderKind.DEADLINE), task_id=t.id, due_at=due,
-                                  created_at=u.now, data={"deadline_at": iso(t.deadline_at)}))
+            added.append(
+                Reminder(
+                    kind=str(ReminderKind.DEADLINE),
+                    task_id=t.id,
+                    due_at=due,
+                    created_at=u.now,
+                    data={"deadline_at": iso(t.deadline_at)},
+                )
+            )
         if settings.is_open(u.now):
             closing, due = settings.next_closing(u.now), settings.next_closing(u.now)
         else:  # closed now: one alert for this closed period, at once
             closing, due = max(settings.last_closing(u.now), t.created_at), u.now
-        keys = {r.data.get("closing")
-                for r in existing.get((t.id, str(ReminderKind.OUTSIDE_HOURS)), [])}
+        keys = {
+            r.data.get("closing") for r in existing.get((t.id, str(ReminderKind.OUTSIDE_HOURS)), [])
+        }
         if iso(closing) not in keys and due < t.deadline_at:
-            added.append(Reminder(kind=str(ReminderKind.OUTSIDE_HOURS), task_id=t.id,
-                                  due_at=due, created_at=u.now, data={"closing": iso(closing)}))
+            added.append(
+                Reminder(
+                    kind=str(ReminderKind.OUTSIDE_HOURS),
+                    task_id=t.id,
+                    due_at=due,
+                    created_at=u.now,
+                    data={"closing": iso(closing)},
+                )
+            )
     u.s.add_all(added)
     u.s.flush()
     return added
@@ -92,11 +120,15 @@ def watch_tasks(u: Unit, settings: Settings) -> list[Reminder]:
 def fire_due(u: Unit) -> int:
     """Fire every reminder due by ``u.now``: one event each, to whom it concerns."""
     fired = 0
-    for r in u.s.scalars(select(Reminder).where(
-            Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None),
-            Reminder.due_at <= u.now).order_by(Reminder.due_at, Reminder.id)
-            # Several hubs on one PostgreSQL: each due reminder is fired by one of them.
-            .with_for_update(skip_locked=True)).all():
+    for r in u.s.scalars(
+        select(Reminder)
+        .where(
+            Reminder.fired_at.is_(None), Reminder.cancelled_at.is_(None), Reminder.due_at <= u.now
+        )
+        .order_by(Reminder.due_at, Reminder.id)
+        # Several hubs on one PostgreSQL: each due reminder is fired by one of them.
+        .with_for_update(skip_locked=True)
+    ).all():
         task = u.s.get(OsnpTask, r.task_id)
         if task is None or task.status == TaskStatus.DONE:
             r.cancelled_at = u.now
@@ -112,25 +144,43 @@ def fire_due(u: Unit) -> int:
             audience = Audience(roles=set(), users={user} if user is not None else set())
             if not audience.users:
                 audience = _supervisor_and_owner(task)
-            u.emit(EventName.CALLBACK_REMINDER, audience, task=task, dossier=d, reminder_id=r.id,
-                   target_id=r.target_id, target=target.name if target else "",
-                   phone=(target.phone_direct or target.phone_secretary) if target else "",
-                   due_at=iso(r.due_at), late_seconds=late,
-                   message=f"Rappeler {target.name if target else ''} pour {patient}".strip())
+            u.emit(
+                EventName.CALLBACK_REMINDER,
+                audience,
+                task=task,
+                dossier=d,
+                reminder_id=r.id,
+                target_id=r.target_id,
+                target=target.name if target else "",
+                phone=(target.phone_direct or target.phone_secretary) if target else "",
+                due_at=iso(r.due_at),
+                late_seconds=late,
+                message=f"Rappeler {target.name if target else ''} pour {patient}".strip(),
+            )
         elif r.kind == ReminderKind.DEADLINE:
             left = (task.deadline_at - u.now).total_seconds() / 3600
-            u.emit(EventName.CALLBACK_DEADLINE_NEAR, _supervisor_and_owner(task), task=task,
-                   dossier=d,
-                   reminder_id=r.id, deadline_at=iso(task.deadline_at),
-                   hours_left=round(left, 2),
-                   message=f"Recherche de RDV pour {patient} : échéance de 48 h dans "
-                           f"{max(left, 0):.1f} h")
+            u.emit(
+                EventName.CALLBACK_DEADLINE_NEAR,
+                _supervisor_and_owner(task),
+                task=task,
+                dossier=d,
+                reminder_id=r.id,
+                deadline_at=iso(task.deadline_at),
+                hours_left=round(left, 2),
+                message=f"Recherche de RDV pour {patient} : échéance de 48 h dans "
+                f"{max(left, 0):.1f} h",
+            )
         else:
-            u.emit(EventName.CALLBACK_OUTSIDE_HOURS, _supervisor_and_owner(task), task=task,
-                   dossier=d,
-                   reminder_id=r.id, closing=r.data.get("closing"),
-                   message=f"SAS fermé : la recherche de RDV pour {patient} est toujours "
-                           "ouverte (PDSA ou reprise à l'ouverture)")
+            u.emit(
+                EventName.CALLBACK_OUTSIDE_HOURS,
+                _supervisor_and_owner(task),
+                task=task,
+                dossier=d,
+                reminder_id=r.id,
+                closing=r.data.get("closing"),
+                message=f"SAS fermé : la recherche de RDV pour {patient} est toujours "
+                "ouverte (PDSA ou reprise à l'ouverture)",
+            )
     return fired
 
 
@@ -144,8 +194,13 @@ class ReminderScheduler:
     so a due time is armed at ``real now + (due - clock())``.
     """
 
-    def __init__(self, service: FlowService, settings: Settings, run: Runner,
-                 broadcast: Callable[[list[Outgoing]], None]):
+    def __init__(
+        self,
+        service: FlowService,
+        settings: Settings,
+        run: Runner,
+        broadcast: Callable[[list[Outgoing]], None],
+    ):
         self.service = service
         self.settings = settings
         self.run = run
@@ -156,8 +211,13 @@ class ReminderScheduler:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.scheduler.start()
-        self.scheduler.add_job(self.scan, IntervalTrigger(seconds=SCAN_EVERY.total_seconds()),
-                               id="callback-scan", coalesce=True, max_instances=1)
+        self.scheduler.add_job(
+            self.scan,
+            IntervalTrigger(seconds=SCAN_EVERY.total_seconds()),
+            id="callback-scan",
+            coalesce=True,
+            max_instances=1,
+        )
         await self.scan()
 
     async def stop(self) -> None:
@@ -170,6 +230,7 @@ class ReminderScheduler:
                 u = Unit(s, None, self.service.clock(), self.service.user)
                 fn(u)
                 return self.service.finish(u)
+
         return work
 
     async def scan(self) -> None:
@@ -202,9 +263,14 @@ class ReminderScheduler:
             return
         delay = (due - self.service.clock()).total_seconds()
         run_at = datetime.now(UTC) + timedelta(seconds=max(0.0, delay))
-        self.scheduler.add_job(self.fire, DateTrigger(run_date=run_at),
-                               id=f"callback-due-{due.isoformat()}", replace_existing=True,
-                               misfire_grace_time=None, coalesce=True)
+        self.scheduler.add_job(
+            self.fire,
+            DateTrigger(run_date=run_at),
+            id=f"callback-due-{due.isoformat()}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
 
     async def fire(self) -> None:
         try:

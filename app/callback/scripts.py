@@ -19,20 +19,46 @@ from app.callback.vocab import TargetKind
 
 #: Steps that need a script: one per kind of doctor called, and the patient's.
 STEPS = ("MT", "CONFRERE", "CRENEAU", "HORS_DISPO", "PATIENT")
-STEP_OF_KIND = {TargetKind.MT: "MT", TargetKind.CONFRERE: "CONFRERE",
-                TargetKind.CRENEAU: "CRENEAU", TargetKind.HORS_DISPO: "HORS_DISPO",
-                TargetKind.TELECONSULTATION: "CRENEAU"}
+STEP_OF_KIND = {
+    TargetKind.MT: "MT",
+    TargetKind.CONFRERE: "CONFRERE",
+    TargetKind.CRENEAU: "CRENEAU",
+    TargetKind.HORS_DISPO: "HORS_DISPO",
+    TargetKind.TELECONSULTATION: "CRENEAU",
+}
 
 #: Facts every script may use, and those only known once an appointment exists.
-FACTS = frozenset({
-    "osnp", "sas", "rappel_osnp", "patient_prenom", "patient_nom", "patient_age", "motif",
-    "commune", "echeance", "type_consultation", "numero_patient", "medecin",
-    "medecin_traitant", "creneau", "conditions", "dossier",
-})
-APPOINTMENT_FACTS = frozenset({"rdv_medecin", "rdv_jour", "rdv_heure", "rdv_lieu", "rdv_type",
-                               "a_apporter"})
-TOP_KEYS = {"etape": True, "titre": True, "texte": True, "conclusion": False,
-            "message": False, "questions": True}
+FACTS = frozenset(
+    {
+        "osnp",
+        "sas",
+        "rappel_osnp",
+        "patient_prenom",
+        "patient_nom",
+        "patient_age",
+        "motif",
+        "commune",
+        "echeance",
+        "type_consultation",
+        "numero_patient",
+        "medecin",
+        "medecin_traitant",
+        "creneau",
+        "conditions",
+        "dossier",
+    }
+)
+APPOINTMENT_FACTS = frozenset(
+    {"rdv_medecin", "rdv_jour", "rdv_heure", "rdv_lieu", "rdv_type", "a_apporter"}
+)
+TOP_KEYS = {
+    "etape": True,
+    "titre": True,
+    "texte": True,
+    "conclusion": False,
+    "message": False,
+    "questions": True,
+}
 QUESTION_KEYS = {"id": True, "texte": True, "reponses": False}
 
 
@@ -55,11 +81,17 @@ class Script:
 
     def render(self, facts: dict[str, str]) -> dict[str, Any]:
         fill = _Filler(facts)
-        return {"step": self.step, "title": fill(self.title), "text": fill(self.text),
-                "questions": [{"id": q.id, "text": fill(q.text), "answers": list(q.answers)}
-                              for q in self.questions],
-                "conclusion": fill(self.conclusion),
-                "message": fill(self.message) if self.message else ""}
+        return {
+            "step": self.step,
+            "title": fill(self.title),
+            "text": fill(self.text),
+            "questions": [
+                {"id": q.id, "text": fill(q.text), "answers": list(q.answers)}
+                for q in self.questions
+            ],
+            "conclusion": fill(self.conclusion),
+            "message": fill(self.message) if self.message else "",
+        }
 
 
 class _Filler:
@@ -89,8 +121,15 @@ def _line_with(lines: list[str], needle: str, start: int = 0) -> int | None:
     return None
 
 
-def _check_text(path: Path, lines: list[str], key: str, value: Any, allowed: frozenset[str],
-                problems: list[FileProblem], near: str | None = None) -> str:
+def _check_text(
+    path: Path,
+    lines: list[str],
+    key: str,
+    value: Any,
+    allowed: frozenset[str],
+    problems: list[FileProblem],
+    near: str | None = None,
+) -> str:
     where = _line_with(lines, near or f"{key} =") or _line_with(lines, key)
     if not isinstance(value, str):
         problems.append(FileProblem(path, where, f"« {key} » doit être un texte entre guillemets"))
@@ -98,16 +137,26 @@ def _check_text(path: Path, lines: list[str], key: str, value: Any, allowed: fro
     try:
         names = _placeholders(value)
     except ValueError as exc:
-        problems.append(FileProblem(path, where, f"accolade mal fermée dans « {key} » ({exc}) : "
-                                    "écrivez {{ et }} pour une accolade littérale"))
+        problems.append(
+            FileProblem(
+                path,
+                where,
+                f"accolade mal fermée dans « {key} » ({exc}) : "
+                "écrivez {{ et }} pour une accolade littérale",
+            )
+        )
         return ""
     for name in names:
         if name not in allowed:
             line = _line_with(lines, "{" + name, (where or 1) - 1) or where
-            hint = "" if name not in APPOINTMENT_FACTS else \
-                " (connu seulement dans le script PATIENT, après le RDV)"
-            problems.append(FileProblem(path, line, f"information inconnue {{{name}}} dans "
-                                        f"« {key} »{hint}"))
+            hint = (
+                ""
+                if name not in APPOINTMENT_FACTS
+                else " (connu seulement dans le script PATIENT, après le RDV)"
+            )
+            problems.append(
+                FileProblem(path, line, f"information inconnue {{{name}}} dans « {key} »{hint}")
+            )
     return value
 
 
@@ -116,35 +165,56 @@ def load_script(path: Path) -> Script:
     problems: list[FileProblem] = []
     for key in data:
         if key not in TOP_KEYS:
-            problems.append(FileProblem(path, _line_with(lines, key),
-                                        f"clé inconnue « {key} » (attendu : "
-                                        f"{', '.join(TOP_KEYS)})"))
+            problems.append(
+                FileProblem(
+                    path,
+                    _line_with(lines, key),
+                    f"clé inconnue « {key} » (attendu : {', '.join(TOP_KEYS)})",
+                )
+            )
     for key, required in TOP_KEYS.items():
         if required and key not in data:
             what = "[[questions]]" if key == "questions" else f"« {key} = … »"
             problems.append(FileProblem(path, None, f"{what} manquant"))
     step = data.get("etape", "")
     if "etape" in data and step not in STEPS:
-        problems.append(FileProblem(path, _line_with(lines, "etape"),
-                                    f"étape inconnue « {step} » (attendu : {', '.join(STEPS)})"))
+        problems.append(
+            FileProblem(
+                path,
+                _line_with(lines, "etape"),
+                f"étape inconnue « {step} » (attendu : {', '.join(STEPS)})",
+            )
+        )
     allowed = FACTS | (APPOINTMENT_FACTS if step == "PATIENT" else frozenset())
     title = _check_text(path, lines, "titre", data.get("titre", ""), allowed, problems)
     text = _check_text(path, lines, "texte", data.get("texte", ""), allowed, problems)
-    conclusion = _check_text(path, lines, "conclusion", data.get("conclusion", ""), allowed,
-                             problems)
+    conclusion = _check_text(
+        path, lines, "conclusion", data.get("conclusion", ""), allowed, problems
+    )
     message = _check_text(path, lines, "message", data.get("message", ""), allowed, problems)
     if step == "PATIENT" and "message" not in data:
-        problems.append(FileProblem(path, None, "le script PATIENT doit avoir un « message » "
-                                    "(texte lu ou envoyé au patient)"))
+        problems.append(
+            FileProblem(
+                path,
+                None,
+                "le script PATIENT doit avoir un « message » (texte lu ou envoyé au patient)",
+            )
+        )
     questions: list[Question] = []
     raw_questions = data.get("questions", [])
     if not isinstance(raw_questions, list):
-        problems.append(FileProblem(path, _line_with(lines, "questions"),
-                                    "« questions » doit être une liste de [[questions]]"))
+        problems.append(
+            FileProblem(
+                path,
+                _line_with(lines, "questions"),
+                "« questions » doit être une liste de [[questions]]",
+            )
+        )
         raw_questions = []
     seen: set[str] = set()
-    header_lines = [i + 1 for i, text_line in enumerate(lines)
-                    if text_line.strip().startswith("[[questions]]")]
+    header_lines = [
+        i + 1 for i, text_line in enumerate(lines) if text_line.strip().startswith("[[questions]]")
+    ]
     for n, q in enumerate(raw_questions):
         at = header_lines[n] if n < len(header_lines) else None
         if not isinstance(q, dict):
@@ -152,25 +222,42 @@ def load_script(path: Path) -> Script:
             continue
         for key in q:
             if key not in QUESTION_KEYS:
-                problems.append(FileProblem(path, _line_with(lines, f"{key}", (at or 1) - 1),
-                                            f"clé inconnue « {key} » dans une question "
-                                            "(attendu : id, texte, reponses)"))
+                problems.append(
+                    FileProblem(
+                        path,
+                        _line_with(lines, f"{key}", (at or 1) - 1),
+                        f"clé inconnue « {key} » dans une question (attendu : id, texte, reponses)",
+                    )
+                )
         qid = q.get("id")
         if not isinstance(qid, str) or not qid.strip():
             problems.append(FileProblem(path, at, "question sans « id »"))
             qid = f"q{n + 1}"
         elif qid in seen:
-            problems.append(FileProblem(path, _line_with(lines, f'"{qid}"', (at or 1) - 1),
-                                        f"deux questions ont le même id « {qid} »"))
+            problems.append(
+                FileProblem(
+                    path,
+                    _line_with(lines, f'"{qid}"', (at or 1) - 1),
+                    f"deux questions ont le même id « {qid} »",
+                )
+            )
         seen.add(qid)
         if "texte" not in q:
             problems.append(FileProblem(path, at, f"question « {qid} » sans « texte »"))
-        q_text = _check_text(path, lines, "texte", q.get("texte", ""), allowed, problems,
-                             near=None) if "texte" in q else ""
+        q_text = (
+            _check_text(path, lines, "texte", q.get("texte", ""), allowed, problems, near=None)
+            if "texte" in q
+            else ""
+        )
         answers = q.get("reponses", [])
         if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
-            problems.append(FileProblem(path, _line_with(lines, "reponses", (at or 1) - 1),
-                                        "« reponses » doit être une liste de textes"))
+            problems.append(
+                FileProblem(
+                    path,
+                    _line_with(lines, "reponses", (at or 1) - 1),
+                    "« reponses » doit être une liste de textes",
+                )
+            )
             answers = []
         questions.append(Question(qid, q_text, tuple(answers)))
     if problems:
@@ -199,10 +286,13 @@ def load_scripts(folder: Path = RESOURCES) -> ScriptBook:
             problems.extend(exc.problems)
             continue
         if script.step in book:
-            problems.append(FileProblem(path, _line_with(path.read_text("utf-8").splitlines(),
-                                                         "etape"),
-                                        f"l'étape {script.step} a déjà un script "
-                                        f"({book[script.step].path.name})"))
+            problems.append(
+                FileProblem(
+                    path,
+                    _line_with(path.read_text("utf-8").splitlines(), "etape"),
+                    f"l'étape {script.step} a déjà un script ({book[script.step].path.name})",
+                )
+            )
             continue
         book[script.step] = script
     for step in STEPS:

@@ -113,7 +113,7 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
     for day in DAYS:
         value = table.get(day)
         if value is None:
-            bad(day, "horaires_sas", f"horaire du {day} manquant (\"\" si fermé)")
+            bad(day, "horaires_sas", f'horaire du {day} manquant ("" si fermé)')
             hours.append(None)
             continue
         if value == "":
@@ -123,28 +123,40 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
         start = _hm(match, 1) if match else None
         end = _hm(match, 3) if match else None
         if start is None or end is None or end <= start:
-            bad(day, "horaires_sas", f"horaire du {day} invalide : « {value} » "
-                "(attendu par exemple \"08:00-20:00\")")
+            bad(
+                day,
+                "horaires_sas",
+                f'horaire du {day} invalide : « {value} » (attendu par exemple "08:00-20:00")',
+            )
             hours.append(None)
             continue
         hours.append((start, end))
     delays = data["delais"]
     retry = delays.get("rappel_sans_reponse_minutes")
     if not isinstance(retry, int) or isinstance(retry, bool) or not 1 <= retry <= 240:
-        bad("rappel_sans_reponse_minutes", "delais",
-            "rappel_sans_reponse_minutes doit être un nombre entier de 1 à 240")
+        bad(
+            "rappel_sans_reponse_minutes",
+            "delais",
+            "rappel_sans_reponse_minutes doit être un nombre entier de 1 à 240",
+        )
         retry = 15
     warn = delays.get("alerte_echeance_heures")
     if not isinstance(warn, int | float) or isinstance(warn, bool) or not 0 < warn < 48:
-        bad("alerte_echeance_heures", "delais",
-            "alerte_echeance_heures doit être un nombre d'heures entre 0 et 48")
+        bad(
+            "alerte_echeance_heures",
+            "delais",
+            "alerte_echeance_heures doit être un nombre d'heures entre 0 et 48",
+        )
         warn = 4
     raw_pdsa = str(data["pdsa"].get("debut", ""))
     pdsa_match = _HOUR.match(raw_pdsa)
     pdsa = _hm(pdsa_match, 1) if pdsa_match else None
     if pdsa is None:
-        bad("debut", "pdsa", f"heure de début de la PDSA invalide : « {raw_pdsa} » "
-            "(attendu par exemple \"20:00\")")
+        bad(
+            "debut",
+            "pdsa",
+            f'heure de début de la PDSA invalide : « {raw_pdsa} » (attendu par exemple "20:00")',
+        )
         pdsa = time(20, 0)
     sas = data.get("sas", {})
     texts: dict[str, str] = {}
@@ -155,10 +167,20 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
             value = ""
         texts[key] = value.strip()
     if not texts["nom"]:
-        problems.append(FileProblem(path, line_of(lines, "nom", "sas"),
-                                    "[sas] nom manquant (par exemple \"SAS 17\")"))
+        problems.append(
+            FileProblem(
+                path, line_of(lines, "nom", "sas"), '[sas] nom manquant (par exemple "SAS 17")'
+            )
+        )
     if problems:
         raise FileError(problems)
-    return Settings(tuple(hours), timedelta(minutes=retry), timedelta(hours=warn), pdsa,
-                    texts["nom"], texts["numero_rappel_osnp"],
-                    texts["expediteur"] or "Service d'accès aux soins (SAS)", texts["adresse"])
+    return Settings(
+        tuple(hours),
+        timedelta(minutes=retry),
+        timedelta(hours=warn),
+        pdsa,
+        texts["nom"],
+        texts["numero_rappel_osnp"],
+        texts["expediteur"] or "Service d'accès aux soins (SAS)",
+        texts["adresse"],
+    )

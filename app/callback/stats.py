@@ -19,12 +19,23 @@ from app.directory.vocab import PARIS
 from app.domain.enums import TaskOutcome
 from app.hub.events import EventName
 
-COLUMNS = ("dossiers_osnp", "appels", "rdv", "rdv_mt", "rdv_confrere", "rdv_plateforme",
-           "rdv_hors_dispo", "sans_solution")
-_OF_OUTCOME = {TaskOutcome.RDV_MT: "rdv_mt", TaskOutcome.RDV_CONFRERE: "rdv_confrere",
-               TaskOutcome.RDV_CRENEAU: "rdv_plateforme",
-               TaskOutcome.RDV_HORS_DISPO: "rdv_hors_dispo",
-               TaskOutcome.SANS_SOLUTION: "sans_solution"}
+COLUMNS = (
+    "dossiers_osnp",
+    "appels",
+    "rdv",
+    "rdv_mt",
+    "rdv_confrere",
+    "rdv_plateforme",
+    "rdv_hors_dispo",
+    "sans_solution",
+)
+_OF_OUTCOME = {
+    TaskOutcome.RDV_MT: "rdv_mt",
+    TaskOutcome.RDV_CONFRERE: "rdv_confrere",
+    TaskOutcome.RDV_CRENEAU: "rdv_plateforme",
+    TaskOutcome.RDV_HORS_DISPO: "rdv_hors_dispo",
+    TaskOutcome.SANS_SOLUTION: "sans_solution",
+}
 
 
 def osnp_table(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
@@ -32,10 +43,15 @@ def osnp_table(session: Session, start: datetime, end: datetime) -> dict[str, An
     rows = session.execute(
         select(Event.at, Event.type, Event.data, Dossier.commune_insee)
         .join(Dossier, Dossier.id == Event.dossier_id, isouter=True)
-        .where(Event.at >= start, Event.at < end,
-               Event.type.in_((EventName.TASK_CREATED, EventName.TASK_CLOSED,
-               EventName.CALLBACK_ATTEMPT)))
-        .order_by(Event.seq)).all()
+        .where(
+            Event.at >= start,
+            Event.at < end,
+            Event.type.in_(
+                (EventName.TASK_CREATED, EventName.TASK_CLOSED, EventName.CALLBACK_ATTEMPT)
+            ),
+        )
+        .order_by(Event.seq)
+    ).all()
     sectors = {c.insee: c.sector for c in session.scalars(select(Commune))}
     table: dict[tuple[date, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMNS, 0))
     for at, type_, data, insee in rows:
@@ -54,7 +70,11 @@ def osnp_table(session: Session, start: datetime, end: datetime) -> dict[str, An
     for cell in table.values():
         for k, v in cell.items():
             totals[k] += v
-    return {"columns": list(COLUMNS),
-            "rows": [{"day": day.isoformat(), "sector": sector, **cell}
-                     for (day, sector), cell in sorted(table.items())],
-            "totals": totals}
+    return {
+        "columns": list(COLUMNS),
+        "rows": [
+            {"day": day.isoformat(), "sector": sector, **cell}
+            for (day, sector), cell in sorted(table.items())
+        ],
+        "totals": totals,
+    }

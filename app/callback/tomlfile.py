@@ -46,16 +46,16 @@ def read_toml(path: Path) -> tuple[dict[str, Any], list[str]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad_line = raw[: exc.start].count(b"\n") + 1
-        raise FileError([FileProblem(path, bad_line, "le fichier doit être enregistré en UTF-8")]
-                        ) from None
+        raise FileError(
+            [FileProblem(path, bad_line, "le fichier doit être enregistré en UTF-8")]
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = int(match.group(1)) if match else None
         reason = _TOML_LINE.sub("", str(exc)).strip()
-        raise FileError([FileProblem(path, line, f"syntaxe TOML invalide ({reason})")]
-                        ) from None
+        raise FileError([FileProblem(path, line, f"syntaxe TOML invalide ({reason})")]) from None
     return data, text.splitlines()
 
 

@@ -79,12 +79,17 @@ class AppointmentStatus(CallbackEnum):
 
 #: Where an appointment may go from each status (a final status goes nowhere).
 APPOINTMENT_MOVES: dict[AppointmentStatus, frozenset[AppointmentStatus]] = {
-    AppointmentStatus.BOOKED: frozenset({AppointmentStatus.CONFIRMED, AppointmentStatus.HONOURED,
-                                         AppointmentStatus.NO_SHOW,
-                                         AppointmentStatus.CANCELLED}),
-    AppointmentStatus.CONFIRMED: frozenset({AppointmentStatus.HONOURED,
-                                            AppointmentStatus.NO_SHOW,
-                                            AppointmentStatus.CANCELLED}),
+    AppointmentStatus.BOOKED: frozenset(
+        {
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.HONOURED,
+            AppointmentStatus.NO_SHOW,
+            AppointmentStatus.CANCELLED,
+        }
+    ),
+    AppointmentStatus.CONFIRMED: frozenset(
+        {AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
+    ),
     AppointmentStatus.HONOURED: frozenset(),
     AppointmentStatus.NO_SHOW: frozenset(),
     AppointmentStatus.CANCELLED: frozenset(),

@@ -30,9 +30,16 @@ COMMANDS = (
     "app.cli.backup",
     "app.cli.purge",
 )
-BENCHES = ("app.cli.bench_flow", "app.cli.bench_sip", "app.cli.bench_slots", "app.cli.bench_report",
-           "app.cli.bench_hubsante", "app.cli.bench_soak", "app.cli.bench_audio",
-           "app.cli.bench_history")
+BENCHES = (
+    "app.cli.bench_flow",
+    "app.cli.bench_sip",
+    "app.cli.bench_slots",
+    "app.cli.bench_report",
+    "app.cli.bench_hubsante",
+    "app.cli.bench_soak",
+    "app.cli.bench_audio",
+    "app.cli.bench_history",
+)
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -53,8 +53,17 @@ def table_rows(reads: list[dict[str, object]]) -> list[tuple[str, ...]]:
         at = datetime.fromisoformat(str(r["at"])).astimezone(PARIS)
         dossier = r["dossier_number"] or (f"n° {r['dossier_id']}" if r["dossier_id"] else "")
         result = "accordée" if r["granted"] else f"REFUSÉE ({r['detail']})"
-        out.append((f"{at:%d/%m/%Y %H:%M:%S}", str(r["username"]), str(r["role"]),
-                    str(r["desk"]), str(dossier), str(r["label"]), result))
+        out.append(
+            (
+                f"{at:%d/%m/%Y %H:%M:%S}",
+                str(r["username"]),
+                str(r["role"]),
+                str(r["desk"]),
+                str(dossier),
+                str(r["label"]),
+                result,
+            )
+        )
     return out
 
 
@@ -68,8 +77,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(db_url(args))
     upgrade(engine)
-    query = AuditQuery(dossier=args.dossier, username=args.user, since=args.since,
-                       until=args.until, refused_only=args.refused, limit=args.limit)
+    query = AuditQuery(
+        dossier=args.dossier,
+        username=args.user,
+        since=args.since,
+        until=args.until,
+        refused_only=args.refused,
+        limit=args.limit,
+    )
     with make_sessionmaker(engine)() as s:
         rows, more = find_reads(s, query)
         reads = [read_view(r) for r in rows]

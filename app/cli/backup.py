@@ -14,7 +14,10 @@ from app.cli import add_db_option
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--config", type=Path, default=None, metavar="FICHIER",
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
         help="configuration du hub (défaut : /etc/sasdesk/hub.toml s'il existe) : base et "
         "dossier des enregistrements",
     )
@@ -24,23 +27,33 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup = sub.add_parser(
-        "backup", help="sauvegarde la base et les enregistrements dans un fichier",
+        "backup",
+        help="sauvegarde la base et les enregistrements dans un fichier",
         description="Sauvegarde à chaud (le hub peut tourner) : la base (SQLite par son API "
         "de sauvegarde, PostgreSQL par pg_dump), les enregistrements du dossier configuré, un "
         "manifeste avec l'empreinte SHA-256 de chaque élément.",
     )
-    backup.add_argument("--out", type=Path, required=True, metavar="FICHIER",
-                        help="fichier de sauvegarde à écrire (.tar)")
+    backup.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FICHIER",
+        help="fichier de sauvegarde à écrire (.tar)",
+    )
     _common(backup)
     backup.set_defaults(run=run_backup)
     restore = sub.add_parser(
-        "restore", help="restaure une sauvegarde (hub arrêté)",
+        "restore",
+        help="restaure une sauvegarde (hub arrêté)",
         description="Vérifie la sauvegarde (empreintes, schéma) puis restaure la base et les "
         "enregistrements. Refuse une sauvegarde abîmée ou faite par une version plus récente.",
     )
     restore.add_argument("file", type=Path, metavar="FICHIER", help="fichier de sauvegarde")
-    restore.add_argument("--replace", action="store_true",
-                         help="écrase la base SQLite existante (arrêtez le hub avant)")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="écrase la base SQLite existante (arrêtez le hub avant)",
+    )
     _common(restore)
     restore.set_defaults(run=run_restore)
 
@@ -59,9 +72,13 @@ def run_backup(args: argparse.Namespace) -> int:
     except (BackupError, FileError) as exc:
         print(f"sasdesk backup : {exc}", file=sys.stderr)
         return 1
-    _say(args, result, f"sauvegarde écrite : {result['file']} ({result['bytes']} octets, "
-         f"{result['seconds']} s, schéma {result['schema_revision']}, "
-         f"{result['recordings']} enregistrement(s)) ; SHA-256 {result['sha256']}")
+    _say(
+        args,
+        result,
+        f"sauvegarde écrite : {result['file']} ({result['bytes']} octets, "
+        f"{result['seconds']} s, schéma {result['schema_revision']}, "
+        f"{result['recordings']} enregistrement(s)) ; SHA-256 {result['sha256']}",
+    )
     return 0
 
 
@@ -73,10 +90,15 @@ def run_restore(args: argparse.Namespace) -> int:
     try:
         result = restore_backup(args.file, settings_of(args), replace=args.replace)
     except (BackupError, FileError) as exc:
-        print(f"sasdesk restore : restauration refusée, rien n'a été modifié : {exc}",
-              file=sys.stderr)
+        print(
+            f"sasdesk restore : restauration refusée, rien n'a été modifié : {exc}", file=sys.stderr
+        )
         return 1
-    _say(args, result, f"sauvegarde du {result['created']} restaurée (schéma "
-         f"{result['schema_revision']}, {result['recordings_restored']} enregistrement(s)) "
-         f"en {result['seconds']} s ; le hub mettra le schéma à jour à son démarrage")
+    _say(
+        args,
+        result,
+        f"sauvegarde du {result['created']} restaurée (schéma "
+        f"{result['schema_revision']}, {result['recordings_restored']} enregistrement(s)) "
+        f"en {result['seconds']} s ; le hub mettra le schéma à jour à son démarrage",
+    )
     return 0

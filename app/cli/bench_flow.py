@@ -39,13 +39,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--paced-seconds", type=float, default=60.0, help="durée de la phase cadencée (défaut 60 s)"
     )
     parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--hubs", type=int, default=1,
-                        help="hubs sur la même base PostgreSQL (postes répartis entre eux)")
-    parser.add_argument("--pg-temp", action="store_true",
-                        help="démarre un PostgreSQL jetable pour la mesure")
-    parser.add_argument("--also-sqlite", type=int, default=None, metavar="POSTES",
-                        help="mesure aussi, dans la même invocation, un hub SQLite avec ce "
-                        "nombre de postes (comparaison côte à côte)")
+    parser.add_argument(
+        "--hubs",
+        type=int,
+        default=1,
+        help="hubs sur la même base PostgreSQL (postes répartis entre eux)",
+    )
+    parser.add_argument(
+        "--pg-temp", action="store_true", help="démarre un PostgreSQL jetable pour la mesure"
+    )
+    parser.add_argument(
+        "--also-sqlite",
+        type=int,
+        default=None,
+        metavar="POSTES",
+        help="mesure aussi, dans la même invocation, un hub SQLite avec ce "
+        "nombre de postes (comparaison côte à côte)",
+    )
     parser.add_argument("--json", action="store_true", help="sortie JSON (défaut)")
     parser.set_defaults(run=run)
 
@@ -66,10 +76,18 @@ def run(args: argparse.Namespace) -> int:
             pg_temp=args.pg_temp,
         )
         if args.also_sqlite:
-            sqlite = run_flow_bench(args.dossiers, args.also_sqlite, rate=args.rate,
-                                    paced_seconds=args.paced_seconds, seed=args.seed)
-            result = {"side_by_side": _side_by_side(result, sqlite), "main": result,
-                      "sqlite": sqlite}
+            sqlite = run_flow_bench(
+                args.dossiers,
+                args.also_sqlite,
+                rate=args.rate,
+                paced_seconds=args.paced_seconds,
+                seed=args.seed,
+            )
+            result = {
+                "side_by_side": _side_by_side(result, sqlite),
+                "main": result,
+                "sqlite": sqlite,
+            }
     except (ValueError, RuntimeError) as exc:
         print(f"sasdesk bench flow : {exc}", file=sys.stderr)
         return 2
@@ -80,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
 def _side_by_side(*runs: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
-            "db": r["db"], "hubs": r["hubs"], "desks": r["desks"],
+            "db": r["db"],
+            "hubs": r["hubs"],
+            "desks": r["desks"],
             "paced_p99_ms": r["paced"]["event_latency_ms"]["p99"],
             "saturated_dossiers_per_second": r["saturated"]["dossiers_per_second"],
             "saturated_p99_ms": r["saturated"]["event_latency_ms"]["p99"],

@@ -45,8 +45,13 @@ def _case(i: int, now: str) -> dict[str, Any]:
         "location": {"city": {"name": "La Rochelle", "inseeCode": "17300"}},
         "initialAlert": {
             "reception": now,
-            "caller": {"callerContact": {"channel": "PERSONNE", "type": "TEL",
-                                         "detail": f"+3363998{i % 10000:04d}"}},
+            "caller": {
+                "callerContact": {
+                    "channel": "PERSONNE",
+                    "type": "TEL",
+                    "detail": f"+3363998{i % 10000:04d}",
+                }
+            },
             "notes": [{"creation": now, "freetext": f"appel {i}"}],
         },  # fmt: skip
     }

@@ -39,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "tombe) ; défaut : celle des réglages enregistrés",
     )
     parser.add_argument(
-        "--wizard", action="store_true",
+        "--wizard",
+        action="store_true",
         help="rouvre l'assistant de configuration (hub, ligne SIP, casque, connexion)",
     )
     parser.add_argument(
@@ -143,8 +144,9 @@ def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from app.config.desk import DeskSettings, sip_password
     from telephony.sip import SipConfig, SipLine
 
-    account = DeskSettings(sip_server=args.sip_server, sip_port=args.sip_port,
-                           sip_user=args.sip_user or "")
+    account = DeskSettings(
+        sip_server=args.sip_server, sip_port=args.sip_port, sip_user=args.sip_user or ""
+    )
     password = os.environ.get(args.sip_password_env, "") or sip_password(account)
     if not args.sip_user or not password:
         raise SystemExit(
@@ -191,8 +193,10 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
         raise SystemExit(f"sasdesk desk : fichier CA introuvable : {args.ca}")
     if args.fingerprint:
         try:
-            trust.pins.put(hub_address(split_hubs(args.hub)[0]),  # the first hub's
-                           normalise_fingerprint(args.fingerprint))
+            trust.pins.put(
+                hub_address(split_hubs(args.hub)[0]),  # the first hub's
+                normalise_fingerprint(args.fingerprint),
+            )
         except ValueError as exc:
             raise SystemExit(f"sasdesk desk : {exc}") from None
     return trust
@@ -204,9 +208,16 @@ def saved_line(settings: DeskSettings, record: Path | None = None):  # type: ign
     if not settings.has_sip:
         return _training_line(0.0)
     args = argparse.Namespace(
-        sip_server=settings.sip_server, sip_port=settings.sip_port, sip_user=settings.sip_user,
-        sip_password_env="SASDESK_SIP_PASSWORD", sip_local_host=None, sip_local_port=0,
-        record=record, sip_domain=settings.sip_domain, use_headset=settings.use_headset)
+        sip_server=settings.sip_server,
+        sip_port=settings.sip_port,
+        sip_user=settings.sip_user,
+        sip_password_env="SASDESK_SIP_PASSWORD",
+        sip_local_host=None,
+        sip_local_port=0,
+        record=record,
+        sip_domain=settings.sip_domain,
+        use_headset=settings.use_headset,
+    )
     return sip_line(args)
 
 
@@ -225,8 +236,9 @@ def log_to_file() -> Path:
 
     folder = Path(platformdirs.user_log_dir("sasdesk", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(folder / "desk.log", maxBytes=LOG_BYTES,
-                                  backupCount=LOG_FILES, encoding="utf-8")
+    handler = RotatingFileHandler(
+        folder / "desk.log", maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return folder / "desk.log"
@@ -248,8 +260,9 @@ def run(args: argparse.Namespace) -> int:
         except FileError as exc:
             raise SystemExit(f"sasdesk desk : réglages du poste illisibles :\n{exc}") from None
         if args.wizard or not settings.configured:
-            return run_wizard(settings, data_dir() / "outbox.json",
-                              lambda s: saved_line(s, args.record))
+            return run_wizard(
+                settings, data_dir() / "outbox.json", lambda s: saved_line(s, args.record)
+            )
         args.hub = settings.hub_url
         if args.ca is None and settings.ca_file:
             args.ca = Path(settings.ca_file)
@@ -278,8 +291,7 @@ def run(args: argparse.Namespace) -> int:
     from app.config.desk import split_hubs
 
     hubs = split_hubs(args.hub)
-    return run_ui(hubs if len(hubs) > 1 else hubs[0], line, data_dir() / "outbox.json",
-                  trust=trust)
+    return run_ui(hubs if len(hubs) > 1 else hubs[0], line, data_dir() / "outbox.json", trust=trust)
 
 
 def run_embedded(args: argparse.Namespace) -> int:

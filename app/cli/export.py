@@ -21,8 +21,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     dossier.add_argument("--format", choices=("rs-eda", "fhir-appointment"), default="rs-eda",
                          help="rs-eda : message createCaseHealth du Hub Santé ; "
                          "fhir-appointment : le RDV au format du guide FHIR du SAS")  # fmt: skip
-    dossier.add_argument("--client-id", default=None,
-                         help="identifiant Hub Santé de la salle (défaut : fr.health.sasdesk)")
+    dossier.add_argument(
+        "--client-id",
+        default=None,
+        help="identifiant Hub Santé de la salle (défaut : fr.health.sasdesk)",
+    )
     dossier.add_argument("--out", type=Path, help="fichier à écrire (défaut : la sortie)")
     add_db_option(dossier)
     dossier.set_defaults(run=run)

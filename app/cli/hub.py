@@ -30,7 +30,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "action", nargs="?", choices=("check",), help="check : vérifie sans démarrer"
     )
     parser.add_argument(
-        "--config", type=Path, default=None, metavar="FICHIER",
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
         help="fichier de configuration (défaut : /etc/sasdesk/hub.toml s'il existe)",
     )
     add_db_option(parser)
@@ -50,8 +53,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "les hubs d'une même base PostgreSQL partagent le même dossier)",
     )
     tls = parser.add_argument_group("chiffrement (wss://)")
-    tls.add_argument("--tls-cert", type=Path, metavar="FICHIER", help="certificat PEM du hub "
-                     "(avec sa chaîne) ; remplace celui de la configuration")
+    tls.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FICHIER",
+        help="certificat PEM du hub (avec sa chaîne) ; remplace celui de la configuration",
+    )
     tls.add_argument("--tls-key", type=Path, metavar="FICHIER", help="clé privée PEM du hub")
     tls.add_argument(
         "--insecure",
@@ -104,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_of(args)
     except FileError as exc:
-        print(f"sasdesk hub : configuration refusée, le hub ne démarre pas :\n{describe(exc)}",
-              file=sys.stderr)
+        print(
+            f"sasdesk hub : configuration refusée, le hub ne démarre pas :\n{describe(exc)}",
+            file=sys.stderr,
+        )
         return 2
     if args.action == "check":
         from app.config.check import check, report
@@ -117,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from app.hub.server import Hub
     from app.hub.tls import TlsConfigError, database_tls_hint
 
-    hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo,
-              settings=settings)
+    hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo, settings=settings)
     try:
         asyncio.run(hub.serve_forever())
     except KeyboardInterrupt:

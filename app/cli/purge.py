@@ -25,16 +25,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "Commencez par --dry-run : la liste sert au visa des archives.",
     )
     parser.add_argument(
-        "--config", type=Path, default=None, metavar="FICHIER",
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
         help="configuration du hub (défaut : /etc/sasdesk/hub.toml s'il existe) : base, "
         "magasin des enregistrements, durées de conservation ([conservation])",
     )
     add_db_option(parser)
-    parser.add_argument("--dry-run", action="store_true",
-                        help="liste ce qui serait supprimé, sans rien supprimer")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="liste ce qui serait supprimé, sans rien supprimer"
+    )
     parser.add_argument("--json", action="store_true", help="sortie JSON")
-    parser.add_argument("--recordings-store", default=None, metavar="DOSSIER",
-                        help="magasin des enregistrements du hub (défaut : celui de la base)")
+    parser.add_argument(
+        "--recordings-store",
+        default=None,
+        metavar="DOSSIER",
+        help="magasin des enregistrements du hub (défaut : celui de la base)",
+    )
     holds = parser.add_argument_group("dossiers à conserver (recours, contentieux)")
     holds.add_argument("--hold", metavar="DOSSIER", help="suspend la purge de ce dossier")
     holds.add_argument("--reason", help="motif de la suspension (obligatoire avec --hold)")
@@ -57,12 +65,23 @@ def plan_json(plan: Any) -> dict[str, Any]:
         "dry_run": True,
         "periods": {name: getattr(plan.periods, name).describe() for name in cut},
         "cutoffs": {name: value.isoformat() for name, value in cut.items()},
-        "dossiers": [{"id": d.id, "number": d.number, "closed_at": d.closed_at.isoformat()}
-                     for d in plan.dossiers],
-        "calls": [{"id": c.id, "call_ref": c.call_ref, "offered_at": c.offered_at.isoformat()}
-                  for c in plan.calls],
-        "recordings": [{"id": r.id, "dossier_id": r.dossier_id, "bytes": r.size,
-                        "started_at": r.started_at.isoformat()} for r in plan.recordings],
+        "dossiers": [
+            {"id": d.id, "number": d.number, "closed_at": d.closed_at.isoformat()}
+            for d in plan.dossiers
+        ],
+        "calls": [
+            {"id": c.id, "call_ref": c.call_ref, "offered_at": c.offered_at.isoformat()}
+            for c in plan.calls
+        ],
+        "recordings": [
+            {
+                "id": r.id,
+                "dossier_id": r.dossier_id,
+                "bytes": r.size,
+                "started_at": r.started_at.isoformat(),
+            }
+            for r in plan.recordings
+        ],
         "audit_rows": plan.audit_rows,
         "held": plan.held,
         "minors_kept": plan.minors_kept,
@@ -140,23 +159,34 @@ def run(args: argparse.Namespace) -> int:
         if plan.empty:
             print("Rien à supprimer.\n" + plan_text(plan))
             return 0
-        root = Path(args.recordings_store) if args.recordings_store else (
-            settings.recordings_store or default_store(settings.db_url))
+        root = (
+            Path(args.recordings_store)
+            if args.recordings_store
+            else (settings.recordings_store or default_store(settings.db_url))
+        )
         report = purge(sessions, plan, RecordingStore(root), actor())
     finally:
         engine.dispose()
-    summary = {"dossiers": report.dossiers, "calls": report.calls,
-               "recordings": report.recordings, "audit_rows": report.audit_rows,
-               "files_left": report.files_left}
+    summary = {
+        "dossiers": report.dossiers,
+        "calls": report.calls,
+        "recordings": report.recordings,
+        "audit_rows": report.audit_rows,
+        "files_left": report.files_left,
+    }
     if args.json:
         print(json.dumps({"dry_run": False, **summary}, ensure_ascii=False, indent=1))
     else:
         print(plan_text(plan))
-        print(f"Supprimés : {report.dossiers} dossier(s), {report.calls} appel(s), "
-              f"{report.recordings} enregistrement(s), {report.audit_rows} trace(s) d'accès ; "
-              "journalisé (purge_journal).")
+        print(
+            f"Supprimés : {report.dossiers} dossier(s), {report.calls} appel(s), "
+            f"{report.recordings} enregistrement(s), {report.audit_rows} trace(s) d'accès ; "
+            "journalisé (purge_journal)."
+        )
     if report.files_left:
-        print(f"Fichiers d'enregistrement non supprimés : {', '.join(report.files_left)}",
-              file=sys.stderr)
+        print(
+            f"Fichiers d'enregistrement non supprimés : {', '.join(report.files_left)}",
+            file=sys.stderr,
+        )
         return 1
     return 0

@@ -13,15 +13,21 @@ FORMATS = ("csv", "xlsx", "pdf")
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "report", help="rapport d'activité mensuel (CSV, XLSX, PDF)",
+        "report",
+        help="rapport d'activité mensuel (CSV, XLSX, PDF)",
         description="Tableau OSNP du mois (une ligne par jour ouvré, une colonne par territoire, "
-                    "sous-totaux hebdomadaires, total), tableau par commune, décroché, "
-                    "dossiers, recherches de RDV ; le PDF ajoute les graphiques. Tout est "
-                    "compté à partir du journal des événements du hub.")
+        "sous-totaux hebdomadaires, total), tableau par commune, décroché, "
+        "dossiers, recherches de RDV ; le PDF ajoute les graphiques. Tout est "
+        "compté à partir du journal des événements du hub.",
+    )
     add_db_option(parser)
     parser.add_argument("--month", required=True, metavar="AAAA-MM", help="mois (ex. 2023-06)")
-    parser.add_argument("--format", choices=FORMATS, default=None,
-                        help="format (défaut : d'après l'extension de --out)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="format (défaut : d'après l'extension de --out)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="FICHIER")
     parser.set_defaults(run=run)
 
@@ -62,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
 
         write_pdf(report, args.out)
     total = report.monthly.total.values
-    print(f"{args.out} : {period.label}, {total['dossiers_osnp']} dossiers OSNP, "
-          f"{report.calls.offered} appels présentés, {report.dossiers.total} dossiers")
+    print(
+        f"{args.out} : {period.label}, {total['dossiers_osnp']} dossiers OSNP, "
+        f"{report.calls.offered} appels présentés, {report.dossiers.total} dossiers"
+    )
     return 0

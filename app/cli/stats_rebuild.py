@@ -13,11 +13,13 @@ from app.cli import add_db_option, db_url
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "stats", help="statistiques : reconstruire les faits à partir du journal",
+        "stats",
+        help="statistiques : reconstruire les faits à partir du journal",
         description="Les tables de faits (appels, dossiers, recherches OSNP, réservations, "
-                    "RDV du rappel) sont tenues à jour par le hub à chaque événement. "
-                    "« rebuild » les vide et les recalcule à partir de tout le journal des "
-                    "événements, dans une seule transaction.")
+        "RDV du rappel) sont tenues à jour par le hub à chaque événement. "
+        "« rebuild » les vide et les recalcule à partir de tout le journal des "
+        "événements, dans une seule transaction.",
+    )
     add_db_option(parser)
     parser.add_argument("action", choices=("rebuild",))
     parser.set_defaults(run=run)
@@ -34,8 +36,11 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.perf_counter()
         with engine.begin() as conn:
             rows = rebuild(conn)
-        print(json.dumps({"rebuilt": rows, "seconds": round(time.perf_counter() - t0, 2)},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {"rebuilt": rows, "seconds": round(time.perf_counter() - t0, 2)}, ensure_ascii=False
+            )
+        )
     finally:
         engine.dispose()
     return 0

@@ -168,8 +168,9 @@ class HubClient:
         return self.welcome
 
     async def login(self, username: str, password: str, timeout: float = 10.0) -> Message:
-        reply = await self.send(p.Login(username=username, password=password, desk=self.desk),
-                                timeout)
+        reply = await self.send(
+            p.Login(username=username, password=password, desk=self.desk), timeout
+        )
         self.session_ended = None
         self._token = reply["token"]
         self.user = reply["user"]

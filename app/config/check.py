@@ -62,15 +62,24 @@ def _database(settings: HubSettings) -> list[Check]:
         engine.dispose()
     found = Check("base de données", True, f"joignable ({where})")
     if state.too_new:
-        schema = Check("schéma", False, f"révision « {state.current} » inconnue de cette "
-                       f"version (dernière connue « {state.head} ») : base mise à jour par une "
-                       "version plus récente, le hub refusera de démarrer")
+        schema = Check(
+            "schéma",
+            False,
+            f"révision « {state.current} » inconnue de cette "
+            f"version (dernière connue « {state.head} ») : base mise à jour par une "
+            "version plus récente, le hub refusera de démarrer",
+        )
     elif state.current is None:
-        schema = Check("schéma", True, f"base vide : le hub la créera au démarrage "
-                       f"(schéma « {state.head} »)")
+        schema = Check(
+            "schéma", True, f"base vide : le hub la créera au démarrage (schéma « {state.head} »)"
+        )
     elif not state.up_to_date:
-        schema = Check("schéma", True, f"révision « {state.current} » : le hub appliquera les "
-                       f"migrations jusqu'à « {state.head} » au démarrage")
+        schema = Check(
+            "schéma",
+            True,
+            f"révision « {state.current} » : le hub appliquera les "
+            f"migrations jusqu'à « {state.head} » au démarrage",
+        )
     else:
         schema = Check("schéma", True, f"à jour (révision « {state.head} »)")
     return [found, schema]
@@ -93,12 +102,14 @@ def _certificate(cert: Path, key: Path | None, now: datetime) -> Check:
         try:
             ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as exc:
-            return Check("certificat", False,
-                         f"la clé {key} ne va pas avec le certificat {cert} ({exc})")
+            return Check(
+                "certificat", False, f"la clé {key} ne va pas avec le certificat {cert} ({exc})"
+            )
     days = (end - now).days
     if end - now < EXPIRY_WARNING:
-        return Check("certificat", False, f"{cert} expire dans {days} jours ({dates}) : "
-                     "renouvelez-le")
+        return Check(
+            "certificat", False, f"{cert} expire dans {days} jours ({dates}) : renouvelez-le"
+        )
     return Check("certificat", True, f"{cert} {dates} (encore {days} jours)")
 
 
@@ -121,8 +132,11 @@ def _territory(path: Path) -> Check:
 
 def report(results: list[Check], *, as_json: bool = False) -> str:
     if as_json:
-        return json.dumps({"ok": all(r.ok for r in results),
-                           "checks": [asdict(r) for r in results]}, ensure_ascii=False, indent=2)
+        return json.dumps(
+            {"ok": all(r.ok for r in results), "checks": [asdict(r) for r in results]},
+            ensure_ascii=False,
+            indent=2,
+        )
     lines = [f"{'ok    ' if r.ok else 'ERREUR'} {r.name} : {r.detail}" for r in results]
     verdict = "configuration prête" if all(r.ok for r in results) else "configuration à corriger"
     return "\n".join([*lines, verdict])

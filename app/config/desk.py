@@ -81,8 +81,11 @@ def _checked(data: dict[str, Any], path: Path, lines: list[str] | None) -> dict[
         wanted = {"str": str, "int": int, "bool": bool}.get(str(_TYPES.get(key)))
         line = line_of(lines, key) if lines is not None else None
         if wanted is None:
-            problems.append(FileProblem(path, line, f"clé inconnue « {key} » (clés connues : "
-                                        f"{', '.join(_TYPES)})"))
+            problems.append(
+                FileProblem(
+                    path, line, f"clé inconnue « {key} » (clés connues : {', '.join(_TYPES)})"
+                )
+            )
         elif not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
             problems.append(FileProblem(path, line, f"{key} : valeur de type inattendu"))
         else:

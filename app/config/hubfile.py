@@ -155,8 +155,10 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
     for n, e in enumerate(value, start=1):
         unknown = [k for k in e if k not in _EDITOR_KEYS]
         if unknown:
-            raise Invalid(f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
-                          f"(clés connues : {', '.join(_EDITOR_KEYS)})")
+            raise Invalid(
+                f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
+                f"(clés connues : {', '.join(_EDITOR_KEYS)})"
+            )
         if not e.get("nom") or not str(e.get("url", "")).startswith(("https://", "http://")):
             raise Invalid(f"éditeur n° {n} : nom et url (https://…) obligatoires")
         delay = e.get("delai_secondes", 10)
@@ -245,17 +247,24 @@ def load_hub_file(path: Path) -> HubSettings:
 
     for name, value in data.items():
         if name not in tables:
-            where = line_of(lines, name) if not isinstance(value, dict) else \
-                _table_line(lines, name)
-            bad(where, f"section ou clé inconnue « {name} » (sections connues : "
-                f"{', '.join(f'[{t}]' for t in tables)})")
+            where = (
+                line_of(lines, name) if not isinstance(value, dict) else _table_line(lines, name)
+            )
+            bad(
+                where,
+                f"section ou clé inconnue « {name} » (sections connues : "
+                f"{', '.join(f'[{t}]' for t in tables)})",
+            )
         elif not isinstance(value, dict):
             bad(line_of(lines, name), f"« {name} » doit être une section [{name}]")
         else:
             for key in value:
                 if key not in tables[name]:
-                    bad(line_of(lines, key, name), f"clé inconnue « {key} » dans [{name}] "
-                        f"(clés connues : {', '.join(tables[name])})")
+                    bad(
+                        line_of(lines, key, name),
+                        f"clé inconnue « {key} » dans [{name}] "
+                        f"(clés connues : {', '.join(tables[name])})",
+                    )
     settings = HubSettings(source=path)
     hubsante: dict[str, Any] = data["hubsante"] if isinstance(data.get("hubsante"), dict) else {}
     if hubsante:
@@ -263,9 +272,11 @@ def load_hub_file(path: Path) -> HubSettings:
         settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
         for required in ("identifiant", "url", "certificat", "cle"):
             if required not in hubsante:
-                bad(_table_line(lines, "hubsante"),
+                bad(
+                    _table_line(lines, "hubsante"),
                     f"[hubsante] {required} manquant (identifiant, url, certificat et cle "
-                    "sont obligatoires pour se connecter au Hub Santé)")
+                    "sont obligatoires pour se connecter au Hub Santé)",
+                )
     base = path.parent
     for key in KEYS:
         table = data.get(key.table)
@@ -277,8 +288,10 @@ def load_hub_file(path: Path) -> HubSettings:
             bad(line_of(lines, key.name, key.table), f"[{key.table}] {key.name} : {exc}")
     tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
     if ("certificat" in tls) != ("cle" in tls):
-        bad(line_of(lines, "certificat" if "certificat" in tls else "cle", "tls"),
-            "[tls] certificat et cle vont ensemble : donnez les deux")
+        bad(
+            line_of(lines, "certificat" if "certificat" in tls else "cle", "tls"),
+            "[tls] certificat et cle vont ensemble : donnez les deux",
+        )
     if any(isinstance(data.get(t), dict) for t in CALLBACK_SECTIONS):
         defaults, _ = read_toml(SETTINGS_FILE)
         merged = {t: {**defaults.get(t, {}), **(data.get(t) or {})} for t in CALLBACK_SECTIONS}

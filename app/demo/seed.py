@@ -91,7 +91,11 @@ class DemoAccounts:
                 self._checked[u.password_hash] = verify_password(u.password_hash, DEMO_PASSWORD)
             if self._checked[u.password_hash]:
                 out.append(
-                    {"username": u.username, "name": u.display_name, "role": u.role,
-                     "password": DEMO_PASSWORD}
+                    {
+                        "username": u.username,
+                        "name": u.display_name,
+                        "role": u.role,
+                        "password": DEMO_PASSWORD,
+                    }
                 )
         return out

@@ -548,9 +548,7 @@ class _Search:
         """The per-type free lists cannot answer: absences, visibility filters, or
         CPTS-reserved slots this desk may not see."""
         return bool(
-            doc.unavail
-            or self.vis is not None
-            or (doc.restricted and self.structures is not None)
+            doc.unavail or self.vis is not None or (doc.restricted and self.structures is not None)
         )
 
     def _earliest(self, doc: _Doctor) -> _Slot | None:

@@ -33,8 +33,9 @@ def notify_end(session: Session, ended: dict[str, Any], origin: str = "") -> Non
     Inside the caller's transaction: heard only if, and when, it commits.
     """
     payload = json.dumps({"o": origin, "end": ended})
-    session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                    {"channel": CHANNEL, "payload": payload})
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+    )
 
 
 class PgFanout:

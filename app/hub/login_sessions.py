@@ -155,8 +155,12 @@ class SessionKeeper:
             s.flush()
             row = session_of(s, token)
             assert row is not None
-            reply = _reply(intent, token=token, user=user_view(user),
-                           permissions=permissions_of(Role(user.role)))
+            reply = _reply(
+                intent,
+                token=token,
+                user=user_view(user),
+                permissions=permissions_of(Role(user.role)),
+            )
             return Opened(reply, principal_of(user, intent.desk), token, row.id, now)
 
     def _resume(self, intent: p.Resume) -> Opened:
@@ -169,8 +173,12 @@ class SessionKeeper:
                 end_session(s, row, reason)  # committed: the refusal is final
             elif row is not None and not reason:
                 row.last_active_at = now
-                reply = _reply(intent, token=intent.token, user=user_view(row.user),
-                               permissions=permissions_of(Role(row.user.role)))
+                reply = _reply(
+                    intent,
+                    token=intent.token,
+                    user=user_view(row.user),
+                    permissions=permissions_of(Role(row.user.role)),
+                )
                 who = principal_of(row.user, intent.desk or row.desk)
                 opened = Opened(reply, who, intent.token, row.id, now)
         if reason == "unknown":

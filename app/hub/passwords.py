@@ -42,8 +42,7 @@ def check_new_password(password: str, username: str = "") -> None:
         raise WeakPassword(f"mot de passe trop long (au plus {MAX_LENGTH} caractères)")
     if len(password) < MIN_LENGTH:
         raise WeakPassword(
-            f"mot de passe trop court : au moins {MIN_LENGTH} caractères "
-            f"({len(password)} donnés)"
+            f"mot de passe trop court : au moins {MIN_LENGTH} caractères ({len(password)} donnés)"
         )
     if len(password) < PASSPHRASE_LENGTH and _kinds(password) < 3:
         raise WeakPassword(

@@ -380,7 +380,8 @@ def parse_intent(raw: str | bytes) -> Intent:
         data = json.loads(raw)
     except RecursionError:
         raise ProtocolError(
-            "invalid_message", f"message imbriqué trop profondément (limite {MAX_DEPTH})",
+            "invalid_message",
+            f"message imbriqué trop profondément (limite {MAX_DEPTH})",
             details=[{"field": "message", "problem": "nesting too deep"}],
         ) from None
     except (ValueError, UnicodeDecodeError) as exc:

@@ -262,7 +262,8 @@ class Hub:
         conn.last_active = self.service.clock()
         if intent.read_only:
             outcome = await asyncio.get_running_loop().run_in_executor(
-                self.readers, self.service.handle, conn.principal, intent)
+                self.readers, self.service.handle, conn.principal, intent
+            )
         else:
             outcome = await self._run(self.service.handle, conn.principal, intent)
         await conn.send(outcome.reply)

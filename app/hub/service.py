@@ -138,8 +138,12 @@ def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
 
 
 class FlowService:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow,
-                 settings: HubSettings | None = None):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock = utcnow,
+        settings: HubSettings | None = None,
+    ):
         self.sessions = sessions
         self.clock = clock
         #: The room's configuration; extensions read their section from here at install.
@@ -235,8 +239,9 @@ class FlowService:
     def handle(self, actor: Principal, intent: p.Intent) -> Outcome:
         handler = self._handlers.get(type(intent))
         if handler is None:  # install_all refuses to start so; a service built by hand may
-            raise FlowError("unknown_type", f"aucun module du hub ne traite "
-                            f"« {p.intent_name(type(intent))} »")
+            raise FlowError(
+                "unknown_type", f"aucun module du hub ne traite « {p.intent_name(type(intent))} »"
+            )
         for attempt in (1, 2):
             try:
                 with self.sessions.begin() as s:
@@ -257,8 +262,16 @@ class FlowService:
     def record_refusal(self, actor: Principal, refusal: ReadRefused) -> None:
         """Audit a refused read in a transaction of its own."""
         with self.sessions.begin() as s:
-            record_read(s, actor, actor.desk, refusal.dossier_id, refusal.intent,
-                        granted=False, detail=refusal.code, at=self.clock())
+            record_read(
+                s,
+                actor,
+                actor.desk,
+                refusal.dossier_id,
+                refusal.intent,
+                granted=False,
+                detail=refusal.code,
+                at=self.clock(),
+            )
 
     def read_dossier(self, u: Unit, dossier_id: int, intent: str) -> Dossier:
         """A dossier whose content is about to be shown: visibility checked, read audited.
@@ -594,9 +607,7 @@ class FlowService:
                 raise FlowError("conflict", f"le dossier {d.number} vient d'être pris")
             d = None  # a refusal says nothing of a dossier this desk may not see
         if d is None:
-            raise FlowError(
-                "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
-            )
+            raise FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible")
         if d.queue:
             rules.check_can_take(self._role(u), Queue(d.queue))
         return self._take(u, d)
@@ -609,9 +620,9 @@ class FlowService:
         if last is None or last.type != EventName.DOSSIER_TAKEN:
             return False
         queue = (last.data or {}).get("queue")
-        return queue in {str(q) for q in Queue} and self._role(u) in rules.QUEUE_READERS[
-            Queue(queue)
-        ]
+        return (
+            queue in {str(q) for q in Queue} and self._role(u) in rules.QUEUE_READERS[Queue(queue)]
+        )
 
     _PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2, "P3": 3}, value=Dossier.priority, else_=9)
 

@@ -89,9 +89,7 @@ class PullResult:
 def _verify(editor: FhirEditorSettings) -> ssl.SSLContext | bool:
     if editor.ca_file is None and editor.cert_file is None:
         return True
-    context = ssl.create_default_context(
-        cafile=str(editor.ca_file) if editor.ca_file else None
-    )
+    context = ssl.create_default_context(cafile=str(editor.ca_file) if editor.ca_file else None)
     if editor.cert_file is not None:
         context.load_cert_chain(
             str(editor.cert_file), str(editor.key_file) if editor.key_file else None
@@ -132,9 +130,9 @@ async def fetch_pages(
     return pages
 
 
-Writer = Callable[[FhirEditorSettings, list[dict[str, Any]], datetime, datetime], Awaitable[
-    PullResult
-]]
+Writer = Callable[
+    [FhirEditorSettings, list[dict[str, Any]], datetime, datetime], Awaitable[PullResult]
+]
 
 
 @dataclass

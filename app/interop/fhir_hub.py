@@ -76,8 +76,12 @@ class FhirHub:
             result.report = report
             result.withdrawn = withdraw_missing(s, prefix, w.refs_in_file, start, end, w.rev)
             result.pages = len(pages)
-            u.emit(EventName.AGENDA_CHANGED, directory_audience(), action="fhir_refreshed",
-                   **result.to_dict())
+            u.emit(
+                EventName.AGENDA_CHANGED,
+                directory_audience(),
+                action="fhir_refreshed",
+                **result.to_dict(),
+            )
             return result, self.service.finish(u)
 
     async def write(

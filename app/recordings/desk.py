@@ -112,8 +112,9 @@ class RecordingUploader:
             self._incoming.add(event.call_id)
         elif kind == "answered" and event.call_id in self._incoming and self.record_dir:
             # Journalled before the first byte is recorded: a crash cannot lose the call.
-            self.journal.put(event.call_id, dir=str(self.record_dir),
-                             safe=safe_name(event.call_id), path=None)
+            self.journal.put(
+                event.call_id, dir=str(self.record_dir), safe=safe_name(event.call_id), path=None
+            )
         elif kind == "recording" and event.call_id in self.journal.entries and event.path:
             self.journal.put(event.call_id, path=event.path)
             self._wanted.set()
@@ -181,8 +182,9 @@ class RecordingUploader:
         size = path.stat().st_size
         digest = file_sha256(path)
         for attempt in range(attempts):
-            begun = await self.client.call(CallRecording, REQUEST_TIMEOUT, call_ref=call_ref,
-                                           size=size, sha256=digest)
+            begun = await self.client.call(
+                CallRecording, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest
+            )
             if begun["state"] != "stored":
                 try:
                     await self._send_from(call_ref, path, int(begun["received"]), size)
@@ -191,8 +193,9 @@ class RecordingUploader:
                         continue  # out of step with the hub: ask it where it is again
                     raise
                 try:
-                    begun = await self.client.call(RecordingCommit, REQUEST_TIMEOUT,
-                                                   call_ref=call_ref)
+                    begun = await self.client.call(
+                        RecordingCommit, REQUEST_TIMEOUT, call_ref=call_ref
+                    )
                 except HubError as exc:
                     if exc.code == "hash_mismatch" and attempt + 1 < attempts:
                         log.warning("recording of %s damaged on the way; sent again", call_ref)
@@ -212,8 +215,12 @@ class RecordingUploader:
             while offset < size:
                 data = f.read(CHUNK_BYTES)
                 reply = await self.client.call(
-                    RecordingChunk, REQUEST_TIMEOUT, call_ref=call_ref, offset=offset,
-                    data=base64.b64encode(data).decode("ascii"))
+                    RecordingChunk,
+                    REQUEST_TIMEOUT,
+                    call_ref=call_ref,
+                    offset=offset,
+                    data=base64.b64encode(data).decode("ascii"),
+                )
                 offset = int(reply["received"])
                 f.seek(offset)
 

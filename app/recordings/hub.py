@@ -129,15 +129,26 @@ class RecordingHandlers:
         row = self._row(u, call)
         if row is not None and row.state == "stored":
             if row.sha256 != i.sha256:
-                raise FlowError("conflict", "un autre enregistrement est déjà conservé pour "
-                                            "cet appel")
-            return {"call_ref": i.call_ref, "state": "stored", "received": row.size,
-                    "sha256": row.sha256}
+                raise FlowError(
+                    "conflict", "un autre enregistrement est déjà conservé pour cet appel"
+                )
+            return {
+                "call_ref": i.call_ref,
+                "state": "stored",
+                "received": row.size,
+                "sha256": row.sha256,
+            }
         if row is None:
             dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
-            row = Recording(call_id=call.id, dossier_id=dossier.id if dossier else None,
-                            uploaded_by_id=u.actor.user_id, sha256=i.sha256, size=i.size,
-                            state="uploading", started_at=u.now)
+            row = Recording(
+                call_id=call.id,
+                dossier_id=dossier.id if dossier else None,
+                uploaded_by_id=u.actor.user_id,
+                sha256=i.sha256,
+                size=i.size,
+                state="uploading",
+                started_at=u.now,
+            )
             u.s.add(row)
         elif (row.sha256, row.size) != (i.sha256, i.size):
             self.store.discard(call.id)  # another file for this call: start it again
@@ -146,28 +157,38 @@ class RecordingHandlers:
         if received > i.size:
             self.store.discard(call.id)
             received = 0
-        return {"call_ref": i.call_ref, "state": "uploading", "received": received,
-                "chunk_bytes": CHUNK_BYTES}
+        return {
+            "call_ref": i.call_ref,
+            "state": "uploading",
+            "received": received,
+            "chunk_bytes": CHUNK_BYTES,
+        }
 
     def chunk(self, u: Unit, i: RecordingChunk) -> dict[str, Any]:
         call = self._answered_call(u, i.call_ref)
         row = self._row(u, call)
         if row is None or row.state != "uploading":
-            raise FlowError("invalid_state", "déclarez l'enregistrement (call.recording) "
-                                             "avant d'en envoyer les morceaux")
+            raise FlowError(
+                "invalid_state",
+                "déclarez l'enregistrement (call.recording) avant d'en envoyer les morceaux",
+            )
         try:
             data = base64.b64decode(i.data, validate=True)
         except (binascii.Error, ValueError):
-            raise FlowError("invalid_message", "morceau d'enregistrement illisible (base64)"
-                            ) from None
+            raise FlowError(
+                "invalid_message", "morceau d'enregistrement illisible (base64)"
+            ) from None
         if i.offset + len(data) > row.size:
             raise FlowError("too_large", f"l'enregistrement déclaré fait {row.size} octets")
         with self.store.lock(call.id):
             try:
                 received = self.store.append(call.id, i.offset, data)
             except ValueError as exc:
-                raise FlowError("invalid_state", f"morceau à l'octet {i.offset}, le hub en a "
-                                                 f"{exc.args[0]} : reprenez à cet octet") from None
+                raise FlowError(
+                    "invalid_state",
+                    f"morceau à l'octet {i.offset}, le hub en a "
+                    f"{exc.args[0]} : reprenez à cet octet",
+                ) from None
         return {"call_ref": i.call_ref, "received": received}
 
     def commit(self, u: Unit, i: RecordingCommit) -> dict[str, Any]:
@@ -176,18 +197,26 @@ class RecordingHandlers:
         if row is None:
             raise FlowError("invalid_state", "aucun enregistrement déclaré pour cet appel")
         if row.state == "stored":
-            return {"call_ref": i.call_ref, "state": "stored", "sha256": row.sha256,
-                    "size": row.size}
+            return {
+                "call_ref": i.call_ref,
+                "state": "stored",
+                "sha256": row.sha256,
+                "size": row.size,
+            }
         with self.store.lock(call.id):
             received = self.store.received(call.id)
             if received != row.size:
-                raise FlowError("invalid_state", f"enregistrement incomplet : {received} "
-                                                 f"octets sur {row.size}")
+                raise FlowError(
+                    "invalid_state", f"enregistrement incomplet : {received} octets sur {row.size}"
+                )
             digest = file_sha256(self.store.partial(call.id))
             if digest != row.sha256:
                 self.store.discard(call.id)
-                raise FlowError("hash_mismatch", "l'enregistrement reçu ne correspond pas à "
-                                                 "son empreinte SHA-256 : renvoyez-le en entier")
+                raise FlowError(
+                    "hash_mismatch",
+                    "l'enregistrement reçu ne correspond pas à "
+                    "son empreinte SHA-256 : renvoyez-le en entier",
+                )
             row.stored_name = self.store.commit(call.id, f"{u.now:%Y/%m/%d}")
         row.state, row.stored_at = "stored", u.now
         call.recording_path = row.stored_name  # a name in the hub's store, not a desk path
@@ -195,15 +224,27 @@ class RecordingHandlers:
         audience = calls_audience()
         if dossier is not None:
             audience.add_dossier(dossier)
-        u.emit(EventName.CALL_RECORDED, audience, call=call, dossier=dossier, sha256=row.sha256,
-               size=row.size)
-        return {"call_ref": i.call_ref, "state": "stored", "sha256": row.sha256,
-                "size": row.size, "call": call_view(call)}
+        u.emit(
+            EventName.CALL_RECORDED,
+            audience,
+            call=call,
+            dossier=dossier,
+            sha256=row.sha256,
+            size=row.size,
+        )
+        return {
+            "call_ref": i.call_ref,
+            "state": "stored",
+            "sha256": row.sha256,
+            "size": row.size,
+            "call": call_view(call),
+        }
 
     # -- playback (doctors and supervisors) ----------------------------------------------
 
-    def _stored(self, u: Unit, dossier_id: int, *, lock: bool,
-                intent: str = IntentName.RECORDING_OPEN) -> tuple[Dossier, Recording]:
+    def _stored(
+        self, u: Unit, dossier_id: int, *, lock: bool, intent: str = IntentName.RECORDING_OPEN
+    ) -> tuple[Dossier, Recording]:
         assert u.actor is not None
         # A refused listening is in the audit of reads (app.audit), like a granted one.
         denied = refusal(u.actor.role, Action.LISTEN_RECORDINGS)
@@ -211,10 +252,14 @@ class RecordingHandlers:
             raise refused_read(denied, dossier_id, intent)
         d = u.s.get(Dossier, dossier_id, with_for_update=lock)
         if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
-            raise refused_read(FlowError("not_found", f"dossier {dossier_id} introuvable ou "
-                                         "non accessible"), dossier_id, intent)
-        row = u.s.scalar(select(Recording).where(Recording.dossier_id == d.id,
-                                                 Recording.state == "stored"))
+            raise refused_read(
+                FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible"),
+                dossier_id,
+                intent,
+            )
+        row = u.s.scalar(
+            select(Recording).where(Recording.dossier_id == d.id, Recording.state == "stored")
+        )
         if row is None:
             raise FlowError("not_found", "aucun enregistrement conservé pour ce dossier")
         return d, row
@@ -235,25 +280,30 @@ class RecordingHandlers:
         listening = (IntentName.RECORDING_READ, IntentName.RECORDING_OPEN)
         record_read_once(u.s, u.actor, d.id, listening, u.now)
         if i.offset > row.size:
-            raise FlowError("invalid_message", f"octet {i.offset} au-delà de la fin "
-                                               f"({row.size})")
+            raise FlowError("invalid_message", f"octet {i.offset} au-delà de la fin ({row.size})")
         data = self.store.read(row.stored_name, i.offset, READ_BYTES)
         end = i.offset + len(data)
-        return {"dossier_id": i.dossier_id, "offset": i.offset,
-                "data": base64.b64encode(data).decode("ascii"), "size": row.size,
-                "eof": end >= row.size}
+        return {
+            "dossier_id": i.dossier_id,
+            "offset": i.offset,
+            "data": base64.b64encode(data).decode("ascii"),
+            "size": row.size,
+            "eof": end >= row.size,
+        }
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, RecordingHandlers] = (
-    weakref.WeakKeyDictionary()
-)
+_INSTALLED: weakref.WeakKeyDictionary[FlowService, RecordingHandlers] = weakref.WeakKeyDictionary()
 
 
 def install(service: FlowService) -> RecordingHandlers:
     handlers = RecordingHandlers(service)
-    for intent, fn in ((CallRecording, handlers.begin), (RecordingChunk, handlers.chunk),
-                       (RecordingCommit, handlers.commit), (RecordingOpen, handlers.open),
-                       (RecordingRead, handlers.read)):
+    for intent, fn in (
+        (CallRecording, handlers.begin),
+        (RecordingChunk, handlers.chunk),
+        (RecordingCommit, handlers.commit),
+        (RecordingOpen, handlers.open),
+        (RecordingRead, handlers.read),
+    ):
         service.register(intent, fn)
     _INSTALLED[service] = handlers
     return handlers

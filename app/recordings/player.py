@@ -26,8 +26,10 @@ def mono_frames(path: Path) -> np.ndarray:
     """The recording as 8 kHz mono samples (both sides mixed)."""
     with wave.open(str(path), "rb") as w:
         if w.getframerate() != RATE or w.getsampwidth() != 2:
-            raise ValueError(f"{path.name}: {w.getframerate()} Hz / {w.getsampwidth()} octets "
-                             "par échantillon, 8000 Hz / 2 attendus")
+            raise ValueError(
+                f"{path.name}: {w.getframerate()} Hz / {w.getsampwidth()} octets "
+                "par échantillon, 8000 Hz / 2 attendus"
+            )
         data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
         channels = w.getnchannels()
     stereo = data.reshape(-1, channels).astype(np.int32)
@@ -69,7 +71,7 @@ class RecordingPlayer:
     def _run(self) -> None:
         start = time.monotonic()
         while self.position < len(self.samples) and not self._stop.is_set():
-            frame = self.samples[self.position:self.position + FRAME]
+            frame = self.samples[self.position : self.position + FRAME]
             if len(frame) < FRAME:
                 frame = np.concatenate([frame, np.zeros(FRAME - len(frame), dtype=np.int16)])
             self.out.write(frame)

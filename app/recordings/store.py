@@ -25,8 +25,10 @@ MAX_RECORDING_BYTES = 1024 * 1024 * 1024
 def default_store(db_url: str) -> Path:
     """Beside the SQLite database file; in the data directory otherwise."""
     url = make_url(db_url) if db_url else None
-    if url is not None and url.get_backend_name() == "sqlite" and url.database not in (
-        None, "", ":memory:"
+    if (
+        url is not None
+        and url.get_backend_name() == "sqlite"
+        and url.database not in (None, "", ":memory:")
     ):
         db = Path(url.database)  # type: ignore[arg-type]
         return db.with_name(f"{db.stem}-recordings")

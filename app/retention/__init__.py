@@ -68,12 +68,27 @@ class Periods:
 
 def periods(settings: RetentionSettings) -> Periods:
     return Periods(
-        dossiers=Period("dossiers", DOSSIER_YEARS, settings.dossiers_days,
-                        _days(DOSSIER_YEARS), "Code de la santé publique, art. R1112-7"),
-        recordings=Period("enregistrements", RECORDING_YEARS, settings.recordings_days,
-                          _days(RECORDING_MIN_YEARS), "arrêté du 20 octobre 2011 ; HAS 2011"),
-        audit=Period("traces d'accès", AUDIT_YEARS, settings.audit_days, AUDIT_MIN_DAYS,
-                     "recommandation CNIL 2021-122 sur la journalisation"),
+        dossiers=Period(
+            "dossiers",
+            DOSSIER_YEARS,
+            settings.dossiers_days,
+            _days(DOSSIER_YEARS),
+            "Code de la santé publique, art. R1112-7",
+        ),
+        recordings=Period(
+            "enregistrements",
+            RECORDING_YEARS,
+            settings.recordings_days,
+            _days(RECORDING_MIN_YEARS),
+            "arrêté du 20 octobre 2011 ; HAS 2011",
+        ),
+        audit=Period(
+            "traces d'accès",
+            AUDIT_YEARS,
+            settings.audit_days,
+            AUDIT_MIN_DAYS,
+            "recommandation CNIL 2021-122 sur la journalisation",
+        ),
     )
 
 

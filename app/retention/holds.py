@@ -17,8 +17,9 @@ class HoldError(Exception):
 def _dossier(s: Session, key: str) -> Dossier:
     key = key.strip()
     match = Dossier.number == key
-    d = s.scalar(select(Dossier).where(or_(match, Dossier.id == int(key)) if key.isdigit()
-                                       else match))
+    d = s.scalar(
+        select(Dossier).where(or_(match, Dossier.id == int(key)) if key.isdigit() else match)
+    )
     if d is None:
         raise HoldError(f"dossier {key} introuvable")
     return d
@@ -31,8 +32,11 @@ def place_hold(sessions: sessionmaker[Session], key: str, reason: str, actor: st
         d = _dossier(s, key)
         if s.get(RetentionHold, d.id) is not None:
             raise HoldError(f"le dossier {d.number} est déjà conservé")
-        s.add(RetentionHold(dossier_id=d.id, reason=reason.strip(), placed_at=utcnow(),
-                            placed_by=actor))
+        s.add(
+            RetentionHold(
+                dossier_id=d.id, reason=reason.strip(), placed_at=utcnow(), placed_by=actor
+            )
+        )
         return f"dossier {d.number} conservé jusqu'à la levée de la suspension"
 
 
@@ -48,10 +52,14 @@ def release_hold(sessions: sessionmaker[Session], key: str) -> str:
 
 def list_holds(sessions: sessionmaker[Session]) -> str:
     with sessions() as s:
-        rows = s.execute(select(RetentionHold, Dossier.number)
-                         .join(Dossier, Dossier.id == RetentionHold.dossier_id)
-                         .order_by(RetentionHold.placed_at)).all()
+        rows = s.execute(
+            select(RetentionHold, Dossier.number)
+            .join(Dossier, Dossier.id == RetentionHold.dossier_id)
+            .order_by(RetentionHold.placed_at)
+        ).all()
         if not rows:
             return "Aucun dossier suspendu."
-        return "\n".join(f"{number}\t{hold.placed_at:%d/%m/%Y}\t{hold.placed_by}\t{hold.reason}"
-                         for hold, number in rows)
+        return "\n".join(
+            f"{number}\t{hold.placed_at:%d/%m/%Y}\t{hold.placed_by}\t{hold.reason}"
+            for hold, number in rows
+        )

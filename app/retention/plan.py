@@ -69,8 +69,10 @@ class PurgePlan:
         return not (self.dossiers or self.calls or self.recordings or self.audit_rows)
 
     def cutoffs(self) -> dict[str, datetime]:
-        return {name: getattr(self.periods, name).cutoff(self.now)
-                for name in ("dossiers", "recordings", "audit")}
+        return {
+            name: getattr(self.periods, name).cutoff(self.now)
+            for name in ("dossiers", "recordings", "audit")
+        }
 
 
 def plan_purge(s: Session, periods: Periods, now: datetime) -> PurgePlan:
@@ -101,8 +103,9 @@ def plan_purge(s: Session, periods: Periods, now: datetime) -> PurgePlan:
         if r.dossier_id in held:
             continue
         if r.started_at < cut["recordings"] or r.dossier_id in going:
-            plan.recordings.append(RecordingDue(r.id, r.call_id, r.dossier_id, r.stored_name,
-                                                r.started_at, r.size))
+            plan.recordings.append(
+                RecordingDue(r.id, r.call_id, r.dossier_id, r.stored_name, r.started_at, r.size)
+            )
     recorded = {r.call_id for r in recordings} - {r.call_id for r in plan.recordings}
     linked = select(Dossier.call_id).where(Dossier.call_id.is_not(None))
     plan.calls = [

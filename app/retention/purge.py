@@ -52,13 +52,20 @@ def _purge_dossiers(s: Session, plan: PurgePlan) -> None:
     # outbox's copies once sent and older than the period (the journal keeps the body).
     cutoff = plan.periods.dossiers.cutoff(plan.now)
     s.execute(delete(HsCase).where(HsCase.dossier_id.in_(ids)))
-    s.execute(delete(HsJournal).where(or_(
-        HsJournal.dossier_id.in_(ids),
-        HsJournal.dossier_id.is_(None) & (HsJournal.at < cutoff))))
-    s.execute(delete(HsOutbox).where(HsOutbox.sent_at.is_not(None),
-                                     HsOutbox.created_at < cutoff))
-    s.execute(delete(Event).where(or_(Event.dossier_id.in_(ids), Event.task_id.in_(tasks),
-                                      Event.call_id.in_(calls))))
+    s.execute(
+        delete(HsJournal).where(
+            or_(
+                HsJournal.dossier_id.in_(ids),
+                HsJournal.dossier_id.is_(None) & (HsJournal.at < cutoff),
+            )
+        )
+    )
+    s.execute(delete(HsOutbox).where(HsOutbox.sent_at.is_not(None), HsOutbox.created_at < cutoff))
+    s.execute(
+        delete(Event).where(
+            or_(Event.dossier_id.in_(ids), Event.task_id.in_(tasks), Event.call_id.in_(calls))
+        )
+    )
     s.execute(delete(OsnpTask).where(OsnpTask.id.in_(tasks)))
     s.execute(delete(Dossier).where(Dossier.id.in_(ids)))
     s.execute(delete(Call).where(Call.id.in_(calls)))
@@ -76,18 +83,42 @@ def _journal(s: Session, plan: PurgePlan, actor: str) -> None:
     cut = plan.cutoffs()
     p = plan.periods
     entries: tuple[tuple[str, int, datetime, str, dict[str, Any]], ...] = (
-        ("dossiers", len(plan.dossiers), cut["dossiers"], p.dossiers.describe(),
-         {"numbers": [d.number for d in plan.dossiers]}),
-        ("calls", len(plan.calls), cut["dossiers"], p.dossiers.describe(),
-         {"call_refs": [c.call_ref for c in plan.calls]}),
-        ("recordings", len(plan.recordings), cut["recordings"], p.recordings.describe(),
-         {"ids": [r.id for r in plan.recordings], "bytes": sum(r.size for r in plan.recordings)}),
+        (
+            "dossiers",
+            len(plan.dossiers),
+            cut["dossiers"],
+            p.dossiers.describe(),
+            {"numbers": [d.number for d in plan.dossiers]},
+        ),
+        (
+            "calls",
+            len(plan.calls),
+            cut["dossiers"],
+            p.dossiers.describe(),
+            {"call_refs": [c.call_ref for c in plan.calls]},
+        ),
+        (
+            "recordings",
+            len(plan.recordings),
+            cut["recordings"],
+            p.recordings.describe(),
+            {"ids": [r.id for r in plan.recordings], "bytes": sum(r.size for r in plan.recordings)},
+        ),
         ("audit", plan.audit_rows, cut["audit"], p.audit.describe(), {}),
     )
     for kind, count, cutoff, period, detail in entries:
         if count:
-            s.add(PurgeJournal(at=plan.now, actor=actor, kind=kind, cutoff=cutoff,
-                               period=period, count=count, detail=detail))
+            s.add(
+                PurgeJournal(
+                    at=plan.now,
+                    actor=actor,
+                    kind=kind,
+                    cutoff=cutoff,
+                    period=period,
+                    count=count,
+                    detail=detail,
+                )
+            )
 
 
 def purge(
@@ -100,13 +131,22 @@ def purge(
         if plan.audit_rows:
             _purge_audit(s, plan)
         for d in plan.dossiers:  # the dossier is gone: its number comes from the plan
-            s.add(AuditRead(at=plan.now, user_id=None, username="sasdesk purge", role="",
-                            desk=actor[:255], dossier_id=d.id, dossier_number=d.number,
-                            intent=PURGE_INTENT, granted=True,
-                            detail="supprimé : durée de conservation échue"))
+            s.add(
+                AuditRead(
+                    at=plan.now,
+                    user_id=None,
+                    username="sasdesk purge",
+                    role="",
+                    desk=actor[:255],
+                    dossier_id=d.id,
+                    dossier_number=d.number,
+                    intent=PURGE_INTENT,
+                    granted=True,
+                    detail="supprimé : durée de conservation échue",
+                )
+            )
         _journal(s, plan, actor)
-    report = PurgeReport(len(plan.dossiers), len(plan.calls), len(plan.recordings),
-                         plan.audit_rows)
+    report = PurgeReport(len(plan.dossiers), len(plan.calls), len(plan.recordings), plan.audit_rows)
     for r in plan.recordings:
         if not r.stored_name or store is None:
             continue
@@ -117,7 +157,15 @@ def purge(
             report.files_left.append(r.stored_name)
     if report.files_left:
         with sessions.begin() as s:
-            s.add(PurgeJournal(at=plan.now, actor=actor, kind="recording_files_left",
-                               cutoff=None, period="", count=len(report.files_left),
-                               detail={"files": report.files_left}))
+            s.add(
+                PurgeJournal(
+                    at=plan.now,
+                    actor=actor,
+                    kind="recording_files_left",
+                    cutoff=None,
+                    period="",
+                    count=len(report.files_left),
+                    detail={"files": report.files_left},
+                )
+            )
     return report

@@ -60,15 +60,27 @@ class MonthWriter:
     def setup(self) -> None:
         territory = load_territory()
         with self.sessions.begin() as s:
-            for username, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL),
-                                   ("amu", Role.MEDECIN_AMU), ("n2", Role.ARM_N2),
-                                   ("osnp", Role.OSNP)):
-                s.add(User(username=username, display_name=username, role=str(role),
-                           password_hash="-"))
+            for username, role in (
+                ("n1", Role.ARM_N1),
+                ("mrl", Role.MRL),
+                ("amu", Role.MEDECIN_AMU),
+                ("n2", Role.ARM_N2),
+                ("osnp", Role.OSNP),
+            ):
+                s.add(
+                    User(
+                        username=username, display_name=username, role=str(role), password_hash="-"
+                    )
+                )
             for c in territory["communes"]:
-                s.add(Commune(insee=c["insee"], name=c["name"],
-                              postal_codes=" ".join(c.get("postal_codes", [])),
-                              sector=c["sector"]))
+                s.add(
+                    Commune(
+                        insee=c["insee"],
+                        name=c["name"],
+                        postal_codes=" ".join(c.get("postal_codes", [])),
+                        sector=c["sector"],
+                    )
+                )
             self.communes = [(c["insee"], c["name"]) for c in territory["communes"]]
             doctors = []
             for i, (insee, _name) in enumerate(self.communes):
@@ -82,19 +94,41 @@ class MonthWriter:
                 for e in doctors:
                     start = datetime(day.year, day.month, day.day, 15, tzinfo=UTC)
                     for k in range(6):
-                        slots.append(Slot(effecteur_id=e.id, practice_id=e.practices[0].id,
-                                          start=start + timedelta(minutes=15 * k),
-                                          end=start + timedelta(minutes=15 * (k + 1))))
+                        slots.append(
+                            Slot(
+                                effecteur_id=e.id,
+                                practice_id=e.practices[0].id,
+                                start=start + timedelta(minutes=15 * k),
+                                end=start + timedelta(minutes=15 * (k + 1)),
+                            )
+                        )
             s.add_all(slots)
             s.flush()
             self.slots = [(x.id, x.effecteur_id, x.start) for x in slots]
             self.users = {u.username: u.id for u in s.query(User)}
 
-    def _event(self, at: datetime, type_: str, actor: str, *, dossier: int | None = None,
-               task: int | None = None, call: int | None = None, **data: Any) -> None:
-        self.events.append({"at": at, "type": type_, "actor_id": self.users[actor],
-                            "dossier_id": dossier, "task_id": task, "call_id": call,
-                            "data": data})
+    def _event(
+        self,
+        at: datetime,
+        type_: str,
+        actor: str,
+        *,
+        dossier: int | None = None,
+        task: int | None = None,
+        call: int | None = None,
+        **data: Any,
+    ) -> None:
+        self.events.append(
+            {
+                "at": at,
+                "type": type_,
+                "actor_id": self.users[actor],
+                "dossier_id": dossier,
+                "task_id": task,
+                "call_id": call,
+                "data": data,
+            }
+        )
 
     def dossier(self, n: int, at: datetime) -> None:
         """One call, its dossier and what follows, in the hub's event shapes."""
@@ -102,35 +136,84 @@ class MonthWriter:
         line = "116117" if r.random() < 0.4 else "15"
         call_id = len(self.calls) + 1
         wait = r.expovariate(1 / 18)
-        self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": line,
-                           "caller": "0600000000", "offered_at": at, "desks_rung": 1})
-        self._event(at, EventName.CALL_OFFERED, "n1", call=call_id, line=line, caller="0600000000",
-                    offered_at=at.isoformat())
+        self.calls.append(
+            {
+                "id": call_id,
+                "call_ref": f"bench-{call_id}",
+                "line": line,
+                "caller": "0600000000",
+                "offered_at": at,
+                "desks_rung": 1,
+            }
+        )
+        self._event(
+            at,
+            EventName.CALL_OFFERED,
+            "n1",
+            call=call_id,
+            line=line,
+            caller="0600000000",
+            offered_at=at.isoformat(),
+        )
         answered = at + timedelta(seconds=wait)
         d = n
-        self.dossiers.append({"id": d, "number": f"B-{d:07d}", "line": line, "status": "CLOSED",
-                              "opened_by_id": self.users["n1"], "answered_at": answered,
-                              "call_id": call_id})
-        self._event(answered, EventName.CALL_ANSWERED, "n1", call=call_id,
-        wait_seconds=round(wait, 3))
-        self._event(answered, EventName.DOSSIER_OPENED, "n1", dossier=d, line=line,
-                    caller="0600000000",
-                    call_id=call_id)
+        self.dossiers.append(
+            {
+                "id": d,
+                "number": f"B-{d:07d}",
+                "line": line,
+                "status": "CLOSED",
+                "opened_by_id": self.users["n1"],
+                "answered_at": answered,
+                "call_id": call_id,
+            }
+        )
+        self._event(
+            answered, EventName.CALL_ANSWERED, "n1", call=call_id, wait_seconds=round(wait, 3)
+        )
+        self._event(
+            answered,
+            EventName.DOSSIER_OPENED,
+            "n1",
+            dossier=d,
+            line=line,
+            caller="0600000000",
+            call_id=call_id,
+        )
         insee, name = r.choice(self.communes)
         t = answered + timedelta(seconds=40)
-        self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d,
-                    fields={"commune_insee": insee, "commune_name": name})
+        self._event(
+            t,
+            EventName.DOSSIER_UPDATED,
+            "n1",
+            dossier=d,
+            fields={"commune_insee": insee, "commune_name": name},
+        )
         self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d, fields={"motif": "fièvre"})
         x = r.random()
         prio = "P3" if x < 0.1 else "P0" if x < 0.15 else "P1" if x < 0.5 else "P2"
         t += timedelta(seconds=60)
         track = {"P0": "AMU", "P1": "AMU", "P2": "SNP", "P3": None}[prio]
         queue = {"P0": "AMU_MEDECIN", "P1": "AMU_N2", "P2": "SNP", "P3": None}[prio]
-        self._event(t, EventName.DOSSIER_QUALIFIED, "n1", dossier=d, priority=prio, queue=queue,
-                    track=track, reflex=prio == "P0")
-        self._event(t + timedelta(seconds=20), EventName.CALL_ENDED, "n1", call=call_id,
-                    reason="hangup",
-                    abandoned=False, talk_seconds=120.0)
+        self._event(
+            t,
+            EventName.DOSSIER_QUALIFIED,
+            "n1",
+            dossier=d,
+            priority=prio,
+            queue=queue,
+            track=track,
+            reflex=prio == "P0",
+        )
+        self._event(
+            t + timedelta(seconds=20),
+            EventName.CALL_ENDED,
+            "n1",
+            call=call_id,
+            reason="hangup",
+            abandoned=False,
+            talk_seconds=120.0,
+        )
         if prio == "P3":
             self._close(d, t, None, prio, None, at)
             return
@@ -138,73 +221,187 @@ class MonthWriter:
         taker = "mrl" if track == "SNP" else "amu"
         self._event(t, EventName.DOSSIER_TAKEN, taker, dossier=d, queue=queue, waited_seconds=300.0)
         if track == "SNP" and r.random() < 0.05:
-            self._event(t, EventName.DOSSIER_TRACK_MOVED, taker, dossier=d, queue="AMU_MEDECIN",
-                        from_track="SNP", to_track="AMU", reason="aggravation")
+            self._event(
+                t,
+                EventName.DOSSIER_TRACK_MOVED,
+                taker,
+                dossier=d,
+                queue="AMU_MEDECIN",
+                from_track="SNP",
+                to_track="AMU",
+                reason="aggravation",
+            )
             track, taker = "AMU", "amu"
-            self._event(t, EventName.DOSSIER_TAKEN, taker, dossier=d, queue="AMU_MEDECIN",
-                        waited_seconds=60.0)
+            self._event(
+                t,
+                EventName.DOSSIER_TAKEN,
+                taker,
+                dossier=d,
+                queue="AMU_MEDECIN",
+                waited_seconds=60.0,
+            )
         t += timedelta(minutes=5)
         if track == "SNP" and r.random() < 0.35:
             self._task(d, t, at, prio)
             return
         decision = "CONSEIL" if track == "SNP" else r.choice(("INTER", "ORIENT", "CONSEIL"))
-        self._event(t, EventName.DOSSIER_DECIDED, taker, dossier=d, decision=decision,
-                    care_level="R3",
-                    filiere=track, orientation="URGENCES" if decision == "ORIENT" else None,
-                    means="SMUR" if decision == "INTER" else None, track=track)
+        self._event(
+            t,
+            EventName.DOSSIER_DECIDED,
+            taker,
+            dossier=d,
+            decision=decision,
+            care_level="R3",
+            filiere=track,
+            orientation="URGENCES" if decision == "ORIENT" else None,
+            means="SMUR" if decision == "INTER" else None,
+            track=track,
+        )
         self._close(d, t + timedelta(minutes=1), track, prio, decision, at)
 
     def _task(self, d: int, t: datetime, rang: datetime, prio: str) -> None:
         r = self.rng
         task = len(self.tasks) + 1
-        self.tasks.append({"id": task, "dossier_id": d, "status": "DONE",
-                           "consultation_type": "cabinet", "created_at": t,
-                           "deadline_at": t + timedelta(hours=48)})
-        self._event(t, EventName.DOSSIER_DECIDED, "mrl", dossier=d, task=task, decision="ORIENT",
-                    care_level="R3", filiere="SNP", orientation="CONSULTATION_48H",
-                    consultation_type="cabinet", track="SNP")
-        self._event(t, EventName.TASK_CREATED, "mrl", dossier=d, task=task,
-                    deadline_at=_iso(t + timedelta(hours=48)))
+        self.tasks.append(
+            {
+                "id": task,
+                "dossier_id": d,
+                "status": "DONE",
+                "consultation_type": "cabinet",
+                "created_at": t,
+                "deadline_at": t + timedelta(hours=48),
+            }
+        )
+        self._event(
+            t,
+            EventName.DOSSIER_DECIDED,
+            "mrl",
+            dossier=d,
+            task=task,
+            decision="ORIENT",
+            care_level="R3",
+            filiere="SNP",
+            orientation="CONSULTATION_48H",
+            consultation_type="cabinet",
+            track="SNP",
+        )
+        self._event(
+            t,
+            EventName.TASK_CREATED,
+            "mrl",
+            dossier=d,
+            task=task,
+            deadline_at=_iso(t + timedelta(hours=48)),
+        )
         t += timedelta(minutes=r.uniform(2, 90))
         self._event(t, EventName.TASK_TAKEN, "osnp", dossier=d, task=task, waited_seconds=600.0)
         t += timedelta(minutes=r.uniform(3, 30))
         x = r.random()
-        outcome = ("RDV_MT" if x < 0.35 else "RDV_CONFRERE" if x < 0.45 else "RDV_CRENEAU"
-                   if x < 0.75 else "RDV_HORS_DISPO" if x < 0.8 else "SANS_SOLUTION")
+        outcome = (
+            "RDV_MT"
+            if x < 0.35
+            else "RDV_CONFRERE"
+            if x < 0.45
+            else "RDV_CRENEAU"
+            if x < 0.75
+            else "RDV_HORS_DISPO"
+            if x < 0.8
+            else "SANS_SOLUTION"
+        )
         appt = None
         if outcome in ("RDV_CRENEAU", "RDV_HORS_DISPO"):
             slot_id, eff, start = self.slots[r.randrange(len(self.slots))]
             self.booking_id += 1
             appt = start if outcome == "RDV_CRENEAU" else t + timedelta(hours=3)
-            booking = {"id": self.booking_id, "slot_id": slot_id if outcome == "RDV_CRENEAU"
-                       else None, "effecteur_id": eff, "effecteur": "Dr", "appointment_at":
-                       _iso(appt), "type": "cabinet", "dossier_id": d, "requires_call": False,
-                       "released_at": None}
-            self._event(t, EventName.SLOT_BOOKED, "osnp", booking=booking, slot=None, weekly_snp=1,
-                        weekly_cap=20)
+            booking = {
+                "id": self.booking_id,
+                "slot_id": slot_id if outcome == "RDV_CRENEAU" else None,
+                "effecteur_id": eff,
+                "effecteur": "Dr",
+                "appointment_at": _iso(appt),
+                "type": "cabinet",
+                "dossier_id": d,
+                "requires_call": False,
+                "released_at": None,
+            }
+            self._event(
+                t,
+                EventName.SLOT_BOOKED,
+                "osnp",
+                booking=booking,
+                slot=None,
+                weekly_snp=1,
+                weekly_cap=20,
+            )
         elif outcome != "SANS_SOLUTION":
             appt = t + timedelta(hours=5)
-        self._event(t, EventName.TASK_CLOSED, "osnp", dossier=d, task=task, outcome=outcome,
-                    no_solution_reason="AUCUN_CRENEAU" if outcome == "SANS_SOLUTION" else None,
-                    appointment_at=_iso(appt) if appt else None,
-                    seconds_to_outcome=round((t - self.tasks[-1]["created_at"]).total_seconds(), 3))
+        self._event(
+            t,
+            EventName.TASK_CLOSED,
+            "osnp",
+            dossier=d,
+            task=task,
+            outcome=outcome,
+            no_solution_reason="AUCUN_CRENEAU" if outcome == "SANS_SOLUTION" else None,
+            appointment_at=_iso(appt) if appt else None,
+            seconds_to_outcome=round((t - self.tasks[-1]["created_at"]).total_seconds(), 3),
+        )
         self._close(d, t, "SNP", prio, "ORIENT", rang, task)
 
-    def _close(self, d: int, t: datetime, track: str | None, prio: str, decision: str | None,
-               rang: datetime, task: int | None = None) -> None:
-        self._event(t, EventName.DOSSIER_CLOSED, "osnp" if task else "n1", dossier=d, task=task,
-                    reason="fin", track=track, priority=prio, decision=decision,
-                    total_seconds=round((t - rang).total_seconds(), 3))
+    def _close(
+        self,
+        d: int,
+        t: datetime,
+        track: str | None,
+        prio: str,
+        decision: str | None,
+        rang: datetime,
+        task: int | None = None,
+    ) -> None:
+        self._event(
+            t,
+            EventName.DOSSIER_CLOSED,
+            "osnp" if task else "n1",
+            dossier=d,
+            task=task,
+            reason="fin",
+            track=track,
+            priority=prio,
+            decision=decision,
+            total_seconds=round((t - rang).total_seconds(), 3),
+        )
 
     def abandoned(self, at: datetime) -> None:
         call_id = len(self.calls) + 1
-        self.calls.append({"id": call_id, "call_ref": f"bench-{call_id}", "line": "15",
-                           "caller": "0600000000", "offered_at": at, "desks_rung": 3,
-                           "abandoned": True})
-        self._event(at, EventName.CALL_OFFERED, "n1", call=call_id, line="15", caller="0600000000",
-                    offered_at=at.isoformat())
-        self._event(at + timedelta(seconds=self.rng.uniform(5, 120)), EventName.CALL_ENDED, "n1",
-                    call=call_id, reason="caller_gave_up", abandoned=True, talk_seconds=0.0)
+        self.calls.append(
+            {
+                "id": call_id,
+                "call_ref": f"bench-{call_id}",
+                "line": "15",
+                "caller": "0600000000",
+                "offered_at": at,
+                "desks_rung": 3,
+                "abandoned": True,
+            }
+        )
+        self._event(
+            at,
+            EventName.CALL_OFFERED,
+            "n1",
+            call=call_id,
+            line="15",
+            caller="0600000000",
+            offered_at=at.isoformat(),
+        )
+        self._event(
+            at + timedelta(seconds=self.rng.uniform(5, 120)),
+            EventName.CALL_ENDED,
+            "n1",
+            call=call_id,
+            reason="caller_gave_up",
+            abandoned=True,
+            talk_seconds=0.0,
+        )
 
     def write(self, dossiers: int) -> int:
         span = (self.period.end - self.period.start).total_seconds() - 6 * 3600
@@ -216,16 +413,27 @@ class MonthWriter:
         self.events.sort(key=lambda e: e["at"])
         # Events go in through the driver (1M rows): stored exactly as the UTCDateTime and
         # JSON column types store them on SQLite (naive UTC text, JSON text).
-        rows = [(e["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"), e["type"],
-                 e["actor_id"], e["dossier_id"], e["task_id"], e["call_id"],
-                 json.dumps(e["data"])) for e in self.events]
+        rows = [
+            (
+                e["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                e["type"],
+                e["actor_id"],
+                e["dossier_id"],
+                e["task_id"],
+                e["call_id"],
+                json.dumps(e["data"]),
+            )
+            for e in self.events
+        ]
         with self.sessions.begin() as s:
             s.execute(insert(Call), self.calls)
             s.execute(insert(Dossier), self.dossiers)
             s.execute(insert(OsnpTask), self.tasks)
             s.connection().exec_driver_sql(
                 "INSERT INTO events (at, type, actor_id, dossier_id, task_id, call_id, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
         # The events went in beside the hub, so its projector did not see them: the facts
         # are folded from the log as migration 0004 folds an existing database's.
         t0 = time.perf_counter()
@@ -244,8 +452,11 @@ def _timed(fn: Any, runs: int) -> dict[str, Any]:
         fn()
         wall.append(time.perf_counter() - w0)
         cpu.append(time.process_time() - c0)
-    return {"median": round(statistics.median(wall), 3), "runs": [round(x, 3) for x in wall],
-            "cpu_median": round(statistics.median(cpu), 3)}
+    return {
+        "median": round(statistics.median(wall), 3),
+        "runs": [round(x, 3) for x in wall],
+        "cpu_median": round(statistics.median(cpu), 3),
+    }
 
 
 def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
@@ -261,8 +472,11 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
         sessions = make_sessionmaker(engine)
         with sessions.begin() as s:
             for username, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL)):
-                s.add(User(username=username, display_name=username, role=str(role),
-                           password_hash="-"))
+                s.add(
+                    User(
+                        username=username, display_name=username, role=str(role), password_hash="-"
+                    )
+                )
         with sessions() as s:
             people = {u.username: principal_of(u) for u in s.query(User)}
         service = FlowService(sessions)
@@ -276,8 +490,9 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
 
         def send(who: str, type_: str, **payload: Any) -> dict[str, Any]:
             nonlocal events
-            outcome = service.handle(people[who], parse_intent(json.dumps({"type": type_,
-                                                                             **payload})))
+            outcome = service.handle(
+                people[who], parse_intent(json.dumps({"type": type_, **payload}))
+            )
             for e in outcome.events:
                 t0 = time.perf_counter()
                 live.apply(json.loads(json.dumps(e.message)))  # as received from the socket
@@ -312,15 +527,26 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
     def q(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 4)
 
-    return {"events": events, "seconds": round(elapsed, 2),
-            "events_per_second": round(events / elapsed, 1),
-            "update_latency_ms": {"p50": q(50), "p99": q(99), "max": round(ordered[-1], 4)},
-            "state": {"calls_ringing": len(live.ringing), "dossiers_queued": len(live.queued),
-                      "calls_in_window": len(live.recent)}}
+    return {
+        "events": events,
+        "seconds": round(elapsed, 2),
+        "events_per_second": round(events / elapsed, 1),
+        "update_latency_ms": {"p50": q(50), "p99": q(99), "max": round(ordered[-1], 4)},
+        "state": {
+            "calls_ringing": len(live.ringing),
+            "dossiers_queued": len(live.queued),
+            "calls_in_window": len(live.recent),
+        },
+    }
 
 
-def run_report_bench(dossiers: int, runs: int = 5, month: str = "2023-06",
-                     live_seconds: float = 20.0, live_rate: float = 50.0) -> dict[str, Any]:
+def run_report_bench(
+    dossiers: int,
+    runs: int = 5,
+    month: str = "2023-06",
+    live_seconds: float = 20.0,
+    live_rate: float = 50.0,
+) -> dict[str, Any]:
     from app.stats.report import build_report
 
     period = Period.parse_month(month)
@@ -357,19 +583,28 @@ def run_report_bench(dossiers: int, runs: int = 5, month: str = "2023-06",
         "dossiers": dossiers,
         "events": n_events,
         "generate_seconds": round(generate, 2),
-        "facts_rebuild": {"seconds": round(writer.rebuild_seconds, 2), "rows": writer.facts,
-                          "what": "the whole log folded into the fact tables (as the "
-                                  "migration's backfill), inside generate_seconds"},
+        "facts_rebuild": {
+            "seconds": round(writer.rebuild_seconds, 2),
+            "rows": writer.facts,
+            "what": "the whole log folded into the fact tables (as the "
+            "migration's backfill), inside generate_seconds",
+        },
         "report_seconds": rep,
-        "baseline_full_scan_seconds": {**base, "what": "SELECT * FROM events, every row "
-                                                       "fetched (sqlite3)"},
+        "baseline_full_scan_seconds": {
+            **base,
+            "what": "SELECT * FROM events, every row fetched (sqlite3)",
+        },
         "report_over_baseline": round(rep["median"] / base["median"], 2)
-        if base["median"] else None,
+        if base["median"]
+        else None,
         "target_seconds": 2.0,
         "within_target": rep["median"] < 2.0,
         "machine": {"cpus": os.cpu_count(), "load_average_1min": load},
-        "report_check": {"dossiers_counted": r.dossiers.total, "calls_offered": r.calls.offered,
-                         "osnp_tasks": r.monthly.total.values["dossiers_osnp"],
-                         "transformation_rate": r.dossiers.transformation_rate},
+        "report_check": {
+            "dossiers_counted": r.dossiers.total,
+            "calls_offered": r.calls.offered,
+            "osnp_tasks": r.monthly.total.values["dossiers_osnp"],
+            "transformation_rate": r.dossiers.transformation_rate,
+        },
         "live": live_latency(live_seconds, live_rate),
     }

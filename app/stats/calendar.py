@@ -19,8 +19,20 @@ PARIS = ZoneInfo("Europe/Paris")
 OPEN_WEEKDAYS = frozenset({0, 1, 2, 3, 4})
 
 DAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTH_NAMES = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-               "septembre", "octobre", "novembre", "décembre")
+MONTH_NAMES = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 @lru_cache(maxsize=65536)
@@ -84,8 +96,11 @@ class Period:
 
     @property
     def label(self) -> str:
-        if self.first.day == 1 and self.last.month == self.first.month and \
-                (self.last + timedelta(days=1)).day == 1:
+        if (
+            self.first.day == 1
+            and self.last.month == self.first.month
+            and (self.last + timedelta(days=1)).day == 1
+        ):
             return f"{MONTH_NAMES[self.first.month - 1]} {self.first.year}"
         return f"du {self.first:%d/%m/%Y} au {self.last:%d/%m/%Y}"
 

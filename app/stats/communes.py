@@ -39,8 +39,13 @@ def _seen_at(facts: Facts, dossier_id: int) -> str:
     return d.commune if d else ""
 
 
-def commune_table(session: Session, period: Period, *, facts: Facts | None = None,
-                  territory: Territory | None = None) -> list[CommuneRow]:
+def commune_table(
+    session: Session,
+    period: Period,
+    *,
+    facts: Facts | None = None,
+    territory: Territory | None = None,
+) -> list[CommuneRow]:
     t = territory or load_territory(session)
     facts = facts or load_facts(session, period)
     decisions: Counter[str] = Counter()
@@ -49,23 +54,39 @@ def commune_table(session: Session, period: Period, *, facts: Facts | None = Non
         d = facts.dossiers.get(task.dossier_id)
         if task.created_at is not None and period.contains(task.created_at):
             decisions[d.commune if d else ""] += 1
-        if (not task.cancelled and task.closed_at is not None and period.contains(task.closed_at)
-                and task.outcome and task.outcome != "SANS_SOLUTION"):
+        if (
+            not task.cancelled
+            and task.closed_at is not None
+            and period.contains(task.closed_at)
+            and task.outcome
+            and task.outcome != "SANS_SOLUTION"
+        ):
             where = _seen_at(facts, task.dossier_id)
             if where.startswith("eff:"):
                 _, eff, slot = where.split(":")
                 where = t.effecteur_place(int(eff), int(slot) if slot else None)
             seen[where] += 1
-    rows = [CommuneRow(p.insee, p.postal_codes, p.name, p.sector, decisions.pop(p.insee, 0),
-                       seen.pop(p.insee, 0))
-            for p in sorted(t.communes.values(), key=lambda p: (p.name, p.insee))]
+    rows = [
+        CommuneRow(
+            p.insee,
+            p.postal_codes,
+            p.name,
+            p.sector,
+            decisions.pop(p.insee, 0),
+            seen.pop(p.insee, 0),
+        )
+        for p in sorted(t.communes.values(), key=lambda p: (p.name, p.insee))
+    ]
     outside: dict[str, list[int]] = {}
     for counter, index in ((decisions, 0), (seen, 1)):
         for insee, n in counter.items():
             key = f"dep:{insee[:2]}" if insee else "inconnue"
             outside.setdefault(key, [0, 0])[index] += n
     for key, (dec, app) in sorted(outside.items()):
-        name = f"Hors territoire – département {key[4:]}" if key.startswith("dep:") else \
-            "Commune non renseignée"
+        name = (
+            f"Hors territoire – département {key[4:]}"
+            if key.startswith("dep:")
+            else "Commune non renseignée"
+        )
         rows.append(CommuneRow(key, "", name, "", dec, app))
     return rows

@@ -148,9 +148,12 @@ class Facts(FactSet):
 
 #: FactSet attribute → (fact class, table); a class's fields are its table's columns.
 FACT_TABLES: dict[str, tuple[type, Any]] = {
-    "calls": (CallFact, StatCall.__table__), "dossiers": (DossierFact, StatDossier.__table__),
-    "tasks": (TaskFact, StatTask.__table__), "bookings": (BookingFact, StatBooking.__table__),
-    "appointments": (AppointmentFact, StatAppointment.__table__)}
+    "calls": (CallFact, StatCall.__table__),
+    "dossiers": (DossierFact, StatDossier.__table__),
+    "tasks": (TaskFact, StatTask.__table__),
+    "bookings": (BookingFact, StatBooking.__table__),
+    "appointments": (AppointmentFact, StatAppointment.__table__),
+}
 
 
 @contextmanager
@@ -183,8 +186,9 @@ def parse_instant(value: Any) -> datetime | None:
     return datetime.fromisoformat(text + "+00:00")  # naive, as SQLite stores it: UTC
 
 
-def _maker(cls: type, table: Any, sqlite: bool
-           ) -> tuple[list[Any], Callable[[Sequence[Any]], list[Any]]]:
+def _maker(
+    cls: type, table: Any, sqlite: bool
+) -> tuple[list[Any], Callable[[Sequence[Any]], list[Any]]]:
     """What to select for a fact class (its table's columns, in its fields' order) and
     a row → fact converter. Rows are read raw from the driver, without per-value hooks
     (they cost more than the read itself over a month of facts): on SQLite an instant
@@ -195,10 +199,10 @@ def _maker(cls: type, table: Any, sqlite: bool
     flags = [i for i, c in enumerate(cols) if isinstance(c.type, Boolean)] if sqlite else []
     if sqlite:
         utc: Any = literal_column("'+00:00'")
-        cols = [type_coerce(c, String).concat(utc) if i in instants else c
-                for i, c in enumerate(cols)]
-    parse: Callable[[Any], datetime | None] = datetime.fromisoformat if sqlite \
-        else parse_instant
+        cols = [
+            type_coerce(c, String).concat(utc) if i in instants else c for i, c in enumerate(cols)
+        ]
+    parse: Callable[[Any], datetime | None] = datetime.fromisoformat if sqlite else parse_instant
 
     def make(rows: Sequence[Any]) -> list[Any]:
         """Column by column: the instants parsed in one comprehension each, the facts
@@ -222,8 +226,10 @@ def load_facts(session: Session, period: Period) -> Facts:
     where = {
         "calls": lambda t: and_(t.c.offered_at >= start, t.c.offered_at < end),
         "dossiers": lambda t: and_(t.c.opened_at >= start - MARGIN, t.c.opened_at < end),
-        "tasks": lambda t: or_(and_(t.c.created_at >= start, t.c.created_at < end),
-                               and_(t.c.closed_at >= start, t.c.closed_at < end)),
+        "tasks": lambda t: or_(
+            and_(t.c.created_at >= start, t.c.created_at < end),
+            and_(t.c.closed_at >= start, t.c.closed_at < end),
+        ),
         "bookings": lambda t: and_(t.c.booked_at >= start - MARGIN, t.c.booked_at < end),
         "appointments": lambda t: and_(t.c.status_at >= start, t.c.status_at < end),
     }
@@ -244,13 +250,14 @@ def load_facts(session: Session, period: Period) -> Facts:
             target.update((row[0], fact) for row, fact in zip(rows, make(rows), strict=True))
         # The dossiers of searches and appointments that ended in the period, when they
         # were opened longer ago than the margin: their commune places them.
-        wanted = {t.dossier_id for t in facts.tasks.values()} | \
-            {a.dossier_id for a in facts.appointments.values() if a.dossier_id is not None}
+        wanted = {t.dossier_id for t in facts.tasks.values()} | {
+            a.dossier_id for a in facts.appointments.values() if a.dossier_id is not None
+        }
         missing = sorted(i for i in wanted - facts.dossiers.keys() if i)
         cls, table = FACT_TABLES["dossiers"]
         cols, make = _maker(cls, table, sqlite)
         for i in range(0, len(missing), 500):
-            result = conn.execute(select(*cols).where(cols[0].in_(missing[i:i + 500])))
+            result = conn.execute(select(*cols).where(cols[0].in_(missing[i : i + 500])))
             assert result.cursor is not None
             rows = result.cursor.fetchall()
             facts.dossiers.update((row[0], f) for row, f in zip(rows, make(rows), strict=True))

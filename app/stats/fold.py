@@ -68,8 +68,9 @@ def _dossier(f: FactSet, e: EventLike) -> None:
         return
     d = e.data
     if e.type == EventName.DOSSIER_OPENED:
-        f.dossiers[e.dossier_id] = DossierFact(e.dossier_id, e.at, d.get("line") or "",
-                                               call_id=d.get("call_id"))
+        f.dossiers[e.dossier_id] = DossierFact(
+            e.dossier_id, e.at, d.get("line") or "", call_id=d.get("call_id")
+        )
         return
     x = f.dossiers.get(e.dossier_id)
     if x is None:
@@ -102,8 +103,11 @@ def _task(f: FactSet, e: EventLike) -> None:
     elif e.type == EventName.TASK_CANCELLED:
         t.cancelled, t.closed_at = True, e.at
     elif e.type == EventName.TASK_CLOSED:
-        t.closed_at, t.outcome, t.no_solution_reason = e.at, d.get("outcome"), \
-            d.get("no_solution_reason")
+        t.closed_at, t.outcome, t.no_solution_reason = (
+            e.at,
+            d.get("outcome"),
+            d.get("no_solution_reason"),
+        )
         t.appointment_at = parse_instant(d.get("appointment_at"))
         t.seconds_to_outcome = d.get("seconds_to_outcome")
     elif e.type == EventName.TASK_REOPENED:  # searching again: no outcome until it closes again
@@ -118,9 +122,14 @@ def _booking(f: FactSet, e: EventLike) -> None:
     if bid is None:
         return
     if e.type == EventName.SLOT_BOOKED:
-        f.bookings[bid] = BookingFact(bid, b.get("effecteur_id") or 0, b.get("slot_id"),
-                                      b.get("dossier_id"),
-                                      parse_instant(b.get("appointment_at")) or e.at, e.at)
+        f.bookings[bid] = BookingFact(
+            bid,
+            b.get("effecteur_id") or 0,
+            b.get("slot_id"),
+            b.get("dossier_id"),
+            parse_instant(b.get("appointment_at")) or e.at,
+            e.at,
+        )
     elif bid in f.bookings and f.bookings[bid].released_at is None:
         f.bookings[bid].released_at = e.at
 
@@ -132,27 +141,42 @@ def _appointment(f: FactSet, e: EventLike) -> None:
         aid = ap.get("id")
         if aid is not None:
             f.appointments[aid] = AppointmentFact(
-                aid, e.task_id, e.dossier_id, d.get("outcome") or ap.get("outcome"),
-                parse_instant(ap.get("at")), ap.get("status") or "BOOKED", e.at)
+                aid,
+                e.task_id,
+                e.dossier_id,
+                d.get("outcome") or ap.get("outcome"),
+                parse_instant(ap.get("at")),
+                ap.get("status") or "BOOKED",
+                e.at,
+            )
         return
     aid = d.get("appointment_id")
     if aid is None:
         return
     a = f.appointments.get(aid)
     if a is None:  # its creation is not in the log
-        a = f.appointments[aid] = AppointmentFact(aid, e.task_id, e.dossier_id,
-                                                  d.get("outcome"), None, "BOOKED", e.at)
+        a = f.appointments[aid] = AppointmentFact(
+            aid, e.task_id, e.dossier_id, d.get("outcome"), None, "BOOKED", e.at
+        )
     a.status, a.status_at = d.get("status") or a.status, e.at
 
 
 _FOLDS: dict[str, Callable[[FactSet, EventLike], None]] = {
-    EventName.CALL_OFFERED: _call, EventName.CALL_ANSWERED: _call, EventName.CALL_ENDED: _call,
-    EventName.DOSSIER_OPENED: _dossier, EventName.DOSSIER_UPDATED: _dossier,
+    EventName.CALL_OFFERED: _call,
+    EventName.CALL_ANSWERED: _call,
+    EventName.CALL_ENDED: _call,
+    EventName.DOSSIER_OPENED: _dossier,
+    EventName.DOSSIER_UPDATED: _dossier,
     EventName.DOSSIER_QUALIFIED: _dossier,
-    EventName.DOSSIER_TRACK_MOVED: _dossier, EventName.DOSSIER_DECIDED: _dossier,
-    EventName.TASK_CREATED: _task, EventName.TASK_TAKEN: _task, EventName.TASK_CANCELLED: _task,
-    EventName.TASK_CLOSED: _task, EventName.TASK_REOPENED: _task,
-    EventName.SLOT_BOOKED: _booking, EventName.SLOT_RELEASED: _booking,
+    EventName.DOSSIER_TRACK_MOVED: _dossier,
+    EventName.DOSSIER_DECIDED: _dossier,
+    EventName.TASK_CREATED: _task,
+    EventName.TASK_TAKEN: _task,
+    EventName.TASK_CANCELLED: _task,
+    EventName.TASK_CLOSED: _task,
+    EventName.TASK_REOPENED: _task,
+    EventName.SLOT_BOOKED: _booking,
+    EventName.SLOT_RELEASED: _booking,
     EventName.CALLBACK_APPOINTMENT: _appointment,
     EventName.CALLBACK_APPOINTMENT_STATUS: _appointment,
 }

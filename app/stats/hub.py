@@ -40,8 +40,12 @@ class StatsLive(Intent):
 
 def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
     assert u.actor is not None
-    data: dict[str, Any] = {"user_id": u.actor.user_id, "name": u.actor.name,
-                            "role": str(u.actor.role), "state": i.state}
+    data: dict[str, Any] = {
+        "user_id": u.actor.user_id,
+        "name": u.actor.name,
+        "role": str(u.actor.role),
+        "state": i.state,
+    }
     u.emit(EventName.DESK_STATE, Audience(), **data)  # supervisors
     return {"desk": data}
 
@@ -50,20 +54,34 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
     assert u.actor is not None
     require(u.actor.role, Action.SUPERVISE)
     since = u.now - DESK_MEMORY
-    last = (select(func.max(Event.seq)).where(Event.type == EventName.DESK_STATE, Event.at >= since)
-            .group_by(Event.actor_id))
+    last = (
+        select(func.max(Event.seq))
+        .where(Event.type == EventName.DESK_STATE, Event.at >= since)
+        .group_by(Event.actor_id)
+    )
     desks: dict[int, dict[str, Any]] = {}
     for at, data in u.s.execute(select(Event.at, Event.data).where(Event.seq.in_(last))):
-        desks[data["user_id"]] = {"user_id": data["user_id"], "name": data.get("name", ""),
-                                  "role": data.get("role", ""), "state": data["state"],
-                                  "since": iso(at)}
-    in_call = u.s.execute(select(Call.answered_by_id, Call.answered_at, User.display_name,
-                                 User.role).join(User, User.id == Call.answered_by_id)
-                          .where(Call.ended_at.is_(None), Call.answered_at.is_not(None)))
+        desks[data["user_id"]] = {
+            "user_id": data["user_id"],
+            "name": data.get("name", ""),
+            "role": data.get("role", ""),
+            "state": data["state"],
+            "since": iso(at),
+        }
+    in_call = u.s.execute(
+        select(Call.answered_by_id, Call.answered_at, User.display_name, User.role)
+        .join(User, User.id == Call.answered_by_id)
+        .where(Call.ended_at.is_(None), Call.answered_at.is_not(None))
+    )
     for uid, answered, name, role in in_call:
         if uid is not None:
-            desks[uid] = {"user_id": uid, "name": name, "role": role, "state": "IN_CALL",
-                          "since": iso(answered)}
+            desks[uid] = {
+                "user_id": uid,
+                "name": name,
+                "role": role,
+                "state": "IN_CALL",
+                "since": iso(answered),
+            }
     seq = u.s.scalar(select(func.max(Event.seq))) or 0
     return {"seq": seq, "desks": sorted(desks.values(), key=lambda d: d["name"])}
 

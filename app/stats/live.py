@@ -19,8 +19,11 @@ from app.hub.events import EventName
 #: States a desk can be in. IN_CALL and WRAP_UP follow the calls; the others are set
 #: by the desk itself (``desk.state``).
 DESK_STATES = ("READY", "PAUSED", "IN_CALL", "WRAP_UP", "OFFLINE")
-LEVEL_OF_QUEUE = {Queue.AMU_N2: "N2 AMU", Queue.AMU_MEDECIN: "Médecin AMU",
-                  Queue.SNP: "Régulation libérale"}
+LEVEL_OF_QUEUE = {
+    Queue.AMU_N2: "N2 AMU",
+    Queue.AMU_MEDECIN: "Médecin AMU",
+    Queue.SNP: "Régulation libérale",
+}
 
 
 def _at(value: Any) -> datetime | None:
@@ -49,7 +52,8 @@ class LiveState:
     desks: dict[int, dict[str, Any]] = field(default_factory=dict)  # user id → name, state
     # Calls of the window: (offered_at, answered_at | None, ended_at | None) by call id.
     recent: dict[int, tuple[datetime, datetime | None, datetime | None]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
     _order: deque[tuple[datetime, int]] = field(default_factory=deque)
     last_seq: int = 0
 
@@ -64,8 +68,11 @@ class LiveState:
         for task in snapshot.get("tasks", []):
             self._task(task)
         for desk in snapshot.get("desks", []):
-            self.desks[desk["user_id"]] = {"name": desk.get("name", ""), "state": desk["state"],
-                                           "since": desk.get("since")}
+            self.desks[desk["user_id"]] = {
+                "name": desk.get("name", ""),
+                "state": desk["state"],
+                "since": desk.get("since"),
+            }
         self.last_seq = max(self.last_seq, int(snapshot.get("seq", 0) or 0))
 
     def apply(self, message: dict[str, Any]) -> None:
@@ -83,13 +90,17 @@ class LiveState:
             self._task(message["task"])
         if kind == EventName.DESK_STATE:
             data = message.get("data", {})
-            self.desks[data["user_id"]] = {"name": data.get("name") or message.get("actor", ""),
-                                           "state": data["state"], "since": message.get("at")}
+            self.desks[data["user_id"]] = {
+                "name": data.get("name") or message.get("actor", ""),
+                "state": data["state"],
+                "since": message.get("at"),
+            }
 
     def _call(self, call: dict[str, Any], kind: str = "") -> None:
         cid = call["id"]
-        offered, answered, ended = (_at(call.get(k)) for k in ("offered_at", "answered_at",
-                                                                 "ended_at"))
+        offered, answered, ended = (
+            _at(call.get(k)) for k in ("offered_at", "answered_at", "ended_at")
+        )
         if offered is None:
             return
         if cid not in self.recent:
@@ -156,48 +167,90 @@ class LiveState:
             level = LEVEL_OF_QUEUE.get(Queue(d["queue"]), d["queue"])
             waiting[(d.get("line", ""), level)] += 1
             since = _at(d.get("queued_at"))
-            dossiers.append({"id": d["id"], "number": d.get("number"), "queue": d["queue"],
-                             "level": level, "priority": d.get("priority"),
-                             "age_seconds": (now - since).total_seconds() if since else None})
+            dossiers.append(
+                {
+                    "id": d["id"],
+                    "number": d.get("number"),
+                    "queue": d["queue"],
+                    "level": level,
+                    "priority": d.get("priority"),
+                    "age_seconds": (now - since).total_seconds() if since else None,
+                }
+            )
         tasks = []
         for t in self.tasks.values():
             created, deadline = _at(t.get("created_at")), _at(t.get("deadline_at"))
-            tasks.append({"id": t["id"], "status": t.get("status"),
-                          "age_seconds": (now - created).total_seconds() if created else None,
-                          "deadline_at": t.get("deadline_at"),
-                          "seconds_to_deadline": (deadline - now).total_seconds()
-                          if deadline else None})
+            tasks.append(
+                {
+                    "id": t["id"],
+                    "status": t.get("status"),
+                    "age_seconds": (now - created).total_seconds() if created else None,
+                    "deadline_at": t.get("deadline_at"),
+                    "seconds_to_deadline": (deadline - now).total_seconds() if deadline else None,
+                }
+            )
         rate, settled = self.answering_rate(now)
         desks = Counter(d["state"] for d in self.desks.values())
         return {
-            "calls_waiting": [{"line": line, "line_label": Line(line).label
-                               if line in set(Line) else line, "level": level, "count": n}
-                              for (line, level), n in sorted(waiting.items())],
+            "calls_waiting": [
+                {
+                    "line": line,
+                    "line_label": Line(line).label if line in set(Line) else line,
+                    "level": level,
+                    "count": n,
+                }
+                for (line, level), n in sorted(waiting.items())
+            ],
             "longest_wait_seconds": round(longest, 1),
             "desks": {s: desks.get(s, 0) for s in DESK_STATES},
             "dossiers_waiting": sorted(dossiers, key=lambda x: -(x["age_seconds"] or 0)),
             "tasks_waiting": sorted(tasks, key=lambda x: x["seconds_to_deadline"] or 0),
-            "answered_within_target_rate": rate, "calls_in_window": settled,
+            "answered_within_target_rate": rate,
+            "calls_in_window": settled,
             "alerts": [a.as_dict() for a in self.alerts(now, rate, settled, longest, tasks)],
         }
 
-    def alerts(self, now: datetime, rate: float | None, settled: int, longest: float,
-               tasks: list[dict[str, Any]]) -> list[Alert]:
+    def alerts(
+        self,
+        now: datetime,
+        rate: float | None,
+        settled: int,
+        longest: float,
+        tasks: list[dict[str, Any]],
+    ) -> list[Alert]:
         out = []
         if rate is not None and settled >= self.min_calls and rate < self.target:
-            out.append(Alert("answering_target", f"décroché en moins de "
-                             f"{self.answer_within:.0f} s : {rate * 100:.1f} % sur la dernière "
-                             f"heure ({settled} appels), objectif {self.target * 100:.0f} %"
-                             .replace(".", ",")))
+            out.append(
+                Alert(
+                    "answering_target",
+                    f"décroché en moins de "
+                    f"{self.answer_within:.0f} s : {rate * 100:.1f} % sur la dernière "
+                    f"heure ({settled} appels), objectif {self.target * 100:.0f} %".replace(
+                        ".", ","
+                    ),
+                )
+            )
         if longest > self.answer_within:
             out.append(Alert("call_waiting", f"un appel attend depuis {longest:.0f} s"))
-        late = [t for t in tasks if t["seconds_to_deadline"] is not None
-                and t["seconds_to_deadline"] < 0]
-        soon = [t for t in tasks if t["seconds_to_deadline"] is not None
-                and 0 <= t["seconds_to_deadline"] < self.deadline_warning.total_seconds()]
+        late = [
+            t
+            for t in tasks
+            if t["seconds_to_deadline"] is not None and t["seconds_to_deadline"] < 0
+        ]
+        soon = [
+            t
+            for t in tasks
+            if t["seconds_to_deadline"] is not None
+            and 0 <= t["seconds_to_deadline"] < self.deadline_warning.total_seconds()
+        ]
         if late:
             out.append(Alert("task_overdue", f"{len(late)} recherche(s) de RDV au-delà de 48 h"))
         if soon:
-            out.append(Alert("task_deadline", f"{len(soon)} recherche(s) de RDV à moins de "
-                             f"{self.deadline_warning.total_seconds() / 3600:.0f} h du délai"))
+            out.append(
+                Alert(
+                    "task_deadline",
+                    f"{len(soon)} recherche(s) de RDV à moins de "
+                    f"{self.deadline_warning.total_seconds() / 3600:.0f} h du délai",
+                )
+            )
         return out

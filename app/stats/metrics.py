@@ -93,12 +93,12 @@ def call_stats(calls: Iterable[CallFact]) -> CallStats:
         else:
             in_progress += 1
     waits.sort()
-    s = CallStats(offered=offered, answered=len(waits), abandoned=len(abandon_waits),
-                  in_progress=in_progress)
+    s = CallStats(
+        offered=offered, answered=len(waits), abandoned=len(abandon_waits), in_progress=in_progress
+    )
     s.within_30s = bisect_right(waits, 30)
     s.within_60s = bisect_right(waits, 60)
-    s.wait_p50, s.wait_p90, s.wait_p99 = (percentile(waits, q, ordered=True)
-                                          for q in (50, 90, 99))
+    s.wait_p50, s.wait_p90, s.wait_p99 = (percentile(waits, q, ordered=True) for q in (50, 90, 99))
     s.wait_max = round(waits[-1], 3) if waits else None
     s.abandon_wait_p50 = percentile([w for w in abandon_waits if w >= 0], 50)
     s.answered_rate = ratio(s.answered, s.offered)
@@ -219,8 +219,9 @@ class AppointmentStats:
         return asdict(self)
 
 
-def appointment_stats(appointments: Iterable[AppointmentFact], period: Period | None = None
-                      ) -> AppointmentStats:
+def appointment_stats(
+    appointments: Iterable[AppointmentFact], period: Period | None = None
+) -> AppointmentStats:
     """From ``callback.appointment_status``: an appointment's status is final once
     honoured, missed (NO_SHOW) or cancelled, so each counts once."""
     s = AppointmentStats()
@@ -246,5 +247,7 @@ def snp_visits_per_week(facts: Facts, cap: int) -> list[dict[str, Any]]:
     for b in facts.bookings.values():
         if b.released_at is None and facts.period.contains(b.appointment_at):
             counts[(b.effecteur_id, week_of(local_day(b.appointment_at)).isoformat())] += 1
-    return [{"effecteur_id": e, "week": w, "visits": n, "cap": cap, "over_cap": n > cap}
-            for (e, w), n in sorted(counts.items())]
+    return [
+        {"effecteur_id": e, "week": w, "visits": n, "cap": cap, "over_cap": n > cap}
+        for (e, w), n in sorted(counts.items())
+    ]

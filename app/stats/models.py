@@ -66,8 +66,10 @@ class StatTask(Base):
     seconds_to_outcome: Mapped[float | None]
     reopens: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (Index("ix_stat_tasks_created", "created_at"),
-                      Index("ix_stat_tasks_closed", "closed_at"))
+    __table_args__ = (
+        Index("ix_stat_tasks_created", "created_at"),
+        Index("ix_stat_tasks_closed", "closed_at"),
+    )
 
 
 class StatBooking(Base):

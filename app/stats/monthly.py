@@ -68,10 +68,15 @@ class MonthlyTable:
 def _columns(sectors: list[tuple[str, str]]) -> list[Column]:
     cols = [Column("dossiers_osnp", "Dossier OSNP")]
     for code, name in sectors:
-        cols += [Column(f"slots:{code}", "Créneaux dispo", name),
-                 Column(f"rdv:{code}", "RDV", name)]
-    return cols + [Column("rdv_mt", "RDV MT"), Column("rdv_confrere", "RDV confrère du cabinet"),
-                   Column("sans_solution", "Sans solution")]
+        cols += [
+            Column(f"slots:{code}", "Créneaux dispo", name),
+            Column(f"rdv:{code}", "RDV", name),
+        ]
+    return cols + [
+        Column("rdv_mt", "RDV MT"),
+        Column("rdv_confrere", "RDV confrère du cabinet"),
+        Column("sans_solution", "Sans solution"),
+    ]
 
 
 def _appointment_sector(facts: Facts, t: Territory, dossier_id: int) -> str:
@@ -82,9 +87,14 @@ def _appointment_sector(facts: Facts, t: Territory, dossier_id: int) -> str:
     return t.sector_of(d.commune) if d and d.commune else OUTSIDE
 
 
-def monthly_table(session: Session, period: Period, *, facts: Facts | None = None,
-                  territory: Territory | None = None, slots: list[SlotRow] | None = None
-                  ) -> MonthlyTable:
+def monthly_table(
+    session: Session,
+    period: Period,
+    *,
+    facts: Facts | None = None,
+    territory: Territory | None = None,
+    slots: list[SlotRow] | None = None,
+) -> MonthlyTable:
     t = territory or load_territory(session)
     facts = facts or load_facts(session, period)
     if slots is None:

@@ -60,8 +60,9 @@ def _answering_chart(report: Report) -> Drawing:
     return d
 
 
-def _daily_chart(title: str, labels: list[str], series: list[tuple[str, list[int], Any]],
-                 stacked: bool = False) -> Drawing:
+def _daily_chart(
+    title: str, labels: list[str], series: list[tuple[str, list[int], Any]], stacked: bool = False
+) -> Drawing:
     d = Drawing(WIDTH, 190)
     d.add(String(0, 178, title, fontName="Helvetica-Bold", fontSize=10))
     chart = VerticalBarChart()
@@ -89,8 +90,9 @@ def _daily_chart(title: str, labels: list[str], series: list[tuple[str, list[int
 
 def _table(t: Table, font_size: float = 7) -> PdfTable:
     styles = getSampleStyleSheet()
-    head_style = styles["BodyText"].clone("head", fontSize=font_size, leading=font_size + 1,
-                                          fontName="Helvetica-Bold")
+    head_style = styles["BodyText"].clone(
+        "head", fontSize=font_size, leading=font_size + 1, fontName="Helvetica-Bold"
+    )
     has_label = bool(t.rows) and len(t.rows[0]) == len(t.columns) + 1
     lead: list[Any] = [""] if has_label else []
     header: list[list[Any]] = [lead + [Paragraph(c, head_style) for c in t.columns]]
@@ -104,12 +106,13 @@ def _table(t: Table, font_size: float = 7) -> PdfTable:
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
     ]
     for col in range(len(data[0])):  # numbers to the right, words to the left
-        cells = [row[col] for row in data[len(header):] if row[col] not in ("", None)]
+        cells = [row[col] for row in data[len(header) :] if row[col] not in ("", None)]
         if cells and all(isinstance(v, int | float) or str(v).endswith("%") for v in cells):
             style.append(("ALIGN", (col, len(header)), (col, -1), "RIGHT"))
     style += [
         ("BACKGROUND", (0, 0), (-1, len(header) - 1), colors.HexColor("#DDE6F4")),
-        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
     ]
     if t.groups and any(t.groups):
         offset = len(lead)
@@ -124,44 +127,73 @@ def _table(t: Table, font_size: float = 7) -> PdfTable:
         if kind:
             row = i + len(header)
             style.append(("FONT", (0, row), (-1, row), "Helvetica-Bold", font_size))
-            style.append(("BACKGROUND", (0, row), (-1, row),
-                          colors.HexColor("#C9D7EE" if kind == "month" else "#EEF2F9")))
+            style.append(
+                (
+                    "BACKGROUND",
+                    (0, row),
+                    (-1, row),
+                    colors.HexColor("#C9D7EE" if kind == "month" else "#EEF2F9"),
+                )
+            )
     table.setStyle(TableStyle(style))
     return table
 
 
 def write_pdf(report: Report, path: Path) -> None:
     styles = getSampleStyleSheet()
-    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), leftMargin=1.5 * cm,
-                            rightMargin=1.5 * cm, topMargin=1.2 * cm, bottomMargin=1.2 * cm,
-                            title=f"Rapport d'activité SAS – {report.period.label}",
-                            author="sasdesk")
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=landscape(A4),
+        leftMargin=1.5 * cm,
+        rightMargin=1.5 * cm,
+        topMargin=1.2 * cm,
+        bottomMargin=1.2 * cm,
+        title=f"Rapport d'activité SAS – {report.period.label}",
+        author="sasdesk",
+    )
     story: list[Any] = [
         Paragraph(f"Rapport d'activité SAS – {report.period.label}", styles["Title"]),
-        Paragraph(f"Compté à partir du journal des événements du hub, le "
-                  f"{report.generated_at.astimezone(PARIS):%d/%m/%Y à %H:%M}.",
-                  styles["Italic"]),
+        Paragraph(
+            f"Compté à partir du journal des événements du hub, le "
+            f"{report.generated_at.astimezone(PARIS):%d/%m/%Y à %H:%M}.",
+            styles["Italic"],
+        ),
         Paragraph("Décroché", styles["Heading2"]),
     ]
     story += [Paragraph(line, styles["BodyText"]) for line in report.answering_summary()]
     story += [Spacer(0, 6), _answering_chart(report)]
     days = list(report.calls_by_day)
     labels = [f"{d:%d/%m}" for d in days]
-    story.append(_daily_chart(
-        "Appels par jour", labels,
-        [("Décrochés", [report.calls_by_day[d].answered for d in days], BLUE),
-         ("Abandonnés", [report.calls_by_day[d].abandoned for d in days], RED)], stacked=True))
+    story.append(
+        _daily_chart(
+            "Appels par jour",
+            labels,
+            [
+                ("Décrochés", [report.calls_by_day[d].answered for d in days], BLUE),
+                ("Abandonnés", [report.calls_by_day[d].abandoned for d in days], RED),
+            ],
+            stacked=True,
+        )
+    )
     rows = report.monthly.days()
     rdv_keys = [c.key for c in report.monthly.columns if c.key.startswith("rdv")]
     story.append(PageBreak())
-    story.append(_daily_chart(
-        "Recherches confiées à l'OSNP et RDV obtenus, par jour ouvré",
-        [f"{r.day:%d/%m}" for r in rows if r.day],
-        [("Dossiers OSNP", [r.values["dossiers_osnp"] for r in rows], LIGHT),
-         ("RDV", [sum(r.values[k] for k in rdv_keys) for r in rows], BLUE)]))
+    story.append(
+        _daily_chart(
+            "Recherches confiées à l'OSNP et RDV obtenus, par jour ouvré",
+            [f"{r.day:%d/%m}" for r in rows if r.day],
+            [
+                ("Dossiers OSNP", [r.values["dossiers_osnp"] for r in rows], LIGHT),
+                ("RDV", [sum(r.values[k] for k in rdv_keys) for r in rows], BLUE),
+            ],
+        )
+    )
     tables = report.tables()
-    story += [Paragraph(tables[0].title, styles["Heading2"]), _table(tables[0], 6.5),
-              Paragraph(tables[0].note, styles["Italic"])]
+    story += [
+        Paragraph(tables[0].title, styles["Heading2"]),
+        _table(tables[0], 6.5),
+        Paragraph(tables[0].note, styles["Italic"]),
+    ]
     story.append(PageBreak())
     for t in tables[1:]:
         block = [Paragraph(t.title, styles["Heading2"]), _table(t)]

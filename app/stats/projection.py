@@ -71,8 +71,9 @@ class _Statements:
             names,
             select(*cols).where(cols[0].in_(bindparam("ids", expanding=True))),
             insert(table),
-            update(table).where(pk == bindparam("_pk")).values(
-                {n: bindparam(f"_{n}") for n in names if n != pk.name}),
+            update(table)
+            .where(pk == bindparam("_pk"))
+            .values({n: bindparam(f"_{n}") for n in names if n != pk.name}),
         )
 
     def values(self, fact: Any) -> tuple[Any, ...]:
@@ -140,9 +141,20 @@ def read_log(conn: Connection, batch: int = 20_000) -> Iterator[LoggedEvent]:
     On SQLite the driver's rows are read as they are (instants and JSON as text, parsed
     here, faster than the column types' hooks); elsewhere through a server-side cursor.
     """
-    q = (select(Event.seq, Event.type, Event.at, Event.actor_id, Event.dossier_id,
-                Event.task_id, Event.call_id, Event.data)
-         .where(Event.type.in_(FACT_EVENT_TYPES)).order_by(Event.seq))
+    q = (
+        select(
+            Event.seq,
+            Event.type,
+            Event.at,
+            Event.actor_id,
+            Event.dossier_id,
+            Event.task_id,
+            Event.call_id,
+            Event.data,
+        )
+        .where(Event.type.in_(FACT_EVENT_TYPES))
+        .order_by(Event.seq)
+    )
     if conn.dialect.name == "sqlite":
         result = conn.execute(q)
         cursor = result.cursor
@@ -154,9 +166,16 @@ def read_log(conn: Connection, batch: int = 20_000) -> Iterator[LoggedEvent]:
         chunks = result.partitions()
     for chunk in chunks:
         for seq, type_, at, actor, dossier, task, call, data in chunk:
-            yield LoggedEvent(seq, type_, parse_instant(at),  # type: ignore[arg-type]
-                              actor, dossier, task, call,
-                              json.loads(data) if isinstance(data, str | bytes) else data or {})
+            yield LoggedEvent(
+                seq,
+                type_,
+                parse_instant(at),  # type: ignore[arg-type]
+                actor,
+                dossier,
+                task,
+                call,
+                json.loads(data) if isinstance(data, str | bytes) else data or {},
+            )
     result.close()
 
 
@@ -178,6 +197,6 @@ def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
         conn.execute(delete(table))
         rows = [_row(f) for f in getattr(facts, name).values()]
         for i in range(0, len(rows), chunk):
-            conn.execute(insert(table), rows[i:i + chunk])
+            conn.execute(insert(table), rows[i : i + chunk])
         counts[name] = len(rows)
     return counts

@@ -89,98 +89,178 @@ class Report:
         ]
 
     def tables(self) -> list[Table]:
-        return [self._monthly(), self._communes(), self._calls(), self._dossiers(),
-                self._territories(), self._tasks(), self._slots()]
+        return [
+            self._monthly(),
+            self._communes(),
+            self._calls(),
+            self._dossiers(),
+            self._territories(),
+            self._tasks(),
+            self._slots(),
+        ]
 
     def _monthly(self) -> Table:
         cols = self.monthly.columns
-        return Table(f"Activité OSNP – {self.period.label}", [c.label for c in cols],
-                     [[r.label] + [r.values[c.key] for c in cols] for r in self.monthly.rows],
-                     groups=[c.group for c in cols],
-                     emphasis=["" if r.kind == "day" else r.kind for r in self.monthly.rows],
-                     note="Créneaux dispo : places publiées (annuaire) ; RDV : créneau publié ou "
-                          "hors disponibilité, dans le territoire du médecin qui reçoit.")
+        return Table(
+            f"Activité OSNP – {self.period.label}",
+            [c.label for c in cols],
+            [[r.label] + [r.values[c.key] for c in cols] for r in self.monthly.rows],
+            groups=[c.group for c in cols],
+            emphasis=["" if r.kind == "day" else r.kind for r in self.monthly.rows],
+            note="Créneaux dispo : places publiées (annuaire) ; RDV : créneau publié ou "
+            "hors disponibilité, dans le territoire du médecin qui reçoit.",
+        )
 
     def _communes(self) -> Table:
         rows = [[r.postal_codes, r.name, r.decisions, r.appointments] for r in self.communes]
-        rows.append(["", "Total", sum(r.decisions for r in self.communes),
-                     sum(r.appointments for r in self.communes)])
-        return Table("Orientations et RDV par commune",
-                     ["Code postal", "Commune", "Décisions d'orientation vers RDV SAS",
-                      "RDV SAS réalisés"], rows, emphasis=[""] * (len(rows) - 1) + ["month"],
-                     note="Décisions : commune du patient ; RDV : commune du cabinet qui reçoit.")
+        rows.append(
+            [
+                "",
+                "Total",
+                sum(r.decisions for r in self.communes),
+                sum(r.appointments for r in self.communes),
+            ]
+        )
+        return Table(
+            "Orientations et RDV par commune",
+            ["Code postal", "Commune", "Décisions d'orientation vers RDV SAS", "RDV SAS réalisés"],
+            rows,
+            emphasis=[""] * (len(rows) - 1) + ["month"],
+            note="Décisions : commune du patient ; RDV : commune du cabinet qui reçoit.",
+        )
 
     def _calls(self) -> Table:
         def line(label: str, c: CallStats) -> list[Any]:
-            return [label, c.offered, c.answered, c.abandoned, _p(c.answered_rate),
-                    _p(c.within_30s_rate), _p(c.within_60s_rate), c.wait_p50, c.wait_p90]
+            return [
+                label,
+                c.offered,
+                c.answered,
+                c.abandoned,
+                _p(c.answered_rate),
+                _p(c.within_30s_rate),
+                _p(c.within_60s_rate),
+                c.wait_p50,
+                c.wait_p90,
+            ]
 
         rows = [line("Mois", self.calls)]
-        rows += [line(f"Ligne {Line(k).label if k in set(Line) else k}", v)
-                 for k, v in self.calls_by_line.items()]
+        rows += [
+            line(f"Ligne {Line(k).label if k in set(Line) else k}", v)
+            for k, v in self.calls_by_line.items()
+        ]
         rows += [line(f"Semaine du {w:%d/%m}", v) for w, v in self.calls_by_week.items()]
-        rows += [line(name if name == NO_DOSSIER else f"Territoire {name}", v)
-                 for name, v in self.calls_by_sector.items()]
+        rows += [
+            line(name if name == NO_DOSSIER else f"Territoire {name}", v)
+            for name, v in self.calls_by_sector.items()
+        ]
         rows += [line(f"{h:02d} h", v) for h, v in sorted(self.calls_by_hour.items())]
-        return Table("Décroché", ["", "Présentés", "Décrochés", "Abandonnés", "% décrochés",
-                                  "% < 30 s", "% < 60 s", "Attente médiane (s)",
-                                  "Attente p90 (s)"], rows,
-                     emphasis=["month"] + [""] * (len(rows) - 1))
+        return Table(
+            "Décroché",
+            [
+                "",
+                "Présentés",
+                "Décrochés",
+                "Abandonnés",
+                "% décrochés",
+                "% < 30 s",
+                "% < 60 s",
+                "Attente médiane (s)",
+                "Attente p90 (s)",
+            ],
+            rows,
+            emphasis=["month"] + [""] * (len(rows) - 1),
+        )
 
     def _dossiers(self) -> Table:
         d = self.dossiers
         rows: list[list[Any]] = [["Dossiers (DRM)", d.total]]
-        rows += [["Sans filière (P3, non qualifié)" if k == "sans filière" else f"Filière {k}", v]
-                 for k, v in d.by_track.items()]
-        rows += [["Non qualifié" if k == "non qualifié" else f"Priorité {k}", v]
-                 for k, v in d.by_priority.items()]
-        rows += [["Répartition MG / AMU", f"{_p(d.mg_share)} / {_p(d.amu_share)}"],
-                 ["Dossiers changés de filière", d.moved],
-                 ["SNP orientés vers une consultation", d.snp_oriented_consultation],
-                 ["Taux de transformation", _p(d.transformation_rate)]]
+        rows += [
+            ["Sans filière (P3, non qualifié)" if k == "sans filière" else f"Filière {k}", v]
+            for k, v in d.by_track.items()
+        ]
+        rows += [
+            ["Non qualifié" if k == "non qualifié" else f"Priorité {k}", v]
+            for k, v in d.by_priority.items()
+        ]
+        rows += [
+            ["Répartition MG / AMU", f"{_p(d.mg_share)} / {_p(d.amu_share)}"],
+            ["Dossiers changés de filière", d.moved],
+            ["SNP orientés vers une consultation", d.snp_oriented_consultation],
+            ["Taux de transformation", _p(d.transformation_rate)],
+        ]
         return Table("Dossiers de régulation", ["", "Valeur"], rows)
 
     def _territories(self) -> Table:
-        rows = [[name, d.total, d.by_track.get("SNP", 0), d.by_track.get("AMU", 0),
-                 _p(d.mg_share), d.snp_oriented_consultation, _p(d.transformation_rate),
-                 self.no_shows_by_sector.get(name, 0)]
-                for name, d in self.dossiers_by_sector.items()]
-        return Table("Dossiers par territoire", ["Territoire", "Dossiers", "SNP (MG)", "AMU",
-                                                  "Part MG", "SNP orientés consultation",
-                                                  "Taux de transformation",
-                                                  "Patients non venus"], rows,
-                     note="Territoire de la commune du patient ; « Hors territoire » : commune "
-                          "hors du territoire servi ou non renseignée.")
+        rows = [
+            [
+                name,
+                d.total,
+                d.by_track.get("SNP", 0),
+                d.by_track.get("AMU", 0),
+                _p(d.mg_share),
+                d.snp_oriented_consultation,
+                _p(d.transformation_rate),
+                self.no_shows_by_sector.get(name, 0),
+            ]
+            for name, d in self.dossiers_by_sector.items()
+        ]
+        return Table(
+            "Dossiers par territoire",
+            [
+                "Territoire",
+                "Dossiers",
+                "SNP (MG)",
+                "AMU",
+                "Part MG",
+                "SNP orientés consultation",
+                "Taux de transformation",
+                "Patients non venus",
+            ],
+            rows,
+            note="Territoire de la commune du patient ; « Hors territoire » : commune "
+            "hors du territoire servi ou non renseignée.",
+        )
 
     def _tasks(self) -> Table:
         t = self.tasks
-        rows: list[list[Any]] = [["Recherches confiées à l'OSNP", t.created],
-                                 ["Recherches terminées", t.closed],
-                                 ["Annulées (changement de filière)", t.cancelled]]
+        rows: list[list[Any]] = [
+            ["Recherches confiées à l'OSNP", t.created],
+            ["Recherches terminées", t.closed],
+            ["Annulées (changement de filière)", t.cancelled],
+        ]
         rows += [[TaskOutcome(k).label, v] for k, v in t.by_outcome.items()]
         reasons = {str(r): r.label for r in NoSolutionReason}
-        rows += [[f"Sans solution : {reasons.get(k, k)}", v]
-                 for k, v in t.no_solution_reasons.items()]
-        rows += [["Délai d'obtention du RDV, médiane (h)", t.to_appointment_p50_hours],
-                 ["Délai d'obtention du RDV, 90e centile (h)", t.to_appointment_p90_hours],
-                 ["Délai jusqu'à la consultation, médiane (h)", t.to_consultation_p50_hours],
-                 ["Consultations dans les 48 h", t.consultation_within_48h],
-                 ["Terminées après le délai de 48 h", t.closed_after_deadline]]
+        rows += [
+            [f"Sans solution : {reasons.get(k, k)}", v] for k, v in t.no_solution_reasons.items()
+        ]
+        rows += [
+            ["Délai d'obtention du RDV, médiane (h)", t.to_appointment_p50_hours],
+            ["Délai d'obtention du RDV, 90e centile (h)", t.to_appointment_p90_hours],
+            ["Délai jusqu'à la consultation, médiane (h)", t.to_consultation_p50_hours],
+            ["Consultations dans les 48 h", t.consultation_within_48h],
+            ["Terminées après le délai de 48 h", t.closed_after_deadline],
+        ]
         a = self.appointments
-        rows += [["RDV honorés (suivi du rappel)", a.honoured],
-                 ["Patients non venus", a.no_show],
-                 ["RDV annulés après coup", a.cancelled],
-                 ["Taux de non-venue (non venus / RDV passés)", _p(a.no_show_rate)]]
+        rows += [
+            ["RDV honorés (suivi du rappel)", a.honoured],
+            ["Patients non venus", a.no_show],
+            ["RDV annulés après coup", a.cancelled],
+            ["Taux de non-venue (non venus / RDV passés)", _p(a.no_show_rate)],
+        ]
         over = [w for w in self.snp_weeks if w["over_cap"]]
         rows.append([f"Semaines médecin au-delà de {self.weekly_cap} patients SNP", len(over)])
         return Table("Recherche de RDV (OSNP)", ["", "Valeur"], rows)
 
     def _slots(self) -> Table:
-        rows = [[name, pub, used, _p(used / pub if pub else None)]
-                for name, (pub, used) in self.slots.items()]
-        return Table("Créneaux publiés et utilisés", ["Territoire", "Places publiées",
-                                                      "Places réservées", "Taux d'utilisation"],
-                     rows)
+        rows = [
+            [name, pub, used, _p(used / pub if pub else None)]
+            for name, (pub, used) in self.slots.items()
+        ]
+        return Table(
+            "Créneaux publiés et utilisés",
+            ["Territoire", "Places publiées", "Places réservées", "Taux d'utilisation"],
+            rows,
+        )
 
 
 #: The answering row of calls that have no dossier (abandoned, or still ringing).
@@ -195,16 +275,28 @@ def _s(x: float | None) -> str:
     return "–" if x is None else f"{x:.0f} s"
 
 
-def build_report(session: Session, period: Period, *, now: datetime | None = None,
-                 target: float = TARGET_ANSWERED, weekly_cap: int = WEEKLY_SNP_CAP,
-                 sector_names: dict[str, str] | None = None) -> Report:
+def build_report(
+    session: Session,
+    period: Period,
+    *,
+    now: datetime | None = None,
+    target: float = TARGET_ANSWERED,
+    weekly_cap: int = WEEKLY_SNP_CAP,
+    sector_names: dict[str, str] | None = None,
+) -> Report:
     """``sector_names``: the room's territory file's (default: the demo territory's)."""
     with gc_paused():
         return _build_report(session, period, now, target, weekly_cap, sector_names)
 
 
-def _build_report(session: Session, period: Period, now: datetime | None, target: float,
-                  weekly_cap: int, sector_names: dict[str, str] | None) -> Report:
+def _build_report(
+    session: Session,
+    period: Period,
+    now: datetime | None,
+    target: float,
+    weekly_cap: int,
+    sector_names: dict[str, str] | None,
+) -> Report:
     t: Territory = load_territory(session, sector_names)
     facts: Facts = load_facts(session, period)
     slots = list(published_slots(session, t, period.start, period.end))
@@ -213,8 +305,9 @@ def _build_report(session: Session, period: Period, now: datetime | None, target
     calls = [c for c in facts.calls.values() if period.contains(c.offered_at)]
     dossiers = [d for d in facts.dossiers.values() if period.contains(d.opened_at)]
     by_sector = group(dossiers, lambda d: t.sector_of(d.commune))
-    sector_order = [code for code, _ in t.sectors] + sorted(set(by_sector) -
-                                                           {c for c, _ in t.sectors})
+    sector_order = [code for code, _ in t.sectors] + sorted(
+        set(by_sector) - {c for c, _ in t.sectors}
+    )
     # One pass puts each call in its day, Paris hour, week, line and territory (the
     # sector of its dossier's commune; a call without a dossier apart).
     by_day: dict[date, list[CallFact]] = defaultdict(list)
@@ -234,9 +327,11 @@ def _build_report(session: Session, period: Period, now: datetime | None, target
         by_line[c.line].append(c)
         d = facts.dossier_of_call(c.call_id)
         calls_by_sector[t.sector_of(d.commune) if d is not None else NO_DOSSIER].append(c)
-    call_sectors = [c for c in sector_order if c in calls_by_sector] + sorted(
-        set(calls_by_sector) - set(sector_order) - {NO_DOSSIER}) + \
-        [NO_DOSSIER] * (NO_DOSSIER in calls_by_sector)
+    call_sectors = (
+        [c for c in sector_order if c in calls_by_sector]
+        + sorted(set(calls_by_sector) - set(sector_order) - {NO_DOSSIER})
+        + [NO_DOSSIER] * (NO_DOSSIER in calls_by_sector)
+    )
     appointments = [a for a in facts.appointments.values() if period.contains(a.status_at)]
     no_shows: Counter[str] = Counter()
     for a in appointments:
@@ -248,21 +343,35 @@ def _build_report(session: Session, period: Period, now: datetime | None, target
     for slot in slots:
         published[slot.sector] += slot.capacity
         slot_sector[slot.slot_id] = slot.sector
-    used: Counter[str] = Counter(slot_sector[b.slot_id] for b in facts.bookings.values()
-                                 if b.released_at is None and b.slot_id in slot_sector)
+    used: Counter[str] = Counter(
+        slot_sector[b.slot_id]
+        for b in facts.bookings.values()
+        if b.released_at is None and b.slot_id in slot_sector
+    )
     names = [code for code, _ in t.sectors] + sorted(set(published) - {c for c, _ in t.sectors})
     return Report(
-        period=period, generated_at=now or utcnow(), monthly=monthly, communes=communes,
+        period=period,
+        generated_at=now or utcnow(),
+        monthly=monthly,
+        communes=communes,
         calls=call_stats(calls),
         calls_by_line={k: call_stats(v) for k, v in sorted(by_line.items())},
         calls_by_hour={k: call_stats(v) for k, v in by_hour.items()},
         calls_by_day={d: call_stats(by_day.get(d, [])) for d in period.days()},
         calls_by_week={w: call_stats(v) for w, v in sorted(by_week.items())},
-        dossiers_by_sector={t.sector_name(code): dossier_stats(by_sector.get(code, []))
-                            for code in sector_order},
-        calls_by_sector={(t.sector_name(code) if code != NO_DOSSIER else code):
-                         call_stats(calls_by_sector[code]) for code in call_sectors},
-        dossiers=dossier_stats(dossiers), tasks=task_stats(facts.tasks.values(), period),
-        appointments=appointment_stats(appointments), no_shows_by_sector=dict(no_shows),
+        dossiers_by_sector={
+            t.sector_name(code): dossier_stats(by_sector.get(code, [])) for code in sector_order
+        },
+        calls_by_sector={
+            (t.sector_name(code) if code != NO_DOSSIER else code): call_stats(calls_by_sector[code])
+            for code in call_sectors
+        },
+        dossiers=dossier_stats(dossiers),
+        tasks=task_stats(facts.tasks.values(), period),
+        appointments=appointment_stats(appointments),
+        no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
-        snp_weeks=snp_visits_per_week(facts, weekly_cap), target=target, weekly_cap=weekly_cap)
+        snp_weeks=snp_visits_per_week(facts, weekly_cap),
+        target=target,
+        weekly_cap=weekly_cap,
+    )

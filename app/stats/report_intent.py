@@ -50,8 +50,12 @@ def table_view(table: Table) -> dict[str, Any]:
     }
 
 
-def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None,
-                 sectors: dict[str, str] | None = None) -> dict[str, Any]:
+def stats_report(
+    u: Unit,
+    i: StatsReport,
+    targets: TargetSettings | None = None,
+    sectors: dict[str, str] | None = None,
+) -> dict[str, Any]:
     assert u.actor is not None
     require(u.actor.role, Action.READ_STATISTICS)
     try:
@@ -59,8 +63,14 @@ def stats_report(u: Unit, i: StatsReport, targets: TargetSettings | None = None,
     except ValueError as exc:
         raise FlowError("invalid_message", str(exc)) from None
     targets = targets or TargetSettings()
-    report = build_report(u.s, period, now=u.now, target=targets.answered,
-                          weekly_cap=targets.weekly_snp_cap, sector_names=sectors)
+    report = build_report(
+        u.s,
+        period,
+        now=u.now,
+        target=targets.answered,
+        weekly_cap=targets.weekly_snp_cap,
+        sector_names=sectors,
+    )
     return {
         "report": {
             "month": i.month,

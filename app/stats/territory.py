@@ -81,11 +81,14 @@ def load_territory(session: Session, sector_names: dict[str, str] | None = None)
     ordered = [code for code in names if code in used] + sorted(used - set(names))
     t.sectors = [(code, names.get(code, code)) for code in ordered]
     for eff_id, insee in session.execute(
-            select(Practice.effecteur_id, Practice.commune_insee).order_by(Practice.id.desc())):
+        select(Practice.effecteur_id, Practice.commune_insee).order_by(Practice.id.desc())
+    ):
         t.practice_of_effecteur[eff_id] = insee  # descending: the first practice wins
     for eff_id, sector in session.execute(
-            select(Effecteur.id, Structure.sector).join(Structure,
-                                                       Effecteur.structure_id == Structure.id)):
+        select(Effecteur.id, Structure.sector).join(
+            Structure, Effecteur.structure_id == Structure.id
+        )
+    ):
         t.structure_sector[eff_id] = sector
     return t
 
@@ -101,13 +104,22 @@ class SlotRow:
     insee: str
 
 
-def published_slots(session: Session, t: Territory, start: datetime, end: datetime
-                    ) -> Iterable[SlotRow]:
+def published_slots(
+    session: Session, t: Territory, start: datetime, end: datetime
+) -> Iterable[SlotRow]:
     """Places published for the SAS in [start, end): cancelled slots are not offered."""
-    q = (select(Slot.id, Slot.effecteur_id, Slot.start, Slot.capacity, Slot.booked,
-                Practice.commune_insee)
-         .outerjoin(Practice, Slot.practice_id == Practice.id)
-         .where(Slot.start >= start, Slot.start < end, Slot.status != "cancelled"))
+    q = (
+        select(
+            Slot.id,
+            Slot.effecteur_id,
+            Slot.start,
+            Slot.capacity,
+            Slot.booked,
+            Practice.commune_insee,
+        )
+        .outerjoin(Practice, Slot.practice_id == Practice.id)
+        .where(Slot.start >= start, Slot.start < end, Slot.status != "cancelled")
+    )
     for sid, eff, at, capacity, booked, insee in session.execute(q):
         insee = insee or t.practice_of_effecteur.get(eff, "")
         t.practice_of_slot[sid] = insee

@@ -42,10 +42,19 @@ def write_xlsx(report: Report, path: Path) -> None:
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     bold = Font(bold=True)
-    shade = {"week": PatternFill("solid", fgColor="E8EEF7"),
-             "month": PatternFill("solid", fgColor="C9D7EE")}
-    sheet_names = ["Tableau OSNP", "Communes", "Décroché", "Dossiers", "Territoires", "OSNP",
-                   "Créneaux"]
+    shade = {
+        "week": PatternFill("solid", fgColor="E8EEF7"),
+        "month": PatternFill("solid", fgColor="C9D7EE"),
+    }
+    sheet_names = [
+        "Tableau OSNP",
+        "Communes",
+        "Décroché",
+        "Dossiers",
+        "Territoires",
+        "OSNP",
+        "Créneaux",
+    ]
     for name, table in zip(sheet_names, report.tables(), strict=True):
         ws = wb.create_sheet(name)
         ws.append([table.title])
@@ -84,6 +93,10 @@ def _merge_groups(ws: object, row: int, table: Table) -> None:
     for i in range(1, len(table.groups) + 1):
         if i == len(table.groups) or table.groups[i] != table.groups[start]:
             if table.groups[start] and i - start > 1:
-                ws.merge_cells(start_row=row, end_row=row,  # type: ignore[attr-defined]
-                               start_column=start + offset, end_column=i - 1 + offset)
+                ws.merge_cells(  # type: ignore[attr-defined]
+                    start_row=row,
+                    end_row=row,
+                    start_column=start + offset,
+                    end_column=i - 1 + offset,
+                )
             start = i

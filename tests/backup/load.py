@@ -51,9 +51,14 @@ def hub_process(url: str, desks: int) -> Iterator[tuple[str, list[Any]]]:
     roles = desk_roles(desks)
     prepare_db(url, roles)
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "hub", "--db", url, "--port",
-                             str(port)], cwd=ROOT, env={**os.environ, "SASDESK_CONFIG": ""},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "hub", "--db", url, "--port", str(port)],
+        cwd=ROOT,
+        env={**os.environ, "SASDESK_CONFIG": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_port(port, proc)
         yield f"ws://127.0.0.1:{port}", roles
@@ -62,8 +67,15 @@ def hub_process(url: str, desks: int) -> Iterator[tuple[str, list[Any]]]:
         proc.wait(30)
 
 
-async def under_load(url: str, roles: list[Any], during: Callable[[], Awaitable[Any]],
-                     *, warmup: float, max_dossiers: int, acks: Acks) -> Any:
+async def under_load(
+    url: str,
+    roles: list[Any],
+    during: Callable[[], Awaitable[Any]],
+    *,
+    warmup: float,
+    max_dossiers: int,
+    acks: Acks,
+) -> Any:
     """Carry dossiers (bounded) while ``during()`` runs after ``warmup`` seconds."""
     room = RecordingRoom(url, roles, acks)
     await room.open()

@@ -23,16 +23,32 @@ from tests.backup.load import ROOT, Acks, hub_process, under_load
 
 
 def sasdesk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={"SASDESK_CONFIG": "", "PATH": "/usr/bin:/bin"})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={"SASDESK_CONFIG": "", "PATH": "/usr/bin:/bin"},
+    )
 
 
 async def backup_during_load(url: str, out: Path) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", "backup", "--db", url, "--out", str(out), "--json",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "app.cli",
+        "backup",
+        "--db",
+        url,
+        "--out",
+        str(out),
+        "--json",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 0, stderr.decode()
     return started, json.loads(stdout)
@@ -61,14 +77,22 @@ def check_restored(acks: Acks, started: float, restored_url: str) -> dict[str, i
 
 
 def test_sqlite_backup_while_the_flow_bench_writes_restores_every_acknowledged_dossier(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     out = tmp_path / "sauvegarde.tar"
     acks = Acks()
     with hub_process(url, 10) as (ws, roles):
-        started, made = asyncio.run(under_load(
-            ws, roles, lambda: backup_during_load(url, out), warmup=2.0, max_dossiers=600,
-            acks=acks))
+        started, made = asyncio.run(
+            under_load(
+                ws,
+                roles,
+                lambda: backup_during_load(url, out),
+                warmup=2.0,
+                max_dossiers=600,
+                acks=acks,
+            )
+        )
     assert made["dialect"] == "sqlite" and made["bytes"] == out.stat().st_size
     restored_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
     done = sasdesk("restore", str(out), "--db", restored_url, "--json")
@@ -137,13 +161,17 @@ def test_the_recordings_store_travels_with_the_backup(tmp_path: Path) -> None:
     out, _ = small_backup(tmp_path, store=store)
     with tarfile.open(out) as tar:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
-    assert [m["name"] for m in manifest["members"]] == ["database.sqlite3",
-                                                        "recordings/2026/11/call-1.wav"]
+    assert [m["name"] for m in manifest["members"]] == [
+        "database.sqlite3",
+        "recordings/2026/11/call-1.wav",
+    ]
     assert all(len(m["sha256"]) == 64 for m in manifest["members"])
     new_store = tmp_path / "restored-rec"
     config = tmp_path / "restored.toml"
-    config.write_text(f'[base]\nurl = "sqlite:///{tmp_path / "r.sqlite3"}"\n'
-                      f'[enregistrements]\ndossier = "{new_store}"\n')
+    config.write_text(
+        f'[base]\nurl = "sqlite:///{tmp_path / "r.sqlite3"}"\n'
+        f'[enregistrements]\ndossier = "{new_store}"\n'
+    )
     done = sasdesk("restore", str(out), "--config", str(config), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["recordings_restored"] == 1

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.peers
 
 def new_database(server: str) -> str:
     name = f"bk_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(str(make_url(server).set(drivername="postgresql+psycopg")),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        str(make_url(server).set(drivername="postgresql+psycopg")), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -29,14 +30,22 @@ def new_database(server: str) -> str:
 
 
 def test_postgres_backup_under_load_restores_every_acknowledged_dossier(
-        postgres_server: str, tmp_path: Path) -> None:
+    postgres_server: str, tmp_path: Path
+) -> None:
     source, target = new_database(postgres_server), new_database(postgres_server)
     out = tmp_path / "pg.tar"
     acks = Acks()
     with hub_process(source, 10) as (ws, roles):
-        started, made = asyncio.run(under_load(
-            ws, roles, lambda: backup_during_load(source, out), warmup=3.0, max_dossiers=400,
-            acks=acks))
+        started, made = asyncio.run(
+            under_load(
+                ws,
+                roles,
+                lambda: backup_during_load(source, out),
+                warmup=3.0,
+                max_dossiers=400,
+                acks=acks,
+            )
+        )
     assert made["dialect"] == "postgresql"
     done = sasdesk("restore", str(out), "--db", target, "--json")
     assert done.returncode == 0, done.stderr

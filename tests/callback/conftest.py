@@ -48,15 +48,23 @@ class Territory:
 
 
 def build_territory(s: Session) -> Territory:
-    mt = doctor(s, "10100000001", "Vasseur", first="Claire", address=PRACTICE, sas=False,
-                agenda_level="none")
-    confrere = doctor(s, "10100000002", "Ferrand", first="Hugo", address=PRACTICE, sas=False,
-                      agenda_level="none")
+    mt = doctor(
+        s,
+        "10100000001",
+        "Vasseur",
+        first="Claire",
+        address=PRACTICE,
+        sas=False,
+        agenda_level="none",
+    )
+    confrere = doctor(
+        s, "10100000002", "Ferrand", first="Hugo", address=PRACTICE, sas=False, agenda_level="none"
+    )
     sas = doctor(s, "10100000003", "Barbier", first="Inès", at=AYTRE, address="3 rue du Fort")
-    other = doctor(s, "10100000004", "Tessier", first="Paul", sas=False,
-                   address="8 quai Duperré")
-    beyond = doctor(s, "10100000005", "Lenoir", first="Marc", beyond=True, sas=True,
-                    address="40 avenue Carnot")
+    other = doctor(s, "10100000004", "Tessier", first="Paul", sas=False, address="8 quai Duperré")
+    beyond = doctor(
+        s, "10100000005", "Lenoir", first="Marc", beyond=True, sas=True, address="40 avenue Carnot"
+    )
     beyond.conditions = "M'appeler avant chaque consultation"
     far = doctor(s, "10100000006", "Roux", first="Anne", at=SURGERES, address="1 place Mairie")
     slot(s, sas, NOW + timedelta(hours=5))
@@ -109,15 +117,30 @@ def desks(cb_service: FlowService, people: dict[str, Principal]) -> Desks:
     return Desks(*(Actor(cb_service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
 
 
-def osnp_task(desks: Desks, treating_doctor: str = "Dr Vasseur", ref: str = "call-1",
-              consultation_type: str = "cabinet", **fields: Any) -> int:
+def osnp_task(
+    desks: Desks,
+    treating_doctor: str = "Dr Vasseur",
+    ref: str = "call-1",
+    consultation_type: str = "cabinet",
+    **fields: Any,
+) -> int:
     """A P2 dossier oriented to a consultation within 48 h, taken by the OSNP."""
     dossier_id = snp_dossier(desks.n1, desks.mrl, ref)
-    desks.mrl.send("dossier.update", dossier_id=dossier_id,
-                   fields={"treating_doctor": treating_doctor, "callback_number": "0639980101",
-                           "address": "5 rue des Dames, 17000 La Rochelle", **fields})
-    reply = desks.mrl.send("dossier.decide", dossier_id=dossier_id,
-                           **{**ORIENT_48H, "consultation_type": consultation_type})
+    desks.mrl.send(
+        "dossier.update",
+        dossier_id=dossier_id,
+        fields={
+            "treating_doctor": treating_doctor,
+            "callback_number": "0639980101",
+            "address": "5 rue des Dames, 17000 La Rochelle",
+            **fields,
+        },
+    )
+    reply = desks.mrl.send(
+        "dossier.decide",
+        dossier_id=dossier_id,
+        **{**ORIENT_48H, "consultation_type": consultation_type},
+    )
     task_id = int(reply["task"]["id"])
     desks.osnp.send("task.take", task_id=task_id)
     return task_id
@@ -134,5 +157,4 @@ def target(p: dict[str, Any], kind: str, n: int = 0) -> dict[str, Any]:
     return found[n]
 
 
-__all__ = ["LA_ROCHELLE", "NOW", "Desks", "FakeClock", "Territory", "osnp_task", "plan",
-           "target"]
+__all__ = ["LA_ROCHELLE", "NOW", "Desks", "FakeClock", "Territory", "osnp_task", "plan", "target"]

@@ -16,15 +16,17 @@ from app.callback.billing import billing_hint
 from app.callback.models import Appointment
 from tests.callback.conftest import NOW, Desks, Territory, osnp_task, plan, target
 
-needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                   reason="poppler-utils (pdftotext, pdftoppm) not installed")
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdftoppm) not installed"
+)
 
 
 def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "courrier.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
     return out.stdout
 
 
@@ -32,34 +34,39 @@ CALLS = itertools.count(1)
 
 
 def accepted(desks: Desks, kind: str = "CRENEAU", **appointment: str) -> tuple[int, dict]:
-    task_id = osnp_task(desks, "Dr Claire Vasseur", ref=f"call-{next(CALLS)}",
-                        patient_first_name="Zoé")
+    task_id = osnp_task(
+        desks, "Dr Claire Vasseur", ref=f"call-{next(CALLS)}", patient_first_name="Zoé"
+    )
     p = plan(desks, task_id)
     desks.osnp.send("callback.attempt", target_id=target(p, "MT")["id"], result="NO_ANSWER")
     extra = {"appointment": appointment} if appointment else {}
-    reply = desks.osnp.send("callback.attempt", target_id=target(p, kind)["id"],
-                            result="ACCEPTED", **extra)
+    reply = desks.osnp.send(
+        "callback.attempt", target_id=target(p, kind)["id"], result="ACCEPTED", **extra
+    )
     return task_id, reply
 
 
 def test_patient_text_says_who_when_where_and_what_to_bring(
-        desks: Desks, territory: Territory) -> None:
+    desks: Desks, territory: Territory
+) -> None:
     task_id, reply = accepted(desks)
     text = desks.osnp.send("callback.patient_text", task_id=task_id)["patient_text"]
     assert text == reply["patient_text"]
     message = text["message"]
-    assert ("SAS 17 : RDV pour Zoé avec Dr Inès Barbier le lundi 23 novembre à 15h00, "
-            "au cabinet : Cabinet, 3 rue du Fort") in message
+    assert (
+        "SAS 17 : RDV pour Zoé avec Dr Inès Barbier le lundi 23 novembre à 15h00, "
+        "au cabinet : Cabinet, 3 rue du Fort"
+    ) in message
     assert "carte Vitale" in message and "carnet de santé" in message
     assert text["send_to"] == "0639980101"
     script = desks.osnp.send("callback.script", task_id=task_id)["script"]
     assert script["step"] == "PATIENT" and script["message"] == message
 
 
-def test_home_visit_text_gives_the_patients_address(desks: Desks, territory: Territory
-                                                     ) -> None:
-    _, reply = accepted(desks, "HORS_DISPO", at=(NOW + timedelta(hours=6)).isoformat(),
-                        consultation_type="visite")
+def test_home_visit_text_gives_the_patients_address(desks: Desks, territory: Territory) -> None:
+    _, reply = accepted(
+        desks, "HORS_DISPO", at=(NOW + timedelta(hours=6)).isoformat(), consultation_type="visite"
+    )
     message = reply["patient_text"]["message"]
     assert "en visite à domicile : 5 rue des Dames, 17000 La Rochelle" in message
     codes = {x["code"]: x["applies"] for x in reply["billing"]["lines"]}
@@ -68,8 +75,9 @@ def test_home_visit_text_gives_the_patients_address(desks: Desks, territory: Ter
 
 
 @needs_poppler
-def test_letter_to_the_mt_reads_like_a_letter(desks: Desks, territory: Territory,
-                                              tmp_path: Path) -> None:
+def test_letter_to_the_mt_reads_like_a_letter(
+    desks: Desks, territory: Territory, tmp_path: Path
+) -> None:
     task_id, reply = accepted(desks)
     letter = desks.osnp.send("callback.letter", task_id=task_id)["letter"]
     assert desks.osnp.events() == ["callback.letter_made"]
@@ -94,44 +102,56 @@ def test_letter_to_the_mt_reads_like_a_letter(desks: Desks, territory: Territory
     ):
         assert expected in text, expected
     assert "?" not in text.replace("Nous restons", "")  # nothing left unfilled
-    subprocess.run(["pdftoppm", "-r", "50", "-png", str(tmp_path / "courrier.pdf"),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", str(tmp_path / "courrier.pdf"), str(tmp_path / "page")],
+        check=True,
+    )
     assert (tmp_path / "page-1.png").stat().st_size > 2000
     assert not (tmp_path / "page-2.png").exists()  # one page
 
 
 @needs_poppler
 def test_letter_after_the_visit_says_the_patient_was_seen(
-        desks: Desks, territory: Territory, tmp_path: Path, clock) -> None:  # type: ignore[no-untyped-def]
+    desks: Desks, territory: Territory, tmp_path: Path, clock
+) -> None:  # type: ignore[no-untyped-def]
     task_id, reply = accepted(desks)
     clock.advance(hours=8)
-    desks.osnp.send("callback.appointment.status", appointment_id=reply["appointment"]["id"],
-                    status="HONOURED")
-    pdf = base64.b64decode(desks.mrl.send("callback.letter", task_id=task_id)["letter"][
-        "pdf_base64"])
+    desks.osnp.send(
+        "callback.appointment.status", appointment_id=reply["appointment"]["id"], status="HONOURED"
+    )
+    pdf = base64.b64decode(
+        desks.mrl.send("callback.letter", task_id=task_id)["letter"]["pdf_base64"]
+    )
     text = " ".join(pdf_text(pdf, tmp_path).split())
-    assert "Elle a été reçue le lundi 23 novembre à 15h00, au cabinet, par le Dr Inès Barbier" \
-        in text
+    assert (
+        "Elle a été reçue le lundi 23 novembre à 15h00, au cabinet, par le Dr Inès Barbier" in text
+    )
 
 
 def test_no_letter_when_the_mt_saw_the_patient_or_they_did_not_come(
-        desks: Desks, territory: Territory) -> None:
+    desks: Desks, territory: Territory
+) -> None:
     task_id, _ = accepted(desks, "MT", at=(NOW + timedelta(hours=5)).isoformat())
     err = desks.osnp.refused("callback.letter", task_id=task_id)
     assert err.code == "invalid_state" and "médecin traitant" in err.message
     task_id, reply = accepted(desks)
-    desks.osnp.send("callback.appointment.status", appointment_id=reply["appointment"]["id"],
-                    status="CANCELLED")
+    desks.osnp.send(
+        "callback.appointment.status", appointment_id=reply["appointment"]["id"], status="CANCELLED"
+    )
     err = desks.osnp.refused("callback.letter", task_id=task_id)
     assert err.code == "invalid_state" and "n'a pas été vu" in err.message
 
 
-def appointment(hours_after: float, hour_utc: int = 10, *, mt: bool = False,
-                visit: bool = False) -> Appointment:
+def appointment(
+    hours_after: float, hour_utc: int = 10, *, mt: bool = False, visit: bool = False
+) -> Appointment:
     at = NOW.replace(hour=hour_utc) + timedelta(hours=hours_after // 24 * 24)
-    return Appointment(at=at, regulated_at=at - timedelta(hours=hours_after),
-                       is_treating_doctor=mt,
-                       consultation_type="visite" if visit else "cabinet")
+    return Appointment(
+        at=at,
+        regulated_at=at - timedelta(hours=hours_after),
+        is_treating_doctor=mt,
+        consultation_type="visite" if visit else "cabinet",
+    )
 
 
 def test_billing_rules() -> None:

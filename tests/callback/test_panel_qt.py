@@ -52,11 +52,20 @@ def select(panel: CallbackPanel, kind: str) -> dict[str, Any]:
     return current
 
 
-def test_panel_walks_a_whole_task(qtbot, desks: Desks, territory: Territory,  # type: ignore[no-untyped-def]
-                                  tmp_path: Path) -> None:
+def test_panel_walks_a_whole_task(
+    qtbot,
+    desks: Desks,
+    territory: Territory,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     task_id = osnp_task(desks, "Dr Claire Vasseur", patient_first_name="Zoé")
-    task = {"id": task_id, "patient": "Zoé Morin", "patient_age": 3,
-            "motif": "Fièvre 39,5 depuis hier", "deadline_at": "2026-11-25T09:00:00+00:00"}
+    task = {
+        "id": task_id,
+        "patient": "Zoé Morin",
+        "patient_age": 3,
+        "motif": "Fièvre 39,5 depuis hier",
+        "deadline_at": "2026-11-25T09:00:00+00:00",
+    }
     panel = CallbackPanel()
     qtbot.addWidget(panel)
     panel.resize(900, 1100)
@@ -76,8 +85,10 @@ def test_panel_walks_a_whole_task(qtbot, desks: Desks, territory: Territory,  # 
     # the line says nobody answered; the facts go with the OSNP's outcome
     mt_id = panel.current_target()["id"]  # type: ignore[index]
     call = DialledCall(mt_id, "0600000000")
-    for kind, at, reason in ((LineEventKind.DIALING, 0.0, ""),
-                             (LineEventKind.ENDED, 25.0, "no_answer")):
+    for kind, at, reason in (
+        (LineEventKind.DIALING, 0.0, ""),
+        (LineEventKind.ENDED, 25.0, "no_answer"),
+    ):
         call.feed(LineEvent(kind, call_id="out-7", at=at, reason=reason))
     panel.attach_call(mt_id, call.attempt_fields())
 
@@ -102,8 +113,10 @@ def test_panel_walks_a_whole_task(qtbot, desks: Desks, territory: Territory,  # 
     assert status_of(panel, "CRENEAU") == "ACCEPTED"
     assert panel.appointment is not None and panel.appointment["outcome"] == "RDV_CRENEAU"
     assert panel.after.isVisible()
-    assert "RDV pour Zoé avec Dr Inès Barbier le lundi 23 novembre à 15h00" in \
-        panel.patient_text.toPlainText()
+    assert (
+        "RDV pour Zoé avec Dr Inès Barbier le lundi 23 novembre à 15h00"
+        in panel.patient_text.toPlainText()
+    )
     assert panel.billing.text() == "À coter : SNP (15 €)"
     assert not panel.result_buttons["ACCEPTED"].isEnabled()  # type: ignore[index]
 
@@ -116,8 +129,9 @@ def test_panel_walks_a_whole_task(qtbot, desks: Desks, territory: Territory,  # 
         shutil.copy(shot, Path(os.environ["SASDESK_SHOTS"]) / shot.name)
     if shutil.which("pdftotext"):
         (tmp_path / "c.pdf").write_bytes(panel.letter_pdf)
-        text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True,
-                              text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout
         assert "Dr Claire Vasseur" in " ".join(text.split())
 
 
@@ -134,8 +148,10 @@ def test_skip_needs_a_reason(qtbot, desks: Desks, territory: Territory) -> None:
     qtbot.mouseClick(panel.skip_button, Qt.MouseButton.LeftButton)
     assert status_of(panel, "HORS_DISPO") == "SKIPPED"
     row = next(r for r in panel.model.rows if r["kind"] == "HORS_DISPO")
-    assert panel.model.data(panel.model.index(panel.model.position(row["id"]), 5)) == \
-        "passé : en congés selon le secrétariat"
+    assert (
+        panel.model.data(panel.model.index(panel.model.position(row["id"]), 5))
+        == "passé : en congés selon le secrétariat"
+    )
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

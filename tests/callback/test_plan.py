@@ -25,11 +25,20 @@ def kinds(p: dict) -> list[str]:
 
 
 def test_mt_in_directory_comes_first_then_colleague_slots_beyond_fallbacks(
-        desks: Desks, territory: Territory) -> None:
+    desks: Desks, territory: Territory
+) -> None:
     task_id = osnp_task(desks, "Dr Claire Vasseur")
     p = plan(desks, task_id)
-    assert kinds(p) == ["MT", "CONFRERE", "CRENEAU", "CRENEAU", "HORS_DISPO",
-                        "TELECONSULTATION", "PDSA", "URGENCES"]
+    assert kinds(p) == [
+        "MT",
+        "CONFRERE",
+        "CRENEAU",
+        "CRENEAU",
+        "HORS_DISPO",
+        "TELECONSULTATION",
+        "PDSA",
+        "URGENCES",
+    ]
     mt = target(p, "MT")
     assert mt["effecteur_id"] == territory.mt.id
     assert mt["phone_direct"] == "0600000000"
@@ -56,7 +65,8 @@ def test_no_treating_doctor_is_a_valid_answer(desks: Desks, territory: Territory
 
 
 def test_mt_absent_from_directory_is_kept_with_a_note_to_find_the_number(
-        desks: Desks, territory: Territory) -> None:
+    desks: Desks, territory: Territory
+) -> None:
     task_id = osnp_task(desks, "Dr Tournesol")
     p = plan(desks, task_id)
     mt = p["targets"][0]
@@ -92,8 +102,9 @@ def test_reorder_skip_and_add(desks: Desks, territory: Territory) -> None:
     assert [t["id"] for t in p["targets"][1:]] == [i for i in ids if i != beyond]
     assert desks.osnp.events() == ["callback.plan_reordered"]
 
-    reply = desks.osnp.send("callback.target.skip", target_id=beyond,
-                            reason="en congés selon le secrétariat")
+    reply = desks.osnp.send(
+        "callback.target.skip", target_id=beyond, reason="en congés selon le secrétariat"
+    )
     assert reply["target"]["status"] == "SKIPPED"
     assert reply["plan"]["next_target_id"] == target(p, "MT")["id"]
     err = desks.osnp.refused("callback.target.skip", target_id=beyond, reason="encore")
@@ -101,9 +112,14 @@ def test_reorder_skip_and_add(desks: Desks, territory: Territory) -> None:
     with pytest.raises(ProtocolError, match="reason"):  # a skip needs a reason
         desks.osnp.send("callback.target.skip", target_id=ids[1], reason="  ")
 
-    reply = desks.osnp.send("callback.target.add", task_id=task_id, kind="HORS_DISPO",
-                            effecteur_id=territory.far.id, position=2,
-                            reason="connaît bien la famille")
+    reply = desks.osnp.send(
+        "callback.target.add",
+        task_id=task_id,
+        kind="HORS_DISPO",
+        effecteur_id=territory.far.id,
+        position=2,
+        reason="connaît bien la famille",
+    )
     added = reply["target"]
     assert added["name"] == "Dr Anne Roux" and added["phone_direct"] == "0600000000"
     assert reply["plan"]["targets"][1]["id"] == added["id"]
@@ -114,8 +130,9 @@ def test_reorder_skip_and_add(desks: Desks, territory: Territory) -> None:
     assert err.code == "not_found"
 
 
-def test_mt_on_leave_is_still_first_but_flagged(desks: Desks, territory: Territory,
-                                                sessions: sessionmaker[Session]) -> None:
+def test_mt_on_leave_is_still_first_but_flagged(
+    desks: Desks, territory: Territory, sessions: sessionmaker[Session]
+) -> None:
     with sessions.begin() as s:
         mt = s.get(Effecteur, territory.mt.id)
         assert mt is not None
@@ -126,7 +143,8 @@ def test_mt_on_leave_is_still_first_but_flagged(desks: Desks, territory: Territo
 
 
 def test_demo_territory_mt_and_practice_colleagues(
-        demo_sessions: sessionmaker[Session], people: dict[str, Principal]) -> None:
+    demo_sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
     service = FlowService(demo_sessions, clock=lambda: DEMO_NOW)
     install_directory(service)
     install_callback(service)
@@ -138,5 +156,4 @@ def test_demo_territory_mt_and_practice_colleagues(
     assert by_kind["MT"] == ["Dr Nathalie Moinard"]
     assert {"Dr Laurent Jarry", "Dr Xavier Favreau"} <= set(by_kind["CONFRERE"])
     assert by_kind["CRENEAU"] and by_kind["PDSA"]
-    assert all(t["phone_direct"] or t["phone_secretary"] for t in p["targets"]
-               if t["effecteur_id"])
+    assert all(t["phone_direct"] or t["phone_secretary"] for t in p["targets"] if t["effecteur_id"])

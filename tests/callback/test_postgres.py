@@ -30,10 +30,16 @@ def test_callback_on_postgresql(postgres_server: str, password_hash: str) -> Non
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
-        for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("osnp", Role.OSNP),
-                           ("osnp2", Role.OSNP), ("sup", Role.SUPERVISEUR)):
-            s.add(User(username=name, display_name=name, role=str(role),
-                       password_hash=password_hash))
+        for name, role in (
+            ("n1", Role.ARM_N1),
+            ("mrl", Role.MRL),
+            ("osnp", Role.OSNP),
+            ("osnp2", Role.OSNP),
+            ("sup", Role.SUPERVISEUR),
+        ):
+            s.add(
+                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
+            )
         build_territory(s)
     with sessions() as s:
         people = {u.username: principal_of(u) for u in s.scalars(select(User))}
@@ -61,7 +67,8 @@ def test_callback_on_postgresql(postgres_server: str, password_hash: str) -> Non
     finally:
         first.__exit__(None, None, None)
         second.__exit__(None, None, None)
-    reply = desks.osnp.send("callback.attempt", target_id=target(p, "CRENEAU")["id"],
-                            result="ACCEPTED")
+    reply = desks.osnp.send(
+        "callback.attempt", target_id=target(p, "CRENEAU")["id"], result="ACCEPTED"
+    )
     assert reply["appointment"]["outcome"] == "RDV_CRENEAU"
     engine.dispose()

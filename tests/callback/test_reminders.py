@@ -42,15 +42,28 @@ def fired(outs: list[Outgoing], event: str) -> list[Outgoing]:
 
 
 def test_retry_at_1430_rings_the_osnp_desk_at_1430_and_after_a_restart(
-        desks: Desks, territory: Territory, cb_service: FlowService, clock: FakeClock,
-        sessions: sessionmaker[Session], people: dict[str, Principal]) -> None:
+    desks: Desks,
+    territory: Territory,
+    cb_service: FlowService,
+    clock: FakeClock,
+    sessions: sessionmaker[Session],
+    people: dict[str, Principal],
+) -> None:
     task_id = osnp_task(desks)
     p = plan(desks, task_id)
-    desks.osnp.send("callback.attempt", target_id=target(p, "MT")["id"], result="CALL_BACK",
-                    call_back_at=AT_1430.isoformat())
+    desks.osnp.send(
+        "callback.attempt",
+        target_id=target(p, "MT")["id"],
+        result="CALL_BACK",
+        call_back_at=AT_1430.isoformat(),
+    )
     other = osnp_task(desks, ref="call-2")
-    desks.osnp.send("callback.attempt", target_id=target(plan(desks, other), "MT")["id"],
-                    result="NO_ANSWER", retry_at=(AT_1430 + timedelta(hours=1)).isoformat())
+    desks.osnp.send(
+        "callback.attempt",
+        target_id=target(plan(desks, other), "MT")["id"],
+        result="NO_ANSWER",
+        retry_at=(AT_1430 + timedelta(hours=1)).isoformat(),
+    )
 
     clock.now = AT_1430 - timedelta(seconds=1)
     assert fired(tick(cb_service), "callback.reminder") == []
@@ -77,8 +90,13 @@ def test_retry_at_1430_rings_the_osnp_desk_at_1430_and_after_a_restart(
 
 
 def test_deadline_and_closing_time_raised_to_the_supervisor(
-        desks: Desks, territory: Territory, cb_service: FlowService, clock: FakeClock,
-        people: dict[str, Principal], sessions: sessionmaker[Session]) -> None:
+    desks: Desks,
+    territory: Territory,
+    cb_service: FlowService,
+    clock: FakeClock,
+    people: dict[str, Principal],
+    sessions: sessionmaker[Session],
+) -> None:
     task_id = osnp_task(desks)  # Monday 10:00, deadline Wednesday 10:00
     assert tick(cb_service) == []
     clock.now = NOW.replace(hour=18, minute=59, second=59)  # 19:59:59 Paris
@@ -103,13 +121,13 @@ def test_deadline_and_closing_time_raised_to_the_supervisor(
     assert sorted(r.kind for r in rows) == ["DEADLINE", "OUTSIDE_HOURS", "OUTSIDE_HOURS"]
 
 
-def test_closed_task_reminders_never_ring(desks: Desks, territory: Territory,
-                                          cb_service: FlowService, clock: FakeClock) -> None:
+def test_closed_task_reminders_never_ring(
+    desks: Desks, territory: Territory, cb_service: FlowService, clock: FakeClock
+) -> None:
     task_id = osnp_task(desks)
     p = plan(desks, task_id)
     desks.osnp.send("callback.attempt", target_id=target(p, "MT")["id"], result="BUSY")
-    desks.osnp.send("callback.attempt", target_id=target(p, "CRENEAU")["id"],
-                    result="ACCEPTED")
+    desks.osnp.send("callback.attempt", target_id=target(p, "CRENEAU")["id"], result="ACCEPTED")
     clock.advance(hours=50)
     assert tick(cb_service) == []
 
@@ -139,22 +157,23 @@ async def next_event(ws: Any, name: str, timeout: float) -> dict[str, Any]:
             msg = json.loads(await ws.recv())
             if msg.get("event") == name:
                 return msg  # type: ignore[no-any-return]
+
     return await asyncio.wait_for(wait(), timeout)
 
 
 async def test_apscheduler_in_the_hub_rings_at_the_time_after_a_restart(
-        db_url: str, sessions: sessionmaker[Session], territory: Territory,
-        people: dict[str, Principal]) -> None:
+    db_url: str, sessions: sessionmaker[Session], territory: Territory, people: dict[str, Principal]
+) -> None:
     clock = ShiftedClock(AT_1430 - timedelta(seconds=4))
     hub = Hub(db_url, "127.0.0.1", 0, clock=clock)
     await hub.start()
     await callback_hub.start(hub)  # until Hub.start calls the extensions' start hooks
-    actors = Desks(*(Actor(hub.service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2",
-                                                             "sup")))
+    actors = Desks(*(Actor(hub.service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
     task_id = osnp_task(actors)
     mt = target(plan(actors, task_id), "MT")
-    actors.osnp.send("callback.attempt", target_id=mt["id"], result="CALL_BACK",
-                     call_back_at=AT_1430.isoformat())
+    actors.osnp.send(
+        "callback.attempt", target_id=mt["id"], result="CALL_BACK", call_back_at=AT_1430.isoformat()
+    )
     await callback_hub.stop(hub)
     await hub.stop()  # the hub goes down before 14:30
 
@@ -182,13 +201,18 @@ async def test_apscheduler_in_the_hub_rings_at_the_time_after_a_restart(
 
 
 def test_calling_again_before_the_retry_supersedes_it(
-        desks: Desks, territory: Territory, cb_service: FlowService, clock: FakeClock) -> None:
+    desks: Desks, territory: Territory, cb_service: FlowService, clock: FakeClock
+) -> None:
     task_id = osnp_task(desks)
     mt = target(plan(desks, task_id), "MT")
     desks.osnp.send("callback.attempt", target_id=mt["id"], result="NO_ANSWER")
     clock.advance(minutes=5)  # the MT's secretary calls back; the OSNP calls at once
-    desks.osnp.send("callback.attempt", target_id=mt["id"], result="CALL_BACK",
-                    call_back_at=(NOW + timedelta(hours=2)).isoformat())
+    desks.osnp.send(
+        "callback.attempt",
+        target_id=mt["id"],
+        result="CALL_BACK",
+        call_back_at=(NOW + timedelta(hours=2)).isoformat(),
+    )
     clock.advance(minutes=15)  # the first retry (15 min) would have been due now
     assert fired(tick(cb_service), "callback.reminder") == []
     clock.now = NOW + timedelta(hours=2)

@@ -44,8 +44,9 @@ def test_shipped_scripts_load_and_cover_every_step() -> None:
 
 
 def test_script_rendered_with_the_dossier_facts(desks: Desks, territory: Territory) -> None:
-    task_id = osnp_task(desks, "Dr Vasseur", patient_first_name="Zoé",
-                        motif="Fièvre 39,5 depuis hier, mange peu")
+    task_id = osnp_task(
+        desks, "Dr Vasseur", patient_first_name="Zoé", motif="Fièvre 39,5 depuis hier, mange peu"
+    )
     p = plan(desks, task_id)
     script = desks.osnp.send("callback.script", target_id=target(p, "MT")["id"])["script"]
     assert script["title"] == "Appel au médecin traitant"
@@ -55,10 +56,15 @@ def test_script_rendered_with_the_dossier_facts(desks: Desks, territory: Territo
     assert "mercredi 25 novembre à 10h00" in text  # the 48 h deadline, Paris time
     assert "osnp (OSNP)" in text  # who is calling
     assert "01 99 00 17 17" in script["conclusion"]  # where the doctor calls back
-    assert script["questions"][0]["text"] == ("Pouvez-vous recevoir Zoé d'ici le mercredi "
-                                              "25 novembre à 10h00 ?")
-    rendered = [script["title"], text, script["conclusion"],
-                *(q["text"] for q in script["questions"])]
+    assert script["questions"][0]["text"] == (
+        "Pouvez-vous recevoir Zoé d'ici le mercredi 25 novembre à 10h00 ?"
+    )
+    rendered = [
+        script["title"],
+        text,
+        script["conclusion"],
+        *(q["text"] for q in script["questions"]),
+    ]
     assert not any("{" in x or "?" == x.strip() for x in rendered)
     beyond = desks.osnp.send("callback.script", target_id=target(p, "HORS_DISPO")["id"])
     assert "M'appeler avant chaque consultation" in beyond["script"]["questions"][1]["text"]
@@ -98,14 +104,19 @@ def test_unbalanced_brace(tmp_path: Path) -> None:
 
 
 def test_missing_keys_unknown_step_and_duplicate_questions(tmp_path: Path) -> None:
-    broken = (GOOD.replace('etape = "MT"', 'etape = "PHARMACIE"')
-              .replace('titre = "Appel au médecin traitant"\n', "")
-              + '\n[[questions]]\nid = "peut_recevoir"\ntexte = "Encore ?"\ncouleur = "rouge"\n')
+    broken = (
+        GOOD.replace('etape = "MT"', 'etape = "PHARMACIE"').replace(
+            'titre = "Appel au médecin traitant"\n', ""
+        )
+        + '\n[[questions]]\nid = "peut_recevoir"\ntexte = "Encore ?"\ncouleur = "rouge"\n'
+    )
     found = problems(write(tmp_path, broken))
     reasons = " | ".join(r for _, r in found)
     assert "« titre = … » manquant" in reasons
-    assert (1, "étape inconnue « PHARMACIE » (attendu : MT, CONFRERE, CRENEAU, HORS_DISPO, "
-               "PATIENT)") in found
+    assert (
+        1,
+        "étape inconnue « PHARMACIE » (attendu : MT, CONFRERE, CRENEAU, HORS_DISPO, PATIENT)",
+    ) in found
     assert any(line == 11 and "même id" in r for line, r in found)
     assert any(line == 13 and "couleur" in r for line, r in found)
 
@@ -131,8 +142,9 @@ def test_folder_with_a_broken_or_missing_step_is_refused(tmp_path: Path) -> None
 
 def test_settings_errors_name_the_line(tmp_path: Path) -> None:
     text = SETTINGS_FILE.read_text(encoding="utf-8")
-    broken = (text.replace('mardi = "08:00-20:00"', 'mardi = "8h-20h"')
-              .replace("rappel_sans_reponse_minutes = 15", "rappel_sans_reponse_minutes = 0"))
+    broken = text.replace('mardi = "08:00-20:00"', 'mardi = "8h-20h"').replace(
+        "rappel_sans_reponse_minutes = 15", "rappel_sans_reponse_minutes = 0"
+    )
     path = write(tmp_path, broken, "reglages.toml")
     with pytest.raises(FileError) as caught:
         load_settings(path)

@@ -22,14 +22,23 @@ pytestmark = pytest.mark.peers  # PostgreSQL and Kamailio, as the page's room ha
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "deploy.md"
-MOVED = ("/etc/sasdesk", "/etc/kamailio", "/etc/xdg/sasdesk", "/var/lib/sasdesk",
-         "/var/backups/sasdesk")
+MOVED = (
+    "/etc/sasdesk",
+    "/etc/kamailio",
+    "/etc/xdg/sasdesk",
+    "/var/lib/sasdesk",
+    "/var/backups/sasdesk",
+)
 
 
 def doc_commands() -> list[str]:
     blocks = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    return [line.strip() for block in blocks for line in block.splitlines()
-            if line.strip() and not line.strip().startswith("#")]
+    return [
+        line.strip()
+        for block in blocks
+        for line in block.splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
 
 
 def free_port() -> int:
@@ -64,8 +73,10 @@ def room(tmp_path: Path) -> Iterator[Room]:
 
     with postgres_cluster() as server:
         url = make_url(server)
-        admin = create_engine(str(url.set(drivername="postgresql+psycopg", database="postgres")),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            str(url.set(drivername="postgresql+psycopg", database="postgres")),
+            isolation_level="AUTOCOMMIT",
+        )
         with admin.connect() as conn:  # the page creates the room's database itself
             conn.execute(text("DROP DATABASE sasdesk"))
         admin.dispose()
@@ -76,9 +87,12 @@ def room(tmp_path: Path) -> Iterator[Room]:
         example = (ROOT / "resources" / "hub.toml.example").read_text(encoding="utf-8")
         example = example.replace("/var/lib/sasdesk", str(tmp_path / "var/lib/sasdesk"))
         example = example.replace("port = 8765", f"port = {ports['8765']}")
-        example = re.sub(r'^url = "sqlite:[^"]*"',  # section 1's URL, on the throwaway cluster
-                         f'url = "postgresql://sasdesk@127.0.0.1:{url.port}/sasdesk"', example,
-                         flags=re.M)
+        example = re.sub(
+            r'^url = "sqlite:[^"]*"',  # section 1's URL, on the throwaway cluster
+            f'url = "postgresql://sasdesk@127.0.0.1:{url.port}/sasdesk"',
+            example,
+            flags=re.M,
+        )
         assert f":{url.port}/sasdesk" in example
         (tmp_path / "etc/sasdesk/hub.toml").write_text(example, encoding="utf-8")
         bin_dir = tmp_path / "bin"
@@ -86,19 +100,33 @@ def room(tmp_path: Path) -> Iterator[Room]:
         shim = bin_dir / "sasdesk"
         shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m app.cli "$@"\n')
         shim.chmod(0o755)
-        env = {**os.environ, "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin",
-               "PYTHONPATH": str(ROOT), "PGHOST": "127.0.0.1", "PGPORT": str(url.port),
-               "PGUSER": "postgres", "SASDESK_CONFIG": "", "QT_QPA_PLATFORM": "offscreen",
-               "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-               "XDG_CONFIG_DIRS": str(tmp_path / "etc/xdg"),
-               "XDG_STATE_HOME": str(tmp_path / "state")}
+        env = {
+            **os.environ,
+            "PATH": f"{bin_dir}:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "PGHOST": "127.0.0.1",
+            "PGPORT": str(url.port),
+            "PGUSER": "postgres",
+            "SASDESK_CONFIG": "",
+            "QT_QPA_PLATFORM": "offscreen",
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_CONFIG_DIRS": str(tmp_path / "etc/xdg"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+        }
         yield Room(tmp_path, ports, env)
 
 
 def keeps_running(room: Room, line: str) -> None:
     """A service command (a hub, a desk): it starts, does its job, and is stopped."""
-    proc = subprocess.Popen(["bash", "-c", f"exec {line}"], cwd=ROOT, env=room.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        ["bash", "-c", f"exec {line}"],
+        cwd=ROOT,
+        env=room.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         if " hub " in f" {line} ":
             port = room.ports["8766"] if "hub-b.toml" in line else room.ports["8765"]
@@ -124,11 +152,20 @@ def test_every_command_of_the_deploy_guide_runs(room: Room) -> None:
         if re.match(r"sasdesk (hub --config|desk)", line):
             keeps_running(room, line)
             continue
-        done = subprocess.run(["bash", "-c", line], cwd=ROOT, env=room.env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            ["bash", "-c", line],
+            cwd=ROOT,
+            env=room.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, f"{written}\n{done.stdout}\n{done.stderr}"
     backups = list((room.root / "var/backups/sasdesk").glob("sasdesk-*.tar"))
     assert backups, "the nightly backup line wrote nothing"
     users = (room.root / "etc/kamailio/sasdesk-users.cfg").read_text()
-    assert re.fullmatch(r'\$sht\(users=>arm01\) = "[0-9a-f]{24}";\n'
-                        r'\$sht\(groups=>arm01\) = "n1";\n', users)
+    assert re.fullmatch(
+        r'\$sht\(users=>arm01\) = "[0-9a-f]{24}";\n'
+        r'\$sht\(groups=>arm01\) = "n1";\n',
+        users,
+    )

@@ -26,8 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def sasdesk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:
@@ -36,15 +41,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def config(tmp_path: Path, *, db: str | None = None, cert_days: tuple[int, int] = (-1, 365),
-           port: int = 8765, extra: str = "") -> Path:
+def config(
+    tmp_path: Path,
+    *,
+    db: str | None = None,
+    cert_days: tuple[int, int] = (-1, 365),
+    port: int = 8765,
+    extra: str = "",
+) -> Path:
     issued = Authority(tmp_path / f"ca{cert_days}").issue(
-        "hub", valid=(timedelta(days=cert_days[0]), timedelta(days=cert_days[1])))
+        "hub", valid=(timedelta(days=cert_days[0]), timedelta(days=cert_days[1]))
+    )
     cert, key = issued.cert, issued.key
     (tmp_path / "rec").mkdir(exist_ok=True)
     path = tmp_path / "hub.toml"
-    path.write_text(f"""[base]
-url = "{db or f'sqlite:///{tmp_path / "hub.sqlite3"}'}"
+    url = db or f"sqlite:///{tmp_path / 'hub.sqlite3'}"
+    path.write_text(
+        f"""[base]
+url = "{url}"
 [ecoute]
 port = {port}
 [tls]
@@ -52,7 +66,9 @@ certificat = "{cert}"
 cle = "{key}"
 [enregistrements]
 dossier = "rec"
-{extra}""", encoding="utf-8")
+{extra}""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -64,8 +80,13 @@ def test_a_good_configuration_passes_every_check(tmp_path: Path) -> None:
     out = sasdesk("hub", "check", "--config", str(config(tmp_path)), "--json")
     assert out.returncode == 0, out.stdout + out.stderr
     found = checks(out)
-    assert set(found) == {"configuration", "base de données", "schéma", "certificat",
-                          "enregistrements"}
+    assert set(found) == {
+        "configuration",
+        "base de données",
+        "schéma",
+        "certificat",
+        "enregistrements",
+    }
     assert all(c["ok"] for c in found.values())
     assert "base vide" in str(found["schéma"]["detail"])
     assert "encore 364 jours" in str(found["certificat"]["detail"])
@@ -141,11 +162,19 @@ def wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> No
 def test_the_hub_starts_from_its_file_and_a_flag_overrides_it(tmp_path: Path) -> None:
     file_port, flag_port = free_port(), free_port()
     path = config(tmp_path, port=file_port)
-    path.write_text(path.read_text().replace("[tls]\n", "#[tls]\n").replace("certificat", "#c")
-                    .replace("cle =", "#k ="))
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "hub", "--config", str(path),
-                             "--demo"], cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    path.write_text(
+        path.read_text()
+        .replace("[tls]\n", "#[tls]\n")
+        .replace("certificat", "#c")
+        .replace("cle =", "#k =")
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "hub", "--config", str(path), "--demo"],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_port(file_port, proc)
 
@@ -162,9 +191,13 @@ def test_the_hub_starts_from_its_file_and_a_flag_overrides_it(tmp_path: Path) ->
         proc.terminate()
         proc.communicate(timeout=30)
     assert (tmp_path / "hub.sqlite3").exists()  # the file's database
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "hub", "--config", str(path),
-                             "--port", str(flag_port)], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "hub", "--config", str(path), "--port", str(flag_port)],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_port(flag_port, proc)
         with socket.socket() as s:
@@ -172,5 +205,7 @@ def test_the_hub_starts_from_its_file_and_a_flag_overrides_it(tmp_path: Path) ->
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
-    assert schema_state(make_engine(f"sqlite:///{tmp_path / 'hub.sqlite3'}")).current == \
-        head_revision()
+    assert (
+        schema_state(make_engine(f"sqlite:///{tmp_path / 'hub.sqlite3'}")).current
+        == head_revision()
+    )

@@ -46,7 +46,9 @@ def test_values_relative_paths_and_a_partial_callback_table(tmp_path: Path) -> N
     (tmp_path / "tls" / "hub.crt").write_text("x")
     (tmp_path / "tls" / "hub.key").write_text("x")
     (tmp_path / "territoire.json").write_text('{"communes": []}')
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [base]
 url = "postgresql://sasdesk@db/sasdesk?sslmode=verify-full"
 [ecoute]
@@ -67,7 +69,8 @@ plafond_snp_semaine = 12
 samedi = ""
 [delais]
 rappel_sans_reponse_minutes = 30
-""")
+""",
+    )
     s = load_hub_file(path)
     assert s.db_url.endswith("sslmode=verify-full") and (s.host, s.port) == ("0.0.0.0", 9443)
     assert s.tls.cert == tmp_path / "tls" / "hub.crt" and s.tls.enabled
@@ -95,7 +98,9 @@ def problems_of(path: Path) -> list[tuple[int | None, str]]:
 
 
 def test_unknown_sections_and_keys_are_named_with_their_line(tmp_path: Path) -> None:
-    path = write(tmp_path, """[base]
+    path = write(
+        tmp_path,
+        """[base]
 url = "sqlite:///x.db"
 prot = 8765
 
@@ -103,7 +108,8 @@ prot = 8765
 port = 1
 [ecoute]
 port = 8766
-""")
+""",
+    )
     found = problems_of(path)
     assert found[0][0] == 3 and "clé inconnue « prot » dans [base]" in found[0][1]
     assert found[1][0] == 5 and "section ou clé inconnue « ecouter »" in found[1][1]
@@ -114,7 +120,9 @@ port = 8766
 
 
 def test_wrong_values_each_with_file_line_and_key(tmp_path: Path) -> None:
-    path = write(tmp_path, """[base]
+    path = write(
+        tmp_path,
+        """[base]
 url = "mysql://x/y"
 [ecoute]
 port = "8765"
@@ -124,7 +132,8 @@ certificat = "absent.crt"
 decroche = 99
 [horaires_sas]
 lundi = "8h-20h"
-""")
+""",
+    )
     found = problems_of(path)
     assert said(found, 2, "[base] url : base « mysql » non prise en charge")
     assert said(found, 4, "[ecoute] port : doit être un numéro de port")
@@ -137,11 +146,14 @@ lundi = "8h-20h"
 
 def test_a_key_without_its_pair_and_a_bad_sslmode(tmp_path: Path) -> None:
     (tmp_path / "hub.key").write_text("x")
-    path = write(tmp_path, """[base]
+    path = write(
+        tmp_path,
+        """[base]
 url = "postgresql://h/db?sslmode=maybe"
 [tls]
 cle = "hub.key"
-""")
+""",
+    )
     found = problems_of(path)
     assert said(found, 2, "sslmode « maybe » inconnu")
     assert said(found, 4, "certificat et cle vont ensemble")
@@ -167,7 +179,9 @@ def test_every_key_sets_a_field_that_exists() -> None:
 def test_fhir_editors_and_hub_sante_sections(tmp_path: Path) -> None:
     for name in ("ca.pem", "sas.crt", "sas.key"):
         (tmp_path / name).write_text("x")
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [fhir]
 rafraichir_minutes = 5
 [[fhir.editeurs]]
@@ -186,24 +200,33 @@ certificat = "sas.crt"
 cle = "sas.key"
 destinataire = "fr.health.samu017"
 statut = "Exercise"
-""")
+""",
+    )
     s = load_hub_file(path)
     assert s.fhir.refresh_minutes == 5 and s.fhir.window_hours == 72
     assert [(e.name, e.timeout_s, e.ca_file) for e in s.fhir.editors] == [
-        ("agenda-a", 4.0, tmp_path / "ca.pem"), ("agenda-b", 10.0, None)]
+        ("agenda-a", 4.0, tmp_path / "ca.pem"),
+        ("agenda-b", 10.0, None),
+    ]
     hs = s.hubsante
     assert hs is not None and (hs.client_id, hs.default_recipient, hs.status) == (
-        "fr.health.sas017", "fr.health.samu017", "Exercise")
+        "fr.health.sas017",
+        "fr.health.samu017",
+        "Exercise",
+    )
     assert hs.cert_file == tmp_path / "sas.crt" and hs.url.startswith("amqps://")
     assert HubSettings().hubsante is None  # no section: no connector
-    bad = write(tmp_path, """
+    bad = write(
+        tmp_path,
+        """
 [hubsante]
 identifiant = "samu17"
 url = "amqp://hub.example"
 [[fhir.editeurs]]
 nom = "x"
 url = "ftp://x"
-""")
+""",
+    )
     with pytest.raises(FileError) as refused:
         load_hub_file(bad)
     text = describe(refused.value)
@@ -213,10 +236,13 @@ url = "ftp://x"
     assert "éditeur n° 1 : nom et url (https://…) obligatoires" in text
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://sasdesk@/sasdesk?host=/var/run/postgresql",  # deploy.md: local, peer
-    "postgresql://sasdesk@srv-regul.samu17.local/sasdesk?sslmode=verify-full"
-    "&sslrootcert=/etc/sasdesk/pg-ca.crt",  # deploy.md: another machine
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://sasdesk@/sasdesk?host=/var/run/postgresql",  # deploy.md: local, peer
+        "postgresql://sasdesk@srv-regul.samu17.local/sasdesk?sslmode=verify-full"
+        "&sslrootcert=/etc/sasdesk/pg-ca.crt",  # deploy.md: another machine
+    ],
+)
 def test_the_database_urls_of_the_deploy_guide_are_accepted(tmp_path: Path, url: str) -> None:
     assert load_hub_file(write(tmp_path, f'[base]\nurl = "{url}"\n')).db_url == url

@@ -22,8 +22,10 @@ from app.hub.server import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
 
-ROOM = HubSettings(targets=TargetSettings(answered=0.95, weekly_snp_cap=1),
-                   callback=replace(load_settings(), retry_delay=timedelta(minutes=42)))
+ROOM = HubSettings(
+    targets=TargetSettings(answered=0.95, weekly_snp_cap=1),
+    callback=replace(load_settings(), retry_delay=timedelta(minutes=42)),
+)
 
 
 @pytest.fixture
@@ -34,8 +36,9 @@ async def room_hub(db_url: str, sessions: sessionmaker[Session]) -> AsyncIterato
     await hub.stop()
 
 
-async def test_cap_and_target_come_from_the_settings(room_hub: Hub,
-                                                     sessions: sessionmaker[Session]) -> None:
+async def test_cap_and_target_come_from_the_settings(
+    room_hub: Hub, sessions: sessionmaker[Session]
+) -> None:
     with sessions.begin() as s:
         e = doctor(s, "10000000301", "Chauvet")
         first = slot(s, e, utcnow() + timedelta(hours=5), minutes=60, capacity=2)
@@ -57,18 +60,25 @@ async def test_cap_and_target_come_from_the_settings(room_hub: Hub,
 
 
 async def test_the_report_names_sectors_from_the_rooms_territory_file(
-        db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     from app.config.settings import TerritorySettings
     from app.db.models import Commune
 
     territory = tmp_path / "territoire.json"
-    territory.write_text(json.dumps({"communes": [], "sectors": [
-        {"code": "CPTS-AUNIS", "name": "CPTS Aunis Sud (fichier de la salle)"}]}))
+    territory.write_text(
+        json.dumps(
+            {
+                "communes": [],
+                "sectors": [{"code": "CPTS-AUNIS", "name": "CPTS Aunis Sud (fichier de la salle)"}],
+            }
+        )
+    )
     with sessions.begin() as s:
-        s.add(Commune(insee="17300", name="La Rochelle", postal_codes="17000",
-                      sector="CPTS-AUNIS"))
-    hub = Hub(db_url, "127.0.0.1", 0,
-              settings=HubSettings(territory=TerritorySettings(file=territory)))
+        s.add(Commune(insee="17300", name="La Rochelle", postal_codes="17000", sector="CPTS-AUNIS"))
+    hub = Hub(
+        db_url, "127.0.0.1", 0, settings=HubSettings(territory=TerritorySettings(file=territory))
+    )
     await hub.start()
     try:
         sup = await logged_client(hub, "sup")
@@ -84,7 +94,11 @@ def test_billing_uses_the_cap_it_is_given() -> None:
     from app.callback.billing import Appointment
 
     now = utcnow()
-    ap = Appointment(at=now + timedelta(hours=3), regulated_at=now, consultation_type="cabinet",
-                     is_treating_doctor=False)
+    ap = Appointment(
+        at=now + timedelta(hours=3),
+        regulated_at=now,
+        consultation_type="cabinet",
+        is_treating_doctor=False,
+    )
     assert billing_hint(ap, 6, 5)["lines"][0]["applies"] is False
     assert billing_hint(ap, 6)["lines"][0]["applies"] is True  # national cap: 20

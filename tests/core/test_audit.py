@@ -53,7 +53,12 @@ def test_opening_a_dossier_is_recorded_with_who_where_when_and_why(
     assert reply["timeline"]
     [row] = reads(sessions)
     assert (row.username, row.role, row.desk, row.dossier_id, row.intent, row.granted) == (
-        "mrl", "MRL", "poste-mrl", dossier_id, "dossier.get", True
+        "mrl",
+        "MRL",
+        "poste-mrl",
+        dossier_id,
+        "dossier.get",
+        True,
     )
     assert row.dossier_number == reply["dossier"]["number"] and row.at == NOW
 
@@ -107,9 +112,7 @@ def test_supervisor_lists_the_trail_and_no_one_else_does(
     number = everything[1]["dossier_number"]
     by_dossier = sup.send("audit.list", dossier=number)["reads"]
     assert {r["username"] for r in by_dossier} == {"mrl", "sup", "osnp"}
-    assert [r["username"] for r in sup.send("audit.list", dossier=str(second))["reads"]] == [
-        "mrl"
-    ]
+    assert [r["username"] for r in sup.send("audit.list", dossier=str(second))["reads"]] == ["mrl"]
     assert len(sup.send("audit.list", username="mrl")["reads"]) == 2
     refused = sup.send("audit.list", refused_only=True)["reads"]
     assert [(r["username"], r["granted"]) for r in refused] == [("osnp", False)]
@@ -140,7 +143,10 @@ async def test_over_the_hub_the_desk_named_at_login_is_recorded(hub: Hub) -> Non
 def sasdesk_audit(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app.cli", "audit", "--db", db_url, *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -155,7 +161,14 @@ def test_audit_command_by_dossier_user_and_date(
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split() == [
-        "Date", "(Paris)", "Utilisateur", "Rôle", "Poste", "Dossier", "Lecture", "Résultat"
+        "Date",
+        "(Paris)",
+        "Utilisateur",
+        "Rôle",
+        "Poste",
+        "Dossier",
+        "Lecture",
+        "Résultat",
     ]
     assert "24/11/2026 09:30:00" in out.stdout  # 08:30 UTC is 09:30 in Paris
     assert any("mrl" in line and "poste-mrl" in line and "accordée" in line for line in lines)
@@ -193,8 +206,11 @@ def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate
     with sessions.begin() as s:
         record_read(s, who, who.desk, 41, "dossier.get", at=NOW)
         record_read(s, who, who.desk, 42, "dossier.get", at=NOW)
-    for statement in ("UPDATE audit_reads SET username = 'x'", "DELETE FROM audit_reads",
-                      "TRUNCATE audit_reads"):
+    for statement in (
+        "UPDATE audit_reads SET username = 'x'",
+        "DELETE FROM audit_reads",
+        "TRUNCATE audit_reads",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), sessions.begin() as s:
             s.execute(text(statement))
     with sessions.begin() as s:  # what the retention purge does, in one transaction
@@ -224,12 +240,18 @@ def test_documented_postgresql_privileges_leave_the_hub_role_insert_only(
         conn.execute(text("DROP ROLE IF EXISTS sasdesk_hub; CREATE ROLE sasdesk_hub NOLOGIN"))
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(text("GRANT USAGE ON SCHEMA public TO sasdesk_hub; "
-                          "GRANT ALL ON ALL TABLES IN SCHEMA public TO sasdesk_hub; "
-                          "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO sasdesk_hub"))
+        conn.execute(
+            text(
+                "GRANT USAGE ON SCHEMA public TO sasdesk_hub; "
+                "GRANT ALL ON ALL TABLES IN SCHEMA public TO sasdesk_hub; "
+                "GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO sasdesk_hub"
+            )
+        )
         conn.execute(text(revokes))
-    insert = text("INSERT INTO audit_reads (at, username, role, desk, intent, granted, detail) "
-                  "VALUES (now(), 'mrl', 'MRL', 'poste-1', 'dossier.get', true, '')")
+    insert = text(
+        "INSERT INTO audit_reads (at, username, role, desk, intent, granted, detail) "
+        "VALUES (now(), 'mrl', 'MRL', 'poste-1', 'dossier.get', true, '')"
+    )
     for statement, allowed in (
         (insert, True),
         (text("SELECT count(*) FROM audit_reads"), True),

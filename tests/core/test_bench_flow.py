@@ -51,9 +51,26 @@ def test_bench_flow_command_prints_json(capsys) -> None:  # type: ignore[no-unty
 
 @pytest.mark.peers
 def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(capsys) -> None:  # type: ignore[no-untyped-def]
-    code = main(["bench", "flow", "--dossiers", "8", "--desks", "6", "--rate", "10",
-                 "--paced-seconds", "1", "--pg-temp", "--hubs", "2", "--also-sqlite", "5",
-                 "--json"])
+    code = main(
+        [
+            "bench",
+            "flow",
+            "--dossiers",
+            "8",
+            "--desks",
+            "6",
+            "--rate",
+            "10",
+            "--paced-seconds",
+            "1",
+            "--pg-temp",
+            "--hubs",
+            "2",
+            "--also-sqlite",
+            "5",
+            "--json",
+        ]
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     main_run, sqlite_run = out["main"], out["sqlite"]

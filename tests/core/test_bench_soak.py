@@ -16,9 +16,28 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_soak_small_run_loses_nothing_through_kills() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "bench", "soak", "--calls", "30", "--desks", "3",
-         "--rate", "1", "--kills", "3", "--seed", "2", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "bench",
+            "soak",
+            "--calls",
+            "30",
+            "--desks",
+            "3",
+            "--rate",
+            "1",
+            "--kills",
+            "3",
+            "--seed",
+            "2",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert done.stdout.strip(), done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -26,8 +45,13 @@ def test_soak_small_run_loses_nothing_through_kills() -> None:
     assert sorted(k["kind"] for k in result["kills"]) == ["desk", "hub", "hub"]
     assert result["calls_offered_sipp"] == 30
     assert result["calls_answered"] >= 20 and result["intents_acknowledged"] > 200
-    for loss in ("acknowledged_intents_missing", "dossiers_lost", "recordings_lost",
-                 "ranges_overbooked", "event_seq_duplicates_delivered"):
+    for loss in (
+        "acknowledged_intents_missing",
+        "dossiers_lost",
+        "recordings_lost",
+        "ranges_overbooked",
+        "event_seq_duplicates_delivered",
+    ):
         assert result[loss] == 0, (loss, result)
     assert result["recordings_stored"] == result["calls_answered"]
     assert result["desk_back_after_kill_s"]["samples"] == 7  # 3 desks × 2 hub kills + 1

@@ -24,9 +24,7 @@ def abort_a_write(url: str) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         trans = conn.begin()
-        conn.execute(
-            text("INSERT INTO events (at, type, data) VALUES (now(), 'aborted', '{}')")
-        )
+        conn.execute(text("INSERT INTO events (at, type, data) VALUES (now(), 'aborted', '{}')"))
         trans.rollback()
     engine.dispose()
 

@@ -250,15 +250,23 @@ def test_labels_do_not_collide_between_enums() -> None:
 def test_osnp_reopens_a_task_after_a_cancelled_appointment(desks):  # type: ignore[no-untyped-def]
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
-    assert desks["osnp"].refused("task.reopen", task_id=task["id"],
-                                 reason="x").code == "invalid_state"  # still open
+    assert (
+        desks["osnp"].refused("task.reopen", task_id=task["id"], reason="x").code == "invalid_state"
+    )  # still open
     desks["osnp"].send("task.take", task_id=task["id"])
-    desks["osnp"].send("task.close", task_id=task["id"], outcome="RDV_CRENEAU",
-                       appointment={"with": "Dr Banc", "at": "2030-01-01T10:00:00+00:00"})
-    assert desks["mrl"].refused("task.reopen", task_id=task["id"],
-                                reason="x").code in ("forbidden", "not_found")
-    out = desks["osnp2"].send("task.reopen", task_id=task["id"],
-                              reason="Le médecin annule : urgence au cabinet")
+    desks["osnp"].send(
+        "task.close",
+        task_id=task["id"],
+        outcome="RDV_CRENEAU",
+        appointment={"with": "Dr Banc", "at": "2030-01-01T10:00:00+00:00"},
+    )
+    assert desks["mrl"].refused("task.reopen", task_id=task["id"], reason="x").code in (
+        "forbidden",
+        "not_found",
+    )
+    out = desks["osnp2"].send(
+        "task.reopen", task_id=task["id"], reason="Le médecin annule : urgence au cabinet"
+    )
     assert out["task"]["status"] == "IN_PROGRESS" and out["task"]["outcome"] is None
     assert out["task"]["owner"]["username"] == "osnp2"
     assert out["dossier"]["status"] == "AWAITING_OSNP" and out["dossier"]["closed_at"] is None

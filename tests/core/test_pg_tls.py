@@ -108,10 +108,12 @@ async def test_a_hub_on_verify_full_keeps_every_connection_encrypted(
         await client.login("n1", PASSWORD)
         engine = make_engine(url)
         with engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT a.query, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
-                "WHERE a.datname = current_database() AND a.backend_type = 'client backend'"
-            )).all()
+            rows = conn.execute(
+                text(
+                    "SELECT a.query, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
+                    "WHERE a.datname = current_database() AND a.backend_type = 'client backend'"
+                )
+            ).all()
         engine.dispose()
         assert any("LISTEN" in q for q, _ssl in rows)  # the fanout's connection is there
         assert len(rows) >= 2 and all(ssl for _q, ssl in rows), rows

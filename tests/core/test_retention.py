@@ -46,8 +46,9 @@ class Room:
     store: Path
 
 
-def closed_dossier(service: FlowService, people: dict[str, Principal], ref: str, age: int,
-                   with_plan: bool = False) -> str:
+def closed_dossier(
+    service: FlowService, people: dict[str, Principal], ref: str, age: int, with_plan: bool = False
+) -> str:
     n1, mrl, osnp = (Actor(service, people[n]) for n in ("n1", "mrl", "osnp"))
     dossier_id = snp_dossier(n1, mrl, ref)
     mrl.send("dossier.update", dossier_id=dossier_id, fields={"patient_age": age})
@@ -55,8 +56,12 @@ def closed_dossier(service: FlowService, people: dict[str, Principal], ref: str,
     osnp.send("task.take", task_id=task["id"])
     if with_plan:
         assert osnp.send("callback.plan", task_id=task["id"])["plan"]["targets"]
-    out = osnp.send("task.close", task_id=task["id"], outcome="SANS_SOLUTION",
-                    no_solution_reason="AUCUN_CRENEAU")
+    out = osnp.send(
+        "task.close",
+        task_id=task["id"],
+        outcome="SANS_SOLUTION",
+        no_solution_reason="AUCUN_CRENEAU",
+    )
     mrl.send("dossier.get", dossier_id=dossier_id)  # an audit row, as old as the dossier
     return str(out["dossier"]["number"])
 
@@ -68,9 +73,19 @@ def recording(sessions: sessionmaker[Session], store: Path, number: str, at: dat
         name = f"{at:%Y-%m-%d}/{d.call_id}.wav"
         (store / name).parent.mkdir(parents=True, exist_ok=True)
         (store / name).write_bytes(b"RIFF" + bytes(1000))
-        s.add(Recording(call_id=d.call_id, dossier_id=d.id, uploaded_by_id=d.opened_by_id,
-                        sha256="0" * 64, size=1004, state="stored", stored_name=name,
-                        started_at=at, stored_at=at))
+        s.add(
+            Recording(
+                call_id=d.call_id,
+                dossier_id=d.id,
+                uploaded_by_id=d.opened_by_id,
+                sha256="0" * 64,
+                size=1004,
+                state="stored",
+                stored_name=name,
+                started_at=at,
+                stored_at=at,
+            )
+        )
     return name
 
 
@@ -86,17 +101,33 @@ def room(sessions: sessionmaker[Session], people: dict[str, Principal], tmp_path
     n1 = Actor(old, people["n1"])
     n1.send("call.offered", call_ref="gave-up", line="15", caller="0600000009")
     n1.send("call.ended", call_ref="gave-up", reason="caller_gave_up")
-    recent = closed_dossier(FlowService(sessions, clock=lambda: NOW - timedelta(days=365)),
-                            people, "new-1", 40)
+    recent = closed_dossier(
+        FlowService(sessions, clock=lambda: NOW - timedelta(days=365)), people, "new-1", 40
+    )
     with sessions.begin() as s:  # the adult's case was shared on the Hub Santé
         d = s.scalar(select(Dossier).where(Dossier.number == adult))
         kept = s.scalar(select(Dossier).where(Dossier.number == minor))
         assert d is not None and kept is not None
-        s.add(HsCase(case_id="fr.health.samu170.old", dossier_id=d.id, owner="fr.health.samu170",
-                     peer="fr.health.samu440", creation="OWN"))
+        s.add(
+            HsCase(
+                case_id="fr.health.samu170.old",
+                dossier_id=d.id,
+                owner="fr.health.samu170",
+                peer="fr.health.samu440",
+                creation="OWN",
+            )
+        )
         for n, dossier_id in enumerate((d.id, kept.id, None)):
-            s.add(HsJournal(direction="out", distribution_id=f"m-{n}", status="acked",
-                            dossier_id=dossier_id, body='{"patient": "..."}', at=OLD))
+            s.add(
+                HsJournal(
+                    direction="out",
+                    distribution_id=f"m-{n}",
+                    status="acked",
+                    dossier_id=dossier_id,
+                    body='{"patient": "..."}',
+                    at=OLD,
+                )
+            )
         s.add(HsOutbox(distribution_id="m-0", body="{}", created_at=OLD, sent_at=OLD))
     store = tmp_path / "store"
     recording(sessions, store, adult, OLD)
@@ -106,14 +137,21 @@ def room(sessions: sessionmaker[Session], people: dict[str, Principal], tmp_path
 
 
 def sasdesk(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--db", db_url],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args, "--db", db_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def counts(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions() as s:
-        return {m.__tablename__: int(s.scalar(select(func.count()).select_from(m)) or 0)
-                for m in (Dossier, Call, Event, OsnpTask, CallbackTarget, Recording, AuditRead)}
+        return {
+            m.__tablename__: int(s.scalar(select(func.count()).select_from(m)) or 0)
+            for m in (Dossier, Call, Event, OsnpTask, CallbackTarget, Recording, AuditRead)
+        }
 
 
 def test_dry_run_lists_and_purge_deletes_and_journals(
@@ -151,7 +189,8 @@ def test_dry_run_lists_and_purge_deletes_and_journals(
         left = s.scalars(select(HsJournal.distribution_id)).all()
         assert left == ["m-1"]  # the minor's dossier is kept, and its messages with it
         assert not (room.store / f"{OLD:%Y-%m-%d}").exists() or not any(
-            (room.store / f"{OLD:%Y-%m-%d}").iterdir())
+            (room.store / f"{OLD:%Y-%m-%d}").iterdir()
+        )
         assert len(list(room.store.rglob("*.wav"))) == 2
         journal = {j.kind: j for j in s.scalars(select(PurgeJournal))}
         assert set(journal) == {"dossiers", "calls", "recordings", "audit"}
@@ -184,7 +223,8 @@ def test_periods_minima_and_a_minors_28th_birthday() -> None:
     legal = periods(RetentionSettings())
     assert legal.below_minimum() == []
     assert legal.dossiers.cutoff(datetime(2026, 11, 24, tzinfo=UTC)) == datetime(
-        2006, 11, 24, tzinfo=UTC)
+        2006, 11, 24, tzinfo=UTC
+    )
     short = periods(RetentionSettings(dossiers_days=3650, recordings_days=100, audit_days=30))
     problems = short.below_minimum()
     assert len(problems) == 3
@@ -219,8 +259,9 @@ def test_purge_on_postgresql_opens_the_audit_gate_only_inside_its_transaction(
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("osnp", Role.OSNP)):
-            s.add(User(username=name, display_name=name, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
+            )
     with sessions() as s:
         people = {u.username: principal_of(u) for u in s.scalars(select(User))}
     old = FlowService(sessions, clock=lambda: OLD)
@@ -248,17 +289,28 @@ def test_the_room_configuration_sets_the_periods_and_their_floors(
     block = next(b for b in re.findall(r"```toml\n(.*?)```", doc, re.S) if "[conservation]" in b)
     longer = tmp_path / "hub.toml"
     longer.write_text(f'[base]\nurl = "{db_url}"\n\n{block}', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "app.cli", "purge", "--config", str(longer),
-                          "--dry-run", "--json"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "purge", "--config", str(longer), "--dry-run", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     listed = json.loads(out.stdout)
     assert listed["periods"]["dossiers"] == "9131 jours (réglage de la salle)"
     assert listed["dossiers"] == []  # 25 years: nothing closed 21 years ago goes
     too_short = tmp_path / "short.toml"
-    too_short.write_text(f'[base]\nurl = "{db_url}"\n\n[conservation]\n'
-                         "enregistrements_jours = 100\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "app.cli", "purge", "--config", str(too_short)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    too_short.write_text(
+        f'[base]\nurl = "{db_url}"\n\n[conservation]\nenregistrements_jours = 100\n',
+        encoding="utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "purge", "--config", str(too_short)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert "purge refusée" in out.stderr and "arrêté du 20 octobre 2011" in out.stderr

@@ -295,9 +295,7 @@ async def test_logout_on_one_hub_closes_the_session_on_the_other_at_once(
 
 
 @pytest.fixture
-async def crowded_room(
-    hub: Hub, sessions: sessionmaker[Session]
-) -> AsyncIterator[tuple[Hub, int]]:
+async def crowded_room(hub: Hub, sessions: sessionmaker[Session]) -> AsyncIterator[tuple[Hub, int]]:
     count = 4000
     now = utcnow()
     with sessions.begin() as s:

@@ -309,7 +309,9 @@ def test_desk_command_refuses_a_missing_ca_file_and_a_malformed_fingerprint(
 
 
 async def test_a_certificate_from_the_system_trust_store_needs_no_pin(
-    tmp_path: Path, db_url: str, sessions: sessionmaker[Session],
+    tmp_path: Path,
+    db_url: str,
+    sessions: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # OpenSSL's default verify paths honour SSL_CERT_FILE: here it stands for the

@@ -124,8 +124,9 @@ async def test_disable_reaches_every_hub_on_postgresql_at_once(
 
     fresh_schema(postgres_server, password_hash)
     slow = HubSettings(sessions=SessionSettings(check_seconds=30))  # only NOTIFY is this fast
-    a, b = Hub(postgres_server, "127.0.0.1", 0, settings=slow), Hub(
-        postgres_server, "127.0.0.1", 0, settings=slow
+    a, b = (
+        Hub(postgres_server, "127.0.0.1", 0, settings=slow),
+        Hub(postgres_server, "127.0.0.1", 0, settings=slow),
     )
     await a.start()
     await b.start()

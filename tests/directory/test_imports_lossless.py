@@ -37,11 +37,13 @@ def test_french_column_spellings_are_read_and_an_unknown_column_reported(
 ) -> None:
     report = import_effecteurs(sessions, DATA / "effecteurs_fr_headers.csv", now=NOW)
     assert report.committed, report.aborted
-    assert ("en-tête", "colonne « Email » inconnue : ignorée (colonnes lues : rpps, nom, "
-            "prenom, profession, specialite, tel_direct, tel_secretariat, cabinet, adresse, "
-            "commune_insee, code_postal, commune, participant_sas, hors_dispo, mode, "
-            "logiciel, niveau_agenda, competences, conditions, structure, disponibilites)"
-            ) in report.warnings
+    assert (
+        "en-tête",
+        "colonne « Email » inconnue : ignorée (colonnes lues : rpps, nom, "
+        "prenom, profession, specialite, tel_direct, tel_secretariat, cabinet, adresse, "
+        "commune_insee, code_postal, commune, participant_sas, hors_dispo, mode, "
+        "logiciel, niveau_agenda, competences, conditions, structure, disponibilites)",
+    ) in report.warnings
     with sessions() as s:
         aubry = s.scalar(select(Effecteur).where(Effecteur.rpps == "10101010201"))
         assert aubry is not None and aubry.first_name == "Claire"
@@ -127,8 +129,10 @@ def test_ics_keeps_four_weeks_reports_the_rest_and_reads_absences(
         sessions, DATA / "agenda_horizon.ics", rpps="10101010101", now=NOW,
         horizon=timedelta(weeks=1),
     )  # fmt: skip
-    assert ("événement weekly-tue@test", "occurrences à partir du 01/12/2026 17:45 au-delà "
-            "de l'horizon de 1 semaine(s)") in shorter.skipped
+    assert (
+        "événement weekly-tue@test",
+        "occurrences à partir du 01/12/2026 17:45 au-delà de l'horizon de 1 semaine(s)",
+    ) in shorter.skipped
 
 
 def test_search_still_shows_72_hours_of_a_four_week_agenda(
@@ -141,9 +145,7 @@ def test_search_still_shows_72_hours_of_a_four_week_agenda(
     found = Actor(service, people["osnp"]).send("directory.search", commune_insee="17300")
     doc = next(d for d in found["search"]["doctors"] if d["rpps"] == "10101010101")
     shown = [x["start"] for day in doc["days"] for x in day["slots"]]
-    assert shown and all(
-        datetime.fromisoformat(x) < NOW + timedelta(hours=72) for x in shown
-    )
+    assert shown and all(datetime.fromisoformat(x) < NOW + timedelta(hours=72) for x in shown)
     assert datetime(2026, 11, 24, 16, 45, tzinfo=UTC).isoformat() in shown
 
 
@@ -198,10 +200,7 @@ def test_cpts_slots_are_shown_to_that_cpts_desks_only(
     def visible(user: str) -> set[int]:
         found = Actor(service, people[user]).send("directory.search", commune_insee="17300")
         return {
-            x["id"]
-            for d in found["search"]["doctors"]
-            for day in d["days"]
-            for x in day["slots"]
+            x["id"] for d in found["search"]["doctors"] for day in d["days"] for x in day["slots"]
         }
 
     assert c1 in visible("osnp2")  # a desk of the CPTS La Rochelle

@@ -35,9 +35,7 @@ from app.client.hub_client import HubClient
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"][
-    "version"
-]
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 UNIT = Path("/lib/systemd/system/sasdesk-hub.service")
 DATA = Path("/var/lib/sasdesk")
 # The command lines docs/deploy.md gives (its ```bash blocks), each run here as written
@@ -64,13 +62,25 @@ sys.exit(0 if QGuiApplication.primaryScreen().grabWindow(0).save(sys.argv[1]) el
 """
 
 
-def run(*cmd: str, env: dict[str, str] | None = None, timeout: float = 600,
-        check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd,
-                         env={**os.environ, **(env or {})})
+def run(
+    *cmd: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    check: bool = True,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
     if check and out.returncode != 0:
-        raise AssertionError(f"{shlex.join(cmd)} -> {out.returncode}\n{out.stdout[-3000:]}"
-                             f"\n{out.stderr[-3000:]}")
+        raise AssertionError(
+            f"{shlex.join(cmd)} -> {out.returncode}\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        )
     return out
 
 
@@ -104,9 +114,12 @@ def unit_user() -> str:
 @contextmanager
 def xvfb() -> Iterator[str]:
     read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24",
-                             "-nolisten", "tcp"], pass_fds=(write,),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     with os.fdopen(read) as pipe:
         display = ":" + pipe.readline().strip()
@@ -123,9 +136,15 @@ def service_hub(port: int) -> Iterator[subprocess.Popen[str]]:
     cmd = ["runuser", "-u", unit_user(), "--", *exec_start(), "--port", str(port), "--demo"]
     # Its own process group: runuser does not pass a signal on to the hub, so the hub is
     # stopped as systemd stops a unit, by signalling the whole group (SIGTERM).
-    proc = subprocess.Popen(cmd, cwd=DATA, env={**os.environ, "HOME": str(DATA)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=DATA,
+        env={**os.environ, "HOME": str(DATA)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     try:
         while not listening(port):
@@ -208,28 +227,45 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
     deb = src / "dist" / f"sasdesk_{VERSION}_amd64.deb"
     assert deb.is_file(), build.stdout
     figures["deb_bytes"] = deb.stat().st_size
-    fields = run("dpkg-deb", "-f", str(deb), "Package", "Version", "Architecture",
-                 "Installed-Size", "Depends").stdout
+    fields = run(
+        "dpkg-deb",
+        "-f",
+        str(deb),
+        "Package",
+        "Version",
+        "Architecture",
+        "Installed-Size",
+        "Depends",
+    ).stdout
     assert f"Version: {VERSION}" in fields and "Architecture: amd64" in fields
     figures["installed_size_kib"] = int(re.search(r"Installed-Size: (\d+)", fields)[1])  # type: ignore[index]
     contents = run("dpkg-deb", "-c", str(deb)).stdout
-    for path in ("./opt/sasdesk/sasdesk", "./usr/bin/sasdesk -> /opt/sasdesk/sasdesk",
-                 "./usr/share/applications/sasdesk.desktop",
-                 "./usr/share/icons/hicolor/scalable/apps/sasdesk.svg",
-                 "./lib/systemd/system/sasdesk-hub.service", "./etc/sasdesk/hub.toml",
-                 "./opt/sasdesk/_internal/resources/style/desk.qss",
-                 "./opt/sasdesk/_internal/app/db/migrations/env.py",
-                 "./opt/sasdesk/_internal/PySide6/Qt/plugins/platforms/libqxcb.so",
-                 "./opt/sasdesk/_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
-                 "./opt/sasdesk/_internal/libportaudio.so.2"):
+    for path in (
+        "./opt/sasdesk/sasdesk",
+        "./usr/bin/sasdesk -> /opt/sasdesk/sasdesk",
+        "./usr/share/applications/sasdesk.desktop",
+        "./usr/share/icons/hicolor/scalable/apps/sasdesk.svg",
+        "./lib/systemd/system/sasdesk-hub.service",
+        "./etc/sasdesk/hub.toml",
+        "./opt/sasdesk/_internal/resources/style/desk.qss",
+        "./opt/sasdesk/_internal/app/db/migrations/env.py",
+        "./opt/sasdesk/_internal/PySide6/Qt/plugins/platforms/libqxcb.so",
+        "./opt/sasdesk/_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "./opt/sasdesk/_internal/libportaudio.so.2",
+    ):
         assert path in contents, f"{path} not in the package"
     conffiles = run("dpkg-deb", "-I", str(deb), "conffiles").stdout.split()
     assert conffiles == ["/etc/sasdesk/hub.toml"]
 
     # --- install ----------------------------------------------------------------
     assert not installed(), "sasdesk is already installed on this machine"
-    run(*shlex.split(INSTALL_LINE), "-y", cwd=src, env={"DEBIAN_FRONTEND": "noninteractive"},
-        timeout=900)
+    run(
+        *shlex.split(INSTALL_LINE),
+        "-y",
+        cwd=src,
+        env={"DEBIAN_FRONTEND": "noninteractive"},
+        timeout=900,
+    )
     assert installed()
     try:
         version = run("/usr/bin/sasdesk", "--version").stdout.strip()
@@ -247,9 +283,15 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
             verify = run("systemd-analyze", "verify", str(UNIT), check=False)
             assert verify.returncode == 0, verify.stderr
         unit = UNIT.read_text(encoding="utf-8")
-        for option in ("Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                       "ProtectHome=yes", "PrivateTmp=yes", "ReadWritePaths=/var/lib/sasdesk",
-                       "User=sasdesk"):
+        for option in (
+            "Restart=on-failure",
+            "NoNewPrivileges=yes",
+            "ProtectSystem=strict",
+            "ProtectHome=yes",
+            "PrivateTmp=yes",
+            "ReadWritePaths=/var/lib/sasdesk",
+            "User=sasdesk",
+        ):
             assert option in unit.splitlines(), option
         assert exec_start()[:4] == ["/usr/bin/sasdesk", "hub", "--config", "/etc/sasdesk/hub.toml"]
 
@@ -270,17 +312,29 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
                 start = time.monotonic()
                 desk = subprocess.Popen(
                     ["/usr/bin/sasdesk", "desk", "--hub", url],
-                    env={**os.environ, "DISPLAY": display, "HOME": str(home),
-                         "QT_QPA_PLATFORM": "xcb"},
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                    env={
+                        **os.environ,
+                        "DISPLAY": display,
+                        "HOME": str(home),
+                        "QT_QPA_PLATFORM": "xcb",
+                    },
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
                 try:
                     wait_for_login_window(display, desk, timeout=120)
                     figures["desk_login_window_first_s"] = round(time.monotonic() - start, 2)
                     time.sleep(1.0)  # let it paint
                     ARTIFACTS.mkdir(exist_ok=True)
                     shot = ARTIFACTS / "package-desk-login.png"
-                    run(sys.executable, "-c", GRAB, str(shot),
-                        env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"})
+                    run(
+                        sys.executable,
+                        "-c",
+                        GRAB,
+                        str(shot),
+                        env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+                    )
                     assert shot.stat().st_size > 10_000
                 finally:
                     desk.terminate()
@@ -291,8 +345,15 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
         figures["bench_start"] = json.loads(bench.stdout)
     finally:
         # --- remove: the program goes, configuration and data stay ---------------
-        removed = run("apt-get", "remove", "-y", "-q", "sasdesk",
-                      env={"DEBIAN_FRONTEND": "noninteractive"}, check=False)
+        removed = run(
+            "apt-get",
+            "remove",
+            "-y",
+            "-q",
+            "sasdesk",
+            env={"DEBIAN_FRONTEND": "noninteractive"},
+            check=False,
+        )
     assert removed.returncode == 0, removed.stderr
     assert not Path("/opt/sasdesk").exists() and not Path("/usr/bin/sasdesk").exists()
     assert not UNIT.exists()

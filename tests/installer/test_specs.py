@@ -49,8 +49,9 @@ def evaluate(spec: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             pass
 
     class EXE:
-        def __init__(self, pyz: PYZ, scripts: list[tuple[str, str, str]], *args: Any,
-                     **kwargs: Any) -> None:
+        def __init__(
+            self, pyz: PYZ, scripts: list[tuple[str, str, str]], *args: Any, **kwargs: Any
+        ) -> None:
             seen["exes"].append({"scripts": [s[0] for s in scripts], **kwargs})
 
     class COLLECT:
@@ -58,8 +59,14 @@ def evaluate(spec: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             seen["collect"] = kwargs
 
     monkeypatch.setattr(sys, "path", list(sys.path))  # the spec inserts installer/
-    namespace = {"Analysis": Analysis, "PYZ": PYZ, "EXE": EXE, "COLLECT": COLLECT,
-                 "SPECPATH": str(spec.parent), "__name__": "__main__"}
+    namespace = {
+        "Analysis": Analysis,
+        "PYZ": PYZ,
+        "EXE": EXE,
+        "COLLECT": COLLECT,
+        "SPECPATH": str(spec.parent),
+        "__name__": "__main__",
+    }
     exec(compile(spec.read_text(encoding="utf-8"), str(spec), "exec"), namespace)
     return seen
 
@@ -102,10 +109,14 @@ def test_a_drifted_spec_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     drifted = tmp_path / "installer" / "windows" / "sasdesk.spec"
     drifted.parent.mkdir(parents=True)
     text = SPECS["windows"].read_text(encoding="utf-8")
-    text = text.replace("sys.path.insert(0, str(Path(SPECPATH).parent))",
-                        f"sys.path.insert(0, {str(ROOT / 'installer')!r})")
-    text = text.replace("hiddenimports=bundle.hidden_imports()",
-                        "hiddenimports=bundle.hidden_imports() + ['winreg']")
+    text = text.replace(
+        "sys.path.insert(0, str(Path(SPECPATH).parent))",
+        f"sys.path.insert(0, {str(ROOT / 'installer')!r})",
+    )
+    text = text.replace(
+        "hiddenimports=bundle.hidden_imports()",
+        "hiddenimports=bundle.hidden_imports() + ['winreg']",
+    )
     drifted.write_text(text, encoding="utf-8")
     linux = evaluate(SPECS["linux"], monkeypatch)
     assert evaluate(drifted, monkeypatch)["analysis"] != linux["analysis"]

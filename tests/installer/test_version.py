@@ -20,7 +20,12 @@ def test_version_is_the_one_of_pyproject() -> None:
 
 
 def test_sasdesk_version_prints_it() -> None:
-    out = subprocess.run([sys.executable, "-m", "app.cli", "--version"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == f"sasdesk {version('sasdesk')}"

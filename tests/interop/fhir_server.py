@@ -80,8 +80,12 @@ class Editors:
         base = f"{self.base}/{editor}"
         at = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
         if editor == "failing":
-            return 500, {"resourceType": "OperationOutcome", "issue": [
-                {"severity": "fatal", "code": "exception", "diagnostics": "base indisponible"}]}
+            return 500, {
+                "resourceType": "OperationOutcome",
+                "issue": [
+                    {"severity": "fatal", "code": "exception", "diagnostics": "base indisponible"}
+                ],
+            }
         if editor == "slow":
             time.sleep(self.slow_seconds)
         if editor in ("normal", "slow"):
@@ -96,13 +100,17 @@ class Editors:
             day = at + timedelta(hours=20)
             if page == 1:
                 entries = doctor_entries(base, "10101010102", key) + [
-                    slot_entry(base, "p1", key, day)]
+                    slot_entry(base, "p1", key, day)
+                ]
                 return 200, bundle(entries, f"{base}/Slot", f"{base}/Slot?_page=2&_getpages=q1")
             if page == 2:
-                entries = [slot_entry(base, "p2", key, day + timedelta(minutes=15)),
-                           slot_entry(base, "p3", key, day + timedelta(minutes=30), "VR")]
-                return 200, bundle(entries, f"{base}/Slot?_page=2",
-                                   f"{base}/Slot?_page=3&_getpages=q1")
+                entries = [
+                    slot_entry(base, "p2", key, day + timedelta(minutes=15)),
+                    slot_entry(base, "p3", key, day + timedelta(minutes=30), "VR"),
+                ]
+                return 200, bundle(
+                    entries, f"{base}/Slot?_page=2", f"{base}/Slot?_page=3&_getpages=q1"
+                )
             entries = [slot_entry(base, "p4", key, day + timedelta(minutes=45))]
             return 200, bundle(entries, f"{base}/Slot?_page=3", None)
         return 404, {"resourceType": "OperationOutcome", "issue": []}

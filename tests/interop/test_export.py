@@ -78,7 +78,10 @@ def test_desk_export_rs_eda_and_appointment_audited(
     with sessions() as s:
         reads = s.scalars(select(AuditRead).where(AuditRead.intent == "dossier.export")).all()
     assert [(r.username, r.granted) for r in reads] == [
-        ("mrl", True), ("mrl", True), ("n1b", False)]
+        ("mrl", True),
+        ("mrl", True),
+        ("n1b", False),
+    ]
 
 
 def test_command_line_export(

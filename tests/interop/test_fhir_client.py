@@ -43,9 +43,12 @@ async def fhir_hub_running(
     settings = HubSettings(
         fhir=FhirSettings(
             editors=tuple(
-                FhirEditorSettings(name, f"{editors.base}/{name}",
-                                   timeout_s=SLOW_TIMEOUT if name == "slow" else TIMEOUT,
-                                   page_size=2)
+                FhirEditorSettings(
+                    name,
+                    f"{editors.base}/{name}",
+                    timeout_s=SLOW_TIMEOUT if name == "slow" else TIMEOUT,
+                    page_size=2,
+                )
                 for name in ("normal", "slow", "failing", "paged")
             ),  # fmt: skip
             refresh_minutes=60,

@@ -98,13 +98,20 @@ def snp_case(case_id: str = CASE, **changes: Any) -> dict[str, Any]:
             },
             "notes": [{"creation": now, "freetext": "fièvre depuis trois jours"}],
         },
-        "patient": [{
-            "patientId": f"{case_id.rsplit('.', 1)[0]}.patient.1",
-            "identity": {"nonStrictFeatures": {"complete": "Zoé Morin", "lastName": "Morin",
-                                               "firstName": "Zoé"},
-                         "strictFeatures": {"sex": "F"}},
-            "detail": {"age": "P34Y"},
-        }],  # fmt: skip
+        "patient": [
+            {
+                "patientId": f"{case_id.rsplit('.', 1)[0]}.patient.1",
+                "identity": {
+                    "nonStrictFeatures": {
+                        "complete": "Zoé Morin",
+                        "lastName": "Morin",
+                        "firstName": "Zoé",
+                    },
+                    "strictFeatures": {"sex": "F"},
+                },
+                "detail": {"age": "P34Y"},
+            }
+        ],  # fmt: skip
     }
     case.update(changes)
     return case
@@ -147,7 +154,10 @@ async def test_round_trip_lrm_to_mrl_to_osnp_and_back(
             assert d is not None
             assert (d.queue, d.track, d.status, d.priority) == ("SNP", "SNP", "QUEUED", "P2")
             assert (d.caller_number, d.patient_last_name, d.patient_first_name) == (
-                "0639980101", "Morin", "Zoé")
+                "0639980101",
+                "Morin",
+                "Zoé",
+            )
             assert (d.patient_sex, d.patient_age, d.commune_insee) == ("F", 34, "17300")
             assert d.address == "3 quai Duperré"
             assert d.motif == "Signes d’AVC — fièvre depuis trois jours"
@@ -223,7 +233,8 @@ async def test_a_broken_message_is_refused_with_rs_error_and_kept(
         sup = await logged_client(hub, "sup")
         kept = (await sup.request("hubsante.journal"))["messages"]
         assert [(m["distribution_id"], m["status"]) for m in kept] == [
-            (broken["distributionID"], "refused")]
+            (broken["distributionID"], "refused")
+        ]
         assert kept[0]["body"]["distributionID"] == broken["distributionID"]
         n1 = await logged_client(hub, "n1")
         from app.client.hub_client import HubError
@@ -271,8 +282,7 @@ async def test_broker_and_hub_restarts_lose_and_double_nothing(
             if len(refs(lrm)) >= 5 and unique(lrm.received["message"]):
                 break
             await asyncio.sleep(0.2)
-        assert sorted(refs(lrm)) == sorted(
-            [m["distributionID"] for m in sent] + [refs(lrm)[0]])
+        assert sorted(refs(lrm)) == sorted([m["distributionID"] for m in sent] + [refs(lrm)[0]])
         assert len(set(refs(lrm))) == 5
         assert count(sessions, Dossier) == 4  # one per case, the update applied to its own
         assert len(unique(lrm.received["message"])) == 1  # the decision, once

@@ -16,9 +16,7 @@ def store(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def rec_hub(
-    db_url: str, sessions: sessionmaker[Session], store: Path
-) -> AsyncIterator[Hub]:
+async def rec_hub(db_url: str, sessions: sessionmaker[Session], store: Path) -> AsyncIterator[Hub]:
     hub = Hub(db_url, "127.0.0.1", 0, settings=HubSettings(recordings_store=store))
     await hub.start()
     yield hub

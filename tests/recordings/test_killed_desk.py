@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def desk_process(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.recordings.killed_desk", *args],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -82,8 +84,9 @@ async def test_desk_killed_mid_upload_resumes_at_next_start(
     # Next start: the journal still names the file; the upload resumes at the hub's offset.
     uploader = RecordingUploader(n1, journal, wav.parent)
     assert "kill-up@room" in uploader.journal.entries
-    begun = await n1.request("call.recording", call_ref="kill-up@room",
-                             size=wav.stat().st_size, sha256=digest)
+    begun = await n1.request(
+        "call.recording", call_ref="kill-up@room", size=wav.stat().st_size, sha256=digest
+    )
     assert begun["received"] >= partial
     uploader.start()
     await until(lambda: "kill-up@room" in uploader.uploaded)

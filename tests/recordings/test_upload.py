@@ -53,8 +53,7 @@ async def test_upload_stores_links_and_deletes_the_local_copy(
         assert event is not None and event.dossier_id == dossier["id"]
         assert event.data["sha256"] == digest
     # Declaring it again (a replay after a lost reply) says it is kept, nothing re-sent.
-    again = await n1.request("call.recording", call_ref="call-a@room", size=row.size,
-                             sha256=digest)
+    again = await n1.request("call.recording", call_ref="call-a@room", size=row.size, sha256=digest)
     assert again["state"] == "stored" and again["received"] == row.size
     await n1.close()
     assert any(e["event"] == "call.recorded" for e in seen)
@@ -71,17 +70,26 @@ async def test_an_interrupted_upload_resumes_where_the_hub_is(
     data = wav.read_bytes()
     await n1.request("call.recording", call_ref="call-b@room", size=len(data), sha256=digest)
     for offset in (0, 32768):
-        await n1.request("recording.chunk", call_ref="call-b@room", offset=offset,
-                         data=base64.b64encode(data[offset:offset + 32768]).decode())
+        await n1.request(
+            "recording.chunk",
+            call_ref="call-b@room",
+            offset=offset,
+            data=base64.b64encode(data[offset : offset + 32768]).decode(),
+        )
     await n1.close()  # the connection drops mid-upload
 
     n1 = await logged(rec_hub.url, "n1")
-    begun = await n1.request("call.recording", call_ref="call-b@room", size=len(data),
-                             sha256=digest)
+    begun = await n1.request(
+        "call.recording", call_ref="call-b@room", size=len(data), sha256=digest
+    )
     assert begun["received"] == 65536  # resumed, not restarted
     with pytest.raises(HubError) as stale:  # a chunk at the wrong offset changes nothing
-        await n1.request("recording.chunk", call_ref="call-b@room", offset=0,
-                         data=base64.b64encode(data[:100]).decode())
+        await n1.request(
+            "recording.chunk",
+            call_ref="call-b@room",
+            offset=0,
+            data=base64.b64encode(data[:100]).decode(),
+        )
     assert stale.value.code == "invalid_state" and "65536" in stale.value.message
     uploader = RecordingUploader(n1, tmp_path / "recordings.json", None)
     await uploader.upload("call-b@room", wav)
@@ -100,8 +108,12 @@ async def test_hash_mismatch_keeps_nothing_and_the_desk_sends_it_again(
     data = wav.read_bytes()
     await n1.request("call.recording", call_ref="call-c@room", size=len(data), sha256="0" * 64)
     for offset in range(0, len(data), 32768):
-        await n1.request("recording.chunk", call_ref="call-c@room", offset=offset,
-                         data=base64.b64encode(data[offset:offset + 32768]).decode())
+        await n1.request(
+            "recording.chunk",
+            call_ref="call-c@room",
+            offset=offset,
+            data=base64.b64encode(data[offset : offset + 32768]).decode(),
+        )
     with pytest.raises(HubError) as bad:
         await n1.request("recording.commit", call_ref="call-c@room")
     assert bad.value.code == "hash_mismatch"
@@ -117,8 +129,12 @@ async def test_hash_mismatch_keeps_nothing_and_the_desk_sends_it_again(
     async def flaky(call_ref: str, path: Path, offset: int, size: int) -> None:
         if damaged["left"]:
             damaged["left"] -= 1
-            await n1.request("recording.chunk", call_ref=call_ref, offset=0,
-                             data=base64.b64encode(b"\0" * size).decode())
+            await n1.request(
+                "recording.chunk",
+                call_ref=call_ref,
+                offset=0,
+                data=base64.b64encode(b"\0" * size).decode(),
+            )
             return
         await real_send(call_ref, path, offset, size)
 
@@ -150,16 +166,19 @@ async def test_only_the_desk_that_answered_uploads_and_never_a_path(
         await other.request("recording.chunk", call_ref="call-d@room", offset=0, data="AAAA")
     assert chunk.value.code == "forbidden"
     with pytest.raises(HubError) as with_path:
-        await n1.request("call.recording", call_ref="call-d@room", path="/etc/passwd",
-                         **declare)
+        await n1.request("call.recording", call_ref="call-d@room", path="/etc/passwd", **declare)
     assert with_path.value.code == "invalid_message"
     with pytest.raises(HubError) as early:  # chunks before the declaration
         await n1.request("recording.chunk", call_ref="call-d@room", offset=0, data="AAAA")
     assert early.value.code == "invalid_state"
     await n1.request("call.recording", call_ref="call-d@room", **declare)
     with pytest.raises(HubError) as too_big:
-        await n1.request("recording.chunk", call_ref="call-d@room", offset=0,
-                         data=base64.b64encode(b"x" * 1001).decode())
+        await n1.request(
+            "recording.chunk",
+            call_ref="call-d@room",
+            offset=0,
+            data=base64.b64encode(b"x" * 1001).decode(),
+        )
     assert too_big.value.code == "too_large"
     for client in (n1, other, mrl):
         await client.close()

@@ -22,8 +22,9 @@ def room_92(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Ro
     r = Room(sessions, people)
     communes: dict[str, dict[str, object]] = {}
     for pc, name, insee, _dec, _seen in ROWS:
-        c = communes.setdefault(insee, {"insee": insee, "name": name, "postal_codes": [],
-                                        "sector": "92"})
+        c = communes.setdefault(
+            insee, {"insee": insee, "name": name, "postal_codes": [], "sector": "92"}
+        )
         c["postal_codes"].append(pc)  # type: ignore[union-attr]
     r.load_communes(list(communes.values()))  # type: ignore[arg-type]
     return r

@@ -21,8 +21,13 @@ from app.hub.protocol import parse_intent
 from app.hub.service import FlowService
 from app.stats.hub import install as install_stats
 
-ORIENT_48H = {"decision": "ORIENT", "care_level": "R3", "filiere": "SNP",
-              "orientation": "CONSULTATION_48H", "consultation_type": "cabinet"}
+ORIENT_48H = {
+    "decision": "ORIENT",
+    "care_level": "R3",
+    "filiere": "SNP",
+    "orientation": "CONSULTATION_48H",
+    "consultation_type": "cabinet",
+}
 CONSEIL = {"decision": "CONSEIL", "care_level": "R4", "filiere": "SNP"}
 
 
@@ -41,8 +46,12 @@ class Clock:
 
 
 class Room:
-    def __init__(self, sessions: sessionmaker[Session], people: dict[str, Principal],
-                 start: datetime = datetime(2023, 6, 1, 7, 0, tzinfo=UTC)):
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        people: dict[str, Principal],
+        start: datetime = datetime(2023, 6, 1, 7, 0, tzinfo=UTC),
+    ):
         self.sessions = sessions
         self.clock = Clock(start)
         self.service = FlowService(sessions, self.clock)
@@ -65,22 +74,40 @@ class Room:
         rows = communes if communes is not None else load_territory()["communes"]
         with self.sessions.begin() as s:
             for c in rows:
-                s.add(Commune(insee=c["insee"], name=c["name"],
-                              postal_codes=" ".join(c.get("postal_codes", [])),
-                              sector=c.get("sector", ""), lat=c.get("lat"), lon=c.get("lon")))
+                s.add(
+                    Commune(
+                        insee=c["insee"],
+                        name=c["name"],
+                        postal_codes=" ".join(c.get("postal_codes", [])),
+                        sector=c.get("sector", ""),
+                        lat=c.get("lat"),
+                        lon=c.get("lon"),
+                    )
+                )
 
     def doctor(self, insee: str, name: str = "Martin") -> int:
         with self.sessions.begin() as s:
             self._rpps += 1
-            e = Effecteur(rpps=str(self._rpps), last_name=name, rev=bump_revision(s),
-                          agenda_level="end_to_end")
+            e = Effecteur(
+                rpps=str(self._rpps),
+                last_name=name,
+                rev=bump_revision(s),
+                agenda_level="end_to_end",
+            )
             e.practices.append(Practice(name="Cabinet", commune_insee=insee))
             s.add(e)
             s.flush()
             return e.id
 
-    def slots(self, effecteur_id: int, start: datetime, places: int, *, capacity: int = 1,
-              status: str = "open") -> list[int]:
+    def slots(
+        self,
+        effecteur_id: int,
+        start: datetime,
+        places: int,
+        *,
+        capacity: int = 1,
+        status: str = "open",
+    ) -> list[int]:
         """``places`` places from ``start``: single slots, or ranges of ``capacity``.
 
         Returns one slot id per place (a range's id as many times as it has places)."""
@@ -91,10 +118,16 @@ class Room:
             left, i = places, 0
             while left > 0:
                 cap = min(capacity, left)
-                x = Slot(effecteur_id=effecteur_id, practice_id=practice,
-                         start=start + timedelta(minutes=15 * i),
-                         end=start + timedelta(minutes=15 * (i + 1)), capacity=cap,
-                         is_range=cap > 1, status=status, rev=rev)
+                x = Slot(
+                    effecteur_id=effecteur_id,
+                    practice_id=practice,
+                    start=start + timedelta(minutes=15 * i),
+                    end=start + timedelta(minutes=15 * (i + 1)),
+                    capacity=cap,
+                    is_range=cap > 1,
+                    status=status,
+                    rev=rev,
+                )
                 s.add(x)
                 s.flush()
                 ids += [x.id] * cap
@@ -117,14 +150,25 @@ class Room:
     def hang_up(self, ref: str, desk: str = "n1", reason: str = "caller_gave_up") -> None:
         self.send(desk, "call.ended", call_ref=ref, reason=reason)
 
-    def dossier(self, *, priority: str = "P2", insee: str = "17300", line: str = "15",
-                wait: float = 5.0, desk: str = "n1") -> int:
+    def dossier(
+        self,
+        *,
+        priority: str = "P2",
+        insee: str = "17300",
+        line: str = "15",
+        wait: float = 5.0,
+        desk: str = "n1",
+    ) -> int:
         """A call answered after ``wait`` seconds, qualified, its call ended."""
         ref = self.ring(line, (desk,))
         self.clock.tick(wait)
         d = self.answer(ref, desk)
-        self.send(desk, "dossier.update", dossier_id=d, fields={
-            "patient_last_name": "Morin", "commune_insee": insee, "motif": "fièvre"})
+        self.send(
+            desk,
+            "dossier.update",
+            dossier_id=d,
+            fields={"patient_last_name": "Morin", "commune_insee": insee, "motif": "fièvre"},
+        )
         self.send(desk, "dossier.qualify", dossier_id=d, priority=priority)
         self.clock.tick(60)
         self.hang_up(ref, desk, "hangup")
@@ -138,21 +182,43 @@ class Room:
         reply = self.send("mrl", "dossier.decide", dossier_id=d, **ORIENT_48H)
         return d, int(reply["task"]["id"])
 
-    def close_task(self, task: int, outcome: str, *, dossier: int | None = None,
-                   slot: int | None = None, beyond: int | None = None,
-                   reason: str | None = None) -> None:
+    def close_task(
+        self,
+        task: int,
+        outcome: str,
+        *,
+        dossier: int | None = None,
+        slot: int | None = None,
+        beyond: int | None = None,
+        reason: str | None = None,
+    ) -> None:
         """Take and close the search; book ``slot``, or ``beyond`` (hors dispo) first."""
         self.send("osnp", "task.take", task_id=task)
         self.clock.tick(300)
         if slot is not None:
             self.send("osnp", "slot.book", slot_id=slot, dossier_id=dossier)
         if beyond is not None:
-            self.send("osnp", "slot.book_beyond", effecteur_id=beyond, dossier_id=dossier,
-                      at=(self.clock.now + timedelta(hours=3)).isoformat())
+            self.send(
+                "osnp",
+                "slot.book_beyond",
+                effecteur_id=beyond,
+                dossier_id=dossier,
+                at=(self.clock.now + timedelta(hours=3)).isoformat(),
+            )
         if outcome == "SANS_SOLUTION":
-            self.send("osnp", "task.close", task_id=task, outcome=outcome,
-                      no_solution_reason=reason or "AUCUN_CRENEAU")
+            self.send(
+                "osnp",
+                "task.close",
+                task_id=task,
+                outcome=outcome,
+                no_solution_reason=reason or "AUCUN_CRENEAU",
+            )
         else:
             at = self.clock.now + timedelta(hours=3)
-            self.send("osnp", "task.close", task_id=task, outcome=outcome,
-                      appointment={"with": "Dr Martin", "at": at.isoformat()})
+            self.send(
+                "osnp",
+                "task.close",
+                task_id=task,
+                outcome=outcome,
+                appointment={"with": "Dr Martin", "at": at.isoformat()},
+            )

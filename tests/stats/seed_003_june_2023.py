@@ -14,8 +14,17 @@ from __future__ import annotations
 
 from datetime import date
 
-COLUMNS = ("dossiers_osnp", "slots:LR", "rdv:LR", "slots:AN", "rdv:AN", "slots:RE", "rdv:RE",
-           "rdv_mt", "rdv_confrere")
+COLUMNS = (
+    "dossiers_osnp",
+    "slots:LR",
+    "rdv:LR",
+    "slots:AN",
+    "rdv:AN",
+    "slots:RE",
+    "rdv:RE",
+    "rdv_mt",
+    "rdv_confrere",
+)
 
 DAYS: dict[date, tuple[int, ...]] = {
     date(2023, 6, 1): (22, 9, 1, 5, 2, 9, 0, 2, 0),
@@ -54,9 +63,12 @@ MONTH = (503, 182, 32, 145, 20, 188, 21, 117, 13)
 
 #: Subtotal cells the hand-kept table got wrong: its own days do not add up to them
 #: (the test proves it, then expects the sum of the days).
-SOURCE_ARITHMETIC_SLIPS: frozenset[tuple[date | None, str]] = frozenset({
-    (date(2023, 6, 5), "rdv_confrere"),  # days 0+0+0+1+0 = 1, written 0
-    (date(2023, 6, 12), "rdv:AN"),  # 1+1+1+2+1 = 6, written 5
-    (date(2023, 6, 12), "rdv_confrere"),  # 1+1+1+1+1 = 5, written 4
-    (None, "rdv:AN"), (None, "rdv_confrere"),  # carried into the month's total
-})
+SOURCE_ARITHMETIC_SLIPS: frozenset[tuple[date | None, str]] = frozenset(
+    {
+        (date(2023, 6, 5), "rdv_confrere"),  # days 0+0+0+1+0 = 1, written 0
+        (date(2023, 6, 12), "rdv:AN"),  # 1+1+1+2+1 = 6, written 5
+        (date(2023, 6, 12), "rdv_confrere"),  # 1+1+1+1+1 = 5, written 4
+        (None, "rdv:AN"),
+        (None, "rdv_confrere"),  # carried into the month's total
+    }
+)

@@ -35,14 +35,26 @@ def test_the_bench_month_has_the_shapes_the_hub_writes(room: Room, tmp_path: Pat
     free = room.slots(doctor, room.clock.now.replace(hour=16), 3)
     for outcome in ("RDV_CRENEAU", "RDV_HORS_DISPO", "RDV_MT", "SANS_SOLUTION"):
         d, task = room.snp_task()
-        room.close_task(task, outcome, dossier=d, slot=free.pop() if outcome == "RDV_CRENEAU"
-                        else None, beyond=doctor if outcome == "RDV_HORS_DISPO" else None)
+        room.close_task(
+            task,
+            outcome,
+            dossier=d,
+            slot=free.pop() if outcome == "RDV_CRENEAU" else None,
+            beyond=doctor if outcome == "RDV_HORS_DISPO" else None,
+        )
     moved = room.dossier(priority="P2")
     room.send("mrl", "dossier.take", dossier_id=moved)
     room.send("mrl", "dossier.move_track", dossier_id=moved, track="AMU")
     room.send("amu", "dossier.take", dossier_id=moved)
-    room.send("amu", "dossier.decide", dossier_id=moved, decision="INTER", care_level="R1",
-              filiere="AMU", means="SMUR")
+    room.send(
+        "amu",
+        "dossier.decide",
+        dossier_id=moved,
+        decision="INTER",
+        care_level="R1",
+        filiere="AMU",
+        means="SMUR",
+    )
     room.send("amu", "dossier.close", dossier_id=moved, reason="SMUR engagé")
     ref = room.ring("15")
     room.hang_up(ref, "n1", "caller_gave_up")

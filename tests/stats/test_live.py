@@ -36,8 +36,7 @@ def test_calls_and_dossiers_waiting_per_line_and_level_and_the_longest_wait(room
     d = room.answer(first, "n1b")
     room.send("n1b", "dossier.qualify", dossier_id=d, priority="P2")
     view = fed(room, live).view(room.clock.now)
-    assert waiting(view) == {("15", "N1"): 1, ("116117", "N1"): 1,
-                             ("15", "Régulation libérale"): 1}
+    assert waiting(view) == {("15", "N1"): 1, ("116117", "N1"): 1, ("15", "Régulation libérale"): 1}
     assert view["longest_wait_seconds"] == 10.0
     [queued] = view["dossiers_waiting"]
     assert queued["id"] == d and queued["priority"] == "P2"
@@ -50,8 +49,13 @@ def test_desks_by_state_follow_their_calls_and_their_own_state(room: Room) -> No
     room.send("n1", "desk.state", state="READY")
     room.send("n1b", "desk.state", state="PAUSED")
     live = fed(room)
-    assert live.view(room.clock.now)["desks"] == {"READY": 1, "PAUSED": 1, "IN_CALL": 0,
-                                                  "WRAP_UP": 0, "OFFLINE": 0}
+    assert live.view(room.clock.now)["desks"] == {
+        "READY": 1,
+        "PAUSED": 1,
+        "IN_CALL": 0,
+        "WRAP_UP": 0,
+        "OFFLINE": 0,
+    }
     ref = room.ring("15")
     room.answer(ref, "n1")
     assert fed(room, live).view(room.clock.now)["desks"]["IN_CALL"] == 1
@@ -81,8 +85,9 @@ def test_osnp_tasks_waiting_with_their_age_and_the_48h_deadline(room: Room) -> N
     assert t["id"] == task and t["age_seconds"] == 45 * 3600
     assert t["seconds_to_deadline"] == 3 * 3600
     assert [a["code"] for a in view["alerts"]] == ["task_deadline"]
-    assert [a["code"] for a in live.view(created + timedelta(hours=49))["alerts"]] == \
-        ["task_overdue"]
+    assert [a["code"] for a in live.view(created + timedelta(hours=49))["alerts"]] == [
+        "task_overdue"
+    ]
     room.close_task(task, "RDV_MT")
     assert fed(room, live).view(room.clock.now)["tasks_waiting"] == []
 

@@ -58,8 +58,9 @@ def test_calls_per_line_and_per_paris_hour(room: Room) -> None:
 def test_a_dossier_moved_from_snp_to_amu_counts_where_it_ended(room: Room) -> None:
     moved = room.dossier(priority="P2")
     room.send("mrl", "dossier.take", dossier_id=moved)
-    room.send("mrl", "dossier.move_track", dossier_id=moved, track="AMU",
-              reason="douleur thoracique")
+    room.send(
+        "mrl", "dossier.move_track", dossier_id=moved, track="AMU", reason="douleur thoracique"
+    )
     oriented, _task = room.snp_task()
     advice = room.dossier(priority="P2")
     room.send("mrl", "dossier.take", dossier_id=advice)
@@ -95,8 +96,13 @@ def test_outcomes_reasons_and_time_to_appointment(room: Room) -> None:
     f = facts(room)
     stats = task_stats(f.tasks.values(), JUNE)
     assert stats.created == 8 and stats.closed == 7 and stats.appointments == 4
-    assert stats.by_outcome == {"RDV_MT": 2, "RDV_CONFRERE": 1, "RDV_CRENEAU": 0,
-                                "RDV_HORS_DISPO": 1, "SANS_SOLUTION": 3}
+    assert stats.by_outcome == {
+        "RDV_MT": 2,
+        "RDV_CONFRERE": 1,
+        "RDV_CRENEAU": 0,
+        "RDV_HORS_DISPO": 1,
+        "SANS_SOLUTION": 3,
+    }
     assert stats.no_solution_reasons == {"AUCUN_CRENEAU": 2, "PATIENT_INJOIGNABLE": 1}
     assert stats.to_appointment_p50_hours == round(300 / 3600, 3)
 
@@ -114,8 +120,14 @@ def test_days_without_activity_appear_as_rows_and_days_are_paris_days(room: Room
     values = {r.day: r.values["dossiers_osnp"] for r in table.days()}
     assert values[date(2023, 6, 1)] == 0 and values[date(2023, 6, 2)] == 1
     assert values[date(2023, 6, 10)] == 1 and sum(values.values()) == 2
-    assert sum(r.values["dossiers_osnp"] for r in table.rows if r.kind == "day" and
-               r.day and r.day.weekday() < 5 and r.day != date(2023, 6, 2)) == 0
+    assert (
+        sum(
+            r.values["dossiers_osnp"]
+            for r in table.rows
+            if r.kind == "day" and r.day and r.day.weekday() < 5 and r.day != date(2023, 6, 2)
+        )
+        == 0
+    )
     assert [r.label for r in table.weeks()][0] == "semaine du 29/05"
     assert table.total.values["dossiers_osnp"] == 2
     assert task
@@ -136,8 +148,7 @@ def test_snp_visits_per_doctor_and_week_against_the_cap_and_slots_used(room: Roo
     room.close_task(task, "RDV_CRENEAU", dossier=d, slot=free[1])
     with room.sessions() as s:
         report = build_report(s, JUNE)
-    weeks = {(w["effecteur_id"], w["week"]): (w["visits"], w["over_cap"])
-             for w in report.snp_weeks}
+    weeks = {(w["effecteur_id"], w["week"]): (w["visits"], w["over_cap"]) for w in report.snp_weeks}
     assert weeks == {(doctor, "2023-06-05"): (21, True), (other, "2023-06-05"): (1, False)}
     assert report.slots["Île de Ré"] == (3, 1)  # the released place is free again
     assert report.slots["La Rochelle"] == (0, 0)

@@ -43,10 +43,15 @@ def scenario(room: Room) -> dict[str, Any]:
     room.close_task(task, "SANS_SOLUTION", reason="DELAI_DEPASSE")
     with room.sessions() as s:
         r = build_report(s, JUNE)
-    return {"monthly": [(row.kind, row.label, row.values) for row in r.monthly.rows],
-            "communes": [asdict(c) for c in r.communes], "calls": r.calls.as_dict(),
-            "by_hour": {k: v.as_dict() for k, v in r.calls_by_hour.items()},
-            "dossiers": r.dossiers.as_dict(), "tasks": r.tasks.as_dict(), "slots": r.slots}
+    return {
+        "monthly": [(row.kind, row.label, row.values) for row in r.monthly.rows],
+        "communes": [asdict(c) for c in r.communes],
+        "calls": r.calls.as_dict(),
+        "by_hour": {k: v.as_dict() for k, v in r.calls_by_hour.items()},
+        "dossiers": r.dossiers.as_dict(),
+        "tasks": r.tasks.as_dict(),
+        "slots": r.slots,
+    }
 
 
 @pytest.fixture
@@ -58,8 +63,14 @@ def pg_sessions(postgres_server: str, password_hash: str) -> Iterator[sessionmak
     maker = make_sessionmaker(engine)
     with maker.begin() as s:
         for username, role in ACCOUNTS:
-            s.add(User(username=username, display_name=username, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(
+                    username=username,
+                    display_name=username,
+                    role=str(role),
+                    password_hash=password_hash,
+                )
+            )
     yield maker
     engine.dispose()
 
@@ -69,8 +80,9 @@ def _people(sessions: sessionmaker[Session]) -> dict[str, Principal]:
         return {u.username: principal_of(u) for u in s.scalars(select(User))}
 
 
-def test_postgresql_and_sqlite_count_the_same(pg_sessions: sessionmaker[Session],
-                                              sessions: sessionmaker[Session]) -> None:
+def test_postgresql_and_sqlite_count_the_same(
+    pg_sessions: sessionmaker[Session], sessions: sessionmaker[Session]
+) -> None:
     on_pg = scenario(Room(pg_sessions, _people(pg_sessions)))
     on_sqlite = scenario(Room(sessions, _people(sessions)))
     assert on_pg == on_sqlite

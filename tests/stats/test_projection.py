@@ -65,13 +65,16 @@ def play(room: Room, rng: random.Random, steps: int) -> None:
         room.clock.tick(rng.uniform(30, 3000))
         x = rng.random()
         if x < 0.2:
-            ref = room.ring(rng.choice(("15", "116117")), desks=("n1", "n1b")[:rng.randint(1, 2)])
+            ref = room.ring(rng.choice(("15", "116117")), desks=("n1", "n1b")[: rng.randint(1, 2)])
             room.clock.tick(rng.uniform(2, 90))
             room.hang_up(ref, "n1", "caller_gave_up")
         elif x < 0.4:
-            d = room.dossier(priority=rng.choice(("P0", "P1", "P2", "P3")),
-                             insee=rng.choice(("17300", "17369", "17028", "75056")),
-                             line=rng.choice(("15", "116117")), wait=rng.uniform(1, 120))
+            d = room.dossier(
+                priority=rng.choice(("P0", "P1", "P2", "P3")),
+                insee=rng.choice(("17300", "17369", "17028", "75056")),
+                line=rng.choice(("15", "116117")),
+                wait=rng.uniform(1, 120),
+            )
             if rng.random() < 0.3:
                 room.send("sup", "dossier.update", dossier_id=d, fields={"commune_insee": "17306"})
         elif x < 0.85:
@@ -98,14 +101,22 @@ def play(room: Room, rng: random.Random, steps: int) -> None:
             except FlowError:
                 continue  # past its 48 h
             room.clock.tick(600)
-            room.send("osnp", "task.close", task_id=task, outcome="RDV_MT",
-                      appointment={"with": "Dr Martin", "at": (room.clock.now + timedelta(
-                          hours=2)).isoformat()})
+            room.send(
+                "osnp",
+                "task.close",
+                task_id=task,
+                outcome="RDV_MT",
+                appointment={
+                    "with": "Dr Martin",
+                    "at": (room.clock.now + timedelta(hours=2)).isoformat(),
+                },
+            )
 
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
-        room: Room, seed: int) -> None:
+    room: Room, seed: int
+) -> None:
     rng = random.Random(seed)
     for _ in range(4):
         play(room, rng, 25)
@@ -138,8 +149,9 @@ def test_a_unit_that_fails_leaves_no_fact_behind(room: Room) -> None:
     assert_same(facts, folded(room.sessions))
 
 
-def test_the_migration_backfills_the_facts_of_an_existing_log(tmp_path: Path,
-                                                                password_hash: str) -> None:
+def test_the_migration_backfills_the_facts_of_an_existing_log(
+    tmp_path: Path, password_hash: str
+) -> None:
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = make_engine(url)
     cfg = alembic_config(url)
@@ -150,8 +162,14 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(tmp_path: Path,
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         for username, role in ACCOUNTS:
-            s.add(User(username=username, display_name=username, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(
+                    username=username,
+                    display_name=username,
+                    role=str(role),
+                    password_hash=password_hash,
+                )
+            )
     with sessions() as s:
         people = {u.username: principal_of(u) for u in s.scalars(select(User))}
     room = Room(sessions, people)
@@ -187,13 +205,20 @@ def test_answering_figures_per_territory_of_the_dossier(room: Room) -> None:
     room.hang_up(ref, "n1", "caller_gave_up")
     with room.sessions() as s:
         report = build_report(s, JUNE)
-    by = {k: (v.offered, v.answered, v.within_60s, v.abandoned)
-          for k, v in report.calls_by_sector.items()}
-    assert by == {"La Rochelle": (2, 2, 1, 0), "Île de Ré": (1, 1, 1, 0),
-                  "Hors territoire": (1, 1, 1, 0), NO_DOSSIER: (1, 0, 0, 1)}
+    by = {
+        k: (v.offered, v.answered, v.within_60s, v.abandoned)
+        for k, v in report.calls_by_sector.items()
+    }
+    assert by == {
+        "La Rochelle": (2, 2, 1, 0),
+        "Île de Ré": (1, 1, 1, 0),
+        "Hors territoire": (1, 1, 1, 0),
+        NO_DOSSIER: (1, 0, 0, 1),
+    }
     calls = next(t for t in report.tables() if t.title == "Décroché")
     assert ["Territoire La Rochelle", 2, 2, 0] == calls.rows[
-        [r[0] for r in calls.rows].index("Territoire La Rochelle")][:4]
+        [r[0] for r in calls.rows].index("Territoire La Rochelle")
+    ][:4]
 
 
 def test_a_moved_commune_moves_the_call_and_dossier_to_the_other_territory(room: Room) -> None:
@@ -212,16 +237,18 @@ def _accepted(desks: Any, ref: str, kind: str) -> dict[str, Any]:
 
     task_id = osnp_task(desks, "Dr Claire Vasseur", ref=ref)
     p = plan(desks, task_id)
-    extra = {} if kind == "CRENEAU" else {"appointment": {
-        "at": (NOW + timedelta(hours=6)).isoformat()}}
-    reply: dict[str, Any] = desks.osnp.send("callback.attempt",
-                                            target_id=target(p, kind)["id"],
-                                            result="ACCEPTED", **extra)
+    extra = (
+        {} if kind == "CRENEAU" else {"appointment": {"at": (NOW + timedelta(hours=6)).isoformat()}}
+    )
+    reply: dict[str, Any] = desks.osnp.send(
+        "callback.attempt", target_id=target(p, kind)["id"], result="ACCEPTED", **extra
+    )
     return reply
 
 
 def test_no_shows_are_counted_from_the_call_back_workflow(
-        sessions: sessionmaker[Session], people: dict[str, Any]) -> None:
+    sessions: sessionmaker[Session], people: dict[str, Any]
+) -> None:
     from app.callback.hub import install as install_callback
     from app.directory.hub import install as install_directory
     from app.hub.service import FlowService
@@ -238,13 +265,17 @@ def test_no_shows_are_counted_from_the_call_back_workflow(
     install_stats(service)
     desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
     # The territory publishes two slots: two on them, two hors disponibilité.
-    replies = [_accepted(desks, f"cb-{n}", kind) for n, kind in
-               enumerate(("CRENEAU", "HORS_DISPO", "CRENEAU", "HORS_DISPO"))]
+    replies = [
+        _accepted(desks, f"cb-{n}", kind)
+        for n, kind in enumerate(("CRENEAU", "HORS_DISPO", "CRENEAU", "HORS_DISPO"))
+    ]
     clock.advance(hours=8)  # the appointments have taken place (or not)
-    for reply, status in zip(replies, ("NO_SHOW", "HONOURED", "CANCELLED", "CONFIRMED"),
-                             strict=True):
-        desks.osnp.send("callback.appointment.status",
-                        appointment_id=reply["appointment"]["id"], status=status)
+    for reply, status in zip(
+        replies, ("NO_SHOW", "HONOURED", "CANCELLED", "CONFIRMED"), strict=True
+    ):
+        desks.osnp.send(
+            "callback.appointment.status", appointment_id=reply["appointment"]["id"], status=status
+        )
     november = Period.month(NOW.year, NOW.month)
     with sessions() as s:
         report = build_report(s, november)
@@ -252,8 +283,10 @@ def test_no_shows_are_counted_from_the_call_back_workflow(
     assert (a.no_show, a.honoured, a.cancelled, a.confirmed) == (1, 1, 1, 1)
     assert a.no_show_rate == 0.5
     assert sum(report.no_shows_by_sector.values()) == 1
-    rows = {r[0]: r[1] for r in next(t for t in report.tables()
-                                      if t.title == "Recherche de RDV (OSNP)").rows}
+    rows = {
+        r[0]: r[1]
+        for r in next(t for t in report.tables() if t.title == "Recherche de RDV (OSNP)").rows
+    }
     assert rows["Patients non venus"] == 1
     assert_same(stored(sessions), folded(sessions))
     # The cancelled appointment gave its place back: its booking is released.

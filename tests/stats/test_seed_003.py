@@ -29,8 +29,12 @@ def play_june(room: Room) -> None:
         free: dict[str, list[int]] = {}
         for code in SECTORS:
             # Ile de Ré publishes "0/5" ranges: a range of 5 is 5 places.
-            free[code] = room.slots(doctors[code], _paris(day, 18), v[f"slots:{code}"],
-                                    capacity=5 if code == "RE" else 1)
+            free[code] = room.slots(
+                doctors[code],
+                _paris(day, 18),
+                v[f"slots:{code}"],
+                capacity=5 if code == "RE" else 1,
+            )
             room.slots(doctors[code], _paris(day, 19), 2, status="cancelled")  # withdrawn
         outcomes: list[tuple[str, str]] = []
         for code in SECTORS:
@@ -66,13 +70,20 @@ def june(tmp_path_factory: pytest.TempPathFactory, password_hash: str) -> Iterat
     maker: sessionmaker[Session] = make_sessionmaker(engine)
     with maker.begin() as s:
         for username, role in ACCOUNTS:
-            s.add(User(username=username, display_name=username, role=str(role),
-                       password_hash=password_hash))
+            s.add(
+                User(
+                    username=username,
+                    display_name=username,
+                    role=str(role),
+                    password_hash=password_hash,
+                )
+            )
     with maker() as s:
         from sqlalchemy import select
 
-        people: dict[str, Principal] = {u.username: principal_of(u)
-                                        for u in s.scalars(select(User))}
+        people: dict[str, Principal] = {
+            u.username: principal_of(u) for u in s.scalars(select(User))
+        }
     room = Room(maker, people)
     room.load_communes()
     play_june(room)
@@ -97,9 +108,11 @@ def test_every_weekly_and_monthly_cell_equals_the_source(june: MonthlyTable) -> 
     for row, key in [(r, r.day) for r in weeks] + [(june.total, None)]:
         written = seed.WEEKS[key] if key is not None else seed.MONTH
         for col, source in zip(seed.COLUMNS, written, strict=True):
-            days_sum = sum(dict(zip(seed.COLUMNS, cells, strict=True))[col]
-                           for day, cells in seed.DAYS.items()
-                           if key is None or key <= day < key + timedelta(days=7))
+            days_sum = sum(
+                dict(zip(seed.COLUMNS, cells, strict=True))[col]
+                for day, cells in seed.DAYS.items()
+                if key is None or key <= day < key + timedelta(days=7)
+            )
             assert row.values[col] == days_sum
             if (key, col) in seed.SOURCE_ARITHMETIC_SLIPS:  # the hand's sum is off
                 assert source != days_sum, f"{key} {col}: not a slip of the source after all"
@@ -112,15 +125,17 @@ def test_every_weekly_and_monthly_cell_equals_the_source(june: MonthlyTable) -> 
 def test_other_columns_of_the_month(june: MonthlyTable) -> None:
     total = june.total.values
     assert total["slots:AS"] == 0 and total["rdv:AS"] == 0  # Aunis Sud: no activity, shown
-    closed = sum(total[k] for k in ("rdv:LR", "rdv:AN", "rdv:RE", "rdv:AS", "rdv_mt",
-                                    "rdv_confrere", "sans_solution"))
+    closed = sum(
+        total[k]
+        for k in ("rdv:LR", "rdv:AN", "rdv:RE", "rdv:AS", "rdv_mt", "rdv_confrere", "sans_solution")
+    )
     assert closed < total["dossiers_osnp"]  # a few searches still open at the month's end
 
 
 def test_the_dash_of_15_june_is_read_as_the_printed_subtotals_read_it(
     june: MonthlyTable,
 ) -> None:
-    """"- 6" in La Rochelle's RDV on 15 June is a dash (0): the week's written 7 and the
+    """ "- 6" in La Rochelle's RDV on 15 June is a dash (0): the week's written 7 and the
     month's written 32 then equal the sums of their days, as the report computes them."""
     assert dict(zip(seed.COLUMNS, seed.DAYS[date(2023, 6, 15)], strict=True))["rdv:LR"] == 0
     week = next(r for r in june.weeks() if r.day == date(2023, 6, 12))

@@ -21,8 +21,12 @@ def test_the_sas92_june_table_is_reproduced(room_92: Room) -> None:
     for _label, insee, seen in seed.OUTSIDE:
         seen_at += [insee] * seen
     doctors = {insee: room.doctor(insee) for insee in set(seen_at)}
-    slots = {insee: room.slots(doctors[insee], datetime(2023, 6, 30, 16, tzinfo=UTC),
-                               seen_at.count(insee), capacity=5) for insee in doctors}
+    slots = {
+        insee: room.slots(
+            doctors[insee], datetime(2023, 6, 30, 16, tzinfo=UTC), seen_at.count(insee), capacity=5
+        )
+        for insee in doctors
+    }
     tasks = []
     for _pc, _name, insee, decisions, _seen in seed.ROWS:
         for _ in range(decisions):

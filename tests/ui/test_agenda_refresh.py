@@ -19,13 +19,21 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(  # type: ignore[
 ) -> None:
     seed_territory(sessions)
     with sessions.begin() as s:
-        s.add(User(username="cpts", display_name="Gestionnaire CPTS",
-                   role="GESTIONNAIRE_CPTS", password_hash=password_hash))
+        s.add(
+            User(
+                username="cpts",
+                display_name="Gestionnaire CPTS",
+                role="GESTIONNAIRE_CPTS",
+                password_hash=password_hash,
+            )
+        )
     with sessions() as s:  # a free single slot of tomorrow, and its doctor
         soon = utcnow() + timedelta(hours=2)
         slot = s.scalars(
-            select(Slot).where(Slot.is_range.is_(False), Slot.booked == 0,
-                               Slot.status == "open", Slot.start > soon)
+            select(Slot)
+            .where(
+                Slot.is_range.is_(False), Slot.booked == 0, Slot.status == "open", Slot.start > soon
+            )
             .order_by(Slot.start)
         ).first()
         assert slot is not None

@@ -30,8 +30,14 @@ def test_supervisor_sees_who_read_a_dossier(qloop, qtbot, hub_url, tmp_path) -> 
         qtbot.mouseClick(view.show_button, Qt.MouseButton.LeftButton)
         await until(lambda: view.model.rowCount() == 1, "only the refusal")
         row = [view.model.item(0, c).text() for c in range(view.model.columnCount())]
-        assert row[1:] == ["n1b", "ARM_N1", "n1b", dossier["number"],
-                           "consultation du dossier et de sa chronologie", "REFUSÉE"]
+        assert row[1:] == [
+            "n1b",
+            "ARM_N1",
+            "n1b",
+            dossier["number"],
+            "consultation du dossier et de sa chronologie",
+            "REFUSÉE",
+        ]
         assert view.status.text() == "1 lecture(s)"
         for desk in (n1, n1b, sup):
             await desk.close()

@@ -76,4 +76,3 @@ def test_sip_desk_with_recordings_reaches_its_login_window_and_stays_up(
     # --retention-days ran on --record: the old recording went, the recent one stays.
     assert not old.exists() and recent.exists()
     assert "1 enregistrement(s) de plus de 30 jours supprimé(s)" in out
-

@@ -33,15 +33,26 @@ def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:  # type: ignore[no
 
 
 def desk_env(tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"), "XDG_CONFIG_DIRS": str(tmp_path / "etc"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_CONFIG_DIRS": str(tmp_path / "etc"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
 
 
 def start_desk(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "desk", *args], cwd=ROOT,
-                            env=desk_env(tmp_path), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "desk", *args],
+        cwd=ROOT,
+        env=desk_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
@@ -54,16 +65,20 @@ def stop(proc: subprocess.Popen[str]) -> str:
 
 
 def test_saved_settings_take_the_desk_to_its_hub_and_none_open_the_wizard(
-        embedded: EmbeddedHub, tmp_path: Path) -> None:
+    embedded: EmbeddedHub, tmp_path: Path
+) -> None:
     proc = start_desk(tmp_path)  # nothing saved: the wizard, and no connection by itself
     time.sleep(4)
     assert proc.poll() is None and not embedded.hub.connections
     assert "Traceback" not in stop(proc)
     (tmp_path / "etc" / "sasdesk").mkdir(parents=True)
     (tmp_path / "etc" / "sasdesk" / "desk.toml").write_text(  # the machine's layer (IT)
-        'hub_url = "ws://127.0.0.1:1"\nsip_port = 5070\n')
-    save_user_settings(DeskSettings(hub_url=embedded.hub.url, sip_port=5070),
-                       tmp_path / "config" / "sasdesk" / "desk.json")
+        'hub_url = "ws://127.0.0.1:1"\nsip_port = 5070\n'
+    )
+    save_user_settings(
+        DeskSettings(hub_url=embedded.hub.url, sip_port=5070),
+        tmp_path / "config" / "sasdesk" / "desk.json",
+    )
     proc = start_desk(tmp_path)
     try:
         deadline = time.monotonic() + 30
@@ -81,8 +96,9 @@ def test_saved_settings_take_the_desk_to_its_hub_and_none_open_the_wizard(
 def test_the_machine_layer_under_the_user_layer(tmp_path: Path) -> None:
     machine, user = tmp_path / "desk.toml", tmp_path / "desk.json"
     machine.write_text('hub_url = "wss://hub.salle:8765"\nsip_server = "10.0.0.5"\n')
-    assert load_desk_settings(machine, user) == DeskSettings(hub_url="wss://hub.salle:8765",
-                                                             sip_server="10.0.0.5")
+    assert load_desk_settings(machine, user) == DeskSettings(
+        hub_url="wss://hub.salle:8765", sip_server="10.0.0.5"
+    )
     save_user_settings(DeskSettings(hub_url="wss://autre:8765", sip_user="poste3"), user)
     assert load_desk_settings(machine, user).hub_url == "wss://autre:8765"
     machine.write_text('hub = "x"\n')
@@ -94,8 +110,8 @@ def test_the_machine_layer_under_the_user_layer(tmp_path: Path) -> None:
 
 
 def test_the_menu_reopens_the_wizard_without_the_login_step(
-        qloop: asyncio.AbstractEventLoop, hub_url: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    qloop: asyncio.AbstractEventLoop, hub_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
     async def scenario() -> None:
@@ -106,8 +122,11 @@ def test_the_menu_reopens_the_wizard_without_the_login_step(
         await until(lambda: desk.window is not None and desk.window.isVisible(), "the desk")
         window = desk.window
         assert window is not None
-        QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier
-                       | Qt.KeyboardModifier.ShiftModifier)
+        QTest.keyClick(
+            window,
+            Qt.Key.Key_A,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
         await until(lambda: window.findChild(SetupWizard) is not None, "the wizard")
         wizard = window.findChild(SetupWizard)
         assert wizard is not None and wizard.login_page is None and wizard.isVisible()

@@ -54,4 +54,4 @@ def test_f12_plays_the_dossier_recording_from_the_hub(qloop, qtbot, hub_url, tmp
     qloop.run_until_complete(scenario())
     played = np.concatenate(capture.frames)
     assert np.array_equal(played[: len(expected)], expected)
-    assert not played[len(expected):].any()
+    assert not played[len(expected) :].any()

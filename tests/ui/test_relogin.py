@@ -11,7 +11,11 @@ from tests.ui.conftest import open_desk, until
 
 
 def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
-    qloop, qtbot, hub_url, sessions, tmp_path  # type: ignore[no-untyped-def]
+    qloop,
+    qtbot,
+    hub_url,
+    sessions,
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path)
@@ -51,7 +55,11 @@ def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
 
 
 def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
-    qloop, qtbot, db_url, sessions, tmp_path  # type: ignore[no-untyped-def]
+    qloop,
+    qtbot,
+    db_url,
+    sessions,
+    tmp_path,  # type: ignore[no-untyped-def]
 ) -> None:
     from app.config.settings import HubSettings, SessionSettings
     from app.hub.embedded import EmbeddedHub

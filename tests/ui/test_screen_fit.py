@@ -35,9 +35,10 @@ def screen(size: str) -> Iterator[str]:
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is missing: run scripts/setup.sh (it installs xvfb)"
     for number in range(140, 190):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(
-            f"/tmp/.X{number}-lock"
-        ).exists():
+        if (
+            not Path(f"/tmp/.X11-unix/X{number}").exists()
+            and not Path(f"/tmp/.X{number}-lock").exists()
+        ):
             break
     proc = subprocess.Popen([xvfb, f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

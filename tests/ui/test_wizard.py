@@ -81,9 +81,14 @@ def _box() -> QMessageBox | None:
 
 def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: object) -> SetupWizard:
     ports = iter(audio)
-    wizard = SetupWizard(DeskSettings(), journal=tmp_path / "outbox.json",
-                         save_to=tmp_path / "desk.json", pins=PinStore(tmp_path / "pins.json"),
-                         audio_factory=lambda: next(ports), **kw)  # type: ignore[arg-type]
+    wizard = SetupWizard(
+        DeskSettings(),
+        journal=tmp_path / "outbox.json",
+        save_to=tmp_path / "desk.json",
+        pins=PinStore(tmp_path / "pins.json"),
+        audio_factory=lambda: next(ports),
+        **kw,
+    )  # type: ignore[arg-type]
     wizard.show()
     return wizard
 
@@ -97,8 +102,8 @@ def next_page(wizard: QWizard) -> None:
 
 
 def test_the_wizard_from_hub_to_login_with_a_bad_and_a_good_answer_at_each_step(
-        qloop: asyncio.AbstractEventLoop, tmp_path: Path, hub_url: str,
-        memory_keyring: MemoryKeyring) -> None:
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, hub_url: str, memory_keyring: MemoryKeyring
+) -> None:
     speaking = SignalSource(tone(seconds=1.0, dbfs=-20.0), loop=True)
     wizard = wizard_for(tmp_path, [AudioPort(), speaking])
 
@@ -157,14 +162,15 @@ def test_the_wizard_from_hub_to_login_with_a_bad_and_a_good_answer_at_each_step(
 
     qloop.run_until_complete(walk())
     saved = load_desk_settings(tmp_path / "none.toml", tmp_path / "desk.json")
-    assert saved == DeskSettings(hub_url=hub_url, sip_server="", sip_user="",
-                                 use_headset=True, last_username="n1")
+    assert saved == DeskSettings(
+        hub_url=hub_url, sip_server="", sip_user="", use_headset=True, last_username="n1"
+    )
     assert speaking.read().any()  # the source really was a sounding microphone
 
 
 def test_every_hub_of_a_room_is_tried_and_the_desk_gets_them_all(
-        qloop: asyncio.AbstractEventLoop, tmp_path: Path, hub_url: str,
-        memory_keyring: MemoryKeyring) -> None:
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, hub_url: str, memory_keyring: MemoryKeyring
+) -> None:
     wizard = wizard_for(tmp_path, [])
     page = wizard.hub_page
 
@@ -184,14 +190,22 @@ def test_every_hub_of_a_room_is_tried_and_the_desk_gets_them_all(
 
 
 def test_a_wss_hub_fingerprint_refused_then_accepted(
-        qloop: asyncio.AbstractEventLoop, tmp_path: Path, db_url: str, sessions: object,
-        memory_keyring: MemoryKeyring) -> None:
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    db_url: str,
+    sessions: object,
+    memory_keyring: MemoryKeyring,
+) -> None:
     issued = self_signed(tmp_path)
     wizard = wizard_for(tmp_path, [])
 
     async def walk() -> None:
-        hub = Hub(db_url, "127.0.0.1", 0,
-                  settings=HubSettings(tls=TlsSettings(cert=issued.cert, key=issued.key)))
+        hub = Hub(
+            db_url,
+            "127.0.0.1",
+            0,
+            settings=HubSettings(tls=TlsSettings(cert=issued.cert, key=issued.key)),
+        )
         await hub.start()
         try:
             page = wizard.hub_page
@@ -220,7 +234,7 @@ def test_a_wss_hub_fingerprint_refused_then_accepted(
 
 @pytest.mark.peers
 def test_sip_registration_wrong_then_right_password_goes_to_the_keyring(
-        qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: MemoryKeyring
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
     from telephony.kamailio import Desk as RoomDesk
     from telephony.kamailio import KamailioRoom
@@ -233,8 +247,9 @@ def test_sip_registration_wrong_then_right_password_goes_to_the_keyring(
         room.cleanup()
 
 
-def _walk_sip(qloop: asyncio.AbstractEventLoop, tmp_path: Path, room: object,
-              memory_keyring: MemoryKeyring) -> None:
+def _walk_sip(
+    qloop: asyncio.AbstractEventLoop, tmp_path: Path, room: object, memory_keyring: MemoryKeyring
+) -> None:
     from telephony.kamailio import KamailioRoom
 
     assert isinstance(room, KamailioRoom)
@@ -249,14 +264,14 @@ def _walk_sip(qloop: asyncio.AbstractEventLoop, tmp_path: Path, room: object,
         sip.domain.setText(room.domain)
         type_text(sip.password, "pas-le-bon")
         enter(sip.password)
-        await until(lambda: "refuse le compte poste12" in sip.result.text(), sip.result.text,
-                    timeout=30)
+        await until(
+            lambda: "refuse le compte poste12" in sip.result.text(), sip.result.text, timeout=30
+        )
         assert not sip.isComplete() and memory_keyring.secrets == {}
         sip.password.clear()
         type_text(sip.password, "s3cret-sip")
         enter(sip.password)
-        await until(lambda: "Ligne enregistrée" in sip.result.text(), sip.result.text,
-                    timeout=30)
+        await until(lambda: "Ligne enregistrée" in sip.result.text(), sip.result.text, timeout=30)
         assert sip.isComplete()
 
     wizard.hub_page.isComplete = lambda: True  # type: ignore[method-assign]
@@ -267,8 +282,10 @@ def _walk_sip(qloop: asyncio.AbstractEventLoop, tmp_path: Path, room: object,
     saved = json.loads((tmp_path / "desk.json").read_text())
     assert saved["sip_user"] == "poste12" and saved["sip_port"] == room.port
     assert "s3cret-sip" not in (tmp_path / "desk.json").read_text()
-    assert sip_password(load_desk_settings(tmp_path / "x.toml", tmp_path / "desk.json")) == \
-        "s3cret-sip"
+    assert (
+        sip_password(load_desk_settings(tmp_path / "x.toml", tmp_path / "desk.json"))
+        == "s3cret-sip"
+    )
 
 
 def test_no_sound_from_the_null_device() -> None:

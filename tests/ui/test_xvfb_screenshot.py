@@ -74,14 +74,22 @@ def test_desk_window_under_xvfb(xvfb_display: str) -> None:
 def test_wizard_pages_under_xvfb(xvfb_display: str) -> None:
     """Each page of the first-run wizard grabbed from the X screen (artifacts/wizard-*.png)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    names = ["wizard-1-hub.png", "wizard-2-sip.png", "wizard-3-headset.png",
-             "wizard-4-login.png"]
+    names = ["wizard-1-hub.png", "wizard-2-sip.png", "wizard-3-headset.png", "wizard-4-login.png"]
     for name in names:
         (ARTIFACTS / name).unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
     out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "screenshot_wizard.py"), "--out-dir",
-         str(ARTIFACTS)], env=env, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "screenshot_wizard.py"),
+            "--out-dir",
+            str(ARTIFACTS),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     for name in names:
         assert (ARTIFACTS / name).stat().st_size > 10_000, name

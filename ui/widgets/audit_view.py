@@ -29,8 +29,12 @@ from ui.naming import named
 PARIS = ZoneInfo("Europe/Paris")
 Send = Callable[..., Awaitable[dict[str, Any] | None]]
 COLUMNS = ("Date", "Utilisateur", "Rôle", "Poste", "Dossier", "Lecture", "Résultat")
-PERIODS = (("24 dernières heures", 1), ("7 derniers jours", 7), ("30 derniers jours", 30),
-           ("Tout", 0))
+PERIODS = (
+    ("24 dernières heures", 1),
+    ("7 derniers jours", 7),
+    ("30 derniers jours", 30),
+    ("Tout", 0),
+)
 PAGE = 200
 
 
@@ -64,8 +68,11 @@ class AuditView(QWidget):
         self.status = named(QLabel(""), "auditStatus")
 
         filters = QHBoxLayout()
-        for label, widget in (("&Dossier", self.dossier), ("&Utilisateur", self.user),
-                              ("&Période", self.period)):
+        for label, widget in (
+            ("&Dossier", self.dossier),
+            ("&Utilisateur", self.user),
+            ("&Période", self.period),
+        ):
             caption = QLabel(label)
             caption.setBuddy(widget)
             filters.addWidget(caption)
@@ -117,14 +124,23 @@ class AuditView(QWidget):
         for read in reply["reads"]:
             at = datetime.fromisoformat(read["at"]).astimezone(PARIS)
             dossier = read["dossier_number"] or (
-                f"n° {read['dossier_id']}" if read["dossier_id"] else "")
+                f"n° {read['dossier_id']}" if read["dossier_id"] else ""
+            )
             result = "accordée" if read["granted"] else "REFUSÉE"
-            cells = (f"{at:%d/%m/%Y %H:%M:%S}", read["username"], read["role"], read["desk"],
-                     dossier, read["label"], result)
+            cells = (
+                f"{at:%d/%m/%Y %H:%M:%S}",
+                read["username"],
+                read["role"],
+                read["desk"],
+                dossier,
+                read["label"],
+                result,
+            )
             self.model.appendRow([QStandardItem(str(c)) for c in cells])
         if reply["reads"]:
             self._oldest = reply["reads"][-1]["id"]
         self.older.setEnabled(bool(reply["more"]))
         count = self.model.rowCount()
-        self.status.setText(f"{count} lecture(s)" + (" — d'autres, plus anciennes" if
-                                                      reply["more"] else ""))
+        self.status.setText(
+            f"{count} lecture(s)" + (" — d'autres, plus anciennes" if reply["more"] else "")
+        )

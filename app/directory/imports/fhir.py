@@ -85,9 +85,7 @@ def write_bundles(
     References are resolved across every page. ``ref_prefix`` keeps two editors'
     slot ids apart. Returns the writer (its ``refs_in_file`` are the slots seen).
     """
-    entries = [
-        e for b in bundles for e in (b.get("entry") or []) if isinstance(e, dict)
-    ]
+    entries = [e for b in bundles for e in (b.get("entry") or []) if isinstance(e, dict)]
     index: Index = {}
     for entry in entries:
         for key in _ref_keys(entry):
@@ -154,9 +152,7 @@ def _new_slot(
     for problem in problems:
         r.warnings.append((where, f"CPTS non rattachée : {problem}"))
     if len(cpts) > 1:
-        r.warnings.append(
-            (where, f"{len(cpts)} CPTS désignées : rattaché à la première seulement")
-        )
+        r.warnings.append((where, f"{len(cpts)} CPTS désignées : rattaché à la première seulement"))
     try:
         start, end = parse_datetime(res["start"]), parse_datetime(res["end"])
     except (KeyError, ValueError) as exc:
@@ -245,4 +241,3 @@ def fhir_file_work(path: Path) -> Any:
         write_bundles(s, r, [parse_bundle(path.read_bytes(), r)])
 
     return work
-

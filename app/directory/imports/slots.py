@@ -85,8 +85,9 @@ class SlotWriter:
         }
         self.batch: list[dict[str, Any]] = []
         self.refs_in_file: set[str] = set()
-        self.structures = {fold(name): sid for sid, name in s.execute(
-            select(Structure.id, Structure.name))}
+        self.structures = {
+            fold(name): sid for sid, name in s.execute(select(Structure.id, Structure.name))
+        }
 
     def add(self, where: str, x: NewSlot) -> bool:
         doctor = self.doctors.get(x.rpps)
@@ -230,8 +231,10 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
     from dateutil.rrule import rruleset, rrulestr  # type: ignore[import-untyped]
     from icalendar import Calendar
 
-    horizon = f"{(until - now).days} jours" if (until - now).days % 7 else (
-        f"{(until - now).days // 7} semaine(s)"
+    horizon = (
+        f"{(until - now).days} jours"
+        if (until - now).days % 7
+        else (f"{(until - now).days // 7} semaine(s)")
     )
 
     def work(s: Session, r: ImportReport) -> None:
@@ -270,9 +273,7 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
             else:
                 r.reject(where, "ni fin ni durée")
                 continue
-            text = fold(
-                f"{summary} {event.get('CATEGORIES', '')} {event.get('LOCATION', '')}"
-            )
+            text = fold(f"{summary} {event.get('CATEGORIES', '')} {event.get('LOCATION', '')}")
             absence = bool(_ABSENCE.search(text))
             if all_day and not absence:
                 r.reject(
@@ -300,32 +301,40 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
                 past = rules.between(start - timedelta(seconds=1), now - duration, inc=True)
                 if past:
                     r.skipped.append(
-                        (where, f"{len(past)} occurrence(s) passée(s), la dernière le "
-                                f"{past[-1].astimezone(PARIS):%d/%m/%Y %H:%M}")
+                        (
+                            where,
+                            f"{len(past)} occurrence(s) passée(s), la dernière le "
+                            f"{past[-1].astimezone(PARIS):%d/%m/%Y %H:%M}",
+                        )
                     )
                 occurrences = rules.between(now - duration, until, inc=True)
                 later = rules.after(until, inc=True)
                 if later is not None:
                     first_later = later.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
                     r.skipped.append(
-                        (where, f"occurrences à partir du {first_later} au-delà de "
-                                f"l'horizon de {horizon}")
+                        (
+                            where,
+                            f"occurrences à partir du {first_later} au-delà de "
+                            f"l'horizon de {horizon}",
+                        )
                     )
             elif end <= now:
-                r.skipped.append(
-                    (where, f"passé (le {start.astimezone(PARIS):%d/%m/%Y %H:%M})")
-                )
+                r.skipped.append((where, f"passé (le {start.astimezone(PARIS):%d/%m/%Y %H:%M})"))
                 continue
             elif start >= until:
                 r.skipped.append(
-                    (where, f"le {start.astimezone(PARIS):%d/%m/%Y %H:%M}, au-delà de "
-                            f"l'horizon de {horizon}")
+                    (
+                        where,
+                        f"le {start.astimezone(PARIS):%d/%m/%Y %H:%M}, au-delà de "
+                        f"l'horizon de {horizon}",
+                    )
                 )
                 continue
             if absence:
                 if doctor is None:
-                    r.reject(where, f"RPPS {rpps} inconnu de l'annuaire : importez d'abord "
-                                    "l'effecteur")
+                    r.reject(
+                        where, f"RPPS {rpps} inconnu de l'annuaire : importez d'abord l'effecteur"
+                    )
                     continue
                 for occ in occurrences:
                     _unavailable(s, w, doctor[0], occ, occ + duration, summary, r)
@@ -381,8 +390,11 @@ def _unavailable(
         s.execute(
             update(Effecteur).where(Effecteur.id == effecteur_id).values(rev=w.rev)
         )  # the search index reloads this doctor's absences
-        s.add(Unavailability(effecteur_id=effecteur_id, start=a, end=b,
-                             reason=reason or "absent", rev=w.rev))
+        s.add(
+            Unavailability(
+                effecteur_id=effecteur_id, start=a, end=b, reason=reason or "absent", rev=w.rev
+            )
+        )
         r.created += 1
     r.accepted += 1
 

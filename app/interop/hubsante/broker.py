@@ -123,31 +123,62 @@ def definitions(client_ids: list[str]) -> dict[str, Any]:
     return {
         "vhosts": [{"name": "/"}],
         "users": [
-            {"name": u, "password_hash": "", "hashing_algorithm": "rabbit_password_hashing_sha256",
-             "tags": []}
+            {
+                "name": u,
+                "password_hash": "",
+                "hashing_algorithm": "rabbit_password_hashing_sha256",
+                "tags": [],
+            }
             for u in users
         ],  # fmt: skip
         "permissions": [
-            {"user": u, "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}
-            for u in users
+            {"user": u, "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"} for u in users
         ],
         "exchanges": [
-            {"name": "hubsante", "vhost": "/", "type": "topic", "durable": True,
-             "auto_delete": False, "internal": False, "arguments": {}},
-            {"name": "distribution", "vhost": "/", "type": "direct", "durable": True,
-             "auto_delete": False, "internal": False, "arguments": {}},
+            {
+                "name": "hubsante",
+                "vhost": "/",
+                "type": "topic",
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            },
+            {
+                "name": "distribution",
+                "vhost": "/",
+                "type": "direct",
+                "durable": True,
+                "auto_delete": False,
+                "internal": False,
+                "arguments": {},
+            },
         ],  # fmt: skip
         "queues": [
             {"name": q, "vhost": "/", "durable": True, "auto_delete": False, "arguments": {}}
             for q in queues
         ],
         "bindings": [
-            {"source": "hubsante", "destination": "dispatch", "destination_type": "queue",
-             "routing_key": "#", "vhost": "/", "arguments": {}}
-        ] + [
-            {"source": "distribution", "destination": q, "destination_type": "queue",
-             "routing_key": q, "vhost": "/", "arguments": {}}
-            for q in queues if q != "dispatch"
+            {
+                "source": "hubsante",
+                "destination": "dispatch",
+                "destination_type": "queue",
+                "routing_key": "#",
+                "vhost": "/",
+                "arguments": {},
+            }
+        ]
+        + [
+            {
+                "source": "distribution",
+                "destination": q,
+                "destination_type": "queue",
+                "routing_key": q,
+                "vhost": "/",
+                "arguments": {},
+            }
+            for q in queues
+            if q != "dispatch"
         ],  # fmt: skip
     }
 

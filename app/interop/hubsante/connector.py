@@ -35,9 +35,7 @@ RETRY_SECONDS = 1.0
 
 
 def ssl_context(settings: HubSanteSettings) -> ssl.SSLContext:
-    context = ssl.create_default_context(
-        cafile=str(settings.ca_file) if settings.ca_file else None
-    )
+    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
     if settings.cert_file is not None:
         context.load_cert_chain(
             str(settings.cert_file), str(settings.key_file) if settings.key_file else None

@@ -188,8 +188,11 @@ class Inbox:
         distribution_id = (
             refused.distribution_id or f"illisible-{hashlib.sha256(raw).hexdigest()[:16]}"
         )
-        if s.scalar(select(HsJournal.id).where(HsJournal.direction == "in",
-                                               HsJournal.distribution_id == distribution_id)):
+        if s.scalar(
+            select(HsJournal.id).where(
+                HsJournal.direction == "in", HsJournal.distribution_id == distribution_id
+            )
+        ):
             return []  # refused already (a redelivery): said once  # fmt: skip
         env = refused.envelope if isinstance(refused.envelope, dict) else {}
         s.add(HsJournal(

@@ -96,7 +96,9 @@ def case_health(
         }  # fmt: skip
         if d.callback_number:
             alert["caller"]["callbackContact"] = {
-                "channel": "PERSONNE", "type": "TEL", "detail": e164(d.callback_number)
+                "channel": "PERSONNE",
+                "type": "TEL",
+                "detail": e164(d.callback_number),
             }
         if d.motif:
             alert["notes"] = [{"creation": iso(d.answered_at), "freetext": d.motif}]
@@ -135,8 +137,11 @@ def case_health(
             text += f", {task.appointment_place}"
         notes.append(("AUTRE", text, task.closed_at or task.appointment_at, f"rdv-{task.id}"))
         custom = [
-            {"key": "sas.rdv.debut", "label": "Début du RDV SAS",
-             "value": iso(task.appointment_at)},
+            {
+                "key": "sas.rdv.debut",
+                "label": "Début du RDV SAS",
+                "value": iso(task.appointment_at),
+            },
             {"key": "sas.rdv.avec", "label": "RDV SAS avec", "value": task.appointment_with},
         ]
         if task.appointment_place:

@@ -9,13 +9,14 @@ UPDATE on ``audit_reads`` always, and DELETE unless ``audit_purge_gate.open`` is
 which only the retention purge sets, inside its own transaction (so no other
 transaction ever sees the gate open). PostgreSQL also refuses TRUNCATE.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -45,38 +46,40 @@ POSTGRES_TRIGGERS = (
 
 
 def upgrade() -> None:
-    op.create_table('audit_reads',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at', sa.DateTime(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('username', sa.String(length=64), nullable=False),
-    sa.Column('role', sa.String(length=32), nullable=False),
-    sa.Column('desk', sa.String(length=255), nullable=False),
-    sa.Column('dossier_id', sa.Integer(), nullable=True),
-    sa.Column('dossier_number', sa.String(length=32), nullable=True),
-    sa.Column('intent', sa.String(length=64), nullable=False),
-    sa.Column('granted', sa.Boolean(), nullable=False),
-    sa.Column('detail', sa.String(length=255), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    op.create_table(
+        "audit_reads",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("desk", sa.String(length=255), nullable=False),
+        sa.Column("dossier_id", sa.Integer(), nullable=True),
+        sa.Column("dossier_number", sa.String(length=32), nullable=True),
+        sa.Column("intent", sa.String(length=64), nullable=False),
+        sa.Column("granted", sa.Boolean(), nullable=False),
+        sa.Column("detail", sa.String(length=255), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index('ix_audit_reads_dossier', 'audit_reads', ['dossier_id', 'at'])
-    op.create_index('ix_audit_reads_user', 'audit_reads', ['username', 'at'])
-    op.create_index('ix_audit_reads_at', 'audit_reads', ['at'])
-    gate = op.create_table('audit_purge_gate',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('open', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    op.create_index("ix_audit_reads_dossier", "audit_reads", ["dossier_id", "at"])
+    op.create_index("ix_audit_reads_user", "audit_reads", ["username", "at"])
+    op.create_index("ix_audit_reads_at", "audit_reads", ["at"])
+    gate = op.create_table(
+        "audit_purge_gate",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
-    op.bulk_insert(gate, [{'id': 1, 'open': False}])
+    op.bulk_insert(gate, [{"id": 1, "open": False}])
     dialect = op.get_bind().dialect.name
-    for statement in POSTGRES_TRIGGERS if dialect == 'postgresql' else SQLITE_TRIGGERS:
+    for statement in POSTGRES_TRIGGERS if dialect == "postgresql" else SQLITE_TRIGGERS:
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'postgresql':
+    if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TABLE audit_reads CASCADE")
         op.execute("DROP FUNCTION audit_reads_append_only()")
     else:
-        op.drop_table('audit_reads')
-    op.drop_table('audit_purge_gate')
+        op.drop_table("audit_reads")
+    op.drop_table("audit_purge_gate")
