@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +21,28 @@ from app.hub.service import FlowService
 # Hubs started by the tests never read the machine's /etc/sasdesk/hub.toml (the package
 # test installs one for a while); a test that wants a file passes --config.
 os.environ["SASDESK_CONFIG"] = ""
+
+#: Tests that create Qt objects: in tests/ui, or asking for pytest-qt's fixtures.
+QT_FIXTURES = {"qapp", "qtbot", "qloop"}
+
+
+@pytest.fixture(autouse=True)
+def qt_garbage_dies_in_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """As the desk does (ui/main_thread_gc.py): no automatic garbage collection while a
+    Qt test runs, one collection in the main thread after it. Collected from another
+    thread (a SIP or audio thread), a QObject leaves dangling timers and a later test
+    segfaults in Qt's timer dispatch."""
+    qt = request.node.path.parent.name == "ui" or bool(QT_FIXTURES & set(request.fixturenames))
+    if not qt:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
+
 
 PASSWORD = "secret-test"
 ACCOUNTS = (

@@ -21,6 +21,7 @@ from app.resources import resource
 from telephony.line import PhoneLine
 from ui.desk import Desk
 from ui.login import LoginDialog
+from ui.main_thread_gc import MainThreadCollector, install
 from ui.trust_dialog import confirm_fingerprint
 from ui.wizard import SetupWizard
 
@@ -47,6 +48,8 @@ def make_app() -> QApplication:
     app.setQuitOnLastWindowClosed(False)
     if STYLE.exists():
         app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    if not any(isinstance(c, MainThreadCollector) for c in app.children()):
+        install(app)  # garbage with Qt objects in it is freed in this thread only
     return app
 
 
