@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bench.flow import PASSWORD, free_port, percentile, prepare_db
+from app.bench.hubstart import bench_env
 from app.domain.enums import Role
 
 DOMAIN = "sas.local"
@@ -71,7 +72,7 @@ class Proc:
             stdout=subprocess.PIPE,
             stderr=err,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=bench_env(),  # bytecode cached, as an installed hub and desk have it
         )
         if self.log is not None:
             err.close()  # type: ignore[union-attr]

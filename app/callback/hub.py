@@ -23,7 +23,6 @@ from app.audit import record_read, refused_read
 from app.callback import reminders
 from app.callback.billing import billing_hint
 from app.callback.facts import appointment_facts, dossier_facts
-from app.callback.letter import LetterFacts, letter_pdf
 from app.callback.models import Appointment, CallbackAttempt, CallbackTarget
 from app.callback.outcomes import AttemptInput, move_appointment, record_attempt
 from app.callback.plan import (
@@ -622,6 +621,9 @@ class CallbackHandlers:
             else (mt.name if mt is not None else d.treating_doctor)
         )
         regulator = u.s.get(User, d.decided_by_id) if d.decided_by_id else None
+        # reportlab is imported with the first letter, not with every hub's start.
+        from app.callback.letter import LetterFacts, letter_pdf
+
         facts = LetterFacts(
             treating_doctor=mt_name,
             treating_doctor_place=mt.place if mt is not None else "",

@@ -39,6 +39,7 @@ BENCHES = (
     "app.cli.bench_soak",
     "app.cli.bench_audio",
     "app.cli.bench_history",
+    "app.cli.bench_hubstart",
 )
 
 
@@ -67,7 +68,22 @@ def _load(names: Sequence[str]) -> list[ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _only(argv: Sequence[str]) -> tuple[Sequence[str], Sequence[str]] | None:
+    """The one module a command line needs, when its first word names it (``hub``,
+    ``bench soak``…): a hub restarted after a crash need not import the desk, the
+    benches and their libraries first. None: load them all (help, options first…)."""
+    if not argv:
+        return None
+    if argv[0] == "bench" and len(argv) > 1:
+        name = f"app.cli.bench_{argv[1]}"
+        return ((), (name,)) if name in BENCHES else None
+    name = f"app.cli.{argv[0]}"
+    return ((name,), ()) if name in COMMANDS else None
+
+
+def build_parser(
+    only: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sasdesk",
         description="Poste de régulation SAS/SAMU : softphone, dossier de régulation, "
@@ -79,18 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="journal détaillé")
     add_db_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
-    for module in _load(COMMANDS):
+    commands, benches = only if only is not None else (COMMANDS, BENCHES)
+    for module in _load(commands):
         module.add_parser(sub)  # type: ignore[attr-defined]
     bench = sub.add_parser("bench", help="mesures de performance (JSON)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MESURE", required=True)
-    for module in _load(BENCHES):
+    for module in _load(benches):
         module.add_parser(bench_sub)  # type: ignore[attr-defined]
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_only(words))
+    args = parser.parse_args(words)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

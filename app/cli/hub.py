@@ -103,6 +103,9 @@ def settings_of(args: argparse.Namespace) -> HubSettings:
 
 
 def run(args: argparse.Namespace) -> int:
+    import time
+
+    entered = time.monotonic()  # the interpreter and the command line are loaded
     from sqlalchemy.exc import OperationalError
 
     from app.config.hubfile import describe
@@ -127,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
     from app.hub.tls import TlsConfigError, database_tls_hint
 
     hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo, settings=settings)
+    hub.marks = {"command_line_loaded": entered, **hub.marks}
     try:
         asyncio.run(hub.serve_forever())
     except KeyboardInterrupt:

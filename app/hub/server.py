@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +68,9 @@ class Hub:
         clock: Callable[[], datetime] = utcnow,
         settings: HubSettings | None = None,
     ):
+        #: CLOCK_MONOTONIC readings at each step of the start (logged as ``hub.started``;
+        #: ``sasdesk bench hubstart`` reads them). The command line adds its own first.
+        self.marks: dict[str, float] = {}
         #: The room's configuration; the positional arguments win over it.
         self.settings = settings or HubSettings()
         self.db_url = db_url
@@ -76,6 +80,7 @@ class Hub:
         self.engine = make_engine(db_url)
         self.service = FlowService(make_sessionmaker(self.engine), clock, self.settings)
         install_all(self.service)
+        self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
         # Read-only intents (reports) run here, beside the writer (SQLite WAL, PostgreSQL MVCC).
@@ -100,7 +105,9 @@ class Hub:
         self.insecure = check_listen(self.host, self.settings.tls)
         ssl_context = server_context(self.settings.tls)
         await self._run(self._prepare_database)
+        self.marks["database_ready"] = time.monotonic()
         await start_all(self)
+        self.marks["extensions_started"] = time.monotonic()
         if self.engine.dialect.name == "postgresql":
             # Other hubs may share this database: hear their events, tell ours.
             from app.hub.fanout import PgFanout  # psycopg: the shared deployment's extra
@@ -125,6 +132,8 @@ class Hub:
         self.sessions.start()
         sockname = next(iter(self._server.sockets)).getsockname()
         self.port = sockname[1]
+        self.marks["listening"] = time.monotonic()
+        log.info("%s", json.dumps({"event": "hub.started", "marks": self.marks}))
         log.info(
             "hub listening on %s (%s)",
             self.url,

@@ -14,7 +14,6 @@ from app.domain.rules import FlowError
 from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import can_see_dossier
-from app.interop.export import DEFAULT_CLIENT_ID, ExportError, export
 
 _CLIENT_ID: dict[FlowService, str] = {}
 
@@ -38,6 +37,9 @@ class ExportHandlers:
                 FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible"),
                 i.dossier_id, str(IntentName.DOSSIER_EXPORT),
             )  # fmt: skip
+        # The RS-EDA models and schemas load with the first export, not with every hub.
+        from app.interop.export import DEFAULT_CLIENT_ID, ExportError, export
+
         client_id = _CLIENT_ID.get(self.service, DEFAULT_CLIENT_ID)
         try:
             document = export(u.s, d, i.format, client_id=client_id,

@@ -14,7 +14,6 @@ from app.domain.enums import Role
 from app.domain.rules import forbid
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
-from app.interop.hubsante.inbox import journal_view
 from app.interop.hubsante.models import HsJournal
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,10 @@ def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
     assert u.actor is not None
     if u.actor.role is not Role.SUPERVISEUR:
         raise forbid("seul le superviseur consulte le journal du Hub Santé")
+    # Imported here: the connector's modules (hubsante-model, JSON schemas) cost half a
+    # second of every hub's start, and only a hub configured for the Hub Santé uses them.
+    from app.interop.hubsante.inbox import journal_view
+
     q = select(HsJournal).order_by(HsJournal.id.desc()).limit(i.limit)
     if i.status != "all":
         q = q.where(HsJournal.status == i.status)
