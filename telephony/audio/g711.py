@@ -1,7 +1,9 @@
 """G.711 μ-law (PCMU) and A-law (PCMA) codecs, table driven with numpy.
 
-Replaces ``audioop`` (removed in Python 3.13) and fixes pyVoIP 1.6.8, which sends
-μ-law bytes under payload type 8 (PCMA).
+Replaces ``audioop`` (removed in Python 3.13). The SIP line (telephony/sip) encodes
+with the codec it negotiated; pyVoIP 1.6.8, the library it replaced, sent μ-law bytes
+under payload type 8 (PCMA), one of the defects pinned by
+tests/telephony/test_pyvoip_evidence.py.
 """
 
 from __future__ import annotations

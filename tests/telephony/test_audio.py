@@ -78,7 +78,7 @@ def test_recording_matches_what_the_caller_sent(
 @pytest.mark.parametrize("codec", ["PCMA", "PCMU"])
 def test_desk_audio_reaches_the_other_side(codec, tmp_path, room_factory, line_factory):
     """Desk to desk through the proxy: the sending path encodes the negotiated codec
-    (pyVoIP 1.6.8 sent μ-law bytes as PCMA)."""
+    (pyVoIP 1.6.8, which telephony/sip replaced, sent μ-law bytes as PCMA)."""
     room = n1_room(room_factory)
     signal = speech_like_signal(2.0)
     callee, clog = line_factory(

@@ -30,7 +30,8 @@ def test_every_sample_encodes_and_decodes_as_the_reference(pt, enc, dec):
 
 
 def test_pcma_is_not_ulaw():
-    """pyVoIP 1.6.8 sent μ-law bytes under payload type 8."""
+    """A-law is A-law (pyVoIP 1.6.8, which telephony/sip replaced, sent μ-law bytes under
+    payload type 8)."""
     assert g711.encode(ALL, g711.PCMA) != g711.encode(ALL, g711.PCMU)
     assert g711.encode(np.zeros(1, np.int16), g711.PCMA) == b"\xd5"
     assert g711.encode(np.zeros(1, np.int16), g711.PCMU) == b"\xff"
