@@ -5,10 +5,12 @@ with the role's refusal only, naming no object. The desk receives its row at log
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.hub import AuditList
 from app.callback.hub import (
@@ -34,6 +36,7 @@ from app.recordings.hub import CallRecording, RecordingOpen
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
+from tests.core.flow_helpers import ORIENT_48H
 
 NOBODY = 987654  # an id no row has: an allowed cell is then refused as not_found
 Probe = tuple[type[p.Intent], dict[str, Any]]
@@ -95,8 +98,9 @@ PROBES: dict[Action, list[Probe]] = {
     Action.LISTEN_RECORDINGS: [(RecordingOpen, {"dossier_id": NOBODY})],
     Action.READ_AUDIT: [(AuditList, {})],
 }
-#: Needs a dossier whose RDV search is open (the visibility rules hide it from most
-#: roles first): walked with a real dossier in tests/core/test_roles.py.
+#: Needs a dossier whose RDV search is open (a probe on no dossier never reaches its
+#: check): walked below, one real dossier per role, by
+#: test_the_resume_search_cell_through_the_hub.
 OBJECT_ONLY = {Action.RESUME_SEARCH}
 
 
@@ -115,7 +119,9 @@ async def _outcome(client: HubClient, intent: type[p.Intent], fields: dict[str, 
 
 
 @pytest.fixture
-async def desks(hub: Hub, sessions, password_hash) -> dict[Role, HubClient]:  # type: ignore[no-untyped-def]
+async def desks(
+    hub: Hub, sessions: sessionmaker[Session], password_hash: str
+) -> AsyncIterator[dict[Role, HubClient]]:
     with sessions.begin() as s:
         s.add(
             User(
@@ -134,7 +140,7 @@ async def desks(hub: Hub, sessions, password_hash) -> dict[Role, HubClient]:  # 
         Role.SUPERVISEUR: "sup",
         Role.GESTIONNAIRE_CPTS: "cpts",
     }
-    out = {}
+    out: dict[Role, HubClient] = {}
     for role, username in names.items():
         client = HubClient(hub.url, desk=f"walk-{username}", reconnect=False)
         await client.connect()
@@ -183,3 +189,46 @@ async def test_every_queue_cell_through_the_hub(desks: dict[Role, HubClient]) ->
             elif not taken.startswith("forbidden"):
                 wrong.append(f"{role} takes from {queue}: {taken}")
     assert not wrong, "\n".join(wrong)
+
+
+async def _search_open(desks: dict[Role, HubClient], ref: str) -> int:
+    """A P1 dossier the AMU doctor oriented to a consultation: its RDV search is open
+    (AWAITING_OSNP), and the AMU doctor who decided still sees it."""
+    n1, amu = desks[Role.ARM_N1], desks[Role.MEDECIN_AMU]
+    await n1.call(p.CallOffered, call_ref=ref, line="15", caller="0546000000")
+    dossier_id = int((await n1.call(p.CallAnswered, call_ref=ref))["dossier"]["id"])
+    fields = {"patient_last_name": "Morin", "commune_insee": "17300", "motif": "Malaise"}
+    await n1.call(p.DossierUpdate, dossier_id=dossier_id, fields=fields)
+    await n1.call(p.DossierQualify, dossier_id=dossier_id, priority="P1")
+    await n1.call(p.CallEnded, call_ref=ref)
+    await amu.call(p.DossierTake, dossier_id=dossier_id)
+    decided = await amu.call(p.DossierDecide, dossier_id=dossier_id, **ORIENT_48H)
+    assert decided["dossier"]["status"] == "AWAITING_OSNP" and decided["task"]
+    return dossier_id
+
+
+async def test_the_resume_search_cell_through_the_hub(desks: dict[Role, HubClient]) -> None:
+    """Moving the track of a dossier whose RDV search is open, by every role: the roles
+    of the cell take it back (the search is cancelled), every other is refused with the
+    refusal of the first action it lacks (changing a track at all, or this one), word for
+    word: the role's refusal, naming no dossier."""
+    wrong, reached = [], set()
+    for role, client in desks.items():
+        dossier_id = await _search_open(desks, f"resume-{role.value.lower()}")
+        fields = {"dossier_id": dossier_id, "track": "SNP", "reason": "walk"}
+        got = await _outcome(client, p.DossierMoveTrack, fields)
+        if role in ALLOWED[Action.RESUME_SEARCH]:
+            if got != "ok":
+                wrong.append(f"{role} resume_search: allowed but {got}")
+            continue
+        lacking = (
+            Action.MOVE_TRACK if role not in ALLOWED[Action.MOVE_TRACK] else (Action.RESUME_SEARCH)
+        )
+        expected = "forbidden:" + lacking.refusal.format(role=role.label)
+        if got != expected:
+            wrong.append(f"{role} resume_search: expected {expected!r}, got {got!r}")
+        reached.add(lacking)
+    assert not wrong, "\n".join(wrong)
+    # The cell's own check is reached (by a doctor who may change tracks but not this one),
+    # not only the track check before it.
+    assert Action.RESUME_SEARCH in reached
