@@ -5,10 +5,9 @@ abandoned uploads kept forever."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,20 +22,13 @@ from app.directory.desk_import import DirectoryUpload, Uploads
 from app.hub.server import Hub
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
+from tests.waits import until
 
 
 async def refused(client: HubClient, type_: str, **payload: Any) -> HubError:
     with pytest.raises(HubError) as caught:
         await client.request(type_, **payload)
     return caught.value
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def the_call(sessions: sessionmaker[Session], ref: str) -> Call:
@@ -73,7 +65,7 @@ async def test_call_ended_needs_a_call_taking_role_and_the_holder(
     assert call.ended_at is None and call.recording_path == ""
     # The holder ends it: an event.
     await n1.request("call.ended", call_ref="r1", reason="hangup")
-    await until(lambda: "call.ended" in seen)
+    await until(lambda: "call.ended" in seen, "call.ended seen", timeout=5)
     assert the_call(sessions, "r1").ended_at is not None
     for c in (n1, n1b, osnp, mrl, sup):
         await c.close()
@@ -87,7 +79,7 @@ async def test_call_recording_only_on_an_answered_call_by_the_desk_that_answered
 ) -> None:
     n1, n1b, osnp = [await logged_client(hub, u) for u in ("n1", "n1b", "osnp")]
     await n1.request("call.offered", call_ref="r2", line="116117")
-    wav = {"size": 48044, "sha256": "ab" * 32}  # declared; the file is then uploaded
+    wav: dict[str, Any] = {"size": 48044, "sha256": "ab" * 32}  # declared, then uploaded
     err = await refused(n1, "call.recording", call_ref="r2", **wav)
     assert err.code == "forbidden"  # nobody answered it
     await n1.request("call.answered", call_ref="r2")

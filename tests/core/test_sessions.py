@@ -24,6 +24,7 @@ from app.db.types import utcnow
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
+from tests.waits import until
 
 NO_THROTTLE = SessionSettings(
     throttle_after=10**6, lock_after=10**6, address_throttle_after=10**6,
@@ -46,13 +47,6 @@ class Clock:
 
     def advance(self, **kw: float) -> None:
         self.now += timedelta(**kw)
-
-
-async def until(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 # -- 3. a login flood does not stall the other desks -------------------------------------
@@ -138,7 +132,7 @@ async def test_wrong_passwords_slow_down_then_lock_the_account_and_tell_the_supe
         assert reply["code"] == "locked"
         assert "bloqué pendant encore 14 min" in reply["message"]
         assert "superviseur" in reply["message"]
-        await until(lambda: bool(alerts))
+        await until(lambda: bool(alerts), "alert", timeout=5)
         assert alerts[0]["data"]["username"] == "n1" and alerts[0]["data"]["kind"] == "account"
         # Other accounts are not affected; after the lock, the right password works.
         assert (await login(await raw_desk(hub), "n1b", PASSWORD))["type"] == "ok"
@@ -191,22 +185,24 @@ async def test_sessions_end_after_idle_time_and_shift_and_the_desk_logs_in_again
         await asyncio.sleep(0.3)
         assert not ended
         clock.advance(minutes=2)  # 31 min without an intent
-        await until(lambda: bool(ended))
+        await until(lambda: bool(ended), "session ended", timeout=5)
         assert ended[0]["reason"] == "idle" and "30 min sans activité" in ended[0]["message"]
-        await until(lambda: n1.state is LinkState.CONNECTED)  # reconnected, not logged in
+        await until(
+            lambda: n1.state is LinkState.CONNECTED, "reconnected, not logged in", timeout=5
+        )
         ws = await raw_desk(hub)
         reply = await exchange(ws, {"type": "resume", "id": 1, "token": token})
         assert reply["code"] == "session_expired" and "sans activité" in reply["message"]
         # The desk asks the password again: a new session, a new snapshot.
         await n1.login("n1", PASSWORD)
-        await until(lambda: n1.state is LinkState.READY)
+        await until(lambda: n1.state is LinkState.READY, "logged in", timeout=5)
         for _ in range(4):  # 4 × 25 min of work, then 25 more: past the 2 h shift
             clock.advance(minutes=25)
             await n1.request("call.offered", call_ref=f"shift-{clock.now}", line="15")
         await asyncio.sleep(0.3)
         assert len(ended) == 1
         clock.advance(minutes=25)
-        await until(lambda: len(ended) == 2)
+        await until(lambda: len(ended) == 2, "both sessions ended", timeout=5)
         assert ended[1]["reason"] == "shift" and "(2 h)" in ended[1]["message"]
         await n1.close()
     finally:
@@ -245,7 +241,7 @@ async def test_a_disabled_account_loses_its_open_connections_within_a_second(
     with sessions.begin() as s:  # another process (sasdesk users disable) did this
         s.execute(update(User).where(User.username == "n1").values(active=False))
     t0 = time.monotonic()
-    await until(lambda: bool(ended), 3)
+    await until(lambda: bool(ended), "session ended", timeout=3)
     assert time.monotonic() - t0 < 1.5
     assert ended[0]["reason"] == "disabled"
     ws = await raw_desk(hub)
@@ -276,7 +272,7 @@ async def test_logout_on_one_hub_closes_the_session_on_the_other_at_once(
         on_b.on_session_ended.append(ended.append)
         t0 = time.monotonic()
         await n1.request("logout")
-        await until(lambda: bool(ended), 3)
+        await until(lambda: bool(ended), "session ended", timeout=3)
         assert time.monotonic() - t0 < 1.0 and ended[0]["reason"] == "logged_out"
         with pytest.raises(HubError) as refused:
             again = HubClient(b.url, reconnect=False)

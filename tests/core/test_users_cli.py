@@ -19,6 +19,7 @@ from app.config.settings import HubSettings, SessionSettings
 from app.hub.passwords import WeakPassword, check_new_password
 from app.hub.server import Hub
 from tests.core.test_hub_ws import logged_client
+from tests.waits import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,13 +78,6 @@ async def run_users(*args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(users, *args)
 
 
-async def until(condition: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_disable_and_reset_password_close_the_open_desks_at_once(
     hub: Hub, db_url: str
 ) -> None:
@@ -93,7 +87,7 @@ async def test_disable_and_reset_password_close_the_open_desks_at_once(
     done = await run_users("disable", "--db", db_url, "--username", "n1")
     assert done.returncode == 0 and "1 session(s) fermée(s)" in done.stdout, done.stderr
     t0 = time.monotonic()
-    await until(lambda: bool(ended), 3)
+    await until(lambda: bool(ended), "desk closed", timeout=3)
     assert time.monotonic() - t0 < 1.5 and ended[0]["reason"] == "disabled"
     assert "désactivé" in users("list", "--db", db_url).stdout
     with pytest.raises(HubError):
@@ -104,7 +98,7 @@ async def test_disable_and_reset_password_close_the_open_desks_at_once(
     reset = await run_users("reset-password", "--db", db_url, "--username", "n1",
                             "--password", "Nouvelle-phrase-2026")  # fmt: skip
     assert reset.returncode == 0, reset.stderr
-    await until(lambda: len(ended) == 2, 3)
+    await until(lambda: len(ended) == 2, "both desks closed", timeout=3)
     assert ended[1]["reason"] == "revoked"
     with pytest.raises(HubError) as refused:
         await logged_client(hub, "n1")  # the old password
@@ -138,7 +132,7 @@ async def test_disable_reaches_every_hub_on_postgresql_at_once(
         done = await run_users("disable", "--db", postgres_server, "--username", "mrl")
         assert done.returncode == 0, done.stderr
         t0 = time.monotonic()
-        await until(lambda: len(ended) == 2, 3)
+        await until(lambda: len(ended) == 2, "both desks closed", timeout=3)
         assert time.monotonic() - t0 < 1.0 and sorted(ended) == ["a", "b"]
         for c in (on_a, on_b):
             await c.close()

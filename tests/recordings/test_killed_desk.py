@@ -20,6 +20,7 @@ from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from telephony.audio.recorder import read_recording
 from tests.recordings.helpers import answered_call, logged, make_wav
+from tests.waits import until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,14 +39,6 @@ def recording(sessions: sessionmaker[Session], call_ref: str) -> Recording | Non
         call = s.scalar(select(Call).where(Call.call_ref == call_ref))
         assert call is not None
         return s.scalar(select(Recording).where(Recording.call_id == call.id))
-
-
-async def until(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not check():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.01)
 
 
 async def test_desk_killed_mid_upload_resumes_at_next_start(
@@ -68,7 +61,7 @@ async def test_desk_killed_mid_upload_resumes_at_next_start(
             row = recording(sessions, "kill-up@room")
             return row is not None and rec_hub_store_size(store, row.call_id) > 3 * 32768
 
-        await until(part_started)
+        await until(part_started, "part of the upload stored", timeout=30)
         assert row is not None
         recording_row_call_id = row.call_id
         proc.send_signal(signal.SIGKILL)
@@ -89,7 +82,7 @@ async def test_desk_killed_mid_upload_resumes_at_next_start(
     )
     assert begun["received"] >= partial
     uploader.start()
-    await until(lambda: "kill-up@room" in uploader.uploaded)
+    await until(lambda: "kill-up@room" in uploader.uploaded, "uploaded", timeout=30)
     await uploader.stop()
     row = recording(sessions, "kill-up@room")
     assert row is not None and row.state == "stored"
@@ -125,7 +118,7 @@ async def test_desk_killed_mid_call_uploads_the_recording_so_far(
     n1 = await logged(rec_hub.url, "n1")  # the desk starts again
     uploader = RecordingUploader(n1, journal, record_dir)
     uploader.start()
-    await until(lambda: "kill-call@room" in uploader.uploaded)
+    await until(lambda: "kill-call@room" in uploader.uploaded, "uploaded", timeout=30)
     await uploader.stop()
     row = recording(sessions, "kill-call@room")
     assert row is not None and row.state == "stored"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from app.client.hub_client import HubClient  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
+from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
 from ui.desk import Desk  # noqa: E402
 
 
@@ -40,18 +41,6 @@ def hub_url(db_url: str, sessions) -> Iterator[str]:  # type: ignore[no-untyped-
     hub = EmbeddedHub(db_url, demo=False)
     yield hub.start()
     hub.stop()
-
-
-async def until(
-    condition: Callable[[], object], what: str | Callable[[], str] = "", timeout: float = 20.0
-) -> None:
-    """Wait for something a user would see; fail with what was awaited (and what was seen)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            text = what() if callable(what) else what
-            raise AssertionError(f"timed out waiting for: {text or condition}")
-        await asyncio.sleep(0.02)
 
 
 async def open_desk(url: str, username: str, tmp_path: Path, line: PhoneLine | None = None) -> Desk:
