@@ -53,6 +53,7 @@ import io
 import json
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from statistics import fmean
 
@@ -258,7 +259,7 @@ def _lookup_place(places: dict, dep: str, name: str) -> dict | None:
     return max(found, key=lambda p: p.get("population") or 0)
 
 
-def _column(header: list[str], wanted: tuple[str, ...]) -> str | None:
+def _column(header: Sequence[str], wanted: tuple[str, ...]) -> str | None:
     lower = {h.strip().lstrip("\ufeff").lower(): h for h in header}
     for w in wanted:
         if w in lower:

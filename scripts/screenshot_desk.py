@@ -112,10 +112,12 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     await pause(0.5)
     if user == "superviseur" and out.stem.endswith("stats"):
         window.open_statistics()
-        while window.statistics.list.count() == 0:
+        stats = window.statistics
+        assert stats is not None, "the supervisor's desk has a statistics tab"
+        while stats.list.count() == 0:
             await pause(0.05)
-        window.statistics.list.setCurrentRow(0)
-        window.statistics.move(0, 0)
+        stats.list.setCurrentRow(0)
+        stats.move(0, 0)
         await pause(1.0)
         shoot(window, out)
         await desk.close()
@@ -145,21 +147,20 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         await desk.close()
         return
     if user == "osnp":
-        panel = window.task_panel
-        panel.table.setCurrentIndex(window.tasks_model.index(0, 0))
+        panel, tasks, search = window.task_panel, window.tasks_model, window.search_panel
+        assert panel is not None and tasks is not None and search is not None
+        panel.table.setCurrentIndex(tasks.index(0, 0))
         panel.request_take()
         while not panel.close_button.isEnabled():
             await pause(0.05)
         panel.with_whom.setText("Dr Aubert (médecin traitant)")
         panel.place.setText("Cabinet du Port, 2 quai Duperré, La Rochelle")
         window.search_slots()
-        while window.search_panel.model.rowCount() == 0:
+        while search.model.rowCount() == 0:
             await pause(0.05)
-        tree = window.search_panel.tree
-        tree.expand(window.search_panel.model.index(0, 0))
-        tree.setCurrentIndex(
-            window.search_panel.model.index(0, 0, window.search_panel.model.index(0, 0))
-        )
+        tree = search.tree
+        tree.expand(search.model.index(0, 0))
+        tree.setCurrentIndex(search.model.index(0, 0, search.model.index(0, 0)))
         await pause(1.0)
         shoot(window, out)
         await desk.close()

@@ -148,9 +148,10 @@ def test_skip_needs_a_reason(qtbot, desks: Desks, territory: Territory) -> None:
     qtbot.mouseClick(panel.skip_button, Qt.MouseButton.LeftButton)
     assert status_of(panel, "HORS_DISPO") == "SKIPPED"
     row = next(r for r in panel.model.rows if r["kind"] == "HORS_DISPO")
+    position = panel.model.position(row["id"])
+    assert position is not None
     assert (
-        panel.model.data(panel.model.index(panel.model.position(row["id"]), 5))
-        == "passé : en congés selon le secrétariat"
+        panel.model.data(panel.model.index(position, 5)) == "passé : en congés selon le secrétariat"
     )
 
 

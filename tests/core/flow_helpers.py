@@ -62,7 +62,7 @@ def snp_dossier(n1: Actor, mrl: Actor, ref: str = "call-1") -> int:
     return int(d["id"])
 
 
-ORIENT_48H = {
+ORIENT_48H: dict[str, Any] = {  # an intent payload (JSON fields)
     "decision": "ORIENT",
     "care_level": "R3",
     "filiere": "SNP",

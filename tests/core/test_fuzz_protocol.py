@@ -73,7 +73,7 @@ class Mutator:
 
     def frame(self) -> str:
         rng = self.rng
-        msg = copy.deepcopy(rng.choice(self.seeds))
+        msg: Any = copy.deepcopy(rng.choice(self.seeds))  # any JSON value once mutated
         for _ in range(rng.choice((1, 1, 1, 2, 3))):
             paths = [q for q in self._paths(msg) if q and q != ("type",)]
             op = rng.randrange(9)

@@ -7,6 +7,7 @@ import importlib.util
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -81,7 +82,8 @@ def test_every_commune_is_well_formed(index: CommuneIndex):
 def test_current_communes_only(index: CommuneIndex):
     # Arrondissements municipaux are not communes: Paris is one commune with all
     # its postal codes; communes déléguées are folded into their commune nouvelle.
-    assert index.by_insee("75056").name == "Paris"
+    paris = index.by_insee("75056")
+    assert paris is not None and paris.name == "Paris"
     assert index.by_insee("75101") is None  # Paris 1er arrondissement
     assert index.by_insee("13201") is None  # Marseille 1er arrondissement
     assert [c.insee for c in index.by_postal_code("75011")] == ["75056"]
@@ -105,6 +107,7 @@ def test_la_rochelle(index: CommuneIndex):
 
 def test_saint_martin_de_re(index: CommuneIndex):
     smr = index.by_insee("17369")
+    assert smr is not None
     assert smr.name == "Saint-Martin-de-Ré"
     assert smr.postal_codes == ("17410",)
     for query in ("st martin de re", "Saint-Martin-de-Ré", "ST MARTIN DE RE", "st-martin-de-r"):
@@ -116,6 +119,7 @@ def test_saint_martin_de_re(index: CommuneIndex):
 
 def test_name_with_apostrophe(index: CommuneIndex):
     houmeau = index.by_insee("17190")
+    assert houmeau is not None
     assert houmeau.name == "L'Houmeau"
     for query in ("l'houmeau", "L’Houmeau", "l houmeau", "houmeau"):
         assert houmeau in index.search(query), query
@@ -158,6 +162,7 @@ def test_former_commune_names_find_the_commune_nouvelle(index: CommuneIndex):
 
 def test_distance_la_rochelle_rochefort(index: CommuneIndex):
     lr, rochefort = index.by_insee("17300"), index.by_insee("17299")
+    assert lr is not None and rochefort is not None
     d = distance_km(lr, rochefort)
     assert 24 < d < 34  # about 28 km as the crow flies
     assert distance_km(rochefort, lr) == pytest.approx(d)
@@ -204,10 +209,11 @@ def test_load_from_plain_csv(tmp_path: Path):
 # -- the build script's official-file reader (pure function, no network) ------------
 
 
-def _build_module():
+def _build_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "build_communes", ROOT / "scripts" / "build_communes.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

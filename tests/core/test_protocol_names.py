@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,11 +79,13 @@ def test_every_intent_name_has_exactly_one_model(sessions) -> None:  # type: ign
 
 
 def test_a_model_built_on_the_desk_is_what_the_hub_parses() -> None:
-    sent = p.TaskClose(
-        task_id=3,
-        outcome="RDV_CRENEAU",
-        appointment={"with": "Dr Martin", "at": "2026-06-15T10:30:00+02:00"},
-    )
+    # Built the way the desk builds it (HubClient.call): the model from plain fields.
+    fields: dict[str, Any] = {
+        "task_id": 3,
+        "outcome": "RDV_CRENEAU",
+        "appointment": {"with": "Dr Martin", "at": "2026-06-15T10:30:00+02:00"},
+    }
+    sent = p.TaskClose(**fields)
     wire = sent.wire()
     assert wire["type"] == "task.close" and wire["appointment"]["with"] == "Dr Martin"
     import json

@@ -135,14 +135,24 @@ def brute(s: Session, q: SearchQuery, now: datetime) -> tuple[list, list]:
         if e.id not in mt
         and any((p.commune_insee, fold(p.address)) in mt_places for p in e.practices)
     }
+    # The generated query and practices always have coordinates and a radius (see seed and
+    # make_query): the density default is not modelled here.
+    assert q.lat is not None and q.lon is not None and q.radius_km is not None
+    radius_km = q.radius_km
+    origin = (q.lat, q.lon)
+
+    def place(p: Practice) -> tuple[float, float]:
+        assert p.lat is not None and p.lon is not None
+        return (p.lat, p.lon)
+
     rows, beyond = [], []
     for e in docs:
         special = e.id in mt or e.id in conf
-        dist = min(distance_km((q.lat, q.lon), (p.lat, p.lon)) for p in e.practices)
+        dist = min(distance_km(origin, place(p)) for p in e.practices)
         my_leaves = [u for u in leaves if u.effecteur_id == e.id]
         away = any(u.start <= now < u.end for u in my_leaves)
         if not special and (
-            dist > q.radius_km or away or not {fold(x) for x in q.skills} <= skills_of(e)
+            dist > radius_km or away or not {fold(x) for x in q.skills} <= skills_of(e)
         ):
             continue
         ok = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,17 +13,18 @@ from app.client.hub_client import HubClient
 from tests.conftest import PASSWORD
 
 
-async def logged(url: str, username: str, **kw: object) -> HubClient:
-    client = HubClient(url, desk=f"poste-{username}", **kw)  # type: ignore[arg-type]
+async def logged(url: str, username: str, **kw: Any) -> HubClient:
+    client = HubClient(url, desk=f"poste-{username}", **kw)
     await client.connect()
     await client.login(username, PASSWORD)
     return client
 
 
-async def answered_call(n1: HubClient, call_ref: str) -> dict[str, object]:
+async def answered_call(n1: HubClient, call_ref: str) -> dict[str, Any]:
     await n1.request("call.offered", call_ref=call_ref, line="15", caller="0546000000")
     reply = await n1.request("call.answered", call_ref=call_ref)
-    return reply["dossier"]  # type: ignore[no-any-return]
+    dossier: dict[str, Any] = reply["dossier"]
+    return dossier
 
 
 def make_wav(path: Path, seconds: float, seed: int = 1) -> str:

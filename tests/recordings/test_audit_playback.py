@@ -30,7 +30,7 @@ async def test_each_listening_is_audited_once(
     wav = tmp_path / "desk" / "a.wav"
     make_wav(wav, 20.0)  # three playback chunks
     await RecordingUploader(n1, tmp_path / "desk" / "j.json", None).upload("audit@room", wav)
-    did = int(dossier["id"])  # type: ignore[call-overload]
+    did = int(dossier["id"])
     await n1.request("dossier.qualify", dossier_id=did, priority="P2")
 
     mrl = await logged(rec_hub.url, "mrl")

@@ -20,7 +20,7 @@ async def test_doctor_and_supervisor_play_the_recording(rec_hub: Hub, tmp_path: 
     make_wav(wav, 20.0)  # 640 kB: three playback chunks
     original = wav.read_bytes()
     await RecordingUploader(n1, tmp_path / "desk" / "j.json", None).upload("play@room", wav)
-    did = int(dossier["id"])  # type: ignore[call-overload]
+    did = int(dossier["id"])
     await n1.request("dossier.qualify", dossier_id=did, priority="P2")  # to the MRL queue
 
     for who in ("mrl", "sup"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -152,7 +153,7 @@ async def test_only_the_desk_that_answered_uploads_and_never_a_path(
     mrl = await logged(rec_hub.url, "mrl")
     await answered_call(n1, "call-d@room")
     await n1.request("call.offered", call_ref="ringing@room", line="15", caller="")
-    declare = {"size": 1000, "sha256": "a" * 64}
+    declare: dict[str, Any] = {"size": 1000, "sha256": "a" * 64}
     for client, ref, code in (
         (other, "call-d@room", "forbidden"),  # another ARM: not the desk that answered
         (mrl, "call-d@room", "forbidden"),  # a role that does not answer calls

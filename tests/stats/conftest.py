@@ -20,11 +20,15 @@ def room_92(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Ro
     from tests.stats.seed_004_sas92_june import ROWS
 
     r = Room(sessions, people)
-    communes: dict[str, dict[str, object]] = {}
+    names: dict[str, str] = {}
+    postal_codes: dict[str, list[str]] = {}
     for pc, name, insee, _dec, _seen in ROWS:
-        c = communes.setdefault(
-            insee, {"insee": insee, "name": name, "postal_codes": [], "sector": "92"}
-        )
-        c["postal_codes"].append(pc)  # type: ignore[union-attr]
-    r.load_communes(list(communes.values()))  # type: ignore[arg-type]
+        names.setdefault(insee, name)
+        postal_codes.setdefault(insee, []).append(pc)
+    r.load_communes(
+        [
+            {"insee": insee, "name": name, "postal_codes": postal_codes[insee], "sector": "92"}
+            for insee, name in names.items()
+        ]
+    )
     return r

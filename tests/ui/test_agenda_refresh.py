@@ -12,6 +12,7 @@ from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Slot
 from tests.ui.conftest import open_desk, seed_territory, until
+from ui.controllers.search import SearchController
 
 
 def test_a_booking_on_another_desk_refreshes_the_agenda_editor(  # type: ignore[no-untyped-def]
@@ -59,7 +60,7 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(  # type: ignore[
 
         await until(lambda: places() == "libre", lambda: f"slot shown free (is {places()})")
         assert osnp.controller is not None
-        search = next(c for c in osnp.controller.panels if type(c).__name__ == "SearchController")
+        search = next(c for c in osnp.controller.panels if isinstance(c, SearchController))
         search.book(slot_id)  # the OSNP's desk books it, as its "Réserver" button does
         await until(lambda: places() == "réservé", lambda: f"slot shown booked ({places()})")
         await osnp.close()

@@ -29,7 +29,9 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
         n2 = await open_desk(hub_url, "n2", tmp_path)
         amu = await open_desk(hub_url, "amu", tmp_path)
         w1, w2, w3 = n1.window, n2.window, amu.window
-        assert w1 and w2 and w3 and w2.queue_model and w3.queue_model
+        assert w1 and w2 and w3
+        queue2, queue3 = w2.queue_model, w3.queue_model
+        assert queue2 is not None and queue3 is not None
         for w in (w1, w2, w3):
             qtbot.addWidget(w)
 
@@ -37,28 +39,24 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
         await until(w1.call_bar.answer_button.isEnabled, "ringing")
         await focus(n1)
         qtbot.keyClick(w1, Qt.Key.Key_F2)
-        await until(lambda: w1.dossier_form.dossier is not None, "dossier opened")
-        chest = w1.dossier_form.dossier["id"]  # type: ignore[index]
+        chest = (await until(lambda: w1.dossier_form.dossier, "dossier opened"))["id"]
         type_text(w1.dossier_form.motif, "Douleur thoracique oppressive depuis 30 min")
         qtbot.keyClick(w1, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
         qtbot.keyClick(w1, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.keyClick(w1, Qt.Key.Key_F3)  # N1 hangs up, the dossier goes on
 
         # The AMU doctor sees the P1 waiting for the N2 too; the N2 takes it with F5.
-        await until(lambda: w2.queue_model.rowCount() == 1, "P1 in the N2 queue")
-        await until(lambda: w3.queue_model.rowCount() == 1, "P1 visible to the AMU doctor")
+        await until(lambda: queue2.rowCount() == 1, "P1 in the N2 queue")
+        await until(lambda: queue3.rowCount() == 1, "P1 visible to the AMU doctor")
         await focus(n2)
         qtbot.keyClick(w2, Qt.Key.Key_F5)
         await until(lambda: w2.decision_form.isEnabled(), "N2 holds the dossier")
         qtbot.keyClick(w2, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)  # forward
 
         await until(
-            lambda: (
-                w3.queue_model.rowCount() == 1
-                and w3.queue_model.row_at(0)["queue"] == "AMU_MEDECIN"
-            ),
+            lambda: queue3.rowCount() == 1 and (queue3.row_at(0) or {})["queue"] == "AMU_MEDECIN",
             "forwarded",
-        )  # type: ignore[index]
+        )
         await focus(amu)
         qtbot.keyClick(w3, Qt.Key.Key_F5)
         await until(lambda: w3.decision_form.isEnabled(), "AMU doctor holds the dossier")
@@ -77,11 +75,15 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
         await until(w1.call_bar.answer_button.isEnabled, "second call ringing")
         await focus(n1)
         qtbot.keyClick(w1, Qt.Key.Key_F2)
-        await until(
-            lambda: w1.dossier_form.dossier is not None and w1.dossier_form.dossier["id"] != chest,
+        second = await until(
+            lambda: (
+                w1.dossier_form.dossier
+                if w1.dossier_form.dossier and w1.dossier_form.dossier["id"] != chest
+                else None
+            ),
             "second dossier",
         )
-        info = w1.dossier_form.dossier["id"]  # type: ignore[index]
+        info = second["id"]
         qtbot.keyClick(w1, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
         qtbot.keyClick(w1, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         await until(
@@ -89,7 +91,7 @@ def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: i
                 w1.dossier_form.dossier is not None and w1.dossier_form.dossier["priority"] == "P3"
             ),
             "P3 stays with N1",
-        )  # type: ignore[index]
+        )
         qtbot.keyClick(w1, Qt.Key.Key_F8)
         await until(lambda: w1.dossier_form.dossier is None, "P3 closed")
         for desk in (n1, n2, amu):

@@ -50,13 +50,17 @@ def test_ring_shows_the_history_ctrl_h_lists_it_ctrl_j_links_the_patient(  # typ
         assert "Appelant fréquent" in history.label.text() and "P3" in history.label.text()
         assert earlier[-1]["number"] in history.label.toolTip()
         qtbot.keyClick(w, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-        await until(lambda: history.dialog is not None and history.dialog.isVisible(), "list")
-        assert history.dialog is not None
-        await until(lambda: history.dialog.table.rowCount() == 3, "three rows")  # type: ignore[union-attr]
-        table = history.dialog.table
-        assert table.item(0, 1).text() == earlier[-1]["number"]  # newest first
-        assert table.item(0, 4).toolTip() == "LEMAIRE Paul"
-        history.dialog.close()
+        dialog = await until(
+            lambda: history.dialog if history.dialog and history.dialog.isVisible() else None,
+            "list",
+        )
+        table = dialog.table
+        await until(lambda: table.rowCount() == 3, "three rows")
+        newest, patient = table.item(0, 1), table.item(0, 4)
+        assert newest is not None and patient is not None
+        assert newest.text() == earlier[-1]["number"]  # newest first
+        assert patient.toolTip() == "LEMAIRE Paul"
+        dialog.close()
         await focus(desk)
         qtbot.keyClick(w, Qt.Key.Key_F2)
         await until(lambda: w.dossier_form.dossier is not None, "dossier opened")

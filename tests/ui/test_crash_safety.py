@@ -27,14 +27,15 @@ def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # 
 
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path, line)
-        assert desk.window is not None
-        qtbot.addWidget(desk.window)
+        window = desk.window
+        assert window is not None
+        qtbot.addWidget(window)
         call_id = line.ring()
         line.answer(call_id)  # as F2 would
-        await until(lambda: desk.window.dossier_form.dossier is not None, "dossier opened")
-        dossier_id = desk.window.dossier_form.dossier["id"]  # type: ignore[index]
+        dossier = await until(lambda: window.dossier_form.dossier, "dossier opened")
+        dossier_id = dossier["id"]
         typed_at = time.monotonic()
-        type_text(desk.window.dossier_form.motif, "Brûlures mictionnelles depuis 2 jours")
+        type_text(window.dossier_form.motif, "Brûlures mictionnelles depuis 2 jours")
         await until(
             lambda: "Brûlures" in stored_motif(dossier_id), "motif stored by the hub", timeout=5
         )
@@ -42,8 +43,10 @@ def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # 
 
         # The desk dies: no flush, no goodbye, the socket just drops.
         desk.client.reconnect = False
-        desk.client._ws.transport.abort()  # type: ignore[union-attr]
-        desk.window.hide()
+        ws = desk.client._ws
+        assert ws is not None
+        ws.transport.abort()
+        window.hide()
         await until(lambda: desk.client.state.value == "disconnected", "link dropped")
 
         restarted = await open_desk(hub_url, "n1", tmp_path / "again")

@@ -11,6 +11,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
 
 from ui import palette  # noqa: E402
@@ -60,8 +61,10 @@ def test_text_size_night_theme_and_floating_dock_come_back_for_the_same_user(
         view = RoomView(w, "osnp", settings)
         assert w.windowState() & Qt.WindowState.WindowMaximized
         before = view.points
-        w.findChild(type(view.night_action), "action_text_bigger").trigger()
-        w.findChild(type(view.night_action), "action_text_bigger").trigger()
+        bigger = w.findChild(QAction, "action_text_bigger")
+        assert bigger is not None
+        bigger.trigger()
+        bigger.trigger()
         assert view.points == before + 2
         view.night_action.trigger()
         assert palette.current is palette.NIGHT and "#20252b" in qapp.styleSheet()

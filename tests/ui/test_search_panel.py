@@ -21,12 +21,14 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: i
         osnp = await open_desk(hub_url, "osnp", tmp_path)
         other = await open_desk(hub_url, "osnp2", tmp_path)
         w, w2 = osnp.window, other.window
-        assert w and w2 and w.search_panel and w2.search_panel and w.tasks_model
+        assert w and w2 and w.search_panel and w2.search_panel
+        tasks, task_panel, panel2 = w.tasks_model, w.task_panel, w2.search_panel
+        assert tasks is not None and task_panel is not None
         for x in (w, w2):
             qtbot.addWidget(x)
-        await until(lambda: w.tasks_model.rowCount() == 1, "task listed")
-        w.task_panel.table.setCurrentIndex(w.tasks_model.index(0, 0))  # type: ignore[union-attr]
-        w.task_panel.request_take()  # type: ignore[union-attr]
+        await until(lambda: tasks.rowCount() == 1, "task listed")
+        task_panel.table.setCurrentIndex(tasks.index(0, 0))
+        task_panel.request_take()
         await until(lambda: w.dossier_form.dossier is not None, "dossier shown")
 
         await focus(osnp)
@@ -52,16 +54,16 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: i
         slot = slot_item.data(PAYLOAD)
         panel.tree.setCurrentIndex(slot_item.index())
 
-        w2.search_panel.search_requested.emit({})  # the other OSNP has a list open
-        await until(lambda: w2.search_panel.model.rowCount() > 0, "other desk results")
-        before = w2.search_panel.summary.text()
+        panel2.search_requested.emit({})  # the other OSNP has a list open
+        await until(lambda: panel2.model.rowCount() > 0, "other desk results")
+        before = panel2.summary.text()
         assert before
 
         qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
         await until(lambda: "Réservé" in w.message_label.text(), "booking confirmed")
 
         def other_sees_it() -> bool:
-            stack = [w2.search_panel.model.item(r) for r in range(w2.search_panel.model.rowCount())]
+            stack = [panel2.model.item(r) for r in range(panel2.model.rowCount())]
             while stack:
                 item = stack.pop()
                 payload = item.data(PAYLOAD) or {}

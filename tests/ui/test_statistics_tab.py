@@ -62,7 +62,9 @@ def test_supervisor_sees_the_month_filters_a_territory_and_exports(  # type: ign
             stats.show_table()
             assert 0 < stats.model.columnCount() < before
         out = tmp_path / "mois.csv"
-        stats.export_to(out, stats.current_table())
+        table = stats.current_table()
+        assert table is not None
+        stats.export_to(out, table)
         rows = list(csv.reader(out.open(encoding="utf-8-sig"), delimiter=";"))
         assert len(rows) == stats.model.rowCount() + 1
         assert len(rows[0]) == stats.model.columnCount()

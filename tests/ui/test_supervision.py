@@ -22,7 +22,7 @@ def test_supervisor_sees_calls_desks_and_queues_live(qloop, qtbot, hub_url, tmp_
         sup = await open_desk(hub_url, "sup", tmp_path)
         n1 = await open_desk(hub_url, "n1", tmp_path, line)
         assert sup.window and n1.window and sup.window.supervision
-        view = sup.window.supervision
+        view, form = sup.window.supervision, n1.window.dossier_form
         for w in (sup.window, n1.window):
             qtbot.addWidget(w)
 
@@ -34,10 +34,10 @@ def test_supervisor_sees_calls_desks_and_queues_live(qloop, qtbot, hub_url, tmp_
         await until(lambda: "En pause 1" in view.desks.text(), "paused desk")
 
         line.answer(call_id)
-        await until(lambda: n1.window.dossier_form.dossier is not None, "dossier opened")
+        await until(lambda: form.dossier is not None, "dossier opened")
         await until(lambda: view.calls.rowCount() == 0, "answered call no longer waiting")
-        n1.window.dossier_form.choose_priority("P2")
-        n1.window.dossier_form.request_qualify()
+        form.choose_priority("P2")
+        form.request_qualify()
         await until(lambda: view.dossiers.rowCount() == 1, "dossier waiting in the SNP queue")
         assert cell(view.dossiers, 0, 1) == "Régulation libérale"
         assert cell(view.dossiers, 0, 2) == "P2"

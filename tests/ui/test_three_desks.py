@@ -59,6 +59,7 @@ def test_training_call_from_ring_to_closed_dossier(
         qtbot.keyClicks(form.age, "3")
         qtbot.keyClicks(form.commune, "La Rochel")
         popup = form.commune.completer().popup()
+        assert popup is not None
         await until(popup.isVisible, "commune suggestions shown")
         assert popup.model().index(0, 0).data().startswith("La Rochelle (17000)")
         qtbot.keyClick(popup, Qt.Key.Key_Down)
@@ -70,9 +71,10 @@ def test_training_call_from_ring_to_closed_dossier(
         qtbot.keyClick(w1, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
         # MRL: the dossier appears in the SNP queue with what N1 typed; F5 takes it.
-        assert w2.queue_model is not None
-        await until(lambda: w2.queue_model.rowCount() == 1, "dossier in the MRL's queue")
-        row = w2.queue_model.row_at(0)
+        queue = w2.queue_model
+        assert queue is not None
+        await until(lambda: queue.rowCount() == 1, "dossier in the MRL's queue")
+        row = queue.row_at(0)
         assert row and row["patient_last_name"] == "Morin" and row["commune_insee"] == "17300"
         assert row["priority"] == "P2" and "39,5" in row["motif"]
         assert w1.dossier_form.dossier is None, "N1 is free for the next call"
@@ -81,7 +83,7 @@ def test_training_call_from_ring_to_closed_dossier(
         await focus(mrl)
         qtbot.keyClick(w2, Qt.Key.Key_F5)
         await until(lambda: w2.decision_form.isEnabled(), "MRL holds the dossier")
-        assert w2.queue_model.rowCount() == 0
+        assert queue.rowCount() == 0
         dossier_id = w2.dossier_form.dossier["id"]  # type: ignore[index]
         decision = w2.decision_form
         set_combo(decision.decision, "ORIENT")
@@ -92,19 +94,19 @@ def test_training_call_from_ring_to_closed_dossier(
         qtbot.keyClick(w2, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
 
         # OSNP: the task appears with its 48 h deadline; Enter takes it; Ctrl+Enter closes.
-        assert w3.tasks_model is not None and w3.task_panel is not None
-        await until(lambda: w3.tasks_model.rowCount() == 1, "task on the OSNP desk")
-        panel = w3.task_panel
+        tasks, task_panel = w3.tasks_model, w3.task_panel
+        assert tasks is not None and task_panel is not None
+        await until(lambda: tasks.rowCount() == 1, "task on the OSNP desk")
         await focus(osnp)
-        panel.table.setFocus()
-        panel.table.setCurrentIndex(w3.tasks_model.index(0, 0))
-        qtbot.keyClick(panel.table, Qt.Key.Key_Return)
-        await until(panel.close_button.isEnabled, "OSNP holds the task")
-        set_combo(panel.outcome, "RDV_MT")
-        type_text(panel.with_whom, "Dr Aubert (médecin traitant)")
-        qtbot.keyClicks(panel.place, "Cabinet du Port, La Rochelle")
+        task_panel.table.setFocus()
+        task_panel.table.setCurrentIndex(tasks.index(0, 0))
+        qtbot.keyClick(task_panel.table, Qt.Key.Key_Return)
+        await until(task_panel.close_button.isEnabled, "OSNP holds the task")
+        set_combo(task_panel.outcome, "RDV_MT")
+        type_text(task_panel.with_whom, "Dr Aubert (médecin traitant)")
+        qtbot.keyClicks(task_panel.place, "Cabinet du Port, La Rochelle")
         qtbot.keyClick(w3, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-        await until(lambda: w3.tasks_model.rowCount() == 0, "task closed")
+        await until(lambda: tasks.rowCount() == 0, "task closed")
         for desk in (n1, mrl, osnp):
             await desk.close()
         return int(dossier_id)

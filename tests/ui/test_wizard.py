@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import numpy as np
@@ -79,7 +80,7 @@ def _box() -> QMessageBox | None:
     return None
 
 
-def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: object) -> SetupWizard:
+def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: Any) -> SetupWizard:
     ports = iter(audio)
     wizard = SetupWizard(
         DeskSettings(),
@@ -88,7 +89,7 @@ def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: object) -> SetupWiz
         pins=PinStore(tmp_path / "pins.json"),
         audio_factory=lambda: next(ports),
         **kw,
-    )  # type: ignore[arg-type]
+    )
     wizard.show()
     return wizard
 

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.fixture
-def xvfb_display() -> str:
+def xvfb_display() -> Iterator[str]:
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is missing: run scripts/setup.sh (it installs xvfb)"
     for number in range(90, 140):
