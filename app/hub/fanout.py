@@ -8,6 +8,7 @@ the others'. Nothing home-made crosses the network: only PostgreSQL's own channe
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, TextClause, text
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
@@ -36,6 +37,13 @@ def notify_end(session: Session, ended: dict[str, Any], origin: str = "") -> Non
     session.execute(
         text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
     )
+
+
+@functools.cache
+def _notify_statement(count: int) -> TextClause:
+    """``SELECT pg_notify(…), pg_notify(…)``: PostgreSQL delivers them in this order."""
+    calls = ", ".join(f"pg_notify(:channel, :p{n})" for n in range(count))
+    return text(f"SELECT {calls}")
 
 
 class PgFanout:
@@ -61,7 +69,9 @@ class PgFanout:
     # -- sending (runs on the writer thread, inside the transaction) -------------------
 
     def notify(self, session: Session, events: list[Outgoing]) -> None:
-        for out in events:
+        """All of a unit's events in one statement (one round trip, however many)."""
+        params: dict[str, str] = {"channel": CHANNEL}
+        for n, out in enumerate(events):
             envelope = {
                 "o": self.origin,
                 "r": sorted(str(r) for r in out.audience.roles),
@@ -70,10 +80,9 @@ class PgFanout:
             payload = json.dumps({**envelope, "m": out.message})
             if len(payload.encode()) > MAX_PAYLOAD:
                 payload = json.dumps({**envelope, "seq": out.message["seq"]})
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANNEL, "payload": payload},
-            )
+            params[f"p{n}"] = payload
+        if events:
+            session.execute(_notify_statement(len(events)), params)
 
     def announce_end(self, session: Session, ended: dict[str, Any]) -> None:
         """Tell the other hubs, when this transaction commits, that sessions ended."""
