@@ -26,6 +26,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.extensions import install_all, start_all, stop_all
 from app.hub.framing import frames
+from app.hub.group_commit import GroupCommit
 from app.hub.login_sessions import SessionKeeper
 from app.hub.service import FlowService, Outgoing
 from app.hub.tls import check_listen, file_fingerprint, server_context
@@ -83,6 +84,8 @@ class Hub:
         self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
+        #: Desks' intents reach the writer through here, several per transaction under load.
+        self.group = GroupCommit(self.service, self.writer)
         # Read-only intents (reports) run here, beside the writer (SQLite WAL, PostgreSQL MVCC).
         self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-reader")
         self.connections: set[DeskConnection] = set()
@@ -274,7 +277,7 @@ class Hub:
                 self.readers, self.service.handle, conn.principal, intent
             )
         else:
-            outcome = await self._run(self.service.handle, conn.principal, intent)
+            outcome = await self.group.submit(conn.principal, intent)
         await conn.send(outcome.reply)
         self._broadcast(outcome.events)
 

@@ -177,6 +177,8 @@ class FlowService:
             p.TaskClose: self._task_close,
             p.TaskReopen: self._task_reopen,
         }
+        #: Intents that only write rows, which group commit may apply together.
+        self._batchable = frozenset(self._handlers)
 
     def finish(self, unit: Unit) -> list[Outgoing]:
         """End a unit of work inside its transaction: events written, projected, announced.
@@ -185,13 +187,16 @@ class FlowService:
         projections (statistics facts) and other hubs see exactly what was committed.
         """
         events = unit.outgoing()
-        if unit.events:
-            written = [event for event, _audience, _views in unit.events]
-            for projector in self.projectors:
-                projector(unit.s, written)
-        if self.notifier is not None and events:
-            self.notifier(unit.s, events)
+        self._project_and_notify(unit.s, [unit], events)
         return events
+
+    def _project_and_notify(self, s: Session, units: list[Unit], events: list[Outgoing]) -> None:
+        written = [event for unit in units for event, _audience, _views in unit.events]
+        if written:
+            for projector in self.projectors:
+                projector(s, written)
+        if self.notifier is not None and events:
+            self.notifier(s, events)
 
     def register(
         self, intent: type[p.Intent], handler: Callable[[Unit, Any], dict[str, Any]]
@@ -258,6 +263,40 @@ class FlowService:
                 self.record_refusal(actor, refusal)
                 raise
         raise AssertionError("unreachable")
+
+    def handle_batch(self, items: list[tuple[Principal, p.Intent]]) -> list[Outcome | Exception]:
+        """Several intents in one transaction, in order (app.hub.group_commit).
+
+        The result is the one of applying them one by one: if any intent fails, the
+        whole transaction is rolled back and each is applied again alone, through
+        :meth:`handle` (its refusal, retry and audit as usual). Only the flow's own
+        intents are batched: an extension's handler may do more than write rows.
+        """
+        if len(items) > 1 and all(type(intent) in self._batchable for _, intent in items):
+            try:
+                return list(self._apply_together(items))
+            except Exception:
+                pass  # nothing of the batch was kept: each intent again, alone
+        results: list[Outcome | Exception] = []
+        for actor, intent in items:
+            try:
+                results.append(self.handle(actor, intent))
+            except Exception as exc:
+                results.append(exc)
+        return results
+
+    def _apply_together(self, items: list[tuple[Principal, p.Intent]]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        with self.sessions.begin() as s:
+            units = []
+            for actor, intent in items:
+                unit = Unit(s, actor, self.clock(), self.user)
+                reply = self._handlers[type(intent)](unit, intent)
+                # Built now: a later intent of the batch may change the same dossier.
+                outcomes.append(Outcome(_ok(intent, **reply), unit.outgoing()))
+                units.append(unit)
+            self._project_and_notify(s, units, [out for o in outcomes for out in o.events])
+        return outcomes
 
     def record_refusal(self, actor: Principal, refusal: ReadRefused) -> None:
         """Audit a refused read in a transaction of its own."""
