@@ -1,7 +1,8 @@
 """``sasdesk users``: manage accounts (administrators, scripts).
 
 ``list``, ``add``, ``disable``, ``enable``, ``reset-password``. New passwords follow the
-policy (app.hub.passwords). Disabling an account or resetting its password ends its
+policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock left by
+wrong passwords (app.hub.throttle). Disabling an account or resetting its password ends its
 sessions at once: on PostgreSQL every hub hears it (NOTIFY) and closes the desks'
 connections; on SQLite the hub finds out within a second.
 """
@@ -165,11 +166,19 @@ def disable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
     return f"compte {args.username} désactivé ; {ended} session(s) fermée(s)"
 
 
+def _lifted(s: Session, username: str) -> str:
+    """Lift the account's lock after wrong passwords (kept in the database, every hub)."""
+    from app.hub.throttle import lift
+
+    return " ; blocage après mots de passe erronés levé" if lift(s, username) else ""
+
+
 def enable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
     with sessions.begin() as s:
         user = _user(s, args.username)
         user.active = True
-    return f"compte {args.username} réactivé"
+        lifted = _lifted(s, args.username)
+    return f"compte {args.username} réactivé{lifted}"
 
 
 def reset_password(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
@@ -182,7 +191,8 @@ def reset_password(sessions: sessionmaker[Session], args: argparse.Namespace) ->
         user = _user(s, args.username)
         user.password_hash = hash_password(password)
         ended = _end_sessions(s, user.id, "revoked")
-    return f"mot de passe de {args.username} changé ; {ended} session(s) fermée(s)"
+        lifted = _lifted(s, args.username)
+    return f"mot de passe de {args.username} changé ; {ended} session(s) fermée(s){lifted}"
 
 
 ACT = {"add": add, "disable": disable, "enable": enable, "reset-password": reset_password}

@@ -68,6 +68,18 @@ class Call(Base):
     recording_path: Mapped[str] = mapped_column(Text, default="")
 
 
+class CallRing(Base):
+    """One desk (its account) a call rang: only these, or the holder, may end it."""
+
+    __tablename__ = "call_rings"
+
+    call_id: Mapped[int] = mapped_column(
+        ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    rung_at: Mapped[datetime]
+
+
 class Dossier(Base):
     __tablename__ = "dossiers"
 

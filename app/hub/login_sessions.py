@@ -112,26 +112,31 @@ class SessionKeeper:
 
     async def login(self, conn: DeskConnection, intent: p.Login) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        self.guard.check(intent.username, conn.address, self.hub.service.clock())
         if self.pending >= MAX_PENDING_CHECKS:
             raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
         self.pending += 1
         try:
-            creds = await loop.run_in_executor(self.hub.readers, self._credentials, intent.username)
+            # The throttle is read with the account, beside the writer; argon2 and the
+            # count of a failure run on the password checks' own thread.
+            creds = await loop.run_in_executor(
+                self.hub.readers, self._credentials, intent.username, conn.address
+            )
             ok, rehash = await loop.run_in_executor(
                 self.hashers, check_password, creds, intent.password
             )
+            if not ok or creds.user_id is None:
+                locks = await loop.run_in_executor(
+                    self.hashers, self._count_failure, intent.username, conn.address
+                )
         finally:
             self.pending -= 1
         if not ok or creds.user_id is None:
-            locks = self.guard.failed(intent.username, conn.address, self.hub.service.clock())
             if locks:
                 events = await self.hub.run_in_writer(
                     self._lock_events, locks, intent.username, conn.address
                 )
                 self.hub.broadcast(events)
             raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
-        self.guard.succeeded(intent.username)
         opened = await self.hub.run_in_writer(self._open, creds, rehash, intent)
         return opened.attach(conn)
 
@@ -139,9 +144,14 @@ class SessionKeeper:
         resumed = await self.hub.run_in_writer(self._resume, intent)
         return resumed.attach(conn)
 
-    def _credentials(self, username: str) -> Credentials:
+    def _credentials(self, username: str, address: str) -> Credentials:
         with self.hub.service.sessions() as s:
+            self.guard.check(s, username, address, self.hub.service.clock())
             return credentials_of(s, username)
+
+    def _count_failure(self, username: str, address: str) -> list[Lock]:
+        with self.hub.service.sessions.begin() as s:
+            return self.guard.failed(s, username, address, self.hub.service.clock())
 
     def _open(self, creds: Credentials, rehash: str | None, intent: p.Login) -> Opened:
         now = self.hub.service.clock()
@@ -151,6 +161,7 @@ class SessionKeeper:
                 raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
             if rehash:
                 user.password_hash = rehash
+            self.guard.succeeded(s, intent.username)
             token = open_session(s, user, intent.desk, now, self.shift)
             s.flush()
             row = session_of(s, token)

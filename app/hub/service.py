@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit import ReadRefused, record_read, refused_read
 from app.config.settings import HubSettings
-from app.db.models import Call, Commune, Dossier, Event, OsnpTask, User
+from app.db.models import Call, CallRing, Commune, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
 from app.domain import rules
 from app.domain.enums import (
@@ -459,6 +459,9 @@ class FlowService:
         else:
             # Another desk of the same fork: the call counts once.
             call.desks_rung += 1
+        assert u.actor is not None
+        if u.s.get(CallRing, (call.id, u.actor.user_id)) is None:
+            u.s.add(CallRing(call_id=call.id, user_id=u.actor.user_id, rung_at=u.now))
         return {"call": call_view(call)}
 
     def _call_answered(self, u: Unit, i: p.CallAnswered) -> dict[str, Any]:
@@ -499,13 +502,21 @@ class FlowService:
         )
         return {"dossier": dossier_view(d, self.user)}
 
+    @staticmethod
+    def _rang_or_holds(u: Unit, call: Call) -> bool:
+        assert u.actor is not None
+        if call.answered_by_id == u.actor.user_id:
+            return True
+        return u.s.get(CallRing, (call.id, u.actor.user_id)) is not None
+
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
     def _call_ended(self, u: Unit, i: p.CallEnded) -> dict[str, Any]:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
-        if call is None:
+        if call is None or not self._rang_or_holds(u, call):
+            # A desk the call never rang learns nothing of it, not even that it exists.
             raise FlowError("not_found", f"appel {i.call_ref} inconnu")
         if call.ended_at is not None:
             return {"call": call_view(call)}
@@ -646,7 +657,11 @@ class FlowService:
                 raise FlowError("conflict", f"le dossier {d.number} vient d'être pris")
             d = None  # a refusal says nothing of a dossier this desk may not see
         if d is None:
-            raise FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible")
+            # Audited as a refused read: a desk probing numbers leaves a trace.
+            missing = FlowError(
+                "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
+            )
+            raise refused_read(missing, i.dossier_id, p.IntentName.DOSSIER_TAKE)
         if d.queue:
             rules.check_can_take(self._role(u), Queue(d.queue))
         return self._take(u, d)

@@ -1,25 +1,43 @@
 """Password guessing slowed down: per account and per address, a growing delay, then a lock.
 
-Kept in the hub's memory (a restart forgets it; each hub of a shared deployment counts
-its own attempts). A refused attempt costs no password hash: a flood of guesses is
-answered without touching argon2 once the delay has started.
+The counts live in the database (table ``login_failures``): every hub sharing it sees
+the same attempts, and a restart forgets nothing. One row per account or address; a
+failure is counted by a single upsert (atomic on SQLite and PostgreSQL, whichever hub
+wins the race), so it never needs a lock held across statements. A refused attempt
+costs no password hash: a flood of guesses is answered without touching argon2 once
+the delay has started. ``sasdesk users enable`` and ``reset-password`` lift an
+account's lock (:func:`lift`).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Integer, String, Table, and_, case, delete, literal, null, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.config.settings import SessionSettings
+from app.db.models import Base
+from app.db.types import UTCDateTime
 from app.domain.rules import FlowError
 
 
-@dataclass
-class _Failures:
-    count: int = 0
-    last: datetime | None = None
-    locked_until: datetime | None = None
+class LoginFailure(Base):
+    """Wrong passwords counted for one account (``kind`` "account", key its folded name)
+    or one address (``kind`` "address")."""
+
+    __tablename__ = "login_failures"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+    #: The count at which the current lock began (tells the hub that started it).
+    locked_at_count: Mapped[int | None] = mapped_column(Integer)
 
 
 @dataclass(frozen=True)
@@ -38,12 +56,28 @@ def _wait_text(seconds: float) -> str:
     return f"{max(1, round(seconds))} s"
 
 
+def account_key(username: str) -> str:
+    return username.casefold()[:255]
+
+
+def lift(session: Session, username: str) -> bool:
+    """End an account's lock and forget its failures (an administrator vouched for it)."""
+    done = session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.kind == "account", LoginFailure.key == account_key(username)
+        )
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
 class LoginGuard:
     def __init__(self, settings: SessionSettings):
         self.settings = settings
-        self._lock = threading.Lock()
-        self._accounts: dict[str, _Failures] = {}
-        self._addresses: dict[str, _Failures] = {}
+
+    @property
+    def quiet(self) -> timedelta:
+        """After this long without a failure (and no lock), the count starts again."""
+        return timedelta(minutes=self.settings.lock_minutes)
 
     def _limits(self, kind: str) -> tuple[int, int]:
         s = self.settings
@@ -51,62 +85,93 @@ class LoginGuard:
             return s.throttle_after, s.lock_after
         return s.address_throttle_after, s.address_lock_after
 
-    def _forget_old(self, table: dict[str, _Failures], key: str, now: datetime) -> _Failures:
-        f = table.setdefault(key, _Failures())
-        quiet = timedelta(minutes=self.settings.lock_minutes)
-        if f.locked_until is not None and now >= f.locked_until:
-            table[key] = f = _Failures()  # the lock is over: a fresh start
-        elif f.locked_until is None and f.last is not None and now - f.last >= quiet:
-            table[key] = f = _Failures()
-        return f
+    def _keys(self, username: str, address: str) -> tuple[tuple[str, str], ...]:
+        return (("account", account_key(username)), ("address", address[:255]))
 
-    def check(self, username: str, address: str, now: datetime) -> None:
+    def _stale(self, row: LoginFailure, now: datetime) -> bool:
+        if row.locked_until is not None:
+            return now >= row.locked_until  # the lock is over: a fresh start
+        return now - row.last_at >= self.quiet
+
+    def check(self, session: Session, username: str, address: str, now: datetime) -> None:
         """Refuse at once (no password check) while an account or address must wait."""
-        with self._lock:
-            for kind, table, key in (
-                ("account", self._accounts, username.casefold()),
-                ("address", self._addresses, address),
-            ):
-                f = self._forget_old(table, key, now)
-                if f.locked_until is not None:
-                    left = (f.locked_until - now).total_seconds()
-                    who = "ce compte" if kind == "account" else "ce poste"
+        for kind, key in self._keys(username, address):
+            row = session.get(LoginFailure, (kind, key))
+            if row is None or self._stale(row, now):
+                continue
+            if row.locked_until is not None:
+                left = (row.locked_until - now).total_seconds()
+                who = "ce compte" if kind == "account" else "ce poste"
+                raise FlowError(
+                    "locked",
+                    f"trop d'essais de mot de passe : {who} est bloqué pendant encore "
+                    f"{_wait_text(left)}. Le superviseur a été prévenu.",
+                )
+            start, _ = self._limits(kind)
+            if row.failures >= start:
+                delay = min(2.0 ** (row.failures - start), self.settings.max_delay_seconds)
+                left = (row.last_at + timedelta(seconds=delay) - now).total_seconds()
+                if left > 0:
                     raise FlowError(
-                        "locked",
-                        f"trop d'essais de mot de passe : {who} est bloqué pendant encore "
-                        f"{_wait_text(left)}. Le superviseur a été prévenu.",
+                        "throttled",
+                        f"mot de passe incorrect {row.failures} fois : "
+                        f"attendez {_wait_text(left)} avant de réessayer",
                     )
-                start, _ = self._limits(kind)
-                if f.count >= start and f.last is not None:
-                    delay = min(2.0 ** (f.count - start), self.settings.max_delay_seconds)
-                    left = (f.last + timedelta(seconds=delay) - now).total_seconds()
-                    if left > 0:
-                        raise FlowError(
-                            "throttled",
-                            f"mot de passe incorrect {f.count} fois : "
-                            f"attendez {_wait_text(left)} avant de réessayer",
-                        )
 
-    def failed(self, username: str, address: str, now: datetime) -> list[Lock]:
-        """Count a wrong password; returns the locks this failure starts."""
+    def failed(self, session: Session, username: str, address: str, now: datetime) -> list[Lock]:
+        """Count a wrong password (in ``session``'s transaction); returns the locks this
+        failure starts."""
         locks = []
-        with self._lock:
-            for kind, table, key in (
-                ("account", self._accounts, username.casefold()),
-                ("address", self._addresses, address),
-            ):
-                f = self._forget_old(table, key, now)
-                f.count += 1
-                f.last = now
-                _, lock_at = self._limits(kind)
-                if f.count >= lock_at and f.locked_until is None:
-                    f.locked_until = now + timedelta(minutes=self.settings.lock_minutes)
-                    locks.append(Lock(kind, key, f.count, f.locked_until))
+        for kind, key in self._keys(username, address):
+            _, lock_at = self._limits(kind)
+            until = now + timedelta(minutes=self.settings.lock_minutes)
+            count, locked_until, locked_at = self._count(session, kind, key, now, until, lock_at)
+            if locked_until is not None and locked_at == count:
+                locks.append(Lock(kind, key, count, locked_until))
         return locks
 
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._accounts.pop(username.casefold(), None)
+    def _count(
+        self, session: Session, kind: str, key: str, now: datetime, until: datetime, lock_at: int
+    ) -> Any:
+        t = cast(Table, LoginFailure.__table__)
+        at = literal(now, UTCDateTime())
+        lock_value = literal(until, UTCDateTime())
+        stale = or_(
+            and_(t.c.locked_until.is_not(None), t.c.locked_until <= at),
+            and_(
+                t.c.locked_until.is_(None), t.c.last_at <= literal(now - self.quiet, UTCDateTime())
+            ),
+        )
+        first_locks = lock_at <= 1
+        locks_now = and_(t.c.locked_until.is_(None), t.c.failures + 1 >= lock_at)
+        insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+        stmt = insert(t).values(
+            kind=kind,
+            key=key,
+            failures=1,
+            last_at=now,
+            locked_until=until if first_locks else None,
+            locked_at_count=1 if first_locks else None,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.kind, t.c.key],
+            set_={
+                "failures": case((stale, 1), else_=t.c.failures + 1),
+                "last_at": at,
+                "locked_until": case(
+                    (stale, lock_value if first_locks else null()),
+                    (locks_now, lock_value),
+                    else_=t.c.locked_until,
+                ),
+                "locked_at_count": case(
+                    (stale, literal(1) if first_locks else null()),
+                    (locks_now, t.c.failures + 1),
+                    else_=t.c.locked_at_count,
+                ),
+            },
+        ).returning(t.c.failures, t.c.locked_until, t.c.locked_at_count)
+        return session.execute(stmt).one()
 
-    def unlock(self, username: str) -> None:
-        self.succeeded(username)
+    def succeeded(self, session: Session, username: str) -> None:
+        """A right password: the account's count starts again (the address keeps its own)."""
+        lift(session, username)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.audit.models import AuditRead
 from app.client.hub_client import HubClient, HubError
 from app.db.models import Call
 from app.db.types import utcnow
@@ -53,20 +54,34 @@ async def test_call_ended_needs_a_call_taking_role_and_the_holder(
     for who in (osnp, mrl):
         err = await refused(who, "call.ended", call_ref="r1", reason="caller_gave_up")
         assert err.code == "forbidden"
+    # Desks of a call-taking role the call never rang cannot abandon it either, and
+    # are told exactly what a call that does not exist would tell them.
+    unknown = await refused(n1b, "call.ended", call_ref="no-such-call", reason="caller_gave_up")
+    for who in (n1b, sup):
+        err = await refused(who, "call.ended", call_ref="r1", reason="caller_gave_up")
+        assert (err.code, err.message) == (
+            unknown.code,
+            unknown.message.replace("no-such-call", "r1"),
+        )
     assert the_call(sessions, "r1").ended_at is None
+    await n1b.request("call.offered", call_ref="r1", line="15")  # the fork now rings n1b
     await n1.request("call.answered", call_ref="r1")  # still answerable
-    # Another ARM cannot end the call held by n1; no desk can send a recording path.
+    # n1b, rung, stops ringing: the call held by n1 goes on; no desk sends a path.
     await n1b.request("call.ended", call_ref="r1", reason="hangup")
     err = await refused(
         n1b, "call.ended", call_ref="r1", reason="hangup", recording_path="/var/rec/x.wav"
     )
     assert err.code == "invalid_message"  # recordings are uploaded (app/recordings)
+    err = await refused(sup, "call.ended", call_ref="r1", reason="hangup")
+    assert err.code == "not_found"  # neither rung nor holding it
     call = the_call(sessions, "r1")
     assert call.ended_at is None and call.recording_path == ""
     # The holder ends it: an event.
     await n1.request("call.ended", call_ref="r1", reason="hangup")
     await until(lambda: "call.ended" in seen, "call.ended seen", timeout=5)
     assert the_call(sessions, "r1").ended_at is not None
+    err = await refused(sup, "call.ended", call_ref="r1", reason="hangup")
+    assert err.code == "not_found"  # an ended call is not shown to them either
     for c in (n1, n1b, osnp, mrl, sup):
         await c.close()
 
@@ -188,7 +203,9 @@ async def test_input_errors_name_the_field_on_postgresql(
 # -- 11. dossier.take on a dossier the desk cannot see ----------------------------------
 
 
-async def test_taking_an_invisible_dossier_is_not_found_and_leaks_nothing(hub: Hub) -> None:
+async def test_taking_an_invisible_dossier_is_not_found_leaks_nothing_and_is_audited(
+    hub: Hub, sessions: sessionmaker[Session]
+) -> None:
     n1, mrl, mrl2, osnp, amu = [
         await logged_client(hub, u) for u in ("n1", "mrl", "mrl2", "osnp", "amu")
     ]
@@ -209,6 +226,20 @@ async def test_taking_an_invisible_dossier_is_not_found_and_leaks_nothing(hub: H
     # The other MRL read the SNP queue a moment ago: told it was taken, not by whom.
     err = await refused(mrl2, "dossier.take", dossier_id=d["id"])
     assert err.code == "conflict" and "mrl (" not in err.message
+    # Each refusal is in the audit of reads, with who asked and for which dossier.
+    with sessions() as s:
+        rows = s.scalars(
+            select(AuditRead).where(AuditRead.intent == "dossier.take").order_by(AuditRead.id)
+        ).all()
+        refusals = [(r.username, r.dossier_id, r.granted, r.detail) for r in rows]
+    assert refusals == [
+        ("osnp", d["id"], False, "not_found"),
+        ("amu", d["id"], False, "not_found"),
+        ("osnp", d["id"], False, "not_found"),
+        ("amu", d["id"], False, "not_found"),
+        ("osnp", d["id"] + 1000, False, "not_found"),
+    ]
+    assert rows[0].dossier_number == d["number"] and rows[0].desk
     for c in (n1, mrl, mrl2, osnp, amu):
         await c.close()
 

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 import app.audit.models  # noqa: E402,F401  (audit of reads, migration 0007)
 import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
+import app.hub.throttle  # noqa: E402,F401  (login failures, migration 0012)
 import app.interop.hubsante.models  # noqa: E402,F401  (Hub Santé journal, migration 0009)
 import app.recordings.models  # noqa: E402,F401  (call recordings, migration 0006)
 import app.retention.models  # noqa: E402,F401  (purge journal, holds, migration 0008)

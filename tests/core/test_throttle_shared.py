@@ -1,0 +1,92 @@
+"""Login throttling kept in the database: two hubs on one PostgreSQL count the same
+wrong passwords, a restart keeps a lock, ``sasdesk users enable`` and
+``reset-password`` lift it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.config.settings import SessionSettings
+from tests.conftest import PASSWORD
+from tests.core.test_hub_ws import logged_client, raw_desk
+from tests.core.test_sessions import Clock, login, started, until
+from tests.core.test_users_cli import users
+
+SETTINGS = SessionSettings(
+    throttle_after=3, lock_after=6, lock_minutes=15,
+    address_throttle_after=100, address_lock_after=200,
+)  # fmt: skip
+NEW_PASSWORD = "Régul@tion-15-SAS"
+
+
+@pytest.mark.peers
+async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lifts_it(
+    postgres_server: str, password_hash: str
+) -> None:
+    from tests.core.pg_hub import fresh_schema
+
+    fresh_schema(postgres_server, password_hash)
+    clock = Clock()
+    a = await started(postgres_server, SETTINGS, clock)
+    b = await started(postgres_server, SETTINGS, clock)
+    try:
+        sup = await logged_client(a, "sup")
+        alerts: list[dict[str, Any]] = []
+        sup.on_event.append(lambda m: alerts.append(m) if m["event"] == "login.locked" else None)
+        on_a, on_b = await raw_desk(a), await raw_desk(b)
+        for _ in range(3):
+            assert (await login(on_a, "n1", "guess"))["code"] == "bad_credentials"
+        reply = await login(on_b, "n1", PASSWORD)  # hub B knows of hub A's three
+        assert reply["code"] == "throttled" and "incorrect 3 fois" in reply["message"]
+        clock.advance(seconds=1)
+        assert (await login(on_b, "n1", "guess"))["code"] == "bad_credentials"  # 4th, on B
+        reply = await login(on_a, "n1", "guess")
+        assert reply["code"] == "throttled" and "attendez 2 s" in reply["message"]
+        clock.advance(seconds=2)
+        assert (await login(on_a, "n1", "guess"))["code"] == "bad_credentials"  # 5th
+        clock.advance(seconds=4)
+        assert (await login(on_b, "n1", "guess"))["code"] == "bad_credentials"  # 6th: lock
+        reply = await login(on_a, "n1", PASSWORD)
+        assert reply["code"] == "locked" and "bloqué pendant encore 15 min" in reply["message"]
+        # Locked on B, told to the supervisor logged in on A (once).
+        await until(lambda: bool(alerts))
+        assert alerts[0]["data"]["username"] == "n1" and alerts[0]["data"]["failures"] == 6
+        assert len(alerts) == 1
+        await sup.close()
+    finally:
+        await a.stop()
+        await b.stop()
+
+    # Both hubs restarted: the lock is still there.
+    clock.advance(minutes=5)
+    a = await started(postgres_server, SETTINGS, clock)
+    try:
+        ws = await raw_desk(a)
+        reply = await login(ws, "n1", PASSWORD)
+        assert reply["code"] == "locked" and "encore 10 min" in reply["message"]
+        done = users("enable", "--db", postgres_server, "--username", "n1")
+        assert done.returncode == 0, done.stderr
+        assert "blocage après mots de passe erronés levé" in done.stdout
+        assert (await login(ws, "n1", PASSWORD))["type"] == "ok"
+
+        # reset-password lifts a lock too (the new password works at once).
+        other = await raw_desk(a)
+        for _ in range(3):
+            assert (await login(other, "n1b", "guess"))["code"] == "bad_credentials"
+        for wait in (1, 2, 4):
+            clock.advance(seconds=wait)
+            assert (await login(other, "n1b", "guess"))["code"] == "bad_credentials"
+        assert (await login(other, "n1b", PASSWORD))["code"] == "locked"
+        done = users(
+            "reset-password", "--db", postgres_server, "--username", "n1b",
+            "--password-env", "NEW_PW", env={"NEW_PW": NEW_PASSWORD},
+        )  # fmt: skip
+        assert done.returncode == 0 and "levé" in done.stdout, done.stderr
+        assert (await login(other, "n1b", NEW_PASSWORD))["type"] == "ok"
+        # An account without a lock is enabled without a word about one.
+        done = users("enable", "--db", postgres_server, "--username", "n2")
+        assert done.stdout.strip() == "compte n2 réactivé"
+    finally:
+        await a.stop()
