@@ -39,7 +39,13 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 #: Answered by the server itself (app.hub.server), not by the flow service.
-SERVER_INTENTS: tuple[type[p.Intent], ...] = (p.Login, p.Resume, p.Logout, p.Ping)
+SERVER_INTENTS: tuple[type[p.Intent], ...] = (
+    p.Login,
+    p.Resume,
+    p.Logout,
+    p.Ping,
+    p.PasswordChange,
+)
 
 Hook = Callable[[Any], Awaitable[object]]
 

@@ -33,6 +33,7 @@ from app.hub.auth import (
     check_password,
     credentials_of,
     end_session,
+    hash_password,
     open_session,
     principal_of,
     revoke_session,
@@ -40,6 +41,7 @@ from app.hub.auth import (
     why_ended,
 )
 from app.hub.events import EventName
+from app.hub.passwords import WeakPassword, check_new_password
 from app.hub.service import Outgoing, Unit
 from app.hub.throttle import Lock, LoginGuard
 from app.hub.views import iso, user_view
@@ -143,6 +145,81 @@ class SessionKeeper:
     async def resume(self, conn: DeskConnection, intent: p.Resume) -> dict[str, Any]:
         resumed = await self.hub.run_in_writer(self._resume, intent)
         return resumed.attach(conn)
+
+    async def change_password(
+        self, conn: DeskConnection, intent: p.PasswordChange
+    ) -> dict[str, Any]:
+        """The user's own password: the old one checked like a login (throttled, off the
+        writer), the policy applied; the account's other sessions end (this one stays)."""
+        who = conn.principal
+        assert who is not None
+        try:
+            check_new_password(intent.new_password, who.username)
+        except WeakPassword as exc:
+            raise FlowError("weak_password", f"{exc} ; rien n'a changé") from None
+        if intent.new_password == intent.old_password:
+            raise FlowError(
+                "weak_password",
+                "le nouveau mot de passe doit différer de l'ancien ; rien n'a changé",
+            )
+        loop = asyncio.get_running_loop()
+        if self.pending >= MAX_PENDING_CHECKS:
+            raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
+        self.pending += 1
+        try:
+            creds = await loop.run_in_executor(
+                self.hub.readers, self._credentials, who.username, conn.address
+            )
+            ok, _ = await loop.run_in_executor(
+                self.hashers, check_password, creds, intent.old_password
+            )
+            if ok:
+                new_hash = await loop.run_in_executor(
+                    self.hashers, hash_password, intent.new_password
+                )
+            else:
+                locks = await loop.run_in_executor(
+                    self.hashers, self._count_failure, who.username, conn.address
+                )
+        finally:
+            self.pending -= 1
+        if not ok or creds.user_id != who.user_id:
+            if locks:
+                events = await self.hub.run_in_writer(
+                    self._lock_events, locks, who.username, conn.address
+                )
+                self.hub.broadcast(events)
+            raise FlowError("bad_credentials", "ancien mot de passe incorrect ; rien n'a changé")
+        ended = await self.hub.run_in_writer(
+            self._set_password, who.user_id, who.username, conn.session_id, new_hash
+        )
+        await self.end_sessions(set(ended), "revoked")
+        return _reply(intent, sessions_ended=len(ended))
+
+    def _set_password(
+        self, user_id: int, username: str, keep: int | None, password_hash: str
+    ) -> list[int]:
+        with self.hub.service.sessions.begin() as s:
+            user = s.get(User, user_id)
+            if user is None or not user.active:
+                raise FlowError(
+                    "bad_credentials", "ancien mot de passe incorrect ; rien n'a changé"
+                )
+            user.password_hash = password_hash
+            self.guard.succeeded(s, username)
+            rows = s.scalars(
+                select(LoginSession).where(
+                    LoginSession.user_id == user_id,
+                    LoginSession.revoked.is_(False),
+                    LoginSession.id != (keep or 0),
+                )
+            ).all()
+            for row in rows:
+                end_session(s, row, "revoked")
+            ended = [row.id for row in rows]
+            if ended and self.hub.fanout is not None:
+                self.hub.fanout.announce_end(s, {"sessions": ended, "reason": "revoked"})
+            return ended
 
     def _credentials(self, username: str, address: str) -> Credentials:
         with self.hub.service.sessions() as s:

@@ -98,6 +98,7 @@ class IntentName(StrEnum):
     HUBSANTE_JOURNAL = "hubsante.journal"
     LOGIN = "login"
     LOGOUT = "logout"
+    PASSWORD_CHANGE = "password.change"
     PING = "ping"
     QUEUE_LIST = "queue.list"
     QUEUE_NEXT = "queue.next"
@@ -155,6 +156,15 @@ class Logout(Intent):
 
 class Ping(Intent):
     type: Literal[IntentName.PING] = IntentName.PING
+
+
+class PasswordChange(Intent):
+    """The logged-in user changes their own password: the old one is checked (off the
+    writer, throttled like a login), the new one must follow the policy."""
+
+    type: Literal[IntentName.PASSWORD_CHANGE] = IntentName.PASSWORD_CHANGE
+    old_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    new_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
 class CallOffered(Intent):

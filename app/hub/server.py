@@ -272,6 +272,9 @@ class Hub:
             await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
             return
         conn.last_active = self.service.clock()
+        if isinstance(intent, p.PasswordChange):  # argon2: off the writer
+            await conn.ws.send(json.dumps(await self.sessions.change_password(conn, intent)))
+            return
         if intent.read_only:
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self.readers, self.service.handle, conn.principal, intent
