@@ -15,6 +15,7 @@ from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge
 from ui.controller import DeskController
 from ui.main_window import DeskWindow
+from ui.password_dialog import PasswordDialog
 from ui.relogin import ReloginDialog
 from ui.room_view import RoomView
 
@@ -29,6 +30,7 @@ class Desk:
         self.controller: DeskController | None = None
         self.uploader: RecordingUploader | None = None
         self.relogin: ReloginDialog | None = None
+        self.password_dialog: PasswordDialog | None = None
 
     @classmethod
     async def connect(
@@ -54,6 +56,7 @@ class Desk:
         )
         username = str(self.client.user["username"])
         self.client.on_session_ended.append(lambda msg: self._session_ended(username, msg))
+        self.window.change_password_action.triggered.connect(lambda: self.change_password(username))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
         self.view = RoomView(self.window, username)  # maximised, docks, text size, night
         self.controller.on_link(str(self.client.state), "")
@@ -87,6 +90,19 @@ class Desk:
         )
         self.relogin.finished.connect(self._relogin_done)
         self.relogin.open()
+
+    def change_password(self, username: str) -> None:
+        """Menu « Poste › Changer mon mot de passe… »."""
+        if self.window is None or self.password_dialog is not None:
+            return
+        self.password_dialog = PasswordDialog(self.client, username, self.window)
+        self.password_dialog.finished.connect(self._password_done)
+        self.password_dialog.open()
+
+    def _password_done(self, code: int) -> None:
+        self.password_dialog = None
+        if code == PasswordDialog.DialogCode.Accepted and self.window is not None:
+            self.window.message_label.setText("Mot de passe changé.")
 
     def _relogin_done(self, code: int) -> None:
         self.relogin = None

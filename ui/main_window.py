@@ -181,6 +181,10 @@ class DeskWindow(QMainWindow):
         wizard = self.shortcut_actions["open_wizard"]
         wizard.setText("Assistant de configuration…")
         station.addAction(wizard)
+        #: Opens ui.password_dialog (bound by ui.desk, which holds the hub client).
+        self.change_password_action = QAction("Changer mon mot de passe…", self)
+        self.change_password_action.setObjectName("change_password")
+        station.addAction(self.change_password_action)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.closing.emit()
