@@ -40,6 +40,7 @@ BENCHES = (
     "app.cli.bench_audio",
     "app.cli.bench_history",
     "app.cli.bench_hubstart",
+    "app.cli.bench_login",
 )
 
 

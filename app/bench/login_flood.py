@@ -1,0 +1,194 @@
+"""``sasdesk bench login-flood``: what a flood of wrong passwords does to a working desk.
+
+One hub in its own process on a fresh database (temporary SQLite unless ``--db``). A
+logged-in N1 desk sends paced ``call.offered`` intents (each one a write on the single
+writer) and times every reply: first alone (the same-run baseline), then while
+``flooders`` sockets send wrong passwords as fast as the hub answers them. With the
+throttle off (the default here) every attempt costs a real argon2 check and a count in
+the database: the worst case for the hub; ``--throttle on`` measures the hub as
+configured (the flood is soon refused without a hash). Bounded: ``intents`` per phase
+and at most ``seconds`` per phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from app.bench.flow import _cpu_seconds, _wait_port, free_port, summary
+from app.client.hub_client import HubClient
+from app.db.engine import make_engine, make_sessionmaker
+from app.db.migrate import upgrade
+from app.db.models import User
+from app.domain.enums import Role
+from app.hub import protocol as p
+from app.hub.auth import hash_password
+
+PASSWORD = "bench"
+#: Settings of the hub with the throttle off: every wrong password reaches argon2.
+UNTHROTTLED = {
+    "throttle_after": 10**9,
+    "lock_after": 10**9,
+    "address_throttle_after": 10**9,
+    "address_lock_after": 10**9,
+}
+
+
+def prepare_db(url: str) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    hashed = hash_password(PASSWORD)
+    with make_sessionmaker(engine).begin() as s:
+        for name, role in (("desk", Role.ARM_N1), ("target", Role.ARM_N1)):
+            s.add(User(username=name, display_name=name, role=str(role), password_hash=hashed))
+    engine.dispose()
+
+
+async def _desk_phase(
+    desk: HubClient, phase: str, intents: int, interval: float, seconds: float
+) -> list[float]:
+    """Paced intents (open loop would pile up; one in flight, as a desk does)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    latencies: list[float] = []
+    for n in range(intents):
+        if loop.time() > deadline:
+            break
+        t0 = time.perf_counter()
+        await desk.call(p.CallOffered, call_ref=f"{phase}-{n}", line="15")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(interval)
+    return latencies
+
+
+async def _flooder(url: str, stop: asyncio.Event, codes: Counter[str]) -> None:
+    async with connect(url) as ws:
+        await ws.recv()  # welcome
+        while not stop.is_set():
+            attempt = p.Login(username="target", password="wrong-guess").wire()
+            await ws.send(json.dumps({**attempt, "id": 1}))
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            codes[str(reply.get("code", reply.get("type")))] += 1
+
+
+async def drive(
+    url: str, flooders: int, intents: int, interval: float, seconds: float
+) -> dict[str, Any]:
+    desk = HubClient(url, desk="bench-desk", reconnect=False)
+    await desk.connect()
+    await desk.login("desk", PASSWORD)
+    try:
+        baseline = await _desk_phase(desk, "alone", intents, interval, seconds)
+        stop = asyncio.Event()
+        codes: Counter[str] = Counter()
+        flood = [asyncio.create_task(_flooder(url, stop, codes)) for _ in range(flooders)]
+        await asyncio.sleep(0.5)  # the flood is under way before the first intent
+        started = time.perf_counter()
+        flooded = await _desk_phase(desk, "flood", intents, interval, seconds)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        await asyncio.gather(*flood)
+    finally:
+        await desk.close()
+    alone, during = summary(baseline), summary(flooded)
+    return {
+        "baseline_ms": alone,
+        "flood_ms": during,
+        "ratio_p50": round(during["p50"] / alone["p50"], 2) if alone["p50"] else None,
+        "ratio_p99": round(during["p99"] / alone["p99"], 2) if alone["p99"] else None,
+        "flood_attempts": sum(codes.values()),
+        "flood_attempts_per_second": round(sum(codes.values()) / elapsed, 1),
+        "flood_replies": dict(codes),
+    }
+
+
+def run_login_flood_bench(
+    *,
+    flooders: int = 32,
+    intents: int = 200,
+    interval_ms: float = 20.0,
+    seconds: float = 60.0,
+    throttle: bool = False,
+    db_url: str | None = None,
+) -> dict[str, Any]:
+    if not (1 <= flooders <= 256 and 1 <= intents <= 5000 and 0 < seconds <= 600):
+        raise ValueError("1–256 sockets, 1–5000 intentions par phase, 0–600 s par phase")
+    with tempfile.TemporaryDirectory(prefix="sasdesk-bench-login-") as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        prepare_db(url)
+        port = free_port()
+        cmd = [sys.executable, "-m", "app.bench.login_flood", url, str(port)]
+        hub = subprocess.Popen(
+            [*cmd, "on" if throttle else "off"],
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_port(port, hub)
+            result = asyncio.run(
+                drive(f"ws://127.0.0.1:{port}", flooders, intents, interval_ms / 1000, seconds)
+            )
+            result["hub_cpu_seconds"] = round(_cpu_seconds(hub.pid), 2)
+        finally:
+            hub.terminate()
+            hub.wait(20)
+    result.update(
+        flooders=flooders,
+        intents_per_phase=intents,
+        interval_ms=interval_ms,
+        throttle="on" if throttle else "off",
+        db=url.split(":", 1)[0],
+        cpus=os.cpu_count(),
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )
+    return result
+
+
+def _serve(url: str, port: int, throttle: str) -> None:
+    """The hub process (``python -m app.bench.login_flood URL PORT on|off``)."""
+    from dataclasses import replace
+
+    from app.config.settings import HubSettings, SessionSettings
+    from app.hub.server import Hub
+
+    sessions = SessionSettings() if throttle == "on" else replace(SessionSettings(), **UNTHROTTLED)
+    hub = Hub(url, "127.0.0.1", port, settings=HubSettings(sessions=sessions))
+    asyncio.run(hub.serve_forever())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--flooders", type=int, default=32, help="sockets envoyant de faux mots de passe"
+    )
+    parser.add_argument("--intents", type=int, default=200, help="intentions du poste, par phase")
+    parser.add_argument(
+        "--interval-ms", type=float, default=20.0, help="pause entre deux intentions"
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="durée maximale d'une phase")
+    parser.add_argument(
+        "--throttle",
+        choices=("off", "on"),
+        default="off",
+        help="off : chaque essai coûte un argon2 (le pire cas) ; on : réglages du hub",
+    )
+    parser.add_argument(
+        "--db", default=None, metavar="URL", help="base (défaut : SQLite temporaire)"
+    )
+    parser.add_argument("--json", action="store_true")  # fmt: skip
+
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]), sys.argv[3])

@@ -1,0 +1,38 @@
+"""``sasdesk bench login-flood --json`` runs end to end (small): a same-run baseline and
+the flooded phase, each with its samples, the flood really reaching the password checks;
+out-of-bounds sizes are refused before anything starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bench(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "bench", "login-flood", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+
+
+def test_bench_login_flood_prints_baseline_and_flooded_figures() -> None:
+    out = bench("--flooders", "8", "--intents", "30", "--seconds", "30", "--json")
+    assert out.returncode == 0, out.stderr[-3000:]
+    figures = json.loads(out.stdout)
+    assert figures["baseline_ms"]["samples"] == 30 and figures["flood_ms"]["samples"] == 30
+    assert figures["throttle"] == "off" and figures["flooders"] == 8
+    # Every flooder got answers, all of them refusals of the wrong password.
+    assert figures["flood_attempts"] >= 8
+    assert set(figures["flood_replies"]) <= {"bad_credentials", "busy"}
+    assert figures["ratio_p50"] is not None and figures["ratio_p99"] is not None
+    # Before the checks left the writer, each intent took seconds under such a flood.
+    assert figures["flood_ms"]["p50"] < 1000, figures
+
+
+def test_bench_login_flood_refuses_sizes_out_of_bounds() -> None:
+    out = bench("--flooders", "100000", "--json")
+    assert out.returncode == 2 and "sockets" in out.stderr and not out.stdout
