@@ -14,7 +14,8 @@ from app.config.settings import SessionSettings
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
-from tests.core.test_sessions import Clock, login, started, until
+from tests.core.test_sessions import Clock, login, started
+from tests.waits import until
 
 NEW = "Régul@tion-15-SAS"
 

@@ -11,8 +11,9 @@ import pytest
 from app.config.settings import SessionSettings
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import logged_client, raw_desk
-from tests.core.test_sessions import Clock, login, started, until
+from tests.core.test_sessions import Clock, login, started
 from tests.core.test_users_cli import users
+from tests.waits import until
 
 SETTINGS = SessionSettings(
     throttle_after=3, lock_after=6, lock_minutes=15,

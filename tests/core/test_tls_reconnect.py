@@ -5,7 +5,6 @@ session's token is never sent to it)."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,8 +14,8 @@ from app.client.trust import HubTrust, PinStore
 from app.hub.tls import file_fingerprint
 from tests.certs import self_signed
 from tests.conftest import PASSWORD
-from tests.core.test_sessions import until
 from tests.core.test_tls import tls_hub
+from tests.waits import until
 
 
 async def test_reconnections_reuse_the_pin_silently_and_refuse_a_changed_certificate(
@@ -42,18 +41,19 @@ async def test_reconnections_reuse_the_pin_silently_and_refuse_a_changed_certifi
         await until(lambda: client.state is LinkState.DISCONNECTED)
         # The same hub comes back: reconnected and resumed, nobody asked again.
         async with tls_hub(db_url, first, port):
-            await until(lambda: client.state is LinkState.READY, 10)
+            await until(lambda: client.state is LinkState.READY, timeout=10)
             assert asked == [file_fingerprint(first.cert)]
             await client.request("call.offered", call_ref="after-reconnect", line="15")
         await until(lambda: client.state is LinkState.DISCONNECTED)
         # Another certificate on that address: every attempt refused, never asked.
         states.clear()
         async with tls_hub(db_url, second, port) as impostor:
-            await until(lambda: any("a changé" in d for _, d in states), 10)
-            await asyncio.sleep(2)  # several more attempts (0.2, 0.5, then every 1 s)
-            refusals = [d for _, d in states if "a changé" in d]
-            assert len(refusals) >= 2
-            assert file_fingerprint(second.cert) in refusals[0]
+
+            def refusals() -> list[str]:
+                return [d for _, d in states if "a changé" in d]
+
+            await until(lambda: len(refusals()) >= 3, "three refused attempts", timeout=15)
+            assert file_fingerprint(second.cert) in refusals()[0]
             assert client.state is not LinkState.READY
             assert asked == [file_fingerprint(first.cert)]
             # The token never reached it: no connection of that hub is logged in.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMenu
 
 from app.client.hub_client import HubClient, HubError
 from tests.conftest import PASSWORD
@@ -29,9 +30,8 @@ def test_a_user_changes_their_password_from_the_menu(
         w = desk.window
         assert w is not None
         qtbot.addWidget(w)
-        station = w.menuBar().actions()[0].menu()
-        assert station is not None
-        entry = next(a for a in station.actions() if a.objectName() == "change_password")
+        menus = {m.title(): m for m in w.menuBar().findChildren(QMenu)}
+        entry = next(a for a in menus["Poste"].actions() if a.objectName() == "change_password")
         assert entry.text() == "Changer mon mot de passe…"
         entry.trigger()
         await until(lambda: desk.password_dialog is not None, "dialog")
