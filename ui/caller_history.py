@@ -13,13 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel
 
 from app.domain.enums import Role
 from app.history.hub import DossierLinkIntent, DossierSearch, HistoryCaller
 from telephony.line import LineEvent, LineEventKind
 from ui.tasks import spawn
 from ui.widgets.dossier_list import DossierListDialog, patient, when
+from ui.widgets.elided_label import ElidedLabel
 
 #: The desks that read dossiers (the hub refuses the others: no menu for them).
 READERS = frozenset(Role) - {Role.GESTIONNAIRE_CPTS}
@@ -54,7 +54,7 @@ class CallerHistory(QObject):
         self.reply: dict[str, Any] | None = None
         self.dialog: DossierListDialog | None = None
         self.search_dialog: DossierListDialog | None = None
-        self.label = QLabel("")
+        self.label = ElidedLabel("")  # "…" on a narrow screen, all of it in the tooltip
         self.label.setObjectName("callerHistory")
         self.label.setVisible(False)
         bar_layout = w.call_bar.layout()

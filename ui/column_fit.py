@@ -1,10 +1,12 @@
 """Main lists never scroll sideways: when their columns are wider than the list, every
-column shrinks in proportion (its text elided, the full text in the tooltip)."""
+column shrinks in proportion (its text elided, the full text in the tooltip: the model's
+own tooltip if it has one, else the cell's text whenever the cell is cut)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTreeView
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QToolTip, QTreeView
 
 
 class ColumnFitter(QObject):
@@ -31,28 +33,56 @@ class ColumnFitter(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() == QEvent.Type.Resize:
             self._timer.start()
+        elif event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            text = self.cut_text_at(event.pos())
+            if text:
+                QToolTip.showText(event.globalPos(), text, self.view.viewport())
+                return True
         return False
+
+    def cut_text_at(self, pos: object) -> str:
+        """The full text of the cell under ``pos`` if the cell shows it cut, else ""."""
+        index = self.view.indexAt(pos)  # type: ignore[arg-type]
+        if not index.isValid() or index.data(Qt.ItemDataRole.ToolTipRole):
+            return ""  # the model's own tooltip is shown by the view
+        text = index.data(Qt.ItemDataRole.DisplayRole)
+        if text is None or str(text) == "":
+            return ""
+        shown = self.view.visualRect(index).width()
+        return str(text) if self.view.sizeHintForIndex(index).width() > shown else ""
 
     def fit(self) -> None:
         header, view = self.header, self.view
         count = header.count()
         if count == 0:
             return
-        wanted = []
+        wanted, floor = [], []
         for col in range(count):
             if header.isSectionHidden(col):
                 wanted.append(0)
+                floor.append(0)
                 continue
-            hint = max(view.sizeHintForColumn(col), header.sectionSizeHint(col), 30)
+            title = header.sectionSizeHint(col)
+            hint = max(view.sizeHintForColumn(col), title, 30)
             wanted.append(hint)
+            least = max(title, 30)  # the column's title stays readable
+            if col == 0 and isinstance(view, QTreeView):
+                least = max(least, 12 * view.fontMetrics().averageCharWidth())  # the tree's names
+            floor.append(min(hint, least))
         width = view.viewport().width()
-        total = sum(wanted)
-        scale = min(1.0, width / total) if total else 1.0
+        total, floors = sum(wanted), sum(floor)
+        if total <= width:
+            sizes = [float(w) for w in wanted]
+        elif floors >= width:  # not even the titles fit: all shrink alike
+            sizes = [f * width / floors for f in floor]
+        else:  # the long columns (motif, conditions) give up the room first
+            share = (width - floors) / (total - floors)
+            sizes = [f + (w - f) * share for w, f in zip(wanted, floor, strict=True)]
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         used = 0
         visible = [c for c in range(count) if wanted[c]]
         for col in visible:
-            size = int(wanted[col] * scale)
+            size = int(sizes[col])
             if col == visible[-1]:
                 size = max(width - used, 20)  # the last one takes what is left, no more
             header.resizeSection(col, size)

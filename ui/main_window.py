@@ -6,19 +6,23 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDockWidget,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMainWindow,
+    QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -87,9 +91,7 @@ class DeskWindow(QMainWindow):
         self.tabs.addTab(self.mine_table, "Mes dossiers")
         self.supervision: SupervisionView | None = None
         if can(Action.SUPERVISE):
-            self.supervision = SupervisionView()
-            self.tabs.insertTab(0, self.supervision, "Supervision")
-            self.tabs.setCurrentWidget(self.supervision)
+            self.supervision = SupervisionView()  # a dock, below
         self.audit: AuditView | None = None
         if can(Action.READ_AUDIT):
             self.audit = AuditView()
@@ -117,49 +119,37 @@ class DeskWindow(QMainWindow):
             can(Action.DECIDE) or can(Action.FORWARD) or can(Action.MOVE_TRACK)
         )
         self.timeline = Timeline()
-
-        middle = QWidget()
-        middle_layout = QVBoxLayout(middle)
-        middle_layout.addWidget(self.dossier_form)
-        middle_layout.addWidget(self.decision_form)
-        middle_layout.addStretch(1)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
         self.training_panel = TrainingPanel()
-        right_layout.addWidget(self.training_panel, 1)
-        right_layout.addWidget(QLabel("Chronologie du dossier"))
-        right_layout.addWidget(self.timeline, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tabs)
-        splitter.addWidget(middle)
-        if self.role is Role.OSNP:
-            # The OSNP works from the task list and the call-back panel (docked): the
-            # timeline becomes a tab so the panel has room.
-            self.tabs.addTab(right, "Chronologie")
-            splitter.setSizes([560, 520])
-        else:
-            splitter.addWidget(right)
-            splitter.setSizes([460, 600, 380])
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.call_bar)
-        layout.addWidget(splitter, 1)
-        self.setCentralWidget(central)
+        self._lay_out(can)
 
         self.callback_panel: CallbackPanel | None = None
         if can(Action.TAKE_TASKS):  # who takes a search calls the doctors back
             self.callback_panel = CallbackPanel()
-            rappel = QDockWidget("Rappels : médecin traitant d'abord", self)
-            rappel.setObjectName("callbackDock")
-            rappel.setWidget(self.callback_panel)
-            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, rappel)
+            self.dock("callbackDock", "Rappels : médecin traitant d'abord", self.callback_panel)
         self.search_panel: SearchPanel | None = None
         if can(Action.SEARCH_SLOTS):
             self.search_panel = SearchPanel()
-            dock = QDockWidget("Recherche de créneaux (72 h)", self)
-            dock.setObjectName("searchDock")
-            dock.setWidget(self.search_panel)
-            self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.dock("searchDock", "Recherche de créneaux (72 h)", self.search_panel,
+                      Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
+        # Supervision and the dossier's timeline are docks too: either may float onto a
+        # second screen (ui.room_view saves where each one is, per user).
+        if can(Action.READ_DOSSIERS):
+            right = QWidget()
+            right_layout = QVBoxLayout(right)
+            right_layout.setContentsMargins(0, 0, 0, 0)
+            right_layout.addWidget(self.training_panel, 1)
+            right_layout.addWidget(self.timeline, 1)
+            timeline = self.dock("timelineDock", "Chronologie du dossier", right)
+            callback = self.findChild(QDockWidget, "callbackDock")
+            if callback is not None:  # the OSNP: the call-back plan in front, its width kept
+                self.tabifyDockWidget(callback, timeline)
+                callback.raise_()
+        if self.supervision is not None:
+            supervision = self.dock("supervisionDock", "Supervision de la salle", self.supervision)
+            timeline_dock = self.findChild(QDockWidget, "timelineDock")
+            if timeline_dock is not None:
+                self.tabifyDockWidget(timeline_dock, supervision)
+            supervision.raise_()
 
         self.link_label = named(QLabel("Hub : …"), "linkState")
         self.message_label = named(QLabel(""), "deskMessage")
@@ -185,6 +175,96 @@ class DeskWindow(QMainWindow):
         self.change_password_action = QAction("Changer mon mot de passe…", self)
         self.change_password_action.setObjectName("change_password")
         station.addAction(self.change_password_action)
+
+    def _lay_out(self, can: Callable[[Action], bool]) -> None:
+        """The central area from what the role may do: the lists and the dossier for the
+        roles that read dossiers, the agendas for the CPTS manager (no dossier, no call)."""
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        phone = can(Action.ANSWER_CALLS) or can(Action.CALL_BACK) or can(Action.SEARCH_SLOTS)
+        if phone:
+            # Above the docks, the whole width of the window: on a 1366-pixel screen the
+            # call bar does not share its width with the timeline or supervision.
+            bar = QToolBar("Appel en cours", self)
+            bar.setObjectName("callToolBar")
+            bar.setMovable(False)
+            bar.setFloatable(False)
+            bar.toggleViewAction().setEnabled(False)
+            self.call_bar.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            bar.addWidget(self.call_bar)
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        else:  # kept for the controller, never shown: this role makes and takes no call
+            self.call_bar.setParent(self)
+            self.call_bar.hide()
+        if can(Action.READ_DOSSIERS):
+            middle = QWidget()
+            middle_layout = QVBoxLayout(middle)
+            middle_layout.setContentsMargins(0, 0, 0, 0)
+            middle_layout.addWidget(self.dossier_form, 1)
+            middle_layout.addWidget(self.decision_form)
+            splitter = QSplitter(Qt.Orientation.Horizontal)
+            splitter.setChildrenCollapsible(False)
+            splitter.addWidget(self.tabs)
+            splitter.addWidget(middle)
+            splitter.setStretchFactor(0, 2)
+            splitter.setStretchFactor(1, 3)
+            # The dossier gets the larger share, except on the OSNP's desk: its work is the
+            # list of searches and their result form.
+            splitter.setSizes([640, 560] if can(Action.TAKE_TASKS) else [420, 640])
+            layout.addWidget(splitter, 1)
+        else:
+            # The CPTS manager reads no dossier: no dossier form, no timeline, no list of
+            # dossiers. Built all the same for the controller's sake, hidden.
+            for widget in (self.dossier_form, self.decision_form, self.timeline,
+                           self.training_panel, self.tabs):  # fmt: skip
+                widget.setParent(self)
+                widget.hide()
+            layout.addWidget(self._manager_home(can), 1)
+        self.setCentralWidget(central)
+
+    def _manager_home(self, can: Callable[[Action], bool]) -> QWidget:
+        """What a role without dossiers works on: the agendas, imports and statistics."""
+        home = named(QWidget(), "managerHome")
+        layout = QVBoxLayout(home)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        for action, name, text in (
+            (Action.IMPORT_DIRECTORY, "open_import", "Importer annuaire ou créneaux (Ctrl+I)…"),
+            (Action.READ_STATISTICS, "open_statistics", "Statistiques du mois (F10)…"),
+        ):
+            if can(action):
+                button = named(QPushButton(text), f"home_{name}")
+                button.clicked.connect(lambda _=False, n=name: self.trigger(n))
+                row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        if self.agenda_editor is not None:
+            layout.addWidget(self.agenda_editor, 1)
+        else:
+            layout.addStretch(1)
+        return home
+
+    def dock(
+        self,
+        name: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+    ) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        """The CPTS manager's agendas are the desk itself: listed as soon as it shows."""
+        super().showEvent(event)
+        home = self.findChild(QWidget, "managerHome")
+        editor = self.agenda_editor
+        if home is not None and editor is not None and editor.people.count() == 0:
+            editor.search()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         self.closing.emit()

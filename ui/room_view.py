@@ -22,6 +22,9 @@ from ui.column_fit import fit_all
 
 NIGHT_STYLE = resource("style", "night.qss")
 TEXT_SIZES = (8, 20)  # points
+#: Docks whose content is taller than a small screen: they scroll down. The others
+#: (slot search, timeline, supervision) shrink their lists and keep their buttons in view.
+SCROLLED_DOCKS = ("callbackDock",)
 
 
 def desk_settings() -> QSettings:
@@ -45,7 +48,7 @@ class RoomView(QObject):
             dock.setFeatures(dock.features() | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetMovable)  # fmt: skip
             inner = dock.widget()
-            if inner is not None and not isinstance(inner, QScrollArea):
+            if dock.objectName() in SCROLLED_DOCKS and not isinstance(inner, QScrollArea):
                 # On a small screen the dock scrolls down instead of pushing the window
                 # past the screen (its buttons stay reachable).
                 area = QScrollArea()
@@ -110,8 +113,17 @@ class RoomView(QObject):
                                    Qt.Orientation.Vertical)  # fmt: skip
         search = self.w.findChild(QDockWidget, "searchDock")
         callback = self.w.findChild(QDockWidget, "callbackDock")
+        if search is not None and self.w.findChild(QDockWidget, "supervisionDock") is not None:
+            # The supervisor watches the room first: the slot search keeps its least height.
+            self.w.resizeDocks([search], [search.minimumSizeHint().height()],
+                               Qt.Orientation.Vertical)  # fmt: skip
         if search is not None and callback is not None:
-            self.w.tabifyDockWidget(search, callback)
+            # What shares the call-back dock's tabs (the OSNP's timeline) follows it down:
+            # the lists and the dossier keep the whole width.
+            followers = self.w.tabifiedDockWidgets(callback)
+            for dock in (callback, *followers):
+                self.w.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+                self.w.tabifyDockWidget(search, dock)
             callback.raise_()
             height = self.w.screen().availableGeometry().height()
             self.w.resizeDocks([search], [int(height * 0.45)], Qt.Orientation.Vertical)
@@ -146,6 +158,7 @@ class RoomView(QObject):
     def set_night(self, on: bool) -> None:
         palette.current = palette.NIGHT if on else palette.DAY
         night = NIGHT_STYLE.read_text(encoding="utf-8") if on else ""
+        night = night.replace("@STYLE@", NIGHT_STYLE.parent.as_posix())  # its arrow images
         self.app.setStyleSheet(self.day_style + ("\n" + night if night else ""))
         if self.night_action.isChecked() != on:
             self.night_action.setChecked(on)

@@ -10,7 +10,7 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QDate, QTime, Signal
+from PySide6.QtCore import QDate, Qt, QTime, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -50,6 +50,13 @@ def paris(day: QDate, at: QTime) -> datetime:
     return datetime.combine(day.toPython(), time(at.hour(), at.minute()), PARIS)  # type: ignore[arg-type]
 
 
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A form label whose Alt+letter goes to ``widget`` (else "&" shows as a character)."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
+
+
 class AgendaEditor(QWidget):
     intent_requested = Signal(str, dict)
 
@@ -61,6 +68,8 @@ class AgendaEditor(QWidget):
         self.filter.setPlaceholderText("Nom ou RPPS")
         self.filter.returnPressed.connect(self.search)
         self.people = named(QListWidget(), "agendaEffecteurs")
+        self.people.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.people.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.people.currentItemChanged.connect(self._chosen)
         self.title = named(QLabel("Choisissez un effecteur"), "agendaTitle")
         self.title.setWordWrap(True)
@@ -98,7 +107,7 @@ class AgendaEditor(QWidget):
         hours.addWidget(self.start)
         hours.addWidget(QLabel("à"))
         hours.addWidget(self.end)
-        form.addRow("&Horaire", hours)
+        form.addRow(buddy("&Horaire", self.start), hours)  # a row of two: its label needs a buddy
         form.addRow("&Type", self.ctype)
         form.addRow("&Capacité", self.capacity)
         form.addRow("&Visibilité", self.visibility)
@@ -132,7 +141,7 @@ class AgendaEditor(QWidget):
         span.addWidget(self.absence_from)
         span.addWidget(QLabel("au"))
         span.addWidget(self.absence_to)
-        a.addRow("&Du", span)
+        a.addRow(buddy("&Du", self.absence_from), span)
         a.addRow("&Motif", self.absence_reason)
         a.addRow(add_absence)
         a.addRow(self.absences)
@@ -169,6 +178,7 @@ class AgendaEditor(QWidget):
         for row in rows:
             item = QListWidgetItem(f"{row['name']} — {row['structure'] or row['mode']}")
             item.setData(ID_ROLE, row["id"])
+            item.setToolTip(item.text())  # the list is narrow: long names are cut
             self.people.addItem(item)
 
     def _chosen(self, item: QListWidgetItem | None) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -67,18 +68,22 @@ class AuditView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.status = named(QLabel(""), "auditStatus")
 
-        filters = QHBoxLayout()
-        for label, widget in (
+        filters = QGridLayout()  # two rows: the tab fits beside the dossier at 1366 px
+        for n, (label, widget) in enumerate((
             ("&Dossier", self.dossier),
             ("&Utilisateur", self.user),
             ("&Période", self.period),
-        ):
+        )):  # fmt: skip
             caption = QLabel(label)
             caption.setBuddy(widget)
-            filters.addWidget(caption)
-            filters.addWidget(widget)
-        filters.addWidget(self.refused)
-        filters.addWidget(self.show_button)
+            filters.addWidget(caption, n // 2, 2 * (n % 2))
+            filters.addWidget(widget, n // 2, 2 * (n % 2) + 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refused)
+        buttons.addWidget(self.show_button)
+        filters.addLayout(buttons, 1, 2, 1, 2)
+        filters.setColumnStretch(1, 1)
+        filters.setColumnStretch(3, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Journal des accès aux dossiers (lectures et refus)"))
         layout.addLayout(filters)

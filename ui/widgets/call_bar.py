@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import Line
+from ui.widgets.elided_label import ElidedLabel
 
 PAUSE_REASONS = ("repas", "formation", "débriefing", "tâche administrative", "autre")
 
@@ -37,7 +38,8 @@ class CallBar(QFrame):
         self.caller.setObjectName("callerNumber")
         self.timer_label = QLabel("")
         self.timer_label.setObjectName("callTimer")
-        self.line_status = QLabel("Ligne : démarrage…")
+        self.line_status = ElidedLabel("Ligne : démarrage…")  # "…" on a narrow screen
+        self.line_status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.answer_button = QPushButton("Décrocher (F2)")
         self.answer_button.setObjectName("answerButton")
         self.hangup_button = QPushButton("Raccrocher (F3)")
@@ -68,7 +70,7 @@ class CallBar(QFrame):
         for label in (self.badge, self.caller, self.timer_label):
             layout.addWidget(label)
         layout.addStretch(1)
-        layout.addWidget(self.line_status)
+        layout.addWidget(self.line_status, 1)
         layout.addWidget(self.rx_level)
         layout.addWidget(self.tx_level)
         layout.addWidget(self.mute_button)

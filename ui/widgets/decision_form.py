@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
-    QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -28,6 +28,15 @@ from app.domain.enums import (
     Track,
 )
 from ui.naming import named
+
+
+def shrinkable(combo: QComboBox) -> QComboBox:
+    """A combo as narrow as its column allows (its list still shows whole labels)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    combo.setToolTip(combo.currentText())  # the whole label when the box cuts it
+    combo.currentTextChanged.connect(combo.setToolTip)
+    return combo
 
 
 def enum_combo(enum: type[StrEnum], name: str, *, empty: str | None = None) -> QComboBox:
@@ -60,14 +69,27 @@ class DecisionForm(QGroupBox):
         self.means = enum_combo(Means, "means", empty="—")
         self.comment = named(QLineEdit(), "decision_comment")
         self.fields_box = QWidget()
-        form = QFormLayout(self.fields_box)
-        form.addRow("&Décision", self.decision)
-        form.addRow("Niveau de &soins", self.care_level)
-        form.addRow("&Filière", self.filiere)
-        form.addRow("&Orientation", self.orientation)
-        form.addRow("&Type de consultation", self.consultation)
-        form.addRow("&Moyen engagé", self.means)
-        form.addRow("Co&mmentaire", self.comment)
+        grid = QGridLayout(self.fields_box)  # two fields a row: the form stays short
+        grid.setContentsMargins(0, 0, 0, 0)
+        for n, (text, field) in enumerate((
+            ("&Décision", self.decision),
+            ("Niveau de &soins", self.care_level),
+            ("&Filière", self.filiere),
+            ("&Orientation", self.orientation),
+            ("&Type de consultation", self.consultation),
+            ("&Moyen engagé", self.means),
+        )):  # fmt: skip
+            caption = QLabel(text)
+            caption.setBuddy(field)
+            shrinkable(field)
+            grid.addWidget(caption, n // 2, 2 * (n % 2))
+            grid.addWidget(field, n // 2, 2 * (n % 2) + 1)
+        caption = QLabel("Co&mmentaire")
+        caption.setBuddy(self.comment)
+        grid.addWidget(caption, 3, 0)
+        grid.addWidget(self.comment, 3, 1, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
         self.decide_button = named(QPushButton("Valider la décision (Ctrl+Entrée)"), "decideButton")
         self.close_button = named(QPushButton("Clôturer (F8)"), "closeDossierButton")
         self.move_button = named(QPushButton("Basculer de filière (F9)"), "moveTrackButton")
@@ -75,15 +97,17 @@ class DecisionForm(QGroupBox):
         self.forward_button = named(
             QPushButton("Transmettre au médecin AMU (Ctrl+Entrée)"), "forwardButton"
         )
-        buttons = QHBoxLayout()
-        for b in (
-            self.decide_button,
-            self.close_button,
-            self.move_button,
-            self.release_button,
-            self.forward_button,
-        ):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # two a row: half a 1366-pixel screen is enough
+        shown = [self.close_button, self.release_button]
+        if doctor:
+            shown = [self.decide_button, self.close_button, self.move_button, self.release_button]
+        if can_forward:
+            shown.insert(0, self.forward_button)
+        for n, b in enumerate(shown):
+            buttons.addWidget(b, n // 2, n % 2)
+        for b in (self.decide_button, self.move_button, self.forward_button):
+            if b not in shown:  # kept for the controller, never shown on this desk
+                b.setParent(self)
         self.forward_button.setVisible(can_forward)
         for w in (self.decide_button, self.move_button):
             w.setVisible(doctor)

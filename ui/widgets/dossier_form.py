@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QCompleter,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -63,7 +63,6 @@ class DossierForm(QGroupBox):
         self.header = QLabel("Aucun dossier ouvert")
         self.header.setObjectName("dossierHeader")
         self.edits: dict[str, QLineEdit] = {}
-        form = QFormLayout()
         labels = {
             "patient_last_name": "&Nom",
             "patient_first_name": "&Prénom",
@@ -108,46 +107,50 @@ class DossierForm(QGroupBox):
         self.motif.setPlaceholderText("Motif d'appel, en quelques mots")
         self.motif.textChanged.connect(self._motif_edited)
 
+        # Two fields a row where they are short: the form keeps its height on a
+        # 768-pixel screen, the decision and the slot search fit below it.
+        self.motif.setMinimumHeight(3 * self.motif.fontMetrics().lineSpacing() + 12)
         identity = QHBoxLayout()
         identity.addWidget(self.sex)
         identity.addWidget(QLabel("Âge"))
         identity.addWidget(self.age)
         identity.addWidget(QLabel("Né(e) le"))
         identity.addWidget(self.birth)
-        rows: list[tuple[str, QWidget | QHBoxLayout, QWidget]] = [
-            (
-                labels["patient_last_name"],
-                self.edits["patient_last_name"],
-                self.edits["patient_last_name"],
-            ),
-            (
-                labels["patient_first_name"],
-                self.edits["patient_first_name"],
-                self.edits["patient_first_name"],
-            ),
-            ("Se&xe", identity, self.sex),
-            (
-                labels["callback_number"],
-                self.edits["callback_number"],
-                self.edits["callback_number"],
-            ),
-            ("&Commune", self.commune, self.commune),
-            (labels["address"], self.edits["address"], self.edits["address"]),
-            ("M&otif", self.motif, self.motif),
-            (
-                labels["treating_doctor"],
-                self.edits["treating_doctor"],
-                self.edits["treating_doctor"],
-            ),
-        ]
-        for text, field, buddy in rows:
-            label = QLabel(text)
-            label.setBuddy(buddy)  # Alt+underlined letter jumps to the field
-            form.addRow(label, field)
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+
+        def label(text: str, buddy: QWidget) -> QLabel:
+            caption = QLabel(text)
+            caption.setBuddy(buddy)  # Alt+underlined letter jumps to the field
+            return caption
+
+        last, first = self.edits["patient_last_name"], self.edits["patient_first_name"]
+        grid.addWidget(label(labels["patient_last_name"], last), 0, 0)
+        grid.addWidget(last, 0, 1)
+        grid.addWidget(label(labels["patient_first_name"], first), 0, 2)
+        grid.addWidget(first, 0, 3)
+        grid.addWidget(label("Se&xe", self.sex), 1, 0)
+        grid.addLayout(identity, 1, 1, 1, 3)
+        number = self.edits["callback_number"]
+        grid.addWidget(label(labels["callback_number"], number), 2, 0)
+        grid.addWidget(number, 2, 1)
+        grid.addWidget(label("&Commune", self.commune), 2, 2)
+        grid.addWidget(self.commune, 2, 3)
+        doctor = self.edits["treating_doctor"]
+        grid.addWidget(label(labels["address"], self.edits["address"]), 3, 0)
+        grid.addWidget(self.edits["address"], 3, 1)
+        grid.addWidget(label(labels["treating_doctor"], doctor), 3, 2)
+        grid.addWidget(doctor, 3, 3)
+        motif = label("M&otif", self.motif)
+        motif.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        grid.addWidget(motif, 4, 0)
+        grid.addWidget(self.motif, 4, 1, 1, 3)
+        grid.setRowStretch(4, 1)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
-        layout.addLayout(form)
+        layout.addLayout(grid, 1)
         self.qualify_box = self._priority_box() if can_qualify else None
         if self.qualify_box is not None:
             layout.addWidget(self.qualify_box)
@@ -155,20 +158,20 @@ class DossierForm(QGroupBox):
 
     def _priority_box(self) -> QGroupBox:
         box = QGroupBox("Priorité (Alt+0 … Alt+3), puis Ctrl+Entrée pour transmettre")
-        row = QHBoxLayout(box)
+        grid = QGridLayout(box)  # two rows of two: fits half a 1366-pixel screen
         self.priority_group = QButtonGroup(self)
-        for priority in Priority:
+        for n, priority in enumerate(Priority):
             button = named(QRadioButton(priority.label), f"priority_{priority}")
             self.priority_group.addButton(button)
             button.setProperty("priority", str(priority))
-            row.addWidget(button)
+            grid.addWidget(button, n // 2, n % 2)
         self.send_button = named(QPushButton("Transmettre (Ctrl+Entrée)"), "sendButton")
         self.send_button.clicked.connect(self.request_qualify)
         self.close_button = named(QPushButton("Clôturer P3 (F8)"), "closeButton")
         self.close_button.clicked.connect(self.request_close)
-        row.addStretch(1)
-        row.addWidget(self.send_button)
-        row.addWidget(self.close_button)
+        grid.setColumnStretch(2, 1)
+        grid.addWidget(self.send_button, 0, 3)
+        grid.addWidget(self.close_button, 1, 3)
         return box
 
     # -- showing a dossier --------------------------------------------------------

@@ -112,6 +112,7 @@ class SearchPanel(QWidget):
         self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
+        self.tree.setMinimumHeight(4 * self.tree.fontMetrics().height())  # a short screen
         self.tree.book_key.connect(self.book_selected)
         self.tree.doubleClicked.connect(lambda _i: self.book_selected())
         self.book_button = named(QPushButton("Réserver le créneau (Entrée)"), "bookButton")

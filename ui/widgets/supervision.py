@@ -51,6 +51,9 @@ def table(headers: list[str], name: str) -> tuple[QTableView, QStandardItemModel
     view.setModel(model)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.verticalHeader().setVisible(False)
+    rows = view.fontMetrics().lineSpacing() + 8  # compact rows: the dock fits a 768-pixel screen
+    view.verticalHeader().setDefaultSectionSize(rows)
+    view.setMinimumHeight(view.horizontalHeader().sizeHint().height() + 2 * rows + 4)  # two rows
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return view, model
 

@@ -8,8 +8,9 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDateTimeEdit,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.domain.enums import NoSolutionReason, TaskOutcome, TaskStatus
 from ui.models.rows import RowTableModel
 from ui.naming import named
-from ui.widgets.decision_form import enum_combo
+from ui.widgets.decision_form import enum_combo, shrinkable
 
 
 class TaskPanel(QWidget):
@@ -62,14 +63,24 @@ class TaskPanel(QWidget):
         self.current = QLabel("Sélectionnez une recherche de RDV")
         self.current.setWordWrap(True)
         form_box = QGroupBox("Résultat")
-        form = QFormLayout(form_box)
-        form.addRow("&Issue", self.outcome)
-        form.addRow("RDV &avec", self.with_whom)
-        form.addRow("&Le", self.when)
-        form.addRow("Lie&u", self.place)
-        form.addRow("Sans solution : &raison", self.reason)
-        form.addRow("Co&mmentaire", self.comment)
-        form.addRow(self.close_button)
+        form = QGridLayout(form_box)  # two fields a row: the panel fits a 768-pixel screen
+        for n, (text, field) in enumerate((
+            ("&Issue", self.outcome),
+            ("RDV &avec", self.with_whom),
+            ("&Le", self.when),
+            ("Lie&u", self.place),
+            ("Sans solution : &raison", self.reason),
+            ("Co&mmentaire", self.comment),
+        )):  # fmt: skip
+            caption = QLabel(text)
+            caption.setBuddy(field)
+            if isinstance(field, QComboBox):
+                shrinkable(field)
+            form.addWidget(caption, n // 2, 2 * (n % 2))
+            form.addWidget(field, n // 2, 2 * (n % 2) + 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+        form.addWidget(self.close_button, 3, 0, 1, 4)
         self.outcome.currentIndexChanged.connect(self._sync)
 
         layout = QVBoxLayout(self)
