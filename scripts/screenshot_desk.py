@@ -1,6 +1,7 @@
 """Run the embedded desk on the current X display, drive it like a user, grab the screen.
 
     DISPLAY=:99 python scripts/screenshot_desk.py --out desk.png [--user arm1]
+        [--fit-json fit.json] [--night-out night.png --night-fit-json night.json]
 
 Uses the real pieces of ``sasdesk``: an embedded hub with the demo territory, the
 login dialog with the demo accounts, the training line. The screenshot is a grab of
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -33,14 +34,25 @@ from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402
 from ui.screen_fit import fit_report  # noqa: E402
 
-#: Where to write the geometry report (ui.screen_fit) next to the screenshot, if asked.
+#: Where to write the geometry report (ui.screen_fit) next to the screenshot, if asked,
+#: and the night theme's screenshot and report (same desk, switched from the menu).
 FIT_REPORT: list[Path] = []
+NIGHT: dict[str, Path] = {}
 
 
-def shoot(window: QMainWindow, out: Path) -> None:
+def grab(window: QMainWindow, out: Path, report: Path | None) -> None:
     QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
-    if FIT_REPORT:
-        FIT_REPORT[0].write_text(json.dumps(fit_report(window), ensure_ascii=False, indent=1))
+    if report is not None:
+        report.write_text(json.dumps(fit_report(window), ensure_ascii=False, indent=1))
+
+
+async def shoot(window: QMainWindow, out: Path) -> None:
+    grab(window, out, FIT_REPORT[0] if FIT_REPORT else None)
+    if "out" in NIGHT:
+        night = window.findChild(QAction, "action_night")
+        night.trigger()  # as the menu "Affichage > Thème de nuit" does
+        await pause(1.0)
+        grab(window, NIGHT["out"], NIGHT.get("fit"))
 
 
 async def pause(seconds: float) -> None:
@@ -119,18 +131,18 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         stats.list.setCurrentRow(0)
         stats.move(0, 0)
         await pause(1.0)
-        shoot(window, out)
+        await shoot(window, out)
         await desk.close()
         return
     if user == "cpts":  # the CPTS manager: agendas and statistics, no calls
         await pause(1.0)
-        shoot(window, out)
+        await shoot(window, out)
         await desk.close()
         return
     if user == "superviseur":
         line.ring("douleur-thoracique")
         await pause(2.5)
-        shoot(window, out)
+        await shoot(window, out)
         await desk.close()
         return
     if user == "mrl":
@@ -143,7 +155,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         df.orientation.setCurrentIndex(df.orientation.findData("CONSULTATION_48H"))
         df.consultation.setCurrentIndex(df.consultation.findData("cabinet"))
         await pause(1.0)
-        shoot(window, out)
+        await shoot(window, out)
         await desk.close()
         return
     if user == "osnp":
@@ -162,7 +174,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         tree.expand(search.model.index(0, 0))
         tree.setCurrentIndex(search.model.index(0, 0, search.model.index(0, 0)))
         await pause(1.0)
-        shoot(window, out)
+        await shoot(window, out)
         await desk.close()
         return
     line.ring("fievre-enfant")
@@ -182,7 +194,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     form._commune_chosen(next(iter(form._commune_codes)))
     form.choose_priority("P2")
     await pause(2.5)
-    shoot(window, out)
+    await shoot(window, out)
     await desk.close()
 
 
@@ -192,9 +204,15 @@ def main() -> int:
     parser.add_argument("--login-out", type=Path)
     parser.add_argument("--user", default="arm1")
     parser.add_argument("--fit-json", type=Path, help="écrire le contrôle de géométrie (JSON)")
+    parser.add_argument("--night-out", type=Path, help="puis la même vue en thème de nuit")
+    parser.add_argument("--night-fit-json", type=Path, help="contrôle de géométrie de nuit")
     args = parser.parse_args()
     if args.fit_json:
         FIT_REPORT.append(args.fit_json)
+    if args.night_out:
+        NIGHT["out"] = args.night_out
+    if args.night_fit_json:
+        NIGHT["fit"] = args.night_fit_json
     # A screenshot starts from the defaults, not from the arrangement a person saved.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     db = Path(tempfile.mkdtemp()) / "demo.sqlite3"

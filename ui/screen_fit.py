@@ -1,6 +1,7 @@
 """Does a desk fit its screen? What the screenshot tests assert at 1366×768 and
 1920×1080: the window inside the screen, every visible button of the window (and of its
-floating docks) inside it, no horizontal scroll bar on the main lists."""
+floating docks) inside it, no horizontal scroll bar on the main lists; and the buttons a
+desk works with all day (``KEY_BUTTONS``) in view as the desk opens, without scrolling."""
 
 from __future__ import annotations
 
@@ -15,6 +16,17 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QWidget,
 )
+
+#: Object names of the buttons that must be in view without scrolling when shown.
+KEY_BUTTONS = frozenset({
+    "answerButton", "hangupButton",  # call bar
+    "sendButton", "closeButton",  # N1's priority
+    "decideButton", "closeDossierButton", "moveTrackButton", "releaseButton",
+    "forwardButton",  # decision
+    "bookButton", "callDoctor",  # slot search
+    "takeTask", "closeTask",  # OSNP's searches
+    "home_open_import", "home_open_statistics",  # CPTS manager
+})  # fmt: skip
 
 
 def _global_rect(w: QWidget) -> QRect:
@@ -40,6 +52,21 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
     if not screen.contains(frame):
         problems.append(f"window {frame.getRect()} outside the screen {screen.getRect()}")
     hidden_docks = [d for d in window.findChildren(QDockWidget) if d.visibleRegion().isEmpty()]
+    key_buttons: dict[str, list[int]] = {}
+    for button in window.findChildren(QAbstractButton):  # before anything is scrolled
+        name = button.objectName()
+        if name not in KEY_BUTTONS or not button.isVisible():
+            continue
+        if any(d.isAncestorOf(button) for d in hidden_docks):
+            continue
+        top = button.window()
+        box = _global_rect(top) if top is not window else inside
+        rect = _global_rect(button)
+        if box.contains(rect) and not _clipped(button, top):
+            key_buttons[name] = [rect.x(), rect.y(), rect.width(), rect.height()]
+        else:
+            problems.append(f"button « {button.text()} » ({name}) {rect.getRect()} not in view "
+                            f"without scrolling (window {box.getRect()})")  # fmt: skip
     for button in window.findChildren(QAbstractButton):
         if not button.isVisibleTo(window) or not button.isVisible() or not button.text():
             continue
@@ -67,4 +94,5 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
     def xywh(r: QRect) -> list[int]:
         return [r.x(), r.y(), r.width(), r.height()]
 
-    return {"screen": xywh(screen), "window": xywh(frame), "problems": problems}
+    return {"screen": xywh(screen), "window": xywh(frame), "problems": problems,
+            "key_buttons": key_buttons}  # fmt: skip

@@ -19,6 +19,7 @@ from ui.main_window import DeskWindow  # noqa: E402
 from ui.room_view import RoomView  # noqa: E402
 
 OSNP = {"id": 7, "username": "osnp", "name": "OSNP", "role": "OSNP"}
+SUPERVISOR = {"id": 9, "username": "sup", "name": "Superviseur", "role": "SUPERVISEUR"}
 MACHADO = {
     "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
                    (-0.003882, -0.048116, 1.051998)),
@@ -83,10 +84,67 @@ def test_text_size_night_theme_and_floating_dock_come_back_for_the_same_user(
         assert palette.current is palette.NIGHT
         dock2 = again.findChild(QDockWidget, "searchDock")
         assert dock2 is not None and dock2.isFloating()
-        other = RoomView(DeskWindow(OSNP, training=False), "mrl", settings)  # another user
+        third = DeskWindow(OSNP, training=False)
+        other = RoomView(third, "mrl", settings)  # another user
         assert not other.night_action.isChecked()
         again.close()
+        third.close()
+        for window in (w, again, third):
+            window.deleteLater()
     finally:
         qapp.setFont(font)
         qapp.setStyleSheet(style)
         palette.current = palette.DAY
+
+
+def test_supervision_timeline_and_search_float_to_a_second_screen_and_come_back(
+    qapp: QApplication, tmp_path: Path
+) -> None:
+    """The supervisor detaches supervision, the timeline and the slot search (say onto a
+    second screen); the next start puts each one back where it was, for that user only."""
+    settings = QSettings(str(tmp_path / "view.ini"), QSettings.Format.IniFormat)
+    names = ("supervisionDock", "timelineDock", "searchDock")
+    windows: list[DeskWindow] = []
+    try:
+        w = DeskWindow(SUPERVISOR, training=False)
+        windows.append(w)
+        RoomView(w, "sup", settings)
+        w.show()
+        placed = {}
+        for n, name in enumerate(names):
+            dock = w.findChild(QDockWidget, name)
+            assert dock is not None, name
+            assert dock.features() & QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            dock.setFloating(True)
+            least = dock.minimumSizeHint()  # each one somewhere else, within the test screen
+            dock.setGeometry(10 + 40 * n, 30 + 60 * n, max(300, least.width()),
+                             max(250, least.height()))  # fmt: skip
+            placed[name] = dock.geometry()
+        qapp.processEvents()
+        w.close()  # saved
+
+        again = DeskWindow(SUPERVISOR, training=False)
+        windows.append(again)
+        RoomView(again, "sup", settings)
+        again.show()
+        qapp.processEvents()
+        for name in names:
+            dock = again.findChild(QDockWidget, name)
+            assert dock is not None and dock.isFloating(), name
+            assert dock.isVisible(), name
+            assert dock.geometry().size() == placed[name].size(), name
+            assert dock.geometry().topLeft() == placed[name].topLeft(), name
+        again.close()
+
+        fresh = DeskWindow(SUPERVISOR, training=False)  # another supervisor: docked
+        windows.append(fresh)
+        RoomView(fresh, "sup2", settings)
+        for name in names:
+            dock = fresh.findChild(QDockWidget, name)
+            assert dock is not None and not dock.isFloating(), name
+        fresh.close()
+    finally:
+        for window in windows:
+            window.close()
+            window.deleteLater()
+        qapp.processEvents()
