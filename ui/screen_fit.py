@@ -67,6 +67,8 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
         else:
             problems.append(f"button « {button.text()} » ({name}) {rect.getRect()} not in view "
                             f"without scrolling (window {box.getRect()})")  # fmt: skip
+    areas = window.findChildren(QScrollArea)
+    scrolled = [(a, a.horizontalScrollBar().value(), a.verticalScrollBar().value()) for a in areas]
     for button in window.findChildren(QAbstractButton):
         if not button.isVisibleTo(window) or not button.isVisible() or not button.text():
             continue
@@ -86,6 +88,9 @@ def fit_report(window: QMainWindow) -> dict[str, Any]:
         if not box.contains(rect) or _clipped(button, top):
             problems.append(f"button « {button.text()} » {rect.getRect()} cut "
                             f"(window {box.getRect()})")  # fmt: skip
+    for area, x, y in scrolled:  # the desk as it was (a screenshot may follow)
+        area.horizontalScrollBar().setValue(x)
+        area.verticalScrollBar().setValue(y)
     for view in window.findChildren(QAbstractItemView):
         if view.isVisible() and view.horizontalScrollBar().isVisible():
             name = view.objectName() or type(view).__name__
