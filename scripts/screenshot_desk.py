@@ -50,6 +50,7 @@ async def shoot(window: QMainWindow, out: Path) -> None:
     grab(window, out, FIT_REPORT[0] if FIT_REPORT else None)
     if "out" in NIGHT:
         night = window.findChild(QAction, "action_night")
+        assert night is not None, "no night theme in the menu"
         night.trigger()  # as the menu "Affichage > Thème de nuit" does
         await pause(1.0)
         grab(window, NIGHT["out"], NIGHT.get("fit"))
