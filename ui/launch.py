@@ -26,6 +26,9 @@ from ui.trust_dialog import confirm_fingerprint
 from ui.wizard import SetupWizard
 
 log = logging.getLogger(__name__)
+#: Logged once the first-run wizard is on screen, waiting for its user (nothing connects
+#: before the user gives a hub address): support reads it, and tests wait for it.
+WIZARD_SHOWN = "first-run wizard shown: waiting for the user"
 T = TypeVar("T")
 STYLE = resource("style", "desk.qss")
 ICON = resource("icons", "sasdesk.png")
@@ -122,6 +125,7 @@ async def run_setup(
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     wizard.finished.connect(lambda code: settle(done, code))
     wizard.open()
+    log.info(WIZARD_SHOWN)
     accepted = await done == QDialog.DialogCode.Accepted
     client = wizard.client
     if not accepted or client is None or client.user is None:

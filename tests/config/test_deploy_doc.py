@@ -18,6 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from tests.waits import wait_until
+from ui.launch import WIZARD_SHOWN
+
 pytestmark = pytest.mark.peers  # PostgreSQL and Kamailio, as the page's room has them
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +122,12 @@ def room(tmp_path: Path) -> Iterator[Room]:
 
 def keeps_running(room: Room, line: str) -> None:
     """A service command (a hub, a desk): it starts, does its job, and is stopped."""
+    desk_log = Path(room.env["XDG_STATE_HOME"]) / "sasdesk" / "log" / "desk.log"
+
+    def wizards_shown() -> int:
+        return desk_log.read_text(encoding="utf-8").count(WIZARD_SHOWN) if desk_log.exists() else 0
+
+    before = wizards_shown()
     proc = subprocess.Popen(
         ["bash", "-c", f"exec {line}"],
         cwd=ROOT,
@@ -136,7 +145,11 @@ def keeps_running(room: Room, line: str) -> None:
                 assert time.monotonic() < deadline, line
                 time.sleep(0.1)
         else:  # the desk's wizard: it waits for its user
-            time.sleep(3)
+            wait_until(
+                lambda: proc.poll() is not None or wizards_shown() > before,
+                "the desk's wizard shown",
+                timeout=60,
+            )
             assert proc.poll() is None, proc.communicate()[0]
     finally:
         proc.terminate()

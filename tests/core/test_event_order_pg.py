@@ -15,6 +15,7 @@ from app.db.engine import make_engine
 from app.hub.server import Hub
 from tests.core.pg_hub import fresh_schema
 from tests.core.test_hub_ws import logged_client
+from tests.waits import until
 
 pytestmark = pytest.mark.peers
 
@@ -60,10 +61,11 @@ async def test_desks_follow_versions_not_contiguous_seq_across_two_hubs(
 
         await asyncio.gather(notes(), updates())
         final = (await mrl.request("dossier.get", dossier_id=d["id"]))["dossier"]
-        for _ in range(100):
-            if watcher.dossiers.get(d["id"], {}).get("version") == final["version"]:
-                break
-            await asyncio.sleep(0.05)
+        await until(
+            lambda: watcher.dossiers.get(d["id"], {}).get("version") == final["version"],
+            "the watching desk reaches the final version",
+            timeout=5,
+        )
         mine = [m for m in seen if m.get("dossier", {}).get("id") == d["id"]]
         seqs = [m["seq"] for m in mine]
         assert len(set(seqs)) == len(seqs) == 2 + 1 + 30  # qualified, taken, notes, updates

@@ -11,9 +11,10 @@ from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.db.models import Event
-from app.hub.protocol import MAX_MESSAGE_BYTES
+from app.hub.protocol import MAX_MESSAGE_BYTES, Ping
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
+from tests.waits import until
 
 
 async def raw_desk(hub: Hub) -> Any:
@@ -35,7 +36,7 @@ async def logged_client(hub: Hub, username: str, **kw: Any) -> HubClient:
     return client
 
 
-def event_count(sessions) -> int:  # type: ignore[no-untyped-def]
+def event_count(sessions) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Event)) or 0)
 
@@ -62,7 +63,7 @@ async def test_bad_credentials_and_unauthenticated(hub: Hub) -> None:
     await ws.close()
 
 
-async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -> None:
     ws = await raw_desk(hub)
     await exchange(ws, {"type": "login", "id": 1, "username": "n1", "password": PASSWORD})
     await ws.recv()  # snapshot
@@ -102,7 +103,8 @@ async def test_events_reach_the_desks_concerned_and_only_them(hub: Hub) -> None:
     dossier = (await n1.request("call.answered", call_ref="c1"))["dossier"]
     await n1.request("dossier.qualify", dossier_id=dossier["id"], priority="P2")
     await mrl.request("dossier.take", dossier_id=dossier["id"])
-    await asyncio.sleep(0.2)
+    await until(lambda: len(seen["mrl"]) >= 2, lambda: f"the MRL's events ({seen['mrl']})")
+    await amu.call(Ping)  # a round trip after the events: any sent to the AMU desk are in
     assert seen["mrl"] == ["dossier.qualified", "dossier.taken"]
     assert seen["amu"] == []  # an SNP dossier is none of the AMU doctor's business
     for c in (n1, mrl, amu):
@@ -111,7 +113,7 @@ async def test_events_reach_the_desks_concerned_and_only_them(hub: Hub) -> None:
 
 async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
     hub: Hub, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     journal = tmp_path / "outbox.json"
     n1 = await logged_client(hub, "n1", journal=journal)
     await n1.request("call.offered", call_ref="c2", line="15")
@@ -119,19 +121,18 @@ async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
     # The hub goes away; the ARM keeps typing.
     port = hub.port
     await hub.stop()
-    await asyncio.sleep(0.3)
-    assert n1.state is LinkState.DISCONNECTED
+    await until(lambda: n1.state is LinkState.DISCONNECTED, "the desk sees the hub gone")
     n1.save_fields(dossier["id"], {"motif": "Entorse de cheville", "patient_age": 27})
     assert json.loads(journal.read_text())[str(dossier["id"])]["motif"] == "Entorse de cheville"
     # The hub comes back on the same port and database.
     again = Hub(hub.db_url, "127.0.0.1", port)
     await again.start()
     try:
-        for _ in range(100):
-            if n1.state is LinkState.READY and not n1.outbox.pending:
-                break
-            await asyncio.sleep(0.1)
-        assert n1.state is LinkState.READY
+        await until(
+            lambda: n1.state is LinkState.READY and not n1.outbox.pending,
+            lambda: f"reconnected and flushed ({n1.state}, {n1.outbox.pending})",
+            timeout=10,
+        )
         assert n1.outbox.pending == {}
         assert n1.snapshot is not None
         mine = [d for d in n1.snapshot["dossiers"] if d["id"] == dossier["id"]]
@@ -143,7 +144,7 @@ async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
         await again.stop()
 
 
-async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path) -> None:
     journal = tmp_path / "outbox.json"
     n1 = await logged_client(hub, "n1")
     await n1.request("call.offered", call_ref="c3", line="15")
@@ -155,10 +156,7 @@ async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path) -> Non
     assert restarted.outbox.pending == {dossier["id"]: {"motif": "Cystite"}}
     await restarted.connect()
     await restarted.login("n1", PASSWORD)
-    for _ in range(50):
-        if not restarted.outbox.pending:
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: not restarted.outbox.pending, "the journal flushed", timeout=5)
     got = (await restarted.request("dossier.get", dossier_id=dossier["id"]))["dossier"]
     assert got["motif"] == "Cystite"
     assert json.loads(journal.read_text()) == {}

@@ -16,6 +16,7 @@ from app.db.models import User
 from app.domain.enums import Role
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
+from tests.waits import until
 
 pytestmark = pytest.mark.peers
 
@@ -47,21 +48,22 @@ async def desk(hub: Hub, username: str) -> HubClient:
     return client
 
 
-async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None:  # type: ignore[no-untyped-def]
+async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None:
     hub_a, hub_b = two_hubs
     n1 = await desk(hub_a, "n1")
     mrl_a = await desk(hub_a, "mrl")
     mrl_b = await desk(hub_b, "mrl2")
-    seen_b: list[dict] = []  # type: ignore[type-arg]
+    seen_b: list[dict] = []
     mrl_b.on_event.append(seen_b.append)
 
     await n1.request("call.offered", call_ref="x-1", line="15")
     d = (await n1.request("call.answered", call_ref="x-1"))["dossier"]
     await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
-    for _ in range(100):
-        if any(m["event"] == "dossier.qualified" for m in seen_b):
-            break
-        await asyncio.sleep(0.05)
+    await until(
+        lambda: any(m["event"] == "dossier.qualified" for m in seen_b),
+        "the other hub's desk told",
+        timeout=5,
+    )
     qualified = [m for m in seen_b if m["event"] == "dossier.qualified"]
     assert qualified and qualified[0]["dossier"]["queue"] == "SNP"
 
@@ -77,7 +79,7 @@ async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None: 
         await client.close()
 
 
-async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs) -> None:  # type: ignore[no-untyped-def]
+async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs) -> None:
     hub_a, hub_b = two_hubs
     n1 = await desk(hub_a, "n1")
     # The same call rings a desk on each hub at the same instant.

@@ -3,7 +3,6 @@ place goes to one desk, the other gets the French refusal."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +11,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubError
 from app.db.types import utcnow
+from app.hub.protocol import Ping
 from app.hub.server import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
+from tests.waits import until
 
 
 async def test_booking_is_broadcast_and_the_last_place_refused(
@@ -34,7 +35,8 @@ async def test_booking_is_broadcast_and_the_last_place_refused(
         "0/2"
     ]
     await a.request("slot.book", slot_id=rng.id)
-    await asyncio.sleep(0.2)
+    await until(lambda: seen["b"], "the other OSNP told")
+    await n1.call(Ping)  # a round trip after the event: one sent to N1 would be in
     assert [(m["event"], m["data"]["slot"]["places"]) for m in seen["b"]] == [
         ("slot.booked", "1/2")
     ]

@@ -22,6 +22,7 @@ from app.hub.server import Hub
 from app.interop import fhir_hub
 from tests.core.test_hub_ws import logged_client
 from tests.interop.fhir_server import Editors, fhir_editors
+from tests.waits import until
 
 DATA = Path(__file__).parents[1] / "directory" / "data"
 SLOW = 6.0  # seconds the slow editor takes
@@ -114,10 +115,7 @@ async def test_refresh_on_demand_is_not_held_up_by_a_slow_or_broken_editor(
     assert not any(m["data"].get("editor") == "slow" for _, m in seen)
     assert reply["refresh"] == {"editors": ["normal", "slow", "failing", "paged"],
                                 "started": True}  # fmt: skip
-    for _ in range(100):
-        if len(seen) >= 4:
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: len(seen) >= 4, lambda: f"an event per editor (got {seen})", timeout=10)
     by_editor = {m["data"]["editor"]: (at - asked, m) for at, m in seen}
     assert set(by_editor) == {"normal", "slow", "failing", "paged"}
     delay, normal = by_editor["normal"]

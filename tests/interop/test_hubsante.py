@@ -25,10 +25,12 @@ from app.hub.server import Hub
 from app.interop.hubsante import broker as rmq
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
+from app.interop.hubsante.connector import Connector
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.core.flow_helpers import ORIENT_48H
 from tests.core.test_hub_ws import logged_client
+from tests.waits import until
 
 pytestmark = pytest.mark.skipif(not rmq.available(), reason="rabbitmq-server absent")
 
@@ -55,8 +57,15 @@ def settings(b: Broker) -> HubSettings:
 async def start_hub(db_url: str, b: Broker) -> Hub:
     hub = Hub(db_url, "127.0.0.1", 0, settings=settings(b))
     await hub.start()
-    await asyncio.wait_for(hub.hubsante.ready.wait(), 30)  # type: ignore[attr-defined]
+    await asyncio.wait_for(connector(hub).ready.wait(), 30)
     return hub
+
+
+def connector(hub: Hub) -> Connector:
+    """The hub's Hub Santé connector (set on the hub by its extension)."""
+    found = getattr(hub, "hubsante", None)
+    assert isinstance(found, Connector), "the Hub Santé extension is not running"
+    return found
 
 
 @pytest.fixture
@@ -169,7 +178,7 @@ async def test_round_trip_lrm_to_mrl_to_osnp_and_back(
         await lrm.publish(update)
         await lrm.publish(copy.deepcopy(update))
         await lrm.wait_for("ack", 2)
-        await asyncio.sleep(0.5)
+        await until(lambda: connector(hub).counts["duplicate"] == 1, "redelivery recognised")
         assert refs(lrm) == [first["distributionID"], update["distributionID"]]
         assert count(sessions, Dossier) == 1
         with sessions() as s:
@@ -200,11 +209,8 @@ async def test_round_trip_lrm_to_mrl_to_osnp_and_back(
         for m in got:
             await lrm.publish(messages.reference(LRM, messages.parse(
                 __import__("json").dumps(m).encode()), utcnow()))  # fmt: skip
-        for _ in range(40):
-            if count(sessions, HsJournal, HsJournal.status == "acked") == 2:
-                break
-            await asyncio.sleep(0.1)
-        assert count(sessions, HsJournal, HsJournal.status == "acked") == 2
+        acked = (HsJournal, HsJournal.status == "acked")
+        await until(lambda: count(sessions, *acked) == 2, "both acknowledged", timeout=4)
         assert dispatcher.inconsistent == 0
         await mrl.close()
         await osnp.close()
@@ -252,7 +258,11 @@ async def test_broker_and_hub_restarts_lose_and_double_nothing(
     broker: Broker, peers: tuple[Dispatcher, Peer], db_url: str,
     sessions: sessionmaker[Session],
 ) -> None:  # fmt: skip
-    _dispatcher, lrm = peers
+    dispatcher, lrm = peers
+    back: set[str] = set()  # the peers whose robust connection came back (channels restored)
+    for name, peer in (("dispatcher", dispatcher), ("lrm", lrm)):
+        assert peer.connection is not None
+        peer.connection.reconnect_callbacks.add(lambda *_, name=name: back.add(name))
     hub = await start_hub(db_url, broker)
     cases = [f"fr.health.samu017.DRFR1501726112410{i}" for i in range(4)]
     try:
@@ -271,17 +281,18 @@ async def test_broker_and_hub_restarts_lose_and_double_nothing(
         await hub.stop()
         broker.start()
         # While the hub is down, the LRM shares three more cases and updates one.
-        await asyncio.sleep(1.5)  # the peers' robust connections come back
+        await until(lambda: back == {"dispatcher", "lrm"}, "the peers' connections come back")
         sent = [envelope(snp_case(c)) for c in cases[1:]]
         sent.append(envelope(snp_case(cases[1], location={"city": {"inseeCode": "17300"}}),
                              "Update"))  # fmt: skip
         for e in sent:
             await lrm.publish(e)
         hub = await start_hub(db_url, broker)
-        for _ in range(100):
-            if len(refs(lrm)) >= 5 and unique(lrm.received["message"]):
-                break
-            await asyncio.sleep(0.2)
+        await until(
+            lambda: len(refs(lrm)) >= 5 and unique(lrm.received["message"]),
+            "five cases acknowledged and the decision sent",
+            timeout=20,
+        )
         assert sorted(refs(lrm)) == sorted([m["distributionID"] for m in sent] + [refs(lrm)[0]])
         assert len(set(refs(lrm))) == 5
         assert count(sessions, Dossier) == 4  # one per case, the update applied to its own

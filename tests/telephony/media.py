@@ -9,6 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from telephony.audio import g711
+from telephony.sip.line import SipLine
+from tests.waits import wait_until
+
+#: What the jitter buffer counts as played: 10 ms units at 8 kHz.
+UNIT_SAMPLES = 80
 
 
 def reference_g711_roundtrip(pcm: np.ndarray, codec: str) -> np.ndarray:
@@ -130,3 +135,21 @@ def best_alignment(recorded: np.ndarray, reference: np.ndarray) -> tuple[int, fl
     ref = s[: len(seg)]
     denom = np.sqrt(np.sum(seg**2) * np.sum(ref**2))
     return offset, float(np.sum(seg * ref) / denom) if denom else 0.0
+
+
+def wait_played(line: SipLine, call_id: str, samples: int, margin_ms: int = 200) -> None:
+    """Block until ``line`` has played out (and so recorded) ``samples`` of what the far
+    end sent since the call began, and ``margin_ms`` more: what was sent is all heard,
+    however long the network and the jitter buffer took (no fixed wait)."""
+    needed = samples // UNIT_SAMPLES + margin_ms // 10
+
+    def played() -> int:
+        call = line.call_info(call_id)
+        rtp = call.rtp if call is not None else None
+        return int(rtp.playout_stats()["played"]) if rtp is not None else 0
+
+    wait_until(
+        lambda: played() >= needed,
+        lambda: f"{needed} units of 10 ms played out on {call_id} (played {played()})",
+        timeout=samples / 8000 + 15,
+    )

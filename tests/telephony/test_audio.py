@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from telephony.audio.device import AudioPort, SignalSource, open_audio
 from telephony.audio.recorder import read_recording
 from telephony.kamailio.sipp import PCAPS, caller_scenario
 from telephony.line import LineEventKind as K
+from tests.waits import wait_until
 
 from .conftest import DOMAIN, REPO, answer_on_ring, n1_room
 from .media import (
@@ -23,6 +23,7 @@ from .media import (
     pcap_signal,
     reference_g711_roundtrip,
     speech_like_signal,
+    wait_played,
     write_pcap,
 )
 
@@ -56,11 +57,13 @@ def test_recording_matches_what_the_caller_sent(
         service="15",
     ).start()
     answered = log.wait(K.ANSWERED, 10)
-    rx_levels = []
-    for _ in range(20):  # the meter is read like the desk reads it, several times a second
-        time.sleep(0.05)
+    rx_levels: list[float] = []
+
+    def meter_moves() -> bool:  # read like the desk reads it, several times a second
         rx_levels.append(line.levels(answered.call_id)[0])
-    assert max(rx_levels) > -40, rx_levels  # the level meter moves while the caller speaks
+        return rx_levels[-1] > -40
+
+    wait_until(meter_moves, lambda: f"the level meter moves while the caller speaks {rx_levels}")
     recording = log.wait(K.RECORDING, talk_ms / 1000 + 10)
     assert sipp.wait(20) == 0, sipp.errors
     path = Path(recording.path)
@@ -97,7 +100,7 @@ def test_desk_audio_reaches_the_other_side(codec, tmp_path, room_factory, line_f
     call_id = caller.dial("arm1")
     olog.wait(K.ANSWERED, 10)
     assert caller.call_info(call_id).payload_type == g711.BY_NAME[codec]
-    time.sleep(len(signal) / 8000 + 0.8)
+    wait_played(callee, clog.wait(K.ANSWERED, 5).call_id, len(signal))
     caller.hangup(call_id)
     received = Path(clog.wait(K.RECORDING, 5).path)
     sent = Path(olog.wait(K.RECORDING, 5).path)
@@ -124,19 +127,22 @@ def test_mute_sends_silence_and_the_meter_shows_it(codec, tmp_path, room_factory
     answer_on_ring(callee, clog)
     call_id = caller.dial("arm1")
     answered = clog.wait(K.ANSWERED, 10)
-    time.sleep(0.5)
-    assert callee.levels(answered.call_id)[0] > -30
-    assert caller.levels(call_id)[1] > -30
+
+    def heard() -> float:
+        return callee.levels(answered.call_id)[0]
+
+    def sent() -> float:
+        return caller.levels(call_id)[1]
+
+    wait_until(lambda: heard() > -30 and sent() > -30, lambda: f"speech ({heard()}, {sent()})")
     caller.set_mute(call_id, True)
-    time.sleep(0.4)
     if codec == "PCMU":  # G.711 silence decodes to exact zeros
-        assert callee.levels(answered.call_id)[0] == -120.0
+        wait_until(lambda: heard() == -120.0, lambda: f"silence heard (level {heard()})")
     else:  # G.722 decodes digital silence to a few LSB of ADPCM noise
-        assert callee.levels(answered.call_id)[0] < -80.0
-    assert caller.levels(call_id)[1] == -120.0
+        wait_until(lambda: heard() < -80.0, lambda: f"silence heard (level {heard()})")
+    assert sent() == -120.0
     caller.set_mute(call_id, False)
-    time.sleep(0.4)
-    assert callee.levels(answered.call_id)[0] > -30
+    wait_until(lambda: heard() > -30, lambda: f"speech again (level {heard()})")
     caller.hangup(call_id)
 
 
@@ -219,7 +225,7 @@ def test_a_whispering_caller_is_brought_up_on_the_desk(tmp_path, room_factory, l
     answer_on_ring(desk, dlog)
     call_id = caller.dial("arm1")
     clog.wait(K.ANSWERED, 10)
-    time.sleep(len(whisper) / 8000 + 0.5)
+    wait_played(desk, dlog.wait(K.ANSWERED, 5).call_id, len(whisper))
     caller.hangup(call_id)
     remote, _ = read_recording(Path(dlog.wait(K.RECORDING, 5).path))
     headset.close()

@@ -9,6 +9,7 @@ import pytest
 from telephony.kamailio.sipp import callee_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
+from tests.waits import wait_until
 
 from .conftest import answer_on_ring, n1_room
 
@@ -32,20 +33,21 @@ def test_hold_and_resume(room_factory, line_factory):
     room = n1_room(room_factory)
     desk, dlog, desk_call, patient, plog, patient_call = _patient_calls(line_factory, room)
     assert dlog.of(K.RINGING)[0].line == "15"
-    time.sleep(0.3)
+    rtp = patient.call_info(patient_call).rtp
+    wait_until(lambda: rtp.packets_in > 10, "the desk's media reaches the patient")
     desk.hold(desk_call)
     dlog.wait(K.HELD, 5)
     assert plog.wait(K.HELD, 5).reason == "remote"  # the re-INVITE said sendonly
+    # An observation window, not a wait: the packets already on the wire land (0.1 s),
+    # then for 0.5 s none may come (the held desk sends nothing).
     time.sleep(0.1)
-    rtp = patient.call_info(patient_call).rtp
     before = rtp.packets_in
     time.sleep(0.5)
     assert rtp.packets_in == before  # the held desk sends nothing
     desk.resume(desk_call)
     dlog.wait(K.RESUMED, 5)
     plog.wait(K.RESUMED, 5)
-    time.sleep(0.5)
-    assert rtp.packets_in > before + 10
+    wait_until(lambda: rtp.packets_in > before + 10, "the resumed desk's media is back")
     desk.hangup(desk_call)
     assert plog.wait(K.ENDED, 5).reason == EndReason.REMOTE_HANGUP
 

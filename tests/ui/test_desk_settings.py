@@ -18,14 +18,15 @@ from PySide6.QtTest import QTest
 from app.config.desk import DeskSettings, load_desk_settings, save_user_settings
 from app.hub.embedded import EmbeddedHub
 from tests.ui.conftest import open_desk, until
-from ui.launch import run_window
+from tests.waits import wait_until
+from ui.launch import WIZARD_SHOWN, run_window
 from ui.wizard import SetupWizard
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:  # type: ignore[no-untyped-def]
+def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:
     hub = EmbeddedHub(db_url, demo=False)
     hub.start()
     yield hub
@@ -68,7 +69,12 @@ def test_saved_settings_take_the_desk_to_its_hub_and_none_open_the_wizard(
     embedded: EmbeddedHub, tmp_path: Path
 ) -> None:
     proc = start_desk(tmp_path)  # nothing saved: the wizard, and no connection by itself
-    time.sleep(4)
+    log = tmp_path / "state" / "sasdesk" / "log" / "desk.log"
+    wait_until(
+        lambda: proc.poll() is not None or (log.exists() and WIZARD_SHOWN in log.read_text()),
+        "the wizard shown",
+        timeout=30,
+    )
     assert proc.poll() is None and not embedded.hub.connections
     assert "Traceback" not in stop(proc)
     (tmp_path / "etc" / "sasdesk").mkdir(parents=True)
@@ -89,8 +95,7 @@ def test_saved_settings_take_the_desk_to_its_hub_and_none_open_the_wizard(
     finally:
         out = stop(proc)
     assert "Traceback" not in out, out
-    log = (tmp_path / "state" / "sasdesk" / "log" / "desk.log").read_text(encoding="utf-8")
-    assert "desk starting" in log  # the desk's own rotating log file
+    assert "desk starting" in log.read_text(encoding="utf-8")  # the desk's own rotating log file
 
 
 def test_the_machine_layer_under_the_user_layer(tmp_path: Path) -> None:
