@@ -31,7 +31,7 @@ from ui.wizard import SetupWizard  # noqa: E402
 from ui.wizard_pages import tone  # noqa: E402
 
 
-async def until(condition, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def until(condition, timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:

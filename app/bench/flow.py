@@ -83,7 +83,7 @@ class Probe:
     def expect(self, dossier_id: int, event: str, sender: int) -> None:
         self.sent[(dossier_id, event)] = (time.perf_counter(), sender)
 
-    def listener(self, desk: int):  # type: ignore[no-untyped-def]
+    def listener(self, desk: int):
         def on_event(msg: dict[str, Any]) -> None:
             now = time.perf_counter()
             dossier = msg.get("dossier") or {}

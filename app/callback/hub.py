@@ -700,7 +700,7 @@ async def start(hub: Any) -> reminders.ReminderScheduler | None:
         return None
     running = getattr(hub, "callback_scheduler", None)
     if running is not None:  # already started (Hub.start hook and a caller both asked)
-        return running  # type: ignore[no-any-return]
+        return running
     scheduler = reminders.ReminderScheduler(
         hub.service, handlers.settings, hub.run_in_writer, hub.broadcast
     )

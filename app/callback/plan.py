@@ -66,7 +66,7 @@ def _place(hit: DoctorHit) -> str:
 def _first_slot(hit: DoctorHit) -> dict[str, Any] | None:
     for day in hit.days:
         for slot in day.get("slots", []):
-            return slot  # type: ignore[no-any-return]
+            return slot
     return None
 
 

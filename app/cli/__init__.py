@@ -98,11 +98,11 @@ def build_parser(
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
     commands, benches = only if only is not None else (COMMANDS, BENCHES)
     for module in _load(commands):
-        module.add_parser(sub)  # type: ignore[attr-defined]
+        module.add_parser(sub)
     bench = sub.add_parser("bench", help="mesures de performance (JSON)")
     bench_sub = bench.add_subparsers(dest="bench", metavar="MESURE", required=True)
     for module in _load(benches):
-        module.add_parser(bench_sub)  # type: ignore[attr-defined]
+        module.add_parser(bench_sub)
     return parser
 
 

@@ -140,7 +140,7 @@ def local_ip_for(server: str, port: int) -> str:
             return "127.0.0.1"
 
 
-def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def sip_line(args: argparse.Namespace):
     from app.config.desk import DeskSettings, sip_password
     from telephony.sip import SipConfig, SipLine
 
@@ -176,7 +176,7 @@ def sip_line(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return SipLine(config)
 
 
-def _training_line(every: float):  # type: ignore[no-untyped-def]
+def _training_line(every: float):
     from telephony.training import TrainingLine
 
     return TrainingLine(interval=every)
@@ -202,7 +202,7 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
     return trust
 
 
-def saved_line(settings: DeskSettings, record: Path | None = None):  # type: ignore[no-untyped-def]
+def saved_line(settings: DeskSettings, record: Path | None = None):
     """The SIP line of the saved settings (password from the keyring), else the training
     line on demand."""
     if not settings.has_sip:

@@ -653,7 +653,7 @@ class _Search:
             else:
                 dist = None
                 for p in doc.places:
-                    if p.lat is None or not (b0 <= p.lat <= b1 and b2 <= p.lon <= b3):  # type: ignore[operator]
+                    if p.lat is None or not (b0 <= p.lat <= b1 and b2 <= p.lon <= b3):
                         continue
                     h = (
                         sin((p.rlat - rlat) / 2) ** 2

@@ -12,8 +12,8 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from app.config.settings import FhirEditorSettings
 from app.directory.hub import directory_audience

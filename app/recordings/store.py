@@ -30,7 +30,7 @@ def default_store(db_url: str) -> Path:
         and url.get_backend_name() == "sqlite"
         and url.database not in (None, "", ":memory:")
     ):
-        db = Path(url.database)  # type: ignore[arg-type]
+        db = Path(url.database)
         return db.with_name(f"{db.stem}-recordings")
     return data_dir() / "recordings"
 

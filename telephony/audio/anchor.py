@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one PJSUA2 se
     calls: dict[int, Any] = {}
     count = [0]
 
-    class AnchorCall(pj.Call):  # type: ignore[misc]
+    class AnchorCall(pj.Call):
         def __init__(self, acc: Any, call_id: int) -> None:
             super().__init__(acc, call_id)
             self.recorder: Any = None
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915 - one PJSUA2 se
                 say(event="ended", call=info.callIdString, path=self.path, stat=stat[-4000:])
                 calls.pop(info.id, None)
 
-    class AnchorAccount(pj.Account):  # type: ignore[misc]
+    class AnchorAccount(pj.Account):
         def onRegState(self, prm: Any) -> None:  # noqa: N802
             info = self.getInfo()
             say(event="registration", active=bool(info.regIsActive), code=int(prm.code))

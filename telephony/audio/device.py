@@ -87,7 +87,7 @@ class HeadsetAudio(AudioPort):
         )
         self._stream.start()
 
-    def _callback(self, indata, outdata, frames, time_info, status) -> None:  # type: ignore[no-untyped-def]
+    def _callback(self, indata, outdata, frames, time_info, status) -> None:
         self._mic.append(indata[:, 0].copy())
         source = self._source
         if source is not None:  # the device's clock drives the line's playout

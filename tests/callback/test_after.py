@@ -113,7 +113,7 @@ def test_letter_to_the_mt_reads_like_a_letter(
 @needs_poppler
 def test_letter_after_the_visit_says_the_patient_was_seen(
     desks: Desks, territory: Territory, tmp_path: Path, clock
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     task_id, reply = accepted(desks)
     clock.advance(hours=8)
     desks.osnp.send(

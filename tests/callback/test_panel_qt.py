@@ -55,7 +55,7 @@ def select(panel: CallbackPanel, kind: str) -> dict[str, Any]:
 def test_panel_walks_a_whole_task(
     qtbot,
     desks: Desks,
-    territory: Territory,  # type: ignore[no-untyped-def]
+    territory: Territory,
     tmp_path: Path,
 ) -> None:
     task_id = osnp_task(desks, "Dr Claire Vasseur", patient_first_name="Zoé")
@@ -135,7 +135,7 @@ def test_panel_walks_a_whole_task(
         assert "Dr Claire Vasseur" in " ".join(text.split())
 
 
-def test_skip_needs_a_reason(qtbot, desks: Desks, territory: Territory) -> None:  # type: ignore[no-untyped-def]
+def test_skip_needs_a_reason(qtbot, desks: Desks, territory: Territory) -> None:
     task_id = osnp_task(desks)
     panel = CallbackPanel()
     qtbot.addWidget(panel)

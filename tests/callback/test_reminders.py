@@ -156,7 +156,7 @@ async def next_event(ws: Any, name: str, timeout: float) -> dict[str, Any]:
         while True:
             msg = json.loads(await ws.recv())
             if msg.get("event") == name:
-                return msg  # type: ignore[no-any-return]
+                return msg
 
     return await asyncio.wait_for(wait(), timeout)
 

@@ -18,7 +18,7 @@ from app.hub.server import Hub
 
 async def welcome_of(hub: Hub) -> dict[str, Any]:
     async with connect(hub.url) as ws:
-        return json.loads(await ws.recv())  # type: ignore[no-any-return]
+        return json.loads(await ws.recv())
 
 
 async def test_demo_accounts_only_with_demo_and_while_the_password_is_the_demo_one(

@@ -14,11 +14,11 @@ from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call, snp_dossier
 
 
 @pytest.fixture
-def desks(service: FlowService, people) -> dict[str, Actor]:  # type: ignore[no-untyped-def]
+def desks(service: FlowService, people) -> dict[str, Actor]:
     return {name: Actor(service, p) for name, p in people.items()}
 
 
-def test_answer_opens_dossier_with_line_caller_and_timestamps(desks):  # type: ignore[no-untyped-def]
+def test_answer_opens_dossier_with_line_caller_and_timestamps(desks):
     d = answer_call(desks["n1"], "ref-a", line="116117", caller="0639980102")
     assert d["status"] == "OPEN"
     assert d["line"] == "116117"
@@ -29,7 +29,7 @@ def test_answer_opens_dossier_with_line_caller_and_timestamps(desks):  # type: i
     assert d["number"].endswith(f"{d['id']:06d}")
 
 
-def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sessions):  # type: ignore[no-untyped-def]
+def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sessions):
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     reply = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)
     task = reply["task"]
@@ -67,7 +67,7 @@ def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sess
     assert timeline[3]["actor"].startswith("mrl")
 
 
-def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):  # type: ignore[no-untyped-def]
+def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P0")["dossier"]
     assert (out["queue"], out["track"], out["reflex"], out["status"]) == (
@@ -80,7 +80,7 @@ def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):  # type: ignore[n
     assert taken["id"] == d["id"] and taken["owner"]["username"] == "amu"
 
 
-def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):  # type: ignore[no-untyped-def]
+def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):
     d = answer_call(desks["n1"])
     desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P1")
     desks["n2"].send("dossier.take", dossier_id=d["id"])
@@ -99,7 +99,7 @@ def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):  # type: ignore[no-unt
     assert closed["status"] == "CLOSED" and closed["decision"] == "INTER"
 
 
-def test_p3_is_closed_by_n1_with_information_given(desks):  # type: ignore[no-untyped-def]
+def test_p3_is_closed_by_n1_with_information_given(desks):
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P3")["dossier"]
     assert out["status"] == "OPEN" and out["queue"] is None
@@ -110,7 +110,7 @@ def test_p3_is_closed_by_n1_with_information_given(desks):  # type: ignore[no-un
     assert closed["close_reason"] == "Adresse de la pharmacie de garde donnée"
 
 
-def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):  # type: ignore[no-untyped-def]
+def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     out = desks["mrl"].send(
         "dossier.move_track",
@@ -125,7 +125,7 @@ def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):  # t
     assert moved[0]["data"]["to_track"] == "AMU"
 
 
-def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):  # type: ignore[no-untyped-def]
+def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["mrl"].send(
@@ -139,7 +139,7 @@ def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):  
     assert err.code == "conflict"
 
 
-def test_queue_next_takes_highest_priority_then_longest_wait(desks):  # type: ignore[no-untyped-def]
+def test_queue_next_takes_highest_priority_then_longest_wait(desks):
     ids = []
     for n, prio in enumerate(["P1", "P0", "P1"]):
         d = answer_call(desks["n1"], f"r{n}")
@@ -151,7 +151,7 @@ def test_queue_next_takes_highest_priority_then_longest_wait(desks):  # type: ig
     assert desks["n2"].refused("queue.next", queue="AMU_N2").code == "not_found"
 
 
-def test_a_dossier_cannot_be_taken_twice(desks):  # type: ignore[no-untyped-def]
+def test_a_dossier_cannot_be_taken_twice(desks):
     d = answer_call(desks["n1"])
     desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P2")
     desks["mrl"].send("dossier.take", dossier_id=d["id"])
@@ -159,7 +159,7 @@ def test_a_dossier_cannot_be_taken_twice(desks):  # type: ignore[no-untyped-def]
     assert err.code in ("conflict", "not_found")
 
 
-def test_fork_counts_one_call_and_abandon_once(desks, sessions):  # type: ignore[no-untyped-def]
+def test_fork_counts_one_call_and_abandon_once(desks, sessions):
     for desk in ("n1", "n1b", "sup"):
         desks[desk].send("call.offered", call_ref="fork-1", line="15", caller="0639980103")
     for desk in ("n1", "n1b", "sup"):
@@ -171,7 +171,7 @@ def test_fork_counts_one_call_and_abandon_once(desks, sessions):  # type: ignore
         assert ended == 1
 
 
-def test_answered_elsewhere_does_not_end_the_call(desks, sessions):  # type: ignore[no-untyped-def]
+def test_answered_elsewhere_does_not_end_the_call(desks, sessions):
     desks["n1"].send("call.offered", call_ref="fork-2", line="15")
     desks["n1b"].send("call.offered", call_ref="fork-2", line="15")
     desks["n1b"].send("call.ended", call_ref="fork-2", reason="answered_elsewhere")
@@ -184,13 +184,13 @@ def test_answered_elsewhere_does_not_end_the_call(desks, sessions):  # type: ign
         assert s.get(Dossier, d["id"]) is not None
 
 
-def test_replayed_answer_returns_the_same_dossier(desks):  # type: ignore[no-untyped-def]
+def test_replayed_answer_returns_the_same_dossier(desks):
     first = answer_call(desks["n1"], "replay")
     again = desks["n1"].send("call.answered", call_ref="replay")["dossier"]
     assert again["id"] == first["id"]
 
 
-def test_update_is_partial_and_versions_increase(desks):  # type: ignore[no-untyped-def]
+def test_update_is_partial_and_versions_increase(desks):
     d = answer_call(desks["n1"])
     a = desks["n1"].send(
         "dossier.update", dossier_id=d["id"], fields={"motif": "Cystite", "patient_age": 34}
@@ -206,7 +206,7 @@ def test_update_is_partial_and_versions_increase(desks):  # type: ignore[no-unty
     assert desks["n1"].events() == []
 
 
-def test_task_close_requires_appointment_details_or_reason(desks):  # type: ignore[no-untyped-def]
+def test_task_close_requires_appointment_details_or_reason(desks):
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["osnp"].send("task.take", task_id=task["id"])
@@ -228,16 +228,16 @@ def test_task_close_requires_appointment_details_or_reason(desks):  # type: igno
     assert out["dossier"]["status"] == "CLOSED"
 
 
-def test_refused_intent_changes_nothing(desks, sessions):  # type: ignore[no-untyped-def]
+def test_refused_intent_changes_nothing(desks, sessions):
     d = answer_call(desks["n1"])
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(Event))
-        version = s.get(Dossier, d["id"]).version  # type: ignore[union-attr]
+        version = s.get(Dossier, d["id"]).version
     desks["n1"].refused("dossier.decide", dossier_id=d["id"], **ORIENT_48H)
     desks["osnp"].refused("dossier.update", dossier_id=d["id"], fields={"motif": "x"})
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Event)) == before
-        assert s.get(Dossier, d["id"]).version == version  # type: ignore[union-attr]
+        assert s.get(Dossier, d["id"]).version == version
 
 
 def test_labels_do_not_collide_between_enums() -> None:
@@ -247,7 +247,7 @@ def test_labels_do_not_collide_between_enums() -> None:
     assert TaskStatus.OPEN.label == "À traiter"
 
 
-def test_osnp_reopens_a_task_after_a_cancelled_appointment(desks):  # type: ignore[no-untyped-def]
+def test_osnp_reopens_a_task_after_a_cancelled_appointment(desks):
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     assert (

@@ -187,7 +187,7 @@ def test_the_new_dossier_is_attached_to_the_same_patient_by_its_holder_only(
     )
 
 
-def test_the_history_settings_come_from_hub_toml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_history_settings_come_from_hub_toml(tmp_path) -> None:
     from app.config.hubfile import load_hub_file
 
     path = tmp_path / "hub.toml"

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.peers
 
 
 @pytest.fixture
-def pg_service(postgres_server: str, password_hash: str):  # type: ignore[no-untyped-def]
+def pg_service(postgres_server: str, password_hash: str):
     engine = make_engine(postgres_server)
     with engine.begin() as conn:  # a clean schema for each test
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -34,7 +34,7 @@ def pg_service(postgres_server: str, password_hash: str):  # type: ignore[no-unt
     engine.dispose()
 
 
-def test_migrations_and_full_flow_on_postgresql(pg_service) -> None:  # type: ignore[no-untyped-def]
+def test_migrations_and_full_flow_on_postgresql(pg_service) -> None:
     service, people, sessions = pg_service
     n1, mrl, osnp = (Actor(service, people[n]) for n in ("n1", "mrl", "osnp"))
     dossier_id = snp_dossier(n1, mrl)

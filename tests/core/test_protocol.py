@@ -112,7 +112,7 @@ json_values = st.recursive(
     ),
     st.sampled_from(sorted(intent_types()) + ["nope"]),
 )
-def test_any_json_object_is_either_an_intent_or_a_protocol_error(payload, kind) -> None:  # type: ignore[no-untyped-def]
+def test_any_json_object_is_either_an_intent_or_a_protocol_error(payload, kind) -> None:
     payload = {**payload, "type": kind} if payload.get("type") is None else payload
     try:
         parse_intent(json.dumps(payload))

@@ -69,7 +69,7 @@ def test_the_check_sees_a_literal() -> None:
         sample.unlink()
 
 
-def test_every_intent_name_has_exactly_one_model(sessions) -> None:  # type: ignore[no-untyped-def]
+def test_every_intent_name_has_exactly_one_model(sessions) -> None:
     install_all(FlowService(sessions))  # the extensions define their intents on import
     models = {p.intent_name(cls): cls for cls in p._concrete_intents()}  # noqa: SLF001
     assert len(models) == len(p._concrete_intents()), "two models share a name"  # noqa: SLF001

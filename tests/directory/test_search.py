@@ -23,7 +23,7 @@ def search(sessions: sessionmaker[Session], index: DirectoryIndex | None = None,
     return index.search(SearchQuery(**kw), NOW)  # type: ignore[arg-type]
 
 
-def names(result) -> list[str]:  # type: ignore[no-untyped-def]
+def names(result) -> list[str]:
     return [d.info["last_name"] for d in result.doctors]
 
 

@@ -19,7 +19,7 @@ def fed(room: Room, live: LiveState | None = None) -> LiveState:
     return live
 
 
-def waiting(view: dict) -> dict[tuple[str, str], int]:  # type: ignore[type-arg]
+def waiting(view: dict) -> dict[tuple[str, str], int]:
     return {(w["line"], w["level"]): w["count"] for w in view["calls_waiting"]}
 
 

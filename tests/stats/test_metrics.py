@@ -13,7 +13,7 @@ from tests.stats.room import CONSEIL, Room
 JUNE = Period.month(2023, 6)
 
 
-def facts(room: Room):  # type: ignore[no-untyped-def]
+def facts(room: Room):
     with room.sessions() as s:
         return load_facts(s, JUNE)
 

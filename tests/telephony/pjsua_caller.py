@@ -53,7 +53,7 @@ def main() -> int:  # noqa: PLR0915 - one PJSUA2 set-up
 
     state: dict[str, Any] = {"confirmed": None, "done": False, "player": None}
 
-    class Caller(pj.Call):  # type: ignore[misc]
+    class Caller(pj.Call):
         def onCallMediaState(self, prm: Any) -> None:  # noqa: N802 - PJSUA2's name
             try:
                 self._media()

@@ -37,7 +37,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture
-def hub_url(db_url: str, sessions) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def hub_url(db_url: str, sessions) -> Iterator[str]:
     hub = EmbeddedHub(db_url, demo=False)
     yield hub.start()
     hub.stop()
@@ -60,7 +60,7 @@ async def focus(desk: Desk) -> None:
     await until(desk.window.isActiveWindow, f"{desk.window.windowTitle()} active")
 
 
-def type_text(widget, text: str) -> None:  # type: ignore[no-untyped-def]
+def type_text(widget, text: str) -> None:
     """Type like a French keyboard would, accents included (QTest only knows ASCII)."""
     from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QKeyEvent
@@ -72,7 +72,7 @@ def type_text(widget, text: str) -> None:  # type: ignore[no-untyped-def]
             )
 
 
-def seed_territory(sessions, *, directory: bool = True) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def seed_territory(sessions, *, directory: bool = True) -> dict:
     """The demo territory's communes (and its care offer) in the test database."""
     from app.db.models import Commune
     from app.db.types import utcnow
@@ -97,7 +97,7 @@ def seed_territory(sessions, *, directory: bool = True) -> dict:  # type: ignore
     return territory
 
 
-def oriented_task(service, people, treating_doctor: str) -> tuple[dict, dict]:  # type: ignore[no-untyped-def,type-arg]
+def oriented_task(service, people, treating_doctor: str) -> tuple[dict, dict]:
     """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
     from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call
 

@@ -14,7 +14,7 @@ from app.directory.models import Slot, Unavailability
 from tests.ui.conftest import open_desk, until
 
 
-def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(  # type: ignore[no-untyped-def]
+def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
     qloop, qtbot, hub_url, sessions, password_hash, tmp_path
 ) -> None:
     territory = load_territory()

@@ -15,7 +15,7 @@ from tests.ui.conftest import open_desk, seed_territory, until
 from ui.controllers.search import SearchController
 
 
-def test_a_booking_on_another_desk_refreshes_the_agenda_editor(  # type: ignore[no-untyped-def]
+def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
     qloop, qtbot, hub_url, sessions, password_hash, tmp_path
 ) -> None:
     seed_territory(sessions)

@@ -15,7 +15,7 @@ from tests.ui.conftest import focus, open_desk, type_text, until
 TRAINING = Path(__file__).resolve().parents[2] / "resources" / "training"
 
 
-def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(  # type: ignore[no-untyped-def]
+def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(
     qloop, qtbot, hub_url, sessions, tmp_path
 ) -> None:
     scenarios = [

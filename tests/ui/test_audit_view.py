@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QTabWidget
 from tests.ui.conftest import open_desk, until
 
 
-def test_supervisor_sees_who_read_a_dossier(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_supervisor_sees_who_read_a_dossier(qloop, qtbot, hub_url, tmp_path) -> None:
     async def scenario() -> None:
         n1 = await open_desk(hub_url, "n1", tmp_path)
         n1b = await open_desk(hub_url, "n1b", tmp_path)

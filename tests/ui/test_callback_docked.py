@@ -6,7 +6,7 @@ from telephony.training import TrainingLine
 from tests.ui.conftest import open_desk, oriented_task, seed_territory, until
 
 
-def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(  # type: ignore[no-untyped-def]
+def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(
     qloop, qtbot, hub_url, sessions, service, people, tmp_path
 ) -> None:
     territory = seed_territory(sessions)

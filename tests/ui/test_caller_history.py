@@ -20,7 +20,7 @@ SCENARIO = (
 CALLER = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))["caller"]
 
 
-def test_ring_shows_the_history_ctrl_h_lists_it_ctrl_j_links_the_patient(  # type: ignore[no-untyped-def]
+def test_ring_shows_the_history_ctrl_h_lists_it_ctrl_j_links_the_patient(
     qloop, qtbot, hub_url, tmp_path
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)

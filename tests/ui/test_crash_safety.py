@@ -15,7 +15,7 @@ from tests.ui.conftest import open_desk, type_text, until
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "cystite.toml"
 
 
-def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(  # type: ignore[no-untyped-def]
+def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(
     qloop, qtbot, hub_url, sessions, tmp_path
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)

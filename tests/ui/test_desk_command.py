@@ -21,7 +21,7 @@ STAY_UP = 6.0
 
 
 @pytest.fixture
-def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:  # type: ignore[no-untyped-def]
+def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:
     hub = EmbeddedHub(db_url, demo=False)
     hub.start()
     yield hub

@@ -13,7 +13,7 @@ from tests.recordings.helpers import answered_call, logged
 from tests.ui.conftest import focus, open_desk, until
 
 
-def test_ctrl_e_exports_the_open_dossier(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_e_exports_the_open_dossier(qloop, qtbot, hub_url, tmp_path) -> None:
     async def scenario() -> None:
         n1 = await logged(hub_url, "n1")
         dossier = await answered_call(n1, "qt-export@room")

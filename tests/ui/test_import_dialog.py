@@ -13,12 +13,12 @@ from tests.ui.conftest import open_desk, until
 DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
 
 
-def count(sessions) -> int:  # type: ignore[no-untyped-def]
+def count(sessions) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Effecteur)) or 0)
 
 
-def test_supervisor_imports_effecteurs_with_progress_and_report(  # type: ignore[no-untyped-def]
+def test_supervisor_imports_effecteurs_with_progress_and_report(
     qloop, qtbot, hub_url, sessions, tmp_path
 ) -> None:
     broken = tmp_path / "casse.csv"

@@ -22,7 +22,7 @@ class Capture:
         self.frames.append(pcm.copy())
 
 
-def test_f12_plays_the_dossier_recording_from_the_hub(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_f12_plays_the_dossier_recording_from_the_hub(qloop, qtbot, hub_url, tmp_path) -> None:
     wav = tmp_path / "desk" / "call.wav"
     make_wav(wav, 1.0)
     expected = mono_frames(wav)

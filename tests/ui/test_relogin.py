@@ -15,7 +15,7 @@ def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
     qtbot,
     hub_url,
     sessions,
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path,
 ) -> None:
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path)
@@ -59,7 +59,7 @@ def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
     qtbot,
     db_url,
     sessions,
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path,
 ) -> None:
     from app.config.settings import HubSettings, SessionSettings
     from app.hub.embedded import EmbeddedHub

@@ -8,7 +8,7 @@ from app.domain.enums import Queue
 from ui.models.dossiers import queue_model
 
 
-def row(i: int, prio: str, at: str, queue: str = "SNP", status: str = "QUEUED") -> dict:  # type: ignore[type-arg]
+def row(i: int, prio: str, at: str, queue: str = "SNP", status: str = "QUEUED") -> dict:
     return {
         "id": i,
         "priority": prio,
@@ -20,7 +20,7 @@ def row(i: int, prio: str, at: str, queue: str = "SNP", status: str = "QUEUED") 
     }
 
 
-def test_queue_orders_by_priority_then_wait_and_updates_in_place(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_queue_orders_by_priority_then_wait_and_updates_in_place(qapp) -> None:
     model = queue_model({Queue.SNP, Queue.AMU_MEDECIN})
     model.reset_rows(
         [row(1, "P2", "2026-01-01T10:00:00+00:00"), row(2, "P2", "2026-01-01T09:00:00+00:00")]

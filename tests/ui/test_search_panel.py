@@ -10,7 +10,7 @@ from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, u
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 
-def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(  # type: ignore[no-untyped-def]
+def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(
     qloop, qtbot, hub_url, sessions, service, people, tmp_path
 ) -> None:
     territory = seed_territory(sessions)

@@ -24,7 +24,7 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
     qloop,
     qtbot,
     hub_url,
-    sessions,  # type: ignore[no-untyped-def]
+    sessions,
     tmp_path,
 ) -> None:
     room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)

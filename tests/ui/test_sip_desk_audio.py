@@ -37,7 +37,7 @@ DOMAIN = "sas.local"
 PASSWORD_ENV = "SASDESK_TEST_SIP_PASSWORD"
 
 
-def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch) -> SipLine:  # type: ignore[no-untyped-def]
+def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch) -> SipLine:
     """The line exactly as ``sasdesk desk`` builds it from its command line."""
     monkeypatch.setenv(PASSWORD_ENV, password)
     args = argparse.Namespace(
@@ -58,7 +58,7 @@ def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypat
 class Meters:
     """The highest value each level meter of the call bar showed."""
 
-    def __init__(self, bar) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, bar) -> None:
         self.bar = bar
         self.rx = self.tx = -90
 
@@ -106,7 +106,7 @@ def answering_phone(room: KamailioRoom, user: str, password: str, port: CaptureP
     return line
 
 
-def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(  # type: ignore[no-untyped-def]
+def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
     qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
 ) -> None:
     room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
@@ -156,7 +156,7 @@ def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(  # type: ignore[no-
     assert chunks_heard(headset.played(), pcap_signal(pcap)) >= 0.8
 
 
-def test_desk_and_caller_hear_each_other(  # type: ignore[no-untyped-def]
+def test_desk_and_caller_hear_each_other(
     qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
 ) -> None:
     room = KamailioRoom(
@@ -214,7 +214,7 @@ def test_desk_and_caller_hear_each_other(  # type: ignore[no-untyped-def]
     assert heard(phone, desk_voice, "PCMU") >= 0.8  # the desk's microphone, at the caller
 
 
-def test_osnp_call_back_carries_audio_both_ways(  # type: ignore[no-untyped-def]
+def test_osnp_call_back_carries_audio_both_ways(
     qloop, qtbot, hub_url, sessions, service, people, tmp_path, monkeypatch
 ) -> None:
     territory = seed_territory(sessions)

@@ -9,7 +9,7 @@ from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.ui.conftest import open_desk, seed_territory, until
 
 
-def test_supervisor_sees_the_month_filters_a_territory_and_exports(  # type: ignore[no-untyped-def]
+def test_supervisor_sees_the_month_filters_a_territory_and_exports(
     qloop, qtbot, hub_url, sessions, service, people, tmp_path
 ) -> None:
     seed_territory(sessions, directory=False)

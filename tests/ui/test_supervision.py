@@ -11,11 +11,11 @@ from tests.ui.conftest import open_desk, until
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "lombalgie.toml"
 
 
-def cell(model, row: int, col: int) -> str:  # type: ignore[no-untyped-def]
+def cell(model, row: int, col: int) -> str:
     return str(model.item(row, col).text())
 
 
-def test_supervisor_sees_calls_desks_and_queues_live(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_supervisor_sees_calls_desks_and_queues_live(qloop, qtbot, hub_url, tmp_path) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 
     async def scenario() -> None:

@@ -16,7 +16,7 @@ from tests.ui.conftest import focus, open_desk, type_text, until
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "fievre-enfant.toml"
 
 
-def set_combo(combo, value: str) -> None:  # type: ignore[no-untyped-def]
+def set_combo(combo, value: str) -> None:
     index = combo.findData(value)
     assert index >= 0, value
     combo.setCurrentIndex(index)
@@ -26,7 +26,7 @@ def test_training_call_from_ring_to_closed_dossier(
     qloop,
     qtbot,
     hub_url,
-    sessions,  # type: ignore[no-untyped-def]
+    sessions,
     tmp_path,
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)

@@ -16,7 +16,7 @@ SCENARIO = (
 )
 
 
-def test_f4_transfers_a_p1_call_to_the_amu_group(qloop, qtbot, hub_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_f4_transfers_a_p1_call_to_the_amu_group(qloop, qtbot, hub_url, tmp_path) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
     seen: list[tuple[str, str]] = []
     line.subscribe(lambda ev: seen.append((str(ev.kind), ev.number)))

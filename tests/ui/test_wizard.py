@@ -36,7 +36,7 @@ from ui.wizard_pages import tone
 class MemoryKeyring(KeyringBackend):
     """The test's own keyring: nothing reaches the machine's."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,7 +94,7 @@ def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: Any) -> SetupWizard
     return wizard
 
 
-def enter(widget) -> None:  # type: ignore[no-untyped-def]
+def enter(widget) -> None:
     QTest.keyClick(widget, Qt.Key.Key_Return)
 
 

@@ -228,7 +228,7 @@ def _dates(event: Any, name: str) -> list[datetime]:
 
 
 def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
-    from dateutil.rrule import rruleset, rrulestr  # type: ignore[import-untyped]
+    from dateutil.rrule import rruleset, rrulestr
     from icalendar import Calendar
 
     horizon = (
