@@ -31,7 +31,7 @@ def intent(type_: str, **payload: Any) -> Intent:
     return parse_intent(json.dumps({"type": type_, **payload}))
 
 
-def facts(sessions) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-untyped-def]
+def facts(sessions) -> dict[str, list[tuple[Any, ...]]]:
     with sessions() as s:
         return {
             name: sorted(tuple(row) for row in s.execute(select(table)))
@@ -39,7 +39,7 @@ def facts(sessions) -> dict[str, list[tuple[Any, ...]]]:  # type: ignore[no-unty
         }
 
 
-def test_a_batch_applies_its_intents_in_order_as_if_alone(sessions, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_applies_its_intents_in_order_as_if_alone(sessions, people) -> None:
     service = FlowService(sessions)
     install_stats(service)
     n1 = Actor(service, people["n1"])
@@ -77,9 +77,7 @@ def test_a_batch_applies_its_intents_in_order_as_if_alone(sessions, people) -> N
     assert facts(sessions) == projected
 
 
-def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(  # type: ignore[no-untyped-def]
-    sessions, people
-) -> None:
+def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(sessions, people) -> None:
     service = FlowService(sessions)
     n1 = Actor(service, people["n1"])
     mine, other = answer_call(n1, "ref-1"), answer_call(n1, "ref-2")
@@ -97,8 +95,8 @@ def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(  # type
     assert isinstance(results[1], FlowError) and results[1].code == "forbidden"
     assert isinstance(results[2], FlowError) and results[2].code == "not_found"
     with sessions() as s:
-        assert s.get(Dossier, mine["id"]).motif == "x"  # type: ignore[union-attr]
-        assert s.get(Dossier, other["id"]).status == "OPEN"  # type: ignore[union-attr]
+        assert s.get(Dossier, mine["id"]).motif == "x"
+        assert s.get(Dossier, other["id"]).status == "OPEN"
         for dossier_id, type_ in ((mine["id"], "dossier.updated"), (other["id"], "dossier.note")):
             count = s.scalar(
                 select(func.count()).where(Event.dossier_id == dossier_id, Event.type == type_)
@@ -108,7 +106,7 @@ def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(  # type
         assert [(r.username, r.granted) for r in refused] == [("n1", False)]
 
 
-async def test_desks_intents_share_transactions_under_load(hub, sessions) -> None:  # type: ignore[no-untyped-def]
+async def test_desks_intents_share_transactions_under_load(hub, sessions) -> None:
     clients = []
     for name in ("n1", "n1b", "sup"):
         client = HubClient(hub.url, desk=name, reconnect=False)

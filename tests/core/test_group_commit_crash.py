@@ -106,13 +106,13 @@ def check_nothing_acknowledged_is_lost(url: str, acked: dict[str, int | None]) -
 
 def test_hub_killed_under_load_loses_no_acknowledged_intent_sqlite(
     tmp_path, sessions, db_url
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     acked = asyncio.run(load_then_kill(db_url, tmp_path))
     check_nothing_acknowledged_is_lost(db_url, acked)
 
 
 @pytest.mark.peers
-def test_hub_killed_under_load_loses_no_acknowledged_intent_postgresql(  # type: ignore[no-untyped-def]
+def test_hub_killed_under_load_loses_no_acknowledged_intent_postgresql(
     tmp_path, postgres_server, password_hash
 ) -> None:
     fresh_schema(postgres_server, password_hash)

@@ -1,7 +1,8 @@
 """Tests wait for a condition, not for a fixed time (tests/waits.py).
 
-A sleep is a poll when it is the body of a ``while`` loop that re-checks something (the
-helpers of tests/waits.py, a process's port, a log line). Any other sleep in tests/ must
+A sleep is a poll when it is inside a ``while`` loop that re-checks something (the
+helpers of tests/waits.py, a process's port, a log line) or a bounded retry that breaks
+out once it worked (``for _ in range(n): ... break``). Any other sleep in tests/ must
 be the behaviour under test (RTP pacing, an observation window in which something must
 NOT happen, a timeout being tested) and is listed here with the reason.
 """
@@ -84,6 +85,20 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 
 
+def _stops_early(loop: ast.For | ast.AsyncFor) -> bool:
+    """A bounded retry (``for _ in range(n): ... break``) polls too: it ends on a condition."""
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Break):
+            return True
+        if not isinstance(
+            node, ast.For | ast.AsyncFor | ast.While | ast.FunctionDef | ast.AsyncFunctionDef
+        ):
+            stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
 def fixed_sleeps(path: Path) -> list[tuple[str, int]]:
     """(function, line) of every sleep call outside a ``while`` loop; the function is
     named with the functions around it (``test_x.scenario``)."""
@@ -97,7 +112,9 @@ def fixed_sleeps(path: Path) -> list[tuple[str, int]]:
                 poll = False
             elif isinstance(child, ast.Lambda):
                 poll = False
-            elif isinstance(child, ast.While):
+            elif isinstance(child, ast.While) or (
+                isinstance(child, ast.For | ast.AsyncFor) and _stops_early(child)
+            ):
                 poll = True
             if isinstance(child, ast.Call) and not polling:
                 callee = child.func
@@ -124,12 +141,16 @@ def test_the_scan_tells_a_poll_from_a_fixed_sleep(tmp_path: Path) -> None:
         "    time.sleep(1)\n"
         "    for _ in range(3):\n"
         "        sleep(0.1)\n"
+        "    for _ in range(3):\n"
+        "        if ready():\n"
+        "            break\n"
+        "        sleep(0.1)\n"
         "    while True:\n"
         "        def inner():\n"
         "            time.sleep(2)\n",
         encoding="utf-8",
     )
-    assert fixed_sleeps(sample) == [("waits", 7), ("waits", 9), ("waits.inner", 12)]
+    assert fixed_sleeps(sample) == [("waits", 7), ("waits", 9), ("waits.inner", 16)]
 
 
 def test_no_fixed_sleep_in_the_tests_outside_the_allow_list() -> None:

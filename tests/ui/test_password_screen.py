@@ -23,7 +23,7 @@ def test_a_user_changes_their_password_from_the_menu(
     qtbot,
     hub_url,
     sessions,
-    tmp_path,  # type: ignore[no-untyped-def]
+    tmp_path,
 ) -> None:
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path)
