@@ -91,6 +91,10 @@ class RoomView(QObject):
         """Below 1600 px the call-back dock shares the bottom with the slot search (tabs)
         instead of taking a column the dossier needs."""
         if self.w.screen().availableGeometry().width() >= 1600:
+            supervision = self.w.findChild(QDockWidget, "supervisionDock")
+            if supervision is not None:  # a wide screen: the room's view gets a quarter
+                width = int(self.w.screen().availableGeometry().width() * 0.25)
+                self.w.resizeDocks([supervision], [width], Qt.Orientation.Horizontal)
             return
         central = self.w.centralWidget()
         screen = self.w.screen().availableGeometry()

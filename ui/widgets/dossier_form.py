@@ -109,7 +109,9 @@ class DossierForm(QGroupBox):
 
         # Two fields a row where they are short: the form keeps its height on a
         # 768-pixel screen, the decision and the slot search fit below it.
-        self.motif.setMinimumHeight(3 * self.motif.fontMetrics().lineSpacing() + 12)
+        line = self.motif.fontMetrics().lineSpacing()
+        self.motif.setMinimumHeight(3 * line + 12)
+        self.motif.setMaximumHeight(8 * line + 12)  # the priority stays near the fields
         identity = QHBoxLayout()
         identity.addWidget(self.sex)
         identity.addWidget(QLabel("Âge"))
