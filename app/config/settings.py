@@ -118,6 +118,9 @@ class SessionSettings:
     lock_minutes: float = 15.0
     address_throttle_after: int = 10
     address_lock_after: int = 50
+    #: A throttled or locked attempt is answered after this pause (a flood of them then
+    #: costs the hub one cheap reply per socket and per pause).
+    refusal_pause_seconds: float = 1.0
     #: How often the hub checks open connections against the database (revocations made
     #: by another hub or by ``sasdesk users disable``, expiry, idle time).
     check_seconds: float = 1.0

@@ -113,34 +113,54 @@ class SessionKeeper:
     # -- login, resume, logout ------------------------------------------------------
 
     async def login(self, conn: DeskConnection, intent: p.Login) -> dict[str, Any]:
+        creds, ok, rehash = await self._check(intent.username, conn.address, intent.password)
+        if not ok or creds.user_id is None:
+            raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
+        opened = await self.hub.run_in_writer(self._open, creds, rehash, intent)
+        return opened.attach(conn)
+
+    async def _check(
+        self, username: str, address: str, password: str
+    ) -> tuple[Credentials, bool, str | None]:
+        """A password checked as a login does: throttled, off the writer, a failure counted
+        (and a lock it starts told to the supervisors). (credentials, accepted, rehash)."""
+        try:
+            return await self._check_now(username, address, password)
+        except FlowError as exc:
+            if exc.code in ("throttled", "locked"):
+                # Held back a moment (costs nothing here, and no password check is
+                # pending): a socket hammering a throttled account gets one reply a second.
+                await asyncio.sleep(self.settings.refusal_pause_seconds)
+            raise
+
+    async def _check_now(
+        self, username: str, address: str, password: str
+    ) -> tuple[Credentials, bool, str | None]:
         loop = asyncio.get_running_loop()
         if self.pending >= MAX_PENDING_CHECKS:
             raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
         self.pending += 1
+        locks: list[Lock] = []
         try:
             # The throttle is read with the account, beside the writer; argon2 and the
             # count of a failure run on the password checks' own thread.
-            creds = await loop.run_in_executor(
-                self.hub.readers, self._credentials, intent.username, conn.address
+            creds, counts = await loop.run_in_executor(
+                self.hub.readers, self._credentials, username, address
             )
-            ok, rehash = await loop.run_in_executor(
-                self.hashers, check_password, creds, intent.password
-            )
-            if not ok or creds.user_id is None:
-                locks = await loop.run_in_executor(
-                    self.hashers, self._count_failure, intent.username, conn.address
+            with self.guard.admitted(counts):
+                ok, rehash = await loop.run_in_executor(
+                    self.hashers, check_password, creds, password
                 )
+                if not ok or creds.user_id is None:
+                    locks = await loop.run_in_executor(
+                        self.hashers, self._count_failure, username, address
+                    )
         finally:
             self.pending -= 1
-        if not ok or creds.user_id is None:
-            if locks:
-                events = await self.hub.run_in_writer(
-                    self._lock_events, locks, intent.username, conn.address
-                )
-                self.hub.broadcast(events)
-            raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
-        opened = await self.hub.run_in_writer(self._open, creds, rehash, intent)
-        return opened.attach(conn)
+        if locks:
+            events = await self.hub.run_in_writer(self._lock_events, locks, username, address)
+            self.hub.broadcast(events)
+        return creds, ok and creds.user_id is not None, rehash
 
     async def resume(self, conn: DeskConnection, intent: p.Resume) -> dict[str, Any]:
         resumed = await self.hub.run_in_writer(self._resume, intent)
@@ -162,34 +182,11 @@ class SessionKeeper:
                 "weak_password",
                 "le nouveau mot de passe doit différer de l'ancien ; rien n'a changé",
             )
-        loop = asyncio.get_running_loop()
-        if self.pending >= MAX_PENDING_CHECKS:
-            raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
-        self.pending += 1
-        try:
-            creds = await loop.run_in_executor(
-                self.hub.readers, self._credentials, who.username, conn.address
-            )
-            ok, _ = await loop.run_in_executor(
-                self.hashers, check_password, creds, intent.old_password
-            )
-            if ok:
-                new_hash = await loop.run_in_executor(
-                    self.hashers, hash_password, intent.new_password
-                )
-            else:
-                locks = await loop.run_in_executor(
-                    self.hashers, self._count_failure, who.username, conn.address
-                )
-        finally:
-            self.pending -= 1
+        creds, ok, _ = await self._check(who.username, conn.address, intent.old_password)
         if not ok or creds.user_id != who.user_id:
-            if locks:
-                events = await self.hub.run_in_writer(
-                    self._lock_events, locks, who.username, conn.address
-                )
-                self.hub.broadcast(events)
             raise FlowError("bad_credentials", "ancien mot de passe incorrect ; rien n'a changé")
+        loop = asyncio.get_running_loop()
+        new_hash = await loop.run_in_executor(self.hashers, hash_password, intent.new_password)
         ended = await self.hub.run_in_writer(
             self._set_password, who.user_id, who.username, conn.session_id, new_hash
         )
@@ -221,10 +218,12 @@ class SessionKeeper:
                 self.hub.fanout.announce_end(s, {"sessions": ended, "reason": "revoked"})
             return ended
 
-    def _credentials(self, username: str, address: str) -> Credentials:
+    def _credentials(
+        self, username: str, address: str
+    ) -> tuple[Credentials, dict[tuple[str, str], int]]:
         with self.hub.service.sessions() as s:
-            self.guard.check(s, username, address, self.hub.service.clock())
-            return credentials_of(s, username)
+            counts = self.guard.check(s, username, address, self.hub.service.clock())
+            return credentials_of(s, username), counts
 
     def _count_failure(self, username: str, address: str) -> list[Lock]:
         with self.hub.service.sessions.begin() as s:

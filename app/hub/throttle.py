@@ -11,6 +11,9 @@ account's lock (:func:`lift`).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -73,6 +76,8 @@ def lift(session: Session, username: str) -> bool:
 class LoginGuard:
     def __init__(self, settings: SessionSettings):
         self.settings = settings
+        #: Password checks under way on this hub, per (kind, key): see :meth:`admitted`.
+        self._in_flight: Counter[tuple[str, str]] = Counter()
 
     @property
     def quiet(self) -> timedelta:
@@ -93,12 +98,18 @@ class LoginGuard:
             return now >= row.locked_until  # the lock is over: a fresh start
         return now - row.last_at >= self.quiet
 
-    def check(self, session: Session, username: str, address: str, now: datetime) -> None:
-        """Refuse at once (no password check) while an account or address must wait."""
+    def check(
+        self, session: Session, username: str, address: str, now: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Refuse at once (no password check) while an account or address must wait;
+        otherwise the failures counted so far, per (kind, key), for :meth:`admitted`."""
+        counts: dict[tuple[str, str], int] = {}
         for kind, key in self._keys(username, address):
             row = session.get(LoginFailure, (kind, key))
+            counts[(kind, key)] = 0
             if row is None or self._stale(row, now):
                 continue
+            counts[(kind, key)] = row.failures
             if row.locked_until is not None:
                 left = (row.locked_until - now).total_seconds()
                 who = "ce compte" if kind == "account" else "ce poste"
@@ -117,6 +128,34 @@ class LoginGuard:
                         f"mot de passe incorrect {row.failures} fois : "
                         f"attendez {_wait_text(left)} avant de réessayer",
                     )
+        return counts
+
+    @contextmanager
+    def admitted(self, counts: dict[tuple[str, str], int]) -> Iterator[None]:
+        """Hold a place among the password checks in flight on this hub (event loop only).
+
+        Attempts sent together would all pass :meth:`check` before any is counted: no
+        more may be in flight for an account (or address) than failures are left before
+        its delay starts, and once it has started, one at a time.
+        """
+        for kind, key in counts:
+            start, _ = self._limits(kind)
+            room = max(1, start - counts[(kind, key)])
+            if self._in_flight[(kind, key)] >= room:
+                who = "ce compte" if kind == "account" else "ce poste"
+                raise FlowError(
+                    "throttled",
+                    f"trop d'essais de mot de passe en même temps pour {who} : "
+                    "attendez 1 s avant de réessayer",
+                )
+        self._in_flight.update(counts.keys())
+        try:
+            yield
+        finally:
+            self._in_flight.subtract(counts.keys())
+            for k in counts:
+                if self._in_flight[k] <= 0:
+                    del self._in_flight[k]
 
     def failed(self, session: Session, username: str, address: str, now: datetime) -> list[Lock]:
         """Count a wrong password (in ``session``'s transaction); returns the locks this

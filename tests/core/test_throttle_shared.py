@@ -4,9 +4,13 @@ wrong passwords, a restart keeps a lock, ``sasdesk users enable`` and
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections import Counter
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import SessionSettings
 from tests.conftest import PASSWORD
@@ -91,3 +95,32 @@ async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lift
         assert done.stdout.strip() == "compte n2 réactivé"
     finally:
         await a.stop()
+
+
+async def test_attempts_sent_together_do_not_slip_past_the_throttle(
+    db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    clock = Clock()
+    hub = await started(db_url, SETTINGS, clock)
+    try:
+        sockets = [await raw_desk(hub) for _ in range(8)]
+
+        async def attempt(ws: Any) -> dict[str, Any]:
+            wire = {"type": "login", "id": 1, "username": "n1", "password": "guess"}
+            await ws.send(json.dumps(wire))
+            reply: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            return reply
+
+        replies = await asyncio.gather(*(attempt(ws) for ws in sockets))
+        codes = Counter(r["code"] for r in replies)
+        # Only as many guesses reach argon2 as the account had left before its delay.
+        assert codes == {"bad_credentials": 3, "throttled": 5}, codes
+        together = next(r for r in replies if r["code"] == "throttled")
+        assert "en même temps pour ce compte" in together["message"]
+        # The next one waits the growing delay, as if they had been sent one by one.
+        reply = await login(sockets[0], "n1", PASSWORD)
+        assert reply["code"] == "throttled" and "attendez 1 s" in reply["message"]
+        for ws in sockets:
+            await ws.close()
+    finally:
+        await hub.stop()
