@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import qasync
@@ -31,7 +32,7 @@ from ui.wizard import SetupWizard  # noqa: E402
 from ui.wizard_pages import tone  # noqa: E402
 
 
-async def until(condition, timeout: float = 20.0) -> None:
+async def until(condition: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:

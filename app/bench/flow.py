@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class Probe:
     def expect(self, dossier_id: int, event: str, sender: int) -> None:
         self.sent[(dossier_id, event)] = (time.perf_counter(), sender)
 
-    def listener(self, desk: int):
+    def listener(self, desk: int) -> Callable[[dict[str, Any]], None]:
         def on_event(msg: dict[str, Any]) -> None:
             now = time.perf_counter()
             dossier = msg.get("dossier") or {}

@@ -19,6 +19,9 @@ from app.db.engine import data_dir
 if TYPE_CHECKING:
     from app.client.trust import HubTrust
     from app.config.desk import DeskSettings
+    from telephony.line import PhoneLine
+    from telephony.sip import SipLine
+    from telephony.training import TrainingLine
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -140,7 +143,7 @@ def local_ip_for(server: str, port: int) -> str:
             return "127.0.0.1"
 
 
-def sip_line(args: argparse.Namespace):
+def sip_line(args: argparse.Namespace) -> SipLine:
     from app.config.desk import DeskSettings, sip_password
     from telephony.sip import SipConfig, SipLine
 
@@ -176,7 +179,7 @@ def sip_line(args: argparse.Namespace):
     return SipLine(config)
 
 
-def _training_line(every: float):
+def _training_line(every: float) -> TrainingLine:
     from telephony.training import TrainingLine
 
     return TrainingLine(interval=every)
@@ -202,7 +205,7 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
     return trust
 
 
-def saved_line(settings: DeskSettings, record: Path | None = None):
+def saved_line(settings: DeskSettings, record: Path | None = None) -> PhoneLine:
     """The SIP line of the saved settings (password from the keyring), else the training
     line on demand."""
     if not settings.has_sip:
@@ -275,6 +278,7 @@ def run(args: argparse.Namespace) -> int:
             args.training, args.ring_every = True, 0.0
     trust = hub_trust(args)
 
+    line: PhoneLine | None
     if args.sip_server:
         line = sip_line(args)
         if args.record and args.retention_days:

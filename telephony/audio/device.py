@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -87,7 +88,9 @@ class HeadsetAudio(AudioPort):
         )
         self._stream.start()
 
-    def _callback(self, indata, outdata, frames, time_info, status) -> None:
+    def _callback(
+        self, indata: np.ndarray, outdata: np.ndarray, frames: int, time_info: Any, status: Any
+    ) -> None:
         self._mic.append(indata[:, 0].copy())
         source = self._source
         if source is not None:  # the device's clock drives the line's playout

@@ -14,7 +14,7 @@ import pytest
 
 from app.callback.billing import billing_hint
 from app.callback.models import Appointment
-from tests.callback.conftest import NOW, Desks, Territory, osnp_task, plan, target
+from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 
 needs_poppler = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext, pdftoppm) not installed"
@@ -112,7 +112,7 @@ def test_letter_to_the_mt_reads_like_a_letter(
 
 @needs_poppler
 def test_letter_after_the_visit_says_the_patient_was_seen(
-    desks: Desks, territory: Territory, tmp_path: Path, clock
+    desks: Desks, territory: Territory, tmp_path: Path, clock: FakeClock
 ) -> None:
     task_id, reply = accepted(desks)
     clock.advance(hours=8)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -53,7 +54,7 @@ def select(panel: CallbackPanel, kind: str) -> dict[str, Any]:
 
 
 def test_panel_walks_a_whole_task(
-    qtbot,
+    qtbot: QtBot,
     desks: Desks,
     territory: Territory,
     tmp_path: Path,
@@ -135,7 +136,7 @@ def test_panel_walks_a_whole_task(
         assert "Dr Claire Vasseur" in " ".join(text.split())
 
 
-def test_skip_needs_a_reason(qtbot, desks: Desks, territory: Territory) -> None:
+def test_skip_needs_a_reason(qtbot: QtBot, desks: Desks, territory: Territory) -> None:
     task_id = osnp_task(desks)
     panel = CallbackPanel()
     qtbot.addWidget(panel)

@@ -24,7 +24,7 @@ def test_percentile_interpolates() -> None:
     assert percentile([5.0], 99) == 5.0
 
 
-def test_bench_flow_command_prints_json(capsys) -> None:
+def test_bench_flow_command_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [
             "bench",
@@ -50,7 +50,9 @@ def test_bench_flow_command_prints_json(capsys) -> None:
 
 
 @pytest.mark.peers
-def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(capsys) -> None:
+def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code = main(
         [
             "bench",

@@ -6,19 +6,21 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Call, Dossier, Event
 from app.db.types import utcnow
+from app.hub.auth import Principal
 from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call, snp_dossier
 
 
 @pytest.fixture
-def desks(service: FlowService, people) -> dict[str, Actor]:
+def desks(service: FlowService, people: dict[str, Principal]) -> dict[str, Actor]:
     return {name: Actor(service, p) for name, p in people.items()}
 
 
-def test_answer_opens_dossier_with_line_caller_and_timestamps(desks):
+def test_answer_opens_dossier_with_line_caller_and_timestamps(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"], "ref-a", line="116117", caller="0639980102")
     assert d["status"] == "OPEN"
     assert d["line"] == "116117"
@@ -29,7 +31,9 @@ def test_answer_opens_dossier_with_line_caller_and_timestamps(desks):
     assert d["number"].endswith(f"{d['id']:06d}")
 
 
-def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sessions):
+def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(
+    desks: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     reply = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)
     task = reply["task"]
@@ -67,7 +71,7 @@ def test_p2_goes_to_snp_then_orientation_creates_task_closed_by_osnp(desks, sess
     assert timeline[3]["actor"].startswith("mrl")
 
 
-def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):
+def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P0")["dossier"]
     assert (out["queue"], out["track"], out["reflex"], out["status"]) == (
@@ -80,7 +84,7 @@ def test_p0_goes_straight_to_amu_doctor_flagged_reflex(desks):
     assert taken["id"] == d["id"] and taken["owner"]["username"] == "amu"
 
 
-def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):
+def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"])
     desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P1")
     desks["n2"].send("dossier.take", dossier_id=d["id"])
@@ -99,7 +103,7 @@ def test_p1_goes_to_n2_who_forwards_to_amu_doctor(desks):
     assert closed["status"] == "CLOSED" and closed["decision"] == "INTER"
 
 
-def test_p3_is_closed_by_n1_with_information_given(desks):
+def test_p3_is_closed_by_n1_with_information_given(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"])
     out = desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P3")["dossier"]
     assert out["status"] == "OPEN" and out["queue"] is None
@@ -110,7 +114,9 @@ def test_p3_is_closed_by_n1_with_information_given(desks):
     assert closed["close_reason"] == "Adresse de la pharmacie de garde donnée"
 
 
-def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):
+def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(
+    desks: dict[str, Actor],
+) -> None:
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     out = desks["mrl"].send(
         "dossier.move_track",
@@ -125,7 +131,9 @@ def test_doctor_moves_snp_dossier_back_to_amu_and_timeline_shows_it(desks):
     assert moved[0]["data"]["to_track"] == "AMU"
 
 
-def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):
+def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(
+    desks: dict[str, Actor],
+) -> None:
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["mrl"].send(
@@ -139,7 +147,7 @@ def test_mrl_takes_back_a_dossier_awaiting_osnp_which_cancels_the_task(desks):
     assert err.code == "conflict"
 
 
-def test_queue_next_takes_highest_priority_then_longest_wait(desks):
+def test_queue_next_takes_highest_priority_then_longest_wait(desks: dict[str, Actor]) -> None:
     ids = []
     for n, prio in enumerate(["P1", "P0", "P1"]):
         d = answer_call(desks["n1"], f"r{n}")
@@ -151,7 +159,7 @@ def test_queue_next_takes_highest_priority_then_longest_wait(desks):
     assert desks["n2"].refused("queue.next", queue="AMU_N2").code == "not_found"
 
 
-def test_a_dossier_cannot_be_taken_twice(desks):
+def test_a_dossier_cannot_be_taken_twice(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"])
     desks["n1"].send("dossier.qualify", dossier_id=d["id"], priority="P2")
     desks["mrl"].send("dossier.take", dossier_id=d["id"])
@@ -159,7 +167,9 @@ def test_a_dossier_cannot_be_taken_twice(desks):
     assert err.code in ("conflict", "not_found")
 
 
-def test_fork_counts_one_call_and_abandon_once(desks, sessions):
+def test_fork_counts_one_call_and_abandon_once(
+    desks: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
     for desk in ("n1", "n1b", "sup"):
         desks[desk].send("call.offered", call_ref="fork-1", line="15", caller="0639980103")
     for desk in ("n1", "n1b", "sup"):
@@ -171,7 +181,9 @@ def test_fork_counts_one_call_and_abandon_once(desks, sessions):
         assert ended == 1
 
 
-def test_answered_elsewhere_does_not_end_the_call(desks, sessions):
+def test_answered_elsewhere_does_not_end_the_call(
+    desks: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
     desks["n1"].send("call.offered", call_ref="fork-2", line="15")
     desks["n1b"].send("call.offered", call_ref="fork-2", line="15")
     desks["n1b"].send("call.ended", call_ref="fork-2", reason="answered_elsewhere")
@@ -184,13 +196,13 @@ def test_answered_elsewhere_does_not_end_the_call(desks, sessions):
         assert s.get(Dossier, d["id"]) is not None
 
 
-def test_replayed_answer_returns_the_same_dossier(desks):
+def test_replayed_answer_returns_the_same_dossier(desks: dict[str, Actor]) -> None:
     first = answer_call(desks["n1"], "replay")
     again = desks["n1"].send("call.answered", call_ref="replay")["dossier"]
     assert again["id"] == first["id"]
 
 
-def test_update_is_partial_and_versions_increase(desks):
+def test_update_is_partial_and_versions_increase(desks: dict[str, Actor]) -> None:
     d = answer_call(desks["n1"])
     a = desks["n1"].send(
         "dossier.update", dossier_id=d["id"], fields={"motif": "Cystite", "patient_age": 34}
@@ -206,7 +218,7 @@ def test_update_is_partial_and_versions_increase(desks):
     assert desks["n1"].events() == []
 
 
-def test_task_close_requires_appointment_details_or_reason(desks):
+def test_task_close_requires_appointment_details_or_reason(desks: dict[str, Actor]) -> None:
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     desks["osnp"].send("task.take", task_id=task["id"])
@@ -228,16 +240,21 @@ def test_task_close_requires_appointment_details_or_reason(desks):
     assert out["dossier"]["status"] == "CLOSED"
 
 
-def test_refused_intent_changes_nothing(desks, sessions):
+def test_refused_intent_changes_nothing(
+    desks: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
     d = answer_call(desks["n1"])
     with sessions() as s:
         before = s.scalar(select(func.count()).select_from(Event))
-        version = s.get(Dossier, d["id"]).version
+        dossier = s.get(Dossier, d["id"])
+        assert dossier is not None
+        version = dossier.version
     desks["n1"].refused("dossier.decide", dossier_id=d["id"], **ORIENT_48H)
     desks["osnp"].refused("dossier.update", dossier_id=d["id"], fields={"motif": "x"})
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Event)) == before
-        assert s.get(Dossier, d["id"]).version == version
+        dossier = s.get(Dossier, d["id"])
+        assert dossier is not None and dossier.version == version
 
 
 def test_labels_do_not_collide_between_enums() -> None:
@@ -247,7 +264,7 @@ def test_labels_do_not_collide_between_enums() -> None:
     assert TaskStatus.OPEN.label == "À traiter"
 
 
-def test_osnp_reopens_a_task_after_a_cancelled_appointment(desks):
+def test_osnp_reopens_a_task_after_a_cancelled_appointment(desks: dict[str, Actor]) -> None:
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     task = desks["mrl"].send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)["task"]
     assert (

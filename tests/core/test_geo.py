@@ -29,7 +29,7 @@ def index() -> CommuneIndex:
     return default_index()
 
 
-def test_file_is_shipped_compressed_and_small():
+def test_file_is_shipped_compressed_and_small() -> None:
     assert DEFAULT_PATH.is_file()
     assert DEFAULT_PATH.stat().st_size < 2_000_000
     header = gzip.decompress(DEFAULT_PATH.read_bytes()).split(b"\n", 1)[0].decode()
@@ -45,7 +45,7 @@ def test_file_is_shipped_compressed_and_small():
     ]
 
 
-def test_loads_all_communes_fast():
+def test_loads_all_communes_fast() -> None:
     # Measured in a fresh interpreter so that nothing is cached.
     code = (
         "import time; t = time.perf_counter();"
@@ -62,7 +62,7 @@ def test_loads_all_communes_fast():
     assert seconds < 5.0
 
 
-def test_every_commune_is_well_formed(index: CommuneIndex):
+def test_every_commune_is_well_formed(index: CommuneIndex) -> None:
     seen_sources = set()
     for c in index:
         assert len(c.insee) == 5, c
@@ -79,7 +79,7 @@ def test_every_commune_is_well_formed(index: CommuneIndex):
     assert "geonames" in seen_sources
 
 
-def test_current_communes_only(index: CommuneIndex):
+def test_current_communes_only(index: CommuneIndex) -> None:
     # Arrondissements municipaux are not communes: Paris is one commune with all
     # its postal codes; communes déléguées are folded into their commune nouvelle.
     paris = index.by_insee("75056")
@@ -90,7 +90,7 @@ def test_current_communes_only(index: CommuneIndex):
     assert [c.insee for c in index.by_postal_code("69003")] == ["69123"]
 
 
-def test_la_rochelle(index: CommuneIndex):
+def test_la_rochelle(index: CommuneIndex) -> None:
     lr = index.by_insee("17300")
     assert lr is not None
     assert lr.name == "La Rochelle"
@@ -105,7 +105,7 @@ def test_la_rochelle(index: CommuneIndex):
     assert [c.name for c in index.by_postal_code("17300")][0] == "Rochefort"
 
 
-def test_saint_martin_de_re(index: CommuneIndex):
+def test_saint_martin_de_re(index: CommuneIndex) -> None:
     smr = index.by_insee("17369")
     assert smr is not None
     assert smr.name == "Saint-Martin-de-Ré"
@@ -117,7 +117,7 @@ def test_saint_martin_de_re(index: CommuneIndex):
     assert all(c.department == "17" for c in index.search("saint martin", department="17"))
 
 
-def test_name_with_apostrophe(index: CommuneIndex):
+def test_name_with_apostrophe(index: CommuneIndex) -> None:
     houmeau = index.by_insee("17190")
     assert houmeau is not None
     assert houmeau.name == "L'Houmeau"
@@ -127,7 +127,7 @@ def test_name_with_apostrophe(index: CommuneIndex):
     assert (aix.insee, aix.name) == ("17004", "Île-d'Aix")
 
 
-def test_search_without_article_and_ranking(index: CommuneIndex):
+def test_search_without_article_and_ranking(index: CommuneIndex) -> None:
     # Exact names first, then by population: La Rochelle (17) before La Rochelle (70).
     found = index.search("rochelle")
     assert [c.insee for c in found[:2]] == ["17300", "70450"]
@@ -136,13 +136,13 @@ def test_search_without_article_and_ranking(index: CommuneIndex):
     assert index.search("zzzzzz") == []
 
 
-def test_search_by_postal_prefix(index: CommuneIndex):
+def test_search_by_postal_prefix(index: CommuneIndex) -> None:
     found = index.search("1741")
     assert any(c.insee == "17369" for c in found)
     assert all(any(pc.startswith("1741") for pc in c.postal_codes) for c in found)
 
 
-def test_postal_code_shared_by_several_communes(index: CommuneIndex):
+def test_postal_code_shared_by_several_communes(index: CommuneIndex) -> None:
     # 17590: Ars-en-Ré and Saint-Clément-des-Baleines (Île de Ré).
     communes = index.by_postal_code("17590")
     assert {c.insee for c in communes} == {"17019", "17318"}
@@ -152,7 +152,7 @@ def test_postal_code_shared_by_several_communes(index: CommuneIndex):
     assert {"L'Houmeau", "Nieul-sur-Mer", "Marsilly", "Esnandes"} <= names
 
 
-def test_former_commune_names_find_the_commune_nouvelle(index: CommuneIndex):
+def test_former_commune_names_find_the_commune_nouvelle(index: CommuneIndex) -> None:
     # Communes déléguées are not rows, but their names find the commune they joined.
     with_former = [c for c in index if c.former_names]
     assert len(with_former) > 500
@@ -160,7 +160,7 @@ def test_former_commune_names_find_the_commune_nouvelle(index: CommuneIndex):
     assert c in index.search(c.former_names[0], limit=50)
 
 
-def test_distance_la_rochelle_rochefort(index: CommuneIndex):
+def test_distance_la_rochelle_rochefort(index: CommuneIndex) -> None:
     lr, rochefort = index.by_insee("17300"), index.by_insee("17299")
     assert lr is not None and rochefort is not None
     d = distance_km(lr, rochefort)
@@ -169,18 +169,18 @@ def test_distance_la_rochelle_rochefort(index: CommuneIndex):
     assert lr.distance_to(lr) == 0
 
 
-def test_distance_known_values():
+def test_distance_known_values() -> None:
     paris, marseille = (48.8566, 2.3522), (43.2965, 5.3698)
     assert distance_km(paris, marseille) == pytest.approx(661, abs=5)
     assert distance_km((0.0, 0.0), (0.0, 180.0)) == pytest.approx(20015, abs=2)
 
 
-def test_nearest(index: CommuneIndex):
+def test_nearest(index: CommuneIndex) -> None:
     # A point in the old harbour of La Rochelle.
     assert index.nearest(46.156, -1.152)[0].insee == "17300"
 
 
-def test_normalize_name():
+def test_normalize_name() -> None:
     assert normalize_name("St-Martin-de-Ré") == "saint martin de re"
     assert normalize_name("SAINTE-SOULLE") == "sainte soulle"
     assert normalize_name("L’Houmeau") == "l houmeau"
@@ -188,13 +188,13 @@ def test_normalize_name():
     assert normalize_name("  Châtelaillon -- Plage ") == "chatelaillon plage"
 
 
-def test_index_rejects_duplicate_codes():
+def test_index_rejects_duplicate_codes() -> None:
     c = Commune("17300", "La Rochelle", ("17000",), "17", 46.16, -1.15)
     with pytest.raises(ValueError):
         CommuneIndex([c, c])
 
 
-def test_load_from_plain_csv(tmp_path: Path):
+def test_load_from_plain_csv(tmp_path: Path) -> None:
     path = tmp_path / "communes.csv"
     path.write_text(
         "insee,name,postal_codes,department,lat,lon,population,coord_source,former_names\n"
@@ -219,7 +219,7 @@ def _build_module() -> ModuleType:
     return module
 
 
-def test_official_file_semicolon_and_decimal_comma(tmp_path: Path):
+def test_official_file_semicolon_and_decimal_comma(tmp_path: Path) -> None:
     path = tmp_path / "communes-france.csv"
     path.write_text(
         "\ufeffcode_insee;nom_standard;latitude_centre;longitude_centre\n"
@@ -232,7 +232,7 @@ def test_official_file_semicolon_and_decimal_comma(tmp_path: Path):
     assert coords == {"17300": (46.1591, -1.152), "01001": (46.1534, 4.926)}
 
 
-def test_official_file_with_coordinate_pair(tmp_path: Path):
+def test_official_file_with_coordinate_pair(tmp_path: Path) -> None:
     path = tmp_path / "laposte.csv"
     path.write_text(
         "Code_commune_INSEE;Nom_commune;Code_postal;coordonnees_gps\n"

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditRead
 from app.client.hub_client import HubClient
@@ -20,6 +21,7 @@ from app.db.models import Dossier, Event
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
 from app.hub.protocol import Intent, parse_intent
+from app.hub.server import Hub
 from app.hub.service import FlowService, Outcome
 from app.stats.hub import install as install_stats
 from app.stats.projection import TABLES, rebuild
@@ -31,7 +33,7 @@ def intent(type_: str, **payload: Any) -> Intent:
     return parse_intent(json.dumps({"type": type_, **payload}))
 
 
-def facts(sessions) -> dict[str, list[tuple[Any, ...]]]:
+def facts(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
     with sessions() as s:
         return {
             name: sorted(tuple(row) for row in s.execute(select(table)))
@@ -39,7 +41,9 @@ def facts(sessions) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def test_a_batch_applies_its_intents_in_order_as_if_alone(sessions, people) -> None:
+def test_a_batch_applies_its_intents_in_order_as_if_alone(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
     service = FlowService(sessions)
     install_stats(service)
     n1 = Actor(service, people["n1"])
@@ -77,7 +81,9 @@ def test_a_batch_applies_its_intents_in_order_as_if_alone(sessions, people) -> N
     assert facts(sessions) == projected
 
 
-def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(sessions, people) -> None:
+def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
     service = FlowService(sessions)
     n1 = Actor(service, people["n1"])
     mine, other = answer_call(n1, "ref-1"), answer_call(n1, "ref-2")
@@ -95,8 +101,9 @@ def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(sessions
     assert isinstance(results[1], FlowError) and results[1].code == "forbidden"
     assert isinstance(results[2], FlowError) and results[2].code == "not_found"
     with sessions() as s:
-        assert s.get(Dossier, mine["id"]).motif == "x"
-        assert s.get(Dossier, other["id"]).status == "OPEN"
+        mine_now, other_now = s.get(Dossier, mine["id"]), s.get(Dossier, other["id"])
+        assert mine_now is not None and mine_now.motif == "x"
+        assert other_now is not None and other_now.status == "OPEN"
         for dossier_id, type_ in ((mine["id"], "dossier.updated"), (other["id"], "dossier.note")):
             count = s.scalar(
                 select(func.count()).where(Event.dossier_id == dossier_id, Event.type == type_)
@@ -106,7 +113,9 @@ def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(sessions
         assert [(r.username, r.granted) for r in refused] == [("n1", False)]
 
 
-async def test_desks_intents_share_transactions_under_load(hub, sessions) -> None:
+async def test_desks_intents_share_transactions_under_load(
+    hub: Hub, sessions: sessionmaker[Session]
+) -> None:
     clients = []
     for name in ("n1", "n1b", "sup"):
         client = HubClient(hub.url, desk=name, reconnect=False)

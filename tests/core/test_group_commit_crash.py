@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.flow import free_port
 from app.client.hub_client import HubClient, HubError
@@ -105,7 +106,7 @@ def check_nothing_acknowledged_is_lost(url: str, acked: dict[str, int | None]) -
 
 
 def test_hub_killed_under_load_loses_no_acknowledged_intent_sqlite(
-    tmp_path, sessions, db_url
+    tmp_path: Path, sessions: sessionmaker[Session], db_url: str
 ) -> None:
     acked = asyncio.run(load_then_kill(db_url, tmp_path))
     check_nothing_acknowledged_is_lost(db_url, acked)
@@ -113,7 +114,7 @@ def test_hub_killed_under_load_loses_no_acknowledged_intent_sqlite(
 
 @pytest.mark.peers
 def test_hub_killed_under_load_loses_no_acknowledged_intent_postgresql(
-    tmp_path, postgres_server, password_hash
+    tmp_path: Path, postgres_server: str, password_hash: str
 ) -> None:
     fresh_schema(postgres_server, password_hash)
     acked = asyncio.run(load_then_kill(postgres_server, tmp_path))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -187,7 +188,7 @@ def test_the_new_dossier_is_attached_to_the_same_patient_by_its_holder_only(
     )
 
 
-def test_the_history_settings_come_from_hub_toml(tmp_path) -> None:
+def test_the_history_settings_come_from_hub_toml(tmp_path: Path) -> None:
     from app.config.hubfile import load_hub_file
 
     path = tmp_path / "hub.toml"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
@@ -36,7 +38,7 @@ async def logged_client(hub: Hub, username: str, **kw: Any) -> HubClient:
     return client
 
 
-def event_count(sessions) -> int:
+def event_count(sessions: sessionmaker[Session]) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Event)) or 0)
 
@@ -63,7 +65,9 @@ async def test_bad_credentials_and_unauthenticated(hub: Hub) -> None:
     await ws.close()
 
 
-async def test_bad_input_gets_an_error_and_changes_nothing(hub: Hub, sessions) -> None:
+async def test_bad_input_gets_an_error_and_changes_nothing(
+    hub: Hub, sessions: sessionmaker[Session]
+) -> None:
     ws = await raw_desk(hub)
     await exchange(ws, {"type": "login", "id": 1, "username": "n1", "password": PASSWORD})
     await ws.recv()  # snapshot
@@ -112,7 +116,7 @@ async def test_events_reach_the_desks_concerned_and_only_them(hub: Hub) -> None:
 
 
 async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
-    hub: Hub, tmp_path
+    hub: Hub, tmp_path: Path
 ) -> None:
     journal = tmp_path / "outbox.json"
     n1 = await logged_client(hub, "n1", journal=journal)
@@ -144,7 +148,7 @@ async def test_reconnecting_desk_gets_its_state_and_flushes_typed_fields(
         await again.stop()
 
 
-async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path) -> None:
+async def test_outbox_journal_survives_a_desk_restart(hub: Hub, tmp_path: Path) -> None:
     journal = tmp_path / "outbox.json"
     n1 = await logged_client(hub, "n1")
     await n1.request("call.offered", call_ref="c3", line="15")

@@ -48,7 +48,7 @@ async def desk(hub: Hub, username: str) -> HubClient:
     return client
 
 
-async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None:
+async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs: tuple[Hub, Hub]) -> None:
     hub_a, hub_b = two_hubs
     n1 = await desk(hub_a, "n1")
     mrl_a = await desk(hub_a, "mrl")
@@ -79,7 +79,7 @@ async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs) -> None:
         await client.close()
 
 
-async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs) -> None:
+async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs: tuple[Hub, Hub]) -> None:
     hub_a, hub_b = two_hubs
     n1 = await desk(hub_a, "n1")
     # The same call rings a desk on each hub at the same instant.

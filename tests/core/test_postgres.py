@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Event, User
 from app.domain.enums import Role
-from app.hub.auth import principal_of
+from app.hub.auth import Principal, principal_of
 from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
 pytestmark = pytest.mark.peers
 
 
+#: The flow service on a fresh PostgreSQL schema, its users, its sessions.
+PgService = tuple[FlowService, dict[str, Principal], sessionmaker[Session]]
+
+
 @pytest.fixture
-def pg_service(postgres_server: str, password_hash: str):
+def pg_service(postgres_server: str, password_hash: str) -> Iterator[PgService]:
     engine = make_engine(postgres_server)
     with engine.begin() as conn:  # a clean schema for each test
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -34,7 +41,7 @@ def pg_service(postgres_server: str, password_hash: str):
     engine.dispose()
 
 
-def test_migrations_and_full_flow_on_postgresql(pg_service) -> None:
+def test_migrations_and_full_flow_on_postgresql(pg_service: PgService) -> None:
     service, people, sessions = pg_service
     n1, mrl, osnp = (Actor(service, people[n]) for n in ("n1", "mrl", "osnp"))
     dossier_id = snp_dossier(n1, mrl)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -112,7 +113,9 @@ json_values = st.recursive(
     ),
     st.sampled_from(sorted(intent_types()) + ["nope"]),
 )
-def test_any_json_object_is_either_an_intent_or_a_protocol_error(payload, kind) -> None:
+def test_any_json_object_is_either_an_intent_or_a_protocol_error(
+    payload: dict[str, Any], kind: str
+) -> None:
     payload = {**payload, "type": kind} if payload.get("type") is None else payload
     try:
         parse_intent(json.dumps(payload))

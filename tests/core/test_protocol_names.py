@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.hub import protocol as p
 from app.hub.events import EventName, event_message
@@ -69,7 +70,7 @@ def test_the_check_sees_a_literal() -> None:
         sample.unlink()
 
 
-def test_every_intent_name_has_exactly_one_model(sessions) -> None:
+def test_every_intent_name_has_exactly_one_model(sessions: sessionmaker[Session]) -> None:
     install_all(FlowService(sessions))  # the extensions define their intents on import
     models = {p.intent_name(cls): cls for cls in p._concrete_intents()}  # noqa: SLF001
     assert len(models) == len(p._concrete_intents()), "two models share a name"  # noqa: SLF001

@@ -66,7 +66,7 @@ def communes_by_insee(territory: dict) -> dict[str, dict]:
 # -- territory ------------------------------------------------------------------------
 
 
-def test_territory_shape(territory: dict):
+def test_territory_shape(territory: dict) -> None:
     assert set(territory) == {"name", "department", "sectors", "communes", "structures",
                               "effecteurs"}  # fmt: skip
     assert territory["name"]
@@ -78,7 +78,7 @@ def test_territory_shape(territory: dict):
     }  # fmt: skip
 
 
-def test_communes_are_real_and_match_the_geodata(territory: dict):
+def test_communes_are_real_and_match_the_geodata(territory: dict) -> None:
     index = default_index()
     sectors = {s["code"] for s in territory["sectors"]}
     seen = set()
@@ -104,7 +104,7 @@ def test_communes_are_real_and_match_the_geodata(territory: dict):
     assert {c["insee"] for c in territory["communes"] if c["sector"] == "RE"} == ILE_DE_RE
 
 
-def test_structures(territory: dict, communes_by_insee: dict):
+def test_structures(territory: dict, communes_by_insee: dict) -> None:
     sectors = {s["code"]: s for s in territory["sectors"]}
     names = [s["name"] for s in territory["structures"]]
     assert len(names) == len(set(names))
@@ -124,7 +124,7 @@ def test_structures(territory: dict, communes_by_insee: dict):
         assert cpts[sector["cpts"]]["sector"] == sector["code"]
 
 
-def test_effecteurs(territory: dict, communes_by_insee: dict):
+def test_effecteurs(territory: dict, communes_by_insee: dict) -> None:
     effecteurs = territory["effecteurs"]
     assert 50 <= len(effecteurs) <= 80
     structures = {s["name"]: s for s in territory["structures"]}
@@ -169,7 +169,7 @@ def test_effecteurs(territory: dict, communes_by_insee: dict):
         assert all(isinstance(line, str) and line.strip() for line in e["weekly_availability"])
 
 
-def test_effecteurs_cover_what_the_demo_needs(territory: dict, communes_by_insee: dict):
+def test_effecteurs_cover_what_the_demo_needs(territory: dict, communes_by_insee: dict) -> None:
     effecteurs = territory["effecteurs"]
     # Colleagues of the same practice (RDV confrère du cabinet): several shared practices.
     practices = Counter((e["practice"]["name"], e["practice"]["commune_insee"]) for e in effecteurs)
@@ -205,14 +205,14 @@ def load_scenario(path: Path) -> dict:
         return tomllib.load(fh)
 
 
-def test_there_are_enough_scenarios():
+def test_there_are_enough_scenarios() -> None:
     assert len(SCENARIO_FILES) >= 12
     ids = [load_scenario(p)["id"] for p in SCENARIO_FILES]
     assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
-def test_scenario(path: Path, communes_by_insee: dict, territory: dict):
+def test_scenario(path: Path, communes_by_insee: dict, territory: dict) -> None:
     s = load_scenario(path)
     assert set(s) == SCENARIO_KEYS
     assert s["id"] == path.stem
@@ -275,7 +275,7 @@ def test_scenario(path: Path, communes_by_insee: dict, territory: dict):
     assert patient["callback"] not in doctor_phones
 
 
-def test_scenarios_cover_lines_priorities_and_tracks():
+def test_scenarios_cover_lines_priorities_and_tracks() -> None:
     scenarios = [load_scenario(p) for p in SCENARIO_FILES]
     assert {s["line"] for s in scenarios} == {"15", "116117"}
     assert {s["expected"]["priority"] for s in scenarios} == {"P0", "P1", "P2", "P3"}

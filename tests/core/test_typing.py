@@ -39,8 +39,9 @@ def test_core_type_checks() -> None:
             "--no-error-summary",
             "--follow-imports",
             "silent",
-            # Test functions often leave their fixtures unannotated: their bodies are
-            # checked all the same.
+            # Every function says what it takes and gives, test fixtures included.
+            "--disallow-untyped-defs",
+            "--disallow-incomplete-defs",
             "--check-untyped-defs",
             # An ignore that silences nothing goes: it would hide the next error on its
             # line (ruff format moves trailing comments onto other lines of a call).

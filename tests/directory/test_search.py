@@ -3,27 +3,38 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.booking import book_slot
 from app.directory.engine import DirectoryIndex
-from app.directory.query import TIER_CONFRERE, TIER_MT, TIER_NONE, TIER_OTHER, TIER_SAS, SearchQuery
+from app.directory.query import (
+    TIER_CONFRERE,
+    TIER_MT,
+    TIER_NONE,
+    TIER_OTHER,
+    TIER_SAS,
+    SearchQuery,
+    SearchResult,
+)
 from tests.directory.builders import AYTRE, LA_ROCHELLE, SURGERES, doctor, leave, slot
 from tests.directory.conftest import NOW
 
 H = timedelta(hours=1)
 
 
-def search(sessions: sessionmaker[Session], index: DirectoryIndex | None = None, **kw: object):
+def search(
+    sessions: sessionmaker[Session], index: DirectoryIndex | None = None, **kw: Any
+) -> SearchResult:
     index = index or DirectoryIndex()
     with sessions() as s:
         index.sync(s, NOW)
     kw.setdefault("commune_insee", "17300")
-    return index.search(SearchQuery(**kw), NOW)  # type: ignore[arg-type]
+    return index.search(SearchQuery(**kw), NOW)
 
 
-def names(result) -> list[str]:
+def names(result: SearchResult) -> list[str]:
     return [d.info["last_name"] for d in result.doctors]
 
 

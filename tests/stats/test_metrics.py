@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.stats.calendar import Period, local_hour
-from app.stats.facts import load_facts
+from app.stats.facts import Facts, load_facts
 from app.stats.metrics import call_stats, dossier_stats, group, task_stats
 from app.stats.monthly import monthly_table
 from tests.stats.room import CONSEIL, Room
@@ -13,7 +13,7 @@ from tests.stats.room import CONSEIL, Room
 JUNE = Period.month(2023, 6)
 
 
-def facts(room: Room):
+def facts(room: Room) -> Facts:
     with room.sessions() as s:
         return load_facts(s, JUNE)
 

@@ -19,6 +19,7 @@ from telephony.kamailio import Desk, KamailioRoom
 from telephony.kamailio.sipp import Sipp
 from telephony.line import LineEvent, LineEventKind
 from telephony.sip import SipConfig, SipLine
+from telephony.sip.dialog import Call
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAIN = "sas.local"
@@ -132,6 +133,13 @@ def sipp_factory() -> Iterator[Callable[..., Sipp]]:
     yield make
     for run in runs:
         run.cleanup()
+
+
+def call_of(line: SipLine, call_id: str) -> Call:
+    """The line's call ``call_id``, which the test knows is there."""
+    call = line.call_info(call_id)
+    assert call is not None, f"no call {call_id} on {line.config.user}"
+    return call
 
 
 def answer_on_ring(line: SipLine, log: EventLog, delay: float = 0.0) -> None:

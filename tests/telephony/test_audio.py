@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +14,14 @@ import pytest
 from telephony.audio import g711
 from telephony.audio.device import AudioPort, SignalSource, open_audio
 from telephony.audio.recorder import read_recording
-from telephony.kamailio.sipp import PCAPS, caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
 from telephony.line import LineEventKind as K
+from telephony.sip import SipLine
+from tests.telephony.conftest import EventLog
 from tests.waits import wait_until
 
-from .conftest import DOMAIN, REPO, answer_on_ring, n1_room
+from .conftest import DOMAIN, REPO, answer_on_ring, call_of, n1_room
 from .media import (
     best_alignment,
     pcap_signal,
@@ -36,8 +40,12 @@ def _matching_fraction(recorded: np.ndarray, reference: np.ndarray, offset: int)
 @pytest.mark.peers
 @pytest.mark.parametrize("codec", ["PCMA", "PCMU"])
 def test_recording_matches_what_the_caller_sent(
-    codec, tmp_path, room_factory, line_factory, sipp_factory
-):
+    codec: str,
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     if codec == "PCMA":
         pcap = PCAPS / "g711a.pcap"  # SIPp's own recording, 30 ms packets
     else:
@@ -79,7 +87,12 @@ def test_recording_matches_what_the_caller_sent(
 
 @pytest.mark.peers
 @pytest.mark.parametrize("codec", ["PCMA", "PCMU"])
-def test_desk_audio_reaches_the_other_side(codec, tmp_path, room_factory, line_factory):
+def test_desk_audio_reaches_the_other_side(
+    codec: str,
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     """Desk to desk through the proxy: the sending path encodes the negotiated codec
     (pyVoIP 1.6.8, which telephony/sip replaced, sent μ-law bytes as PCMA)."""
     room = n1_room(room_factory)
@@ -99,7 +112,7 @@ def test_desk_audio_reaches_the_other_side(codec, tmp_path, room_factory, line_f
     answer_on_ring(callee, clog)
     call_id = caller.dial("arm1")
     olog.wait(K.ANSWERED, 10)
-    assert caller.call_info(call_id).payload_type == g711.BY_NAME[codec]
+    assert call_of(caller, call_id).payload_type == g711.BY_NAME[codec]
     wait_played(callee, clog.wait(K.ANSWERED, 5).call_id, len(signal))
     caller.hangup(call_id)
     received = Path(clog.wait(K.RECORDING, 5).path)
@@ -115,7 +128,12 @@ def test_desk_audio_reaches_the_other_side(codec, tmp_path, room_factory, line_f
 
 @pytest.mark.peers
 @pytest.mark.parametrize("codec", ["PCMU", "G722"])
-def test_mute_sends_silence_and_the_meter_shows_it(codec, tmp_path, room_factory, line_factory):
+def test_mute_sends_silence_and_the_meter_shows_it(
+    codec: str,
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     room = n1_room(room_factory)
     signal = speech_like_signal(1.0)
     callee, clog = line_factory(room, "arm1", "secret-1", codecs=(codec,))
@@ -146,7 +164,7 @@ def test_mute_sends_silence_and_the_meter_shows_it(codec, tmp_path, room_factory
     caller.hangup(call_id)
 
 
-def test_null_device_when_there_is_no_sound_card():
+def test_null_device_when_there_is_no_sound_card() -> None:
     port = open_audio(use_headset=True)
     try:
         import sounddevice as sd
@@ -183,7 +201,7 @@ port.close()
 
 
 @pytest.mark.peers  # libportaudio2, installed by scripts/install-peers.sh
-def test_headset_through_portaudio(tmp_path):
+def test_headset_through_portaudio(tmp_path: Path) -> None:
     """A real PortAudio stream, on ALSA's null device (no sound card needed)."""
     (tmp_path / ".asoundrc").write_text("pcm.!default {\n  type null\n}\n")
     env = {**os.environ, "HOME": str(tmp_path)}
@@ -204,7 +222,11 @@ def test_headset_through_portaudio(tmp_path):
 
 
 @pytest.mark.peers
-def test_a_whispering_caller_is_brought_up_on_the_desk(tmp_path, room_factory, line_factory):
+def test_a_whispering_caller_is_brought_up_on_the_desk(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     """A caller 25 dB below normal speech: the desk's earpiece plays it at speech level,
     the recording keeps the caller's real level."""
     from telephony.audio.capture import CapturePort

@@ -18,7 +18,7 @@ RUN = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 @pytest.mark.peers
 @pytest.mark.timeout(90)
-def test_bench_audio_small_run_prints_desk_and_anchor_side_by_side():
+def test_bench_audio_small_run_prints_desk_and_anchor_side_by_side() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", RUN, "bench", "audio", "--profiles", "clean,loss3"]
         + ["--seconds", "4", "--json"],
@@ -47,7 +47,7 @@ def test_bench_audio_small_run_prints_desk_and_anchor_side_by_side():
         assert "desk_minus_anchor_mos" in r
 
 
-def test_bench_audio_refuses_an_unknown_profile():
+def test_bench_audio_refuses_an_unknown_profile() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", RUN, "bench", "audio", "--profiles", "clean,netem", "--json"],
         cwd=REPO,

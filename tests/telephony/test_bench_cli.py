@@ -17,7 +17,7 @@ RUN = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 @pytest.mark.peers
-def test_bench_sip_prints_json_with_every_figure():
+def test_bench_sip_prints_json_with_every_figure() -> None:
     proc = subprocess.run(
         [
             sys.executable,

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
-from telephony.kamailio.sipp import callee_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, callee_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
+from telephony.sip import SipLine
+from tests.telephony.conftest import EventLog
 from tests.waits import wait_until
 
-from .conftest import answer_on_ring, n1_room
+from .conftest import answer_on_ring, call_of, n1_room
 
 pytestmark = pytest.mark.peers
 
 
-def _patient_calls(line_factory, room, service="15"):
+def _patient_calls(
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    room: KamailioRoom,
+    service: str = "15",
+) -> tuple[SipLine, EventLog, str, SipLine, EventLog, str]:
     """A caller line (a room user playing the patient) calls the service; arm1 answers."""
     desk, dlog = line_factory(room, "arm1", "secret-1")
     patient, plog = line_factory(room, "patient", "secret-patient")
@@ -29,11 +37,14 @@ def _patient_calls(line_factory, room, service="15"):
     return desk, dlog, desk_call, patient, plog, patient_call
 
 
-def test_hold_and_resume(room_factory, line_factory):
+def test_hold_and_resume(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     desk, dlog, desk_call, patient, plog, patient_call = _patient_calls(line_factory, room)
     assert dlog.of(K.RINGING)[0].line == "15"
-    rtp = patient.call_info(patient_call).rtp
+    rtp = call_of(patient, patient_call).rtp
+    assert rtp is not None
     wait_until(lambda: rtp.packets_in > 10, "the desk's media reaches the patient")
     desk.hold(desk_call)
     dlog.wait(K.HELD, 5)
@@ -53,7 +64,11 @@ def test_hold_and_resume(room_factory, line_factory):
 
 
 @pytest.mark.parametrize("group", ["n2-amu", "n2-snp"])
-def test_blind_transfer_to_a_level_2_group(group, room_factory, line_factory):
+def test_blind_transfer_to_a_level_2_group(
+    group: str,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     room = n1_room(room_factory)
     user, password = ("amu1", "secret-amu") if group == "n2-amu" else ("snp1", "secret-snp")
     level2, llog = line_factory(room, user, password)
@@ -74,7 +89,11 @@ def test_blind_transfer_to_a_level_2_group(group, room_factory, line_factory):
     assert level2.agent_state == "in_call"
 
 
-def test_outgoing_call_through_a_407_challenge(room_factory, line_factory, sipp_factory):
+def test_outgoing_call_through_a_407_challenge(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     callee = sipp_factory(callee_scenario(talk_ms=0))
     room = n1_room(room_factory, gateway=callee.address)
     callee.start()
@@ -86,7 +105,7 @@ def test_outgoing_call_through_a_407_challenge(room_factory, line_factory, sipp_
     log.wait(K.REMOTE_RINGING, 10)
     log.wait(K.ANSWERED, 10)
     assert osnp.stats["challenges"] == challenges + 1  # Kamailio sent 407, we answered
-    assert [key[0] for key in osnp.call_info(call_id).challenges] == ["proxy-authorization"]
+    assert [key[0] for key in call_of(osnp, call_id).challenges] == ["proxy-authorization"]
     time.sleep(0.5)
     osnp.hangup(call_id)
     assert log.wait(K.ENDED, 5).reason == EndReason.LOCAL_HANGUP
@@ -94,7 +113,11 @@ def test_outgoing_call_through_a_407_challenge(room_factory, line_factory, sipp_
     assert callee.wait(20) == 0, callee.errors
 
 
-def test_outgoing_call_to_a_busy_doctor(room_factory, line_factory, sipp_factory):
+def test_outgoing_call_to_a_busy_doctor(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     callee = sipp_factory(callee_scenario(status=486))
     room = n1_room(room_factory, gateway=callee.address)
     callee.start()
@@ -106,8 +129,10 @@ def test_outgoing_call_to_a_busy_doctor(room_factory, line_factory, sipp_factory
 
 
 def test_outgoing_call_with_a_wrong_password_fails_without_blocking(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     osnp, log = line_factory(room, "osnp1", "secret-osnp")
     log.wait(K.REGISTERED, 5)
@@ -120,8 +145,10 @@ def test_outgoing_call_with_a_wrong_password_fails_without_blocking(
 
 
 def test_outgoing_call_answering_both_the_proxy_407_and_the_far_end_401(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     callee = sipp_factory(callee_scenario(challenge=("osnp1", "secret-osnp")))
     room = n1_room(room_factory, gateway=callee.address)
     callee.start()
@@ -129,7 +156,7 @@ def test_outgoing_call_answering_both_the_proxy_407_and_the_far_end_401(
     log.wait(K.REGISTERED, 5)
     call_id = osnp.dial("0142000003")
     log.wait(K.ANSWERED, 10)
-    assert sorted(key[0] for key in osnp.call_info(call_id).challenges) == [
+    assert sorted(key[0] for key in call_of(osnp, call_id).challenges) == [
         "authorization",
         "proxy-authorization",
     ]
@@ -138,8 +165,10 @@ def test_outgoing_call_answering_both_the_proxy_407_and_the_far_end_401(
 
 
 def test_outgoing_call_refused_by_the_far_end_401_with_a_wrong_password(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     callee = sipp_factory(callee_scenario(challenge=("osnp1", "another-password")))
     room = n1_room(room_factory, gateway=callee.address)
     callee.start()
@@ -150,7 +179,9 @@ def test_outgoing_call_refused_by_the_far_end_401_with_a_wrong_password(
     assert callee.wait(20) != 0  # and SIPp saw wrong credentials
 
 
-def test_wrap_up_after_a_call_then_ready_again(room_factory, line_factory):
+def test_wrap_up_after_a_call_then_ready_again(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     desk, dlog = line_factory(room, "arm1", "secret-1", wrap_up_after_call=True)
     patient, plog = line_factory(room, "patient", "secret-patient")
@@ -173,7 +204,9 @@ def test_wrap_up_after_a_call_then_ready_again(room_factory, line_factory):
     assert dlog.wait(K.ANSWERED, 10, count=2).line == "15"
 
 
-def test_stopping_the_line_hangs_up_its_call(room_factory, line_factory):
+def test_stopping_the_line_hangs_up_its_call(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     desk, dlog = line_factory(room, "arm1", "secret-1")
     patient, plog = line_factory(room, "patient", "secret-patient")
@@ -189,7 +222,9 @@ def test_stopping_the_line_hangs_up_its_call(room_factory, line_factory):
     assert plog.wait(K.ENDED, 5).reason == EndReason.REMOTE_HANGUP
 
 
-def test_desk_rejects_a_ringing_call(room_factory, line_factory):
+def test_desk_rejects_a_ringing_call(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     desk, dlog = line_factory(room, "arm1", "secret-1")
     patient, plog = line_factory(room, "patient", "secret-patient")

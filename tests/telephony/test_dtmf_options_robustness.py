@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 
-from telephony.kamailio.sipp import PCAPS, caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
-from telephony.sip.message import parse
+from telephony.sip import SipLine
+from telephony.sip.message import SipMessage, parse
+from tests.telephony.conftest import EventLog
 
-from .conftest import DOMAIN, answer_on_ring, n1_room
+from .conftest import DOMAIN, answer_on_ring, call_of, n1_room
 
 pytestmark = pytest.mark.peers
 
 
-def test_dtmf_received_from_the_caller(room_factory, line_factory, sipp_factory):
+def test_dtmf_received_from_the_caller(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "secret-1")
     log.wait(K.REGISTERED, 5)
@@ -33,7 +41,9 @@ def test_dtmf_received_from_the_caller(room_factory, line_factory, sipp_factory)
     assert [e.digit for e in log.of(K.DTMF)] == ["1", "5", "#", "0"]
 
 
-def test_dtmf_sent_by_the_desk(room_factory, line_factory):
+def test_dtmf_sent_by_the_desk(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     callee, clog = line_factory(room, "arm1", "secret-1")
     caller, olog = line_factory(room, "osnp1", "secret-osnp")
@@ -64,7 +74,7 @@ class RawPeer:
         data = text if isinstance(text, bytes) else text.replace("\n", "\r\n").encode()
         self.sock.sendto(data, ("127.0.0.1", dest))
 
-    def expect(self, status: int, timeout: float = 2.0):
+    def expect(self, status: int, timeout: float = 2.0) -> SipMessage:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.sock.settimeout(max(0.05, deadline - time.monotonic()))
@@ -95,7 +105,9 @@ def _options(port: int, call_id: str, compact: bool = False) -> str:
     )
 
 
-def test_options_answered_directly_and_through_the_proxy(room_factory, line_factory):
+def test_options_answered_directly_and_through_the_proxy(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "secret-1")
     log.wait(K.REGISTERED, 5)
@@ -134,8 +146,10 @@ def _invite(port: int, call_id: str) -> str:
 
 
 def test_malformed_and_unusual_messages_neither_crash_nor_wedge_the_line(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "secret-1")
     log.wait(K.REGISTERED, 5)
@@ -203,7 +217,9 @@ def test_malformed_and_unusual_messages_neither_crash_nor_wedge_the_line(
     assert sipp.wait(20) == 0, sipp.errors
 
 
-def test_late_offer_invite_without_sdp(room_factory, line_factory):
+def test_late_offer_invite_without_sdp(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     """Some gateways send the INVITE without SDP: we offer in the 200, they answer in
     the ACK, and audio flows to where the ACK said."""
     room = n1_room(room_factory)
@@ -236,7 +252,7 @@ def test_late_offer_invite_without_sdp(room_factory, line_factory):
         answered = log.wait(K.ANSWERED, 3)
         packet = media.recv(2048)
         assert packet[1] & 0x7F == 8  # the desk sends PCMA, as the ACK's answer chose
-        assert line.call_info(answered.call_id).payload_type == 8
+        assert call_of(line, answered.call_id).payload_type == 8
     finally:
         peer.close()
         media.close()

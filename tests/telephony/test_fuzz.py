@@ -7,15 +7,18 @@ import logging
 import random
 import socket
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from telephony.kamailio.sipp import caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario
 from telephony.line import LineEventKind as K
-from telephony.sip import sdp
+from telephony.sip import SipLine, sdp
 from telephony.sip.message import SipParseError, parse
+from tests.telephony.conftest import EventLog
 
 from .conftest import DOMAIN, answer_on_ring, n1_room
 from .test_message import INVITE
@@ -54,7 +57,7 @@ mutations = st.builds(
 
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.binary(max_size=600), mutations))
-def test_sip_parser_raises_only_its_own_error(data):
+def test_sip_parser_raises_only_its_own_error(data: bytes) -> None:
     try:
         msg = parse(data)
     except SipParseError:
@@ -64,7 +67,7 @@ def test_sip_parser_raises_only_its_own_error(data):
 
 @settings(max_examples=300, deadline=None)
 @given(st.builds(lambda seed: _mutate(random.Random(seed), SDP), st.integers(0, 2**32)))
-def test_sdp_parser_raises_only_its_own_error(body):
+def test_sdp_parser_raises_only_its_own_error(body: bytes) -> None:
     try:
         sdp.parse(body)
     except sdp.SdpError:
@@ -73,8 +76,11 @@ def test_sdp_parser_raises_only_its_own_error(body):
 
 @pytest.mark.peers
 def test_a_storm_of_mutated_messages_leaves_the_line_working(
-    room_factory, line_factory, sipp_factory, caplog
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "secret-1")
     log.wait(K.REGISTERED, 5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +11,13 @@ import pytest
 
 from telephony.audio.g722 import G722Stream, decode_wide, encode_wide
 from telephony.audio.recorder import read_recording
-from telephony.kamailio.sipp import caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario
 from telephony.line import LineEventKind as K
-from telephony.sip import sdp
+from telephony.sip import SipLine, sdp
+from tests.telephony.conftest import EventLog
 
-from .conftest import DOMAIN, answer_on_ring, n1_room
+from .conftest import DOMAIN, answer_on_ring, call_of, n1_room
 from .media import best_alignment, speech_like_signal, write_rtp_pcap
 
 
@@ -33,7 +36,7 @@ def wideband_signal(seconds: float = 3.0) -> np.ndarray:
     return np.clip(low + high, -32767, 32767).astype(np.int16)
 
 
-def test_the_g722_codec_carries_the_band_above_4_khz():
+def test_the_g722_codec_carries_the_band_above_4_khz() -> None:
     signal = wideband_signal(1.0)
     out = decode_wide(encode_wide(signal))
     assert len(out) == len(signal)
@@ -60,12 +63,12 @@ def test_the_g722_codec_carries_the_band_above_4_khz():
         ([9], ["PCMU", "PCMA"], None),
     ],
 )
-def test_codec_choice(offer, supported, chosen):
+def test_codec_choice(offer: list[int], supported: list[str], chosen: int | None) -> None:
     media = sdp.MediaDescription("127.0.0.1", 4000, offer)
     assert sdp.choose_codec(media, supported) == chosen
 
 
-def test_our_offer_puts_g722_first_with_its_8000_clock():
+def test_our_offer_puts_g722_first_with_its_8000_clock() -> None:
     body = sdp.build("127.0.0.1", 4000, [sdp.BY_NAME[c] for c in ("G722", "PCMU", "PCMA")])
     text = body.decode()
     assert "m=audio 4000 RTP/AVP 9 0 8 101" in text
@@ -73,7 +76,12 @@ def test_our_offer_puts_g722_first_with_its_8000_clock():
 
 
 @pytest.mark.peers
-def test_a_g722_call_is_recorded_at_16_khz(tmp_path, room_factory, line_factory, sipp_factory):
+def test_a_g722_call_is_recorded_at_16_khz(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     signal = wideband_signal(3.0)
     payload = encode_wide(signal)
     pcap = tmp_path / "g722.pcap"
@@ -88,7 +96,7 @@ def test_a_g722_call_is_recorded_at_16_khz(tmp_path, room_factory, line_factory,
         service="15",
     ).start()
     answered = log.wait(K.ANSWERED, 10)
-    assert line.call_info(answered.call_id).payload_type == 9
+    assert call_of(line, answered.call_id).payload_type == 9
     path = Path(log.wait(K.RECORDING, 15).path)
     assert sipp.wait(20) == 0, sipp.errors
     with wave.open(str(path), "rb") as w:
@@ -106,8 +114,11 @@ def test_a_g722_call_is_recorded_at_16_khz(tmp_path, room_factory, line_factory,
 
 @pytest.mark.peers
 def test_two_desks_talk_g722_and_an_offer_without_it_still_gets_g711(
-    tmp_path, room_factory, line_factory, sipp_factory
-):
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     desk, dlog = line_factory(room, "arm1", "secret-1", record_dir=tmp_path / "rec")
     patient, plog = line_factory(room, "patient", "secret-patient")
@@ -117,8 +128,8 @@ def test_two_desks_talk_g722_and_an_offer_without_it_still_gets_g711(
     patient_call = patient.dial("15")
     desk_call = dlog.wait(K.ANSWERED, 10).call_id
     plog.wait(K.ANSWERED, 5)
-    assert desk.call_info(desk_call).payload_type == 9  # both ours: wideband
-    assert patient.call_info(patient_call).payload_type == 9
+    assert call_of(desk, desk_call).payload_type == 9  # both ours: wideband
+    assert call_of(patient, patient_call).payload_type == 9
     patient.hangup(patient_call)
     with wave.open(dlog.wait(K.RECORDING, 5).path, "rb") as w:
         assert w.getframerate() == 16000
@@ -129,7 +140,7 @@ def test_two_desks_talk_g722_and_an_offer_without_it_still_gets_g711(
         service="15",
     ).start()
     call = dlog.wait(K.ANSWERED, 10, count=2).call_id
-    assert desk.call_info(call).payload_type == 8
+    assert call_of(desk, call).payload_type == 8
     assert sipp.wait(20) == 0, sipp.errors
     with wave.open(dlog.wait(K.RECORDING, 10, count=2).path, "rb") as w:
         assert w.getframerate() == 8000

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
-from telephony.kamailio.sipp import caller_scenario, cancel_scenario
+from app.hub.service import FlowService
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario, cancel_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
+from telephony.sip import SipLine
+from tests.telephony.conftest import EventLog
 
 from .conftest import DOMAIN, answer_on_ring, n1_room
 
 pytestmark = pytest.mark.peers
 
 
-def _register(line_factory, room, *users):
+def _register(
+    line_factory: Callable[..., tuple[SipLine, EventLog]], room: KamailioRoom, *users: str
+) -> list[tuple[SipLine, EventLog]]:
     out = []
     for user in users:
         line, log = line_factory(
@@ -29,8 +36,11 @@ def _register(line_factory, room, *users):
 
 @pytest.mark.parametrize("service", ["15", "116117"])
 def test_call_presented_at_once_with_line_and_caller(
-    service, room_factory, line_factory, sipp_factory
-):
+    service: FlowService,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     [(line, log)] = _register(line_factory, room, "arm1")
     answer_on_ring(line, log)
@@ -52,7 +62,11 @@ def test_call_presented_at_once_with_line_and_caller(
     assert sipp.wait(20) == 0, sipp.errors
 
 
-def test_desk_hangs_up(room_factory, line_factory, sipp_factory):
+def test_desk_hangs_up(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     [(line, log)] = _register(line_factory, room, "arm1")
     answer_on_ring(line, log)
@@ -68,7 +82,11 @@ def test_desk_hangs_up(room_factory, line_factory, sipp_factory):
     assert sipp.wait(20) == 0, sipp.errors  # SIPp received our BYE (through the proxy)
 
 
-def test_caller_gives_up_while_ringing(room_factory, line_factory, sipp_factory):
+def test_caller_gives_up_while_ringing(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     [(line, log)] = _register(line_factory, room, "arm1")
     sipp = sipp_factory(
@@ -83,7 +101,11 @@ def test_caller_gives_up_while_ringing(room_factory, line_factory, sipp_factory)
     assert line.agent_state == "ready"
 
 
-def test_fork_to_three_desks_one_answers_the_others_stop(room_factory, line_factory, sipp_factory):
+def test_fork_to_three_desks_one_answers_the_others_stop(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory, n=3)
     desks = _register(line_factory, room, "arm1", "arm2", "arm3")
     answering, alog = desks[1]
@@ -102,7 +124,11 @@ def test_fork_to_three_desks_one_answers_the_others_stop(room_factory, line_fact
     assert sipp.wait(20) == 0, sipp.errors
 
 
-def test_paused_desk_does_not_ring_the_fork_goes_on(room_factory, line_factory, sipp_factory):
+def test_paused_desk_does_not_ring_the_fork_goes_on(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory, n=2)
     (paused, plog), (ready, rlog) = _register(line_factory, room, "arm1", "arm2")
     paused.pause("pause déjeuner")
@@ -119,8 +145,10 @@ def test_paused_desk_does_not_ring_the_fork_goes_on(room_factory, line_factory, 
 
 
 def test_line_from_diversion_when_the_proxy_did_not_mark_it(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     """A call redirected straight to a desk: the line is the number first dialled."""
     room = n1_room(room_factory)
     [(line, log)] = _register(line_factory, room, "arm1")
@@ -144,7 +172,11 @@ def test_line_from_diversion_when_the_proxy_did_not_mark_it(
     assert sipp.wait(20) == 0, sipp.errors
 
 
-def test_line_from_p_called_party_id(room_factory, line_factory, sipp_factory):
+def test_line_from_p_called_party_id(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     room = n1_room(room_factory)
     [(line, log)] = _register(line_factory, room, "arm1")
     answer_on_ring(line, log)

@@ -6,14 +6,19 @@ One test for both cases, run side by side, to spend the minute only once.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from telephony.kamailio.sipp import PCAPS, callee_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import PCAPS, Sipp, callee_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
+from telephony.sip import SipLine
+from tests.telephony.conftest import EventLog
 
-from .conftest import n1_room
+from .conftest import call_of, n1_room
 
 pytestmark = pytest.mark.peers
 
@@ -21,8 +26,11 @@ MINUTE_AND_A_BIT = 61.0
 
 
 def test_outgoing_calls_over_60_s_hung_up_by_either_side(
-    room_factory, line_factory, sipp_factory, tmp_path
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+    tmp_path: Path,
+) -> None:
     doctor_hangs_up = sipp_factory(
         callee_scenario(talk_ms=int(MINUTE_AND_A_BIT * 1000), pcap=PCAPS / "g711a.pcap"),
         timeout_s=120,
@@ -41,7 +49,7 @@ def test_outgoing_calls_over_60_s_hung_up_by_either_side(
     answered_a = log_a.wait(K.ANSWERED, 10)
     answered_b = log_b.wait(K.ANSWERED, 10)
     time.sleep(MINUTE_AND_A_BIT - 0.5)
-    assert line_b.call_info(call_b).state == "confirmed"  # still up after a minute
+    assert call_of(line_b, call_b).state == "confirmed"  # still up after a minute
     line_b.hangup(call_b)
     ended_b = log_b.wait(K.ENDED, 5)
     ended_a = log_a.wait(K.ENDED, 10)
@@ -54,6 +62,6 @@ def test_outgoing_calls_over_60_s_hung_up_by_either_side(
     # the whole minute is in the recording, and the doctor's audio in it
     from telephony.audio.recorder import read_recording
 
-    remote, _desk = read_recording(log_a.wait(K.RECORDING, 5).path)
+    remote, _desk = read_recording(Path(log_a.wait(K.RECORDING, 5).path))
     assert len(remote) / 8000 > 60
     assert abs(remote[: 8000 * 7].astype(int)).mean() > 100

@@ -25,7 +25,7 @@ INVITE = (
 )
 
 
-def test_compact_folded_repeated_headers():
+def test_compact_folded_repeated_headers() -> None:
     msg = parse(INVITE.encode())
     assert msg.method == "INVITE" and msg.call_id == "call-1"
     assert msg.get_all("record-route") == [
@@ -41,7 +41,7 @@ def test_compact_folded_repeated_headers():
     assert user_of(msg.get("to")) == "15"
 
 
-def test_reencoded_message_parses_the_same():
+def test_reencoded_message_parses_the_same() -> None:
     msg = parse(INVITE.encode())
     again = parse(msg.encode())
     assert again.headers == [(k, v) for k, v in msg.headers if k != "content-length"] + [
@@ -64,6 +64,6 @@ def test_reencoded_message_parses_the_same():
         "INVITE sip:a@b SIP/2.0\r\nVia: \udcff\r\n\r\n".encode("utf8", "surrogateescape"),
     ],
 )
-def test_unreadable_datagrams_raise_one_error_type(data):
+def test_unreadable_datagrams_raise_one_error_type(data: bytes) -> None:
     with pytest.raises(SipParseError):
         parse(data)

@@ -7,17 +7,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from telephony.kamailio.sipp import PCAPS, caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
 
 from .conftest import DOMAIN, REPO, n1_room
 
 RUN = "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def _phone(room, *extra: str, user="arm1", password="secret-1") -> subprocess.Popen[str]:
+def _phone(
+    room: KamailioRoom, *extra: str, user: str = "arm1", password: str = "secret-1"
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -43,13 +49,13 @@ def _phone(room, *extra: str, user="arm1", password="secret-1") -> subprocess.Po
     )
 
 
-def _events(path) -> list[dict]:
+def _events(path: Path) -> list[dict]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _wait_for(path, kind, timeout=15.0) -> dict:
+def _wait_for(path: Path, kind: str, timeout: float = 15.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for event in _events(path):
@@ -60,7 +66,9 @@ def _wait_for(path, kind, timeout=15.0) -> dict:
 
 
 @pytest.mark.peers
-def test_phone_command_answers_records_and_logs_jsonl(tmp_path, room_factory, sipp_factory):
+def test_phone_command_answers_records_and_logs_jsonl(
+    tmp_path: Path, room_factory: Callable[..., KamailioRoom], sipp_factory: Callable[..., Sipp]
+) -> None:
     room = n1_room(room_factory)
     events = tmp_path / "events.jsonl"
     proc = _phone(
@@ -92,7 +100,9 @@ def test_phone_command_answers_records_and_logs_jsonl(tmp_path, room_factory, si
 
 
 @pytest.mark.peers
-def test_phone_command_with_a_wrong_password_exits_with_an_error(tmp_path, room_factory):
+def test_phone_command_with_a_wrong_password_exits_with_an_error(
+    tmp_path: Path, room_factory: Callable[..., KamailioRoom]
+) -> None:
     room = n1_room(room_factory)
     events = tmp_path / "events.jsonl"
     proc = _phone(room, "--events", str(events), password="wrong")
@@ -101,7 +111,7 @@ def test_phone_command_with_a_wrong_password_exits_with_an_error(tmp_path, room_
     assert _wait_for(events, "registration_failed")["reason"].startswith("401")
 
 
-def test_phone_command_help_lists_its_options():
+def test_phone_command_help_lists_its_options() -> None:
     out = subprocess.run(
         [sys.executable, "-c", RUN, "phone", "--help"],
         cwd=REPO,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
 from telephony.audio.recorder import CallRecorder, purge_recordings, read_recording
 
 
-def test_received_audio_is_placed_by_timestamp_not_by_arrival(tmp_path):
+def test_received_audio_is_placed_by_timestamp_not_by_arrival(tmp_path: Path) -> None:
     rec = CallRecorder(tmp_path / "call.wav")
     frame = np.full(160, 1000, dtype=np.int16)
     rec.tx(np.zeros(160, np.int16))
@@ -26,7 +27,7 @@ def test_received_audio_is_placed_by_timestamp_not_by_arrival(tmp_path):
     assert not list(tmp_path.glob("*.raw"))
 
 
-def test_raw_sides_are_on_disk_while_the_call_goes_on(tmp_path):
+def test_raw_sides_are_on_disk_while_the_call_goes_on(tmp_path: Path) -> None:
     rec = CallRecorder(tmp_path / "call.wav")
     rec.tx(np.ones(160, np.int16))
     rec._tx.flush()  # noqa: SLF001 - what a crash would leave
@@ -34,7 +35,7 @@ def test_raw_sides_are_on_disk_while_the_call_goes_on(tmp_path):
     rec.close()
 
 
-def test_retention_deletes_only_old_finished_recordings(tmp_path):
+def test_retention_deletes_only_old_finished_recordings(tmp_path: Path) -> None:
     old, new = tmp_path / "old.wav", tmp_path / "new.wav"
     raw = tmp_path / "current.rx.raw"
     for path in (old, new, raw):
@@ -47,7 +48,7 @@ def test_retention_deletes_only_old_finished_recordings(tmp_path):
     assert purge_recordings(tmp_path, keep_days=0) == []  # 0: keep everything
 
 
-def test_a_wideband_call_left_by_a_crash_is_merged_at_16_khz(tmp_path):
+def test_a_wideband_call_left_by_a_crash_is_merged_at_16_khz(tmp_path: Path) -> None:
     import wave
 
     from telephony.audio.recorder import CallRecorder, merge_raw

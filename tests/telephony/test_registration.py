@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
-from telephony.kamailio.sipp import caller_scenario
+from telephony.kamailio import KamailioRoom
+from telephony.kamailio.sipp import Sipp, caller_scenario
 from telephony.line import LineEventKind as K
-from telephony.sip import RegistrationState
+from telephony.sip import RegistrationState, SipLine
+from tests.telephony.conftest import EventLog
 from tests.waits import wait_until
 
 from .conftest import DOMAIN, answer_on_ring, n1_room
@@ -16,7 +19,9 @@ from .conftest import DOMAIN, answer_on_ring, n1_room
 pytestmark = pytest.mark.peers
 
 
-def test_register_answers_the_401_challenge(room_factory, line_factory):
+def test_register_answers_the_401_challenge(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "secret-1")
     event = log.wait(K.REGISTERED, 5)
@@ -25,7 +30,9 @@ def test_register_answers_the_401_challenge(room_factory, line_factory):
     assert line.stats["challenges"] == 1  # Kamailio asked (401), the desk answered once
 
 
-def test_wrong_password_fails_clearly_without_hanging(room_factory, line_factory):
+def test_wrong_password_fails_clearly_without_hanging(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     line, log = line_factory(room, "arm1", "not-the-password")
     failed = log.wait(K.REGISTRATION_FAILED, 5)
@@ -39,13 +46,17 @@ def test_wrong_password_fails_clearly_without_hanging(room_factory, line_factory
     assert time.monotonic() - started < 2.5
 
 
-def test_unknown_desk_is_refused(room_factory, line_factory):
+def test_unknown_desk_is_refused(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory)
     _line, log = line_factory(room, "intruder", "x")
     assert "403" in log.wait(K.REGISTRATION_FAILED, 5).reason
 
 
-def test_reregisters_at_the_expiry_the_server_grants(room_factory, line_factory):
+def test_reregisters_at_the_expiry_the_server_grants(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory, max_expires=2)
     line, log = line_factory(room, "arm1", "secret-1", expires=3600)
     assert log.wait(K.REGISTERED, 5).reason == "expires=2"
@@ -56,7 +67,9 @@ def test_reregisters_at_the_expiry_the_server_grants(room_factory, line_factory)
     assert log.kinds().count("registered") == 1  # refreshes are not new registrations
 
 
-def test_proxy_down_then_back(room_factory, line_factory):
+def test_proxy_down_then_back(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     room = n1_room(room_factory, max_expires=2)
     line, log = line_factory(
         room, "arm1", "secret-1", t1=0.1, request_timeout=1.0, retry_min=0.5, retry_max=1.0
@@ -74,7 +87,9 @@ def test_proxy_down_then_back(room_factory, line_factory):
     assert kinds.index("registration_lost") < kinds.index("registration_retrying")
 
 
-def test_proxy_down_is_noticed_between_refreshes(room_factory, line_factory):
+def test_proxy_down_is_noticed_between_refreshes(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
     """A one-hour registration: the OPTIONS keep-alive notices the proxy is gone."""
     room = n1_room(room_factory)
     line, log = line_factory(
@@ -90,8 +105,10 @@ def test_proxy_down_is_noticed_between_refreshes(room_factory, line_factory):
 
 
 def test_proxy_restart_is_noticed_and_calls_reach_the_desk_again(
-    room_factory, line_factory, sipp_factory
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+) -> None:
     """Kamailio keeps registrations in memory: after a restart it knows no desk until
     they register again. The boot id in its replies tells the desk to do so at once."""
     room = n1_room(room_factory)

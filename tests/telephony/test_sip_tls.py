@@ -7,19 +7,22 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from telephony.kamailio import KamailioRoom
-from telephony.kamailio.sipp import caller_scenario
+from telephony.kamailio.sipp import Sipp, caller_scenario
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
-from telephony.sip import RegistrationState
+from telephony.sip import RegistrationState, SipLine
 from telephony.sip.tls import StreamFramer, TlsTransport
+from tests.telephony.conftest import EventLog
 
 from ..certs import Authority
-from .conftest import DOMAIN, REPO, answer_on_ring, n1_room
+from .conftest import DOMAIN, REPO, answer_on_ring, call_of, n1_room
 from .test_phone_cli import RUN, _wait_for
 
 pytestmark = pytest.mark.peers
@@ -30,20 +33,35 @@ def authority(tmp_path: Path) -> Authority:
     return Authority(tmp_path / "pki")
 
 
-def _tls_room(room_factory, authority: Authority, hosts=("127.0.0.1",)) -> KamailioRoom:
+def _tls_room(
+    room_factory: Callable[..., KamailioRoom],
+    authority: Authority,
+    hosts: tuple[str, ...] = ("127.0.0.1",),
+) -> KamailioRoom:
     proxy = authority.issue("proxy", hosts=hosts)
     return n1_room(room_factory, tls=(proxy.cert, proxy.key))
 
 
-def _tls_line(line_factory, room, authority, user="arm1", password="secret-1", **kw):
+def _tls_line(
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    room: KamailioRoom,
+    authority: Authority,
+    user: str = "arm1",
+    password: str = "secret-1",
+    **kw: Any,
+) -> tuple[SipLine, EventLog]:
     return line_factory(
         room, user, password, port=room.tls_port, transport="tls", tls_ca_file=authority.file, **kw
     )
 
 
 def test_registers_over_tls_and_a_udp_caller_reaches_the_desk_over_it(
-    room_factory, line_factory, sipp_factory, authority, tmp_path
-):
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    sipp_factory: Callable[..., Sipp],
+    authority: Authority,
+    tmp_path: Path,
+) -> None:
     room = _tls_room(room_factory, authority)
     line, log = _tls_line(line_factory, room, authority, record_dir=tmp_path / "rec")
     assert log.wait(K.REGISTERED, 5).reason == "expires=3600"
@@ -64,7 +82,11 @@ def test_registers_over_tls_and_a_udp_caller_reaches_the_desk_over_it(
     assert Path(log.wait(K.RECORDING, 5).path).exists()
 
 
-def test_a_call_between_two_desks_over_tls(room_factory, line_factory, authority):
+def test_a_call_between_two_desks_over_tls(
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    authority: Authority,
+) -> None:
     room = _tls_room(room_factory, authority)
     desk, dlog = _tls_line(line_factory, room, authority)
     patient, plog = _tls_line(line_factory, room, authority, "patient", "secret-patient")
@@ -74,7 +96,7 @@ def test_a_call_between_two_desks_over_tls(room_factory, line_factory, authority
     patient_call = patient.dial("15")  # INVITE, 407 challenge, ACK, all over TLS
     desk_call = dlog.wait(K.ANSWERED, 10).call_id
     plog.wait(K.ANSWERED, 5)
-    rtp = patient.call_info(patient_call).rtp
+    rtp = call_of(patient, patient_call).rtp
     assert rtp is not None
     deadline = time.monotonic() + 5
     while rtp.packets_in <= 10 and time.monotonic() < deadline:
@@ -86,8 +108,12 @@ def test_a_call_between_two_desks_over_tls(room_factory, line_factory, authority
 
 @pytest.mark.parametrize("wrong", ["other CA", "other name"])
 def test_a_certificate_that_does_not_verify_is_refused(
-    wrong, room_factory, line_factory, authority, tmp_path
-):
+    wrong: str,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+    authority: Authority,
+    tmp_path: Path,
+) -> None:
     if wrong == "other CA":  # signed by a CA the desk does not trust
         room = _tls_room(room_factory, Authority(tmp_path / "rogue", name="CA inconnue"))
     else:  # trusted CA, but issued to another host
@@ -106,7 +132,7 @@ def test_a_certificate_that_does_not_verify_is_refused(
     assert time.monotonic() - started < 2.5
 
 
-def test_stream_framing_by_content_length():
+def test_stream_framing_by_content_length() -> None:
     framer = StreamFramer()
     one = b"OPTIONS sip:x SIP/2.0\r\nl: 4\r\nVia: SIP/2.0/TLS h\r\n\r\nabcd"
     two = b"SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"
@@ -121,7 +147,9 @@ def test_stream_framing_by_content_length():
         StreamFramer().feed(b"X" * 20000)
 
 
-def test_desk_command_line_builds_a_tls_line(room_factory, authority, monkeypatch):
+def test_desk_command_line_builds_a_tls_line(
+    room_factory: Callable[..., KamailioRoom], authority: Authority, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``sasdesk desk --sip-transport tls --sip-ca-file …``: the line the desk starts."""
     from app.cli import build_parser
     from app.cli.desk import sip_line
@@ -153,7 +181,7 @@ def test_desk_command_line_builds_a_tls_line(room_factory, authority, monkeypatc
         sip_line(args)
 
 
-def _phone_tls(room, authority_file, events) -> subprocess.Popen[str]:
+def _phone_tls(room: KamailioRoom, authority_file: Path, events: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable, "-c", RUN, "phone", "--server", room.host,
@@ -165,7 +193,9 @@ def _phone_tls(room, authority_file, events) -> subprocess.Popen[str]:
     )  # fmt: skip
 
 
-def test_phone_command_over_tls(room_factory, authority, tmp_path):
+def test_phone_command_over_tls(
+    room_factory: Callable[..., KamailioRoom], authority: Authority, tmp_path: Path
+) -> None:
     room = _tls_room(room_factory, authority)
     events = tmp_path / "ok.jsonl"
     proc = _phone_tls(room, authority.file, events)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +15,21 @@ import pytest
 
 from telephony.audio.recorder import read_recording
 from telephony.audio.srtp import SrtpContext, new_crypto, parse_crypto
+from telephony.kamailio import KamailioRoom
 from telephony.line import EndReason
 from telephony.line import LineEventKind as K
-from telephony.sip import sdp
+from telephony.sip import SipLine, sdp
+from tests.telephony.conftest import EventLog
 
-from .conftest import DOMAIN, answer_on_ring, n1_room
+from .conftest import DOMAIN, answer_on_ring, call_of, n1_room
 from .media import best_alignment, reference_g711_roundtrip, speech_like_signal
 
 CALLER = Path(__file__).with_name("pjsua_caller.py")
 
 
-def _pjsua_call(room, wav: Path, seconds: float, srtp: str, codec: str = "PCMA/8000") -> list[dict]:
+def _pjsua_call(
+    room: KamailioRoom, wav: Path, seconds: float, srtp: str, codec: str = "PCMA/8000"
+) -> list[dict]:
     proc = subprocess.run(
         [
             sys.executable, str(CALLER), "--proxy", f"{room.host}:{room.port}",
@@ -38,7 +43,7 @@ def _pjsua_call(room, wav: Path, seconds: float, srtp: str, codec: str = "PCMA/8
     return events
 
 
-def test_sdes_offer_answer_and_keys():
+def test_sdes_offer_answer_and_keys() -> None:
     offer = sdp.parse(
         b"v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/SAVP 8 101\r\n"
         b"a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:" + b"A" * 40 + b"\r\n"
@@ -61,7 +66,11 @@ def test_sdes_offer_answer_and_keys():
 
 
 @pytest.mark.peers
-def test_a_pjsua2_caller_with_mandatory_srtp_is_heard(tmp_path, room_factory, line_factory):
+def test_a_pjsua2_caller_with_mandatory_srtp_is_heard(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     signal = speech_like_signal(3.0)
     wav = tmp_path / "speech.wav"
     with wave.open(str(wav), "wb") as w:
@@ -90,7 +99,11 @@ def test_a_pjsua2_caller_with_mandatory_srtp_is_heard(tmp_path, room_factory, li
 
 
 @pytest.mark.peers
-def test_a_desk_requiring_srtp_refuses_media_in_clear(tmp_path, room_factory, line_factory):
+def test_a_desk_requiring_srtp_refuses_media_in_clear(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     room = n1_room(room_factory)
     desk, dlog = line_factory(room, "arm1", "secret-1", srtp="required")
     patient, plog = line_factory(room, "patient", "secret-patient")
@@ -107,7 +120,7 @@ def test_a_desk_requiring_srtp_refuses_media_in_clear(tmp_path, room_factory, li
     call_id = caller.dial("arm1")
     desk_call = dlog.wait(K.ANSWERED, 10).call_id
     clog.wait(K.ANSWERED, 5)
-    rtp = caller.call_info(call_id).rtp
+    rtp = call_of(caller, call_id).rtp
     assert rtp is not None and rtp.srtp is not None
     deadline = time.monotonic() + 5
     while rtp.packets_in < 10 and time.monotonic() < deadline:
@@ -118,7 +131,11 @@ def test_a_desk_requiring_srtp_refuses_media_in_clear(tmp_path, room_factory, li
 
 
 @pytest.mark.peers
-def test_pjsip_g722_over_srtp_is_recorded_at_16_khz(tmp_path, room_factory, line_factory):
+def test_pjsip_g722_over_srtp_is_recorded_at_16_khz(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     """Our G.722 against PJSIP's own G.722 (an independent implementation), over SRTP."""
     signal = speech_like_signal(3.0)
     wav = tmp_path / "speech16.wav"
@@ -136,7 +153,7 @@ def test_pjsip_g722_over_srtp_is_recorded_at_16_khz(tmp_path, room_factory, line
     media = [e for e in events if e["event"] == "media"]
     assert media and media[0]["codec"].upper() == "G722", events
     answered = log.wait(K.ANSWERED, 1)
-    assert line.call_info(answered.call_id).payload_type == 9
+    assert call_of(line, answered.call_id).payload_type == 9
     path = Path(log.wait(K.RECORDING, 10).path)
     with wave.open(str(path), "rb") as w:
         assert w.getframerate() == 16000
@@ -147,7 +164,11 @@ def test_pjsip_g722_over_srtp_is_recorded_at_16_khz(tmp_path, room_factory, line
 
 
 @pytest.mark.peers
-def test_phone_command_requiring_srtp_refuses_a_call_in_clear(tmp_path, room_factory, line_factory):
+def test_phone_command_requiring_srtp_refuses_a_call_in_clear(
+    tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    line_factory: Callable[..., tuple[SipLine, EventLog]],
+) -> None:
     from .test_phone_cli import _events, _phone, _wait_for
 
     room = n1_room(room_factory)

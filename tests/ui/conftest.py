@@ -8,6 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.hub.auth import Principal
+from app.hub.service import FlowService
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -37,7 +42,7 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture
-def hub_url(db_url: str, sessions) -> Iterator[str]:
+def hub_url(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
     hub = EmbeddedHub(db_url, demo=False)
     yield hub.start()
     hub.stop()
@@ -60,7 +65,7 @@ async def focus(desk: Desk) -> None:
     await until(desk.window.isActiveWindow, f"{desk.window.windowTitle()} active")
 
 
-def type_text(widget, text: str) -> None:
+def type_text(widget: QWidget, text: str) -> None:
     """Type like a French keyboard would, accents included (QTest only knows ASCII)."""
     from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QKeyEvent
@@ -72,7 +77,7 @@ def type_text(widget, text: str) -> None:
             )
 
 
-def seed_territory(sessions, *, directory: bool = True) -> dict:
+def seed_territory(sessions: sessionmaker[Session], *, directory: bool = True) -> dict:
     """The demo territory's communes (and its care offer) in the test database."""
     from app.db.models import Commune
     from app.db.types import utcnow
@@ -97,7 +102,9 @@ def seed_territory(sessions, *, directory: bool = True) -> dict:
     return territory
 
 
-def oriented_task(service, people, treating_doctor: str) -> tuple[dict, dict]:
+def oriented_task(
+    service: FlowService, people: dict[str, Principal], treating_doctor: str
+) -> tuple[dict, dict]:
     """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
     from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call
 

@@ -3,8 +3,13 @@ a capacity change, a cancelled slot, an absence."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtCore import QDate, QTime
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Commune, User
 from app.db.types import utcnow
@@ -15,7 +20,12 @@ from tests.ui.conftest import open_desk, until
 
 
 def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
-    qloop, qtbot, hub_url, sessions, password_hash, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    password_hash: str,
+    tmp_path: Path,
 ) -> None:
     territory = load_territory()
     with sessions.begin() as s:

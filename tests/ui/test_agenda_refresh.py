@@ -4,9 +4,13 @@ doctor's agenda sees the slot an OSNP just booked as booked, without touching an
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import User
 from app.db.types import utcnow
@@ -16,7 +20,12 @@ from ui.controllers.search import SearchController
 
 
 def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
-    qloop, qtbot, hub_url, sessions, password_hash, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    password_hash: str,
+    tmp_path: Path,
 ) -> None:
     seed_territory(sessions)
     with sessions.begin() as s:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Dossier
 from telephony.scenarios import parse_scenario
@@ -16,7 +19,11 @@ TRAINING = Path(__file__).resolve().parents[2] / "resources" / "training"
 
 
 def test_p1_goes_through_n2_to_the_amu_doctor_and_p3_is_closed_by_n1(
-    qloop, qtbot, hub_url, sessions, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     scenarios = [
         parse_scenario(TRAINING / "douleur-thoracique.toml"),

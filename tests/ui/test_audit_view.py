@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget
+from pytestqt.qtbot import QtBot
 
 from tests.ui.conftest import open_desk, until
 
 
-def test_supervisor_sees_who_read_a_dossier(qloop, qtbot, hub_url, tmp_path) -> None:
+def test_supervisor_sees_who_read_a_dossier(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
+) -> None:
     async def scenario() -> None:
         n1 = await open_desk(hub_url, "n1", tmp_path)
         n1b = await open_desk(hub_url, "n1b", tmp_path)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.hub.auth import Principal
+from app.hub.service import FlowService
 from telephony.training import TrainingLine
 from tests.ui.conftest import open_desk, oriented_task, seed_territory, until
 
 
 def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(
-    qloop, qtbot, hub_url, sessions, service, people, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    service: FlowService,
+    people: dict[str, Principal],
+    tmp_path: Path,
 ) -> None:
     territory = seed_territory(sessions)
     mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")

@@ -4,10 +4,12 @@ searches dossiers — all through the hub."""
 
 from __future__ import annotations
 
+import asyncio
 import tomllib
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from telephony.scenarios import parse_scenario
 from telephony.training import TrainingLine
@@ -21,7 +23,7 @@ CALLER = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))["caller"]
 
 
 def test_ring_shows_the_history_ctrl_h_lists_it_ctrl_j_links_the_patient(
-    qloop, qtbot, hub_url, tmp_path
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 

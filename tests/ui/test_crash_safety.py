@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Dossier
 from telephony.scenarios import parse_scenario
@@ -16,7 +19,11 @@ SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "cys
 
 
 def test_typed_field_is_persisted_within_a_second_and_survives_a_desk_crash(
-    qloop, qtbot, hub_url, sessions, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 

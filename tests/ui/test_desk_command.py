@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.hub.embedded import EmbeddedHub
 from telephony.kamailio import Desk as RoomDesk
@@ -21,7 +22,7 @@ STAY_UP = 6.0
 
 
 @pytest.fixture
-def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:
+def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
     hub = EmbeddedHub(db_url, demo=False)
     hub.start()
     yield hub

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.desk import DeskSettings, load_desk_settings, save_user_settings
 from app.hub.embedded import EmbeddedHub
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def embedded(db_url: str, sessions) -> Iterator[EmbeddedHub]:
+def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
     hub = EmbeddedHub(db_url, demo=False)
     hub.start()
     yield hub

@@ -3,17 +3,21 @@ Hub Santé's schemas) into the desk's export folder; nothing without a dossier."
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from app.interop.hubsante import messages
 from tests.recordings.helpers import answered_call, logged
 from tests.ui.conftest import focus, open_desk, until
 
 
-def test_ctrl_e_exports_the_open_dossier(qloop, qtbot, hub_url, tmp_path) -> None:
+def test_ctrl_e_exports_the_open_dossier(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
+) -> None:
     async def scenario() -> None:
         n1 = await logged(hub_url, "n1")
         dossier = await answered_call(n1, "qt-export@room")

@@ -3,9 +3,12 @@ comes back; a broken file changes nothing; an OSNP may not import."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.models import Effecteur
 from tests.ui.conftest import open_desk, until
@@ -13,13 +16,17 @@ from tests.ui.conftest import open_desk, until
 DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
 
 
-def count(sessions) -> int:
+def count(sessions: sessionmaker[Session]) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Effecteur)) or 0)
 
 
 def test_supervisor_imports_effecteurs_with_progress_and_report(
-    qloop, qtbot, hub_url, sessions, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     broken = tmp_path / "casse.csv"
     broken.write_bytes(b"\x00\x01 pas un CSV \xff\xfe")

@@ -4,12 +4,15 @@ change is made by the hub and the new password logs in."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubClient, HubError
 from tests.conftest import PASSWORD
@@ -19,11 +22,11 @@ NEW = "Régul@tion-15-SAS"
 
 
 def test_a_user_changes_their_password_from_the_menu(
-    qloop,
-    qtbot,
-    hub_url,
-    sessions,
-    tmp_path,
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path)

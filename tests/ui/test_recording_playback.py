@@ -3,10 +3,12 @@ the desk's audio port receives exactly the recording's samples (both sides mixed
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from app.recordings.desk import RecordingUploader
 from app.recordings.player import mono_frames
@@ -22,7 +24,9 @@ class Capture:
         self.frames.append(pcm.copy())
 
 
-def test_f12_plays_the_dossier_recording_from_the_hub(qloop, qtbot, hub_url, tmp_path) -> None:
+def test_f12_plays_the_dossier_recording_from_the_hub(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
+) -> None:
     wav = tmp_path / "desk" / "call.wav"
     make_wav(wav, 1.0)
     expected = mono_frames(wav)

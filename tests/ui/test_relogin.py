@@ -3,7 +3,12 @@ keeps the dossier on screen; a wrong password is refused with the hub's message.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from tests.conftest import PASSWORD
@@ -11,11 +16,11 @@ from tests.ui.conftest import open_desk, until
 
 
 def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
-    qloop,
-    qtbot,
-    hub_url,
-    sessions,
-    tmp_path,
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
         desk = await open_desk(hub_url, "n1", tmp_path)
@@ -55,11 +60,11 @@ def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
 
 
 def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
-    qloop,
-    qtbot,
-    db_url,
-    sessions,
-    tmp_path,
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     from app.config.settings import HubSettings, SessionSettings
     from app.hub.embedded import EmbeddedHub

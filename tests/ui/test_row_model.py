@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPersistentModelIndex
+from PySide6.QtWidgets import QApplication
 
 from app.domain.enums import Queue
 from ui.models.dossiers import queue_model
@@ -20,7 +21,7 @@ def row(i: int, prio: str, at: str, queue: str = "SNP", status: str = "QUEUED") 
     }
 
 
-def test_queue_orders_by_priority_then_wait_and_updates_in_place(qapp) -> None:
+def test_queue_orders_by_priority_then_wait_and_updates_in_place(qapp: QApplication) -> None:
     model = queue_model({Queue.SNP, Queue.AMU_MEDECIN})
     model.reset_rows(
         [row(1, "P2", "2026-01-01T10:00:00+00:00"), row(2, "P2", "2026-01-01T09:00:00+00:00")]

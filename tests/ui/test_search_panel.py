@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.models import Booking
+from app.hub.auth import Principal
+from app.hub.service import FlowService
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 
 def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(
-    qloop, qtbot, hub_url, sessions, service, people, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    service: FlowService,
+    people: dict[str, Principal],
+    tmp_path: Path,
 ) -> None:
     territory = seed_territory(sessions)
     mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")

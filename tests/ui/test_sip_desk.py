@@ -3,9 +3,14 @@ the desk rings with the line and the caller, F2 answers and opens the dossier.""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Call, Dossier
 from app.recordings.models import Recording
@@ -21,11 +26,11 @@ DOMAIN = "sas.local"
 
 
 def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
-    qloop,
-    qtbot,
-    hub_url,
-    sessions,
-    tmp_path,
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
     room.start()

@@ -14,8 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.desk import sip_line
+from app.hub.auth import Principal
+from app.hub.service import FlowService
 from telephony.audio import g711
 from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk
@@ -31,13 +35,16 @@ from tests.telephony.media import (
     write_pcap,
 )
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from ui.widgets.call_bar import CallBar
 
 pytestmark = pytest.mark.peers
 DOMAIN = "sas.local"
 PASSWORD_ENV = "SASDESK_TEST_SIP_PASSWORD"
 
 
-def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch) -> SipLine:
+def desk_line(
+    room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch: pytest.MonkeyPatch
+) -> SipLine:
     """The line exactly as ``sasdesk desk`` builds it from its command line."""
     monkeypatch.setenv(PASSWORD_ENV, password)
     args = argparse.Namespace(
@@ -58,7 +65,7 @@ def desk_line(room: KamailioRoom, user: str, password: str, rec: Path, monkeypat
 class Meters:
     """The highest value each level meter of the call bar showed."""
 
-    def __init__(self, bar) -> None:
+    def __init__(self, bar: CallBar) -> None:
         self.bar = bar
         self.rx = self.tx = -90
 
@@ -107,7 +114,12 @@ def answering_phone(room: KamailioRoom, user: str, password: str, port: CaptureP
 
 
 def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
-    qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
     room.start()
@@ -157,7 +169,12 @@ def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
 
 
 def test_desk_and_caller_hear_each_other(
-    qloop, qtbot, hub_url, sessions, tmp_path, monkeypatch
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     room = KamailioRoom(
         [RoomDesk("arm1", "secret-1", "n1"), RoomDesk("patient", "secret-p", "")], domain=DOMAIN
@@ -215,7 +232,14 @@ def test_desk_and_caller_hear_each_other(
 
 
 def test_osnp_call_back_carries_audio_both_ways(
-    qloop, qtbot, hub_url, sessions, service, people, tmp_path, monkeypatch
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    service: FlowService,
+    people: dict[str, Principal],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     territory = seed_territory(sessions)
     mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 from datetime import date
+from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.hub.auth import Principal
+from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.ui.conftest import open_desk, seed_territory, until
 
 
 def test_supervisor_sees_the_month_filters_a_territory_and_exports(
-    qloop, qtbot, hub_url, sessions, service, people, tmp_path
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    service: FlowService,
+    people: dict[str, Principal],
+    tmp_path: Path,
 ) -> None:
     seed_territory(sessions, directory=False)
     n1, mrl, osnp = (Actor(service, people[n]) for n in ("n1", "mrl", "osnp"))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+from PySide6.QtGui import QStandardItemModel
+from pytestqt.qtbot import QtBot
 
 from telephony.scenarios import parse_scenario
 from telephony.training import TrainingLine
@@ -11,11 +15,15 @@ from tests.ui.conftest import open_desk, until
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "lombalgie.toml"
 
 
-def cell(model, row: int, col: int) -> str:
-    return str(model.item(row, col).text())
+def cell(model: QStandardItemModel, row: int, col: int) -> str:
+    item = model.item(row, col)
+    assert item is not None, (row, col)
+    return str(item.text())
 
 
-def test_supervisor_sees_calls_desks_and_queues_live(qloop, qtbot, hub_url, tmp_path) -> None:
+def test_supervisor_sees_calls_desks_and_queues_live(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
+) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 
     async def scenario() -> None:

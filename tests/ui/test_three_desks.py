@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox
+from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Dossier, OsnpTask
 from telephony.scenarios import parse_scenario
@@ -16,18 +20,18 @@ from tests.ui.conftest import focus, open_desk, type_text, until
 SCENARIO = Path(__file__).resolve().parents[2] / "resources" / "training" / "fievre-enfant.toml"
 
 
-def set_combo(combo, value: str) -> None:
+def set_combo(combo: QComboBox, value: str) -> None:
     index = combo.findData(value)
     assert index >= 0, value
     combo.setCurrentIndex(index)
 
 
 def test_training_call_from_ring_to_closed_dossier(
-    qloop,
-    qtbot,
-    hub_url,
-    sessions,
-    tmp_path,
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
 ) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from telephony.line import LineEventKind
 from telephony.scenarios import parse_scenario
@@ -16,7 +18,9 @@ SCENARIO = (
 )
 
 
-def test_f4_transfers_a_p1_call_to_the_amu_group(qloop, qtbot, hub_url, tmp_path) -> None:
+def test_f4_transfers_a_p1_call_to_the_amu_group(
+    qloop: asyncio.AbstractEventLoop, qtbot: QtBot, hub_url: str, tmp_path: Path
+) -> None:
     line = TrainingLine([parse_scenario(SCENARIO)], interval=0, give_up_after=0)
     seen: list[tuple[str, str]] = []
     line.subscribe(lambda ev: seen.append((str(ev.kind), ev.number)))

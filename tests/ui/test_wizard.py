@@ -18,7 +18,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from app.client.trust import PinStore
 from app.config.desk import KEYRING_SERVICE, DeskSettings, load_desk_settings, sip_password
@@ -94,7 +94,7 @@ def wizard_for(tmp_path: Path, audio: list[AudioPort], **kw: Any) -> SetupWizard
     return wizard
 
 
-def enter(widget) -> None:
+def enter(widget: QWidget) -> None:
     QTest.keyClick(widget, Qt.Key.Key_Return)
 
 
