@@ -81,7 +81,9 @@ async def prepare(url: str, until: str) -> None:
             "treating_doctor": "Dr Aubert",
         },
     )
-    await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
+    # P2 goes to the liberal regulation (SNP), P1 to the ARM of level 2, P0 to the AMU doctor.
+    priority = {"armn2": "P1", "amu": "P0"}.get(until, "P2")
+    await n1.request("dossier.qualify", dossier_id=d["id"], priority=priority)
     if until == "osnp":
         mrl = HubClient(url, reconnect=False)
         await mrl.connect()
@@ -102,7 +104,7 @@ async def prepare(url: str, until: str) -> None:
 
 
 async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None:
-    if user in ("mrl", "osnp", "superviseur"):
+    if user in ("mrl", "osnp", "superviseur", "armn2", "amu"):
         await prepare(url, user)
     line = TrainingLine(interval=0, give_up_after=0, seed=3)
     desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
@@ -143,6 +145,14 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     if user == "superviseur":
         line.ring("douleur-thoracique")
         await pause(2.5)
+        await shoot(window, out)
+        await desk.close()
+        return
+    if user in ("armn2", "amu"):  # level 2 and the AMU doctor take from their queue
+        QTest.keyClick(window, Qt.Key.Key_F5)
+        while not window.decision_form.isEnabled():
+            await pause(0.05)
+        await pause(1.0)
         await shoot(window, out)
         await desk.close()
         return

@@ -182,7 +182,10 @@ class DeskWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
-        phone = can(Action.ANSWER_CALLS) or can(Action.CALL_BACK) or can(Action.SEARCH_SLOTS)
+        # Who reads dossiers may be rung about one (a call transferred to level 2), who
+        # searches slots or calls back dials out: only the CPTS manager has no call.
+        phone = any(can(a) for a in (Action.READ_DOSSIERS, Action.ANSWER_CALLS,
+                                     Action.CALL_BACK, Action.SEARCH_SLOTS))  # fmt: skip
         if phone:
             # Above the docks, the whole width of the window: on a 1366-pixel screen the
             # call bar does not share its width with the timeline or supervision.

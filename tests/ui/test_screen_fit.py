@@ -20,12 +20,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-ROLES = ("arm1", "mrl", "osnp", "superviseur", "cpts")
+#: One demo account per role: ARM N1 and N2, AMU doctor, MRL, OSNP, supervisor, CPTS.
+ROLES = ("arm1", "armn2", "amu", "mrl", "osnp", "superviseur", "cpts")
 SIZES = ("1366x768", "1920x1080")
 #: The buttons each role must see without scrolling in the scene scripts/screenshot_desk.py
 #: sets up for it (a ringing call, a dossier taken, a search under way…).
 KEYS = {
     "arm1": {"answerButton", "hangupButton", "sendButton", "closeButton"},
+    "armn2": {"forwardButton", "closeDossierButton", "releaseButton", "hangupButton"},
+    "amu": {"decideButton", "closeDossierButton", "moveTrackButton", "releaseButton",
+            "bookButton", "callDoctor"},
     "mrl": {"decideButton", "closeDossierButton", "moveTrackButton", "releaseButton",
             "bookButton", "callDoctor"},
     "osnp": {"takeTask", "closeTask", "bookButton", "callDoctor", "hangupButton"},
