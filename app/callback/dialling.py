@@ -62,15 +62,14 @@ class DialledCall:
         return AttemptResult.NO_ANSWER
 
     def attempt_fields(self) -> dict[str, Any]:
-        """The ``callback.attempt`` fields the line knows (the OSNP adds the result)."""
+        """The ``callback.attempt`` fields the line knows (the OSNP adds the result). The
+        recording is not among them: the desk uploads it under ``call_ref``."""
         fields: dict[str, Any] = {
             "target_id": self.target_id,
             "number": self.number,
             "call_ref": self.call_id,
             "duration_seconds": self.duration_seconds,
         }
-        if self.recording_path:
-            fields["recording_path"] = self.recording_path
         result = self.suggested_result()
         if result is not None:
             fields["result"] = str(result)

@@ -103,7 +103,8 @@ class AcceptedAppointment(BaseModel):
 
 
 class CallbackAttemptIntent(Intent):
-    """One call to a target and its outcome (duration and recording from the desk)."""
+    """One call to a target and its outcome (duration from the desk). Its recording is
+    uploaded by the desk under ``call_ref`` (app.recordings), never sent as a path."""
 
     type: Literal[IntentName.CALLBACK_ATTEMPT] = IntentName.CALLBACK_ATTEMPT
     target_id: EntityId
@@ -111,7 +112,6 @@ class CallbackAttemptIntent(Intent):
     number: Phone = ""
     call_ref: Annotated[str, StringConstraints(max_length=255)] = ""
     duration_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
-    recording_path: Text = ""
     refusal_reason: RefusalReason | None = None
     call_back_at: datetime | None = None
     retry_at: datetime | None = None
@@ -374,7 +374,6 @@ class CallbackHandlers:
             number=i.number,
             call_ref=i.call_ref,
             duration_seconds=i.duration_seconds,
-            recording_path=i.recording_path,
             refusal_reason=i.refusal_reason,
             call_back_at=i.call_back_at,
             retry_at=i.retry_at,
@@ -400,6 +399,7 @@ class CallbackHandlers:
             target_kind=target.kind,
             target_name=target.name,
             effecteur_id=target.effecteur_id,
+            call_ref=a.call_ref or None,  # the desk uploads this call's recording now
             result=a.result,
             refusal_reason=a.refusal_reason or None,
             call_back_at=iso(a.call_back_at),

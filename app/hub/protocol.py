@@ -105,6 +105,7 @@ class IntentName(StrEnum):
     RECORDING_CHUNK = "recording.chunk"
     RECORDING_COMMIT = "recording.commit"
     RECORDING_OPEN = "recording.open"
+    RECORDING_OUTGOING = "recording.outgoing"
     RECORDING_READ = "recording.read"
     RESUME = "resume"
     SLOT_BOOK = "slot.book"

@@ -1,11 +1,18 @@
 """The desk's side of recordings: upload each answered call's WAV to the hub, play one back.
 
-Every incoming call this desk answers is written to a journal (``recordings.json`` in
-the desk's data directory) before its recording exists; the journal entry goes only
-once the hub has confirmed the file's SHA-256, and only then is the local WAV deleted.
-A desk killed mid-call left the call's raw sides on disk: at the next start they are
-merged into the WAV and uploaded; a desk killed mid-upload resumes at the offset the
-hub reports. Outgoing calls (call-backs) are not the hub's calls and stay local.
+Every call this desk answers, and every outgoing call it makes that is answered (the
+OSNP's call-backs), is written to a journal (``recordings.json`` in the desk's data
+directory) before its recording exists; the journal entry goes only once the hub has
+confirmed the file's SHA-256, and only then is the local WAV deleted. A desk killed
+mid-call left the call's raw sides on disk: at the next start they are merged into the
+WAV and uploaded; a desk killed mid-upload resumes at the offset the hub reports.
+
+The hub takes an outgoing call's recording once the OSNP has noted the call
+(``callback.attempt`` with its ref): until then the upload waits, and the attempt's
+event wakes it. A hub that is slow or gone is tried again with a growing delay (and
+at each reconnection); a refusal is tried again a few times (the call may not be
+known yet), then the file is kept aside on disk, never deleted, and tried again at
+the desk's next start.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.hub.events import EventName
 from app.recordings.hub import (
     CallRecording,
+    OutgoingRecording,
     RecordingChunk,
     RecordingCommit,
     RecordingOpen,
@@ -33,8 +42,14 @@ from app.recordings.store import file_sha256
 log = logging.getLogger(__name__)
 CHUNK_BYTES = 32 * 1024
 RETRYABLE = frozenset({"disconnected", "timeout", "internal", "unreachable"})
-REFUSALS_BEFORE_GIVING_UP = 5
-RETRY_AFTER_REFUSAL = 2.0  # seconds
+REFUSALS_BEFORE_GIVING_UP = 10
+RETRY_AFTER_REFUSAL = 2.0  # seconds, doubled at each refusal (2, 4 … 60: ~6 min in all)
+RETRY_MAX = 60.0
+#: A hub that did not answer in time (or failed): tried again after this, doubling.
+RETRY_AFTER_TRANSPORT = 1.0
+#: An outgoing call not yet noted by the OSNP: its attempt's event wakes the upload;
+#: without it (missed while disconnected) it is tried again this often.
+WAIT_FOR_ATTEMPT = 60.0
 #: A busy hub is waited for rather than sent the same chunk again.
 REQUEST_TIMEOUT = 60.0
 
@@ -81,10 +96,14 @@ class RecordingUploader:
         self.record_dir = record_dir
         self.uploaded: list[str] = []  # call refs confirmed by the hub (this run)
         self._incoming: set[str] = set()
+        self._outgoing: set[str] = set()
+        self._not_before: dict[str, float] = {}  # call ref -> loop time of its next try
+        self._transport_delay = RETRY_AFTER_TRANSPORT
         self._wanted = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         client.on_state.append(self._on_state)
+        client.on_event.append(self._on_event)
 
     # -- wiring ---------------------------------------------------------------------
 
@@ -110,20 +129,53 @@ class RecordingUploader:
         kind = str(event.kind)
         if kind == "ringing":
             self._incoming.add(event.call_id)
-        elif kind == "answered" and event.call_id in self._incoming and self.record_dir:
+        elif kind == "dialing":
+            self._outgoing.add(event.call_id)
+        elif kind == "answered" and self.record_dir:
+            if event.call_id in self._incoming:
+                direction = "in"
+            elif event.call_id in self._outgoing:
+                direction = "out"
+            else:
+                return
             # Journalled before the first byte is recorded: a crash cannot lose the call.
             self.journal.put(
-                event.call_id, dir=str(self.record_dir), safe=safe_name(event.call_id), path=None
+                event.call_id,
+                dir=str(self.record_dir),
+                safe=safe_name(event.call_id),
+                path=None,
+                direction=direction,
             )
         elif kind == "recording" and event.call_id in self.journal.entries and event.path:
             self.journal.put(event.call_id, path=event.path)
             self._wanted.set()
         elif kind == "ended":
             self._incoming.discard(event.call_id)
+            self._outgoing.discard(event.call_id)
 
     def _on_state(self, state: LinkState, _detail: str) -> None:
         if state is LinkState.READY:
+            self._not_before = {
+                ref: at for ref, at in self._not_before.items() if ref in self._waiting()
+            }
+            self._transport_delay = RETRY_AFTER_TRANSPORT
             self._wanted.set()
+
+    def _on_event(self, msg: dict[str, Any]) -> None:
+        """The OSNP noted an outgoing call: its recording can go up now."""
+        ref = (msg.get("data") or {}).get("call_ref")
+        if msg.get("event") == EventName.CALLBACK_ATTEMPT and ref in self.journal.entries:
+            self._not_before.pop(ref, None)
+            self._wanted.set()
+
+    def _waiting(self) -> set[str]:
+        return {ref for ref, e in self.journal.entries.items() if e.get("waiting")}
+
+    def _hold(self, call_ref: str, delay: float) -> None:
+        """Leave this call aside for ``delay`` seconds, then look at the journal again."""
+        assert self._loop is not None
+        self._not_before[call_ref] = self._loop.time() + delay
+        self._loop.call_later(delay, self._wanted.set)
 
     # -- recovery -------------------------------------------------------------------
 
@@ -147,6 +199,9 @@ class RecordingUploader:
                 log.error("no recording left on disk for call %s", call_ref)
                 self.journal.drop(call_ref)
                 continue
+            # A new start tries again what a previous run kept aside.
+            for key in ("refused", "failures", "waiting"):
+                entry.pop(key, None)
             self.journal.put(call_ref, path=str(path))
 
     # -- upload ---------------------------------------------------------------------
@@ -157,33 +212,54 @@ class RecordingUploader:
             self._wanted.clear()
             if self.client.state is not LinkState.READY:
                 continue
+            assert self._loop is not None
             for call_ref, entry in list(self.journal.entries.items()):
                 if not entry.get("path") or entry.get("refused"):
                     continue
+                if self._not_before.get(call_ref, 0.0) > self._loop.time():
+                    continue
                 try:
-                    await self.upload(call_ref, Path(entry["path"]))
+                    outgoing = entry.get("direction") == "out"
+                    await self.upload(call_ref, Path(entry["path"]), outgoing=outgoing)
                 except HubError as exc:
                     if exc.code in RETRYABLE:
-                        break  # the hub is back later: READY sets the flag again
-                    # The call may not be answered at the hub yet (the desk's own
-                    # call.answered still on its way after a reconnection): try again
-                    # a few times before keeping the file aside, never deleting it.
-                    failures = int(entry.get("failures", 0)) + 1
-                    if failures < REFUSALS_BEFORE_GIVING_UP:
-                        self.journal.put(call_ref, failures=failures)
-                        assert self._loop is not None
-                        self._loop.call_later(RETRY_AFTER_REFUSAL, self._wanted.set)
-                        continue
-                    log.error("recording of %s refused by the hub: %s", call_ref, exc)
-                    self.journal.put(call_ref, refused=exc.message)  # kept on disk
+                        # Slow or gone: a reconnection wakes this loop, and so does the
+                        # timer (a hub that answers late keeps the link READY).
+                        self._loop.call_later(self._transport_delay, self._wanted.set)
+                        self._transport_delay = min(RETRY_MAX, 2 * self._transport_delay)
+                        break
+                    self._refused(call_ref, entry, exc)
+                else:
+                    self._not_before.pop(call_ref, None)
+                    self._transport_delay = RETRY_AFTER_TRANSPORT
 
-    async def upload(self, call_ref: str, path: Path, attempts: int = 3) -> dict[str, Any]:
+    def _refused(self, call_ref: str, entry: dict[str, Any], exc: HubError) -> None:
+        if entry.get("direction") == "out" and exc.code == "not_found":
+            # The OSNP has not noted this call yet: her callback.attempt wakes it.
+            self.journal.put(call_ref, waiting=exc.message)
+            self._hold(call_ref, WAIT_FOR_ATTEMPT)
+            return
+        # An incoming call may not be answered at the hub yet (the desk's own
+        # call.answered still on its way after a reconnection): try again a few
+        # times, further apart, before keeping the file aside, never deleting it.
+        failures = int(entry.get("failures", 0)) + 1
+        if failures < REFUSALS_BEFORE_GIVING_UP:
+            self.journal.put(call_ref, failures=failures)
+            self._hold(call_ref, min(RETRY_MAX, RETRY_AFTER_REFUSAL * 2 ** (failures - 1)))
+            return
+        log.error("recording of %s refused by the hub: %s", call_ref, exc)
+        self.journal.put(call_ref, refused=exc.message)  # kept on disk
+
+    async def upload(
+        self, call_ref: str, path: Path, attempts: int = 3, *, outgoing: bool = False
+    ) -> dict[str, Any]:
         """Send one WAV (resuming where the hub is), have it checked, then delete it."""
         size = path.stat().st_size
         digest = file_sha256(path)
+        declare = OutgoingRecording if outgoing else CallRecording
         for attempt in range(attempts):
             begun = await self.client.call(
-                CallRecording, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest
+                declare, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest
             )
             if begun["state"] != "stored":
                 try:

@@ -1,9 +1,10 @@
 """Recordings kept by the hub: upload (chunked, resumable, SHA-256 checked) and playback.
 
-Installed by ``app.hub.extensions``. The desk that answered a call declares its WAV
-(``call.recording``: size and SHA-256, never a path), sends it in chunks at the offset
-the hub says it has (``recording.chunk``), then asks the hub to check and keep it
-(``recording.commit``). Doctors and supervisors open a dossier's recording
+Installed by ``app.hub.extensions``. The desk that answered a call — or the OSNP's
+desk that made an outgoing call-back call, once its attempt is noted with the call's
+ref — declares its WAV (``call.recording``: size and SHA-256, never a path), sends
+it in chunks at the offset the hub says it has (``recording.chunk``), then asks the
+hub to check and keep it (``recording.commit``). Doctors and supervisors open a dossier's recording
 (``recording.open``, written in the dossier's log: who listened, when) and read it in
 chunks (``recording.read``, beside the single writer). See docs/protocol.md.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -20,7 +22,8 @@ from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
 from app.audit import record_read, record_read_once, refused_read
-from app.db.models import Call, Dossier
+from app.callback.models import CallbackAttempt
+from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, refusal, require, roles_for
 from app.domain.rules import FlowError, forbid
 from app.hub.events import EventName
@@ -29,7 +32,13 @@ from app.hub.service import FlowService, Unit
 from app.hub.views import call_view, iso
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 from app.recordings.models import Recording
-from app.recordings.store import MAX_RECORDING_BYTES, RecordingStore, default_store, file_sha256
+from app.recordings.store import (
+    MAX_RECORDING_BYTES,
+    Key,
+    RecordingStore,
+    default_store,
+    file_sha256,
+)
 
 #: Raw bytes per uploaded chunk: base64 keeps the message under the 64 KiB intent limit.
 CHUNK_BYTES = 32 * 1024
@@ -49,6 +58,16 @@ class CallRecording(Intent):
     type: Literal[IntentName.CALL_RECORDING] = IntentName.CALL_RECORDING
     call_ref: CallRef
     size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]  # a WAV header and more
+    sha256: Sha256
+
+
+class OutgoingRecording(Intent):
+    """The WAV of an outgoing call-back call this desk made, noted by its attempt
+    (``callback.attempt`` with this ``call_ref``): declared like ``call.recording``."""
+
+    type: Literal[IntentName.RECORDING_OUTGOING] = IntentName.RECORDING_OUTGOING
+    call_ref: CallRef
+    size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]
     sha256: Sha256
 
 
@@ -77,10 +96,52 @@ class RecordingRead(Intent):
     read_only: ClassVar[bool] = True
 
 
+@dataclass(frozen=True)
+class Source:
+    """What a recording belongs to: an incoming call, or a call-back call's attempt."""
+
+    call: Call | None = None
+    attempt: CallbackAttempt | None = None
+
+    @property
+    def key(self) -> Key:
+        if self.call is not None:
+            return self.call.id
+        assert self.attempt is not None
+        return f"cb-{self.attempt.id}"
+
+    def row(self, u: Unit) -> Recording | None:
+        if self.call is not None:
+            return u.s.scalar(select(Recording).where(Recording.call_id == self.call.id))
+        assert self.attempt is not None
+        return u.s.scalar(select(Recording).where(Recording.attempt_id == self.attempt.id))
+
+    def new_row(self, u: Unit, i: CallRecording | OutgoingRecording) -> Recording:
+        assert u.actor is not None
+        if self.call is not None:
+            dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == self.call.id))
+            dossier_id = dossier.id if dossier else None
+        else:
+            assert self.attempt is not None
+            task = u.s.get(OsnpTask, self.attempt.task_id)
+            dossier_id = task.dossier_id if task else None
+        return Recording(
+            call_id=self.call.id if self.call else None,
+            attempt_id=self.attempt.id if self.attempt else None,
+            dossier_id=dossier_id,
+            uploaded_by_id=u.actor.user_id,
+            sha256=i.sha256,
+            size=i.size,
+            state="uploading",
+            started_at=u.now,
+        )
+
+
 def recording_view(r: Recording) -> dict[str, Any]:
     return {
         "id": r.id,
         "call_id": r.call_id,
+        "attempt_id": r.attempt_id,
         "dossier_id": r.dossier_id,
         "size": r.size,
         "sha256": r.sha256,
@@ -109,7 +170,8 @@ class RecordingHandlers:
     # -- upload (the desk that answered the call) ---------------------------------------
 
     @staticmethod
-    def _answered_call(u: Unit, call_ref: str) -> Call:
+    def _answered_call(u: Unit, call_ref: str) -> Source:
+        """The incoming call this desk answered: only that desk uploads its recording."""
         assert u.actor is not None
         require(u.actor.role, Action.ANSWER_CALLS)
         call = u.s.scalar(select(Call).where(Call.call_ref == call_ref))
@@ -117,16 +179,38 @@ class RecordingHandlers:
             raise FlowError("not_found", f"appel {call_ref} inconnu")
         if call.answered_by_id != u.actor.user_id:
             raise forbid("seul le poste qui a pris l'appel en dépose l'enregistrement")
-        return call
+        return Source(call=call)
 
     @staticmethod
-    def _row(u: Unit, call: Call) -> Recording | None:
-        return u.s.scalar(select(Recording).where(Recording.call_id == call.id))
-
-    def begin(self, u: Unit, i: CallRecording) -> dict[str, Any]:
-        call = self._answered_call(u, i.call_ref)
+    def _noted_call(u: Unit, call_ref: str) -> Source:
+        """The outgoing call-back call this desk made and noted (its attempt)."""
         assert u.actor is not None
-        row = self._row(u, call)
+        require(u.actor.role, Action.CALL_BACK)
+        attempt = u.s.scalar(
+            select(CallbackAttempt)
+            .where(CallbackAttempt.call_ref == call_ref)
+            .order_by(CallbackAttempt.id)
+            .limit(1)
+        )
+        if attempt is None:
+            raise FlowError("not_found", f"aucun appel de rappel noté pour {call_ref}")
+        if attempt.by_id != u.actor.user_id:
+            raise forbid("seul le poste qui a passé l'appel en dépose l'enregistrement")
+        return Source(attempt=attempt)
+
+    def _source(self, u: Unit, call_ref: str) -> Source:
+        """Chunks and commit: the incoming call of that ref, else the call-back call."""
+        exists = u.s.scalar(select(Call.id).where(Call.call_ref == call_ref))
+        if exists is not None:
+            return self._answered_call(u, call_ref)
+        return self._noted_call(u, call_ref)
+
+    def begin(self, u: Unit, i: CallRecording | OutgoingRecording) -> dict[str, Any]:
+        if isinstance(i, CallRecording):
+            source = self._answered_call(u, i.call_ref)
+        else:
+            source = self._noted_call(u, i.call_ref)
+        row = source.row(u)
         if row is not None and row.state == "stored":
             if row.sha256 != i.sha256:
                 raise FlowError(
@@ -139,23 +223,14 @@ class RecordingHandlers:
                 "sha256": row.sha256,
             }
         if row is None:
-            dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
-            row = Recording(
-                call_id=call.id,
-                dossier_id=dossier.id if dossier else None,
-                uploaded_by_id=u.actor.user_id,
-                sha256=i.sha256,
-                size=i.size,
-                state="uploading",
-                started_at=u.now,
-            )
+            row = source.new_row(u, i)
             u.s.add(row)
         elif (row.sha256, row.size) != (i.sha256, i.size):
-            self.store.discard(call.id)  # another file for this call: start it again
+            self.store.discard(source.key)  # another file for this call: start it again
             row.sha256, row.size = i.sha256, i.size
-        received = self.store.received(call.id)
+        received = self.store.received(source.key)
         if received > i.size:
-            self.store.discard(call.id)
+            self.store.discard(source.key)
             received = 0
         return {
             "call_ref": i.call_ref,
@@ -165,8 +240,8 @@ class RecordingHandlers:
         }
 
     def chunk(self, u: Unit, i: RecordingChunk) -> dict[str, Any]:
-        call = self._answered_call(u, i.call_ref)
-        row = self._row(u, call)
+        source = self._source(u, i.call_ref)
+        row = source.row(u)
         if row is None or row.state != "uploading":
             raise FlowError(
                 "invalid_state",
@@ -180,9 +255,9 @@ class RecordingHandlers:
             ) from None
         if i.offset + len(data) > row.size:
             raise FlowError("too_large", f"l'enregistrement déclaré fait {row.size} octets")
-        with self.store.lock(call.id):
+        with self.store.lock(source.key):
             try:
-                received = self.store.append(call.id, i.offset, data)
+                received = self.store.append(source.key, i.offset, data)
             except ValueError as exc:
                 raise FlowError(
                     "invalid_state",
@@ -192,8 +267,8 @@ class RecordingHandlers:
         return {"call_ref": i.call_ref, "received": received}
 
     def commit(self, u: Unit, i: RecordingCommit) -> dict[str, Any]:
-        call = self._answered_call(u, i.call_ref)
-        row = self._row(u, call)
+        source = self._source(u, i.call_ref)
+        row = source.row(u)
         if row is None:
             raise FlowError("invalid_state", "aucun enregistrement déclaré pour cet appel")
         if row.state == "stored":
@@ -203,42 +278,62 @@ class RecordingHandlers:
                 "sha256": row.sha256,
                 "size": row.size,
             }
-        with self.store.lock(call.id):
-            received = self.store.received(call.id)
+        with self.store.lock(source.key):
+            received = self.store.received(source.key)
             if received != row.size:
                 raise FlowError(
                     "invalid_state", f"enregistrement incomplet : {received} octets sur {row.size}"
                 )
-            digest = file_sha256(self.store.partial(call.id))
+            digest = file_sha256(self.store.partial(source.key))
             if digest != row.sha256:
-                self.store.discard(call.id)
+                self.store.discard(source.key)
                 raise FlowError(
                     "hash_mismatch",
                     "l'enregistrement reçu ne correspond pas à "
                     "son empreinte SHA-256 : renvoyez-le en entier",
                 )
-            row.stored_name = self.store.commit(call.id, f"{u.now:%Y/%m/%d}")
+            row.stored_name = self.store.commit(source.key, f"{u.now:%Y/%m/%d}")
         row.state, row.stored_at = "stored", u.now
-        call.recording_path = row.stored_name  # a name in the hub's store, not a desk path
         dossier = u.s.get(Dossier, row.dossier_id) if row.dossier_id else None
-        audience = calls_audience()
-        if dossier is not None:
-            audience.add_dossier(dossier)
-        u.emit(
-            EventName.CALL_RECORDED,
-            audience,
-            call=call,
-            dossier=dossier,
-            sha256=row.sha256,
-            size=row.size,
-        )
-        return {
+        reply: dict[str, Any] = {
             "call_ref": i.call_ref,
             "state": "stored",
             "sha256": row.sha256,
             "size": row.size,
-            "call": call_view(call),
         }
+        if source.call is not None:
+            call = source.call
+            call.recording_path = row.stored_name  # a name in the hub's store, not a path
+            audience = calls_audience()
+            if dossier is not None:
+                audience.add_dossier(dossier)
+            u.emit(
+                EventName.CALL_RECORDED,
+                audience,
+                call=call,
+                dossier=dossier,
+                sha256=row.sha256,
+                size=row.size,
+            )
+            return {**reply, "call": call_view(call)}
+        attempt = source.attempt
+        assert attempt is not None
+        attempt.recording_path = row.stored_name
+        task = u.s.get(OsnpTask, attempt.task_id)
+        audience = Audience()
+        if dossier is not None:
+            audience.add_dossier(dossier, task)
+        u.emit(
+            EventName.CALL_RECORDED,
+            audience,
+            dossier=dossier,
+            task=task,
+            attempt_id=attempt.id,
+            call_ref=attempt.call_ref,
+            sha256=row.sha256,
+            size=row.size,
+        )
+        return {**reply, "attempt_id": attempt.id}
 
     # -- playback (doctors and supervisors) ----------------------------------------------
 
@@ -257,8 +352,12 @@ class RecordingHandlers:
                 dossier_id,
                 intent,
             )
+        # The incoming call's recording first; the call-back calls' after it.
         row = u.s.scalar(
-            select(Recording).where(Recording.dossier_id == d.id, Recording.state == "stored")
+            select(Recording)
+            .where(Recording.dossier_id == d.id, Recording.state == "stored")
+            .order_by(Recording.call_id.is_(None), Recording.id)
+            .limit(1)
         )
         if row is None:
             raise FlowError("not_found", "aucun enregistrement conservé pour ce dossier")
@@ -299,6 +398,7 @@ def install(service: FlowService) -> RecordingHandlers:
     handlers = RecordingHandlers(service)
     for intent, fn in (
         (CallRecording, handlers.begin),
+        (OutgoingRecording, handlers.begin),
         (RecordingChunk, handlers.chunk),
         (RecordingCommit, handlers.commit),
         (RecordingOpen, handlers.open),

@@ -1,4 +1,7 @@
-"""The hub's row for each call recording: where it is in the store, its hash, its links."""
+"""The hub's row for each call recording: where it is in the store, its hash, its links.
+
+A recording belongs to an incoming call (``call_id``) or to an outgoing call-back call,
+through the OSNP's attempt that noted it (``attempt_id``): exactly one of the two."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ class Recording(Base):
     __tablename__ = "recordings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), unique=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), unique=True)
+    attempt_id: Mapped[int | None] = mapped_column(ForeignKey("cb_attempts.id"), unique=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     #: What the desk declared; the stored file must hash to it.

@@ -1,6 +1,7 @@
 """The hub's recordings store: a directory the hub owns, never a path from a desk.
 
-A recording goes up in chunks into ``.partial/<call id>.wav``; the part's size on disk
+A recording goes up in chunks into ``.partial/<key>.wav`` (the key: the call's id, or
+``cb-<attempt id>`` for an outgoing call-back call); the part's size on disk
 is the upload's progress (a desk that reconnects, to this hub or to another sharing
 the store, resumes there). Once the whole file is there and its SHA-256 matches the
 one the desk declared, it is moved, atomically, to ``<yyyy>/<mm>/<dd>/<call id>.wav``.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -35,6 +37,19 @@ def default_store(db_url: str) -> Path:
     return data_dir() / "recordings"
 
 
+#: A store key: an incoming call's id, or an outgoing call-back call's attempt.
+Key = int | str
+_KEY = re.compile(r"^(cb-)?[0-9]+$")
+
+
+def _name(key: Key) -> str:
+    """The file name part of a key (never a path: keys come from the hub's own rows)."""
+    text = str(int(key)) if isinstance(key, int) else key
+    if not _KEY.match(text):
+        raise ValueError(f"recording key {key!r}")
+    return text
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -46,25 +61,25 @@ def file_sha256(path: Path) -> str:
 class RecordingStore:
     def __init__(self, root: Path):
         self.root = root
-        self._locks: dict[int, threading.Lock] = {}
+        self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
-    def lock(self, call_id: int) -> threading.Lock:
+    def lock(self, key: Key) -> threading.Lock:
         with self._guard:
-            return self._locks.setdefault(call_id, threading.Lock())
+            return self._locks.setdefault(_name(key), threading.Lock())
 
-    def partial(self, call_id: int) -> Path:
-        return self.root / ".partial" / f"{int(call_id)}.wav"
+    def partial(self, key: Key) -> Path:
+        return self.root / ".partial" / f"{_name(key)}.wav"
 
-    def received(self, call_id: int) -> int:
+    def received(self, key: Key) -> int:
         try:
-            return self.partial(call_id).stat().st_size
+            return self.partial(key).stat().st_size
         except FileNotFoundError:
             return 0
 
-    def append(self, call_id: int, offset: int, data: bytes) -> int:
+    def append(self, key: Key, offset: int, data: bytes) -> int:
         """Write a chunk at ``offset`` (must be the bytes received so far); new size."""
-        part = self.partial(call_id)
+        part = self.partial(key)
         part.parent.mkdir(parents=True, exist_ok=True)
         with part.open("ab") as f:
             size = f.tell()
@@ -75,15 +90,15 @@ class RecordingStore:
             os.fsync(f.fileno())
             return size + len(data)
 
-    def discard(self, call_id: int) -> None:
-        self.partial(call_id).unlink(missing_ok=True)
+    def discard(self, key: Key) -> None:
+        self.partial(key).unlink(missing_ok=True)
 
-    def commit(self, call_id: int, day: str) -> str:
+    def commit(self, key: Key, day: str) -> str:
         """Move the complete part into the store; returns its name relative to the root."""
-        name = f"{day}/{int(call_id)}.wav"
+        name = f"{day}/{_name(key)}.wav"
         final = self.root / name
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.partial(call_id), final)
+        os.replace(self.partial(key), final)
         _fsync_dir(final.parent)
         return name
 

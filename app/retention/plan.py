@@ -45,7 +45,7 @@ class CallDue:
 @dataclass(frozen=True)
 class RecordingDue:
     id: int
-    call_id: int
+    call_id: int | None  # None: an outgoing call-back call (its attempt)
     dossier_id: int | None
     stored_name: str
     started_at: datetime

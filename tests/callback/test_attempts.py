@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.callback.models import Reminder
 from app.db.models import Event
 from app.directory.models import Booking, Slot
+from app.hub.protocol import ProtocolError
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 
 
@@ -22,6 +23,16 @@ def test_mt_unreachable_retry_then_colleague_refuses_then_slot_accepted(
     p = plan(desks, task_id)
     mt, confrere = target(p, "MT"), target(p, "CONFRERE")
 
+    # A path on the desk is not a recording the hub keeps: refused, nothing noted.
+    with pytest.raises(ProtocolError) as refused:
+        desks.osnp.send(
+            "callback.attempt",
+            target_id=mt["id"],
+            result="NO_ANSWER",
+            call_ref="out-1",
+            recording_path="/var/rec/out-1.wav",
+        )
+    assert refused.value.code == "invalid_message" and "recording_path" in str(refused.value)
     reply = desks.osnp.send(
         "callback.attempt",
         target_id=mt["id"],
@@ -29,12 +40,11 @@ def test_mt_unreachable_retry_then_colleague_refuses_then_slot_accepted(
         number="0600000000",
         call_ref="out-1",
         duration_seconds=31.5,
-        recording_path="/var/rec/out-1.wav",
     )
     assert reply["target"]["status"] == "RETRY"
     assert reply["target"]["retry_at"] == (NOW + timedelta(minutes=15)).isoformat()
     assert reply["attempt"]["duration_seconds"] == 31.5
-    assert reply["attempt"]["recording_path"] == "/var/rec/out-1.wav"
+    assert reply["attempt"]["recording_path"] == ""  # until the desk's upload is stored
     assert reply["plan"]["next_target_id"] == confrere["id"]  # the retry is not due yet
     assert desks.osnp.events() == ["callback.attempt"]
 

@@ -32,15 +32,14 @@ def test_answered_call_gives_talk_time_and_recording(desks: Desks, territory: Te
         "number": "0600000000",
         "call_ref": "c-1",
         "duration_seconds": 72.5,
-        "recording_path": "/rec/c-1.wav",
-    }
+    }  # no recording path: the desk uploads the WAV under the call's ref
     reply = desks.osnp.send(
         "callback.attempt", result="CALL_BACK", call_back_at="2026-11-23T16:00:00+01:00", **fields
     )
     assert reply["attempt"]["duration_seconds"] == 72.5
     assert reply["attempt"]["call_ref"] == "c-1"
     data = desks.osnp.last.events[0].message["data"]  # type: ignore[union-attr]
-    assert data["recording_path"] == "/rec/c-1.wav" and data["duration_seconds"] == 72.5
+    assert data["recording_path"] is None and data["duration_seconds"] == 72.5
 
 
 def test_busy_and_unanswered_suggest_the_result() -> None:

@@ -32,7 +32,7 @@ from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action,
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
 from app.hub.server import Hub
-from app.recordings.hub import CallRecording, RecordingOpen
+from app.recordings.hub import CallRecording, OutgoingRecording, RecordingOpen
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
@@ -76,6 +76,7 @@ PROBES: dict[Action, list[Probe]] = {
         (CallbackAttemptIntent, {"target_id": NOBODY, "result": "BUSY"}),
         (CallbackTargetSkip, {"target_id": NOBODY, "reason": "x"}),
         (AppointmentStatusIntent, {"appointment_id": NOBODY, "status": "CONFIRMED"}),
+        (OutgoingRecording, {"call_ref": "walk-none", "size": 100, "sha256": "0" * 64}),
     ],
     Action.FOLLOW_UP: [
         (CallbackStats, {"start": date(2026, 1, 1), "end": date(2026, 1, 31)}),
