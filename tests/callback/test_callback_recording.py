@@ -37,9 +37,12 @@ class FakeLine:
     def subscribe(self, listener: Callable[[LineEvent], None]) -> None:
         self.listeners.append(listener)
 
-    def emit(self, kind: LineEventKind, call_id: str, **kw: str) -> None:
+    def emit(
+        self, kind: LineEventKind, call_id: str, number: str = "", reason: str = "", path: str = ""
+    ) -> None:
+        event = LineEvent(kind, call_id=call_id, number=number, reason=reason, path=path)
         for listener in self.listeners:
-            listener(LineEvent(kind, call_id=call_id, **kw))
+            listener(event)
 
 
 @pytest.fixture
@@ -125,19 +128,19 @@ async def test_a_call_back_recording_goes_to_the_hub_once_the_call_is_noted(
 
     # Another OSNP cannot upload a recording of it.
     other = await logged(hub.url, "osnp2")
-    wav_fields = {"call_ref": ref, "size": row.size, "sha256": digest}
+    size = row.size
     with pytest.raises(HubError) as refused:
-        await other.request("recording.outgoing", **wav_fields)
+        await other.request("recording.outgoing", call_ref=ref, size=size, sha256=digest)
     assert refused.value.code == "forbidden"
     with pytest.raises(HubError) as refused:
         await other.request("recording.commit", call_ref=ref)
     assert refused.value.code == "forbidden"
     n1 = await logged(hub.url, "n1")  # an ARM: no such incoming call, and no call-backs
     with pytest.raises(HubError) as unknown:
-        await n1.request("call.recording", **wav_fields)
+        await n1.request("call.recording", call_ref=ref, size=size, sha256=digest)
     assert unknown.value.code == "not_found"
     with pytest.raises(HubError) as refused:
-        await n1.request("recording.outgoing", **wav_fields)
+        await n1.request("recording.outgoing", call_ref=ref, size=size, sha256=digest)
     assert refused.value.code == "forbidden"
 
     # The supervisor plays it from the hub (the dossier's only stored recording).

@@ -91,7 +91,7 @@ async def test_desk_killed_mid_upload_resumes_at_next_start(
     await n1.close()
 
 
-def rec_hub_store_size(store: Path, call_id: int) -> int:
+def rec_hub_store_size(store: Path, call_id: int | None) -> int:
     part = store / ".partial" / f"{call_id}.wav"
     return part.stat().st_size if part.exists() else 0
 
