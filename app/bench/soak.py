@@ -300,18 +300,19 @@ async def _soak(
             await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
             kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks))
         sipp_code = await sipp_done
-        # Let the desks upload and the office finish what is queued (bounded).
-        await _until(
+        # Let the desks upload and the office finish what is queued: as long as the
+        # uploads go on (a loaded hub takes its time), never past DRAIN_MAX.
+        drain_started = time.monotonic()
+        await _drain(
             lambda: (
                 _settled(tmp, desks)
                 and office is not None
                 and office.idle()
                 and _all_back(kills, marks)
             ),
-            90,
-            "desks back, uploads and queues drained",
-            fail=False,
+            lambda: _pending(tmp, desks),
         )
+        drain_s = time.monotonic() - drain_started
         sipp_counts = _sipp_counts(sipp)
         wall = time.monotonic() - started
     finally:
@@ -343,6 +344,7 @@ async def _soak(
             "desk_refusals": dict(marks.refusals),
             "office_refusals": dict(office.refusals) if office else {},
             "recordings_kept_on_desks": kept,
+            "drain_s": round(drain_s, 1),
             "kills": [{k: v for k, v in kill.items() if k != "at"} for kill in kills],
             "desk_back_after_kill_s": {
                 "p50": round(percentile(back, 50), 3) if back else None,
@@ -430,6 +432,33 @@ def _all_back(kills: list[dict[str, Any]], marks: Milestones) -> bool:
 
 
 _NEEDS = {"hub": ("ready",), "desk": ("ready", "registered"), "kamailio": ("registered",)}
+
+
+#: The end-of-run drain gives up after this long without one more upload confirmed…
+DRAIN_STALL = 90.0
+#: … and in any case after this long.
+DRAIN_MAX = 600.0
+
+
+async def _drain(done: Any, pending: Any) -> bool:
+    """Wait for ``done()``; bounded by DRAIN_MAX, and by DRAIN_STALL without progress
+    (``pending()``, the recordings still on the desks, going down)."""
+    started = last_progress = time.monotonic()
+    least = pending()
+    while not done():
+        now = time.monotonic()
+        if now - last_progress > DRAIN_STALL or now - started > DRAIN_MAX:
+            return False
+        await asyncio.sleep(0.5)
+        left = pending()
+        if left < least:
+            least, last_progress = left, time.monotonic()
+    return True
+
+
+def _pending(tmp: Path, desks: list[Proc]) -> int:
+    """Recordings the desks still hold and have not been refused (still to upload)."""
+    return _kept_on_desks(tmp, desks).get("pending", 0)
 
 
 def _settled(tmp: Path, desks: list[Proc]) -> bool:
