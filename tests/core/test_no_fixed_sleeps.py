@@ -71,13 +71,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "the call talks 0.3 s before the desk hangs up, as a user's would: nothing the "
         "line exposes tells that SIPp's caller scenario waits for the BYE"
     ),
-    ("tests/ui/test_sip_desk_audio.py", "test_desk_and_caller_hear_each_other.scenario"): (
-        "the desk's level meters are sampled every 50 ms through 2.6 s of talk (2 s "
-        "voices): their peaks and what each side heard are asserted after the call"
-    ),
-    ("tests/ui/test_sip_desk_audio.py", "test_osnp_call_back_carries_audio_both_ways.scenario"): (
-        "the same through the call-back's 2.6 s of talk with the doctor"
-    ),
     ("tests/installer/test_package.py", "test_deb_builds_installs_runs_and_purges"): (
         "the login window is on screen; 1 s for Qt to paint it before the screenshot a "
         "person looks at"

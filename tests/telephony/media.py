@@ -137,16 +137,27 @@ def best_alignment(recorded: np.ndarray, reference: np.ndarray) -> tuple[int, fl
     return offset, float(np.sum(seg * ref) / denom) if denom else 0.0
 
 
+def played_units(line: SipLine, call_id: str | None) -> int:
+    """The 10 ms units of the far end's audio ``line`` has played out on ``call_id`` (0
+    before the call is there)."""
+    call = line.call_info(call_id) if call_id else None
+    rtp = call.rtp if call is not None else None
+    return int(rtp.playout_stats()["played"]) if rtp is not None else 0
+
+
+def units_for(samples: int, margin_ms: int = 200) -> int:
+    """The units to wait for so that ``samples`` sent from the start of a call are all
+    heard, and ``margin_ms`` more (however long the network and jitter buffer took)."""
+    return samples // UNIT_SAMPLES + margin_ms // 10
+
+
 def wait_played(line: SipLine, call_id: str, samples: int, margin_ms: int = 200) -> None:
     """Block until ``line`` has played out (and so recorded) ``samples`` of what the far
-    end sent since the call began, and ``margin_ms`` more: what was sent is all heard,
-    however long the network and the jitter buffer took (no fixed wait)."""
-    needed = samples // UNIT_SAMPLES + margin_ms // 10
+    end sent since the call began, and ``margin_ms`` more (no fixed wait)."""
+    needed = units_for(samples, margin_ms)
 
     def played() -> int:
-        call = line.call_info(call_id)
-        rtp = call.rtp if call is not None else None
-        return int(rtp.playout_stats()["played"]) if rtp is not None else 0
+        return played_units(line, call_id)
 
     wait_until(
         lambda: played() >= needed,

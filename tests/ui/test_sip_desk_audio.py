@@ -30,8 +30,10 @@ from telephony.sip import SipConfig, SipLine
 from tests.telephony.media import (
     best_alignment,
     pcap_signal,
+    played_units,
     reference_g711_roundtrip,
     speech_like_signal,
+    units_for,
     write_pcap,
 )
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
@@ -73,6 +75,18 @@ class Meters:
         self.rx = max(self.rx, self.bar.rx_level.value())
         self.tx = max(self.tx, self.bar.tx_level.value())
         return False
+
+
+def first_answered(line: SipLine) -> dict[str, str]:
+    """Filled with ``{"id": call_id}`` once ``line`` has its first call up (either way)."""
+    found: dict[str, str] = {}
+
+    def on(event: LineEvent) -> None:
+        if event.kind == LineEventKind.ANSWERED:
+            found.setdefault("id", event.call_id)
+
+    line.subscribe(on)
+    return found
 
 
 def chunks_heard(played: np.ndarray, expected: np.ndarray, chunk: int = 2000) -> float:
@@ -181,6 +195,7 @@ def test_desk_and_caller_hear_each_other(
     )
     room.start()
     line = desk_line(room, "arm1", "secret-1", tmp_path / "rec", monkeypatch)
+    desk_call = first_answered(line)
     desk_voice = speech_like_signal(2.0, seed=5)
     caller_voice = speech_like_signal(2.0, seed=9)
     headset = CapturePort(mic=desk_voice)
@@ -212,9 +227,14 @@ def test_desk_and_caller_hear_each_other(
             qtbot.keyClick(w, Qt.Key.Key_F2)
             meters = Meters(w.call_bar)
             await until(lambda: meters.sample() or w.call_bar.hangup_button.isEnabled(), "talk")
-            for _ in range(int(2.6 / 0.05)):
+
+            def both_heard() -> bool:  # each voice played out whole on the other side
                 meters.sample()
-                await asyncio.sleep(0.05)
+                return played_units(line, desk_call.get("id")) >= units_for(
+                    len(caller_voice)
+                ) and played_units(caller, call_id) >= units_for(len(desk_voice))
+
+            await until(both_heard, "both voices heard through", timeout=20)
             caller.hangup(call_id)
             await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
             assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
@@ -257,6 +277,7 @@ def test_osnp_call_back_carries_audio_both_ways(
     room.gateway = f"127.0.0.1:{doctor.local_port}"
     room.start()
     line = desk_line(room, "osnp1", "secret-o", tmp_path / "rec", monkeypatch)
+    desk_call, doctor_call = first_answered(line), first_answered(doctor)
     line.config.audio_factory = lambda: headset
     dialled: list[str] = []
     doctor.subscribe(lambda e: dialled.append(e.line) if e.kind == LineEventKind.RINGING else None)
@@ -280,9 +301,14 @@ def test_osnp_call_back_carries_audio_both_ways(
                 "the doctor answers",
                 timeout=30,
             )
-            for _ in range(int(2.6 / 0.05)):
+
+            def both_heard() -> bool:  # each voice played out whole on the other side
                 meters.sample()
-                await asyncio.sleep(0.05)
+                return played_units(line, desk_call.get("id")) >= units_for(
+                    len(doctor_voice)
+                ) and played_units(doctor, doctor_call.get("id")) >= units_for(len(osnp_voice))
+
+            await until(both_heard, "both voices heard through", timeout=20)
             w.trigger("hangup")
             await until(lambda: not w.call_bar.hangup_button.isEnabled(), "hung up")
             assert meters.rx > -40 and meters.tx > -40, (meters.rx, meters.tx)
