@@ -90,7 +90,7 @@ async def under_load(
             await room.dossier(n, rng)
 
     workers = [asyncio.create_task(worker()) for _ in range(len(room.of(Role.ARM_N1)))]
-    await asyncio.sleep(warmup)
+    await asyncio.sleep(warmup)  # load runs a while before the measured step
     try:
         result = await during()
         await asyncio.sleep(0.5)  # the hub keeps writing after the snapshot

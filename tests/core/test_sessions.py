@@ -79,7 +79,7 @@ async def test_a_flood_of_wrong_passwords_does_not_stall_other_desks(
             t0 = time.perf_counter()
             await n1.request("call.offered", call_ref=f"flood-{k}", line="15")
             latencies.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing: the honest desk works at a human rate
         stop.set()
         await asyncio.gather(*flooders)
         # The honest desk logs in during the flood, too.
@@ -182,7 +182,7 @@ async def test_sessions_end_after_idle_time_and_shift_and_the_desk_logs_in_again
             clock.advance(minutes=25)
             await n1.request("call.offered", call_ref=f"busy-{len(ended)}-{clock.now}", line="15")
         clock.advance(minutes=29)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # a window (6 session checks) in which nothing may end
         assert not ended
         clock.advance(minutes=2)  # 31 min without an intent
         await until(lambda: bool(ended), "session ended", timeout=5)
@@ -199,7 +199,7 @@ async def test_sessions_end_after_idle_time_and_shift_and_the_desk_logs_in_again
         for _ in range(4):  # 4 × 25 min of work, then 25 more: past the 2 h shift
             clock.advance(minutes=25)
             await n1.request("call.offered", call_ref=f"shift-{clock.now}", line="15")
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # a window (6 session checks): still one end only
         assert len(ended) == 1
         clock.advance(minutes=25)
         await until(lambda: len(ended) == 2, "both sessions ended", timeout=5)

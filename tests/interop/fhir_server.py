@@ -87,7 +87,7 @@ class Editors:
                 ],
             }
         if editor == "slow":
-            time.sleep(self.slow_seconds)
+            time.sleep(self.slow_seconds)  # the slow editor: its slowness is what is tested
         if editor in ("normal", "slow"):
             entries = doctor_entries(base, "10101010101", editor) + [
                 slot_entry(base, sid, editor, at + timedelta(minutes=30 * i))

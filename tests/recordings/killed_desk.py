@@ -40,7 +40,7 @@ async def main(mode: str, url: str, journal: str, call_ref: str, target: str) ->
             recorder._tx.flush()
             recorder._rx.flush()
             print("recording", flush=True)
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # pacing: frames keep coming until the kill
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def test_outgoing_call_through_a_407_challenge(
     log.wait(K.ANSWERED, 10)
     assert osnp.stats["challenges"] == challenges + 1  # Kamailio sent 407, we answered
     assert [key[0] for key in call_of(osnp, call_id).challenges] == ["proxy-authorization"]
-    time.sleep(0.5)
+    time.sleep(0.5)  # the call talks a moment, as a user's would
     osnp.hangup(call_id)
     assert log.wait(K.ENDED, 5).reason == EndReason.LOCAL_HANGUP
     # SIPp needs our ACK (to its Contact) and our BYE to finish without error

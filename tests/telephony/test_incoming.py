@@ -76,7 +76,7 @@ def test_desk_hangs_up(
         service="15",
     ).start()
     answered = log.wait(K.ANSWERED, 10)
-    time.sleep(0.3)
+    time.sleep(0.3)  # the call talks a moment, as a user's would
     line.hangup(answered.call_id)
     assert log.wait(K.ENDED, 5).reason == EndReason.LOCAL_HANGUP
     assert sipp.wait(20) == 0, sipp.errors  # SIPp received our BYE (through the proxy)

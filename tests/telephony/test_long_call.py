@@ -48,7 +48,7 @@ def test_outgoing_calls_over_60_s_hung_up_by_either_side(
     call_b = line_b.dial("0143000002")
     answered_a = log_a.wait(K.ANSWERED, 10)
     answered_b = log_b.wait(K.ANSWERED, 10)
-    time.sleep(MINUTE_AND_A_BIT - 0.5)
+    time.sleep(MINUTE_AND_A_BIT - 0.5)  # the duration is what is tested
     assert call_of(line_b, call_b).state == "confirmed"  # still up after a minute
     line_b.hangup(call_b)
     ended_b = log_b.wait(K.ENDED, 5)

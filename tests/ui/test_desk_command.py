@@ -63,7 +63,7 @@ def test_sip_desk_with_recordings_reaches_its_login_window_and_stays_up(
             assert proc.poll() is None, proc.communicate()[0]
             time.sleep(0.1)
         assert bool(embedded.hub.connections), "the desk never connected to its hub"
-        time.sleep(STAY_UP)
+        time.sleep(STAY_UP)  # staying up is what is tested
         assert proc.poll() is None, f"the desk died:\n{proc.communicate()[0]}"
     finally:
         proc.terminate()
