@@ -105,6 +105,7 @@ def _side_by_side(*runs: dict[str, Any]) -> list[dict[str, Any]]:
             "saturated_dossiers_per_second": r["saturated"]["dossiers_per_second"],
             "saturated_p99_ms": r["saturated"]["event_latency_ms"]["p99"],
             "hub_cpu_ms_per_intent": r["hub_cpu_ms_per_intent"],
+            "saturated_cpu_ms_per_intent": r["saturated"].get("cpu_ms_per_intent"),
             "load_average": r["load_average"],
         }
         for r in runs

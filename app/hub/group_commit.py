@@ -18,6 +18,7 @@ no acknowledged intent: an unacknowledged one is retried by its desk.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import deque
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
@@ -30,7 +31,9 @@ if TYPE_CHECKING:
 
 #: The most intents in one transaction: row locks are held until it commits, so a
 #: batch stays short (on PostgreSQL another hub may wait for one of its dossiers).
-MAX_BATCH = 16
+#: ``SASDESK_MAX_BATCH=1`` in a hub's environment turns group commit off (the
+#: benchmark's same-machine comparison).
+MAX_BATCH = int(os.environ.get("SASDESK_MAX_BATCH", "16"))
 
 _Waiting = tuple[Principal, p.Intent, "asyncio.Future[Outcome]"]
 

@@ -47,6 +47,10 @@ def test_bench_flow_command_prints_json(capsys: pytest.CaptureFixture[str]) -> N
         assert out[phase]["event_latency_ms"]["samples"] > 0
     assert out["saturated"]["dossiers"] == 12 and out["dossiers_per_second"] > 0
     assert out["baseline_ping_ms"]["samples"] == 200
+    for phase in ("paced", "saturated"):  # each phase's CPU, the desks' logins left out
+        cpu = out[phase]["cpu_ms_per_intent"]
+        assert cpu["hubs"] > 0 and cpu["driver"] > 0
+        assert cpu["total"] == pytest.approx(cpu["hubs"] + cpu["driver"], abs=0.01)
 
 
 @pytest.mark.peers
@@ -80,4 +84,7 @@ def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(
     for run in (main_run, sqlite_run):  # events crossed hubs: none missed
         assert run["saturated"]["missed_events"] == 0 and run["paced"]["missed_events"] == 0
         assert run["hub_cpu_ms_per_intent"] > 0
+    # The throwaway PostgreSQL server's CPU is measured too (not SQLite's: in the hub).
+    assert main_run["saturated"]["cpu_ms_per_intent"]["postgresql"] > 0
+    assert "postgresql" not in sqlite_run["saturated"]["cpu_ms_per_intent"]
     assert [r["desks"] for r in out["side_by_side"]] == [6, 5]
