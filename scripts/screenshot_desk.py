@@ -38,6 +38,8 @@ from ui.screen_fit import fit_report  # noqa: E402
 #: and the night theme's screenshot and report (same desk, switched from the menu).
 FIT_REPORT: list[Path] = []
 NIGHT: dict[str, Path] = {}
+#: How many times to press Ctrl+plus before the screenshot (--bigger).
+TEXT_STEPS: list[int] = []
 
 
 def grab(window: QMainWindow, out: Path, report: Path | None) -> None:
@@ -47,6 +49,12 @@ def grab(window: QMainWindow, out: Path, report: Path | None) -> None:
 
 
 async def shoot(window: QMainWindow, out: Path) -> None:
+    bigger = window.findChild(QAction, "action_text_bigger")
+    for _ in range(TEXT_STEPS[0] if TEXT_STEPS else 0):  # Ctrl+plus, as a user would
+        assert bigger is not None, "no text size in the menu"
+        bigger.trigger()
+    if TEXT_STEPS:
+        await pause(1.0)
     grab(window, out, FIT_REPORT[0] if FIT_REPORT else None)
     if "out" in NIGHT:
         night = window.findChild(QAction, "action_night")
@@ -217,7 +225,10 @@ def main() -> int:
     parser.add_argument("--fit-json", type=Path, help="écrire le contrôle de géométrie (JSON)")
     parser.add_argument("--night-out", type=Path, help="puis la même vue en thème de nuit")
     parser.add_argument("--night-fit-json", type=Path, help="contrôle de géométrie de nuit")
+    parser.add_argument("--bigger", type=int, default=0, help="Ctrl+plus N fois avant")
     args = parser.parse_args()
+    if args.bigger:
+        TEXT_STEPS.append(args.bigger)
     if args.fit_json:
         FIT_REPORT.append(args.fit_json)
     if args.night_out:

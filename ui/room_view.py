@@ -6,7 +6,7 @@ under the user's name (the desk's own settings file, see platformdirs for its fo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
     QScrollArea,
+    QWidget,
 )
 
 from app.resources import resource
@@ -25,6 +26,23 @@ TEXT_SIZES = (8, 20)  # points
 #: Docks whose content is taller than a small screen: they scroll down. The others
 #: (slot search, timeline, supervision) shrink their lists and keep their buttons in view.
 SCROLLED_DOCKS = ("callbackDock",)
+
+
+class DownScroll(QScrollArea):
+    """Scrolls down only: as wide as its content needs, as short as the screen allows."""
+
+    def __init__(self, content: QWidget):
+        super().__init__()
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        content = self.widget()
+        width = content.minimumSizeHint().width() if content is not None else 0
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(width + bar, 4 * self.fontMetrics().height())
 
 
 def desk_settings() -> QSettings:
@@ -96,25 +114,6 @@ class RoomView(QObject):
                 width = int(self.w.screen().availableGeometry().width() * 0.25)
                 self.w.resizeDocks([supervision], [width], Qt.Orientation.Horizontal)
             return
-        central = self.w.centralWidget()
-        screen = self.w.screen().availableGeometry()
-        if central is not None and central.minimumSizeHint().height() > screen.height() * 0.7:
-            # A short screen: the dossier and decision scroll down rather than push the
-            # window below the screen (never sideways).
-            area = QScrollArea()
-            area.setFrameShape(QScrollArea.Shape.NoFrame)
-            area.setWidgetResizable(True)
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            area.setWidget(central)
-            self.w.setCentralWidget(area)
-            docks = [
-                d
-                for d in self.w.findChildren(QDockWidget)
-                if self.w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
-            ]
-            if docks:  # the dossier keeps most of the height
-                self.w.resizeDocks(docks[:1], [int(screen.height() * 0.3)],
-                                   Qt.Orientation.Vertical)  # fmt: skip
         search = self.w.findChild(QDockWidget, "searchDock")
         callback = self.w.findChild(QDockWidget, "callbackDock")
         if search is not None and self.w.findChild(QDockWidget, "supervisionDock") is not None:
@@ -146,13 +145,40 @@ class RoomView(QObject):
         font = QFont(self.app.font())
         font.setPointSize(points)
         self.app.setFont(font)
+        self._widget_points(points)
+        self.settings.setValue(self.prefix + "text_points", points)
+        if self.fit_height():  # moved into a scroll area: its style sheet came back
+            self._widget_points(points)
+
+    def _widget_points(self, points: int) -> None:
         for widget in self.w.findChildren(QObject):  # widgets given a font of their own
             if hasattr(widget, "setFont") and hasattr(widget, "font"):
                 f = widget.font()
                 if f.pointSize() != points:
                     f.setPointSize(points)
                     widget.setFont(f)
-        self.settings.setValue(self.prefix + "text_points", points)
+
+    def fit_height(self) -> bool:
+        """When the text grows past what the screen holds (Ctrl+plus on a 768-pixel
+        screen), the central area scrolls down rather than push the window below the
+        screen; it never scrolls sideways. At the normal size nothing scrolls."""
+        central = self.w.centralWidget()
+        screen = self.w.screen().availableGeometry()
+        if central is None or isinstance(central, DownScroll):
+            return False
+        if self.w.minimumSizeHint().height() > screen.height():
+            self.w.setCentralWidget(DownScroll(central))
+            bottom = [
+                d
+                for d in self.w.findChildren(QDockWidget)
+                if self.w.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea
+                and not d.isFloating()
+            ]
+            if bottom:  # the dossier and its decision keep what height there is
+                self.w.resizeDocks(bottom[:1], [bottom[0].minimumSizeHint().height()],
+                                   Qt.Orientation.Vertical)  # fmt: skip
+            return True
+        return False
 
     def step_text(self, step: int) -> None:
         self.set_points(self.default_points if step == 0 else self.points + step)

@@ -89,3 +89,30 @@ def test_the_desk_fits_the_screen(user: str, size: str, screen: str) -> None:
         assert not fit["problems"], f"{theme}:\n" + "\n".join(fit["problems"])
         missing = KEYS[user] - set(fit["key_buttons"])
         assert not missing, f"{user} {theme}: not in view without scrolling: {sorted(missing)}"
+
+
+@pytest.mark.xvfb
+@pytest.mark.parametrize("size", ["1366x768"])
+def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(size: str, screen: str) -> None:
+    """Ctrl+plus twice on the MRL's 768-pixel screen: the window stays on the screen,
+    the dossier scrolls down (never sideways), every button can be scrolled to."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "DISPLAY": screen, "QT_QPA_PLATFORM": "xcb"}
+    shot, report = (
+        ARTIFACTS / f"fit-mrl-{size}-bigger.png",
+        ARTIFACTS / f"fit-mrl-{size}-bigger.json",
+    )
+    for f in (shot, report):
+        f.unlink(missing_ok=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "screenshot_desk.py"), "--user", "mrl",
+         "--bigger", "2", "--out", str(shot), "--fit-json", str(report)],
+        env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    fit = json.loads(report.read_text(encoding="utf-8"))
+    w, h = (int(x) for x in size.split("x"))
+    assert fit["window"] == [0, 0, w, h], f"the window left the screen: {fit['window']}"
+    cut = [p for p in fit["problems"] if "without scrolling" not in p]
+    assert not cut, "\n".join(cut)
+    assert {"bookButton", "callDoctor"} <= set(fit["key_buttons"])  # the slot search stays
