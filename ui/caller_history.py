@@ -9,17 +9,23 @@ hub (history.caller, dossier.search, dossier.link), which checks the role and au
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QBoxLayout
 
 from app.domain.enums import Role
 from app.history.hub import DossierLinkIntent, DossierSearch, HistoryCaller
 from telephony.line import LineEvent, LineEventKind
+from ui.bridge import HubBridge, LineBridge
 from ui.tasks import spawn
 from ui.widgets.dossier_list import DossierListDialog, patient, when
 from ui.widgets.elided_label import ElidedLabel
+
+if TYPE_CHECKING:
+    from ui.controllers.dossier import DossierController
+    from ui.main_window import DeskWindow
 
 #: The desks that read dossiers (the hub refuses the others: no menu for them).
 READERS = frozenset(Role) - {Role.GESTIONNAIRE_CPTS}
@@ -45,10 +51,18 @@ def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
 
 
 class CallerHistory(QObject):
-    def __init__(self, controller: Any):
-        super().__init__(controller)
-        self.c = controller
-        w = controller.w
+    def __init__(
+        self,
+        window: DeskWindow,
+        hub: HubBridge,
+        line: LineBridge | None,
+        dossier: DossierController,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.w = w = window
+        self.hub = hub
+        self.dossier = dossier  # the dossier in hand: its caller, the one to attach
         self.number = ""  # the last ringing caller's number
         self.last: dict[str, Any] | None = None  # its newest earlier dossier
         self.reply: dict[str, Any] | None = None
@@ -58,9 +72,10 @@ class CallerHistory(QObject):
         self.label.setObjectName("callerHistory")
         self.label.setVisible(False)
         bar_layout = w.call_bar.layout()
+        assert isinstance(bar_layout, QBoxLayout)
         bar_layout.insertWidget(3, self.label)
         self.actions: dict[str, QAction] = {}
-        if controller.role not in READERS:
+        if window.role not in READERS:
             return
         menu = w.menuBar().addMenu("&Dossiers")
         for name, keys, text, slot in (
@@ -76,8 +91,8 @@ class CallerHistory(QObject):
             w.addAction(action)
             menu.addAction(action)
             self.actions[name] = action
-        if controller.line is not None:
-            controller.line.line_event.connect(self.on_line_event)
+        if line is not None:
+            line.line_event.connect(self.on_line_event)
 
     # -- on ring --------------------------------------------------------------------
 
@@ -89,7 +104,7 @@ class CallerHistory(QObject):
             spawn(self._lookup(ev.caller), "caller-history")
 
     async def _lookup(self, number: str) -> None:
-        reply = await self.c.hub.send(HistoryCaller, number=number, limit=1)
+        reply = await self.hub.send(HistoryCaller, number=number, limit=1)
         if reply is None or number != self.number:
             return
         self.reply = reply
@@ -104,13 +119,12 @@ class CallerHistory(QObject):
     # -- the list (Ctrl+H) and the link (Ctrl+J) ------------------------------------------
 
     def _number(self) -> str:
-        current = self.c.dossiers.get(self.c.current_id) if self.c.current_id else None
-        return (current or {}).get("caller_number") or self.number
+        return self.dossier.caller_number() or self.number
 
     def open_list(self) -> None:
         number = self._number()
         if not number:
-            self.c.w.show_message("Pas de numéro d'appelant pour chercher ses antériorités",
+            self.w.show_message("Pas de numéro d'appelant pour chercher ses antériorités",
                                   error=True)  # fmt: skip
             return
         if self.dialog is None:
@@ -118,7 +132,7 @@ class CallerHistory(QObject):
         spawn(self._list(number), "caller-history-list")
 
     async def _list(self, number: str) -> None:
-        reply = await self.c.hub.send(HistoryCaller, number=number, limit=50)
+        reply = await self.hub.send(HistoryCaller, number=number, limit=50)
         if reply is None or self.dialog is None:
             return
         text, _tip = ring_text(reply)
@@ -135,25 +149,25 @@ class CallerHistory(QObject):
                 self.link_to(row["id"])
                 return
         if self.last is None:
-            self.c.w.show_message("Aucune antériorité à laquelle rattacher ce dossier",
+            self.w.show_message("Aucune antériorité à laquelle rattacher ce dossier",
                                   error=True)  # fmt: skip
             return
         self.link_to(self.last["id"])
 
     def link_to(self, earlier_id: int) -> None:
-        if self.c.current_id is None:
-            self.c.w.show_message("Ouvrez d'abord le dossier à rattacher", error=True)
+        if self.dossier.current_id is None:
+            self.w.show_message("Ouvrez d'abord le dossier à rattacher", error=True)
             return
-        spawn(self._link(self.c.current_id, earlier_id), "dossier-link")
+        spawn(self._link(self.dossier.current_id, earlier_id), "dossier-link")
 
     async def _link(self, dossier_id: int, earlier_id: int) -> None:
-        await self.c.hub.client.flush()  # the fields typed so far reach the hub first
-        reply = await self.c.hub.send(DossierLinkIntent, dossier_id=dossier_id,
+        await self.hub.client.flush()  # the fields typed so far reach the hub first
+        reply = await self.hub.send(DossierLinkIntent, dossier_id=dossier_id,
                                       same_patient_as=earlier_id)  # fmt: skip
         if reply is not None:
             self.linked = reply
             filled = ", ".join(reply["fields"]) or "aucun champ vide"
-            self.c.w.show_message(f"Dossier rattaché au même patient ({filled} repris)")
+            self.w.show_message(f"Dossier rattaché au même patient ({filled} repris)")
 
     # -- search (Ctrl+Shift+F) ---------------------------------------------------------
 
@@ -168,7 +182,7 @@ class CallerHistory(QObject):
         self.search_dialog.name.setFocus()
 
     async def _search(self, criteria: dict[str, Any]) -> None:
-        reply = await self.c.hub.send(DossierSearch, **criteria)
+        reply = await self.hub.send(DossierSearch, **criteria)
         if reply is None or self.search_dialog is None:
             return
         rows = reply["dossiers"]
@@ -176,7 +190,7 @@ class CallerHistory(QObject):
         self.search_dialog.show_rows(f"{len(rows)} dossier(s){more}", rows)
 
     def _dialog(self, title: str, *, search: bool) -> DossierListDialog:
-        dialog = DossierListDialog(title, self.c.w, search=search)
-        dialog.open_requested.connect(lambda did: self.c.open_dossier(did, fetch=True))
+        dialog = DossierListDialog(title, self.w, search=search)
+        dialog.open_requested.connect(lambda did: self.dossier.open(did, fetch=True))
         dialog.link_requested.connect(self.link_to)
         return dialog

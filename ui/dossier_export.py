@@ -5,8 +5,9 @@ files in the desk's export folder (the hub records the read in the audit)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QObject
@@ -14,28 +15,38 @@ from PySide6.QtCore import QObject
 from app.interop.export_hub import DossierExport
 from ui.tasks import spawn
 
+if TYPE_CHECKING:
+    from ui.controllers.dossier import DossierController
+
 
 def export_folder() -> Path:
     return Path(platformdirs.user_documents_dir()) / "sasdesk" / "exports"
 
 
 class DossierExporter(QObject):
-    def __init__(self, controller: Any, folder: Path | None = None):
-        super().__init__(controller)
-        self.c = controller
+    def __init__(
+        self,
+        dossier: DossierController,
+        tell: Callable[..., None],
+        folder: Path | None = None,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.dossier = dossier  # the dossier in hand is the one exported
+        self.tell = tell
         self.folder = folder or export_folder()
         self.written: list[Path] = []
 
     def export(self) -> None:
-        if self.c.current_id is None:
-            self.c.w.show_message("Ouvrez d'abord un dossier", error=True)
+        if self.dossier.current_id is None:
+            self.tell("Ouvrez d'abord un dossier", error=True)
             return
-        spawn(self._export(self.c.current_id), "dossier-export")
+        spawn(self._export(self.dossier.current_id), "dossier-export")
 
     async def _export(self, dossier_id: int) -> None:
         written = []
         for fmt in ("rs-eda", "fhir-appointment"):
-            reply = await self.c.hub.send(DossierExport, dossier_id=dossier_id, format=fmt)
+            reply = await self.dossier.hub.send(DossierExport, dossier_id=dossier_id, format=fmt)
             if reply is None:
                 if fmt == "rs-eda":
                     return  # refused: the bridge showed why
@@ -47,4 +58,4 @@ class DossierExporter(QObject):
             written.append(path)
         self.written = written
         names = ", ".join(p.name for p in written)
-        self.c.w.show_message(f"Dossier exporté dans {self.folder} : {names}")
+        self.tell(f"Dossier exporté dans {self.folder} : {names}")

@@ -85,7 +85,7 @@ async def run_session(
 async def run_window(desk: Desk) -> int:
     """The logged-in desk's window until it is closed; its menu reopens the wizard."""
     window = desk.build()
-    window.bind("open_wizard", lambda: reopen_wizard(window))
+    window.wizard_requested.connect(lambda: reopen_wizard(window))
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     window.closing.connect(lambda: settle(closed, None))
     window.show()

@@ -62,6 +62,7 @@ def table_for(model: RowTableModel, name: str) -> QTableView:
 
 class DeskWindow(QMainWindow):
     closing = Signal()  # the user closed the desk: the session ends
+    wizard_requested = Signal()  # Ctrl+Shift+A, menu "Poste": the set-up wizard again
 
     def __init__(self, user: dict[str, object], *, training: bool, granted: Granted | None = None):
         super().__init__()
@@ -156,15 +157,17 @@ class DeskWindow(QMainWindow):
         self.statusBar().addWidget(self.message_label, 1)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 900)
-        #: One QAction per shortcut of ui.shortcuts (the F1 help lists them); what each
-        #: runs is a method of the window or a callable the controllers bind by name.
-        self._bound: dict[str, Callable[[], object]] = {}
+        #: The shortcuts of ui.shortcuts (the F1 help lists them) that are the window's own
+        #: (focus, windows, help); the panels' controllers own the others' QActions.
         self.shortcut_actions: dict[str, QAction] = {}
         for shortcut in SHORTCUTS:
+            run = getattr(self, shortcut.action, None)
+            if not callable(run):
+                continue
             action = QAction(shortcut.text, self)
             action.setObjectName(shortcut.action)
             action.setShortcut(QKeySequence(shortcut.keys))
-            action.triggered.connect(self._runner(shortcut.action))
+            action.triggered.connect(lambda _checked=False, run=run: run())
             self.addAction(action)
             self.shortcut_actions[shortcut.action] = action
         station = self.menuBar().addMenu("Poste")
@@ -274,37 +277,15 @@ class DeskWindow(QMainWindow):
         self.closing.emit()
         super().closeEvent(event)
 
-    def bind(self, name: str, run: Callable[[], object]) -> None:
-        """What the shortcut (and menu entry) ``name`` runs, given by a controller."""
-        if name not in self.shortcut_actions:
-            raise KeyError(f"no shortcut named {name!r} in ui.shortcuts")
-        self._bound[name] = run
-
     def trigger(self, name: str) -> None:
-        """Run an action as its shortcut would (tests, menus)."""
-        self.shortcut_actions[name].trigger()
+        """Run a shortcut's action as its key would (tests, menus), whoever owns it."""
+        action = next((a for a in self.actions() if a.objectName() == name), None)
+        if action is None:
+            raise KeyError(f"no action {name!r} on this desk")
+        action.trigger()
 
-    def _runner(self, name: str) -> Callable[[], None]:
-        def run() -> None:
-            bound = self._bound.get(name)
-            if bound is not None:
-                bound()
-            elif hasattr(self, name):
-                getattr(self, name)()  # the window's own (focus, priorities, windows)
-
-        return run
-
-    def priority_p0(self) -> None:
-        self.dossier_form.choose_priority("P0")
-
-    def priority_p1(self) -> None:
-        self.dossier_form.choose_priority("P1")
-
-    def priority_p2(self) -> None:
-        self.dossier_form.choose_priority("P2")
-
-    def priority_p3(self) -> None:
-        self.dossier_form.choose_priority("P3")
+    def open_wizard(self) -> None:
+        self.wizard_requested.emit()
 
     def refresh_agendas(self) -> None:
         if self.search_panel is not None:
@@ -337,9 +318,6 @@ class DeskWindow(QMainWindow):
     def call_doctor(self) -> None:
         if self.search_panel is not None:
             self.search_panel.call_selected()
-
-    def next_turn(self) -> None:
-        self.training_panel.next_turn()
 
     def focus_list(self) -> None:
         widget = self.tabs.currentWidget()

@@ -70,6 +70,16 @@ class EventName(StrEnum):
 
 #: Events that change what the directory search and the agendas show.
 SLOT_EVENTS = frozenset({EventName.SLOT_BOOKED, EventName.SLOT_RELEASED, EventName.AGENDA_CHANGED})
+#: Events whose message carries the dossier they changed (the desks' lists follow them).
+DOSSIER_EVENTS = frozenset(
+    {n for n in EventName if n.family in ("dossier", "task", "callback")}
+    | {EventName.CALL_RECORDED, EventName.RECORDING_OPENED}
+)
+#: Events whose message may carry the OSNP task they changed (a dossier's own events
+#: carry its task, when it has one).
+TASK_EVENTS = frozenset(n for n in EventName if n.family in ("dossier", "task", "callback"))
+#: The call-back panel's events (a plan, an attempt, a reminder…).
+CALLBACK_EVENTS = frozenset(n for n in EventName if n.family == "callback")
 
 
 def event_message(

@@ -30,9 +30,9 @@ def test_ctrl_e_exports_the_open_dossier(
         await focus(desk)
         qtbot.keyClick(w, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         assert "Ouvrez d'abord" in w.message_label.text()
-        desk.controller.open_dossier(int(dossier["id"]), fetch=True)
         controller = desk.controller
-        await until(lambda: controller.current_id is not None, "dossier open")
+        controller.dossier.open(int(dossier["id"]), fetch=True)
+        await until(lambda: controller.dossier.current_id is not None, "dossier open")
         qtbot.keyClick(w, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         await until(lambda: "Dossier exporté" in w.message_label.text(), "exported")
         written = desk.controller.exporter.written

@@ -45,9 +45,9 @@ def test_f12_plays_the_dossier_recording_from_the_hub(
         await focus(desk)
         qtbot.keyClick(w, Qt.Key.Key_F12)
         assert "Ouvrez d'abord" in w.message_label.text()
-        desk.controller.open_dossier(int(dossier["id"]), fetch=True)
         controller = desk.controller
-        await until(lambda: controller.current_id is not None, "dossier open")
+        controller.dossier.open(int(dossier["id"]), fetch=True)
+        await until(lambda: controller.dossier.current_id is not None, "dossier open")
         qtbot.keyClick(w, Qt.Key.Key_F12)
         await until(lambda: "Lecture de l'enregistrement" in w.message_label.text(), "playing")
         player = desk.controller.playback.player

@@ -29,7 +29,7 @@ def test_an_ended_session_asks_the_password_again_and_keeps_the_dossier(
         qtbot.addWidget(w)
         await desk.client.request("call.offered", call_ref="relogin-1", line="15")
         d = (await desk.client.request("call.answered", call_ref="relogin-1"))["dossier"]
-        desk.controller.open_dossier(d["id"], fetch=True)
+        desk.controller.dossier.open(d["id"], fetch=True)
         await until(lambda: (w.dossier_form.dossier or {}).get("id") == d["id"], "dossier shown")
         # The token is logged out elsewhere (as after a logout on another desk).
         other = HubClient(hub_url, reconnect=False)

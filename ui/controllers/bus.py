@@ -27,6 +27,14 @@ class EventBus:
         """Call ``handler`` with every event (the supervisor's room view, the models)."""
         self._every.append(handler)
 
+    def names(self, owner: object) -> set[EventName]:
+        """The events a panel or controller subscribed to (its bound methods), by name."""
+        return {
+            name
+            for name, handlers in self._by_name.items()
+            if any(getattr(h, "__self__", None) is owner for h in handlers)
+        }
+
     def publish(self, msg: Message) -> None:
         for handler in self._every:
             handler(msg)

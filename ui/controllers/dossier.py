@@ -1,0 +1,255 @@
+"""The dossier in hand: its form, its decision and its timeline; qualify, decide, close,
+forward, move track, release. It keeps the dossiers and tasks this desk has seen (the
+snapshot, the hub's replies and the events that carry them)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
+from app.hub import protocol as p
+from app.hub.events import DOSSIER_EVENTS
+from ui.bridge import HubBridge
+from ui.controllers.actions import shortcut_action
+from ui.controllers.bus import EventBus, Message
+from ui.tasks import spawn
+from ui.widgets.decision_form import DecisionForm
+from ui.widgets.dossier_form import DossierForm
+from ui.widgets.timeline import Timeline
+
+Tell = Callable[..., None]
+
+
+class DossierController(QObject):
+    #: The hub accepted a priority: the dossier as it now is, and the priority chosen.
+    qualified = Signal(dict, str)
+
+    def __init__(
+        self,
+        window: QWidget,
+        form: DossierForm,
+        decision: DecisionForm,
+        timeline: Timeline,
+        hub: HubBridge,
+        bus: EventBus,
+        tell: Tell,
+        *,
+        role: Role,
+        user_id: int,
+        in_call: Callable[[], bool],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.form, self.decision, self.timeline = form, decision, timeline
+        self.hub = hub
+        self.tell = tell
+        self.role = role
+        self.user_id = user_id
+        self.in_call = in_call  # a call in hand: the N1 is reminded that F4 transfers it
+        self.dossiers: dict[int, dict[str, Any]] = {}
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.current_id: int | None = None
+        form.fields_edited.connect(self.save_fields)
+        form.qualify_requested.connect(self.qualify)
+        form.close_requested.connect(self.close_dossier)
+        decision.decide_requested.connect(self.decide)
+        decision.close_requested.connect(self.close_dossier)
+        decision.move_track_requested.connect(self.move_track_of)
+        decision.release_requested.connect(
+            lambda did: spawn(
+                self._send_and_clear(p.DossierRelease, did, "Dossier remis en file"), "release"
+            )
+        )
+        decision.forward_requested.connect(self.forward)
+        bus.on(DOSSIER_EVENTS, self.on_event)
+        self.actions = [
+            shortcut_action(self, window, "close_current", self.close_current),
+            shortcut_action(self, window, "move_track", decision.request_move_track),
+        ]
+        for priority in ("P0", "P1", "P2", "P3"):  # Alt+0 … Alt+3
+            choose = functools.partial(form.choose_priority, priority)
+            self.actions.append(
+                shortcut_action(self, window, f"priority_{priority.lower()}", choose)
+            )
+        if role is not Role.OSNP:  # the OSNP's Ctrl+Entrée closes its search (tasks)
+            self.actions.append(shortcut_action(self, window, "validate", self.validate))
+
+    # -- what the hub says -------------------------------------------------------------
+
+    def load(self, snap: dict[str, Any]) -> None:
+        self.dossiers = {d["id"]: d for d in snap["dossiers"]}
+        self.tasks = {t["id"]: t for t in snap["tasks"]}
+        if self.current_id is None:
+            # A desk restarted mid-dossier shows that dossier again.
+            mine = [
+                d
+                for d in self.dossiers.values()
+                if self._mine(d) and d["status"] != DossierStatus.CLOSED
+            ]
+            if mine:
+                latest = max(mine, key=lambda d: d["updated_at"] or "")
+                self.open(latest["id"], fetch=True)
+                self.tell(f"Dossier {latest['number']} repris là où il en était")
+        elif self.current_id in self.dossiers:
+            self._show_current()
+
+    def on_event(self, msg: Message) -> None:
+        dossier = msg.get("dossier")
+        if dossier is None:
+            return
+        self.dossiers[dossier["id"]] = dossier
+        task = msg.get("task")
+        if task is not None:
+            self.tasks[task["id"]] = task
+        if dossier["id"] == self.current_id:
+            self._show_current()
+            self.timeline.add_entry(
+                {
+                    "type": msg["event"],
+                    "at": msg["at"],
+                    "actor": msg.get("actor"),
+                    "data": msg.get("data"),
+                }
+            )
+
+    # -- showing a dossier -------------------------------------------------------------
+
+    def _mine(self, d: dict[str, Any]) -> bool:
+        return (d.get("owner") or {}).get("id") == self.user_id
+
+    def _show_current(self) -> None:
+        d = self.dossiers.get(self.current_id or -1)
+        task = next((t for t in self.tasks.values() if d and t["dossier_id"] == d["id"]), None)
+        task_mine = (
+            task is not None
+            and (task.get("owner") or {}).get("id") == self.user_id
+            and task["status"] != TaskStatus.DONE
+        )
+        boss = self.role is Role.SUPERVISEUR
+        self.form.set_dossier(d, editable=d is not None and (self._mine(d) or task_mine or boss))
+        self.decision.set_dossier(d, mine=d is not None and (self._mine(d) or boss))
+
+    def open(self, dossier_id: int, *, fetch: bool = False) -> None:
+        self.current_id = dossier_id
+        if dossier_id in self.dossiers:
+            self._show_current()
+        if fetch:
+            spawn(self._fetch(dossier_id), f"fetch-dossier-{dossier_id}")
+
+    def show(self, dossier: dict[str, Any]) -> None:
+        """A dossier the hub just handed to this desk (answered, taken): open it."""
+        self.dossiers[dossier["id"]] = dossier
+        self.open(dossier["id"], fetch=True)
+
+    def remember_task(self, task: dict[str, Any]) -> None:
+        self.tasks[task["id"]] = task
+
+    async def _fetch(self, dossier_id: int) -> None:
+        reply = await self.hub.send(p.DossierGet, dossier_id=dossier_id)
+        if reply is None or self.current_id != dossier_id:
+            return
+        self.dossiers[dossier_id] = reply["dossier"]
+        if reply.get("task"):
+            self.tasks[reply["task"]["id"]] = reply["task"]
+        self._show_current()
+        self.timeline.show_entries(reply["timeline"])
+
+    def clear(self) -> None:
+        self.current_id = None
+        self.form.set_dossier(None)
+        self.decision.set_dossier(None, mine=False)
+        self.timeline.clear()
+
+    def caller_number(self) -> str:
+        """The caller's number of the dossier in hand ("" if none)."""
+        current = self.dossiers.get(self.current_id) if self.current_id else None
+        return (current or {}).get("caller_number") or ""
+
+    # -- intents -----------------------------------------------------------------------
+
+    def save_fields(self, dossier_id: int, fields: dict[str, Any]) -> None:
+        self.hub.client.save_fields(dossier_id, fields)  # journalled, sent at once if online
+
+    def qualify(self, dossier_id: int, priority: str) -> None:
+        spawn(self._qualify(dossier_id, priority), "qualify")
+
+    async def _qualify(self, dossier_id: int, priority: str) -> None:
+        await self.hub.client.flush()
+        reply = await self.hub.send(p.DossierQualify, dossier_id=dossier_id, priority=priority)
+        if reply is None:
+            return
+        d = reply["dossier"]
+        self.dossiers[d["id"]] = d
+        self.qualified.emit(d, priority)
+        if d.get("queue"):
+            hint = " — F4 : transférer l'appel au niveau 2" if self.in_call() else ""
+            self.tell(f"Dossier {d['number']} transmis : {Queue(d['queue']).label}{hint}")
+            self.clear()
+        else:
+            self._show_current()
+            self.tell(
+                f"Dossier {d['number']} en {priority} : clôturez-le (F8) une fois "
+                "l'information donnée"
+            )
+
+    def close_dossier(self, dossier_id: int) -> None:
+        spawn(self._send_and_clear(p.DossierClose, dossier_id, "Dossier clôturé"), "close")
+
+    def close_current(self) -> None:
+        if self.current_id is not None:
+            self.form.flush()
+            self.close_dossier(self.current_id)
+
+    async def _send_and_clear(
+        self, kind: type[p.Intent], dossier_id: int, done: str, **payload: Any
+    ) -> None:
+        await self.hub.client.flush()
+        reply = await self.hub.send(kind, dossier_id=dossier_id, **payload)
+        if reply is not None:
+            self.tell(f"{done} ({reply['dossier']['number']})")
+            if self.current_id == dossier_id:
+                self.clear()
+
+    def decide(self, dossier_id: int, fields: dict[str, Any], close: bool) -> None:
+        spawn(self._decide(dossier_id, fields, close), "decide")
+
+    async def _decide(self, dossier_id: int, fields: dict[str, Any], close: bool) -> None:
+        await self.hub.client.flush()
+        reply = await self.hub.send(p.DossierDecide, dossier_id=dossier_id, **fields)
+        if reply is None:
+            return
+        self.dossiers[dossier_id] = reply["dossier"]
+        if reply.get("task"):
+            self.tell("Décision enregistrée : recherche de RDV transmise à l'OSNP")
+            self.clear()
+        elif close:
+            await self._send_and_clear(p.DossierClose, dossier_id, "Décision et clôture")
+        else:
+            self._show_current()
+            self.tell("Décision enregistrée : clôturez le dossier (F8)")
+
+    def move_track_of(self, dossier_id: int, track: str) -> None:
+        done = f"Dossier basculé en {track}"
+        spawn(self._send_and_clear(p.DossierMoveTrack, dossier_id, done, track=track), "move-track")
+
+    def forward(self, dossier_id: int) -> None:
+        queue = str(Queue.AMU_MEDECIN)
+        done = "Transmis au médecin AMU"
+        spawn(self._send_and_clear(p.DossierForward, dossier_id, done, queue=queue), "forward")
+
+    def validate(self) -> None:
+        """Ctrl+Entrée: the main action of this desk for the dossier in hand."""
+        box = self.form.qualify_box
+        if self.role is Role.ARM_N1 or (
+            self.role is Role.SUPERVISEUR and box is not None and box.isEnabled()
+        ):
+            self.form.request_qualify()
+        elif self.role.is_doctor:
+            self.decision.request_decide(close=False)
+        elif self.role is Role.ARM_N2:
+            self.decision.request_forward()
