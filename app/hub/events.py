@@ -76,8 +76,11 @@ DOSSIER_EVENTS = frozenset(
     | {EventName.CALL_RECORDED, EventName.RECORDING_OPENED}
 )
 #: Events whose message may carry the OSNP task they changed (a dossier's own events
-#: carry its task, when it has one).
-TASK_EVENTS = frozenset(n for n in EventName if n.family in ("dossier", "task", "callback"))
+#: carry its task, when it has one; so does the recording of a call-back call).
+TASK_EVENTS = frozenset(
+    {n for n in EventName if n.family in ("dossier", "task", "callback")}
+    | {EventName.CALL_RECORDED}
+)
 #: The call-back panel's events (a plan, an attempt, a reminder…).
 CALLBACK_EVENTS = frozenset(n for n in EventName if n.family == "callback")
 
