@@ -95,6 +95,12 @@ class RoomView(QObject):
             action.triggered.connect(lambda _=False, s=step: self.step_text(s))
             window.addAction(action)
             menu.addAction(action)
+        menu.addSeparator()
+        for dock in window.findChildren(QDockWidget):  # a closed panel comes back from here
+            toggle = dock.toggleViewAction()
+            toggle.setObjectName(f"action_show_{dock.objectName()}")
+            menu.addAction(toggle)
+        menu.addSeparator()
         reset = QAction("Disposition par défaut des panneaux", window)
         reset.triggered.connect(self.forget_layout)
         menu.addAction(reset)

@@ -134,6 +134,14 @@ def test_supervision_timeline_and_search_float_to_a_second_screen_and_come_back(
             assert dock.isVisible(), name
             assert dock.geometry().size() == placed[name].size(), name
             assert dock.geometry().topLeft() == placed[name].topLeft(), name
+
+        supervision = again.findChild(QDockWidget, "supervisionDock")
+        show = again.findChild(QAction, "action_show_supervisionDock")
+        assert supervision is not None and show is not None
+        supervision.close()  # closed by its title bar's button: the menu brings it back
+        assert not supervision.isVisible() and not show.isChecked()
+        show.trigger()
+        assert supervision.isVisible() and supervision.isFloating()
         again.close()
 
         fresh = DeskWindow(SUPERVISOR, training=False)  # another supervisor: docked
