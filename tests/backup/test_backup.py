@@ -160,7 +160,9 @@ def test_the_recordings_store_travels_with_the_backup(tmp_path: Path) -> None:
     (store / "2026" / "11" / "call-1.wav").write_bytes(b"RIFF" + bytes(4000))
     out, _ = small_backup(tmp_path, store=store)
     with tarfile.open(out) as tar:
-        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        member = tar.extractfile("manifest.json")
+        assert member is not None, "the backup has a manifest"
+        manifest = json.loads(member.read())
     assert [m["name"] for m in manifest["members"]] == [
         "database.sqlite3",
         "recordings/2026/11/call-1.wav",

@@ -78,7 +78,7 @@ def test_mt_unreachable_retry_then_colleague_refuses_then_slot_accepted(
         "task.closed",
         "dossier.closed",
     ]
-    closed = desks.osnp.last.events[3].message  # type: ignore[union-attr]
+    closed = desks.osnp.emitted[3].message
     assert closed["data"]["outcome"] == "RDV_CRENEAU"
     assert closed["task"]["appointment_with"] == "Dr Inès Barbier"
     assert "Zoé" in reply["patient_text"]["message"]
@@ -159,7 +159,7 @@ def test_call_back_asked_for_a_time(desks: Desks, territory: Territory) -> None:
     )
     assert reply["target"]["status"] == "CALL_BACK"
     assert reply["target"]["retry_at"] == at.isoformat()
-    data = desks.osnp.last.events[0].message["data"]  # type: ignore[union-attr]
+    data = desks.osnp.emitted[0].message["data"]
     assert data["result"] == "CALL_BACK" and data["call_back_at"] == at.isoformat()
 
 
@@ -176,11 +176,7 @@ def test_pdsa_only_from_20h_and_emergency_only_on_the_regulators_decision(
     clock.now = NOW.replace(hour=19, minute=5)  # 20:05 in Paris
     reply = desks.osnp.send("callback.attempt", target_id=pdsa["id"], result="ACCEPTED")
     assert "appointment" not in reply
-    closed = [
-        e.message
-        for e in desks.osnp.last.events  # type: ignore[union-attr]
-        if e.message["event"] == "task.closed"
-    ][0]
+    closed = [e.message for e in desks.osnp.emitted if e.message["event"] == "task.closed"][0]
     assert closed["data"]["outcome"] == "SANS_SOLUTION"
     assert closed["data"]["no_solution_reason"] == "REORIENTE_PDSA"
 

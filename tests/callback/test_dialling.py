@@ -38,7 +38,7 @@ def test_answered_call_gives_talk_time_and_recording(desks: Desks, territory: Te
     )
     assert reply["attempt"]["duration_seconds"] == 72.5
     assert reply["attempt"]["call_ref"] == "c-1"
-    data = desks.osnp.last.events[0].message["data"]  # type: ignore[union-attr]
+    data = desks.osnp.emitted[0].message["data"]
     assert data["recording_path"] is None and data["duration_seconds"] == 72.5
 
 

@@ -18,10 +18,18 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.callback.dialling import DialledCall  # noqa: E402
+from app.callback.vocab import AttemptResult  # noqa: E402
 from app.domain.rules import FlowError  # noqa: E402
 from telephony.line import LineEvent, LineEventKind  # noqa: E402
 from tests.callback.conftest import Desks, Territory, osnp_task  # noqa: E402
 from ui.widgets.callback_panel import CallbackPanel  # noqa: E402
+
+
+def target(panel: CallbackPanel) -> dict[str, Any]:
+    """The target the panel shows (the test knows there is one)."""
+    shown = panel.current_target()
+    assert shown is not None, "no target shown"
+    return shown
 
 
 def wire(panel: CallbackPanel, desks: Desks) -> list[str]:
@@ -34,7 +42,7 @@ def wire(panel: CallbackPanel, desks: Desks) -> list[str]:
         except FlowError as exc:
             errors.append(exc.message)
             return
-        for out in desks.osnp.last.events:  # type: ignore[union-attr]
+        for out in desks.osnp.emitted:
             panel.on_event(out.message)
 
     panel.intent_requested.connect(send)
@@ -78,13 +86,13 @@ def test_panel_walks_a_whole_task(
 
     # the plan is shown, the MT selected first, its script filled in
     assert [r["kind"] for r in panel.model.rows][:2] == ["MT", "CONFRERE"]
-    assert panel.current_target()["kind"] == "MT"  # type: ignore[index]
+    assert target(panel)["kind"] == "MT"
     assert "Zoé Morin, 3 ans" in panel.script.toPlainText()
     qtbot.mouseClick(panel.call_direct, Qt.MouseButton.LeftButton)
-    assert dialled == [(panel.current_target()["id"], "0600000000")]  # type: ignore[index]
+    assert dialled == [(target(panel)["id"], "0600000000")]
 
     # the line says nobody answered; the facts go with the OSNP's outcome
-    mt_id = panel.current_target()["id"]  # type: ignore[index]
+    mt_id = target(panel)["id"]
     call = DialledCall(mt_id, "0600000000")
     for kind, at, reason in (
         (LineEventKind.DIALING, 0.0, ""),
@@ -94,22 +102,22 @@ def test_panel_walks_a_whole_task(
     panel.attach_call(mt_id, call.attempt_fields())
 
     # MT: no answer → retry planned, the colleague comes next
-    qtbot.mouseClick(panel.result_buttons["NO_ANSWER"], Qt.MouseButton.LeftButton)  # type: ignore[index]
+    qtbot.mouseClick(panel.result_buttons[AttemptResult.NO_ANSWER], Qt.MouseButton.LeftButton)
     assert status_of(panel, "MT") == "RETRY"
     attempt = desks.osnp.send("callback.plan", task_id=task_id)["plan"]["attempts"][0]
     assert attempt["call_ref"] == "out-7" and attempt["duration_seconds"] == 0.0
-    assert panel.current_target()["kind"] == "CONFRERE"  # type: ignore[index]
-    assert "Ferrand" in panel.current_target()["name"]  # type: ignore[index]
+    assert target(panel)["kind"] == "CONFRERE"
+    assert "Ferrand" in target(panel)["name"]
 
     # colleague refuses: agenda full
     panel.refusal.setCurrentIndex(panel.refusal.findData("COMPLET"))
-    qtbot.mouseClick(panel.result_buttons["REFUSED"], Qt.MouseButton.LeftButton)  # type: ignore[index]
+    qtbot.mouseClick(panel.result_buttons[AttemptResult.REFUSED], Qt.MouseButton.LeftButton)
     assert status_of(panel, "CONFRERE") == "REFUSED"
 
     # the SAS effecteur accepts its published slot
-    assert panel.current_target()["kind"] == "CRENEAU"  # type: ignore[index]
+    assert target(panel)["kind"] == "CRENEAU"
     assert "Confirmation d'un créneau publié" in panel.script.toPlainText()
-    qtbot.mouseClick(panel.result_buttons["ACCEPTED"], Qt.MouseButton.LeftButton)  # type: ignore[index]
+    qtbot.mouseClick(panel.result_buttons[AttemptResult.ACCEPTED], Qt.MouseButton.LeftButton)
     assert errors == []
     assert status_of(panel, "CRENEAU") == "ACCEPTED"
     assert panel.appointment is not None and panel.appointment["outcome"] == "RDV_CRENEAU"
@@ -119,7 +127,7 @@ def test_panel_walks_a_whole_task(
         in panel.patient_text.toPlainText()
     )
     assert panel.billing.text() == "À coter : SNP (15 €)"
-    assert not panel.result_buttons["ACCEPTED"].isEnabled()  # type: ignore[index]
+    assert not panel.result_buttons[AttemptResult.ACCEPTED].isEnabled()
 
     qtbot.mouseClick(panel.letter_button, Qt.MouseButton.LeftButton)
     assert panel.letter_pdf is not None and panel.letter_pdf.startswith(b"%PDF")

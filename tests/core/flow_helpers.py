@@ -8,7 +8,7 @@ from typing import Any
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
 from app.hub.protocol import parse_intent
-from app.hub.service import FlowService, Outcome
+from app.hub.service import FlowService, Outcome, Outgoing
 
 
 class Actor:
@@ -30,8 +30,13 @@ class Actor:
         raise AssertionError(f"{type_} by {self.principal.role} was accepted")
 
     def events(self) -> list[str]:
-        assert self.last is not None
-        return [e.message["event"] for e in self.last.events]
+        return [e.message["event"] for e in self.emitted]
+
+    @property
+    def emitted(self) -> list[Outgoing]:
+        """The events of this desk's last intent."""
+        assert self.last is not None, "no intent sent yet"
+        return self.last.events
 
 
 def answer_call(

@@ -62,8 +62,8 @@ def test_a_batch_applies_its_intents_in_order_as_if_alone(
             ),
         ]
     )
-    assert all(isinstance(r, Outcome) for r in results)
-    outcomes: list[Outcome] = results  # type: ignore[assignment]
+    outcomes = [r for r in results if isinstance(r, Outcome)]
+    assert len(outcomes) == len(results), results
     # Each reply and event shows the dossier as its own intent left it.
     assert outcomes[0].reply["dossier"]["status"] == "OPEN"
     assert outcomes[0].events[0].message["dossier"]["status"] == "OPEN"

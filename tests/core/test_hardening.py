@@ -6,6 +6,7 @@ abandoned uploads kept forever."""
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from app.audit.models import AuditRead
 from app.client.hub_client import HubClient, HubError
 from app.db.models import Call
 from app.db.types import utcnow
-from app.directory.desk_import import DirectoryUpload, Uploads
+from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads
 from app.hub.server import Hub
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
@@ -263,7 +264,8 @@ async def test_abandoned_uploads_are_freed_and_capped(
 ) -> None:
     hub, now = clocked_hub
     handler = hub.service._handlers[DirectoryUpload]
-    uploads: Uploads = handler.__self__.uploads  # type: ignore[attr-defined]
+    assert inspect.ismethod(handler) and isinstance(handler.__self__, ImportHandlers)
+    uploads: Uploads = handler.__self__.uploads
     sup = await logged_client(hub, "sup")
     chunk = base64.b64encode(b"x" * 30_000).decode()
     for upload_id in ("abandon-1", "abandon-2"):

@@ -20,6 +20,7 @@ from app.history.models import DossierLink
 from app.hub.auth import Principal, principal_of
 from app.hub.service import FlowService
 from tests.core.flow_helpers import Actor, answer_call
+from tests.rows import stored
 
 NOW = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
 CALLER = "0639980101"
@@ -136,7 +137,7 @@ def test_search_by_name_number_drm_and_period_newest_first_audited(
     assert [d["id"] for d in by_name["dossiers"]] == ids[::-1] and by_name["more"] is False
     assert mrl.send("dossier.search", name="dupont")["dossiers"] == []
     with sessions() as s:
-        number = s.get(Dossier, ids[1]).number  # type: ignore[union-attr]
+        number = stored(s, Dossier, ids[1]).number
     assert [d["id"] for d in mrl.send("dossier.search", number=number)["dossiers"]] == [ids[1]]
     period = mrl.send(
         "dossier.search",

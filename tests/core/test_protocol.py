@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.hub.protocol import MAX_MESSAGE_BYTES, ProtocolError, intent_types, parse_intent
+from app.hub.protocol import (
+    MAX_MESSAGE_BYTES,
+    DossierUpdate,
+    ProtocolError,
+    intent_types,
+    parse_intent,
+)
 
 
 def error_of(raw: str | bytes) -> ProtocolError:
@@ -79,7 +85,8 @@ def test_corsican_insee_code_is_valid() -> None:
             {"type": "dossier.update", "dossier_id": 1, "fields": {"commune_insee": "2A004"}}
         )
     )
-    assert intent.fields.commune_insee == "2A004"  # type: ignore[attr-defined]
+    assert isinstance(intent, DossierUpdate)
+    assert intent.fields.commune_insee == "2A004"
 
 
 json_values = st.recursive(

@@ -9,7 +9,7 @@ import logging
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from app.cli import build_parser
 from app.cli.desk import hub_trust
 from app.client.hub_client import HubClient, HubError
-from app.client.trust import HubTrust, PinStore, hub_address
+from app.client.trust import Confirm, HubTrust, PinStore, hub_address
 from app.config.settings import HubSettings, TlsSettings
 from app.hub.server import Hub
 from app.hub.tls import ListenRefused, TlsConfigError, file_fingerprint, is_loopback
@@ -110,12 +110,12 @@ async def test_fingerprint_accepted_once_pinned_then_a_changed_one_refused(
     pins = PinStore(tmp_path / "settings" / "hubs-pinned.json")
     asked: list[tuple[str, str]] = []
 
-    def answering(yes: bool) -> Callable[[str, str], asyncio.Future[bool]]:
+    def answering(yes: bool) -> Confirm:
         async def ask(address: str, fp: str) -> bool:
             asked.append((address, fp))
             return yes
 
-        return ask  # type: ignore[return-value]
+        return ask
 
     async with tls_hub(db_url, first) as hub:
         port = hub.port

@@ -17,6 +17,7 @@ from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
 from tests.directory.conftest import NOW
+from tests.rows import stored
 
 H = timedelta(hours=1)
 
@@ -34,7 +35,7 @@ def test_second_desk_gets_a_clear_refusal_for_the_last_place(
     assert refused.value.code == "conflict"
     assert "vient d'être réservé par un autre poste (2/2)" in refused.value.message
     with sessions() as s:
-        assert s.get(Slot, x.id).booked == 2  # type: ignore[union-attr]
+        assert stored(s, Slot, x.id).booked == 2
         assert s.scalar(select(func.count(Booking.id))) == 1
 
 
@@ -71,7 +72,7 @@ def test_many_desks_booking_the_same_range_never_exceed_capacity(
         t.join()
     assert sorted(outcomes) == ["conflict"] * (desks - 5) + ["ok"] * 5
     with sessions() as s:
-        assert s.get(Slot, x.id).booked == 5  # type: ignore[union-attr]
+        assert stored(s, Slot, x.id).booked == 5
         assert s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == x.id)) == 5
 
 
@@ -103,7 +104,7 @@ def test_hub_intents_book_broadcast_and_refresh(dir_service: FlowService, people
     booked = osnp.send("slot.book", slot_id=first["id"], dossier_id=did)
     assert osnp.events() == ["slot.booked"]
     assert booked["weekly_snp"] >= 1
-    event = osnp.last.events[0]  # type: ignore[union-attr]
+    event = osnp.emitted[0]
     assert event.audience.admits(people["osnp2"]) and event.audience.admits(people["mrl"])
     assert not event.audience.admits(people["n1"])
     if first["capacity"] == 1:

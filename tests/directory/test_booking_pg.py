@@ -17,6 +17,7 @@ from app.directory.query import SearchQuery
 from app.domain.rules import FlowError
 from tests.directory.builders import doctor, slot
 from tests.directory.conftest import NOW
+from tests.rows import stored
 
 pytestmark = pytest.mark.peers
 
@@ -63,10 +64,10 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
     for t in threads:
         t.join()
     with sessions() as s:
-        assert s.get(Slot, x.id).booked <= 5  # type: ignore[union-attr]
+        assert stored(s, Slot, x.id).booked <= 5
         booked_x = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == x.id))
         booked_y = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == y.id))
-        assert s.get(Slot, x.id).booked == booked_x  # type: ignore[union-attr]
+        assert stored(s, Slot, x.id).booked == booked_x
         # Only odd desks try the single slot, after winning a place in the range: it is
         # booked once if one of them won, never twice (the other odd winners are refused).
         odd_winners = [n for n, result in outcomes if n % 2 and result == "ok"]
@@ -86,5 +87,5 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
         assert first is not None
         release_booking(s, first, now=NOW, reason="annulé")
     with sessions() as s:
-        assert s.get(Slot, x.id).booked == booked_x - 1  # type: ignore[union-attr]
+        assert stored(s, Slot, x.id).booked == booked_x - 1
     engine.dispose()

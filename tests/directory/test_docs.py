@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 from app.directory import hub as directory_hub
 from app.hub.protocol import Intent, parse_intent
@@ -15,7 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "directory.md"
 def test_every_directory_intent_has_a_valid_example() -> None:
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", DOC.read_text(), re.S)]
     ours = {
-        cls.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
+        get_args(cls.model_fields["type"].annotation)[0]
         for cls in vars(directory_hub).values()
         if isinstance(cls, type) and issubclass(cls, Intent) and "type" in cls.model_fields
     }

@@ -238,7 +238,9 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
         "Depends",
     ).stdout
     assert f"Version: {VERSION}" in fields and "Architecture: amd64" in fields
-    figures["installed_size_kib"] = int(re.search(r"Installed-Size: (\d+)", fields)[1])  # type: ignore[index]
+    size = re.search(r"Installed-Size: (\d+)", fields)
+    assert size is not None, fields
+    figures["installed_size_kib"] = int(size[1])
     contents = run("dpkg-deb", "-c", str(deb)).stdout
     for path in (
         "./opt/sasdesk/sasdesk",

@@ -22,6 +22,8 @@ from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
+from tests.interop.envelopes import message
+from tests.rows import stored
 
 
 @pytest.fixture
@@ -56,9 +58,9 @@ def test_desk_export_rs_eda_and_appointment_audited(
     out = mrl.send("dossier.export", dossier_id=dossier_id, format="rs-eda")
     envelope = out["export"]
     assert messages.problems(envelope) == []
-    case = messages.message_of(envelope)["createCaseHealth"]  # type: ignore[index]
+    case = message(envelope)["createCaseHealth"]
     with sessions() as s:
-        number = s.get(Dossier, dossier_id).number  # type: ignore[union-attr]
+        number = stored(s, Dossier, dossier_id).number
     assert case["caseId"] == f"fr.health.sasdesk.{number}"
     assert case["perimeter"] == "SNP" and case["decision"][0]["decisionType"] == "ORIENT"
     assert case["patient"][0]["identity"]["nonStrictFeatures"]["lastName"] == "Morin"
@@ -90,7 +92,7 @@ def test_command_line_export(
 ) -> None:  # fmt: skip
     _service, dossier_id, _slot = booked
     with sessions() as s:
-        number = s.get(Dossier, dossier_id).number  # type: ignore[union-attr]
+        number = stored(s, Dossier, dossier_id).number
     assert main(["export", "dossier", number, "--format", "rs-eda", "--db", db_url]) == 0
     envelope = json.loads(capsys.readouterr().out)
     assert messages.problems(envelope) == [] and envelope["senderID"] == "fr.health.sasdesk"

@@ -30,6 +30,8 @@ from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.core.flow_helpers import ORIENT_48H
 from tests.core.test_hub_ws import logged_client
+from tests.interop.envelopes import message
+from tests.rows import stored
 from tests.waits import until
 
 pytestmark = pytest.mark.skipif(not rmq.available(), reason="rabbitmq-server absent")
@@ -143,7 +145,7 @@ def unique(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def refs(lrm: Peer) -> list[str]:
-    return [messages.message_of(m)["reference"]["distributionID"]  # type: ignore[index]
+    return [message(m)["reference"]["distributionID"]
             for m in unique(lrm.received["ack"])]  # fmt: skip
 
 
@@ -182,7 +184,7 @@ async def test_round_trip_lrm_to_mrl_to_osnp_and_back(
         assert refs(lrm) == [first["distributionID"], update["distributionID"]]
         assert count(sessions, Dossier) == 1
         with sessions() as s:
-            assert s.get(Dossier, dossier_id).address == "5 rue Gargoulleau"  # type: ignore[union-attr]
+            assert stored(s, Dossier, dossier_id).address == "5 rue Gargoulleau"
         # The MRL decides, the OSNP finds the appointment: both go back to the case.
         mrl, osnp = await logged_client(hub, "mrl"), await logged_client(hub, "osnp")
         queued = (await mrl.request("queue.list", queue="SNP"))["dossiers"]
@@ -198,7 +200,7 @@ async def test_round_trip_lrm_to_mrl_to_osnp_and_back(
         for m in got:
             assert messages.problems(m) == []  # the official schemas, as the LRM checks them
             assert m["senderID"] == SAS and m["distributionKind"] == "Update"
-        decided, closed = (messages.message_of(m)["createCaseHealth"] for m in got)  # type: ignore[index]
+        decided, closed = (message(m)["createCaseHealth"] for m in got)
         assert decided["caseId"] == closed["caseId"] == "fr.health.samu017.DRFR15017261124001"
         assert decided["decision"][0]["decisionType"] == "ORIENT"
         assert closed["qualification"]["details"]["status"] == "CLOTURE"
@@ -226,10 +228,10 @@ async def test_a_broken_message_is_refused_with_rs_error_and_kept(
     hub = await start_hub(db_url, broker)
     try:
         broken = envelope(snp_case(caseId="SAMU-17-0001"))
-        del messages.message_of(broken)["createCaseHealth"]["owner"]  # type: ignore[index]
+        del message(broken)["createCaseHealth"]["owner"]
         await lrm.publish(broken)
         errors = await lrm.wait_for("info", 1)
-        error = messages.message_of(errors[0])["error"]  # type: ignore[index]
+        error = message(errors[0])["error"]
         assert messages.problems(errors[0]) == []
         assert error["errorCode"] == {"statusCode": 300, "statusString": "INVALID_MESSAGE"}
         assert error["referencedDistributionID"] == broken["distributionID"]

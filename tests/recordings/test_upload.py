@@ -100,7 +100,11 @@ async def test_an_interrupted_upload_resumes_where_the_hub_is(
 
 
 async def test_hash_mismatch_keeps_nothing_and_the_desk_sends_it_again(
-    rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
+    rec_hub: Hub,
+    sessions: sessionmaker[Session],
+    store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     n1 = await logged(rec_hub.url, "n1")
     await answered_call(n1, "call-c@room")
@@ -139,7 +143,7 @@ async def test_hash_mismatch_keeps_nothing_and_the_desk_sends_it_again(
             return
         await real_send(call_ref, path, offset, size)
 
-    uploader._send_from = flaky  # type: ignore[method-assign]
+    monkeypatch.setattr(uploader, "_send_from", flaky)
     reply = await uploader.upload("call-c@room", wav)
     assert reply["sha256"] == hashlib.sha256(data).hexdigest() and not wav.exists()
     await n1.close()

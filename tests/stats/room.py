@@ -20,6 +20,7 @@ from app.hub.auth import Principal
 from app.hub.protocol import parse_intent
 from app.hub.service import FlowService
 from app.stats.hub import install as install_stats
+from tests.rows import stored
 
 ORIENT_48H = {
     "decision": "ORIENT",
@@ -114,7 +115,7 @@ class Room:
         ids = []
         with self.sessions.begin() as s:
             rev = bump_revision(s)
-            practice = s.get(Effecteur, effecteur_id).practices[0].id  # type: ignore[union-attr]
+            practice = stored(s, Effecteur, effecteur_id).practices[0].id
             left, i = places, 0
             while left > 0:
                 cap = min(capacity, left)

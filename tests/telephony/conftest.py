@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,8 +89,8 @@ class EventLog:
 def room_factory() -> Iterator[Callable[..., KamailioRoom]]:
     rooms: list[KamailioRoom] = []
 
-    def make(desks: list[Desk], **kw: object) -> KamailioRoom:
-        room = KamailioRoom(desks, domain=DOMAIN, **kw)  # type: ignore[arg-type]
+    def make(desks: list[Desk], **kw: Any) -> KamailioRoom:
+        room = KamailioRoom(desks, domain=DOMAIN, **kw)
         rooms.append(room)
         room.start()
         return room
@@ -104,10 +105,10 @@ def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
     lines: list[SipLine] = []
 
     def make(
-        room: KamailioRoom, user: str, password: str, start: bool = True, **kw: object
+        room: KamailioRoom, user: str, password: str, start: bool = True, **kw: Any
     ) -> tuple[SipLine, EventLog]:
-        fields: dict[str, object] = {"server": room.host, "port": room.port, "domain": DOMAIN}
-        config = SipConfig(user=user, password=password, **{**fields, **kw})  # type: ignore[arg-type]
+        fields: dict[str, Any] = {"server": room.host, "port": room.port, "domain": DOMAIN}
+        config = SipConfig(user=user, password=password, **{**fields, **kw})
         line = SipLine(config)
         log = EventLog(user)
         line.subscribe(log)
@@ -125,8 +126,8 @@ def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
 def sipp_factory() -> Iterator[Callable[..., Sipp]]:
     runs: list[Sipp] = []
 
-    def make(scenario: str, **kw: object) -> Sipp:
-        run = Sipp(scenario, **kw)  # type: ignore[arg-type]
+    def make(scenario: str, **kw: Any) -> Sipp:
+        run = Sipp(scenario, **kw)
         runs.append(run)
         return run
 

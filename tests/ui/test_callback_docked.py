@@ -34,8 +34,10 @@ def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(
         assert w is not None and w.callback_panel is not None and w.task_panel is not None
         qtbot.addWidget(w)
         panel = w.callback_panel
-        await until(lambda: w.tasks_model.rowCount() == 1, "task listed")  # type: ignore[union-attr]
-        w.task_panel.table.setCurrentIndex(w.tasks_model.index(0, 0))  # type: ignore[union-attr]
+        tasks = w.tasks_model
+        assert tasks is not None
+        await until(lambda: tasks.rowCount() == 1, "task listed")
+        w.task_panel.table.setCurrentIndex(tasks.index(0, 0))
         w.task_panel.request_take()
         await until(lambda: panel.model.rowCount() > 0, "the plan is shown")
         first = panel.model.row_at(0)

@@ -11,7 +11,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QStandardItem, QStandardItemModel  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDockWidget, QPushButton, QTableView  # noqa: E402
+from PySide6.QtWidgets import (  # noqa: E402
+    QApplication,
+    QDockWidget,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
 
 from app.domain.enums import Role  # noqa: E402
 from app.domain.permissions import Action, Granted, permissions_of  # noqa: E402
@@ -22,8 +28,8 @@ from ui.widgets.elided_label import ElidedLabel  # noqa: E402
 CPTS = {"id": 5, "username": "cpts", "name": "Gestionnaire", "role": "GESTIONNAIRE_CPTS"}
 
 
-def shown(w: DeskWindow, widget: object) -> bool:
-    return bool(widget.isVisibleTo(w))  # type: ignore[attr-defined]
+def shown(w: DeskWindow, widget: QWidget) -> bool:
+    return bool(widget.isVisibleTo(w))
 
 
 def test_the_cpts_manager_desk_shows_only_what_the_table_allows(qapp: QApplication) -> None:

@@ -13,13 +13,20 @@ from PySide6.QtWidgets import QApplication
 from ui.main_thread_gc import MainThreadCollector
 
 
+class Holder(QObject):
+    """A QObject that can hold a timer and itself (a reference cycle)."""
+
+    timer: QTimer
+    itself: QObject
+
+
 def abandon_a_cycle(freed_in: list[int]) -> weakref.ref[QObject]:
     """A QObject with a running timer, kept alive only by a reference cycle; the weak
     reference's callback notes the thread that frees it."""
-    holder = QObject()
-    holder.timer = QTimer(holder)  # type: ignore[attr-defined]
-    holder.timer.start(60_000)  # type: ignore[attr-defined]
-    holder.itself = holder  # type: ignore[attr-defined]
+    holder = Holder()
+    holder.timer = QTimer(holder)
+    holder.timer.start(60_000)
+    holder.itself = holder
     return weakref.ref(holder, lambda _: freed_in.append(threading.get_ident()))
 
 
@@ -59,8 +66,8 @@ def test_without_the_collector_the_busy_thread_would_free_it(qapp: QApplication)
     (The timer is stopped first, so the object dies cleanly even in the wrong thread.)"""
     gc.enable()
     freed_in: list[int] = []
-    holder = QObject()
-    holder.itself = holder  # type: ignore[attr-defined]
+    holder = Holder()
+    holder.itself = holder
     ref = weakref.ref(holder, lambda _: freed_in.append(threading.get_ident()))
     del holder
     worker = threading.Thread(target=churn)

@@ -290,8 +290,10 @@ def test_osnp_call_back_carries_audio_both_ways(
             qtbot.addWidget(w)
             await until(lambda: "prête" in w.call_bar.line_status.text(), "registered")
             panel = w.callback_panel
-            await until(lambda: w.tasks_model.rowCount() == 1, "task listed")  # type: ignore[union-attr]
-            w.task_panel.table.setCurrentIndex(w.tasks_model.index(0, 0))  # type: ignore[union-attr]
+            tasks = w.tasks_model
+            assert tasks is not None
+            await until(lambda: tasks.rowCount() == 1, "task listed")
+            w.task_panel.table.setCurrentIndex(tasks.index(0, 0))
             w.task_panel.request_take()
             await until(lambda: panel.model.rowCount() > 0, "the plan is shown")
             panel.call_direct.click()  # dials the treating doctor through the desk's line

@@ -88,7 +88,9 @@ def test_training_call_from_ring_to_closed_dossier(
         qtbot.keyClick(w2, Qt.Key.Key_F5)
         await until(lambda: w2.decision_form.isEnabled(), "MRL holds the dossier")
         assert queue.rowCount() == 0
-        dossier_id = w2.dossier_form.dossier["id"]  # type: ignore[index]
+        held = w2.dossier_form.dossier
+        assert held is not None
+        dossier_id = held["id"]
         decision = w2.decision_form
         set_combo(decision.decision, "ORIENT")
         set_combo(decision.care_level, "R3")

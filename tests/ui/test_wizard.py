@@ -235,7 +235,10 @@ def test_a_wss_hub_fingerprint_refused_then_accepted(
 
 @pytest.mark.peers
 def test_sip_registration_wrong_then_right_password_goes_to_the_keyring(
-    qloop: asyncio.AbstractEventLoop, tmp_path: Path, memory_keyring: MemoryKeyring
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from telephony.kamailio import Desk as RoomDesk
     from telephony.kamailio import KamailioRoom
@@ -243,13 +246,17 @@ def test_sip_registration_wrong_then_right_password_goes_to_the_keyring(
     room = KamailioRoom([RoomDesk("poste12", "s3cret-sip", "n1")], domain="sas.local")
     room.start()
     try:
-        _walk_sip(qloop, tmp_path, room, memory_keyring)
+        _walk_sip(qloop, tmp_path, room, memory_keyring, monkeypatch)
     finally:
         room.cleanup()
 
 
 def _walk_sip(
-    qloop: asyncio.AbstractEventLoop, tmp_path: Path, room: object, memory_keyring: MemoryKeyring
+    qloop: asyncio.AbstractEventLoop,
+    tmp_path: Path,
+    room: object,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from telephony.kamailio import KamailioRoom
 
@@ -275,7 +282,7 @@ def _walk_sip(
         await until(lambda: "Ligne enregistrée" in sip.result.text(), sip.result.text, timeout=30)
         assert sip.isComplete()
 
-    wizard.hub_page.isComplete = lambda: True  # type: ignore[method-assign]
+    monkeypatch.setattr(wizard.hub_page, "isComplete", lambda: True)
     qloop.run_until_complete(walk())
     assert memory_keyring.secrets == {(KEYRING_SERVICE, "poste12@127.0.0.1"): "s3cret-sip"}
     wizard.headset_page.none.setChecked(True)
