@@ -68,6 +68,7 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
     from app.hub.server import Hub
     from app.interop.hubsante import messages
     from app.interop.hubsante.broker import Broker
+    from app.interop.hubsante.connector import Connector
     from app.interop.hubsante.peer import Dispatcher, Peer
 
     broker = Broker([SAS, LRM])
@@ -91,7 +92,9 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
             hubsante=HubSanteSettings(client_id=SAS, url=broker.url(SAS), ca_file=broker.ca,
                                       cert_file=c.cert, key_file=c.key)))  # fmt: skip
         await hub.start()
-        await asyncio.wait_for(hub.hubsante.ready.wait(), 60)  # type: ignore[attr-defined]
+        connector = getattr(hub, "hubsante", None)  # set by the Hub Santé extension
+        assert isinstance(connector, Connector), "the Hub Santé extension did not start"
+        await asyncio.wait_for(connector.ready.wait(), 60)
         sent_at: dict[str, float] = {}
         acked_at: dict[str, float] = {}
         envelopes = [
@@ -107,7 +110,9 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
             while seen < messages_n:
                 await lrm.wait_for("ack", seen + 1, timeout=600)
                 for m in lrm.received["ack"][seen:]:
-                    ref = messages.message_of(m)["reference"]["distributionID"]  # type: ignore[index]
+                    message = messages.message_of(m)
+                    assert message is not None, m
+                    ref = message["reference"]["distributionID"]
                     acked_at.setdefault(ref, time.perf_counter())
                 seen = len(lrm.received["ack"])
             watcher_done.set()
@@ -119,7 +124,6 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
         await asyncio.wait_for(watcher_done.wait(), 600)
         await watcher
         elapsed = time.perf_counter() - t0
-        connector = hub.hubsante  # type: ignore[attr-defined]
         for _ in range(100):  # the last batch is marked sent just after its confirmation
             if connector.counts["published"] >= messages_n:
                 break

@@ -8,7 +8,7 @@ search panel refreshes the doctor concerned.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience, can_see_dossier
 
 Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
-assert set(Band.__args__) == set(BANDS)  # type: ignore[attr-defined]
+assert set(get_args(Band)) == set(BANDS)
 
 #: Who searches and books, who keeps agendas: app.domain.permissions' table.
 SEARCHERS = roles_for(Action.SEARCH_SLOTS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
@@ -346,7 +346,7 @@ def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
 
 def intent_name(cls: type[Intent]) -> IntentName:
     """The wire ``type`` of an intent class."""
-    return IntentName(cls.model_fields["type"].annotation.__args__[0])  # type: ignore[union-attr]
+    return IntentName(get_args(cls.model_fields["type"].annotation)[0])
 
 
 def intent_class(name: str) -> type[Intent]:

@@ -60,10 +60,9 @@ def appointment(s: Session, d: Dossier, client_id: str, operator: str) -> dict[s
         .where(Booking.dossier_id == d.id, Booking.released_at.is_(None))
         .order_by(Booking.id.desc())
     )
-    if booking is None and (task is None or task.appointment_at is None):
+    start = booking.appointment_at if booking else task.appointment_at if task else None
+    if start is None:
         raise ExportError(f"le dossier {d.number} n'a pas de rendez-vous")
-    start = booking.appointment_at if booking else task.appointment_at  # type: ignore[union-attr]
-    assert start is not None
     slot = s.get(Slot, booking.slot_id) if booking and booking.slot_id else None
     end = slot.end if slot is not None else start + DEFAULT_LENGTH
     doctor = s.get(Effecteur, booking.effecteur_id) if booking else None

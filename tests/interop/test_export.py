@@ -104,3 +104,21 @@ def test_command_line_export(
     with sessions() as s:
         reads = s.scalars(select(AuditRead).where(AuditRead.desk == "sasdesk export")).all()
     assert len(reads) == 2 and all(r.granted for r in reads)
+
+
+def test_no_appointment_to_export_is_a_clear_refusal(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
+    """Oriented, its RDV search still open: no booking, no appointment on the task."""
+    service = FlowService(sessions)
+    install_all(service)
+    n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
+    dossier_id = snp_dossier(n1, mrl)
+    mrl.send("dossier.decide", dossier_id=dossier_id, **ORIENT_48H)
+    with sessions() as s:
+        number = stored(s, Dossier, dossier_id).number
+    refused = mrl.refused("dossier.export", dossier_id=dossier_id, format="fhir-appointment")
+    assert (refused.code, str(refused)) == (
+        "invalid_state",
+        f"le dossier {number} n'a pas de rendez-vous",
+    )
