@@ -6,8 +6,10 @@ writer) and times every reply: first alone (the same-run baseline), then while
 ``flooders`` sockets send wrong passwords as fast as the hub answers them. With the
 throttle off (the default here) every attempt costs a real argon2 check and a count in
 the database: the worst case for the hub; ``--throttle on`` measures the hub as
-configured (the flood is soon refused without a hash). Bounded: ``intents`` per phase
-and at most ``seconds`` per phase.
+configured (the flood is soon refused without a hash). An honest login (the right
+password) is timed alone and at the end of the flood: checks are served in turn, so
+without the throttle it waits behind every guess already queued. Bounded: ``intents``
+per phase and at most ``seconds`` per phase.
 """
 
 from __future__ import annotations
@@ -72,6 +74,17 @@ async def _desk_phase(
     return latencies
 
 
+async def _honest_login(url: str) -> float:
+    client = HubClient(url, desk="bench-late", reconnect=False)
+    await client.connect()
+    t0 = time.perf_counter()
+    try:
+        await client.login("desk", PASSWORD, timeout=120)
+        return round((time.perf_counter() - t0) * 1000, 3)
+    finally:
+        await client.close()
+
+
 async def _flooder(url: str, stop: asyncio.Event, codes: Counter[str]) -> None:
     async with connect(url) as ws:
         await ws.recv()  # welcome
@@ -85,6 +98,7 @@ async def _flooder(url: str, stop: asyncio.Event, codes: Counter[str]) -> None:
 async def drive(
     url: str, flooders: int, intents: int, interval: float, seconds: float
 ) -> dict[str, Any]:
+    alone = await _honest_login(url)
     desk = HubClient(url, desk="bench-desk", reconnect=False)
     await desk.connect()
     await desk.login("desk", PASSWORD)
@@ -97,16 +111,19 @@ async def drive(
         started = time.perf_counter()
         flooded = await _desk_phase(desk, "flood", intents, interval, seconds)
         elapsed = time.perf_counter() - started
+        honest = await _honest_login(url)  # the right password, queued behind the flood
         stop.set()
         await asyncio.gather(*flood)
     finally:
         await desk.close()
-    alone, during = summary(baseline), summary(flooded)
+    before, during = summary(baseline), summary(flooded)
     return {
-        "baseline_ms": alone,
+        "baseline_ms": before,
         "flood_ms": during,
-        "ratio_p50": round(during["p50"] / alone["p50"], 2) if alone["p50"] else None,
-        "ratio_p99": round(during["p99"] / alone["p99"], 2) if alone["p99"] else None,
+        "ratio_p50": round(during["p50"] / before["p50"], 2) if before["p50"] else None,
+        "ratio_p99": round(during["p99"] / before["p99"], 2) if before["p99"] else None,
+        "honest_login_alone_ms": alone,
+        "honest_login_during_flood_ms": honest,
         "flood_attempts": sum(codes.values()),
         "flood_attempts_per_second": round(sum(codes.values()) / elapsed, 1),
         "flood_replies": dict(codes),

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -56,6 +58,8 @@ log = logging.getLogger(__name__)
 MAX_PENDING_CHECKS = 64
 #: How often the open sessions' last activity is written (for a resume on another hub).
 TOUCH_EVERY = timedelta(seconds=30)
+#: The password checks' niceness (0 to 19, higher yields more).
+PASSWORD_CHECK_NICE = 10
 #: The websocket close code of a session that ended (the desk asks for the password).
 CLOSE_SESSION_ENDED = 4001
 
@@ -69,6 +73,13 @@ ENDED = {
 }
 
 
+def _yield_to_intents() -> None:
+    """The password-check thread runs niced (Linux: per thread, inherited by argon2's
+    lane threads): a flood of checks takes the CPU the desks' intents leave."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_CHECK_NICE)
+
+
 def _duration(minutes: float) -> str:
     if minutes >= 120:
         return f"{minutes / 60:g} h"
@@ -80,7 +91,9 @@ class SessionKeeper:
         self.hub = hub
         self.settings = hub.settings.sessions
         self.guard = LoginGuard(self.settings)
-        self.hashers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-argon2")
+        self.hashers = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="hub-argon2", initializer=_yield_to_intents
+        )
         self.pending = 0
         self._task: asyncio.Task[None] | None = None
         self._touched_at: datetime | None = None

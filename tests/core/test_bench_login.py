@@ -29,6 +29,8 @@ def test_bench_login_flood_prints_baseline_and_flooded_figures() -> None:
     assert figures["flood_attempts"] >= 8
     assert set(figures["flood_replies"]) <= {"bad_credentials", "busy"}
     assert figures["ratio_p50"] is not None and figures["ratio_p99"] is not None
+    # An honest login (right password) goes through, alone and behind the flood.
+    assert figures["honest_login_alone_ms"] > 0 and figures["honest_login_during_flood_ms"] > 0
     # Before the checks left the writer, each intent took seconds under such a flood.
     assert figures["flood_ms"]["p50"] < 1000, figures
 
