@@ -7,8 +7,8 @@ writer) and times every reply: first alone (the same-run baseline), then while
 throttle off (the default here) every attempt costs a real argon2 check and a count in
 the database: the worst case for the hub; ``--throttle on`` measures the hub as
 configured (the flood is soon refused without a hash). An honest login (the right
-password) is timed alone and at the end of the flood: checks are served in turn, so
-without the throttle it waits behind every guess already queued. Bounded: ``intents``
+password, another account) is timed alone and at the end of the flood: the flooded
+account's checks have their own thread, so it does not wait behind the guesses. Bounded: ``intents``
 per phase and at most ``seconds`` per phase.
 """
 

@@ -94,6 +94,11 @@ class SessionKeeper:
         self.hashers = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="hub-argon2", initializer=_yield_to_intents
         )
+        #: Accounts with wrong passwords counted are checked on a thread of their own: a
+        #: flood of guesses on some accounts never queues the others' logins behind it.
+        self.suspect_hashers = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="hub-argon2-suspect", initializer=_yield_to_intents
+        )
         self.pending = 0
         self._task: asyncio.Task[None] | None = None
         self._touched_at: datetime | None = None
@@ -122,6 +127,7 @@ class SessionKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.hashers.shutdown(wait=True)
+        self.suspect_hashers.shutdown(wait=True)
 
     # -- login, resume, logout ------------------------------------------------------
 
@@ -160,13 +166,13 @@ class SessionKeeper:
             creds, counts = await loop.run_in_executor(
                 self.hub.readers, self._credentials, username, address
             )
+            suspect = self.guard.suspect(counts)
+            hashers = self.suspect_hashers if suspect else self.hashers
             with self.guard.admitted(counts):
-                ok, rehash = await loop.run_in_executor(
-                    self.hashers, check_password, creds, password
-                )
+                ok, rehash = await loop.run_in_executor(hashers, check_password, creds, password)
                 if not ok or creds.user_id is None:
                     locks = await loop.run_in_executor(
-                        self.hashers, self._count_failure, username, address
+                        hashers, self._count_failure, username, address
                     )
         finally:
             self.pending -= 1

@@ -130,6 +130,15 @@ class LoginGuard:
                     )
         return counts
 
+    def suspect(self, counts: dict[tuple[str, str], int]) -> bool:
+        """An account with wrong passwords counted, or with a check already under way here
+        (attempts sent together): its checks go on their own thread."""
+        return any(
+            n > 0 or self._in_flight[(kind, key)] > 0
+            for (kind, key), n in counts.items()
+            if kind == "account"
+        )
+
     @contextmanager
     def admitted(self, counts: dict[tuple[str, str], int]) -> Iterator[None]:
         """Hold a place among the password checks in flight on this hub (event loop only).

@@ -20,17 +20,19 @@ def bench(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_bench_login_flood_prints_baseline_and_flooded_figures() -> None:
-    out = bench("--flooders", "8", "--intents", "30", "--seconds", "30", "--json")
+    out = bench("--flooders", "16", "--intents", "30", "--seconds", "30", "--json")
     assert out.returncode == 0, out.stderr[-3000:]
     figures = json.loads(out.stdout)
     assert figures["baseline_ms"]["samples"] == 30 and figures["flood_ms"]["samples"] == 30
-    assert figures["throttle"] == "off" and figures["flooders"] == 8
+    assert figures["throttle"] == "off" and figures["flooders"] == 16
     # Every flooder got answers, all of them refusals of the wrong password.
-    assert figures["flood_attempts"] >= 8
+    assert figures["flood_attempts"] >= 16
     assert set(figures["flood_replies"]) <= {"bad_credentials", "busy"}
     assert figures["ratio_p50"] is not None and figures["ratio_p99"] is not None
-    # An honest login (right password) goes through, alone and behind the flood.
-    assert figures["honest_login_alone_ms"] > 0 and figures["honest_login_during_flood_ms"] > 0
+    # An honest login is not queued behind the guesses (checked in turn, 16 of them
+    # would keep it waiting 16 argon2 checks): the flooded account has its own thread.
+    alone, during = figures["honest_login_alone_ms"], figures["honest_login_during_flood_ms"]
+    assert 0 < during < max(3000, 4 * alone), figures
     # Before the checks left the writer, each intent took seconds under such a flood.
     assert figures["flood_ms"]["p50"] < 1000, figures
 
