@@ -129,6 +129,14 @@ class Unit:
         return out
 
 
+class _CommitFailed(Exception):
+    """A batch's COMMIT failed: whether it took effect is unknown."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
 def _ok(intent: p.Intent, **payload: Any) -> dict[str, Any]:
     reply: dict[str, Any] = {"type": "ok"}
     if intent.id is not None:
@@ -275,8 +283,12 @@ class FlowService:
         if len(items) > 1 and all(type(intent) in self._batchable for _, intent in items):
             try:
                 return list(self._apply_together(items))
+            except _CommitFailed as failed:
+                # Whether it committed is unknown: applying again could apply twice. The
+                # desks are told it failed, as a single intent's would be.
+                return [failed.error] * len(items)
             except Exception:
-                pass  # nothing of the batch was kept: each intent again, alone
+                pass  # rolled back, nothing of the batch was kept: each again, alone
         results: list[Outcome | Exception] = []
         for actor, intent in items:
             try:
@@ -287,15 +299,22 @@ class FlowService:
 
     def _apply_together(self, items: list[tuple[Principal, p.Intent]]) -> list[Outcome]:
         outcomes: list[Outcome] = []
-        with self.sessions.begin() as s:
-            units = []
-            for actor, intent in items:
-                unit = Unit(s, actor, self.clock(), self.user)
-                reply = self._handlers[type(intent)](unit, intent)
-                # Built now: a later intent of the batch may change the same dossier.
-                outcomes.append(Outcome(_ok(intent, **reply), unit.outgoing()))
-                units.append(unit)
-            self._project_and_notify(s, units, [out for o in outcomes for out in o.events])
+        applied = False
+        try:
+            with self.sessions.begin() as s:
+                units = []
+                for actor, intent in items:
+                    unit = Unit(s, actor, self.clock(), self.user)
+                    reply = self._handlers[type(intent)](unit, intent)
+                    # Built now: a later intent of the batch may change the same dossier.
+                    outcomes.append(Outcome(_ok(intent, **reply), unit.outgoing()))
+                    units.append(unit)
+                self._project_and_notify(s, units, [out for o in outcomes for out in o.events])
+                applied = True
+        except Exception as exc:
+            if applied:  # COMMIT itself failed
+                raise _CommitFailed(exc) from exc
+            raise
         return outcomes
 
     def record_refusal(self, actor: Principal, refusal: ReadRefused) -> None:

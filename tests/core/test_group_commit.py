@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditRead
@@ -141,3 +141,32 @@ async def test_desks_intents_share_transactions_under_load(
     with sessions() as s:
         logged = s.scalar(select(func.count()).where(Event.type == "call.offered"))
     assert logged == sum(len(refs) for refs in done) == 120
+
+
+def test_a_batch_whose_commit_fails_is_not_applied_again(sessions, people) -> None:  # type: ignore[no-untyped-def]
+    """Whether a failed COMMIT took effect is unknown (a lost connection): applying the
+    intents again could apply them twice, so the desks are told it failed."""
+    service = FlowService(sessions)
+    n1 = Actor(service, people["n1"])
+    d = answer_call(n1, "ref-1")
+
+    commits: list[Session] = []
+
+    def lost_connection(session: Session) -> None:
+        commits.append(session)
+        if len(commits) == 1:  # the batch's COMMIT; any later one would go through
+            raise OSError("connection lost during COMMIT")
+
+    batch = [
+        (people["n1"], intent("dossier.note", dossier_id=d["id"], text="un")),
+        (people["n1"], intent("dossier.note", dossier_id=d["id"], text="deux")),
+    ]
+    event.listen(sessions, "before_commit", lost_connection)
+    try:
+        results = service.handle_batch(batch)
+    finally:
+        event.remove(sessions, "before_commit", lost_connection)
+    assert [type(r) for r in results] == [OSError, OSError]
+    with sessions() as s:
+        notes = s.scalar(select(func.count()).where(Event.type == "dossier.note"))
+    assert notes == 0 and len(commits) == 1, "not replayed one by one"
