@@ -134,7 +134,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window.windowHandle().requestActivate()
     await pause(0.5)
     if user == "superviseur" and out.stem.endswith("stats"):
-        window.open_statistics()
+        window.trigger("open_statistics")
         stats = window.statistics
         assert stats is not None, "the supervisor's desk has a statistics tab"
         while stats.list.count() == 0:
@@ -186,7 +186,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
             await pause(0.05)
         panel.with_whom.setText("Dr Aubert (médecin traitant)")
         panel.place.setText("Cabinet du Port, 2 quai Duperré, La Rochelle")
-        window.search_slots()
+        window.trigger("search_slots")
         while search.model.rowCount() == 0:
             await pause(0.05)
         tree = search.tree

@@ -83,7 +83,7 @@ class CallerHistory(QObject):
             ("link", "Ctrl+J", "Rattacher au même patient", self.link_last),
             ("search", "Ctrl+Shift+F", "Rechercher un dossier…", self.open_search),
         ):
-            action = QAction(text, w)
+            action = QAction(text, self)  # owned here, its key on the whole window
             action.setObjectName(f"action_{name}")
             action.setShortcut(QKeySequence(keys))
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

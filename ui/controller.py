@@ -119,17 +119,17 @@ class DeskController(QObject):
             )
         self.panels: list[QObject] = []
         if w.agenda_editor is not None:
-            self.panels.append(AgendaController(w.agenda_editor, hub, bus, tell, self))
+            self.panels.append(AgendaController(w, w.agenda_editor, hub, bus, tell, self))
         if w.import_dialog is not None:
-            self.panels.append(ImportController(w.import_dialog, hub, tell, self))
+            self.panels.append(ImportController(w, w.import_dialog, hub, tell, self))
         if w.statistics is not None:
-            self.panels.append(StatisticsController(w.statistics, hub, self))
+            self.panels.append(StatisticsController(w, w.statistics, hub, self))
         self.supervision: SupervisionController | None = None
         if w.supervision is not None:
             self.supervision = SupervisionController(w.supervision, hub, bus, self)
         if w.search_panel is not None:
             current = lambda: self.dossier.current_id  # noqa: E731
-            search = SearchController(w.search_panel, hub, line, bus, tell, current, self)
+            search = SearchController(w, w.search_panel, hub, line, bus, tell, current, self)
             self.panels.append(search)
         # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
         self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self)

@@ -287,38 +287,6 @@ class DeskWindow(QMainWindow):
     def open_wizard(self) -> None:
         self.wizard_requested.emit()
 
-    def refresh_agendas(self) -> None:
-        if self.search_panel is not None:
-            self.search_panel.refresh_requested.emit()
-
-    def open_agendas(self) -> None:
-        if self.agenda_editor is not None:
-            self.agenda_editor.show()
-            self.agenda_editor.raise_()
-            if self.agenda_editor.people.count() == 0:
-                self.agenda_editor.search()
-
-    def open_import(self) -> None:
-        if self.import_dialog is not None:
-            self.import_dialog.show()
-            self.import_dialog.raise_()
-
-    def open_statistics(self) -> None:
-        if self.statistics is not None:
-            self.statistics.show()
-            self.statistics.raise_()
-            if not self.statistics.tables:
-                self.statistics.request()
-
-    def search_slots(self) -> None:
-        if self.search_panel is not None:
-            self.search_panel.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
-            self.search_panel.request_search()
-
-    def call_doctor(self) -> None:
-        if self.search_panel is not None:
-            self.search_panel.call_selected()
-
     def focus_list(self) -> None:
         widget = self.tabs.currentWidget()
         table = widget.table if isinstance(widget, TaskPanel) else widget

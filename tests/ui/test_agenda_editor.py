@@ -57,7 +57,7 @@ def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
         qtbot.addWidget(desk.window)
         editor = desk.window.agenda_editor
         qtbot.addWidget(editor)
-        desk.window.open_agendas()
+        desk.window.trigger("open_agendas")
         await until(lambda: editor.people.count() > 0, "effecteurs listed")
         editor.filter.setText(target["last_name"])
         editor.search()

@@ -36,7 +36,7 @@ def test_supervisor_imports_effecteurs_with_progress_and_report(
         assert desk.window is not None and desk.window.import_dialog is not None
         qtbot.addWidget(desk.window)
         dialog = desk.window.import_dialog
-        desk.window.open_import()
+        desk.window.trigger("open_import")
 
         dialog.path.setText(str(DATA / "effecteurs_latin1.csv"))
         dialog.kind.setCurrentIndex(dialog.kind.findData("effecteurs"))

@@ -128,6 +128,14 @@ def test_each_panel_subscribes_by_name_to_the_events_it_shows(desk: Any) -> None
     names = [a.objectName() for a in window.actions() if not a.shortcut().isEmpty()]
     assert len(names) == len(set(names)), sorted(names)
     assert {"answer", "take_next", "close_current", "validate", "priority_p2"} <= set(names)
+    # The window keeps only its own (focus, help, set-up); the panels' are their controllers'.
+    own = {
+        a.objectName()
+        for a in window.actions()
+        if a.parent() is window and not a.shortcut().isEmpty()
+    }
+    assert own == {"focus_list", "focus_dossier", "focus_decision", "show_help", "open_wizard"}
+    assert {"search_slots", "call_doctor", "refresh_agendas"} <= set(names)
 
 
 @pytest.mark.parametrize("desk", [MRL], indirect=True, ids=["mrl"])

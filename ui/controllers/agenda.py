@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QWidget
 
 import app.directory.agenda_desk  # noqa: F401 (the editor's intents)
 from app.hub.events import SLOT_EVENTS
 from app.hub.protocol import IntentName
 from ui.bridge import HubBridge
+from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
 from ui.tasks import spawn
 from ui.widgets.agenda_editor import AgendaEditor
@@ -18,6 +20,7 @@ from ui.widgets.agenda_editor import AgendaEditor
 class AgendaController(QObject):
     def __init__(
         self,
+        window: QWidget,
         editor: AgendaEditor,
         hub: HubBridge,
         bus: EventBus,
@@ -38,6 +41,14 @@ class AgendaController(QObject):
         self._reload.setInterval(200)
         self._reload.timeout.connect(self._reload_now)
         bus.on(SLOT_EVENTS, self.on_slot_event)
+        self.action = shortcut_action(self, window, "open_agendas", self.open)
+
+    def open(self) -> None:
+        """F11: the editor in front, its list of effecteurs filled the first time."""
+        self.editor.show()
+        self.editor.raise_()
+        if self.editor.people.count() == 0:
+            self.editor.search()
 
     def on_slot_event(self, msg: Message) -> None:
         shown = self.editor.effecteur_id

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from app.directory.desk_import import CHUNK_BYTES, DirectoryImport, DirectoryUpload
 from ui.bridge import HubBridge
+from ui.controllers.actions import shortcut_action
 from ui.tasks import spawn
 from ui.widgets.import_dialog import ImportDialog
 
@@ -19,6 +21,7 @@ from ui.widgets.import_dialog import ImportDialog
 class ImportController(QObject):
     def __init__(
         self,
+        window: QWidget,
         dialog: ImportDialog,
         hub: HubBridge,
         tell: Callable[..., None],
@@ -33,6 +36,11 @@ class ImportController(QObject):
                 self.run(path, kind, rpps, strict), "directory-import"
             )
         )
+        self.action = shortcut_action(self, window, "open_import", self.open)
+
+    def open(self) -> None:
+        self.dialog.show()
+        self.dialog.raise_()
 
     async def run(self, path: str, kind: str, rpps: str, strict: bool) -> None:
         dialog = self.dialog

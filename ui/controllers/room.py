@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QWidget
 
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from ui.bridge import HubBridge
+from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus
 from ui.tasks import spawn
 from ui.widgets.statistics import StatisticsView
@@ -36,11 +38,25 @@ class SupervisionController(QObject):
 
 
 class StatisticsController(QObject):
-    def __init__(self, view: StatisticsView, hub: HubBridge, parent: QObject | None = None):
+    def __init__(
+        self,
+        window: QWidget,
+        view: StatisticsView,
+        hub: HubBridge,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.view = view
         self.hub = hub
         view.report_requested.connect(lambda month: spawn(self._report(month), "stats-report"))
+        self.action = shortcut_action(self, window, "open_statistics", self.open)
+
+    def open(self) -> None:
+        """F10: the month's statistics in their own window, asked for the first time."""
+        self.view.show()
+        self.view.raise_()
+        if not self.view.tables:
+            self.view.request()
 
     async def _report(self, month: str) -> None:
         reply = await self.hub.send(StatsReport, 60, month=month)

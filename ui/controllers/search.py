@@ -7,12 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QWidget
 
 from app.directory.hub import DirectorySearch, SlotBook
 from app.hub.events import SLOT_EVENTS
 from app.interop.fhir_hub import DirectoryRefresh
 from ui.bridge import HubBridge, LineBridge
+from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
 from ui.tasks import spawn
 from ui.widgets.search_panel import SearchPanel
@@ -23,6 +25,7 @@ Tell = Callable[..., None]
 class SearchController(QObject):
     def __init__(
         self,
+        window: QWidget,
         panel: SearchPanel,
         hub: HubBridge,
         line: LineBridge | None,
@@ -47,6 +50,16 @@ class SearchController(QObject):
         self._research.setInterval(300)  # bursts of bookings: one refresh
         self._research.timeout.connect(self._refresh_search)
         bus.on(SLOT_EVENTS, self.on_slot_event)
+        self.actions = [
+            shortcut_action(self, window, "search_slots", self.search_now),
+            shortcut_action(self, window, "call_doctor", panel.call_selected),
+            shortcut_action(self, window, "refresh_agendas", self.refresh_agendas),
+        ]
+
+    def search_now(self) -> None:
+        """Ctrl+F: the slots for the dossier in hand, the keyboard in the results."""
+        self.panel.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.panel.request_search()
 
     def on_slot_event(self, _msg: Message) -> None:
         if self.panel.last is not None:
