@@ -114,7 +114,17 @@ class RegistrationMixin(UserAgent):
             on_done()
             return
         if 200 <= resp.status < 300:
-            self._proxy_boot = resp.get("x-sas-boot") or self._proxy_boot
+            boot = resp.get("x-sas-boot")
+            if (
+                boot
+                and self._proxy_boot
+                and boot != self._proxy_boot
+                and self._registration.state is RegistrationState.REGISTERED
+            ):
+                # A refresh answered by a restarted proxy: it had lost this desk until
+                # now (calls did not reach it). Said, so the desk knows when it is back.
+                self._set_registration(RegistrationState.LOST, detail="the proxy restarted")
+            self._proxy_boot = boot or self._proxy_boot
             granted = self._granted_expires(resp, expires)
             self._reg_backoff = self.config.retry_min
             self._set_registration(

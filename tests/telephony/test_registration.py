@@ -104,6 +104,22 @@ def test_proxy_down_is_noticed_between_refreshes(
     assert line.registration.state is RegistrationState.REGISTERED
 
 
+def test_a_refresh_answered_by_a_restarted_proxy_says_the_desk_was_lost_then_back(
+    room_factory: Callable[..., KamailioRoom], line_factory: Callable[..., tuple[SipLine, EventLog]]
+) -> None:
+    """No keep-alive: the refresh, retransmitted while the proxy restarts, is answered by
+    the new one; the desk hears it was unreachable until then (the soak times its return
+    after a proxy kill by this REGISTERED)."""
+    room = n1_room(room_factory, max_expires=2)
+    line, log = line_factory(room, "arm1", "secret-1", keepalive=0)
+    log.wait(K.REGISTERED, 5)
+    room.stop()
+    room.start()
+    assert log.wait(K.REGISTRATION_LOST, 8).reason == "the proxy restarted"
+    log.wait(K.REGISTERED, 5, count=2)
+    assert line.registration.state is RegistrationState.REGISTERED
+
+
 def test_proxy_restart_is_noticed_and_calls_reach_the_desk_again(
     room_factory: Callable[..., KamailioRoom],
     line_factory: Callable[..., tuple[SipLine, EventLog]],
