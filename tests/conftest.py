@@ -28,14 +28,17 @@ QT_FIXTURES = {"qapp", "qtbot", "qloop"}
 
 @pytest.fixture(autouse=True)
 def qt_garbage_dies_in_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
-    """As the desk does (ui/main_thread_gc.py): no automatic garbage collection while a
-    Qt test runs, one collection in the main thread after it. Collected from another
-    thread (a SIP or audio thread), a QObject leaves dangling timers and a later test
-    segfaults in Qt's timer dispatch."""
+    """As the desk does (ui/main_thread_gc.py): Qt objects are freed on the GUI thread.
+    The previous test's loop (its timer QObject), windows and bridges are Python-owned
+    QObjects in reference cycles: collected now, before this test starts a hub, then no
+    automatic collection while it runs, and one collection after it. Collected by
+    another thread (a SIP, audio or hub thread), a QObject leaves its timers registered
+    with the GUI thread and Qt crashes at their next tick (QTimerInfoList::activateTimers)."""
     qt = request.node.path.parent.name == "ui" or bool(QT_FIXTURES & set(request.fixturenames))
     if not qt:
         yield
         return
+    gc.collect()  # what an earlier test left, freed here rather than on a hub thread
     gc.disable()
     try:
         yield

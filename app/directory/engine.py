@@ -344,7 +344,12 @@ class DirectoryIndex:
             changed += self._bulk_slots(rows)
             # Hundreds of thousands of long-lived objects: keep them out of the cyclic
             # GC's full collections, which otherwise pause a search for hundreds of ms.
-            gc.collect()
+            # Collect first only on the main thread: with the hub inside the desk's
+            # process, a collection on this (hub) thread would free the desk's Qt objects
+            # here, leaving their timers dangling (ui/main_thread_gc.py); what garbage is
+            # frozen instead is a one-time, bounded cost.
+            if threading.current_thread() is threading.main_thread():
+                gc.collect()
             gc.freeze()
         else:
             for row in rows:

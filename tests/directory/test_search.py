@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.booking import book_slot
@@ -198,3 +201,31 @@ def test_long_running_index_forgets_past_slots(sessions: sessionmaker[Session]) 
         assert index.slot_count() == 1
     later = index.search(SearchQuery(commune_insee="17300"), NOW + 14 * H)
     assert later.doctors[0].earliest == NOW + 20 * H
+
+
+def test_the_first_load_collects_garbage_only_on_the_main_thread(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the hub inside the desk's process, a collection on a hub thread would free
+    the desk's Qt objects off the GUI thread (ui/main_thread_gc.py): the index's first
+    load freezes its objects but collects only when it runs on the main thread."""
+    with sessions.begin() as s:
+        slot(s, doctor(s, "10000000072", "Roux"), NOW + H)
+    collected_on: list[str] = []
+    real_collect = gc.collect
+
+    def spy(*_: int) -> int:
+        collected_on.append(threading.current_thread().name)
+        return 0
+
+    monkeypatch.setattr(gc, "collect", spy)
+    try:
+        worker = threading.Thread(target=search, args=(sessions,), name="hub-writer")
+        worker.start()
+        worker.join()
+        assert collected_on == []
+        search(sessions)
+        assert collected_on == [threading.main_thread().name]
+    finally:
+        gc.unfreeze()
+        monkeypatch.setattr(gc, "collect", real_collect)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,16 +25,6 @@ from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
 from ui.desk import Desk  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def collect_on_the_gui_thread() -> None:
-    """The previous test's loop (its timer QObject), windows and bridges are Python-owned
-    QObjects in reference cycles: collect them now, on the GUI thread, before this test
-    starts a hub. Left for later, a collection run by another thread (the embedded hub's
-    directory load calls gc.collect()) destroys them there, their timers stay registered
-    with the GUI thread, and Qt crashes at its next tick (QTimerInfoList::activateTimers)."""
-    gc.collect()
 
 
 @pytest.fixture
