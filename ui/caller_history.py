@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout
 
-from app.domain.enums import Role
+from app.domain.permissions import Action
 from app.history.hub import DossierLinkIntent, DossierSearch, HistoryCaller
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
@@ -26,9 +26,6 @@ from ui.widgets.elided_label import ElidedLabel
 if TYPE_CHECKING:
     from ui.controllers.dossier import DossierController
     from ui.main_window import DeskWindow
-
-#: The desks that read dossiers (the hub refuses the others: no menu for them).
-READERS = frozenset(Role) - {Role.GESTIONNAIRE_CPTS}
 
 
 def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
@@ -75,8 +72,8 @@ class CallerHistory(QObject):
         assert isinstance(bar_layout, QBoxLayout)
         bar_layout.insertWidget(3, self.label)
         self.actions: dict[str, QAction] = {}
-        if window.role not in READERS:
-            return
+        if not window.granted.can(Action.READ_DOSSIERS):
+            return  # the hub would refuse: no menu (the row sent by the hub at login)
         menu = w.menuBar().addMenu("&Dossiers")
         for name, keys, text, slot in (
             ("history", "Ctrl+H", "Antériorités de l'appelant…", self.open_list),
