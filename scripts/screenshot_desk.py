@@ -22,7 +22,7 @@ import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,10 +42,33 @@ NIGHT: dict[str, Path] = {}
 TEXT_STEPS: list[int] = []
 
 
-def grab(window: QMainWindow, out: Path, report: Path | None) -> None:
+#: Docks that share a tab with another one at 1366 px: with the other in front for the
+#: scene, each is then brought to the front in turn, screenshot <out>-<dock>.png, and its
+#: buttons checked too (the OSNP's call-back outcome, behind the slot search).
+TURNS = ("callbackDock",)
+
+
+async def grab(window: QMainWindow, out: Path, report: Path | None) -> None:
     QGuiApplication.primaryScreen().grabWindow(0).save(str(out))
+    fit = fit_report(window)
+    for name in TURNS:
+        dock = window.findChild(QDockWidget, name)
+        if dock is None or not dock.visibleRegion().isEmpty():
+            continue  # absent, or already in view (checked above)
+        front = [d for d in window.tabifiedDockWidgets(dock) if not d.visibleRegion().isEmpty()]
+        dock.raise_()
+        await pause(0.5)
+        QGuiApplication.primaryScreen().grabWindow(0).save(
+            str(out.with_name(f"{out.stem}-{name}{out.suffix}"))
+        )
+        turn = fit_report(window)
+        fit["problems"] += [p for p in turn["problems"] if p not in fit["problems"]]
+        fit["key_buttons"] = {**turn["key_buttons"], **fit["key_buttons"]}
+        for other in front:  # the scene as it was
+            other.raise_()
+        await pause(0.3)
     if report is not None:
-        report.write_text(json.dumps(fit_report(window), ensure_ascii=False, indent=1))
+        report.write_text(json.dumps(fit, ensure_ascii=False, indent=1))
 
 
 async def shoot(window: QMainWindow, out: Path) -> None:
@@ -55,13 +78,13 @@ async def shoot(window: QMainWindow, out: Path) -> None:
         bigger.trigger()
     if TEXT_STEPS:
         await pause(1.0)
-    grab(window, out, FIT_REPORT[0] if FIT_REPORT else None)
+    await grab(window, out, FIT_REPORT[0] if FIT_REPORT else None)
     if "out" in NIGHT:
         night = window.findChild(QAction, "action_night")
         assert night is not None, "no night theme in the menu"
         night.trigger()  # as the menu "Affichage > Thème de nuit" does
         await pause(1.0)
-        grab(window, NIGHT["out"], NIGHT.get("fit"))
+        await grab(window, NIGHT["out"], NIGHT.get("fit"))
 
 
 async def pause(seconds: float) -> None:

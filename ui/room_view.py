@@ -23,9 +23,6 @@ from ui.column_fit import fit_all
 
 NIGHT_STYLE = resource("style", "night.qss")
 TEXT_SIZES = (8, 20)  # points
-#: Docks whose content is taller than a small screen: they scroll down. The others
-#: (slot search, timeline, supervision) shrink their lists and keep their buttons in view.
-SCROLLED_DOCKS = ("callbackDock",)
 
 
 class DownScroll(QScrollArea):
@@ -65,16 +62,6 @@ class RoomView(QObject):
         for dock in window.findChildren(QDockWidget):
             dock.setFeatures(dock.features() | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                              | QDockWidget.DockWidgetFeature.DockWidgetMovable)  # fmt: skip
-            inner = dock.widget()
-            if dock.objectName() in SCROLLED_DOCKS and not isinstance(inner, QScrollArea):
-                # On a small screen the dock scrolls down instead of pushing the window
-                # past the screen (its buttons stay reachable).
-                area = QScrollArea()
-                area.setFrameShape(QScrollArea.Shape.NoFrame)
-                area.setWidgetResizable(True)
-                area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-                area.setWidget(inner)
-                dock.setWidget(area)
         self.fitters = fit_all(window.findChildren(QAbstractItemView))
         menu = window.menuBar().addMenu("&Affichage")
         self.night_action = QAction("Thème de nuit", window, checkable=True)

@@ -25,6 +25,8 @@ KEY_BUTTONS = frozenset({
     "forwardButton",  # decision
     "bookButton", "callDoctor",  # slot search
     "takeTask", "closeTask",  # OSNP's searches
+    "result_ACCEPTED", "result_REFUSED", "result_NO_ANSWER", "result_BUSY",
+    "result_VOICEMAIL", "result_CALL_BACK",  # OSNP's call-back outcome
     "home_open_import", "home_open_statistics",  # CPTS manager
 })  # fmt: skip
 

@@ -2,8 +2,9 @@
 the window within the screen, every visible button of the window inside it (reachable,
 scrolled to if its dock scrolls), no main list scrolling sideways, and the buttons the
 role works with in view without any scrolling (the MRL's decision and slot booking, the
-OSNP's "Réserver" / "Appeler le médecin"…). The screenshots stay in artifacts/
-(fit-<role>-<size>.png and fit-<role>-<size>-night.png)."""
+OSNP's "Réserver" / "Appeler le médecin" and call-back outcome…). The screenshots stay
+in artifacts/ (fit-<role>-<size>.png and fit-<role>-<size>-night.png; a dock behind a tab
+checked in turn: fit-<role>-<size>[-night]-<dock>.png)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from app.callback.vocab import AttemptResult
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -32,7 +35,8 @@ KEYS = {
             "bookButton", "callDoctor"},
     "mrl": {"decideButton", "closeDossierButton", "moveTrackButton", "releaseButton",
             "bookButton", "callDoctor"},
-    "osnp": {"takeTask", "closeTask", "bookButton", "callDoctor", "hangupButton"},
+    "osnp": {"takeTask", "closeTask", "bookButton", "callDoctor", "hangupButton",
+             *(f"result_{r}" for r in AttemptResult)},
     "superviseur": {"answerButton", "hangupButton", "sendButton", "closeButton",
                     "forwardButton", "closeDossierButton", "releaseButton", "bookButton",
                     "callDoctor"},

@@ -38,6 +38,7 @@ from app.hub.events import EventName
 from app.hub.protocol import IntentName
 from ui.models.rows import Column, RowTableModel
 from ui.naming import named
+from ui.room_view import DownScroll
 from ui.widgets.decision_form import enum_combo
 
 
@@ -125,11 +126,14 @@ class CallbackPanel(QWidget):
         self.skip_button = named(QPushButton("&Passer ce correspondant"), "skipTarget")
         self.skip_button.clicked.connect(self.skip)
 
-        outcome = QGroupBox("Issue de l'appel")
+        # The outcome's buttons stay in a fixed row under the part that scrolls (plan,
+        # script, details): in view without scrolling even on a 768-pixel screen.
+        outcome = named(QGroupBox("Issue de l'appel"), "callbackOutcome")
         grid = QGridLayout(outcome)
         for n, button in enumerate(self.result_buttons.values()):
             grid.addWidget(button, n // 3, n % 3)
-        form = QFormLayout()
+        details = QGroupBox("Précisions (avant de cliquer l'issue)")
+        form = QFormLayout(details)
         form.addRow("Raison du &refus", self.refusal)
         form.addRow("&Heure (RDV ou rappel)", self.when)
         form.addRow("", self.use_slot)
@@ -140,7 +144,6 @@ class CallbackPanel(QWidget):
         skip_row.addWidget(self.skip_reason, 1)
         skip_row.addWidget(self.skip_button)
         form.addRow("Passer", skip_row)
-        grid.addLayout(form, 2, 0, 1, 3)
 
         self.after = QGroupBox("Rendez-vous obtenu")
         self.patient_text = named(QPlainTextEdit(), "patientText")
@@ -166,14 +169,20 @@ class CallbackPanel(QWidget):
         dial = QHBoxLayout()
         dial.addWidget(self.call_direct)
         dial.addWidget(self.call_secretary)
+        upper = QWidget()
+        scrolled = QVBoxLayout(upper)
+        scrolled.setContentsMargins(0, 0, 0, 0)
+        scrolled.addWidget(self.header)
+        scrolled.addWidget(self.notes)
+        scrolled.addWidget(self.table, 2)
+        scrolled.addWidget(self.script, 2)
+        scrolled.addWidget(details)
+        scrolled.addWidget(self.after)
+        self.scroll = named(DownScroll(upper), "callbackScroll")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
-        layout.addWidget(self.notes)
-        layout.addWidget(self.table, 2)
-        layout.addWidget(self.script, 2)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(dial)
         layout.addWidget(outcome)
-        layout.addWidget(self.after)
         self._sync_buttons()
 
     # -- state in -----------------------------------------------------------------------
