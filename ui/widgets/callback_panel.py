@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QDateTimeEdit,
     QFormLayout,
     QGridLayout,
@@ -90,6 +92,7 @@ class CallbackPanel(QWidget):
         self.header.setWordWrap(True)
         self.notes = named(QLabel(""), "callbackNotes")
         self.notes.setWordWrap(True)
+        self.notes.setVisible(False)
         self.script = named(QTextBrowser(), "callbackScript")
 
         self.call_direct = named(QPushButton("Appeler (&direct)"), "dialDirect")
@@ -129,9 +132,7 @@ class CallbackPanel(QWidget):
         # The outcome's buttons stay in a fixed row under the part that scrolls (plan,
         # script, details): in view without scrolling even on a 768-pixel screen.
         outcome = named(QGroupBox("Issue de l'appel"), "callbackOutcome")
-        grid = QGridLayout(outcome)
-        for n, button in enumerate(self.result_buttons.values()):
-            grid.addWidget(button, n // 3, n % 3)
+        self.outcome_grid = QGridLayout(outcome)
         details = QGroupBox("Précisions (avant de cliquer l'issue)")
         form = QFormLayout(details)
         form.addRow("Raison du &refus", self.refusal)
@@ -174,16 +175,41 @@ class CallbackPanel(QWidget):
         scrolled.setContentsMargins(0, 0, 0, 0)
         scrolled.addWidget(self.header)
         scrolled.addWidget(self.notes)
-        scrolled.addWidget(self.table, 2)
-        scrolled.addWidget(self.script, 2)
-        scrolled.addWidget(details)
+        # Stacked in a column (a side dock), side by side in a wide and short band (the
+        # bottom of a 768-pixel screen): see _shape.
+        self.body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
+        self.body.addWidget(self.table, 2)
+        self.body.addWidget(self.script, 2)
+        self.body.addWidget(details, 1)
+        scrolled.addLayout(self.body, 1)
         scrolled.addWidget(self.after)
-        self.scroll = named(DownScroll(upper), "callbackScroll")
+        self.upper = named(DownScroll(upper), "callbackScroll")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.upper, 1)
         layout.addLayout(dial)
         layout.addWidget(outcome)
+        self.wide: bool | None = None
+        self._shape(wide=False)
         self._sync_buttons()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        size = event.size()
+        self._shape(wide=size.width() >= 2 * size.height())
+
+    def _shape(self, wide: bool) -> None:
+        """Wide and short: plan, script and details side by side, the six outcomes in one
+        row; otherwise stacked, the outcomes in two rows of three."""
+        if wide == self.wide:
+            return
+        self.wide = wide
+        self.body.setDirection(
+            QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        )
+        columns = 6 if wide else 3
+        for n, button in enumerate(self.result_buttons.values()):
+            self.outcome_grid.removeWidget(button)
+            self.outcome_grid.addWidget(button, n // columns, n % columns)
 
     # -- state in -----------------------------------------------------------------------
 
@@ -201,6 +227,7 @@ class CallbackPanel(QWidget):
         selected = self.current_target()
         self.model.reset_rows(plan["targets"])
         self.notes.setText(" · ".join(plan.get("notes", [])))
+        self.notes.setVisible(bool(self.notes.text()))  # no empty line above the plan
         still = selected is not None and any(
             r["id"] == selected["id"] and r["status"] == "TO_CALL" for r in plan["targets"]
         )
