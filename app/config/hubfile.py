@@ -143,6 +143,30 @@ def _hours(value: Any, _base: Path) -> float:
     return float(value)
 
 
+def _idle_minutes(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 720:
+        raise Invalid("doit être un nombre de minutes, de 0 (jamais) à 720")
+    return float(value)
+
+
+def _shift_hours(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 24:
+        raise Invalid("doit être un nombre d'heures, de 1 à 24")
+    return float(value)
+
+
+def _attempts(value: Any, _base: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+        raise Invalid("doit être un nombre entier d'essais, de 1 à 1000")
+    return value
+
+
+def _delay_seconds(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 600:
+        raise Invalid("doit être un nombre de secondes, de 1 à 600")
+    return float(value)
+
+
 _EDITOR_KEYS = ("nom", "url", "delai_secondes", "jeton", "ca", "certificat", "cle")
 
 
@@ -201,6 +225,14 @@ KEYS: tuple[Key, ...] = (
     Key("territoire", "fichier", "territory.file", _file),
     Key("objectifs", "decroche", "targets.answered", _share),
     Key("objectifs", "plafond_snp_semaine", "targets.weekly_snp_cap", _cap),
+    Key("sessions", "inactivite_minutes", "sessions.idle_minutes", _idle_minutes),
+    Key("sessions", "duree_max_heures", "sessions.max_shift_hours", _shift_hours),
+    Key("sessions", "essais_avant_delai", "sessions.throttle_after", _attempts),
+    Key("sessions", "delai_max_secondes", "sessions.max_delay_seconds", _delay_seconds),
+    Key("sessions", "essais_avant_verrou", "sessions.lock_after", _attempts),
+    Key("sessions", "verrou_minutes", "sessions.lock_minutes", _minutes),
+    Key("sessions", "adresse_essais_avant_delai", "sessions.address_throttle_after", _attempts),
+    Key("sessions", "adresse_essais_avant_verrou", "sessions.address_lock_after", _attempts),
     Key("anteriorites", "jours", "history.days", _days),
     Key("anteriorites", "appelant_frequent", "history.frequent_after", _dossier_count),
     Key("fhir", "editeurs", "fhir.editors", _editors),

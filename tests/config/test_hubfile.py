@@ -3,6 +3,7 @@ file, the line and the key for each mistake, all at once, nothing half-applied."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from app.callback.settings import load_settings
 from app.callback.tomlfile import FileError
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
 from app.config.settings import HubSanteSettings, HubSettings
+from app.hub.server import Hub
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "hub.toml.example"
@@ -246,3 +248,40 @@ url = "ftp://x"
 )
 def test_the_database_urls_of_the_deploy_guide_are_accepted(tmp_path: Path, url: str) -> None:
     assert load_hub_file(write(tmp_path, f'[base]\nurl = "{url}"\n')).db_url == url
+
+
+def test_sessions_table_sets_idle_shift_and_throttle_and_reaches_the_hub(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        """[sessions]
+inactivite_minutes = 20
+duree_max_heures = 12.5
+essais_avant_delai = 2
+delai_max_secondes = 10
+essais_avant_verrou = 6
+verrou_minutes = 30
+adresse_essais_avant_delai = 20
+adresse_essais_avant_verrou = 100
+""",
+    )
+    s = load_hub_file(path).sessions
+    assert (s.idle_minutes, s.max_shift_hours) == (20, 12.5)
+    assert (s.throttle_after, s.max_delay_seconds, s.lock_after, s.lock_minutes) == (2, 10, 6, 30)
+    assert (s.address_throttle_after, s.address_lock_after) == (20, 100)
+    hub = Hub("sqlite:///" + str(tmp_path / "unused.sqlite3"), settings=load_hub_file(path))
+    assert hub.sessions.idle == timedelta(minutes=20)
+    assert hub.sessions.shift == timedelta(hours=12.5)
+    assert hub.sessions.guard.settings.lock_after == 6
+    never = write(tmp_path, "[sessions]\ninactivite_minutes = 0\n")
+    assert Hub("sqlite://", settings=load_hub_file(never)).sessions.idle is None
+    bad = write(
+        tmp_path,
+        "[sessions]\ninactivite_minutes = -5\nduree_max_heures = 48\nessais_avant_verrou = 0\n",
+    )
+    found = problems_of(bad)
+    assert said(found, 2, "[sessions] inactivite_minutes : doit être un nombre de minutes, de 0")
+    assert said(found, 3, "[sessions] duree_max_heures : doit être un nombre d'heures, de 1 à 24")
+    assert said(found, 4, "[sessions] essais_avant_verrou : doit être un nombre entier d'essais")
+    assert len(found) == 3
