@@ -6,8 +6,8 @@ under the user's name (the desk's own settings file, see platformdirs for its fo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, QSize, Qt
-from PySide6.QtGui import QAction, QFont, QKeySequence
+from PySide6.QtCore import QObject, QRect, QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -196,13 +196,15 @@ class RoomView(QObject):
     def restore(self) -> None:
         s, p = self.settings, self.prefix
         geometry, state = s.value(p + "geometry"), s.value(p + "state")
-        if geometry is not None:
+        if geometry is not None:  # on the screen it was on, if the room still has it
             self.w.restoreGeometry(geometry)
-        else:  # first time: the whole screen (also where no window manager maximises)
-            screen = self.w.screen().availableGeometry()
-            self.w.setGeometry(screen)
+        # That screen whole (the first time: the primary), also where no window manager
+        # maximises: a restored geometry alone leaves room for a frame there isn't.
+        screen = QGuiApplication.screenAt(self.w.geometry().center()) or self.w.screen()
+        self.w.setGeometry(screen.availableGeometry())
         if state is not None:
             self.w.restoreState(state)
+            self._dock_the_stranded()
         points = s.value(p + "text_points")
         if points is not None:
             self.set_points(int(points))
@@ -210,9 +212,28 @@ class RoomView(QObject):
             self.set_night(True)
         self.w.setWindowState(self.w.windowState() | Qt.WindowState.WindowMaximized)
 
+    def _dock_the_stranded(self) -> None:
+        """A panel that floated on a screen the desk no longer has (the room's second
+        monitor unplugged) comes back docked in the window, where the one-screen layout
+        has room for it, rather than piled over the dossier and the other panels."""
+        for dock in self.w.findChildren(QDockWidget):
+            place = self.settings.value(f"{self.prefix}floating/{dock.objectName()}")
+            if (
+                dock.isFloating()
+                and isinstance(place, QRect)
+                and QGuiApplication.screenAt(place.center()) is None
+            ):
+                dock.setFloating(False)
+
     def save(self) -> None:
         self.settings.setValue(self.prefix + "geometry", self.w.saveGeometry())
         self.settings.setValue(self.prefix + "state", self.w.saveState())
+        for dock in self.w.findChildren(QDockWidget):  # where each floating panel was
+            key = f"{self.prefix}floating/{dock.objectName()}"
+            if dock.isFloating():
+                self.settings.setValue(key, dock.geometry())
+            else:
+                self.settings.remove(key)
         self.settings.sync()
 
     def forget_layout(self) -> None:
