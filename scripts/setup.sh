@@ -22,9 +22,9 @@ libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 fonts-dejavu-core
 libportaudio2 python3-venv"
 if [ "$WITH_TESTS" = 1 ]; then
     # x11-utils, dpkg-dev, desktop-file-utils: the package test (build-linux.sh,
-    # xwininfo, desktop-file-validate)
+    # xwininfo, desktop-file-validate); x11-xserver-utils: xrandr, the two-screen test
     packages="$packages xvfb postgresql poppler-utils rabbitmq-server x11-utils dpkg-dev
-    desktop-file-utils"
+    desktop-file-utils x11-xserver-utils"
 fi
 missing=""
 for p in $packages; do
