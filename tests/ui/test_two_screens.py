@@ -1,7 +1,8 @@
 """The desk on a real two-screen X display: the supervisor detaches supervision, the
 timeline and the slot search onto the second screen; the next start puts each one back
-there, for that user only; with the second monitor unplugged they come back floating on
-the screen that is left, wholly in view.
+there, for that user only (another one gets them docked); with the second monitor
+unplugged they come back docked in the window, as the one-screen layout has them, not
+off-screen nor piled over the dossier; the window fills its screen each time.
 
 Xvfb's own +xinerama puts every head at 0,0 (they overlap), so the two screens are two
 RandR 1.5 monitors side by side on one Xvfb frame buffer (``xrandr --setmonitor``), which
