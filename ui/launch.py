@@ -22,6 +22,7 @@ from telephony.line import PhoneLine
 from ui.desk import Desk
 from ui.login import LoginDialog
 from ui.main_thread_gc import MainThreadCollector, install
+from ui.room_view import apply_last_theme
 from ui.trust_dialog import confirm_fingerprint
 from ui.wizard import SetupWizard
 
@@ -141,6 +142,7 @@ def run_wizard(
     make_line: Callable[[DeskSettings], PhoneLine | None],
 ) -> int:
     app = make_app()
+    apply_last_theme(app)
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(run_setup(settings, journal, make_line))
 
@@ -152,6 +154,7 @@ def run(
     trust: HubTrust | None = None,
 ) -> int:
     app = make_app()
+    apply_last_theme(app)  # the login dialog in the theme the desk was left in
     # Python 3.11: asyncio.run() has no loop_factory yet; Runner does.
     with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
         return runner.run(run_session(url, line, journal, trust))

@@ -13,6 +13,13 @@ class Theme:
     name: str
     #: Background of the priority cell, and the text drawn on it.
     priority: dict[str, tuple[str, str]]
+    #: Drawn by hand (the statistics bars): surface, axis, day labels, legend text.
+    chart: tuple[str, str, str, str] = ("#ffffff", "#9aa5b1", "#52606d", "#000000")
+    #: Up to six bar series, told apart by hue and lightness.
+    series: tuple[str, ...] = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#c62828", "#00838f")
+    #: Test results in the set-up wizard: failed, passed (text on the window's background).
+    bad: str = "#b71c1c"
+    good: str = "#1b5e20"
 
 
 DAY = Theme("jour", {
@@ -27,7 +34,9 @@ NIGHT = Theme("nuit", {
     "P1": ("#B88000", "#101010"),
     "P2": ("#3F8FBF", "#101010"),
     "P3": ("#007F5C", "#F2F2F2"),
-})  # fmt: skip
+}, chart=("#161b20", "#5c6773", "#aab4be", "#c9d1d9"),
+   series=("#56B4E9", "#009E73", "#E69F00", "#CC79A7", "#F0E442", "#D55E00"),
+   bad="#ff8a65", good="#7fc98f")  # fmt: skip
 
 current: Theme = DAY
 

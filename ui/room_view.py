@@ -42,8 +42,31 @@ class DownScroll(QScrollArea):
         return QSize(width + bar, 4 * self.fontMetrics().height())
 
 
+def apply_theme(app: QApplication, night: bool) -> None:
+    """The whole application's look, day or night: every window and dialog, open or to
+    come (login, wizard, statistics, import, audit, dossier lists), follows it."""
+    if app.property("sasdeskDayStyle") is None:  # the day sheet, before any night
+        app.setProperty("sasdeskDayStyle", app.styleSheet())
+    palette.current = palette.NIGHT if night else palette.DAY
+    sheet = NIGHT_STYLE.read_text(encoding="utf-8") if night else ""
+    sheet = sheet.replace("@STYLE@", NIGHT_STYLE.parent.as_posix())  # its arrow images
+    day = str(app.property("sasdeskDayStyle"))
+    app.setStyleSheet(day + ("\n" + sheet if sheet else ""))
+
+
 def desk_settings() -> QSettings:
     return QSettings("sasdesk", "desk-view")
+
+
+#: The theme the desk was last left in, whoever used it: what opens before anyone logs in
+#: (the login dialog, the set-up wizard) follows it, not the day's glare at 3 a.m.
+LAST_NIGHT = "desk/night"
+
+
+def apply_last_theme(app: QApplication, settings: QSettings | None = None) -> bool:
+    night = str((settings or desk_settings()).value(LAST_NIGHT, "false")).lower() == "true"
+    apply_theme(app, night)
+    return night
 
 
 class RoomView(QObject):
@@ -179,10 +202,8 @@ class RoomView(QObject):
     # -- night theme ---------------------------------------------------------------------
 
     def set_night(self, on: bool) -> None:
-        palette.current = palette.NIGHT if on else palette.DAY
-        night = NIGHT_STYLE.read_text(encoding="utf-8") if on else ""
-        night = night.replace("@STYLE@", NIGHT_STYLE.parent.as_posix())  # its arrow images
-        self.app.setStyleSheet(self.day_style + ("\n" + night if night else ""))
+        apply_theme(self.app, on)
+        self.settings.setValue(LAST_NIGHT, on)
         if self.night_action.isChecked() != on:
             self.night_action.setChecked(on)
         for view in self.w.findChildren(QObject):
@@ -208,8 +229,8 @@ class RoomView(QObject):
         points = s.value(p + "text_points")
         if points is not None:
             self.set_points(int(points))
-        if str(s.value(p + "night", "false")).lower() == "true":
-            self.set_night(True)
+        # Also back to day: the login may have been shown in the last user's night.
+        self.set_night(str(s.value(p + "night", "false")).lower() == "true")
         self.w.setWindowState(self.w.windowState() | Qt.WindowState.WindowMaximized)
 
     def _dock_the_stranded(self) -> None:

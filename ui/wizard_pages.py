@@ -24,6 +24,7 @@ from qasync import asyncSlot
 from app.config.desk import DeskSettings, store_sip_password
 from telephony.audio.device import FRAME, RATE, AudioPort, level_dbfs
 from telephony.line import LineEvent, LineEventKind
+from ui import palette
 from ui.naming import named
 
 #: A microphone is heard when its level passes this (quiet room noise is below -60 dBFS).
@@ -48,7 +49,8 @@ def tell(label: QLabel, text: str) -> None:
     """A test's verdict, line by line: failures and warnings in red, successes in green."""
     lines = []
     for line in text.splitlines():
-        colour = "#b71c1c; font-weight: bold" if line.startswith(BAD) else "#1b5e20"
+        theme = palette.current  # readable on the day's and the night's background
+        colour = f"{theme.bad}; font-weight: bold" if line.startswith(BAD) else theme.good
         lines.append(f'<span style="color: {colour}">{html.escape(line, quote=False)}</span>')
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setText("<br>".join(lines))

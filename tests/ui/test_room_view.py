@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
 
 from ui import palette  # noqa: E402
 from ui.main_window import DeskWindow  # noqa: E402
-from ui.room_view import RoomView  # noqa: E402
+from ui.room_view import RoomView, apply_last_theme  # noqa: E402
 
 OSNP = {"id": 7, "username": "osnp", "name": "OSNP", "role": "OSNP"}
 SUPERVISOR = {"id": 9, "username": "sup", "name": "Superviseur", "role": "SUPERVISEUR"}
@@ -87,6 +87,14 @@ def test_text_size_night_theme_and_floating_dock_come_back_for_the_same_user(
         third = DeskWindow(OSNP, training=False)
         other = RoomView(third, "mrl", settings)  # another user
         assert not other.night_action.isChecked()
+        assert palette.current is palette.DAY  # the last user's night does not stay on
+        assert not apply_last_theme(qapp, settings)  # what the login shows next: day
+        assert palette.current is palette.DAY
+        other.set_night(True)
+        qapp.setStyleSheet(style)
+        palette.current = palette.DAY
+        assert apply_last_theme(qapp, settings)  # the next login: in the night left
+        assert palette.current is palette.NIGHT and "#20252b" in qapp.styleSheet()
         again.close()
         third.close()
         for window in (w, again, third):

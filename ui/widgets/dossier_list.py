@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -106,7 +107,10 @@ class DossierListDialog(QDialog):
         self.link_button.clicked.connect(self._link)
         buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.link_button, QDialogButtonBox.ButtonRole.ActionRole)
-        buttons.addButton(QDialogButtonBox.StandardButton.Close).clicked.connect(self.reject)
+        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setText("Fermer")  # the standard button speaks English without Qt's catalogues
+        close.setIcon(QIcon())  # its style icon is near-black: unseen in the night theme
+        close.clicked.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(900, 420)
 

@@ -63,7 +63,9 @@ class ImportDialog(QDialog):
         row.addWidget(browse)
         form = QFormLayout()
         form.addRow("&Type", self.kind)
-        form.addRow("&Fichier", row)
+        file_label = QLabel("&Fichier")  # a row of two widgets: the label needs its buddy
+        file_label.setBuddy(self.path)
+        form.addRow(file_label, row)
         form.addRow("&RPPS", self.rpps)
         form.addRow(self.strict)
         buttons = QHBoxLayout()

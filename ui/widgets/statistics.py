@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui import palette
 from ui.naming import named
 
 MONTHS = (
@@ -44,7 +45,6 @@ MONTHS = (
     "novembre",
     "décembre",
 )
-SERIES_COLOURS = ("#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#c62828", "#00838f")
 
 
 def last_months(today: date, count: int = 13) -> list[tuple[str, str]]:
@@ -80,14 +80,17 @@ class BarChart(QWidget):
         self.setMinimumHeight(180)
 
     def set_data(self, labels: list[str], series: list[tuple[str, list[float]]]) -> None:
-        self.labels, self.series = labels, series[: len(SERIES_COLOURS)]
+        self.labels, self.series = labels, series[: len(palette.current.series)]
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(40, 10, -10, -40)
-        painter.fillRect(self.rect(), QColor("white"))
+        surface, axis, label_ink, ink = palette.current.chart  # day or night, read when painted
+        colours = palette.current.series
+        painter.fillRect(self.rect(), QColor(surface))
+        painter.setPen(QColor(ink))
         if not self.labels or not self.series:
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "Pas de données pour ce mois")
             return
@@ -95,7 +98,7 @@ class BarChart(QWidget):
         n, k = len(self.labels), len(self.series)
         slot = rect.width() / n
         bar = max(1.0, slot * 0.8 / k)
-        painter.setPen(QColor("#9aa5b1"))
+        painter.setPen(QColor(axis))
         painter.drawLine(rect.bottomLeft(), rect.bottomRight())
         painter.drawText(QRectF(0, rect.top() - 5, 36, 14), Qt.AlignmentFlag.AlignRight, f"{top:g}")
         small = QFont(painter.font())
@@ -107,10 +110,10 @@ class BarChart(QWidget):
                 value = values[i] if i < len(values) else 0
                 h = rect.height() * value / top
                 painter.fillRect(
-                    QRectF(x0 + j * bar, rect.bottom() - h, bar - 1, h), QColor(SERIES_COLOURS[j])
+                    QRectF(x0 + j * bar, rect.bottom() - h, bar - 1, h), QColor(colours[j])
                 )
             if n <= 31 or i % 2 == 0:
-                painter.setPen(QColor("#52606d"))
+                painter.setPen(QColor(label_ink))
                 painter.drawText(
                     QRectF(x0 - 4, rect.bottom() + 2, slot + 8, 14),
                     Qt.AlignmentFlag.AlignHCenter,
@@ -118,8 +121,8 @@ class BarChart(QWidget):
                 )
         x = rect.left()
         for j, (name, _values) in enumerate(self.series):
-            painter.fillRect(QRectF(x, rect.bottom() + 20, 10, 10), QColor(SERIES_COLOURS[j]))
-            painter.setPen(QColor("black"))
+            painter.fillRect(QRectF(x, rect.bottom() + 20, 10, 10), QColor(colours[j]))
+            painter.setPen(QColor(ink))
             painter.drawText(
                 QRectF(x + 14, rect.bottom() + 17, 200, 16), Qt.AlignmentFlag.AlignLeft, name
             )
@@ -206,7 +209,9 @@ class StatisticsView(QWidget):
             if r < len(emphasis) and emphasis[r]:
                 for item in items:
                     item.setFont(bold)
-                    item.setBackground(QColor("#e3f2fd" if emphasis[r] == "week" else "#bbdefb"))
+                    # A see-through blue: light on the day's white, dim on the night's grey,
+                    # so a theme switched later needs no repaint of the items.
+                    item.setBackground(QColor(21, 101, 192, 40 if emphasis[r] == "week" else 80))
             self.model.appendRow(items)
         self.view.resizeColumnsToContents()
         self._chart(table, cols, emphasis)
