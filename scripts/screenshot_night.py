@@ -118,6 +118,14 @@ async def drive(url: str, out: Path) -> None:
     stats.show_report((await boss.request("stats.report", 60, month=month))["report"])
     await until(lambda: stats.list.count() > 0)
     stats.list.setCurrentRow(0)
+    table = stats.current_table()
+    assert table is not None
+    weeks = [r for r, e in enumerate(table.get("emphasis") or []) if e]
+    stats.move(20, 20)
+    stats.show()  # laid out first: a hidden view does not scroll
+    await asyncio.sleep(0.3)
+    if weeks:  # a week's subtotal row in view: its tint must stay readable
+        stats.view.scrollTo(stats.model.index(weeks[0], 0), stats.view.ScrollHint.PositionAtTop)
     await show(stats, out, "statistics")
 
     audit = AuditView()
