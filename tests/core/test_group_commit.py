@@ -143,7 +143,9 @@ async def test_desks_intents_share_transactions_under_load(
     assert logged == sum(len(refs) for refs in done) == 120
 
 
-def test_a_batch_whose_commit_fails_is_not_applied_again(sessions, people) -> None:  # type: ignore[no-untyped-def]
+def test_a_batch_whose_commit_fails_is_not_applied_again(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
     """Whether a failed COMMIT took effect is unknown (a lost connection): applying the
     intents again could apply them twice, so the desks are told it failed."""
     service = FlowService(sessions)
