@@ -10,22 +10,10 @@ from app.db.models import OsnpTask
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType
 from app.geo import default_index
+from app.stats.calendar import MONTH_NAMES
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+MONTHS = MONTH_NAMES  # one list of French month names (app/stats/calendar.py)
 TYPE_WORDS = {
     ConsultationType.CABINET: "au cabinet",
     ConsultationType.TELECONSULTATION: "en téléconsultation",

@@ -28,23 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.stats.calendar import MONTH_NAMES
 from ui import palette
 from ui.naming import named
 
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+MONTHS = MONTH_NAMES  # one list of French month names (app/stats/calendar.py)
 
 
 def last_months(today: date, count: int = 13) -> list[tuple[str, str]]:
