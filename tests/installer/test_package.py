@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 
 from app.client.hub_client import HubClient
+from tests.xvfb import x_display
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -109,25 +110,6 @@ def unit_user() -> str:
     match = re.search(r"^User=(.+)$", UNIT.read_text(encoding="utf-8"), re.MULTILINE)
     assert match
     return match.group(1).strip()
-
-
-@contextmanager
-def xvfb() -> Iterator[str]:
-    read, write = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        display = ":" + pipe.readline().strip()
-    try:
-        yield display
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @contextmanager
@@ -308,7 +290,7 @@ def test_deb_builds_installs_runs_and_purges(tmp_path: Path) -> None:
             written = [p for p in DATA.rglob("*")]
             assert written, "the hub wrote nothing in /var/lib/sasdesk"
             assert {p.stat().st_uid for p in written} == {user.pw_uid}
-            with xvfb() as display:
+            with x_display() as display:
                 home = tmp_path / "desk-home"
                 home.mkdir()
                 start = time.monotonic()

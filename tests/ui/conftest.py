@@ -24,6 +24,7 @@ from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
+from tests.xvfb import x_display  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 
 
@@ -39,6 +40,26 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()  # now, while Qt objects live: qasync cannot close after they are gone
     asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def screen_size() -> str:
+    """The Xvfb screen's size ("WxH"): parametrise ``screen_size`` to change it."""
+    return "1600x1000"
+
+
+@pytest.fixture
+def monitors() -> tuple[str, ...]:
+    """RandR monitors on the Xvfb screen (``xrandr --setmonitor`` arguments, one a
+    monitor): none unless parametrised, then Qt sees one screen a monitor."""
+    return ()
+
+
+@pytest.fixture
+def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
+    """A real X display (Xvfb) for the test; its DISPLAY (":N"), stopped after it."""
+    with x_display(screen_size, monitors) as display:
+        yield display
 
 
 @pytest.fixture

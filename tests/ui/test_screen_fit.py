@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,33 +42,15 @@ KEYS = {
 CASES = [(user, size) for size in SIZES for user in ROLES]
 
 
-@pytest.fixture
-def screen(size: str) -> Iterator[str]:
-    xvfb = shutil.which("Xvfb")
-    assert xvfb, "Xvfb is missing: run scripts/setup.sh (it installs xvfb)"
-    for number in range(140, 190):
-        if (
-            not Path(f"/tmp/.X11-unix/X{number}").exists()
-            and not Path(f"/tmp/.X{number}-lock").exists()
-        ):
-            break
-    proc = subprocess.Popen([xvfb, f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
-        time.sleep(0.05)
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(10)
-
-
 @pytest.mark.xvfb
-@pytest.mark.parametrize(("user", "size"), CASES)
-def test_the_desk_fits_the_screen(user: str, size: str, screen: str) -> None:
+@pytest.mark.parametrize(("user", "screen_size"), CASES)
+def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_display: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DISPLAY": screen, "QT_QPA_PLATFORM": "xcb"}
-    shot, report = ARTIFACTS / f"fit-{user}-{size}.png", ARTIFACTS / f"fit-{user}-{size}.json"
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    shot, report = (
+        ARTIFACTS / f"fit-{user}-{screen_size}.png",
+        ARTIFACTS / f"fit-{user}-{screen_size}.json",
+    )
     night, night_report = (
         shot.with_name(shot.stem + "-night.png"),
         report.with_name(report.stem + "-night.json"),
@@ -85,7 +64,7 @@ def test_the_desk_fits_the_screen(user: str, size: str, screen: str) -> None:
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert out.returncode == 0, f"{user}: {out.stderr[-3000:]}"
-    w, h = (int(x) for x in size.split("x"))
+    w, h = (int(x) for x in screen_size.split("x"))
     for theme, path in (("day", report), ("night", night_report)):
         fit = json.loads(path.read_text(encoding="utf-8"))
         assert fit["screen"][2:] == [w, h]
@@ -96,15 +75,17 @@ def test_the_desk_fits_the_screen(user: str, size: str, screen: str) -> None:
 
 
 @pytest.mark.xvfb
-@pytest.mark.parametrize("size", ["1366x768"])
-def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(size: str, screen: str) -> None:
+@pytest.mark.parametrize("screen_size", ["1366x768"])
+def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(
+    screen_size: str, xvfb_display: str
+) -> None:
     """Ctrl+plus twice on the MRL's 768-pixel screen: the window stays on the screen,
     the dossier scrolls down (never sideways), every button can be scrolled to."""
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DISPLAY": screen, "QT_QPA_PLATFORM": "xcb"}
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
     shot, report = (
-        ARTIFACTS / f"fit-mrl-{size}-bigger.png",
-        ARTIFACTS / f"fit-mrl-{size}-bigger.json",
+        ARTIFACTS / f"fit-mrl-{screen_size}-bigger.png",
+        ARTIFACTS / f"fit-mrl-{screen_size}-bigger.json",
     )
     for f in (shot, report):
         f.unlink(missing_ok=True)
@@ -115,7 +96,7 @@ def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(size: str, scree
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     fit = json.loads(report.read_text(encoding="utf-8"))
-    w, h = (int(x) for x in size.split("x"))
+    w, h = (int(x) for x in screen_size.split("x"))
     assert fit["window"] == [0, 0, w, h], f"the window left the screen: {fit['window']}"
     cut = [p for p in fit["problems"] if "without scrolling" not in p]
     assert not cut, "\n".join(cut)

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtGui import QImage
+
+from tests.xvfb import x_display
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -32,36 +30,6 @@ DOCKS = ("supervisionDock", "timelineDock", "searchDock")
 #: The room's screens: the desk's 1366×768 on the left (primary), a 1920×1080 at its right.
 FIRST, SECOND = [0, 0, 1366, 768], [1366, 0, 1920, 1080]
 MONITORS = ("*first 1366/361x768/203+0+0 screen", "second 1920/508x1080/286+1366+0 none")
-
-
-@contextmanager
-def x_display(size: str, monitors: Sequence[str] = ()) -> Iterator[str]:
-    xvfb, xrandr = shutil.which("Xvfb"), shutil.which("xrandr")
-    assert xvfb and xrandr, "Xvfb or xrandr missing: run scripts/setup.sh (xvfb, x11-xserver-utils)"
-    for number in range(190, 240):
-        if (
-            not Path(f"/tmp/.X11-unix/X{number}").exists()
-            and not Path(f"/tmp/.X{number}-lock").exists()
-        ):
-            break
-    proc = subprocess.Popen(
-        [xvfb, f":{number}", "-screen", "0", f"{size}x24", "-noreset", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "Xvfb did not start"
-            time.sleep(0.05)
-        env = {**os.environ, "DISPLAY": f":{number}"}
-        for monitor in monitors:
-            subprocess.run([xrandr, "--setmonitor", *monitor.split()], env=env, check=True,
-                           capture_output=True, timeout=30)  # fmt: skip
-        yield f":{number}"
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def desk(display: str, phase: str, user: str, settings: Path, step: str) -> dict[str, Any]:
@@ -95,46 +63,46 @@ def drawn(shot: Path, size: list[int]) -> int:
 
 
 @pytest.mark.xvfb
+@pytest.mark.parametrize(("screen_size", "monitors"), [("3286x1080", MONITORS)], ids=["two"])
 def test_panels_on_the_second_screen_come_back_there_then_onto_the_only_one_left(
-    tmp_path: Path,
+    tmp_path: Path, xvfb_display: str
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     settings = tmp_path / "view.ini"
-    with x_display("3286x1080", MONITORS) as display:
-        placed = desk(display, "place", "sup", settings, "two-screens-1-placed")
-        assert [(s["name"], s["geometry"]) for s in placed["screens"]] == [
-            ("first", FIRST),
-            ("second", SECOND),
-        ], "Qt does not see the two screens"
-        assert placed["primary"] == "first"
-        window = placed["window"]
-        assert window["screen"] == "first" and window["maximised"], window
-        assert window["geometry"] == FIRST, window  # the whole first screen
-        for name in DOCKS:
-            dock = placed["docks"][name]
-            assert dock["floating"] and dock["visible"] and dock["screen"] == "second", dock
-            assert inside(dock["geometry"], SECOND), (name, dock)
-        assert drawn(ARTIFACTS / "two-screens-1-placed-second.png", SECOND) > 8
+    placed = desk(xvfb_display, "place", "sup", settings, "two-screens-1-placed")
+    assert [(s["name"], s["geometry"]) for s in placed["screens"]] == [
+        ("first", FIRST),
+        ("second", SECOND),
+    ], "Qt does not see the two screens"
+    assert placed["primary"] == "first"
+    window = placed["window"]
+    assert window["screen"] == "first" and window["maximised"], window
+    assert window["geometry"] == FIRST, window  # the whole first screen
+    for name in DOCKS:
+        dock = placed["docks"][name]
+        assert dock["floating"] and dock["visible"] and dock["screen"] == "second", dock
+        assert inside(dock["geometry"], SECOND), (name, dock)
+    assert drawn(ARTIFACTS / "two-screens-1-placed-second.png", SECOND) > 8
 
-        again = desk(display, "open", "sup", settings, "two-screens-2-restored")
-        assert again["window"]["screen"] == "first" and again["window"]["maximised"]
-        assert again["window"]["geometry"] == FIRST, again["window"]
-        for name in DOCKS:
-            dock, before = again["docks"][name], placed["docks"][name]
-            assert dock["floating"] and dock["visible"], (name, dock)
-            assert dock["screen"] == "second", (name, dock)
-            assert dock["geometry"] == before["geometry"], (name, dock, before)
-        assert drawn(ARTIFACTS / "two-screens-2-restored-second.png", SECOND) > 8
+    again = desk(xvfb_display, "open", "sup", settings, "two-screens-2-restored")
+    assert again["window"]["screen"] == "first" and again["window"]["maximised"]
+    assert again["window"]["geometry"] == FIRST, again["window"]
+    for name in DOCKS:
+        dock, before = again["docks"][name], placed["docks"][name]
+        assert dock["floating"] and dock["visible"], (name, dock)
+        assert dock["screen"] == "second", (name, dock)
+        assert dock["geometry"] == before["geometry"], (name, dock, before)
+    assert drawn(ARTIFACTS / "two-screens-2-restored-second.png", SECOND) > 8
 
-        other = desk(display, "open", "sup2", settings, "two-screens-3-other-user")
-        assert other["window"]["screen"] == "first"
-        for name in DOCKS:  # another supervisor: every panel docked in the window
-            dock = other["docks"][name]
-            assert not dock["floating"] and dock["screen"] == "first", (name, dock)
-            assert dock["area"] != "NoDockWidgetArea", (name, dock)
-            if dock["in_front"]:  # not behind another panel's tab: inside the window
-                assert inside(dock["geometry"], [0, 0, *FIRST[2:]]), (name, dock)
-        assert drawn(ARTIFACTS / "two-screens-3-other-user-second.png", SECOND) == 1  # empty
+    other = desk(xvfb_display, "open", "sup2", settings, "two-screens-3-other-user")
+    assert other["window"]["screen"] == "first"
+    for name in DOCKS:  # another supervisor: every panel docked in the window
+        dock = other["docks"][name]
+        assert not dock["floating"] and dock["screen"] == "first", (name, dock)
+        assert dock["area"] != "NoDockWidgetArea", (name, dock)
+        if dock["in_front"]:  # not behind another panel's tab: inside the window
+            assert inside(dock["geometry"], [0, 0, *FIRST[2:]]), (name, dock)
+    assert drawn(ARTIFACTS / "two-screens-3-other-user-second.png", SECOND) == 1  # empty
 
     with x_display("1366x768") as display:  # the second monitor unplugged
         alone = desk(display, "open", "sup", settings, "two-screens-4-one-screen")
