@@ -226,10 +226,7 @@ class ReminderScheduler:
 
     def _unit_work(self, fn: Callable[[Unit], Any]) -> Callable[[], list[Outgoing]]:
         def work() -> list[Outgoing]:
-            with self.service.sessions.begin() as s:
-                u = Unit(s, None, self.service.clock(), self.service.user)
-                fn(u)
-                return self.service.finish(u)
+            return self.service.run_unit(fn)[1]
 
         return work
 

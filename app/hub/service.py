@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +51,7 @@ RECENT = timedelta(hours=12)
 #: comes from a wrong desk clock, and is clamped (as is one in the hub's future).
 MAX_RINGING = timedelta(minutes=10)
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 @dataclass
@@ -197,6 +198,15 @@ class FlowService:
         events = unit.outgoing()
         self._project_and_notify(unit.s, [unit], events)
         return events
+
+    def run_unit(self, work: Callable[[Unit], T]) -> tuple[T, list[Outgoing]]:
+        """The hub's own work, not a desk's intent (a reminder due, a directory pull, a
+        lock): one transaction, no actor, ended by :meth:`finish` as an intent is. What
+        ``work`` returned and the events to broadcast once it committed."""
+        with self.sessions.begin() as s:
+            unit = Unit(s, None, self.clock(), self.user)
+            result = work(unit)
+            return result, self.finish(unit)
 
     def _project_and_notify(self, s: Session, units: list[Unit], events: list[Outgoing]) -> None:
         written = [event for unit in units for event, _audience, _views in unit.events]

@@ -68,13 +68,13 @@ class FhirHub:
         end: datetime,
     ) -> tuple[PullResult, list[Outgoing]]:
         result = PullResult(editor.name)
-        with self.service.sessions.begin() as s:
-            u = Unit(s, None, self.service.clock(), self.service.user)
+
+        def work(u: Unit) -> PullResult:
             report = ImportReport("créneaux FHIR", editor.name)
             prefix = f"{editor.name}:"
-            w = write_bundles(s, report, pages, ref_prefix=prefix)
+            w = write_bundles(u.s, report, pages, ref_prefix=prefix)
             result.report = report
-            result.withdrawn = withdraw_missing(s, prefix, w.refs_in_file, start, end, w.rev)
+            result.withdrawn = withdraw_missing(u.s, prefix, w.refs_in_file, start, end, w.rev)
             result.pages = len(pages)
             u.emit(
                 EventName.AGENDA_CHANGED,
@@ -82,7 +82,9 @@ class FhirHub:
                 action="fhir_refreshed",
                 **result.to_dict(),
             )
-            return result, self.service.finish(u)
+            return result
+
+        return self.service.run_unit(work)
 
     async def write(
         self,
@@ -100,13 +102,11 @@ class FhirHub:
         if result.status == "ok":
             return
 
-        def work() -> list[Outgoing]:
-            with self.service.sessions.begin() as s:
-                u = Unit(s, None, self.service.clock(), self.service.user)
-                u.emit(EventName.DIRECTORY_REFRESH_FAILED, directory_audience(), **result.to_dict())
-                return self.service.finish(u)
+        def failed(u: Unit) -> None:
+            u.emit(EventName.DIRECTORY_REFRESH_FAILED, directory_audience(), **result.to_dict())
 
-        self.hub.broadcast(await self.hub.run_in_writer(work))
+        _, events = await self.hub.run_in_writer(self.service.run_unit, failed)
+        self.hub.broadcast(events)
 
     # -- lifecycle (the hub's loop) --------------------------------------------------
 
