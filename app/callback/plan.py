@@ -99,39 +99,27 @@ def _from_hit(
     return t
 
 
+def _named(task: OsnpTask, kind: TargetKind, name: str, why: str, now: datetime) -> CallbackTarget:
+    """A target known by its name only, not in the directory (a fallback, an MT to look up)."""
+    return CallbackTarget(
+        task_id=task.id,
+        kind=str(kind),
+        status=str(TargetStatus.TO_CALL),
+        name=name,
+        why=why,
+        created_at=now,
+    )
+
+
 def _fallbacks(task: OsnpTask, now: datetime) -> list[CallbackTarget]:
     out = []
     if task.consultation_type != ConsultationType.TELECONSULTATION:
-        out.append(
-            CallbackTarget(
-                task_id=task.id,
-                kind=str(TargetKind.TELECONSULTATION),
-                status=str(TargetStatus.TO_CALL),
-                name="Téléconsultation",
-                why="si le motif s'y prête : proposer une téléconsultation au patient",
-                created_at=now,
-            )
-        )
-    out.append(
-        CallbackTarget(
-            task_id=task.id,
-            kind=str(TargetKind.PDSA),
-            status=str(TargetStatus.TO_CALL),
-            name="Médecin de garde (PDSA)",
-            why="à partir de 20 h, la PDSA prend le relais",
-            created_at=now,
-        )
-    )
-    out.append(
-        CallbackTarget(
-            task_id=task.id,
-            kind=str(TargetKind.URGENCES),
-            status=str(TargetStatus.TO_CALL),
-            name="Service d'urgences",
-            why="uniquement sur décision du médecin régulateur",
-            created_at=now,
-        )
-    )
+        why = "si le motif s'y prête : proposer une téléconsultation au patient"
+        out.append(_named(task, TargetKind.TELECONSULTATION, "Téléconsultation", why, now))
+    pdsa = "à partir de 20 h, la PDSA prend le relais"
+    out.append(_named(task, TargetKind.PDSA, "Médecin de garde (PDSA)", pdsa, now))
+    urgences = "uniquement sur décision du médecin régulateur"
+    out.append(_named(task, TargetKind.URGENCES, "Service d'urgences", urgences, now))
     return out
 
 
@@ -172,17 +160,11 @@ def build_plan(
                 )
             targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
         if not mts:
-            targets.append(
-                CallbackTarget(
-                    task_id=task.id,
-                    kind=str(TargetKind.MT),
-                    status=str(TargetStatus.TO_CALL),
-                    name=d.treating_doctor,
-                    why="médecin traitant absent de l'annuaire : "
-                    "cherchez son numéro (patient, annuaire santé) et saisissez-le",
-                    created_at=now,
-                )
+            why = (
+                "médecin traitant absent de l'annuaire : "
+                "cherchez son numéro (patient, annuaire santé) et saisissez-le"
             )
+            targets.append(_named(task, TargetKind.MT, d.treating_doctor, why, now))
         for hit in by_tier.get(TIER_CONFRERE, []):
             targets.append(
                 _from_hit(
