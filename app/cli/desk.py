@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli import db_url
+from app.cli.phone import add_sip_security
 from app.db.engine import data_dir
 
 if TYPE_CHECKING:
@@ -95,26 +96,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="adresse locale annoncée (défaut : celle qui mène au serveur)",
     )
     sip.add_argument("--sip-local-port", type=int, default=0, metavar="PORT")
-    sip.add_argument(
-        "--sip-transport",
-        choices=("udp", "tls"),
-        default="udp",
-        help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
-    )
-    sip.add_argument(
-        "--sip-srtp",
-        choices=("offered", "required"),
-        default="offered",
-        help="médias chiffrés (SRTP, clés SDES) : offered (défaut) les accepte quand "
-        "l'appel les propose ; required refuse tout appel en clair",
-    )
-    sip.add_argument(
-        "--sip-ca-file",
-        type=Path,
-        default=None,
-        metavar="FICHIER.pem",
-        help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
-    )
+    add_sip_security(sip)
     sip.add_argument(
         "--record",
         type=Path,

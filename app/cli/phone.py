@@ -11,6 +11,31 @@ from pathlib import Path
 from typing import IO
 
 
+def add_sip_security(options: argparse._ActionsContainer) -> None:
+    """How a line reaches the room's proxy: --sip-transport, --sip-ca-file, --sip-srtp
+    (``sasdesk phone`` and ``sasdesk desk`` take the same ones)."""
+    options.add_argument(
+        "--sip-transport",
+        choices=("udp", "tls"),
+        default="udp",
+        help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
+    )
+    options.add_argument(
+        "--sip-ca-file",
+        type=Path,
+        default=None,
+        metavar="FICHIER.pem",
+        help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
+    )
+    options.add_argument(
+        "--sip-srtp",
+        choices=("offered", "required"),
+        default="offered",
+        help="médias chiffrés (SRTP, clés SDES) : offered (défaut) les accepte quand "
+        "l'appel les propose ; required refuse tout appel en clair",
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "phone",
@@ -33,26 +58,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="N",
         help="port SIP local (défaut : un port libre)",
     )
-    parser.add_argument(
-        "--sip-transport",
-        choices=("udp", "tls"),
-        default="udp",
-        help="transport vers le proxy : udp (défaut) ou tls (certificat du proxy vérifié)",
-    )
-    parser.add_argument(
-        "--sip-ca-file",
-        type=Path,
-        default=None,
-        metavar="FICHIER.pem",
-        help="tls : autorité qui signe le certificat du proxy (défaut : magasin du système)",
-    )
-    parser.add_argument(
-        "--sip-srtp",
-        choices=("offered", "required"),
-        default="offered",
-        help="médias chiffrés (SRTP, clés SDES) : offered (défaut) les accepte quand "
-        "l'appel les propose ; required refuse tout appel en clair",
-    )
+    add_sip_security(parser)
     parser.add_argument(
         "--bind", default="127.0.0.1", metavar="ADRESSE", help="adresse locale (défaut 127.0.0.1)"
     )
