@@ -127,10 +127,12 @@ class DeskController(QObject):
         self.supervision: SupervisionController | None = None
         if w.supervision is not None:
             self.supervision = SupervisionController(w.supervision, hub, bus, self)
+        self.search: SearchController | None = None
         if w.search_panel is not None:
             current = lambda: self.dossier.current_id  # noqa: E731
             search = SearchController(w, w.search_panel, hub, line, bus, tell, current, self)
             self.panels.append(search)
+            self.search = search
         # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
         self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self)
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)

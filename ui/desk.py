@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from app.client.hub_client import HubClient, HubError
 from app.client.trust import HubTrust
@@ -74,12 +75,18 @@ class Desk:
                 self.client, folder / "recordings.json", Path(record_dir)
             )
             self.uploader.attach(self.line)
+            if self.controller.search is not None:  # F7: a doctor called from the search
+                self.controller.search.placed.connect(self._note_placed)
             self.uploader.start()
         if self.line is not None:
             self.line.start()
         else:
             self.window.call_bar.line_status.setText("Pas de ligne téléphonique sur ce poste")
         return self.window
+
+    def _note_placed(self, call_ref: str, call: dict[str, Any]) -> None:
+        if self.uploader is not None:
+            self.uploader.note_placed(call_ref, **call)
 
     def _session_ended(self, username: str, msg: dict[str, object]) -> None:
         """The hub ended the session: the same user types the password, the screen stays."""

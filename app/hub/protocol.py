@@ -106,6 +106,7 @@ class IntentName(StrEnum):
     RECORDING_COMMIT = "recording.commit"
     RECORDING_OPEN = "recording.open"
     RECORDING_OUTGOING = "recording.outgoing"
+    RECORDING_PLACED = "recording.placed"
     RECORDING_READ = "recording.read"
     RESUME = "resume"
     SLOT_BOOK = "slot.book"

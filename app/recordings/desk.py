@@ -7,7 +7,12 @@ confirmed the file's SHA-256, and only then is the local WAV deleted. A desk kil
 mid-call left the call's raw sides on disk: at the next start they are merged into the
 WAV and uploaded; a desk killed mid-upload resumes at the offset the hub reports.
 
-The hub takes an outgoing call's recording once the OSNP has noted the call
+A call placed from the slot search (F7) is told to the uploader by the desk as it is
+dialled (``note_placed``: the dossier in hand, the number, the doctor); the journal
+keeps that with the call, so the recording goes up as ``recording.placed``, linked to
+that dossier, even after a crash.
+
+The hub takes a call-back call's recording once the OSNP has noted the call
 (``callback.attempt`` with its ref): until then the upload waits, and the attempt's
 event wakes it. A hub that is slow or gone is tried again with a growing delay (and
 at each reconnection); a refusal is tried again a few times (the call may not be
@@ -24,6 +29,7 @@ import json
 import logging
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,7 @@ from app.recordings.hub import (
     RecordingChunk,
     RecordingCommit,
     RecordingOpen,
+    RecordingPlaced,
     RecordingRead,
 )
 from app.recordings.store import file_sha256
@@ -97,6 +104,8 @@ class RecordingUploader:
         self.uploaded: list[str] = []  # call refs confirmed by the hub (this run)
         self._incoming: set[str] = set()
         self._outgoing: set[str] = set()
+        #: Calls placed from the slot search: what the hub links their recording to.
+        self._placed: dict[str, dict[str, Any]] = {}
         self._not_before: dict[str, float] = {}  # call ref -> loop time of its next try
         self._transport_delay = RETRY_AFTER_TRANSPORT
         self._wanted = asyncio.Event()
@@ -125,6 +134,15 @@ class RecordingUploader:
         loop = asyncio.get_running_loop()
         line.subscribe(lambda event: loop.call_soon_threadsafe(self.on_line_event, event))
 
+    def note_placed(
+        self, call_ref: str, *, dossier_id: int | None, number: str, callee: str
+    ) -> None:
+        """The desk dialled ``call_ref`` from the slot search about ``dossier_id``."""
+        placed = {"dossier_id": dossier_id, "number": number, "callee": callee}
+        self._placed[call_ref] = placed
+        if call_ref in self.journal.entries:  # answered already (a very quick pick-up)
+            self.journal.put(call_ref, placed=placed)
+
     def on_line_event(self, event: Any) -> None:
         kind = str(event.kind)
         if kind == "ringing":
@@ -145,13 +163,18 @@ class RecordingUploader:
                 safe=safe_name(event.call_id),
                 path=None,
                 direction=direction,
+                answered_at=datetime.fromtimestamp(event.at, UTC).isoformat(),
             )
+            placed = self._placed.get(event.call_id)
+            if placed is not None:
+                self.journal.put(event.call_id, placed=placed)
         elif kind == "recording" and event.call_id in self.journal.entries and event.path:
             self.journal.put(event.call_id, path=event.path)
             self._wanted.set()
         elif kind == "ended":
             self._incoming.discard(event.call_id)
             self._outgoing.discard(event.call_id)
+            self._placed.pop(event.call_id, None)
 
     def _on_state(self, state: LinkState, _detail: str) -> None:
         if state is LinkState.READY:
@@ -220,7 +243,12 @@ class RecordingUploader:
                     continue
                 try:
                     outgoing = entry.get("direction") == "out"
-                    await self.upload(call_ref, Path(entry["path"]), outgoing=outgoing)
+                    placed = entry.get("placed")
+                    if placed is not None:
+                        placed = {**placed, "answered_at": entry.get("answered_at")}
+                    await self.upload(
+                        call_ref, Path(entry["path"]), outgoing=outgoing, placed=placed
+                    )
                 except HubError as exc:
                     if exc.code in RETRYABLE:
                         # Slow or gone: a reconnection wakes this loop, and so does the
@@ -234,7 +262,7 @@ class RecordingUploader:
                     self._transport_delay = RETRY_AFTER_TRANSPORT
 
     def _refused(self, call_ref: str, entry: dict[str, Any], exc: HubError) -> None:
-        if entry.get("direction") == "out" and exc.code == "not_found":
+        if entry.get("direction") == "out" and "placed" not in entry and exc.code == "not_found":
             # The OSNP has not noted this call yet: her callback.attempt wakes it.
             self.journal.put(call_ref, waiting=exc.message)
             self._hold(call_ref, WAIT_FOR_ATTEMPT)
@@ -251,15 +279,28 @@ class RecordingUploader:
         self.journal.put(call_ref, refused=exc.message)  # kept on disk
 
     async def upload(
-        self, call_ref: str, path: Path, attempts: int = 3, *, outgoing: bool = False
+        self,
+        call_ref: str,
+        path: Path,
+        attempts: int = 3,
+        *,
+        outgoing: bool = False,
+        placed: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Send one WAV (resuming where the hub is), have it checked, then delete it."""
+        """Send one WAV (resuming where the hub is), have it checked, then delete it.
+        ``placed``: a call placed from the slot search (its dossier, number, callee)."""
         size = path.stat().st_size
         digest = file_sha256(path)
-        declare = OutgoingRecording if outgoing else CallRecording
+        declare: type[CallRecording | OutgoingRecording | RecordingPlaced] = CallRecording
+        extra: dict[str, Any] = {}
+        if placed is not None:
+            declare = RecordingPlaced
+            extra = {k: v for k, v in placed.items() if v not in (None, "")}
+        elif outgoing:
+            declare = OutgoingRecording
         for attempt in range(attempts):
             begun = await self.client.call(
-                declare, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest
+                declare, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest, **extra
             )
             if begun["state"] != "stored":
                 try:

@@ -2,7 +2,9 @@
 
 Installed by ``app.hub.extensions``. The desk that answered a call — or the OSNP's
 desk that made an outgoing call-back call, once its attempt is noted with the call's
-ref — declares its WAV (``call.recording``: size and SHA-256, never a path), sends
+ref (``recording.outgoing``), or the desk that phoned a doctor from the slot search
+about a dossier (``recording.placed``) — declares its WAV (``call.recording``: size and
+SHA-256, never a path), sends
 it in chunks at the offset the hub says it has (``recording.chunk``), then asks the
 hub to check and keep it (``recording.commit``). Doctors and supervisors open a dossier's recording
 (``recording.open``, written in the dossier's log: who listened, when) and read it in
@@ -15,6 +17,7 @@ import base64
 import binascii
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -27,7 +30,7 @@ from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, refusal, require, roles_for
 from app.domain.rules import FlowError, forbid
 from app.hub.events import EventName
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 from app.hub.service import FlowService, Unit
 from app.hub.views import call_view, iso
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
@@ -71,6 +74,24 @@ class OutgoingRecording(Intent):
     sha256: Sha256
 
 
+class RecordingPlaced(Intent):
+    """The WAV of a call this desk placed from the slot search (F7: a doctor phoned from
+    the results), about the dossier in hand: declared like ``call.recording``, with what
+    only the desk knows of that call (no other row has it)."""
+
+    type: Literal[IntentName.RECORDING_PLACED] = IntentName.RECORDING_PLACED
+    call_ref: CallRef
+    size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]
+    sha256: Sha256
+    dossier_id: EntityId | None = None  # None: placed with no dossier in hand
+    number: Phone = ""
+    callee: Short = ""  # the doctor as the search results named them
+    answered_at: datetime | None = None  # the desk's clock; never after the hub's now
+
+
+Declared = CallRecording | OutgoingRecording | RecordingPlaced
+
+
 class RecordingChunk(Intent):
     type: Literal[IntentName.RECORDING_CHUNK] = IntentName.RECORDING_CHUNK
     call_ref: CallRef
@@ -98,25 +119,31 @@ class RecordingRead(Intent):
 
 @dataclass(frozen=True)
 class Source:
-    """What a recording belongs to: an incoming call, or a call-back call's attempt."""
+    """What a recording belongs to: an incoming call, a call-back call's attempt, or a
+    call placed from the slot search (its recording row, which is all the hub knows)."""
 
     call: Call | None = None
     attempt: CallbackAttempt | None = None
+    placed: Recording | None = None
 
     @property
     def key(self) -> Key:
         if self.call is not None:
             return self.call.id
+        if self.placed is not None:
+            return f"out-{self.placed.id}"
         assert self.attempt is not None
         return f"cb-{self.attempt.id}"
 
     def row(self, u: Unit) -> Recording | None:
+        if self.placed is not None:
+            return self.placed
         if self.call is not None:
             return u.s.scalar(select(Recording).where(Recording.call_id == self.call.id))
         assert self.attempt is not None
         return u.s.scalar(select(Recording).where(Recording.attempt_id == self.attempt.id))
 
-    def new_row(self, u: Unit, i: CallRecording | OutgoingRecording) -> Recording:
+    def new_row(self, u: Unit, i: Declared) -> Recording:
         assert u.actor is not None
         if self.call is not None:
             dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == self.call.id))
@@ -142,6 +169,7 @@ def recording_view(r: Recording) -> dict[str, Any]:
         "id": r.id,
         "call_id": r.call_id,
         "attempt_id": r.attempt_id,
+        "placed_ref": r.placed_ref,
         "dossier_id": r.dossier_id,
         "size": r.size,
         "sha256": r.sha256,
@@ -198,16 +226,69 @@ class RecordingHandlers:
             raise forbid("seul le poste qui a passé l'appel en dépose l'enregistrement")
         return Source(attempt=attempt)
 
+    @staticmethod
+    def _placed_call(u: Unit, call_ref: str) -> Source:
+        """A call this desk placed from the slot search, already declared."""
+        assert u.actor is not None
+        require(u.actor.role, Action.SEARCH_SLOTS)
+        row = u.s.scalar(select(Recording).where(Recording.placed_ref == call_ref))
+        if row is None:
+            raise FlowError("not_found", f"aucun appel passé depuis la recherche pour {call_ref}")
+        if row.uploaded_by_id != u.actor.user_id:
+            raise forbid("seul le poste qui a passé l'appel en dépose l'enregistrement")
+        return Source(placed=row)
+
+    def _new_placed_call(self, u: Unit, i: RecordingPlaced) -> Source:
+        """The first declaration of a call placed from the slot search: its row, linked
+        to the dossier in hand (one this account sees)."""
+        assert u.actor is not None
+        require(u.actor.role, Action.SEARCH_SLOTS)
+        if u.s.scalar(select(Recording.id).where(Recording.placed_ref == i.call_ref)):
+            return self._placed_call(u, i.call_ref)
+        known = u.s.scalar(select(Call.id).where(Call.call_ref == i.call_ref)) or u.s.scalar(
+            select(CallbackAttempt.id).where(CallbackAttempt.call_ref == i.call_ref)
+        )
+        if known:
+            raise FlowError("conflict", f"l'appel {i.call_ref} est déjà connu du hub")
+        dossier_id = None
+        if i.dossier_id is not None:
+            d = u.s.get(Dossier, i.dossier_id)
+            if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+                raise FlowError(
+                    "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
+                )
+            dossier_id = d.id
+        answered = min(i.answered_at, u.now) if i.answered_at is not None else u.now
+        row = Recording(
+            placed_ref=i.call_ref,
+            placed_number=i.number,
+            placed_to=i.callee,
+            dossier_id=dossier_id,
+            uploaded_by_id=u.actor.user_id,
+            sha256=i.sha256,
+            size=i.size,
+            state="uploading",
+            started_at=answered,
+        )
+        u.s.add(row)
+        u.s.flush()  # its id names the part in the store
+        return Source(placed=row)
+
     def _source(self, u: Unit, call_ref: str) -> Source:
-        """Chunks and commit: the incoming call of that ref, else the call-back call."""
+        """Chunks and commit: the incoming call of that ref, else the call placed from
+        the search, else the call-back call."""
         exists = u.s.scalar(select(Call.id).where(Call.call_ref == call_ref))
         if exists is not None:
             return self._answered_call(u, call_ref)
+        if u.s.scalar(select(Recording.id).where(Recording.placed_ref == call_ref)):
+            return self._placed_call(u, call_ref)
         return self._noted_call(u, call_ref)
 
-    def begin(self, u: Unit, i: CallRecording | OutgoingRecording) -> dict[str, Any]:
+    def begin(self, u: Unit, i: Declared) -> dict[str, Any]:
         if isinstance(i, CallRecording):
             source = self._answered_call(u, i.call_ref)
+        elif isinstance(i, RecordingPlaced):
+            source = self._new_placed_call(u, i)
         else:
             source = self._noted_call(u, i.call_ref)
         row = source.row(u)
@@ -316,6 +397,21 @@ class RecordingHandlers:
                 size=row.size,
             )
             return {**reply, "call": call_view(call)}
+        if source.placed is not None:
+            audience = Audience(users={row.uploaded_by_id})
+            if dossier is not None:
+                audience.add_dossier(dossier, self.service._task_of(u, dossier))
+            u.emit(
+                EventName.CALL_RECORDED,
+                audience,
+                dossier=dossier,
+                call_ref=row.placed_ref,
+                number=row.placed_number,
+                callee=row.placed_to,
+                sha256=row.sha256,
+                size=row.size,
+            )
+            return {**reply, "recording_id": row.id}
         attempt = source.attempt
         assert attempt is not None
         attempt.recording_path = row.stored_name
@@ -399,6 +495,7 @@ def install(service: FlowService) -> RecordingHandlers:
     for intent, fn in (
         (CallRecording, handlers.begin),
         (OutgoingRecording, handlers.begin),
+        (RecordingPlaced, handlers.begin),
         (RecordingChunk, handlers.chunk),
         (RecordingCommit, handlers.commit),
         (RecordingOpen, handlers.open),

@@ -1,7 +1,8 @@
 """The hub's recordings store: a directory the hub owns, never a path from a desk.
 
-A recording goes up in chunks into ``.partial/<key>.wav`` (the key: the call's id, or
-``cb-<attempt id>`` for an outgoing call-back call); the part's size on disk
+A recording goes up in chunks into ``.partial/<key>.wav`` (the key: the call's id,
+``cb-<attempt id>`` for an outgoing call-back call, ``out-<recording id>`` for a call
+placed from the slot search); the part's size on disk
 is the upload's progress (a desk that reconnects, to this hub or to another sharing
 the store, resumes there). Once the whole file is there and its SHA-256 matches the
 one the desk declared, it is moved, atomically, to ``<yyyy>/<mm>/<dd>/<call id>.wav``.
@@ -37,9 +38,10 @@ def default_store(db_url: str) -> Path:
     return data_dir() / "recordings"
 
 
-#: A store key: an incoming call's id, or an outgoing call-back call's attempt.
+#: A store key: an incoming call's id, an outgoing call-back call's attempt, or the
+#: recording row of a call placed from the slot search.
 Key = int | str
-_KEY = re.compile(r"^(cb-)?[0-9]+$")
+_KEY = re.compile(r"^(cb-|out-)?[0-9]+$")
 
 
 def _name(key: Key) -> str:

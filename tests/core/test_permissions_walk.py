@@ -32,7 +32,7 @@ from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action,
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
 from app.hub.server import Hub
-from app.recordings.hub import CallRecording, OutgoingRecording, RecordingOpen
+from app.recordings.hub import CallRecording, OutgoingRecording, RecordingOpen, RecordingPlaced
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
@@ -85,6 +85,10 @@ PROBES: dict[Action, list[Probe]] = {
     Action.SEARCH_SLOTS: [
         (DirectorySearch, {"commune_insee": "17300"}),
         (SlotBook, {"slot_id": NOBODY}),
+        (
+            RecordingPlaced,
+            {"call_ref": "walk-none", "size": 100, "sha256": "0" * 64, "dossier_id": NOBODY},
+        ),
     ],
     Action.RELEASE_BOOKINGS: [(SlotRelease, {"booking_id": NOBODY})],
     Action.KEEP_AGENDAS: [

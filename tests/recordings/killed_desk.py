@@ -2,6 +2,8 @@
 
 ``python -m tests.recordings.killed_desk upload URL JOURNAL CALL_REF WAV``
 ``python -m tests.recordings.killed_desk call URL JOURNAL CALL_REF RECORD_DIR``
+``python -m tests.recordings.killed_desk placed URL JOURNAL CALL_REF WAV DOSSIER_ID``
+(the MRL's desk, uploading a call it placed from the slot search about the dossier)
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ from telephony.line import LineEvent, LineEventKind
 from tests.recordings.helpers import logged
 
 
-async def main(mode: str, url: str, journal: str, call_ref: str, target: str) -> None:
-    client = await logged(url, "n1")
+async def main(mode: str, url: str, journal: str, call_ref: str, target: str, *rest: str) -> None:
+    client = await logged(url, "mrl" if mode == "placed" else "n1")
+    if mode == "placed":
+        uploader = RecordingUploader(client, Path(journal), Path(target).parent)
+        placed = {"dossier_id": int(rest[0]), "number": "0546123456", "callee": "Dr Vasseur"}
+        uploader.journal.put(call_ref, path=target, direction="out", placed=placed)
+        print("uploading", flush=True)
+        await uploader.upload(call_ref, Path(target), outgoing=True, placed=placed)
+        print("done", flush=True)
+        return
     if mode == "upload":
         uploader = RecordingUploader(client, Path(journal), Path(target).parent)
         uploader.journal.put(call_ref, path=target)
@@ -44,4 +54,4 @@ async def main(mode: str, url: str, journal: str, call_ref: str, target: str) ->
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:6]))
+    asyncio.run(main(*sys.argv[1:]))

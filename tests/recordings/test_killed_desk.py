@@ -20,6 +20,7 @@ from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from telephony.audio.recorder import read_recording
 from tests.recordings.helpers import answered_call, logged, make_wav
+from tests.recordings.test_placed_recording import mrl_holding_a_dossier, placed_row
 from tests.waits import until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,3 +129,52 @@ async def test_desk_killed_mid_call_uploads_the_recording_so_far(
         assert float(np.sqrt(np.mean(side[: 150 * 160].astype(float) ** 2))) > 4000
     assert not list(record_dir.iterdir())  # raw sides merged, WAV deleted once confirmed
     await n1.close()
+
+
+async def test_desk_killed_mid_upload_of_a_call_placed_from_the_search_resumes(
+    rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
+) -> None:
+    n1, mrl, did = await mrl_holding_a_dossier(rec_hub.url, "in-kill-f7@room")
+    wav = tmp_path / "desk" / "f7.wav"
+    digest = make_wav(wav, 300.0)  # 9.6 MB: some 290 chunks
+    journal = tmp_path / "desk" / "recordings.json"
+    proc = desk_process("placed", rec_hub.url, str(journal), "f7-kill@desk", str(wav), str(did))
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.to_thread(proc.stdout.readline)).strip() == "uploading"
+
+        def part_size() -> int:
+            row = placed_row(sessions, "f7-kill@desk")
+            part = store / ".partial" / f"out-{row.id}.wav" if row is not None else None
+            return part.stat().st_size if part is not None and part.exists() else 0
+
+        await until(lambda: part_size() > 3 * 32768, "part of the upload stored", timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(proc.wait, 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    partial = part_size()
+    assert 0 < partial < wav.stat().st_size and wav.exists()
+
+    # Next start: the journal names the file and the dossier; the upload resumes.
+    uploader = RecordingUploader(mrl, journal, wav.parent)
+    assert uploader.journal.entries["f7-kill@desk"]["placed"]["dossier_id"] == did
+    begun = await mrl.request(
+        "recording.placed",
+        call_ref="f7-kill@desk",
+        size=wav.stat().st_size,
+        sha256=digest,
+        dossier_id=did,
+    )
+    assert begun["received"] >= partial  # the hub kept what came before the kill
+    uploader.start()
+    await until(lambda: "f7-kill@desk" in uploader.uploaded, "uploaded", timeout=30)
+    await uploader.stop()
+    row = placed_row(sessions, "f7-kill@desk")
+    assert row is not None and row.state == "stored" and row.dossier_id == did
+    assert hashlib.sha256((store / row.stored_name).read_bytes()).hexdigest() == digest
+    assert not wav.exists() and uploader.journal.entries == {}
+    assert not (store / ".partial" / f"out-{row.id}.wav").exists()
+    await n1.close()
+    await mrl.close()

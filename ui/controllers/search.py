@@ -1,5 +1,7 @@
 """The slot search dock: search, book, call the doctor, refresh the agenda editors; the
-results follow the bookings and agenda changes of every desk."""
+results follow the bookings and agenda changes of every desk. A doctor called from the
+results is announced (``placed``) so that the call's recording reaches the hub linked
+to the dossier in hand (app.recordings.desk, wired in ui/desk.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.directory.hub import DirectorySearch, SlotBook
@@ -23,6 +25,9 @@ Tell = Callable[..., None]
 
 
 class SearchController(QObject):
+    #: A call dialled from the results: its call ref, and the dossier, number and doctor.
+    placed = Signal(str, dict)
+
     def __init__(
         self,
         window: QWidget,
@@ -114,5 +119,7 @@ class SearchController(QObject):
         if self.line is None:
             self.tell(f"Pas de ligne pour appeler {who} ({number})", error=True)
             return
-        self.line.line.dial(number)
+        dossier_id = self.current()  # read now: the call is about the dossier in hand
+        call_ref = self.line.line.dial(number)
+        self.placed.emit(call_ref, {"dossier_id": dossier_id, "number": number, "callee": who})
         self.tell(f"Appel de {who} au {number}")
