@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -19,6 +18,7 @@ from qasync import asyncSlot
 
 from app.client.hub_client import HubClient, HubError
 from app.domain.enums import Role
+from ui.dialog_buttons import ok_cancel
 from ui.naming import named
 
 
@@ -36,13 +36,7 @@ class LoginDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Identifiant", self.username)
         form.addRow("&Mot de passe", self.password)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Se connecter")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "Se connecter", "Quitter", self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Hub : {client.url}"))
         if client.welcome.get("insecure"):

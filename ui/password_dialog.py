@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -19,6 +18,7 @@ from qasync import asyncSlot
 from app.client.hub_client import HubClient, HubError
 from app.hub import protocol as p
 from app.hub.passwords import MAX_LENGTH, MIN_LENGTH, PASSPHRASE_LENGTH
+from ui.dialog_buttons import ok_cancel
 from ui.naming import named
 
 POLICY = (
@@ -54,13 +54,7 @@ class PasswordDialog(QDialog):
         form.addRow("Mot de passe &actuel", self.old)
         form.addRow("&Nouveau mot de passe", self.new)
         form.addRow("&Le même, encore", self.again)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Changer")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = ok_cancel(self, "Changer", "Annuler", self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(policy)
         layout.addLayout(form)

@@ -11,7 +11,6 @@ import asyncio
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from ui.dialog_buttons import ok_cancel
 from ui.naming import named
 
 #: How long the dialog waits for the connection to come back before saying so.
@@ -45,13 +45,7 @@ class ReloginDialog(QDialog):
         form = QFormLayout()
         form.addRow("Identifiant", QLabel(username))
         form.addRow("&Mot de passe", self.password)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reprendre")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter le poste")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "Reprendre", "Quitter le poste", self.submit)
         layout = QVBoxLayout(self)
         layout.addWidget(self.reason)
         layout.addWidget(
