@@ -134,7 +134,7 @@ class DeskController(QObject):
             self.panels.append(search)
             self.search = search
         # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
-        self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self)
+        self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self, window=w)
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)
         self.exporter = DossierExporter(self.dossier, tell, parent=self)
         shortcut_action(self.exporter, w, "export_dossier", self.exporter.export)

@@ -22,6 +22,7 @@ INTENT_LABELS: dict[str, str] = {
     IntentName.RECORDING_OPEN: "écoute de l'enregistrement",
     "retention.purge": "suppression (conservation échue)",
     IntentName.RECORDING_READ: "écoute de l'enregistrement (lecture directe)",
+    IntentName.RECORDING_LIST: "liste des enregistrements (appels, correspondants)",
 }
 
 

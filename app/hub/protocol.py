@@ -104,6 +104,7 @@ class IntentName(StrEnum):
     QUEUE_NEXT = "queue.next"
     RECORDING_CHUNK = "recording.chunk"
     RECORDING_COMMIT = "recording.commit"
+    RECORDING_LIST = "recording.list"
     RECORDING_OPEN = "recording.open"
     RECORDING_OUTGOING = "recording.outgoing"
     RECORDING_PLACED = "recording.placed"

@@ -40,6 +40,7 @@ from app.recordings.hub import (
     OutgoingRecording,
     RecordingChunk,
     RecordingCommit,
+    RecordingList,
     RecordingOpen,
     RecordingPlaced,
     RecordingRead,
@@ -342,15 +343,27 @@ class RecordingUploader:
                 f.seek(offset)
 
 
-async def fetch_recording(client: HubClient, dossier_id: int, dest: Path) -> dict[str, Any]:
-    """Stream a dossier's recording from the hub into ``dest``; checks its SHA-256."""
-    opened = await client.call(RecordingOpen, dossier_id=dossier_id)
+async def list_recordings(client: HubClient, dossier_id: int) -> list[dict[str, Any]]:
+    """The dossier's recordings (app.recordings.listing), oldest call first."""
+    reply = await client.call(RecordingList, dossier_id=dossier_id)
+    recordings: list[dict[str, Any]] = reply["recordings"]
+    return recordings
+
+
+async def fetch_recording(
+    client: HubClient, dossier_id: int, dest: Path, recording_id: int | None = None
+) -> dict[str, Any]:
+    """Stream one of a dossier's recordings (none named: the incoming call's) from the hub
+    into ``dest``; checks its SHA-256."""
+    chosen = {"recording_id": recording_id} if recording_id is not None else {}
+    opened = await client.call(RecordingOpen, dossier_id=dossier_id, **chosen)
     meta: dict[str, Any] = opened["recording"]
+    chosen = {"recording_id": meta["id"]}  # the one opened, whatever comes in between
     dest.parent.mkdir(parents=True, exist_ok=True)
     offset = 0
     with dest.open("wb") as f:
         while True:
-            reply = await client.call(RecordingRead, dossier_id=dossier_id, offset=offset)
+            reply = await client.call(RecordingRead, dossier_id=dossier_id, offset=offset, **chosen)
             data = base64.b64decode(reply["data"])
             f.write(data)
             offset += len(data)

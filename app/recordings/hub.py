@@ -6,9 +6,11 @@ ref (``recording.outgoing``), or the desk that phoned a doctor from the slot sea
 about a dossier (``recording.placed``) — declares its WAV (``call.recording``: size and
 SHA-256, never a path), sends
 it in chunks at the offset the hub says it has (``recording.chunk``), then asks the
-hub to check and keep it (``recording.commit``). Doctors and supervisors open a dossier's recording
-(``recording.open``, written in the dossier's log: who listened, when) and read it in
-chunks (``recording.read``, beside the single writer). See docs/protocol.md.
+hub to check and keep it (``recording.commit``). Doctors and supervisors list a
+dossier's recordings (``recording.list``: the incoming call, call-back calls, calls
+placed from the search), open the one they choose (``recording.open``, written in the
+dossier's log: who listened, when) and read it in chunks (``recording.read``, beside
+the single writer). See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 from app.hub.service import FlowService, Unit
 from app.hub.views import call_view, iso
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
+from app.recordings.listing import dossier_recordings
 from app.recordings.models import Recording
 from app.recordings.store import (
     MAX_RECORDING_BYTES,
@@ -105,14 +108,25 @@ class RecordingCommit(Intent):
     call_ref: CallRef
 
 
+class RecordingList(Intent):
+    """The dossier's recordings, for the listener to choose one (audited as a read)."""
+
+    type: Literal[IntentName.RECORDING_LIST] = IntentName.RECORDING_LIST
+    dossier_id: EntityId
+    read_only: ClassVar[bool] = True
+
+
 class RecordingOpen(Intent):
     type: Literal[IntentName.RECORDING_OPEN] = IntentName.RECORDING_OPEN
     dossier_id: EntityId
+    #: One of the dossier's recordings (``recording.list``); none: the incoming call's.
+    recording_id: EntityId | None = None
 
 
 class RecordingRead(Intent):
     type: Literal[IntentName.RECORDING_READ] = IntentName.RECORDING_READ
     dossier_id: EntityId
+    recording_id: EntityId | None = None
     offset: Offset = 0
     read_only: ClassVar[bool] = True
 
@@ -433,34 +447,53 @@ class RecordingHandlers:
 
     # -- playback (doctors and supervisors) ----------------------------------------------
 
-    def _stored(
-        self, u: Unit, dossier_id: int, *, lock: bool, intent: str = IntentName.RECORDING_OPEN
-    ) -> tuple[Dossier, Recording]:
+    def _listened(self, u: Unit, dossier_id: int, intent: str) -> Dossier:
+        """The dossier whose recordings this account may hear."""
         assert u.actor is not None
         # A refused listening is in the audit of reads (app.audit), like a granted one.
         denied = refusal(u.actor.role, Action.LISTEN_RECORDINGS)
         if denied is not None:
             raise refused_read(denied, dossier_id, intent)
-        d = u.s.get(Dossier, dossier_id, with_for_update=lock)
+        d = u.s.get(Dossier, dossier_id)
         if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
             raise refused_read(
                 FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible"),
                 dossier_id,
                 intent,
             )
-        # The incoming call's recording first; the call-back calls' after it.
-        row = u.s.scalar(
-            select(Recording)
-            .where(Recording.dossier_id == d.id, Recording.state == "stored")
-            .order_by(Recording.call_id.is_(None), Recording.id)
-            .limit(1)
-        )
+        return d
+
+    def _stored(
+        self,
+        u: Unit,
+        dossier_id: int,
+        recording_id: int | None,
+        intent: str = IntentName.RECORDING_OPEN,
+    ) -> tuple[Dossier, Recording]:
+        d = self._listened(u, dossier_id, intent)
+        query = select(Recording).where(Recording.dossier_id == d.id, Recording.state == "stored")
+        if recording_id is not None:
+            row = u.s.scalar(query.where(Recording.id == recording_id))
+            if row is None:
+                raise FlowError(
+                    "not_found", f"enregistrement {recording_id} introuvable dans ce dossier"
+                )
+            return d, row
+        # None chosen: the incoming call's recording first; the outgoing calls' after it.
+        row = u.s.scalar(query.order_by(Recording.call_id.is_(None), Recording.id).limit(1))
         if row is None:
             raise FlowError("not_found", "aucun enregistrement conservé pour ce dossier")
         return d, row
 
+    def listing(self, u: Unit, i: RecordingList) -> dict[str, Any]:
+        d = self._listened(u, i.dossier_id, IntentName.RECORDING_LIST)
+        assert u.actor is not None
+        # Who was called, by whom, when: a read of the dossier (once an hour per listener).
+        record_read_once(u.s, u.actor, d.id, (IntentName.RECORDING_LIST,), u.now)
+        return {"dossier_id": d.id, "recordings": dossier_recordings(u.s, d.id, self.store)}
+
     def open(self, u: Unit, i: RecordingOpen) -> dict[str, Any]:
-        d, row = self._stored(u, i.dossier_id, lock=False)
+        d, row = self._stored(u, i.dossier_id, i.recording_id)
         # The dossier's own log (who listened, when), seen by the supervisors, and the
         # audit of reads.
         u.emit(EventName.RECORDING_OPENED, Audience(), dossier=d, recording_id=row.id)
@@ -469,7 +502,7 @@ class RecordingHandlers:
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
 
     def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:
-        d, row = self._stored(u, i.dossier_id, lock=False, intent=IntentName.RECORDING_READ)
+        d, row = self._stored(u, i.dossier_id, i.recording_id, IntentName.RECORDING_READ)
         assert u.actor is not None
         # Streamed without recording.open first: still one audited listening an hour.
         listening = (IntentName.RECORDING_READ, IntentName.RECORDING_OPEN)
@@ -480,6 +513,7 @@ class RecordingHandlers:
         end = i.offset + len(data)
         return {
             "dossier_id": i.dossier_id,
+            "recording_id": row.id,
             "offset": i.offset,
             "data": base64.b64encode(data).decode("ascii"),
             "size": row.size,
@@ -498,6 +532,7 @@ def install(service: FlowService) -> RecordingHandlers:
         (RecordingPlaced, handlers.begin),
         (RecordingChunk, handlers.chunk),
         (RecordingCommit, handlers.commit),
+        (RecordingList, handlers.listing),
         (RecordingOpen, handlers.open),
         (RecordingRead, handlers.read),
     ):

@@ -32,7 +32,13 @@ from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action,
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
 from app.hub.server import Hub
-from app.recordings.hub import CallRecording, OutgoingRecording, RecordingOpen, RecordingPlaced
+from app.recordings.hub import (
+    CallRecording,
+    OutgoingRecording,
+    RecordingList,
+    RecordingOpen,
+    RecordingPlaced,
+)
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
@@ -100,7 +106,10 @@ PROBES: dict[Action, list[Probe]] = {
     ],
     Action.READ_STATISTICS: [(StatsReport, {"month": "2026-01"})],
     Action.SUPERVISE: [(StatsLive, {})],
-    Action.LISTEN_RECORDINGS: [(RecordingOpen, {"dossier_id": NOBODY})],
+    Action.LISTEN_RECORDINGS: [
+        (RecordingOpen, {"dossier_id": NOBODY}),
+        (RecordingList, {"dossier_id": NOBODY}),
+    ],
     Action.READ_AUDIT: [(AuditList, {})],
 }
 #: Needs a dossier whose RDV search is open (a probe on no dossier never reaches its

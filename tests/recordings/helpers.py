@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubClient
+from app.recordings.models import Recording
 from tests.conftest import PASSWORD
 
 
@@ -25,6 +28,22 @@ async def answered_call(n1: HubClient, call_ref: str) -> dict[str, Any]:
     reply = await n1.request("call.answered", call_ref=call_ref)
     dossier: dict[str, Any] = reply["dossier"]
     return dossier
+
+
+async def mrl_holding_a_dossier(url: str, ref: str) -> tuple[HubClient, HubClient, int]:
+    """An incoming call qualified P2 and taken by the MRL (the doctor who searches)."""
+    n1 = await logged(url, "n1")
+    dossier = await answered_call(n1, ref)
+    did = int(dossier["id"])
+    await n1.request("dossier.qualify", dossier_id=did, priority="P2")
+    mrl = await logged(url, "mrl")
+    await mrl.request("dossier.take", dossier_id=did)
+    return n1, mrl, did
+
+
+def placed_row(sessions: sessionmaker[Session], call_ref: str) -> Recording | None:
+    with sessions() as s:
+        return s.scalar(select(Recording).where(Recording.placed_ref == call_ref))
 
 
 def make_wav(path: Path, seconds: float, seed: int = 1) -> str:

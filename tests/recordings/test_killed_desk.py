@@ -19,8 +19,13 @@ from app.hub.server import Hub
 from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from telephony.audio.recorder import read_recording
-from tests.recordings.helpers import answered_call, logged, make_wav
-from tests.recordings.test_placed_recording import mrl_holding_a_dossier, placed_row
+from tests.recordings.helpers import (
+    answered_call,
+    logged,
+    make_wav,
+    mrl_holding_a_dossier,
+    placed_row,
+)
 from tests.waits import until
 
 ROOT = Path(__file__).resolve().parents[2]

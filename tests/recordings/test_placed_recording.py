@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.client.hub_client import HubClient, HubError
+from app.client.hub_client import HubError
 from app.db.models import Event
 from app.hub.server import Hub
 from app.recordings.desk import RecordingUploader, fetch_recording
-from app.recordings.models import Recording
 from telephony.line import LineEvent, LineEventKind
-from tests.recordings.helpers import answered_call, logged, make_wav
+from tests.recordings.helpers import logged, make_wav, mrl_holding_a_dossier, placed_row
 from tests.waits import until
 
 
@@ -37,22 +36,6 @@ class FakeLine:
     def emit(self, event: LineEvent) -> None:
         for listener in self.listeners:
             listener(event)
-
-
-def placed_row(sessions: sessionmaker[Session], call_ref: str) -> Recording | None:
-    with sessions() as s:
-        return s.scalar(select(Recording).where(Recording.placed_ref == call_ref))
-
-
-async def mrl_holding_a_dossier(url: str, ref: str) -> tuple[HubClient, HubClient, int]:
-    """An incoming call qualified P2 and taken by the MRL (the doctor who searches)."""
-    n1 = await logged(url, "n1")
-    dossier = await answered_call(n1, ref)
-    did = int(dossier["id"])
-    await n1.request("dossier.qualify", dossier_id=did, priority="P2")
-    mrl = await logged(url, "mrl")
-    await mrl.request("dossier.take", dossier_id=did)
-    return n1, mrl, did
 
 
 async def test_a_call_placed_from_the_search_goes_to_the_hub_linked_to_the_dossier(
