@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,6 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui.dialog_buttons import close_button
 
 COLUMNS = ("Date", "N° dossier", "Priorité", "Décision", "Patient", "Commune", "Motif")
 
@@ -107,10 +108,7 @@ class DossierListDialog(QDialog):
         self.link_button.clicked.connect(self._link)
         buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.link_button, QDialogButtonBox.ButtonRole.ActionRole)
-        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        close.setText("Fermer")  # the standard button speaks English without Qt's catalogues
-        close.setIcon(QIcon())  # its style icon is near-black: unseen in the night theme
-        close.clicked.connect(self.reject)
+        close_button(buttons, self)
         layout.addWidget(buttons)
         self.resize(900, 420)
 

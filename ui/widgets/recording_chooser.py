@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.dialog_buttons import close_button
 from ui.models.recordings import recordings_model
 
 
@@ -53,10 +53,7 @@ class RecordingChooser(QDialog):
         self.play_button.setDefault(True)
         self.play_button.clicked.connect(self.play_selected)
         buttons.addButton(self.play_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        close.setText("Fermer")  # the standard button speaks English without Qt's catalogues
-        close.setIcon(QIcon())  # its style icon is near-black: unseen in the night theme
-        close.clicked.connect(self.reject)
+        close_button(buttons, self)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(self.table, 1)
