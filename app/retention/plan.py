@@ -80,7 +80,12 @@ def plan_purge(s: Session, periods: Periods, now: datetime) -> PurgePlan:
     cut = plan.cutoffs()
     held = set(s.scalars(select(RetentionHold.dossier_id)))
     recordings = list(s.scalars(select(Recording).order_by(Recording.id)))
-    recording_of = {r.dossier_id: r for r in recordings if r.dossier_id is not None}
+    # A dossier holds several recordings (incoming call, call-backs, calls placed from
+    # the search): it waits for the one kept longest, whatever the order of upload.
+    newest: dict[int, datetime] = {}
+    for r in recordings:
+        if r.dossier_id is not None:
+            newest[r.dossier_id] = max(r.started_at, newest.get(r.dossier_id, r.started_at))
     for d in s.scalars(
         select(Dossier)
         .where(Dossier.status == DossierStatus.CLOSED, Dossier.closed_at < cut["dossiers"])
@@ -94,9 +99,9 @@ def plan_purge(s: Session, periods: Periods, now: datetime) -> PurgePlan:
         if minor is not None and minor > now:
             plan.minors_kept.append(d.number)
             continue
-        rec = recording_of.get(d.id)
-        if rec is not None and rec.started_at >= cut["recordings"]:
-            continue  # its recording is kept longer: the dossier waits for it
+        latest = newest.get(d.id)
+        if latest is not None and latest >= cut["recordings"]:
+            continue  # a recording of it is kept longer: the dossier waits for it
         plan.dossiers.append(DossierDue(d.id, d.number, d.closed_at, d.call_id))
     going = {d.id for d in plan.dossiers}
     for r in recordings:

@@ -29,6 +29,7 @@ from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 from app.recordings.models import Recording
 from app.retention import minor_keep_until, periods
 from app.retention.models import PurgeJournal
+from app.retention.plan import plan_purge
 from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call, snp_dossier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,6 +209,43 @@ def test_dry_run_lists_and_purge_deletes_and_journals(
     assert released.returncode == 0 and "levée" in released.stdout
     again = json.loads(sasdesk(db_url, "purge", "--dry-run", "--json").stdout)
     assert [d["number"] for d in again["dossiers"]] == [room.held_old]
+
+
+def test_a_dossier_waits_for_the_newest_of_its_recordings(
+    sessions: sessionmaker[Session], people: dict[str, Principal], tmp_path: Path
+) -> None:
+    """The newest recording is not the last uploaded: a desk killed mid-call uploads an
+    older call placed from the search at its next start. The dossier and every one of
+    its recordings stay until the newest is due."""
+    old = FlowService(sessions, clock=lambda: OLD)
+    install_directory(old)
+    install_callback(old)
+    number = closed_dossier(old, people, "old-5", 45)
+    recent = NOW - relativedelta(years=2)  # within the recordings' period
+    recording(sessions, tmp_path, number, recent)
+    with sessions.begin() as s:
+        d = s.scalar(select(Dossier).where(Dossier.number == number))
+        assert d is not None
+        s.add(
+            Recording(
+                placed_ref="f7-late@desk",
+                placed_number="0546123456",
+                placed_to="Dr Vasseur",
+                dossier_id=d.id,
+                uploaded_by_id=d.opened_by_id,
+                sha256="1" * 64,
+                size=2000,
+                state="stored",
+                stored_name="old/out-2.wav",
+                started_at=OLD,
+                stored_at=NOW,
+            )
+        )
+    with sessions() as s:
+        plan = plan_purge(s, periods(RetentionSettings()), NOW)
+    assert [d.number for d in plan.dossiers] == []
+    kept = [r for r in plan.recordings if r.started_at >= recent - timedelta(days=1)]
+    assert kept == []  # the recent one is not purged early with its dossier
 
 
 def test_holds_need_a_reason_and_a_dossier(room: Room, db_url: str) -> None:
