@@ -41,8 +41,8 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(
         "F12",
         "play_recording",
-        "Écouter l'enregistrement de l'appel du dossier "
-        "(médecin, superviseur)  ; encore F12 pour arrêter",
+        "Écouter un enregistrement du dossier (médecin, superviseur) : "
+        "choisir l'appel s'il y en a plusieurs ; encore F12 pour arrêter",
     ),
     Shortcut("F9", "move_track", "Basculer le dossier de filière (SNP ⇄ AMU)"),
     Shortcut("Ctrl+1", "focus_list", "Aller à la file / à la liste"),
