@@ -26,7 +26,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from app.audit import record_read, record_read_once, refused_read
+from app.audit import AuditRead, record_read, record_read_once, refused_read
 from app.callback.models import CallbackAttempt
 from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, refusal, require, roles_for
@@ -267,7 +267,7 @@ class RecordingHandlers:
         dossier_id = None
         if i.dossier_id is not None:
             d = u.s.get(Dossier, i.dossier_id)
-            if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+            if d is None or not self._had_in_hand(u, d):
                 raise FlowError(
                     "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
                 )
@@ -287,6 +287,20 @@ class RecordingHandlers:
         u.s.add(row)
         u.s.flush()  # its id names the part in the store
         return Source(placed=row)
+
+    def _had_in_hand(self, u: Unit, d: Dossier) -> bool:
+        """The account sees the dossier, or read it before (the audit of reads): the call
+        was placed with it in hand, though it may have moved on since (another track, a
+        desk back after a crash), and its recording must still reach it."""
+        assert u.actor is not None
+        if can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+            return True
+        read = select(AuditRead.id).where(
+            AuditRead.dossier_id == d.id,
+            AuditRead.user_id == u.actor.user_id,
+            AuditRead.granted.is_(True),
+        )
+        return u.s.scalar(read.limit(1)) is not None
 
     def _source(self, u: Unit, call_ref: str) -> Source:
         """Chunks and commit: the incoming call of that ref, else the call placed from

@@ -131,3 +131,26 @@ async def test_a_dossier_the_desk_does_not_see_is_refused_and_the_file_kept(
     assert row.dossier_id is None and not wav.exists()
     for client in (n1, mrl, amu):
         await client.close()
+
+
+async def test_a_dossier_moved_on_since_the_call_still_gets_its_recording(
+    rec_hub: Hub, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The MRL read the dossier, phoned a doctor from the search, then moved the dossier
+    to the AMU track (out of his sight) before the upload: it is linked all the same."""
+    n1, mrl, did = await mrl_holding_a_dossier(rec_hub.url, "in-moved@room")
+    await mrl.request("dossier.get", dossier_id=did)  # the dossier in hand, read
+    await mrl.request("dossier.move_track", dossier_id=did, track="AMU", reason="douleur")
+    with pytest.raises(HubError) as hidden:
+        await mrl.request("dossier.get", dossier_id=did)
+    assert hidden.value.code == "not_found"  # no longer his to see
+    wav = tmp_path / "desk" / "f7-3.wav"
+    digest = make_wav(wav, 1.0)
+    uploader = RecordingUploader(mrl, tmp_path / "desk" / "recordings.json", wav.parent)
+    placed = {"dossier_id": did, "number": "0546000000", "callee": "Dr Y"}
+    reply = await uploader.upload("f7-3@desk-mrl", wav, outgoing=True, placed=placed)
+    row = placed_row(sessions, "f7-3@desk-mrl")
+    assert reply["state"] == "stored" and row is not None
+    assert row.dossier_id == did and row.sha256 == digest and not wav.exists()
+    for client in (n1, mrl):
+        await client.close()
