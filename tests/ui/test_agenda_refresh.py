@@ -9,12 +9,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import User
 from app.db.types import utcnow
-from app.directory.models import Slot
+from app.directory.models import Slot, Unavailability
 from tests.ui.conftest import open_desk, seed_territory, until
 from ui.controllers.search import SearchController
 
@@ -37,12 +37,24 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
                 password_hash=password_hash,
             )
         )
-    with sessions() as s:  # a free single slot of tomorrow, and its doctor
+    with sessions() as s:  # a free slot any desk may book, and its doctor
         soon = utcnow() + timedelta(hours=2)
+        # Which slot comes first depends on the hour the test runs: it must be one the
+        # OSNP's desk may book (not kept by a CPTS for itself, its doctor not on leave).
+        on_leave = exists().where(
+            Unavailability.effecteur_id == Slot.effecteur_id,
+            Unavailability.start < Slot.end,
+            Unavailability.end > Slot.start,
+        )
         slot = s.scalars(
             select(Slot)
             .where(
-                Slot.is_range.is_(False), Slot.booked == 0, Slot.status == "open", Slot.start > soon
+                Slot.is_range.is_(False),
+                Slot.booked == 0,
+                Slot.status == "open",
+                Slot.start > soon,
+                Slot.visibility != "CPTS",
+                ~on_leave,
             )
             .order_by(Slot.start)
         ).first()
@@ -70,8 +82,13 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
         await until(lambda: places() == "libre", lambda: f"slot shown free (is {places()})")
         assert osnp.controller is not None
         search = next(c for c in osnp.controller.panels if isinstance(c, SearchController))
+        refused: list[str] = []  # what the hub answered the OSNP, if it refused
+        search.hub.error.connect(refused.append)
         search.book(slot_id)  # the OSNP's desk books it, as its "Réserver" button does
-        await until(lambda: places() == "réservé", lambda: f"slot shown booked ({places()})")
+        await until(
+            lambda: places() == "réservé",
+            lambda: f"slot {slot_id} shown booked (is {places()}; hub refusals: {refused})",
+        )
         await osnp.close()
         await cpts.close()
         editor.close()
