@@ -36,7 +36,7 @@ from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 from app.hub.service import FlowService, Unit
 from app.hub.views import call_view, iso
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
-from app.recordings.listing import dossier_recordings
+from app.recordings.listing import dossier_recordings, recording_kind
 from app.recordings.models import Recording
 from app.recordings.store import (
     MAX_RECORDING_BYTES,
@@ -510,7 +510,14 @@ class RecordingHandlers:
         d, row = self._stored(u, i.dossier_id, i.recording_id)
         # The dossier's own log (who listened, when), seen by the supervisors, and the
         # audit of reads.
-        u.emit(EventName.RECORDING_OPENED, Audience(), dossier=d, recording_id=row.id)
+        u.emit(
+            EventName.RECORDING_OPENED,
+            Audience(),
+            dossier=d,
+            recording_id=row.id,
+            kind=recording_kind(row),
+            callee=row.placed_to,
+        )
         assert u.actor is not None
         record_read(u.s, u.actor, u.actor.desk, d.id, IntentName.RECORDING_OPEN, at=u.now)
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}

@@ -30,6 +30,12 @@ class Kind:
     PLACED = "placed"  # a doctor phoned from the slot search (F7)
 
 
+def recording_kind(r: Recording) -> str:
+    if r.call_id is not None:
+        return Kind.INCOMING
+    return Kind.CALLBACK if r.attempt_id is not None else Kind.PLACED
+
+
 def wav_seconds(path: Path) -> float | None:
     """The recording's length from its header (any rate: 8 kHz, or 16 kHz wideband)."""
     try:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from ui.models.recordings import recordings_model
 from ui.widgets.dossier_list import when
+from ui.widgets.timeline import describe
 
 
 def item(id_: int, kind: str, at: str, **fields: Any) -> dict[str, Any]:
@@ -39,3 +40,25 @@ def test_each_kind_of_recording_reads_in_french_oldest_call_first() -> None:
     ]  # fmt: skip
     titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(5)]
     assert titles == ["Quand", "Ligne / sens", "Correspondant", "Pris ou passé par", "Durée"]
+
+
+def test_the_timeline_says_which_call_was_recorded_and_which_was_heard() -> None:
+    at = "2026-11-24T10:05:00+00:00"
+    entries = [
+        ("call.recorded", {"sha256": "0" * 64, "size": 9}),
+        ("call.recorded", {"attempt_id": 4, "call_ref": "x", "sha256": "0" * 64, "size": 9}),
+        ("call.recorded", {"call_ref": "y", "number": "0546", "callee": "Dr Roux",
+                           "sha256": "0" * 64, "size": 9}),
+        ("recording.opened", {"recording_id": 7, "kind": "placed", "callee": "Dr Roux"}),
+        ("recording.opened", {"recording_id": 6, "kind": "incoming", "callee": ""}),
+        ("recording.opened", {"recording_id": 5}),  # logged before the kind was kept
+    ]  # fmt: skip
+    texts = [describe({"type": t, "at": at, "data": d})[10:] for t, d in entries]
+    assert texts == [
+        "Enregistrement de l'appel archivé (appel entrant)",
+        "Enregistrement de l'appel archivé (rappel d'un médecin par l'OSNP)",
+        "Enregistrement de l'appel archivé (appel passé depuis la recherche, à Dr Roux)",
+        "Enregistrement de l'appel écouté (appel passé depuis la recherche, à Dr Roux)",
+        "Enregistrement de l'appel écouté (appel entrant)",
+        "Enregistrement de l'appel écouté",
+    ]

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QListWidget, QWidget
 
 from app.domain.enums import Decision, Priority, Queue, TaskOutcome, Track
 from app.hub.events import EventName
+from app.recordings.listing import Kind
 
 _TEXT = {
     EventName.DOSSIER_OPENED: "Appel décroché, dossier ouvert",
@@ -58,6 +59,25 @@ FIELD_LABELS = {
 }
 
 
+def recorded_call(data: dict[str, Any]) -> str:
+    """Which of the dossier's calls a recording is of (a dossier may have several)."""
+    kind = data.get("kind")  # recording.opened; call.recorded says it by its fields
+    if kind is None and "sha256" in data:
+        kind = (
+            Kind.CALLBACK
+            if "attempt_id" in data
+            else Kind.PLACED
+            if "callee" in data
+            else Kind.INCOMING
+        )
+    if kind == Kind.PLACED:
+        who = data.get("callee") or data.get("number") or ""
+        return " (appel passé depuis la recherche" + (f", à {who})" if who else ")")
+    if kind == Kind.CALLBACK:
+        return " (rappel d'un médecin par l'OSNP)"
+    return " (appel entrant)" if kind == Kind.INCOMING else ""
+
+
 def describe(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
     kind = entry["type"]
@@ -79,6 +99,8 @@ def describe(entry: dict[str, Any]) -> str:
         text += f" : {data.get('text')}"
     elif kind == EventName.TASK_CLOSED and data.get("outcome"):
         text += f" : {TaskOutcome(data['outcome']).label}"
+    elif kind in (EventName.CALL_RECORDED, EventName.RECORDING_OPENED):
+        text += recorded_call(data)
     elif kind == EventName.DOSSIER_TAKEN and data.get("waited_seconds") is not None:
         text += f" après {int(data['waited_seconds'])} s d'attente"
     when = datetime.fromisoformat(entry["at"]).astimezone().strftime("%H:%M:%S")
