@@ -333,6 +333,32 @@ async def saturated(
     return out
 
 
+def machine_bound(saturated: dict[str, Any], cores: int) -> dict[str, Any] | None:
+    """What this machine allows at saturation whatever the hubs cost.
+
+    The simulated desks (this driver) and PostgreSQL share the machine's cores with the
+    hubs. With their measured CPU per intent, even hubs costing nothing could not go past
+    ``cores / (driver + PostgreSQL)`` intents per second; with ``concurrency`` intents
+    always in flight (one per worker), Little's law then gives the least mean latency.
+    The measured mean latency is checked against Little's law in the same run.
+    """
+    cpu = saturated["cpu_ms_per_intent"]
+    others = cpu.get("driver", 0.0) + cpu.get("postgresql", 0.0)
+    rate = saturated["intents_per_second"]
+    if others <= 0 or rate <= 0:
+        return None
+    most = cores * 1000 / others
+    concurrency = saturated["concurrency"]
+    return {
+        "cores": cores,
+        "driver_and_postgresql_cpu_ms_per_intent": round(others, 3),
+        "most_intents_per_second_if_hubs_cost_nothing": round(most, 1),
+        "least_mean_latency_ms_if_hubs_cost_nothing": round(concurrency * 1000 / most, 1),
+        "littles_law_mean_latency_ms": round(concurrency * 1000 / rate, 1),
+        "measured_mean_reply_latency_ms": saturated["reply_latency_ms"]["mean"],
+    }
+
+
 async def drive(
     url: str | list[str],
     roles: list[Role],
@@ -358,6 +384,7 @@ async def drive(
     saturated_out = await saturated(room, dossiers, concurrency, paced_count, rng)
     if meter:
         saturated_out["cpu_ms_per_intent"] = meter.per_intent(before, meter.sample(), room.intents)
+        saturated_out["machine_bound"] = machine_bound(saturated_out, os.cpu_count() or 1)
     await room.close()
     p99 = paced_out["event_latency_ms"]["p99"]
     return {

@@ -466,7 +466,9 @@ class FlowService:
 
     def _call_offered(self, u: Unit, i: p.CallOffered) -> dict[str, Any]:
         self._check_answering(u)
+        assert u.actor is not None
         call = self._get_call(u, i.call_ref)
+        ringing: CallRing | None = None  # a call created now has rung no desk yet
         if call is None:
             call = Call(
                 call_ref=i.call_ref,
@@ -488,8 +490,8 @@ class FlowService:
         else:
             # Another desk of the same fork: the call counts once.
             call.desks_rung += 1
-        assert u.actor is not None
-        if u.s.get(CallRing, (call.id, u.actor.user_id)) is None:
+            ringing = u.s.get(CallRing, (call.id, u.actor.user_id))
+        if ringing is None:
             u.s.add(CallRing(call_id=call.id, user_id=u.actor.user_id, rung_at=u.now))
         return {"call": call_view(call)}
 
@@ -834,7 +836,7 @@ class FlowService:
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
             task = OsnpTask(
-                dossier_id=d.id,
+                dossier=d,  # set here: no reload of the task after its INSERT
                 status=TaskStatus.OPEN,
                 consultation_type=str(i.consultation_type),
                 created_at=u.now,
@@ -844,7 +846,6 @@ class FlowService:
             d.status = DossierStatus.AWAITING_OSNP
             d.owner_id = None
             u.s.flush()
-            u.s.refresh(task)
             self._dossier_event(
                 u,
                 EventName.DOSSIER_DECIDED,

@@ -87,4 +87,19 @@ def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(
     # The throwaway PostgreSQL server's CPU is measured too (not SQLite's: in the hub).
     assert main_run["saturated"]["cpu_ms_per_intent"]["postgresql"] > 0
     assert "postgresql" not in sqlite_run["saturated"]["cpu_ms_per_intent"]
+    # The machine's bound whatever the hubs cost: the desks' side and PostgreSQL's CPU.
+    bound = main_run["saturated"]["machine_bound"]
+    cpu = main_run["saturated"]["cpu_ms_per_intent"]
+    assert bound["driver_and_postgresql_cpu_ms_per_intent"] == pytest.approx(
+        cpu["driver"] + cpu["postgresql"], abs=0.002
+    )
+    most = bound["most_intents_per_second_if_hubs_cost_nothing"]
+    assert most == pytest.approx(
+        bound["cores"] * 1000 / bound["driver_and_postgresql_cpu_ms_per_intent"], rel=0.01
+    )
+    # Little's law: with its intents always in flight, the phase cannot beat that bound.
+    assert main_run["saturated"]["intents_per_second"] < most
+    assert bound["least_mean_latency_ms_if_hubs_cost_nothing"] == pytest.approx(
+        main_run["saturated"]["concurrency"] * 1000 / most, rel=0.02
+    )
     assert [r["desks"] for r in out["side_by_side"]] == [6, 5]
