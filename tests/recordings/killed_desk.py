@@ -4,6 +4,8 @@
 ``python -m tests.recordings.killed_desk call URL JOURNAL CALL_REF RECORD_DIR``
 ``python -m tests.recordings.killed_desk placed URL JOURNAL CALL_REF WAV DOSSIER_ID``
 (the MRL's desk, uploading a call it placed from the slot search about the dossier)
+``python -m tests.recordings.killed_desk placed-call URL JOURNAL CALL_REF RECORD_DIR DOSSIER_ID``
+(the MRL's desk in that call, recording, as it is killed)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tests.recordings.helpers import logged
 
 
 async def main(mode: str, url: str, journal: str, call_ref: str, target: str, *rest: str) -> None:
-    client = await logged(url, "mrl" if mode == "placed" else "n1")
+    client = await logged(url, "mrl" if mode.startswith("placed") else "n1")
     if mode == "placed":
         uploader = RecordingUploader(client, Path(journal), Path(target).parent)
         placed = {"dossier_id": int(rest[0]), "number": "0546123456", "callee": "Dr Vasseur"}
@@ -39,7 +41,13 @@ async def main(mode: str, url: str, journal: str, call_ref: str, target: str, *r
         return
     record_dir = Path(target)
     uploader = RecordingUploader(client, Path(journal), record_dir)
-    uploader.on_line_event(LineEvent(LineEventKind.RINGING, call_id=call_ref, line="15"))
+    if mode == "placed-call":  # F7 from the search: dialled, announced, answered
+        uploader.on_line_event(LineEvent(LineEventKind.DIALING, call_id=call_ref))
+        uploader.note_placed(
+            call_ref, dossier_id=int(rest[0]), number="0546123456", callee="Dr Vasseur"
+        )
+    else:
+        uploader.on_line_event(LineEvent(LineEventKind.RINGING, call_id=call_ref, line="15"))
     uploader.on_line_event(LineEvent(LineEventKind.ANSWERED, call_id=call_ref))
     recorder = CallRecorder(recording_path(record_dir, call_ref))
     tone = (np.sin(np.arange(160) * 2 * np.pi / 16) * 8000).astype("<i2")

@@ -183,3 +183,36 @@ async def test_desk_killed_mid_upload_of_a_call_placed_from_the_search_resumes(
     assert not (store / ".partial" / f"out-{row.id}.wav").exists()
     await n1.close()
     await mrl.close()
+
+
+async def test_desk_killed_mid_call_placed_from_the_search_uploads_it_to_the_dossier(
+    rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
+) -> None:
+    n1, mrl, did = await mrl_holding_a_dossier(rec_hub.url, "in-kill-f7-call@room")
+    await mrl.close()  # the desk process below is the MRL's, in the call
+    record_dir, journal = tmp_path / "rec", tmp_path / "recordings.json"
+    args = ("placed-call", rec_hub.url, str(journal), "f7-call@desk", str(record_dir), str(did))
+    proc = desk_process(*args)
+    try:
+        assert proc.stdout is not None
+        assert (await asyncio.to_thread(proc.stdout.readline)).strip() == "recording"
+        os.kill(proc.pid, signal.SIGKILL)
+        await asyncio.to_thread(proc.wait, 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert list(record_dir.glob("*.rx.raw")) and not list(record_dir.glob("*.wav"))
+
+    mrl = await logged(rec_hub.url, "mrl")  # the desk starts again
+    uploader = RecordingUploader(mrl, journal, record_dir)
+    uploader.start()
+    await until(lambda: "f7-call@desk" in uploader.uploaded, "uploaded", timeout=30)
+    await uploader.stop()
+    row = placed_row(sessions, "f7-call@desk")
+    assert row is not None and row.state == "stored" and row.dossier_id == did
+    assert row.placed_to == "Dr Vasseur"  # what the desk knew of the call survived the kill
+    remote, desk = read_recording(store / row.stored_name)
+    assert len(desk) >= 150 * 160  # the three seconds written before the kill
+    assert not list(record_dir.iterdir())  # raw sides merged, WAV deleted once confirmed
+    for client in (n1, mrl):
+        await client.close()
