@@ -14,7 +14,6 @@ import random
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from app.bench.cpu import CpuMeter, postmaster_of, process_seconds
+from app.bench.hubproc import hub_command
 from app.client.hub_client import HubClient
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
@@ -446,18 +446,7 @@ def run_flow_bench(
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         procs = [
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "app.cli",
-                    "hub",
-                    "--db",
-                    url,
-                    "--port",
-                    str(port),
-                    "--recordings",
-                    str(Path(tmp) / "recordings"),
-                ],
+                hub_command(url, port, Path(tmp) / "recordings"),
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,

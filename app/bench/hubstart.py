@@ -25,33 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from app.bench.flow import PASSWORD, _cpu_seconds, free_port, percentile, prepare_db
+from app.bench.hubproc import bench_env, hub_command
 from app.domain.enums import Role
 
 STARTED = '"event": "hub.started"'
-
-
-def bench_env(pycache: bool = True) -> dict[str, str]:
-    """The children's environment: bytecode cached as an installed package has it
-    (PyInstaller bundles .pyc; a dev shell may say PYTHONDONTWRITEBYTECODE)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    if pycache and env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
-        env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "sasdesk-pycache"))
-    return env
-
-
-def hub_command(url: str, port: int, store: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "app.cli",
-        "hub",
-        "--db",
-        url,
-        "--port",
-        str(port),
-        "--recordings",
-        str(store),
-    ]
 
 
 def _listening(port: int, proc: subprocess.Popen[str], timeout: float) -> float:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from app.bench.flow import PASSWORD, free_port, percentile, prepare_db
-from app.bench.hubstart import bench_env
+from app.bench.hubproc import bench_env, hub_command
 from app.domain.enums import Role
 
 DOMAIN = "sas.local"
@@ -214,7 +214,7 @@ async def _soak(
     hubs = [
         Proc(
             f"hub{i}",
-            [py, "-m", "app.cli", "hub", "--db", url, "--port", str(p), "--recordings", str(store)],
+            hub_command(url, p, store),
             log=tmp / f"hub{i}.log",
         )
         for i, p in enumerate(ports)
