@@ -499,7 +499,9 @@ class FlowService:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
-        if call is None:
+        if call is None or not self._rang_or_holds(u, call):
+            # Only a desk the call rang answers it; any other is told what an unknown
+            # call would tell it (not whether the call exists, nor who holds it).
             raise FlowError("not_found", f"appel {i.call_ref} inconnu : signalez-le d'abord")
         if call.answered_by_id is not None:
             existing = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))

@@ -87,6 +87,36 @@ async def test_call_ended_needs_a_call_taking_role_and_the_holder(
         await c.close()
 
 
+async def test_call_answered_only_from_a_desk_the_call_rang(
+    hub: Hub, sessions: sessionmaker[Session]
+) -> None:
+    n1, n1b, sup = [await logged_client(hub, u) for u in ("n1", "n1b", "sup")]
+    await n1.request("call.offered", call_ref="r3", line="15", caller="0546000000")
+    unknown = await refused(n1b, "call.answered", call_ref="no-such-call")
+    # A desk the call never rang cannot take it (and the caller's number with it): it is
+    # told what a call that does not exist would tell it, and nothing changes.
+    before = database_digest(hub.engine, skip=frozenset({"login_sessions"}))
+    for who in (n1b, sup):
+        err = await refused(who, "call.answered", call_ref="r3")
+        assert (err.code, err.message) == (
+            unknown.code,
+            unknown.message.replace("no-such-call", "r3"),
+        )
+    assert database_digest(hub.engine, skip=frozenset({"login_sessions"})) == before
+    assert the_call(sessions, "r3").answered_at is None
+    d = (await n1.request("call.answered", call_ref="r3"))["dossier"]  # the rung desk can
+    # Once answered, a desk it never rang still learns nothing (not "answered elsewhere").
+    err = await refused(n1b, "call.answered", call_ref="r3")
+    assert (err.code, err.message) == (unknown.code, unknown.message.replace("no-such-call", "r3"))
+    await n1b.request("call.offered", call_ref="r3", line="15")  # the fork rang n1b too
+    err = await refused(n1b, "call.answered", call_ref="r3")
+    assert err.code == "conflict"  # rung, it may know another desk took it
+    assert n1.user is not None and the_call(sessions, "r3").answered_by_id == n1.user["id"]
+    assert (await n1.request("call.answered", call_ref="r3"))["dossier"]["id"] == d["id"]
+    for c in (n1, n1b, sup):
+        await c.close()
+
+
 # -- 5. call.recording ----------------------------------------------------------------
 
 
