@@ -1,10 +1,11 @@
 """``sasdesk users``: manage accounts (administrators, scripts).
 
-``list``, ``add``, ``disable``, ``enable``, ``reset-password``. New passwords follow the
-policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock left by
-wrong passwords (app.hub.throttle). Disabling an account or resetting its password ends its
-sessions at once: on PostgreSQL every hub hears it (NOTIFY) and closes the desks'
-connections; on SQLite the hub finds out within a second.
+``list``, ``add``, ``disable``, ``enable``, ``reset-password``, ``unlock``. New passwords
+follow the policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock
+left by wrong passwords (app.hub.throttle); ``unlock`` lifts an address's lock (``--address``)
+or an account's (``--username``) and changes nothing else. Disabling an account or
+resetting its password ends its sessions at once: on PostgreSQL every hub hears it
+(NOTIFY) and closes the desks' connections; on SQLite the hub finds out within a second.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import getpass
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import add_db_option, db_url
 from app.domain.enums import Role
 
-ACTIONS = ("list", "add", "disable", "enable", "reset-password")
+ACTIONS = ("list", "add", "disable", "enable", "reset-password", "unlock")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -34,8 +36,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "ferme aussitôt ses sessions ouvertes, sur tous les hubs.",
     )
     add_db_option(parser)
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="FICHIER",
+        help="configuration du hub (/etc/sasdesk/hub.toml) : sa base, si --db n'est pas donné",
+    )
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("--username", help="identifiant du compte")
+    parser.add_argument(
+        "--address",
+        help="adresse IP d'un poste bloqué après des mots de passe erronés (unlock)",
+    )
     parser.add_argument("--name", help="nom affiché (add)")
     parser.add_argument("--role", choices=[r.value for r in Role], help="rôle (add)")
     parser.add_argument(
@@ -61,12 +74,19 @@ def run(args: argparse.Namespace) -> int:
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
 
-    engine = make_engine(db_url(args))
+    try:
+        url = _db_url(args)
+    except UsersError as exc:
+        print(f"sasdesk users : {exc}", file=sys.stderr)
+        return exc.code
+    engine = make_engine(url)
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     try:
         if args.action == "list":
             list_users(sessions)
+        elif args.action == "unlock":
+            print(unlock(sessions, args))
         else:
             if not args.username:
                 raise UsersError(f"sasdesk users {args.action} : --username est requis", 2)
@@ -77,6 +97,19 @@ def run(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _db_url(args: argparse.Namespace) -> str:
+    """``--db``, else the base of ``--config``'s hub file, else the embedded SQLite file."""
+    if args.db or args.config is None:
+        return db_url(args)
+    from app.callback.tomlfile import FileError
+    from app.config.hubfile import describe, load_hub_file
+
+    try:
+        return load_hub_file(args.config).db_url
+    except FileError as exc:
+        raise UsersError(f"configuration refusée :\n{describe(exc)}", 2) from None
 
 
 def list_users(sessions: sessionmaker[Session]) -> None:
@@ -193,6 +226,38 @@ def reset_password(sessions: sessionmaker[Session], args: argparse.Namespace) ->
         ended = _end_sessions(s, user.id, "revoked")
         lifted = _lifted(s, args.username)
     return f"mot de passe de {args.username} changé ; {ended} session(s) fermée(s){lifted}"
+
+
+def unlock(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    """Lift a lock left by wrong passwords before its time, for an address (a desk) or an
+    account, on every hub at once (the counts live in the database)."""
+    from app.db.types import utcnow
+    from app.hub.throttle import lift, lift_address
+
+    if not args.address and not args.username:
+        raise UsersError("sasdesk users unlock : --address ou --username est requis", 2)
+    lines = []
+    if args.address:
+        try:
+            with sessions.begin() as s:
+                failures, locked = lift_address(s, args.address, utcnow())
+        except ValueError:
+            raise UsersError(
+                f"« {args.address} » n'est pas une adresse IP ; rien n'a changé", 2
+            ) from None
+        if locked:
+            lines.append(f"adresse {args.address} : blocage levé ({failures} échec(s) oublié(s))")
+        elif failures:
+            lines.append(f"adresse {args.address} : pas de blocage ; {failures} échec(s) oublié(s)")
+        else:
+            lines.append(f"adresse {args.address} : aucun blocage ni échec compté")
+    if args.username:
+        with sessions.begin() as s:
+            _user(s, args.username)
+            lifted = lift(s, args.username)
+        said = "blocage après mots de passe erronés levé" if lifted else "aucun blocage"
+        lines.append(f"compte {args.username} : {said}")
+    return "\n".join(lines)
 
 
 ACT = {"add": add, "disable": disable, "enable": enable, "reset-password": reset_password}

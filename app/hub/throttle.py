@@ -6,11 +6,13 @@ failure is counted by a single upsert (atomic on SQLite and PostgreSQL, whicheve
 wins the race), so it never needs a lock held across statements. A refused attempt
 costs no password hash: a flood of guesses is answered without touching argon2 once
 the delay has started. ``sasdesk users enable`` and ``reset-password`` lift an
-account's lock (:func:`lift`).
+account's lock (:func:`lift`), ``sasdesk users unlock --address`` an address's
+(:func:`lift_address`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, String, Table, and_, case, delete, literal, null, or_
+from sqlalchemy import Integer, String, Table, and_, case, delete, literal, null, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -71,6 +73,34 @@ def lift(session: Session, username: str) -> bool:
         )
     )
     return bool(getattr(done, "rowcount", 0))
+
+
+def address_keys(address: str) -> tuple[str, ...]:
+    """The keys an address's failures may be counted under (ValueError: not an address).
+
+    As the hub saw it: a dual-stack socket shows an IPv4 desk as ``::ffff:a.b.c.d``.
+    """
+    ip = ipaddress.ip_address(address.strip())
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv4Address):
+        return (str(ip), f"::ffff:{ip}")
+    return (str(ip),)
+
+
+def lift_address(session: Session, address: str, now: datetime) -> tuple[int, bool]:
+    """End an address's lock and forget its failures (an administrator vouched for the
+    desk). Returns (failures forgotten, whether a lock was in force)."""
+    rows = session.scalars(
+        select(LoginFailure).where(
+            LoginFailure.kind == "address", LoginFailure.key.in_(address_keys(address))
+        )
+    ).all()
+    failures = sum(row.failures for row in rows)
+    locked = any(row.locked_until is not None and row.locked_until > now for row in rows)
+    for row in rows:
+        session.delete(row)
+    return failures, locked
 
 
 class LoginGuard:
