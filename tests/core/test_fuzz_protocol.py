@@ -1,6 +1,8 @@
 """5,000 mutated protocol frames against a live hub (issue 9): every frame is answered,
 no answer is `internal`, and after every error reply the hub still answers and the
-database is exactly as before (a digest of every table).
+database is exactly as before (a digest of every table). One change is on purpose: a
+wrong old password in ``password.change`` (``bad_credentials``) counts one failure for the
+account and one for the address (``login_failures``, the throttle), and nothing else.
 
 The frames are the documented examples of docs/protocol.md, mutated by a seeded
 mutator (same seed, same frames: a failure can be replayed)."""
@@ -15,10 +17,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.config.settings import HubSettings, SessionSettings
 from app.hub import protocol as p
 from app.hub.server import Hub
+from app.hub.throttle import LoginFailure
+from tests.conftest import PASSWORD
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, raw_desk
 
@@ -29,16 +35,26 @@ SEED = 20261124
 #: audit of reads records refused reads on purpose (issue 9: refusals are audited).
 VOLATILE = frozenset({"login_sessions", "alembic_version", "audit_reads"})
 SKIP = {"login", "resume", "logout"}  # they would end the fuzzing desk's own session
-#: A wrong old password counts toward the throttle and, on purpose, ends in a lock and a
-#: supervisor event (tests/core/test_password_change.py covers its refusals).
-SKIP |= {"password.change"}
+#: The throttle counts every wrong old password (checked after each frame) but never
+#: delays nor locks here: its delays and locks have their own tests
+#: (tests/core/test_password_change.py, test_throttle_shared.py).
+COUNT_ONLY = SessionSettings(
+    throttle_after=10**6, lock_after=10**6, address_throttle_after=10**6,
+    address_lock_after=10**6,
+)  # fmt: skip
+#: ``password.change`` with the fuzzing account's real password too: the mutations then
+#: reach the policy and the change itself, not only a wrong old password.
+RIGHT_OLD = [
+    {"type": "password.change", "id": 6, "old_password": PASSWORD, "new_password": new}
+    for new in ("Régul@tion-15-SAS", "motdepasse-sas")  # accepted; refused by the policy
+]
 
 
 def documented_frames() -> list[dict[str, Any]]:
     text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
     known = p.intent_types()
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
-    return [b for b in blocks if b.get("type") in known and b["type"] not in SKIP]
+    return [b for b in blocks if b.get("type") in known and b["type"] not in SKIP] + RIGHT_OLD
 
 
 ODD_VALUES: list[Any] = [
@@ -130,11 +146,34 @@ async def until_pong(ws: Any) -> None:
         assert reply.get("type") in ("event", "snapshot", "part"), reply
 
 
+def failures(sessions: sessionmaker[Session]) -> dict[tuple[str, str], int]:
+    """Wrong passwords counted, per account and address."""
+    with sessions() as s:
+        return {(f.kind, f.key): f.failures for f in s.scalars(select(LoginFailure)) if f.failures}
+
+
+def intent_of(frame: str) -> str:
+    try:
+        msg = json.loads(frame)
+    except (ValueError, RecursionError):
+        return ""
+    return str(msg.get("type")) if isinstance(msg, dict) else ""
+
+
 async def test_five_thousand_mutated_frames_leave_the_hub_alive_and_the_database_unchanged(
-    hub: Hub, sessions: sessionmaker[Session]
+    db_url: str, sessions: sessionmaker[Session]
 ) -> None:
+    hub = Hub(db_url, "127.0.0.1", 0, settings=HubSettings(sessions=COUNT_ONLY))
+    await hub.start()
+    try:
+        await fuzz(hub, sessions)
+    finally:
+        await hub.stop()
+
+
+async def fuzz(hub: Hub, sessions: sessionmaker[Session]) -> None:
     seeds = documented_frames()
-    assert len(seeds) >= 40
+    assert len(seeds) >= 40 and "password.change" in {s["type"] for s in seeds}
     ws = await raw_desk(hub)
     login = {"type": "login", "id": 0, "username": "sup", "password": "secret-test"}
     assert (await exchange(ws, login))["type"] == "ok"
@@ -151,8 +190,11 @@ async def test_five_thousand_mutated_frames_leave_the_hub_alive_and_the_database
         assert reply["type"] == "ok", reply
     await until_pong(ws)  # the setup's events are read
     mutator = Mutator(SEED, seeds)
-    digest = database_digest(hub.engine, VOLATILE)
+    skip = VOLATILE | {"login_failures"}
+    digest = database_digest(hub.engine, skip)
+    counted = failures(sessions)
     codes: dict[str, int] = {}
+    password_codes: dict[str, int] = {}
     for n in range(FRAMES):
         frame = mutator.frame()
         await ws.send(frame)
@@ -164,12 +206,22 @@ async def test_five_thousand_mutated_frames_leave_the_hub_alive_and_the_database
         codes[kind] = codes.get(kind, 0) + 1
         assert kind != "internal", (n, frame[:300], reply)
         assert reply["type"] in ("ok", "error", "pong"), (n, reply)
-        after = database_digest(hub.engine, VOLATILE)
+        if intent_of(frame) == "password.change":
+            password_codes[kind] = password_codes.get(kind, 0) + 1
+        after, now_counted = database_digest(hub.engine, skip), failures(sessions)
         if reply["type"] == "error":
             assert reply["message"], (n, reply)
             assert after == digest, (n, frame[:300], reply)
+            expected = dict(counted)
+            if kind == "bad_credentials":  # the throttle counts it: account and address
+                for key in (("account", "sup"), ("address", "127.0.0.1")):
+                    expected[key] = expected.get(key, 0) + 1
+            assert now_counted == expected, (n, frame[:300], reply)
             await until_pong(ws)
-        digest = after
+        digest, counted = after, now_counted
     await ws.close()
     assert sum(codes.values()) == FRAMES
     assert codes.get("invalid_message", 0) > 1000 and codes.get("invalid_json", 0) > 100, codes
+    # password.change was reached past its model: wrong old passwords, the policy.
+    assert password_codes.get("bad_credentials", 0) > 5, password_codes
+    assert password_codes.get("weak_password", 0) > 0, password_codes
