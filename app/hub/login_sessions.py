@@ -161,19 +161,21 @@ class SessionKeeper:
         self.pending += 1
         locks: list[Lock] = []
         try:
-            # The throttle is read with the account, beside the writer; argon2 and the
-            # count of a failure run on the password checks' own thread.
-            creds, counts = await loop.run_in_executor(
+            # The throttle is read (and a place among the checks in flight taken, on every
+            # hub) with the account, beside the writer; argon2, the count of a failure and
+            # the place given back run on the password checks' own thread.
+            creds, counts, checking = await loop.run_in_executor(
                 self.hub.readers, self._credentials, username, address
             )
-            suspect = self.guard.suspect(counts)
-            hashers = self.suspect_hashers if suspect else self.hashers
-            with self.guard.admitted(counts):
+            hashers = self.suspect_hashers if self.guard.suspect(counts, checking) else self.hashers
+            failed: bool | None = None  # None: the check itself failed, nothing to count
+            try:
                 ok, rehash = await loop.run_in_executor(hashers, check_password, creds, password)
-                if not ok or creds.user_id is None:
-                    locks = await loop.run_in_executor(
-                        hashers, self._count_failure, username, address
-                    )
+                failed = not ok or creds.user_id is None
+            finally:
+                locks = await loop.run_in_executor(
+                    hashers, self._checked, username, address, bool(failed)
+                )
         finally:
             self.pending -= 1
         if locks:
@@ -239,13 +241,19 @@ class SessionKeeper:
 
     def _credentials(
         self, username: str, address: str
-    ) -> tuple[Credentials, dict[tuple[str, str], int]]:
-        with self.hub.service.sessions() as s:
-            counts = self.guard.check(s, username, address, self.hub.service.clock())
-            return credentials_of(s, username), counts
-
-    def _count_failure(self, username: str, address: str) -> list[Lock]:
+    ) -> tuple[Credentials, dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+        now = self.hub.service.clock()
         with self.hub.service.sessions.begin() as s:
+            counts = self.guard.check(s, username, address, now)
+            creds = credentials_of(s, username)
+            return creds, counts, self.guard.claim(s, username, address, now)
+
+    def _checked(self, username: str, address: str, failed: bool) -> list[Lock]:
+        """The check's place given back, and a wrong password counted, in one transaction."""
+        with self.hub.service.sessions.begin() as s:
+            self.guard.release(s, username, address)
+            if not failed:
+                return []
             return self.guard.failed(s, username, address, self.hub.service.clock())
 
     def _open(self, creds: Credentials, rehash: str | None, intent: p.Login) -> Opened:

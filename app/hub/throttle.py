@@ -13,14 +13,23 @@ account's lock (:func:`lift`), ``sasdesk users unlock --address`` an address's
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Integer, String, Table, and_, case, delete, literal, null, or_, select
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -43,6 +52,10 @@ class LoginFailure(Base):
     locked_until: Mapped[datetime | None]
     #: The count at which the current lock began (tells the hub that started it).
     locked_at_count: Mapped[int | None] = mapped_column(Integer)
+    #: Password checks under way for this key, on every hub (see :meth:`LoginGuard.claim`),
+    #: and when the last one began (a hub killed mid-check leaves its places: they lapse).
+    checking: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checking_at: Mapped[datetime | None]
 
 
 @dataclass(frozen=True)
@@ -103,11 +116,13 @@ def lift_address(session: Session, address: str, now: datetime) -> tuple[int, bo
     return failures, locked
 
 
+#: A place among the checks in flight older than this is taken for a hub that died.
+CLAIM_LAPSES = timedelta(seconds=60)
+
+
 class LoginGuard:
     def __init__(self, settings: SessionSettings):
         self.settings = settings
-        #: Password checks under way on this hub, per (kind, key): see :meth:`admitted`.
-        self._in_flight: Counter[tuple[str, str]] = Counter()
 
     @property
     def quiet(self) -> timedelta:
@@ -132,69 +147,120 @@ class LoginGuard:
         self, session: Session, username: str, address: str, now: datetime
     ) -> dict[tuple[str, str], int]:
         """Refuse at once (no password check) while an account or address must wait;
-        otherwise the failures counted so far, per (kind, key), for :meth:`admitted`."""
-        counts: dict[tuple[str, str], int] = {}
-        for kind, key in self._keys(username, address):
-            row = session.get(LoginFailure, (kind, key))
-            counts[(kind, key)] = 0
-            if row is None or self._stale(row, now):
-                continue
-            counts[(kind, key)] = row.failures
-            if row.locked_until is not None:
-                left = (row.locked_until - now).total_seconds()
-                who = "ce compte" if kind == "account" else "ce poste"
-                raise FlowError(
-                    "locked",
-                    f"trop d'essais de mot de passe : {who} est bloqué pendant encore "
-                    f"{_wait_text(left)}. Le superviseur a été prévenu.",
-                )
-            start, _ = self._limits(kind)
-            if row.failures >= start:
-                delay = min(2.0 ** (row.failures - start), self.settings.max_delay_seconds)
-                left = (row.last_at + timedelta(seconds=delay) - now).total_seconds()
-                if left > 0:
-                    raise FlowError(
-                        "throttled",
-                        f"mot de passe incorrect {row.failures} fois : "
-                        f"attendez {_wait_text(left)} avant de réessayer",
-                    )
-        return counts
+        otherwise the failures counted so far, per (kind, key)."""
+        return {
+            (kind, key): self._judge(kind, session.get(LoginFailure, (kind, key)), now)
+            for kind, key in self._keys(username, address)
+        }
 
-    def suspect(self, counts: dict[tuple[str, str], int]) -> bool:
-        """An account with wrong passwords counted, or with a check already under way here
-        (attempts sent together): its checks go on their own thread."""
+    def _judge(self, kind: str, row: Any, now: datetime) -> int:
+        """The failures that count for a row (a ``LoginFailure`` or the columns of one);
+        FlowError while it must wait."""
+        if row is None or self._stale(row, now):
+            return 0
+        if row.locked_until is not None:
+            left = (row.locked_until - now).total_seconds()
+            who = "ce compte" if kind == "account" else "ce poste"
+            raise FlowError(
+                "locked",
+                f"trop d'essais de mot de passe : {who} est bloqué pendant encore "
+                f"{_wait_text(left)}. Le superviseur a été prévenu.",
+            )
+        start, _ = self._limits(kind)
+        if row.failures >= start:
+            delay = min(2.0 ** (row.failures - start), self.settings.max_delay_seconds)
+            left = (row.last_at + timedelta(seconds=delay) - now).total_seconds()
+            if left > 0:
+                raise FlowError(
+                    "throttled",
+                    f"mot de passe incorrect {row.failures} fois : "
+                    f"attendez {_wait_text(left)} avant de réessayer",
+                )
+        return int(row.failures)
+
+    @staticmethod
+    def suspect(counts: dict[tuple[str, str], int], checking: dict[tuple[str, str], int]) -> bool:
+        """An account with wrong passwords counted, or with another check under way on any
+        hub (attempts sent together): its checks go on their own thread."""
         return any(
-            n > 0 or self._in_flight[(kind, key)] > 0
+            n > 0 or checking.get((kind, key), 0) > 1
             for (kind, key), n in counts.items()
             if kind == "account"
         )
 
-    @contextmanager
-    def admitted(self, counts: dict[tuple[str, str], int]) -> Iterator[None]:
-        """Hold a place among the password checks in flight on this hub (event loop only).
+    def claim(
+        self, session: Session, username: str, address: str, now: datetime
+    ) -> dict[tuple[str, str], int]:
+        """Take a place among the password checks in flight, on every hub (in ``session``'s
+        transaction: a refusal rolls it back); give it back with :meth:`release`.
 
         Attempts sent together would all pass :meth:`check` before any is counted: no
         more may be in flight for an account (or address) than failures are left before
-        its delay starts, and once it has started, one at a time.
+        its delay starts, and once it has started, one at a time. One conditional upsert
+        a key, judged on the row as it is when the statement runs (PostgreSQL locks it):
+        two hubs cannot both take the last place. Returns the checks now in flight.
         """
-        for kind, key in counts:
-            start, _ = self._limits(kind)
-            room = max(1, start - counts[(kind, key)])
-            if self._in_flight[(kind, key)] >= room:
+        taken = {}
+        for kind, key in self._keys(username, address):
+            row = self._claim(session, kind, key, now)
+            if row is None:
                 who = "ce compte" if kind == "account" else "ce poste"
                 raise FlowError(
                     "throttled",
                     f"trop d'essais de mot de passe en même temps pour {who} : "
                     "attendez 1 s avant de réessayer",
                 )
-        self._in_flight.update(counts.keys())
-        try:
-            yield
-        finally:
-            self._in_flight.subtract(counts.keys())
-            for k in counts:
-                if self._in_flight[k] <= 0:
-                    del self._in_flight[k]
+            # :meth:`check` read the row before a failure counted meanwhile (on any hub)
+            # started a delay: judged again on the row as the claim found it.
+            self._judge(kind, row, now)
+            taken[(kind, key)] = int(row.checking)
+        return taken
+
+    def _claim(self, session: Session, kind: str, key: str, now: datetime) -> Any:
+        t = cast(Table, LoginFailure.__table__)
+        start, _ = self._limits(kind)
+        lapsed = or_(
+            t.c.checking_at.is_(None),
+            t.c.checking_at <= literal(now - CLAIM_LAPSES, UTCDateTime()),
+            t.c.checking <= 0,
+        )
+        checking = case((lapsed, 0), else_=t.c.checking)
+        failures = case((self._stale_clause(t, now), 0), else_=t.c.failures)
+        stmt = self._insert(session)(t).values(
+            kind=kind, key=key, failures=0, last_at=now, checking=1, checking_at=now
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[t.c.kind, t.c.key],
+            set_={"checking": checking + 1, "checking_at": literal(now, UTCDateTime())},
+            # room = max(1, failures left before the delay)
+            where=or_(checking == 0, checking + failures < start),
+        ).returning(t.c.checking, t.c.failures, t.c.last_at, t.c.locked_until)
+        return session.execute(stmt).first()
+
+    def release(self, session: Session, username: str, address: str) -> None:
+        """Give back the places taken by :meth:`claim`."""
+        t = cast(Table, LoginFailure.__table__)
+        for kind, key in self._keys(username, address):
+            session.execute(
+                update(t)
+                .where(t.c.kind == kind, t.c.key == key, t.c.checking > 0)
+                .values(checking=t.c.checking - 1)
+            )
+
+    @staticmethod
+    def _insert(session: Session) -> Any:
+        dialect = session.get_bind().dialect.name
+        return (postgresql if dialect == "postgresql" else sqlite).insert
+
+    def _stale_clause(self, t: Table, now: datetime) -> Any:
+        """The row's count starts again (SQL form of :meth:`_stale`)."""
+        at = literal(now, UTCDateTime())
+        return or_(
+            and_(t.c.locked_until.is_not(None), t.c.locked_until <= at),
+            and_(
+                t.c.locked_until.is_(None), t.c.last_at <= literal(now - self.quiet, UTCDateTime())
+            ),
+        )
 
     def failed(self, session: Session, username: str, address: str, now: datetime) -> list[Lock]:
         """Count a wrong password (in ``session``'s transaction); returns the locks this
@@ -214,16 +280,10 @@ class LoginGuard:
         t = cast(Table, LoginFailure.__table__)
         at = literal(now, UTCDateTime())
         lock_value = literal(until, UTCDateTime())
-        stale = or_(
-            and_(t.c.locked_until.is_not(None), t.c.locked_until <= at),
-            and_(
-                t.c.locked_until.is_(None), t.c.last_at <= literal(now - self.quiet, UTCDateTime())
-            ),
-        )
+        stale = self._stale_clause(t, now)
         first_locks = lock_at <= 1
         locks_now = and_(t.c.locked_until.is_(None), t.c.failures + 1 >= lock_at)
-        insert = (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-        stmt = insert(t).values(
+        stmt = self._insert(session)(t).values(
             kind=kind,
             key=key,
             failures=1,

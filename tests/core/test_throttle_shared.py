@@ -1,18 +1,23 @@
 """Login throttling kept in the database: two hubs on one PostgreSQL count the same
-wrong passwords, a restart keeps a lock, ``sasdesk users enable`` and
-``reset-password`` lift it."""
+wrong passwords and the password checks in flight, a restart keeps a lock,
+``sasdesk users enable`` and ``reset-password`` lift it."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import SessionSettings
+from app.db.types import utcnow
+from app.domain.rules import FlowError
+from app.hub.throttle import CLAIM_LAPSES, LoginFailure, LoginGuard
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import logged_client, raw_desk
 from tests.core.test_sessions import Clock, login, started
@@ -97,6 +102,18 @@ async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lift
         await a.stop()
 
 
+async def attempt(ws: Any) -> dict[str, Any]:
+    wire = {"type": "login", "id": 1, "username": "n1", "password": "guess"}
+    await ws.send(json.dumps(wire))
+    reply: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 60))
+    return reply
+
+
+def checks_in_flight(sessions: sessionmaker[Session]) -> dict[tuple[str, str], int]:
+    with sessions() as s:
+        return {(f.kind, f.key): f.checking for f in s.scalars(select(LoginFailure))}
+
+
 async def test_attempts_sent_together_do_not_slip_past_the_throttle(
     db_url: str, sessions: sessionmaker[Session]
 ) -> None:
@@ -104,13 +121,6 @@ async def test_attempts_sent_together_do_not_slip_past_the_throttle(
     hub = await started(db_url, SETTINGS, clock)
     try:
         sockets = [await raw_desk(hub) for _ in range(8)]
-
-        async def attempt(ws: Any) -> dict[str, Any]:
-            wire = {"type": "login", "id": 1, "username": "n1", "password": "guess"}
-            await ws.send(json.dumps(wire))
-            reply: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), 60))
-            return reply
-
         replies = await asyncio.gather(*(attempt(ws) for ws in sockets))
         codes = Counter(r["code"] for r in replies)
         # Only as many guesses reach argon2 as the account had left before its delay.
@@ -124,3 +134,58 @@ async def test_attempts_sent_together_do_not_slip_past_the_throttle(
             await ws.close()
     finally:
         await hub.stop()
+
+
+@pytest.mark.peers
+async def test_attempts_sent_together_to_two_hubs_get_no_more_guesses_than_to_one(
+    postgres_server: str, password_hash: str
+) -> None:
+    """The limit on checks in flight holds across hubs: a burst split between two hubs
+    sharing one PostgreSQL reaches argon2 as often as it would on one hub (it got twice
+    the guesses when each hub kept its own count)."""
+    from app.db.engine import make_engine, make_sessionmaker
+    from tests.core.pg_hub import fresh_schema
+
+    fresh_schema(postgres_server, password_hash)
+    engine = make_engine(postgres_server)
+    clock = Clock()
+    a = await started(postgres_server, SETTINGS, clock)
+    b = await started(postgres_server, SETTINGS, clock)
+    try:
+        sockets = [await raw_desk(hub) for hub in (a, b) for _ in range(6)]
+        replies = await asyncio.gather(*(attempt(ws) for ws in sockets))
+        codes = Counter(r["code"] for r in replies)
+        assert codes == {"bad_credentials": 3, "throttled": 9}, codes
+        # Every place was given back: the next guess, on either hub, meets the delay.
+        assert set(checks_in_flight(make_sessionmaker(engine)).values()) == {0}
+        reply = await login(sockets[-1], "n1", PASSWORD)
+        assert reply["code"] == "throttled" and "attendez 1 s" in reply["message"]
+        clock.advance(seconds=1)
+        assert (await login(sockets[0], "n1", "guess"))["code"] == "bad_credentials"
+        for ws in sockets:
+            await ws.close()
+    finally:
+        await a.stop()
+        await b.stop()
+        engine.dispose()
+
+
+async def test_places_left_by_a_hub_killed_mid_check_lapse(
+    sessions: sessionmaker[Session],
+) -> None:
+    guard = LoginGuard(SETTINGS)
+    now = utcnow()
+    with sessions.begin() as s:  # a hub died with three checks under way for n1
+        s.add(LoginFailure(kind="account", key="n1", failures=0, last_at=now, checking=3,
+                           checking_at=now - timedelta(seconds=10)))  # fmt: skip
+    with pytest.raises(FlowError) as refused, sessions.begin() as s:
+        guard.claim(s, "n1", "10.0.0.7", now)
+    assert refused.value.code == "throttled"
+    assert checks_in_flight(sessions) == {("account", "n1"): 3}  # the refusal took nothing
+    later = now + CLAIM_LAPSES
+    with sessions.begin() as s:
+        taken = guard.claim(s, "n1", "10.0.0.7", later)
+    assert taken == {("account", "n1"): 1, ("address", "10.0.0.7"): 1}
+    with sessions.begin() as s:
+        guard.release(s, "n1", "10.0.0.7")
+    assert set(checks_in_flight(sessions).values()) == {0}
