@@ -1,15 +1,17 @@
 """``sasdesk bench login-flood``: what a flood of wrong passwords does to a working desk.
 
-One hub in its own process on a fresh database (temporary SQLite unless ``--db``). A
-logged-in N1 desk sends paced ``call.offered`` intents (each one a write on the single
-writer) and times every reply: first alone (the same-run baseline), then while
-``flooders`` sockets send wrong passwords as fast as the hub answers them. With the
+One hub in its own process on a fresh database (temporary SQLite unless ``--db``), or
+``--hubs N`` hubs on one PostgreSQL (``--pg-temp``: a throwaway cluster), the flooders
+spread over them as a room's desks are. A logged-in N1 desk (on the first hub) sends
+paced ``call.offered`` intents (each one a write on the single writer) and times every
+reply: first alone (the same-run baseline), then while ``flooders`` sockets send wrong
+passwords as fast as the hubs answer them. With the
 throttle off (the default here) every attempt costs a real argon2 check and a count in
 the database: the worst case for the hub; ``--throttle on`` measures the hub as
 configured (the flood is soon refused without a hash). An honest login (the right
-password, another account) is timed alone and at the end of the flood: the flooded
-account's checks have their own thread, so it does not wait behind the guesses. Bounded: ``intents``
-per phase and at most ``seconds`` per phase.
+password, another account, on the last hub) is timed alone and at the end of the flood:
+the flooded account's checks have their own thread, so it does not wait behind the
+guesses. Bounded: ``intents`` per phase and at most ``seconds`` per phase.
 """
 
 from __future__ import annotations
@@ -96,9 +98,10 @@ async def _flooder(url: str, stop: asyncio.Event, codes: Counter[str]) -> None:
 
 
 async def drive(
-    url: str, flooders: int, intents: int, interval: float, seconds: float
+    urls: list[str], flooders: int, intents: int, interval: float, seconds: float
 ) -> dict[str, Any]:
-    alone = await _honest_login(url)
+    url = urls[0]
+    alone = await _honest_login(urls[-1])
     desk = HubClient(url, desk="bench-desk", reconnect=False)
     await desk.connect()
     await desk.login("desk", PASSWORD)
@@ -106,12 +109,14 @@ async def drive(
         baseline = await _desk_phase(desk, "alone", intents, interval, seconds)
         stop = asyncio.Event()
         codes: Counter[str] = Counter()
-        flood = [asyncio.create_task(_flooder(url, stop, codes)) for _ in range(flooders)]
+        flood = [
+            asyncio.create_task(_flooder(urls[n % len(urls)], stop, codes)) for n in range(flooders)
+        ]
         await asyncio.sleep(0.5)  # the flood is under way before the first intent
         started = time.perf_counter()
         flooded = await _desk_phase(desk, "flood", intents, interval, seconds)
         elapsed = time.perf_counter() - started
-        honest = await _honest_login(url)  # the right password, queued behind the flood
+        honest = await _honest_login(urls[-1])  # the right password, behind the flood
         stop.set()
         await asyncio.gather(*flood)
     finally:
@@ -138,31 +143,55 @@ def run_login_flood_bench(
     seconds: float = 60.0,
     throttle: bool = False,
     db_url: str | None = None,
+    hubs: int = 1,
+    pg_temp: bool = False,
 ) -> dict[str, Any]:
     if not (1 <= flooders <= 256 and 1 <= intents <= 5000 and 0 < seconds <= 600):
         raise ValueError("1–256 sockets, 1–5000 intentions par phase, 0–600 s par phase")
+    if not 1 <= hubs <= 8:
+        raise ValueError("1 à 8 hubs")
+    if pg_temp:
+        from app.bench.pgtemp import postgres_cluster
+
+        with postgres_cluster() as url:
+            return run_login_flood_bench(
+                flooders=flooders, intents=intents, interval_ms=interval_ms, seconds=seconds,
+                throttle=throttle, db_url=url, hubs=hubs,
+            )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="sasdesk-bench-login-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        prepare_db(url)
-        port = free_port()
-        cmd = [sys.executable, "-m", "app.bench.login_flood", url, str(port)]
-        hub = subprocess.Popen(
-            [*cmd, "on" if throttle else "off"],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            _wait_port(port, hub)
-            result = asyncio.run(
-                drive(f"ws://127.0.0.1:{port}", flooders, intents, interval_ms / 1000, seconds)
+        if hubs > 1 and url.startswith("sqlite"):
+            raise ValueError(
+                "plusieurs hubs demandent PostgreSQL (--db postgresql://… ou --pg-temp)"
             )
-            result["hub_cpu_seconds"] = round(_cpu_seconds(hub.pid), 2)
+        prepare_db(url)
+        ports = [free_port() for _ in range(hubs)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app.bench.login_flood", url, str(port)]
+                + ["on" if throttle else "off"],
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for port in ports
+        ]
+        try:
+            for port, hub in zip(ports, procs, strict=True):
+                _wait_port(port, hub)
+            urls = [f"ws://127.0.0.1:{port}" for port in ports]
+            result = asyncio.run(drive(urls, flooders, intents, interval_ms / 1000, seconds))
+            per_hub = [round(_cpu_seconds(hub.pid), 2) for hub in procs]
+            result["hub_cpu_seconds"] = round(sum(per_hub), 2)
+            result["hub_cpu_seconds_each"] = per_hub
         finally:
-            hub.terminate()
-            hub.wait(20)
+            for hub in procs:
+                hub.terminate()
+            for hub in procs:
+                hub.wait(20)
     result.update(
+        hubs=hubs,
         flooders=flooders,
         intents_per_phase=intents,
         interval_ms=interval_ms,
@@ -203,6 +232,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--db", default=None, metavar="URL", help="base (défaut : SQLite temporaire)"
+    )
+    parser.add_argument(
+        "--hubs", type=int, default=1, help="hubs sur la même base PostgreSQL (sockets réparties)"
+    )
+    parser.add_argument(
+        "--pg-temp", action="store_true", help="démarre un PostgreSQL jetable pour la mesure"
     )
     parser.add_argument("--json", action="store_true")  # fmt: skip
 

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
             seconds=args.seconds,
             throttle=args.throttle == "on",
             db_url=args.db,
+            hubs=args.hubs,
+            pg_temp=args.pg_temp,
         )
     except (ValueError, RuntimeError) as exc:
         print(f"sasdesk bench login-flood : {exc}", file=sys.stderr)
