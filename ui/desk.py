@@ -77,6 +77,8 @@ class Desk:
             self.uploader.attach(self.line)
             if self.controller.search is not None:  # F7: a doctor called from the search
                 self.controller.search.placed.connect(self._note_placed)
+            if self.controller.callback is not None:  # the OSNP's call-backs
+                self.controller.callback.placed.connect(self._note_placed)
             self.uploader.start()
         if self.line is not None:
             self.line.start()

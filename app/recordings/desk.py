@@ -14,7 +14,10 @@ that dossier, even after a crash.
 
 The hub takes a call-back call's recording once the OSNP has noted the call
 (``callback.attempt`` with its ref): until then the upload waits, and the attempt's
-event wakes it. A hub that is slow or gone is tried again with a growing delay (and
+event wakes it. The call-back panel announces its calls too (``attempt_first``): a
+call still not noted after ``ATTEMPT_GRACE`` (the OSNP closed the task without noting
+it, her desk crashed) goes up as a call placed about the task's dossier rather than
+staying on the desk. A hub that is slow or gone is tried again with a growing delay (and
 at each reconnection); a refusal is tried again a few times (the call may not be
 known yet), then the file is kept aside on disk, never deleted, and tried again at
 the desk's next start.
@@ -29,6 +32,7 @@ import json
 import logging
 import os
 import re
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +62,11 @@ RETRY_AFTER_TRANSPORT = 1.0
 #: An outgoing call not yet noted by the OSNP: its attempt's event wakes the upload;
 #: without it (missed while disconnected) it is tried again this often.
 WAIT_FOR_ATTEMPT = 60.0
+#: A call-back call not noted after this long (seconds, counted across restarts) is
+#: uploaded linked to its dossier without its attempt.
+ATTEMPT_GRACE = 30 * 60.0
+#: What ``recording.placed`` takes from the journal's ``placed`` entry.
+PLACED_FIELDS = ("dossier_id", "number", "callee", "answered_at")
 #: A busy hub is waited for rather than sent the same chunk again.
 REQUEST_TIMEOUT = 60.0
 
@@ -98,8 +107,15 @@ class UploadJournal:
 class RecordingUploader:
     """Feeds the hub with this desk's recordings; runs on the client's loop."""
 
-    def __init__(self, client: HubClient, journal: Path, record_dir: Path | None):
+    def __init__(
+        self,
+        client: HubClient,
+        journal: Path,
+        record_dir: Path | None,
+        attempt_grace: float = ATTEMPT_GRACE,
+    ):
         self.client = client
+        self.attempt_grace = attempt_grace
         self.journal = UploadJournal(journal)
         self.record_dir = record_dir
         self.uploaded: list[str] = []  # call refs confirmed by the hub (this run)
@@ -136,10 +152,19 @@ class RecordingUploader:
         line.subscribe(lambda event: loop.call_soon_threadsafe(self.on_line_event, event))
 
     def note_placed(
-        self, call_ref: str, *, dossier_id: int | None, number: str, callee: str
+        self,
+        call_ref: str,
+        *,
+        dossier_id: int | None,
+        number: str,
+        callee: str,
+        attempt_first: bool = False,
     ) -> None:
-        """The desk dialled ``call_ref`` from the slot search about ``dossier_id``."""
-        placed = {"dossier_id": dossier_id, "number": number, "callee": callee}
+        """The desk dialled ``call_ref`` about ``dossier_id``: from the slot search, or
+        from the call-back panel (``attempt_first``: the OSNP's attempt should note it)."""
+        placed: dict[str, Any] = {"dossier_id": dossier_id, "number": number, "callee": callee}
+        if attempt_first:
+            placed["attempt_first"] = True
         self._placed[call_ref] = placed
         if call_ref in self.journal.entries:  # answered already (a very quick pick-up)
             self.journal.put(call_ref, placed=placed)
@@ -245,6 +270,8 @@ class RecordingUploader:
                 try:
                     outgoing = entry.get("direction") == "out"
                     placed = entry.get("placed")
+                    if placed is not None and self._for_attempt(entry):
+                        placed = None  # recording.outgoing: linked to the OSNP's attempt
                     if placed is not None:
                         placed = {**placed, "answered_at": entry.get("answered_at")}
                     await self.upload(
@@ -262,11 +289,29 @@ class RecordingUploader:
                     self._not_before.pop(call_ref, None)
                     self._transport_delay = RETRY_AFTER_TRANSPORT
 
+    def _for_attempt(self, entry: dict[str, Any]) -> bool:
+        """A call-back call still within its grace for the OSNP to note it."""
+        placed = entry.get("placed") or {}
+        if not placed.get("attempt_first"):
+            return False
+        since = entry.get("waiting_since")
+        return since is None or time.time() - float(since) < self.attempt_grace
+
     def _refused(self, call_ref: str, entry: dict[str, Any], exc: HubError) -> None:
-        if entry.get("direction") == "out" and "placed" not in entry and exc.code == "not_found":
+        outgoing = entry.get("direction") == "out"
+        if outgoing and exc.code == "not_found" and "placed" not in entry:
             # The OSNP has not noted this call yet: her callback.attempt wakes it.
             self.journal.put(call_ref, waiting=exc.message)
             self._hold(call_ref, WAIT_FOR_ATTEMPT)
+            return
+        if outgoing and exc.code == "not_found" and self._for_attempt(entry):
+            # Not noted yet: wait for the attempt, within the grace (kept across starts).
+            since = float(entry.get("waiting_since") or time.time())
+            self.journal.put(call_ref, waiting=exc.message, waiting_since=since)
+            left = since + self.attempt_grace - time.time()
+            if left <= 0:
+                log.warning("call-back call %s never noted: uploaded to its dossier", call_ref)
+            self._hold(call_ref, max(0.0, min(WAIT_FOR_ATTEMPT, left)))
             return
         # An incoming call may not be answered at the hub yet (the desk's own
         # call.answered still on its way after a reconnection): try again a few
@@ -296,7 +341,7 @@ class RecordingUploader:
         extra: dict[str, Any] = {}
         if placed is not None:
             declare = RecordingPlaced
-            extra = {k: v for k, v in placed.items() if v not in (None, "")}
+            extra = {k: placed[k] for k in PLACED_FIELDS if placed.get(k) not in (None, "")}
         elif outgoing:
             declare = OutgoingRecording
         for attempt in range(attempts):

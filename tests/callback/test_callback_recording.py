@@ -84,9 +84,17 @@ async def test_a_call_back_recording_goes_to_the_hub_once_the_call_is_noted(
     uploader.attach(line)
     uploader.start()
 
-    # The OSNP calls the treating doctor; the call is answered, then hung up.
+    # The OSNP calls the treating doctor; the call is answered, then hung up. The panel
+    # announces it (task's dossier, doctor) in case it is never noted.
     ref = "out-7@room"
+    with sessions() as s:
+        task_row = s.get(OsnpTask, task_id)
+        assert task_row is not None
+        task_dossier = task_row.dossier_id
     line.emit(LineEventKind.DIALING, ref, number="0600000000")
+    uploader.note_placed(
+        ref, dossier_id=task_dossier, number="0600000000", callee="MT", attempt_first=True
+    )
     line.emit(LineEventKind.ANSWERED, ref)
     wav = record_dir / "20261123T100000_out-7_room.wav"
     digest = make_wav(wav, 3.0)  # 96 kB: three chunks
@@ -150,3 +158,50 @@ async def test_a_call_back_recording_goes_to_the_hub_once_the_call_is_noted(
     await uploader.stop()
     for client in (osnp, other, n1, sup):
         await client.close()
+
+
+async def test_a_call_back_call_never_noted_goes_to_the_dossier_after_the_grace(
+    hub: Hub,
+    people: dict[str, Principal],
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    """The OSNP phoned, then closed her search without noting the call (or her desk
+    crashed): the recording does not stay on the desk, it goes to the task's dossier."""
+    desks = Desks(*(Actor(hub.service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    task_id = osnp_task(desks, "Dr Claire Vasseur")
+    plan(desks, task_id)
+    with sessions() as s:
+        task = s.get(OsnpTask, task_id)
+        assert task is not None
+        dossier_id = task.dossier_id
+    osnp = await logged(hub.url, "osnp")
+    record_dir = tmp_path / "desk" / "rec"
+    journal = tmp_path / "desk" / "recordings.json"
+    uploader = RecordingUploader(osnp, journal, record_dir, attempt_grace=1.0)
+    line = FakeLine()
+    uploader.attach(line)
+    uploader.start()
+    ref = "out-8@room"
+    line.emit(LineEventKind.DIALING, ref, number="0600000001")
+    uploader.note_placed(
+        ref, dossier_id=dossier_id, number="0600000001", callee="Dr Vasseur", attempt_first=True
+    )
+    line.emit(LineEventKind.ANSWERED, ref)
+    wav = record_dir / "20261123T100500_out-8_room.wav"
+    digest = make_wav(wav, 1.0)
+    line.emit(LineEventKind.ENDED, ref, reason="local_hangup")
+    line.emit(LineEventKind.RECORDING, ref, path=str(wav))
+    # First it waits for the attempt (the file kept)…
+    await until(lambda: uploader.journal.entries.get(ref, {}).get("waiting_since"))
+    assert wav.exists() and not uploader.uploaded
+    # …then, never noted, it goes up linked to the dossier.
+    await until(lambda: ref in uploader.uploaded)
+    assert not wav.exists() and ref not in uploader.journal.entries
+    with sessions() as s:
+        row = s.scalar(select(Recording).where(Recording.placed_ref == ref))
+        assert row is not None and row.state == "stored" and row.sha256 == digest
+        assert row.dossier_id == dossier_id and row.attempt_id is None
+        assert (row.placed_number, row.placed_to) == ("0600000001", "Dr Vasseur")
+    await uploader.stop()
+    await osnp.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -36,6 +36,10 @@ DIALLED = (
 
 
 class CallbackController(QObject):
+    #: A call dialled to a target: its ref, and the task's dossier, number and doctor (its
+    #: recording goes to the attempt that notes it, else to the dossier: ui/desk.py).
+    placed = Signal(str, dict)
+
     def __init__(
         self,
         panel: CallbackPanel,
@@ -54,6 +58,7 @@ class CallbackController(QObject):
         self.tell = tell
         self.user_id = user_id
         self.dialled: DialledCall | None = None  # the OSNP's call to a doctor
+        self.dossier_id: int | None = None  # the dossier of the task in hand
         panel.intent_requested.connect(self.send)
         panel.dial_requested.connect(self.dial)
         bus.on(CALLBACK_EVENTS, panel.on_event)
@@ -73,6 +78,7 @@ class CallbackController(QObject):
         """The task in hand (this OSNP's, in progress): its call-back plan."""
         mine = (task.get("owner") or {}).get("id") == self.user_id
         if mine and task["status"] == TaskStatus.IN_PROGRESS and self.panel.task_id != task["id"]:
+            self.dossier_id = task.get("dossier_id")
             self.panel.open_task(task)
 
     def dial(self, target_id: int, number: str) -> None:
@@ -80,7 +86,11 @@ class CallbackController(QObject):
             self.tell(f"Pas de ligne pour appeler le {number}", error=True)
             return
         self.dialled = DialledCall(target_id, number)
-        self.line.line.dial(number)
+        target = self.panel.current_target() or {}
+        call_ref = self.line.line.dial(number)
+        callee = str(target.get("name") or "") if target.get("id") == target_id else ""
+        self.placed.emit(call_ref, {"dossier_id": self.dossier_id, "number": number,
+                                    "callee": callee, "attempt_first": True})  # fmt: skip
         self.tell(f"Appel du {number}…")
 
     def on_line_event(self, ev: LineEvent) -> None:
@@ -104,6 +114,7 @@ class CallbackController(QObject):
             error=True,
         )
         if self.panel.task_id != task.get("id") and task:
+            self.dossier_id = task.get("dossier_id")
             self.panel.open_task(task)
         if data.get("target_id"):
             self.panel.select_target(int(data["target_id"]))
