@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from app.client.hub_client import HubError
 from app.domain.enums import Role
 from app.recordings.desk import fetch_recording, list_recordings
-from app.recordings.hub import LISTENERS
+from app.recordings.playback import LISTENERS
 from app.recordings.player import AudioOut, RecordingPlayer
 from ui.models.recordings import describe
 from ui.tasks import spawn

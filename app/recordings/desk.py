@@ -44,11 +44,9 @@ from app.recordings.hub import (
     OutgoingRecording,
     RecordingChunk,
     RecordingCommit,
-    RecordingList,
-    RecordingOpen,
     RecordingPlaced,
-    RecordingRead,
 )
+from app.recordings.playback import RecordingList, RecordingOpen, RecordingRead
 from app.recordings.store import file_sha256
 
 log = logging.getLogger(__name__)

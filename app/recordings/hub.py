@@ -10,7 +10,7 @@ hub to check and keep it (``recording.commit``). Doctors and supervisors list a
 dossier's recordings (``recording.list``: the incoming call, call-back calls, calls
 placed from the search), open the one they choose (``recording.open``, written in the
 dossier's log: who listened, when) and read it in chunks (``recording.read``, beside
-the single writer). See docs/protocol.md.
+the single writer; app/recordings/playback.py). See docs/protocol.md.
 """
 
 from __future__ import annotations
@@ -26,18 +26,19 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from app.audit import AuditRead, record_read, record_read_once, refused_read
+from app.audit import AuditRead
 from app.callback.models import CallbackAttempt
 from app.db.models import Call, Dossier, OsnpTask
-from app.domain.permissions import Action, refusal, require, roles_for
+from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 from app.hub.service import FlowService, Unit
-from app.hub.views import call_view, iso
+from app.hub.views import call_view
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
-from app.recordings.listing import dossier_recordings, recording_kind
+from app.recordings import playback
 from app.recordings.models import Recording
+from app.recordings.playback import Offset
 from app.recordings.store import (
     MAX_RECORDING_BYTES,
     Key,
@@ -48,14 +49,9 @@ from app.recordings.store import (
 
 #: Raw bytes per uploaded chunk: base64 keeps the message under the 64 KiB intent limit.
 CHUNK_BYTES = 32 * 1024
-#: Raw bytes per playback chunk (replies are not bound by the intents' limit).
-READ_BYTES = 256 * 1024
-#: Who plays a dossier's recording from the desk.
-LISTENERS = roles_for(Action.LISTEN_RECORDINGS)
 
 CallRef = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Offset = Annotated[int, Field(ge=0, le=MAX_RECORDING_BYTES)]
 
 
 class CallRecording(Intent):
@@ -108,29 +104,6 @@ class RecordingCommit(Intent):
     call_ref: CallRef
 
 
-class RecordingList(Intent):
-    """The dossier's recordings, for the listener to choose one (audited as a read)."""
-
-    type: Literal[IntentName.RECORDING_LIST] = IntentName.RECORDING_LIST
-    dossier_id: EntityId
-    read_only: ClassVar[bool] = True
-
-
-class RecordingOpen(Intent):
-    type: Literal[IntentName.RECORDING_OPEN] = IntentName.RECORDING_OPEN
-    dossier_id: EntityId
-    #: One of the dossier's recordings (``recording.list``); none: the incoming call's.
-    recording_id: EntityId | None = None
-
-
-class RecordingRead(Intent):
-    type: Literal[IntentName.RECORDING_READ] = IntentName.RECORDING_READ
-    dossier_id: EntityId
-    recording_id: EntityId | None = None
-    offset: Offset = 0
-    read_only: ClassVar[bool] = True
-
-
 @dataclass(frozen=True)
 class Source:
     """What a recording belongs to: an incoming call, a call-back call's attempt, or a
@@ -176,20 +149,6 @@ class Source:
             state="uploading",
             started_at=u.now,
         )
-
-
-def recording_view(r: Recording) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "call_id": r.call_id,
-        "attempt_id": r.attempt_id,
-        "placed_ref": r.placed_ref,
-        "dossier_id": r.dossier_id,
-        "size": r.size,
-        "sha256": r.sha256,
-        "state": r.state,
-        "stored_at": iso(r.stored_at),
-    }
 
 
 class RecordingHandlers:
@@ -459,88 +418,6 @@ class RecordingHandlers:
         )
         return {**reply, "attempt_id": attempt.id}
 
-    # -- playback (doctors and supervisors) ----------------------------------------------
-
-    def _listened(self, u: Unit, dossier_id: int, intent: str) -> Dossier:
-        """The dossier whose recordings this account may hear."""
-        assert u.actor is not None
-        # A refused listening is in the audit of reads (app.audit), like a granted one.
-        denied = refusal(u.actor.role, Action.LISTEN_RECORDINGS)
-        if denied is not None:
-            raise refused_read(denied, dossier_id, intent)
-        d = u.s.get(Dossier, dossier_id)
-        if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
-            raise refused_read(
-                FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible"),
-                dossier_id,
-                intent,
-            )
-        return d
-
-    def _stored(
-        self,
-        u: Unit,
-        dossier_id: int,
-        recording_id: int | None,
-        intent: str = IntentName.RECORDING_OPEN,
-    ) -> tuple[Dossier, Recording]:
-        d = self._listened(u, dossier_id, intent)
-        query = select(Recording).where(Recording.dossier_id == d.id, Recording.state == "stored")
-        if recording_id is not None:
-            row = u.s.scalar(query.where(Recording.id == recording_id))
-            if row is None:
-                raise FlowError(
-                    "not_found", f"enregistrement {recording_id} introuvable dans ce dossier"
-                )
-            return d, row
-        # None chosen: the incoming call's recording first; the outgoing calls' after it.
-        row = u.s.scalar(query.order_by(Recording.call_id.is_(None), Recording.id).limit(1))
-        if row is None:
-            raise FlowError("not_found", "aucun enregistrement conservé pour ce dossier")
-        return d, row
-
-    def listing(self, u: Unit, i: RecordingList) -> dict[str, Any]:
-        d = self._listened(u, i.dossier_id, IntentName.RECORDING_LIST)
-        assert u.actor is not None
-        # Who was called, by whom, when: a read of the dossier (once an hour per listener).
-        record_read_once(u.s, u.actor, d.id, (IntentName.RECORDING_LIST,), u.now)
-        return {"dossier_id": d.id, "recordings": dossier_recordings(u.s, d.id, self.store)}
-
-    def open(self, u: Unit, i: RecordingOpen) -> dict[str, Any]:
-        d, row = self._stored(u, i.dossier_id, i.recording_id)
-        # The dossier's own log (who listened, when), seen by the supervisors, and the
-        # audit of reads.
-        u.emit(
-            EventName.RECORDING_OPENED,
-            Audience(),
-            dossier=d,
-            recording_id=row.id,
-            kind=recording_kind(row),
-            callee=row.placed_to,
-        )
-        assert u.actor is not None
-        record_read(u.s, u.actor, u.actor.desk, d.id, IntentName.RECORDING_OPEN, at=u.now)
-        return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
-
-    def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:
-        d, row = self._stored(u, i.dossier_id, i.recording_id, IntentName.RECORDING_READ)
-        assert u.actor is not None
-        # Streamed without recording.open first: still one audited listening an hour.
-        listening = (IntentName.RECORDING_READ, IntentName.RECORDING_OPEN)
-        record_read_once(u.s, u.actor, d.id, listening, u.now)
-        if i.offset > row.size:
-            raise FlowError("invalid_message", f"octet {i.offset} au-delà de la fin ({row.size})")
-        data = self.store.read(row.stored_name, i.offset, READ_BYTES)
-        end = i.offset + len(data)
-        return {
-            "dossier_id": i.dossier_id,
-            "recording_id": row.id,
-            "offset": i.offset,
-            "data": base64.b64encode(data).decode("ascii"),
-            "size": row.size,
-            "eof": end >= row.size,
-        }
-
 
 _INSTALLED: weakref.WeakKeyDictionary[FlowService, RecordingHandlers] = weakref.WeakKeyDictionary()
 
@@ -553,12 +430,10 @@ def install(service: FlowService) -> RecordingHandlers:
         (RecordingPlaced, handlers.begin),
         (RecordingChunk, handlers.chunk),
         (RecordingCommit, handlers.commit),
-        (RecordingList, handlers.listing),
-        (RecordingOpen, handlers.open),
-        (RecordingRead, handlers.read),
     ):
         service.register(intent, fn)
     _INSTALLED[service] = handlers
+    playback.install(service, lambda: handlers.store)
     return handlers
 
 

@@ -32,13 +32,8 @@ from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action,
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
 from app.hub.server import Hub
-from app.recordings.hub import (
-    CallRecording,
-    OutgoingRecording,
-    RecordingList,
-    RecordingOpen,
-    RecordingPlaced,
-)
+from app.recordings.hub import CallRecording, OutgoingRecording, RecordingPlaced
+from app.recordings.playback import RecordingList, RecordingOpen
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
