@@ -214,6 +214,7 @@ KEYS: tuple[Key, ...] = (
     Key("base", "url", "db_url", _db_url),
     Key("ecoute", "adresse", "host", _text),
     Key("ecoute", "port", "port", _port),
+    Key("ecoute", "compression", "compression", _flag),
     Key("tls", "certificat", "tls.cert", _file),
     Key("tls", "cle", "tls.key", _file),
     Key("tls", "sans_tls", "tls.insecure", _flag),

@@ -145,6 +145,9 @@ class HubSettings:
     fhir: FhirSettings = field(default_factory=FhirSettings)
     hubsante: HubSanteSettings | None = None
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    #: permessage-deflate on the desks' websockets: off in a room (a LAN; every event is
+    #: compressed again for each desk on the hub's loop), on for desks behind a slow link.
+    compression: bool = False
     #: Where the hub keeps the calls' recordings (None: beside the database).
     recordings_store: Path | None = None
     retention: RetentionSettings = field(default_factory=RetentionSettings)

@@ -131,10 +131,11 @@ class Hub:
             ping_timeout=20,
             close_timeout=2,
             ssl=ssl_context,
-            # No permessage-deflate: each desk's connection compresses every event again
-            # on the hub's loop (12 % of the hub's CPU at 100 desks, py-spy) to save a
-            # LAN a few kB; large snapshots go out in parts anyway (app.hub.framing).
-            compression=None,
+            # No permessage-deflate by default: each desk's connection compresses every
+            # event again on the hub's loop (12 % of the hub's CPU at 100 desks, py-spy) to
+            # save a LAN a few kB. A room whose desks sit behind a slow link turns it on
+            # (``[ecoute] compression = true``).
+            compression="deflate" if self.settings.compression else None,
         )
         self.sessions.start()
         sockname = next(iter(self._server.sockets)).getsockname()

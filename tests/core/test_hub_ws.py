@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.db.models import Event
-from app.hub.protocol import MAX_MESSAGE_BYTES, Ping
+from app.hub.protocol import MAX_MESSAGE_BYTES, CallOffered, Ping
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
 from tests.waits import until
@@ -186,3 +186,34 @@ async def test_unreachable_hub_is_a_clear_error() -> None:
         assert exc.code == "unreachable" and "injoignable" in exc.message
     else:
         raise AssertionError("connected to nothing")
+
+
+async def test_compression_only_when_the_room_asks_for_it(
+    hub: Hub, db_url: str, tmp_path: Path
+) -> None:
+    """A desk offers permessage-deflate; a room's hub declines it (LAN: compressing every
+    event again per desk only costs the hub), one configured with ``[ecoute] compression
+    = true`` (desks behind a slow link) accepts it, and events still arrive."""
+    from app.config.hubfile import load_hub_file
+
+    plain = await raw_desk(hub)
+    assert plain.response.headers.get("Sec-WebSocket-Extensions") is None
+    await plain.close()
+    conf = tmp_path / "hub.toml"
+    conf.write_text("[ecoute]\ncompression = true\n", encoding="utf-8")
+    remote = Hub(db_url, "127.0.0.1", 0, settings=load_hub_file(conf))
+    await remote.start()
+    try:
+        ws = await raw_desk(remote)
+        assert "permessage-deflate" in ws.response.headers["Sec-WebSocket-Extensions"]
+        await ws.close()
+        n1 = await logged_client(remote, "n1")
+        watcher = await logged_client(remote, "sup")
+        seen: list[str] = []
+        watcher.on_event.append(lambda msg: seen.append(msg["event"]))
+        await n1.call(CallOffered, call_ref="compressed-1", line="15", caller="0639900001")
+        await until(lambda: "call.offered" in seen, "the supervisor sees the call")
+        await n1.close()
+        await watcher.close()
+    finally:
+        await remote.stop()
