@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Event
+from app.hub.events import EventName
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
 from app.stats.fold import FACT_EVENT_TYPES, fold
 
@@ -87,7 +88,11 @@ _STATEMENTS = {name: _Statements.of(cls, table) for name, (cls, table) in FACT_T
 
 #: Events written in the same transaction as the row they describe (the call, dossier or
 #: task is created by that very unit of work): its fact cannot exist yet, nothing to read.
-_BORN = {"calls": "call.offered", "dossiers": "dossier.opened", "tasks": "task.created"}
+_BORN = {
+    "calls": EventName.CALL_OFFERED,
+    "dossiers": EventName.DOSSIER_OPENED,
+    "tasks": EventName.TASK_CREATED,
+}
 
 
 def _born(events: Iterable[Any]) -> dict[str, set[int]]:
