@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 MAX_PENDING_CHECKS = 64
 #: How often the open sessions' last activity is written (for a resume on another hub).
 TOUCH_EVERY = timedelta(seconds=30)
-#: The password checks' niceness (0 to 19, higher yields more).
+#: How much nicer than the hub the password checks run (niceness tops out at 19).
 PASSWORD_CHECK_NICE = 10
 #: The websocket close code of a session that ended (the desk asks for the password).
 CLOSE_SESSION_ENDED = 4001
@@ -75,9 +75,14 @@ ENDED = {
 
 def _yield_to_intents() -> None:
     """The password-check thread runs niced (Linux: per thread, inherited by argon2's
-    lane threads): a flood of checks takes the CPU the desks' intents leave."""
+    lane threads): a flood of checks takes the CPU the desks' intents leave.
+
+    Relative to the hub's own niceness: a hub started with ``nice -n 19`` by root would
+    otherwise have its checks raised above its intents."""
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_CHECK_NICE)
+        tid = threading.get_native_id()
+        nice = min(19, os.getpriority(os.PRIO_PROCESS, tid) + PASSWORD_CHECK_NICE)
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
 
 
 def _duration(minutes: float) -> str:
