@@ -99,6 +99,11 @@ def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(
     )
     # Little's law: with its intents always in flight, the phase cannot beat that bound.
     assert main_run["saturated"]["intents_per_second"] < most
+    # Hubs costing more CPU per intent than this cannot even have a 50 ms mean.
+    allowed = bound["most_hub_cpu_ms_per_intent_for_a_50_ms_mean"]
+    others = bound["driver_and_postgresql_cpu_ms_per_intent"]
+    concurrency = main_run["saturated"]["concurrency"]
+    assert allowed == pytest.approx(bound["cores"] * 50 / concurrency - others, abs=0.002)
     assert bound["least_mean_latency_ms_if_hubs_cost_nothing"] == pytest.approx(
         main_run["saturated"]["concurrency"] * 1000 / most, rel=0.02
     )
