@@ -186,9 +186,13 @@ class CallAnswered(Intent):
 
 
 class CallEnded(Intent):
+    """The call is over on this desk. ``ended_at``: when, by the desk's clock, if not now
+    (a desk that crashed mid-call ends it at its next start, when its recording stopped)."""
+
     type: Literal[IntentName.CALL_ENDED] = IntentName.CALL_ENDED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     reason: Annotated[str, StringConstraints(max_length=32)] = ""
+    ended_at: datetime | None = None
 
 
 # ``call.recording`` (the call's WAV, uploaded to the hub's store) is in app/recordings/hub.py.

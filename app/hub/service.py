@@ -557,10 +557,13 @@ class FlowService:
             return {"call": call_view(call)}  # this desk stopped ringing; the call goes on
         if call.answered_at is not None and call.answered_by_id != u.actor.user_id:
             return {"call": call_view(call)}  # only the desk holding the call ends it
-        call.ended_at = u.now
+        # The desk's time (after a crash: when its recording stopped), within the call.
+        start = call.answered_at or call.offered_at
+        ended = u.now if i.ended_at is None else min(max(i.ended_at, start), u.now)
+        call.ended_at = ended
         call.end_reason = i.reason
         call.abandoned = call.answered_at is None
-        talk = (u.now - call.answered_at).total_seconds() if call.answered_at else 0.0
+        talk = (ended - call.answered_at).total_seconds() if call.answered_at else 0.0
         u.emit(
             EventName.CALL_ENDED,
             calls_audience(),
@@ -568,6 +571,7 @@ class FlowService:
             reason=i.reason,
             abandoned=call.abandoned,
             talk_seconds=round(talk, 3),
+            ended_at=iso(ended),
         )
         return {"call": call_view(call)}
 

@@ -59,7 +59,9 @@ def _call(f: FactSet, e: EventLike) -> None:
             c.answered_at = c.offered_at + timedelta(seconds=wait) if wait is not None else e.at
             c.wait_seconds, c.answered_by = wait, e.actor_id
     elif e.type == EventName.CALL_ENDED and c.ended_at is None:
-        c.ended_at = e.at
+        # ended_at: the hub's clamped end, earlier than the event for a desk that
+        # crashed mid-call and ended it at its next start (older events: the event's time).
+        c.ended_at = parse_instant(d.get("ended_at")) or e.at
         c.abandoned = bool(d.get("abandoned")) and c.answered_at is None
 
 
