@@ -21,6 +21,13 @@ staying on the desk. A hub that is slow or gone is tried again with a growing de
 at each reconnection); a refusal is tried again a few times (the call may not be
 known yet), then the file is kept aside on disk, never deleted, and tried again at
 the desk's next start.
+
+A desk killed during an incoming call never told the hub the call ended: recovering
+its raw sides, the journal marks the call (``end_call``: the raw files' last write, when
+the recording stopped) before merging them, and once the hub is there, before any
+upload, the desk ends the call (``call.ended``, reason ``desk_crashed``, at that time).
+The mark goes once the hub has answered, so the call is ended once even if the desk
+crashes again; a call the hub no longer knows or has ended meanwhile needs nothing more.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.hub.events import EventName
+from app.hub.protocol import CallEnded
 from app.recordings.hub import (
     CallRecording,
     OutgoingRecording,
@@ -67,11 +75,19 @@ ATTEMPT_GRACE = 30 * 60.0
 PLACED_FIELDS = ("dossier_id", "number", "callee", "answered_at")
 #: A busy hub is waited for rather than sent the same chunk again.
 REQUEST_TIMEOUT = 60.0
+#: ``call.ended`` reason of an incoming call its desk was killed during.
+CRASH_REASON = "desk_crashed"
 
 
 def safe_name(call_ref: str) -> str:
     """The call's part of the recorder's file name (telephony.audio.recorder)."""
     return re.sub(r"[^A-Za-z0-9_.-]", "_", call_ref)[:60]
+
+
+def recording_stopped(wav: Path) -> datetime:
+    """When a call's raw sides were last written: the end of what was recorded."""
+    sides = [wav.with_suffix(s) for s in (".rx.raw", ".tx.raw")]
+    return datetime.fromtimestamp(max(p.stat().st_mtime for p in sides if p.exists()), UTC)
 
 
 class UploadJournal:
@@ -117,6 +133,7 @@ class RecordingUploader:
         self.journal = UploadJournal(journal)
         self.record_dir = record_dir
         self.uploaded: list[str] = []  # call refs confirmed by the hub (this run)
+        self.ended: list[str] = []  # calls a crash interrupted, ended at the hub (this run)
         self._incoming: set[str] = set()
         self._outgoing: set[str] = set()
         #: Calls placed from the slot search: what the hub links their recording to.
@@ -240,6 +257,9 @@ class RecordingUploader:
                 ]
                 path = found[-1] if found else None
             if path is not None and not path.exists() and path.with_suffix(".rx.raw").exists():
+                if entry.get("direction") == "in" and "end_call" not in entry:
+                    # Marked before merging: a crash while merging cannot lose the end.
+                    self.journal.put(call_ref, end_call=recording_stopped(path).isoformat())
                 merge_raw(path)
                 log.warning("recording of %s recovered after a crash: %s", call_ref, path)
             if path is None or not path.exists():
@@ -260,6 +280,8 @@ class RecordingUploader:
             if self.client.state is not LinkState.READY:
                 continue
             assert self._loop is not None
+            if not await self._end_interrupted_calls():
+                continue  # the hub did not answer: the timer or a reconnection wakes us
             for call_ref, entry in list(self.journal.entries.items()):
                 if not entry.get("path") or entry.get("refused"):
                     continue
@@ -286,6 +308,35 @@ class RecordingUploader:
                 else:
                     self._not_before.pop(call_ref, None)
                     self._transport_delay = RETRY_AFTER_TRANSPORT
+
+    async def _end_interrupted_calls(self) -> bool:
+        """End at the hub the calls a crash interrupted; False if the hub did not answer."""
+        assert self._loop is not None
+        for call_ref, entry in list(self.journal.entries.items()):
+            stopped = entry.get("end_call")
+            if not stopped:
+                continue
+            try:
+                await self.client.call(
+                    CallEnded,
+                    REQUEST_TIMEOUT,
+                    call_ref=call_ref,
+                    reason=CRASH_REASON,
+                    ended_at=datetime.fromisoformat(stopped),
+                )
+            except HubError as exc:
+                if exc.code in RETRYABLE:
+                    self._loop.call_later(self._transport_delay, self._wanted.set)
+                    self._transport_delay = min(RETRY_MAX, 2 * self._transport_delay)
+                    return False
+                if exc.code != "not_found":  # not_found: ended and gone, or never this desk's
+                    log.error("call %s interrupted by a crash not ended: %s", call_ref, exc)
+            else:
+                log.warning("call %s interrupted by a crash ended at %s", call_ref, stopped)
+                self.ended.append(call_ref)
+            entry.pop("end_call", None)
+            self.journal.save()
+        return True
 
     def _for_attempt(self, entry: dict[str, Any]) -> bool:
         """A call-back call still within its grace for the OSNP to note it."""

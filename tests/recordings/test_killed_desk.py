@@ -1,4 +1,5 @@
-"""A desk killed -9 mid-upload or mid-call uploads what it has at its next start."""
+"""A desk killed -9 mid-upload or mid-call uploads what it has at its next start; a call
+it was in is ended at the hub then, at the time its recording stopped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +104,21 @@ def rec_hub_store_size(store: Path, call_id: int | None) -> int:
     return part.stat().st_size if part.exists() else 0
 
 
-async def test_desk_killed_mid_call_uploads_the_recording_so_far(
+def utc(value: datetime | None) -> datetime:
+    assert value is not None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def calls_in_progress(url: str, username: str) -> set[str]:
+    """The calls a desk logging in now is shown in progress (its snapshot)."""
+    desk = await logged(url, username)
+    assert desk.snapshot is not None
+    refs = {c["call_ref"] for c in desk.snapshot["calls"]}
+    await desk.close()
+    return refs
+
+
+async def test_desk_killed_mid_call_uploads_the_recording_so_far_and_ends_the_call(
     rec_hub: Hub, sessions: sessionmaker[Session], store: Path, tmp_path: Path
 ) -> None:
     n1 = await logged(rec_hub.url, "n1")
@@ -114,18 +130,33 @@ async def test_desk_killed_mid_call_uploads_the_recording_so_far(
     try:
         assert proc.stdout is not None
         assert (await asyncio.to_thread(proc.stdout.readline)).strip() == "recording"
+        recording_flushed = datetime.now(UTC)
         os.kill(proc.pid, signal.SIGKILL)
         await asyncio.to_thread(proc.wait, 10)
+        killed = datetime.now(UTC)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert list(record_dir.glob("*.rx.raw")) and not list(record_dir.glob("*.wav"))
+    # Nobody told the hub: another N1 desk still sees the call in progress.
+    assert "kill-call@room" in await calls_in_progress(rec_hub.url, "n1b")
 
     n1 = await logged(rec_hub.url, "n1")  # the desk starts again
+    restarted = datetime.now(UTC)
     uploader = RecordingUploader(n1, journal, record_dir)
     uploader.start()
     await until(lambda: "kill-call@room" in uploader.uploaded, "uploaded", timeout=30)
     await uploader.stop()
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.call_ref == "kill-call@room"))
+        assert call is not None and call.ended_at is not None
+    # Ended when the recording stopped (the kill), not when the desk came back.
+    assert call.end_reason == "desk_crashed" and not call.abandoned
+    ended = utc(call.ended_at)
+    assert utc(call.answered_at) <= ended and recording_flushed.timestamp() - 1 <= ended.timestamp()
+    assert ended <= killed < restarted
+    assert "kill-call@room" not in await calls_in_progress(rec_hub.url, "n1b")
+    assert uploader.ended == ["kill-call@room"]
     row = recording(sessions, "kill-call@room")
     assert row is not None and row.state == "stored"
     remote, desk = read_recording(store / row.stored_name)
@@ -133,6 +164,7 @@ async def test_desk_killed_mid_call_uploads_the_recording_so_far(
     for side in (remote, desk):  # both sides kept: the tone, not silence
         assert float(np.sqrt(np.mean(side[: 150 * 160].astype(float) ** 2))) > 4000
     assert not list(record_dir.iterdir())  # raw sides merged, WAV deleted once confirmed
+    assert uploader.journal.entries == {}  # ended once: a next start sends nothing
     await n1.close()
 
 
