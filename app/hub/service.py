@@ -488,9 +488,11 @@ class FlowService:
                 offered_at=iso(call.offered_at),
             )
         else:
-            # Another desk of the same fork: the call counts once.
-            call.desks_rung += 1
+            # Another desk of the same fork (the call counts once), or this desk telling
+            # it again (a reply lost with the link): that desk counts once too.
             ringing = u.s.get(CallRing, (call.id, u.actor.user_id))
+            if ringing is None:
+                call.desks_rung += 1
         if ringing is None:
             u.s.add(CallRing(call_id=call.id, user_id=u.actor.user_id, rung_at=u.now))
         return {"call": call_view(call)}

@@ -170,7 +170,7 @@ def test_a_dossier_cannot_be_taken_twice(desks: dict[str, Actor]) -> None:
 def test_fork_counts_one_call_and_abandon_once(
     desks: dict[str, Actor], sessions: sessionmaker[Session]
 ) -> None:
-    for desk in ("n1", "n1b", "sup"):
+    for desk in ("n1", "n1b", "sup", "n1b"):  # n1b tells its ring twice (a reply lost)
         desks[desk].send("call.offered", call_ref="fork-1", line="15", caller="0639980103")
     for desk in ("n1", "n1b", "sup"):
         desks[desk].send("call.ended", call_ref="fork-1", reason="caller_gave_up")

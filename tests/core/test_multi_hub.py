@@ -28,7 +28,12 @@ async def two_hubs(postgres_server: str, password_hash: str) -> AsyncIterator[tu
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     with make_sessionmaker(engine).begin() as s:
-        for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("mrl2", Role.MRL)):
+        for name, role in (
+            ("n1", Role.ARM_N1),
+            ("n1b", Role.ARM_N1),
+            ("mrl", Role.MRL),
+            ("mrl2", Role.MRL),
+        ):
             s.add(
                 User(username=name, display_name=name, role=str(role), password_hash=password_hash)
             )
@@ -85,7 +90,7 @@ async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs: tuple[Hu
     # The same call rings a desk on each hub at the same instant.
     other = HubClient(hub_b.url, reconnect=False)
     await other.connect()
-    await other.login("n1", PASSWORD)
+    await other.login("n1b", PASSWORD)  # another ARM's desk (a desk counts once per call)
     replies = await asyncio.gather(
         *(c.request("call.offered", call_ref="fork-x", line="116117") for c in (n1, other))
     )

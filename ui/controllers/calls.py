@@ -53,6 +53,9 @@ class CallsController(QObject):
         self.focus_dossier = window.focus_dossier
         self.answering = answering  # this desk answers the 15 (the hub's permission table)
         self.ringing: dict[str, LineEvent] = {}  # call_id → the RINGING event
+        #: Calls the hub acknowledged as ringing here (``call.offered``): the hub takes
+        #: ``call.answered`` only from a desk the call rang.
+        self.offered: set[str] = set()
         self.active_call: str | None = None
         self.call_dossier: dict[str, int] = {}  # call_id → dossier id
         self.training_call: str | None = None  # the training call being handled
@@ -97,10 +100,7 @@ class CallsController(QObject):
             self.ringing[ev.call_id] = ev
             bar.show_ringing(ev.line, ev.caller)
             if self.answering:
-                offered = self.hub.send(
-                    p.CallOffered, call_ref=ev.call_id, line=ev.line, caller=ev.caller
-                )
-                spawn(offered, "call-offered")
+                spawn(self._call_offered(ev), "call-offered")
         elif kind is LineEventKind.ANSWERED:
             self.active_call = ev.call_id
             bar.show_talking()
@@ -118,6 +118,7 @@ class CallsController(QObject):
             bar.show_dialing(ev.number)
         elif kind is LineEventKind.ENDED:
             was_ringing = self.ringing.pop(ev.call_id, None)
+            self.offered.discard(ev.call_id)
             if self.active_call == ev.call_id:
                 self.active_call = None
                 bar.mute_button.setChecked(False)
@@ -126,7 +127,19 @@ class CallsController(QObject):
                 ended = self.hub.send(p.CallEnded, call_ref=ev.call_id, reason=ev.reason)
                 spawn(ended, "call-ended")
 
+    async def _call_offered(self, ev: LineEvent) -> None:
+        reply = await self.hub.send(
+            p.CallOffered, call_ref=ev.call_id, line=ev.line, caller=ev.caller
+        )
+        if reply is not None:
+            self.offered.add(ev.call_id)
+
     async def _call_answered(self, call_id: str) -> None:
+        ring = self.ringing.get(call_id)
+        if call_id not in self.offered and ring is not None:
+            # The ring never reached the hub (the link was down as it rang, or is back
+            # since): told again first, or the hub would not know it rang here.
+            await self._call_offered(ring)
         reply = await self.hub.send(p.CallAnswered, call_ref=call_id)
         if reply is None:
             return
