@@ -19,6 +19,6 @@ if [ "${1:-}" = "--package" ]; then
 elif [ $# -gt 0 ]; then
     pytest -m "not package" "$@"
 else
-    pytest -m "not package"
+    pytest -m "not package" --durations=25
     pytest -m package
 fi
