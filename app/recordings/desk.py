@@ -26,8 +26,11 @@ A desk killed during an incoming call never told the hub the call ended: recover
 its raw sides, the journal marks the call (``end_call``: the raw files' last write, when
 the recording stopped) before merging them, and once the hub is there, before any
 upload, the desk ends the call (``call.ended``, reason ``desk_crashed``, at that time).
-The mark goes once the hub has answered, so the call is ended once even if the desk
-crashes again; a call the hub no longer knows or has ended meanwhile needs nothing more.
+A call that ended before the kill, its recording finished, may not have been told to
+the hub either (the hub was down, the intent still on its way): it is ended the same way
+at the WAV's last write (reason ``desk_restarted``; a no-op if the hub knew). The mark
+goes once the hub has answered, so the call is ended once even if the desk crashes
+again; a call the hub no longer knows or has ended meanwhile needs nothing more.
 """
 
 from __future__ import annotations
@@ -77,6 +80,8 @@ PLACED_FIELDS = ("dossier_id", "number", "callee", "answered_at")
 REQUEST_TIMEOUT = 60.0
 #: ``call.ended`` reason of an incoming call its desk was killed during.
 CRASH_REASON = "desk_crashed"
+#: … and of one that ended before the desk was killed, told again at its next start.
+RESTART_REASON = "desk_restarted"
 
 
 def safe_name(call_ref: str) -> str:
@@ -256,16 +261,26 @@ class RecordingUploader:
                     for raw in sorted(folder.glob(f"*_{entry['safe']}.rx.raw"))
                 ]
                 path = found[-1] if found else None
+            unended = (
+                entry.get("direction") == "in"
+                and "end_call" not in entry
+                and not entry.get("end_sent")
+            )
             if path is not None and not path.exists() and path.with_suffix(".rx.raw").exists():
-                if entry.get("direction") == "in" and "end_call" not in entry:
+                if unended:
                     # Marked before merging: a crash while merging cannot lose the end.
-                    self.journal.put(call_ref, end_call=recording_stopped(path).isoformat())
+                    stopped = recording_stopped(path).isoformat()
+                    self.journal.put(call_ref, end_call=stopped, end_reason=CRASH_REASON)
+                    unended = False
                 merge_raw(path)
                 log.warning("recording of %s recovered after a crash: %s", call_ref, path)
             if path is None or not path.exists():
                 log.error("no recording left on disk for call %s", call_ref)
                 self.journal.drop(call_ref)
                 continue
+            if unended:
+                stopped = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat()
+                self.journal.put(call_ref, end_call=stopped, end_reason=RESTART_REASON)
             # A new start tries again what a previous run kept aside.
             for key in ("refused", "failures", "waiting"):
                 entry.pop(key, None)
@@ -321,7 +336,7 @@ class RecordingUploader:
                     CallEnded,
                     REQUEST_TIMEOUT,
                     call_ref=call_ref,
-                    reason=CRASH_REASON,
+                    reason=entry.get("end_reason") or CRASH_REASON,
                     ended_at=datetime.fromisoformat(stopped),
                 )
             except HubError as exc:
@@ -335,7 +350,8 @@ class RecordingUploader:
                 log.warning("call %s interrupted by a crash ended at %s", call_ref, stopped)
                 self.ended.append(call_ref)
             entry.pop("end_call", None)
-            self.journal.save()
+            entry.pop("end_reason", None)
+            self.journal.put(call_ref, end_sent=True)
         return True
 
     def _for_attempt(self, entry: dict[str, Any]) -> bool:

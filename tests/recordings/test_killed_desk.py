@@ -248,3 +248,39 @@ async def test_desk_killed_mid_call_placed_from_the_search_uploads_it_to_the_dos
     assert not list(record_dir.iterdir())  # raw sides merged, WAV deleted once confirmed
     for client in (n1, mrl):
         await client.close()
+
+
+async def test_a_call_ended_before_the_kill_but_not_told_is_ended_at_the_next_start(
+    rec_hub: Hub, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The hub was down as the call ended, and the desk was killed before telling it:
+    its finished recording is still journalled; the next start ends the call then."""
+    n1 = await logged(rec_hub.url, "n1")
+    await answered_call(n1, "told-late@room")
+    await answered_call(n1, "told@room")
+    await n1.request("call.ended", call_ref="told@room", reason="remote_hangup")
+    journal = tmp_path / "recordings.json"
+    uploader = RecordingUploader(n1, journal, tmp_path / "rec")
+    stopped = datetime.now(UTC)
+    for ref in ("told-late@room", "told@room"):
+        wav = tmp_path / "rec" / f"20260302T091400_{ref.replace('@', '_')}.wav"
+        make_wav(wav, 2.0)
+        os.utime(wav, (stopped.timestamp(), stopped.timestamp()))
+        uploader.journal.put(ref, path=str(wav), direction="in", safe=ref.replace("@", "_"))
+    await n1.close()
+
+    n1 = await logged(rec_hub.url, "n1")  # the desk starts again
+    uploader = RecordingUploader(n1, journal, tmp_path / "rec")
+    uploader.start()
+    await until(lambda: len(uploader.uploaded) == 2, "uploaded", timeout=30)
+    await uploader.stop()
+    assert sorted(uploader.ended) == ["told-late@room", "told@room"]
+    with sessions() as s:
+        late = s.scalar(select(Call).where(Call.call_ref == "told-late@room"))
+        told = s.scalar(select(Call).where(Call.call_ref == "told@room"))
+        assert late is not None and told is not None
+    assert late.end_reason == "desk_restarted"
+    assert abs((utc(late.ended_at) - stopped).total_seconds()) < 0.01  # the WAV's last write
+    assert told.end_reason == "remote_hangup"  # the hub knew: its end stays
+    assert utc(told.ended_at) < stopped
+    await n1.close()
