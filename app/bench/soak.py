@@ -4,9 +4,11 @@ SIPp callers dial 15 through the room's Kamailio; N headless desks (each its own
 process: ``app.bench.soak_desk``) answer, record, open and qualify the dossier, and
 upload the recording; doctors and OSNPs (hub clients in this process,
 ``app.bench.soak_office``) carry the dossiers to their end, booking multi-patient
-ranges. Meanwhile a seeded chaos schedule kills -9 a hub, a desk or Kamailio at
-random moments and restarts it. Then the database is checked against everything the
-hub acknowledged (``app.bench.soak_check``). Bounded: the run stops by itself.
+ranges. Meanwhile a seeded chaos schedule kills -9 a hub, a desk (one in a call, if
+one is within a few seconds) or Kamailio at random moments and restarts it. Then the
+database is checked against everything the hub acknowledged (``app.bench.soak_check``);
+every call must have ended (a desk killed mid-call ends its call at its next start).
+Bounded: the run stops by itself.
 """
 
 from __future__ import annotations
@@ -298,7 +300,7 @@ async def _soak(
         sipp_done = asyncio.ensure_future(asyncio.to_thread(sipp.wait, budget + 10))
         for at in plan:
             await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
-            kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks))
+            kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks, tmp))
         sipp_code = await sipp_done
         # Let the desks upload and the office finish what is queued: as long as the
         # uploads go on (a loaded hub takes its time), never past DRAIN_MAX.
@@ -365,6 +367,10 @@ async def _soak(
     return result
 
 
+#: A desk kill waits at most this long (seconds) for a desk to be in a call.
+MID_CALL_WAIT = 5.0
+
+
 async def _kill_one(
     rng: random.Random,
     cfg: SoakConfig,
@@ -373,11 +379,13 @@ async def _kill_one(
     desks: list[Proc],
     room: Any,
     marks: Milestones,
+    tmp: Path,
 ) -> dict[str, Any]:
     from app.bench.flow import _wait_port
 
     target = rng.choice(["hub", "desk", "kamailio"])
     at = time.time()
+    mid_call: bool | None = None
     if target == "hub":
         i = rng.randrange(len(hubs))
         name = hubs[i].name
@@ -390,8 +398,17 @@ async def _kill_one(
         assert proc is not None
         await asyncio.to_thread(_wait_port, ports[i], proc, HUB_RESTART_TIMEOUT)
     elif target == "desk":
-        desk = rng.choice(desks)
-        name, affected = desk.name, [desk.name]
+        # A desk in a call if there is one: the call it leaves open must be ended at its
+        # next start (calls_not_ended), and only a kill mid-call tests that. Chosen
+        # without the seeded generator, so the rest of the schedule stays the seed's.
+        chosen = rng.choice(desks)
+        waited = time.monotonic() + MID_CALL_WAIT
+        while not (in_call := [d for d in desks if _in_call(tmp, d)]):
+            if time.monotonic() > waited:
+                break
+            await asyncio.sleep(0.05)
+        desk = chosen if chosen in in_call or not in_call else in_call[0]
+        name, affected, mid_call = desk.name, [desk.name], bool(in_call)
         desk.kill()
         await asyncio.sleep(cfg.restart_after)
         desk.start()
@@ -400,7 +417,30 @@ async def _kill_one(
         await asyncio.to_thread(room.kill)
         await asyncio.sleep(cfg.restart_after)
         await asyncio.to_thread(room.start)
-    return {"target": name, "kind": target, "at": at, "affected": affected, "t": round(at, 3)}
+    kill = {"target": name, "kind": target, "at": at, "affected": affected, "t": round(at, 3)}
+    if mid_call is not None:
+        kill["mid_call"] = mid_call
+    return kill
+
+
+def _in_call(tmp: Path, desk: Proc) -> bool:
+    """The desk is in an incoming call (its recording not finished) that the hub knows
+    it answered (acknowledged)."""
+    try:
+        entries = json.loads((tmp / desk.name / "recordings.json").read_text() or "{}")
+        acks = (tmp / desk.name / "acks.jsonl").read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return False
+    answered = set()
+    for line in acks.splitlines():
+        with contextlib.suppress(ValueError):  # a line cut by kill -9
+            record = json.loads(line)
+            if record.get("type") == "call.answered":
+                answered.add(record.get("call_ref"))
+    return any(
+        e.get("direction") == "in" and not e.get("path") and ref in answered
+        for ref, e in entries.items()
+    )
 
 
 def _back_times(kills: list[dict[str, Any]], desks: list[Proc], marks: Milestones) -> list[float]:
@@ -467,7 +507,8 @@ def _settled(tmp: Path, desks: list[Proc]) -> bool:
         try:
             if journal.exists() and json.loads(journal.read_text() or "{}"):
                 entries = json.loads(journal.read_text())
-                if any(not e.get("refused") for e in entries.values()):
+                # A call a crash interrupted is settled once the hub has ended it too.
+                if any(not e.get("refused") or e.get("end_call") for e in entries.values()):
                     return False
         except ValueError:
             return False

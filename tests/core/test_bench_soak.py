@@ -1,5 +1,6 @@
 """`sasdesk bench soak` at a small count: SIPp through Kamailio to three SIP desks in
-their own processes, a hub killed -9 twice and a desk once, and nothing lost."""
+their own processes, a hub killed -9 twice and a desk once (mid-call), and nothing lost,
+no call left open."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_soak_small_run_loses_nothing_through_kills() -> None:
             "--kills",
             "3",
             "--seed",
-            "2",
+            "36",  # the desk killed first, away from the hub kills: its call at the hub
             "--json",
         ],
         cwd=ROOT,
@@ -43,6 +44,9 @@ def test_soak_small_run_loses_nothing_through_kills() -> None:
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert done.returncode == 0, result
     assert sorted(k["kind"] for k in result["kills"]) == ["desk", "hub", "hub"]
+    # The desk was killed during a call: at its next start it ended it at the hub.
+    assert [k["mid_call"] for k in result["kills"] if k["kind"] == "desk"] == [True]
+    assert result["calls_not_ended"] == 0, result
     assert result["calls_offered_sipp"] == 30
     assert result["calls_answered"] >= 20 and result["intents_acknowledged"] > 200
     for loss in (
