@@ -284,3 +284,25 @@ async def test_a_call_ended_before_the_kill_but_not_told_is_ended_at_the_next_st
     assert told.end_reason == "remote_hangup"  # the hub knew: its end stays
     assert utc(told.ended_at) < stopped
     await n1.close()
+
+
+async def test_an_end_told_once_is_not_told_again_at_a_later_start(
+    rec_hub: Hub, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A desk killed again after ending its call, before the upload: the journal says
+    the end went; the next start uploads without ending anything again."""
+    n1 = await logged(rec_hub.url, "n1")
+    await answered_call(n1, "told-once@room")
+    journal = tmp_path / "recordings.json"
+    wav = tmp_path / "rec" / "20260302T091400_told-once_room.wav"
+    make_wav(wav, 1.0)
+    uploader = RecordingUploader(n1, journal, tmp_path / "rec")
+    uploader.journal.put("told-once@room", path=str(wav), direction="in", end_sent=True)
+    uploader.start()
+    await until(lambda: "told-once@room" in uploader.uploaded, "uploaded", timeout=30)
+    await uploader.stop()
+    assert uploader.ended == []
+    with sessions() as s:
+        call = s.scalar(select(Call).where(Call.call_ref == "told-once@room"))
+        assert call is not None and call.ended_at is None  # still the desk's to end
+    await n1.close()
