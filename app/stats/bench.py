@@ -213,6 +213,7 @@ class MonthWriter:
             reason="hangup",
             abandoned=False,
             talk_seconds=120.0,
+            ended_at=(t + timedelta(seconds=20)).isoformat(),
         )
         if prio == "P3":
             self._close(d, t, None, prio, None, at)
@@ -393,14 +394,16 @@ class MonthWriter:
             caller="0600000000",
             offered_at=at.isoformat(),
         )
+        gave_up = at + timedelta(seconds=self.rng.uniform(5, 120))
         self._event(
-            at + timedelta(seconds=self.rng.uniform(5, 120)),
+            gave_up,
             EventName.CALL_ENDED,
             "n1",
             call=call_id,
             reason="caller_gave_up",
             abandoned=True,
             talk_seconds=0.0,
+            ended_at=gave_up.isoformat(),
         )
 
     def write(self, dossiers: int) -> int:
