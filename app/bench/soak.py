@@ -33,6 +33,7 @@ from typing import Any
 from app.bench.flow import PASSWORD, free_port, percentile, prepare_db
 from app.bench.hubproc import bench_env, hub_command
 from app.domain.enums import Role
+from app.hub.protocol import IntentName
 
 DOMAIN = "sas.local"
 HUB_RESTART_TIMEOUT = 180.0  # a loaded machine starts Python slowly
@@ -435,7 +436,7 @@ def _in_call(tmp: Path, desk: Proc) -> bool:
     for line in acks.splitlines():
         with contextlib.suppress(ValueError):  # a line cut by kill -9
             record = json.loads(line)
-            if record.get("type") == "call.answered":
+            if record.get("type") == IntentName.CALL_ANSWERED:
                 answered.add(record.get("call_ref"))
     return any(
         e.get("direction") == "in" and not e.get("path") and ref in answered
