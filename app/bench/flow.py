@@ -13,7 +13,6 @@ import os
 import random
 import socket
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from app.bench.cpu import CpuMeter, postmaster_of, process_seconds
-from app.bench.hubproc import hub_command
+from app.bench.hubproc import hub_command, start_hubs
 from app.client.hub_client import HubClient
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
@@ -452,19 +451,9 @@ def run_flow_bench(
         prepare_db(url, roles)
         ports = [free_port() for _ in range(hubs)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        procs = [
-            subprocess.Popen(
-                hub_command(url, port, Path(tmp) / "recordings"),
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for port in ports
-        ]
+        commands = [hub_command(url, port, Path(tmp) / "recordings") for port in ports]
+        procs = start_hubs(commands, ports, env)
         try:
-            for port, hub in zip(ports, procs, strict=True):
-                _wait_port(port, hub)
             n1 = len([r for r in roles if r is Role.ARM_N1])
             paced_count = max(1, min(dossiers, int(rate * paced_seconds)))
             result = asyncio.run(
@@ -511,16 +500,3 @@ def _postmaster(url: str) -> int | None:
     ):
         return None
     return postmaster_of(parsed.port or 5432)
-
-
-def _wait_port(port: int, proc: subprocess.Popen[str], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"le hub s'est arrêté : {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("le hub n'a pas ouvert son port à temps")

@@ -32,9 +32,9 @@ STARTED = '"event": "hub.started"'
 
 
 def _listening(port: int, proc: subprocess.Popen[str], timeout: float) -> float:
-    from app.bench.flow import _wait_port
+    from app.bench.hubproc import wait_port
 
-    _wait_port(port, proc, timeout)
+    wait_port(port, proc, timeout)
     return time.monotonic()
 
 

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,8 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from app.bench.flow import _cpu_seconds, _wait_port, free_port, summary
+from app.bench.flow import _cpu_seconds, free_port, summary
+from app.bench.hubproc import start_hubs
 from app.client.hub_client import HubClient
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
@@ -166,20 +166,13 @@ def run_login_flood_bench(
             )
         prepare_db(url)
         ports = [free_port() for _ in range(hubs)]
-        procs = [
-            subprocess.Popen(
-                [sys.executable, "-m", "app.bench.login_flood", url, str(port)]
-                + ["on" if throttle else "off"],
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+        commands = [
+            [sys.executable, "-m", "app.bench.login_flood", url, str(port)]
+            + ["on" if throttle else "off"]
             for port in ports
         ]
+        procs = start_hubs(commands, ports, {**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            for port, hub in zip(ports, procs, strict=True):
-                _wait_port(port, hub)
             urls = [f"ws://127.0.0.1:{port}" for port in ports]
             result = asyncio.run(drive(urls, flooders, intents, interval_ms / 1000, seconds))
             per_hub = [round(_cpu_seconds(hub.pid), 2) for hub in procs]

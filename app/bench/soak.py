@@ -202,7 +202,7 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
 async def _soak(
     cfg: SoakConfig, url: str, roles: list[Role], tmp: Path, slots: list[int]
 ) -> dict[str, Any]:
-    from app.bench.flow import _wait_port
+    from app.bench.hubproc import wait_port
     from app.bench.soak_check import check
     from app.bench.soak_office import Office
     from telephony.kamailio import Desk, KamailioRoom
@@ -269,7 +269,7 @@ async def _soak(
         for hub, port in zip(hubs, ports, strict=True):
             hub.start()
             assert hub.proc is not None
-            await asyncio.to_thread(_wait_port, port, hub.proc)
+            await asyncio.to_thread(wait_port, port, hub.proc)
         room.start()
         for desk in desks:
             desk.start()
@@ -382,7 +382,7 @@ async def _kill_one(
     marks: Milestones,
     tmp: Path,
 ) -> dict[str, Any]:
-    from app.bench.flow import _wait_port
+    from app.bench.hubproc import wait_port
 
     target = rng.choice(["hub", "desk", "kamailio"])
     at = time.time()
@@ -397,7 +397,7 @@ async def _kill_one(
         hubs[i].start()
         proc = hubs[i].proc
         assert proc is not None
-        await asyncio.to_thread(_wait_port, ports[i], proc, HUB_RESTART_TIMEOUT)
+        await asyncio.to_thread(wait_port, ports[i], proc, HUB_RESTART_TIMEOUT)
     elif target == "desk":
         # A desk in a call if there is one: the call it leaves open must be ended at its
         # next start (calls_not_ended), and only a kill mid-call tests that. Chosen

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.bench.flow import Room, _wait_port, desk_roles, free_port, prepare_db
+from app.bench.flow import Room, desk_roles, free_port, prepare_db
+from app.bench.hubproc import wait_port
 from app.domain.enums import Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def hub_process(url: str, desks: int) -> Iterator[tuple[str, list[Any]]]:
         text=True,
     )
     try:
-        _wait_port(port, proc)
+        wait_port(port, proc)
         yield f"ws://127.0.0.1:{port}", roles
     finally:
         proc.terminate()

@@ -105,6 +105,8 @@ def test_bench_flow_on_two_postgresql_hubs_side_by_side_with_sqlite(
     concurrency = main_run["saturated"]["concurrency"]
     assert allowed == pytest.approx(bound["cores"] * 50 / concurrency - others, abs=0.002)
     assert bound["least_mean_latency_ms_if_hubs_cost_nothing"] == pytest.approx(
-        main_run["saturated"]["concurrency"] * 1000 / most, rel=0.02
+        main_run["saturated"]["concurrency"] * 1000 / most,
+        rel=0.02,
+        abs=0.06,  # printed to 0.1 ms
     )
     assert [r["desks"] for r in out["side_by_side"]] == [6, 5]
