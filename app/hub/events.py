@@ -61,6 +61,7 @@ class EventName(StrEnum):
     HUBSANTE_REFUSED = "hubsante.refused"
     HUBSANTE_ERROR = "hubsante.error"
     LOGIN_LOCKED = "login.locked"
+    LOGIN_PSC_FALLBACK = "login.psc_fallback"
 
     @property
     def family(self) -> str:

@@ -45,6 +45,10 @@ SERVER_INTENTS: tuple[type[p.Intent], ...] = (
     p.Logout,
     p.Ping,
     p.PasswordChange,
+    p.LoginPscStart,
+    p.LoginPscWait,
+    p.LoginPscAuthorize,
+    p.LoginPscCode,
 )
 
 Hook = Callable[[Any], Awaitable[object]]

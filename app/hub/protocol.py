@@ -97,6 +97,10 @@ class IntentName(StrEnum):
     HISTORY_CALLER = "history.caller"
     HUBSANTE_JOURNAL = "hubsante.journal"
     LOGIN = "login"
+    LOGIN_PSC_AUTHORIZE = "login.psc.authorize"
+    LOGIN_PSC_CODE = "login.psc.code"
+    LOGIN_PSC_START = "login.psc.start"
+    LOGIN_PSC_WAIT = "login.psc.wait"
     LOGOUT = "logout"
     PASSWORD_CHANGE = "password.change"
     PING = "ping"
@@ -145,6 +149,46 @@ class Login(Intent):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     desk: Short = ""
+    #: Why a role that must use Pro Santé Connect logs in with its password (accepted
+    #: only while PSC is unreachable, audited, the supervisors told).
+    fallback_reason: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)] = ""
+
+
+#: A professional's national identifier as PSC names it: 8 + RPPS (11 digits), 0 + ADELI.
+NationalIdText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class LoginPscStart(Intent):
+    """Pro Santé Connect login (CIBA): the hub asks PSC to reach the professional; the
+    reply gives the two-digit code to show. ``username``: the account being re-proved."""
+
+    type: Literal[IntentName.LOGIN_PSC_START] = IntentName.LOGIN_PSC_START
+    national_id: NationalIdText
+    desk: Short = ""
+    username: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class LoginPscWait(Intent):
+    """Answered when PSC answered: the login reply, or why not."""
+
+    type: Literal[IntentName.LOGIN_PSC_WAIT] = IntentName.LOGIN_PSC_WAIT
+    request: Annotated[str, StringConstraints(min_length=8, max_length=64)]
+
+
+class LoginPscAuthorize(Intent):
+    """Pro Santé Connect through the system browser (authorization code with PKCE)."""
+
+    type: Literal[IntentName.LOGIN_PSC_AUTHORIZE] = IntentName.LOGIN_PSC_AUTHORIZE
+    redirect_uri: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    desk: Short = ""
+
+
+class LoginPscCode(Intent):
+    """The code PSC redirected the browser with, for the hub to exchange."""
+
+    type: Literal[IntentName.LOGIN_PSC_CODE] = IntentName.LOGIN_PSC_CODE
+    state: Annotated[str, StringConstraints(min_length=8, max_length=128)]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
 class Resume(Intent):
