@@ -17,6 +17,7 @@ from ui.bridge import HubBridge, LineBridge
 from ui.controller import DeskController
 from ui.main_window import DeskWindow
 from ui.password_dialog import PasswordDialog
+from ui.psc_text import account_text
 from ui.relogin import ReloginDialog
 from ui.room_view import RoomView
 
@@ -31,6 +32,7 @@ class Desk:
         self.controller: DeskController | None = None
         self.uploader: RecordingUploader | None = None
         self.relogin: ReloginDialog | None = None
+        self.user: dict[str, Any] = {}
         self.password_dialog: PasswordDialog | None = None
 
     @classmethod
@@ -56,6 +58,8 @@ class Desk:
             granted=Granted.from_wire(self.client.permissions),
         )
         username = str(self.client.user["username"])
+        self.user = dict(self.client.user)  # the re-proof after the session ends needs it
+        self._show_account()
         self.client.on_session_ended.append(lambda msg: self._session_ended(username, msg))
         self.window.change_password_action.triggered.connect(lambda: self.change_password(username))
         self.controller = DeskController(self.window, self.hub, self.line_bridge)
@@ -95,7 +99,7 @@ class Desk:
         if self.window is None or self.relogin is not None:
             return
         self.relogin = ReloginDialog(
-            self.client, username, str(msg.get("message", "")), self.window
+            self.client, username, str(msg.get("message", "")), self.window, user=self.user
         )
         self.relogin.finished.connect(self._relogin_done)
         self.relogin.open()
@@ -117,6 +121,14 @@ class Desk:
         self.relogin = None
         if code != ReloginDialog.DialogCode.Accepted and self.window is not None:
             self.window.close()  # "Quitter le poste": as closing the window
+        else:
+            self._show_account()  # proven again, maybe another way (PSC back after a fallback)
+
+    def _show_account(self) -> None:
+        if self.window is not None and self.client.user is not None:
+            self.user = dict(self.client.user)
+            text = account_text(self.user, self.client.auth)
+            self.window.account_label.setText(text)
 
     async def close(self) -> None:
         if self.line is not None:

@@ -39,6 +39,7 @@ from ui.widgets.call_bar import CallBar
 from ui.widgets.callback_panel import CallbackPanel
 from ui.widgets.decision_form import DecisionForm
 from ui.widgets.dossier_form import DossierForm
+from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.import_dialog import ImportDialog
 from ui.widgets.search_panel import SearchPanel
 from ui.widgets.statistics import StatisticsView
@@ -154,7 +155,11 @@ class DeskWindow(QMainWindow):
 
         self.link_label = named(QLabel("Hub : …"), "linkState")
         self.message_label = named(QLabel(""), "deskMessage")
+        #: Who is at this desk: name, national identifier, how the session was proven
+        #: (ui.desk fills it after each login).
+        self.account_label = named(ElidedLabel(shortest=120), "accountLabel")
         self.statusBar().addWidget(self.message_label, 1)
+        self.statusBar().addPermanentWidget(self.account_label)
         self.statusBar().addPermanentWidget(self.link_label)
         self.resize(1440, 900)
         #: The shortcuts of ui.shortcuts (the F1 help lists them) that are the window's own

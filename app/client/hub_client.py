@@ -36,6 +36,9 @@ Listener = Callable[[Message], None]
 #: A refused connection costs nothing: a restarted hub is found within half a second
 #: of listening (sasdesk bench hubstart measures it).
 RECONNECT_DELAYS = (0.1, 0.2, 0.5)
+#: A Pro Santé Connect wait is answered once PSC answered: up to the request's
+#: ``expires_in``, plus the hub's last poll and validation of the token.
+PSC_WAIT_MARGIN = 30.0
 
 
 class LinkState(StrEnum):
@@ -46,11 +49,14 @@ class LinkState(StrEnum):
 
 
 class HubError(Exception):
-    def __init__(self, code: str, message: str, details: Any = None):
+    def __init__(self, code: str, message: str, details: Any = None, reply: Message | None = None):
         super().__init__(f"{message} [{code}]")
         self.code = code
         self.message = message
         self.details = details
+        #: The whole error reply: some carry more than a message (``psc_unavailable``
+        #: says whether a password with a reason is allowed: ``fallback``).
+        self.reply: Message = reply or {}
 
 
 class Outbox:
@@ -118,6 +124,9 @@ class HubClient:
         self.user: Message | None = None
         #: This user's row of the hub's permission table (app.domain.permissions).
         self.permissions: Message = {}
+        #: How this desk's session was proven (login reply's ``auth``): "password", "psc"
+        #: or "password_fallback"; kept when the session ends, for the re-proof.
+        self.auth = ""
         self.snapshot: Message | None = None
         self._token: str | None = None
         self._ws: ClientConnection | None = None
@@ -169,15 +178,57 @@ class HubClient:
             self._flusher = asyncio.create_task(self._flush_loop(), name="hub-client-outbox")
         return self.welcome
 
-    async def login(self, username: str, password: str, timeout: float = 10.0) -> Message:
-        reply = await self.send(
-            p.Login(username=username, password=password, desk=self.desk), timeout
+    async def login(
+        self, username: str, password: str, timeout: float = 10.0, *, fallback_reason: str = ""
+    ) -> Message:
+        """Password login; ``fallback_reason``: why a role that must use Pro Santé Connect
+        logs in without it (the hub takes it only while PSC is unreachable)."""
+        login = p.Login(
+            username=username, password=password, desk=self.desk, fallback_reason=fallback_reason
         )
+        return self.adopt(await self.send(login, timeout))
+
+    def adopt(self, reply: Message) -> Message:
+        """This desk is logged in with a login reply (password or Pro Santé Connect)."""
         self.session_ended = None
         self._token = reply["token"]
         self.user = reply["user"]
+        self.auth = str(reply.get("auth") or "password")
         self.permissions = reply.get("permissions") or {}
         return reply
+
+    # -- Pro Santé Connect (the hub runs PSC's flows: docs/protocol.md) ------------
+
+    async def psc_start(self, national_id: str, username: str = "") -> Message:
+        """Ask PSC to reach the professional: ``request``, ``binding_message`` (the two
+        digits to show), ``expires_in``, ``interval``. ``username``: the account being
+        re-proved after its session ended."""
+        return await self.call(
+            p.LoginPscStart, national_id=national_id, desk=self.desk, username=username
+        )
+
+    async def psc_wait(self, request: str, expires_in: float) -> Message:
+        """The login reply once PSC answered (not adopted: see :meth:`adopt`)."""
+        return await self.call(p.LoginPscWait, expires_in + PSC_WAIT_MARGIN, request=request)
+
+    async def psc_authorize(self, redirect_uri: str) -> Message:
+        """PSC's authorization URL for the browser (PKCE, kept by the hub): ``url``, ``state``."""
+        return await self.call(p.LoginPscAuthorize, redirect_uri=redirect_uri, desk=self.desk)
+
+    async def psc_code(self, state: str, code: str) -> Message:
+        """The code PSC redirected the browser with: the login reply (not adopted)."""
+        return await self.call(p.LoginPscCode, 30.0, state=state, code=code)
+
+    async def abandon_psc(self) -> None:
+        """The user gave up waiting for PSC: open a new connection, so that an answer
+        PSC still gives to the old one can never log this desk in behind their back."""
+        try:
+            await self.connect()
+        except HubError:
+            if self.reconnect and (self._reconnector is None or self._reconnector.done()):
+                self._reconnector = asyncio.get_running_loop().create_task(
+                    self._reconnect(), name="hub-client-reconnect"
+                )
 
     async def close(self) -> None:
         self._closing = True
@@ -237,7 +288,7 @@ class HubClient:
             self._sent_on.pop(req_id, None)
         if reply.get("type") == "error":
             raise HubError(
-                reply.get("code", "error"), reply.get("message", ""), reply.get("details")
+                reply.get("code", "error"), reply.get("message", ""), reply.get("details"), reply
             )
         return reply
 

@@ -49,6 +49,9 @@ class DeskSettings:
     use_headset: bool = True
     #: The last account that logged in here (pre-filled at the login step).
     last_username: str = ""
+    #: The national identifier (RPPS…) last proven with Pro Santé Connect by this
+    #: system user on this PC (pre-filled in the login dialog's PSC tab).
+    last_national_id: str = ""
 
     @property
     def hub_urls(self) -> list[str]:
@@ -119,6 +122,26 @@ def save_user_settings(settings: DeskSettings, user: Path | None = None) -> Path
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(settings), indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def remember(user: Path | None = None, **values: str) -> Path:
+    """Set a few keys of the user's layer only (what the desk remembers after a login),
+    leaving the rest of that file, and the machine's layer, as they are."""
+    path = user or user_file()
+    current: dict[str, Any] = {}
+    if path.exists():
+        try:
+            current = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise FileError([FileProblem(path, None, f"illisible ({exc})")]) from None
+        if not isinstance(current, dict):
+            raise FileError([FileProblem(path, None, "un objet JSON est attendu")])
+    current.update(_checked(values, path, None))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
     return path
 
