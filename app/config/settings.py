@@ -14,6 +14,7 @@ from pathlib import Path
 
 from app.callback.settings import Settings as CallbackSettings
 from app.directory.vocab import WEEKLY_SNP_CAP
+from app.psc.settings import PscSettings
 from app.stats.metrics import TARGET_ANSWERED
 
 
@@ -154,6 +155,8 @@ class HubSettings:
     territory: TerritorySettings = field(default_factory=TerritorySettings)
     targets: TargetSettings = field(default_factory=TargetSettings)
     history: HistorySettings = field(default_factory=HistorySettings)
+    #: Pro Santé Connect: the hub's client and the room's policy per role (``[psc]``).
+    psc: PscSettings = field(default_factory=PscSettings)
     #: SAS opening hours, call-back delays (reminders), PDSA start, the SAS's names;
     #: None: ``resources/callback/reglages.toml``.
     callback: CallbackSettings | None = None

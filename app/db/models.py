@@ -32,6 +32,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The professional's national identifier (8 + RPPS, 0 + ADELI): what Pro Santé
+    #: Connect proves; set by an administrator, never from PSC's claims.
+    national_id: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
 
 
 class LoginSession(Base):
@@ -47,6 +50,12 @@ class LoginSession(Base):
     last_active_at: Mapped[datetime | None]
     #: Why it ended: logged_out, idle, shift, disabled, revoked (empty while it lasts).
     ended_reason: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: How the login was proven: password, psc, password_fallback (PSC unreachable).
+    auth: Mapped[str] = mapped_column(String(24), default="password", server_default="password")
+    #: The identifier PSC proved (psc), or the account's at login.
+    national_id: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: The reason typed for a password login while PSC was unreachable.
+    fallback_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -128,6 +137,9 @@ class Dossier(Base):
     means: Mapped[str | None] = mapped_column(String(16))
     decision_comment: Mapped[str] = mapped_column(Text, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The deciding doctor's national identifier and how their session was proven.
+    decided_national_id: Mapped[str | None] = mapped_column(String(16))
+    decided_auth: Mapped[str | None] = mapped_column(String(24))
     close_reason: Mapped[str] = mapped_column(Text, default="")
 
     # Not eagerly joined: views take user names from the hub's cache (hot path).

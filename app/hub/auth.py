@@ -29,6 +29,10 @@ class Principal:
     role: Role
     #: The desk's name given at login (the audit of reads records it).
     desk: str = ""
+    #: The professional's national identifier ("" when the account has none).
+    national_id: str = ""
+    #: How the session was proven: password, psc, password_fallback.
+    auth: str = "password"
 
 
 def hash_password(password: str) -> str:
@@ -42,8 +46,16 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def principal_of(user: User, desk: str = "") -> Principal:
-    return Principal(user.id, user.username, user.display_name, Role(user.role), desk)
+def principal_of(user: User, desk: str = "", auth: str = "password") -> Principal:
+    return Principal(
+        user.id,
+        user.username,
+        user.display_name,
+        Role(user.role),
+        desk,
+        user.national_id or "",
+        auth,
+    )
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ class Credentials:
 
     user_id: int | None  # None: no such active account
     password_hash: str
+    #: The account's role (the room's PSC policy applies once the password is right).
+    role: str = ""
 
 
 _dummy_hash: list[str] = []
@@ -65,11 +79,11 @@ def _dummy() -> str:
 
 def credentials_of(session: Session, username: str) -> Credentials:
     row = session.execute(
-        select(User.id, User.password_hash).where(User.username == username, User.active)
+        select(User.id, User.password_hash, User.role).where(User.username == username, User.active)
     ).first()
     if row is None:
         return Credentials(None, _dummy())
-    return Credentials(row[0], row[1])
+    return Credentials(row[0], row[1], row[2])
 
 
 def check_password(creds: Credentials, password: str) -> tuple[bool, str | None]:
@@ -100,8 +114,16 @@ def _digest(token: str) -> str:
 
 
 def open_session(
-    session: Session, user: User, desk: str, now: datetime, lifetime: timedelta = TOKEN_LIFETIME
+    session: Session,
+    user: User,
+    desk: str,
+    now: datetime,
+    lifetime: timedelta = TOKEN_LIFETIME,
+    *,
+    auth: str = "password",
+    fallback_reason: str = "",
 ) -> str:
+    """A new session's token; the row records how it was proven (audit)."""
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
@@ -111,6 +133,9 @@ def open_session(
             created_at=now,
             expires_at=now + lifetime,
             last_active_at=now,
+            auth=auth,
+            national_id=user.national_id or "",
+            fallback_reason=fallback_reason[:500],
         )
     )
     return token
@@ -168,13 +193,19 @@ def revoke_user_sessions(session: Session, user_id: int, reason: str) -> list[in
 
 
 def create_user(
-    session: Session, username: str, display_name: str, role: Role, password: str
+    session: Session,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    national_id: str | None = None,
 ) -> User:
     user = User(
         username=username,
         display_name=display_name,
         role=str(role),
         password_hash=hash_password(password),
+        national_id=national_id or None,
     )
     session.add(user)
     session.flush()

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 
 from app.db.models import LoginSession, User
@@ -140,7 +141,12 @@ class SessionKeeper:
         creds, ok, rehash = await self._check(intent.username, conn.address, intent.password)
         if not ok or creds.user_id is None:
             raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
-        opened = await self.hub.run_in_writer(self._open, creds, rehash, intent)
+        # The room's PSC policy, judged once the password is right: a refusal tells nothing
+        # about an account to someone who does not hold its password.
+        auth = await self.hub.psc.password_auth(creds.role, intent.fallback_reason)
+        opened = await self.hub.run_in_writer(self._open, creds, rehash, intent, auth)
+        if auth == "password_fallback":
+            await self.hub.psc.fallback_used(opened.principal, intent.fallback_reason)
         return opened.attach(conn)
 
     async def _check(
@@ -217,7 +223,7 @@ class SessionKeeper:
             self._set_password, who.user_id, who.username, conn.session_id, new_hash
         )
         await self.end_sessions(set(ended), "revoked")
-        return _reply(intent, sessions_ended=len(ended))
+        return ok_reply(intent, sessions_ended=len(ended))
 
     def _set_password(
         self, user_id: int, username: str, keep: int | None, password_hash: str
@@ -261,8 +267,9 @@ class SessionKeeper:
                 return []
             return self.guard.failed(s, username, address, self.hub.service.clock())
 
-    def _open(self, creds: Credentials, rehash: str | None, intent: p.Login) -> Opened:
-        now = self.hub.service.clock()
+    def _open(
+        self, creds: Credentials, rehash: str | None, intent: p.Login, auth: str = "password"
+    ) -> Opened:
         with self.hub.service.sessions.begin() as s:
             user = s.get(User, creds.user_id)
             if user is None or not user.active:
@@ -270,17 +277,36 @@ class SessionKeeper:
             if rehash:
                 user.password_hash = rehash
             self.guard.succeeded(s, intent.username)
-            token = open_session(s, user, intent.desk, now, self.shift)
-            s.flush()
-            row = session_of(s, token)
-            assert row is not None
-            reply = _reply(
-                intent,
-                token=token,
-                user=user_view(user),
-                permissions=permissions_of(Role(user.role)),
-            )
-            return Opened(reply, principal_of(user, intent.desk), token, row.id, now)
+            reason = intent.fallback_reason if auth == "password_fallback" else ""
+            return self._opened(s, user, intent, intent.desk, auth, reason)
+
+    def open_proven(self, user_id: int, intent: p.Intent, desk: str, auth: str) -> Opened:
+        """A session for an account whose holder an identity provider proved (PSC), on
+        the writer. The account must still be active."""
+        with self.hub.service.sessions.begin() as s:
+            user = s.get(User, user_id)
+            if user is None or not user.active:
+                raise FlowError(
+                    "psc_no_account", "ce compte n'est plus actif : voyez le superviseur"
+                )
+            return self._opened(s, user, intent, desk, auth, "")
+
+    def _opened(
+        self, s: Session, user: User, intent: p.Intent, desk: str, auth: str, reason: str
+    ) -> Opened:
+        now = self.hub.service.clock()
+        token = open_session(s, user, desk, now, self.shift, auth=auth, fallback_reason=reason)
+        s.flush()
+        row = session_of(s, token)
+        assert row is not None
+        reply = ok_reply(
+            intent,
+            token=token,
+            auth=auth,
+            user=user_view(user),
+            permissions=permissions_of(Role(user.role)),
+        )
+        return Opened(reply, principal_of(user, desk, auth), token, row.id, now)
 
     def _resume(self, intent: p.Resume) -> Opened:
         """A token still valid gets its connection back."""
@@ -292,13 +318,14 @@ class SessionKeeper:
                 end_session(s, row, reason)  # committed: the refusal is final
             elif row is not None and not reason:
                 row.last_active_at = now
-                reply = _reply(
+                reply = ok_reply(
                     intent,
                     token=intent.token,
+                    auth=row.auth,
                     user=user_view(row.user),
                     permissions=permissions_of(Role(row.user.role)),
                 )
-                who = principal_of(row.user, intent.desk or row.desk)
+                who = principal_of(row.user, intent.desk or row.desk, row.auth)
                 opened = Opened(reply, who, intent.token, row.id, now)
         if reason == "unknown":
             raise FlowError("session_expired", "session expirée : reconnectez-vous")
@@ -314,6 +341,10 @@ class SessionKeeper:
             ended = await self.hub.run_in_writer(self._revoke, token)
             if ended is not None:
                 await self.end_sessions({ended}, "logged_out")
+
+    async def end_opened(self, opened: Opened) -> None:
+        """A session opened for a desk that left meanwhile is ended at once."""
+        await self.hub.run_in_writer(self._revoke, opened.token)
 
     def _revoke(self, token: str) -> int | None:
         with self.hub.service.sessions.begin() as s:
@@ -444,7 +475,7 @@ class Opened:
         return self.reply
 
 
-def _reply(intent: p.Intent, **payload: Any) -> dict[str, Any]:
+def ok_reply(intent: p.Intent, **payload: Any) -> dict[str, Any]:
     reply: dict[str, Any] = {"type": "ok"}
     if intent.id is not None:
         reply["re"] = intent.id

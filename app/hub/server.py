@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 import app
 from app.config.settings import HubSettings
@@ -27,7 +28,8 @@ from app.hub.auth import Principal
 from app.hub.extensions import install_all, start_all, stop_all
 from app.hub.framing import frames
 from app.hub.group_commit import GroupCommit
-from app.hub.login_sessions import SessionKeeper
+from app.hub.login_sessions import Opened, SessionKeeper
+from app.hub.psc_login import PscLogins
 from app.hub.service import FlowService, Outgoing
 from app.hub.tls import check_listen, file_fingerprint, server_context
 
@@ -94,6 +96,8 @@ class Hub:
         self.fanout: Any = None  # PgFanout on PostgreSQL
         #: Logins, throttling, and the end of sessions (idle, shift, logout, disabled).
         self.sessions = SessionKeeper(self)
+        #: Pro Santé Connect logins and the room's policy per role.
+        self.psc = PscLogins(self)
         #: Plain ws:// off loopback, by the administrator's explicit --insecure.
         self.insecure = False
 
@@ -166,6 +170,7 @@ class Hub:
 
     async def stop(self) -> None:
         await self.sessions.stop()
+        await self.psc.stop()
         if self.fanout is not None:
             await self.fanout.stop()
         if self._server is not None:
@@ -207,6 +212,7 @@ class Hub:
                 "demo_accounts": accounts,
                 "tls": self.tls,
                 "insecure": self.insecure,
+                "psc": self.psc.welcome(),
             }
         )
 
@@ -243,7 +249,8 @@ class Hub:
             await conn.ws.send(json.dumps(exc.reply()))
         except FlowError as exc:
             re = getattr(locals().get("intent"), "id", None)
-            await conn.ws.send(json.dumps(p.ProtocolError(exc.code, exc.message, re).reply()))
+            reply = p.ProtocolError(exc.code, exc.message, re).reply()
+            await conn.ws.send(json.dumps({**exc.extra, **reply}))
         except ConnectionClosed:
             raise
         except Exception:
@@ -260,11 +267,19 @@ class Hub:
         if isinstance(intent, p.Ping):
             await conn.ws.send(json.dumps({"type": "pong", "re": intent.id}))
             return
-        if isinstance(intent, p.Login | p.Resume):
+        if isinstance(intent, p.LoginPscStart | p.LoginPscAuthorize):
+            if isinstance(intent, p.LoginPscStart):
+                await conn.send(await self.psc.start(conn, intent))
+            else:
+                await conn.send(await self.psc.authorize(conn, intent))
+            return
+        if isinstance(intent, p.Login | p.Resume | p.LoginPscWait | p.LoginPscCode):
             if isinstance(intent, p.Login):
                 reply = await self.sessions.login(conn, intent)
-            else:
+            elif isinstance(intent, p.Resume):
                 reply = await self.sessions.resume(conn, intent)
+            else:
+                reply = await self._psc_proven(conn, intent)
             assert conn.principal is not None
             snapshot = await self._run(self.service.snapshot, conn.principal)
             await conn.send(reply)
@@ -288,6 +303,18 @@ class Hub:
             outcome = await self.group.submit(conn.principal, intent)
         await conn.send(outcome.reply)
         self._broadcast(outcome.events)
+
+    async def _psc_proven(self, conn: DeskConnection, intent: p.Intent) -> dict[str, Any]:
+        """PSC's answer, awaited; the session attached only if the desk is still there."""
+        if isinstance(intent, p.LoginPscWait):
+            opened: Opened = await self.psc.wait(conn, intent)
+        else:
+            assert isinstance(intent, p.LoginPscCode)
+            opened = await self.psc.code(conn, intent)
+        if conn.ws.state is not State.OPEN:  # the desk left while PSC was asked
+            await self.sessions.end_opened(opened)
+            raise ConnectionClosed(None, None)
+        return opened.attach(conn)
 
     def _resync_all(self) -> None:
         """Send every logged-in desk a fresh snapshot (after missing other hubs' events)."""

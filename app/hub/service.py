@@ -390,6 +390,7 @@ class FlowService:
                     "username": actor.username,
                     "name": actor.name,
                     "role": str(actor.role),
+                    "national_id": actor.national_id,
                 },
                 "dossiers": [dossier_view(d, self.user) for d in visible],
                 "tasks": [

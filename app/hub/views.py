@@ -16,7 +16,13 @@ def iso(value: datetime | date | None) -> str | None:
 def user_view(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
-    return {"id": user.id, "username": user.username, "name": user.display_name, "role": user.role}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.display_name,
+        "role": user.role,
+        "national_id": user.national_id or "",
+    }
 
 
 def call_view(call: Call) -> dict[str, Any]:
