@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from app.client.hub_client import LinkState
 from app.domain.permissions import Action
 from app.hub.events import EventName
+from ui import psc_text
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.agenda import AgendaController
@@ -67,6 +68,10 @@ class DeskController(QObject):
         bus.on(
             EventName.LOGIN_LOCKED,
             lambda msg: tell(locked_text(msg.get("data") or {}), error=True),
+        )
+        bus.on(
+            EventName.LOGIN_PSC_FALLBACK,
+            lambda msg: tell(psc_text.fallback_alert(msg.get("data") or {}), error=True),
         )
         self.dossier = DossierController(
             w,

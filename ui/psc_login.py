@@ -154,6 +154,7 @@ class PscPanel(QWidget):
         self.busy_changed.emit(True)
 
     async def _guarded(self, flow: Coroutine[Any, Any, None]) -> None:
+        fallback = False
         try:
             await flow
         except asyncio.CancelledError:
@@ -162,13 +163,14 @@ class PscPanel(QWidget):
             spawn(self.client.abandon_psc(), "psc-abandon")
         except HubError as exc:
             self.message.setText(psc_text.refusal(exc))
-            if psc_text.fallback_allowed(exc):
-                self.fallback_offered.emit()
+            fallback = psc_text.fallback_allowed(exc)
         finally:
             self._show_waiting(False)
             self._task = None
             self.busy_changed.emit(False)
             self.focus()
+        if fallback:  # last: the dialog moves the focus to the password's side
+            self.fallback_offered.emit()
 
     async def _ciba(self, national_id: str) -> None:
         started = await self.client.psc_start(national_id, self.username)

@@ -107,3 +107,14 @@ def account_text(user: dict[str, Any], auth: str) -> str:
     if auth:
         text += f" — connecté par {AUTH.get(auth, auth)}"
     return text
+
+
+def fallback_alert(data: dict[str, Any]) -> str:
+    """The supervisor's alert: someone who must use PSC came in with a password."""
+    role = str(data.get("role", ""))
+    label = Role(role).label if role in Role.__members__ else role
+    where = f" au poste {data['desk']}" if data.get("desk") else ""
+    return (
+        f"Connexion sans Pro Santé Connect : {data.get('name') or data.get('username', '?')} "
+        f"({label}){where} — motif : {data.get('reason', '?')}"
+    )
