@@ -1,6 +1,7 @@
 """``sasdesk users``: manage accounts (administrators, scripts).
 
-``list``, ``add``, ``disable``, ``enable``, ``reset-password``, ``unlock``. New passwords
+``list``, ``add``, ``disable``, ``enable``, ``reset-password``, ``unlock``,
+``set-national-id`` (the identifier Pro Santé Connect proves: ``--national-id``). New passwords
 follow the policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock
 left by wrong passwords (app.hub.throttle); ``unlock`` lifts an address's lock (``--address``)
 or an account's (``--username``) and changes nothing else. Disabling an account or
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import add_db_option, db_url
 from app.domain.enums import Role
 
-ACTIONS = ("list", "add", "disable", "enable", "reset-password", "unlock")
+ACTIONS = ("list", "add", "disable", "enable", "reset-password", "unlock", "set-national-id")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -53,6 +54,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--role", choices=[r.value for r in Role], help="rôle (add)")
     parser.add_argument(
         "--password", help="mot de passe (add, reset-password ; sinon demandé deux fois)"
+    )
+    parser.add_argument(
+        "--national-id",
+        metavar="IDENTIFIANT",
+        help="identifiant national du professionnel, celui de Pro Santé Connect : 8 + RPPS "
+        "(12 chiffres) pour un médecin, ou 0 + ADELI ; vide pour l'effacer (set-national-id)",
     )
     parser.add_argument(
         "--password-env",
@@ -126,7 +133,12 @@ def list_users(sessions: sessionmaker[Session]) -> None:
         for user in s.scalars(select(User).order_by(User.username)):
             state = "actif" if user.active else "désactivé"
             count = open_sessions.get(user.id, 0)
-            print(f"{user.username}\t{user.role}\t{user.display_name}\t{state}\t{count} session(s)")
+            national_id = user.national_id or "-"
+            # The identifier last: scripts reading the first columns keep working.
+            print(
+                f"{user.username}\t{user.role}\t{user.display_name}\t{state}"
+                f"\t{count} session(s)\t{national_id}"
+            )
 
 
 def _new_password(args: argparse.Namespace) -> str:
@@ -181,14 +193,64 @@ def add(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
             f"identifiant « {args.username} » refusé : 2 à 64 caractères parmi a-z, 0-9, "
             "point, tiret et souligné, en commençant par une lettre ou un chiffre"
         )
+    role = Role(args.role)
+    national_id = _national_id(args.national_id, role) if args.national_id else None
     with sessions() as s:
         if s.scalar(select(User.id).where(User.username == args.username)) is not None:
             raise UsersError(f"le compte « {args.username} » existe déjà (rien n'a changé)")
+        _unique_national_id(s, national_id, args.username)
     password = _new_password(args)
-    role = Role(args.role)
     with sessions.begin() as s:
-        create_user(s, args.username, args.name or args.username, role, password)
-    return f"compte {args.username} créé ({role.label})"
+        create_user(s, args.username, args.name or args.username, role, password, national_id)
+    said = f", identifiant national {national_id}" if national_id else ""
+    return f"compte {args.username} créé ({role.label}{said})"
+
+
+def _national_id(text: str, role: Role) -> str:
+    """The identifier checked: its format, and an RPPS (8 + 11 digits) for a doctor."""
+    from app.psc.national_id import BadNationalId, check_national_id
+
+    try:
+        value = check_national_id(text)
+    except BadNationalId as exc:
+        raise UsersError(f"{exc} ; rien n'a changé") from None
+    if role.is_doctor and not value.startswith("8"):
+        raise UsersError(
+            f"un compte de médecin ({role.label}) porte un RPPS : 8 suivi des 11 chiffres "
+            "(12 chiffres) ; rien n'a changé"
+        )
+    return value
+
+
+def _unique_national_id(s: Session, national_id: str | None, username: str) -> None:
+    from app.db.models import User
+
+    if national_id is None:
+        return
+    other = s.scalar(
+        select(User.username).where(User.national_id == national_id, User.username != username)
+    )
+    if other is not None:
+        raise UsersError(
+            f"l'identifiant national {national_id} est déjà celui du compte « {other} » "
+            "(rien n'a changé)"
+        )
+
+
+def set_national_id(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    """Give an existing account its national identifier (or clear it with an empty one).
+    Its sessions are not ended: the identifier proves nothing until PSC proves it."""
+    if args.national_id is None:
+        raise UsersError("sasdesk users set-national-id : --national-id est requis", 2)
+    with sessions.begin() as s:
+        user = _user(s, args.username)
+        if not args.national_id.strip():
+            user.national_id = None
+            return f"identifiant national de {args.username} effacé"
+        value = _national_id(args.national_id, Role(user.role))
+        _unique_national_id(s, value, args.username)
+        user.national_id = value
+    return f"identifiant national de {args.username} : {value}"
 
 
 def disable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
@@ -260,4 +322,10 @@ def unlock(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
-ACT = {"add": add, "disable": disable, "enable": enable, "reset-password": reset_password}
+ACT = {
+    "add": add,
+    "disable": disable,
+    "enable": enable,
+    "reset-password": reset_password,
+    "set-national-id": set_national_id,
+}
