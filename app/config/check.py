@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +39,34 @@ def check(settings: HubSettings, now: datetime | None = None) -> list[Check]:
         out.append(_writable_folder("enregistrements", settings.recordings_store))
     if settings.territory.file is not None:
         out.append(_territory(settings.territory.file))
+    if settings.psc.enabled:
+        out.append(_psc(settings))
+        if settings.psc.cert_file is not None:
+            cert = _certificate(settings.psc.cert_file, settings.psc.key_file, now)
+            out.append(replace(cert, name="certificat Pro Santé Connect"))
     return out
+
+
+def _psc(settings: HubSettings) -> Check:
+    """PSC's discovery document and keys answer (the client's credentials are only tried
+    by a real login: PSC has no endpoint to test them without a professional)."""
+    from app.psc.client import PscClient
+    from app.psc.errors import PscUnavailable
+
+    client = PscClient(settings.psc)
+    try:
+        client.health()
+        issuer = client.provider().issuer
+    except PscUnavailable as exc:
+        return Check(
+            "Pro Santé Connect",
+            False,
+            f"injoignable ({exc}) : les rôles qui doivent utiliser PSC passeront par le "
+            "mot de passe de secours s'il est permis",
+        )
+    finally:
+        client.close()
+    return Check("Pro Santé Connect", True, f"joignable, émetteur {issuer}")
 
 
 def _database(settings: HubSettings) -> list[Check]:

@@ -24,6 +24,7 @@ from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
 from app.callback.settings import SETTINGS_FILE, parse_settings
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.config.settings import FhirEditorSettings, HubSanteSettings, HubSettings
+from app.psc.settings import DEFAULT_ROLES, Fallback, Policy
 
 DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")
 #: Names another default file; set to "" for none (tests, a desk's embedded hub).
@@ -200,6 +201,70 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
     return tuple(out)
 
 
+def _psc_url(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    if not text.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        raise Invalid(
+            "URL https://… du document de découverte de Pro Santé Connect attendue, p. ex. "
+            "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/"
+            "wallet-openid-configuration"
+        )
+    return text
+
+
+def _secret_file(value: Any, base: Path) -> str:
+    """The client secret, read from a file only its owner may read."""
+    path = _file(value, base)
+    if path.stat().st_mode & 0o077:
+        raise Invalid(f"{path} est lisible par d'autres comptes : chmod 600 {path}")
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise Invalid(f"{path} est vide")
+    return secret
+
+
+def _secret_env(value: Any, base: Path) -> str:
+    name = _text(value, base)
+    secret = os.environ.get(name, "").strip()
+    if not secret:
+        raise Invalid(f"la variable d'environnement {name} est vide ou absente")
+    return secret
+
+
+_POLICIES = {"obligatoire": Policy.MUST, "possible": Policy.MAY, "mot_de_passe": Policy.PASSWORD}
+
+
+def _psc_roles(value: Any, _base: Path) -> dict[str, Policy]:
+    """roles = { MRL = "obligatoire" | "possible" | "mot_de_passe", … } per role."""
+    from app.domain.enums import Role
+
+    if not isinstance(value, dict):
+        raise Invalid('une table [psc.roles], p. ex. MRL = "obligatoire"')
+    roles = [str(r) for r in Role]
+    out: dict[str, Policy] = {}
+    for role, policy in value.items():
+        if role not in roles:
+            raise Invalid(f"rôle « {role} » inconnu (rôles : {', '.join(roles)})")
+        if policy not in _POLICIES:
+            raise Invalid(f"{role} : « {policy} » inconnu (attendu : {', '.join(_POLICIES)})")
+        out[role] = _POLICIES[policy]
+    return {**DEFAULT_ROLES, **out}  # a role left out keeps its default
+
+
+def _psc_fallback(value: Any, base: Path) -> Fallback:
+    text = _text(value, base)
+    choices = {"mot_de_passe_motive": Fallback.PASSWORD_WITH_REASON, "aucun": Fallback.NONE}
+    if text not in choices:
+        raise Invalid(f"« {text} » inconnu (attendu : {', '.join(choices)})")
+    return choices[text]
+
+
+def _psc_timeout(value: Any, _base: Path) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 60:
+        raise Invalid("doit être un nombre de secondes, de 1 à 60")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class Key:
     table: str
@@ -246,6 +311,17 @@ KEYS: tuple[Key, ...] = (
     Key("hubsante", "cle", "hubsante.key_file", _file),
     Key("hubsante", "destinataire", "hubsante.default_recipient", _client_id),
     Key("hubsante", "statut", "hubsante.status", _message_status),
+    Key("psc", "decouverte", "psc.discovery_url", _psc_url),
+    Key("psc", "identifiant_client", "psc.client_id", _text),
+    Key("psc", "secret_fichier", "psc.client_secret", _secret_file),
+    Key("psc", "secret_variable", "psc.client_secret", _secret_env),
+    Key("psc", "certificat", "psc.cert_file", _file),
+    Key("psc", "cle", "psc.key_file", _file),
+    Key("psc", "ca", "psc.ca_file", _file),
+    Key("psc", "roles", "psc.roles", _psc_roles),
+    Key("psc", "secours", "psc.fallback", _psc_fallback),
+    Key("psc", "navigateur", "psc.pkce", _flag),
+    Key("psc", "delai_secondes", "psc.timeout_s", _psc_timeout),
 )
 
 
@@ -319,6 +395,9 @@ def load_hub_file(path: Path) -> HubSettings:
             settings = set_attr(settings, key.attr, key.parse(table[key.name], base))
         except Invalid as exc:
             bad(line_of(lines, key.name, key.table), f"[{key.table}] {key.name} : {exc}")
+    psc: dict[str, Any] = data["psc"] if isinstance(data.get("psc"), dict) else {}
+    if psc:
+        _check_psc(psc, lambda reason: bad(_table_line(lines, "psc"), reason))
     tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
     if ("certificat" in tls) != ("cle" in tls):
         bad(
@@ -335,6 +414,23 @@ def load_hub_file(path: Path) -> HubSettings:
     if problems:
         raise FileError(problems)
     return settings
+
+
+def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
+    """The [psc] keys that only make sense together."""
+    for required in ("decouverte", "identifiant_client"):
+        if required not in psc:
+            bad(f"[psc] {required} manquant (decouverte et identifiant_client sont obligatoires)")
+    secrets = [k for k in ("secret_fichier", "secret_variable") if k in psc]
+    if len(secrets) > 1:
+        bad("[psc] secret_fichier ou secret_variable, pas les deux")
+    if ("certificat" in psc) != ("cle" in psc):
+        bad("[psc] certificat et cle vont ensemble : donnez les deux")
+    if not secrets and "certificat" not in psc:
+        bad(
+            "[psc] le hub s'authentifie auprès de Pro Santé Connect par un secret "
+            "(secret_fichier ou secret_variable) ou un certificat (certificat et cle)"
+        )
 
 
 def default_path() -> Path | None:

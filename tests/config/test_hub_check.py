@@ -209,3 +209,27 @@ def test_the_hub_starts_from_its_file_and_a_flag_overrides_it(tmp_path: Path) ->
         schema_state(make_engine(f"sqlite:///{tmp_path / 'hub.sqlite3'}")).current
         == head_revision()
     )
+
+
+def test_check_reaches_pro_sante_connect_or_says_it_cannot(tmp_path: Path) -> None:
+    from app.bench.psc_double import PscDouble
+
+    psc = PscDouble().start()
+    secret = tmp_path / "psc-secret"
+    secret.write_text(psc.client_secret)
+    secret.chmod(0o600)
+    extra = (
+        f'[psc]\ndecouverte = "{psc.discovery_url}"\n'
+        f'identifiant_client = "{psc.client_id}"\nsecret_fichier = "psc-secret"\n'
+    )
+    try:
+        out = sasdesk("hub", "check", "--config", str(config(tmp_path, extra=extra)), "--json")
+        found = checks(out)["Pro Santé Connect"]
+        assert out.returncode == 0 and found["ok"] is True, out.stdout + out.stderr
+        assert psc.issuer in str(found["detail"])
+    finally:
+        psc.stop()
+    out = sasdesk("hub", "check", "--config", str(config(tmp_path, extra=extra)), "--json")
+    found = checks(out)["Pro Santé Connect"]
+    assert out.returncode == 1 and found["ok"] is False
+    assert "injoignable" in str(found["detail"])

@@ -285,3 +285,44 @@ adresse_essais_avant_verrou = 100
     assert said(found, 3, "[sessions] duree_max_heures : doit être un nombre d'heures, de 1 à 24")
     assert said(found, 4, "[sessions] essais_avant_verrou : doit être un nombre entier d'essais")
     assert len(found) == 3
+
+
+def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.psc.settings import Fallback, Policy
+
+    secret = tmp_path / "psc-secret"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o644)
+    url = "https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/" + (
+        "wallet-openid-configuration"
+    )
+    text = (
+        f'[psc]\ndecouverte = "{url}"\nidentifiant_client = "sasdesk-samu017"\n'
+        'secret_fichier = "psc-secret"\nsecours = "aucun"\nnavigateur = true\n'
+        'roles = { MRL = "obligatoire", ARM_N1 = "possible" }\n'
+    )
+    with pytest.raises(FileError) as readable:
+        load_hub_file(write(tmp_path, text))
+    assert "chmod 600" in describe(readable.value)
+    secret.chmod(0o600)
+    s = load_hub_file(write(tmp_path, text)).psc
+    assert (s.discovery_url, s.client_id, s.client_secret) == (url, "sasdesk-samu017", "s3cret")
+    assert s.fallback == Fallback.NONE and s.pkce is True
+    assert s.policy("MRL") == Policy.MUST and s.policy("ARM_N1") == Policy.MAY
+    assert s.policy("MEDECIN_AMU") == Policy.MAY  # a role left out keeps its default
+    assert s.policy("OSNP") == Policy.PASSWORD
+    monkeypatch.setenv("PSC_SECRET_TEST", "from-env")
+    env = text.replace('secret_fichier = "psc-secret"', 'secret_variable = "PSC_SECRET_TEST"')
+    assert load_hub_file(write(tmp_path, env)).psc.client_secret == "from-env"
+    wrong = (
+        '[psc]\ndecouverte = "http://psc.example/x"\n'
+        'roles = { MRL = "toujours", CHEF = "possible" }\n'
+    )
+    with pytest.raises(FileError) as refused:
+        load_hub_file(write(tmp_path, wrong))
+    said = describe(refused.value)
+    assert "URL https://" in said and "identifiant_client manquant" in said
+    assert "« toujours » inconnu" in said or "rôle « CHEF » inconnu" in said
+    assert "un secret" in said
