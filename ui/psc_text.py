@@ -99,9 +99,7 @@ def time_left(seconds: float) -> str:
 
 def account_text(user: dict[str, Any], auth: str) -> str:
     """The account view: who is logged in here, their national identifier, how proven."""
-    role = str(user.get("role", ""))
-    label = Role(role).label if role in Role.__members__ else role
-    text = f"{user.get('name', '')} ({user.get('username', '')}, {label})"
+    text = f"{user.get('name', '')} ({user.get('username', '')})"  # the role: window title
     if user.get("national_id"):
         text += f" — identifiant national {user['national_id']}"
     if auth:

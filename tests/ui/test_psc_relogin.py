@@ -1,0 +1,103 @@
+"""A doctor who came in with Pro Santé Connect and whose session ended re-proves with PSC,
+the account's identifier fixed, the dossier kept on screen; the status bar names the
+account, its national identifier and how it was proven."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.bench.psc_double import PscDouble
+from app.client.hub_client import HubClient, LinkState
+from tests.conftest import PASSWORD
+from tests.ui.conftest import until
+from tests.ui.psc_room import FOREVER, MRL_ID, approve, psc_double, psc_hub
+from ui.desk import Desk
+
+
+@pytest.fixture
+def psc() -> Iterator[PscDouble]:
+    double = psc_double()
+    yield double
+    double.stop()
+
+
+async def psc_desk(url: str, psc: PscDouble, tmp_path: Path) -> Desk:
+    """The MRL's desk, logged in with PSC through the client's calls."""
+    client = HubClient(url, desk="poste-mrl", journal=tmp_path / "mrl.json")
+    await client.connect()
+    started = await client.psc_start(MRL_ID)
+    approve(psc, MRL_ID)
+    client.adopt(await client.psc_wait(started["request"], started["expires_in"]))
+    desk = Desk(client, None)
+    desk.build().show()
+    return desk
+
+
+def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    psc: PscDouble,
+    tmp_path: Path,
+) -> None:
+    async def scenario(url: str) -> None:
+        desk = await psc_desk(url, psc, tmp_path)
+        w = desk.window
+        assert w is not None and desk.controller is not None
+        qtbot.addWidget(w)
+        assert w.account_label.text() == (
+            f"mrl (Médecin régulateur libéral) (mrl) — identifiant national {MRL_ID} — "
+            "connecté par Pro Santé Connect"
+        )
+        n1 = HubClient(url, reconnect=False)
+        await n1.connect()
+        await n1.login("n1", PASSWORD)
+        await n1.request("call.offered", call_ref="psc-relogin", line="116117")
+        d = (await n1.request("call.answered", call_ref="psc-relogin"))["dossier"]
+        await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
+        await desk.client.request("dossier.take", dossier_id=d["id"])
+        desk.controller.dossier.open(d["id"], fetch=True)
+        await until(lambda: (w.dossier_form.dossier or {}).get("id") == d["id"], "dossier shown")
+        # The session ends (here: its token logged out elsewhere, as idle expiry does).
+        other = HubClient(url, reconnect=False)
+        await other.connect()
+        await other.request("resume", token=desk.client._token)
+        await other.request("logout")
+        await until(lambda: desk.relogin is not None and desk.relogin.isVisible(), "dialog")
+        dialog = desk.relogin
+        assert dialog is not None and dialog.psc is not None and dialog.tabs is not None
+        panel = dialog.psc
+        assert dialog.tabs.currentWidget() is panel
+        assert not dialog.tabs.isTabVisible(1)  # an MRL must use PSC: no password tab
+        assert panel.national_id.text() == MRL_ID and panel.national_id.isReadOnly()
+        assert (w.dossier_form.dossier or {}).get("id") == d["id"]  # still on screen
+        await until(lambda: desk.client.state is LinkState.CONNECTED, "socket back")
+        psc.people[MRL_ID].pending_polls = FOREVER
+        asked = len(psc.ciba_requests)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+        await until(lambda: panel.code.text(), panel.message.text)
+        assert len(psc.ciba_requests) == asked + 1
+        assert psc.ciba_requests[-1]["login_hint"] == MRL_ID
+        assert panel.code.text().endswith(psc.ciba_requests[-1]["binding_message"])
+        approve(psc, MRL_ID)
+        await until(lambda: desk.relogin is None and not dialog.isVisible(), panel.message.text)
+        await until(lambda: desk.client.state is LinkState.READY, "logged in again")
+        assert desk.client.auth == "psc"
+        assert (w.dossier_form.dossier or {}).get("id") == d["id"]
+        got = await desk.client.request("dossier.get", dossier_id=d["id"])
+        assert got["dossier"]["number"] == d["number"]
+        assert "connecté par Pro Santé Connect" in w.account_label.text()
+        await other.close()
+        await n1.close()
+        await desk.close()
+
+    with psc_hub(db_url, sessions, psc) as url:
+        qloop.run_until_complete(scenario(url))
