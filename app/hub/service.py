@@ -38,6 +38,7 @@ from app.hub.events import EventName, event_message
 from app.hub.views import (
     UserLookup,
     call_view,
+    decided_by_view,
     dossier_view,
     iso,
     task_view,
@@ -810,6 +811,8 @@ class FlowService:
             "means",
             "decided_at",
             "decided_by_id",
+            "decided_national_id",
+            "decided_auth",
         ):
             setattr(d, name, None)
         self._requeue(
@@ -840,6 +843,10 @@ class FlowService:
         d.decision_comment = i.comment
         d.decided_at = u.now
         d.decided_by_id = u.actor.user_id
+        # A medical act says who took it: the identifier proven at login, and how.
+        d.decided_national_id = u.actor.national_id or None
+        d.decided_auth = u.actor.auth
+        decided_by = decided_by_view(d)
         task = None
         if rules.needs_osnp_task(i.decision, i.orientation):
             assert i.consultation_type is not None
@@ -867,6 +874,7 @@ class FlowService:
                 orientation=d.orientation,
                 consultation_type=d.consultation_type,
                 track=d.track,
+                decided_by=decided_by,
             )
             u.emit(
                 EventName.TASK_CREATED,
@@ -886,6 +894,7 @@ class FlowService:
                 orientation=d.orientation,
                 means=d.means,
                 track=d.track,
+                decided_by=decided_by,
             )
         return {
             "dossier": dossier_view(d, self.user),

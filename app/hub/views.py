@@ -92,11 +92,20 @@ def dossier_view(d: Dossier, users: UserLookup) -> dict[str, Any]:
         "means": d.means,
         "decision_comment": d.decision_comment,
         "decided_by_id": d.decided_by_id,
+        "decided_by": decided_by_view(d),
         "close_reason": d.close_reason,
     }
     for name in DOSSIER_TEXT_FIELDS:
         view[name] = getattr(d, name)
     return view
+
+
+def decided_by_view(d: Dossier) -> dict[str, str] | None:
+    """Who took the medical decision: their national identifier ("" without one) and how
+    their session was proven (password, psc, password_fallback); None before a decision."""
+    if d.decided_by_id is None:
+        return None
+    return {"national_id": d.decided_national_id or "", "auth": d.decided_auth or "password"}
 
 
 def task_view(t: OsnpTask, users: UserLookup) -> dict[str, Any]:

@@ -159,9 +159,14 @@ def case_health(
             for role, text, at, key in notes
         ]
     if d.decision and d.decided_at:
+        operator: dict[str, str] = {"role": "MEDECIN"}
+        if d.decided_national_id:
+            # RS-EDA's operator.label: "le nom et prénom de l'opérateur, ou un identifiant";
+            # the deciding doctor's national identifier (8 + RPPS) as proven at login.
+            operator["label"] = d.decided_national_id
         decision: dict[str, Any] = {
             "creation": iso(d.decided_at),
-            "operator": {"role": "MEDECIN"},
+            "operator": operator,
             "decisionType": d.decision,
             "patientId": patient_id,
         }
