@@ -4,13 +4,15 @@ deciding doctor's national identifier (``sasdesk audit --logins`` / ``--decision
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
 from app.audit.query import AuditQuery
 from app.db.models import Dossier, LoginSession, User
+
+S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
 
 #: How a session was proven, for people reading the trail.
 AUTH_LABELS = {
@@ -20,16 +22,21 @@ AUTH_LABELS = {
 }
 
 
+def _between(stmt: S, column: Any, q: AuditQuery) -> S:
+    """The query's period (--since, --until) on ``column``."""
+    if q.since is not None:
+        stmt = stmt.where(column >= q.since)
+    if q.until is not None:
+        stmt = stmt.where(column < q.until)
+    return stmt
+
+
 def find_logins(session: Session, q: AuditQuery) -> tuple[list[dict[str, Any]], bool]:
     """Sessions, newest first; the flag says whether older ones remain."""
     stmt = select(LoginSession).order_by(LoginSession.id.desc()).limit(q.limit + 1)
     if q.username:
         stmt = stmt.join(User, User.id == LoginSession.user_id).where(User.username == q.username)
-    if q.since is not None:
-        stmt = stmt.where(LoginSession.created_at >= q.since)
-    if q.until is not None:
-        stmt = stmt.where(LoginSession.created_at < q.until)
-    rows = list(session.scalars(stmt).unique())
+    rows = list(session.scalars(_between(stmt, LoginSession.created_at, q)).unique())
     views = [
         {
             "at": row.created_at.isoformat(),
@@ -61,11 +68,7 @@ def find_decisions(session: Session, q: AuditQuery) -> tuple[list[dict[str, Any]
         stmt = stmt.where(doctor.username == q.username)
     if q.dossier:
         stmt = stmt.where(Dossier.number == q.dossier.strip())
-    if q.since is not None:
-        stmt = stmt.where(Dossier.decided_at >= q.since)
-    if q.until is not None:
-        stmt = stmt.where(Dossier.decided_at < q.until)
-    rows = list(session.execute(stmt).all())
+    rows = list(session.execute(_between(stmt, Dossier.decided_at, q)).all())
     views = [
         {
             "at": d.decided_at.isoformat() if d.decided_at else "",
