@@ -127,16 +127,13 @@ class PscLogins:
             return True
         return False
 
-    def _unavailable(self, role: str | None = None) -> FlowError:
-        """PSC unreachable, and what the desk may do: a role that need not use PSC logs in
-        with its password anyway; one that must, only if the room allows the fallback."""
-        allowed = self.settings.fallback == Fallback.PASSWORD_WITH_REASON or (
-            role is not None and self.settings.policy(role) != Policy.MUST
-        )
+    def _unavailable(self) -> FlowError:
+        """PSC unreachable, and whether a role that must use it may fall back on its
+        password with a reason (roles that may use PSC log in with their password anyway)."""
+        fallback = self.settings.fallback
         message = "Pro Santé Connect ne répond pas"
-        if allowed:
+        if fallback == Fallback.PASSWORD_WITH_REASON:
             message += " : connectez-vous avec votre mot de passe en indiquant la raison"
-        fallback = Fallback.PASSWORD_WITH_REASON if allowed else Fallback.NONE
         return FlowError("psc_unavailable", message, {"fallback": str(fallback)})
 
     # -- password logins under the room's policy ----------------------------------------
@@ -198,11 +195,8 @@ class PscLogins:
             national_id = check_national_id(intent.national_id)
         except BadNationalId as exc:
             raise FlowError("bad_request", str(exc)) from None
-        role = None
-        if intent.username:
-            role = await self._role_of(intent.username)
-            if role is not None and self.settings.policy(role) == Policy.PASSWORD:
-                raise FlowError("forbidden", "ce compte se connecte par mot de passe")
+        # Nothing about the account named by ``username`` is said before PSC proved who is
+        # asking (its role, its policy): an unauthenticated desk learns nothing from it.
         if self.client is None:
             raise FlowError(
                 "psc_unavailable",
@@ -217,7 +211,7 @@ class PscLogins:
         try:
             started = await self._call(self.client.ciba_start, national_id, binding)
         except PscUnavailable:
-            raise self._unavailable(role) from None
+            raise self._unavailable() from None
         except PscRefused as exc:
             log.info("PSC refused the CIBA request for %s: %s", national_id, exc.why)
             raise FlowError(exc.code, exc.message) from None
@@ -261,7 +255,7 @@ class PscLogins:
             try:
                 poll = await self._call(self.client.ciba_poll, pending.auth_req_id)
             except PscUnavailable:
-                raise self._unavailable(await self._role_of(pending.username)) from None
+                raise self._unavailable() from None
             except PscRefused as exc:
                 log.info("PSC login of %s refused: %s", pending.national_id, exc.why)
                 raise FlowError(exc.code, exc.message) from None
@@ -328,16 +322,6 @@ class PscLogins:
                 f"l'identifiant national {national_id} n'est pas celui du compte {username[:64]}",
             )
         return int(row[0]), str(row[2])
-
-    async def _role_of(self, username: str) -> str | None:
-        if not username:
-            return None
-
-        def read() -> str | None:
-            with self.hub.service.sessions() as s:
-                return s.scalar(select(User.role).where(User.username == username, User.active))
-
-        return await asyncio.get_running_loop().run_in_executor(self.hub.readers, read)
 
     # -- authorization code with PKCE (system browser, loopback redirect) ---------------
 

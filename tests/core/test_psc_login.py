@@ -88,7 +88,11 @@ async def psc_login(ws: Any, national_id: str, **kw: Any) -> dict[str, Any]:
     start = await ask(ws, {"type": "login.psc.start", "id": 1, "national_id": national_id, **kw})
     if start["type"] != "ok":
         return start
-    return await ask(ws, {"type": "login.psc.wait", "id": 2, "request": start["request"]})
+    reply = await ask(ws, {"type": "login.psc.wait", "id": 2, "request": start["request"]})
+    if reply["type"] == "ok":  # then the snapshot, as after a password login
+        snapshot = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert snapshot["type"] == "snapshot"
+    return reply
 
 
 def last_session(sessions: sessionmaker[Session]) -> LoginSession:
@@ -242,11 +246,19 @@ async def test_reproving_an_account_needs_its_own_identifier(psc_hub: Hub) -> No
     await ws.close()
 
 
-async def test_psc_is_not_offered_to_a_password_role(psc_hub: Hub) -> None:
+async def test_a_password_role_is_not_opened_by_psc(
+    psc_hub: Hub, psc: PscDouble, sessions: sessionmaker[Session]
+) -> None:
+    with sessions.begin() as s:
+        s.execute(update(User).where(User.username == "n2").values(national_id="0123456789"))
+    psc.add(Person("0123456789", profession="60"))
     ws, _ = await desk(psc_hub)
-    reply = await ask(ws, {"type": "login.psc.start", "id": 1, "national_id": MRL_ID,
+    # Nothing is said about the account before PSC proved who asks.
+    start = await ask(ws, {"type": "login.psc.start", "id": 1, "national_id": MRL_ID,
                            "username": "n1"})  # fmt: skip
-    assert reply["code"] == "forbidden"
+    assert start["type"] == "ok"
+    reply = await psc_login(ws, "0123456789", username="n2")
+    assert reply["code"] == "psc_role_mismatch" and "mot de passe" in reply["message"]
     await ws.close()
 
 
@@ -382,3 +394,32 @@ def test_settings_policy_defaults() -> None:
     on = replace(off, discovery_url="https://psc.example/x", client_id="c")
     assert on.policy("MRL") == on.policy("MEDECIN_AMU") == Policy.MAY
     assert on.policy("ARM_N1") == Policy.PASSWORD
+
+
+async def test_after_idle_the_doctor_proves_again_with_psc(
+    db_url: str, sessions: sessionmaker[Session], psc: PscDouble
+) -> None:
+    from tests.core.test_sessions import Clock
+
+    with_ids(sessions)
+    clock = Clock()
+    settings = HubSettings(psc=psc_settings(psc, roles={"MRL": Policy.MUST}))
+    hub = Hub(db_url, "127.0.0.1", 0, clock=clock, settings=settings)
+    await hub.start()
+    try:
+        ws, _ = await desk(hub)
+        first = await psc_login(ws, MRL_ID)
+        assert first["auth"] == "psc"
+        await ws.close()
+        clock.advance(minutes=61)  # the room's idle time (60 min by default)
+        ws, _ = await desk(hub)
+        resumed = await ask(ws, {"type": "resume", "id": 1, "token": first["token"]})
+        assert resumed["code"] == "session_expired" and "sans activité" in resumed["message"]
+        again = await psc_login(ws, MRL_ID, username="mrl")
+        assert again["type"] == "ok" and again["auth"] == "psc"
+        assert again["token"] != first["token"]
+        resumed = await ask(ws, {"type": "resume", "id": 3, "token": again["token"]})
+        assert resumed["type"] == "ok" and resumed["auth"] == "psc"
+        await ws.close()
+    finally:
+        await hub.stop()
