@@ -49,6 +49,8 @@ REACHABILITY_TTL_S = 30.0
 STATE_TTL_S = 600.0
 #: Requests started and not waited for, per hub, at most (a desk that never waits).
 MAX_PENDING = 256
+#: And per desk connection.
+MAX_PENDING_PER_DESK = 3
 
 
 @dataclass
@@ -203,10 +205,11 @@ class PscLogins:
                 "Pro Santé Connect n'est pas configuré sur ce hub",
                 {"fallback": "none"},
             )
-        if len(self._ciba) >= MAX_PENDING:
-            self._forget_lapsed()
-            if len(self._ciba) >= MAX_PENDING:
-                raise FlowError("busy", "trop de connexions en cours : réessayez dans un instant")
+        self._forget_lapsed()
+        mine = sum(1 for c in self._ciba.values() if c.conn is conn)
+        # Each request rings a professional's phone: a desk cannot ring it over and over.
+        if len(self._ciba) >= MAX_PENDING or mine >= MAX_PENDING_PER_DESK:
+            raise FlowError("busy", "trop de demandes en cours : attendez la réponse")
         binding = f"{secrets.randbelow(100):02d}"
         try:
             started = await self._call(self.client.ciba_start, national_id, binding)
@@ -250,6 +253,8 @@ class PscLogins:
         interval = pending.interval
         while True:
             await asyncio.sleep(interval)
+            if not conn.open:  # the desk left: stop asking PSC for it
+                raise FlowError("not_found", "le poste s'est déconnecté")
             if time.monotonic() > pending.deadline:
                 raise FlowError("psc_expired", "la demande a expiré sans réponse : recommencez")
             try:

@@ -50,6 +50,11 @@ class DeskConnection:
     last_active: datetime = field(default_factory=utcnow)
 
     @property
+    def open(self) -> bool:
+        """The desk is still connected (its socket's state follows a close at once)."""
+        return self.ws.state is State.OPEN
+
+    @property
     def address(self) -> str:
         remote = self.ws.remote_address
         return str(remote[0]) if remote else "?"
@@ -311,7 +316,7 @@ class Hub:
         else:
             assert isinstance(intent, p.LoginPscCode)
             opened = await self.psc.code(conn, intent)
-        if conn.ws.state is not State.OPEN:  # the desk left while PSC was asked
+        if not conn.open:  # the desk left while PSC was asked
             await self.sessions.end_opened(opened)
             raise ConnectionClosed(None, None)
         return opened.attach(conn)

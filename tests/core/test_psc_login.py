@@ -423,3 +423,36 @@ async def test_after_idle_the_doctor_proves_again_with_psc(
         await ws.close()
     finally:
         await hub.stop()
+
+
+async def test_a_desk_cannot_ring_a_phone_over_and_over(psc_hub: Hub, psc: PscDouble) -> None:
+    ws, _ = await desk(psc_hub)
+    for n in range(3):
+        start = await ask(ws, {"type": "login.psc.start", "id": n, "national_id": MRL_ID})
+        assert start["type"] == "ok"
+    fourth = await ask(ws, {"type": "login.psc.start", "id": 9, "national_id": MRL_ID})
+    assert fourth["code"] == "busy"
+    assert len(psc.ciba_requests) == 3
+    await ws.close()
+
+
+async def test_a_desk_that_leaves_mid_wait_stops_the_polling(
+    psc_hub: Hub, psc: PscDouble, sessions: sessionmaker[Session]
+) -> None:
+    from tests.waits import until
+
+    psc.people[MRL_ID].pending_polls = 10**6
+    ws, _ = await desk(psc_hub)
+    start = await ask(ws, {"type": "login.psc.start", "id": 1, "national_id": MRL_ID})
+    await ws.send(json.dumps({"type": "login.psc.wait", "id": 2, "request": start["request"]}))
+    await until(lambda: len(psc.token_requests) >= 2, "the hub polls PSC")
+    await ws.close()
+    await until(lambda: not psc_hub.connections, "the hub lets the desk go")
+    polled = len(psc.token_requests)
+    # For a dozen polls' time (0.02 s apart) no more comes (one may be under way).
+    deadline = time.monotonic() + 0.3
+    while time.monotonic() < deadline:
+        assert len(psc.token_requests) <= polled + 1
+        await asyncio.sleep(0.02)
+    with sessions() as s:
+        assert s.scalar(select(LoginSession.id)) is None
