@@ -8,8 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -121,6 +124,7 @@ class LoginDialog(QDialog):
             layout.addWidget(warning)
         layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
+        self.resize(680, self.sizeHint().height())
         self._focus()
 
     def _account_line(self, account: dict[str, Any]) -> str:
@@ -145,12 +149,18 @@ class LoginDialog(QDialog):
 
     def _psc_busy(self, busy: bool) -> None:
         self.tabs.tabBar().setEnabled(not busy)  # one way in at a time
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not busy)
 
-    def reject(self) -> None:
-        """Esc while PSC is waiting cancels the wait; otherwise it quits, as before."""
-        if self.psc is not None and self.psc.busy:
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        """Esc while PSC is waiting cancels the wait (« Quitter » still quits)."""
+        if event.key() == Qt.Key.Key_Escape and self.psc is not None and self.psc.busy:
             self.psc.cancel()
             return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.psc is not None:
+            self.psc.cancel()
         super().reject()
 
     def offer_fallback(self) -> None:

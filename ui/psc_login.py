@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -81,9 +81,14 @@ class PscPanel(QWidget):
         self.national_id.setReadOnly(bool(username and national_id))
         form = QFormLayout()
         form.addRow("Identifiant &national (RPPS)", self.national_id)
+        #: The sentence with the code (what a screen reader says), and the two digits
+        #: large enough to compare with the phone's screen at a glance.
         self.code = named(QLabel(""), "pscCode")
         self.code.setWordWrap(True)
-        self.code.setStyleSheet("font-size: 18pt; font-weight: bold; padding: 6px 0")
+        self.code.setStyleSheet("font-weight: bold")
+        self.digits = named(QLabel(""), "pscDigits")
+        self.digits.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.digits.setStyleSheet("font-size: 36pt; font-weight: bold; letter-spacing: 8px")
         self.left = named(QLabel(""), "pscTimeLeft")
         self.progress = named(QProgressBar(), "pscProgress")
         self.progress.setTextVisible(False)
@@ -103,6 +108,7 @@ class PscPanel(QWidget):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.code)
+        layout.addWidget(self.digits)
         layout.addWidget(self.left)
         layout.addLayout(row)
         layout.addWidget(self.message)
@@ -176,6 +182,7 @@ class PscPanel(QWidget):
         started = await self.client.psc_start(national_id, self.username)
         expires_in = float(started.get("expires_in") or 120)
         self.code.setText(psc_text.code_text(str(started["binding_message"])))
+        self.digits.setText(str(started["binding_message"]))
         self.message.setText("Validez ce code sur votre téléphone ou votre lecteur CPS.")
         self._show_waiting(True, expires_in)
         reply = await self.client.psc_wait(str(started["request"]), expires_in)
@@ -223,6 +230,7 @@ class PscPanel(QWidget):
         for widget in (self.left, self.progress, self.cancel_button):
             widget.setVisible(waiting)
         self.code.setVisible(waiting)
+        self.digits.setVisible(waiting and bool(self.digits.text()))
         self.national_id.setEnabled(not waiting)
         self.browser.setEnabled(not waiting)
         if waiting:
@@ -235,6 +243,7 @@ class PscPanel(QWidget):
         else:
             self.ticker.stop()
             self.code.setText("")
+            self.digits.setText("")
 
     def _tick(self) -> None:
         with contextlib.suppress(RuntimeError):  # no loop: the dialog is going away

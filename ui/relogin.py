@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -107,11 +109,16 @@ class ReloginDialog(QDialog):
     def _on_psc(self) -> bool:
         return self.psc is not None and self.tabs is not None and self.tabs.currentIndex() == 0
 
-    def reject(self) -> None:
-        """Esc while PSC is waiting cancels the wait; otherwise it leaves the desk."""
-        if self.psc is not None and self.psc.busy:
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        """Esc while PSC is waiting cancels the wait (« Quitter le poste » still leaves)."""
+        if event.key() == Qt.Key.Key_Escape and self.psc is not None and self.psc.busy:
             self.psc.cancel()
             return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.psc is not None:
+            self.psc.cancel()
         super().reject()
 
     def offer_fallback(self) -> None:

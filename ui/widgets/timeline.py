@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QListWidget, QWidget
 from app.domain.enums import Decision, Priority, Queue, TaskOutcome, Track
 from app.hub.events import EventName
 from app.recordings.listing import Kind
+from ui.psc_text import AUTH
 
 _TEXT = {
     EventName.DOSSIER_OPENED: "Appel décroché, dossier ouvert",
@@ -105,7 +106,18 @@ def describe(entry: dict[str, Any]) -> str:
         text += f" après {int(data['waited_seconds'])} s d'attente"
     when = datetime.fromisoformat(entry["at"]).astimezone().strftime("%H:%M:%S")
     who = f" — {entry['actor']}" if entry.get("actor") else ""
-    return f"{when}  {text}{who}"
+    return f"{when}  {text}{who}{proven(data.get('decided_by'))}"
+
+
+def proven(decided_by: Any) -> str:
+    """A medical decision says who took it: the doctor's national identifier and how their
+    session was proven (the hub records both with the decision)."""
+    if not isinstance(decided_by, dict):
+        return ""
+    auth = str(decided_by.get("auth") or "?")
+    nid = decided_by.get("national_id")
+    who = f"identifiant national {nid}" if nid else "sans identifiant national"
+    return f" ({who}, connecté par {AUTH.get(auth, auth)})"
 
 
 class Timeline(QListWidget):
