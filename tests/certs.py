@@ -79,8 +79,10 @@ class Authority:
         hosts: tuple[str, ...] = ("127.0.0.1", "localhost"),
         expired: bool = False,
         valid: tuple[timedelta, timedelta] | None = None,
+        client: bool = False,
     ) -> Issued:
-        """``valid``: (start, end) from now, e.g. a certificate that expires in 10 days."""
+        """``valid``: (start, end) from now, e.g. a certificate that expires in 10 days;
+        ``client``: a TLS client's certificate (mutual TLS) rather than a server's."""
         key = _key()
         now = datetime.now(UTC)
         start, end = (
@@ -107,7 +109,14 @@ class Authority:
             .add_extension(x509.SubjectAlternativeName(alt), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
-                x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+                x509.ExtendedKeyUsage(
+                    [
+                        x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH
+                        if client
+                        else x509.oid.ExtendedKeyUsageOID.SERVER_AUTH
+                    ]
+                ),
+                critical=False,
             )
             .sign(self.key, hashes.SHA256())
         )

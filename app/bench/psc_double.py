@@ -19,6 +19,7 @@ import base64
 import hashlib
 import json
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -118,6 +119,9 @@ class PscDouble:
     ciba_requests: list[dict[str, str]] = field(default_factory=list)
     #: Token requests received (grant types), for the tests to read.
     token_requests: list[str] = field(default_factory=list)
+    #: Serve HTTPS with this context; one that requires a client certificate stands for
+    #: PSC's mutual TLS (a verified client certificate then authenticates the client).
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -141,6 +145,8 @@ class PscDouble:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="psc-double", daemon=True
@@ -155,12 +161,16 @@ class PscDouble:
             self._server = None
 
     @property
+    def base(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self.port}{REALM}"
+        return self.base + REALM
 
     @property
     def discovery_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{DISCOVERY_PATH}"
+        return self.base + DISCOVERY_PATH
 
     def add(self, person: Person) -> Person:
         self.people[person.national_id] = person
@@ -169,7 +179,7 @@ class PscDouble:
     # -- documents ----------------------------------------------------------------------
 
     def discovery(self) -> dict[str, Any]:
-        base = f"http://127.0.0.1:{self.port}"
+        base = self.base
         return {
             "issuer": self.issuer,
             "authorization_endpoint": base + AUTHORIZE_PATH,
@@ -218,7 +228,11 @@ class PscDouble:
 
     # -- endpoints ----------------------------------------------------------------------
 
-    def client_ok(self, headers: Any, form: dict[str, str]) -> bool:
+    def client_ok(self, headers: Any, form: dict[str, str], peer_cert: Any) -> bool:
+        """client_secret_basic, or (tls_client_auth, RFC 8705) a client certificate the
+        TLS layer verified, with the client id in the form."""
+        if peer_cert and form.get("client_id") == self.client_id:
+            return True
         auth = headers.get("Authorization", "")
         if auth.startswith("Basic "):
             try:
@@ -360,7 +374,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path not in (CIBA_PATH, TOKEN_PATH):
             self._send(404, {"error": "not_found"})
             return
-        if not psc.client_ok(self.headers, form):
+        peer = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        if not psc.client_ok(self.headers, form, peer):
             self._send(401, {"error": "invalid_client"})
             return
         self._send(*(psc.ciba(form) if self.path == CIBA_PATH else psc.token(form)))

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -456,3 +458,34 @@ async def test_a_desk_that_leaves_mid_wait_stops_the_polling(
         await asyncio.sleep(0.02)
     with sessions() as s:
         assert s.scalar(select(LoginSession.id)) is None
+
+
+async def test_mutual_tls_client_certificate_instead_of_a_secret(
+    db_url: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """PSC's production choice for CIBA: the hub proves itself with a client certificate."""
+    from tests.certs import Authority
+
+    ca = Authority(tmp_path / "pki")
+    server, client = ca.issue("psc"), ca.issue("hub-client", client=True)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(server.cert, server.key)
+    tls.load_verify_locations(ca.file)
+    tls.verify_mode = ssl.CERT_REQUIRED
+    psc = PscDouble(interval=0, tls=tls).start()
+    psc.add(Person(MRL_ID))
+    with_ids(sessions)
+    settings = replace(
+        psc_settings(psc), client_secret="", cert_file=client.cert, key_file=client.key,
+        ca_file=ca.file,
+    )  # fmt: skip
+    hub = Hub(db_url, "127.0.0.1", 0, settings=HubSettings(psc=settings))
+    await hub.start()
+    try:
+        ws, _ = await desk(hub)
+        reply = await psc_login(ws, MRL_ID)
+        assert reply["type"] == "ok" and reply["auth"] == "psc", reply
+        await ws.close()
+    finally:
+        await hub.stop()
+        psc.stop()
