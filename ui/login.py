@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -31,7 +30,7 @@ from app.domain.enums import Role
 from ui import psc_text
 from ui.dialog_buttons import ok_cancel
 from ui.naming import named
-from ui.psc_login import PscPanel, open_in_browser
+from ui.psc_login import PscPanel, esc_cancels_wait, open_in_browser
 
 
 def remembered_national_id(settings_file: Path | None) -> str:
@@ -153,10 +152,8 @@ class LoginDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         """Esc while PSC is waiting cancels the wait (« Quitter » still quits)."""
-        if event.key() == Qt.Key.Key_Escape and self.psc is not None and self.psc.busy:
-            self.psc.cancel()
-            return
-        super().keyPressEvent(event)
+        if not esc_cancels_wait(self.psc, event):
+            super().keyPressEvent(event)
 
     def reject(self) -> None:
         if self.psc is not None:

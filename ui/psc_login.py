@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -42,6 +42,14 @@ BROWSER_SECONDS = 600.0
 
 def open_in_browser(url: str) -> bool:
     return QDesktopServices.openUrl(QUrl(url))
+
+
+def esc_cancels_wait(panel: PscPanel | None, event: QKeyEvent) -> bool:
+    """The dialogs' Esc while PSC is waiting: the wait is cancelled, the dialog stays."""
+    if event.key() != Qt.Key.Key_Escape or panel is None or not panel.busy:
+        return False
+    panel.cancel()
+    return True
 
 
 class PscPanel(QWidget):

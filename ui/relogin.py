@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -30,7 +29,7 @@ from app.client.hub_client import HubClient, HubError, LinkState
 from ui import psc_text
 from ui.dialog_buttons import ok_cancel
 from ui.naming import named
-from ui.psc_login import PscPanel
+from ui.psc_login import PscPanel, esc_cancels_wait
 
 #: How long the dialog waits for the connection to come back before saying so.
 RECONNECT_WAIT = 10.0
@@ -111,10 +110,8 @@ class ReloginDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         """Esc while PSC is waiting cancels the wait (« Quitter le poste » still leaves)."""
-        if event.key() == Qt.Key.Key_Escape and self.psc is not None and self.psc.busy:
-            self.psc.cancel()
-            return
-        super().keyPressEvent(event)
+        if not esc_cancels_wait(self.psc, event):
+            super().keyPressEvent(event)
 
     def reject(self) -> None:
         if self.psc is not None:

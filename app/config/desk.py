@@ -106,14 +106,18 @@ def load_desk_settings(machine: Path | None = None, user: Path | None = None) ->
         data, lines = read_toml(machine)
         settings = replace(settings, **_checked(data, machine, lines))
     if user.exists():
-        try:
-            data = json.loads(user.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise FileError([FileProblem(user, None, f"illisible ({exc})")]) from None
-        if not isinstance(data, dict):
-            raise FileError([FileProblem(user, None, "un objet JSON est attendu")])
-        settings = replace(settings, **_checked(data, user, None))
+        settings = replace(settings, **_checked(_read_user(user), user, None))
     return settings
+
+
+def _read_user(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FileError([FileProblem(path, None, f"illisible ({exc})")]) from None
+    if not isinstance(data, dict):
+        raise FileError([FileProblem(path, None, "un objet JSON est attendu")])
+    return data
 
 
 def save_user_settings(settings: DeskSettings, user: Path | None = None) -> Path:
@@ -130,14 +134,7 @@ def remember(user: Path | None = None, **values: str) -> Path:
     """Set a few keys of the user's layer only (what the desk remembers after a login),
     leaving the rest of that file, and the machine's layer, as they are."""
     path = user or user_file()
-    current: dict[str, Any] = {}
-    if path.exists():
-        try:
-            current = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise FileError([FileProblem(path, None, f"illisible ({exc})")]) from None
-        if not isinstance(current, dict):
-            raise FileError([FileProblem(path, None, "un objet JSON est attendu")])
+    current = _read_user(path) if path.exists() else {}
     current.update(_checked(values, path, None))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

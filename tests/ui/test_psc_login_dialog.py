@@ -10,6 +10,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from tests.conftest import PASSWORD
 from tests.ui.conftest import type_text, until
 from tests.ui.psc_room import FOREVER, MRL_ID, NURSE_ID, STRANGER_ID, approve, psc_double, psc_hub
 from ui.login import LoginDialog
+from ui.psc_login import PscPanel
 
 ACCEPTED = LoginDialog.DialogCode.Accepted
 
@@ -48,6 +50,18 @@ async def connected(url: str) -> HubClient:
     return client
 
 
+async def login_dialog(
+    qtbot: QtBot, url: str, settings: Path, **options: Any
+) -> tuple[HubClient, LoginDialog, PscPanel]:
+    """A desk's client connected to the room, and its login dialog on screen."""
+    client = await connected(url)
+    dialog = LoginDialog(client, settings_file=settings, **options)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.psc is not None, "the room's PSC is not offered"
+    return client, dialog, dialog.psc
+
+
 def enter_id(qtbot: QtBot, dialog: LoginDialog, national_id: str) -> None:
     assert dialog.psc is not None
     field = dialog.psc.national_id
@@ -68,12 +82,7 @@ def test_the_code_is_shown_then_the_desk_opens_and_the_identifier_is_remembered(
     settings.write_text(json.dumps({"hub_url": "ws://127.0.0.1:1"}), encoding="utf-8")
 
     async def scenario(url: str) -> None:
-        client = await connected(url)
-        dialog = LoginDialog(client, settings_file=settings)
-        qtbot.addWidget(dialog)
-        dialog.show()
-        panel = dialog.psc
-        assert panel is not None
+        client, dialog, panel = await login_dialog(qtbot, url, settings)
         assert dialog.tabs.currentIndex() == 0  # nobody came in with PSC on this PC yet
         assert "Pro Santé Connect obligatoire pour : Médecin régulateur libéral" in (
             panel.policy.text()
@@ -134,12 +143,7 @@ def test_each_refusal_is_said_and_a_cancelled_wait_cannot_log_in_later(
         return panel.message.text()
 
     async def scenario(url: str) -> None:
-        client = await connected(url)
-        dialog = LoginDialog(client, settings_file=tmp_path / "desk.json")
-        qtbot.addWidget(dialog)
-        dialog.show()
-        panel = dialog.psc
-        assert panel is not None
+        client, dialog, panel = await login_dialog(qtbot, url, tmp_path / "desk.json")
         dialog.tabs.setCurrentWidget(panel)
         qtbot.keyClick(panel.national_id, Qt.Key.Key_Return)
         await until(lambda: "Saisissez votre identifiant national" in panel.message.text())
@@ -186,12 +190,7 @@ def test_password_fallback_with_a_reason_while_psc_is_unreachable(
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
-        client = await connected(url)
-        dialog = LoginDialog(client, settings_file=tmp_path / "desk.json")
-        qtbot.addWidget(dialog)
-        dialog.show()
-        panel = dialog.psc
-        assert panel is not None
+        client, dialog, panel = await login_dialog(qtbot, url, tmp_path / "desk.json")
         assert not dialog.form.isRowVisible(dialog.reason)
         await active(dialog)
         # A password for a role that must use PSC, PSC answering: off to the PSC tab.
@@ -231,12 +230,7 @@ def test_no_fallback_is_offered_when_the_room_allows_none(
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
-        client = await connected(url)
-        dialog = LoginDialog(client, settings_file=tmp_path / "desk.json")
-        qtbot.addWidget(dialog)
-        dialog.show()
-        panel = dialog.psc
-        assert panel is not None
+        client, dialog, panel = await login_dialog(qtbot, url, tmp_path / "desk.json")
         dialog.tabs.setCurrentWidget(panel)
         psc.down = True
         enter_id(qtbot, dialog, MRL_ID)
@@ -272,12 +266,9 @@ def test_the_browser_flow_with_pkce_through_the_loopback_redirect(
         return True
 
     async def scenario(url: str) -> None:
-        client = await connected(url)
-        dialog = LoginDialog(client, settings_file=tmp_path / "desk.json", open_url=open_url)
-        qtbot.addWidget(dialog)
-        dialog.show()
-        panel = dialog.psc
-        assert panel is not None
+        client, dialog, panel = await login_dialog(
+            qtbot, url, tmp_path / "desk.json", open_url=open_url
+        )
         dialog.tabs.setCurrentWidget(panel)
         assert panel.browser.isVisibleTo(dialog)
         psc.browser_user = MRL_ID

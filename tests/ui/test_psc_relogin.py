@@ -14,11 +14,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.psc_double import PscDouble
-from app.client.hub_client import HubClient, LinkState
+from app.client.hub_client import HubClient, HubError, LinkState
 from tests.conftest import PASSWORD
 from tests.ui.conftest import until
 from tests.ui.psc_room import FOREVER, MRL_ID, approve, psc_double, psc_hub
 from ui.desk import Desk
+from ui.psc_text import AUTH
 
 
 @pytest.fixture
@@ -97,6 +98,59 @@ def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
         assert "connecté par Pro Santé Connect" in w.account_label.text()
         await other.close()
         await n1.close()
+        await desk.close()
+
+    with psc_hub(db_url, sessions, psc) as url:
+        qloop.run_until_complete(scenario(url))
+
+
+def test_a_fallback_session_re_proves_with_psc_or_again_with_a_reason(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    psc: PscDouble,
+    tmp_path: Path,
+) -> None:
+    """Came in by the fallback (PSC down): PSC is tried first at the re-proof; still down,
+    the password tab comes back with the reason to type again."""
+
+    async def scenario(url: str) -> None:
+        psc.down = True
+        client = HubClient(url, desk="poste-mrl", journal=tmp_path / "mrl.json")
+        await client.connect()
+        with pytest.raises(HubError) as refused:
+            await client.psc_start(MRL_ID)
+        assert refused.value.reply.get("fallback") == "password_with_reason"
+        await client.login("mrl", PASSWORD, fallback_reason="PSC en panne")
+        assert client.auth == "password_fallback"
+        desk = Desk(client, None)
+        w = desk.build()
+        w.show()
+        qtbot.addWidget(w)
+        assert w.account_label.text().endswith("connecté par " + AUTH["password_fallback"])
+        other = HubClient(url, reconnect=False)
+        await other.connect()
+        await other.request("resume", token=client._token)
+        await other.request("logout")
+        await until(lambda: desk.relogin is not None and desk.relogin.isVisible(), "dialog")
+        dialog = desk.relogin
+        assert dialog is not None and dialog.psc is not None and dialog.tabs is not None
+        assert dialog.tabs.currentWidget() is dialog.psc
+        assert not dialog.tabs.isTabVisible(1)
+        await until(lambda: client.state is LinkState.CONNECTED, "socket back")
+        qtbot.keyClick(dialog, Qt.Key.Key_Return)
+        await until(lambda: dialog.tabs is not None and dialog.tabs.currentIndex() == 1)
+        assert dialog.form.isRowVisible(dialog.fallback_reason)
+        assert "Pro Santé Connect ne répond pas" in dialog.message.text()
+        qtbot.keyClicks(dialog.password, PASSWORD)
+        qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+        await until(lambda: "Indiquez le motif" in dialog.message.text(), dialog.message.text)
+        qtbot.keyClicks(dialog.fallback_reason, "toujours en panne")
+        qtbot.keyClick(dialog.fallback_reason, Qt.Key.Key_Return)
+        await until(lambda: desk.relogin is None, dialog.message.text)
+        assert client.auth == "password_fallback"
+        await other.close()
         await desk.close()
 
     with psc_hub(db_url, sessions, psc) as url:
