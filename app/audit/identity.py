@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from app.audit.query import AuditQuery
 from app.db.models import Dossier, LoginSession, User
 
-S = TypeVar("S", bound=Select)  # type: ignore[type-arg]
+S = TypeVar("S", bound=Select)
 
 #: How a session was proven, for people reading the trail.
 AUTH_LABELS = {
