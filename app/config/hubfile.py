@@ -398,6 +398,10 @@ def load_hub_file(path: Path) -> HubSettings:
     psc: dict[str, Any] = data["psc"] if isinstance(data.get("psc"), dict) else {}
     if psc:
         _check_psc(psc, lambda reason: bad(_table_line(lines, "psc"), reason))
+        unusable = _psc_tls_problem(settings.psc.cert_file, settings.psc.key_file,
+                                    settings.psc.ca_file)  # fmt: skip
+        if unusable:
+            bad(_table_line(lines, "psc"), unusable)
     tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
     if ("certificat" in tls) != ("cle" in tls):
         bad(
@@ -431,6 +435,21 @@ def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
             "[psc] le hub s'authentifie auprès de Pro Santé Connect par un secret "
             "(secret_fichier ou secret_variable) ou un certificat (certificat et cle)"
         )
+
+
+def _psc_tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> str:
+    """Why the PSC client's certificate, key or authority cannot be used ("" if they can):
+    said now, not at the first doctor's login."""
+    import ssl
+
+    try:
+        if ca is not None:
+            ssl.create_default_context(cafile=str(ca))
+        if cert is not None and key is not None:
+            ssl.create_default_context().load_cert_chain(str(cert), str(key))
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        return f"[psc] certificat, clé ou autorité inutilisable ({exc})"
+    return ""
 
 
 def default_path() -> Path | None:

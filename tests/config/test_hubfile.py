@@ -326,3 +326,12 @@ def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
     assert "URL https://" in said and "identifiant_client manquant" in said
     assert "« toujours » inconnu" in said or "rôle « CHEF » inconnu" in said
     assert "un secret" in said
+    (tmp_path / "psc.crt").write_text("pas un certificat")
+    (tmp_path / "psc.key").write_text("pas une clé")
+    mtls = (
+        f'[psc]\ndecouverte = "{url}"\nidentifiant_client = "c"\n'
+        'certificat = "psc.crt"\ncle = "psc.key"\n'
+    )
+    with pytest.raises(FileError) as unusable:
+        load_hub_file(write(tmp_path, mtls))
+    assert "inutilisable" in describe(unusable.value)
