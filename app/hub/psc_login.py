@@ -109,6 +109,9 @@ class PscLogins:
             self._mark(False)
             log.warning("Pro Santé Connect unreachable: %s", exc)
             raise
+        except PscRefused:
+            self._mark(True)  # PSC answered, if only to say no
+            raise
         self._mark(True)
         return result
 

@@ -141,31 +141,39 @@ async def test_disable_reaches_every_hub_on_postgresql_at_once(
         await b.stop()
 
 
-def test_national_identifiers_are_checked_unique_and_listed(tmp_path: Path) -> None:
+def test_national_identifiers_are_checked_unique_and_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.cli import main
+
     db = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-    pw = {"NEW_PW": "Régul@tion-15-SAS"}
-    bare = users("add", "--db", db, "--username", "mrl7", "--role", "MRL", "--password-env",
-                 "NEW_PW", "--national-id", "10001234567", env=pw)  # fmt: skip
-    assert bare.returncode == 1 and "saisissez 810001234567" in bare.stderr
-    adeli = users("add", "--db", db, "--username", "mrl7", "--role", "MRL", "--password-env",
-                  "NEW_PW", "--national-id", "0123456789", env=pw)  # fmt: skip
-    assert adeli.returncode == 1 and "RPPS" in adeli.stderr
-    good = users("add", "--db", db, "--username", "mrl7", "--name", "Dr Claire Martin",
-                 "--role", "MRL", "--password-env", "NEW_PW", "--national-id",
-                 "810001234567", env=pw)  # fmt: skip
-    assert good.returncode == 0 and "identifiant national 810001234567" in good.stdout
-    twin = users("add", "--db", db, "--username", "mrl8", "--role", "MRL", "--password-env",
-                 "NEW_PW", "--national-id", "810001234567", env=pw)  # fmt: skip
-    assert twin.returncode == 1 and "déjà celui du compte « mrl7 »" in twin.stderr
-    nurse = users("add", "--db", db, "--username", "osnp7", "--role", "OSNP", "--password-env",
-                  "NEW_PW", env=pw)  # fmt: skip
-    assert nurse.returncode == 0
-    set_id = users("set-national-id", "--db", db, "--username", "osnp7", "--national-id",
-                   "0123456789")  # fmt: skip
-    assert set_id.returncode == 0, set_id.stderr
-    listed = users("list", "--db", db).stdout
+    monkeypatch.setenv("NEW_PW", "Régul@tion-15-SAS")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["users", *args, "--db", db])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    add = ("add", "--role", "MRL", "--password-env", "NEW_PW")
+    code, _, err = run(*add, "--username", "mrl7", "--national-id", "10001234567")
+    assert code == 1 and "saisissez 810001234567" in err
+    code, _, err = run(*add, "--username", "mrl7", "--national-id", "0123456789")
+    assert code == 1 and "RPPS" in err
+    code, out, _ = run(*add, "--username", "mrl7", "--name", "Dr Claire Martin",
+                       "--national-id", "810001234567")  # fmt: skip
+    assert code == 0 and "identifiant national 810001234567" in out
+    code, _, err = run(*add, "--username", "mrl8", "--national-id", "810001234567")
+    assert code == 1 and "déjà celui du compte « mrl7 »" in err
+    assert run("add", "--username", "osnp7", "--role", "OSNP", "--password-env", "NEW_PW")[0] == 0
+    code, _, err = run("set-national-id", "--username", "osnp7", "--national-id", "0123456789")
+    assert code == 0, err
+    listed = run("list")[1]
     assert "mrl7\tMRL\tDr Claire Martin\tactif\t0 session(s)\t810001234567" in listed
     assert "osnp7\tOSNP\tosnp7\tactif\t0 session(s)\t0123456789" in listed
-    cleared = users("set-national-id", "--db", db, "--username", "osnp7", "--national-id", "")
-    assert cleared.returncode == 0
-    assert "osnp7\tOSNP\tosnp7\tactif\t0 session(s)\t-" in users("list", "--db", db).stdout
+    assert run("set-national-id", "--username", "osnp7", "--national-id", "")[0] == 0
+    assert "osnp7\tOSNP\tosnp7\tactif\t0 session(s)\t-" in run("list")[1]
+    # The command line as README.md shows it, once, as a process.
+    shown = users("add", "--db", db, "--username", "amu7", "--role", "MEDECIN_AMU",
+                  "--password-env", "NEW_PW", "--national-id", "810009876543",
+                  env={"NEW_PW": "Régul@tion-15-SAS"})  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
