@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -29,7 +30,9 @@ from app.client.hub_client import HubClient, HubError
 from app.client.trust import HubTrust, PinStore, peer_fingerprint
 from app.config.desk import DeskSettings, save_user_settings, split_hubs
 from telephony.audio.device import AudioPort, open_audio
+from ui import psc_text
 from ui.naming import named
+from ui.psc_login import PscPanel
 from ui.trust_dialog import confirm_fingerprint
 from ui.wizard_pages import HeadsetPage, SipPage, result_label, tell
 
@@ -149,58 +152,119 @@ class HubPage(QWizardPage):
 
 
 class LoginPage(QWizardPage):
+    """The password, or Pro Santé Connect when the room has it (Ctrl+Tab between them)."""
+
     def __init__(self, hub: HubPage, settings: DeskSettings):
         super().__init__()
         self.setTitle("Connexion")
         self.setSubTitle("Votre identifiant et votre mot de passe sasdesk. Entrée : se connecter.")
         self.hub = hub
+        self.settings = settings
         self.username = named(QLineEdit(settings.last_username), "wizardUsername")
         self.password = named(QLineEdit(), "wizardPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.reason = named(QLineEdit(), "wizardFallbackReason")
+        self.reason.setMaxLength(500)
         self.result = result_label("loginResult")
-        form = QFormLayout()
-        form.addRow("&Identifiant", self.username)
-        form.addRow("&Mot de passe", self.password)
+        self.form = QFormLayout()
+        self.form.addRow("&Identifiant", self.username)
+        self.form.addRow("&Mot de passe", self.password)
+        self.form.addRow(psc_text.REASON_LABEL, self.reason)
+        self.form.setRowVisible(self.reason, False)
+        password_page = QWidget()
+        password_page.setLayout(self.form)
+        self.tabs = named(QTabWidget(), "wizardLoginTabs")
+        self.tabs.setTabBarAutoHide(True)  # no PSC in the room: the password alone
+        self.tabs.addTab(password_page, "Mot de passe")
+        self.tabs.currentChanged.connect(lambda _i: self.completeChanged.emit())
+        self.psc: PscPanel | None = None
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.result)
         # The wizard's own last button logs in (SetupWizard.validateCurrentPage).
         self.password.returnPressed.connect(self.login)
+        self.reason.returnPressed.connect(self.login)
         self.username.returnPressed.connect(self.password.setFocus)
         for edit in (self.username, self.password):
             edit.textChanged.connect(lambda _text: self.completeChanged.emit())
 
     def initializePage(self) -> None:
-        (self.password if self.username.text() else self.username).setFocus()
+        client = self.hub.client
+        if self.psc is not None and self.psc.client is not client:  # another hub tested
+            self.tabs.removeTab(1)
+            self.psc.deleteLater()
+            self.psc = None
+        if (
+            self.psc is None
+            and client is not None
+            and (client.welcome.get("psc") or {}).get("enabled")
+        ):
+            self.psc = PscPanel(client, national_id=self.settings.last_national_id)
+            self.psc.national_id.textChanged.connect(lambda _t: self.completeChanged.emit())
+            self.psc.logged_in.connect(lambda _reply: self._logged_in())
+            self.psc.fallback_offered.connect(self._offer_fallback)
+            self.tabs.addTab(self.psc, "Pro Santé Connect")
+            if self.psc.national_id.text():
+                self.tabs.setCurrentWidget(self.psc)
+        if self._on_psc():
+            assert self.psc is not None
+            self.psc.focus()
+        else:
+            (self.password if self.username.text() else self.username).setFocus()
+
+    def _on_psc(self) -> bool:
+        return self.psc is not None and self.tabs.currentWidget() is self.psc
 
     def isComplete(self) -> bool:
-        return self.hub.client is not None and bool(
-            self.username.text().strip() and self.password.text()
-        )
+        if self.hub.client is None:
+            return False
+        if self._on_psc():
+            assert self.psc is not None
+            return bool(self.psc.national_id.text().strip())
+        return bool(self.username.text().strip() and self.password.text())
 
     @property
     def logged_in(self) -> bool:
         return self.hub.client is not None and self.hub.client.user is not None
+
+    def _offer_fallback(self) -> None:
+        self.form.setRowVisible(self.reason, True)
+        self.tabs.setCurrentIndex(0)
+        tell(self.result, f"{psc_text.UNAVAILABLE} {psc_text.FALLBACK}")
+        (self.password if self.username.text() else self.username).setFocus()
+
+    def _logged_in(self) -> None:
+        tell(self.result, "Connecté.")
+        wizard = self.wizard()
+        if wizard is not None:
+            wizard.accept()
 
     @asyncSlot()
     async def login(self) -> None:
         client = self.hub.client
         if client is None:
             return
+        if self._on_psc():
+            assert self.psc is not None
+            self.psc.start()
+            return
         if not self.username.text().strip() or not self.password.text():
             tell(self.result, "Saisissez l'identifiant et le mot de passe.")
             return
         self.result.setText("Connexion…")
+        reason = self.reason.text().strip() if self.form.isRowVisible(self.reason) else ""
         try:
-            await client.login(self.username.text().strip(), self.password.text())
+            await client.login(
+                self.username.text().strip(), self.password.text(), fallback_reason=reason
+            )
         except HubError as exc:
             self.result.setText(exc.message)
             self.password.selectAll()
+            if exc.code == "psc_required" and self.psc is not None and not reason:
+                self.tabs.setCurrentWidget(self.psc)
+                self.psc.message.setText(psc_text.REQUIRED)
             return
-        tell(self.result, "Connecté.")
-        wizard = self.wizard()
-        if wizard is not None:
-            wizard.accept()
+        self._logged_in()
 
 
 class SetupWizard(QWizard):
@@ -269,8 +333,19 @@ class SetupWizard(QWizard):
             else self.settings.last_username,
         )
 
+    def _who_logged_in(self, settings: DeskSettings) -> DeskSettings:
+        """Who came in at the login step: their account, and their national identifier if
+        they proved it with Pro Santé Connect (pre-filled at the next login here)."""
+        client = self.client
+        if client is None or client.user is None:
+            return settings
+        settings = replace(settings, last_username=str(client.user["username"]))
+        if client.auth == "psc" and client.user.get("national_id"):
+            settings = replace(settings, last_national_id=str(client.user["national_id"]))
+        return settings
+
     def accept(self) -> None:
-        self.settings = self.answers()
+        self.settings = self._who_logged_in(self.answers())
         save_user_settings(self.settings, self.save_to)
         self.headset_page.stop()
         super().accept()
