@@ -122,6 +122,8 @@ class PscDouble:
     #: Serve HTTPS with this context; one that requires a client certificate stands for
     #: PSC's mutual TLS (a verified client certificate then authenticates the client).
     tls: ssl.SSLContext | None = None
+    #: Answer userinfo as a signed JWT (``application/jwt``) rather than JSON.
+    signed_userinfo: bool = False
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -319,14 +321,19 @@ class PscDouble:
             return 400, {"error": "invalid_grant"}
         return 200, self.tokens(grant.person, grant.nonce)
 
-    def userinfo(self, headers: Any) -> tuple[int, dict[str, Any]]:
+    def userinfo(self, headers: Any) -> tuple[int, dict[str, Any] | str]:
         auth = headers.get("Authorization", "")
         with self._lock:
             person = self._access.get(auth.removeprefix("Bearer "))
         if person is None:
             return 401, {"error": "invalid_token"}
         sub = "sub-" + hashlib.sha256(person.national_id.encode()).hexdigest()[:16]
-        return 200, person.userinfo(sub)
+        info = person.userinfo(sub)
+        if not self.signed_userinfo:
+            return 200, info
+        now = int(time.time())
+        claims = {**info, "iss": self.issuer, "aud": self.client_id, "iat": now, "exp": now + 60}
+        return 200, jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -335,12 +342,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
         pass
 
-    def _send(self, status: int, body: dict[str, Any] | None, location: str = "") -> None:
-        data = json.dumps(body).encode() if body is not None else b""
+    def _send(self, status: int, body: dict[str, Any] | str | None, location: str = "") -> None:
+        """JSON, or a JWT (a text body: ``application/jwt``)."""
+        signed = isinstance(body, str)
+        if isinstance(body, str):
+            data = body.encode()
+        else:
+            data = json.dumps(body).encode() if body is not None else b""
         self.send_response(status)
         if location:
             self.send_header("Location", location)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "application/jwt" if signed else "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -489,3 +489,23 @@ async def test_mutual_tls_client_certificate_instead_of_a_secret(
     finally:
         await hub.stop()
         psc.stop()
+
+
+async def test_signed_userinfo_is_checked_like_the_token(psc_hub: Hub, psc: PscDouble) -> None:
+    psc.signed_userinfo = True
+    ws, _ = await desk(psc_hub)
+    reply = await psc_login(ws, MRL_ID)
+    assert reply["type"] == "ok" and reply["user"]["national_id"] == MRL_ID, reply
+    await ws.close()
+
+
+async def test_psc_going_down_mid_wait_says_so_with_the_fallback(
+    psc_hub: Hub, psc: PscDouble
+) -> None:
+    psc.people[MRL_ID].pending_polls = 10**6
+    ws, _ = await desk(psc_hub)
+    start = await ask(ws, {"type": "login.psc.start", "id": 1, "national_id": MRL_ID})
+    psc.down = True
+    reply = await ask(ws, {"type": "login.psc.wait", "id": 2, "request": start["request"]})
+    assert reply["code"] == "psc_unavailable" and reply["fallback"] == "password_with_reason"
+    await ws.close()
