@@ -9,7 +9,8 @@ from the keyboard: Alt+S (the « Pro Santé Connect » tab), the national identi
 the dialog shows the two-digit code and the time left and is grabbed over its frame
 (psc-login-code.png); the professional validates on their phone (the double answers the
 next poll); the desk opens, F5 takes the waiting dossier, the decision is recorded with
-Ctrl+Entrée, and the desk with its timeline is grabbed (psc-desk-decided.png). Then, PSC
+Ctrl+Entrée, and the desk with its timeline is grabbed (psc-desk-decided.png); the session
+ends and the MRL proves who they are again with PSC (psc-relogin-code.png). Then, PSC
 down, the dialog's password fallback (psc-login-fallback.png). The report (JSON) gives
 what was shown, for tests/ui/test_psc_xvfb.py to check; the database stays for
 ``sasdesk audit``.
@@ -39,6 +40,7 @@ from screenshot_desk import prepare  # noqa: E402
 from screenshot_night import grab_frame, until  # noqa: E402
 
 from app.bench.psc_double import Person, PscDouble  # noqa: E402
+from app.client.hub_client import HubClient  # noqa: E402
 from app.config.settings import HubSettings  # noqa: E402
 from app.db.engine import make_engine  # noqa: E402
 from app.db.models import User  # noqa: E402
@@ -107,6 +109,7 @@ async def drive(url: str, psc: PscDouble, out: Path, report: dict[str, Any]) -> 
     report["timeline"] = [timeline.item(i).text() for i in range(timeline.count())]
     report["account"] = window.account_label.text()
     report["dossier"] = (window.dossier_form.dossier or {}).get("number")
+    await reprove(url, desk, psc, out, report)
     await desk.close()
     # PSC unreachable: the room's fallback, a password with a reason.
     psc.down = True
@@ -119,6 +122,30 @@ async def drive(url: str, psc: PscDouble, out: Path, report: dict[str, Any]) -> 
     report["fallback_message"] = dialog.message.text()
     dialog.close()
     await desk.client.close()
+
+
+async def reprove(url: str, desk: Desk, psc: PscDouble, out: Path, report: dict[str, Any]) -> None:
+    """The session ends (its token logged out elsewhere, as idle expiry does): the MRL
+    proves who they are again with PSC, the dossier still on screen."""
+    psc.people[MRL_ID].pending_polls = FOREVER
+    other = HubClient(url, reconnect=False)
+    await other.connect()
+    await other.request("resume", token=desk.client._token)  # noqa: SLF001
+    await other.request("logout")
+    await other.close()
+    await until(lambda: desk.relogin is not None and desk.relogin.isVisible())
+    dialog = desk.relogin
+    assert dialog is not None and dialog.psc is not None
+    await until(lambda: str(desk.client.state) == "connected")
+    await activate(dialog)
+    QTest.keyClick(dialog, Qt.Key.Key_Return)
+    await until(dialog.psc.code.text)
+    await asyncio.sleep(0.6)
+    grab_frame(dialog, out / "psc-relogin-code.png")
+    report["relogin_code_text"] = dialog.psc.code.text()
+    psc.people[MRL_ID].pending_polls = 0
+    await until(lambda: desk.relogin is None)
+    report["relogin_auth"] = desk.client.auth
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -86,6 +87,8 @@ class ReloginDialog(QDialog):
             )
             self.psc.logged_in.connect(lambda _reply: self.accept())
             self.psc.fallback_offered.connect(self.offer_fallback)
+            ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+            self.psc.busy_changed.connect(lambda busy: ok.setEnabled(not busy))
             password_page = QWidget()
             page = QVBoxLayout(password_page)
             page.addLayout(self.form)

@@ -17,7 +17,8 @@ from PySide6.QtGui import QImage
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-SHOTS = ("psc-login-code.png", "psc-desk-decided.png", "psc-login-fallback.png")
+SHOTS = ("psc-login-code.png", "psc-desk-decided.png", "psc-relogin-code.png",
+         "psc-login-fallback.png")  # fmt: skip
 
 
 def audit(db: Path, *options: str) -> dict:
@@ -62,6 +63,9 @@ def test_the_mrl_logs_in_with_psc_decides_and_the_identity_is_named(
     assert len(decided) == 1, report["timeline"]
     assert decided[0].endswith(f"(identifiant national {nid}, connecté par Pro Santé Connect)")
     assert "Pro Santé Connect ne répond pas" in report["fallback_message"]
+    # The session ended and was proven again with PSC, a new code shown.
+    assert report["relogin_code_text"].startswith("Code à vérifier sur votre téléphone")
+    assert report["relogin_auth"] == "psc"
 
     # The hub's audit names the same identity, for the login and for the decision.
     logins = audit(db, "--logins")["logins"]
