@@ -1,6 +1,7 @@
 """A doctor who came in with Pro Santé Connect and whose session ended re-proves with PSC,
 the account's identifier fixed, the dossier kept on screen; the status bar names the
-account, its national identifier and how it was proven."""
+account, its national identifier and how it was proven; the supervisor's desk says when
+someone who must use PSC came in with a password and why."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.bench.psc_double import PscDouble
 from app.client.hub_client import HubClient, HubError, LinkState
 from tests.conftest import PASSWORD
-from tests.ui.conftest import until
+from tests.ui.conftest import open_desk, until
 from tests.ui.psc_room import FOREVER, MRL_ID, approve, psc_double, psc_hub
 from ui.desk import Desk
 from ui.psc_text import AUTH
@@ -152,6 +153,36 @@ def test_a_fallback_session_re_proves_with_psc_or_again_with_a_reason(
         assert client.auth == "password_fallback"
         await other.close()
         await desk.close()
+
+    with psc_hub(db_url, sessions, psc) as url:
+        qloop.run_until_complete(scenario(url))
+
+
+def test_the_supervisor_is_told_of_a_login_without_psc(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    psc: PscDouble,
+    tmp_path: Path,
+) -> None:
+    async def scenario(url: str) -> None:
+        sup = await open_desk(url, "sup", tmp_path)
+        w = sup.window
+        assert w is not None
+        qtbot.addWidget(w)
+        psc.down = True
+        mrl = HubClient(url, desk="poste-12", reconnect=False)
+        await mrl.connect()
+        with pytest.raises(HubError):
+            await mrl.psc_start(MRL_ID)  # the hub learns PSC is unreachable
+        await mrl.login("mrl", PASSWORD, fallback_reason="lecteur CPS en panne")
+        await until(lambda: "Connexion sans Pro Santé Connect" in w.message_label.text())
+        said = w.message_label.text()
+        assert "mrl" in said and "Médecin régulateur libéral" in said, said
+        assert "poste-12" in said and "motif : lecteur CPS en panne" in said, said
+        await mrl.close()
+        await sup.close()
 
     with psc_hub(db_url, sessions, psc) as url:
         qloop.run_until_complete(scenario(url))
