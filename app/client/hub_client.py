@@ -222,6 +222,8 @@ class HubClient:
     async def abandon_psc(self) -> None:
         """The user gave up waiting for PSC: open a new connection, so that an answer
         PSC still gives to the old one can never log this desk in behind their back."""
+        if self._closing:  # the desk is quitting: close() ends the old connection
+            return
         try:
             await self.connect()
         except HubError:
