@@ -87,6 +87,7 @@ class LoginDialog(QDialog):
             page.addWidget(self.accounts)
         page.addWidget(self.message)
         self.tabs = named(QTabWidget(), "loginTabs")
+        self.tabs.setTabBarAutoHide(True)  # no PSC in the room: the password alone
         self.tabs.addTab(password_page, "Mot de &passe")
         self.psc: PscPanel | None = None
         if self.psc_policy.get("enabled"):
