@@ -106,7 +106,9 @@ class PscPanel(QWidget):
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
         self.browser = named(QPushButton("Se connecter dans le na&vigateur…"), "pscBrowser")
-        self.browser.setVisible(bool(psc.get("pkce")))
+        # Not for a re-proof: the browser's login names no account, the hub could not
+        # check that the same person takes the desk back (CIBA carries ``username``).
+        self.browser.setVisible(bool(psc.get("pkce")) and not username)
         self.browser.clicked.connect(self.start_browser)
         self.message = named(QLabel(""), "pscMessage")
         self.message.setWordWrap(True)
