@@ -80,6 +80,8 @@ def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
         assert dialog.tabs.currentWidget() is panel
         assert not dialog.tabs.isTabVisible(1)  # an MRL must use PSC: no password tab
         assert panel.national_id.text() == MRL_ID and panel.national_id.isReadOnly()
+        # The room allows the browser at login, not here: it would name no account.
+        assert desk.client.welcome["psc"]["pkce"] and not panel.browser.isVisibleTo(dialog)
         assert (w.dossier_form.dossier or {}).get("id") == d["id"]  # still on screen
         await until(lambda: desk.client.state is LinkState.CONNECTED, "socket back")
         psc.people[MRL_ID].pending_polls = FOREVER
@@ -101,7 +103,7 @@ def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
         await n1.close()
         await desk.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
+    with psc_hub(db_url, sessions, psc, pkce=True) as url:
         qloop.run_until_complete(scenario(url))
 
 
