@@ -8,9 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -30,7 +28,7 @@ from app.domain.enums import Role
 from ui import psc_text
 from ui.dialog_buttons import ok_cancel
 from ui.naming import named
-from ui.psc_login import PscPanel, esc_cancels_wait, open_in_browser
+from ui.psc_login import PscDialog, PscPanel, open_in_browser
 
 
 def remembered_national_id(settings_file: Path | None) -> str:
@@ -40,7 +38,7 @@ def remembered_national_id(settings_file: Path | None) -> str:
         return ""  # the wizard or the desk says what is wrong with the file
 
 
-class LoginDialog(QDialog):
+class LoginDialog(PscDialog):
     def __init__(
         self,
         client: HubClient,
@@ -89,7 +87,7 @@ class LoginDialog(QDialog):
         self.tabs = named(QTabWidget(), "loginTabs")
         self.tabs.setTabBarAutoHide(True)  # no PSC in the room: the password alone
         self.tabs.addTab(password_page, "Mot de &passe")
-        self.psc: PscPanel | None = None
+        self.psc = None
         if self.psc_policy.get("enabled"):
             settings_path = settings_file or user_file()
 
@@ -150,16 +148,6 @@ class LoginDialog(QDialog):
     def _psc_busy(self, busy: bool) -> None:
         self.tabs.tabBar().setEnabled(not busy)  # one way in at a time
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not busy)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        """Esc while PSC is waiting cancels the wait (« Quitter » still quits)."""
-        if not esc_cancels_wait(self.psc, event):
-            super().keyPressEvent(event)
-
-    def reject(self) -> None:
-        if self.psc is not None:
-            self.psc.cancel()
-        super().reject()
 
     def offer_fallback(self) -> None:
         """PSC is unreachable and the room allows a password with a reason."""

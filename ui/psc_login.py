@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -44,12 +45,22 @@ def open_in_browser(url: str) -> bool:
     return QDesktopServices.openUrl(QUrl(url))
 
 
-def esc_cancels_wait(panel: PscPanel | None, event: QKeyEvent) -> bool:
-    """The dialogs' Esc while PSC is waiting: the wait is cancelled, the dialog stays."""
-    if event.key() != Qt.Key.Key_Escape or panel is None or not panel.busy:
-        return False
-    panel.cancel()
-    return True
+class PscDialog(QDialog):
+    """A dialog that may hold a PscPanel (``psc``): Esc while PSC waits stops the wait and
+    keeps the dialog; closing the dialog (its « Quitter » button) stops it too."""
+
+    psc: PscPanel | None = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        if event.key() == Qt.Key.Key_Escape and self.psc is not None and self.psc.busy:
+            self.psc.cancel()
+            return
+        super().keyPressEvent(event)
+
+    def reject(self) -> None:
+        if self.psc is not None:
+            self.psc.cancel()
+        super().reject()
 
 
 class PscPanel(QWidget):

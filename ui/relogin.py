@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -30,7 +28,7 @@ from app.client.hub_client import HubClient, HubError, LinkState
 from ui import psc_text
 from ui.dialog_buttons import ok_cancel
 from ui.naming import named
-from ui.psc_login import PscPanel, esc_cancels_wait
+from ui.psc_login import PscDialog, PscPanel
 
 #: How long the dialog waits for the connection to come back before saying so.
 RECONNECT_WAIT = 10.0
@@ -44,7 +42,7 @@ def reproves_with_psc(client: HubClient, user: dict[str, Any]) -> bool:
     return policy == "must" or client.auth in ("psc", "password_fallback")
 
 
-class ReloginDialog(QDialog):
+class ReloginDialog(PscDialog):
     def __init__(
         self,
         client: HubClient,
@@ -78,7 +76,7 @@ class ReloginDialog(QDialog):
         layout.addWidget(
             QLabel("Le dossier ouvert reste à l'écran ; rien de ce qui a été saisi n'est perdu.")
         )
-        self.psc: PscPanel | None = None
+        self.psc = None
         self.tabs: QTabWidget | None = None
         user = user or {}
         if reproves_with_psc(client, user):
@@ -110,16 +108,6 @@ class ReloginDialog(QDialog):
 
     def _on_psc(self) -> bool:
         return self.psc is not None and self.tabs is not None and self.tabs.currentIndex() == 0
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
-        """Esc while PSC is waiting cancels the wait (« Quitter le poste » still leaves)."""
-        if not esc_cancels_wait(self.psc, event):
-            super().keyPressEvent(event)
-
-    def reject(self) -> None:
-        if self.psc is not None:
-            self.psc.cancel()
-        super().reject()
 
     def offer_fallback(self) -> None:
         assert self.tabs is not None
