@@ -177,8 +177,8 @@ class _Doctor:
     active: bool
     blob: str
     places: list[_Place] = field(default_factory=list)
-    structure_id: int | None = None
     unavail: list[tuple[float, float, datetime, str]] = field(default_factory=list)
+    structure_id: int | None = None
     starts: list[float] = field(default_factory=list)
     slots: list[_Slot] = field(default_factory=list)
     # Slots with a free place, by consultation type (None: all types), sorted like
