@@ -113,6 +113,7 @@ def _agenda(software: str, level: str) -> dict[str, Any]:
     """The agenda connected to the SAS at a place, as the result rows show it."""
     known = level in AgendaLevel.__members__.values()
     label = AgendaLevel(level).label if known else (level or AgendaLevel.NONE.label)
+    label = label.removeprefix("agenda ")
     return {
         "agenda_software": software,
         "agenda_level": level,
