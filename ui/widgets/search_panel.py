@@ -68,7 +68,9 @@ def agenda_text(doc: dict[str, Any]) -> str:
     labels = [str(p.get("agenda_label") or "") for p in places]
     if len(set(labels)) <= 1:
         return labels[0] if labels else ""
-    return " | ".join(f"{p.get('commune') or p.get('name')} : {x}" for p, x in zip(places, labels))
+    return " | ".join(
+        f"{p.get('commune') or p.get('name')} : {x}" for p, x in zip(places, labels, strict=True)
+    )
 
 
 def participation(doc: dict[str, Any], cap: int) -> str:
