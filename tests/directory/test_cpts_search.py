@@ -5,6 +5,7 @@ per practice place."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,7 @@ from tests.directory.conftest import NOW
 DATA = Path(__file__).with_name("data")
 
 
-def _search(index: DirectoryIndex, sessions: sessionmaker[Session], insee: str) -> dict:  # type: ignore[type-arg]
+def _search(index: DirectoryIndex, sessions: sessionmaker[Session], insee: str) -> dict[str, Any]:
     with sessions() as s:
         index.sync(s, NOW)
     return index.search(SearchQuery(commune_insee=insee), NOW).to_dict()
