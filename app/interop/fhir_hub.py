@@ -14,6 +14,7 @@ same client on its own schedule (``ror_refresh_minutes``) and on demand
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -78,20 +79,51 @@ class FhirHub:
         start: datetime,
         end: datetime,
     ) -> tuple[PullResult, list[Outgoing]]:
-        result = PullResult(editor.name)
+        """An agenda editor's free slots; its slots no longer offered are withdrawn."""
+
+        def write(u: Unit, result: PullResult) -> None:
+            result.report = ImportReport("créneaux FHIR", editor.name)
+            prefix = f"{editor.name}:"
+            w = write_bundles(u.s, result.report, pages, ref_prefix=prefix)
+            result.withdrawn = withdraw_missing(u.s, prefix, w.refs_in_file, start, end, w.rev)
+
+        return self._unit(editor, pages, "fhir_refreshed", write)
+
+    def _write_ror(
+        self,
+        server: FhirEditorSettings,
+        pages: list[dict[str, Any]],
+        _start: datetime,
+        _end: datetime,
+    ) -> tuple[PullResult, list[Outgoing]]:
+        """The ROR's CPTS and their zones (app.directory.imports.ror)."""
+
+        def write(u: Unit, result: PullResult) -> None:
+            result.report = ImportReport("zones des CPTS (ROR)", server.name)
+            resources = [
+                e["resource"]
+                for page in pages
+                for e in page.get("entry") or []
+                if isinstance(e, dict) and isinstance(e.get("resource"), dict)
+            ]
+            write_resources(u.s, result.report, resources)
+
+        return self._unit(server, pages, "ror_refreshed", write)
+
+    def _unit(
+        self,
+        server: FhirEditorSettings,
+        pages: list[dict[str, Any]],
+        action: str,
+        write: Callable[[Unit, PullResult], None],
+    ) -> tuple[PullResult, list[Outgoing]]:
+        """One transaction for one server's pull, and its ``agenda.changed`` event."""
+        result = PullResult(server.name, pages=len(pages))
 
         def work(u: Unit) -> PullResult:
-            report = ImportReport("créneaux FHIR", editor.name)
-            prefix = f"{editor.name}:"
-            w = write_bundles(u.s, report, pages, ref_prefix=prefix)
-            result.report = report
-            result.withdrawn = withdraw_missing(u.s, prefix, w.refs_in_file, start, end, w.rev)
-            result.pages = len(pages)
+            write(u, result)
             u.emit(
-                EventName.AGENDA_CHANGED,
-                directory_audience(),
-                action="fhir_refreshed",
-                **result.to_dict(),
+                EventName.AGENDA_CHANGED, directory_audience(), action=action, **result.to_dict()
             )
             return result
 
@@ -104,48 +136,8 @@ class FhirHub:
         start: datetime,
         end: datetime,
     ) -> PullResult:
-        result, events = await self.hub.run_in_writer(self._write, editor, pages, start, end)
-        self.hub.broadcast(events)
-        return result
-
-    def _write_ror(
-        self,
-        server: FhirEditorSettings,
-        pages: list[dict[str, Any]],
-        _start: datetime,
-        _end: datetime,
-    ) -> tuple[PullResult, list[Outgoing]]:
-        result = PullResult(server.name)
-
-        def work(u: Unit) -> PullResult:
-            report = ImportReport("zones des CPTS (ROR)", server.name)
-            resources = [
-                e["resource"]
-                for page in pages
-                for e in page.get("entry") or []
-                if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-            ]
-            write_resources(u.s, report, resources)
-            result.report = report
-            result.pages = len(pages)
-            u.emit(
-                EventName.AGENDA_CHANGED,
-                directory_audience(),
-                action="ror_refreshed",
-                **result.to_dict(),
-            )
-            return result
-
-        return self.service.run_unit(work)
-
-    async def write_ror(
-        self,
-        server: FhirEditorSettings,
-        pages: list[dict[str, Any]],
-        start: datetime,
-        end: datetime,
-    ) -> PullResult:
-        result, events = await self.hub.run_in_writer(self._write_ror, server, pages, start, end)
+        writer = self._write_ror if self.ror and editor in self.ror.editors else self._write
+        result, events = await self.hub.run_in_writer(writer, editor, pages, start, end)
         self.hub.broadcast(events)
         return result
 
@@ -172,7 +164,7 @@ class FhirHub:
         self.scheduler.start()
         if settings.ror is not None:
             self.ror = SlotPuller(
-                (settings.ror,), self.write_ror, self.service.clock, on_result=self.pulled,
+                (settings.ror,), self.write, self.service.clock, on_result=self.pulled,
                 fetch=ror_pages,
             )  # fmt: skip
             self.scheduler.add_job(
