@@ -16,7 +16,7 @@ import math
 import threading
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -560,6 +560,7 @@ class _Search:
         self.terms = q.text_terms()
         self.warnings: list[str] = []
         self._here = (0.0, 0.0, 1.0)
+        self._hits: dict[int, DoctorHit] = {}  # the doctors detailed so far, by id
 
     def _location(self) -> tuple[float, float, str | None] | None:
         if self.q.lat is not None and self.q.lon is not None:
@@ -826,12 +827,16 @@ class _Search:
                     "snp_phone": c.snp_phone,
                     "national_id": c.national_id,
                     "communes": c.communes,
-                    "participants": [
-                        self._detail(r, False).to_dict() for r in rows[: self.q.limit]
-                    ],
+                    "participants": [self._participant(r) for r in rows[: self.q.limit]],
                 }
             )
         return out
+
+    def _participant(self, row: _Row) -> DoctorHit:
+        """A CPTS participant: the main list's hit when he is in it (same slots and card,
+        built once), with the CPTS block's tier."""
+        shown = self._hits.get(row[1].id)
+        return replace(shown, tier=row[2]) if shown is not None else self._detail(row, False)
 
     def _detail(self, row: _Row, ambiguous: bool) -> DoctorHit:
         _, doc, tier, dist, first, skill_match = row
@@ -858,6 +863,7 @@ class _Search:
         hit.info["absent_until"] = absent[0].isoformat() if absent else None
         hit.info["absence_reason"] = absent[1] if absent else ""
         hit.weekly_snp = self.ix.weekly_snp(doc.id)
+        self._hits.setdefault(doc.id, hit)
         return hit
 
 
