@@ -4,15 +4,17 @@ per practice place."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.directory.booking import book_slot
 from app.directory.engine import DirectoryIndex
 from app.directory.imports.ror import import_ror
-from app.directory.models import Effecteur, Practice, Unavailability, bump_revision
+from app.directory.models import Effecteur, Practice, Slot, Unavailability, bump_revision
 from app.directory.presenter import card, cpts_card
 from app.directory.query import SearchQuery
 from tests.directory.conftest import NOW
@@ -100,3 +102,28 @@ def test_agenda_is_told_per_practice_place(demo_sessions: sessionmaker[Session])
         "Cabinet médical du Vieux-Port — agenda interfacé (visibilité) · Doctolib",
         "Centre de soins non programmés — agenda interfacé de bout en bout · Keldoc",
     ]
+
+
+def test_booking_at_a_place_follows_that_place_s_agenda(
+    demo_sessions: sessionmaker[Session],
+) -> None:
+    """The doctor's own agenda is interfaced (visibility) but his second place books end
+    to end: a slot there needs no confirming call, one at the first place does."""
+    with demo_sessions.begin() as s:
+        e = s.scalars(select(Effecteur).where(Effecteur.rpps == "10199952944")).unique().one()
+        rev = bump_revision(s)
+        place = Practice(commune_insee="17028", agenda_software="Keldoc", agenda_level="end_to_end")
+        e.practices.append(place)
+        s.flush()
+        first = e.practices[0].id
+        slots = [
+            Slot(effecteur_id=e.id, practice_id=pid, start=NOW + timedelta(hours=h),
+                 end=NOW + timedelta(hours=h, minutes=15), rev=rev)
+            for pid, h in ((place.id, 5), (first, 6))
+        ]  # fmt: skip
+        s.add_all(slots)
+        s.flush()
+        ids = [x.id for x in slots]
+    with demo_sessions.begin() as s:
+        calls = [book_slot(s, i, now=NOW, user_id=None).booking.requires_call for i in ids]
+    assert calls == [False, True]
