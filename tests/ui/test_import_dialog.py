@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.directory.models import Effecteur
+from app.directory.models import Effecteur, Structure
 from tests.ui.conftest import open_desk, until
 
 DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
@@ -75,3 +75,36 @@ def test_supervisor_imports_effecteurs_with_progress_and_report(
         await osnp.close()
 
     qloop.run_until_complete(scenario())
+
+
+def test_supervisor_imports_the_ror_zones_from_the_desk(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        desk = await open_desk(hub_url, "sup", tmp_path)
+        assert desk.window is not None and desk.window.import_dialog is not None
+        qtbot.addWidget(desk.window)
+        dialog = desk.window.import_dialog
+        desk.window.trigger("open_import")
+        dialog.path.setText(str(DATA / "ror_cpts.ndjson"))
+        dialog.kind.setCurrentIndex(dialog.kind.findData("ror"))
+        dialog.start.click()
+        await until(
+            lambda: dialog.progress.value() == 100 and dialog.start.isEnabled(),
+            lambda: f"import done ({dialog.status.text()!r})",
+        )
+        text = dialog.report.toPlainText()
+        assert "HealthcareService/hs-badzone" in text and "17999" in text
+        await desk.close()
+
+    qloop.run_until_complete(scenario())
+    with sessions() as s:
+        zones = {x.national_id: list(x.communes) for x in s.scalars(select(Structure))}
+    assert zones == {
+        "170000001": ["17028", "17274", "17300"],
+        "950047225": ["95018", "95127", "95500"],
+    }
