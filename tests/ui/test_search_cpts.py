@@ -53,7 +53,7 @@ def test_osnp_search_shows_the_patient_commune_cpts_first(
         await until(lambda: panel.model.rowCount() > 1, "search results")
 
         head = panel.model.item(0)
-        assert head.data(KIND) == "cpts" and head.text() == "CPTS : CPTS La Rochelle"
+        assert head.data(KIND) == "cpts" and head.text() == "CPTS La Rochelle"
         last = panel.model.columnCount() - 1
         assert panel.model.item(0, last).text() == "0546000015"
         participants = [head.child(r).data(PAYLOAD) for r in range(head.rowCount())]

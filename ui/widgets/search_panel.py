@@ -219,14 +219,14 @@ class SearchPanel(QWidget):
         self.summary.setText(" · ".join(parts) + ("\n⚠ " + " ".join(warnings) if warnings else ""))
         for col in range(len(headers)):
             self.tree.resizeColumnToContents(col)
-        if areas:  # the CPTS' bold name and its doctors' indent: not cut
-            self.tree.setColumnWidth(0, max(self.tree.columnWidth(0), 280))
         self._restore(selected)
 
     def _cpts_row(self, area: dict[str, Any], days: list[date], cap: int) -> list[QStandardItem]:
         """The CPTS first, calling it is F7; its participating doctors below it."""
         phone = str(area.get("snp_phone") or "")
-        head = QStandardItem(f"CPTS : {area.get('name', '')}")
+        head = QStandardItem(str(area.get("name", "")))
+        # The desk's column fitter may cut the name: the whole of it, with the phone.
+        head.setToolTip(f"{area.get('name', '')} — téléphone SNP {phone or 'inconnu'}")
         head.setData("cpts", KIND)
         head.setData({**area, "phone_direct": phone, "name": area.get("name", "")}, PAYLOAD)
         font = head.font()
