@@ -144,3 +144,20 @@ def test_import_ror_command(db_url: str, capsys: pytest.CaptureFixture[str]) -> 
     assert "non importé Location/loc-1" in out
     assert main(["import", "ror", str(DATA / "ror_cpts.json"), "--db", db_url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["updated"] == 2
+
+
+def test_two_cpts_of_one_name_with_different_ids_keep_the_first(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    lines = (DATA / "ror_cpts.ndjson").read_text(encoding="utf-8").splitlines()[:2]
+    twin = lines[0].replace('"org-lr"', '"org-twin"').replace("1170000001", "1170000002")
+    offer = lines[1].replace('"hs-lr-snp"', '"hs-twin"').replace("org-lr", "org-twin")
+    path = tmp_path / "twins.ndjson"
+    path.write_text("\n".join([*lines, twin, offer]) + "\n", encoding="utf-8")
+    report = import_ror(sessions, path)
+    assert report.committed and (report.accepted, report.created) == (1, 1)
+    assert dict(report.rejected) == {
+        "HealthcareService/hs-twin": "« CPTS La Rochelle » : une autre structure de ce nom "
+        "a l'identifiant 170000001"
+    }
+    assert _structures(sessions)["CPTS La Rochelle"][1] == "170000001"

@@ -251,6 +251,7 @@ def _store(s: Session, r: ImportReport, found: list[_Cpts], rev: int) -> None:
         if st is None:
             st = Structure(kind=str(StructureKind.CPTS), name=cpts.name)
             s.add(st)
+            by_name[fold(cpts.name)] = st  # two offers' CPTS of one name in one file
             r.created += 1
         else:
             r.updated += 1
