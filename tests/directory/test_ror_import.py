@@ -161,3 +161,26 @@ def test_two_cpts_of_one_name_with_different_ids_keep_the_first(
         "a l'identifiant 170000001"
     }
     assert _structures(sessions)["CPTS La Rochelle"][1] == "170000001"
+
+
+def test_malformed_resources_are_rejected_not_a_crash(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    good = (DATA / "ror_cpts.ndjson").read_text(encoding="utf-8").splitlines()[:2]
+    odd = [
+        # providedBy written as a bare string, extension as one object, not lists.
+        {"resourceType": "HealthcareService", "id": "x1", "providedBy": "Organization/org-lr"},
+        {"resourceType": "HealthcareService", "id": "x2",
+         "providedBy": {"reference": "Organization/org-lr"},
+         "extension": {"url": "ror-territorial-division"}},
+        {"id": "no-type"},
+    ]  # fmt: skip
+    path = tmp_path / "odd.ndjson"
+    path.write_text("\n".join([*good, *map(json.dumps, odd)]) + "\n", encoding="utf-8")
+    report = import_ror(sessions, path)
+    assert report.committed and report.accepted == 1
+    why = dict(report.rejected)
+    assert why.pop("ligne 5") == "pas une ressource FHIR (resourceType absent)"
+    assert set(why) == {"HealthcareService/x1", "HealthcareService/x2"}
+    assert all(w.startswith("ressource mal formée (AttributeError") for w in why.values())
+    assert _structures(sessions)["CPTS La Rochelle"][2] == ["17028", "17274", "17300"]

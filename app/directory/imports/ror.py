@@ -179,6 +179,32 @@ def _resolve(ref: str, by_ref: dict[str, dict[str, Any]]) -> dict[str, Any] | No
     return by_ref.get(ref) or (by_ref.get("/".join(parts[-2:])) if len(parts) >= 2 else None)
 
 
+class _NotCpts(Exception):
+    """An offer of an organization that is no CPTS: skipped, said in the report."""
+
+
+def _read_offer(
+    res: dict[str, Any], by_ref: dict[str, dict[str, Any]], geo: CommuneIndex, used: set[str]
+) -> tuple[str, str, list[str], str] | str:
+    """(national id, name, zone, phone) of the offer's CPTS, or why it is rejected."""
+    org_ref = str((res.get("providedBy") or {}).get("reference") or "")
+    org = _resolve(org_ref, by_ref) if org_ref else None
+    if org is None:
+        return f"organisation {org_ref or '(providedBy vide)'} absente du fichier"
+    used.add(f"Organization/{org.get('id')}")
+    if not is_cpts(org, res):
+        raise _NotCpts(f"« {org.get('name', '')} » n'est pas une CPTS")
+    ids = national_ids(org)
+    if not ids:
+        return f"CPTS « {org.get('name', '')} » sans identifiant national"
+    communes, bad = zone_of(res, geo)
+    if bad:
+        return "zone d'intervention : " + ", ".join(bad) + " n'est pas une commune"
+    if not communes:
+        return "aucune zone d'intervention (extension ror-territorial-division)"
+    return ids[0], str(org.get("name") or ids[0]), communes, phone_of(res, org)
+
+
 def write_resources(
     s: Session, r: ImportReport, resources: list[dict[str, Any]], geo: CommuneIndex | None = None
 ) -> int:
@@ -187,7 +213,7 @@ def write_resources(
     by_ref: dict[str, dict[str, Any]] = {}
     for res in resources:
         if res.get("id"):
-            by_ref[f"{res['resourceType']}/{res['id']}"] = res
+            by_ref[f"{res.get('resourceType')}/{res['id']}"] = res
     services = [x for x in resources if x.get("resourceType") == "HealthcareService"]
     used_orgs: set[str] = set()
     found: dict[str, _Cpts] = {}
@@ -195,29 +221,20 @@ def write_resources(
     for res in services:
         r.step()
         where = f"HealthcareService/{res.get('id', '?')}"
-        org_ref = str((res.get("providedBy") or {}).get("reference") or "")
-        org = _resolve(org_ref, by_ref) if org_ref else None
-        if org is None:
-            r.reject(where, f"organisation {org_ref or '(providedBy vide)'} absente du fichier")
+        try:
+            offer = _read_offer(res, by_ref, geo, used_orgs)
+        except _NotCpts as skip:
+            r.skipped.append((where, str(skip)))
             continue
-        used_orgs.add(f"Organization/{org.get('id')}")
-        if not is_cpts(org, res):
-            r.skipped.append((where, f"« {org.get('name', '')} » n'est pas une CPTS"))
+        except (AttributeError, TypeError, ValueError) as exc:  # a list where a dict goes…
+            offer = f"ressource mal formée ({type(exc).__name__} : {exc})"
+        if isinstance(offer, str):
+            r.reject(where, offer)
             continue
-        ids = national_ids(org)
-        if not ids:
-            r.reject(where, f"CPTS « {org.get('name', '')} » sans identifiant national")
-            continue
-        communes, bad = zone_of(res, geo)
-        if bad:
-            r.reject(where, "zone d'intervention : " + ", ".join(bad) + " n'est pas une commune")
-            continue
-        if not communes:
-            r.reject(where, "aucune zone d'intervention (extension ror-territorial-division)")
-            continue
-        cpts = found.setdefault(ids[0], _Cpts(ids[0], str(org.get("name") or ids[0])))
+        nid, name, communes, phone = offer
+        cpts = found.setdefault(nid, _Cpts(nid, name))
         cpts.communes.update(communes)
-        cpts.phone = cpts.phone or phone_of(res, org)
+        cpts.phone = cpts.phone or phone
         cpts.sources.append(where)
         r.accepted += 1
     for res in resources:
