@@ -6,6 +6,9 @@ CSV and FHIR importers (throughput), then times the engine (index sync + search 
 weekly counts, as the hub runs it) against a straightforward baseline: one SQL
 query for the doctors and slots of the bounding box, then filtering and sorting in
 Python with the same ranking rules. Both answers are compared on every baseline run.
+The department is covered by CPTS whose ROR zones (``sasdesk import ror``'s NDJSON)
+hold about ``CPTS_COMMUNES`` communes each, a share of the participants taking part
+through them: every engine search also builds the patient's CPTS block.
 """
 
 from __future__ import annotations
@@ -126,6 +129,41 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
+#: Communes per CPTS zone in the generated department (the Nord: ~25 CPTS).
+CPTS_COMMUNES = 25
+
+
+def ror_export(communes: list[Any], path: Path) -> dict[str, str]:
+    """The department cut into CPTS zones, written as the ROR's $export (NDJSON);
+    returns each commune's CPTS name."""
+    td = "https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-territorial-division"
+    cpts_of: dict[str, str] = {}
+    lines = []
+    ordered = sorted(communes, key=lambda c: c.insee)
+    for n in range(0, len(ordered), CPTS_COMMUNES):
+        zone = ordered[n : n + CPTS_COMMUNES]
+        key = n // CPTS_COMMUNES
+        name = f"CPTS Bench {key:03d}"
+        org = {
+            "resourceType": "Organization", "id": f"o{key}", "name": name,
+            "identifier": [{"system": "https://finess.esante.gouv.fr", "value": f"99{key:07d}"}],
+        }  # fmt: skip
+        offer = {
+            "resourceType": "HealthcareService", "id": f"hs{key}",
+            "providedBy": {"reference": f"Organization/o{key}"},
+            "telecom": [{"system": "phone", "value": f"03{key:08d}"}],
+            "extension": [
+                {"url": td, "extension": [{"url": "codeTerritorialDivision",
+                 "valueCodeableConcept": {"coding": [{"code": c.insee}]}}]}
+                for c in zone
+            ],
+        }  # fmt: skip
+        lines += [json.dumps(org), json.dumps(offer)]
+        cpts_of.update({c.insee: name for c in zone})
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return cpts_of
+
+
 def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str, Any]:
     from app.directory.vocab import PARIS
     from app.geo import default_index
@@ -133,6 +171,8 @@ def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str
     rng = random.Random(args.seed)
     communes = [c for c in default_index().in_department(args.department) if c.population]
     weights = [c.population or 0 for c in communes]
+    ror = workdir / "ror.ndjson"
+    cpts_of = ror_export(communes, ror)
     doctors = []
     addresses: list[tuple[str, str]] = []
     for i in range(args.effecteurs):
@@ -144,6 +184,8 @@ def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str
             address = f"{rng.randint(1, 200)} rue {rng.choice(LAST)}"
             addresses.append((commune.insee, address))
         assert commune is not None
+        sas = rng.random() < 0.6
+        via_cpts = sas and rng.random() < 0.3
         doctors.append(
             {
                 "rpps": f"1{i:010d}",
@@ -153,7 +195,9 @@ def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str
                 "cabinet": "Cabinet médical",
                 "adresse": address,
                 "commune_insee": commune.insee,
-                "participant_sas": "oui" if rng.random() < 0.6 else "non",
+                "participant_sas": "oui" if sas else "non",
+                "mode": "CPTS" if via_cpts else "individuel",
+                "structure": cpts_of.get(commune.insee, "") if via_cpts else "",
                 "hors_dispo": "oui" if rng.random() < 0.4 else "non",
                 "niveau_agenda": rng.choice(["aucun", "visibilite", "bout_en_bout"]),
                 "competences": "|".join(rng.sample(SKILLS, rng.randint(0, 2))),
@@ -260,6 +304,8 @@ def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str
         encoding="utf-8",
     )
     return {
+        "ror": ror,
+        "cpts": len(set(cpts_of.values())),
         "effecteurs_csv": eff_csv,
         "slots_csv": slots_csv,
         "bundle": bundle,
@@ -309,6 +355,7 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
     from app.directory.imports.effecteurs import import_effecteurs
+    from app.directory.imports.ror import import_ror
     from app.directory.imports.slots import import_slots
     from app.directory.models import Slot, bump_revision
 
@@ -316,6 +363,9 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     gen = generate(args, workdir, now)
+    t0 = time.perf_counter()
+    ror_report = import_ror(sessions, gen["ror"])
+    ror_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     eff_report = import_effecteurs(sessions, gen["effecteurs_csv"], now=now)
     eff_s = time.perf_counter() - t0
@@ -339,7 +389,9 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
         "csv_per_s": csv_report.accepted / csv_s,
         "fhir_slots": fhir_report.accepted,
         "fhir_per_s": fhir_report.accepted / fhir_s,
-        "rejected": len(csv_report.rejected) + len(fhir_report.rejected),
+        "cpts": ror_report.accepted,
+        "ror_s": ror_s,
+        "rejected": len(csv_report.rejected) + len(fhir_report.rejected) + len(ror_report.rejected),
         "total_slots": total_slots,
     }
 
@@ -388,6 +440,7 @@ def run(args: argparse.Namespace) -> int:
         # garbage collector, not the engine, the thing measured.
         engine_top: list[list[tuple[int, int, datetime | None]]] = []
         candidates: list[int] = []
+        cpts_shown: list[int] = []  # participants listed under the commune's CPTS
         for q in queries:
             t0 = time.perf_counter()
             with sessions() as s:
@@ -395,9 +448,24 @@ def run(args: argparse.Namespace) -> int:
                 result = index.search(q, now)  # this week's SNP counts come with it
             engine_ms.append((time.perf_counter() - t0) * 1000)
             candidates.append(result.candidates)
+            cpts_shown += [len(c["participants"]) for c in result.cpts]
             if len(engine_top) < args.baseline_searches:
                 engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
             del result
+        # What the patient's CPTS block costs: the same searches with and without the
+        # commune → CPTS map, alternately, in this run.
+        with_cpts: list[float] = []
+        without_cpts: list[float] = []
+        zones = index.cpts_of_commune
+        for i, q in enumerate(queries[: min(200, len(queries))]):
+            for on in (True, False) if i % 2 else (False, True):
+                index.cpts_of_commune = zones if on else {}
+                t0 = time.perf_counter()
+                with sessions() as s:
+                    index.sync(s, now)
+                    index.search(q, now)
+                (with_cpts if on else without_cpts).append((time.perf_counter() - t0) * 1000)
+        index.cpts_of_commune = zones
         base_ms: list[float] = []
         identical = 0
         n_base = min(args.baseline_searches, len(queries))
@@ -425,6 +493,22 @@ def run(args: argparse.Namespace) -> int:
         "index_load_s": round(load_s, 2),
         "first_search_ms": round(first_ms, 1),
         "mean_candidates": round(statistics.mean(candidates), 1),
+        "cpts": {
+            "count": prepared["cpts"],
+            "searches_with_cpts": len(cpts_shown),
+            "mean_participants_shown": round(statistics.mean(cpts_shown), 1) if cpts_shown else 0,
+            "ror_import_s": round(prepared["ror_s"], 2),
+            "searches_compared": len(with_cpts),
+            "with_block_ms": {
+                "p50": round(statistics.median(with_cpts), 2),
+                "p95": round(_pct(with_cpts, 0.95), 2),
+            },
+            "without_block_ms": {
+                "p50": round(statistics.median(without_cpts), 2),
+                "p95": round(_pct(without_cpts, 0.95), 2),
+            },
+            "ratio_p50": round(statistics.median(with_cpts) / statistics.median(without_cpts), 2),
+        },
         "import": {
             "effecteurs_csv_rows_per_s": round(prepared["effecteurs_per_s"], 1),
             "csv_slots": prepared["csv_slots"],

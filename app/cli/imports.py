@@ -1,4 +1,5 @@
-"""``sasdesk import effecteurs FILE.csv`` and ``sasdesk import slots FILE``."""
+"""``sasdesk import effecteurs FILE.csv``, ``sasdesk import slots FILE`` and
+``sasdesk import ror FILE`` (the CPTS' intervention zones)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="agenda .ics : occurrences importées sur N semaines (4 par défaut ; la "
         "recherche montre 72 h)",
     )
-    for p in (eff, slots, members):
+    ror = what.add_parser(
+        "ror",
+        help="CPTS et zones d'intervention du ROR : Bundle FHIR (.json) ou export NDJSON",
+    )
+    ror.add_argument("file", type=Path, metavar="FICHIER")
+    for p in (eff, slots, members, ror):
         add_db_option(p)
         p.add_argument(
             "--strict", action="store_true", help="une seule ligne rejetée annule tout l'import"
@@ -62,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         from app.directory.imports.members import import_members
 
         report = import_members(sessions, args.file, strict=args.strict)
+    elif args.what == "ror":
+        from app.directory.imports.ror import import_ror
+
+        report = import_ror(sessions, args.file, strict=args.strict)
     else:
         if not 1 <= args.horizon_weeks <= 52:
             print("--horizon-weeks : de 1 à 52 semaines", file=sys.stderr)

@@ -265,6 +265,34 @@ def _psc_timeout(value: Any, _base: Path) -> float:
     return float(value)
 
 
+_ROR_KEYS = ("url", "delai_secondes", "jeton", "ca", "certificat", "cle", "profil")
+#: The ROR's consumer headers (ROR-fhir-documentation, consommation-api): profile
+#: (CU23: the SAS' automated reader), its system, and the business role AUTOMATE.
+ROR_PROFILE_SYSTEM = "1.2.250.1.213.1.6.1.66"
+ROR_ROLE = ("AUTOMATE", "1.2.250.1.213.1.1.4.6")
+
+
+def _ror(value: Any, base: Path) -> FhirEditorSettings:
+    """[fhir.ror]: url (https://…/fhir), delai_secondes, jeton, ca, certificat, cle, profil."""
+    if not isinstance(value, dict):
+        raise Invalid("une table [fhir.ror] : url, delai_secondes, jeton, ca, certificat, cle")
+    unknown = [k for k in value if k not in _ROR_KEYS]
+    if unknown:
+        raise Invalid(
+            f"clé(s) inconnue(s) {', '.join(unknown)} (clés connues : {', '.join(_ROR_KEYS)})"
+        )
+    profile = _text(value.get("profil", "CU23"), base)
+    fields = {k: v for k, v in value.items() if k != "profil"}
+    (server,) = _editors([{"nom": "ROR", "delai_secondes": 60, **fields}], base)
+    headers = (
+        ("Ror-Profil-Utilisateur-Code", profile),
+        ("Ror-Profil-Utilisateur-System", ROR_PROFILE_SYSTEM),
+        ("Ror-Role-Metier-Code", ROR_ROLE[0]),
+        ("Ror-Role-Metier-System", ROR_ROLE[1]),
+    )
+    return replace(server, headers=headers)
+
+
 @dataclass(frozen=True)
 class Key:
     table: str
@@ -304,6 +332,8 @@ KEYS: tuple[Key, ...] = (
     Key("fhir", "editeurs", "fhir.editors", _editors),
     Key("fhir", "rafraichir_minutes", "fhir.refresh_minutes", _minutes),
     Key("fhir", "fenetre_heures", "fhir.window_hours", _hours),
+    Key("fhir", "ror", "fhir.ror", _ror),
+    Key("fhir", "ror_rafraichir_minutes", "fhir.ror_refresh_minutes", _minutes),
     Key("hubsante", "identifiant", "hubsante.client_id", _client_id),
     Key("hubsante", "url", "hubsante.url", _amqps),
     Key("hubsante", "ca", "hubsante.ca_file", _file),

@@ -45,6 +45,9 @@ class FhirEditorSettings:
     cert_file: Path | None = None  # our client certificate, when the editor asks for one
     key_file: Path | None = None
     page_size: int = 200
+    #: Headers every request carries besides Accept and Authorization (the ROR's
+    #: four ``Ror-*`` headers naming the consumer's profile and role).
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class FhirSettings:
     refresh_minutes: float = 10.0
     #: Slots starting within this many hours are pulled (the search shows 72 h).
     window_hours: float = 72.0
+    #: The ROR's FHIR API: the CPTS and their intervention zones (HealthcareService),
+    #: pulled on the same client as the editors; None: not pulled (``sasdesk import
+    #: ror FILE`` still works).
+    ror: FhirEditorSettings | None = None
+    ror_refresh_minutes: float = 1440.0
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,14 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.directory.models import Booking, Effecteur, Slot, Unavailability, bump_revision
+from app.directory.models import (
+    Booking,
+    Effecteur,
+    Practice,
+    Slot,
+    Unavailability,
+    bump_revision,
+)
 from app.directory.vocab import PARIS, WEEKLY_SNP_CAP, week_bounds
 from app.domain.rules import FlowError
 
@@ -82,6 +89,12 @@ def cap_warnings(count: int, cap: int = WEEKLY_SNP_CAP) -> list[str]:
     return []
 
 
+def _agenda_level(session: Session, effecteur: Effecteur, slot: Slot) -> str:
+    """The agenda level where the slot is: its practice place's, else the doctor's."""
+    place = session.get(Practice, slot.practice_id) if slot.practice_id else None
+    return (place.agenda_level if place is not None else "") or effecteur.agenda_level
+
+
 def book_slot(
     session: Session,
     slot_id: int,
@@ -147,7 +160,7 @@ def book_slot(
         booked_by_id=user_id,
         created_at=now,
         snp=snp,
-        requires_call=effecteur.agenda_level != "end_to_end",
+        requires_call=_agenda_level(session, effecteur, slot) != "end_to_end",
         comment=comment,
     )
     session.add(booking)

@@ -93,6 +93,8 @@ def seed_directory_demo(
                 postal_code=(c.get("postal_codes") or [g.postal_code if g else ""])[0],
                 lat=c.get("lat", g.lat if g else None),
                 lon=c.get("lon", g.lon if g else None),
+                agenda_software=raw.get("agenda_software") or "",
+                agenda_level=raw.get("agenda_level", "none"),
             )
         )
         session.add(e)

@@ -16,7 +16,7 @@ import math
 import threading
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -49,7 +49,7 @@ from app.directory.query import (
     fold,
     parse_treating_doctor,
 )
-from app.directory.vocab import PARIS, week_bounds
+from app.directory.vocab import PARIS, AgendaLevel, StructureKind, week_bounds
 from app.geo import EARTH_RADIUS_KM
 
 #: Slots older than this are not loaded (they can no longer be offered)...
@@ -109,6 +109,27 @@ def _slot_of(row: Any) -> _Slot:
     )  # fmt: skip
 
 
+def _agenda(software: str, level: str) -> dict[str, Any]:
+    """The agenda connected to the SAS at a place, as the result rows show it."""
+    known = level in AgendaLevel.__members__.values()
+    label = AgendaLevel(level).label if known else (level or AgendaLevel.NONE.label)
+    label = label.removeprefix("agenda ")
+    return {
+        "agenda_software": software,
+        "agenda_level": level,
+        "agenda_label": f"{label} · {software}" if software else label,
+    }
+
+
+@dataclass(slots=True)
+class _Cpts:
+    id: int
+    name: str
+    snp_phone: str
+    national_id: str
+    communes: int
+
+
 @dataclass(slots=True)
 class _Place:
     id: int
@@ -120,6 +141,8 @@ class _Place:
     lat: float | None
     lon: float | None
     key: str  # same key, same practice: the MT's confrères
+    agenda_software: str = ""
+    agenda_level: str = ""  # "": the effecteur's
     rlat: float = 0.0
     rlon: float = 0.0
     coslat: float = 0.0
@@ -156,6 +179,7 @@ class _Doctor:
     blob: str
     places: list[_Place] = field(default_factory=list)
     unavail: list[tuple[float, float, datetime, str]] = field(default_factory=list)
+    structure_id: int | None = None
     starts: list[float] = field(default_factory=list)
     slots: list[_Slot] = field(default_factory=list)
     # Slots with a free place, by consultation type (None: all types), sorted like
@@ -205,6 +229,10 @@ class _Doctor:
                         "commune_insee": p.commune_insee,
                         "commune": p.commune_name,
                         "postal_code": p.postal_code,
+                        **_agenda(
+                            p.agenda_software or self.agenda_software,
+                            p.agenda_level or self.agenda_level,
+                        ),
                     }
                     for p in self.places
                 ],
@@ -257,7 +285,11 @@ class DirectoryIndex:
         self.by_rpps: dict[str, int] = {}
         self.by_last_name: dict[str, set[int]] = defaultdict(set)
         self.by_place: dict[str, set[int]] = defaultdict(set)
+        self.by_structure: dict[int, set[int]] = defaultdict(set)
         self.cells: dict[tuple[int, int], set[int]] = defaultdict(set)  # 0.05° grid
+        # The CPTS and, per INSEE commune, those whose intervention zone covers it.
+        self.cpts: dict[int, _Cpts] = {}
+        self.cpts_of_commune: dict[str, list[int]] = {}
         # Regulated SNP bookings per doctor in the current (Paris) week: every booking
         # bumps the revision, so the counts are re-read only when something changed.
         self._week: tuple[datetime, datetime] | None = None
@@ -330,6 +362,13 @@ class DirectoryIndex:
         eff_q = select(Effecteur)
         if since >= 0:
             eff_q = eff_q.where(Effecteur.rev > since)
+        st_q = select(Structure)
+        if since >= 0:
+            st_q = st_q.where(Structure.rev > since)
+        changed_structures = session.scalars(st_q).all()
+        if changed_structures:
+            self._load_structures(session)
+            changed += len(changed_structures)
         effecteurs = session.scalars(eff_q).unique().all()
         if effecteurs:
             self._load_effecteurs(session, effecteurs, floor)
@@ -358,6 +397,26 @@ class DirectoryIndex:
         self.revision = revision
         return changed
 
+    def _load_structures(self, session: Session) -> None:
+        """The CPTS, their zones and phones; doctors show their structure's new name and
+        phone (structures are few: all are re-read when one changes)."""
+        structures = {s.id: s for s in session.scalars(select(Structure))}
+        self.cpts = {
+            s.id: _Cpts(s.id, s.name, s.snp_phone, s.national_id or "", len(s.communes or []))
+            for s in structures.values()
+            if s.kind == StructureKind.CPTS and s.communes
+        }
+        by_commune: dict[str, list[int]] = defaultdict(list)
+        for s in sorted(self.cpts.values(), key=lambda c: (fold(c.name), c.id)):
+            for insee in structures[s.id].communes or []:
+                by_commune[str(insee)].append(s.id)
+        self.cpts_of_commune = dict(by_commune)
+        for doc in self.doctors.values():
+            st = structures.get(doc.structure_id) if doc.structure_id else None
+            if st is not None and (st.name, st.snp_phone) != (doc.structure, doc.structure_phone):
+                doc.structure, doc.structure_phone = st.name, st.snp_phone
+                doc.cached_info = None
+
     def _load_effecteurs(self, session: Session, effecteurs: Any, floor: datetime) -> None:
         ids = [e.id for e in effecteurs]
         structures = {s.id: s for s in session.scalars(select(Structure))}
@@ -378,6 +437,8 @@ class DirectoryIndex:
                         p.lat,
                         p.lon,
                         _place_key(p.address, p.commune_insee),
+                        p.agenda_software,
+                        p.agenda_level,
                     )  # fmt: skip
                 )
             for u in session.scalars(
@@ -400,6 +461,7 @@ class DirectoryIndex:
                 list(e.skills or []), e.conditions, e.phone_direct, e.phone_secretary,
                 st.name if st else "", st.kind if st else "", st.snp_phone if st else "",
                 e.active, "", places.get(e.id, []), sorted(unavail.get(e.id, [])),
+                e.structure_id,
             )  # fmt: skip
             doc.blob = " ".join(
                 [
@@ -418,6 +480,8 @@ class DirectoryIndex:
             self.doctors[e.id] = doc
             self.by_rpps[e.rpps] = e.id
             self.by_last_name[doc.name_key].add(e.id)
+            if doc.structure_id is not None:
+                self.by_structure[doc.structure_id].add(e.id)
             for place in doc.places:
                 self.by_place[place.key].add(e.id)
                 if place.lat is not None and place.lon is not None:
@@ -426,6 +490,8 @@ class DirectoryIndex:
     def _unlink(self, doc: _Doctor) -> None:
         self.by_rpps.pop(doc.rpps, None)
         self.by_last_name[doc.name_key].discard(doc.id)
+        if doc.structure_id is not None:
+            self.by_structure[doc.structure_id].discard(doc.id)
         for place in doc.places:
             self.by_place[place.key].discard(doc.id)
             if place.lat is not None and place.lon is not None:
@@ -494,6 +560,7 @@ class _Search:
         self.terms = q.text_terms()
         self.warnings: list[str] = []
         self._here = (0.0, 0.0, 1.0)
+        self._hits: dict[int, DoctorHit] = {}  # the doctors detailed so far, by id
 
     def _location(self) -> tuple[float, float, str | None] | None:
         if self.q.lat is not None and self.q.lon is not None:
@@ -727,8 +794,49 @@ class _Search:
             self.warnings.append("médecin traitant absent de l'annuaire : appelez-le d'abord")
         return SearchResult(
             self.now, radius, shown, beyond_list, len(ranked), with_slots, location,
-            self.warnings,
+            self.warnings, self._cpts(loc),
         )  # fmt: skip
+
+    def _cpts(self, loc: tuple[float, float, str | None] | None) -> list[dict[str, Any]]:
+        """The CPTS whose zone covers the patient's commune, each with its participating
+        doctors (SAS participants attached to it), ranked as the main list."""
+        out = []
+        for cid in (
+            self.ix.cpts_of_commune.get(self.q.commune_insee, []) if self.q.commune_insee else []
+        ):
+            c = self.ix.cpts[cid]
+            rows: list[_Row] = []
+            for did in self.ix.by_structure.get(cid, set()):
+                doc = self.ix.doctors[did]
+                if not (doc.active and doc.sas) or not self._passes_filters(doc):
+                    continue
+                if doc.unavail and doc.absent_at(self.now_ts):
+                    continue
+                first = self._earliest(doc)
+                dist = self._distance(doc, None) if loc is not None else None
+                skill = len(self.preferred & doc.skills) if self.preferred else 0
+                tier = TIER_SAS if first is not None else TIER_NONE
+                key = (tier, -skill, first.ts if first else _INF,
+                       dist if dist is not None else _INF, doc.name_key, doc.id)  # fmt: skip
+                rows.append((key, doc, tier, dist, first, skill))
+            rows.sort(key=lambda r: r[0])
+            out.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "snp_phone": c.snp_phone,
+                    "national_id": c.national_id,
+                    "communes": c.communes,
+                    "participants": [self._participant(r) for r in rows[: self.q.limit]],
+                }
+            )
+        return out
+
+    def _participant(self, row: _Row) -> DoctorHit:
+        """A CPTS participant: the main list's hit when he is in it (same slots and card,
+        built once), with the CPTS block's tier."""
+        shown = self._hits.get(row[1].id)
+        return replace(shown, tier=row[2]) if shown is not None else self._detail(row, False)
 
     def _detail(self, row: _Row, ambiguous: bool) -> DoctorHit:
         _, doc, tier, dist, first, skill_match = row
@@ -755,6 +863,7 @@ class _Search:
         hit.info["absent_until"] = absent[0].isoformat() if absent else None
         hit.info["absence_reason"] = absent[1] if absent else ""
         hit.weekly_snp = self.ix.weekly_snp(doc.id)
+        self._hits.setdefault(doc.id, hit)
         return hit
 
 

@@ -51,6 +51,9 @@ class Structure(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     commune_insee: Mapped[str] = mapped_column(String(5), default="")
     communes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # INSEE codes served
+    #: FINESS (9 characters) or, without one, the ROR's identifier: how the ROR and the
+    #: agenda editors' FHIR Organizations name this structure.
+    national_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -107,6 +110,10 @@ class Practice(Base):
     postal_code: Mapped[str] = mapped_column(String(5), default="")
     lat: Mapped[float | None]
     lon: Mapped[float | None]
+    #: The agenda connected to the SAS at this place: editor, and level (vocab.AGENDA_LEVELS;
+    #: "" = the effecteur's).
+    agenda_software: Mapped[str] = mapped_column(String(64), default="")
+    agenda_level: Mapped[str] = mapped_column(String(16), default="")
 
     effecteur: Mapped[Effecteur] = relationship(back_populates="practices")
 

@@ -51,6 +51,8 @@ class Card:
     phones: list[tuple[str, str]]  # (label, number) for click-to-call
     cap: str
     warnings: list[str] = field(default_factory=list)
+    #: Per practice place: the agenda connected to the SAS, and through which editor.
+    agendas: list[str] = field(default_factory=list)
 
 
 def card(doctor: dict[str, Any], now: datetime) -> Card:
@@ -97,7 +99,13 @@ def card(doctor: dict[str, Any], now: datetime) -> Card:
         )
     if doctor.get("mt_ambiguous"):
         warnings.append("plusieurs médecins portent ce nom : vérifiez le médecin traitant")
+    agendas = [
+        f"{p.get('name') or p.get('commune') or 'Lieu'} — agenda {p['agenda_label']}"
+        for p in doctor.get("practices") or []
+        if p.get("agenda_label")
+    ]
     return Card(
+        agendas=agendas,
         title=str(doctor.get("name", "")),
         subtitle=f"{doctor.get('specialty', '')} · {where}".strip(" ·"),
         badges=badges,
@@ -106,4 +114,20 @@ def card(doctor: dict[str, Any], now: datetime) -> Card:
         phones=phones,
         cap=cap,
         warnings=warnings,
+    )
+
+
+def cpts_card(cpts: dict[str, Any]) -> Card:
+    """The CPTS whose ROR zone covers the patient's commune, shown above its doctors."""
+    ident = f" · FINESS/ROR {cpts['national_id']}" if cpts.get("national_id") else ""
+    count = len(cpts.get("participants") or [])
+    return Card(
+        title=str(cpts.get("name", "")),
+        subtitle=f"CPTS couvrant la commune du patient{ident}",
+        badges=[f"{count} médecin(s) participant(s) via la CPTS"],
+        days=[],
+        conditions="",
+        phones=[("Téléphone SNP de la CPTS", cpts["snp_phone"])] if cpts.get("snp_phone") else [],
+        cap="",
+        warnings=[] if cpts.get("snp_phone") else ["aucun téléphone SNP dans le ROR"],
     )

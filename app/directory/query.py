@@ -225,6 +225,9 @@ class SearchResult:
     with_slots: int
     location: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: The CPTS whose ROR intervention zone covers the patient's commune: shown first
+    #: (``participants``: DoctorHit of its participating doctors).
+    cpts: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -236,4 +239,7 @@ class SearchResult:
             "with_slots": self.with_slots,
             "location": self.location,
             "warnings": self.warnings,
+            "cpts": [
+                {**c, "participants": [p.to_dict() for p in c["participants"]]} for c in self.cpts
+            ],
         }

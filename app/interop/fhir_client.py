@@ -9,6 +9,10 @@ link. The Bundles go through the same import as ``sasdesk import slots FILE.json
 transaction; slots of that editor that are no longer offered in the window are
 withdrawn. Each editor has its own deadline and its own failure: one slow or broken
 editor never holds up the others.
+
+The ROR (CPTS and their intervention zones) is pulled by the same puller with another
+search (``ror_pages``: ``HealthcareService`` with its Organization, paged the same way)
+and written by ``app.directory.imports.ror``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,20 @@ INCLUDES = (
 )
 #: A runaway server that pages forever is stopped here.
 MAX_PAGES = 100
+
+
+#: The ROR's CPTS offers: category 604 of TRE_R66 (CPTS) on the offer's organization,
+#: and that organization included (ROR-fhir-documentation, RORHealthcareService).
+ROR_CPTS = "https://mos.esante.gouv.fr/NOS/TRE_R66-CategorieEtablissement/FHIR/TRE-R66-CategorieEtablissement|604"
+
+
+def ror_search_url(server: FhirEditorSettings) -> str:
+    params = [
+        ("organization.type", ROR_CPTS),
+        ("_include", "HealthcareService:organization"),
+        ("_count", str(server.page_size)),
+    ]
+    return f"{server.base_url.rstrip('/')}/HealthcareService?{urlencode(params)}"
 
 
 def search_url(editor: FhirEditorSettings, start: datetime, end: datetime) -> str:
@@ -100,12 +118,25 @@ def _verify(editor: FhirEditorSettings) -> ssl.SSLContext | bool:
 async def fetch_pages(
     editor: FhirEditorSettings, start: datetime, end: datetime
 ) -> list[dict[str, Any]]:
-    """Every page of the search, or an exception (HTTP error, not a Bundle…)."""
-    headers = {"Accept": "application/fhir+json"}
+    """Every page of the editor's slot search, or an exception (HTTP error…)."""
+    return await fetch_search(editor, search_url(editor, start, end))
+
+
+async def ror_pages(
+    server: FhirEditorSettings, _start: datetime, _end: datetime
+) -> list[dict[str, Any]]:
+    """Every page of the ROR's search of CPTS offers (no time window: the whole set)."""
+    return await fetch_search(server, ror_search_url(server))
+
+
+async def fetch_search(editor: FhirEditorSettings, first: str) -> list[dict[str, Any]]:
+    """Every page of a search from its first URL, following ``next`` links, or an
+    exception (HTTP error, not a Bundle, endless paging…)."""
+    headers = {"Accept": "application/fhir+json", **dict(editor.headers)}
     if editor.token:
         headers["Authorization"] = f"Bearer {editor.token}"
     pages: list[dict[str, Any]] = []
-    url: str | None = search_url(editor, start, end)
+    url: str | None = first
     seen: set[str] = set()
     async with httpx.AsyncClient(
         headers=headers, verify=_verify(editor), timeout=editor.timeout_s
@@ -133,6 +164,7 @@ async def fetch_pages(
 Writer = Callable[
     [FhirEditorSettings, list[dict[str, Any]], datetime, datetime], Awaitable[PullResult]
 ]
+Fetcher = Callable[[FhirEditorSettings, datetime, datetime], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
@@ -146,6 +178,8 @@ class SlotPuller:
     #: Told of every pull's result, successful or not (the hub tells the desks).
     on_result: Callable[[PullResult], Awaitable[None]] | None = None
     running: dict[str, asyncio.Task[PullResult]] = field(default_factory=dict)
+    #: What is searched: the editors' free slots, or the ROR's CPTS (``ror_pages``).
+    fetch: Fetcher = fetch_pages
 
     async def pull_one(self, editor: FhirEditorSettings) -> PullResult:
         started = time.monotonic()
@@ -153,7 +187,7 @@ class SlotPuller:
         result = PullResult(editor.name)
         try:
             pages = await asyncio.wait_for(
-                fetch_pages(editor, now, now + self.window), editor.timeout_s
+                self.fetch(editor, now, now + self.window), editor.timeout_s
             )
             result = await self.write(editor, pages, now, now + self.window)
             result.pages = len(pages)

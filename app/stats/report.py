@@ -30,6 +30,7 @@ from app.stats.metrics import (
     task_stats,
 )
 from app.stats.monthly import MonthlyTable, monthly_table
+from app.stats.registration import MODES, RegistrationRow, registration_rates
 from app.stats.territory import Territory, load_territory, published_slots
 
 
@@ -69,6 +70,8 @@ class Report:
     #: The room's answering target and weekly SNP cap (hub configuration, [objectifs]).
     target: float = TARGET_ANSWERED
     weekly_cap: int = WEEKLY_SNP_CAP
+    #: GPs registered on the SAS over GPs installed, per department (the directory now).
+    registration: list[RegistrationRow] = field(default_factory=list)
 
     def answering_summary(self) -> list[str]:
         c = self.calls
@@ -97,7 +100,32 @@ class Report:
             self._territories(),
             self._tasks(),
             self._slots(),
+            self._registration(),
         ]
+
+    def _registration(self) -> Table:
+        rows = [
+            [r.department, r.registered, r.installed, _p(r.rate)]
+            + [r.by_mode.get(str(m), 0) for m in MODES]
+            for r in self.registration
+        ]
+        return Table(
+            "Médecins inscrits au SAS par département",
+            [
+                "Département",
+                "Médecins inscrits",
+                "Médecins installés",
+                "Taux d'inscription",
+                "Participant SAS individuel",
+                "Participant SAS via MSP",
+                "Participant SAS via CPTS",
+                "Participant SAS via SOS Médecins",
+                "Participant SAS via centre de santé",
+            ],
+            rows,
+            note="Annuaire à la date du rapport : médecins généralistes (médecine générale, "
+            "SM54) actifs exerçant dans le département ; inscrits = participants SAS.",
+        )
 
     def _monthly(self) -> Table:
         cols = self.monthly.columns
@@ -374,4 +402,5 @@ def _build_report(
         snp_weeks=snp_visits_per_week(facts, weekly_cap),
         target=target,
         weekly_cap=weekly_cap,
+        registration=registration_rates(session),
     )

@@ -13,6 +13,7 @@ from app.domain.rules import FlowError
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.stats.calendar import Period
+from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
 from app.stats.territory import sector_names
 
@@ -74,7 +75,7 @@ def stats_report(
     return {
         "report": {
             "month": i.month,
-            "summary": report.answering_summary(),
+            "summary": report.answering_summary() + summary_lines(report.registration),
             "tables": [table_view(t) for t in report.tables()],
         }
     }

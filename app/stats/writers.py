@@ -54,6 +54,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         "Territoires",
         "OSNP",
         "Créneaux",
+        "Inscription SAS",
     ]
     for name, table in zip(sheet_names, report.tables(), strict=True):
         ws = wb.create_sheet(name)

@@ -335,3 +335,33 @@ def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
     with pytest.raises(FileError) as unusable:
         load_hub_file(write(tmp_path, mtls))
     assert "inutilisable" in describe(unusable.value)
+
+
+def test_the_ror_server_with_its_consumer_headers(tmp_path: Path) -> None:
+    (tmp_path / "igc.pem").write_text("x")
+    path = write(
+        tmp_path,
+        """
+[fhir]
+ror_rafraichir_minutes = 720
+[fhir.ror]
+url = "https://api-fhir.ror.example/ws-diffusion-fhir"
+profil = "CU42"
+ca = "igc.pem"
+""",
+    )
+    s = load_hub_file(path)
+    ror = s.fhir.ror
+    assert ror is not None and s.fhir.ror_refresh_minutes == 720 and not s.fhir.editors
+    assert (ror.name, ror.base_url, ror.timeout_s, ror.ca_file) == (
+        "ROR", "https://api-fhir.ror.example/ws-diffusion-fhir", 60.0, tmp_path / "igc.pem",
+    )  # fmt: skip
+    assert dict(ror.headers) == {
+        "Ror-Profil-Utilisateur-Code": "CU42",
+        "Ror-Profil-Utilisateur-System": "1.2.250.1.213.1.6.1.66",
+        "Ror-Role-Metier-Code": "AUTOMATE",
+        "Ror-Role-Metier-System": "1.2.250.1.213.1.1.4.6",
+    }
+    bad = write(tmp_path, '[fhir.ror]\nurl = "ftp://x"\nzone = "17"\n')
+    [(_, reason)] = problems_of(bad)
+    assert "clé(s) inconnue(s) zone" in reason

@@ -58,3 +58,5 @@ def test_bench_slots_small_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["baseline_same_ranking"] == "15/15"
     assert out["import"]["rejected"] == 0 and out["import"]["fhir_slots"] > 0
     assert set(out["engine_ms"]) >= {"p50", "p95"} and out["ratio_p95"] > 0
+    # The Nord cut into CPTS zones: every search's commune has its CPTS block.
+    assert out["cpts"]["count"] > 20 and out["cpts"]["searches_with_cpts"] == 40

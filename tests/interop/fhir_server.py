@@ -3,7 +3,12 @@
 
 ``/<editor>/Slot?…``: ``normal`` answers at once, ``slow`` after ``slow_seconds``,
 ``failing`` with HTTP 500 and an OperationOutcome, ``paged`` in three pages linked by
-``next`` (the second and third pages' slots use the Schedule of the first page)."""
+``next`` (the second and third pages' slots use the Schedule of the first page).
+
+``/<ror-…>/HealthcareService?…`` stands for the ROR (ROR-fhir-documentation,
+RORHealthcareService with its Organization included): ``ror-normal``, ``ror-slow``,
+``ror-failing`` alike, ``ror-paged`` in three pages where an offer's Organization
+comes on a later page and the last offer's zone holds a code that is no commune."""
 
 from __future__ import annotations
 
@@ -65,6 +70,32 @@ def bundle(entries: list[dict[str, Any]], self_url: str, next_url: str | None) -
             "link": links, "entry": entries}  # fmt: skip
 
 
+TD = "https://interop.esante.gouv.fr/ig/fhir/ror/StructureDefinition/ror-territorial-division"
+J124 = "https://mos.esante.gouv.fr/NOS/JDV_J124-Commune/FHIR/JDV-J124-Commune"
+R66 = "https://mos.esante.gouv.fr/NOS/TRE_R66-CategorieEtablissement/FHIR/TRE-R66-CategorieEtablissement"
+
+
+def ror_org(base: str, key: str, name: str, finess: str) -> dict[str, Any]:
+    return entry(base, {
+        "resourceType": "Organization", "id": f"org-{key}", "name": name,
+        "identifier": [{"system": "https://finess.esante.gouv.fr", "value": finess}],
+        "type": [{"coding": [{"system": R66, "code": "604"}]}],
+    })  # fmt: skip
+
+
+def ror_offer(base: str, key: str, communes: list[str], phone: str) -> dict[str, Any]:
+    zone = [{"url": TD, "extension": [
+        {"url": "codeTerritorialDivision",
+         "valueCodeableConcept": {"coding": [{"system": J124, "code": c}]}},
+        {"url": "typeTerritorialDivision", "valueCodeableConcept": {"coding": [{"code": "3"}]}},
+    ]} for c in communes]  # fmt: skip
+    return entry(base, {
+        "resourceType": "HealthcareService", "id": f"hs-{key}", "name": "Soins non programmés",
+        "providedBy": {"reference": f"Organization/org-{key}"},
+        "telecom": [{"system": "phone", "value": phone}], "extension": zone,
+    }, "match")  # fmt: skip
+
+
 class Editors:
     """What each editor serves; a test may change ``normal_slots`` between pulls."""
 
@@ -74,10 +105,15 @@ class Editors:
         self.slow_seconds = slow_seconds
         self.normal_slots = ["n1", "n2"]
         self.requests: list[tuple[str, dict[str, list[str]]]] = []
+        self.headers: list[dict[str, str]] = []
+        #: The zone the ROR gives the CPTS La Rochelle (a test may move it).
+        self.lr_zone = ["17300", "17028"]
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         editor = path.strip("/").split("/")[0]
         base = f"{self.base}/{editor}"
+        if editor.startswith("ror-"):
+            return self.ror(editor.removeprefix("ror-"), base, query)
         at = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=3)
         if editor == "failing":
             return 500, {
@@ -115,6 +151,31 @@ class Editors:
             return 200, bundle(entries, f"{base}/Slot?_page=3", None)
         return 404, {"resourceType": "OperationOutcome", "issue": []}
 
+    def ror(self, kind: str, base: str, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        url = f"{base}/HealthcareService"
+        lr = [ror_offer(base, "lr", self.lr_zone, "05 46 00 00 15")]
+        lr_org = [ror_org(base, "lr", "CPTS La Rochelle", "170000001")]
+        if kind == "failing":
+            return self.answer("/failing/Slot", query)
+        if kind == "slow":
+            time.sleep(self.slow_seconds)
+        if kind in ("normal", "slow"):
+            return 200, bundle(lr + lr_org, url, None)
+        page = int((query.get("_page") or ["1"])[0])
+        if page == 1:  # the Organization of this offer comes on page 2
+            return 200, bundle(lr, url, f"{url}?_page=2&_getpages=r1")
+        if page == 2:
+            axe = [
+                ror_offer(base, "axe", ["95018", "95127"], "01 30 30 30 30"),
+                ror_org(base, "axe", "CPTS de l'Axe Majeur", "950047225"),
+            ]
+            return 200, bundle(lr_org + axe, f"{url}?_page=2", f"{url}?_page=3&_getpages=r1")
+        bad = [
+            ror_offer(base, "bad", ["17300", "17999"], "05 46 33 33 33"),
+            ror_org(base, "bad", "CPTS Zone Fausse", "170000098"),
+        ]
+        return 200, bundle(bad, f"{url}?_page=3", None)
+
 
 @contextmanager
 def fhir_editors(now: datetime, slow_seconds: float = 2.0) -> Iterator[Editors]:
@@ -126,6 +187,7 @@ def fhir_editors(now: datetime, slow_seconds: float = 2.0) -> Iterator[Editors]:
             query = parse_qs(parts.query)
             editors = state["editors"]
             editors.requests.append((parts.path, query))
+            editors.headers.append(dict(self.headers.items()))
             try:
                 status, body = editors.answer(parts.path, query)
                 data = json.dumps(body).encode()

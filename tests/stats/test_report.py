@@ -78,6 +78,7 @@ def test_xlsx_holds_the_same_table_with_merged_territory_headers(
         "Territoires",
         "OSNP",
         "Créneaux",
+        "Inscription SAS",
     ]
     territories = {
         r[0]: r[1:4]

@@ -10,8 +10,10 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.directory.models import Effecteur
+from app.directory.models import Effecteur, Structure
 from tests.ui.conftest import open_desk, until
+from ui.desk import Desk
+from ui.widgets.import_dialog import ImportDialog
 
 DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
 
@@ -19,6 +21,25 @@ DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
 def count(sessions: sessionmaker[Session]) -> int:
     with sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Effecteur)) or 0)
+
+
+async def import_file(
+    hub_url: str, tmp_path: Path, qtbot: QtBot, name: str, kind: str = "effecteurs"
+) -> tuple[Desk, ImportDialog]:
+    """The supervisor's desk imports a file of tests/directory/data from the dialog."""
+    desk = await open_desk(hub_url, "sup", tmp_path)
+    assert desk.window is not None and desk.window.import_dialog is not None
+    qtbot.addWidget(desk.window)
+    dialog = desk.window.import_dialog
+    desk.window.trigger("open_import")
+    dialog.path.setText(str(DATA / name))
+    dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+    dialog.start.click()
+    await until(
+        lambda: dialog.progress.value() == 100 and dialog.start.isEnabled(),
+        lambda: f"import done ({dialog.status.text()!r})",
+    )
+    return desk, dialog
 
 
 def test_supervisor_imports_effecteurs_with_progress_and_report(
@@ -32,19 +53,7 @@ def test_supervisor_imports_effecteurs_with_progress_and_report(
     broken.write_bytes(b"\x00\x01 pas un CSV \xff\xfe")
 
     async def scenario() -> None:
-        desk = await open_desk(hub_url, "sup", tmp_path)
-        assert desk.window is not None and desk.window.import_dialog is not None
-        qtbot.addWidget(desk.window)
-        dialog = desk.window.import_dialog
-        desk.window.trigger("open_import")
-
-        dialog.path.setText(str(DATA / "effecteurs_latin1.csv"))
-        dialog.kind.setCurrentIndex(dialog.kind.findData("effecteurs"))
-        dialog.start.click()
-        await until(
-            lambda: dialog.progress.value() == 100,
-            lambda: f"import done ({dialog.status.text()!r})",
-        )
+        desk, dialog = await import_file(hub_url, tmp_path, qtbot, "effecteurs_latin1.csv")
         text = dialog.report.toPlainText()
         assert "acceptée" in text and count(sessions) > 0
         if "rejetée" in dialog.status.text() and "0 rejetée" not in dialog.status.text():
@@ -75,3 +84,25 @@ def test_supervisor_imports_effecteurs_with_progress_and_report(
         await osnp.close()
 
     qloop.run_until_complete(scenario())
+
+
+def test_supervisor_imports_the_ror_zones_from_the_desk(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        desk, dialog = await import_file(hub_url, tmp_path, qtbot, "ror_cpts.ndjson", "ror")
+        text = dialog.report.toPlainText()
+        assert "HealthcareService/hs-badzone" in text and "17999" in text
+        await desk.close()
+
+    qloop.run_until_complete(scenario())
+    with sessions() as s:
+        zones = {x.national_id: list(x.communes) for x in s.scalars(select(Structure))}
+    assert zones == {
+        "170000001": ["17028", "17274", "17300"],
+        "950047225": ["95018", "95127", "95500"],
+    }

@@ -25,7 +25,7 @@ from telephony.kamailio import KamailioRoom
 from tests.telephony.media import played_units, speech_like_signal, units_for
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
 from tests.ui.test_sip_desk_audio import DOMAIN, answering_phone, desk_line, first_answered
-from ui.widgets.search_panel import PAYLOAD
+from ui.widgets.search_panel import KIND, PAYLOAD
 
 pytestmark = pytest.mark.peers
 
@@ -82,7 +82,12 @@ def test_f7_call_from_the_search_is_recorded_in_the_hub_store(
             qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
             panel = w.search_panel
             await until(lambda: panel.model.rowCount() > 0, "search results")
-            first = panel.model.item(0)  # the patient's own doctor comes first
+            # The patient's own doctor comes first, below the commune's CPTS.
+            first = next(
+                panel.model.item(r)
+                for r in range(panel.model.rowCount())
+                if panel.model.item(r).data(KIND) == "doctor"
+            )
             assert mt["last_name"] in first.text()
             panel.tree.setCurrentIndex(first.index())
             qtbot.keyClick(w, Qt.Key.Key_F7)

@@ -27,6 +27,7 @@ from ui.naming import named
 KINDS = (
     ("effecteurs", "Annuaire des effecteurs (CSV)"),
     ("slots", "Créneaux (CSV, agenda iCalendar .ics, Bundle FHIR .json)"),
+    ("ror", "CPTS et zones d'intervention du ROR (Bundle FHIR .json, export NDJSON)"),
 )
 
 
@@ -82,7 +83,10 @@ class ImportDialog(QDialog):
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Fichier à importer", "", "Annuaire ou créneaux (*.csv *.ics *.json)"
+            self,
+            "Fichier à importer",
+            "",
+            "Annuaire, créneaux ou ROR (*.csv *.ics *.json *.ndjson)",
         )
         if path:
             self.path.setText(path)

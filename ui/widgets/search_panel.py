@@ -1,8 +1,10 @@
 """The docked slot search: who can see this patient, where and when, within 72 h.
 
 Results are grouped by doctor as on the national SAS platform (rank, participation,
-distance, next slots per day, "0/5" ranges, conditions, phones); the slots are the
-doctor's children. Enter on a slot books it; F7 calls the selected doctor.
+distance, next slots per day, "0/5" ranges, agenda per place, conditions, phones); the
+slots are the doctor's children. The CPTS whose ROR zone covers the patient's commune
+comes first, with its SNP phone, its participating doctors as its children. Enter on a
+slot books it; F7 calls the selected doctor (or the CPTS).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ BANDS = (
 )
 TYPE_SHORT = {"cabinet": "C", "teleconsultation": "T", "visite": "V"}
 WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
-KIND = Qt.ItemDataRole.UserRole + 1  # "doctor", "slot", "beyond", "section"
+KIND = Qt.ItemDataRole.UserRole + 1  # "doctor", "slot", "beyond", "section", "cpts"
 PAYLOAD = Qt.ItemDataRole.UserRole + 2
 
 
@@ -58,6 +60,17 @@ def slot_text(slot: dict[str, Any]) -> str:
     if slot.get("is_range"):
         text = f"{start:%Hh%M}-{end:%Hh%M} {slot['places']}"
     return f"{text} {TYPE_SHORT.get(slot.get('type', ''), '')}".strip()
+
+
+def agenda_text(doc: dict[str, Any]) -> str:
+    """The agenda connected to the SAS at each practice place (its editor)."""
+    places = doc.get("practices") or []
+    labels = [str(p.get("agenda_label") or "") for p in places]
+    if len(set(labels)) <= 1:
+        return labels[0] if labels else ""
+    return " | ".join(
+        f"{p.get('commune') or p.get('name')} : {x}" for p, x in zip(places, labels, strict=True)
+    )
 
 
 def participation(doc: dict[str, Any], cap: int) -> str:
@@ -175,10 +188,16 @@ class SearchPanel(QWidget):
             "Distance",
             *[day_title(d, today) for d in days],
             "Participation",
+            "Agenda",
             "Conditions",
             "Téléphone",
         ]
         self.model.setHorizontalHeaderLabels(headers)
+        areas: list[dict[str, Any]] = search.get("cpts") or []
+        for area in areas:
+            row = self._cpts_row(area, days, cap)
+            self.model.appendRow(row)
+            self.tree.expand(row[0].index())
         for doc in doctors:
             self.model.appendRow(self._doctor_row(doc, days, cap))
         if beyond:
@@ -191,6 +210,7 @@ class SearchPanel(QWidget):
         radius = search.get("radius_km")
         where = (search.get("location") or {}).get("name", "")
         parts = [f"{len(doctors)} médecin(s)", f"{search.get('with_slots', 0)} avec créneaux"]
+        parts[:0] = [f"{a['name']} (tél. SNP {a.get('snp_phone') or 'inconnu'})" for a in areas]
         if radius:
             parts.append(f"rayon {radius:g} km" + (f" autour de {where}" if where else ""))
         if beyond:
@@ -200,6 +220,28 @@ class SearchPanel(QWidget):
         for col in range(len(headers)):
             self.tree.resizeColumnToContents(col)
         self._restore(selected)
+
+    def _cpts_row(self, area: dict[str, Any], days: list[date], cap: int) -> list[QStandardItem]:
+        """The CPTS first, calling it is F7; its participating doctors below it."""
+        phone = str(area.get("snp_phone") or "")
+        head = QStandardItem(str(area.get("name", "")))
+        # The desk's column fitter may cut the name: the whole of it, with the phone.
+        head.setToolTip(f"{area.get('name', '')} — téléphone SNP {phone or 'inconnu'}")
+        head.setData("cpts", KIND)
+        head.setData({**area, "phone_direct": phone, "name": area.get("name", "")}, PAYLOAD)
+        font = head.font()
+        font.setBold(True)
+        head.setFont(font)
+        participants = area.get("participants") or []
+        rank = QStandardItem("CPTS de la commune du patient")
+        info = QStandardItem(f"{len(participants)} participant(s) via la CPTS")
+        for doc in participants:
+            head.appendRow(self._doctor_row(doc, days, cap))
+        blank = [QStandardItem("") for _ in range(1 + len(days))]  # distance, the days
+        return [
+            head, rank, *blank, info, QStandardItem(""), QStandardItem(""),
+            QStandardItem(phone or "téléphone SNP inconnu"),
+        ]  # fmt: skip
 
     def _doctor_row(
         self, doc: dict[str, Any], days: list[date], cap: int, kind: str = "doctor"
@@ -237,6 +279,7 @@ class SearchPanel(QWidget):
             QStandardItem(f"{distance:.1f} km" if distance is not None else ""),
             *cells,
             part,
+            QStandardItem(agenda_text(doc)),
             QStandardItem(doc.get("conditions") or ""),
             QStandardItem(phone),
         ]

@@ -241,6 +241,9 @@ def import_effecteurs(
                 postal_code=row.get("code_postal") or commune.postal_code,
                 lat=commune.lat,
                 lon=commune.lon,
+                # The line's agenda is the one connected at this place.
+                agenda_software=row.get("logiciel", ""),
+                agenda_level=str(level),
             )
             if e.practices:
                 for k, v in place.items():

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.directory.imports.common import ImportAborted, ImportReport, decode, parse_datetime
+from app.directory.imports.ror import national_ids
 from app.directory.imports.slots import NewSlot, SlotWriter
 from app.directory.query import fold
 from app.directory.vocab import SERVICE_TYPE_OF_FHIR
@@ -141,7 +142,7 @@ def _new_slot(
         if TYPE_CRENEAU in str(c.get("system", ""))
     ]
     vis = max((c for c in security if c in _VIS_ORDER), key=_VIS_ORDER.index, default="SNP")
-    cpts, problems = _cpts_of(res, index, w.structures)
+    cpts, problems = _cpts_of(res, index, w.structures, w.structures_by_id)
     if vis == "CPTS" and not cpts:
         r.reject(
             where,
@@ -172,10 +173,11 @@ def _new_slot(
 
 
 def _cpts_of(
-    slot: dict[str, Any], index: Index, structures: dict[str, int]
+    slot: dict[str, Any], index: Index, structures: dict[str, int], by_national_id: dict[str, int]
 ) -> tuple[list[int], list[str]]:
     """The directory's structures named by the slot (serviceType → HealthcareService →
-    providedBy Organization, matched by name), and what could not be resolved."""
+    providedBy Organization, matched by its national identifier — FINESS or ROR id, as
+    the ROR import stored it — else by name), and what could not be resolved."""
     found: list[int] = []
     problems: list[str] = []
     for st in slot.get("serviceType") or []:
@@ -195,7 +197,8 @@ def _cpts_of(
                 )
                 continue
             name = str(org.get("name") or "")
-            sid = structures.get(fold(name))
+            sid = next((by_national_id[i] for i in national_ids(org) if i in by_national_id), None)
+            sid = sid if sid is not None else structures.get(fold(name))
             if sid is None:
                 ids = ", ".join(str(i.get("value")) for i in org.get("identifier") or [])
                 problems.append(

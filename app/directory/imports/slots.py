@@ -85,9 +85,11 @@ class SlotWriter:
         }
         self.batch: list[dict[str, Any]] = []
         self.refs_in_file: set[str] = set()
-        self.structures = {
-            fold(name): sid for sid, name in s.execute(select(Structure.id, Structure.name))
-        }
+        rows = s.execute(select(Structure.id, Structure.name, Structure.national_id)).all()
+        self.structures = {fold(name): sid for sid, name, _ in rows}
+        #: The structures the ROR identified (FINESS or ROR id): how a FHIR slot's CPTS
+        #: Organization is matched first.
+        self.structures_by_id = {nid: sid for sid, _, nid in rows if nid}
 
     def add(self, where: str, x: NewSlot) -> bool:
         doctor = self.doctors.get(x.rpps)

@@ -1,0 +1,47 @@
+"""ROR: a structure's national identifier (FINESS or ROR id); the agenda connected to
+the SAS (editor, level) per practice place, seeded from the effecteur's
+
+Revision ID: 0018
+Revises: 0016
+Create Date: 2026-12-06 04:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("dir_structures") as batch:
+        batch.add_column(sa.Column("national_id", sa.String(64), nullable=True))
+        batch.create_unique_constraint("uq_dir_structures_national_id", ["national_id"])
+    with op.batch_alter_table("dir_practices") as batch:
+        batch.add_column(
+            sa.Column("agenda_software", sa.String(64), server_default="", nullable=False)
+        )
+        batch.add_column(
+            sa.Column("agenda_level", sa.String(16), server_default="", nullable=False)
+        )
+    # Until now the agenda was the effecteur's: every place of his keeps it.
+    op.execute(
+        "UPDATE dir_practices SET "
+        "agenda_software = (SELECT e.agenda_software FROM dir_effecteurs e "
+        "WHERE e.id = dir_practices.effecteur_id), "
+        "agenda_level = (SELECT e.agenda_level FROM dir_effecteurs e "
+        "WHERE e.id = dir_practices.effecteur_id)"
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("dir_practices") as batch:
+        batch.drop_column("agenda_level")
+        batch.drop_column("agenda_software")
+    with op.batch_alter_table("dir_structures") as batch:
+        batch.drop_constraint("uq_dir_structures_national_id", type_="unique")
+        batch.drop_column("national_id")
