@@ -41,6 +41,7 @@ BENCHES = (
     "app.cli.bench_history",
     "app.cli.bench_hubstart",
     "app.cli.bench_login",
+    "app.cli.bench_directory",
 )
 
 

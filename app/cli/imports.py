@@ -13,6 +13,8 @@ from typing import TextIO
 from app.cli import add_db_option, db_url
 from app.directory.imports.rpps_codes import DEFAULT_PROFESSIONS, PROFESSION_NAMES
 
+_DEFAULT_NAMES = ", ".join(f"{c} {PROFESSION_NAMES[c]}" for c in sorted(DEFAULT_PROFESSIONS))
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("import", help="importer l'annuaire des effecteurs ou des créneaux")
@@ -49,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=",".join(sorted(DEFAULT_PROFESSIONS)),
         metavar="CODES",
         help="codes profession importés, séparés par des virgules, ou « toutes » "
-        f"(défaut : {', '.join(f'{c} {PROFESSION_NAMES[c]}' for c in sorted(DEFAULT_PROFESSIONS))})",
+        f"(défaut : {_DEFAULT_NAMES})",
     )
     rpps.add_argument(
         "--no-progress", action="store_true", help="pas de barre de progression (stderr)"

@@ -18,9 +18,9 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.imports.common import ImportAborted, ImportReport, run_import
@@ -37,6 +37,9 @@ GENERAL_PRACTICE_LABEL = "Médecine générale"
 #: Paris, Lyon and Marseille: the file writes the arrondissement, the directory the city.
 _CITY_OF_ARRONDISSEMENT = (("751", "75056"), ("6938", "69123"), ("132", "13055"))
 CHUNK_ROWS = 4000
+_EFF = cast(Table, Effecteur.__table__)
+_PLACE = cast(Table, Practice.__table__)
+_SLOT = cast(Table, Slot.__table__)
 _DIGITS = re.compile(r"\D")
 _FRANCE = {"", "99100", "FR", "FRA"}
 
@@ -111,7 +114,8 @@ class _Import:
             values.pop()
         if len(values) != self.ex.width:
             self.r.reject(
-                f"ligne {line}", f"{len(values)} champs pour {self.ex.width} colonnes (ligne coupée ?)"
+                f"ligne {line}",
+                f"{len(values)} champs pour {self.ex.width} colonnes (ligne coupée ?)",
             )
             return None
         at = self.ex.columns
@@ -149,14 +153,12 @@ class _Import:
         person = {
             "first_name": first[:128],
             "last_name": last[:128],
-            "civility": (
-                _field(values, at, "civility_ex") or _field(values, at, "civility")
-            )[:32],
+            "civility": (_field(values, at, "civility_ex") or _field(values, at, "civility"))[:32],
             "profession": (_field(values, at, "profession") or code)[:64],
             "specialty": specialty[:128],
         }
         place = self._place(line, pp, values)
-        if place is False:
+        if isinstance(place, bool):
             return None
         self.name_of.setdefault(pp, who)
         self.first_line.setdefault(pp, line)
@@ -220,7 +222,7 @@ class _Import:
     def flush(self, rows: list[_Row]) -> None:
         if not rows:
             return
-        s, e = self.s, Effecteur.__table__
+        s, e = self.s, _EFF
         fresh: dict[str, _Row] = {}
         extra_sf: dict[str, set[str]] = {}
         for row in rows:
@@ -231,14 +233,15 @@ class _Import:
         existing: dict[str, Any] = {}
         pps = list(fresh)
         for i in range(0, len(pps), 900):
-            for db in s.execute(
+            for found in s.execute(
                 select(
                     e.c.id, e.c.rpps, e.c.first_name, e.c.last_name, e.c.civility,
                     e.c.profession, e.c.specialty, e.c.active, e.c.source,
                 ).where(e.c.rpps.in_(pps[i : i + 900]))
             ):  # fmt: skip
-                existing[db.rpps] = db
-        inserts, updates = [], []
+                existing[found.rpps] = found
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         for pp, row in fresh.items():
             db = existing.get(pp)
             if db is None:
@@ -271,7 +274,10 @@ class _Import:
                 update(e)
                 .where(e.c.id == bindparam("b_id"))
                 .values(
-                    active=True, source="rpps", rev=self.rev, updated_at=self.now,
+                    active=True,
+                    source="rpps",
+                    rev=self.rev,
+                    updated_at=self.now,
                     **{k: bindparam(k) for k in updates[0] if k != "b_id"},
                 ),  # fmt: skip
                 updates,
@@ -283,7 +289,7 @@ class _Import:
 
     def _add_skills(self, extra: dict[str, set[str]]) -> None:
         """Further savoir-faire join ``skills``; the SAS's own skills stay."""
-        e = Effecteur.__table__
+        e = _EFF
         ids = {self.ids[pp]: labels for pp, labels in extra.items()}
         changes = []
         for db_id, skills, specialty in self.s.execute(
@@ -301,7 +307,7 @@ class _Import:
 
     def _places(self, rows: list[_Row]) -> None:
         """New places inserted; those of the directory's practitioners updated in place."""
-        p = Practice.__table__
+        p = _PLACE
         current: dict[tuple[int, str], int] = {}
         ids = list({self.ids[r.pp] for r in rows} & self.preexisting)
         for i in range(0, len(ids), 900):
@@ -333,7 +339,7 @@ class _Import:
 
     def finish(self) -> None:
         """Places and practitioners the file no longer holds; the report's totals."""
-        e, p, sl = Effecteur.__table__, Practice.__table__, Slot.__table__
+        e, p, sl = _EFF, _PLACE, _SLOT
         touched = select(e.c.id).where(e.c.rev == self.rev, e.c.source == "rpps")
         gone = (
             p.c.source == "rpps",
@@ -358,7 +364,7 @@ class _Import:
             .where(e.c.source == "rpps", e.c.rev != self.rev, e.c.active.is_(True))
             .values(active=False, rev=self.rev, updated_at=self.now)
         )
-        self.r.deactivated = int(result.rowcount or 0)
+        self.r.deactivated = int(cast(CursorResult[Any], result).rowcount or 0)
         for why, count in self.skipped.most_common():
             self.r.skipped.append(
                 (f"{count} ligne(s), la première ligne {self.skipped_first[why]}", why)
@@ -402,8 +408,11 @@ def import_rpps(
             if not r.accepted and not r.rejected:
                 raise ImportAborted(
                     "aucune ligne importable dans le fichier"
-                    + (f" ({sum(job.skipped.values())} ligne(s) non importée(s) par choix)"
-                       if job.skipped else "")  # fmt: skip
+                    + (
+                        f" ({sum(job.skipped.values())} ligne(s) non importée(s) par choix)"
+                        if job.skipped
+                        else ""
+                    )  # fmt: skip
                 )
             job.finish()
             r.advance(ex.size)

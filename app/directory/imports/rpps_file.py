@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from app.directory.imports.common import ImportAborted, ImportReport, header_key
 
@@ -125,7 +125,7 @@ def open_extraction(path: Path, report: ImportReport) -> Iterator[Extraction]:
             report.warnings.append(("fichier", f"lu dans l'archive : {wanted[0].filename}"))
             try:
                 with archive.open(wanted[0]) as raw:
-                    stream = io.BufferedReader(raw, 1 << 20)  # type: ignore[arg-type]
+                    stream = cast(BinaryIO, io.BufferedReader(cast(Any, raw), 1 << 20))
                     yield _extraction(stream, wanted[0].file_size, report)
             except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise ImportAborted(f"archive tronquée ou corrompue ({exc})") from exc
