@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import threading
 from bisect import bisect_left
 from collections import defaultdict
@@ -130,7 +131,15 @@ class _Place:
             self.coslat = math.cos(self.rlat)
 
 
-@dataclass
+#: Shared by every doctor without any: replaced, never mutated (see ``_own_slots``).
+_NO_SLOT_LIST: list[_Slot] = []
+_NO_STARTS: list[float] = []
+_NO_FREE: dict[str | None, tuple[list[float], list[_Slot]]] = {}
+
+
+# slots=True and shared empty containers: the national directory holds several hundred
+# thousand doctors, most of them without a slot (docs/directory.md, "National scale").
+@dataclass(slots=True)
 class _Doctor:
     id: int
     rpps: str
@@ -153,18 +162,50 @@ class _Doctor:
     structure_kind: str
     structure_phone: str
     active: bool
-    blob: str
-    places: list[_Place] = field(default_factory=list)
-    unavail: list[tuple[float, float, datetime, str]] = field(default_factory=list)
-    starts: list[float] = field(default_factory=list)
-    slots: list[_Slot] = field(default_factory=list)
+    #: Brought by the national file alone (source "rpps"): searched by the map only
+    #: once the SAS knows something of them (``listed``).
+    national: bool
+    places: list[_Place]
+    unavail: list[tuple[float, float, datetime, str]]
+    starts: list[float] = field(default_factory=lambda: _NO_STARTS)
+    slots: list[_Slot] = field(default_factory=lambda: _NO_SLOT_LIST)
     # Slots with a free place, by consultation type (None: all types), sorted like
     # ``slots``: the earliest match of a plain search is one bisect.
-    free: dict[str | None, tuple[list[float], list[_Slot]]] = field(default_factory=dict)
+    free: dict[str | None, tuple[list[float], list[_Slot]]] = field(
+        default_factory=lambda: _NO_FREE
+    )
     cached_info: dict[str, Any] | None = None
     restricted: bool = False  # has slots some desks may not see (CPTS-reserved)
+    blob: str = ""  # the searched text, built on first use (``text``)
+    gridded: bool = False  # in the index's geographic grid
+
+    @property
+    def listed(self) -> bool:
+        """In the geographic search: what the SAS entered, or a national-file row that
+        takes part, accepts patients beyond slots, or publishes slots. Everyone is
+        still found as a treating doctor or a confrère."""
+        return not self.national or self.sas or self.beyond or bool(self.slots)
+
+    def own_slots(self) -> None:
+        """Give the doctor lists of their own before one is changed in place."""
+        if self.slots is _NO_SLOT_LIST:
+            self.slots, self.starts = [], []
+
+    def text(self) -> str:
+        if not self.blob:
+            self.blob = " ".join(
+                [
+                    self.rpps, self.first_key, self.name_key, fold(self.specialty),
+                    fold(self.structure), *self.skills, *(fold(p.name) for p in self.places),
+                    *(fold(p.commune_name) for p in self.places),
+                ]
+            )  # fmt: skip
+        return self.blob
 
     def rebuild_free(self) -> None:
+        if not self.slots:
+            self.free, self.restricted = _NO_FREE, False
+            return
         free: dict[str | None, tuple[list[float], list[_Slot]]] = {None: ([], [])}
         self.restricted = any(x.restricted for x in self.slots)
         for x in self.slots:
@@ -314,6 +355,7 @@ class DirectoryIndex:
             doc.slots = keep
             doc.starts = [x.ts for x in keep]
             doc.rebuild_free()
+            self._regrid(doc)
         return dropped
 
     def slot_count(self) -> int:
@@ -327,12 +369,13 @@ class DirectoryIndex:
         since = self.revision
         floor = now - PAST_KEPT
         changed = 0
-        eff_q = select(Effecteur)
+        # Rows, not ORM objects: a national directory loads in seconds, not minutes.
+        eff_q = select(*Effecteur.__table__.columns)
         if since >= 0:
             eff_q = eff_q.where(Effecteur.rev > since)
-        effecteurs = session.scalars(eff_q).unique().all()
+        effecteurs = session.execute(eff_q.execution_options(yield_per=20000)).all()
         if effecteurs:
-            self._load_effecteurs(session, effecteurs, floor)
+            self._load_effecteurs(session, effecteurs, floor, everything=since < 0)
             changed += len(effecteurs)
         slot_q = select(*_SLOT_COLUMNS)
         if since >= 0:
@@ -358,33 +401,40 @@ class DirectoryIndex:
         self.revision = revision
         return changed
 
-    def _load_effecteurs(self, session: Session, effecteurs: Any, floor: datetime) -> None:
+    def _load_effecteurs(
+        self, session: Session, effecteurs: Any, floor: datetime, *, everything: bool = False
+    ) -> None:
         ids = [e.id for e in effecteurs]
         structures = {s.id: s for s in session.scalars(select(Structure))}
         places: dict[int, list[_Place]] = defaultdict(list)
         unavail: dict[int, list[tuple[float, float, datetime, str]]] = defaultdict(list)
-        for chunk in _chunks(ids, 900):
-            for p in session.scalars(
-                select(Practice).where(Practice.effecteur_id.in_(chunk)).order_by(Practice.id)
-            ):
+        intern = sys.intern  # a commune's name and codes once, not once per doctor
+        place_q = select(
+            Practice.id, Practice.effecteur_id, Practice.name, Practice.address,
+            Practice.commune_insee, Practice.commune_name, Practice.postal_code, Practice.lat,
+            Practice.lon,
+        ).order_by(Practice.id)  # fmt: skip
+        unavail_q = select(Unavailability).where(Unavailability.end > floor)
+        for chunk in [ids] if everything else _chunks(ids, 900):
+            pq = place_q if everything else place_q.where(Practice.effecteur_id.in_(chunk))
+            for p in session.execute(pq.execution_options(yield_per=20000)):
                 places[p.effecteur_id].append(
                     _Place(
                         p.id,
                         p.name,
                         p.address,
-                        p.commune_insee,
-                        p.commune_name,
-                        p.postal_code,
+                        intern(p.commune_insee),
+                        intern(p.commune_name),
+                        intern(p.postal_code),
                         p.lat,
                         p.lon,
                         _place_key(p.address, p.commune_insee),
                     )  # fmt: skip
                 )
-            for u in session.scalars(
-                select(Unavailability).where(
-                    Unavailability.effecteur_id.in_(chunk), Unavailability.end > floor
-                )
-            ):
+            uq = (
+                unavail_q if everything else unavail_q.where(Unavailability.effecteur_id.in_(chunk))
+            )
+            for u in session.scalars(uq):
                 unavail[u.effecteur_id].append(
                     (u.start.timestamp(), u.end.timestamp(), u.end, u.reason)
                 )
@@ -395,40 +445,43 @@ class DirectoryIndex:
             st = structures.get(e.structure_id) if e.structure_id else None
             doc = _Doctor(
                 e.id, e.rpps, e.first_name, e.last_name, fold(e.last_name), fold(e.first_name),
-                e.specialty, e.sas_participant, e.mode, e.accepts_beyond_slots, e.agenda_level,
-                e.agenda_software, doctor_skills(e.skills or [], e.specialty),
-                list(e.skills or []), e.conditions, e.phone_direct, e.phone_secretary,
-                st.name if st else "", st.kind if st else "", st.snp_phone if st else "",
-                e.active, "", places.get(e.id, []), sorted(unavail.get(e.id, [])),
+                intern(e.specialty), e.sas_participant, intern(e.mode), e.accepts_beyond_slots,
+                intern(e.agenda_level), intern(e.agenda_software),
+                doctor_skills(e.skills or [], e.specialty), list(e.skills or []), e.conditions,
+                e.phone_direct, e.phone_secretary, st.name if st else "", st.kind if st else "",
+                st.snp_phone if st else "", e.active, e.source == "rpps",
+                places.get(e.id, []), sorted(unavail.get(e.id, [])),
             )  # fmt: skip
-            doc.blob = " ".join(
-                [
-                    e.rpps,
-                    fold(e.first_name),
-                    fold(e.last_name),
-                    fold(e.specialty),
-                    fold(doc.structure),
-                    *doc.skills,
-                    *(fold(p.name) for p in doc.places),
-                    *(fold(p.commune_name) for p in doc.places),
-                ]
-            )
             if old is not None:
                 doc.starts, doc.slots, doc.free = old.starts, old.slots, old.free
+                doc.restricted = old.restricted
             self.doctors[e.id] = doc
             self.by_rpps[e.rpps] = e.id
             self.by_last_name[doc.name_key].add(e.id)
             for place in doc.places:
                 self.by_place[place.key].add(e.id)
-                if place.lat is not None and place.lon is not None:
-                    self.cells[_cell(place.lat, place.lon)].add(e.id)
+            self._regrid(doc)
+
+    def _regrid(self, doc: _Doctor) -> None:
+        """Put the doctor in the geographic grid, or take them out, as ``listed`` says."""
+        listed = doc.listed
+        if listed == doc.gridded:
+            return
+        for place in doc.places:
+            if place.lat is not None and place.lon is not None:
+                cell = self.cells[_cell(place.lat, place.lon)]
+                if listed:
+                    cell.add(doc.id)
+                else:
+                    cell.discard(doc.id)
+        doc.gridded = listed
 
     def _unlink(self, doc: _Doctor) -> None:
         self.by_rpps.pop(doc.rpps, None)
         self.by_last_name[doc.name_key].discard(doc.id)
         for place in doc.places:
             self.by_place[place.key].discard(doc.id)
-            if place.lat is not None and place.lon is not None:
+            if doc.gridded and place.lat is not None and place.lon is not None:
                 self.cells[_cell(place.lat, place.lon)].discard(doc.id)
 
     def _bulk_slots(self, rows: Any) -> int:
@@ -438,13 +491,17 @@ class DirectoryIndex:
             doc = self.doctors.get(row.effecteur_id)
             if doc is None:
                 continue
+            doc.own_slots()
             doc.slots.append(_slot_of(row))
             self.slot_owner[row.id] = row.effecteur_id
             n += 1
         for doc in self.doctors.values():
+            if not doc.slots:
+                continue
             doc.slots.sort(key=lambda x: (x.ts, x.id))
             doc.starts = [x.ts for x in doc.slots]
             doc.rebuild_free()
+            self._regrid(doc)
         return n
 
     def _put_slot(self, row: Any) -> None:
@@ -457,16 +514,19 @@ class DirectoryIndex:
                     del doc.starts[i]
                     break
             doc.rebuild_free()
+            self._regrid(doc)
         if row.status != "open" or row.effecteur_id not in self.doctors:
             return
         new = _slot_of(row)
         doc = self.doctors[row.effecteur_id]
+        doc.own_slots()
         i = bisect_left(doc.starts, new.ts)
         while i < len(doc.slots) and doc.starts[i] == new.ts and doc.slots[i].id < new.id:
             i += 1
         doc.starts.insert(i, new.ts)
         doc.slots.insert(i, new)
         doc.rebuild_free()
+        self._regrid(doc)
         self.slot_owner[row.id] = row.effecteur_id
 
     # -- searching ----------------------------------------------------------------------
@@ -602,7 +662,8 @@ class _Search:
     def _passes_filters(self, doc: _Doctor) -> bool:
         if self.required and not self.required <= doc.skills:
             return False
-        return all(t in doc.blob for t in self.terms)
+        text = doc.text()
+        return all(t in text for t in self.terms)
 
     def _pool(self, box: tuple[float, float, float, float] | None, special: set[int]) -> Any:
         if box is None:
