@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.directory import geo
-from app.directory.engine import PAST_KEPT
+from app.directory.engine import PAST_KEPT, indexed
 from app.directory.models import Effecteur, Practice, Slot, Unavailability
 from app.directory.query import (
     TIER_CONFRERE,
@@ -40,13 +40,14 @@ def baseline_search(
     radius = q.radius_km or (geo.default_radius_km(loc[2]) if loc else None)
     windows = q.windows(now)
     rpps, words = parse_treating_doctor(q.treating_doctor)
+    held = indexed(now - PAST_KEPT)  # what the engine holds: the same candidates
     mt: set[int] = set()
     if rpps:
-        mt = set(s.scalars(select(Effecteur.id).where(Effecteur.rpps == rpps)))
+        mt = set(s.scalars(select(Effecteur.id).where(Effecteur.rpps == rpps, held)))
     if not mt and words:
         rows = s.execute(
             select(Effecteur.id, Effecteur.last_name, Effecteur.first_name).where(
-                Effecteur.active.is_(True)
+                Effecteur.active.is_(True), held
             )
         ).all()
         text = f" {' '.join(words)} "
@@ -56,7 +57,7 @@ def baseline_search(
                 i for i, _, first in rows if i in mt and fold(first) and f" {fold(first)} " in text
             }
             mt = narrowed or mt
-    where: Any = Effecteur.active.is_(True)
+    where: Any = and_(Effecteur.active.is_(True), held)
     if loc is not None and radius is not None:
         dlat = radius / 110.5 + 0.01
         dlon = (

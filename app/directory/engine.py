@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.directory import geo
 from app.directory.models import (
@@ -104,8 +104,8 @@ _SLOT_COLUMNS = (
 def _slot_of(row: Any) -> _Slot:
     return _Slot(
         row.id, row.effecteur_id, row.start, row.end, row.start.timestamp(),
-        row.end.timestamp(), row.consultation_type, row.capacity, row.booked, row.is_range,
-        row.visibility, row.practice_id, row.start.astimezone(PARIS).date(),
+        row.end.timestamp(), sys.intern(row.consultation_type), row.capacity, row.booked,
+        row.is_range, sys.intern(row.visibility), row.practice_id, row.start.astimezone(PARIS).date(),
         row.structure_id,
     )  # fmt: skip
 
@@ -135,6 +135,9 @@ class _Place:
 _NO_SLOT_LIST: list[_Slot] = []
 _NO_STARTS: list[float] = []
 _NO_FREE: dict[str | None, tuple[list[float], list[_Slot]]] = {}
+_NO_SKILLS: frozenset[str] = frozenset()
+_NO_LABELS: list[str] = []
+_NO_UNAVAIL: list[tuple[float, float, datetime, str]] = []
 
 
 # slots=True and shared empty containers: the national directory holds several hundred
@@ -280,6 +283,21 @@ class _Doctor:
         return None
 
 
+def indexed(floor: datetime) -> ColumnElement[bool]:
+    """The effecteurs the index holds: every doctor (a treating doctor or a confrère
+    may be any of them), everything the SAS entered, and the national file's other
+    professionals once they take part, accept patients beyond slots or publish a
+    slot. The national file's 700,000 other rows stay in the database."""
+    own = aliased(Slot)
+    return or_(
+        Effecteur.source != "rpps",
+        Effecteur.profession == "Médecin",
+        Effecteur.sas_participant.is_(True),
+        Effecteur.accepts_beyond_slots.is_(True),
+        Effecteur.id.in_(select(own.effecteur_id).where(own.status == "open", own.end > floor)),
+    )
+
+
 def _place_key(address: str, commune_insee: str) -> str:
     return f"{commune_insee}|{fold(address)}"
 
@@ -297,7 +315,9 @@ class DirectoryIndex:
         self.slot_owner: dict[int, int] = {}
         self.by_rpps: dict[str, int] = {}
         self.by_last_name: dict[str, set[int]] = defaultdict(set)
-        self.by_place: dict[str, set[int]] = defaultdict(set)
+        # Tuples, not sets: one address is one doctor's at most times, and a set costs
+        # four times a one-item tuple over the national directory.
+        self.by_place: dict[str, tuple[int, ...]] = {}
         self.cells: dict[tuple[int, int], set[int]] = defaultdict(set)  # 0.05° grid
         # Regulated SNP bookings per doctor in the current (Paris) week: every booking
         # bumps the revision, so the counts are re-read only when something changed.
@@ -370,9 +390,18 @@ class DirectoryIndex:
         floor = now - PAST_KEPT
         changed = 0
         # Rows, not ORM objects: a national directory loads in seconds, not minutes.
-        eff_q = select(*Effecteur.__table__.columns)
+        eff_q = select(*Effecteur.__table__.columns).where(indexed(floor))
         if since >= 0:
             eff_q = eff_q.where(Effecteur.rev > since)
+            for gone in session.scalars(
+                select(Effecteur.id).where(Effecteur.rev > since, ~indexed(floor))
+            ):
+                old = self.doctors.pop(gone, None)
+                if old is not None:
+                    self._unlink(old)
+                    for x in old.slots:
+                        self.slot_owner.pop(x.id, None)
+                    changed += 1
         effecteurs = session.execute(eff_q.execution_options(yield_per=20000)).all()
         if effecteurs:
             self._load_effecteurs(session, effecteurs, floor, everything=since < 0)
@@ -395,9 +424,21 @@ class DirectoryIndex:
                 gc.collect()
             gc.freeze()
         else:
+            newcomers: list[Any] = []  # open slots of effecteurs the index did not hold
             for row in rows:
+                if row.effecteur_id not in self.doctors and row.status == "open":
+                    newcomers.append(row)
                 self._put_slot(row)
                 changed += 1
+            if newcomers:
+                ids = list({r.effecteur_id for r in newcomers})
+                for chunk in _chunks(ids, 900):
+                    found = session.execute(
+                        select(*Effecteur.__table__.columns).where(Effecteur.id.in_(chunk))
+                    ).all()
+                    self._load_effecteurs(session, found, floor)
+                for row in newcomers:
+                    self._put_slot(row)
         self.revision = revision
         return changed
 
@@ -416,7 +457,11 @@ class DirectoryIndex:
         ).order_by(Practice.id)  # fmt: skip
         unavail_q = select(Unavailability).where(Unavailability.end > floor)
         for chunk in [ids] if everything else _chunks(ids, 900):
-            pq = place_q if everything else place_q.where(Practice.effecteur_id.in_(chunk))
+            pq = place_q.where(
+                Practice.effecteur_id.in_(select(Effecteur.id).where(indexed(floor)))
+                if everything
+                else Practice.effecteur_id.in_(chunk)
+            )
             for p in session.execute(pq.execution_options(yield_per=20000)):
                 places[p.effecteur_id].append(
                     _Place(
@@ -443,14 +488,17 @@ class DirectoryIndex:
             if old is not None:
                 self._unlink(old)
             st = structures.get(e.structure_id) if e.structure_id else None
+            leaves = unavail.get(e.id)
             doc = _Doctor(
-                e.id, e.rpps, e.first_name, e.last_name, fold(e.last_name), fold(e.first_name),
-                intern(e.specialty), e.sas_participant, intern(e.mode), e.accepts_beyond_slots,
+                e.id, e.rpps, intern(e.first_name), intern(e.last_name),
+                intern(fold(e.last_name)), intern(fold(e.first_name)), intern(e.specialty),
+                e.sas_participant, intern(e.mode), e.accepts_beyond_slots,
                 intern(e.agenda_level), intern(e.agenda_software),
-                doctor_skills(e.skills or [], e.specialty), list(e.skills or []), e.conditions,
-                e.phone_direct, e.phone_secretary, st.name if st else "", st.kind if st else "",
+                doctor_skills(e.skills or [], e.specialty) or _NO_SKILLS,
+                list(e.skills) if e.skills else _NO_LABELS, e.conditions, e.phone_direct,
+                e.phone_secretary, st.name if st else "", st.kind if st else "",
                 st.snp_phone if st else "", e.active, e.source == "rpps",
-                places.get(e.id, []), sorted(unavail.get(e.id, [])),
+                places.get(e.id, []), sorted(leaves) if leaves else _NO_UNAVAIL,
             )  # fmt: skip
             if old is not None:
                 doc.starts, doc.slots, doc.free = old.starts, old.slots, old.free
@@ -459,7 +507,7 @@ class DirectoryIndex:
             self.by_rpps[e.rpps] = e.id
             self.by_last_name[doc.name_key].add(e.id)
             for place in doc.places:
-                self.by_place[place.key].add(e.id)
+                self.by_place[place.key] = (*self.by_place.get(place.key, ()), e.id)
             self._regrid(doc)
 
     def _regrid(self, doc: _Doctor) -> None:
@@ -480,7 +528,11 @@ class DirectoryIndex:
         self.by_rpps.pop(doc.rpps, None)
         self.by_last_name[doc.name_key].discard(doc.id)
         for place in doc.places:
-            self.by_place[place.key].discard(doc.id)
+            others = tuple(i for i in self.by_place.get(place.key, ()) if i != doc.id)
+            if others:
+                self.by_place[place.key] = others
+            else:
+                self.by_place.pop(place.key, None)
             if doc.gridded and place.lat is not None and place.lon is not None:
                 self.cells[_cell(place.lat, place.lon)].discard(doc.id)
 
@@ -689,7 +741,7 @@ class _Search:
         confreres: set[int] = set()
         for d in mt:
             for p in self.ix.doctors[d].places:
-                confreres |= self.ix.by_place.get(p.key, set())
+                confreres.update(self.ix.by_place.get(p.key, ()))
         confreres -= mt
         special_ids = mt | confreres
         box = _bbox(loc, radius) if loc is not None and radius is not None else None
