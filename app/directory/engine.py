@@ -105,8 +105,8 @@ def _slot_of(row: Any) -> _Slot:
     return _Slot(
         row.id, row.effecteur_id, row.start, row.end, row.start.timestamp(),
         row.end.timestamp(), sys.intern(row.consultation_type), row.capacity, row.booked,
-        row.is_range, sys.intern(row.visibility), row.practice_id, row.start.astimezone(PARIS).date(),
-        row.structure_id,
+        row.is_range, sys.intern(row.visibility), row.practice_id,
+        row.start.astimezone(PARIS).date(), row.structure_id,
     )  # fmt: skip
 
 
