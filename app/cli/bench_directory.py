@@ -92,10 +92,16 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
             for _ in range(rng.randint(0, int(2 * args.slots_per_doctor))):
                 start = start0 + timedelta(minutes=15 * rng.randrange(steps))
                 batch.append(
-                    {"effecteur_id": eid, "start": start, "end": start + timedelta(minutes=15),
-                     "consultation_type": rng.choice(("cabinet", "cabinet", "teleconsultation")),
-                     "source": "bench", "source_ref": f"b{n_slots}", "rev": rev,
-                     "booked": 1 if rng.random() < 0.1 else 0}  # fmt: skip
+                    {
+                        "effecteur_id": eid,
+                        "start": start,
+                        "end": start + timedelta(minutes=15),
+                        "consultation_type": rng.choice(("cabinet", "cabinet", "teleconsultation")),
+                        "source": "bench",
+                        "source_ref": f"b{n_slots}",
+                        "rev": rev,
+                        "booked": 1 if rng.random() < 0.1 else 0,
+                    }  # fmt: skip
                 )
                 n_slots += 1
             if len(batch) >= 20000:

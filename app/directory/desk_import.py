@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from app.directory.imports.effecteurs import import_effecteurs
+from app.directory.imports.rpps import import_rpps
 from app.directory.imports.slots import import_slots
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
@@ -30,7 +31,11 @@ from app.hub.visibility import Audience
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 64 KiB
-SUFFIXES = {"effecteurs": (".csv",), "slots": (".csv", ".ics", ".ical", ".json", ".fhir")}
+SUFFIXES = {
+    "effecteurs": (".csv",),
+    "slots": (".csv", ".ics", ".ical", ".json", ".fhir"),
+    "rpps": (".zip", ".txt"),  # the ANS extraction as downloaded, or its text file
+}
 
 UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 
@@ -45,7 +50,7 @@ class DirectoryUpload(Intent):
 class DirectoryImport(Intent):
     type: Literal[IntentName.DIRECTORY_IMPORT] = IntentName.DIRECTORY_IMPORT
     upload_id: UploadId
-    kind: Literal["effecteurs", "slots"]
+    kind: Literal["effecteurs", "slots", "rpps"]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     rpps: Annotated[str, StringConstraints(pattern=r"^\d{11}$")] | None = None
     strict: bool = False
@@ -162,6 +167,8 @@ class ImportHandlers:
             # The import has its own all-or-nothing transaction (the CLI's code path).
             if i.kind == "effecteurs":
                 report = import_effecteurs(self.service.sessions, path, strict=i.strict, now=u.now)
+            elif i.kind == "rpps":
+                report = import_rpps(self.service.sessions, path, strict=i.strict, now=u.now)
             else:
                 report = import_slots(
                     self.service.sessions, path, rpps=i.rpps, now=u.now, strict=i.strict

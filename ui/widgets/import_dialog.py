@@ -27,6 +27,7 @@ from ui.naming import named
 KINDS = (
     ("effecteurs", "Annuaire des effecteurs (CSV)"),
     ("slots", "Créneaux (CSV, agenda iCalendar .ics, Bundle FHIR .json)"),
+    ("rpps", "Annuaire national RPPS de l'ANS (PS_LibreAcces .zip ou .txt)"),
 )
 
 
@@ -82,7 +83,7 @@ class ImportDialog(QDialog):
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Fichier à importer", "", "Annuaire ou créneaux (*.csv *.ics *.json)"
+            self, "Fichier à importer", "", "Annuaire ou créneaux (*.csv *.ics *.json *.zip *.txt)"
         )
         if path:
             self.path.setText(path)
@@ -115,12 +116,20 @@ class ImportDialog(QDialog):
             + (f" — encodage {report['encoding']}" if report.get("encoding") else "")
         )
         lines = [f"Source : {report['source']}", report["summary"]]
+        if report.get("deactivated"):
+            lines.append(
+                f"{report['deactivated']} praticien(s) absent(s) du fichier national : "
+                "désactivé(s), jamais supprimé(s)"
+            )
         if report.get("rejected"):
             lines.append("\nLignes rejetées :")
             lines += [f"  {r['where']} : {r['why']}" for r in report["rejected"]]
         if report.get("warnings"):
             lines.append("\nAvertissements :")
             lines += [f"  {r['where']} : {r['why']}" for r in report["warnings"]]
+        if report.get("skipped"):
+            lines.append("\nNon importé (par choix) :")
+            lines += [f"  {r['where']} : {r['why']}" for r in report["skipped"]]
         self.report.setPlainText("\n".join(lines))
 
     def failed(self, message: str) -> None:
