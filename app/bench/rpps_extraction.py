@@ -10,6 +10,7 @@ ten. Names, addresses and phones are made up.
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import zipfile
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ def generate(directory: Path, rows: int, doctors: int, seed: int = 17) -> Genera
     rng = random.Random(seed)
     communes = [c for c in default_index() if c.population]
     weights = [c.population or 0 for c in communes]
+    cumulative = list(itertools.accumulate(weights))  # choices() would re-add 35,000 weights
     others = [p for p in PROFESSIONS]
     other_weights = [p[4] for p in others]
     path = directory / "PS_LibreAcces_202612010000.zip"
@@ -119,7 +121,7 @@ def generate(directory: Path, rows: int, doctors: int, seed: int = 17) -> Genera
                     gp_names.append((first, last))
                 places = 2 if rng.random() < 0.1 else 1
                 for n in range(min(places, rows - written)):
-                    commune = rng.choices(communes, weights)[0]
+                    commune = rng.choices(communes, cum_weights=cumulative)[0]
                     values = {
                         "Type d'identifiant PP": "8", "Identifiant PP": pp,
                         "Identification nationale PP": f"8{pp}",
