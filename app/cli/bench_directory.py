@@ -144,10 +144,8 @@ def run(args: argparse.Namespace) -> int:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from app.cli.bench_slots import _pct, realistic_queries
+    from app.cli.bench_slots import _pct, realistic_queries, time_searches
     from app.db.engine import make_engine, make_sessionmaker
-    from app.directory.baseline import baseline_search
-    from app.directory.booking import weekly_snp_counts
     from app.directory.engine import DirectoryIndex
     from app.geo import default_index
 
@@ -177,30 +175,10 @@ def run(args: argparse.Namespace) -> int:
         load_s = time.perf_counter() - t0
         gc.collect()
         index_mib = _rss_mib() - rss0
-        engine_ms: list[float] = []
-        engine_top: list[list[tuple[int, int, datetime | None]]] = []
-        candidates: list[int] = []
-        for q in queries:
-            t0 = time.perf_counter()
-            with sessions() as s:
-                index.sync(s, now)
-                result = index.search(q, now)
-            engine_ms.append((time.perf_counter() - t0) * 1000)
-            candidates.append(result.candidates)
-            if len(engine_top) < args.baseline_searches:
-                engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
-            del result
-        base_ms: list[float] = []
-        identical = 0
-        n_base = min(args.baseline_searches, len(queries))
-        for q, ours in zip(queries[:n_base], engine_top[:n_base], strict=True):
-            t0 = time.perf_counter()
-            with sessions() as s:
-                theirs = baseline_search(s, q, now)
-                weekly_snp_counts(s, [d[0] for d in theirs], now)
-            base_ms.append((time.perf_counter() - t0) * 1000)
-            identical += ours == [(d[0], d[1], d[2]) for d in theirs]
+        timed = time_searches(sessions, index, queries, now, args.baseline_searches)
         engine.dispose()
+    engine_ms, base_ms, candidates = timed.engine_ms, timed.base_ms, timed.candidates
+    identical, n_base = timed.identical, len(timed.base_ms)
     e50, e95 = statistics.median(engine_ms), _pct(engine_ms, 0.95)
     b50, b95 = statistics.median(base_ms), _pct(base_ms, 0.95)
     rows_per_s = prep["generated_rows"] / prep["import_s"]

@@ -19,6 +19,7 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -302,6 +303,51 @@ def realistic_queries(gen: dict[str, Any], count: int, seed: int) -> list[Any]:
     return queries
 
 
+@dataclass
+class TimedSearches:
+    engine_ms: list[float]
+    base_ms: list[float]
+    candidates: list[int]
+    identical: int  # baseline searches that ranked the same doctors, tiers, earliest slots
+
+
+def time_searches(
+    sessions: Any, index: Any, queries: list[Any], now: datetime, baseline: int
+) -> TimedSearches:
+    """Every query through the engine as the hub runs it (a session, the index sync,
+    the search with this week's SNP counts), then the first ``baseline`` ones through
+    the SQL baseline, the rankings compared."""
+    from app.directory.baseline import baseline_search
+    from app.directory.booking import weekly_snp_counts
+
+    engine_ms: list[float] = []
+    # Only what the comparison needs: keeping 1,000 full replies alive would make the
+    # garbage collector, not the engine, the thing measured.
+    engine_top: list[list[tuple[int, int, datetime | None]]] = []
+    candidates: list[int] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        with sessions() as s:
+            index.sync(s, now)
+            result = index.search(q, now)  # this week's SNP counts come with it
+        engine_ms.append((time.perf_counter() - t0) * 1000)
+        candidates.append(result.candidates)
+        if len(engine_top) < baseline:
+            engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
+        del result
+    base_ms: list[float] = []
+    identical = 0
+    n_base = min(baseline, len(queries))
+    for q, ours in zip(queries[:n_base], engine_top[:n_base], strict=True):
+        t0 = time.perf_counter()
+        with sessions() as s:
+            theirs = baseline_search(s, q, now)
+            weekly_snp_counts(s, [d[0] for d in theirs], now)
+        base_ms.append((time.perf_counter() - t0) * 1000)
+        identical += ours == [(d[0], d[1], d[2]) for d in theirs]
+    return TimedSearches(engine_ms, base_ms, candidates, identical)
+
+
 def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
     """Generate the department and import it; run in a child process (see ``run``)."""
     from sqlalchemy import func, select, update
@@ -349,8 +395,6 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from app.db.engine import make_engine, make_sessionmaker
-    from app.directory.baseline import baseline_search
-    from app.directory.booking import weekly_snp_counts
     from app.directory.engine import DirectoryIndex
     from app.geo import default_index
 
@@ -383,32 +427,10 @@ def run(args: argparse.Namespace) -> int:
         with sessions() as s:
             index.search(queries[0], now)
         first_ms = (time.perf_counter() - t0) * 1000
-        engine_ms: list[float] = []
-        # Only what the comparison needs: keeping 1,000 full replies alive would make the
-        # garbage collector, not the engine, the thing measured.
-        engine_top: list[list[tuple[int, int, datetime | None]]] = []
-        candidates: list[int] = []
-        for q in queries:
-            t0 = time.perf_counter()
-            with sessions() as s:
-                index.sync(s, now)
-                result = index.search(q, now)  # this week's SNP counts come with it
-            engine_ms.append((time.perf_counter() - t0) * 1000)
-            candidates.append(result.candidates)
-            if len(engine_top) < args.baseline_searches:
-                engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
-            del result
-        base_ms: list[float] = []
-        identical = 0
-        n_base = min(args.baseline_searches, len(queries))
-        for q, ours in zip(queries[:n_base], engine_top[:n_base], strict=True):
-            t0 = time.perf_counter()
-            with sessions() as s:
-                theirs = baseline_search(s, q, now)
-                weekly_snp_counts(s, [d[0] for d in theirs], now)
-            base_ms.append((time.perf_counter() - t0) * 1000)
-            identical += ours == [(d[0], d[1], d[2]) for d in theirs]
+        timed = time_searches(sessions, index, queries, now, args.baseline_searches)
         engine.dispose()
+    engine_ms, base_ms, candidates = timed.engine_ms, timed.base_ms, timed.candidates
+    identical, n_base = timed.identical, len(timed.base_ms)
     e50, e95 = statistics.median(engine_ms), _pct(engine_ms, 0.95)
     b50, b95 = statistics.median(base_ms), _pct(base_ms, 0.95)
     out = {
