@@ -121,6 +121,9 @@ class _Place:
     lat: float | None
     lon: float | None
     key: str  # same key, same practice: the MT's confrères
+    #: Places at the same position share a spot: a search computes each spot's distance
+    #: once (the national file puts every practice of a commune on its centre).
+    spot: int = -1
     rlat: float = 0.0
     rlon: float = 0.0
     coslat: float = 0.0
@@ -318,7 +321,11 @@ class DirectoryIndex:
         # Tuples, not sets: one address is one doctor's at most times, and a set costs
         # four times a one-item tuple over the national directory.
         self.by_place: dict[str, tuple[int, ...]] = {}
-        self.cells: dict[tuple[int, int], set[int]] = defaultdict(set)  # 0.05° grid
+        # The 0.05° grid: cell -> spot (a position several places may share) -> doctors.
+        # A search measures a spot's distance once and skips its doctors together.
+        self.cells: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(dict)
+        self.spots: dict[tuple[float, float], int] = {}
+        self.spot_pos: list[tuple[float, float, float]] = []  # radians: lat, lon, cos(lat)
         # Regulated SNP bookings per doctor in the current (Paris) week: every booking
         # bumps the revision, so the counts are re-read only when something changed.
         self._week: tuple[datetime, datetime] | None = None
@@ -474,7 +481,8 @@ class DirectoryIndex:
                         p.lat,
                         p.lon,
                         _place_key(p.address, p.commune_insee),
-                    )  # fmt: skip
+                        -1 if p.lat is None or p.lon is None else self._spot(p.lat, p.lon),
+                    )
                 )
             uq = (
                 unavail_q if everything else unavail_q.where(Unavailability.effecteur_id.in_(chunk))
@@ -510,6 +518,14 @@ class DirectoryIndex:
                 self.by_place[place.key] = (*self.by_place.get(place.key, ()), e.id)
             self._regrid(doc)
 
+    def _spot(self, lat: float, lon: float) -> int:
+        spot = self.spots.get((lat, lon))
+        if spot is None:
+            spot = self.spots[(lat, lon)] = len(self.spot_pos)
+            rlat = math.radians(lat)
+            self.spot_pos.append((rlat, math.radians(lon), math.cos(rlat)))
+        return spot
+
     def _regrid(self, doc: _Doctor) -> None:
         """Put the doctor in the geographic grid, or take them out, as ``listed`` says."""
         listed = doc.listed
@@ -517,12 +533,21 @@ class DirectoryIndex:
             return
         for place in doc.places:
             if place.lat is not None and place.lon is not None:
-                cell = self.cells[_cell(place.lat, place.lon)]
                 if listed:
-                    cell.add(doc.id)
+                    cell = self.cells[_cell(place.lat, place.lon)]
+                    cell.setdefault(place.spot, set()).add(doc.id)
                 else:
-                    cell.discard(doc.id)
+                    self._ungrid(doc.id, place)
         doc.gridded = listed
+
+    def _ungrid(self, doc_id: int, place: _Place) -> None:
+        assert place.lat is not None and place.lon is not None
+        cell = self.cells.get(_cell(place.lat, place.lon))
+        ids = cell.get(place.spot) if cell is not None else None
+        if cell is not None and ids is not None:
+            ids.discard(doc_id)
+            if not ids:
+                del cell[place.spot]
 
     def _unlink(self, doc: _Doctor) -> None:
         self.by_rpps.pop(doc.rpps, None)
@@ -534,7 +559,7 @@ class DirectoryIndex:
             else:
                 self.by_place.pop(place.key, None)
             if doc.gridded and place.lat is not None and place.lon is not None:
-                self.cells[_cell(place.lat, place.lon)].discard(doc.id)
+                self._ungrid(doc.id, place)
 
     def _bulk_slots(self, rows: Any) -> int:
         """First load: append everything, then sort each doctor's slots once."""
@@ -606,6 +631,7 @@ class _Search:
         self.terms = q.text_terms()
         self.warnings: list[str] = []
         self._here = (0.0, 0.0, 1.0)
+        self.spot_km: dict[int, float] = {}  # distance of each spot met, this search
 
     def _location(self) -> tuple[float, float, str | None] | None:
         if self.q.lat is not None and self.q.lon is not None:
@@ -717,15 +743,32 @@ class _Search:
         text = doc.text()
         return all(t in text for t in self.terms)
 
-    def _pool(self, box: tuple[float, float, float, float] | None, special: set[int]) -> Any:
+    def _spot_distance(self, spot: int) -> float:
+        km = self.spot_km.get(spot)
+        if km is None:
+            rlat, rlon, coslat = self._here
+            plat, plon, pcos = self.ix.spot_pos[spot]
+            h = math.sin((plat - rlat) / 2) ** 2 + coslat * pcos * math.sin((plon - rlon) / 2) ** 2
+            km = self.spot_km[spot] = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+        return km
+
+    def _pool(
+        self,
+        box: tuple[float, float, float, float] | None,
+        special: set[int],
+        radius: float | None = None,
+    ) -> Any:
         if box is None:
             return self.ix.doctors.values()
-        # Only the grid cells the bounding box touches, plus the MT and confrères.
+        # Only the grid cells the bounding box touches, and in them the spots within the
+        # radius; plus the MT and confrères.
         ids = set(special)
         (la0, lo0), (la1, lo1) = _cell(box[0], box[2]), _cell(box[1], box[3])
         for la in range(la0, la1 + 1):
             for lo in range(lo0, lo1 + 1):
-                ids |= self.ix.cells.get((la, lo), set())
+                for spot, there in self.ix.cells.get((la, lo), {}).items():
+                    if radius is None or self._spot_distance(spot) <= radius:
+                        ids |= there
         return [self.ix.doctors[i] for i in ids if i in self.ix.doctors]
 
     def run(self) -> SearchResult:
@@ -749,6 +792,12 @@ class _Search:
         # (rank key, doctor, tier, distance, earliest slot, skill match): hits are built
         # only for the doctors shown.
         ranked: list[_Row] = []
+        # Only the best ``limit`` rows are kept: past 2 × limit the list is cut back and
+        # a row no better than the last kept one is only counted (a dense city has
+        # thousands of candidates, a desk shows thirty).
+        limit = max(1, self.q.limit)
+        worst: tuple[Any, ...] | None = None
+        candidates = 0
         beyond: list[_Row] = []
         with_slots = 0
         # The hot loop (hundreds of doctors in a dense radius): locals, and the
@@ -762,7 +811,8 @@ class _Search:
         filters = bool(self.required or self.terms)
         preferred = self.preferred
         now_ts = self.now_ts
-        for doc in self._pool(box, special_ids):
+        spot_km = self.spot_km
+        for doc in self._pool(box, special_ids, radius):
             if not doc.active:
                 continue
             special = doc.id in special_ids
@@ -773,11 +823,13 @@ class _Search:
                 for p in doc.places:
                     if p.lat is None or not (b0 <= p.lat <= b1 and b2 <= p.lon <= b3):
                         continue
-                    h = (
-                        sin((p.rlat - rlat) / 2) ** 2
-                        + coslat * p.coslat * sin((p.rlon - rlon) / 2) ** 2
-                    )
-                    km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                    km = spot_km.get(p.spot)
+                    if km is None:
+                        h = (
+                            sin((p.rlat - rlat) / 2) ** 2
+                            + coslat * p.coslat * sin((p.rlon - rlon) / 2) ** 2
+                        )
+                        km = spot_km[p.spot] = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
                     if dist is None or km < dist:
                         dist = km
                 if dist is None or dist > radius:  # type: ignore[operator]
@@ -816,13 +868,19 @@ class _Search:
                 doc.name_key,
                 doc.id,
             )
-            ranked.append((key, doc, tier, dist, first, skill_match))
+            candidates += 1
+            if worst is None or key < worst:
+                ranked.append((key, doc, tier, dist, first, skill_match))
+                if len(ranked) >= 2 * limit:
+                    ranked.sort()
+                    del ranked[limit:]
+                    worst = ranked[-1][0]
             if not special and doc.beyond and first is None:
                 beyond.append(
                     (beyond_key(skill_match, dist, doc.name_key, doc.id), doc, tier, dist,
                      first, skill_match)
                 )  # fmt: skip
-        ranked.sort(key=lambda r: r[0])
+        ranked.sort()  # keys are unique (the doctor's id ends them): rows never tie
         shown = [self._detail(r, mt_ambiguous and r[1].id in mt) for r in ranked[: self.q.limit]]
         beyond_list: list[DoctorHit] = []
         if with_slots == 0:
@@ -839,7 +897,7 @@ class _Search:
         if self.q.treating_doctor and not mt:
             self.warnings.append("médecin traitant absent de l'annuaire : appelez-le d'abord")
         return SearchResult(
-            self.now, radius, shown, beyond_list, len(ranked), with_slots, location,
+            self.now, radius, shown, beyond_list, candidates, with_slots, location,
             self.warnings,
         )  # fmt: skip
 
