@@ -141,6 +141,20 @@ def test_reimport_updates_deactivates_and_keeps_what_the_sas_knows(
     assert report.updated >= 1
 
 
+def test_a_run_limited_to_doctors_leaves_nurses_alone(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    rows = national(tmp_path)
+    import_rpps(sessions, write(tmp_path / "a.txt", rows), now=NOW)
+    report = import_rpps(sessions, write(tmp_path / "b.txt", rows), now=NOW, professions={"10"})
+    assert report.deactivated == 0 and effecteurs(sessions)["10000000003"].active
+    assert any("Infirmier (code 60)" in why for _, why in report.skipped)
+    report = import_rpps(sessions, write(tmp_path / "c.txt", rows[:2]), now=NOW, professions={"10"})
+    assert report.deactivated == 1  # the ophthalmologist left; the nurse was not read
+    docs = effecteurs(sessions)
+    assert not docs["10000000002"].active and docs["10000000003"].active
+
+
 def test_sas_row_becomes_national(sessions: sessionmaker[Session], tmp_path: Path) -> None:
     with sessions.begin() as s:
         s.add(Effecteur(rpps="10000000001", last_name="Martin", sas_participant=True))

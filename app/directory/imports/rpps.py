@@ -93,6 +93,9 @@ class _Import:
         self.skipped_first: dict[str, int] = {}
         self.unchanged = 0
         self.preexisting: set[int] = set()  # ids already in the directory before
+        #: Professions this import read: only their absentees are deactivated (a run
+        #: limited to doctors says nothing of nurses).
+        self.professions_read: set[str] = set()
 
     # -- rows -------------------------------------------------------------------------
 
@@ -160,6 +163,7 @@ class _Import:
         place = self._place(line, pp, values)
         if isinstance(place, bool):
             return None
+        self.professions_read.add(person["profession"])
         self.name_of.setdefault(pp, who)
         self.first_line.setdefault(pp, line)
         return _Row(line, pp, person, place or None)
@@ -361,7 +365,12 @@ class _Import:
             sl.c.practice_id.is_not(None)))))  # fmt: skip
         result = self.s.execute(
             update(e)
-            .where(e.c.source == "rpps", e.c.rev != self.rev, e.c.active.is_(True))
+            .where(
+                e.c.source == "rpps",
+                e.c.rev != self.rev,
+                e.c.active.is_(True),
+                e.c.profession.in_(sorted(self.professions_read)),
+            )
             .values(active=False, rev=self.rev, updated_at=self.now)
         )
         self.r.deactivated = int(cast(CursorResult[Any], result).rowcount or 0)
