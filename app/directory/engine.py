@@ -318,6 +318,7 @@ class DirectoryIndex:
         self.slot_owner: dict[int, int] = {}
         self.by_rpps: dict[str, int] = {}
         self.by_last_name: dict[str, set[int]] = defaultdict(set)
+        self.by_first_name: dict[str, set[int]] = defaultdict(set)
         # Tuples, not sets: one address is one doctor's at most times, and a set costs
         # four times a one-item tuple over the national directory.
         self.by_place: dict[str, tuple[int, ...]] = {}
@@ -514,6 +515,8 @@ class DirectoryIndex:
             self.doctors[e.id] = doc
             self.by_rpps[e.rpps] = e.id
             self.by_last_name[doc.name_key].add(e.id)
+            if doc.first_key:
+                self.by_first_name[doc.first_key].add(e.id)
             for place in doc.places:
                 self.by_place[place.key] = (*self.by_place.get(place.key, ()), e.id)
             self._regrid(doc)
@@ -552,6 +555,7 @@ class DirectoryIndex:
     def _unlink(self, doc: _Doctor) -> None:
         self.by_rpps.pop(doc.rpps, None)
         self.by_last_name[doc.name_key].discard(doc.id)
+        self.by_first_name.get(doc.first_key, set()).discard(doc.id)
         for place in doc.places:
             others = tuple(i for i in self.by_place.get(place.key, ()) if i != doc.id)
             if others:
@@ -652,19 +656,20 @@ class _Search:
         if not words:
             return set(), False
         found: set[int] = set()
-        text = " ".join(words)
-        for i in range(len(words)):
-            for j in range(i + 1, len(words) + 1):
-                found |= self.ix.by_last_name.get(" ".join(words[i:j]), set())
-        found = {d for d in found if self.ix.doctors[d].active}
-        if len(found) > 1:  # "Dr Marie Martin" among several Martins
-            narrowed = {
-                d
-                for d in found
-                if self.ix.doctors[d].first_key
-                and f" {self.ix.doctors[d].first_key} " in f" {text} "
-            }
-            found = narrowed or found
+        spans = [
+            " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        ]
+        for span in spans:
+            found |= self.ix.by_last_name.get(span, set())
+        doctors = self.ix.doctors
+        if len(found) > 1:  # "Dr Marie Martin" among several Martins (thousands, nationally)
+            narrowed: set[int] = set()
+            for span in spans:
+                narrowed |= found & self.ix.by_first_name.get(span, set())
+            narrowed = {d for d in narrowed if doctors[d].active}
+            if narrowed:
+                return narrowed, len(narrowed) > 1
+        found = {d for d in found if doctors[d].active}
         return found, len(found) > 1
 
     def _distance(
