@@ -16,7 +16,6 @@ import gc
 import json
 import random
 import resource
-import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from app.cli.bench_slots import _pct, realistic_queries, time_searches
+    from app.cli.bench_slots import realistic_queries, time_searches
     from app.db.engine import make_engine, make_sessionmaker
     from app.directory.engine import DirectoryIndex
     from app.geo import default_index
@@ -177,10 +176,6 @@ def run(args: argparse.Namespace) -> int:
         index_mib = _rss_mib() - rss0
         timed = time_searches(sessions, index, queries, now, args.baseline_searches)
         engine.dispose()
-    engine_ms, base_ms, candidates = timed.engine_ms, timed.base_ms, timed.candidates
-    identical, n_base = timed.identical, len(timed.base_ms)
-    e50, e95 = statistics.median(engine_ms), _pct(engine_ms, 0.95)
-    b50, b95 = statistics.median(base_ms), _pct(base_ms, 0.95)
     rows_per_s = prep["generated_rows"] / prep["import_s"]
     out = {
         "rows": prep["generated_rows"],
@@ -201,15 +196,10 @@ def run(args: argparse.Namespace) -> int:
         "hours": args.hours,
         "index": {"load_s": round(load_s, 1), "rss_mib": round(index_mib)},
         "searches": len(queries),
-        "engine_ms": {"p50": round(e50, 2), "p95": round(e95, 2), "max": round(max(engine_ms), 2)},
-        "baseline_ms": {"p50": round(b50, 2), "p95": round(b95, 2), "searches": n_base},
-        "ratio_p50": round(b50 / e50, 1),
-        "ratio_p95": round(b95 / e95, 1),
-        "baseline_same_ranking": f"{identical}/{n_base}",
-        "mean_candidates": round(statistics.mean(candidates), 1),
+        **timed.figures(),
         "targets": {
             "import_under_5_min": prep["import_s"] < 300,
-            "engine_p95_under_20ms": e95 < 20,
+            "engine_p95_under_20ms": timed.engine_p95 < 20,
             "index_under_1_gib": index_mib < 1024,
         },
         "wall_s": round(time.perf_counter() - wall, 1),

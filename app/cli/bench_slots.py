@@ -310,6 +310,29 @@ class TimedSearches:
     candidates: list[int]
     identical: int  # baseline searches that ranked the same doctors, tiers, earliest slots
 
+    @property
+    def engine_p95(self) -> float:
+        return _pct(self.engine_ms, 0.95)
+
+    @property
+    def base_p95(self) -> float:
+        return _pct(self.base_ms, 0.95)
+
+    def figures(self) -> dict[str, Any]:
+        """Percentiles of both, their ratios, the rankings compared."""
+        e50, e95 = statistics.median(self.engine_ms), self.engine_p95
+        b50, b95 = statistics.median(self.base_ms), self.base_p95
+        n_base = len(self.base_ms)
+        return {
+            "engine_ms": {"p50": round(e50, 2), "p95": round(e95, 2),
+                          "max": round(max(self.engine_ms), 2)},
+            "baseline_ms": {"p50": round(b50, 2), "p95": round(b95, 2), "searches": n_base},
+            "ratio_p50": round(b50 / e50, 1),
+            "ratio_p95": round(b95 / e95, 1),
+            "baseline_same_ranking": f"{self.identical}/{n_base}",
+            "mean_candidates": round(statistics.mean(self.candidates), 1),
+        }  # fmt: skip
+
 
 def time_searches(
     sessions: Any, index: Any, queries: list[Any], now: datetime, baseline: int
@@ -429,24 +452,16 @@ def run(args: argparse.Namespace) -> int:
         first_ms = (time.perf_counter() - t0) * 1000
         timed = time_searches(sessions, index, queries, now, args.baseline_searches)
         engine.dispose()
-    engine_ms, base_ms, candidates = timed.engine_ms, timed.base_ms, timed.candidates
-    identical, n_base = timed.identical, len(timed.base_ms)
-    e50, e95 = statistics.median(engine_ms), _pct(engine_ms, 0.95)
-    b50, b95 = statistics.median(base_ms), _pct(base_ms, 0.95)
+    e95, b95 = timed.engine_p95, timed.base_p95
     out = {
         "department": args.department,
         "effecteurs": prepared["effecteurs"],
         "hours": args.hours,
         "slots": prepared["total_slots"],
         "searches": len(queries),
-        "engine_ms": {"p50": round(e50, 2), "p95": round(e95, 2), "max": round(max(engine_ms), 2)},
-        "baseline_ms": {"p50": round(b50, 2), "p95": round(b95, 2), "searches": n_base},
-        "ratio_p50": round(b50 / e50, 1),
-        "ratio_p95": round(b95 / e95, 1),
-        "baseline_same_ranking": f"{identical}/{n_base}",
+        **timed.figures(),
         "index_load_s": round(load_s, 2),
         "first_search_ms": round(first_ms, 1),
-        "mean_candidates": round(statistics.mean(candidates), 1),
         "import": {
             "effecteurs_csv_rows_per_s": round(prepared["effecteurs_per_s"], 1),
             "csv_slots": prepared["csv_slots"],
