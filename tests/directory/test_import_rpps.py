@@ -174,6 +174,7 @@ def test_bad_rows_are_rejected_with_their_line(
         person("10000000002", "DUPONT", "Marc", **NIORT),  # same RPPS, someone else
         person("123", "COURT", "Ali", **NIORT),
         person("10000000006", "", "Sans", **NIORT),
+        person("10000000007", "VERT", "Ana", **{**NIORT, "Identification nationale PP": "81"}),
     ]
     report = import_rpps(sessions, write(tmp_path / "a.txt", rows), now=NOW)
     assert report.committed
@@ -183,6 +184,7 @@ def test_bad_rows_are_rejected_with_their_line(
     assert "en double" in why["ligne 7"] and "Léa DURAND" in why["ligne 7"]
     assert "11 chiffres" in why["ligne 8"]
     assert "nom d'exercice manquant" in why["ligne 9"]
+    assert "« 810000000007 » attendu (8 + RPPS)" in why["ligne 10"]
     assert set(effecteurs(sessions)) == {"10000000001", "10000000002"}
 
 

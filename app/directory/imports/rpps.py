@@ -136,6 +136,13 @@ class _Import:
                 return None
             self.r.reject(f"ligne {line}", f"Identifiant PP « {pp} » : 11 chiffres (RPPS) attendus")
             return None
+        national = _field(values, at, "national_id")
+        if national and national != f"8{pp}":
+            self.r.reject(
+                f"ligne {line}",
+                f"Identification nationale PP « {national} » : « 8{pp} » attendu (8 + RPPS)",
+            )
+            return None
         last = _field(values, at, "last_name")
         if not last:
             self.r.reject(f"ligne {line}", f"RPPS {pp} : nom d'exercice manquant")
