@@ -42,6 +42,7 @@ BENCHES = (
     "app.cli.bench_hubstart",
     "app.cli.bench_login",
     "app.cli.bench_psc",
+    "app.cli.bench_directory",
 )
 
 

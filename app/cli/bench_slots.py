@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -348,6 +349,78 @@ def realistic_queries(gen: dict[str, Any], count: int, seed: int) -> list[Any]:
     return queries
 
 
+@dataclass
+class TimedSearches:
+    engine_ms: list[float]
+    base_ms: list[float]
+    candidates: list[int]
+    identical: int  # baseline searches that ranked the same doctors, tiers, earliest slots
+    #: Participants listed under the patient's CPTS, one entry per CPTS shown.
+    cpts_shown: list[int]
+
+    @property
+    def engine_p95(self) -> float:
+        return _pct(self.engine_ms, 0.95)
+
+    @property
+    def base_p95(self) -> float:
+        return _pct(self.base_ms, 0.95)
+
+    def figures(self) -> dict[str, Any]:
+        """Percentiles of both, their ratios, the rankings compared."""
+        e50, e95 = statistics.median(self.engine_ms), self.engine_p95
+        b50, b95 = statistics.median(self.base_ms), self.base_p95
+        n_base = len(self.base_ms)
+        return {
+            "engine_ms": {"p50": round(e50, 2), "p95": round(e95, 2),
+                          "max": round(max(self.engine_ms), 2)},
+            "baseline_ms": {"p50": round(b50, 2), "p95": round(b95, 2), "searches": n_base},
+            "ratio_p50": round(b50 / e50, 1),
+            "ratio_p95": round(b95 / e95, 1),
+            "baseline_same_ranking": f"{self.identical}/{n_base}",
+            "mean_candidates": round(statistics.mean(self.candidates), 1),
+        }  # fmt: skip
+
+
+def time_searches(
+    sessions: Any, index: Any, queries: list[Any], now: datetime, baseline: int
+) -> TimedSearches:
+    """Every query through the engine as the hub runs it (a session, the index sync,
+    the search with this week's SNP counts), then the first ``baseline`` ones through
+    the SQL baseline, the rankings compared."""
+    from app.directory.baseline import baseline_search
+    from app.directory.booking import weekly_snp_counts
+
+    engine_ms: list[float] = []
+    # Only what the comparison needs: keeping 1,000 full replies alive would make the
+    # garbage collector, not the engine, the thing measured.
+    engine_top: list[list[tuple[int, int, datetime | None]]] = []
+    candidates: list[int] = []
+    cpts_shown: list[int] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        with sessions() as s:
+            index.sync(s, now)
+            result = index.search(q, now)  # this week's SNP counts come with it
+        engine_ms.append((time.perf_counter() - t0) * 1000)
+        candidates.append(result.candidates)
+        cpts_shown += [len(c["participants"]) for c in result.cpts]
+        if len(engine_top) < baseline:
+            engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
+        del result
+    base_ms: list[float] = []
+    identical = 0
+    n_base = min(baseline, len(queries))
+    for q, ours in zip(queries[:n_base], engine_top[:n_base], strict=True):
+        t0 = time.perf_counter()
+        with sessions() as s:
+            theirs = baseline_search(s, q, now)
+            weekly_snp_counts(s, [d[0] for d in theirs], now)
+        base_ms.append((time.perf_counter() - t0) * 1000)
+        identical += ours == [(d[0], d[1], d[2]) for d in theirs]
+    return TimedSearches(engine_ms, base_ms, candidates, identical, cpts_shown)
+
+
 def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
     """Generate the department and import it; run in a child process (see ``run``)."""
     from sqlalchemy import func, select, update
@@ -401,8 +474,6 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     from app.db.engine import make_engine, make_sessionmaker
-    from app.directory.baseline import baseline_search
-    from app.directory.booking import weekly_snp_counts
     from app.directory.engine import DirectoryIndex
     from app.geo import default_index
 
@@ -435,23 +506,8 @@ def run(args: argparse.Namespace) -> int:
         with sessions() as s:
             index.search(queries[0], now)
         first_ms = (time.perf_counter() - t0) * 1000
-        engine_ms: list[float] = []
-        # Only what the comparison needs: keeping 1,000 full replies alive would make the
-        # garbage collector, not the engine, the thing measured.
-        engine_top: list[list[tuple[int, int, datetime | None]]] = []
-        candidates: list[int] = []
-        cpts_shown: list[int] = []  # participants listed under the commune's CPTS
-        for q in queries:
-            t0 = time.perf_counter()
-            with sessions() as s:
-                index.sync(s, now)
-                result = index.search(q, now)  # this week's SNP counts come with it
-            engine_ms.append((time.perf_counter() - t0) * 1000)
-            candidates.append(result.candidates)
-            cpts_shown += [len(c["participants"]) for c in result.cpts]
-            if len(engine_top) < args.baseline_searches:
-                engine_top.append([(d.effecteur_id, d.tier, d.earliest) for d in result.doctors])
-            del result
+        timed = time_searches(sessions, index, queries, now, args.baseline_searches)
+        cpts_shown = timed.cpts_shown
         # What the patient's CPTS block costs: the same searches with and without the
         # commune → CPTS map, alternately, in this run.
         with_cpts: list[float] = []
@@ -466,33 +522,17 @@ def run(args: argparse.Namespace) -> int:
                     index.search(q, now)
                 (with_cpts if on else without_cpts).append((time.perf_counter() - t0) * 1000)
         index.cpts_of_commune = zones
-        base_ms: list[float] = []
-        identical = 0
-        n_base = min(args.baseline_searches, len(queries))
-        for q, ours in zip(queries[:n_base], engine_top[:n_base], strict=True):
-            t0 = time.perf_counter()
-            with sessions() as s:
-                theirs = baseline_search(s, q, now)
-                weekly_snp_counts(s, [d[0] for d in theirs], now)
-            base_ms.append((time.perf_counter() - t0) * 1000)
-            identical += ours == [(d[0], d[1], d[2]) for d in theirs]
         engine.dispose()
-    e50, e95 = statistics.median(engine_ms), _pct(engine_ms, 0.95)
-    b50, b95 = statistics.median(base_ms), _pct(base_ms, 0.95)
+    e95, b95 = timed.engine_p95, timed.base_p95
     out = {
         "department": args.department,
         "effecteurs": prepared["effecteurs"],
         "hours": args.hours,
         "slots": prepared["total_slots"],
         "searches": len(queries),
-        "engine_ms": {"p50": round(e50, 2), "p95": round(e95, 2), "max": round(max(engine_ms), 2)},
-        "baseline_ms": {"p50": round(b50, 2), "p95": round(b95, 2), "searches": n_base},
-        "ratio_p50": round(b50 / e50, 1),
-        "ratio_p95": round(b95 / e95, 1),
-        "baseline_same_ranking": f"{identical}/{n_base}",
+        **timed.figures(),
         "index_load_s": round(load_s, 2),
         "first_search_ms": round(first_ms, 1),
-        "mean_candidates": round(statistics.mean(candidates), 1),
         "cpts": {
             "count": prepared["cpts"],
             "searches_with_cpts": len(cpts_shown),

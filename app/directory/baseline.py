@@ -9,10 +9,11 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.directory import geo
+from app.directory.engine import PAST_KEPT, indexed
 from app.directory.models import Effecteur, Practice, Slot, Unavailability
 from app.directory.query import (
     TIER_CONFRERE,
@@ -39,13 +40,14 @@ def baseline_search(
     radius = q.radius_km or (geo.default_radius_km(loc[2]) if loc else None)
     windows = q.windows(now)
     rpps, words = parse_treating_doctor(q.treating_doctor)
+    held = indexed(now - PAST_KEPT)  # what the engine holds: the same candidates
     mt: set[int] = set()
     if rpps:
-        mt = set(s.scalars(select(Effecteur.id).where(Effecteur.rpps == rpps)))
+        mt = set(s.scalars(select(Effecteur.id).where(Effecteur.rpps == rpps, held)))
     if not mt and words:
         rows = s.execute(
             select(Effecteur.id, Effecteur.last_name, Effecteur.first_name).where(
-                Effecteur.active.is_(True)
+                Effecteur.active.is_(True), held
             )
         ).all()
         text = f" {' '.join(words)} "
@@ -55,7 +57,7 @@ def baseline_search(
                 i for i, _, first in rows if i in mt and fold(first) and f" {fold(first)} " in text
             }
             mt = narrowed or mt
-    where: Any = Effecteur.active.is_(True)
+    where: Any = and_(Effecteur.active.is_(True), held)
     if loc is not None and radius is not None:
         dlat = radius / 110.5 + 0.01
         dlon = (
@@ -76,6 +78,7 @@ def baseline_search(
         Slot.start >= windows[0][0],
         Slot.start < windows[-1][1],
     )
+    own = aliased(Slot)
     stmt = (
         select(
             Effecteur.id,
@@ -91,6 +94,20 @@ def baseline_search(
             Slot.end,
             Slot.consultation_type,
             Slot.visibility,
+            # As the engine's ``listed``: national-file rows the SAS knows nothing of are
+            # found as treating doctor or confrère only.
+            or_(
+                Effecteur.source != "rpps",
+                Effecteur.sas_participant.is_(True),
+                Effecteur.accepts_beyond_slots.is_(True),
+                exists()
+                .where(
+                    own.effecteur_id == Effecteur.id,
+                    own.status == "open",
+                    own.end > now - PAST_KEPT,
+                )
+                .correlate(Effecteur),
+            ),
         )
         .join(Practice, Practice.effecteur_id == Effecteur.id)
         .outerjoin(Slot, slot_on)
@@ -106,6 +123,7 @@ def baseline_search(
                 "skills": doctor_skills(row[3] or [], row[4]),
                 "places": set(),
                 "slots": [],
+                "listed": bool(row[13]),
             },
         )
         d["places"].add((fold(row[5]), row[6], row[7], row[8]))
@@ -133,7 +151,8 @@ def baseline_search(
         dist = min(dists) if dists else None
         away = any(a <= now < b for a, b in leaves[eid])
         if not special and (
-            away
+            not d["listed"]
+            or away
             or not required <= d["skills"]
             or (radius is not None and loc is not None and (dist is None or dist > radius))
         ):

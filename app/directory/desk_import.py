@@ -3,13 +3,15 @@
 Messages are limited to 64 KiB, so a desk sends ``directory.upload`` chunks (base64,
 in order) and then ``directory.import``; the desk shows the upload's progress and
 the import's report. The import itself is the CLI's (one transaction: a broken file
-changes nothing). Uploads are kept in memory, per user, with a size limit.
+changes nothing). Uploads are spooled (memory, then a temporary file past a few MiB:
+the national RPPS zip is a few hundred MiB), per user, with size limits.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import shutil
 import tempfile
 import threading
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from pydantic import Field, StringConstraints
 
 from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.ror import import_ror
+from app.directory.imports.rpps import import_rpps
 from app.directory.imports.slots import import_slots
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
@@ -29,12 +32,14 @@ from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience
 
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # the national RPPS extraction, zipped
+SPOOL_BYTES = 4 * 1024 * 1024  # beyond this an upload waits on disk, not in memory
 CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 64 KiB
 SUFFIXES = {
     "effecteurs": (".csv",),
     "slots": (".csv", ".ics", ".ical", ".json", ".fhir"),
     "ror": (".json", ".ndjson", ".fhir"),
+    "rpps": (".zip", ".txt"),  # the ANS extraction as downloaded, or its text file
 }
 
 UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
@@ -50,7 +55,7 @@ class DirectoryUpload(Intent):
 class DirectoryImport(Intent):
     type: Literal[IntentName.DIRECTORY_IMPORT] = IntentName.DIRECTORY_IMPORT
     upload_id: UploadId
-    kind: Literal["effecteurs", "slots", "ror"]
+    kind: Literal["effecteurs", "slots", "ror", "rpps"]
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     rpps: Annotated[str, StringConstraints(pattern=r"^\d{11}$")] | None = None
     strict: bool = False
@@ -65,28 +70,32 @@ class Uploads:
 
     IDLE = timedelta(minutes=10)
     MAX_PER_USER = 2
-    MAX_TOTAL_BYTES = 4 * MAX_UPLOAD_BYTES
+    MAX_TOTAL_BYTES = 2 * MAX_UPLOAD_BYTES
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._data: dict[tuple[int, str], bytearray] = {}
+        self._data: dict[tuple[int, str], tempfile.SpooledTemporaryFile[bytes]] = {}
+        self._sizes: dict[tuple[int, str], int] = {}
         self._next: dict[tuple[int, str], int] = {}
         self._touched: dict[tuple[int, str], datetime] = {}
 
-    def _drop(self, key: tuple[int, str]) -> bytearray | None:
+    def _drop(self, key: tuple[int, str]) -> tempfile.SpooledTemporaryFile[bytes] | None:
         self._next.pop(key, None)
         self._touched.pop(key, None)
+        self._sizes.pop(key, None)
         return self._data.pop(key, None)
 
     def _free_idle(self, now: datetime) -> None:
         for key, touched in list(self._touched.items()):
             if now - touched >= self.IDLE:
-                self._drop(key)
+                spool = self._drop(key)
+                if spool is not None:
+                    spool.close()
 
     @property
     def held_bytes(self) -> int:
         with self._lock:
-            return sum(len(b) for b in self._data.values())
+            return sum(self._sizes.values())
 
     def add(self, user_id: int, upload_id: str, seq: int, chunk: bytes, now: datetime) -> int:
         key = (user_id, upload_id)
@@ -105,30 +114,44 @@ class Uploads:
                         f"déjà {mine} fichiers en cours d'envoi : terminez-les ou attendez "
                         f"{int(self.IDLE.total_seconds() // 60)} min",
                     )
-            buffer = self._data.setdefault(key, bytearray())
-            total = sum(len(b) for b in self._data.values())
-            if len(buffer) + len(chunk) > MAX_UPLOAD_BYTES:
-                self._drop(key)
+            if key not in self._data:
+                self._data[key] = tempfile.SpooledTemporaryFile(
+                    SPOOL_BYTES, prefix="sasdesk-upload-"
+                )
+                self._sizes[key] = 0
+            size = self._sizes[key]
+            total = sum(self._sizes.values())
+            if size + len(chunk) > MAX_UPLOAD_BYTES:
+                spool = self._drop(key)
+                if spool is not None:
+                    spool.close()
                 raise FlowError(
                     "too_large", f"fichier de plus de {MAX_UPLOAD_BYTES // (1024 * 1024)} Mo refusé"
                 )
             if total + len(chunk) > self.MAX_TOTAL_BYTES:
-                if not buffer:
-                    self._drop(key)
+                if not size:
+                    spool = self._drop(key)
+                    if spool is not None:
+                        spool.close()
                 raise FlowError("busy", "le hub reçoit déjà trop de fichiers : réessayez plus tard")
-            buffer.extend(chunk)
+            self._data[key].write(chunk)
+            self._sizes[key] = size + len(chunk)
             self._next[key] = seq + 1
             self._touched[key] = now
-            return len(buffer)
+            return size + len(chunk)
 
-    def take(self, user_id: int, upload_id: str, now: datetime) -> bytes:
+    def take(
+        self, user_id: int, upload_id: str, now: datetime
+    ) -> tempfile.SpooledTemporaryFile[bytes]:
+        """The whole upload, from its start; the caller closes it."""
         key = (user_id, upload_id)
         with self._lock:
             self._free_idle(now)
-            data = self._drop(key)
-        if data is None:
+            spool = self._drop(key)
+        if spool is None:
             raise FlowError("not_found", "aucun fichier envoyé sous cet identifiant")
-        return bytes(data)
+        spool.seek(0)
+        return spool
 
 
 class ImportHandlers:
@@ -160,15 +183,20 @@ class ImportHandlers:
                 f"format « {suffix or '?'} » non pris en charge "
                 f"pour {i.kind} ({', '.join(SUFFIXES[i.kind])})",
             )
-        data = self.uploads.take(user_id, i.upload_id, u.now)
-        with tempfile.TemporaryDirectory(prefix="sasdesk-import-") as tmp:
+        with (
+            self.uploads.take(user_id, i.upload_id, u.now) as spool,
+            tempfile.TemporaryDirectory(prefix="sasdesk-import-") as tmp,
+        ):
             path = Path(tmp) / Path(i.filename).name
-            path.write_bytes(data)
+            with path.open("wb") as target:
+                shutil.copyfileobj(spool, target, 1 << 20)
             # The import has its own all-or-nothing transaction (the CLI's code path).
             if i.kind == "effecteurs":
                 report = import_effecteurs(self.service.sessions, path, strict=i.strict, now=u.now)
             elif i.kind == "ror":
                 report = import_ror(self.service.sessions, path, strict=i.strict)
+            elif i.kind == "rpps":
+                report = import_rpps(self.service.sessions, path, strict=i.strict, now=u.now)
             else:
                 report = import_slots(
                     self.service.sessions, path, rpps=i.rpps, now=u.now, strict=i.strict

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 import threading
 from bisect import bisect_left
 from collections import defaultdict
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.directory import geo
 from app.directory.models import (
@@ -103,9 +104,9 @@ _SLOT_COLUMNS = (
 def _slot_of(row: Any) -> _Slot:
     return _Slot(
         row.id, row.effecteur_id, row.start, row.end, row.start.timestamp(),
-        row.end.timestamp(), row.consultation_type, row.capacity, row.booked, row.is_range,
-        row.visibility, row.practice_id, row.start.astimezone(PARIS).date(),
-        row.structure_id,
+        row.end.timestamp(), sys.intern(row.consultation_type), row.capacity, row.booked,
+        row.is_range, sys.intern(row.visibility), row.practice_id,
+        row.start.astimezone(PARIS).date(), row.structure_id,
     )  # fmt: skip
 
 
@@ -143,6 +144,9 @@ class _Place:
     key: str  # same key, same practice: the MT's confrères
     agenda_software: str = ""
     agenda_level: str = ""  # "": the effecteur's
+    #: Places at the same position share a spot: a search computes each spot's distance
+    #: once (the national file puts every practice of a commune on its centre).
+    spot: int = -1
     rlat: float = 0.0
     rlon: float = 0.0
     coslat: float = 0.0
@@ -153,7 +157,18 @@ class _Place:
             self.coslat = math.cos(self.rlat)
 
 
-@dataclass
+#: Shared by every doctor without any: replaced, never mutated (see ``_own_slots``).
+_NO_SLOT_LIST: list[_Slot] = []
+_NO_STARTS: list[float] = []
+_NO_FREE: dict[str | None, tuple[list[float], list[_Slot]]] = {}
+_NO_SKILLS: frozenset[str] = frozenset()
+_NO_LABELS: list[str] = []
+_NO_UNAVAIL: list[tuple[float, float, datetime, str]] = []
+
+
+# slots=True and shared empty containers: the national directory holds several hundred
+# thousand doctors, most of them without a slot (docs/directory.md, "National scale").
+@dataclass(slots=True)
 class _Doctor:
     id: int
     rpps: str
@@ -176,19 +191,51 @@ class _Doctor:
     structure_kind: str
     structure_phone: str
     active: bool
-    blob: str
-    places: list[_Place] = field(default_factory=list)
-    unavail: list[tuple[float, float, datetime, str]] = field(default_factory=list)
+    #: Brought by the national file alone (source "rpps"): searched by the map only
+    #: once the SAS knows something of them (``listed``).
+    national: bool
+    places: list[_Place]
+    unavail: list[tuple[float, float, datetime, str]]
     structure_id: int | None = None
-    starts: list[float] = field(default_factory=list)
-    slots: list[_Slot] = field(default_factory=list)
+    starts: list[float] = field(default_factory=lambda: _NO_STARTS)
+    slots: list[_Slot] = field(default_factory=lambda: _NO_SLOT_LIST)
     # Slots with a free place, by consultation type (None: all types), sorted like
     # ``slots``: the earliest match of a plain search is one bisect.
-    free: dict[str | None, tuple[list[float], list[_Slot]]] = field(default_factory=dict)
+    free: dict[str | None, tuple[list[float], list[_Slot]]] = field(
+        default_factory=lambda: _NO_FREE
+    )
     cached_info: dict[str, Any] | None = None
     restricted: bool = False  # has slots some desks may not see (CPTS-reserved)
+    blob: str = ""  # the searched text, built on first use (``text``)
+    gridded: bool = False  # in the index's geographic grid
+
+    @property
+    def listed(self) -> bool:
+        """In the geographic search: what the SAS entered, or a national-file row that
+        takes part, accepts patients beyond slots, or publishes slots. Everyone is
+        still found as a treating doctor or a confrère."""
+        return not self.national or self.sas or self.beyond or bool(self.slots)
+
+    def own_slots(self) -> None:
+        """Give the doctor lists of their own before one is changed in place."""
+        if self.slots is _NO_SLOT_LIST:
+            self.slots, self.starts = [], []
+
+    def text(self) -> str:
+        if not self.blob:
+            self.blob = " ".join(
+                [
+                    self.rpps, self.first_key, self.name_key, fold(self.specialty),
+                    fold(self.structure), *self.skills, *(fold(p.name) for p in self.places),
+                    *(fold(p.commune_name) for p in self.places),
+                ]
+            )  # fmt: skip
+        return self.blob
 
     def rebuild_free(self) -> None:
+        if not self.slots:
+            self.free, self.restricted = _NO_FREE, False
+            return
         free: dict[str | None, tuple[list[float], list[_Slot]]] = {None: ([], [])}
         self.restricted = any(x.restricted for x in self.slots)
         for x in self.slots:
@@ -267,6 +314,21 @@ class _Doctor:
         return None
 
 
+def indexed(floor: datetime) -> ColumnElement[bool]:
+    """The effecteurs the index holds: every doctor (a treating doctor or a confrère
+    may be any of them), everything the SAS entered, and the national file's other
+    professionals once they take part, accept patients beyond slots or publish a
+    slot. The national file's 700,000 other rows stay in the database."""
+    own = aliased(Slot)
+    return or_(
+        Effecteur.source != "rpps",
+        Effecteur.profession == "Médecin",
+        Effecteur.sas_participant.is_(True),
+        Effecteur.accepts_beyond_slots.is_(True),
+        Effecteur.id.in_(select(own.effecteur_id).where(own.status == "open", own.end > floor)),
+    )
+
+
 def _place_key(address: str, commune_insee: str) -> str:
     return f"{commune_insee}|{fold(address)}"
 
@@ -284,9 +346,16 @@ class DirectoryIndex:
         self.slot_owner: dict[int, int] = {}
         self.by_rpps: dict[str, int] = {}
         self.by_last_name: dict[str, set[int]] = defaultdict(set)
-        self.by_place: dict[str, set[int]] = defaultdict(set)
+        self.by_first_name: dict[str, set[int]] = defaultdict(set)
+        # Tuples, not sets: one address is one doctor's at most times, and a set costs
+        # four times a one-item tuple over the national directory.
+        self.by_place: dict[str, tuple[int, ...]] = {}
+        # The 0.05° grid: cell -> spot (a position several places may share) -> doctors.
+        # A search measures a spot's distance once and skips its doctors together.
+        self.cells: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(dict)
+        self.spots: dict[tuple[float, float], int] = {}
+        self.spot_pos: list[tuple[float, float, float]] = []  # radians: lat, lon, cos(lat)
         self.by_structure: dict[int, set[int]] = defaultdict(set)
-        self.cells: dict[tuple[int, int], set[int]] = defaultdict(set)  # 0.05° grid
         # The CPTS and, per INSEE commune, those whose intervention zone covers it.
         self.cpts: dict[int, _Cpts] = {}
         self.cpts_of_commune: dict[str, list[int]] = {}
@@ -346,6 +415,7 @@ class DirectoryIndex:
             doc.slots = keep
             doc.starts = [x.ts for x in keep]
             doc.rebuild_free()
+            self._regrid(doc)
         return dropped
 
     def slot_count(self) -> int:
@@ -359,9 +429,19 @@ class DirectoryIndex:
         since = self.revision
         floor = now - PAST_KEPT
         changed = 0
-        eff_q = select(Effecteur)
+        # Rows, not ORM objects: a national directory loads in seconds, not minutes.
+        eff_q = select(*Effecteur.__table__.columns).where(indexed(floor))
         if since >= 0:
             eff_q = eff_q.where(Effecteur.rev > since)
+            for gone in session.scalars(
+                select(Effecteur.id).where(Effecteur.rev > since, ~indexed(floor))
+            ):
+                old = self.doctors.pop(gone, None)
+                if old is not None:
+                    self._unlink(old)
+                    for x in old.slots:
+                        self.slot_owner.pop(x.id, None)
+                    changed += 1
         st_q = select(Structure)
         if since >= 0:
             st_q = st_q.where(Structure.rev > since)
@@ -369,9 +449,9 @@ class DirectoryIndex:
         if changed_structures:
             self._load_structures(session)
             changed += len(changed_structures)
-        effecteurs = session.scalars(eff_q).unique().all()
+        effecteurs = session.execute(eff_q.execution_options(yield_per=20000)).all()
         if effecteurs:
-            self._load_effecteurs(session, effecteurs, floor)
+            self._load_effecteurs(session, effecteurs, floor, everything=since < 0)
             changed += len(effecteurs)
         slot_q = select(*_SLOT_COLUMNS)
         if since >= 0:
@@ -391,9 +471,21 @@ class DirectoryIndex:
                 gc.collect()
             gc.freeze()
         else:
+            newcomers: list[Any] = []  # open slots of effecteurs the index did not hold
             for row in rows:
+                if row.effecteur_id not in self.doctors and row.status == "open":
+                    newcomers.append(row)
                 self._put_slot(row)
                 changed += 1
+            if newcomers:
+                ids = list({r.effecteur_id for r in newcomers})
+                for chunk in _chunks(ids, 900):
+                    found = session.execute(
+                        select(*Effecteur.__table__.columns).where(Effecteur.id.in_(chunk))
+                    ).all()
+                    self._load_effecteurs(session, found, floor)
+                for row in newcomers:
+                    self._put_slot(row)
         self.revision = revision
         return changed
 
@@ -415,37 +507,49 @@ class DirectoryIndex:
             st = structures.get(doc.structure_id) if doc.structure_id else None
             if st is not None and (st.name, st.snp_phone) != (doc.structure, doc.structure_phone):
                 doc.structure, doc.structure_phone = st.name, st.snp_phone
-                doc.cached_info = None
+                doc.cached_info, doc.blob = None, ""
 
-    def _load_effecteurs(self, session: Session, effecteurs: Any, floor: datetime) -> None:
+    def _load_effecteurs(
+        self, session: Session, effecteurs: Any, floor: datetime, *, everything: bool = False
+    ) -> None:
         ids = [e.id for e in effecteurs]
         structures = {s.id: s for s in session.scalars(select(Structure))}
         places: dict[int, list[_Place]] = defaultdict(list)
         unavail: dict[int, list[tuple[float, float, datetime, str]]] = defaultdict(list)
-        for chunk in _chunks(ids, 900):
-            for p in session.scalars(
-                select(Practice).where(Practice.effecteur_id.in_(chunk)).order_by(Practice.id)
-            ):
+        intern = sys.intern  # a commune's name and codes once, not once per doctor
+        place_q = select(
+            Practice.id, Practice.effecteur_id, Practice.name, Practice.address,
+            Practice.commune_insee, Practice.commune_name, Practice.postal_code, Practice.lat,
+            Practice.lon, Practice.agenda_software, Practice.agenda_level,
+        ).order_by(Practice.id)  # fmt: skip
+        unavail_q = select(Unavailability).where(Unavailability.end > floor)
+        for chunk in [ids] if everything else _chunks(ids, 900):
+            pq = place_q.where(
+                Practice.effecteur_id.in_(select(Effecteur.id).where(indexed(floor)))
+                if everything
+                else Practice.effecteur_id.in_(chunk)
+            )
+            for p in session.execute(pq.execution_options(yield_per=20000)):
                 places[p.effecteur_id].append(
                     _Place(
                         p.id,
                         p.name,
                         p.address,
-                        p.commune_insee,
-                        p.commune_name,
-                        p.postal_code,
+                        intern(p.commune_insee),
+                        intern(p.commune_name),
+                        intern(p.postal_code),
                         p.lat,
                         p.lon,
                         _place_key(p.address, p.commune_insee),
                         p.agenda_software,
                         p.agenda_level,
-                    )  # fmt: skip
+                        -1 if p.lat is None or p.lon is None else self._spot(p.lat, p.lon),
+                    )
                 )
-            for u in session.scalars(
-                select(Unavailability).where(
-                    Unavailability.effecteur_id.in_(chunk), Unavailability.end > floor
-                )
-            ):
+            uq = (
+                unavail_q if everything else unavail_q.where(Unavailability.effecteur_id.in_(chunk))
+            )
+            for u in session.scalars(uq):
                 unavail[u.effecteur_id].append(
                     (u.start.timestamp(), u.end.timestamp(), u.end, u.reason)
                 )
@@ -454,48 +558,78 @@ class DirectoryIndex:
             if old is not None:
                 self._unlink(old)
             st = structures.get(e.structure_id) if e.structure_id else None
+            leaves = unavail.get(e.id)
             doc = _Doctor(
-                e.id, e.rpps, e.first_name, e.last_name, fold(e.last_name), fold(e.first_name),
-                e.specialty, e.sas_participant, e.mode, e.accepts_beyond_slots, e.agenda_level,
-                e.agenda_software, doctor_skills(e.skills or [], e.specialty),
-                list(e.skills or []), e.conditions, e.phone_direct, e.phone_secretary,
-                st.name if st else "", st.kind if st else "", st.snp_phone if st else "",
-                e.active, "", places.get(e.id, []), sorted(unavail.get(e.id, [])),
+                e.id, e.rpps, intern(e.first_name), intern(e.last_name),
+                intern(fold(e.last_name)), intern(fold(e.first_name)), intern(e.specialty),
+                e.sas_participant, intern(e.mode), e.accepts_beyond_slots,
+                intern(e.agenda_level), intern(e.agenda_software),
+                doctor_skills(e.skills or [], e.specialty) or _NO_SKILLS,
+                list(e.skills) if e.skills else _NO_LABELS, e.conditions, e.phone_direct,
+                e.phone_secretary, st.name if st else "", st.kind if st else "",
+                st.snp_phone if st else "", e.active, e.source == "rpps",
+                places.get(e.id, []), sorted(leaves) if leaves else _NO_UNAVAIL,
                 e.structure_id,
             )  # fmt: skip
-            doc.blob = " ".join(
-                [
-                    e.rpps,
-                    fold(e.first_name),
-                    fold(e.last_name),
-                    fold(e.specialty),
-                    fold(doc.structure),
-                    *doc.skills,
-                    *(fold(p.name) for p in doc.places),
-                    *(fold(p.commune_name) for p in doc.places),
-                ]
-            )
             if old is not None:
                 doc.starts, doc.slots, doc.free = old.starts, old.slots, old.free
+                doc.restricted = old.restricted
             self.doctors[e.id] = doc
             self.by_rpps[e.rpps] = e.id
             self.by_last_name[doc.name_key].add(e.id)
             if doc.structure_id is not None:
                 self.by_structure[doc.structure_id].add(e.id)
+            if doc.first_key:
+                self.by_first_name[doc.first_key].add(e.id)
             for place in doc.places:
-                self.by_place[place.key].add(e.id)
-                if place.lat is not None and place.lon is not None:
-                    self.cells[_cell(place.lat, place.lon)].add(e.id)
+                self.by_place[place.key] = (*self.by_place.get(place.key, ()), e.id)
+            self._regrid(doc)
+
+    def _spot(self, lat: float, lon: float) -> int:
+        spot = self.spots.get((lat, lon))
+        if spot is None:
+            spot = self.spots[(lat, lon)] = len(self.spot_pos)
+            rlat = math.radians(lat)
+            self.spot_pos.append((rlat, math.radians(lon), math.cos(rlat)))
+        return spot
+
+    def _regrid(self, doc: _Doctor) -> None:
+        """Put the doctor in the geographic grid, or take them out, as ``listed`` says."""
+        listed = doc.listed
+        if listed == doc.gridded:
+            return
+        for place in doc.places:
+            if place.lat is not None and place.lon is not None:
+                if listed:
+                    cell = self.cells[_cell(place.lat, place.lon)]
+                    cell.setdefault(place.spot, set()).add(doc.id)
+                else:
+                    self._ungrid(doc.id, place)
+        doc.gridded = listed
+
+    def _ungrid(self, doc_id: int, place: _Place) -> None:
+        assert place.lat is not None and place.lon is not None
+        cell = self.cells.get(_cell(place.lat, place.lon))
+        ids = cell.get(place.spot) if cell is not None else None
+        if cell is not None and ids is not None:
+            ids.discard(doc_id)
+            if not ids:
+                del cell[place.spot]
 
     def _unlink(self, doc: _Doctor) -> None:
         self.by_rpps.pop(doc.rpps, None)
         self.by_last_name[doc.name_key].discard(doc.id)
         if doc.structure_id is not None:
             self.by_structure[doc.structure_id].discard(doc.id)
+        self.by_first_name.get(doc.first_key, set()).discard(doc.id)
         for place in doc.places:
-            self.by_place[place.key].discard(doc.id)
-            if place.lat is not None and place.lon is not None:
-                self.cells[_cell(place.lat, place.lon)].discard(doc.id)
+            others = tuple(i for i in self.by_place.get(place.key, ()) if i != doc.id)
+            if others:
+                self.by_place[place.key] = others
+            else:
+                self.by_place.pop(place.key, None)
+            if doc.gridded and place.lat is not None and place.lon is not None:
+                self._ungrid(doc.id, place)
 
     def _bulk_slots(self, rows: Any) -> int:
         """First load: append everything, then sort each doctor's slots once."""
@@ -504,13 +638,17 @@ class DirectoryIndex:
             doc = self.doctors.get(row.effecteur_id)
             if doc is None:
                 continue
+            doc.own_slots()
             doc.slots.append(_slot_of(row))
             self.slot_owner[row.id] = row.effecteur_id
             n += 1
         for doc in self.doctors.values():
+            if not doc.slots:
+                continue
             doc.slots.sort(key=lambda x: (x.ts, x.id))
             doc.starts = [x.ts for x in doc.slots]
             doc.rebuild_free()
+            self._regrid(doc)
         return n
 
     def _put_slot(self, row: Any) -> None:
@@ -523,16 +661,19 @@ class DirectoryIndex:
                     del doc.starts[i]
                     break
             doc.rebuild_free()
+            self._regrid(doc)
         if row.status != "open" or row.effecteur_id not in self.doctors:
             return
         new = _slot_of(row)
         doc = self.doctors[row.effecteur_id]
+        doc.own_slots()
         i = bisect_left(doc.starts, new.ts)
         while i < len(doc.slots) and doc.starts[i] == new.ts and doc.slots[i].id < new.id:
             i += 1
         doc.starts.insert(i, new.ts)
         doc.slots.insert(i, new)
         doc.rebuild_free()
+        self._regrid(doc)
         self.slot_owner[row.id] = row.effecteur_id
 
     # -- searching ----------------------------------------------------------------------
@@ -561,6 +702,7 @@ class _Search:
         self.warnings: list[str] = []
         self._here = (0.0, 0.0, 1.0)
         self._hits: dict[int, DoctorHit] = {}  # the doctors detailed so far, by id
+        self.spot_km: dict[int, float] = {}  # distance of each spot met, this search
 
     def _location(self) -> tuple[float, float, str | None] | None:
         if self.q.lat is not None and self.q.lon is not None:
@@ -581,19 +723,20 @@ class _Search:
         if not words:
             return set(), False
         found: set[int] = set()
-        text = " ".join(words)
-        for i in range(len(words)):
-            for j in range(i + 1, len(words) + 1):
-                found |= self.ix.by_last_name.get(" ".join(words[i:j]), set())
-        found = {d for d in found if self.ix.doctors[d].active}
-        if len(found) > 1:  # "Dr Marie Martin" among several Martins
-            narrowed = {
-                d
-                for d in found
-                if self.ix.doctors[d].first_key
-                and f" {self.ix.doctors[d].first_key} " in f" {text} "
-            }
-            found = narrowed or found
+        spans = [
+            " ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)
+        ]
+        for span in spans:
+            found |= self.ix.by_last_name.get(span, set())
+        doctors = self.ix.doctors
+        if len(found) > 1:  # "Dr Marie Martin" among several Martins (thousands, nationally)
+            narrowed: set[int] = set()
+            for span in spans:
+                narrowed |= found & self.ix.by_first_name.get(span, set())
+            narrowed = {d for d in narrowed if doctors[d].active}
+            if narrowed:
+                return narrowed, len(narrowed) > 1
+        found = {d for d in found if doctors[d].active}
         return found, len(found) > 1
 
     def _distance(
@@ -669,17 +812,35 @@ class _Search:
     def _passes_filters(self, doc: _Doctor) -> bool:
         if self.required and not self.required <= doc.skills:
             return False
-        return all(t in doc.blob for t in self.terms)
+        text = doc.text()
+        return all(t in text for t in self.terms)
 
-    def _pool(self, box: tuple[float, float, float, float] | None, special: set[int]) -> Any:
+    def _spot_distance(self, spot: int) -> float:
+        km = self.spot_km.get(spot)
+        if km is None:
+            rlat, rlon, coslat = self._here
+            plat, plon, pcos = self.ix.spot_pos[spot]
+            h = math.sin((plat - rlat) / 2) ** 2 + coslat * pcos * math.sin((plon - rlon) / 2) ** 2
+            km = self.spot_km[spot] = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+        return km
+
+    def _pool(
+        self,
+        box: tuple[float, float, float, float] | None,
+        special: set[int],
+        radius: float | None = None,
+    ) -> Any:
         if box is None:
             return self.ix.doctors.values()
-        # Only the grid cells the bounding box touches, plus the MT and confrères.
+        # Only the grid cells the bounding box touches, and in them the spots within the
+        # radius; plus the MT and confrères.
         ids = set(special)
         (la0, lo0), (la1, lo1) = _cell(box[0], box[2]), _cell(box[1], box[3])
         for la in range(la0, la1 + 1):
             for lo in range(lo0, lo1 + 1):
-                ids |= self.ix.cells.get((la, lo), set())
+                for spot, there in self.ix.cells.get((la, lo), {}).items():
+                    if radius is None or self._spot_distance(spot) <= radius:
+                        ids |= there
         return [self.ix.doctors[i] for i in ids if i in self.ix.doctors]
 
     def run(self) -> SearchResult:
@@ -695,7 +856,7 @@ class _Search:
         confreres: set[int] = set()
         for d in mt:
             for p in self.ix.doctors[d].places:
-                confreres |= self.ix.by_place.get(p.key, set())
+                confreres.update(self.ix.by_place.get(p.key, ()))
         confreres -= mt
         special_ids = mt | confreres
         box = _bbox(loc, radius) if loc is not None and radius is not None else None
@@ -703,6 +864,12 @@ class _Search:
         # (rank key, doctor, tier, distance, earliest slot, skill match): hits are built
         # only for the doctors shown.
         ranked: list[_Row] = []
+        # Only the best ``limit`` rows are kept: past 2 × limit the list is cut back and
+        # a row no better than the last kept one is only counted (a dense city has
+        # thousands of candidates, a desk shows thirty).
+        limit = max(1, self.q.limit)
+        worst: tuple[Any, ...] | None = None
+        candidates = 0
         beyond: list[_Row] = []
         with_slots = 0
         # The hot loop (hundreds of doctors in a dense radius): locals, and the
@@ -716,7 +883,8 @@ class _Search:
         filters = bool(self.required or self.terms)
         preferred = self.preferred
         now_ts = self.now_ts
-        for doc in self._pool(box, special_ids):
+        spot_km = self.spot_km
+        for doc in self._pool(box, special_ids, radius):
             if not doc.active:
                 continue
             special = doc.id in special_ids
@@ -727,11 +895,13 @@ class _Search:
                 for p in doc.places:
                     if p.lat is None or not (b0 <= p.lat <= b1 and b2 <= p.lon <= b3):
                         continue
-                    h = (
-                        sin((p.rlat - rlat) / 2) ** 2
-                        + coslat * p.coslat * sin((p.rlon - rlon) / 2) ** 2
-                    )
-                    km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                    km = spot_km.get(p.spot)
+                    if km is None:
+                        h = (
+                            sin((p.rlat - rlat) / 2) ** 2
+                            + coslat * p.coslat * sin((p.rlon - rlon) / 2) ** 2
+                        )
+                        km = spot_km[p.spot] = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
                     if dist is None or km < dist:
                         dist = km
                 if dist is None or dist > radius:  # type: ignore[operator]
@@ -770,13 +940,19 @@ class _Search:
                 doc.name_key,
                 doc.id,
             )
-            ranked.append((key, doc, tier, dist, first, skill_match))
+            candidates += 1
+            if worst is None or key < worst:
+                ranked.append((key, doc, tier, dist, first, skill_match))
+                if len(ranked) >= 2 * limit:
+                    ranked.sort()
+                    del ranked[limit:]
+                    worst = ranked[-1][0]
             if not special and doc.beyond and first is None:
                 beyond.append(
                     (beyond_key(skill_match, dist, doc.name_key, doc.id), doc, tier, dist,
                      first, skill_match)
                 )  # fmt: skip
-        ranked.sort(key=lambda r: r[0])
+        ranked.sort()  # keys are unique (the doctor's id ends them): rows never tie
         shown = [self._detail(r, mt_ambiguous and r[1].id in mt) for r in ranked[: self.q.limit]]
         beyond_list: list[DoctorHit] = []
         if with_slots == 0:
@@ -793,7 +969,7 @@ class _Search:
         if self.q.treating_doctor and not mt:
             self.warnings.append("médecin traitant absent de l'annuaire : appelez-le d'abord")
         return SearchResult(
-            self.now, radius, shown, beyond_list, len(ranked), with_slots, location,
+            self.now, radius, shown, beyond_list, candidates, with_slots, location,
             self.warnings, self._cpts(loc),
         )  # fmt: skip
 

@@ -78,6 +78,11 @@ class Effecteur(Base):
     conditions: Mapped[str] = mapped_column(Text, default="")
     weekly_availability: Mapped[list[Any]] = mapped_column(JSON, default=list)  # as sent
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "Docteur", "Madame"… as the national file (RPPS) writes it.
+    civility: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    #: "rpps" once the national extraction carries this effecteur: a later extraction
+    #: without them deactivates them (imports/rpps.py); "" for the SAS's own rows.
+    source: Mapped[str] = mapped_column(String(16), default="", server_default="")
     rev: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -89,7 +94,10 @@ class Effecteur(Base):
         cascade="all, delete-orphan",
     )
 
-    __table_args__ = (Index("ix_dir_effecteurs_rev", "rev"),)
+    __table_args__ = (
+        Index("ix_dir_effecteurs_rev", "rev"),
+        Index("ix_dir_effecteurs_source", "source"),
+    )
 
     @property
     def display_name(self) -> str:
@@ -114,6 +122,15 @@ class Practice(Base):
     #: "" = the effecteur's).
     agenda_software: Mapped[str] = mapped_column(String(64), default="")
     agenda_level: Mapped[str] = mapped_column(String(16), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    phone2: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    siret: Mapped[str] = mapped_column(String(14), default="", server_default="")
+    finess: Mapped[str] = mapped_column(String(9), default="", server_default="")
+    #: The national file's site ("Identifiant technique de la structure"): a later
+    #: extraction updates the same place.
+    site_ref: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    source: Mapped[str] = mapped_column(String(16), default="", server_default="")  # "rpps"
+    rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     effecteur: Mapped[Effecteur] = relationship(back_populates="practices")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
+from tests.directory.rpps_files import at, person, write
 
 DATA = Path(__file__).with_name("data")
 
@@ -60,3 +61,51 @@ def test_bench_slots_small_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(out["engine_ms"]) >= {"p50", "p95"} and out["ratio_p95"] > 0
     # The Nord cut into CPTS zones: every search's commune has its CPTS block.
     assert out["cpts"]["count"] > 20 and out["cpts"]["searches_with_cpts"] == 40
+
+
+def test_import_rpps_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    place = at("17300", "17000", "La Rochelle", "R1", "DU PALAIS")
+    rows = [
+        person("10000000001", "MOINARD", "Anne", **place),
+        person("10000000002", "ROUX", "Paul", **at("99999", "17000", "X", "R2")),
+        person(
+            "10000000003",
+            "PETIT",
+            "Léa",
+            **{**place, "Code profession": "93", "Libellé profession": "Psychologue"},
+        ),  # fmt: skip
+    ]
+    path = write(tmp_path / "PS_LibreAcces_202612010000.zip", rows, zipped=True)
+    # As the documentation shows it (docs/directory.md).
+    assert main(["import", "rpps", str(path), "--db", db]) == 0
+    captured = capsys.readouterr()
+    assert "1 ligne(s) acceptée(s) (1 créée(s)" in captured.out
+    assert "encodage : utf-8" in captured.out
+    assert "rejetée  ligne 3 : RPPS 10000000002 : code commune INSEE « 99999 » inconnu" in (
+        captured.out
+    )
+    assert "non importé 1 ligne(s), la première ligne 4 : profession non importée : " in (
+        captured.out
+    )
+    assert "100 %" in captured.err  # the progress bar, on stderr
+    assert main(["import", "rpps", str(path), "--db", db, "--professions", "toutes",
+                 "--json"]) == 0  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert (report["created"], report["deactivated"], report["skipped"]) == (1, 0, [])
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(path.read_bytes()[:100])
+    assert main(["import", "rpps", str(broken), "--db", db]) == 1
+    assert "tronquée" in capsys.readouterr().out
+
+
+def test_bench_directory_small_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # As docs/directory.md shows it, small.
+    argv = ["bench", "directory", "--rows", "20000", "--doctors", "2000", "--json"]
+    assert main([*argv, "--searches", "60", "--baseline-searches", "6"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["rows"] == 20000 and out["import"]["created"] > 10000
+    assert out["import"]["rejected"] == 0 and out["import"]["encoding"] == "utf-8"
+    assert out["slots"] > 0 and out["searches"] == 60 and out["index"]["rss_mib"] > 0
+    assert out["baseline_same_ranking"] == "6/6"
+    assert out["engine_ms"]["p95"] > 0 and out["ratio_p95"] > 0

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.models import Effecteur, Structure
+from tests.directory.rpps_files import at, person, write
 from tests.ui.conftest import open_desk, until
 from ui.desk import Desk
 from ui.widgets.import_dialog import ImportDialog
@@ -106,3 +107,44 @@ def test_supervisor_imports_the_ror_zones_from_the_desk(
         "170000001": ["17028", "17274", "17300"],
         "950047225": ["95018", "95127", "95500"],
     }
+
+
+def test_national_rpps_file_from_the_desk_shows_progress(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    place = at("17300", "17000", "La Rochelle", "", "DU PALAIS")
+    rows = [person(f"1{i:010d}", f"NOM{i}", "Anne", **place) for i in range(600)]
+    rows.append(person("10000000999", "ROUX", "Paul", **{**place, "Code profession": "28",
+                       "Libellé profession": "Opticien-Lunetier"}))  # fmt: skip
+    path = write(tmp_path / "PS_LibreAcces_Personne_activite_202612010000.txt", rows)
+    assert path.stat().st_size > 3 * 32 * 1024  # several chunks: the bar moves
+
+    async def scenario() -> None:
+        desk = await open_desk(hub_url, "sup", tmp_path)
+        assert desk.window is not None and desk.window.import_dialog is not None
+        qtbot.addWidget(desk.window)
+        dialog = desk.window.import_dialog
+        seen: list[int] = []
+        dialog.progress.valueChanged.connect(seen.append)
+        desk.window.trigger("open_import")
+        dialog.path.setText(str(path))
+        dialog.kind.setCurrentIndex(dialog.kind.findData("rpps"))
+        before = count(sessions)
+        dialog.start.click()
+        await until(
+            lambda: dialog.progress.value() == 100,
+            lambda: f"import done ({dialog.status.text()!r})",
+        )
+        assert any(0 < v < 90 for v in seen) and seen[-1] == 100, seen
+        assert "encodage utf-8" in dialog.status.text()
+        text = dialog.report.toPlainText()
+        assert "600 ligne(s) acceptée(s) (600 créée(s)" in text
+        assert "Opticien-Lunetier (code 28)" in text  # not imported, and said so
+        assert count(sessions) == before + 600
+        await desk.close()
+
+    qloop.run_until_complete(scenario())

@@ -28,6 +28,7 @@ KINDS = (
     ("effecteurs", "Annuaire des effecteurs (CSV)"),
     ("slots", "Créneaux (CSV, agenda iCalendar .ics, Bundle FHIR .json)"),
     ("ror", "CPTS et zones d'intervention du ROR (Bundle FHIR .json, export NDJSON)"),
+    ("rpps", "Annuaire national RPPS de l'ANS (PS_LibreAcces .zip ou .txt)"),
 )
 
 
@@ -86,7 +87,7 @@ class ImportDialog(QDialog):
             self,
             "Fichier à importer",
             "",
-            "Annuaire, créneaux ou ROR (*.csv *.ics *.json *.ndjson)",
+            "Annuaire, créneaux, ROR ou RPPS (*.csv *.ics *.json *.ndjson *.zip *.txt)",
         )
         if path:
             self.path.setText(path)
@@ -119,12 +120,20 @@ class ImportDialog(QDialog):
             + (f" — encodage {report['encoding']}" if report.get("encoding") else "")
         )
         lines = [f"Source : {report['source']}", report["summary"]]
+        if report.get("deactivated"):
+            lines.append(
+                f"{report['deactivated']} praticien(s) absent(s) du fichier national : "
+                "désactivé(s), jamais supprimé(s)"
+            )
         if report.get("rejected"):
             lines.append("\nLignes rejetées :")
             lines += [f"  {r['where']} : {r['why']}" for r in report["rejected"]]
         if report.get("warnings"):
             lines.append("\nAvertissements :")
             lines += [f"  {r['where']} : {r['why']}" for r in report["warnings"]]
+        if report.get("skipped"):
+            lines.append("\nNon importé (par choix) :")
+            lines += [f"  {r['where']} : {r['why']}" for r in report["skipped"]]
         self.report.setPlainText("\n".join(lines))
 
     def failed(self, message: str) -> None:

@@ -30,6 +30,8 @@ class ImportReport:
     accepted: int = 0
     created: int = 0
     updated: int = 0
+    #: Practitioners a previous national file brought and this one no longer holds.
+    deactivated: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     #: What the file holds and was deliberately not imported (past or beyond the
@@ -53,6 +55,12 @@ class ImportReport:
         if self.progress and (self.done % PROGRESS_EVERY == 0 or self.done == self.total):
             self.progress(self.done, self.total)
 
+    def advance(self, done: int) -> None:
+        """Progress measured in something else than rows (bytes of a streamed file)."""
+        self.done = done
+        if self.progress:
+            self.progress(done, self.total)
+
     def reject(self, where: str, why: str) -> None:
         self.rejected.append((where, why))
 
@@ -67,6 +75,7 @@ class ImportReport:
             "accepted": self.accepted,
             "created": self.created,
             "updated": self.updated,
+            "deactivated": self.deactivated,
             "rejected": [{"where": w, "why": y} for w, y in self.rejected],
             "warnings": [{"where": w, "why": y} for w, y in self.warnings],
             "skipped": [{"where": w, "why": y} for w, y in self.skipped],
@@ -81,6 +90,7 @@ class ImportReport:
         return (
             f"{self.accepted} ligne(s) acceptée(s) ({self.created} créée(s), "
             f"{self.updated} mise(s) à jour), {len(self.rejected)} rejetée(s)"
+            + (f", {self.deactivated} désactivé(s)" if self.deactivated else "")
             + (f", {len(self.skipped)} non importée(s)" if self.skipped else "")
         )
 
@@ -104,7 +114,7 @@ def run_import(
                 raise ImportAborted(f"{len(report.rejected)} ligne(s) rejetée(s) en mode strict")
     except ImportAborted as exc:
         report.aborted = str(exc)
-        report.accepted = report.created = report.updated = 0
+        report.accepted = report.created = report.updated = report.deactivated = 0
     return report
 
 
