@@ -48,8 +48,10 @@ from app.directory.query import (
     doctor_skills,
     fold,
     parse_treating_doctor,
+    specialty_match,
 )
 from app.directory.vocab import PARIS, week_bounds
+from app.domain.professions import wanted_label, wanted_of_effecteur
 from app.geo import EARTH_RADIUS_KM
 
 #: Slots older than this are not loaded (they can no longer be offered)...
@@ -139,6 +141,8 @@ class _Doctor:
     name_key: str
     first_key: str
     specialty: str
+    profession_code: str  # TRE-G15, as app.domain.professions reads the directory
+    specialty_code: str  # TRE-R38 for a médecin, "" otherwise
     sas: bool
     mode: str
     beyond: bool
@@ -184,6 +188,9 @@ class _Doctor:
                 "first_name": self.first_name,
                 "last_name": self.last_name,
                 "specialty": self.specialty,
+                "profession_code": self.profession_code,
+                "specialty_code": self.specialty_code,
+                "profession_label": wanted_label(self.profession_code, self.specialty_code),
                 "sas_participant": self.sas,
                 "mode": self.mode,
                 "accepts_beyond_slots": self.beyond,
@@ -393,10 +400,12 @@ class DirectoryIndex:
             if old is not None:
                 self._unlink(old)
             st = structures.get(e.structure_id) if e.structure_id else None
+            kind = wanted_of_effecteur(e.profession, e.specialty)
             doc = _Doctor(
                 e.id, e.rpps, e.first_name, e.last_name, fold(e.last_name), fold(e.first_name),
-                e.specialty, e.sas_participant, e.mode, e.accepts_beyond_slots, e.agenda_level,
-                e.agenda_software, doctor_skills(e.skills or [], e.specialty),
+                e.specialty, kind.profession, kind.specialty, e.sas_participant, e.mode,
+                e.accepts_beyond_slots, e.agenda_level, e.agenda_software,
+                doctor_skills(e.skills or [], e.specialty),
                 list(e.skills or []), e.conditions, e.phone_direct, e.phone_secretary,
                 st.name if st else "", st.kind if st else "", st.snp_phone if st else "",
                 e.active, "", places.get(e.id, []), sorted(unavail.get(e.id, [])),
@@ -407,6 +416,7 @@ class DirectoryIndex:
                     fold(e.first_name),
                     fold(e.last_name),
                     fold(e.specialty),
+                    fold(e.profession),
                     fold(doc.structure),
                     *doc.skills,
                     *(fold(p.name) for p in doc.places),
@@ -476,7 +486,7 @@ class DirectoryIndex:
             return _Search(self, query, now).run()
 
 
-_Row = tuple[tuple[Any, ...], _Doctor, int, float | None, _Slot | None, int]
+_Row = tuple[tuple[Any, ...], _Doctor, int, float | None, _Slot | None, int, int]
 
 
 class _Search:
@@ -624,7 +634,8 @@ class _Search:
             )  # fmt: skip
             if radius is None:
                 radius = geo.default_radius_km(loc[2]) if loc[2] else geo.FALLBACK_RADIUS_KM
-        mt, mt_ambiguous = self._mt() if self.q.treating_doctor else (set(), False)
+        follow_mt = bool(self.q.treating_doctor) and self.q.follows_treating_doctor
+        mt, mt_ambiguous = self._mt() if follow_mt else (set(), False)
         confreres: set[int] = set()
         for d in mt:
             for p in self.ix.doctors[d].places:
@@ -633,8 +644,8 @@ class _Search:
         special_ids = mt | confreres
         box = _bbox(loc, radius) if loc is not None and radius is not None else None
         limited = box is not None
-        # (rank key, doctor, tier, distance, earliest slot, skill match): hits are built
-        # only for the doctors shown.
+        # (rank key, doctor, tier, distance, earliest slot, skill match, specialty match):
+        # hits are built only for the doctors shown.
         ranked: list[_Row] = []
         beyond: list[_Row] = []
         with_slots = 0
@@ -649,8 +660,10 @@ class _Search:
         filters = bool(self.required or self.terms)
         preferred = self.preferred
         now_ts = self.now_ts
+        profession = self.q.profession
+        specialty = self.q.specialty if self.q.ranks_specialty else ""
         for doc in self._pool(box, special_ids):
-            if not doc.active:
+            if not doc.active or (profession and doc.profession_code != profession):
                 continue
             special = doc.id in special_ids
             if special or not limited:
@@ -685,6 +698,7 @@ class _Search:
             else:
                 first = self._earliest(doc)
             skill_match = len(preferred & doc.skills) if preferred else 0
+            spec = specialty_match(specialty, doc.specialty_code, doc.skills) if specialty else 0
             if not special:
                 if first is not None:
                     tier = TIER_SAS if doc.sas else TIER_OTHER
@@ -696,6 +710,7 @@ class _Search:
                 with_slots += 1
             # The key of query.rank_key, built inline.
             key = (
+                -spec,
                 tier,
                 -skill_match,
                 first.ts if first is not None else _INF,
@@ -703,11 +718,11 @@ class _Search:
                 doc.name_key,
                 doc.id,
             )
-            ranked.append((key, doc, tier, dist, first, skill_match))
+            ranked.append((key, doc, tier, dist, first, skill_match, spec))
             if not special and doc.beyond and first is None:
                 beyond.append(
-                    (beyond_key(skill_match, dist, doc.name_key, doc.id), doc, tier, dist,
-                     first, skill_match)
+                    (beyond_key(skill_match, dist, doc.name_key, doc.id, spec), doc, tier, dist,
+                     first, skill_match, spec)
                 )  # fmt: skip
         ranked.sort(key=lambda r: r[0])
         shown = [self._detail(r, mt_ambiguous and r[1].id in mt) for r in ranked[: self.q.limit]]
@@ -723,7 +738,7 @@ class _Search:
                 "department": loc[2],
                 "commune_insee": self.q.commune_insee,
             }
-        if self.q.treating_doctor and not mt:
+        if follow_mt and not mt:
             self.warnings.append("médecin traitant absent de l'annuaire : appelez-le d'abord")
         return SearchResult(
             self.now, radius, shown, beyond_list, len(ranked), with_slots, location,
@@ -731,10 +746,10 @@ class _Search:
         )  # fmt: skip
 
     def _detail(self, row: _Row, ambiguous: bool) -> DoctorHit:
-        _, doc, tier, dist, first, skill_match = row
+        _, doc, tier, dist, first, skill_match, spec = row
         hit = DoctorHit(
             doc.id, tier, dist, first.start if first else None, skill_match,
-            mt_ambiguous=ambiguous,
+            mt_ambiguous=ambiguous, specialty_match=spec,
         )  # fmt: skip
         matching = self._matching(doc)
         hit.slot_count = len(matching)
