@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MEDECIN = "10"
+DENTISTE = "40"
 GENERAL_PRACTICE = "SM54"
 
 #: TRE-G15-ProfessionSante code → French label.

@@ -122,6 +122,7 @@ def osnp_task(
     treating_doctor: str = "Dr Vasseur",
     ref: str = "call-1",
     consultation_type: str = "cabinet",
+    wanted: dict[str, str] | None = None,
     **fields: Any,
 ) -> int:
     """A P2 dossier oriented to a consultation within 48 h, taken by the OSNP."""
@@ -139,7 +140,7 @@ def osnp_task(
     reply = desks.mrl.send(
         "dossier.decide",
         dossier_id=dossier_id,
-        **{**ORIENT_48H, "consultation_type": consultation_type},
+        **{**ORIENT_48H, "consultation_type": consultation_type, **(wanted or {})},
     )
     task_id = int(reply["task"]["id"])
     desks.osnp.send("task.take", task_id=task_id)
