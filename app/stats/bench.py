@@ -41,6 +41,9 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
+_WANTED = [("10", "SM54")] * 8 + [("10", "SM40"), ("60", "")]
+
+
 class MonthWriter:
     """Writes calls, dossiers, tasks, bookings and their events for one month."""
 
@@ -263,12 +266,17 @@ class MonthWriter:
     def _task(self, d: int, t: datetime, rang: datetime, prio: str) -> None:
         r = self.rng
         task = len(self.tasks) + 1
+        # Most consultations a GP's, some a paediatrician's or a nurse's (not drawn from
+        # the generator: the month's other figures stay those of the same seed).
+        profession, specialty = _WANTED[task % len(_WANTED)]
         self.tasks.append(
             {
                 "id": task,
                 "dossier_id": d,
                 "status": "DONE",
                 "consultation_type": "cabinet",
+                "profession": profession,
+                "specialty": specialty,
                 "created_at": t,
                 "deadline_at": t + timedelta(hours=48),
             }
@@ -284,6 +292,8 @@ class MonthWriter:
             filiere="SNP",
             orientation="CONSULTATION_48H",
             consultation_type="cabinet",
+            profession=profession,
+            specialty=specialty,
             track="SNP",
         )
         self._event(

@@ -37,9 +37,7 @@ def _others(sessions: sessionmaker[Session]) -> dict[str, int]:
                 rev=bump_revision(s),
             )
         )
-        s.add(
-            Structure(kind="CPTS", name="CPTS Loin", communes=["79191"], rev=bump_revision(s))
-        )
+        s.add(Structure(kind="CPTS", name="CPTS Loin", communes=["79191"], rev=bump_revision(s)))
         return {"paed": paed.id, "paed_conf": paed_conf.id, "nurse": nurse.id, "n2": nurse2.id}
 
 

@@ -40,9 +40,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("stat_dossiers") as batch:
-        batch.drop_column("specialty")
-        batch.drop_column("profession")
-    with op.batch_alter_table("osnp_tasks") as batch:
-        batch.drop_column("specialty")
-        batch.drop_column("profession")
+    # Plain DROP COLUMN (SQLite >= 3.35 has it): a batch copy of osnp_tasks would drop
+    # a table the call-back tables reference, which SQLite's foreign keys refuse.
+    for table in ("stat_dossiers", "osnp_tasks"):
+        op.drop_column(table, "specialty")
+        op.drop_column(table, "profession")
