@@ -77,12 +77,15 @@ def test_the_sql_baseline_ranks_professions_as_the_engine(
 ) -> None:
     with sessions.begin() as s:
         _territory(s)
-    for kw in (
-        {"profession": "10", "specialty": "SM40", "treating_doctor": "Dr Moinard"},
-        {"profession": "60", "specialty": "", "treating_doctor": "Dr Moinard"},
-        {"profession": "10", "specialty": "SM54"},
+    for profession, specialty, mt in (
+        ("10", "SM40", "Dr Moinard"),
+        ("60", "", "Dr Moinard"),
+        ("10", "SM54", ""),
     ):
-        engine = search(sessions, **kw)
+        q = SearchQuery(
+            commune_insee="17300", profession=profession, specialty=specialty, treating_doctor=mt
+        )
+        engine = search(sessions, profession=profession, specialty=specialty, treating_doctor=mt)
         with sessions() as s:
-            base = baseline_search(s, SearchQuery(commune_insee="17300", **kw), NOW)
-        assert [e for e, _, _ in base] == [d.effecteur_id for d in engine.doctors], kw
+            base = baseline_search(s, q, NOW)
+        assert [e for e, _, _ in base] == [d.effecteur_id for d in engine.doctors], q
