@@ -51,7 +51,7 @@ from app.directory.query import (
     specialty_match,
 )
 from app.directory.vocab import PARIS, week_bounds
-from app.domain.professions import wanted_label, wanted_of_effecteur
+from app.domain.professions import DENTISTE, MEDECIN, wanted_label, wanted_of_effecteur
 from app.geo import EARTH_RADIUS_KM
 
 #: Slots older than this are not loaded (they can no longer be offered)...
@@ -179,12 +179,19 @@ class _Doctor:
                     slots.append(x)
         self.free = free
 
+    @property
+    def title(self) -> str:
+        """ "Dr " for a médecin or a chirurgien-dentiste; nothing for a nurse, a midwife…"""
+        return "Dr " if self.profession_code in (MEDECIN, DENTISTE) else ""
+
     def info(self) -> dict[str, Any]:
         if self.cached_info is None:
             main = self.places[0] if self.places else None
             self.cached_info = {
                 "rpps": self.rpps,
-                "name": f"Dr {self.first_name} {self.last_name}".replace("  ", " "),
+                "name": f"{self.title}{self.first_name} {self.last_name}".replace(
+                    "  ", " "
+                ).strip(),
                 "first_name": self.first_name,
                 "last_name": self.last_name,
                 "specialty": self.specialty,

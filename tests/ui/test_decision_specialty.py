@@ -1,0 +1,103 @@
+"""The MRL's decision names a paediatrician; the OSNP's search, from the task, follows it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.models import OsnpTask
+from app.hub.auth import Principal
+from app.hub.service import FlowService
+from tests.core.flow_helpers import Actor, answer_call
+from tests.ui.conftest import focus, open_desk, seed_territory, until
+from tests.ui.test_three_desks import set_combo
+
+
+def test_the_mrl_asks_for_a_paediatrician_and_the_osnp_search_shows_them_first(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    hub_url: str,
+    sessions: sessionmaker[Session],
+    service: FlowService,
+    people: dict[str, Principal],
+    tmp_path: Path,
+) -> None:
+    seed_territory(sessions)  # La Rochelle: GPs, and paediatricians
+    n1 = Actor(service, people["n1"])
+    d = answer_call(n1)
+    n1.send(
+        "dossier.update",
+        dossier_id=d["id"],
+        fields={
+            "patient_first_name": "Zoé",
+            "patient_age": 3,
+            "commune_insee": "17300",
+            "motif": "Fièvre 39,5",
+            "treating_doctor": "Dr Moinard",  # a GP of La Rochelle
+        },
+    )
+    n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
+
+    async def scenario() -> None:
+        mrl = await open_desk(hub_url, "mrl", tmp_path)
+        osnp = await open_desk(hub_url, "osnp", tmp_path)
+        w2, w3 = mrl.window, osnp.window
+        assert w2 is not None and w3 is not None
+        for x in (w2, w3):
+            qtbot.addWidget(x)
+        queue = w2.queue_model
+        assert queue is not None
+        await until(lambda: queue.rowCount() == 1, "dossier in the MRL's queue")
+        await focus(mrl)
+        qtbot.keyClick(w2, Qt.Key.Key_F5)
+        await until(lambda: w2.decision_form.isEnabled(), "MRL holds the dossier")
+        form = w2.decision_form
+        assert not form.wanted.isEnabled()  # only a consultation names a professional
+        set_combo(form.decision, "ORIENT")
+        set_combo(form.care_level, "R3")
+        set_combo(form.filiere, "SNP")
+        set_combo(form.orientation, "CONSULTATION_48H")
+        set_combo(form.consultation, "cabinet")
+        assert form.wanted.isEnabled() and form.wanted.currentText() == "Médecin généraliste"
+        assert "specialty" not in form.fields()  # the default changes nothing
+        form.wanted.setFocus()
+        qtbot.keyClicks(form.wanted, "P")  # typed, as a keyboard user picks
+        assert form.wanted.currentText() == "Pédiatre"
+        assert (form.fields()["profession"], form.fields()["specialty"]) == ("10", "SM40")
+        qtbot.keyClick(w2, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+        tasks, task_panel = w3.tasks_model, w3.task_panel
+        assert tasks is not None and task_panel is not None
+        await until(lambda: tasks.rowCount() == 1, "task on the OSNP desk")
+        task_panel.table.setCurrentIndex(tasks.index(0, 0))
+        task_panel.request_take()
+        await until(lambda: w3.dossier_form.dossier is not None, "dossier shown")
+        await focus(osnp)
+        panel = w3.search_panel
+        assert panel is not None
+        qtbot.keyClick(w3, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+        await until(lambda: panel.model.rowCount() > 0, lambda: panel.summary.text())
+        assert panel.summary.text().startswith("Recherche : Pédiatre")
+        first = panel.model.item(0)
+        assert first.text().endswith("— Pédiatre"), first.text()
+        assert "Moinard" not in first.text()
+        # The OSNP can still ask for a GP: the treating doctor then comes first again.
+        set_combo(panel.profession, "10/SM54")
+        panel.model.clear()
+        panel.request_search()
+        await until(lambda: panel.model.rowCount() > 0, lambda: panel.summary.text())
+        assert (
+            panel.model.item(0).text().startswith("★") and "Moinard" in panel.model.item(0).text()
+        )
+        for desk in (mrl, osnp):
+            await desk.close()
+
+    qloop.run_until_complete(scenario())
+    with sessions() as s:
+        task = s.scalars(select(OsnpTask)).one()
+        assert (task.profession, task.specialty) == ("10", "SM40")
