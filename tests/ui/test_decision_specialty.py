@@ -98,6 +98,11 @@ def test_the_mrl_asks_for_a_paediatrician_and_the_osnp_search_shows_them_first(
         task_panel.table.setCurrentIndex(tasks.index(0, 0))
         task_panel.request_take()
         await until(lambda: w3.dossier_form.dossier is not None, "dossier shown")
+        await until(lambda: "professionnel demandé — Pédiatre" in w3.message_label.text())
+        header = [
+            tasks.headerData(c, Qt.Orientation.Horizontal) for c in range(tasks.columnCount())
+        ]
+        assert tasks.index(0, header.index("Professionnel")).data() == "Pédiatre"
         await focus(osnp)
         panel = w3.search_panel
         assert panel is not None
