@@ -15,6 +15,7 @@ from app.hub.service import FlowService
 from app.stats.calendar import Period
 from app.stats.hub import install as install_stats
 from app.stats.models import StatDossier
+from app.stats.report_intent import install as install_report
 from app.stats.report import build_report
 from tests.callback.conftest import NOW, Desks, FakeClock, build_territory, osnp_task, plan
 from tests.callback.test_plan_professions import _others
@@ -85,6 +86,12 @@ def test_decisions_and_appointments_by_profession_live_and_rebuilt(
         "Total",
     ]
     assert table.rows[-1][1:] == [5, 3, 2, 1]
+    # The supervisor's statistics tab lists the report's tables (stats.report).
+    install_report(service)
+    month = f"{NOW.year}-{NOW.month:02d}"
+    tables = desks.sup.send("stats.report", month=month)["report"]["tables"]
+    shown = next(t for t in tables if t["title"] == "Orientations et RDV par profession")
+    assert shown["rows"][1] == ["Pédiatre", 1, 1, 0, 1]
     projected = stored(sessions)
     assert_same(projected, folded(sessions))
     # The command line empties the fact tables and folds the whole log again.
