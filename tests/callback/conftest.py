@@ -117,6 +117,24 @@ def desks(cb_service: FlowService, people: dict[str, Principal]) -> Desks:
     return Desks(*(Actor(cb_service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
 
 
+def counted_room(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> tuple[FlowService, Desks, FakeClock]:
+    """The call-back territory behind a hub with the directory, the call-back workflow
+    and the statistics' projector installed, and its five desks."""
+    from app.stats.hub import install as install_stats
+
+    with sessions.begin() as s:
+        build_territory(s)
+    clock = FakeClock()
+    service = FlowService(sessions, clock=clock)
+    install_directory(service)
+    install_callback(service)
+    install_stats(service)
+    desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    return service, desks, clock
+
+
 def osnp_task(
     desks: Desks,
     treating_doctor: str = "Dr Vasseur",

@@ -8,18 +8,13 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.callback.hub import install as install_callback
-from app.directory.hub import install as install_directory
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from app.stats.calendar import Period
-from app.stats.hub import install as install_stats
 from app.stats.models import StatDossier
-from app.stats.report_intent import install as install_report
 from app.stats.report import build_report
-from tests.callback.conftest import NOW, Desks, FakeClock, build_territory, osnp_task, plan
+from app.stats.report_intent import install as install_report
+from tests.callback.conftest import NOW, Desks, counted_room, osnp_task, plan
 from tests.callback.test_plan_professions import _others
-from tests.core.flow_helpers import Actor
 from tests.core.test_cli import sasdesk
 from tests.stats.test_projection import assert_same, folded, stored
 
@@ -47,15 +42,8 @@ def _counts(sessions: sessionmaker[Session]) -> dict[str, tuple[int, int, int, i
 def test_decisions_and_appointments_by_profession_live_and_rebuilt(
     sessions: sessionmaker[Session], people: dict[str, Principal], db_url: str
 ) -> None:
-    with sessions.begin() as s:
-        build_territory(s)
+    service, desks, clock = counted_room(sessions, people)
     _others(sessions)
-    clock = FakeClock()
-    service = FlowService(sessions, clock=clock)
-    install_directory(service)
-    install_callback(service)
-    install_stats(service)
-    desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
     gp = _accept_first_slot(desks, osnp_task(desks, ref="c1"))
     paed = _accept_first_slot(desks, osnp_task(desks, ref="c2", wanted={"specialty": "SM40"}))
     nurse = _accept_first_slot(desks, osnp_task(desks, ref="c3", wanted={"profession": "60"}))

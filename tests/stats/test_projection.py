@@ -255,21 +255,9 @@ def _accepted(desks: Any, ref: str, kind: str) -> dict[str, Any]:
 def test_no_shows_are_counted_from_the_call_back_workflow(
     sessions: sessionmaker[Session], people: dict[str, Any]
 ) -> None:
-    from app.callback.hub import install as install_callback
-    from app.directory.hub import install as install_directory
-    from app.hub.service import FlowService
-    from app.stats.hub import install as install_stats
-    from tests.callback.conftest import NOW, Desks, FakeClock, build_territory
-    from tests.core.flow_helpers import Actor
+    from tests.callback.conftest import NOW, counted_room
 
-    with sessions.begin() as s:
-        build_territory(s)
-    clock = FakeClock()
-    service = FlowService(sessions, clock=clock)
-    install_directory(service)
-    install_callback(service)
-    install_stats(service)
-    desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    _service, desks, clock = counted_room(sessions, people)
     # The territory publishes two slots: two on them, two hors disponibilité.
     replies = [
         _accepted(desks, f"cb-{n}", kind)

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import OsnpTask
 from app.hub.auth import Principal
 from app.hub.service import FlowService
-from tests.core.flow_helpers import Actor, answer_call
-from tests.ui.conftest import focus, open_desk, seed_territory, until
+from tests.ui.conftest import child_fever, focus, open_desk, seed_territory, until
 from tests.ui.test_three_desks import set_combo
 
 
@@ -30,20 +29,7 @@ def test_the_mrl_asks_for_a_paediatrician_and_the_osnp_search_shows_them_first(
     tmp_path: Path,
 ) -> None:
     seed_territory(sessions)  # La Rochelle: GPs, and paediatricians
-    n1 = Actor(service, people["n1"])
-    d = answer_call(n1)
-    n1.send(
-        "dossier.update",
-        dossier_id=d["id"],
-        fields={
-            "patient_first_name": "Zoé",
-            "patient_age": 3,
-            "commune_insee": "17300",
-            "motif": "Fièvre 39,5",
-            "treating_doctor": "Dr Moinard",  # a GP of La Rochelle
-        },
-    )
-    n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
+    child_fever(service, people, "Dr Moinard")  # the MT: a GP of La Rochelle
 
     async def scenario() -> None:
         mrl = await open_desk(hub_url, "mrl", tmp_path)
