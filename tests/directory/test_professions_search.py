@@ -89,3 +89,18 @@ def test_the_sql_baseline_ranks_professions_as_the_engine(
         with sessions() as s:
             base = baseline_search(s, q, NOW)
         assert [e for e, _, _ in base] == [d.effecteur_id for d in engine.doctors], q
+
+
+def test_the_demo_territory_has_nurses_a_midwife_and_a_sunday_dentist(
+    demo_sessions: sessionmaker[Session],
+) -> None:
+    nurses = search(demo_sessions, profession="60")
+    assert set(names(nurses)) == {"Rivière", "Pasquier"}
+    assert all(d.earliest is not None for d in nurses.doctors)  # weekly hours, as slots
+    assert {d.info["name"] for d in nurses.doctors} == {"Camille Rivière", "Julien Pasquier"}
+    assert names(search(demo_sessions, profession="50")) == ["Garnaud"]
+    dentist = search(demo_sessions, profession="40")
+    assert names(dentist) == ["Tardy"]
+    assert dentist.doctors[0].info["name"].startswith("Dr ")
+    paediatric = search(demo_sessions, profession="10", specialty="SM40")
+    assert paediatric.doctors[0].specialty_match == 2
