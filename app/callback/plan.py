@@ -5,6 +5,12 @@ same practice, then the effecteurs with published slots as the slot search ranks
 them, then the doctors who accept patients beyond their slots; then the fallbacks
 (teleconsultation, the duty doctor after 20h, the emergency department on the
 regulating doctor's decision). The OSNP may reorder, skip with a reason, or add.
+
+The plan follows whom the regulating doctor asked for (the task's profession and
+specialty): the MT and his practice only where they are what was asked (always for
+general practice; for a specialty, only an MT or confrère of that specialty); for
+another profession (a nurse for a wound, a midwife) none of them, but the effecteurs of
+that profession and the CPTS that serves the patient's commune.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from app.callback.models import CallbackTarget
 from app.callback.vocab import TargetKind, TargetStatus
 from app.db.models import OsnpTask
 from app.directory.engine import DirectoryIndex
-from app.directory.models import Effecteur
+from app.directory.models import Effecteur, Structure
 from app.directory.query import (
     TIER_CONFRERE,
     TIER_MT,
@@ -31,8 +37,9 @@ from app.directory.query import (
     SearchQuery,
     fold,
 )
-from app.directory.vocab import PARIS
+from app.directory.vocab import PARIS, StructureKind
 from app.domain.enums import ConsultationType
+from app.domain.professions import DENTISTE, MEDECIN, Wanted
 from app.domain.rules import FlowError
 
 #: How many effecteurs with slots, and beyond slots, the plan lists (the panel's
@@ -111,13 +118,34 @@ def _named(task: OsnpTask, kind: TargetKind, name: str, why: str, now: datetime)
     )
 
 
+def _cpts(session: Session, task: OsnpTask, now: datetime) -> list[CallbackTarget]:
+    """The CPTS serving the patient's commune: they organise the other professions."""
+    insee = task.dossier.commune_insee
+    if not insee:
+        return []
+    out = []
+    for st in session.scalars(
+        select(Structure).where(Structure.kind == str(StructureKind.CPTS)).order_by(Structure.id)
+    ):
+        if insee in (st.communes or []):
+            why = "CPTS de la commune du patient : elle coordonne les autres professions"
+            t = _named(task, TargetKind.CPTS, st.name, why, now)
+            t.phone_secretary, t.place = st.snp_phone, st.address
+            out.append(t)
+    return out
+
+
 def _fallbacks(task: OsnpTask, now: datetime) -> list[CallbackTarget]:
     out = []
     if task.consultation_type != ConsultationType.TELECONSULTATION:
         why = "si le motif s'y prête : proposer une téléconsultation au patient"
         out.append(_named(task, TargetKind.TELECONSULTATION, "Téléconsultation", why, now))
-    pdsa = "à partir de 20 h, la PDSA prend le relais"
-    out.append(_named(task, TargetKind.PDSA, "Médecin de garde (PDSA)", pdsa, now))
+    if task.profession == DENTISTE:
+        why = "dimanche et jours fériés : la garde dentaire du département"
+        out.append(_named(task, TargetKind.PDSA, "Chirurgien-dentiste de garde", why, now))
+    else:
+        pdsa = "à partir de 20 h, la PDSA prend le relais"
+        out.append(_named(task, TargetKind.PDSA, "Médecin de garde (PDSA)", pdsa, now))
     urgences = "uniquement sur décision du médecin régulateur"
     out.append(_named(task, TargetKind.URGENCES, "Service d'urgences", urgences, now))
     return out
@@ -129,6 +157,7 @@ def build_plan(
     """The targets for ``task`` (not yet added to the session) and notes for the OSNP."""
     d = task.dossier
     notes: list[str] = []
+    wanted = Wanted(task.profession, task.specialty)
     no_mt = has_no_treating_doctor(d.treating_doctor)
     query = SearchQuery(
         commune_insee=d.commune_insee,
@@ -138,6 +167,8 @@ def build_plan(
         treating_doctor="" if no_mt else d.treating_doctor,
         limit=SEARCH_LIMIT,
         slots_per_day=1,
+        profession=wanted.profession,
+        specialty=wanted.specialty,
     )
     index.sync(session, now)
     result = index.search(query, now)
@@ -146,10 +177,21 @@ def build_plan(
     by_tier: dict[int, list[DoctorHit]] = {}
     for hit in result.doctors:
         by_tier.setdefault(hit.tier, []).append(hit)
-    if no_mt:
+    specialist = query.ranks_specialty
+    if wanted.profession != MEDECIN:
+        notes.append(
+            f"le régulateur demande : {wanted.label} — ni médecin traitant ni confrère, "
+            "les effecteurs de cette profession et la CPTS"
+        )
+    elif no_mt:
         notes.append("pas de médecin traitant déclaré : on commence par les effecteurs")
-    else:
-        mts = by_tier.get(TIER_MT, [])
+    elif specialist and not any(h.specialty_match == 2 for h in by_tier.get(TIER_MT, [])):
+        notes.append(
+            f"le régulateur demande : {wanted.label} — le médecin traitant n'est appelé "
+            "que s'il l'est ; ajoutez-le au plan si besoin"
+        )
+    if wanted.profession == MEDECIN and not no_mt:
+        mts = [h for h in by_tier.get(TIER_MT, []) if not specialist or h.specialty_match == 2]
         ambiguous = len(mts) > 1
         for hit in mts:
             why = "médecin traitant (trouvé dans l'annuaire)"
@@ -159,13 +201,15 @@ def build_plan(
                     "vérifiez avec le patient avant d'appeler"
                 )
             targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
-        if not mts:
+        if not mts and not specialist:
             why = (
                 "médecin traitant absent de l'annuaire : "
                 "cherchez son numéro (patient, annuaire santé) et saisissez-le"
             )
             targets.append(_named(task, TargetKind.MT, d.treating_doctor, why, now))
         for hit in by_tier.get(TIER_CONFRERE, []):
+            if specialist and hit.specialty_match != 2:
+                continue
             targets.append(
                 _from_hit(
                     task, TargetKind.CONFRERE, hit, "confrère du cabinet du médecin traitant", now
@@ -174,6 +218,12 @@ def build_plan(
     slots = [h for h in result.doctors if h.tier in (TIER_SAS, TIER_OTHER)]
     for hit in slots[:MAX_WITH_SLOTS]:
         why = "participant SAS, créneau publié" if hit.tier == TIER_SAS else "créneau publié"
+        if specialist:
+            why += (
+                f" ({wanted.label.lower()})"
+                if hit.specialty_match
+                else f" (n'est pas {wanted.label.lower()})"
+            )
         targets.append(_from_hit(task, TargetKind.CRENEAU, hit, why, now))
     if not slots:
         notes.append("aucun créneau publié dans le rayon : médecins hors disponibilité")
@@ -196,6 +246,8 @@ def build_plan(
                 now,
             )
         )
+    if wanted.profession != MEDECIN:
+        targets.extend(_cpts(session, task, now))
     targets.extend(_fallbacks(task, now))
     for position, t in enumerate(targets, start=1):
         t.position = position

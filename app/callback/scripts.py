@@ -25,6 +25,7 @@ STEP_OF_KIND = {
     TargetKind.CRENEAU: "CRENEAU",
     TargetKind.HORS_DISPO: "HORS_DISPO",
     TargetKind.TELECONSULTATION: "CRENEAU",
+    TargetKind.CPTS: "CRENEAU",
 }
 
 #: Facts every script may use, and those only known once an appointment exists.

@@ -22,6 +22,7 @@ class TargetKind(CallbackEnum):
     CONFRERE = "CONFRERE"  # colleague of the MT's practice
     CRENEAU = "CRENEAU"  # effecteur with a published slot
     HORS_DISPO = "HORS_DISPO"  # accepts patients beyond published slots
+    CPTS = "CPTS"  # the territory's CPTS (its SNP line), for another profession than GP
     TELECONSULTATION = "TELECONSULTATION"  # fallback
     PDSA = "PDSA"  # out-of-hours duty doctor, from 20h
     URGENCES = "URGENCES"  # emergency department, on the regulating doctor's decision
@@ -39,6 +40,7 @@ OUTCOME_OF_KIND: dict[TargetKind, TaskOutcome] = {
     TargetKind.CONFRERE: TaskOutcome.RDV_CONFRERE,
     TargetKind.CRENEAU: TaskOutcome.RDV_CRENEAU,
     TargetKind.HORS_DISPO: TaskOutcome.RDV_HORS_DISPO,
+    TargetKind.CPTS: TaskOutcome.RDV_CRENEAU,
     TargetKind.TELECONSULTATION: TaskOutcome.RDV_CRENEAU,
 }
 
@@ -116,6 +118,7 @@ _PAIRS = (
     (TargetKind.CONFRERE, "Confrère du cabinet"),
     (TargetKind.CRENEAU, "Effecteur avec créneau"),
     (TargetKind.HORS_DISPO, "Hors disponibilité"),
+    (TargetKind.CPTS, "CPTS du territoire"),
     (TargetKind.TELECONSULTATION, "Téléconsultation"),
     (TargetKind.PDSA, "Médecin de garde (PDSA, après 20 h)"),
     (TargetKind.URGENCES, "Service d'urgences (décision du régulateur)"),

@@ -158,6 +158,10 @@ class OsnpTask(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16))
     consultation_type: Mapped[str] = mapped_column(String(24))
+    # Whom the regulating doctor wants the patient to see (app.domain.professions codes):
+    # TRE-G15 profession, TRE-R38 specialty ("" for professions other than médecin).
+    profession: Mapped[str] = mapped_column(String(8), default="10", server_default="10")
+    specialty: Mapped[str] = mapped_column(String(8), default="SM54", server_default="SM54")
     created_at: Mapped[datetime]
     deadline_at: Mapped[datetime]
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -26,7 +26,9 @@ from app.directory.query import (
     fold,
     parse_treating_doctor,
     rank_key,
+    specialty_match,
 )
+from app.domain.professions import wanted_of_effecteur
 from app.geo import distance_km
 
 
@@ -39,7 +41,8 @@ def baseline_search(
         loc = (q.lat, q.lon, "")
     radius = q.radius_km or (geo.default_radius_km(loc[2]) if loc else None)
     windows = q.windows(now)
-    rpps, words = parse_treating_doctor(q.treating_doctor)
+    doctor = q.treating_doctor if q.follows_treating_doctor else ""
+    rpps, words = parse_treating_doctor(doctor)
     held = indexed(now - PAST_KEPT)  # what the engine holds: the same candidates
     mt: set[int] = set()
     if rpps:
@@ -108,6 +111,7 @@ def baseline_search(
                 )
                 .correlate(Effecteur),
             ),
+            Effecteur.profession,
         )
         .join(Practice, Practice.effecteur_id == Effecteur.id)
         .outerjoin(Slot, slot_on)
@@ -121,6 +125,7 @@ def baseline_search(
                 "last": row[1],
                 "sas": row[2],
                 "skills": doctor_skills(row[3] or [], row[4]),
+                "is": wanted_of_effecteur(row[14], row[4]),
                 "places": set(),
                 "slots": [],
                 "listed": bool(row[13]),
@@ -140,7 +145,10 @@ def baseline_search(
     preferred = q.preferred_skills()
     required = {fold(x) for x in q.skills}
     ranked = []
+    wanted_spec = q.specialty if q.ranks_specialty else ""
     for eid, d in doctors.items():
+        if q.profession and d["is"].profession != q.profession:
+            continue
         conf = eid not in mt and any((p[0], p[1]) in mt_keys for p in d["places"])
         special = eid in mt or conf
         dists = [
@@ -178,8 +186,12 @@ def baseline_search(
             else TIER_OTHER
         )
         match = len(preferred & d["skills"])
+        spec = specialty_match(wanted_spec, d["is"].specialty, d["skills"]) if wanted_spec else 0
         ranked.append(
-            (rank_key(tier, match, earliest, dist, fold(d["last"]), eid), (eid, tier, earliest))
+            (
+                rank_key(tier, match, earliest, dist, fold(d["last"]), eid, spec),
+                (eid, tier, earliest),
+            )
         )
     ranked.sort(key=lambda r: r[0])
     return [r[1] for r in ranked[: q.limit]]

@@ -176,7 +176,8 @@ def _published_agendas(
 def _leave(
     session: Session, effecteurs: list[Effecteur], now: datetime, rng: random.Random, rev: int
 ) -> None:
-    on_leave = rng.choice(effecteurs)
+    # A doctor (the draw among the doctors stays that of a demo without other professions).
+    on_leave = rng.choice([e for e in effecteurs if e.profession == "Médecin"])
     session.add(
         Unavailability(
             effecteur_id=on_leave.id,

@@ -49,8 +49,10 @@ from app.directory.query import (
     doctor_skills,
     fold,
     parse_treating_doctor,
+    specialty_match,
 )
 from app.directory.vocab import PARIS, AgendaLevel, StructureKind, week_bounds
+from app.domain.professions import DENTISTE, MEDECIN, wanted_label, wanted_of_effecteur
 from app.geo import EARTH_RADIUS_KM
 
 #: Slots older than this are not loaded (they can no longer be offered)...
@@ -177,6 +179,8 @@ class _Doctor:
     name_key: str
     first_key: str
     specialty: str
+    profession_code: str  # TRE-G15, as app.domain.professions reads the directory
+    specialty_code: str  # TRE-R38 for a médecin, "" otherwise
     sas: bool
     mode: str
     beyond: bool
@@ -226,6 +230,7 @@ class _Doctor:
             self.blob = " ".join(
                 [
                     self.rpps, self.first_key, self.name_key, fold(self.specialty),
+                    fold(wanted_label(self.profession_code, self.specialty_code)),
                     fold(self.structure), *self.skills, *(fold(p.name) for p in self.places),
                     *(fold(p.commune_name) for p in self.places),
                 ]
@@ -246,15 +251,25 @@ class _Doctor:
                     slots.append(x)
         self.free = free
 
+    @property
+    def title(self) -> str:
+        """ "Dr " for a médecin or a chirurgien-dentiste; nothing for a nurse, a midwife…"""
+        return "Dr " if self.profession_code in (MEDECIN, DENTISTE) else ""
+
     def info(self) -> dict[str, Any]:
         if self.cached_info is None:
             main = self.places[0] if self.places else None
             self.cached_info = {
                 "rpps": self.rpps,
-                "name": f"Dr {self.first_name} {self.last_name}".replace("  ", " "),
+                "name": f"{self.title}{self.first_name} {self.last_name}".replace(
+                    "  ", " "
+                ).strip(),
                 "first_name": self.first_name,
                 "last_name": self.last_name,
                 "specialty": self.specialty,
+                "profession_code": self.profession_code,
+                "specialty_code": self.specialty_code,
+                "profession_label": wanted_label(self.profession_code, self.specialty_code),
                 "sas_participant": self.sas,
                 "mode": self.mode,
                 "accepts_beyond_slots": self.beyond,
@@ -559,10 +574,12 @@ class DirectoryIndex:
                 self._unlink(old)
             st = structures.get(e.structure_id) if e.structure_id else None
             leaves = unavail.get(e.id)
+            kind = wanted_of_effecteur(e.profession, e.specialty)
             doc = _Doctor(
                 e.id, e.rpps, intern(e.first_name), intern(e.last_name),
                 intern(fold(e.last_name)), intern(fold(e.first_name)), intern(e.specialty),
-                e.sas_participant, intern(e.mode), e.accepts_beyond_slots,
+                kind.profession, kind.specialty, e.sas_participant, intern(e.mode),
+                e.accepts_beyond_slots,
                 intern(e.agenda_level), intern(e.agenda_software),
                 doctor_skills(e.skills or [], e.specialty) or _NO_SKILLS,
                 list(e.skills) if e.skills else _NO_LABELS, e.conditions, e.phone_direct,
@@ -683,7 +700,7 @@ class DirectoryIndex:
             return _Search(self, query, now).run()
 
 
-_Row = tuple[tuple[Any, ...], _Doctor, int, float | None, _Slot | None, int]
+_Row = tuple[tuple[Any, ...], _Doctor, int, float | None, _Slot | None, int, int]
 
 
 class _Search:
@@ -852,7 +869,8 @@ class _Search:
             )  # fmt: skip
             if radius is None:
                 radius = geo.default_radius_km(loc[2]) if loc[2] else geo.FALLBACK_RADIUS_KM
-        mt, mt_ambiguous = self._mt() if self.q.treating_doctor else (set(), False)
+        follow_mt = bool(self.q.treating_doctor) and self.q.follows_treating_doctor
+        mt, mt_ambiguous = self._mt() if follow_mt else (set(), False)
         confreres: set[int] = set()
         for d in mt:
             for p in self.ix.doctors[d].places:
@@ -861,8 +879,8 @@ class _Search:
         special_ids = mt | confreres
         box = _bbox(loc, radius) if loc is not None and radius is not None else None
         limited = box is not None
-        # (rank key, doctor, tier, distance, earliest slot, skill match): hits are built
-        # only for the doctors shown.
+        # (rank key, doctor, tier, distance, earliest slot, skill match, specialty match):
+        # hits are built only for the doctors shown.
         ranked: list[_Row] = []
         # Only the best ``limit`` rows are kept: past 2 × limit the list is cut back and
         # a row no better than the last kept one is only counted (a dense city has
@@ -884,8 +902,10 @@ class _Search:
         preferred = self.preferred
         now_ts = self.now_ts
         spot_km = self.spot_km
+        profession = self.q.profession
+        specialty = self.q.specialty if self.q.ranks_specialty else ""
         for doc in self._pool(box, special_ids, radius):
-            if not doc.active:
+            if not doc.active or (profession and doc.profession_code != profession):
                 continue
             special = doc.id in special_ids
             if special or not limited:
@@ -922,6 +942,7 @@ class _Search:
             else:
                 first = self._earliest(doc)
             skill_match = len(preferred & doc.skills) if preferred else 0
+            spec = specialty_match(specialty, doc.specialty_code, doc.skills) if specialty else 0
             if not special:
                 if first is not None:
                     tier = TIER_SAS if doc.sas else TIER_OTHER
@@ -933,6 +954,7 @@ class _Search:
                 with_slots += 1
             # The key of query.rank_key, built inline.
             key = (
+                -spec,
                 tier,
                 -skill_match,
                 first.ts if first is not None else _INF,
@@ -942,15 +964,15 @@ class _Search:
             )
             candidates += 1
             if worst is None or key < worst:
-                ranked.append((key, doc, tier, dist, first, skill_match))
+                ranked.append((key, doc, tier, dist, first, skill_match, spec))
                 if len(ranked) >= 2 * limit:
                     ranked.sort()
                     del ranked[limit:]
                     worst = ranked[-1][0]
             if not special and doc.beyond and first is None:
                 beyond.append(
-                    (beyond_key(skill_match, dist, doc.name_key, doc.id), doc, tier, dist,
-                     first, skill_match)
+                    (beyond_key(skill_match, dist, doc.name_key, doc.id, spec), doc, tier, dist,
+                     first, skill_match, spec)
                 )  # fmt: skip
         ranked.sort()  # keys are unique (the doctor's id ends them): rows never tie
         shown = [self._detail(r, mt_ambiguous and r[1].id in mt) for r in ranked[: self.q.limit]]
@@ -966,7 +988,7 @@ class _Search:
                 "department": loc[2],
                 "commune_insee": self.q.commune_insee,
             }
-        if self.q.treating_doctor and not mt:
+        if follow_mt and not mt:
             self.warnings.append("médecin traitant absent de l'annuaire : appelez-le d'abord")
         return SearchResult(
             self.now, radius, shown, beyond_list, candidates, with_slots, location,
@@ -986,15 +1008,22 @@ class _Search:
                 doc = self.ix.doctors[did]
                 if not (doc.active and doc.sas) or not self._passes_filters(doc):
                     continue
+                if self.q.profession and doc.profession_code != self.q.profession:
+                    continue
                 if doc.unavail and doc.absent_at(self.now_ts):
                     continue
                 first = self._earliest(doc)
                 dist = self._distance(doc, None) if loc is not None else None
                 skill = len(self.preferred & doc.skills) if self.preferred else 0
+                spec = (
+                    specialty_match(self.q.specialty, doc.specialty_code, doc.skills)
+                    if self.q.ranks_specialty
+                    else 0
+                )
                 tier = TIER_SAS if first is not None else TIER_NONE
-                key = (tier, -skill, first.ts if first else _INF,
+                key = (-spec, tier, -skill, first.ts if first else _INF,
                        dist if dist is not None else _INF, doc.name_key, doc.id)  # fmt: skip
-                rows.append((key, doc, tier, dist, first, skill))
+                rows.append((key, doc, tier, dist, first, skill, spec))
             rows.sort(key=lambda r: r[0])
             out.append(
                 {
@@ -1015,10 +1044,10 @@ class _Search:
         return replace(shown, tier=row[2]) if shown is not None else self._detail(row, False)
 
     def _detail(self, row: _Row, ambiguous: bool) -> DoctorHit:
-        _, doc, tier, dist, first, skill_match = row
+        _, doc, tier, dist, first, skill_match, spec = row
         hit = DoctorHit(
             doc.id, tier, dist, first.start if first else None, skill_match,
-            mt_ambiguous=ambiguous,
+            mt_ambiguous=ambiguous, specialty_match=spec,
         )  # fmt: skip
         matching = self._matching(doc)
         hit.slot_count = len(matching)

@@ -27,6 +27,7 @@ from app.directory.query import BANDS, SearchQuery
 from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
 from app.domain.enums import ConsultationType, Role
 from app.domain.permissions import Action, require, roles_for
+from app.domain.professions import UnknownCode, Wanted, parse_wanted
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
@@ -58,6 +59,10 @@ class DirectorySearch(Intent):
     text: Short = ""
     limit: Annotated[int, Field(ge=1, le=200)] = 30
     slots_per_day: Annotated[int, Field(ge=1, le=50)] = 4
+    #: Whom to search (app.domain.professions codes); from a dossier, its task's
+    #: by default. profession "*": every profession (a search typed freely).
+    profession: Short | None = None
+    specialty: Short | None = None
 
 
 class SlotBook(Intent):
@@ -231,6 +236,8 @@ class DirectoryHandlers:
                 "treating_doctor": d.treating_doctor,
                 "types": (ConsultationType(ctype),) if ctype else (),
             }
+            if task is not None:
+                base["wanted"] = Wanted(task.profession, task.specialty)
         typed = {
             "commune_insee": i.commune_insee,
             "patient_age": i.patient_age,
@@ -240,6 +247,14 @@ class DirectoryHandlers:
         base.update({k: v for k, v in typed.items() if v is not None})
         if i.types:
             base["types"] = tuple(i.types)
+        wanted: Wanted | None = base.get("wanted")
+        if i.profession == "*":
+            wanted = None
+        elif i.profession or i.specialty:
+            try:
+                wanted = parse_wanted(i.profession, i.specialty)
+            except UnknownCode as e:
+                raise FlowError("invalid_message", str(e)) from None
         query = SearchQuery(
             commune_insee=base.get("commune_insee") or "",
             radius_km=i.radius_km,
@@ -254,6 +269,8 @@ class DirectoryHandlers:
             limit=i.limit,
             slots_per_day=i.slots_per_day,
             structures=self._structures(u),
+            profession=wanted.profession if wanted else "",
+            specialty=wanted.specialty if wanted else "",
         )
         self._roll_horizon(u)
         self.index.sync(u.s, u.now)
@@ -266,6 +283,9 @@ class DirectoryHandlers:
             "treating_doctor": query.treating_doctor,
             "types": [str(t) for t in query.types],
             "bands": list(query.bands),
+            "profession": query.profession,
+            "specialty": query.specialty,
+            "wanted_label": wanted.label if wanted else "",
         }
         return {"search": out}
 

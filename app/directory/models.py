@@ -53,8 +53,10 @@ class Structure(Base):
     communes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # INSEE codes served
     #: FINESS (9 characters) or, without one, the ROR's identifier: how the ROR and the
     #: agenda editors' FHIR Organizations name this structure.
-    national_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    national_id: Mapped[str | None] = mapped_column(String(64))
     rev: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("uq_dir_structures_national_id", "national_id", unique=True),)
 
 
 class Effecteur(Base):

@@ -15,6 +15,7 @@ from typing import Any
 
 from app.directory.vocab import HORIZON, PAEDIATRIC_AGE, PARIS
 from app.domain.enums import ConsultationType
+from app.domain.professions import GENERAL_PRACTICE, MEDECIN, SPECIALTIES
 from app.geo import normalize_name
 
 #: "Disponible sous": the national platform's time bands, in hours from now.
@@ -75,6 +76,20 @@ class SearchQuery:
     #: The structures (CPTS) the searching desk works for: a CPTS-reserved slot is
     #: shown only to its CPTS's desks. None: no restriction (the supervisor).
     structures: frozenset[int] | None = None
+    #: Whom the regulating doctor wants (app.domain.professions codes): a profession
+    #: filters ("" : every profession); a specialty other than general practice ranks
+    #: its specialists first (the others follow), and for another profession than
+    #: médecin the treating doctor and his practice are not searched for.
+    profession: str = ""
+    specialty: str = ""
+
+    @property
+    def ranks_specialty(self) -> bool:
+        return bool(self.specialty) and self.specialty != GENERAL_PRACTICE
+
+    @property
+    def follows_treating_doctor(self) -> bool:
+        return self.profession in ("", MEDECIN)
 
     def windows(self, now: datetime) -> list[tuple[datetime, datetime]]:
         """The [start, end) intervals of slot start times the bands allow, merged."""
@@ -111,6 +126,16 @@ def doctor_skills(skills: list[str] | tuple[str, ...], specialty: str) -> frozen
     return frozenset(out)
 
 
+def specialty_match(wanted: str, specialty: str, skills: frozenset[str]) -> int:
+    """2: the effecteur's specialty (a TRE-R38 code) is the one wanted; 1: it is among
+    his skills (savoir-faire, by code or label); 0: neither."""
+    if specialty == wanted:
+        return 2
+    if fold(wanted) in skills or fold(SPECIALTIES.get(wanted, wanted)) in skills:
+        return 1
+    return 0
+
+
 def rank_key(
     tier: int,
     skill_match: int,
@@ -118,9 +143,11 @@ def rank_key(
     distance: float | None,
     name_key: str,
     effecteur_id: int,
+    specialty_rank: int = 0,
 ) -> tuple[Any, ...]:
     """Order of the results (docs/directory.md, "Search ranking")."""
     return (
+        -specialty_rank,
         tier,
         -skill_match,
         earliest.timestamp() if earliest else float("inf"),
@@ -131,9 +158,14 @@ def rank_key(
 
 
 def beyond_key(
-    skill_match: int, distance: float | None, name_key: str, effecteur_id: int
+    skill_match: int,
+    distance: float | None,
+    name_key: str,
+    effecteur_id: int,
+    specialty_rank: int = 0,
 ) -> tuple[Any, ...]:
     return (
+        -specialty_rank,
         -skill_match,
         distance if distance is not None else float("inf"),
         name_key,
@@ -194,6 +226,7 @@ class DoctorHit:
     earliest: datetime | None
     skill_match: int
     mt_ambiguous: bool = False
+    specialty_match: int = 0  # see ``specialty_match``; 0 when no specialty is asked
     slot_count: int = 0
     days: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
@@ -207,6 +240,7 @@ class DoctorHit:
             "distance_km": round(self.distance_km, 1) if self.distance_km is not None else None,
             "earliest": self.earliest.isoformat() if self.earliest else None,
             "skill_match": self.skill_match,
+            "specialty_match": self.specialty_match,
             "mt_ambiguous": self.mt_ambiguous,
             "slot_count": self.slot_count,
             "days": self.days,

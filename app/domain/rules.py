@@ -21,6 +21,7 @@ from app.domain.enums import (
 )
 from app.domain.errors import FlowError, forbid
 from app.domain.permissions import QUEUE_READERS, QUEUE_TAKERS, Action, require, roles_for
+from app.domain.professions import UnknownCode, Wanted, parse_wanted
 
 __all__ = ["QUEUE_READERS", "QUEUE_TAKERS", "FlowError", "forbid"]  # read from here too
 
@@ -113,3 +114,24 @@ def check_decision_fields(
         )
     if decision is Decision.INTER and means is None:
         raise FlowError("invalid_message", "un envoi de moyens doit préciser le moyen")
+
+
+def check_wanted(
+    decision: Decision,
+    orientation: Orientation | None,
+    profession: str | None,
+    specialty: str | None,
+) -> Wanted | None:
+    """The profession/specialty a consultation asks for (médecine générale by default);
+    None for the other decisions, which may not name one."""
+    if not needs_osnp_task(decision, orientation):
+        if profession or specialty:
+            raise FlowError(
+                "invalid_message",
+                "une profession ou une spécialité ne se précise que pour une consultation",
+            )
+        return None
+    try:
+        return parse_wanted(profession, specialty)
+    except UnknownCode as e:
+        raise FlowError("invalid_message", str(e)) from None

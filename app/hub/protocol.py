@@ -48,6 +48,7 @@ Phone = Annotated[str, StringConstraints(max_length=32, pattern=r"^[0-9+ .()-]*$
 Insee = Annotated[str, StringConstraints(pattern=r"^(|[0-9][0-9AB][0-9]{3})$")]
 ReqId = Annotated[str, StringConstraints(max_length=64)] | int | None
 EntityId = Annotated[int, Field(gt=0, lt=2**53)]
+Code = Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)]
 
 
 class IntentName(StrEnum):
@@ -326,6 +327,10 @@ class DossierDecide(Intent):
     consultation_type: ConsultationType | None = None
     means: Means | None = None
     comment: Text = ""
+    #: For a consultation: whom the patient should see (app.domain.professions), as
+    #: TRE-G15 profession and TRE-R38 specialty codes; none given: médecine générale.
+    profession: Code | None = None
+    specialty: Code | None = None
 
 
 class DossierGet(Intent):

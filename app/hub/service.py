@@ -833,6 +833,7 @@ class FlowService:
         if d.status != DossierStatus.IN_PROGRESS:
             raise FlowError("invalid_state", "prenez le dossier en régulation avant de décider")
         rules.check_decision_fields(i.decision, i.orientation, i.consultation_type, i.means)
+        wanted = rules.check_wanted(i.decision, i.orientation, i.profession, i.specialty)
         assert u.actor is not None
         d.decision = str(i.decision)
         d.care_level = str(i.care_level)
@@ -848,13 +849,15 @@ class FlowService:
         d.decided_auth = u.actor.auth
         decided_by = decided_by_view(d)
         task = None
-        if rules.needs_osnp_task(i.decision, i.orientation):
+        if wanted is not None:
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
             task = OsnpTask(
                 dossier=d,  # set here: no reload of the task after its INSERT
                 status=TaskStatus.OPEN,
                 consultation_type=str(i.consultation_type),
+                profession=wanted.profession,
+                specialty=wanted.specialty,
                 created_at=u.now,
                 deadline_at=u.now + rules.CONSULTATION_DEADLINE,
             )
@@ -873,6 +876,8 @@ class FlowService:
                 filiere=d.filiere,
                 orientation=d.orientation,
                 consultation_type=d.consultation_type,
+                profession=wanted.profession,
+                specialty=wanted.specialty,
                 track=d.track,
                 decided_by=decided_by,
             )

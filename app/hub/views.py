@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from app.db.models import Call, Dossier, Event, OsnpTask, User
+from app.domain.professions import wanted_label
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -122,6 +123,9 @@ def task_view(t: OsnpTask, users: UserLookup) -> dict[str, Any]:
         "treating_doctor": d.treating_doctor,
         "status": t.status,
         "consultation_type": t.consultation_type,
+        "profession": t.profession,
+        "specialty": t.specialty,
+        "wanted_label": wanted_label(t.profession, t.specialty),
         "created_at": iso(t.created_at),
         "deadline_at": iso(t.deadline_at),
         "owner": users(t.owner_id),

@@ -41,6 +41,13 @@ def _iso(at: datetime) -> str:
     return at.isoformat()
 
 
+_WANTED = [("10", "SM54")] * 8 + [("10", "SM40"), ("60", "")]
+
+
+#: Who decided, as the hub writes it (a password session: no national identifier).
+_DECIDED_BY = {"national_id": "", "auth": "password"}
+
+
 class MonthWriter:
     """Writes calls, dossiers, tasks, bookings and their events for one month."""
 
@@ -257,18 +264,24 @@ class MonthWriter:
             orientation="URGENCES" if decision == "ORIENT" else None,
             means="SMUR" if decision == "INTER" else None,
             track=track,
+            decided_by=_DECIDED_BY,
         )
         self._close(d, t + timedelta(minutes=1), track, prio, decision, at)
 
     def _task(self, d: int, t: datetime, rang: datetime, prio: str) -> None:
         r = self.rng
         task = len(self.tasks) + 1
+        # Most consultations a GP's, some a paediatrician's or a nurse's (not drawn from
+        # the generator: the month's other figures stay those of the same seed).
+        profession, specialty = _WANTED[task % len(_WANTED)]
         self.tasks.append(
             {
                 "id": task,
                 "dossier_id": d,
                 "status": "DONE",
                 "consultation_type": "cabinet",
+                "profession": profession,
+                "specialty": specialty,
                 "created_at": t,
                 "deadline_at": t + timedelta(hours=48),
             }
@@ -284,7 +297,10 @@ class MonthWriter:
             filiere="SNP",
             orientation="CONSULTATION_48H",
             consultation_type="cabinet",
+            profession=profession,
+            specialty=specialty,
             track="SNP",
+            decided_by=_DECIDED_BY,
         )
         self._event(
             t,

@@ -57,10 +57,19 @@ class DossierFact:
     decision: str | None = None
     orientation: str | None = None
     moves: int = 0
+    profession: str | None = None  # a consultation's TRE-G15 code (app.domain.professions)
+    specialty: str | None = None  # its TRE-R38 code, "" for other professions
 
     @property
     def oriented_to_consultation(self) -> bool:
         return self.decision == "ORIENT" and self.orientation == "CONSULTATION_48H"
+
+    @property
+    def wanted_key(self) -> str | None:
+        """The statistics line of a consultation ("10/SM54", "60"); None otherwise."""
+        if not self.oriented_to_consultation or self.profession is None:
+            return None
+        return f"{self.profession}/{self.specialty}" if self.specialty else self.profession
 
 
 @dataclass(slots=True)

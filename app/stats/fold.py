@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from app.domain.professions import GENERAL_PRACTICE, MEDECIN
 from app.hub.events import EventName
 from app.stats.facts import (
     AppointmentFact,
@@ -85,10 +86,18 @@ def _dossier(f: FactSet, e: EventLike) -> None:
         x.priority, x.track = d.get("priority"), d.get("track") or x.track
     elif e.type == EventName.DOSSIER_TRACK_MOVED:  # a move clears the decision, as the hub does
         x.track, x.decision, x.orientation = d.get("to_track"), None, None
+        x.profession = x.specialty = None
         x.moves += 1
     elif e.type == EventName.DOSSIER_DECIDED:
         x.track = d.get("track") or x.track
         x.decision, x.orientation = d.get("decision"), d.get("orientation")
+        x.profession = x.specialty = None
+        if x.oriented_to_consultation:
+            # Before migration 0019 a consultation named no profession: it was a GP's.
+            if d.get("profession"):
+                x.profession, x.specialty = d["profession"], d.get("specialty") or ""
+            else:
+                x.profession, x.specialty = MEDECIN, GENERAL_PRACTICE
 
 
 def _task(f: FactSet, e: EventLike) -> None:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from app.domain.enums import TaskOutcome
+from app.domain.professions import CHOICES, wanted_label
 from app.stats.calendar import Period, local_day, week_of
 from app.stats.facts import AppointmentFact, CallFact, DossierFact, Facts, TaskFact
 
@@ -238,6 +239,56 @@ def appointment_stats(
             s.cancelled += 1
     s.no_show_rate = ratio(s.no_show, s.honoured + s.no_show)
     return s
+
+
+@dataclass
+class ProfessionStats:
+    """One line of "by profession": whom the regulating doctor asked for."""
+
+    label: str
+    decisions: int = 0  # consultation decisions (dossiers opened in the period)
+    appointments: int = 0  # searches closed in the period with an appointment
+    honoured: int = 0  # call-back appointments honoured in the period
+    no_show: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def profession_stats(facts: Facts, period: Period) -> dict[str, ProfessionStats]:
+    """Decisions and appointments by the profession / specialty the decision named
+    (``DossierFact.wanted_key``: "10/SM54", "60"…), in the vocabulary's order."""
+    out: dict[str, ProfessionStats] = {}
+
+    def line(dossier_id: int | None) -> ProfessionStats | None:
+        d = facts.dossiers.get(dossier_id or 0)
+        key = d.wanted_key if d is not None else None
+        if key is None:
+            return None
+        if key not in out:
+            profession, _, specialty = key.partition("/")
+            out[key] = ProfessionStats(wanted_label(profession, specialty))
+        return out[key]
+
+    for d in facts.dossiers.values():
+        if period.contains(d.opened_at) and (x := line(d.dossier_id)) is not None:
+            x.decisions += 1
+    for t in facts.tasks.values():
+        if t.cancelled or t.closed_at is None or not period.contains(t.closed_at):
+            continue
+        if t.outcome and t.outcome != TaskOutcome.SANS_SOLUTION:
+            if (x := line(t.dossier_id)) is not None:
+                x.appointments += 1
+    for a in facts.appointments.values():
+        if not period.contains(a.status_at) or a.status not in ("HONOURED", "NO_SHOW"):
+            continue
+        if (x := line(a.dossier_id)) is not None:
+            if a.status == "HONOURED":
+                x.honoured += 1
+            else:
+                x.no_show += 1
+    order = {w.key: i for i, (_, w) in enumerate(CHOICES)}
+    return dict(sorted(out.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
 def snp_visits_per_week(facts: Facts, cap: int) -> list[dict[str, Any]]:

@@ -46,6 +46,8 @@ class StatDossier(Base):
     decision: Mapped[str | None] = mapped_column(String(24))
     orientation: Mapped[str | None] = mapped_column(String(32))
     moves: Mapped[int] = mapped_column(default=0)
+    profession: Mapped[str | None] = mapped_column(String(8))
+    specialty: Mapped[str | None] = mapped_column(String(8))
 
     __table_args__ = (Index("ix_stat_dossiers_opened", "opened_at"),)
 

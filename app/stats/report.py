@@ -21,11 +21,13 @@ from app.stats.metrics import (
     AppointmentStats,
     CallStats,
     DossierStats,
+    ProfessionStats,
     TaskStats,
     appointment_stats,
     call_stats,
     dossier_stats,
     group,
+    profession_stats,
     snp_visits_per_week,
     task_stats,
 )
@@ -67,6 +69,8 @@ class Report:
     no_shows_by_sector: dict[str, int]  # sector name (patient's commune) → no-shows
     slots: dict[str, tuple[int, int]]  # sector name → (places published, places booked)
     snp_weeks: list[dict[str, Any]]
+    #: "10/SM54", "60"… → decisions and appointments for that profession / specialty
+    by_profession: dict[str, ProfessionStats] = field(default_factory=dict)
     #: The room's answering target and weekly SNP cap (hub configuration, [objectifs]).
     target: float = TARGET_ANSWERED
     weekly_cap: int = WEEKLY_SNP_CAP
@@ -99,6 +103,7 @@ class Report:
             self._dossiers(),
             self._territories(),
             self._tasks(),
+            self._professions(),
             self._slots(),
             self._registration(),
         ]
@@ -279,6 +284,27 @@ class Report:
         rows.append([f"Semaines médecin au-delà de {self.weekly_cap} patients SNP", len(over)])
         return Table("Recherche de RDV (OSNP)", ["", "Valeur"], rows)
 
+    def _professions(self) -> Table:
+        rows: list[list[Any]] = [
+            [p.label, p.decisions, p.appointments, p.honoured, p.no_show]
+            for p in self.by_profession.values()
+        ]
+        rows.append(["Total", *(sum(r[i] for r in rows) for i in range(1, 5))])
+        return Table(
+            "Orientations et RDV par profession",
+            [
+                "Profession / spécialité demandée",
+                "Orientations vers une consultation",
+                "RDV obtenus",
+                "RDV honorés",
+                "Patients non venus",
+            ],
+            rows,
+            emphasis=[""] * (len(rows) - 1) + ["month"],
+            note="Profession ou spécialité que le régulateur a demandée dans sa décision "
+            "(nomenclatures TRE-G15 et TRE-R38) ; avant sa saisie : médecine générale.",
+        )
+
     def _slots(self) -> Table:
         rows = [
             [name, pub, used, _p(used / pub if pub else None)]
@@ -400,6 +426,7 @@ def _build_report(
         no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
         snp_weeks=snp_visits_per_week(facts, weekly_cap),
+        by_profession=profession_stats(facts, period),
         target=target,
         weekly_cap=weekly_cap,
         registration=registration_rates(session),

@@ -53,6 +53,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         "Dossiers",
         "Territoires",
         "OSNP",
+        "Professions",
         "Créneaux",
         "Inscription SAS",
     ]

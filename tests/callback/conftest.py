@@ -117,11 +117,30 @@ def desks(cb_service: FlowService, people: dict[str, Principal]) -> Desks:
     return Desks(*(Actor(cb_service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
 
 
+def counted_room(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> tuple[FlowService, Desks, FakeClock]:
+    """The call-back territory behind a hub with the directory, the call-back workflow
+    and the statistics' projector installed, and its five desks."""
+    from app.stats.hub import install as install_stats
+
+    with sessions.begin() as s:
+        build_territory(s)
+    clock = FakeClock()
+    service = FlowService(sessions, clock=clock)
+    install_directory(service)
+    install_callback(service)
+    install_stats(service)
+    desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    return service, desks, clock
+
+
 def osnp_task(
     desks: Desks,
     treating_doctor: str = "Dr Vasseur",
     ref: str = "call-1",
     consultation_type: str = "cabinet",
+    wanted: dict[str, str] | None = None,
     **fields: Any,
 ) -> int:
     """A P2 dossier oriented to a consultation within 48 h, taken by the OSNP."""
@@ -139,7 +158,7 @@ def osnp_task(
     reply = desks.mrl.send(
         "dossier.decide",
         dossier_id=dossier_id,
-        **{**ORIENT_48H, "consultation_type": consultation_type},
+        **{**ORIENT_48H, "consultation_type": consultation_type, **(wanted or {})},
     )
     task_id = int(reply["task"]["id"])
     desks.osnp.send("task.take", task_id=task_id)

@@ -175,12 +175,13 @@ class Room:
         self.hang_up(ref, desk, "hangup")
         return d
 
-    def snp_task(self, *, insee: str = "17300") -> tuple[int, int]:
-        """An SNP dossier oriented to a consultation: (dossier id, task id)."""
+    def snp_task(self, *, insee: str = "17300", **wanted: str) -> tuple[int, int]:
+        """An SNP dossier oriented to a consultation: (dossier id, task id); ``wanted``:
+        the decision's profession / specialty (none: médecine générale)."""
         d = self.dossier(insee=insee)
         self.send("mrl", "dossier.take", dossier_id=d)
         self.clock.tick(120)
-        reply = self.send("mrl", "dossier.decide", dossier_id=d, **ORIENT_48H)
+        reply = self.send("mrl", "dossier.decide", dossier_id=d, **ORIENT_48H, **wanted)
         return d, int(reply["task"]["id"])
 
     def close_task(

@@ -55,9 +55,11 @@ def assert_same(a: FactSet, b: FactSet) -> None:
             assert left[key] == right[key], (name, key)
 
 
-def play(room: Room, rng: random.Random, steps: int) -> None:
+def play(room: Room, rng: random.Random, steps: int, professions: bool = True) -> None:
     """A busy room: answered and abandoned calls (some forked), SNP searches closed
-    every way, bookings made and released, searches cancelled by a move or reopened."""
+    every way, bookings made and released, searches cancelled by a move or reopened;
+    ``professions``: some consultations ask for a paediatrician or a nurse (the log of
+    a hub before migration 0019 has none)."""
     doctor = room.doctor("17300")
     free = room.slots(room.doctor("17369"), datetime(2023, 6, 9, 15, tzinfo=UTC), 40)
     closed: list[int] = []
@@ -78,7 +80,10 @@ def play(room: Room, rng: random.Random, steps: int) -> None:
             if rng.random() < 0.3:
                 room.send("sup", "dossier.update", dossier_id=d, fields={"commune_insee": "17306"})
         elif x < 0.85:
-            d, task = room.snp_task(insee=rng.choice(("17300", "17369", "17028")))
+            wanted: dict[str, str] = {}
+            if professions:
+                wanted = rng.choice(({}, {}, {"specialty": "SM40"}, {"profession": "60"}))
+            d, task = room.snp_task(insee=rng.choice(("17300", "17369", "17028")), **wanted)
             y = rng.random()
             if y < 0.15:
                 room.send("mrl", "dossier.move_track", dossier_id=d, track="AMU", reason="grave")
@@ -129,6 +134,7 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
     assert any(b.released_at for b in facts.bookings.values())
     assert any(c.abandoned for c in facts.calls.values())
     assert any(d.moves for d in facts.dossiers.values())
+    assert {d.wanted_key for d in facts.dossiers.values()} >= {"10/SM54", "10/SM40", "60"}
     with room.sessions.begin() as s:  # a rebuild changes nothing
         rebuild(s.connection())
     assert_same(stored(room.sessions), facts)
@@ -175,7 +181,7 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(
     room = Room(sessions, people)
     room.service.projectors.remove(project)  # the hub of that time had no projector
     room.load_communes()
-    play(room, random.Random(5), 40)
+    play(room, random.Random(5), 40, professions=False)
     with sessions() as s:
         events = s.scalar(select(func.count()).select_from(Event))
     assert events and events > 100
@@ -249,21 +255,9 @@ def _accepted(desks: Any, ref: str, kind: str) -> dict[str, Any]:
 def test_no_shows_are_counted_from_the_call_back_workflow(
     sessions: sessionmaker[Session], people: dict[str, Any]
 ) -> None:
-    from app.callback.hub import install as install_callback
-    from app.directory.hub import install as install_directory
-    from app.hub.service import FlowService
-    from app.stats.hub import install as install_stats
-    from tests.callback.conftest import NOW, Desks, FakeClock, build_territory
-    from tests.core.flow_helpers import Actor
+    from tests.callback.conftest import NOW, counted_room
 
-    with sessions.begin() as s:
-        build_territory(s)
-    clock = FakeClock()
-    service = FlowService(sessions, clock=clock)
-    install_directory(service)
-    install_callback(service)
-    install_stats(service)
-    desks = Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    _service, desks, clock = counted_room(sessions, people)
     # The territory publishes two slots: two on them, two hors disponibilité.
     replies = [
         _accepted(desks, f"cb-{n}", kind)

@@ -77,6 +77,7 @@ def test_xlsx_holds_the_same_table_with_merged_territory_headers(
         "Dossiers",
         "Territoires",
         "OSNP",
+        "Professions",
         "Créneaux",
         "Inscription SAS",
     ]

@@ -127,9 +127,20 @@ def oriented_task(
     service: FlowService, people: dict[str, Principal], treating_doctor: str
 ) -> tuple[dict, dict]:
     """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
-    from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call
+    from tests.core.flow_helpers import ORIENT_48H, Actor
 
-    n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
+    d = child_fever(service, people, treating_doctor)
+    mrl = Actor(service, people["mrl"])
+    mrl.send("dossier.take", dossier_id=d["id"])
+    task = mrl.send("dossier.decide", dossier_id=d["id"], **ORIENT_48H)["task"]
+    return d, task
+
+
+def child_fever(service: FlowService, people: dict[str, Principal], treating_doctor: str) -> dict:
+    """A child's fever in La Rochelle, qualified P2 by N1: in the MRL's queue."""
+    from tests.core.flow_helpers import Actor, answer_call
+
+    n1 = Actor(service, people["n1"])
     d = answer_call(n1)
     n1.send(
         "dossier.update",
@@ -143,6 +154,4 @@ def oriented_task(
         },
     )
     n1.send("dossier.qualify", dossier_id=d["id"], priority="P2")
-    mrl.send("dossier.take", dossier_id=d["id"])
-    task = mrl.send("dossier.decide", dossier_id=d["id"], **ORIENT_48H)["task"]
-    return d, task
+    return d

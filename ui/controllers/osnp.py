@@ -179,7 +179,11 @@ class TaskController(QObject):
             self.panel.table.selectRow(row)
         self.panel.refresh()
         self.on_selected(task)
-        self.tell("Recherche de RDV prise : appelez d'abord le médecin traitant")
+        wanted = task.get("wanted_label") or "Médecin généraliste"
+        if wanted == "Médecin généraliste":
+            self.tell("Recherche de RDV prise : appelez d'abord le médecin traitant")
+        else:  # the call-back plan does not start with the GP (docs/callback.md)
+            self.tell(f"Recherche de RDV prise : professionnel demandé — {wanted}")
 
     def close(self, task_id: int, payload: dict[str, Any]) -> None:
         spawn(self._close(task_id, payload), "close-task")

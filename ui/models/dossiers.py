@@ -99,6 +99,8 @@ def task_model(parent: Any = None) -> RowTableModel:
         ),
         Column("Commune", lambda r: r.get("commune_name")),
         Column("Type", lambda r: ConsultationType(r["consultation_type"]).label),
+        # Whom the regulating doctor asked for (a nurse, a paediatrician…).
+        Column("Professionnel", lambda r: r.get("wanted_label") or "Médecin généraliste"),
         Column("Motif", lambda r: r.get("motif"), tooltip=lambda r: r.get("motif") or ""),
         Column("Statut", lambda r: TaskStatus(r["status"]).label),
         Column("OSNP", lambda r: (r.get("owner") or {}).get("name", "")),

@@ -27,6 +27,7 @@ from app.domain.enums import (
     Orientation,
     Track,
 )
+from app.domain.professions import CHOICES, GENERAL
 from ui.naming import named
 
 
@@ -67,6 +68,11 @@ class DecisionForm(QGroupBox):
         self.orientation = enum_combo(Orientation, "orientation", empty="—")
         self.consultation = enum_combo(ConsultationType, "consultation_type", empty="—")
         self.means = enum_combo(Means, "means", empty="—")
+        # Whom the patient should see (decree of 14 June 2024: other professions too);
+        # the OSNP's search and call-back plan follow it. Médecin généraliste first.
+        self.wanted = named(QComboBox(), "wanted_professional")
+        for label, wanted in CHOICES:
+            self.wanted.addItem(label, wanted.key)
         self.comment = named(QLineEdit(), "decision_comment")
         self.fields_box = QWidget()
         grid = QGridLayout(self.fields_box)  # two fields a row: the form stays short
@@ -77,6 +83,7 @@ class DecisionForm(QGroupBox):
             ("&Filière", self.filiere),
             ("&Orientation", self.orientation),
             ("&Type de consultation", self.consultation),
+            ("Professionne&l demandé", self.wanted),
             ("&Moyen engagé", self.means),
         )):  # fmt: skip
             caption = QLabel(text)
@@ -86,8 +93,8 @@ class DecisionForm(QGroupBox):
             grid.addWidget(field, n // 2, 2 * (n % 2) + 1)
         caption = QLabel("Co&mmentaire")
         caption.setBuddy(self.comment)
-        grid.addWidget(caption, 3, 0)
-        grid.addWidget(self.comment, 3, 1, 1, 3)
+        grid.addWidget(caption, 3, 2)
+        grid.addWidget(self.comment, 3, 3)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         self.decide_button = named(QPushButton("Valider la décision (Ctrl+Entrée)"), "decideButton")
@@ -131,10 +138,12 @@ class DecisionForm(QGroupBox):
         decision = self.decision.currentData()
         self.orientation.setEnabled(decision == Decision.ORIENT)
         self.means.setEnabled(decision == Decision.INTER)
-        self.consultation.setEnabled(
+        consultation = (
             decision == Decision.ORIENT
             and self.orientation.currentData() == Orientation.CONSULTATION_48H
         )
+        self.consultation.setEnabled(consultation)
+        self.wanted.setEnabled(consultation)
 
     def set_dossier(self, dossier: dict[str, Any] | None, *, mine: bool) -> None:
         self.dossier = dossier
@@ -152,6 +161,8 @@ class DecisionForm(QGroupBox):
                 combo.setCurrentIndex(max(0, combo.findData(dossier.get(key))))
         elif dossier is not None and dossier.get("track") == Track.SNP:
             self.filiere.setCurrentIndex(self.filiere.findData(str(Filiere.SNP)))
+        if dossier is None or not dossier.get("decision"):
+            self.wanted.setCurrentIndex(0)  # a new decision: médecin généraliste
         self.close_button.setEnabled(
             active and bool(dossier and (dossier.get("decision") or not self.doctor))
         )
@@ -173,6 +184,11 @@ class DecisionForm(QGroupBox):
         ):
             if combo.isEnabled() and combo.currentData():
                 out[key] = combo.currentData()
+        if self.wanted.isEnabled() and self.wanted.currentData() != GENERAL.key:
+            profession, _, specialty = str(self.wanted.currentData()).partition("/")
+            out["profession"] = profession
+            if specialty:
+                out["specialty"] = specialty
         return out
 
     def request_decide(self, close: bool = False) -> None:

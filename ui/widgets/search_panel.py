@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import ConsultationType
+from app.domain.professions import CHOICES, GENERAL
 from ui.naming import named
 
 BANDS = (
@@ -40,6 +41,7 @@ BANDS = (
 )
 TYPE_SHORT = {"cabinet": "C", "teleconsultation": "T", "visite": "V"}
 WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+GENERAL_LABEL = next(label for label, w in CHOICES if w == GENERAL)
 KIND = Qt.ItemDataRole.UserRole + 1  # "doctor", "slot", "beyond", "section", "cpts"
 PAYLOAD = Qt.ItemDataRole.UserRole + 2
 
@@ -111,6 +113,12 @@ class SearchPanel(QWidget):
         self.ctype.addItem("Tous types", "")
         for t in ConsultationType:
             self.ctype.addItem(t.label, str(t))
+        # Whom to search: by default what the regulating doctor asked for (the task's).
+        self.profession = named(QComboBox(), "searchProfession")
+        self.profession.addItem("Selon la décision", "")
+        self.profession.addItem("Toutes professions", "*")
+        for label, wanted in CHOICES:
+            self.profession.addItem(label, wanted.key)
         self.radius = named(QSpinBox(), "searchRadius")
         self.radius.setRange(0, 200)
         self.radius.setSpecialValueText("rayon auto")
@@ -138,7 +146,7 @@ class SearchPanel(QWidget):
         )
         self.refresh_button.clicked.connect(self.refresh_requested.emit)
         controls = QHBoxLayout()
-        for w in (self.band, self.ctype, self.radius, self.search_button):
+        for w in (self.band, self.ctype, self.profession, self.radius, self.search_button):
             controls.addWidget(w)
         actions = QHBoxLayout()
         actions.addWidget(self.book_button)
@@ -161,6 +169,12 @@ class SearchPanel(QWidget):
             out["types"] = [self.ctype.currentData()]
         if self.radius.value():
             out["radius_km"] = float(self.radius.value())
+        wanted = str(self.profession.currentData() or "")
+        if wanted:
+            profession, _, specialty = wanted.partition("/")
+            out["profession"] = profession
+            if profession != "*":
+                out["specialty"] = specialty
         return out
 
     def request_search(self) -> None:
@@ -209,8 +223,13 @@ class SearchPanel(QWidget):
             self.tree.expand(section.index())
         radius = search.get("radius_km")
         where = (search.get("location") or {}).get("name", "")
-        parts = [f"{len(doctors)} médecin(s)", f"{search.get('with_slots', 0)} avec créneaux"]
+        query = search.get("query") or {}
+        who = "médecin(s)" if query.get("profession", "") in ("", "10") else "professionnel(s)"
+        parts = [f"{len(doctors)} {who}", f"{search.get('with_slots', 0)} avec créneaux"]
         parts[:0] = [f"{a['name']} (tél. SNP {a.get('snp_phone') or 'inconnu'})" for a in areas]
+        wanted = query.get("wanted_label")
+        if wanted:
+            parts.insert(0, f"Recherche : {wanted}")
         if radius:
             parts.append(f"rayon {radius:g} km" + (f" autour de {where}" if where else ""))
         if beyond:
@@ -251,6 +270,9 @@ class SearchPanel(QWidget):
         name.setData(doc, PAYLOAD)
         if doc.get("tier") == 0:
             name.setText(f"★ {name.text()}")
+        label = doc.get("profession_label") or ""
+        if label and label != GENERAL_LABEL:
+            name.setText(f"{name.text()} — {label}")
         by_day = {d["date"]: d for d in doc.get("days", [])}
         cells = []
         for day in days:

@@ -19,9 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("national_id", sa.String(16), nullable=True))
-        batch.create_index("ix_users_national_id", ["national_id"], unique=True)
+    op.add_column("users", sa.Column("national_id", sa.String(16), nullable=True))
+    op.create_index("ix_users_national_id", "users", ["national_id"], unique=True)
     with op.batch_alter_table("login_sessions") as batch:
         batch.add_column(
             sa.Column("auth", sa.String(24), server_default="password", nullable=False)
@@ -36,13 +35,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("dossiers") as batch:
-        batch.drop_column("decided_auth")
-        batch.drop_column("decided_national_id")
-    with op.batch_alter_table("login_sessions") as batch:
-        batch.drop_column("fallback_reason")
-        batch.drop_column("national_id")
-        batch.drop_column("auth")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_index("ix_users_national_id")
-        batch.drop_column("national_id")
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of users or dossiers would drop
+    # a table that every other one references, which foreign keys refuse.
+    op.drop_column("dossiers", "decided_auth")
+    op.drop_column("dossiers", "decided_national_id")
+    for name in ("fallback_reason", "national_id", "auth"):
+        op.drop_column("login_sessions", name)
+    op.drop_index("ix_users_national_id", table_name="users")
+    op.drop_column("users", "national_id")

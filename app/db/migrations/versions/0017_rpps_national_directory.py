@@ -33,10 +33,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of dir_effecteurs would drop a
+    # table that practices, slots and bookings reference, which foreign keys refuse.
     op.drop_index("ix_dir_effecteurs_source", table_name="dir_effecteurs")
-    with op.batch_alter_table("dir_practices") as batch:
-        for name in ("rev", "source", "site_ref", "finess", "siret", "phone2", "phone"):
-            batch.drop_column(name)
-    with op.batch_alter_table("dir_effecteurs") as batch:
-        batch.drop_column("source")
-        batch.drop_column("civility")
+    for name in ("rev", "source", "site_ref", "finess", "siret", "phone2", "phone"):
+        op.drop_column("dir_practices", name)
+    op.drop_column("dir_effecteurs", "source")
+    op.drop_column("dir_effecteurs", "civility")

@@ -18,9 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("dir_structures") as batch:
-        batch.add_column(sa.Column("national_id", sa.String(64), nullable=True))
-        batch.create_unique_constraint("uq_dir_structures_national_id", ["national_id"])
+    # A unique index, not a table constraint: SQLite adds it without copying the table,
+    # which a populated room's foreign keys (effecteurs, slots) would refuse.
+    op.add_column("dir_structures", sa.Column("national_id", sa.String(64), nullable=True))
+    op.create_index("uq_dir_structures_national_id", "dir_structures", ["national_id"], unique=True)
     with op.batch_alter_table("dir_practices") as batch:
         batch.add_column(
             sa.Column("agenda_software", sa.String(64), server_default="", nullable=False)
@@ -39,9 +40,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("dir_practices") as batch:
-        batch.drop_column("agenda_level")
-        batch.drop_column("agenda_software")
-    with op.batch_alter_table("dir_structures") as batch:
-        batch.drop_constraint("uq_dir_structures_national_id", type_="unique")
-        batch.drop_column("national_id")
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy would drop tables that others
+    # reference, which SQLite's foreign keys refuse once the room has data.
+    op.drop_column("dir_practices", "agenda_level")
+    op.drop_column("dir_practices", "agenda_software")
+    op.drop_index("uq_dir_structures_national_id", table_name="dir_structures")
+    op.drop_column("dir_structures", "national_id")
