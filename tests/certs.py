@@ -126,3 +126,31 @@ class Authority:
 def self_signed(root: Path, host: str = "127.0.0.1") -> Issued:
     """A hub certificate that only pinning can make trusted."""
     return Authority(root / "self", name=host).issue("hub", hosts=(host,))
+
+
+def client_certificate(authority: Authority, name: str, *, cn: str, ou: str) -> Issued:
+    """A client certificate (TLS client authentication) with the given CN and OU, as an
+    agenda editor presents to the hub's appointment endpoint."""
+    key = _key()
+    now = datetime.now(UTC)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(authority.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+        .sign(authority.key, hashes.SHA256())
+    )
+    return _write(authority.root / name, cert, key)

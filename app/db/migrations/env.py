@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import app.appointments.models  # noqa: E402,F401  (appointments, migration 0020)
 import app.audit.models  # noqa: E402,F401  (audit of reads, migration 0007)
 import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
