@@ -139,6 +139,8 @@ class HubClient:
         self._flush_wanted = asyncio.Event()
         self._closing = False
         self.on_event: list[Listener] = []
+        #: How far a long intent of this account is (``progress`` messages: an import).
+        self.on_progress: list[Listener] = []
         self.on_snapshot: list[Listener] = []
         self.on_state: list[Callable[[LinkState, str], None]] = []
         self.on_error: list[Callable[[HubError], None]] = []
@@ -374,6 +376,9 @@ class HubClient:
             for listener in list(self.on_snapshot):
                 listener(msg)
             self._flush_wanted.set()
+        elif kind == "progress":
+            for plistener in list(self.on_progress):
+                plistener(msg)
         elif kind == "event":
             msg = self._newest(msg)
             for listener in list(self.on_event):

@@ -14,6 +14,8 @@ import binascii
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,13 +30,15 @@ from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import FlowService, Outgoing, Unit
 from app.hub.visibility import Audience
 
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # the national RPPS extraction, zipped
 SPOOL_BYTES = 4 * 1024 * 1024  # beyond this an upload waits on disk, not in memory
 CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 64 KiB
+#: The import's progress goes to the desk at most this often (seconds).
+PROGRESS_EVERY_S = 0.25
 SUFFIXES = {
     "effecteurs": (".csv",),
     "slots": (".csv", ".ics", ".ical", ".json", ".fhir"),
@@ -174,6 +178,24 @@ class ImportHandlers:
         received = self.uploads.add(user_id, i.upload_id, i.seq, chunk, u.now)
         return {"upload_id": i.upload_id, "received": received}
 
+    def _progress(self, user_id: int, upload_id: str) -> Callable[[int, int], None] | None:
+        """Tell the importing user's desks how far the import is, while it runs: the
+        reply comes only at its end (a national file takes a minute)."""
+        live = self.service.live
+        if live is None:
+            return None
+        last = [0.0]
+
+        def tell(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] < PROGRESS_EVERY_S and done < total:
+                return
+            last[0] = now
+            message = {"type": "progress", "upload_id": upload_id, "done": done, "total": total}
+            live([Outgoing(message, Audience(roles=set(), users={user_id}))])
+
+        return tell
+
     def run_import(self, u: Unit, i: DirectoryImport) -> dict[str, Any]:
         user_id = self._check(u)
         suffix = Path(i.filename).suffix.lower()
@@ -191,15 +213,19 @@ class ImportHandlers:
             with path.open("wb") as target:
                 shutil.copyfileobj(spool, target, 1 << 20)
             # The import has its own all-or-nothing transaction (the CLI's code path).
+            progress = self._progress(user_id, i.upload_id)
+            sessions = self.service.sessions
             if i.kind == "effecteurs":
-                report = import_effecteurs(self.service.sessions, path, strict=i.strict, now=u.now)
+                report = import_effecteurs(
+                    sessions, path, strict=i.strict, now=u.now, progress=progress
+                )
             elif i.kind == "ror":
-                report = import_ror(self.service.sessions, path, strict=i.strict)
+                report = import_ror(sessions, path, strict=i.strict)
             elif i.kind == "rpps":
-                report = import_rpps(self.service.sessions, path, strict=i.strict, now=u.now)
+                report = import_rpps(sessions, path, strict=i.strict, now=u.now, progress=progress)
             else:
                 report = import_slots(
-                    self.service.sessions, path, rpps=i.rpps, now=u.now, strict=i.strict
+                    sessions, path, rpps=i.rpps, now=u.now, strict=i.strict, progress=progress
                 )
         out = report.to_dict()
         out["source"] = i.filename

@@ -118,6 +118,8 @@ class Hub:
         ssl_context = server_context(self.settings.tls)
         await self._run(self._prepare_database)
         self.marks["database_ready"] = time.monotonic()
+        loop = asyncio.get_running_loop()
+        self.service.live = lambda out: loop.call_soon_threadsafe(self._broadcast, out)
         await start_all(self)
         self.marks["extensions_started"] = time.monotonic()
         if self.engine.dialect.name == "postgresql":

@@ -167,6 +167,9 @@ class FlowService:
         self.projectors: list[Callable[[Session, list[Event]], None]] = []
         #: The extensions installed (app.hub.extensions), started and stopped with the hub.
         self.extensions: list[Any] = []
+        #: Sends messages to the desks at once, from any thread and outside any
+        #: transaction (the progress of a long intent); set by the hub that serves desks.
+        self.live: Callable[[list[Outgoing]], None] | None = None
         self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {
             p.CallOffered: self._call_offered,
             p.CallAnswered: self._call_answered,

@@ -58,6 +58,25 @@ class ImportController(QObject):
                 return
             dialog.uploading(min(start + CHUNK_BYTES, len(data)), len(data))
         dialog.importing()
+
+        def imported(msg: dict[str, Any]) -> None:
+            if msg.get("upload_id") == upload_id:
+                dialog.hub_progress(int(msg.get("done", 0)), int(msg.get("total", 0)))
+
+        self.hub.client.on_progress.append(imported)
+        try:
+            reply = await self._import(upload_id, path, kind, rpps, strict)
+        finally:
+            self.hub.client.on_progress.remove(imported)
+        if reply is None:
+            dialog.failed("import refusé par le hub")
+            return
+        dialog.show_report(reply["report"])
+        self.tell(f"Import : {reply['report']['summary']}")
+
+    async def _import(
+        self, upload_id: str, path: str, kind: str, rpps: str, strict: bool
+    ) -> dict[str, Any] | None:
         payload: dict[str, Any] = {
             "upload_id": upload_id,
             "kind": kind,
@@ -66,9 +85,4 @@ class ImportController(QObject):
         }
         if rpps:
             payload["rpps"] = rpps
-        reply = await self.hub.send(DirectoryImport, 300, **payload)
-        if reply is None:
-            dialog.failed("import refusé par le hub")
-            return
-        dialog.show_report(reply["report"])
-        self.tell(f"Import : {reply['report']['summary']}")
+        return await self.hub.send(DirectoryImport, 300, **payload)
