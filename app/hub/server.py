@@ -119,7 +119,11 @@ class Hub:
         await self._run(self._prepare_database)
         self.marks["database_ready"] = time.monotonic()
         loop = asyncio.get_running_loop()
-        self.service.live = lambda out: loop.call_soon_threadsafe(self._broadcast, out)
+
+        def live(out: list[Outgoing]) -> None:
+            loop.call_soon_threadsafe(self._broadcast, out)
+
+        self.service.live = live
         await start_all(self)
         self.marks["extensions_started"] = time.monotonic()
         if self.engine.dialect.name == "postgresql":
