@@ -57,7 +57,7 @@ async def peer(tmp_path: Path, sessions: sessionmaker[Session]) -> AsyncIterator
     ca = Authority(tmp_path / "igc")
     server = ca.issue("hub")
     sink = StoreSink(sessions)
-    endpoint = AppointmentEndpoint(sink, [EDITOR], on_refused=sink.refused)
+    endpoint = AppointmentEndpoint(sink, [EDITOR])
     port = await endpoint.start("127.0.0.1", 0, server_tls(server.cert, server.key, ca.file))
     other = Authority(tmp_path / "other", name="Autre autorité")
     yield Peer(
