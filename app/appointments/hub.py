@@ -1,0 +1,57 @@
+"""The appointment feedback endpoint as a hub extension: off unless ``[rendez_vous]``.
+
+The endpoint (app.appointments.endpoint, HTTPS with mutual TLS) listens once the hub
+has started and stops before its writer; what a feedback changes goes through the
+hub's writer (app.appointments.hub_sink). aiohttp is imported only by a hub configured
+for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from app.appointments.settings import AppointmentSettings
+from app.hub.service import FlowService
+
+if TYPE_CHECKING:
+    from app.appointments.endpoint import AppointmentEndpoint
+
+log = logging.getLogger(__name__)
+
+
+def install(service: FlowService) -> None:
+    """No intent yet (the appointment board is to come): the endpoint is background work."""
+
+
+async def start(hub: Any) -> None:
+    settings: AppointmentSettings | None = hub.settings.appointments
+    if settings is None:
+        return
+    from app.appointments.endpoint import AppointmentEndpoint, server_tls
+    from app.appointments.hub_sink import HubSink
+
+    endpoint = AppointmentEndpoint(HubSink(hub), list(settings.editors), base=settings.base)
+    tls = server_tls(settings.cert, settings.key, settings.client_ca)
+    port = await endpoint.start(settings.host, settings.port, tls)
+    hub.appointments = endpoint
+    log.info(
+        "appointment endpoint listening on https://%s:%s%s/Appointment for %s",
+        settings.host,
+        port,
+        settings.base,
+        ", ".join(e.name for e in settings.editors),
+    )
+
+
+def endpoint(hub: Any) -> AppointmentEndpoint | None:
+    """The running endpoint of ``hub`` (its bound port), None when off or stopped."""
+    running: AppointmentEndpoint | None = getattr(hub, "appointments", None)
+    return running
+
+
+async def stop(hub: Any) -> None:
+    running = endpoint(hub)
+    if running is not None:
+        await running.stop()
+        hub.appointments = None
