@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -124,6 +125,25 @@ def query(identifier: str = "rdv-1") -> dict[str, str]:
 
 
 FOLLOWERS = ("sup", "mrl", "mrl2", "osnp")
+PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+
+def shape(value: Any) -> Any:
+    """The keys of a message, nested, with the type of each leaf (null for None)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(v) for v in value]
+    return type(value).__name__
+
+
+def assert_documented(message: dict[str, Any]) -> None:
+    """docs/protocol.md's example of this event has the shape of the one received."""
+    text = PROTOCOL.read_text(encoding="utf-8")
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
+    examples = [b for b in blocks if b.get("event") == message["event"]]
+    assert len(examples) == 1, f"{message['event']}: one example in docs/protocol.md"
+    assert shape(examples[0]) == shape(message)
 
 
 async def test_a_booking_and_its_fate_reach_the_desks_that_follow_them(room: Room) -> None:
@@ -165,6 +185,8 @@ async def test_a_booking_and_its_fate_reach_the_desks_that_follow_them(room: Roo
         "version": 1,
     }
     assert received["data"]["previous_status"] is None
+    for message in (received, updated):
+        assert_documented(message)
     assert updated["data"]["previous_status"] == "booked"
     assert updated["data"]["appointment"]["status"] == "fulfilled"
     assert updated["data"]["appointment"]["version"] == 2
@@ -204,6 +226,7 @@ async def test_a_refusal_reaches_the_supervisor_only(room: Room) -> None:
     ]
     for desk in ("mrl", "osnp"):
         assert room.events(desk) == ["appointment.received"], desk
+    assert_documented(room.seen["sup"][1])
     transition, stranger = (m["data"] for m in room.seen["sup"][1:])
     assert transition["sender"] == "agenda-test" and transition["answer"] == 422
     assert transition["identifier"] == "rdv-1"
