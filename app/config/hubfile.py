@@ -169,6 +169,16 @@ def _delay_seconds(value: Any, _base: Path) -> float:
     return float(value)
 
 
+def _known_keys(n: int, editor: dict[str, Any], known: tuple[str, ...]) -> None:
+    """An editor's table (the n-th) holds only the keys its section knows."""
+    unknown = [k for k in editor if k not in known]
+    if unknown:
+        raise Invalid(
+            f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
+            f"(clés connues : {', '.join(known)})"
+        )
+
+
 _EDITOR_KEYS = ("nom", "url", "delai_secondes", "jeton", "ca", "certificat", "cle")
 
 
@@ -179,12 +189,7 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
         raise Invalid("une table [[fhir.editeurs]] par éditeur d'agenda")
     out = []
     for n, e in enumerate(value, start=1):
-        unknown = [k for k in e if k not in _EDITOR_KEYS]
-        if unknown:
-            raise Invalid(
-                f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
-                f"(clés connues : {', '.join(_EDITOR_KEYS)})"
-            )
+        _known_keys(n, e, _EDITOR_KEYS)
         if not e.get("nom") or not str(e.get("url", "")).startswith(("https://", "http://")):
             raise Invalid(f"éditeur n° {n} : nom et url (https://…) obligatoires")
         delay = e.get("delai_secondes", 10)
@@ -303,12 +308,7 @@ def _appointment_editors(value: Any, base: Path) -> tuple[EditorCertificate, ...
         raise Invalid("au moins une table [[rendez_vous.editeurs]] (nom, cn, ou) par éditeur")
     out = []
     for n, e in enumerate(value, start=1):
-        unknown = [k for k in e if k not in _APPOINTMENT_EDITOR_KEYS]
-        if unknown:
-            raise Invalid(
-                f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
-                f"(clés connues : {', '.join(_APPOINTMENT_EDITOR_KEYS)})"
-            )
+        _known_keys(n, e, _APPOINTMENT_EDITOR_KEYS)
         fields = [_text(e.get(k, ""), base) for k in _APPOINTMENT_EDITOR_KEYS]
         if not all(fields):
             raise Invalid(
@@ -453,13 +453,9 @@ def load_hub_file(path: Path) -> HubSettings:
     if hubsante:
         # The connector is on once the section is there; both keys are then required.
         settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
-        for required in ("identifiant", "url", "certificat", "cle"):
-            if required not in hubsante:
-                bad(
-                    _table_line(lines, "hubsante"),
-                    f"[hubsante] {required} manquant (identifiant, url, certificat et cle "
-                    "sont obligatoires pour se connecter au Hub Santé)",
-                )
+        required = ("identifiant", "url", "certificat", "cle")
+        for reason in _missing("hubsante", hubsante, required, "pour se connecter au Hub Santé"):
+            bad(_table_line(lines, "hubsante"), reason)
     appointments: dict[str, Any] = (
         data["rendez_vous"] if isinstance(data.get("rendez_vous"), dict) else {}
     )
@@ -468,13 +464,10 @@ def load_hub_file(path: Path) -> HubSettings:
         # then required.
         unset = AppointmentSettings(Path(), Path(), Path(), ())
         settings = replace(settings, appointments=unset)
-        for required in ("certificat", "cle", "ca_clients", "editeurs"):
-            if required not in appointments:
-                bad(
-                    _table_line(lines, "rendez_vous"),
-                    f"[rendez_vous] {required} manquant (certificat, cle, ca_clients et "
-                    "editeurs sont obligatoires pour recevoir les rendez-vous des éditeurs)",
-                )
+        required = ("certificat", "cle", "ca_clients", "editeurs")
+        purpose = "pour recevoir les rendez-vous des éditeurs"
+        for reason in _missing("rendez_vous", appointments, required, purpose):
+            bad(_table_line(lines, "rendez_vous"), reason)
     base = path.parent
     for key in KEYS:
         table = data.get(key.table)
@@ -512,6 +505,18 @@ def load_hub_file(path: Path) -> HubSettings:
     if problems:
         raise FileError(problems)
     return settings
+
+
+def _missing(
+    name: str, table: dict[str, Any], required: tuple[str, ...], purpose: str
+) -> list[str]:
+    """Why a section that is on cannot work: each required key it lacks."""
+    listed = f"{', '.join(required[:-1])} et {required[-1]}"
+    return [
+        f"[{name}] {key} manquant ({listed} sont obligatoires {purpose})"
+        for key in required
+        if key not in table
+    ]
 
 
 def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
