@@ -9,10 +9,17 @@ for it.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
+from pydantic import Field
+from sqlalchemy import select
+
+from app.appointments.models import AppointmentMessage
 from app.appointments.settings import AppointmentSettings
-from app.hub.service import FlowService
+from app.appointments.views import message_view
+from app.domain.permissions import Action, require
+from app.hub.protocol import Intent, IntentName
+from app.hub.service import FlowService, Unit
 
 if TYPE_CHECKING:
     from app.appointments.endpoint import AppointmentEndpoint
@@ -20,8 +27,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class AppointmentJournal(Intent):
+    """The editors' messages, newest first (refused ones by default): supervisor only."""
+
+    type: Literal[IntentName.APPOINTMENT_JOURNAL] = IntentName.APPOINTMENT_JOURNAL
+    outcome: Literal["refused", "all"] = "refused"
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    read_only: ClassVar[bool] = True
+
+
+def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
+    assert u.actor is not None
+    require(u.actor.role, Action.SUPERVISE)
+    q = select(AppointmentMessage).order_by(AppointmentMessage.id.desc()).limit(i.limit)
+    if i.outcome != "all":
+        q = q.where(AppointmentMessage.outcome == i.outcome)
+    return {"messages": [message_view(m) for m in u.s.scalars(q)]}
+
+
 def install(service: FlowService) -> None:
-    """No intent yet (the appointment board is to come): the endpoint is background work."""
+    """The supervisor's view of the journal; the endpoint itself is background work."""
+    service.register(AppointmentJournal, journal)
 
 
 async def start(hub: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.appointments.models import Appointment
+from app.appointments.models import Appointment, AppointmentMessage
 from app.db.models import User
 from app.directory.models import Effecteur
 from app.domain.enums import Role
@@ -68,3 +68,18 @@ def appointment_audience(account: User | None) -> Audience:
 def refusal_audience() -> Audience:
     """A refused feedback (who sent it, the answer, the issues): supervisors only."""
     return Audience(roles={Role.SUPERVISEUR})
+
+
+def message_view(m: AppointmentMessage) -> dict[str, Any]:
+    """One journal line: what an editor sent and what became of it."""
+    return {
+        "id": m.id,
+        "at": m.at.isoformat(),
+        "source": m.source,
+        "sender": m.sender,
+        "identifier": m.identifier,
+        "answer": m.answer,
+        "outcome": m.outcome,
+        "issues": m.issues,
+        "appointment_id": m.appointment_id,
+    }

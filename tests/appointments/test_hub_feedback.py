@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.appointments.hub import endpoint
+from app.appointments.hub import AppointmentJournal, endpoint
 from app.appointments.models import Appointment, AppointmentMessage
 from app.appointments.settings import AppointmentSettings, EditorCertificate
-from app.client.hub_client import HubClient
+from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings
 from app.db.models import Event, User
 from app.directory.models import Effecteur
@@ -235,6 +235,22 @@ async def test_a_refusal_reaches_the_supervisor_only(room: Room) -> None:
     assert stranger["answer"] == 403 and stranger["issues"][0]["code"] == "forbidden"
     with room.sessions() as s:
         assert s.scalars(select(Appointment.status)).one() == "noshow"
+    # Later, the supervisor reads the refusals from the journal; nobody else may.
+    journal = await room.desks["sup"].call(AppointmentJournal)
+    assert [(m["answer"], m["sender"]) for m in journal["messages"]] == [
+        (403, "CN=intrus.test OU=Editeur Test"),
+        (422, "agenda-test"),
+    ]
+    assert journal["messages"][1]["issues"] == back.json()["issue"]
+    every = await room.desks["sup"].call(AppointmentJournal, outcome="all", limit=10)
+    assert [m["outcome"] for m in every["messages"]] == ["refused", "refused", "created"]
+    with pytest.raises(HubError) as refused:
+        await room.desks["mrl"].call(AppointmentJournal)
+    assert refused.value.code == "forbidden"
+    assert (
+        refused.value.message
+        == "la supervision est réservée au superviseur (Médecin régulateur libéral)"
+    )
 
 
 async def test_the_endpoint_stops_with_the_hub(
