@@ -4,15 +4,24 @@ and checked at load, with the file, the line and the key."""
 
 from __future__ import annotations
 
+import json
+import ssl
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
+from sqlalchemy import text as text_sql
 
 from app.appointments.settings import EditorCertificate
 from app.callback.tomlfile import FileError
+from app.config.check import check
 from app.config.hubfile import load_hub_file
-from tests.certs import Authority
-from tests.config.test_hub_check import checks, config, sasdesk
+from app.db.engine import make_engine
+from tests.appointments.test_fhir import BOOKED
+from tests.certs import Authority, client_certificate
+from tests.config.test_hub_check import ROOT, checks, config, free_port, sasdesk, wait_port
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -21,13 +30,20 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def section(tmp_path: Path, *, ca: str = "igc.pem", extra: str = "") -> str:
-    authority = Authority(tmp_path / "igc")
+def section(
+    tmp_path: Path,
+    *,
+    ca: str = "igc.pem",
+    extra: str = "",
+    authority: Authority | None = None,
+    where: tuple[str, int] = ("0.0.0.0", 9443),
+) -> str:
+    authority = authority or Authority(tmp_path / "igc")
     server = authority.issue("rdv")
     (tmp_path / "igc.pem").write_bytes(authority.file.read_bytes())
     return f"""[rendez_vous]
-adresse = "0.0.0.0"
-port = 9443
+adresse = "{where[0]}"
+port = {where[1]}
 chemin = "/sas/fhir/"
 certificat = "{server.cert}"
 cle = "{server.key}"
@@ -127,3 +143,47 @@ def test_hub_check_reports_the_endpoint_and_refuses_a_missing_authority(tmp_path
     assert out.returncode == 2
     assert f"[rendez_vous] ca_clients : fichier introuvable : {tmp_path}/absente.pem" in out.stderr
     assert "le hub ne démarre pas" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_an_expired_client_authority_fails_the_check(tmp_path: Path) -> None:
+    old = Authority(tmp_path / "old").issue("ancienne-ac", expired=True)
+    (tmp_path / "ancienne.pem").write_bytes(old.cert.read_bytes())
+    found = {c.name: c for c in check(load_hub_file(config(tmp_path, extra=section(
+        tmp_path, ca="ancienne.pem"))))}  # fmt: skip
+    assert found["rendez-vous"].ok is False
+    assert "expirée" in found["rendez-vous"].detail
+    assert "aucun éditeur ne pourra se connecter" in found["rendez-vous"].detail
+
+
+def test_a_hub_started_from_its_file_answers_the_editors(tmp_path: Path) -> None:
+    """``sasdesk hub --config``: the section reaches the endpoint, which reaches the
+    database (an effecteur this empty room does not know: 422, journalled)."""
+    authority = Authority(tmp_path / "igc")
+    hub_port, port = free_port(), free_port()
+    text = section(tmp_path, authority=authority, where=("127.0.0.1", port))
+    path = config(tmp_path, port=hub_port, extra=text)
+    editor = client_certificate(authority, "editor", cn="rdv.agenda-a.test", ou="Editeur A")
+    ctx = ssl.create_default_context(cafile=str(authority.file))
+    ctx.load_cert_chain(str(editor.cert), str(editor.key))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "hub", "--config", str(path)],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_port(port, proc)
+        with httpx.Client(verify=ctx, timeout=10) as http:
+            answer = http.post(
+                f"https://127.0.0.1:{port}/sas/fhir/Appointment", content=json.dumps(BOOKED)
+            )
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    assert answer.status_code == 422, answer.text
+    assert "inconnu de l'annuaire" in answer.json()["issue"][0]["diagnostics"]
+    assert f"appointment endpoint listening on https://127.0.0.1:{port}/sas/fhir" in err
+    with make_engine(f"sqlite:///{tmp_path / 'hub.sqlite3'}").connect() as conn:
+        rows = conn.execute(text_sql("SELECT sender, answer FROM appointment_messages")).all()
+    assert [tuple(r) for r in rows] == [("agenda-a", 422)]
