@@ -173,6 +173,13 @@ class AppointmentEndpoint:
             applied = await apply()
         except Refused as refused:  # the sink journalled it
             return _answer(refused.status, refused.outcome())
+        except Exception:
+            # The database failed (rolled back: nothing was kept). The guide's failure
+            # answer still carries an OperationOutcome; the editor sends it again later,
+            # and a copy that did reach the database is then a replay.
+            log.exception("appointment endpoint: the feedback could not be recorded")
+            issue = Issue("exception", "Appointment", "enregistrement impossible, réessayez")
+            return _answer(500, Refused(500, [issue]).outcome())
         return web.Response(
             status=201 if applied.created else 200,
             headers={"Location": f"{self.base}/Appointment/{applied.id}"},

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.endpoint import AppointmentEndpoint, EditorCertificate, server_tls
@@ -161,4 +161,14 @@ async def test_a_body_of_50_mib_is_refused_and_changes_nothing(peer: Peer) -> No
             answer = None  # the server may close before the client has sent it all
     if answer is not None:
         assert answer.status_code == 413
+    assert peer.count(Appointment) == 0
+
+
+async def test_a_database_failure_answers_500_with_an_outcome(peer: Peer) -> None:
+    with peer.sessions.begin() as s:  # the journal gone: every write fails, rolled back
+        s.execute(text("DROP TABLE appointment_messages"))
+    async with peer.client(peer.editor) as http:
+        failed = await http.post("/Appointment", content=with_status("booked"))
+    assert failed.status_code == 500
+    assert failed.json()["issue"][0]["code"] == "exception"
     assert peer.count(Appointment) == 0
