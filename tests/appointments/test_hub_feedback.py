@@ -277,3 +277,14 @@ async def test_the_endpoint_stops_with_the_hub(
         assert endpoint(hub) is None
         with pytest.raises(httpx.ConnectError):
             await http.post(url, content=b"{}")
+
+
+async def test_the_guides_own_example_names_no_account(room: Room) -> None:
+    """Its regulator "3456780581/11242343" is no RPPS or ADELI: kept, told to the
+    followers, naming nobody."""
+    async with room.http(room.editor) as http:
+        created = await http.post("/Appointment", content=json.dumps(BOOKED).encode())
+    assert created.status_code == 201, created.text
+    await until(lambda: all(room.seen[d] for d in FOLLOWERS), "appointment.received")
+    regulator = room.seen["sup"][0]["data"]["appointment"]["regulator"]
+    assert regulator == {"id": "3456780581/11242343", "national": True, "user": None}
