@@ -12,7 +12,6 @@ certificate whose CN/OU is not a configured editor. What the body says is read b
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import ssl
@@ -31,20 +30,14 @@ from app.appointments.fhir import (
     identifier_of_query,
     parse,
 )
+from app.appointments.settings import EditorCertificate
+
+__all__ = ["AppointmentEndpoint", "AppointmentSink", "Applied", "EditorCertificate", "server_tls"]
 
 log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 #: The configured editor whose certificate the request came with.
 EDITOR_KEY = web.RequestKey("editor", str)
-
-
-@dataclass(frozen=True)
-class EditorCertificate:
-    """An agenda editor allowed to post appointments: its certificate's CN and OU."""
-
-    name: str
-    common_name: str
-    unit: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +56,11 @@ class AppointmentSink(Protocol):
     async def update(
         self, target: tuple[str | None, str], appointment: FhirAppointment, editor: str
     ) -> Applied: ...
+
+    async def refused(
+        self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]
+    ) -> None:
+        """Journal a request refused before it reached ``create``/``update``."""
 
 
 def server_tls(cert: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
@@ -101,12 +99,10 @@ class AppointmentEndpoint:
         editors: list[EditorCertificate],
         *,
         base: str = "/fhir",
-        on_refused: Callable[[str, str, int, Sequence[Issue]], None] | None = None,
     ):
         self.sink = sink
         self.editors = {(e.common_name, e.unit): e for e in editors}
         self.base = base.rstrip("/")
-        self.on_refused = on_refused
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -177,15 +173,19 @@ class AppointmentEndpoint:
             applied = await apply()
         except Refused as refused:  # the sink journalled it
             return _answer(refused.status, refused.outcome())
+        except Exception:
+            # The database failed (rolled back: nothing was kept). The guide's failure
+            # answer still carries an OperationOutcome; the editor sends it again later,
+            # and a copy that did reach the database is then a replay.
+            log.exception("appointment endpoint: the feedback could not be recorded")
+            issue = Issue("exception", "Appointment", "enregistrement impossible, réessayez")
+            return _answer(500, Refused(500, [issue]).outcome())
         return web.Response(
             status=201 if applied.created else 200,
             headers={"Location": f"{self.base}/Appointment/{applied.id}"},
         )
 
     async def _refuse(self, who: str, identifier: str, refused: Refused) -> web.Response:
-        """A request refused before the sink: journalled (off the loop), then answered."""
-        if self.on_refused is not None:
-            await asyncio.to_thread(
-                self.on_refused, who, identifier, refused.status, refused.issues
-            )
+        """A request refused before the sink's create/update: journalled, then answered."""
+        await self.sink.refused(who, identifier, refused.status, refused.issues)
         return _answer(refused.status, refused.outcome())

@@ -168,6 +168,31 @@ def journal(
     )
 
 
+def record(
+    s: Session, a: FhirAppointment, sender: str, target: tuple[str | None, str] | None
+) -> Received:
+    """Apply one feedback and journal it, in the caller's transaction; raise Refused."""
+    received = apply_feedback(s, a, sender, target=target)
+    journal(
+        s,
+        sender=sender,
+        identifier=a.identifier,
+        answer=201 if received.outcome == "created" else 200,
+        outcome=received.outcome,
+        appointment_id=received.appointment_id,
+    )
+    return received
+
+
+def journal_refused(
+    s: Session, sender: str, identifier: str, answer: int, issues: Sequence[Issue]
+) -> None:
+    """A refusal, journalled in a transaction of its own: the refused change left nothing."""
+    journal(
+        s, sender=sender, identifier=identifier, answer=answer, outcome="refused", issues=issues
+    )
+
+
 class StoreSink:
     """The endpoint's sink on a database: each feedback one transaction, off the loop.
 
@@ -195,30 +220,19 @@ class StoreSink:
     ) -> Applied:
         try:
             with self.sessions.begin() as s:
-                received = apply_feedback(s, a, editor, target=target)
-                journal(
-                    s,
-                    sender=editor,
-                    identifier=a.identifier,
-                    answer=201 if received.outcome == "created" else 200,
-                    outcome=received.outcome,
-                    appointment_id=received.appointment_id,
-                )
+                received = record(s, a, editor, target)
         except Refused as refused:
-            self.refused(editor, a.identifier, refused.status, refused.issues)
+            self._refused(editor, a.identifier, refused.status, refused.issues)
             raise
         if self.on_applied is not None and received.outcome != "replayed":
             self.on_applied(received)
         return received.applied
 
-    def refused(self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]) -> None:
-        """Journal a refusal in its own transaction: the refused change left nothing."""
+    async def refused(
+        self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]
+    ) -> None:
+        await asyncio.to_thread(self._refused, sender, identifier, answer, issues)
+
+    def _refused(self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]) -> None:
         with self.sessions.begin() as s:
-            journal(
-                s,
-                sender=sender,
-                identifier=identifier,
-                answer=answer,
-                outcome="refused",
-                issues=issues,
-            )
+            journal_refused(s, sender, identifier, answer, issues)

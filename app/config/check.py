@@ -44,7 +44,38 @@ def check(settings: HubSettings, now: datetime | None = None) -> list[Check]:
         if settings.psc.cert_file is not None:
             cert = _certificate(settings.psc.cert_file, settings.psc.key_file, now)
             out.append(replace(cert, name="certificat Pro Santé Connect"))
+    if settings.appointments is not None:
+        a = settings.appointments
+        out.append(_appointments(settings, now))
+        out.append(replace(_certificate(a.cert, a.key, now), name="certificat rendez-vous"))
     return out
+
+
+def _appointments(settings: HubSettings, now: datetime) -> Check:
+    """The editors' authority (IGC Santé) is readable and in date; where editors post."""
+    from cryptography import x509
+
+    a = settings.appointments
+    assert a is not None
+    try:
+        authorities = x509.load_pem_x509_certificates(a.client_ca.read_bytes())
+    except (OSError, ValueError) as exc:
+        return Check("rendez-vous", False, f"autorité des clients {a.client_ca} illisible : {exc}")
+    expired = [c for c in authorities if c.not_valid_after_utc <= now]
+    names = ", ".join(c.subject.rfc4514_string() for c in authorities)
+    if expired:
+        return Check(
+            "rendez-vous",
+            False,
+            f"autorité des clients {a.client_ca} expirée ({names}) : "
+            "aucun éditeur ne pourra se connecter",
+        )
+    editors = ", ".join(f"{e.name} (CN={e.common_name}, OU={e.unit})" for e in a.editors)
+    return Check(
+        "rendez-vous",
+        True,
+        f"{a.url}/Appointment ; autorité des clients {names} ; éditeurs : {editors}",
+    )
 
 
 def _psc(settings: HubSettings) -> Check:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.appointments.settings import AppointmentSettings, EditorCertificate
 from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
 from app.callback.settings import SETTINGS_FILE, parse_settings
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
@@ -168,6 +169,16 @@ def _delay_seconds(value: Any, _base: Path) -> float:
     return float(value)
 
 
+def _known_keys(n: int, editor: dict[str, Any], known: tuple[str, ...]) -> None:
+    """An editor's table (the n-th) holds only the keys its section knows."""
+    unknown = [k for k in editor if k not in known]
+    if unknown:
+        raise Invalid(
+            f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
+            f"(clés connues : {', '.join(known)})"
+        )
+
+
 _EDITOR_KEYS = ("nom", "url", "delai_secondes", "jeton", "ca", "certificat", "cle")
 
 
@@ -178,12 +189,7 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
         raise Invalid("une table [[fhir.editeurs]] par éditeur d'agenda")
     out = []
     for n, e in enumerate(value, start=1):
-        unknown = [k for k in e if k not in _EDITOR_KEYS]
-        if unknown:
-            raise Invalid(
-                f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
-                f"(clés connues : {', '.join(_EDITOR_KEYS)})"
-            )
+        _known_keys(n, e, _EDITOR_KEYS)
         if not e.get("nom") or not str(e.get("url", "")).startswith(("https://", "http://")):
             raise Invalid(f"éditeur n° {n} : nom et url (https://…) obligatoires")
         delay = e.get("delai_secondes", 10)
@@ -293,6 +299,37 @@ def _ror(value: Any, base: Path) -> FhirEditorSettings:
     return replace(server, headers=headers)
 
 
+_APPOINTMENT_EDITOR_KEYS = ("nom", "cn", "ou")
+
+
+def _appointment_editors(value: Any, base: Path) -> tuple[EditorCertificate, ...]:
+    """[[rendez_vous.editeurs]] tables: nom, cn, ou (the editor's client certificate)."""
+    if not isinstance(value, list) or not value or not all(isinstance(e, dict) for e in value):
+        raise Invalid("au moins une table [[rendez_vous.editeurs]] (nom, cn, ou) par éditeur")
+    out = []
+    for n, e in enumerate(value, start=1):
+        _known_keys(n, e, _APPOINTMENT_EDITOR_KEYS)
+        fields = [_text(e.get(k, ""), base) for k in _APPOINTMENT_EDITOR_KEYS]
+        if not all(fields):
+            raise Invalid(
+                f"éditeur n° {n} : nom, cn et ou obligatoires (le CN et l'OU de son "
+                "certificat client IGC Santé)"
+            )
+        out.append(EditorCertificate(*fields))
+    if len({e.name for e in out}) != len(out):
+        raise Invalid("deux éditeurs portent le même nom")
+    if len({(e.common_name, e.unit) for e in out}) != len(out):
+        raise Invalid("deux éditeurs ont le même certificat (cn et ou)")
+    return tuple(out)
+
+
+def _base_path(value: Any, base: Path) -> str:
+    text = _text(value, base).rstrip("/")
+    if not text.startswith("/") or any(c in text for c in "?#{} "):
+        raise Invalid('chemin d\'URL attendu, commençant par /, p. ex. "/fhir"')
+    return text
+
+
 @dataclass(frozen=True)
 class Key:
     table: str
@@ -341,6 +378,13 @@ KEYS: tuple[Key, ...] = (
     Key("hubsante", "cle", "hubsante.key_file", _file),
     Key("hubsante", "destinataire", "hubsante.default_recipient", _client_id),
     Key("hubsante", "statut", "hubsante.status", _message_status),
+    Key("rendez_vous", "adresse", "appointments.host", _text),
+    Key("rendez_vous", "port", "appointments.port", _port),
+    Key("rendez_vous", "chemin", "appointments.base", _base_path),
+    Key("rendez_vous", "certificat", "appointments.cert", _file),
+    Key("rendez_vous", "cle", "appointments.key", _file),
+    Key("rendez_vous", "ca_clients", "appointments.client_ca", _file),
+    Key("rendez_vous", "editeurs", "appointments.editors", _appointment_editors),
     Key("psc", "decouverte", "psc.discovery_url", _psc_url),
     Key("psc", "identifiant_client", "psc.client_id", _text),
     Key("psc", "secret_fichier", "psc.client_secret", _secret_file),
@@ -409,13 +453,21 @@ def load_hub_file(path: Path) -> HubSettings:
     if hubsante:
         # The connector is on once the section is there; both keys are then required.
         settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
-        for required in ("identifiant", "url", "certificat", "cle"):
-            if required not in hubsante:
-                bad(
-                    _table_line(lines, "hubsante"),
-                    f"[hubsante] {required} manquant (identifiant, url, certificat et cle "
-                    "sont obligatoires pour se connecter au Hub Santé)",
-                )
+        required = ("identifiant", "url", "certificat", "cle")
+        for reason in _missing("hubsante", hubsante, required, "pour se connecter au Hub Santé"):
+            bad(_table_line(lines, "hubsante"), reason)
+    appointments: dict[str, Any] = (
+        data["rendez_vous"] if isinstance(data.get("rendez_vous"), dict) else {}
+    )
+    if appointments:
+        # The endpoint is on once the section is there; what it cannot work without is
+        # then required.
+        unset = AppointmentSettings(Path(), Path(), Path(), ())
+        settings = replace(settings, appointments=unset)
+        required = ("certificat", "cle", "ca_clients", "editeurs")
+        purpose = "pour recevoir les rendez-vous des éditeurs"
+        for reason in _missing("rendez_vous", appointments, required, purpose):
+            bad(_table_line(lines, "rendez_vous"), reason)
     base = path.parent
     for key in KEYS:
         table = data.get(key.table)
@@ -432,6 +484,11 @@ def load_hub_file(path: Path) -> HubSettings:
                                     settings.psc.ca_file)  # fmt: skip
         if unusable:
             bad(_table_line(lines, "psc"), unusable)
+    if appointments and not problems and settings.appointments is not None:
+        a = settings.appointments
+        unusable = _tls_problem(a.cert, a.key, a.client_ca)
+        if unusable:
+            bad(_table_line(lines, "rendez_vous"), f"[rendez_vous] {unusable}")
     tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
     if ("certificat" in tls) != ("cle" in tls):
         bad(
@@ -448,6 +505,18 @@ def load_hub_file(path: Path) -> HubSettings:
     if problems:
         raise FileError(problems)
     return settings
+
+
+def _missing(
+    name: str, table: dict[str, Any], required: tuple[str, ...], purpose: str
+) -> list[str]:
+    """Why a section that is on cannot work: each required key it lacks."""
+    listed = f"{', '.join(required[:-1])} et {required[-1]}"
+    return [
+        f"[{name}] {key} manquant ({listed} sont obligatoires {purpose})"
+        for key in required
+        if key not in table
+    ]
 
 
 def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
@@ -470,6 +539,12 @@ def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
 def _psc_tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> str:
     """Why the PSC client's certificate, key or authority cannot be used ("" if they can):
     said now, not at the first doctor's login."""
+    unusable = _tls_problem(cert, key, ca)
+    return f"[psc] {unusable}" if unusable else ""
+
+
+def _tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> str:
+    """Why a certificate, its key or an authority cannot be used ("" if they can)."""
     import ssl
 
     try:
@@ -478,7 +553,7 @@ def _psc_tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> st
         if cert is not None and key is not None:
             ssl.create_default_context().load_cert_chain(str(cert), str(key))
     except (ssl.SSLError, OSError, ValueError) as exc:
-        return f"[psc] certificat, clé ou autorité inutilisable ({exc})"
+        return f"certificat, clé ou autorité inutilisable ({exc})"
     return ""
 
 

@@ -61,6 +61,10 @@ class EventName(StrEnum):
     HUBSANTE_REFUSED = "hubsante.refused"
     HUBSANTE_ERROR = "hubsante.error"
     LOGIN_LOCKED = "login.locked"
+    # appointments sent back by the agenda editors (app.appointments.hub)
+    APPOINTMENT_RECEIVED = "appointment.received"
+    APPOINTMENT_UPDATED = "appointment.updated"
+    APPOINTMENT_REFUSED = "appointment.refused"
     LOGIN_PSC_FALLBACK = "login.psc_fallback"
 
     @property

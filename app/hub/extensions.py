@@ -36,6 +36,7 @@ EXTENSIONS: tuple[str, ...] = (
     "app.interop.hubsante.hub",
     "app.interop.export_hub",
     "app.history.hub",
+    "app.appointments.hub",
 )
 
 #: Answered by the server itself (app.hub.server), not by the flow service.

@@ -60,6 +60,7 @@ class IntentName(StrEnum):
     AGENDA_SLOT_UPDATE = "agenda.slot.update"
     AGENDA_UNAVAILABILITY_ADD = "agenda.unavailability.add"
     AGENDA_UNAVAILABILITY_REMOVE = "agenda.unavailability.remove"
+    APPOINTMENT_JOURNAL = "appointment.journal"
     AGENDA_VIEW = "agenda.view"
     AUDIT_LIST = "audit.list"
     CALL_ANSWERED = "call.answered"

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.endpoint import AppointmentEndpoint, EditorCertificate, server_tls
@@ -57,7 +57,7 @@ async def peer(tmp_path: Path, sessions: sessionmaker[Session]) -> AsyncIterator
     ca = Authority(tmp_path / "igc")
     server = ca.issue("hub")
     sink = StoreSink(sessions)
-    endpoint = AppointmentEndpoint(sink, [EDITOR], on_refused=sink.refused)
+    endpoint = AppointmentEndpoint(sink, [EDITOR])
     port = await endpoint.start("127.0.0.1", 0, server_tls(server.cert, server.key, ca.file))
     other = Authority(tmp_path / "other", name="Autre autorité")
     yield Peer(
@@ -161,4 +161,14 @@ async def test_a_body_of_50_mib_is_refused_and_changes_nothing(peer: Peer) -> No
             answer = None  # the server may close before the client has sent it all
     if answer is not None:
         assert answer.status_code == 413
+    assert peer.count(Appointment) == 0
+
+
+async def test_a_database_failure_answers_500_with_an_outcome(peer: Peer) -> None:
+    with peer.sessions.begin() as s:  # the journal gone: every write fails, rolled back
+        s.execute(text("DROP TABLE appointment_messages"))
+    async with peer.client(peer.editor) as http:
+        failed = await http.post("/Appointment", content=with_status("booked"))
+    assert failed.status_code == 500
+    assert failed.json()["issue"][0]["code"] == "exception"
     assert peer.count(Appointment) == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.appointments.settings import AppointmentSettings
 from app.callback.settings import load_settings
 from app.callback.tomlfile import FileError
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
@@ -169,8 +170,11 @@ def test_a_syntax_error_and_a_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_every_key_sets_a_field_that_exists() -> None:
-    # [hubsante] fills an optional section (None until the file has it).
-    defaults = HubSettings(hubsante=HubSanteSettings(client_id="", url=""))
+    # [hubsante] and [rendez_vous] fill optional sections (None until the file has them).
+    defaults = HubSettings(
+        hubsante=HubSanteSettings(client_id="", url=""),
+        appointments=AppointmentSettings(Path(), Path(), Path(), ()),
+    )
     for key in KEYS:
         obj: object = defaults
         for part in key.attr.split("."):

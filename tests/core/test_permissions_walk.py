@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.appointments.hub import AppointmentJournal
 from app.audit.hub import AuditList
 from app.callback.hub import (
     AppointmentStatusIntent,
@@ -100,7 +101,7 @@ PROBES: dict[Action, list[Probe]] = {
         (DirectoryUpload, {"upload_id": "walk-{role}", "seq": 0, "data": "eA=="})
     ],
     Action.READ_STATISTICS: [(StatsReport, {"month": "2026-01"})],
-    Action.SUPERVISE: [(StatsLive, {})],
+    Action.SUPERVISE: [(StatsLive, {}), (AppointmentJournal, {})],
     Action.LISTEN_RECORDINGS: [
         (RecordingOpen, {"dossier_id": NOBODY}),
         (RecordingList, {"dossier_id": NOBODY}),

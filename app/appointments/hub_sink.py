@@ -1,0 +1,104 @@
+"""The endpoint's sink on a running hub: each feedback one unit of work on the writer.
+
+The appointment, its journal line and its event (``appointment.received`` when
+created, ``appointment.updated`` when it changed) commit together, and the event
+reaches the desks only after COMMIT. A replay changes nothing and tells nobody. A
+refused feedback leaves nothing but its journal line and ``appointment.refused``, to
+the supervisors only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.appointments.endpoint import Applied
+from app.appointments.fhir import FhirAppointment, Issue, Refused
+from app.appointments.models import Appointment
+from app.appointments.store import journal_refused, record
+from app.appointments.views import (
+    appointment_audience,
+    appointment_view,
+    refusal_audience,
+    regulator_account,
+)
+from app.hub.events import EventName
+from app.hub.service import FlowService, Outgoing, Unit
+
+Target = tuple[str | None, str] | None
+
+
+class HubSink:
+    """The endpoint's sink on a running hub: the writer, one unit of work per feedback."""
+
+    def __init__(self, hub: Any):
+        self.hub = hub
+        self.service: FlowService = hub.service
+
+    async def create(self, appointment: FhirAppointment, editor: str) -> Applied:
+        return await self._apply(appointment, editor, None)
+
+    async def update(
+        self, target: tuple[str | None, str], appointment: FhirAppointment, editor: str
+    ) -> Applied:
+        return await self._apply(appointment, editor, target)
+
+    async def refused(
+        self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]
+    ) -> None:
+        events = await self.hub.run_in_writer(self._refused, sender, identifier, answer, issues)
+        self.hub.broadcast(events)
+
+    async def _apply(self, a: FhirAppointment, editor: str, target: Target) -> Applied:
+        outcome, events = await self.hub.run_in_writer(self._write, a, editor, target)
+        self.hub.broadcast(events)
+        if isinstance(outcome, Refused):
+            raise outcome  # the endpoint answers it
+        return outcome
+
+    # -- the writer thread -----------------------------------------------------------
+
+    def _write(
+        self, a: FhirAppointment, editor: str, target: Target
+    ) -> tuple[Applied | Refused, list[Outgoing]]:
+        try:
+            return self.service.run_unit(lambda u: self._record(u, a, editor, target))
+        except Refused as refused:  # rolled back: only the refusal is written
+            events = self._refused(editor, a.identifier, refused.status, refused.issues)
+            return refused, events
+
+    @staticmethod
+    def _record(u: Unit, a: FhirAppointment, editor: str, target: Target) -> Applied:
+        received = record(u.s, a, editor, target)
+        if received.outcome != "replayed":
+            row = u.s.get(Appointment, received.appointment_id)
+            assert row is not None
+            account = regulator_account(u.s, row)
+            name = (
+                EventName.APPOINTMENT_RECEIVED
+                if received.outcome == "created"
+                else EventName.APPOINTMENT_UPDATED
+            )
+            u.emit(
+                name,
+                appointment_audience(account),
+                appointment=appointment_view(u.s, row, account),
+                previous_status=received.previous.value if received.previous else None,
+            )
+        return received.applied
+
+    def _refused(
+        self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]
+    ) -> list[Outgoing]:
+        def work(u: Unit) -> None:
+            journal_refused(u.s, sender, identifier, answer, issues)
+            u.emit(
+                EventName.APPOINTMENT_REFUSED,
+                refusal_audience(),
+                sender=sender,
+                identifier=identifier,
+                answer=answer,
+                issues=[i.as_fhir() for i in issues],
+            )
+
+        return self.service.run_unit(work)[1]

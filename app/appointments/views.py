@@ -1,0 +1,85 @@
+"""What the desks are told of an appointment sent back by an editor, and who is told.
+
+The regulator named in an appointment is recognised when a sasdesk account carries
+the same national identifier (``users.national_id``, 8 + RPPS or 0 + ADELI): that
+account receives the event even if its role would not, and the view names it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.appointments.models import Appointment, AppointmentMessage
+from app.db.models import User
+from app.directory.models import Effecteur
+from app.domain.enums import Role
+from app.hub.visibility import Audience
+
+#: Desks that follow appointments: the OSNP (who searched for them), the MRL (who
+#: decided them) and the supervisor.
+FOLLOWERS = frozenset({Role.SUPERVISEUR, Role.OSNP, Role.MRL})
+
+
+def regulator_account(s: Session, row: Appointment) -> User | None:
+    """The active account whose national identifier is the appointment's regulator."""
+    if not row.regulator_national:
+        return None  # the platform's technical id names nobody here
+    return s.scalar(select(User).where(User.national_id == row.regulator_id, User.active))
+
+
+def appointment_view(s: Session, row: Appointment, account: User | None) -> dict[str, Any]:
+    effecteur = s.get(Effecteur, row.effecteur_id) if row.effecteur_id is not None else None
+    return {
+        "id": row.id,
+        "source": row.source,
+        "sender": row.sender,
+        "identifier_system": row.identifier_system,
+        "identifier": row.identifier,
+        "status": row.status,
+        "start": row.start.astimezone(UTC).isoformat(),
+        "end": row.end.astimezone(UTC).isoformat(),
+        "effecteur": {
+            "id": row.effecteur_id,
+            "national_id": row.effecteur_national_id,
+            "name": f"{effecteur.first_name} {effecteur.last_name}".strip() if effecteur else "",
+        },
+        "regulator": {
+            "id": row.regulator_id,
+            "national": row.regulator_national,
+            "user": (
+                {"id": account.id, "username": account.username, "name": account.display_name}
+                if account is not None
+                else None
+            ),
+        },
+        "version": row.version,
+    }
+
+
+def appointment_audience(account: User | None) -> Audience:
+    """Supervisors, OSNP and MRL desks, and the regulator's own account."""
+    return Audience(roles=set(FOLLOWERS), users={account.id} if account is not None else set())
+
+
+def refusal_audience() -> Audience:
+    """A refused feedback (who sent it, the answer, the issues): supervisors only."""
+    return Audience(roles={Role.SUPERVISEUR})
+
+
+def message_view(m: AppointmentMessage) -> dict[str, Any]:
+    """One journal line: what an editor sent and what became of it."""
+    return {
+        "id": m.id,
+        "at": m.at.isoformat(),
+        "source": m.source,
+        "sender": m.sender,
+        "identifier": m.identifier,
+        "answer": m.answer,
+        "outcome": m.outcome,
+        "issues": m.issues,
+        "appointment_id": m.appointment_id,
+    }
