@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
 from app.stats.calendar import local_day, local_hour, week_of
 from app.stats.facts import CallFact, load_facts
-from app.stats.metrics import call_stats, dossier_stats, group
+from app.stats.metrics import CallStats, call_stats, dossier_stats, group
 from app.stats.models import StatCall
 from app.stats.report import NO_DOSSIER, build_report
 from app.stats.territory import load_territory
@@ -45,8 +46,8 @@ def test_the_counted_figures_equal_those_of_the_facts(room: Room) -> None:
         facts.dossier_of_call(c.call_id) is None and c.answered_at is not None for c in calls
     )
 
-    def stats(key: object) -> dict[object, object]:
-        return {k: call_stats(v) for k, v in group(calls, key).items()}  # type: ignore[arg-type]
+    def stats(key: Callable[[CallFact], Hashable]) -> dict[Hashable, CallStats]:
+        return {k: call_stats(v) for k, v in group(calls, key).items()}
 
     def sector(c: CallFact) -> str:
         d = facts.dossier_of_call(c.call_id)
