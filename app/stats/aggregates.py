@@ -136,21 +136,25 @@ def call_groups(
         more = [(x.answered_at - x.offered_at).total_seconds() for x in extra]  # type: ignore[operator]
         waits = np.concatenate([waits, np.array(more, np.float64)])
     rest = [x for x in rest if x.answered_at is None]
-    answered_at, rest_at = _places_of_calls(conn, period, ids, [x.call_id for x in rest])
-    sectors = {c: sector_of(c) for c in {*answered_at, *rest_at}}
-    places = [sectors[c] for c in answered_at], [sectors[c] for c in rest_at]
+    places = _places_of_calls(conn, period, ids, [x.call_id for x in rest], sector_of)
     return _grouped(period, hours, lines, places, waits, rest)
 
 
 def _utc_hour(at: datetime) -> str:
-    return f"{at:%Y-%m-%d %H}"
+    """``at`` is UTC: "2023-06-01 10", as the database cuts its text."""
+    return at.isoformat(" ")[:13]
 
 
 def _places_of_calls(
-    conn: Connection, period: Period, ids: np.ndarray, rest: list[int]
-) -> tuple[list[str | None], list[str | None]]:
-    """The commune of each call's dossier (None: no dossier), for the answered calls
-    ``ids`` and the ``rest``: a dossier opened in the period's dossier range that names
+    conn: Connection,
+    period: Period,
+    ids: np.ndarray,
+    rest: list[int],
+    sector_of: Callable[[str | None], str],
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """The sector of each call's dossier's commune (``sector_of(None)``: no dossier), as
+    codes for the answered calls ``ids``, as names for the ``rest``, and the names of
+    the codes. A call's dossier: one opened in the period's dossier range that names
     the call (``Facts.dossier_of_call``; a later one wins)."""
     d = StatDossier.__table__.c
     in_range = _periods(period)["dossiers"](StatDossier.__table__)
@@ -162,17 +166,21 @@ def _places_of_calls(
         ).where(in_range, d.call_id.is_not(None))
     ).one()
     calls = np.fromiter(map(int, _column(row[1], ",")), np.int64, row[0])
-    communes: list[str | None] = [*_column(row[2], SEP), None]  # last: no dossier
+    commune_codes, communes = _codes(_column(row[2], SEP))
+    names = list(dict.fromkeys(sector_of(c) for c in [*communes, None]))
+    sector_code = np.array([names.index(sector_of(c)) for c in [*communes, None]], np.int64)
+    # Per dossier, its sector's code; one more: no dossier.
+    sectors = np.append(sector_code[commune_codes], sector_code[-1])
     order = np.argsort(calls, kind="stable")
     ordered = np.append(calls[order], -1)  # never a call id: searches stay in bounds
 
-    def commune_of(wanted: np.ndarray) -> list[str | None]:
+    def sector_of_calls(wanted: np.ndarray) -> np.ndarray:
         at = np.searchsorted(ordered[:-1], wanted, side="right") - 1  # last of equal ids
         found = (at >= 0) & (ordered[at] == wanted)
-        picked = np.where(found, np.append(order, len(communes) - 1)[at], len(communes) - 1)
-        return [communes[i] for i in picked.tolist()]
+        return sectors[np.where(found, np.append(order, len(sectors) - 1)[at], -1)]
 
-    return commune_of(ids), commune_of(np.array(rest, np.int64))
+    rest_codes = sector_of_calls(np.array(rest, np.int64)).tolist()
+    return sector_of_calls(ids), [names[i] for i in rest_codes], names
 
 
 def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
@@ -186,29 +194,31 @@ def _grouped(
     period: Period,
     hours: list[str],
     lines: list[str],
-    places: tuple[list[str], list[str]],
+    places: tuple[np.ndarray, list[str], list[str]],
     waits: np.ndarray,
     rest: list[CallFact],
 ) -> CallGroups:
     order = np.argsort(waits, kind="stable")  # the answered calls' waits sorted once
     ordered_waits = waits[order]
     rest_hours = [_utc_hour(x.offered_at) for x in rest]
+    rest_abandon = [_abandon_wait(x) if x.abandoned else None for x in rest]
 
     def grouping(codes: np.ndarray, keys: list[Any], rest_keys: list[Any]) -> dict[Any, CallStats]:
         """Stats per key; ``codes``: each answered call's index in ``keys``."""
         index = {k: i for i, k in enumerate(keys)}
-        by_code = codes[order]
+        # Small codes sort by radix: stable, linear.
+        by_code = codes[order].astype(np.int16 if len(keys) < 2**15 else np.int64)
         grouped = ordered_waits[np.argsort(by_code, kind="stable")]
         ends = np.cumsum(np.bincount(by_code, minlength=len(keys))).tolist()
-        extra: dict[Any, list[CallFact]] = {}
-        for x, k in zip(rest, rest_keys, strict=True):
-            extra.setdefault(k, []).append(x)
+        extra: dict[Any, list[float | None]] = {}
+        for abandon_wait, k in zip(rest_abandon, rest_keys, strict=True):
+            extra.setdefault(k, []).append(abandon_wait)
         out: dict[Any, CallStats] = {}
         for k in [*keys, *(k for k in extra if k not in index)]:
             i = index.get(k)
             segment = grouped[ends[i - 1] if i else 0 : ends[i]] if i is not None else grouped[:0]
             others = extra.get(k, [])
-            abandon = [_abandon_wait(x) for x in others if x.abandoned]
+            abandon = [w for w in others if w is not None]
             ringing = len(others) - len(abandon)
             out[k] = stats_of_waits(len(segment) + len(others), ringing, segment, abandon)
         return out
@@ -231,7 +241,7 @@ def _grouped(
     by_week = by_local(lambda dh: week_of(dh[0]))
     first_seen = list(dict.fromkeys(hour for _, hour in local.values()))
     empty = stats_of_waits(0, 0, [], [])
-    answered_places, rest_places = places
+    sector_codes, rest_sectors, sectors = places
     month = grouping(np.zeros(len(hours), np.int64), [0] if hours else [], [0] * len(rest))
     return CallGroups(
         month=month.get(0, empty),
@@ -239,7 +249,11 @@ def _grouped(
         by_hour={h: by_hour[h] for h in first_seen if h in by_hour},
         by_day={day: by_day.get(day, empty) for day in period.days()},
         by_week=dict(sorted(by_week.items())),
-        by_sector=grouping(*_codes(answered_places), rest_places),
+        by_sector={
+            k: v
+            for k, v in grouping(sector_codes, sectors, rest_sectors).items()
+            if v.offered  # a sector named by a dossier outside the period's calls
+        },
     )
 
 
