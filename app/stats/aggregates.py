@@ -98,6 +98,14 @@ def _column(text: str | None, sep: str) -> list[str]:
     return text.split(sep) if text else []
 
 
+def _integers(text: str | None, n: int) -> np.ndarray:
+    """``n`` comma-separated integers, parsed by numpy in one call."""
+    out = np.fromstring(text or "", dtype=np.int64, sep=",")
+    if len(out) != n:
+        raise ValueError(f"{n} identifiants attendus, {len(out)} lus")
+    return out
+
+
 def call_groups(
     conn: Connection, period: Period, sector_of: Callable[[str | None], str]
 ) -> CallGroups:
@@ -117,7 +125,7 @@ def call_groups(
         ).where(in_period, answered)
     ).one()
     n = row[0]
-    ids = np.fromiter(map(int, _column(row[1], ",")), np.int64, n)
+    ids = _integers(row[1], n)
     hours, lines = _column(row[2], ","), _column(row[3], SEP)
     waits = np.fromiter(map(float, _column(row[4], ",")), np.float64, n)
     if not len(hours) == len(lines) == n:
@@ -165,7 +173,7 @@ def _places_of_calls(
             aggregate_strings(d.commune, SEP),
         ).where(in_range, d.call_id.is_not(None))
     ).one()
-    calls = np.fromiter(map(int, _column(row[1], ",")), np.int64, row[0])
+    calls = _integers(row[1], row[0])
     commune_codes, communes = _codes(_column(row[2], SEP))
     names = list(dict.fromkeys(sector_of(c) for c in [*communes, None]))
     sector_code = np.array([names.index(sector_of(c)) for c in [*communes, None]], np.int64)
