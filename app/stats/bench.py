@@ -462,6 +462,35 @@ class MonthWriter:
         return len(self.events)
 
 
+#: The monthly report of 100,000 dossiers (issue 17).
+TARGET_SECONDS = 0.3
+
+
+def _report_parts(sessions: sessionmaker[Session], period: Period, runs: int) -> dict[str, Any]:
+    """Median wall and CPU time of the report's largest reads, each timed alone: the
+    calls and the dossiers counted by the database, the searches loaded as facts."""
+    from app.stats.aggregates import call_groups, dossier_counts
+    from app.stats.facts import gc_paused, load_facts
+
+    def on_connection(fn: Any) -> Any:
+        def run() -> None:
+            with gc_paused(), sessions() as s:  # as build_report runs them
+                fn(s)
+
+        return run
+
+    timed = {
+        "calls_counted": lambda s: call_groups(s.connection(), period, lambda c: c or ""),
+        "dossiers_counted": lambda s: dossier_counts(s.connection(), period),
+        "searches_loaded": lambda s: load_facts(s, period, searches_only=True),
+    }
+    out = {}
+    for name, fn in timed.items():
+        t = _timed(on_connection(fn), runs)
+        out[name] = {"median": t["median"], "cpu_median": t["cpu_median"]}
+    return out
+
+
 def _timed(fn: Any, runs: int) -> dict[str, Any]:
     """Wall and CPU time of ``runs`` runs. The CPU time of this process is what a
     shared, busy machine does not inflate (the report and the scan are single-threaded)."""
@@ -593,6 +622,7 @@ def run_report_bench(
 
         base = _timed(baseline, runs)
         rep = _timed(report, runs)
+        parts = _report_parts(sessions, period, runs)
         r = report()
         engine.dispose()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
@@ -616,8 +646,9 @@ def run_report_bench(
         "report_over_baseline": round(rep["median"] / base["median"], 2)
         if base["median"]
         else None,
-        "target_seconds": 2.0,
-        "within_target": rep["median"] < 2.0,
+        "report_parts_seconds": parts,
+        "target_seconds": TARGET_SECONDS,
+        "within_target": rep["median"] < TARGET_SECONDS,
         "machine": {"cpus": os.cpu_count(), "load_average_1min": load},
         "report_check": {
             "dossiers_counted": r.dossiers.total,

@@ -228,11 +228,10 @@ def _maker(
     return cols, make
 
 
-def load_facts(session: Session, period: Period) -> Facts:
-    """Every fact the period's statistics need, read from the fact tables."""
-    facts = Facts(period=period)
+def _periods(period: Period) -> dict[str, Callable[[Any], Any]]:
+    """Per fact table, which of its rows a period's statistics read."""
     start, end = period.start, period.end
-    where = {
+    return {
         "calls": lambda t: and_(t.c.offered_at >= start, t.c.offered_at < end),
         "dossiers": lambda t: and_(t.c.opened_at >= start - MARGIN, t.c.opened_at < end),
         "tasks": lambda t: or_(
@@ -242,14 +241,39 @@ def load_facts(session: Session, period: Period) -> Facts:
         "bookings": lambda t: and_(t.c.booked_at >= start - MARGIN, t.c.booked_at < end),
         "appointments": lambda t: and_(t.c.status_at >= start, t.c.status_at < end),
     }
+
+
+def booked_slots(period: Period) -> Any:
+    """A select of the slots held by the bookings the period's facts read."""
+    t = StatBooking.__table__
+    return select(t.c.slot_id).where(_periods(period)["bookings"](t), t.c.slot_id.is_not(None))
+
+
+def load_facts(session: Session, period: Period, *, searches_only: bool = False) -> Facts:
+    """Every fact the period's statistics need, read from the fact tables.
+    ``searches_only``: no calls, and only the dossiers of the period's searches and
+    appointments (the report counts calls and dossiers in the database,
+    ``app.stats.aggregates``)."""
+    facts = Facts(period=period)
+    where = _periods(period)
     bind = session.get_bind()
     engine: Engine = bind if isinstance(bind, Engine) else bind.engine
     sqlite = engine.dialect.name == "sqlite"
+    if searches_only:
+        tasks, appointments = StatTask.__table__, StatAppointment.__table__
+        where["dossiers"] = lambda t: or_(
+            t.c.dossier_id.in_(select(tasks.c.dossier_id).where(where["tasks"](tasks))),
+            t.c.dossier_id.in_(
+                select(appointments.c.dossier_id).where(where["appointments"](appointments))
+            ),
+        )
     # Its own connection, so the reads see what is committed, beside the session's work.
     with engine.connect() as conn:
         if sqlite:  # map the file: the scan reads pages without copying them
             conn.exec_driver_sql("PRAGMA mmap_size=1073741824")
         for name, (cls, table) in FACT_TABLES.items():
+            if searches_only and name == "calls":
+                continue
             cols, make = _maker(cls, table, sqlite)
             result = conn.execute(select(*cols).where(where[name](table)))
             assert result.cursor is not None

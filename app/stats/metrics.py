@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.domain.enums import TaskOutcome
 from app.domain.professions import CHOICES, wanted_label
 from app.stats.calendar import Period, local_day, week_of
 from app.stats.facts import AppointmentFact, CallFact, DossierFact, Facts, TaskFact
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Waits = Sequence[float] | NDArray[np.float64]
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -34,11 +40,14 @@ def percentile(values: list[float], q: float, *, ordered: bool = False) -> float
     return _rank(ordered_values, q)
 
 
-def _rank(ordered: list[float], q: float) -> float:
+def _rank(ordered: Waits, q: float) -> float:
+    """``ordered`` may be a numpy array: its two values are made Python floats first, so
+    the rounding is Python's (numpy's ``round`` scales and rounds, a different result)."""
     rank = (len(ordered) - 1) * q / 100
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
-    return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low), 3)
+    lo, hi = float(ordered[low]), float(ordered[high])
+    return round(lo + (hi - lo) * (rank - low), 3)
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -94,13 +103,23 @@ def call_stats(calls: Iterable[CallFact]) -> CallStats:
         else:
             in_progress += 1
     waits.sort()
+    return stats_of_waits(offered, in_progress, waits, abandon_waits)
+
+
+def stats_of_waits(
+    offered: int, in_progress: int, waits: Waits, abandon_waits: list[float]
+) -> CallStats:
+    """The figures of a group of calls from its answered waits, sorted (a list or a
+    numpy array), and its abandon waits (-1: abandoned, end unknown)."""
     s = CallStats(
         offered=offered, answered=len(waits), abandoned=len(abandon_waits), in_progress=in_progress
     )
     s.within_30s = bisect_right(waits, 30)
     s.within_60s = bisect_right(waits, 60)
-    s.wait_p50, s.wait_p90, s.wait_p99 = (percentile(waits, q, ordered=True) for q in (50, 90, 99))
-    s.wait_max = round(waits[-1], 3) if waits else None
+    s.wait_p50, s.wait_p90, s.wait_p99 = (
+        _rank(waits, q) if len(waits) else None for q in (50, 90, 99)
+    )
+    s.wait_max = round(float(waits[-1]), 3) if len(waits) else None
     s.abandon_wait_p50 = percentile([w for w in abandon_waits if w >= 0], 50)
     s.answered_rate = ratio(s.answered, s.offered)
     s.within_30s_rate = ratio(s.within_30s, s.offered)
@@ -134,6 +153,14 @@ def dossier_stats(dossiers: Iterable[DossierFact]) -> DossierStats:
             moved += 1
         if d.track == "SNP" and d.decision == "ORIENT" and d.orientation == "CONSULTATION_48H":
             oriented += 1  # DossierFact.oriented_to_consultation, inlined: the hot loop
+    return stats_of_pairs(pairs, moved, oriented)
+
+
+def stats_of_pairs(
+    pairs: Counter[tuple[str | None, str | None]], moved: int, oriented: int
+) -> DossierStats:
+    """The figures of a group of dossiers from its counts per (track, priority), the
+    dossiers moved and the SNP dossiers oriented to a consultation."""
     tracks: Counter[str] = Counter()
     prios: Counter[str] = Counter()
     named: Counter[str] = Counter()
@@ -255,24 +282,28 @@ class ProfessionStats:
         return asdict(self)
 
 
-def profession_stats(facts: Facts, period: Period) -> dict[str, ProfessionStats]:
+def profession_stats(
+    facts: Facts, period: Period, decisions: dict[str, int]
+) -> dict[str, ProfessionStats]:
     """Decisions and appointments by the profession / specialty the decision named
-    (``DossierFact.wanted_key``: "10/SM54", "60"…), in the vocabulary's order."""
+    (``DossierFact.wanted_key``: "10/SM54", "60"…), in the vocabulary's order.
+    ``decisions``: the consultation decisions of the dossiers opened in the period, per
+    key, as the database counts them (``app.stats.aggregates.dossier_counts``)."""
     out: dict[str, ProfessionStats] = {}
 
-    def line(dossier_id: int | None) -> ProfessionStats | None:
-        d = facts.dossiers.get(dossier_id or 0)
-        key = d.wanted_key if d is not None else None
-        if key is None:
-            return None
+    def stats(key: str) -> ProfessionStats:
         if key not in out:
             profession, _, specialty = key.partition("/")
             out[key] = ProfessionStats(wanted_label(profession, specialty))
         return out[key]
 
-    for d in facts.dossiers.values():
-        if period.contains(d.opened_at) and (x := line(d.dossier_id)) is not None:
-            x.decisions += 1
+    def line(dossier_id: int | None) -> ProfessionStats | None:
+        d = facts.dossiers.get(dossier_id or 0)
+        key = d.wanted_key if d is not None else None
+        return None if key is None else stats(key)
+
+    for key, n in decisions.items():
+        stats(key).decisions += n
     for t in facts.tasks.values():
         if t.cancelled or t.closed_at is None or not period.contains(t.closed_at):
             continue

@@ -18,14 +18,8 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import TaskOutcome
 from app.stats.calendar import OPEN_WEEKDAYS, Period, day_label, local_day, week_of
-from app.stats.facts import Facts, load_facts
-from app.stats.territory import (
-    OUTSIDE,
-    SlotRow,
-    Territory,
-    load_territory,
-    published_slots,
-)
+from app.stats.facts import Facts, booked_slots, load_facts
+from app.stats.territory import OUTSIDE, Places, Territory, load_territory, published_places
 
 TERRITORIAL = (TaskOutcome.RDV_CRENEAU, TaskOutcome.RDV_HORS_DISPO)
 
@@ -93,15 +87,16 @@ def monthly_table(
     *,
     facts: Facts | None = None,
     territory: Territory | None = None,
-    slots: list[SlotRow] | None = None,
+    places: Places | None = None,
 ) -> MonthlyTable:
+    """``places``: read with ``territory`` (it places the booked slots)."""
     t = territory or load_territory(session)
     facts = facts or load_facts(session, period)
-    if slots is None:
-        slots = list(published_slots(session, t, period.start, period.end))
+    if places is None:
+        places = published_places(session, t, period.start, period.end, booked_slots(period))
     cells: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for slot in slots:
-        cells[local_day(slot.start)][f"slots:{slot.sector}"] += slot.capacity
+    for (day, sector), n in places.by_day.items():
+        cells[day][f"slots:{sector}"] += n
     for task in facts.tasks.values():
         if task.created_at is not None and period.contains(task.created_at):
             cells[local_day(task.created_at)]["dossiers_osnp"] += 1

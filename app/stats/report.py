@@ -1,8 +1,9 @@
-"""The month's report: every table and figure, built once from one load of events."""
+"""The month's report: every table and figure, from the fact tables (the calls and
+dossiers counted by the database, ``app.stats.aggregates``)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from app.db.types import utcnow
 from app.directory.vocab import WEEKLY_SNP_CAP
 from app.domain.enums import Line, NoSolutionReason, TaskOutcome
-from app.stats.calendar import Period, paris_hour, week_of
+from app.stats.aggregates import call_groups, dossier_counts
+from app.stats.calendar import Period
 from app.stats.communes import CommuneRow, commune_table
-from app.stats.facts import CallFact, Facts, gc_paused, load_facts
+from app.stats.facts import Facts, booked_slots, gc_paused, load_facts
 from app.stats.metrics import (
     NATIONAL_2022,
     TARGET_ANSWERED,
@@ -24,16 +26,13 @@ from app.stats.metrics import (
     ProfessionStats,
     TaskStats,
     appointment_stats,
-    call_stats,
-    dossier_stats,
-    group,
     profession_stats,
     snp_visits_per_week,
     task_stats,
 )
 from app.stats.monthly import MonthlyTable, monthly_table
 from app.stats.registration import MODES, RegistrationRow, registration_rates
-from app.stats.territory import Territory, load_territory, published_slots
+from app.stats.territory import Territory, load_territory, published_places
 
 
 @dataclass
@@ -352,39 +351,19 @@ def _build_report(
     sector_names: dict[str, str] | None,
 ) -> Report:
     t: Territory = load_territory(session, sector_names)
-    facts: Facts = load_facts(session, period)
-    slots = list(published_slots(session, t, period.start, period.end))
-    monthly = monthly_table(session, period, facts=facts, territory=t, slots=slots)
+    facts: Facts = load_facts(session, period, searches_only=True)
+    places = published_places(session, t, period.start, period.end, booked_slots(period))
+    monthly = monthly_table(session, period, facts=facts, territory=t, places=places)
     communes = commune_table(session, period, facts=facts, territory=t)
-    calls = [c for c in facts.calls.values() if period.contains(c.offered_at)]
-    dossiers = [d for d in facts.dossiers.values() if period.contains(d.opened_at)]
-    by_sector = group(dossiers, lambda d: t.sector_of(d.commune))
-    sector_order = [code for code, _ in t.sectors] + sorted(
-        set(by_sector) - {c for c, _ in t.sectors}
-    )
-    # One pass puts each call in its day, Paris hour, week, line and territory (the
-    # sector of its dossier's commune; a call without a dossier apart).
-    by_day: dict[date, list[CallFact]] = defaultdict(list)
-    by_hour: dict[int, list[CallFact]] = defaultdict(list)
-    by_week: dict[date, list[CallFact]] = defaultdict(list)
-    by_line: dict[str, list[CallFact]] = defaultdict(list)
-    calls_by_sector: dict[str, list[CallFact]] = defaultdict(list)
-    weeks: dict[date, date] = {}
-    for c in calls:
-        day, hour = paris_hour(int(c.offered_at.timestamp()) // 3600)
-        by_day[day].append(c)
-        by_hour[hour].append(c)
-        week = weeks.get(day)
-        if week is None:
-            week = weeks[day] = week_of(day)
-        by_week[week].append(c)
-        by_line[c.line].append(c)
-        d = facts.dossier_of_call(c.call_id)
-        calls_by_sector[t.sector_of(d.commune) if d is not None else NO_DOSSIER].append(c)
+    conn = session.connection()
+    dossiers = dossier_counts(conn, period)
+    calls = call_groups(conn, period, lambda c: NO_DOSSIER if c is None else t.sector_of(c))
+    by_sector = {t.sector_of(c) for c in dossiers.communes()}
+    sector_order = [code for code, _ in t.sectors] + sorted(by_sector - {c for c, _ in t.sectors})
     call_sectors = (
-        [c for c in sector_order if c in calls_by_sector]
-        + sorted(set(calls_by_sector) - set(sector_order) - {NO_DOSSIER})
-        + [NO_DOSSIER] * (NO_DOSSIER in calls_by_sector)
+        [c for c in sector_order if c in calls.by_sector]
+        + sorted(set(calls.by_sector) - set(sector_order) - {NO_DOSSIER})
+        + [NO_DOSSIER] * (NO_DOSSIER in calls.by_sector)
     )
     appointments = [a for a in facts.appointments.values() if period.contains(a.status_at)]
     no_shows: Counter[str] = Counter()
@@ -392,41 +371,39 @@ def _build_report(
         if a.status == "NO_SHOW":
             d = facts.dossiers.get(a.dossier_id or 0)
             no_shows[t.sector_name(t.sector_of(d.commune if d else ""))] += 1
-    published: Counter[str] = Counter()
-    slot_sector: dict[int, str] = {}
-    for slot in slots:
-        published[slot.sector] += slot.capacity
-        slot_sector[slot.slot_id] = slot.sector
+    published = places.by_sector()
     used: Counter[str] = Counter(
-        slot_sector[b.slot_id]
+        places.slot_sector[b.slot_id]
         for b in facts.bookings.values()
-        if b.released_at is None and b.slot_id in slot_sector
+        if b.released_at is None and b.slot_id in places.slot_sector
     )
     names = [code for code, _ in t.sectors] + sorted(set(published) - {c for c, _ in t.sectors})
+
+    def in_sector(code: str) -> DossierStats:
+        return dossiers.stats(lambda commune: t.sector_of(commune) == code)
+
     return Report(
         period=period,
         generated_at=now or utcnow(),
         monthly=monthly,
         communes=communes,
-        calls=call_stats(calls),
-        calls_by_line={k: call_stats(v) for k, v in sorted(by_line.items())},
-        calls_by_hour={k: call_stats(v) for k, v in by_hour.items()},
-        calls_by_day={d: call_stats(by_day.get(d, [])) for d in period.days()},
-        calls_by_week={w: call_stats(v) for w, v in sorted(by_week.items())},
-        dossiers_by_sector={
-            t.sector_name(code): dossier_stats(by_sector.get(code, [])) for code in sector_order
-        },
+        calls=calls.month,
+        calls_by_line=calls.by_line,
+        calls_by_hour=calls.by_hour,
+        calls_by_day=calls.by_day,
+        calls_by_week=calls.by_week,
+        dossiers_by_sector={t.sector_name(code): in_sector(code) for code in sector_order},
         calls_by_sector={
-            (t.sector_name(code) if code != NO_DOSSIER else code): call_stats(calls_by_sector[code])
+            (t.sector_name(code) if code != NO_DOSSIER else code): calls.by_sector[code]
             for code in call_sectors
         },
-        dossiers=dossier_stats(dossiers),
+        dossiers=dossiers.stats(),
         tasks=task_stats(facts.tasks.values(), period),
         appointments=appointment_stats(appointments),
         no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
         snp_weeks=snp_visits_per_week(facts, weekly_cap),
-        by_profession=profession_stats(facts, period),
+        by_profession=profession_stats(facts, period, dossiers.decisions),
         target=target,
         weekly_cap=weekly_cap,
         registration=registration_rates(session),

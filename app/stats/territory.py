@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Commune
 from app.directory.models import Effecteur, Practice, Slot, Structure
+from app.stats.calendar import local_day
 
 OUTSIDE = "HORS"  # sector key of places outside the territory served
 
@@ -93,35 +95,54 @@ def load_territory(session: Session, sector_names: dict[str, str] | None = None)
     return t
 
 
-@dataclass(frozen=True)
-class SlotRow:
-    slot_id: int
-    effecteur_id: int
-    start: datetime
-    capacity: int
-    booked: int
-    sector: str
-    insee: str
+@dataclass
+class Places:
+    """Places published for the SAS in a period, and where the booked slots are."""
+
+    by_day: dict[tuple[date, str], int] = field(default_factory=dict)  # (Paris day, sector)
+    slot_sector: dict[int, str] = field(default_factory=dict)  # booked slot id → sector
+
+    def by_sector(self) -> Counter[str]:
+        out: Counter[str] = Counter()
+        for (_, sector), n in self.by_day.items():
+            out[sector] += n
+        return out
 
 
-def published_slots(
-    session: Session, t: Territory, start: datetime, end: datetime
-) -> Iterable[SlotRow]:
-    """Places published for the SAS in [start, end): cancelled slots are not offered."""
+def published_places(
+    session: Session, t: Territory, start: datetime, end: datetime, booked: Any
+) -> Places:
+    """Places of the slots published in [start, end) (cancelled slots are not offered),
+    summed by the database per doctor, practice and UTC hour (a Paris day is whole UTC
+    hours); ``booked``: a select of the slot ids the period's bookings hold, whose
+    practice and sector are read one by one (``t.practice_of_slot``)."""
+    published = and_(Slot.start >= start, Slot.start < end, Slot.status != "cancelled")
+    hour = func.substr(cast(Slot.start, String), 1, 13)
     q = (
-        select(
-            Slot.id,
-            Slot.effecteur_id,
-            Slot.start,
-            Slot.capacity,
-            Slot.booked,
-            Practice.commune_insee,
-        )
+        select(Slot.effecteur_id, Practice.commune_insee, hour, func.sum(Slot.capacity))
         .outerjoin(Practice, Slot.practice_id == Practice.id)
-        .where(Slot.start >= start, Slot.start < end, Slot.status != "cancelled")
+        .where(published)
+        .group_by(Slot.effecteur_id, Practice.commune_insee, hour)
     )
-    for sid, eff, at, capacity, booked, insee in session.execute(q):
-        insee = insee or t.practice_of_effecteur.get(eff, "")
-        t.practice_of_slot[sid] = insee
-        sector = t.sector_of(insee) if insee else (t.structure_sector.get(eff) or "HORS")
-        yield SlotRow(sid, eff, at, capacity, booked, sector, insee)
+    out = Places()
+    days: dict[str, date] = {}
+    for eff, insee, utc_hour, capacity in session.execute(q):
+        day = days.get(utc_hour)
+        if day is None:
+            day = days[utc_hour] = local_day(datetime.fromisoformat(f"{utc_hour}:00+00:00"))
+        key = (day, _slot_sector(t, eff, insee))
+        out.by_day[key] = out.by_day.get(key, 0) + int(capacity)
+    q = (
+        select(Slot.id, Slot.effecteur_id, Practice.commune_insee)
+        .outerjoin(Practice, Slot.practice_id == Practice.id)
+        .where(published, Slot.id.in_(booked))
+    )
+    for sid, eff, insee in session.execute(q):
+        t.practice_of_slot[sid] = insee or t.practice_of_effecteur.get(eff, "")
+        out.slot_sector[sid] = _slot_sector(t, eff, insee)
+    return out
+
+
+def _slot_sector(t: Territory, effecteur_id: int, insee: str | None) -> str:
+    insee = insee or t.practice_of_effecteur.get(effecteur_id, "")
+    return t.sector_of(insee) if insee else (t.structure_sector.get(effecteur_id) or OUTSIDE)

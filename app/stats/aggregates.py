@@ -1,0 +1,284 @@
+"""The report's two large fact tables counted by the database, not loaded as facts.
+
+A month holds about one call and one dossier fact per dossier (100,000 each in the
+benchmark): building a Python object per row cost most of the report. Here
+
+- dossiers are counted by ``GROUP BY`` (commune, track, priority, profession,
+  specialty): a few hundred rows, which the report sums per territory;
+- calls answered (the bulk) come back as one row of concatenated columns (no sort in
+  the database, no row object in Python; waits in whole milliseconds) that numpy
+  groups by Paris day, hour, week, line and territory; the few other calls
+  (abandoned, still ringing, answered without a recorded wait) are read as facts and
+  counted as ``call_stats`` counts them.
+
+The figures are those of ``app.stats.metrics`` over the facts (``stats_of_waits``,
+``stats_of_pairs`` are the same code); ``tests/stats/test_aggregates.py`` checks it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Integer, String, and_, case, cast, func, select
+from sqlalchemy.sql.functions import aggregate_strings
+
+from app.stats.calendar import Period, paris_hour, week_of
+from app.stats.facts import CallFact, _maker, _periods
+from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
+from app.stats.models import StatCall, StatDossier
+
+#: Separates text values in a concatenation (a line or commune never holds it).
+SEP = "\x1f"
+
+
+@dataclass
+class DossierCounts:
+    """The period's dossiers counted per commune, track, priority and wanted profession."""
+
+    #: (commune, track, priority) → [dossiers, moved, SNP oriented to a consultation]
+    cells: dict[tuple[str, str | None, str | None], list[int]] = field(default_factory=dict)
+    decisions: Counter[str] = field(default_factory=Counter)  # wanted key → decisions
+
+    def stats(self, keep: Callable[[str], bool] = lambda commune: True) -> DossierStats:
+        pairs: Counter[tuple[str | None, str | None]] = Counter()
+        moved = oriented = 0
+        for (commune, track, priority), (n, m, o) in self.cells.items():
+            if keep(commune):
+                pairs[(track, priority)] += n
+                moved, oriented = moved + m, oriented + o
+        return stats_of_pairs(pairs, moved, oriented)
+
+    def communes(self) -> set[str]:
+        return {commune for commune, _, _ in self.cells}
+
+
+def dossier_counts(conn: Connection, period: Period) -> DossierCounts:
+    d = StatDossier.__table__.c
+    consultation = and_(d.decision == "ORIENT", d.orientation == "CONSULTATION_48H")
+    keys = (d.commune, d.track, d.priority, d.profession, d.specialty)
+    q = (
+        select(
+            *keys,
+            func.count(),
+            func.sum(case((d.moves != 0, 1), else_=0)),
+            func.sum(case((consultation, 1), else_=0)),
+        )
+        .where(d.opened_at >= period.start, d.opened_at < period.end)
+        .group_by(*keys)
+    )
+    out = DossierCounts()
+    for commune, track, priority, profession, specialty, n, moved, oriented in conn.execute(q):
+        cell = out.cells.setdefault((commune, track, priority), [0, 0, 0])
+        cell[0] += n
+        cell[1] += moved
+        if track == "SNP":
+            cell[2] += oriented
+        if oriented and profession is not None:  # DossierFact.wanted_key
+            out.decisions[f"{profession}/{specialty}" if specialty else profession] += oriented
+    return out
+
+
+@dataclass
+class CallGroups:
+    """A period's calls grouped as the report shows them."""
+
+    month: CallStats
+    by_line: dict[str, CallStats]
+    by_hour: dict[int, CallStats]  # Paris hour, in the order the month first reaches it
+    by_day: dict[date, CallStats]
+    by_week: dict[date, CallStats]
+    by_sector: dict[str, CallStats]  # as ``sector_of`` names them, in no order
+
+
+def _column(text: str | None, sep: str) -> list[str]:
+    return text.split(sep) if text else []
+
+
+def _integers(text: str | None, n: int) -> np.ndarray:
+    """``n`` comma-separated integers, parsed by numpy in one call."""
+    out = np.fromstring(text or "", dtype=np.int64, sep=",")
+    if len(out) != n:
+        raise ValueError(f"{n} identifiants attendus, {len(out)} lus")
+    return out
+
+
+def call_groups(
+    conn: Connection, period: Period, sector_of: Callable[[str | None], str]
+) -> CallGroups:
+    """``sector_of``: a dossier's commune (None: the call has no dossier) → its row."""
+    c = StatCall.__table__.c
+    in_period = _periods(period)["calls"](StatCall.__table__)
+    answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))
+    hour = func.substr(cast(c.offered_at, String), 1, 13)  # UTC "2023-06-01 10"
+    # A wait is the hub's round(…, 3): read as whole milliseconds (integers are cheaper
+    # to write and to parse than floats), whose quotient by 1000 is the same double;
+    # the query counts the waits for which that does not hold (none from the hub).
+    ms = func.round(c.wait_seconds * 1000)
+    row = conn.execute(
+        select(
+            func.count(),
+            aggregate_strings(cast(c.call_id, String), ","),
+            aggregate_strings(hour, ","),
+            aggregate_strings(c.line, SEP),
+            aggregate_strings(cast(cast(ms, Integer), String), ","),
+            func.sum(case((ms / 1000.0 != c.wait_seconds, 1), else_=0)),
+        ).where(in_period, answered)
+    ).one()
+    n = row[0]
+    ids = _integers(row[1], n)
+    hours, lines = _column(row[2], ","), _column(row[3], SEP)
+    if row[5]:  # some wait is finer than the millisecond: read every wait as text
+        # (15 significant digits on SQLite, the shortest exact text on PostgreSQL)
+        text = conn.scalar(
+            select(aggregate_strings(cast(c.wait_seconds, String), ",")).where(in_period, answered)
+        )
+        waits = np.fromiter(map(float, _column(text, ",")), np.float64, n)
+    else:
+        waits = _integers(row[4], n) / 1000.0
+    if not len(hours) == len(lines) == n:
+        raise ValueError("concaténation des appels incohérente")
+    # The other calls, as facts: few (abandoned, ringing, answered without a wait).
+    cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
+    result = conn.execute(select(*cols).where(in_period, ~answered))
+    assert result.cursor is not None
+    rest: list[CallFact] = make(result.cursor.fetchall())
+    result.close()
+    extra = [x for x in rest if x.answered_at is not None]  # answered, no wait recorded
+    if extra:
+        ids = np.concatenate([ids, np.array([x.call_id for x in extra], np.int64)])
+        hours += [_utc_hour(x.offered_at) for x in extra]
+        lines += [x.line for x in extra]
+        more = [(x.answered_at - x.offered_at).total_seconds() for x in extra]  # type: ignore[operator]
+        waits = np.concatenate([waits, np.array(more, np.float64)])
+    rest = [x for x in rest if x.answered_at is None]
+    places = _places_of_calls(conn, period, ids, [x.call_id for x in rest], sector_of)
+    return _grouped(period, hours, lines, places, waits, rest)
+
+
+def _utc_hour(at: datetime) -> str:
+    """``at`` is UTC: "2023-06-01 10", as the database cuts its text."""
+    return at.isoformat(" ")[:13]
+
+
+def _places_of_calls(
+    conn: Connection,
+    period: Period,
+    ids: np.ndarray,
+    rest: list[int],
+    sector_of: Callable[[str | None], str],
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """The sector of each call's dossier's commune (``sector_of(None)``: no dossier), as
+    codes for the answered calls ``ids``, as names for the ``rest``, and the names of
+    the codes. A call's dossier: one opened in the period's dossier range that names
+    the call (``Facts.dossier_of_call``; a later one wins)."""
+    d = StatDossier.__table__.c
+    in_range = _periods(period)["dossiers"](StatDossier.__table__)
+    row = conn.execute(
+        select(
+            func.count(),
+            aggregate_strings(cast(d.call_id, String), ","),
+            aggregate_strings(d.commune, SEP),
+        ).where(in_range, d.call_id.is_not(None))
+    ).one()
+    calls = _integers(row[1], row[0])
+    commune_codes, communes = _codes(_column(row[2], SEP))
+    names = list(dict.fromkeys(sector_of(c) for c in [*communes, None]))
+    sector_code = np.array([names.index(sector_of(c)) for c in [*communes, None]], np.int64)
+    # Per dossier, its sector's code; one more: no dossier.
+    sectors = np.append(sector_code[commune_codes], sector_code[-1])
+    order = np.argsort(calls, kind="stable")
+    ordered = np.append(calls[order], -1)  # never a call id: searches stay in bounds
+
+    def sector_of_calls(wanted: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(ordered[:-1], wanted, side="right") - 1  # last of equal ids
+        found = (at >= 0) & (ordered[at] == wanted)
+        return sectors[np.where(found, np.append(order, len(sectors) - 1)[at], -1)]
+
+    rest_codes = sector_of_calls(np.array(rest, np.int64)).tolist()
+    return sector_of_calls(ids), [names[i] for i in rest_codes], names
+
+
+def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Each value's index in the distinct values, and those values."""
+    distinct = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(distinct)}
+    return np.fromiter(map(index.__getitem__, values), np.int64, len(values)), distinct
+
+
+def _grouped(
+    period: Period,
+    hours: list[str],
+    lines: list[str],
+    places: tuple[np.ndarray, list[str], list[str]],
+    waits: np.ndarray,
+    rest: list[CallFact],
+) -> CallGroups:
+    order = np.argsort(waits, kind="stable")  # the answered calls' waits sorted once
+    ordered_waits = waits[order]
+    rest_hours = [_utc_hour(x.offered_at) for x in rest]
+    rest_abandon = [_abandon_wait(x) if x.abandoned else None for x in rest]
+
+    def grouping(codes: np.ndarray, keys: list[Any], rest_keys: list[Any]) -> dict[Any, CallStats]:
+        """Stats per key; ``codes``: each answered call's index in ``keys``."""
+        index = {k: i for i, k in enumerate(keys)}
+        # Small codes sort by radix: stable, linear.
+        by_code = codes[order].astype(np.int16 if len(keys) < 2**15 else np.int64)
+        grouped = ordered_waits[np.argsort(by_code, kind="stable")]
+        ends = np.cumsum(np.bincount(by_code, minlength=len(keys))).tolist()
+        extra: dict[Any, list[float | None]] = {}
+        for abandon_wait, k in zip(rest_abandon, rest_keys, strict=True):
+            extra.setdefault(k, []).append(abandon_wait)
+        out: dict[Any, CallStats] = {}
+        for k in [*keys, *(k for k in extra if k not in index)]:
+            i = index.get(k)
+            segment = grouped[ends[i - 1] if i else 0 : ends[i]] if i is not None else grouped[:0]
+            others = extra.get(k, [])
+            abandon = [w for w in others if w is not None]
+            ringing = len(others) - len(abandon)
+            out[k] = stats_of_waits(len(segment) + len(others), ringing, segment, abandon)
+        return out
+
+    hour_codes, utc_hours = _codes(hours)
+    # Each UTC hour → its Paris day and hour; in time order for the hours' order.
+    local: dict[str, tuple[date, int]] = {}
+    for h in sorted({*utc_hours, *rest_hours}):
+        local[h] = paris_hour(int(datetime.fromisoformat(f"{h}:00:00+00:00").timestamp()) // 3600)
+
+    def by_local(f: Callable[[tuple[date, int]], Hashable]) -> dict[Any, CallStats]:
+        per_hour = [f(local[h]) for h in utc_hours]
+        keys = list(dict.fromkeys(per_hour))
+        index = {k: i for i, k in enumerate(keys)}
+        lookup = np.array([index[k] for k in per_hour], np.int64)
+        return grouping(lookup[hour_codes], keys, [f(local[h]) for h in rest_hours])
+
+    by_day = by_local(lambda dh: dh[0])
+    by_hour = by_local(lambda dh: dh[1])
+    by_week = by_local(lambda dh: week_of(dh[0]))
+    first_seen = list(dict.fromkeys(hour for _, hour in local.values()))
+    empty = stats_of_waits(0, 0, [], [])
+    sector_codes, rest_sectors, sectors = places
+    month = grouping(np.zeros(len(hours), np.int64), [0] if hours else [], [0] * len(rest))
+    return CallGroups(
+        month=month.get(0, empty),
+        by_line=dict(sorted(grouping(*_codes(lines), [x.line for x in rest]).items())),
+        by_hour={h: by_hour[h] for h in first_seen if h in by_hour},
+        by_day={day: by_day.get(day, empty) for day in period.days()},
+        by_week=dict(sorted(by_week.items())),
+        by_sector={
+            k: v
+            for k, v in grouping(sector_codes, sectors, rest_sectors).items()
+            if v.offered  # a sector named by a dossier outside the period's calls
+        },
+    )
+
+
+def _abandon_wait(x: CallFact) -> float:
+    """As ``call_stats``: offer → hang-up, or -1 when the end is unknown."""
+    if x.ended_at is None:
+        return -1.0
+    return max(0.0, (x.ended_at - x.offered_at).total_seconds())
