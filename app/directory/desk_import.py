@@ -188,7 +188,7 @@ class ImportHandlers:
 
         def tell(done: int, total: int) -> None:
             now = time.monotonic()
-            if now - last[0] < PROGRESS_EVERY_S and done < total:
+            if total <= 0 or (now - last[0] < PROGRESS_EVERY_S and done < total):
                 return
             last[0] = now
             message = {"type": "progress", "upload_id": upload_id, "done": done, "total": total}

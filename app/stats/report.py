@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from app.db.types import utcnow
 from app.directory.vocab import WEEKLY_SNP_CAP
 from app.domain.enums import Line, NoSolutionReason, TaskOutcome
-from app.stats.aggregates import call_groups, dossier_counts
 from app.stats.calendar import Period
 from app.stats.communes import CommuneRow, commune_table
 from app.stats.facts import Facts, booked_slots, gc_paused, load_facts
@@ -355,6 +354,9 @@ def _build_report(
     places = published_places(session, t, period.start, period.end, booked_slots(period))
     monthly = monthly_table(session, period, facts=facts, territory=t, places=places)
     communes = commune_table(session, period, facts=facts, territory=t)
+    # numpy comes with the first report, not with every hub start (test_hubstart).
+    from app.stats.aggregates import call_groups, dossier_counts
+
     conn = session.connection()
     dossiers = dossier_counts(conn, period)
     calls = call_groups(conn, period, lambda c: NO_DOSSIER if c is None else t.sector_of(c))

@@ -198,9 +198,9 @@ async def fuzz(hub: Hub, sessions: sessionmaker[Session]) -> None:
     for n in range(FRAMES):
         frame = mutator.frame()
         await ws.send(frame)
-        while True:  # events may come before the reply; the reply is not an event
+        while True:  # events (and an import's progress) may come before the reply
             reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if reply.get("type") not in ("event", "snapshot", "part"):
+            if reply.get("type") not in ("event", "snapshot", "part", "progress"):
                 break
         kind = reply["type"] if reply["type"] != "error" else reply["code"]
         codes[kind] = codes.get(kind, 0) + 1

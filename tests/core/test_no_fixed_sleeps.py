@@ -34,6 +34,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         " a second of writes after the snapshot"
     ),
     ("tests/interop/fhir_server.py", "answer"): ("the slow editor being slow is what is tested"),
+    ("tests/interop/fhir_server.py", "ror"): ("the slow ROR being slow is what is tested"),
     # -- durations: how long something lasts is the behaviour -----------------------------
     ("tests/telephony/test_long_call.py", "test_outgoing_calls_over_60_s_hung_up_by_either_side"): (
         "the calls must last over a minute"

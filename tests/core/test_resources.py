@@ -46,6 +46,7 @@ MODES = {"individuel", "CPTS", "MSP", "SOS Médecins", "centre de santé"}
 AGENDA_LEVELS = {"none", "visibility", "end_to_end"}
 SKILLS = {"pédiatrie", "ECG", "sutures", "petite traumatologie", "gynécologie"}
 SPECIALTIES = {"Médecine générale", "Pédiatrie"}
+PROFESSIONS = {"Médecin", "Infirmier", "Sage-femme", "Chirurgien-dentiste"}
 
 
 def is_fictional_phone(number: str) -> bool:
@@ -136,11 +137,14 @@ def test_effecteurs(territory: dict, communes_by_insee: dict) -> None:
         assert re.fullmatch(r"10199\d{6}", e["rpps"]), e["rpps"]
         assert e["first_name"] and e["last_name"]
         assert e["last_name"].lower() not in SEED_SURNAMES, e["last_name"]
-        assert e["profession"] == "Médecin"
-        assert e["specialty"] in SPECIALTIES
+        # The SAS opened the effection to other professions (seed 001): a few of them.
+        assert e["profession"] in PROFESSIONS
+        assert e["specialty"] in (SPECIALTIES if e["profession"] == "Médecin" else {""})
         assert set(e["phones"]) == {"direct", "secretary"}
-        for number in e["phones"].values():
-            assert is_fictional_phone(number), (e["rpps"], number)
+        for kind, number in e["phones"].items():
+            # A nurse or a midwife may have no secretary; a doctor has both lines.
+            if number or e["profession"] == "Médecin" or kind == "direct":
+                assert is_fictional_phone(number), (e["rpps"], number)
         practice = e["practice"]
         assert set(practice) == {"name", "address", "commune_insee"}
         assert practice["name"] and practice["address"]

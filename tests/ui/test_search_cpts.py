@@ -64,13 +64,17 @@ def test_osnp_search_shows_the_patient_commune_cpts_first(
         second = panel.model.item(1)
         assert second.data(KIND) == "doctor" and mt["last_name"] in second.text()
         assert panel.model.item(1, 1).text() == "Médecin traitant"
-        assert panel.summary.text().startswith("CPTS La Rochelle (tél. SNP 0546000015)")
+        # What is searched first, then the commune's CPTS, then the counts.
+        assert panel.summary.text().split(" · ")[:2] == [
+            "Recherche : Médecin généraliste",
+            "CPTS La Rochelle (tél. SNP 0546000015)",
+        ]
         agenda = panel.model.headerData(last - 2, Qt.Orientation.Horizontal)
         assert agenda == "Agenda" and panel.model.item(1, last - 2).text()
 
         SHOTS.mkdir(parents=True, exist_ok=True)
         w.resize(1600, 1000)
-        await asyncio.sleep(0.2)
+        await until(lambda: w.width() == 1600, "window resized for the grab")
         assert w.grab().save(str(SHOTS / "search-cpts.png"))
 
         panel.tree.setFocus()
