@@ -143,7 +143,7 @@ async def until_pong(ws: Any) -> None:
         reply = json.loads(await asyncio.wait_for(ws.recv(), 30))
         if reply.get("type") == "pong" and reply.get("re") == "alive":
             return
-        assert reply.get("type") in ("event", "snapshot", "part"), reply
+        assert reply.get("type") in ("event", "snapshot", "part", "progress"), reply
 
 
 def failures(sessions: sessionmaker[Session]) -> dict[tuple[str, str], int]:
