@@ -119,6 +119,12 @@ class SearchPanel(QWidget):
         self.profession.addItem("Toutes professions", "*")
         for label, wanted in CHOICES:
             self.profession.addItem(label, wanted.key)
+        # Sized to a short label, not to the longest profession: the panel must still fit
+        # a small screen when it floats (the list opens as wide as its items).
+        self.profession.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.profession.setMinimumContentsLength(14)
         self.radius = named(QSpinBox(), "searchRadius")
         self.radius.setRange(0, 200)
         self.radius.setSpecialValueText("rayon auto")
