@@ -43,10 +43,24 @@ def free_port() -> int:
 
 @contextmanager
 def xvfb() -> Iterator[str]:
-    """A fresh Xvfb server on a free display number."""
+    """A fresh Xvfb server on a free display number.
+
+    ``-noreset``: without it the server resets whenever its last client leaves (each
+    xwininfo poll, each desk stopped), and a desk that connects during that reset fails
+    with "could not connect to display" and aborts."""
     read, write = os.pipe()
     proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        [
+            "Xvfb",
+            "-displayfd",
+            str(write),
+            "-screen",
+            "0",
+            "1600x1000x24",
+            "-noreset",
+            "-nolisten",
+            "tcp",
+        ],
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -131,17 +145,19 @@ def time_desk(sasdesk: str, url: str, display: str, cold: bool, timeout: float) 
             drop_caches()
         env = {**os.environ, "DISPLAY": display, "HOME": home, "QT_QPA_PLATFORM": "xcb"}
         env.pop("XDG_DATA_HOME", None)
+        log = Path(home) / "desk.log"
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sasdesk, "desk", "--hub", url],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sasdesk, "desk", "--hub", url], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
         try:
             while not login_window_mapped(display):
                 if proc.poll() is not None:
-                    raise SystemExit(f"the desk exited with {proc.returncode} before its window")
+                    said = log.read_text(errors="replace")[-4000:]
+                    raise SystemExit(
+                        f"the desk exited with {proc.returncode} before its window; it said:\n{said}"
+                    )
                 if time.perf_counter() - start > timeout:
                     raise SystemExit(f"no login window after {timeout:.0f} s")
                 time.sleep(0.01)

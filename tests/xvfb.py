@@ -24,16 +24,17 @@ def x_display(size: str = "1600x1000", monitors: Sequence[str] = ()) -> Iterator
 
     ``monitors``: each one the arguments of ``xrandr --setmonitor``, a RandR 1.5 monitor
     on the one frame buffer, which Qt's xcb platform reads as a QScreen of its own (a
-    room's desk with two screens). The server then runs with -noreset so the monitors
-    stay once xrandr, its only client yet, disconnects."""
+    room's desk with two screens); -noreset keeps them once xrandr disconnects."""
+    # -noreset always: a server that resets when its last client leaves refuses a
+    # client that connects during the reset ("could not connect to display", and Qt
+    # aborts), which a test that starts a program after a probe or another program meets.
     xvfb = shutil.which("Xvfb")
     assert xvfb, "Xvfb is missing: run scripts/setup.sh (it installs xvfb)"
     xrandr = shutil.which("xrandr")
     assert xrandr or not monitors, "xrandr is missing: run scripts/setup.sh (x11-xserver-utils)"
     read, write = os.pipe()
-    command = [xvfb, "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp"]
-    if monitors:
-        command.insert(-2, "-noreset")
+    command = [xvfb, "-displayfd", str(write), "-screen", "0", f"{size}x24"]
+    command += ["-noreset", "-nolisten", "tcp"]
     proc = subprocess.Popen(
         command, pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
