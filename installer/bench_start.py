@@ -155,9 +155,8 @@ def time_desk(sasdesk: str, url: str, display: str, cold: bool, timeout: float) 
             while not login_window_mapped(display):
                 if proc.poll() is not None:
                     said = log.read_text(errors="replace")[-4000:]
-                    raise SystemExit(
-                        f"the desk exited with {proc.returncode} before its window; it said:\n{said}"
-                    )
+                    code = proc.returncode
+                    raise SystemExit(f"the desk exited with {code} before its window:\n{said}")
                 if time.perf_counter() - start > timeout:
                     raise SystemExit(f"no login window after {timeout:.0f} s")
                 time.sleep(0.01)

@@ -26,6 +26,7 @@ from ui.controllers.room import StatisticsController, SupervisionController
 from ui.controllers.search import SearchController
 from ui.dossier_export import DossierExporter
 from ui.main_window import DeskWindow
+from ui.platform_launch import PlatformLauncher
 from ui.recording_playback import RecordingPlayback
 
 LINK_TEXT = {
@@ -143,6 +144,8 @@ class DeskController(QObject):
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)
         self.exporter = DossierExporter(self.dossier, tell, parent=self)
         shortcut_action(self.exporter, w, "export_dossier", self.exporter.export)
+        self.platform = PlatformLauncher(self.dossier, tell, parent=self)
+        shortcut_action(self.platform, w, "platform_search", self.platform.launch)
 
     def on_link(self, state: str, detail: str) -> None:
         self.w.link_label.setText(LINK_TEXT.get(LinkState(state), state))

@@ -55,6 +55,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "export_dossier",
         "Exporter le dossier ouvert (message RS-EDA du Hub Santé, RDV au format FHIR du SAS)",
     ),
+    Shortcut(
+        "Ctrl+Shift+S",
+        "platform_search",
+        "Ouvrir la recherche de la plateforme nationale SAS pour le dossier ouvert (navigateur)",
+    ),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
     Shortcut(
         "Ctrl+Shift+A",

@@ -15,6 +15,8 @@ from pydantic import Field
 from sqlalchemy import select
 
 from app.appointments.models import AppointmentMessage
+from app.appointments.protocol import AppointmentPlatformSearch
+from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import AppointmentSettings
 from app.appointments.views import message_view
 from app.domain.permissions import Action, require
@@ -46,8 +48,10 @@ def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
 
 
 def install(service: FlowService) -> None:
-    """The supervisor's view of the journal; the endpoint itself is background work."""
+    """The supervisor's view of the journal and the platform search launched from a
+    dossier; the endpoint itself is background work."""
     service.register(AppointmentJournal, journal)
+    service.register(AppointmentPlatformSearch, PlatformSearchHandler(service))
 
 
 async def start(hub: Any) -> None:

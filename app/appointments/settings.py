@@ -40,3 +40,14 @@ class AppointmentSettings:
     @property
     def url(self) -> str:
         return f"https://{self.host}:{self.port}{self.base}"
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """The national SAS platform's search, opened from a dossier (``[plateforme_sas]``).
+
+    ``origin`` is the regulation software's assigning authority as registered with the
+    platform: the platform refuses a search whose origin it does not know."""
+
+    url: str
+    origin: str

@@ -19,6 +19,7 @@ INTENT_LABELS: dict[str, str] = {
     IntentName.CALLBACK_PATIENT_TEXT: "message au patient",
     IntentName.CALLBACK_LETTER: "courrier au médecin traitant (export PDF)",
     IntentName.DOSSIER_EXPORT: "export du dossier (RS-EDA ou RDV FHIR)",
+    IntentName.APPOINTMENT_PLATFORM_SEARCH: "recherche sur la plateforme SAS (adresse du patient)",
     IntentName.RECORDING_OPEN: "écoute de l'enregistrement",
     "retention.purge": "suppression (conservation échue)",
     IntentName.RECORDING_READ: "écoute de l'enregistrement (lecture directe)",

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.appointments.settings import AppointmentSettings, EditorCertificate
+from app.appointments.settings import AppointmentSettings, EditorCertificate, PlatformSettings
 from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
 from app.callback.settings import SETTINGS_FILE, parse_settings
 from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
@@ -123,6 +123,24 @@ def _amqps(value: Any, base: Path) -> str:
     text = _text(value, base)
     if not text.startswith("amqps://"):
         raise Invalid("URL amqps://hôte:port/vhost attendue (le Hub Santé n'accepte que TLS)")
+    return text
+
+
+def _platform_url(value: Any, base: Path) -> str:
+    text = _text(value, base).rstrip("/")
+    if not text.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        raise Invalid(
+            "URL https://… de la plateforme numérique SAS attendue, p. ex. https://sas.sante.fr"
+        )
+    return text
+
+
+def _platform_origin(value: Any, base: Path) -> str:
+    text = _text(value, base)
+    if not text:
+        raise Invalid(
+            "l'autorité d'affectation du logiciel, telle qu'enregistrée par la plateforme"
+        )
     return text
 
 
@@ -385,6 +403,8 @@ KEYS: tuple[Key, ...] = (
     Key("rendez_vous", "cle", "appointments.key", _file),
     Key("rendez_vous", "ca_clients", "appointments.client_ca", _file),
     Key("rendez_vous", "editeurs", "appointments.editors", _appointment_editors),
+    Key("plateforme_sas", "url", "platform.url", _platform_url),
+    Key("plateforme_sas", "origine", "platform.origin", _platform_origin),
     Key("psc", "decouverte", "psc.discovery_url", _psc_url),
     Key("psc", "identifiant_client", "psc.client_id", _text),
     Key("psc", "secret_fichier", "psc.client_secret", _secret_file),
@@ -468,6 +488,14 @@ def load_hub_file(path: Path) -> HubSettings:
         purpose = "pour recevoir les rendez-vous des éditeurs"
         for reason in _missing("rendez_vous", appointments, required, purpose):
             bad(_table_line(lines, "rendez_vous"), reason)
+    platform: dict[str, Any] = (
+        data["plateforme_sas"] if isinstance(data.get("plateforme_sas"), dict) else {}
+    )
+    if platform:
+        settings = replace(settings, platform=PlatformSettings(url="", origin=""))
+        purpose = "pour ouvrir la recherche de la plateforme SAS depuis un dossier"
+        for reason in _missing("plateforme_sas", platform, ("url", "origine"), purpose):
+            bad(_table_line(lines, "plateforme_sas"), reason)
     base = path.parent
     for key in KEYS:
         table = data.get(key.table)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.appointments.settings import AppointmentSettings
+from app.appointments.settings import AppointmentSettings, PlatformSettings
 from app.callback.settings import Settings as CallbackSettings
 from app.directory.vocab import WEEKLY_SNP_CAP
 from app.psc.settings import PscSettings
@@ -156,6 +156,9 @@ class HubSettings:
     hubsante: HubSanteSettings | None = None
     #: The agenda editors' appointment feedback endpoint (``[rendez_vous]``); None: off.
     appointments: AppointmentSettings | None = None
+    #: The national platform's search opened from a dossier (``[plateforme_sas]``);
+    #: None: the desks' shortcut says it is not configured.
+    platform: PlatformSettings | None = None
     sessions: SessionSettings = field(default_factory=SessionSettings)
     #: permessage-deflate on the desks' websockets: off in a room (a LAN; every event is
     #: compressed again for each desk on the hub's loop), on for desks behind a slow link.

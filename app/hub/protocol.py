@@ -61,6 +61,7 @@ class IntentName(StrEnum):
     AGENDA_UNAVAILABILITY_ADD = "agenda.unavailability.add"
     AGENDA_UNAVAILABILITY_REMOVE = "agenda.unavailability.remove"
     APPOINTMENT_JOURNAL = "appointment.journal"
+    APPOINTMENT_PLATFORM_SEARCH = "appointment.platform_search"
     AGENDA_VIEW = "agenda.view"
     AUDIT_LIST = "audit.list"
     CALL_ANSWERED = "call.answered"

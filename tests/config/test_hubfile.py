@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.appointments.settings import AppointmentSettings
+from app.appointments.settings import AppointmentSettings, PlatformSettings
 from app.callback.settings import load_settings
 from app.callback.tomlfile import FileError
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
@@ -170,10 +170,12 @@ def test_a_syntax_error_and_a_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_every_key_sets_a_field_that_exists() -> None:
-    # [hubsante] and [rendez_vous] fill optional sections (None until the file has them).
+    # [hubsante], [rendez_vous] and [plateforme_sas] fill optional sections (None until
+    # the file has them).
     defaults = HubSettings(
         hubsante=HubSanteSettings(client_id="", url=""),
         appointments=AppointmentSettings(Path(), Path(), Path(), ()),
+        platform=PlatformSettings("", ""),
     )
     for key in KEYS:
         obj: object = defaults
