@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.appointments.platform_search import SearchContext, platform_search_url
 from app.appointments.protocol import AppointmentPlatformSearch
@@ -47,7 +47,7 @@ _FOLDS = (("é", "e"), ("è", "e"), ("ê", "e"), ("ë", "e"), ("à", "a"), ("â"
           ("û", "u"), ("ü", "u"), ("ç", "c"), ("ÿ", "y"), ("-", " "), ("'", " "))  # fmt: skip
 
 
-def _folded(column: ColumnElement[str]) -> ColumnElement[str]:
+def _folded(column: InstrumentedAttribute[str]) -> ColumnElement[str]:
     folded = func.lower(column)
     for accented, plain in _FOLDS:
         folded = func.replace(folded, accented, plain)

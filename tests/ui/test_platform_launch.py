@@ -44,7 +44,12 @@ def test_ctrl_shift_s_opens_the_platform_search_of_the_open_dossier(
         w, controller = desk.window, desk.controller
         assert w is not None and controller is not None
         qtbot.addWidget(w)
-        controller.platform.opener = lambda url: opened.append(url) or True
+
+        def opener(url: str) -> bool:
+            opened.append(url)
+            return True
+
+        controller.platform.opener = opener
         await focus(desk)
         qtbot.keyClick(w, Qt.Key.Key_S, CTRL_SHIFT)
         assert "Ouvrez d'abord" in w.message_label.text()
