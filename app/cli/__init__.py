@@ -43,6 +43,7 @@ BENCHES = (
     "app.cli.bench_login",
     "app.cli.bench_psc",
     "app.cli.bench_directory",
+    "app.cli.bench_appointments",
 )
 
 
