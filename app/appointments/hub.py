@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 from sqlalchemy import select
 
+from app.appointments.board import attach, board
 from app.appointments.models import AppointmentMessage
-from app.appointments.protocol import AppointmentPlatformSearch
+from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentPlatformSearch
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import AppointmentSettings
 from app.appointments.views import message_view
@@ -52,6 +53,8 @@ def install(service: FlowService) -> None:
     dossier; the endpoint itself is background work."""
     service.register(AppointmentJournal, journal)
     service.register(AppointmentPlatformSearch, PlatformSearchHandler(service))
+    service.register(AppointmentBoard, board)
+    service.register(AppointmentAttach, attach)
 
 
 async def start(hub: Any) -> None:

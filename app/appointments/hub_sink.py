@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.appointments.board import auto_attach
 from app.appointments.endpoint import Applied
 from app.appointments.fhir import FhirAppointment, Issue, Refused
 from app.appointments.models import Appointment
@@ -85,6 +86,8 @@ class HubSink:
                 appointment=appointment_view(u.s, row, account),
                 previous_status=received.previous.value if received.previous else None,
             )
+            if received.outcome == "created":
+                auto_attach(u, row)
         return received.applied
 
     def _refused(

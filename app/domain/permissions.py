@@ -44,6 +44,7 @@ class Action(StrEnum):
     SUPERVISE = "supervise"  # the room's live view
     LISTEN_RECORDINGS = "listen_recordings"
     READ_AUDIT = "read_audit"  # who read which dossier
+    APPOINTMENT_BOARD = "appointment_board"  # appointments received, attached to dossiers
 
     @property
     def refusal(self) -> str:
@@ -80,6 +81,7 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.SUPERVISE: frozenset({_SUP}),
     Action.LISTEN_RECORDINGS: frozenset({_AMU, _MRL, _SUP}),
     Action.READ_AUDIT: frozenset({_SUP}),
+    Action.APPOINTMENT_BOARD: frozenset({_OSNP, _MRL, _SUP}),
 }
 
 #: The object rule of queues: which roles read, and which take from, each queue.
@@ -123,6 +125,8 @@ _REFUSALS: dict[Action, str] = {
     Action.LISTEN_RECORDINGS: "seuls les médecins régulateurs et le superviseur écoutent les "
     "enregistrements ({role})",
     Action.READ_AUDIT: "le journal des accès aux dossiers est réservé au superviseur ({role})",
+    Action.APPOINTMENT_BOARD: "les rendez-vous reçus sont suivis par les OSNP, les médecins "
+    "régulateurs libéraux et le superviseur ({role})",
 }
 
 

@@ -65,6 +65,7 @@ class EventName(StrEnum):
     APPOINTMENT_RECEIVED = "appointment.received"
     APPOINTMENT_UPDATED = "appointment.updated"
     APPOINTMENT_REFUSED = "appointment.refused"
+    APPOINTMENT_ATTACHED = "appointment.attached"
     LOGIN_PSC_FALLBACK = "login.psc_fallback"
 
     @property

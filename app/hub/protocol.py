@@ -60,6 +60,8 @@ class IntentName(StrEnum):
     AGENDA_SLOT_UPDATE = "agenda.slot.update"
     AGENDA_UNAVAILABILITY_ADD = "agenda.unavailability.add"
     AGENDA_UNAVAILABILITY_REMOVE = "agenda.unavailability.remove"
+    APPOINTMENT_ATTACH = "appointment.attach"
+    APPOINTMENT_BOARD = "appointment.board"
     APPOINTMENT_JOURNAL = "appointment.journal"
     APPOINTMENT_PLATFORM_SEARCH = "appointment.platform_search"
     AGENDA_VIEW = "agenda.view"
