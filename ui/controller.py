@@ -16,6 +16,7 @@ from ui import psc_text
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.agenda import AgendaController
+from ui.controllers.appointments import BoardController
 from ui.controllers.bus import EventBus
 from ui.controllers.calls import CallsController
 from ui.controllers.dossier import DossierController
@@ -144,6 +145,9 @@ class DeskController(QObject):
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)
         self.exporter = DossierExporter(self.dossier, tell, parent=self)
         shortcut_action(self.exporter, w, "export_dossier", self.exporter.export)
+        self.board: BoardController | None = None
+        if w.appointment_board is not None:
+            self.board = BoardController(w, w.appointment_board, self.dossier, bus, tell, self)
         self.platform = PlatformLauncher(self.dossier, tell, parent=self)
         shortcut_action(self.platform, w, "platform_search", self.platform.launch)
 
@@ -156,4 +160,6 @@ class DeskController(QObject):
             self.tasks.load(snap)
         if self.supervision is not None:
             self.supervision.on_snapshot(snap)
+        if self.board is not None:
+            self.board.load()  # again after a reconnection: what came meanwhile
         self.dossier.load(snap)  # last: a desk restarted mid-dossier shows it again

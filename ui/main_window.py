@@ -34,6 +34,7 @@ from ui.models.rows import RowTableModel
 from ui.naming import named
 from ui.shortcuts import EXTRA_HELP, SHORTCUTS
 from ui.widgets.agenda_editor import AgendaEditor
+from ui.widgets.appointment_board import AppointmentBoard
 from ui.widgets.audit_view import AuditView
 from ui.widgets.call_bar import CallBar
 from ui.widgets.callback_panel import CallbackPanel
@@ -133,6 +134,9 @@ class DeskWindow(QMainWindow):
             self.search_panel = SearchPanel()
             self.dock("searchDock", "Recherche de créneaux (72 h)", self.search_panel,
                       Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
+        self.appointment_board: AppointmentBoard | None = None
+        if can(Action.APPOINTMENT_BOARD):
+            self.appointment_board = AppointmentBoard()
         # Supervision and the dossier's timeline are docks too: either may float onto a
         # second screen (ui.room_view saves where each one is, per user).
         if can(Action.READ_DOSSIERS):
@@ -146,6 +150,13 @@ class DeskWindow(QMainWindow):
             if callback is not None:  # the OSNP: the call-back plan in front, its width kept
                 self.tabifyDockWidget(callback, timeline)
                 callback.raise_()
+        if self.appointment_board is not None:
+            board = self.dock("appointmentDock", "Rendez-vous reçus", self.appointment_board)
+            timeline_dock = self.findChild(QDockWidget, "timelineDock")
+            if timeline_dock is not None:  # behind what the desk works with first
+                self.tabifyDockWidget(timeline_dock, board)
+                front = self.findChild(QDockWidget, "callbackDock") or timeline_dock
+                front.raise_()
         if self.supervision is not None:
             supervision = self.dock("supervisionDock", "Supervision de la salle", self.supervision)
             timeline_dock = self.findChild(QDockWidget, "timelineDock")

@@ -60,6 +60,11 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "platform_search",
         "Ouvrir la recherche de la plateforme nationale SAS pour le dossier ouvert (navigateur)",
     ),
+    Shortcut(
+        "Ctrl+Shift+R",
+        "attach_appointment",
+        "Rattacher au dossier ouvert le rendez-vous choisi dans « Rendez-vous reçus »",
+    ),
     Shortcut("Ctrl+I", "open_import", "Importer l'annuaire ou des créneaux (CSV, .ics, FHIR)"),
     Shortcut(
         "Ctrl+Shift+A",

@@ -1,0 +1,91 @@
+"""The appointment board's controller: loaded once, then kept by the events' payloads
+(received, updated, attached), never asked again; Ctrl+Maj+R attaches the selected
+appointment to the open dossier."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+
+from app.appointments.protocol import AppointmentAttach, AppointmentBoard
+from app.hub.events import EventName
+from ui.controllers.actions import shortcut_action
+from ui.controllers.bus import EventBus
+from ui.tasks import spawn
+from ui.widgets.appointment_board import AppointmentBoard as BoardView
+
+if TYPE_CHECKING:
+    from ui.controllers.dossier import DossierController
+    from ui.main_window import DeskWindow
+
+Message = dict[str, Any]
+
+
+class BoardController(QObject):
+    def __init__(
+        self,
+        w: DeskWindow,
+        view: BoardView,
+        dossier: DossierController,
+        bus: EventBus,
+        tell: Callable[..., None],
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.view = view
+        self.dossier = dossier
+        self.tell = tell
+        bus.on(
+            (EventName.APPOINTMENT_RECEIVED, EventName.APPOINTMENT_UPDATED,
+             EventName.APPOINTMENT_ATTACHED),
+            self.on_event,
+        )  # fmt: skip
+        shortcut_action(self, w, "attach_appointment", self.attach)
+        view.attach_button.clicked.connect(lambda _checked=False: self.attach())
+
+    def load(self) -> None:
+        spawn(self._load(), "appointment-board")
+
+    async def _load(self) -> None:
+        reply = await self.dossier.hub.send(AppointmentBoard)
+        if reply is not None:
+            self.view.model.reset_rows(list(reply["appointments"]))
+
+    def on_event(self, msg: Message) -> None:
+        data = msg.get("data") or {}
+        row = dict(data.get("appointment") or {})
+        if "id" not in row:
+            return
+        known = self.view.model.position(row["id"])
+        before = self.view.model.rows[known] if known is not None else {}
+        row.setdefault("dossier_id", before.get("dossier_id"))
+        row.setdefault("structure", before.get("structure", ""))
+        self.view.model.upsert(row)
+        if msg.get("event") == EventName.APPOINTMENT_ATTACHED and data.get("automatic"):
+            dossier = msg.get("dossier") or {}
+            self.tell(
+                f"Rendez-vous du {row.get('start', '')[:16].replace('T', ' ')} rattaché "
+                f"automatiquement au dossier {dossier.get('number', row['dossier_id'])} "
+                "(le seul dossier du régulateur en attente de RDV)"
+            )
+
+    def attach(self) -> None:
+        row = self.view.selected()
+        if row is None:
+            self.tell("Choisissez d'abord un rendez-vous dans le tableau", error=True)
+            return
+        if self.dossier.current_id is None:
+            self.tell("Ouvrez d'abord le dossier du patient", error=True)
+            return
+        spawn(self._attach(int(row["id"]), self.dossier.current_id), "appointment-attach")
+
+    async def _attach(self, appointment_id: int, dossier_id: int) -> None:
+        reply = await self.dossier.hub.send(
+            AppointmentAttach, appointment_id=appointment_id, dossier_id=dossier_id
+        )
+        if reply is None:
+            return  # refused: the bridge showed why
+        self.view.model.upsert(reply["appointment"])
+        self.tell("Rendez-vous rattaché au dossier ouvert")
