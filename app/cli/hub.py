@@ -126,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
         print(report(results, as_json=args.json))
         return 0 if all(r.ok for r in results) else 1
 
+    from app.demo.seed import Demo
     from app.hub.server import Hub
     from app.hub.tls import TlsConfigError, database_tls_hint
 
-    hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo, settings=settings)
+    demo = Demo() if settings.demo else None
+    hub = Hub(settings.db_url, settings.host, settings.port, demo=demo, settings=settings)
     hub.marks = {"command_line_loaded": entered, **hub.marks}
     try:
         asyncio.run(hub.serve_forever())

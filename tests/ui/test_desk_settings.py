@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
-    hub = EmbeddedHub(db_url, demo=False)
+    hub = EmbeddedHub(db_url)
     hub.start()
     yield hub
     hub.stop()
