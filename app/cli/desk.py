@@ -222,8 +222,8 @@ def log_to_file() -> Path:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from app.callback.tomlfile import FileError
     from app.config.desk import load_desk_settings
+    from app.config.tomlfile import FileError
     from ui.launch import run as run_ui
     from ui.launch import run_wizard
 

@@ -12,9 +12,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from app.callback.tomlfile import FileError
 from app.cli import add_db_option
 from app.config.settings import HubSettings
+from app.config.tomlfile import FileError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
