@@ -9,8 +9,8 @@ from typing import Any
 from app.client.hub_client import HubClient, HubError
 from app.client.recordings import RecordingUploader
 from app.client.trust import HubTrust
-from app.db.engine import data_dir
 from app.domain.permissions import Granted
+from app.resources import data_dir
 from telephony.line import PhoneLine
 from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge
