@@ -3,7 +3,9 @@
 From a checkout (or an editable install) ``resources/`` sits next to the ``app``
 package. A PyInstaller build unpacks the bundle into ``sys._MEIPASS`` and the installer
 copies ``resources/`` there; a Nuitka standalone build keeps it next to the executable.
-``SASDESK_RESOURCES`` overrides both (tests, a room's own scenario files).
+``SASDESK_RESOURCES`` overrides both (tests, a room's own scenario files). What sasdesk
+writes for its user goes to ``data_dir()``; the desk finds it here without loading the
+database layer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "sasdesk"
+
+
+def data_dir() -> Path:
+    """The user's own data: the embedded database, the desk's journals and recordings."""
+    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def bundle_root() -> Path:

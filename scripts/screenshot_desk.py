@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.client.hub_client import HubClient  # noqa: E402
+from app.demo.seed import Demo  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.training import TrainingLine  # noqa: E402
 from ui.desk import Desk  # noqa: E402
@@ -261,7 +262,7 @@ def main() -> int:
     # A screenshot starts from the defaults, not from the arrangement a person saved.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
     db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
-    hub = EmbeddedHub(f"sqlite:///{db}", demo=True)
+    hub = EmbeddedHub(f"sqlite:///{db}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()
     try:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.client.hub_client import HubClient  # noqa: E402
+from app.demo.seed import Demo  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402
@@ -152,7 +153,7 @@ def main() -> int:
     parser.add_argument("--out-dir", type=Path, required=True)
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    hub = EmbeddedHub(f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.sqlite3'}", demo=True)
+    hub = EmbeddedHub(f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.sqlite3'}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()
     try:

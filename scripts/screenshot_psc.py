@@ -44,6 +44,7 @@ from app.client.hub_client import HubClient  # noqa: E402
 from app.config.settings import HubSettings  # noqa: E402
 from app.db.engine import make_engine  # noqa: E402
 from app.db.models import User  # noqa: E402
+from app.demo.seed import Demo  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from app.psc.settings import Policy, PscSettings  # noqa: E402
 from ui.desk import Desk  # noqa: E402
@@ -168,7 +169,7 @@ def main() -> int:
         timeout_s=2.0,
         roles={"MRL": Policy.MUST, "MEDECIN_AMU": Policy.MAY},
     )
-    hub = EmbeddedHub(db_url, demo=True, settings=HubSettings(psc=room))
+    hub = EmbeddedHub(db_url, demo=Demo(), settings=HubSettings(psc=room))
     url = hub.start()
     engine = make_engine(db_url)
     with engine.begin() as db:  # as `sasdesk users set-national-id mrl …` does

@@ -30,8 +30,9 @@ from PySide6.QtWidgets import QApplication
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.client.hub_client import HubClient  # noqa: E402
+from app.client.recordings import RecordingUploader  # noqa: E402
+from app.demo.seed import Demo  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
-from app.recordings.desk import RecordingUploader  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 
@@ -127,7 +128,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()  # the defaults, not a saved layout
     db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
-    hub = EmbeddedHub(f"sqlite:///{db}", demo=True)
+    hub = EmbeddedHub(f"sqlite:///{db}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()
     try:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.client.trust import PinStore  # noqa: E402
 from app.config.desk import DeskSettings  # noqa: E402
+from app.demo.seed import Demo  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.audio.device import SignalSource  # noqa: E402
 from ui.launch import make_app  # noqa: E402
@@ -111,7 +112,7 @@ def main() -> int:
     parser.add_argument("--night", action="store_true", help="en thème de nuit")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    hub = EmbeddedHub(f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.sqlite3'}", demo=True)
+    hub = EmbeddedHub(f"sqlite:///{Path(tempfile.mkdtemp()) / 'demo.sqlite3'}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()
     if args.night:

@@ -9,7 +9,7 @@ hub (history.caller, dossier.search, dossier.link), which checks the role and au
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -24,8 +24,18 @@ from ui.widgets.dossier_list import DossierListDialog, patient, when
 from ui.widgets.elided_label import ElidedLabel
 
 if TYPE_CHECKING:
-    from ui.controllers.dossier import DossierController
     from ui.main_window import DeskWindow
+
+
+class DossierInHand(Protocol):
+    """What the history needs of the dossier controller (ui.controllers.dossier), which
+    itself sits above this module: the dossier in hand, its caller, opening another."""
+
+    current_id: int | None
+
+    def caller_number(self) -> str: ...
+
+    def open(self, dossier_id: int, *, fetch: bool = False) -> None: ...
 
 
 def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
@@ -53,7 +63,7 @@ class CallerHistory(QObject):
         window: DeskWindow,
         hub: HubBridge,
         line: LineBridge | None,
-        dossier: DossierController,
+        dossier: DossierInHand,
         parent: QObject | None = None,
     ):
         super().__init__(parent)

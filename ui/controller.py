@@ -140,7 +140,7 @@ class DeskController(QObject):
             search = SearchController(w, w.search_panel, hub, line, bus, tell, current, self)
             self.panels.append(search)
             self.search = search
-        # Recordings go up to the hub by themselves (app.recordings.desk, see ui/desk.py).
+        # Recordings go up to the hub by themselves (app.client.recordings, see ui/desk.py).
         self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self, window=w)
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)
         self.exporter = DossierExporter(self.dossier, tell, parent=self)

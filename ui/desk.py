@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError
+from app.client.recordings import RecordingUploader
 from app.client.trust import HubTrust
-from app.db.engine import data_dir
 from app.domain.permissions import Granted
-from app.recordings.desk import RecordingUploader
+from app.resources import data_dir
 from telephony.line import PhoneLine
 from telephony.training import TrainingLine
 from ui.bridge import HubBridge, LineBridge

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.callback.tomlfile import FileError
 from app.client.hub_client import HubClient, HubError
 from app.config.desk import load_desk_settings, remember, user_file
+from app.config.tomlfile import FileError
 from app.domain.enums import Role
 from ui import psc_text
 from ui.dialog_buttons import ok_cancel

@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from app.client.hub_client import HubError
+from app.client.recordings import fetch_recording, list_recordings
 from app.domain.enums import Role
-from app.recordings.desk import fetch_recording, list_recordings
 from app.recordings.playback import LISTENERS
 from app.recordings.player import AudioOut, RecordingPlayer
 from ui.models.recordings import describe

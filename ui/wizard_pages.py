@@ -121,7 +121,7 @@ class SipPage(QWizardPage):
 
     @asyncSlot()
     async def run_test(self) -> None:
-        from app.cli.desk import local_ip_for
+        from app.client.network import local_ip_for
         from telephony.sip import SipConfig, SipLine
 
         server, user = self.server.text().strip(), self.user.text().strip()

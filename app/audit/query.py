@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditRead
+from app.db.audit import AuditRead
 from app.hub.protocol import IntentName
 
 #: What each audited intent means, for people reading the trail.

@@ -316,7 +316,7 @@ async def _soak(
             lambda: _pending(tmp, desks),
         )
         drain_s = time.monotonic() - drain_started
-        sipp_counts = _sipp_counts(sipp)
+        sipp_counts = sipp.counts()
         wall = time.monotonic() - started
     finally:
         for desk in desks:
@@ -536,13 +536,6 @@ def _read_acks(tmp: Path, desks: list[Proc]) -> list[dict[str, Any]]:
                 with contextlib.suppress(ValueError):  # a line cut by kill -9
                     acks.append({**json.loads(line), "desk": desk.name})
     return acks
-
-
-def _sipp_counts(sipp: Any) -> dict[str, int]:
-    from app.cli.bench_sip import _sipp_counts as parse
-
-    stats = sipp._dir / "stats.csv"  # noqa: SLF001 - our own runner's output
-    return parse(stats.read_text() if stats.exists() else "")
 
 
 async def _until(cond: Any, timeout: float, what: str, fail: bool = True) -> bool:

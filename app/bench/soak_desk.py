@@ -3,7 +3,7 @@
 A real SIP line (``sasdesk phone``-style: registered at the room's Kamailio, answers
 each call, records it) tied to a hub client with every hub address: it reports the
 call to the hub, opens the dossier, types it and qualifies it (the N1 part of
-``app.bench.flow``), and uploads each recording (``app.recordings.desk``). Every
+``app.bench.flow``), and uploads each recording (``app.client.recordings``). Every
 intent the hub acknowledged is appended to ``acks.jsonl`` (the bench checks each is
 in the database after the run). On stdout, one JSON line per milestone: ``ready``
 (logged in, snapshot received), ``registered`` (SIP), ``uploaded``.
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.client.recordings import RecordingUploader
 from app.hub.protocol import IntentName
-from app.recordings.desk import RecordingUploader
 
 RETRY = frozenset({"disconnected", "timeout", "unreachable", "internal"})
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from app.callback.settings import RESOURCES
-from app.callback.tomlfile import FileError, FileProblem, read_toml
 from app.callback.vocab import TargetKind
+from app.config.tomlfile import FileError, FileProblem, read_toml
 
 #: Steps that need a script: one per kind of doctor called, and the patient's.
 STEPS = ("MT", "CONFRERE", "CRENEAU", "HORS_DISPO", "PATIENT")

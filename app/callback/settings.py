@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
+from app.config.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
 from app.resources import resource
 

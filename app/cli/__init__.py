@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 import app
-from app.db.engine import default_db_url
+from app.cli.options import add_db_option, db_url
+
+__all__ = ["add_db_option", "build_parser", "db_url", "main"]
 
 # Subcommand modules: each has add_parser(subparsers) and run(args) -> int.
 COMMANDS = (
@@ -44,21 +46,8 @@ BENCHES = (
     "app.cli.bench_psc",
     "app.cli.bench_directory",
     "app.cli.bench_appointments",
+    "app.cli.bench_architecture",
 )
-
-
-def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        default=None,
-        metavar="URL",
-        help="base de données (SQLAlchemy URL : sqlite:///… ou "
-        "postgresql://…) ; défaut : le fichier SQLite embarqué",
-    )
-
-
-def db_url(args: argparse.Namespace) -> str:
-    return args.db or default_db_url()
 
 
 def _load(names: Sequence[str]) -> list[ModuleType]:

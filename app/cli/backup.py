@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from app.callback.tomlfile import FileError
 from app.cli import add_db_option
+from app.config.tomlfile import FileError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from telephony.audio.bench import run_bench
+    from app.bench.audio import run_bench
     from telephony.audio.quality import REFERENCE
 
     names = [p.strip() for p in args.profiles.split(",") if p.strip()]

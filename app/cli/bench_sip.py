@@ -71,26 +71,6 @@ class DeskStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _sipp_counts(stats_csv: str) -> dict[str, int]:
-    lines = [line for line in stats_csv.splitlines() if line.strip()]
-    if len(lines) < 2:
-        return {}
-    header = lines[0].rstrip(";").split(";")
-    last = lines[-1].rstrip(";").split(";")
-    row = dict(zip(header, last, strict=False))
-    out = {}
-    for key, name in (
-        ("TotalCallCreated", "attempted"),
-        ("SuccessfulCall(C)", "answered"),
-        ("FailedCall(C)", "failed"),
-    ):
-        try:
-            out[name] = int(row[key])
-        except (KeyError, ValueError):
-            pass
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from telephony.kamailio import Desk, KamailioRoom
     from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
@@ -171,8 +151,7 @@ def run(args: argparse.Namespace) -> int:
         wall = time.monotonic() - wall0
         cpu1 = os.times()
         cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-        stats_file = sipp._dir / "stats.csv"  # noqa: SLF001 - our own runner's output
-        counts = _sipp_counts(stats_file.read_text() if stats_file.exists() else "")
+        counts = sipp.counts()
         busy = sum(line.stats["rejected_busy"] for line in lines)
     finally:
         for line in lines:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli import db_url
+from app.cli.options import db_url
 from app.cli.phone import add_sip_security
+from app.client.network import local_ip_for
 from app.db.engine import data_dir
 
 if TYPE_CHECKING:
@@ -113,16 +113,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "que N jours (défaut 0 : tout garder)",
     )
     parser.set_defaults(run=run)
-
-
-def local_ip_for(server: str, port: int) -> str:
-    """The local address the system would use to reach the SIP server (no packet sent)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect((server, port))
-            return str(s.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
 
 
 def sip_line(args: argparse.Namespace) -> SipLine:
@@ -232,8 +222,8 @@ def log_to_file() -> Path:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from app.callback.tomlfile import FileError
     from app.config.desk import load_desk_settings
+    from app.config.tomlfile import FileError
     from ui.launch import run as run_ui
     from ui.launch import run_wizard
 
@@ -282,10 +272,11 @@ def run(args: argparse.Namespace) -> int:
 
 def run_embedded(args: argparse.Namespace) -> int:
     """The embedded default: hub in-process on SQLite, demo territory, training line."""
+    from app.demo.seed import Demo
     from app.hub.embedded import EmbeddedHub
     from ui.launch import run as run_ui
 
-    hub = EmbeddedHub(db_url(args), demo=True)
+    hub = EmbeddedHub(db_url(args), demo=Demo())
     url = hub.start()
     try:
         return run_ui(url, _training_line(45.0), data_dir() / "outbox.json")

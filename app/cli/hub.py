@@ -12,9 +12,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from app.callback.tomlfile import FileError
 from app.cli import add_db_option
 from app.config.settings import HubSettings
+from app.config.tomlfile import FileError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,10 +126,12 @@ def run(args: argparse.Namespace) -> int:
         print(report(results, as_json=args.json))
         return 0 if all(r.ok for r in results) else 1
 
+    from app.demo.seed import Demo
     from app.hub.server import Hub
     from app.hub.tls import TlsConfigError, database_tls_hint
 
-    hub = Hub(settings.db_url, settings.host, settings.port, demo=settings.demo, settings=settings)
+    demo = Demo() if settings.demo else None
+    hub = Hub(settings.db_url, settings.host, settings.port, demo=demo, settings=settings)
     hub.marks = {"command_line_loaded": entered, **hub.marks}
     try:
         asyncio.run(hub.serve_forever())

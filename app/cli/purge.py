@@ -109,9 +109,9 @@ def plan_text(plan: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.callback.tomlfile import FileError
     from app.cli.hub import settings_of
     from app.config.hubfile import describe
+    from app.config.tomlfile import FileError
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
     from app.recordings.store import RecordingStore, default_store

@@ -110,8 +110,8 @@ def _db_url(args: argparse.Namespace) -> str:
     """``--db``, else the base of ``--config``'s hub file, else the embedded SQLite file."""
     if args.db or args.config is None:
         return db_url(args)
-    from app.callback.tomlfile import FileError
     from app.config.hubfile import describe, load_hub_file
+    from app.config.tomlfile import FileError
 
     try:
         return load_hub_file(args.config).db_url

@@ -23,7 +23,7 @@ from typing import Any
 
 import platformdirs
 
-from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
+from app.config.tomlfile import FileError, FileProblem, line_of, read_toml
 
 KEYRING_SERVICE = "sasdesk-sip"
 PASSWORD_ENV = "SASDESK_SIP_PASSWORD"

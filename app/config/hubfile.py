@@ -23,8 +23,8 @@ from sqlalchemy.exc import ArgumentError
 from app.appointments.settings import AppointmentSettings, EditorCertificate, PlatformSettings
 from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
 from app.callback.settings import SETTINGS_FILE, parse_settings
-from app.callback.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.config.settings import FhirEditorSettings, HubSanteSettings, HubSettings
+from app.config.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.psc.settings import DEFAULT_ROLES, Fallback, Policy
 
 DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")

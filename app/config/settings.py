@@ -14,9 +14,8 @@ from pathlib import Path
 
 from app.appointments.settings import AppointmentSettings, PlatformSettings
 from app.callback.settings import Settings as CallbackSettings
-from app.directory.vocab import WEEKLY_SNP_CAP
+from app.domain.room import TARGET_ANSWERED, WEEKLY_SNP_CAP
 from app.psc.settings import PscSettings
-from app.stats.metrics import TARGET_ANSWERED
 
 
 @dataclass(frozen=True)

@@ -5,24 +5,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 
-APP_NAME = "sasdesk"
+from app.resources import data_dir as data_dir  # where the embedded database lives
+
 #: A pooled PostgreSQL connection unused for longer than this is pinged before use.
 #: ``pool_pre_ping`` pinged on every checkout: one more round trip on every intent of
 #: the single writer (about 9 % of its time at 100 desks); a connection used a moment
 #: ago is alive, and one that died since is invalidated by SQLAlchemy on its error.
 IDLE_PING_SECONDS = 2.0
-
-
-def data_dir() -> Path:
-    path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def default_db_url() -> str:

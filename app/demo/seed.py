@@ -99,3 +99,20 @@ class DemoAccounts:
                     }
                 )
         return out
+
+
+class Demo:
+    """The training room a hub started with ``--demo`` serves (``app.hub.server.RoomDemo``).
+
+    The command line builds it and hands it to the hub, which seeds it once its schema is
+    up and lists its accounts in every welcome frame; the kernel itself knows no demo.
+    """
+
+    def __init__(self) -> None:
+        self._accounts = DemoAccounts()
+
+    def seed(self, session: Session, territory: Path | None) -> bool:
+        return seed_demo(session, territory or TERRITORY)
+
+    def accounts(self, session: Session) -> list[dict[str, str]]:
+        return self._accounts.current(session)

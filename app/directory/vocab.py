@@ -10,17 +10,14 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from app.domain.enums import ConsultationType
-
-PARIS = ZoneInfo("Europe/Paris")
+from app.domain.room import PARIS
+from app.domain.room import WEEKLY_SNP_CAP as WEEKLY_SNP_CAP  # the directory applies it
 
 #: Slots are searched and shown this far ahead (the national platform shows 3 days).
 HORIZON = timedelta(hours=72)
 #: Agendas are imported this far ahead (every instance of a recurring event), so the
 #: search horizon rolls forward over days without a re-import.
 IMPORT_HORIZON = timedelta(weeks=4)
-
-#: Regulated SNP patients per doctor and per week that carry the 15 EUR supplement.
-WEEKLY_SNP_CAP = 20
 
 
 class Visibility(StrEnum):

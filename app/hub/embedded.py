@@ -10,12 +10,17 @@ import asyncio
 import threading
 
 from app.config.settings import HubSettings
-from app.hub.server import Hub
+from app.hub.server import Hub, RoomDemo
 
 
 class EmbeddedHub:
     def __init__(
-        self, db_url: str, *, demo: bool = True, port: int = 0, settings: HubSettings | None = None
+        self,
+        db_url: str,
+        *,
+        demo: RoomDemo | None = None,
+        port: int = 0,
+        settings: HubSettings | None = None,
     ):
         self.hub = Hub(db_url, "127.0.0.1", port, demo=demo, settings=settings)
         self._loop = asyncio.new_event_loop()

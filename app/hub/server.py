@@ -10,8 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy.orm import Session
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
@@ -21,7 +23,6 @@ from app.config.settings import HubSettings
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.types import utcnow
-from app.demo.seed import TERRITORY, DemoAccounts, seed_demo
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
@@ -65,6 +66,15 @@ class DeskConnection:
             await self.ws.send(frame)
 
 
+class RoomDemo(Protocol):
+    """A training room (``--demo``): the command line gives one (``app.demo.seed.Demo``),
+    the hub seeds it after its migrations and lists its accounts to every desk."""
+
+    def seed(self, session: Session, territory: Path | None) -> bool: ...
+
+    def accounts(self, session: Session) -> list[dict[str, str]]: ...
+
+
 class Hub:
     def __init__(
         self,
@@ -72,7 +82,7 @@ class Hub:
         host: str = "127.0.0.1",
         port: int = 8765,
         *,
-        demo: bool = False,
+        demo: RoomDemo | None = None,
         clock: Callable[[], datetime] = utcnow,
         settings: HubSettings | None = None,
     ):
@@ -202,24 +212,23 @@ class Hub:
     def _prepare_database(self) -> None:
         upgrade(self.engine)
         with self.service.sessions.begin() as s:
-            if self.demo:
-                seed_demo(s, self.settings.territory.file or TERRITORY)
-        self._demo_accounts = DemoAccounts()
+            if self.demo is not None:
+                self.demo.seed(s, self.settings.territory.file)
         self._welcome = self._welcome_frame()
 
     def _welcome_frame(self) -> str:
         """Only a hub started with --demo lists demo accounts, and only those whose
         password is still the demo one (read again for every connection)."""
         accounts: list[dict[str, str]] = []
-        if self.demo:
+        if self.demo is not None:
             with self.service.sessions() as s:
-                accounts = self._demo_accounts.current(s)
+                accounts = self.demo.accounts(s)
         return json.dumps(
             {
                 "type": "welcome",
                 "protocol": p.PROTOCOL_VERSION,
                 "hub": app.__version__,
-                "demo": self.demo,
+                "demo": self.demo is not None,
                 "demo_accounts": accounts,
                 "tls": self.tls,
                 "insecure": self.insecure,
@@ -240,7 +249,7 @@ class Hub:
         self.connections.add(conn)
         try:
             welcome = self._welcome
-            if self.demo:
+            if self.demo is not None:
                 welcome = await asyncio.get_running_loop().run_in_executor(
                     self.readers, self._welcome_frame
                 )

@@ -16,7 +16,6 @@ from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit import ReadRefused, record_read, refused_read
 from app.config.settings import HubSettings
 from app.db.models import Call, CallRing, Commune, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
@@ -35,6 +34,7 @@ from app.domain.rules import FlowError, forbid
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
+from app.hub.read_audit import ReadRefused, record_read, refused_read
 from app.hub.views import (
     UserLookup,
     call_view,
@@ -349,7 +349,8 @@ class FlowService:
         """A dossier whose content is about to be shown: visibility checked, read audited.
 
         Every read path (open, timeline, exports, recordings played…) goes through here
-        or calls app.audit.record_read itself; a refusal is audited too.
+        or calls app.audit.record_read (app.hub.read_audit) itself; a refusal is audited
+        too.
         """
         try:
             require(self._role(u), Action.READ_DOSSIERS)  # the role first: it names nothing

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditRead
+from app.db.audit import AuditRead
 from app.db.models import Call, Dossier
 from app.domain.enums import DossierStatus
 from app.recordings.models import Recording

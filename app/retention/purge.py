@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditPurgeGate, AuditRead
 from app.callback.models import Appointment, CallbackAttempt, CallbackTarget, Reminder
+from app.db.audit import AuditPurgeGate, AuditRead
 from app.db.models import Call, Dossier, Event, OsnpTask
 from app.directory.models import Booking
 from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox

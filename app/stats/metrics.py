@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.domain.enums import TaskOutcome
 from app.domain.professions import CHOICES, wanted_label
+from app.domain.room import TARGET_ANSWERED as TARGET_ANSWERED  # the room's target
 from app.stats.calendar import Period, local_day, week_of
 from app.stats.facts import AppointmentFact, CallFact, DossierFact, Facts, TaskFact
 
@@ -28,7 +29,6 @@ T = TypeVar("T")
 
 #: National answering figures (2022) and the target, shown next to ours.
 NATIONAL_2022 = {"answered": 0.88, "within_60s": 0.80}
-TARGET_ANSWERED = 0.99
 
 
 def percentile(values: list[float], q: float, *, ordered: bool = False) -> float | None:

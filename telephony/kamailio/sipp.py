@@ -311,6 +311,27 @@ def callee_scenario(
     return xml
 
 
+def sipp_counts(stats_csv: str) -> dict[str, int]:
+    """Calls attempted, answered and failed, from the last row of SIPp's ``-trace_stat``."""
+    lines = [line for line in stats_csv.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return {}
+    header = lines[0].rstrip(";").split(";")
+    last = lines[-1].rstrip(";").split(";")
+    row = dict(zip(header, last, strict=False))
+    out = {}
+    for key, name in (
+        ("TotalCallCreated", "attempted"),
+        ("SuccessfulCall(C)", "answered"),
+        ("FailedCall(C)", "failed"),
+    ):
+        try:
+            out[name] = int(row[key])
+        except (KeyError, ValueError):
+            pass
+    return out
+
+
 @dataclass
 class Sipp:
     """One SIPp process on 127.0.0.1 with a scenario given as XML text."""
@@ -402,6 +423,11 @@ class Sipp:
         self.stdout = out.decode("utf8", "replace")
         self.stderr = err.decode("utf8", "replace")
         return self._proc.returncode
+
+    def counts(self) -> dict[str, int]:
+        """What this run's ``stats.csv`` says (``sipp_counts``); empty before the first row."""
+        stats = self._dir / "stats.csv"
+        return sipp_counts(stats.read_text() if stats.exists() else "")
 
     @property
     def errors(self) -> str:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.search_launch import split_street
 from app.appointments.settings import PlatformSettings
-from app.audit.models import AuditRead
 from app.config.hubfile import load_hub_file
 from app.config.settings import HubSettings
+from app.db.audit import AuditRead
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
 from app.hub.extensions import install_all

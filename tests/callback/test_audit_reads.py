@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
+from app.db.audit import AuditRead
 from tests.callback.conftest import Desks, Territory, plan, target
 from tests.callback.test_after import accepted
 

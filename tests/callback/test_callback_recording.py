@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.callback.models import CallbackAttempt
 from app.client.hub_client import HubError
+from app.client.recordings import RecordingUploader, fetch_recording
 from app.config.settings import HubSettings
 from app.db.models import Event, OsnpTask
 from app.hub.auth import Principal
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader, fetch_recording
 from app.recordings.models import Recording
 from telephony.line import LineEvent, LineEventKind
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target

@@ -10,7 +10,7 @@ import pytest
 
 from app.callback.scripts import load_script, load_scripts
 from app.callback.settings import RESOURCES, SETTINGS_FILE, load_settings
-from app.callback.tomlfile import FileError
+from app.config.tomlfile import FileError
 from tests.callback.conftest import Desks, Territory, osnp_task, plan, target
 
 GOOD = '''etape = "MT"

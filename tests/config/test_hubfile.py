@@ -10,9 +10,9 @@ import pytest
 
 from app.appointments.settings import AppointmentSettings, PlatformSettings
 from app.callback.settings import load_settings
-from app.callback.tomlfile import FileError
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
 from app.config.settings import HubSanteSettings, HubSettings
+from app.config.tomlfile import FileError
 from app.hub.server import Hub
 
 ROOT = Path(__file__).resolve().parents[2]

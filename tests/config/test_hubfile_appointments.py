@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import text as text_sql
 
 from app.appointments.settings import EditorCertificate
-from app.callback.tomlfile import FileError
 from app.config.check import check
 from app.config.hubfile import load_hub_file
+from app.config.tomlfile import FileError
 from app.db.engine import make_engine
 from tests.appointments.test_fhir import BOOKED
 from tests.certs import Authority, client_certificate

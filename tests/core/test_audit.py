@@ -16,7 +16,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.hub import install as install_audit
-from app.audit.models import AuditRead
+from app.db.audit import AuditRead
 from app.hub.auth import Principal
 from app.hub.server import Hub
 from app.hub.service import FlowService

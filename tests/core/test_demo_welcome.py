@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from websockets.asyncio.client import connect
 
 from app.db.models import User
-from app.demo.seed import DEMO_PASSWORD, DEMO_USERS
+from app.demo.seed import DEMO_PASSWORD, DEMO_USERS, Demo
 from app.hub.auth import hash_password
 from app.hub.server import Hub
 
@@ -25,7 +25,7 @@ async def test_demo_accounts_only_with_demo_and_while_the_password_is_the_demo_o
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    seeded = Hub(url, "127.0.0.1", 0, demo=True)
+    seeded = Hub(url, "127.0.0.1", 0, demo=Demo())
     await seeded.start()
     try:
         welcome = await welcome_of(seeded)

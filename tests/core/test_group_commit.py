@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.client.hub_client import HubClient
+from app.db.audit import AuditRead
 from app.db.models import Dossier, Event
 from app.domain.rules import FlowError
 from app.hub.auth import Principal

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.client.hub_client import HubClient, HubError
+from app.db.audit import AuditRead
 from app.db.models import Call
 from app.db.types import utcnow
 from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads

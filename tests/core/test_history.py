@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.config.settings import HistorySettings, HubSettings
+from app.db.audit import AuditRead
 from app.db.models import Dossier, User
 from app.history.hub import install as install_history
 from app.history.models import DossierLink

@@ -16,10 +16,10 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.callback.hub import install as install_callback
 from app.callback.models import CallbackTarget
 from app.config.settings import RetentionSettings
+from app.db.audit import AuditRead
 from app.db.models import Call, Dossier, Event, OsnpTask
 from app.db.types import utcnow
 from app.directory.hub import install as install_directory

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.cli import main
+from app.db.audit import AuditRead
 from app.db.models import Dossier
 from app.db.types import utcnow
 from app.hub.auth import Principal

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.recordings.desk import RecordingUploader
+from app.client.recordings import RecordingUploader
 from telephony.audio.recorder import CallRecorder, recording_path
 from telephony.line import LineEvent, LineEventKind
 from tests.recordings.helpers import logged

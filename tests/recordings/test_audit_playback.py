@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.client.hub_client import HubError
+from app.client.recordings import RecordingUploader, fetch_recording
+from app.db.audit import AuditRead
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader, fetch_recording
 from tests.recordings.helpers import answered_call, logged, make_wav
 
 

@@ -16,9 +16,9 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.client.recordings import RecordingUploader
 from app.db.models import Call
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from telephony.audio.recorder import read_recording
 from tests.recordings.helpers import (

@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubError
+from app.client.recordings import RecordingUploader, fetch_recording
 from app.db.models import Event
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader, fetch_recording
 from telephony.line import LineEvent, LineEventKind
 from tests.recordings.helpers import logged, make_wav, mrl_holding_a_dossier, placed_row
 from tests.waits import until

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit.models import AuditRead
 from app.client.hub_client import HubError
+from app.client.recordings import RecordingUploader, fetch_recording, list_recordings
+from app.db.audit import AuditRead
 from app.db.models import User
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader, fetch_recording, list_recordings
 from tests.recordings.helpers import answered_call, logged, make_wav, mrl_holding_a_dossier
 
 

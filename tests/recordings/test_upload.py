@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubError
+from app.client.recordings import RecordingUploader
 from app.db.models import Call, Event
 from app.hub.server import Hub
-from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from tests.recordings.helpers import answered_call, logged, make_wav
 

@@ -64,7 +64,7 @@ def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
 
 @pytest.fixture
 def hub_url(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
-    hub = EmbeddedHub(db_url, demo=False)
+    hub = EmbeddedHub(db_url)
     yield hub.start()
     hub.stop()
 

@@ -61,7 +61,7 @@ def psc_hub(
         roles={"MRL": Policy.MUST, "MEDECIN_AMU": Policy.MAY},
         **psc,
     )
-    hub = EmbeddedHub(db_url, demo=False, settings=HubSettings(psc=settings))
+    hub = EmbeddedHub(db_url, settings=HubSettings(psc=settings))
     try:
         yield hub.start()
     finally:

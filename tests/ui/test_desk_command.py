@@ -23,7 +23,7 @@ STAY_UP = 6.0
 
 @pytest.fixture
 def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
-    hub = EmbeddedHub(db_url, demo=False)
+    hub = EmbeddedHub(db_url)
     hub.start()
     yield hub
     hub.stop()

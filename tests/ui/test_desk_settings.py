@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
-    hub = EmbeddedHub(db_url, demo=False)
+    hub = EmbeddedHub(db_url)
     hub.start()
     yield hub
     hub.stop()
@@ -108,7 +108,7 @@ def test_the_machine_layer_under_the_user_layer(tmp_path: Path) -> None:
     save_user_settings(DeskSettings(hub_url="wss://autre:8765", sip_user="poste3"), user)
     assert load_desk_settings(machine, user).hub_url == "wss://autre:8765"
     machine.write_text('hub = "x"\n')
-    from app.callback.tomlfile import FileError
+    from app.config.tomlfile import FileError
 
     with pytest.raises(FileError) as caught:
         load_desk_settings(machine, user)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.callback.tomlfile import FileError
 from app.config.desk import load_desk_settings, remember
+from app.config.tomlfile import FileError
 from ui.login import remembered_national_id
 
 

@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.client.recordings import RecordingUploader
 from app.db.models import Event, User
-from app.recordings.desk import RecordingUploader
 from app.recordings.models import Recording
 from app.recordings.player import mono_frames
 from tests.recordings.helpers import answered_call, logged, make_wav, mrl_holding_a_dossier

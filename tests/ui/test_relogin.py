@@ -70,7 +70,7 @@ def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
     from app.hub.embedded import EmbeddedHub
 
     strict = HubSettings(sessions=SessionSettings(throttle_after=100, lock_after=2))
-    hub = EmbeddedHub(db_url, demo=False, settings=strict)
+    hub = EmbeddedHub(db_url, settings=strict)
     url = hub.start()
 
     async def scenario() -> None:

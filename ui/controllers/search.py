@@ -1,7 +1,7 @@
 """The slot search dock: search, book, call the doctor, refresh the agenda editors; the
 results follow the bookings and agenda changes of every desk. A doctor called from the
 results is announced (``placed``) so that the call's recording reaches the hub linked
-to the dossier in hand (app.recordings.desk, wired in ui/desk.py)."""
+to the dossier in hand (app.client.recordings, wired in ui/desk.py)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,7 @@ from typing import Any
 
 from app.domain.enums import Line
 from app.recordings.listing import Kind
-from ui.models.rows import Column, Row, RowTableModel
-from ui.widgets.dossier_list import when
+from ui.models.rows import Column, Row, RowTableModel, when
 
 DIRECTION = {
     Kind.CALLBACK: "Sortant · rappel OSNP",

@@ -19,6 +19,13 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def when(iso_text: str | None) -> str:
+    """A hub timestamp as the desk shows it: local day and minute."""
+    if not iso_text:
+        return ""
+    return datetime.fromisoformat(iso_text).astimezone().strftime("%d/%m/%Y %H:%M")
+
+
 def elapsed(since: str | None, now: datetime | None = None) -> str:
     start = parse_time(since)
     if start is None:

@@ -4,7 +4,6 @@ dossier in hand to the selected one's patient."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -27,14 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.dialog_buttons import close_button
+from ui.models.rows import when
 
 COLUMNS = ("Date", "N° dossier", "Priorité", "Décision", "Patient", "Commune", "Motif")
-
-
-def when(iso_text: str | None) -> str:
-    if not iso_text:
-        return ""
-    return datetime.fromisoformat(iso_text).astimezone().strftime("%d/%m/%Y %H:%M")
 
 
 def patient(d: dict[str, Any]) -> str:

@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import app.appointments.models  # noqa: E402,F401  (appointments, migration 0020)
-import app.audit.models  # noqa: E402,F401  (audit of reads, migration 0007)
 import app.callback.models  # noqa: E402,F401  (call-back tables, migration 0003)
+import app.db.audit  # noqa: E402,F401  (audit of reads, migration 0007)
 import app.directory.models  # noqa: E402,F401  (directory tables, migration 0002)
 import app.hub.throttle  # noqa: E402,F401  (login failures, migration 0012)
 import app.interop.hubsante.models  # noqa: E402,F401  (Hub Santé journal, migration 0009)

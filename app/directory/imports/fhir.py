@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.imports.common import ImportAborted, ImportReport, decode, parse_datetime
 from app.directory.imports.ror import national_ids
-from app.directory.imports.slots import NewSlot, SlotWriter
+from app.directory.imports.slot_writer import NewSlot, SlotWriter
 from app.directory.query import fold
 from app.directory.vocab import SERVICE_TYPE_OF_FHIR
 from app.domain.enums import ConsultationType

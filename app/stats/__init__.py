@@ -1,0 +1,1 @@
+"""Statistics: the facts of the room, their projection, the monthly report."""
