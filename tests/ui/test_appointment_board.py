@@ -54,7 +54,7 @@ def editor_room(
     settings = HubSettings(
         appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
     )
-    hub = EmbeddedHub(db_url, demo=False, settings=settings)
+    hub = EmbeddedHub(db_url, settings=settings)
     url = hub.start()
     running = endpoint(hub.hub)
     assert running is not None
