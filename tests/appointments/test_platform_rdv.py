@@ -1,0 +1,282 @@
+"""RS-SAS-RDV from the national SAS platform through the Hub Santé: a fake platform
+(a Hub Santé client ``fr.health.ptfsas`` on a real RabbitMQ, the Hub Santé's dispatcher
+played by the test) publishes creates and updates to the hub's connector and reads its
+own ``ack`` and ``info`` queues; logged-in desks receive the events.
+
+The messages are written here in the shape of the SAS guide's examples (no upstream
+file is copied): the regulator is named by a national identifier of the IDNPS form.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.appointments.models import Appointment, AppointmentMessage
+from app.client.hub_client import HubClient
+from app.db.types import utcnow
+from app.directory.models import Effecteur
+from app.hub.protocol import Ping
+from app.hub.server import Hub
+from app.interop.hubsante import messages
+from app.interop.hubsante.broker import Broker
+from app.interop.hubsante.models import HsJournal
+from app.interop.hubsante.peer import Dispatcher, Peer
+from tests.appointments.test_hub_feedback import keep_appointments
+from tests.core.test_hub_ws import logged_client
+from tests.interop.envelopes import message
+from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+    LRM,
+    PTFSAS,
+    SAS,
+    broker_fixture,
+    connector,
+    count,
+    needs_rabbitmq,
+    start_hub,
+    start_peers,
+    stop_peers,
+)
+from tests.waits import until
+
+pytestmark = needs_rabbitmq
+
+RPPS = "10005681340"  # the practitioner, known to the room's directory
+DESKS = ("sup", "osnp", "mrl", "n1")
+
+
+def rdv(appointment_id: str, method: str = "CreateAppointment", **changes: Any) -> dict[str, Any]:
+    """An RS-SAS-RDV ``appointment`` as the platform sends it (the guide's fields)."""
+    start = (utcnow() + timedelta(days=1)).replace(hour=13, minute=0, second=0, microsecond=0)
+    body: dict[str, Any] = {
+        "appointmentId": appointment_id,
+        "method": method,
+        "created": messages.iso(utcnow()),
+        "status": "booked",
+        "orientationCategory": "PS",
+        "start": messages.iso(start),
+        "end": messages.iso(start + timedelta(minutes=20)),
+        "practitioner": {
+            "rppsId": "8" + RPPS,
+            "lastName": "MOREAU",
+            "firstName": "Lucie",
+            "specialityCode": "SM54",
+            "professionCode": "10",
+        },
+        "regulator": {
+            "regulatorId": "3170100042/12345SR",
+            "regulatorName": "BERNARD",
+            "regulatorFirstname": "Inès",
+            "regulatorEmail": "ines.bernard@sas17.test",
+        },
+    }
+    body.update(changes)
+    return body
+
+
+def envelope(body: dict[str, Any], sender: str = PTFSAS, **kw: Any) -> dict[str, Any]:
+    return messages.build(sender, SAS, "Report", "appointment", body, now=utcnow(), **kw)
+
+
+@dataclass
+class Room:
+    hub: Hub
+    ptf: Peer
+    lrm: Peer
+    sessions: sessionmaker[Session]
+    desks: dict[str, HubClient]
+    seen: dict[str, list[dict[str, Any]]]
+
+    def acks(self) -> list[str]:
+        return [message(m)["reference"]["distributionID"] for m in self.ptf.received["ack"]]
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [message(m)["error"] for m in self.ptf.received["info"]]
+
+    def rows(self) -> list[Appointment]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Appointment).order_by(Appointment.id)))
+
+    def journal(self) -> list[tuple[str, str, int, str]]:
+        with self.sessions() as s:
+            q = select(AppointmentMessage).order_by(AppointmentMessage.id)
+            return [(m.source, m.identifier, m.answer, m.outcome) for m in s.scalars(q)]
+
+    def events(self, desk: str) -> list[tuple[str, str, str | None]]:
+        return [
+            (m["event"], m["data"]["appointment"]["status"], m["data"]["previous_status"])
+            for m in self.seen[desk]
+            if "appointment" in m["data"]
+        ]
+
+
+@pytest.fixture
+async def room(
+    broker: Broker,
+    db_url: str,
+    sessions: sessionmaker[Session],
+) -> AsyncIterator[Room]:
+    with sessions.begin() as s:
+        s.add(Effecteur(rpps=RPPS, last_name="Moreau", first_name="Lucie"))
+    dispatcher: Dispatcher
+    dispatcher, (ptf, lrm) = await start_peers(broker, PTFSAS, LRM)
+    hub = await start_hub(db_url, broker)
+    desks = {name: await logged_client(hub, name) for name in DESKS}
+    seen: dict[str, list[dict[str, Any]]] = {name: [] for name in DESKS}
+    for name, client in desks.items():
+        client.on_event.append(keep_appointments(seen[name]))
+    try:
+        yield Room(hub, ptf, lrm, sessions, desks, seen)
+    finally:
+        for client in desks.values():
+            await client.close()
+        await hub.stop()
+        await stop_peers(dispatcher, [ptf, lrm])
+
+
+async def test_create_is_acknowledged_stored_and_told_a_replayed_create_conflicts(
+    room: Room,
+) -> None:
+    first = envelope(rdv("2f0c7a4e-5b1d-4c3e-9a8f-0d6b1e2c3a41"))
+    await room.ptf.publish(first)
+    await room.ptf.wait_for("ack", 1)
+    assert room.acks() == [first["distributionID"]]
+    ack = room.ptf.received["ack"][0]
+    assert messages.problems(ack) == [] and ack["distributionKind"] == "Ack"
+    assert ack["senderID"] == SAS and message(ack)["kind"] == "Ack"
+    (row,) = room.rows()
+    assert (row.source, row.sender, row.identifier_system) == ("platform", PTFSAS, PTFSAS)
+    assert (row.identifier, row.status, row.version) == (
+        "2f0c7a4e-5b1d-4c3e-9a8f-0d6b1e2c3a41",
+        "booked",
+        1,
+    )
+    assert row.effecteur_national_id == "8" + RPPS and row.effecteur_id is not None
+    assert (row.regulator_id, row.regulator_national) == ("3170100042/12345SR", True)
+    assert (row.regulator_name, row.regulator_email) == ("Inès BERNARD", "ines.bernard@sas17.test")
+    assert (row.orientation_category, row.end_known) == ("PS", True)
+    assert row.end - row.start == timedelta(minutes=20)
+    await until(lambda: all(room.events(d) for d in ("sup", "osnp", "mrl")), "received")
+    for desk in ("sup", "osnp", "mrl"):
+        assert room.events(desk) == [("appointment.received", "booked", None)]
+    view = room.seen["osnp"][0]["data"]["appointment"]
+    assert view["effecteur"]["name"] == "Lucie Moreau" and view["source"] == "platform"
+    assert view["regulator"]["name"] == "Inès BERNARD"
+    # The platform sends the create again (a new message, the same appointment id):
+    # 409 CONFLICT on its info queue, as the SAS guide says; nothing changes.
+    again = envelope(rdv("2f0c7a4e-5b1d-4c3e-9a8f-0d6b1e2c3a41", status="cancelled"))
+    await room.ptf.publish(again)
+    await room.ptf.wait_for("info", 1)
+    (error,) = room.errors()
+    assert messages.problems(room.ptf.received["info"][0]) == []
+    assert error["errorCode"] == {"statusCode": 409, "statusString": "CONFLICT"}
+    assert error["referencedDistributionID"] == again["distributionID"]
+    assert "existe déjà" in error["errorCause"]
+    assert room.acks() == [first["distributionID"]]
+    (row,) = room.rows()
+    assert (row.status, row.version) == ("booked", 1)
+    assert room.journal() == [
+        ("platform", "2f0c7a4e-5b1d-4c3e-9a8f-0d6b1e2c3a41", 201, "created"),
+        ("platform", "2f0c7a4e-5b1d-4c3e-9a8f-0d6b1e2c3a41", 409, "refused"),
+    ]
+    # The same delivery twice (a broker redelivery): applied once, answered once.
+    await room.ptf.publish(copy.deepcopy(first))
+    await until(lambda: connector(room.hub).counts["duplicate"] == 1, "redelivery recognised")
+    assert len(room.ptf.received["ack"]) == 1 and len(room.rows()) == 1
+    assert room.lrm.received == {"message": [], "ack": [], "info": []}
+
+
+async def test_update_before_create_creates_and_an_update_twice_changes_once(
+    room: Room,
+) -> None:
+    ident = "7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6"
+    early = envelope(rdv(ident, "UpdateAppointment", status="booked", end=None))
+    del message(early)["appointment"]["end"]  # the end is optional
+    await room.ptf.publish(early)
+    await room.ptf.wait_for("ack", 1)
+    (row,) = room.rows()
+    assert (row.status, row.version, row.end_known, row.end) == ("booked", 1, False, row.start)
+    done = [envelope(rdv(ident, "UpdateAppointment", status="fulfilled")) for _ in range(2)]
+    for e in done:
+        await room.ptf.publish(e)
+    await room.ptf.wait_for("ack", 3)
+    assert room.acks() == [early["distributionID"]] + [e["distributionID"] for e in done]
+    (row,) = room.rows()
+    assert (row.status, row.version, row.end_known) == ("fulfilled", 2, True)
+    assert [o for *_, o in room.journal()] == ["created", "updated", "replayed"]
+    await until(lambda: len(room.events("osnp")) == 2, "received then updated")
+    await room.desks["osnp"].call(Ping)  # a round trip: every event sent before is in
+    assert room.events("osnp") == [
+        ("appointment.received", "booked", None),
+        ("appointment.updated", "fulfilled", "booked"),
+    ]
+    # A fate is final: an update taking it back is refused (702), nothing changes.
+    back = envelope(rdv(ident, "UpdateAppointment", status="booked"))
+    await room.ptf.publish(back)
+    await room.ptf.wait_for("info", 1)
+    assert room.errors()[0]["errorCode"] == {
+        "statusCode": 702,
+        "statusString": "WRONG_MESSAGE_SEQUENCE",
+    }
+    (row,) = room.rows()
+    assert (row.status, row.version) == ("fulfilled", 2)
+    assert room.errors() and room.ptf.received["ack"][3:] == []
+
+
+async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> None:
+    # Fails the RS-SAS-RDV model: unknown status, a property the schema does not have,
+    # an RPPS without its "8", no regulator.
+    broken = rdv("a1", status="confirmed", colour="bleu")
+    broken["practitioner"]["rppsId"] = RPPS
+    del broken["regulator"]
+    invalid = envelope(broken)
+    # Past its dateTimeExpires: its data must not be delivered any more.
+    late = envelope(rdv("b2"), expires=timedelta(seconds=-30))
+    # An appointment from another client than the platform.
+    stranger = envelope(rdv("c3"), sender=LRM)
+    await room.ptf.publish(invalid)
+    await room.ptf.publish(late)
+    await room.lrm.publish(stranger)
+    await room.ptf.wait_for("info", 2)
+    await room.lrm.wait_for("info", 1)
+    codes = {e["referencedDistributionID"]: e for e in room.errors()}
+    schema = codes[invalid["distributionID"]]
+    assert schema["errorCode"] == {"statusCode": 300, "statusString": "INVALID_MESSAGE"}
+    for part in ("appointment/status", "'colour'", "practitioner/rppsId", "regulator : Field"):
+        assert part in schema["errorCause"], (part, schema["errorCause"])
+    assert codes[late["distributionID"]]["errorCode"] == {
+        "statusCode": 500,
+        "statusString": "DEAD_LETTER_QUEUED",
+    }
+    other = message(room.lrm.received["info"][0])["error"]
+    assert other["errorCode"] == {"statusCode": 703, "statusString": "UNKNOWN_SENDER"}
+    for m in room.ptf.received["info"] + room.lrm.received["info"]:
+        assert messages.problems(m) == []
+    assert room.rows() == [] and room.ptf.received["ack"] == []
+    assert sorted(room.journal()) == [
+        ("platform", "a1", 300, "refused"),
+        ("platform", "b2", 500, "refused"),
+        ("platform", "c3", 703, "refused"),
+    ]
+    assert count(room.sessions, HsJournal, HsJournal.status == "refused") == 3
+    # The supervisor sees them; the refusals reached no other desk.
+    kept = (await room.desks["sup"].request("appointment.journal"))["messages"]
+    assert {(m["identifier"], m["answer"], m["source"]) for m in kept} == {
+        ("a1", 300, "platform"),
+        ("b2", 500, "platform"),
+        ("c3", 703, "platform"),
+    }
+    issues = next(m["issues"] for m in kept if m["identifier"] == "a1")
+    assert any(i["expression"] == ["message/appointment/status"] for i in issues)
+    await until(lambda: len(room.seen["sup"]) == 3, "three appointment.refused")
+    assert {m["event"] for m in room.seen["sup"]} == {"appointment.refused"}
+    await room.desks["osnp"].call(Ping)
+    await room.desks["n1"].call(Ping)
+    assert room.seen["osnp"] == [] and room.seen["n1"] == []
