@@ -10,6 +10,7 @@ file is copied): the regulator is named by a national identifier of the IDNPS fo
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,13 +22,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.models import Appointment, AppointmentMessage
 from app.client.hub_client import HubClient
+from app.config.settings import HubSanteSettings
 from app.db.types import utcnow
 from app.directory.models import Effecteur
 from app.hub.protocol import Ping
 from app.hub.server import Hub
+from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
-from app.interop.hubsante.models import HsJournal
+from app.interop.hubsante.inbox import Inbox
+from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.appointments.test_hub_feedback import keep_appointments
 from tests.core.test_hub_ws import logged_client
@@ -45,8 +49,6 @@ from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broke
     stop_peers,
 )
 from tests.waits import until
-
-pytestmark = needs_rabbitmq
 
 RPPS = "10005681340"  # the practitioner, known to the room's directory
 DESKS = ("sup", "osnp", "mrl", "n1")
@@ -141,6 +143,7 @@ async def room(
         await stop_peers(dispatcher, [ptf, lrm])
 
 
+@needs_rabbitmq
 async def test_create_is_acknowledged_stored_and_told_a_replayed_create_conflicts(
     room: Room,
 ) -> None:
@@ -193,6 +196,7 @@ async def test_create_is_acknowledged_stored_and_told_a_replayed_create_conflict
     assert room.lrm.received == {"message": [], "ack": [], "info": []}
 
 
+@needs_rabbitmq
 async def test_update_before_create_creates_and_an_update_twice_changes_once(
     room: Room,
 ) -> None:
@@ -230,6 +234,7 @@ async def test_update_before_create_creates_and_an_update_twice_changes_once(
     assert room.errors() and room.ptf.received["ack"][3:] == []
 
 
+@needs_rabbitmq
 async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> None:
     # Fails the RS-SAS-RDV model: unknown status, a property the schema does not have,
     # an RPPS without its "8", no regulator.
@@ -280,3 +285,72 @@ async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> N
     await room.desks["osnp"].call(Ping)
     await room.desks["n1"].call(Ping)
     assert room.seen["osnp"] == [] and room.seen["n1"] == []
+
+
+# -- the inbox on its own (no broker): what the platform may send that the editors don't
+
+
+def inbox(service: FlowService) -> Inbox:
+    return Inbox(service, HubSanteSettings(client_id=SAS, url="amqps://unused"))
+
+
+def outbox_errors(sessions: sessionmaker[Session]) -> list[dict[str, Any]]:
+    with sessions() as s:
+        bodies = [json.loads(b) for b in s.scalars(select(HsOutbox.body).order_by(HsOutbox.id))]
+    return [message(b) for b in bodies]
+
+
+def test_a_structures_appointment_without_practitioner_or_end_is_kept(
+    service: FlowService, sessions: sessionmaker[Session]
+) -> None:
+    """The guide's CDS example: a structure, no practitioner yet, and here no end; a
+    practitioner the room's directory does not know is kept as the platform names them."""
+    body = rdv("0e219a52-cds", orientationCategory="CDS")
+    del body["practitioner"], body["end"]
+    body["organization"] = {"organizationId": "1050005917", "name": "Centre de santé du Port"}
+    unknown = rdv("5c6d-unknown-ps")
+    unknown["practitioner"]["rppsId"] = "810009999999"
+    for b in (body, unknown):
+        what, events = inbox(service).receive(json.dumps(envelope(b)).encode())
+        assert what == "applied"
+        assert [e.message["event"] for e in events] == ["appointment.received"]
+    with sessions() as s:
+        cds, ps = s.scalars(select(Appointment).order_by(Appointment.id))
+        assert (cds.effecteur_id, cds.effecteur_national_id, cds.end_known) == (None, "", False)
+        assert (cds.organization_id, cds.organization_name) == (
+            "1050005917",
+            "Centre de santé du Port",
+        )
+        assert (ps.effecteur_id, ps.effecteur_national_id) == (None, "810009999999")
+        assert ps.practitioner_name == "Lucie MOREAU"
+    answers = outbox_errors(sessions)
+    assert [m["kind"] for m in answers] == ["Ack", "Ack"]
+    assert {m["recipient"][0]["name"] for m in answers} == {PTFSAS}
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        ({"end": "2030-01-01T09:00:00+01:00", "start": "2030-01-01T10:00:00+01:00"}, "/end :"),
+        ({"start": "2030-02-30T10:00:00+01:00"}, "/start : date et heure impossibles"),
+        ({"appointmentId": "x" * 256}, "/appointmentId : 256 caractères"),
+        ({"appointmentId": 42}, "/appointmentId : Input should be a valid string"),
+        ({"method": "DeleteAppointment"}, "/method : Value error"),
+    ],
+)
+def test_what_no_schema_says_is_refused_too(
+    service: FlowService,
+    sessions: sessionmaker[Session],
+    change: dict[str, Any],
+    found: str,
+) -> None:
+    what, events = inbox(service).receive(json.dumps(envelope(rdv("r-1", **change))).encode())
+    assert what == "refused"
+    assert [e.message["event"] for e in events] == ["hubsante.refused", "appointment.refused"]
+    (error,) = outbox_errors(sessions)
+    assert error["error"]["errorCode"]["statusCode"] == 300
+    assert found in error["error"]["errorCause"], error["error"]["errorCause"]
+    with sessions() as s:
+        assert s.scalars(select(Appointment)).all() == []
+        (line,) = s.scalars(select(AppointmentMessage))
+        assert (line.source, line.answer, line.outcome) == ("platform", 300, "refused")
