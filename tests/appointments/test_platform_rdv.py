@@ -52,15 +52,18 @@ from tests.waits import until
 
 RPPS = "10005681340"  # the practitioner, known to the room's directory
 DESKS = ("sup", "osnp", "mrl", "n1")
+#: One booking for every message of a test: an update sent twice is the same update.
+BOOKED_AT = utcnow().replace(microsecond=0)
+START = (BOOKED_AT + timedelta(days=1)).replace(hour=13, minute=0, second=0)
 
 
 def rdv(appointment_id: str, method: str = "CreateAppointment", **changes: Any) -> dict[str, Any]:
     """An RS-SAS-RDV ``appointment`` as the platform sends it (the guide's fields)."""
-    start = (utcnow() + timedelta(days=1)).replace(hour=13, minute=0, second=0, microsecond=0)
+    start = START
     body: dict[str, Any] = {
         "appointmentId": appointment_id,
         "method": method,
-        "created": messages.iso(utcnow()),
+        "created": messages.iso(BOOKED_AT),
         "status": "booked",
         "orientationCategory": "PS",
         "start": messages.iso(start),
@@ -354,3 +357,15 @@ def test_what_no_schema_says_is_refused_too(
         assert s.scalars(select(Appointment)).all() == []
         (line,) = s.scalars(select(AppointmentMessage))
         assert (line.source, line.answer, line.outcome) == ("platform", 300, "refused")
+
+
+@needs_rabbitmq
+def test_bench_command_measures_platform_appointments(capsys: pytest.CaptureFixture[str]) -> None:
+    from app.cli import main
+
+    argv = ["bench", "hubsante", "--content", "appointment", "--messages", "20", "--cases", "8"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["content"] == "RS-SAS-RDV" and out["acknowledged"] == 20
+    assert out["connector_counts"]["applied"] == 20 and out["connector_counts"]["refused"] == 0
+    assert out["connector_messages_per_s"] > 0 and out["baseline_messages_per_s"] > 0
