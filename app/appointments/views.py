@@ -97,4 +97,6 @@ def message_view(m: AppointmentMessage) -> dict[str, Any]:
         "outcome": m.outcome,
         "issues": m.issues,
         "appointment_id": m.appointment_id,
+        #: For the platform's messages: the Hub Santé distribution id (hubsante.journal).
+        "detail": m.detail,
     }

@@ -281,6 +281,11 @@ async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> N
         ("b2", 500, "platform"),
         ("c3", 703, "platform"),
     }
+    assert {m["detail"] for m in kept} == {
+        invalid["distributionID"],
+        late["distributionID"],
+        stranger["distributionID"],
+    }
     issues = next(m["issues"] for m in kept if m["identifier"] == "a1")
     assert any(i["expression"] == ["message/appointment/status"] for i in issues)
     await until(lambda: len(room.seen["sup"]) == 3, "three appointment.refused")
