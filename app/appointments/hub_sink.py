@@ -29,6 +29,23 @@ from app.hub.service import FlowService, Outgoing, Unit
 Target = tuple[str | None, str] | None
 
 
+def announce(u: Unit, row: Appointment, outcome: str, previous: str | None) -> None:
+    """``appointment.received`` (created) or ``appointment.updated``, in the unit of work
+    that changed it: to the followers and the regulator's own account. A created one
+    attaches by itself when its regulator has exactly one dossier waiting (board.py),
+    whether an editor or the national platform sent it."""
+    account = regulator_account(u.s, row)
+    name = EventName.APPOINTMENT_RECEIVED if outcome == "created" else EventName.APPOINTMENT_UPDATED
+    u.emit(
+        name,
+        appointment_audience(account),
+        appointment=appointment_view(u.s, row, account),
+        previous_status=previous,
+    )
+    if outcome == "created":
+        auto_attach(u, row)
+
+
 class HubSink:
     """The endpoint's sink on a running hub: the writer, one unit of work per feedback."""
 
@@ -74,20 +91,8 @@ class HubSink:
         if received.outcome != "replayed":
             row = u.s.get(Appointment, received.appointment_id)
             assert row is not None
-            account = regulator_account(u.s, row)
-            name = (
-                EventName.APPOINTMENT_RECEIVED
-                if received.outcome == "created"
-                else EventName.APPOINTMENT_UPDATED
-            )
-            u.emit(
-                name,
-                appointment_audience(account),
-                appointment=appointment_view(u.s, row, account),
-                previous_status=received.previous.value if received.previous else None,
-            )
-            if received.outcome == "created":
-                auto_attach(u, row)
+            previous = received.previous.value if received.previous else None
+            announce(u, row, received.outcome, previous)
         return received.applied
 
     def _refused(

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models import Base
@@ -38,6 +48,22 @@ class Appointment(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: Bumped by every change that took effect (a replay leaves it as it was).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # -- as the national platform names them (RS-SAS-RDV, migration 0021) ---------------
+    #: The practitioner's name as sent (the directory's when it knows the RPPS).
+    practitioner_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: The structure (FINESS with "1" or SIRET with "3"), for an appointment with no
+    #: practitioner yet (a structure's agenda) or beside one.
+    organization_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    organization_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    regulator_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    regulator_email: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    #: PS, SOS, PDM, CPTS, CDS, MSP (RS-SAS-RDV ``orientationCategory``), or empty.
+    orientation_category: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    #: False when the source gave no end (RS-SAS-RDV's ``end`` is optional): ``end`` then
+    #: holds ``start`` and the views say the end is unknown.
+    end_known: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: When the regulator booked it (RS-SAS-RDV ``created``).
+    booked_at: Mapped[datetime | None]
 
     __table_args__ = (
         UniqueConstraint(

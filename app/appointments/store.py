@@ -154,6 +154,7 @@ def journal(
     issues: Sequence[Issue] = (),
     appointment_id: int | None = None,
     source: str = EDITOR,
+    detail: str = "",
 ) -> None:
     s.add(
         AppointmentMessage(
@@ -164,6 +165,7 @@ def journal(
             outcome=outcome,
             issues=[i.as_fhir() for i in issues],
             appointment_id=appointment_id,
+            detail=detail,
         )
     )
 

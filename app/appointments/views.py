@@ -1,4 +1,6 @@
-"""What the desks are told of an appointment sent back by an editor, and who is told.
+"""What the desks are told of an appointment sent back by an editor or the national
+platform (RS-SAS-RDV), and who is told. ``end`` is ``start`` when ``end_known`` is
+false (the platform may send no end).
 
 The regulator named in an appointment is recognised when a sasdesk account carries
 the same national identifier (``users.national_id``, 8 + RPPS or 0 + ADELI): that
@@ -42,14 +44,27 @@ def appointment_view(s: Session, row: Appointment, account: User | None) -> dict
         "status": row.status,
         "start": row.start.astimezone(UTC).isoformat(),
         "end": row.end.astimezone(UTC).isoformat(),
+        "end_known": row.end_known,
         "effecteur": {
             "id": row.effecteur_id,
             "national_id": row.effecteur_national_id,
-            "name": f"{effecteur.first_name} {effecteur.last_name}".strip() if effecteur else "",
+            "name": (
+                f"{effecteur.first_name} {effecteur.last_name}".strip()
+                if effecteur
+                else row.practitioner_name
+            ),
         },
+        "organization": (
+            {"id": row.organization_id, "name": row.organization_name}
+            if row.organization_id
+            else None
+        ),
+        "orientation_category": row.orientation_category,
+        "booked_at": row.booked_at.astimezone(UTC).isoformat() if row.booked_at else None,
         "regulator": {
             "id": row.regulator_id,
             "national": row.regulator_national,
+            "name": row.regulator_name,
             "user": (
                 {"id": account.id, "username": account.username, "name": account.display_name}
                 if account is not None
@@ -82,4 +97,6 @@ def message_view(m: AppointmentMessage) -> dict[str, Any]:
         "outcome": m.outcome,
         "issues": m.issues,
         "appointment_id": m.appointment_id,
+        #: For the platform's messages: the Hub Santé distribution id (hubsante.journal).
+        "detail": m.detail,
     }

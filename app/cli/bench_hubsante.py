@@ -10,6 +10,11 @@ acknowledgement built, checked, put in the outbox and published with the broker'
 confirmation. Same-run baseline: the same number of messages sent by the LRM to
 itself through the same broker and dispatcher (no connector), acknowledged on
 receipt. Needs the test extras (certificates are made with ``cryptography``).
+
+``--content appointment``: the national SAS platform (``fr.health.ptfsas``) publishes
+RS-SAS-RDV appointments instead (``--cases`` creates, then updates moving their start),
+each applied to the appointments table with its journal line and event; the baseline is
+the platform sending the same messages to itself.
 """
 
 from __future__ import annotations
@@ -25,12 +30,19 @@ from typing import Any
 
 SAS = "fr.health.sas017"
 LRM = "fr.health.samu017"
+PTFSAS = "fr.health.ptfsas"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("hubsante", help="connecteur Hub Santé : messages par seconde")
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--cases", type=int, default=100, help="dossiers distincts")
+    parser.add_argument(
+        "--content",
+        choices=("case", "appointment"),
+        default="case",
+        help="RS-EDA de la part du LRM, ou RS-SAS-RDV de la part de la plateforme SAS",
+    )
     parser.add_argument("--json", action="store_true")
     parser.set_defaults(run=run)
 
@@ -57,12 +69,35 @@ def _case(i: int, now: str) -> dict[str, Any]:
     }
 
 
+def _appointment(i: int, cases: int) -> dict[str, Any]:
+    """Appointment ``i % cases``: created first, then each round moves its start."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.interop.hubsante.messages import iso
+
+    start = datetime(2030, 1, 7, 8, 0, tzinfo=UTC) + timedelta(minutes=20 * (i % cases))
+    start += timedelta(days=i // cases)
+    return {
+        "appointmentId": f"bench-{i % cases:06d}",
+        "method": "CreateAppointment" if i < cases else "UpdateAppointment",
+        "created": iso(datetime(2030, 1, 6, 9, 0, tzinfo=UTC)),
+        "status": "booked",
+        "orientationCategory": "PS",
+        "start": iso(start),
+        "end": iso(start + timedelta(minutes=20)),
+        "practitioner": {"rppsId": f"81{i % cases:010d}", "lastName": "BANC",
+                         "firstName": "Essai"},
+        "regulator": {"regulatorName": "REGUL", "regulatorFirstname": "Essai",
+                      "regulatorEmail": "regul@bench.test"},
+    }  # fmt: skip
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000, 3)
 
 
-async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
+async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[str, Any]:
     from app.config.settings import HubSanteSettings, HubSettings
     from app.db.types import utcnow
     from app.hub.server import Hub
@@ -71,17 +106,25 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
     from app.interop.hubsante.connector import Connector
     from app.interop.hubsante.peer import Dispatcher, Peer
 
-    broker = Broker([SAS, LRM])
+    broker = Broker([SAS, LRM, PTFSAS])
     broker.start()
     tmp = Path(tempfile.mkdtemp(prefix="sasdesk-bench-hs-"))
+    peer_id = PTFSAS if content == "appointment" else LRM
+    now = messages.iso(utcnow())
+
+    def body(i: int) -> tuple[str, dict[str, Any]]:
+        if content == "appointment":
+            return "appointment", _appointment(i, cases)
+        return "createCaseHealth", _case(i % cases, now)
+
     try:
-        dispatcher, lrm = Dispatcher(broker), Peer(broker, LRM)
+        # The peer: the LRM sending cases, or the national platform sending appointments.
+        dispatcher, lrm = Dispatcher(broker), Peer(broker, peer_id)
         await dispatcher.start()
         await lrm.start()
-        # Baseline: LRM → dispatcher → LRM, nothing else.
-        now = messages.iso(utcnow())
-        base = [messages.build(LRM, LRM, "Report", "createCaseHealth", _case(i, now),
-                               now=utcnow()) for i in range(messages_n)]  # fmt: skip
+        # Baseline: peer → dispatcher → peer, nothing else.
+        base = [messages.build(peer_id, peer_id, "Report", *body(i), now=utcnow())
+                for i in range(messages_n)]  # fmt: skip
         t0 = time.perf_counter()
         for e in base:
             await lrm.publish(e)
@@ -98,8 +141,8 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
         sent_at: dict[str, float] = {}
         acked_at: dict[str, float] = {}
         envelopes = [
-            messages.build(LRM, SAS, "Report" if i < cases else "Update", "createCaseHealth",
-                           _case(i % cases, now), now=utcnow())
+            messages.build(peer_id, SAS, "Report" if i < cases else "Update", *body(i),
+                           now=utcnow())
             for i in range(messages_n)
         ]  # fmt: skip
         t0 = time.perf_counter()
@@ -134,6 +177,7 @@ async def _measure(messages_n: int, cases: int) -> dict[str, Any]:
         await dispatcher.stop()
         latencies = [acked_at[k] - sent_at[k] for k in sent_at if k in acked_at]
         return {
+            "content": "RS-SAS-RDV" if content == "appointment" else "RS-EDA",
             "messages": messages_n,
             "cases": cases,
             "acknowledged": len(acked_at),
@@ -158,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
     if args.messages < 1 or not 1 <= args.cases <= args.messages:
         print("--messages ≥ 1 et 1 ≤ --cases ≤ --messages")
         return 2
-    result = asyncio.run(_measure(args.messages, args.cases))
+    result = asyncio.run(_measure(args.messages, args.cases, args.content))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -396,6 +396,7 @@ KEYS: tuple[Key, ...] = (
     Key("hubsante", "cle", "hubsante.key_file", _file),
     Key("hubsante", "destinataire", "hubsante.default_recipient", _client_id),
     Key("hubsante", "statut", "hubsante.status", _message_status),
+    Key("hubsante", "plateforme_sas", "hubsante.platform_id", _client_id),
     Key("rendez_vous", "adresse", "appointments.host", _text),
     Key("rendez_vous", "port", "appointments.port", _port),
     Key("rendez_vous", "chemin", "appointments.base", _base_path),

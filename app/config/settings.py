@@ -102,6 +102,9 @@ class HubSanteSettings:
     key_file: Path | None = None
     #: Whom locally opened dossiers are shared with (the SAMU's LRM); "" = nobody.
     default_recipient: str = ""
+    #: The national SAS platform, the only sender of RS-SAS-RDV appointments we take
+    #: (the SAS guide: fr.health.ptfsas in production, fr.health.test.ptfsas elsewhere).
+    platform_id: str = "fr.health.ptfsas"
     exchange: str = "hubsante"
     status: str = "Actual"  # "Exercise" on a training platform
     prefetch: int = 50

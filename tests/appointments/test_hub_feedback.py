@@ -176,10 +176,15 @@ async def test_a_booking_and_its_fate_reach_the_desks_that_follow_them(room: Roo
         "status": "booked",
         "start": "2022-09-04T13:00:00+00:00",
         "end": "2022-09-04T13:15:00+00:00",
+        "end_known": True,
         "effecteur": {"id": effecteur_id, "national_id": "810100050075", "name": "Claire Martin"},
+        "organization": None,
+        "orientation_category": "",
+        "booked_at": None,
         "regulator": {
             "id": MRL_ID,
             "national": True,
+            "name": "",
             "user": {"id": mrl.id, "username": "mrl", "name": mrl.display_name},
         },
         "version": 1,
@@ -287,4 +292,4 @@ async def test_the_guides_own_example_names_no_account(room: Room) -> None:
     assert created.status_code == 201, created.text
     await until(lambda: all(room.seen[d] for d in FOLLOWERS), "appointment.received")
     regulator = room.seen["sup"][0]["data"]["appointment"]["regulator"]
-    assert regulator == {"id": "3456780581/11242343", "national": True, "user": None}
+    assert regulator == {"id": "3456780581/11242343", "national": True, "name": "", "user": None}

@@ -208,6 +208,7 @@ certificat = "sas.crt"
 cle = "sas.key"
 destinataire = "fr.health.samu017"
 statut = "Exercise"
+plateforme_sas = "fr.health.test.ptfsas"
 """,
     )
     s = load_hub_file(path)
@@ -223,6 +224,7 @@ statut = "Exercise"
         "Exercise",
     )
     assert hs.cert_file == tmp_path / "sas.crt" and hs.url.startswith("amqps://")
+    assert hs.platform_id == "fr.health.test.ptfsas"  # RS-SAS-RDV's only sender
     assert HubSettings().hubsante is None  # no section: no connector
     bad = write(
         tmp_path,

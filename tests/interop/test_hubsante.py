@@ -8,76 +8,47 @@ supervisor; broker and hub restarts lose and duplicate nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config.settings import HubSanteSettings, HubSettings
 from app.db.models import Dossier
 from app.db.types import utcnow
-from app.hub.server import Hub
-from app.interop.hubsante import broker as rmq
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
-from app.interop.hubsante.connector import Connector
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.core.flow_helpers import ORIENT_48H
 from tests.core.test_hub_ws import logged_client
 from tests.interop.envelopes import message
+from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+    LRM,
+    SAS,
+    broker_fixture,
+    connector,
+    count,
+    needs_rabbitmq,
+    start_hub,
+    start_peers,
+    stop_peers,
+    unique,
+)
 from tests.rows import stored
 from tests.waits import until
 
-pytestmark = pytest.mark.skipif(not rmq.available(), reason="rabbitmq-server absent")
-
-SAS = "fr.health.sas017"
-LRM = "fr.health.samu017"
-
-
-@pytest.fixture(scope="module")
-def broker() -> Iterator[Broker]:
-    b = Broker([SAS, LRM])
-    b.start()
-    yield b
-    b.close()
-
-
-def settings(b: Broker) -> HubSettings:
-    c = b.clients[SAS]
-    return HubSettings(hubsante=HubSanteSettings(
-        client_id=SAS, url=b.url(SAS), ca_file=b.ca, cert_file=c.cert, key_file=c.key,
-        default_recipient=LRM,
-    ))  # fmt: skip
-
-
-async def start_hub(db_url: str, b: Broker) -> Hub:
-    hub = Hub(db_url, "127.0.0.1", 0, settings=settings(b))
-    await hub.start()
-    await asyncio.wait_for(connector(hub).ready.wait(), 30)
-    return hub
-
-
-def connector(hub: Hub) -> Connector:
-    """The hub's Hub Santé connector (set on the hub by its extension)."""
-    found = getattr(hub, "hubsante", None)
-    assert isinstance(found, Connector), "the Hub Santé extension is not running"
-    return found
+pytestmark = needs_rabbitmq
 
 
 @pytest.fixture
 async def peers(broker: Broker) -> AsyncIterator[tuple[Dispatcher, Peer]]:
-    dispatcher, lrm = Dispatcher(broker), Peer(broker, LRM)
-    await dispatcher.start()
-    await lrm.start()
+    dispatcher, (lrm,) = await start_peers(broker, LRM)
     yield dispatcher, lrm
-    await lrm.stop()
-    await dispatcher.stop()
+    await stop_peers(dispatcher, [lrm])
 
 
 CASE = "fr.health.samu017.DRFR15017261124001"
@@ -130,18 +101,6 @@ def snp_case(case_id: str = CASE, **changes: Any) -> dict[str, Any]:
 
 def envelope(case: dict[str, Any], kind: str = "Report") -> dict[str, Any]:
     return messages.build(LRM, SAS, kind, "createCaseHealth", case, now=utcnow())
-
-
-def count(sessions: sessionmaker[Session], model: type, *where: Any) -> int:
-    with sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-def unique(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """What an LRM keeps: one message per distribution id (publishing is at least once:
-    a message whose confirmation was lost in a broker restart is published again, with
-    the same id)."""
-    return list({m["distributionID"]: m for m in received}.values())
 
 
 def refs(lrm: Peer) -> list[str]:

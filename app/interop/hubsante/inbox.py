@@ -4,7 +4,9 @@ Each message is journalled by its distribution id before anything else: one seen
 already (a redelivery after a broker or hub restart) is not applied again. A
 ``createCaseHealth`` opens the dossier of its case in the right queue (an SNP case in
 the MRL's queue) or updates it — the case id finds it, never a second dossier — and an
-RC-REF acknowledgement goes back to the sender through the outbox. A message that
+RC-REF acknowledgement goes back to the sender through the outbox. An ``appointment``
+(RS-SAS-RDV) from the national platform is applied by app.appointments.platform the
+same way. A message past its ``dateTimeExpires`` is not applied. A message that
 fails the official schemas, or cannot be applied, changes nothing: it is journalled
 ``refused`` with its body (the supervisor sees it) and an RS-ERROR goes back.
 """
@@ -20,6 +22,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.appointments import platform
+from app.appointments.fhir import Issue
 from app.config.settings import HubSanteSettings
 from app.db.models import Dossier
 from app.domain.enums import DossierStatus, Priority, Track
@@ -28,7 +32,13 @@ from app.hub.events import EventName
 from app.hub.service import FlowService, Outgoing, Unit
 from app.hub.visibility import Audience
 from app.interop.hubsante import mapping, messages
-from app.interop.hubsante.messages import INTERNAL_CLIENT_ERROR, InvalidMessage, Parsed
+from app.interop.hubsante.messages import (
+    DEAD_LETTER_QUEUED,
+    INTERNAL_CLIENT_ERROR,
+    UNKNOWN_SENDER,
+    InvalidMessage,
+    Parsed,
+)
 from app.interop.hubsante.models import HsCase, HsJournal
 from app.interop.hubsante.outbox import enqueue, system_user
 
@@ -73,6 +83,15 @@ class Inbox:
             return "acknowledged", self._acknowledged(s, parsed, raw, now)
         if parsed.key == "error":
             return "error", self._error_received(s, parsed, raw, now)
+        if messages.expired(parsed.envelope, now):
+            late = InvalidMessage(
+                f"message {parsed.distribution_id} expiré le "
+                f"{parsed.envelope['dateTimeExpires']} : ses données ne sont plus délivrées",
+                parsed.envelope, DEAD_LETTER_QUEUED,
+            )  # fmt: skip
+            return "refused", self._refuse_in(s, raw, late, now)
+        if parsed.key == platform.CONTENT:
+            return self._appointment(s, parsed, raw, now)
         try:
             with s.begin_nested():
                 unit = Unit(s, None, now, self.service.user)
@@ -88,6 +107,38 @@ class Inbox:
         self._journal(s, parsed, raw, "applied", now, dossier_id=dossier_id)
         enqueue(s, messages.reference(self.settings.client_id, parsed, now), now=now,
                 case_id=str(parsed.body.get("caseId", "")), dossier_id=dossier_id)  # fmt: skip
+        return "applied", events
+
+    # -- appointment (RS-SAS-RDV) ----------------------------------------------------
+
+    def _appointment(
+        self, s: Session, parsed: Parsed, raw: bytes, now: datetime
+    ) -> tuple[str, list[Outgoing]]:
+        """The national platform's appointment: applied in its savepoint with its journal
+        line and event, then acknowledged; refused with the code the SAS guide gives."""
+        if parsed.sender_id != self.settings.platform_id:
+            stranger = InvalidMessage(
+                f"rendez-vous RS-SAS-RDV accepté de {self.settings.platform_id} seulement, "
+                f"pas de {parsed.sender_id}", parsed.envelope, UNKNOWN_SENDER,
+            )  # fmt: skip
+            return "refused", self._refuse_in(s, raw, stranger, now)
+        try:
+            with s.begin_nested():
+                unit = Unit(s, None, now, self.service.user)
+                platform.apply(unit, parsed.body, parsed.sender_id, parsed.distribution_id)
+                events = self.service.finish(unit)
+        except platform.Rejected as rejected:
+            no = InvalidMessage(rejected.cause, parsed.envelope, rejected.code)
+            return "refused", self._refuse_in(s, raw, no, now, [rejected.issue])
+        except Exception as exc:  # nothing of it is kept; the sender is told
+            log.exception("Hub Santé: appointment %s not applied", parsed.distribution_id)
+            failed = InvalidMessage(
+                f"message valide mais non intégré : {exc}", parsed.envelope,
+                INTERNAL_CLIENT_ERROR,
+            )  # fmt: skip
+            return "refused", self._refuse_in(s, raw, failed, now)
+        self._journal(s, parsed, raw, "applied", now)
+        enqueue(s, messages.reference(self.settings.client_id, parsed, now), now=now)
         return "applied", events
 
     # -- createCaseHealth ------------------------------------------------------------
@@ -183,8 +234,9 @@ class Inbox:
     # -- refusals ----------------------------------------------------------------------
 
     def _refuse_in(
-        self, s: Session, raw: bytes, refused: InvalidMessage, now: datetime
-    ) -> list[Outgoing]:
+        self, s: Session, raw: bytes, refused: InvalidMessage, now: datetime,
+        issues: list[Issue] | None = None,
+    ) -> list[Outgoing]:  # fmt: skip
         distribution_id = (
             refused.distribution_id or f"illisible-{hashlib.sha256(raw).hexdigest()[:16]}"
         )
@@ -207,6 +259,11 @@ class Inbox:
         u = Unit(s, None, now, self.service.user)
         u.emit(EventName.HUBSANTE_REFUSED, supervisors(), distribution_id=distribution_id,
                sender=refused.sender_id, cause=refused.cause[:500])  # fmt: skip
+        if platform.is_appointment(refused.envelope):  # the appointments' journal too
+            platform.refused(
+                u, refused.sender_id, refused.envelope, refused.code,
+                issues or platform.issues_of(refused.cause, refused.code), distribution_id,
+            )  # fmt: skip
         return self.service.finish(u)
 
     @staticmethod

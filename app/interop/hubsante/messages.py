@@ -8,7 +8,13 @@ Report / Update / Cancel / Ack / Error, ``descriptor.explicitAddress`` = the
 recipient's client id) around one ``content[0].jsonContent.embeddedJsonContent
 .message``: the distribution element (``messageId``, ``sender``, ``sentAt``,
 ``kind``, ``status``, ``recipient``) plus one content key (``createCaseHealth``
-RS-EDA, ``reference`` RC-REF, ``error`` RS-ERROR).
+RS-EDA, ``appointment`` RS-SAS-RDV, ``reference`` RC-REF, ``error`` RS-ERROR).
+
+RS-SAS-RDV has no schema file here: it is checked with the pydantic models PyPI
+``hubsante-model`` 3.2.0rc2 generates from it (``hubsante_model.sas.models``, the same
+files as SAMU-Hub-Modeles at commit e3d4411b2f30, whose
+``RS-SAS-RDV.schema.json`` they come from), plus the schema's
+``additionalProperties: false`` that the models do not enforce.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from app.resources import resource
 
 #: The content keys this connector reads and writes, with their schema.
 CONTENT_SCHEMAS = {"createCaseHealth": "RS-EDA", "reference": "RC-REF", "error": "RS-ERROR"}
+#: Contents checked by hubsante-model's pydantic models (no schema file vendored).
+CONTENT_MODELS = {"appointment": "RS-SAS-RDV"}
 #: Where each kind of message arrives for a client (the Hub Santé's queue suffixes).
 QUEUE_OF_KIND = {"Ack": "ack", "Error": "info"}
 _DE_KEYS = {"messageId", "sender", "sentAt", "kind", "status", "recipient"}
@@ -35,6 +43,15 @@ _DE_KEYS = {"messageId", "sender", "sentAt", "kind", "status", "recipient"}
 INVALID_MESSAGE = (300, "INVALID_MESSAGE")
 UNRECOGNIZED_MESSAGE_FORMAT = (102, "UNRECOGNIZED_MESSAGE_FORMAT")
 INTERNAL_CLIENT_ERROR = (700, "INTERNAL_CLIENT_ERROR")
+#: Past its ``dateTimeExpires``: the Hub Santé delivers it to nobody and tells the sender
+#: (SAMU-Hub-Sante MessageUtils.overrideExpirationIfNeeded; the SAS guide's table: "il a
+#: expiré avant qu'il ne le dépile"). ErrorCode spells it DEAD_LETTER_QUEUED.
+DEAD_LETTER_QUEUED = (500, "DEAD_LETTER_QUEUED")
+WRONG_MESSAGE_SEQUENCE = (702, "WRONG_MESSAGE_SEQUENCE")
+UNKNOWN_SENDER = (703, "UNKNOWN_SENDER")
+#: The SAS guide (transmission-info-RDV-LRM): "409 (CONFLICT) - L'identifiant du RDV à
+#: créer existe déjà", sent by the LRM to the platform.
+CONFLICT = (409, "CONFLICT")
 
 
 def _schemas_dir() -> Path:
@@ -53,6 +70,57 @@ def _errors(name: str, instance: Any, where: str) -> list[str]:
         path = "/".join(str(p) for p in e.absolute_path)
         out.append(f"{where}{'/' + path if path else ''} : {e.message}"[:500])
     return out
+
+
+def _model_errors(name: str, instance: Any, where: str) -> list[str]:
+    """What hubsante-model's generated model of ``name`` finds wrong, with the schema's
+    ``additionalProperties: false`` checked too (pydantic ignores unknown keys)."""
+    from pydantic import BaseModel, ValidationError
+
+    model = _content_model(name)
+    out: list[str] = []
+
+    def extras(cls: type[BaseModel], value: Any, path: str) -> None:
+        if not isinstance(value, dict):
+            return
+        fields = {f.alias or n: f for n, f in cls.model_fields.items()}
+        for key in sorted(set(value) - set(fields), key=str):
+            out.append(f"{where}{path} : propriété {key!r} non prévue par {name}")
+        for key, f in fields.items():
+            sub = f.annotation
+            inner = [a for a in getattr(sub, "__args__", (sub,)) if isinstance(a, type)]
+            for cls_ in inner:
+                if issubclass(cls_, BaseModel) and key in value:
+                    extras(cls_, value[key], f"{path}/{key}")
+
+    if not isinstance(instance, dict):
+        return [f"{where} : objet JSON attendu"]
+    extras(model, instance, "")
+    try:
+        model.model_validate(instance)
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = "/".join(str(p) for p in e["loc"])
+            out.append(f"{where}/{path} : {e['msg']}"[:500])
+    return out
+
+
+@cache
+def _content_model(name: str) -> Any:
+    if name == "RS-SAS-RDV":
+        from hubsante_model.sas.models.appointment import Appointment
+
+        return Appointment
+    raise KeyError(name)
+
+
+def expired(envelope: dict[str, Any], now: datetime) -> bool:
+    """Past its ``dateTimeExpires``: its data must not be delivered any more."""
+    try:
+        expires = datetime.fromisoformat(str(envelope.get("dateTimeExpires")))
+    except ValueError:
+        return False  # the envelope schema said what was wrong with it
+    return expires.tzinfo is not None and expires < now
 
 
 def iso(at: datetime) -> str:
@@ -85,11 +153,14 @@ def problems(envelope: Any) -> list[str]:
     if key is None:
         extra = sorted(k for k in message if k not in _DE_KEYS)
         return found + [f"message : un seul contenu attendu, trouvé {extra or 'aucun'}"]
-    if key not in CONTENT_SCHEMAS:
+    if key not in CONTENT_SCHEMAS and key not in CONTENT_MODELS:
         return found + [f"message : contenu « {key} » non pris en charge par ce système"]
     if key != "error":  # the hub's own errors carry no distribution element
         found += _errors("RC-DE", message, "message")
-    found += _errors(CONTENT_SCHEMAS[key], message[key], f"message/{key}")
+    if key in CONTENT_MODELS:
+        found += _model_errors(CONTENT_MODELS[key], message[key], f"message/{key}")
+    else:
+        found += _errors(CONTENT_SCHEMAS[key], message[key], f"message/{key}")
     return found
 
 
