@@ -385,6 +385,7 @@ KEYS: tuple[Key, ...] = (
     Key("rendez_vous", "cle", "appointments.key", _file),
     Key("rendez_vous", "ca_clients", "appointments.client_ca", _file),
     Key("rendez_vous", "editeurs", "appointments.editors", _appointment_editors),
+    Key("rendez_vous", "attente_agenda_minutes", "appointments.pending_minutes", _minutes),
     Key("psc", "decouverte", "psc.discovery_url", _psc_url),
     Key("psc", "identifiant_client", "psc.client_id", _text),
     Key("psc", "secret_fichier", "psc.client_secret", _secret_file),
