@@ -19,8 +19,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.appointments.hub import endpoint
 from app.appointments.models import Appointment
 from app.appointments.settings import AppointmentSettings, EditorCertificate
+from app.callback.reminders import ReminderScheduler
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import FhirEditorSettings, FhirSettings, HubSettings
 from app.db.models import User
@@ -100,7 +102,7 @@ async def room_with(
     )
     hub = Hub(db_url, "127.0.0.1", 0, settings=settings)
     await hub.start()
-    running = hub.appointments
+    running = endpoint(hub)
     assert running is not None and running.port
     editor.hub_url = f"https://127.0.0.1:{running.port}/sas/fhir"
     editor.hub_ca = str(ca.file)
@@ -266,6 +268,7 @@ async def test_a_booking_left_pending_past_the_delay_is_brought_back_to_the_osnp
         assert room.events("sup", "dossier.agenda_late")
         assert room.booking(reply["booking"]["id"]).reminded_at is not None
         # Told once: the next firings leave it alone.
-        await room.hub.callback_scheduler.fire()
+        scheduler: ReminderScheduler = getattr(room.hub, "callback_scheduler")  # noqa: B009
+        await scheduler.fire()
         await room.settle()
         assert len(room.events("osnp", "dossier.agenda_late")) == 1

@@ -21,6 +21,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.appointments.hub import endpoint
 from app.appointments.settings import AppointmentSettings, EditorCertificate
 from app.config.settings import HubSettings
 from app.db.models import User
@@ -61,7 +62,7 @@ class Room:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     b = Browser()
-    QDesktopServices.setUrlHandler("https", b, "open")
+    QDesktopServices.setUrlHandler("https", b, b"open")
     yield b
     QDesktopServices.unsetUrlHandler("https")
 
@@ -93,10 +94,11 @@ def room(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterat
     )
     hub = EmbeddedHub(db_url, demo=False, settings=settings)
     url = hub.start()
-    assert hub.hub.appointments is not None
+    running = endpoint(hub.hub)
+    assert running is not None
     editor = FakeEditor(rpps, start)
     editor.base = "https://agenda.editeur.test"
-    editor.hub_url = f"https://127.0.0.1:{hub.hub.appointments.port}/fhir"
+    editor.hub_url = f"https://127.0.0.1:{running.port}/fhir"
     editor.hub_ca = str(ca.file)
     editor.cert = client_certificate(ca, "editor", cn=EDITOR.common_name, ou=EDITOR.unit)
     yield Room(url, editor, slot_id, mt["last_name"])
@@ -174,13 +176,18 @@ def test_the_editors_slot_is_booked_on_its_page_and_stays_pending_until_the_edit
         def lines() -> list[str]:
             return [timeline.item(i).text() for i in range(timeline.count())]
 
-        await until(lambda: any("en attente de l'agenda" in x for x in lines()), lines)
+        await until(
+            lambda: any("en attente de l'agenda" in x for x in lines()), lambda: str(lines())
+        )
 
         # The editor's appointment comes back: the desk says « Réservé ».
         answer = await room.editor.book("ed-0", regulator=OSNP_ID)
         assert answer.status_code == 201, answer.text
         await until(lambda: "Réservé" in w.message_label.text(), "confirmation shown")
-        await until(lambda: any("Réservé, confirmé par l'agenda" in x for x in lines()), lines)
+        await until(
+            lambda: any("Réservé, confirmé par l'agenda" in x for x in lines()),
+            lambda: str(lines()),
+        )
         await osnp.close()
 
     qloop.run_until_complete(scenario())
