@@ -322,7 +322,8 @@ class SearchPanel(QWidget):
                 ]
                 case = booking_case(slot, doc)
                 if case == "editor":
-                    child[0].setText(f"{child[0].text()} ↗ page de l'éditeur")
+                    # First in the text: the column may be cut, the case must show.
+                    child[0].setText(f"↗ {child[0].text()} — page de l'éditeur")
                 child[0].setToolTip(CASE_TEXT[case].capitalize())
                 child[0].setData("slot", KIND)
                 child[0].setData({**slot, "doctor": doc.get("name", ""), "case": case}, PAYLOAD)
