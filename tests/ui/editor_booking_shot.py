@@ -19,6 +19,8 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
@@ -106,12 +108,12 @@ async def oriented(url: str) -> None:
         await client.close()
 
 
-async def wait(condition: object, what: str, seconds: float = 20.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if callable(condition) and condition():
-            return
+async def wait(condition: Callable[[], object], what: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
-    raise SystemExit(f"timed out waiting for {what}")
 
 
 def find_slot(item: QStandardItem | None, slot_id: int) -> QStandardItem | None:
