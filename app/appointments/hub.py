@@ -9,6 +9,8 @@ for it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -18,11 +20,20 @@ from app.appointments.board import attach, board
 from app.appointments.models import AppointmentMessage
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentPlatformSearch
 from app.appointments.search_launch import PlatformSearchHandler
-from app.appointments.settings import AppointmentSettings
+from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
 from app.appointments.views import message_view
+from app.callback.reminders import ReminderScheduler
+from app.directory import editor_booking
+from app.directory.booking import BookingOutcome, hm
+from app.directory.hub import agenda_audience, booking_view
+from app.directory.hub import handlers_of as directory_handlers
+from app.directory.models import Effecteur
+from app.domain.enums import Role
 from app.domain.permissions import Action, require
+from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
+from app.hub.visibility import Audience
 
 if TYPE_CHECKING:
     from app.appointments.endpoint import AppointmentEndpoint
@@ -57,8 +68,47 @@ def install(service: FlowService) -> None:
     service.register(AppointmentAttach, attach)
 
 
+def pending_delay(settings: AppointmentSettings | None) -> timedelta:
+    minutes = settings.pending_minutes if settings is not None else DEFAULT_PENDING_MINUTES
+    return timedelta(minutes=minutes)
+
+
+def late_watcher(delay: timedelta) -> Callable[[Unit], list[datetime]]:
+    """The reminders' watcher for bookings made at an editor and still pending: past
+    ``delay`` the OSNP who booked (and the supervisors) are told, once."""
+
+    def watch(u: Unit) -> list[datetime]:
+        for booking in editor_booking.overdue(u.s, now=u.now, delay=delay):
+            booking.reminded_at = u.now
+            effecteur = u.s.get(Effecteur, booking.effecteur_id)
+            assert effecteur is not None
+            o = BookingOutcome(booking, None, effecteur, 0, [])
+            _, d, task = agenda_audience(u, o)
+            users = {booking.booked_by_id} if booking.booked_by_id is not None else set()
+            phone = effecteur.phone_secretary or effecteur.phone_direct or "numéro inconnu"
+            waited = int((u.now - booking.created_at).total_seconds() // 60)
+            u.emit(
+                EventName.DOSSIER_AGENDA_LATE,
+                Audience(roles={Role.SUPERVISEUR}, users=users),
+                dossier=d,
+                task=task,
+                booking=booking_view(o),
+                waited_minutes=waited,
+                phone=phone,
+                message=(
+                    f"RDV {effecteur.display_name} le {hm(booking.appointment_at)} toujours en "
+                    f"attente de l'agenda après {waited} min : vérifiez l'agenda de l'éditeur "
+                    f"ou appelez le médecin ({phone})"
+                ),
+            )
+        return editor_booking.next_due(u.s, delay=delay)
+
+    return watch
+
+
 async def start(hub: Any) -> None:
     settings: AppointmentSettings | None = hub.settings.appointments
+    _watch_pending(hub, pending_delay(settings))
     if settings is None:
         return
     from app.appointments.endpoint import AppointmentEndpoint, server_tls
@@ -83,7 +133,29 @@ def endpoint(hub: Any) -> AppointmentEndpoint | None:
     return running
 
 
+def _watch_pending(hub: Any, delay: timedelta) -> None:
+    """Bookings made on an editor's page ride the call-back reminders' scheduler: one
+    job per due time, armed when the booking is made and again at every start."""
+    scheduler: ReminderScheduler | None = getattr(hub, "callback_scheduler", None)
+    directory = directory_handlers(hub.service)
+    if scheduler is None or directory is None:
+        return
+    watch = late_watcher(delay)
+    scheduler.watchers.append(watch)
+    directory.on_pending = lambda created: scheduler.arm(created + delay)
+    hub.appointment_watch = watch
+    scheduler.arm(hub.service.clock())  # bookings left pending while the hub was down
+
+
 async def stop(hub: Any) -> None:
+    scheduler: ReminderScheduler | None = getattr(hub, "callback_scheduler", None)
+    watch = getattr(hub, "appointment_watch", None)
+    if scheduler is not None and watch in scheduler.watchers:
+        scheduler.watchers.remove(watch)
+    directory = directory_handlers(hub.service)
+    if directory is not None:
+        directory.on_pending = None
+    hub.appointment_watch = None
     running = endpoint(hub)
     if running is not None:
         await running.stop()

@@ -23,6 +23,10 @@ from app.appointments.views import (
     refusal_audience,
     regulator_account,
 )
+from app.directory.booking import BookingOutcome, weekly_snp_count
+from app.directory.editor_booking import BOOKED
+from app.directory.hub import booking_view, directory_audience, emit_agenda_booking, slot_view
+from app.directory.models import Booking, Effecteur, Slot
 from app.hub.events import EventName
 from app.hub.service import FlowService, Outgoing, Unit
 
@@ -85,15 +89,37 @@ class HubSink:
             events = self._refused(editor, a.identifier, refused.status, refused.issues)
             return refused, events
 
-    @staticmethod
-    def _record(u: Unit, a: FhirAppointment, editor: str, target: Target) -> Applied:
+    def _record(self, u: Unit, a: FhirAppointment, editor: str, target: Target) -> Applied:
         received = record(u.s, a, editor, target)
+        if received.booking_id is not None:
+            self._booking_changed(u, received.booking_id)
         if received.outcome != "replayed":
             row = u.s.get(Appointment, received.appointment_id)
             assert row is not None
             previous = received.previous.value if received.previous else None
             announce(u, row, received.outcome, previous)
         return received.applied
+
+    def _booking_changed(self, u: Unit, booking_id: int) -> None:
+        """A booking made at the editor's page, confirmed or freed by its appointment:
+        the dossier's desks are told, and the directory's (booked / released)."""
+        booking = u.s.get(Booking, booking_id)
+        assert booking is not None
+        slot = u.s.get(Slot, booking.slot_id) if booking.slot_id is not None else None
+        effecteur = u.s.get(Effecteur, booking.effecteur_id)
+        assert effecteur is not None
+        weekly = weekly_snp_count(u.s, effecteur.id, booking.appointment_at)
+        o = BookingOutcome(booking, slot, effecteur, weekly, [])
+        emit_agenda_booking(u, o)
+        cap = self.service.settings.targets.weekly_snp_cap
+        u.emit(
+            EventName.SLOT_BOOKED if booking.agenda_status == BOOKED else EventName.SLOT_RELEASED,
+            directory_audience(),
+            booking=booking_view(o),
+            slot=slot_view(slot) if slot is not None else None,
+            weekly_snp=weekly,
+            weekly_cap=cap,
+        )
 
     def _refused(
         self, sender: str, identifier: str, answer: int, issues: Sequence[Issue]

@@ -12,6 +12,9 @@ from pathlib import Path
 
 #: The port the guide leaves to each room; 8443 is free beside the desks' 8765.
 DEFAULT_PORT = 8443
+#: How long a booking made on an editor's page may wait for the editor's appointment
+#: before the OSNP is told to check the agenda or phone the doctor.
+DEFAULT_PENDING_MINUTES = 15.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class AppointmentSettings:
     port: int = DEFAULT_PORT
     #: The FHIR base the editors are given: ``https://host:port{base}/Appointment``.
     base: str = "/fhir"
+    #: ``attente_agenda_minutes``: see DEFAULT_PENDING_MINUTES.
+    pending_minutes: float = DEFAULT_PENDING_MINUTES
 
     @property
     def url(self) -> str:

@@ -28,7 +28,8 @@ from app.appointments.fhir import (
 )
 from app.appointments.models import Appointment, AppointmentMessage
 from app.db.types import utcnow
-from app.directory.models import Effecteur
+from app.directory.editor_booking import cancel_at_editor, confirm_pending
+from app.directory.models import Booking, Effecteur
 
 EDITOR = "editor"
 
@@ -42,6 +43,8 @@ class Received:
     outcome: str
     status: AppointmentStatus
     previous: AppointmentStatus | None
+    #: The booking made at the editor's page this appointment confirmed or freed.
+    booking_id: int | None = None
 
     @property
     def applied(self) -> Applied:
@@ -124,7 +127,7 @@ def apply_feedback(
         )
         s.add(row)
         s.flush()
-        return Received(row.id, "created", a.status, None)
+        return Received(row.id, "created", a.status, None, _settle_booking(s, row, now))
     if row.sender != sender:
         # Another editor's identifier space: refused without saying what it holds.
         raise Refused(
@@ -141,7 +144,35 @@ def apply_feedback(
         setattr(row, name, value)
     row.updated_at = now
     row.version += 1
-    return Received(row.id, "updated", a.status, previous)
+    return Received(row.id, "updated", a.status, previous, _settle_booking(s, row, now))
+
+
+def _settle_booking(s: Session, row: Appointment, now: datetime) -> int | None:
+    """The pending booking this appointment confirms (``booked``) or frees
+    (``cancelled``), changed in the same transaction; its id, else None.
+
+    A ``booked`` confirms the oldest pending booking with the same doctor and start whose
+    booker's account carries the appointment's regulator (national identifier): the
+    appointment then belongs to that booking's dossier.
+    """
+    if row.status == AppointmentStatus.BOOKED and row.booking_id is None:
+        if not row.regulator_national or row.effecteur_id is None:
+            return None  # the platform's technical id names no account here
+        booking = confirm_pending(
+            s,
+            effecteur_id=row.effecteur_id,
+            start=row.start,
+            regulator_national_id=row.regulator_id,
+        )
+        if booking is None:
+            return None
+        row.booking_id, row.dossier_id = booking.id, booking.dossier_id
+        return booking.id
+    if row.status == AppointmentStatus.CANCELLED and row.booking_id is not None:
+        booking = s.get(Booking, row.booking_id)
+        if booking is not None and booking.agenda_status and cancel_at_editor(s, booking, now=now):
+            return booking.id
+    return None
 
 
 def journal(

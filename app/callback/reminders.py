@@ -185,6 +185,10 @@ def fire_due(u: Unit) -> int:
 
 
 Runner = Callable[[Callable[[], list[Outgoing]]], Awaitable[list[Outgoing]]]
+#: Another feature's due things on the same scheduler (the bookings left pending at an
+#: agenda editor): called in the scheduler's units, it fires what is due by ``u.now``
+#: and returns when its next ones fall due.
+Watcher = Callable[[Unit], list[datetime]]
 
 
 class ReminderScheduler:
@@ -207,6 +211,7 @@ class ReminderScheduler:
         self.broadcast = broadcast
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.watchers: list[Watcher] = []
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -238,6 +243,8 @@ class ReminderScheduler:
             watch_tasks(u, self.settings)
             fire_due(u)
             dues.extend(r.due_at for r in pending(u.s))
+            for watcher in self.watchers:
+                dues.extend(watcher(u))
 
         try:
             self.broadcast(await self.run(self._unit_work(work)))
@@ -270,10 +277,20 @@ class ReminderScheduler:
         )
 
     async def fire(self) -> None:
+        dues: list[datetime] = []
+
+        def work(u: Unit) -> None:
+            fire_due(u)
+            for watcher in self.watchers:
+                dues.extend(watcher(u))
+
         try:
-            self.broadcast(await self.run(self._unit_work(fire_due)))
+            self.broadcast(await self.run(self._unit_work(work)))
         except Exception:
             log.exception("call-back reminders: firing failed")
+        for due in dues:
+            if due > self.service.clock():
+                self.arm(due)
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -404,6 +404,7 @@ KEYS: tuple[Key, ...] = (
     Key("rendez_vous", "cle", "appointments.key", _file),
     Key("rendez_vous", "ca_clients", "appointments.client_ca", _file),
     Key("rendez_vous", "editeurs", "appointments.editors", _appointment_editors),
+    Key("rendez_vous", "attente_agenda_minutes", "appointments.pending_minutes", _minutes),
     Key("plateforme_sas", "url", "platform.url", _platform_url),
     Key("plateforme_sas", "origine", "platform.origin", _platform_origin),
     Key("psc", "decouverte", "psc.discovery_url", _psc_url),

@@ -35,7 +35,7 @@ class BookingOutcome:
     warnings: list[str]
 
 
-def _hm(at: datetime) -> str:
+def hm(at: datetime) -> str:
     return at.astimezone(PARIS).strftime("%d/%m à %Hh%M")
 
 
@@ -48,6 +48,7 @@ def weekly_snp_count(session: Session, effecteur_id: int, at: datetime) -> int:
                 Booking.effecteur_id == effecteur_id,
                 Booking.snp.is_(True),
                 Booking.released_at.is_(None),
+                Booking.agenda_status != "pending",
                 Booking.appointment_at >= start,
                 Booking.appointment_at < end,
             )
@@ -66,6 +67,7 @@ def weekly_snp_counts(session: Session, ids: list[int], at: datetime) -> dict[in
             Booking.effecteur_id.in_(ids),
             Booking.snp.is_(True),
             Booking.released_at.is_(None),
+            Booking.agenda_status != "pending",
             Booking.appointment_at >= start,
             Booking.appointment_at < end,
         )
@@ -123,7 +125,7 @@ def book_slot(
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         if slot is None:
             raise FlowError("not_found", f"créneau {slot_id} introuvable")
-        when = _hm(slot.start)
+        when = hm(slot.start)
         if slot.status != "open":
             raise FlowError("conflict", f"le créneau du {when} a été supprimé de l'agenda")
         if slot.start < now:
@@ -146,7 +148,7 @@ def book_slot(
     if clash is not None:
         raise FlowError(
             "conflict",
-            f"le médecin est indisponible le {_hm(slot.start)}"
+            f"le médecin est indisponible le {hm(slot.start)}"
             + (f" ({clash.reason})" if clash.reason else ""),
         )
     effecteur = session.get(Effecteur, slot.effecteur_id)
@@ -230,7 +232,8 @@ def release_booking(
     if released.rowcount != 1:  # type: ignore[attr-defined]
         raise FlowError("invalid_state", "cette réservation est déjà annulée")
     slot = None
-    if booking.slot_id is not None:
+    at_editor = bool(booking.agenda_status)
+    if not at_editor and booking.slot_id is not None:
         session.execute(
             update(Slot)
             .where(Slot.id == booking.slot_id, Slot.booked > 0)
@@ -239,6 +242,9 @@ def release_booking(
         )
         slot = session.get(Slot, booking.slot_id, populate_existing=True)
     session.refresh(booking)
+    if at_editor:  # booked at the editor: no place of ours was taken, none given back
+        booking.agenda_status = "cancelled"
+        slot = session.get(Slot, booking.slot_id) if booking.slot_id is not None else None
     effecteur = session.get(Effecteur, booking.effecteur_id)
     assert effecteur is not None
     count = weekly_snp_count(session, effecteur.id, booking.appointment_at)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from app.appointments.booking_page import booking_page
 from app.directory import geo
 from app.directory.models import (
     Booking,
@@ -78,6 +79,8 @@ class _Slot:
     practice_id: int | None
     day: date  # local (Paris) date of the start, for the per-day columns
     structure_id: int | None = None
+    #: The editor's booking page from the slot's comment (booked there, not here).
+    booking_page: str | None = None
     cached: dict[str, Any] | None = None
 
     @property
@@ -90,7 +93,7 @@ class _Slot:
         if self.cached is None:
             self.cached = SlotHit(
                 self.id, self.start, self.end, self.ctype, self.capacity, self.booked,
-                self.is_range, self.visibility, self.practice_id,
+                self.is_range, self.visibility, self.practice_id, self.booking_page,
             ).to_dict()  # fmt: skip
         return self.cached
 
@@ -99,7 +102,7 @@ _NO_SLOTS: tuple[list[float], list[_Slot]] = ([], [])
 _SLOT_COLUMNS = (
     Slot.id, Slot.effecteur_id, Slot.start, Slot.end, Slot.consultation_type, Slot.capacity,
     Slot.booked, Slot.is_range, Slot.visibility, Slot.practice_id, Slot.status,
-    Slot.structure_id,
+    Slot.structure_id, Slot.comment,
 )  # fmt: skip
 
 
@@ -109,6 +112,7 @@ def _slot_of(row: Any) -> _Slot:
         row.end.timestamp(), sys.intern(row.consultation_type), row.capacity, row.booked,
         row.is_range, sys.intern(row.visibility), row.practice_id,
         row.start.astimezone(PARIS).date(), row.structure_id,
+        booking_page(row.comment) if row.comment else None,
     )  # fmt: skip
 
 

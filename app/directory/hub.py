@@ -7,20 +7,25 @@ search panel refreshes the doctor concerned.
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field
 from sqlalchemy import select
 
+from app.appointments.booking_page import booking_page
 from app.db.models import Dossier, OsnpTask
-from app.directory import agenda
+from app.directory import agenda, editor_booking
 from app.directory.booking import (
     BookingOutcome,
     book_beyond_slots,
     book_slot,
+    hm,
     release_booking,
 )
+from app.directory.editor_booking import book_at_editor
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot, StructureMember
 from app.directory.query import BANDS, SearchQuery
@@ -150,7 +155,7 @@ def slot_view(slot: Slot) -> dict[str, Any]:
     }
 
 
-def _booking_view(o: BookingOutcome) -> dict[str, Any]:
+def booking_view(o: BookingOutcome) -> dict[str, Any]:
     b = o.booking
     return {
         "id": b.id,
@@ -162,7 +167,49 @@ def _booking_view(o: BookingOutcome) -> dict[str, Any]:
         "dossier_id": b.dossier_id,
         "requires_call": b.requires_call,
         "released_at": b.released_at.isoformat() if b.released_at else None,
+        #: "" our own place; pending / booked / cancelled at the editor's agenda.
+        "agenda_status": b.agenda_status,
+        "booking_page": b.booking_page,
     }
+
+
+def agenda_message(o: BookingOutcome) -> str:
+    """What the dossier says of a booking made on an editor's page, in French."""
+    when = hm(o.booking.appointment_at)
+    who = o.effecteur.display_name
+    status = o.booking.agenda_status
+    if status == editor_booking.PENDING:
+        return f"RDV {who} le {when} : en attente de l'agenda (réservé sur la page de l'éditeur)"
+    if status == editor_booking.BOOKED:
+        return f"RDV {who} le {when} : Réservé, confirmé par l'agenda du médecin"
+    return f"RDV {who} le {when} : annulé ({o.booking.release_reason or 'agenda'})"
+
+
+def agenda_audience(u: Unit, o: BookingOutcome) -> tuple[Audience, Dossier | None, OsnpTask | None]:
+    """Who follows a booking made at the editor: the dossier's desks and its booker."""
+    b = o.booking
+    users = {b.booked_by_id} if b.booked_by_id is not None else set()
+    audience = Audience(roles=set(), users=users)
+    d = u.s.get(Dossier, b.dossier_id) if b.dossier_id is not None else None
+    task = None
+    if d is not None:
+        task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == d.id))
+        audience.add_dossier(d, task)
+    return audience, d, task
+
+
+def emit_agenda_booking(u: Unit, o: BookingOutcome) -> None:
+    """The booking's state at the editor, on the dossier's timeline and its desks."""
+    audience, d, task = agenda_audience(u, o)
+    u.emit(
+        EventName.DOSSIER_AGENDA_BOOKING,
+        audience,
+        dossier=d,
+        task=task,
+        booking=booking_view(o),
+        agenda_status=o.booking.agenda_status,
+        message=agenda_message(o),
+    )
 
 
 #: Weekly availabilities are turned into slots over the horizon at most this often.
@@ -175,6 +222,9 @@ class DirectoryHandlers:
         #: SNP patients per doctor and week beyond which the supplement is not paid.
         self.weekly_cap = weekly_cap
         self._materialised_at: datetime | None = None
+        #: Called (writer thread) with the creation time of each booking left pending at
+        #: an editor: the appointments extension arms its reminder.
+        self.on_pending: Callable[[datetime], None] | None = None
 
     def _roll_horizon(self, u: Unit) -> None:
         """Keep 72 h of slots from the weekly availabilities as time passes (idempotent,
@@ -291,7 +341,7 @@ class DirectoryHandlers:
 
     def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "booking": _booking_view(o),
+            "booking": booking_view(o),
             "slot": slot_view(o.slot) if o.slot else None,
             "weekly_snp": o.weekly_snp,
             "weekly_cap": self.weekly_cap,
@@ -312,6 +362,28 @@ class DirectoryHandlers:
             self._dossier(u, i.dossier_id)
         self._check_slot_visible(u, i.slot_id)
         assert u.actor is not None
+        slot = u.s.get(Slot, i.slot_id)
+        page = booking_page(slot.comment) if slot is not None else None
+        if page is not None:  # the editor's slot: booked on its page, pending until it says
+            o = book_at_editor(
+                u.s,
+                i.slot_id,
+                page,
+                now=u.now,
+                user_id=u.actor.user_id,
+                dossier_id=i.dossier_id,
+                comment=i.comment,
+            )
+            emit_agenda_booking(u, o)
+            if self.on_pending is not None:
+                self.on_pending(o.booking.created_at)
+            return {
+                "booking": booking_view(o),
+                "slot": slot_view(o.slot) if o.slot else None,
+                "weekly_snp": o.weekly_snp,
+                "weekly_cap": self.weekly_cap,
+                "warnings": [],
+            }
         o = book_slot(
             u.s,
             i.slot_id,
@@ -344,6 +416,8 @@ class DirectoryHandlers:
     def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
         self._role(u, Action.RELEASE_BOOKINGS)
         o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
+        if o.booking.agenda_status:
+            emit_agenda_booking(u, o)
         return self._emit_booking(u, EventName.SLOT_RELEASED, o)
 
     def _agenda_event(
@@ -425,4 +499,13 @@ def install(service: FlowService) -> DirectoryHandlers:
     service.register(AgendaSlotCancel, handlers.slot_cancel)
     service.register(UnavailabilityAdd, handlers.unavailability_add)
     service.register(UnavailabilityRemove, handlers.unavailability_remove)
+    _INSTALLED[service] = handlers
     return handlers
+
+
+_INSTALLED: weakref.WeakKeyDictionary[FlowService, DirectoryHandlers] = weakref.WeakKeyDictionary()
+
+
+def handlers_of(service: FlowService) -> DirectoryHandlers | None:
+    """The directory's handlers on ``service`` (the appointments extension hooks in)."""
+    return _INSTALLED.get(service)

@@ -244,10 +244,18 @@ class Booking(Base):
     snp: Mapped[bool] = mapped_column(Boolean, default=True)  # counts toward the weekly cap
     requires_call: Mapped[bool] = mapped_column(Boolean, default=True)
     comment: Mapped[str] = mapped_column(Text, default="")
+    #: "" a place of our own; otherwise booked on the editor's page (app.directory.
+    #: editor_booking): "pending" until the editor's appointment says "booked".
+    agenda_status: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    #: The editor's page the OSNP was sent to (with origin=sas, no patient data).
+    booking_page: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: When the OSNP was told a pending booking is still unconfirmed.
+    reminded_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_dir_bookings_effecteur_at", "effecteur_id", "appointment_at"),
         Index("ix_dir_bookings_slot", "slot_id"),
+        Index("ix_dir_bookings_agenda_pending", "agenda_status", "effecteur_id"),
     )
 
 

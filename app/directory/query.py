@@ -202,6 +202,9 @@ class SlotHit:
     is_range: bool
     visibility: str
     practice_id: int | None
+    #: An editor's slot: « Réserver » opens this page (origin=sas) and waits for the
+    #: editor's appointment; None: booked here (and phoned when not end-to-end).
+    booking_page: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +218,7 @@ class SlotHit:
             "places": f"{self.booked}/{self.capacity}" if self.is_range else "",
             "visibility": self.visibility,
             "practice_id": self.practice_id,
+            "booking_page": self.booking_page,
         }
 
 

@@ -31,6 +31,11 @@ class EventName(StrEnum):
     DOSSIER_DECIDED = "dossier.decided"
     DOSSIER_NOTE = "dossier.note"
     DOSSIER_CLOSED = "dossier.closed"
+    #: A booking made on an agenda editor's page: pending, then booked or cancelled by
+    #: the editor's appointment (app.directory.editor_booking).
+    DOSSIER_AGENDA_BOOKING = "dossier.agenda_booking"
+    #: Still pending past the room's delay: check the editor's agenda or phone the doctor.
+    DOSSIER_AGENDA_LATE = "dossier.agenda_late"
     # OSNP tasks
     TASK_CREATED = "task.created"
     TASK_TAKEN = "task.taken"

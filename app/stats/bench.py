@@ -339,6 +339,8 @@ class MonthWriter:
                 "type": "cabinet",
                 "dossier_id": d,
                 "requires_call": False,
+                "agenda_status": "",
+                "booking_page": "",
                 "released_at": None,
             }
             self._event(

@@ -9,11 +9,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
 from app.directory.hub import DirectorySearch, SlotBook
-from app.hub.events import SLOT_EVENTS
+from app.hub.events import SLOT_EVENTS, EventName
 from app.interop.fhir_hub import DirectoryRefresh
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
@@ -22,6 +23,7 @@ from ui.tasks import spawn
 from ui.widgets.search_panel import SearchPanel
 
 Tell = Callable[..., None]
+AGENDA_EVENTS = frozenset({EventName.DOSSIER_AGENDA_BOOKING, EventName.DOSSIER_AGENDA_LATE})
 
 
 class SearchController(QObject):
@@ -45,6 +47,8 @@ class SearchController(QObject):
         self.line = line
         self.tell = tell
         self.current = current  # the dossier in hand: its commune, age, motif are used
+        #: Opens an editor's booking page in the system browser (Qt's URL handlers).
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         self._criteria: dict[str, Any] = {}
         panel.search_requested.connect(self.search)
         panel.book_requested.connect(self.book)
@@ -55,6 +59,7 @@ class SearchController(QObject):
         self._research.setInterval(300)  # bursts of bookings: one refresh
         self._research.timeout.connect(self._refresh_search)
         bus.on(SLOT_EVENTS, self.on_slot_event)
+        bus.on(AGENDA_EVENTS, self.on_agenda_event)
         self.actions = [
             shortcut_action(self, window, "search_slots", self.search_now),
             shortcut_action(self, window, "call_doctor", panel.call_selected),
@@ -69,6 +74,14 @@ class SearchController(QObject):
     def on_slot_event(self, _msg: Message) -> None:
         if self.panel.last is not None:
             self._research.start()  # another desk booked: refresh, merged in bursts
+
+    def on_agenda_event(self, msg: Message) -> None:
+        """A booking made at an editor: confirmed, cancelled, or still pending too long."""
+        data = msg.get("data") or {}
+        status = data.get("agenda_status")
+        late = msg["event"] == EventName.DOSSIER_AGENDA_LATE
+        if late or status in ("booked", "cancelled"):
+            self.tell(str(data.get("message", "")), error=late or status == "cancelled")
 
     def refresh_agendas(self) -> None:
         spawn(self._refresh_agendas(), "directory-refresh")
@@ -108,6 +121,15 @@ class SearchController(QObject):
             return
         booking = reply["booking"]
         when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
+        if booking.get("agenda_status") == "pending":
+            # The editor's slot: booked on its page in the browser (origin=sas, no patient
+            # data), « Réservé » only when the editor's appointment comes back.
+            self.open_url(QUrl(booking["booking_page"]))
+            self.tell(
+                f"En attente de l'agenda : {booking['effecteur']} le {when:%d/%m à %H:%M} — "
+                "réservez sur la page de l'éditeur ouverte dans le navigateur"
+            )
+            return
         text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
         if booking.get("requires_call"):
             text += " — appelez le médecin pour confirmer (agenda non interfacé)"

@@ -75,11 +75,37 @@ def agenda_text(doc: dict[str, Any]) -> str:
     )
 
 
+#: Which case applies, said before the OSNP clicks (the slot's tooltip, the button).
+AT_EDITOR = "agenda interfacé : réservation sur la page de l'éditeur"
+CALL_DOCTOR = "appeler le médecin pour confirmer"
+DIRECT = "agenda interfacé de bout en bout : réservé ici, sans appel"
+BOOK_TEXT = {
+    "editor": "Réserver sur la page de l'éditeur (Entrée)",
+    "call": "Réserver puis appeler le médecin (Entrée)",
+    "direct": "Réserver le créneau (Entrée)",
+}
+
+
+def booking_case(slot: dict[str, Any], doc: dict[str, Any]) -> str:
+    """editor (its booking page), call (phone to confirm) or direct (booked here)."""
+    if slot.get("booking_page"):
+        return "editor"
+    return "direct" if doc.get("direct_booking") else "call"
+
+
+CASE_TEXT = {"editor": AT_EDITOR, "call": CALL_DOCTOR, "direct": DIRECT}
+
+
 def participation(doc: dict[str, Any], cap: int) -> str:
     parts = ["Participant SAS" if doc.get("sas_participant") else "Non participant"]
     if doc.get("mode"):
         parts.append(str(doc["mode"]))
-    if doc.get("direct_booking"):
+    at_editor = any(
+        slot.get("booking_page") for day in doc.get("days", []) for slot in day.get("slots", [])
+    )
+    if at_editor:
+        parts.append(AT_EDITOR)
+    elif doc.get("direct_booking"):
         parts.append("réservation directe")
     else:
         parts.append("appeler pour confirmer")
@@ -141,6 +167,7 @@ class SearchPanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setMinimumHeight(4 * self.tree.fontMetrics().height())  # a short screen
         self.tree.book_key.connect(self.book_selected)
+        self.tree.selectionModel().currentChanged.connect(lambda *_: self._say_case())
         self.tree.doubleClicked.connect(lambda _i: self.book_selected())
         self.book_button = named(QPushButton("Réserver le créneau (Entrée)"), "bookButton")
         self.book_button.clicked.connect(self.book_selected)
@@ -293,8 +320,13 @@ class SearchPanel(QWidget):
                         f"{day_title(day, datetime.now().astimezone().date())} {slot_text(slot)}"
                     )
                 ]
+                case = booking_case(slot, doc)
+                if case == "editor":
+                    # First in the text: the column may be cut, the case must show.
+                    child[0].setText(f"↗ {child[0].text()} — page de l'éditeur")
+                child[0].setToolTip(CASE_TEXT[case].capitalize())
                 child[0].setData("slot", KIND)
-                child[0].setData({**slot, "doctor": doc.get("name", "")}, PAYLOAD)
+                child[0].setData({**slot, "doctor": doc.get("name", ""), "case": case}, PAYLOAD)
                 name.appendRow(child)
         distance = doc.get("distance_km")
         phone = doc.get("phone_direct") or doc.get("phone_secretary") or ""
@@ -342,6 +374,13 @@ class SearchPanel(QWidget):
             return None, {}
         item = self.model.itemFromIndex(index.siblingAtColumn(0))
         return item.data(KIND), item.data(PAYLOAD) or {}
+
+    def _say_case(self) -> None:
+        """The button says how the selected slot is booked, before the OSNP presses it."""
+        kind, payload = self.selected()
+        case = payload.get("case", "direct") if kind == "slot" else "direct"
+        self.book_button.setText(BOOK_TEXT[case])
+        self.book_button.setToolTip(CASE_TEXT[case].capitalize() if kind == "slot" else "")
 
     def book_selected(self) -> None:
         kind, payload = self.selected()

@@ -23,6 +23,8 @@ _TEXT = {
     EventName.DOSSIER_DECIDED: "Décision médicale",
     EventName.DOSSIER_NOTE: "Note",
     EventName.DOSSIER_CLOSED: "Dossier clôturé",
+    EventName.DOSSIER_AGENDA_BOOKING: "Réservation sur l'agenda de l'éditeur",
+    EventName.DOSSIER_AGENDA_LATE: "Toujours en attente de l'agenda",
     EventName.TASK_CREATED: "Recherche de RDV créée (échéance 48 h)",
     EventName.TASK_TAKEN: "Recherche de RDV prise par l'OSNP",
     EventName.TASK_CANCELLED: "Recherche de RDV annulée",
@@ -102,6 +104,8 @@ def describe(entry: dict[str, Any]) -> str:
         text += f" : {TaskOutcome(data['outcome']).label}"
     elif kind in (EventName.CALL_RECORDED, EventName.RECORDING_OPENED):
         text += recorded_call(data)
+    elif kind in (EventName.DOSSIER_AGENDA_BOOKING, EventName.DOSSIER_AGENDA_LATE):
+        text += f" : {data.get('message', '')}"
     elif kind == EventName.DOSSIER_TAKEN and data.get("waited_seconds") is not None:
         text += f" après {int(data['waited_seconds'])} s d'attente"
     when = datetime.fromisoformat(entry["at"]).astimezone().strftime("%H:%M:%S")
