@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.appointments.booking_page import booking_page
+from app.directory.booking_page import booking_page
 from app.directory import geo
 from app.directory.models import (
     Booking,

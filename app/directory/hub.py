@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field
 from sqlalchemy import select
 
-from app.appointments.booking_page import booking_page
+from app.directory.booking_page import booking_page
 from app.db.models import Dossier, OsnpTask
 from app.directory import agenda, editor_booking
 from app.directory.booking import (

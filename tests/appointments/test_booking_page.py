@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.appointments.booking_page import booking_page
+from app.directory.booking_page import booking_page
 
 
 def test_origin_is_added_and_the_editors_own_parameters_kept() -> None:

@@ -5,7 +5,7 @@ already (a redelivery after a broker or hub restart) is not applied again. A
 ``createCaseHealth`` opens the dossier of its case in the right queue (an SNP case in
 the MRL's queue) or updates it — the case id finds it, never a second dossier — and an
 RC-REF acknowledgement goes back to the sender through the outbox. An ``appointment``
-(RS-SAS-RDV) from the national platform is applied by app.appointments.platform the
+(RS-SAS-RDV) from the national platform is applied by app.interop.hubsante.platform_rdv the
 same way. A message past its ``dateTimeExpires`` is not applied. A message that
 fails the official schemas, or cannot be applied, changes nothing: it is journalled
 ``refused`` with its body (the supervisor sees it) and an RS-ERROR goes back.
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.appointments import platform
+from app.interop.hubsante import platform_rdv as platform
 from app.appointments.fhir import Issue
 from app.config.settings import HubSanteSettings
 from app.db.models import Dossier
