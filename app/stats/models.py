@@ -102,3 +102,20 @@ class StatAppointment(Base):
     status_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_stat_appointments_status_at", "status_at"),)
+
+
+class StatAgendaAppointment(Base):
+    """An appointment an agenda reported (editor, national platform) and its fate."""
+
+    __tablename__ = "stat_agenda_appointments"
+
+    appointment_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(16), default="")
+    effecteur_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
+    start: Mapped[datetime]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    status_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_stat_agenda_appointments_start", "start"),)

@@ -46,6 +46,10 @@ def _keys(events: Iterable[Any]) -> dict[str, set[int]]:
             aid = (e.data.get("appointment") or {}).get("id", e.data.get("appointment_id"))
             if aid is not None:
                 keys["appointments"].add(aid)
+        elif kind == "appointment":
+            aid = (e.data.get("appointment") or {}).get("id")
+            if aid is not None:
+                keys["agenda"].add(aid)
     return keys
 
 
