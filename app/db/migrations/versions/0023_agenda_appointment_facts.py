@@ -1,5 +1,8 @@
 """statistics facts of the appointments agendas report (booked, fulfilled, noshow,
-cancelled), backfilled from the event log
+cancelled), backfilled from the event log; the dossiers counted per Paris day
+
+The day counts (``stat_dossier_days``) are counted from ``stat_dossiers`` as
+app.stats.dossier_days counts them at this revision, so they equal a rebuild.
 
 Revision ID: 0023
 Revises: 0020
@@ -14,8 +17,10 @@ a database that already received appointments keeps them in its statistics.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
@@ -75,8 +80,69 @@ def _fold(rows: Any) -> dict[int, dict[str, Any]]:
     return facts
 
 
+PARIS = ZoneInfo("Europe/Paris")
+DAY_KEYS = ("day", "commune", "track", "priority", "profession", "specialty")
+
+
+def _days(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    cells: dict[tuple[Any, ...], list[int]] = {}
+    for opened, commune, track, priority, profession, specialty, moves, decision, orient in rows:
+        at = _instant(opened)
+        assert at is not None
+        day: date = at.astimezone(PARIS).date()
+        key = (day, commune or "", track or "", priority or "", profession or "", specialty or "")
+        cell = cells.setdefault(key, [0, 0, 0])
+        cell[0] += 1
+        cell[1] += 1 if moves else 0
+        cell[2] += 1 if decision == "ORIENT" and orient == "CONSULTATION_48H" else 0
+    return [
+        {**dict(zip(DAY_KEYS, k, strict=True)), "dossiers": n, "moved": m, "oriented": o}
+        for k, (n, m, o) in cells.items()
+    ]
+
+
 def upgrade() -> None:
     UTCDateTime = app.db.types.UTCDateTime
+    days = op.create_table(
+        "stat_dossier_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("commune", sa.String(length=8), nullable=False),
+        sa.Column("track", sa.String(length=16), nullable=False),
+        sa.Column("priority", sa.String(length=8), nullable=False),
+        sa.Column("profession", sa.String(length=8), nullable=False),
+        sa.Column("specialty", sa.String(length=8), nullable=False),
+        sa.Column("dossiers", sa.Integer(), nullable=False),
+        sa.Column("moved", sa.Integer(), nullable=False),
+        sa.Column("oriented", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*DAY_KEYS),
+    )
+    dossiers = sa.table(
+        "stat_dossiers",
+        *(
+            sa.column(
+                c,
+                UTCDateTime()
+                if c == "opened_at"
+                else sa.Integer()
+                if c == "moves"
+                else sa.String(),
+            )
+            for c in (
+                "opened_at",
+                "commune",
+                "track",
+                "priority",
+                "profession",
+                "specialty",
+                "moves",
+                "decision",
+                "orientation",
+            )
+        ),
+    )
+    counted = _days(op.get_bind().execute(sa.select(*dossiers.c)))
+    if counted:
+        op.bulk_insert(days, counted)
     table = op.create_table(
         "stat_agenda_appointments",
         sa.Column("appointment_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -109,5 +175,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("stat_dossier_days")
     op.drop_index("ix_stat_agenda_appointments_start", "stat_agenda_appointments")
     op.drop_table("stat_agenda_appointments")
