@@ -10,10 +10,10 @@ patient (the effecteur's first practice) and in that commune's CPTS territory:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.enums import TaskOutcome
 from app.stats.calendar import Period, local_day
@@ -66,6 +66,16 @@ class AgendaStats:
     fates_of_dossier: dict[int, set[str]] = field(default_factory=dict)
 
 
+K = TypeVar("K", bound=Hashable)
+
+
+def _add(groups: dict[K, AgendaCounts], key: K, status: str) -> None:
+    counts = groups.get(key)
+    if counts is None:
+        counts = groups[key] = AgendaCounts()
+    counts.add(status)
+
+
 def agenda_stats(
     appointments: Iterable[AgendaAppointmentFact], period: Period, t: Territory
 ) -> AgendaStats:
@@ -78,16 +88,10 @@ def agenda_stats(
             insee = t.effecteur_place(a.effecteur_id) if a.effecteur_id is not None else ""
             sector = t.effecteur_sector(a.effecteur_id) if a.effecteur_id is not None else OUTSIDE
             place = s.places[a.effecteur_id] = (insee, sector)
-        for key, groups in (
-            (local_day(a.start), s.by_day),
-            (a.effecteur_id, s.by_effecteur),
-            (place[0], s.by_commune),
-            (place[1], s.by_sector),
-        ):
-            counts = groups.get(key)
-            if counts is None:
-                counts = groups[key] = AgendaCounts()
-            counts.add(a.status)
+        _add(s.by_day, local_day(a.start), a.status)
+        _add(s.by_effecteur, a.effecteur_id, a.status)
+        _add(s.by_commune, place[0], a.status)
+        _add(s.by_sector, place[1], a.status)
         s.month.add(a.status)
         if a.dossier_id is not None:
             s.fates_of_dossier.setdefault(a.dossier_id, set()).add(a.status)
