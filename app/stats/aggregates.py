@@ -3,8 +3,9 @@
 A month holds about one call and one dossier fact per dossier (100,000 each in the
 benchmark): building a Python object per row cost most of the report. Here
 
-- dossiers are counted by ``GROUP BY`` (commune, track, priority, profession,
-  specialty): a few hundred rows, which the report sums per territory;
+- dossiers are read from their day counts (``app.stats.dossier_days``, kept by the
+  projector) summed by ``GROUP BY`` (commune, track, priority, profession, specialty):
+  a few hundred rows, which the report sums per territory;
 - calls answered (the bulk) come back as one row of concatenated columns (no sort in
   the database, no row object in Python; waits in whole milliseconds) that numpy
   groups by Paris day, hour, week, line and territory; the few other calls
@@ -30,7 +31,7 @@ from sqlalchemy.sql.functions import aggregate_strings
 from app.stats.calendar import Period, paris_hour, week_of
 from app.stats.facts import CallFact, _maker, _periods
 from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
-from app.stats.models import StatCall, StatDossier
+from app.stats.models import StatCall, StatDossier, StatDossierDay
 
 #: Separates text values in a concatenation (a line or commune never holds it).
 SEP = "\x1f"
@@ -58,21 +59,21 @@ class DossierCounts:
 
 
 def dossier_counts(conn: Connection, period: Period) -> DossierCounts:
-    d = StatDossier.__table__.c
-    consultation = and_(d.decision == "ORIENT", d.orientation == "CONSULTATION_48H")
+    """From the day counts the projector keeps (``app.stats.dossier_days``): a few
+    thousand rows a month, summed here, instead of the month's dossier facts."""
+    d = StatDossierDay.__table__.c
     keys = (d.commune, d.track, d.priority, d.profession, d.specialty)
     q = (
-        select(
-            *keys,
-            func.count(),
-            func.sum(case((d.moves != 0, 1), else_=0)),
-            func.sum(case((consultation, 1), else_=0)),
-        )
-        .where(d.opened_at >= period.start, d.opened_at < period.end)
+        select(*keys, func.sum(d.dossiers), func.sum(d.moved), func.sum(d.oriented))
+        .where(d.day >= period.first, d.day <= period.last)
         .group_by(*keys)
     )
     out = DossierCounts()
-    for commune, track, priority, profession, specialty, n, moved, oriented in conn.execute(q):
+    for commune, track_, priority_, profession_, specialty, n, moved, oriented in conn.execute(q):
+        if not n and not moved and not oriented:
+            continue
+        # "" stands for none in the day counts' keys (``DossierFact``'s None).
+        track, priority, profession = track_ or None, priority_ or None, profession_ or None
         cell = out.cells.setdefault((commune, track, priority), [0, 0, 0])
         cell[0] += n
         cell[1] += moved

@@ -4,7 +4,11 @@
 dossier's), on the day the regulating doctor oriented to a consultation; "RDV SAS
 réalisés" in the commune where the patient is seen (the booked doctor's practice;
 the patient's commune when the appointment was found outside the directory, with
-the treating doctor or a colleague of the practice). Places outside the territory
+the treating doctor or a colleague of the practice). Where an agenda reported the
+appointment's fate (``app.stats.agenda``), that fate decides: the patient came
+(fulfilled, on the consultation's day) or not (no-show, cancelled: counted in their
+own columns, not as réalisés); a search whose dossier's appointment the agendas
+reported is not counted a second time. Places outside the territory
 served are grouped by department, as the SAS 92 table groups Paris and its
 neighbours.
 """
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from app.stats.agenda import AgendaStats
 from app.stats.calendar import Period
 from app.stats.facts import Facts, load_facts
 from app.stats.territory import Territory, load_territory
@@ -29,6 +34,8 @@ class CommuneRow:
     sector: str
     decisions: int
     appointments: int
+    noshow: int = 0  # reported by an agenda
+    cancelled: int = 0
 
 
 def _seen_at(facts: Facts, dossier_id: int) -> str:
@@ -45,11 +52,20 @@ def commune_table(
     *,
     facts: Facts | None = None,
     territory: Territory | None = None,
+    agenda: AgendaStats | None = None,
 ) -> list[CommuneRow]:
     t = territory or load_territory(session)
     facts = facts or load_facts(session, period)
+    reported = agenda.fates_of_dossier if agenda is not None else {}
     decisions: Counter[str] = Counter()
     seen: Counter[str] = Counter()
+    noshow: Counter[str] = Counter()
+    cancelled: Counter[str] = Counter()
+    if agenda is not None:
+        for insee, counts in agenda.by_commune.items():
+            seen[insee] += counts.fulfilled
+            noshow[insee] += counts.noshow
+            cancelled[insee] += counts.cancelled
     for task in facts.tasks.values():
         d = facts.dossiers.get(task.dossier_id)
         if task.created_at is not None and period.contains(task.created_at):
@@ -60,6 +76,7 @@ def commune_table(
             and period.contains(task.closed_at)
             and task.outcome
             and task.outcome != "SANS_SOLUTION"
+            and task.dossier_id not in reported
         ):
             where = _seen_at(facts, task.dossier_id)
             if where.startswith("eff:"):
@@ -74,19 +91,23 @@ def commune_table(
             p.sector,
             decisions.pop(p.insee, 0),
             seen.pop(p.insee, 0),
+            noshow.pop(p.insee, 0),
+            cancelled.pop(p.insee, 0),
         )
         for p in sorted(t.communes.values(), key=lambda p: (p.name, p.insee))
     ]
     outside: dict[str, list[int]] = {}
-    for counter, index in ((decisions, 0), (seen, 1)):
+    for index, counter in enumerate((decisions, seen, noshow, cancelled)):
         for insee, n in counter.items():
+            if not n:
+                continue
             key = f"dep:{insee[:2]}" if insee else "inconnue"
-            outside.setdefault(key, [0, 0])[index] += n
-    for key, (dec, app) in sorted(outside.items()):
+            outside.setdefault(key, [0, 0, 0, 0])[index] += n
+    for key, (dec, app, missed, gone) in sorted(outside.items()):
         name = (
             f"Hors territoire – département {key[4:]}"
             if key.startswith("dep:")
             else "Commune non renseignée"
         )
-        rows.append(CommuneRow(key, "", name, "", dec, app))
+        rows.append(CommuneRow(key, "", name, "", dec, app, missed, gone))
     return rows

@@ -1,4 +1,5 @@
-"""Facts: one record per call, dossier, OSNP search, booking and call-back appointment.
+"""Facts: one record per call, dossier, OSNP search, booking, call-back appointment and
+appointment reported by an agenda.
 
 They are folded from the event log (``app.stats.fold``) and kept in the ``stat_*``
 tables (``app.stats.models``) as events are written, so a report reads a few narrow
@@ -20,7 +21,14 @@ from sqlalchemy.orm import Session
 
 from app.db.types import UTCDateTime
 from app.stats.calendar import Period
-from app.stats.models import StatAppointment, StatBooking, StatCall, StatDossier, StatTask
+from app.stats.models import (
+    StatAgendaAppointment,
+    StatAppointment,
+    StatBooking,
+    StatCall,
+    StatDossier,
+    StatTask,
+)
 
 #: Dossiers opened this long before the period are read with it (a search closed in
 #: the period for a dossier of the previous days), and bookings made this long before.
@@ -112,6 +120,21 @@ class AppointmentFact:
     status_at: datetime
 
 
+@dataclass(slots=True)
+class AgendaAppointmentFact:
+    """An appointment reported by an agenda (an editor's FHIR feedback, the national
+    platform's RS-SAS-RDV): booked, fulfilled, noshow or cancelled (FHIR's codes)."""
+
+    appointment_id: int
+    source: str
+    effecteur_id: int | None
+    dossier_id: int | None
+    start: datetime  # the consultation: its Paris day is the day it counts on
+    received_at: datetime
+    status: str
+    status_at: datetime
+
+
 @dataclass
 class FactSet:
     """Facts keyed by their entity's id: what the fold updates."""
@@ -121,6 +144,7 @@ class FactSet:
     tasks: dict[int, TaskFact] = field(default_factory=dict)
     bookings: dict[int, BookingFact] = field(default_factory=dict)
     appointments: dict[int, AppointmentFact] = field(default_factory=dict)
+    agenda: dict[int, AgendaAppointmentFact] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +186,7 @@ FACT_TABLES: dict[str, tuple[type, Any]] = {
     "tasks": (TaskFact, StatTask.__table__),
     "bookings": (BookingFact, StatBooking.__table__),
     "appointments": (AppointmentFact, StatAppointment.__table__),
+    "agenda": (AgendaAppointmentFact, StatAgendaAppointment.__table__),
 }
 
 
@@ -240,6 +265,7 @@ def _periods(period: Period) -> dict[str, Callable[[Any], Any]]:
         ),
         "bookings": lambda t: and_(t.c.booked_at >= start - MARGIN, t.c.booked_at < end),
         "appointments": lambda t: and_(t.c.status_at >= start, t.c.status_at < end),
+        "agenda": lambda t: and_(t.c.start >= start, t.c.start < end),
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from app.domain.professions import GENERAL_PRACTICE, MEDECIN
 from app.hub.events import EventName
 from app.stats.facts import (
+    AgendaAppointmentFact,
     AppointmentFact,
     BookingFact,
     CallFact,
@@ -172,6 +173,30 @@ def _appointment(f: FactSet, e: EventLike) -> None:
     a.status, a.status_at = d.get("status") or a.status, e.at
 
 
+def _agenda(f: FactSet, e: EventLike) -> None:
+    """``appointment.received`` / ``appointment.updated`` carry the appointment as it now
+    stands (app.appointments.views): its fact follows it. An update may come before its
+    creation (the platform's messages cross): the first event seen creates the fact."""
+    ap = e.data.get("appointment") or {}
+    aid = ap.get("id")
+    start = parse_instant(ap.get("start"))
+    if aid is None or start is None:
+        return
+    status = ap.get("status") or "booked"
+    effecteur = (ap.get("effecteur") or {}).get("id")
+    dossier = ap.get("dossier_id") or e.dossier_id
+    a = f.agenda.get(aid)
+    if a is None:
+        f.agenda[aid] = AgendaAppointmentFact(
+            aid, ap.get("source") or "", effecteur, dossier, start, e.at, status, e.at
+        )
+        return
+    a.start, a.effecteur_id = start, effecteur if effecteur is not None else a.effecteur_id
+    a.dossier_id = dossier if dossier is not None else a.dossier_id
+    if status != a.status:
+        a.status, a.status_at = status, e.at
+
+
 _FOLDS: dict[str, Callable[[FactSet, EventLike], None]] = {
     EventName.CALL_OFFERED: _call,
     EventName.CALL_ANSWERED: _call,
@@ -190,6 +215,8 @@ _FOLDS: dict[str, Callable[[FactSet, EventLike], None]] = {
     EventName.SLOT_RELEASED: _booking,
     EventName.CALLBACK_APPOINTMENT: _appointment,
     EventName.CALLBACK_APPOINTMENT_STATUS: _appointment,
+    EventName.APPOINTMENT_RECEIVED: _agenda,
+    EventName.APPOINTMENT_UPDATED: _agenda,
 }
 
 #: The event types that change a fact; the others are not read.

@@ -10,9 +10,9 @@ it by.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models import Base
@@ -102,3 +102,38 @@ class StatAppointment(Base):
     status_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_stat_appointments_status_at", "status_at"),)
+
+
+class StatAgendaAppointment(Base):
+    """An appointment an agenda reported (editor, national platform) and its fate."""
+
+    __tablename__ = "stat_agenda_appointments"
+
+    appointment_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(16), default="")
+    effecteur_id: Mapped[int | None]
+    dossier_id: Mapped[int | None]
+    start: Mapped[datetime]
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    status_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_stat_agenda_appointments_start", "start"),)
+
+
+class StatDossierDay(Base):
+    """The dossiers opened on a Paris day, counted per commune, track, priority and the
+    profession / specialty a consultation asked for: what the report sums, kept by the
+    projector beside ``stat_dossiers`` ("" stands for none: a key column is never NULL)."""
+
+    __tablename__ = "stat_dossier_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    commune: Mapped[str] = mapped_column(String(8), primary_key=True)
+    track: Mapped[str] = mapped_column(String(16), primary_key=True)
+    priority: Mapped[str] = mapped_column(String(8), primary_key=True)
+    profession: Mapped[str] = mapped_column(String(8), primary_key=True)
+    specialty: Mapped[str] = mapped_column(String(8), primary_key=True)
+    dossiers: Mapped[int] = mapped_column(default=0)
+    moved: Mapped[int] = mapped_column(default=0)
+    oriented: Mapped[int] = mapped_column(default=0)  # to a consultation (any track)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Event
 from app.hub.events import EventName
+from app.stats import dossier_days
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
 from app.stats.fold import FACT_EVENT_TYPES, fold
 
@@ -46,6 +47,10 @@ def _keys(events: Iterable[Any]) -> dict[str, set[int]]:
             aid = (e.data.get("appointment") or {}).get("id", e.data.get("appointment_id"))
             if aid is not None:
                 keys["appointments"].add(aid)
+        elif kind == "appointment":
+            aid = (e.data.get("appointment") or {}).get("id")
+            if aid is not None:
+                keys["agenda"].add(aid)
     return keys
 
 
@@ -131,18 +136,24 @@ def project(session: Session, events: list[Event]) -> None:
     for name in TABLES:
         st = _STATEMENTS[name]
         new, changed = [], []
+        was, now = [], []  # the dossiers counted per day: as they were, as they are
         for key, fact in getattr(facts, name).items():
             values = st.values(fact)
             if key not in before[name]:
                 new.append(dict(zip(st.names, values, strict=True)))
+                now.append(fact)
             elif values != before[name][key]:
                 update = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
                 update["_pk"] = update.pop(f"_{st.names[0]}")
                 changed.append(update)
+                was.append(FACT_TABLES[name][0](*before[name][key]))
+                now.append(fact)
         if new:
             session.execute(st.insert, new)
         if changed:
             session.execute(st.update, changed)
+        if name == "dossiers" and now:
+            dossier_days.apply(session, was, now)
 
 
 @dataclass(slots=True, frozen=True)
@@ -223,4 +234,5 @@ def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
         for i in range(0, len(rows), chunk):
             conn.execute(insert(table), rows[i : i + chunk])
         counts[name] = len(rows)
+    counts["dossier_days"] = dossier_days.rebuild(conn, facts.dossiers.values())
     return counts

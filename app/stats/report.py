@@ -4,16 +4,21 @@ dossiers counted by the database, ``app.stats.aggregates``)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.types import utcnow
+from app.directory.models import Effecteur
 from app.directory.vocab import WEEKLY_SNP_CAP
 from app.domain.enums import Line, NoSolutionReason, TaskOutcome
-from app.stats.calendar import Period
+from app.stats.agenda import LABELS as AGENDA_LABELS
+from app.stats.agenda import AgendaStats, agenda_stats, appointments_obtained
+from app.stats.calendar import Period, day_label
 from app.stats.communes import CommuneRow, commune_table
 from app.stats.facts import Facts, booked_slots, gc_paused, load_facts
 from app.stats.metrics import (
@@ -74,6 +79,13 @@ class Report:
     weekly_cap: int = WEEKLY_SNP_CAP
     #: GPs registered on the SAS over GPs installed, per department (the directory now).
     registration: list[RegistrationRow] = field(default_factory=list)
+    #: Appointments the agendas reported, counted (app.stats.agenda).
+    agenda: AgendaStats = field(default_factory=AgendaStats)
+    effecteur_names: dict[int, str] = field(default_factory=dict)
+    #: Seed 001's « Nombre de RDV/visites » (``appointments_obtained``).
+    appointments_obtained: int = 0
+    sector_names: dict[str, str] = field(default_factory=dict)
+    commune_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # INSEE → (PC, name)
 
     def answering_summary(self) -> list[str]:
         c = self.calls
@@ -104,6 +116,8 @@ class Report:
             self._professions(),
             self._slots(),
             self._registration(),
+            self._regional(),
+            *self._agenda(),
         ]
 
     def _registration(self) -> Table:
@@ -130,6 +144,104 @@ class Report:
             "SM54) actifs exerçant dans le département ; inscrits = participants SAS.",
         )
 
+    def _regional(self) -> Table:
+        """Seed 001's regional comparison, for this room and month."""
+        d = self.dossiers
+        registered = sum(r.registered for r in self.registration)
+        installed = sum(r.installed for r in self.registration)
+        split = (
+            f"{round(d.mg_share * 100)}/{round(d.amu_share * 100)}"
+            if d.mg_share is not None and d.amu_share is not None
+            else ""
+        )
+        return Table(
+            "Comparaison régionale",
+            [
+                "",
+                "Répartition DRM MG/AMU",
+                "Taux d'inscription sur la plateforme SAS",
+                "Taux de transformation des DRM MG en orientation ville",
+                "Nombre de RDV/visites",
+            ],
+            [
+                [
+                    self.period.label,
+                    split,
+                    _p(registered / installed if installed else None),
+                    _p(d.transformation_rate),
+                    self.appointments_obtained,
+                ]
+            ],
+            note="DRM : dossiers de régulation médicale ouverts dans le mois (MG : filière "
+            "SNP, AMU : aide médicale urgente). Transformation : DRM MG orientés vers une "
+            "consultation en ville. Inscription : annuaire à la date du rapport. RDV/visites "
+            ": recherches OSNP terminées par un RDV, et RDV signalés par les agendas (non "
+            "annulés) qu'aucune de ces recherches ne compte déjà.",
+        )
+
+    def _agenda(self) -> list[Table]:
+        a = self.agenda
+        note = (
+            "RDV signalés par les agendas (éditeurs, plateforme nationale), comptés le jour "
+            "de la consultation, dans la commune du cabinet qui reçoit et sa CPTS ; issue "
+            "telle que l'agenda l'a signalée en dernier."
+        )
+
+        def total(rows: list[list[Any]], lead: int) -> list[list[Any]]:
+            if not rows:
+                return rows
+            return [*rows, ["Total", *[""] * (lead - 1), *a.month.row()]]
+
+        def emphasis(rows: list[list[Any]]) -> list[str]:
+            return [""] * (len(rows) - 1) + ["month"] if rows else []
+
+        def where(insee: str) -> tuple[str, str]:
+            return self.commune_names.get(insee, ("", insee or "Commune non renseignée"))
+
+        by_eff = sorted(
+            a.by_effecteur.items(),
+            key=lambda kv: (self.effecteur_names.get(kv[0] or 0, ""), kv[0] or 0),
+        )
+        eff_rows = total(
+            [
+                [
+                    self.effecteur_names.get(eff or 0, "Effecteur inconnu de l'annuaire"),
+                    *where(a.places[eff][0]),
+                    self.sector_names.get(a.places[eff][1], a.places[eff][1]),
+                    *c.row(),
+                ]
+                for eff, c in by_eff
+            ],
+            4,
+        )
+        sector_rows = total(
+            [[self.sector_names.get(k, k), *c.row()] for k, c in a.by_sector.items()], 1
+        )
+        day_rows = total([[day_label(day), *c.row()] for day, c in sorted(a.by_day.items())], 1)
+        return [
+            Table(
+                "RDV SAS par effecteur",
+                ["Effecteur", "Code postal", "Commune", "CPTS", *AGENDA_LABELS],
+                eff_rows,
+                emphasis=emphasis(eff_rows),
+                note=note,
+            ),
+            Table(
+                "RDV SAS par CPTS",
+                ["CPTS", *AGENDA_LABELS],
+                sector_rows,
+                emphasis=emphasis(sector_rows),
+                note=note,
+            ),
+            Table(
+                "RDV SAS par jour",
+                ["Jour", *AGENDA_LABELS],
+                day_rows,
+                emphasis=emphasis(day_rows),
+                note=note,
+            ),
+        ]
+
     def _monthly(self) -> Table:
         cols = self.monthly.columns
         return Table(
@@ -143,21 +255,35 @@ class Report:
         )
 
     def _communes(self) -> Table:
-        rows = [[r.postal_codes, r.name, r.decisions, r.appointments] for r in self.communes]
+        rows = [
+            [r.postal_codes, r.name, r.decisions, r.appointments, r.noshow, r.cancelled]
+            for r in self.communes
+        ]
         rows.append(
             [
                 "",
                 "Total",
                 sum(r.decisions for r in self.communes),
                 sum(r.appointments for r in self.communes),
+                sum(r.noshow for r in self.communes),
+                sum(r.cancelled for r in self.communes),
             ]
         )
         return Table(
             "Orientations et RDV par commune",
-            ["Code postal", "Commune", "Décisions d'orientation vers RDV SAS", "RDV SAS réalisés"],
+            [
+                "Code postal",
+                "Commune",
+                "Décisions d'orientation vers RDV SAS",
+                "RDV SAS réalisés",
+                "Patients non venus",
+                "RDV annulés",
+            ],
             rows,
             emphasis=[""] * (len(rows) - 1) + ["month"],
-            note="Décisions : commune du patient ; RDV : commune du cabinet qui reçoit.",
+            note="Décisions : commune du patient ; RDV : commune du cabinet qui reçoit. "
+            "Quand l'agenda a signalé l'issue du RDV, elle fait foi : réalisé (patient "
+            "venu), non venu ou annulé ; sinon le RDV obtenu par l'OSNP compte réalisé.",
         )
 
     def _calls(self) -> Table:
@@ -353,7 +479,8 @@ def _build_report(
     facts: Facts = load_facts(session, period, searches_only=True)
     places = published_places(session, t, period.start, period.end, booked_slots(period))
     monthly = monthly_table(session, period, facts=facts, territory=t, places=places)
-    communes = commune_table(session, period, facts=facts, territory=t)
+    agenda = agenda_stats(facts.agenda.values(), period, t)
+    communes = commune_table(session, period, facts=facts, territory=t, agenda=agenda)
     # numpy comes with the first report, not with every hub start (test_hubstart).
     from app.stats.aggregates import call_groups, dossier_counts
 
@@ -409,4 +536,21 @@ def _build_report(
         target=target,
         weekly_cap=weekly_cap,
         registration=registration_rates(session),
+        agenda=agenda,
+        effecteur_names=_effecteur_names(session, agenda.by_effecteur),
+        appointments_obtained=appointments_obtained(facts, period, agenda),
+        sector_names=dict(t.sectors),
+        commune_names={i: (p.postal_codes, p.name) for i, p in t.communes.items()},
     )
+
+
+def _effecteur_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Effecteur.id, Effecteur.first_name, Effecteur.last_name).where(
+            Effecteur.id.in_(wanted)
+        )
+    )
+    return {i: f"Dr {first} {last}".replace("  ", " ").strip() for i, first, last in rows}

@@ -56,6 +56,10 @@ def write_xlsx(report: Report, path: Path) -> None:
         "Professions",
         "Créneaux",
         "Inscription SAS",
+        "Comparaison régionale",
+        "RDV par effecteur",
+        "RDV par CPTS",
+        "RDV par jour",
     ]
     for name, table in zip(sheet_names, report.tables(), strict=True):
         ws = wb.create_sheet(name)

@@ -20,8 +20,10 @@ from app.db.models import Event, User
 from app.domain.rules import FlowError
 from app.hub.auth import principal_of
 from app.hub.events import EventName
+from app.stats import dossier_days
 from app.stats.calendar import Period
 from app.stats.facts import FACT_TABLES, FactSet
+from app.stats.models import StatDossierDay
 from app.stats.projection import fold_log, project, rebuild
 from app.stats.report import NO_DOSSIER, build_report
 from tests.conftest import ACCOUNTS
@@ -53,6 +55,18 @@ def assert_same(a: FactSet, b: FactSet) -> None:
         assert left.keys() == right.keys(), name
         for key in left:
             assert left[key] == right[key], (name, key)
+
+
+def day_counts(sessions: sessionmaker[Session]) -> dict[tuple[Any, ...], list[int]]:
+    """The dossiers' day counts as the projector kept them (cells left at zero dropped)."""
+    t = StatDossierDay.__table__
+    with sessions() as s:
+        rows = s.execute(select(t)).all()
+    return {
+        tuple(r[: len(dossier_days.KEYS)]): list(r[len(dossier_days.KEYS) :])
+        for r in rows
+        if any(r[len(dossier_days.KEYS) :])
+    }
 
 
 def play(room: Room, rng: random.Random, steps: int, professions: bool = True) -> None:
@@ -126,6 +140,10 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
     for _ in range(4):
         play(room, rng, 25)
         assert_same(stored(room.sessions), folded(room.sessions))
+        # The day counts moved with every dossier that changed: those of the fold.
+        assert day_counts(room.sessions) == dossier_days.count(
+            folded(room.sessions).dossiers.values()
+        )
     facts = stored(room.sessions)
     # The flow did reach every kind of fact the fold knows, or the check proves little.
     assert len(facts.calls) > len(facts.dossiers) > 20
@@ -135,9 +153,12 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
     assert any(c.abandoned for c in facts.calls.values())
     assert any(d.moves for d in facts.dossiers.values())
     assert {d.wanted_key for d in facts.dossiers.values()} >= {"10/SM54", "10/SM40", "60"}
+    counted = day_counts(room.sessions)
+    assert any(key[2] == "AMU" and n[1] for key, n in counted.items())  # a move was counted
     with room.sessions.begin() as s:  # a rebuild changes nothing
         rebuild(s.connection())
     assert_same(stored(room.sessions), facts)
+    assert day_counts(room.sessions) == counted
 
 
 def test_a_unit_that_fails_leaves_no_fact_behind(room: Room) -> None:
@@ -192,6 +213,8 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(
     upgrade(engine)
     facts = stored(sessions)
     assert_same(facts, folded(sessions))
+    # Migration 0023 counted the backfilled dossiers per day as the projector does.
+    assert day_counts(sessions) == dossier_days.count(facts.dossiers.values())
     with sessions() as s:
         report = build_report(s, JUNE)
         offered = s.scalar(select(func.count()).where(Event.type == EventName.CALL_OFFERED))

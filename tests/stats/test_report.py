@@ -80,6 +80,10 @@ def test_xlsx_holds_the_same_table_with_merged_territory_headers(
         "Professions",
         "Créneaux",
         "Inscription SAS",
+        "Comparaison régionale",
+        "RDV par effecteur",
+        "RDV par CPTS",
+        "RDV par jour",
     ]
     territories = {
         r[0]: r[1:4]
