@@ -5,7 +5,7 @@ The day counts (``stat_dossier_days``) are counted from ``stat_dossiers`` as
 app.stats.dossier_days counts them at this revision, so they equal a rebuild.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-06 14:20:00
 
 One row per appointment an editor (FHIR INT_R03) or the national platform reported,
@@ -28,7 +28,7 @@ from alembic import op
 import app.db.types
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
