@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.directory.booking_page import booking_page
 from app.directory import geo
+from app.directory.booking_page import booking_page
 from app.directory.models import (
     Booking,
     Effecteur,

@@ -15,7 +15,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field
 from sqlalchemy import select
 
-from app.directory.booking_page import booking_page
 from app.db.models import Dossier, OsnpTask
 from app.directory import agenda, editor_booking
 from app.directory.booking import (
@@ -25,6 +24,7 @@ from app.directory.booking import (
     hm,
     release_booking,
 )
+from app.directory.booking_page import booking_page
 from app.directory.editor_booking import book_at_editor
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot, StructureMember

@@ -174,7 +174,7 @@ def _appointment(f: FactSet, e: EventLike) -> None:
 
 
 def _agenda(f: FactSet, e: EventLike) -> None:
-    """``appointment.received`` / ``appointment.updated`` carry the appointment as it now
+    """``appointment.received`` / ``updated`` / ``attached`` carry the appointment as it now
     stands (app.appointments.views): its fact follows it. An update may come before its
     creation (the platform's messages cross): the first event seen creates the fact."""
     ap = e.data.get("appointment") or {}
@@ -217,6 +217,7 @@ _FOLDS: dict[str, Callable[[FactSet, EventLike], None]] = {
     EventName.CALLBACK_APPOINTMENT_STATUS: _appointment,
     EventName.APPOINTMENT_RECEIVED: _agenda,
     EventName.APPOINTMENT_UPDATED: _agenda,
+    EventName.APPOINTMENT_ATTACHED: _agenda,
 }
 
 #: The event types that change a fact; the others are not read.

@@ -19,6 +19,7 @@ from app.client.hub_client import HubError
 from app.db.models import Event
 from app.hub.auth import Principal
 from app.hub.service import FlowService
+from app.stats.models import StatAgendaAppointment
 from tests.appointments.test_hub_feedback import Room, appointment, assert_documented
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.waits import until
@@ -64,6 +65,8 @@ async def test_the_regulators_one_waiting_dossier_takes_the_appointment_by_itsel
     assert_documented(attached)
     with room.sessions() as s:
         assert s.scalars(select(Appointment.dossier_id)).one() == dossier_id
+        # the statistics count it in the dossier's figures (« RDV SAS réalisés »)
+        assert s.scalars(select(StatAgendaAppointment.dossier_id)).one() == dossier_id
         timeline = list(s.scalars(select(Event.type).where(Event.dossier_id == dossier_id)))
     assert timeline[-1] == "appointment.attached"
     board = await room.desks["osnp"].call(AppointmentBoard)
@@ -89,6 +92,8 @@ async def test_with_two_dossiers_waiting_it_goes_to_the_board_and_is_attached_th
     assert listed[0]["effecteur"]["name"] == "Claire Martin" and "structure" in listed[0]
     reply = await osnp.call(AppointmentAttach, appointment_id=listed[0]["id"], dossier_id=first)
     assert reply["appointment"]["dossier_id"] == first
+    with room.sessions() as s:
+        assert s.scalars(select(StatAgendaAppointment.dossier_id)).one() == first
     await until(lambda: "appointment.attached" in kinds(room, "mrl"), "attached event")
     assert room.seen["mrl"][-1]["data"]["automatic"] is False
     assert (await osnp.call(AppointmentBoard))["appointments"] == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -53,7 +54,8 @@ def feedback(
         effecteur_national_id=f"8{rpps}",
     )
     target = (SYSTEM, identifier) if put else None
-    room.service.run_unit(lambda u: HubSink._record(u, a, EDITOR, target))
+    sink = HubSink(SimpleNamespace(service=room.service))
+    room.service.run_unit(lambda u: sink._record(u, a, EDITOR, target))
 
 
 def facts_table(room: Room) -> list[tuple[Any, ...]]:

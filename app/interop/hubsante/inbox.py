@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.interop.hubsante import platform_rdv as platform
 from app.appointments.fhir import Issue
 from app.config.settings import HubSanteSettings
 from app.db.models import Dossier
@@ -32,6 +31,7 @@ from app.hub.events import EventName
 from app.hub.service import FlowService, Outgoing, Unit
 from app.hub.visibility import Audience
 from app.interop.hubsante import mapping, messages
+from app.interop.hubsante import platform_rdv as platform
 from app.interop.hubsante.messages import (
     DEAD_LETTER_QUEUED,
     INTERNAL_CLIENT_ERROR,
