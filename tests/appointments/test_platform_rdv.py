@@ -17,14 +17,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.models import Appointment, AppointmentMessage
 from app.client.hub_client import HubClient
 from app.config.settings import HubSanteSettings
+from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Effecteur
+from app.hub.auth import Principal
 from app.hub.protocol import Ping
 from app.hub.server import Hub
 from app.hub.service import FlowService
@@ -33,7 +35,8 @@ from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.inbox import Inbox
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
-from tests.appointments.test_hub_feedback import keep_appointments
+from tests.appointments.test_board import waiting_dossier
+from tests.appointments.test_hub_feedback import MRL_ID, keep_appointments
 from tests.core.test_hub_ws import logged_client
 from tests.interop.envelopes import message
 from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
@@ -374,3 +377,22 @@ def test_bench_command_measures_platform_appointments(capsys: pytest.CaptureFixt
     assert out["content"] == "RS-SAS-RDV" and out["acknowledged"] == 20
     assert out["connector_counts"]["applied"] == 20 and out["connector_counts"]["refused"] == 0
     assert out["connector_messages_per_s"] > 0 and out["baseline_messages_per_s"] > 0
+
+
+def test_the_regulators_one_waiting_dossier_takes_the_platforms_appointment(
+    service: FlowService, sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
+    """The board's rule holds for the platform as for the editors: the regulator named
+    by the platform is the MRL's account, who has one SNP dossier waiting; the
+    appointment attaches itself there."""
+    with sessions.begin() as s:
+        s.execute(update(User).where(User.username == "mrl").values(national_id=MRL_ID))
+    dossier_id = waiting_dossier(sessions, people, "call-ptf")
+    body = rdv("7f1c-ptf-auto")
+    body["regulator"]["regulatorId"] = MRL_ID
+    what, events = inbox(service).receive(json.dumps(envelope(body)).encode())
+    assert what == "applied"
+    assert [e.message["event"] for e in events] == ["appointment.received", "appointment.attached"]
+    assert events[-1].message["data"]["automatic"] is True
+    with sessions() as s:
+        assert s.scalars(select(Appointment.dossier_id)).one() == dossier_id
