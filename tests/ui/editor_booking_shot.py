@@ -39,6 +39,7 @@ from app.client.hub_client import HubClient
 from app.config.settings import HubSettings
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import User
+from app.demo.seed import Demo
 from app.directory.models import Effecteur, Slot, Unavailability, bump_revision
 from app.hub.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
@@ -193,7 +194,7 @@ def main() -> int:
     settings = HubSettings(
         appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
     )
-    hub = EmbeddedHub(db_url, demo=True, settings=settings)
+    hub = EmbeddedHub(db_url, demo=Demo(), settings=settings)
     url = hub.start()
     running = endpoint(hub.hub)
     assert running is not None

@@ -94,7 +94,7 @@ def room(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterat
     settings = HubSettings(
         appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
     )
-    hub = EmbeddedHub(db_url, demo=False, settings=settings)
+    hub = EmbeddedHub(db_url, settings=settings)
     url = hub.start()
     running = endpoint(hub.hub)
     assert running is not None
