@@ -102,6 +102,8 @@ def account_text(user: dict[str, Any], auth: str) -> str:
     text = f"{user.get('name', '')} ({user.get('username', '')})"  # the role: window title
     if user.get("national_id"):
         text += f" — identifiant national {user['national_id']}"
+    if user.get("platform_id"):
+        text += f" — identifiant plateforme SAS {user['platform_id']}"
     if auth:
         text += f" — connecté par {AUTH.get(auth, auth)}"
     return text

@@ -152,17 +152,19 @@ def _settle_booking(s: Session, row: Appointment, now: datetime) -> int | None:
     (``cancelled``), changed in the same transaction; its id, else None.
 
     A ``booked`` confirms the oldest pending booking with the same doctor and start whose
-    booker's account carries the appointment's regulator (national identifier): the
+    booker's account carries the appointment's regulator (its national identifier, or the
+    platform's identifier of an OSNP or an ARM): the
     appointment then belongs to that booking's dossier.
     """
     if row.status == AppointmentStatus.BOOKED and row.booking_id is None:
-        if not row.regulator_national or row.effecteur_id is None:
-            return None  # the platform's technical id names no account here
+        if not row.regulator_id or row.effecteur_id is None:
+            return None
         booking = confirm_pending(
             s,
             effecteur_id=row.effecteur_id,
             start=row.start,
-            regulator_national_id=row.regulator_id,
+            regulator_id=row.regulator_id,
+            national=row.regulator_national,
         )
         if booking is None:
             return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.appointments.models import Appointment, AppointmentMessage
@@ -27,10 +27,15 @@ FOLLOWERS = frozenset({Role.SUPERVISEUR, Role.OSNP, Role.MRL})
 
 
 def regulator_account(s: Session, row: Appointment) -> User | None:
-    """The active account whose national identifier is the appointment's regulator."""
-    if not row.regulator_national:
-        return None  # the platform's technical id names nobody here
-    return s.scalar(select(User).where(User.national_id == row.regulator_id, User.active))
+    """The active account the appointment's regulator is: by its national identifier
+    (8 + RPPS, 0 + ADELI), or by the identifier the national platform gave an account
+    without one (an ARM, an OSNP: ``users.platform_id``)."""
+    if not row.regulator_id:
+        return None
+    same = User.platform_id == row.regulator_id
+    if row.regulator_national:
+        same = or_(User.national_id == row.regulator_id, same)
+    return s.scalar(select(User).where(same, User.active))
 
 
 def appointment_view(s: Session, row: Appointment, account: User | None) -> dict[str, Any]:

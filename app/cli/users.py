@@ -1,7 +1,9 @@
 """``sasdesk users``: manage accounts (administrators, scripts).
 
 ``list``, ``add``, ``disable``, ``enable``, ``reset-password``, ``unlock``,
-``set-national-id`` (the identifier Pro Santé Connect proves: ``--national-id``). New passwords
+``set-national-id`` (the identifier Pro Santé Connect proves: ``--national-id``),
+``set-platform-id`` (the national SAS platform's identifier of an ARM or an OSNP, who have
+no national one: ``--platform-id``; an appointment naming it finds the account). New passwords
 follow the policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock
 left by wrong passwords (app.hub.throttle); ``unlock`` lifts an address's lock (``--address``)
 or an account's (``--username``) and changes nothing else. Disabling an account or
@@ -25,7 +27,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import add_db_option, db_url
 from app.domain.enums import Role
 
-ACTIONS = ("list", "add", "disable", "enable", "reset-password", "unlock", "set-national-id")
+ACTIONS = (
+    "list",
+    "add",
+    "disable",
+    "enable",
+    "reset-password",
+    "unlock",
+    "set-national-id",
+    "set-platform-id",
+)
+#: The platform's identifiers are opaque: printable, no spaces, at most 64 characters.
+PLATFORM_ID = re.compile(r"^[!-~]{1,64}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
@@ -60,6 +73,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="IDENTIFIANT",
         help="identifiant national du professionnel, celui de Pro Santé Connect : 8 + RPPS "
         "(12 chiffres) pour un médecin, ou 0 + ADELI ; vide pour l'effacer (set-national-id)",
+    )
+    parser.add_argument(
+        "--platform-id",
+        metavar="IDENTIFIANT",
+        help="identifiant que la plateforme SAS donne à un ARM ou un OSNP (sans identifiant "
+        "national) : un rendez-vous qui le nomme revient à ce compte ; vide pour l'effacer "
+        "(set-platform-id)",
     )
     parser.add_argument(
         "--password-env",
@@ -134,10 +154,11 @@ def list_users(sessions: sessionmaker[Session]) -> None:
             state = "actif" if user.active else "désactivé"
             count = open_sessions.get(user.id, 0)
             national_id = user.national_id or "-"
-            # The identifier last: scripts reading the first columns keep working.
+            platform_id = user.platform_id or "-"
+            # The identifiers last: scripts reading the first columns keep working.
             print(
                 f"{user.username}\t{user.role}\t{user.display_name}\t{state}"
-                f"\t{count} session(s)\t{national_id}"
+                f"\t{count} session(s)\t{national_id}\t{platform_id}"
             )
 
 
@@ -195,14 +216,20 @@ def add(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
         )
     role = Role(args.role)
     national_id = _national_id(args.national_id, role) if args.national_id else None
+    platform_id = _platform_id(args.platform_id) if args.platform_id else None
     with sessions() as s:
         if s.scalar(select(User.id).where(User.username == args.username)) is not None:
             raise UsersError(f"le compte « {args.username} » existe déjà (rien n'a changé)")
         _unique_national_id(s, national_id, args.username)
+        _unique_platform_id(s, platform_id, args.username)
     password = _new_password(args)
     with sessions.begin() as s:
-        create_user(s, args.username, args.name or args.username, role, password, national_id)
+        user = create_user(
+            s, args.username, args.name or args.username, role, password, national_id
+        )
+        user.platform_id = platform_id
     said = f", identifiant national {national_id}" if national_id else ""
+    said += f", identifiant plateforme SAS {platform_id}" if platform_id else ""
     return f"compte {args.username} créé ({role.label}{said})"
 
 
@@ -251,6 +278,46 @@ def set_national_id(sessions: sessionmaker[Session], args: argparse.Namespace) -
         _unique_national_id(s, value, args.username)
         user.national_id = value
     return f"identifiant national de {args.username} : {value}"
+
+
+def _platform_id(text: str) -> str:
+    value = text.strip()
+    if not PLATFORM_ID.match(value):
+        raise UsersError(
+            f"identifiant plateforme « {value[:64]} » invalide : 1 à 64 caractères imprimables, "
+            "sans espace ; rien n'a changé"
+        )
+    return value
+
+
+def _unique_platform_id(s: Session, platform_id: str | None, username: str) -> None:
+    from app.db.models import User
+
+    if platform_id is None:
+        return
+    other = s.scalar(
+        select(User.username).where(User.platform_id == platform_id, User.username != username)
+    )
+    if other is not None:
+        raise UsersError(
+            f"l'identifiant plateforme {platform_id} est déjà celui du compte « {other} » "
+            "(rien n'a changé)"
+        )
+
+
+def set_platform_id(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
+    """Give an existing account the platform's identifier (or clear it with an empty one)."""
+    if args.platform_id is None:
+        raise UsersError("sasdesk users set-platform-id : --platform-id est requis", 2)
+    with sessions.begin() as s:
+        user = _user(s, args.username)
+        if not args.platform_id.strip():
+            user.platform_id = None
+            return f"identifiant plateforme SAS de {args.username} effacé"
+        value = _platform_id(args.platform_id)
+        _unique_platform_id(s, value, args.username)
+        user.platform_id = value
+    return f"identifiant plateforme SAS de {args.username} : {value}"
 
 
 def disable(sessions: sessionmaker[Session], args: argparse.Namespace) -> str:
@@ -328,4 +395,5 @@ ACT = {
     "enable": enable,
     "reset-password": reset_password,
     "set-national-id": set_national_id,
+    "set-platform-id": set_platform_id,
 }

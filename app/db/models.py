@@ -35,6 +35,9 @@ class User(Base):
     #: The professional's national identifier (8 + RPPS, 0 + ADELI): what Pro Santé
     #: Connect proves; set by an administrator, never from PSC's claims.
     national_id: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
+    #: The national SAS platform's identifier of an account without a national one (an
+    #: ARM, an OSNP): how an appointment the platform or an editor sends names them.
+    platform_id: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class LoginSession(Base):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import User
@@ -100,13 +100,17 @@ def book_at_editor(
 
 
 def confirm_pending(
-    session: Session, *, effecteur_id: int, start: datetime, regulator_national_id: str
+    session: Session, *, effecteur_id: int, start: datetime, regulator_id: str, national: bool
 ) -> Booking | None:
     """The oldest pending booking this appointment confirms, marked booked; else None.
 
     It must name the same doctor and start, and the regulator who booked: the account
-    whose national identifier the appointment's operator carries.
+    whose national identifier the appointment's operator carries, or for an OSNP or an
+    ARM (no national one) the platform's identifier the account carries.
     """
+    same = User.platform_id == regulator_id
+    if national:
+        same = or_(User.national_id == regulator_id, same)
     booking = session.scalar(
         select(Booking)
         .join(User, User.id == Booking.booked_by_id)
@@ -115,7 +119,7 @@ def confirm_pending(
             Booking.released_at.is_(None),
             Booking.effecteur_id == effecteur_id,
             Booking.appointment_at == start,
-            User.national_id == regulator_national_id,
+            same,
         )
         .order_by(Booking.created_at, Booking.id)
         .limit(1)

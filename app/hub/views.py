@@ -23,6 +23,7 @@ def user_view(user: User | None) -> dict[str, Any] | None:
         "name": user.display_name,
         "role": user.role,
         "national_id": user.national_id or "",
+        "platform_id": user.platform_id or "",
     }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from app.appointments.fhir import SAS_TECHNICAL_SYSTEM
 from tests.appointments.test_fhir import BOOKED
 from tests.certs import Issued
 from tests.interop.fhir_server import bundle, doctor_entries, entry
@@ -44,6 +45,8 @@ class Booked:
     start: datetime
     regulator: str
     status: str = "booked"
+    #: The platform's technical identifier (INTRN) of a regulator without a national one.
+    technical: bool = False
 
 
 @dataclass
@@ -144,7 +147,11 @@ class FakeEditor:
         r = copy.deepcopy(BOOKED)
         r["id"] = a.identifier
         r["identifier"] = [{"system": ID_SYSTEM, "value": a.identifier}]
-        r["extension"][0]["valueReference"]["identifier"]["value"] = a.regulator
+        operator = r["extension"][0]["valueReference"]["identifier"]
+        operator["value"] = a.regulator
+        if a.technical:
+            operator["system"] = SAS_TECHNICAL_SYSTEM
+            operator["type"]["coding"][0]["code"] = "INTRN"
         r["status"] = a.status
         r["start"] = a.start.isoformat()
         r["end"] = (a.start + timedelta(minutes=15)).isoformat()
@@ -152,9 +159,11 @@ class FakeEditor:
         r["participant"][0]["actor"]["identifier"]["value"] = f"8{self.rpps}"
         return r
 
-    async def book(self, slot_id: str, regulator: str) -> httpx.Response:
+    async def book(self, slot_id: str, regulator: str, technical: bool = False) -> httpx.Response:
         """The regulator booked ``slot_id`` on our page: tell the room (POST, booked)."""
-        a = Booked(str(uuid.uuid4()), slot_id, self.slot_start(slot_id), regulator)
+        a = Booked(
+            str(uuid.uuid4()), slot_id, self.slot_start(slot_id), regulator, technical=technical
+        )
         self.appointments[a.identifier] = a
         async with self._client() as http:
             return await http.post(

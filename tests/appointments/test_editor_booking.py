@@ -229,6 +229,30 @@ async def test_an_appointment_of_another_regulator_or_start_confirms_nothing(roo
         assert slot is not None and slot.booked == 0
 
 
+async def test_an_osnp_without_national_id_is_known_by_the_platforms_identifier(
+    room: Room,
+) -> None:
+    """The OSNP has no RPPS nor ADELI: the editor names them by the platform's technical
+    identifier (INTRN), which their account carries (``users set-platform-id``)."""
+    with room.sessions.begin() as s:
+        s.execute(
+            update(User)
+            .where(User.username == "osnp")
+            .values(national_id=None, platform_id="ptf-osnp-17-042")
+        )
+    dossier_id = await snp_task_dossier(room)
+    reply = await room.desks["osnp"].call(
+        SlotBook, slot_id=room.slot_id("ed-1"), dossier_id=dossier_id
+    )
+    answer = await room.editor.book("ed-1", regulator="ptf-osnp-17-042", technical=True)
+    assert answer.status_code == 201, answer.text
+    await room.settle()
+    assert room.booking(reply["booking"]["id"]).agenda_status == "booked"
+    with room.sessions() as s:
+        appt = s.scalars(select(Appointment)).one()
+        assert (appt.regulator_national, appt.dossier_id) == (False, dossier_id)
+
+
 async def test_the_same_slot_twice_for_one_dossier_is_refused(room: Room) -> None:
     dossier_id = await snp_task_dossier(room)
     slot_id = room.slot_id("ed-0")

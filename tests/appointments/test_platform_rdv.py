@@ -396,3 +396,25 @@ def test_the_regulators_one_waiting_dossier_takes_the_platforms_appointment(
     assert events[-1].message["data"]["automatic"] is True
     with sessions() as s:
         assert s.scalars(select(Appointment.dossier_id)).one() == dossier_id
+
+
+def test_an_osnps_platform_identifier_finds_their_account(
+    service: FlowService, sessions: sessionmaker[Session]
+) -> None:
+    """An OSNP has no RPPS: the platform names them by its own identifier, which the
+    account carries (``sasdesk users set-platform-id``); without it the appointment
+    names nobody here and waits on the board."""
+    body = rdv("a1-osnp-ptf")
+    body["regulator"]["regulatorId"] = "3170100042/12345SR"
+    _, events = inbox(service).receive(json.dumps(envelope(body)).encode())
+    assert events[0].message["data"]["appointment"]["regulator"]["user"] is None
+    with sessions.begin() as s:
+        s.execute(
+            update(User).where(User.username == "osnp").values(platform_id="3170100042/12345SR")
+        )
+    body = rdv("a2-osnp-ptf")
+    body["regulator"]["regulatorId"] = "3170100042/12345SR"
+    _, events = inbox(service).receive(json.dumps(envelope(body)).encode())
+    named = events[0].message["data"]["appointment"]["regulator"]
+    assert named["user"]["username"] == "osnp"
+    assert named["id"] == "3170100042/12345SR"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings, SessionSettings
@@ -177,3 +178,47 @@ def test_national_identifiers_are_checked_unique_and_listed(
                   "--password-env", "NEW_PW", "--national-id", "810009876543",
                   env={"NEW_PW": "Régul@tion-15-SAS"})  # fmt: skip
     assert shown.returncode == 0, shown.stderr
+
+
+def test_platform_identifiers_are_checked_unique_listed_and_shown_in_the_account_view(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ARM or an OSNP has no national identifier: the account carries the one the
+    national SAS platform gave them, so that an appointment naming it finds the desk."""
+    from app.cli import main
+    from app.db.engine import make_engine, make_sessionmaker
+    from app.db.models import User
+    from app.hub.views import user_view
+    from ui.psc_text import account_text
+
+    db = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
+    monkeypatch.setenv("NEW_PW", "Régul@tion-15-SAS")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["users", *args, "--db", db])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    add = ("add", "--role", "OSNP", "--password-env", "NEW_PW")
+    code, _, err = run(*add, "--username", "osnp7", "--platform-id", "ptf 42")
+    assert code == 1 and "sans espace" in err
+    code, out, err = run(*add, "--username", "osnp7", "--platform-id", "3170100042/12345SR")
+    assert code == 0 and "identifiant plateforme SAS 3170100042/12345SR" in out, err
+    code, _, err = run(*add, "--username", "osnp8", "--platform-id", "3170100042/12345SR")
+    assert code == 1 and "déjà celui du compte « osnp7 »" in err
+    assert run("list")[0] == 0
+    assert "osnp7\tOSNP\tosnp7\tactif\t0 session(s)\t-\t3170100042/12345SR" in run("list")[1]
+    engine = make_engine(db)
+    with make_sessionmaker(engine)() as s:
+        seen = user_view(s.scalars(select(User).where(User.username == "osnp7")).one())
+    engine.dispose()
+    assert seen is not None
+    assert "identifiant plateforme SAS 3170100042/12345SR" in account_text(seen, "password")
+    code, _, err = run("set-platform-id", "--username", "osnp7", "--platform-id", "")
+    assert code == 0, err
+    assert "osnp7\tOSNP\tosnp7\tactif\t0 session(s)\t-\t-" in run("list")[1]
+    assert run("set-platform-id", "--username", "osnp7")[0] == 2
+    # The command line as README.md shows it, once, as a process.
+    shown = users("set-platform-id", "--db", db, "--username", "osnp7",
+                  "--platform-id", "3170100042/12345SR")  # fmt: skip
+    assert shown.returncode == 0 and "3170100042/12345SR" in shown.stdout, shown.stderr
