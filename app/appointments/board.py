@@ -34,11 +34,12 @@ BOARD_DAYS = 7
 
 
 def board_view(s: Session, row: Appointment) -> dict[str, Any]:
-    """The event's view, and the structure the effecteur works for."""
+    """The event's view, and the structure: the one the effecteur works for, else the
+    one the platform names (a health centre's appointment, RS-SAS-RDV)."""
     view = appointment_view(s, row, regulator_account(s, row))
     effecteur = s.get(Effecteur, row.effecteur_id) if row.effecteur_id is not None else None
     structure = effecteur.structure if effecteur is not None else None
-    view["structure"] = structure.name if structure is not None else ""
+    view["structure"] = structure.name if structure is not None else row.organization_name
     view["dossier_id"] = row.dossier_id
     return view
 

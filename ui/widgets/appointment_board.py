@@ -40,7 +40,9 @@ def when(row: Row) -> str:
 def regulator(row: Row) -> str:
     reg: dict[str, Any] = row.get("regulator") or {}
     user = reg.get("user")
-    return str(user["name"]) if user else str(reg.get("id", ""))
+    if user:
+        return str(user["name"])
+    return str(reg.get("name") or reg.get("id", ""))  # as the platform names them
 
 
 def source(row: Row) -> str:
