@@ -1,4 +1,6 @@
-"""``sasdesk bench appointments``: an editor's appointment, from its request to the desk.
+"""``sasdesk bench appointments``: an editor's appointment, from its request to the desk
+(this module), and the national platform's, through the Hub Santé
+(app.bench.appointments_hubsante).
 
 One hub in its own process on a temporary SQLite database, configured as a room's hub
 with ``[rendez_vous]`` (the FHIR INT_R03 endpoint, mutual TLS with a throw-away
@@ -243,7 +245,8 @@ def run_appointments_bench(
         "ratio_server_cpu": _ratio(
             hub["server_cpu_ms_per_appointment"], bare["server_cpu_ms_per_appointment"]
         ),  # fmt: skip
-        "machine_bound": "the editor, the desk and the server share these cores",
+        "machine_bound": "the editor (or the platform and the broker), the desk and the server "
+        "share these cores",
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -289,6 +292,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--paced", type=int, default=100, help="rendez-vous envoyés un à un")
     parser.add_argument("--saturated", type=int, default=400, help="rendez-vous en charge")
     parser.add_argument("--concurrency", type=int, default=8, help="requêtes en vol en charge")
+    parser.add_argument(
+        "--sans-hubsante",
+        action="store_true",
+        help="sans la moitié Hub Santé (RS-SAS-RDV de la plateforme par RabbitMQ)",
+    )
     parser.add_argument("--json", action="store_true")
 
 

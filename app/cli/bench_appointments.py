@@ -1,5 +1,6 @@
 """``sasdesk bench appointments``: an editor's appointment through the hub's FHIR endpoint
-(mutual TLS) to the desk's event, beside a bare HTTPS server (JSON)."""
+(mutual TLS) to the desk's event, beside a bare HTTPS server, and the national platform's
+RS-SAS-RDV through the Hub Santé, beside the broker's round trip alone (JSON)."""
 
 from __future__ import annotations
 
@@ -23,10 +24,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from app.bench.appointments import run_appointments_bench
+    from app.bench.appointments_hubsante import run_hubsante_half
 
     try:
         result = run_appointments_bench(
             paced=args.paced, saturated=args.saturated, concurrency=args.concurrency
+        )
+        # The national platform's RS-SAS-RDV, through the Hub Santé.
+        result["hub_sante"] = (
+            {"skipped": "--sans-hubsante"}
+            if args.sans_hubsante
+            else run_hubsante_half(paced=args.paced, saturated=args.saturated)
         )
     except (ValueError, RuntimeError) as exc:
         print(f"sasdesk bench appointments : {exc}", file=sys.stderr)
@@ -41,4 +49,13 @@ def run(args: argparse.Namespace) -> int:
               f"{hub['saturated_per_s']} RDV/s")  # fmt: skip
         print(f"HTTPS nu : réponse p50 {bare['paced_answer_ms']['p50']} ms ; "
               f"{bare['saturated_per_s']} RDV/s")  # fmt: skip
+        hs = result["hub_sante"]
+        if "skipped" in hs:
+            print(f"Hub Santé : non mesuré ({hs['skipped']})")
+        else:
+            via, alone = hs["hub"], hs["baseline_broker_round_trip"]
+            print(f"Hub Santé : événement sur le poste p50 {via['paced_event_ms']['p50']} ms, "
+                  f"{via['saturated_per_s']} RDV/s ; courtier seul : aller-retour p50 "
+                  f"{alone['paced_round_trip_ms']['p50']} ms, "
+                  f"{alone['saturated_per_s']} messages/s")  # fmt: skip
     return 0

@@ -1,6 +1,7 @@
 """``sasdesk bench appointments --json`` runs end to end (small): every appointment an
 editor posts reaches the desk as an event, the bare HTTPS baseline is measured in the
-same run, and out-of-bounds sizes are refused before anything starts."""
+same run, so is every RS-SAS-RDV the platform publishes through the Hub Santé beside the
+broker's round trip alone, and out-of-bounds sizes are refused before anything starts."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def test_bench_appointments_measures_the_endpoint_beside_bare_https() -> None:
     assert hub["saturated_per_s"] > 0 and bare["saturated_per_s"] > 0
     assert hub["server_cpu_ms_per_appointment"] > 0
     assert figures["ratio_server_cpu"] is not None
+    # The national platform's half, through the Hub Santé (RabbitMQ is a test peer).
+    hs = figures["hub_sante"]
+    assert hs["hub"]["paced_event_ms"]["samples"] == 10
+    assert hs["hub"]["paced_ack_ms"]["samples"] == 10
+    assert hs["hub"]["saturated_event_ms"]["samples"] == 20
+    assert hs["baseline_broker_round_trip"]["paced_round_trip_ms"]["samples"] == 10
+    assert hs["hub"]["server_cpu_ms_per_appointment"] > 0
+    assert hs["ratio_saturated_per_s"] is not None
 
 
 def test_bench_appointments_refuses_sizes_out_of_bounds() -> None:
