@@ -84,7 +84,7 @@ SLOT_EVENTS = frozenset({EventName.SLOT_BOOKED, EventName.SLOT_RELEASED, EventNa
 #: Events whose message carries the dossier they changed (the desks' lists follow them).
 DOSSIER_EVENTS = frozenset(
     {n for n in EventName if n.family in ("dossier", "task", "callback")}
-    | {EventName.CALL_RECORDED, EventName.RECORDING_OPENED}
+    | {EventName.CALL_RECORDED, EventName.RECORDING_OPENED, EventName.APPOINTMENT_ATTACHED}
 )
 #: Events whose message may carry the OSNP task they changed (a dossier's own events
 #: carry its task, when it has one; so does the recording of a call-back call).

@@ -28,6 +28,7 @@ from app.hub.events import (
 from app.hub.protocol import IntentName
 from ui.bridge import HubBridge
 from ui.controller import DeskController
+from ui.controllers.search import AGENDA_EVENTS
 from ui.main_window import DeskWindow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +121,8 @@ def test_each_panel_subscribes_by_name_to_the_events_it_shows(desk: Any) -> None
     assert c.tasks is not None and bus.names(c.tasks) == TASK_EVENTS
     assert bus.names(c.calls) == set()
     search = [p for p in c.panels if type(p).__name__ == "SearchController"]
-    assert [bus.names(p) for p in search] == [set(SLOT_EVENTS)]
+    # The slots' events, and a booking made at an editor's page (confirmed, late).
+    assert [bus.names(p) for p in search] == [set(SLOT_EVENTS) | AGENDA_EVENTS]
     if window.callback_panel is not None:
         assert c.callback is not None and bus.names(c.callback) == {EventName.CALLBACK_REMINDER}
         assert bus.names(window.callback_panel) == CALLBACK_EVENTS

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.directory.hub import DirectorySearch, SlotBook
 from app.directory.models import Booking
 from app.hub.auth import Principal
 from app.hub.service import FlowService
@@ -76,20 +78,26 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(
         before = panel2.summary.text()
         assert before
 
+        # Count what the booking desk asks the hub from now on: the reply and the event
+        # carry the slot as it now stands, so at most one search follows a booking.
+        assert osnp.controller is not None and osnp.controller.search is not None
+        bridge = osnp.controller.search.hub
+        sent: list[object] = []
+        send = bridge.send
+
+        async def counted(intent: Any, *args: Any, **fields: Any) -> Any:
+            sent.append(intent)
+            return await send(intent, *args, **fields)
+
+        bridge.send = counted  # type: ignore[method-assign,assignment]
         qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
         await until(lambda: "Réservé" in w.message_label.text(), "booking confirmed")
+        await until(lambda: not panel_holds(panel, slot), "the booking desk's list follows")
+        await asyncio.sleep(1.0)  # past the 300 ms merge of a search the event may ask for
+        assert sent.count(SlotBook) == 1
+        assert sent.count(DirectorySearch) <= 1, sent
 
-        def other_sees_it() -> bool:
-            stack = [panel2.model.item(r) for r in range(panel2.model.rowCount())]
-            while stack:
-                item = stack.pop()
-                payload = item.data(PAYLOAD) or {}
-                if item.data(KIND) == "slot" and payload.get("id") == slot["id"]:
-                    return payload["booked"] == slot["booked"] + 1  # a range: one more taken
-                stack.extend(item.child(r) for r in range(item.rowCount()))
-            return True  # a single slot, or a full range: gone from the list
-
-        await until(other_sees_it, "the other desk's list refreshed")
+        await until(lambda: not panel_holds(panel2, slot), "the other desk's list refreshed")
         for desk in (osnp, other):
             await desk.close()
         return int(slot["id"])
@@ -99,3 +107,15 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(
         booking = s.scalar(select(Booking).where(Booking.slot_id == slot_id))
         assert booking is not None and booking.dossier_id == d["id"]
     assert task["id"]
+
+
+def panel_holds(panel: Any, slot: dict[str, Any]) -> bool:
+    """Whether the list still shows ``slot`` as it was before its booking."""
+    stack = [panel.model.item(r) for r in range(panel.model.rowCount())]
+    while stack:
+        item = stack.pop()
+        payload = item.data(PAYLOAD) or {}
+        if item.data(KIND) == "slot" and payload.get("id") == slot["id"]:
+            return payload["booked"] != slot["booked"] + 1  # a range: one more taken
+        stack.extend(item.child(r) for r in range(item.rowCount()))
+    return False  # a single slot, or a full range: gone from the list

@@ -71,9 +71,26 @@ class SearchController(QObject):
         self.panel.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.panel.request_search()
 
-    def on_slot_event(self, _msg: Message) -> None:
-        if self.panel.last is not None:
-            self._research.start()  # another desk booked: refresh, merged in bursts
+    def on_slot_event(self, msg: Message) -> None:
+        """A booking (this desk's or another's) or a freed place: the event's slot is
+        applied to the list shown; only what it cannot say is searched again, merged in
+        bursts."""
+        if self.panel.last is None:
+            return
+        data = msg.get("data") or {}
+        slot = data.get("slot")
+        if msg["event"] == EventName.AGENDA_CHANGED or not isinstance(slot, dict):
+            self._research.start()
+            return
+        booking = data.get("booking") or {}
+        weekly = (
+            (int(booking["effecteur_id"]), int(data["weekly_snp"]))
+            if booking.get("effecteur_id") is not None and data.get("weekly_snp") is not None
+            else None
+        )
+        freed = msg["event"] == EventName.SLOT_RELEASED
+        if not self.panel.apply_slot(slot, weekly, freed=freed):
+            self._research.start()
 
     def on_agenda_event(self, msg: Message) -> None:
         """A booking made at an editor: confirmed, cancelled, or still pending too long."""
@@ -135,7 +152,12 @@ class SearchController(QObject):
             text += " — appelez le médecin pour confirmer (agenda non interfacé)"
         warnings = reply.get("warnings") or []
         self.tell(" · ".join([text, *warnings]), error=bool(warnings))
-        self._refresh_search()
+        # The reply carries the slot as it now stands: the list follows it, and searches
+        # again (once, merged with the event's) only if the slot alone cannot say.
+        slot = reply.get("slot")
+        weekly = (int(booking["effecteur_id"]), int(reply["weekly_snp"]))
+        if not isinstance(slot, dict) or not self.panel.apply_slot(slot, weekly):
+            self._research.start()
 
     def dial(self, number: str, who: str) -> None:
         if self.line is None:

@@ -273,6 +273,43 @@ class SearchPanel(QWidget):
             self.tree.resizeColumnToContents(col)
         self._restore(selected)
 
+    def apply_slot(
+        self, slot: dict[str, Any], weekly: tuple[int, int] | None = None, freed: bool = False
+    ) -> bool:
+        """A slot's new state, from a booking's reply or a ``slot.*`` event, applied to the
+        results shown without searching again. False when only a new search can say what
+        the list now holds: a place freed on a slot the list does not show, a full slot
+        that was its doctor's first (the rank may change) or that leaves room for one the
+        day's « +n » hid. ``weekly`` is (effecteur id, SNP patients this week)."""
+        search = self.last
+        if search is None:
+            return True
+        docs = [*search.get("doctors", []), *search.get("beyond_slots", [])]
+        for area in search.get("cpts") or []:
+            docs.extend(area.get("participants") or [])
+        found, exact = False, True
+        for doc in docs:
+            if weekly is not None and doc.get("effecteur_id") == weekly[0]:
+                doc["weekly_snp"] = weekly[1]
+            first = True
+            for day in doc.get("days", []):
+                for shown in list(day.get("slots", [])):
+                    if shown.get("id") != slot["id"]:
+                        first = False
+                        continue
+                    found = True
+                    if int(slot["booked"]) < int(slot["capacity"]):
+                        places = slot.get("places", shown.get("places", ""))
+                        shown.update(booked=slot["booked"], capacity=slot["capacity"])
+                        shown["places"] = places
+                    else:
+                        day["slots"].remove(shown)
+                        exact = exact and not first and not day.get("more")
+                    first = False
+        if found or weekly is not None:
+            self.show_results(search)
+        return exact and (found or not freed)
+
     def _cpts_row(self, area: dict[str, Any], days: list[date], cap: int) -> list[QStandardItem]:
         """The CPTS first, calling it is F7; its participating doctors below it."""
         phone = str(area.get("snp_phone") or "")
