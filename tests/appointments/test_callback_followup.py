@@ -35,7 +35,14 @@ from app.hub.auth import Principal
 from app.hub.extensions import install_all
 from app.hub.service import FlowService
 from app.stats.models import StatAppointment
-from tests.appointments.test_hub_feedback import EDITOR, MRL_ID, Room, appointment, query
+from tests.appointments.test_hub_feedback import (
+    EDITOR,
+    MRL_ID,
+    Room,
+    appointment,
+    assert_documented,
+    query,
+)
 from tests.callback.conftest import Desks, FakeClock, osnp_task, plan
 from tests.core.flow_helpers import Actor
 from tests.directory.builders import LA_ROCHELLE, slot
@@ -179,6 +186,7 @@ async def test_the_agendas_fate_closes_the_phone_booked_appointment(
     await send(room, fate, start, "rdv-phone")
     [seen] = await until(named(osnp, "callback.appointment_status"), "the OSNP's desk told")
     assert seen["actor"] is None
+    assert_documented(seen)
     assert seen["task"]["id"] == f.task_id and seen["dossier"]["id"] == f.dossier_id
     assert seen["data"] == {
         "appointment_id": f.appointment_id,
