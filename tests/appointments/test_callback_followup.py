@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.appointments.models import Appointment as AgendaAppointment
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.callback.models import Appointment
-from app.db.models import Event
+from app.db.models import Event, User
+from app.directory.editor_booking import book_at_editor
 from app.directory.models import Booking, Effecteur, Practice, Slot, bump_revision
 from app.hub.auth import Principal
 from app.hub.extensions import install_all
@@ -365,3 +366,33 @@ async def test_the_platforms_fate_closes_the_follow_up_too(
         logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
     assert logged.actor_id is None
     assert logged.data["note"] == "retour de la plateforme SAS"
+
+
+async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_twice(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """No workflow makes one today (docs/appointments.md), but a call-back appointment
+    holding the booking the editor confirmed is found by that booking, whatever time it
+    says; the editor's cancellation frees that booking itself (store.py), in the same
+    transaction, and the follow-up frees nothing more."""
+    f = await phone_booked(room, people, "call-shared")
+    with room.sessions.begin() as s:
+        mrl = s.scalars(select(User.id).where(User.username == "mrl")).one()
+        shared = book_at_editor(
+            s, f.slot_id, "https://agenda.test/rdv", now=T0, user_id=mrl, dossier_id=f.dossier_id
+        ).booking.id
+        held = s.get(Appointment, f.appointment_id)
+        assert held is not None
+        held.booking_id, held.at = shared, f.start + timedelta(minutes=5)
+    await send(room, "booked", f.start, "rdv-shared")  # confirms the pending booking
+    with room.sessions() as s:
+        row = s.scalars(select(AgendaAppointment)).one()
+        assert (row.booking_id, row.dossier_id) == (shared, f.dossier_id)
+    directory = listen(room, "sup")
+    await send(room, "cancelled", f.start, "rdv-shared")
+    assert status_of(room, f.appointment_id) == "CANCELLED"
+    await room.settle()
+    assert [m["data"]["booking"]["id"] for m in named(directory, "slot.released")()] == [shared]
+    with room.sessions() as s:
+        booking = s.get(Booking, shared)
+        assert booking is not None and booking.release_reason == "annulé dans l'agenda du médecin"
