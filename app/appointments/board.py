@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.appointments.followup import follow_up
 from app.appointments.models import Appointment
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.appointments.views import FOLLOWERS, appointment_view, regulator_account
@@ -75,7 +76,9 @@ def _attach(u: Unit, row: Appointment, d: Dossier, task: OsnpTask | None, auto: 
     )
 
 
-def attach(u: Unit, i: AppointmentAttach) -> dict[str, Any]:
+def attach(u: Unit, i: AppointmentAttach, *, weekly_cap: int) -> dict[str, Any]:
+    """Put a board's appointment on a dossier; one whose fate the agenda already gave
+    closes the call-back follow-up waiting for it (followup.py), as its update would."""
     assert u.actor is not None
     require(u.actor.role, Action.APPOINTMENT_BOARD)
     d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
@@ -92,6 +95,7 @@ def attach(u: Unit, i: AppointmentAttach) -> dict[str, Any]:
             "conflict", "ce rendez-vous est déjà rattaché à un autre dossier : rechargez le tableau"
         )
     _attach(u, row, d, task, auto=False)
+    follow_up(u, row, weekly_cap=weekly_cap)
     return {"appointment": board_view(u.s, row)}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -62,10 +63,11 @@ def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
 def install(service: FlowService) -> None:
     """The supervisor's view of the journal and the platform search launched from a
     dossier; the endpoint itself is background work."""
+    cap = service.settings.targets.weekly_snp_cap
     service.register(AppointmentJournal, journal)
     service.register(AppointmentPlatformSearch, PlatformSearchHandler(service))
     service.register(AppointmentBoard, board)
-    service.register(AppointmentAttach, attach)
+    service.register(AppointmentAttach, partial(attach, weekly_cap=cap))
 
 
 def pending_delay(settings: AppointmentSettings | None) -> timedelta:

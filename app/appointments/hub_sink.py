@@ -15,6 +15,7 @@ from typing import Any
 from app.appointments.board import auto_attach
 from app.appointments.endpoint import Applied
 from app.appointments.fhir import FhirAppointment, Issue, Refused
+from app.appointments.followup import follow_up
 from app.appointments.models import Appointment
 from app.appointments.store import journal_refused, record
 from app.appointments.views import (
@@ -33,11 +34,15 @@ from app.hub.service import FlowService, Outgoing, Unit
 Target = tuple[str | None, str] | None
 
 
-def announce(u: Unit, row: Appointment, outcome: str, previous: str | None) -> None:
+def announce(
+    u: Unit, row: Appointment, outcome: str, previous: str | None, *, weekly_cap: int
+) -> None:
     """``appointment.received`` (created) or ``appointment.updated``, in the unit of work
     that changed it: to the followers and the regulator's own account. A created one
     attaches by itself when its regulator has exactly one dossier waiting (board.py),
-    whether an editor or the national platform sent it."""
+    whether an editor or the national platform sent it. A fate (fulfilled, noshow,
+    cancelled) closes the call-back follow-up waiting for it (followup.py; ``weekly_cap``
+    for the ``slot.released`` of a place it gives back)."""
     account = regulator_account(u.s, row)
     name = EventName.APPOINTMENT_RECEIVED if outcome == "created" else EventName.APPOINTMENT_UPDATED
     u.emit(
@@ -46,6 +51,7 @@ def announce(u: Unit, row: Appointment, outcome: str, previous: str | None) -> N
         appointment=appointment_view(u.s, row, account),
         previous_status=previous,
     )
+    follow_up(u, row, weekly_cap=weekly_cap)
     if outcome == "created":
         auto_attach(u, row)
 
@@ -97,7 +103,8 @@ class HubSink:
             row = u.s.get(Appointment, received.appointment_id)
             assert row is not None
             previous = received.previous.value if received.previous else None
-            announce(u, row, received.outcome, previous)
+            cap = self.service.settings.targets.weekly_snp_cap
+            announce(u, row, received.outcome, previous, weekly_cap=cap)
         return received.applied
 
     def _booking_changed(self, u: Unit, booking_id: int) -> None:

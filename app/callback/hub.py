@@ -23,8 +23,9 @@ from app.audit import record_read, refused_read
 from app.callback import reminders
 from app.callback.billing import billing_hint
 from app.callback.facts import appointment_facts, dossier_facts
+from app.callback.fate import record_status
 from app.callback.models import Appointment, CallbackAttempt, CallbackTarget
-from app.callback.outcomes import AttemptInput, move_appointment, record_attempt
+from app.callback.outcomes import AttemptInput, record_attempt
 from app.callback.plan import (
     add_target,
     build_plan,
@@ -45,7 +46,7 @@ from app.callback.vocab import (
     TargetStatus,
 )
 from app.db.models import OsnpTask, User
-from app.directory.booking import release_booking, weekly_snp_count
+from app.directory.booking import weekly_snp_count
 from app.directory.engine import DirectoryIndex
 from app.directory.hub import directory_audience, slot_view
 from app.directory.vocab import PARIS
@@ -552,35 +553,7 @@ class CallbackHandlers:
         if ap is None:
             raise FlowError("not_found", f"rendez-vous {i.appointment_id} introuvable")
         task = self._task(u, ap.task_id)
-        before = ap.status
-        move_appointment(ap, i.status, u.now)
-        if i.note:
-            ap.note = (ap.note + "\n" + i.note).strip()
-        if i.status is AppointmentStatus.CANCELLED and ap.booking_id is not None:
-            o = release_booking(u.s, ap.booking_id, now=u.now, reason=i.note or "RDV annulé")
-            u.emit(
-                EventName.SLOT_RELEASED,
-                directory_audience(),
-                booking={
-                    "id": o.booking.id,
-                    "slot_id": o.booking.slot_id,
-                    "effecteur_id": o.booking.effecteur_id,
-                },
-                slot=slot_view(o.slot) if o.slot else None,
-                weekly_snp=o.weekly_snp,
-                weekly_cap=self.settings.weekly_cap,
-            )
-        u.emit(
-            EventName.CALLBACK_APPOINTMENT_STATUS,
-            self._audience(task),
-            task=task,
-            dossier=task.dossier,
-            appointment_id=ap.id,
-            from_status=before,
-            status=ap.status,
-            outcome=ap.outcome,
-            note=i.note,
-        )
+        record_status(u, ap, task, i.status, note=i.note, weekly_cap=self.settings.weekly_cap)
         return {"appointment": appointment_view(ap)}
 
     def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:

@@ -248,14 +248,23 @@ def _accept(
     session.add(out.appointment)
 
 
-def move_appointment(appointment: Appointment, to: AppointmentStatus, now: datetime) -> None:
+def move_appointment(
+    appointment: Appointment, to: AppointmentStatus, now: datetime, *, reported: bool = False
+) -> None:
+    """Move to ``to`` or raise FlowError. A fate the OSNP types waits for the appointment's
+    time; one ``reported`` by the doctor's agenda does not (the agenda is the doctor's own
+    record: a patient seen early is seen)."""
     current = AppointmentStatus(appointment.status)
     if to not in APPOINTMENT_MOVES[current]:
         raise FlowError(
             "invalid_state",
             f"le rendez-vous est « {current.label} » : il ne peut plus passer à « {to.label} »",
         )
-    if to in (AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW) and appointment.at > now:
+    if (
+        not reported
+        and to in (AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW)
+        and appointment.at > now
+    ):
         raise FlowError("invalid_state", "le rendez-vous n'a pas encore eu lieu")
     appointment.status = str(to)
     appointment.status_at = now

@@ -223,6 +223,29 @@ def test_appointment_status_follows_to_the_end(
     assert err.code == "invalid_state"
 
 
+def test_cancelling_after_the_place_was_freed_frees_nothing_more(
+    desks: Desks, territory: Territory, sessions: sessionmaker[Session]
+) -> None:
+    """The place was given back from the directory first: the cancellation is still
+    recorded (it used to be refused, « réservation déjà annulée »), nothing is freed twice."""
+    task_id = osnp_task(desks)
+    sas = target(plan(desks, task_id), "CRENEAU")
+    appt = desks.osnp.send("callback.attempt", target_id=sas["id"], result="ACCEPTED")[
+        "appointment"
+    ]
+    desks.sup.send("slot.release", booking_id=appt["booking_id"], reason="libéré à la main")
+    reply = desks.osnp.send(
+        "callback.appointment.status", appointment_id=appt["id"], status="CANCELLED"
+    )
+    assert reply["appointment"]["status"] == "CANCELLED"
+    assert desks.osnp.events() == ["callback.appointment_status"]  # no second slot.released
+    with sessions() as s:
+        freed = s.get(Slot, sas["slot_id"])
+        assert freed is not None and freed.booked == 0
+        booking = s.get(Booking, appt["booking_id"])
+        assert booking is not None and booking.release_reason == "libéré à la main"
+
+
 def test_honoured_and_no_show(desks: Desks, territory: Territory, clock: FakeClock) -> None:
     ids = []
     for n in range(2):

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QListWidget, QWidget
 
+from app.callback.vocab import AppointmentStatus
 from app.domain.enums import Decision, Priority, Queue, TaskOutcome, Track
 from app.hub.events import EventName
 from app.recordings.listing import Kind
@@ -106,6 +107,11 @@ def describe(entry: dict[str, Any]) -> str:
         text += recorded_call(data)
     elif kind in (EventName.DOSSIER_AGENDA_BOOKING, EventName.DOSSIER_AGENDA_LATE):
         text += f" : {data.get('message', '')}"
+    elif kind == EventName.CALLBACK_APPOINTMENT_STATUS and data.get("status"):
+        # the OSNP's, or the agenda's own (no actor, its note says which agenda)
+        text += f" : {AppointmentStatus(data['status']).label}"
+        if data.get("note"):
+            text += f" ({data['note']})"
     elif kind == EventName.DOSSIER_TAKEN and data.get("waited_seconds") is not None:
         text += f" après {int(data['waited_seconds'])} s d'attente"
     when = datetime.fromisoformat(entry["at"]).astimezone().strftime("%H:%M:%S")

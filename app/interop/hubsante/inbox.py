@@ -125,7 +125,10 @@ class Inbox:
         try:
             with s.begin_nested():
                 unit = Unit(s, None, now, self.service.user)
-                platform.apply(unit, parsed.body, parsed.sender_id, parsed.distribution_id)
+                platform.apply(
+                    unit, parsed.body, parsed.sender_id, parsed.distribution_id,
+                    weekly_cap=self.service.settings.targets.weekly_snp_cap,
+                )  # fmt: skip
                 events = self.service.finish(unit)
         except platform.Rejected as rejected:
             no = InvalidMessage(rejected.cause, parsed.envelope, rejected.code)

@@ -175,7 +175,9 @@ def _same(row: Appointment, fields: dict[str, Any]) -> bool:
     return all(getattr(row, k) == v for k, v in fields.items())
 
 
-def apply(u: Unit, body: dict[str, Any], sender: str, distribution_id: str) -> tuple[int, str]:
+def apply(
+    u: Unit, body: dict[str, Any], sender: str, distribution_id: str, *, weekly_cap: int
+) -> tuple[int, str]:
     """Apply one RS-SAS-RDV in the caller's savepoint; (appointment id, outcome:
     created, updated or replayed). Raises :class:`Rejected`; the caller rolls back."""
     from app.appointments.hub_sink import announce
@@ -239,7 +241,7 @@ def apply(u: Unit, body: dict[str, Any], sender: str, distribution_id: str) -> t
         detail=distribution_id,
     )
     if outcome != "replayed":
-        announce(u, row, outcome, previous)
+        announce(u, row, outcome, previous, weekly_cap=weekly_cap)
     return row.id, outcome
 
 

@@ -1,0 +1,398 @@
+"""An agenda's fate closes the call-back follow-up waiting for it, on a real hub.
+
+The OSNP phoned Dr Claire Martin and booked her published slot (``callback.attempt``
+ACCEPTED: a call-back appointment BOOKED, the directory's place taken, the task closed);
+the doctor's agenda editor reports the same appointment over mutual TLS, and later its
+fate. ``fulfilled`` / ``noshow`` / ``cancelled`` move the call-back appointment to
+HONOURED / NO_SHOW / CANCELLED with the event the OSNP's own intent sends (no actor, a
+note naming the agenda), which the OSNP's desk receives and the statistics fold; a
+cancellation gives the place back once. No match, or two of the agenda's appointments
+that could be it, and nothing moves.
+
+The call-back flow runs on a second service over the same database with a clock a day
+back (the hub's clock is the real one): the appointment it books is over by the time
+the editor reports its fate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.appointments.models import Appointment as AgendaAppointment
+from app.appointments.protocol import AppointmentAttach, AppointmentBoard
+from app.callback.models import Appointment
+from app.db.models import Event, User
+from app.directory.editor_booking import book_at_editor
+from app.directory.models import Booking, Effecteur, Practice, Slot, bump_revision
+from app.hub.auth import Principal
+from app.hub.extensions import install_all
+from app.hub.service import FlowService
+from app.stats.models import StatAppointment
+from tests.appointments.test_hub_feedback import (
+    EDITOR,
+    MRL_ID,
+    Room,
+    appointment,
+    assert_documented,
+    query,
+)
+from tests.callback.conftest import Desks, FakeClock, osnp_task, plan
+from tests.core.flow_helpers import Actor
+from tests.directory.builders import LA_ROCHELLE, slot
+from tests.waits import until
+
+#: The call-back flow's clock: yesterday, 09:00 in Paris.
+T0 = (datetime.now(UTC) - timedelta(days=1)).replace(hour=8, minute=0, second=0, microsecond=0)
+NOTE = f"retour de l'agenda ({EDITOR.name})"
+
+
+@dataclass
+class Followed:
+    """A call-back appointment made by phone, as the database holds it."""
+
+    task_id: int
+    dossier_id: int
+    appointment_id: int
+    booking_id: int
+    slot_id: int
+    start: datetime
+    desks: Desks
+
+
+def side_desks(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Desks:
+    service = FlowService(sessions, clock=FakeClock(T0))
+    install_all(service)
+    return Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+
+
+def publish_slot(sessions: sessionmaker[Session], start: datetime) -> int:
+    """Dr Claire Martin (the editor's doctor) practises in La Rochelle with one slot."""
+    with sessions.begin() as s:
+        e = s.scalars(select(Effecteur).where(Effecteur.rpps == "10100050075")).one()
+        if not e.practices:
+            e.rev = bump_revision(s)
+            e.specialty, e.profession, e.sas_participant = "Médecine générale", "Médecin", True
+            e.agenda_level = "end_to_end"
+            e.practices.append(
+                Practice(
+                    name="Cabinet",
+                    address="1 rue du Port",
+                    commune_insee="17300",
+                    commune_name="",
+                    lat=LA_ROCHELLE[0],
+                    lon=LA_ROCHELLE[1],
+                )
+            )
+            s.flush()
+        same = s.scalars(select(Slot.id).where(Slot.effecteur_id == e.id, Slot.start == start))
+        return same.first() or slot(s, e, start).id
+
+
+def agenda(status: str, start: datetime, identifier: str) -> bytes:
+    """The editor's FrAppointmentSAS for Dr Martin at ``start``, the MRL its regulator."""
+    body = json.loads(appointment(status, identifier=identifier))
+    body["start"] = start.isoformat()
+    body["end"] = (start + timedelta(minutes=15)).isoformat()
+    return json.dumps(body).encode()
+
+
+async def send(room: Room, status: str, start: datetime, identifier: str) -> None:
+    """The editor's POST (a new appointment) or PUT (its change), answered 2xx."""
+    async with room.http(room.editor) as http:
+        if status == "booked":
+            answer = await http.post("/Appointment", content=agenda(status, start, identifier))
+        else:
+            answer = await http.put(
+                "/Appointment", params=query(identifier), content=agenda(status, start, identifier)
+            )
+    assert answer.status_code in (200, 201), answer.text
+
+
+async def phone_booked(
+    room: Room,
+    people: dict[str, Principal],
+    ref: str,
+    *,
+    start: datetime = T0 + timedelta(hours=5),
+    agenda_first: str | None = None,
+) -> Followed:
+    """A task whose OSNP phoned Dr Martin and booked her slot: call-back appointment
+    BOOKED, the slot's place taken, the task closed. ``agenda_first``: the doctor enters
+    it in her agenda while the OSNP is on the phone (the editor's ``booked``, with this
+    identifier, comes while the dossier is still waiting: it attaches itself there)."""
+    slot_id = publish_slot(room.sessions, start)
+    desks = side_desks(room.sessions, people)
+    task_id = osnp_task(desks, ref=ref)
+    if agenda_first is not None:
+        await send(room, "booked", start, agenda_first)
+    creneau = [t for t in plan(desks, task_id)["targets"] if t["slot_id"] == slot_id]
+    assert creneau, "Dr Martin's slot is in the plan"
+    reply = desks.osnp.send("callback.attempt", target_id=creneau[0]["id"], result="ACCEPTED")
+    ap = reply["appointment"]
+    with room.sessions() as s:
+        row = s.get(Appointment, ap["id"])
+        assert row is not None and row.status == "BOOKED" and row.booking_id is not None
+        assert s.get(Slot, slot_id).booked == 1  # type: ignore[union-attr]
+        return Followed(task_id, row.dossier_id, row.id, row.booking_id, slot_id, start, desks)
+
+
+def listen(room: Room, desk: str) -> list[dict[str, Any]]:
+    got: list[dict[str, Any]] = []
+    room.desks[desk].on_event.append(got.append)
+    return got
+
+
+def status_of(room: Room, appointment_id: int) -> str:
+    with room.sessions() as s:
+        row = s.get(Appointment, appointment_id)
+        assert row is not None
+        return row.status
+
+
+def named(events: list[dict[str, Any]], name: str) -> Callable[[], list[dict[str, Any]]]:
+    return lambda: [m for m in events if m["event"] == name]
+
+
+async def attach_from_board(room: Room, identifier: str, dossier_id: int) -> None:
+    with room.sessions() as s:
+        agenda_id = s.scalars(
+            select(AgendaAppointment.id).where(AgendaAppointment.identifier == identifier)
+        ).one()
+    await room.desks["osnp"].call(
+        AppointmentAttach, appointment_id=agenda_id, dossier_id=dossier_id
+    )
+
+
+# -- the fate closes the follow-up ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("fate", "status"), [("fulfilled", "HONOURED"), ("noshow", "NO_SHOW")])
+async def test_the_agendas_fate_closes_the_phone_booked_appointment(
+    room: Room, people: dict[str, Principal], fate: str, status: str
+) -> None:
+    f = await phone_booked(room, people, "call-phone", agenda_first="rdv-phone")
+    start = f.start
+    with room.sessions() as s:
+        attached = s.scalars(select(AgendaAppointment.dossier_id)).one()
+    assert attached == f.dossier_id
+    osnp = listen(room, "osnp")
+    await send(room, fate, start, "rdv-phone")
+    [seen] = await until(named(osnp, "callback.appointment_status"), "the OSNP's desk told")
+    assert seen["actor"] is None
+    assert_documented(seen)
+    assert seen["task"]["id"] == f.task_id and seen["dossier"]["id"] == f.dossier_id
+    assert seen["data"] == {
+        "appointment_id": f.appointment_id,
+        "from_status": "BOOKED",
+        "status": status,
+        "outcome": "RDV_CRENEAU",
+        "note": NOTE,
+    }
+    with room.sessions() as s:
+        row = s.get(Appointment, f.appointment_id)
+        assert row is not None and row.status == status and NOTE in row.note
+        logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
+        assert logged.actor_id is None and logged.task_id == f.task_id
+        # the statistics fold it as they fold the OSNP's own
+        fact = s.get(StatAppointment, f.appointment_id)
+        assert fact is not None and fact.status == status
+        assert s.get(Slot, f.slot_id).booked == 1  # type: ignore[union-attr]  # kept
+    # Final: the OSNP may no longer type another fate, and a replay changes nothing.
+    err = f.desks.osnp.refused(
+        "callback.appointment.status", appointment_id=f.appointment_id, status="CANCELLED"
+    )
+    assert err.code == "invalid_state"
+    await send(room, fate, start, "rdv-phone")
+    await room.settle()
+    assert len(named(osnp, "callback.appointment_status")()) == 1
+
+
+async def test_a_cancellation_frees_the_place_once(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    f = await phone_booked(room, people, "call-cancel", agenda_first="rdv-cancel")
+    start = f.start
+    osnp, directory = listen(room, "osnp"), listen(room, "sup")
+    await send(room, "cancelled", start, "rdv-cancel")
+    [seen] = await until(named(osnp, "callback.appointment_status"), "cancelled")
+    assert (seen["data"]["from_status"], seen["data"]["status"]) == ("BOOKED", "CANCELLED")
+    [released] = await until(named(directory, "slot.released"), "the place given back")
+    assert released["data"]["booking"]["id"] == f.booking_id
+    with room.sessions() as s:
+        assert s.get(Slot, f.slot_id).booked == 0  # type: ignore[union-attr]
+        booking = s.get(Booking, f.booking_id)
+        assert booking is not None and booking.released_at is not None
+        assert booking.release_reason == NOTE
+    await send(room, "cancelled", start, "rdv-cancel")  # a replay: nothing more
+    await room.settle()
+    assert len(named(directory, "slot.released")()) == 1
+    with room.sessions() as s:
+        assert s.get(Slot, f.slot_id).booked == 0  # type: ignore[union-attr]
+        n = s.scalar(select(func.count(Event.seq)).where(Event.type == "slot.released"))
+        assert n == 1
+
+
+async def test_a_place_already_given_back_is_not_given_back_twice(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """The OSNP freed the place from the directory first: the agenda's cancellation
+    still closes the follow-up, frees nothing more, and the editor is answered 200."""
+    f = await phone_booked(room, people, "call-freed", agenda_first="rdv-freed")
+    start = f.start
+    f.desks.sup.send("slot.release", booking_id=f.booking_id, reason="libéré à la main")
+    await send(room, "cancelled", start, "rdv-freed")
+    assert status_of(room, f.appointment_id) == "CANCELLED"
+    with room.sessions() as s:
+        assert s.get(Slot, f.slot_id).booked == 0  # type: ignore[union-attr]
+        booking = s.get(Booking, f.booking_id)
+        assert booking is not None and booking.release_reason == "libéré à la main"
+
+
+async def test_a_fate_attached_from_the_board_closes_the_follow_up(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """The agenda reported only the fate (a PUT of an appointment it never posted): on
+    no dossier, it waits on the board; attached there, it closes the follow-up."""
+    f = await phone_booked(room, people, "call-board")
+    await send(room, "fulfilled", f.start, "rdv-late")
+    assert status_of(room, f.appointment_id) == "BOOKED"  # whose? nobody knows yet
+    board = await room.desks["osnp"].call(AppointmentBoard)
+    assert [a["status"] for a in board["appointments"]] == ["fulfilled"]
+    await attach_from_board(room, "rdv-late", f.dossier_id)
+    assert status_of(room, f.appointment_id) == "HONOURED"
+
+
+async def test_the_agenda_is_believed_before_the_appointments_time(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """A fate the OSNP types waits for the appointment's time; the doctor's agenda
+    saying the patient was seen (early) is recorded, not refused."""
+    soon = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    f = await phone_booked(room, people, "call-early", start=soon)
+    assert f.start > datetime.now(UTC)  # ahead, by the hub's clock
+    await send(room, "fulfilled", f.start, "rdv-early")
+    await attach_from_board(room, "rdv-early", f.dossier_id)
+    assert status_of(room, f.appointment_id) == "HONOURED"
+
+
+# -- nothing to match, or two ---------------------------------------------------------
+
+
+async def test_another_time_or_no_dossier_moves_nothing(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    f = await phone_booked(room, people, "call-other")
+    await send(room, "fulfilled", f.start + timedelta(hours=1), "rdv-other-time")
+    await attach_from_board(room, "rdv-other-time", f.dossier_id)  # same dossier, not its time
+    await send(room, "noshow", f.start, "rdv-no-dossier")  # its time, on no dossier
+    await room.settle()
+    assert status_of(room, f.appointment_id) == "BOOKED"
+    with room.sessions() as s:
+        assert (
+            s.scalar(
+                select(func.count(Event.seq)).where(Event.type == "callback.appointment_status")
+            )
+            == 0
+        )
+
+
+async def test_two_agenda_appointments_that_could_be_it_move_nothing(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    # the first attaches itself to the waiting dossier
+    f = await phone_booked(room, people, "call-twins", agenda_first="rdv-twin-a")
+    start = f.start
+    await send(room, "booked", start, "rdv-twin-b")  # the same doctor and start, again
+    await attach_from_board(room, "rdv-twin-b", f.dossier_id)
+    await send(room, "fulfilled", start, "rdv-twin-a")
+    await room.settle()
+    assert status_of(room, f.appointment_id) == "BOOKED"
+
+
+# -- the national platform ------------------------------------------------------------
+
+
+async def test_the_platforms_fate_closes_the_follow_up_too(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """RS-SAS-RDV through the Hub Santé's inbox (no broker: the message as it arrives):
+    the platform's appointment attaches itself to the waiting dossier, its ``noshow``
+    closes the follow-up, the note saying the platform said it."""
+    from app.interop.hubsante import messages
+    from tests.appointments.test_platform_rdv import envelope, inbox, rdv
+
+    arrivals = inbox(FlowService(room.sessions))
+    install_all(arrivals.service)
+
+    def platform(status: str, method: str, start: datetime) -> list[str]:
+        body = rdv(
+            "ptf-followed",
+            method,
+            status=status,
+            start=messages.iso(start),
+            end=messages.iso(start + timedelta(minutes=20)),
+        )
+        body["practitioner"]["rppsId"] = "810100050075"  # Dr Martin
+        body["regulator"]["regulatorId"] = MRL_ID
+        what, events = arrivals.receive(json.dumps(envelope(body)).encode())
+        assert what == "applied"
+        return [e.message["event"] for e in events]
+
+    start = T0 + timedelta(hours=5)
+    publish_slot(room.sessions, start)
+    desks = side_desks(room.sessions, people)
+    task_id = osnp_task(desks, ref="call-ptf")
+    assert platform("booked", "CreateAppointment", start) == [
+        "appointment.received",
+        "appointment.attached",
+    ]
+    creneau = [t for t in plan(desks, task_id)["targets"] if t["slot_start"] == start.isoformat()]
+    ap = desks.osnp.send("callback.attempt", target_id=creneau[0]["id"], result="ACCEPTED")
+    appointment_id = ap["appointment"]["id"]
+    assert platform("noshow", "UpdateAppointment", start) == [
+        "appointment.updated",
+        "callback.appointment_status",
+    ]
+    assert status_of(room, appointment_id) == "NO_SHOW"
+    with room.sessions() as s:
+        logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
+    assert logged.actor_id is None
+    assert logged.data["note"] == "retour de la plateforme SAS"
+
+
+async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_twice(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """No workflow makes one today (docs/appointments.md), but a call-back appointment
+    holding the booking the editor confirmed is found by that booking, whatever time it
+    says; the editor's cancellation frees that booking itself (store.py), in the same
+    transaction, and the follow-up frees nothing more."""
+    f = await phone_booked(room, people, "call-shared")
+    with room.sessions.begin() as s:
+        mrl = s.scalars(select(User.id).where(User.username == "mrl")).one()
+        shared = book_at_editor(
+            s, f.slot_id, "https://agenda.test/rdv", now=T0, user_id=mrl, dossier_id=f.dossier_id
+        ).booking.id
+        held = s.get(Appointment, f.appointment_id)
+        assert held is not None
+        held.booking_id, held.at = shared, f.start + timedelta(minutes=5)
+    await send(room, "booked", f.start, "rdv-shared")  # confirms the pending booking
+    with room.sessions() as s:
+        row = s.scalars(select(AgendaAppointment)).one()
+        assert (row.booking_id, row.dossier_id) == (shared, f.dossier_id)
+    directory = listen(room, "sup")
+    await send(room, "cancelled", f.start, "rdv-shared")
+    assert status_of(room, f.appointment_id) == "CANCELLED"
+    await room.settle()
+    assert [m["data"]["booking"]["id"] for m in named(directory, "slot.released")()] == [shared]
+    with room.sessions() as s:
+        booking = s.get(Booking, shared)
+        assert booking is not None and booking.release_reason == "annulé dans l'agenda du médecin"
