@@ -6,7 +6,7 @@ under the user's name (the desk's own settings file, see platformdirs for its fo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QObject, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -235,16 +235,19 @@ class RoomView(QObject):
 
     def _dock_the_stranded(self) -> None:
         """A panel that floated on a screen the desk no longer has (the room's second
-        monitor unplugged) comes back docked in the window, where the one-screen layout
-        has room for it, rather than piled over the dossier and the other panels."""
+            monitor unplugged) comes back docked in the window, where the one-screen layout
+            has room for it, rather than piled over the dossier and the other panels, and in
+        front of the panels it is tabbed with (the appointment board would hide it)."""
+        stranded = []
         for dock in self.w.findChildren(QDockWidget):
             place = self.settings.value(f"{self.prefix}floating/{dock.objectName()}")
-            if (
-                dock.isFloating()
-                and isinstance(place, QRect)
-                and QGuiApplication.screenAt(place.center()) is None
-            ):
-                dock.setFloating(False)
+            if isinstance(place, QRect) and QGuiApplication.screenAt(place.center()) is None:
+                if dock.isFloating():
+                    dock.setFloating(False)
+                stranded.append(dock)
+        # They were in sight on their screen: in front of the panels they are tabbed with,
+        # once the window is shown (Qt applies a restored state's tabs when it lays out).
+        QTimer.singleShot(0, lambda: [dock.raise_() for dock in stranded])
 
     def save(self) -> None:
         self.settings.setValue(self.prefix + "geometry", self.w.saveGeometry())

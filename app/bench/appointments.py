@@ -39,6 +39,7 @@ from typing import Any
 from app.bench.flow import free_port, summary
 from app.bench.hubproc import bench_env, start_hubs
 from app.bench.pki import Pki, make_pki
+from app.hub.events import EventName
 
 PASSWORD = "Régul@tion-15-SAS"
 RPPS = "10100050075"
@@ -137,7 +138,7 @@ class Driver:
             ready.set()
             async for raw in ws:
                 message = json.loads(raw)
-                if message.get("event") != "appointment.received":
+                if message.get("event") != EventName.APPOINTMENT_RECEIVED:
                     continue
                 waiting = self.waiting.get(message["data"]["appointment"]["identifier"])
                 if waiting is not None and not waiting.done():

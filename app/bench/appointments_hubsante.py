@@ -34,6 +34,7 @@ from typing import Any
 from app.bench.appointments import PASSWORD, Phase, _cpu_s, prepare_db
 from app.bench.flow import free_port, summary
 from app.bench.hubproc import bench_env, start_hubs
+from app.hub.events import EventName
 
 SAS = "fr.health.sas017"
 PTFSAS = "fr.health.ptfsas"
@@ -93,7 +94,7 @@ class PlatformDriver:
             ready.set()
             async for raw in ws:
                 message = json.loads(raw)
-                if message.get("event") != "appointment.received":
+                if message.get("event") != EventName.APPOINTMENT_RECEIVED:
                     continue
                 waiting = self.waiting.get(message["data"]["appointment"]["identifier"])
                 if waiting is not None and not waiting.done():

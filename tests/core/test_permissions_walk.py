@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.hub import AppointmentJournal
+from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.audit.hub import AuditList
 from app.callback.hub import (
     AppointmentStatusIntent,
@@ -107,6 +108,10 @@ PROBES: dict[Action, list[Probe]] = {
         (RecordingList, {"dossier_id": NOBODY}),
     ],
     Action.READ_AUDIT: [(AuditList, {})],
+    Action.APPOINTMENT_BOARD: [
+        (AppointmentBoard, {}),
+        (AppointmentAttach, {"appointment_id": NOBODY, "dossier_id": NOBODY}),
+    ],
 }
 #: Needs a dossier whose RDV search is open (a probe on no dossier never reaches its
 #: check): walked below, one real dossier per role, by
