@@ -18,6 +18,7 @@ The figures are those of ``app.stats.metrics`` over the facts (``stats_of_waits`
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -114,7 +115,11 @@ def _integers(text: str | None, n: int) -> np.ndarray:
 def _epoch_hour(col: Any, dialect: str) -> Any:
     """The UTC hour of an instant, as whole hours since 1970 (a Paris hour is one)."""
     if dialect == "sqlite":  # naive UTC text; whole seconds, floored (after 1970)
-        return func.unixepoch(col).op("/")(literal(3600))
+        if sqlite3.sqlite_version_info >= (3, 38):
+            seconds: Any = func.unixepoch(col)
+        else:  # the same integer, slower to compute
+            seconds = cast(func.strftime("%s", col), Integer)
+        return seconds.op("/")(literal(3600))
     return cast(func.floor(func.extract("epoch", col) / 3600), Integer)
 
 
