@@ -98,11 +98,25 @@ def agenda_stats(
     return s
 
 
-def appointments_obtained(facts: Facts, period: Period, agenda: AgendaStats) -> int:
+def appointments_obtained(
+    facts: Facts,
+    period: Period,
+    agenda: AgendaStats,
+    searched: tuple[int, set[int]] | None = None,
+) -> int:
     """Seed 001's « Nombre de RDV/visites »: the OSNP's searches closed in the period
     with an appointment, and the appointments the agendas reported for the period that
     no such search already counts (not cancelled; made from the platform, or attached
-    to a dossier whose search did not end in the period)."""
+    to a dossier whose search did not end in the period). ``searched``: those searches
+    already counted, and their dossiers (``app.stats.searches``), instead of the facts'."""
+    n, dossiers = searched if searched is not None else _searched(facts, period)
+    for a in facts.agenda.values():
+        if period.contains(a.start) and a.status != CANCELLED and a.dossier_id not in dossiers:
+            n += 1
+    return n
+
+
+def _searched(facts: Facts, period: Period) -> tuple[int, set[int]]:
     searched: set[int] = set()
     n = 0
     for task in facts.tasks.values():
@@ -115,7 +129,4 @@ def appointments_obtained(facts: Facts, period: Period, agenda: AgendaStats) -> 
         ):
             searched.add(task.dossier_id)
             n += 1
-    for a in facts.agenda.values():
-        if period.contains(a.start) and a.status != CANCELLED and a.dossier_id not in searched:
-            n += 1
-    return n
+    return n, searched

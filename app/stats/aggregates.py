@@ -18,6 +18,7 @@ The figures are those of ``app.stats.metrics`` over the facts (``stats_of_waits`
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Integer, String, and_, case, cast, func, select
+from sqlalchemy import Connection, Integer, String, and_, case, cast, func, literal, select
 from sqlalchemy.sql.functions import aggregate_strings
 
 from app.stats.calendar import Period, paris_hour, week_of
@@ -35,6 +36,9 @@ from app.stats.models import StatCall, StatDossier, StatDossierDay
 
 #: Separates text values in a concatenation (a line or commune never holds it).
 SEP = "\x1f"
+
+#: Ids bound per query when facts are read by id (SQLite binds up to 32,766 values).
+CHUNK = 5000
 
 
 @dataclass
@@ -108,6 +112,17 @@ def _integers(text: str | None, n: int) -> np.ndarray:
     return out
 
 
+def _epoch_hour(col: Any, dialect: str) -> Any:
+    """The UTC hour of an instant, as whole hours since 1970 (a Paris hour is one)."""
+    if dialect == "sqlite":  # naive UTC text; whole seconds, floored (after 1970)
+        if sqlite3.sqlite_version_info >= (3, 38):
+            seconds: Any = func.unixepoch(col)
+        else:  # the same integer, slower to compute
+            seconds = cast(func.strftime("%s", col), Integer)
+        return seconds.op("/")(literal(3600))
+    return cast(func.floor(func.extract("epoch", col) / 3600), Integer)
+
+
 def call_groups(
     conn: Connection, period: Period, sector_of: Callable[[str | None], str]
 ) -> CallGroups:
@@ -115,55 +130,73 @@ def call_groups(
     c = StatCall.__table__.c
     in_period = _periods(period)["calls"](StatCall.__table__)
     answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))
-    hour = func.substr(cast(c.offered_at, String), 1, 13)  # UTC "2023-06-01 10"
     # A wait is the hub's round(…, 3): read as whole milliseconds (integers are cheaper
     # to write and to parse than floats), whose quotient by 1000 is the same double;
     # the query counts the waits for which that does not hold (none from the hub).
     ms = func.round(c.wait_seconds * 1000)
+    # Every call of the period in one scan: the others' "wait" is -1 (abandoned,
+    # ringing, answered without a recorded wait), read as facts below by their ids.
+    wait_or_not = case((answered, cast(ms, Integer)), else_=-1)
     row = conn.execute(
         select(
             func.count(),
             aggregate_strings(cast(c.call_id, String), ","),
-            aggregate_strings(hour, ","),
+            aggregate_strings(cast(_epoch_hour(c.offered_at, conn.dialect.name), String), ","),
             aggregate_strings(c.line, SEP),
-            aggregate_strings(cast(cast(ms, Integer), String), ","),
+            aggregate_strings(cast(wait_or_not, String), ","),
             func.sum(case((ms / 1000.0 != c.wait_seconds, 1), else_=0)),
-        ).where(in_period, answered)
+        ).where(in_period)
     ).one()
     n = row[0]
-    ids = _integers(row[1], n)
-    hours, lines = _column(row[2], ","), _column(row[3], SEP)
+    all_ids = _integers(row[1], n)
+    all_hours = _integers(row[2], n)
+    all_lines = _column(row[3], SEP)
+    codes = _integers(row[4], n)
+    if len(all_lines) != n:
+        raise ValueError("concaténation des appels incohérente")
+    kept = codes >= 0
+    ids, hours = all_ids[kept], all_hours[kept]
+    line_codes, line_names = _codes(all_lines)
     if row[5]:  # some wait is finer than the millisecond: read every wait as text
         # (15 significant digits on SQLite, the shortest exact text on PostgreSQL)
         text = conn.scalar(
             select(aggregate_strings(cast(c.wait_seconds, String), ",")).where(in_period, answered)
         )
-        waits = np.fromiter(map(float, _column(text, ",")), np.float64, n)
+        waits = np.fromiter(map(float, _column(text, ",")), np.float64, len(ids))
     else:
-        waits = _integers(row[4], n) / 1000.0
-    if not len(hours) == len(lines) == n:
-        raise ValueError("concaténation des appels incohérente")
+        waits = codes[kept] / 1000.0
     # The other calls, as facts: few (abandoned, ringing, answered without a wait).
     cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
-    result = conn.execute(select(*cols).where(in_period, ~answered))
-    assert result.cursor is not None
-    rest: list[CallFact] = make(result.cursor.fetchall())
-    result.close()
+    others = all_ids[~kept].tolist()
+    rest: list[CallFact] = []
+    for i in range(0, len(others), CHUNK):
+        result = conn.execute(select(*cols).where(c.call_id.in_(others[i : i + CHUNK])))
+        assert result.cursor is not None
+        rest += make(result.cursor.fetchall())
+        result.close()
+    kept_lines = line_codes[kept]
     extra = [x for x in rest if x.answered_at is not None]  # answered, no wait recorded
     if extra:
         ids = np.concatenate([ids, np.array([x.call_id for x in extra], np.int64)])
-        hours += [_utc_hour(x.offered_at) for x in extra]
-        lines += [x.line for x in extra]
+        hours = np.concatenate([hours, np.array([_utc_hour(x.offered_at) for x in extra])])
+        index = {k: i for i, k in enumerate(line_names)}
+        for x in extra:
+            if x.line not in index:
+                index[x.line] = len(line_names)
+                line_names.append(x.line)
+        kept_lines = np.concatenate(
+            [kept_lines, np.array([index[x.line] for x in extra], np.int64)]
+        )
         more = [(x.answered_at - x.offered_at).total_seconds() for x in extra]  # type: ignore[operator]
         waits = np.concatenate([waits, np.array(more, np.float64)])
     rest = [x for x in rest if x.answered_at is None]
     places = _places_of_calls(conn, period, ids, [x.call_id for x in rest], sector_of)
-    return _grouped(period, hours, lines, places, waits, rest)
+    return _grouped(period, hours, (kept_lines, line_names), places, waits, rest)
 
 
-def _utc_hour(at: datetime) -> str:
-    """``at`` is UTC: "2023-06-01 10", as the database cuts its text."""
-    return at.isoformat(" ")[:13]
+def _utc_hour(at: datetime) -> int:
+    """``at`` is UTC: whole hours since 1970, as the database counts them."""
+    return int(at.timestamp()) // 3600
 
 
 def _places_of_calls(
@@ -213,8 +246,8 @@ def _codes(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
 
 def _grouped(
     period: Period,
-    hours: list[str],
-    lines: list[str],
+    hours: np.ndarray,
+    lines: tuple[np.ndarray, list[str]],
     places: tuple[np.ndarray, list[str], list[str]],
     waits: np.ndarray,
     rest: list[CallFact],
@@ -244,11 +277,10 @@ def _grouped(
             out[k] = stats_of_waits(len(segment) + len(others), ringing, segment, abandon)
         return out
 
-    hour_codes, utc_hours = _codes(hours)
+    distinct, hour_codes = np.unique(hours, return_inverse=True)
+    utc_hours: list[int] = distinct.tolist()
     # Each UTC hour → its Paris day and hour; in time order for the hours' order.
-    local: dict[str, tuple[date, int]] = {}
-    for h in sorted({*utc_hours, *rest_hours}):
-        local[h] = paris_hour(int(datetime.fromisoformat(f"{h}:00:00+00:00").timestamp()) // 3600)
+    local = {h: paris_hour(h) for h in sorted({*utc_hours, *rest_hours})}
 
     def by_local(f: Callable[[tuple[date, int]], Hashable]) -> dict[Any, CallStats]:
         per_hour = [f(local[h]) for h in utc_hours]
@@ -263,10 +295,10 @@ def _grouped(
     first_seen = list(dict.fromkeys(hour for _, hour in local.values()))
     empty = stats_of_waits(0, 0, [], [])
     sector_codes, rest_sectors, sectors = places
-    month = grouping(np.zeros(len(hours), np.int64), [0] if hours else [], [0] * len(rest))
+    month = grouping(np.zeros(len(hours), np.int64), [0] if len(hours) else [], [0] * len(rest))
     return CallGroups(
         month=month.get(0, empty),
-        by_line=dict(sorted(grouping(*_codes(lines), [x.line for x in rest]).items())),
+        by_line=dict(sorted(grouping(*lines, [x.line for x in rest]).items())),
         by_hour={h: by_hour[h] for h in first_seen if h in by_hour},
         by_day={day: by_day.get(day, empty) for day in period.days()},
         by_week=dict(sorted(by_week.items())),

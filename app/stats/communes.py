@@ -16,6 +16,7 @@ neighbours.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -53,9 +54,11 @@ def commune_table(
     facts: Facts | None = None,
     territory: Territory | None = None,
     agenda: AgendaStats | None = None,
+    counted: tuple[Counter[str], Counter[str]] | None = None,
 ) -> list[CommuneRow]:
+    """``counted``: the searches' decisions and appointments seen per place, already
+    counted (``app.stats.searches``), instead of the facts'."""
     t = territory or load_territory(session)
-    facts = facts or load_facts(session, period)
     reported = agenda.fates_of_dossier if agenda is not None else {}
     decisions: Counter[str] = Counter()
     seen: Counter[str] = Counter()
@@ -66,6 +69,22 @@ def commune_table(
             seen[insee] += counts.fulfilled
             noshow[insee] += counts.noshow
             cancelled[insee] += counts.cancelled
+    if counted is not None:
+        decisions.update(counted[0])
+        seen.update(counted[1])
+    else:
+        _count_tasks(facts or load_facts(session, period), t, period, reported, decisions, seen)
+    return _rows(t, decisions, seen, noshow, cancelled)
+
+
+def _count_tasks(
+    facts: Facts,
+    t: Territory,
+    period: Period,
+    reported: Container[int],
+    decisions: Counter[str],
+    seen: Counter[str],
+) -> None:
     for task in facts.tasks.values():
         d = facts.dossiers.get(task.dossier_id)
         if task.created_at is not None and period.contains(task.created_at):
@@ -83,6 +102,15 @@ def commune_table(
                 _, eff, slot = where.split(":")
                 where = t.effecteur_place(int(eff), int(slot) if slot else None)
             seen[where] += 1
+
+
+def _rows(
+    t: Territory,
+    decisions: Counter[str],
+    seen: Counter[str],
+    noshow: Counter[str],
+    cancelled: Counter[str],
+) -> list[CommuneRow]:
     rows = [
         CommuneRow(
             p.insee,

@@ -155,11 +155,22 @@ class Facts(FactSet):
 
     def booking_of_dossier(self, dossier_id: int) -> BookingFact | None:
         """The dossier's last booking still standing (a released one gave its place back)."""
-        best = None
-        for b in self._bookings_by_dossier().get(dossier_id, ()):
-            if b.released_at is None and (best is None or b.booked_at >= best.booked_at):
-                best = b
-        return best
+        return self.standing_bookings().get(dossier_id)
+
+    def standing_bookings(self) -> dict[int, BookingFact]:
+        """Per dossier, its last booking still standing (the later of two booked at the
+        same instant: the one read last), found in one pass over the bookings."""
+        cached: dict[int, BookingFact] | None = getattr(self, "_standing", None)
+        if cached is None:
+            cached = {}
+            for b in self.bookings.values():
+                if b.dossier_id is None or b.released_at is not None:
+                    continue
+                best = cached.get(b.dossier_id)
+                if best is None or b.booked_at >= best.booked_at:
+                    cached[b.dossier_id] = b
+            self._standing = cached
+        return cached
 
     def dossier_of_call(self, call_id: int) -> DossierFact | None:
         by_call: dict[int, DossierFact] | None = getattr(self, "_by_call", None)
@@ -167,16 +178,6 @@ class Facts(FactSet):
             by_call = {d.call_id: d for d in self.dossiers.values() if d.call_id is not None}
             self._by_call = by_call
         return by_call.get(call_id)
-
-    def _bookings_by_dossier(self) -> dict[int, list[BookingFact]]:
-        cached: dict[int, list[BookingFact]] | None = getattr(self, "_by_dossier", None)
-        if cached is None:
-            cached = {}
-            for b in self.bookings.values():
-                if b.dossier_id is not None:
-                    cached.setdefault(b.dossier_id, []).append(b)
-            self._by_dossier = cached
-        return cached
 
 
 #: FactSet attribute → (fact class, table); a class's fields are its table's columns.
@@ -275,11 +276,15 @@ def booked_slots(period: Period) -> Any:
     return select(t.c.slot_id).where(_periods(period)["bookings"](t), t.c.slot_id.is_not(None))
 
 
-def load_facts(session: Session, period: Period, *, searches_only: bool = False) -> Facts:
+def load_facts(
+    session: Session, period: Period, *, searches_only: bool = False, searches: bool = True
+) -> Facts:
     """Every fact the period's statistics need, read from the fact tables.
     ``searches_only``: no calls, and only the dossiers of the period's searches and
     appointments (the report counts calls and dossiers in the database,
-    ``app.stats.aggregates``)."""
+    ``app.stats.aggregates``); without ``searches`` (with ``searches_only``), no
+    searches either, and only the appointments' dossiers (the report counts the
+    searches in one pass, ``app.stats.searches``)."""
     facts = Facts(period=period)
     where = _periods(period)
     bind = session.get_bind()
@@ -287,18 +292,22 @@ def load_facts(session: Session, period: Period, *, searches_only: bool = False)
     sqlite = engine.dialect.name == "sqlite"
     if searches_only:
         tasks, appointments = StatTask.__table__, StatAppointment.__table__
-        where["dossiers"] = lambda t: or_(
-            t.c.dossier_id.in_(select(tasks.c.dossier_id).where(where["tasks"](tasks))),
-            t.c.dossier_id.in_(
-                select(appointments.c.dossier_id).where(where["appointments"](appointments))
-            ),
+        of_appointments = select(appointments.c.dossier_id).where(
+            where["appointments"](appointments)
         )
+        if searches:
+            where["dossiers"] = lambda t: or_(
+                t.c.dossier_id.in_(select(tasks.c.dossier_id).where(where["tasks"](tasks))),
+                t.c.dossier_id.in_(of_appointments),
+            )
+        else:
+            where["dossiers"] = lambda t: t.c.dossier_id.in_(of_appointments)
     # Its own connection, so the reads see what is committed, beside the session's work.
     with engine.connect() as conn:
         if sqlite:  # map the file: the scan reads pages without copying them
             conn.exec_driver_sql("PRAGMA mmap_size=1073741824")
         for name, (cls, table) in FACT_TABLES.items():
-            if searches_only and name == "calls":
+            if searches_only and (name == "calls" or (name == "tasks" and not searches)):
                 continue
             cols, make = _maker(cls, table, sqlite)
             result = conn.execute(select(*cols).where(where[name](table)))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from app.domain.enums import TaskOutcome
 from app.domain.professions import CHOICES, wanted_label
 from app.domain.room import TARGET_ANSWERED as TARGET_ANSWERED  # the room's target
-from app.stats.calendar import Period, local_day, week_of
+from app.stats.calendar import Period, paris_hour, week_of
 from app.stats.facts import AppointmentFact, CallFact, DossierFact, Facts, TaskFact
 
 if TYPE_CHECKING:
@@ -283,12 +283,17 @@ class ProfessionStats:
 
 
 def profession_stats(
-    facts: Facts, period: Period, decisions: dict[str, int]
+    facts: Facts,
+    period: Period,
+    decisions: dict[str, int],
+    appointments: dict[str, int] | None = None,
 ) -> dict[str, ProfessionStats]:
     """Decisions and appointments by the profession / specialty the decision named
     (``DossierFact.wanted_key``: "10/SM54", "60"…), in the vocabulary's order.
     ``decisions``: the consultation decisions of the dossiers opened in the period, per
-    key, as the database counts them (``app.stats.aggregates.dossier_counts``)."""
+    key, as the database counts them (``app.stats.aggregates.dossier_counts``);
+    ``appointments``: the searches' appointments per key, already counted
+    (``app.stats.searches``), instead of the facts'."""
     out: dict[str, ProfessionStats] = {}
 
     def stats(key: str) -> ProfessionStats:
@@ -304,7 +309,9 @@ def profession_stats(
 
     for key, n in decisions.items():
         stats(key).decisions += n
-    for t in facts.tasks.values():
+    for key, n in (appointments or {}).items():
+        stats(key).appointments += n
+    for t in facts.tasks.values() if appointments is None else ():
         if t.cancelled or t.closed_at is None or not period.contains(t.closed_at):
             continue
         if t.outcome and t.outcome != TaskOutcome.SANS_SOLUTION:
@@ -324,11 +331,19 @@ def profession_stats(
 
 def snp_visits_per_week(facts: Facts, cap: int) -> list[dict[str, Any]]:
     """Regulated SNP patients per effecteur and (Paris) week, against the weekly cap."""
-    counts: Counter[tuple[int, str]] = Counter()
+    per_hour: Counter[tuple[int, int]] = Counter()  # (effecteur, UTC hour): a week each
     assert facts.period is not None
+    start, end = facts.period.start, facts.period.end
     for b in facts.bookings.values():
-        if b.released_at is None and facts.period.contains(b.appointment_at):
-            counts[(b.effecteur_id, week_of(local_day(b.appointment_at)).isoformat())] += 1
+        if b.released_at is None and start <= b.appointment_at < end:
+            per_hour[(b.effecteur_id, int(b.appointment_at.timestamp()) // 3600)] += 1
+    weeks: dict[int, str] = {}
+    counts: Counter[tuple[int, str]] = Counter()
+    for (effecteur, hour), n in per_hour.items():
+        week = weeks.get(hour)
+        if week is None:
+            week = weeks[hour] = week_of(paris_hour(hour)[0]).isoformat()
+        counts[(effecteur, week)] += n
     return [
         {"effecteur_id": e, "week": w, "visits": n, "cap": cap, "over_cap": n > cap}
         for (e, w), n in sorted(counts.items())

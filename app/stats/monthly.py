@@ -11,6 +11,7 @@ cabinet" and the searches closed without a solution.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -88,15 +89,29 @@ def monthly_table(
     facts: Facts | None = None,
     territory: Territory | None = None,
     places: Places | None = None,
+    searches: Mapping[date, Mapping[str, int]] | None = None,
 ) -> MonthlyTable:
-    """``places``: read with ``territory`` (it places the booked slots)."""
+    """``places``: read with ``territory`` (it places the booked slots); ``searches``:
+    the searches' cells already counted (``app.stats.searches``), instead of the facts'."""
     t = territory or load_territory(session)
-    facts = facts or load_facts(session, period)
     if places is None:
         places = published_places(session, t, period.start, period.end, booked_slots(period))
     cells: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (day, sector), n in places.by_day.items():
         cells[day][f"slots:{sector}"] += n
+    if searches is not None:
+        for day, counts in searches.items():
+            row = cells[day]  # a day a search closed on has its row, even with nothing
+            for key, n in counts.items():
+                row[key] += n
+    else:
+        _count_tasks(cells, facts or load_facts(session, period), t, period)
+    return _table(period, t, cells)
+
+
+def _count_tasks(
+    cells: dict[date, dict[str, int]], facts: Facts, t: Territory, period: Period
+) -> None:
     for task in facts.tasks.values():
         if task.created_at is not None and period.contains(task.created_at):
             cells[local_day(task.created_at)]["dossiers_osnp"] += 1
@@ -111,6 +126,9 @@ def monthly_table(
             closing["rdv_confrere"] += 1
         elif task.outcome == TaskOutcome.SANS_SOLUTION:
             closing["sans_solution"] += 1
+
+
+def _table(period: Period, t: Territory, cells: dict[date, dict[str, int]]) -> MonthlyTable:
     sectors = list(t.sectors)
     if any(k.endswith(f":{OUTSIDE}") for v in cells.values() for k in v):
         sectors.append((OUTSIDE, t.sector_name(OUTSIDE)))

@@ -32,10 +32,10 @@ from app.stats.metrics import (
     appointment_stats,
     profession_stats,
     snp_visits_per_week,
-    task_stats,
 )
 from app.stats.monthly import MonthlyTable, monthly_table
 from app.stats.registration import MODES, RegistrationRow, registration_rates
+from app.stats.searches import search_counts
 from app.stats.territory import Territory, load_territory, published_places
 
 
@@ -476,15 +476,26 @@ def _build_report(
     sector_names: dict[str, str] | None,
 ) -> Report:
     t: Territory = load_territory(session, sector_names)
-    facts: Facts = load_facts(session, period, searches_only=True)
+    # Bookings, call-back and agenda appointments as facts (few); the searches counted.
+    facts: Facts = load_facts(session, period, searches_only=True, searches=False)
     places = published_places(session, t, period.start, period.end, booked_slots(period))
-    monthly = monthly_table(session, period, facts=facts, territory=t, places=places)
     agenda = agenda_stats(facts.agenda.values(), period, t)
-    communes = commune_table(session, period, facts=facts, territory=t, agenda=agenda)
+    conn = session.connection()
+    searches = search_counts(conn, period, t, facts.standing_bookings(), agenda.fates_of_dossier)
+    monthly = monthly_table(
+        session, period, facts=facts, territory=t, places=places, searches=searches.cells
+    )
+    communes = commune_table(
+        session,
+        period,
+        facts=facts,
+        territory=t,
+        agenda=agenda,
+        counted=(searches.decisions, searches.seen),
+    )
     # numpy comes with the first report, not with every hub start (test_hubstart).
     from app.stats.aggregates import call_groups, dossier_counts
 
-    conn = session.connection()
     dossiers = dossier_counts(conn, period)
     calls = call_groups(conn, period, lambda c: NO_DOSSIER if c is None else t.sector_of(c))
     by_sector = {t.sector_of(c) for c in dossiers.communes()}
@@ -527,18 +538,20 @@ def _build_report(
             for code in call_sectors
         },
         dossiers=dossiers.stats(),
-        tasks=task_stats(facts.tasks.values(), period),
+        tasks=searches.tasks,
         appointments=appointment_stats(appointments),
         no_shows_by_sector=dict(no_shows),
         slots={t.sector_name(code): (published[code], used[code]) for code in names},
         snp_weeks=snp_visits_per_week(facts, weekly_cap),
-        by_profession=profession_stats(facts, period, dossiers.decisions),
+        by_profession=profession_stats(facts, period, dossiers.decisions, searches.wanted),
         target=target,
         weekly_cap=weekly_cap,
         registration=registration_rates(session),
         agenda=agenda,
         effecteur_names=_effecteur_names(session, agenda.by_effecteur),
-        appointments_obtained=appointments_obtained(facts, period, agenda),
+        appointments_obtained=appointments_obtained(
+            facts, period, agenda, (searches.obtained, searches.searched)
+        ),
         sector_names=dict(t.sectors),
         commune_names={i: (p.postal_codes, p.name) for i, p in t.communes.items()},
     )
