@@ -245,9 +245,14 @@ class RoomView(QObject):
                 if dock.isFloating():
                     dock.setFloating(False)
                 stranded.append(dock)
+
         # They were in sight on their screen: in front of the panels they are tabbed with,
         # once the window is shown (Qt applies a restored state's tabs when it lays out).
-        QTimer.singleShot(0, lambda: [dock.raise_() for dock in stranded])
+        def to_front() -> None:
+            for dock in stranded:
+                dock.raise_()
+
+        QTimer.singleShot(0, to_front)
 
     def save(self) -> None:
         self.settings.setValue(self.prefix + "geometry", self.w.saveGeometry())

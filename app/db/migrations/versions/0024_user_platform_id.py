@@ -27,6 +27,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite >= 3.35): a batch copy of users would drop a table every
+    # other one references, which foreign keys refuse.
     op.drop_index("ix_users_platform_id", table_name="users")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("platform_id")
+    op.drop_column("users", "platform_id")
