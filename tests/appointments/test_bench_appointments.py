@@ -31,7 +31,8 @@ def test_bench_appointments_measures_the_endpoint_beside_bare_https() -> None:
     assert 0 < hub["paced_answer_ms"]["p50"] <= hub["paced_answer_ms"]["p99"]
     assert hub["saturated_per_s"] > 0 and bare["saturated_per_s"] > 0
     assert hub["server_cpu_ms_per_appointment"] > 0
-    assert figures["ratio_server_cpu"] is not None
+    # The bare server's CPU for 20 requests may be under one clock tick (10 ms): no ratio.
+    assert "ratio_server_cpu" in figures
     # The national platform's half, through the Hub Santé (RabbitMQ is a test peer).
     hs = figures["hub_sante"]
     assert hs["hub"]["paced_event_ms"]["samples"] == 10

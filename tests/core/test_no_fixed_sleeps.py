@@ -18,6 +18,13 @@ TESTS = ROOT / "tests"
 #: (path, function) → why that function sleeps a fixed time. A new entry needs a reason a
 #: reviewer accepts; a stale one (no fixed sleep there any more) fails the test too.
 ALLOWED: dict[tuple[str, str], str] = {
+    (
+        "tests/ui/test_search_panel.py",
+        "test_osnp_searches_books_with_enter_and_the_other_desk_refreshes.scenario",
+    ): (
+        "after the booking, past the 300 ms merge window: what is asserted is that no "
+        "second search comes, which no condition can wait for"
+    ),  # fmt: skip
     # -- pacing: the rate is the behaviour ------------------------------------------------
     ("tests/telephony/test_fuzz.py", "test_a_storm_of_mutated_messages_leaves_the_line_working"): (
         "the storm is paced like a network (10 ms every 50 datagrams), then its tail "
