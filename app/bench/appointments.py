@@ -109,6 +109,33 @@ class Phase:
     cpu_s: float
 
 
+async def watch_desk(
+    url: str, waiting: dict[str, asyncio.Future[float]], ready: asyncio.Event
+) -> None:
+    """The supervisor's desk: logged in, then each ``appointment.received`` whose
+    identifier is awaited in ``waiting`` resolves its future with the time it was seen."""
+    from websockets.asyncio.client import connect
+
+    async with connect(url, max_size=None) as ws:
+        await ws.recv()  # welcome
+        await ws.send(json.dumps({"type": "login", "id": 1, "username": "sup",
+                                  "password": PASSWORD, "desk": "bench"}))  # fmt: skip
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") == "error":
+                raise RuntimeError(f"connexion du poste refusée : {message}")
+            if message.get("type") == "ok":
+                break
+        ready.set()
+        async for raw in ws:
+            message = json.loads(raw)
+            if message.get("event") != EventName.APPOINTMENT_RECEIVED:
+                continue
+            future = waiting.get(message["data"]["appointment"]["identifier"])
+            if future is not None and not future.done():
+                future.set_result(time.perf_counter())
+
+
 class Driver:
     """The editor's client and, for the hub, the supervisor's desk."""
 
@@ -122,27 +149,8 @@ class Driver:
         self.start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
 
     async def _desk(self, ready: asyncio.Event) -> None:
-        from websockets.asyncio.client import connect
-
         assert self.desk_url is not None
-        async with connect(self.desk_url, max_size=None) as ws:
-            await ws.recv()  # welcome
-            await ws.send(json.dumps({"type": "login", "id": 1, "username": "sup",
-                                      "password": PASSWORD, "desk": "bench"}))  # fmt: skip
-            while True:
-                message = json.loads(await ws.recv())
-                if message.get("type") == "error":
-                    raise RuntimeError(f"connexion du poste refusée : {message}")
-                if message.get("type") == "ok":
-                    break
-            ready.set()
-            async for raw in ws:
-                message = json.loads(raw)
-                if message.get("event") != EventName.APPOINTMENT_RECEIVED:
-                    continue
-                waiting = self.waiting.get(message["data"]["appointment"]["identifier"])
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(time.perf_counter())
+        await watch_desk(self.desk_url, self.waiting, ready)
 
     async def _one(self, http: Any, n: int, phase: Phase) -> None:
         identifier = str(uuid.uuid4())

@@ -31,10 +31,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.bench.appointments import PASSWORD, Phase, _cpu_s, prepare_db
+from app.bench.appointments import Phase, _cpu_s, prepare_db, watch_desk
 from app.bench.flow import free_port, summary
 from app.bench.hubproc import bench_env, start_hubs
-from app.hub.events import EventName
 
 SAS = "fr.health.sas017"
 PTFSAS = "fr.health.ptfsas"
@@ -78,27 +77,8 @@ class PlatformDriver:
         return identifier, messages.build(PTFSAS, to, "Report", "appointment", body, now=utcnow())
 
     async def _desk(self, ready: asyncio.Event) -> None:
-        from websockets.asyncio.client import connect
-
         assert self.desk_url is not None
-        async with connect(self.desk_url, max_size=None) as ws:
-            await ws.recv()  # welcome
-            await ws.send(json.dumps({"type": "login", "id": 1, "username": "sup",
-                                      "password": PASSWORD, "desk": "bench"}))  # fmt: skip
-            while True:
-                message = json.loads(await ws.recv())
-                if message.get("type") == "error":
-                    raise RuntimeError(f"connexion du poste refusée : {message}")
-                if message.get("type") == "ok":
-                    break
-            ready.set()
-            async for raw in ws:
-                message = json.loads(raw)
-                if message.get("event") != EventName.APPOINTMENT_RECEIVED:
-                    continue
-                waiting = self.waiting.get(message["data"]["appointment"]["identifier"])
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(time.perf_counter())
+        await watch_desk(self.desk_url, self.waiting, ready)
 
     async def run(self, paced: int, saturated: int) -> tuple[Phase, Phase]:
         from app.interop.hubsante.peer import Dispatcher, Peer
