@@ -11,34 +11,29 @@ the same ranking (app/directory/baseline.py); both rankings are compared.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import random
 import resource
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.cli import add_db_option
 
+@dataclass(frozen=True)
+class DirectoryOptions:
+    """What ``sasdesk bench directory`` is asked for (its options, by the same names)."""
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("directory", help="annuaire national : import RPPS et recherche")
-    add_db_option(parser)
-    parser.add_argument("--rows", type=int, default=1_000_000, help="lignes de l'extraction")
-    parser.add_argument("--doctors", type=int, default=100_000, help="médecins généralistes")
-    parser.add_argument("--hours", type=int, default=72)
-    parser.add_argument(
-        "--slots-per-doctor", type=float, default=4.0, help="créneaux par généraliste (moyenne)"
-    )
-    parser.add_argument("--searches", type=int, default=1000)
-    parser.add_argument("--baseline-searches", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--json", action="store_true")
-    parser.set_defaults(run=run)
+    db: str | None = None
+    rows: int = 1_000_000
+    doctors: int = 100_000
+    hours: int = 72
+    slots_per_doctor: float = 4.0
+    searches: int = 1000
+    baseline_searches: int = 40
+    seed: int = 17
 
 
 def _rss_mib() -> float:
@@ -53,7 +48,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
+def prepare(args: DirectoryOptions, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
     """Generate, import, add slots; in a child process, so its memory is its own."""
     from sqlalchemy import func, insert, select, update
 
@@ -139,11 +134,12 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
     }
 
 
-def run(args: argparse.Namespace) -> int:
+def run_directory_bench(args: DirectoryOptions) -> dict[str, Any]:
+    """The extraction generated and imported, the searches timed: the figures."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from app.cli.bench_slots import realistic_queries, time_searches
+    from app.bench.slots import realistic_queries, time_searches
     from app.db.engine import make_engine, make_sessionmaker
     from app.directory.engine import DirectoryIndex
     from app.geo import default_index
@@ -204,5 +200,4 @@ def run(args: argparse.Namespace) -> int:
         },
         "wall_s": round(time.perf_counter() - wall, 1),
     }
-    print(json.dumps(out, indent=None if args.json else 2, ensure_ascii=False))
-    return 0
+    return out

@@ -11,8 +11,6 @@ Both runs must return the same dossiers; the JSON says so.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import statistics
 import tempfile
@@ -36,17 +34,6 @@ SYLLABLES = ("ber", "mar", "tin", "lau", "ro", "du", "pon", "gi", "rard", "mo", 
              "le", "fe", "vre", "bon", "net", "fau", "chet", "bru", "nel", "cha")  # fmt: skip
 FIRST = ("Jeanne", "Louis", "Marie", "Jean", "Lucie", "Paul", "Emma", "Hugo", "Léa", "Zoé",
          "Jules", "Chloé", "Nathan", "Inès", "Gabriel", "Camille", "Arthur")  # fmt: skip
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("history", help="antériorités et recherche de dossiers (JSON)")
-    parser.add_argument("--dossiers", type=int, default=1_000_000)
-    parser.add_argument("--lookups", type=int, default=400, help="mesures avec les index")
-    parser.add_argument("--baseline-lookups", type=int, default=15,
-                        help="mesures sans les index (parcours complet, plus lentes)")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--json", action="store_true")
-    parser.set_defaults(run=run)
 
 
 def _surname(rng: random.Random) -> str:
@@ -141,19 +128,23 @@ def measure(s: Session, numbers: list[str], searches: list[Search]) -> dict[str,
     return {"history": _stats(h_ms), "search": _stats(s_ms), "answers": (h_ans, s_ans)}
 
 
-def run(args: argparse.Namespace) -> int:
-    rng = random.Random(args.seed)
+def run_history_bench(
+    dossiers: int, lookups: int, baseline_lookups: int, seed: int = 17
+) -> dict[str, Any]:
+    """The year of dossiers generated, the queries timed without then with the history
+    indexes: the figures (``same_answers``: both runs found the same dossiers)."""
+    rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="sasdesk-bench-history-") as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'history.db'}")
         upgrade(engine)
         for index in HISTORY_INDEXES:
             index.drop(engine)  # the baseline runs first, without them
-        gen = generate(engine, args.dossiers, rng)
+        gen = generate(engine, dossiers, rng)
         sessions = make_sessionmaker(engine)
         with sessions() as s:
-            numbers, searches = _queries(s, rng, args.lookups)
-            base = measure(s, numbers[: args.baseline_lookups],
-                           searches[: args.baseline_lookups])  # fmt: skip
+            numbers, searches = _queries(s, rng, lookups)
+            base = measure(s, numbers[: baseline_lookups],
+                           searches[: baseline_lookups])  # fmt: skip
         t0 = time.perf_counter()
         for index in HISTORY_INDEXES:
             index.create(engine)
@@ -163,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         with sessions() as s:
             fast = measure(s, numbers, searches)
         engine.dispose()
-    same = all(fast["answers"][k][: args.baseline_lookups] == base["answers"][k] for k in (0, 1))
+    same = all(fast["answers"][k][:baseline_lookups] == base["answers"][k] for k in (0, 1))
     out = {
         "bench": "history",
         "generated": gen,
@@ -176,9 +167,4 @@ def run(args: argparse.Namespace) -> int:
         "search_kinds": ["dossier number", "last name + first-name prefix",
                          "surname prefix (4 letters)", "one day", "number over 90 days"],
     }  # fmt: skip
-    if args.json:
-        print(json.dumps(out, indent=2))
-    else:
-        for k in ("history", "search"):
-            print(f"{k}: p95 {fast[k]['p95_ms']} ms (sans index : {base[k]['p95_ms']} ms)")
-    return 0 if same else 1
+    return out

@@ -19,9 +19,7 @@ the platform sending the same messages to itself.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import statistics
 import tempfile
 import time
@@ -31,20 +29,6 @@ from typing import Any
 SAS = "fr.health.sas017"
 LRM = "fr.health.samu017"
 PTFSAS = "fr.health.ptfsas"
-
-
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("hubsante", help="connecteur Hub Santé : messages par seconde")
-    parser.add_argument("--messages", type=int, default=500)
-    parser.add_argument("--cases", type=int, default=100, help="dossiers distincts")
-    parser.add_argument(
-        "--content",
-        choices=("case", "appointment"),
-        default="case",
-        help="RS-EDA de la part du LRM, ou RS-SAS-RDV de la part de la plateforme SAS",
-    )
-    parser.add_argument("--json", action="store_true")
-    parser.set_defaults(run=run)
 
 
 def _case(i: int, now: str) -> dict[str, Any]:
@@ -198,14 +182,7 @@ async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[s
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.messages < 1 or not 1 <= args.cases <= args.messages:
-        print("--messages ≥ 1 et 1 ≤ --cases ≤ --messages")
-        return 2
-    result = asyncio.run(_measure(args.messages, args.cases, args.content))
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        rate, base = result["connector_messages_per_s"], result["baseline_messages_per_s"]
-        print(f"{rate} messages/s par le connecteur (courtier seul : {base} messages/s)")
-    return 0
+def run_hubsante_bench(messages: int, cases: int, content: str = "case") -> dict[str, Any]:
+    """``messages`` (over ``cases`` distinct dossiers or appointments) through the
+    connector, and the same through the broker alone: the figures."""
+    return asyncio.run(_measure(messages, cases, content))

@@ -16,41 +16,23 @@ on 15 with PCMA audio. Prints what was measured:
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser(
-        "sip",
-        help="appels SIPp via Kamailio vers des postes en décroché automatique",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--calls", type=int, default=300, help="nombre d'appels (défaut 300)")
-    parser.add_argument("--rate", type=float, default=5.0, help="appels par seconde (défaut 5)")
-    parser.add_argument("--desks", type=int, default=4, help="postes N1 (défaut 4)")
-    parser.add_argument(
-        "--talk-ms",
-        type=int,
-        default=300,
-        help="durée de conversation de chaque appel, ms (défaut 300)",
-    )
-    parser.add_argument(
-        "--answer-after",
-        type=float,
-        default=0.05,
-        metavar="SECONDES",
-        help="délai de décroché du premier poste ; +0,05 s par poste suivant",
-    )
-    parser.add_argument("--no-audio", action="store_true", help="SIPp n'envoie pas d'audio")
-    parser.add_argument("--json", action="store_true", help="sortie JSON seule")
-    parser.set_defaults(run=run)
+@dataclass(frozen=True)
+class SipOptions:
+    """What ``sasdesk bench sip`` is asked for (its options, by the same names)."""
+
+    calls: int = 300
+    rate: float = 5.0
+    desks: int = 4
+    talk_ms: int = 300
+    answer_after: float = 0.05
+    no_audio: bool = False
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -71,15 +53,18 @@ class DeskStats:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def run(args: argparse.Namespace) -> int:
+class SipBenchError(RuntimeError):
+    """The room could not be set up (a desk did not register): nothing was measured."""
+
+
+def run_sip_bench(args: SipOptions) -> dict[str, Any]:
+    """The calls placed and answered: the figures (``failed`` and ``sipp_exit_code``
+    say whether every call went through)."""
     from telephony.kamailio import Desk, KamailioRoom
     from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
     from telephony.line import LineEvent, LineEventKind
     from telephony.sip import SipConfig, SipLine
 
-    if args.calls < 1 or args.desks < 1 or args.rate <= 0:
-        print("calls, desks and rate must be positive", file=sys.stderr)
-        return 2
     domain = "sas.local"
     desks = [Desk(f"bench{i}", f"bench-secret-{i}", "n1") for i in range(args.desks)]
     room = KamailioRoom(desks, domain=domain)
@@ -130,8 +115,7 @@ def run(args: argparse.Namespace) -> int:
             lines.append(line)
         for _ in desks:
             if not registered.acquire(timeout=10):
-                print("a desk did not register", file=sys.stderr)
-                return 1
+                raise SipBenchError("a desk did not register")
         pcap = None if args.no_audio else PCAPS / "g711a.pcap"
         scenario = caller_scenario(domain, pcap=pcap, talk_ms=args.talk_ms, answer_timeout_ms=10000)
         duration_budget = args.calls / args.rate + 60
@@ -187,15 +171,4 @@ def run(args: argparse.Namespace) -> int:
                 round(100 * cpu / stats.talk_seconds, 2) if stats.talk_seconds else None
             ),
         }
-    if args.json:
-        print(json.dumps(result, sort_keys=True))
-    else:
-        print(json.dumps(result, indent=2, sort_keys=True))
-    return 0 if result["failed"] == 0 and code == 0 else 1
-
-
-if __name__ == "__main__":
-    _parser = argparse.ArgumentParser(prog="sasdesk bench")
-    add_parser(_parser.add_subparsers(dest="bench", required=True))
-    _args = _parser.parse_args()
-    sys.exit(_args.run(_args))
+    return result

@@ -13,7 +13,6 @@ through them: every engine search also builds the patient's CPTS block.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import math
@@ -27,31 +26,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from app.cli import add_db_option
 
+@dataclass(frozen=True)
+class SlotsOptions:
+    """What ``sasdesk bench slots`` is asked for (its options, by the same names)."""
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("slots", help="recherche de créneaux : moteur vs requête SQL")
-    add_db_option(parser)
-    parser.add_argument("--effecteurs", type=int, default=3400)
-    parser.add_argument("--hours", type=int, default=72)
-    parser.add_argument("--department", default="59")
-    parser.add_argument("--searches", type=int, default=1000)
-    parser.add_argument(
-        "--baseline-searches",
-        type=int,
-        default=60,
-        help="recherches rejouées par la référence SQL (plus lente)",
-    )
-    parser.add_argument(
-        "--fhir-share",
-        type=float,
-        default=0.15,
-        help="part des créneaux importés en FHIR plutôt qu'en CSV",
-    )
-    parser.add_argument("--seed", type=int, default=59)
-    parser.add_argument("--json", action="store_true")
-    parser.set_defaults(run=run)
+    db: str | None = None
+    effecteurs: int = 3400
+    hours: int = 72
+    department: str = "59"
+    searches: int = 1000
+    baseline_searches: int = 60
+    fhir_share: float = 0.15
+    seed: int = 59
 
 
 LAST = [
@@ -165,7 +152,7 @@ def ror_export(communes: list[Any], path: Path) -> dict[str, str]:
     return cpts_of
 
 
-def generate(args: argparse.Namespace, workdir: Path, now: datetime) -> dict[str, Any]:
+def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]:
     from app.directory.vocab import PARIS
     from app.geo import default_index
 
@@ -421,7 +408,7 @@ def time_searches(
     return TimedSearches(engine_ms, base_ms, candidates, identical, cpts_shown)
 
 
-def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
+def prepare(args: SlotsOptions, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
     """Generate the department and import it; run in a child process (see ``run``)."""
     from sqlalchemy import func, select, update
 
@@ -469,7 +456,8 @@ def prepare(args: argparse.Namespace, workdir: Path, url: str, now: datetime) ->
     }
 
 
-def run(args: argparse.Namespace) -> int:
+def run_slots_bench(args: SlotsOptions) -> dict[str, Any]:
+    """The department generated and imported, the searches timed: the figures."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -560,5 +548,4 @@ def run(args: argparse.Namespace) -> int:
         "targets": {"engine_p95_under_20ms": e95 < 20, "ten_times_faster_p95": b95 / e95 >= 10},
         "wall_s": round(time.perf_counter() - total_t0, 1),
     }
-    print(json.dumps(out, indent=None if args.json else 2, ensure_ascii=False))
-    return 0
+    return out
