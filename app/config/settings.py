@@ -9,7 +9,7 @@ no TLS, the room settings of ``resources/callback/reglages.toml``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -180,8 +180,3 @@ class HubSettings:
         """The feature settings of type ``kind``; None when the file leaves it out
         (the feature is off, or at its defaults)."""
         return next((s for s in self.sections if isinstance(s, kind)), None)
-
-    def with_section(self, value: object) -> HubSettings:
-        """A copy with ``value`` as its section of that type (replacing the file's)."""
-        kept = tuple(s for s in self.sections if not isinstance(s, type(value)))
-        return replace(self, sections=(*kept, value))
