@@ -33,7 +33,7 @@ from app.domain.enums import Role
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
     return {"messages": [message_view(m) for m in u.s.scalars(q)]}
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     """The supervisor's view of the journal and the platform search launched from a
     dossier; the endpoint itself is background work."""
     cap = service.settings.targets.weekly_snp_cap

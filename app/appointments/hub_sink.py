@@ -29,7 +29,7 @@ from app.directory.editor_booking import BOOKED
 from app.directory.hub import booking_view, directory_audience, emit_agenda_booking, slot_view
 from app.directory.models import Booking, Effecteur, Slot
 from app.hub.events import EventName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 
 Target = tuple[str | None, str] | None
 
@@ -61,7 +61,7 @@ class HubSink:
 
     def __init__(self, hub: Any):
         self.hub = hub
-        self.service: FlowService = hub.service
+        self.service: HubService = hub.service
 
     async def create(self, appointment: FhirAppointment, editor: str) -> Applied:
         return await self._apply(appointment, editor, None)

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.permissions import Action, require
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 
 
 class AuditList(Intent):
@@ -44,5 +44,5 @@ def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
     return {"reads": [read_view(r) for r in rows], "more": more}
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     service.register(AuditList, audit_list)

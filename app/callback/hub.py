@@ -53,10 +53,12 @@ from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
 from app.domain.rules import FlowError, forbid
+from app.flow.handlers import FlowHandlers
+from app.flow.protocol import TaskClose
 from app.hub import protocol as p
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short, Text
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 
@@ -166,12 +168,14 @@ FOLLOWERS = roles_for(Action.FOLLOW_UP)
 class CallbackHandlers:
     def __init__(
         self,
-        service: FlowService,
+        service: HubService,
         settings: Settings,
         scripts: ScriptBook,
         index: DirectoryIndex | None = None,
     ):
         self.service = service
+        #: The flow's handlers, to close the OSNP task in the call-back's own unit.
+        self.flow = FlowHandlers(service)
         self.settings = settings
         self.scripts = scripts
         self.index = index or DirectoryIndex()
@@ -490,7 +494,7 @@ class CallbackHandlers:
         if reason is not None:
             payload["no_solution_reason"] = str(reason)
         # The core's own close: same rules, same events (task.closed, dossier.closed).
-        self.service.close_task(u, p.TaskClose.model_validate(payload))
+        self.flow.close_task(u, TaskClose.model_validate(payload))
 
     def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
         return {"patient_text": self._patient_text(u, task, ap), "billing": self._billing(u, ap)}
@@ -633,11 +637,11 @@ class CallbackHandlers:
         return {"stats": osnp_table(u.s, start, end)}
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, CallbackHandlers] = weakref.WeakKeyDictionary()
+_INSTALLED: weakref.WeakKeyDictionary[HubService, CallbackHandlers] = weakref.WeakKeyDictionary()
 
 
 def install(
-    service: FlowService, settings: Settings | None = None, scripts: ScriptBook | None = None
+    service: HubService, settings: Settings | None = None, scripts: ScriptBook | None = None
 ) -> CallbackHandlers:
     """Register the call-back intents (settings and scripts are checked here: a broken
     room file stops the hub with the file, line and reason)."""
@@ -662,7 +666,7 @@ def install(
     return handlers
 
 
-def handlers_of(service: FlowService) -> CallbackHandlers | None:
+def handlers_of(service: HubService) -> CallbackHandlers | None:
     return _INSTALLED.get(service)
 
 

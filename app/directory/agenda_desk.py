@@ -16,7 +16,7 @@ from app.directory.models import Effecteur, Slot, Unavailability
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 
 KEEPERS = roles_for(Action.KEEP_AGENDAS)
 
@@ -118,6 +118,6 @@ def agenda(u: Unit, i: AgendaView) -> dict[str, Any]:
     }
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     service.register(AgendaEffecteurs, effecteurs)
     service.register(AgendaView, agenda)

@@ -30,7 +30,7 @@ from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.hub.visibility import Audience
 
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
@@ -159,7 +159,7 @@ class Uploads:
 
 
 class ImportHandlers:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
         self.uploads = Uploads()
 
@@ -248,7 +248,7 @@ class ImportHandlers:
         return {"report": out}
 
 
-def install(service: FlowService) -> ImportHandlers:
+def install(service: HubService) -> ImportHandlers:
     handlers = ImportHandlers(service)
     service.register(DirectoryUpload, handlers.upload)
     service.register(DirectoryImport, handlers.run_import)

@@ -36,7 +36,7 @@ from app.domain.professions import UnknownCode, Wanted, parse_wanted
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience, can_see_dossier
 
 Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
@@ -487,7 +487,7 @@ class DirectoryHandlers:
         )
 
 
-def install(service: FlowService) -> DirectoryHandlers:
+def install(service: HubService) -> DirectoryHandlers:
     """Register the directory's intents on the hub's flow service."""
     handlers = DirectoryHandlers(DirectoryIndex(), service.settings.targets.weekly_snp_cap)
     service.register(DirectorySearch, handlers.search)
@@ -503,9 +503,9 @@ def install(service: FlowService) -> DirectoryHandlers:
     return handlers
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, DirectoryHandlers] = weakref.WeakKeyDictionary()
+_INSTALLED: weakref.WeakKeyDictionary[HubService, DirectoryHandlers] = weakref.WeakKeyDictionary()
 
 
-def handlers_of(service: FlowService) -> DirectoryHandlers | None:
+def handlers_of(service: HubService) -> DirectoryHandlers | None:
     """The directory's handlers on ``service`` (the appointments extension hooks in)."""
     return _INSTALLED.get(service)

@@ -3,7 +3,7 @@
 An extension is a module named in ``EXTENSIONS`` that defines its intents (subclasses of
 ``app.hub.protocol.Intent``) and
 
-- ``install(service: FlowService)``: registers a handler for each of its intents (and
+- ``install(service: HubService)``: registers a handler for each of its intents (and
   its projectors, appended to ``service.projectors``);
 - optionally ``async start(hub)`` and ``async stop(hub)``: its background work, started
   with the hub and stopped before it (the call-back reminders).
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.hub import protocol as p
-from app.hub.service import FlowService
+from app.hub.service import HubService
 
 EXTENSIONS: tuple[str, ...] = (
+    "app.flow.hub",
     "app.directory.hub",
     "app.callback.hub",
     "app.stats.hub",
@@ -62,7 +63,7 @@ class ExtensionError(RuntimeError):
 @dataclass(frozen=True)
 class Extension:
     name: str
-    install: Callable[[FlowService], object]
+    install: Callable[[HubService], object]
     intents: tuple[type[p.Intent], ...]
     start: Hook | None = None
     stop: Hook | None = None
@@ -86,7 +87,7 @@ class Extension:
         )
 
 
-def install_all(service: FlowService, names: tuple[str, ...] | None = None) -> list[Extension]:
+def install_all(service: HubService, names: tuple[str, ...] | None = None) -> list[Extension]:
     """Load and install every extension, then check that every intent has a handler."""
     loaded = [Extension.load(name) for name in (EXTENSIONS if names is None else names)]
     for ext in loaded:

@@ -31,7 +31,7 @@ from app.hub.framing import frames
 from app.hub.group_commit import GroupCommit
 from app.hub.login_sessions import Opened, SessionKeeper
 from app.hub.psc_login import PscLogins
-from app.hub.service import FlowService, Outgoing
+from app.hub.service import HubService, Outgoing
 from app.hub.tls import check_listen, file_fingerprint, server_context
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class Hub:
         self.port = port
         self.demo = demo
         self.engine = make_engine(db_url)
-        self.service = FlowService(make_sessionmaker(self.engine), clock, self.settings)
+        self.service = HubService(make_sessionmaker(self.engine), clock, self.settings)
         install_all(self.service)
         self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.

@@ -12,10 +12,10 @@ from app.audit import record_read, refused_read
 from app.db.models import Dossier, OsnpTask
 from app.domain.rules import FlowError
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
 
-_CLIENT_ID: dict[FlowService, str] = {}
+_CLIENT_ID: dict[HubService, str] = {}
 
 
 class DossierExport(Intent):
@@ -25,7 +25,7 @@ class DossierExport(Intent):
 
 
 class ExportHandlers:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
 
     def export(self, u: Unit, i: DossierExport) -> dict[str, Any]:
@@ -53,7 +53,7 @@ class ExportHandlers:
                 "filename": f"dossier-{d.number}-{suffix}"}  # fmt: skip
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     service.register(DossierExport, ExportHandlers(service).export)
 
 

@@ -30,7 +30,7 @@ from app.domain.permissions import Action, require
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName, Short
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, ror_pages, withdraw_missing
 
 
@@ -42,7 +42,7 @@ class DirectoryRefresh(Intent):
 
 
 class FhirHub:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
         self.puller: SlotPuller | None = None
         self.ror: SlotPuller | None = None
@@ -209,10 +209,10 @@ class FhirHub:
         self.loop = None
 
 
-_INSTALLED: dict[FlowService, FhirHub] = {}
+_INSTALLED: dict[HubService, FhirHub] = {}
 
 
-def install(service: FlowService) -> FhirHub:
+def install(service: HubService) -> FhirHub:
     handlers = FhirHub(service)
     service.register(DirectoryRefresh, handlers.refresh)
     _INSTALLED[service] = handlers

@@ -31,9 +31,10 @@ from app.callback.models import CallbackAttempt
 from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
+from app.hub.dossiers import task_of
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import call_view
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 from app.recordings import playback
@@ -152,7 +153,7 @@ class Source:
 
 
 class RecordingHandlers:
-    def __init__(self, service: FlowService, store: RecordingStore | None = None):
+    def __init__(self, service: HubService, store: RecordingStore | None = None):
         self.service = service
         self._store = store
 
@@ -252,7 +253,7 @@ class RecordingHandlers:
         was placed with it in hand, though it may have moved on since (another track, a
         desk back after a crash), and its recording must still reach it."""
         assert u.actor is not None
-        if can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+        if can_see_dossier(u.actor, d, task_of(u, d)):
             return True
         read = select(AuditRead.id).where(
             AuditRead.dossier_id == d.id,
@@ -387,7 +388,7 @@ class RecordingHandlers:
         if source.placed is not None:
             audience = Audience(users={row.uploaded_by_id})
             if dossier is not None:
-                audience.add_dossier(dossier, self.service._task_of(u, dossier))
+                audience.add_dossier(dossier, task_of(u, dossier))
             u.emit(
                 EventName.CALL_RECORDED,
                 audience,
@@ -419,10 +420,10 @@ class RecordingHandlers:
         return {**reply, "attempt_id": attempt.id}
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, RecordingHandlers] = weakref.WeakKeyDictionary()
+_INSTALLED: weakref.WeakKeyDictionary[HubService, RecordingHandlers] = weakref.WeakKeyDictionary()
 
 
-def install(service: FlowService) -> RecordingHandlers:
+def install(service: HubService) -> RecordingHandlers:
     handlers = RecordingHandlers(service)
     for intent, fn in (
         (CallRecording, handlers.begin),
@@ -437,7 +438,7 @@ def install(service: FlowService) -> RecordingHandlers:
     return handlers
 
 
-def handlers_of(service: FlowService) -> RecordingHandlers | None:
+def handlers_of(service: HubService) -> RecordingHandlers | None:
     return _INSTALLED.get(service)
 
 

@@ -17,7 +17,7 @@ from app.db.models import Call, Event, User
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.stats.projection import project
@@ -86,7 +86,7 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
     return {"seq": seq, "desks": sorted(desks.values(), key=lambda d: d["name"])}
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     service.register(DeskState, desk_state)
     service.register(StatsLive, stats_live)
     if project not in service.projectors:

@@ -11,7 +11,7 @@ from app.config.settings import TargetSettings
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.stats.calendar import Period
 from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
@@ -81,7 +81,7 @@ def stats_report(
     }
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     targets = service.settings.targets
     territory = service.settings.territory.file
     sectors = sector_names(territory) if territory is not None else None

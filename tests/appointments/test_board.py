@@ -17,8 +17,8 @@ from app.appointments.models import Appointment
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.client.hub_client import HubError
 from app.db.models import Event
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from app.stats.models import StatAgendaAppointment
 from tests.appointments.test_hub_feedback import Room, appointment, assert_documented
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier

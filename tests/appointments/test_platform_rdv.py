@@ -26,10 +26,10 @@ from app.config.settings import HubSanteSettings
 from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Effecteur
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Ping
 from app.hub.server import Hub
-from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.inbox import Inbox

@@ -14,8 +14,8 @@ from app.callback.hub import CallbackHandlers
 from app.callback.hub import install as install_callback
 from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import AYTRE, LA_ROCHELLE, SURGERES, doctor, slot
 from tests.directory.conftest import demo_sessions  # noqa: F401  (the demo directory)

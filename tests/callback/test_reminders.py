@@ -17,9 +17,10 @@ from app.callback.models import Reminder
 from app.callback.reminders import fire_due, watch_tasks
 from app.callback.settings import load_settings
 from app.directory.hub import install as install_directory
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.server import Hub
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import Outgoing, Unit
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 from tests.conftest import PASSWORD
 from tests.core.flow_helpers import Actor

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import main
 from app.db.models import User
 from app.db.types import utcnow
+from app.flow.service import FlowService
 from app.hub.auth import Principal, open_session
 from app.hub.extensions import install_all
-from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.interop.envelopes import message

@@ -16,9 +16,9 @@ from app.cli import main
 from app.db.audit import AuditRead
 from app.db.models import Dossier
 from app.db.types import utcnow
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.extensions import install_all
-from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.domain.enums import Role
 from app.domain.rules import forbid
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.interop.hubsante.models import HsJournal
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
     return {"messages": [journal_view(j) for j in u.s.scalars(q)]}
 
 
-def install(service: FlowService) -> None:
+def install(service: HubService) -> None:
     service.register(HubSanteJournal, journal)
 
 
