@@ -30,6 +30,7 @@ from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Ping
 from app.hub.server import Hub
+from app.hub.service import HubService
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.inbox import Inbox
@@ -301,7 +302,7 @@ async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> N
 # -- the inbox on its own (no broker): what the platform may send that the editors don't
 
 
-def inbox(service: FlowService) -> Inbox:
+def inbox(service: HubService) -> Inbox:
     return Inbox(service, HubSanteSettings(client_id=SAS, url="amqps://unused"))
 
 
