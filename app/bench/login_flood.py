@@ -202,7 +202,7 @@ def _serve(url: str, port: int, throttle: str) -> None:
     from dataclasses import replace
 
     from app.config.settings import HubSettings, SessionSettings
-    from app.hub.server import Hub
+    from app.room import Hub
 
     sessions = SessionSettings() if throttle == "on" else replace(SessionSettings(), **UNTHROTTLED)
     hub = Hub(url, "127.0.0.1", port, settings=HubSettings(sessions=sessions))

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings
 from app.db.types import utcnow
-from app.flow import hub as flow_hub
+from app.flow.hub import FlowExtension
+from app.hub.extensions import Installed
 from app.hub.service import Clock, HubService
 
 
@@ -21,4 +22,5 @@ class FlowService(HubService):
         settings: HubSettings | None = None,
     ):
         super().__init__(sessions, clock, settings)
-        self.flow = flow_hub.install(self)
+        self.flow = FlowExtension(self)
+        Installed(self, [self.flow])

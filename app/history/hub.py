@@ -9,6 +9,7 @@ audited. Each dossier a reply shows is one granted row in the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -25,6 +26,7 @@ from app.history.models import DossierLink
 from app.history.query import MAX_ROWS, Search, caller_history, search_dossiers, summary_view
 from app.hub.dossiers import dossier_event, read_dossier
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import EntityId, Intent, IntentName, Phone
 from app.hub.service import HubService, Unit
 
@@ -168,9 +170,20 @@ LABELS: dict[str, str] = {
 }
 
 
-def install(service: HubService) -> None:
-    INTENT_LABELS.update(LABELS)
-    h = HistoryHandlers(service)
-    service.register(HistoryCaller, h.caller)
-    service.register(DossierSearch, h.search)
-    service.register(DossierLinkIntent, h.link)
+class HistoryExtension(Extension):
+    """The caller's history, the dossier search and the link to the same patient."""
+
+    name = "app.history"
+
+    def __init__(self, service: HubService):
+        INTENT_LABELS.update(LABELS)
+        self.history = HistoryHandlers(service)
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        h = self.history
+        return {HistoryCaller: h.caller, DossierSearch: h.search, DossierLinkIntent: h.link}
+
+
+def install(service: HubService) -> HistoryExtension:
+    """The history on a bare service (tools and tests)."""
+    return install_one(service, HistoryExtension(service))

@@ -158,8 +158,6 @@ class HubService:
         #: Called inside each transaction with the events it wrote (e.g. statistics facts
         #: kept up to date); an exception rolls the whole unit back.
         self.projectors: list[Callable[[Session, list[Event]], None]] = []
-        #: The extensions installed (app.hub.extensions), started and stopped with the hub.
-        self.extensions: list[Any] = []
         #: Sends messages to the desks at once, from any thread and outside any
         #: transaction (the progress of a long intent); set by the hub that serves desks.
         self.live: Callable[[list[Outgoing]], None] | None = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,8 +31,10 @@ from app.callback.models import CallbackAttempt
 from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
+from app.hub.context import HubContext
 from app.hub.dossiers import task_of
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 from app.hub.service import HubService, Unit
 from app.hub.views import call_view
@@ -420,32 +422,27 @@ class RecordingHandlers:
         return {**reply, "attempt_id": attempt.id}
 
 
-_INSTALLED: weakref.WeakKeyDictionary[HubService, RecordingHandlers] = weakref.WeakKeyDictionary()
+class RecordingsExtension(Extension):
+    """Recordings uploaded by the desks, kept in the hub's store, played back."""
 
+    name = "app.recordings"
 
-def install(service: HubService) -> RecordingHandlers:
-    handlers = RecordingHandlers(service)
-    for intent, fn in (
-        (CallRecording, handlers.begin),
-        (OutgoingRecording, handlers.begin),
-        (RecordingPlaced, handlers.begin),
-        (RecordingChunk, handlers.chunk),
-        (RecordingCommit, handlers.commit),
-    ):
-        service.register(intent, fn)
-    _INSTALLED[service] = handlers
-    playback.install(service, lambda: handlers.store)
-    return handlers
+    def __init__(self, service: HubService):
+        self.recordings = RecordingHandlers(service)
+        self.playback = playback.Playback(service, lambda: self.recordings.store)
 
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        r = self.recordings
+        return {
+            CallRecording: r.begin,
+            OutgoingRecording: r.begin,
+            RecordingPlaced: r.begin,
+            RecordingChunk: r.chunk,
+            RecordingCommit: r.commit,
+            **self.playback.handlers(),
+        }
 
-def handlers_of(service: HubService) -> RecordingHandlers | None:
-    return _INSTALLED.get(service)
-
-
-async def start(hub: Any) -> None:
-    """The store named in the hub's settings (never a path from a desk)."""
-    handlers = handlers_of(hub.service)
-    if handlers is None:
-        return
-    root = hub.settings.recordings_store or default_store(hub.db_url)
-    handlers.use_store(Path(root))
+    async def start(self, ctx: HubContext) -> None:
+        """The store named in the hub's settings (never a path from a desk)."""
+        root = ctx.settings.recordings_store or default_store(ctx.db_url)
+        self.recordings.use_store(Path(root))

@@ -21,6 +21,7 @@ from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError
 from app.hub.dossiers import task_of
 from app.hub.events import EventName
+from app.hub.extensions import Handler
 from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import HubService, Unit
 from app.hub.views import iso
@@ -75,6 +76,13 @@ def recording_view(r: Recording) -> dict[str, Any]:
 
 
 class Playback:
+    def handlers(self) -> dict[type[Intent], Handler]:
+        return {
+            RecordingList: self.listing,
+            RecordingOpen: self.open,
+            RecordingRead: self.read,
+        }
+
     def __init__(self, service: HubService, store: Callable[[], RecordingStore]):
         self.service = service
         self.store = store  # the hub's store, known once the hub has started
@@ -158,14 +166,3 @@ class Playback:
             "size": row.size,
             "eof": end >= row.size,
         }
-
-
-def install(service: HubService, store: Callable[[], RecordingStore]) -> Playback:
-    playback = Playback(service, store)
-    for intent, fn in (
-        (RecordingList, playback.listing),
-        (RecordingOpen, playback.open),
-        (RecordingRead, playback.read),
-    ):
-        service.register(intent, fn)
-    return playback

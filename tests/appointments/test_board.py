@@ -28,7 +28,7 @@ from tests.waits import until
 def waiting_dossier(sessions: sessionmaker[Session], people: dict[str, Principal], ref: str) -> int:
     """An SNP dossier decided by the MRL (the appointment's regulator), its search open."""
     service = HubService(sessions)
-    from app.hub.extensions import install_all
+    from app.room import install_all
 
     install_all(service)
     n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
@@ -125,7 +125,7 @@ async def test_a_dossier_one_may_not_see_is_not_found_as_one_that_does_not_exist
     listed = (await room.desks["osnp"].call(AppointmentBoard))["appointments"]
     service = HubService(room.sessions)
     n1 = Actor(service, people["n1"])
-    from app.hub.extensions import install_all
+    from app.room import install_all
 
     install_all(service)
     from tests.core.flow_helpers import answer_call

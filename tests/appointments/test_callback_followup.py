@@ -33,8 +33,8 @@ from app.db.models import Event, User
 from app.directory.editor_booking import book_at_editor
 from app.directory.models import Booking, Effecteur, Practice, Slot, bump_revision
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
 from app.hub.service import HubService
+from app.room import install_all
 from app.stats.models import StatAppointment
 from tests.appointments.test_hub_feedback import (
     EDITOR,

@@ -18,8 +18,8 @@ from app.config.settings import HubSettings
 from app.db.audit import AuditRead
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
 from app.hub.service import HubService
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor
 

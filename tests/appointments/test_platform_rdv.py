@@ -29,13 +29,13 @@ from app.directory.models import Effecteur
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Ping
-from app.hub.server import Hub
 from app.hub.service import HubService
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.inbox import Inbox
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
+from app.room import Hub
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_hub_feedback import MRL_ID, keep_appointments
 from tests.core.test_hub_ws import logged_client

@@ -13,7 +13,7 @@ from app.callback.settings import load_settings
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
 from app.config.settings import HubSanteSettings, HubSettings
 from app.config.tomlfile import FileError
-from app.hub.server import Hub
+from app.room import Hub
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "hub.toml.example"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from app.hub.extensions import install_all
 from app.hub.protocol import intent_types, parse_intent
 from app.hub.service import HubService
+from app.room import install_all
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "docs" / "protocol.md"

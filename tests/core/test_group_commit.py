@@ -22,8 +22,8 @@ from app.domain.rules import FlowError
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Intent, parse_intent
-from app.hub.server import Hub
 from app.hub.service import Outcome
+from app.room import Hub
 from app.stats.hub import install as install_stats
 from app.stats.projection import TABLES, rebuild
 from tests.conftest import PASSWORD

@@ -34,9 +34,9 @@ from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action,
 from app.flow import protocol as fp
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
-from app.hub.server import Hub
 from app.recordings.hub import CallRecording, OutgoingRecording, RecordingPlaced
 from app.recordings.playback import RecordingList, RecordingOpen
+from app.room import Hub
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD

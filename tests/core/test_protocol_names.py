@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.events import EventName, event_message
-from app.hub.extensions import install_all
 from app.hub.service import HubService
+from app.room import install_all
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The only modules that spell an intent or event name as a string.

@@ -17,9 +17,9 @@ from app.cli import main
 from app.db.models import User
 from app.db.types import utcnow
 from app.hub.auth import Principal, open_session
-from app.hub.extensions import install_all
 from app.hub.service import HubService
 from app.interop.hubsante import messages
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.interop.envelopes import message
 

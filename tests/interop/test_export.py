@@ -17,9 +17,9 @@ from app.db.audit import AuditRead
 from app.db.models import Dossier
 from app.db.types import utcnow
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
 from app.hub.service import HubService
 from app.interop.hubsante import messages
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
 from tests.interop.envelopes import message

@@ -29,7 +29,7 @@ from app.db.models import User
 from app.directory.models import Booking, Effecteur, Slot, Unavailability
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
