@@ -27,9 +27,8 @@ DATAS: tuple[tuple[str, str], ...] = (
     ("telephony/kamailio/kamailio.cfg", "telephony/kamailio"),
 )
 
-#: Our packages: every submodule is bundled, since the CLI commands and the hub
-#: extensions are imported by name (app.cli.COMMANDS, app.hub.extensions.EXTENSIONS)
-#: and an extension that is not found is skipped silently.
+#: Our packages: every submodule is bundled, since the CLI commands are imported by
+#: name (app.cli.COMMANDS).
 OWN_PACKAGES: tuple[str, ...] = ("app", "ui", "telephony")
 
 #: Modules only reached through a string: SQLAlchemy dialects chosen by the URL,

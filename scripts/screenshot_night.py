@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.client.hub_client import HubClient  # noqa: E402
 from app.demo.seed import Demo  # noqa: E402
-from app.hub.embedded import EmbeddedHub  # noqa: E402
+from app.room.embedded import EmbeddedHub  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402
 from ui.password_dialog import PasswordDialog  # noqa: E402

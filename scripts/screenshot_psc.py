@@ -45,8 +45,8 @@ from app.config.settings import HubSettings  # noqa: E402
 from app.db.engine import make_engine  # noqa: E402
 from app.db.models import User  # noqa: E402
 from app.demo.seed import Demo  # noqa: E402
-from app.hub.embedded import EmbeddedHub  # noqa: E402
 from app.psc.settings import Policy, PscSettings  # noqa: E402
+from app.room.embedded import EmbeddedHub  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402

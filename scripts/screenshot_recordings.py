@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.client.hub_client import HubClient  # noqa: E402
 from app.client.recordings import RecordingUploader  # noqa: E402
 from app.demo.seed import Demo  # noqa: E402
-from app.hub.embedded import EmbeddedHub  # noqa: E402
+from app.room.embedded import EmbeddedHub  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.client.trust import PinStore  # noqa: E402
 from app.config.desk import DeskSettings  # noqa: E402
 from app.demo.seed import Demo  # noqa: E402
-from app.hub.embedded import EmbeddedHub  # noqa: E402
+from app.room.embedded import EmbeddedHub  # noqa: E402
 from telephony.audio.device import SignalSource  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.room_view import apply_theme  # noqa: E402

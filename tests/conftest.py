@@ -15,9 +15,9 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import User
 from app.domain.enums import Role
+from app.flow.service import FlowService
 from app.hub.auth import Principal, hash_password, principal_of
-from app.hub.server import Hub
-from app.hub.service import FlowService
+from app.room import Hub
 
 # Hubs started by the tests never read the machine's /etc/sasdesk/hub.toml (the package
 # test installs one for a while); a test that wants a file passes --config.

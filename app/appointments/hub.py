@@ -9,7 +9,7 @@ for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -23,21 +23,23 @@ from app.appointments.protocol import AppointmentAttach, AppointmentBoard, Appoi
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
 from app.appointments.views import message_view
-from app.callback.reminders import ReminderScheduler
+from app.callback.hub import CallbackExtension
 from app.directory import editor_booking
 from app.directory.booking import BookingOutcome, hm
-from app.directory.hub import agenda_audience, booking_view
-from app.directory.hub import handlers_of as directory_handlers
+from app.directory.hub import DirectoryExtension, agenda_audience, booking_view
 from app.directory.models import Effecteur
 from app.domain.enums import Role
 from app.domain.permissions import Action, require
+from app.hub.context import HubContext
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience
 
 if TYPE_CHECKING:
     from app.appointments.endpoint import AppointmentEndpoint
+    from app.hub.server import Hub
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +60,6 @@ def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
     if i.outcome != "all":
         q = q.where(AppointmentMessage.outcome == i.outcome)
     return {"messages": [message_view(m) for m in u.s.scalars(q)]}
-
-
-def install(service: FlowService) -> None:
-    """The supervisor's view of the journal and the platform search launched from a
-    dossier; the endpoint itself is background work."""
-    cap = service.settings.targets.weekly_snp_cap
-    service.register(AppointmentJournal, journal)
-    service.register(AppointmentPlatformSearch, PlatformSearchHandler(service))
-    service.register(AppointmentBoard, board)
-    service.register(AppointmentAttach, partial(attach, weekly_cap=cap))
 
 
 def pending_delay(settings: AppointmentSettings | None) -> timedelta:
@@ -108,57 +100,80 @@ def late_watcher(delay: timedelta) -> Callable[[Unit], list[datetime]]:
     return watch
 
 
-async def start(hub: Any) -> None:
-    settings = hub.settings.section(AppointmentSettings)
-    _watch_pending(hub, pending_delay(settings))
-    if settings is None:
-        return
-    from app.appointments.endpoint import AppointmentEndpoint, server_tls
-    from app.appointments.hub_sink import HubSink
+class AppointmentsExtension(Extension):
+    """The supervisor's journal and board, the platform search launched from a dossier,
+    the editors' endpoint, and the watch on bookings still pending at an editor."""
 
-    endpoint = AppointmentEndpoint(HubSink(hub), list(settings.editors), base=settings.base)
-    tls = server_tls(settings.cert, settings.key, settings.client_ca)
-    port = await endpoint.start(settings.host, settings.port, tls)
-    hub.appointments = endpoint
-    log.info(
-        "appointment endpoint listening on https://%s:%s%s/Appointment for %s",
-        settings.host,
-        port,
-        settings.base,
-        ", ".join(e.name for e in settings.editors),
-    )
+    name = "app.appointments"
+
+    def __init__(
+        self,
+        service: HubService,
+        callback: CallbackExtension | None = None,
+        directory: DirectoryExtension | None = None,
+    ):
+        self.service = service
+        #: The features it rides: the reminders' scheduler, the directory's bookings.
+        self.callback = callback
+        self.directory = directory
+        self.platform_search = PlatformSearchHandler(service)
+        #: While the hub runs: the editors' endpoint (its bound port), the pending watch.
+        self.endpoint: AppointmentEndpoint | None = None
+        self.watch: Callable[[Unit], list[datetime]] | None = None
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        cap = self.service.settings.targets.weekly_snp_cap
+        return {
+            AppointmentJournal: journal,
+            AppointmentPlatformSearch: self.platform_search,
+            AppointmentBoard: board,
+            AppointmentAttach: partial(attach, weekly_cap=cap),
+        }
+
+    async def start(self, ctx: HubContext) -> None:
+        settings = ctx.settings.section(AppointmentSettings)
+        self._watch_pending(pending_delay(settings))
+        if settings is None or self.endpoint is not None:
+            return
+        from app.appointments.endpoint import AppointmentEndpoint, server_tls
+        from app.appointments.hub_sink import HubSink
+
+        endpoint = AppointmentEndpoint(HubSink(ctx), list(settings.editors), base=settings.base)
+        tls = server_tls(settings.cert, settings.key, settings.client_ca)
+        port = await endpoint.start(settings.host, settings.port, tls)
+        self.endpoint = endpoint
+        log.info(
+            "appointment endpoint listening on https://%s:%s%s/Appointment for %s",
+            settings.host,
+            port,
+            settings.base,
+            ", ".join(e.name for e in settings.editors),
+        )
+
+    def _watch_pending(self, delay: timedelta) -> None:
+        """Bookings made on an editor's page ride the call-back reminders' scheduler: one
+        job per due time, armed when the booking is made and again at every start."""
+        scheduler = self.callback.scheduler if self.callback is not None else None
+        if scheduler is None or self.directory is None or self.watch is not None:
+            return
+        watch = late_watcher(delay)
+        scheduler.watchers.append(watch)
+        self.directory.directory.on_pending = lambda created: scheduler.arm(created + delay)
+        self.watch = watch
+        scheduler.arm(self.service.clock())  # bookings left pending while the hub was down
+
+    async def stop(self, ctx: HubContext) -> None:
+        scheduler = self.callback.scheduler if self.callback is not None else None
+        if scheduler is not None and self.watch in scheduler.watchers:
+            scheduler.watchers.remove(self.watch)
+        if self.directory is not None:
+            self.directory.directory.on_pending = None
+        self.watch = None
+        if self.endpoint is not None:
+            await self.endpoint.stop()
+            self.endpoint = None
 
 
-def endpoint(hub: Any) -> AppointmentEndpoint | None:
+def endpoint(hub: Hub) -> AppointmentEndpoint | None:
     """The running endpoint of ``hub`` (its bound port), None when off or stopped."""
-    running: AppointmentEndpoint | None = getattr(hub, "appointments", None)
-    return running
-
-
-def _watch_pending(hub: Any, delay: timedelta) -> None:
-    """Bookings made on an editor's page ride the call-back reminders' scheduler: one
-    job per due time, armed when the booking is made and again at every start."""
-    scheduler: ReminderScheduler | None = getattr(hub, "callback_scheduler", None)
-    directory = directory_handlers(hub.service)
-    if scheduler is None or directory is None:
-        return
-    watch = late_watcher(delay)
-    scheduler.watchers.append(watch)
-    directory.on_pending = lambda created: scheduler.arm(created + delay)
-    hub.appointment_watch = watch
-    scheduler.arm(hub.service.clock())  # bookings left pending while the hub was down
-
-
-async def stop(hub: Any) -> None:
-    scheduler: ReminderScheduler | None = getattr(hub, "callback_scheduler", None)
-    watch = getattr(hub, "appointment_watch", None)
-    if scheduler is not None and watch in scheduler.watchers:
-        scheduler.watchers.remove(watch)
-    directory = directory_handlers(hub.service)
-    if directory is not None:
-        directory.on_pending = None
-    hub.appointment_watch = None
-    running = endpoint(hub)
-    if running is not None:
-        await running.stop()
-        hub.appointments = None
+    return hub.extension(AppointmentsExtension).endpoint

@@ -10,7 +10,6 @@ the supervisors only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from app.appointments.board import auto_attach
 from app.appointments.endpoint import Applied
@@ -28,8 +27,9 @@ from app.directory.booking import BookingOutcome, weekly_snp_count
 from app.directory.editor_booking import BOOKED
 from app.directory.hub import booking_view, directory_audience, emit_agenda_booking, slot_view
 from app.directory.models import Booking, Effecteur, Slot
+from app.hub.context import HubContext
 from app.hub.events import EventName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 
 Target = tuple[str | None, str] | None
 
@@ -59,9 +59,9 @@ def announce(
 class HubSink:
     """The endpoint's sink on a running hub: the writer, one unit of work per feedback."""
 
-    def __init__(self, hub: Any):
+    def __init__(self, hub: HubContext):
         self.hub = hub
-        self.service: FlowService = hub.service
+        self.service: HubService = hub.service
 
     async def create(self, appointment: FhirAppointment, editor: str) -> Applied:
         return await self._apply(appointment, editor, None)

@@ -26,7 +26,7 @@ from app.directory.query import parse_treating_doctor
 from app.domain.professions import Wanted, fold
 from app.domain.rules import FlowError
 from app.hub.protocol import IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
 
 #: "12 bis rue de la Paix", "3, avenue Foch": the number (with its bis/ter) and the street.
@@ -115,7 +115,7 @@ def search_context(
 
 
 class PlatformSearchHandler:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
 
     def __call__(self, u: Unit, i: AppointmentPlatformSearch) -> dict[str, Any]:

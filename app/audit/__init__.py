@@ -2,7 +2,7 @@
 
 Every hub path that shows a dossier's content to a desk calls :func:`record_read` in
 its own unit of work (so the row commits with the reply, or neither), and turns a
-refusal into :class:`ReadRefused`, which :class:`app.hub.service.FlowService` records
+refusal into :class:`ReadRefused`, which :class:`app.hub.service.HubService` records
 in a transaction of its own (the refused unit is rolled back) before answering
 ``not_found``. New read paths (exports, searches, history) do the same::
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.permissions import Action, require
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 
 
 class AuditList(Intent):
@@ -44,5 +46,15 @@ def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
     return {"reads": [read_view(r) for r in rows], "more": more}
 
 
-def install(service: FlowService) -> None:
-    service.register(AuditList, audit_list)
+class AuditExtension(Extension):
+    """The supervisors' view of the read audit."""
+
+    name = "app.audit"
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {AuditList: audit_list}
+
+
+def install(service: HubService) -> AuditExtension:
+    """The audit list on a bare service (tools and tests)."""
+    return install_one(service, AuditExtension())

@@ -273,7 +273,7 @@ def _serve(kind: str, url: str, ws_port: int, http_port: int, pki_dir: Path) -> 
     if kind == "hub":
         from app.appointments.settings import AppointmentSettings, EditorCertificate
         from app.config.settings import HubSettings
-        from app.hub.server import Hub
+        from app.room import Hub
 
         appointments = AppointmentSettings(
             cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca,

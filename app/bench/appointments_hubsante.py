@@ -221,7 +221,7 @@ def _ratio(a: float, b: float) -> float | None:
 def _serve(url: str, ws_port: int, config: Path) -> None:
     """The child process: a hub with the Hub Santé connector."""
     from app.config.settings import HubSanteSettings, HubSettings
-    from app.hub.server import Hub
+    from app.room import Hub
 
     c = json.loads(config.read_text())
     hubsante = HubSanteSettings(client_id=SAS, url=c["url"], ca_file=Path(c["ca"]),

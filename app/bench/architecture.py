@@ -49,6 +49,7 @@ _RANKS: dict[str, int] = {
     "app.geo": 2,
     "app.config": 3,
     "app.hub": 4,
+    "app.room": 6,  # the composition: the features given to the kernel
     "app.client": 6,
     "ui": 7,
     "app.bench": 8,

@@ -84,11 +84,11 @@ def _pct(values: list[float], p: float) -> float:
 async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[str, Any]:
     from app.config.settings import HubSanteSettings, HubSettings
     from app.db.types import utcnow
-    from app.hub.server import Hub
     from app.interop.hubsante import messages
     from app.interop.hubsante.broker import Broker
     from app.interop.hubsante.connector import Connector
     from app.interop.hubsante.peer import Dispatcher, Peer
+    from app.room import Hub
 
     broker = Broker([SAS, LRM, PTFSAS])
     broker.start()
@@ -119,7 +119,9 @@ async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[s
             hubsante=HubSanteSettings(client_id=SAS, url=broker.url(SAS), ca_file=broker.ca,
                                       cert_file=c.cert, key_file=c.key)))  # fmt: skip
         await hub.start()
-        connector = getattr(hub, "hubsante", None)  # set by the Hub Santé extension
+        from app.interop.hubsante.hub import HubSanteExtension
+
+        connector = hub.extension(HubSanteExtension).connector
         assert isinstance(connector, Connector), "the Hub Santé extension did not start"
         await asyncio.wait_for(connector.ready.wait(), 60)
         sent_at: dict[str, float] = {}

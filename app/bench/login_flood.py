@@ -36,6 +36,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import User
 from app.domain.enums import Role
+from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.auth import hash_password
 
@@ -70,7 +71,7 @@ async def _desk_phase(
         if loop.time() > deadline:
             break
         t0 = time.perf_counter()
-        await desk.call(p.CallOffered, call_ref=f"{phase}-{n}", line="15")
+        await desk.call(fp.CallOffered, call_ref=f"{phase}-{n}", line="15")
         latencies.append((time.perf_counter() - t0) * 1000)
         await asyncio.sleep(interval)
     return latencies
@@ -201,7 +202,7 @@ def _serve(url: str, port: int, throttle: str) -> None:
     from dataclasses import replace
 
     from app.config.settings import HubSettings, SessionSettings
-    from app.hub.server import Hub
+    from app.room import Hub
 
     sessions = SessionSettings() if throttle == "on" else replace(SessionSettings(), **UNTHROTTLED)
     hub = Hub(url, "127.0.0.1", port, settings=HubSettings(sessions=sessions))

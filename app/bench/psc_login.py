@@ -133,8 +133,8 @@ def run_psc_login_bench(*, logins: int = 20, interval: int = 1) -> dict[str, Any
 def _serve(url: str, port: int, discovery: str, client_id: str, interval: str) -> None:
     """The hub process (``python -m app.bench.psc_login URL PORT DISCOVERY CLIENT S``)."""
     from app.config.settings import HubSettings
-    from app.hub.server import Hub
     from app.psc.settings import Policy, PscSettings
+    from app.room import Hub
 
     psc = PscSettings(
         discovery_url=discovery,

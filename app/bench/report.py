@@ -519,9 +519,9 @@ def _timed(fn: Any, runs: int) -> dict[str, Any]:
 
 def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
     """Steady stream from the real flow service; latency = event produced → view ready."""
+    from app.flow.service import FlowService
     from app.hub.auth import principal_of
     from app.hub.protocol import parse_intent
-    from app.hub.service import FlowService
     from app.stats.live import LiveState
 
     with tempfile.TemporaryDirectory() as tmp:

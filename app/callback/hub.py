@@ -10,8 +10,7 @@ RDV_HORS_DISPO), all in one unit of work.
 from __future__ import annotations
 
 import base64
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -53,10 +52,14 @@ from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
 from app.domain.rules import FlowError, forbid
+from app.flow.handlers import FlowHandlers
+from app.flow.protocol import TaskClose
 from app.hub import protocol as p
+from app.hub.context import HubContext
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short, Text
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 
@@ -166,12 +169,16 @@ FOLLOWERS = roles_for(Action.FOLLOW_UP)
 class CallbackHandlers:
     def __init__(
         self,
-        service: FlowService,
+        service: HubService,
         settings: Settings,
         scripts: ScriptBook,
         index: DirectoryIndex | None = None,
+        *,
+        flow: FlowHandlers,
     ):
         self.service = service
+        #: The flow's handlers, to close the OSNP task in the call-back's own unit.
+        self.flow = flow
         self.settings = settings
         self.scripts = scripts
         self.index = index or DirectoryIndex()
@@ -490,7 +497,7 @@ class CallbackHandlers:
         if reason is not None:
             payload["no_solution_reason"] = str(reason)
         # The core's own close: same rules, same events (task.closed, dossier.closed).
-        self.service.close_task(u, p.TaskClose.model_validate(payload))
+        self.flow.close_task(u, TaskClose.model_validate(payload))
 
     def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
         return {"patient_text": self._patient_text(u, task, ap), "billing": self._billing(u, ap)}
@@ -633,58 +640,64 @@ class CallbackHandlers:
         return {"stats": osnp_table(u.s, start, end)}
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, CallbackHandlers] = weakref.WeakKeyDictionary()
+class CallbackExtension(Extension):
+    """The call-back workflow and its reminders' scheduler."""
+
+    name = "app.callback"
+
+    def __init__(
+        self,
+        service: HubService,
+        flow: FlowHandlers | None = None,
+        settings: Settings | None = None,
+        scripts: ScriptBook | None = None,
+    ):
+        """Settings and scripts are checked here: a broken room file stops the hub with
+        the file, line and reason."""
+        self.service = service
+        room = settings or service.settings.section(Settings) or load_settings()
+        room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
+        self.callbacks = CallbackHandlers(
+            service, room, scripts or load_scripts(), flow=flow or FlowHandlers(service)
+        )
+        #: The reminders' scheduler while the hub runs (the appointments ride it too).
+        self.scheduler: reminders.ReminderScheduler | None = None
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        h = self.callbacks
+        return {
+            CallbackPlan: h.plan,
+            CallbackTargetAdd: h.target_add,
+            CallbackTargetSkip: h.target_skip,
+            CallbackPlanReorder: h.plan_reorder,
+            CallbackAttemptIntent: h.attempt,
+            CallbackScript: h.script,
+            AppointmentStatusIntent: h.appointment_status,
+            CallbackPatientText: h.patient_text,
+            CallbackLetter: h.letter,
+            CallbackBilling: h.billing,
+            CallbackStats: h.stats,
+        }
+
+    async def start(self, ctx: HubContext) -> None:
+        """Start the reminders' scheduler in the hub's loop."""
+        if self.scheduler is not None:  # already started
+            return
+        scheduler = reminders.ReminderScheduler(
+            ctx.service, self.callbacks.settings, ctx.run_in_writer, ctx.broadcast
+        )
+        self.callbacks.on_reminder = scheduler.arm
+        self.scheduler = scheduler
+        await scheduler.start()
+
+    async def stop(self, ctx: HubContext) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
 
 
 def install(
-    service: FlowService, settings: Settings | None = None, scripts: ScriptBook | None = None
-) -> CallbackHandlers:
-    """Register the call-back intents (settings and scripts are checked here: a broken
-    room file stops the hub with the file, line and reason)."""
-    room = settings or service.settings.section(Settings) or load_settings()
-    room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
-    handlers = CallbackHandlers(service, room, scripts or load_scripts())
-    for intent, fn in (
-        (CallbackPlan, handlers.plan),
-        (CallbackTargetAdd, handlers.target_add),
-        (CallbackTargetSkip, handlers.target_skip),
-        (CallbackPlanReorder, handlers.plan_reorder),
-        (CallbackAttemptIntent, handlers.attempt),
-        (CallbackScript, handlers.script),
-        (AppointmentStatusIntent, handlers.appointment_status),
-        (CallbackPatientText, handlers.patient_text),
-        (CallbackLetter, handlers.letter),
-        (CallbackBilling, handlers.billing),
-        (CallbackStats, handlers.stats),
-    ):
-        service.register(intent, fn)
-    _INSTALLED[service] = handlers
-    return handlers
-
-
-def handlers_of(service: FlowService) -> CallbackHandlers | None:
-    return _INSTALLED.get(service)
-
-
-async def start(hub: Any) -> reminders.ReminderScheduler | None:
-    """Start the reminders' scheduler in the hub's loop (call from ``Hub.start``)."""
-    handlers = handlers_of(hub.service)
-    if handlers is None:
-        return None
-    running = getattr(hub, "callback_scheduler", None)
-    if running is not None:  # already started (Hub.start hook and a caller both asked)
-        return running
-    scheduler = reminders.ReminderScheduler(
-        hub.service, handlers.settings, hub.run_in_writer, hub.broadcast
-    )
-    handlers.on_reminder = scheduler.arm
-    hub.callback_scheduler = scheduler
-    await scheduler.start()
-    return scheduler
-
-
-async def stop(hub: Any) -> None:
-    scheduler = getattr(hub, "callback_scheduler", None)
-    if scheduler is not None:
-        await scheduler.stop()
-        hub.callback_scheduler = None
+    service: HubService, settings: Settings | None = None, scripts: ScriptBook | None = None
+) -> CallbackExtension:
+    """The call-back workflow on a bare service (tools and tests)."""
+    return install_one(service, CallbackExtension(service, None, settings, scripts))

@@ -28,7 +28,7 @@ from app.callback.vocab import ReminderKind
 from app.db.models import OsnpTask
 from app.domain.enums import Role, TaskStatus
 from app.hub.events import EventName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 
@@ -200,7 +200,7 @@ class ReminderScheduler:
 
     def __init__(
         self,
-        service: FlowService,
+        service: HubService,
         settings: Settings,
         run: Runner,
         broadcast: Callable[[list[Outgoing]], None],

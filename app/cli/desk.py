@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
 def run_embedded(args: argparse.Namespace) -> int:
     """The embedded default: hub in-process on SQLite, demo territory, training line."""
     from app.demo.seed import Demo
-    from app.hub.embedded import EmbeddedHub
+    from app.room.embedded import EmbeddedHub
     from ui.launch import run as run_ui
 
     hub = EmbeddedHub(db_url(args), demo=Demo())

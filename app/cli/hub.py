@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
         return 0 if all(r.ok for r in results) else 1
 
     from app.demo.seed import Demo
-    from app.hub.server import Hub
     from app.hub.tls import TlsConfigError, database_tls_hint
+    from app.room import Hub
 
     demo = Demo() if settings.demo else None
     hub = Hub(settings.db_url, settings.host, settings.port, demo=demo, settings=settings)

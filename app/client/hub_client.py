@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from app.client.trust import CertificateRefused, HubTrust, open_socket
+from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.framing import Joiner
 
@@ -306,7 +307,7 @@ class HubClient:
         for dossier_id, fields in list(self.outbox.pending.items()):
             sent = dict(fields)
             try:
-                await self.call(p.DossierUpdate, dossier_id=dossier_id, fields=sent)
+                await self.call(fp.DossierUpdate, dossier_id=dossier_id, fields=sent)
             except HubError as exc:
                 if exc.code in ("disconnected", "timeout"):
                     raise

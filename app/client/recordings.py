@@ -48,8 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from app.client.hub_client import HubClient, HubError, LinkState
+from app.flow.protocol import CallEnded
 from app.hub.events import EventName
-from app.hub.protocol import CallEnded
 from app.recordings.hub import (
     CallRecording,
     OutgoingRecording,

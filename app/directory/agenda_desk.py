@@ -6,6 +6,7 @@ unavailabilities); these two only read, beside the writer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -15,8 +16,9 @@ from sqlalchemy import or_, select
 from app.directory.models import Effecteur, Slot, Unavailability
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import Unit
 
 KEEPERS = roles_for(Action.KEEP_AGENDAS)
 
@@ -118,6 +120,10 @@ def agenda(u: Unit, i: AgendaView) -> dict[str, Any]:
     }
 
 
-def install(service: FlowService) -> None:
-    service.register(AgendaEffecteurs, effecteurs)
-    service.register(AgendaView, agenda)
+class AgendaDeskExtension(Extension):
+    """The structure manager's agendas, read from a desk."""
+
+    name = "app.directory.agenda_desk"
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {AgendaEffecteurs: effecteurs, AgendaView: agenda}

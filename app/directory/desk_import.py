@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,8 +29,9 @@ from app.directory.imports.slots import import_slots
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.hub.visibility import Audience
 
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
@@ -159,7 +160,7 @@ class Uploads:
 
 
 class ImportHandlers:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
         self.uploads = Uploads()
 
@@ -248,8 +249,18 @@ class ImportHandlers:
         return {"report": out}
 
 
-def install(service: FlowService) -> ImportHandlers:
-    handlers = ImportHandlers(service)
-    service.register(DirectoryUpload, handlers.upload)
-    service.register(DirectoryImport, handlers.run_import)
-    return handlers
+class DeskImportExtension(Extension):
+    """Directory files uploaded and imported from a desk."""
+
+    name = "app.directory.desk_import"
+
+    def __init__(self, service: HubService):
+        self.imports = ImportHandlers(service)
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {DirectoryUpload: self.imports.upload, DirectoryImport: self.imports.run_import}
+
+
+def install(service: HubService) -> DeskImportExtension:
+    """Desk imports on a bare service (tools and tests)."""
+    return install_one(service, DeskImportExtension(service))

@@ -7,8 +7,7 @@ search panel refreshes the doctor concerned.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -35,8 +34,9 @@ from app.domain.permissions import Action, require, roles_for
 from app.domain.professions import UnknownCode, Wanted, parse_wanted
 from app.domain.rules import FlowError
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience, can_see_dossier
 
 Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
@@ -487,25 +487,32 @@ class DirectoryHandlers:
         )
 
 
-def install(service: FlowService) -> DirectoryHandlers:
-    """Register the directory's intents on the hub's flow service."""
-    handlers = DirectoryHandlers(DirectoryIndex(), service.settings.targets.weekly_snp_cap)
-    service.register(DirectorySearch, handlers.search)
-    service.register(SlotBook, handlers.book)
-    service.register(SlotBookBeyond, handlers.book_beyond)
-    service.register(SlotRelease, handlers.release)
-    service.register(AgendaSlotCreate, handlers.slot_create)
-    service.register(AgendaSlotUpdate, handlers.slot_update)
-    service.register(AgendaSlotCancel, handlers.slot_cancel)
-    service.register(UnavailabilityAdd, handlers.unavailability_add)
-    service.register(UnavailabilityRemove, handlers.unavailability_remove)
-    _INSTALLED[service] = handlers
-    return handlers
+class DirectoryExtension(Extension):
+    """The directory's search, bookings and agendas."""
+
+    name = "app.directory"
+
+    def __init__(self, service: HubService):
+        #: Its handlers (the appointments extension hooks into ``on_pending``).
+        self.directory = DirectoryHandlers(
+            DirectoryIndex(), service.settings.targets.weekly_snp_cap
+        )
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        h = self.directory
+        return {
+            DirectorySearch: h.search,
+            SlotBook: h.book,
+            SlotBookBeyond: h.book_beyond,
+            SlotRelease: h.release,
+            AgendaSlotCreate: h.slot_create,
+            AgendaSlotUpdate: h.slot_update,
+            AgendaSlotCancel: h.slot_cancel,
+            UnavailabilityAdd: h.unavailability_add,
+            UnavailabilityRemove: h.unavailability_remove,
+        }
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, DirectoryHandlers] = weakref.WeakKeyDictionary()
-
-
-def handlers_of(service: FlowService) -> DirectoryHandlers | None:
-    """The directory's handlers on ``service`` (the appointments extension hooks in)."""
-    return _INSTALLED.get(service)
+def install(service: HubService) -> DirectoryExtension:
+    """The directory on a bare service (tools and tests)."""
+    return install_one(service, DirectoryExtension(service))

@@ -9,6 +9,7 @@ audited. Each dossier a reply shows is one granted row in the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -23,9 +24,11 @@ from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError, forbid
 from app.history.models import DossierLink
 from app.history.query import MAX_ROWS, Search, caller_history, search_dossiers, summary_view
+from app.hub.dossiers import dossier_event, read_dossier
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import EntityId, Intent, IntentName, Phone
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 
 #: The roles that read dossiers (the CPTS manager keeps agendas, never a dossier).
 HISTORY_READERS = roles_for(Action.READ_DOSSIERS)  # app.domain.permissions
@@ -71,7 +74,7 @@ _IDENTITY = ("patient_last_name", "patient_first_name", "patient_sex", "patient_
 
 
 class HistoryHandlers:
-    def __init__(self, service: FlowService):
+    def __init__(self, service: HubService):
         self.service = service
 
     def _require_reader(self, u: Unit, intent: IntentName) -> None:
@@ -130,7 +133,7 @@ class HistoryHandlers:
         assert u.actor is not None
         if i.dossier_id == i.same_patient_as:
             raise FlowError("invalid", "un dossier ne peut pas être rattaché à lui-même")
-        d = self.service.read_dossier(u, i.dossier_id, IntentName.DOSSIER_LINK)
+        d = read_dossier(u, i.dossier_id, IntentName.DOSSIER_LINK)
         if d.status == DossierStatus.CLOSED:
             raise FlowError("invalid_state", f"le dossier {d.number} est clôturé")
         if not (u.actor.role is Role.SUPERVISEUR or d.owner_id == u.actor.user_id):
@@ -154,7 +157,7 @@ class HistoryHandlers:
             if value not in (None, "") and getattr(d, name) in (None, ""):
                 setattr(d, name, value)
                 changed[name] = value.isoformat() if isinstance(value, date) else value
-        self.service._dossier_event(u, EventName.DOSSIER_UPDATED, d, fields=changed,
+        dossier_event(u, EventName.DOSSIER_UPDATED, d, fields=changed,
                                    same_patient_as=earlier.id)  # fmt: skip
         return {"dossier_id": d.id, "same_patient_as": earlier.id, "fields": changed}
 
@@ -167,9 +170,20 @@ LABELS: dict[str, str] = {
 }
 
 
-def install(service: FlowService) -> None:
-    INTENT_LABELS.update(LABELS)
-    h = HistoryHandlers(service)
-    service.register(HistoryCaller, h.caller)
-    service.register(DossierSearch, h.search)
-    service.register(DossierLinkIntent, h.link)
+class HistoryExtension(Extension):
+    """The caller's history, the dossier search and the link to the same patient."""
+
+    name = "app.history"
+
+    def __init__(self, service: HubService):
+        INTENT_LABELS.update(LABELS)
+        self.history = HistoryHandlers(service)
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        h = self.history
+        return {HistoryCaller: h.caller, DossierSearch: h.search, DossierLinkIntent: h.link}
+
+
+def install(service: HubService) -> HistoryExtension:
+    """The history on a bare service (tools and tests)."""
+    return install_one(service, HistoryExtension(service))

@@ -1,120 +1,143 @@
-"""Hub extensions: modules that add intents, handlers, projectors and background work.
+"""Hub extensions: the one contract through which a feature plugs into the kernel.
 
-An extension is a module named in ``EXTENSIONS`` that defines its intents (subclasses of
-``app.hub.protocol.Intent``) and
+A feature is one :class:`Extension` object, built by the room's composition (app.room)
+with what it needs (the kernel service, the other features it works with). It exposes
 
-- ``install(service: FlowService)``: registers a handler for each of its intents (and
-  its projectors, appended to ``service.projectors``);
-- optionally ``async start(hub)`` and ``async stop(hub)``: its background work, started
-  with the hub and stopped before it (the call-back reminders).
+- :meth:`Extension.handlers`: each of its intents and the handler that applies it in a
+  unit of work (app.hub.service);
+- :meth:`Extension.batchable`: which of those intents only write rows, so that group
+  commit may apply several of them in one transaction;
+- :meth:`Extension.projectors`: called inside each unit's transaction with the events it
+  wrote (statistics facts, the Hub Santé outbox);
+- :meth:`Extension.desk_handlers`: intents answered on the desk's connection itself,
+  outside any unit of work (the kernel's session intents: login, resume, ping…);
+- :meth:`Extension.start` / :meth:`Extension.stop`: its background work, started with the
+  hub and stopped before it, given a typed :class:`~app.hub.context.HubContext`.
 
-Loading is strict: a module that cannot be imported, an extension without ``install``,
-or an intent (of any module) left without a handler stops the hub at start with the
-module's or the intent's name, instead of answering desks ``internal`` later.
+Its state lives on the object. Loading is strict: an intent (of any module imported)
+left without a handler stops the hub at start with the intent's name, instead of
+answering desks ``internal`` later.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Never, TypeVar, cast
 
+from sqlalchemy.orm import Session
+
+from app.db.models import Event
 from app.hub import protocol as p
-from app.hub.service import FlowService
+from app.hub.connection import DeskConnection
+from app.hub.context import HubContext
+from app.hub.service import HubService, Unit
 
-EXTENSIONS: tuple[str, ...] = (
-    "app.directory.hub",
-    "app.callback.hub",
-    "app.stats.hub",
-    "app.stats.report_intent",
-    "app.directory.desk_import",
-    "app.directory.agenda_desk",
-    "app.recordings.hub",
-    "app.interop.fhir_hub",
-    "app.audit.hub",
-    "app.interop.hubsante.hub",
-    "app.interop.export_hub",
-    "app.history.hub",
-    "app.appointments.hub",
-)
+E = TypeVar("E", bound="Extension")
 
-#: Answered by the server itself (app.hub.server), not by the flow service.
-SERVER_INTENTS: tuple[type[p.Intent], ...] = (
-    p.Login,
-    p.Resume,
-    p.Logout,
-    p.Ping,
-    p.PasswordChange,
-    p.LoginPscStart,
-    p.LoginPscWait,
-    p.LoginPscAuthorize,
-    p.LoginPscCode,
-)
+#: A handler takes its own intent class: ``Never`` accepts a handler of any intent
+#: (``Callable`` cannot say "the class of the key"); the kernel calls it with that one.
+Handler = Callable[[Unit, Never], dict[str, Any]]
+Projector = Callable[[Session, list[Event]], None]
 
-Hook = Callable[[Any], Awaitable[object]]
+
+@dataclass(frozen=True)
+class DeskHandler:
+    """An intent answered on the desk's connection, not in a unit of work."""
+
+    handle: Callable[[DeskConnection, Never], Awaitable[None]]
+    #: Answered before the desk has logged in (login itself, ping, PSC's steps).
+    before_login: bool = False
+
+    async def serve(self, conn: DeskConnection, intent: p.Intent) -> None:
+        """Answer ``intent``, of the class this handler was registered for."""
+        handle = cast(Callable[[DeskConnection, p.Intent], Awaitable[None]], self.handle)
+        await handle(conn, intent)
 
 
 class ExtensionError(RuntimeError):
     """The hub cannot start with this extension: the message names what is missing."""
 
 
-@dataclass(frozen=True)
 class Extension:
-    name: str
-    install: Callable[[FlowService], object]
-    intents: tuple[type[p.Intent], ...]
-    start: Hook | None = None
-    stop: Hook | None = None
+    """One feature of the hub. Subclasses override what they provide."""
 
-    @classmethod
-    def load(cls, name: str) -> Extension:
-        try:
-            module = importlib.import_module(name)
-        except ImportError as exc:
-            raise ExtensionError(f"extension {name} introuvable : {exc}") from exc
-        install = getattr(module, "install", None)
-        if not callable(install):
-            raise ExtensionError(f"extension {name} sans fonction install(service)")
-        intents = tuple(
-            c
-            for c in p._concrete_intents()
-            if c.__module__ == name  # noqa: SLF001
+    #: The feature's name in messages (its package).
+    name: str = "extension"
+
+    def handlers(self) -> Mapping[type[p.Intent], Handler]:
+        return {}
+
+    def batchable(self) -> frozenset[type[p.Intent]]:
+        """Intents whose handlers only write rows: group commit may apply them together."""
+        return frozenset()
+
+    def projectors(self) -> Sequence[Projector]:
+        return ()
+
+    def desk_handlers(self) -> Mapping[type[p.Intent], DeskHandler]:
+        return {}
+
+    async def start(self, ctx: HubContext) -> None:
+        """Background work, started with the hub (in its loop)."""
+
+    async def stop(self, ctx: HubContext) -> None:
+        """Stop what :meth:`start` started; called before the hub stops."""
+
+
+class Installed:
+    """The extensions of one service (one hub): installed, then started and stopped."""
+
+    def __init__(self, service: HubService, extensions: Sequence[Extension]):
+        self.service = service
+        self.extensions = list(extensions)
+        self.desk: dict[type[p.Intent], DeskHandler] = {}
+        for ext in self.extensions:
+            for intent, handler in ext.handlers().items():
+                service.register(intent, handler, batchable=intent in ext.batchable())
+            for projector in ext.projectors():
+                if projector not in service.projectors:
+                    service.projectors.append(projector)
+            for intent, desk in ext.desk_handlers().items():
+                if intent in self.desk or service.handles(intent):
+                    raise ExtensionError(f"{ext.name} : {intent.__name__} a déjà un traitement")
+                self.desk[intent] = desk
+
+    def check(self) -> None:
+        """Strict loading: every intent defined (of any module imported) has a handler."""
+        orphans = sorted(
+            f"{p.intent_name(c)} ({c.__module__})"
+            for c in p._concrete_intents()  # noqa: SLF001
+            if c not in self.desk and not self.service.handles(c)
         )
-        return cls(
-            name, install, intents, getattr(module, "start", None), getattr(module, "stop", None)
-        )
+        if orphans:
+            raise ExtensionError("intentions sans traitement : " + ", ".join(orphans))
+
+    def get(self, kind: type[E]) -> E:
+        """The installed extension of this class (a test, or a tool, looks into it)."""
+        for ext in self.extensions:
+            if isinstance(ext, kind):
+                return ext
+        raise KeyError(f"no {kind.__name__} installed")
+
+    async def start(self, ctx: HubContext) -> None:
+        for ext in self.extensions:
+            await ext.start(ctx)
+
+    async def stop(self, ctx: HubContext) -> None:
+        for ext in reversed(self.extensions):
+            await ext.stop(ctx)
 
 
-def install_all(service: FlowService, names: tuple[str, ...] | None = None) -> list[Extension]:
-    """Load and install every extension, then check that every intent has a handler."""
-    loaded = [Extension.load(name) for name in (EXTENSIONS if names is None else names)]
-    for ext in loaded:
-        ext.install(service)
-        missing = [c.__name__ for c in ext.intents if not service.handles(c)]
-        if missing:
-            raise ExtensionError(
-                f"extension {ext.name} : pas de traitement pour {', '.join(missing)}"
-            )
-    orphans = sorted(
-        f"{p.intent_name(c)} ({c.__module__})"
-        for c in p._concrete_intents()  # noqa: SLF001
-        if c not in SERVER_INTENTS and not service.handles(c)
-    )
-    if orphans:
-        raise ExtensionError("intentions sans traitement : " + ", ".join(orphans))
-    service.extensions = loaded
-    return loaded
+def install(service: HubService, extensions: Sequence[Extension]) -> Installed:
+    """Install every extension on ``service``, then check every intent has a handler."""
+    installed = Installed(service, extensions)
+    installed.check()
+    return installed
 
 
-async def start_all(hub: Any) -> None:
-    """Extensions with background work (the call-back reminders) start with the hub."""
-    for ext in hub.service.extensions:
-        if ext.start is not None:
-            await ext.start(hub)
-
-
-async def stop_all(hub: Any) -> None:
-    for ext in reversed(hub.service.extensions):
-        if ext.stop is not None:
-            await ext.stop(hub)
+def install_one(service: HubService, extension: E) -> E:
+    """Install one extension on a bare service (a tool, a test), without the strict
+    check of the whole room: what it needs of other features is installed beside it."""
+    Installed(service, [extension])
+    return extension

@@ -4,7 +4,7 @@ Under load, desks' intents queue for the writer. Each used to pay its own transa
 on PostgreSQL the connection check, BEGIN, the statistics projection's read and write,
 NOTIFY and COMMIT are round trips to the server, most of an intent's time on the
 writer. Here the writer takes every intent waiting (up to ``MAX_BATCH``) and hands
-them to :meth:`FlowService.handle_batch`, which applies them one after the other in
+them to :meth:`HubService.handle_batch`, which applies them one after the other in
 one transaction: each intent sees the previous ones' changes, exactly as if they had
 been applied alone in that order, and the projection and NOTIFY run once for all.
 
@@ -27,7 +27,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 
 if TYPE_CHECKING:
-    from app.hub.service import FlowService, Outcome
+    from app.hub.service import HubService, Outcome
 
 #: The most intents in one transaction: row locks are held until it commits, so a
 #: batch stays short (on PostgreSQL another hub may wait for one of its dossiers).
@@ -41,7 +41,7 @@ _Waiting = tuple[Principal, p.Intent, "asyncio.Future[Outcome]"]
 class GroupCommit:
     """Feeds the single writer with batches of intents; lives on the hub's event loop."""
 
-    def __init__(self, service: FlowService, writer: Executor, max_batch: int = MAX_BATCH):
+    def __init__(self, service: HubService, writer: Executor, max_batch: int = MAX_BATCH):
         self.service = service
         self.writer = writer
         self.max_batch = max_batch

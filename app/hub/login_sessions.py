@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,7 +51,8 @@ from app.hub.views import iso, user_view
 from app.hub.visibility import Audience
 
 if TYPE_CHECKING:
-    from app.hub.server import DeskConnection, Hub
+    from app.hub.connection import DeskConnection
+    from app.hub.context import DeskHubContext
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,29 @@ def _duration(minutes: float) -> str:
     return f"{minutes:g} min"
 
 
+class PasswordPolicy(Protocol):
+    """The room's rule on password logins (app.hub.psc_login: PSC required or not)."""
+
+    async def password_auth(self, role: str, fallback_reason: str) -> str: ...
+
+    async def fallback_used(self, who: Principal, reason: str) -> None: ...
+
+
+class PasswordOnly:
+    """No PSC in front: a right password logs in."""
+
+    async def password_auth(self, role: str, fallback_reason: str) -> str:
+        return "password"
+
+    async def fallback_used(self, who: Principal, reason: str) -> None:
+        return None
+
+
 class SessionKeeper:
-    def __init__(self, hub: Hub):
+    def __init__(self, hub: DeskHubContext):
         self.hub = hub
+        #: Who may log in with a password; the hub sets its PSC logins here.
+        self.policy: PasswordPolicy = PasswordOnly()
         self.settings = hub.settings.sessions
         self.guard = LoginGuard(self.settings)
         self.hashers = ThreadPoolExecutor(
@@ -143,10 +164,10 @@ class SessionKeeper:
             raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
         # The room's PSC policy, judged once the password is right: a refusal tells nothing
         # about an account to someone who does not hold its password.
-        auth = await self.hub.psc.password_auth(creds.role, intent.fallback_reason)
+        auth = await self.policy.password_auth(creds.role, intent.fallback_reason)
         opened = await self.hub.run_in_writer(self._open, creds, rehash, intent, auth)
         if auth == "password_fallback":
-            await self.hub.psc.fallback_used(opened.principal, intent.fallback_reason)
+            await self.policy.fallback_used(opened.principal, intent.fallback_reason)
         return opened.attach(conn)
 
     async def _check(

@@ -26,7 +26,7 @@ from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName
-from app.hub.login_sessions import Opened, ok_reply
+from app.hub.login_sessions import Opened, SessionKeeper, ok_reply
 from app.hub.service import Outgoing, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -38,7 +38,8 @@ from app.psc.pkce import Pkce, authorization_url, loopback_redirect
 from app.psc.settings import Fallback, Policy, PscSettings
 
 if TYPE_CHECKING:
-    from app.hub.server import DeskConnection, Hub
+    from app.hub.connection import DeskConnection
+    from app.hub.context import DeskHubContext
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -75,8 +76,10 @@ class _Browser:
 
 
 class PscLogins:
-    def __init__(self, hub: Hub):
+    def __init__(self, hub: DeskHubContext, sessions: SessionKeeper):
         self.hub = hub
+        #: The sessions a proven identity opens.
+        self.sessions = sessions
         self.settings: PscSettings = hub.settings.psc
         self.client = PscClient(self.settings) if self.settings.enabled else None
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hub-psc")
@@ -306,7 +309,7 @@ class PscLogins:
             log.warning("PSC login of %s refused for role %s: %s", who.national_id, role, why)
             raise FlowError("psc_role_mismatch", why)
         opened: Opened = await self.hub.run_in_writer(
-            self.hub.sessions.open_proven, user_id, intent, desk, "psc"
+            self.sessions.open_proven, user_id, intent, desk, "psc"
         )
         log.info("PSC login: %s as account %s (%s)", who.national_id, user_id, role)
         return opened

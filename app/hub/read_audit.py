@@ -2,9 +2,9 @@
 
 Every hub path that shows a dossier's content to a desk calls :func:`record_read` in
 its own unit of work (so the row commits with the reply, or neither), and turns a
-refusal into :class:`ReadRefused`, which :class:`app.hub.service.FlowService` records
+refusal into :class:`ReadRefused`, which :class:`app.hub.service.HubService` records
 in a transaction of its own (the refused unit is rolled back) before answering
-``not_found``. The kernel's own read path (``FlowService.read_dossier``) and the
+``not_found``. The kernel's own read path (``app.hub.dossiers.read_dossier``) and the
 features' (exports, searches, history, recordings) use the same functions; features
 import them through ``app.audit``, which also answers the audit queries.
 """

@@ -6,17 +6,15 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
 
 import app
 from app.config.settings import HubSettings
@@ -25,45 +23,26 @@ from app.db.migrate import upgrade
 from app.db.types import utcnow
 from app.domain.rules import FlowError
 from app.hub import protocol as p
-from app.hub.auth import Principal
-from app.hub.extensions import install_all, start_all, stop_all
-from app.hub.framing import frames
+from app.hub.connection import DeskConnection
+from app.hub.extensions import Extension, Installed
 from app.hub.group_commit import GroupCommit
-from app.hub.login_sessions import Opened, SessionKeeper
+from app.hub.login_sessions import SessionKeeper
 from app.hub.psc_login import PscLogins
-from app.hub.service import FlowService, Outgoing
+from app.hub.service import HubService, Outgoing
+from app.hub.session_intents import SessionIntents
 from app.hub.tls import check_listen, file_fingerprint, server_context
+
+if TYPE_CHECKING:
+    from app.hub.fanout import PgFanout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+E = TypeVar("E", bound=Extension)
+#: Builds a room's features on the hub's kernel service (app.room gives the room's).
+Features = Callable[[HubService], Sequence[Extension]]
 
 #: The transport refuses frames above this; our own, smaller limit answers with an error.
 TRANSPORT_MAX_BYTES = 4 * 1024 * 1024
-
-
-@dataclass(eq=False)
-class DeskConnection:
-    ws: ServerConnection
-    principal: Principal | None = None
-    token: str | None = None
-    session_id: int | None = None
-    #: The desk's last intent (idle timeout), by the hub's clock.
-    last_active: datetime = field(default_factory=utcnow)
-
-    @property
-    def open(self) -> bool:
-        """The desk is still connected (its socket's state follows a close at once)."""
-        return self.ws.state is State.OPEN
-
-    @property
-    def address(self) -> str:
-        remote = self.ws.remote_address
-        return str(remote[0]) if remote else "?"
-
-    async def send(self, message: dict[str, Any]) -> None:
-        """One message, cut into parts if it is large (app.hub.framing)."""
-        for frame in frames(message):
-            await self.ws.send(frame)
 
 
 class RoomDemo(Protocol):
@@ -85,6 +64,7 @@ class Hub:
         demo: RoomDemo | None = None,
         clock: Callable[[], datetime] = utcnow,
         settings: HubSettings | None = None,
+        features: Features | None = None,
     ):
         #: CLOCK_MONOTONIC readings at each step of the start (logged as ``hub.started``;
         #: ``sasdesk bench hubstart`` reads them). The command line adds its own first.
@@ -96,8 +76,19 @@ class Hub:
         self.port = port
         self.demo = demo
         self.engine = make_engine(db_url)
-        self.service = FlowService(make_sessionmaker(self.engine), clock, self.settings)
-        install_all(self.service)
+        self.service = HubService(make_sessionmaker(self.engine), clock, self.settings)
+        #: Logins, throttling, and the end of sessions (idle, shift, logout, disabled).
+        self.sessions = SessionKeeper(self)
+        #: Pro Santé Connect logins and the room's policy per role.
+        self.psc = PscLogins(self, self.sessions)
+        self.sessions.policy = self.psc
+        #: The kernel's session intents first, then the room's features; strict: an
+        #: intent without a handler stops the hub here, named.
+        own = SessionIntents(self, self.sessions, self.psc, self.service.snapshot)
+        self.extensions = Installed(
+            self.service, [own, *(features(self.service) if features is not None else ())]
+        )
+        self.extensions.check()
         self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
@@ -108,13 +99,16 @@ class Hub:
         self.connections: set[DeskConnection] = set()
         self._server: Server | None = None
         self._welcome: str = ""
-        self.fanout: Any = None  # PgFanout on PostgreSQL
-        #: Logins, throttling, and the end of sessions (idle, shift, logout, disabled).
-        self.sessions = SessionKeeper(self)
-        #: Pro Santé Connect logins and the room's policy per role.
-        self.psc = PscLogins(self)
+        self.fanout: PgFanout | None = None  # on PostgreSQL
         #: Plain ws:// off loopback, by the administrator's explicit --insecure.
         self.insecure = False
+
+    def extension(self, kind: type[E]) -> E:
+        """The installed feature of this class (its state: a scheduler, an endpoint)."""
+        return self.extensions.get(kind)
+
+    def clock(self) -> datetime:
+        return self.service.clock()
 
     @property
     def tls(self) -> bool:
@@ -134,7 +128,7 @@ class Hub:
             loop.call_soon_threadsafe(self._broadcast, out)
 
         self.service.live = live
-        await start_all(self)
+        await self.extensions.start(self)
         self.marks["extensions_started"] = time.monotonic()
         if self.engine.dialect.name == "postgresql":
             # Other hubs may share this database: hear their events, tell ours.
@@ -197,7 +191,7 @@ class Hub:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-        await stop_all(self)
+        await self.extensions.stop(self)
         self.writer.shutdown(wait=True)
         self.readers.shutdown(wait=True)
         self.engine.dispose()
@@ -284,36 +278,15 @@ class Hub:
             await conn.ws.send(json.dumps(err.reply()))
 
     async def _dispatch(self, conn: DeskConnection, intent: p.Intent) -> None:
-        if isinstance(intent, p.Ping):
-            await conn.ws.send(json.dumps({"type": "pong", "re": intent.id}))
-            return
-        if isinstance(intent, p.LoginPscStart | p.LoginPscAuthorize):
-            if isinstance(intent, p.LoginPscStart):
-                await conn.send(await self.psc.start(conn, intent))
-            else:
-                await conn.send(await self.psc.authorize(conn, intent))
-            return
-        if isinstance(intent, p.Login | p.Resume | p.LoginPscWait | p.LoginPscCode):
-            if isinstance(intent, p.Login):
-                reply = await self.sessions.login(conn, intent)
-            elif isinstance(intent, p.Resume):
-                reply = await self.sessions.resume(conn, intent)
-            else:
-                reply = await self._psc_proven(conn, intent)
-            assert conn.principal is not None
-            snapshot = await self._run(self.service.snapshot, conn.principal)
-            await conn.send(reply)
-            await conn.send(snapshot)
+        desk = self.extensions.desk.get(type(intent))
+        if desk is not None and desk.before_login:
+            await desk.serve(conn, intent)
             return
         if conn.principal is None:
             raise p.ProtocolError("unauthenticated", "connectez-vous d'abord (login)", intent.id)
-        if isinstance(intent, p.Logout):
-            await self.sessions.logout(conn)
-            await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
-            return
         conn.last_active = self.service.clock()
-        if isinstance(intent, p.PasswordChange):  # argon2: off the writer
-            await conn.ws.send(json.dumps(await self.sessions.change_password(conn, intent)))
+        if desk is not None:  # logout, a password change (argon2: off the writer)
+            await desk.serve(conn, intent)
             return
         if intent.read_only:
             outcome = await asyncio.get_running_loop().run_in_executor(
@@ -323,18 +296,6 @@ class Hub:
             outcome = await self.group.submit(conn.principal, intent)
         await conn.send(outcome.reply)
         self._broadcast(outcome.events)
-
-    async def _psc_proven(self, conn: DeskConnection, intent: p.Intent) -> dict[str, Any]:
-        """PSC's answer, awaited; the session attached only if the desk is still there."""
-        if isinstance(intent, p.LoginPscWait):
-            opened: Opened = await self.psc.wait(conn, intent)
-        else:
-            assert isinstance(intent, p.LoginPscCode)
-            opened = await self.psc.code(conn, intent)
-        if not conn.open:  # the desk left while PSC was asked
-            await self.sessions.end_opened(opened)
-            raise ConnectionClosed(None, None)
-        return opened.attach(conn)
 
     def _resync_all(self) -> None:
         """Send every logged-in desk a fresh snapshot (after missing other hubs' events)."""

@@ -4,6 +4,7 @@ read (granted or refused)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -11,11 +12,10 @@ from sqlalchemy import select
 from app.audit import record_read, refused_read
 from app.db.models import Dossier, OsnpTask
 from app.domain.rules import FlowError
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
-
-_CLIENT_ID: dict[FlowService, str] = {}
 
 
 class DossierExport(Intent):
@@ -25,8 +25,10 @@ class DossierExport(Intent):
 
 
 class ExportHandlers:
-    def __init__(self, service: FlowService):
-        self.service = service
+    def __init__(self, client_id: str | None):
+        #: How the exported RS-EDA message names its sender: the room's Hub Santé id, or
+        #: none configured, the product's default.
+        self.client_id = client_id
 
     def export(self, u: Unit, i: DossierExport) -> dict[str, Any]:
         assert u.actor is not None
@@ -40,7 +42,7 @@ class ExportHandlers:
         # The RS-EDA models and schemas load with the first export, not with every hub.
         from app.interop.export import DEFAULT_CLIENT_ID, ExportError, export
 
-        client_id = _CLIENT_ID.get(self.service, DEFAULT_CLIENT_ID)
+        client_id = self.client_id or DEFAULT_CLIENT_ID
         try:
             document = export(u.s, d, i.format, client_id=client_id,
                               operator=u.actor.username, now=u.now)  # fmt: skip
@@ -53,10 +55,14 @@ class ExportHandlers:
                 "filename": f"dossier-{d.number}-{suffix}"}  # fmt: skip
 
 
-def install(service: FlowService) -> None:
-    service.register(DossierExport, ExportHandlers(service).export)
+class ExportExtension(Extension):
+    """A dossier exported from the desk (Ctrl+E)."""
 
+    name = "app.interop.export"
 
-async def start(hub: Any) -> None:
-    if hub.settings.hubsante is not None:
-        _CLIENT_ID[hub.service] = hub.settings.hubsante.client_id
+    def __init__(self, service: HubService):
+        hubsante = service.settings.hubsante
+        self.exports = ExportHandlers(hubsante.client_id if hubsante is not None else None)
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {DossierExport: self.exports.export}

@@ -14,7 +14,7 @@ same client on its own schedule (``ror_refresh_minutes``) and on demand
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -28,9 +28,11 @@ from app.directory.imports.fhir import write_bundles
 from app.directory.imports.ror import write_resources
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError
+from app.hub.context import HubContext
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import Intent, IntentName, Short
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, ror_pages, withdraw_missing
 
 
@@ -41,14 +43,21 @@ class DirectoryRefresh(Intent):
     editors: list[Short] = []
 
 
-class FhirHub:
-    def __init__(self, service: FlowService):
+class FhirHub(Extension):
+    """Slots pulled from the editors' FHIR servers and the ROR, and the refresh intent."""
+
+    name = "app.interop.fhir"
+
+    def __init__(self, service: HubService):
         self.service = service
         self.puller: SlotPuller | None = None
         self.ror: SlotPuller | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.scheduler: AsyncIOScheduler | None = None
-        self.hub: Any = None
+        self.hub: HubContext | None = None
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {DirectoryRefresh: self.refresh}
 
     # -- the intent (writer thread) --------------------------------------------------
 
@@ -137,6 +146,7 @@ class FhirHub:
         end: datetime,
     ) -> PullResult:
         writer = self._write_ror if self.ror and editor in self.ror.editors else self._write
+        assert self.hub is not None  # pulls run only once started
         result, events = await self.hub.run_in_writer(writer, editor, pages, start, end)
         self.hub.broadcast(events)
         return result
@@ -149,12 +159,14 @@ class FhirHub:
         def failed(u: Unit) -> None:
             u.emit(EventName.DIRECTORY_REFRESH_FAILED, directory_audience(), **result.to_dict())
 
+        assert self.hub is not None
         _, events = await self.hub.run_in_writer(self.service.run_unit, failed)
         self.hub.broadcast(events)
 
     # -- lifecycle (the hub's loop) --------------------------------------------------
 
-    async def start(self, hub: Any) -> None:
+    async def start(self, ctx: HubContext) -> None:
+        hub = ctx
         settings = hub.settings.fhir
         if not settings.editors and settings.ror is None:
             return
@@ -194,7 +206,7 @@ class FhirHub:
         for editor in settings.editors:
             self.puller.start_one(editor)
 
-    async def stop(self) -> None:
+    async def stop(self, ctx: HubContext) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         for puller in (self.puller, self.ror):
@@ -207,25 +219,3 @@ class FhirHub:
         self.puller = None
         self.ror = None
         self.loop = None
-
-
-_INSTALLED: dict[FlowService, FhirHub] = {}
-
-
-def install(service: FlowService) -> FhirHub:
-    handlers = FhirHub(service)
-    service.register(DirectoryRefresh, handlers.refresh)
-    _INSTALLED[service] = handlers
-    return handlers
-
-
-async def start(hub: Any) -> None:
-    handlers = _INSTALLED.get(hub.service)
-    if handlers is not None:
-        await handlers.start(hub)
-
-
-async def stop(hub: Any) -> None:
-    handlers = _INSTALLED.get(hub.service)
-    if handlers is not None:
-        await handlers.stop()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,9 +31,12 @@ from app.callback.models import CallbackAttempt
 from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
+from app.hub.context import HubContext
+from app.hub.dossiers import task_of
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import call_view
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 from app.recordings import playback
@@ -152,7 +155,7 @@ class Source:
 
 
 class RecordingHandlers:
-    def __init__(self, service: FlowService, store: RecordingStore | None = None):
+    def __init__(self, service: HubService, store: RecordingStore | None = None):
         self.service = service
         self._store = store
 
@@ -252,7 +255,7 @@ class RecordingHandlers:
         was placed with it in hand, though it may have moved on since (another track, a
         desk back after a crash), and its recording must still reach it."""
         assert u.actor is not None
-        if can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+        if can_see_dossier(u.actor, d, task_of(u, d)):
             return True
         read = select(AuditRead.id).where(
             AuditRead.dossier_id == d.id,
@@ -387,7 +390,7 @@ class RecordingHandlers:
         if source.placed is not None:
             audience = Audience(users={row.uploaded_by_id})
             if dossier is not None:
-                audience.add_dossier(dossier, self.service._task_of(u, dossier))
+                audience.add_dossier(dossier, task_of(u, dossier))
             u.emit(
                 EventName.CALL_RECORDED,
                 audience,
@@ -419,32 +422,27 @@ class RecordingHandlers:
         return {**reply, "attempt_id": attempt.id}
 
 
-_INSTALLED: weakref.WeakKeyDictionary[FlowService, RecordingHandlers] = weakref.WeakKeyDictionary()
+class RecordingsExtension(Extension):
+    """Recordings uploaded by the desks, kept in the hub's store, played back."""
 
+    name = "app.recordings"
 
-def install(service: FlowService) -> RecordingHandlers:
-    handlers = RecordingHandlers(service)
-    for intent, fn in (
-        (CallRecording, handlers.begin),
-        (OutgoingRecording, handlers.begin),
-        (RecordingPlaced, handlers.begin),
-        (RecordingChunk, handlers.chunk),
-        (RecordingCommit, handlers.commit),
-    ):
-        service.register(intent, fn)
-    _INSTALLED[service] = handlers
-    playback.install(service, lambda: handlers.store)
-    return handlers
+    def __init__(self, service: HubService):
+        self.recordings = RecordingHandlers(service)
+        self.playback = playback.Playback(service, lambda: self.recordings.store)
 
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        r = self.recordings
+        return {
+            CallRecording: r.begin,
+            OutgoingRecording: r.begin,
+            RecordingPlaced: r.begin,
+            RecordingChunk: r.chunk,
+            RecordingCommit: r.commit,
+            **self.playback.handlers(),
+        }
 
-def handlers_of(service: FlowService) -> RecordingHandlers | None:
-    return _INSTALLED.get(service)
-
-
-async def start(hub: Any) -> None:
-    """The store named in the hub's settings (never a path from a desk)."""
-    handlers = handlers_of(hub.service)
-    if handlers is None:
-        return
-    root = hub.settings.recordings_store or default_store(hub.db_url)
-    handlers.use_store(Path(root))
+    async def start(self, ctx: HubContext) -> None:
+        """The store named in the hub's settings (never a path from a desk)."""
+        root = ctx.settings.recordings_store or default_store(ctx.db_url)
+        self.recordings.use_store(Path(root))

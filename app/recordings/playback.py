@@ -19,9 +19,11 @@ from app.audit import record_read, record_read_once, refused_read
 from app.db.models import Dossier
 from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError
+from app.hub.dossiers import task_of
 from app.hub.events import EventName
+from app.hub.extensions import Handler
 from app.hub.protocol import EntityId, Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience, can_see_dossier
 from app.recordings.listing import dossier_recordings, recording_kind
@@ -74,7 +76,14 @@ def recording_view(r: Recording) -> dict[str, Any]:
 
 
 class Playback:
-    def __init__(self, service: FlowService, store: Callable[[], RecordingStore]):
+    def handlers(self) -> dict[type[Intent], Handler]:
+        return {
+            RecordingList: self.listing,
+            RecordingOpen: self.open,
+            RecordingRead: self.read,
+        }
+
+    def __init__(self, service: HubService, store: Callable[[], RecordingStore]):
         self.service = service
         self.store = store  # the hub's store, known once the hub has started
 
@@ -86,7 +95,7 @@ class Playback:
         if denied is not None:
             raise refused_read(denied, dossier_id, intent)
         d = u.s.get(Dossier, dossier_id)
-        if d is None or not can_see_dossier(u.actor, d, self.service._task_of(u, d)):
+        if d is None or not can_see_dossier(u.actor, d, task_of(u, d)):
             raise refused_read(
                 FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible"),
                 dossier_id,
@@ -157,14 +166,3 @@ class Playback:
             "size": row.size,
             "eof": end >= row.size,
         }
-
-
-def install(service: FlowService, store: Callable[[], RecordingStore]) -> Playback:
-    playback = Playback(service, store)
-    for intent, fn in (
-        (RecordingList, playback.listing),
-        (RecordingOpen, playback.open),
-        (RecordingRead, playback.read),
-    ):
-        service.register(intent, fn)
-    return playback

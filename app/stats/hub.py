@@ -8,6 +8,7 @@ sequence number from which to apply events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
@@ -16,8 +17,9 @@ from sqlalchemy import func, select
 from app.db.models import Call, Event, User
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
+from app.hub.extensions import Extension, Handler, Projector, install_one
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.stats.projection import project
@@ -86,8 +88,18 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
     return {"seq": seq, "desks": sorted(desks.values(), key=lambda d: d["name"])}
 
 
-def install(service: FlowService) -> None:
-    service.register(DeskState, desk_state)
-    service.register(StatsLive, stats_live)
-    if project not in service.projectors:
-        service.projectors.append(project)  # statistics facts, in each unit's transaction
+class StatsExtension(Extension):
+    """The desks' live board and the statistics facts kept up to date."""
+
+    name = "app.stats"
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {DeskState: desk_state, StatsLive: stats_live}
+
+    def projectors(self) -> Sequence[Projector]:
+        return (project,)  # statistics facts, in each unit's transaction
+
+
+def install(service: HubService) -> StatsExtension:
+    """The statistics on a bare service (tools and tests)."""
+    return install_one(service, StatsExtension())

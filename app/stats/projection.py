@@ -1,6 +1,6 @@
 """The fact tables kept in step with the log: projected per unit of work, or rebuilt.
 
-``project`` is a ``FlowService`` projector: inside the unit's transaction it reads the
+``project`` is a ``HubService`` projector: inside the unit's transaction it reads the
 few facts the unit's events touch, folds the events into them (``app.stats.fold``) and
 writes back what changed, so the facts commit (or roll back) with their events.
 ``rebuild`` empties the tables and folds the whole log through the same ``fold``

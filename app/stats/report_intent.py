@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -10,8 +11,9 @@ from pydantic import StringConstraints
 from app.config.settings import TargetSettings
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
+from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.stats.calendar import Period
 from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
@@ -81,8 +83,23 @@ def stats_report(
     }
 
 
-def install(service: FlowService) -> None:
-    targets = service.settings.targets
-    territory = service.settings.territory.file
-    sectors = sector_names(territory) if territory is not None else None
-    service.register(StatsReport, lambda u, i: stats_report(u, i, targets, sectors))
+class ReportExtension(Extension):
+    """The monthly report, asked from a desk."""
+
+    name = "app.stats.report"
+
+    def __init__(self, service: HubService):
+        self.targets = service.settings.targets
+        territory = service.settings.territory.file
+        self.sectors = sector_names(territory) if territory is not None else None
+
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {StatsReport: self.report}
+
+    def report(self, u: Unit, i: StatsReport) -> dict[str, Any]:
+        return stats_report(u, i, self.targets, self.sectors)
+
+
+def install(service: HubService) -> ReportExtension:
+    """The report on a bare service (tools and tests)."""
+    return install_one(service, ReportExtension(service))

@@ -18,7 +18,7 @@ from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.client.hub_client import HubError
 from app.db.models import Event
 from app.hub.auth import Principal
-from app.hub.service import FlowService
+from app.hub.service import HubService
 from app.stats.models import StatAgendaAppointment
 from tests.appointments.test_hub_feedback import Room, appointment, assert_documented
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
@@ -27,8 +27,8 @@ from tests.waits import until
 
 def waiting_dossier(sessions: sessionmaker[Session], people: dict[str, Principal], ref: str) -> int:
     """An SNP dossier decided by the MRL (the appointment's regulator), its search open."""
-    service = FlowService(sessions)
-    from app.hub.extensions import install_all
+    service = HubService(sessions)
+    from app.room import install_all
 
     install_all(service)
     n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
@@ -123,9 +123,9 @@ async def test_a_dossier_one_may_not_see_is_not_found_as_one_that_does_not_exist
         await http.post("/Appointment", content=tomorrow())
     await until(lambda: "appointment.received" in kinds(room, "osnp"), "received")
     listed = (await room.desks["osnp"].call(AppointmentBoard))["appointments"]
-    service = FlowService(room.sessions)
+    service = HubService(room.sessions)
     n1 = Actor(service, people["n1"])
-    from app.hub.extensions import install_all
+    from app.room import install_all
 
     install_all(service)
     from tests.core.flow_helpers import answer_call

@@ -33,8 +33,8 @@ from app.db.models import Event, User
 from app.directory.editor_booking import book_at_editor
 from app.directory.models import Booking, Effecteur, Practice, Slot, bump_revision
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
-from app.hub.service import FlowService
+from app.hub.service import HubService
+from app.room import install_all
 from app.stats.models import StatAppointment
 from tests.appointments.test_hub_feedback import (
     EDITOR,
@@ -68,7 +68,7 @@ class Followed:
 
 
 def side_desks(sessions: sessionmaker[Session], people: dict[str, Principal]) -> Desks:
-    service = FlowService(sessions, clock=FakeClock(T0))
+    service = HubService(sessions, clock=FakeClock(T0))
     install_all(service)
     return Desks(*(Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
 
@@ -329,7 +329,7 @@ async def test_the_platforms_fate_closes_the_follow_up_too(
     from app.interop.hubsante import messages
     from tests.appointments.test_platform_rdv import envelope, inbox, rdv
 
-    arrivals = inbox(FlowService(room.sessions))
+    arrivals = inbox(HubService(room.sessions))
     install_all(arrivals.service)
 
     def platform(status: str, method: str, start: datetime) -> list[str]:

@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.appointments.hub import endpoint
 from app.appointments.models import Appointment
 from app.appointments.settings import AppointmentSettings, EditorCertificate
-from app.callback.reminders import ReminderScheduler
+from app.callback.hub import CallbackExtension
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import FhirEditorSettings, FhirSettings, HubSettings
 from app.db.models import User
 from app.directory.hub import SlotBook, SlotRelease
 from app.directory.models import Booking, Effecteur, Slot
 from app.hub.protocol import Ping
-from app.hub.server import Hub
+from app.room import Hub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
 from tests.core.flow_helpers import ORIENT_48H
@@ -294,7 +294,8 @@ async def test_a_booking_left_pending_past_the_delay_is_brought_back_to_the_osnp
         assert room.events("sup", "dossier.agenda_late")
         assert room.booking(reply["booking"]["id"]).reminded_at is not None
         # Told once: the next firings leave it alone.
-        scheduler: ReminderScheduler = getattr(room.hub, "callback_scheduler")  # noqa: B009
+        scheduler = room.hub.extension(CallbackExtension).scheduler
+        assert scheduler is not None
         await scheduler.fire()
         await room.settle()
         assert len(room.events("osnp", "dossier.agenda_late")) == 1

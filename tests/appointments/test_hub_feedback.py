@@ -31,7 +31,7 @@ from app.config.settings import HubSettings
 from app.db.models import Event, User
 from app.directory.models import Effecteur
 from app.hub.protocol import Ping
-from app.hub.server import Hub
+from app.room import Hub
 from tests.appointments.test_fhir import BOOKED
 from tests.certs import Authority, Issued, client_certificate
 from tests.core.test_hub_ws import logged_client

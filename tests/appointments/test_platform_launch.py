@@ -18,8 +18,8 @@ from app.config.settings import HubSettings
 from app.db.audit import AuditRead
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
-from app.hub.service import FlowService
+from app.hub.service import HubService
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor
 
@@ -30,7 +30,7 @@ INTENT = "appointment.platform_search"
 def _desks(
     sessions: sessionmaker[Session], people: dict[str, Principal], settings: HubSettings
 ) -> dict[str, Actor]:
-    service = FlowService(sessions, settings=settings)
+    service = HubService(sessions, settings=settings)
     install_all(service)
     return {n: Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "n1b")}
 

@@ -26,15 +26,16 @@ from app.config.settings import HubSanteSettings
 from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Effecteur
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Ping
-from app.hub.server import Hub
-from app.hub.service import FlowService
+from app.hub.service import HubService
 from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.inbox import Inbox
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
+from app.room import Hub
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_hub_feedback import MRL_ID, keep_appointments
 from tests.core.test_hub_ws import logged_client
@@ -301,7 +302,7 @@ async def test_refused_messages_change_nothing_but_the_journals(room: Room) -> N
 # -- the inbox on its own (no broker): what the platform may send that the editors don't
 
 
-def inbox(service: FlowService) -> Inbox:
+def inbox(service: HubService) -> Inbox:
     return Inbox(service, HubSanteSettings(client_id=SAS, url="amqps://unused"))
 
 

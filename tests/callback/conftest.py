@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.callback.hub import CallbackHandlers
+from app.callback.hub import CallbackExtension, CallbackHandlers
 from app.callback.hub import install as install_callback
 from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import AYTRE, LA_ROCHELLE, SURGERES, doctor, slot
 from tests.directory.conftest import demo_sessions  # noqa: F401  (the demo directory)
@@ -87,20 +87,22 @@ def territory(sessions: sessionmaker[Session]) -> Territory:
 
 
 @pytest.fixture
-def cb_service(sessions: sessionmaker[Session], clock: FakeClock) -> FlowService:
+def cb_extension(sessions: sessionmaker[Session], clock: FakeClock) -> CallbackExtension:
     service = FlowService(sessions, clock=clock)
     install_directory(service)
-    install_callback(service)
+    return install_callback(service)
+
+
+@pytest.fixture
+def cb_service(cb_extension: CallbackExtension) -> FlowService:
+    service = cb_extension.service
+    assert isinstance(service, FlowService)
     return service
 
 
 @pytest.fixture
-def handlers(cb_service: FlowService) -> CallbackHandlers:
-    from app.callback.hub import handlers_of
-
-    h = handlers_of(cb_service)
-    assert h is not None
-    return h
+def handlers(cb_extension: CallbackExtension) -> CallbackHandlers:
+    return cb_extension.callbacks
 
 
 @dataclass

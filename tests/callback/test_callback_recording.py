@@ -20,8 +20,8 @@ from app.client.recordings import RecordingUploader, fetch_recording
 from app.config.settings import HubSettings
 from app.db.models import Event, OsnpTask
 from app.hub.auth import Principal
-from app.hub.server import Hub
 from app.recordings.models import Recording
+from app.room import Hub
 from telephony.line import LineEvent, LineEventKind
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 from tests.core.flow_helpers import Actor

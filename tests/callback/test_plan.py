@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.callback.hub import install as install_callback
 from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import ProtocolError
-from app.hub.service import FlowService
 from tests.callback.conftest import NOW, Desks, Territory, osnp_task, plan, target
 from tests.core.flow_helpers import Actor
 from tests.directory.builders import leave

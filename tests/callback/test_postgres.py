@@ -15,8 +15,9 @@ from app.db.migrate import upgrade
 from app.db.models import User
 from app.directory.hub import install as install_directory
 from app.domain.enums import Role
+from app.flow.service import FlowService
 from app.hub.auth import principal_of
-from app.hub.service import FlowService, Unit
+from app.hub.service import Unit
 from tests.callback.conftest import NOW, Desks, FakeClock, build_territory, osnp_task, plan, target
 from tests.core.flow_helpers import Actor
 

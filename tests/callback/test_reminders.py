@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
 from app.callback import hub as callback_hub
+from app.callback.hub import CallbackExtension
 from app.callback.models import Reminder
 from app.callback.reminders import fire_due, watch_tasks
 from app.callback.settings import load_settings
 from app.directory.hub import install as install_directory
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.server import Hub
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import Outgoing, Unit
+from app.room import Hub
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 from tests.conftest import PASSWORD
 from tests.core.flow_helpers import Actor
@@ -167,21 +169,21 @@ async def test_apscheduler_in_the_hub_rings_at_the_time_after_a_restart(
     clock = ShiftedClock(AT_1430 - timedelta(seconds=4))
     hub = Hub(db_url, "127.0.0.1", 0, clock=clock)
     await hub.start()
-    await callback_hub.start(hub)  # until Hub.start calls the extensions' start hooks
+    await hub.extension(CallbackExtension).start(hub)  # started already: a no-op
     actors = Desks(*(Actor(hub.service, people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
     task_id = osnp_task(actors)
     mt = target(plan(actors, task_id), "MT")
     actors.osnp.send(
         "callback.attempt", target_id=mt["id"], result="CALL_BACK", call_back_at=AT_1430.isoformat()
     )
-    await callback_hub.stop(hub)
+    await hub.extension(CallbackExtension).stop(hub)
     await hub.stop()  # the hub goes down before 14:30
 
     hub = Hub(db_url, "127.0.0.1", 0, clock=clock)
     await hub.start()
     osnp = await desk(hub, "osnp")
     osnp2 = await desk(hub, "osnp2")
-    await callback_hub.start(hub)
+    await hub.extension(CallbackExtension).start(hub)
     try:
         ring = await next_event(osnp, "callback.reminder", timeout=10)
         assert clock() >= AT_1430  # not before its time
@@ -196,7 +198,7 @@ async def test_apscheduler_in_the_hub_rings_at_the_time_after_a_restart(
     finally:
         await osnp.close()
         await osnp2.close()
-        await callback_hub.stop(hub)
+        await hub.extension(CallbackExtension).stop(hub)
         await hub.stop()
 
 

@@ -21,7 +21,7 @@ from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
 from app.config.sections import Reading, Section
 from app.config.settings import HubSanteSettings, HubSettings
 from app.config.tomlfile import FileError
-from app.hub.server import Hub
+from app.room import Hub
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "hub.toml.example"

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.callback.billing import billing_hint
-from app.callback.hub import handlers_of
+from app.callback.hub import CallbackExtension
 from app.callback.settings import load_settings
 from app.config.settings import HubSettings, TargetSettings
 from app.db.types import utcnow
-from app.hub.server import Hub
+from app.room import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
 
@@ -51,8 +51,7 @@ async def test_cap_and_target_come_from_the_settings(
     sup = await logged_client(room_hub, "sup")
     report = (await sup.request("stats.report", month=utcnow().strftime("%Y-%m")))["report"]
     assert any("objectif 95,0 %" in line for line in report["summary"])
-    handlers = handlers_of(room_hub.service)
-    assert handlers is not None
+    handlers = room_hub.extension(CallbackExtension).callbacks
     assert handlers.settings.retry_delay == timedelta(minutes=42)
     assert handlers.settings.weekly_cap == 1
     await osnp.close()

@@ -8,11 +8,11 @@ from typing import Any
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
 from app.hub.protocol import parse_intent
-from app.hub.service import FlowService, Outcome, Outgoing
+from app.hub.service import HubService, Outcome, Outgoing
 
 
 class Actor:
-    def __init__(self, service: FlowService, principal: Principal):
+    def __init__(self, service: HubService, principal: Principal):
         self.service = service
         self.principal = principal
         self.last: Outcome | None = None

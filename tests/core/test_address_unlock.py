@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
 from app.config.settings import SessionSettings
-from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.core.test_sessions import Clock, login, started
 

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.hub import install as install_audit
 from app.db.audit import AuditRead
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.server import Hub
-from app.hub.service import FlowService
+from app.room import Hub
 from tests.core.flow_helpers import Actor, answer_call, snp_dossier
 from tests.core.test_hub_ws import logged_client
 

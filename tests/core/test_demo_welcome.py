@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from app.db.models import User
 from app.demo.seed import DEMO_PASSWORD, DEMO_USERS, Demo
 from app.hub.auth import hash_password
-from app.hub.server import Hub
+from app.room import Hub
 
 
 async def welcome_of(hub: Hub) -> dict[str, Any]:

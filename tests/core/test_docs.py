@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from app.hub.extensions import install_all
 from app.hub.protocol import intent_types, parse_intent
-from app.hub.service import FlowService
+from app.hub.service import HubService
+from app.room import install_all
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -21,7 +21,7 @@ def json_blocks(text: str) -> list[dict[str, object]]:
 
 
 def test_every_documented_intent_example_is_valid() -> None:
-    install_all(FlowService(sessionmaker()))  # the extensions install without a database
+    install_all(HubService(sessionmaker()))  # the extensions install without a database
     known = intent_types()
     examples = [
         b for b in json_blocks(PROTOCOL.read_text(encoding="utf-8")) if b.get("type") in known
@@ -32,7 +32,7 @@ def test_every_documented_intent_example_is_valid() -> None:
 
 
 def test_every_intent_is_documented_with_an_example() -> None:
-    install_all(FlowService(sessionmaker()))  # the extensions install without a database
+    install_all(HubService(sessionmaker()))  # the extensions install without a database
     documented = {b.get("type") for b in json_blocks(PROTOCOL.read_text(encoding="utf-8"))}
     missing = sorted(intent_types() - documented)
     assert not missing, f"intents without an example in docs/protocol.md: {missing}"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app.config.settings import HubSettings
 from app.db.engine import make_engine
-from app.hub.server import Hub
+from app.room import Hub
 from tests.core.pg_hub import fresh_schema
 from tests.core.test_hub_ws import logged_client
 from tests.waits import until

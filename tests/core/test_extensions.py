@@ -1,60 +1,84 @@
-"""Extensions load strictly: a missing module, or an intent left without a handler,
-stops the hub at start with its name (they used to be skipped, or answered
-``internal`` to the desk that sent the intent)."""
+"""Extensions load strictly: an intent left without a handler stops the hub at start
+with its name (they used to be skipped, or answered ``internal`` to the desk that sent
+the intent); each hub's features keep their state on their own objects."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 import app.stats.hub
+from app.callback.hub import CallbackExtension
+from app.directory.hub import DirectoryExtension
+from app.flow.hub import FlowExtension
 from app.hub import protocol as p
-from app.hub.extensions import EXTENSIONS, ExtensionError, install_all
-from app.hub.server import Hub
-from app.hub.service import FlowService
+from app.hub import server
+from app.hub.extensions import Extension, ExtensionError, Handler
+from app.hub.service import HubService
+from app.hub.session_intents import SessionIntents
+from app.room import Hub, features
+from app.stats.hub import StatsExtension
 
 
-def test_every_extension_installs_and_every_intent_has_a_handler(
-    sessions: sessionmaker[Session],
-) -> None:
-    service = FlowService(sessions)
-    loaded = install_all(service)
-    assert [e.name for e in loaded] == list(EXTENSIONS)
-    stats = next(e for e in loaded if e.name == "app.stats.hub")
-    assert {c.__name__ for c in stats.intents} == {"DeskState", "StatsLive"}
-    callback = next(e for e in loaded if e.name == "app.callback.hub")
-    assert callback.start is not None and callback.stop is not None  # the reminders
+class ForgetfulStats(StatsExtension):
+    """The statistics extension "forgets" to handle desk.state."""
+
+    def handlers(self) -> Mapping[type[p.Intent], Handler]:
+        return {app.stats.hub.StatsLive: app.stats.hub.stats_live}
 
 
-def test_a_missing_module_stops_the_hub(sessions: sessionmaker[Session]) -> None:
-    with pytest.raises(ExtensionError, match="app.nowhere.hub introuvable"):
-        install_all(FlowService(sessions), ("app.directory.hub", "app.nowhere.hub"))
+def test_every_extension_installs_and_every_intent_has_a_handler(db_url: str) -> None:
+    hub = Hub(db_url, "127.0.0.1", 0)
+    names = [e.name for e in hub.extensions.extensions]
+    assert names[0] == SessionIntents.name  # the kernel's own, then the room's
+    assert names[1:] == [e.name for e in features(HubService(sessionmaker()))]
+    stats = hub.extension(StatsExtension)
+    assert set(stats.handlers()) == {app.stats.hub.DeskState, app.stats.hub.StatsLive}
+    assert hub.service.projectors[0] in stats.projectors()
+    # The flow's intents, and only those, may be grouped in one commit.
+    assert hub.extension(FlowExtension).batchable() == frozenset(
+        hub.extension(FlowExtension).handlers()
+    )
+    assert all(not e.batchable() for e in hub.extensions.extensions[2:])
+    # The session intents are answered by the same dispatch, on the desk's connection.
+    assert {p.Login, p.Resume, p.Logout, p.Ping, p.PasswordChange} <= set(hub.extensions.desk)
+    assert not hub.extensions.desk[p.Logout].before_login
+    assert hub.extensions.desk[p.Login].before_login
 
 
-def test_an_intent_without_handler_is_named(
-    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The statistics extension "forgets" to register desk.state.
-    def install(service: FlowService) -> None:
-        service.register(app.stats.hub.StatsLive, app.stats.hub.stats_live)
+def test_an_intent_without_handler_is_named(db_url: str) -> None:
+    def room(service: HubService) -> list[Extension]:
+        return [ForgetfulStats() if isinstance(e, StatsExtension) else e for e in features(service)]
 
-    monkeypatch.setattr(app.stats.hub, "install", install)
-    with pytest.raises(ExtensionError, match="app.stats.hub : pas de traitement pour DeskState"):
-        install_all(FlowService(sessions), ("app.stats.hub",))
+    with pytest.raises(ExtensionError, match=r"intentions sans traitement : desk\.state "):
+        server.Hub(db_url, "127.0.0.1", 0, features=room)
 
 
-def test_an_intent_of_a_module_not_installed_is_named(sessions: sessionmaker[Session]) -> None:
-    # Every extension's intents are defined (imported above); install only one module.
+def test_an_intent_of_a_feature_not_installed_is_named(db_url: str) -> None:
+    # Every feature's intents are defined (imported above); install only one of them.
     with pytest.raises(ExtensionError, match=r"intentions sans traitement : .*desk\.state"):
-        install_all(FlowService(sessions), ("app.directory.hub",))
+        server.Hub(db_url, "127.0.0.1", 0, features=lambda s: [DirectoryExtension(s)])
 
 
-def test_a_hub_with_a_missing_extension_does_not_start(
-    db_url: str, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("app.hub.extensions.EXTENSIONS", (*EXTENSIONS, "app.nowhere.hub"))
-    with pytest.raises(ExtensionError, match="app.nowhere.hub"):
-        Hub(db_url, "127.0.0.1", 0)
+def test_two_features_cannot_handle_one_intent(db_url: str) -> None:
+    with pytest.raises(ValueError, match="StatsLive already has a handler"):
+        server.Hub(db_url, "127.0.0.1", 0, features=lambda s: [StatsExtension(), ForgetfulStats()])
+
+
+async def test_two_hubs_in_one_process_keep_their_own_state(db_url: str) -> None:
+    first = Hub(db_url, "127.0.0.1", 0)
+    second = Hub(db_url, "127.0.0.1", 0)
+    assert first.extension(CallbackExtension) is not second.extension(CallbackExtension)
+    await first.start()
+    try:
+        assert first.extension(CallbackExtension).scheduler is not None
+        assert second.extension(CallbackExtension).scheduler is None  # never started
+    finally:
+        await first.stop()
+    assert first.extension(CallbackExtension).scheduler is None
+    second.engine.dispose()
 
 
 def test_a_service_without_the_handler_refuses_clearly(sessions: sessionmaker[Session]) -> None:
@@ -65,7 +89,7 @@ def test_a_service_without_the_handler_refuses_clearly(sessions: sessionmaker[Se
 
     with sessions() as s:
         sup = principal_of(s.scalars(select(User).where(User.username == "sup")).one())
-    service = FlowService(sessions)  # nothing installed
+    service = HubService(sessions)  # nothing installed
     from app.domain.rules import FlowError
 
     with pytest.raises(FlowError) as err:

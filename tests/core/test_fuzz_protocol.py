@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings, SessionSettings
 from app.hub import protocol as p
-from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, raw_desk

@@ -19,10 +19,11 @@ from app.client.hub_client import HubClient
 from app.db.audit import AuditRead
 from app.db.models import Dossier, Event
 from app.domain.rules import FlowError
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import Intent, parse_intent
-from app.hub.server import Hub
-from app.hub.service import FlowService, Outcome
+from app.hub.service import Outcome
+from app.room import Hub
 from app.stats.hub import install as install_stats
 from app.stats.projection import TABLES, rebuild
 from tests.conftest import PASSWORD

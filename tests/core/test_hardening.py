@@ -21,7 +21,7 @@ from app.db.audit import AuditRead
 from app.db.models import Call
 from app.db.types import utcnow
 from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads
-from app.hub.server import Hub
+from app.room import Hub
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
 from tests.waits import until

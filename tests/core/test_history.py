@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config.settings import HistorySettings, HubSettings
 from app.db.audit import AuditRead
 from app.db.models import Dossier, User
+from app.flow.service import FlowService
 from app.history.hub import install as install_history
 from app.history.models import DossierLink
 from app.hub.auth import Principal, principal_of
-from app.hub.service import FlowService
 from tests.core.flow_helpers import Actor, answer_call
 from tests.rows import stored
 

@@ -13,8 +13,9 @@ from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.db.models import Event
-from app.hub.protocol import MAX_MESSAGE_BYTES, CallOffered, Ping
-from app.hub.server import Hub
+from app.flow.protocol import CallOffered
+from app.hub.protocol import MAX_MESSAGE_BYTES, Ping
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.waits import until
 

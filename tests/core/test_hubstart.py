@@ -42,7 +42,7 @@ def test_the_hub_command_loads_no_optional_library(tmp_path: Path) -> None:
     probe = (
         "import sys, app.cli as c\n"
         "c.build_parser(c._only(['hub']))\n"
-        "from app.hub.server import Hub\n"
+        "from app.room import Hub\n"
         "from app.db.migrate import upgrade\n"
         f"h = Hub({url!r}); upgrade(h.engine)\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({NOT_AT_START!r})))\n"

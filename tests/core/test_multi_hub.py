@@ -14,7 +14,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import User
 from app.domain.enums import Role
-from app.hub.server import Hub
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.waits import until
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import SessionSettings
-from app.hub.server import Hub
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
 from tests.core.test_sessions import Clock, login, started

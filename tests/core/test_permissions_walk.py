@@ -31,11 +31,12 @@ from app.directory.desk_import import DirectoryUpload
 from app.directory.hub import AgendaSlotCancel, DirectorySearch, SlotBook, SlotRelease
 from app.domain.enums import Queue, Role
 from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action, permissions_of
+from app.flow import protocol as fp
 from app.history.hub import DossierSearch, HistoryCaller
 from app.hub import protocol as p
-from app.hub.server import Hub
 from app.recordings.hub import CallRecording, OutgoingRecording, RecordingPlaced
 from app.recordings.playback import RecordingList, RecordingOpen
+from app.room import Hub
 from app.stats.hub import StatsLive
 from app.stats.report_intent import StatsReport
 from tests.conftest import PASSWORD
@@ -47,34 +48,34 @@ Probe = tuple[type[p.Intent], dict[str, Any]]
 #: For each action, intents that need it (each must be refused for every role outside it).
 PROBES: dict[Action, list[Probe]] = {
     Action.ANSWER_CALLS: [
-        (p.CallOffered, {"call_ref": "walk-{role}", "line": "15"}),
-        (p.CallAnswered, {"call_ref": "walk-none"}),
+        (fp.CallOffered, {"call_ref": "walk-{role}", "line": "15"}),
+        (fp.CallAnswered, {"call_ref": "walk-none"}),
         (CallRecording, {"call_ref": "walk-none", "size": 100, "sha256": "0" * 64}),
     ],
     Action.READ_DOSSIERS: [
-        (p.DossierGet, {"dossier_id": NOBODY}),
-        (p.DossierNote, {"dossier_id": NOBODY, "text": "x"}),
+        (fp.DossierGet, {"dossier_id": NOBODY}),
+        (fp.DossierNote, {"dossier_id": NOBODY, "text": "x"}),
         (HistoryCaller, {"number": "0600000000"}),
         (DossierSearch, {"phone": "0600000000"}),
     ],
-    Action.EDIT_DOSSIERS: [(p.DossierUpdate, {"dossier_id": NOBODY, "fields": {"motif": "x"}})],
-    Action.QUALIFY: [(p.DossierQualify, {"dossier_id": NOBODY, "priority": "P2"})],
-    Action.FORWARD: [(p.DossierForward, {"dossier_id": NOBODY, "queue": "AMU_MEDECIN"})],
+    Action.EDIT_DOSSIERS: [(fp.DossierUpdate, {"dossier_id": NOBODY, "fields": {"motif": "x"}})],
+    Action.QUALIFY: [(fp.DossierQualify, {"dossier_id": NOBODY, "priority": "P2"})],
+    Action.FORWARD: [(fp.DossierForward, {"dossier_id": NOBODY, "queue": "AMU_MEDECIN"})],
     Action.DECIDE: [
         (
-            p.DossierDecide,
+            fp.DossierDecide,
             {"dossier_id": NOBODY, "decision": "CONSEIL", "care_level": "R4", "filiere": "SNP"},
         )
     ],
-    Action.MOVE_TRACK: [(p.DossierMoveTrack, {"dossier_id": NOBODY, "track": "AMU"})],
-    Action.CLOSE_DOSSIERS: [(p.DossierClose, {"dossier_id": NOBODY})],
+    Action.MOVE_TRACK: [(fp.DossierMoveTrack, {"dossier_id": NOBODY, "track": "AMU"})],
+    Action.CLOSE_DOSSIERS: [(fp.DossierClose, {"dossier_id": NOBODY})],
     Action.SEE_TASKS: [
         (CallbackPlan, {"task_id": NOBODY}),
         (CallbackScript, {"task_id": NOBODY}),
     ],
-    Action.TAKE_TASKS: [(p.TaskTake, {"task_id": NOBODY})],
-    Action.CLOSE_TASKS: [(p.TaskClose, {"task_id": NOBODY, "outcome": "RDV_MT"})],
-    Action.REOPEN_TASKS: [(p.TaskReopen, {"task_id": NOBODY, "reason": "x"})],
+    Action.TAKE_TASKS: [(fp.TaskTake, {"task_id": NOBODY})],
+    Action.CLOSE_TASKS: [(fp.TaskClose, {"task_id": NOBODY, "outcome": "RDV_MT"})],
+    Action.REOPEN_TASKS: [(fp.TaskReopen, {"task_id": NOBODY, "reason": "x"})],
     Action.CALL_BACK: [
         (CallbackAttemptIntent, {"target_id": NOBODY, "result": "BUSY"}),
         (CallbackTargetSkip, {"target_id": NOBODY, "reason": "x"}),
@@ -194,10 +195,10 @@ async def test_every_queue_cell_through_the_hub(desks: dict[Role, HubClient]) ->
     wrong = []
     for queue in Queue:
         for role, client in desks.items():
-            listed = await _outcome(client, p.QueueList, {"queue": queue})
+            listed = await _outcome(client, fp.QueueList, {"queue": queue})
             if (role in QUEUE_READERS[queue]) == listed.startswith("forbidden"):
                 wrong.append(f"{role} reads {queue}: {listed}")
-            taken = await _outcome(client, p.QueueNext, {"queue": queue})
+            taken = await _outcome(client, fp.QueueNext, {"queue": queue})
             if role in QUEUE_TAKERS[queue]:
                 if taken != "not_found":  # nothing waits: allowed, and nothing to take
                     wrong.append(f"{role} takes from {queue}: {taken}")
@@ -210,14 +211,14 @@ async def _search_open(desks: dict[Role, HubClient], ref: str) -> int:
     """A P1 dossier the AMU doctor oriented to a consultation: its RDV search is open
     (AWAITING_OSNP), and the AMU doctor who decided still sees it."""
     n1, amu = desks[Role.ARM_N1], desks[Role.MEDECIN_AMU]
-    await n1.call(p.CallOffered, call_ref=ref, line="15", caller="0546000000")
-    dossier_id = int((await n1.call(p.CallAnswered, call_ref=ref))["dossier"]["id"])
+    await n1.call(fp.CallOffered, call_ref=ref, line="15", caller="0546000000")
+    dossier_id = int((await n1.call(fp.CallAnswered, call_ref=ref))["dossier"]["id"])
     fields = {"patient_last_name": "Morin", "commune_insee": "17300", "motif": "Malaise"}
-    await n1.call(p.DossierUpdate, dossier_id=dossier_id, fields=fields)
-    await n1.call(p.DossierQualify, dossier_id=dossier_id, priority="P1")
-    await n1.call(p.CallEnded, call_ref=ref)
-    await amu.call(p.DossierTake, dossier_id=dossier_id)
-    decided = await amu.call(p.DossierDecide, dossier_id=dossier_id, **ORIENT_48H)
+    await n1.call(fp.DossierUpdate, dossier_id=dossier_id, fields=fields)
+    await n1.call(fp.DossierQualify, dossier_id=dossier_id, priority="P1")
+    await n1.call(fp.CallEnded, call_ref=ref)
+    await amu.call(fp.DossierTake, dossier_id=dossier_id)
+    decided = await amu.call(fp.DossierDecide, dossier_id=dossier_id, **ORIENT_48H)
     assert decided["dossier"]["status"] == "AWAITING_OSNP" and decided["task"]
     return dossier_id
 
@@ -231,7 +232,7 @@ async def test_the_resume_search_cell_through_the_hub(desks: dict[Role, HubClien
     for role, client in desks.items():
         dossier_id = await _search_open(desks, f"resume-{role.value.lower()}")
         fields = {"dossier_id": dossier_id, "track": "SNP", "reason": "walk"}
-        got = await _outcome(client, p.DossierMoveTrack, fields)
+        got = await _outcome(client, fp.DossierMoveTrack, fields)
         if role in ALLOWED[Action.RESUME_SEARCH]:
             if got != "ok":
                 wrong.append(f"{role} resume_search: allowed but {got}")

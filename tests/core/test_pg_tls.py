@@ -93,7 +93,7 @@ async def test_a_hub_on_verify_full_keeps_every_connection_encrypted(
     tls_postgres: tuple[str, Authority], password_hash: str
 ) -> None:
     from app.client.hub_client import HubClient
-    from app.hub.server import Hub
+    from app.room import Hub
     from tests.conftest import PASSWORD
     from tests.core.pg_hub import fresh_schema
 

@@ -12,8 +12,8 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Event, User
 from app.domain.enums import Role
+from app.flow.service import FlowService
 from app.hub.auth import Principal, principal_of
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
 pytestmark = pytest.mark.peers

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.flow.protocol import DossierUpdate
 from app.hub.protocol import (
     MAX_MESSAGE_BYTES,
-    DossierUpdate,
     ProtocolError,
     intent_types,
     parse_intent,

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.events import EventName, event_message
-from app.hub.extensions import install_all
-from app.hub.service import FlowService
+from app.hub.service import HubService
+from app.room import install_all
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The only modules that spell an intent or event name as a string.
@@ -71,7 +72,7 @@ def test_the_check_sees_a_literal() -> None:
 
 
 def test_every_intent_name_has_exactly_one_model(sessions: sessionmaker[Session]) -> None:
-    install_all(FlowService(sessions))  # the extensions define their intents on import
+    install_all(HubService(sessions))  # the extensions define their intents on import
     models = {p.intent_name(cls): cls for cls in p._concrete_intents()}  # noqa: SLF001
     assert len(models) == len(p._concrete_intents()), "two models share a name"  # noqa: SLF001
     assert set(models) == set(p.IntentName)
@@ -86,7 +87,7 @@ def test_a_model_built_on_the_desk_is_what_the_hub_parses() -> None:
         "outcome": "RDV_CRENEAU",
         "appointment": {"with": "Dr Martin", "at": "2026-06-15T10:30:00+02:00"},
     }
-    sent = p.TaskClose(**fields)
+    sent = fp.TaskClose(**fields)
     wire = sent.wire()
     assert wire["type"] == "task.close" and wire["appointment"]["with"] == "Dr Martin"
     import json

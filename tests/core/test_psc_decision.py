@@ -17,9 +17,9 @@ from app.cli import main
 from app.db.models import User
 from app.db.types import utcnow
 from app.hub.auth import Principal, open_session
-from app.hub.extensions import install_all
-from app.hub.service import FlowService
+from app.hub.service import HubService
 from app.interop.hubsante import messages
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.interop.envelopes import message
 
@@ -36,7 +36,7 @@ def test_the_decision_carries_the_proven_identity_everywhere(
         s.execute(update(User).where(User.username == "mrl").values(national_id=MRL_ID))
         mrl_user = s.query(User).filter_by(username="mrl").one()
         open_session(s, mrl_user, "poste-7", utcnow(), timedelta(hours=13), auth="psc")
-    service = FlowService(sessions)
+    service = HubService(sessions)
     install_all(service)
     # As the hub builds it after a PSC login (app.hub.auth.principal_of).
     mrl = Actor(service, replace(people["mrl"], national_id=MRL_ID, auth="psc"))

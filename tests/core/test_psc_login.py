@@ -25,8 +25,8 @@ from websockets.asyncio.client import connect
 from app.bench.psc_double import Person, PscDouble
 from app.config.settings import HubSettings
 from app.db.models import LoginSession, User
-from app.hub.server import Hub
 from app.psc.settings import Fallback, Policy, PscSettings
+from app.room import Hub
 from tests.conftest import PASSWORD
 
 MRL_ID = "810001234567"

@@ -23,8 +23,8 @@ from app.db.audit import AuditRead
 from app.db.models import Call, Dossier, Event, OsnpTask
 from app.db.types import utcnow
 from app.directory.hub import install as install_directory
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 from app.recordings.models import Recording
 from app.retention import minor_keep_until, periods

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, answer_call, snp_dossier
 
 

@@ -24,7 +24,7 @@ from app.client.hub_client import HubClient, HubError, LinkState
 from app.config.settings import HubSettings, SessionSettings
 from app.db.models import Dossier, User
 from app.db.types import utcnow
-from app.hub.server import Hub
+from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk
 from tests.waits import until

@@ -22,8 +22,8 @@ from app.cli.desk import hub_trust
 from app.client.hub_client import HubClient, HubError
 from app.client.trust import Confirm, HubTrust, PinStore, hub_address
 from app.config.settings import HubSettings, TlsSettings
-from app.hub.server import Hub
 from app.hub.tls import ListenRefused, TlsConfigError, file_fingerprint, is_loopback
+from app.room import Hub
 from tests.certs import Authority, Issued, self_signed
 from tests.conftest import PASSWORD
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.demo.seed import load_territory
 from app.directory.demo import seed_directory_demo
 from app.directory.hub import install
-from app.hub.service import FlowService
+from app.flow.service import FlowService
 
 #: A Monday morning in Paris (10:00 local): the week's cap counts from today.
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Event, OsnpTask
 from app.directory.hub import install
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.conftest import NOW
 from tests.directory.test_professions_search import _territory

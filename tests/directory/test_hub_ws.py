@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.client.hub_client import HubError
 from app.db.types import utcnow
 from app.hub.protocol import Ping
-from app.hub.server import Hub
+from app.room import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
 from tests.waits import until

@@ -24,8 +24,8 @@ from app.directory.models import (
     Unavailability,
 )
 from app.directory.vocab import PARIS
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import Actor
 from tests.directory.conftest import NOW
 

@@ -19,11 +19,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSanteSettings, HubSettings
-from app.hub.server import Hub
 from app.interop.hubsante import broker as rmq
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.connector import Connector
+from app.interop.hubsante.hub import HubSanteExtension
 from app.interop.hubsante.peer import Dispatcher, Peer
+from app.room import Hub
 
 #: Our hub's client id on the test Hub Santé, and the other clients the tests play.
 SAS = "fr.health.sas017"
@@ -59,8 +60,8 @@ async def start_hub(db_url: str, b: Broker, **changes: Any) -> Hub:
 
 
 def connector(hub: Hub) -> Connector:
-    """The hub's Hub Santé connector (set on the hub by its extension)."""
-    found = getattr(hub, "hubsante", None)
+    """The hub's Hub Santé connector (kept by its extension while the hub runs)."""
+    found = hub.extension(HubSanteExtension).connector
     assert isinstance(found, Connector), "the Hub Santé extension is not running"
     return found
 

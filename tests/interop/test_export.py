@@ -17,9 +17,9 @@ from app.db.audit import AuditRead
 from app.db.models import Dossier
 from app.db.types import utcnow
 from app.hub.auth import Principal
-from app.hub.extensions import install_all
-from app.hub.service import FlowService
+from app.hub.service import HubService
 from app.interop.hubsante import messages
+from app.room import install_all
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
 from tests.interop.envelopes import message
@@ -29,9 +29,9 @@ from tests.rows import stored
 @pytest.fixture
 def booked(
     sessions: sessionmaker[Session], people: dict[str, Principal]
-) -> tuple[FlowService, int, int]:
+) -> tuple[HubService, int, int]:
     """A P2 dossier decided by the MRL, its appointment booked by the OSNP on a slot."""
-    service = FlowService(sessions)
+    service = HubService(sessions)
     install_all(service)
     desks = {n: Actor(service, people[n]) for n in ("n1", "mrl", "osnp", "n1b")}
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
@@ -50,7 +50,7 @@ def booked(
 
 
 def test_desk_export_rs_eda_and_appointment_audited(
-    booked: tuple[FlowService, int, int], sessions: sessionmaker[Session],
+    booked: tuple[HubService, int, int], sessions: sessionmaker[Session],
     people: dict[str, Principal],
 ) -> None:  # fmt: skip
     service, dossier_id, _slot_id = booked
@@ -87,7 +87,7 @@ def test_desk_export_rs_eda_and_appointment_audited(
 
 
 def test_command_line_export(
-    booked: tuple[FlowService, int, int], db_url: str, sessions: sessionmaker[Session],
+    booked: tuple[HubService, int, int], db_url: str, sessions: sessionmaker[Session],
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     _service, dossier_id, _slot = booked
@@ -110,7 +110,7 @@ def test_no_appointment_to_export_is_a_clear_refusal(
     sessions: sessionmaker[Session], people: dict[str, Principal]
 ) -> None:
     """Oriented, its RDV search still open: no booking, no appointment on the task."""
-    service = FlowService(sessions)
+    service = HubService(sessions)
     install_all(service)
     n1, mrl = Actor(service, people["n1"]), Actor(service, people["mrl"])
     dossier_id = snp_dossier(n1, mrl)

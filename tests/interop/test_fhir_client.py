@@ -18,8 +18,8 @@ from app.config.settings import FhirEditorSettings, FhirSettings, HubSettings
 from app.db.types import utcnow
 from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.models import Slot
-from app.hub.server import Hub
 from app.interop import fhir_hub
+from app.room import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.interop.fhir_server import Editors, fhir_editors
 from tests.waits import until
@@ -62,7 +62,7 @@ async def fhir_hub_running(
 
 
 async def _pulls_done(hub: Hub) -> None:
-    puller = fhir_hub._INSTALLED[hub.service].puller
+    puller = hub.extension(fhir_hub.FhirHub).puller
     assert puller is not None
     await asyncio.gather(*puller.running.values())
 

@@ -18,8 +18,8 @@ from app.config.hubfile import ROR_PROFILE_SYSTEM
 from app.config.settings import FhirEditorSettings, FhirSettings, HubSettings
 from app.db.types import utcnow
 from app.directory.models import Structure
-from app.hub.server import Hub
 from app.interop import fhir_hub
+from app.room import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.interop.fhir_server import Editors, fhir_editors
 from tests.waits import until
@@ -72,7 +72,7 @@ async def start_hub(db_url: str, sessions: sessionmaker[Session]) -> AsyncIterat
 
 
 async def _ror_done(hub: Hub) -> None:
-    puller = fhir_hub._INSTALLED[hub.service].ror
+    puller = hub.extension(fhir_hub.FhirHub).ror
     assert puller is not None
     await asyncio.gather(*puller.running.values())
 
@@ -159,6 +159,6 @@ async def test_a_failing_ror_leaves_the_directory_as_it_was(
         s.add(Structure(kind="CPTS", name="CPTS La Rochelle", communes=["17094"]))
     hub = await start_hub(_settings(servers, "failing", 5.0))
     await _ror_done(hub)
-    result = fhir_hub._INSTALLED[hub.service].ror.running["ROR"].result()  # type: ignore[union-attr]
+    result = hub.extension(fhir_hub.FhirHub).ror.running["ROR"].result()
     assert result.status == "error" and "HTTP 500" in result.error
     assert _zones(sessions) == {"None": (["17094"], "")}

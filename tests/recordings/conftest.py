@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings
-from app.hub.server import Hub
+from app.room import Hub
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.client.hub_client import HubError
 from app.client.recordings import RecordingUploader, fetch_recording
 from app.db.audit import AuditRead
-from app.hub.server import Hub
+from app.room import Hub
 from tests.recordings.helpers import answered_call, logged, make_wav
 
 

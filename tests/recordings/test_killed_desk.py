@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.client.recordings import RecordingUploader
 from app.db.models import Call
-from app.hub.server import Hub
 from app.recordings.models import Recording
+from app.room import Hub
 from telephony.audio.recorder import read_recording
 from tests.recordings.helpers import (
     answered_call,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.client.hub_client import HubError
 from app.client.recordings import RecordingUploader, fetch_recording
 from app.db.models import Event
-from app.hub.server import Hub
+from app.room import Hub
 from telephony.line import LineEvent, LineEventKind
 from tests.recordings.helpers import logged, make_wav, mrl_holding_a_dossier, placed_row
 from tests.waits import until

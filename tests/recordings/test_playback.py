@@ -13,7 +13,7 @@ from app.client.hub_client import HubError
 from app.client.recordings import RecordingUploader, fetch_recording, list_recordings
 from app.db.audit import AuditRead
 from app.db.models import User
-from app.hub.server import Hub
+from app.room import Hub
 from tests.recordings.helpers import answered_call, logged, make_wav, mrl_holding_a_dossier
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.client.hub_client import HubError
 from app.client.recordings import RecordingUploader
 from app.db.models import Call, Event
-from app.hub.server import Hub
 from app.recordings.models import Recording
+from app.room import Hub
 from tests.recordings.helpers import answered_call, logged, make_wav
 
 

@@ -16,9 +16,9 @@ from app.db.models import Commune
 from app.demo.seed import load_territory
 from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur, Practice, Slot, bump_revision
+from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import parse_intent
-from app.hub.service import FlowService
 from app.stats.hub import install as install_stats
 from tests.rows import stored
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app.hub.service import FlowService
+from app.flow.service import FlowService
 from telephony.kamailio import KamailioRoom
 from telephony.kamailio.sipp import Sipp, caller_scenario, cancel_scenario
 from telephony.line import EndReason

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -20,7 +20,7 @@ import qasync  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.client.hub_client import HubClient  # noqa: E402
-from app.hub.embedded import EmbeddedHub  # noqa: E402
+from app.room.embedded import EmbeddedHub  # noqa: E402
 from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)

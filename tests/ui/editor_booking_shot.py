@@ -41,7 +41,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import User
 from app.demo.seed import Demo
 from app.directory.models import Effecteur, Slot, Unavailability, bump_revision
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
 from tests.core.flow_helpers import ORIENT_48H

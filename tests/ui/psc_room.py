@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.bench.psc_double import Person, PscDouble
 from app.config.settings import HubSettings
 from app.db.models import User
-from app.hub.embedded import EmbeddedHub
 from app.psc.settings import Policy, PscSettings
+from app.room.embedded import EmbeddedHub
 
 MRL_ID = "810001234567"
 AMU_ID = "810009876543"

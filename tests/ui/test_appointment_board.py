@@ -25,7 +25,7 @@ from app.config.settings import HubSettings
 from app.db.models import User
 from app.directory.models import Effecteur
 from app.hub.auth import Principal
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from tests.appointments.test_board import tomorrow, waiting_dossier
 from tests.certs import Authority, Issued, client_certificate
 from tests.ui.conftest import focus, open_desk, until

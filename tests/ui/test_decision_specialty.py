@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import OsnpTask
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.ui.conftest import child_fever, focus, open_desk, seed_territory, until
 from tests.ui.test_three_desks import set_combo
 from ui.widgets.search_panel import KIND, SearchPanel

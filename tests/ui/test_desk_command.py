@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 

@@ -17,7 +17,7 @@ from PySide6.QtTest import QTest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.desk import DeskSettings, load_desk_settings, save_user_settings
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from tests.ui.conftest import open_desk, until
 from tests.waits import wait_until
 from ui.launch import WIZARD_SHOWN, run_window

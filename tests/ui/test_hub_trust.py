@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from app.client.hub_client import HubClient
 from app.client.trust import HubTrust, PinStore
 from app.config.settings import HubSettings, TlsSettings
-from app.hub.server import Hub
 from app.hub.tls import file_fingerprint
+from app.room import Hub
 from tests.certs import self_signed
 from tests.ui.conftest import until
 from ui.login import LoginDialog

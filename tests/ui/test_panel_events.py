@@ -192,16 +192,22 @@ def test_only_call_back_events_reach_the_call_back_plan(desk: Any) -> None:
 def _emitted(path: Path) -> Iterator[tuple[str, set[str]]]:
     """(event name, keywords) of every event the hub module ``path`` emits."""
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute):
+            called = node.func.attr
+        elif isinstance(node.func, ast.Name):
+            called = node.func.id  # app.hub.dossiers.dossier_event, imported by name
+        else:
             continue
         names = [
             a.attr
             for a in node.args
             if isinstance(a, ast.Attribute) and getattr(a.value, "id", "") == "EventName"
         ]
-        if node.func.attr == "emit" and names:
+        if called == "emit" and names:
             yield names[0], {k.arg for k in node.keywords if k.arg}
-        elif node.func.attr == "_dossier_event" and names:  # always with its dossier
+        elif called == "dossier_event" and names:  # always with its dossier
             yield names[0], {"dossier"} | {k.arg for k in node.keywords if k.arg}
 
 

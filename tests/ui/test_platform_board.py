@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.appointments.models import Appointment
 from app.directory.models import Effecteur
 from app.hub.auth import Principal
-from app.hub.embedded import EmbeddedHub
 from app.interop.hubsante.broker import Broker
+from app.room.embedded import EmbeddedHub
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_platform_rdv import RPPS, envelope, rdv
 from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.settings import PlatformSettings
 from app.config.settings import HubSettings
-from app.hub.embedded import EmbeddedHub
+from app.room.embedded import EmbeddedHub
 from tests.recordings.helpers import answered_call, logged
 from tests.ui.conftest import focus, open_desk, until
 

@@ -67,7 +67,7 @@ def test_the_supervisor_is_told_when_wrong_passwords_lock_an_account(
     tmp_path: Path,
 ) -> None:
     from app.config.settings import HubSettings, SessionSettings
-    from app.hub.embedded import EmbeddedHub
+    from app.room.embedded import EmbeddedHub
 
     strict = HubSettings(sessions=SessionSettings(throttle_after=100, lock_after=2))
     hub = EmbeddedHub(db_url, settings=strict)

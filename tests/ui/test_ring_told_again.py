@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from app.hub import protocol as p
+from app.flow import protocol as p
 from telephony.scenarios import parse_scenario
 from telephony.training import TrainingLine
 from tests.ui.conftest import focus, open_desk, until

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Dossier
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from app.recordings.models import Recording
 from app.recordings.store import default_store, file_sha256
 from telephony.audio.capture import CapturePort

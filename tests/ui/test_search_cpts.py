@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.imports.ror import import_ror
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 

@@ -27,9 +27,9 @@ from app.appointments.settings import AppointmentSettings, EditorCertificate
 from app.config.settings import HubSettings
 from app.db.models import User
 from app.directory.models import Booking, Effecteur, Slot, Unavailability
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.embedded import EmbeddedHub
-from app.hub.service import FlowService
+from app.room.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until

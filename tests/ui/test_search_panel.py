@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.hub import DirectorySearch, SlotBook
 from app.directory.models import Booking
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.cli.desk import sip_line
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from telephony.audio import g711
 from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk

@@ -10,8 +10,8 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.ui.conftest import open_desk, seed_territory, until
 

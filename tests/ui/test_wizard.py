@@ -23,8 +23,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 from app.client.trust import PinStore
 from app.config.desk import KEYRING_SERVICE, DeskSettings, load_desk_settings, sip_password
 from app.config.settings import HubSettings, TlsSettings
-from app.hub.server import Hub
 from app.hub.tls import file_fingerprint
+from app.room import Hub
 from telephony.audio.device import AudioPort, SignalSource
 from tests.certs import self_signed
 from tests.conftest import PASSWORD

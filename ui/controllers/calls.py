@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.hub import protocol as p
+from app.flow import protocol as p
 from app.stats.hub import DeskState
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge

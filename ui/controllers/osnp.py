@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 import app.callback.hub  # noqa: F401 (its intents, sent by the call-back panel)
 from app.callback.dialling import DialledCall
 from app.domain.enums import Role, TaskStatus
-from app.hub import protocol as p
+from app.flow import protocol as p
 from app.hub.events import CALLBACK_EVENTS, TASK_EVENTS, EventName
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge

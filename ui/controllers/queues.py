@@ -12,7 +12,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QTableView, QWidget
 
 from app.domain.enums import Queue
-from app.hub import protocol as p
+from app.flow import protocol as p
 from app.hub.events import DOSSIER_EVENTS
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action

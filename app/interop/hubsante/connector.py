@@ -24,7 +24,7 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from app.config.settings import HubSanteSettings
-from app.hub.service import FlowService, Outgoing
+from app.hub.service import HubService, Outgoing
 from app.interop.hubsante import outbox
 from app.interop.hubsante.inbox import Inbox
 
@@ -46,7 +46,7 @@ def ssl_context(settings: HubSanteSettings) -> ssl.SSLContext:
 class Connector:
     def __init__(
         self,
-        service: FlowService,
+        service: HubService,
         settings: HubSanteSettings,
         run: Runner,
         broadcast: Callable[[list[Outgoing]], None],

@@ -5,16 +5,25 @@ hub; the connector itself starts with a hub that is configured for it."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.db.models import Event
 from app.domain.enums import Role
 from app.domain.rules import forbid
+from app.hub.context import HubContext
+from app.hub.extensions import Extension, Handler, Projector
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import FlowService, Unit
+from app.hub.service import HubService, Unit
 from app.interop.hubsante.models import HsJournal
+
+if TYPE_CHECKING:  # their modules load only on a hub configured for the Hub Santé
+    from app.interop.hubsante.connector import Connector
+    from app.interop.hubsante.outbox import CaseProjector
 
 log = logging.getLogger(__name__)
 
@@ -41,27 +50,43 @@ def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
     return {"messages": [journal_view(j) for j in u.s.scalars(q)]}
 
 
-def install(service: FlowService) -> None:
-    service.register(HubSanteJournal, journal)
+class HubSanteExtension(Extension):
+    """The journal's view on every hub; the connector on a hub configured for it."""
 
+    name = "app.interop.hubsante"
 
-async def start(hub: Any) -> None:
-    settings = hub.settings.hubsante
-    if settings is None:
-        return
-    from app.interop.hubsante.connector import Connector
-    from app.interop.hubsante.outbox import CaseProjector
+    def __init__(self, service: HubService):
+        self.settings = service.settings.hubsante
+        #: While the hub runs: the connector, and the projector that queues each dossier
+        #: change for it inside the unit's transaction.
+        self.connector: Connector | None = None
+        self.cases: CaseProjector | None = None
 
-    connector = Connector(hub.service, settings, hub.run_in_writer, hub.broadcast)
-    projector = CaseProjector(settings, connector.wake)
-    hub.service.projectors.append(projector)
-    hub.hubsante = connector
-    await connector.start()
-    log.info("Hub Santé connector started as %s", settings.client_id)
+    def handlers(self) -> Mapping[type[Intent], Handler]:
+        return {HubSanteJournal: journal}
 
+    def projectors(self) -> Sequence[Projector]:
+        return (self.project,) if self.settings is not None else ()
 
-async def stop(hub: Any) -> None:
-    connector = getattr(hub, "hubsante", None)
-    if connector is not None:
-        await connector.stop()
-        hub.hubsante = None
+    def project(self, s: Session, events: list[Event]) -> None:
+        if self.cases is not None:  # the outbox fills while the connector runs
+            self.cases(s, events)
+
+    async def start(self, ctx: HubContext) -> None:
+        settings = self.settings
+        if settings is None or self.connector is not None:
+            return
+        from app.interop.hubsante.connector import Connector
+        from app.interop.hubsante.outbox import CaseProjector
+
+        connector = Connector(ctx.service, settings, ctx.run_in_writer, ctx.broadcast)
+        self.cases = CaseProjector(settings, connector.wake)
+        self.connector = connector
+        await connector.start()
+        log.info("Hub Santé connector started as %s", settings.client_id)
+
+    async def stop(self, ctx: HubContext) -> None:
+        if self.connector is not None:
+            await self.connector.stop()
+            self.connector = None
+            self.cases = None

@@ -28,7 +28,7 @@ from app.db.models import Dossier
 from app.domain.enums import DossierStatus, Priority, Track
 from app.domain.rules import TRACK_OF_QUEUE
 from app.hub.events import EventName
-from app.hub.service import FlowService, Outgoing, Unit
+from app.hub.service import HubService, Outgoing, Unit
 from app.hub.visibility import Audience
 from app.interop.hubsante import mapping, messages
 from app.interop.hubsante import platform_rdv as platform
@@ -52,7 +52,7 @@ def supervisors() -> Audience:
 
 
 class Inbox:
-    def __init__(self, service: FlowService, settings: HubSanteSettings):
+    def __init__(self, service: HubService, settings: HubSanteSettings):
         self.service = service
         self.settings = settings
 

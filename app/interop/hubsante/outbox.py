@@ -92,7 +92,7 @@ def enqueue(
 
 
 class CaseProjector:
-    """Registered in FlowService.projectors: runs inside each unit of work."""
+    """Registered in HubService.projectors: runs inside each unit of work."""
 
     def __init__(self, settings: HubSanteSettings, wake: Callable[[], None]):
         self.settings = settings

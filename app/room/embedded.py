@@ -10,7 +10,8 @@ import asyncio
 import threading
 
 from app.config.settings import HubSettings
-from app.hub.server import Hub, RoomDemo
+from app.hub.server import RoomDemo
+from app.room import Hub
 
 
 class EmbeddedHub:

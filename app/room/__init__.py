@@ -1,0 +1,84 @@
+"""The room's hub: the kernel (app.hub) with the room's features, built here.
+
+This package sits above the features and composes them: it builds each feature's
+extension object, hands each the others it works with (the call-back workflow closes
+the flow's tasks; the appointments ride the call-back's scheduler and the directory's
+bookings), and gives the list to the kernel's hub. The kernel imports no feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from app.appointments.hub import AppointmentsExtension
+from app.audit.hub import AuditExtension
+from app.callback.hub import CallbackExtension
+from app.config.settings import HubSettings
+from app.db.types import utcnow
+from app.directory.agenda_desk import AgendaDeskExtension
+from app.directory.desk_import import DeskImportExtension
+from app.directory.hub import DirectoryExtension
+from app.flow.hub import FlowExtension
+from app.history.hub import HistoryExtension
+from app.hub import server
+from app.hub.extensions import Extension, Installed
+from app.hub.service import HubService
+from app.interop.export_hub import ExportExtension
+from app.interop.fhir_hub import FhirHub
+from app.interop.hubsante.hub import HubSanteExtension
+from app.recordings.hub import RecordingsExtension
+from app.stats.hub import StatsExtension
+from app.stats.report_intent import ReportExtension
+
+
+def features(service: HubService) -> list[Extension]:
+    """Every feature of the room, built on ``service``, in the order they start."""
+    flow = FlowExtension(service)
+    directory = DirectoryExtension(service)
+    callback = CallbackExtension(service, flow.flow)
+    return [
+        flow,
+        directory,
+        callback,
+        StatsExtension(),
+        ReportExtension(service),
+        DeskImportExtension(service),
+        AgendaDeskExtension(),
+        RecordingsExtension(service),
+        FhirHub(service),
+        AuditExtension(),
+        HubSanteExtension(service),
+        ExportExtension(service),
+        HistoryExtension(service),
+        AppointmentsExtension(service, callback, directory),  # after what it rides
+    ]
+
+
+def install_all(service: HubService) -> Installed:
+    """Every feature on a bare service (tools and tests that drive it without a hub).
+
+    Not checked strictly: the session intents are the hub's own (app.hub.session_intents).
+    """
+    return Installed(service, features(service))
+
+
+class Hub(server.Hub):
+    """The kernel's hub serving the room's features."""
+
+    def __init__(
+        self,
+        db_url: str,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        *,
+        demo: server.RoomDemo | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        settings: HubSettings | None = None,
+    ):
+        super().__init__(
+            db_url, host, port, demo=demo, clock=clock, settings=settings, features=features
+        )
+
+
+__all__ = ["Hub", "features", "install_all"]
