@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, insert, select
 
 from app.db.models import Call, CallRing, Commune, Dossier, Event, OsnpTask, User
 from app.domain import rules
@@ -29,7 +29,13 @@ from app.domain.enums import (
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.flow import protocol as p
-from app.hub.dossiers import dossier_event, read_dossier, task_of, visible_dossier
+from app.hub.dossiers import (
+    dossier_event,
+    locked_dossier,
+    read_dossier,
+    task_of,
+    visible_dossier,
+)
 from app.hub.events import EventName
 from app.hub.protocol import IntentName
 from app.hub.read_audit import refused_read
@@ -50,6 +56,12 @@ from app.hub.visibility import Audience, calls_audience, can_see_dossier
 MAX_RINGING = timedelta(minutes=10)
 
 Handler = Callable[[Unit, Any], dict[str, Any]]
+
+#: Built once, bound per intent (as app.hub.dossiers.LOCKED_DOSSIER).
+_LOCKED_CALL = select(Call).where(Call.call_ref == bindparam("call_ref")).with_for_update()
+_LOCKED_TASK = select(OsnpTask).where(OsnpTask.id == bindparam("id")).with_for_update()
+_RINGS: Any = CallRing.__table__
+_INSERT_RING = insert(_RINGS)
 
 
 class FlowHandlers:
@@ -104,7 +116,7 @@ class FlowHandlers:
         require(self._role(u), Action.ANSWER_CALLS)
 
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
-        return u.s.scalar(select(Call).where(Call.call_ref == call_ref).with_for_update())
+        return u.s.scalars(_LOCKED_CALL, {"call_ref": call_ref}).first()
 
     @staticmethod
     def _ringing_at(u: Unit, sent: datetime | None) -> datetime:
@@ -143,7 +155,10 @@ class FlowHandlers:
             if ringing is None:
                 call.desks_rung += 1
         if ringing is None:
-            u.s.add(CallRing(call_id=call.id, user_id=u.actor.user_id, rung_at=u.now))
+            # Written at once (Core): nothing reads it back as an object in this unit.
+            u.s.connection().execute(
+                _INSERT_RING, {"call_id": call.id, "user_id": u.actor.user_id, "rung_at": u.now}
+            )
         return {"call": call_view(call)}
 
     def _call_answered(self, u: Unit, i: p.CallAnswered) -> dict[str, Any]:
@@ -338,7 +353,7 @@ class FlowHandlers:
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
         assert u.actor is not None
-        d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
+        d = locked_dossier(u, i.dossier_id)
         if d is not None and not can_see_dossier(u.actor, d, task_of(u, d)):
             if self._just_taken_from_my_queue(u, d):
                 # Someone (maybe on another desk or hub) took it a moment ago.
@@ -615,7 +630,7 @@ class FlowHandlers:
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         require(self._role(u), Action.SEE_TASKS)
-        task = u.s.get(OsnpTask, task_id, with_for_update=True)
+        task = u.s.scalars(_LOCKED_TASK, {"id": task_id}).first()
         if task is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         return task
