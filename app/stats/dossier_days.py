@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert
-from sqlalchemy.orm import Session
 
 from app.stats.calendar import local_day
 from app.stats.facts import DossierFact
@@ -60,7 +59,7 @@ def _rows(cells: dict[Key, list[int]]) -> list[dict[str, Any]]:
     ]
 
 
-def apply(session: Session, before: Iterable[DossierFact], after: Iterable[DossierFact]) -> None:
+def apply(conn: Connection, before: Iterable[DossierFact], after: Iterable[DossierFact]) -> None:
     """Move the changed dossiers' counts: ``before`` as they were, ``after`` as they are."""
     cells = count(after)
     for key, ns in count(before).items():
@@ -69,7 +68,7 @@ def apply(session: Session, before: Iterable[DossierFact], after: Iterable[Dossi
             cell[i] -= n
     rows = _rows(cells)
     if rows:
-        session.execute(_upsert(session.get_bind().dialect.name), rows)
+        conn.execute(_upsert(conn.dialect.name), rows)
 
 
 @functools.cache

@@ -117,6 +117,7 @@ def project(session: Session, events: Sequence[EventLike]) -> None:
     relevant = sorted((e for e in events if e.type in _TYPES), key=lambda e: e.seq)
     if not relevant:
         return
+    conn = session.connection()  # Core statements: no need of the session's own dispatch
     facts = FactSet()
     before: dict[str, dict[int, tuple[Any, ...]]] = {}
     born = _born(relevant)
@@ -128,7 +129,7 @@ def project(session: Session, events: Sequence[EventLike]) -> None:
         cls, _table = FACT_TABLES[name]
         st = _STATEMENTS[name]
         target = getattr(facts, name)
-        for row in session.execute(st.select, {"ids": sorted(ids)}):
+        for row in conn.execute(st.select, {"ids": sorted(ids)}):
             fact = target[row[0]] = cls(*row)  # the first field is the id
             before[name][row[0]] = st.values(fact)
     for e in relevant:
@@ -149,11 +150,11 @@ def project(session: Session, events: Sequence[EventLike]) -> None:
                 was.append(FACT_TABLES[name][0](*before[name][key]))
                 now.append(fact)
         if new:
-            session.execute(st.insert, new)
+            conn.execute(st.insert, new)
         if changed:
-            session.execute(st.update, changed)
+            conn.execute(st.update, changed)
         if name == "dossiers" and now:
-            dossier_days.apply(session, was, now)
+            dossier_days.apply(conn, was, now)
 
 
 @dataclass(slots=True, frozen=True)
