@@ -37,6 +37,7 @@ from app.hub.dossiers import (
     visible_dossier,
 )
 from app.hub.events import EventName
+from app.hub.flush import insert_row
 from app.hub.protocol import IntentName
 from app.hub.read_audit import refused_read
 from app.hub.service import HubService, Unit
@@ -131,15 +132,15 @@ class FlowHandlers:
         call = self._get_call(u, i.call_ref)
         ringing: CallRing | None = None  # a call created now has rung no desk yet
         if call is None:
-            call = Call(
+            call = insert_row(
+                u.s,
+                Call,
                 call_ref=i.call_ref,
                 line=str(i.line),
                 caller=i.caller,
                 offered_at=self._ringing_at(u, i.ringing_at),
                 desks_rung=1,
             )
-            u.s.add(call)
-            u.s.flush()
             u.emit(
                 EventName.CALL_OFFERED,
                 calls_audience(),
@@ -178,7 +179,9 @@ class FlowHandlers:
             raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
         call.answered_at = u.now
         call.answered_by_id = u.actor.user_id
-        d = Dossier(
+        d = insert_row(
+            u.s,
+            Dossier,
             number=f"tmp-{call.id}",
             call_id=call.id,
             line=call.line,
@@ -191,8 +194,6 @@ class FlowHandlers:
             answered_at=u.now,
             updated_at=u.now,
         )
-        u.s.add(d)
-        u.s.flush()
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
         u.emit(EventName.CALL_ANSWERED, calls_audience(), call=call, wait_seconds=round(wait, 3))
@@ -514,7 +515,10 @@ class FlowHandlers:
         if wanted is not None:
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
-            task = OsnpTask(
+            task = insert_row(
+                u.s,
+                OsnpTask,
+                dossier_id=d.id,
                 dossier=d,  # set here: no reload of the task after its INSERT
                 status=TaskStatus.OPEN,
                 consultation_type=str(i.consultation_type),
@@ -523,10 +527,8 @@ class FlowHandlers:
                 created_at=u.now,
                 deadline_at=u.now + rules.CONSULTATION_DEADLINE,
             )
-            u.s.add(task)
             d.status = DossierStatus.AWAITING_OSNP
             d.owner_id = None
-            u.s.flush()
             dossier_event(
                 u,
                 EventName.DOSSIER_DECIDED,
