@@ -63,6 +63,10 @@ _LOCKED_CALL = select(Call).where(Call.call_ref == bindparam("call_ref")).with_f
 _LOCKED_TASK = select(OsnpTask).where(OsnpTask.id == bindparam("id")).with_for_update()
 _RINGS: Any = CallRing.__table__
 _INSERT_RING = insert(_RINGS)
+_RUNG = select(_RINGS.c.call_id).where(
+    _RINGS.c.call_id == bindparam("call_id"), _RINGS.c.user_id == bindparam("user_id")
+)
+_COMMUNE_NAME = select(Commune.name).where(Commune.insee == bindparam("insee"))
 
 
 class FlowHandlers:
@@ -130,7 +134,7 @@ class FlowHandlers:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
-        ringing: CallRing | None = None  # a call created now has rung no desk yet
+        rung = False  # a call created now has rung no desk yet
         if call is None:
             call = insert_row(
                 u.s,
@@ -152,10 +156,10 @@ class FlowHandlers:
         else:
             # Another desk of the same fork (the call counts once), or this desk telling
             # it again (a reply lost with the link): that desk counts once too.
-            ringing = u.s.get(CallRing, (call.id, u.actor.user_id))
-            if ringing is None:
+            rung = self._has_rung(u, call)
+            if not rung:
                 call.desks_rung += 1
-        if ringing is None:
+        if not rung:
             # Written at once (Core): nothing reads it back as an object in this unit.
             u.s.connection().execute(
                 _INSERT_RING, {"call_id": call.id, "user_id": u.actor.user_id, "rung_at": u.now}
@@ -207,7 +211,14 @@ class FlowHandlers:
         assert u.actor is not None
         if call.answered_by_id == u.actor.user_id:
             return True
-        return u.s.get(CallRing, (call.id, u.actor.user_id)) is not None
+        return FlowHandlers._has_rung(u, call)
+
+    @staticmethod
+    def _has_rung(u: Unit, call: Call) -> bool:
+        """The call rang this desk's account (its ring is written by Core, never loaded)."""
+        assert u.actor is not None
+        params = {"call_id": call.id, "user_id": u.actor.user_id}
+        return u.s.connection().execute(_RUNG, params).first() is not None
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
@@ -255,10 +266,9 @@ class FlowHandlers:
             self._require_owner(u, d, "modification refusée")
         changes = i.fields.model_dump(exclude_none=True)
         if "commune_insee" in changes and "commune_name" not in changes:
-            commune = (
-                u.s.get(Commune, changes["commune_insee"]) if changes["commune_insee"] else None
-            )
-            changes["commune_name"] = commune.name if commune else ""
+            insee = changes["commune_insee"]
+            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
+            changes["commune_name"] = name if insee and name is not None else ""
         changed: dict[str, Any] = {}
         for name, value in changes.items():
             if getattr(d, name) != value:
