@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, insert, select
 
 from app.db.models import Call, CallRing, Commune, Dossier, Event, OsnpTask, User
 from app.domain import rules
@@ -29,8 +29,15 @@ from app.domain.enums import (
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.flow import protocol as p
-from app.hub.dossiers import dossier_event, read_dossier, task_of, visible_dossier
+from app.hub.dossiers import (
+    dossier_event,
+    locked_dossier,
+    read_dossier,
+    task_of,
+    visible_dossier,
+)
 from app.hub.events import EventName
+from app.hub.flush import insert_row
 from app.hub.protocol import IntentName
 from app.hub.read_audit import refused_read
 from app.hub.service import HubService, Unit
@@ -50,6 +57,16 @@ from app.hub.visibility import Audience, calls_audience, can_see_dossier
 MAX_RINGING = timedelta(minutes=10)
 
 Handler = Callable[[Unit, Any], dict[str, Any]]
+
+#: Built once, bound per intent (as app.hub.dossiers.LOCKED_DOSSIER).
+_LOCKED_CALL = select(Call).where(Call.call_ref == bindparam("call_ref")).with_for_update()
+_LOCKED_TASK = select(OsnpTask).where(OsnpTask.id == bindparam("id")).with_for_update()
+_RINGS: Any = CallRing.__table__
+_INSERT_RING = insert(_RINGS)
+_RUNG = select(_RINGS.c.call_id).where(
+    _RINGS.c.call_id == bindparam("call_id"), _RINGS.c.user_id == bindparam("user_id")
+)
+_COMMUNE_NAME = select(Commune.name).where(Commune.insee == bindparam("insee"))
 
 
 class FlowHandlers:
@@ -104,7 +121,7 @@ class FlowHandlers:
         require(self._role(u), Action.ANSWER_CALLS)
 
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
-        return u.s.scalar(select(Call).where(Call.call_ref == call_ref).with_for_update())
+        return u.s.scalars(_LOCKED_CALL, {"call_ref": call_ref}).first()
 
     @staticmethod
     def _ringing_at(u: Unit, sent: datetime | None) -> datetime:
@@ -117,17 +134,17 @@ class FlowHandlers:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
-        ringing: CallRing | None = None  # a call created now has rung no desk yet
+        rung = False  # a call created now has rung no desk yet
         if call is None:
-            call = Call(
+            call = insert_row(
+                u.s,
+                Call,
                 call_ref=i.call_ref,
                 line=str(i.line),
                 caller=i.caller,
                 offered_at=self._ringing_at(u, i.ringing_at),
                 desks_rung=1,
             )
-            u.s.add(call)
-            u.s.flush()
             u.emit(
                 EventName.CALL_OFFERED,
                 calls_audience(),
@@ -139,11 +156,14 @@ class FlowHandlers:
         else:
             # Another desk of the same fork (the call counts once), or this desk telling
             # it again (a reply lost with the link): that desk counts once too.
-            ringing = u.s.get(CallRing, (call.id, u.actor.user_id))
-            if ringing is None:
+            rung = self._has_rung(u, call)
+            if not rung:
                 call.desks_rung += 1
-        if ringing is None:
-            u.s.add(CallRing(call_id=call.id, user_id=u.actor.user_id, rung_at=u.now))
+        if not rung:
+            # Written at once (Core): nothing reads it back as an object in this unit.
+            u.s.connection().execute(
+                _INSERT_RING, {"call_id": call.id, "user_id": u.actor.user_id, "rung_at": u.now}
+            )
         return {"call": call_view(call)}
 
     def _call_answered(self, u: Unit, i: p.CallAnswered) -> dict[str, Any]:
@@ -163,7 +183,9 @@ class FlowHandlers:
             raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
         call.answered_at = u.now
         call.answered_by_id = u.actor.user_id
-        d = Dossier(
+        d = insert_row(
+            u.s,
+            Dossier,
             number=f"tmp-{call.id}",
             call_id=call.id,
             line=call.line,
@@ -176,8 +198,6 @@ class FlowHandlers:
             answered_at=u.now,
             updated_at=u.now,
         )
-        u.s.add(d)
-        u.s.flush()
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
         u.emit(EventName.CALL_ANSWERED, calls_audience(), call=call, wait_seconds=round(wait, 3))
@@ -191,7 +211,14 @@ class FlowHandlers:
         assert u.actor is not None
         if call.answered_by_id == u.actor.user_id:
             return True
-        return u.s.get(CallRing, (call.id, u.actor.user_id)) is not None
+        return FlowHandlers._has_rung(u, call)
+
+    @staticmethod
+    def _has_rung(u: Unit, call: Call) -> bool:
+        """The call rang this desk's account (its ring is written by Core, never loaded)."""
+        assert u.actor is not None
+        params = {"call_id": call.id, "user_id": u.actor.user_id}
+        return u.s.connection().execute(_RUNG, params).first() is not None
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
@@ -239,10 +266,9 @@ class FlowHandlers:
             self._require_owner(u, d, "modification refusée")
         changes = i.fields.model_dump(exclude_none=True)
         if "commune_insee" in changes and "commune_name" not in changes:
-            commune = (
-                u.s.get(Commune, changes["commune_insee"]) if changes["commune_insee"] else None
-            )
-            changes["commune_name"] = commune.name if commune else ""
+            insee = changes["commune_insee"]
+            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
+            changes["commune_name"] = name if insee and name is not None else ""
         changed: dict[str, Any] = {}
         for name, value in changes.items():
             if getattr(d, name) != value:
@@ -338,7 +364,7 @@ class FlowHandlers:
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
         assert u.actor is not None
-        d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
+        d = locked_dossier(u, i.dossier_id)
         if d is not None and not can_see_dossier(u.actor, d, task_of(u, d)):
             if self._just_taken_from_my_queue(u, d):
                 # Someone (maybe on another desk or hub) took it a moment ago.
@@ -499,7 +525,10 @@ class FlowHandlers:
         if wanted is not None:
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
-            task = OsnpTask(
+            task = insert_row(
+                u.s,
+                OsnpTask,
+                dossier_id=d.id,
                 dossier=d,  # set here: no reload of the task after its INSERT
                 status=TaskStatus.OPEN,
                 consultation_type=str(i.consultation_type),
@@ -508,10 +537,8 @@ class FlowHandlers:
                 created_at=u.now,
                 deadline_at=u.now + rules.CONSULTATION_DEADLINE,
             )
-            u.s.add(task)
             d.status = DossierStatus.AWAITING_OSNP
             d.owner_id = None
-            u.s.flush()
             dossier_event(
                 u,
                 EventName.DOSSIER_DECIDED,
@@ -615,7 +642,7 @@ class FlowHandlers:
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         require(self._role(u), Action.SEE_TASKS)
-        task = u.s.get(OsnpTask, task_id, with_for_update=True)
+        task = u.s.scalars(_LOCKED_TASK, {"id": task_id}).first()
         if task is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         return task

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.db.models import Dossier, OsnpTask
 from app.domain.enums import DossierStatus
@@ -23,16 +23,26 @@ from app.hub.visibility import Audience, can_see_dossier
 if TYPE_CHECKING:
     from app.hub.service import Unit
 
+#: Built once: each unit only binds its id (a statement built per call costs the single
+#: writer its construction and its cache key, on every intent).
+LOCKED_DOSSIER = select(Dossier).where(Dossier.id == bindparam("id")).with_for_update()
+TASK_OF_DOSSIER = select(OsnpTask).where(OsnpTask.dossier_id == bindparam("dossier_id"))
+
 
 def visible_dossier(u: Unit, dossier_id: int) -> Dossier:
     """The dossier, locked for this unit, if the desk may see it; else ``not_found``."""
     # FOR UPDATE: several hubs may share one PostgreSQL (a no-op on SQLite, where the
     # single writer already serialises everything).
-    d = u.s.get(Dossier, dossier_id, with_for_update=True)
+    d = locked_dossier(u, dossier_id)
     assert u.actor is not None
     if d is None or not can_see_dossier(u.actor, d, task_of(u, d)):
         raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
     return d
+
+
+def locked_dossier(u: Unit, dossier_id: int) -> Dossier | None:
+    """The dossier, locked for this unit (whoever may see it), or None."""
+    return u.s.scalars(LOCKED_DOSSIER, {"id": dossier_id}).first()
 
 
 def task_of(u: Unit, d: Dossier) -> OsnpTask | None:
@@ -41,7 +51,7 @@ def task_of(u: Unit, d: Dossier) -> OsnpTask | None:
     # qualification or regulation has none that matters (a cancelled one is done).
     if d.status not in (DossierStatus.AWAITING_OSNP, DossierStatus.CLOSED):
         return None
-    return u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == d.id))
+    return u.s.scalars(TASK_OF_DOSSIER, {"dossier_id": d.id}).first()
 
 
 def dossier_event(

@@ -31,14 +31,13 @@ from app.db.models import Event
 from app.hub import protocol as p
 from app.hub.connection import DeskConnection
 from app.hub.context import HubContext
-from app.hub.service import HubService, Unit
+from app.hub.service import HubService, Projector, Unit
 
 E = TypeVar("E", bound="Extension")
 
 #: A handler takes its own intent class: ``Never`` accepts a handler of any intent
 #: (``Callable`` cannot say "the class of the key"); the kernel calls it with that one.
 Handler = Callable[[Unit, Never], dict[str, Any]]
-Projector = Callable[[Session, list[Event]], None]
 
 
 @dataclass(frozen=True)

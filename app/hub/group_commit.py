@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 #: ``SASDESK_MAX_BATCH=1`` in a hub's environment turns group commit off (the
 #: benchmark's same-machine comparison).
 MAX_BATCH = int(os.environ.get("SASDESK_MAX_BATCH", "16"))
+#: Batches one turn of the writer applies while intents keep arriving: each turn costs
+#: the loop a hand-over to the writer's thread and a wake-up when it is done.
+ROUNDS = 4
 
 _Waiting = tuple[Principal, p.Intent, "asyncio.Future[Outcome]"]
 
@@ -72,21 +75,29 @@ class GroupCommit:
             self._start(loop)
 
     def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the writer thread: one batch, then its outcomes back to the loop, in order."""
-        batch: list[_Waiting] = []
-        while self._waiting and len(batch) < self.max_batch:
-            batch.append(self._waiting.popleft())
-        if not batch:
-            return
-        results: list[Outcome | BaseException]
-        try:
-            results = list(self.service.handle_batch([(a, i) for a, i, _ in batch]))
-        except BaseException as exc:  # never leave a desk waiting for a reply
-            results = [exc] * len(batch)
-        self.batches += 1
-        self.intents += len(batch)
-        for (_actor, _intent, future), result in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_settle, future, result)
+        """On the writer thread: batches while intents wait (at most ``ROUNDS``, so that
+        the writer's other work is not put off), each batch's outcomes sent back to the
+        loop in order, in one wake-up of the loop per batch."""
+        for _round in range(ROUNDS):
+            batch: list[_Waiting] = []
+            while self._waiting and len(batch) < self.max_batch:
+                batch.append(self._waiting.popleft())
+            if not batch:
+                return
+            results: list[Outcome | BaseException]
+            try:
+                results = list(self.service.handle_batch([(a, i) for a, i, _ in batch]))
+            except BaseException as exc:  # never leave a desk waiting for a reply
+                results = [exc] * len(batch)
+            self.batches += 1
+            self.intents += len(batch)
+            settled = [(f, r) for (_a, _i, f), r in zip(batch, results, strict=True)]
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]) -> None:
+    for future, result in settled:
+        _settle(future, result)
 
 
 def _settle(future: asyncio.Future[Outcome], result: Outcome | BaseException) -> None:

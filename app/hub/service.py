@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +30,7 @@ from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
+from app.hub.flush import flush_changes
 from app.hub.read_audit import ReadRefused, record_read
 from app.hub.views import (
     UserLookup,
@@ -62,7 +63,32 @@ class Outcome:
     token: str | None = None
 
 
+@dataclass(slots=True)
+class WrittenEvent:
+    """An ``events`` row a unit of work writes: its columns, its ``seq`` once inserted.
+
+    Not an ORM object: the log is append-only, so the unit inserts its events itself, in
+    one Core statement, instead of paying the ORM's flush for each (a third of the
+    writer's time when they were ORM objects). Projectors receive these.
+    """
+
+    type: str
+    at: datetime
+    actor_id: int | None
+    dossier_id: int | None
+    task_id: int | None
+    call_id: int | None
+    data: dict[str, Any]
+    seq: int = 0
+
+
 Notifier = Callable[[Session, list["Outgoing"]], None]
+Projector = Callable[[Session, list[WrittenEvent]], None]
+
+_EVENTS: Any = Event.__table__
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.seq)
+#: Several events of one unit: their ``seq`` come back in the order they were emitted.
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
 
 
 class Unit:
@@ -73,7 +99,7 @@ class Unit:
         self.users = users
         self.actor = actor
         self.now = now
-        self.events: list[tuple[Event, Audience, dict[str, Any]]] = []
+        self.events: list[tuple[WrittenEvent, Audience, dict[str, Any]]] = []
 
     def emit(
         self,
@@ -85,16 +111,15 @@ class Unit:
         call: Call | None = None,
         **data: Any,
     ) -> None:
-        event = Event(
-            at=self.now,
-            type=type_,
-            actor_id=self.actor.user_id if self.actor else None,
-            dossier_id=dossier.id if dossier else None,
-            task_id=task.id if task else None,
-            call_id=call.id if call else None,
-            data=data,
+        event = WrittenEvent(
+            type_,
+            self.now,
+            self.actor.user_id if self.actor else None,
+            dossier.id if dossier else None,
+            task.id if task else None,
+            call.id if call else None,
+            data,
         )
-        self.s.add(event)
         views: dict[str, Any] = {}
         if dossier is not None:
             views["dossier"] = dossier
@@ -104,8 +129,34 @@ class Unit:
             views["call"] = call
         self.events.append((event, audience, views))
 
+    def write_events(self) -> None:
+        """Insert the events emitted since the last call, in order, and learn their seq."""
+        flush_changes(self.s)  # the rows they name are written first
+        fresh = [event for event, _audience, _views in self.events if not event.seq]
+        if not fresh:
+            return
+        rows = [
+            {
+                "at": e.at,
+                "type": e.type,
+                "actor_id": e.actor_id,
+                "dossier_id": e.dossier_id,
+                "task_id": e.task_id,
+                "call_id": e.call_id,
+                "data": e.data,
+            }
+            for e in fresh
+        ]
+        conn = self.s.connection()
+        if len(rows) == 1:
+            fresh[0].seq = conn.execute(_INSERT_EVENT, rows[0]).scalar_one()
+            return
+        seqs = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+        for event, seq in zip(fresh, seqs, strict=True):
+            event.seq = seq
+
     def outgoing(self) -> list[Outgoing]:
-        self.s.flush()
+        self.write_events()
         out = []
         for event, audience, views in self.events:
             msg = event_message(
@@ -157,7 +208,7 @@ class HubService:
         self.notifier: Notifier | None = None
         #: Called inside each transaction with the events it wrote (e.g. statistics facts
         #: kept up to date); an exception rolls the whole unit back.
-        self.projectors: list[Callable[[Session, list[Event]], None]] = []
+        self.projectors: list[Projector] = []
         #: Sends messages to the desks at once, from any thread and outside any
         #: transaction (the progress of a long intent); set by the hub that serves desks.
         self.live: Callable[[list[Outgoing]], None] | None = None

@@ -9,12 +9,12 @@ adding the difference); the rebuild recounts them from the facts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert
-from sqlalchemy.orm import Session
 
 from app.stats.calendar import local_day
 from app.stats.facts import DossierFact
@@ -59,7 +59,7 @@ def _rows(cells: dict[Key, list[int]]) -> list[dict[str, Any]]:
     ]
 
 
-def apply(session: Session, before: Iterable[DossierFact], after: Iterable[DossierFact]) -> None:
+def apply(conn: Connection, before: Iterable[DossierFact], after: Iterable[DossierFact]) -> None:
     """Move the changed dossiers' counts: ``before`` as they were, ``after`` as they are."""
     cells = count(after)
     for key, ns in count(before).items():
@@ -67,18 +67,23 @@ def apply(session: Session, before: Iterable[DossierFact], after: Iterable[Dossi
         for i, n in enumerate(ns):
             cell[i] -= n
     rows = _rows(cells)
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
+    if rows:
+        conn.execute(_upsert(conn.dialect.name), rows)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The upsert adding the differences, built once per dialect: each unit of work only
+    binds its rows (building it cost its expressions and its cache key every time)."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert  # type: ignore[assignment]
     stmt = upsert(TABLE)
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=list(KEYS),
         set_={c: TABLE.c[c] + stmt.excluded[c] for c in COUNTS},
     )
-    session.execute(stmt, rows)
 
 
 def rebuild(conn: Connection, dossiers: Iterable[DossierFact]) -> int:

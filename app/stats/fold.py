@@ -26,8 +26,11 @@ from app.stats.facts import (
 
 
 class EventLike(Protocol):
-    """An ``events`` row: the ORM object the hub flushed, or a row read back."""
+    """An ``events`` row: the one a unit of work wrote (app.hub.service.WrittenEvent), or
+    a row read back."""
 
+    @property
+    def seq(self) -> int: ...
     @property
     def type(self) -> str: ...
     @property

@@ -10,7 +10,7 @@ writes back what changed, so the facts commit (or roll back) with their events.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from app.db.models import Event
 from app.hub.events import EventName
 from app.stats import dossier_days
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
-from app.stats.fold import FACT_EVENT_TYPES, fold
+from app.stats.fold import FACT_EVENT_TYPES, EventLike, fold
 
 TABLES: dict[str, Any] = {name: table for name, (_cls, table) in FACT_TABLES.items()}
 _TYPES = frozenset(FACT_EVENT_TYPES)
@@ -112,11 +112,12 @@ def _born(events: Iterable[Any]) -> dict[str, set[int]]:
     return born
 
 
-def project(session: Session, events: list[Event]) -> None:
+def project(session: Session, events: Sequence[EventLike]) -> None:
     """Fold one unit's events into the fact tables, in its transaction."""
     relevant = sorted((e for e in events if e.type in _TYPES), key=lambda e: e.seq)
     if not relevant:
         return
+    conn = session.connection()  # Core statements: no need of the session's own dispatch
     facts = FactSet()
     before: dict[str, dict[int, tuple[Any, ...]]] = {}
     born = _born(relevant)
@@ -128,7 +129,7 @@ def project(session: Session, events: list[Event]) -> None:
         cls, _table = FACT_TABLES[name]
         st = _STATEMENTS[name]
         target = getattr(facts, name)
-        for row in session.execute(st.select, {"ids": sorted(ids)}):
+        for row in conn.execute(st.select, {"ids": sorted(ids)}):
             fact = target[row[0]] = cls(*row)  # the first field is the id
             before[name][row[0]] = st.values(fact)
     for e in relevant:
@@ -149,11 +150,11 @@ def project(session: Session, events: list[Event]) -> None:
                 was.append(FACT_TABLES[name][0](*before[name][key]))
                 now.append(fact)
         if new:
-            session.execute(st.insert, new)
+            conn.execute(st.insert, new)
         if changed:
-            session.execute(st.update, changed)
+            conn.execute(st.update, changed)
         if name == "dossiers" and now:
-            dossier_days.apply(session, was, now)
+            dossier_days.apply(conn, was, now)
 
 
 @dataclass(slots=True, frozen=True)

@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.config.settings import HubSanteSettings
-from app.db.models import Dossier, Event, OsnpTask, User
+from app.db.models import Dossier, OsnpTask, User
 from app.domain.enums import Role
 from app.hub.auth import hash_password
 from app.hub.events import EventName
+from app.hub.service import WrittenEvent
 from app.interop.hubsante import mapping, messages
 from app.interop.hubsante.models import HsCase, HsJournal, HsOutbox
 
@@ -99,7 +100,7 @@ class CaseProjector:
         self.wake = wake
         self.system_id: int | None = None
 
-    def __call__(self, s: Session, events: list[Event]) -> None:
+    def __call__(self, s: Session, events: list[WrittenEvent]) -> None:
         if self.system_id is None:
             self.system_id = system_user(s)
         queued = False
