@@ -32,10 +32,13 @@ from sqlalchemy.sql.functions import aggregate_strings
 from app.stats.calendar import Period, paris_hour, week_of
 from app.stats.facts import CallFact, _maker, _periods
 from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
-from app.stats.models import StatCall, StatDossier, StatDossierDay
+from app.stats.models import StatCall, StatCallPlace, StatDossier, StatDossierDay
 
 #: Separates text values in a concatenation (a line or commune never holds it).
 SEP = "\x1f"
+
+#: The place of a call that no dossier of the period's range names (never a commune).
+NO_PLACE = "\x1e"
 
 #: Ids bound per query when facts are read by id (SQLite binds up to 32,766 values).
 CHUNK = 5000
@@ -126,7 +129,97 @@ def _epoch_hour(col: Any, dialect: str) -> Any:
 def call_groups(
     conn: Connection, period: Period, sector_of: Callable[[str | None], str]
 ) -> CallGroups:
-    """``sector_of``: a dossier's commune (None: the call has no dossier) → its row."""
+    """``sector_of``: a dossier's commune (None: the call has no dossier) → its row.
+
+    Every call of the period in one scan, each placed by its row in ``stat_call_places``
+    (one key lookup). A month with a call that several dossiers name, or with a wait
+    finer than the millisecond, is counted by ``_scanned_call_groups`` instead."""
+    c, p = StatCall.__table__.c, StatCallPlace.__table__.c
+    in_period = _periods(period)["calls"](StatCall.__table__)
+    # A call's dossier: opened in the period's dossier range (``Facts.dossier_of_call``).
+    in_range = _periods(period)["dossiers"](StatCallPlace.__table__)
+    commune = case((in_range, p.commune), else_=literal(NO_PLACE))
+    joined = StatCall.__table__.outerjoin(StatCallPlace.__table__, p.call_id == c.call_id)
+    answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))
+    ms = func.round(c.wait_seconds * 1000)  # as ``_scanned_call_groups`` reads a wait
+    row = conn.execute(
+        select(
+            func.count(),
+            aggregate_strings(cast(_epoch_hour(c.offered_at, conn.dialect.name), String), ","),
+            aggregate_strings(c.line, SEP),
+            aggregate_strings(cast(case((answered, cast(ms, Integer)), else_=-1), String), ","),
+            aggregate_strings(commune, SEP),
+            func.sum(case((ms / 1000.0 != c.wait_seconds, 1), else_=0)),
+            func.sum(case((p.dossiers > 1, 1), else_=0)),
+        )
+        .select_from(joined)
+        .where(in_period)
+    ).one()
+    if row[5] or row[6]:
+        return _scanned_call_groups(conn, period, sector_of)
+    n = row[0]
+    all_hours = _integers(row[1], n)
+    all_lines = _column(row[2], SEP)
+    codes = _integers(row[3], n)
+    all_communes = _column(row[4], SEP)
+    if len(all_lines) != n or len(all_communes) != n:
+        raise ValueError("concaténation des appels incohérente")
+    kept = codes >= 0
+    hours, waits = all_hours[kept], codes[kept] / 1000.0
+    line_codes, line_names = _codes(all_lines)
+    commune_codes, communes = _codes(all_communes)
+    # The other calls, as facts: few (abandoned, ringing, answered without a wait).
+    cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
+    result = conn.execute(select(*cols, commune).select_from(joined).where(in_period, ~answered))
+    assert result.cursor is not None
+    raw = result.cursor.fetchall()
+    result.close()
+    rest: list[CallFact] = make([r[:-1] for r in raw])
+    rest_communes = [r[-1] for r in raw]
+    kept_lines, kept_communes = line_codes[kept], commune_codes[kept]
+    extra = [i for i, x in enumerate(rest) if x.answered_at is not None]  # no wait recorded
+    if extra:
+        hours = np.concatenate([hours, np.array([_utc_hour(rest[i].offered_at) for i in extra])])
+        lines_index = {k: i for i, k in enumerate(line_names)}
+        places_index = {k: i for i, k in enumerate(communes)}
+        for i in extra:
+            for name, index, names in (
+                (rest[i].line, lines_index, line_names),
+                (rest_communes[i], places_index, communes),
+            ):
+                if name not in index:
+                    index[name] = len(names)
+                    names.append(name)
+        kept_lines = np.concatenate(
+            [kept_lines, np.array([lines_index[rest[i].line] for i in extra], np.int64)]
+        )
+        kept_communes = np.concatenate(
+            [kept_communes, np.array([places_index[rest_communes[i]] for i in extra], np.int64)]
+        )
+        more = [(rest[i].answered_at - rest[i].offered_at).total_seconds() for i in extra]  # type: ignore[operator]
+        waits = np.concatenate([waits, np.array(more, np.float64)])
+    unanswered = [i for i, x in enumerate(rest) if x.answered_at is None]
+
+    def place(commune: str) -> str:
+        return sector_of(None if commune == NO_PLACE else commune)
+
+    names = list(dict.fromkeys(place(x) for x in [*communes, NO_PLACE]))
+    sector_code = np.array([names.index(place(x)) for x in communes], np.int64)
+    places = (
+        sector_code[kept_communes] if len(communes) else kept_communes,
+        [place(rest_communes[i]) for i in unanswered],
+        names,
+    )
+    lines = (kept_lines, line_names)
+    return _grouped(period, hours, lines, places, waits, [rest[i] for i in unanswered])
+
+
+def _scanned_call_groups(
+    conn: Connection, period: Period, sector_of: Callable[[str | None], str]
+) -> CallGroups:
+    """``call_groups`` placing each call by the dossiers of the period's range, scanned
+    (``Facts.dossier_of_call``: the later of several wins), and reading every wait as
+    text when one is finer than the millisecond."""
     c = StatCall.__table__.c
     in_period = _periods(period)["calls"](StatCall.__table__)
     answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))

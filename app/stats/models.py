@@ -137,3 +137,18 @@ class StatDossierDay(Base):
     dossiers: Mapped[int] = mapped_column(default=0)
     moved: Mapped[int] = mapped_column(default=0)
     oriented: Mapped[int] = mapped_column(default=0)  # to a consultation (any track)
+
+
+class StatCallPlace(Base):
+    """Each call's territory: the dossier that names the call (the one of highest id
+    when several do, ``dossiers`` counting them), its opening and its commune, kept by
+    the projector beside ``stat_dossiers`` so that the report places the month's calls
+    by one lookup per call instead of scanning the month's dossiers."""
+
+    __tablename__ = "stat_call_places"
+
+    call_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    dossier_id: Mapped[int]
+    opened_at: Mapped[datetime]
+    commune: Mapped[str] = mapped_column(String(8), default="")
+    dossiers: Mapped[int] = mapped_column(default=1)

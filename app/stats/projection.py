@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Event
 from app.hub.events import EventName
-from app.stats import dossier_days
+from app.stats import call_places, dossier_days
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
 from app.stats.fold import FACT_EVENT_TYPES, fold
 
@@ -136,24 +136,25 @@ def project(session: Session, events: list[Event]) -> None:
     for name in TABLES:
         st = _STATEMENTS[name]
         new, changed = [], []
-        was, now = [], []  # the dossiers counted per day: as they were, as they are
+        was, born, moved = [], [], []  # the facts that appeared, as they were, as they are
         for key, fact in getattr(facts, name).items():
             values = st.values(fact)
             if key not in before[name]:
                 new.append(dict(zip(st.names, values, strict=True)))
-                now.append(fact)
+                born.append(fact)
             elif values != before[name][key]:
                 update = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
                 update["_pk"] = update.pop(f"_{st.names[0]}")
                 changed.append(update)
                 was.append(FACT_TABLES[name][0](*before[name][key]))
-                now.append(fact)
+                moved.append(fact)
         if new:
             session.execute(st.insert, new)
         if changed:
             session.execute(st.update, changed)
-        if name == "dossiers" and now:
-            dossier_days.apply(session, was, now)
+        if name == "dossiers" and (born or moved):
+            dossier_days.apply(session, was, born + moved)
+            call_places.apply(session, born, moved)
 
 
 @dataclass(slots=True, frozen=True)
@@ -235,4 +236,5 @@ def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
             conn.execute(insert(table), rows[i : i + chunk])
         counts[name] = len(rows)
     counts["dossier_days"] = dossier_days.rebuild(conn, facts.dossiers.values())
+    counts["call_places"] = call_places.rebuild(conn, facts.dossiers.values())
     return counts
