@@ -30,15 +30,10 @@ from sqlalchemy import Connection, Integer, String, and_, case, cast, func, lite
 from sqlalchemy.sql.functions import aggregate_strings
 
 from app.stats.calendar import Period, paris_hour, week_of
-from app.stats.facts import CallFact, _maker, _periods
+from app.stats.call_hours import APART, NO_PLACE, SEP, SEVERAL, hour_of
+from app.stats.facts import MARGIN, CallFact, _maker, _periods
 from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
-from app.stats.models import StatCall, StatCallPlace, StatDossier, StatDossierDay
-
-#: Separates text values in a concatenation (a line or commune never holds it).
-SEP = "\x1f"
-
-#: The place of a call that no dossier of the period's range names (never a commune).
-NO_PLACE = "\x1e"
+from app.stats.models import StatCall, StatCallHour, StatDossier, StatDossierDay
 
 #: Ids bound per query when facts are read by id (SQLite binds up to 32,766 values).
 CHUNK = 5000
@@ -131,71 +126,64 @@ def call_groups(
 ) -> CallGroups:
     """``sector_of``: a dossier's commune (None: the call has no dossier) → its row.
 
-    Every call of the period in one scan, each placed by its row in ``stat_call_places``
-    (one key lookup). A month with a call that several dossiers name, or with a wait
-    finer than the millisecond, is counted by ``_scanned_call_groups`` instead."""
-    c, p = StatCall.__table__.c, StatCallPlace.__table__.c
-    in_period = _periods(period)["calls"](StatCall.__table__)
-    # A call's dossier: opened in the period's dossier range (``Facts.dossier_of_call``).
-    in_range = _periods(period)["dossiers"](StatCallPlace.__table__)
-    commune = case((in_range, p.commune), else_=literal(NO_PLACE))
-    joined = StatCall.__table__.outerjoin(StatCallPlace.__table__, p.call_id == c.call_id)
-    answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))
-    ms = func.round(c.wait_seconds * 1000)  # as ``_scanned_call_groups`` reads a wait
-    row = conn.execute(
-        select(
-            func.count(),
-            aggregate_strings(cast(_epoch_hour(c.offered_at, conn.dialect.name), String), ","),
-            aggregate_strings(c.line, SEP),
-            aggregate_strings(cast(case((answered, cast(ms, Integer)), else_=-1), String), ","),
-            aggregate_strings(commune, SEP),
-            func.sum(case((ms / 1000.0 != c.wait_seconds, 1), else_=0)),
-            func.sum(case((p.dossiers > 1, 1), else_=0)),
+    The period's calls from their hours' packed rows (``app.stats.call_hours``), each
+    placed by its dossier's commune when that dossier opened in the period's dossier
+    range (``Facts.dossier_of_call``). A month with a call that several dossiers name,
+    or with a wait that is not a whole number of milliseconds, is counted from the
+    fact tables instead (``_scanned_call_groups``)."""
+    h = StatCallHour.__table__.c
+    first, last = hour_of(period.start), hour_of(period.end)  # Paris days: whole hours
+    packed = conn.execute(
+        select(h.hour, h.calls, h.waits, h.lines, h.communes, h.opened).where(
+            h.hour >= first, h.hour < last
         )
-        .select_from(joined)
-        .where(in_period)
-    ).one()
-    if row[5] or row[6]:
+    ).all()
+    sizes = [r.calls.count(",") + 1 for r in packed]
+    n = sum(sizes)
+    all_ids = _integers(",".join(r.calls for r in packed), n)
+    codes = _integers(",".join(r.waits for r in packed), n)
+    opened = _integers(",".join(r.opened for r in packed), n)
+    if (codes == APART).any() or (opened == SEVERAL).any():
         return _scanned_call_groups(conn, period, sector_of)
-    n = row[0]
-    all_hours = _integers(row[1], n)
-    all_lines = _column(row[2], SEP)
-    codes = _integers(row[3], n)
-    all_communes = _column(row[4], SEP)
+    all_hours = np.repeat(np.array([r.hour for r in packed], np.int64), sizes)
+    # Split, not ``_column``: one call of an empty line (or commune) is one item.
+    all_lines = SEP.join(r.lines for r in packed).split(SEP) if packed else []
+    all_communes = SEP.join(r.communes for r in packed).split(SEP) if packed else []
     if len(all_lines) != n or len(all_communes) != n:
-        raise ValueError("concaténation des appels incohérente")
+        raise ValueError("lignes des appels incohérentes")
+    line_codes, line_names = _codes(all_lines)
+    commune_codes, communes = _codes([*all_communes, NO_PLACE])
+    commune_codes = commune_codes[:-1]
+    in_range = (opened >= hour_of(period.start - MARGIN)) & (opened < last)
+    commune_codes = np.where(in_range, commune_codes, communes.index(NO_PLACE))
     kept = codes >= 0
     hours, waits = all_hours[kept], codes[kept] / 1000.0
-    line_codes, line_names = _codes(all_lines)
-    commune_codes, communes = _codes(all_communes)
-    # The other calls, as facts: few (abandoned, ringing, answered without a wait).
-    cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
-    result = conn.execute(select(*cols, commune).select_from(joined).where(in_period, ~answered))
-    assert result.cursor is not None
-    raw = result.cursor.fetchall()
-    result.close()
-    rest: list[CallFact] = make([r[:-1] for r in raw])
-    rest_communes = [r[-1] for r in raw]
     kept_lines, kept_communes = line_codes[kept], commune_codes[kept]
+    # The other calls, as facts: few (abandoned, ringing, answered without a wait).
+    others = np.flatnonzero(~kept)
+    cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
+    c = StatCall.__table__.c
+    by_id: dict[int, CallFact] = {}
+    wanted = all_ids[others].tolist()
+    for i in range(0, len(wanted), CHUNK):
+        result = conn.execute(select(*cols).where(c.call_id.in_(wanted[i : i + CHUNK])))
+        assert result.cursor is not None
+        by_id.update((x.call_id, x) for x in make(result.cursor.fetchall()))
+        result.close()
+    rest = [by_id[i] for i in wanted]
+    rest_communes = [communes[i] for i in commune_codes[others].tolist()]
     extra = [i for i, x in enumerate(rest) if x.answered_at is not None]  # no wait recorded
     if extra:
         hours = np.concatenate([hours, np.array([_utc_hour(rest[i].offered_at) for i in extra])])
         lines_index = {k: i for i, k in enumerate(line_names)}
-        places_index = {k: i for i, k in enumerate(communes)}
         for i in extra:
-            for name, index, names in (
-                (rest[i].line, lines_index, line_names),
-                (rest_communes[i], places_index, communes),
-            ):
-                if name not in index:
-                    index[name] = len(names)
-                    names.append(name)
+            if rest[i].line not in lines_index:
+                lines_index[rest[i].line] = len(line_names)
+                line_names.append(rest[i].line)
         kept_lines = np.concatenate(
             [kept_lines, np.array([lines_index[rest[i].line] for i in extra], np.int64)]
         )
-        kept_communes = np.concatenate(
-            [kept_communes, np.array([places_index[rest_communes[i]] for i in extra], np.int64)]
-        )
+        kept_communes = np.concatenate([kept_communes, commune_codes[others[extra]]])
         more = [(rest[i].answered_at - rest[i].offered_at).total_seconds() for i in extra]  # type: ignore[operator]
         waits = np.concatenate([waits, np.array(more, np.float64)])
     unanswered = [i for i, x in enumerate(rest) if x.answered_at is None]
@@ -203,10 +191,10 @@ def call_groups(
     def place(commune: str) -> str:
         return sector_of(None if commune == NO_PLACE else commune)
 
-    names = list(dict.fromkeys(place(x) for x in [*communes, NO_PLACE]))
+    names = list(dict.fromkeys(place(x) for x in communes))
     sector_code = np.array([names.index(place(x)) for x in communes], np.int64)
     places = (
-        sector_code[kept_communes] if len(communes) else kept_communes,
+        sector_code[kept_communes],
         [place(rest_communes[i]) for i in unanswered],
         names,
     )

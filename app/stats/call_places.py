@@ -13,7 +13,7 @@ the row kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -54,8 +54,9 @@ def _named(place: CallPlace | None, d: DossierFact) -> CallPlace:
 def count(dossiers: Iterable[DossierFact]) -> dict[int, CallPlace]:
     """Every call's place, from all the dossier facts."""
     out: dict[int, CallPlace] = {}
-    for d in sorted((d for d in dossiers if d.call_id is not None), key=lambda d: d.dossier_id):
-        out[d.call_id] = _named(out.get(d.call_id), d)  # type: ignore[index]
+    for d in sorted(dossiers, key=lambda d: d.dossier_id):
+        if d.call_id is not None:
+            out[d.call_id] = _named(out.get(d.call_id), d)
     return out
 
 
@@ -69,20 +70,25 @@ _UPDATE = (
 )
 
 
-def apply(session: Session, new: Iterable[DossierFact], changed: Iterable[DossierFact]) -> None:
+def apply(
+    session: Session, new: Iterable[DossierFact], changed: Iterable[DossierFact]
+) -> dict[int, CallPlace]:
     """``new``: dossier facts that appeared in this unit; ``changed``: those that
-    changed (a dossier's call never changes: its commune may)."""
+    changed (a dossier's call never changes: its commune may). Returns the places that
+    appeared or changed, by call."""
     new = [d for d in new if d.call_id is not None]
     changed = [d for d in changed if d.call_id is not None]
     if not new and not changed:
-        return
+        return {}
     ids = sorted({d.call_id for d in [*new, *changed] if d.call_id is not None})
     before = {row[0]: CallPlace(*row) for row in session.execute(_SELECT, {"ids": ids})}
     places = dict(before)
     for d in sorted(new, key=lambda d: d.dossier_id):
-        places[d.call_id] = _named(places.get(d.call_id), d)  # type: ignore[index]
+        assert d.call_id is not None
+        places[d.call_id] = _named(places.get(d.call_id), d)
     for d in changed:
-        place = places.get(d.call_id)  # type: ignore[arg-type]
+        assert d.call_id is not None
+        place = places.get(d.call_id)
         if place is not None and place.dossier_id == d.dossier_id:
             places[place.call_id] = replace(place, commune=d.commune)
     inserts = [
@@ -97,11 +103,21 @@ def apply(session: Session, new: Iterable[DossierFact], changed: Iterable[Dossie
         session.execute(insert(TABLE), inserts)
     if updates:
         session.execute(_UPDATE, updates)
+    return {k: p for k, p in places.items() if k not in before or p.values() != before[k].values()}
 
 
-def rebuild(conn: Connection, dossiers: Iterable[DossierFact]) -> int:
+def stored(session: Session, ids: Iterable[int]) -> dict[int, CallPlace]:
+    """The places of these calls, as the table holds them."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {row[0]: CallPlace(*row) for row in session.execute(_SELECT, {"ids": wanted})}
+
+
+def rebuild(conn: Connection, places: Mapping[int, CallPlace]) -> int:
+    """``places``: ``count`` of all the dossier facts."""
     conn.execute(delete(TABLE))
-    rows = [dict(zip(COLUMNS, p.values(), strict=True)) for p in count(dossiers).values()]
+    rows = [dict(zip(COLUMNS, p.values(), strict=True)) for p in places.values()]
     for i in range(0, len(rows), 10_000):
         conn.execute(insert(TABLE), rows[i : i + 10_000])
     return len(rows)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String
+from sqlalchemy import Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models import Base
@@ -152,3 +152,22 @@ class StatCallPlace(Base):
     opened_at: Mapped[datetime]
     commune: Mapped[str] = mapped_column(String(8), default="")
     dossiers: Mapped[int] = mapped_column(default=1)
+
+
+class StatCallHour(Base):
+    """The calls offered in one UTC hour, packed: what the report reads instead of the
+    month's ``stat_calls`` and ``stat_call_places`` rows, one key lookup per hour.
+
+    Parallel lists, one item per call: ``calls`` (ids) and ``waits`` (whole
+    milliseconds; app.stats.call_hours says which values mark the others) separated by
+    commas, ``lines`` and ``communes`` (its dossier's, "\\x1e" without one) by "\\x1f",
+    ``opened`` (the dossier's opening, whole hours since 1970) by commas."""
+
+    __tablename__ = "stat_call_hours"
+
+    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    calls: Mapped[str] = mapped_column(Text)
+    waits: Mapped[str] = mapped_column(Text)
+    lines: Mapped[str] = mapped_column(Text)
+    communes: Mapped[str] = mapped_column(Text)
+    opened: Mapped[str] = mapped_column(Text)

@@ -1,6 +1,7 @@
-"""Each call's territory (``stat_call_places``): kept by the projector unit by unit as
-a hand count of the dossiers says, and a call that several dossiers name placed in
-the report as the facts place it."""
+"""Each call's territory (``stat_call_places``) and the calls packed per hour
+(``stat_call_hours``): kept by the projector unit by unit as a hand count of the
+facts says, and a call that several dossiers name placed in the report as the facts
+place it."""
 
 from __future__ import annotations
 
@@ -9,16 +10,16 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.db.engine import make_engine
 from app.db.models import Dossier, Event
 from app.hub.events import EventName
-from app.stats import call_places
-from app.stats.facts import DossierFact, load_facts
+from app.stats import call_hours, call_places
+from app.stats.facts import CallFact, DossierFact, load_facts
 from app.stats.metrics import call_stats, group
-from app.stats.models import StatCallPlace
+from app.stats.models import StatCall, StatCallHour, StatCallPlace
 from app.stats.projection import project
 from app.stats.report import NO_DOSSIER, build_report
 from app.stats.territory import load_territory
@@ -26,6 +27,9 @@ from tests.stats.room import Room
 from tests.stats.test_projection import JUNE
 
 T0 = datetime(2023, 6, 1, 8, 0, tzinfo=UTC)
+CALLS: Any = StatCall.__table__
+PLACES: Any = StatCallPlace.__table__
+HOURS: Any = StatCallHour.__table__
 COMMUNES = ("17300", "17369", "")
 
 #: One step of a log: a dossier opened (naming one of a few calls, or none) or a
@@ -63,7 +67,7 @@ def test_the_places_kept_unit_by_unit_are_a_hand_count_of_the_dossiers(
     log: list[Step],
 ) -> None:
     engine = make_engine("sqlite://")
-    StatCallPlace.__table__.create(engine)
+    PLACES.create(engine)
     dossiers: list[DossierFact] = []
     new: dict[int, DossierFact] = {}
     changed: dict[int, DossierFact] = {}
@@ -102,6 +106,7 @@ def test_a_call_two_dossiers_name_is_placed_as_the_facts_place_it(room: Room) ->
     # report places the call by the dossier June saw.
     with room.sessions.begin() as s:
         call_id = s.scalar(select(Dossier.call_id).where(Dossier.id == first))
+        assert call_id is not None
         opened_by = s.scalar(select(Dossier.opened_by_id).where(Dossier.id == first))
         at = datetime(2023, 7, 1, 8, 0, tzinfo=UTC)
         other = Dossier(
@@ -141,3 +146,94 @@ def test_a_call_two_dossiers_name_is_placed_as_the_facts_place_it(room: Room) ->
     assert report.calls_by_sector == expected
     assert sum(v.offered for v in expected.values()) == 3 and NO_DOSSIER not in expected
     assert expected[t.sector_name(t.sector_of("17369"))].offered == 1  # not moved there
+
+
+def test_a_wait_is_packed_in_whole_milliseconds_or_marked() -> None:
+    def code(wait: float | None, answered: bool = True) -> int:
+        c = CallFact(1, T0, "15", T0 if answered else None, wait)
+        return call_hours.wait_code(c)
+
+    assert [code(12.345), code(0.0), code(150), code(0.001)] == [12345, 0, 150000, 1]
+    assert code(12.3456) == code(-0.5) == call_hours.APART  # counted from the facts
+    assert code(None) == code(3.0, answered=False) == call_hours.NO_WAIT
+
+
+#: One step: a call offered in one of a few hours, answered (a wait, None, or a finer
+#: one), a dossier opened naming a call, a dossier's commune changed; True ends a unit.
+call_steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("offer"), st.integers(0, 3), st.sampled_from(("15", "116117", ""))),
+        st.tuples(st.just("answer"), st.integers(0, 30), st.sampled_from((4.5, None, 0.1234))),
+        st.tuples(st.just("open"), st.integers(0, 30), st.integers(0, 2)),
+        st.tuples(st.just("move"), st.integers(0, 30), st.integers(0, 2)),
+        st.just(True),
+    ),
+    max_size=50,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(call_steps)
+def test_the_hours_packed_unit_by_unit_are_a_hand_count_of_the_calls(
+    log: list[tuple[str, int, Any] | bool],
+) -> None:
+    engine = make_engine("sqlite://")
+    for table in (PLACES, HOURS, CALLS):
+        table.create(engine)
+    calls: list[CallFact] = []
+    dossiers: list[DossierFact] = []
+    unit_calls: dict[int, CallFact] = {}
+    born: dict[int, DossierFact] = {}
+    moved: dict[int, DossierFact] = {}
+    with Session(engine) as s:
+        for step in [*log, True]:
+            if step is True:  # the unit's facts are written, then what derives from them
+                for c in unit_calls.values():
+                    s.execute(delete(CALLS).where(StatCall.call_id == c.call_id))
+                    s.add(StatCall(call_id=c.call_id, offered_at=c.offered_at, line=c.line))
+                s.flush()
+                placed = call_places.apply(s, born.values(), moved.values())
+                call_hours.apply(s, unit_calls.values(), placed)
+                unit_calls, born, moved = {}, {}, {}
+                continue
+            assert not isinstance(step, bool)
+            kind, a, b = step
+            if kind == "offer":
+                c = CallFact(len(calls) + 1, T0 + timedelta(hours=a, minutes=len(calls)), b)
+                calls.append(c)
+                unit_calls[c.call_id] = c
+            elif kind == "answer" and calls:
+                c = calls[a % len(calls)]
+                if c.answered_at is None:
+                    c.answered_at, c.wait_seconds = c.offered_at + timedelta(seconds=1), b
+                    unit_calls[c.call_id] = c
+            elif kind == "open" and calls:
+                d = DossierFact(len(dossiers) + 1, T0 + timedelta(hours=a))
+                d.call_id, d.commune = calls[a % len(calls)].call_id, COMMUNES[b]
+                dossiers.append(d)
+                born[d.dossier_id] = d
+            elif kind == "move" and dossiers:
+                d = dossiers[a % len(dossiers)]
+                d.commune = COMMUNES[b]
+                if d.dossier_id not in born:
+                    moved[d.dossier_id] = d
+        packed = {r.hour: call_hours.unpack(r) for r in s.execute(select(call_hours.TABLE))}
+    engine.dispose()
+    # By hand: each call in the hour it was offered, its wait in milliseconds or marked,
+    # placed by the last dossier naming it (marked when several do).
+    expected: dict[int, dict[int, call_hours.Item]] = {}
+    for c in calls:
+        naming = [d for d in dossiers if d.call_id == c.call_id]
+        wait = call_hours.NO_WAIT
+        if c.answered_at is not None and c.wait_seconds is not None:
+            wait = 4500 if c.wait_seconds == 4.5 else call_hours.APART
+        commune, opened = call_hours.NO_PLACE, -1
+        if naming:
+            last = max(naming, key=lambda d: d.dossier_id)
+            commune = last.commune
+            opened = call_hours.SEVERAL if len(naming) > 1 else call_hours.hour_of(last.opened_at)
+        hour = call_hours.hour_of(c.offered_at)
+        expected.setdefault(hour, {})[c.call_id] = call_hours.Item(wait, c.line, commune, opened)
+    assert packed == expected
+    places = call_places.count(dossiers)
+    assert call_hours.count(calls, places) == expected

@@ -20,7 +20,7 @@ from app.db.models import Event, User
 from app.domain.rules import FlowError
 from app.hub.auth import principal_of
 from app.hub.events import EventName
-from app.stats import call_places, dossier_days
+from app.stats import call_hours, call_places, dossier_days
 from app.stats.calendar import Period
 from app.stats.facts import FACT_TABLES, FactSet
 from app.stats.models import StatDossierDay
@@ -78,6 +78,17 @@ def places(sessions: sessionmaker[Session]) -> dict[int, tuple[Any, ...]]:
 
 def counted_places(facts: FactSet) -> dict[int, tuple[Any, ...]]:
     return {k: p.values() for k, p in call_places.count(facts.dossiers.values()).items()}
+
+
+def hours(sessions: sessionmaker[Session]) -> dict[int, dict[int, call_hours.Item]]:
+    """The calls of each hour as the projector packed them."""
+    with sessions() as s:
+        return {r.hour: call_hours.unpack(r) for r in s.execute(select(call_hours.TABLE))}
+
+
+def counted_hours(facts: FactSet) -> dict[int, dict[int, call_hours.Item]]:
+    places = call_places.count(facts.dossiers.values())
+    return call_hours.count(facts.calls.values(), places)
 
 
 def play(room: Room, rng: random.Random, steps: int, professions: bool = True) -> None:
@@ -156,6 +167,7 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
             folded(room.sessions).dossiers.values()
         )
         assert places(room.sessions) == counted_places(folded(room.sessions))
+        assert hours(room.sessions) == counted_hours(folded(room.sessions))
     facts = stored(room.sessions)
     # The flow did reach every kind of fact the fold knows, or the check proves little.
     assert len(facts.calls) > len(facts.dossiers) > 20
@@ -169,11 +181,19 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
     assert any(key[2] == "AMU" and n[1] for key, n in counted.items())  # a move was counted
     placed = places(room.sessions)
     assert len(placed) == len(facts.dossiers) and {p[3] for p in placed.values()} > {"17306"}
+    packed = hours(room.sessions)
+    items = [i for row in packed.values() for i in row.values()]
+    assert sum(map(len, packed.values())) == len(facts.calls) and len(packed) > 20
+    assert {i.wait for i in items} > {call_hours.NO_WAIT} and {i.commune for i in items} > {
+        call_hours.NO_PLACE,
+        "17306",
+    }
     with room.sessions.begin() as s:  # a rebuild changes nothing
         rebuild(s.connection())
     assert_same(stored(room.sessions), facts)
     assert day_counts(room.sessions) == counted
     assert places(room.sessions) == placed
+    assert hours(room.sessions) == packed
 
 
 def test_a_unit_that_fails_leaves_no_fact_behind(room: Room) -> None:
@@ -232,6 +252,7 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(
     assert day_counts(sessions) == dossier_days.count(facts.dossiers.values())
     # Migration 0025 placed the calls as the projector does.
     assert places(sessions) == counted_places(facts) and len(facts.dossiers) > 10
+    assert hours(sessions) == counted_hours(facts) and len(facts.calls) > 10
     with sessions() as s:
         report = build_report(s, JUNE)
         offered = s.scalar(select(func.count()).where(Event.type == EventName.CALL_OFFERED))
