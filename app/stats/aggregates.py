@@ -30,7 +30,15 @@ from sqlalchemy import Connection, Integer, String, and_, case, cast, func, lite
 from sqlalchemy.sql.functions import aggregate_strings
 
 from app.stats.calendar import Period, paris_hour, week_of
-from app.stats.call_hours import APART, NO_PLACE, SEP, SEVERAL, hour_of
+from app.stats.call_hours import (
+    ABANDONED,
+    APART,
+    NO_PLACE,
+    SEP,
+    SEVERAL,
+    UNTIMED,
+    hour_of,
+)
 from app.stats.facts import MARGIN, CallFact, _maker, _periods
 from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
 from app.stats.models import StatCall, StatCallHour, StatDossier, StatDossierDay
@@ -134,59 +142,48 @@ def call_groups(
     h = StatCallHour.__table__.c
     first, last = hour_of(period.start), hour_of(period.end)  # Paris days: whole hours
     packed = conn.execute(
-        select(h.hour, h.calls, h.waits, h.lines, h.communes, h.opened).where(
-            h.hour >= first, h.hour < last
-        )
+        select(
+            h.hour,
+            h.calls,
+            h.waits,
+            h.seconds,
+            h.lines,
+            h.line_codes,
+            h.communes,
+            h.commune_codes,
+            h.opened,
+        ).where(h.hour >= first, h.hour < last)
     ).all()
     sizes = [r.calls.count(",") + 1 for r in packed]
     n = sum(sizes)
-    all_ids = _integers(",".join(r.calls for r in packed), n)
     codes = _integers(",".join(r.waits for r in packed), n)
     opened = _integers(",".join(r.opened for r in packed), n)
     if (codes == APART).any() or (opened == SEVERAL).any():
         return _scanned_call_groups(conn, period, sector_of)
     all_hours = np.repeat(np.array([r.hour for r in packed], np.int64), sizes)
-    # Split, not ``_column``: one call of an empty line (or commune) is one item.
-    all_lines = SEP.join(r.lines for r in packed).split(SEP) if packed else []
-    all_communes = SEP.join(r.communes for r in packed).split(SEP) if packed else []
-    if len(all_lines) != n or len(all_communes) != n:
-        raise ValueError("lignes des appels incohérentes")
-    line_codes, line_names = _codes(all_lines)
-    commune_codes, communes = _codes([*all_communes, NO_PLACE])
-    commune_codes = commune_codes[:-1]
+    line_codes, line_names = _unpacked_codes(
+        [r.lines for r in packed], [r.line_codes for r in packed], sizes
+    )
+    commune_codes, communes = _unpacked_codes(
+        [r.communes for r in packed], [r.commune_codes for r in packed], sizes
+    )
+    if NO_PLACE not in communes:
+        communes.append(NO_PLACE)
     in_range = (opened >= hour_of(period.start - MARGIN)) & (opened < last)
     commune_codes = np.where(in_range, commune_codes, communes.index(NO_PLACE))
-    kept = codes >= 0
-    hours, waits = all_hours[kept], codes[kept] / 1000.0
-    kept_lines, kept_communes = line_codes[kept], commune_codes[kept]
-    # The other calls, as facts: few (abandoned, ringing, answered without a wait).
-    others = np.flatnonzero(~kept)
-    cols, make = _maker(CallFact, StatCall.__table__, conn.dialect.name == "sqlite")
-    c = StatCall.__table__.c
-    by_id: dict[int, CallFact] = {}
-    wanted = all_ids[others].tolist()
-    for i in range(0, len(wanted), CHUNK):
-        result = conn.execute(select(*cols).where(c.call_id.in_(wanted[i : i + CHUNK])))
-        assert result.cursor is not None
-        by_id.update((x.call_id, x) for x in make(result.cursor.fetchall()))
-        result.close()
-    rest = [by_id[i] for i in wanted]
-    rest_communes = [communes[i] for i in commune_codes[others].tolist()]
-    extra = [i for i, x in enumerate(rest) if x.answered_at is not None]  # no wait recorded
-    if extra:
-        hours = np.concatenate([hours, np.array([_utc_hour(rest[i].offered_at) for i in extra])])
-        lines_index = {k: i for i, k in enumerate(line_names)}
-        for i in extra:
-            if rest[i].line not in lines_index:
-                lines_index[rest[i].line] = len(line_names)
-                line_names.append(rest[i].line)
-        kept_lines = np.concatenate(
-            [kept_lines, np.array([lines_index[rest[i].line] for i in extra], np.int64)]
-        )
-        kept_communes = np.concatenate([kept_communes, commune_codes[others[extra]]])
-        more = [(rest[i].answered_at - rest[i].offered_at).total_seconds() for i in extra]  # type: ignore[operator]
-        waits = np.concatenate([waits, np.array(more, np.float64)])
-    unanswered = [i for i, x in enumerate(rest) if x.answered_at is None]
+    seconds = np.full(n, np.nan)
+    timed = (codes == ABANDONED) | (codes == UNTIMED)
+    text = ",".join(r.seconds for r in packed if r.seconds)
+    seconds[timed] = np.fromiter(map(float, text.split(",")) if text else (), np.float64)
+    answered = (codes >= 0) | (codes == UNTIMED)
+    waits = np.where(codes >= 0, codes / 1000.0, seconds)[answered]
+    rest = ~answered
+    abandon = seconds[rest].tolist()
+    unanswered = Unanswered(
+        all_hours[rest].tolist(),
+        [line_names[i] for i in line_codes[rest].tolist()],
+        [w if c == ABANDONED else None for c, w in zip(codes[rest].tolist(), abandon, strict=True)],
+    )
 
     def place(commune: str) -> str:
         return sector_of(None if commune == NO_PLACE else commune)
@@ -194,12 +191,48 @@ def call_groups(
     names = list(dict.fromkeys(place(x) for x in communes))
     sector_code = np.array([names.index(place(x)) for x in communes], np.int64)
     places = (
-        sector_code[kept_communes],
-        [place(rest_communes[i]) for i in unanswered],
+        sector_code[commune_codes[answered]],
+        [names[i] for i in sector_code[commune_codes[rest]].tolist()],
         names,
     )
-    lines = (kept_lines, line_names)
-    return _grouped(period, hours, lines, places, waits, [rest[i] for i in unanswered])
+    lines = (line_codes[answered], line_names)
+    return _grouped(period, all_hours[answered], lines, places, waits, unanswered)
+
+
+def _unpacked_codes(
+    distinct: list[str], local: list[str], sizes: list[int]
+) -> tuple[np.ndarray, list[str]]:
+    """Each item's index in the values of all the rows, from each row's distinct values
+    (``SEP``-joined) and its items' indexes among them, and those values."""
+    names: dict[str, int] = {}
+    flat: list[int] = []
+    offsets: list[int] = []
+    for values in distinct:
+        offsets.append(len(flat))
+        for v in values.split(SEP):
+            flat.append(names.setdefault(v, len(names)))
+    n = sum(sizes)
+    codes = _integers(",".join(local), n)
+    at = np.repeat(np.array(offsets, np.int64), sizes) + codes
+    return np.array(flat, np.int64)[at] if n else codes, list(names)
+
+
+@dataclass
+class Unanswered:
+    """The calls not answered: each one's UTC hour, line and abandon wait (None: not
+    abandoned; -1: abandoned, its end unknown)."""
+
+    hours: list[int]
+    lines: list[str]
+    abandon: list[float | None]
+
+    @classmethod
+    def of(cls, rest: list[CallFact]) -> Unanswered:
+        return cls(
+            [_utc_hour(x.offered_at) for x in rest],
+            [x.line for x in rest],
+            [_abandon_wait(x) if x.abandoned else None for x in rest],
+        )
 
 
 def _scanned_call_groups(
@@ -272,7 +305,7 @@ def _scanned_call_groups(
         waits = np.concatenate([waits, np.array(more, np.float64)])
     rest = [x for x in rest if x.answered_at is None]
     places = _places_of_calls(conn, period, ids, [x.call_id for x in rest], sector_of)
-    return _grouped(period, hours, (kept_lines, line_names), places, waits, rest)
+    return _grouped(period, hours, (kept_lines, line_names), places, waits, Unanswered.of(rest))
 
 
 def _utc_hour(at: datetime) -> int:
@@ -331,12 +364,11 @@ def _grouped(
     lines: tuple[np.ndarray, list[str]],
     places: tuple[np.ndarray, list[str], list[str]],
     waits: np.ndarray,
-    rest: list[CallFact],
+    rest: Unanswered,
 ) -> CallGroups:
     order = np.argsort(waits, kind="stable")  # the answered calls' waits sorted once
     ordered_waits = waits[order]
-    rest_hours = [_utc_hour(x.offered_at) for x in rest]
-    rest_abandon = [_abandon_wait(x) if x.abandoned else None for x in rest]
+    rest_hours, rest_abandon = rest.hours, rest.abandon
 
     def grouping(codes: np.ndarray, keys: list[Any], rest_keys: list[Any]) -> dict[Any, CallStats]:
         """Stats per key; ``codes``: each answered call's index in ``keys``."""
@@ -376,10 +408,12 @@ def _grouped(
     first_seen = list(dict.fromkeys(hour for _, hour in local.values()))
     empty = stats_of_waits(0, 0, [], [])
     sector_codes, rest_sectors, sectors = places
-    month = grouping(np.zeros(len(hours), np.int64), [0] if len(hours) else [], [0] * len(rest))
+    month = grouping(
+        np.zeros(len(hours), np.int64), [0] if len(hours) else [], [0] * len(rest_hours)
+    )
     return CallGroups(
         month=month.get(0, empty),
-        by_line=dict(sorted(grouping(*lines, [x.line for x in rest]).items())),
+        by_line=dict(sorted(grouping(*lines, rest.lines).items())),
         by_hour={h: by_hour[h] for h in first_seen if h in by_hour},
         by_day={day: by_day.get(day, empty) for day in period.days()},
         by_week=dict(sorted(by_week.items())),

@@ -1,5 +1,6 @@
 """The calls of each UTC hour packed in one row (``stat_call_hours``): per call its
-wait, line and place (its dossier's commune and opening), so that the report reads
+wait (or what makes it unanswered), line and place (its dossier's commune and
+opening), so that the report reads
 the month's 100,000 calls as about 720 rows instead of scanning ``stat_calls`` and
 placing each call (``app.stats.aggregates.call_groups``).
 
@@ -27,12 +28,26 @@ from app.stats.facts import CallFact
 from app.stats.models import StatCall, StatCallHour
 
 TABLE: Any = StatCallHour.__table__
-COLUMNS = ("hour", "calls", "waits", "lines", "communes", "opened")
+COLUMNS = (
+    "hour",
+    "calls",
+    "waits",
+    "seconds",
+    "lines",
+    "line_codes",
+    "communes",
+    "commune_codes",
+    "opened",
+)
 
-#: ``waits``: not answered, or answered without a recorded wait (read as a fact).
+#: ``waits``: not answered, not abandoned (still ringing, or ended so).
 NO_WAIT = -1
 #: ``waits``: a wait that is not a whole, non-negative number of milliseconds.
 APART = -2
+#: ``waits``: abandoned; its wait in ``seconds`` (-1.0: its end is unknown).
+ABANDONED = -3
+#: ``waits``: answered without a recorded wait; answered − offered in ``seconds``.
+UNTIMED = -4
 #: ``communes``: no dossier names the call.
 NO_PLACE = "\x1e"
 #: ``opened``: several dossiers name the call.
@@ -46,11 +61,19 @@ def hour_of(at: datetime) -> int:
     return int(at.timestamp()) // 3600
 
 
-def wait_code(c: CallFact) -> int:
-    if c.answered_at is None or c.wait_seconds is None:
-        return NO_WAIT
-    ms = round(c.wait_seconds * 1000)
-    return ms if ms >= 0 and ms / 1000 == c.wait_seconds else APART
+def wait_code(c: CallFact) -> tuple[int, float | None]:
+    """The call's ``waits`` item, and its ``seconds`` item if it has one (the values
+    ``call_stats`` computes from the fact)."""
+    if c.answered_at is not None:
+        if c.wait_seconds is None:
+            return UNTIMED, (c.answered_at - c.offered_at).total_seconds()
+        ms = round(c.wait_seconds * 1000)
+        return (ms if ms >= 0 and ms / 1000 == c.wait_seconds else APART), None
+    if c.abandoned:
+        if c.ended_at is None:
+            return ABANDONED, -1.0
+        return ABANDONED, max(0.0, (c.ended_at - c.offered_at).total_seconds())
+    return NO_WAIT, None
 
 
 def place_code(p: CallPlace | None) -> tuple[str, int]:
@@ -65,34 +88,48 @@ class Item:
     line: str
     commune: str = NO_PLACE
     opened: int = -1
+    seconds: float | None = None
+
+
+def _local(values: list[str]) -> tuple[str, str]:
+    """Distinct values (joined) and each value's index among them (comma-separated)."""
+    distinct = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(distinct)}
+    return SEP.join(distinct), ",".join(str(index[v]) for v in values)
 
 
 def unpack(row: Any) -> dict[int, Item]:
     """An hour's row → its items by call id, in the row's order."""
-    ids = row.calls.split(",")
-    return dict(
-        zip(
-            map(int, ids),
-            map(
-                Item,
-                map(int, row.waits.split(",")),
-                row.lines.split(SEP),
-                row.communes.split(SEP),
-                map(int, row.opened.split(",")),
-            ),
-            strict=True,
-        )
-    )
+    lines, communes = row.lines.split(SEP), row.communes.split(SEP)
+    seconds = iter(map(float, row.seconds.split(","))) if row.seconds else iter(())
+    items: dict[int, Item] = {}
+    for call_id, wait, line, commune, opened in zip(
+        map(int, row.calls.split(",")),
+        map(int, row.waits.split(",")),
+        map(int, row.line_codes.split(",")),
+        map(int, row.commune_codes.split(",")),
+        map(int, row.opened.split(",")),
+        strict=True,
+    ):
+        value = next(seconds) if wait in (ABANDONED, UNTIMED) else None
+        items[call_id] = Item(wait, lines[line], communes[commune], opened, value)
+    return items
 
 
 def pack(hour: int, items: Mapping[int, Item]) -> dict[str, Any]:
     values = items.values()
+    lines, line_codes = _local([i.line for i in values])
+    communes, commune_codes = _local([i.commune for i in values])
     return {
         "hour": hour,
         "calls": ",".join(map(str, items)),
         "waits": ",".join(str(i.wait) for i in values),
-        "lines": SEP.join(i.line for i in values),
-        "communes": SEP.join(i.commune for i in values),
+        # repr: the shortest text that reads back as the same float
+        "seconds": ",".join(repr(i.seconds) for i in values if i.seconds is not None),
+        "lines": lines,
+        "line_codes": line_codes,
+        "communes": communes,
+        "commune_codes": commune_codes,
         "opened": ",".join(str(i.opened) for i in values),
     }
 
@@ -130,9 +167,10 @@ def apply(session: Session, calls: Iterable[CallFact], places: Mapping[int, Call
         item = items.get(c.call_id)
         if item is None:
             commune, opened = place_code(places.get(c.call_id) or known.get(c.call_id))
-            items[c.call_id] = Item(wait_code(c), c.line, commune, opened)
+            wait, seconds = wait_code(c)
+            items[c.call_id] = Item(wait, c.line, commune, opened, seconds)
         else:
-            item.wait, item.line = wait_code(c), c.line
+            (item.wait, item.seconds), item.line = wait_code(c), c.line
     for call_id, p in places.items():
         hour = hour_of_call.get(call_id)
         item = rows.get(hour, {}).get(call_id) if hour is not None else None
@@ -156,8 +194,9 @@ def count(calls: Iterable[CallFact], places: Mapping[int, CallPlace]) -> dict[in
     rows: dict[int, dict[int, Item]] = {}
     for c in sorted(calls, key=lambda c: c.call_id):
         commune, opened = place_code(places.get(c.call_id))
+        wait, seconds = wait_code(c)
         rows.setdefault(hour_of(c.offered_at), {})[c.call_id] = Item(
-            wait_code(c), c.line, commune, opened
+            wait, c.line, commune, opened, seconds
         )
     return rows
 

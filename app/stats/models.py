@@ -158,16 +158,20 @@ class StatCallHour(Base):
     """The calls offered in one UTC hour, packed: what the report reads instead of the
     month's ``stat_calls`` and ``stat_call_places`` rows, one key lookup per hour.
 
-    Parallel lists, one item per call: ``calls`` (ids) and ``waits`` (whole
-    milliseconds; app.stats.call_hours says which values mark the others) separated by
-    commas, ``lines`` and ``communes`` (its dossier's, "\\x1e" without one) by "\\x1f",
-    ``opened`` (the dossier's opening, whole hours since 1970) by commas."""
+    Comma-separated lists, one item per call (app.stats.call_hours says what the
+    values mean): ``calls`` (ids), ``waits`` (whole milliseconds, or a mark),
+    ``line_codes`` and ``commune_codes`` (indexes into the row's distinct ``lines`` and
+    ``communes``, "\x1f"-separated), ``opened`` (its dossier's opening, whole hours);
+    ``seconds`` holds one float per abandoned or untimed call, in their order."""
 
     __tablename__ = "stat_call_hours"
 
     hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     calls: Mapped[str] = mapped_column(Text)
     waits: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[str] = mapped_column(Text)
     lines: Mapped[str] = mapped_column(Text)
+    line_codes: Mapped[str] = mapped_column(Text)
     communes: Mapped[str] = mapped_column(Text)
+    commune_codes: Mapped[str] = mapped_column(Text)
     opened: Mapped[str] = mapped_column(Text)

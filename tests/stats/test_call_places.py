@@ -149,13 +149,26 @@ def test_a_call_two_dossiers_name_is_placed_as_the_facts_place_it(room: Room) ->
 
 
 def test_a_wait_is_packed_in_whole_milliseconds_or_marked() -> None:
-    def code(wait: float | None, answered: bool = True) -> int:
-        c = CallFact(1, T0, "15", T0 if answered else None, wait)
+    def code(
+        wait: float | None, answered: bool = True, ended: float | None = None
+    ) -> tuple[int, float | None]:
+        c = CallFact(1, T0, "15", T0 + timedelta(seconds=3) if answered else None, wait)
+        if ended is not None:
+            c.ended_at, c.abandoned = T0 + timedelta(seconds=ended), not answered
         return call_hours.wait_code(c)
 
-    assert [code(12.345), code(0.0), code(150), code(0.001)] == [12345, 0, 150000, 1]
-    assert code(12.3456) == code(-0.5) == call_hours.APART  # counted from the facts
-    assert code(None) == code(3.0, answered=False) == call_hours.NO_WAIT
+    assert [code(12.345), code(0.0), code(150), code(0.001)] == [
+        (12345, None),
+        (0, None),
+        (150000, None),
+        (1, None),
+    ]
+    assert code(12.3456) == code(-0.5) == (call_hours.APART, None)  # counted from the facts
+    assert code(None) == (call_hours.UNTIMED, 3.0)  # answered - offered, as call_stats
+    assert code(None, answered=False) == (call_hours.NO_WAIT, None)  # ringing
+    assert code(None, answered=False, ended=41.5) == (call_hours.ABANDONED, 41.5)
+    c = CallFact(1, T0, "15", abandoned=True)  # abandoned, its end unknown
+    assert call_hours.wait_code(c) == (call_hours.ABANDONED, -1.0)
 
 
 #: One step: a call offered in one of a few hours, answered (a wait, None, or a finer
@@ -164,6 +177,7 @@ call_steps = st.lists(
     st.one_of(
         st.tuples(st.just("offer"), st.integers(0, 3), st.sampled_from(("15", "116117", ""))),
         st.tuples(st.just("answer"), st.integers(0, 30), st.sampled_from((4.5, None, 0.1234))),
+        st.tuples(st.just("abandon"), st.integers(0, 30), st.sampled_from((7.25, None))),
         st.tuples(st.just("open"), st.integers(0, 30), st.integers(0, 2)),
         st.tuples(st.just("move"), st.integers(0, 30), st.integers(0, 2)),
         st.just(True),
@@ -204,8 +218,14 @@ def test_the_hours_packed_unit_by_unit_are_a_hand_count_of_the_calls(
                 unit_calls[c.call_id] = c
             elif kind == "answer" and calls:
                 c = calls[a % len(calls)]
-                if c.answered_at is None:
+                if c.answered_at is None and not c.abandoned:
                     c.answered_at, c.wait_seconds = c.offered_at + timedelta(seconds=1), b
+                    unit_calls[c.call_id] = c
+            elif kind == "abandon" and calls:
+                c = calls[a % len(calls)]
+                if c.answered_at is None and not c.abandoned:
+                    c.abandoned = True
+                    c.ended_at = None if b is None else c.offered_at + timedelta(seconds=b)
                     unit_calls[c.call_id] = c
             elif kind == "open" and calls:
                 d = DossierFact(len(dossiers) + 1, T0 + timedelta(hours=a))
@@ -224,16 +244,21 @@ def test_the_hours_packed_unit_by_unit_are_a_hand_count_of_the_calls(
     expected: dict[int, dict[int, call_hours.Item]] = {}
     for c in calls:
         naming = [d for d in dossiers if d.call_id == c.call_id]
-        wait = call_hours.NO_WAIT
+        wait, seconds = call_hours.NO_WAIT, None
         if c.answered_at is not None and c.wait_seconds is not None:
             wait = 4500 if c.wait_seconds == 4.5 else call_hours.APART
+        elif c.answered_at is not None:  # answered a second after the offer, no wait
+            wait, seconds = call_hours.UNTIMED, 1.0
+        elif c.abandoned:
+            wait, seconds = call_hours.ABANDONED, 7.25 if c.ended_at else -1.0
         commune, opened = call_hours.NO_PLACE, -1
         if naming:
             last = max(naming, key=lambda d: d.dossier_id)
             commune = last.commune
             opened = call_hours.SEVERAL if len(naming) > 1 else call_hours.hour_of(last.opened_at)
         hour = call_hours.hour_of(c.offered_at)
-        expected.setdefault(hour, {})[c.call_id] = call_hours.Item(wait, c.line, commune, opened)
+        item = call_hours.Item(wait, c.line, commune, opened, seconds)
+        expected.setdefault(hour, {})[c.call_id] = item
     assert packed == expected
     places = call_places.count(dossiers)
     assert call_hours.count(calls, places) == expected

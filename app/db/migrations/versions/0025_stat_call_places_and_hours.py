@@ -76,9 +76,37 @@ def upgrade() -> None:
 NO_PLACE, SEP = "\x1e", "\x1f"
 
 
+def _aware(at: datetime | None) -> datetime | None:
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def _hour(at: datetime) -> int:
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     return int(at.timestamp()) // 3600
+
+
+def _wait(
+    offered: datetime,
+    answered: datetime | None,
+    wait: float | None,
+    ended: datetime | None,
+    abandoned: bool,
+) -> tuple[int, float | None]:
+    """A call's wait code and its seconds, as app.stats.call_hours codes them here."""
+    if answered is not None:
+        if wait is None:
+            return -4, (answered - offered).total_seconds()
+        ms = round(wait * 1000)
+        return (ms if ms >= 0 and ms / 1000 == wait else -2), None
+    if abandoned:
+        return -3, -1.0 if ended is None else max(0.0, (ended - offered).total_seconds())
+    return -1, None
+
+
+def _local(values: list[str]) -> tuple[str, str]:
+    distinct = list(dict.fromkeys(values))
+    index = {v: i for i, v in enumerate(distinct)}
+    return SEP.join(distinct), ",".join(str(index[v]) for v in values)
 
 
 def _pack_hours() -> None:
@@ -86,11 +114,19 @@ def _pack_hours() -> None:
     hours = op.create_table(
         "stat_call_hours",
         sa.Column("hour", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("calls", sa.Text(), nullable=False),
-        sa.Column("waits", sa.Text(), nullable=False),
-        sa.Column("lines", sa.Text(), nullable=False),
-        sa.Column("communes", sa.Text(), nullable=False),
-        sa.Column("opened", sa.Text(), nullable=False),
+        *(
+            sa.Column(name, sa.Text(), nullable=False)
+            for name in (
+                "calls",
+                "waits",
+                "seconds",
+                "lines",
+                "line_codes",
+                "communes",
+                "commune_codes",
+                "opened",
+            )
+        ),
         sa.PrimaryKeyConstraint("hour"),
     )
     calls = sa.table(
@@ -100,6 +136,8 @@ def _pack_hours() -> None:
         sa.column("line", sa.String()),
         sa.column("answered_at", UTCDateTime()),
         sa.column("wait_seconds", sa.Float()),
+        sa.column("ended_at", UTCDateTime()),
+        sa.column("abandoned", sa.Boolean()),
     )
     places = sa.table(
         "stat_call_places",
@@ -114,26 +152,30 @@ def _pack_hours() -> None:
         for call_id, opened, commune, n in bind.execute(sa.select(*places.c))
     }
     rows: dict[int, list[tuple[Any, ...]]] = {}
-    for call_id, offered, line, answered, wait in bind.execute(
+    for call_id, offered, line, answered, wait, ended, abandoned in bind.execute(
         sa.select(*calls.c).order_by(calls.c.call_id)
     ):
-        code = -1
-        if answered is not None and wait is not None:
-            ms = round(wait * 1000)
-            code = ms if ms >= 0 and ms / 1000 == wait else -2
+        offered = offered if offered.tzinfo else offered.replace(tzinfo=UTC)
+        code, seconds = _wait(offered, _aware(answered), wait, _aware(ended), bool(abandoned))
         commune, opened = place.get(call_id, (NO_PLACE, -1))
-        rows.setdefault(_hour(offered), []).append((call_id, code, line, commune, opened))
-    packed = [
-        {
-            "hour": hour,
-            "calls": ",".join(str(x[0]) for x in items),
-            "waits": ",".join(str(x[1]) for x in items),
-            "lines": SEP.join(x[2] for x in items),
-            "communes": SEP.join(x[3] for x in items),
-            "opened": ",".join(str(x[4]) for x in items),
-        }
-        for hour, items in sorted(rows.items())
-    ]
+        rows.setdefault(_hour(offered), []).append((call_id, code, seconds, line, commune, opened))
+    packed = []
+    for hour, items in sorted(rows.items()):
+        lines, line_codes = _local([x[3] for x in items])
+        communes, commune_codes = _local([x[4] for x in items])
+        packed.append(
+            {
+                "hour": hour,
+                "calls": ",".join(str(x[0]) for x in items),
+                "waits": ",".join(str(x[1]) for x in items),
+                "seconds": ",".join(repr(x[2]) for x in items if x[2] is not None),
+                "lines": lines,
+                "line_codes": line_codes,
+                "communes": communes,
+                "commune_codes": commune_codes,
+                "opened": ",".join(str(x[5]) for x in items),
+            }
+        )
     if packed:
         op.bulk_insert(hours, packed)
 
