@@ -25,9 +25,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Never, TypeVar, cast
 
-from sqlalchemy.orm import Session
-
-from app.db.models import Event
 from app.hub import protocol as p
 from app.hub.connection import DeskConnection
 from app.hub.context import HubContext

@@ -30,12 +30,18 @@ from sqlalchemy import Connection, Integer, String, and_, case, cast, func, lite
 from sqlalchemy.sql.functions import aggregate_strings
 
 from app.stats.calendar import Period, paris_hour, week_of
-from app.stats.facts import CallFact, _maker, _periods
+from app.stats.call_hours import (
+    ABANDONED,
+    APART,
+    NO_PLACE,
+    SEP,
+    SEVERAL,
+    UNTIMED,
+    hour_of,
+)
+from app.stats.facts import MARGIN, CallFact, _maker, _periods
 from app.stats.metrics import CallStats, DossierStats, stats_of_pairs, stats_of_waits
-from app.stats.models import StatCall, StatDossier, StatDossierDay
-
-#: Separates text values in a concatenation (a line or commune never holds it).
-SEP = "\x1f"
+from app.stats.models import StatCall, StatCallHour, StatDossier, StatDossierDay
 
 #: Ids bound per query when facts are read by id (SQLite binds up to 32,766 values).
 CHUNK = 5000
@@ -126,7 +132,115 @@ def _epoch_hour(col: Any, dialect: str) -> Any:
 def call_groups(
     conn: Connection, period: Period, sector_of: Callable[[str | None], str]
 ) -> CallGroups:
-    """``sector_of``: a dossier's commune (None: the call has no dossier) → its row."""
+    """``sector_of``: a dossier's commune (None: the call has no dossier) → its row.
+
+    The period's calls from their hours' packed rows (``app.stats.call_hours``), each
+    placed by its dossier's commune when that dossier opened in the period's dossier
+    range (``Facts.dossier_of_call``). A month with a call that several dossiers name,
+    or with a wait that is not a whole number of milliseconds, is counted from the
+    fact tables instead (``_scanned_call_groups``)."""
+    h = StatCallHour.__table__.c
+    first, last = hour_of(period.start), hour_of(period.end)  # Paris days: whole hours
+    packed = conn.execute(
+        select(
+            h.hour,
+            h.calls,
+            h.waits,
+            h.seconds,
+            h.lines,
+            h.line_codes,
+            h.communes,
+            h.commune_codes,
+            h.opened,
+        ).where(h.hour >= first, h.hour < last)
+    ).all()
+    sizes = [r.calls.count(",") + 1 for r in packed]
+    n = sum(sizes)
+    codes = _integers(",".join(r.waits for r in packed), n)
+    opened = _integers(",".join(r.opened for r in packed), n)
+    if (codes == APART).any() or (opened == SEVERAL).any():
+        return _scanned_call_groups(conn, period, sector_of)
+    all_hours = np.repeat(np.array([r.hour for r in packed], np.int64), sizes)
+    line_codes, line_names = _unpacked_codes(
+        [r.lines for r in packed], [r.line_codes for r in packed], sizes
+    )
+    commune_codes, communes = _unpacked_codes(
+        [r.communes for r in packed], [r.commune_codes for r in packed], sizes
+    )
+    if NO_PLACE not in communes:
+        communes.append(NO_PLACE)
+    in_range = (opened >= hour_of(period.start - MARGIN)) & (opened < last)
+    commune_codes = np.where(in_range, commune_codes, communes.index(NO_PLACE))
+    seconds = np.full(n, np.nan)
+    timed = (codes == ABANDONED) | (codes == UNTIMED)
+    text = ",".join(r.seconds for r in packed if r.seconds)
+    seconds[timed] = np.fromiter(map(float, text.split(",")) if text else (), np.float64)
+    answered = (codes >= 0) | (codes == UNTIMED)
+    waits = np.where(codes >= 0, codes / 1000.0, seconds)[answered]
+    rest = ~answered
+    abandon = seconds[rest].tolist()
+    unanswered = Unanswered(
+        all_hours[rest].tolist(),
+        [line_names[i] for i in line_codes[rest].tolist()],
+        [w if c == ABANDONED else None for c, w in zip(codes[rest].tolist(), abandon, strict=True)],
+    )
+
+    def place(commune: str) -> str:
+        return sector_of(None if commune == NO_PLACE else commune)
+
+    names = list(dict.fromkeys(place(x) for x in communes))
+    sector_code = np.array([names.index(place(x)) for x in communes], np.int64)
+    places = (
+        sector_code[commune_codes[answered]],
+        [names[i] for i in sector_code[commune_codes[rest]].tolist()],
+        names,
+    )
+    lines = (line_codes[answered], line_names)
+    return _grouped(period, all_hours[answered], lines, places, waits, unanswered)
+
+
+def _unpacked_codes(
+    distinct: list[str], local: list[str], sizes: list[int]
+) -> tuple[np.ndarray, list[str]]:
+    """Each item's index in the values of all the rows, from each row's distinct values
+    (``SEP``-joined) and its items' indexes among them, and those values."""
+    names: dict[str, int] = {}
+    flat: list[int] = []
+    offsets: list[int] = []
+    for values in distinct:
+        offsets.append(len(flat))
+        for v in values.split(SEP):
+            flat.append(names.setdefault(v, len(names)))
+    n = sum(sizes)
+    codes = _integers(",".join(local), n)
+    at = np.repeat(np.array(offsets, np.int64), sizes) + codes
+    return np.array(flat, np.int64)[at] if n else codes, list(names)
+
+
+@dataclass
+class Unanswered:
+    """The calls not answered: each one's UTC hour, line and abandon wait (None: not
+    abandoned; -1: abandoned, its end unknown)."""
+
+    hours: list[int]
+    lines: list[str]
+    abandon: list[float | None]
+
+    @classmethod
+    def of(cls, rest: list[CallFact]) -> Unanswered:
+        return cls(
+            [_utc_hour(x.offered_at) for x in rest],
+            [x.line for x in rest],
+            [_abandon_wait(x) if x.abandoned else None for x in rest],
+        )
+
+
+def _scanned_call_groups(
+    conn: Connection, period: Period, sector_of: Callable[[str | None], str]
+) -> CallGroups:
+    """``call_groups`` placing each call by the dossiers of the period's range, scanned
+    (``Facts.dossier_of_call``: the later of several wins), and reading every wait as
+    text when one is finer than the millisecond."""
     c = StatCall.__table__.c
     in_period = _periods(period)["calls"](StatCall.__table__)
     answered = and_(c.answered_at.is_not(None), c.wait_seconds.is_not(None))
@@ -191,7 +305,7 @@ def call_groups(
         waits = np.concatenate([waits, np.array(more, np.float64)])
     rest = [x for x in rest if x.answered_at is None]
     places = _places_of_calls(conn, period, ids, [x.call_id for x in rest], sector_of)
-    return _grouped(period, hours, (kept_lines, line_names), places, waits, rest)
+    return _grouped(period, hours, (kept_lines, line_names), places, waits, Unanswered.of(rest))
 
 
 def _utc_hour(at: datetime) -> int:
@@ -250,12 +364,11 @@ def _grouped(
     lines: tuple[np.ndarray, list[str]],
     places: tuple[np.ndarray, list[str], list[str]],
     waits: np.ndarray,
-    rest: list[CallFact],
+    rest: Unanswered,
 ) -> CallGroups:
     order = np.argsort(waits, kind="stable")  # the answered calls' waits sorted once
     ordered_waits = waits[order]
-    rest_hours = [_utc_hour(x.offered_at) for x in rest]
-    rest_abandon = [_abandon_wait(x) if x.abandoned else None for x in rest]
+    rest_hours, rest_abandon = rest.hours, rest.abandon
 
     def grouping(codes: np.ndarray, keys: list[Any], rest_keys: list[Any]) -> dict[Any, CallStats]:
         """Stats per key; ``codes``: each answered call's index in ``keys``."""
@@ -295,10 +408,12 @@ def _grouped(
     first_seen = list(dict.fromkeys(hour for _, hour in local.values()))
     empty = stats_of_waits(0, 0, [], [])
     sector_codes, rest_sectors, sectors = places
-    month = grouping(np.zeros(len(hours), np.int64), [0] if len(hours) else [], [0] * len(rest))
+    month = grouping(
+        np.zeros(len(hours), np.int64), [0] if len(hours) else [], [0] * len(rest_hours)
+    )
     return CallGroups(
         month=month.get(0, empty),
-        by_line=dict(sorted(grouping(*lines, [x.line for x in rest]).items())),
+        by_line=dict(sorted(grouping(*lines, rest.lines).items())),
         by_hour={h: by_hour[h] for h in first_seen if h in by_hour},
         by_day={day: by_day.get(day, empty) for day in period.days()},
         by_week=dict(sorted(by_week.items())),

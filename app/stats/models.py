@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String
+from sqlalchemy import Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models import Base
@@ -137,3 +137,41 @@ class StatDossierDay(Base):
     dossiers: Mapped[int] = mapped_column(default=0)
     moved: Mapped[int] = mapped_column(default=0)
     oriented: Mapped[int] = mapped_column(default=0)  # to a consultation (any track)
+
+
+class StatCallPlace(Base):
+    """Each call's territory: the dossier that names the call (the one of highest id
+    when several do, ``dossiers`` counting them), its opening and its commune, kept by
+    the projector beside ``stat_dossiers`` so that the report places the month's calls
+    by one lookup per call instead of scanning the month's dossiers."""
+
+    __tablename__ = "stat_call_places"
+
+    call_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    dossier_id: Mapped[int]
+    opened_at: Mapped[datetime]
+    commune: Mapped[str] = mapped_column(String(8), default="")
+    dossiers: Mapped[int] = mapped_column(default=1)
+
+
+class StatCallHour(Base):
+    """The calls offered in one UTC hour, packed: what the report reads instead of the
+    month's ``stat_calls`` and ``stat_call_places`` rows, one key lookup per hour.
+
+    Comma-separated lists, one item per call (app.stats.call_hours says what the
+    values mean): ``calls`` (ids), ``waits`` (whole milliseconds, or a mark),
+    ``line_codes`` and ``commune_codes`` (indexes into the row's distinct ``lines`` and
+    ``communes``, "\x1f"-separated), ``opened`` (its dossier's opening, whole hours);
+    ``seconds`` holds one float per abandoned or untimed call, in their order."""
+
+    __tablename__ = "stat_call_hours"
+
+    hour: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    calls: Mapped[str] = mapped_column(Text)
+    waits: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[str] = mapped_column(Text)
+    lines: Mapped[str] = mapped_column(Text)
+    line_codes: Mapped[str] = mapped_column(Text)
+    communes: Mapped[str] = mapped_column(Text)
+    commune_codes: Mapped[str] = mapped_column(Text)
+    opened: Mapped[str] = mapped_column(Text)

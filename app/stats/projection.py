@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import Event
 from app.hub.events import EventName
-from app.stats import dossier_days
+from app.stats import call_hours, call_places, dossier_days
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
 from app.stats.fold import FACT_EVENT_TYPES, EventLike, fold
 
@@ -134,27 +134,33 @@ def project(session: Session, events: Sequence[EventLike]) -> None:
             before[name][row[0]] = st.values(fact)
     for e in relevant:
         fold(facts, e)
+    calls: list[Any] = []  # the call facts that appeared or changed
+    placed: dict[int, call_places.CallPlace] = {}  # the calls whose place did
     for name in TABLES:
         st = _STATEMENTS[name]
         new, changed = [], []
-        was, now = [], []  # the dossiers counted per day: as they were, as they are
+        was, appeared, moved = [], [], []  # new facts; changed ones as they were, as they are
         for key, fact in getattr(facts, name).items():
             values = st.values(fact)
             if key not in before[name]:
                 new.append(dict(zip(st.names, values, strict=True)))
-                now.append(fact)
+                appeared.append(fact)
             elif values != before[name][key]:
                 update = {f"_{n}": v for n, v in zip(st.names, values, strict=True)}
                 update["_pk"] = update.pop(f"_{st.names[0]}")
                 changed.append(update)
                 was.append(FACT_TABLES[name][0](*before[name][key]))
-                now.append(fact)
+                moved.append(fact)
         if new:
             conn.execute(st.insert, new)
         if changed:
             conn.execute(st.update, changed)
-        if name == "dossiers" and now:
-            dossier_days.apply(conn, was, now)
+        if name == "calls":
+            calls = appeared + moved
+        if name == "dossiers" and (appeared or moved):
+            dossier_days.apply(conn, was, appeared + moved)
+            placed = call_places.apply(conn, appeared, moved)
+    call_hours.apply(conn, calls, placed)
 
 
 @dataclass(slots=True, frozen=True)
@@ -236,4 +242,7 @@ def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
             conn.execute(insert(table), rows[i : i + chunk])
         counts[name] = len(rows)
     counts["dossier_days"] = dossier_days.rebuild(conn, facts.dossiers.values())
+    places = call_places.count(facts.dossiers.values())
+    counts["call_places"] = call_places.rebuild(conn, places)
+    counts["call_hours"] = call_hours.rebuild(conn, facts.calls.values(), places)
     return counts

@@ -20,7 +20,7 @@ from app.db.models import Event, User
 from app.domain.rules import FlowError
 from app.hub.auth import principal_of
 from app.hub.events import EventName
-from app.stats import dossier_days
+from app.stats import call_hours, call_places, dossier_days
 from app.stats.calendar import Period
 from app.stats.facts import FACT_TABLES, FactSet
 from app.stats.models import StatDossierDay
@@ -67,6 +67,28 @@ def day_counts(sessions: sessionmaker[Session]) -> dict[tuple[Any, ...], list[in
         for r in rows
         if any(r[len(dossier_days.KEYS) :])
     }
+
+
+def places(sessions: sessionmaker[Session]) -> dict[int, tuple[Any, ...]]:
+    """Each call's place as the projector kept it."""
+    t = call_places.TABLE
+    with sessions() as s:
+        return {r[0]: tuple(r) for r in s.execute(select(*(t.c[n] for n in call_places.COLUMNS)))}
+
+
+def counted_places(facts: FactSet) -> dict[int, tuple[Any, ...]]:
+    return {k: p.values() for k, p in call_places.count(facts.dossiers.values()).items()}
+
+
+def hours(sessions: sessionmaker[Session]) -> dict[int, dict[int, call_hours.Item]]:
+    """The calls of each hour as the projector packed them."""
+    with sessions() as s:
+        return {r.hour: call_hours.unpack(r) for r in s.execute(select(call_hours.TABLE))}
+
+
+def counted_hours(facts: FactSet) -> dict[int, dict[int, call_hours.Item]]:
+    places = call_places.count(facts.dossiers.values())
+    return call_hours.count(facts.calls.values(), places)
 
 
 def play(room: Room, rng: random.Random, steps: int, professions: bool = True) -> None:
@@ -144,6 +166,8 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
         assert day_counts(room.sessions) == dossier_days.count(
             folded(room.sessions).dossiers.values()
         )
+        assert places(room.sessions) == counted_places(folded(room.sessions))
+        assert hours(room.sessions) == counted_hours(folded(room.sessions))
     facts = stored(room.sessions)
     # The flow did reach every kind of fact the fold knows, or the check proves little.
     assert len(facts.calls) > len(facts.dossiers) > 20
@@ -155,10 +179,27 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
     assert {d.wanted_key for d in facts.dossiers.values()} >= {"10/SM54", "10/SM40", "60"}
     counted = day_counts(room.sessions)
     assert any(key[2] == "AMU" and n[1] for key, n in counted.items())  # a move was counted
+    placed = places(room.sessions)
+    assert len(placed) == len(facts.dossiers) and {p[3] for p in placed.values()} > {"17306"}
+    packed = hours(room.sessions)
+    items = [i for row in packed.values() for i in row.values()]
+    assert sum(map(len, packed.values())) == len(facts.calls) and len(packed) > 20
+    waits = {i.wait for i in items}
+    assert (
+        call_hours.ABANDONED in waits
+        and max(waits) > 0
+        and {i.commune for i in items}
+        > {
+            call_hours.NO_PLACE,
+            "17306",
+        }
+    )
     with room.sessions.begin() as s:  # a rebuild changes nothing
         rebuild(s.connection())
     assert_same(stored(room.sessions), facts)
     assert day_counts(room.sessions) == counted
+    assert places(room.sessions) == placed
+    assert hours(room.sessions) == packed
 
 
 def test_a_unit_that_fails_leaves_no_fact_behind(room: Room) -> None:
@@ -215,6 +256,9 @@ def test_the_migration_backfills_the_facts_of_an_existing_log(
     assert_same(facts, folded(sessions))
     # Migration 0023 counted the backfilled dossiers per day as the projector does.
     assert day_counts(sessions) == dossier_days.count(facts.dossiers.values())
+    # Migration 0025 placed the calls as the projector does.
+    assert places(sessions) == counted_places(facts) and len(facts.dossiers) > 10
+    assert hours(sessions) == counted_hours(facts) and len(facts.calls) > 10
     with sessions() as s:
         report = build_report(s, JUNE)
         offered = s.scalar(select(func.count()).where(Event.type == EventName.CALL_OFFERED))
