@@ -527,9 +527,9 @@ async def test_the_platforms_fate_closes_the_follow_up_too(
 async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_twice(
     room: Room, people: dict[str, Principal]
 ) -> None:
-    """No workflow makes one today (docs/appointments.md), but a call-back appointment
-    holding the booking the editor confirmed is found by that booking, whatever time it
-    says; the editor's cancellation frees that booking itself (store.py), in the same
+    """A call-back appointment holding the booking the editor confirmed (an accepted
+    call on an editor's slot makes one; here set by hand) is found by that booking,
+    whatever time it says; the editor's cancellation frees that booking itself (store.py), in the same
     transaction, and the follow-up frees nothing more."""
     f = await phone_booked(room, people, "call-shared")
     with room.sessions.begin() as s:
