@@ -209,15 +209,15 @@ def _accept(
     booking = None
     status = AppointmentStatus.BOOKED
     if target.effecteur_id is not None and kind is not TargetKind.MT:
-        page = _editor_page(session, target.slot_id)
-        on_slot = kind is TargetKind.CRENEAU and target.slot_id is not None
-        if on_slot and at == target.slot_start and page is not None:
+        slot_id = target.slot_id if kind is TargetKind.CRENEAU else None
+        on_slot = slot_id is not None and at == target.slot_start
+        page = _editor_page(session, slot_id) if on_slot else None
+        if slot_id is not None and on_slot and page is not None:
             # The editor's slot: its places are the editor's; the booking is the one made
             # on its page (or made pending now), confirmed by the editor, never ours.
-            assert target.slot_id is not None
             booking, out.booking_at_editor = at_editor_for_dossier(
                 session,
-                target.slot_id,
+                slot_id,
                 page,
                 now=now,
                 user_id=user_id,
@@ -234,10 +234,10 @@ def _accept(
                 )
             else:
                 out.warnings.append("RDV en attente de l'agenda (réservé sur la page de l'éditeur)")
-        elif on_slot and at == target.slot_start:
+        elif slot_id is not None and on_slot:
             booking = book_slot(
                 session,
-                target.slot_id,
+                slot_id,
                 now=now,
                 user_id=user_id,
                 dossier_id=task.dossier_id,

@@ -529,8 +529,8 @@ async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_
 ) -> None:
     """A call-back appointment holding the booking the editor confirmed (an accepted
     call on an editor's slot makes one; here set by hand) is found by that booking,
-    whatever time it says; the editor's cancellation frees that booking itself (store.py), in the same
-    transaction, and the follow-up frees nothing more."""
+    whatever time it says; the editor's cancellation frees that booking itself
+    (store.py), in the same transaction, and the follow-up frees nothing more."""
     f = await phone_booked(room, people, "call-shared")
     with room.sessions.begin() as s:
         mrl = s.scalars(select(User.id).where(User.username == "mrl")).one()
