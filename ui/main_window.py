@@ -136,7 +136,7 @@ class DeskWindow(QMainWindow):
                       Qt.DockWidgetArea.BottomDockWidgetArea)  # fmt: skip
         self.appointment_board: AppointmentBoard | None = None
         if can(Action.APPOINTMENT_BOARD):
-            self.appointment_board = AppointmentBoard()
+            self.appointment_board = AppointmentBoard(refusals=can(Action.SUPERVISE))
         # Supervision and the dossier's timeline are docks too: either may float onto a
         # second screen (ui.room_view saves where each one is, per user).
         if can(Action.READ_DOSSIERS):

@@ -202,7 +202,9 @@ class _Reader:
     def profiles(self) -> tuple[str, ...]:
         meta = self.r.get("meta")
         listed = meta.get("profile") if isinstance(meta, dict) else None
-        if not isinstance(listed, list) or not any(p in PROFILES for p in listed):
+        if not isinstance(listed, list) or not any(
+            isinstance(p, str) and p in PROFILES for p in listed
+        ):
             self.fail(
                 "structure",
                 "Appointment.meta.profile",
@@ -315,11 +317,12 @@ class _Reader:
                 where + ".value",
                 f"{value!r} : RPPS préfixé de « 8 » (12 chiffres) ou ADELI préfixé de « 0 »",
             )
-        if participant.get("status") not in PARTICIPANT_STATUSES:
+        status = participant.get("status")
+        if not (isinstance(status, str) and status in PARTICIPANT_STATUSES):
             self.fail(
                 "value",
                 "Appointment.participant.status",
-                f"statut {participant.get('status')!r} : « accepted » attendu",
+                f"statut {status!r} : « accepted » attendu",
             )
         return str(value) if _national_id(value) else None
 

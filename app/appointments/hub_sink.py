@@ -10,6 +10,7 @@ the supervisors only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from app.appointments.board import auto_attach
 from app.appointments.endpoint import Applied
@@ -35,14 +36,21 @@ Target = tuple[str | None, str] | None
 
 
 def announce(
-    u: Unit, row: Appointment, outcome: str, previous: str | None, *, weekly_cap: int
+    u: Unit,
+    row: Appointment,
+    outcome: str,
+    previous: str | None,
+    *,
+    weekly_cap: int,
+    moved_from: datetime | None = None,
 ) -> None:
     """``appointment.received`` (created) or ``appointment.updated``, in the unit of work
     that changed it: to the followers and the regulator's own account. A created one
     attaches by itself when its regulator has exactly one dossier waiting (board.py),
-    whether an editor or the national platform sent it. A fate (fulfilled, noshow,
-    cancelled) closes the call-back follow-up waiting for it (followup.py; ``weekly_cap``
-    for the ``slot.released`` of a place it gives back)."""
+    whether an editor or the national platform sent it. ``booked`` confirms, a fate
+    (fulfilled, noshow, cancelled) closes, the call-back follow-up waiting for it, and a
+    move (``moved_from``, the start before this update) moves it (followup.py;
+    ``weekly_cap`` for the ``slot.released`` of a place it gives back)."""
     account = regulator_account(u.s, row)
     name = EventName.APPOINTMENT_RECEIVED if outcome == "created" else EventName.APPOINTMENT_UPDATED
     u.emit(
@@ -51,9 +59,9 @@ def announce(
         appointment=appointment_view(u.s, row, account),
         previous_status=previous,
     )
-    follow_up(u, row, weekly_cap=weekly_cap)
     if outcome == "created":
         auto_attach(u, row)
+    follow_up(u, row, weekly_cap=weekly_cap, moved_from=moved_from)
 
 
 class HubSink:
@@ -104,7 +112,9 @@ class HubSink:
             assert row is not None
             previous = received.previous.value if received.previous else None
             cap = self.service.settings.targets.weekly_snp_cap
-            announce(u, row, received.outcome, previous, weekly_cap=cap)
+            announce(
+                u, row, received.outcome, previous, weekly_cap=cap, moved_from=received.moved_from
+            )
         return received.applied
 
     def _booking_changed(self, u: Unit, booking_id: int) -> None:

@@ -45,6 +45,8 @@ class Received:
     previous: AppointmentStatus | None
     #: The booking made at the editor's page this appointment confirmed or freed.
     booking_id: int | None = None
+    #: The start before this update when the editor moved the appointment, else None.
+    moved_from: datetime | None = None
 
     @property
     def applied(self) -> Applied:
@@ -140,11 +142,13 @@ def apply_feedback(
     refused = refuse_transition(previous, a.status)
     if refused is not None:
         raise Refused(422, [refused])
+    moved_from = row.start if row.start != a.start else None
     for name, value in fields.items():
         setattr(row, name, value)
     row.updated_at = now
     row.version += 1
-    return Received(row.id, "updated", a.status, previous, _settle_booking(s, row, now))
+    settled = _settle_booking(s, row, now)
+    return Received(row.id, "updated", a.status, previous, settled, moved_from)
 
 
 def _settle_booking(s: Session, row: Appointment, now: datetime) -> int | None:

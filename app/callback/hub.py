@@ -47,7 +47,13 @@ from app.callback.vocab import (
 from app.db.models import OsnpTask, User
 from app.directory.booking import weekly_snp_count
 from app.directory.engine import DirectoryIndex
-from app.directory.hub import directory_audience, slot_view
+from app.directory.hub import (
+    booking_view,
+    directory_audience,
+    emit_agenda_booking,
+    slot_view,
+)
+from app.directory.hub import handlers_of as directory_handlers
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
@@ -423,7 +429,15 @@ class CallbackHandlers:
         }
         if out.reminder is not None and self.on_reminder is not None:
             self.on_reminder(out.reminder.due_at)
-        if out.booking is not None:
+        if out.booking is not None and out.booking.booking.agenda_status:
+            # An editor's slot: pending (or confirmed) at the editor, no place of ours.
+            if out.booking_at_editor:  # made now: the desk opens the editor's page
+                emit_agenda_booking(u, out.booking)
+                directory = directory_handlers(self.service)
+                if directory is not None and directory.on_pending is not None:
+                    directory.on_pending(out.booking.booking.created_at)
+                reply["booking"] = booking_view(out.booking)
+        elif out.booking is not None:
             b = out.booking
             u.emit(
                 EventName.SLOT_BOOKED,

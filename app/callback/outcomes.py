@@ -26,6 +26,10 @@ from app.callback.vocab import (
 )
 from app.db.models import OsnpTask
 from app.directory.booking import BookingOutcome, book_beyond_slots, book_slot
+from app.directory.booking_page import booking_page
+from app.directory.editor_booking import BOOKED as BOOKED_AT_EDITOR
+from app.directory.editor_booking import at_editor_for_dossier
+from app.directory.models import Slot
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, NoSolutionReason
 from app.domain.rules import FlowError
@@ -56,6 +60,8 @@ class AttemptOutcome:
     reminder: Reminder | None = None
     appointment: Appointment | None = None
     booking: BookingOutcome | None = None
+    #: The booking was made just now on an editor's page (pending until it confirms).
+    booking_at_editor: bool = False
     no_solution: NoSolutionReason | None = None  # PDSA / URGENCES: the task ends without RDV
     warnings: list[str] = field(default_factory=list)
 
@@ -201,11 +207,37 @@ def _accept(
             f"RDV le {_when(at)}, après l'échéance de 48 h ({_when(task.deadline_at)})"
         )
     booking = None
+    status = AppointmentStatus.BOOKED
     if target.effecteur_id is not None and kind is not TargetKind.MT:
-        if kind is TargetKind.CRENEAU and target.slot_id is not None and at == target.slot_start:
+        slot_id = target.slot_id if kind is TargetKind.CRENEAU else None
+        on_slot = slot_id is not None and at == target.slot_start
+        page = _editor_page(session, slot_id) if on_slot else None
+        if slot_id is not None and on_slot and page is not None:
+            # The editor's slot: its places are the editor's; the booking is the one made
+            # on its page (or made pending now), confirmed by the editor, never ours.
+            booking, out.booking_at_editor = at_editor_for_dossier(
+                session,
+                slot_id,
+                page,
+                now=now,
+                user_id=user_id,
+                dossier_id=task.dossier_id,
+                comment=x.note,
+            )
+            agenda = booking.booking.agenda_status
+            if agenda == BOOKED_AT_EDITOR:
+                status = AppointmentStatus.CONFIRMED
+            elif out.booking_at_editor:
+                out.warnings.append(
+                    "agenda interfacé : réservez sur la page de l'éditeur, le RDV reste "
+                    "en attente de l'agenda jusqu'à sa confirmation"
+                )
+            else:
+                out.warnings.append("RDV en attente de l'agenda (réservé sur la page de l'éditeur)")
+        elif slot_id is not None and on_slot:
             booking = book_slot(
                 session,
-                target.slot_id,
+                slot_id,
                 now=now,
                 user_id=user_id,
                 dossier_id=task.dossier_id,
@@ -239,13 +271,19 @@ def _accept(
         at=at,
         place=place,
         consultation_type=str(ctype),
-        status=str(AppointmentStatus.BOOKED),
+        status=str(status),
         status_at=now,
         regulated_at=regulated_at,
         created_at=now,
         note=x.note,
     )
     session.add(out.appointment)
+
+
+def _editor_page(session: Session, slot_id: int | None) -> str | None:
+    """The booking page of an editor's slot (its comment), else None."""
+    slot = session.get(Slot, slot_id) if slot_id is not None else None
+    return booking_page(slot.comment) if slot is not None else None
 
 
 def move_appointment(

@@ -99,6 +99,53 @@ def book_at_editor(
     return BookingOutcome(booking, slot, effecteur, count, [])
 
 
+def held_at_editor(session: Session, slot_id: int, dossier_id: int) -> Booking | None:
+    """The dossier's booking of this editor's slot still pending or confirmed, if any."""
+    found: Booking | None = session.scalar(
+        select(Booking)
+        .where(
+            Booking.dossier_id == dossier_id,
+            Booking.slot_id == slot_id,
+            Booking.agenda_status.in_((PENDING, BOOKED)),
+            Booking.released_at.is_(None),
+        )
+        .order_by(Booking.created_at, Booking.id)
+        .limit(1)
+        .with_for_update()
+    )
+    return found
+
+
+def at_editor_for_dossier(
+    session: Session,
+    slot_id: int,
+    page: str,
+    *,
+    now: datetime,
+    user_id: int | None,
+    dossier_id: int,
+    comment: str = "",
+) -> tuple[BookingOutcome, bool]:
+    """The editor's slot for a dossier the editor's way: its booking already made on the
+    editor's page (pending or confirmed), else a new one pending; (outcome, made now).
+
+    The call-back panel's accepted call on an editor's slot comes here, never to
+    ``book_slot``: the places are the editor's, and a second booking beside the pending
+    one would be confirmed by nobody.
+    """
+    held = held_at_editor(session, slot_id, dossier_id)
+    if held is None:
+        o = book_at_editor(
+            session, slot_id, page, now=now, user_id=user_id, dossier_id=dossier_id, comment=comment
+        )
+        return o, True
+    slot = session.get(Slot, slot_id)
+    effecteur = session.get(Effecteur, held.effecteur_id)
+    assert effecteur is not None
+    count = weekly_snp_count(session, effecteur.id, held.appointment_at)
+    return BookingOutcome(held, slot, effecteur, count, []), False
+
+
 def confirm_pending(
     session: Session, *, effecteur_id: int, start: datetime, regulator_id: str, national: bool
 ) -> Booking | None:

@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.models import Appointment as AgendaAppointment
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.callback.models import Appointment
-from app.db.models import Event, User
+from app.db.models import Event, OsnpTask, User
 from app.directory.editor_booking import book_at_editor
 from app.directory.models import Booking, Effecteur, Practice, Slot, bump_revision
 from app.hub.auth import Principal
@@ -96,23 +96,31 @@ def publish_slot(sessions: sessionmaker[Session], start: datetime) -> int:
         return same.first() or slot(s, e, start).id
 
 
-def agenda(status: str, start: datetime, identifier: str) -> bytes:
+def agenda(status: str, start: datetime, identifier: str, regulator: str = MRL_ID) -> bytes:
     """The editor's FrAppointmentSAS for Dr Martin at ``start``, the MRL its regulator."""
-    body = json.loads(appointment(status, identifier=identifier))
+    body = json.loads(appointment(status, regulator=regulator, identifier=identifier))
     body["start"] = start.isoformat()
     body["end"] = (start + timedelta(minutes=15)).isoformat()
     return json.dumps(body).encode()
 
 
-async def send(room: Room, status: str, start: datetime, identifier: str) -> None:
-    """The editor's POST (a new appointment) or PUT (its change), answered 2xx."""
+async def send(
+    room: Room,
+    status: str,
+    start: datetime,
+    identifier: str,
+    *,
+    regulator: str = MRL_ID,
+    put: bool = False,
+) -> None:
+    """The editor's POST (a new appointment) or PUT (its change, or ``put``: a booked
+    appointment moved to ``start``), answered 2xx."""
+    body = agenda(status, start, identifier, regulator)
     async with room.http(room.editor) as http:
-        if status == "booked":
-            answer = await http.post("/Appointment", content=agenda(status, start, identifier))
+        if status == "booked" and not put:
+            answer = await http.post("/Appointment", content=body)
         else:
-            answer = await http.put(
-                "/Appointment", params=query(identifier), content=agenda(status, start, identifier)
-            )
+            answer = await http.put("/Appointment", params=query(identifier), content=body)
     assert answer.status_code in (200, 201), answer.text
 
 
@@ -283,6 +291,154 @@ async def test_the_agenda_is_believed_before_the_appointments_time(
     assert status_of(room, f.appointment_id) == "HONOURED"
 
 
+# -- the agenda's booked, its moves, and an editor's slot accepted on the phone --------
+
+
+async def test_the_agendas_booked_confirms_the_phone_booked_appointment(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """The doctor enters the appointment the OSNP phoned for: the agenda's ``booked``,
+    attached to the dossier from the board, turns the call-back appointment CONFIRMED."""
+    f = await phone_booked(room, people, "call-confirm")
+    osnp = listen(room, "osnp")
+    await send(room, "booked", f.start, "rdv-confirm")  # after the call: on the board
+    await attach_from_board(room, "rdv-confirm", f.dossier_id)
+    [seen] = await until(named(osnp, "callback.appointment_status"), "confirmed")
+    assert (seen["data"]["from_status"], seen["data"]["status"]) == ("BOOKED", "CONFIRMED")
+    assert seen["data"]["note"] == NOTE
+    assert status_of(room, f.appointment_id) == "CONFIRMED"
+    await send(room, "fulfilled", f.start, "rdv-confirm")
+    assert status_of(room, f.appointment_id) == "HONOURED"
+
+
+async def test_a_move_in_the_agenda_is_followed(room: Room, people: dict[str, Principal]) -> None:
+    """The editor moves the appointment (a PUT of the same identifier, a new start): the
+    call-back appointment and its task follow it, so its fate at the new time closes it."""
+    f = await phone_booked(room, people, "call-move", agenda_first="rdv-move")
+    later = f.start + timedelta(hours=1)
+    await send(room, "booked", later, "rdv-move", put=True)
+    with room.sessions() as s:
+        row = s.get(Appointment, f.appointment_id)
+        assert row is not None and (row.at, row.status) == (later, "CONFIRMED")
+        task = s.get(OsnpTask, f.task_id)
+        assert task is not None and task.appointment_at == later
+    even_later = later + timedelta(minutes=30)  # moved and done in one message
+    await send(room, "noshow", even_later, "rdv-move")
+    with room.sessions() as s:
+        row = s.get(Appointment, f.appointment_id)
+        assert row is not None and (row.at, row.status) == (even_later, "NO_SHOW")
+
+
+OSNP_ID = "810009876543"  # the OSNP account's national identifier
+PAGE = "https://agenda.test/rdv/martin"
+
+
+def editors_slot(sessions: sessionmaker[Session], start: datetime) -> int:
+    """Dr Martin's slot at ``start``, published by her agenda's editor (its comment is
+    the booking page); the OSNP carries a national identifier the editor names."""
+    slot_id = publish_slot(sessions, start)
+    with sessions.begin() as s:
+        found = s.get(Slot, slot_id)
+        assert found is not None
+        found.comment = PAGE
+        s.execute(update(User).where(User.username == "osnp").values(national_id=OSNP_ID))
+    return slot_id
+
+
+def dossier_of(sessions: sessionmaker[Session], task_id: int) -> int:
+    with sessions() as s:
+        task = s.get(OsnpTask, task_id)
+        assert task is not None
+        return task.dossier_id
+
+
+def bookings_of(sessions: sessionmaker[Session], dossier_id: int) -> list[Booking]:
+    with sessions() as s:
+        found = list(s.scalars(select(Booking).where(Booking.dossier_id == dossier_id)))
+        s.expunge_all()
+        return found
+
+
+def accept(desks: Desks, task_id: int, slot_id: int) -> dict[str, Any]:
+    creneau = [t for t in plan(desks, task_id)["targets"] if t["slot_id"] == slot_id]
+    assert creneau, "the editor's slot is in the plan"
+    reply: dict[str, Any] = desks.osnp.send(
+        "callback.attempt", target_id=creneau[0]["id"], result="ACCEPTED"
+    )
+    return reply
+
+
+async def test_accepted_on_an_editors_slot_books_nothing_beside_its_pending_booking(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """The OSNP pressed « Réserver » (pending at the editor), then notes the doctor's
+    yes in the call-back panel: the call-back appointment holds that pending booking,
+    no second booking is made, no place taken; the editor's ``booked`` confirms both."""
+    start = T0 + timedelta(hours=5)
+    slot_id = editors_slot(room.sessions, start)
+    desks = side_desks(room.sessions, people)
+    task_id = osnp_task(desks, ref="call-editor")
+    dossier_id = dossier_of(room.sessions, task_id)
+    pending = desks.osnp.send("slot.book", slot_id=slot_id, dossier_id=dossier_id)["booking"]
+    assert pending["agenda_status"] == "pending"
+    reply = accept(desks, task_id, slot_id)
+    assert "slot.booked" not in desks.osnp.events()
+    assert [b.id for b in bookings_of(room.sessions, dossier_id)] == [pending["id"]]
+    appointment_id = reply["appointment"]["id"]
+    with room.sessions() as s:
+        ap = s.get(Appointment, appointment_id)
+        assert ap is not None and (ap.booking_id, ap.status) == (pending["id"], "BOOKED")
+        assert s.get(Slot, slot_id).booked == 0  # type: ignore[union-attr]
+    await send(room, "booked", start, "rdv-editor", regulator=OSNP_ID)
+    [confirmed] = bookings_of(room.sessions, dossier_id)
+    assert confirmed.agenda_status == "booked"
+    assert status_of(room, appointment_id) == "CONFIRMED"
+    await send(room, "fulfilled", start, "rdv-editor", regulator=OSNP_ID)
+    assert status_of(room, appointment_id) == "HONOURED"
+
+
+async def test_accepted_on_an_editors_slot_goes_through_the_editor(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """No « Réserver » first: the accepted call books the editor's slot the editor's way
+    (pending, its page, ``dossier.agenda_booking``), never a place of ours."""
+    start = T0 + timedelta(hours=5)
+    slot_id = editors_slot(room.sessions, start)
+    desks = side_desks(room.sessions, people)
+    task_id = osnp_task(desks, ref="call-editor-only")
+    dossier_id = dossier_of(room.sessions, task_id)
+    reply = accept(desks, task_id, slot_id)
+    events = desks.osnp.events()
+    assert "slot.booked" not in events and "dossier.agenda_booking" in events
+    assert any("page de l'éditeur" in w for w in reply["warnings"]), reply["warnings"]
+    [pending] = bookings_of(room.sessions, dossier_id)
+    assert (pending.agenda_status, pending.booking_page) == ("pending", PAGE + "?origin=sas")
+    with room.sessions() as s:
+        assert s.get(Slot, slot_id).booked == 0  # type: ignore[union-attr]
+    await send(room, "booked", start, "rdv-editor-only", regulator=OSNP_ID)
+    assert status_of(room, reply["appointment"]["id"]) == "CONFIRMED"
+
+
+async def test_accepted_after_the_editor_confirmed_is_confirmed_at_once(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """« Réserver », the editor's ``booked``, then the OSNP notes the call: the
+    call-back appointment holds the confirmed booking and is CONFIRMED from the start."""
+    start = T0 + timedelta(hours=5)
+    slot_id = editors_slot(room.sessions, start)
+    desks = side_desks(room.sessions, people)
+    task_id = osnp_task(desks, ref="call-editor-first")
+    dossier_id = dossier_of(room.sessions, task_id)
+    pending = desks.osnp.send("slot.book", slot_id=slot_id, dossier_id=dossier_id)["booking"]
+    await send(room, "booked", start, "rdv-editor-first", regulator=OSNP_ID)
+    reply = accept(desks, task_id, slot_id)
+    assert reply["appointment"]["status"] == "CONFIRMED"
+    assert [b.id for b in bookings_of(room.sessions, dossier_id)] == [pending["id"]]
+    with room.sessions() as s:
+        ap = s.get(Appointment, reply["appointment"]["id"])
+        assert ap is not None and ap.booking_id == pending["id"]
+
+
 # -- nothing to match, or two ---------------------------------------------------------
 
 
@@ -371,10 +527,10 @@ async def test_the_platforms_fate_closes_the_follow_up_too(
 async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_twice(
     room: Room, people: dict[str, Principal]
 ) -> None:
-    """No workflow makes one today (docs/appointments.md), but a call-back appointment
-    holding the booking the editor confirmed is found by that booking, whatever time it
-    says; the editor's cancellation frees that booking itself (store.py), in the same
-    transaction, and the follow-up frees nothing more."""
+    """A call-back appointment holding the booking the editor confirmed (an accepted
+    call on an editor's slot makes one; here set by hand) is found by that booking,
+    whatever time it says; the editor's cancellation frees that booking itself
+    (store.py), in the same transaction, and the follow-up frees nothing more."""
     f = await phone_booked(room, people, "call-shared")
     with room.sessions.begin() as s:
         mrl = s.scalars(select(User.id).where(User.username == "mrl")).one()

@@ -44,6 +44,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "half a second for the desk to paint before each screen grab: no state to poll "
         "says the frame reached the X screen"
     ),
+    ("tests/ui/platform_board_shot.py", "drive"): (
+        "a moment for the desk to paint before each screen grab: no state to poll "
+        "says the frame reached the X screen"
+    ),
     ("tests/interop/fhir_server.py", "answer"): ("the slow editor being slow is what is tested"),
     ("tests/interop/fhir_server.py", "ror"): ("the slow ROR being slow is what is tested"),
     # -- durations: how long something lasts is the behaviour -----------------------------

@@ -1,5 +1,6 @@
 """The OSNP's real desk booking an editor's slot, grabbed from the current X display at
-three moments: before the click (the case shown), pending, confirmed by the editor.
+three moments: before the click (the case shown), pending, confirmed by the editor;
+then the MRL's desk, the dossier's timeline saying it was confirmed by the agenda.
 
     DISPLAY=:99 python -m tests.ui.editor_booking_shot --out artifacts/editor-booking
 
@@ -9,7 +10,8 @@ fake editor (its comment is the editor's booking page); through the protocol an 
 answers a child's fever in La Rochelle and the MRL orients it to a consultation; the
 OSNP takes the task, searches, selects the slot (shot 1), presses Enter (the browser is
 Qt's URL handler, which only records the address: shot 2), and the fake editor posts
-the appointment over mutual TLS (shot 3).
+the appointment over mutual TLS (shot 3). The MRL who decided has the dossier open on
+a second desk: its timeline shows pending then « Réservé » (shot 4).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from tests.certs import Authority, client_certificate
 from tests.core.flow_helpers import ORIENT_48H
 from ui.desk import Desk
 from ui.launch import make_app
+from ui.main_window import DeskWindow
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 EDITOR = EditorCertificate("agenda-demo", common_name="agenda.editeur.test", unit="Editeur Test")
@@ -92,7 +95,7 @@ async def logged(url: str, username: str) -> HubClient:
     return client
 
 
-async def oriented(url: str) -> None:
+async def oriented(url: str) -> int:
     arm, mrl = await logged(url, "arm1"), await logged(url, "mrl")
     await arm.request("call.offered", call_ref="shot-1", line="116117", caller="0639980101")
     d = (await arm.request("call.answered", call_ref="shot-1"))["dossier"]
@@ -107,6 +110,7 @@ async def oriented(url: str) -> None:
     await mrl.request("dossier.decide", dossier_id=d["id"], **ORIENT_48H)
     for client in (arm, mrl):
         await client.close()
+    return int(d["id"])
 
 
 async def wait(condition: Callable[[], object], what: str, seconds: float = 20.0) -> None:
@@ -133,11 +137,38 @@ def grab(out: Path, name: str) -> None:
     QGuiApplication.primaryScreen().grabWindow(0).save(str(out / f"{name}.png"))
 
 
+def timeline_in_front(w: DeskWindow) -> None:
+    """The dossier's timeline dock raised (it is tabbed behind the desk's first work)."""
+    dock = w.timeline.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):
+        dock = dock.parentWidget()
+    if dock is not None:
+        dock.raise_()
+
+
+def timeline_texts(w: DeskWindow) -> list[str]:
+    return [w.timeline.item(i).text() for i in range(w.timeline.count())]
+
+
+async def mrl_desk(url: str, dossier_id: int, folder: Path) -> tuple[Desk, DeskWindow]:
+    """The MRL who decided, on a second desk, the dossier open on its timeline."""
+    desk = await Desk.connect(url, journal=folder / "mrl.json", desk_name="poste-mrl")
+    await desk.client.login("mrl", "demo")
+    w = desk.build()
+    w.setGeometry(0, 0, 1600, 1000)
+    w.show()
+    assert desk.controller is not None
+    desk.controller.dossier.open(dossier_id, fetch=True)
+    await wait(lambda: w.timeline.count() > 0, "the MRL's timeline")
+    return desk, w
+
+
 async def drive(url: str, editor: FakeEditor, slot_id: int, out: Path) -> None:
     browser = Browser()
     QDesktopServices.setUrlHandler("https", browser, cast(bytes, "open"))
-    await oriented(url)
+    dossier_id = await oriented(url)
     folder = Path(tempfile.mkdtemp())
+    mrl, mrl_window = await mrl_desk(url, dossier_id, folder)
     desk = await Desk.connect(url, journal=folder / "osnp.json", desk_name="poste-osnp")
     await desk.client.login("osnp", "demo")
     w = desk.build()
@@ -164,11 +195,7 @@ async def drive(url: str, editor: FakeEditor, slot_id: int, out: Path) -> None:
     QTest.keyClick(panel.tree, Qt.Key.Key_Return)
     await wait(lambda: "En attente de l'agenda" in w.message_label.text(), "pending")
     await asyncio.sleep(0.5)
-    dock = w.timeline.parentWidget()
-    while dock is not None and not isinstance(dock, QDockWidget):
-        dock = dock.parentWidget()
-    if dock is not None:
-        dock.raise_()  # the dossier's timeline, tabbed behind the call-back script
+    timeline_in_front(w)
     await asyncio.sleep(0.5)
     grab(out, "2-pending")
     answer = await editor.book("ed-0", regulator=OSNP_ID)
@@ -176,9 +203,21 @@ async def drive(url: str, editor: FakeEditor, slot_id: int, out: Path) -> None:
     await wait(lambda: "Réservé" in w.message_label.text(), "the editor's confirmation")
     await asyncio.sleep(0.5)
     grab(out, "3-confirmed")
+    # The MRL's timeline: pending, then confirmed by the doctor's agenda.
+    await wait(
+        lambda: any("confirmé par l'agenda" in t for t in timeline_texts(mrl_window)),
+        "the confirmation on the MRL's timeline",
+    )
+    print("mrl timeline:", *timeline_texts(mrl_window), sep="\n  ")
+    mrl_window.raise_()
+    mrl_window.activateWindow()
+    timeline_in_front(mrl_window)
+    await asyncio.sleep(0.8)
+    grab(out, "4-mrl-timeline")
     print("opened:", *browser.opened)
     QDesktopServices.unsetUrlHandler("https")
     await desk.close()
+    await mrl.close()
 
 
 def main() -> int:

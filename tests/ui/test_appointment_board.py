@@ -6,6 +6,7 @@ the event alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,5 +125,59 @@ def test_desks_that_do_not_follow_appointments_have_no_board(
             qtbot.addWidget(desk.window)
             assert desk.window.appointment_board is None
             await desk.close()
+
+    qloop.run_until_complete(scenario())
+
+
+def test_the_supervisor_sees_what_was_refused(
+    qloop: asyncio.AbstractEventLoop,
+    qtbot: QtBot,
+    editor_room: EditorRoom,
+    sessions: sessionmaker[Session],
+    tmp_path: Path,
+) -> None:
+    """An editor's appointment refused (an RPPS without its « 8 ») reaches the
+    supervisor's desk at once (message line, « Messages refusés » with the element and
+    why); a supervisor's desk opened later lists it from the journal. The OSNP's board
+    has no such list."""
+
+    async def post_refused() -> None:
+        ctx = ssl.create_default_context(cafile=str(editor_room.ca))
+        ctx.load_cert_chain(str(editor_room.editor.cert), str(editor_room.editor.key))
+        body = json.loads(tomorrow())
+        body["participant"][0]["actor"]["identifier"]["value"] = "10100050075"  # no "8"
+        async with httpx.AsyncClient(base_url=editor_room.fhir, verify=ctx) as http:
+            answer = await http.post("/Appointment", content=json.dumps(body).encode())
+            assert answer.status_code == 422, answer.text
+
+    async def scenario() -> None:
+        sup = await open_desk(editor_room.url, "sup", tmp_path, None)
+        osnp = await open_desk(editor_room.url, "osnp", tmp_path, None)
+        for desk in (sup, osnp):
+            assert desk.window is not None
+            qtbot.addWidget(desk.window)
+        assert osnp.window is not None and osnp.window.appointment_board is not None
+        assert osnp.window.appointment_board.refused is None
+        w = sup.window
+        assert w is not None and w.appointment_board is not None
+        refused = w.appointment_board.refused
+        assert refused is not None
+        await until(lambda: refused.rowCount() == 0 and sup.client.snapshot, "loaded")
+        await post_refused()
+        await until(lambda: refused.rowCount() == 1, "on the supervisor's desk")
+        row = [refused.data(refused.index(0, c)) for c in range(refused.columnCount())]
+        assert row[1] == "agenda-test" and row[3] == "422", row
+        assert "participant.actor.identifier.value" in row[4] and "RPPS" in row[4], row
+        assert "refusé" in w.message_label.text()
+        await sup.close()
+        await osnp.close()
+        later = await open_desk(editor_room.url, "sup", tmp_path / "later", None)
+        assert later.window is not None and later.window.appointment_board is not None
+        qtbot.addWidget(later.window)
+        listed = later.window.appointment_board.refused
+        assert listed is not None
+        await until(lambda: listed.rowCount() == 1, "from the journal")
+        assert listed.data(listed.index(0, 3)) == "422"
+        await later.close()
 
     qloop.run_until_complete(scenario())

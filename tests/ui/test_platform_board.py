@@ -7,11 +7,15 @@ platform has its acknowledgement. The desk is grabbed to artifacts/ to be looked
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QDockWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -105,3 +109,31 @@ def test_a_platform_appointment_lands_on_the_board_and_is_attached_from_the_keyb
     with sessions() as s:
         row = s.scalars(select(Appointment)).one()
         assert (row.source, row.dossier_id) == ("platform", dossier_id)
+
+
+XVFB_SHOTS = ("1-received", "2-attached", "3-timeline")
+
+
+@needs_rabbitmq
+@pytest.mark.xvfb
+def test_the_platform_board_on_a_real_x_display(xvfb_display: str) -> None:
+    """The same scenario on the real desk under Xvfb (QT_QPA_PLATFORM=xcb), in a process
+    of its own (tests/ui/platform_board_shot.py), grabbed from the X display."""
+    out_dir = ARTIFACTS / "xvfb"
+    for name in XVFB_SHOTS:
+        (out_dir / f"{name}.png").unlink(missing_ok=True)
+    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    env["TZ"] = "Europe/Paris"  # a room's desk: its clock and the hub's messages agree
+    command = [sys.executable, "-m", "tests.ui.platform_board_shot", "--out", str(out_dir)]
+    out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    board = out.stdout.split("board:", 1)[1].splitlines()[0]
+    assert "Lucie Moreau" in board and "Réservé" in board and "plateforme" in board.lower()
+    assert "rattaché" in out.stdout.split("message:", 1)[1].splitlines()[0]
+    timeline = out.stdout.split("timeline:", 1)[1]
+    assert "Rendez-vous rattaché" in timeline and "appointment." not in timeline, timeline
+    for name in XVFB_SHOTS:
+        image = QImage(str(out_dir / f"{name}.png"))
+        assert (image.width(), image.height()) == (1600, 1000), name
+        colours = {image.pixel(x, y) for x in range(0, 1600, 37) for y in range(0, 1000, 23)}
+        assert len(colours) > 8, name  # a real desk was drawn, not a black screen

@@ -11,10 +11,12 @@ from PySide6.QtCore import QObject
 
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard
 from app.hub.events import EventName
+from app.hub.protocol import IntentName
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus
 from ui.tasks import spawn
 from ui.widgets.appointment_board import AppointmentBoard as BoardView
+from ui.widgets.appointment_board import reasons
 
 if TYPE_CHECKING:
     from ui.controllers.dossier import DossierController
@@ -42,6 +44,8 @@ class BoardController(QObject):
              EventName.APPOINTMENT_ATTACHED),
             self.on_event,
         )  # fmt: skip
+        if view.refused is not None:  # the supervisor's: what the hub refused
+            bus.on(EventName.APPOINTMENT_REFUSED, self.on_refused)
         shortcut_action(self, w, "attach_appointment", self.attach)
         view.attach_button.clicked.connect(lambda _checked=False: self.attach())
 
@@ -52,6 +56,30 @@ class BoardController(QObject):
         reply = await self.dossier.hub.send(AppointmentBoard)
         if reply is not None:
             self.view.model.reset_rows(list(reply["appointments"]))
+        if self.view.refused is not None:
+            journal = await self.dossier.hub.send(IntentName.APPOINTMENT_JOURNAL, limit=200)
+            if journal is not None:
+                self.view.refused.reset_rows(list(journal["messages"]))
+
+    def on_refused(self, msg: Message) -> None:
+        """A refused message, as the journal would list it (the event has no journal id:
+        its sequence number stands in until the next load)."""
+        assert self.view.refused is not None
+        data = msg.get("data") or {}
+        row = {
+            "id": f"event-{msg.get('seq')}",
+            "at": msg.get("at"),
+            "sender": data.get("sender", ""),
+            "identifier": data.get("identifier", ""),
+            "answer": data.get("answer"),
+            "issues": data.get("issues") or [],
+        }
+        self.view.refused.upsert(row)
+        self.tell(
+            f"Message d'agenda refusé ({row['answer']}, {row['sender']}) : "
+            + (reasons(row) or "voir « Rendez-vous reçus »"),
+            error=True,
+        )
 
     def on_event(self, msg: Message) -> None:
         data = msg.get("data") or {}

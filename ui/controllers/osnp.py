@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QWidget
 
 import app.callback.hub  # noqa: F401 (its intents, sent by the call-back panel)
@@ -59,6 +59,7 @@ class CallbackController(QObject):
         self.user_id = user_id
         self.dialled: DialledCall | None = None  # the OSNP's call to a doctor
         self.dossier_id: int | None = None  # the dossier of the task in hand
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
         panel.intent_requested.connect(self.send)
         panel.dial_requested.connect(self.dial)
         bus.on(CALLBACK_EVENTS, panel.on_event)
@@ -71,8 +72,18 @@ class CallbackController(QObject):
 
     async def _send(self, type_: str, payload: dict[str, Any]) -> None:
         reply = await self.hub.send(type_, **payload)
-        if reply is not None:
-            self.panel.apply_reply(type_, reply)
+        if reply is None:
+            return
+        self.panel.apply_reply(type_, reply)
+        booking = reply.get("booking") or {}
+        if booking.get("agenda_status") == "pending" and booking.get("booking_page"):
+            # An accepted call on an editor's slot: booked on the editor's page (origin=sas,
+            # no patient data), pending until the editor's appointment comes back.
+            self.open_url(QUrl(booking["booking_page"]))
+            self.tell(
+                f"En attente de l'agenda : {booking['effecteur']} — réservez sur la page de "
+                "l'éditeur ouverte dans le navigateur"
+            )
 
     def open_task(self, task: dict[str, Any]) -> None:
         """The task in hand (this OSNP's, in progress): its call-back plan."""

@@ -61,6 +61,47 @@ COLUMNS = [
 ]
 
 
+def reasons(row: Row) -> str:
+    """What the refusal said, issue by issue (the element, then why)."""
+    parts = []
+    for issue in row.get("issues") or []:
+        where = ", ".join(issue.get("expression") or [])
+        why = issue.get("diagnostics") or issue.get("code") or ""
+        parts.append(f"{where} : {why}" if where else str(why))
+    return " ; ".join(parts)
+
+
+def received(row: Row) -> str:
+    at = datetime.fromisoformat(str(row["at"])).astimezone(PARIS)
+    return f"{DAYS[at.weekday()]} {at:%d/%m %H:%M:%S}"
+
+
+def sender(row: Row) -> str:
+    """Who sent it: the platform, the configured editor, or the certificate's subject."""
+    if row.get("source") == "platform":
+        return f"Plateforme SAS ({row.get('sender', '')})"
+    return str(row.get("sender", ""))
+
+
+REFUSED_COLUMNS = [
+    Column("Reçu", received),
+    Column("Expéditeur", sender),
+    Column("Identifiant", lambda r: r.get("identifier") or "—"),
+    Column("Réponse", lambda r: r.get("answer", "")),
+    Column("Motif", reasons),
+]
+
+
+def refused_model(parent: Any = None) -> RowTableModel:
+    """The agendas' messages the hub refused, newest first (the supervisor's)."""
+    return RowTableModel(
+        REFUSED_COLUMNS,
+        lambda r: True,
+        lambda r: (-datetime.fromisoformat(r["at"]).timestamp(), str(r["id"])),
+        parent,
+    )
+
+
 def board_model(parent: Any = None) -> RowTableModel:
     """Rows that belong to no dossier, soonest first; an attached one leaves by itself."""
     return RowTableModel(
@@ -69,7 +110,9 @@ def board_model(parent: Any = None) -> RowTableModel:
 
 
 class AppointmentBoard(QWidget):
-    def __init__(self, parent: QWidget | None = None):
+    """``refusals``: the supervisor's desk also lists the messages the hub refused."""
+
+    def __init__(self, parent: QWidget | None = None, *, refusals: bool = False):
         super().__init__(parent)
         self.model = board_model(self)
         self.table = named(QTableView(), "appointmentBoard")
@@ -91,6 +134,21 @@ class AppointmentBoard(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.attach_button)
+        self.refused: RowTableModel | None = None
+        self.refused_table: QTableView | None = None
+        if refusals:
+            self.refused = refused_model(self)
+            self.refused_table = named(QTableView(), "appointmentRefused")
+            self.refused_table.setModel(self.refused)
+            self.refused_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            self.refused_table.verticalHeader().setVisible(False)
+            header = self.refused_table.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setStretchLastSection(True)
+            layout.addWidget(
+                named(QLabel("Messages refusés (agendas, plateforme)"), "refusedTitle")
+            )
+            layout.addWidget(self.refused_table, 1)
         self.model.modelReset.connect(self._count)
         self.model.rowsInserted.connect(self._count)
         self.model.rowsRemoved.connect(self._count)

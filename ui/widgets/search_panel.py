@@ -271,7 +271,20 @@ class SearchPanel(QWidget):
         self.summary.setText(" · ".join(parts) + ("\n⚠ " + " ".join(warnings) if warnings else ""))
         for col in range(len(headers)):
             self.tree.resizeColumnToContents(col)
+        self._span_slots(self.model.invisibleRootItem())
         self._restore(selected)
+
+    def _span_slots(self, parent: QStandardItem) -> None:
+        """A slot's row is one cell (« ↗ Demain 07:15 C — page de l'éditeur »): it spans
+        the whole width, so the doctor's column fitted to the names does not cut it."""
+        for r in range(parent.rowCount()):
+            child = parent.child(r)
+            if child is None:
+                continue
+            if child.data(KIND) == "slot":
+                self.tree.setFirstColumnSpanned(r, parent.index(), True)
+            elif child.hasChildren():
+                self._span_slots(child)
 
     def apply_slot(
         self, slot: dict[str, Any], weekly: tuple[int, int] | None = None, freed: bool = False

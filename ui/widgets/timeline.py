@@ -26,6 +26,7 @@ _TEXT = {
     EventName.DOSSIER_CLOSED: "Dossier clôturé",
     EventName.DOSSIER_AGENDA_BOOKING: "Réservation sur l'agenda de l'éditeur",
     EventName.DOSSIER_AGENDA_LATE: "Toujours en attente de l'agenda",
+    EventName.APPOINTMENT_ATTACHED: "Rendez-vous rattaché",
     EventName.TASK_CREATED: "Recherche de RDV créée (échéance 48 h)",
     EventName.TASK_TAKEN: "Recherche de RDV prise par l'OSNP",
     EventName.TASK_CANCELLED: "Recherche de RDV annulée",
@@ -82,6 +83,18 @@ def recorded_call(data: dict[str, Any]) -> str:
     return " (appel entrant)" if kind == Kind.INCOMING else ""
 
 
+def attached(data: dict[str, Any]) -> str:
+    """An agenda's appointment put on the dossier: whose, when, from where, and how."""
+    ap = data.get("appointment") or {}
+    source = "plateforme SAS" if ap.get("source") == "platform" else "agenda de l'éditeur"
+    who = (ap.get("effecteur") or {}).get("name") or "médecin"
+    when = ""
+    if ap.get("start"):
+        when = datetime.fromisoformat(ap["start"]).astimezone().strftime(" le %d/%m à %H:%M")
+    how = "automatiquement" if data.get("automatic") else "depuis le tableau"
+    return f" : {who}{when} ({source}, {how})"
+
+
 def describe(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
     kind = entry["type"]
@@ -107,6 +120,8 @@ def describe(entry: dict[str, Any]) -> str:
         text += recorded_call(data)
     elif kind in (EventName.DOSSIER_AGENDA_BOOKING, EventName.DOSSIER_AGENDA_LATE):
         text += f" : {data.get('message', '')}"
+    elif kind == EventName.APPOINTMENT_ATTACHED:
+        text += attached(data)
     elif kind == EventName.CALLBACK_APPOINTMENT_STATUS and data.get("status"):
         # the OSNP's, or the agenda's own (no actor, its note says which agenda)
         text += f" : {AppointmentStatus(data['status']).label}"

@@ -196,6 +196,7 @@ def apply(
     )
     fields = _fields(s, a)
     previous: str | None = None
+    moved_from: datetime | None = None
     if row is None:
         row = Appointment(
             source=PLATFORM,
@@ -225,6 +226,7 @@ def apply(
                 why,
                 Issue("business-rule", "message/appointment/status", why),
             )
+        moved_from = row.start if row.start != fields["start"] else None
         for name, value in fields.items():
             setattr(row, name, value)
         row.updated_at = u.now
@@ -241,7 +243,7 @@ def apply(
         detail=distribution_id,
     )
     if outcome != "replayed":
-        announce(u, row, outcome, previous, weekly_cap=weekly_cap)
+        announce(u, row, outcome, previous, weekly_cap=weekly_cap, moved_from=moved_from)
     return row.id, outcome
 
 
