@@ -48,12 +48,12 @@ from app.db.models import OsnpTask, User
 from app.directory.booking import weekly_snp_count
 from app.directory.engine import DirectoryIndex
 from app.directory.hub import (
+    DirectoryHandlers,
     booking_view,
     directory_audience,
     emit_agenda_booking,
     slot_view,
 )
-from app.directory.hub import handlers_of as directory_handlers
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
@@ -181,10 +181,13 @@ class CallbackHandlers:
         index: DirectoryIndex | None = None,
         *,
         flow: FlowHandlers,
+        directory: DirectoryHandlers | None = None,
     ):
         self.service = service
         #: The flow's handlers, to close the OSNP task in the call-back's own unit.
         self.flow = flow
+        #: The directory's handlers: a booking made at an editor arms their pending watch.
+        self.directory = directory
         self.settings = settings
         self.scripts = scripts
         self.index = index or DirectoryIndex()
@@ -433,7 +436,7 @@ class CallbackHandlers:
             # An editor's slot: pending (or confirmed) at the editor, no place of ours.
             if out.booking_at_editor:  # made now: the desk opens the editor's page
                 emit_agenda_booking(u, out.booking)
-                directory = directory_handlers(self.service)
+                directory = self.directory
                 if directory is not None and directory.on_pending is not None:
                     directory.on_pending(out.booking.booking.created_at)
                 reply["booking"] = booking_view(out.booking)
@@ -665,6 +668,7 @@ class CallbackExtension(Extension):
         flow: FlowHandlers | None = None,
         settings: Settings | None = None,
         scripts: ScriptBook | None = None,
+        directory: DirectoryHandlers | None = None,
     ):
         """Settings and scripts are checked here: a broken room file stops the hub with
         the file, line and reason."""
@@ -672,7 +676,11 @@ class CallbackExtension(Extension):
         room = settings or service.settings.section(Settings) or load_settings()
         room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
         self.callbacks = CallbackHandlers(
-            service, room, scripts or load_scripts(), flow=flow or FlowHandlers(service)
+            service,
+            room,
+            scripts or load_scripts(),
+            flow=flow or FlowHandlers(service),
+            directory=directory,
         )
         #: The reminders' scheduler while the hub runs (the appointments ride it too).
         self.scheduler: reminders.ReminderScheduler | None = None

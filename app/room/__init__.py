@@ -36,7 +36,7 @@ def features(service: HubService) -> list[Extension]:
     """Every feature of the room, built on ``service``, in the order they start."""
     flow = FlowExtension(service)
     directory = DirectoryExtension(service)
-    callback = CallbackExtension(service, flow.flow)
+    callback = CallbackExtension(service, flow.flow, directory=directory.directory)
     return [
         flow,
         directory,
