@@ -106,7 +106,7 @@ def apply(
     return {k: p for k, p in places.items() if k not in before or p.values() != before[k].values()}
 
 
-def stored(session: Session, ids: Iterable[int]) -> dict[int, CallPlace]:
+def stored(session: Session | Connection, ids: Iterable[int]) -> dict[int, CallPlace]:
     """The places of these calls, as the table holds them."""
     wanted = sorted(set(ids))
     if not wanted:

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.callback.vocab import AttemptResult
 from app.directory.models import Booking, Slot, bump_revision
+from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.service import FlowService
 from tests.ui.conftest import open_desk, oriented_task, seed_territory, until
 
 PAGE = "https://agenda.editeur.test/rdv/42"

@@ -12,13 +12,12 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Event
 from app.domain.enums import Role
 from app.domain.rules import forbid
 from app.hub.context import HubContext
 from app.hub.extensions import Extension, Handler, Projector
 from app.hub.protocol import Intent, IntentName
-from app.hub.service import HubService, Unit
+from app.hub.service import HubService, Unit, WrittenEvent
 from app.interop.hubsante.models import HsJournal
 
 if TYPE_CHECKING:  # their modules load only on a hub configured for the Hub Santé
@@ -68,7 +67,7 @@ class HubSanteExtension(Extension):
     def projectors(self) -> Sequence[Projector]:
         return (self.project,) if self.settings is not None else ()
 
-    def project(self, s: Session, events: list[Event]) -> None:
+    def project(self, s: Session, events: list[WrittenEvent]) -> None:
         if self.cases is not None:  # the outbox fills while the connector runs
             self.cases(s, events)
 
