@@ -76,7 +76,7 @@ def db_url(tmp_path: Path) -> str:
 def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty SQLite database at the newest schema, migrated once per run: a test's
     database starts as its copy (the whole chain of migrations costs ~0.15 s, a copy
-    ~1 ms); the migrations themselves are tested in tests/core/test_migration_chain.py."""
+    ~1 ms); the migrations themselves are tested in tests/guards/test_migration_chain.py."""
     path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)

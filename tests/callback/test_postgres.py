@@ -18,7 +18,7 @@ from app.domain.enums import Role
 from app.hub.auth import principal_of
 from app.hub.service import FlowService, Unit
 from tests.callback.conftest import NOW, Desks, FakeClock, build_territory, osnp_task, plan, target
-from tests.core.flow_helpers import Actor
+from tests.flow.flow_helpers import Actor
 
 pytestmark = pytest.mark.peers
 

@@ -127,7 +127,7 @@ def oriented_task(
     service: FlowService, people: dict[str, Principal], treating_doctor: str
 ) -> tuple[dict, dict]:
     """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
-    from tests.core.flow_helpers import ORIENT_48H, Actor
+    from tests.flow.flow_helpers import ORIENT_48H, Actor
 
     d = child_fever(service, people, treating_doctor)
     mrl = Actor(service, people["mrl"])
@@ -138,7 +138,7 @@ def oriented_task(
 
 def child_fever(service: FlowService, people: dict[str, Principal], treating_doctor: str) -> dict:
     """A child's fever in La Rochelle, qualified P2 by N1: in the MRL's queue."""
-    from tests.core.flow_helpers import Actor, answer_call
+    from tests.flow.flow_helpers import Actor, answer_call
 
     n1 = Actor(service, people["n1"])
     d = answer_call(n1)

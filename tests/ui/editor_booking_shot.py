@@ -44,7 +44,7 @@ from app.directory.models import Effecteur, Slot, Unavailability, bump_revision
 from app.hub.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
-from tests.core.flow_helpers import ORIENT_48H
+from tests.flow.flow_helpers import ORIENT_48H
 from ui.desk import Desk
 from ui.launch import make_app
 from ui.widgets.search_panel import KIND, PAYLOAD
