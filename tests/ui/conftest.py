@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.hub.auth import Principal
 from app.hub.service import FlowService
+
+if TYPE_CHECKING:
+    from app.bench.psc_double import PscDouble
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -26,6 +30,10 @@ from tests.conftest import PASSWORD  # noqa: E402
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
 from tests.xvfb import x_display  # noqa: E402
 from ui.desk import Desk  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "psc_room(**settings): the psc_url room's PSC settings")
 
 
 @pytest.fixture
@@ -67,6 +75,30 @@ def hub_url(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
     hub = EmbeddedHub(db_url)
     yield hub.start()
     hub.stop()
+
+
+@pytest.fixture
+def psc() -> Iterator[PscDouble]:
+    """The PSC double on loopback, knowing the room's professionals (tests/ui/psc_room.py)."""
+    from tests.ui.psc_room import psc_double
+
+    double = psc_double()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def psc_url(
+    request: pytest.FixtureRequest, db_url: str, sessions: sessionmaker[Session], psc: PscDouble
+) -> Iterator[str]:
+    """An embedded hub whose room uses the PSC double (MRLs must, AMU doctors may), with
+    the accounts' national identifiers; ``@pytest.mark.psc_room(pkce=True)`` (or
+    ``fallback=…``) passes the room's other PSC settings."""
+    from tests.ui.psc_room import psc_hub
+
+    marker = request.node.get_closest_marker("psc_room")
+    with psc_hub(db_url, sessions, psc, **(marker.kwargs if marker else {})) as url:
+        yield url
 
 
 async def open_desk(url: str, username: str, tmp_path: Path, line: PhoneLine | None = None) -> Desk:
