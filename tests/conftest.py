@@ -139,3 +139,39 @@ def postgres_server() -> Iterator[str]:
 
     with postgres_cluster() as url:
         yield url
+
+
+@pytest.fixture
+def pg_empty(postgres_server: str) -> str:
+    """The run's PostgreSQL with an empty schema: what an earlier test wrote is gone."""
+    from tests.pg import empty_schema
+
+    empty_schema(postgres_server)
+    return postgres_server
+
+
+@pytest.fixture
+def pg_url(postgres_server: str, password_hash: str) -> str:
+    """The run's PostgreSQL with a fresh schema at the newest migration and one account
+    per role (``ACCOUNTS``, the same as the SQLite ``sessions``)."""
+    from tests.pg import fresh_schema
+
+    fresh_schema(postgres_server, password_hash)
+    return postgres_server
+
+
+@pytest.fixture
+def pg_sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``pg_url``'s fresh schema; its engine disposed after the test."""
+    engine = make_engine(pg_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_people(pg_sessions: sessionmaker[Session]) -> dict[str, Principal]:
+    """``people`` on PostgreSQL: each test account as the hub sees it once logged in."""
+    from sqlalchemy import select
+
+    with pg_sessions() as s:
+        return {u.username: principal_of(u) for u in s.scalars(select(User))}

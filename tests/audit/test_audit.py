@@ -190,20 +190,13 @@ def test_audit_command_by_dossier_user_and_date(
 
 @pytest.mark.peers
 def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate_is_open(
-    postgres_server: str,
+    pg_sessions: sessionmaker[Session],
 ) -> None:
     from app.audit import record_read
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.db.migrate import upgrade
     from app.domain.enums import Role
 
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
     who = Principal(1, "mrl", "Dr M", Role.MRL, "poste-1")
-    with sessions.begin() as s:
+    with pg_sessions.begin() as s:
         record_read(s, who, who.desk, 41, "dossier.get", at=NOW)
         record_read(s, who, who.desk, 42, "dossier.get", at=NOW)
     for statement in (
@@ -211,16 +204,15 @@ def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate
         "DELETE FROM audit_reads",
         "TRUNCATE audit_reads",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), sessions.begin() as s:
+        with pytest.raises(DatabaseError, match="append-only"), pg_sessions.begin() as s:
             s.execute(text(statement))
-    with sessions.begin() as s:  # what the retention purge does, in one transaction
+    with pg_sessions.begin() as s:  # what the retention purge does, in one transaction
         s.execute(text("UPDATE audit_purge_gate SET open = true WHERE id = 1"))
         s.execute(text("DELETE FROM audit_reads WHERE dossier_id = 41"))
         s.execute(text("UPDATE audit_purge_gate SET open = false WHERE id = 1"))
-    with sessions() as s:
+    with pg_sessions() as s:
         assert [r.dossier_id for r in s.scalars(select(AuditRead))] == [42]
         assert s.scalar(text("SELECT open FROM audit_purge_gate")) is False
-    engine.dispose()
 
 
 @pytest.mark.peers

@@ -112,16 +112,11 @@ async def test_disable_and_reset_password_close_the_open_desks_at_once(
 
 
 @pytest.mark.peers
-async def test_disable_reaches_every_hub_on_postgresql_at_once(
-    postgres_server: str, password_hash: str
-) -> None:
-    from tests.hub.pg_hub import fresh_schema
-
-    fresh_schema(postgres_server, password_hash)
+async def test_disable_reaches_every_hub_on_postgresql_at_once(pg_url: str) -> None:
     slow = HubSettings(sessions=SessionSettings(check_seconds=30))  # only NOTIFY is this fast
     a, b = (
-        Hub(postgres_server, "127.0.0.1", 0, settings=slow),
-        Hub(postgres_server, "127.0.0.1", 0, settings=slow),
+        Hub(pg_url, "127.0.0.1", 0, settings=slow),
+        Hub(pg_url, "127.0.0.1", 0, settings=slow),
     )
     await a.start()
     await b.start()
@@ -130,7 +125,7 @@ async def test_disable_reaches_every_hub_on_postgresql_at_once(
         ended: list[str] = []
         on_a.on_session_ended.append(lambda m: ended.append("a"))
         on_b.on_session_ended.append(lambda m: ended.append("b"))
-        done = await run_users("disable", "--db", postgres_server, "--username", "mrl")
+        done = await run_users("disable", "--db", pg_url, "--username", "mrl")
         assert done.returncode == 0, done.stderr
         t0 = time.monotonic()
         await until(lambda: len(ended) == 2, "both desks closed", timeout=3)

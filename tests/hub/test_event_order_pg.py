@@ -13,7 +13,6 @@ from sqlalchemy import text
 from app.config.settings import HubSettings
 from app.db.engine import make_engine
 from app.hub.server import Hub
-from tests.hub.pg_hub import fresh_schema
 from tests.hub.test_hub_ws import logged_client
 from tests.waits import until
 
@@ -30,12 +29,9 @@ def abort_a_write(url: str) -> None:
     engine.dispose()
 
 
-async def test_desks_follow_versions_not_contiguous_seq_across_two_hubs(
-    postgres_server: str, password_hash: str
-) -> None:
-    fresh_schema(postgres_server, password_hash)
-    a = Hub(postgres_server, "127.0.0.1", 0, settings=HubSettings())
-    b = Hub(postgres_server, "127.0.0.1", 0, settings=HubSettings())
+async def test_desks_follow_versions_not_contiguous_seq_across_two_hubs(pg_url: str) -> None:
+    a = Hub(pg_url, "127.0.0.1", 0, settings=HubSettings())
+    b = Hub(pg_url, "127.0.0.1", 0, settings=HubSettings())
     await a.start()
     await b.start()
     try:
@@ -46,9 +42,9 @@ async def test_desks_follow_versions_not_contiguous_seq_across_two_hubs(
         await n1.request("call.offered", call_ref="gap-1", line="116117")
         d = (await n1.request("call.answered", call_ref="gap-1"))["dossier"]
         await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
-        abort_a_write(postgres_server)
+        abort_a_write(pg_url)
         await mrl.request("dossier.take", dossier_id=d["id"])
-        abort_a_write(postgres_server)
+        abort_a_write(pg_url)
 
         async def notes() -> None:
             for k in range(15):

@@ -21,7 +21,6 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.db.models import Call, Dossier, Event
 from app.hub.events import EventName
 from tests.conftest import PASSWORD
-from tests.hub.pg_hub import fresh_schema
 
 DESKS = ("n1", "n1b", "sup")
 
@@ -114,8 +113,7 @@ def test_hub_killed_under_load_loses_no_acknowledged_intent_sqlite(
 
 @pytest.mark.peers
 def test_hub_killed_under_load_loses_no_acknowledged_intent_postgresql(
-    tmp_path: Path, postgres_server: str, password_hash: str
+    tmp_path: Path, pg_url: str
 ) -> None:
-    fresh_schema(postgres_server, password_hash)
-    acked = asyncio.run(load_then_kill(postgres_server, tmp_path))
-    check_nothing_acknowledged_is_lost(postgres_server, acked)
+    acked = asyncio.run(load_then_kill(pg_url, tmp_path))
+    check_nothing_acknowledged_is_lost(pg_url, acked)

@@ -217,13 +217,8 @@ async def test_input_errors_name_the_field_on_sqlite(hub: Hub) -> None:
 
 
 @pytest.mark.peers
-async def test_input_errors_name_the_field_on_postgresql(
-    postgres_server: str, password_hash: str
-) -> None:
-    from tests.hub.pg_hub import fresh_schema
-
-    fresh_schema(postgres_server, password_hash)
-    hub = Hub(postgres_server, "127.0.0.1", 0)
+async def test_input_errors_name_the_field_on_postgresql(pg_url: str) -> None:
+    hub = Hub(pg_url, "127.0.0.1", 0)
     await hub.start()
     try:
         await check_bad_input(hub)

@@ -7,13 +7,8 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
 
 from app.client.hub_client import HubClient, HubError
-from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade
-from app.db.models import User
-from app.domain.enums import Role
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
 from tests.waits import until
@@ -22,23 +17,8 @@ pytestmark = pytest.mark.peers
 
 
 @pytest.fixture
-async def two_hubs(postgres_server: str, password_hash: str) -> AsyncIterator[tuple[Hub, Hub]]:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as s:
-        for name, role in (
-            ("n1", Role.ARM_N1),
-            ("n1b", Role.ARM_N1),
-            ("mrl", Role.MRL),
-            ("mrl2", Role.MRL),
-        ):
-            s.add(
-                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
-            )
-    engine.dispose()
-    a, b = Hub(postgres_server, "127.0.0.1", 0), Hub(postgres_server, "127.0.0.1", 0)
+async def two_hubs(pg_url: str) -> AsyncIterator[tuple[Hub, Hub]]:
+    a, b = Hub(pg_url, "127.0.0.1", 0), Hub(pg_url, "127.0.0.1", 0)
     await a.start()
     await b.start()
     yield a, b

@@ -95,7 +95,7 @@ async def test_a_hub_on_verify_full_keeps_every_connection_encrypted(
     from app.client.hub_client import HubClient
     from app.hub.server import Hub
     from tests.conftest import PASSWORD
-    from tests.hub.pg_hub import fresh_schema
+    from tests.pg import fresh_schema
 
     base, ca = tls_postgres
     url = f"{base}?sslmode=verify-full&sslrootcert={ca.file}"

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.engine import make_engine, make_sessionmaker
+from app.db.engine import make_engine
 from app.db.migrate import upgrade
-from app.db.models import Event, User
-from app.domain.enums import Role
-from app.hub.auth import Principal, principal_of
+from app.db.models import Event
+from app.hub.auth import Principal
 from app.hub.service import FlowService
 from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
@@ -24,21 +21,8 @@ PgService = tuple[FlowService, dict[str, Principal], sessionmaker[Session]]
 
 
 @pytest.fixture
-def pg_service(postgres_server: str, password_hash: str) -> Iterator[PgService]:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:  # a clean schema for each test
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("osnp", Role.OSNP)):
-            s.add(
-                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
-            )
-    with sessions() as s:
-        people = {u.username: principal_of(u) for u in s.scalars(select(User))}
-    yield FlowService(sessions), people, sessions
-    engine.dispose()
+def pg_service(pg_sessions: sessionmaker[Session], pg_people: dict[str, Principal]) -> PgService:
+    return FlowService(pg_sessions), pg_people, pg_sessions
 
 
 def test_migrations_and_full_flow_on_postgresql(pg_service: PgService) -> None:

@@ -279,15 +279,10 @@ async def test_a_disabled_account_loses_its_open_connections_within_a_second(
 
 
 @pytest.mark.peers
-async def test_logout_on_one_hub_closes_the_session_on_the_other_at_once(
-    postgres_server: str, password_hash: str
-) -> None:
-    from tests.hub.pg_hub import fresh_schema
-
-    fresh_schema(postgres_server, password_hash)
+async def test_logout_on_one_hub_closes_the_session_on_the_other_at_once(pg_url: str) -> None:
     slow_checks = SessionSettings(check_seconds=30)  # only NOTIFY can be this fast
-    a = await started(postgres_server, slow_checks)
-    b = await started(postgres_server, slow_checks)
+    a = await started(pg_url, slow_checks)
+    b = await started(pg_url, slow_checks)
     try:
         n1 = await logged_client(a, "n1")
         on_b = HubClient(b.url, reconnect=False)

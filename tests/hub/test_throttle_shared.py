@@ -33,14 +33,11 @@ NEW_PASSWORD = "Régul@tion-15-SAS"
 
 @pytest.mark.peers
 async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lifts_it(
-    postgres_server: str, password_hash: str
+    pg_url: str,
 ) -> None:
-    from tests.hub.pg_hub import fresh_schema
-
-    fresh_schema(postgres_server, password_hash)
     clock = Clock()
-    a = await started(postgres_server, SETTINGS, clock)
-    b = await started(postgres_server, SETTINGS, clock)
+    a = await started(pg_url, SETTINGS, clock)
+    b = await started(pg_url, SETTINGS, clock)
     try:
         sup = await logged_client(a, "sup")
         alerts: list[dict[str, Any]] = []
@@ -71,12 +68,12 @@ async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lift
 
     # Both hubs restarted: the lock is still there.
     clock.advance(minutes=5)
-    a = await started(postgres_server, SETTINGS, clock)
+    a = await started(pg_url, SETTINGS, clock)
     try:
         ws = await raw_desk(a)
         reply = await login(ws, "n1", PASSWORD)
         assert reply["code"] == "locked" and "encore 10 min" in reply["message"]
-        done = users("enable", "--db", postgres_server, "--username", "n1")
+        done = users("enable", "--db", pg_url, "--username", "n1")
         assert done.returncode == 0, done.stderr
         assert "blocage après mots de passe erronés levé" in done.stdout
         assert (await login(ws, "n1", PASSWORD))["type"] == "ok"
@@ -90,13 +87,13 @@ async def test_two_hubs_share_the_count_a_restart_keeps_the_lock_and_enable_lift
             assert (await login(other, "n1b", "guess"))["code"] == "bad_credentials"
         assert (await login(other, "n1b", PASSWORD))["code"] == "locked"
         done = users(
-            "reset-password", "--db", postgres_server, "--username", "n1b",
+            "reset-password", "--db", pg_url, "--username", "n1b",
             "--password-env", "NEW_PW", env={"NEW_PW": NEW_PASSWORD},
         )  # fmt: skip
         assert done.returncode == 0 and "levé" in done.stdout, done.stderr
         assert (await login(other, "n1b", NEW_PASSWORD))["type"] == "ok"
         # An account without a lock is enabled without a word about one.
-        done = users("enable", "--db", postgres_server, "--username", "n2")
+        done = users("enable", "--db", pg_url, "--username", "n2")
         assert done.stdout.strip() == "compte n2 réactivé"
     finally:
         await a.stop()
@@ -138,19 +135,17 @@ async def test_attempts_sent_together_do_not_slip_past_the_throttle(
 
 @pytest.mark.peers
 async def test_attempts_sent_together_to_two_hubs_get_no_more_guesses_than_to_one(
-    postgres_server: str, password_hash: str
+    pg_url: str,
 ) -> None:
     """The limit on checks in flight holds across hubs: a burst split between two hubs
     sharing one PostgreSQL reaches argon2 as often as it would on one hub (it got twice
     the guesses when each hub kept its own count)."""
     from app.db.engine import make_engine, make_sessionmaker
-    from tests.hub.pg_hub import fresh_schema
 
-    fresh_schema(postgres_server, password_hash)
-    engine = make_engine(postgres_server)
+    engine = make_engine(pg_url)
     clock = Clock()
-    a = await started(postgres_server, SETTINGS, clock)
-    b = await started(postgres_server, SETTINGS, clock)
+    a = await started(pg_url, SETTINGS, clock)
+    b = await started(pg_url, SETTINGS, clock)
     try:
         sockets = [await raw_desk(hub) for hub in (a, b) for _ in range(6)]
         replies = await asyncio.gather(*(attempt(ws) for ws in sockets))

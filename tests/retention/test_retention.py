@@ -279,43 +279,25 @@ def test_periods_minima_and_a_minors_28th_birthday() -> None:
 
 @pytest.mark.peers
 def test_purge_on_postgresql_opens_the_audit_gate_only_inside_its_transaction(
-    postgres_server: str, password_hash: str, tmp_path: Path
+    pg_sessions: sessionmaker[Session], pg_people: dict[str, Principal], tmp_path: Path
 ) -> None:
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.db.migrate import upgrade
-    from app.db.models import User
-    from app.domain.enums import Role
-    from app.hub.auth import principal_of
     from app.recordings.store import RecordingStore
     from app.retention.plan import plan_purge
     from app.retention.purge import purge
 
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        for name, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL), ("osnp", Role.OSNP)):
-            s.add(
-                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
-            )
-    with sessions() as s:
-        people = {u.username: principal_of(u) for u in s.scalars(select(User))}
-    old = FlowService(sessions, clock=lambda: OLD)
-    number = closed_dossier(old, people, "pg-old", 45)
-    answer_call(Actor(FlowService(sessions), people["n1"]), "pg-new")
-    with sessions() as s:
+    old = FlowService(pg_sessions, clock=lambda: OLD)
+    number = closed_dossier(old, pg_people, "pg-old", 45)
+    answer_call(Actor(FlowService(pg_sessions), pg_people["n1"]), "pg-new")
+    with pg_sessions() as s:
         plan = plan_purge(s, periods(RetentionSettings()), utcnow())
     assert [d.number for d in plan.dossiers] == [number] and plan.audit_rows == 1
-    report = purge(sessions, plan, RecordingStore(tmp_path), "test@pg")
+    report = purge(pg_sessions, plan, RecordingStore(tmp_path), "test@pg")
     assert (report.dossiers, report.audit_rows) == (1, 1)
-    with sessions() as s:
+    with pg_sessions() as s:
         assert s.scalar(select(Dossier).where(Dossier.number == number)) is None
         assert s.scalar(text("SELECT open FROM audit_purge_gate")) is False
         kept = list(s.scalars(select(AuditRead.intent)))
         assert kept == ["retention.purge"]
-    engine.dispose()
 
 
 def test_the_room_configuration_sets_the_periods_and_their_floors(
