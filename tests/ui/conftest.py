@@ -27,6 +27,7 @@ from app.client.hub_client import HubClient  # noqa: E402
 from app.hub.embedded import EmbeddedHub  # noqa: E402
 from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
+from tests.sip_room import room_factory, sipp_factory  # noqa: E402, F401  (fixtures)
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
 from tests.xvfb import x_display  # noqa: E402
 from ui.desk import Desk  # noqa: E402
