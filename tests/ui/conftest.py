@@ -156,6 +156,21 @@ def seed_territory(sessions: sessionmaker[Session], *, directory: bool = True) -
     return territory
 
 
+@pytest.fixture
+def territory(sessions: sessionmaker[Session]) -> dict:
+    """The demo territory seeded (``seed_territory``): communes, GPs, paediatricians.
+    A test asks for it after ``hub_url``, so that the hub is up before the territory
+    comes, as it was when the tests seeded it in their bodies."""
+    return seed_territory(sessions)
+
+
+@pytest.fixture
+def mt(territory: dict) -> dict:
+    """The patient's médecin traitant in the desk tests: a GP practising in La Rochelle
+    (17300), the commune of ``child_fever``'s patient."""
+    return next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
+
+
 def oriented_task(
     service: FlowService, people: dict[str, Principal], treating_doctor: str
 ) -> tuple[dict, dict]:

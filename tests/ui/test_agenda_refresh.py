@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Slot, Unavailability
-from tests.ui.conftest import open_desk, seed_territory, until
+from tests.ui.conftest import open_desk, until
 from ui.controllers.search import SearchController
 
 
@@ -23,11 +23,11 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    territory: dict,
     sessions: sessionmaker[Session],
     password_hash: str,
     tmp_path: Path,
 ) -> None:
-    seed_territory(sessions)
     with sessions.begin() as s:
         s.add(
             User(

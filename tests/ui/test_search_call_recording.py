@@ -24,7 +24,7 @@ from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from tests.telephony.media import played_units, speech_like_signal, units_for
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import focus, open_desk, oriented_task, until
 from tests.ui.sip_desk import answering_phone, desk_line, first_answered
 from ui.widgets.search_panel import KIND, PAYLOAD
 
@@ -42,6 +42,7 @@ def test_f7_call_from_the_search_is_recorded_in_the_hub_store(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     db_url: str,
     sessions: sessionmaker[Session],
     service: FlowService,
@@ -50,8 +51,6 @@ def test_f7_call_from_the_search_is_recorded_in_the_hub_store(
     room_factory: Callable[..., KamailioRoom],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     d, _task = oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
     room = room_factory(
         [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], start=False

@@ -32,7 +32,7 @@ from tests.telephony.media import (
     units_for,
     write_pcap,
 )
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import focus, open_desk, oriented_task, until
 from tests.ui.sip_desk import (
     Meters,
     answering_phone,
@@ -169,6 +169,7 @@ def test_osnp_call_back_carries_audio_both_ways(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
@@ -176,8 +177,6 @@ def test_osnp_call_back_carries_audio_both_ways(
     room_factory: Callable[..., KamailioRoom],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
     room = room_factory(
         [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], start=False
