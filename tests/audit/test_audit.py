@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from app.db.audit import AuditRead
 from app.hub.auth import Principal
 from app.hub.server import Hub
 from app.hub.service import FlowService
+from tests.command import sasdesk
 from tests.flow.flow_helpers import Actor, answer_call, snp_dossier
 from tests.hub.test_hub_ws import logged_client
 
@@ -141,13 +141,7 @@ async def test_over_the_hub_the_desk_named_at_login_is_recorded(hub: Hub) -> Non
 
 
 def sasdesk_audit(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "audit", "--db", db_url, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return sasdesk("audit", "--db", db_url, *args)
 
 
 def test_audit_command_by_dossier_user_and_date(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from websockets.asyncio.client import connect
 from app.config.settings import SessionSettings
 from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
+from tests import command
 from tests.conftest import PASSWORD
 from tests.hub.test_sessions import Clock, login, started
 
@@ -45,13 +45,7 @@ def sasdesk(line: str, config: Path, address: str) -> subprocess.CompletedProces
     line = line.replace("/etc/sasdesk/hub.toml", str(config)).replace("10.0.0.7", address)
     words = shlex.split(line)
     assert words[0] == "sasdesk"
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *words[1:]],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return command.sasdesk(*words[1:])
 
 
 async def desk_at(hub: Hub, address: str) -> Any:

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.cli import build_parser, main
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def sasdesk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.command import sasdesk
 
 
 def test_version() -> None:

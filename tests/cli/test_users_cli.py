@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,18 +18,13 @@ from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings, SessionSettings
 from app.hub.passwords import WeakPassword, check_new_password
 from app.hub.server import Hub
+from tests.command import sasdesk
 from tests.hub.test_hub_ws import logged_client
 from tests.waits import until
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def users(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "users", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    return sasdesk("users", *args, env={**os.environ, **(env or {})})
 
 
 @pytest.mark.parametrize(

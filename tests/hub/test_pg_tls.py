@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,10 +13,10 @@ from sqlalchemy import text
 
 from app.db.engine import make_engine
 from tests.certs import Authority
+from tests.command import sasdesk
 from tests.pg import postgres_cluster
 
 pytestmark = pytest.mark.peers
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def uses_tls(url: str) -> bool:
@@ -32,13 +31,7 @@ def uses_tls(url: str) -> bool:
 
 
 def hub_command(db: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", "hub", "--db", db, "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return sasdesk("hub", "--db", db, "--port", "0")
 
 
 def test_the_password_reaches_the_driver() -> None:

@@ -30,6 +30,7 @@ from app.recordings.models import Recording
 from app.retention import minor_keep_until, periods
 from app.retention.models import PurgeJournal
 from app.retention.plan import plan_purge
+from tests import command
 from tests.flow.flow_helpers import ORIENT_48H, Actor, answer_call, snp_dossier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,13 +139,7 @@ def room(sessions: sessionmaker[Session], people: dict[str, Principal], tmp_path
 
 
 def sasdesk(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args, "--db", db_url],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return command.sasdesk(*args, "--db", db_url, timeout=120)
 
 
 def counts(sessions: sessionmaker[Session]) -> dict[str, int]:
