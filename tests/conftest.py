@@ -62,6 +62,19 @@ ACCOUNTS = (
 )
 
 
+def add_accounts(s: Session, password_hash: str) -> None:
+    """One account per role (``ACCOUNTS``), all with the password ``PASSWORD``."""
+    for username, role in ACCOUNTS:
+        s.add(
+            User(
+                username=username,
+                display_name=f"{username} ({role.label})",
+                role=str(role),
+                password_hash=password_hash,
+            )
+        )
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
@@ -96,15 +109,7 @@ def sessions(
     upgrade(engine)  # a no-op on the copy; migrates a database given otherwise
     maker = make_sessionmaker(engine)
     with maker.begin() as s:
-        for username, role in ACCOUNTS:
-            s.add(
-                User(
-                    username=username,
-                    display_name=f"{username} ({role.label})",
-                    role=str(role),
-                    password_hash=password_hash,
-                )
-            )
+        add_accounts(s, password_hash)
     yield maker
     engine.dispose()
 

@@ -9,7 +9,6 @@ from sqlalchemy import text
 from app.bench.pgtemp import postgres_cluster
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
-from app.db.models import User
 
 __all__ = ["empty_schema", "fresh_schema", "postgres_cluster"]
 
@@ -24,19 +23,11 @@ def empty_schema(url: str) -> None:
 
 def fresh_schema(url: str, password_hash: str) -> None:
     """Empty the database, migrate it, and add one account per role (conftest's)."""
-    from tests.conftest import ACCOUNTS
+    from tests.conftest import add_accounts
 
     empty_schema(url)
     engine = make_engine(url)
     upgrade(engine)
     with make_sessionmaker(engine).begin() as s:
-        for username, role in ACCOUNTS:
-            s.add(
-                User(
-                    username=username,
-                    display_name=f"{username} ({role.label})",
-                    role=str(role),
-                    password_hash=password_hash,
-                )
-            )
+        add_accounts(s, password_hash)
     engine.dispose()

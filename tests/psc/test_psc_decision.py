@@ -22,8 +22,7 @@ from app.hub.service import FlowService
 from app.interop.hubsante import messages
 from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.interop.envelopes import message
-
-MRL_ID = "810001234567"
+from tests.psc.room import MRL_ID
 
 
 def test_the_decision_carries_the_proven_identity_everywhere(

@@ -28,11 +28,7 @@ from app.db.models import LoginSession, User
 from app.hub.server import Hub
 from app.psc.settings import Fallback, Policy, PscSettings
 from tests.conftest import PASSWORD
-
-MRL_ID = "810001234567"
-AMU_ID = "810009876543"
-NURSE_ID = "800000000602"  # mrl2's identifier, but PSC says a nurse holds it
-STRANGER_ID = "899999999999"  # PSC knows them; no account here
+from tests.psc.room import AMU_ID, MRL_ID, NURSE_ID, ROLES, STRANGER_ID, psc_settings, with_ids
 
 
 @pytest.fixture
@@ -46,31 +42,12 @@ def psc() -> Iterator[PscDouble]:
     double.stop()
 
 
-def psc_settings(double: PscDouble, **kw: Any) -> PscSettings:
-    return PscSettings(
-        discovery_url=double.discovery_url,
-        client_id=double.client_id,
-        client_secret=double.client_secret,
-        poll_floor_s=0.02,
-        slow_down_s=0.05,
-        timeout_s=2.0,
-        **kw,
-    )
-
-
-def with_ids(sessions: sessionmaker[Session]) -> None:
-    with sessions.begin() as s:
-        for username, nid in (("mrl", MRL_ID), ("amu", AMU_ID), ("mrl2", NURSE_ID)):
-            s.execute(update(User).where(User.username == username).values(national_id=nid))
-
-
 @pytest.fixture
 async def psc_hub(
     db_url: str, sessions: sessionmaker[Session], psc: PscDouble
 ) -> AsyncIterator[Hub]:
     with_ids(sessions)
-    roles = {"MRL": Policy.MUST, "MEDECIN_AMU": Policy.MAY}
-    hub = Hub(db_url, "127.0.0.1", 0, settings=HubSettings(psc=psc_settings(psc, roles=roles)))
+    hub = Hub(db_url, "127.0.0.1", 0, settings=HubSettings(psc=psc_settings(psc, roles=ROLES)))
     await hub.start()
     yield hub
     await hub.stop()

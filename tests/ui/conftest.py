@@ -72,10 +72,18 @@ def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
 
 
 @pytest.fixture
-def hub_url(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
+def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
+    """A real hub on the test database (its accounts in), in a thread of its own."""
     hub = EmbeddedHub(db_url)
-    yield hub.start()
+    hub.start()
+    yield hub
     hub.stop()
+
+
+@pytest.fixture
+def hub_url(embedded: EmbeddedHub) -> str:
+    """The ``embedded`` hub's websocket address, where the desks connect."""
+    return embedded.hub.url
 
 
 @pytest.fixture
