@@ -33,7 +33,7 @@ from app.hub.server import Hub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
 from tests.flow.flow_helpers import ORIENT_48H
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 EDITOR = EditorCertificate("agenda-test", common_name="agenda.editeur.test", unit="Editeur Test")

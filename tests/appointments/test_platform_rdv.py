@@ -37,7 +37,7 @@ from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_hub_feedback import MRL_ID, keep_appointments
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.interop.envelopes import message
 from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
     LRM,

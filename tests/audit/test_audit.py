@@ -21,7 +21,7 @@ from app.hub.server import Hub
 from app.hub.service import FlowService
 from tests.command import sasdesk
 from tests.flow.flow_helpers import Actor, answer_call, snp_dossier
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)

@@ -19,7 +19,7 @@ from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
 from tests import command
 from tests.conftest import PASSWORD
-from tests.hub.test_sessions import Clock, login, started
+from tests.hub.desks import Clock, login, started
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = SessionSettings(

@@ -19,7 +19,7 @@ from app.config.settings import HubSettings, SessionSettings
 from app.hub.passwords import WeakPassword, check_new_password
 from app.hub.server import Hub
 from tests.command import sasdesk
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 

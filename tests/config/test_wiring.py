@@ -20,7 +20,7 @@ from app.config.settings import HubSettings, TargetSettings
 from app.db.types import utcnow
 from app.hub.server import Hub
 from tests.directory.builders import doctor, slot
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 
 ROOM = HubSettings(
     targets=TargetSettings(answered=0.95, weekly_snp_cap=1),

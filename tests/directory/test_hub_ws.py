@@ -14,7 +14,7 @@ from app.db.types import utcnow
 from app.hub.protocol import Ping
 from app.hub.server import Hub
 from tests.directory.builders import doctor, slot
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from app.config.settings import HubSettings
 from app.db.engine import make_engine
 from app.hub.server import Hub
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 pytestmark = pytest.mark.peers

@@ -22,8 +22,8 @@ from app.db.models import Call
 from app.db.types import utcnow
 from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads
 from app.hub.server import Hub
+from tests.hub.desks import exchange, logged_client, raw_desk
 from tests.hub.digest import database_digest
-from tests.hub.test_hub_ws import exchange, logged_client, raw_desk
 from tests.waits import until
 
 

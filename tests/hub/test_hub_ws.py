@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.db.models import Event
 from app.hub.protocol import MAX_MESSAGE_BYTES, CallOffered, Ping
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
+from tests.hub.desks import exchange, logged_client, raw_desk
 from tests.waits import until
-
-
-async def raw_desk(hub: Hub) -> Any:
-    ws = await connect(hub.url)
-    welcome = json.loads(await ws.recv())
-    assert welcome["type"] == "welcome" and welcome["protocol"] == 1
-    return ws
-
-
-async def exchange(ws: Any, payload: str | dict[str, Any]) -> dict[str, Any]:
-    await ws.send(payload if isinstance(payload, str) else json.dumps(payload))
-    return json.loads(await asyncio.wait_for(ws.recv(), 5))
-
-
-async def logged_client(hub: Hub, username: str, **kw: Any) -> HubClient:
-    client = HubClient(hub.url, desk=f"poste-{username}", **kw)
-    await client.connect()
-    await client.login(username, PASSWORD)
-    return client
 
 
 def event_count(sessions: sessionmaker[Session]) -> int:

@@ -13,8 +13,7 @@ from app.client.hub_client import HubClient, HubError
 from app.config.settings import SessionSettings
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
-from tests.hub.test_hub_ws import exchange, logged_client, raw_desk
-from tests.hub.test_sessions import Clock, login, started
+from tests.hub.desks import Clock, exchange, logged_client, login, raw_desk, started
 from tests.waits import until
 
 NEW = "Régul@tion-15-SAS"

@@ -8,8 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import SessionSettings
 from app.db.models import LoginSession
-from tests.hub.test_hub_ws import logged_client
-from tests.hub.test_sessions import Clock, started
+from tests.hub.desks import Clock, logged_client, started
 from tests.waits import until
 
 

@@ -12,7 +12,6 @@ import statistics
 import threading
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,35 +20,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from websockets.asyncio.client import connect
 
 from app.client.hub_client import HubClient, HubError, LinkState
-from app.config.settings import HubSettings, SessionSettings
+from app.config.settings import SessionSettings
 from app.db.models import Dossier, User
 from app.db.types import utcnow
 from app.hub.server import Hub
 from tests.conftest import PASSWORD
-from tests.hub.test_hub_ws import exchange, logged_client, raw_desk
+from tests.hub.desks import Clock, exchange, logged_client, login, raw_desk, started
 from tests.waits import until
 
 NO_THROTTLE = SessionSettings(
     throttle_after=10**6, lock_after=10**6, address_throttle_after=10**6,
     address_lock_after=10**6,
 )  # fmt: skip
-
-
-async def started(db_url: str, sessions: SessionSettings, clock: Any = utcnow) -> Hub:
-    hub = Hub(db_url, "127.0.0.1", 0, clock=clock, settings=HubSettings(sessions=sessions))
-    await hub.start()
-    return hub
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
 
 
 # -- 3. a login flood does not stall the other desks -------------------------------------
@@ -118,14 +100,6 @@ def test_password_checks_run_nicer_than_the_hub_whatever_its_niceness() -> None:
 
 
 # -- B. throttling per account and per address -------------------------------------------
-
-
-async def login(ws: Any, username: str, password: str) -> dict[str, Any]:
-    reply = await exchange(ws, {"type": "login", "id": 1, "username": username,
-                                "password": password})  # fmt: skip
-    if reply["type"] == "ok":
-        await ws.recv()  # snapshot
-    return reply
 
 
 async def test_wrong_passwords_slow_down_then_lock_the_account_and_tell_the_supervisor(

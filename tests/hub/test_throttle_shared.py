@@ -20,8 +20,7 @@ from app.domain.rules import FlowError
 from app.hub.throttle import CLAIM_LAPSES, LoginFailure, LoginGuard
 from tests.cli.test_users_cli import users
 from tests.conftest import PASSWORD
-from tests.hub.test_hub_ws import logged_client, raw_desk
-from tests.hub.test_sessions import Clock, login, started
+from tests.hub.desks import Clock, logged_client, login, raw_desk, started
 from tests.waits import until
 
 SETTINGS = SessionSettings(

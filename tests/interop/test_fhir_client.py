@@ -20,7 +20,7 @@ from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.models import Slot
 from app.hub.server import Hub
 from app.interop import fhir_hub
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.interop.fhir_server import Editors, fhir_editors
 from tests.waits import until
 

@@ -24,7 +24,7 @@ from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.flow.flow_helpers import ORIENT_48H
-from tests.hub.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.interop.envelopes import message
 from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
     LRM,

@@ -25,8 +25,8 @@ from app.hub import protocol as p
 from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
 from tests.conftest import PASSWORD
+from tests.hub.desks import exchange, raw_desk
 from tests.hub.digest import database_digest
-from tests.hub.test_hub_ws import exchange, raw_desk
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = 5000

@@ -378,7 +378,7 @@ def test_settings_policy_defaults() -> None:
 async def test_after_idle_the_doctor_proves_again_with_psc(
     db_url: str, sessions: sessionmaker[Session], psc: PscDouble
 ) -> None:
-    from tests.hub.test_sessions import Clock
+    from tests.hub.desks import Clock
 
     with_ids(sessions)
     clock = Clock()
