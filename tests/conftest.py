@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,9 @@ from app.domain.enums import Role
 from app.hub.auth import Principal, hash_password, principal_of
 from app.hub.server import Hub
 from app.hub.service import FlowService
+
+if TYPE_CHECKING:
+    from app.interop.hubsante.broker import Broker
 
 # Hubs started by the tests never read the machine's /etc/sasdesk/hub.toml (the package
 # test installs one for a while); a test that wants a file passes --config.
@@ -144,6 +148,19 @@ def postgres_server() -> Iterator[str]:
 
     with postgres_cluster() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[Broker]:
+    """A real RabbitMQ laid out like the Hub Santé, with the test clients' certificates
+    (tests/interop/hubsante_fixtures.py): one per test module, it takes seconds to start."""
+    from app.interop.hubsante.broker import Broker
+    from tests.interop.hubsante_fixtures import CLIENTS
+
+    b = Broker(CLIENTS)
+    b.start()
+    yield b
+    b.close()
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ from app.interop.hubsante.peer import Dispatcher, Peer
 from tests.flow.flow_helpers import ORIENT_48H
 from tests.hub.desks import logged_client
 from tests.interop.envelopes import message
-from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+from tests.interop.hubsante_fixtures import (
     LRM,
     SAS,
-    broker_fixture,
     connector,
     count,
     needs_rabbitmq,
