@@ -72,6 +72,12 @@ def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
 
 
 @pytest.fixture
+def xvfb_env(xvfb_display: str) -> dict[str, str]:
+    """The environment of a process that draws on the test's Xvfb display (Qt's xcb)."""
+    return {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+
+
+@pytest.fixture
 def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
     """A real hub on the test database (its accounts in), in a thread of its own."""
     hub = EmbeddedHub(db_url)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +16,10 @@ SHOTS = ("1-before", "2-pending", "3-confirmed")
 
 
 @pytest.mark.xvfb
-def test_editor_booking_on_the_osnps_desk_under_xvfb(xvfb_display: str) -> None:
+def test_editor_booking_on_the_osnps_desk_under_xvfb(xvfb_env: dict[str, str]) -> None:
     for name in SHOTS:
         (ARTIFACTS / f"{name}.png").unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    env = {**xvfb_env, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "tests.ui.editor_booking_shot", "--out", str(ARTIFACTS)]
     out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
