@@ -185,6 +185,23 @@ def mt(territory: dict) -> dict:
     return next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
 
 
+@pytest.fixture
+def cpts_manager(sessions: sessionmaker[Session], password_hash: str) -> str:
+    """A CPTS's agenda manager's account, who edits its doctors' agendas: its username."""
+    from app.db.models import User
+
+    with sessions.begin() as s:
+        s.add(
+            User(
+                username="cpts",
+                display_name="Gestionnaire CPTS",
+                role="GESTIONNAIRE_CPTS",
+                password_hash=password_hash,
+            )
+        )
+    return "cpts"
+
+
 def oriented_task(
     service: FlowService, people: dict[str, Principal], treating_doctor: str
 ) -> tuple[dict, dict]:
