@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,9 @@ from app.domain.enums import Role
 from app.flow.service import FlowService
 from app.hub.auth import Principal, hash_password, principal_of
 from app.room import Hub
+
+if TYPE_CHECKING:
+    from app.interop.hubsante.broker import Broker
 
 # Hubs started by the tests never read the machine's /etc/sasdesk/hub.toml (the package
 # test installs one for a while); a test that wants a file passes --config.
@@ -62,6 +66,19 @@ ACCOUNTS = (
 )
 
 
+def add_accounts(s: Session, password_hash: str) -> None:
+    """One account per role (``ACCOUNTS``), all with the password ``PASSWORD``."""
+    for username, role in ACCOUNTS:
+        s.add(
+            User(
+                username=username,
+                display_name=f"{username} ({role.label})",
+                role=str(role),
+                password_hash=password_hash,
+            )
+        )
+
+
 @pytest.fixture(scope="session")
 def password_hash() -> str:
     return hash_password(PASSWORD)  # argon2 is slow on purpose: hash once per run
@@ -76,7 +93,7 @@ def db_url(tmp_path: Path) -> str:
 def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty SQLite database at the newest schema, migrated once per run: a test's
     database starts as its copy (the whole chain of migrations costs ~0.15 s, a copy
-    ~1 ms); the migrations themselves are tested in tests/core/test_migration_chain.py."""
+    ~1 ms); the migrations themselves are tested in tests/guards/test_migration_chain.py."""
     path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -96,15 +113,7 @@ def sessions(
     upgrade(engine)  # a no-op on the copy; migrates a database given otherwise
     maker = make_sessionmaker(engine)
     with maker.begin() as s:
-        for username, role in ACCOUNTS:
-            s.add(
-                User(
-                    username=username,
-                    display_name=f"{username} ({role.label})",
-                    role=str(role),
-                    password_hash=password_hash,
-                )
-            )
+        add_accounts(s, password_hash)
     yield maker
     engine.dispose()
 
@@ -139,3 +148,52 @@ def postgres_server() -> Iterator[str]:
 
     with postgres_cluster() as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[Broker]:
+    """A real RabbitMQ laid out like the Hub Santé, with the test clients' certificates
+    (tests/interop/hubsante_fixtures.py): one per test module, it takes seconds to start."""
+    from app.interop.hubsante.broker import Broker
+    from tests.interop.hubsante_fixtures import CLIENTS
+
+    b = Broker(CLIENTS)
+    b.start()
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def pg_empty(postgres_server: str) -> str:
+    """The run's PostgreSQL with an empty schema: what an earlier test wrote is gone."""
+    from tests.pg import empty_schema
+
+    empty_schema(postgres_server)
+    return postgres_server
+
+
+@pytest.fixture
+def pg_url(postgres_server: str, password_hash: str) -> str:
+    """The run's PostgreSQL with a fresh schema at the newest migration and one account
+    per role (``ACCOUNTS``, the same as the SQLite ``sessions``)."""
+    from tests.pg import fresh_schema
+
+    fresh_schema(postgres_server, password_hash)
+    return postgres_server
+
+
+@pytest.fixture
+def pg_sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``pg_url``'s fresh schema; its engine disposed after the test."""
+    engine = make_engine(pg_url)
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_people(pg_sessions: sessionmaker[Session]) -> dict[str, Principal]:
+    """``people`` on PostgreSQL: each test account as the hub sees it once logged in."""
+    from sqlalchemy import select
+
+    with pg_sessions() as s:
+        return {u.username: principal_of(u) for u in s.scalars(select(User))}

@@ -2,7 +2,7 @@
 
 A fixed sleep is either too short on a loaded machine (a flaky test) or too long on a
 quiet one (a slow suite). These poll the condition and fail naming what was awaited;
-tests/core/test_no_fixed_sleeps.py keeps new fixed sleeps out of the tests.
+tests/guards/test_no_fixed_sleeps.py keeps new fixed sleeps out of the tests.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from app.hub.auth import Principal
 from app.hub.service import HubService
 from app.stats.models import StatAgendaAppointment
 from tests.appointments.test_hub_feedback import Room, appointment, assert_documented
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.waits import until
 
 
@@ -128,7 +128,7 @@ async def test_a_dossier_one_may_not_see_is_not_found_as_one_that_does_not_exist
     from app.room import install_all
 
     install_all(service)
-    from tests.core.flow_helpers import answer_call
+    from tests.flow.flow_helpers import answer_call
 
     hidden = int(answer_call(n1, "call-hidden")["id"])  # still in the N1's hands
     errors = []

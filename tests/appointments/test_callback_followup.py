@@ -45,8 +45,8 @@ from tests.appointments.test_hub_feedback import (
     query,
 )
 from tests.callback.conftest import Desks, FakeClock, osnp_task, plan
-from tests.core.flow_helpers import Actor
 from tests.directory.builders import LA_ROCHELLE, slot
+from tests.flow.flow_helpers import Actor
 from tests.waits import until
 
 #: The call-back flow's clock: yesterday, 09:00 in Paris.

@@ -32,8 +32,8 @@ from app.hub.protocol import Ping
 from app.room import Hub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
-from tests.core.flow_helpers import ORIENT_48H
-from tests.core.test_hub_ws import logged_client
+from tests.flow.flow_helpers import ORIENT_48H
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 EDITOR = EditorCertificate("agenda-test", common_name="agenda.editeur.test", unit="Editeur Test")

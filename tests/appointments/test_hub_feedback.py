@@ -34,7 +34,7 @@ from app.hub.protocol import Ping
 from app.room import Hub
 from tests.appointments.test_fhir import BOOKED
 from tests.certs import Authority, Issued, client_certificate
-from tests.core.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 EDITOR = EditorCertificate("agenda-test", common_name="agenda.editeur.test", unit="Editeur Test")

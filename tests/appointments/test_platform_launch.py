@@ -20,8 +20,8 @@ from app.domain.rules import FlowError
 from app.hub.auth import Principal
 from app.hub.service import HubService
 from app.room import install_all
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
 PLATFORM = PlatformSettings(url="https://sas.test", origin="urn:oid:1.2.250.1.999.17")
 INTENT = "appointment.platform_search"

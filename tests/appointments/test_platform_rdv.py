@@ -38,13 +38,12 @@ from app.interop.hubsante.peer import Dispatcher, Peer
 from app.room import Hub
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_hub_feedback import MRL_ID, keep_appointments
-from tests.core.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.interop.envelopes import message
-from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+from tests.interop.hubsante_fixtures import (
     LRM,
     PTFSAS,
     SAS,
-    broker_fixture,
     connector,
     count,
     needs_rabbitmq,

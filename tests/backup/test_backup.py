@@ -19,17 +19,13 @@ from sqlalchemy import select, text
 from app.db.engine import make_engine
 from app.db.migrate import upgrade
 from app.db.models import Dossier
+from tests import command
 from tests.backup.load import ROOT, Acks, hub_process, under_load
 
 
 def sasdesk(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={"SASDESK_CONFIG": "", "PATH": "/usr/bin:/bin"},
+    return command.sasdesk(
+        *args, timeout=timeout, env={"SASDESK_CONFIG": "", "PATH": "/usr/bin:/bin"}
     )
 
 

@@ -16,9 +16,9 @@ from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import AYTRE, LA_ROCHELLE, SURGERES, doctor, slot
 from tests.directory.conftest import demo_sessions  # noqa: F401  (the demo directory)
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
 #: Monday 23 November 2026, 10:00 in Paris.
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from app.recordings.models import Recording
 from app.room import Hub
 from telephony.line import LineEvent, LineEventKind
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
-from tests.core.flow_helpers import Actor
+from tests.flow.flow_helpers import Actor
 from tests.recordings.helpers import logged, make_wav
 
 

@@ -1,5 +1,5 @@
 """docs/callback.md shows a valid example of every call-back intent (merged into
-docs/protocol.md by the lead; until then tests/core/test_docs.py lists them)."""
+docs/protocol.md by the lead; until then tests/guards/test_docs.py lists them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import app.callback.hub  # noqa: F401  (defines the intents)
 from app.hub.protocol import intent_types, parse_intent
-from tests.core.test_docs import json_blocks
+from tests.guards.test_docs import json_blocks
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "callback.md"
 

@@ -15,9 +15,9 @@ from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.hub.protocol import ProtocolError
 from tests.callback.conftest import NOW, Desks, Territory, osnp_task, plan, target
-from tests.core.flow_helpers import Actor
 from tests.directory.builders import leave
 from tests.directory.conftest import NOW as DEMO_NOW
+from tests.flow.flow_helpers import Actor
 
 
 def kinds(p: dict) -> list[str]:

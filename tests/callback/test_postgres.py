@@ -6,52 +6,33 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.callback.hub import install as install_callback
 from app.callback.reminders import fire_due
-from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade
-from app.db.models import User
 from app.directory.hub import install as install_directory
-from app.domain.enums import Role
 from app.flow.service import FlowService
-from app.hub.auth import principal_of
+from app.hub.auth import Principal
 from app.hub.service import Unit
 from tests.callback.conftest import NOW, Desks, FakeClock, build_territory, osnp_task, plan, target
-from tests.core.flow_helpers import Actor
+from tests.flow.flow_helpers import Actor
 
 pytestmark = pytest.mark.peers
 
 
-def test_callback_on_postgresql(postgres_server: str, password_hash: str) -> None:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        for name, role in (
-            ("n1", Role.ARM_N1),
-            ("mrl", Role.MRL),
-            ("osnp", Role.OSNP),
-            ("osnp2", Role.OSNP),
-            ("sup", Role.SUPERVISEUR),
-        ):
-            s.add(
-                User(username=name, display_name=name, role=str(role), password_hash=password_hash)
-            )
+def test_callback_on_postgresql(
+    pg_sessions: sessionmaker[Session], pg_people: dict[str, Principal]
+) -> None:
+    with pg_sessions.begin() as s:
         build_territory(s)
-    with sessions() as s:
-        people = {u.username: principal_of(u) for u in s.scalars(select(User))}
     clock = FakeClock()
     hubs = []
     for _ in range(2):
-        service = FlowService(sessions, clock=clock)
+        service = FlowService(pg_sessions, clock=clock)
         install_directory(service)
         install_callback(service)
         hubs.append(service)
-    desks = Desks(*(Actor(hubs[0], people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
+    desks = Desks(*(Actor(hubs[0], pg_people[n]) for n in ("n1", "mrl", "osnp", "osnp2", "sup")))
     task_id = osnp_task(desks, "Dr Claire Vasseur")
     p = plan(desks, task_id)
     assert p["targets"][0]["name"] == "Dr Claire Vasseur"
@@ -72,4 +53,3 @@ def test_callback_on_postgresql(postgres_server: str, password_hash: str) -> Non
         "callback.attempt", target_id=target(p, "CRENEAU")["id"], result="ACCEPTED"
     )
     assert reply["appointment"]["outcome"] == "RDV_CRENEAU"
-    engine.dispose()

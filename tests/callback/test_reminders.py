@@ -24,7 +24,7 @@ from app.hub.service import Outgoing, Unit
 from app.room import Hub
 from tests.callback.conftest import NOW, Desks, FakeClock, Territory, osnp_task, plan, target
 from tests.conftest import PASSWORD
-from tests.core.flow_helpers import Actor
+from tests.flow.flow_helpers import Actor
 
 SETTINGS = load_settings()
 AT_1430 = NOW.replace(hour=13, minute=30)  # 14:30 in Paris

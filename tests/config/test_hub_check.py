@@ -21,18 +21,9 @@ from app.client.hub_client import HubClient
 from app.db.engine import make_engine
 from app.db.migrate import SchemaTooNew, head_revision, schema_state, upgrade
 from tests.certs import Authority
+from tests.command import sasdesk
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def sasdesk(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def free_port() -> int:

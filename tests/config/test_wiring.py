@@ -19,8 +19,8 @@ from app.callback.settings import load_settings
 from app.config.settings import HubSettings, TargetSettings
 from app.db.types import utcnow
 from app.room import Hub
-from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
+from tests.hub.desks import logged_client
 
 ROOM = HubSettings(
     targets=TargetSettings(answered=0.95, weekly_snp_cap=1),

@@ -14,9 +14,9 @@ from app.directory.booking import book_slot
 from app.directory.models import Booking, Slot
 from app.domain.rules import FlowError
 from app.flow.service import FlowService
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
 from tests.directory.conftest import NOW
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.rows import stored
 
 H = timedelta(hours=1)

@@ -6,10 +6,10 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade
 from app.directory.booking import book_slot, release_booking
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Booking, Slot
@@ -22,18 +22,15 @@ from tests.rows import stored
 pytestmark = pytest.mark.peers
 
 
-def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
+def test_many_desks_on_postgresql_never_overbook(
+    pg_url: str, pg_sessions: sessionmaker[Session]
+) -> None:
+    with pg_sessions.begin() as s:
         e = doctor(s, "10000000201", "Pottier")
         x = slot(s, e, NOW + timedelta(hours=8), minutes=75, capacity=5)
         y = slot(s, e, NOW + timedelta(hours=9))
     index = DirectoryIndex()
-    with sessions() as s:
+    with pg_sessions() as s:
         index.sync(s, NOW)
     desks = 20
     barrier = threading.Barrier(desks)
@@ -41,7 +38,7 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
     lock = threading.Lock()
 
     def desk(n: int) -> None:
-        own = make_engine(postgres_server)  # one connection per desk, as separate hubs
+        own = make_engine(pg_url)  # one connection per desk, as separate hubs
         maker = make_sessionmaker(own)
         barrier.wait()
         try:
@@ -63,7 +60,7 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
         t.start()
     for t in threads:
         t.join()
-    with sessions() as s:
+    with pg_sessions() as s:
         assert stored(s, Slot, x.id).booked <= 5
         booked_x = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == x.id))
         booked_y = s.scalar(select(func.count(Booking.id)).where(Booking.slot_id == y.id))
@@ -78,14 +75,13 @@ def test_many_desks_on_postgresql_never_overbook(postgres_server: str) -> None:
     results = [result for _n, result in outcomes]
     assert results.count("ok") == 5 and results.count("conflict") == desks - 5
     # The index of another hub sees the range's places through the revision delta.
-    with sessions() as s:
+    with pg_sessions() as s:
         assert index.sync(s, NOW) >= 1
     (hit,) = index.search(SearchQuery(lat=46.16, lon=-1.15, radius_km=5), NOW).doctors
     assert hit.earliest is None  # both full
-    with sessions.begin() as s:
+    with pg_sessions.begin() as s:
         first = s.scalar(select(Booking.id).where(Booking.slot_id == x.id).limit(1))
         assert first is not None
         release_booking(s, first, now=NOW, reason="annulé")
-    with sessions() as s:
+    with pg_sessions() as s:
         assert stored(s, Slot, x.id).booked == booked_x - 1
-    engine.dispose()

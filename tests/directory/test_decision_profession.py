@@ -9,9 +9,9 @@ from app.db.models import Event, OsnpTask
 from app.directory.hub import install
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.conftest import NOW
 from tests.directory.test_professions_search import _territory
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 
 
 def _desks(sessions: sessionmaker[Session], people: dict[str, Principal]) -> dict[str, Actor]:

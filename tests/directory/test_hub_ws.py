@@ -13,8 +13,8 @@ from app.client.hub_client import HubError
 from app.db.types import utcnow
 from app.hub.protocol import Ping
 from app.room import Hub
-from tests.core.test_hub_ws import logged_client
 from tests.directory.builders import doctor, slot
+from tests.hub.desks import logged_client
 from tests.waits import until
 
 

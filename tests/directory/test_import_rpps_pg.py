@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade
 from app.directory.engine import DirectoryIndex
 from app.directory.imports.rpps import import_rpps
 from app.directory.models import Effecteur
@@ -22,29 +21,23 @@ pytestmark = pytest.mark.peers
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-def test_rpps_import_on_postgresql(postgres_server: str, tmp_path: Path) -> None:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
+def test_rpps_import_on_postgresql(pg_sessions: sessionmaker[Session], tmp_path: Path) -> None:
     place = at("17300", "17000", "La Rochelle", "R1", "DU PALAIS")
     rows = [person(f"1{i:010d}", f"NOM{i}", "Anne", **place) for i in range(5000)]
-    report = import_rpps(sessions, write(tmp_path / "a.txt", rows), now=NOW)
+    report = import_rpps(pg_sessions, write(tmp_path / "a.txt", rows), now=NOW)
     assert report.committed and report.created == 5000
-    report = import_rpps(sessions, write(tmp_path / "b.txt", rows[:4000]), now=NOW)
+    report = import_rpps(pg_sessions, write(tmp_path / "b.txt", rows[:4000]), now=NOW)
     assert (report.created, report.updated, report.deactivated) == (0, 0, 1000)
-    with sessions.begin() as s:
+    with pg_sessions.begin() as s:
         s.add(Effecteur(rpps="19999999999", last_name="Sas"))  # the id sequence still works
-    with sessions() as s:
+    with pg_sessions() as s:
         by_rpps = {e.rpps: e for e in s.scalars(select(Effecteur)).unique()}
         assert len(by_rpps) == 5001 and not by_rpps["10000004999"].active
         assert by_rpps["10000000007"].practices[0].site_ref == "R1"
     index = DirectoryIndex()
-    with sessions() as s:
+    with pg_sessions() as s:
         index.sync(s, NOW)
     q = SearchQuery(commune_insee="17300", treating_doctor="10000000007")
     found = index.search(q, NOW).doctors
     assert [(d.effecteur_id, d.tier) for d in found[:1]] == [
         (by_rpps["10000000007"].id, TIER_MT)]  # fmt: skip
-    engine.dispose()

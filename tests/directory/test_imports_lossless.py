@@ -26,8 +26,8 @@ from app.directory.models import (
 from app.directory.vocab import PARIS
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.core.flow_helpers import Actor
 from tests.directory.conftest import NOW
+from tests.flow.flow_helpers import Actor
 
 DATA = Path(__file__).with_name("data")
 

@@ -1,16 +1,11 @@
 """The Hub Santé on loopback for the tests: a real RabbitMQ laid out like the Hub Santé
 (app/interop/hubsante/broker.py), its dispatcher, a peer client, and a hub whose
-connector talks to them. Imported by the tests that need them:
-
-    from tests.interop.hubsante_fixtures import broker_fixture  # noqa: F401
-
-The fixture ``broker`` is module-scoped (one RabbitMQ per test module); each test starts its own
-hub with :func:`start_hub`."""
+connector talks to them. The fixture ``broker`` (tests/conftest.py) is module-scoped: one
+RabbitMQ per test module; each test starts its own hub with :func:`start_hub`."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -33,14 +28,6 @@ PTFSAS = "fr.health.ptfsas"
 CLIENTS = [SAS, LRM, PTFSAS]
 
 needs_rabbitmq = pytest.mark.skipif(not rmq.available(), reason="rabbitmq-server absent")
-
-
-@pytest.fixture(scope="module", name="broker")
-def broker_fixture() -> Iterator[Broker]:
-    b = Broker(CLIENTS)
-    b.start()
-    yield b
-    b.close()
 
 
 def settings(b: Broker, **changes: Any) -> HubSettings:

@@ -20,8 +20,8 @@ from app.hub.auth import Principal
 from app.hub.service import HubService
 from app.interop.hubsante import messages
 from app.room import install_all
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.directory.builders import doctor, slot
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.interop.envelopes import message
 from tests.rows import stored
 

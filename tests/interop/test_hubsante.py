@@ -23,13 +23,12 @@ from app.interop.hubsante import messages
 from app.interop.hubsante.broker import Broker
 from app.interop.hubsante.models import HsJournal, HsOutbox
 from app.interop.hubsante.peer import Dispatcher, Peer
-from tests.core.flow_helpers import ORIENT_48H
-from tests.core.test_hub_ws import logged_client
+from tests.flow.flow_helpers import ORIENT_48H
+from tests.hub.desks import logged_client
 from tests.interop.envelopes import message
-from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+from tests.interop.hubsante_fixtures import (
     LRM,
     SAS,
-    broker_fixture,
     connector,
     count,
     needs_rabbitmq,

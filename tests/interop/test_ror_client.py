@@ -20,7 +20,7 @@ from app.db.types import utcnow
 from app.directory.models import Structure
 from app.interop import fhir_hub
 from app.room import Hub
-from tests.core.test_hub_ws import logged_client
+from tests.hub.desks import logged_client
 from tests.interop.fhir_server import Editors, fhir_editors
 from tests.waits import until
 

@@ -5,9 +5,7 @@ listed and the chosen one played; migration 0014 on a real PostgreSQL."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
-from app.db.engine import make_engine
 from tests.recordings.test_placed_recording import (
     test_a_call_placed_from_the_search_goes_to_the_hub_linked_to_the_dossier,
 )
@@ -24,10 +22,6 @@ __all__ = [
 
 
 @pytest.fixture
-def db_url(postgres_server: str) -> str:
+def db_url(pg_empty: str) -> str:
     """The same tests, on a fresh schema of the run's PostgreSQL cluster."""
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    return postgres_server
+    return pg_empty

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.engine import make_engine, make_sessionmaker
-from app.db.migrate import upgrade
-from app.db.models import User
-from app.hub.auth import Principal, principal_of
+from app.hub.auth import Principal
 from app.stats.calendar import Period
 from app.stats.report import build_report
-from tests.conftest import ACCOUNTS
 from tests.stats.room import Room
 
 pytestmark = pytest.mark.peers
@@ -54,37 +48,14 @@ def scenario(room: Room) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def pg_sessions(postgres_server: str, password_hash: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    maker = make_sessionmaker(engine)
-    with maker.begin() as s:
-        for username, role in ACCOUNTS:
-            s.add(
-                User(
-                    username=username,
-                    display_name=username,
-                    role=str(role),
-                    password_hash=password_hash,
-                )
-            )
-    yield maker
-    engine.dispose()
-
-
-def _people(sessions: sessionmaker[Session]) -> dict[str, Principal]:
-    with sessions() as s:
-        return {u.username: principal_of(u) for u in s.scalars(select(User))}
-
-
 def test_postgresql_and_sqlite_count_the_same(
-    pg_sessions: sessionmaker[Session], sessions: sessionmaker[Session]
+    pg_sessions: sessionmaker[Session],
+    pg_people: dict[str, Principal],
+    sessions: sessionmaker[Session],
+    people: dict[str, Principal],
 ) -> None:
-    on_pg = scenario(Room(pg_sessions, _people(pg_sessions)))
-    on_sqlite = scenario(Room(sessions, _people(sessions)))
+    on_pg = scenario(Room(pg_sessions, pg_people))
+    on_sqlite = scenario(Room(sessions, people))
     assert on_pg == on_sqlite
     assert on_pg["calls"]["offered"] == 5 and on_pg["calls"]["abandoned"] == 1
     assert on_pg["dossiers"]["by_track"] == {"AMU": 1, "SNP": 3}

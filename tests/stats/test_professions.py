@@ -15,7 +15,7 @@ from app.stats.report import build_report
 from app.stats.report_intent import install as install_report
 from tests.callback.conftest import NOW, Desks, counted_room, osnp_task, plan
 from tests.callback.test_plan_professions import _others
-from tests.core.test_cli import sasdesk
+from tests.command import sasdesk
 from tests.stats.test_projection import assert_same, folded, stored
 
 NOVEMBER = Period.month(NOW.year, NOW.month)

@@ -17,7 +17,7 @@ from app.cli import main
 from app.directory.models import Effecteur, Practice, bump_revision
 from app.hub.auth import Principal
 from app.stats.registration import registration_rates
-from tests.core.flow_helpers import Actor
+from tests.flow.flow_helpers import Actor
 from tests.stats.room import Room
 
 # (rpps, profession, specialty, participant, mode, active, communes of practice)

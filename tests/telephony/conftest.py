@@ -17,13 +17,14 @@ from typing import Any
 import pytest
 
 from telephony.kamailio import Desk, KamailioRoom
-from telephony.kamailio.sipp import Sipp
 from telephony.line import LineEvent, LineEventKind
 from telephony.sip import SipConfig, SipLine
 from telephony.sip.dialog import Call
+from tests.sip_room import DOMAIN, room_factory, sipp_factory
+
+__all__ = ["DOMAIN", "room_factory", "sipp_factory"]  # fixtures registered here
 
 REPO = Path(__file__).resolve().parents[2]
-DOMAIN = "sas.local"
 
 
 def _peers_missing() -> str:
@@ -86,21 +87,6 @@ class EventLog:
 
 
 @pytest.fixture
-def room_factory() -> Iterator[Callable[..., KamailioRoom]]:
-    rooms: list[KamailioRoom] = []
-
-    def make(desks: list[Desk], **kw: Any) -> KamailioRoom:
-        room = KamailioRoom(desks, domain=DOMAIN, **kw)
-        rooms.append(room)
-        room.start()
-        return room
-
-    yield make
-    for room in rooms:
-        room.cleanup()
-
-
-@pytest.fixture
 def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
     lines: list[SipLine] = []
 
@@ -120,20 +106,6 @@ def line_factory() -> Iterator[Callable[..., tuple[SipLine, EventLog]]]:
     yield make
     for line in lines:
         line.stop()
-
-
-@pytest.fixture
-def sipp_factory() -> Iterator[Callable[..., Sipp]]:
-    runs: list[Sipp] = []
-
-    def make(scenario: str, **kw: Any) -> Sipp:
-        run = Sipp(scenario, **kw)
-        runs.append(run)
-        return run
-
-    yield make
-    for run in runs:
-        run.cleanup()
 
 
 def call_of(line: SipLine, call_id: str) -> Call:

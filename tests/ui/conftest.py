@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -13,6 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.flow.service import FlowService
 from app.hub.auth import Principal
+
+if TYPE_CHECKING:
+    from app.bench.psc_double import PscDouble
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,9 +27,14 @@ from app.client.hub_client import HubClient  # noqa: E402
 from app.room.embedded import EmbeddedHub  # noqa: E402
 from telephony.line import PhoneLine  # noqa: E402
 from tests.conftest import PASSWORD  # noqa: E402
+from tests.sip_room import room_factory, sipp_factory  # noqa: E402, F401  (fixtures)
 from tests.waits import until  # noqa: E402  (re-exported: the desk tests import it here)
 from tests.xvfb import x_display  # noqa: E402
 from ui.desk import Desk  # noqa: E402
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "psc_room(**settings): the psc_url room's PSC settings")
 
 
 @pytest.fixture
@@ -63,10 +72,48 @@ def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
 
 
 @pytest.fixture
-def hub_url(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
+def xvfb_env(xvfb_display: str) -> dict[str, str]:
+    """The environment of a process that draws on the test's Xvfb display (Qt's xcb)."""
+    return {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+
+
+@pytest.fixture
+def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
+    """A real hub on the test database (its accounts in), in a thread of its own."""
     hub = EmbeddedHub(db_url)
-    yield hub.start()
+    hub.start()
+    yield hub
     hub.stop()
+
+
+@pytest.fixture
+def hub_url(embedded: EmbeddedHub) -> str:
+    """The ``embedded`` hub's websocket address, where the desks connect."""
+    return embedded.hub.url
+
+
+@pytest.fixture
+def psc() -> Iterator[PscDouble]:
+    """The PSC double on loopback, knowing the room's professionals (tests/ui/psc_room.py)."""
+    from tests.ui.psc_room import psc_double
+
+    double = psc_double()
+    yield double
+    double.stop()
+
+
+@pytest.fixture
+def psc_url(
+    request: pytest.FixtureRequest, db_url: str, sessions: sessionmaker[Session], psc: PscDouble
+) -> Iterator[str]:
+    """An embedded hub whose room uses the PSC double (MRLs must, AMU doctors may), with
+    the accounts' national identifiers; ``@pytest.mark.psc_room(pkce=True)`` (or
+    ``fallback=…``) passes the room's other PSC settings."""
+    from tests.ui.psc_room import psc_hub
+
+    marker = request.node.get_closest_marker("psc_room")
+    with psc_hub(db_url, sessions, psc, **(marker.kwargs if marker else {})) as url:
+        yield url
 
 
 async def open_desk(url: str, username: str, tmp_path: Path, line: PhoneLine | None = None) -> Desk:
@@ -123,11 +170,43 @@ def seed_territory(sessions: sessionmaker[Session], *, directory: bool = True) -
     return territory
 
 
+@pytest.fixture
+def territory(sessions: sessionmaker[Session]) -> dict:
+    """The demo territory seeded (``seed_territory``): communes, GPs, paediatricians.
+    A test asks for it after ``hub_url``, so that the hub is up before the territory
+    comes, as it was when the tests seeded it in their bodies."""
+    return seed_territory(sessions)
+
+
+@pytest.fixture
+def mt(territory: dict) -> dict:
+    """The patient's médecin traitant in the desk tests: a GP practising in La Rochelle
+    (17300), the commune of ``child_fever``'s patient."""
+    return next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
+
+
+@pytest.fixture
+def cpts_manager(sessions: sessionmaker[Session], password_hash: str) -> str:
+    """A CPTS's agenda manager's account, who edits its doctors' agendas: its username."""
+    from app.db.models import User
+
+    with sessions.begin() as s:
+        s.add(
+            User(
+                username="cpts",
+                display_name="Gestionnaire CPTS",
+                role="GESTIONNAIRE_CPTS",
+                password_hash=password_hash,
+            )
+        )
+    return "cpts"
+
+
 def oriented_task(
     service: FlowService, people: dict[str, Principal], treating_doctor: str
 ) -> tuple[dict, dict]:
     """A child's fever in La Rochelle, regulated by the MRL to a consultation < 48 h."""
-    from tests.core.flow_helpers import ORIENT_48H, Actor
+    from tests.flow.flow_helpers import ORIENT_48H, Actor
 
     d = child_fever(service, people, treating_doctor)
     mrl = Actor(service, people["mrl"])
@@ -138,7 +217,7 @@ def oriented_task(
 
 def child_fever(service: FlowService, people: dict[str, Principal], treating_doctor: str) -> dict:
     """A child's fever in La Rochelle, qualified P2 by N1: in the MRL's queue."""
-    from tests.core.flow_helpers import Actor, answer_call
+    from tests.flow.flow_helpers import Actor, answer_call
 
     n1 = Actor(service, people["n1"])
     d = answer_call(n1)

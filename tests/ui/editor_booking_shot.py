@@ -46,7 +46,7 @@ from app.directory.models import Effecteur, Slot, Unavailability, bump_revision
 from app.room.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
-from tests.core.flow_helpers import ORIENT_48H
+from tests.flow.flow_helpers import ORIENT_48H
 from ui.desk import Desk
 from ui.launch import make_app
 from ui.main_window import DeskWindow

@@ -22,7 +22,6 @@ import tempfile
 from pathlib import Path
 
 import qasync
-from app.hub.embedded import EmbeddedHub
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDockWidget
@@ -32,6 +31,7 @@ from app.db.engine import make_engine, make_sessionmaker
 from app.demo.seed import Demo
 from app.directory.models import Effecteur, bump_revision
 from app.interop.hubsante.broker import Broker
+from app.room.embedded import EmbeddedHub
 from tests.appointments.test_platform_rdv import RPPS, envelope, rdv
 from tests.interop.hubsante_fixtures import CLIENTS, LRM, PTFSAS, settings, start_peers, stop_peers
 from tests.ui.editor_booking_shot import grab, oriented, timeline_in_front, timeline_texts, wait

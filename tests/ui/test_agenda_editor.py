@@ -11,10 +11,6 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import Commune, User
-from app.db.types import utcnow
-from app.demo.seed import load_territory
-from app.directory.demo import seed_directory_demo
 from app.directory.models import Slot, Unavailability
 from tests.ui.conftest import open_desk, until
 
@@ -23,36 +19,15 @@ def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    territory: dict,
+    cpts_manager: str,
     sessions: sessionmaker[Session],
-    password_hash: str,
     tmp_path: Path,
 ) -> None:
-    territory = load_territory()
-    with sessions.begin() as s:
-        s.add(
-            User(
-                username="cpts",
-                display_name="Gestionnaire CPTS",
-                role="GESTIONNAIRE_CPTS",
-                password_hash=password_hash,
-            )
-        )
-        for c in territory["communes"]:
-            s.add(
-                Commune(
-                    insee=c["insee"],
-                    name=c["name"],
-                    sector=c["sector"],
-                    postal_codes=" ".join(c["postal_codes"]),
-                    lat=c["lat"],
-                    lon=c["lon"],
-                )
-            )
-        seed_directory_demo(s, territory, utcnow())
     target = territory["effecteurs"][0]
 
     async def scenario() -> int:
-        desk = await open_desk(hub_url, "cpts", tmp_path)
+        desk = await open_desk(hub_url, cpts_manager, tmp_path)
         assert desk.window is not None and desk.window.agenda_editor is not None
         qtbot.addWidget(desk.window)
         editor = desk.window.agenda_editor

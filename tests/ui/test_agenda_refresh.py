@@ -12,10 +12,9 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.models import User
 from app.db.types import utcnow
 from app.directory.models import Slot, Unavailability
-from tests.ui.conftest import open_desk, seed_territory, until
+from tests.ui.conftest import open_desk, until
 from ui.controllers.search import SearchController
 
 
@@ -23,20 +22,11 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    territory: dict,
+    cpts_manager: str,
     sessions: sessionmaker[Session],
-    password_hash: str,
     tmp_path: Path,
 ) -> None:
-    seed_territory(sessions)
-    with sessions.begin() as s:
-        s.add(
-            User(
-                username="cpts",
-                display_name="Gestionnaire CPTS",
-                role="GESTIONNAIRE_CPTS",
-                password_hash=password_hash,
-            )
-        )
     with sessions() as s:  # a free slot any desk may book, and its doctor
         soon = utcnow() + timedelta(hours=2)
         # Which slot comes first depends on the hour the test runs: it must be one the
@@ -62,7 +52,7 @@ def test_a_booking_on_another_desk_refreshes_the_agenda_editor(
         slot_id, effecteur_id = slot.id, slot.effecteur_id
 
     async def scenario() -> None:
-        cpts = await open_desk(hub_url, "cpts", tmp_path)
+        cpts = await open_desk(hub_url, cpts_manager, tmp_path)
         osnp = await open_desk(hub_url, "osnp", tmp_path)
         for desk in (cpts, osnp):
             assert desk.window is not None

@@ -11,20 +11,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from telephony.training import TrainingLine
-from tests.ui.conftest import open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import open_desk, oriented_task, until
 
 
 def test_osnp_takes_a_task_dials_the_treating_doctor_and_records_no_answer(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
     line = TrainingLine([], interval=0, answer_delay=0.2)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.models import OsnpTask
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.ui.conftest import child_fever, focus, open_desk, seed_territory, until
+from tests.ui.conftest import child_fever, focus, open_desk, until
 from tests.ui.test_three_desks import set_combo
 from ui.widgets.search_panel import KIND, SearchPanel
 
@@ -30,12 +30,12 @@ def test_the_mrl_asks_for_a_paediatrician_and_the_osnp_search_shows_them_first(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    territory: dict,  # La Rochelle: GPs, and paediatricians
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
 ) -> None:
-    seed_territory(sessions)  # La Rochelle: GPs, and paediatricians
     child_fever(service, people, "Dr Moinard")  # the MT: a GP of La Rochelle
 
     async def scenario() -> None:

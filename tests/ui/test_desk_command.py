@@ -7,11 +7,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.room.embedded import EmbeddedHub
 from telephony.kamailio import Desk as RoomDesk
@@ -19,14 +17,6 @@ from telephony.kamailio import KamailioRoom
 
 pytestmark = pytest.mark.peers
 STAY_UP = 6.0
-
-
-@pytest.fixture
-def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
-    hub = EmbeddedHub(db_url)
-    hub.start()
-    yield hub
-    hub.stop()
 
 
 def test_sip_desk_with_recordings_reaches_its_login_window_and_stays_up(

@@ -8,13 +8,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.desk import DeskSettings, load_desk_settings, save_user_settings
 from app.room.embedded import EmbeddedHub
@@ -24,14 +22,6 @@ from ui.launch import WIZARD_SHOWN, run_window
 from ui.wizard import SetupWizard
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def embedded(db_url: str, sessions: sessionmaker[Session]) -> Iterator[EmbeddedHub]:
-    hub = EmbeddedHub(db_url)
-    hub.start()
-    yield hub
-    hub.stop()
 
 
 def desk_env(tmp_path: Path) -> dict[str, str]:

@@ -4,7 +4,6 @@ artifacts/ to be looked at."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,10 +17,10 @@ SHOTS = ("1-before", "2-pending", "3-confirmed", "4-mrl-timeline")
 
 
 @pytest.mark.xvfb
-def test_editor_booking_on_the_osnps_desk_under_xvfb(xvfb_display: str) -> None:
+def test_editor_booking_on_the_osnps_desk_under_xvfb(xvfb_env: dict[str, str]) -> None:
     for name in SHOTS:
         (ARTIFACTS / f"{name}.png").unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    env = {**xvfb_env, "PYTHONPATH": str(ROOT)}
     env["TZ"] = "Europe/Paris"  # a room's desk: its clock and the hub's messages agree
     command = [sys.executable, "-m", "tests.ui.editor_booking_shot", "--out", str(ARTIFACTS)]
     out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)

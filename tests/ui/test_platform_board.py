@@ -28,10 +28,9 @@ from app.interop.hubsante.broker import Broker
 from app.room.embedded import EmbeddedHub
 from tests.appointments.test_board import waiting_dossier
 from tests.appointments.test_platform_rdv import RPPS, envelope, rdv
-from tests.interop.hubsante_fixtures import (  # noqa: F401  (the fixture "broker")
+from tests.interop.hubsante_fixtures import (
     LRM,
     PTFSAS,
-    broker_fixture,
     needs_rabbitmq,
     settings,
     start_peers,

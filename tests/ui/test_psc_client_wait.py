@@ -5,29 +5,18 @@ the desk logged in (the wait is not cut by the client's usual per-intent timeout
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.psc_double import PscDouble
 from app.client.hub_client import HubClient
-from tests.ui.psc_room import MRL_ID, approve, psc_double, psc_hub
+from tests.ui.psc_room import MRL_ID, approve
 from tests.waits import until
 
 #: Every other intent's reply is awaited 10 s (HubClient.request's default).
 USUAL_TIMEOUT = 10.0
 
 
-@pytest.fixture
-def psc() -> Iterator[PscDouble]:
-    double = psc_double()
-    yield double
-    double.stop()
-
-
 def test_a_code_validated_after_the_usual_timeout_still_logs_in(
-    db_url: str, sessions: sessionmaker[Session], psc: PscDouble
+    psc: PscDouble, psc_url: str
 ) -> None:
     async def scenario(url: str) -> None:
         client = HubClient(url, desk="poste-lent", reconnect=False)
@@ -44,5 +33,4 @@ def test_a_code_validated_after_the_usual_timeout_still_logs_in(
         assert reply["auth"] == "psc" and reply["user"]["national_id"] == MRL_ID
         await client.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        asyncio.run(scenario(url))
+    asyncio.run(scenario(psc_url))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +15,17 @@ import httpx
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.psc_double import PscDouble
 from app.client.hub_client import HubClient, HubError
 from app.psc.settings import Fallback
 from tests.conftest import PASSWORD
 from tests.ui.conftest import type_text, until
-from tests.ui.psc_room import FOREVER, MRL_ID, NURSE_ID, STRANGER_ID, approve, psc_double, psc_hub
+from tests.ui.psc_room import FOREVER, MRL_ID, NURSE_ID, STRANGER_ID, approve
 from ui.login import LoginDialog
 from ui.psc_login import PscPanel
 
 ACCEPTED = LoginDialog.DialogCode.Accepted
-
-
-@pytest.fixture
-def psc() -> Iterator[PscDouble]:
-    double = psc_double()
-    yield double
-    double.stop()
 
 
 async def active(dialog: LoginDialog) -> None:
@@ -73,9 +64,8 @@ def enter_id(qtbot: QtBot, dialog: LoginDialog, national_id: str) -> None:
 def test_the_code_is_shown_then_the_desk_opens_and_the_identifier_is_remembered(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     settings = tmp_path / "desk.json"
@@ -118,16 +108,14 @@ def test_the_code_is_shown_then_the_desk_opens_and_the_identifier_is_remembered(
         await other.close()
         await client.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
 def test_each_refusal_is_said_and_a_cancelled_wait_cannot_log_in_later(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     async def attempt(dialog: LoginDialog, national_id: str, wanted: str) -> str:
@@ -177,16 +165,14 @@ def test_each_refusal_is_said_and_a_cancelled_wait_cannot_log_in_later(
         assert client.auth == "psc"
         await client.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
 def test_password_fallback_with_a_reason_while_psc_is_unreachable(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
@@ -217,16 +203,15 @@ def test_password_fallback_with_a_reason_while_psc_is_unreachable(
         assert client.user is not None and client.user["username"] == "mrl"
         await client.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
+@pytest.mark.psc_room(fallback=Fallback.NONE)
 def test_no_fallback_is_offered_when_the_room_allows_none(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
@@ -240,16 +225,15 @@ def test_no_fallback_is_offered_when_the_room_allows_none(
         assert dialog.tabs.currentWidget() is panel
         await client.close()
 
-    with psc_hub(db_url, sessions, psc, fallback=Fallback.NONE) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
+@pytest.mark.psc_room(pkce=True)
 def test_the_browser_flow_with_pkce_through_the_loopback_redirect(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     """The system browser stands for itself: an HTTP client that follows PSC's redirect
@@ -283,5 +267,4 @@ def test_the_browser_flow_with_pkce_through_the_loopback_redirect(
         assert "authorization_code" in psc.token_requests
         await client.close()
 
-    with psc_hub(db_url, sessions, psc, pkce=True) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))

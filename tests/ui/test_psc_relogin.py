@@ -6,28 +6,19 @@ someone who must use PSC came in with a password and why."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.psc_double import PscDouble
 from app.client.hub_client import HubClient, HubError, LinkState
 from tests.conftest import PASSWORD
 from tests.ui.conftest import open_desk, until
-from tests.ui.psc_room import FOREVER, MRL_ID, approve, psc_double, psc_hub
+from tests.ui.psc_room import FOREVER, MRL_ID, approve
 from ui.desk import Desk
 from ui.psc_text import AUTH
-
-
-@pytest.fixture
-def psc() -> Iterator[PscDouble]:
-    double = psc_double()
-    yield double
-    double.stop()
 
 
 async def psc_desk(url: str, psc: PscDouble, tmp_path: Path) -> Desk:
@@ -42,12 +33,12 @@ async def psc_desk(url: str, psc: PscDouble, tmp_path: Path) -> Desk:
     return desk
 
 
+@pytest.mark.psc_room(pkce=True)
 def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
@@ -103,16 +94,14 @@ def test_a_psc_session_that_ended_is_proven_again_with_psc_keeping_the_dossier(
         await n1.close()
         await desk.close()
 
-    with psc_hub(db_url, sessions, psc, pkce=True) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
 def test_a_fallback_session_re_proves_with_psc_or_again_with_a_reason(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     """Came in by the fallback (PSC down): PSC is tried first at the re-proof; still down,
@@ -156,16 +145,14 @@ def test_a_fallback_session_re_proves_with_psc_or_again_with_a_reason(
         await other.close()
         await desk.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))
 
 
 def test_the_supervisor_is_told_of_a_login_without_psc(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     async def scenario(url: str) -> None:
@@ -186,5 +173,4 @@ def test_the_supervisor_is_told_of_a_login_without_psc(
         await mrl.close()
         await sup.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(scenario(url))
+    qloop.run_until_complete(scenario(psc_url))

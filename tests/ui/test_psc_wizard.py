@@ -5,35 +5,24 @@ the account and the national identifier for the next login on this PC."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWizard
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.psc_double import PscDouble
 from app.client.trust import PinStore
 from app.config.desk import DeskSettings, load_desk_settings
 from tests.ui.conftest import type_text, until
-from tests.ui.psc_room import MRL_ID, approve, psc_double, psc_hub
+from tests.ui.psc_room import MRL_ID, approve
 from ui.wizard import SetupWizard
-
-
-@pytest.fixture
-def psc() -> Iterator[PscDouble]:
-    double = psc_double()
-    yield double
-    double.stop()
 
 
 def test_the_wizard_logs_in_with_psc_and_remembers_the_identifier(
     qloop: asyncio.AbstractEventLoop,
-    db_url: str,
-    sessions: sessionmaker[Session],
     psc: PscDouble,
+    psc_url: str,
     tmp_path: Path,
 ) -> None:
     saved_to = tmp_path / "desk.json"
@@ -71,8 +60,7 @@ def test_the_wizard_logs_in_with_psc_and_remembers_the_identifier(
         assert client is not None and client.user is not None and client.auth == "psc"
         await client.close()
 
-    with psc_hub(db_url, sessions, psc) as url:
-        qloop.run_until_complete(walk(url))
-        saved = load_desk_settings(tmp_path / "none.toml", saved_to)
-        assert saved.last_username == "mrl" and saved.last_national_id == MRL_ID
-        assert saved.hub_url == url and not saved.has_sip
+    qloop.run_until_complete(walk(psc_url))
+    saved = load_desk_settings(tmp_path / "none.toml", saved_to)
+    assert saved.last_username == "mrl" and saved.last_national_id == MRL_ID
+    assert saved.hub_url == psc_url and not saved.has_sip

@@ -36,13 +36,13 @@ def audit(db: Path, *options: str) -> dict:
 
 @pytest.mark.xvfb
 def test_the_mrl_logs_in_with_psc_decides_and_the_identity_is_named(
-    xvfb_display: str, tmp_path: Path
+    xvfb_env: dict[str, str], tmp_path: Path
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for name in SHOTS:
         (ARTIFACTS / name).unlink(missing_ok=True)
     db, report_file = tmp_path / "room.sqlite3", tmp_path / "report.json"
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     command = [sys.executable, str(ROOT / "scripts" / "screenshot_psc.py")]
     command += ["--out-dir", str(ARTIFACTS), "--db", str(db), "--report", str(report_file)]
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

@@ -3,7 +3,6 @@ night: ``scripts/screenshot_recordings.py`` grabs it into artifacts/ to be looke
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +16,11 @@ ARTIFACTS = ROOT / "artifacts"
 
 @pytest.mark.xvfb
 @pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
-def test_recordings_list_under_xvfb(xvfb_display: str, night: bool) -> None:
+def test_recordings_list_under_xvfb(xvfb_env: dict[str, str], night: bool) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"recordings-chooser{'-night' if night else ''}.png"
     shot.unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     command = [sys.executable, str(ROOT / "scripts" / "screenshot_recordings.py")]
     command += ["--out", str(shot)] + (["--night"] if night else [])
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

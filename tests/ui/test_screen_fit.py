@@ -9,7 +9,6 @@ checked in turn: fit-<role>-<size>[-night]-<dock>.png)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +43,9 @@ CASES = [(user, size) for size in SIZES for user in ROLES]
 
 @pytest.mark.xvfb
 @pytest.mark.parametrize(("user", "screen_size"), CASES)
-def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_display: str) -> None:
+def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_env: dict[str, str]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     shot, report = (
         ARTIFACTS / f"fit-{user}-{screen_size}.png",
         ARTIFACTS / f"fit-{user}-{screen_size}.json",
@@ -77,12 +76,12 @@ def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_display: str
 @pytest.mark.xvfb
 @pytest.mark.parametrize("screen_size", ["1366x768"])
 def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(
-    screen_size: str, xvfb_display: str
+    screen_size: str, xvfb_env: dict[str, str]
 ) -> None:
     """Ctrl+plus twice on the MRL's 768-pixel screen: the window stays on the screen,
     the dossier scrolls down (never sideways), every button can be scrolled to."""
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     shot, report = (
         ARTIFACTS / f"fit-mrl-{screen_size}-bigger.png",
         ARTIFACTS / f"fit-mrl-{screen_size}-bigger.json",

@@ -6,6 +6,7 @@ store linked to the dossier in hand (hash checked), the desk's copy deleted only
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,8 @@ from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from tests.telephony.media import played_units, speech_like_signal, units_for
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
-from tests.ui.test_sip_desk_audio import DOMAIN, answering_phone, desk_line, first_answered
+from tests.ui.conftest import focus, open_desk, oriented_task, until
+from tests.ui.sip_desk import answering_phone, desk_line, first_answered
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 pytestmark = pytest.mark.peers
@@ -41,18 +42,18 @@ def test_f7_call_from_the_search_is_recorded_in_the_hub_store(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     db_url: str,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     d, _task = oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
-    room = KamailioRoom(
-        [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], domain=DOMAIN
+    room = room_factory(
+        [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], start=False
     )
     doctor_port = CapturePort(mic=speech_like_signal(2.0, seed=31))
     headset = CapturePort(mic=speech_like_signal(2.0, seed=33))
@@ -112,7 +113,6 @@ def test_f7_call_from_the_search_is_recorded_in_the_hub_store(
         doctor.stop()
         headset.close()
         doctor_port.close()
-        room.cleanup()
     row = placed(sessions)
     with sessions() as s:
         dossier = s.get(Dossier, d["id"])

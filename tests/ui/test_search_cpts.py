@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.directory.imports.ror import import_ror
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import focus, open_desk, oriented_task, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 DATA = Path(__file__).resolve().parents[1] / "directory" / "data"
@@ -26,15 +26,14 @@ def test_osnp_search_shows_the_patient_commune_cpts_first(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
 ) -> None:
-    territory = seed_territory(sessions)
     # The ROR gives the CPTS La Rochelle its zone (the patient's 17300) and SNP phone.
     assert import_ror(sessions, DATA / "ror_cpts.json").committed
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     oriented_task(service, people, f"Dr {mt['last_name']}")
 
     async def scenario() -> None:

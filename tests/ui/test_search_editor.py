@@ -32,7 +32,7 @@ from app.hub.auth import Principal
 from app.room.embedded import EmbeddedHub
 from tests.appointments.fake_editor import FakeEditor
 from tests.certs import Authority, client_certificate
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import focus, open_desk, oriented_task, until
 from ui.widgets.search_panel import AT_EDITOR, BOOK_TEXT, KIND, PAYLOAD
 
 EDITOR = EditorCertificate("agenda-test", common_name="agenda.editeur.test", unit="Editeur Test")
@@ -70,9 +70,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def room(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterator[Room]:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
+def room(db_url: str, sessions: sessionmaker[Session], mt: dict, tmp_path: Path) -> Iterator[Room]:
     with sessions.begin() as s:
         away = select(Unavailability.effecteur_id)
         slot = s.scalars(

@@ -15,7 +15,7 @@ from app.directory.hub import DirectorySearch, SlotBook
 from app.directory.models import Booking
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
+from tests.ui.conftest import focus, open_desk, oriented_task, until
 from ui.widgets.search_panel import KIND, PAYLOAD
 
 
@@ -23,13 +23,12 @@ def test_osnp_searches_books_with_enter_and_the_other_desk_refreshes(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     d, task = oriented_task(service, people, f"Dr {mt['last_name']}")
 
     async def scenario() -> int:

@@ -4,6 +4,7 @@ the desk rings with the line and the caller, F2 answers and opens the dossier.""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,10 @@ from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from telephony.kamailio.sipp import Sipp, caller_scenario
 from telephony.sip import SipConfig, SipLine
+from tests.sip_room import DOMAIN
 from tests.ui.conftest import focus, open_desk, until
 
 pytestmark = pytest.mark.peers
-DOMAIN = "sas.local"
 
 
 def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
@@ -31,9 +32,10 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
     hub_url: str,
     sessions: sessionmaker[Session],
     tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    sipp_factory: Callable[..., Sipp],
 ) -> None:
-    room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
-    room.start()
+    room = room_factory([RoomDesk("arm1", "secret-1", "n1")])
     line = SipLine(
         SipConfig(
             server=room.host,
@@ -44,7 +46,7 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
             record_dir=tmp_path / "rec",
         )
     )
-    sipp = Sipp(
+    sipp = sipp_factory(
         caller_scenario(DOMAIN, caller="0639980199", talk_ms=1500),
         proxy=(room.host, room.port),
         service="15",
@@ -91,8 +93,6 @@ def test_sipp_call_on_15_opens_a_dossier_on_the_desk(
         qloop.run_until_complete(scenario())
     finally:
         line.stop()
-        sipp.cleanup()
-        room.cleanup()
     with sessions() as s:
         call = s.scalar(select(Call))
         dossier = s.scalar(select(Dossier))

@@ -6,18 +6,15 @@ microphone hears must reach the far end, and both level meters must move.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import threading
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cli.desk import sip_line
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from telephony.audio import g711
@@ -25,106 +22,27 @@ from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from telephony.kamailio.sipp import Sipp, caller_scenario
-from telephony.line import LineEvent, LineEventKind
+from telephony.line import LineEventKind
 from telephony.sip import SipConfig, SipLine
+from tests.sip_room import DOMAIN
 from tests.telephony.media import (
-    best_alignment,
     pcap_signal,
     played_units,
-    reference_g711_roundtrip,
     speech_like_signal,
     units_for,
     write_pcap,
 )
-from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until
-from ui.widgets.call_bar import CallBar
+from tests.ui.conftest import focus, open_desk, oriented_task, until
+from tests.ui.sip_desk import (
+    Meters,
+    answering_phone,
+    chunks_heard,
+    desk_line,
+    first_answered,
+    heard,
+)
 
 pytestmark = pytest.mark.peers
-DOMAIN = "sas.local"
-PASSWORD_ENV = "SASDESK_TEST_SIP_PASSWORD"
-
-
-def desk_line(
-    room: KamailioRoom, user: str, password: str, rec: Path, monkeypatch: pytest.MonkeyPatch
-) -> SipLine:
-    """The line exactly as ``sasdesk desk`` builds it from its command line."""
-    monkeypatch.setenv(PASSWORD_ENV, password)
-    args = argparse.Namespace(
-        sip_server=room.host,
-        sip_port=room.port,
-        sip_user=user,
-        sip_domain=DOMAIN,
-        sip_password_env=PASSWORD_ENV,
-        sip_local_host="127.0.0.1",
-        sip_local_port=0,
-        record=rec,
-    )
-    line = sip_line(args)
-    assert line.config.use_headset, "the desk plays calls in its headset"
-    return line
-
-
-class Meters:
-    """The highest value each level meter of the call bar showed."""
-
-    def __init__(self, bar: CallBar) -> None:
-        self.bar = bar
-        self.rx = self.tx = -90
-
-    def sample(self) -> bool:
-        self.rx = max(self.rx, self.bar.rx_level.value())
-        self.tx = max(self.tx, self.bar.tx_level.value())
-        return False
-
-
-def first_answered(line: SipLine) -> dict[str, str]:
-    """Filled with ``{"id": call_id}`` once ``line`` has its first call up (either way)."""
-    found: dict[str, str] = {}
-
-    def on(event: LineEvent) -> None:
-        if event.kind == LineEventKind.ANSWERED:
-            found.setdefault("id", event.call_id)
-
-    line.subscribe(on)
-    return found
-
-
-def chunks_heard(played: np.ndarray, expected: np.ndarray, chunk: int = 2000) -> float:
-    """The fraction of the 250 ms pieces of ``expected`` found in ``played`` (normalised
-    correlation > 0.9 at their best place). Pieces, not the whole: the jitter buffer
-    may stretch or shorten a pause by 10 ms to follow the network (or a loaded CPU),
-    and a piece where a thread of a very busy machine ran late gets concealment."""
-    assert len(played) > len(expected), "the earpiece played less than was sent"
-    pieces = [expected[i : i + chunk] for i in range(0, len(expected) - chunk + 1, chunk)]
-    found = [best_alignment(played, p)[1] > 0.9 for p in pieces if np.any(p)]
-    return sum(found) / len(found)
-
-
-def heard(port: CapturePort, sent: np.ndarray, codec: str = "PCMA") -> float:
-    """How much of ``sent`` (after G.711) ``port``'s earpiece played."""
-    return chunks_heard(port.played(), reference_g711_roundtrip(sent, codec))
-
-
-def answering_phone(room: KamailioRoom, user: str, password: str, port: CapturePort) -> SipLine:
-    """A second instance of our own line as the far end; it answers every call."""
-    line = SipLine(
-        SipConfig(
-            server=room.host,
-            port=room.port,
-            user=user,
-            password=password,
-            domain=DOMAIN,
-            codecs=("PCMA",),
-            audio_factory=lambda: port,
-        )
-    )
-
-    def on(event: LineEvent) -> None:
-        if event.kind == LineEventKind.RINGING:
-            threading.Timer(0.1, line.answer, args=(event.call_id,)).start()
-
-    line.subscribe(on)
-    return line
 
 
 def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
@@ -133,10 +51,11 @@ def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
     hub_url: str,
     sessions: sessionmaker[Session],
     tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
+    sipp_factory: Callable[..., Sipp],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    room = KamailioRoom([RoomDesk("arm1", "secret-1", "n1")], domain=DOMAIN)
-    room.start()
+    room = room_factory([RoomDesk("arm1", "secret-1", "n1")])
     line = desk_line(room, "arm1", "secret-1", tmp_path / "rec", monkeypatch)
     desk_voice = speech_like_signal(1.0, seed=3)
     headset = CapturePort(mic=desk_voice, loop=True)
@@ -144,7 +63,7 @@ def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
     caller_voice = speech_like_signal(3.0, seed=11)
     pcap = tmp_path / "caller.pcap"
     write_pcap(pcap, caller_voice, g711.PCMA)
-    sipp = Sipp(
+    sipp = sipp_factory(
         caller_scenario(DOMAIN, caller="0639980199", pcap=pcap, talk_ms=3800),
         proxy=(room.host, room.port),
         service="15",
@@ -176,8 +95,6 @@ def test_the_caller_sipp_plays_is_heard_in_the_desk_headset(
     finally:
         line.stop()
         headset.close()
-        sipp.cleanup()
-        room.cleanup()
     # every part of what SIPp sent reached the earpiece
     assert chunks_heard(headset.played(), pcap_signal(pcap)) >= 0.8
 
@@ -188,12 +105,10 @@ def test_desk_and_caller_hear_each_other(
     hub_url: str,
     sessions: sessionmaker[Session],
     tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    room = KamailioRoom(
-        [RoomDesk("arm1", "secret-1", "n1"), RoomDesk("patient", "secret-p", "")], domain=DOMAIN
-    )
-    room.start()
+    room = room_factory([RoomDesk("arm1", "secret-1", "n1"), RoomDesk("patient", "secret-p", "")])
     line = desk_line(room, "arm1", "secret-1", tmp_path / "rec", monkeypatch)
     desk_call = first_answered(line)
     desk_voice = speech_like_signal(2.0, seed=5)
@@ -246,7 +161,6 @@ def test_desk_and_caller_hear_each_other(
         line.stop()
         headset.close()
         phone.close()
-        room.cleanup()
     assert heard(headset, caller_voice, "PCMU") >= 0.8  # the caller, in the desk's headset
     assert heard(phone, desk_voice, "PCMU") >= 0.8  # the desk's microphone, at the caller
 
@@ -255,17 +169,17 @@ def test_osnp_call_back_carries_audio_both_ways(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    mt: dict,
     sessions: sessionmaker[Session],
     service: FlowService,
     people: dict[str, Principal],
     tmp_path: Path,
+    room_factory: Callable[..., KamailioRoom],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    territory = seed_territory(sessions)
-    mt = next(e for e in territory["effecteurs"] if e["practice"]["commune_insee"] == "17300")
     oriented_task(service, people, f"Dr {mt['first_name']} {mt['last_name']}")
-    room = KamailioRoom(
-        [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], domain=DOMAIN
+    room = room_factory(
+        [RoomDesk("osnp1", "secret-o", ""), RoomDesk("cabinet", "secret-c", "")], start=False
     )
     doctor_voice = speech_like_signal(2.0, seed=21)
     osnp_voice = speech_like_signal(2.0, seed=23)
@@ -322,7 +236,6 @@ def test_osnp_call_back_carries_audio_both_ways(
         doctor.stop()
         headset.close()
         doctor_port.close()
-        room.cleanup()
     assert dialled, "the call reached the gateway"
     assert heard(headset, doctor_voice) >= 0.8  # the doctor, in the OSNP's headset
     assert heard(doctor_port, osnp_voice) >= 0.8  # the OSNP's microphone, at the doctor

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.ui.conftest import open_desk, seed_territory, until
+from tests.ui.conftest import open_desk, until
 
 TITLE = "Médecins inscrits au SAS par département"
 
@@ -19,10 +19,10 @@ def test_supervisor_sees_the_registration_rate(
     qloop: asyncio.AbstractEventLoop,
     qtbot: QtBot,
     hub_url: str,
+    territory: dict,
     sessions: sessionmaker[Session],
     tmp_path: Path,
 ) -> None:
-    territory = seed_territory(sessions)
     gps = [
         e
         for e in territory["effecteurs"]

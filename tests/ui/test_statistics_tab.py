@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from tests.core.flow_helpers import ORIENT_48H, Actor, snp_dossier
+from tests.flow.flow_helpers import ORIENT_48H, Actor, snp_dossier
 from tests.ui.conftest import open_desk, seed_territory, until
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,12 +15,12 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 @pytest.mark.xvfb
-def test_desk_window_under_xvfb(xvfb_display: str) -> None:
+def test_desk_window_under_xvfb(xvfb_env: dict[str, str]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot, login = ARTIFACTS / "desk-n1.png", ARTIFACTS / "login.png"
     for f in (shot, login):
         f.unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     out = subprocess.run(
         [
             sys.executable,
@@ -46,13 +45,13 @@ def test_desk_window_under_xvfb(xvfb_display: str) -> None:
 
 
 @pytest.mark.xvfb
-def test_wizard_pages_under_xvfb(xvfb_display: str) -> None:
+def test_wizard_pages_under_xvfb(xvfb_env: dict[str, str]) -> None:
     """Each page of the first-run wizard grabbed from the X screen (artifacts/wizard-*.png)."""
     ARTIFACTS.mkdir(exist_ok=True)
     names = ["wizard-1-hub.png", "wizard-2-sip.png", "wizard-3-headset.png", "wizard-4-login.png"]
     for name in names:
         (ARTIFACTS / name).unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     out = subprocess.run(
         [
             sys.executable,
@@ -86,14 +85,14 @@ def luminance(path: Path) -> np.ndarray:
 
 
 @pytest.mark.xvfb
-def test_night_theme_windows_under_xvfb(xvfb_display: str) -> None:
+def test_night_theme_windows_under_xvfb(xvfb_env: dict[str, str]) -> None:
     """The windows besides the desk, in the night theme, grabbed over their own frame
     from the X screen: dark (no glaring surface: median and 90th percentile of the
     luminance low) with light text on it (contrast), and not the empty screen."""
     ARTIFACTS.mkdir(exist_ok=True)
     for name in NIGHT_SHOTS:
         (ARTIFACTS / name).unlink(missing_ok=True)
-    env = {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+    env = xvfb_env
     for script, extra in (("screenshot_night.py", []), ("screenshot_wizard.py", ["--night"])):
         out = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / script), "--out-dir", str(ARTIFACTS), *extra],

@@ -1,0 +1,80 @@
+"""Two hubs on one PostgreSQL: desks on either see the same room, and a dossier can be
+taken only once whichever hub the desks are on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from app.client.hub_client import HubClient, HubError
+from app.room import Hub
+from tests.conftest import PASSWORD
+from tests.waits import until
+
+pytestmark = pytest.mark.peers
+
+
+@pytest.fixture
+async def two_hubs(pg_url: str) -> AsyncIterator[tuple[Hub, Hub]]:
+    a, b = Hub(pg_url, "127.0.0.1", 0), Hub(pg_url, "127.0.0.1", 0)
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.stop()
+    await b.stop()
+
+
+async def desk(hub: Hub, username: str) -> HubClient:
+    client = HubClient(hub.url, desk=username, reconnect=False)
+    await client.connect()
+    await client.login(username, PASSWORD)
+    return client
+
+
+async def test_events_cross_hubs_and_a_dossier_is_taken_once(two_hubs: tuple[Hub, Hub]) -> None:
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    mrl_a = await desk(hub_a, "mrl")
+    mrl_b = await desk(hub_b, "mrl2")
+    seen_b: list[dict] = []
+    mrl_b.on_event.append(seen_b.append)
+
+    await n1.request("call.offered", call_ref="x-1", line="15")
+    d = (await n1.request("call.answered", call_ref="x-1"))["dossier"]
+    await n1.request("dossier.qualify", dossier_id=d["id"], priority="P2")
+    await until(
+        lambda: any(m["event"] == "dossier.qualified" for m in seen_b),
+        "the other hub's desk told",
+        timeout=5,
+    )
+    qualified = [m for m in seen_b if m["event"] == "dossier.qualified"]
+    assert qualified and qualified[0]["dossier"]["queue"] == "SNP"
+
+    results = await asyncio.gather(
+        mrl_a.request("dossier.take", dossier_id=d["id"]),
+        mrl_b.request("dossier.take", dossier_id=d["id"]),
+        return_exceptions=True,
+    )
+    ok = [r for r in results if isinstance(r, dict)]
+    refused = [r for r in results if isinstance(r, HubError)]
+    assert len(ok) == 1 and len(refused) == 1 and refused[0].code == "conflict"
+    for client in (n1, mrl_a, mrl_b):
+        await client.close()
+
+
+async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs: tuple[Hub, Hub]) -> None:
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    # The same call rings a desk on each hub at the same instant.
+    other = HubClient(hub_b.url, reconnect=False)
+    await other.connect()
+    await other.login("n1b", PASSWORD)  # another ARM's desk (a desk counts once per call)
+    replies = await asyncio.gather(
+        *(c.request("call.offered", call_ref="fork-x", line="116117") for c in (n1, other))
+    )
+    assert {r["call"]["id"] for r in replies} == {replies[0]["call"]["id"]}
+    assert max(r["call"]["desks_rung"] for r in replies) == 2
+    await n1.close()
+    await other.close()
