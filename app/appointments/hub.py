@@ -12,14 +12,19 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
 from sqlalchemy import select
 
+from app.appointments import protocol as appointments_protocol
 from app.appointments.board import attach, board
 from app.appointments.models import AppointmentMessage
-from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentPlatformSearch
+from app.appointments.protocol import (
+    AppointmentAttach,
+    AppointmentBoard,
+    AppointmentJournal,
+    AppointmentPlatformSearch,
+)
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
 from app.appointments.views import message_view
@@ -32,7 +37,6 @@ from app.directory.models import Effecteur
 from app.domain.enums import Role
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
-from app.hub.protocol import Intent, IntentName
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import Audience
 
@@ -42,15 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class AppointmentJournal(Intent):
-    """The editors' messages, newest first (refused ones by default): supervisor only."""
-
-    type: Literal[IntentName.APPOINTMENT_JOURNAL] = IntentName.APPOINTMENT_JOURNAL
-    outcome: Literal["refused", "all"] = "refused"
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
-    read_only: ClassVar[bool] = True
-
-
 def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
     assert u.actor is not None
     require(u.actor.role, Action.SUPERVISE)
@@ -58,6 +53,10 @@ def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
     if i.outcome != "all":
         q = q.where(AppointmentMessage.outcome == i.outcome)
     return {"messages": [message_view(m) for m in u.s.scalars(q)]}
+
+
+#: The intents this extension serves: its whole protocol (app.appointments.protocol).
+INTENTS = appointments_protocol.INTENTS
 
 
 def install(service: FlowService) -> None:

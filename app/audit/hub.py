@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
-
+from app.audit import protocol as audit_protocol
+from app.audit.protocol import AuditList
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.permissions import Action, require
-from app.hub.protocol import EntityId, Intent, IntentName
 from app.hub.service import FlowService, Unit
-
-
-class AuditList(Intent):
-    """Who read dossiers: filter by dossier (id or number), user, period; newest first."""
-
-    type: Literal[IntentName.AUDIT_LIST] = IntentName.AUDIT_LIST
-    dossier: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] = ""
-    username: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
-    refused_only: bool = False
-    before_id: EntityId | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 200
-    read_only: ClassVar[bool] = True
 
 
 def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
@@ -42,6 +27,10 @@ def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
         ),
     )
     return {"reads": [read_view(r) for r in rows], "more": more}
+
+
+#: The intents this extension serves: its whole protocol (app.audit.protocol).
+INTENTS = audit_protocol.INTENTS
 
 
 def install(service: FlowService) -> None:

@@ -161,7 +161,7 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
     """How this desk checks the hub's certificate (--ca, --fingerprint, pinned ones)."""
     from app.client.trust import HubTrust, hub_address
     from app.config.desk import split_hubs
-    from app.hub.tls import normalise_fingerprint
+    from app.hub.fingerprints import normalise_fingerprint
 
     trust = HubTrust(ca_file=args.ca)
     if args.ca is not None and not args.ca.is_file():

@@ -7,32 +7,18 @@ unavailabilities); these two only read, beside the writer.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import Field, StringConstraints
 from sqlalchemy import or_, select
 
 from app.directory.models import Effecteur, Slot, Unavailability
+from app.directory.protocol import AgendaEffecteurs, AgendaView
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import FlowService, Unit
 
 KEEPERS = roles_for(Action.KEEP_AGENDAS)
-
-
-class AgendaEffecteurs(Intent):
-    type: Literal[IntentName.AGENDA_EFFECTEURS] = IntentName.AGENDA_EFFECTEURS
-    text: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
-    limit: Annotated[int, Field(ge=1, le=500)] = 200
-    read_only: ClassVar[bool] = True
-
-
-class AgendaView(Intent):
-    type: Literal[IntentName.AGENDA_VIEW] = IntentName.AGENDA_VIEW
-    effecteur_id: EntityId
-    days: Annotated[int, Field(ge=1, le=62)] = 14
-    read_only: ClassVar[bool] = True
 
 
 def _check(u: Unit) -> None:
@@ -116,6 +102,13 @@ def agenda(u: Unit, i: AgendaView) -> dict[str, Any]:
             for x in absences
         ],
     }
+
+
+#: The intents this extension serves (of app.directory.protocol).
+INTENTS: tuple[type[Intent], ...] = (
+    AgendaEffecteurs,
+    AgendaView,
+)
 
 
 def install(service: FlowService) -> None:

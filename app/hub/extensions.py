@@ -1,7 +1,7 @@
 """Hub extensions: modules that add intents, handlers, projectors and background work.
 
-An extension is a module named in ``EXTENSIONS`` that defines its intents (subclasses of
-``app.hub.protocol.Intent``) and
+An extension is a module named in ``EXTENSIONS`` that names the intents it serves
+(``INTENTS``, models of its feature's protocol module) and
 
 - ``install(service: FlowService)``: registers a handler for each of its intents (and
   its projectors, appended to ``service.projectors``);
@@ -40,17 +40,7 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 #: Answered by the server itself (app.hub.server), not by the flow service.
-SERVER_INTENTS: tuple[type[p.Intent], ...] = (
-    p.Login,
-    p.Resume,
-    p.Logout,
-    p.Ping,
-    p.PasswordChange,
-    p.LoginPscStart,
-    p.LoginPscWait,
-    p.LoginPscAuthorize,
-    p.LoginPscCode,
-)
+SERVER_INTENTS: tuple[type[p.Intent], ...] = p.SESSION_INTENTS
 
 Hook = Callable[[Any], Awaitable[object]]
 
@@ -76,11 +66,9 @@ class Extension:
         install = getattr(module, "install", None)
         if not callable(install):
             raise ExtensionError(f"extension {name} sans fonction install(service)")
-        intents = tuple(
-            c
-            for c in p._concrete_intents()
-            if c.__module__ == name  # noqa: SLF001
-        )
+        intents = getattr(module, "INTENTS", None)
+        if not isinstance(intents, tuple):
+            raise ExtensionError(f"extension {name} sans INTENTS (les intentions qu'elle sert)")
         return cls(
             name, install, intents, getattr(module, "start", None), getattr(module, "stop", None)
         )
@@ -98,13 +86,24 @@ def install_all(service: FlowService, names: tuple[str, ...] | None = None) -> l
             )
     orphans = sorted(
         f"{p.intent_name(c)} ({c.__module__})"
-        for c in p._concrete_intents()  # noqa: SLF001
+        for c in hub_wire().intents  # every extension's, installed here or not
         if c not in SERVER_INTENTS and not service.handles(c)
     )
     if orphans:
         raise ExtensionError("intentions sans traitement : " + ", ".join(orphans))
     service.extensions = loaded
     return loaded
+
+
+def wire_of(extensions: list[Extension]) -> p.Wire:
+    """The hub's wire: the session's and the flow's intents, and those the extensions serve."""
+    return p.Wire(SERVER_INTENTS, p.FLOW_INTENTS, *(ext.intents for ext in extensions))
+
+
+def hub_wire(names: tuple[str, ...] | None = None) -> p.Wire:
+    """The wire of a hub with these extensions (all by default), without a service: what
+    the documentation and the tools check messages against."""
+    return wire_of([Extension.load(name) for name in (EXTENSIONS if names is None else names)])
 
 
 async def start_all(hub: Any) -> None:

@@ -26,7 +26,7 @@ from app.db.types import utcnow
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
-from app.hub.extensions import install_all, start_all, stop_all
+from app.hub.extensions import install_all, start_all, stop_all, wire_of
 from app.hub.framing import frames
 from app.hub.group_commit import GroupCommit
 from app.hub.login_sessions import Opened, SessionKeeper
@@ -97,7 +97,8 @@ class Hub:
         self.demo = demo
         self.engine = make_engine(db_url)
         self.service = FlowService(make_sessionmaker(self.engine), clock, self.settings)
-        install_all(self.service)
+        #: The intents this hub speaks: the session's, the flow's and its extensions'.
+        self.wire = wire_of(install_all(self.service))
         self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
@@ -263,7 +264,7 @@ class Hub:
 
     async def _on_message(self, conn: DeskConnection, raw: str | bytes) -> None:
         try:
-            intent = p.parse_intent(raw)
+            intent = p.parse_intent(raw, self.wire)
             await self._dispatch(conn, intent)
         except p.ProtocolError as exc:
             await conn.ws.send(json.dumps(exc.reply()))

@@ -4,24 +4,19 @@ read (granted or refused)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 
-from app.audit import record_read, refused_read
 from app.db.models import Dossier, OsnpTask
 from app.domain.rules import FlowError
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent, IntentName
+from app.hub.read_audit import record_read, refused_read
 from app.hub.service import FlowService, Unit
 from app.hub.visibility import can_see_dossier
+from app.interop.protocol import DossierExport
 
 _CLIENT_ID: dict[FlowService, str] = {}
-
-
-class DossierExport(Intent):
-    type: Literal[IntentName.DOSSIER_EXPORT] = IntentName.DOSSIER_EXPORT
-    dossier_id: EntityId
-    format: Literal["rs-eda", "fhir-appointment"] = "rs-eda"
 
 
 class ExportHandlers:
@@ -51,6 +46,10 @@ class ExportHandlers:
         suffix = "rs-eda.json" if i.format == "rs-eda" else "rdv.fhir.json"
         return {"export": document, "format": i.format,
                 "filename": f"dossier-{d.number}-{suffix}"}  # fmt: skip
+
+
+#: The intents this extension serves (of app.interop.protocol).
+INTENTS: tuple[type[Intent], ...] = (DossierExport,)
 
 
 def install(service: FlowService) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,16 +29,10 @@ from app.directory.imports.ror import write_resources
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError
 from app.hub.events import EventName
-from app.hub.protocol import Intent, IntentName, Short
+from app.hub.protocol import Intent
 from app.hub.service import FlowService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, ror_pages, withdraw_missing
-
-
-class DirectoryRefresh(Intent):
-    """Pull the agenda editors' free slots now (all, or those named)."""
-
-    type: Literal[IntentName.DIRECTORY_REFRESH] = IntentName.DIRECTORY_REFRESH
-    editors: list[Short] = []
+from app.interop.protocol import DirectoryRefresh
 
 
 class FhirHub:
@@ -210,6 +204,10 @@ class FhirHub:
 
 
 _INSTALLED: dict[FlowService, FhirHub] = {}
+
+
+#: The intents this extension serves (of app.interop.protocol).
+INTENTS: tuple[type[Intent], ...] = (DirectoryRefresh,)
 
 
 def install(service: FlowService) -> FhirHub:

@@ -9,33 +9,22 @@ sequence number from which to apply events.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from sqlalchemy import func, select
 
 from app.db.models import Call, Event, User
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import FlowService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.stats.projection import project
+from app.stats.protocol import DeskState, StatsLive
 
 #: A desk's last state older than this is not shown (the desk is gone).
 DESK_MEMORY = timedelta(hours=24)
-
-
-class DeskState(Intent):
-    """The desk is ready, paused, finishing a call (wrap-up) or closing."""
-
-    type: Literal[IntentName.DESK_STATE] = IntentName.DESK_STATE
-    state: Literal["READY", "PAUSED", "WRAP_UP", "OFFLINE"]
-
-
-class StatsLive(Intent):
-    type: Literal[IntentName.STATS_LIVE] = IntentName.STATS_LIVE
-    read_only: ClassVar[bool] = True  # served by the hub's readers, off the writer
 
 
 def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
@@ -84,6 +73,13 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
             }
     seq = u.s.scalar(select(func.max(Event.seq))) or 0
     return {"seq": seq, "desks": sorted(desks.values(), key=lambda d: d["name"])}
+
+
+#: The intents this extension serves (of app.stats.protocol).
+INTENTS: tuple[type[Intent], ...] = (
+    DeskState,
+    StatsLive,
+)
 
 
 def install(service: FlowService) -> None:

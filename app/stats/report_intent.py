@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
-
-from pydantic import StringConstraints
+from typing import Any
 
 from app.config.settings import TargetSettings
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import FlowService, Unit
 from app.stats.calendar import Period
+from app.stats.protocol import StatsReport
 from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
 from app.stats.territory import sector_names
 
 READERS = roles_for(Action.READ_STATISTICS)
-
-
-class StatsReport(Intent):
-    type: Literal[IntentName.STATS_REPORT] = IntentName.STATS_REPORT
-    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
-    read_only: ClassVar[bool] = True
 
 
 def _cell(value: Any) -> Any:
@@ -79,6 +72,10 @@ def stats_report(
             "tables": [table_view(t) for t in report.tables()],
         }
     }
+
+
+#: The intents this extension serves (of app.stats.protocol).
+INTENTS: tuple[type[Intent], ...] = (StatsReport,)
 
 
 def install(service: FlowService) -> None:

@@ -192,10 +192,10 @@ def test_audit_command_by_dossier_user_and_date(
 def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate_is_open(
     postgres_server: str,
 ) -> None:
-    from app.audit import record_read
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
     from app.domain.enums import Role
+    from app.hub.read_audit import record_read
 
     engine = make_engine(postgres_server)
     with engine.begin() as conn:

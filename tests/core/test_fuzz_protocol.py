@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings, SessionSettings
-from app.hub import protocol as p
+from app.hub.extensions import hub_wire
 from app.hub.server import Hub
 from app.hub.throttle import LoginFailure
 from tests.conftest import PASSWORD
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, raw_desk
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = 5000
@@ -52,7 +54,7 @@ RIGHT_OLD = [
 
 def documented_frames() -> list[dict[str, Any]]:
     text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-    known = p.intent_types()
+    known = WIRE.names
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
     return [b for b in blocks if b.get("type") in known and b["type"] not in SKIP] + RIGHT_OLD
 
@@ -69,7 +71,7 @@ class Mutator:
     def __init__(self, seed: int, seeds: list[dict[str, Any]]):
         self.rng = random.Random(seed)
         self.seeds = seeds
-        self.types = sorted(p.intent_types() - SKIP)
+        self.types = sorted(WIRE.names - SKIP)
 
     def _paths(self, value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         out = [path]

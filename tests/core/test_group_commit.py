@@ -20,7 +20,8 @@ from app.db.audit import AuditRead
 from app.db.models import Dossier, Event
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
-from app.hub.protocol import Intent, parse_intent
+from app.hub.extensions import hub_wire
+from app.hub.protocol import Intent
 from app.hub.server import Hub
 from app.hub.service import FlowService, Outcome
 from app.stats.hub import install as install_stats
@@ -28,9 +29,11 @@ from app.stats.projection import TABLES, rebuild
 from tests.conftest import PASSWORD
 from tests.core.flow_helpers import Actor, answer_call
 
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
+
 
 def intent(type_: str, **payload: Any) -> Intent:
-    return parse_intent(json.dumps({"type": type_, **payload}))
+    return WIRE.parse(json.dumps({"type": type_, **payload}))
 
 
 def facts(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:

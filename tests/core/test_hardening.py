@@ -20,7 +20,8 @@ from app.client.hub_client import HubClient, HubError
 from app.db.audit import AuditRead
 from app.db.models import Call
 from app.db.types import utcnow
-from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads
+from app.directory.desk_import import ImportHandlers, Uploads
+from app.directory.protocol import DirectoryUpload
 from app.hub.server import Hub
 from tests.core.digest import database_digest
 from tests.core.test_hub_ws import exchange, logged_client, raw_desk

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings, SessionSettings
-from app.hub.passwords import WeakPassword, check_new_password
+from app.domain.passwords import WeakPassword, check_new_password
 from app.hub.server import Hub
 from tests.core.test_hub_ws import logged_client
 from tests.waits import until

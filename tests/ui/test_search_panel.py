@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.directory.hub import DirectorySearch, SlotBook
 from app.directory.models import Booking
+from app.directory.protocol import DirectorySearch, SlotBook
 from app.hub.auth import Principal
 from app.hub.service import FlowService
 from tests.ui.conftest import focus, open_desk, oriented_task, seed_territory, until

@@ -5,26 +5,18 @@ hub; the connector itself starts with a hub that is configured for it."""
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy import select
 
 from app.domain.enums import Role
 from app.domain.rules import forbid
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import FlowService, Unit
 from app.interop.hubsante.models import HsJournal
+from app.interop.protocol import HubSanteJournal
 
 log = logging.getLogger(__name__)
-
-
-class HubSanteJournal(Intent):
-    """The messages exchanged with the Hub Santé (refused ones by default)."""
-
-    type: Literal[IntentName.HUBSANTE_JOURNAL] = IntentName.HUBSANTE_JOURNAL
-    status: Literal["refused", "invalid", "error", "all"] = "refused"
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
 
 
 def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
@@ -39,6 +31,10 @@ def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
     if i.status != "all":
         q = q.where(HsJournal.status == i.status)
     return {"messages": [journal_view(j) for j in u.s.scalars(q)]}
+
+
+#: The intents this extension serves (of app.interop.protocol).
+INTENTS: tuple[type[Intent], ...] = (HubSanteJournal,)
 
 
 def install(service: FlowService) -> None:
