@@ -108,7 +108,7 @@ def late_watcher(delay: timedelta) -> Callable[[Unit], list[datetime]]:
 
 
 async def start(hub: Any) -> None:
-    settings: AppointmentSettings | None = hub.settings.appointments
+    settings = hub.settings.section(AppointmentSettings)
     _watch_pending(hub, pending_delay(settings))
     if settings is None:
         return

@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.appointments.platform_search import SearchContext, platform_search_url
 from app.appointments.protocol import AppointmentPlatformSearch
+from app.appointments.settings import PlatformSettings
 from app.db.models import Dossier, OsnpTask
 from app.directory.models import Effecteur
 from app.directory.query import parse_treating_doctor
@@ -126,7 +127,7 @@ class PlatformSearchHandler:
                 FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible"),
                 i.dossier_id, str(IntentName.APPOINTMENT_PLATFORM_SEARCH),
             )  # fmt: skip
-        platform = self.service.settings.platform
+        platform = self.service.settings.section(PlatformSettings)
         if platform is None:
             raise FlowError(
                 "invalid_state",

@@ -279,7 +279,7 @@ def _serve(kind: str, url: str, ws_port: int, http_port: int, pki_dir: Path) -> 
             cert=pki.server_cert, key=pki.server_key, client_ca=pki.ca,
             editors=(EditorCertificate("bench", *EDITOR),), port=http_port,
         )  # fmt: skip
-        hub = Hub(url, "127.0.0.1", ws_port, settings=HubSettings(appointments=appointments))
+        hub = Hub(url, "127.0.0.1", ws_port, settings=HubSettings(sections=(appointments,)))
         asyncio.run(hub.serve_forever())
         return
     from aiohttp import web

@@ -558,7 +558,7 @@ def install(
 ) -> CallbackHandlers:
     """Register the call-back intents (settings and scripts are checked here: a broken
     room file stops the hub with the file, line and reason)."""
-    room = settings or service.settings.callback or load_settings()
+    room = settings or service.settings.section(Settings) or load_settings()
     room = replace(room, weekly_cap=service.settings.targets.weekly_snp_cap)
     handlers = CallbackHandlers(service, room, scripts or load_scripts())
     for intent, fn in (

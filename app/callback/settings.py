@@ -1,7 +1,9 @@
 """The room's settings for the call-back: SAS opening hours, retry delay, PDSA start.
 
 Read from ``resources/callback/reglages.toml`` and validated: a wrong value is
-refused with its file, line and reason, and the hub does not start on it.
+refused with its file, line and reason, and the hub does not start on it. A hub.toml
+may carry the same tables (``SECTION``): the ones it leaves out keep the room file's
+values.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from app.config.sections import Reading, Section
 from app.config.tomlfile import FileError, FileProblem, line_of, read_toml
 from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
 from app.resources import resource
@@ -184,3 +187,17 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
         texts["expediteur"] or "Service d'accès aux soins (SAS)",
         texts["adresse"],
     )
+
+
+def _read_section(reading: Reading) -> Settings | None:
+    """The call-back tables of a hub.toml over those of the room file; None when the
+    hub.toml has none of them (the hub then reads the room file itself)."""
+    if not any(isinstance(reading.data.get(t), dict) for t in SECTIONS):
+        return None
+    defaults, _ = read_toml(SETTINGS_FILE)
+    merged = {t: {**defaults.get(t, {}), **reading.table(t)} for t in SECTIONS}
+    return parse_settings(merged, reading.lines, reading.path)
+
+
+#: The call-back's part of hub.toml: SAS opening hours, reminder delays, PDSA, SAS names.
+SECTION: Section[Settings] = Section(Settings, SECTIONS, _read_section)

@@ -1,36 +1,10 @@
-"""``sasdesk bench hubsante``: messages per second through the Hub Santé connector.
-
-Starts a private RabbitMQ laid out like the Hub Santé (Debian's rabbitmq-server, TLS
-with client certificates; ``app.interop.hubsante.broker``), the hub's dispatcher, an
-LRM client and a sasdesk hub (temporary SQLite) with the connector. The LRM publishes
-``--messages`` RS-EDA cases (a new case, then updates of it, in turn); a message
-counts when its RC-REF acknowledgement is back at the LRM: received, checked against
-the official schemas, applied to a dossier in one transaction, journalled, its
-acknowledgement built, checked, put in the outbox and published with the broker's
-confirmation. Same-run baseline: the same number of messages sent by the LRM to
-itself through the same broker and dispatcher (no connector), acknowledged on
-receipt. Needs the test extras (certificates are made with ``cryptography``).
-
-``--content appointment``: the national SAS platform (``fr.health.ptfsas``) publishes
-RS-SAS-RDV appointments instead (``--cases`` creates, then updates moving their start),
-each applied to the appointments table with its journal line and event; the baseline is
-the platform sending the same messages to itself.
-"""
+"""``sasdesk bench hubsante``: messages per second through the Hub Santé connector
+(app.bench.hubsante)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import statistics
-import tempfile
-import time
-from pathlib import Path
-from typing import Any
-
-SAS = "fr.health.sas017"
-LRM = "fr.health.samu017"
-PTFSAS = "fr.health.ptfsas"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,162 +21,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.set_defaults(run=run)
 
 
-def _case(i: int, now: str) -> dict[str, Any]:
-    return {
-        "caseId": f"fr.health.samu017.BENCH{i:06d}",
-        "creation": now,
-        "perimeter": "SNP",
-        "owner": "fr.health.samu017",
-        "qualification": {"details": {"priority": "P2", "attribution": "DRM.MRL"}},
-        "location": {"city": {"name": "La Rochelle", "inseeCode": "17300"}},
-        "initialAlert": {
-            "reception": now,
-            "caller": {
-                "callerContact": {
-                    "channel": "PERSONNE",
-                    "type": "TEL",
-                    "detail": f"+3363998{i % 10000:04d}",
-                }
-            },
-            "notes": [{"creation": now, "freetext": f"appel {i}"}],
-        },  # fmt: skip
-    }
-
-
-def _appointment(i: int, cases: int) -> dict[str, Any]:
-    """Appointment ``i % cases``: created first, then each round moves its start."""
-    from datetime import UTC, datetime, timedelta
-
-    from app.interop.hubsante.messages import iso
-
-    start = datetime(2030, 1, 7, 8, 0, tzinfo=UTC) + timedelta(minutes=20 * (i % cases))
-    start += timedelta(days=i // cases)
-    return {
-        "appointmentId": f"bench-{i % cases:06d}",
-        "method": "CreateAppointment" if i < cases else "UpdateAppointment",
-        "created": iso(datetime(2030, 1, 6, 9, 0, tzinfo=UTC)),
-        "status": "booked",
-        "orientationCategory": "PS",
-        "start": iso(start),
-        "end": iso(start + timedelta(minutes=20)),
-        "practitioner": {"rppsId": f"81{i % cases:010d}", "lastName": "BANC",
-                         "firstName": "Essai"},
-        "regulator": {"regulatorName": "REGUL", "regulatorFirstname": "Essai",
-                      "regulatorEmail": "regul@bench.test"},
-    }  # fmt: skip
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000, 3)
-
-
-async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[str, Any]:
-    from app.config.settings import HubSanteSettings, HubSettings
-    from app.db.types import utcnow
-    from app.hub.server import Hub
-    from app.interop.hubsante import messages
-    from app.interop.hubsante.broker import Broker
-    from app.interop.hubsante.connector import Connector
-    from app.interop.hubsante.peer import Dispatcher, Peer
-
-    broker = Broker([SAS, LRM, PTFSAS])
-    broker.start()
-    tmp = Path(tempfile.mkdtemp(prefix="sasdesk-bench-hs-"))
-    peer_id = PTFSAS if content == "appointment" else LRM
-    now = messages.iso(utcnow())
-
-    def body(i: int) -> tuple[str, dict[str, Any]]:
-        if content == "appointment":
-            return "appointment", _appointment(i, cases)
-        return "createCaseHealth", _case(i % cases, now)
-
-    try:
-        # The peer: the LRM sending cases, or the national platform sending appointments.
-        dispatcher, lrm = Dispatcher(broker), Peer(broker, peer_id)
-        await dispatcher.start()
-        await lrm.start()
-        # Baseline: peer → dispatcher → peer, nothing else.
-        base = [messages.build(peer_id, peer_id, "Report", *body(i), now=utcnow())
-                for i in range(messages_n)]  # fmt: skip
-        t0 = time.perf_counter()
-        for e in base:
-            await lrm.publish(e)
-        await lrm.wait_for("message", messages_n, timeout=600)
-        baseline_s = time.perf_counter() - t0
-        c = broker.clients[SAS]
-        hub = Hub(f"sqlite:///{tmp / 'hub.sqlite3'}", "127.0.0.1", 0, settings=HubSettings(
-            hubsante=HubSanteSettings(client_id=SAS, url=broker.url(SAS), ca_file=broker.ca,
-                                      cert_file=c.cert, key_file=c.key)))  # fmt: skip
-        await hub.start()
-        connector = getattr(hub, "hubsante", None)  # set by the Hub Santé extension
-        assert isinstance(connector, Connector), "the Hub Santé extension did not start"
-        await asyncio.wait_for(connector.ready.wait(), 60)
-        sent_at: dict[str, float] = {}
-        acked_at: dict[str, float] = {}
-        envelopes = [
-            messages.build(peer_id, SAS, "Report" if i < cases else "Update", *body(i),
-                           now=utcnow())
-            for i in range(messages_n)
-        ]  # fmt: skip
-        t0 = time.perf_counter()
-        watcher_done = asyncio.Event()
-
-        async def watch() -> None:
-            seen = 0
-            while seen < messages_n:
-                await lrm.wait_for("ack", seen + 1, timeout=600)
-                for m in lrm.received["ack"][seen:]:
-                    message = messages.message_of(m)
-                    assert message is not None, m
-                    ref = message["reference"]["distributionID"]
-                    acked_at.setdefault(ref, time.perf_counter())
-                seen = len(lrm.received["ack"])
-            watcher_done.set()
-
-        watcher = asyncio.create_task(watch())
-        for e in envelopes:
-            sent_at[e["distributionID"]] = time.perf_counter()
-            await lrm.publish(e)
-        await asyncio.wait_for(watcher_done.wait(), 600)
-        await watcher
-        elapsed = time.perf_counter() - t0
-        for _ in range(100):  # the last batch is marked sent just after its confirmation
-            if connector.counts["published"] >= messages_n:
-                break
-            await asyncio.sleep(0.1)
-        counts = dict(connector.counts)
-        await hub.stop()
-        await lrm.stop()
-        await dispatcher.stop()
-        latencies = [acked_at[k] - sent_at[k] for k in sent_at if k in acked_at]
-        return {
-            "content": "RS-SAS-RDV" if content == "appointment" else "RS-EDA",
-            "messages": messages_n,
-            "cases": cases,
-            "acknowledged": len(acked_at),
-            "connector_messages_per_s": round(messages_n / elapsed, 1),
-            "connector_seconds": round(elapsed, 3),
-            "round_trip_ms": {"p50": _pct(latencies, 50), "p90": _pct(latencies, 90),
-                              "p99": _pct(latencies, 99),
-                              "mean": round(statistics.fmean(latencies) * 1000, 3)},
-            "baseline_messages_per_s": round(messages_n / baseline_s, 1),
-            "ratio_to_baseline": round(baseline_s / elapsed, 3),
-            "connector_counts": counts,
-            "broker": "rabbitmq-server (Debian), TLS + EXTERNAL, 127.0.0.1",
-        }  # fmt: skip
-    finally:
-        broker.close()
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 def run(args: argparse.Namespace) -> int:
+    from app.bench.hubsante import run_hubsante_bench
+
     if args.messages < 1 or not 1 <= args.cases <= args.messages:
         print("--messages ≥ 1 et 1 ≤ --cases ≤ --messages")
         return 2
-    result = asyncio.run(_measure(args.messages, args.cases, args.content))
+    result = run_hubsante_bench(args.messages, args.cases, args.content)
     if args.json:
         print(json.dumps(result, indent=2))
     else:

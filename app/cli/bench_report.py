@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.stats.bench import run_report_bench
+    from app.bench.report import run_report_bench
 
     result = run_report_bench(
         args.dossiers, args.runs, args.month, args.live_seconds, args.live_rate

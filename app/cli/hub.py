@@ -96,10 +96,11 @@ def apply_flags(settings: HubSettings, args: argparse.Namespace) -> HubSettings:
 
 def settings_of(args: argparse.Namespace) -> HubSettings:
     """The file's settings (FileError if it is wrong) with the flags given over them."""
-    from app.config.hubfile import default_path, load_hub_file
+    from app.cli.sections import load_hub_config
+    from app.config.hubfile import default_path
 
     path = args.config or default_path()
-    return apply_flags(load_hub_file(path) if path is not None else HubSettings(), args)
+    return apply_flags(load_hub_config(path) if path is not None else HubSettings(), args)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,9 +121,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     if args.action == "check":
+        from app.cli.sections import SECTIONS
         from app.config.check import check, report
 
-        results = check(settings)
+        results = check(settings, SECTIONS)
         print(report(results, as_json=args.json))
         return 0 if all(r.ok for r in results) else 1
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import TypeVar
 
 from app.db.engine import default_db_url
+
+T = TypeVar("T")
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
@@ -19,3 +23,9 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def db_url(args: argparse.Namespace) -> str:
     return args.db or default_db_url()
+
+
+def options_of(kind: type[T], args: argparse.Namespace) -> T:
+    """The bench's options dataclass ``kind`` filled from the parsed arguments of the
+    same names (the command line parses, the bench in app.bench runs)."""
+    return kind(**{f.name: getattr(args, f.name) for f in dataclasses.fields(kind)})  # type: ignore[arg-type]

@@ -130,11 +130,12 @@ def _db_url(args: argparse.Namespace) -> str:
     """``--db``, else the base of ``--config``'s hub file, else the embedded SQLite file."""
     if args.db or args.config is None:
         return db_url(args)
-    from app.config.hubfile import describe, load_hub_file
+    from app.cli.sections import load_hub_config
+    from app.config.hubfile import describe
     from app.config.tomlfile import FileError
 
     try:
-        return load_hub_file(args.config).db_url
+        return load_hub_config(args.config).db_url
     except FileError as exc:
         raise UsersError(f"configuration refusée :\n{describe(exc)}", 2) from None
 

@@ -3,7 +3,8 @@
 Each check says what it looked at and, when it fails, what to do, in French. The file
 itself was already read (a wrong file never gets here); the checks look at what the
 file points to: the database (reachable, schema revision), the certificate (dates, key),
-the recordings store and the territory file.
+the recordings store and the territory file; each feature's section adds its own
+checks (``Section.check``: the appointment endpoint's authority and certificate).
 """
 
 from __future__ import annotations
@@ -11,30 +12,32 @@ from __future__ import annotations
 import json
 import os
 import ssl
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from app.config.sections import Check, Section
 from app.config.settings import HubSettings
 
 #: A certificate expiring within this is reported (renew it before the room notices).
 EXPIRY_WARNING = timedelta(days=30)
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
+__all__ = ["Check", "certificate", "check", "report"]
 
 
-def check(settings: HubSettings, now: datetime | None = None) -> list[Check]:
+def check(
+    settings: HubSettings, sections: Sequence[Section[Any]] = (), now: datetime | None = None
+) -> list[Check]:
+    """Every check of ``settings``, those of the features' ``sections`` included."""
     now = now or datetime.now(UTC)
     where = str(settings.source) if settings.source else "aucun fichier (défauts et options)"
     out = [Check("configuration", True, where)]
     out.extend(_database(settings))
     if settings.tls.cert is not None:
-        out.append(_certificate(settings.tls.cert, settings.tls.key, now))
+        out.append(certificate(settings.tls.cert, settings.tls.key, now))
     if settings.recordings_store is not None:
         out.append(_writable_folder("enregistrements", settings.recordings_store))
     if settings.territory.file is not None:
@@ -42,40 +45,12 @@ def check(settings: HubSettings, now: datetime | None = None) -> list[Check]:
     if settings.psc.enabled:
         out.append(_psc(settings))
         if settings.psc.cert_file is not None:
-            cert = _certificate(settings.psc.cert_file, settings.psc.key_file, now)
+            cert = certificate(settings.psc.cert_file, settings.psc.key_file, now)
             out.append(replace(cert, name="certificat Pro Santé Connect"))
-    if settings.appointments is not None:
-        a = settings.appointments
-        out.append(_appointments(settings, now))
-        out.append(replace(_certificate(a.cert, a.key, now), name="certificat rendez-vous"))
+    for value in settings.sections:
+        for section in sections:
+            out.extend(section.checks(value, now))
     return out
-
-
-def _appointments(settings: HubSettings, now: datetime) -> Check:
-    """The editors' authority (IGC Santé) is readable and in date; where editors post."""
-    from cryptography import x509
-
-    a = settings.appointments
-    assert a is not None
-    try:
-        authorities = x509.load_pem_x509_certificates(a.client_ca.read_bytes())
-    except (OSError, ValueError) as exc:
-        return Check("rendez-vous", False, f"autorité des clients {a.client_ca} illisible : {exc}")
-    expired = [c for c in authorities if c.not_valid_after_utc <= now]
-    names = ", ".join(c.subject.rfc4514_string() for c in authorities)
-    if expired:
-        return Check(
-            "rendez-vous",
-            False,
-            f"autorité des clients {a.client_ca} expirée ({names}) : "
-            "aucun éditeur ne pourra se connecter",
-        )
-    editors = ", ".join(f"{e.name} (CN={e.common_name}, OU={e.unit})" for e in a.editors)
-    return Check(
-        "rendez-vous",
-        True,
-        f"{a.url}/Appointment ; autorité des clients {names} ; éditeurs : {editors}",
-    )
 
 
 def _psc(settings: HubSettings) -> Check:
@@ -143,7 +118,8 @@ def _database(settings: HubSettings) -> list[Check]:
     return [found, schema]
 
 
-def _certificate(cert: Path, key: Path | None, now: datetime) -> Check:
+def certificate(cert: Path, key: Path | None, now: datetime) -> Check:
+    """A certificate is readable, in date (not expiring within a month) and its key fits."""
     from cryptography import x509
 
     try:

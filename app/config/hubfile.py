@@ -3,28 +3,29 @@
 The file is edited by hand by the room's IT team: every key is known here, with its
 type and range; an unknown table or key, a wrong type or value is reported with the
 file, the line and the key, in French, all problems at once, and nothing of the file is
-used (the hub does not start half-configured). The call-back tables (SAS opening
-hours, reminder delays, PDSA, SAS names) are those of ``resources/callback/reglages.toml``
-and are checked by the same parser; the ones a hub.toml leaves out keep that file's
-values. Relative paths are taken from the configuration file's folder.
+used (the hub does not start half-configured). The tables here are the kernel's; a
+feature's tables (the call-back's room settings, the appointment endpoint, the
+platform's search) are read by the feature's own ``Section`` (``app.config.sections``),
+which the command line hands to ``load_hub_file``. Relative paths are taken from the
+configuration file's folder.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.appointments.settings import AppointmentSettings, EditorCertificate, PlatformSettings
-from app.callback.settings import SECTIONS as CALLBACK_SECTIONS
-from app.callback.settings import SETTINGS_FILE, parse_settings
+from app.config import values as v
+from app.config.sections import Key, Reading, Section, tables_of
 from app.config.settings import FhirEditorSettings, HubSanteSettings, HubSettings
 from app.config.tomlfile import FileError, FileProblem, line_of, read_toml
+from app.config.values import Invalid
 from app.psc.settings import DEFAULT_ROLES, Fallback, Policy
 
 DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")
@@ -32,45 +33,6 @@ DEFAULT_PATH = Path("/etc/sasdesk/hub.toml")
 ENV_PATH = "SASDESK_CONFIG"
 
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-
-
-class Invalid(ValueError):
-    """A value's reason, in French (the loader adds file, line and key)."""
-
-
-Parse = Callable[[Any, Path], Any]
-
-
-def _text(value: Any, _base: Path) -> str:
-    if not isinstance(value, str):
-        raise Invalid("doit être un texte entre guillemets")
-    return value.strip()
-
-
-def _port(value: Any, _base: Path) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
-        raise Invalid("doit être un numéro de port, entier de 0 à 65535, sans guillemets")
-    return value
-
-
-def _flag(value: Any, _base: Path) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid("doit valoir true ou false (sans guillemets)")
-    return value
-
-
-def _path(value: Any, base: Path) -> Path:
-    text = _text(value, base)
-    if not text:
-        raise Invalid("chemin vide")
-    return (base / text) if not Path(text).is_absolute() else Path(text)
-
-
-def _file(value: Any, base: Path) -> Path:
-    path = _path(value, base)
-    if not path.is_file():
-        raise Invalid(f"fichier introuvable : {path}")
-    return path
 
 
 def _days(value: Any, _base: Path) -> int:
@@ -98,7 +60,7 @@ def _dossier_count(value: Any, _base: Path) -> int:
 
 
 def _db_url(value: Any, base: Path) -> str:
-    text = _text(value, base)
+    text = v.text(value, base)
     try:
         url = make_url(text)
     except ArgumentError:
@@ -113,48 +75,24 @@ def _db_url(value: Any, base: Path) -> str:
 
 
 def _client_id(value: Any, base: Path) -> str:
-    text = _text(value, base)
+    text = v.text(value, base)
     if not text.startswith("fr.") or len(text.split(".")) < 3:
         raise Invalid("identifiant Hub Santé attendu, de la forme fr.health.samu017")
     return text
 
 
 def _amqps(value: Any, base: Path) -> str:
-    text = _text(value, base)
+    text = v.text(value, base)
     if not text.startswith("amqps://"):
         raise Invalid("URL amqps://hôte:port/vhost attendue (le Hub Santé n'accepte que TLS)")
     return text
 
 
-def _platform_url(value: Any, base: Path) -> str:
-    text = _text(value, base).rstrip("/")
-    if not text.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
-        raise Invalid(
-            "URL https://… de la plateforme numérique SAS attendue, p. ex. https://sas.sante.fr"
-        )
-    return text
-
-
-def _platform_origin(value: Any, base: Path) -> str:
-    text = _text(value, base)
-    if not text:
-        raise Invalid(
-            "l'autorité d'affectation du logiciel, telle qu'enregistrée par la plateforme"
-        )
-    return text
-
-
 def _message_status(value: Any, base: Path) -> str:
-    text = _text(value, base)
+    text = v.text(value, base)
     if text not in ("Actual", "Exercise"):
         raise Invalid("Actual (réel) ou Exercise (plateforme de formation)")
     return text
-
-
-def _minutes(value: Any, _base: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= 1440:
-        raise Invalid("doit être un nombre de minutes, de 1 à 1440")
-    return float(value)
 
 
 def _hours(value: Any, _base: Path) -> float:
@@ -187,16 +125,6 @@ def _delay_seconds(value: Any, _base: Path) -> float:
     return float(value)
 
 
-def _known_keys(n: int, editor: dict[str, Any], known: tuple[str, ...]) -> None:
-    """An editor's table (the n-th) holds only the keys its section knows."""
-    unknown = [k for k in editor if k not in known]
-    if unknown:
-        raise Invalid(
-            f"éditeur n° {n} : clé(s) inconnue(s) {', '.join(unknown)} "
-            f"(clés connues : {', '.join(known)})"
-        )
-
-
 _EDITOR_KEYS = ("nom", "url", "delai_secondes", "jeton", "ca", "certificat", "cle")
 
 
@@ -207,18 +135,18 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
         raise Invalid("une table [[fhir.editeurs]] par éditeur d'agenda")
     out = []
     for n, e in enumerate(value, start=1):
-        _known_keys(n, e, _EDITOR_KEYS)
+        v.known_keys(n, e, _EDITOR_KEYS)
         if not e.get("nom") or not str(e.get("url", "")).startswith(("https://", "http://")):
             raise Invalid(f"éditeur n° {n} : nom et url (https://…) obligatoires")
         delay = e.get("delai_secondes", 10)
         if isinstance(delay, bool) or not isinstance(delay, int | float) or not 0 < delay <= 120:
             raise Invalid(f"éditeur n° {n} : delai_secondes de 1 à 120")
         out.append(FhirEditorSettings(
-            name=_text(e["nom"], base), base_url=_text(e["url"], base), timeout_s=float(delay),
-            token=_text(e.get("jeton", ""), base),
-            ca_file=_file(e["ca"], base) if "ca" in e else None,
-            cert_file=_file(e["certificat"], base) if "certificat" in e else None,
-            key_file=_file(e["cle"], base) if "cle" in e else None,
+            name=v.text(e["nom"], base), base_url=v.text(e["url"], base), timeout_s=float(delay),
+            token=v.text(e.get("jeton", ""), base),
+            ca_file=v.file(e["ca"], base) if "ca" in e else None,
+            cert_file=v.file(e["certificat"], base) if "certificat" in e else None,
+            key_file=v.file(e["cle"], base) if "cle" in e else None,
         ))  # fmt: skip
     if len({e.name for e in out}) != len(out):
         raise Invalid("deux éditeurs portent le même nom")
@@ -226,7 +154,7 @@ def _editors(value: Any, base: Path) -> tuple[FhirEditorSettings, ...]:
 
 
 def _psc_url(value: Any, base: Path) -> str:
-    text = _text(value, base)
+    text = v.text(value, base)
     if not text.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
         raise Invalid(
             "URL https://… du document de découverte de Pro Santé Connect attendue, p. ex. "
@@ -238,7 +166,7 @@ def _psc_url(value: Any, base: Path) -> str:
 
 def _secret_file(value: Any, base: Path) -> str:
     """The client secret, read from a file only its owner may read."""
-    path = _file(value, base)
+    path = v.file(value, base)
     if path.stat().st_mode & 0o077:
         raise Invalid(f"{path} est lisible par d'autres comptes : chmod 600 {path}")
     secret = path.read_text(encoding="utf-8").strip()
@@ -248,7 +176,7 @@ def _secret_file(value: Any, base: Path) -> str:
 
 
 def _secret_env(value: Any, base: Path) -> str:
-    name = _text(value, base)
+    name = v.text(value, base)
     secret = os.environ.get(name, "").strip()
     if not secret:
         raise Invalid(f"la variable d'environnement {name} est vide ou absente")
@@ -276,7 +204,7 @@ def _psc_roles(value: Any, _base: Path) -> dict[str, Policy]:
 
 
 def _psc_fallback(value: Any, base: Path) -> Fallback:
-    text = _text(value, base)
+    text = v.text(value, base)
     choices = {"mot_de_passe_motive": Fallback.PASSWORD_WITH_REASON, "aucun": Fallback.NONE}
     if text not in choices:
         raise Invalid(f"« {text} » inconnu (attendu : {', '.join(choices)})")
@@ -305,7 +233,7 @@ def _ror(value: Any, base: Path) -> FhirEditorSettings:
         raise Invalid(
             f"clé(s) inconnue(s) {', '.join(unknown)} (clés connues : {', '.join(_ROR_KEYS)})"
         )
-    profile = _text(value.get("profil", "CU23"), base)
+    profile = v.text(value.get("profil", "CU23"), base)
     fields = {k: v for k, v in value.items() if k != "profil"}
     (server,) = _editors([{"nom": "ROR", "delai_secondes": 60, **fields}], base)
     headers = (
@@ -317,61 +245,22 @@ def _ror(value: Any, base: Path) -> FhirEditorSettings:
     return replace(server, headers=headers)
 
 
-_APPOINTMENT_EDITOR_KEYS = ("nom", "cn", "ou")
-
-
-def _appointment_editors(value: Any, base: Path) -> tuple[EditorCertificate, ...]:
-    """[[rendez_vous.editeurs]] tables: nom, cn, ou (the editor's client certificate)."""
-    if not isinstance(value, list) or not value or not all(isinstance(e, dict) for e in value):
-        raise Invalid("au moins une table [[rendez_vous.editeurs]] (nom, cn, ou) par éditeur")
-    out = []
-    for n, e in enumerate(value, start=1):
-        _known_keys(n, e, _APPOINTMENT_EDITOR_KEYS)
-        fields = [_text(e.get(k, ""), base) for k in _APPOINTMENT_EDITOR_KEYS]
-        if not all(fields):
-            raise Invalid(
-                f"éditeur n° {n} : nom, cn et ou obligatoires (le CN et l'OU de son "
-                "certificat client IGC Santé)"
-            )
-        out.append(EditorCertificate(*fields))
-    if len({e.name for e in out}) != len(out):
-        raise Invalid("deux éditeurs portent le même nom")
-    if len({(e.common_name, e.unit) for e in out}) != len(out):
-        raise Invalid("deux éditeurs ont le même certificat (cn et ou)")
-    return tuple(out)
-
-
-def _base_path(value: Any, base: Path) -> str:
-    text = _text(value, base).rstrip("/")
-    if not text.startswith("/") or any(c in text for c in "?#{} "):
-        raise Invalid('chemin d\'URL attendu, commençant par /, p. ex. "/fhir"')
-    return text
-
-
-@dataclass(frozen=True)
-class Key:
-    table: str
-    name: str
-    #: Dotted attribute of HubSettings it sets, e.g. "tls.cert".
-    attr: str
-    parse: Parse
-
-
-#: Every key a hub.toml may hold (the call-back tables apart). Add a line per new setting.
+#: Every key of the kernel's tables (the features' are in their sections). Add a line per
+#: new setting.
 KEYS: tuple[Key, ...] = (
     Key("base", "url", "db_url", _db_url),
-    Key("ecoute", "adresse", "host", _text),
-    Key("ecoute", "port", "port", _port),
-    Key("ecoute", "compression", "compression", _flag),
-    Key("tls", "certificat", "tls.cert", _file),
-    Key("tls", "cle", "tls.key", _file),
-    Key("tls", "sans_tls", "tls.insecure", _flag),
-    Key("enregistrements", "dossier", "recordings_store", _path),
+    Key("ecoute", "adresse", "host", v.text),
+    Key("ecoute", "port", "port", v.port),
+    Key("ecoute", "compression", "compression", v.flag),
+    Key("tls", "certificat", "tls.cert", v.file),
+    Key("tls", "cle", "tls.key", v.file),
+    Key("tls", "sans_tls", "tls.insecure", v.flag),
+    Key("enregistrements", "dossier", "recordings_store", v.path),
     Key("conservation", "dossiers_jours", "retention.dossiers_days", _days),
     Key("conservation", "enregistrements_jours", "retention.recordings_days", _days),
     Key("conservation", "audit_jours", "retention.audit_days", _days),
-    Key("territoire", "nom", "territory.name", _text),
-    Key("territoire", "fichier", "territory.file", _file),
+    Key("territoire", "nom", "territory.name", v.text),
+    Key("territoire", "fichier", "territory.file", v.file),
     Key("objectifs", "decroche", "targets.answered", _share),
     Key("objectifs", "plafond_snp_semaine", "targets.weekly_snp_cap", _cap),
     Key("sessions", "inactivite_minutes", "sessions.idle_minutes", _idle_minutes),
@@ -379,174 +268,116 @@ KEYS: tuple[Key, ...] = (
     Key("sessions", "essais_avant_delai", "sessions.throttle_after", _attempts),
     Key("sessions", "delai_max_secondes", "sessions.max_delay_seconds", _delay_seconds),
     Key("sessions", "essais_avant_verrou", "sessions.lock_after", _attempts),
-    Key("sessions", "verrou_minutes", "sessions.lock_minutes", _minutes),
+    Key("sessions", "verrou_minutes", "sessions.lock_minutes", v.minutes),
     Key("sessions", "adresse_essais_avant_delai", "sessions.address_throttle_after", _attempts),
     Key("sessions", "adresse_essais_avant_verrou", "sessions.address_lock_after", _attempts),
     Key("anteriorites", "jours", "history.days", _days),
     Key("anteriorites", "appelant_frequent", "history.frequent_after", _dossier_count),
     Key("fhir", "editeurs", "fhir.editors", _editors),
-    Key("fhir", "rafraichir_minutes", "fhir.refresh_minutes", _minutes),
+    Key("fhir", "rafraichir_minutes", "fhir.refresh_minutes", v.minutes),
     Key("fhir", "fenetre_heures", "fhir.window_hours", _hours),
     Key("fhir", "ror", "fhir.ror", _ror),
-    Key("fhir", "ror_rafraichir_minutes", "fhir.ror_refresh_minutes", _minutes),
+    Key("fhir", "ror_rafraichir_minutes", "fhir.ror_refresh_minutes", v.minutes),
     Key("hubsante", "identifiant", "hubsante.client_id", _client_id),
     Key("hubsante", "url", "hubsante.url", _amqps),
-    Key("hubsante", "ca", "hubsante.ca_file", _file),
-    Key("hubsante", "certificat", "hubsante.cert_file", _file),
-    Key("hubsante", "cle", "hubsante.key_file", _file),
+    Key("hubsante", "ca", "hubsante.ca_file", v.file),
+    Key("hubsante", "certificat", "hubsante.cert_file", v.file),
+    Key("hubsante", "cle", "hubsante.key_file", v.file),
     Key("hubsante", "destinataire", "hubsante.default_recipient", _client_id),
     Key("hubsante", "statut", "hubsante.status", _message_status),
     Key("hubsante", "plateforme_sas", "hubsante.platform_id", _client_id),
-    Key("rendez_vous", "adresse", "appointments.host", _text),
-    Key("rendez_vous", "port", "appointments.port", _port),
-    Key("rendez_vous", "chemin", "appointments.base", _base_path),
-    Key("rendez_vous", "certificat", "appointments.cert", _file),
-    Key("rendez_vous", "cle", "appointments.key", _file),
-    Key("rendez_vous", "ca_clients", "appointments.client_ca", _file),
-    Key("rendez_vous", "editeurs", "appointments.editors", _appointment_editors),
-    Key("rendez_vous", "attente_agenda_minutes", "appointments.pending_minutes", _minutes),
-    Key("plateforme_sas", "url", "platform.url", _platform_url),
-    Key("plateforme_sas", "origine", "platform.origin", _platform_origin),
     Key("psc", "decouverte", "psc.discovery_url", _psc_url),
-    Key("psc", "identifiant_client", "psc.client_id", _text),
+    Key("psc", "identifiant_client", "psc.client_id", v.text),
     Key("psc", "secret_fichier", "psc.client_secret", _secret_file),
     Key("psc", "secret_variable", "psc.client_secret", _secret_env),
-    Key("psc", "certificat", "psc.cert_file", _file),
-    Key("psc", "cle", "psc.key_file", _file),
-    Key("psc", "ca", "psc.ca_file", _file),
+    Key("psc", "certificat", "psc.cert_file", v.file),
+    Key("psc", "cle", "psc.key_file", v.file),
+    Key("psc", "ca", "psc.ca_file", v.file),
     Key("psc", "roles", "psc.roles", _psc_roles),
     Key("psc", "secours", "psc.fallback", _psc_fallback),
-    Key("psc", "navigateur", "psc.pkce", _flag),
+    Key("psc", "navigateur", "psc.pkce", v.flag),
     Key("psc", "delai_secondes", "psc.timeout_s", _psc_timeout),
 )
 
 
-def known_tables() -> dict[str, tuple[str, ...]]:
-    tables: dict[str, list[str]] = {}
-    for key in KEYS:
-        tables.setdefault(key.table, []).append(key.name)
-    return {**{t: tuple(k) for t, k in tables.items()}, **CALLBACK_SECTIONS}
+def known_tables(sections: Sequence[Section[Any]] = ()) -> dict[str, tuple[str, ...]]:
+    """Every table a hub.toml may hold, with its keys: the kernel's and the sections'."""
+    tables = tables_of(KEYS)
+    for section in sections:
+        for name, keys in section.tables.items():
+            if name in tables:
+                raise ValueError(f"table [{name}] declared twice ({section.settings.__name__})")
+            tables[name] = keys
+    return tables
 
 
-def set_attr(settings: Any, dotted: str, value: Any) -> Any:
-    """A copy of the frozen ``settings`` with ``dotted`` (e.g. "tls.cert") set."""
-    head, _, rest = dotted.partition(".")
-    if not rest:
-        return replace(settings, **{head: value})
-    return replace(settings, **{head: set_attr(getattr(settings, head), rest, value)})
+def load_hub_file(path: Path, sections: Sequence[Section[Any]] = ()) -> HubSettings:
+    """The settings of ``path`` over the defaults, the features' ``sections`` read by
+    their own parsers; FileError with every problem. A table neither the kernel nor one
+    of ``sections`` declares is refused."""
+    data, lines = read_toml(path)
+    reading = Reading(path, data, lines)
+    tables = known_tables(sections)
+    _unknown_tables(reading, tables)
+    settings = HubSettings(source=path)
+    if reading.table("hubsante"):
+        # The connector is on once the section is there; both keys are then required.
+        settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
+        reading.require("hubsante", ("identifiant", "url", "certificat", "cle"),
+                        "pour se connecter au Hub Santé")  # fmt: skip
+    settings = reading.apply(settings, KEYS)
+    psc = reading.table("psc")
+    if psc:
+        _check_psc(psc, lambda reason: reading.bad(reason, "psc"))
+        unusable = _psc_tls_problem(settings.psc.cert_file, settings.psc.key_file,
+                                    settings.psc.ca_file)  # fmt: skip
+        if unusable:
+            reading.bad(unusable, "psc")
+    tls = reading.table("tls")
+    if ("certificat" in tls) != ("cle" in tls):
+        key = "certificat" if "certificat" in tls else "cle"
+        reading.bad("[tls] certificat et cle vont ensemble : donnez les deux", "tls", key)
+    found: list[object] = []
+    for section in sections:
+        try:
+            value = section.read(reading)
+        except FileError as exc:
+            reading.problems.extend(exc.problems)
+            continue
+        if value is not None:
+            found.append(value)
+    if reading.problems:
+        raise FileError(reading.problems)
+    return replace(settings, sections=tuple(found))
+
+
+def _unknown_tables(reading: Reading, tables: dict[str, tuple[str, ...]]) -> None:
+    """Each table or key of the file that no one reads: a typo must not pass unseen."""
+    lines = reading.lines
+    for name, value in reading.data.items():
+        if name not in tables:
+            where = (
+                line_of(lines, name) if not isinstance(value, dict) else _table_line(lines, name)
+            )
+            reading.problems.append(FileProblem(reading.path, where,
+                f"section ou clé inconnue « {name} » (sections connues : "
+                f"{', '.join(f'[{t}]' for t in tables)})",
+            ))  # fmt: skip
+        elif not isinstance(value, dict):
+            reading.problems.append(FileProblem(
+                reading.path, line_of(lines, name), f"« {name} » doit être une section [{name}]"
+            ))  # fmt: skip
+        else:
+            for key in value:
+                if key not in tables[name]:
+                    known = ", ".join(tables[name])
+                    reading.bad(f"clé inconnue « {key} » dans [{name}] (clés connues : {known})",
+                                name, key)  # fmt: skip
 
 
 def _table_line(lines: list[str], table: str) -> int | None:
     """The line of the ``[table]`` header (no key line can match a NUL)."""
     return line_of(lines, "\0", table)
-
-
-def load_hub_file(path: Path) -> HubSettings:
-    """The settings of ``path`` over the defaults; FileError with every problem."""
-    data, lines = read_toml(path)
-    problems: list[FileProblem] = []
-    tables = known_tables()
-
-    def bad(line: int | None, reason: str) -> None:
-        problems.append(FileProblem(path, line, reason))
-
-    for name, value in data.items():
-        if name not in tables:
-            where = (
-                line_of(lines, name) if not isinstance(value, dict) else _table_line(lines, name)
-            )
-            bad(
-                where,
-                f"section ou clé inconnue « {name} » (sections connues : "
-                f"{', '.join(f'[{t}]' for t in tables)})",
-            )
-        elif not isinstance(value, dict):
-            bad(line_of(lines, name), f"« {name} » doit être une section [{name}]")
-        else:
-            for key in value:
-                if key not in tables[name]:
-                    bad(
-                        line_of(lines, key, name),
-                        f"clé inconnue « {key} » dans [{name}] "
-                        f"(clés connues : {', '.join(tables[name])})",
-                    )
-    settings = HubSettings(source=path)
-    hubsante: dict[str, Any] = data["hubsante"] if isinstance(data.get("hubsante"), dict) else {}
-    if hubsante:
-        # The connector is on once the section is there; both keys are then required.
-        settings = replace(settings, hubsante=HubSanteSettings(client_id="", url=""))
-        required = ("identifiant", "url", "certificat", "cle")
-        for reason in _missing("hubsante", hubsante, required, "pour se connecter au Hub Santé"):
-            bad(_table_line(lines, "hubsante"), reason)
-    appointments: dict[str, Any] = (
-        data["rendez_vous"] if isinstance(data.get("rendez_vous"), dict) else {}
-    )
-    if appointments:
-        # The endpoint is on once the section is there; what it cannot work without is
-        # then required.
-        unset = AppointmentSettings(Path(), Path(), Path(), ())
-        settings = replace(settings, appointments=unset)
-        required = ("certificat", "cle", "ca_clients", "editeurs")
-        purpose = "pour recevoir les rendez-vous des éditeurs"
-        for reason in _missing("rendez_vous", appointments, required, purpose):
-            bad(_table_line(lines, "rendez_vous"), reason)
-    platform: dict[str, Any] = (
-        data["plateforme_sas"] if isinstance(data.get("plateforme_sas"), dict) else {}
-    )
-    if platform:
-        settings = replace(settings, platform=PlatformSettings(url="", origin=""))
-        purpose = "pour ouvrir la recherche de la plateforme SAS depuis un dossier"
-        for reason in _missing("plateforme_sas", platform, ("url", "origine"), purpose):
-            bad(_table_line(lines, "plateforme_sas"), reason)
-    base = path.parent
-    for key in KEYS:
-        table = data.get(key.table)
-        if not isinstance(table, dict) or key.name not in table:
-            continue
-        try:
-            settings = set_attr(settings, key.attr, key.parse(table[key.name], base))
-        except Invalid as exc:
-            bad(line_of(lines, key.name, key.table), f"[{key.table}] {key.name} : {exc}")
-    psc: dict[str, Any] = data["psc"] if isinstance(data.get("psc"), dict) else {}
-    if psc:
-        _check_psc(psc, lambda reason: bad(_table_line(lines, "psc"), reason))
-        unusable = _psc_tls_problem(settings.psc.cert_file, settings.psc.key_file,
-                                    settings.psc.ca_file)  # fmt: skip
-        if unusable:
-            bad(_table_line(lines, "psc"), unusable)
-    if appointments and not problems and settings.appointments is not None:
-        a = settings.appointments
-        unusable = _tls_problem(a.cert, a.key, a.client_ca)
-        if unusable:
-            bad(_table_line(lines, "rendez_vous"), f"[rendez_vous] {unusable}")
-    tls: dict[str, Any] = data["tls"] if isinstance(data.get("tls"), dict) else {}
-    if ("certificat" in tls) != ("cle" in tls):
-        bad(
-            line_of(lines, "certificat" if "certificat" in tls else "cle", "tls"),
-            "[tls] certificat et cle vont ensemble : donnez les deux",
-        )
-    if any(isinstance(data.get(t), dict) for t in CALLBACK_SECTIONS):
-        defaults, _ = read_toml(SETTINGS_FILE)
-        merged = {t: {**defaults.get(t, {}), **(data.get(t) or {})} for t in CALLBACK_SECTIONS}
-        try:
-            settings = replace(settings, callback=parse_settings(merged, lines, path))
-        except FileError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise FileError(problems)
-    return settings
-
-
-def _missing(
-    name: str, table: dict[str, Any], required: tuple[str, ...], purpose: str
-) -> list[str]:
-    """Why a section that is on cannot work: each required key it lacks."""
-    listed = f"{', '.join(required[:-1])} et {required[-1]}"
-    return [
-        f"[{name}] {key} manquant ({listed} sont obligatoires {purpose})"
-        for key in required
-        if key not in table
-    ]
 
 
 def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
@@ -569,22 +400,8 @@ def _check_psc(psc: dict[str, Any], bad: Callable[[str], None]) -> None:
 def _psc_tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> str:
     """Why the PSC client's certificate, key or authority cannot be used ("" if they can):
     said now, not at the first doctor's login."""
-    unusable = _tls_problem(cert, key, ca)
+    unusable = v.tls_problem(cert, key, ca)
     return f"[psc] {unusable}" if unusable else ""
-
-
-def _tls_problem(cert: Path | None, key: Path | None, ca: Path | None) -> str:
-    """Why a certificate, its key or an authority cannot be used ("" if they can)."""
-    import ssl
-
-    try:
-        if ca is not None:
-            ssl.create_default_context(cafile=str(ca))
-        if cert is not None and key is not None:
-            ssl.create_default_context().load_cert_chain(str(cert), str(key))
-    except (ssl.SSLError, OSError, ValueError) as exc:
-        return f"certificat, clé ou autorité inutilisable ({exc})"
-    return ""
 
 
 def default_path() -> Path | None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from app.appointments.settings import AppointmentSettings, PlatformSettings
-from app.callback.settings import Settings as CallbackSettings
 from app.domain.room import TARGET_ANSWERED, WEEKLY_SNP_CAP
 from app.psc.settings import PscSettings
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,6 @@ class HubSettings:
     tls: TlsSettings = field(default_factory=TlsSettings)
     fhir: FhirSettings = field(default_factory=FhirSettings)
     hubsante: HubSanteSettings | None = None
-    #: The agenda editors' appointment feedback endpoint (``[rendez_vous]``); None: off.
-    appointments: AppointmentSettings | None = None
-    #: The national platform's search opened from a dossier (``[plateforme_sas]``);
-    #: None: the desks' shortcut says it is not configured.
-    platform: PlatformSettings | None = None
     sessions: SessionSettings = field(default_factory=SessionSettings)
     #: permessage-deflate on the desks' websockets: off in a room (a LAN; every event is
     #: compressed again for each desk on the hub's loop), on for desks behind a slow link.
@@ -173,8 +169,14 @@ class HubSettings:
     history: HistorySettings = field(default_factory=HistorySettings)
     #: Pro Santé Connect: the hub's client and the room's policy per role (``[psc]``).
     psc: PscSettings = field(default_factory=PscSettings)
-    #: SAS opening hours, call-back delays (reminders), PDSA start, the SAS's names;
-    #: None: ``resources/callback/reglages.toml``.
-    callback: CallbackSettings | None = None
+    #: The features' own sections (``app.config.sections``), one object per settings
+    #: class: the call-back's room settings, the appointment endpoint, the platform's
+    #: search. Read them with ``section``.
+    sections: tuple[object, ...] = ()
     #: The file these settings came from (None: defaults and flags only).
     source: Path | None = None
+
+    def section(self, kind: type[S]) -> S | None:
+        """The feature settings of type ``kind``; None when the file leaves it out
+        (the feature is off, or at its defaults)."""
+        return next((s for s in self.sections if isinstance(s, kind)), None)

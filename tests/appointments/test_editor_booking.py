@@ -90,14 +90,16 @@ async def room_with(
     await editor.start()
     settings = HubSettings(
         fhir=FhirSettings(editors=(FhirEditorSettings("agenda-test", editor.fhir_url),)),
-        appointments=AppointmentSettings(
-            server.cert,
-            server.key,
-            ca.file,
-            (EDITOR,),
-            port=0,
-            base="/sas/fhir",
-            pending_minutes=pending_minutes,
+        sections=(
+            AppointmentSettings(
+                server.cert,
+                server.key,
+                ca.file,
+                (EDITOR,),
+                port=0,
+                base="/sas/fhir",
+                pending_minutes=pending_minutes,
+            ),
         ),
     )
     hub = Hub(db_url, "127.0.0.1", 0, settings=settings)

@@ -86,8 +86,10 @@ async def room(tmp_path: Path, db_url: str, sessions: sessionmaker[Session]) -> 
     ca = Authority(tmp_path / "igc")
     server = ca.issue("rdv")
     settings = HubSettings(
-        appointments=AppointmentSettings(
-            server.cert, server.key, ca.file, (EDITOR,), port=0, base="/sas/fhir"
+        sections=(
+            AppointmentSettings(
+                server.cert, server.key, ca.file, (EDITOR,), port=0, base="/sas/fhir"
+            ),
         )
     )
     hub = Hub(db_url, "127.0.0.1", 0, settings=settings)
@@ -265,7 +267,7 @@ async def test_the_endpoint_stops_with_the_hub(
     ca = Authority(tmp_path / "igc")
     server = ca.issue("rdv")
     settings = HubSettings(
-        appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
+        sections=(AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0),)
     )
     hub = Hub(db_url, "127.0.0.1", 0, settings=settings)
     await hub.start()

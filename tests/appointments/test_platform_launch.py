@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.appointments.search_launch import split_street
 from app.appointments.settings import PlatformSettings
-from app.config.hubfile import load_hub_file
+from app.cli.sections import load_hub_config
 from app.config.settings import HubSettings
 from app.db.audit import AuditRead
 from app.domain.rules import FlowError
@@ -44,7 +44,7 @@ def _query(url: str) -> dict[str, list[str]]:
 def test_the_dossier_travels_with_the_doctor_the_directory_names(
     sessions: sessionmaker[Session], people: dict[str, Principal]
 ) -> None:
-    desks = _desks(sessions, people, HubSettings(platform=PLATFORM))
+    desks = _desks(sessions, people, HubSettings(sections=(PLATFORM,)))
     with sessions.begin() as s:
         doctor(s, "10000000777", "Lefèvre", first="Anne")
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
@@ -74,7 +74,7 @@ def test_the_dossier_travels_with_the_doctor_the_directory_names(
 def test_an_rpps_written_in_the_dossier_is_taken_a_doubtful_name_is_left_out(
     sessions: sessionmaker[Session], people: dict[str, Principal]
 ) -> None:
-    desks = _desks(sessions, people, HubSettings(platform=PLATFORM))
+    desks = _desks(sessions, people, HubSettings(sections=(PLATFORM,)))
     with sessions.begin() as s:
         doctor(s, "10000000701", "Martin", first="Paul")
         doctor(s, "10000000702", "Martin", first="Marie")
@@ -101,7 +101,7 @@ def test_unconfigured_or_not_visible_is_refused_and_the_refusal_audited(
     dossier_id = snp_dossier(desks["n1"], desks["mrl"])
     err = desks["mrl"].refused(INTENT, dossier_id=dossier_id)
     assert err.code == "invalid_state" and "[plateforme_sas]" in str(err)
-    desks = _desks(sessions, people, HubSettings(platform=PLATFORM))
+    desks = _desks(sessions, people, HubSettings(sections=(PLATFORM,)))
     # Another N1 may not see a dossier taken by the MRL; the answer says no more than
     # "not found" (the same as for a dossier that does not exist).
     other = desks["n1b"].refused(INTENT, dossier_id=dossier_id)
@@ -134,10 +134,12 @@ def test_the_address_splits_into_number_and_street(address: str, expected: tuple
 def test_hub_toml_section_is_read_and_checked(tmp_path: Path) -> None:
     good = tmp_path / "hub.toml"
     good.write_text('[plateforme_sas]\nurl = "https://sas.sante.fr/"\norigine = "LRM-17"\n')
-    assert load_hub_file(good).platform == PlatformSettings("https://sas.sante.fr", "LRM-17")
+    assert load_hub_config(good).section(PlatformSettings) == PlatformSettings(
+        "https://sas.sante.fr", "LRM-17"
+    )
     bad = tmp_path / "bad.toml"
     bad.write_text('[plateforme_sas]\nurl = "ftp://sas"\n')
     with pytest.raises(Exception) as caught:
-        load_hub_file(bad)
+        load_hub_config(bad)
     said = str(caught.value)
     assert "origine manquant" in said and "[plateforme_sas] url" in said

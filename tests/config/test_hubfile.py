@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from app.appointments.settings import AppointmentSettings, PlatformSettings
+from app.appointments.settings import (
+    ENDPOINT_KEYS,
+    PLATFORM_KEYS,
+    AppointmentSettings,
+    PlatformSettings,
+)
+from app.callback.settings import Settings as CallbackSettings
 from app.callback.settings import load_settings
+from app.cli.sections import SECTIONS, load_hub_config
 from app.config.hubfile import KEYS, describe, known_tables, load_hub_file
+from app.config.sections import Reading, Section
 from app.config.settings import HubSanteSettings, HubSettings
 from app.config.tomlfile import FileError
 from app.hub.server import Hub
@@ -26,19 +34,19 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_the_example_loads_and_says_what_the_comments_say() -> None:
-    s = load_hub_file(EXAMPLE)
+    s = load_hub_config(EXAMPLE)
     assert s.db_url == "sqlite:////var/lib/sasdesk/sasdesk.sqlite3"
     assert (s.host, s.port) == ("127.0.0.1", 8765)
     assert s.recordings_store == Path("/var/lib/sasdesk/enregistrements")
     assert s.targets.answered == 0.99 and s.targets.weekly_snp_cap == 20
     assert s.territory.name == "SAS 17 — Charente-Maritime"
-    assert s.callback == load_settings()  # same as the room file it repeats
+    assert s.section(CallbackSettings) == load_settings()  # same as the room file it repeats
     assert s.source == EXAMPLE
 
 
 def test_every_key_of_the_loader_is_documented_in_the_example() -> None:
     text = EXAMPLE.read_text(encoding="utf-8")
-    for table, keys in known_tables().items():
+    for table, keys in known_tables(SECTIONS).items():
         assert f"[{table}]" in text
         for key in keys:
             assert f"{key} =" in text, f"[{table}] {key} absent de hub.toml.example"
@@ -74,20 +82,21 @@ samedi = ""
 rappel_sans_reponse_minutes = 30
 """,
     )
-    s = load_hub_file(path)
+    s = load_hub_config(path)
     assert s.db_url.endswith("sslmode=verify-full") and (s.host, s.port) == ("0.0.0.0", 9443)
     assert s.tls.cert == tmp_path / "tls" / "hub.crt" and s.tls.enabled
     assert s.recordings_store == tmp_path / "rec"
     assert s.retention.recordings_days == 1825 and s.retention.dossiers_days is None
     assert s.territory.file == tmp_path / "territoire.json"
     assert s.targets.weekly_snp_cap == 12 and s.targets.answered == 0.99
-    assert s.callback is not None and s.callback.hours[5] is None  # Saturday closed
-    assert s.callback.hours[0] == load_settings().hours[0]  # Monday from reglages.toml
-    assert s.callback.retry_delay.total_seconds() == 30 * 60
+    room = s.section(CallbackSettings)
+    assert room is not None and room.hours[5] is None  # Saturday closed
+    assert room.hours[0] == load_settings().hours[0]  # Monday from reglages.toml
+    assert room.retry_delay.total_seconds() == 30 * 60
 
 
 def test_an_empty_file_is_the_defaults(tmp_path: Path) -> None:
-    assert load_hub_file(write(tmp_path, "# rien\n")) == HubSettings(source=tmp_path / "hub.toml")
+    assert load_hub_config(write(tmp_path, "# rien\n")) == HubSettings(source=tmp_path / "hub.toml")
 
 
 def said(found: list[tuple[int | None, str]], line: int, words: str) -> bool:
@@ -96,7 +105,7 @@ def said(found: list[tuple[int | None, str]], line: int, words: str) -> bool:
 
 def problems_of(path: Path) -> list[tuple[int | None, str]]:
     with pytest.raises(FileError) as caught:
-        load_hub_file(path)
+        load_hub_config(path)
     return [(p.line, p.reason) for p in caught.value.problems]
 
 
@@ -118,7 +127,7 @@ port = 8766
     assert found[1][0] == 5 and "section ou clé inconnue « ecouter »" in found[1][1]
     assert len(found) == 2
     with pytest.raises(FileError) as caught:
-        load_hub_file(path)
+        load_hub_config(path)
     assert f"{path}, ligne 3 :" in describe(caught.value)  # full path: admins have several
 
 
@@ -170,18 +179,18 @@ def test_a_syntax_error_and_a_non_utf8_file(tmp_path: Path) -> None:
 
 
 def test_every_key_sets_a_field_that_exists() -> None:
-    # [hubsante], [rendez_vous] and [plateforme_sas] fill optional sections (None until
-    # the file has them).
-    defaults = HubSettings(
-        hubsante=HubSanteSettings(client_id="", url=""),
-        appointments=AppointmentSettings(Path(), Path(), Path(), ()),
-        platform=PlatformSettings("", ""),
-    )
-    for key in KEYS:
-        obj: object = defaults
-        for part in key.attr.split("."):
-            assert hasattr(obj, part), key
-            obj = getattr(obj, part)
+    # [hubsante] fills an optional part (None until the file has it); [rendez_vous] and
+    # [plateforme_sas] are the appointment feature's own settings.
+    for defaults, keys in (
+        (HubSettings(hubsante=HubSanteSettings(client_id="", url="")), KEYS),
+        (AppointmentSettings(Path(), Path(), Path(), ()), ENDPOINT_KEYS),
+        (PlatformSettings("", ""), PLATFORM_KEYS),
+    ):
+        for key in keys:
+            obj: object = defaults
+            for part in key.attr.split("."):
+                assert hasattr(obj, part), key
+                obj = getattr(obj, part)
 
 
 def test_fhir_editors_and_hub_sante_sections(tmp_path: Path) -> None:
@@ -211,7 +220,7 @@ statut = "Exercise"
 plateforme_sas = "fr.health.test.ptfsas"
 """,
     )
-    s = load_hub_file(path)
+    s = load_hub_config(path)
     assert s.fhir.refresh_minutes == 5 and s.fhir.window_hours == 72
     assert [(e.name, e.timeout_s, e.ca_file) for e in s.fhir.editors] == [
         ("agenda-a", 4.0, tmp_path / "ca.pem"),
@@ -238,7 +247,7 @@ url = "ftp://x"
 """,
     )
     with pytest.raises(FileError) as refused:
-        load_hub_file(bad)
+        load_hub_config(bad)
     text = describe(refused.value)
     assert "[hubsante] certificat manquant" in text
     assert "[hubsante] identifiant : identifiant Hub Santé attendu" in text
@@ -255,7 +264,7 @@ url = "ftp://x"
     ],
 )
 def test_the_database_urls_of_the_deploy_guide_are_accepted(tmp_path: Path, url: str) -> None:
-    assert load_hub_file(write(tmp_path, f'[base]\nurl = "{url}"\n')).db_url == url
+    assert load_hub_config(write(tmp_path, f'[base]\nurl = "{url}"\n')).db_url == url
 
 
 def test_sessions_table_sets_idle_shift_and_throttle_and_reaches_the_hub(
@@ -274,16 +283,16 @@ adresse_essais_avant_delai = 20
 adresse_essais_avant_verrou = 100
 """,
     )
-    s = load_hub_file(path).sessions
+    s = load_hub_config(path).sessions
     assert (s.idle_minutes, s.max_shift_hours) == (20, 12.5)
     assert (s.throttle_after, s.max_delay_seconds, s.lock_after, s.lock_minutes) == (2, 10, 6, 30)
     assert (s.address_throttle_after, s.address_lock_after) == (20, 100)
-    hub = Hub("sqlite:///" + str(tmp_path / "unused.sqlite3"), settings=load_hub_file(path))
+    hub = Hub("sqlite:///" + str(tmp_path / "unused.sqlite3"), settings=load_hub_config(path))
     assert hub.sessions.idle == timedelta(minutes=20)
     assert hub.sessions.shift == timedelta(hours=12.5)
     assert hub.sessions.guard.settings.lock_after == 6
     never = write(tmp_path, "[sessions]\ninactivite_minutes = 0\n")
-    assert Hub("sqlite://", settings=load_hub_file(never)).sessions.idle is None
+    assert Hub("sqlite://", settings=load_hub_config(never)).sessions.idle is None
     bad = write(
         tmp_path,
         "[sessions]\ninactivite_minutes = -5\nduree_max_heures = 48\nessais_avant_verrou = 0\n",
@@ -312,10 +321,10 @@ def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
         'roles = { MRL = "obligatoire", ARM_N1 = "possible" }\n'
     )
     with pytest.raises(FileError) as readable:
-        load_hub_file(write(tmp_path, text))
+        load_hub_config(write(tmp_path, text))
     assert "chmod 600" in describe(readable.value)
     secret.chmod(0o600)
-    s = load_hub_file(write(tmp_path, text)).psc
+    s = load_hub_config(write(tmp_path, text)).psc
     assert (s.discovery_url, s.client_id, s.client_secret) == (url, "sasdesk-samu017", "s3cret")
     assert s.fallback == Fallback.NONE and s.pkce is True
     assert s.policy("MRL") == Policy.MUST and s.policy("ARM_N1") == Policy.MAY
@@ -323,13 +332,13 @@ def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
     assert s.policy("OSNP") == Policy.PASSWORD
     monkeypatch.setenv("PSC_SECRET_TEST", "from-env")
     env = text.replace('secret_fichier = "psc-secret"', 'secret_variable = "PSC_SECRET_TEST"')
-    assert load_hub_file(write(tmp_path, env)).psc.client_secret == "from-env"
+    assert load_hub_config(write(tmp_path, env)).psc.client_secret == "from-env"
     wrong = (
         '[psc]\ndecouverte = "http://psc.example/x"\n'
         'roles = { MRL = "toujours", CHEF = "possible" }\n'
     )
     with pytest.raises(FileError) as refused:
-        load_hub_file(write(tmp_path, wrong))
+        load_hub_config(write(tmp_path, wrong))
     said = describe(refused.value)
     assert "URL https://" in said and "identifiant_client manquant" in said
     assert "« toujours » inconnu" in said or "rôle « CHEF » inconnu" in said
@@ -341,7 +350,7 @@ def test_psc_section_reads_its_keys_and_refuses_an_inline_or_readable_secret(
         'certificat = "psc.crt"\ncle = "psc.key"\n'
     )
     with pytest.raises(FileError) as unusable:
-        load_hub_file(write(tmp_path, mtls))
+        load_hub_config(write(tmp_path, mtls))
     assert "inutilisable" in describe(unusable.value)
 
 
@@ -358,7 +367,7 @@ profil = "CU42"
 ca = "igc.pem"
 """,
     )
-    s = load_hub_file(path)
+    s = load_hub_config(path)
     ror = s.fhir.ror
     assert ror is not None and s.fhir.ror_refresh_minutes == 720 and not s.fhir.editors
     assert (ror.name, ror.base_url, ror.timeout_s, ror.ca_file) == (
@@ -373,3 +382,41 @@ ca = "igc.pem"
     bad = write(tmp_path, '[fhir.ror]\nurl = "ftp://x"\nzone = "17"\n')
     [(_, reason)] = problems_of(bad)
     assert "clé(s) inconnue(s) zone" in reason
+
+
+def test_a_feature_table_is_known_only_through_its_section(tmp_path: Path) -> None:
+    """The loader alone knows the kernel's tables: a feature's table is refused as
+    unknown unless its section is handed over, then read by the feature's parser."""
+    path = write(tmp_path, '[plateforme_sas]\nurl = "https://sas.sante.fr"\norigine = "LRM"\n')
+    with pytest.raises(FileError, match="section ou clé inconnue « plateforme_sas »"):
+        load_hub_file(path)
+    s = load_hub_config(path)
+    assert s.section(PlatformSettings) == PlatformSettings("https://sas.sante.fr", "LRM")
+    assert s.section(AppointmentSettings) is None and s.section(CallbackSettings) is None
+
+
+def test_a_table_two_sections_declare_is_a_programming_error(tmp_path: Path) -> None:
+    twice: Section[PlatformSettings] = Section(
+        PlatformSettings, {"ecoute": ("url",)}, lambda reading: None
+    )
+    with pytest.raises(ValueError, match=r"table \[ecoute\] declared twice"):
+        load_hub_file(write(tmp_path, "# rien\n"), [twice])
+
+
+def test_a_section_bad_value_names_its_table_and_line(tmp_path: Path) -> None:
+    """A feature's parser reports through the same reading: file, line, [table] key."""
+    seen: list[Reading] = []
+
+    def read(reading: Reading) -> PlatformSettings | None:
+        seen.append(reading)
+        return None
+
+    spy: Section[PlatformSettings] = Section(PlatformSettings, {"espion": ("x",)}, read)
+    path = write(tmp_path, '[espion]\nx = 1\n[plateforme_sas]\nurl = "ftp://x"\n')
+    with pytest.raises(FileError) as caught:
+        load_hub_file(path, [*SECTIONS, spy])
+    found = [(p.line, p.reason) for p in caught.value.problems]
+    assert (4, "[plateforme_sas] url : URL https://… de la plateforme numérique SAS attendue, "
+            "p. ex. https://sas.sante.fr") in found  # fmt: skip
+    assert said(found, 3, "[plateforme_sas] origine manquant")
+    assert seen and seen[0].table("espion") == {"x": 1}

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import text as text_sql
 
-from app.appointments.settings import EditorCertificate
+from app.appointments.settings import AppointmentSettings, EditorCertificate
+from app.cli.sections import SECTIONS, load_hub_config
 from app.config.check import check
-from app.config.hubfile import load_hub_file
 from app.config.tomlfile import FileError
 from app.db.engine import make_engine
 from tests.appointments.test_fhir import BOOKED
@@ -63,17 +63,17 @@ ou = "Editeur B"
 
 def problems(path: Path) -> list[tuple[int | None, str]]:
     with pytest.raises(FileError) as caught:
-        load_hub_file(path)
+        load_hub_config(path)
     return [(p.line, p.reason) for p in caught.value.problems]
 
 
 def test_off_without_the_section(tmp_path: Path) -> None:
-    assert load_hub_file(write(tmp_path, "[base]\n")).appointments is None
+    assert load_hub_config(write(tmp_path, "[base]\n")).section(AppointmentSettings) is None
 
 
 def test_the_section_turns_the_endpoint_on(tmp_path: Path) -> None:
-    s = load_hub_file(write(tmp_path, section(tmp_path)))
-    a = s.appointments
+    s = load_hub_config(write(tmp_path, section(tmp_path)))
+    a = s.section(AppointmentSettings)
     assert a is not None
     assert (a.host, a.port, a.base) == ("0.0.0.0", 9443, "/sas/fhir")
     assert a.client_ca == tmp_path / "igc.pem"  # relative to the file's folder
@@ -148,8 +148,8 @@ def test_hub_check_reports_the_endpoint_and_refuses_a_missing_authority(tmp_path
 def test_an_expired_client_authority_fails_the_check(tmp_path: Path) -> None:
     old = Authority(tmp_path / "old").issue("ancienne-ac", expired=True)
     (tmp_path / "ancienne.pem").write_bytes(old.cert.read_bytes())
-    found = {c.name: c for c in check(load_hub_file(config(tmp_path, extra=section(
-        tmp_path, ca="ancienne.pem"))))}  # fmt: skip
+    found = {c.name: c for c in check(load_hub_config(config(tmp_path, extra=section(
+        tmp_path, ca="ancienne.pem"))), SECTIONS)}  # fmt: skip
     assert found["rendez-vous"].ok is False
     assert "expirée" in found["rendez-vous"].detail
     assert "aucun éditeur ne pourra se connecter" in found["rendez-vous"].detail

@@ -24,7 +24,7 @@ from tests.directory.builders import doctor, slot
 
 ROOM = HubSettings(
     targets=TargetSettings(answered=0.95, weekly_snp_cap=1),
-    callback=replace(load_settings(), retry_delay=timedelta(minutes=42)),
+    sections=(replace(load_settings(), retry_delay=timedelta(minutes=42)),),
 )
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.bench.report import MonthWriter, live_latency
 from app.db.engine import make_engine, make_sessionmaker
 from app.db.migrate import upgrade
 from app.db.models import Event
-from app.stats.bench import MonthWriter, live_latency
 from app.stats.calendar import Period
 from app.stats.report import build_report
 from tests.stats.room import Room

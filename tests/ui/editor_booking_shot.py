@@ -192,7 +192,7 @@ def main() -> int:
     ca = Authority(folder / "igc")
     server = ca.issue("rdv")
     settings = HubSettings(
-        appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
+        sections=(AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0),)
     )
     hub = EmbeddedHub(db_url, demo=Demo(), settings=settings)
     url = hub.start()

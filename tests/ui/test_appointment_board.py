@@ -52,7 +52,7 @@ def editor_room(
     ca = Authority(tmp_path / "igc")
     server = ca.issue("rdv")
     settings = HubSettings(
-        appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
+        sections=(AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0),)
     )
     hub = EmbeddedHub(db_url, settings=settings)
     url = hub.start()

@@ -25,7 +25,7 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 
 @pytest.fixture
 def platform_hub(db_url: str, sessions: sessionmaker[Session]) -> Iterator[str]:
-    settings = HubSettings(platform=PlatformSettings("https://sas.test", "LRM-17"))
+    settings = HubSettings(sections=(PlatformSettings("https://sas.test", "LRM-17"),))
     hub = EmbeddedHub(db_url, settings=settings)
     yield hub.start()
     hub.stop()

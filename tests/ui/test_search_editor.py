@@ -92,7 +92,7 @@ def room(db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> Iterat
     ca = Authority(tmp_path / "igc")
     server = ca.issue("rdv")
     settings = HubSettings(
-        appointments=AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0)
+        sections=(AppointmentSettings(server.cert, server.key, ca.file, (EDITOR,), port=0),)
     )
     hub = EmbeddedHub(db_url, settings=settings)
     url = hub.start()
