@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import app.callback.hub  # noqa: F401  (defines the intents)
 from app.hub.extensions import hub_wire
 from tests.core.test_docs import json_blocks
 
