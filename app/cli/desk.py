@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from app.cli.options import db_url
 from app.cli.phone import add_sip_security
 from app.client.network import local_ip_for
-from app.db.engine import data_dir
+from app.resources import data_dir
 
 if TYPE_CHECKING:
     from app.client.trust import HubTrust
