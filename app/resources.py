@@ -26,6 +26,12 @@ def data_dir() -> Path:
     return path
 
 
+def default_db_url() -> str:
+    """The embedded database (SQLite in the data directory): named here, so that the
+    command line's options and the desk need not load the database layer to say it."""
+    return f"sqlite:///{data_dir() / 'sasdesk.sqlite3'}"
+
+
 def bundle_root() -> Path:
     """The directory holding ``resources/``: the frozen bundle, or the checkout."""
     if getattr(sys, "frozen", False):

@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from app.client.hub_client import HubClient, HubError, LinkState
-from app.hub.protocol import Intent, intent_class
+from app.client.wire import DESK_WIRE
+from app.hub.protocol import Intent
 from telephony.line import LineEvent, PhoneLine
 
 
@@ -33,7 +34,7 @@ class HubBridge(QObject):
         """Build the intent from the hub's own model and send it; a refusal (by the model
         or by the hub) is shown to the user, never raised into Qt."""
         # A name crossed a Qt signal as a plain str: the model is looked up by its wire name.
-        model = intent_class(intent) if isinstance(intent, str) else intent
+        model = DESK_WIRE.intent_class(intent) if isinstance(intent, str) else intent
         try:
             return await self.client.call(model, timeout, **fields)
         except HubError as exc:

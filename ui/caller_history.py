@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout
 
 from app.domain.permissions import Action
-from app.history.hub import DossierLinkIntent, DossierSearch, HistoryCaller
+from app.history.protocol import DossierLinkIntent, DossierSearch, HistoryCaller
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.tasks import spawn

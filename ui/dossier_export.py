@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 from PySide6.QtCore import QObject
 
-from app.interop.export_hub import DossierExport
+from app.interop.protocol import DossierExport
 from ui.tasks import spawn
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from app.client.hub_client import HubClient, HubError
+from app.domain.passwords import MAX_LENGTH, MIN_LENGTH, PASSPHRASE_LENGTH
 from app.hub import protocol as p
-from app.hub.passwords import MAX_LENGTH, MIN_LENGTH, PASSPHRASE_LENGTH
 from ui.dialog_buttons import ok_cancel
 from ui.naming import named
 

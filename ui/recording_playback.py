@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QWidget
 from app.client.hub_client import HubError
 from app.client.recordings import fetch_recording, list_recordings
 from app.domain.enums import Role
-from app.recordings.playback import LISTENERS
 from app.recordings.player import AudioOut, RecordingPlayer
+from app.recordings.protocol import LISTENERS
 from ui.models.recordings import describe
 from ui.tasks import spawn
 from ui.widgets.recording_chooser import RecordingChooser

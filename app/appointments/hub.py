@@ -12,14 +12,19 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
 from sqlalchemy import select
 
+from app.appointments import protocol as appointments_protocol
 from app.appointments.board import attach, board
 from app.appointments.models import AppointmentMessage
-from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentPlatformSearch
+from app.appointments.protocol import (
+    AppointmentAttach,
+    AppointmentBoard,
+    AppointmentJournal,
+    AppointmentPlatformSearch,
+)
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
 from app.appointments.views import message_view
@@ -33,7 +38,7 @@ from app.domain.permissions import Action, require
 from app.hub.context import HubContext
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience
 
@@ -42,15 +47,6 @@ if TYPE_CHECKING:
     from app.hub.server import Hub
 
 log = logging.getLogger(__name__)
-
-
-class AppointmentJournal(Intent):
-    """The editors' messages, newest first (refused ones by default): supervisor only."""
-
-    type: Literal[IntentName.APPOINTMENT_JOURNAL] = IntentName.APPOINTMENT_JOURNAL
-    outcome: Literal["refused", "all"] = "refused"
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
-    read_only: ClassVar[bool] = True
 
 
 def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
@@ -105,6 +101,7 @@ class AppointmentsExtension(Extension):
     the editors' endpoint, and the watch on bookings still pending at an editor."""
 
     name = "app.appointments"
+    protocol: tuple[type[Intent], ...] = appointments_protocol.INTENTS
 
     def __init__(
         self,

@@ -10,25 +10,39 @@ from pydantic import Field
 from app.hub.protocol import EntityId, Intent, IntentName
 
 
-class AppointmentPlatformSearch(Intent):
+class AppointmentPlatformSearch(Intent, name=IntentName.APPOINTMENT_PLATFORM_SEARCH):
     """The platform search address for ``dossier_id`` (whoever may see the dossier)."""
 
-    type: Literal[IntentName.APPOINTMENT_PLATFORM_SEARCH] = IntentName.APPOINTMENT_PLATFORM_SEARCH
     dossier_id: EntityId
     read_only: ClassVar[bool] = True  # writes nothing but its audit row
 
 
-class AppointmentBoard(Intent):
+class AppointmentBoard(Intent, name=IntentName.APPOINTMENT_BOARD):
     """The appointments received that belong to no dossier yet (the board's dock)."""
 
-    type: Literal[IntentName.APPOINTMENT_BOARD] = IntentName.APPOINTMENT_BOARD
     limit: Annotated[int, Field(ge=1, le=500)] = 200
     read_only: ClassVar[bool] = True
 
 
-class AppointmentAttach(Intent):
+class AppointmentAttach(Intent, name=IntentName.APPOINTMENT_ATTACH):
     """Attach a received appointment to a dossier (from the board, without retyping)."""
 
-    type: Literal[IntentName.APPOINTMENT_ATTACH] = IntentName.APPOINTMENT_ATTACH
     appointment_id: EntityId
     dossier_id: EntityId
+
+
+class AppointmentJournal(Intent, name=IntentName.APPOINTMENT_JOURNAL):
+    """The editors' messages, newest first (refused ones by default): supervisor only."""
+
+    outcome: Literal["refused", "all"] = "refused"
+    limit: Annotated[int, Field(ge=1, le=500)] = 100
+    read_only: ClassVar[bool] = True
+
+
+#: What this protocol adds to the wire (registered by the hub's extension and the desk).
+INTENTS: tuple[type[Intent], ...] = (
+    AppointmentPlatformSearch,
+    AppointmentBoard,
+    AppointmentAttach,
+    AppointmentJournal,
+)

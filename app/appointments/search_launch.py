@@ -19,13 +19,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from app.appointments.platform_search import SearchContext, platform_search_url
 from app.appointments.protocol import AppointmentPlatformSearch
 from app.appointments.settings import PlatformSettings
-from app.audit import record_read, refused_read
 from app.db.models import Dossier, OsnpTask
 from app.directory.models import Effecteur
 from app.directory.query import parse_treating_doctor
 from app.domain.professions import Wanted, fold
 from app.domain.rules import FlowError
 from app.hub.protocol import IntentName
+from app.hub.read_audit import record_read, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
 

@@ -6,7 +6,7 @@ refusal into :class:`ReadRefused`, which :class:`app.hub.service.HubService` rec
 in a transaction of its own (the refused unit is rolled back) before answering
 ``not_found``. New read paths (exports, searches, history) do the same::
 
-    from app.audit import record_read, refused_read
+    from app.hub.read_audit import record_read, refused_read
 
     d = ...  # the dossier, after the role's visibility check
     record_read(u.s, u.actor, u.actor.desk, d.id, "dossier.export", at=u.now)
@@ -17,11 +17,6 @@ in a transaction of its own (the refused unit is rolled back) before answering
 The recorder is the kernel's seam (``app.hub.read_audit``, which the flow's own read
 path uses) and the table sits with the domain's (``app.db.audit``): the kernel needs
 neither this package nor its queries and intents (``app.audit.query``, ``.hub``).
+This package imports nothing itself: the desk imports its intents
+(``app.audit.protocol``) without the table or the recorder.
 """
-
-from __future__ import annotations
-
-from app.db.audit import AuditRead
-from app.hub.read_audit import ReadRefused, record_read, record_read_once, refused_read
-
-__all__ = ["AuditRead", "ReadRefused", "record_read", "record_read_once", "refused_read"]

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
-
+from app.audit import protocol as audit_protocol
+from app.audit.protocol import AuditList
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.permissions import Action, require
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
-
-
-class AuditList(Intent):
-    """Who read dossiers: filter by dossier (id or number), user, period; newest first."""
-
-    type: Literal[IntentName.AUDIT_LIST] = IntentName.AUDIT_LIST
-    dossier: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] = ""
-    username: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
-    refused_only: bool = False
-    before_id: EntityId | None = None
-    limit: Annotated[int, Field(ge=1, le=500)] = 200
-    read_only: ClassVar[bool] = True
 
 
 def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
@@ -50,6 +36,7 @@ class AuditExtension(Extension):
     """The supervisors' view of the read audit."""
 
     name = "app.audit"
+    protocol: tuple[type[Intent], ...] = audit_protocol.INTENTS
 
     def handlers(self) -> Mapping[type[Intent], Handler]:
         return {AuditList: audit_list}

@@ -519,9 +519,10 @@ def _timed(fn: Any, runs: int) -> dict[str, Any]:
 
 def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
     """Steady stream from the real flow service; latency = event produced → view ready."""
+    from app.flow.protocol import INTENTS as FLOW_INTENTS
     from app.flow.service import FlowService
     from app.hub.auth import principal_of
-    from app.hub.protocol import parse_intent
+    from app.hub.protocol import Wire, parse_intent
     from app.stats.live import LiveState
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -538,6 +539,7 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
         with sessions() as s:
             people = {u.username: principal_of(u) for u in s.query(User)}
         service = FlowService(sessions)
+        wire = Wire(FLOW_INTENTS)  # the flow's intents only: no extension is installed
         live = LiveState()
         rng = random.Random(seed)
         latencies: list[float] = []
@@ -549,7 +551,7 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
         def send(who: str, type_: str, **payload: Any) -> dict[str, Any]:
             nonlocal events
             outcome = service.handle(
-                people[who], parse_intent(json.dumps({"type": type_, **payload}))
+                people[who], parse_intent(json.dumps({"type": type_, **payload}), wire)
             )
             for e in outcome.events:
                 t0 = time.perf_counter()

@@ -14,7 +14,7 @@ from app.directory.models import Booking, Slot
 from app.hub.events import EventName
 from app.hub.protocol import IntentName
 from app.recordings.models import Recording
-from app.recordings.store import file_sha256
+from app.recordings.protocol import file_sha256
 
 #: The event each acknowledged intent must have left in the log, on its dossier or task.
 EVENT_OF = {

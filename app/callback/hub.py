@@ -12,13 +12,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from datetime import datetime, time, timedelta
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import select
 
-from app.audit import record_read, refused_read
+from app.callback import protocol as callback_protocol
 from app.callback import reminders
 from app.callback.billing import billing_hint
 from app.callback.facts import appointment_facts, dossier_facts
@@ -33,14 +32,26 @@ from app.callback.plan import (
     plan_of,
     reorder,
 )
+from app.callback.protocol import (
+    AcceptedAppointment,
+    AppointmentStatusIntent,
+    CallbackAttemptIntent,
+    CallbackBilling,
+    CallbackLetter,
+    CallbackPatientText,
+    CallbackPlan,
+    CallbackPlanReorder,
+    CallbackScript,
+    CallbackStats,
+    CallbackTargetAdd,
+    CallbackTargetSkip,
+)
 from app.callback.scripts import ScriptBook, load_scripts
 from app.callback.settings import Settings, load_settings
 from app.callback.stats import osnp_table
 from app.callback.views import appointment_view, attempt_view, target_view
 from app.callback.vocab import (
-    AppointmentStatus,
     AttemptResult,
-    RefusalReason,
     TargetKind,
     TargetStatus,
 )
@@ -55,7 +66,7 @@ from app.directory.hub import (
     slot_view,
 )
 from app.directory.vocab import PARIS
-from app.domain.enums import ConsultationType, Role, TaskOutcome, TaskStatus
+from app.domain.enums import Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
 from app.domain.rules import FlowError, forbid
 from app.flow.handlers import FlowHandlers
@@ -64,109 +75,11 @@ from app.hub import protocol as p
 from app.hub.context import HubContext
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short, Text
+from app.hub.protocol import Intent, IntentName
+from app.hub.read_audit import record_read, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
-
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
-
-
-class CallbackPlan(Intent):
-    """The task's plan (built from the dossier and the directory on first request)."""
-
-    type: Literal[IntentName.CALLBACK_PLAN] = IntentName.CALLBACK_PLAN
-    task_id: EntityId
-    rebuild: bool = False
-
-
-class CallbackTargetAdd(Intent):
-    type: Literal[IntentName.CALLBACK_TARGET_ADD] = IntentName.CALLBACK_TARGET_ADD
-    task_id: EntityId
-    kind: TargetKind
-    effecteur_id: EntityId | None = None
-    name: Short = ""
-    phone_direct: Phone = ""
-    phone_secretary: Phone = ""
-    place: Text = ""
-    position: Annotated[int, Field(ge=1, le=500)] | None = None
-    reason: Text = ""
-
-
-class CallbackTargetSkip(Intent):
-    type: Literal[IntentName.CALLBACK_TARGET_SKIP] = IntentName.CALLBACK_TARGET_SKIP
-    target_id: EntityId
-    reason: Reason
-
-
-class CallbackPlanReorder(Intent):
-    type: Literal[IntentName.CALLBACK_PLAN_REORDER] = IntentName.CALLBACK_PLAN_REORDER
-    task_id: EntityId
-    order: Annotated[list[EntityId], Field(min_length=1, max_length=500)]
-
-
-class AcceptedAppointment(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    at: datetime | None = None  # a published slot's own time when omitted
-    place: Text = ""
-    consultation_type: ConsultationType | None = None
-
-
-class CallbackAttemptIntent(Intent):
-    """One call to a target and its outcome (duration from the desk). Its recording is
-    uploaded by the desk under ``call_ref`` (app.recordings), never sent as a path."""
-
-    type: Literal[IntentName.CALLBACK_ATTEMPT] = IntentName.CALLBACK_ATTEMPT
-    target_id: EntityId
-    result: AttemptResult
-    number: Phone = ""
-    call_ref: Annotated[str, StringConstraints(max_length=255)] = ""
-    duration_seconds: Annotated[float, Field(ge=0, le=86400)] | None = None
-    refusal_reason: RefusalReason | None = None
-    call_back_at: datetime | None = None
-    retry_at: datetime | None = None
-    appointment: AcceptedAppointment | None = None
-    regulator_decision: Short = ""
-    note: Text = ""
-
-
-class CallbackScript(Intent):
-    """The script to read for a target (or the patient's, once the RDV exists)."""
-
-    type: Literal[IntentName.CALLBACK_SCRIPT] = IntentName.CALLBACK_SCRIPT
-    target_id: EntityId | None = None
-    task_id: EntityId | None = None
-
-
-class AppointmentStatusIntent(Intent):
-    type: Literal[IntentName.CALLBACK_APPOINTMENT_STATUS] = IntentName.CALLBACK_APPOINTMENT_STATUS
-    appointment_id: EntityId
-    status: AppointmentStatus
-    note: Text = ""
-
-
-class CallbackPatientText(Intent):
-    type: Literal[IntentName.CALLBACK_PATIENT_TEXT] = IntentName.CALLBACK_PATIENT_TEXT
-    task_id: EntityId
-
-
-class CallbackLetter(Intent):
-    type: Literal[IntentName.CALLBACK_LETTER] = IntentName.CALLBACK_LETTER
-    task_id: EntityId
-
-
-class CallbackBilling(Intent):
-    type: Literal[IntentName.CALLBACK_BILLING] = IntentName.CALLBACK_BILLING
-    task_id: EntityId
-
-
-class CallbackStats(Intent):
-    """The seed-003 table over [start, end] (Paris dates), from events."""
-
-    type: Literal[IntentName.CALLBACK_STATS] = IntentName.CALLBACK_STATS
-    start: date
-    end: date
-
 
 WRITERS = roles_for(Action.CALL_BACK)
 FOLLOWERS = roles_for(Action.FOLLOW_UP)
@@ -661,6 +574,7 @@ class CallbackExtension(Extension):
     """The call-back workflow and its reminders' scheduler."""
 
     name = "app.callback"
+    protocol: tuple[type[Intent], ...] = callback_protocol.INTENTS
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from app.cli.options import db_url
 from app.cli.phone import add_sip_security
 from app.client.network import local_ip_for
-from app.db.engine import data_dir
+from app.resources import data_dir
 
 if TYPE_CHECKING:
     from app.client.trust import HubTrust
@@ -161,7 +161,7 @@ def hub_trust(args: argparse.Namespace) -> HubTrust:
     """How this desk checks the hub's certificate (--ca, --fingerprint, pinned ones)."""
     from app.client.trust import HubTrust, hub_address
     from app.config.desk import split_hubs
-    from app.hub.tls import normalise_fingerprint
+    from app.hub.fingerprints import normalise_fingerprint
 
     trust = HubTrust(ca_file=args.ca)
     if args.ca is not None and not args.ca.is_file():

@@ -34,11 +34,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from sqlalchemy import or_, select
 
-    from app.audit import record_read
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
     from app.db.models import Dossier
     from app.hub.protocol import IntentName
+    from app.hub.read_audit import record_read
     from app.interop.export import DEFAULT_CLIENT_ID, ExportError, export
 
     engine = make_engine(db_url(args))

@@ -73,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def apply_flags(settings: HubSettings, args: argparse.Namespace) -> HubSettings:
     """Command-line values override the configuration, one field at a time (commands
     without some of the hub's flags, e.g. backup, keep the file's values for them)."""
-    from app.db.engine import default_db_url
+    from app.resources import default_db_url
 
     tls = settings.tls
     if getattr(args, "tls_cert", None) is not None:

@@ -6,7 +6,7 @@ import argparse
 import dataclasses
 from typing import TypeVar
 
-from app.db.engine import default_db_url
+from app.resources import default_db_url
 
 T = TypeVar("T")
 

@@ -4,7 +4,7 @@
 ``set-national-id`` (the identifier Pro Santé Connect proves: ``--national-id``),
 ``set-platform-id`` (the national SAS platform's identifier of an ARM or an OSNP, who have
 no national one: ``--platform-id``; an appointment naming it finds the account). New passwords
-follow the policy (app.hub.passwords). ``enable`` and ``reset-password`` also lift a lock
+follow the policy (app.domain.passwords). ``enable`` and ``reset-password`` also lift a lock
 left by wrong passwords (app.hub.throttle); ``unlock`` lifts an address's lock (``--address``)
 or an account's (``--username``) and changes nothing else. Disabling an account or
 resetting its password ends its sessions at once: on PostgreSQL every hub hears it
@@ -164,7 +164,7 @@ def list_users(sessions: sessionmaker[Session]) -> None:
 
 
 def _new_password(args: argparse.Namespace) -> str:
-    from app.hub.passwords import WeakPassword, check_new_password
+    from app.domain.passwords import WeakPassword, check_new_password
 
     if args.password_env:
         password = os.environ.get(args.password_env, "")

@@ -50,15 +50,17 @@ from typing import Any
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.flow.protocol import CallEnded
 from app.hub.events import EventName
-from app.recordings.hub import (
+from app.recordings.protocol import (
     CallRecording,
     OutgoingRecording,
     RecordingChunk,
     RecordingCommit,
+    RecordingList,
+    RecordingOpen,
     RecordingPlaced,
+    RecordingRead,
+    file_sha256,
 )
-from app.recordings.playback import RecordingList, RecordingOpen, RecordingRead
-from app.recordings.store import file_sha256
 
 log = logging.getLogger(__name__)
 CHUNK_BYTES = 32 * 1024

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import platformdirs
 from websockets.asyncio.client import ClientConnection, connect
 
-from app.hub.tls import fingerprint, normalise_fingerprint
+from app.hub.fingerprints import fingerprint, normalise_fingerprint
 
 log = logging.getLogger(__name__)
 

@@ -11,16 +11,13 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.resources import data_dir as data_dir  # where the embedded database lives
+from app.resources import default_db_url as default_db_url  # its URL
 
 #: A pooled PostgreSQL connection unused for longer than this is pinged before use.
 #: ``pool_pre_ping`` pinged on every checkout: one more round trip on every intent of
 #: the single writer (about 9 % of its time at 100 desks); a connection used a moment
 #: ago is alive, and one that died since is invalidated by SQLAlchemy on its error.
 IDLE_PING_SECONDS = 2.0
-
-
-def default_db_url() -> str:
-    return f"sqlite:///{data_dir() / 'sasdesk.sqlite3'}"
 
 
 def make_engine(url: str) -> Engine:

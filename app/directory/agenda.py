@@ -17,12 +17,11 @@ from app.directory.models import (
     Unavailability,
     bump_revision,
 )
-from app.directory.vocab import HORIZON, Visibility
+from app.directory.vocab import HORIZON, MAX_CAPACITY, MAX_WEEKS, Visibility
 from app.domain.enums import ConsultationType
 from app.domain.rules import FlowError
 
-MAX_WEEKS = 12
-MAX_CAPACITY = 50
+__all__ = ["MAX_CAPACITY", "MAX_WEEKS"]  # their home is app.directory.vocab (the wire needs them)
 
 
 def _effecteur(session: Session, effecteur_id: int) -> Effecteur:

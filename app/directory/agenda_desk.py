@@ -8,33 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import Field, StringConstraints
 from sqlalchemy import or_, select
 
 from app.directory.models import Effecteur, Slot, Unavailability
+from app.directory.protocol import AgendaEffecteurs, AgendaView
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.extensions import Extension, Handler
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import Unit
 
 KEEPERS = roles_for(Action.KEEP_AGENDAS)
-
-
-class AgendaEffecteurs(Intent):
-    type: Literal[IntentName.AGENDA_EFFECTEURS] = IntentName.AGENDA_EFFECTEURS
-    text: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] = ""
-    limit: Annotated[int, Field(ge=1, le=500)] = 200
-    read_only: ClassVar[bool] = True
-
-
-class AgendaView(Intent):
-    type: Literal[IntentName.AGENDA_VIEW] = IntentName.AGENDA_VIEW
-    effecteur_id: EntityId
-    days: Annotated[int, Field(ge=1, le=62)] = 14
-    read_only: ClassVar[bool] = True
 
 
 def _check(u: Unit) -> None:
@@ -124,6 +110,10 @@ class AgendaDeskExtension(Extension):
     """The structure manager's agendas, read from a desk."""
 
     name = "app.directory.agenda_desk"
+    protocol: tuple[type[Intent], ...] = (
+        AgendaEffecteurs,
+        AgendaView,
+    )
 
     def handlers(self) -> Mapping[type[Intent], Handler]:
         return {AgendaEffecteurs: effecteurs, AgendaView: agenda}

@@ -18,26 +18,24 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, StringConstraints
+from typing import Any
 
 from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.ror import import_ror
 from app.directory.imports.rpps import import_rpps
 from app.directory.imports.slots import import_slots
+from app.directory.protocol import DirectoryImport, DirectoryUpload
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Outgoing, Unit
 from app.hub.visibility import Audience
 
 IMPORTERS = roles_for(Action.IMPORT_DIRECTORY)
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # the national RPPS extraction, zipped
 SPOOL_BYTES = 4 * 1024 * 1024  # beyond this an upload waits on disk, not in memory
-CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 64 KiB
 #: The import's progress goes to the desk at most this often (seconds).
 PROGRESS_EVERY_S = 0.25
 SUFFIXES = {
@@ -46,24 +44,6 @@ SUFFIXES = {
     "ror": (".json", ".ndjson", ".fhir"),
     "rpps": (".zip", ".txt"),  # the ANS extraction as downloaded, or its text file
 }
-
-UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
-
-
-class DirectoryUpload(Intent):
-    type: Literal[IntentName.DIRECTORY_UPLOAD] = IntentName.DIRECTORY_UPLOAD
-    upload_id: UploadId
-    seq: Annotated[int, Field(ge=0, lt=10_000)]
-    data: Annotated[str, StringConstraints(max_length=48 * 1024)]  # base64
-
-
-class DirectoryImport(Intent):
-    type: Literal[IntentName.DIRECTORY_IMPORT] = IntentName.DIRECTORY_IMPORT
-    upload_id: UploadId
-    kind: Literal["effecteurs", "slots", "ror", "rpps"]
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    rpps: Annotated[str, StringConstraints(pattern=r"^\d{11}$")] | None = None
-    strict: bool = False
 
 
 class Uploads:
@@ -253,6 +233,10 @@ class DeskImportExtension(Extension):
     """Directory files uploaded and imported from a desk."""
 
     name = "app.directory.desk_import"
+    protocol: tuple[type[Intent], ...] = (
+        DirectoryUpload,
+        DirectoryImport,
+    )
 
     def __init__(self, service: HubService):
         self.imports = ImportHandlers(service)

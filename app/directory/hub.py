@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, get_args
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy import select
 
 from app.db.models import Dossier, OsnpTask
@@ -27,119 +26,43 @@ from app.directory.booking_page import booking_page
 from app.directory.editor_booking import book_at_editor
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot, StructureMember
-from app.directory.query import BANDS, SearchQuery
-from app.directory.vocab import WEEKLY_SNP_CAP, Visibility
+from app.directory.protocol import (
+    AgendaSlotCancel,
+    AgendaSlotCreate,
+    AgendaSlotUpdate,
+    BookingChange,
+    BookingReply,
+    BookingView,
+    DirectorySearch,
+    SlotBook,
+    SlotBookBeyond,
+    SlotRelease,
+    SlotView,
+    UnavailabilityAdd,
+    UnavailabilityRemove,
+)
+from app.directory.query import SearchQuery
+from app.directory.vocab import WEEKLY_SNP_CAP
 from app.domain.enums import ConsultationType, Role
 from app.domain.permissions import Action, require, roles_for
 from app.domain.professions import UnknownCode, Wanted, parse_wanted
 from app.domain.rules import FlowError
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.hub.visibility import Audience, can_see_dossier
-
-Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
-assert set(get_args(Band)) == set(BANDS)
 
 #: Who searches and books, who keeps agendas: app.domain.permissions' table.
 SEARCHERS = roles_for(Action.SEARCH_SLOTS)
 AGENDA_KEEPERS = roles_for(Action.KEEP_AGENDAS)
 
 
-class DirectorySearch(Intent):
-    """Search from a dossier (its commune, age, motif, MT are used) and/or typed fields."""
-
-    type: Literal[IntentName.DIRECTORY_SEARCH] = IntentName.DIRECTORY_SEARCH
-    dossier_id: EntityId | None = None
-    commune_insee: Insee | None = None
-    radius_km: Annotated[float, Field(gt=0, le=200)] | None = None
-    bands: list[Band] = []
-    types: list[ConsultationType] = []
-    visibilities: list[Visibility] = []
-    skills: list[Short] = []
-    patient_age: Annotated[int, Field(ge=0, le=130)] | None = None
-    motif: Text | None = None
-    treating_doctor: Short | None = None
-    text: Short = ""
-    limit: Annotated[int, Field(ge=1, le=200)] = 30
-    slots_per_day: Annotated[int, Field(ge=1, le=50)] = 4
-    #: Whom to search (app.domain.professions codes); from a dossier, its task's
-    #: by default. profession "*": every profession (a search typed freely).
-    profession: Short | None = None
-    specialty: Short | None = None
-
-
-class SlotBook(Intent):
-    type: Literal[IntentName.SLOT_BOOK] = IntentName.SLOT_BOOK
-    slot_id: EntityId
-    dossier_id: EntityId | None = None
-    comment: Text = ""
-
-
-class SlotBookBeyond(Intent):
-    """A doctor accepted the patient beyond published slots ("hors disponibilité")."""
-
-    type: Literal[IntentName.SLOT_BOOK_BEYOND] = IntentName.SLOT_BOOK_BEYOND
-    effecteur_id: EntityId
-    at: datetime
-    consultation_type: ConsultationType = ConsultationType.CABINET
-    dossier_id: EntityId | None = None
-    comment: Text = ""
-
-
-class SlotRelease(Intent):
-    type: Literal[IntentName.SLOT_RELEASE] = IntentName.SLOT_RELEASE
-    booking_id: EntityId
-    reason: Text = ""
-
-
-class AgendaSlotCreate(Intent):
-    type: Literal[IntentName.AGENDA_SLOT_CREATE] = IntentName.AGENDA_SLOT_CREATE
-    effecteur_id: EntityId
-    start: datetime
-    end: datetime
-    consultation_type: ConsultationType = ConsultationType.CABINET
-    capacity: Annotated[int, Field(ge=1, le=agenda.MAX_CAPACITY)] = 1
-    visibility: Visibility = Visibility.SNP
-    weeks: Annotated[int, Field(ge=1, le=agenda.MAX_WEEKS)] = 1
-    practice_id: EntityId | None = None
-    comment: Text = ""
-
-
-class AgendaSlotUpdate(Intent):
-    type: Literal[IntentName.AGENDA_SLOT_UPDATE] = IntentName.AGENDA_SLOT_UPDATE
-    slot_id: EntityId
-    start: datetime | None = None
-    end: datetime | None = None
-    capacity: Annotated[int, Field(ge=1, le=agenda.MAX_CAPACITY)] | None = None
-    consultation_type: ConsultationType | None = None
-    visibility: Visibility | None = None
-
-
-class AgendaSlotCancel(Intent):
-    type: Literal[IntentName.AGENDA_SLOT_CANCEL] = IntentName.AGENDA_SLOT_CANCEL
-    slot_id: EntityId
-
-
-class UnavailabilityAdd(Intent):
-    type: Literal[IntentName.AGENDA_UNAVAILABILITY_ADD] = IntentName.AGENDA_UNAVAILABILITY_ADD
-    effecteur_id: EntityId
-    start: datetime
-    end: datetime
-    reason: Short = ""
-
-
-class UnavailabilityRemove(Intent):
-    type: Literal[IntentName.AGENDA_UNAVAILABILITY_REMOVE] = IntentName.AGENDA_UNAVAILABILITY_REMOVE
-    unavailability_id: EntityId
-
-
 def directory_audience() -> Audience:
     return Audience(roles=set(SEARCHERS | AGENDA_KEEPERS))
 
 
-def slot_view(slot: Slot) -> dict[str, Any]:
+def slot_view(slot: Slot) -> SlotView:
     return {
         "id": slot.id,
         "effecteur_id": slot.effecteur_id,
@@ -155,7 +78,7 @@ def slot_view(slot: Slot) -> dict[str, Any]:
     }
 
 
-def booking_view(o: BookingOutcome) -> dict[str, Any]:
+def booking_view(o: BookingOutcome) -> BookingView:
     b = o.booking
     return {
         "id": b.id,
@@ -340,7 +263,7 @@ class DirectoryHandlers:
         return {"search": out}
 
     def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> dict[str, Any]:
-        data: dict[str, Any] = {
+        data: BookingChange = {
             "booking": booking_view(o),
             "slot": slot_view(o.slot) if o.slot else None,
             "weekly_snp": o.weekly_snp,
@@ -354,7 +277,8 @@ class DirectoryHandlers:
             weekly_snp=o.weekly_snp,
             weekly_cap=self.weekly_cap,
         )
-        return {**data, "warnings": o.warnings}
+        reply: BookingReply = {**data, "warnings": o.warnings}
+        return dict(reply)
 
     def book(self, u: Unit, i: SlotBook) -> dict[str, Any]:
         self._role(u, Action.SEARCH_SLOTS)
@@ -491,6 +415,17 @@ class DirectoryExtension(Extension):
     """The directory's search, bookings and agendas."""
 
     name = "app.directory"
+    protocol: tuple[type[Intent], ...] = (
+        DirectorySearch,
+        SlotBook,
+        SlotBookBeyond,
+        SlotRelease,
+        AgendaSlotCreate,
+        AgendaSlotUpdate,
+        AgendaSlotCancel,
+        UnavailabilityAdd,
+        UnavailabilityRemove,
+    )
 
     def __init__(self, service: HubService):
         #: Its handlers (the appointments extension hooks into ``on_pending``).

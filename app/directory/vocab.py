@@ -99,3 +99,8 @@ def week_bounds(at: datetime) -> tuple[datetime, datetime]:
     nxt = monday + timedelta(days=7)
     end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=PARIS)
     return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+#: An agenda slot repeats at most this many weeks and takes at most this many patients.
+MAX_WEEKS = 12
+MAX_CAPACITY = 50

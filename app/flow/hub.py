@@ -14,6 +14,7 @@ class FlowExtension(Extension):
     """Calls, dossiers, queues and OSNP tasks."""
 
     name = "app.flow"
+    protocol = p.INTENTS
 
     def __init__(self, service: HubService):
         self.flow = FlowHandlers(service)

@@ -1,15 +1,15 @@
 """The regulation flow's intents: calls, dossiers, queues and OSNP tasks.
 
 The kernel's wire types (``Intent``, ``IntentName``, the field types, parsing) are in
-app.hub.protocol; these models join the union the hub parses once this module is
-imported (the flow's extension and the desk both import it). See docs/protocol.md for
-an example of every message.
+app.hub.protocol. ``INTENTS`` is what the flow's extension serves and what the desk's
+wire registers (app.client.wire): nothing joins a wire by being imported. See
+docs/protocol.md for an example of every message.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,26 +33,23 @@ from app.hub.protocol import Code, EntityId, Insee, Intent, IntentName, Phone, S
 __all__ = ["Intent"]  # re-exported: handlers name the base through this module too
 
 
-class CallOffered(Intent):
+class CallOffered(Intent, name=IntentName.CALL_OFFERED):
     """The desk's line rings (a fork rings several desks with the same call_ref)."""
 
-    type: Literal[IntentName.CALL_OFFERED] = IntentName.CALL_OFFERED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     line: Line
     caller: Phone = ""
     ringing_at: datetime | None = None
 
 
-class CallAnswered(Intent):
-    type: Literal[IntentName.CALL_ANSWERED] = IntentName.CALL_ANSWERED
+class CallAnswered(Intent, name=IntentName.CALL_ANSWERED):
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
 
 
-class CallEnded(Intent):
+class CallEnded(Intent, name=IntentName.CALL_ENDED):
     """The call is over on this desk. ``ended_at``: when, by the desk's clock, if not now
     (a desk that crashed mid-call ends it at its next start, when its recording stopped)."""
 
-    type: Literal[IntentName.CALL_ENDED] = IntentName.CALL_ENDED
     call_ref: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     reason: Annotated[str, StringConstraints(max_length=32)] = ""
     ended_at: datetime | None = None
@@ -79,64 +76,54 @@ class DossierFields(BaseModel):
     treating_doctor: Short | None = None
 
 
-class DossierUpdate(Intent):
-    type: Literal[IntentName.DOSSIER_UPDATE] = IntentName.DOSSIER_UPDATE
+class DossierUpdate(Intent, name=IntentName.DOSSIER_UPDATE):
     dossier_id: EntityId
     fields: DossierFields
 
 
-class DossierQualify(Intent):
-    type: Literal[IntentName.DOSSIER_QUALIFY] = IntentName.DOSSIER_QUALIFY
+class DossierQualify(Intent, name=IntentName.DOSSIER_QUALIFY):
     dossier_id: EntityId
     priority: Priority
 
 
-class DossierClose(Intent):
-    type: Literal[IntentName.DOSSIER_CLOSE] = IntentName.DOSSIER_CLOSE
+class DossierClose(Intent, name=IntentName.DOSSIER_CLOSE):
     dossier_id: EntityId
     reason: Text = ""
 
 
-class DossierTake(Intent):
-    type: Literal[IntentName.DOSSIER_TAKE] = IntentName.DOSSIER_TAKE
+class DossierTake(Intent, name=IntentName.DOSSIER_TAKE):
     dossier_id: EntityId
 
 
-class QueueNext(Intent):
+class QueueNext(Intent, name=IntentName.QUEUE_NEXT):
     """Take the dossier that has waited longest at the highest priority."""
 
-    type: Literal[IntentName.QUEUE_NEXT] = IntentName.QUEUE_NEXT
     queue: Queue
 
 
-class QueueList(Intent):
-    type: Literal[IntentName.QUEUE_LIST] = IntentName.QUEUE_LIST
+class QueueList(Intent, name=IntentName.QUEUE_LIST):
     queue: Queue
 
 
-class DossierRelease(Intent):
-    type: Literal[IntentName.DOSSIER_RELEASE] = IntentName.DOSSIER_RELEASE
+class DossierRelease(Intent, name=IntentName.DOSSIER_RELEASE):
     dossier_id: EntityId
     reason: Text = ""
 
 
-class DossierForward(Intent):
+class DossierForward(Intent, name=IntentName.DOSSIER_FORWARD):
     """ARM N2 hands an AMU dossier to the AMU doctor."""
 
-    type: Literal[IntentName.DOSSIER_FORWARD] = IntentName.DOSSIER_FORWARD
     dossier_id: EntityId
     queue: Queue
 
 
-class DossierMoveTrack(Intent):
-    type: Literal[IntentName.DOSSIER_MOVE_TRACK] = IntentName.DOSSIER_MOVE_TRACK
+class DossierMoveTrack(Intent, name=IntentName.DOSSIER_MOVE_TRACK):
     dossier_id: EntityId
     track: Track
     reason: Text = ""
 
 
-class DossierDecide(Intent):
-    type: Literal[IntentName.DOSSIER_DECIDE] = IntentName.DOSSIER_DECIDE
+class DossierDecide(Intent, name=IntentName.DOSSIER_DECIDE):
     dossier_id: EntityId
     decision: Decision
     care_level: CareLevel
@@ -151,19 +138,16 @@ class DossierDecide(Intent):
     specialty: Code | None = None
 
 
-class DossierGet(Intent):
-    type: Literal[IntentName.DOSSIER_GET] = IntentName.DOSSIER_GET
+class DossierGet(Intent, name=IntentName.DOSSIER_GET):
     dossier_id: EntityId
 
 
-class DossierNote(Intent):
-    type: Literal[IntentName.DOSSIER_NOTE] = IntentName.DOSSIER_NOTE
+class DossierNote(Intent, name=IntentName.DOSSIER_NOTE):
     dossier_id: EntityId
     text: Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 
 
-class TaskTake(Intent):
-    type: Literal[IntentName.TASK_TAKE] = IntentName.TASK_TAKE
+class TaskTake(Intent, name=IntentName.TASK_TAKE):
     task_id: EntityId
 
 
@@ -175,18 +159,39 @@ class Appointment(BaseModel):
     consultation_type: ConsultationType | None = None
 
 
-class TaskReopen(Intent):
+class TaskReopen(Intent, name=IntentName.TASK_REOPEN):
     """Search again after a cancelled appointment or a no-show, before the deadline."""
 
-    type: Literal[IntentName.TASK_REOPEN] = IntentName.TASK_REOPEN
     task_id: EntityId
     reason: Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 
 
-class TaskClose(Intent):
-    type: Literal[IntentName.TASK_CLOSE] = IntentName.TASK_CLOSE
+class TaskClose(Intent, name=IntentName.TASK_CLOSE):
     task_id: EntityId
     outcome: TaskOutcome
     appointment: Appointment | None = None
     no_solution_reason: NoSolutionReason | None = None
     comment: Text = ""
+
+
+#: The regulation flow's intents (calls, dossiers, queues, tasks: app.flow.handlers).
+INTENTS: tuple[type[Intent], ...] = (
+    CallOffered,
+    CallAnswered,
+    CallEnded,
+    DossierUpdate,
+    DossierQualify,
+    DossierClose,
+    DossierTake,
+    QueueNext,
+    QueueList,
+    DossierRelease,
+    DossierForward,
+    DossierMoveTrack,
+    DossierDecide,
+    DossierGet,
+    DossierNote,
+    TaskTake,
+    TaskReopen,
+    TaskClose,
+)

@@ -11,62 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from app.audit import record_read
 from app.audit.query import INTENT_LABELS
 from app.db.models import Dossier
 from app.domain.enums import DossierStatus, Role
 from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError, forbid
+from app.history import protocol as history_protocol
 from app.history.models import DossierLink
-from app.history.query import MAX_ROWS, Search, caller_history, search_dossiers, summary_view
+from app.history.protocol import DossierLinkIntent, DossierSearch, HistoryCaller
+from app.history.query import Search, caller_history, search_dossiers, summary_view
 from app.hub.dossiers import dossier_event, read_dossier
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import EntityId, Intent, IntentName, Phone
+from app.hub.protocol import Intent, IntentName
+from app.hub.read_audit import record_read
 from app.hub.service import HubService, Unit
 
 #: The roles that read dossiers (the CPTS manager keeps agendas, never a dossier).
 HISTORY_READERS = roles_for(Action.READ_DOSSIERS)  # app.domain.permissions
-
-Name = Annotated[str, StringConstraints(max_length=128, strip_whitespace=True)]
-
-
-class HistoryCaller(Intent):
-    """The dossiers of this caller's number in the last days (``[anteriorites] jours``):
-    their count, and the newest ``limit`` of them (1 on ring, the list on demand)."""
-
-    type: Literal[IntentName.HISTORY_CALLER] = IntentName.HISTORY_CALLER
-    number: Annotated[str, StringConstraints(min_length=1, max_length=32,
-                                             pattern=r"^[0-9+ .()-]*$")]  # fmt: skip
-    limit: Annotated[int, Field(ge=0, le=MAX_ROWS)] = 1
-    read_only: ClassVar[bool] = True  # writes nothing but its audit rows
-
-
-class DossierSearch(Intent):
-    """Dossiers by caller number, patient name, DRM number and period, newest first."""
-
-    type: Literal[IntentName.DOSSIER_SEARCH] = IntentName.DOSSIER_SEARCH
-    phone: Phone = ""
-    name: Name = ""
-    number: Annotated[str, StringConstraints(max_length=32, strip_whitespace=True)] = ""
-    since: date | None = None
-    until: date | None = None
-    limit: Annotated[int, Field(ge=1, le=MAX_ROWS)] = MAX_ROWS
-    read_only: ClassVar[bool] = True
-
-
-class DossierLinkIntent(Intent):
-    """The dossier one holds concerns the patient of ``same_patient_as``: the link is kept
-    and the patient's identity fills the fields still empty."""
-
-    type: Literal[IntentName.DOSSIER_LINK] = IntentName.DOSSIER_LINK
-    dossier_id: EntityId
-    same_patient_as: EntityId
 
 
 _IDENTITY = ("patient_last_name", "patient_first_name", "patient_sex", "patient_birth_date",
@@ -174,6 +140,7 @@ class HistoryExtension(Extension):
     """The caller's history, the dossier search and the link to the same patient."""
 
     name = "app.history"
+    protocol: tuple[type[Intent], ...] = history_protocol.INTENTS
 
     def __init__(self, service: HubService):
         INTENT_LABELS.update(LABELS)

@@ -15,10 +15,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Dossier
+from app.history.protocol import MAX_ROWS
 from app.hub.views import iso
-
-#: Rows a search or a history list returns at most (newest first).
-MAX_ROWS = 50
 
 
 @dataclass(frozen=True)

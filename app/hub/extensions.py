@@ -14,9 +14,11 @@ with what it needs (the kernel service, the other features it works with). It ex
 - :meth:`Extension.start` / :meth:`Extension.stop`: its background work, started with the
   hub and stopped before it, given a typed :class:`~app.hub.context.HubContext`.
 
-Its state lives on the object. Loading is strict: an intent (of any module imported)
-left without a handler stops the hub at start with the intent's name, instead of
-answering desks ``internal`` later.
+Its state lives on the object. The hub's wire (app.hub.protocol.Wire) is what its
+extensions answer, registered explicitly, not what happens to be imported. Loading is
+strict: an intent of a feature's protocol (``Extension.protocol``) left without a
+handler stops the hub at start with the intent's name, instead of answering desks
+``internal`` later.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class Extension:
 
     #: The feature's name in messages (its package).
     name: str = "extension"
+    #: The intents of its protocol module it answers (``app/<feature>/protocol.py``'s
+    #: ``INTENTS``): the strict check refuses the hub if one has no handler.
+    protocol: tuple[type[p.Intent], ...] = ()
 
     def handlers(self) -> Mapping[type[p.Intent], Handler]:
         return {}
@@ -100,14 +105,22 @@ class Installed:
                 self.desk[intent] = desk
 
     def check(self) -> None:
-        """Strict loading: every intent defined (of any module imported) has a handler."""
+        """Strict loading: every intent of each feature's protocol has a handler."""
         orphans = sorted(
-            f"{p.intent_name(c)} ({c.__module__})"
-            for c in p._concrete_intents()  # noqa: SLF001
+            f"{p.intent_name(c)} ({ext.name})"
+            for ext in self.extensions
+            for c in ext.protocol
             if c not in self.desk and not self.service.handles(c)
         )
         if orphans:
             raise ExtensionError("intentions sans traitement : " + ", ".join(orphans))
+
+    def wire(self) -> p.Wire:
+        """The intents this hub speaks, registered explicitly: those its extensions
+        answer. An intent no extension answers is refused as ``unknown_type``."""
+        return p.Wire(
+            *(tuple(ext.handlers()) + tuple(ext.desk_handlers()) for ext in self.extensions)
+        )
 
     def get(self, kind: type[E]) -> E:
         """The installed extension of this class (a test, or a tool, looks into it)."""

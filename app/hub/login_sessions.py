@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 
 from app.db.models import LoginSession, User
 from app.domain.enums import Role
+from app.domain.passwords import WeakPassword, check_new_password
 from app.domain.permissions import permissions_of
 from app.domain.rules import FlowError
 from app.hub import protocol as p
@@ -44,7 +45,6 @@ from app.hub.auth import (
     why_ended,
 )
 from app.hub.events import EventName
-from app.hub.passwords import WeakPassword, check_new_password
 from app.hub.service import Outgoing, Unit
 from app.hub.throttle import Lock, LoginGuard
 from app.hub.views import iso, user_view

@@ -1,18 +1,26 @@
-"""The desk ↔ hub messages. Every intent a desk can send is a model here.
+"""The desk ↔ hub messages: the kernel's wire types, and the session's and flow's intents.
 
 A message is a JSON object with ``type`` and an optional client ``id`` echoed in the
 reply as ``re``. Validation failures become error replies naming the field; they
 never reach the flow. See docs/protocol.md for examples of every message.
+
+Each feature's intents live in its own protocol module (``app/<feature>/protocol.py``),
+which imports only the domain and this module; a side of the wire speaks the intents it
+registers in a :class:`Wire` (the hub from its extensions, the desk from the protocol
+modules it uses), never whatever happens to be imported. This module and
+``app.hub.events`` import no database and no hub-side module: the desk stands on them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Union, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic._internal._model_construction import ModelMetaclass
 
 from app.hub.events import SLOT_EVENTS, EventName, event_message
 
@@ -114,10 +122,31 @@ class IntentName(StrEnum):
     TASK_TAKE = "task.take"
 
 
-_adapter_cache: dict[str, tuple[TypeAdapter[Any], frozenset[str]]] = {}
+class _IntentMeta(ModelMetaclass):
+    """Gives an intent its wire name once: ``class Ping(Intent, name=IntentName.PING)``
+    declares the ``type`` field (``Literal[IntentName.PING]``, its default the name), so
+    the message on the wire is what it was when every intent spelled that field out."""
+
+    def __new__(
+        mcs,
+        cls_name: str,
+        bases: tuple[type[Any], ...],
+        namespace: dict[str, Any],
+        name: IntentName | None = None,
+        **kwargs: Any,
+    ) -> type:
+        if name is not None:
+            if "type" in namespace.get("__annotations__", {}):
+                raise TypeError(f"{cls_name}: the wire name is given once (name=), not as type")
+            namespace["__annotations__"] = {
+                "type": Literal[name],  # built at run time from the class keyword
+                **namespace.get("__annotations__", {}),
+            }
+            namespace["type"] = name
+        return super().__new__(mcs, cls_name, bases, namespace, **kwargs)
 
 
-class Intent(BaseModel):
+class Intent(BaseModel, metaclass=_IntentMeta):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: ReqId = None
     #: Reads only (reports, listings): run beside the single writer, not in its queue,
@@ -125,8 +154,8 @@ class Intent(BaseModel):
     read_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        # ``name=`` is the metaclass's (see _IntentMeta); declared here for the type checker.
         super().__init_subclass__(**kwargs)
-        _adapter_cache.clear()  # an extension defined a new intent: rebuild the union
 
     def wire(self) -> dict[str, Any]:
         """The message as a desk sends it (JSON-ready, aliases such as ``with``), the
@@ -134,8 +163,7 @@ class Intent(BaseModel):
         return self.model_dump(mode="json", by_alias=True, exclude={"id"})
 
 
-class Login(Intent):
-    type: Literal[IntentName.LOGIN] = IntentName.LOGIN
+class Login(Intent, name=IntentName.LOGIN):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     desk: Short = ""
@@ -148,102 +176,119 @@ class Login(Intent):
 NationalIdText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-class LoginPscStart(Intent):
+class LoginPscStart(Intent, name=IntentName.LOGIN_PSC_START):
     """Pro Santé Connect login (CIBA): the hub asks PSC to reach the professional; the
     reply gives the two-digit code to show. ``username``: the account being re-proved."""
 
-    type: Literal[IntentName.LOGIN_PSC_START] = IntentName.LOGIN_PSC_START
     national_id: NationalIdText
     desk: Short = ""
     username: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
-class LoginPscWait(Intent):
+class LoginPscWait(Intent, name=IntentName.LOGIN_PSC_WAIT):
     """Answered when PSC answered: the login reply, or why not."""
 
-    type: Literal[IntentName.LOGIN_PSC_WAIT] = IntentName.LOGIN_PSC_WAIT
     request: Annotated[str, StringConstraints(min_length=8, max_length=64)]
 
 
-class LoginPscAuthorize(Intent):
+class LoginPscAuthorize(Intent, name=IntentName.LOGIN_PSC_AUTHORIZE):
     """Pro Santé Connect through the system browser (authorization code with PKCE)."""
 
-    type: Literal[IntentName.LOGIN_PSC_AUTHORIZE] = IntentName.LOGIN_PSC_AUTHORIZE
     redirect_uri: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     desk: Short = ""
 
 
-class LoginPscCode(Intent):
+class LoginPscCode(Intent, name=IntentName.LOGIN_PSC_CODE):
     """The code PSC redirected the browser with, for the hub to exchange."""
 
-    type: Literal[IntentName.LOGIN_PSC_CODE] = IntentName.LOGIN_PSC_CODE
     state: Annotated[str, StringConstraints(min_length=8, max_length=128)]
     code: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
-class Resume(Intent):
-    type: Literal[IntentName.RESUME] = IntentName.RESUME
+class Resume(Intent, name=IntentName.RESUME):
     token: Annotated[str, StringConstraints(min_length=16, max_length=128)]
     desk: Short = ""
 
 
-class Logout(Intent):
-    type: Literal[IntentName.LOGOUT] = IntentName.LOGOUT
+class Logout(Intent, name=IntentName.LOGOUT):
+    """Ends the desk's session (its token is revoked)."""
 
 
-class Ping(Intent):
-    type: Literal[IntentName.PING] = IntentName.PING
+class Ping(Intent, name=IntentName.PING):
+    """Keeps the link alive; answered at once, before and after login."""
 
 
-class PasswordChange(Intent):
+class PasswordChange(Intent, name=IntentName.PASSWORD_CHANGE):
     """The logged-in user changes their own password: the old one is checked (off the
     writer, throttled like a login), the new one must follow the policy."""
 
-    type: Literal[IntentName.PASSWORD_CHANGE] = IntentName.PASSWORD_CHANGE
     old_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-def _concrete_intents() -> list[type[Intent]]:
-    found: list[type[Intent]] = []
-    stack = list(Intent.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if "type" in cls.model_fields:
-            found.append(cls)
-    return found
-
-
-def _adapter() -> tuple[TypeAdapter[Any], frozenset[str]]:
-    """The discriminated union of every intent defined so far (extensions included)."""
-    cached = _adapter_cache.get("current")
-    if cached is None:
-        intents = sorted(_concrete_intents(), key=lambda c: c.__name__)
-        union = Union[tuple(intents)]  # type: ignore[valid-type]  # noqa: UP007 (built at run time)
-        adapter: TypeAdapter[Any] = TypeAdapter(
-            Annotated[union, Field(discriminator="type")]  # type: ignore[arg-type]
-        )
-        cached = (adapter, intent_types())
-        _adapter_cache["current"] = cached
-    return cached
+#: The session's intents, answered by the hub's server itself (app.hub.server).
+SESSION_INTENTS: tuple[type[Intent], ...] = (
+    Login,
+    Resume,
+    Logout,
+    Ping,
+    PasswordChange,
+    LoginPscStart,
+    LoginPscWait,
+    LoginPscAuthorize,
+    LoginPscCode,
+)
 
 
 def intent_name(cls: type[Intent]) -> IntentName:
     """The wire ``type`` of an intent class."""
-    return IntentName(get_args(cls.model_fields["type"].annotation)[0])
+    field = cls.model_fields.get("type")
+    if field is None:
+        raise TypeError(f"{cls.__name__} has no wire name (class …(Intent, name=IntentName.X))")
+    return IntentName(get_args(field.annotation)[0])
 
 
-def intent_class(name: str) -> type[Intent]:
-    """The model of an intent from its wire name (extensions must be imported first)."""
-    for cls in _concrete_intents():
-        if intent_name(cls) == name:
-            return cls
-    raise KeyError(f"no intent model for {name!r} (is its extension imported?)")
+class Wire:
+    """The intents one side of the wire speaks, registered explicitly.
 
+    The hub builds its wire from the session's and flow's intents and each installed
+    extension's (app.room.hub_wire); the desk from the protocol modules it uses
+    (app.client.wire). Parsing looks the ``type`` up here: an intent no one registered is
+    refused as ``unknown_type``, whatever module defined it.
+    """
 
-def intent_types() -> frozenset[str]:
-    return frozenset(str(intent_name(c)) for c in _concrete_intents())
+    def __init__(self, *protocols: Iterable[type[Intent]]):
+        by_name: dict[str, type[Intent]] = {}
+        for intents in protocols:
+            for cls in intents:
+                name = str(intent_name(cls))
+                other = by_name.setdefault(name, cls)
+                if other is not cls:
+                    raise ValueError(
+                        f"{name}: two models, {other.__qualname__} and {cls.__qualname__}"
+                    )
+        self._by_name = by_name
+        self.names: frozenset[str] = frozenset(by_name)
+
+    def __contains__(self, cls: object) -> bool:
+        return any(model is cls for model in self._by_name.values())
+
+    def get(self, name: str) -> type[Intent] | None:
+        return self._by_name.get(name)
+
+    @property
+    def intents(self) -> tuple[type[Intent], ...]:
+        return tuple(self._by_name[n] for n in sorted(self._by_name))
+
+    def intent_class(self, name: str) -> type[Intent]:
+        """The model of an intent from its wire name."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no intent model for {name!r} (is its protocol registered?)") from None
+
+    def parse(self, raw: str | bytes) -> Intent:
+        return parse_intent(raw, self)
 
 
 class ProtocolError(Exception):
@@ -265,8 +310,9 @@ class ProtocolError(Exception):
         return out
 
 
-def parse_intent(raw: str | bytes) -> Intent:
-    """Decode and validate one message, or raise ProtocolError saying what is wrong."""
+def parse_intent(raw: str | bytes, wire: Wire) -> Intent:
+    """Decode and validate one message against the intents ``wire`` registers, or raise
+    ProtocolError saying what is wrong."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError(
@@ -289,14 +335,14 @@ def parse_intent(raw: str | bytes) -> Intent:
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("invalid_message", "champ « type » manquant ou non textuel", re)
-    adapter, known = _adapter()
-    if kind not in known:
+    model = wire.get(kind)
+    if model is None:
         raise ProtocolError("unknown_type", f"type de message inconnu : {kind[:64]!r}", re)
     try:
-        intent: Intent = adapter.validate_python(data)
+        intent: Intent = model.model_validate(data)
     except ValidationError as exc:
         details = [
-            {"field": ".".join(str(p) for p in err["loc"][1:]), "problem": err["msg"]}
+            {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
             for err in exc.errors(include_url=False, include_context=False)
         ]
         summary = "; ".join(f"{d['field'] or 'message'}: {d['problem']}" for d in details[:5])

@@ -89,6 +89,8 @@ class Hub:
             self.service, [own, *(features(self.service) if features is not None else ())]
         )
         self.extensions.check()
+        #: The intents this hub speaks: those its extensions answer, registered here.
+        self.wire = self.extensions.wire()
         self.marks["extensions_installed"] = time.monotonic()
         # The single writer: every database unit of work runs here, in arrival order.
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-writer")
@@ -257,7 +259,7 @@ class Hub:
 
     async def _on_message(self, conn: DeskConnection, raw: str | bytes) -> None:
         try:
-            intent = p.parse_intent(raw)
+            intent = p.parse_intent(raw, self.wire)
             await self._dispatch(conn, intent)
         except p.ProtocolError as exc:
             await conn.ws.send(json.dumps(exc.reply()))

@@ -27,6 +27,7 @@ class SessionIntents(Extension):
     """Logins and their sessions, served by the hub's own keepers."""
 
     name = "app.hub.session_intents"
+    protocol = p.SESSION_INTENTS
 
     def __init__(
         self,

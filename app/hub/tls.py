@@ -8,7 +8,6 @@ many words, and then it says so in its log and in the welcome frame of every des
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import socket
@@ -16,6 +15,7 @@ import ssl
 from pathlib import Path
 
 from app.config.settings import TlsSettings
+from app.hub.fingerprints import fingerprint
 
 
 class TlsConfigError(Exception):
@@ -86,27 +86,12 @@ def server_context(tls: TlsSettings) -> ssl.SSLContext | None:
 _PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
-def fingerprint(der: bytes) -> str:
-    """SHA-256 of a certificate, as ``openssl x509 -fingerprint -sha256`` prints it."""
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
-
-
 def file_fingerprint(cert: Path) -> str:
     """The fingerprint of the first (the hub's own) certificate of a PEM file."""
     found = _PEM_CERT.search(Path(cert).read_text(encoding="ascii", errors="replace"))
     if found is None:
         raise TlsConfigError(f"{cert} ne contient pas de certificat PEM")
     return fingerprint(ssl.PEM_cert_to_DER_cert(found.group(0)))
-
-
-def normalise_fingerprint(text: str) -> str:
-    """Accept ``AB:CD…``, ``abcd…`` or ``SHA256:AB:CD…``; return the canonical form."""
-    hexa = re.sub(r"[^0-9a-fA-F]", "", re.sub(r"^\s*sha-?256[:=]?", "", text, flags=re.I))
-    if len(hexa) != 64:
-        raise ValueError(f"empreinte SHA-256 invalide : {text!r} (64 chiffres hexadécimaux)")
-    hexa = hexa.upper()
-    return ":".join(hexa[i : i + 2] for i in range(0, 64, 2))
 
 
 _PG_TLS_HINTS = (

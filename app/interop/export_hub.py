@@ -5,23 +5,18 @@ read (granted or refused)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 
-from app.audit import record_read, refused_read
 from app.db.models import Dossier, OsnpTask
 from app.domain.rules import FlowError
 from app.hub.extensions import Extension, Handler
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent, IntentName
+from app.hub.read_audit import record_read, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
-
-
-class DossierExport(Intent):
-    type: Literal[IntentName.DOSSIER_EXPORT] = IntentName.DOSSIER_EXPORT
-    dossier_id: EntityId
-    format: Literal["rs-eda", "fhir-appointment"] = "rs-eda"
+from app.interop.protocol import DossierExport
 
 
 class ExportHandlers:
@@ -59,6 +54,7 @@ class ExportExtension(Extension):
     """A dossier exported from the desk (Ctrl+E)."""
 
     name = "app.interop.export"
+    protocol: tuple[type[Intent], ...] = (DossierExport,)
 
     def __init__(self, service: HubService):
         hubsante = service.settings.hubsante

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -31,22 +31,17 @@ from app.domain.rules import FlowError
 from app.hub.context import HubContext
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler
-from app.hub.protocol import Intent, IntentName, Short
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, ror_pages, withdraw_missing
-
-
-class DirectoryRefresh(Intent):
-    """Pull the agenda editors' free slots now (all, or those named)."""
-
-    type: Literal[IntentName.DIRECTORY_REFRESH] = IntentName.DIRECTORY_REFRESH
-    editors: list[Short] = []
+from app.interop.protocol import DirectoryRefresh
 
 
 class FhirHub(Extension):
     """Slots pulled from the editors' FHIR servers and the ROR, and the refresh intent."""
 
     name = "app.interop.fhir"
+    protocol: tuple[type[Intent], ...] = (DirectoryRefresh,)
 
     def __init__(self, service: HubService):
         self.service = service

@@ -19,15 +19,13 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import Field, StringConstraints
 from sqlalchemy import select
 
-from app.audit import AuditRead
 from app.callback.models import CallbackAttempt
+from app.db.audit import AuditRead
 from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
@@ -35,76 +33,24 @@ from app.hub.context import HubContext
 from app.hub.dossiers import task_of
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler
-from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.hub.views import call_view
 from app.hub.visibility import Audience, calls_audience, can_see_dossier
 from app.recordings import playback
+from app.recordings import protocol as recordings_protocol
 from app.recordings.models import Recording
-from app.recordings.playback import Offset
-from app.recordings.store import (
-    MAX_RECORDING_BYTES,
-    Key,
-    RecordingStore,
-    default_store,
+from app.recordings.protocol import (
+    CHUNK_BYTES,
+    CallRecording,
+    Declared,
+    OutgoingRecording,
+    RecordingChunk,
+    RecordingCommit,
+    RecordingPlaced,
     file_sha256,
 )
-
-#: Raw bytes per uploaded chunk: base64 keeps the message under the 64 KiB intent limit.
-CHUNK_BYTES = 32 * 1024
-
-CallRef = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-
-
-class CallRecording(Intent):
-    """The WAV of a call this desk answered is complete: declare it, learn the offset."""
-
-    type: Literal[IntentName.CALL_RECORDING] = IntentName.CALL_RECORDING
-    call_ref: CallRef
-    size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]  # a WAV header and more
-    sha256: Sha256
-
-
-class OutgoingRecording(Intent):
-    """The WAV of an outgoing call-back call this desk made, noted by its attempt
-    (``callback.attempt`` with this ``call_ref``): declared like ``call.recording``."""
-
-    type: Literal[IntentName.RECORDING_OUTGOING] = IntentName.RECORDING_OUTGOING
-    call_ref: CallRef
-    size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]
-    sha256: Sha256
-
-
-class RecordingPlaced(Intent):
-    """The WAV of a call this desk placed from the slot search (F7: a doctor phoned from
-    the results), about the dossier in hand: declared like ``call.recording``, with what
-    only the desk knows of that call (no other row has it)."""
-
-    type: Literal[IntentName.RECORDING_PLACED] = IntentName.RECORDING_PLACED
-    call_ref: CallRef
-    size: Annotated[int, Field(gt=44, le=MAX_RECORDING_BYTES)]
-    sha256: Sha256
-    dossier_id: EntityId | None = None  # None: placed with no dossier in hand
-    number: Phone = ""
-    callee: Short = ""  # the doctor as the search results named them
-    answered_at: datetime | None = None  # the desk's clock; never after the hub's now
-
-
-Declared = CallRecording | OutgoingRecording | RecordingPlaced
-
-
-class RecordingChunk(Intent):
-    type: Literal[IntentName.RECORDING_CHUNK] = IntentName.RECORDING_CHUNK
-    call_ref: CallRef
-    offset: Offset
-    data: Annotated[str, StringConstraints(min_length=1, max_length=48 * 1024)]  # base64
-    read_only: ClassVar[bool] = True  # file work beside the writer; no row changes
-
-
-class RecordingCommit(Intent):
-    type: Literal[IntentName.RECORDING_COMMIT] = IntentName.RECORDING_COMMIT
-    call_ref: CallRef
+from app.recordings.store import Key, RecordingStore, default_store
 
 
 @dataclass(frozen=True)
@@ -426,6 +372,7 @@ class RecordingsExtension(Extension):
     """Recordings uploaded by the desks, kept in the hub's store, played back."""
 
     name = "app.recordings"
+    protocol: tuple[type[Intent], ...] = recordings_protocol.INTENTS
 
     def __init__(self, service: HubService):
         self.recordings = RecordingHandlers(service)

@@ -19,15 +19,8 @@ from app.callback.models import CallbackAttempt, CallbackTarget
 from app.db.models import Call, User
 from app.hub.views import iso
 from app.recordings.models import Recording
+from app.recordings.protocol import Kind
 from app.recordings.store import RecordingStore
-
-
-class Kind:
-    """What a recording is of (the wire's ``kind``)."""
-
-    INCOMING = "incoming"  # a call on 15 / 116 117 answered by a desk
-    CALLBACK = "callback"  # the OSNP's call-back call, noted by an attempt
-    PLACED = "placed"  # a doctor phoned from the slot search (F7)
 
 
 def recording_kind(r: Recording) -> str:

@@ -10,55 +10,28 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any
 
-from pydantic import Field
 from sqlalchemy import select
 
-from app.audit import record_read, record_read_once, refused_read
 from app.db.models import Dossier
-from app.domain.permissions import Action, refusal, roles_for
+from app.domain.permissions import Action, refusal
 from app.domain.rules import FlowError
 from app.hub.dossiers import task_of
 from app.hub.events import EventName
 from app.hub.extensions import Handler
-from app.hub.protocol import EntityId, Intent, IntentName
+from app.hub.protocol import Intent, IntentName
+from app.hub.read_audit import record_read, record_read_once, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience, can_see_dossier
 from app.recordings.listing import dossier_recordings, recording_kind
 from app.recordings.models import Recording
-from app.recordings.store import MAX_RECORDING_BYTES, RecordingStore
+from app.recordings.protocol import RecordingList, RecordingOpen, RecordingRead
+from app.recordings.store import RecordingStore
 
 #: Raw bytes per playback chunk (replies are not bound by the intents' limit).
 READ_BYTES = 256 * 1024
-#: Who plays a dossier's recording from the desk.
-LISTENERS = roles_for(Action.LISTEN_RECORDINGS)
-
-Offset = Annotated[int, Field(ge=0, le=MAX_RECORDING_BYTES)]
-
-
-class RecordingList(Intent):
-    """The dossier's recordings, for the listener to choose one (audited as a read)."""
-
-    type: Literal[IntentName.RECORDING_LIST] = IntentName.RECORDING_LIST
-    dossier_id: EntityId
-    read_only: ClassVar[bool] = True
-
-
-class RecordingOpen(Intent):
-    type: Literal[IntentName.RECORDING_OPEN] = IntentName.RECORDING_OPEN
-    dossier_id: EntityId
-    #: One of the dossier's recordings (``recording.list``); none: the incoming call's.
-    recording_id: EntityId | None = None
-
-
-class RecordingRead(Intent):
-    type: Literal[IntentName.RECORDING_READ] = IntentName.RECORDING_READ
-    dossier_id: EntityId
-    recording_id: EntityId | None = None
-    offset: Offset = 0
-    read_only: ClassVar[bool] = True
 
 
 def recording_view(r: Recording) -> dict[str, Any]:

@@ -11,7 +11,6 @@ Hubs sharing one PostgreSQL must share the store (same path on every hub).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import threading
@@ -20,9 +19,6 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from app.db.engine import data_dir
-
-#: A 4-hour stereo 8 kHz call is 460 MB; anything above this is not a call recording.
-MAX_RECORDING_BYTES = 1024 * 1024 * 1024
 
 
 def default_store(db_url: str) -> Path:
@@ -50,14 +46,6 @@ def _name(key: Key) -> str:
     if not _KEY.match(text):
         raise ValueError(f"recording key {key!r}")
     return text
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class RecordingStore:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.orm import sessionmaker
+
 from app.appointments.hub import AppointmentsExtension
 from app.audit.hub import AuditExtension
 from app.callback.hub import CallbackExtension
@@ -21,6 +23,7 @@ from app.directory.desk_import import DeskImportExtension
 from app.directory.hub import DirectoryExtension
 from app.flow.hub import FlowExtension
 from app.history.hub import HistoryExtension
+from app.hub import protocol as p
 from app.hub import server
 from app.hub.extensions import Extension, Installed
 from app.hub.service import HubService
@@ -61,6 +64,13 @@ def install_all(service: HubService) -> Installed:
     Not checked strictly: the session intents are the hub's own (app.hub.session_intents).
     """
     return Installed(service, features(service))
+
+
+def hub_wire() -> p.Wire:
+    """The wire a room's hub speaks (the session's intents and every feature's), built
+    without a database: what the documentation, tools and tests check messages against."""
+    installed = install_all(HubService(sessionmaker()))
+    return p.Wire(p.SESSION_INTENTS, *(tuple(ext.handlers()) for ext in installed.extensions))
 
 
 class Hub(server.Hub):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -18,26 +18,15 @@ from app.db.models import Call, Event, User
 from app.domain.permissions import Action, require
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, Projector, install_one
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.stats.projection import project
+from app.stats.protocol import DeskState, StatsLive
 
 #: A desk's last state older than this is not shown (the desk is gone).
 DESK_MEMORY = timedelta(hours=24)
-
-
-class DeskState(Intent):
-    """The desk is ready, paused, finishing a call (wrap-up) or closing."""
-
-    type: Literal[IntentName.DESK_STATE] = IntentName.DESK_STATE
-    state: Literal["READY", "PAUSED", "WRAP_UP", "OFFLINE"]
-
-
-class StatsLive(Intent):
-    type: Literal[IntentName.STATS_LIVE] = IntentName.STATS_LIVE
-    read_only: ClassVar[bool] = True  # served by the hub's readers, off the writer
 
 
 def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
@@ -92,6 +81,10 @@ class StatsExtension(Extension):
     """The desks' live board and the statistics facts kept up to date."""
 
     name = "app.stats"
+    protocol: tuple[type[Intent], ...] = (
+        DeskState,
+        StatsLive,
+    )
 
     def handlers(self) -> Mapping[type[Intent], Handler]:
         return {DeskState: desk_state, StatsLive: stats_live}

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
-
-from pydantic import StringConstraints
+from typing import Any
 
 from app.config.settings import TargetSettings
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.extensions import Extension, Handler, install_one
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.stats.calendar import Period
+from app.stats.protocol import StatsReport
 from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
 from app.stats.territory import sector_names
 
 READERS = roles_for(Action.READ_STATISTICS)
-
-
-class StatsReport(Intent):
-    type: Literal[IntentName.STATS_REPORT] = IntentName.STATS_REPORT
-    month: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
-    read_only: ClassVar[bool] = True
 
 
 def _cell(value: Any) -> Any:
@@ -87,6 +80,7 @@ class ReportExtension(Extension):
     """The monthly report, asked from a desk."""
 
     name = "app.stats.report"
+    protocol: tuple[type[Intent], ...] = (StatsReport,)
 
     def __init__(self, service: HubService):
         self.targets = service.settings.targets

@@ -26,8 +26,8 @@ from app.callback.hub import CallbackExtension
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import FhirEditorSettings, FhirSettings, HubSettings
 from app.db.models import User
-from app.directory.hub import SlotBook, SlotRelease
 from app.directory.models import Booking, Effecteur, Slot
+from app.directory.protocol import SlotBook, SlotRelease
 from app.hub.protocol import Ping
 from app.room import Hub
 from tests.appointments.fake_editor import FakeEditor

@@ -23,8 +23,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.appointments.hub import AppointmentJournal, endpoint
+from app.appointments.hub import endpoint
 from app.appointments.models import Appointment, AppointmentMessage
+from app.appointments.protocol import AppointmentJournal
 from app.appointments.settings import AppointmentSettings, EditorCertificate
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings

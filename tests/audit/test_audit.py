@@ -186,8 +186,8 @@ def test_audit_command_by_dossier_user_and_date(
 def test_postgresql_trigger_refuses_update_delete_truncate_unless_the_purge_gate_is_open(
     pg_sessions: sessionmaker[Session],
 ) -> None:
-    from app.audit import record_read
     from app.domain.enums import Role
+    from app.hub.read_audit import record_read
 
     who = Principal(1, "mrl", "Dr M", Role.MRL, "poste-1")
     with pg_sessions.begin() as s:

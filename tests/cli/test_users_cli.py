@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.client.hub_client import HubClient, HubError
 from app.config.settings import HubSettings, SessionSettings
-from app.hub.passwords import WeakPassword, check_new_password
+from app.domain.passwords import WeakPassword, check_new_password
 from app.room import Hub
 from tests.command import sasdesk
 from tests.hub.desks import logged_client

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.db.types import utcnow
-from app.directory.desk_import import CHUNK_BYTES, SPOOL_BYTES, Uploads
+from app.directory.desk_import import SPOOL_BYTES, Uploads
+from app.directory.protocol import CHUNK_BYTES
 from app.domain.rules import FlowError
 
 

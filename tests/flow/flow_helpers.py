@@ -7,8 +7,10 @@ from typing import Any
 
 from app.domain.rules import FlowError
 from app.hub.auth import Principal
-from app.hub.protocol import parse_intent
 from app.hub.service import HubService, Outcome, Outgoing
+from app.room import hub_wire
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 
 class Actor:
@@ -18,7 +20,7 @@ class Actor:
         self.last: Outcome | None = None
 
     def send(self, type_: str, **payload: Any) -> dict[str, Any]:
-        intent = parse_intent(json.dumps({"type": type_, **payload}, default=str))
+        intent = WIRE.parse(json.dumps({"type": type_, **payload}, default=str))
         self.last = self.service.handle(self.principal, intent)
         return self.last.reply
 

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.appointments.hub import AppointmentJournal
-from app.appointments.protocol import AppointmentAttach, AppointmentBoard
-from app.audit.hub import AuditList
-from app.callback.hub import (
+from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentJournal
+from app.audit.protocol import AuditList
+from app.callback.protocol import (
     AppointmentStatusIntent,
     CallbackAttemptIntent,
     CallbackLetter,
@@ -26,19 +25,28 @@ from app.callback.hub import (
 )
 from app.client.hub_client import HubClient, HubError
 from app.db.models import User
-from app.directory.agenda_desk import AgendaEffecteurs
-from app.directory.desk_import import DirectoryUpload
-from app.directory.hub import AgendaSlotCancel, DirectorySearch, SlotBook, SlotRelease
+from app.directory.protocol import (
+    AgendaEffecteurs,
+    AgendaSlotCancel,
+    DirectorySearch,
+    DirectoryUpload,
+    SlotBook,
+    SlotRelease,
+)
 from app.domain.enums import Queue, Role
 from app.domain.permissions import ALLOWED, QUEUE_READERS, QUEUE_TAKERS, Action, permissions_of
 from app.flow import protocol as fp
-from app.history.hub import DossierSearch, HistoryCaller
+from app.history.protocol import DossierSearch, HistoryCaller
 from app.hub import protocol as p
-from app.recordings.hub import CallRecording, OutgoingRecording, RecordingPlaced
-from app.recordings.playback import RecordingList, RecordingOpen
+from app.recordings.protocol import (
+    CallRecording,
+    OutgoingRecording,
+    RecordingList,
+    RecordingOpen,
+    RecordingPlaced,
+)
 from app.room import Hub
-from app.stats.hub import StatsLive
-from app.stats.report_intent import StatsReport
+from app.stats.protocol import StatsLive, StatsReport
 from tests.conftest import PASSWORD
 from tests.flow.flow_helpers import ORIENT_48H
 

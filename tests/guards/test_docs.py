@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import sessionmaker
 
-from app.hub.protocol import intent_types, parse_intent
 from app.hub.service import HubService
-from app.room import install_all
+from app.room import hub_wire, install_all
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = ROOT / "docs" / "protocol.md"
@@ -22,19 +23,19 @@ def json_blocks(text: str) -> list[dict[str, object]]:
 
 def test_every_documented_intent_example_is_valid() -> None:
     install_all(HubService(sessionmaker()))  # the extensions install without a database
-    known = intent_types()
+    known = WIRE.names
     examples = [
         b for b in json_blocks(PROTOCOL.read_text(encoding="utf-8")) if b.get("type") in known
     ]
     assert len(examples) >= 20
     for example in examples:
-        parse_intent(json.dumps(example))  # raises ProtocolError naming the problem
+        WIRE.parse(json.dumps(example))  # raises ProtocolError naming the problem
 
 
 def test_every_intent_is_documented_with_an_example() -> None:
     install_all(HubService(sessionmaker()))  # the extensions install without a database
     documented = {b.get("type") for b in json_blocks(PROTOCOL.read_text(encoding="utf-8"))}
-    missing = sorted(intent_types() - documented)
+    missing = sorted(WIRE.names - documented)
     assert not missing, f"intents without an example in docs/protocol.md: {missing}"
 
 

@@ -21,17 +21,19 @@ from app.db.models import Dossier, Event
 from app.domain.rules import FlowError
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.protocol import Intent, parse_intent
+from app.hub.protocol import Intent
 from app.hub.service import Outcome
-from app.room import Hub
+from app.room import Hub, hub_wire
 from app.stats.hub import install as install_stats
 from app.stats.projection import TABLES, rebuild
 from tests.conftest import PASSWORD
 from tests.flow.flow_helpers import Actor, answer_call
 
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
+
 
 def intent(type_: str, **payload: Any) -> Intent:
-    return parse_intent(json.dumps({"type": type_, **payload}))
+    return WIRE.parse(json.dumps({"type": type_, **payload}))
 
 
 def facts(sessions: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:

@@ -20,7 +20,8 @@ from app.client.hub_client import HubClient, HubError
 from app.db.audit import AuditRead
 from app.db.models import Call
 from app.db.types import utcnow
-from app.directory.desk_import import DirectoryUpload, ImportHandlers, Uploads
+from app.directory.desk_import import ImportHandlers, Uploads
+from app.directory.protocol import DirectoryUpload
 from app.room import Hub
 from tests.hub.desks import exchange, logged_client, raw_desk
 from tests.hub.digest import database_digest

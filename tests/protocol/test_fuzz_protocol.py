@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings, SessionSettings
-from app.hub import protocol as p
 from app.hub.throttle import LoginFailure
-from app.room import Hub
+from app.room import Hub, hub_wire
 from tests.conftest import PASSWORD
 from tests.hub.desks import exchange, raw_desk
 from tests.hub.digest import database_digest
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMES = 5000
@@ -52,7 +53,7 @@ RIGHT_OLD = [
 
 def documented_frames() -> list[dict[str, Any]]:
     text = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
-    known = p.intent_types()
+    known = WIRE.names
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", text, re.S)]
     return [b for b in blocks if b.get("type") in known and b["type"] not in SKIP] + RIGHT_OLD
 
@@ -69,7 +70,7 @@ class Mutator:
     def __init__(self, seed: int, seeds: list[dict[str, Any]]):
         self.rng = random.Random(seed)
         self.seeds = seeds
-        self.types = sorted(p.intent_types() - SKIP)
+        self.types = sorted(WIRE.names - SKIP)
 
     def _paths(self, value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         out = [path]

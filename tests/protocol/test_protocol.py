@@ -13,14 +13,15 @@ from app.flow.protocol import DossierUpdate
 from app.hub.protocol import (
     MAX_MESSAGE_BYTES,
     ProtocolError,
-    intent_types,
-    parse_intent,
 )
+from app.room import hub_wire
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 
 def error_of(raw: str | bytes) -> ProtocolError:
     with pytest.raises(ProtocolError) as info:
-        parse_intent(raw)
+        WIRE.parse(raw)
     return info.value
 
 
@@ -80,7 +81,7 @@ def test_phone_numbers_and_insee_codes_are_checked() -> None:
 
 
 def test_corsican_insee_code_is_valid() -> None:
-    intent = parse_intent(
+    intent = WIRE.parse(
         json.dumps(
             {"type": "dossier.update", "dossier_id": 1, "fields": {"commune_insee": "2A004"}}
         )
@@ -118,14 +119,14 @@ json_values = st.recursive(
         json_values,
         max_size=6,
     ),
-    st.sampled_from(sorted(intent_types()) + ["nope"]),
+    st.sampled_from(sorted(WIRE.names) + ["nope"]),
 )
 def test_any_json_object_is_either_an_intent_or_a_protocol_error(
     payload: dict[str, Any], kind: str
 ) -> None:
     payload = {**payload, "type": kind} if payload.get("type") is None else payload
     try:
-        parse_intent(json.dumps(payload))
+        WIRE.parse(json.dumps(payload))
     except ProtocolError as exc:
         assert exc.code in {"invalid_message", "unknown_type", "invalid_json", "too_large"}
         assert exc.message
@@ -135,6 +136,6 @@ def test_any_json_object_is_either_an_intent_or_a_protocol_error(
 @given(st.binary(max_size=200))
 def test_any_bytes_never_crash_the_parser(raw: bytes) -> None:
     try:
-        parse_intent(raw)
+        WIRE.parse(raw)
     except ProtocolError:
         pass

@@ -16,7 +16,9 @@ from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.events import EventName, event_message
 from app.hub.service import HubService
-from app.room import install_all
+from app.room import hub_wire, install_all
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The only modules that spell an intent or event name as a string.
@@ -73,11 +75,11 @@ def test_the_check_sees_a_literal() -> None:
 
 def test_every_intent_name_has_exactly_one_model(sessions: sessionmaker[Session]) -> None:
     install_all(HubService(sessions))  # the extensions define their intents on import
-    models = {p.intent_name(cls): cls for cls in p._concrete_intents()}  # noqa: SLF001
-    assert len(models) == len(p._concrete_intents()), "two models share a name"  # noqa: SLF001
+    models = {p.intent_name(cls): cls for cls in WIRE.intents}
+    assert len(models) == len(WIRE.intents), "two models share a name"
     assert set(models) == set(p.IntentName)
     for name, cls in models.items():
-        assert p.intent_class(name) is cls
+        assert WIRE.intent_class(name) is cls
 
 
 def test_a_model_built_on_the_desk_is_what_the_hub_parses() -> None:
@@ -92,7 +94,7 @@ def test_a_model_built_on_the_desk_is_what_the_hub_parses() -> None:
     assert wire["type"] == "task.close" and wire["appointment"]["with"] == "Dr Martin"
     import json
 
-    parsed = p.parse_intent(json.dumps(wire))
+    parsed = WIRE.parse(json.dumps(wire))
     assert parsed == sent
 
 

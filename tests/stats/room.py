@@ -18,9 +18,11 @@ from app.directory.hub import install as install_directory
 from app.directory.models import Effecteur, Practice, Slot, bump_revision
 from app.flow.service import FlowService
 from app.hub.auth import Principal
-from app.hub.protocol import parse_intent
+from app.room import hub_wire
 from app.stats.hub import install as install_stats
 from tests.rows import stored
+
+WIRE = hub_wire()  # every extension's intents, as a hub with all of them speaks
 
 ORIENT_48H = {
     "decision": "ORIENT",
@@ -64,7 +66,7 @@ class Room:
         self.broadcast: list[dict[str, Any]] = []  # every event message, as the hub sends it
 
     def send(self, who: str, type_: str, **payload: Any) -> dict[str, Any]:
-        intent = parse_intent(json.dumps({"type": type_, **payload}, default=str))
+        intent = WIRE.parse(json.dumps({"type": type_, **payload}, default=str))
         outcome = self.service.handle(self.people[who], intent)
         self.broadcast += [json.loads(json.dumps(e.message)) for e in outcome.events]
         return outcome.reply

@@ -19,7 +19,8 @@ from app.db.models import Dossier
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from app.recordings.models import Recording
-from app.recordings.store import default_store, file_sha256
+from app.recordings.protocol import file_sha256
+from app.recordings.store import default_store
 from telephony.audio.capture import CapturePort
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom

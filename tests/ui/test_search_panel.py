@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.directory.hub import DirectorySearch, SlotBook
 from app.directory.models import Booking
+from app.directory.protocol import DirectorySearch, SlotBook
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 from tests.ui.conftest import focus, open_desk, oriented_task, until

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import Call, Dossier
 from app.recordings.models import Recording
-from app.recordings.store import file_sha256
+from app.recordings.protocol import file_sha256
 from telephony.kamailio import Desk as RoomDesk
 from telephony.kamailio import KamailioRoom
 from telephony.kamailio.sipp import Sipp, caller_scenario

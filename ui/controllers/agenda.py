@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-import app.directory.agenda_desk  # noqa: F401 (the editor's intents)
 from app.hub.events import SLOT_EVENTS
 from app.hub.protocol import IntentName
 from ui.bridge import HubBridge

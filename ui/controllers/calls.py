@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from app.flow import protocol as p
-from app.stats.hub import DeskState
+from app.stats.protocol import DeskState
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.caller_history import CallerHistory

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from app.directory.desk_import import CHUNK_BYTES, DirectoryImport, DirectoryUpload
+from app.directory.protocol import CHUNK_BYTES, DirectoryImport, DirectoryUpload
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.tasks import spawn

@@ -10,7 +10,6 @@ from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QWidget
 
-import app.callback.hub  # noqa: F401 (its intents, sent by the call-back panel)
 from app.callback.dialling import DialledCall
 from app.domain.enums import Role, TaskStatus
 from app.flow import protocol as p

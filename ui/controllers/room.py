@@ -7,8 +7,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from app.stats.hub import StatsLive
-from app.stats.report_intent import StatsReport
+from app.stats.protocol import StatsLive, StatsReport
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus

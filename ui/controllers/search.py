@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from app.directory.hub import DirectorySearch, SlotBook
+from app.directory.protocol import BookingChange, BookingReply, DirectorySearch, SlotBook
 from app.hub.events import SLOT_EVENTS, EventName
-from app.interop.fhir_hub import DirectoryRefresh
+from app.interop.protocol import DirectoryRefresh
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -77,17 +77,17 @@ class SearchController(QObject):
         bursts."""
         if self.panel.last is None:
             return
-        data = msg.get("data") or {}
-        slot = data.get("slot")
-        if msg["event"] == EventName.AGENDA_CHANGED or not isinstance(slot, dict):
+        if msg["event"] == EventName.AGENDA_CHANGED:
             self._research.start()
             return
-        booking = data.get("booking") or {}
-        weekly = (
-            (int(booking["effecteur_id"]), int(data["weekly_snp"]))
-            if booking.get("effecteur_id") is not None and data.get("weekly_snp") is not None
-            else None
-        )
+        change = cast(BookingChange, msg.get("data") or {})  # slot.booked, slot.released
+        slot = change.get("slot")
+        if slot is None:
+            self._research.start()
+            return
+        booking = change.get("booking")
+        snp = change.get("weekly_snp")
+        weekly = (booking["effecteur_id"], snp) if booking is not None and snp is not None else None
         freed = msg["event"] == EventName.SLOT_RELEASED
         if not self.panel.apply_slot(slot, weekly, freed=freed):
             self._research.start()
@@ -132,16 +132,17 @@ class SearchController(QObject):
         payload: dict[str, Any] = {"slot_id": slot_id}
         if self.current() is not None:
             payload["dossier_id"] = self.current()
-        reply = await self.hub.send(SlotBook, **payload)
-        if reply is None:
+        answer = await self.hub.send(SlotBook, **payload)
+        if answer is None:
             self._refresh_search()  # the place went to another desk: show what is left
             return
+        reply = cast(BookingReply, answer)
         booking = reply["booking"]
         when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
         if booking.get("agenda_status") == "pending":
             # The editor's slot: booked on its page in the browser (origin=sas, no patient
             # data), « Réservé » only when the editor's appointment comes back.
-            self.open_url(QUrl(booking["booking_page"]))
+            self.open_url(QUrl(booking["booking_page"] or ""))
             self.tell(
                 f"En attente de l'agenda : {booking['effecteur']} le {when:%d/%m à %H:%M} — "
                 "réservez sur la page de l'éditeur ouverte dans le navigateur"
@@ -150,13 +151,14 @@ class SearchController(QObject):
         text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
         if booking.get("requires_call"):
             text += " — appelez le médecin pour confirmer (agenda non interfacé)"
-        warnings = reply.get("warnings") or []
+        warnings = reply["warnings"]
         self.tell(" · ".join([text, *warnings]), error=bool(warnings))
         # The reply carries the slot as it now stands: the list follows it, and searches
         # again (once, merged with the event's) only if the slot alone cannot say.
-        slot = reply.get("slot")
-        weekly = (int(booking["effecteur_id"]), int(reply["weekly_snp"]))
-        if not isinstance(slot, dict) or not self.panel.apply_slot(slot, weekly):
+        slot = reply["slot"]
+        snp = reply["weekly_snp"]
+        weekly = (booking["effecteur_id"], snp) if snp is not None else None
+        if slot is None or not self.panel.apply_slot(slot, weekly):
             self._research.start()
 
     def dial(self, number: str, who: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.enums import Line
-from app.recordings.listing import Kind
+from app.recordings.protocol import Kind
 from ui.models.rows import Column, Row, RowTableModel, when
 
 DIRECTION = {

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.audit.hub import AuditList
+from app.audit.protocol import AuditList
 from ui.naming import named
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.directory.protocol import SlotView
 from app.domain.enums import ConsultationType
 from app.domain.professions import CHOICES, GENERAL
 from ui.naming import named
@@ -287,7 +288,7 @@ class SearchPanel(QWidget):
                 self._span_slots(child)
 
     def apply_slot(
-        self, slot: dict[str, Any], weekly: tuple[int, int] | None = None, freed: bool = False
+        self, slot: SlotView, weekly: tuple[int, int] | None = None, freed: bool = False
     ) -> bool:
         """A slot's new state, from a booking's reply or a ``slot.*`` event, applied to the
         results shown without searching again. False when only a new search can say what

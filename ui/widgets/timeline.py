@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QListWidget, QWidget
 from app.callback.vocab import AppointmentStatus
 from app.domain.enums import Decision, Priority, Queue, TaskOutcome, Track
 from app.hub.events import EventName
-from app.recordings.listing import Kind
+from app.recordings.protocol import Kind
 from ui.psc_text import AUTH
 
 _TEXT = {

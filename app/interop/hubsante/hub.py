@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,23 +15,16 @@ from app.domain.enums import Role
 from app.domain.rules import forbid
 from app.hub.context import HubContext
 from app.hub.extensions import Extension, Handler, Projector
-from app.hub.protocol import Intent, IntentName
+from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit, WrittenEvent
 from app.interop.hubsante.models import HsJournal
+from app.interop.protocol import HubSanteJournal
 
 if TYPE_CHECKING:  # their modules load only on a hub configured for the Hub Santé
     from app.interop.hubsante.connector import Connector
     from app.interop.hubsante.outbox import CaseProjector
 
 log = logging.getLogger(__name__)
-
-
-class HubSanteJournal(Intent):
-    """The messages exchanged with the Hub Santé (refused ones by default)."""
-
-    type: Literal[IntentName.HUBSANTE_JOURNAL] = IntentName.HUBSANTE_JOURNAL
-    status: Literal["refused", "invalid", "error", "all"] = "refused"
-    limit: Annotated[int, Field(ge=1, le=500)] = 100
 
 
 def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
@@ -53,6 +45,7 @@ class HubSanteExtension(Extension):
     """The journal's view on every hub; the connector on a hub configured for it."""
 
     name = "app.interop.hubsante"
+    protocol: tuple[type[Intent], ...] = (HubSanteJournal,)
 
     def __init__(self, service: HubService):
         self.settings = service.settings.hubsante

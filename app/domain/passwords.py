@@ -3,7 +3,8 @@
 After the CNIL's 2022 recommendation on passwords (délibération n° 2022-100): at least
 12 characters mixing three kinds (lower case, upper case, digits, symbols), or a
 passphrase of 16 characters or more; never the account's name, never a common word
-or an obvious repetition. Throttling (app.hub.throttle) does the rest.
+or an obvious repetition. Throttling (app.hub.throttle) does the rest. A rule of the
+domain: the desk checks a new password as it is typed, the hub before it stores it.
 """
 
 from __future__ import annotations
