@@ -18,11 +18,13 @@ from pydantic import Field
 from sqlalchemy import select
 
 from app.appointments.board import attach, board
+from app.appointments.followup import confirm_held
 from app.appointments.models import AppointmentMessage
 from app.appointments.protocol import AppointmentAttach, AppointmentBoard, AppointmentPlatformSearch
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
 from app.appointments.views import message_view
+from app.callback.hub import handlers_of as callback_handlers
 from app.callback.reminders import ReminderScheduler
 from app.directory import editor_booking
 from app.directory.booking import BookingOutcome, hm
@@ -68,6 +70,9 @@ def install(service: FlowService) -> None:
     service.register(AppointmentPlatformSearch, PlatformSearchHandler(service))
     service.register(AppointmentBoard, board)
     service.register(AppointmentAttach, partial(attach, weekly_cap=cap))
+    callback = callback_handlers(service)
+    if callback is not None:  # the agenda's booked, come before the OSNP noted the call
+        callback.on_appointment.append(partial(confirm_held, weekly_cap=cap))
 
 
 def pending_delay(settings: AppointmentSettings | None) -> timedelta:
