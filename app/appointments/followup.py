@@ -159,3 +159,31 @@ def follow_up(
     assert task is not None
     record_status(u, ap, task, to, note=note, weekly_cap=weekly_cap, reported=True)
     return ap
+
+
+def confirm_held(u: Unit, ap: CallbackAppointment, *, weekly_cap: int) -> bool:
+    """A call-back appointment just made (the OSNP noted the doctor's yes) that the
+    doctor's agenda already holds: the agenda's ``booked`` came first, on the dossier
+    (attached by itself while the OSNP was on the phone, or from the board), with the
+    same doctor and start. Exactly one such appointment: CONFIRMED, in ``u``."""
+    if ap.status != AppointmentStatus.BOOKED or ap.effecteur_id is None:
+        return False
+    held = list(
+        u.s.scalars(
+            select(Appointment).where(
+                Appointment.dossier_id == ap.dossier_id,
+                Appointment.effecteur_id == ap.effecteur_id,
+                Appointment.start == ap.at,
+                Appointment.status == "booked",
+            )
+        )
+    )
+    if len(held) != 1:
+        return False
+    task = u.s.get(OsnpTask, ap.task_id)
+    assert task is not None
+    note = source_note(held[0])
+    record_status(
+        u, ap, task, AppointmentStatus.CONFIRMED, note=note, weekly_cap=weekly_cap, reported=True
+    )
+    return True

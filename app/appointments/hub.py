@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.appointments import protocol as appointments_protocol
 from app.appointments.board import attach, board
+from app.appointments.followup import confirm_held
 from app.appointments.models import AppointmentMessage
 from app.appointments.protocol import (
     AppointmentAttach,
@@ -113,6 +114,9 @@ class AppointmentsExtension(Extension):
         #: The features it rides: the reminders' scheduler, the directory's bookings.
         self.callback = callback
         self.directory = directory
+        if callback is not None:  # the agenda's booked, come before the OSNP noted the call
+            cap = service.settings.targets.weekly_snp_cap
+            callback.callbacks.on_appointment.append(partial(confirm_held, weekly_cap=cap))
         self.platform_search = PlatformSearchHandler(service)
         #: While the hub runs: the editors' endpoint (its bound port), the pending watch.
         self.endpoint: AppointmentEndpoint | None = None

@@ -106,6 +106,9 @@ class CallbackHandlers:
         self.index = index or DirectoryIndex()
         #: Called with each new reminder's due time (the scheduler arms a job).
         self.on_reminder: Callable[[datetime], None] | None = None
+        #: Called in the unit of work with each new call-back appointment: the appointments
+        #: extension confirms one the doctor's agenda already holds (app.appointments).
+        self.on_appointment: list[Callable[[Unit, Appointment], object]] = []
 
     # -- access ------------------------------------------------------------------------
 
@@ -388,6 +391,8 @@ class CallbackHandlers:
                 outcome=ap.outcome,
                 billing=extra["billing"],
             )
+            for hook in self.on_appointment:
+                hook(u, ap)
             self._close(u, task, TaskOutcome(ap.outcome), ap, i.note)
             reply.update(appointment=appointment_view(ap), **extra)
         elif out.no_solution is not None:

@@ -147,9 +147,17 @@ async def phone_booked(
     ap = reply["appointment"]
     with room.sessions() as s:
         row = s.get(Appointment, ap["id"])
-        assert row is not None and row.status == "BOOKED" and row.booking_id is not None
+        # the agenda's booked came first: the doctor's agenda holds it, CONFIRMED at once
+        status = "CONFIRMED" if agenda_first is not None else "BOOKED"
+        assert row is not None and row.status == status and row.booking_id is not None
         assert s.get(Slot, slot_id).booked == 1  # type: ignore[union-attr]
         return Followed(task_id, row.dossier_id, row.id, row.booking_id, slot_id, start, desks)
+
+
+def status_events(s: Session) -> list[Event]:
+    """The ``callback.appointment_status`` events logged, in order."""
+    found = select(Event).where(Event.type == "callback.appointment_status").order_by(Event.seq)
+    return list(s.scalars(found))
 
 
 def listen(room: Room, desk: str) -> list[dict[str, Any]]:
@@ -199,7 +207,7 @@ async def test_the_agendas_fate_closes_the_phone_booked_appointment(
     assert seen["task"]["id"] == f.task_id and seen["dossier"]["id"] == f.dossier_id
     assert seen["data"] == {
         "appointment_id": f.appointment_id,
-        "from_status": "BOOKED",
+        "from_status": "CONFIRMED",
         "status": status,
         "outcome": "RDV_CRENEAU",
         "note": NOTE,
@@ -207,8 +215,10 @@ async def test_the_agendas_fate_closes_the_phone_booked_appointment(
     with room.sessions() as s:
         row = s.get(Appointment, f.appointment_id)
         assert row is not None and row.status == status and NOTE in row.note
-        logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
-        assert logged.actor_id is None and logged.task_id == f.task_id
+        logged = status_events(s)  # confirmed when noted (the agenda's booked came first)
+        assert [e.data["status"] for e in logged] == ["CONFIRMED", status]
+        assert all(e.task_id == f.task_id for e in logged)
+        assert logged[-1].actor_id is None  # the fate: the agenda's alone
         # the statistics fold it as they fold the OSNP's own
         fact = s.get(StatAppointment, f.appointment_id)
         assert fact is not None and fact.status == status
@@ -231,7 +241,7 @@ async def test_a_cancellation_frees_the_place_once(
     osnp, directory = listen(room, "osnp"), listen(room, "sup")
     await send(room, "cancelled", start, "rdv-cancel")
     [seen] = await until(named(osnp, "callback.appointment_status"), "cancelled")
-    assert (seen["data"]["from_status"], seen["data"]["status"]) == ("BOOKED", "CANCELLED")
+    assert (seen["data"]["from_status"], seen["data"]["status"]) == ("CONFIRMED", "CANCELLED")
     [released] = await until(named(directory, "slot.released"), "the place given back")
     assert released["data"]["booking"]["id"] == f.booking_id
     with room.sessions() as s:
@@ -308,6 +318,23 @@ async def test_the_agendas_booked_confirms_the_phone_booked_appointment(
     assert seen["data"]["note"] == NOTE
     assert status_of(room, f.appointment_id) == "CONFIRMED"
     await send(room, "fulfilled", f.start, "rdv-confirm")
+    assert status_of(room, f.appointment_id) == "HONOURED"
+
+
+async def test_the_agendas_booked_before_the_osnp_noted_the_call_confirms_it_at_once(
+    room: Room, people: dict[str, Principal]
+) -> None:
+    """The doctor enters the appointment while the OSNP is still on the phone: the
+    agenda's ``booked`` attaches itself to the waiting dossier; the call-back appointment
+    the OSNP then notes is CONFIRMED in the same unit of work (the OSNP's: its actor),
+    the note saying the agenda said so."""
+    f = await phone_booked(room, people, "call-held", agenda_first="rdv-held")
+    assert status_of(room, f.appointment_id) == "CONFIRMED"
+    with room.sessions() as s:
+        logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
+    assert (logged.data["from_status"], logged.data["status"]) == ("BOOKED", "CONFIRMED")
+    assert logged.data["note"] == NOTE
+    await send(room, "fulfilled", f.start, "rdv-held")
     assert status_of(room, f.appointment_id) == "HONOURED"
 
 
@@ -470,7 +497,7 @@ async def test_two_agenda_appointments_that_could_be_it_move_nothing(
     await attach_from_board(room, "rdv-twin-b", f.dossier_id)
     await send(room, "fulfilled", start, "rdv-twin-a")
     await room.settle()
-    assert status_of(room, f.appointment_id) == "BOOKED"
+    assert status_of(room, f.appointment_id) == "CONFIRMED"  # by rdv-twin-a, alone then
 
 
 # -- the national platform ------------------------------------------------------------
@@ -519,9 +546,10 @@ async def test_the_platforms_fate_closes_the_follow_up_too(
     ]
     assert status_of(room, appointment_id) == "NO_SHOW"
     with room.sessions() as s:
-        logged = s.scalars(select(Event).where(Event.type == "callback.appointment_status")).one()
-    assert logged.actor_id is None
-    assert logged.data["note"] == "retour de la plateforme SAS"
+        logged = status_events(s)
+    assert [e.data["status"] for e in logged] == ["CONFIRMED", "NO_SHOW"]
+    assert logged[-1].actor_id is None  # the fate: the platform's alone
+    assert all(e.data["note"] == "retour de la plateforme SAS" for e in logged)
 
 
 async def test_the_one_holding_the_agendas_booking_is_found_by_it_and_not_freed_twice(
