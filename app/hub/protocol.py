@@ -178,8 +178,7 @@ class Intent(BaseModel, metaclass=_IntentMeta):
         return self.model_dump(mode="json", by_alias=True, exclude={"id"})
 
 
-class Login(Intent):
-    type: Literal[IntentName.LOGIN] = IntentName.LOGIN
+class Login(Intent, name=IntentName.LOGIN):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     desk: Short = ""
@@ -192,58 +191,52 @@ class Login(Intent):
 NationalIdText = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
-class LoginPscStart(Intent):
+class LoginPscStart(Intent, name=IntentName.LOGIN_PSC_START):
     """Pro Santé Connect login (CIBA): the hub asks PSC to reach the professional; the
     reply gives the two-digit code to show. ``username``: the account being re-proved."""
 
-    type: Literal[IntentName.LOGIN_PSC_START] = IntentName.LOGIN_PSC_START
     national_id: NationalIdText
     desk: Short = ""
     username: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
-class LoginPscWait(Intent):
+class LoginPscWait(Intent, name=IntentName.LOGIN_PSC_WAIT):
     """Answered when PSC answered: the login reply, or why not."""
 
-    type: Literal[IntentName.LOGIN_PSC_WAIT] = IntentName.LOGIN_PSC_WAIT
     request: Annotated[str, StringConstraints(min_length=8, max_length=64)]
 
 
-class LoginPscAuthorize(Intent):
+class LoginPscAuthorize(Intent, name=IntentName.LOGIN_PSC_AUTHORIZE):
     """Pro Santé Connect through the system browser (authorization code with PKCE)."""
 
-    type: Literal[IntentName.LOGIN_PSC_AUTHORIZE] = IntentName.LOGIN_PSC_AUTHORIZE
     redirect_uri: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     desk: Short = ""
 
 
-class LoginPscCode(Intent):
+class LoginPscCode(Intent, name=IntentName.LOGIN_PSC_CODE):
     """The code PSC redirected the browser with, for the hub to exchange."""
 
-    type: Literal[IntentName.LOGIN_PSC_CODE] = IntentName.LOGIN_PSC_CODE
     state: Annotated[str, StringConstraints(min_length=8, max_length=128)]
     code: Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
-class Resume(Intent):
-    type: Literal[IntentName.RESUME] = IntentName.RESUME
+class Resume(Intent, name=IntentName.RESUME):
     token: Annotated[str, StringConstraints(min_length=16, max_length=128)]
     desk: Short = ""
 
 
-class Logout(Intent):
-    type: Literal[IntentName.LOGOUT] = IntentName.LOGOUT
+class Logout(Intent, name=IntentName.LOGOUT):
+    """End this desk's session."""
 
 
-class Ping(Intent):
-    type: Literal[IntentName.PING] = IntentName.PING
+class Ping(Intent, name=IntentName.PING):
+    """Is the hub there? Answered ``pong``."""
 
 
-class PasswordChange(Intent):
+class PasswordChange(Intent, name=IntentName.PASSWORD_CHANGE):
     """The logged-in user changes their own password: the old one is checked (off the
     writer, throttled like a login), the new one must follow the policy."""
 
-    type: Literal[IntentName.PASSWORD_CHANGE] = IntentName.PASSWORD_CHANGE
     old_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     new_password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 

@@ -54,7 +54,7 @@ def test_the_class_keyword_makes_the_same_message_as_the_spelled_out_field() -> 
     }
     assert list(CallbackPlan.model_fields)[:2] == ["id", "type"]
     assert p.intent_name(CallbackPlan) == p.IntentName.CALLBACK_PLAN
-    # The session's intents still spell the field out: both forms are one wire.
+    # An intent without fields is its type alone on the wire.
     assert p.Ping().wire() == {"type": "ping"}
 
 
