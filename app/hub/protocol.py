@@ -211,11 +211,11 @@ class Resume(Intent, name=IntentName.RESUME):
 
 
 class Logout(Intent, name=IntentName.LOGOUT):
-    """Ends the desk's session (its token is revoked)."""
+    """End this desk's session."""
 
 
 class Ping(Intent, name=IntentName.PING):
-    """Keeps the link alive; answered at once, before and after login."""
+    """Is the hub there? Answered ``pong``."""
 
 
 class PasswordChange(Intent, name=IntentName.PASSWORD_CHANGE):

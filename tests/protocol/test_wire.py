@@ -56,6 +56,8 @@ def test_the_class_keyword_makes_the_same_message_as_the_spelled_out_field() -> 
     assert list(CallbackPlan.model_fields)[:2] == ["id", "type"]
     assert p.intent_name(CallbackPlan) == p.IntentName.CALLBACK_PLAN
     assert TaskTake(task_id=2).wire() == {"type": "task.take", "task_id": 2}
+    # An intent without fields is its type alone on the wire.
+    assert p.Ping().wire() == {"type": "ping"}
 
 
 def test_the_desk_and_the_hub_speak_the_same_intents() -> None:
