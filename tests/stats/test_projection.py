@@ -20,6 +20,7 @@ from app.db.models import Event, User
 from app.domain.rules import FlowError
 from app.hub.auth import principal_of
 from app.hub.events import EventName
+from app.hub.service import WrittenEvent
 from app.stats import dossier_days
 from app.stats.calendar import Period
 from app.stats.facts import FACT_TABLES, FactSet
@@ -164,7 +165,7 @@ def test_the_projected_facts_equal_a_fold_of_the_log_at_every_checkpoint(
 def test_a_unit_that_fails_leaves_no_fact_behind(room: Room) -> None:
     room.dossier()
 
-    def broken(session: Session, events: list[Event]) -> None:
+    def broken(session: Session, events: list[WrittenEvent]) -> None:
         raise RuntimeError("projector down")
 
     room.service.projectors.append(broken)
