@@ -382,6 +382,7 @@ class FlowHandlers:
 
     def _just_taken_from_my_queue(self, u: Unit, d: Dossier) -> bool:
         """True if the dossier's last change took it out of a queue this role reads."""
+        u.write_events()  # the batch's events before this one are in the log
         last = u.s.scalars(
             select(Event).where(Event.dossier_id == d.id).order_by(Event.seq.desc()).limit(1)
         ).first()
@@ -584,6 +585,7 @@ class FlowHandlers:
         d = read_dossier(u, i.dossier_id, IntentName.DOSSIER_GET)
         task = task_of(u, d)
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
+        u.write_events()  # the batch's events before this one are in the log
         events = u.s.scalars(
             select(Event).where(Event.dossier_id == d.id).order_by(Event.seq)
         ).all()

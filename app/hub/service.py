@@ -94,12 +94,24 @@ _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_orde
 class Unit:
     """One intent's unit of work: the session, the actor and the events it produces."""
 
-    def __init__(self, session: Session, actor: Principal | None, now: datetime, users: UserLookup):
+    def __init__(
+        self,
+        session: Session,
+        actor: Principal | None,
+        now: datetime,
+        users: UserLookup,
+        pending: list[WrittenEvent] | None = None,
+    ):
         self.s = session
         self.users = users
         self.actor = actor
         self.now = now
         self.events: list[tuple[WrittenEvent, Audience, dict[str, Any]]] = []
+        #: Emitted, not yet inserted: this unit's events, or (group commit) those of every
+        #: unit of its batch, inserted together in one statement once all have run.
+        self.pending: list[WrittenEvent] = [] if pending is None else pending
+        #: Messages built before their event's seq was known (:meth:`stamp`).
+        self._unstamped: list[tuple[WrittenEvent, dict[str, Any]]] = []
 
     def emit(
         self,
@@ -128,13 +140,19 @@ class Unit:
         if call is not None:
             views["call"] = call
         self.events.append((event, audience, views))
+        self.pending.append(event)
 
     def write_events(self) -> None:
-        """Insert the events emitted since the last call, in order, and learn their seq."""
+        """Insert the events not yet written, in order, and learn their seq.
+
+        A handler that reads the log calls it first: in a batch, the events of the
+        intents before it are then in the log, as if each had committed alone.
+        """
         flush_changes(self.s)  # the rows they name are written first
-        fresh = [event for event, _audience, _views in self.events if not event.seq]
+        fresh = self.pending[:]
         if not fresh:
             return
+        del self.pending[:]
         rows = [
             {
                 "at": e.at,
@@ -155,8 +173,14 @@ class Unit:
         for event, seq in zip(fresh, seqs, strict=True):
             event.seq = seq
 
-    def outgoing(self) -> list[Outgoing]:
-        self.write_events()
+    def outgoing(self, *, defer: bool = False) -> list[Outgoing]:
+        """The unit's events as broadcast. ``defer`` (group commit): the messages are built
+        now, as the rows stand after this intent, and their events inserted with the
+        rest of the batch's (:meth:`write_events`), their seq set by :meth:`stamp`."""
+        if defer:
+            flush_changes(self.s)  # the next intent of the batch reads these rows
+        else:
+            self.write_events()
         out = []
         for event, audience, views in self.events:
             msg = event_message(
@@ -169,8 +193,16 @@ class Unit:
                 task=task_view(views["task"], self.users) if "task" in views else None,
                 call=call_view(views["call"]) if "call" in views else None,
             )
+            if not event.seq:
+                self._unstamped.append((event, msg))
             out.append(Outgoing(msg, audience))
         return out
+
+    def stamp(self) -> None:
+        """Set the seq of the messages built before their events were inserted."""
+        for event, msg in self._unstamped:
+            msg["seq"] = event.seq
+        self._unstamped.clear()
 
 
 class _CommitFailed(Exception):
@@ -350,12 +382,16 @@ class HubService:
         try:
             with self.sessions.begin() as s:
                 units = []
+                pending: list[WrittenEvent] = []  # the batch's events, inserted at once
                 for actor, intent in items:
-                    unit = Unit(s, actor, self.clock(), self.user)
+                    unit = Unit(s, actor, self.clock(), self.user, pending)
                     reply = self._handlers[type(intent)](unit, intent)
                     # Built now: a later intent of the batch may change the same dossier.
-                    outcomes.append(Outcome(_ok(intent, **reply), unit.outgoing()))
+                    outcomes.append(Outcome(_ok(intent, **reply), unit.outgoing(defer=True)))
                     units.append(unit)
+                units[-1].write_events()
+                for unit in units:
+                    unit.stamp()
                 self._project_and_notify(s, units, [out for o in outcomes for out in o.events])
                 applied = True
         except Exception as exc:

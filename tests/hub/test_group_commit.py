@@ -84,6 +84,29 @@ def test_a_batch_applies_its_intents_in_order_as_if_alone(
     assert facts(sessions) == projected
 
 
+def test_an_intent_reading_the_log_sees_the_events_of_the_batch_before_it(
+    sessions: sessionmaker[Session], people: dict[str, Principal]
+) -> None:
+    """A batch inserts its events together once its handlers have run: a handler that
+    reads the log (a dossier's timeline) still sees those of the intents before it."""
+    service = FlowService(sessions)
+    n1 = Actor(service, people["n1"])
+    d = answer_call(n1, "ref-1")
+    results = service.handle_batch(
+        [
+            (people["n1"], intent("dossier.update", dossier_id=d["id"], fields={"motif": "a"})),
+            (people["n1"], intent("dossier.get", dossier_id=d["id"])),
+            (people["n1"], intent("dossier.qualify", dossier_id=d["id"], priority="P2")),
+        ]
+    )
+    outcomes = [r for r in results if isinstance(r, Outcome)]
+    assert len(outcomes) == 3, results
+    update_seq = outcomes[0].events[0].message["seq"]
+    timeline = outcomes[1].reply["timeline"]
+    assert timeline[-1]["seq"] == update_seq and timeline[-1]["type"] == "dossier.updated"
+    assert outcomes[2].events[0].message["seq"] > update_seq
+
+
 def test_a_refusal_inside_a_batch_leaves_the_other_intents_applied_once(
     sessions: sessionmaker[Session], people: dict[str, Principal]
 ) -> None:
