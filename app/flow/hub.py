@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from app.flow import protocol as p
 from app.flow.handlers import FlowHandlers
+from app.flow.snapshot import visible_now
+from app.hub.auth import Principal
 from app.hub.extensions import Extension, Handler
-from app.hub.service import HubService
+from app.hub.service import HubService, SnapshotPart
 
 
 class FlowExtension(Extension):
@@ -21,6 +26,12 @@ class FlowExtension(Extension):
 
     def handlers(self) -> Mapping[type[p.Intent], Handler]:
         return self.flow.handlers()
+
+    def snapshot_parts(self) -> Sequence[SnapshotPart]:
+        return (self.snapshot,)
+
+    def snapshot(self, s: Session, actor: Principal, now: datetime) -> Mapping[str, object]:
+        return visible_now(s, actor, now, self.flow.user)
 
     def batchable(self) -> frozenset[type[p.Intent]]:
         # They only write rows: group commit may apply several in one transaction.

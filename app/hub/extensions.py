@@ -9,6 +9,8 @@ with what it needs (the kernel service, the other features it works with). It ex
   commit may apply several of them in one transaction;
 - :meth:`Extension.projectors`: called inside each unit's transaction with the events it
   wrote (statistics facts, the Hub Santé outbox);
+- :meth:`Extension.snapshot_parts`: what a user may see of it, in the snapshot a desk
+  receives at login (the flow: dossiers, tasks, calls);
 - :meth:`Extension.desk_handlers`: intents answered on the desk's connection itself,
   outside any unit of work (the kernel's session intents: login, resume, ping…);
 - :meth:`Extension.start` / :meth:`Extension.stop`: its background work, started with the
@@ -30,7 +32,7 @@ from typing import Any, Never, TypeVar, cast
 from app.hub import protocol as p
 from app.hub.connection import DeskConnection
 from app.hub.context import HubContext
-from app.hub.service import HubService, Projector, Unit
+from app.hub.service import HubService, Projector, SnapshotPart, Unit
 
 E = TypeVar("E", bound="Extension")
 
@@ -76,6 +78,10 @@ class Extension:
     def projectors(self) -> Sequence[Projector]:
         return ()
 
+    def snapshot_parts(self) -> Sequence[SnapshotPart]:
+        """Its part of the snapshot a desk receives at login and on every reconnect."""
+        return ()
+
     def desk_handlers(self) -> Mapping[type[p.Intent], DeskHandler]:
         return {}
 
@@ -99,6 +105,7 @@ class Installed:
             for projector in ext.projectors():
                 if projector not in service.projectors:
                     service.projectors.append(projector)
+            service.snapshot_parts.extend(ext.snapshot_parts())
             for intent, desk in ext.desk_handlers().items():
                 if intent in self.desk or service.handles(intent):
                     raise ExtensionError(f"{ext.name} : {intent.__name__} a déjà un traitement")

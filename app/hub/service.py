@@ -9,23 +9,18 @@ feature (app.flow).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings
 from app.db.models import Call, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
-from app.domain import rules
-from app.domain.enums import (
-    DossierStatus,
-    TaskStatus,
-)
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
@@ -40,9 +35,8 @@ from app.hub.views import (
     task_view,
     user_view,
 )
-from app.hub.visibility import Audience, can_see_dossier
+from app.hub.visibility import Audience
 
-RECENT = timedelta(hours=12)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
@@ -89,6 +83,8 @@ _EVENTS: Any = Event.__table__
 _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.seq)
 #: Several events of one unit: their ``seq`` come back in the order they were emitted.
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+#: A feature's part of the login snapshot: what this user may see of it now.
+SnapshotPart = Callable[[Session, Principal, datetime], Mapping[str, object]]
 
 
 class Unit:
@@ -241,6 +237,8 @@ class HubService:
         #: Called inside each transaction with the events it wrote (e.g. statistics facts
         #: kept up to date); an exception rolls the whole unit back.
         self.projectors: list[Projector] = []
+        #: The features' parts of the login snapshot (app.hub.extensions).
+        self.snapshot_parts: list[SnapshotPart] = []
         #: Sends messages to the desks at once, from any thread and outside any
         #: transaction (the progress of a long intent); set by the hub that serves desks.
         self.live: Callable[[list[Outgoing]], None] | None = None
@@ -415,48 +413,21 @@ class HubService:
             )
 
     def snapshot(self, actor: Principal) -> dict[str, Any]:
-        """Everything this user may see now: sent on login and on every reconnect."""
+        """Everything this user may see now: sent on login and on every reconnect. The
+        features add their parts (the flow: dossiers, tasks, calls)."""
         now = self.clock()
+        out: dict[str, Any] = {
+            "type": "snapshot",
+            "at": iso(now),
+            "user": {
+                "id": actor.user_id,
+                "username": actor.username,
+                "name": actor.name,
+                "role": str(actor.role),
+                "national_id": actor.national_id,
+            },
+        }
         with self.sessions() as s:
-            recent = now - RECENT
-            dossiers = (
-                s.scalars(
-                    select(Dossier).where(
-                        (Dossier.status != DossierStatus.CLOSED) | (Dossier.closed_at >= recent)
-                    )
-                )
-                .unique()
-                .all()
-            )
-            tasks = {
-                t.dossier_id: t
-                for t in s.scalars(
-                    select(OsnpTask).where(
-                        (OsnpTask.status != TaskStatus.DONE) | (OsnpTask.closed_at >= recent)
-                    )
-                )
-                .unique()
-                .all()
-            }
-            visible = [d for d in dossiers if can_see_dossier(actor, d, tasks.get(d.id))]
-            seen_ids = {d.id for d in visible}
-            out: dict[str, Any] = {
-                "type": "snapshot",
-                "at": iso(now),
-                "user": {
-                    "id": actor.user_id,
-                    "username": actor.username,
-                    "name": actor.name,
-                    "role": str(actor.role),
-                    "national_id": actor.national_id,
-                },
-                "dossiers": [dossier_view(d, self.user) for d in visible],
-                "tasks": [
-                    task_view(t, self.user) for t in tasks.values() if t.dossier_id in seen_ids
-                ],
-                "calls": [],
-            }
-            if actor.role in rules.ROLES_SEEING_CALLS:
-                calls = s.scalars(select(Call).where(Call.ended_at.is_(None))).all()
-                out["calls"] = [call_view(c) for c in calls]
-            return out
+            for part in self.snapshot_parts:
+                out.update(part(s, actor, now))
+        return out

@@ -43,6 +43,8 @@ def test_every_extension_installs_and_every_intent_has_a_handler(db_url: str) ->
         hub.extension(FlowExtension).handlers()
     )
     assert all(not e.batchable() for e in hub.extensions.extensions[2:])
+    # The login snapshot: the kernel's user, then the flow's dossiers, tasks and calls.
+    assert hub.service.snapshot_parts == [hub.extension(FlowExtension).snapshot]
     # The session intents are answered by the same dispatch, on the desk's connection.
     assert {p.Login, p.Resume, p.Logout, p.Ping, p.PasswordChange} <= set(hub.extensions.desk)
     assert not hub.extensions.desk[p.Logout].before_login
