@@ -47,7 +47,9 @@ def test_a_taken_dossier_goes_back_to_the_queue(
         await until(lambda: queue.rowCount() == 1, "back in the queue")
         row = queue.row_at(0)
         assert row is not None and row["id"] == d["id"] and not row.get("owner")
-        assert w.message_label.text() == f"Dossier remis en file ({d['number']})"
+        # The queue's event may come before the release's reply, which says so.
+        told = f"Dossier remis en file ({d['number']})"
+        await until(lambda: w.message_label.text() == told, "the release told on the desk")
         assert w.dossier_form.dossier is None  # the desk is free for the next one
         await n1.close()
         await mrl.close()
