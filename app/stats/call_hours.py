@@ -139,6 +139,109 @@ _UPDATE = (
     .where(TABLE.c.hour == bindparam("_hour"))
     .values({n: bindparam(f"_{n}") for n in COLUMNS[1:]})
 )
+# Built once: each unit of work only binds values (see app.stats.projection._Statements).
+_INSERT = insert(TABLE)
+_ROWS = select(TABLE).where(TABLE.c.hour.in_(bindparam("hours", expanding=True)))
+_CALLS: Any = StatCall.__table__
+_OFFERED = select(_CALLS.c.call_id, _CALLS.c.offered_at).where(
+    _CALLS.c.call_id.in_(bindparam("ids", expanding=True))
+)
+_TIMED = (str(ABANDONED), str(UNTIMED))
+
+
+class _Lists:
+    """An hour's row split into its lists, edited in place: a unit of work touches one
+    or two calls of a row of a hundred or more, so only those items are read and
+    written (the row is joined again once)."""
+
+    __slots__ = (
+        "calls",
+        "waits",
+        "seconds",
+        "lines",
+        "line_codes",
+        "communes",
+        "commune_codes",
+        "opened",
+    )
+    calls: list[str]
+    waits: list[str]
+    seconds: list[str]
+    lines: list[str]
+    line_codes: list[str]
+    communes: list[str]
+    commune_codes: list[str]
+    opened: list[str]
+
+    def __init__(self, row: Any | None) -> None:
+        if row is None:
+            self.calls, self.waits, self.seconds = [], [], []
+            self.lines, self.line_codes, self.communes, self.commune_codes = [], [], [], []
+            self.opened = []
+            return
+        self.calls = row.calls.split(",")
+        self.waits = row.waits.split(",")
+        self.seconds = row.seconds.split(",") if row.seconds else []
+        self.lines, self.line_codes = row.lines.split(SEP), row.line_codes.split(",")
+        self.communes, self.commune_codes = row.communes.split(SEP), row.commune_codes.split(",")
+        self.opened = row.opened.split(",")
+
+    def _timed_before(self, i: int) -> int:
+        return sum(1 for w in self.waits[:i] if w in _TIMED)
+
+    def find(self, call_id: int) -> tuple[int, Item] | None:
+        try:
+            i = self.calls.index(str(call_id))
+        except ValueError:
+            return None
+        wait = int(self.waits[i])
+        seconds = float(self.seconds[self._timed_before(i)]) if self.waits[i] in _TIMED else None
+        line = self.lines[int(self.line_codes[i])]
+        commune = self.communes[int(self.commune_codes[i])]
+        return i, Item(wait, line, commune, int(self.opened[i]), seconds)
+
+    @staticmethod
+    def _code(distinct: list[str], value: str) -> str:
+        try:
+            return str(distinct.index(value))
+        except ValueError:  # a value the row has not held yet (one no longer used may stay)
+            distinct.append(value)
+            return str(len(distinct) - 1)
+
+    def put(self, i: int | None, call_id: int, item: Item) -> None:
+        """Write ``item`` at ``i``, or after the others (``i`` None)."""
+        timed = item.wait in (ABANDONED, UNTIMED)
+        line, commune = self._code(self.lines, item.line), self._code(self.communes, item.commune)
+        if i is None:
+            i = len(self.calls)
+            self.calls.append(str(call_id))
+            self.waits.append("")
+            self.line_codes.append("")
+            self.commune_codes.append("")
+            self.opened.append("")
+        k = self._timed_before(i)
+        was_timed = self.waits[i] in _TIMED
+        if was_timed and timed:
+            self.seconds[k] = repr(item.seconds)
+        elif was_timed:
+            del self.seconds[k]
+        elif timed:
+            self.seconds.insert(k, repr(item.seconds))
+        self.waits[i], self.line_codes[i], self.commune_codes[i] = str(item.wait), line, commune
+        self.opened[i] = str(item.opened)
+
+    def row(self, hour: int) -> dict[str, Any]:
+        return {
+            "hour": hour,
+            "calls": ",".join(self.calls),
+            "waits": ",".join(self.waits),
+            "seconds": ",".join(self.seconds),
+            "lines": SEP.join(self.lines),
+            "line_codes": ",".join(self.line_codes),
+            "communes": SEP.join(self.communes),
+            "commune_codes": ",".join(self.commune_codes),
+            "opened": ",".join(self.opened),
+        }
 
 
 def apply(
@@ -152,41 +255,45 @@ def apply(
     hour_of_call = {c.call_id: hour_of(c.offered_at) for c in calls}
     others = sorted(set(places) - hour_of_call.keys())
     if others:  # a dossier opened or changed: its call is in the log already, as a rule
-        t = StatCall.__table__
-        for call_id, offered in session.execute(
-            select(t.c.call_id, t.c.offered_at).where(t.c.call_id.in_(others))
-        ):
+        for call_id, offered in session.execute(_OFFERED, {"ids": others}):
             hour_of_call[call_id] = hour_of(offered)
     hours = sorted(set(hour_of_call.values()))
-    rows = {
-        r.hour: unpack(r) for r in session.execute(select(TABLE).where(TABLE.c.hour.in_(hours)))
-    }
-    before = {h: pack(h, items) for h, items in rows.items()}
-    fresh = [c.call_id for c in calls if c.call_id not in rows.get(hour_of_call[c.call_id], {})]
-    known = stored_places(session, (i for i in fresh if i not in places))
+    stored = {r.hour: r for r in session.execute(_ROWS, {"hours": hours})}
+    rows = {h: _Lists(stored.get(h)) for h in hours}
+    found = {c.call_id: rows[hour_of_call[c.call_id]].find(c.call_id) for c in calls}
+    known = stored_places(session, (i for i, f in found.items() if f is None and i not in places))
+    dirty: set[int] = set()
     for c in calls:
-        items = rows.setdefault(hour_of_call[c.call_id], {})
-        item = items.get(c.call_id)
-        if item is None:
+        hour = hour_of_call[c.call_id]
+        wait, seconds = wait_code(c)
+        at = rows[hour].find(c.call_id) if found[c.call_id] is not None else None
+        if at is None:
             commune, opened = place_code(places.get(c.call_id) or known.get(c.call_id))
-            wait, seconds = wait_code(c)
-            items[c.call_id] = Item(wait, c.line, commune, opened, seconds)
-        else:
-            (item.wait, item.seconds), item.line = wait_code(c), c.line
+            rows[hour].put(None, c.call_id, Item(wait, c.line, commune, opened, seconds))
+            dirty.add(hour)
+            continue
+        i, item = at
+        new = Item(wait, c.line, item.commune, item.opened, seconds)
+        if new != item:
+            rows[hour].put(i, c.call_id, new)
+            dirty.add(hour)
     for call_id, p in places.items():
-        hour = hour_of_call.get(call_id)
-        item = rows.get(hour, {}).get(call_id) if hour is not None else None
-        if item is not None:  # else a dossier names a call the log does not hold (yet)
-            item.commune, item.opened = place_code(p)
-    inserts, updates = [], []
-    for hour, items in rows.items():
-        row = pack(hour, items)
-        if hour not in before:
-            inserts.append(row)
-        elif row != before[hour]:
-            updates.append({f"_{k}": v for k, v in row.items()})
+        hour_ = hour_of_call.get(call_id)
+        at = rows[hour_].find(call_id) if hour_ is not None else None
+        if at is None or hour_ is None:  # a dossier names a call the log does not hold (yet)
+            continue
+        i, item = at
+        commune, opened = place_code(p)
+        new = Item(item.wait, item.line, commune, opened, item.seconds)
+        if new != item:
+            rows[hour_].put(i, call_id, new)
+            dirty.add(hour_)
+    inserts = [rows[h].row(h) for h in sorted(dirty) if h not in stored]
+    updates = [
+        {f"_{k}": v for k, v in rows[h].row(h).items()} for h in sorted(dirty) if h in stored
+    ]
     if inserts:
-        session.execute(insert(TABLE), inserts)
+        session.execute(_INSERT, inserts)
     if updates:
         session.execute(_UPDATE, updates)
 
