@@ -52,9 +52,11 @@ def count(dossiers: Iterable[DossierFact]) -> dict[Key, list[int]]:
 
 
 def _rows(cells: dict[Key, list[int]]) -> list[dict[str, Any]]:
+    """The rows to add, in key order: many dossiers share a day's key, so two hubs'
+    transactions lock the same rows, and locking them in one order cannot deadlock."""
     return [
         {**dict(zip(KEYS, key, strict=True)), **dict(zip(COUNTS, ns, strict=True))}
-        for key, ns in cells.items()
+        for key, ns in sorted(cells.items())
         if any(ns)
     ]
 
