@@ -92,6 +92,8 @@ async def drive(url: str, broker: Broker, out: Path) -> None:
         await asyncio.sleep(0.5)
         grab(out, "2-attached")
         timeline_in_front(w)
+        attached = "Rendez-vous rattaché"
+        await wait(lambda: any(attached in t for t in timeline_texts(w)), "on the timeline")
         await asyncio.sleep(0.8)
         print("timeline:", *timeline_texts(w), sep="\n  ")
         grab(out, "3-timeline")
