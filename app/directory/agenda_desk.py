@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from app.directory.models import Effecteur, Slot, Unavailability
-from app.directory.protocol import AgendaEffecteurs, AgendaView
+from app.directory.protocol import AGENDA_INTENTS, AgendaEffecteurs, AgendaView
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.extensions import Extension, Handler
@@ -110,10 +110,7 @@ class AgendaDeskExtension(Extension):
     """The structure manager's agendas, read from a desk."""
 
     name = "app.directory.agenda_desk"
-    protocol: tuple[type[Intent], ...] = (
-        AgendaEffecteurs,
-        AgendaView,
-    )
+    protocol = AGENDA_INTENTS
 
     def handlers(self) -> Mapping[type[Intent], Handler]:
         return {AgendaEffecteurs: effecteurs, AgendaView: agenda}

@@ -24,7 +24,7 @@ from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.ror import import_ror
 from app.directory.imports.rpps import import_rpps
 from app.directory.imports.slots import import_slots
-from app.directory.protocol import DirectoryImport, DirectoryUpload
+from app.directory.protocol import IMPORT_INTENTS, DirectoryImport, DirectoryUpload
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
@@ -233,10 +233,7 @@ class DeskImportExtension(Extension):
     """Directory files uploaded and imported from a desk."""
 
     name = "app.directory.desk_import"
-    protocol: tuple[type[Intent], ...] = (
-        DirectoryUpload,
-        DirectoryImport,
-    )
+    protocol = IMPORT_INTENTS
 
     def __init__(self, service: HubService):
         self.imports = ImportHandlers(service)

@@ -27,6 +27,7 @@ from app.directory.editor_booking import book_at_editor
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot, StructureMember
 from app.directory.protocol import (
+    BOOKING_INTENTS,
     AgendaSlotCancel,
     AgendaSlotCreate,
     AgendaSlotUpdate,
@@ -415,17 +416,7 @@ class DirectoryExtension(Extension):
     """The directory's search, bookings and agendas."""
 
     name = "app.directory"
-    protocol: tuple[type[Intent], ...] = (
-        DirectorySearch,
-        SlotBook,
-        SlotBookBeyond,
-        SlotRelease,
-        AgendaSlotCreate,
-        AgendaSlotUpdate,
-        AgendaSlotCancel,
-        UnavailabilityAdd,
-        UnavailabilityRemove,
-    )
+    protocol = BOOKING_INTENTS
 
     def __init__(self, service: HubService):
         #: Its handlers (the appointments extension hooks into ``on_pending``).

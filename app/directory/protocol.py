@@ -180,8 +180,8 @@ class BookingReply(BookingChange):
     warnings: list[str]
 
 
-#: What this protocol adds to the wire (registered by the hub's extension and the desk).
-INTENTS: tuple[type[Intent], ...] = (
+#: The search, bookings and agendas (app.directory.hub).
+BOOKING_INTENTS: tuple[type[Intent], ...] = (
     DirectorySearch,
     SlotBook,
     SlotBookBeyond,
@@ -191,8 +191,10 @@ INTENTS: tuple[type[Intent], ...] = (
     AgendaSlotCancel,
     UnavailabilityAdd,
     UnavailabilityRemove,
-    AgendaEffecteurs,
-    AgendaView,
-    DirectoryUpload,
-    DirectoryImport,
 )
+#: A doctor's agenda seen from a desk (app.directory.agenda_desk).
+AGENDA_INTENTS: tuple[type[Intent], ...] = (AgendaEffecteurs, AgendaView)
+#: A directory file imported from a desk (app.directory.desk_import).
+IMPORT_INTENTS: tuple[type[Intent], ...] = (DirectoryUpload, DirectoryImport)
+#: What this protocol adds to the wire (registered by the hub's extensions and the desk).
+INTENTS: tuple[type[Intent], ...] = BOOKING_INTENTS + AGENDA_INTENTS + IMPORT_INTENTS
