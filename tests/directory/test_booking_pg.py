@@ -78,7 +78,9 @@ def test_many_desks_on_postgresql_never_overbook(
     with pg_sessions() as s:
         assert index.sync(s, NOW) >= 1
     (hit,) = index.search(SearchQuery(lat=46.16, lon=-1.15, radius_km=5), NOW).doctors
-    assert hit.earliest is None  # both full
+    # The range is full; the single slot is full when an odd desk won a range place (in
+    # about one run in sixty the five winners are all even, and it stays free).
+    assert hit.earliest == (None if booked_y else NOW + timedelta(hours=9))
     with pg_sessions.begin() as s:
         first = s.scalar(select(Booking.id).where(Booking.slot_id == x.id).limit(1))
         assert first is not None

@@ -25,6 +25,10 @@ from ui.widgets.timeline import Timeline
 Tell = Callable[..., None]
 
 
+#: How many of the open dossier's live events are kept to survive a slower fetch.
+RECENT_KEPT = 200
+
+
 class DossierController(QObject):
     #: The hub accepted a priority: the dossier as it now is, and the priority chosen.
     qualified = Signal(dict, str)
@@ -54,6 +58,9 @@ class DossierController(QObject):
         self.dossiers: dict[int, dict[str, Any]] = {}
         self.tasks: dict[int, dict[str, Any]] = {}
         self.current_id: int | None = None
+        #: The open dossier's events received live: a timeline fetched before one of
+        #: them was written (its reply overtaken by the event) must not drop it.
+        self._recent: list[dict[str, Any]] = []
         form.fields_edited.connect(self.save_fields)
         form.qualify_requested.connect(self.qualify)
         form.close_requested.connect(self.close_dossier)
@@ -108,14 +115,15 @@ class DossierController(QObject):
             self.tasks[task["id"]] = task
         if dossier["id"] == self.current_id:
             self._show_current()
-            self.timeline.add_entry(
-                {
-                    "type": msg["event"],
-                    "at": msg["at"],
-                    "actor": msg.get("actor"),
-                    "data": msg.get("data"),
-                }
-            )
+            entry = {
+                "seq": msg.get("seq"),
+                "type": msg["event"],
+                "at": msg["at"],
+                "actor": msg.get("actor"),
+                "data": msg.get("data"),
+            }
+            self._recent = [*self._recent[-(RECENT_KEPT - 1) :], entry]
+            self.timeline.add_entry(entry)
 
     # -- showing a dossier -------------------------------------------------------------
 
@@ -135,6 +143,8 @@ class DossierController(QObject):
         self.decision.set_dossier(d, mine=d is not None and (self._mine(d) or boss))
 
     def open(self, dossier_id: int, *, fetch: bool = False) -> None:
+        if dossier_id != self.current_id:
+            self._recent = []
         self.current_id = dossier_id
         if dossier_id in self.dossiers:
             self._show_current()
@@ -151,16 +161,26 @@ class DossierController(QObject):
 
     async def _fetch(self, dossier_id: int) -> None:
         reply = await self.hub.send(p.DossierGet, dossier_id=dossier_id)
-        if reply is None or self.current_id != dossier_id:
+        if reply is not None:
+            self.apply_fetched(dossier_id, reply)
+
+    def apply_fetched(self, dossier_id: int, reply: dict[str, Any]) -> None:
+        """Show a ``dossier.get`` reply, keeping the live events it is older than (a read
+        runs beside the writer: its reply can come after an event it does not hold)."""
+        if self.current_id != dossier_id:
             return
         self.dossiers[dossier_id] = reply["dossier"]
         if reply.get("task"):
             self.tasks[reply["task"]["id"]] = reply["task"]
         self._show_current()
-        self.timeline.show_entries(reply["timeline"])
+        entries = reply["timeline"]
+        last = max((e.get("seq") or 0 for e in entries), default=0)
+        later = [e for e in self._recent if (e.get("seq") or 0) > last]
+        self.timeline.show_entries([*entries, *later])
 
     def clear(self) -> None:
         self.current_id = None
+        self._recent = []
         self.form.set_dossier(None)
         self.decision.set_dossier(None, mine=False)
         self.timeline.clear()
