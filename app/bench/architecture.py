@@ -15,8 +15,9 @@ imports one of a higher layer (docs/architecture.md draws them):
     features                     appointments, audit, callback, directory, stats, ...
     app.hub                      the kernel
     app.config                   settings and their loader
-    app, app.domain, app.db      the domain and its tables, and two libraries that
-    app.psc, app.geo             import nothing above them (OpenID client, communes)
+    app, app.domain, app.db      the domain and its tables, and three libraries that
+    app.psc, app.geo,            import nothing above them (OpenID client, communes,
+    app.throwaway_pki            the certificates of the tests, benches and doubles)
     telephony                    independent: of app it may use app.resources only
     app.resources                packaged files
 
@@ -47,6 +48,7 @@ _RANKS: dict[str, int] = {
     "app.db": 2,
     "app.psc": 2,
     "app.geo": 2,
+    "app.throwaway_pki": 2,
     "app.config": 3,
     "app.hub": 4,
     "app.room": 6,  # the composition: the features given to the kernel

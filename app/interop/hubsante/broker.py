@@ -10,7 +10,7 @@ layout is the Hub Santé's (SAMU-Hub-Sante ``definitions.json``): a topic exchan
 queues ``<clientId>.message``, ``.ack`` and ``.info``. ``Dispatcher`` plays the Hub
 Santé's dispatcher: it reads the envelope and forwards to the recipient's queue.
 
-Certificates need ``cryptography`` (a test dependency).
+Its certificates are app.throwaway_pki's.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
 
@@ -51,69 +49,17 @@ class ClientCert:
 
 
 def _make_pki(where: Path, client_ids: list[str]) -> tuple[Path, Path, Path, dict[str, ClientCert]]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    """An authority, the broker's server certificate (localhost, 127.0.0.1) and one
+    client certificate per client id, its common name (the EXTERNAL login)."""
+    from app.throwaway_pki import LOCALHOST, Authority
 
-    now = datetime.now(UTC)
-
-    def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-    def write(stem: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> Path:
-        Path(f"{stem}.key").write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-        Path(f"{stem}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        return Path(f"{stem}.crt")
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("Hub Sante test CA"))
-        .issuer_name(name("Hub Sante test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path = write(where / "ca", ca_key, ca)
-
-    def issue(cn: str, server: bool) -> x509.Certificate:
-        key = ec.generate_private_key(ec.SECP256R1())
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(name(cn))
-            .issuer_name(ca.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30))
-        )
-        if server:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName(
-                    [x509.DNSName("localhost"), x509.IPAddress(ip_address("127.0.0.1"))]
-                ),
-                critical=False,
-            )
-        cert = builder.sign(ca_key, hashes.SHA256())
-        write(where / cn, key, cert)
-        return cert
-
-    issue("rabbitmq", True)
+    authority = Authority(where, name="Hub Sante test CA")
+    server = authority.issue("rabbitmq", hosts=LOCALHOST, cn="rabbitmq")
     clients = {}
     for cid in client_ids:
-        issue(cid, False)
-        clients[cid] = ClientCert(cid, where / f"{cid}.crt", where / f"{cid}.key")
-    return ca_path, where / "rabbitmq.crt", where / "rabbitmq.key", clients
+        issued = authority.client(cid, cn=cid)
+        clients[cid] = ClientCert(cid, issued.cert, issued.key)
+    return authority.file, server.cert, server.key, clients
 
 
 def definitions(client_ids: list[str]) -> dict[str, Any]:
