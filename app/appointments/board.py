@@ -26,9 +26,10 @@ from app.directory.models import Effecteur
 from app.domain.enums import DossierStatus, Track
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError
+from app.hub.dossiers import task_of, visible_dossier
 from app.hub.events import EventName
 from app.hub.service import Unit
-from app.hub.visibility import Audience, can_see_dossier
+from app.hub.visibility import Audience
 
 #: How far back the board looks: an appointment older than this is history, not work.
 BOARD_DAYS = 7
@@ -81,10 +82,8 @@ def attach(u: Unit, i: AppointmentAttach, *, weekly_cap: int) -> dict[str, Any]:
     closes the call-back follow-up waiting for it (followup.py), as its update would."""
     assert u.actor is not None
     require(u.actor.role, Action.APPOINTMENT_BOARD)
-    d = u.s.get(Dossier, i.dossier_id, with_for_update=True)
-    task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == i.dossier_id))
-    if d is None or not can_see_dossier(u.actor, d, task):
-        raise FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible")
+    d = visible_dossier(u, i.dossier_id)
+    task = task_of(u, d)
     row = u.s.get(Appointment, i.appointment_id, with_for_update=True)
     if row is None:
         raise FlowError("not_found", f"rendez-vous {i.appointment_id} introuvable")

@@ -24,10 +24,10 @@ from app.directory.models import Effecteur
 from app.directory.query import parse_treating_doctor
 from app.domain.professions import Wanted, fold
 from app.domain.rules import FlowError
+from app.hub.dossiers import audited_visible_dossier, task_of
 from app.hub.protocol import IntentName
-from app.hub.read_audit import record_read, refused_read
+from app.hub.read_audit import record_read
 from app.hub.service import HubService, Unit
-from app.hub.visibility import can_see_dossier
 
 #: "12 bis rue de la Paix", "3, avenue Foch": the number (with its bis/ter) and the street.
 _STREET = re.compile(r"^\s*(\d{1,5}(?:\s*(?:bis|ter|quater|[a-d])\b)?)[\s,]+(\D.*)$", re.IGNORECASE)
@@ -120,13 +120,9 @@ class PlatformSearchHandler:
 
     def __call__(self, u: Unit, i: AppointmentPlatformSearch) -> dict[str, Any]:
         assert u.actor is not None
-        d = u.s.get(Dossier, i.dossier_id)
-        task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == i.dossier_id))
-        if d is None or not can_see_dossier(u.actor, d, task):
-            raise refused_read(
-                FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible"),
-                i.dossier_id, str(IntentName.APPOINTMENT_PLATFORM_SEARCH),
-            )  # fmt: skip
+        intent = str(IntentName.APPOINTMENT_PLATFORM_SEARCH)
+        d = audited_visible_dossier(u, i.dossier_id, intent)
+        task = task_of(u, d)
         platform = self.service.settings.section(PlatformSettings)
         if platform is None:
             raise FlowError(

@@ -48,11 +48,12 @@ from app.domain.enums import ConsultationType, Role
 from app.domain.permissions import Action, require, roles_for
 from app.domain.professions import UnknownCode, Wanted, parse_wanted
 from app.domain.rules import FlowError
+from app.hub.dossiers import task_of, visible_dossier
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
-from app.hub.visibility import Audience, can_see_dossier
+from app.hub.visibility import Audience
 
 #: Who searches and books, who keeps agendas: app.domain.permissions' table.
 SEARCHERS = roles_for(Action.SEARCH_SLOTS)
@@ -163,12 +164,8 @@ class DirectoryHandlers:
         require(u.actor.role, action)
 
     def _dossier(self, u: Unit, dossier_id: int) -> tuple[Dossier, OsnpTask | None]:
-        d = u.s.get(Dossier, dossier_id)
-        task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == dossier_id))
-        assert u.actor is not None
-        if d is None or not can_see_dossier(u.actor, d, task):
-            raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
-        return d, task
+        d = visible_dossier(u, dossier_id)
+        return d, task_of(u, d)
 
     @staticmethod
     def _structures(u: Unit) -> frozenset[int] | None:

@@ -86,3 +86,14 @@ def read_dossier(u: Unit, dossier_id: int, intent: str) -> Dossier:
         raise refused_read(exc, dossier_id, intent) from None
     record_read(u.s, u.actor, u.actor.desk, d.id, intent, at=u.now)
     return d
+
+
+def audited_visible_dossier(u: Unit, dossier_id: int, intent: str) -> Dossier:
+    """``visible_dossier`` for a feature that shows a dossier's content under its own
+    permission (exports, recordings, the platform's search): a refusal is an audited
+    refused read of ``intent`` and answers ``not_found`` whether the dossier is absent
+    or hidden; the feature records the granted read once it shows the content."""
+    try:
+        return visible_dossier(u, dossier_id)
+    except FlowError as exc:
+        raise refused_read(exc, dossier_id, intent) from None

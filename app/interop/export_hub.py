@@ -7,15 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
-from app.db.models import Dossier, OsnpTask
 from app.domain.rules import FlowError
+from app.hub.dossiers import audited_visible_dossier
 from app.hub.extensions import Extension, Handler
 from app.hub.protocol import Intent, IntentName
-from app.hub.read_audit import record_read, refused_read
+from app.hub.read_audit import record_read
 from app.hub.service import HubService, Unit
-from app.hub.visibility import can_see_dossier
 from app.interop.protocol import DossierExport
 
 
@@ -27,13 +24,7 @@ class ExportHandlers:
 
     def export(self, u: Unit, i: DossierExport) -> dict[str, Any]:
         assert u.actor is not None
-        d = u.s.get(Dossier, i.dossier_id)
-        task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == i.dossier_id))
-        if d is None or not can_see_dossier(u.actor, d, task):
-            raise refused_read(
-                FlowError("not_found", f"dossier {i.dossier_id} introuvable ou non accessible"),
-                i.dossier_id, str(IntentName.DOSSIER_EXPORT),
-            )  # fmt: skip
+        d = audited_visible_dossier(u, i.dossier_id, str(IntentName.DOSSIER_EXPORT))
         # The RS-EDA models and schemas load with the first export, not with every hub.
         from app.interop.export import DEFAULT_CLIENT_ID, ExportError, export
 

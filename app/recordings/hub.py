@@ -30,7 +30,7 @@ from app.db.models import Call, Dossier, OsnpTask
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.hub.context import HubContext
-from app.hub.dossiers import task_of
+from app.hub.dossiers import locked_dossier, task_of
 from app.hub.events import EventName
 from app.hub.extensions import Extension, Handler
 from app.hub.protocol import Intent
@@ -82,8 +82,7 @@ class Source:
     def new_row(self, u: Unit, i: Declared) -> Recording:
         assert u.actor is not None
         if self.call is not None:
-            dossier = u.s.scalar(select(Dossier).where(Dossier.call_id == self.call.id))
-            dossier_id = dossier.id if dossier else None
+            dossier_id = u.s.scalar(select(Dossier.id).where(Dossier.call_id == self.call.id))
         else:
             assert self.attempt is not None
             task = u.s.get(OsnpTask, self.attempt.task_id)
@@ -174,7 +173,7 @@ class RecordingHandlers:
             raise FlowError("conflict", f"l'appel {i.call_ref} est déjà connu du hub")
         dossier_id = None
         if i.dossier_id is not None:
-            d = u.s.get(Dossier, i.dossier_id)
+            d = locked_dossier(u, i.dossier_id)
             if d is None or not self._had_in_hand(u, d):
                 raise FlowError(
                     "not_found", f"dossier {i.dossier_id} introuvable ou non accessible"
@@ -311,13 +310,19 @@ class RecordingHandlers:
                 )
             row.stored_name = self.store.commit(source.key, f"{u.now:%Y/%m/%d}")
         row.state, row.stored_at = "stored", u.now
-        dossier = u.s.get(Dossier, row.dossier_id) if row.dossier_id else None
         reply: dict[str, Any] = {
             "call_ref": i.call_ref,
             "state": "stored",
             "sha256": row.sha256,
             "size": row.size,
         }
+        return {**reply, **self._announce(u, source, row)}
+
+    @staticmethod
+    def _announce(u: Unit, source: Source, row: Recording) -> dict[str, Any]:
+        """``call.recorded`` to whoever follows what the recording belongs to (the call's
+        desks, the placing desk, the call-back's): the reply's part that names it."""
+        dossier = locked_dossier(u, row.dossier_id) if row.dossier_id else None
         if source.call is not None:
             call = source.call
             call.recording_path = row.stored_name  # a name in the hub's store, not a path
@@ -332,7 +337,7 @@ class RecordingHandlers:
                 sha256=row.sha256,
                 size=row.size,
             )
-            return {**reply, "call": call_view(call)}
+            return {"call": call_view(call)}
         if source.placed is not None:
             audience = Audience(users={row.uploaded_by_id})
             if dossier is not None:
@@ -347,7 +352,7 @@ class RecordingHandlers:
                 sha256=row.sha256,
                 size=row.size,
             )
-            return {**reply, "recording_id": row.id}
+            return {"recording_id": row.id}
         attempt = source.attempt
         assert attempt is not None
         attempt.recording_path = row.stored_name
@@ -365,7 +370,7 @@ class RecordingHandlers:
             sha256=row.sha256,
             size=row.size,
         )
-        return {**reply, "attempt_id": attempt.id}
+        return {"attempt_id": attempt.id}
 
 
 class RecordingsExtension(Extension):

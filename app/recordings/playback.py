@@ -17,14 +17,14 @@ from sqlalchemy import select
 from app.db.models import Dossier
 from app.domain.permissions import Action, refusal
 from app.domain.rules import FlowError
-from app.hub.dossiers import task_of
+from app.hub.dossiers import audited_visible_dossier
 from app.hub.events import EventName
 from app.hub.extensions import Handler
 from app.hub.protocol import Intent, IntentName
 from app.hub.read_audit import record_read, record_read_once, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.views import iso
-from app.hub.visibility import Audience, can_see_dossier
+from app.hub.visibility import Audience
 from app.recordings.listing import dossier_recordings, recording_kind
 from app.recordings.models import Recording
 from app.recordings.protocol import RecordingList, RecordingOpen, RecordingRead
@@ -67,14 +67,7 @@ class Playback:
         denied = refusal(u.actor.role, Action.LISTEN_RECORDINGS)
         if denied is not None:
             raise refused_read(denied, dossier_id, intent)
-        d = u.s.get(Dossier, dossier_id)
-        if d is None or not can_see_dossier(u.actor, d, task_of(u, d)):
-            raise refused_read(
-                FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible"),
-                dossier_id,
-                intent,
-            )
-        return d
+        return audited_visible_dossier(u, dossier_id, intent)
 
     def _stored(
         self,
