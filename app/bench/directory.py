@@ -16,12 +16,14 @@ import ctypes
 import gc
 import random
 import resource
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 @dataclass(frozen=True)
@@ -58,19 +60,17 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def prepare(args: DirectoryOptions, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
-    """Generate, import, add slots; in a child process, so its memory is its own."""
-    from sqlalchemy import func, insert, select, update
+def prepare(
+    args: DirectoryOptions, workdir: Path, sessions: sessionmaker[Session], now: datetime
+) -> dict[str, Any]:
+    """Generate, import, add slots; in a child process (``prepare_in_child``), so its
+    memory is its own."""
+    from sqlalchemy import func, select
 
     from app.bench.rpps_extraction import generate
-    from app.db.engine import make_engine, make_sessionmaker
-    from app.db.migrate import upgrade
     from app.directory.imports.rpps import import_rpps
-    from app.directory.models import Effecteur, Slot, bump_revision
+    from app.directory.models import Effecteur
 
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
     t0 = time.perf_counter()
     gen = generate(workdir, args.rows, args.doctors, args.seed)
     gen_s = time.perf_counter() - t0
@@ -81,8 +81,35 @@ def prepare(args: DirectoryOptions, workdir: Path, url: str, now: datetime) -> d
     peak = _peak_mib()
     if not report.committed:
         raise RuntimeError(f"import failed: {report.aborted}")
-    rng = random.Random(args.seed + 2)
     t0 = time.perf_counter()
+    n_slots = _add_slots(sessions, args, now)
+    slots_s = time.perf_counter() - t0
+    with sessions() as s:
+        effecteurs = int(s.scalar(select(func.count(Effecteur.id))) or 0)
+    return {
+        "generated_rows": gen.rows,
+        "persons": gen.persons,
+        "generate_s": gen_s,
+        "import_s": import_s,
+        "report": report.to_dict() | {"rejected": len(report.rejected)},
+        "import_peak_rss_mib": peak,
+        "peak_before_import_mib": before,
+        "effecteurs": effecteurs,
+        "slots": n_slots,
+        "slots_s": slots_s,
+        "gp_names": gen.gp_names,
+        "file_mib": gen.path.stat().st_size / 2**20,
+    }
+
+
+def _add_slots(sessions: sessionmaker[Session], args: DirectoryOptions, now: datetime) -> int:
+    """Slots for the general practitioners over ``args.hours`` (a tenth booked), some
+    of them SAS participants or accepting patients beyond their slots: how many."""
+    from sqlalchemy import insert, select, update
+
+    from app.directory.models import Effecteur, Slot, bump_revision
+
+    rng = random.Random(args.seed + 2)
     n_slots = 0
     with sessions.begin() as s:
         rev = bump_revision(s)
@@ -124,44 +151,25 @@ def prepare(args: DirectoryOptions, workdir: Path, url: str, now: datetime) -> d
             .where(Effecteur.specialty == "Médecine générale", Effecteur.id % 7 == 0)
             .values(accepts_beyond_slots=True, rev=rev)
         )
-    slots_s = time.perf_counter() - t0
-    with sessions() as s:
-        effecteurs = int(s.scalar(select(func.count(Effecteur.id))) or 0)
-    engine.dispose()
-    return {
-        "generated_rows": gen.rows,
-        "persons": gen.persons,
-        "generate_s": gen_s,
-        "import_s": import_s,
-        "report": report.to_dict() | {"rejected": len(report.rejected)},
-        "import_peak_rss_mib": peak,
-        "peak_before_import_mib": before,
-        "effecteurs": effecteurs,
-        "slots": n_slots,
-        "slots_s": slots_s,
-        "gp_names": gen.gp_names,
-        "file_mib": gen.path.stat().st_size / 2**20,
-    }
+    return n_slots
 
 
 def run_directory_bench(args: DirectoryOptions) -> dict[str, Any]:
     """The extraction generated and imported, the searches timed: the figures."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from app.bench.slots import realistic_queries, time_searches
+    from app.bench.slots import (
+        bench_workdir,
+        prepare_in_child,
+        realistic_queries,
+        synced_index,
+        time_searches,
+    )
     from app.db.engine import make_engine, make_sessionmaker
-    from app.directory.engine import DirectoryIndex
     from app.geo import default_index
 
     wall = time.perf_counter()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    with tempfile.TemporaryDirectory(prefix="sasdesk-bench-dir-") as tmp:
-        workdir = Path(tmp)
-        url = args.db or f"sqlite:///{workdir / 'bench.sqlite3'}"
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            prep = pool.submit(prepare, args, workdir, url, now).result()
+    with bench_workdir("sasdesk-bench-dir-", args.db) as (workdir, url):
+        prep = prepare_in_child(prepare, args, workdir, url, now)
         communes = [c for c in default_index() if c.population]
         gen = {
             "communes": communes,
@@ -174,11 +182,7 @@ def run_directory_bench(args: DirectoryOptions) -> dict[str, Any]:
         gc.collect()
         _trim()
         rss0 = _rss_mib()
-        index = DirectoryIndex()
-        t0 = time.perf_counter()
-        with sessions() as s:
-            index.sync(s, now)
-        load_s = time.perf_counter() - t0
+        index, load_s = synced_index(sessions, now)
         gc.collect()
         index_mib = _rss_mib() - rss0
         timed = time_searches(sessions, index, queries, now, args.baseline_searches)

@@ -13,6 +13,7 @@ through them: every engine search also builds the patient's CPTS block.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -24,7 +25,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from app.directory.engine import DirectoryIndex
+
+Options = TypeVar("Options")
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,8 @@ def ror_export(communes: list[Any], path: Path) -> dict[str, str]:
 
 
 def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]:
-    from app.directory.vocab import PARIS
+    """The department's files: ROR zones, doctors (CSV), their slots in CSV and in a
+    FHIR bundle; one random generator drawn in that order, so a seed gives one set."""
     from app.geo import default_index
 
     rng = random.Random(args.seed)
@@ -161,6 +172,47 @@ def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]
     weights = [c.population or 0 for c in communes]
     ror = workdir / "ror.ndjson"
     cpts_of = ror_export(communes, ror)
+    doctors = _doctors(args, rng, communes, weights, cpts_of)
+    eff_csv = workdir / "effecteurs.csv"
+    with eff_csv.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(doctors[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(doctors)
+    csv_rows, fhir_slots = _slots(args, rng, doctors, now)
+    slots_csv = workdir / "slots.csv"
+    with slots_csv.open("w", newline="", encoding="utf-8") as fh:
+        rows_writer = csv.writer(fh)
+        rows_writer.writerow(
+            ["rpps", "debut", "fin", "type", "capacite", "visibilite", "reference"]
+        )
+        rows_writer.writerows(csv_rows)
+    bundle = workdir / "slots.json"
+    bundle.write_text(json.dumps(_fhir_bundle(fhir_slots)), encoding="utf-8")
+    return {
+        "ror": ror,
+        "cpts": len(set(cpts_of.values())),
+        "effecteurs_csv": eff_csv,
+        "slots_csv": slots_csv,
+        "bundle": bundle,
+        "csv_slots": len(csv_rows),
+        "fhir_slots": sum(len(v) for v in fhir_slots.values()),
+        "communes": communes,
+        "weights": weights,
+        "doctors": doctors,
+    }
+
+
+def _doctors(
+    args: SlotsOptions,
+    rng: random.Random,
+    communes: list[Any],
+    weights: list[int],
+    cpts_of: dict[str, str],
+) -> list[dict[str, str]]:
+    """``args.effecteurs`` doctors placed by population, some in group practices, some
+    taking part in the SAS through their CPTS: the rows of the effecteurs CSV."""
+    from app.geo import default_index
+
     doctors = []
     addresses: list[tuple[str, str]] = []
     for i in range(args.effecteurs):
@@ -191,13 +243,21 @@ def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]
                 "competences": "|".join(rng.sample(SKILLS, rng.randint(0, 2))),
             }
         )
-    eff_csv = workdir / "effecteurs.csv"
-    with eff_csv.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(doctors[0]), delimiter=";")
-        writer.writeheader()
-        writer.writerows(doctors)
+    return doctors
+
+
+FhirSlots = dict[str, list[tuple[str, str, str, str]]]
+
+
+def _slots(
+    args: SlotsOptions, rng: random.Random, doctors: list[dict[str, str]], now: datetime
+) -> tuple[list[list[Any]], FhirSlots]:
+    """Each doctor's slots over ``args.hours`` (Paris opening hours, no Sunday): CSV rows,
+    or for a share of the doctors (``fhir_share``) FHIR slots by RPPS."""
+    from app.directory.vocab import PARIS
+
     csv_rows: list[list[Any]] = []
-    fhir_slots: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    fhir_slots: FhirSlots = defaultdict(list)
     start_day = now.astimezone(PARIS).date()
     n = 0
     for d in doctors:
@@ -234,14 +294,12 @@ def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]
                             f"c{n}",
                         ]
                     )
-    slots_csv = workdir / "slots.csv"
-    with slots_csv.open("w", newline="", encoding="utf-8") as fh:
-        rows_writer = csv.writer(fh)
-        rows_writer.writerow(
-            ["rpps", "debut", "fin", "type", "capacite", "visibilite", "reference"]
-        )
-        rows_writer.writerows(csv_rows)
-    bundle = workdir / "slots.json"
+    return csv_rows, fhir_slots
+
+
+def _fhir_bundle(fhir_slots: FhirSlots) -> dict[str, Any]:
+    """The FHIR slots as an agenda editor's searchset: per doctor a Practitioner (its
+    national identifier: 8 and the RPPS), a Schedule, and its Slots."""
     entries: list[dict[str, Any]] = []
     security = "https://mos.esante.gouv.fr/NOS/TRE_R314-TypeCreneau/FHIR/TRE-R314-TypeCreneau"
     for rpps, slots in fhir_slots.items():
@@ -287,22 +345,7 @@ def generate(args: SlotsOptions, workdir: Path, now: datetime) -> dict[str, Any]
                     }
                 }
             )
-    bundle.write_text(
-        json.dumps({"resourceType": "Bundle", "type": "searchset", "entry": entries}),
-        encoding="utf-8",
-    )
-    return {
-        "ror": ror,
-        "cpts": len(set(cpts_of.values())),
-        "effecteurs_csv": eff_csv,
-        "slots_csv": slots_csv,
-        "bundle": bundle,
-        "csv_slots": len(csv_rows),
-        "fhir_slots": sum(len(v) for v in fhir_slots.values()),
-        "communes": communes,
-        "weights": weights,
-        "doctors": doctors,
-    }
+    return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
 
 
 def realistic_queries(gen: dict[str, Any], count: int, seed: int) -> list[Any]:
@@ -408,20 +451,76 @@ def time_searches(
     return TimedSearches(engine_ms, base_ms, candidates, identical, cpts_shown)
 
 
-def prepare(args: SlotsOptions, workdir: Path, url: str, now: datetime) -> dict[str, Any]:
-    """Generate the department and import it; run in a child process (see ``run``)."""
-    from sqlalchemy import func, select, update
+@contextlib.contextmanager
+def bench_workdir(prefix: str, db: str | None) -> Iterator[tuple[Path, str]]:
+    """A temporary directory for the bench's files and the database's URL: ``db`` if
+    given, else a SQLite file in that directory."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        yield workdir, db or f"sqlite:///{workdir / 'bench.sqlite3'}"
 
+
+def prepare_in_child(
+    prepare: Callable[[Options, Path, sessionmaker[Session], datetime], dict[str, Any]],
+    args: Options,
+    workdir: Path,
+    url: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """``prepare(args, workdir, sessions, now)`` on the database at ``url``, migrated
+    first, in a spawned child process: the searches are then timed in a process whose
+    memory holds the index, as a hub's does, not the debris of the generated and
+    imported rows, and the child's peak memory is the preparation's own. ``prepare``
+    must be a module's function (the child imports it)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+        return pool.submit(_prepare_migrated, prepare, args, workdir, url, now).result()
+
+
+def _prepare_migrated(
+    prepare: Callable[[Options, Path, sessionmaker[Session], datetime], dict[str, Any]],
+    args: Options,
+    workdir: Path,
+    url: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The child's side of ``prepare_in_child``."""
     from app.db.engine import make_engine, make_sessionmaker
     from app.db.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        return prepare(args, workdir, make_sessionmaker(engine), now)
+    finally:
+        engine.dispose()
+
+
+def synced_index(sessions: sessionmaker[Session], now: datetime) -> tuple[DirectoryIndex, float]:
+    """The hub's in-memory engine loaded from the database, and the load's seconds."""
+    from app.directory.engine import DirectoryIndex
+
+    index = DirectoryIndex()
+    t0 = time.perf_counter()
+    with sessions() as s:
+        index.sync(s, now)
+    return index, time.perf_counter() - t0
+
+
+def prepare(
+    args: SlotsOptions, workdir: Path, sessions: sessionmaker[Session], now: datetime
+) -> dict[str, Any]:
+    """Generate the department and import it (in a child process: ``prepare_in_child``)."""
+    from sqlalchemy import func, select, update
+
     from app.directory.imports.effecteurs import import_effecteurs
     from app.directory.imports.ror import import_ror
     from app.directory.imports.slots import import_slots
     from app.directory.models import Slot, bump_revision
 
-    engine = make_engine(url)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
     gen = generate(args, workdir, now)
     t0 = time.perf_counter()
     ror_report = import_ror(sessions, gen["ror"])
@@ -440,7 +539,6 @@ def prepare(args: SlotsOptions, workdir: Path, url: str, now: datetime) -> dict[
         s.execute(update(Slot).where(Slot.id % 9 == 0).values(booked=Slot.capacity, rev=rev))
     with sessions() as s:
         total_slots = int(s.scalar(select(func.count(Slot.id))) or 0)
-    engine.dispose()
     return {
         "doctors": [{"prenom": d["prenom"], "nom": d["nom"]} for d in gen["doctors"]],
         "effecteurs": eff_report.accepted,
@@ -456,26 +554,35 @@ def prepare(args: SlotsOptions, workdir: Path, url: str, now: datetime) -> dict[
     }
 
 
+def _cpts_block_cost(
+    sessions: sessionmaker[Session], index: DirectoryIndex, queries: list[Any], now: datetime
+) -> tuple[list[float], list[float]]:
+    """What the patient's CPTS block costs: the same searches with and without the
+    commune → CPTS map, alternately, in this run (milliseconds with, without)."""
+    with_cpts: list[float] = []
+    without_cpts: list[float] = []
+    zones = index.cpts_of_commune
+    for i, q in enumerate(queries):
+        for on in (True, False) if i % 2 else (False, True):
+            index.cpts_of_commune = zones if on else {}
+            t0 = time.perf_counter()
+            with sessions() as s:
+                index.sync(s, now)
+                index.search(q, now)
+            (with_cpts if on else without_cpts).append((time.perf_counter() - t0) * 1000)
+    index.cpts_of_commune = zones
+    return with_cpts, without_cpts
+
+
 def run_slots_bench(args: SlotsOptions) -> dict[str, Any]:
     """The department generated and imported, the searches timed: the figures."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from app.db.engine import make_engine, make_sessionmaker
-    from app.directory.engine import DirectoryIndex
     from app.geo import default_index
 
     total_t0 = time.perf_counter()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    with tempfile.TemporaryDirectory(prefix="sasdesk-bench-") as tmp:
-        workdir = Path(tmp)
-        url = args.db or f"sqlite:///{workdir / 'bench.sqlite3'}"
-        # Generation and imports run in a child process: the searches are then timed in
-        # a process whose memory holds the index, as a hub's does, not the debris of
-        # 200,000 imported rows.
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-            prepared = pool.submit(prepare, args, workdir, url, now).result()
+    with bench_workdir("sasdesk-bench-", args.db) as (workdir, url):
+        prepared = prepare_in_child(prepare, args, workdir, url, now)
         communes = [c for c in default_index().in_department(args.department) if c.population]
         gen = {
             "communes": communes,
@@ -485,31 +592,14 @@ def run_slots_bench(args: SlotsOptions) -> dict[str, Any]:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         queries = realistic_queries(gen, args.searches, args.seed)
-        index = DirectoryIndex()
-        t0 = time.perf_counter()
-        with sessions() as s:
-            index.sync(s, now)
-        load_s = time.perf_counter() - t0
+        index, load_s = synced_index(sessions, now)
         t0 = time.perf_counter()  # first search: loads the communes and density tables
-        with sessions() as s:
+        with sessions():
             index.search(queries[0], now)
         first_ms = (time.perf_counter() - t0) * 1000
         timed = time_searches(sessions, index, queries, now, args.baseline_searches)
         cpts_shown = timed.cpts_shown
-        # What the patient's CPTS block costs: the same searches with and without the
-        # commune → CPTS map, alternately, in this run.
-        with_cpts: list[float] = []
-        without_cpts: list[float] = []
-        zones = index.cpts_of_commune
-        for i, q in enumerate(queries[: min(200, len(queries))]):
-            for on in (True, False) if i % 2 else (False, True):
-                index.cpts_of_commune = zones if on else {}
-                t0 = time.perf_counter()
-                with sessions() as s:
-                    index.sync(s, now)
-                    index.search(q, now)
-                (with_cpts if on else without_cpts).append((time.perf_counter() - t0) * 1000)
-        index.cpts_of_commune = zones
+        with_cpts, without_cpts = _cpts_block_cost(sessions, index, queries[:200], now)
         engine.dispose()
     e95, b95 = timed.engine_p95, timed.base_p95
     out = {
