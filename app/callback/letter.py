@@ -18,7 +18,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
 
 from app.callback.facts import (
     TYPE_WORDS,
@@ -85,20 +85,7 @@ def letter_pdf(
     task: OsnpTask, appointment: Appointment, facts: LetterFacts, settings: Settings, now: datetime
 ) -> bytes:
     """The letter as PDF bytes, or FlowError when there is no letter to write."""
-    if appointment.is_treating_doctor:
-        raise FlowError(
-            "invalid_state", "pas de courrier : le patient a été vu par son médecin traitant"
-        )
-    if not facts.treating_doctor.strip():
-        raise FlowError(
-            "invalid_state", "pas de courrier : le patient n'a pas de médecin traitant déclaré"
-        )
-    status = AppointmentStatus(appointment.status)
-    if status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
-        raise FlowError(
-            "invalid_state",
-            f"pas de courrier : rendez-vous « {status.label} », le patient n'a pas été vu",
-        )
+    status = _status_with_letter(appointment, facts)
     d = task.dossier
     w = _sex_words(d.patient_sex)
     name = (
@@ -111,43 +98,15 @@ def letter_pdf(
         if d.patient_birth_date
         else ""
     )
-    ctype = ConsultationType(appointment.consultation_type)
     doctor = _dr(appointment.doctor_name)
-    seen_at = f"le {day_text(appointment.at)} à {hour_text(appointment.at)}"
-    place = (
-        f", {appointment.place}" if appointment.place and ctype is ConsultationType.CABINET else ""
-    )
-    if status is AppointmentStatus.HONOURED:
-        visit = (
-            f"{w['pronoun'].capitalize()} a été {w['seen']} {seen_at}, "
-            f"{TYPE_WORDS[ctype]}, par le {doctor}{place}."
-        )
-    else:
-        visit = (
-            f"{w['pronoun'].capitalize()} a rendez-vous {seen_at}, {TYPE_WORDS[ctype]}, "
-            f"avec le {doctor}{place}."
-        )
-
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle(
-        "body",
-        parent=styles["Normal"],
-        fontName="Helvetica",
-        fontSize=10.5,
-        leading=15,
-        spaceAfter=7,
-    )
-    small = ParagraphStyle(
-        "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
-    )
-    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
-    bold = ParagraphStyle("bold", parent=body, fontName="Helvetica-Bold")
+    visit = _visit(appointment, status, w)
+    body, small, right, bold = _styles()
 
     def p(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(text, style)
 
     e = escape
-    story = [
+    story: list[Flowable] = [
         p(
             f"<b>{e(settings.sender)}</b><br/>{e(settings.sender_address)}"
             + (f"<br/>Tél. régulation : {e(settings.osnp_phone)}" if settings.osnp_phone else ""),
@@ -194,21 +153,40 @@ def letter_pdf(
             "Nous restons à votre disposition pour tout renseignement"
             + (f" au {e(settings.osnp_phone)}." if settings.osnp_phone else ".")
         ),
-        p("Bien confraternellement,"),
+        *_signature(facts, settings, now, body, small),
+    ]
+    return _pdf(story, f"Courrier au médecin traitant — {name}", settings)
+
+
+def _signature(
+    facts: LetterFacts,
+    settings: Settings,
+    now: datetime,
+    body: ParagraphStyle,
+    small: ParagraphStyle,
+) -> list[Flowable]:
+    """The letter's end: the regulator's signature for the SAS, the confidentiality."""
+    e = escape
+    return [
+        Paragraph("Bien confraternellement,", body),
         Spacer(1, 4 * mm),
-        p(
+        Paragraph(
             f"{e(_dr(facts.regulator))}, médecin régulateur<br/>"
             f"pour le {e(settings.sas_name)} — courrier préparé par {e(facts.osnp)}, "
             "opérateur de soins non programmés",
             body,
         ),
         Spacer(1, 12 * mm),
-        p(
+        Paragraph(
             "Document médical confidentiel, couvert par le secret médical : à remettre au seul "
             f"destinataire. Établi le {e(when_text(now))}.",
             small,
         ),
     ]
+
+
+def _pdf(story: list[Flowable], title: str, settings: Settings) -> bytes:
+    """The story laid out on A4."""
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -217,9 +195,67 @@ def letter_pdf(
         rightMargin=22 * mm,
         topMargin=20 * mm,
         bottomMargin=20 * mm,
-        title=f"Courrier au médecin traitant — {name}",
+        title=title,
         author=settings.sender,
         subject="Soins non programmés",
     )
     doc.build(story)
     return out.getvalue()
+
+
+def _status_with_letter(appointment: Appointment, facts: LetterFacts) -> AppointmentStatus:
+    """The appointment's status, if a letter is to be written (else FlowError: seen by
+    the treating doctor, none declared, or the patient not seen)."""
+    if appointment.is_treating_doctor:
+        raise FlowError(
+            "invalid_state", "pas de courrier : le patient a été vu par son médecin traitant"
+        )
+    if not facts.treating_doctor.strip():
+        raise FlowError(
+            "invalid_state", "pas de courrier : le patient n'a pas de médecin traitant déclaré"
+        )
+    status = AppointmentStatus(appointment.status)
+    if status in (AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW):
+        raise FlowError(
+            "invalid_state",
+            f"pas de courrier : rendez-vous « {status.label} », le patient n'a pas été vu",
+        )
+    return status
+
+
+def _visit(appointment: Appointment, status: AppointmentStatus, w: dict[str, str]) -> str:
+    """The sentence of the consultation: held, or to come (when, how, by whom, where)."""
+    ctype = ConsultationType(appointment.consultation_type)
+    doctor = _dr(appointment.doctor_name)
+    seen_at = f"le {day_text(appointment.at)} à {hour_text(appointment.at)}"
+    place = (
+        f", {appointment.place}" if appointment.place and ctype is ConsultationType.CABINET else ""
+    )
+    if status is AppointmentStatus.HONOURED:
+        return (
+            f"{w['pronoun'].capitalize()} a été {w['seen']} {seen_at}, "
+            f"{TYPE_WORDS[ctype]}, par le {doctor}{place}."
+        )
+    return (
+        f"{w['pronoun'].capitalize()} a rendez-vous {seen_at}, {TYPE_WORDS[ctype]}, "
+        f"avec le {doctor}{place}."
+    )
+
+
+def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    """The letter's paragraph styles: body, small print, right-aligned, bold."""
+    styles = getSampleStyleSheet()
+    body = ParagraphStyle(
+        "body",
+        parent=styles["Normal"],
+        fontName="Helvetica",
+        fontSize=10.5,
+        leading=15,
+        spaceAfter=7,
+    )
+    small = ParagraphStyle(
+        "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")
+    )
+    right = ParagraphStyle("right", parent=body, alignment=TA_RIGHT)
+    bold = ParagraphStyle("bold", parent=body, fontName="Helvetica-Bold")
+    return body, small, right, bold

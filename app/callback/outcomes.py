@@ -206,57 +206,10 @@ def _accept(
         out.warnings.append(
             f"RDV le {_when(at)}, après l'échéance de 48 h ({_when(task.deadline_at)})"
         )
-    booking = None
-    status = AppointmentStatus.BOOKED
+    booking, status = None, AppointmentStatus.BOOKED
     if target.effecteur_id is not None and kind is not TargetKind.MT:
-        slot_id = target.slot_id if kind is TargetKind.CRENEAU else None
-        on_slot = slot_id is not None and at == target.slot_start
-        page = _editor_page(session, slot_id) if on_slot else None
-        if slot_id is not None and on_slot and page is not None:
-            # The editor's slot: its places are the editor's; the booking is the one made
-            # on its page (or made pending now), confirmed by the editor, never ours.
-            booking, out.booking_at_editor = at_editor_for_dossier(
-                session,
-                slot_id,
-                page,
-                now=now,
-                user_id=user_id,
-                dossier_id=task.dossier_id,
-                comment=x.note,
-            )
-            agenda = booking.booking.agenda_status
-            if agenda == BOOKED_AT_EDITOR:
-                status = AppointmentStatus.CONFIRMED
-            elif out.booking_at_editor:
-                out.warnings.append(
-                    "agenda interfacé : réservez sur la page de l'éditeur, le RDV reste "
-                    "en attente de l'agenda jusqu'à sa confirmation"
-                )
-            else:
-                out.warnings.append("RDV en attente de l'agenda (réservé sur la page de l'éditeur)")
-        elif slot_id is not None and on_slot:
-            booking = book_slot(
-                session,
-                slot_id,
-                now=now,
-                user_id=user_id,
-                dossier_id=task.dossier_id,
-                comment=x.note,
-                weekly_cap=settings.weekly_cap,
-            )
-        else:
-            booking = book_beyond_slots(
-                session,
-                target.effecteur_id,
-                at,
-                now=now,
-                user_id=user_id,
-                consultation_type=str(ctype),
-                dossier_id=task.dossier_id,
-                comment=x.note,
-                weekly_cap=settings.weekly_cap,
-            )
-        out.warnings.extend(w for w in booking.warnings if "appelez le cabinet" not in w)
+        booking, status = _book(session, task, target, kind, x, at, ctype, now, user_id,
+                                settings, out)  # fmt: skip
     out.booking = booking
     outcome = OUTCOME_OF_KIND[kind]
     out.appointment = Appointment(
@@ -278,6 +231,75 @@ def _accept(
         note=x.note,
     )
     session.add(out.appointment)
+
+
+def _book(
+    session: Session,
+    task: OsnpTask,
+    target: CallbackTarget,
+    kind: TargetKind,
+    x: AttemptInput,
+    at: datetime,
+    ctype: ConsultationType,
+    now: datetime,
+    user_id: int | None,
+    settings: Settings,
+    out: AttemptOutcome,
+) -> tuple[BookingOutcome, AppointmentStatus]:
+    """The place taken for an accepted appointment with a directory's doctor: the
+    editor's slot (booked on its page, confirmed by the editor), one of ours, or beyond
+    the published slots; the appointment's status (confirmed when the editor says so)."""
+    assert target.effecteur_id is not None
+    status = AppointmentStatus.BOOKED
+    slot_id = target.slot_id if kind is TargetKind.CRENEAU else None
+    on_slot = slot_id is not None and at == target.slot_start
+    page = _editor_page(session, slot_id) if on_slot else None
+    if slot_id is not None and on_slot and page is not None:
+        # The editor's slot: its places are the editor's; the booking is the one made
+        # on its page (or made pending now), confirmed by the editor, never ours.
+        booking, out.booking_at_editor = at_editor_for_dossier(
+            session,
+            slot_id,
+            page,
+            now=now,
+            user_id=user_id,
+            dossier_id=task.dossier_id,
+            comment=x.note,
+        )
+        agenda = booking.booking.agenda_status
+        if agenda == BOOKED_AT_EDITOR:
+            status = AppointmentStatus.CONFIRMED
+        elif out.booking_at_editor:
+            out.warnings.append(
+                "agenda interfacé : réservez sur la page de l'éditeur, le RDV reste "
+                "en attente de l'agenda jusqu'à sa confirmation"
+            )
+        else:
+            out.warnings.append("RDV en attente de l'agenda (réservé sur la page de l'éditeur)")
+    elif slot_id is not None and on_slot:
+        booking = book_slot(
+            session,
+            slot_id,
+            now=now,
+            user_id=user_id,
+            dossier_id=task.dossier_id,
+            comment=x.note,
+            weekly_cap=settings.weekly_cap,
+        )
+    else:
+        booking = book_beyond_slots(
+            session,
+            target.effecteur_id,
+            at,
+            now=now,
+            user_id=user_id,
+            consultation_type=str(ctype),
+            dossier_id=task.dossier_id,
+            comment=x.note,
+            weekly_cap=settings.weekly_cap,
+        )
+    out.warnings.extend(w for w in booking.warnings if "appelez le cabinet" not in w)
+    return booking, status
 
 
 def _editor_page(session: Session, slot_id: int | None) -> str | None:

@@ -35,6 +35,7 @@ from app.directory.query import (
     TIER_SAS,
     DoctorHit,
     SearchQuery,
+    SearchResult,
     fold,
 )
 from app.directory.vocab import PARIS, StructureKind
@@ -191,30 +192,7 @@ def build_plan(
             "que s'il l'est ; ajoutez-le au plan si besoin"
         )
     if wanted.profession == MEDECIN and not no_mt:
-        mts = [h for h in by_tier.get(TIER_MT, []) if not specialist or h.specialty_match == 2]
-        ambiguous = len(mts) > 1
-        for hit in mts:
-            why = "médecin traitant (trouvé dans l'annuaire)"
-            if ambiguous:
-                why = (
-                    f"plusieurs médecins répondent à « {d.treating_doctor} » : "
-                    "vérifiez avec le patient avant d'appeler"
-                )
-            targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
-        if not mts and not specialist:
-            why = (
-                "médecin traitant absent de l'annuaire : "
-                "cherchez son numéro (patient, annuaire santé) et saisissez-le"
-            )
-            targets.append(_named(task, TargetKind.MT, d.treating_doctor, why, now))
-        for hit in by_tier.get(TIER_CONFRERE, []):
-            if specialist and hit.specialty_match != 2:
-                continue
-            targets.append(
-                _from_hit(
-                    task, TargetKind.CONFRERE, hit, "confrère du cabinet du médecin traitant", now
-                )
-            )
+        targets.extend(_treating_doctor(task, by_tier, specialist, now))
     slots = [h for h in result.doctors if h.tier in (TIER_SAS, TIER_OTHER)]
     for hit in slots[:MAX_WITH_SLOTS]:
         why = "participant SAS, créneau publié" if hit.tier == TIER_SAS else "créneau publié"
@@ -227,16 +205,62 @@ def build_plan(
         targets.append(_from_hit(task, TargetKind.CRENEAU, hit, why, now))
     if not slots:
         notes.append("aucun créneau publié dans le rayon : médecins hors disponibilité")
-    seen = {t.effecteur_id for t in targets}
+    targets.extend(_beyond_slots(task, result, {t.effecteur_id for t in targets}, now))
+    if wanted.profession != MEDECIN:
+        targets.extend(_cpts(session, task, now))
+    targets.extend(_fallbacks(task, now))
+    for position, t in enumerate(targets, start=1):
+        t.position = position
+    return targets, notes
+
+
+def _treating_doctor(
+    task: OsnpTask, by_tier: dict[int, list[DoctorHit]], specialist: bool, now: datetime
+) -> list[CallbackTarget]:
+    """The treating doctor (found in the directory, several alike, or to be typed in)
+    and the confrères of the practice; for a specialty asked, only who practises it."""
+    d = task.dossier
+    targets: list[CallbackTarget] = []
+    mts = [h for h in by_tier.get(TIER_MT, []) if not specialist or h.specialty_match == 2]
+    ambiguous = len(mts) > 1
+    for hit in mts:
+        why = "médecin traitant (trouvé dans l'annuaire)"
+        if ambiguous:
+            why = (
+                f"plusieurs médecins répondent à « {d.treating_doctor} » : "
+                "vérifiez avec le patient avant d'appeler"
+            )
+        targets.append(_from_hit(task, TargetKind.MT, hit, why, now))
+    if not mts and not specialist:
+        why = (
+            "médecin traitant absent de l'annuaire : "
+            "cherchez son numéro (patient, annuaire santé) et saisissez-le"
+        )
+        targets.append(_named(task, TargetKind.MT, d.treating_doctor, why, now))
+    for hit in by_tier.get(TIER_CONFRERE, []):
+        if specialist and hit.specialty_match != 2:
+            continue
+        targets.append(
+            _from_hit(
+                task, TargetKind.CONFRERE, hit, "confrère du cabinet du médecin traitant", now
+            )
+        )
+    return targets
+
+
+def _beyond_slots(
+    task: OsnpTask, result: SearchResult, seen: set[int | None], now: datetime
+) -> list[CallbackTarget]:
+    """Up to ``MAX_BEYOND`` doctors not already in the plan who accept patients beyond
+    their published slots (and are not away)."""
     beyond = [
         h for h in result.doctors if h.tier == TIER_NONE and h.info.get("accepts_beyond_slots")
     ] + list(result.beyond_slots)
-    count = 0
+    targets: list[CallbackTarget] = []
     for hit in beyond:
-        if hit.effecteur_id in seen or count >= MAX_BEYOND or hit.info.get("absent_until"):
+        if hit.effecteur_id in seen or len(targets) >= MAX_BEYOND or hit.info.get("absent_until"):
             continue
         seen.add(hit.effecteur_id)
-        count += 1
         targets.append(
             _from_hit(
                 task,
@@ -246,12 +270,7 @@ def build_plan(
                 now,
             )
         )
-    if wanted.profession != MEDECIN:
-        targets.extend(_cpts(session, task, now))
-    targets.extend(_fallbacks(task, now))
-    for position, t in enumerate(targets, start=1):
-        t.position = position
-    return targets, notes
+    return targets
 
 
 def plan_of(session: Session, task_id: int) -> list[CallbackTarget]:

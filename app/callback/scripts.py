@@ -201,8 +201,22 @@ def load_script(path: Path) -> Script:
                 "le script PATIENT doit avoir un « message » (texte lu ou envoyé au patient)",
             )
         )
+    questions = _questions(path, lines, data.get("questions", []), allowed, problems)
+    if problems:
+        raise FileError(problems)
+    return Script(step, title, text, tuple(questions), conclusion, message, path)
+
+
+def _questions(
+    path: Path,
+    lines: list[str],
+    raw_questions: object,
+    allowed: frozenset[str],
+    problems: list[FileProblem],
+) -> list[Question]:
+    """The script's ``[[questions]]``, each checked (its keys, a unique id, its text's
+    facts, its answers); what is wrong is added to ``problems``, at its line."""
     questions: list[Question] = []
-    raw_questions = data.get("questions", [])
     if not isinstance(raw_questions, list):
         problems.append(
             FileProblem(
@@ -261,9 +275,7 @@ def load_script(path: Path) -> Script:
             )
             answers = []
         questions.append(Question(qid, q_text, tuple(answers)))
-    if problems:
-        raise FileError(problems)
-    return Script(step, title, text, tuple(questions), conclusion, message, path)
+    return questions
 
 
 class ScriptBook(dict[str, Script]):

@@ -9,6 +9,7 @@ values.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -97,6 +98,9 @@ def load_settings(path: Path = SETTINGS_FILE) -> Settings:
     return parse_settings(data, lines, path)
 
 
+Bad = Callable[[str, str, str], None]  # (key, table, reason): a problem at that key's line
+
+
 def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settings:
     """Settings from TOML tables already read from ``path`` (FileError if wrong)."""
     problems: list[FileProblem] = []
@@ -109,8 +113,42 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
             problems.append(FileProblem(path, None, f"section [{table}] manquante"))
     if problems:
         raise FileError(problems)
+    hours = _opening_hours(data["horaires_sas"], bad)
+    retry, warn = _delays(data["delais"], bad)
+    raw_pdsa = str(data["pdsa"].get("debut", ""))
+    pdsa_match = _HOUR.match(raw_pdsa)
+    pdsa = _hm(pdsa_match, 1) if pdsa_match else None
+    if pdsa is None:
+        bad(
+            "debut",
+            "pdsa",
+            f'heure de début de la PDSA invalide : « {raw_pdsa} » (attendu par exemple "20:00")',
+        )
+        pdsa = time(20, 0)
+    texts = _sas_texts(data.get("sas", {}), bad)
+    if not texts["nom"]:
+        problems.append(
+            FileProblem(
+                path, line_of(lines, "nom", "sas"), '[sas] nom manquant (par exemple "SAS 17")'
+            )
+        )
+    if problems:
+        raise FileError(problems)
+    return Settings(
+        tuple(hours),
+        timedelta(minutes=retry),
+        timedelta(hours=warn),
+        pdsa,
+        texts["nom"],
+        texts["numero_rappel_osnp"],
+        texts["expediteur"] or "Service d'accès aux soins (SAS)",
+        texts["adresse"],
+    )
+
+
+def _opening_hours(table: dict[str, Any], bad: Bad) -> list[tuple[time, time] | None]:
+    """``[horaires_sas]``: each day's span, None when closed (or wrong: told to ``bad``)."""
     hours: list[tuple[time, time] | None] = []
-    table = data["horaires_sas"]
     for key in set(table) - set(DAYS):
         bad(key, "horaires_sas", f"jour inconnu « {key} » (attendu : {', '.join(DAYS)})")
     for day in DAYS:
@@ -134,7 +172,12 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
             hours.append(None)
             continue
         hours.append((start, end))
-    delays = data["delais"]
+    return hours
+
+
+def _delays(delays: dict[str, Any], bad: Bad) -> tuple[int, int | float]:
+    """``[delais]``: minutes before calling back an unanswered number, hours before a
+    deadline's warning (defaults where wrong, told to ``bad``)."""
     retry = delays.get("rappel_sans_reponse_minutes")
     if not isinstance(retry, int) or isinstance(retry, bool) or not 1 <= retry <= 240:
         bad(
@@ -151,17 +194,11 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
             "alerte_echeance_heures doit être un nombre d'heures entre 0 et 48",
         )
         warn = 4
-    raw_pdsa = str(data["pdsa"].get("debut", ""))
-    pdsa_match = _HOUR.match(raw_pdsa)
-    pdsa = _hm(pdsa_match, 1) if pdsa_match else None
-    if pdsa is None:
-        bad(
-            "debut",
-            "pdsa",
-            f'heure de début de la PDSA invalide : « {raw_pdsa} » (attendu par exemple "20:00")',
-        )
-        pdsa = time(20, 0)
-    sas = data.get("sas", {})
+    return retry, warn
+
+
+def _sas_texts(sas: object, bad: Bad) -> dict[str, str]:
+    """``[sas]``: the room's name, call-back number, letters' sender and address."""
     texts: dict[str, str] = {}
     for key in ("nom", "numero_rappel_osnp", "expediteur", "adresse"):
         value = sas.get(key, "") if isinstance(sas, dict) else ""
@@ -169,24 +206,7 @@ def parse_settings(data: dict[str, Any], lines: list[str], path: Path) -> Settin
             bad(key, "sas", f"{key} doit être un texte entre guillemets")
             value = ""
         texts[key] = value.strip()
-    if not texts["nom"]:
-        problems.append(
-            FileProblem(
-                path, line_of(lines, "nom", "sas"), '[sas] nom manquant (par exemple "SAS 17")'
-            )
-        )
-    if problems:
-        raise FileError(problems)
-    return Settings(
-        tuple(hours),
-        timedelta(minutes=retry),
-        timedelta(hours=warn),
-        pdsa,
-        texts["nom"],
-        texts["numero_rappel_osnp"],
-        texts["expediteur"] or "Service d'accès aux soins (SAS)",
-        texts["adresse"],
-    )
+    return texts
 
 
 def _read_section(reading: Reading) -> Settings | None:

@@ -8,10 +8,16 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from app.cli import add_db_option
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from app.retention.plan import PurgePlan
+    from app.retention.purge import PurgeReport
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -116,7 +122,6 @@ def run(args: argparse.Namespace) -> int:
     from app.db.migrate import upgrade
     from app.recordings.store import RecordingStore, default_store
     from app.retention import periods
-    from app.retention.holds import HoldError, list_holds, place_hold, release_hold
     from app.retention.plan import plan_purge
     from app.retention.purge import purge
 
@@ -130,17 +135,7 @@ def run(args: argparse.Namespace) -> int:
     sessions = make_sessionmaker(engine)
     try:
         if args.hold or args.release or args.holds:
-            try:
-                if args.hold:
-                    print(place_hold(sessions, args.hold, args.reason or "", actor()))
-                elif args.release:
-                    print(release_hold(sessions, args.release))
-                else:
-                    print(list_holds(sessions))
-            except HoldError as exc:
-                print(f"sasdesk purge : {exc}", file=sys.stderr)
-                return 1
-            return 0
+            return _holds(args, sessions)
         chosen = periods(settings.retention)
         problems = chosen.below_minimum()
         if problems:
@@ -167,6 +162,28 @@ def run(args: argparse.Namespace) -> int:
         report = purge(sessions, plan, RecordingStore(root), actor())
     finally:
         engine.dispose()
+    return _print_report(args, plan, report)
+
+
+def _holds(args: argparse.Namespace, sessions: sessionmaker[Session]) -> int:
+    """``--hold``, ``--release``, ``--holds``: a legal hold placed, lifted or listed."""
+    from app.retention.holds import HoldError, list_holds, place_hold, release_hold
+
+    try:
+        if args.hold:
+            print(place_hold(sessions, args.hold, args.reason or "", actor()))
+        elif args.release:
+            print(release_hold(sessions, args.release))
+        else:
+            print(list_holds(sessions))
+    except HoldError as exc:
+        print(f"sasdesk purge : {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_report(args: argparse.Namespace, plan: PurgePlan, report: PurgeReport) -> int:
+    """What was deleted (JSON or text); 1 if recording files could not be deleted."""
     summary = {
         "dossiers": report.dossiers,
         "calls": report.calls,
