@@ -159,30 +159,9 @@ class Room:
         return out
 
     async def dossier(self, n: int, rng: random.Random) -> None:
-        n1 = self.of(Role.ARM_N1)[n % len(self.of(Role.ARM_N1))]
-        ref = f"bench-{n}-{rng.random()}"
-        await self.send(
-            n1,
-            IntentName.CALL_OFFERED,
-            call_ref=ref,
-            line=rng.choice(["15", "116117"]),
-            caller=f"06399{n % 100000:05d}",
-        )
-        d = (await self.send(n1, IntentName.CALL_ANSWERED, call_ref=ref))["dossier"]
-        did = d["id"]
-        await self.send(
-            n1,
-            IntentName.DOSSIER_UPDATE,
-            expect=EventName.DOSSIER_UPDATED,
-            probe=did,
-            dossier_id=did,
-            fields={
-                "patient_last_name": "Bench",
-                "patient_age": n % 90,
-                "motif": "Fièvre depuis hier",
-                "commune_insee": "17300",
-            },
-        )
+        """One call through the flow: offered, answered, typed in, qualified, then closed
+        by N1 (P3), dispatched by the AMU doctor (P0) or oriented to the OSNP (P2)."""
+        n1, did = await self._opened(n, rng)
         draw = rng.random()
         # 10 % P3 closed by N1, 10 % P0 dispatched by the AMU doctor, 80 % P2 to the OSNP.
         priority = "P3" if draw < 0.1 else "P0" if draw < 0.2 else "P2"
@@ -233,6 +212,40 @@ class Room:
                 dossier_id=did,
             )
             return
+        await self._oriented_to_osnp(n, doctor, did)
+
+    async def _opened(self, n: int, rng: random.Random) -> tuple[int, int]:
+        """A call offered to an N1 desk and answered, its dossier typed in: the desk and
+        the dossier's id."""
+        n1 = self.of(Role.ARM_N1)[n % len(self.of(Role.ARM_N1))]
+        ref = f"bench-{n}-{rng.random()}"
+        await self.send(
+            n1,
+            IntentName.CALL_OFFERED,
+            call_ref=ref,
+            line=rng.choice(["15", "116117"]),
+            caller=f"06399{n % 100000:05d}",
+        )
+        d = (await self.send(n1, IntentName.CALL_ANSWERED, call_ref=ref))["dossier"]
+        did = d["id"]
+        await self.send(
+            n1,
+            IntentName.DOSSIER_UPDATE,
+            expect=EventName.DOSSIER_UPDATED,
+            probe=did,
+            dossier_id=did,
+            fields={
+                "patient_last_name": "Bench",
+                "patient_age": n % 90,
+                "motif": "Fièvre depuis hier",
+                "commune_insee": "17300",
+            },
+        )
+        return n1, did
+
+    async def _oriented_to_osnp(self, n: int, doctor: int, did: int) -> None:
+        """The MRL orients to a consultation; an OSNP takes the task and closes it with
+        an appointment."""
         task = (
             await self.send(
                 doctor,

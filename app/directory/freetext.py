@@ -171,6 +171,19 @@ def parse_line(line: str) -> list[WeeklyRule]:
             lone += 1
     if days is not None:
         groups.append((days, ranges))
+    return _rules(groups, pending, lone, ctype, alternate, line)
+
+
+def _rules(
+    groups: list[tuple[set[int], list[_Range]]],
+    pending: list[_Range],
+    lone: int,
+    ctype: ConsultationType,
+    alternate: bool,
+    line: str,
+) -> list[WeeklyRule]:
+    """The line's days and ranges as weekly rules, or ``Unreadable``: times without days,
+    a lone hour, no range at all, a range of no place."""
     if pending:
         raise Unreadable("jour non précisé pour l'horaire")
     if lone and not any(rs for _, rs in groups):

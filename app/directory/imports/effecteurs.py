@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -162,61 +163,7 @@ def import_effecteurs(
             r.step()
             where = f"ligne {number}"
             try:
-                rpps = re.sub(r"\s", "", row.get("rpps", ""))
-                if not re.fullmatch(r"\d{11}", rpps):
-                    raise RowError(f"RPPS « {row.get('rpps', '')} » : 11 chiffres attendus")
-                if rpps in seen:
-                    raise RowError(f"RPPS {rpps} en double (déjà ligne {seen[rpps]})")
-                if not row.get("nom"):
-                    raise RowError("nom manquant")
-                insee = row.get("commune_insee", "").upper()
-                commune = geo.by_insee(insee) if insee else None
-                if commune is None and row.get("code_postal"):
-                    commune = _by_postal_code(geo, row["code_postal"], row.get("commune", ""))
-                if commune is None:
-                    raise RowError("commune introuvable (commune_insee ou code_postal + commune)")
-                level = _LEVELS.get(fold(row.get("niveau_agenda", "")).replace("_", " "))
-                level = level or _LEVELS.get(fold(row.get("niveau_agenda", "")))
-                if level is None:
-                    raise RowError(
-                        f"niveau_agenda « {row['niveau_agenda']} » : aucun, "
-                        "visibilite ou bout_en_bout"
-                    )
-                mode = _MODES.get(fold(row.get("mode", "")))
-                if mode is None:
-                    raise RowError(f"mode « {row['mode']} » inconnu")
-                structure = None
-                if row.get("structure"):
-                    structure = structures.get(fold(row["structure"]))
-                    if structure is None:
-                        r.warnings.append(
-                            (
-                                where,
-                                f"structure « {row['structure']} » inconnue "
-                                "de l'annuaire : non rattachée",
-                            )
-                        )
-                fields = dict(
-                    first_name=row.get("prenom", ""),
-                    last_name=row["nom"],
-                    profession=row.get("profession") or "Médecin",
-                    specialty=row.get("specialite") or "Médecine générale",
-                    phone_direct=_phone(row.get("tel_direct", ""), "tel_direct"),
-                    phone_secretary=_phone(row.get("tel_secretariat", ""), "tel_secretariat"),
-                    sas_participant=_bool(row.get("participant_sas", ""), "participant_sas"),
-                    accepts_beyond_slots=_bool(row.get("hors_dispo", ""), "hors_dispo"),
-                    mode=str(mode),
-                    agenda_software=row.get("logiciel", ""),
-                    agenda_level=str(level),
-                    skills=[
-                        x.strip()
-                        for x in re.split(r"[|,/]", row.get("competences", ""))
-                        if x.strip()
-                    ],
-                    conditions=row.get("conditions", ""),
-                    structure_id=structure.id if structure else None,
-                    rev=rev,
-                )
+                rpps, commune, level, fields = _row(row, where, r, geo, structures, seen, rev)
             except RowError as exc:
                 r.reject(where, str(exc))
                 continue
@@ -233,41 +180,10 @@ def import_effecteurs(
                     setattr(e, k, v)
                 e.weekly_availability = availability
                 r.updated += 1
-            place = dict(
-                name=row.get("cabinet", ""),
-                address=row.get("adresse", ""),
-                commune_insee=commune.insee,
-                commune_name=commune.name,
-                postal_code=row.get("code_postal") or commune.postal_code,
-                lat=commune.lat,
-                lon=commune.lon,
-                # The line's agenda is the one connected at this place.
-                agenda_software=row.get("logiciel", ""),
-                agenda_level=str(level),
-            )
-            if e.practices:
-                for k, v in place.items():
-                    setattr(e.practices[0], k, v)
-            else:
-                e.practices.append(Practice(**place))
+            _place(e, row, commune, level)
             s.flush()
             if e.id in previous:
-                # New weekly rules replace the old ones, and so do the free slots made
-                # from them.
-                s.execute(
-                    update(Slot)
-                    .where(
-                        Slot.effecteur_id == e.id,
-                        Slot.source == "text",
-                        Slot.booked == 0,
-                        Slot.start >= now,
-                        Slot.status == "open",
-                    )
-                    .values(status="cancelled", rev=rev)
-                )
-                s.execute(
-                    delete(RecurringAvailability).where(RecurringAvailability.effecteur_id == e.id)
-                )
+                _replace_text_rules(s, e, now, rev)
             parsed = parse_availability(availability)
             save_rules(s, e, parsed.rules, rev)
             for line, why in parsed.unreadable:
@@ -277,3 +193,104 @@ def import_effecteurs(
         materialise_recurring(s, now)
 
     return run_import(sessions, report, work, strict=strict)
+
+
+def _row(
+    row: dict[str, str],
+    where: str,
+    r: ImportReport,
+    geo: CommuneIndex,
+    structures: dict[str, Structure],
+    seen: dict[str, int],
+    rev: int,
+) -> tuple[str, Commune, AgendaLevel, dict[str, Any]]:
+    """A line checked: its RPPS, commune, agenda level and the effecteur's fields
+    (RowError says what is wrong; an unknown structure is a warning)."""
+    rpps = re.sub(r"\s", "", row.get("rpps", ""))
+    if not re.fullmatch(r"\d{11}", rpps):
+        raise RowError(f"RPPS « {row.get('rpps', '')} » : 11 chiffres attendus")
+    if rpps in seen:
+        raise RowError(f"RPPS {rpps} en double (déjà ligne {seen[rpps]})")
+    if not row.get("nom"):
+        raise RowError("nom manquant")
+    insee = row.get("commune_insee", "").upper()
+    commune = geo.by_insee(insee) if insee else None
+    if commune is None and row.get("code_postal"):
+        commune = _by_postal_code(geo, row["code_postal"], row.get("commune", ""))
+    if commune is None:
+        raise RowError("commune introuvable (commune_insee ou code_postal + commune)")
+    level = _LEVELS.get(fold(row.get("niveau_agenda", "")).replace("_", " "))
+    level = level or _LEVELS.get(fold(row.get("niveau_agenda", "")))
+    if level is None:
+        raise RowError(
+            f"niveau_agenda « {row['niveau_agenda']} » : aucun, visibilite ou bout_en_bout"
+        )
+    mode = _MODES.get(fold(row.get("mode", "")))
+    if mode is None:
+        raise RowError(f"mode « {row['mode']} » inconnu")
+    structure = None
+    if row.get("structure"):
+        structure = structures.get(fold(row["structure"]))
+        if structure is None:
+            r.warnings.append(
+                (
+                    where,
+                    f"structure « {row['structure']} » inconnue de l'annuaire : non rattachée",
+                )
+            )
+    fields = dict(
+        first_name=row.get("prenom", ""),
+        last_name=row["nom"],
+        profession=row.get("profession") or "Médecin",
+        specialty=row.get("specialite") or "Médecine générale",
+        phone_direct=_phone(row.get("tel_direct", ""), "tel_direct"),
+        phone_secretary=_phone(row.get("tel_secretariat", ""), "tel_secretariat"),
+        sas_participant=_bool(row.get("participant_sas", ""), "participant_sas"),
+        accepts_beyond_slots=_bool(row.get("hors_dispo", ""), "hors_dispo"),
+        mode=str(mode),
+        agenda_software=row.get("logiciel", ""),
+        agenda_level=str(level),
+        skills=[x.strip() for x in re.split(r"[|,/]", row.get("competences", "")) if x.strip()],
+        conditions=row.get("conditions", ""),
+        structure_id=structure.id if structure else None,
+        rev=rev,
+    )
+    return rpps, commune, level, fields
+
+
+def _place(e: Effecteur, row: dict[str, str], commune: Commune, level: AgendaLevel) -> None:
+    """The line's practice: the effecteur's first one, updated, or a new one."""
+    place = dict(
+        name=row.get("cabinet", ""),
+        address=row.get("adresse", ""),
+        commune_insee=commune.insee,
+        commune_name=commune.name,
+        postal_code=row.get("code_postal") or commune.postal_code,
+        lat=commune.lat,
+        lon=commune.lon,
+        # The line's agenda is the one connected at this place.
+        agenda_software=row.get("logiciel", ""),
+        agenda_level=str(level),
+    )
+    if e.practices:
+        for k, v in place.items():
+            setattr(e.practices[0], k, v)
+    else:
+        e.practices.append(Practice(**place))
+
+
+def _replace_text_rules(s: Session, e: Effecteur, now: datetime, rev: int) -> None:
+    """A known effecteur's new weekly rules replace the old ones, and so do the free
+    slots made from them."""
+    s.execute(
+        update(Slot)
+        .where(
+            Slot.effecteur_id == e.id,
+            Slot.source == "text",
+            Slot.booked == 0,
+            Slot.start >= now,
+            Slot.status == "open",
+        )
+        .values(status="cancelled", rev=rev)
+    )
+    s.execute(delete(RecurringAvailability).where(RecurringAvailability.effecteur_id == e.id))

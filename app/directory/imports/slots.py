@@ -116,8 +116,19 @@ def _dates(event: Any, name: str) -> list[datetime]:
     return [_paris(x.dt) for lst in lists for x in lst.dts]
 
 
+def _end(event: Any, start: datetime, all_day: bool) -> datetime | None:
+    """An event's end: DTEND, else DTSTART + DURATION, else the day's end for an event
+    over the whole day; None without any."""
+    if event.get("DTEND"):
+        return _paris(event.decoded("DTEND"))
+    if event.get("DURATION"):
+        return start + event.decoded("DURATION")
+    if all_day:
+        return start + timedelta(days=1)
+    return None
+
+
 def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
-    from dateutil.rrule import rruleset, rrulestr
     from icalendar import Calendar
 
     horizon = (
@@ -153,13 +164,8 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
                 continue
             start = _paris(event.decoded("DTSTART"))
             all_day = not isinstance(event.decoded("DTSTART"), datetime)
-            if event.get("DTEND"):
-                end = _paris(event.decoded("DTEND"))
-            elif event.get("DURATION"):
-                end = start + event.decoded("DURATION")
-            elif all_day:
-                end = start + timedelta(days=1)
-            else:
+            end = _end(event, start, all_day)
+            if end is None:
                 r.reject(where, "ni fin ni durée")
                 continue
             text = fold(f"{summary} {event.get('CATEGORIES', '')} {event.get('LOCATION', '')}")
@@ -174,39 +180,7 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
             duration = end - start
             occurrences = [start]
             if event.get("RRULE") or event.get("RDATE"):
-                if event.get("RRULE"):
-                    text_rule = event["RRULE"].to_ical()
-                    if isinstance(text_rule, bytes):
-                        text_rule = text_rule.decode()
-                    rules = rrulestr(text_rule, dtstart=start, forceset=True)
-                    assert isinstance(rules, rruleset)
-                else:
-                    rules = rruleset()
-                    rules.rdate(start)
-                for extra in _dates(event, "RDATE"):
-                    rules.rdate(extra)
-                for excluded in _dates(event, "EXDATE"):
-                    rules.exdate(excluded)
-                past = rules.between(start - timedelta(seconds=1), now - duration, inc=True)
-                if past:
-                    r.skipped.append(
-                        (
-                            where,
-                            f"{len(past)} occurrence(s) passée(s), la dernière le "
-                            f"{past[-1].astimezone(PARIS):%d/%m/%Y %H:%M}",
-                        )
-                    )
-                occurrences = rules.between(now - duration, until, inc=True)
-                later = rules.after(until, inc=True)
-                if later is not None:
-                    first_later = later.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
-                    r.skipped.append(
-                        (
-                            where,
-                            f"occurrences à partir du {first_later} au-delà de "
-                            f"l'horizon de {horizon}",
-                        )
-                    )
+                occurrences = _occurrences(event, start, duration, now, until, where, horizon, r)
             elif end <= now:
                 r.skipped.append((where, f"passé (le {start.astimezone(PARIS):%d/%m/%Y %H:%M})"))
                 continue
@@ -228,28 +202,7 @@ def _ics_work(path: Path, rpps: str, now: datetime, until: datetime) -> Any:
                 for occ in occurrences:
                     _unavailable(s, w, doctor[0], occ, occ + duration, summary, r)
                 continue
-            ctype = (
-                "teleconsultation"
-                if "teleconsult" in text or "visio" in text
-                else "visite"
-                if "visite" in text or "domicile" in text
-                else "cabinet"
-            )
-            capacity = int(m.group(1)) if (m := _CAPACITY.search(text)) else 1
-            for occ in occurrences:
-                a, b = occ.astimezone(UTC), (occ + duration).astimezone(UTC)
-                w.add(
-                    where,
-                    NewSlot(
-                        rpps,
-                        a,
-                        b,
-                        ctype,
-                        capacity,
-                        "SNP",
-                        f"{uid}@{a:%Y%m%dT%H%M%SZ}" if uid else None,
-                    ),
-                )
+            _add_slots(w, where, rpps, uid, text, occurrences, duration)
         w.flush()
 
     return work
@@ -321,3 +274,86 @@ def import_slots(
         return report
     report.progress = progress
     return run_import(sessions, report, work, strict=strict)
+
+
+def _occurrences(
+    event: Any,
+    start: datetime,
+    duration: timedelta,
+    now: datetime,
+    until: datetime,
+    where: str,
+    horizon: str,
+    r: ImportReport,
+) -> list[datetime]:
+    """A recurring event's occurrences from now to ``until`` (RRULE, RDATE, EXDATE);
+    those past and those beyond the horizon are told in the report."""
+    from dateutil.rrule import rruleset, rrulestr
+
+    if event.get("RRULE"):
+        text_rule = event["RRULE"].to_ical()
+        if isinstance(text_rule, bytes):
+            text_rule = text_rule.decode()
+        rules = rrulestr(text_rule, dtstart=start, forceset=True)
+        assert isinstance(rules, rruleset)
+    else:
+        rules = rruleset()
+        rules.rdate(start)
+    for extra in _dates(event, "RDATE"):
+        rules.rdate(extra)
+    for excluded in _dates(event, "EXDATE"):
+        rules.exdate(excluded)
+    past = rules.between(start - timedelta(seconds=1), now - duration, inc=True)
+    if past:
+        r.skipped.append(
+            (
+                where,
+                f"{len(past)} occurrence(s) passée(s), la dernière le "
+                f"{past[-1].astimezone(PARIS):%d/%m/%Y %H:%M}",
+            )
+        )
+    occurrences = rules.between(now - duration, until, inc=True)
+    later = rules.after(until, inc=True)
+    if later is not None:
+        first_later = later.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
+        r.skipped.append(
+            (
+                where,
+                f"occurrences à partir du {first_later} au-delà de l'horizon de {horizon}",
+            )
+        )
+    return occurrences
+
+
+def _add_slots(
+    w: SlotWriter,
+    where: str,
+    rpps: str,
+    uid: str,
+    text: str,
+    occurrences: list[datetime],
+    duration: timedelta,
+) -> None:
+    """An event's occurrences as slots: the type and capacity its words say."""
+    ctype = (
+        "teleconsultation"
+        if "teleconsult" in text or "visio" in text
+        else "visite"
+        if "visite" in text or "domicile" in text
+        else "cabinet"
+    )
+    capacity = int(m.group(1)) if (m := _CAPACITY.search(text)) else 1
+    for occ in occurrences:
+        a, b = occ.astimezone(UTC), (occ + duration).astimezone(UTC)
+        w.add(
+            where,
+            NewSlot(
+                rpps,
+                a,
+                b,
+                ctype,
+                capacity,
+                "SNP",
+                f"{uid}@{a:%Y%m%dT%H%M%SZ}" if uid else None,
+            ),
+        )
