@@ -69,43 +69,14 @@ class LoginDialog(PscDialog):
         page.addLayout(self.form)
         accounts: list[dict[str, Any]] = client.welcome.get("demo_accounts") or []
         if accounts:
-            page.addWidget(
-                QLabel(
-                    "Comptes de démonstration (mot de passe « demo ») — "
-                    "double-clic pour se connecter :"
-                )
-            )
-            self.accounts = named(QListWidget(), "demoAccounts")
-            for account in accounts:
-                item = QListWidgetItem(self._account_line(account))
-                item.setData(256, account)
-                self.accounts.addItem(item)
-            self.accounts.currentItemChanged.connect(self._fill)
-            self.accounts.itemActivated.connect(lambda _item: self.submit())
-            page.addWidget(self.accounts)
+            self._add_demo_accounts(page, accounts)
         page.addWidget(self.message)
         self.tabs = named(QTabWidget(), "loginTabs")
         self.tabs.setTabBarAutoHide(True)  # no PSC in the room: the password alone
         self.tabs.addTab(password_page, "Mot de &passe")
-        self.psc = None
+        self.psc: PscPanel | None = None
         if self.psc_policy.get("enabled"):
-            settings_path = settings_file or user_file()
-
-            def keep(national_id: str) -> None:
-                remember(settings_path, last_national_id=national_id)
-
-            self.psc = PscPanel(
-                client,
-                national_id=remembered_national_id(settings_file),
-                remember=keep,
-                open_url=open_url,
-            )
-            self.psc.logged_in.connect(lambda _reply: self.accept())
-            self.psc.fallback_offered.connect(self.offer_fallback)
-            self.psc.busy_changed.connect(self._psc_busy)
-            self.tabs.addTab(self.psc, "Pro &Santé Connect")
-            if self.psc.national_id.text():  # this person last came in with PSC
-                self.tabs.setCurrentWidget(self.psc)
+            self._add_psc_tab(client, settings_file, open_url)
         self.tabs.currentChanged.connect(lambda _i: self._focus())
         self.buttons = ok_cancel(self, "Se connecter", "Quitter", self.submit)
         layout = QVBoxLayout(self)
@@ -124,6 +95,44 @@ class LoginDialog(PscDialog):
         layout.addWidget(self.buttons)
         self.resize(680, self.sizeHint().height())
         self._focus()
+
+    def _add_demo_accounts(self, page: QVBoxLayout, accounts: list[dict[str, Any]]) -> None:
+        """The demo room's accounts, a double-click logs in with one."""
+        page.addWidget(
+            QLabel(
+                "Comptes de démonstration (mot de passe « demo ») — double-clic pour se connecter :"
+            )
+        )
+        self.accounts = named(QListWidget(), "demoAccounts")
+        for account in accounts:
+            item = QListWidgetItem(self._account_line(account))
+            item.setData(256, account)
+            self.accounts.addItem(item)
+        self.accounts.currentItemChanged.connect(self._fill)
+        self.accounts.itemActivated.connect(lambda _item: self.submit())
+        page.addWidget(self.accounts)
+
+    def _add_psc_tab(
+        self, client: HubClient, settings_file: Path | None, open_url: Callable[[str], bool]
+    ) -> None:
+        """The Pro Santé Connect tab, first if this person last came in with PSC."""
+        settings_path = settings_file or user_file()
+
+        def keep(national_id: str) -> None:
+            remember(settings_path, last_national_id=national_id)
+
+        self.psc = psc = PscPanel(
+            client,
+            national_id=remembered_national_id(settings_file),
+            remember=keep,
+            open_url=open_url,
+        )
+        psc.logged_in.connect(lambda _reply: self.accept())
+        psc.fallback_offered.connect(self.offer_fallback)
+        psc.busy_changed.connect(self._psc_busy)
+        self.tabs.addTab(psc, "Pro &Santé Connect")
+        if psc.national_id.text():  # this person last came in with PSC
+            self.tabs.setCurrentWidget(psc)
 
     def _account_line(self, account: dict[str, Any]) -> str:
         line = f"{account['username']} — {account['name']} — {Role(account['role']).label}"

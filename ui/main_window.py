@@ -125,6 +125,12 @@ class DeskWindow(QMainWindow):
         self.training_panel = TrainingPanel()
         self._lay_out(can)
 
+        self._add_docks(can)
+        self._add_status_bar_and_menu()
+
+    def _add_docks(self, can: Callable[[Action], bool]) -> None:
+        """The panels the role uses beside the dossier, as docks: call-backs, the slot
+        search, the dossier's timeline, appointments received, supervision."""
         self.callback_panel: CallbackPanel | None = None
         if can(Action.TAKE_TASKS):  # who takes a search calls the doctors back
             self.callback_panel = CallbackPanel()
@@ -164,6 +170,8 @@ class DeskWindow(QMainWindow):
                 self.tabifyDockWidget(timeline_dock, supervision)
             supervision.raise_()
 
+    def _add_status_bar_and_menu(self) -> None:
+        """The status bar (message, account, link), the window's shortcuts, the menu."""
         self.link_label = named(QLabel("Hub : …"), "linkState")
         self.message_label = named(QLabel(""), "deskMessage")
         #: Who is at this desk: name, national identifier, how the session was proven

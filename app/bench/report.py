@@ -20,7 +20,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +35,9 @@ from app.hub.events import EventName
 from app.hub.protocol import IntentName
 from app.stats.calendar import Period
 from app.stats.projection import rebuild
+
+if TYPE_CHECKING:
+    from app.hub.auth import Principal
 
 
 def _iso(at: datetime) -> str:
@@ -140,88 +143,9 @@ class MonthWriter:
     def dossier(self, n: int, at: datetime) -> None:
         """One call, its dossier and what follows, in the hub's event shapes."""
         r = self.rng
-        line = "116117" if r.random() < 0.4 else "15"
-        call_id = len(self.calls) + 1
-        wait = r.expovariate(1 / 18)
-        self.calls.append(
-            {
-                "id": call_id,
-                "call_ref": f"bench-{call_id}",
-                "line": line,
-                "caller": "0600000000",
-                "offered_at": at,
-                "desks_rung": 1,
-            }
-        )
-        self._event(
-            at,
-            EventName.CALL_OFFERED,
-            "n1",
-            call=call_id,
-            line=line,
-            caller="0600000000",
-            offered_at=at.isoformat(),
-        )
-        answered = at + timedelta(seconds=wait)
         d = n
-        self.dossiers.append(
-            {
-                "id": d,
-                "number": f"B-{d:07d}",
-                "line": line,
-                "status": "CLOSED",
-                "opened_by_id": self.users["n1"],
-                "answered_at": answered,
-                "call_id": call_id,
-            }
-        )
-        self._event(
-            answered, EventName.CALL_ANSWERED, "n1", call=call_id, wait_seconds=round(wait, 3)
-        )
-        self._event(
-            answered,
-            EventName.DOSSIER_OPENED,
-            "n1",
-            dossier=d,
-            line=line,
-            caller="0600000000",
-            call_id=call_id,
-        )
-        insee, name = r.choice(self.communes)
-        t = answered + timedelta(seconds=40)
-        self._event(
-            t,
-            EventName.DOSSIER_UPDATED,
-            "n1",
-            dossier=d,
-            fields={"commune_insee": insee, "commune_name": name},
-        )
-        self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d, fields={"motif": "fièvre"})
-        x = r.random()
-        prio = "P3" if x < 0.1 else "P0" if x < 0.15 else "P1" if x < 0.5 else "P2"
-        t += timedelta(seconds=60)
-        track = {"P0": "AMU", "P1": "AMU", "P2": "SNP", "P3": None}[prio]
-        queue = {"P0": "AMU_MEDECIN", "P1": "AMU_N2", "P2": "SNP", "P3": None}[prio]
-        self._event(
-            t,
-            EventName.DOSSIER_QUALIFIED,
-            "n1",
-            dossier=d,
-            priority=prio,
-            queue=queue,
-            track=track,
-            reflex=prio == "P0",
-        )
-        self._event(
-            t + timedelta(seconds=20),
-            EventName.CALL_ENDED,
-            "n1",
-            call=call_id,
-            reason="hangup",
-            abandoned=False,
-            talk_seconds=120.0,
-            ended_at=(t + timedelta(seconds=20)).isoformat(),
-        )
+        call_id, answered = self._answered_call(d, at)
+        t, prio, track, queue = self._qualified(d, answered, call_id)
         if prio == "P3":
             self._close(d, t, None, prio, None, at)
             return
@@ -267,6 +191,100 @@ class MonthWriter:
             decided_by=_DECIDED_BY,
         )
         self._close(d, t + timedelta(minutes=1), track, prio, decision, at)
+
+    def _answered_call(self, d: int, at: datetime) -> tuple[int, datetime]:
+        """The call offered at ``at``, answered, and its dossier ``d`` opened."""
+        r = self.rng
+        line = "116117" if r.random() < 0.4 else "15"
+        call_id = len(self.calls) + 1
+        wait = r.expovariate(1 / 18)
+        self.calls.append(
+            {
+                "id": call_id,
+                "call_ref": f"bench-{call_id}",
+                "line": line,
+                "caller": "0600000000",
+                "offered_at": at,
+                "desks_rung": 1,
+            }
+        )
+        self._event(
+            at,
+            EventName.CALL_OFFERED,
+            "n1",
+            call=call_id,
+            line=line,
+            caller="0600000000",
+            offered_at=at.isoformat(),
+        )
+        answered = at + timedelta(seconds=wait)
+        self.dossiers.append(
+            {
+                "id": d,
+                "number": f"B-{d:07d}",
+                "line": line,
+                "status": "CLOSED",
+                "opened_by_id": self.users["n1"],
+                "answered_at": answered,
+                "call_id": call_id,
+            }
+        )
+        self._event(
+            answered, EventName.CALL_ANSWERED, "n1", call=call_id, wait_seconds=round(wait, 3)
+        )
+        self._event(
+            answered,
+            EventName.DOSSIER_OPENED,
+            "n1",
+            dossier=d,
+            line=line,
+            caller="0600000000",
+            call_id=call_id,
+        )
+        return call_id, answered
+
+    def _qualified(
+        self, d: int, answered: datetime, call_id: int
+    ) -> tuple[datetime, str, str | None, str | None]:
+        """The dossier's commune and motif typed in, its priority (track and queue), the
+        call ended: when, the priority, the track, the queue."""
+        r = self.rng
+        insee, name = r.choice(self.communes)
+        t = answered + timedelta(seconds=40)
+        self._event(
+            t,
+            EventName.DOSSIER_UPDATED,
+            "n1",
+            dossier=d,
+            fields={"commune_insee": insee, "commune_name": name},
+        )
+        self._event(t, EventName.DOSSIER_UPDATED, "n1", dossier=d, fields={"motif": "fièvre"})
+        x = r.random()
+        prio = "P3" if x < 0.1 else "P0" if x < 0.15 else "P1" if x < 0.5 else "P2"
+        t += timedelta(seconds=60)
+        track = {"P0": "AMU", "P1": "AMU", "P2": "SNP", "P3": None}[prio]
+        queue = {"P0": "AMU_MEDECIN", "P1": "AMU_N2", "P2": "SNP", "P3": None}[prio]
+        self._event(
+            t,
+            EventName.DOSSIER_QUALIFIED,
+            "n1",
+            dossier=d,
+            priority=prio,
+            queue=queue,
+            track=track,
+            reflex=prio == "P0",
+        )
+        self._event(
+            t + timedelta(seconds=20),
+            EventName.CALL_ENDED,
+            "n1",
+            call=call_id,
+            reason="hangup",
+            abandoned=False,
+            talk_seconds=120.0,
+            ended_at=(t + timedelta(seconds=20)).isoformat(),
+        )
+        return t, prio, track, queue
 
     def _task(self, d: int, t: datetime, rang: datetime, prio: str) -> None:
         r = self.rng
@@ -325,6 +343,25 @@ class MonthWriter:
             if x < 0.8
             else "SANS_SOLUTION"
         )
+        appt = self._appointment(d, t, outcome)
+        self._event(
+            t,
+            EventName.TASK_CLOSED,
+            "osnp",
+            dossier=d,
+            task=task,
+            outcome=outcome,
+            no_solution_reason="AUCUN_CRENEAU" if outcome == "SANS_SOLUTION" else None,
+            appointment_at=_iso(appt) if appt else None,
+            seconds_to_outcome=round((t - self.tasks[-1]["created_at"]).total_seconds(), 3),
+        )
+        self._close(d, t, "SNP", prio, "ORIENT", rang, task)
+
+    def _appointment(self, d: int, t: datetime, outcome: str) -> datetime | None:
+        """The appointment an outcome gives, if any: a slot booked (or a booking beyond
+        the slots, both as ``slot.booked``), or one the treating doctor or a confrère
+        gave."""
+        r = self.rng
         appt = None
         if outcome in ("RDV_CRENEAU", "RDV_HORS_DISPO"):
             slot_id, eff, start = self.slots[r.randrange(len(self.slots))]
@@ -354,18 +391,7 @@ class MonthWriter:
             )
         elif outcome != "SANS_SOLUTION":
             appt = t + timedelta(hours=5)
-        self._event(
-            t,
-            EventName.TASK_CLOSED,
-            "osnp",
-            dossier=d,
-            task=task,
-            outcome=outcome,
-            no_solution_reason="AUCUN_CRENEAU" if outcome == "SANS_SOLUTION" else None,
-            appointment_at=_iso(appt) if appt else None,
-            seconds_to_outcome=round((t - self.tasks[-1]["created_at"]).total_seconds(), 3),
-        )
-        self._close(d, t, "SNP", prio, "ORIENT", rang, task)
+        return appt
 
     def _close(
         self,
@@ -517,11 +543,21 @@ def _timed(fn: Any, runs: int) -> dict[str, Any]:
     }
 
 
+def _live_people(sessions: sessionmaker[Session]) -> dict[str, Principal]:
+    """The live bench's two accounts, an N1 operator and an MRL, by username."""
+    from app.hub.auth import principal_of
+
+    with sessions.begin() as s:
+        for username, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL)):
+            s.add(User(username=username, display_name=username, role=str(role), password_hash="-"))
+    with sessions() as s:
+        return {u.username: principal_of(u) for u in s.query(User)}
+
+
 def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
     """Steady stream from the real flow service; latency = event produced → view ready."""
     from app.flow.protocol import INTENTS as FLOW_INTENTS
     from app.flow.service import FlowService
-    from app.hub.auth import principal_of
     from app.hub.protocol import Wire, parse_intent
     from app.stats.live import LiveState
 
@@ -529,15 +565,7 @@ def live_latency(seconds: float, rate: float, seed: int = 17) -> dict[str, Any]:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'live.sqlite3'}")
         upgrade(engine)
         sessions = make_sessionmaker(engine)
-        with sessions.begin() as s:
-            for username, role in (("n1", Role.ARM_N1), ("mrl", Role.MRL)):
-                s.add(
-                    User(
-                        username=username, display_name=username, role=str(role), password_hash="-"
-                    )
-                )
-        with sessions() as s:
-            people = {u.username: principal_of(u) for u in s.query(User)}
+        people = _live_people(sessions)
         service = FlowService(sessions)
         wire = Wire(FLOW_INTENTS)  # the flow's intents only: no extension is installed
         live = LiveState()

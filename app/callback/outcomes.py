@@ -120,30 +120,14 @@ def record_attempt(
             raise FlowError("invalid_message", "l'heure du nouvel essai doit être à venir")
         target.status = str(TargetStatus.RETRY)
         target.retry_at = due
-        out.reminder = Reminder(
-            kind=str(ReminderKind.RETRY),
-            task_id=task.id,
-            target_id=target.id,
-            user_id=user_id,
-            due_at=due,
-            created_at=now,
-            data={"result": str(x.result)},
-        )
+        out.reminder = _retry(task, target, x.result, due, user_id, now)
     elif x.result is AttemptResult.CALL_BACK:
         if x.call_back_at is None or x.call_back_at <= now:
             raise FlowError("invalid_message", "rappel demandé : indiquez une heure à venir")
         attempt.call_back_at = x.call_back_at
         target.status = str(TargetStatus.CALL_BACK)
         target.retry_at = x.call_back_at
-        out.reminder = Reminder(
-            kind=str(ReminderKind.RETRY),
-            task_id=task.id,
-            target_id=target.id,
-            user_id=user_id,
-            due_at=x.call_back_at,
-            created_at=now,
-            data={"result": str(x.result)},
-        )
+        out.reminder = _retry(task, target, x.result, x.call_back_at, user_id, now)
         if x.call_back_at > task.deadline_at:
             out.warnings.append(
                 f"le rappel ({_when(x.call_back_at)}) tombe après l'échéance "
@@ -156,6 +140,27 @@ def record_attempt(
         session.add(out.reminder)
     session.flush()
     return out
+
+
+def _retry(
+    task: OsnpTask,
+    target: CallbackTarget,
+    result: AttemptResult,
+    due: datetime,
+    user_id: int | None,
+    now: datetime,
+) -> Reminder:
+    """The reminder to call the target again at ``due`` (no answer, busy, or the time
+    the target asked to be called back at)."""
+    return Reminder(
+        kind=str(ReminderKind.RETRY),
+        task_id=task.id,
+        target_id=target.id,
+        user_id=user_id,
+        due_at=due,
+        created_at=now,
+        data={"result": str(result)},
+    )
 
 
 def _accept(

@@ -72,7 +72,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="SECONDES",
         help="ligne d'entraînement : un appel toutes les N secondes (0 : à la demande, Ctrl+T)",
     )
-    sip = parser.add_argument_group("ligne SIP (à la place de la ligne d'entraînement)")
+    _add_sip_line(parser.add_argument_group("ligne SIP (à la place de la ligne d'entraînement)"))
+    parser.set_defaults(run=run)
+
+
+def _add_sip_line(sip: argparse._ArgumentGroup) -> None:
+    """The desk's SIP line: registrar, account, local address, security, recordings."""
     sip.add_argument("--sip-server", metavar="HÔTE", help="registrar/proxy SIP de la salle")
     sip.add_argument("--sip-port", type=int, default=5060)
     sip.add_argument("--sip-user", metavar="POSTE", help="identifiant SIP du poste")
@@ -112,7 +117,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="au démarrage, supprime les enregistrements de --record plus anciens "
         "que N jours (défaut 0 : tout garder)",
     )
-    parser.set_defaults(run=run)
 
 
 def sip_line(args: argparse.Namespace) -> SipLine:

@@ -82,6 +82,45 @@ class AgendaEditor(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
 
+        new = self._new_slot_form()
+
+        self.new_capacity = named(QSpinBox(), "slotNewCapacity")
+        self.new_capacity.setRange(1, 50)
+        change = named(QPushButton("Changer la capacité"), "slotUpdate")
+        change.clicked.connect(self.update_capacity)
+        cancel = named(QPushButton("Supprimer le créneau"), "slotCancel")
+        cancel.clicked.connect(self.cancel_slot)
+        selected = QHBoxLayout()
+        selected.addWidget(QLabel("Créneau sélectionné :"))
+        selected.addWidget(self.new_capacity)
+        selected.addWidget(change)
+        selected.addWidget(cancel)
+
+        absence = self._absence_form()
+
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.addWidget(self.filter)
+        ll.addWidget(self.people, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.addWidget(self.title)
+        rl.addWidget(self.table, 1)
+        rl.addLayout(selected)
+        forms = QHBoxLayout()
+        forms.addWidget(new)
+        forms.addWidget(absence)
+        rl.addLayout(forms)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setSizes([260, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+        self.resize(1250, 760)
+
+    def _new_slot_form(self) -> QGroupBox:
+        """A slot or a range to create: day, hours, type, capacity, visibility, weeks."""
         self.day = named(QDateEdit(QDate.currentDate()), "slotDay")
         self.day.setCalendarPopup(True)
         self.start = named(QTimeEdit(QTime(14, 0)), "slotStart")
@@ -113,19 +152,10 @@ class AgendaEditor(QWidget):
         form.addRow("&Visibilité", self.visibility)
         form.addRow("&Répéter", self.weeks)
         form.addRow(create)
+        return new
 
-        self.new_capacity = named(QSpinBox(), "slotNewCapacity")
-        self.new_capacity.setRange(1, 50)
-        change = named(QPushButton("Changer la capacité"), "slotUpdate")
-        change.clicked.connect(self.update_capacity)
-        cancel = named(QPushButton("Supprimer le créneau"), "slotCancel")
-        cancel.clicked.connect(self.cancel_slot)
-        selected = QHBoxLayout()
-        selected.addWidget(QLabel("Créneau sélectionné :"))
-        selected.addWidget(self.new_capacity)
-        selected.addWidget(change)
-        selected.addWidget(cancel)
-
+    def _absence_form(self) -> QGroupBox:
+        """The effecteur's absences: one to add (from, to, reason), the list, removal."""
         self.absence_from = named(QDateEdit(QDate.currentDate()), "absenceFrom")
         self.absence_to = named(QDateEdit(QDate.currentDate().addDays(7)), "absenceTo")
         self.absence_reason = named(QLineEdit(), "absenceReason")
@@ -146,27 +176,7 @@ class AgendaEditor(QWidget):
         a.addRow(add_absence)
         a.addRow(self.absences)
         a.addRow(remove_absence)
-
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.addWidget(self.filter)
-        ll.addWidget(self.people, 1)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.addWidget(self.title)
-        rl.addWidget(self.table, 1)
-        rl.addLayout(selected)
-        forms = QHBoxLayout()
-        forms.addWidget(new)
-        forms.addWidget(absence)
-        rl.addLayout(forms)
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(right)
-        split.setSizes([260, 900])
-        layout = QVBoxLayout(self)
-        layout.addWidget(split)
-        self.resize(1250, 760)
+        return absence
 
     # -- hub → screen -------------------------------------------------------------------
 

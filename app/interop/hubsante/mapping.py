@@ -66,18 +66,7 @@ def case_health(
     track = d.track
     if track in (Track.SNP, Track.AMU):
         body["perimeter"] = str(track)
-    details: dict[str, Any] = {
-        "status": "CLOTURE" if d.status == DossierStatus.CLOSED else "ACTIF",
-    }
-    if d.priority:
-        details["priority"] = d.priority
-    if d.care_level:
-        details["careLevel"] = d.care_level
-    if track == Track.SNP:
-        details["attribution"] = "DRM.MRL"
-    elif track == Track.AMU:
-        details["attribution"] = "DRM.MRU"
-    body["qualification"]["details"] = details
+    body["qualification"]["details"] = _details(d)
     if d.line in _LINE_ORIGIN:
         body["qualification"]["origin"] = _LINE_ORIGIN[d.line]
     if d.commune_insee or d.commune_name:
@@ -87,42 +76,9 @@ def case_health(
     if d.address:
         body["location"]["detailedAddress"] = {"complete": d.address}
     if d.caller_number:
-        alert: dict[str, Any] = {
-            "reception": iso(d.ringing_at or d.answered_at),
-            "caller": {
-                "callerContact": {"channel": "PERSONNE", "type": "TEL",
-                                  "detail": e164(d.caller_number)},
-            },
-        }  # fmt: skip
-        if d.callback_number:
-            alert["caller"]["callbackContact"] = {
-                "channel": "PERSONNE",
-                "type": "TEL",
-                "detail": e164(d.callback_number),
-            }
-        if d.motif:
-            alert["notes"] = [{"creation": iso(d.answered_at), "freetext": d.motif}]
-        body["initialAlert"] = alert
+        body["initialAlert"] = _initial_alert(d)
     patient_id = _id(case_id, "patient", d.number)
-    patient: dict[str, Any] = {"patientId": patient_id}
-    if d.patient_last_name or d.patient_first_name:
-        name = f"{d.patient_first_name} {d.patient_last_name}".strip()
-        patient["identity"] = {
-            "nonStrictFeatures": {
-                "complete": name,
-                **({"lastName": d.patient_last_name} if d.patient_last_name else {}),
-                **({"firstName": d.patient_first_name} if d.patient_first_name else {}),
-            }
-        }
-    strict: dict[str, Any] = {}
-    if d.patient_sex in ("M", "F"):
-        strict["sex"] = d.patient_sex
-    if d.patient_birth_date:
-        strict["birthDate"] = d.patient_birth_date.isoformat()
-    if strict:
-        patient.setdefault("identity", {})["strictFeatures"] = strict
-    if d.patient_age is not None:
-        patient["detail"] = {"age": f"P{d.patient_age}Y"}
+    patient = _patient(d, patient_id)
     if len(patient) > 1:
         body["patient"] = [patient]
     notes = []
@@ -159,27 +115,93 @@ def case_health(
             for role, text, at, key in notes
         ]
     if d.decision and d.decided_at:
-        operator: dict[str, str] = {"role": "MEDECIN"}
-        if d.decided_national_id:
-            # RS-EDA's operator.label: "le nom et prénom de l'opérateur, ou un identifiant";
-            # the deciding doctor's national identifier (8 + RPPS) as proven at login.
-            operator["label"] = d.decided_national_id
-        decision: dict[str, Any] = {
-            "creation": iso(d.decided_at),
-            "operator": operator,
-            "decisionType": d.decision,
-            "patientId": patient_id,
-        }
-        if d.orientation and d.orientation in _ORIENTATION:
-            decision["orientationType"] = _ORIENTATION[d.orientation]
-        if track == Track.SNP and d.decision == "ORIENT":
-            decision["resourceType"] = "LIBERAL.MG"
-        body["decision"] = [decision]
+        body["decision"] = [_decision(d, patient_id)]
     if custom:
         body["additionalInformation"] = {"customMap": custom}
     model = CreateCaseHealth.from_dict(body)  # hubsante-model checks every field
     assert model is not None
     return model.to_dict()
+
+
+def _details(d: Dossier) -> dict[str, Any]:
+    """The qualification's details: open or closed, priority, care level, attribution."""
+    details: dict[str, Any] = {
+        "status": "CLOTURE" if d.status == DossierStatus.CLOSED else "ACTIF",
+    }
+    if d.priority:
+        details["priority"] = d.priority
+    if d.care_level:
+        details["careLevel"] = d.care_level
+    if d.track == Track.SNP:
+        details["attribution"] = "DRM.MRL"
+    elif d.track == Track.AMU:
+        details["attribution"] = "DRM.MRU"
+    return details
+
+
+def _initial_alert(d: Dossier) -> dict[str, Any]:
+    """The call: when it came, the caller's number and the one to call back, the motif."""
+    alert: dict[str, Any] = {
+        "reception": iso(d.ringing_at or d.answered_at),
+        "caller": {
+            "callerContact": {"channel": "PERSONNE", "type": "TEL",
+                              "detail": e164(d.caller_number)},
+        },
+    }  # fmt: skip
+    if d.callback_number:
+        alert["caller"]["callbackContact"] = {
+            "channel": "PERSONNE",
+            "type": "TEL",
+            "detail": e164(d.callback_number),
+        }
+    if d.motif:
+        alert["notes"] = [{"creation": iso(d.answered_at), "freetext": d.motif}]
+    return alert
+
+
+def _patient(d: Dossier, patient_id: str) -> dict[str, Any]:
+    """The patient: names as typed, sex and birth date (strict), age."""
+    patient: dict[str, Any] = {"patientId": patient_id}
+    if d.patient_last_name or d.patient_first_name:
+        name = f"{d.patient_first_name} {d.patient_last_name}".strip()
+        patient["identity"] = {
+            "nonStrictFeatures": {
+                "complete": name,
+                **({"lastName": d.patient_last_name} if d.patient_last_name else {}),
+                **({"firstName": d.patient_first_name} if d.patient_first_name else {}),
+            }
+        }
+    strict: dict[str, Any] = {}
+    if d.patient_sex in ("M", "F"):
+        strict["sex"] = d.patient_sex
+    if d.patient_birth_date:
+        strict["birthDate"] = d.patient_birth_date.isoformat()
+    if strict:
+        patient.setdefault("identity", {})["strictFeatures"] = strict
+    if d.patient_age is not None:
+        patient["detail"] = {"age": f"P{d.patient_age}Y"}
+    return patient
+
+
+def _decision(d: Dossier, patient_id: str) -> dict[str, Any]:
+    """The regulating doctor's decision: who (as proven at login), what, where to."""
+    assert d.decided_at is not None
+    operator: dict[str, str] = {"role": "MEDECIN"}
+    if d.decided_national_id:
+        # RS-EDA's operator.label: "le nom et prénom de l'opérateur, ou un identifiant";
+        # the deciding doctor's national identifier (8 + RPPS) as proven at login.
+        operator["label"] = d.decided_national_id
+    decision: dict[str, Any] = {
+        "creation": iso(d.decided_at),
+        "operator": operator,
+        "decisionType": d.decision,
+        "patientId": patient_id,
+    }
+    if d.orientation and d.orientation in _ORIENTATION:
+        decision["orientationType"] = _ORIENTATION[d.orientation]
+    if d.track == Track.SNP and d.decision == "ORIENT":
+        decision["resourceType"] = "LIBERAL.MG"
+    return decision
 
 
 def _age(value: str) -> int | None:
