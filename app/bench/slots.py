@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import math
 import random
@@ -477,15 +478,12 @@ def prepare_in_child(
 
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        return pool.submit(_prepare_migrated, prepare, args, workdir, url, now).result()
+        child = functools.partial(prepare, args, workdir)  # pickled: prepare by its name
+        return pool.submit(_prepare_migrated, child, url, now).result()
 
 
 def _prepare_migrated(
-    prepare: Callable[[Options, Path, sessionmaker[Session], datetime], dict[str, Any]],
-    args: Options,
-    workdir: Path,
-    url: str,
-    now: datetime,
+    prepare: Callable[[sessionmaker[Session], datetime], dict[str, Any]], url: str, now: datetime
 ) -> dict[str, Any]:
     """The child's side of ``prepare_in_child``."""
     from app.db.engine import make_engine, make_sessionmaker
@@ -494,7 +492,7 @@ def _prepare_migrated(
     engine = make_engine(url)
     try:
         upgrade(engine)
-        return prepare(args, workdir, make_sessionmaker(engine), now)
+        return prepare(make_sessionmaker(engine), now)
     finally:
         engine.dispose()
 

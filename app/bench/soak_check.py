@@ -38,17 +38,16 @@ def check(url: str, store: Path, acks: list[dict[str, Any]], seqs: list[int]) ->
         engine.dispose()
 
 
-def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> dict[str, Any]:
-    calls = {c.call_ref: c for c in s.scalars(select(Call))}
-    dossiers = {d.id: d for d in s.scalars(select(Dossier))}
-    events: set[tuple[str, int]] = set()
-    task_events: set[tuple[str, int]] = set()
-    for type_, did, tid in s.execute(select(Event.type, Event.dossier_id, Event.task_id)):
-        if did is not None:
-            events.add((type_, did))
-        if tid is not None:
-            task_events.add((type_, tid))
-    bookings = {b.dossier_id for b in s.scalars(select(Booking)) if b.released_at is None}
+def _missing(
+    acks: list[dict[str, Any]],
+    calls: dict[str, Call],
+    dossiers: dict[int, Dossier],
+    events: set[tuple[str, int]],
+    task_events: set[tuple[str, int]],
+    bookings: set[int | None],
+) -> list[dict[str, Any]]:
+    """The acknowledged writes the database does not show: a call, a dossier answered
+    from it, the event of a dossier's or a task's change, a booking."""
     missing: list[dict[str, Any]] = []
     for ack in acks:
         kind = ack["type"]
@@ -74,6 +73,21 @@ def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> 
             continue
         if not ok:
             missing.append(ack)
+    return missing
+
+
+def _check(s: Any, store: Path, acks: list[dict[str, Any]], seqs: list[int]) -> dict[str, Any]:
+    calls = {c.call_ref: c for c in s.scalars(select(Call))}
+    dossiers = {d.id: d for d in s.scalars(select(Dossier))}
+    events: set[tuple[str, int]] = set()
+    task_events: set[tuple[str, int]] = set()
+    for type_, did, tid in s.execute(select(Event.type, Event.dossier_id, Event.task_id)):
+        if did is not None:
+            events.add((type_, did))
+        if tid is not None:
+            task_events.add((type_, tid))
+    bookings = {b.dossier_id for b in s.scalars(select(Booking)) if b.released_at is None}
+    missing = _missing(acks, calls, dossiers, events, task_events, bookings)
     answered_refs = {
         a["call_ref"]: a.get("dossier_id") for a in acks if a["type"] == IntentName.CALL_ANSWERED
     }
