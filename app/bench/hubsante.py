@@ -24,7 +24,10 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.interop.hubsante.peer import Peer
 
 SAS = "fr.health.sas017"
 LRM = "fr.health.samu017"
@@ -81,6 +84,48 @@ def _pct(values: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000, 3)
 
 
+async def _baseline(lrm: Peer, envelopes: list[dict[str, Any]]) -> float:
+    """Seconds for the envelopes to go peer → dispatcher → peer, nothing else."""
+    t0 = time.perf_counter()
+    for e in envelopes:
+        await lrm.publish(e)
+    await lrm.wait_for("message", len(envelopes), timeout=600)
+    return time.perf_counter() - t0
+
+
+async def _acknowledged(
+    lrm: Peer, envelopes: list[dict[str, Any]]
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    """The envelopes sent to the hub's connector and every acknowledgement awaited: the
+    seconds, when each was sent and when acknowledged (by distribution id)."""
+    from app.interop.hubsante import messages
+
+    sent_at: dict[str, float] = {}
+    acked_at: dict[str, float] = {}
+    t0 = time.perf_counter()
+    watcher_done = asyncio.Event()
+
+    async def watch() -> None:
+        seen = 0
+        while seen < len(envelopes):
+            await lrm.wait_for("ack", seen + 1, timeout=600)
+            for m in lrm.received["ack"][seen:]:
+                message = messages.message_of(m)
+                assert message is not None, m
+                ref = message["reference"]["distributionID"]
+                acked_at.setdefault(ref, time.perf_counter())
+            seen = len(lrm.received["ack"])
+        watcher_done.set()
+
+    watcher = asyncio.create_task(watch())
+    for e in envelopes:
+        sent_at[e["distributionID"]] = time.perf_counter()
+        await lrm.publish(e)
+    await asyncio.wait_for(watcher_done.wait(), 600)
+    await watcher
+    return time.perf_counter() - t0, sent_at, acked_at
+
+
 async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[str, Any]:
     from app.config.settings import HubSanteSettings, HubSettings
     from app.db.types import utcnow
@@ -109,11 +154,7 @@ async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[s
         # Baseline: peer → dispatcher → peer, nothing else.
         base = [messages.build(peer_id, peer_id, "Report", *body(i), now=utcnow())
                 for i in range(messages_n)]  # fmt: skip
-        t0 = time.perf_counter()
-        for e in base:
-            await lrm.publish(e)
-        await lrm.wait_for("message", messages_n, timeout=600)
-        baseline_s = time.perf_counter() - t0
+        baseline_s = await _baseline(lrm, base)
         c = broker.clients[SAS]
         hub = Hub(f"sqlite:///{tmp / 'hub.sqlite3'}", "127.0.0.1", 0, settings=HubSettings(
             hubsante=HubSanteSettings(client_id=SAS, url=broker.url(SAS), ca_file=broker.ca,
@@ -124,35 +165,12 @@ async def _measure(messages_n: int, cases: int, content: str = "case") -> dict[s
         connector = hub.extension(HubSanteExtension).connector
         assert isinstance(connector, Connector), "the Hub Santé extension did not start"
         await asyncio.wait_for(connector.ready.wait(), 60)
-        sent_at: dict[str, float] = {}
-        acked_at: dict[str, float] = {}
         envelopes = [
             messages.build(peer_id, SAS, "Report" if i < cases else "Update", *body(i),
                            now=utcnow())
             for i in range(messages_n)
         ]  # fmt: skip
-        t0 = time.perf_counter()
-        watcher_done = asyncio.Event()
-
-        async def watch() -> None:
-            seen = 0
-            while seen < messages_n:
-                await lrm.wait_for("ack", seen + 1, timeout=600)
-                for m in lrm.received["ack"][seen:]:
-                    message = messages.message_of(m)
-                    assert message is not None, m
-                    ref = message["reference"]["distributionID"]
-                    acked_at.setdefault(ref, time.perf_counter())
-                seen = len(lrm.received["ack"])
-            watcher_done.set()
-
-        watcher = asyncio.create_task(watch())
-        for e in envelopes:
-            sent_at[e["distributionID"]] = time.perf_counter()
-            await lrm.publish(e)
-        await asyncio.wait_for(watcher_done.wait(), 600)
-        await watcher
-        elapsed = time.perf_counter() - t0
+        elapsed, sent_at, acked_at = await _acknowledged(lrm, envelopes)
         for _ in range(100):  # the last batch is marked sent just after its confirmation
             if connector.counts["published"] >= messages_n:
                 break

@@ -20,7 +20,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from telephony.kamailio import Desk
+    from telephony.sip import SipLine
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,63 @@ class SipBenchError(RuntimeError):
     """The room could not be set up (a desk did not register): nothing was measured."""
 
 
+def _answering_line(
+    host: str,
+    port: int,
+    desk: Desk,
+    domain: str,
+    delay: float,
+    stats: DeskStats,
+    registered: threading.Semaphore,
+) -> SipLine:
+    """A desk's SIP line, started: it tells its registration, answers every call
+    ``delay`` seconds after it rings, and counts into ``stats``."""
+    from telephony.line import LineEvent, LineEventKind
+    from telephony.sip import SipConfig, SipLine
+
+    line = SipLine(
+        SipConfig(
+            server=host,
+            port=port,
+            user=desk.user,
+            password=desk.password,
+            domain=domain,
+        )
+    )
+
+    def on_event(event: LineEvent) -> None:
+        if event.kind == LineEventKind.REGISTERED:
+            registered.release()
+        elif event.kind == LineEventKind.RINGING:
+            call = line.call_info(event.call_id)
+            with stats.lock:
+                if call is not None:
+                    stats.latencies.append(event.at - call.arrival)
+            timer = threading.Timer(delay, line.answer, args=(event.call_id,))
+            timer.daemon = True
+            timer.start()
+        elif event.kind == LineEventKind.ANSWERED:
+            with stats.lock:
+                stats.answered += 1
+                stats.answered_at[(line.config.user, event.call_id)] = event.at
+        elif event.kind == LineEventKind.ENDED:
+            with stats.lock:
+                stats.ended[event.reason] = stats.ended.get(event.reason, 0) + 1
+                # a forked call has one Call-ID on every desk: key by desk too
+                start = stats.answered_at.pop((line.config.user, event.call_id), None)
+                if start is not None:
+                    stats.talk_seconds += event.at - start
+
+    line.subscribe(on_event)
+    line.start()
+    return line
+
+
 def run_sip_bench(args: SipOptions) -> dict[str, Any]:
     """The calls placed and answered: the figures (``failed`` and ``sipp_exit_code``
     say whether every call went through)."""
     from telephony.kamailio import Desk, KamailioRoom
     from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
-    from telephony.line import LineEvent, LineEventKind
-    from telephony.sip import SipConfig, SipLine
 
     domain = "sas.local"
     desks = [Desk(f"bench{i}", f"bench-secret-{i}", "n1") for i in range(args.desks)]
@@ -76,43 +130,10 @@ def run_sip_bench(args: SipOptions) -> dict[str, Any]:
     try:
         registered = threading.Semaphore(0)
         for i, desk in enumerate(desks):
-            line = SipLine(
-                SipConfig(
-                    server=room.host,
-                    port=room.port,
-                    user=desk.user,
-                    password=desk.password,
-                    domain=domain,
-                )
-            )
             delay = args.answer_after + 0.05 * i
-
-            def on_event(event: LineEvent, line: SipLine = line, delay: float = delay) -> None:
-                if event.kind == LineEventKind.REGISTERED:
-                    registered.release()
-                elif event.kind == LineEventKind.RINGING:
-                    call = line.call_info(event.call_id)
-                    with stats.lock:
-                        if call is not None:
-                            stats.latencies.append(event.at - call.arrival)
-                    timer = threading.Timer(delay, line.answer, args=(event.call_id,))
-                    timer.daemon = True
-                    timer.start()
-                elif event.kind == LineEventKind.ANSWERED:
-                    with stats.lock:
-                        stats.answered += 1
-                        stats.answered_at[(line.config.user, event.call_id)] = event.at
-                elif event.kind == LineEventKind.ENDED:
-                    with stats.lock:
-                        stats.ended[event.reason] = stats.ended.get(event.reason, 0) + 1
-                        # a forked call has one Call-ID on every desk: key by desk too
-                        start = stats.answered_at.pop((line.config.user, event.call_id), None)
-                        if start is not None:
-                            stats.talk_seconds += event.at - start
-
-            line.subscribe(on_event)
-            line.start()
-            lines.append(line)
+            lines.append(
+                _answering_line(room.host, room.port, desk, domain, delay, stats, registered)
+            )
         for _ in desks:
             if not registered.acquire(timeout=10):
                 raise SipBenchError("a desk did not register")
