@@ -173,6 +173,43 @@ def cancel_scenario(domain: str, caller: str = "0612345678", ring_ms: int = 500)
     return xml
 
 
+#: The callee's challenge of the first INVITE (digest, realm "gateway.example").
+_CHALLENGE_401 = """  <recv request="INVITE"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 401 Unauthorized
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      WWW-Authenticate: Digest realm="gateway.example", nonce="[pid]n[call_number]", algorithm=MD5
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+"""
+#: Without valid credentials on the second INVITE: 403, and the scenario fails.
+_CHALLENGE_403 = """  <nop test="authvalid" next="authorized"/>
+  <send>
+    <![CDATA[
+      SIP/2.0 403 Forbidden
+      [last_Via:]
+      [last_From:]
+      [last_To:];tag=[pid]SIPpTag01[call_number]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv request="ACK"/>
+  <recv request="NEVER" timeout="200"/>
+  <label id="authorized"/>
+"""
+
+
 def callee_scenario(
     talk_ms: int = 0,
     pcap: Path | None = None,
@@ -191,22 +228,7 @@ def callee_scenario(
     if talk_ms > 0 and status == 200:  # SIPp refuses a variable it never uses
         actions.append('<ereg regexp=".*" search_in="hdr" header="From:" assign_to="remote_from"/>')
     if challenge is not None:
-        xml += """  <recv request="INVITE"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 401 Unauthorized
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      WWW-Authenticate: Digest realm="gateway.example", nonce="[pid]n[call_number]", algorithm=MD5
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv request="ACK"/>
-"""
+        xml += _CHALLENGE_401
         actions.append(
             f'<verifyauth assign_to="authvalid" username="{challenge[0]}" '
             f'password="{challenge[1]}"/>'
@@ -220,23 +242,7 @@ def callee_scenario(
     else:
         xml += '  <recv request="INVITE" crlf="true" rrs="true"/>\n'
     if challenge is not None:
-        xml += """  <nop test="authvalid" next="authorized"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 403 Forbidden
-      [last_Via:]
-      [last_From:]
-      [last_To:];tag=[pid]SIPpTag01[call_number]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-  <recv request="ACK"/>
-  <recv request="NEVER" timeout="200"/>
-  <label id="authorized"/>
-"""
+        xml += _CHALLENGE_403
     common = """      [last_Via:]
       [last_From:]
       [last_To:];tag=[pid]SIPpTag01[call_number]
@@ -257,6 +263,13 @@ def callee_scenario(
 </scenario>
 """
         return xml
+    return xml + _callee_answers(common, pcap, talk_ms)
+
+
+def _callee_answers(common: str, pcap: Path | None, talk_ms: int) -> str:
+    """The callee's ringing and 200 OK (PCMA), its audio, then its BYE after ``talk_ms``
+    or the desk's BYE awaited: the scenario's end."""
+    xml = ""
     xml += f"""  <send>
     <![CDATA[
       SIP/2.0 180 Ringing
