@@ -14,10 +14,10 @@ modules it uses), never whatever happens to be imported. This module and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
@@ -257,7 +257,12 @@ class Wire:
     refused as ``unknown_type``, whatever module defined it.
     """
 
-    def __init__(self, *protocols: Iterable[type[Intent]]):
+    def __init__(
+        self,
+        *protocols: Iterable[type[Intent]],
+        replies: Iterable[Mapping[IntentName, type]] = (),
+        events: Iterable[Mapping[EventName, type]] = (),
+    ):
         by_name: dict[str, type[Intent]] = {}
         for intents in protocols:
             for cls in intents:
@@ -269,6 +274,11 @@ class Wire:
                     )
         self._by_name = by_name
         self.names: frozenset[str] = frozenset(by_name)
+        #: Each intent's reply and each event's ``data`` as a TypedDict (app.hub.payloads),
+        #: from the same protocol modules as the intents: what the hub builds, what the
+        #: desk reads, what docs/protocol.md's examples are checked against.
+        self.replies: dict[str, type] = _merged(replies, "reply")
+        self.events: dict[str, type] = _merged(events, "event")
 
     def __contains__(self, cls: object) -> bool:
         return any(model is cls for model in self._by_name.values())
@@ -289,6 +299,19 @@ class Wire:
 
     def parse(self, raw: str | bytes) -> Intent:
         return parse_intent(raw, self)
+
+
+_Name = TypeVar("_Name", bound=str)
+
+
+def _merged(tables: Iterable[Mapping[_Name, type]], what: str) -> dict[str, type]:
+    out: dict[str, type] = {}
+    for table in tables:
+        for name, kind in table.items():
+            other = out.setdefault(str(name), kind)
+            if other is not kind:
+                raise ValueError(f"{name}: two {what} types, {other.__name__} and {kind.__name__}")
+    return out
 
 
 class ProtocolError(Exception):
