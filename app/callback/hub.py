@@ -275,6 +275,7 @@ class CallbackHandlers:
             target_kind=target.kind,
             target_name=target.name,
             reason=i.reason,
+            target=target_view(target),  # as it now stands: the panels apply it
         )
         return {"target": target_view(target), "plan": self._plan_reply(u, task)}
 
@@ -340,6 +341,7 @@ class CallbackHandlers:
             number=a.number,
             duration_seconds=a.duration_seconds,
             recording_path=a.recording_path or None,
+            target=target_view(target),  # as it now stands: the panels apply it
         )
         reply: dict[str, Any] = {
             "attempt": attempt_view(a),

@@ -304,7 +304,7 @@ class TargetAddedData(TypedDict):
     target: TargetView
 
 
-class TargetSkippedData(TypedDict):
+class TargetSkippedData(TargetAddedData):
     target_id: int
     target_kind: str
     target_name: str
@@ -329,6 +329,7 @@ class AttemptData(TypedDict):
     number: str
     duration_seconds: float | None
     recording_path: str | None
+    target: TargetView  # as it stands after the attempt
 
 
 class AppointmentMadeData(TypedDict):

@@ -9,6 +9,7 @@ and ``on_event``. Dialling goes out through ``dial_requested`` (click-to-call).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,10 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.callback import protocol as cb
 from app.callback.vocab import AttemptResult, RefusalReason
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType
 from app.hub.events import EventName
+from app.hub.payloads import EventMessage, event_data
 from app.hub.protocol import IntentName
 from ui.models.rows import Column, RowTableModel
 from ui.naming import named
@@ -213,7 +216,7 @@ class CallbackPanel(QWidget):
 
     # -- state in -----------------------------------------------------------------------
 
-    def open_task(self, task: dict[str, Any]) -> None:
+    def open_task(self, task: Mapping[str, Any]) -> None:
         self.task_id = int(task["id"])
         self.header.setText(
             f"<b>{task.get('patient') or 'Patient'}</b>, "
@@ -256,13 +259,53 @@ class CallbackPanel(QWidget):
             self.letter_pdf = base64.b64decode(reply["letter"]["pdf_base64"])
             self.letter_label.setText(f"{reply['letter']['filename']} prêt")
 
-    def on_event(self, msg: dict[str, Any]) -> None:
-        """Hub events about this task (another desk, a reminder) refresh the plan."""
-        task = msg.get("task") or {}
-        if self.task_id is None or task.get("id") != self.task_id:
+    def on_event(self, msg: EventMessage) -> None:
+        """Hub events about this task (this desk's own, another's, a reminder) change the
+        plan shown from what they carry: only a plan built again, which its event does
+        not carry, is asked for."""
+        task = msg.get("task")
+        if self.task_id is None or task is None or task["id"] != self.task_id:
             return
-        if msg["event"].startswith("callback.") and msg["event"] != EventName.CALLBACK_LETTER_MADE:
+        name = msg["event"]
+        if name in (EventName.CALLBACK_TARGET_ADDED, EventName.CALLBACK_TARGET_SKIPPED):
+            self._apply_target(event_data(msg, cb.TargetAddedData)["target"])
+        elif name == EventName.CALLBACK_ATTEMPT:
+            self._apply_target(event_data(msg, cb.AttemptData)["target"])
+        elif name == EventName.CALLBACK_PLAN_REORDERED:
+            self._reorder(event_data(msg, cb.PlanReorderedData)["order"])
+        elif name == EventName.CALLBACK_APPOINTMENT:
+            self.appointment = dict(event_data(msg, cb.AppointmentMadeData)["appointment"])
+            self.after.setVisible(True)
+            self._sync_buttons()
+        elif name == EventName.CALLBACK_APPOINTMENT_STATUS:
+            change = event_data(msg, cb.AppointmentStatusData)
+            if self.appointment and self.appointment.get("id") == change["appointment_id"]:
+                self.appointment = {**self.appointment, "status": change["status"]}
+        elif name == EventName.CALLBACK_PLAN_BUILT:
             self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
+        # a letter made, a reminder, a deadline, the SAS closing: the plan is unchanged
+
+    def _apply_target(self, target: cb.TargetView) -> None:
+        selected = self.current_target()
+        self.model.upsert(dict(target))
+        if selected is not None:
+            self.select_target(selected["id"])
+        self._sync_buttons()
+
+    def _reorder(self, order: list[int]) -> None:
+        """Each row moved to its new place (the selection follows its row)."""
+        rank: dict[int, int] = dict(zip(order, range(1, len(order) + 1), strict=True))
+        moved = [{**r, "position": rank.get(r["id"], r["position"])} for r in self.model.rows]
+        for row in sorted(moved, key=lambda r: int(r["position"])):
+            self.model.upsert(row)
+        if [r["position"] for r in self.model.rows] != sorted(
+            r["position"] for r in self.model.rows
+        ):
+            selected = self.current_target()  # moved one by one past stale places: redo
+            self.model.reset_rows(list(self.model.rows))
+            if selected is not None:
+                self.select_target(selected["id"])
+        self._sync_buttons()
 
     def show_script(self, script: dict[str, Any]) -> None:
         questions = "".join(
