@@ -76,6 +76,7 @@ def slot_view(slot: Slot) -> SlotView:
         "places": f"{slot.booked}/{slot.capacity}" if slot.is_range else "",
         "visibility": slot.visibility,
         "status": slot.status,
+        "source": slot.source,
     }
 
 

@@ -149,6 +149,7 @@ class SlotView(TypedDict):
     places: str  # "booked/capacity" for a range, "" otherwise
     visibility: str
     status: str
+    source: str  # manual, ics, fhir…: where the slot came from (the agenda editor shows it)
 
 
 class BookingView(TypedDict):
