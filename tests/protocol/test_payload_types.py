@@ -4,20 +4,23 @@ them (pydantic's TypeAdapter), so the docs, the hub and the desk agree on the sh
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, get_origin, get_type_hints
 
 import pytest
 from pydantic import TypeAdapter
+from typing_extensions import NotRequired
 
 from app.client.wire import DESK_WIRE
 from app.hub import payloads
 from app.hub.events import EventName
 from app.room import hub_wire
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "protocol.md"
 HUB = hub_wire()
 
 
@@ -103,3 +106,61 @@ def test_a_payload_that_strays_from_its_type_fails_the_check() -> None:
         _check(kind, data, "callback.appointment_status")
     with pytest.raises(AssertionError, match="colour"):
         _check(kind, {**data, "outcome": "RDV", "note": "", "colour": "red"}, "x")
+
+
+#: The hub's helpers that emit an event: the keywords that are not its ``data``.
+EMITTERS = {
+    "emit": {"dossier", "task", "call"},
+    "dossier_event": {"before", "task"},
+    "_emit": set(),  # app.interop.hubsante.inbox: the dossier is positional
+    "_requeue": set(),  # app.flow.handlers: adds ``queue`` itself
+}
+ADDED = {"_requeue": {"queue"}}
+
+
+def required(kind: type) -> set[str]:
+    """The keys a TypedDict requires (``__required_keys__`` does not see ``NotRequired``
+    in the string annotations ``from __future__ import annotations`` leaves)."""
+    hints = get_type_hints(kind, include_extras=True)
+    return {k for k, v in hints.items() if get_origin(v) is not NotRequired}
+
+
+def _emits(path: Path) -> list[tuple[int, str, set[str], bool]]:
+    """(line, event, data keywords, whether it spreads more) of each event a module emits."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        names = [
+            a.attr
+            for a in node.args
+            if isinstance(a, ast.Attribute) and getattr(a.value, "id", "") == "EventName"
+        ]
+        if called not in EMITTERS or not names:
+            continue
+        keys = {k.arg for k in node.keywords if k.arg} - EMITTERS[called]
+        spread = any(k.arg is None for k in node.keywords)
+        found.append((node.lineno, names[0], keys | ADDED.get(called, set()), spread))
+    return found
+
+
+def test_the_hub_emits_each_event_with_the_data_its_type_declares() -> None:
+    """mypy does not see through ``u.emit(name, audience, **data)``: the keywords of each
+    emitting call are checked against the event's TypedDict (none it does not declare;
+    every one it requires, unless the call spreads a dict)."""
+    seen = 0
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        if "bench" in path.parts:
+            continue
+        for line, name, keys, spread in _emits(path):
+            seen += 1
+            kind = DESK_WIRE.events[EventName[name]]
+            where = f"{path.relative_to(ROOT)}:{line} {name}"
+            declared = set(get_type_hints(kind))
+            assert keys <= declared, f"{where}: {sorted(keys - declared)} not in {kind.__name__}"
+            if not spread:
+                missing = required(kind) - keys
+                assert not missing, f"{where}: {sorted(missing)} missing ({kind.__name__})"
+    assert seen > 40

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.hub.payloads import EventMessage
 from app.stats.live import LiveState
 from ui.naming import named
 
@@ -106,7 +107,7 @@ class SupervisionView(QWidget):
         self.state.load({**snapshot, "desks": desks or []})
         self.redraw()
 
-    def apply(self, event: dict[str, Any]) -> None:
+    def apply(self, event: EventMessage) -> None:
         self.state.apply(event)
         self.redraw()
 
