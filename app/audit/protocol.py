@@ -38,7 +38,7 @@ class ReadRow(TypedDict):
     role: str
     desk: str
     dossier_id: int | None
-    dossier_number: str
+    dossier_number: str | None
     intent: str
     label: str
     granted: bool

@@ -5,7 +5,6 @@ read (granted or refused)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import select
 
@@ -16,7 +15,7 @@ from app.hub.protocol import Intent, IntentName
 from app.hub.read_audit import record_read, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
-from app.interop.protocol import DossierExport
+from app.interop.protocol import DossierExport, ExportReply
 
 
 class ExportHandlers:
@@ -25,7 +24,7 @@ class ExportHandlers:
         #: none configured, the product's default.
         self.client_id = client_id
 
-    def export(self, u: Unit, i: DossierExport) -> dict[str, Any]:
+    def export(self, u: Unit, i: DossierExport) -> ExportReply:
         assert u.actor is not None
         d = u.s.get(Dossier, i.dossier_id)
         task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == i.dossier_id))
