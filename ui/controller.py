@@ -5,14 +5,13 @@ It decides nothing the hub should decide."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import QObject
 
 from app.client.hub_client import LinkState
 from app.domain.permissions import Action
 from app.hub.events import EventName
-from app.hub.payloads import LoginLocked, PscFallback, event_data
+from app.hub.payloads import LoginLocked, PscFallback, Snapshot, event_data
 from ui import psc_text
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
@@ -152,7 +151,7 @@ class DeskController(QObject):
     def on_link(self, state: str, detail: str) -> None:
         self.w.link_label.setText(LINK_TEXT.get(LinkState(state), state))
 
-    def on_snapshot(self, snap: dict[str, Any]) -> None:
+    def on_snapshot(self, snap: Snapshot) -> None:
         self.lists.load(snap)
         if self.tasks is not None:
             self.tasks.load(snap)

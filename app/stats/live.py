@@ -60,7 +60,7 @@ class LiveState:
 
     # -- feeding ------------------------------------------------------------------------
 
-    def load(self, snapshot: dict[str, Any]) -> None:
+    def load(self, snapshot: Mapping[str, Any]) -> None:
         """The login snapshot (calls, dossiers, tasks) and, if given, ``desks``."""
         for call in snapshot.get("calls", []):
             self._call(call)

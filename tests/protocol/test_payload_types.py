@@ -8,11 +8,10 @@ import ast
 import json
 import re
 from pathlib import Path
-from typing import Any, get_origin, get_type_hints
+from typing import Any, NotRequired, get_origin, get_type_hints
 
 import pytest
 from pydantic import TypeAdapter
-from typing_extensions import NotRequired
 
 from app.client.wire import DESK_WIRE
 from app.hub import payloads

@@ -64,12 +64,12 @@ class BoardController(QObject):
         reply = await self.dossier.hub.send(AppointmentBoard)
         if reply is not None:
             board = as_reply(reply, BoardReply)["appointments"]
-            self.view.model.reset_rows([dict(row) for row in board])
+            self.view.model.reset_rows(board)
         if self.view.refused is not None:
             journal = await self.dossier.hub.send(IntentName.APPOINTMENT_JOURNAL, limit=200)
             if journal is not None:
                 messages = as_reply(journal, JournalReply)["messages"]
-                self.view.refused.reset_rows([dict(row) for row in messages])
+                self.view.refused.reset_rows(messages)
 
     def on_refused(self, msg: Message) -> None:
         """A refused message, as the journal would list it (the event has no journal id:
@@ -129,5 +129,5 @@ class BoardController(QObject):
         )
         if reply is None:
             return  # refused: the bridge showed why
-        self.view.model.upsert(dict(as_reply(reply, AttachReply)["appointment"]))
+        self.view.model.upsert(as_reply(reply, AttachReply)["appointment"])
         self.tell("Rendez-vous rattaché au dossier ouvert")

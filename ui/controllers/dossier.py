@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from app.flow import protocol as p
 from app.hub.events import DOSSIER_EVENTS
-from app.hub.payloads import DossierView, TaskView, TimelineEntry, as_reply
+from app.hub.payloads import DossierView, Snapshot, TaskView, TimelineEntry, as_reply
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -89,7 +89,7 @@ class DossierController(QObject):
 
     # -- what the hub says -------------------------------------------------------------
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         self.dossiers = {d["id"]: d for d in snap["dossiers"]}
         self.tasks = {t["id"]: t for t in snap["tasks"]}
         if self.current_id is None:

@@ -15,7 +15,7 @@ from app.callback.protocol import ReminderData
 from app.domain.enums import Role, TaskStatus
 from app.flow import protocol as p
 from app.hub.events import CALLBACK_EVENTS, TASK_EVENTS, EventName
-from app.hub.payloads import event_data
+from app.hub.payloads import Snapshot, event_data
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
@@ -162,13 +162,13 @@ class TaskController(QObject):
         if role is Role.OSNP:  # Ctrl+Entrée closes the search in hand
             self.actions.append(shortcut_action(self, window, "validate", panel.request_close))
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         self.model.reset_rows(snap["tasks"])
 
     def on_event(self, msg: Message) -> None:
         task = msg.get("task")
         if task is not None:
-            self.model.upsert(dict(task))
+            self.model.upsert(task)
             self.panel.refresh()
 
     def on_selected(self, task: dict[str, Any]) -> None:

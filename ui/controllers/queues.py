@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QTableView, QWidget
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import QTableView, QWidget
 from app.domain.enums import Queue
 from app.flow import protocol as p
 from app.hub.events import DOSSIER_EVENTS
-from app.hub.payloads import DossierView, as_reply
+from app.hub.payloads import DossierView, Snapshot, as_reply
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -59,7 +58,7 @@ class QueuesController(QObject):
         bus.on(DOSSIER_EVENTS, self.on_event)
         self.actions = [shortcut_action(self, window, "take_next", self.take_next)]
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         rows = snap["dossiers"]
         if self.queue_model is not None:
             self.queue_model.reset_rows(rows)
@@ -72,8 +71,8 @@ class QueuesController(QObject):
 
     def upsert(self, dossier: DossierView) -> None:
         if self.queue_model is not None:
-            self.queue_model.upsert(dict(dossier))
-        self.mine_model.upsert(dict(dossier))
+            self.queue_model.upsert(dossier)
+        self.mine_model.upsert(dossier)
 
     def _open_row(self, index: QModelIndex) -> None:
         row = index.data(Qt.ItemDataRole.UserRole)

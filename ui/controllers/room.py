@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
+from app.hub.payloads import Snapshot
 from app.stats.protocol import StatsLive, StatsReport
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
@@ -27,11 +26,11 @@ class SupervisionController(QObject):
         self.hub = hub
         bus.on_every(view.apply)
 
-    def on_snapshot(self, snap: dict[str, Any]) -> None:
+    def on_snapshot(self, snap: Snapshot) -> None:
         self.view.load(snap)
         spawn(self._load_desks(snap), "supervision-desks")
 
-    async def _load_desks(self, snap: dict[str, Any]) -> None:
+    async def _load_desks(self, snap: Snapshot) -> None:
         reply = await self.hub.send(StatsLive)
         self.view.load(snap, reply["desks"] if reply else [])
 
