@@ -14,10 +14,10 @@ modules it uses), never whatever happens to be imported. This module and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
@@ -260,8 +260,8 @@ class Wire:
     def __init__(
         self,
         *protocols: Iterable[type[Intent]],
-        replies: Iterable[Mapping[IntentName, type]] = (),
-        events: Iterable[Mapping[EventName, type]] = (),
+        replies: Iterable[dict[IntentName, type]] = (),
+        events: Iterable[dict[EventName, type]] = (),
     ):
         by_name: dict[str, type[Intent]] = {}
         for intents in protocols:
@@ -301,10 +301,7 @@ class Wire:
         return parse_intent(raw, self)
 
 
-_Name = TypeVar("_Name", bound=str)
-
-
-def _merged(tables: Iterable[Mapping[_Name, type]], what: str) -> dict[str, type]:
+def _merged(tables: Iterable[dict[Any, type]], what: str) -> dict[str, type]:
     out: dict[str, type] = {}
     for table in tables:
         for name, kind in table.items():

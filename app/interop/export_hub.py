@@ -5,6 +5,7 @@ read (granted or refused)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,7 +16,7 @@ from app.hub.protocol import Intent, IntentName
 from app.hub.read_audit import record_read, refused_read
 from app.hub.service import HubService, Unit
 from app.hub.visibility import can_see_dossier
-from app.interop.protocol import DossierExport, ExportReply
+from app.interop.protocol import DossierExport
 
 
 class ExportHandlers:
@@ -24,7 +25,7 @@ class ExportHandlers:
         #: none configured, the product's default.
         self.client_id = client_id
 
-    def export(self, u: Unit, i: DossierExport) -> ExportReply:
+    def export(self, u: Unit, i: DossierExport) -> dict[str, Any]:
         assert u.actor is not None
         d = u.s.get(Dossier, i.dossier_id)
         task = u.s.scalar(select(OsnpTask).where(OsnpTask.dossier_id == i.dossier_id))
