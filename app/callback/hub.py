@@ -222,6 +222,8 @@ class CallbackHandlers:
             rebuild=bool(existing),
             kinds=[t["kind"] for t in reply["targets"]],
             notes=notes,
+            # The plan's targets, in order: a desk already showing these does not ask.
+            target_ids=[t["id"] for t in reply["targets"]],
         )
         return {"plan": reply}
 

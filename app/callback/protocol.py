@@ -298,6 +298,8 @@ class PlanBuiltData(TypedDict):
     rebuild: bool
     kinds: list[str]
     notes: list[str]
+    #: The plan's targets in order (events logged before it was sent have none).
+    target_ids: NotRequired[list[int]]
 
 
 class TargetAddedData(TypedDict):

@@ -1,7 +1,9 @@
 """The call-back panel applies the events' payloads instead of asking for the plan again:
 an attempt, a skip or a new order sends one intent from the desk that made it and none
-from another panel showing the same task, which ends up showing what the first shows.
-(Every call-back event used to make each panel showing the task send ``callback.plan``.)"""
+from another panel showing the same task, which ends up showing what the first shows; a
+plan built is asked for only by a panel that does not show it already (its event names
+the plan's targets). Every call-back event used to make each panel showing the task send
+``callback.plan``, the panel that built the plan included."""
 
 from __future__ import annotations
 
@@ -50,7 +52,13 @@ def test_events_change_the_plan_without_asking_for_it_again(
     for panel in panels:
         qtbot.addWidget(panel)
         wire(panel)
-        panel.open_task(task)  # the plan is built (its event carries no plan: asked)
+    # The plan is built by the first panel's callback.plan: its reply carries it, and the
+    # event names its targets, which that panel already shows; the other panel, showing
+    # no plan yet, asks for it.
+    mine.open_task(task)
+    assert sent[mine].count(IntentName.CALLBACK_PLAN) == 1, sent[mine]
+    assert sent[other] == []  # showing another task (none): the event is not its own
+    other.open_task(task)
     assert shown(mine) == shown(other) and len(shown(mine)) >= 3
     for panel in panels:
         sent[panel].clear()
@@ -83,6 +91,12 @@ def test_events_change_the_plan_without_asking_for_it_again(
     )
     assert IntentName.CALLBACK_PLAN not in sent[mine] and sent[other] == []
     assert [i for i, _, _ in shown(other)] == [i for i, _, _ in shown(mine)]
+    # Built again from the first panel: the other panel's rows differ from the plan's
+    # targets (the untouched suggestions are dropped and found again): it asks, once.
+    mine.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": task_id, "rebuild": True})
+    assert sent[other].count(IntentName.CALLBACK_PLAN) == 1
+    assert sent[mine].count(IntentName.CALLBACK_PLAN) == 1  # its own reply, not asked again
+    assert shown(other) == shown(mine)
     plan = desks.osnp.send(IntentName.CALLBACK_PLAN, task_id=task_id)["plan"]
     assert [i for i, _, _ in shown(other)] == [t["id"] for t in plan["targets"]]
     assert [s for _, _, s in shown(other)] == [t["status"] for t in plan["targets"]]

@@ -285,7 +285,9 @@ class CallbackPanel(QWidget):
             if self.appointment and self.appointment["id"] == change["appointment_id"]:
                 self.appointment = {**self.appointment, "status": change["status"]}
         elif name == EventName.CALLBACK_PLAN_BUILT:
-            self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
+            built = event_data(msg, cb.PlanBuiltData).get("target_ids")
+            if built != [r["id"] for r in self.model.rows]:  # not the plan shown: asked
+                self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
         # a letter made, a reminder, a deadline, the SAS closing: the plan is unchanged
 
     def _apply_target(self, target: cb.TargetView) -> None:
