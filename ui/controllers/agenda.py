@@ -23,6 +23,10 @@ from ui.controllers.bus import EventBus, Message
 from ui.tasks import spawn
 from ui.widgets.agenda_editor import AgendaEditor
 
+#: The ``agenda.changed`` actions that may change any agenda without saying its slots (a
+#: directory imported, the editors' agendas refreshed); the ROR's carries structures.
+RELOADED_AFTER = frozenset({"imported", "fhir_refreshed"})
+
 
 class AgendaController(QObject):
     def __init__(
@@ -60,7 +64,7 @@ class AgendaController(QObject):
 
     def on_slot_event(self, msg: Message) -> None:
         """Apply what the event carries to the agenda on screen; only a whole directory
-        imported or refreshed from the editors (no slots in the event) reloads it."""
+        imported or the editors' agendas refreshed (no slots in the event) reload it."""
         editor = self.editor
         if msg["event"] in (EventName.SLOT_BOOKED, EventName.SLOT_RELEASED):
             slot = event_data(msg, BookingChange)["slot"]
@@ -68,8 +72,8 @@ class AgendaController(QObject):
                 editor.apply_slots([slot])
             return
         change = event_data(msg, AgendaChange)
-        if "slots" not in change:
-            if editor.effecteur_id is not None:
+        if "slots" not in change:  # a directory imported or refreshed: no slots said
+            if editor.effecteur_id is not None and change["action"] in RELOADED_AFTER:
                 self._reload.start()
             return
         if not editor.shows(change.get("effecteur_id")):
