@@ -28,8 +28,10 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.audit.protocol import AuditReply  # noqa: E402
 from app.client.hub_client import HubClient  # noqa: E402
 from app.demo.seed import Demo  # noqa: E402
+from app.hub.payloads import as_reply  # noqa: E402
 from app.room.embedded import EmbeddedHub  # noqa: E402
 from ui.launch import make_app  # noqa: E402
 from ui.login import LoginDialog  # noqa: E402
@@ -131,7 +133,7 @@ async def drive(url: str, out: Path) -> None:
 
     audit = AuditView()
     audit.resize(1100, 560)
-    audit.show_reads(await boss.request("audit.list", limit=50))
+    audit.show_reads(as_reply(await boss.request("audit.list", limit=50), AuditReply))
     await show(audit, out, "audit")
 
     imports = ImportDialog()

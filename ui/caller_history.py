@@ -16,7 +16,16 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QBoxLayout
 
 from app.domain.permissions import Action
-from app.history.protocol import DossierLinkIntent, DossierSearch, HistoryCaller
+from app.history.protocol import (
+    CallerReply,
+    DossierLinkIntent,
+    DossierSearch,
+    DossierSummary,
+    HistoryCaller,
+    LinkReply,
+    SearchReply,
+)
+from app.hub.payloads import as_reply
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.tasks import spawn
@@ -38,7 +47,7 @@ class DossierInHand(Protocol):
     def open(self, dossier_id: int, *, fetch: bool = False) -> None: ...
 
 
-def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
+def ring_text(reply: CallerReply) -> tuple[str, str]:
     """The call bar's line and its tooltip for a history.caller reply."""
     count, days = reply["count"], reply["days"]
     if count == 0:
@@ -48,10 +57,10 @@ def ring_text(reply: dict[str, Any]) -> tuple[str, str]:
     text = f"{count} dossier{plural} en {days} j"
     tip = ""
     if last is not None:
-        decision = last.get("decision") or "sans décision"
+        decision = last["decision"] or "sans décision"
         day = when(last["answered_at"])[:10]
-        text += f" — dernier {day} {last.get('priority') or '—'} {decision}"
-        tip = f"{last['number']} · {patient(last)} · {last.get('motif', '')}"
+        text += f" — dernier {day} {last['priority'] or '—'} {decision}"
+        tip = f"{last['number']} · {patient(last)} · {last['motif']}"
     if reply["frequent"]:
         text = "⚑ Appelant fréquent · " + text
     return text + " (Ctrl+H)", tip
@@ -71,8 +80,8 @@ class CallerHistory(QObject):
         self.hub = hub
         self.dossier = dossier  # the dossier in hand: its caller, the one to attach
         self.number = ""  # the last ringing caller's number
-        self.last: dict[str, Any] | None = None  # its newest earlier dossier
-        self.reply: dict[str, Any] | None = None
+        self.last: DossierSummary | None = None  # its newest earlier dossier
+        self.reply: CallerReply | None = None
         self.dialog: DossierListDialog | None = None
         self.search_dialog: DossierListDialog | None = None
         self.label = ElidedLabel("")  # "…" on a narrow screen, all of it in the tooltip
@@ -111,10 +120,10 @@ class CallerHistory(QObject):
             spawn(self._lookup(ev.caller), "caller-history")
 
     async def _lookup(self, number: str) -> None:
-        reply = await self.hub.send(HistoryCaller, number=number, limit=1)
-        if reply is None or number != self.number:
+        answer = await self.hub.send(HistoryCaller, number=number, limit=1)
+        if answer is None or number != self.number:
             return
-        self.reply = reply
+        self.reply = reply = as_reply(answer, CallerReply)
         self.last = reply["dossiers"][0] if reply["dossiers"] else None
         text, tip = ring_text(reply)
         self.label.setText(text)
@@ -139,9 +148,10 @@ class CallerHistory(QObject):
         spawn(self._list(number), "caller-history-list")
 
     async def _list(self, number: str) -> None:
-        reply = await self.hub.send(HistoryCaller, number=number, limit=50)
-        if reply is None or self.dialog is None:
+        answer = await self.hub.send(HistoryCaller, number=number, limit=50)
+        if answer is None or self.dialog is None:
             return
+        reply = as_reply(answer, CallerReply)
         text, _tip = ring_text(reply)
         self.dialog.show_rows(f"{number} : {text.removesuffix(' (Ctrl+H)')}",
                               reply["dossiers"])  # fmt: skip
@@ -169,10 +179,10 @@ class CallerHistory(QObject):
 
     async def _link(self, dossier_id: int, earlier_id: int) -> None:
         await self.hub.client.flush()  # the fields typed so far reach the hub first
-        reply = await self.hub.send(DossierLinkIntent, dossier_id=dossier_id,
-                                      same_patient_as=earlier_id)  # fmt: skip
-        if reply is not None:
-            self.linked = reply
+        answer = await self.hub.send(DossierLinkIntent, dossier_id=dossier_id,
+                                       same_patient_as=earlier_id)  # fmt: skip
+        if answer is not None:
+            self.linked = reply = as_reply(answer, LinkReply)
             filled = ", ".join(reply["fields"]) or "aucun champ vide"
             self.w.show_message(f"Dossier rattaché au même patient ({filled} repris)")
 
@@ -189,9 +199,10 @@ class CallerHistory(QObject):
         self.search_dialog.name.setFocus()
 
     async def _search(self, criteria: dict[str, Any]) -> None:
-        reply = await self.hub.send(DossierSearch, **criteria)
-        if reply is None or self.search_dialog is None:
+        answer = await self.hub.send(DossierSearch, **criteria)
+        if answer is None or self.search_dialog is None:
             return
+        reply = as_reply(answer, SearchReply)
         rows = reply["dossiers"]
         more = " (les 50 plus récents : précisez)" if reply["more"] else ""
         self.search_dialog.show_rows(f"{len(rows)} dossier(s){more}", rows)

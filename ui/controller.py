@@ -5,13 +5,13 @@ It decides nothing the hub should decide."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import QObject
 
 from app.client.hub_client import LinkState
 from app.domain.permissions import Action
 from app.hub.events import EventName
+from app.hub.payloads import LoginLocked, PscFallback, Snapshot, event_data
 from ui import psc_text
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
@@ -39,19 +39,16 @@ LINK_TEXT = {
 }
 
 
-def locked_text(data: dict[str, Any]) -> str:
+def locked_text(data: LoginLocked) -> str:
     """The supervisor's alert when repeated wrong passwords lock an account or a desk."""
-    until = data.get("until")
+    until = data["until"]
     when = datetime.fromisoformat(until).astimezone().strftime("%H:%M") if until else "?"
     who = (
-        f"le compte « {data.get('username', '?')} »"
-        if data.get("kind") == "account"
-        else f"le poste {data.get('address', '?')}"
+        f"le compte « {data['username'] or '?'} »"
+        if data["kind"] == "account"
+        else f"le poste {data['address'] or '?'}"
     )
-    return (
-        f"Connexion bloquée jusqu'à {when} : {data.get('failures', '?')} mots de passe "
-        f"erronés pour {who}"
-    )
+    return f"Connexion bloquée jusqu'à {when} : {data['failures']} mots de passe erronés pour {who}"
 
 
 class DeskController(QObject):
@@ -69,11 +66,11 @@ class DeskController(QObject):
         hub.error.connect(lambda text: tell(f"Refusé : {text}", error=True))
         bus.on(
             EventName.LOGIN_LOCKED,
-            lambda msg: tell(locked_text(msg.get("data") or {}), error=True),
+            lambda msg: tell(locked_text(event_data(msg, LoginLocked)), error=True),
         )
         bus.on(
             EventName.LOGIN_PSC_FALLBACK,
-            lambda msg: tell(psc_text.fallback_alert(msg.get("data") or {}), error=True),
+            lambda msg: tell(psc_text.fallback_alert(event_data(msg, PscFallback)), error=True),
         )
         self.dossier = DossierController(
             w,
@@ -154,7 +151,7 @@ class DeskController(QObject):
     def on_link(self, state: str, detail: str) -> None:
         self.w.link_label.setText(LINK_TEXT.get(LinkState(state), state))
 
-    def on_snapshot(self, snap: dict[str, Any]) -> None:
+    def on_snapshot(self, snap: Snapshot) -> None:
         self.lists.load(snap)
         if self.tasks is not None:
             self.tasks.load(snap)

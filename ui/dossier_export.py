@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import platformdirs
 from PySide6.QtCore import QObject
 
-from app.interop.protocol import DossierExport
+from app.hub.payloads import as_reply
+from app.interop.protocol import DossierExport, ExportReply
 from ui.tasks import spawn
 
 if TYPE_CHECKING:
@@ -52,8 +53,9 @@ class DossierExporter(QObject):
                     return  # refused: the bridge showed why
                 continue  # no appointment yet: the RS-EDA alone
             self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / reply["filename"]
-            path.write_text(json.dumps(reply["export"], ensure_ascii=False, indent=2) + "\n",
+            export = as_reply(reply, ExportReply)
+            path = self.folder / export["filename"]
+            path.write_text(json.dumps(export["export"], ensure_ascii=False, indent=2) + "\n",
                             encoding="utf-8")  # fmt: skip
             written.append(path)
         self.written = written

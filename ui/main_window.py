@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
@@ -66,7 +66,9 @@ class DeskWindow(QMainWindow):
     closing = Signal()  # the user closed the desk: the session ends
     wizard_requested = Signal()  # Ctrl+Shift+A, menu "Poste": the set-up wizard again
 
-    def __init__(self, user: dict[str, object], *, training: bool, granted: Granted | None = None):
+    def __init__(
+        self, user: Mapping[str, object], *, training: bool, granted: Granted | None = None
+    ):
         super().__init__()
         self.role = Role(str(user["role"]))
         #: What the hub lets this desk do (sent at login): panels and actions follow it.

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QUrl
 from PySide6.QtGui import QDesktopServices
 
-from app.appointments.protocol import AppointmentPlatformSearch
+from app.appointments.protocol import AppointmentPlatformSearch, PlatformSearchReply
+from app.hub.payloads import as_reply
 from ui.tasks import spawn
 
 if TYPE_CHECKING:
@@ -46,11 +47,12 @@ class PlatformLauncher(QObject):
         reply = await self.dossier.hub.send(AppointmentPlatformSearch, dossier_id=dossier_id)
         if reply is None:
             return  # refused (not configured, not visible): the bridge showed why
-        url = str(reply["url"])
+        launch = as_reply(reply, PlatformSearchReply)
+        url = launch["url"]
         if not self.opener(url):
             self.tell(f"Impossible d'ouvrir le navigateur ; adresse : {url}", error=True)
             return
         self.opened = url
-        notes = "; ".join(str(n) for n in reply.get("notes") or [])
+        notes = "; ".join(launch["notes"])
         said = "Recherche de la plateforme SAS ouverte dans le navigateur"
         self.tell(f"{said} ({notes})" if notes else said)

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.client.hub_client import HubError
 from app.domain.enums import Role
+from app.hub.payloads import PscFallback
 
 #: The hub's PSC error codes (docs/protocol.md), said for the person at the desk.
 REFUSALS = {
@@ -109,12 +110,12 @@ def account_text(user: dict[str, Any], auth: str) -> str:
     return text
 
 
-def fallback_alert(data: dict[str, Any]) -> str:
+def fallback_alert(data: PscFallback) -> str:
     """The supervisor's alert: someone who must use PSC came in with a password."""
-    role = str(data.get("role", ""))
+    role = data["role"]
     label = Role(role).label if role in Role.__members__ else role
-    where = f" au poste {data['desk']}" if data.get("desk") else ""
+    where = f" au poste {data['desk']}" if data["desk"] else ""
     return (
-        f"Connexion sans Pro Santé Connect : {data.get('name') or data.get('username', '?')} "
-        f"({label}){where} — motif : {data.get('reason', '?')}"
+        f"Connexion sans Pro Santé Connect : {data['name'] or data['username'] or '?'} "
+        f"({label}){where} — motif : {data['reason'] or '?'}"
     )

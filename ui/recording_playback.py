@@ -8,7 +8,7 @@ direction, who, how long); each listening is audited by the hub."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +95,7 @@ class RecordingPlayback(QObject):
         self.chooser.open()
         self.tell(f"{len(items)} enregistrements : choisissez l'appel à écouter")
 
-    async def _play(self, dossier_id: int, item: dict[str, Any]) -> None:
+    async def _play(self, dossier_id: int, item: Mapping[str, Any]) -> None:
         dest = Path(self._folder.name) / f"{dossier_id}-{item['id']}.wav"
         self.tell("Chargement de l'enregistrement…")
         try:

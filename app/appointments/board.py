@@ -12,14 +12,19 @@ it from the board. Either way the attachment is an event in the dossier's timeli
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.appointments.followup import follow_up
 from app.appointments.models import Appointment
-from app.appointments.protocol import AppointmentAttach, AppointmentBoard
+from app.appointments.protocol import (
+    AppointmentAttach,
+    AppointmentBoard,
+    AttachReply,
+    BoardAppointment,
+    BoardReply,
+)
 from app.appointments.views import FOLLOWERS, appointment_view, regulator_account
 from app.db.models import Dossier, OsnpTask, User
 from app.directory.models import Effecteur
@@ -35,18 +40,20 @@ from app.hub.visibility import Audience
 BOARD_DAYS = 7
 
 
-def board_view(s: Session, row: Appointment) -> dict[str, Any]:
+def board_view(s: Session, row: Appointment) -> BoardAppointment:
     """The event's view, and the structure: the one the effecteur works for, else the
     one the platform names (a health centre's appointment, RS-SAS-RDV)."""
     view = appointment_view(s, row, regulator_account(s, row))
     effecteur = s.get(Effecteur, row.effecteur_id) if row.effecteur_id is not None else None
     structure = effecteur.structure if effecteur is not None else None
-    view["structure"] = structure.name if structure is not None else row.organization_name
-    view["dossier_id"] = row.dossier_id
-    return view
+    return {
+        **view,
+        "structure": structure.name if structure is not None else row.organization_name,
+        "dossier_id": row.dossier_id,
+    }
 
 
-def board(u: Unit, i: AppointmentBoard) -> dict[str, Any]:
+def board(u: Unit, i: AppointmentBoard) -> BoardReply:
     assert u.actor is not None
     require(u.actor.role, Action.APPOINTMENT_BOARD)
     rows = u.s.scalars(
@@ -77,7 +84,7 @@ def _attach(u: Unit, row: Appointment, d: Dossier, task: OsnpTask | None, auto: 
     )
 
 
-def attach(u: Unit, i: AppointmentAttach, *, weekly_cap: int) -> dict[str, Any]:
+def attach(u: Unit, i: AppointmentAttach, *, weekly_cap: int) -> AttachReply:
     """Put a board's appointment on a dossier; one whose fate the agenda already gave
     closes the call-back follow-up waiting for it (followup.py), as its update would."""
     assert u.actor is not None

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -25,6 +25,7 @@ from app.appointments.protocol import (
     AppointmentBoard,
     AppointmentJournal,
     AppointmentPlatformSearch,
+    JournalReply,
 )
 from app.appointments.search_launch import PlatformSearchHandler
 from app.appointments.settings import DEFAULT_PENDING_MINUTES, AppointmentSettings
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def journal(u: Unit, i: AppointmentJournal) -> dict[str, Any]:
+def journal(u: Unit, i: AppointmentJournal) -> JournalReply:
     assert u.actor is not None
     require(u.actor.role, Action.SUPERVISE)
     q = select(AppointmentMessage).order_by(AppointmentMessage.id.desc()).limit(i.limit)

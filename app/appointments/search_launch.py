@@ -11,13 +11,12 @@ granted or refused, like any other read of the dossier.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.appointments.platform_search import SearchContext, platform_search_url
-from app.appointments.protocol import AppointmentPlatformSearch
+from app.appointments.protocol import AppointmentPlatformSearch, PlatformSearchReply
 from app.appointments.settings import PlatformSettings
 from app.db.models import Dossier, OsnpTask
 from app.directory.models import Effecteur
@@ -118,7 +117,7 @@ class PlatformSearchHandler:
     def __init__(self, service: HubService):
         self.service = service
 
-    def __call__(self, u: Unit, i: AppointmentPlatformSearch) -> dict[str, Any]:
+    def __call__(self, u: Unit, i: AppointmentPlatformSearch) -> PlatformSearchReply:
         assert u.actor is not None
         intent = str(IntentName.APPOINTMENT_PLATFORM_SEARCH)
         d = audited_visible_dossier(u, i.dossier_id, intent)

@@ -10,12 +10,12 @@ account receives the event even if its role would not, and the view names it.
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.appointments.models import Appointment, AppointmentMessage
+from app.appointments.protocol import JournalMessage, ReceivedAppointment
 from app.db.models import User
 from app.directory.models import Effecteur
 from app.domain.enums import Role
@@ -38,7 +38,7 @@ def regulator_account(s: Session, row: Appointment) -> User | None:
     return s.scalar(select(User).where(same, User.active))
 
 
-def appointment_view(s: Session, row: Appointment, account: User | None) -> dict[str, Any]:
+def appointment_view(s: Session, row: Appointment, account: User | None) -> ReceivedAppointment:
     effecteur = s.get(Effecteur, row.effecteur_id) if row.effecteur_id is not None else None
     return {
         "id": row.id,
@@ -90,7 +90,7 @@ def refusal_audience() -> Audience:
     return Audience(roles={Role.SUPERVISEUR})
 
 
-def message_view(m: AppointmentMessage) -> dict[str, Any]:
+def message_view(m: AppointmentMessage) -> JournalMessage:
     """One journal line: what an editor sent and what became of it."""
     return {
         "id": m.id,

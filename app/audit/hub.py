@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from app.audit import protocol as audit_protocol
-from app.audit.protocol import AuditList
+from app.audit.protocol import AuditList, AuditReply
 from app.audit.query import AuditQuery, find_reads, read_view
 from app.domain.permissions import Action, require
 from app.hub.extensions import Extension, Handler, install_one
@@ -14,7 +13,7 @@ from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 
 
-def audit_list(u: Unit, i: AuditList) -> dict[str, Any]:
+def audit_list(u: Unit, i: AuditList) -> AuditReply:
     assert u.actor is not None
     require(u.actor.role, Action.READ_AUDIT)
     rows, more = find_reads(

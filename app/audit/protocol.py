@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Annotated, ClassVar
 
 from pydantic import AwareDatetime, Field, StringConstraints
+from typing_extensions import TypedDict
 
+from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName
 
 
@@ -25,3 +27,29 @@ class AuditList(Intent, name=IntentName.AUDIT_LIST):
 
 #: What this protocol adds to the wire (registered by the hub's extension and the desk).
 INTENTS: tuple[type[Intent], ...] = (AuditList,)
+
+
+class ReadRow(TypedDict):
+    """One read of a dossier's content, granted or refused (app.audit.query)."""
+
+    id: int
+    at: str
+    username: str
+    role: str
+    desk: str
+    dossier_id: int | None
+    dossier_number: str | None
+    intent: str
+    label: str
+    granted: bool
+    detail: str
+
+
+class AuditReply(TypedDict):
+    reads: list[ReadRow]
+    more: bool
+
+
+REPLIES: dict[IntentName, type] = {IntentName.AUDIT_LIST: AuditReply}
+#: No event of its own.
+EVENTS: dict[EventName, type] = {}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.audit.protocol import ReadRow
 from app.db.audit import AuditRead
 from app.hub.protocol import IntentName
 
@@ -60,7 +60,7 @@ def find_reads(session: Session, q: AuditQuery) -> tuple[list[AuditRead], bool]:
     return rows[: q.limit], len(rows) > q.limit
 
 
-def read_view(row: AuditRead) -> dict[str, Any]:
+def read_view(row: AuditRead) -> ReadRow:
     return {
         "id": row.id,
         "at": row.at.isoformat(),

@@ -121,11 +121,13 @@ class SoakDesk:
 
     async def resume_dossiers(self) -> None:
         """After a restart: carry on with this desk's dossiers still at N1."""
-        snapshot = self.client.snapshot or {}
-        me = (self.client.user or {}).get("id")
-        for d in snapshot.get("dossiers", []):
+        snapshot = self.client.snapshot
+        me = self.client.user["id"] if self.client.user is not None else None
+        for d in snapshot["dossiers"] if snapshot is not None else []:
+            owner = d["owner"]
             if (
-                (d.get("owner") or {}).get("id") == me
+                owner is not None
+                and owner["id"] == me
                 and d["status"] == "OPEN"
                 and d["id"] not in self.busy
             ):

@@ -76,10 +76,12 @@ class Office:
 
     def _held(self, client: HubClient, done: set[int]) -> int | None:
         """A dossier this doctor took whose reply a killed hub never sent (snapshot)."""
-        me = (client.user or {}).get("id")
-        for d in (client.snapshot or {}).get("dossiers", []):
+        me = client.user["id"] if client.user is not None else None
+        for d in client.snapshot["dossiers"] if client.snapshot is not None else []:
+            owner = d["owner"]
             if (
-                (d.get("owner") or {}).get("id") == me
+                owner is not None
+                and owner["id"] == me
                 and d["status"] == "IN_PROGRESS"
                 and d["id"] not in done
             ):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from app.callback.models import Appointment
+from app.callback.protocol import Billing, BillingLine
 from app.directory.vocab import PARIS, WEEKLY_SNP_CAP
 from app.domain.enums import ConsultationType
 
@@ -31,7 +31,7 @@ class Line:
     applies: bool
     why: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> BillingLine:
         return {
             "code": self.code,
             "amount_eur": self.amount_eur,
@@ -40,9 +40,7 @@ class Line:
         }
 
 
-def billing_hint(
-    appointment: Appointment, weekly_snp: int, cap: int = WEEKLY_SNP_CAP
-) -> dict[str, Any]:
+def billing_hint(appointment: Appointment, weekly_snp: int, cap: int = WEEKLY_SNP_CAP) -> Billing:
     """``weekly_snp``: regulated SNP patients of this doctor this week, this one included."""
     delay = appointment.at - appointment.regulated_at
     hours = delay.total_seconds() / 3600

@@ -34,7 +34,10 @@ from app.callback.plan import (
 )
 from app.callback.protocol import (
     AcceptedAppointment,
+    AppointmentReply,
     AppointmentStatusIntent,
+    Billing,
+    BillingReply,
     CallbackAttemptIntent,
     CallbackBilling,
     CallbackLetter,
@@ -45,6 +48,11 @@ from app.callback.protocol import (
     CallbackStats,
     CallbackTargetAdd,
     CallbackTargetSkip,
+    LetterReply,
+    PlanReply,
+    PlanView,
+    StatsReply,
+    TargetReply,
 )
 from app.callback.scripts import ScriptBook, load_scripts
 from app.callback.settings import Settings, load_settings
@@ -154,9 +162,7 @@ class CallbackHandlers:
     def _audience(task: OsnpTask) -> Audience:
         return Audience().add_dossier(task.dossier, task)
 
-    def _plan_reply(
-        self, u: Unit, task: OsnpTask, notes: list[str] | None = None
-    ) -> dict[str, Any]:
+    def _plan_reply(self, u: Unit, task: OsnpTask, notes: list[str] | None = None) -> PlanView:
         targets = plan_of(u.s, task.id)
         attempts = u.s.scalars(
             select(CallbackAttempt)
@@ -181,7 +187,7 @@ class CallbackHandlers:
 
     # -- the plan ----------------------------------------------------------------------
 
-    def plan(self, u: Unit, i: CallbackPlan) -> dict[str, Any]:
+    def plan(self, u: Unit, i: CallbackPlan) -> PlanReply:
         task = self._task(u, i.task_id)
         existing = plan_of(u.s, task.id)
         if existing and not i.rebuild:
@@ -216,10 +222,12 @@ class CallbackHandlers:
             rebuild=bool(existing),
             kinds=[t["kind"] for t in reply["targets"]],
             notes=notes,
+            # The plan's targets, in order: a desk already showing these does not ask.
+            target_ids=[t["id"] for t in reply["targets"]],
         )
         return {"plan": reply}
 
-    def target_add(self, u: Unit, i: CallbackTargetAdd) -> dict[str, Any]:
+    def target_add(self, u: Unit, i: CallbackTargetAdd) -> TargetReply:
         require(self._role(u), Action.CALL_BACK)
         task = self._task(u, i.task_id)
         self._owned(u, task, "ajouter un correspondant")
@@ -247,7 +255,7 @@ class CallbackHandlers:
         )
         return {"target": target_view(t), "plan": self._plan_reply(u, task)}
 
-    def target_skip(self, u: Unit, i: CallbackTargetSkip) -> dict[str, Any]:
+    def target_skip(self, u: Unit, i: CallbackTargetSkip) -> TargetReply:
         require(self._role(u), Action.CALL_BACK)
         target, task = self._target(u, i.target_id)
         self._owned(u, task, "passer un correspondant")
@@ -275,10 +283,11 @@ class CallbackHandlers:
             target_kind=target.kind,
             target_name=target.name,
             reason=i.reason,
+            target=target_view(target),  # as it now stands: the panels apply it
         )
         return {"target": target_view(target), "plan": self._plan_reply(u, task)}
 
-    def plan_reorder(self, u: Unit, i: CallbackPlanReorder) -> dict[str, Any]:
+    def plan_reorder(self, u: Unit, i: CallbackPlanReorder) -> PlanReply:
         require(self._role(u), Action.CALL_BACK)
         task = self._task(u, i.task_id)
         self._owned(u, task, "réordonner le plan")
@@ -340,6 +349,7 @@ class CallbackHandlers:
             number=a.number,
             duration_seconds=a.duration_seconds,
             recording_path=a.recording_path or None,
+            target=target_view(target),  # as it now stands: the panels apply it
         )
         reply: dict[str, Any] = {
             "attempt": attempt_view(a),
@@ -437,7 +447,7 @@ class CallbackHandlers:
     def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
         return {"patient_text": self._patient_text(u, task, ap), "billing": self._billing(u, ap)}
 
-    def _billing(self, u: Unit, ap: Appointment) -> dict[str, Any]:
+    def _billing(self, u: Unit, ap: Appointment) -> Billing:
         weekly = weekly_snp_count(u.s, ap.effecteur_id, ap.at) if ap.effecteur_id else 0
         if ap.booking_id is None and not ap.is_treating_doctor:
             weekly += 1  # not in the directory: this patient still counts for the doctor
@@ -489,7 +499,7 @@ class CallbackHandlers:
             raise FlowError("invalid_state", "pas de rendez-vous pour cette tâche")
         return task, ap
 
-    def appointment_status(self, u: Unit, i: AppointmentStatusIntent) -> dict[str, Any]:
+    def appointment_status(self, u: Unit, i: AppointmentStatusIntent) -> AppointmentReply:
         require(self._role(u), Action.CALL_BACK)
         ap = u.s.get(Appointment, i.appointment_id)
         if ap is None:
@@ -502,11 +512,11 @@ class CallbackHandlers:
         task, ap = self._task_appointment(u, i.task_id, p.IntentName.CALLBACK_PATIENT_TEXT)
         return {"patient_text": self._patient_text(u, task, ap)}
 
-    def billing(self, u: Unit, i: CallbackBilling) -> dict[str, Any]:
+    def billing(self, u: Unit, i: CallbackBilling) -> BillingReply:
         _, ap = self._task_appointment(u, i.task_id)
         return {"billing": self._billing(u, ap)}
 
-    def letter(self, u: Unit, i: CallbackLetter) -> dict[str, Any]:
+    def letter(self, u: Unit, i: CallbackLetter) -> LetterReply:
         denied = refusal(self._role(u), Action.FOLLOW_UP)
         if denied is not None:
             asked = u.s.get(OsnpTask, i.task_id)
@@ -566,7 +576,7 @@ class CallbackHandlers:
             }
         }
 
-    def stats(self, u: Unit, i: CallbackStats) -> dict[str, Any]:
+    def stats(self, u: Unit, i: CallbackStats) -> StatsReply:
         require(self._role(u), Action.FOLLOW_UP)
         if i.end < i.start:
             raise FlowError("invalid_message", "la fin de la période précède son début")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.callback.protocol import OsnpTable
 from app.db.models import Commune, Dossier, Event
 from app.directory.vocab import PARIS
 from app.domain.enums import TaskOutcome
@@ -38,7 +38,7 @@ _OF_OUTCOME = {
 }
 
 
-def osnp_table(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
+def osnp_table(session: Session, start: datetime, end: datetime) -> OsnpTable:
     """Counts per day and sector over [start, end), with totals."""
     rows = session.execute(
         select(Event.at, Event.type, Event.data, Dossier.commune_insee)

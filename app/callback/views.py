@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.callback.models import Appointment, CallbackAttempt, CallbackTarget
+from app.callback.protocol import AppointmentView, AttemptView, TargetView
 from app.callback.vocab import AppointmentStatus, AttemptResult, TargetKind, TargetStatus
 from app.hub.views import iso
 
 
-def target_view(t: CallbackTarget) -> dict[str, Any]:
+def target_view(t: CallbackTarget) -> TargetView:
     return {
         "id": t.id,
         "task_id": t.task_id,
@@ -35,7 +34,7 @@ def target_view(t: CallbackTarget) -> dict[str, Any]:
     }
 
 
-def attempt_view(a: CallbackAttempt) -> dict[str, Any]:
+def attempt_view(a: CallbackAttempt) -> AttemptView:
     return {
         "id": a.id,
         "task_id": a.task_id,
@@ -54,7 +53,7 @@ def attempt_view(a: CallbackAttempt) -> dict[str, Any]:
     }
 
 
-def appointment_view(a: Appointment) -> dict[str, Any]:
+def appointment_view(a: Appointment) -> AppointmentView:
     return {
         "id": a.id,
         "task_id": a.task_id,

@@ -11,6 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.audit.protocol import ReadRow
 from app.cli import add_db_option, db_url
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -62,7 +63,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 COLUMNS = ("Date (Paris)", "Utilisateur", "Rôle", "Poste", "Dossier", "Lecture", "Résultat")
 
 
-def table_rows(reads: list[dict[str, object]]) -> list[tuple[str, ...]]:
+def table_rows(reads: list[ReadRow]) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for r in reads:
         at = datetime.fromisoformat(str(r["at"])).astimezone(PARIS)

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection
@@ -29,6 +29,15 @@ from app.client.trust import CertificateRefused, HubTrust, open_socket
 from app.flow import protocol as fp
 from app.hub import protocol as p
 from app.hub.framing import Joiner
+from app.hub.payloads import (
+    DossierView,
+    EventMessage,
+    LoginReply,
+    Permissions,
+    Snapshot,
+    UserView,
+    as_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +131,13 @@ class HubClient:
         self.outbox = Outbox(journal)
         self.state = LinkState.DISCONNECTED
         self.welcome: Message = {}
-        self.user: Message | None = None
+        self.user: UserView | None = None
         #: This user's row of the hub's permission table (app.domain.permissions).
-        self.permissions: Message = {}
+        self.permissions: Permissions = {"actions": [], "read_queues": [], "take_queues": []}
         #: How this desk's session was proven (login reply's ``auth``): "password", "psc"
         #: or "password_fallback"; kept when the session ends, for the re-proof.
         self.auth = ""
-        self.snapshot: Message | None = None
+        self.snapshot: Snapshot | None = None
         self._token: str | None = None
         self._ws: ClientConnection | None = None
         self._ids = itertools.count(1)
@@ -139,10 +148,11 @@ class HubClient:
         self._reconnector: asyncio.Task[None] | None = None
         self._flush_wanted = asyncio.Event()
         self._closing = False
+        #: Each event as received (the desk's bus reads it as app.hub.payloads.EventMessage).
         self.on_event: list[Listener] = []
         #: How far a long intent of this account is (``progress`` messages: an import).
         self.on_progress: list[Listener] = []
-        self.on_snapshot: list[Listener] = []
+        self.on_snapshot: list[Callable[[Snapshot], None]] = []
         self.on_state: list[Callable[[LinkState, str], None]] = []
         self.on_error: list[Callable[[HubError], None]] = []
         #: The hub ended this desk's session (idle, end of shift, logout elsewhere,
@@ -152,7 +162,7 @@ class HubClient:
         self._joiner = Joiner()
         #: The newest view of each dossier seen (by its ``version``): events from two hubs
         #: may arrive in another order than they were committed (see docs/protocol.md).
-        self.dossiers: dict[int, Message] = {}
+        self.dossiers: dict[int, DossierView] = {}
 
     # -- connection ---------------------------------------------------------------
 
@@ -193,11 +203,12 @@ class HubClient:
 
     def adopt(self, reply: Message) -> Message:
         """This desk is logged in with a login reply (password or Pro Santé Connect)."""
+        login = as_reply(reply, LoginReply)
         self.session_ended = None
-        self._token = reply["token"]
-        self.user = reply["user"]
-        self.auth = str(reply.get("auth") or "password")
-        self.permissions = reply.get("permissions") or {}
+        self._token = login["token"]
+        self.user = login["user"]
+        self.auth = login["auth"] or "password"
+        self.permissions = login["permissions"]
         return reply
 
     # -- Pro Santé Connect (the hub runs PSC's flows: docs/protocol.md) ------------
@@ -371,11 +382,12 @@ class HubClient:
                 future.set_result(msg)
             return
         if kind == "snapshot":
-            self.snapshot = msg
-            self.dossiers = {d["id"]: d for d in msg.get("dossiers", []) if "id" in d}
+            snapshot = cast(Snapshot, msg)
+            self.snapshot = snapshot
+            self.dossiers = {d["id"]: d for d in snapshot["dossiers"]}
             self._set_state(LinkState.READY, "")
-            for listener in list(self.on_snapshot):
-                listener(msg)
+            for snap_listener in list(self.on_snapshot):
+                snap_listener(snapshot)
             self._flush_wanted.set()
         elif kind == "progress":
             for plistener in list(self.on_progress):
@@ -389,16 +401,17 @@ class HubClient:
             for elistener in list(self.on_error):
                 elistener(err)
 
-    def _newest(self, event: Message) -> Message:
+    def _newest(self, msg: Message) -> Message:
         """The event, carrying the newest view of its dossier (never an older one)."""
+        event = cast(EventMessage, msg)
         view = event.get("dossier")
-        if not isinstance(view, dict) or not isinstance(view.get("version"), int):
-            return event
+        if view is None or not isinstance(view.get("version"), int):
+            return msg  # a hub that sends no version: nothing to compare
         known = self.dossiers.get(view["id"])
-        if known is not None and known.get("version", 0) > view["version"]:
-            return {**event, "dossier": known}
+        if known is not None and known["version"] > view["version"]:
+            return {**msg, "dossier": known}
         self.dossiers[view["id"]] = view
-        return event
+        return msg
 
     async def _reconnect(self) -> None:
         for attempt in itertools.count():

@@ -45,20 +45,28 @@ import re
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from app.callback.protocol import AttemptData
 from app.client.hub_client import HubClient, HubError, LinkState
 from app.flow.protocol import CallEnded
 from app.hub.events import EventName
+from app.hub.payloads import EventMessage, as_reply, event_data
 from app.recordings.protocol import (
     CallRecording,
     OutgoingRecording,
     RecordingChunk,
     RecordingCommit,
     RecordingList,
+    RecordingListReply,
     RecordingOpen,
+    RecordingOpenReply,
     RecordingPlaced,
     RecordingRead,
+    RecordingReadReply,
+    RecordingRow,
+    RecordingView,
+    UploadState,
     file_sha256,
 )
 
@@ -234,8 +242,11 @@ class RecordingUploader:
 
     def _on_event(self, msg: dict[str, Any]) -> None:
         """The OSNP noted an outgoing call: its recording can go up now."""
-        ref = (msg.get("data") or {}).get("call_ref")
-        if msg.get("event") == EventName.CALLBACK_ATTEMPT and ref in self.journal.entries:
+        event = cast(EventMessage, msg)
+        if event["event"] != EventName.CALLBACK_ATTEMPT:
+            return
+        ref = event_data(event, AttemptData)["call_ref"]
+        if ref is not None and ref in self.journal.entries:
             self._not_before.pop(ref, None)
             self._wanted.set()
 
@@ -399,7 +410,7 @@ class RecordingUploader:
         *,
         outgoing: bool = False,
         placed: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> UploadState:
         """Send one WAV (resuming where the hub is), have it checked, then delete it.
         ``placed``: a call placed from the slot search (its dossier, number, callee)."""
         size = path.stat().st_size
@@ -412,19 +423,23 @@ class RecordingUploader:
         elif outgoing:
             declare = OutgoingRecording
         for attempt in range(attempts):
-            begun = await self.client.call(
-                declare, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest, **extra
+            begun = as_reply(
+                await self.client.call(
+                    declare, REQUEST_TIMEOUT, call_ref=call_ref, size=size, sha256=digest, **extra
+                ),
+                UploadState,
             )
-            if begun["state"] != "stored":
+            if begun.get("state") != "stored":
                 try:
-                    await self._send_from(call_ref, path, int(begun["received"]), size)
+                    await self._send_from(call_ref, path, begun.get("received", 0), size)
                 except HubError as exc:
                     if exc.code == "invalid_state" and attempt + 1 < attempts:
                         continue  # out of step with the hub: ask it where it is again
                     raise
                 try:
-                    begun = await self.client.call(
-                        RecordingCommit, REQUEST_TIMEOUT, call_ref=call_ref
+                    begun = as_reply(
+                        await self.client.call(RecordingCommit, REQUEST_TIMEOUT, call_ref=call_ref),
+                        UploadState,
                     )
                 except HubError as exc:
                     if exc.code == "hash_mismatch" and attempt + 1 < attempts:
@@ -451,35 +466,37 @@ class RecordingUploader:
                     offset=offset,
                     data=base64.b64encode(data).decode("ascii"),
                 )
-                offset = int(reply["received"])
+                offset = as_reply(reply, UploadState).get("received", offset)
                 f.seek(offset)
 
 
-async def list_recordings(client: HubClient, dossier_id: int) -> list[dict[str, Any]]:
+async def list_recordings(client: HubClient, dossier_id: int) -> list[RecordingRow]:
     """The dossier's recordings (app.recordings.listing), oldest call first."""
     reply = await client.call(RecordingList, dossier_id=dossier_id)
-    recordings: list[dict[str, Any]] = reply["recordings"]
-    return recordings
+    return as_reply(reply, RecordingListReply)["recordings"]
 
 
 async def fetch_recording(
     client: HubClient, dossier_id: int, dest: Path, recording_id: int | None = None
-) -> dict[str, Any]:
+) -> RecordingView:
     """Stream one of a dossier's recordings (none named: the incoming call's) from the hub
     into ``dest``; checks its SHA-256."""
     chosen = {"recording_id": recording_id} if recording_id is not None else {}
     opened = await client.call(RecordingOpen, dossier_id=dossier_id, **chosen)
-    meta: dict[str, Any] = opened["recording"]
+    meta = as_reply(opened, RecordingOpenReply)["recording"]
     chosen = {"recording_id": meta["id"]}  # the one opened, whatever comes in between
     dest.parent.mkdir(parents=True, exist_ok=True)
     offset = 0
     with dest.open("wb") as f:
         while True:
-            reply = await client.call(RecordingRead, dossier_id=dossier_id, offset=offset, **chosen)
-            data = base64.b64decode(reply["data"])
+            read = as_reply(
+                await client.call(RecordingRead, dossier_id=dossier_id, offset=offset, **chosen),
+                RecordingReadReply,
+            )
+            data = base64.b64decode(read["data"])
             f.write(data)
             offset += len(data)
-            if reply["eof"] or not data:
+            if read["eof"] or not data:
                 break
     if file_sha256(dest) != meta["sha256"]:
         dest.unlink(missing_ok=True)

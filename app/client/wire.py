@@ -14,20 +14,18 @@ from app.callback import protocol as callback
 from app.directory import protocol as directory
 from app.flow import protocol as flow
 from app.history import protocol as history
+from app.hub import payloads
 from app.hub import protocol as p
 from app.interop import protocol as interop
 from app.recordings import protocol as recordings
 from app.stats import protocol as stats
 
+#: The protocol modules the desk speaks: their intents, replies and event payloads.
+PROTOCOLS = (flow, appointments, audit, callback, directory, history, interop, recordings, stats)
+
 DESK_WIRE = p.Wire(
     p.SESSION_INTENTS,
-    flow.INTENTS,
-    appointments.INTENTS,
-    audit.INTENTS,
-    callback.INTENTS,
-    directory.INTENTS,
-    history.INTENTS,
-    interop.INTENTS,
-    recordings.INTENTS,
-    stats.INTENTS,
+    *(m.INTENTS for m in PROTOCOLS),
+    replies=(payloads.SESSION_REPLIES, *(m.REPLIES for m in PROTOCOLS)),
+    events=(payloads.SESSION_EVENTS, *(m.EVENTS for m in PROTOCOLS)),
 )

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import or_, select
 
 from app.directory.models import Effecteur, Slot, Unavailability
-from app.directory.protocol import AGENDA_INTENTS, AgendaEffecteurs, AgendaView
+from app.directory.protocol import (
+    AGENDA_INTENTS,
+    AgendaEffecteurs,
+    AgendaReply,
+    AgendaView,
+    EffecteursReply,
+)
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.extensions import Extension, Handler
@@ -28,7 +33,7 @@ def _check(u: Unit) -> None:
     require(u.actor.role, Action.KEEP_AGENDAS)
 
 
-def effecteurs(u: Unit, i: AgendaEffecteurs) -> dict[str, Any]:
+def effecteurs(u: Unit, i: AgendaEffecteurs) -> EffecteursReply:
     _check(u)
     query = (
         select(Effecteur)
@@ -61,7 +66,7 @@ def effecteurs(u: Unit, i: AgendaEffecteurs) -> dict[str, Any]:
     }
 
 
-def agenda(u: Unit, i: AgendaView) -> dict[str, Any]:
+def agenda(u: Unit, i: AgendaView) -> AgendaReply:
     _check(u)
     e = u.s.get(Effecteur, i.effecteur_id)
     if e is None:

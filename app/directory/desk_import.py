@@ -18,13 +18,18 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from app.directory.imports.effecteurs import import_effecteurs
 from app.directory.imports.ror import import_ror
 from app.directory.imports.rpps import import_rpps
 from app.directory.imports.slots import import_slots
-from app.directory.protocol import IMPORT_INTENTS, DirectoryImport, DirectoryUpload
+from app.directory.protocol import (
+    IMPORT_INTENTS,
+    DirectoryImport,
+    DirectoryUpload,
+    ImportReply,
+    UploadReply,
+)
 from app.domain.permissions import Action, require, roles_for
 from app.domain.rules import FlowError
 from app.hub.events import EventName
@@ -150,7 +155,7 @@ class ImportHandlers:
         require(u.actor.role, Action.IMPORT_DIRECTORY)
         return u.actor.user_id
 
-    def upload(self, u: Unit, i: DirectoryUpload) -> dict[str, Any]:
+    def upload(self, u: Unit, i: DirectoryUpload) -> UploadReply:
         user_id = self._check(u)
         try:
             chunk = base64.b64decode(i.data, validate=True)
@@ -177,7 +182,7 @@ class ImportHandlers:
 
         return tell
 
-    def run_import(self, u: Unit, i: DirectoryImport) -> dict[str, Any]:
+    def run_import(self, u: Unit, i: DirectoryImport) -> ImportReply:
         user_id = self._check(u)
         suffix = Path(i.filename).suffix.lower()
         if suffix not in SUFFIXES[i.kind]:

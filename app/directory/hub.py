@@ -28,6 +28,7 @@ from app.directory.engine import DirectoryIndex
 from app.directory.models import Slot, StructureMember
 from app.directory.protocol import (
     BOOKING_INTENTS,
+    AgendaChangeReply,
     AgendaSlotCancel,
     AgendaSlotCreate,
     AgendaSlotUpdate,
@@ -35,12 +36,14 @@ from app.directory.protocol import (
     BookingReply,
     BookingView,
     DirectorySearch,
+    SearchReply,
     SlotBook,
     SlotBookBeyond,
     SlotRelease,
     SlotView,
     UnavailabilityAdd,
     UnavailabilityRemove,
+    UnavailabilityView,
 )
 from app.directory.query import SearchQuery
 from app.directory.vocab import WEEKLY_SNP_CAP
@@ -77,6 +80,7 @@ def slot_view(slot: Slot) -> SlotView:
         "places": f"{slot.booked}/{slot.capacity}" if slot.is_range else "",
         "visibility": slot.visibility,
         "status": slot.status,
+        "source": slot.source,
     }
 
 
@@ -194,7 +198,7 @@ class DirectoryHandlers:
         ):
             raise FlowError("not_found", f"créneau {slot_id} introuvable")
 
-    def search(self, u: Unit, i: DirectorySearch) -> dict[str, Any]:
+    def search(self, u: Unit, i: DirectorySearch) -> SearchReply:
         self._role(u, Action.SEARCH_SLOTS)
         base: dict[str, Any] = {}
         if i.dossier_id is not None:
@@ -260,7 +264,7 @@ class DirectoryHandlers:
         }
         return {"search": out}
 
-    def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> dict[str, Any]:
+    def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> BookingReply:
         data: BookingChange = {
             "booking": booking_view(o),
             "slot": slot_view(o.slot) if o.slot else None,
@@ -275,10 +279,9 @@ class DirectoryHandlers:
             weekly_snp=o.weekly_snp,
             weekly_cap=self.weekly_cap,
         )
-        reply: BookingReply = {**data, "warnings": o.warnings}
-        return dict(reply)
+        return {**data, "warnings": o.warnings}
 
-    def book(self, u: Unit, i: SlotBook) -> dict[str, Any]:
+    def book(self, u: Unit, i: SlotBook) -> BookingReply:
         self._role(u, Action.SEARCH_SLOTS)
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
@@ -317,7 +320,7 @@ class DirectoryHandlers:
         )
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
-    def book_beyond(self, u: Unit, i: SlotBookBeyond) -> dict[str, Any]:
+    def book_beyond(self, u: Unit, i: SlotBookBeyond) -> BookingReply:
         self._role(u, Action.SEARCH_SLOTS)
         if i.dossier_id is not None:
             self._dossier(u, i.dossier_id)
@@ -335,7 +338,7 @@ class DirectoryHandlers:
         )
         return self._emit_booking(u, EventName.SLOT_BOOKED, o)
 
-    def release(self, u: Unit, i: SlotRelease) -> dict[str, Any]:
+    def release(self, u: Unit, i: SlotRelease) -> BookingReply:
         self._role(u, Action.RELEASE_BOOKINGS)
         o = release_booking(u.s, i.booking_id, now=u.now, reason=i.reason)
         if o.booking.agenda_status:
@@ -343,13 +346,26 @@ class DirectoryHandlers:
         return self._emit_booking(u, EventName.SLOT_RELEASED, o)
 
     def _agenda_event(
-        self, u: Unit, action: str, slots: list[Slot] | None = None, **data: Any
-    ) -> dict[str, Any]:
-        views = [slot_view(s) for s in slots or []]
-        u.emit(EventName.AGENDA_CHANGED, directory_audience(), action=action, slots=views, **data)
-        return {"slots": views, **data}
+        self,
+        u: Unit,
+        action: str,
+        effecteur_id: int,
+        slots: list[Slot] | None = None,
+        unavailability: UnavailabilityView | None = None,
+        unavailability_id: int | None = None,
+    ) -> AgendaChangeReply:
+        reply: AgendaChangeReply = {
+            "slots": [slot_view(s) for s in slots or []],
+            "effecteur_id": effecteur_id,
+        }
+        if unavailability is not None:
+            reply["unavailability"] = unavailability
+        if unavailability_id is not None:
+            reply["unavailability_id"] = unavailability_id
+        u.emit(EventName.AGENDA_CHANGED, directory_audience(), action=action, **reply)
+        return reply
 
-    def slot_create(self, u: Unit, i: AgendaSlotCreate) -> dict[str, Any]:
+    def slot_create(self, u: Unit, i: AgendaSlotCreate) -> AgendaChangeReply:
         self._role(u, Action.KEEP_AGENDAS)
         slots = agenda.create_slots(
             u.s,
@@ -363,9 +379,9 @@ class DirectoryHandlers:
             practice_id=i.practice_id,
             comment=i.comment,
         )
-        return self._agenda_event(u, "created", slots, effecteur_id=i.effecteur_id)
+        return self._agenda_event(u, "created", i.effecteur_id, slots)
 
-    def slot_update(self, u: Unit, i: AgendaSlotUpdate) -> dict[str, Any]:
+    def slot_update(self, u: Unit, i: AgendaSlotUpdate) -> AgendaChangeReply:
         self._role(u, Action.KEEP_AGENDAS)
         slot = agenda.update_slot(
             u.s,
@@ -376,20 +392,20 @@ class DirectoryHandlers:
             consultation_type=i.consultation_type,
             visibility=i.visibility,
         )
-        return self._agenda_event(u, "updated", [slot], effecteur_id=slot.effecteur_id)
+        return self._agenda_event(u, "updated", slot.effecteur_id, [slot])
 
-    def slot_cancel(self, u: Unit, i: AgendaSlotCancel) -> dict[str, Any]:
+    def slot_cancel(self, u: Unit, i: AgendaSlotCancel) -> AgendaChangeReply:
         self._role(u, Action.KEEP_AGENDAS)
         slot = agenda.cancel_slot(u.s, i.slot_id)
-        return self._agenda_event(u, "cancelled", [slot], effecteur_id=slot.effecteur_id)
+        return self._agenda_event(u, "cancelled", slot.effecteur_id, [slot])
 
-    def unavailability_add(self, u: Unit, i: UnavailabilityAdd) -> dict[str, Any]:
+    def unavailability_add(self, u: Unit, i: UnavailabilityAdd) -> AgendaChangeReply:
         self._role(u, Action.KEEP_AGENDAS)
         x = agenda.add_unavailability(u.s, i.effecteur_id, i.start, i.end, i.reason)
         return self._agenda_event(
             u,
             "unavailability_added",
-            effecteur_id=i.effecteur_id,
+            i.effecteur_id,
             unavailability={
                 "id": x.id,
                 "start": x.start.isoformat(),
@@ -398,13 +414,13 @@ class DirectoryHandlers:
             },
         )
 
-    def unavailability_remove(self, u: Unit, i: UnavailabilityRemove) -> dict[str, Any]:
+    def unavailability_remove(self, u: Unit, i: UnavailabilityRemove) -> AgendaChangeReply:
         self._role(u, Action.KEEP_AGENDAS)
         effecteur_id = agenda.remove_unavailability(u.s, i.unavailability_id)
         return self._agenda_event(
             u,
             "unavailability_removed",
-            effecteur_id=effecteur_id,
+            effecteur_id,
             unavailability_id=i.unavailability_id,
         )
 

@@ -5,13 +5,15 @@ imports this loads neither."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal, TypedDict, get_args
+from typing import Annotated, ClassVar, Literal, NotRequired, get_args
 
 from pydantic import Field, StringConstraints
+from typing_extensions import TypedDict
 
 from app.directory.query import BANDS
 from app.directory.vocab import MAX_CAPACITY, MAX_WEEKS, Visibility
 from app.domain.enums import ConsultationType
+from app.hub.events import EventName
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
 
 Band = Literal["0-4", "4-8", "8-12", "12-24", "24-48", "48-72"]
@@ -147,6 +149,7 @@ class SlotView(TypedDict):
     places: str  # "booked/capacity" for a range, "" otherwise
     visibility: str
     status: str
+    source: str  # manual, ics, fhir…: where the slot came from (the agenda editor shows it)
 
 
 class BookingView(TypedDict):
@@ -198,3 +201,159 @@ AGENDA_INTENTS: tuple[type[Intent], ...] = (AgendaEffecteurs, AgendaView)
 IMPORT_INTENTS: tuple[type[Intent], ...] = (DirectoryUpload, DirectoryImport)
 #: What this protocol adds to the wire (registered by the hub's extensions and the desk).
 INTENTS: tuple[type[Intent], ...] = BOOKING_INTENTS + AGENDA_INTENTS + IMPORT_INTENTS
+
+
+# The rest of the directory's replies and events: the search, the agenda editor's, the
+# imports'. A slot as the agenda editor shows it carries its source; the agenda's
+# changes carry their slots (``SlotView``), applied by the editor without reading the
+# agenda again (ui.controllers.agenda).
+
+
+class SearchReply(TypedDict):
+    """``directory.search``: the engine's result (app.directory.engine, its ``to_dict``:
+    the doctors and structures found with their slots), the cap and the query as read."""
+
+    search: dict[str, object]
+
+
+class EffecteurRow(TypedDict):
+    id: int
+    rpps: str
+    name: str
+    structure: str
+    mode: str
+    agenda_level: str
+    weekly_availability: list[str]
+
+
+class EffecteursReply(TypedDict):
+    effecteurs: list[EffecteurRow]
+
+
+class AgendaEffecteur(TypedDict):
+    id: int
+    name: str
+    rpps: str
+    weekly_availability: list[str]
+
+
+class AgendaSlot(TypedDict):
+    id: int
+    start: str
+    end: str
+    type: str
+    capacity: int
+    booked: int
+    is_range: bool
+    visibility: str
+    status: str
+    source: str
+
+
+class UnavailabilityView(TypedDict):
+    id: int
+    start: str
+    end: str
+    reason: str
+
+
+class AgendaReply(TypedDict):
+    effecteur: AgendaEffecteur
+    slots: list[AgendaSlot]
+    unavailabilities: list[UnavailabilityView]
+
+
+class AgendaChangeReply(TypedDict):
+    """``agenda.slot.*`` and ``agenda.unavailability.*``: what ``agenda.changed`` says,
+    without its ``action``."""
+
+    slots: list[SlotView]
+    effecteur_id: int
+    unavailability: NotRequired[UnavailabilityView]
+    unavailability_id: NotRequired[int]
+
+
+class AgendaChange(TypedDict):
+    """``agenda.changed``: a slot created, updated or cancelled, an absence added or
+    removed (``effecteur_id``, ``slots``), or a whole directory imported or refreshed
+    from the editors (``imported``, ``fhir_refreshed``, ``ror_refreshed``: no slots, the
+    refresh's report instead)."""
+
+    action: str
+    slots: NotRequired[list[SlotView]]
+    effecteur_id: NotRequired[int]
+    unavailability: NotRequired[UnavailabilityView]
+    unavailability_id: NotRequired[int]
+    editor: NotRequired[str]
+    status: NotRequired[str]
+    error: NotRequired[str | None]
+    pages: NotRequired[int]
+    seconds: NotRequired[float]
+    accepted: NotRequired[int]
+    created: NotRequired[int]
+    updated: NotRequired[int]
+    rejected: NotRequired[list[dict[str, str]]]
+    warnings: NotRequired[list[dict[str, str]]]
+    withdrawn: NotRequired[int]
+
+
+class UploadReply(TypedDict):
+    upload_id: str
+    received: int
+
+
+class ImportReply(TypedDict):
+    """The import's report (app.directory.imports: counts, rejected lines, warnings),
+    with the file's name and a one-line summary."""
+
+    report: dict[str, object]
+
+
+class DirectoryImported(TypedDict):
+    kind: str
+    filename: str
+    accepted: int
+    rejected: int
+    committed: bool
+
+
+class AgendaBookingData(TypedDict):
+    """``dossier.agenda_booking``: a booking at an editor's agenda changed state."""
+
+    booking: BookingView
+    agenda_status: str
+    message: str
+
+
+class AgendaLateData(TypedDict):
+    """``dossier.agenda_late``: still pending past the room's delay."""
+
+    booking: BookingView
+    waited_minutes: int
+    phone: str
+    message: str
+
+
+REPLIES: dict[IntentName, type] = {
+    IntentName.DIRECTORY_SEARCH: SearchReply,
+    IntentName.SLOT_BOOK: BookingReply,
+    IntentName.SLOT_BOOK_BEYOND: BookingReply,
+    IntentName.SLOT_RELEASE: BookingReply,
+    IntentName.AGENDA_SLOT_CREATE: AgendaChangeReply,
+    IntentName.AGENDA_SLOT_UPDATE: AgendaChangeReply,
+    IntentName.AGENDA_SLOT_CANCEL: AgendaChangeReply,
+    IntentName.AGENDA_UNAVAILABILITY_ADD: AgendaChangeReply,
+    IntentName.AGENDA_UNAVAILABILITY_REMOVE: AgendaChangeReply,
+    IntentName.AGENDA_EFFECTEURS: EffecteursReply,
+    IntentName.AGENDA_VIEW: AgendaReply,
+    IntentName.DIRECTORY_UPLOAD: UploadReply,
+    IntentName.DIRECTORY_IMPORT: ImportReply,
+}
+EVENTS: dict[EventName, type] = {
+    EventName.SLOT_BOOKED: BookingChange,
+    EventName.SLOT_RELEASED: BookingChange,
+    EventName.AGENDA_CHANGED: AgendaChange,
+    EventName.DIRECTORY_IMPORTED: DirectoryImported,
+    EventName.DOSSIER_AGENDA_BOOKING: AgendaBookingData,
+    EventName.DOSSIER_AGENDA_LATE: AgendaLateData,
+}

@@ -10,6 +10,7 @@ handlers (owner, P3 for an ARM's close, a decision before a doctor's close…).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -162,7 +163,7 @@ class Granted:
     take_queues: frozenset[Queue]
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Granted:
+    def from_wire(cls, data: Mapping[str, Any]) -> Granted:
         """Unknown names (a newer hub) are ignored: the desk enables only what it knows."""
         known = {str(a) for a in Action}
         return cls(

@@ -9,9 +9,10 @@ docs/protocol.md for an example of every message.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, NotRequired
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypedDict
 
 from app.domain.enums import (
     CareLevel,
@@ -28,6 +29,8 @@ from app.domain.enums import (
     TaskOutcome,
     Track,
 )
+from app.hub.events import EventName
+from app.hub.payloads import CallView, DecidedBy, DossierView, TaskView, TimelineEntry
 from app.hub.protocol import Code, EntityId, Insee, Intent, IntentName, Phone, Short, Text
 
 __all__ = ["Intent"]  # re-exported: handlers name the base through this module too
@@ -195,3 +198,190 @@ INTENTS: tuple[type[Intent], ...] = (
     TaskReopen,
     TaskClose,
 )
+
+
+# What the hub answers and broadcasts (app.flow.handlers builds them, the desk's
+# controllers read them): the replies, then each event's ``data``.
+
+
+class CallReply(TypedDict):
+    call: CallView
+
+
+class DossierReply(TypedDict):
+    dossier: DossierView
+
+
+class QueueListReply(TypedDict):
+    queue: str
+    dossiers: list[DossierView]
+
+
+class DecideReply(TypedDict):
+    dossier: DossierView
+    task: TaskView | None  # the OSNP's appointment search, when the decision asks one
+
+
+class DossierGetReply(TypedDict):
+    dossier: DossierView
+    task: TaskView | None
+    timeline: list[TimelineEntry]
+
+
+class TaskReply(TypedDict):
+    task: TaskView
+
+
+class TaskDossierReply(TypedDict):
+    task: TaskView
+    dossier: DossierView
+
+
+class CallOfferedData(TypedDict):
+    line: str
+    caller: str
+    offered_at: str | None
+
+
+class CallAnsweredData(TypedDict):
+    wait_seconds: float
+
+
+class CallEndedData(TypedDict):
+    reason: str
+    abandoned: bool
+    talk_seconds: float
+    ended_at: str | None
+
+
+class DossierOpenedData(TypedDict):
+    line: str
+    caller: str
+    call_id: int | None
+    source: NotRequired[str]  # "hubsante": opened by a case from another SAMU
+    case_id: NotRequired[str]
+
+
+class DossierUpdatedData(TypedDict):
+    """The fields changed, with their new value (dates as ISO text)."""
+
+    fields: dict[str, object]
+    source: NotRequired[str]
+    case_id: NotRequired[str]
+    same_patient_as: NotRequired[int]  # linked to an earlier dossier (app.history)
+
+
+class DossierQualifiedData(TypedDict):
+    priority: str | None
+    queue: str | None
+    track: str | None
+    reflex: bool
+    source: NotRequired[str]
+
+
+class DossierTakenData(TypedDict):
+    queue: str
+    waited_seconds: float
+
+
+class DossierRequeuedData(TypedDict):
+    """``dossier.released``, ``dossier.forwarded``, ``dossier.track_moved``: the queue it
+    went back to."""
+
+    queue: str
+    reason: NotRequired[str]
+    from_track: NotRequired[str | None]
+    to_track: NotRequired[str]
+
+
+class DossierDecidedData(TypedDict):
+    decision: str | None
+    care_level: str | None
+    filiere: str | None
+    orientation: str | None
+    track: str | None
+    decided_by: DecidedBy | None
+    consultation_type: NotRequired[str | None]  # with an OSNP appointment search
+    profession: NotRequired[str]
+    specialty: NotRequired[str]
+    means: NotRequired[str | None]  # without
+
+
+class DossierNoteData(TypedDict):
+    text: str
+
+
+class DossierClosedData(TypedDict):
+    reason: str
+    track: str | None
+    priority: str | None
+    decision: str | None
+    total_seconds: float
+
+
+class TaskCreatedData(TypedDict):
+    deadline_at: str | None
+
+
+class TaskTakenData(TypedDict):
+    waited_seconds: float
+
+
+class TaskCancelledData(TypedDict):
+    reason: str
+
+
+class TaskClosedData(TypedDict):
+    outcome: str | None
+    no_solution_reason: str | None
+    appointment_at: str | None
+    seconds_to_outcome: float
+
+
+class TaskReopenedData(TypedDict):
+    reason: str
+    previous_outcome: str | None
+
+
+#: Each flow intent's reply.
+REPLIES: dict[IntentName, type] = {
+    IntentName.CALL_OFFERED: CallReply,
+    IntentName.CALL_ANSWERED: DossierReply,
+    IntentName.CALL_ENDED: CallReply,
+    IntentName.DOSSIER_UPDATE: DossierReply,
+    IntentName.DOSSIER_QUALIFY: DossierReply,
+    IntentName.DOSSIER_CLOSE: DossierReply,
+    IntentName.DOSSIER_TAKE: DossierReply,
+    IntentName.QUEUE_NEXT: DossierReply,
+    IntentName.QUEUE_LIST: QueueListReply,
+    IntentName.DOSSIER_RELEASE: DossierReply,
+    IntentName.DOSSIER_FORWARD: DossierReply,
+    IntentName.DOSSIER_MOVE_TRACK: DossierReply,
+    IntentName.DOSSIER_DECIDE: DecideReply,
+    IntentName.DOSSIER_GET: DossierGetReply,
+    IntentName.DOSSIER_NOTE: DossierReply,
+    IntentName.TASK_TAKE: TaskReply,
+    IntentName.TASK_REOPEN: TaskDossierReply,
+    IntentName.TASK_CLOSE: TaskDossierReply,
+}
+#: Each flow event's ``data``.
+EVENTS: dict[EventName, type] = {
+    EventName.CALL_OFFERED: CallOfferedData,
+    EventName.CALL_ANSWERED: CallAnsweredData,
+    EventName.CALL_ENDED: CallEndedData,
+    EventName.DOSSIER_OPENED: DossierOpenedData,
+    EventName.DOSSIER_UPDATED: DossierUpdatedData,
+    EventName.DOSSIER_QUALIFIED: DossierQualifiedData,
+    EventName.DOSSIER_TAKEN: DossierTakenData,
+    EventName.DOSSIER_RELEASED: DossierRequeuedData,
+    EventName.DOSSIER_FORWARDED: DossierRequeuedData,
+    EventName.DOSSIER_TRACK_MOVED: DossierRequeuedData,
+    EventName.DOSSIER_DECIDED: DossierDecidedData,
+    EventName.DOSSIER_NOTE: DossierNoteData,
+    EventName.DOSSIER_CLOSED: DossierClosedData,
+    EventName.TASK_CREATED: TaskCreatedData,
+    EventName.TASK_TAKEN: TaskTakenData,
+    EventName.TASK_CANCELLED: TaskCancelledData,
+    EventName.TASK_CLOSED: TaskClosedData,
+    EventName.TASK_REOPENED: TaskReopenedData,
+}

@@ -22,7 +22,15 @@ from app.domain.permissions import Action, refusal, roles_for
 from app.domain.rules import FlowError, forbid
 from app.history import protocol as history_protocol
 from app.history.models import DossierLink
-from app.history.protocol import DossierLinkIntent, DossierSearch, HistoryCaller
+from app.history.protocol import (
+    CallerReply,
+    DossierLinkIntent,
+    DossierSearch,
+    DossierSummary,
+    HistoryCaller,
+    LinkReply,
+    SearchReply,
+)
 from app.history.query import Search, caller_history, search_dossiers, summary_view
 from app.hub.dossiers import dossier_event, read_dossier
 from app.hub.events import EventName
@@ -53,7 +61,7 @@ class HistoryHandlers:
                         detail="forbidden", at=u.now)  # fmt: skip
         raise denied
 
-    def _audited(self, u: Unit, rows: list[Dossier], intent: IntentName) -> list[dict[str, Any]]:
+    def _audited(self, u: Unit, rows: list[Dossier], intent: IntentName) -> list[DossierSummary]:
         assert u.actor is not None
         links: dict[int, int] = {}
         if rows:
@@ -67,7 +75,7 @@ class HistoryHandlers:
             record_read(u.s, u.actor, u.actor.desk, d.id, str(intent), at=u.now)
         return [summary_view(d, links.get(d.id)) for d in rows]
 
-    def caller(self, u: Unit, i: HistoryCaller) -> dict[str, Any]:
+    def caller(self, u: Unit, i: HistoryCaller) -> CallerReply:
         self._require_reader(u, IntentName.HISTORY_CALLER)
         cfg = self.service.settings.history
         found = caller_history(u.s, i.number, u.now, cfg.days, i.limit)
@@ -80,7 +88,7 @@ class HistoryHandlers:
             "dossiers": self._audited(u, found.dossiers, IntentName.HISTORY_CALLER),
         }
 
-    def search(self, u: Unit, i: DossierSearch) -> dict[str, Any]:
+    def search(self, u: Unit, i: DossierSearch) -> SearchReply:
         self._require_reader(u, IntentName.DOSSIER_SEARCH)
         q = Search(phone=i.phone.strip(), name=i.name, number=i.number,
                    since=i.since, until=i.until)  # fmt: skip
@@ -94,7 +102,7 @@ class HistoryHandlers:
         return {"dossiers": self._audited(u, rows, IntentName.DOSSIER_SEARCH),
                 "more": len(rows) == i.limit}  # fmt: skip
 
-    def link(self, u: Unit, i: DossierLinkIntent) -> dict[str, Any]:
+    def link(self, u: Unit, i: DossierLinkIntent) -> LinkReply:
         self._require_reader(u, IntentName.DOSSIER_LINK)
         assert u.actor is not None
         if i.dossier_id == i.same_patient_as:

@@ -8,7 +8,9 @@ from datetime import date
 from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
+from typing_extensions import TypedDict
 
+from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Phone
 
 #: Rows a search or a history list returns at most (newest first).
@@ -54,3 +56,51 @@ INTENTS: tuple[type[Intent], ...] = (
     DossierSearch,
     DossierLinkIntent,
 )
+
+
+class DossierSummary(TypedDict):
+    """An earlier dossier as a list shows it (app.history.query.summary_view)."""
+
+    id: int
+    number: str
+    answered_at: str | None
+    caller_number: str
+    status: str
+    priority: str | None
+    decision: str | None
+    patient_last_name: str
+    patient_first_name: str
+    patient_birth_date: str | None
+    patient_age: int | None
+    commune_name: str
+    motif: str
+    same_patient_as: int | None
+
+
+class CallerReply(TypedDict):
+    number: str
+    days: int
+    count: int
+    frequent: bool
+    frequent_after: int
+    dossiers: list[DossierSummary]
+
+
+class SearchReply(TypedDict):
+    dossiers: list[DossierSummary]
+    more: bool
+
+
+class LinkReply(TypedDict):
+    dossier_id: int
+    same_patient_as: int
+    fields: dict[str, object]  # the identity fields copied, with their value
+
+
+REPLIES: dict[IntentName, type] = {
+    IntentName.HISTORY_CALLER: CallerReply,
+    IntentName.DOSSIER_SEARCH: SearchReply,
+    IntentName.DOSSIER_LINK: LinkReply,
+}
+#: No event of its own.
+EVENTS: dict[EventName, type] = {}

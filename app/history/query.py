@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Dossier
-from app.history.protocol import MAX_ROWS
+from app.history.protocol import MAX_ROWS, DossierSummary
 from app.hub.views import iso
 
 
@@ -110,7 +110,7 @@ def search_dossiers(s: Session, q: Search, limit: int = MAX_ROWS) -> list[Dossie
     return list(s.scalars(search_statement(q, limit, walk=walk)).unique().all())
 
 
-def summary_view(d: Dossier, linked_to: int | None = None) -> dict[str, Any]:
+def summary_view(d: Dossier, linked_to: int | None = None) -> DossierSummary:
     """What a list of earlier dossiers shows: enough to recognise the patient and what
     was decided; the whole dossier is opened with dossier.get."""
     return {

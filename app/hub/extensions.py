@@ -38,7 +38,8 @@ E = TypeVar("E", bound="Extension")
 
 #: A handler takes its own intent class: ``Never`` accepts a handler of any intent
 #: (``Callable`` cannot say "the class of the key"); the kernel calls it with that one.
-Handler = Callable[[Unit, Never], dict[str, Any]]
+#: It returns its reply's body: the TypedDict its protocol module registers for the intent.
+Handler = Callable[[Unit, Never], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,12 @@ class Wire:
     refused as ``unknown_type``, whatever module defined it.
     """
 
-    def __init__(self, *protocols: Iterable[type[Intent]]):
+    def __init__(
+        self,
+        *protocols: Iterable[type[Intent]],
+        replies: Iterable[dict[IntentName, type]] = (),
+        events: Iterable[dict[EventName, type]] = (),
+    ):
         by_name: dict[str, type[Intent]] = {}
         for intents in protocols:
             for cls in intents:
@@ -269,6 +274,11 @@ class Wire:
                     )
         self._by_name = by_name
         self.names: frozenset[str] = frozenset(by_name)
+        #: Each intent's reply and each event's ``data`` as a TypedDict (app.hub.payloads),
+        #: from the same protocol modules as the intents: what the hub builds, what the
+        #: desk reads, what docs/protocol.md's examples are checked against.
+        self.replies: dict[str, type] = _merged(replies, "reply")
+        self.events: dict[str, type] = _merged(events, "event")
 
     def __contains__(self, cls: object) -> bool:
         return any(model is cls for model in self._by_name.values())
@@ -289,6 +299,16 @@ class Wire:
 
     def parse(self, raw: str | bytes) -> Intent:
         return parse_intent(raw, self)
+
+
+def _merged(tables: Iterable[dict[Any, type]], what: str) -> dict[str, type]:
+    out: dict[str, type] = {}
+    for table in tables:
+        for name, kind in table.items():
+            other = out.setdefault(str(name), kind)
+            if other is not kind:
+                raise ValueError(f"{name}: two {what} types, {other.__name__} and {kind.__name__}")
+    return out
 
 
 class ProtocolError(Exception):

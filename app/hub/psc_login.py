@@ -27,6 +27,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName
 from app.hub.login_sessions import Opened, SessionKeeper, ok_reply
+from app.hub.payloads import PscAuthorizeReply, PscStartReply
 from app.hub.service import Outgoing, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -235,13 +236,13 @@ class PscLogins:
             time.monotonic() + started.expires_in,
             interval,
         )
-        return ok_reply(
-            intent,
-            request=request,
-            binding_message=binding,
-            expires_in=started.expires_in,
-            interval=started.interval,
-        )
+        reply: PscStartReply = {
+            "request": request,
+            "binding_message": binding,
+            "expires_in": started.expires_in,
+            "interval": started.interval,
+        }
+        return ok_reply(intent, **reply)
 
     def _forget_lapsed(self) -> None:
         now = time.monotonic()
@@ -368,7 +369,8 @@ class PscLogins:
             nonce=nonce,
             challenge=pkce.challenge,
         )
-        return ok_reply(intent, url=url, state=state)
+        reply: PscAuthorizeReply = {"url": url, "state": state}
+        return ok_reply(intent, **reply)
 
     async def code(self, conn: DeskConnection, intent: p.LoginPscCode) -> Opened:
         pending = self._browser.get(intent.state)

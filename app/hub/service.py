@@ -242,7 +242,7 @@ class HubService:
         #: Sends messages to the desks at once, from any thread and outside any
         #: transaction (the progress of a long intent); set by the hub that serves desks.
         self.live: Callable[[list[Outgoing]], None] | None = None
-        self._handlers: dict[type[p.Intent], Callable[[Unit, Any], dict[str, Any]]] = {}
+        self._handlers: dict[type[p.Intent], Callable[[Unit, Any], Mapping[str, Any]]] = {}
         #: Intents that only write rows, which group commit may apply together.
         self._batchable: set[type[p.Intent]] = set()
 
@@ -276,7 +276,7 @@ class HubService:
     def register(
         self,
         intent: type[p.Intent],
-        handler: Callable[[Unit, Any], dict[str, Any]],
+        handler: Callable[[Unit, Any], Mapping[str, Any]],
         *,
         batchable: bool = False,
     ) -> None:

@@ -34,7 +34,7 @@ from app.hub.extensions import Extension, Handler
 from app.hub.protocol import Intent
 from app.hub.service import HubService, Outgoing, Unit
 from app.interop.fhir_client import PullResult, SlotPuller, ror_pages, withdraw_missing
-from app.interop.protocol import DirectoryRefresh
+from app.interop.protocol import DirectoryRefresh, RefreshReply
 
 
 class FhirHub(Extension):
@@ -56,7 +56,7 @@ class FhirHub(Extension):
 
     # -- the intent (writer thread) --------------------------------------------------
 
-    def refresh(self, u: Unit, i: DirectoryRefresh) -> dict[str, Any]:
+    def refresh(self, u: Unit, i: DirectoryRefresh) -> RefreshReply:
         assert u.actor is not None
         require(u.actor.role, Action.SEARCH_SLOTS)
         loop = self.loop

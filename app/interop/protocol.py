@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field
+from typing_extensions import TypedDict
 
+from app.hub.events import EventName
 from app.hub.protocol import EntityId, Intent, IntentName, Short
 
 
@@ -35,3 +37,72 @@ INTENTS: tuple[type[Intent], ...] = (
     DossierExport,
     HubSanteJournal,
 )
+
+
+class RefreshStarted(TypedDict):
+    editors: list[str]
+    started: bool
+
+
+class RefreshReply(TypedDict):
+    refresh: RefreshStarted
+
+
+class ExportReply(TypedDict):
+    export: dict[str, object]  # the RS-EDA or FHIR document
+    format: str
+    filename: str
+
+
+class JournalRow(TypedDict):
+    id: int
+    direction: str
+    distribution_id: str
+    kind: str
+    content: str
+    sender: str
+    recipient: str
+    case_id: str | None
+    dossier_id: int | None
+    status: str
+    error: str | None
+    at: str
+    body: object  # the message as exchanged: JSON, or its text
+
+
+class HubSanteJournalReply(TypedDict):
+    messages: list[JournalRow]
+
+
+class RefreshFailed(TypedDict):
+    """``directory.refresh_failed``: an editor's agenda refresh that failed, its report."""
+
+    editor: str
+    status: str
+    error: str | None
+    pages: int
+    seconds: float
+    accepted: int
+    created: int
+    updated: int
+    rejected: list[dict[str, str]]
+    warnings: list[dict[str, str]]
+    withdrawn: int
+
+
+class HubSanteRefused(TypedDict):
+    distribution_id: str
+    sender: str
+    cause: str
+
+
+REPLIES: dict[IntentName, type] = {
+    IntentName.DIRECTORY_REFRESH: RefreshReply,
+    IntentName.DOSSIER_EXPORT: ExportReply,
+    IntentName.HUBSANTE_JOURNAL: HubSanteJournalReply,
+}
+EVENTS: dict[EventName, type] = {
+    EventName.DIRECTORY_REFRESH_FAILED: RefreshFailed,
+    EventName.HUBSANTE_REFUSED: HubSanteRefused,
+    EventName.HUBSANTE_ERROR: HubSanteRefused,
+}

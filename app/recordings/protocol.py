@@ -7,11 +7,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal, NotRequired
 
 from pydantic import Field, StringConstraints
+from typing_extensions import TypedDict
 
 from app.domain.permissions import Action, roles_for
+from app.hub.events import EventName
+from app.hub.payloads import CallView
 from app.hub.protocol import EntityId, Intent, IntentName, Phone, Short
 
 #: A 4-hour stereo 8 kHz call is 460 MB; anything above this is not a call recording.
@@ -128,3 +131,101 @@ INTENTS: tuple[type[Intent], ...] = (
     RecordingChunk,
     RecordingCommit,
 )
+
+
+# What the hub answers and broadcasts about recordings (app.recordings.hub, .playback).
+
+
+class UploadState(TypedDict):
+    """``call.recording``, ``recording.outgoing``, ``recording.placed``,
+    ``recording.chunk``, ``recording.commit``: where the upload stands. Stored: its
+    digest and size, and what it was attached to (the call, the recording, the
+    call-back attempt)."""
+
+    call_ref: str
+    received: NotRequired[int]
+    state: NotRequired[Literal["uploading", "stored"]]
+    chunk_bytes: NotRequired[int]
+    sha256: NotRequired[str]
+    size: NotRequired[int]
+    call: NotRequired[CallView]
+    recording_id: NotRequired[int]
+    attempt_id: NotRequired[int]
+
+
+class RecordingRow(TypedDict):
+    id: int
+    kind: str
+    at: str | None
+    line: str
+    number: str
+    callee: str
+    by: str
+    seconds: float | None
+    size: int
+    sha256: str
+
+
+class RecordingListReply(TypedDict):
+    dossier_id: int
+    recordings: list[RecordingRow]
+
+
+class RecordingView(TypedDict):
+    id: int
+    call_id: int | None
+    attempt_id: int | None
+    placed_ref: str | None
+    dossier_id: int | None
+    size: int
+    sha256: str
+    state: str
+    stored_at: str | None
+
+
+class RecordingOpenReply(TypedDict):
+    recording: RecordingView
+    chunk_bytes: int
+
+
+class RecordingReadReply(TypedDict):
+    dossier_id: int
+    recording_id: int
+    offset: int
+    data: str  # base64
+    size: int
+    eof: bool
+
+
+class CallRecordedData(TypedDict):
+    """A recording stored: an answered call's, a placed call's (``call_ref``, ``number``,
+    ``callee``) or a call-back attempt's (``attempt_id``, ``call_ref``)."""
+
+    sha256: str
+    size: int
+    call_ref: NotRequired[str | None]
+    number: NotRequired[str | None]
+    callee: NotRequired[str | None]
+    attempt_id: NotRequired[int]
+
+
+class RecordingOpenedData(TypedDict):
+    recording_id: int
+    kind: str
+    callee: str | None
+
+
+REPLIES: dict[IntentName, type] = {
+    IntentName.CALL_RECORDING: UploadState,
+    IntentName.RECORDING_OUTGOING: UploadState,
+    IntentName.RECORDING_PLACED: UploadState,
+    IntentName.RECORDING_CHUNK: UploadState,
+    IntentName.RECORDING_COMMIT: UploadState,
+    IntentName.RECORDING_LIST: RecordingListReply,
+    IntentName.RECORDING_OPEN: RecordingOpenReply,
+    IntentName.RECORDING_READ: RecordingReadReply,
+}
+EVENTS: dict[EventName, type] = {
+    EventName.CALL_RECORDED: CallRecordedData,
+    EventName.RECORDING_OPENED: RecordingOpenedData,
+}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,15 +22,22 @@ from app.hub.service import HubService, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.stats.projection import project
-from app.stats.protocol import DeskState, StatsLive
+from app.stats.protocol import (
+    DeskState,
+    DeskStateData,
+    DeskStateReply,
+    LiveDesk,
+    LiveReply,
+    StatsLive,
+)
 
 #: A desk's last state older than this is not shown (the desk is gone).
 DESK_MEMORY = timedelta(hours=24)
 
 
-def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
+def desk_state(u: Unit, i: DeskState) -> DeskStateReply:
     assert u.actor is not None
-    data: dict[str, Any] = {
+    data: DeskStateData = {
         "user_id": u.actor.user_id,
         "name": u.actor.name,
         "role": str(u.actor.role),
@@ -41,7 +47,7 @@ def desk_state(u: Unit, i: DeskState) -> dict[str, Any]:
     return {"desk": data}
 
 
-def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
+def stats_live(u: Unit, i: StatsLive) -> LiveReply:
     assert u.actor is not None
     require(u.actor.role, Action.SUPERVISE)
     since = u.now - DESK_MEMORY
@@ -50,7 +56,7 @@ def stats_live(u: Unit, i: StatsLive) -> dict[str, Any]:
         .where(Event.type == EventName.DESK_STATE, Event.at >= since)
         .group_by(Event.actor_id)
     )
-    desks: dict[int, dict[str, Any]] = {}
+    desks: dict[int, LiveDesk] = {}
     for at, data in u.s.execute(select(Event.at, Event.data).where(Event.seq.in_(last))):
         desks[data["user_id"]] = {
             "user_id": data["user_id"],

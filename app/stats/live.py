@@ -9,6 +9,7 @@ takes each event; ``view(now)`` says what waits, for how long, and what to alert
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,7 +60,7 @@ class LiveState:
 
     # -- feeding ------------------------------------------------------------------------
 
-    def load(self, snapshot: dict[str, Any]) -> None:
+    def load(self, snapshot: Mapping[str, Any]) -> None:
         """The login snapshot (calls, dossiers, tasks) and, if given, ``desks``."""
         for call in snapshot.get("calls", []):
             self._call(call)
@@ -75,7 +76,7 @@ class LiveState:
             }
         self.last_seq = max(self.last_seq, int(snapshot.get("seq", 0) or 0))
 
-    def apply(self, message: dict[str, Any]) -> None:
+    def apply(self, message: Mapping[str, Any]) -> None:
         """One hub event message (``{"type": "event", "event": …, "call": {…}, …}``)."""
         seq = int(message.get("seq") or 0)
         if seq and seq <= self.last_seq:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import StringConstraints
+from typing_extensions import TypedDict
 
+from app.hub.events import EventName
 from app.hub.protocol import Intent, IntentName
 
 
@@ -31,3 +33,54 @@ INTENTS: tuple[type[Intent], ...] = (
     StatsLive,
     StatsReport,
 )
+
+
+class DeskStateData(TypedDict):
+    """``desk.state`` (to the supervisors), and its reply's ``desk``."""
+
+    user_id: int
+    name: str
+    role: str
+    state: str
+
+
+class DeskStateReply(TypedDict):
+    desk: DeskStateData
+
+
+class LiveDesk(DeskStateData):
+    since: str | None
+
+
+class LiveReply(TypedDict):
+    seq: int
+    desks: list[LiveDesk]
+
+
+class ReportTable(TypedDict):
+    """One table of the monthly report (app.stats.report_intent.table_view)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str | int | float | bool | None]]
+    groups: list[str] | None
+    emphasis: list[str]  # per row: "", "week", "month"
+    note: str
+
+
+class Report(TypedDict):
+    month: str
+    summary: list[str]
+    tables: list[ReportTable]
+
+
+class ReportReply(TypedDict):
+    report: Report
+
+
+REPLIES: dict[IntentName, type] = {
+    IntentName.DESK_STATE: DeskStateReply,
+    IntentName.STATS_LIVE: LiveReply,
+    IntentName.STATS_REPORT: ReportReply,
+}
+EVENTS: dict[EventName, type] = {EventName.DESK_STATE: DeskStateData}

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from app.callback.dialling import DialledCall  # noqa: E402
 from app.callback.vocab import AttemptResult  # noqa: E402
 from app.domain.rules import FlowError  # noqa: E402
+from app.hub.payloads import EventMessage  # noqa: E402
 from telephony.line import LineEvent, LineEventKind  # noqa: E402
 from tests.callback.conftest import Desks, Territory, osnp_task  # noqa: E402
 from ui.widgets.callback_panel import CallbackPanel  # noqa: E402
@@ -43,7 +44,7 @@ def wire(panel: CallbackPanel, desks: Desks) -> list[str]:
             errors.append(exc.message)
             return
         for out in desks.osnp.emitted:
-            panel.on_event(out.message)
+            panel.on_event(cast(EventMessage, out.message))
 
     panel.intent_requested.connect(send)
     return errors

@@ -58,7 +58,10 @@ async def test_desks_follow_versions_not_contiguous_seq_across_two_hubs(pg_url: 
         await asyncio.gather(notes(), updates())
         final = (await mrl.request("dossier.get", dossier_id=d["id"]))["dossier"]
         await until(
-            lambda: watcher.dossiers.get(d["id"], {}).get("version") == final["version"],
+            lambda: (
+                d["id"] in watcher.dossiers
+                and watcher.dossiers[d["id"]]["version"] == final["version"]
+            ),
             "the watching desk reaches the final version",
             timeout=5,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, QTime
 from pytestqt.qtbot import QtBot
@@ -12,7 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.directory.models import Slot, Unavailability
+from app.hub.events import EventName
+from app.hub.protocol import IntentName
 from tests.ui.conftest import open_desk, until
+from ui.controllers.agenda import AgendaController
 
 
 def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
@@ -46,6 +50,24 @@ def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
         await until(lambda: target["last_name"] in editor.title.text(), "agenda shown")
         before = editor.model.rowCount()
 
+        # From now on, count what the editor asks the hub, and the agenda events this
+        # desk receives: each change's reply and event carry its slots (or absence), so
+        # the agenda on screen is never read again (it was twice per change).
+        assert desk.controller is not None
+        agenda = next(c for c in desk.controller.panels if isinstance(c, AgendaController))
+        sent: list[object] = []
+        send = agenda.hub.send
+
+        async def counted(intent: Any, *args: Any, **fields: Any) -> Any:
+            sent.append(intent)
+            return await send(intent, *args, **fields)
+
+        agenda.hub.send = counted  # type: ignore[method-assign,assignment]
+        changes: list[str] = []
+        desk.controller.bus.on(
+            EventName.AGENDA_CHANGED, lambda msg: changes.append(str(msg["data"]["action"]))
+        )
+
         tomorrow = QDate.currentDate().addDays(1)
         editor.day.setDate(tomorrow)
         editor.start.setTime(QTime(16, 45))
@@ -76,6 +98,16 @@ def test_cpts_manager_creates_updates_cancels_and_adds_an_absence(
         editor.absence_reason.setText("congés")
         editor.add_absence()
         await until(lambda: editor.absences.count() == 1, "absence listed")
+        await until(
+            lambda: changes == ["created", "updated", "unavailability_added"],
+            lambda: f"this desk's agenda events ({changes})",
+        )
+        assert sent == [
+            IntentName.AGENDA_SLOT_CREATE,
+            IntentName.AGENDA_SLOT_UPDATE,
+            IntentName.AGENDA_UNAVAILABILITY_ADD,
+        ], sent
+        assert not agenda._reload.isActive()  # nor a reload waiting to go
         await desk.close()
         editor.close()
         return slot_id

@@ -182,11 +182,47 @@ def test_only_call_back_events_reach_the_call_back_plan(desk: Any) -> None:
     c.bus.publish(event(EventName.TASK_TAKEN, d=d, t=searched))
     assert asked == []  # the plan is not asked again for a dossier's own events
 
-    c.bus.publish(event(EventName.CALLBACK_ATTEMPT, d=d, t=searched, target_id=7))
-    assert asked == [IntentName.CALLBACK_PLAN]  # another desk's attempt: the plan again
+    # Another desk's attempt: the target as it now stands is in the event, applied to
+    # the plan without asking for it again (it used to be asked for at every event).
+    retry = target_row(7, status="RETRY")
+    c.bus.publish(event(EventName.CALLBACK_ATTEMPT, d=d, t=searched, **attempt(retry)))
+    assert asked == []
+    assert [(r["id"], r["status"]) for r in panel.model.rows] == [(7, "RETRY")]
+    # A plan built again (its event carries no plan): asked for.
+    c.bus.publish(event(EventName.CALLBACK_PLAN_BUILT, d=d, t=searched, targets=1,
+                        rebuild=True, kinds=["MT"], notes=[]))  # fmt: skip
+    assert asked == [IntentName.CALLBACK_PLAN]
 
-    c.bus.publish(event(EventName.CALLBACK_REMINDER, d=d, t=searched, target="Dr Martin"))
+    c.bus.publish(event(EventName.CALLBACK_REMINDER, d=d, t=searched, **reminder("Dr Martin")))
     assert "Rappel prévu maintenant : Dr Martin (Zoé)" in window.message_label.text()
+
+
+def target_row(target_id: int, **fields: Any) -> dict[str, Any]:
+    """A call-back target as app.callback.views.target_view gives it."""
+    return {
+        "id": target_id, "task_id": 10, "position": 1, "kind": "MT", "kind_label": "MT",
+        "status": "TO_CALL", "status_label": "", "effecteur_id": None, "name": "Dr Martin",
+        "phone_direct": "0600000000", "phone_secretary": "", "place": "", "conditions": "",
+        "slot_id": None, "slot_start": None, "slot_type": None, "distance_km": None,
+        "why": "", "skip_reason": "", "retry_at": None, "added_by_id": None, **fields,
+    }  # fmt: skip
+
+
+def attempt(target: dict[str, Any]) -> dict[str, Any]:
+    """``callback.attempt``'s data (app.callback.protocol.AttemptData)."""
+    return {
+        "attempt_id": 1, "target_id": target["id"], "target_kind": target["kind"],
+        "target_name": target["name"], "effecteur_id": None, "call_ref": None,
+        "result": "NO_ANSWER", "refusal_reason": None, "call_back_at": None,
+        "retry_at": None, "number": target["phone_direct"], "duration_seconds": None,
+        "recording_path": None, "target": target,
+    }  # fmt: skip
+
+
+def reminder(name: str) -> dict[str, Any]:
+    """``callback.reminder``'s data (app.callback.protocol.ReminderData)."""
+    return {"reminder_id": 1, "target_id": None, "target": name, "phone": "",
+            "due_at": AT, "late_seconds": 0.0, "message": f"Rappeler {name}"}  # fmt: skip
 
 
 def _emitted(path: Path) -> Iterator[tuple[str, set[str]]]:

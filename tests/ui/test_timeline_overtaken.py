@@ -11,7 +11,8 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.flow.protocol import DossierGet
+from app.flow.protocol import DossierGet, DossierGetReply
+from app.hub.payloads import as_reply
 from tests.ui.conftest import open_desk, seed_territory, until
 
 
@@ -43,7 +44,7 @@ def test_an_older_timeline_reply_keeps_the_live_events(
         note = "Rappeler la mère"
         texts = lambda: [w.timeline.item(i).text() for i in range(w.timeline.count())]  # noqa: E731
         await until(lambda: any(note in t for t in texts()), "the note, live")
-        dossiers.apply_fetched(d["id"], older)
+        dossiers.apply_fetched(d["id"], as_reply(older, DossierGetReply))
         assert any(note in t for t in texts()), texts()
         assert len(texts()) == len(older["timeline"]) + 1  # nothing twice
         await n1.close()

@@ -7,13 +7,25 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from app.hub.events import SLOT_EVENTS
+from app.directory.protocol import (
+    AgendaChange,
+    AgendaChangeReply,
+    AgendaReply,
+    BookingChange,
+    EffecteursReply,
+)
+from app.hub.events import SLOT_EVENTS, EventName
+from app.hub.payloads import as_reply, event_data
 from app.hub.protocol import IntentName
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
 from ui.tasks import spawn
 from ui.widgets.agenda_editor import AgendaEditor
+
+#: The ``agenda.changed`` actions that may change any agenda without saying its slots (a
+#: directory imported, the editors' agendas refreshed); the ROR's carries structures.
+RELOADED_AFTER = frozenset({"imported", "fhir_refreshed"})
 
 
 class AgendaController(QObject):
@@ -34,7 +46,8 @@ class AgendaController(QObject):
             lambda kind, payload: spawn(self._send(kind, payload), kind)
         )
         # A booking or an agenda change by any desk (this one included) changes what the
-        # editor shows: reload the agenda on screen, bursts merged.
+        # editor shows: its event carries the slots, applied; a whole directory imported
+        # or refreshed carries none: the agenda on screen is read again, bursts merged.
         self._reload = QTimer(self)
         self._reload.setSingleShot(True)
         self._reload.setInterval(200)
@@ -50,9 +63,29 @@ class AgendaController(QObject):
             self.editor.search()
 
     def on_slot_event(self, msg: Message) -> None:
-        shown = self.editor.effecteur_id
-        if shown is not None and touches(msg, shown):
-            self._reload.start()
+        """Apply what the event carries to the agenda on screen; only a whole directory
+        imported or the editors' agendas refreshed (no slots in the event) reload it."""
+        editor = self.editor
+        if msg["event"] in (EventName.SLOT_BOOKED, EventName.SLOT_RELEASED):
+            slot = event_data(msg, BookingChange)["slot"]
+            if slot is not None:  # None: booked beyond the published slots
+                editor.apply_slots([slot])
+            return
+        change = event_data(msg, AgendaChange)
+        if "slots" not in change:  # a directory imported or refreshed: no slots said
+            if editor.effecteur_id is not None and change["action"] in RELOADED_AFTER:
+                self._reload.start()
+            return
+        if not editor.shows(change.get("effecteur_id")):
+            return
+        self.apply_change(change)
+
+    def apply_change(self, change: AgendaChangeReply | AgendaChange) -> None:
+        self.editor.apply_slots(change.get("slots") or [])
+        if "unavailability" in change or "unavailability_id" in change:
+            self.editor.apply_unavailability(
+                change.get("unavailability"), change.get("unavailability_id")
+            )
 
     def _reload_now(self) -> None:
         if self.hub.ready:  # a desk closing in the meantime asks nothing more
@@ -63,25 +96,11 @@ class AgendaController(QObject):
         if reply is None:
             return
         if kind == IntentName.AGENDA_EFFECTEURS:
-            self.editor.show_effecteurs(reply["effecteurs"])
+            self.editor.show_effecteurs(as_reply(reply, EffecteursReply)["effecteurs"])
         elif kind == IntentName.AGENDA_VIEW:
-            self.editor.show_agenda(reply)
-        else:
-            count = len(reply.get("slots") or [])
+            self.editor.show_agenda(as_reply(reply, AgendaReply))
+        else:  # the change as it now stands: shown without reading the agenda again
+            change = as_reply(reply, AgendaChangeReply)
+            count = len(change["slots"])
             self.tell(f"Agenda mis à jour ({count} créneau(x))" if count else "Agenda mis à jour")
-            self.editor.reload()
-
-
-def touches(msg: Message, effecteur_id: int) -> bool:
-    """Whether an event changes this effecteur's agenda (an import or a refresh from the
-    agenda editors may change any)."""
-    data = msg.get("data") or {}
-    if data.get("action") in ("imported", "fhir_refreshed"):
-        return True
-    found = {
-        (data.get("booking") or {}).get("effecteur_id"),
-        (data.get("slot") or {}).get("effecteur_id"),
-        data.get("effecteur_id"),
-    }
-    found |= {s.get("effecteur_id") for s in data.get("slots") or []}
-    return effecteur_id in found
+            self.apply_change(change)

@@ -9,11 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from app.appointments.protocol import AppointmentAttach, AppointmentBoard
+from app.appointments.protocol import (
+    AppointmentAttach,
+    AppointmentAttached,
+    AppointmentBoard,
+    AppointmentChange,
+    AppointmentRefused,
+    AttachReply,
+    BoardReply,
+    JournalReply,
+)
 from app.hub.events import EventName
+from app.hub.payloads import as_reply, event_data
 from app.hub.protocol import IntentName
 from ui.controllers.actions import shortcut_action
-from ui.controllers.bus import EventBus
+from ui.controllers.bus import EventBus, Message
 from ui.tasks import spawn
 from ui.widgets.appointment_board import AppointmentBoard as BoardView
 from ui.widgets.appointment_board import reasons
@@ -21,8 +31,6 @@ from ui.widgets.appointment_board import reasons
 if TYPE_CHECKING:
     from ui.controllers.dossier import DossierController
     from ui.main_window import DeskWindow
-
-Message = dict[str, Any]
 
 
 class BoardController(QObject):
@@ -55,24 +63,26 @@ class BoardController(QObject):
     async def _load(self) -> None:
         reply = await self.dossier.hub.send(AppointmentBoard)
         if reply is not None:
-            self.view.model.reset_rows(list(reply["appointments"]))
+            board = as_reply(reply, BoardReply)["appointments"]
+            self.view.model.reset_rows(board)
         if self.view.refused is not None:
             journal = await self.dossier.hub.send(IntentName.APPOINTMENT_JOURNAL, limit=200)
             if journal is not None:
-                self.view.refused.reset_rows(list(journal["messages"]))
+                messages = as_reply(journal, JournalReply)["messages"]
+                self.view.refused.reset_rows(messages)
 
     def on_refused(self, msg: Message) -> None:
         """A refused message, as the journal would list it (the event has no journal id:
         its sequence number stands in until the next load)."""
         assert self.view.refused is not None
-        data = msg.get("data") or {}
+        data = event_data(msg, AppointmentRefused)
         row = {
-            "id": f"event-{msg.get('seq')}",
-            "at": msg.get("at"),
-            "sender": data.get("sender", ""),
-            "identifier": data.get("identifier", ""),
-            "answer": data.get("answer"),
-            "issues": data.get("issues") or [],
+            "id": f"event-{msg['seq']}",
+            "at": msg["at"],
+            "sender": data["sender"],
+            "identifier": data["identifier"],
+            "answer": data["answer"],
+            "issues": data["issues"],
         }
         self.view.refused.upsert(row)
         self.tell(
@@ -82,20 +92,24 @@ class BoardController(QObject):
         )
 
     def on_event(self, msg: Message) -> None:
-        data = msg.get("data") or {}
-        row = dict(data.get("appointment") or {})
-        if "id" not in row:
-            return
+        """received / updated: the appointment, its board columns kept from the row
+        shown; attached: the board's row itself."""
+        change = event_data(msg, AppointmentChange)  # its ``appointment`` in both
+        row: dict[str, Any] = dict(change["appointment"])
         known = self.view.model.position(row["id"])
         before = self.view.model.rows[known] if known is not None else {}
         row.setdefault("dossier_id", before.get("dossier_id"))
         row.setdefault("structure", before.get("structure", ""))
         self.view.model.upsert(row)
-        if msg.get("event") == EventName.APPOINTMENT_ATTACHED and data.get("automatic"):
-            dossier = msg.get("dossier") or {}
+        if (
+            msg["event"] == EventName.APPOINTMENT_ATTACHED
+            and (event_data(msg, AppointmentAttached)["automatic"])
+        ):
+            dossier = msg.get("dossier")
             self.tell(
-                f"Rendez-vous du {row.get('start', '')[:16].replace('T', ' ')} rattaché "
-                f"automatiquement au dossier {dossier.get('number', row['dossier_id'])} "
+                f"Rendez-vous du {row['start'][:16].replace('T', ' ')} rattaché "
+                f"automatiquement au dossier "
+                f"{dossier['number'] if dossier else row['dossier_id']} "
                 "(le seul dossier du régulateur en attente de RDV)"
             )
 
@@ -115,5 +129,5 @@ class BoardController(QObject):
         )
         if reply is None:
             return  # refused: the bridge showed why
-        self.view.model.upsert(reply["appointment"])
+        self.view.model.upsert(as_reply(reply, AttachReply)["appointment"])
         self.tell("Rendez-vous rattaché au dossier ouvert")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from app.hub.events import EventName
+from app.hub.payloads import EventMessage
 
 log = logging.getLogger(__name__)
-Message = dict[str, Any]
+#: An event as the desk receives it: its ``data`` read through its type (event_data).
+Message = EventMessage
 Handler = Callable[[Message], None]
 
 

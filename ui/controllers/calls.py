@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from app.flow import protocol as p
+from app.hub.payloads import as_reply
 from app.stats.protocol import DeskState
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
@@ -143,7 +144,7 @@ class CallsController(QObject):
         reply = await self.hub.send(p.CallAnswered, call_ref=call_id)
         if reply is None:
             return
-        dossier = reply["dossier"]
+        dossier = as_reply(reply, p.DossierReply)["dossier"]
         self.call_dossier[call_id] = dossier["id"]
         self.lists.upsert(dossier)
         self.dossier.show(dossier)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 from app.domain.enums import DossierStatus, Queue, Role, TaskStatus
 from app.flow import protocol as p
 from app.hub.events import DOSSIER_EVENTS
+from app.hub.payloads import DossierView, Snapshot, TaskView, TimelineEntry, as_reply
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -55,12 +56,12 @@ class DossierController(QObject):
         self.role = role
         self.user_id = user_id
         self.in_call = in_call  # a call in hand: the N1 is reminded that F4 transfers it
-        self.dossiers: dict[int, dict[str, Any]] = {}
-        self.tasks: dict[int, dict[str, Any]] = {}
+        self.dossiers: dict[int, DossierView] = {}
+        self.tasks: dict[int, TaskView] = {}
         self.current_id: int | None = None
         #: The open dossier's events received live: a timeline fetched before one of
         #: them was written (its reply overtaken by the event) must not drop it.
-        self._recent: list[dict[str, Any]] = []
+        self._recent: list[TimelineEntry] = []
         form.fields_edited.connect(self.save_fields)
         form.qualify_requested.connect(self.qualify)
         form.close_requested.connect(self.close_dossier)
@@ -88,7 +89,7 @@ class DossierController(QObject):
 
     # -- what the hub says -------------------------------------------------------------
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         self.dossiers = {d["id"]: d for d in snap["dossiers"]}
         self.tasks = {t["id"]: t for t in snap["tasks"]}
         if self.current_id is None:
@@ -115,27 +116,30 @@ class DossierController(QObject):
             self.tasks[task["id"]] = task
         if dossier["id"] == self.current_id:
             self._show_current()
-            entry = {
-                "seq": msg.get("seq"),
+            entry: TimelineEntry = {
+                "seq": msg["seq"],
                 "type": msg["event"],
                 "at": msg["at"],
-                "actor": msg.get("actor"),
-                "data": msg.get("data"),
+                "actor": msg["actor"],
+                "data": msg["data"],
             }
             self._recent = [*self._recent[-(RECENT_KEPT - 1) :], entry]
             self.timeline.add_entry(entry)
 
     # -- showing a dossier -------------------------------------------------------------
 
-    def _mine(self, d: dict[str, Any]) -> bool:
-        return (d.get("owner") or {}).get("id") == self.user_id
+    def _mine(self, d: DossierView) -> bool:
+        owner = d["owner"]
+        return owner is not None and owner["id"] == self.user_id
 
     def _show_current(self) -> None:
         d = self.dossiers.get(self.current_id or -1)
         task = next((t for t in self.tasks.values() if d and t["dossier_id"] == d["id"]), None)
+        owner = task["owner"] if task is not None else None
         task_mine = (
             task is not None
-            and (task.get("owner") or {}).get("id") == self.user_id
+            and owner is not None
+            and owner["id"] == self.user_id
             and task["status"] != TaskStatus.DONE
         )
         boss = self.role is Role.SUPERVISEUR
@@ -151,27 +155,28 @@ class DossierController(QObject):
         if fetch:
             spawn(self._fetch(dossier_id), f"fetch-dossier-{dossier_id}")
 
-    def show(self, dossier: dict[str, Any]) -> None:
+    def show(self, dossier: DossierView) -> None:
         """A dossier the hub just handed to this desk (answered, taken): open it."""
         self.dossiers[dossier["id"]] = dossier
         self.open(dossier["id"], fetch=True)
 
-    def remember_task(self, task: dict[str, Any]) -> None:
+    def remember_task(self, task: TaskView) -> None:
         self.tasks[task["id"]] = task
 
     async def _fetch(self, dossier_id: int) -> None:
         reply = await self.hub.send(p.DossierGet, dossier_id=dossier_id)
         if reply is not None:
-            self.apply_fetched(dossier_id, reply)
+            self.apply_fetched(dossier_id, as_reply(reply, p.DossierGetReply))
 
-    def apply_fetched(self, dossier_id: int, reply: dict[str, Any]) -> None:
+    def apply_fetched(self, dossier_id: int, reply: p.DossierGetReply) -> None:
         """Show a ``dossier.get`` reply, keeping the live events it is older than (a read
         runs beside the writer: its reply can come after an event it does not hold)."""
         if self.current_id != dossier_id:
             return
         self.dossiers[dossier_id] = reply["dossier"]
-        if reply.get("task"):
-            self.tasks[reply["task"]["id"]] = reply["task"]
+        task = reply["task"]
+        if task is not None:
+            self.tasks[task["id"]] = task
         self._show_current()
         entries = reply["timeline"]
         last = max((e.get("seq") or 0 for e in entries), default=0)
@@ -188,7 +193,7 @@ class DossierController(QObject):
     def caller_number(self) -> str:
         """The caller's number of the dossier in hand ("" if none)."""
         current = self.dossiers.get(self.current_id) if self.current_id else None
-        return (current or {}).get("caller_number") or ""
+        return current["caller_number"] if current is not None else ""
 
     # -- intents -----------------------------------------------------------------------
 
@@ -203,10 +208,10 @@ class DossierController(QObject):
         reply = await self.hub.send(p.DossierQualify, dossier_id=dossier_id, priority=priority)
         if reply is None:
             return
-        d = reply["dossier"]
+        d = as_reply(reply, p.DossierReply)["dossier"]
         self.dossiers[d["id"]] = d
         self.qualified.emit(d, priority)
-        if d.get("queue"):
+        if d["queue"]:
             hint = " — F4 : transférer l'appel au niveau 2" if self.in_call() else ""
             self.tell(f"Dossier {d['number']} transmis : {Queue(d['queue']).label}{hint}")
             self.clear()
@@ -231,7 +236,7 @@ class DossierController(QObject):
         await self.hub.client.flush()
         reply = await self.hub.send(kind, dossier_id=dossier_id, **payload)
         if reply is not None:
-            self.tell(f"{done} ({reply['dossier']['number']})")
+            self.tell(f"{done} ({as_reply(reply, p.DossierReply)['dossier']['number']})")
             if self.current_id == dossier_id:
                 self.clear()
 
@@ -243,8 +248,9 @@ class DossierController(QObject):
         reply = await self.hub.send(p.DossierDecide, dossier_id=dossier_id, **fields)
         if reply is None:
             return
-        self.dossiers[dossier_id] = reply["dossier"]
-        if reply.get("task"):
+        decided = as_reply(reply, p.DecideReply)
+        self.dossiers[dossier_id] = decided["dossier"]
+        if decided["task"] is not None:
             self.tell("Décision enregistrée : recherche de RDV transmise à l'OSNP")
             self.clear()
         elif close:

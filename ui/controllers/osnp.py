@@ -11,9 +11,11 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.callback.dialling import DialledCall
+from app.callback.protocol import ReminderData
 from app.domain.enums import Role, TaskStatus
 from app.flow import protocol as p
 from app.hub.events import CALLBACK_EVENTS, TASK_EVENTS, EventName
+from app.hub.payloads import Snapshot, event_data
 from telephony.line import LineEvent, LineEventKind
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
@@ -115,19 +117,19 @@ class CallbackController(QObject):
 
     def on_reminder(self, msg: Message) -> None:
         """A call-back asked for now: ring the desk and show the target."""
-        task = msg.get("task") or {}
-        data = msg.get("data") or {}
+        task = msg.get("task")
+        data = event_data(msg, ReminderData)
         QApplication.beep()
         self.tell(
-            f"Rappel prévu maintenant : {data.get('target') or 'médecin'} "
-            f"({task.get('patient') or ''})",
+            f"Rappel prévu maintenant : {data['target'] or 'médecin'} "
+            f"({task['patient'] if task else ''})",
             error=True,
         )
-        if self.panel.task_id != task.get("id") and task:
-            self.dossier_id = task.get("dossier_id")
+        if task is not None and self.panel.task_id != task["id"]:
+            self.dossier_id = task["dossier_id"]
             self.panel.open_task(task)
-        if data.get("target_id"):
-            self.panel.select_target(int(data["target_id"]))
+        if data["target_id"]:
+            self.panel.select_target(data["target_id"])
 
 
 class TaskController(QObject):
@@ -160,7 +162,7 @@ class TaskController(QObject):
         if role is Role.OSNP:  # Ctrl+Entrée closes the search in hand
             self.actions.append(shortcut_action(self, window, "validate", panel.request_close))
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         self.model.reset_rows(snap["tasks"])
 
     def on_event(self, msg: Message) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QTableView, QWidget
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import QTableView, QWidget
 from app.domain.enums import Queue
 from app.flow import protocol as p
 from app.hub.events import DOSSIER_EVENTS
+from app.hub.payloads import DossierView, Snapshot, as_reply
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -58,7 +58,7 @@ class QueuesController(QObject):
         bus.on(DOSSIER_EVENTS, self.on_event)
         self.actions = [shortcut_action(self, window, "take_next", self.take_next)]
 
-    def load(self, snap: dict[str, Any]) -> None:
+    def load(self, snap: Snapshot) -> None:
         rows = snap["dossiers"]
         if self.queue_model is not None:
             self.queue_model.reset_rows(rows)
@@ -69,7 +69,7 @@ class QueuesController(QObject):
         if dossier is not None:
             self.upsert(dossier)
 
-    def upsert(self, dossier: dict[str, Any]) -> None:
+    def upsert(self, dossier: DossierView) -> None:
         if self.queue_model is not None:
             self.queue_model.upsert(dossier)
         self.mine_model.upsert(dossier)
@@ -93,7 +93,7 @@ class QueuesController(QObject):
     async def _take_next(self, queue: Queue) -> None:
         reply = await self.hub.send(p.QueueNext, queue=str(queue))
         if reply is not None:
-            self._taken(reply["dossier"])
+            self._taken(as_reply(reply, p.DossierReply)["dossier"])
 
     def _take_row(self, index: QModelIndex) -> None:
         row = index.data(Qt.ItemDataRole.UserRole)
@@ -103,9 +103,9 @@ class QueuesController(QObject):
     async def _take(self, dossier_id: int) -> None:
         reply = await self.hub.send(p.DossierTake, dossier_id=dossier_id)
         if reply is not None:
-            self._taken(reply["dossier"])
+            self._taken(as_reply(reply, p.DossierReply)["dossier"])
 
-    def _taken(self, dossier: dict[str, Any]) -> None:
+    def _taken(self, dossier: DossierView) -> None:
         self.upsert(dossier)
         self.dossier.show(dossier)
         self.tell(f"Dossier {dossier['number']} pris en charge")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
-from app.stats.protocol import StatsLive, StatsReport
+from app.hub.payloads import Snapshot, as_reply
+from app.stats.protocol import LiveReply, ReportReply, StatsLive, StatsReport
 from ui.bridge import HubBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus
@@ -27,13 +26,13 @@ class SupervisionController(QObject):
         self.hub = hub
         bus.on_every(view.apply)
 
-    def on_snapshot(self, snap: dict[str, Any]) -> None:
+    def on_snapshot(self, snap: Snapshot) -> None:
         self.view.load(snap)
         spawn(self._load_desks(snap), "supervision-desks")
 
-    async def _load_desks(self, snap: dict[str, Any]) -> None:
+    async def _load_desks(self, snap: Snapshot) -> None:
         reply = await self.hub.send(StatsLive)
-        self.view.load(snap, reply["desks"] if reply else [])
+        self.view.load(snap, as_reply(reply, LiveReply)["desks"] if reply else [])
 
 
 class StatisticsController(QObject):
@@ -60,4 +59,4 @@ class StatisticsController(QObject):
     async def _report(self, month: str) -> None:
         reply = await self.hub.send(StatsReport, 60, month=month)
         if reply is not None:
-            self.view.show_report(reply["report"])
+            self.view.show_report(as_reply(reply, ReportReply)["report"])

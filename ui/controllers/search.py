@@ -7,15 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from app.directory.protocol import BookingChange, BookingReply, DirectorySearch, SlotBook
+from app.directory.protocol import (
+    AgendaBookingData,
+    AgendaLateData,
+    BookingChange,
+    BookingReply,
+    DirectorySearch,
+    SlotBook,
+)
 from app.hub.events import SLOT_EVENTS, EventName
-from app.interop.protocol import DirectoryRefresh
+from app.hub.payloads import as_reply, event_data
+from app.interop.protocol import DirectoryRefresh, RefreshReply
 from ui.bridge import HubBridge, LineBridge
 from ui.controllers.actions import shortcut_action
 from ui.controllers.bus import EventBus, Message
@@ -80,25 +88,27 @@ class SearchController(QObject):
         if msg["event"] == EventName.AGENDA_CHANGED:
             self._research.start()
             return
-        change = cast(BookingChange, msg.get("data") or {})  # slot.booked, slot.released
-        slot = change.get("slot")
+        change = event_data(msg, BookingChange)  # slot.booked, slot.released
+        slot = change["slot"]
         if slot is None:
             self._research.start()
             return
-        booking = change.get("booking")
-        snp = change.get("weekly_snp")
-        weekly = (booking["effecteur_id"], snp) if booking is not None and snp is not None else None
+        snp = change["weekly_snp"]
+        weekly = (change["booking"]["effecteur_id"], snp) if snp is not None else None
         freed = msg["event"] == EventName.SLOT_RELEASED
         if not self.panel.apply_slot(slot, weekly, freed=freed):
             self._research.start()
 
     def on_agenda_event(self, msg: Message) -> None:
         """A booking made at an editor: confirmed, cancelled, or still pending too long."""
-        data = msg.get("data") or {}
-        status = data.get("agenda_status")
         late = msg["event"] == EventName.DOSSIER_AGENDA_LATE
-        if late or status in ("booked", "cancelled"):
-            self.tell(str(data.get("message", "")), error=late or status == "cancelled")
+        if late:
+            self.tell(event_data(msg, AgendaLateData)["message"], error=True)
+            return
+        data = event_data(msg, AgendaBookingData)
+        status = data["agenda_status"]
+        if status in ("booked", "cancelled"):
+            self.tell(data["message"], error=status == "cancelled")
 
     def refresh_agendas(self) -> None:
         spawn(self._refresh_agendas(), "directory-refresh")
@@ -106,7 +116,7 @@ class SearchController(QObject):
     async def _refresh_agendas(self) -> None:
         reply = await self.hub.send(DirectoryRefresh)
         if reply is not None:  # each editor's result comes back as an event
-            names = ", ".join(reply["refresh"]["editors"])
+            names = ", ".join(as_reply(reply, RefreshReply)["refresh"]["editors"])
             self.tell(f"Agendas en cours d'actualisation : {names}")
 
     def search(self, criteria: dict[str, Any]) -> None:
@@ -136,10 +146,10 @@ class SearchController(QObject):
         if answer is None:
             self._refresh_search()  # the place went to another desk: show what is left
             return
-        reply = cast(BookingReply, answer)
+        reply = as_reply(answer, BookingReply)
         booking = reply["booking"]
         when = datetime.fromisoformat(booking["appointment_at"]).astimezone()
-        if booking.get("agenda_status") == "pending":
+        if booking["agenda_status"] == "pending":
             # The editor's slot: booked on its page in the browser (origin=sas, no patient
             # data), « Réservé » only when the editor's appointment comes back.
             self.open_url(QUrl(booking["booking_page"] or ""))
@@ -149,7 +159,7 @@ class SearchController(QObject):
             )
             return
         text = f"Réservé : {booking['effecteur']} le {when:%d/%m à %H:%M}"
-        if booking.get("requires_call"):
+        if booking["requires_call"]:
             text += " — appelez le médecin pour confirmer (agenda non interfacé)"
         warnings = reply["warnings"]
         self.tell(" · ".join([text, *warnings]), error=bool(warnings))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,13 +112,17 @@ class RowTableModel(QAbstractTableModel):
 
     # -- updates ----------------------------------------------------------------------
 
-    def reset_rows(self, rows: list[Row]) -> None:
+    def reset_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """The rows shown: each a copy of the view the hub sent (its TypedDict, read as a
+        plain row by the columns)."""
+        copies = [dict(r) for r in rows]
         self.beginResetModel()
-        self.rows = sorted((r for r in rows if self.accept(r)), key=self.sort_key)
+        self.rows = sorted((r for r in copies if self.accept(r)), key=self.sort_key)
         self.endResetModel()
 
-    def upsert(self, row: Row) -> None:
+    def upsert(self, view: Mapping[str, Any]) -> None:
         """Insert, update in place, move or remove one row; selections follow the row."""
+        row = dict(view)
         current = self.position(row["id"])
         if not self.accept(row):
             if current is not None:

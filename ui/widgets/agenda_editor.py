@@ -6,8 +6,8 @@ shown is re-read from the hub after each one.
 
 from __future__ import annotations
 
-from datetime import datetime, time
-from typing import Any
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from PySide6.QtCore import QDate, Qt, QTime, Signal
@@ -32,6 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.directory.protocol import (
+    AgendaReply,
+    AgendaSlot,
+    AgendaView,
+    EffecteurRow,
+    SlotView,
+    UnavailabilityView,
+)
 from app.domain.enums import ConsultationType
 from app.hub.protocol import IntentName
 from ui.naming import named
@@ -44,6 +52,8 @@ VISIBILITIES = (
     ("CPTS", "CPTS"),
 )
 ID_ROLE = 256
+#: The days ahead an agenda shows (``agenda.view``'s default): a change beyond is not shown.
+AGENDA_DAYS = int(AgendaView.model_fields["days"].default)
 
 
 def paris(day: QDate, at: QTime) -> datetime:
@@ -64,6 +74,8 @@ class AgendaEditor(QWidget):
         super().__init__(parent)
         self.setWindowTitle("sasdesk — agendas des effecteurs")
         self.effecteur_id: int | None = None
+        #: The agenda on screen, as ``agenda.view`` answered it and the changes since.
+        self.agenda: AgendaReply | None = None
         self.filter = named(QLineEdit(), "agendaFilter")
         self.filter.setPlaceholderText("Nom ou RPPS")
         self.filter.returnPressed.connect(self.search)
@@ -183,7 +195,7 @@ class AgendaEditor(QWidget):
     def search(self) -> None:
         self.intent_requested.emit(IntentName.AGENDA_EFFECTEURS, {"text": self.filter.text()})
 
-    def show_effecteurs(self, rows: list[dict[str, Any]]) -> None:
+    def show_effecteurs(self, rows: list[EffecteurRow]) -> None:
         self.people.clear()
         for row in rows:
             item = QListWidgetItem(f"{row['name']} — {row['structure'] or row['mode']}")
@@ -200,7 +212,51 @@ class AgendaEditor(QWidget):
         if self.effecteur_id is not None:
             self.intent_requested.emit(IntentName.AGENDA_VIEW, {"effecteur_id": self.effecteur_id})
 
-    def show_agenda(self, agenda: dict[str, Any]) -> None:
+    def show_agenda(self, agenda: AgendaReply) -> None:
+        self.agenda = {
+            "effecteur": agenda["effecteur"],
+            "slots": list(agenda["slots"]),
+            "unavailabilities": list(agenda["unavailabilities"]),
+        }
+        self._render(self.agenda)
+
+    def shows(self, effecteur_id: int | None) -> bool:
+        """Whether the agenda on screen is this effecteur's."""
+        return self.agenda is not None and self.agenda["effecteur"]["id"] == effecteur_id
+
+    def apply_slots(self, slots: Iterable[SlotView]) -> None:
+        """Slots created, changed, booked or cancelled, as the hub's reply or event gives
+        them: those of the agenda on screen replace their row, or join it within its days."""
+        agenda = self.agenda
+        if agenda is None:
+            return
+        now = datetime.now(UTC)
+        until = now + timedelta(days=AGENDA_DAYS)
+        rows = {s["id"]: s for s in agenda["slots"]}
+        for s in slots:
+            if s["effecteur_id"] != agenda["effecteur"]["id"]:
+                continue
+            start, end = datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])
+            if s["id"] in rows or (end >= now and start < until):
+                rows[s["id"]] = agenda_slot(s)
+        agenda["slots"] = sorted(
+            rows.values(), key=lambda s: (datetime.fromisoformat(s["start"]), s["id"])
+        )
+        self._render(agenda)
+
+    def apply_unavailability(
+        self, added: UnavailabilityView | None = None, removed: int | None = None
+    ) -> None:
+        agenda = self.agenda
+        if agenda is None:
+            return
+        kept = [x for x in agenda["unavailabilities"] if x["id"] not in (removed, None)]
+        if added is not None:
+            kept = [x for x in kept if x["id"] != added["id"]] + [added]
+        agenda["unavailabilities"] = sorted(kept, key=lambda x: (x["start"], x["id"]))
+        self._render(agenda)
+
+    def _render(self, agenda: AgendaReply) -> None:
         e = agenda["effecteur"]
         weekly = " ; ".join(e.get("weekly_availability") or []) or "—"
         self.title.setText(
@@ -303,3 +359,19 @@ class AgendaEditor(QWidget):
                 IntentName.AGENDA_UNAVAILABILITY_REMOVE,
                 {"unavailability_id": int(item.data(ID_ROLE))},
             )
+
+
+def agenda_slot(s: SlotView) -> AgendaSlot:
+    """A slot as the agenda editor lists it."""
+    return {
+        "id": s["id"],
+        "start": s["start"],
+        "end": s["end"],
+        "type": s["type"],
+        "capacity": s["capacity"],
+        "booked": s["booked"],
+        "is_range": s["is_range"],
+        "visibility": s["visibility"],
+        "status": s["status"],
+        "source": s["source"],
+    }

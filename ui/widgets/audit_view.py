@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from app.audit.protocol import AuditList
+from app.audit.protocol import AuditList, AuditReply
+from app.hub.payloads import as_reply
 from ui.naming import named
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -121,9 +122,9 @@ class AuditView(QWidget):
             payload["before_id"] = self._oldest
         reply = await self._send(AuditList, **payload)
         if reply is not None:
-            self.show_reads(reply, append=more)
+            self.show_reads(as_reply(reply, AuditReply), append=more)
 
-    def show_reads(self, reply: dict[str, Any], append: bool = False) -> None:
+    def show_reads(self, reply: AuditReply, append: bool = False) -> None:
         if not append:
             self.model.removeRows(0, self.model.rowCount())
         for read in reply["reads"]:

@@ -9,6 +9,7 @@ and ``on_event``. Dialling goes out through ``dial_requested`` (click-to-call).
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,10 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.callback import protocol as cb
 from app.callback.vocab import AttemptResult, RefusalReason
 from app.directory.vocab import PARIS
 from app.domain.enums import ConsultationType
 from app.hub.events import EventName
+from app.hub.payloads import EventMessage, as_reply, event_data
 from app.hub.protocol import IntentName
 from ui.models.rows import Column, RowTableModel
 from ui.naming import named
@@ -77,7 +80,7 @@ class CallbackPanel(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.task_id: int | None = None
-        self.appointment: dict[str, Any] | None = None
+        self.appointment: cb.AppointmentView | None = None
         self.letter_pdf: bytes | None = None
         self.call_facts: dict[int, dict[str, Any]] = {}  # target id → the last call's facts
         self.model = RowTableModel(PLAN_COLUMNS, lambda r: True, lambda r: r["position"])
@@ -213,7 +216,7 @@ class CallbackPanel(QWidget):
 
     # -- state in -----------------------------------------------------------------------
 
-    def open_task(self, task: dict[str, Any]) -> None:
+    def open_task(self, task: Mapping[str, Any]) -> None:
         self.task_id = int(task["id"])
         self.header.setText(
             f"<b>{task.get('patient') or 'Patient'}</b>, "
@@ -222,49 +225,94 @@ class CallbackPanel(QWidget):
         )
         self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
 
-    def show_plan(self, plan: dict[str, Any]) -> None:
+    def show_plan(self, plan: cb.PlanView) -> None:
         self.task_id = plan["task_id"]
         selected = self.current_target()
         self.model.reset_rows(plan["targets"])
-        self.notes.setText(" · ".join(plan.get("notes", [])))
+        self.notes.setText(" · ".join(plan["notes"]))
         self.notes.setVisible(bool(self.notes.text()))  # no empty line above the plan
         still = selected is not None and any(
             r["id"] == selected["id"] and r["status"] == "TO_CALL" for r in plan["targets"]
         )
         # stay on a target not yet called; after an outcome, go to the next one
-        wanted = selected["id"] if still and selected else plan.get("next_target_id")
+        wanted = selected["id"] if still and selected else plan["next_target_id"]
         if wanted is not None:
             self.select_target(wanted)
-        if plan.get("appointment"):
+        if plan["appointment"] is not None:
             self.appointment = plan["appointment"]
             self.after.setVisible(True)
         self._sync_buttons()
 
-    def apply_reply(self, type_: str, reply: dict[str, Any]) -> None:
+    def apply_reply(self, type_: str, reply: Mapping[str, Any]) -> None:
+        """A call-back reply (app.callback.protocol.REPLIES): each part it carries shown."""
         if "plan" in reply:
-            self.show_plan(reply["plan"])
+            self.show_plan(as_reply(reply, cb.PlanReply)["plan"])
         if type_ == IntentName.CALLBACK_SCRIPT and "script" in reply:
-            self.show_script(reply["script"])
+            self.show_script(as_reply(reply, cb.ScriptReply)["script"])
         if "patient_text" in reply:
-            self.patient_text.setPlainText(reply["patient_text"]["message"])
+            text = as_reply(reply, cb.PatientTextReply)["patient_text"]
+            self.patient_text.setPlainText(text["message"])
         if "billing" in reply:
-            self.billing.setText(reply["billing"]["text"])
-        if "appointment" in reply and reply["appointment"]:
-            self.appointment = reply["appointment"]
+            self.billing.setText(as_reply(reply, cb.BillingReply)["billing"]["text"])
+        if reply.get("appointment"):
+            self.appointment = as_reply(reply, cb.AppointmentReply)["appointment"]
             self.after.setVisible(True)
         if "letter" in reply:
-            self.letter_pdf = base64.b64decode(reply["letter"]["pdf_base64"])
-            self.letter_label.setText(f"{reply['letter']['filename']} prêt")
+            letter = as_reply(reply, cb.LetterReply)["letter"]
+            self.letter_pdf = base64.b64decode(letter["pdf_base64"])
+            self.letter_label.setText(f"{letter['filename']} prêt")
 
-    def on_event(self, msg: dict[str, Any]) -> None:
-        """Hub events about this task (another desk, a reminder) refresh the plan."""
-        task = msg.get("task") or {}
-        if self.task_id is None or task.get("id") != self.task_id:
+    def on_event(self, msg: EventMessage) -> None:
+        """Hub events about this task (this desk's own, another's, a reminder) change the
+        plan shown from what they carry: only a plan built again, which its event does
+        not carry, is asked for."""
+        task = msg.get("task")
+        if self.task_id is None or task is None or task["id"] != self.task_id:
             return
-        if msg["event"].startswith("callback.") and msg["event"] != EventName.CALLBACK_LETTER_MADE:
-            self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
+        name = msg["event"]
+        if name in (EventName.CALLBACK_TARGET_ADDED, EventName.CALLBACK_TARGET_SKIPPED):
+            self._apply_target(event_data(msg, cb.TargetAddedData)["target"])
+        elif name == EventName.CALLBACK_ATTEMPT:
+            self._apply_target(event_data(msg, cb.AttemptData)["target"])
+        elif name == EventName.CALLBACK_PLAN_REORDERED:
+            self._reorder(event_data(msg, cb.PlanReorderedData)["order"])
+        elif name == EventName.CALLBACK_APPOINTMENT:
+            self.appointment = event_data(msg, cb.AppointmentMadeData)["appointment"]
+            self.after.setVisible(True)
+            self._sync_buttons()
+        elif name == EventName.CALLBACK_APPOINTMENT_STATUS:
+            change = event_data(msg, cb.AppointmentStatusData)
+            if self.appointment and self.appointment["id"] == change["appointment_id"]:
+                self.appointment = {**self.appointment, "status": change["status"]}
+        elif name == EventName.CALLBACK_PLAN_BUILT:
+            built = event_data(msg, cb.PlanBuiltData).get("target_ids")
+            if built != [r["id"] for r in self.model.rows]:  # not the plan shown: asked
+                self.intent_requested.emit(IntentName.CALLBACK_PLAN, {"task_id": self.task_id})
+        # a letter made, a reminder, a deadline, the SAS closing: the plan is unchanged
 
-    def show_script(self, script: dict[str, Any]) -> None:
+    def _apply_target(self, target: cb.TargetView) -> None:
+        selected = self.current_target()
+        self.model.upsert(target)
+        if selected is not None:
+            self.select_target(selected["id"])
+        self._sync_buttons()
+
+    def _reorder(self, order: list[int]) -> None:
+        """Each row moved to its new place (the selection follows its row)."""
+        rank: dict[int, int] = dict(zip(order, range(1, len(order) + 1), strict=True))
+        moved = [{**r, "position": rank.get(r["id"], r["position"])} for r in self.model.rows]
+        for row in sorted(moved, key=lambda r: int(r["position"])):
+            self.model.upsert(row)
+        if [r["position"] for r in self.model.rows] != sorted(
+            r["position"] for r in self.model.rows
+        ):
+            selected = self.current_target()  # moved one by one past stale places: redo
+            self.model.reset_rows(list(self.model.rows))
+            if selected is not None:
+                self.select_target(selected["id"])
+        self._sync_buttons()
+
+    def show_script(self, script: cb.ScriptView) -> None:
         questions = "".join(
             f"<li>{q['text']}"
             + (f"<br/><i>{' / '.join(q['answers'])}</i>" if q["answers"] else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -60,7 +61,7 @@ class DecisionForm(QGroupBox):
         self, parent: QWidget | None = None, *, doctor: bool = True, can_forward: bool = False
     ):
         super().__init__("Décision médicale" if doctor else "Régulation", parent)
-        self.dossier: dict[str, Any] | None = None
+        self.dossier: Mapping[str, Any] | None = None
         self.doctor = doctor
         self.decision = enum_combo(Decision, "decision")
         self.care_level = enum_combo(CareLevel, "care_level")
@@ -145,7 +146,7 @@ class DecisionForm(QGroupBox):
         self.consultation.setEnabled(consultation)
         self.wanted.setEnabled(consultation)
 
-    def set_dossier(self, dossier: dict[str, Any] | None, *, mine: bool) -> None:
+    def set_dossier(self, dossier: Mapping[str, Any] | None, *, mine: bool) -> None:
         self.dossier = dossier
         active = dossier is not None and mine and dossier["status"] == DossierStatus.IN_PROGRESS
         self.setEnabled(active)

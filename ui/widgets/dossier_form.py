@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -51,7 +52,7 @@ class DossierForm(QGroupBox):
         communes: CommuneIndex | None = None,
     ):
         super().__init__("Dossier de régulation", parent)
-        self.dossier: dict[str, Any] | None = None
+        self.dossier: Mapping[str, Any] | None = None
         self._communes = communes or default_index()
         self._pending: dict[str, Any] = {}
         self._loading = False
@@ -178,7 +179,7 @@ class DossierForm(QGroupBox):
 
     # -- showing a dossier --------------------------------------------------------
 
-    def set_dossier(self, dossier: dict[str, Any] | None, *, editable: bool = True) -> None:
+    def set_dossier(self, dossier: Mapping[str, Any] | None, *, editable: bool = True) -> None:
         """Show a dossier (or none). Local edits not yet saved are kept on top."""
         same = (
             dossier is not None and self.dossier is not None and dossier["id"] == self.dossier["id"]
@@ -200,7 +201,7 @@ class DossierForm(QGroupBox):
                 enabled and dossier is not None and dossier["status"] == DossierStatus.OPEN
             )
 
-    def _fill(self, d: dict[str, Any] | None, keep: dict[str, Any]) -> None:
+    def _fill(self, d: Mapping[str, Any] | None, keep: dict[str, Any]) -> None:
         def value(name: str) -> Any:
             return keep.get(name, d.get(name) if d else None)
 

@@ -25,15 +25,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.history.protocol import DossierSummary
 from ui.dialog_buttons import close_button
 from ui.models.rows import when
 
 COLUMNS = ("Date", "N° dossier", "Priorité", "Décision", "Patient", "Commune", "Motif")
 
 
-def patient(d: dict[str, Any]) -> str:
-    name = " ".join(x for x in (d.get("patient_last_name", "").upper(),
-                                d.get("patient_first_name", "")) if x)  # fmt: skip
+def patient(d: DossierSummary) -> str:
+    name = " ".join(x for x in (d["patient_last_name"].upper(),
+                                d["patient_first_name"]) if x)  # fmt: skip
     return name or "(non renseigné)"
 
 
@@ -54,15 +55,15 @@ class DossierTable(QTableWidget):
         for col in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[DossierSummary] = []
 
-    def load(self, rows: list[dict[str, Any]]) -> None:
+    def load(self, rows: list[DossierSummary]) -> None:
         self.rows = rows
         self.setRowCount(len(rows))
         for r, d in enumerate(rows):
-            cells = (when(d["answered_at"]), d["number"], d.get("priority") or "—",
-                     d.get("decision") or "—", patient(d), d.get("commune_name", ""),
-                     d.get("motif", ""))  # fmt: skip
+            cells = (when(d["answered_at"]), d["number"], d["priority"] or "—",
+                     d["decision"] or "—", patient(d), d["commune_name"],
+                     d["motif"])  # fmt: skip
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
@@ -70,7 +71,7 @@ class DossierTable(QTableWidget):
         if rows:
             self.selectRow(0)
 
-    def selected(self) -> dict[str, Any] | None:
+    def selected(self) -> DossierSummary | None:
         row = self.currentRow()
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
@@ -145,7 +146,7 @@ class DossierListDialog(QDialog):
             criteria["until"] = self.until.date().toString(Qt.DateFormat.ISODate)
         self.search_requested.emit({k: v for k, v in criteria.items() if v})
 
-    def show_rows(self, heading: str, rows: list[dict[str, Any]]) -> None:
+    def show_rows(self, heading: str, rows: list[DossierSummary]) -> None:
         self.heading.setText(heading)
         self.table.load(rows)
         self.table.setFocus()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -25,7 +26,9 @@ from ui.models.recordings import recordings_model
 class RecordingChooser(QDialog):
     chosen = Signal(dict)  # the recording (as listed by the hub)
 
-    def __init__(self, dossier: str, items: list[dict[str, Any]], parent: QWidget | None = None):
+    def __init__(
+        self, dossier: str, items: Sequence[Mapping[str, Any]], parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.setObjectName("recordingChooser")
         self.setWindowTitle(f"Enregistrements du dossier {dossier}")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.stats.calendar import MONTH_NAMES
+from app.stats.protocol import Report
 from ui import palette
 from ui.naming import named
 
@@ -162,9 +163,9 @@ class StatisticsView(QWidget):
         self.summary.setText("Calcul du rapport…")
         self.report_requested.emit(self.month.currentData())
 
-    def show_report(self, report: dict[str, Any]) -> None:
-        self.tables = report["tables"]
-        self.summary.setText(" · ".join(report.get("summary", [])) or report.get("title", ""))
+    def show_report(self, report: Report) -> None:
+        self.tables = [dict(t) for t in report["tables"]]
+        self.summary.setText(" · ".join(report["summary"]))
         current = self.territory.currentData()
         self.territory.clear()
         self.territory.addItem("Tous les territoires", "")

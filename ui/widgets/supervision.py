@@ -6,8 +6,8 @@ re-reads the clock (waiting times, deadlines) and redraws if something changed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.hub.payloads import EventMessage, Snapshot
 from app.stats.live import LiveState
+from app.stats.protocol import LiveDesk
 from ui.naming import named
 
 DESK_LABELS = {
@@ -101,12 +103,12 @@ class SupervisionView(QWidget):
         self._tick.timeout.connect(self.redraw)
         self._tick.start()
 
-    def load(self, snapshot: dict[str, Any], desks: list[dict[str, Any]] | None = None) -> None:
+    def load(self, snapshot: Snapshot, desks: Sequence[LiveDesk] | None = None) -> None:
         self.state = LiveState()
-        self.state.load({**snapshot, "desks": desks or []})
+        self.state.load({**snapshot, "desks": list(desks or [])})
         self.redraw()
 
-    def apply(self, event: dict[str, Any]) -> None:
+    def apply(self, event: EventMessage) -> None:
         self.state.apply(event)
         self.redraw()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,7 +96,7 @@ def attached(data: dict[str, Any]) -> str:
     return f" : {who}{when} ({source}, {how})"
 
 
-def describe(entry: dict[str, Any]) -> str:
+def describe(entry: Mapping[str, Any]) -> str:
     data = entry.get("data") or {}
     kind = entry["type"]
     text = _TEXT.get(kind, kind)
@@ -151,12 +152,12 @@ class Timeline(QListWidget):
         self.setObjectName("timeline")
         self.setWordWrap(True)
 
-    def show_entries(self, entries: list[dict[str, Any]]) -> None:
+    def show_entries(self, entries: Sequence[Mapping[str, Any]]) -> None:
         self.clear()
         for entry in entries:
             self.addItem(describe(entry))
         self.scrollToBottom()
 
-    def add_entry(self, entry: dict[str, Any]) -> None:
+    def add_entry(self, entry: Mapping[str, Any]) -> None:
         self.addItem(describe(entry))
         self.scrollToBottom()

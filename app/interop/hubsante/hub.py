@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from app.hub.extensions import Extension, Handler, Projector
 from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit, WrittenEvent
 from app.interop.hubsante.models import HsJournal
-from app.interop.protocol import HubSanteJournal
+from app.interop.protocol import HubSanteJournal, HubSanteJournalReply
 
 if TYPE_CHECKING:  # their modules load only on a hub configured for the Hub Santé
     from app.interop.hubsante.connector import Connector
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # their modules load only on a hub configured for the Hub San
 log = logging.getLogger(__name__)
 
 
-def journal(u: Unit, i: HubSanteJournal) -> dict[str, Any]:
+def journal(u: Unit, i: HubSanteJournal) -> HubSanteJournalReply:
     assert u.actor is not None
     if u.actor.role is not Role.SUPERVISEUR:
         raise forbid("seul le superviseur consulte le journal du Hub Santé")

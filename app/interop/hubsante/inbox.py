@@ -41,6 +41,7 @@ from app.interop.hubsante.messages import (
 )
 from app.interop.hubsante.models import HsCase, HsJournal
 from app.interop.hubsante.outbox import enqueue, system_user
+from app.interop.protocol import JournalRow
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ class Inbox:
         ))  # fmt: skip
 
 
-def journal_view(j: HsJournal) -> dict[str, Any]:
+def journal_view(j: HsJournal) -> JournalRow:
     return {
         "id": j.id,
         "direction": j.direction,
