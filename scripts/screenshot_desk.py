@@ -2,6 +2,7 @@
 
     DISPLAY=:99 python scripts/screenshot_desk.py --out desk.png [--user arm1]
         [--fit-json fit.json] [--night-out night.png --night-fit-json night.json]
+        [--db demo.sqlite3]
 
 Uses the real pieces of ``sasdesk``: an embedded hub with the demo territory, the
 login dialog with the demo accounts, the training line. The screenshot is a grab of
@@ -250,6 +251,12 @@ def main() -> int:
     parser.add_argument("--night-out", type=Path, help="puis la même vue en thème de nuit")
     parser.add_argument("--night-fit-json", type=Path, help="contrôle de géométrie de nuit")
     parser.add_argument("--bigger", type=int, default=0, help="Ctrl+plus N fois avant")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="base SQLite du hub (défaut : une neuve, remplie de la démo) ; les tests passent "
+        "la copie d'une base de démo remplie une fois par session",
+    )
     args = parser.parse_args()
     if args.bigger:
         TEXT_STEPS.append(args.bigger)
@@ -261,7 +268,7 @@ def main() -> int:
         NIGHT["fit"] = args.night_fit_json
     # A screenshot starts from the defaults, not from the arrangement a person saved.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
-    db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
+    db = args.db or Path(tempfile.mkdtemp()) / "demo.sqlite3"
     hub = EmbeddedHub(f"sqlite:///{db}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()
