@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import qasync
@@ -93,6 +94,15 @@ async def pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+async def until_active(window: QMainWindow, timeout: float = 20.0) -> None:
+    """The window on the screen and the active one (its shortcuts take the keys)."""
+    deadline = time.monotonic() + timeout
+    while not (window.windowHandle().isExposed() and window.isActiveWindow()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the desk's window not shown and active within {timeout} s")
+        await pause(0.05)
+
+
 async def prepare(url: str, until: str) -> None:
     """Bring a dossier to where the shown desk takes over, through the protocol."""
     n1 = HubClient(url, reconnect=False)
@@ -143,12 +153,12 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
     dialog = LoginDialog(desk.client)
     dialog.show()
-    await pause(0.5)
-    accounts = dialog.accounts
+    accounts = dialog.accounts  # listed from the welcome as the dialog was built
     for row in range(accounts.count()):
         if accounts.item(row).text().startswith(user + " "):
             accounts.setCurrentRow(row)
     if login_shot is not None:
+        await pause(0.5)  # painted
         QGuiApplication.primaryScreen().grabWindow(0).save(str(login_shot))
     dialog.submit()
     while desk.client.user is None:
@@ -157,7 +167,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window = desk.build()
     window.show()
     window.windowHandle().requestActivate()
-    await pause(0.5)
+    await until_active(window)
     if user == "superviseur" and out.stem.endswith("stats"):
         window.trigger("open_statistics")
         stats = window.statistics
@@ -222,7 +232,8 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         await desk.close()
         return
     line.ring("fievre-enfant")
-    await pause(0.8)
+    while not window.call_bar.answer_button.isEnabled():  # ringing at the desk
+        await pause(0.05)
     QTest.keyClick(window, Qt.Key.Key_F2)
     while window.dossier_form.dossier is None:
         await pause(0.05)
