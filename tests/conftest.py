@@ -31,6 +31,14 @@ os.environ["SASDESK_CONFIG"] = ""
 QT_FIXTURES = {"qapp", "qtbot", "qloop"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "beside_package: waits in real time on little CPU (a call over a minute); the full "
+        "run (scripts/test.sh) runs these beside the package test, which builds on the CPU",
+    )
+
+
 @pytest.fixture(autouse=True)
 def qt_garbage_dies_in_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """As the desk does (ui/main_thread_gc.py): Qt objects are freed on the GUI thread.
