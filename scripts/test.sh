@@ -3,9 +3,10 @@
 # then run the whole test suite: the tests, then the package test (it builds the .deb
 # from a clean clone, installs, runs and purges it: root, Debian), in its own run
 # because it installs a machine-wide /etc/sasdesk for a while. The tests marked
-# beside_package (a minute of calls in real time, little CPU; they start no hub, so
-# never read /etc/sasdesk) run at the same time as the package test, in a run of their
-# own whose output follows the package test's; either failing fails the whole.
+# beside_package (at most one core, no pace a busy machine breaks: a minute of calls in
+# real time, mypy; they start no hub, so never read /etc/sasdesk) run at the same time
+# as the package test, whose build (pip, PyInstaller, dpkg-shlibdeps) keeps one core
+# busy: their output follows the package test's; either failing fails the whole.
 #   scripts/test.sh                 everything (what .ci/run runs)
 #   scripts/test.sh --package       the package test alone
 #   scripts/test.sh tests/ui -x     extra arguments: those tests only (no package test)

@@ -34,8 +34,9 @@ QT_FIXTURES = {"qapp", "qtbot", "qloop"}
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "beside_package: waits in real time on little CPU (a call over a minute); the full "
-        "run (scripts/test.sh) runs these beside the package test, which builds on the CPU",
+        "beside_package: needs at most one core and asserts no pace a busy machine breaks "
+        "(a call over a minute in real time, mypy); the full run (scripts/test.sh) runs "
+        "these beside the package test, whose build keeps one core busy",
     )
 
 
