@@ -28,7 +28,7 @@ else
     pytest -m "beside_package and not package" --durations=5 >"$side_log" 2>&1 &
     side=$!
     status=0
-    pytest -m package || status=$?
+    pytest -m package tests/installer || status=$?
     side_status=0
     wait "$side" || side_status=$?
     echo "--- beside the package test: pytest -m beside_package"
