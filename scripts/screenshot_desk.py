@@ -2,6 +2,7 @@
 
     DISPLAY=:99 python scripts/screenshot_desk.py --out desk.png [--user arm1]
         [--fit-json fit.json] [--night-out night.png --night-fit-json night.json]
+        [--db demo.sqlite3]
 
 Uses the real pieces of ``sasdesk``: an embedded hub with the demo territory, the
 login dialog with the demo accounts, the training line. The screenshot is a grab of
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import qasync
@@ -92,6 +94,15 @@ async def pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+async def until_active(window: QMainWindow, timeout: float = 20.0) -> None:
+    """The window on the screen and the active one (its shortcuts take the keys)."""
+    deadline = time.monotonic() + timeout
+    while not (window.windowHandle().isExposed() and window.isActiveWindow()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the desk's window not shown and active within {timeout} s")
+        await pause(0.05)
+
+
 async def prepare(url: str, until: str) -> None:
     """Bring a dossier to where the shown desk takes over, through the protocol."""
     n1 = HubClient(url, reconnect=False)
@@ -142,12 +153,12 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     desk = await Desk.connect(url, line=line, journal=Path(tempfile.mkdtemp()) / "o.json")
     dialog = LoginDialog(desk.client)
     dialog.show()
-    await pause(0.5)
-    accounts = dialog.accounts
+    accounts = dialog.accounts  # listed from the welcome as the dialog was built
     for row in range(accounts.count()):
         if accounts.item(row).text().startswith(user + " "):
             accounts.setCurrentRow(row)
     if login_shot is not None:
+        await pause(0.5)  # painted
         QGuiApplication.primaryScreen().grabWindow(0).save(str(login_shot))
     dialog.submit()
     while desk.client.user is None:
@@ -156,7 +167,7 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
     window = desk.build()
     window.show()
     window.windowHandle().requestActivate()
-    await pause(0.5)
+    await until_active(window)
     if user == "superviseur" and out.stem.endswith("stats"):
         window.trigger("open_statistics")
         stats = window.statistics
@@ -221,7 +232,8 @@ async def drive(url: str, user: str, out: Path, login_shot: Path | None) -> None
         await desk.close()
         return
     line.ring("fievre-enfant")
-    await pause(0.8)
+    while not window.call_bar.answer_button.isEnabled():  # ringing at the desk
+        await pause(0.05)
     QTest.keyClick(window, Qt.Key.Key_F2)
     while window.dossier_form.dossier is None:
         await pause(0.05)
@@ -250,6 +262,12 @@ def main() -> int:
     parser.add_argument("--night-out", type=Path, help="puis la même vue en thème de nuit")
     parser.add_argument("--night-fit-json", type=Path, help="contrôle de géométrie de nuit")
     parser.add_argument("--bigger", type=int, default=0, help="Ctrl+plus N fois avant")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="base SQLite du hub (défaut : une neuve, remplie de la démo) ; les tests passent "
+        "la copie d'une base de démo remplie une fois par session",
+    )
     args = parser.parse_args()
     if args.bigger:
         TEXT_STEPS.append(args.bigger)
@@ -261,7 +279,7 @@ def main() -> int:
         NIGHT["fit"] = args.night_fit_json
     # A screenshot starts from the defaults, not from the arrangement a person saved.
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()
-    db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
+    db = args.db or Path(tempfile.mkdtemp()) / "demo.sqlite3"
     hub = EmbeddedHub(f"sqlite:///{db}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()

@@ -125,9 +125,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--night", action="store_true", help="en thème de nuit")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="base SQLite du hub (défaut : une neuve, remplie de la démo) ; les tests passent "
+        "la copie d'une base de démo remplie une fois par session",
+    )
     args = parser.parse_args()
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp()  # the defaults, not a saved layout
-    db = Path(tempfile.mkdtemp()) / "demo.sqlite3"
+    db = args.db or Path(tempfile.mkdtemp()) / "demo.sqlite3"
     hub = EmbeddedHub(f"sqlite:///{db}", demo=Demo())
     url = hub.start()
     app: QApplication = make_app()

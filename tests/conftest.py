@@ -31,6 +31,27 @@ os.environ["SASDESK_CONFIG"] = ""
 QT_FIXTURES = {"qapp", "qtbot", "qloop"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "beside_package: needs at most one core and asserts no pace a busy machine breaks "
+        "(a call over a minute in real time, mypy); the full run (scripts/test.sh) runs "
+        "these beside the package test, whose build keeps one core busy",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """scripts/test.sh collects the package test from tests/installer alone (collecting
+    the whole tree for it costs seconds): a package test elsewhere would never run."""
+    stray = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("package") and not item.nodeid.startswith("tests/installer/")
+    ]
+    if stray:
+        raise pytest.UsageError(f"package tests belong in tests/installer: {stray}")
+
+
 @pytest.fixture(autouse=True)
 def qt_garbage_dies_in_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """As the desk does (ui/main_thread_gc.py): Qt objects are freed on the GUI thread.

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Every directory of the repository that holds Python: the product (app/, ui/,
 #: telephony/), the packages (installer/), the tests and the scripts. The migrations
@@ -27,6 +29,7 @@ def test_every_python_file_of_the_repository_is_checked() -> None:
     assert not outside, f"Python files outside mypy's CHECKED list: {outside}"
 
 
+@pytest.mark.beside_package  # one core, no timing: scripts/test.sh runs it beside the build
 def test_core_type_checks() -> None:
     out = subprocess.run(
         [

@@ -20,7 +20,9 @@ from tests.telephony.conftest import EventLog
 
 from .conftest import call_of, n1_room
 
-pytestmark = pytest.mark.peers
+#: Sixty seconds of two calls that need little CPU: scripts/test.sh runs this test beside
+#: the package test rather than in line with the others (tests/conftest.py).
+pytestmark = [pytest.mark.peers, pytest.mark.beside_package]
 
 MINUTE_AND_A_BIT = 61.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.engine import make_engine, make_sessionmaker
 from app.flow.service import FlowService
 from app.hub.auth import Principal
 
@@ -75,6 +77,28 @@ def xvfb_display(screen_size: str, monitors: tuple[str, ...]) -> Iterator[str]:
 def xvfb_env(xvfb_display: str) -> dict[str, str]:
     """The environment of a process that draws on the test's Xvfb display (Qt's xcb)."""
     return {**os.environ, "DISPLAY": xvfb_display, "QT_QPA_PLATFORM": "xcb"}
+
+
+@pytest.fixture(scope="session")
+def demo_template(schema_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database seeded with the demo room once per run, as a hub started with
+    --demo seeds an empty one (accounts, territory, care offer and its slots for 72 h):
+    seeding costs seconds (argon2 on purpose, the directory), a copy ~1 ms."""
+    from app.demo.seed import Demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
+    shutil.copyfile(schema_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with make_sessionmaker(engine).begin() as s:
+        assert Demo().seed(s, None), "the demo seeds an empty database"
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_template: Path, tmp_path: Path) -> Path:
+    """The test's own copy of the seeded demo database (scripts/screenshot_desk.py --db)."""
+    return Path(shutil.copyfile(demo_template, tmp_path / "demo.sqlite3"))
 
 
 @pytest.fixture

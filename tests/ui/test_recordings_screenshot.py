@@ -16,13 +16,13 @@ ARTIFACTS = ROOT / "artifacts"
 
 @pytest.mark.xvfb
 @pytest.mark.parametrize("night", [False, True], ids=["day", "night"])
-def test_recordings_list_under_xvfb(xvfb_env: dict[str, str], night: bool) -> None:
+def test_recordings_list_under_xvfb(xvfb_env: dict[str, str], night: bool, demo_db: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"recordings-chooser{'-night' if night else ''}.png"
     shot.unlink(missing_ok=True)
     env = xvfb_env
     command = [sys.executable, str(ROOT / "scripts" / "screenshot_recordings.py")]
-    command += ["--out", str(shot)] + (["--night"] if night else [])
+    command += ["--out", str(shot), "--db", str(demo_db)] + (["--night"] if night else [])
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     image = QImage(str(shot))

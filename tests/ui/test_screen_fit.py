@@ -43,7 +43,9 @@ CASES = [(user, size) for size in SIZES for user in ROLES]
 
 @pytest.mark.xvfb
 @pytest.mark.parametrize(("user", "screen_size"), CASES)
-def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_env: dict[str, str]) -> None:
+def test_the_desk_fits_the_screen(
+    user: str, screen_size: str, xvfb_env: dict[str, str], demo_db: Path
+) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     env = xvfb_env
     shot, report = (
@@ -59,7 +61,8 @@ def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_env: dict[st
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "screenshot_desk.py"), "--user", user,
          "--out", str(shot), "--fit-json", str(report),
-         "--night-out", str(night), "--night-fit-json", str(night_report)],
+         "--night-out", str(night), "--night-fit-json", str(night_report),
+         "--db", str(demo_db)],
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert out.returncode == 0, f"{user}: {out.stderr[-3000:]}"
@@ -76,7 +79,7 @@ def test_the_desk_fits_the_screen(user: str, screen_size: str, xvfb_env: dict[st
 @pytest.mark.xvfb
 @pytest.mark.parametrize("screen_size", ["1366x768"])
 def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(
-    screen_size: str, xvfb_env: dict[str, str]
+    screen_size: str, xvfb_env: dict[str, str], demo_db: Path
 ) -> None:
     """Ctrl+plus twice on the MRL's 768-pixel screen: the window stays on the screen,
     the dossier scrolls down (never sideways), every button can be scrolled to."""
@@ -90,7 +93,8 @@ def test_bigger_text_scrolls_down_instead_of_leaving_the_screen(
         f.unlink(missing_ok=True)
     out = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "screenshot_desk.py"), "--user", "mrl",
-         "--bigger", "2", "--out", str(shot), "--fit-json", str(report)],
+         "--bigger", "2", "--out", str(shot), "--fit-json", str(report),
+         "--db", str(demo_db)],
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]

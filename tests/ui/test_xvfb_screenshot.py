@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +46,7 @@ def test_desk_window_under_xvfb(xvfb_env: dict[str, str]) -> None:
 
 
 @pytest.mark.xvfb
-def test_wizard_pages_under_xvfb(xvfb_env: dict[str, str]) -> None:
+def test_wizard_pages_under_xvfb(xvfb_env: dict[str, str], demo_db: Path) -> None:
     """Each page of the first-run wizard grabbed from the X screen (artifacts/wizard-*.png)."""
     ARTIFACTS.mkdir(exist_ok=True)
     names = ["wizard-1-hub.png", "wizard-2-sip.png", "wizard-3-headset.png", "wizard-4-login.png"]
@@ -58,6 +59,8 @@ def test_wizard_pages_under_xvfb(xvfb_env: dict[str, str]) -> None:
             str(ROOT / "scripts" / "screenshot_wizard.py"),
             "--out-dir",
             str(ARTIFACTS),
+            "--db",
+            str(demo_db),
         ],
         env=env,
         capture_output=True,
@@ -85,7 +88,9 @@ def luminance(path: Path) -> np.ndarray:
 
 
 @pytest.mark.xvfb
-def test_night_theme_windows_under_xvfb(xvfb_env: dict[str, str]) -> None:
+def test_night_theme_windows_under_xvfb(
+    xvfb_env: dict[str, str], demo_template: Path, tmp_path: Path
+) -> None:
     """The windows besides the desk, in the night theme, grabbed over their own frame
     from the X screen: dark (no glaring surface: median and 90th percentile of the
     luminance low) with light text on it (contrast), and not the empty screen."""
@@ -94,8 +99,17 @@ def test_night_theme_windows_under_xvfb(xvfb_env: dict[str, str]) -> None:
         (ARTIFACTS / name).unlink(missing_ok=True)
     env = xvfb_env
     for script, extra in (("screenshot_night.py", []), ("screenshot_wizard.py", ["--night"])):
+        db = shutil.copyfile(demo_template, tmp_path / f"{script}.sqlite3")  # one each
         out = subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / script), "--out-dir", str(ARTIFACTS), *extra],
+            [
+                sys.executable,
+                str(ROOT / "scripts" / script),
+                "--out-dir",
+                str(ARTIFACTS),
+                "--db",
+                str(db),
+                *extra,
+            ],
             env=env,
             capture_output=True,
             text=True,
