@@ -19,7 +19,7 @@ from ui.controllers.agenda import AgendaController
 from ui.controllers.appointments import BoardController
 from ui.controllers.bus import EventBus
 from ui.controllers.calls import CallsController
-from ui.controllers.dossier import DossierController
+from ui.controllers.dossier import DossierController, Tell
 from ui.controllers.imports import ImportController
 from ui.controllers.osnp import CallbackController, TaskController
 from ui.controllers.queues import QueueList, QueuesController
@@ -58,6 +58,14 @@ class DeskController(QObject):
         self.hub = hub
         self.line = line
         tell = w.show_message
+        self._wire_hub(tell)
+        self._start_flow(tell)
+        self._start_panels(tell)
+        self._start_tools(tell)
+
+    def _wire_hub(self, tell: Tell) -> None:
+        """The hub's link, snapshot, errors and login alerts; the event bus for the panels."""
+        hub = self.hub
         # Hub events reach the panels that subscribed to them by name (ui.controllers.bus).
         self.bus = bus = EventBus()
         hub.hub_event.connect(bus.publish)
@@ -72,6 +80,10 @@ class DeskController(QObject):
             EventName.LOGIN_PSC_FALLBACK,
             lambda msg: tell(psc_text.fallback_alert(event_data(msg, PscFallback)), error=True),
         )
+
+    def _start_flow(self, tell: Tell) -> None:
+        """The regulation flow: the dossier, the queue lists, the calls."""
+        w, hub, line, bus = self.w, self.hub, self.line, self.bus
         self.dossier = DossierController(
             w,
             w.dossier_form,
@@ -102,6 +114,10 @@ class DeskController(QObject):
             parent=self,
         )
         self.history = self.calls.history  # antériorités on ring, dossier search
+
+    def _start_panels(self, tell: Tell) -> None:
+        """The panels the role's window has (call-back, tasks, agenda, search…)."""
+        w, hub, line, bus = self.w, self.hub, self.line, self.bus
         self.callback: CallbackController | None = None
         if w.callback_panel is not None:
             self.callback = CallbackController(
@@ -137,6 +153,10 @@ class DeskController(QObject):
             search = SearchController(w, w.search_panel, hub, line, bus, tell, current, self)
             self.panels.append(search)
             self.search = search
+
+    def _start_tools(self, tell: Tell) -> None:
+        """The dossier's tools: recording playback, export, board, platform search."""
+        w, bus = self.w, self.bus
         # Recordings go up to the hub by themselves (app.client.recordings, see ui/desk.py).
         self.playback = RecordingPlayback(self.dossier, tell, w.role, parent=self, window=w)
         shortcut_action(self.playback, w, "play_recording", self.playback.toggle)

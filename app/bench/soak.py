@@ -28,12 +28,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.bench.flow import PASSWORD, free_port, percentile, prepare_db
 from app.bench.hubproc import bench_env, hub_command
 from app.domain.enums import Role
 from app.hub.protocol import IntentName
+
+if TYPE_CHECKING:
+    from app.bench.soak_office import Office
+    from telephony.kamailio import KamailioRoom
+    from telephony.kamailio.sipp import Sipp
 
 DOMAIN = "sas.local"
 HUB_RESTART_TIMEOUT = 180.0  # a loaded machine starts Python slowly
@@ -199,17 +204,47 @@ def run_soak(cfg: SoakConfig) -> dict[str, Any]:
             return asyncio.run(_soak(cfg, url, roles, tmp, slots))
 
 
+@dataclass
+class _SoakRun:
+    """One soak run's children and what its phases measure, from start to summary."""
+
+    cfg: SoakConfig
+    tmp: Path
+    store: Path
+    rng: random.Random
+    ports: list[int]
+    urls: list[str]
+    hubs: list[Proc]
+    room: KamailioRoom
+    marks: Milestones
+    desks: list[Proc]
+    office: Office | None = None
+    sipp: Sipp | None = None
+    kills: list[dict[str, Any]] = field(default_factory=list)
+    started: float = 0.0
+    # Measured by _run_calls.
+    sipp_code: int | None = None
+    sipp_counts: dict[str, int] = field(default_factory=dict)
+    drain_s: float = 0.0
+    wall: float = 0.0
+
+
 async def _soak(
     cfg: SoakConfig, url: str, roles: list[Role], tmp: Path, slots: list[int]
 ) -> dict[str, Any]:
-    from app.bench.hubproc import wait_port
-    from app.bench.soak_check import check
-    from app.bench.soak_office import Office
+    run = _prepare(cfg, url, tmp)
+    try:
+        await _run_calls(run, roles, slots)
+    finally:
+        await _tear_down(run)
+    return _summary(run, url)
+
+
+def _prepare(cfg: SoakConfig, url: str, tmp: Path) -> _SoakRun:
+    """The hubs', the room's and the desks' processes, not started yet."""
     from telephony.kamailio import Desk, KamailioRoom
     from telephony.kamailio.room import free_udp_port
-    from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
 
-    rng = random.Random(cfg.seed)
     store = tmp / "store"
     ports = [free_port() for _ in range(cfg.hubs)]
     urls = [f"ws://127.0.0.1:{p}" for p in ports]
@@ -260,94 +295,119 @@ async def _soak(
         )
         for i, d in enumerate(sip_users)
     ]
-    office: Office | None = None
-    sipp: Sipp | None = None
-    kills: list[dict[str, Any]] = []
-    budget = cfg.calls / cfg.rate + 120
-    started = time.monotonic()
-    try:
-        for hub, port in zip(hubs, ports, strict=True):
-            hub.start()
-            assert hub.proc is not None
-            await asyncio.to_thread(wait_port, port, hub.proc)
-        room.start()
-        for desk in desks:
-            desk.start()
-        await _until(
-            lambda: all(
-                marks.first_after(d.name, "ready", 0) and marks.first_after(d.name, "registered", 0)
-                for d in desks
-            ),
-            180,
-            "desks ready and registered",
-        )
-        office = Office(urls, roles[cfg.desks :], first_user=cfg.desks, seed=cfg.seed, slots=slots)
-        await office.start()
-        scenario = caller_scenario(
-            DOMAIN, pcap=PCAPS / "g711a.pcap", talk_ms=cfg.talk_ms, answer_timeout_ms=8000
-        )
-        sipp = Sipp(
-            scenario,
-            proxy=(room.host, room.port),
-            service="15",
-            calls=cfg.calls,
-            rate=cfg.rate,
-            timeout_s=budget,
-        )
-        duration = cfg.calls / cfg.rate
-        plan = sorted(rng.uniform(0.1, 0.85) * duration for _ in range(cfg.kill_count))
-        sipp.start()
-        t0 = time.monotonic()
-        sipp_done = asyncio.ensure_future(asyncio.to_thread(sipp.wait, budget + 10))
-        for at in plan:
-            await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
-            kills.append(await _kill_one(rng, cfg, hubs, ports, desks, room, marks, tmp))
-        sipp_code = await sipp_done
-        # Let the desks upload and the office finish what is queued: as long as the
-        # uploads go on (a loaded hub takes its time), never past DRAIN_MAX.
-        drain_started = time.monotonic()
-        await _drain(
-            lambda: (
-                _settled(tmp, desks)
-                and office is not None
-                and office.idle()
-                and _all_back(kills, marks)
-            ),
-            lambda: _pending(tmp, desks),
-        )
-        drain_s = time.monotonic() - drain_started
-        sipp_counts = sipp.counts()
-        wall = time.monotonic() - started
-    finally:
-        for desk in desks:
-            desk.kill()
-        if office is not None:
-            await office.stop()
-        for hub in hubs:
-            hub.kill()
-        room.cleanup()
-        if sipp is not None:
-            sipp.cleanup()
-        keep = os.environ.get("SASDESK_SOAK_KEEP")
-        if keep:  # the desks' journals and logs, the hubs' logs, the store: to look into
-            import shutil
+    return _SoakRun(
+        cfg=cfg,
+        tmp=tmp,
+        store=store,
+        rng=random.Random(cfg.seed),
+        ports=ports,
+        urls=urls,
+        hubs=hubs,
+        room=room,
+        marks=marks,
+        desks=desks,
+    )
 
-            shutil.copytree(tmp, keep, dirs_exist_ok=True)
-    back = _back_times(kills, desks, marks)
+
+async def _run_calls(run: _SoakRun, roles: list[Role], slots: list[int]) -> None:
+    """Start everything, place the calls with the kills on their schedule, then drain."""
+    from app.bench.hubproc import wait_port
+    from app.bench.soak_office import Office
+    from telephony.kamailio.sipp import PCAPS, Sipp, caller_scenario
+
+    cfg, marks, desks = run.cfg, run.marks, run.desks
+    budget = cfg.calls / cfg.rate + 120
+    run.started = time.monotonic()
+    for hub, port in zip(run.hubs, run.ports, strict=True):
+        hub.start()
+        assert hub.proc is not None
+        await asyncio.to_thread(wait_port, port, hub.proc)
+    run.room.start()
+    for desk in desks:
+        desk.start()
+    await _until(
+        lambda: all(
+            marks.first_after(d.name, "ready", 0) and marks.first_after(d.name, "registered", 0)
+            for d in desks
+        ),
+        180,
+        "desks ready and registered",
+    )
+    office = Office(run.urls, roles[cfg.desks :], first_user=cfg.desks, seed=cfg.seed, slots=slots)
+    run.office = office
+    await office.start()
+    scenario = caller_scenario(
+        DOMAIN, pcap=PCAPS / "g711a.pcap", talk_ms=cfg.talk_ms, answer_timeout_ms=8000
+    )
+    sipp = run.sipp = Sipp(
+        scenario,
+        proxy=(run.room.host, run.room.port),
+        service="15",
+        calls=cfg.calls,
+        rate=cfg.rate,
+        timeout_s=budget,
+    )
+    duration = cfg.calls / cfg.rate
+    plan = sorted(run.rng.uniform(0.1, 0.85) * duration for _ in range(cfg.kill_count))
+    sipp.start()
+    t0 = time.monotonic()
+    sipp_done = asyncio.ensure_future(asyncio.to_thread(sipp.wait, budget + 10))
+    for at in plan:
+        await asyncio.sleep(max(0.0, t0 + at - time.monotonic()))
+        run.kills.append(
+            await _kill_one(run.rng, cfg, run.hubs, run.ports, desks, run.room, marks, run.tmp)
+        )
+    run.sipp_code = await sipp_done
+    # Let the desks upload and the office finish what is queued: as long as the
+    # uploads go on (a loaded hub takes its time), never past DRAIN_MAX.
+    drain_started = time.monotonic()
+    await _drain(
+        lambda: _settled(run.tmp, desks) and office.idle() and _all_back(run.kills, marks),
+        lambda: _pending(run.tmp, desks),
+    )
+    run.drain_s = time.monotonic() - drain_started
+    run.sipp_counts = sipp.counts()
+    run.wall = time.monotonic() - run.started
+
+
+async def _tear_down(run: _SoakRun) -> None:
+    """Kill every child, whatever happened; keep the files if SASDESK_SOAK_KEEP says where."""
+    for desk in run.desks:
+        desk.kill()
+    if run.office is not None:
+        await run.office.stop()
+    for hub in run.hubs:
+        hub.kill()
+    run.room.cleanup()
+    if run.sipp is not None:
+        run.sipp.cleanup()
+    keep = os.environ.get("SASDESK_SOAK_KEEP")
+    if keep:  # the desks' journals and logs, the hubs' logs, the store: to look into
+        import shutil
+
+        shutil.copytree(run.tmp, keep, dirs_exist_ok=True)
+
+
+def _summary(run: _SoakRun, url: str) -> dict[str, Any]:
+    """The database checked against every acknowledgement, with the run's measures."""
+    from app.bench.soak_check import check
+
+    cfg, tmp, desks, office, kills = run.cfg, run.tmp, run.desks, run.office, run.kills
+    back = _back_times(kills, desks, run.marks)
     acks = _read_acks(tmp, desks) + (office.acks if office else [])
     kept = _kept_on_desks(tmp, desks)
-    result = check(url, store, acks, office.seqs if office else [])
+    result = check(url, run.store, acks, office.seqs if office else [])
     result.update(
         {
-            "calls_offered_sipp": sipp_counts.get("attempted"),
-            "sipp_successful": sipp_counts.get("answered"),
-            "sipp_failed": sipp_counts.get("failed"),
-            "sipp_exit_code": sipp_code,
+            "calls_offered_sipp": run.sipp_counts.get("attempted"),
+            "sipp_successful": run.sipp_counts.get("answered"),
+            "sipp_failed": run.sipp_counts.get("failed"),
+            "sipp_exit_code": run.sipp_code,
             "intents_acknowledged": len(acks),
-            "desk_refusals": dict(marks.refusals),
+            "desk_refusals": dict(run.marks.refusals),
             "office_refusals": dict(office.refusals) if office else {},
             "recordings_kept_on_desks": kept,
-            "drain_s": round(drain_s, 1),
+            "drain_s": round(run.drain_s, 1),
             "kills": [{k: v for k, v in kill.items() if k != "at"} for kill in kills],
             "desk_back_after_kill_s": {
                 "p50": round(percentile(back, 50), 3) if back else None,
@@ -361,7 +421,7 @@ async def _soak(
             "seed": cfg.seed,
             "hubs": cfg.hubs,
             "db": url.split(":", 1)[0],
-            "wall_s": round(wall, 1),
+            "wall_s": round(run.wall, 1),
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 
@@ -37,6 +37,7 @@ from app.directory.protocol import (
     BookingView,
     DirectorySearch,
     SearchReply,
+    SearchView,
     SlotBook,
     SlotBookBeyond,
     SlotRelease,
@@ -262,7 +263,7 @@ class DirectoryHandlers:
             "specialty": query.specialty,
             "wanted_label": wanted.label if wanted else "",
         }
-        return {"search": out}
+        return {"search": cast(SearchView, out)}
 
     def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> BookingReply:
         data: BookingChange = {

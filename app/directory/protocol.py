@@ -209,11 +209,137 @@ INTENTS: tuple[type[Intent], ...] = BOOKING_INTENTS + AGENDA_INTENTS + IMPORT_IN
 # agenda again (ui.controllers.agenda).
 
 
-class SearchReply(TypedDict):
-    """``directory.search``: the engine's result (app.directory.engine, its ``to_dict``:
-    the doctors and structures found with their slots), the cap and the query as read."""
+class SearchSlot(TypedDict):
+    """A slot in a search's results (app.directory.query.SlotHit): its place, and the
+    editor's booking page when it is booked there (None: booked here)."""
 
-    search: dict[str, object]
+    id: int
+    start: str
+    end: str
+    type: str
+    capacity: int
+    booked: int
+    is_range: bool
+    places: str  # "booked/capacity" for a range, "" otherwise
+    visibility: str
+    practice_id: int | None
+    booking_page: str | None
+
+
+class SearchDay(TypedDict):
+    date: str
+    slots: list[SearchSlot]
+    more: int  # the day's matching slots beyond those shown (« +n »)
+
+
+class SearchPractice(TypedDict):
+    """A doctor's practice place with the agenda connected to the SAS there."""
+
+    id: int
+    name: str
+    address: str
+    commune_insee: str
+    commune: str
+    postal_code: str
+    agenda_software: str
+    agenda_level: str
+    agenda_label: str
+
+
+class DoctorHitView(TypedDict):
+    """A doctor found (app.directory.query.DoctorHit): rank and slots by day, with the
+    doctor's card (app.directory.engine's ``_Doctor.info``) and absence."""
+
+    effecteur_id: int
+    tier: int
+    tier_label: str
+    distance_km: float | None
+    earliest: str | None
+    skill_match: int
+    specialty_match: int
+    mt_ambiguous: bool
+    slot_count: int
+    days: list[SearchDay]
+    weekly_snp: int | None
+    rpps: str
+    name: str
+    first_name: str
+    last_name: str
+    specialty: str
+    profession_code: str
+    specialty_code: str
+    profession_label: str
+    sas_participant: bool
+    mode: str
+    accepts_beyond_slots: bool
+    agenda_level: str
+    agenda_software: str
+    direct_booking: bool
+    skills: list[str]
+    conditions: str
+    phone_direct: str
+    phone_secretary: str
+    structure: str
+    structure_kind: str
+    structure_phone: str
+    practices: list[SearchPractice]
+    commune: str
+    absent_until: str | None
+    absence_reason: str
+
+
+class CptsHit(TypedDict):
+    """The CPTS whose ROR zone covers the patient's commune, with its participants."""
+
+    id: int
+    name: str
+    snp_phone: str
+    national_id: str
+    communes: int
+    participants: list[DoctorHitView]
+
+
+class SearchLocation(TypedDict):
+    lat: float
+    lon: float
+    department: str | None
+    commune_insee: str
+
+
+class SearchQueryView(TypedDict):
+    """The query as the hub read it (the dossier's and the task's, or what was sent)."""
+
+    commune_insee: str
+    patient_age: int | None
+    treating_doctor: str
+    types: list[str]
+    bands: list[str]
+    profession: str
+    specialty: str
+    wanted_label: str
+
+
+class SearchView(TypedDict):
+    """The engine's result (app.directory.query.SearchResult, its ``to_dict``) with the
+    weekly SNP cap and the query as read."""
+
+    at: str
+    radius_km: float | None
+    doctors: list[DoctorHitView]
+    beyond_slots: list[DoctorHitView]  # « orientation hors disponibilité »
+    candidates: int
+    with_slots: int
+    location: SearchLocation | None
+    warnings: list[str]
+    cpts: list[CptsHit]
+    weekly_cap: int
+    query: SearchQueryView
+
+
+class SearchReply(TypedDict):
+    """``directory.search``: the doctors and structures found with their slots."""
+
+    search: SearchView
 
 
 class EffecteurRow(TypedDict):

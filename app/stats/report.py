@@ -4,7 +4,7 @@ dossiers counted by the database, ``app.stats.aggregates``)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,7 +20,7 @@ from app.stats.agenda import LABELS as AGENDA_LABELS
 from app.stats.agenda import AgendaStats, agenda_stats, appointments_obtained
 from app.stats.calendar import Period, day_label
 from app.stats.communes import CommuneRow, commune_table
-from app.stats.facts import Facts, booked_slots, gc_paused, load_facts
+from app.stats.facts import AppointmentFact, Facts, booked_slots, gc_paused, load_facts
 from app.stats.metrics import (
     NATIONAL_2022,
     TARGET_ANSWERED,
@@ -36,7 +36,7 @@ from app.stats.metrics import (
 from app.stats.monthly import MonthlyTable, monthly_table
 from app.stats.registration import MODES, RegistrationRow, registration_rates
 from app.stats.searches import search_counts
-from app.stats.territory import Territory, load_territory, published_places
+from app.stats.territory import Places, Territory, load_territory, published_places
 
 
 @dataclass
@@ -498,26 +498,10 @@ def _build_report(
 
     dossiers = dossier_counts(conn, period)
     calls = call_groups(conn, period, lambda c: NO_DOSSIER if c is None else t.sector_of(c))
-    by_sector = {t.sector_of(c) for c in dossiers.communes()}
-    sector_order = [code for code, _ in t.sectors] + sorted(by_sector - {c for c, _ in t.sectors})
-    call_sectors = (
-        [c for c in sector_order if c in calls.by_sector]
-        + sorted(set(calls.by_sector) - set(sector_order) - {NO_DOSSIER})
-        + [NO_DOSSIER] * (NO_DOSSIER in calls.by_sector)
-    )
+    sector_order, call_sectors = _sector_orders(t, dossiers.communes(), calls.by_sector)
     appointments = [a for a in facts.appointments.values() if period.contains(a.status_at)]
-    no_shows: Counter[str] = Counter()
-    for a in appointments:
-        if a.status == "NO_SHOW":
-            d = facts.dossiers.get(a.dossier_id or 0)
-            no_shows[t.sector_name(t.sector_of(d.commune if d else ""))] += 1
-    published = places.by_sector()
-    used: Counter[str] = Counter(
-        places.slot_sector[b.slot_id]
-        for b in facts.bookings.values()
-        if b.released_at is None and b.slot_id in places.slot_sector
-    )
-    names = [code for code, _ in t.sectors] + sorted(set(published) - {c for c, _ in t.sectors})
+    no_shows = _no_shows(appointments, facts, t)
+    slots = _slot_use(places, facts, t)
 
     def in_sector(code: str) -> DossierStats:
         return dossiers.stats(lambda commune: t.sector_of(commune) == code)
@@ -541,7 +525,7 @@ def _build_report(
         tasks=searches.tasks,
         appointments=appointment_stats(appointments),
         no_shows_by_sector=dict(no_shows),
-        slots={t.sector_name(code): (published[code], used[code]) for code in names},
+        slots=slots,
         snp_weeks=snp_visits_per_week(facts, weekly_cap),
         by_profession=profession_stats(facts, period, dossiers.decisions, searches.wanted),
         target=target,
@@ -555,6 +539,43 @@ def _build_report(
         sector_names=dict(t.sectors),
         commune_names={i: (p.postal_codes, p.name) for i, p in t.communes.items()},
     )
+
+
+def _sector_orders(
+    t: Territory, communes: Iterable[str], by_sector: Mapping[str, object]
+) -> tuple[list[str], list[str]]:
+    """The sectors in the territory's order, then those only the dossiers name; the calls'
+    sectors in that order, then the others, the calls without a dossier last."""
+    found = {t.sector_of(c) for c in communes}
+    sector_order = [code for code, _ in t.sectors] + sorted(found - {c for c, _ in t.sectors})
+    call_sectors = (
+        [c for c in sector_order if c in by_sector]
+        + sorted(set(by_sector) - set(sector_order) - {NO_DOSSIER})
+        + [NO_DOSSIER] * (NO_DOSSIER in by_sector)
+    )
+    return sector_order, call_sectors
+
+
+def _no_shows(appointments: Iterable[AppointmentFact], facts: Facts, t: Territory) -> Counter[str]:
+    """Patients who did not come, by the sector (its name) of their dossier's commune."""
+    no_shows: Counter[str] = Counter()
+    for a in appointments:
+        if a.status == "NO_SHOW":
+            d = facts.dossiers.get(a.dossier_id or 0)
+            no_shows[t.sector_name(t.sector_of(d.commune if d else ""))] += 1
+    return no_shows
+
+
+def _slot_use(places: Places, facts: Facts, t: Territory) -> dict[str, tuple[int, int]]:
+    """Per sector (its name): the places published and those booked and still standing."""
+    published = places.by_sector()
+    used: Counter[str] = Counter(
+        places.slot_sector[b.slot_id]
+        for b in facts.bookings.values()
+        if b.released_at is None and b.slot_id in places.slot_sector
+    )
+    names = [code for code, _ in t.sectors] + sorted(set(published) - {c for c, _ in t.sectors})
+    return {t.sector_name(code): (published[code], used[code]) for code in names}
 
 
 def _effecteur_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:

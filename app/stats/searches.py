@@ -14,7 +14,7 @@ database, and one loop counts every figure. The counts are those of
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -62,16 +62,11 @@ def _instant(col: Any, sqlite: bool) -> tuple[Any, Callable[[Any], datetime | No
     return col, parse_instant
 
 
-def search_counts(
-    conn: Connection,
-    period: Period,
-    t: Territory,
-    standing: dict[int, BookingFact],
-    reported: Container[int],
-) -> SearchCounts:
-    """``standing``: per dossier, its booking still standing among the period's bookings
-    (``Facts.standing_bookings``); ``reported``: dossiers whose appointments an agenda
-    reported (their searches are not counted as seen a second time)."""
+def _search_rows(
+    conn: Connection, period: Period
+) -> tuple[Sequence[Any], Callable[[Any], datetime | None]]:
+    """The period's searches, each beside the few columns of its dossier counted, as the
+    driver's rows; with the parser of their instants."""
     sqlite = conn.dialect.name == "sqlite"
     tk, dk = StatTask.__table__.c, StatDossier.__table__.c
     start, end = period.start, period.end
@@ -120,17 +115,61 @@ def search_counts(
     assert result.cursor is not None
     rows = result.cursor.fetchall()  # the driver's rows, as ``load_facts`` reads them
     result.close()
+    return rows, parse
 
+
+def _day_cells(cells: dict[date, Counter[str]]) -> Callable[[str], Counter[str]]:
+    """The monthly table's cell of a UTC hour ("2023-06-01 10"): its Paris day computed
+    once per hour, the cell made on first use."""
     days: dict[str, date] = {}
 
-    def day_of(h: str) -> date:
-        utc_hour = int(datetime.fromisoformat(f"{h}:00:00+00:00").timestamp()) // 3600
-        d = days[h] = paris_hour(utc_hour)[0]
-        return d
+    def cell_of(h: str) -> Counter[str]:
+        day = days.get(h)
+        if day is None:
+            utc_hour = int(datetime.fromisoformat(f"{h}:00:00+00:00").timestamp()) // 3600
+            day = days[h] = paris_hour(utc_hour)[0]
+        cell = cells.get(day)
+        if cell is None:
+            cell = cells[day] = Counter()
+        return cell
 
+    return cell_of
+
+
+def _closed_cell(
+    outcome: str | None, booking: BookingFact | None, commune: str, t: Territory
+) -> str | None:
+    """The monthly table's cell a closed search counts in, if any (``monthly_table``): an
+    appointment on a slot or beyond one counts in the receiving doctor's sector."""
+    if outcome in TERRITORIAL:
+        if booking is not None:
+            sector = t.effecteur_sector(booking.effecteur_id, booking.slot_id)
+        else:
+            sector = t.sector_of(commune) if commune else OUTSIDE
+        return f"rdv:{sector}"
+    if outcome == TaskOutcome.RDV_MT:
+        return "rdv_mt"
+    if outcome == TaskOutcome.RDV_CONFRERE:
+        return "rdv_confrere"
+    if outcome == TaskOutcome.SANS_SOLUTION:
+        return "sans_solution"
+    return None
+
+
+def search_counts(
+    conn: Connection,
+    period: Period,
+    t: Territory,
+    standing: dict[int, BookingFact],
+    reported: Container[int],
+) -> SearchCounts:
+    """``standing``: per dossier, its booking still standing among the period's bookings
+    (``Facts.standing_bookings``); ``reported``: dossiers whose appointments an agenda
+    reported (their searches are not counted as seen a second time)."""
+    rows, parse = _search_rows(conn, period)
     out = SearchCounts()
     s = out.tasks
-    cells = out.cells
+    cell_of = _day_cells(out.cells)
     decisions, seen, wanted_counts, searched = out.decisions, out.seen, out.wanted, out.searched
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -153,11 +192,7 @@ def search_counts(
     ) in rows:
         if created_hour is not None:
             created += 1
-            day = days.get(created_hour) or day_of(created_hour)
-            cell = cells.get(day)
-            if cell is None:
-                cell = cells[day] = Counter()
-            cell["dossiers_osnp"] += 1
+            cell_of(created_hour)["dossiers_osnp"] += 1
             decisions[commune] += 1
         if closed_hour is None:
             continue
@@ -167,23 +202,12 @@ def search_counts(
         closed += 1
         outcomes[outcome or "?"] += 1
         late_n += late
-        day = days.get(closed_hour) or day_of(closed_hour)
-        cell = cells.get(day)
-        if cell is None:
-            cell = cells[day] = Counter()
+        cell = cell_of(closed_hour)
         booking = standing.get(dossier_id)
-        if outcome in TERRITORIAL:  # monthly_table: in the receiving doctor's territory
-            if booking is not None:
-                sector = t.effecteur_sector(booking.effecteur_id, booking.slot_id)
-            else:
-                sector = t.sector_of(commune) if commune else OUTSIDE
-            cell[f"rdv:{sector}"] += 1
-        elif outcome == TaskOutcome.RDV_MT:
-            cell["rdv_mt"] += 1
-        elif outcome == TaskOutcome.RDV_CONFRERE:
-            cell["rdv_confrere"] += 1
-        elif outcome == TaskOutcome.SANS_SOLUTION:
-            cell["sans_solution"] += 1
+        counted = _closed_cell(outcome, booking, commune, t)
+        if counted is not None:
+            cell[counted] += 1
+        if outcome == TaskOutcome.SANS_SOLUTION:
             reasons[reason or "?"] += 1
             continue
         if not outcome:
@@ -208,9 +232,20 @@ def search_counts(
     s.appointments, s.closed_after_deadline = appointments, late_n
     s.consultation_within_48h = within_48h
     out.obtained = appointments
+    _spread(s, outcomes, reasons, delays, until)
+    return out
+
+
+def _spread(
+    s: TaskStats,
+    outcomes: Counter[str],
+    reasons: Counter[str],
+    delays: list[float],
+    until: list[float],
+) -> None:
+    """``task_stats``' outcomes, reasons of no solution and delays (hours)."""
     s.by_outcome = {str(o): outcomes.get(str(o), 0) for o in TaskOutcome}
     s.no_solution_reasons = dict(sorted(reasons.items()))
     s.to_appointment_p50_hours = percentile(delays, 50)
     s.to_appointment_p90_hours = percentile(delays, 90)
     s.to_consultation_p50_hours = percentile(until, 50)
-    return out

@@ -19,6 +19,7 @@ from app.directory.protocol import (
     BookingChange,
     BookingReply,
     DirectorySearch,
+    SearchReply,
     SlotBook,
 )
 from app.hub.events import SLOT_EVENTS, EventName
@@ -133,7 +134,7 @@ class SearchController(QObject):
             payload["dossier_id"] = self.current()
         reply = await self.hub.send(DirectorySearch, **payload)
         if reply is not None:
-            self.panel.show_results(reply["search"])
+            self.panel.show_results(as_reply(reply, SearchReply)["search"])
 
     def book(self, slot_id: int) -> None:
         spawn(self._book(slot_id), "slot-book")

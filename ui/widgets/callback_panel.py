@@ -83,6 +83,18 @@ class CallbackPanel(QWidget):
         self.appointment: cb.AppointmentView | None = None
         self.letter_pdf: bytes | None = None
         self.call_facts: dict[int, dict[str, Any]] = {}  # target id → the last call's facts
+        self._build_plan()
+        self._build_outcome_inputs()
+        outcome = self._build_outcome()
+        details = self._build_details()
+        self._build_after()
+        self._lay_out(outcome, details)
+        self.wide: bool | None = None
+        self._shape(wide=False)
+        self._sync_buttons()
+
+    def _build_plan(self) -> None:
+        """The plan's table, the header and notes above it, the script to read."""
         self.model = RowTableModel(PLAN_COLUMNS, lambda r: True, lambda r: r["position"])
         self.table = named(QTableView(), "callbackPlan")
         self.table.setModel(self.model)
@@ -98,6 +110,8 @@ class CallbackPanel(QWidget):
         self.notes.setVisible(False)
         self.script = named(QTextBrowser(), "callbackScript")
 
+    def _build_outcome_inputs(self) -> None:
+        """The dial buttons, one button per call outcome and the details they carry."""
         self.call_direct = named(QPushButton("Appeler (&direct)"), "dialDirect")
         self.call_secretary = named(QPushButton("Appeler le &secrétariat"), "dialSecretary")
         self.call_direct.clicked.connect(lambda: self._dial("phone_direct"))
@@ -132,10 +146,14 @@ class CallbackPanel(QWidget):
         self.skip_button = named(QPushButton("&Passer ce correspondant"), "skipTarget")
         self.skip_button.clicked.connect(self.skip)
 
+    def _build_outcome(self) -> QGroupBox:
         # The outcome's buttons stay in a fixed row under the part that scrolls (plan,
         # script, details): in view without scrolling even on a 768-pixel screen.
         outcome = named(QGroupBox("Issue de l'appel"), "callbackOutcome")
         self.outcome_grid = QGridLayout(outcome)
+        return outcome
+
+    def _build_details(self) -> QGroupBox:
         details = QGroupBox("Précisions (avant de cliquer l'issue)")
         form = QFormLayout(details)
         form.addRow("Raison du &refus", self.refusal)
@@ -148,7 +166,10 @@ class CallbackPanel(QWidget):
         skip_row.addWidget(self.skip_reason, 1)
         skip_row.addWidget(self.skip_button)
         form.addRow("Passer", skip_row)
+        return details
 
+    def _build_after(self) -> None:
+        """What follows an accepted appointment: patient text, billing hint, letter."""
         self.after = QGroupBox("Rendez-vous obtenu")
         self.patient_text = named(QPlainTextEdit(), "patientText")
         self.patient_text.setMaximumHeight(90)
@@ -170,6 +191,8 @@ class CallbackPanel(QWidget):
         after.addLayout(row)
         self.after.setVisible(False)
 
+    def _lay_out(self, outcome: QGroupBox, details: QGroupBox) -> None:
+        """The scrolled part (header, plan, script, details, after) above the fixed rows."""
         dial = QHBoxLayout()
         dial.addWidget(self.call_direct)
         dial.addWidget(self.call_secretary)
@@ -191,9 +214,6 @@ class CallbackPanel(QWidget):
         layout.addWidget(self.upper, 1)
         layout.addLayout(dial)
         layout.addWidget(outcome)
-        self.wide: bool | None = None
-        self._shape(wide=False)
-        self._sync_buttons()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt API)
         super().resizeEvent(event)

@@ -63,14 +63,20 @@ class DossierForm(QGroupBox):
 
         self.header = QLabel("Aucun dossier ouvert")
         self.header.setObjectName("dossierHeader")
+        self._build_fields()
+        grid = self._build_grid()
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(grid, 1)
+        self.qualify_box = self._priority_box() if can_qualify else None
+        if self.qualify_box is not None:
+            layout.addWidget(self.qualify_box)
+        self.set_dossier(None)
+
+    def _build_fields(self) -> None:
+        """The dossier's inputs, each reporting its edits through ``_edited``."""
         self.edits: dict[str, QLineEdit] = {}
-        labels = {
-            "patient_last_name": "&Nom",
-            "patient_first_name": "&Prénom",
-            "callback_number": "N° de &rappel",
-            "address": "Adre&sse",
-            "treating_doctor": "&Médecin traitant",
-        }
         phone = QRegularExpressionValidator(QRegularExpression(r"[0-9+ .()-]{0,32}"), self)
         for name in TEXT_FIELDS:
             edit = named(QLineEdit(), name)
@@ -108,6 +114,15 @@ class DossierForm(QGroupBox):
         self.motif.setPlaceholderText("Motif d'appel, en quelques mots")
         self.motif.textChanged.connect(self._motif_edited)
 
+    def _build_grid(self) -> QGridLayout:
+        """The fields with their captions (Alt+underlined letter jumps to the field)."""
+        labels = {
+            "patient_last_name": "&Nom",
+            "patient_first_name": "&Prénom",
+            "callback_number": "N° de &rappel",
+            "address": "Adre&sse",
+            "treating_doctor": "&Médecin traitant",
+        }
         # Two fields a row where they are short: the form keeps its height on a
         # 768-pixel screen, the decision and the slot search fit below it.
         line = self.motif.fontMetrics().lineSpacing()
@@ -150,14 +165,7 @@ class DossierForm(QGroupBox):
         grid.addWidget(motif, 4, 0)
         grid.addWidget(self.motif, 4, 1, 1, 3)
         grid.setRowStretch(4, 1)
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.header)
-        layout.addLayout(grid, 1)
-        self.qualify_box = self._priority_box() if can_qualify else None
-        if self.qualify_box is not None:
-            layout.addWidget(self.qualify_box)
-        self.set_dossier(None)
+        return grid
 
     def _priority_box(self) -> QGroupBox:
         box = QGroupBox("Priorité (Alt+0 … Alt+3), puis Ctrl+Entrée pour transmettre")

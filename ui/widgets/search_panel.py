@@ -10,7 +10,7 @@ slot books it; F7 calls the selected doctor (or the CPTS).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QStandardItem, QStandardItemModel
@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.directory.protocol import SlotView
+from app.directory.protocol import (
+    CptsHit,
+    DoctorHitView,
+    SearchDay,
+    SearchSlot,
+    SearchView,
+    SlotView,
+)
 from app.domain.enums import ConsultationType
 from app.domain.professions import CHOICES, GENERAL
 from ui.naming import named
@@ -56,7 +63,7 @@ def day_title(day: date, today: date) -> str:
     return f"{WEEKDAYS[day.weekday()]} {day.day:02d}/{day.month:02d}"
 
 
-def slot_text(slot: dict[str, Any]) -> str:
+def slot_text(slot: SearchSlot) -> str:
     start = datetime.fromisoformat(slot["start"]).astimezone()
     end = datetime.fromisoformat(slot["end"]).astimezone()
     text = f"{start:%H:%M}"
@@ -65,7 +72,7 @@ def slot_text(slot: dict[str, Any]) -> str:
     return f"{text} {TYPE_SHORT.get(slot.get('type', ''), '')}".strip()
 
 
-def agenda_text(doc: dict[str, Any]) -> str:
+def agenda_text(doc: DoctorHitView) -> str:
     """The agenda connected to the SAS at each practice place (its editor)."""
     places = doc.get("practices") or []
     labels = [str(p.get("agenda_label") or "") for p in places]
@@ -87,7 +94,7 @@ BOOK_TEXT = {
 }
 
 
-def booking_case(slot: dict[str, Any], doc: dict[str, Any]) -> str:
+def booking_case(slot: SearchSlot, doc: DoctorHitView) -> str:
     """editor (its booking page), call (phone to confirm) or direct (booked here)."""
     if slot.get("booking_page"):
         return "editor"
@@ -97,7 +104,7 @@ def booking_case(slot: dict[str, Any], doc: dict[str, Any]) -> str:
 CASE_TEXT = {"editor": AT_EDITOR, "call": CALL_DOCTOR, "direct": DIRECT}
 
 
-def participation(doc: dict[str, Any], cap: int) -> str:
+def participation(doc: DoctorHitView, cap: int) -> str:
     parts = ["Participant SAS" if doc.get("sas_participant") else "Non participant"]
     if doc.get("mode"):
         parts.append(str(doc["mode"]))
@@ -113,6 +120,16 @@ def participation(doc: dict[str, Any], cap: int) -> str:
     if doc.get("weekly_snp") is not None:
         parts.append(f"SNP semaine {doc['weekly_snp']}/{cap}")
     return " · ".join(parts)
+
+
+class SearchCriteria(TypedDict, total=False):
+    """What the panel's controls add to ``directory.search`` (the dossier is the controller's)."""
+
+    bands: list[str]
+    types: list[str]
+    radius_km: float
+    profession: str
+    specialty: str
 
 
 class ResultTree(QTreeView):
@@ -191,12 +208,12 @@ class SearchPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
         layout.addLayout(actions)
-        self.last: dict[str, Any] | None = None
+        self.last: SearchView | None = None
 
     # -- criteria -----------------------------------------------------------------------
 
-    def criteria(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def criteria(self) -> SearchCriteria:
+        out: SearchCriteria = {}
         if self.band.currentData():
             out["bands"] = [self.band.currentData()]
         if self.ctype.currentData():
@@ -217,19 +234,16 @@ class SearchPanel(QWidget):
 
     # -- results ------------------------------------------------------------------------
 
-    def show_results(self, search: dict[str, Any]) -> None:
+    def show_results(self, search: SearchView) -> None:
         self.last = search
         selected = self._selected_key()
         self.model.clear()
-        doctors: list[dict[str, Any]] = search.get("doctors", [])
-        beyond: list[dict[str, Any]] = search.get("beyond_slots", [])
+        doctors = search.get("doctors", [])
+        beyond = search.get("beyond_slots", [])
         cap = int(search.get("weekly_cap", 20))
         today = datetime.now().astimezone().date()
-        days = (
-            [date.fromisoformat(d["date"]) for d in (doctors or beyond or [{}])[0].get("days", [])]
-            if (doctors or beyond)
-            else []
-        )
+        first = (doctors or beyond)[0] if (doctors or beyond) else None
+        days = [date.fromisoformat(d["date"]) for d in first.get("days", [])] if first else []
         headers = [
             "Médecin",
             "Rang",
@@ -241,7 +255,7 @@ class SearchPanel(QWidget):
             "Téléphone",
         ]
         self.model.setHorizontalHeaderLabels(headers)
-        areas: list[dict[str, Any]] = search.get("cpts") or []
+        areas: list[CptsHit] = search.get("cpts") or []
         for area in areas:
             row = self._cpts_row(area, days, cap)
             self.model.appendRow(row)
@@ -256,16 +270,16 @@ class SearchPanel(QWidget):
             self.model.appendRow([section])
             self.tree.expand(section.index())
         radius = search.get("radius_km")
-        where = (search.get("location") or {}).get("name", "")
-        query = search.get("query") or {}
-        who = "médecin(s)" if query.get("profession", "") in ("", "10") else "professionnel(s)"
+        query = search.get("query")
+        profession = query.get("profession", "") if query else ""
+        who = "médecin(s)" if profession in ("", "10") else "professionnel(s)"
         parts = [f"{len(doctors)} {who}", f"{search.get('with_slots', 0)} avec créneaux"]
         parts[:0] = [f"{a['name']} (tél. SNP {a.get('snp_phone') or 'inconnu'})" for a in areas]
-        wanted = query.get("wanted_label")
+        wanted = query.get("wanted_label") if query else None
         if wanted:
             parts.insert(0, f"Recherche : {wanted}")
         if radius:
-            parts.append(f"rayon {radius:g} km" + (f" autour de {where}" if where else ""))
+            parts.append(f"rayon {radius:g} km")
         if beyond:
             parts.append(f"{len(beyond)} hors disponibilité")
         warnings = search.get("warnings") or []
@@ -298,7 +312,7 @@ class SearchPanel(QWidget):
         search = self.last
         if search is None:
             return True
-        docs = [*search.get("doctors", []), *search.get("beyond_slots", [])]
+        docs: list[DoctorHitView] = [*search.get("doctors", []), *search.get("beyond_slots", [])]
         for area in search.get("cpts") or []:
             docs.extend(area.get("participants") or [])
         found, exact = False, True
@@ -314,7 +328,7 @@ class SearchPanel(QWidget):
                     found = True
                     if int(slot["booked"]) < int(slot["capacity"]):
                         places = slot.get("places", shown.get("places", ""))
-                        shown.update(booked=slot["booked"], capacity=slot["capacity"])
+                        shown["booked"], shown["capacity"] = slot["booked"], slot["capacity"]
                         shown["places"] = places
                     else:
                         day["slots"].remove(shown)
@@ -324,7 +338,7 @@ class SearchPanel(QWidget):
             self.show_results(search)
         return exact and (found or not freed)
 
-    def _cpts_row(self, area: dict[str, Any], days: list[date], cap: int) -> list[QStandardItem]:
+    def _cpts_row(self, area: CptsHit, days: list[date], cap: int) -> list[QStandardItem]:
         """The CPTS first, calling it is F7; its participating doctors below it."""
         phone = str(area.get("snp_phone") or "")
         head = QStandardItem(str(area.get("name", "")))
@@ -347,7 +361,7 @@ class SearchPanel(QWidget):
         ]  # fmt: skip
 
     def _doctor_row(
-        self, doc: dict[str, Any], days: list[date], cap: int, kind: str = "doctor"
+        self, doc: DoctorHitView, days: list[date], cap: int, kind: str = "doctor"
     ) -> list[QStandardItem]:
         name = QStandardItem(doc.get("name", ""))
         name.setData(kind, KIND)
@@ -360,7 +374,8 @@ class SearchPanel(QWidget):
         by_day = {d["date"]: d for d in doc.get("days", [])}
         cells = []
         for day in days:
-            entry = by_day.get(day.isoformat(), {"slots": [], "more": 0})
+            none: SearchDay = {"date": day.isoformat(), "slots": [], "more": 0}
+            entry = by_day.get(day.isoformat(), none)
             text = " · ".join(slot_text(s) for s in entry["slots"]) or "—"
             if entry.get("more"):
                 text += f" (+{entry['more']})"
@@ -396,7 +411,7 @@ class SearchPanel(QWidget):
         ]
         return row
 
-    def _selected_key(self) -> tuple[str, Any] | None:
+    def _selected_key(self) -> tuple[str, int | None] | None:
         index = self.tree.currentIndex()
         if not index.isValid():
             return None
@@ -404,7 +419,7 @@ class SearchPanel(QWidget):
         payload = item.data(PAYLOAD) or {}
         return (item.data(KIND), payload.get("id") or payload.get("effecteur_id"))
 
-    def _restore(self, key: tuple[str, Any] | None) -> None:
+    def _restore(self, key: tuple[str, int | None] | None) -> None:
         """Keep the desk's place in the list when another desk's booking refreshes it."""
         if key is None:
             return
