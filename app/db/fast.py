@@ -35,17 +35,17 @@ class _Compiled:
     positional: bool
     #: The types of the result columns (a SELECT's, or RETURNING's).
     types: tuple[Any, ...]
-    #: Their result processors (None: the driver's value as it is), known at the first
-    #: rows: some depend on the driver's type code (psycopg's numerics).
-    results: tuple[_Processor, ...] | None = None
-    any_result: bool = False
+    #: Their result processors (the others: the driver's value as it is), known at the
+    #: first rows: some depend on the driver's type code (psycopg's numerics).
+    results: tuple[tuple[int, Callable[[Any], Any]], ...] | None = None
 
     def processors(self, dialect: Dialect, description: Sequence[Any]) -> None:
-        self.results = tuple(
+        """The columns that have a processor, by position (most have none)."""
+        found = (
             t._cached_result_processor(dialect, d[1])
             for t, d in zip(self.types, description, strict=True)
         )
-        self.any_result = any(p is not None for p in self.results)
+        self.results = tuple((i, p) for i, p in enumerate(found) if p is not None)
 
 
 class Fast:
@@ -95,11 +95,12 @@ class Fast:
             return tuple(out)
         return {sql_name: v for (_n, sql_name, _d, _p), v in zip(c.binds, out, strict=True)}
 
-    def _row(self, c: _Compiled, row: Sequence[Any]) -> tuple[Any, ...]:
-        if not c.any_result:
-            return tuple(row)
-        assert c.results is not None
-        return tuple(p(v) if p is not None else v for p, v in zip(c.results, row, strict=True))
+    @staticmethod
+    def _row(processors: tuple[tuple[int, Callable[[Any], Any]], ...], row: Any) -> Any:
+        out = list(row)
+        for i, process in processors:
+            out[i] = process(out[i])
+        return tuple(out)
 
     def rows(self, on: Session | Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run with ``values``; the rows it returns (a SELECT, or RETURNING)."""
@@ -109,15 +110,18 @@ class Fast:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(c.sql, params)
-            description = cursor.description
-            fetched = cursor.fetchall() if description is not None else []
-            if description is not None and c.results is None:
-                c.processors(conn.dialect, description)
+            if not c.types:
+                return []
+            fetched = cursor.fetchall()
+            if c.results is None:  # once: psycopg builds the description at every call
+                c.processors(conn.dialect, cursor.description)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn.dialect, c.sql, params, exc) from exc
         finally:
             cursor.close()
-        return [self._row(c, r) for r in fetched]
+        if not c.results:  # the driver's rows are tuples already
+            return [tuple(r) for r in fetched]
+        return [self._row(c.results, r) for r in fetched]
 
     def first(self, on: Session | Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         found = self.rows(on, values)
