@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, case, insert, select
+from sqlalchemy import bindparam, case, exists, insert, select
 
+from app.db.fast import Fast
 from app.db.models import Call, CallRing, Commune, Dossier, Event, OsnpTask, User
 from app.domain import rules
 from app.domain.enums import (
@@ -31,13 +32,14 @@ from app.domain.rules import FlowError, forbid
 from app.flow import protocol as p
 from app.hub.dossiers import (
     dossier_event,
-    locked_dossier,
+    locked_dossier_row,
     read_dossier,
     task_of,
-    visible_dossier,
+    task_row_of,
+    visible_dossier_row,
 )
 from app.hub.events import EventName
-from app.hub.flush import insert_row
+from app.hub.flush import flush_changes, new_row, row_class
 from app.hub.protocol import IntentName
 from app.hub.read_audit import refused_read
 from app.hub.service import HubService, Unit
@@ -58,14 +60,34 @@ MAX_RINGING = timedelta(minutes=10)
 
 Handler = Callable[[Unit, Any], dict[str, Any]]
 
-#: Built once, bound per intent (as app.hub.dossiers.LOCKED_DOSSIER).
-_LOCKED_CALL = select(Call).where(Call.call_ref == bindparam("call_ref")).with_for_update()
-_LOCKED_TASK = select(OsnpTask).where(OsnpTask.id == bindparam("id")).with_for_update()
+#: Built once, bound per intent (as app.hub.dossiers.LOCKED_DOSSIER). Read with Core into
+#: rows (app.hub.flush.Row): the ORM's query, identity map and instance state cost the
+#: single writer more than the round trip itself.
+_CALLS: Any = Call.__table__
+_TASKS: Any = OsnpTask.__table__
+_DOSSIERS: Any = Dossier.__table__
 _RINGS: Any = CallRing.__table__
-_INSERT_RING = insert(_RINGS)
-_RUNG = select(_RINGS.c.call_id).where(
-    _RINGS.c.call_id == bindparam("call_id"), _RINGS.c.user_id == bindparam("user_id")
+_INSERT_RING = Fast(insert(_RINGS), keys=("call_id", "user_id", "rung_at"))
+#: The call, locked, and whether it rang this desk's account: one round trip for both.
+_LOCKED_CALL = Fast(
+    select(
+        *_CALLS.c,
+        exists()
+        .where(_RINGS.c.call_id == _CALLS.c.id, _RINGS.c.user_id == bindparam("user_id"))
+        .label("rung_here"),
+    )
+    .where(_CALLS.c.call_ref == bindparam("call_ref"))
+    .with_for_update(of=_CALLS)
 )
+_CALL_KEYS = tuple(_CALLS.c.keys())
+#: The task and its dossier, both locked (as the ORM's joined load locked them).
+_LOCKED_TASK = Fast(
+    select(*_TASKS.c, *_DOSSIERS.c)
+    .join_from(_TASKS, _DOSSIERS, _DOSSIERS.c.id == _TASKS.c.dossier_id)
+    .where(_TASKS.c.id == bindparam("id"))
+    .with_for_update()
+)
+_ANSWERED_DOSSIER = select(*_DOSSIERS.c).where(_DOSSIERS.c.call_id == bindparam("call_id"))
 _COMMUNE_NAME = select(Commune.name).where(Commune.insee == bindparam("insee"))
 
 
@@ -76,6 +98,10 @@ class FlowHandlers:
         self.service = service
         #: The wire view of a user, cached by the kernel.
         self.user: UserLookup = service.user
+        #: Commune names by INSEE code, for the hub's life: a dossier's commune is set on
+        #: most dossiers, and the territory's names do not change under a running room
+        #: (only names found are kept: a commune imported later is still found).
+        self._communes: dict[str, str] = {}
 
     def handlers(self) -> dict[type[p.Intent], Handler]:
         """Each flow intent and its handler: they only write rows (batchable)."""
@@ -102,12 +128,16 @@ class FlowHandlers:
 
     # -- helpers ------------------------------------------------------------------
 
-    @staticmethod
-    def _require_owner(u: Unit, d: Dossier, what: str) -> None:
+    def _holder(self, owner_id: int | None, nobody: str) -> str:
+        """Who holds a dossier or a task, as a refusal names them."""
+        owner = self.user(owner_id)
+        return str(owner["name"]) if owner else nobody
+
+    def _require_owner(self, u: Unit, d: Dossier, what: str) -> None:
         assert u.actor is not None
         if u.actor.role is Role.SUPERVISEUR or d.owner_id == u.actor.user_id:
             return
-        holder = d.owner.display_name if d.owner else "personne (en file)"
+        holder = self._holder(d.owner_id, "personne (en file)")
         raise forbid(f"{what} : le dossier {d.number} est détenu par {holder}")
 
     @staticmethod
@@ -121,7 +151,16 @@ class FlowHandlers:
         require(self._role(u), Action.ANSWER_CALLS)
 
     def _get_call(self, u: Unit, call_ref: str) -> Call | None:
-        return u.s.scalars(_LOCKED_CALL, {"call_ref": call_ref}).first()
+        """The call, locked, as a Core row; ``rung_here``: it rang this desk's account."""
+        assert u.actor is not None
+        params = {"call_ref": call_ref, "user_id": u.actor.user_id}
+        found = _LOCKED_CALL.first(u.s, params)
+        if found is None:
+            return None
+        call = u.track(row_class(Call)(dict(zip(_CALL_KEYS, found[:-1], strict=True))))
+        rung = bool(found[-1])
+        call.__dict__["rung_here"] = rung  # not a column: never written
+        return cast(Call, call)
 
     @staticmethod
     def _ringing_at(u: Unit, sent: datetime | None) -> datetime:
@@ -136,7 +175,7 @@ class FlowHandlers:
         call = self._get_call(u, i.call_ref)
         rung = False  # a call created now has rung no desk yet
         if call is None:
-            call = insert_row(
+            call = new_row(
                 u.s,
                 Call,
                 call_ref=i.call_ref,
@@ -161,8 +200,8 @@ class FlowHandlers:
                 call.desks_rung += 1
         if not rung:
             # Written at once (Core): nothing reads it back as an object in this unit.
-            u.s.connection().execute(
-                _INSERT_RING, {"call_id": call.id, "user_id": u.actor.user_id, "rung_at": u.now}
+            _INSERT_RING.many(
+                u.s, [{"call_id": call.id, "user_id": u.actor.user_id, "rung_at": u.now}]
             )
         return {"call": call_view(call)}
 
@@ -175,15 +214,16 @@ class FlowHandlers:
             # call would tell it (not whether the call exists, nor who holds it).
             raise FlowError("not_found", f"appel {i.call_ref} inconnu : signalez-le d'abord")
         if call.answered_by_id is not None:
-            existing = u.s.scalar(select(Dossier).where(Dossier.call_id == call.id))
+            existing = u.s.connection().execute(_ANSWERED_DOSSIER, {"call_id": call.id}).first()
             if call.answered_by_id == u.actor.user_id and existing is not None:
-                return {"dossier": dossier_view(existing, self.user)}  # a replay after reconnect
+                # A replay after reconnect.
+                return {"dossier": dossier_view(cast(Dossier, existing), self.user)}
             raise FlowError("conflict", "cet appel a déjà été décroché par un autre poste")
         if call.ended_at is not None:
             raise FlowError("invalid_state", "l'appelant a raccroché avant le décroché")
         call.answered_at = u.now
         call.answered_by_id = u.actor.user_id
-        d = insert_row(
+        d = new_row(
             u.s,
             Dossier,
             number=f"tmp-{call.id}",
@@ -198,6 +238,7 @@ class FlowHandlers:
             answered_at=u.now,
             updated_at=u.now,
         )
+        u.track(d)
         d.number = f"{u.now:%Y%m%d}-{d.id:06d}"
         wait = (u.now - call.offered_at).total_seconds()
         u.emit(EventName.CALL_ANSWERED, calls_audience(), call=call, wait_seconds=round(wait, 3))
@@ -215,10 +256,8 @@ class FlowHandlers:
 
     @staticmethod
     def _has_rung(u: Unit, call: Call) -> bool:
-        """The call rang this desk's account (its ring is written by Core, never loaded)."""
-        assert u.actor is not None
-        params = {"call_id": call.id, "user_id": u.actor.user_id}
-        return u.s.connection().execute(_RUNG, params).first() is not None
+        """The call rang this desk's account (read with the call: :meth:`_get_call`)."""
+        return bool(call.__dict__["rung_here"])
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
@@ -257,18 +296,18 @@ class FlowHandlers:
 
     def _dossier_update(self, u: Unit, i: p.DossierUpdate) -> dict[str, Any]:
         require(self._role(u), Action.EDIT_DOSSIERS)
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         if d.status == DossierStatus.CLOSED:
             raise FlowError("invalid_state", f"le dossier {d.number} est clôturé")
-        task = task_of(u, d)
+        task = task_row_of(u, d)
         assert u.actor is not None
         if not (task is not None and task.owner_id == u.actor.user_id):
             self._require_owner(u, d, "modification refusée")
         changes = i.fields.model_dump(exclude_none=True)
         if "commune_insee" in changes and "commune_name" not in changes:
             insee = changes["commune_insee"]
-            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
-            changes["commune_name"] = name if insee and name is not None else ""
+            name = self._commune_name(u, insee) if insee else None
+            changes["commune_name"] = name if name is not None else ""
         changed: dict[str, Any] = {}
         for name, value in changes.items():
             if getattr(d, name) != value:
@@ -278,9 +317,17 @@ class FlowHandlers:
             dossier_event(u, EventName.DOSSIER_UPDATED, d, task=task, fields=changed)
         return {"dossier": dossier_view(d, self.user)}
 
+    def _commune_name(self, u: Unit, insee: str) -> str | None:
+        name = self._communes.get(insee)
+        if name is None:
+            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
+            if name is not None:
+                self._communes[insee] = name
+        return name
+
     def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
         require(self._role(u), Action.QUALIFY)
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "qualification refusée")
         if d.status != DossierStatus.OPEN:
             raise FlowError("invalid_state", f"le dossier {d.number} est déjà qualifié et transmis")
@@ -309,7 +356,7 @@ class FlowHandlers:
 
     def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
         require(self._role(u), Action.CLOSE_DOSSIERS)
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         rules.check_can_close(
             self._role(u),
             DossierStatus(d.status),
@@ -345,7 +392,7 @@ class FlowHandlers:
     def _take(self, u: Unit, d: Dossier) -> dict[str, Any]:
         assert u.actor is not None
         if d.status != DossierStatus.QUEUED or not d.queue:
-            holder = d.owner.display_name if d.owner else "un autre poste"
+            holder = self._holder(d.owner_id, "un autre poste")
             raise FlowError(
                 "conflict", f"le dossier {d.number} n'est plus en file (pris par {holder})"
             )
@@ -364,8 +411,8 @@ class FlowHandlers:
 
     def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
         assert u.actor is not None
-        d = locked_dossier(u, i.dossier_id)
-        if d is not None and not can_see_dossier(u.actor, d, task_of(u, d)):
+        d = locked_dossier_row(u, i.dossier_id)
+        if d is not None and not can_see_dossier(u.actor, d, task_row_of(u, d)):
             if self._just_taken_from_my_queue(u, d):
                 # Someone (maybe on another desk or hub) took it a moment ago.
                 raise FlowError("conflict", f"le dossier {d.number} vient d'être pris")
@@ -431,7 +478,7 @@ class FlowHandlers:
         dossier_event(u, type_, d, before, queue=str(queue), **data)
 
     def _dossier_release(self, u: Unit, i: p.DossierRelease) -> dict[str, Any]:
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "remise en file refusée")
         if d.status != DossierStatus.IN_PROGRESS or d.track is None:
             raise FlowError(
@@ -446,7 +493,7 @@ class FlowHandlers:
 
     def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
         require(self._role(u), Action.FORWARD)
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "transmission refusée")
         if d.status != DossierStatus.IN_PROGRESS:
             raise FlowError("invalid_state", "prenez le dossier avant de le transmettre")
@@ -458,8 +505,8 @@ class FlowHandlers:
     def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
         role = self._role(u)
         require(role, Action.MOVE_TRACK)
-        d = visible_dossier(u, i.dossier_id)
-        task = task_of(u, d)
+        d = visible_dossier_row(u, i.dossier_id)
+        task = task_row_of(u, d)
         if d.status == DossierStatus.AWAITING_OSNP and task is not None:
             require(role, Action.RESUME_SEARCH)
             before = Audience().add_dossier(d, task)
@@ -502,7 +549,7 @@ class FlowHandlers:
 
     def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> dict[str, Any]:
         rules.check_can_decide(self._role(u), None)
-        d = visible_dossier(u, i.dossier_id)
+        d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "décision refusée")
         if d.status != DossierStatus.IN_PROGRESS:
             raise FlowError("invalid_state", "prenez le dossier en régulation avant de décider")
@@ -526,7 +573,7 @@ class FlowHandlers:
         if wanted is not None:
             assert i.consultation_type is not None
             before = Audience().add_dossier(d)
-            task = insert_row(
+            task = new_row(
                 u.s,
                 OsnpTask,
                 dossier_id=d.id,
@@ -597,15 +644,22 @@ class FlowHandlers:
 
     def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
         require(self._role(u), Action.READ_DOSSIERS)
-        d = visible_dossier(u, i.dossier_id)
-        dossier_event(u, EventName.DOSSIER_NOTE, d, task=task_of(u, d), text=i.text)
+        d = visible_dossier_row(u, i.dossier_id)
+        dossier_event(u, EventName.DOSSIER_NOTE, d, task=task_row_of(u, d), text=i.text)
         return {"dossier": dossier_view(d, self.user)}
 
     # -- OSNP tasks ----------------------------------------------------------------
 
     def close_task(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
-        """Close a task inside another intent's unit of work (the call-back workflow)."""
-        return self._task_close(u, i)
+        """Close a task inside another intent's unit of work (the call-back workflow).
+
+        The task and its dossier are read and written as Core rows: what that unit changed
+        is written first, and the rows at once after, so that its ORM objects (expired)
+        read them as closed."""
+        flush_changes(u.s)
+        reply = self._task_close(u, i)
+        u.flush()
+        return reply
 
     def _task_reopen(self, u: Unit, i: p.TaskReopen) -> dict[str, Any]:
         """A cancelled appointment or a no-show before the deadline: search again."""
@@ -644,17 +698,21 @@ class FlowHandlers:
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         require(self._role(u), Action.SEE_TASKS)
-        task = u.s.scalars(_LOCKED_TASK, {"id": task_id}).first()
-        if task is None:
+        found = _LOCKED_TASK.first(u.s, {"id": task_id})
+        if found is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
-        return task
+        n = len(_TASKS.c)
+        task = u.track(row_class(OsnpTask)(dict(zip(_TASKS.c.keys(), found[:n], strict=True))))
+        d = u.track(row_class(Dossier)(dict(zip(_DOSSIERS.c.keys(), found[n:], strict=True))))
+        task.__dict__["dossier"] = d  # not a column: never written
+        return cast(OsnpTask, task)
 
     def _task_take(self, u: Unit, i: p.TaskTake) -> dict[str, Any]:
         require(self._role(u), Action.TAKE_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None
         if task.status != TaskStatus.OPEN:
-            holder = task.owner.display_name if task.owner else "un autre poste"
+            holder = self._holder(task.owner_id, "un autre poste")
             raise FlowError("conflict", f"cette recherche est déjà prise par {holder}")
         task.status = TaskStatus.IN_PROGRESS
         task.owner_id = u.actor.user_id

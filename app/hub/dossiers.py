@@ -8,15 +8,17 @@ exports all go through these functions instead of each writing its own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, select
 
+from app.db.fast import Fast
 from app.db.models import Dossier, OsnpTask
 from app.domain.enums import DossierStatus
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError
 from app.hub.events import EventName
+from app.hub.flush import row_class
 from app.hub.read_audit import record_read, refused_read
 from app.hub.visibility import Audience, can_see_dossier
 
@@ -97,3 +99,44 @@ def audited_visible_dossier(u: Unit, dossier_id: int, intent: str) -> Dossier:
         return visible_dossier(u, dossier_id)
     except FlowError as exc:
         raise refused_read(exc, dossier_id, intent) from None
+
+
+# -- the same reads with Core rows (app.hub.flush.Row), for the flow's hot path -----------
+
+_DOSSIERS: Any = Dossier.__table__
+_TASKS: Any = OsnpTask.__table__
+_DOSSIER_KEYS = tuple(_DOSSIERS.c.keys())
+_TASK_KEYS = tuple(_TASKS.c.keys())
+LOCKED_DOSSIER_ROW = Fast(
+    select(*_DOSSIERS.c).where(_DOSSIERS.c.id == bindparam("id")).with_for_update()
+)
+TASK_ROW_OF_DOSSIER = Fast(select(*_TASKS.c).where(_TASKS.c.dossier_id == bindparam("dossier_id")))
+
+
+def locked_dossier_row(u: Unit, dossier_id: int) -> Dossier | None:
+    """:func:`locked_dossier` as a Core row the unit writes back (no ORM object)."""
+    found = LOCKED_DOSSIER_ROW.first(u.s, {"id": dossier_id})
+    if found is None:
+        return None
+    return cast(Dossier, u.track(row_class(Dossier)(dict(zip(_DOSSIER_KEYS, found, strict=True)))))
+
+
+def task_row_of(u: Unit, d: Dossier) -> OsnpTask | None:
+    """:func:`task_of` as a Core row, its ``dossier`` set to ``d``."""
+    if d.status not in (DossierStatus.AWAITING_OSNP, DossierStatus.CLOSED):
+        return None
+    found = TASK_ROW_OF_DOSSIER.first(u.s, {"dossier_id": d.id})
+    if found is None:
+        return None
+    task = u.track(row_class(OsnpTask)(dict(zip(_TASK_KEYS, found, strict=True))))
+    task.__dict__["dossier"] = d
+    return cast(OsnpTask, task)
+
+
+def visible_dossier_row(u: Unit, dossier_id: int) -> Dossier:
+    """:func:`visible_dossier` as a Core row: locked, and only if the desk may see it."""
+    d = locked_dossier_row(u, dossier_id)
+    assert u.actor is not None
+    if d is None or not can_see_dossier(u.actor, d, task_row_of(u, d)):
+        raise FlowError("not_found", f"dossier {dossier_id} introuvable ou non accessible")
+    return d

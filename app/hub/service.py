@@ -19,13 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config.settings import HubSettings
+from app.db.fast import Fast
 from app.db.models import Call, Dossier, Event, OsnpTask, User
 from app.db.types import utcnow
 from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
-from app.hub.flush import flush_changes
+from app.hub.flush import flush_changes, write_rows
 from app.hub.read_audit import ReadRefused, record_read
 from app.hub.views import (
     UserLookup,
@@ -39,6 +40,7 @@ from app.hub.visibility import Audience
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -80,7 +82,8 @@ Notifier = Callable[[Session, list["Outgoing"]], None]
 Projector = Callable[[Session, list[WrittenEvent]], None]
 
 _EVENTS: Any = Event.__table__
-_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.seq)
+_EVENT_KEYS = ("at", "type", "actor_id", "dossier_id", "task_id", "call_id", "data")
+_INSERT_EVENT = Fast(insert(_EVENTS).returning(_EVENTS.c.seq), _EVENT_KEYS)
 #: Several events of one unit: their ``seq`` come back in the order they were emitted.
 _INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
 #: A feature's part of the login snapshot: what this user may see of it now.
@@ -108,6 +111,19 @@ class Unit:
         self.pending: list[WrittenEvent] = [] if pending is None else pending
         #: Messages built before their event's seq was known (:meth:`stamp`).
         self._unstamped: list[tuple[WrittenEvent, dict[str, Any]]] = []
+        #: Rows read or inserted with Core (app.hub.flush.Row): written by :meth:`flush`.
+        self.rows: list[Any] = []
+
+    def track(self, row: R) -> R:
+        """A Core row (app.hub.flush.Row) this unit may change: written with its changes."""
+        self.rows.append(row)
+        return row
+
+    def flush(self) -> None:
+        """Write what the unit changed so far: its ORM objects, then its Core rows."""
+        flush_changes(self.s)
+        if self.rows:
+            write_rows(self.s, self.rows)
 
     def emit(
         self,
@@ -144,7 +160,7 @@ class Unit:
         A handler that reads the log calls it first: in a batch, the events of the
         intents before it are then in the log, as if each had committed alone.
         """
-        flush_changes(self.s)  # the rows they name are written first
+        self.flush()  # the rows they name are written first
         fresh = self.pending[:]
         if not fresh:
             return
@@ -161,11 +177,12 @@ class Unit:
             }
             for e in fresh
         ]
-        conn = self.s.connection()
         if len(rows) == 1:
-            fresh[0].seq = conn.execute(_INSERT_EVENT, rows[0]).scalar_one()
+            inserted = _INSERT_EVENT.first(self.s, rows[0])
+            assert inserted is not None
+            fresh[0].seq = inserted[0]
             return
-        seqs = conn.execute(_INSERT_EVENTS, rows).scalars().all()
+        seqs = self.s.connection().execute(_INSERT_EVENTS, rows).scalars().all()
         for event, seq in zip(fresh, seqs, strict=True):
             event.seq = seq
 
@@ -174,7 +191,7 @@ class Unit:
         now, as the rows stand after this intent, and their events inserted with the
         rest of the batch's (:meth:`write_events`), their seq set by :meth:`stamp`."""
         if defer:
-            flush_changes(self.s)  # the next intent of the batch reads these rows
+            self.flush()  # the next intent of the batch reads these rows
         else:
             self.write_events()
         out = []

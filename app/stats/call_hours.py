@@ -14,7 +14,8 @@ is marked, so that the report counts such a month from the fact tables instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import namedtuple
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.db.fast import Fast
 from app.stats.call_places import CallPlace
 from app.stats.call_places import stored as stored_places
 from app.stats.facts import CallFact
@@ -134,17 +136,25 @@ def pack(hour: int, items: Mapping[int, Item]) -> dict[str, Any]:
     }
 
 
-_UPDATE = (
+_UPDATE = Fast(
     update(TABLE)
     .where(TABLE.c.hour == bindparam("_hour"))
     .values({n: bindparam(f"_{n}") for n in COLUMNS[1:]})
 )
 # Built once: each unit of work only binds values (see app.stats.projection._Statements).
-_INSERT = insert(TABLE)
-_ROWS = select(TABLE).where(TABLE.c.hour.in_(bindparam("hours", expanding=True)))
+_INSERT = Fast(insert(TABLE), COLUMNS)
+_ROWS = select(*(TABLE.c[n] for n in COLUMNS)).where(
+    TABLE.c.hour.in_(bindparam("hours", expanding=True))
+)
+#: One hour's row, one call's offer (the usual unit of work) on the driver's cursor.
+_ROW = Fast(select(*(TABLE.c[n] for n in COLUMNS)).where(TABLE.c.hour == bindparam("hour")))
+_Stored = namedtuple("_Stored", COLUMNS)  # type: ignore[misc]
 _CALLS: Any = StatCall.__table__
 _OFFERED = select(_CALLS.c.call_id, _CALLS.c.offered_at).where(
     _CALLS.c.call_id.in_(bindparam("ids", expanding=True))
+)
+_OFFERED_ONE = Fast(
+    select(_CALLS.c.call_id, _CALLS.c.offered_at).where(_CALLS.c.call_id == bindparam("id"))
 )
 _TIMED = (str(ABANDONED), str(UNTIMED))
 
@@ -245,23 +255,39 @@ class _Lists:
 
 
 def apply(
-    session: Session | Connection, calls: Iterable[CallFact], places: Mapping[int, CallPlace]
+    session: Session | Connection,
+    calls: Iterable[CallFact],
+    places: Mapping[int, CallPlace],
+    fresh: Collection[int] = (),
 ) -> None:
     """``calls``: call facts that appeared or changed in this unit; ``places``: the
-    calls whose place appeared or changed."""
+    calls whose place appeared or changed; ``fresh``: calls created by this unit, which
+    no dossier stored before it can name (their place, if any, is in ``places``)."""
     calls = list(calls)
     if not calls and not places:
         return
     hour_of_call = {c.call_id: hour_of(c.offered_at) for c in calls}
     others = sorted(set(places) - hour_of_call.keys())
     if others:  # a dossier opened or changed: its call is in the log already, as a rule
-        for call_id, offered in session.execute(_OFFERED, {"ids": others}):
+        offers: Iterable[Sequence[Any]] = (
+            _OFFERED_ONE.rows(session, {"id": others[0]})
+            if len(others) == 1
+            else session.execute(_OFFERED, {"ids": others})
+        )
+        for call_id, offered in offers:
             hour_of_call[call_id] = hour_of(offered)
     hours = sorted(set(hour_of_call.values()))
-    stored = {r.hour: r for r in session.execute(_ROWS, {"hours": hours})}
+    found_rows: Iterable[Sequence[Any]] = (
+        _ROW.rows(session, {"hour": hours[0]})
+        if len(hours) == 1
+        else session.execute(_ROWS, {"hours": hours})
+    )
+    stored = {r[0]: _Stored(*r) for r in found_rows}
     rows = {h: _Lists(stored.get(h)) for h in hours}
     found = {c.call_id: rows[hour_of_call[c.call_id]].find(c.call_id) for c in calls}
-    known = stored_places(session, (i for i, f in found.items() if f is None and i not in places))
+    known = stored_places(
+        session, (i for i, f in found.items() if f is None and i not in places and i not in fresh)
+    )
     dirty: set[int] = set()
     for c in calls:
         hour = hour_of_call[c.call_id]
@@ -292,10 +318,8 @@ def apply(
     updates = [
         {f"_{k}": v for k, v in rows[h].row(h).items()} for h in sorted(dirty) if h in stored
     ]
-    if inserts:
-        session.execute(_INSERT, inserts)
-    if updates:
-        session.execute(_UPDATE, updates)
+    _INSERT.many(session, inserts)
+    _UPDATE.many(session, updates)
 
 
 def count(calls: Iterable[CallFact], places: Mapping[int, CallPlace]) -> dict[int, dict[int, Item]]:

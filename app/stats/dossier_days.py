@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert
 
+from app.db.fast import Fast
 from app.stats.calendar import local_day
 from app.stats.facts import DossierFact
 from app.stats.models import StatDossierDay
@@ -68,9 +69,13 @@ def apply(conn: Connection, before: Iterable[DossierFact], after: Iterable[Dossi
         cell = cells.setdefault(key, [0, 0, 0])
         for i, n in enumerate(ns):
             cell[i] -= n
-    rows = _rows(cells)
-    if rows:
-        conn.execute(_upsert(conn.dialect.name), rows)
+    _fast_upsert(conn.dialect.name).many(conn, _rows(cells))
+
+
+@functools.cache
+def _fast_upsert(dialect: str) -> Fast:
+    """:func:`_upsert` run on the driver's cursor (app.db.fast)."""
+    return Fast(_upsert(dialect), KEYS + COUNTS)
 
 
 @functools.cache
