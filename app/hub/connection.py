@@ -39,6 +39,7 @@ class Outbox:
 
     def __init__(self) -> None:
         self._pending: dict[ServerConnection, list[bytes]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @staticmethod
     def frame(data: bytes) -> bytes:
@@ -62,7 +63,9 @@ class Outbox:
             queue.append(chunk)
             return True
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self.flush)
+            if self._loop is None or self._loop.is_closed():  # asking costs a getpid
+                self._loop = asyncio.get_running_loop()
+            self._loop.call_soon(self.flush)
         self._pending[ws] = [chunk]
         return True
 

@@ -125,8 +125,7 @@ class PgFanout:
                     if not first:
                         self.resync()  # events may have been missed while deaf
                     first, delay = False, 0.5
-                    async for note in conn.notifies():
-                        self._received(note.payload)
+                    await self._hear(conn)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # lost PostgreSQL: keep serving, retry, resync
@@ -134,6 +133,33 @@ class PgFanout:
                 log.warning("LISTEN %s lost (%s); retrying in %.1f s", CHANNEL, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+    async def _hear(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The notifications, read from libpq whenever its socket is readable, until the
+        connection fails. One reader for the connection's life: psycopg's ``notifies()``
+        registers and removes one around every wait (two system calls, a future and a
+        generator per wake-up of the loop, for every event of the other hubs)."""
+        loop = asyncio.get_running_loop()
+        pgconn = conn.pgconn
+        encoding = conn.info.encoding
+        lost: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            try:
+                pgconn.consume_input()  # raises once the server or the network is gone
+                while (note := pgconn.notifies()) is not None:
+                    self._received(note.extra.decode(encoding))
+            except Exception as exc:
+                if not lost.done():
+                    lost.set_exception(exc)
+
+        fd = pgconn.socket
+        loop.add_reader(fd, readable)
+        try:
+            readable()  # notifications that came with the LISTEN's reply
+            await lost
+        finally:
+            loop.remove_reader(fd)
 
     def _received(self, payload: str) -> None:
         if payload.startswith(self._own):
