@@ -3,6 +3,12 @@
 Each hub NOTIFYs its events inside the transaction that wrote them (PostgreSQL
 delivers a notification only if, and when, the transaction commits), and LISTENs for
 the others'. Nothing home-made crosses the network: only PostgreSQL's own channel.
+
+A notification's payload is a small JSON envelope (the sending hub, the audience), then,
+after a newline, the event's message exactly as the desks receive it: a hub hearing it
+reads the envelope only and sends the message's text on as it is, and a hub skips its
+own notifications from their first characters. A message too large for a payload is
+named by its ``seq`` in the envelope and read again from the log.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from app.hub.visibility import Audience
 log = logging.getLogger(__name__)
 CHANNEL = "sasdesk_events"
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes
+#: The envelope at the head of a payload, and where it ends.
+_decode = json.JSONDecoder().raw_decode
 
 
 def notify_end(session: Session, ended: dict[str, Any], origin: str = "") -> None:
@@ -50,7 +58,7 @@ class PgFanout:
     def __init__(
         self,
         engine: Engine,
-        deliver: Callable[[list[Outgoing]], None],
+        deliver: Callable[[str, Audience], None],
         rebuild: Callable[[int], dict[str, Any] | None],
         resync: Callable[[], None],
     ):
@@ -58,7 +66,9 @@ class PgFanout:
         self.conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
-        self.deliver = deliver  # broadcast to this hub's desks
+        #: Our own payloads begin so (the origin is the envelope's first member).
+        self._own = json.dumps({"o": self.origin})[:-1]
+        self.deliver = deliver  # an event's JSON text to this hub's desks it admits
         self.rebuild = rebuild  # an event's message from its seq (large payloads)
         self.resync = resync  # after a lost LISTEN connection: fresh snapshots
         self._task: asyncio.Task[None] | None = None
@@ -77,8 +87,9 @@ class PgFanout:
                 "r": sorted(str(r) for r in out.audience.roles),
                 "u": sorted(out.audience.users),
             }
-            payload = json.dumps({**envelope, "m": out.message})
-            if len(payload.encode()) > MAX_PAYLOAD:
+            # json.dumps writes ASCII: its length is the payload's size in bytes.
+            payload = f"{json.dumps(envelope)}\n{out.encoded()}"
+            if len(payload) > MAX_PAYLOAD:
                 payload = json.dumps({**envelope, "seq": out.message["seq"]})
             params[f"p{n}"] = payload
         if events:
@@ -114,8 +125,7 @@ class PgFanout:
                     if not first:
                         self.resync()  # events may have been missed while deaf
                     first, delay = False, 0.5
-                    async for note in conn.notifies():
-                        self._received(note.payload)
+                    await self._hear(conn)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # lost PostgreSQL: keep serving, retry, resync
@@ -124,20 +134,53 @@ class PgFanout:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
-    def _received(self, payload: str) -> None:
+    async def _hear(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """The notifications, read from libpq whenever its socket is readable, until the
+        connection fails. One reader for the connection's life: psycopg's ``notifies()``
+        registers and removes one around every wait (two system calls, a future and a
+        generator per wake-up of the loop, for every event of the other hubs)."""
+        loop = asyncio.get_running_loop()
+        pgconn = conn.pgconn
+        encoding = conn.info.encoding
+        lost: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            try:
+                pgconn.consume_input()  # raises once the server or the network is gone
+                while (note := pgconn.notifies()) is not None:
+                    self._received(note.extra.decode(encoding))
+            except Exception as exc:
+                if not lost.done():
+                    lost.set_exception(exc)
+
+        fd = pgconn.socket
+        loop.add_reader(fd, readable)
         try:
-            data = json.loads(payload)
-            if data.get("o") == self.origin:
-                return  # our own events were broadcast already
+            readable()  # notifications that came with the LISTEN's reply
+            await lost
+        finally:
+            loop.remove_reader(fd)
+
+    def _received(self, payload: str) -> None:
+        if payload.startswith(self._own):
+            return  # our own events were broadcast already
+        try:
+            data, end = _decode(payload)
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
             if "end" in data:
                 if self.on_end is not None:
                     self.on_end(data["end"])
                 return
-            message = data.get("m") or self.rebuild(int(data["seq"]))
-            if message is None:
-                return
+            if end < len(payload):  # the message follows the envelope, as desks get it
+                text = payload[end + 1 :]
+            else:
+                message = self.rebuild(int(data["seq"]))
+                if message is None:
+                    return
+                text = json.dumps(message)
             audience = Audience(roles={Role(r) for r in data["r"]}, users=set(data["u"]))
         except (ValueError, KeyError, TypeError) as exc:
             log.error("unreadable notification on %s: %s", CHANNEL, exc)
             return
-        self.deliver([Outgoing(message, audience)])
+        self.deliver(text, audience)

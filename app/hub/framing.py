@@ -25,7 +25,11 @@ _streams = itertools.count(1)
 
 def frames(message: dict[str, Any], part_chars: int = PART_CHARS) -> Iterator[str]:
     """The frames that carry one message: itself, or its parts in order."""
-    text = json.dumps(message)
+    return parts(json.dumps(message), part_chars)
+
+
+def parts(text: str, part_chars: int = PART_CHARS) -> Iterator[str]:
+    """The frames that carry one message's JSON ``text``: itself, or its parts in order."""
     if len(text) <= part_chars:
         yield text
         return

@@ -39,6 +39,7 @@ MAX_BATCH = int(os.environ.get("SASDESK_MAX_BATCH", "16"))
 ROUNDS = 4
 
 _Waiting = tuple[Principal, p.Intent, "asyncio.Future[Outcome]"]
+_Settled = tuple["asyncio.Future[Outcome]", "Outcome | BaseException"]
 
 
 class GroupCommit:
@@ -66,36 +67,50 @@ class GroupCommit:
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._draining = True
-        job = loop.run_in_executor(self.writer, self._drain, loop)
-        job.add_done_callback(lambda _job: self._drained(loop))
+        self.writer.submit(self._drain, loop)
 
-    def _drained(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._draining = False
-        if self._waiting:  # arrived while the writer was busy with the last batch
-            self._start(loop)
+    def _settled(
+        self, loop: asyncio.AbstractEventLoop, settled: list[_Settled], last: bool
+    ) -> None:
+        """On the loop: a batch's outcomes; after the turn's last, the next turn if more
+        intents arrived while the writer was busy."""
+        _settle_all(settled)
+        if last:
+            self._draining = False
+            if self._waiting:
+                self._start(loop)
 
     def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the writer thread: batches while intents wait (at most ``ROUNDS``, so that
         the writer's other work is not put off), each batch's outcomes sent back to the
-        loop in order, in one wake-up of the loop per batch."""
-        for _round in range(ROUNDS):
-            batch: list[_Waiting] = []
-            while self._waiting and len(batch) < self.max_batch:
-                batch.append(self._waiting.popleft())
-            if not batch:
-                return
-            results: list[Outcome | BaseException]
-            try:
-                results = list(self.service.handle_batch([(a, i) for a, i, _ in batch]))
-            except BaseException as exc:  # never leave a desk waiting for a reply
-                results = [exc] * len(batch)
-            self.batches += 1
-            self.intents += len(batch)
-            settled = [(f, r) for (_a, _i, f), r in zip(batch, results, strict=True)]
-            loop.call_soon_threadsafe(_settle_all, settled)
+        loop in order, in one wake-up of the loop per batch (the last one also ends the
+        turn: no second wake-up for the writer's job being done)."""
+        last = False
+        try:
+            for round_ in range(ROUNDS):
+                batch: list[_Waiting] = []
+                while self._waiting and len(batch) < self.max_batch:
+                    batch.append(self._waiting.popleft())
+                if not batch:
+                    return
+                results: list[Outcome | BaseException]
+                try:
+                    results = list(self.service.handle_batch([(a, i) for a, i, _ in batch]))
+                except BaseException as exc:  # never leave a desk waiting for a reply
+                    results = [exc] * len(batch)
+                self.batches += 1
+                self.intents += len(batch)
+                settled = [(f, r) for (_a, _i, f), r in zip(batch, results, strict=True)]
+                last = round_ + 1 == ROUNDS or not self._waiting
+                loop.call_soon_threadsafe(self._settled, loop, settled, last)
+                if last:
+                    return
+        finally:
+            if not last:  # the turn ended without its last batch's message
+                loop.call_soon_threadsafe(self._settled, loop, [], True)
 
 
-def _settle_all(settled: list[tuple[asyncio.Future[Outcome], Outcome | BaseException]]) -> None:
+def _settle_all(settled: list[_Settled]) -> None:
     for future, result in settled:
         _settle(future, result)
 

@@ -415,6 +415,7 @@ class SessionKeeper:
         conn.session_id = None
         frame = {"type": "session.ended", "reason": reason, "message": self.message(reason)}
         with contextlib.suppress(ConnectionClosed):
+            conn.flush()  # the events queued for this desk first, then why it ends
             await conn.ws.send(json.dumps(frame))
             await conn.ws.close(CLOSE_SESSION_ENDED, "session ended")
 

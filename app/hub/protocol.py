@@ -13,11 +13,13 @@ modules it uses), never whatever happens to be imported. This module and
 
 from __future__ import annotations
 
+import functools
 import json
+import types
 from collections.abc import Iterable
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from enum import Enum, StrEnum
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic._internal._model_construction import ModelMetaclass
@@ -333,7 +335,7 @@ class ProtocolError(Exception):
 def parse_intent(raw: str | bytes, wire: Wire) -> Intent:
     """Decode and validate one message against the intents ``wire`` registers, or raise
     ProtocolError saying what is wrong."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
+    size = len(raw) if isinstance(raw, bytes) or raw.isascii() else len(raw.encode())
     if size > MAX_MESSAGE_BYTES:
         raise ProtocolError(
             "too_large", f"message de {size} octets, limite {MAX_MESSAGE_BYTES} octets"
@@ -351,7 +353,8 @@ def parse_intent(raw: str | bytes, wire: Wire) -> Intent:
     if not isinstance(data, dict):
         raise ProtocolError("invalid_message", "un message doit être un objet JSON")
     re = data.get("id") if isinstance(data.get("id"), str | int) else None
-    _check_raw(data, re)
+    if not _plainly_safe(raw):
+        _check_raw(data, re)
     kind = data.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("invalid_message", "champ « type » manquant ou non textuel", re)
@@ -380,6 +383,15 @@ def _invalid(kind: str, field: str, problem: str, re: object) -> ProtocolError:
         re,
         [{"field": field, "problem": problem}],
     )
+
+
+def _plainly_safe(raw: str | bytes) -> bool:
+    """No NUL and no deep nesting, seen from the text alone (most messages): JSON spells
+    a NUL only ``\\u0000``, and fewer brackets than the depth limit cannot nest deeper.
+    False says nothing: the decoded message is then walked (:func:`_check_raw`)."""
+    if isinstance(raw, bytes):
+        return b"\\u0000" not in raw and raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
+    return "\\u0000" not in raw and raw.count("{") + raw.count("[") <= MAX_DEPTH
 
 
 def _check_raw(data: dict[str, Any], re: object) -> None:
@@ -416,7 +428,7 @@ def _check_times(value: Any, path: tuple[str, ...], kind: str, re: object) -> No
         if not low <= value.year <= high:
             raise _invalid(kind, ".".join(path), f"year {value.year} outside {low}-{high}", re)
     elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
+        for name in _timed_fields(type(value)):
             _check_times(getattr(value, name), (*path, name), kind, re)
     elif isinstance(value, list | tuple):
         for n, item in enumerate(value):
@@ -424,3 +436,34 @@ def _check_times(value: Any, path: tuple[str, ...], kind: str, re: object) -> No
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_times(item, (*path, str(key)), kind, re)
+
+
+#: Types whose values are never a date or a time.
+_TIMELESS: tuple[type, ...] = (str, bytes, bool, int, float, Enum, type(None))
+
+
+@functools.cache
+def _timed_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` that may hold a date or a time, nested or not: the only
+    ones :func:`_check_times` visits (most intents have none, some a nested model)."""
+    return tuple(
+        name for name, info in model.model_fields.items() if _may_hold_time(info.annotation)
+    )
+
+
+def _may_hold_time(annotation: Any) -> bool:
+    """Whether a value of this annotation may be, or contain, a date or a time. Unsure
+    (``Any``, a class not known here) says yes: the value is then walked."""
+    if isinstance(annotation, type) and not isinstance(annotation, types.GenericAlias):
+        if issubclass(annotation, BaseModel):
+            return bool(_timed_fields(annotation))
+        return not issubclass(annotation, _TIMELESS)
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return False
+    args = get_args(annotation)
+    if origin is Annotated:
+        return _may_hold_time(args[0])
+    if origin in (Union, types.UnionType, list, tuple, dict, set, frozenset) and args:
+        return any(_may_hold_time(a) for a in args if a is not Ellipsis)
+    return True

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 import app
@@ -23,7 +23,7 @@ from app.db.migrate import upgrade
 from app.db.types import utcnow
 from app.domain.rules import FlowError
 from app.hub import protocol as p
-from app.hub.connection import DeskConnection
+from app.hub.connection import DeskConnection, Outbox
 from app.hub.extensions import Extension, Installed
 from app.hub.group_commit import GroupCommit
 from app.hub.login_sessions import SessionKeeper
@@ -31,6 +31,7 @@ from app.hub.psc_login import PscLogins
 from app.hub.service import HubService, Outgoing
 from app.hub.session_intents import SessionIntents
 from app.hub.tls import check_listen, file_fingerprint, server_context
+from app.hub.visibility import Audience
 
 if TYPE_CHECKING:
     from app.hub.fanout import PgFanout
@@ -99,6 +100,8 @@ class Hub:
         # Read-only intents (reports) run here, beside the writer (SQLite WAL, PostgreSQL MVCC).
         self.readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hub-reader")
         self.connections: set[DeskConnection] = set()
+        #: Every frame to the desks goes out through here, one write per desk and turn.
+        self.outbox = Outbox()
         self._server: Server | None = None
         self._welcome: str = ""
         self.fanout: PgFanout | None = None  # on PostgreSQL
@@ -137,7 +140,7 @@ class Hub:
             from app.hub.fanout import PgFanout  # psycopg: the shared deployment's extra
 
             self.fanout = PgFanout(
-                self.engine, self._broadcast, self.service.event_message, self._resync_all
+                self.engine, self._send_event, self.service.event_message, self._resync_all
             )
             self.service.notifier = self.fanout.notify
             self.fanout.on_end = self.sessions.on_announced
@@ -241,7 +244,7 @@ class Hub:
     # -- one desk -----------------------------------------------------------------
 
     async def _serve_desk(self, ws: ServerConnection) -> None:
-        conn = DeskConnection(ws)
+        conn = DeskConnection(ws, self.outbox)
         self.connections.add(conn)
         try:
             welcome = self._welcome
@@ -262,11 +265,11 @@ class Hub:
             intent = p.parse_intent(raw, self.wire)
             await self._dispatch(conn, intent)
         except p.ProtocolError as exc:
-            await conn.ws.send(json.dumps(exc.reply()))
+            await conn.send(exc.reply())
         except FlowError as exc:
             re = getattr(locals().get("intent"), "id", None)
             reply = p.ProtocolError(exc.code, exc.message, re).reply()
-            await conn.ws.send(json.dumps({**exc.extra, **reply}))
+            await conn.send({**exc.extra, **reply})
         except ConnectionClosed:
             raise
         except Exception:
@@ -277,7 +280,7 @@ class Hub:
                 "erreur interne du hub : l'action n'a pas été enregistrée, réessayez",
                 re,
             )
-            await conn.ws.send(json.dumps(err.reply()))
+            await conn.send(err.reply())
 
     async def _dispatch(self, conn: DeskConnection, intent: p.Intent) -> None:
         desk = self.extensions.desk.get(type(intent))
@@ -321,10 +324,28 @@ class Hub:
 
     def _broadcast(self, events: list[Outgoing]) -> None:
         for out in events:
-            targets = [
-                c.ws
-                for c in self.connections
-                if c.principal is not None and out.audience.admits(c.principal)
-            ]
-            if targets:
-                broadcast(targets, json.dumps(out.message))
+            targets = self._admitted(out.audience)
+            if targets:  # encoded once for all, and not at all if no desk here may see it
+                self._send_all(targets, out.encoded())
+
+    def _send_event(self, text: str, audience: Audience) -> None:
+        """Another hub's event (PostgreSQL NOTIFY), as that hub encoded it."""
+        targets = self._admitted(audience)
+        if targets:
+            self._send_all(targets, text)
+
+    def _admitted(self, audience: Audience) -> list[ServerConnection]:
+        return [
+            c.ws
+            for c in self.connections
+            if c.principal is not None and audience.admits(c.principal)
+        ]
+
+    def _send_all(self, targets: list[ServerConnection], text: str) -> None:
+        data = text.encode()
+        frame = self.outbox.frame(data)
+        for ws in targets:
+            try:
+                self.outbox.put(ws, data, frame)
+            except Exception as exc:  # as websockets' broadcast: the other desks still get it
+                log.warning("skipped an event to a desk: %s", exc)

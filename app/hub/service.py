@@ -9,6 +9,7 @@ feature (app.flow).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +50,14 @@ class Outgoing:
 
     message: dict[str, Any]
     audience: Audience
+    #: The message's JSON, encoded once for the NOTIFY and every desk's frame.
+    text: str | None = field(default=None, compare=False, repr=False)
+
+    def encoded(self) -> str:
+        """The message as JSON text (encoded on first use: the message is final then)."""
+        if self.text is None:
+            self.text = json.dumps(self.message)
+        return self.text
 
 
 @dataclass

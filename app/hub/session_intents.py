@@ -8,7 +8,6 @@ PSC's first steps.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,7 +54,7 @@ class SessionIntents(Extension):
         }
 
     async def ping(self, conn: DeskConnection, intent: p.Ping) -> None:
-        await conn.ws.send(json.dumps({"type": "pong", "re": intent.id}))
+        await conn.send({"type": "pong", "re": intent.id})
 
     async def psc_start(self, conn: DeskConnection, intent: p.LoginPscStart) -> None:
         await conn.send(await self.psc.start(conn, intent))
@@ -77,11 +76,11 @@ class SessionIntents(Extension):
 
     async def logout(self, conn: DeskConnection, intent: p.Logout) -> None:
         await self.sessions.logout(conn)
-        await conn.ws.send(json.dumps({"type": "ok", "re": intent.id}))
+        await conn.send({"type": "ok", "re": intent.id})
 
     async def change_password(self, conn: DeskConnection, intent: p.PasswordChange) -> None:
         # argon2: off the writer
-        await conn.ws.send(json.dumps(await self.sessions.change_password(conn, intent)))
+        await conn.send(await self.sessions.change_password(conn, intent))
 
     async def _logged_in(self, conn: DeskConnection, reply: dict[str, Any]) -> None:
         assert conn.principal is not None

@@ -17,8 +17,8 @@ from app.room import Hub
 from tests.conftest import PASSWORD
 
 
-async def raw_desk(hub: Hub) -> Any:
-    ws = await connect(hub.url)
+async def raw_desk(hub: Hub, max_size: int | None = 2**20) -> Any:
+    ws = await connect(hub.url, max_size=max_size)
     welcome = json.loads(await ws.recv())
     assert welcome["type"] == "welcome" and welcome["protocol"] == 1
     return ws

@@ -197,3 +197,25 @@ async def test_compression_only_when_the_room_asks_for_it(
         await watcher.close()
     finally:
         await remote.stop()
+
+
+async def test_a_desk_gets_its_messages_in_order_around_a_message_in_parts(hub: Hub) -> None:
+    """Events wait in the hub's outbox for the next turn of its loop; a message large
+    enough to go in parts is sent at once: what was queued before it leaves first."""
+    from app.hub.framing import PART_CHARS
+    from app.hub.service import Outgoing
+    from app.hub.visibility import Audience
+
+    ws = await raw_desk(hub, max_size=None)  # a part frame is a little over 1 MiB
+    await exchange(ws, {"type": "login", "id": 1, "username": "sup", "password": PASSWORD})
+    await ws.recv()  # snapshot
+    (conn,) = [c for c in hub.connections if c.principal is not None]
+    everyone = Audience()  # the supervisors
+    hub.broadcast([Outgoing({"type": "event", "n": 1}, everyone)])
+    await conn.send({"type": "large", "data": "x" * (PART_CHARS + 10)})
+    hub.broadcast([Outgoing({"type": "event", "n": 2}, everyone)])
+    frames = [json.loads(await ws.recv()) for _ in range(4)]
+    assert [f["type"] for f in frames] == ["event", "part", "part", "event"]
+    assert frames[0]["n"] == 1 and frames[3]["n"] == 2
+    assert json.loads(frames[1]["data"] + frames[2]["data"])["type"] == "large"
+    await ws.close()

@@ -78,3 +78,53 @@ async def test_a_call_forked_to_desks_on_two_hubs_counts_once(two_hubs: tuple[Hu
     assert max(r["call"]["desks_rung"] for r in replies) == 2
     await n1.close()
     await other.close()
+
+
+async def test_a_large_event_crosses_hubs_read_again_from_the_log(
+    two_hubs: tuple[Hub, Hub],
+) -> None:
+    """An event too large for a NOTIFY payload is named by its seq and read back."""
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    sup_b = await desk(hub_b, "sup")
+    seen_b: list[dict] = []
+    sup_b.on_event.append(seen_b.append)
+    await n1.request("call.offered", call_ref="big-1", line="15")
+    d = (await n1.request("call.answered", call_ref="big-1"))["dossier"]
+    long = "é" * 4000 + "x" * 4000  # far beyond 7,900 bytes once in the payload
+    await n1.request("dossier.update", dossier_id=d["id"], fields={"notes": long})
+    await until(
+        lambda: any(m["event"] == "dossier.updated" for m in seen_b), "heard on hub B", timeout=5
+    )
+    (updated,) = [m for m in seen_b if m["event"] == "dossier.updated"]
+    assert updated["dossier"]["notes"] == long and updated["seq"] > 0
+    for client in (n1, sup_b):
+        await client.close()
+
+
+async def test_a_hub_that_lost_its_listen_connection_listens_again_and_resyncs(
+    two_hubs: tuple[Hub, Hub], pg_url: str
+) -> None:
+    """PostgreSQL drops the LISTEN connections: each hub connects again, sends its desks
+    a fresh snapshot (events may have been missed), and hears the other hub again."""
+    import psycopg
+
+    hub_a, hub_b = two_hubs
+    n1 = await desk(hub_a, "n1")
+    sup_b = await desk(hub_b, "sup")
+    snapshots: list[dict] = []
+    sup_b.on_snapshot.append(snapshots.append)
+    seen_b: list[dict] = []
+    sup_b.on_event.append(seen_b.append)
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
+        cur = await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()"
+        )
+        assert len(await cur.fetchall()) == 2  # one per hub
+    await until(lambda: snapshots, "a fresh snapshot on hub B", timeout=15)
+    await until(lambda: hub_a.fanout and hub_a.fanout.listening.is_set(), "A listens", timeout=15)
+    await n1.request("call.offered", call_ref="after-1", line="15")
+    await until(lambda: any(m["event"] == "call.offered" for m in seen_b), "heard after", timeout=5)
+    for client in (n1, sup_b):
+        await client.close()
