@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
 from app.client.hub_client import HubClient, HubError
+from app.hub.payloads import Snapshot
 from app.room import Hub
 from tests.conftest import PASSWORD
 from tests.waits import until
@@ -112,9 +114,9 @@ async def test_a_hub_that_lost_its_listen_connection_listens_again_and_resyncs(
     hub_a, hub_b = two_hubs
     n1 = await desk(hub_a, "n1")
     sup_b = await desk(hub_b, "sup")
-    snapshots: list[dict] = []
+    snapshots: list[Snapshot] = []
     sup_b.on_snapshot.append(snapshots.append)
-    seen_b: list[dict] = []
+    seen_b: list[dict[str, Any]] = []
     sup_b.on_event.append(seen_b.append)
     async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as admin:
         cur = await admin.execute(
