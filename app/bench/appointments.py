@@ -164,7 +164,12 @@ class Driver:
                 raise RuntimeError(f"réponse {answer.status} : {await answer.text()}")
         phase.answer_ms.append((time.perf_counter() - t0) * 1000)
         if self.desk_url is not None:
-            seen = await asyncio.wait_for(self.waiting.pop(identifier), 30)
+            # Popped only once seen: the hub writes its events to the desks at the next
+            # turn of its loop, so the editor's answer may arrive before the desk's event.
+            try:
+                seen = await asyncio.wait_for(self.waiting[identifier], 30)
+            finally:
+                self.waiting.pop(identifier)
             phase.event_ms.append((seen - t0) * 1000)
 
     async def run(self, paced: int, saturated: int, concurrency: int) -> tuple[Phase, Phase]:
