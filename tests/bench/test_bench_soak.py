@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.peers
+# Real time, one core at most (SIPp at one call a second, three desks, two hub kills):
+# scripts/test.sh runs it beside the package build.
+pytestmark = [pytest.mark.peers, pytest.mark.beside_package]
 ROOT = Path(__file__).resolve().parents[2]
 
 

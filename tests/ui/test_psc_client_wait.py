@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from app.bench.psc_double import PscDouble
 from app.client.hub_client import HubClient
 from tests.ui.psc_room import MRL_ID, approve
@@ -15,6 +17,7 @@ from tests.waits import until
 USUAL_TIMEOUT = 10.0
 
 
+@pytest.mark.beside_package  # waits out 10 s of wall time on no CPU: beside the build
 def test_a_code_validated_after_the_usual_timeout_still_logs_in(
     psc: PscDouble, psc_url: str
 ) -> None:
