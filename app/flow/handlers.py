@@ -88,7 +88,8 @@ _LOCKED_TASK = Fast(
     .with_for_update()
 )
 _ANSWERED_DOSSIER = select(*_DOSSIERS.c).where(_DOSSIERS.c.call_id == bindparam("call_id"))
-_COMMUNE_NAME = select(Commune.name).where(Commune.insee == bindparam("insee"))
+#: A dossier's commune named on the driver's cursor (app.db.fast): one per dossier opened.
+_COMMUNE_NAME = Fast(select(Commune.name).where(Commune.insee == bindparam("insee")))
 
 
 class FlowHandlers:
@@ -320,7 +321,8 @@ class FlowHandlers:
     def _commune_name(self, u: Unit, insee: str) -> str | None:
         name = self._communes.get(insee)
         if name is None:
-            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
+            found = _COMMUNE_NAME.first(u.s, {"insee": insee})
+            name = found[0] if found is not None else None
             if name is not None:
                 self._communes[insee] = name
         return name
