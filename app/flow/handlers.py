@@ -155,7 +155,7 @@ class FlowHandlers:
         """The call, locked, as a Core row; ``rung_here``: it rang this desk's account."""
         assert u.actor is not None
         params = {"call_ref": call_ref, "user_id": u.actor.user_id}
-        found = _LOCKED_CALL.first(u.s, params)
+        found = _LOCKED_CALL.first(u.conn, params)
         if found is None:
             return None
         call = u.track(row_class(Call)(dict(zip(_CALL_KEYS, found[:-1], strict=True))))
@@ -321,7 +321,7 @@ class FlowHandlers:
     def _commune_name(self, u: Unit, insee: str) -> str | None:
         name = self._communes.get(insee)
         if name is None:
-            found = _COMMUNE_NAME.first(u.s, {"insee": insee})
+            found = _COMMUNE_NAME.first(u.conn, {"insee": insee})
             name = found[0] if found is not None else None
             if name is not None:
                 self._communes[insee] = name
@@ -700,7 +700,7 @@ class FlowHandlers:
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         require(self._role(u), Action.SEE_TASKS)
-        found = _LOCKED_TASK.first(u.s, {"id": task_id})
+        found = _LOCKED_TASK.first(u.conn, {"id": task_id})
         if found is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         n = len(_TASKS.c)

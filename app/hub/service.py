@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -137,6 +137,16 @@ class Unit:
         self._unstamped: list[tuple[WrittenEvent, dict[str, Any]]] = []
         #: Rows read or inserted with Core (app.hub.flush.Row): written by :meth:`flush`.
         self.rows: list[Any] = []
+        self._conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The session's connection, for the unit's Core statements (app.db.fast): the
+        same for the whole transaction, so asked of the session once (each time cost
+        its transaction's bookkeeping, several times per intent on the writer)."""
+        if self._conn is None:
+            self._conn = self.s.connection()
+        return self._conn
 
     def track(self, row: R) -> R:
         """A Core row (app.hub.flush.Row) this unit may change: written with its changes."""
@@ -147,7 +157,7 @@ class Unit:
         """Write what the unit changed so far: its ORM objects, then its Core rows."""
         flush_changes(self.s)
         if self.rows:
-            write_rows(self.s, self.rows)
+            write_rows(self.s, self.rows, self.conn)
 
     def emit(
         self,
@@ -202,12 +212,12 @@ class Unit:
             for e in fresh
         ]
         if len(rows) == 1:
-            inserted = _INSERT_EVENT.first(self.s, rows[0])
+            inserted = _INSERT_EVENT.first(self.conn, rows[0])
             assert inserted is not None
             fresh[0].seq = inserted[0]
             return
         values = {f"{k}_{n}": v for n, row in enumerate(rows) for k, v in row.items()}
-        seqs = sorted(r[0] for r in _insert_events(len(rows)).rows(self.s, values))
+        seqs = sorted(r[0] for r in _insert_events(len(rows)).rows(self.conn, values))
         for event, seq in zip(fresh, seqs, strict=True):
             event.seq = seq
 
