@@ -107,7 +107,7 @@ class Fast:
         conn = on.connection() if isinstance(on, Session) else on
         c = self._compile(conn.dialect)
         params = self._params(c, values)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(conn)
         try:
             cursor.execute(c.sql, params)
             if not c.types:
@@ -117,8 +117,6 @@ class Fast:
                 c.processors(conn.dialect, cursor.description)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn.dialect, c.sql, params, exc) from exc
-        finally:
-            cursor.close()
         if not c.results:  # the driver's rows are tuples already
             return [tuple(r) for r in fetched]
         return [self._row(c.results, r) for r in fetched]
@@ -134,7 +132,7 @@ class Fast:
         conn = on.connection() if isinstance(on, Session) else on
         c = self._compile(conn.dialect)
         params = [self._params(c, v) for v in values]
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _cursor(conn)
         try:
             if len(params) == 1:
                 cursor.execute(c.sql, params[0])
@@ -142,8 +140,24 @@ class Fast:
                 cursor.executemany(c.sql, params)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn.dialect, c.sql, params, exc) from exc
-        finally:
-            cursor.close()
+
+
+#: Where a DBAPI connection keeps its cursor for Fast statements (the pool's ``info`` of
+#: the connection lives as long as the DBAPI connection and is cleared with it).
+_CURSOR = "sasdesk.fast.cursor"
+
+
+def _cursor(conn: Connection) -> Any:
+    """The DBAPI connection's cursor for Fast statements, made once and kept open: each
+    new psycopg cursor builds its adaptation context (and forgets the dumpers it found)
+    and is closed again, for every statement of the writer. A statement's rows are all
+    fetched before the next runs on it, and one connection serves one thread at a time."""
+    fairy = conn.connection
+    dbapi = fairy.dbapi_connection
+    cursor = fairy.info.get(_CURSOR)
+    if cursor is None or cursor.connection is not dbapi or getattr(cursor, "closed", False):
+        cursor = fairy.info[_CURSOR] = dbapi.cursor()  # type: ignore[union-attr]
+    return cursor
 
 
 def _wrapped(dialect: Dialect, sql: str, params: Any, exc: Exception) -> BaseException:

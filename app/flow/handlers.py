@@ -88,7 +88,8 @@ _LOCKED_TASK = Fast(
     .with_for_update()
 )
 _ANSWERED_DOSSIER = select(*_DOSSIERS.c).where(_DOSSIERS.c.call_id == bindparam("call_id"))
-_COMMUNE_NAME = select(Commune.name).where(Commune.insee == bindparam("insee"))
+#: A dossier's commune named on the driver's cursor (app.db.fast): one per dossier opened.
+_COMMUNE_NAME = Fast(select(Commune.name).where(Commune.insee == bindparam("insee")))
 
 
 class FlowHandlers:
@@ -154,7 +155,7 @@ class FlowHandlers:
         """The call, locked, as a Core row; ``rung_here``: it rang this desk's account."""
         assert u.actor is not None
         params = {"call_ref": call_ref, "user_id": u.actor.user_id}
-        found = _LOCKED_CALL.first(u.s, params)
+        found = _LOCKED_CALL.first(u.conn, params)
         if found is None:
             return None
         call = u.track(row_class(Call)(dict(zip(_CALL_KEYS, found[:-1], strict=True))))
@@ -320,7 +321,8 @@ class FlowHandlers:
     def _commune_name(self, u: Unit, insee: str) -> str | None:
         name = self._communes.get(insee)
         if name is None:
-            name = u.s.connection().execute(_COMMUNE_NAME, {"insee": insee}).scalar()
+            found = _COMMUNE_NAME.first(u.conn, {"insee": insee})
+            name = found[0] if found is not None else None
             if name is not None:
                 self._communes[insee] = name
         return name
@@ -698,7 +700,7 @@ class FlowHandlers:
 
     def _task(self, u: Unit, task_id: int) -> OsnpTask:
         require(self._role(u), Action.SEE_TASKS)
-        found = _LOCKED_TASK.first(u.s, {"id": task_id})
+        found = _LOCKED_TASK.first(u.conn, {"id": task_id})
         if found is None:
             raise FlowError("not_found", f"tâche {task_id} introuvable ou non accessible")
         n = len(_TASKS.c)

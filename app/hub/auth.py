@@ -147,13 +147,37 @@ def session_of(session: Session, token: str) -> LoginSession | None:
 
 def why_ended(row: LoginSession, now: datetime, idle: timedelta | None) -> str:
     """Why a session may no longer be used ("" while it is valid)."""
-    if row.revoked:
-        return row.ended_reason or "revoked"
-    if not row.user.active:
+    return ended_because(
+        row.revoked,
+        row.ended_reason,
+        row.user.active,
+        row.expires_at,
+        row.last_active_at,
+        row.created_at,
+        now,
+        idle,
+    )
+
+
+def ended_because(
+    revoked: bool,
+    ended_reason: str,
+    user_active: bool,
+    expires_at: datetime,
+    last_active_at: datetime | None,
+    created_at: datetime,
+    now: datetime,
+    idle: timedelta | None,
+) -> str:
+    """:func:`why_ended` from the session's columns and its user's ``active`` (the hub's
+    check of its open sessions reads only these, every second)."""
+    if revoked:
+        return ended_reason or "revoked"
+    if not user_active:
         return "disabled"
-    if row.expires_at <= now:
+    if expires_at <= now:
         return "shift"
-    if idle is not None and (row.last_active_at or row.created_at) + idle <= now:
+    if idle is not None and (last_active_at or created_at) + idle <= now:
         return "idle"
     return ""
 

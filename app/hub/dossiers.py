@@ -115,7 +115,7 @@ TASK_ROW_OF_DOSSIER = Fast(select(*_TASKS.c).where(_TASKS.c.dossier_id == bindpa
 
 def locked_dossier_row(u: Unit, dossier_id: int) -> Dossier | None:
     """:func:`locked_dossier` as a Core row the unit writes back (no ORM object)."""
-    found = LOCKED_DOSSIER_ROW.first(u.s, {"id": dossier_id})
+    found = LOCKED_DOSSIER_ROW.first(u.conn, {"id": dossier_id})
     if found is None:
         return None
     return cast(Dossier, u.track(row_class(Dossier)(dict(zip(_DOSSIER_KEYS, found, strict=True)))))
@@ -125,7 +125,7 @@ def task_row_of(u: Unit, d: Dossier) -> OsnpTask | None:
     """:func:`task_of` as a Core row, its ``dossier`` set to ``d``."""
     if d.status not in (DossierStatus.AWAITING_OSNP, DossierStatus.CLOSED):
         return None
-    found = TASK_ROW_OF_DOSSIER.first(u.s, {"dossier_id": d.id})
+    found = TASK_ROW_OF_DOSSIER.first(u.conn, {"dossier_id": d.id})
     if found is None:
         return None
     task = u.track(row_class(OsnpTask)(dict(zip(_TASK_KEYS, found, strict=True))))

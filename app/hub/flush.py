@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, insert, inspect, update
+from sqlalchemy import Connection, Table, bindparam, insert, inspect, update
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.state import InstanceState
@@ -206,7 +206,7 @@ def row_class(cls: type) -> type[Row]:
     return found
 
 
-def write_rows(session: Session, rows: list[Row]) -> None:
+def write_rows(session: Session, rows: list[Row], conn: Connection | None = None) -> None:
     """Write the columns assigned on ``rows`` since they were read (or last written).
 
     An ORM copy of a written row that the session holds (another feature's handler in
@@ -229,7 +229,7 @@ def write_rows(session: Session, rows: list[Row]) -> None:
     if not batches:
         return
     for stmt, params_list in batches.items():
-        stmt.many(session, params_list)
+        stmt.many(session if conn is None else conn, params_list)
     identity_map = session.identity_map
     if len(identity_map):
         for row in written:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from websockets.exceptions import ConnectionClosed
 
@@ -37,6 +37,7 @@ from app.hub.auth import (
     check_password,
     credentials_of,
     end_session,
+    ended_because,
     hash_password,
     open_session,
     principal_of,
@@ -109,6 +110,25 @@ class PasswordOnly:
 
     async def fallback_used(self, who: Principal, reason: str) -> None:
         return None
+
+
+#: What the check of the open sessions reads, every second on every hub: the columns
+#: that say whether a session ended (loading the sessions and their users as ORM
+#: objects cost the hubs about 0.2 ms per intent in the bench's paced phase, half of it
+#: now).
+_SESSION_STATE = (
+    select(
+        LoginSession.id,
+        LoginSession.revoked,
+        LoginSession.ended_reason,
+        User.active,
+        LoginSession.expires_at,
+        LoginSession.last_active_at,
+        LoginSession.created_at,
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .where(LoginSession.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 class SessionKeeper:
@@ -460,10 +480,14 @@ class SessionKeeper:
 
     def _ended_in_db(self, ids: set[int], now: datetime) -> dict[int, str]:
         with self.hub.service.sessions() as s:
-            rows = s.scalars(select(LoginSession).where(LoginSession.id.in_(ids))).all()
+            rows = s.connection().execute(_SESSION_STATE, {"ids": sorted(ids)}).all()
+        out = {}
+        for session_id, revoked, why, active, expires, last_active, created in rows:
             # Idle time is judged on the connection itself (fresher than the database).
-            out = {row.id: why_ended(row, now, None) for row in rows}
-            return {k: v for k, v in out.items() if v}
+            reason = ended_because(revoked, why, active, expires, last_active, created, now, None)
+            if reason:
+                out[session_id] = reason
+        return out
 
     def _write_activity(self, touched: dict[int, datetime], lapsed: dict[int, str]) -> None:
         with self.hub.service.sessions.begin() as s:

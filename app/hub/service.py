@@ -9,13 +9,14 @@ feature (app.flow).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,8 +94,22 @@ Projector = Callable[[Session, list[WrittenEvent]], None]
 _EVENTS: Any = Event.__table__
 _EVENT_KEYS = ("at", "type", "actor_id", "dossier_id", "task_id", "call_id", "data")
 _INSERT_EVENT = Fast(insert(_EVENTS).returning(_EVENTS.c.seq), _EVENT_KEYS)
-#: Several events of one unit: their ``seq`` come back in the order they were emitted.
-_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.seq, sort_by_parameter_order=True)
+
+
+@functools.cache
+def _insert_events(count: int) -> Fast:
+    """Several events in one ``INSERT … VALUES (…), (…) RETURNING seq`` on the driver's
+    cursor (SQLAlchemy's own "insertmanyvalues" execution cost the writer more than the
+    statement). The rows are inserted in the order of the VALUES list, each drawing its
+    ``seq`` as it is: the ascending ``seq`` are the events' in the order they were emitted,
+    whatever the order RETURNING gives them back in."""
+    rows = [
+        {k: bindparam(f"{k}_{n}", type_=_EVENTS.c[k].type) for k in _EVENT_KEYS}
+        for n in range(count)
+    ]
+    return Fast(insert(_EVENTS).values(rows).returning(_EVENTS.c.seq))
+
+
 #: A feature's part of the login snapshot: what this user may see of it now.
 SnapshotPart = Callable[[Session, Principal, datetime], Mapping[str, object]]
 
@@ -122,6 +137,16 @@ class Unit:
         self._unstamped: list[tuple[WrittenEvent, dict[str, Any]]] = []
         #: Rows read or inserted with Core (app.hub.flush.Row): written by :meth:`flush`.
         self.rows: list[Any] = []
+        self._conn: Connection | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The session's connection, for the unit's Core statements (app.db.fast): the
+        same for the whole transaction, so asked of the session once (each time cost
+        its transaction's bookkeeping, several times per intent on the writer)."""
+        if self._conn is None:
+            self._conn = self.s.connection()
+        return self._conn
 
     def track(self, row: R) -> R:
         """A Core row (app.hub.flush.Row) this unit may change: written with its changes."""
@@ -132,7 +157,7 @@ class Unit:
         """Write what the unit changed so far: its ORM objects, then its Core rows."""
         flush_changes(self.s)
         if self.rows:
-            write_rows(self.s, self.rows)
+            write_rows(self.s, self.rows, self.conn)
 
     def emit(
         self,
@@ -187,11 +212,12 @@ class Unit:
             for e in fresh
         ]
         if len(rows) == 1:
-            inserted = _INSERT_EVENT.first(self.s, rows[0])
+            inserted = _INSERT_EVENT.first(self.conn, rows[0])
             assert inserted is not None
             fresh[0].seq = inserted[0]
             return
-        seqs = self.s.connection().execute(_INSERT_EVENTS, rows).scalars().all()
+        values = {f"{k}_{n}": v for n, row in enumerate(rows) for k, v in row.items()}
+        seqs = sorted(r[0] for r in _insert_events(len(rows)).rows(self.conn, values))
         for event, seq in zip(fresh, seqs, strict=True):
             event.seq = seq
 
