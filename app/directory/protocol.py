@@ -135,11 +135,10 @@ CHUNK_BYTES = 32 * 1024  # raw bytes per chunk: base64 keeps the message under 6
 # by the desk's slot search (ui.controllers.search) without searching again.
 
 
-class SlotView(TypedDict):
-    """A slot as the search results and the booking events show it."""
+class SlotPlaces(TypedDict):
+    """What every view of a slot says: its time, type, places and visibility."""
 
     id: int
-    effecteur_id: int
     start: str
     end: str
     type: str
@@ -148,6 +147,12 @@ class SlotView(TypedDict):
     is_range: bool
     places: str  # "booked/capacity" for a range, "" otherwise
     visibility: str
+
+
+class SlotView(SlotPlaces):
+    """A slot as the search results and the booking events show it."""
+
+    effecteur_id: int
     status: str
     source: str  # manual, ics, fhir…: where the slot came from (the agenda editor shows it)
 
@@ -209,19 +214,10 @@ INTENTS: tuple[type[Intent], ...] = BOOKING_INTENTS + AGENDA_INTENTS + IMPORT_IN
 # agenda again (ui.controllers.agenda).
 
 
-class SearchSlot(TypedDict):
+class SearchSlot(SlotPlaces):
     """A slot in a search's results (app.directory.query.SlotHit): its place, and the
     editor's booking page when it is booked there (None: booked here)."""
 
-    id: int
-    start: str
-    end: str
-    type: str
-    capacity: int
-    booked: int
-    is_range: bool
-    places: str  # "booked/capacity" for a range, "" otherwise
-    visibility: str
     practice_id: int | None
     booking_page: str | None
 
