@@ -175,3 +175,18 @@ class StatCallHour(Base):
     communes: Mapped[str] = mapped_column(Text)
     commune_codes: Mapped[str] = mapped_column(Text)
     opened: Mapped[str] = mapped_column(Text)
+
+
+class StatPending(Base):
+    """The events not yet folded into the facts: the hub folds them a moment after they
+    commit, in batches (``app.stats.projection.catch_up``), and every statistics read
+    folds what is left first.
+
+    Filled by a trigger on ``events`` (migration 0026), in the transaction that inserts
+    the event: whatever path writes an event, it is queued exactly when it commits. Not
+    a flag on ``events``: the log stays append-only.
+    """
+
+    __tablename__ = "stat_pending"
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -1,8 +1,17 @@
-"""The fact tables kept in step with the log: projected per unit of work, or rebuilt.
+"""The fact tables kept in step with the log: folded in batches, or rebuilt.
 
-``project`` is a ``HubService`` projector: inside the unit's transaction it reads the
-few facts the unit's events touch, folds the events into them (``app.stats.fold``) and
-writes back what changed, so the facts commit (or roll back) with their events.
+Every event is queued in ``stat_pending`` by the transaction that inserts it (a trigger,
+migration 0026). ``catch_up`` folds the queued events in ``seq`` order: it reads the few
+facts they touch, folds the events into them (``app.stats.fold``), writes back what
+changed and empties the queue, all in one transaction. The hub runs it about once a
+second on its writer (app.stats.hub), and every statistics read runs it first
+(``build_report``): a report counts every event committed before it was asked for.
+
+The hub used to fold each unit's events inside the unit, one intent at a time: the fold's
+reads and writes then cost the single writer more than the intent they followed. Folded
+together, a second's events share those round trips. ``project`` still folds given
+events in the caller's transaction (a bare service's projector, tools and tests).
+
 ``rebuild`` empties the tables and folds the whole log through the same ``fold``
 (migration 0004's backfill, ``sasdesk stats rebuild``, the benchmark).
 """
@@ -13,9 +22,19 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.db.fast import Fast
@@ -24,6 +43,7 @@ from app.hub.events import EventName
 from app.stats import call_hours, call_places, dossier_days
 from app.stats.facts import FACT_TABLES, FactSet, gc_paused, parse_instant
 from app.stats.fold import FACT_EVENT_TYPES, EventLike, fold
+from app.stats.models import StatPending
 
 TABLES: dict[str, Any] = {name: table for name, (_cls, table) in FACT_TABLES.items()}
 _TYPES = frozenset(FACT_EVENT_TYPES)
@@ -119,12 +139,88 @@ def _born(events: Iterable[Any]) -> dict[str, set[int]]:
     return born
 
 
+_PENDING = cast(Table, StatPending.__table__)
+#: The queued events, oldest first, with what the fold reads of them (an event purged by
+#: the retention before it was folded comes back without its columns).
+_QUEUED = (
+    select(
+        _PENDING.c.seq,
+        Event.type,
+        Event.at,
+        Event.actor_id,
+        Event.dossier_id,
+        Event.task_id,
+        Event.call_id,
+        Event.data,
+    )
+    .select_from(_PENDING.outerjoin(Event.__table__, Event.seq == _PENDING.c.seq))
+    .order_by(_PENDING.c.seq)
+    .limit(bindparam("limit"))
+)
+_DEQUEUE = delete(_PENDING).where(_PENDING.c.seq.in_(bindparam("seqs", expanding=True)))
+#: The key of the PostgreSQL advisory lock the catch-ups take: one at a time on a
+#: database several hubs share, so that no event is folded twice.
+LOCK_KEY = 0x5A5D_E5C5_7A75
+#: The most events one catch-up reads at a time (a long queue is folded in several).
+CATCH_UP_BATCH = 5_000
+
+
+def catch_up(conn: Connection, *, wait: bool = True) -> int | None:
+    """Fold every queued event into the facts, in ``conn``'s transaction; how many.
+
+    ``wait=False``: if another hub's catch-up holds the lock (PostgreSQL), return None at
+    once (its hub will try again); otherwise wait for it, then fold what it left.
+    """
+    if not _lock(conn, wait):
+        return None
+    done = 0
+    while True:
+        rows = conn.execute(_QUEUED, {"limit": CATCH_UP_BATCH}).all()
+        if not rows:
+            return done
+        events = [
+            LoggedEvent(seq, type_, at, actor, dossier, task, call, data or {})
+            for seq, type_, at, actor, dossier, task, call, data in rows
+            if type_ is not None
+        ]
+        fold_into(conn, events)
+        conn.execute(_DEQUEUE, {"seqs": [r[0] for r in rows]})
+        done += len(rows)
+        if len(rows) < CATCH_UP_BATCH:
+            return done
+
+
+def pending(conn: Connection) -> int:
+    """How many events wait to be folded."""
+    return conn.execute(select(func.count()).select_from(_PENDING)).scalar_one()
+
+
+def _lock(conn: Connection, wait: bool) -> bool:
+    if conn.dialect.name == "postgresql":
+        if wait:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            return True
+        got = conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+        return bool(got.scalar())
+    # SQLite: a write first, so that the transaction holds the database's write lock
+    # before it reads the queue (a reader that writes later may find its snapshot stale).
+    conn.execute(delete(_PENDING).where(_PENDING.c.seq < 0))
+    return True
+
+
 def project(session: Session, events: Sequence[EventLike]) -> None:
-    """Fold one unit's events into the fact tables, in its transaction."""
+    """Fold these events (one unit's) into the fact tables, in the session's transaction,
+    and take them off the queue: a bare service's projector (tools, tests)."""
+    conn = session.connection()  # Core statements: no need of the session's own dispatch
+    fold_into(conn, events)
+    conn.execute(_DEQUEUE, {"seqs": [e.seq for e in events]})
+
+
+def fold_into(conn: Connection, events: Sequence[EventLike]) -> None:
+    """Fold events into the fact tables: read the facts they touch, write what changed."""
     relevant = sorted((e for e in events if e.type in _TYPES), key=lambda e: e.seq)
     if not relevant:
         return
-    conn = session.connection()  # Core statements: no need of the session's own dispatch
     facts = FactSet()
     before: dict[str, dict[int, tuple[Any, ...]]] = {}
     born = _born(relevant)
@@ -244,9 +340,19 @@ def fold_log(conn: Connection) -> FactSet:
 def rebuild(conn: Connection, chunk: int = 10_000) -> dict[str, int]:
     """Empty the fact tables and fold the whole event log into them again.
 
-    Runs in the caller's transaction (the migration's, or ``engine.begin()``)."""
+    Runs in the caller's transaction (the migration's, or ``engine.begin()``). The events
+    it folded are taken off the queue; one committed after it read the log stays queued.
+    """
+    _lock(conn, True)
+    facts = FactSet()
+    folded: set[int] = set()
     with gc_paused():
-        facts = fold_log(conn)
+        for e in read_log(conn):
+            fold(facts, e)
+            folded.add(e.seq)
+    queued = sorted(folded.intersection(conn.execute(select(_PENDING.c.seq)).scalars()))
+    for i in range(0, len(queued), chunk):
+        conn.execute(_DEQUEUE, {"seqs": queued[i : i + chunk]})
     counts = {}
     for name, table in TABLES.items():
         conn.execute(delete(table))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.db.types import utcnow
@@ -34,6 +34,7 @@ from app.stats.metrics import (
     snp_visits_per_week,
 )
 from app.stats.monthly import MonthlyTable, monthly_table
+from app.stats.projection import catch_up
 from app.stats.registration import MODES, RegistrationRow, registration_rates
 from app.stats.searches import search_counts
 from app.stats.territory import Places, Territory, load_territory, published_places
@@ -462,7 +463,14 @@ def build_report(
     weekly_cap: int = WEEKLY_SNP_CAP,
     sector_names: dict[str, str] | None = None,
 ) -> Report:
-    """``sector_names``: the room's territory file's (default: the demo territory's)."""
+    """``sector_names``: the room's territory file's (default: the demo territory's).
+
+    The events still queued are folded first, in a transaction of their own (the facts
+    are read on connections of their own, ``load_facts``): the report counts everything
+    committed before it was asked for (app.stats.projection)."""
+    bind = session.get_bind()
+    with (bind if isinstance(bind, Engine) else bind.engine).begin() as conn:
+        catch_up(conn)
     with gc_paused():
         return _build_report(session, period, now, target, weekly_cap, sector_names)
 
