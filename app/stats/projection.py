@@ -3,13 +3,13 @@
 Every event is queued in ``stat_pending`` by the transaction that inserts it (a trigger,
 migration 0026). ``catch_up`` folds the queued events in ``seq`` order: it reads the few
 facts they touch, folds the events into them (``app.stats.fold``), writes back what
-changed and empties the queue, all in one transaction. The hub runs it about once a
-second on its writer (app.stats.hub), and every statistics read runs it first
+changed and empties the queue, all in one transaction. The hub runs it on its writer
+every few dozen events (app.stats.hub), and every statistics read runs it first
 (``build_report``): a report counts every event committed before it was asked for.
 
 The hub used to fold each unit's events inside the unit, one intent at a time: the fold's
 reads and writes then cost the single writer more than the intent they followed. Folded
-together, a second's events share those round trips. ``project`` still folds given
+together, the events of a batch share those round trips. ``project`` still folds given
 events in the caller's transaction (a bare service's projector, tools and tests).
 
 ``rebuild`` empties the tables and folds the whole log through the same ``fold``

@@ -50,6 +50,8 @@ def test_bench_flow_command_prints_json(capsys: pytest.CaptureFixture[str]) -> N
     for phase in ("paced", "saturated"):  # each phase's CPU, the desks' logins left out
         cpu = out[phase]["cpu_ms_per_intent"]
         assert cpu["hubs"] > 0 and cpu["driver"] > 0
+        # the statistics the hubs had not folded yet, folded and counted as theirs
+        assert out[phase]["stats_folded_after_the_phase_cpu_ms"] >= 0
         assert cpu["total"] == pytest.approx(cpu["hubs"] + cpu["driver"], abs=0.01)
 
 

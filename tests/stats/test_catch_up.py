@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+import app.stats.hub
 from app.db.models import Event
 from app.hub.auth import Principal
 from app.hub.events import EventName
@@ -158,27 +159,69 @@ class FakeHub:
         pass
 
 
-def test_the_running_hub_folds_about_once_a_second_and_on_its_stop(room: Room) -> None:
+def test_the_running_hub_folds_after_enough_events_and_on_its_stop(room: Room) -> None:
     ext = deferred(room)
-    ext.every = 0.05
+    ext.tick, ext.events, ext.within = 0.05, 3, 3600.0
     hub: Any = FakeHub(room.service)
 
-    async def scenario() -> tuple[int, int]:
+    async def scenario() -> tuple[int, int, int]:
+        await ext.start(hub)
+        ext.since = None  # nothing was left queued by a previous run
+        room.ring("15")  # one event that counts: not enough
+        await asyncio.sleep(0.3)
+        waited = queued(room.sessions)
+        idle = hub.writes
+        room.dossier()  # a call, its answer, a dossier: enough
+        await until(lambda: queued(room.sessions) == 0, "folded by the task, without a read")
+        folds = hub.writes - idle
+        room.ring("15")
+        await ext.stop(hub)  # a clean stop leaves nothing queued
+        return waited, idle, folds
+
+    waited, idle_writes, folds = asyncio.run(scenario())
+    assert waited > 0 and idle_writes == 0  # below the count, nothing was run
+    assert folds == 1
+    assert queued(room.sessions) == 0
+    assert_same(stored(room.sessions), folded(room.sessions))
+
+
+def test_a_quiet_rooms_events_are_folded_within_the_delay(room: Room) -> None:
+    ext = deferred(room)
+    ext.tick, ext.events, ext.within = 0.05, 1000, 0.3
+    hub: Any = FakeHub(room.service)
+
+    async def scenario() -> float:
         await ext.start(hub)
         room.dossier()
-        await until(lambda: queued(room.sessions) == 0, "folded by the task, without a read")
-        after_tick = queued(room.sessions)
-        idle = hub.writes
-        await asyncio.sleep(0.3)  # nothing new: no catch-up is run for nothing
-        idle = hub.writes - idle
-        room.dossier()
-        await ext.stop(hub)  # a clean stop leaves nothing queued
-        return after_tick, idle
+        started = asyncio.get_running_loop().time()
+        await until(lambda: queued(room.sessions) == 0, "folded after the delay")
+        took = asyncio.get_running_loop().time() - started
+        await ext.stop(hub)
+        return took
 
-    after_tick, idle_writes = asyncio.run(scenario())
-    assert after_tick == 0
-    assert idle_writes == 0
-    assert queued(room.sessions) == 0
+    assert asyncio.run(scenario()) >= 0.2
+    assert_same(stored(room.sessions), folded(room.sessions))
+
+
+def test_a_catch_up_that_fails_leaves_the_count_for_the_next(
+    room: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ext = deferred(room)
+    ext.events = 2
+    room.dossier()
+    noted, since = ext.noted, ext.since
+    assert ext.due and noted >= 2
+
+    def down(*_args: object, **_kw: object) -> int:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(app.stats.hub, "catch_up", down)
+    with pytest.raises(RuntimeError):
+        ext.catch_up_now(room.service)
+    assert (ext.noted, ext.since) == (noted, since) and ext.due
+    monkeypatch.undo()
+    assert ext.catch_up_now(room.service)
+    assert (ext.noted, ext.since) == (0, None) and not ext.due
     assert_same(stored(room.sessions), folded(room.sessions))
 
 

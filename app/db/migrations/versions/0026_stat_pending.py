@@ -2,11 +2,11 @@
 
 Revision ID: 0026
 Revises: 0025
-Create Date: 2026-12-07 03:00:00
+Create Date: 2026-12-07 02:20:00
 
 The statistics projection cost the hub's single writer more than the intent it followed
 (about 0.6 ms of CPU per intent on PostgreSQL, 0.25 ms on SQLite, one intent at a time).
-The hub now folds the new events in batches, about once a second, and every statistics
+The hub now folds the new events in batches (app.stats.hub), and every statistics
 read folds what is left first (app.stats.projection.catch_up). ``stat_pending`` holds the
 events not yet folded; a trigger on ``events`` queues each event in the transaction that
 inserts it, so that an event is queued exactly when it commits, by whichever path wrote
