@@ -3,6 +3,7 @@ session was proven, the room's policy per role, the time left to approve."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from app.client.hub_client import HubError
@@ -98,7 +99,7 @@ def time_left(seconds: float) -> str:
     return f"Temps restant : {left} — Échap pour annuler"
 
 
-def account_text(user: dict[str, Any], auth: str) -> str:
+def account_text(user: Mapping[str, Any], auth: str) -> str:
     """The account view: who is logged in here, their national identifier, how proven."""
     text = f"{user.get('name', '')} ({user.get('username', '')})"  # the role: window title
     if user.get("national_id"):

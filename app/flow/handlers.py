@@ -9,7 +9,6 @@ kernel may apply several of them in one commit (app.hub.group_commit).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -30,6 +29,15 @@ from app.domain.enums import (
 from app.domain.permissions import Action, require
 from app.domain.rules import FlowError, forbid
 from app.flow import protocol as p
+from app.flow.protocol import (
+    CallReply,
+    DecideReply,
+    DossierGetReply,
+    DossierReply,
+    QueueListReply,
+    TaskDossierReply,
+    TaskReply,
+)
 from app.hub.dossiers import (
     dossier_event,
     locked_dossier_row,
@@ -39,6 +47,7 @@ from app.hub.dossiers import (
     visible_dossier_row,
 )
 from app.hub.events import EventName
+from app.hub.extensions import Handler
 from app.hub.flush import flush_changes, new_row, row_class
 from app.hub.protocol import IntentName
 from app.hub.read_audit import refused_read
@@ -57,8 +66,6 @@ from app.hub.visibility import Audience, calls_audience, can_see_dossier
 #: No line rings longer than this before the desk reports it: an older ``ringing_at``
 #: comes from a wrong desk clock, and is clamped (as is one in the hub's future).
 MAX_RINGING = timedelta(minutes=10)
-
-Handler = Callable[[Unit, Any], dict[str, Any]]
 
 #: Built once, bound per intent (as app.hub.dossiers.LOCKED_DOSSIER). Read with Core into
 #: rows (app.hub.flush.Row): the ORM's query, identity map and instance state cost the
@@ -170,7 +177,7 @@ class FlowHandlers:
             return u.now
         return min(max(sent, u.now - MAX_RINGING), u.now)
 
-    def _call_offered(self, u: Unit, i: p.CallOffered) -> dict[str, Any]:
+    def _call_offered(self, u: Unit, i: p.CallOffered) -> CallReply:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
@@ -206,7 +213,7 @@ class FlowHandlers:
             )
         return {"call": call_view(call)}
 
-    def _call_answered(self, u: Unit, i: p.CallAnswered) -> dict[str, Any]:
+    def _call_answered(self, u: Unit, i: p.CallAnswered) -> DossierReply:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
@@ -262,7 +269,7 @@ class FlowHandlers:
 
     _ABANDON_REASONS = frozenset({"caller_gave_up", "remote_hangup", "", "failed", "no_answer"})
 
-    def _call_ended(self, u: Unit, i: p.CallEnded) -> dict[str, Any]:
+    def _call_ended(self, u: Unit, i: p.CallEnded) -> CallReply:
         self._check_answering(u)
         assert u.actor is not None
         call = self._get_call(u, i.call_ref)
@@ -295,7 +302,7 @@ class FlowHandlers:
 
     # -- dossier ------------------------------------------------------------------
 
-    def _dossier_update(self, u: Unit, i: p.DossierUpdate) -> dict[str, Any]:
+    def _dossier_update(self, u: Unit, i: p.DossierUpdate) -> DossierReply:
         require(self._role(u), Action.EDIT_DOSSIERS)
         d = visible_dossier_row(u, i.dossier_id)
         if d.status == DossierStatus.CLOSED:
@@ -327,7 +334,7 @@ class FlowHandlers:
                 self._communes[insee] = name
         return name
 
-    def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> dict[str, Any]:
+    def _dossier_qualify(self, u: Unit, i: p.DossierQualify) -> DossierReply:
         require(self._role(u), Action.QUALIFY)
         d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "qualification refusée")
@@ -356,7 +363,7 @@ class FlowHandlers:
         )
         return {"dossier": dossier_view(d, self.user)}
 
-    def _dossier_close(self, u: Unit, i: p.DossierClose) -> dict[str, Any]:
+    def _dossier_close(self, u: Unit, i: p.DossierClose) -> DossierReply:
         require(self._role(u), Action.CLOSE_DOSSIERS)
         d = visible_dossier_row(u, i.dossier_id)
         rules.check_can_close(
@@ -391,7 +398,7 @@ class FlowHandlers:
             total_seconds=round(total, 3),
         )
 
-    def _take(self, u: Unit, d: Dossier) -> dict[str, Any]:
+    def _take(self, u: Unit, d: Dossier) -> DossierReply:
         assert u.actor is not None
         if d.status != DossierStatus.QUEUED or not d.queue:
             holder = self._holder(d.owner_id, "un autre poste")
@@ -411,7 +418,7 @@ class FlowHandlers:
         )
         return {"dossier": dossier_view(d, self.user)}
 
-    def _dossier_take(self, u: Unit, i: p.DossierTake) -> dict[str, Any]:
+    def _dossier_take(self, u: Unit, i: p.DossierTake) -> DossierReply:
         assert u.actor is not None
         d = locked_dossier_row(u, i.dossier_id)
         if d is not None and not can_see_dossier(u.actor, d, task_row_of(u, d)):
@@ -444,7 +451,7 @@ class FlowHandlers:
 
     _PRIORITY_ORDER = case({"P0": 0, "P1": 1, "P2": 2, "P3": 3}, value=Dossier.priority, else_=9)
 
-    def _queue_next(self, u: Unit, i: p.QueueNext) -> dict[str, Any]:
+    def _queue_next(self, u: Unit, i: p.QueueNext) -> DossierReply:
         rules.check_can_take(self._role(u), i.queue)
         d = u.s.scalars(
             select(Dossier)
@@ -457,7 +464,7 @@ class FlowHandlers:
             raise FlowError("not_found", f"aucun dossier en attente dans « {i.queue.label} »")
         return self._take(u, d)
 
-    def _queue_list(self, u: Unit, i: p.QueueList) -> dict[str, Any]:
+    def _queue_list(self, u: Unit, i: p.QueueList) -> QueueListReply:
         rules.check_can_read_queue(self._role(u), i.queue)
         rows = (
             u.s.scalars(
@@ -479,7 +486,7 @@ class FlowHandlers:
         d.owner_id = None
         dossier_event(u, type_, d, before, queue=str(queue), **data)
 
-    def _dossier_release(self, u: Unit, i: p.DossierRelease) -> dict[str, Any]:
+    def _dossier_release(self, u: Unit, i: p.DossierRelease) -> DossierReply:
         d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "remise en file refusée")
         if d.status != DossierStatus.IN_PROGRESS or d.track is None:
@@ -493,7 +500,7 @@ class FlowHandlers:
         self._requeue(u, d, queue, EventName.DOSSIER_RELEASED, reason=i.reason)
         return {"dossier": dossier_view(d, self.user)}
 
-    def _dossier_forward(self, u: Unit, i: p.DossierForward) -> dict[str, Any]:
+    def _dossier_forward(self, u: Unit, i: p.DossierForward) -> DossierReply:
         require(self._role(u), Action.FORWARD)
         d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "transmission refusée")
@@ -504,7 +511,7 @@ class FlowHandlers:
         self._requeue(u, d, i.queue, EventName.DOSSIER_FORWARDED)
         return {"dossier": dossier_view(d, self.user)}
 
-    def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> dict[str, Any]:
+    def _dossier_move_track(self, u: Unit, i: p.DossierMoveTrack) -> DossierReply:
         role = self._role(u)
         require(role, Action.MOVE_TRACK)
         d = visible_dossier_row(u, i.dossier_id)
@@ -549,7 +556,7 @@ class FlowHandlers:
         )
         return {"dossier": dossier_view(d, self.user)}
 
-    def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> dict[str, Any]:
+    def _dossier_decide(self, u: Unit, i: p.DossierDecide) -> DecideReply:
         rules.check_can_decide(self._role(u), None)
         d = visible_dossier_row(u, i.dossier_id)
         self._require_owner(u, d, "décision refusée")
@@ -630,7 +637,7 @@ class FlowHandlers:
             "task": task_view(task, self.user) if task else None,
         }
 
-    def _dossier_get(self, u: Unit, i: p.DossierGet) -> dict[str, Any]:
+    def _dossier_get(self, u: Unit, i: p.DossierGet) -> DossierGetReply:
         d = read_dossier(u, i.dossier_id, IntentName.DOSSIER_GET)
         task = task_of(u, d)
         names = {uid: name for uid, name in u.s.execute(select(User.id, User.display_name))}
@@ -644,7 +651,7 @@ class FlowHandlers:
             "timeline": [timeline_entry(e, names.get(e.actor_id or 0)) for e in events],
         }
 
-    def _dossier_note(self, u: Unit, i: p.DossierNote) -> dict[str, Any]:
+    def _dossier_note(self, u: Unit, i: p.DossierNote) -> DossierReply:
         require(self._role(u), Action.READ_DOSSIERS)
         d = visible_dossier_row(u, i.dossier_id)
         dossier_event(u, EventName.DOSSIER_NOTE, d, task=task_row_of(u, d), text=i.text)
@@ -652,7 +659,7 @@ class FlowHandlers:
 
     # -- OSNP tasks ----------------------------------------------------------------
 
-    def close_task(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
+    def close_task(self, u: Unit, i: p.TaskClose) -> TaskDossierReply:
         """Close a task inside another intent's unit of work (the call-back workflow).
 
         The task and its dossier are read and written as Core rows: what that unit changed
@@ -663,7 +670,7 @@ class FlowHandlers:
         u.flush()
         return reply
 
-    def _task_reopen(self, u: Unit, i: p.TaskReopen) -> dict[str, Any]:
+    def _task_reopen(self, u: Unit, i: p.TaskReopen) -> TaskDossierReply:
         """A cancelled appointment or a no-show before the deadline: search again."""
         require(self._role(u), Action.REOPEN_TASKS)
         task = self._task(u, i.task_id)
@@ -709,7 +716,7 @@ class FlowHandlers:
         task.__dict__["dossier"] = d  # not a column: never written
         return cast(OsnpTask, task)
 
-    def _task_take(self, u: Unit, i: p.TaskTake) -> dict[str, Any]:
+    def _task_take(self, u: Unit, i: p.TaskTake) -> TaskReply:
         require(self._role(u), Action.TAKE_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None
@@ -729,7 +736,7 @@ class FlowHandlers:
         )
         return {"task": task_view(task, self.user)}
 
-    def _task_close(self, u: Unit, i: p.TaskClose) -> dict[str, Any]:
+    def _task_close(self, u: Unit, i: p.TaskClose) -> TaskDossierReply:
         require(self._role(u), Action.CLOSE_TASKS)
         task = self._task(u, i.task_id)
         assert u.actor is not None

@@ -12,6 +12,7 @@ from app.db.models import Call, Dossier, OsnpTask
 from app.domain import rules
 from app.domain.enums import DossierStatus, TaskStatus
 from app.hub.auth import Principal
+from app.hub.payloads import CallView
 from app.hub.views import UserLookup, call_view, dossier_view, task_view
 from app.hub.visibility import can_see_dossier
 
@@ -46,7 +47,7 @@ def visible_now(
     }
     visible = [d for d in dossiers if can_see_dossier(actor, d, tasks.get(d.id))]
     seen_ids = {d.id for d in visible}
-    calls: list[dict[str, object]] = []
+    calls: list[CallView] = []
     if actor.role in rules.ROLES_SEEING_CALLS:
         calls = [call_view(c) for c in s.scalars(select(Call).where(Call.ended_at.is_(None)))]
     return {

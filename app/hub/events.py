@@ -8,6 +8,7 @@ tests/core/test_protocol_names.py checks it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -103,11 +104,12 @@ def event_message(
     actor: str | None,
     data: dict[str, Any],
     *,
-    dossier: dict[str, Any] | None = None,
-    task: dict[str, Any] | None = None,
-    call: dict[str, Any] | None = None,
+    dossier: Mapping[str, object] | None = None,
+    task: Mapping[str, object] | None = None,
+    call: Mapping[str, object] | None = None,
 ) -> dict[str, Any]:
-    """An event as broadcast to desks (live, or rebuilt from the log for another hub)."""
+    """An event as broadcast to desks (live, or rebuilt from the log for another hub):
+    an ``app.hub.payloads.EventMessage``, its views the kernel's typed ones."""
     msg: dict[str, Any] = {
         "type": "event",
         "seq": seq,

@@ -29,6 +29,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
 from app.hub.flush import flush_changes, write_rows
+from app.hub.payloads import UserView
 from app.hub.read_audit import ReadRefused, record_read
 from app.hub.views import (
     UserLookup,
@@ -282,7 +283,7 @@ class HubService:
         self.clock = clock
         #: The room's configuration; extensions read their section from here at install.
         self.settings = settings or HubSettings()
-        self._user_views: dict[int, dict[str, Any] | None] = {}
+        self._user_views: dict[int, UserView | None] = {}
         #: Called inside each transaction with its events (PostgreSQL NOTIFY, so that
         #: the other hubs sharing the database hear of them when, and only if, it commits).
         self.notifier: Notifier | None = None
@@ -343,7 +344,7 @@ class HubService:
         if batchable:
             self._batchable.add(intent)
 
-    def user(self, user_id: int | None) -> dict[str, Any] | None:
+    def user(self, user_id: int | None) -> UserView | None:
         """The wire view of a user, cached: accounts change rarely, names are read often."""
         if user_id is None:
             return None

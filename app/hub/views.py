@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from app.db.models import Call, Dossier, Event, OsnpTask, User
 from app.domain.professions import wanted_label
+from app.hub.payloads import CallView, DecidedBy, DossierView, TaskView, TimelineEntry, UserView
 
 
 def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def user_view(user: User | None) -> dict[str, Any] | None:
+def user_view(user: User | None) -> UserView | None:
     if user is None:
         return None
     return {
@@ -27,7 +27,7 @@ def user_view(user: User | None) -> dict[str, Any] | None:
     }
 
 
-def call_view(call: Call) -> dict[str, Any]:
+def call_view(call: Call) -> CallView:
     return {
         "id": call.id,
         "call_ref": call.call_ref,
@@ -44,25 +44,11 @@ def call_view(call: Call) -> dict[str, Any]:
     }
 
 
-DOSSIER_TEXT_FIELDS = (
-    "patient_last_name",
-    "patient_first_name",
-    "patient_sex",
-    "callback_number",
-    "commune_insee",
-    "commune_name",
-    "address",
-    "motif",
-    "notes",
-    "treating_doctor",
-)
+UserLookup = Callable[[int | None], UserView | None]
 
 
-UserLookup = Callable[[int | None], dict[str, Any] | None]
-
-
-def dossier_view(d: Dossier, users: UserLookup) -> dict[str, Any]:
-    view: dict[str, Any] = {
+def dossier_view(d: Dossier, users: UserLookup) -> DossierView:
+    return {
         "id": d.id,
         "number": d.number,
         "version": d.version,
@@ -96,13 +82,20 @@ def dossier_view(d: Dossier, users: UserLookup) -> dict[str, Any]:
         "decided_by_id": d.decided_by_id,
         "decided_by": decided_by_view(d),
         "close_reason": d.close_reason,
+        "patient_last_name": d.patient_last_name,
+        "patient_first_name": d.patient_first_name,
+        "patient_sex": d.patient_sex,
+        "callback_number": d.callback_number,
+        "commune_insee": d.commune_insee,
+        "commune_name": d.commune_name,
+        "address": d.address,
+        "motif": d.motif,
+        "notes": d.notes,
+        "treating_doctor": d.treating_doctor,
     }
-    for name in DOSSIER_TEXT_FIELDS:
-        view[name] = getattr(d, name)
-    return view
 
 
-def decided_by_view(d: Dossier) -> dict[str, str] | None:
+def decided_by_view(d: Dossier) -> DecidedBy | None:
     """Who took the medical decision: their national identifier ("" without one) and how
     their session was proven (password, psc, password_fallback); None before a decision."""
     if d.decided_by_id is None:
@@ -110,7 +103,7 @@ def decided_by_view(d: Dossier) -> dict[str, str] | None:
     return {"national_id": d.decided_national_id or "", "auth": d.decided_auth or "password"}
 
 
-def task_view(t: OsnpTask, users: UserLookup) -> dict[str, Any]:
+def task_view(t: OsnpTask, users: UserLookup) -> TaskView:
     d = t.dossier
     return {
         "id": t.id,
@@ -141,5 +134,5 @@ def task_view(t: OsnpTask, users: UserLookup) -> dict[str, Any]:
     }
 
 
-def timeline_entry(e: Event, actor_name: str | None) -> dict[str, Any]:
+def timeline_entry(e: Event, actor_name: str | None) -> TimelineEntry:
     return {"seq": e.seq, "at": iso(e.at), "type": e.type, "actor": actor_name, "data": e.data}
