@@ -36,6 +36,7 @@ from app.hub.auth import Principal
 from app.hub.service import HubService
 from app.room import install_all
 from app.stats.models import StatAppointment
+from tests.appointments.test_board import fold_statistics
 from tests.appointments.test_hub_feedback import (
     EDITOR,
     MRL_ID,
@@ -173,14 +174,6 @@ def status_of(room: Room, appointment_id: int) -> str:
         return row.status
 
 
-def folded_status(room: Room, appointment_id: int) -> str | None:
-    """The appointment's status as the statistics have folded it (the running hub folds
-    the events of the last second, app.stats.hub)."""
-    with room.sessions() as s:
-        fact = s.get(StatAppointment, appointment_id)
-        return None if fact is None else fact.status
-
-
 def named(events: list[dict[str, Any]], name: str) -> Callable[[], list[dict[str, Any]]]:
     return lambda: [m for m in events if m["event"] == name]
 
@@ -220,7 +213,7 @@ async def test_the_agendas_fate_closes_the_phone_booked_appointment(
         "outcome": "RDV_CRENEAU",
         "note": NOTE,
     }
-    await until(lambda: folded_status(room, f.appointment_id) == status, "folded by the hub")
+    fold_statistics(room)
     with room.sessions() as s:
         row = s.get(Appointment, f.appointment_id)
         assert row is not None and row.status == status and NOTE in row.note
