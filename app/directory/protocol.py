@@ -442,11 +442,39 @@ class UploadReply(TypedDict):
     received: int
 
 
+class ImportLine(TypedDict):
+    where: str  # the line or the record
+    why: str
+
+
+class ImportReportView(TypedDict):
+    """An import's report (app.directory.imports.common.ImportReport.to_dict)."""
+
+    kind: str
+    source: str
+    accepted: int
+    created: int
+    updated: int
+    deactivated: int
+    rejected: list[ImportLine]
+    warnings: list[ImportLine]
+    skipped: list[ImportLine]  # what the file holds and was deliberately not imported
+    aborted: str  # why nothing was imported ("" when it was)
+    encoding: str
+    committed: bool
+
+
+class ImportedReport(ImportReportView):
+    """The report of a desk's import: its ``source`` is the file's name."""
+
+    summary: str
+
+
 class ImportReply(TypedDict):
     """The import's report (app.directory.imports: counts, rejected lines, warnings),
     with the file's name and a one-line summary."""
 
-    report: dict[str, object]
+    report: ImportedReport
 
 
 class DirectoryImported(TypedDict):
