@@ -36,6 +36,8 @@ from app.callback.protocol import (
     AcceptedAppointment,
     AppointmentReply,
     AppointmentStatusIntent,
+    AppointmentView,
+    AttemptReply,
     Billing,
     BillingReply,
     CallbackAttemptIntent,
@@ -49,8 +51,11 @@ from app.callback.protocol import (
     CallbackTargetAdd,
     CallbackTargetSkip,
     LetterReply,
+    PatientText,
+    PatientTextReply,
     PlanReply,
     PlanView,
+    ScriptReply,
     StatsReply,
     TargetReply,
 )
@@ -73,6 +78,7 @@ from app.directory.hub import (
     emit_agenda_booking,
     slot_view,
 )
+from app.directory.protocol import BookingView
 from app.directory.vocab import PARIS
 from app.domain.enums import Role, TaskOutcome, TaskStatus
 from app.domain.permissions import Action, refusal, require, roles_for
@@ -303,7 +309,7 @@ class CallbackHandlers:
 
     # -- attempts ----------------------------------------------------------------------
 
-    def attempt(self, u: Unit, i: CallbackAttemptIntent) -> dict[str, Any]:
+    def attempt(self, u: Unit, i: CallbackAttemptIntent) -> AttemptReply:
         require(self._role(u), Action.CALL_BACK)
         target, task = self._target(u, i.target_id)
         self._owned(u, task, "noter un appel")
@@ -351,11 +357,9 @@ class CallbackHandlers:
             recording_path=a.recording_path or None,
             target=target_view(target),  # as it now stands: the panels apply it
         )
-        reply: dict[str, Any] = {
-            "attempt": attempt_view(a),
-            "target": target_view(target),
-            "warnings": out.warnings,
-        }
+        attempt, target_now = attempt_view(a), target_view(target)
+        booked: BookingView | None = None
+        made: tuple[AppointmentView, PatientText, Billing] | None = None
         if out.reminder is not None and self.on_reminder is not None:
             self.on_reminder(out.reminder.due_at)
         if out.booking is not None and out.booking.booking.agenda_status:
@@ -365,7 +369,7 @@ class CallbackHandlers:
                 directory = self.directory
                 if directory is not None and directory.on_pending is not None:
                     directory.on_pending(out.booking.booking.created_at)
-                reply["booking"] = booking_view(out.booking)
+                booked = booking_view(out.booking)
         elif out.booking is not None:
             b = out.booking
             u.emit(
@@ -391,7 +395,7 @@ class CallbackHandlers:
         if out.appointment is not None:
             ap = out.appointment
             u.s.flush()
-            extra = self._after(u, task, ap)
+            text, billing = self._patient_text(u, task, ap), self._billing(u, ap)
             u.emit(
                 EventName.CALLBACK_APPOINTMENT,
                 audience,
@@ -399,12 +403,12 @@ class CallbackHandlers:
                 dossier=task.dossier,
                 appointment=appointment_view(ap),
                 outcome=ap.outcome,
-                billing=extra["billing"],
+                billing=billing,
             )
             for hook in self.on_appointment:
                 hook(u, ap)
             self._close(u, task, TaskOutcome(ap.outcome), ap, i.note)
-            reply.update(appointment=appointment_view(ap), **extra)
+            made = (appointment_view(ap), text, billing)
         elif out.no_solution is not None:
             self._close(
                 u,
@@ -414,7 +418,16 @@ class CallbackHandlers:
                 i.note or (f"Décision : {i.regulator_decision}" if i.regulator_decision else ""),
                 out.no_solution,
             )
-        reply["plan"] = self._plan_reply(u, task)
+        reply: AttemptReply = {
+            "attempt": attempt,
+            "target": target_now,
+            "warnings": out.warnings,
+            "plan": self._plan_reply(u, task),
+        }
+        if booked is not None:
+            reply["booking"] = booked
+        if made is not None:
+            reply["appointment"], reply["patient_text"], reply["billing"] = made
         return reply
 
     def _close(
@@ -444,9 +457,6 @@ class CallbackHandlers:
         # The core's own close: same rules, same events (task.closed, dossier.closed).
         self.flow.close_task(u, TaskClose.model_validate(payload))
 
-    def _after(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
-        return {"patient_text": self._patient_text(u, task, ap), "billing": self._billing(u, ap)}
-
     def _billing(self, u: Unit, ap: Appointment) -> Billing:
         weekly = weekly_snp_count(u.s, ap.effecteur_id, ap.at) if ap.effecteur_id else 0
         if ap.booking_id is None and not ap.is_treating_doctor:
@@ -457,7 +467,7 @@ class CallbackHandlers:
         assert u.actor is not None
         return u.actor.name
 
-    def _patient_text(self, u: Unit, task: OsnpTask, ap: Appointment) -> dict[str, Any]:
+    def _patient_text(self, u: Unit, task: OsnpTask, ap: Appointment) -> PatientText:
         script = self.scripts["PATIENT"]
         facts = dossier_facts(task, self.settings, self._osnp_name(u), None, u.now)
         facts.update(appointment_facts(ap, task.dossier.patient_age))
@@ -470,7 +480,7 @@ class CallbackHandlers:
 
     # -- scripts -----------------------------------------------------------------------
 
-    def script(self, u: Unit, i: CallbackScript) -> dict[str, Any]:
+    def script(self, u: Unit, i: CallbackScript) -> ScriptReply:
         if i.target_id is not None:
             target, task = self._target(u, i.target_id, p.IntentName.CALLBACK_SCRIPT)
             found = self.scripts.for_kind(TargetKind(target.kind))
@@ -508,7 +518,7 @@ class CallbackHandlers:
         record_status(u, ap, task, i.status, note=i.note, weekly_cap=self.settings.weekly_cap)
         return {"appointment": appointment_view(ap)}
 
-    def patient_text(self, u: Unit, i: CallbackPatientText) -> dict[str, Any]:
+    def patient_text(self, u: Unit, i: CallbackPatientText) -> PatientTextReply:
         task, ap = self._task_appointment(u, i.task_id, p.IntentName.CALLBACK_PATIENT_TEXT)
         return {"patient_text": self._patient_text(u, task, ap)}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +26,7 @@ from app.callback.vocab import TargetKind, TargetStatus
 from app.db.models import OsnpTask
 from app.directory.engine import DirectoryIndex
 from app.directory.models import Effecteur, Structure
+from app.directory.protocol import SearchSlot
 from app.directory.query import (
     TIER_CONFRERE,
     TIER_MT,
@@ -71,9 +71,9 @@ def _place(hit: DoctorHit) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def _first_slot(hit: DoctorHit) -> dict[str, Any] | None:
+def _first_slot(hit: DoctorHit) -> SearchSlot | None:
     for day in hit.days:
-        for slot in day.get("slots", []):
+        for slot in day["slots"]:
             return slot
     return None
 
@@ -82,8 +82,9 @@ def _from_hit(
     task: OsnpTask, kind: TargetKind, hit: DoctorHit, why: str, now: datetime
 ) -> CallbackTarget:
     info = hit.info
-    if info.get("absent_until"):
-        until = datetime.fromisoformat(info["absent_until"]).astimezone(PARIS)
+    absent_until = info.get("absent_until")
+    if absent_until:
+        until = datetime.fromisoformat(absent_until).astimezone(PARIS)
         why += f" — absent jusqu'au {until:%d/%m} ({info.get('absence_reason') or 'absence'})"
     t = CallbackTarget(
         task_id=task.id,

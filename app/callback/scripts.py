@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.callback.protocol import ScriptView
 from app.callback.settings import RESOURCES
 from app.callback.vocab import TargetKind
 from app.config.tomlfile import FileError, FileProblem, read_toml
@@ -80,7 +81,7 @@ class Script:
     message: str
     path: Path
 
-    def render(self, facts: dict[str, str]) -> dict[str, Any]:
+    def render(self, facts: dict[str, str]) -> ScriptView:
         fill = _Filler(facts)
         return {
             "step": self.step,

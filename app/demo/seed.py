@@ -13,6 +13,7 @@ from app.db.models import Commune, Setting, User
 from app.db.types import utcnow
 from app.domain.enums import Role
 from app.hub.auth import create_user, verify_password
+from app.hub.payloads import DemoAccount
 from app.resources import resources_dir
 
 RESOURCES = resources_dir()
@@ -80,12 +81,12 @@ class DemoAccounts:
     def __init__(self) -> None:
         self._checked: dict[str, bool] = {}
 
-    def current(self, session: Session) -> list[dict[str, str]]:
+    def current(self, session: Session) -> list[DemoAccount]:
         known = {u for u, _, _ in DEMO_USERS}
         users = session.scalars(
             select(User).where(User.username.in_(known), User.active).order_by(User.id)
         )
-        out = []
+        out: list[DemoAccount] = []
         for u in users:
             if u.password_hash not in self._checked:
                 self._checked[u.password_hash] = verify_password(u.password_hash, DEMO_PASSWORD)
@@ -114,5 +115,5 @@ class Demo:
     def seed(self, session: Session, territory: Path | None) -> bool:
         return seed_demo(session, territory or TERRITORY)
 
-    def accounts(self, session: Session) -> list[dict[str, str]]:
+    def accounts(self, session: Session) -> list[DemoAccount]:
         return self._accounts.current(session)

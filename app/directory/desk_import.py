@@ -27,6 +27,7 @@ from app.directory.protocol import (
     IMPORT_INTENTS,
     DirectoryImport,
     DirectoryUpload,
+    ImportedReport,
     ImportReply,
     UploadReply,
 )
@@ -213,9 +214,11 @@ class ImportHandlers:
                 report = import_slots(
                     sessions, path, rpps=i.rpps, now=u.now, strict=i.strict, progress=progress
                 )
-        out = report.to_dict()
-        out["source"] = i.filename
-        out["summary"] = report.summary()
+        out: ImportedReport = {
+            **report.to_dict(),
+            "source": i.filename,
+            "summary": report.summary(),
+        }
         u.emit(
             EventName.DIRECTORY_IMPORTED,
             Audience(roles=set(IMPORTERS)),

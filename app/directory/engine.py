@@ -35,12 +35,20 @@ from app.directory.models import (
     Unavailability,
     current_revision,
 )
+from app.directory.protocol import (
+    DoctorCard,
+    DoctorInfo,
+    PracticeAgenda,
+    SearchLocation,
+    SearchSlot,
+)
 from app.directory.query import (
     TIER_CONFRERE,
     TIER_MT,
     TIER_NONE,
     TIER_OTHER,
     TIER_SAS,
+    CptsFound,
     DoctorHit,
     SearchQuery,
     SearchResult,
@@ -81,14 +89,14 @@ class _Slot:
     structure_id: int | None = None
     #: The editor's booking page from the slot's comment (booked there, not here).
     booking_page: str | None = None
-    cached: dict[str, Any] | None = None
+    cached: SearchSlot | None = None
 
     @property
     def restricted(self) -> bool:
         """A CPTS-visibility slot linked to its CPTS: for that structure's desks only."""
         return self.structure_id is not None and self.visibility == "CPTS"
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> SearchSlot:
         # A slot whose bookings change is replaced by a new _Slot: the view cannot go stale.
         if self.cached is None:
             self.cached = SlotHit(
@@ -116,7 +124,7 @@ def _slot_of(row: Any) -> _Slot:
     )  # fmt: skip
 
 
-def _agenda(software: str, level: str) -> dict[str, Any]:
+def _agenda(software: str, level: str) -> PracticeAgenda:
     """The agenda connected to the SAS at a place, as the result rows show it."""
     known = level in AgendaLevel.__members__.values()
     label = AgendaLevel(level).label if known else (level or AgendaLevel.NONE.label)
@@ -212,7 +220,7 @@ class _Doctor:
     free: dict[str | None, tuple[list[float], list[_Slot]]] = field(
         default_factory=lambda: _NO_FREE
     )
-    cached_info: dict[str, Any] | None = None
+    cached_info: DoctorCard | None = None
     restricted: bool = False  # has slots some desks may not see (CPTS-reserved)
     blob: str = ""  # the searched text, built on first use (``text``)
     gridded: bool = False  # in the index's geographic grid
@@ -260,7 +268,7 @@ class _Doctor:
         """ "Dr " for a médecin or a chirurgien-dentiste; nothing for a nurse, a midwife…"""
         return "Dr " if self.profession_code in (MEDECIN, DENTISTE) else ""
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> DoctorCard:
         if self.cached_info is None:
             main = self.places[0] if self.places else None
             self.cached_info = {
@@ -984,7 +992,7 @@ class _Search:
         if with_slots == 0:
             beyond.sort(key=lambda r: r[0])
             beyond_list = [self._detail(r, False) for r in beyond[: self.q.limit]]
-        location = None
+        location: SearchLocation | None = None
         if loc is not None:
             location = {
                 "lat": loc[0],
@@ -999,10 +1007,10 @@ class _Search:
             self.warnings, self._cpts(loc),
         )  # fmt: skip
 
-    def _cpts(self, loc: tuple[float, float, str | None] | None) -> list[dict[str, Any]]:
+    def _cpts(self, loc: tuple[float, float, str | None] | None) -> list[CptsFound]:
         """The CPTS whose zone covers the patient's commune, each with its participating
         doctors (SAS participants attached to it), ranked as the main list."""
-        out = []
+        out: list[CptsFound] = []
         for cid in (
             self.ix.cpts_of_commune.get(self.q.commune_insee, []) if self.q.commune_insee else []
         ):
@@ -1049,8 +1057,14 @@ class _Search:
 
     def _detail(self, row: _Row, ambiguous: bool) -> DoctorHit:
         _, doc, tier, dist, first, skill_match, spec = row
+        absent = doc.absent_at(self.now_ts) if doc.unavail else None
+        info: DoctorInfo = {
+            **doc.info(),
+            "absent_until": absent[0].isoformat() if absent else None,
+            "absence_reason": absent[1] if absent else "",
+        }
         hit = DoctorHit(
-            doc.id, tier, dist, first.start if first else None, skill_match,
+            doc.id, tier, dist, first.start if first else None, skill_match, info,
             mt_ambiguous=ambiguous, specialty_match=spec,
         )  # fmt: skip
         matching = self._matching(doc)
@@ -1067,10 +1081,6 @@ class _Search:
             }
             for day in days_shown(self.now)
         ]
-        hit.info = dict(doc.info())
-        absent = doc.absent_at(self.now_ts) if doc.unavail else None
-        hit.info["absent_until"] = absent[0].isoformat() if absent else None
-        hit.info["absence_reason"] = absent[1] if absent else ""
         hit.weekly_snp = self.ix.weekly_snp(doc.id)
         self._hits.setdefault(doc.id, hit)
         return hit

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import select
 
@@ -251,19 +251,21 @@ class DirectoryHandlers:
         self._roll_horizon(u)
         self.index.sync(u.s, u.now)
         result = self.index.search(query, u.now)  # with this week's SNP counts
-        out = result.to_dict()
-        out["weekly_cap"] = self.weekly_cap
-        out["query"] = {
-            "commune_insee": query.commune_insee,
-            "patient_age": query.patient_age,
-            "treating_doctor": query.treating_doctor,
-            "types": [str(t) for t in query.types],
-            "bands": list(query.bands),
-            "profession": query.profession,
-            "specialty": query.specialty,
-            "wanted_label": wanted.label if wanted else "",
+        search: SearchView = {
+            **result.to_dict(),
+            "weekly_cap": self.weekly_cap,
+            "query": {
+                "commune_insee": query.commune_insee,
+                "patient_age": query.patient_age,
+                "treating_doctor": query.treating_doctor,
+                "types": [str(t) for t in query.types],
+                "bands": list(query.bands),
+                "profession": query.profession,
+                "specialty": query.specialty,
+                "wanted_label": wanted.label if wanted else "",
+            },
         }
-        return {"search": cast(SearchView, out)}
+        return {"search": search}
 
     def _emit_booking(self, u: Unit, event: EventName, o: BookingOutcome) -> BookingReply:
         data: BookingChange = {

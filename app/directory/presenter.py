@@ -6,6 +6,7 @@ strings and the wording is tested without Qt.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -55,7 +56,7 @@ class Card:
     agendas: list[str] = field(default_factory=list)
 
 
-def card(doctor: dict[str, Any], now: datetime) -> Card:
+def card(doctor: Mapping[str, Any], now: datetime) -> Card:
     badges = ["Participant SAS" if doctor.get("sas_participant") else "Non participant SAS"]
     if doctor.get("structure"):
         badges.append(f"{doctor.get('mode', '')} · {doctor['structure']}".strip(" ·"))
@@ -117,7 +118,7 @@ def card(doctor: dict[str, Any], now: datetime) -> Card:
     )
 
 
-def cpts_card(cpts: dict[str, Any]) -> Card:
+def cpts_card(cpts: Mapping[str, Any]) -> Card:
     """The CPTS whose ROR zone covers the patient's commune, shown above its doctors."""
     ident = f" · FINESS/ROR {cpts['national_id']}" if cpts.get("national_id") else ""
     count = len(cpts.get("participants") or [])

@@ -10,8 +10,7 @@ from typing import Annotated, ClassVar, Literal, NotRequired, get_args
 from pydantic import Field, StringConstraints
 from typing_extensions import TypedDict
 
-from app.directory.query import BANDS
-from app.directory.vocab import MAX_CAPACITY, MAX_WEEKS, Visibility
+from app.directory.vocab import BANDS, MAX_CAPACITY, MAX_WEEKS, Visibility
 from app.domain.enums import ConsultationType
 from app.hub.events import EventName
 from app.hub.protocol import EntityId, Insee, Intent, IntentName, Short, Text
@@ -228,7 +227,15 @@ class SearchDay(TypedDict):
     more: int  # the day's matching slots beyond those shown (« +n »)
 
 
-class SearchPractice(TypedDict):
+class PracticeAgenda(TypedDict):
+    """The agenda connected to the SAS at a place, as the result rows show it."""
+
+    agenda_software: str
+    agenda_level: str
+    agenda_label: str
+
+
+class SearchPractice(PracticeAgenda):
     """A doctor's practice place with the agenda connected to the SAS there."""
 
     id: int
@@ -237,26 +244,11 @@ class SearchPractice(TypedDict):
     commune_insee: str
     commune: str
     postal_code: str
-    agenda_software: str
-    agenda_level: str
-    agenda_label: str
 
 
-class DoctorHitView(TypedDict):
-    """A doctor found (app.directory.query.DoctorHit): rank and slots by day, with the
-    doctor's card (app.directory.engine's ``_Doctor.info``) and absence."""
+class DoctorCard(TypedDict):
+    """A doctor as the search results show them (app.directory.engine's ``_Doctor.info``)."""
 
-    effecteur_id: int
-    tier: int
-    tier_label: str
-    distance_km: float | None
-    earliest: str | None
-    skill_match: int
-    specialty_match: int
-    mt_ambiguous: bool
-    slot_count: int
-    days: list[SearchDay]
-    weekly_snp: int | None
     rpps: str
     name: str
     first_name: str
@@ -280,8 +272,30 @@ class DoctorHitView(TypedDict):
     structure_phone: str
     practices: list[SearchPractice]
     commune: str
+
+
+class DoctorInfo(DoctorCard):
+    """The card and the doctor's absence at the time of the search."""
+
     absent_until: str | None
     absence_reason: str
+
+
+class DoctorHitView(DoctorInfo):
+    """A doctor found (app.directory.query.DoctorHit): rank and slots by day, with the
+    doctor's card (app.directory.engine's ``_Doctor.info``) and absence."""
+
+    effecteur_id: int
+    tier: int
+    tier_label: str
+    distance_km: float | None
+    earliest: str | None
+    skill_match: int
+    specialty_match: int
+    mt_ambiguous: bool
+    slot_count: int
+    days: list[SearchDay]
+    weekly_snp: int | None
 
 
 class CptsHit(TypedDict):
@@ -315,9 +329,8 @@ class SearchQueryView(TypedDict):
     wanted_label: str
 
 
-class SearchView(TypedDict):
-    """The engine's result (app.directory.query.SearchResult, its ``to_dict``) with the
-    weekly SNP cap and the query as read."""
+class SearchFound(TypedDict):
+    """The engine's result (app.directory.query.SearchResult, its ``to_dict``)."""
 
     at: str
     radius_km: float | None
@@ -328,6 +341,11 @@ class SearchView(TypedDict):
     location: SearchLocation | None
     warnings: list[str]
     cpts: list[CptsHit]
+
+
+class SearchView(SearchFound):
+    """The engine's result with the weekly SNP cap and the query as read."""
+
     weekly_cap: int
     query: SearchQueryView
 
@@ -424,11 +442,39 @@ class UploadReply(TypedDict):
     received: int
 
 
+class ImportLine(TypedDict):
+    where: str  # the line or the record
+    why: str
+
+
+class ImportReportView(TypedDict):
+    """An import's report (app.directory.imports.common.ImportReport.to_dict)."""
+
+    kind: str
+    source: str
+    accepted: int
+    created: int
+    updated: int
+    deactivated: int
+    rejected: list[ImportLine]
+    warnings: list[ImportLine]
+    skipped: list[ImportLine]  # what the file holds and was deliberately not imported
+    aborted: str  # why nothing was imported ("" when it was)
+    encoding: str
+    committed: bool
+
+
+class ImportedReport(ImportReportView):
+    """The report of a desk's import: its ``source`` is the file's name."""
+
+    summary: str
+
+
 class ImportReply(TypedDict):
     """The import's report (app.directory.imports: counts, rejected lines, warnings),
     with the file's name and a one-line summary."""
 
-    report: dict[str, object]
+    report: ImportedReport
 
 
 class DirectoryImported(TypedDict):

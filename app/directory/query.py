@@ -13,20 +13,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.directory.vocab import HORIZON, PAEDIATRIC_AGE, PARIS
+from typing_extensions import TypedDict
+
+from app.directory.protocol import (
+    DoctorHitView,
+    DoctorInfo,
+    SearchDay,
+    SearchFound,
+    SearchLocation,
+    SearchSlot,
+)
+from app.directory.vocab import BANDS, HORIZON, PAEDIATRIC_AGE, PARIS
 from app.domain.enums import ConsultationType
 from app.domain.professions import GENERAL_PRACTICE, MEDECIN, SPECIALTIES
 from app.geo import normalize_name
-
-#: "Disponible sous": the national platform's time bands, in hours from now.
-BANDS: dict[str, tuple[int, int]] = {
-    "0-4": (0, 4),
-    "4-8": (4, 8),
-    "8-12": (8, 12),
-    "12-24": (12, 24),
-    "24-48": (24, 48),
-    "48-72": (48, 72),
-}
 
 TIER_MT, TIER_CONFRERE, TIER_SAS, TIER_OTHER, TIER_NONE = range(5)
 TIER_LABELS = {
@@ -206,7 +206,7 @@ class SlotHit:
     #: editor's appointment; None: booked here (and phoned when not end-to-end).
     booking_page: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SearchSlot:
         return {
             "id": self.slot_id,
             "start": self.start.isoformat(),
@@ -229,14 +229,14 @@ class DoctorHit:
     distance_km: float | None
     earliest: datetime | None
     skill_match: int
+    info: DoctorInfo
     mt_ambiguous: bool = False
     specialty_match: int = 0  # see ``specialty_match``; 0 when no specialty is asked
     slot_count: int = 0
-    days: list[dict[str, Any]] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
+    days: list[SearchDay] = field(default_factory=list)
     weekly_snp: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DoctorHitView:
         return {
             "effecteur_id": self.effecteur_id,
             "tier": self.tier,
@@ -253,6 +253,18 @@ class DoctorHit:
         }
 
 
+class CptsFound(TypedDict):
+    """A CPTS whose zone covers the patient's commune, with its participating doctors
+    (the wire's ``CptsHit`` once they are views)."""
+
+    id: int
+    name: str
+    snp_phone: str
+    national_id: str
+    communes: int
+    participants: list[DoctorHit]
+
+
 @dataclass
 class SearchResult:
     at: datetime
@@ -261,13 +273,12 @@ class SearchResult:
     beyond_slots: list[DoctorHit]  # "orientation hors disponibilité", when nothing fits
     candidates: int  # doctors considered (in radius and filters)
     with_slots: int
-    location: dict[str, Any] | None = None
+    location: SearchLocation | None = None
     warnings: list[str] = field(default_factory=list)
-    #: The CPTS whose ROR intervention zone covers the patient's commune: shown first
-    #: (``participants``: DoctorHit of its participating doctors).
-    cpts: list[dict[str, Any]] = field(default_factory=list)
+    #: The CPTS whose ROR intervention zone covers the patient's commune: shown first.
+    cpts: list[CptsFound] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SearchFound:
         return {
             "at": self.at.isoformat(),
             "radius_km": self.radius_km,
@@ -278,6 +289,14 @@ class SearchResult:
             "location": self.location,
             "warnings": self.warnings,
             "cpts": [
-                {**c, "participants": [p.to_dict() for p in c["participants"]]} for c in self.cpts
+                {
+                    "id": c["id"],
+                    "name": c["name"],
+                    "snp_phone": c["snp_phone"],
+                    "national_id": c["national_id"],
+                    "communes": c["communes"],
+                    "participants": [p.to_dict() for p in c["participants"]],
+                }
+                for c in self.cpts
             ],
         }

@@ -104,3 +104,14 @@ def week_bounds(at: datetime) -> tuple[datetime, datetime]:
 #: An agenda slot repeats at most this many weeks and takes at most this many patients.
 MAX_WEEKS = 12
 MAX_CAPACITY = 50
+
+
+#: "Disponible sous": the national platform's time bands, in hours from now.
+BANDS: dict[str, tuple[int, int]] = {
+    "0-4": (0, 4),
+    "4-8": (4, 8),
+    "8-12": (8, 12),
+    "12-24": (12, 24),
+    "24-48": (24, 48),
+    "48-72": (48, 72),
+}

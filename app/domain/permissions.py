@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from typing_extensions import TypedDict
+
 from app.domain.enums import Queue, Role
 from app.domain.errors import FlowError
 
@@ -145,7 +147,16 @@ def roles_for(action: Action) -> frozenset[Role]:
     return ALLOWED[action]
 
 
-def permissions_of(role: Role) -> dict[str, Any]:
+class Permissions(TypedDict):
+    """A role's row of the table as the wire carries it (the login's reply,
+    app.hub.payloads.LoginReply)."""
+
+    actions: list[str]
+    read_queues: list[str]
+    take_queues: list[str]
+
+
+def permissions_of(role: Role) -> Permissions:
     """What the desk of this role receives at login: its actions and its queues."""
     return {
         "actions": sorted(str(a) for a in Action if role in ALLOWED[a]),

@@ -12,6 +12,7 @@ from app.flow.handlers import FlowHandlers
 from app.flow.snapshot import visible_now
 from app.hub.auth import Principal
 from app.hub.extensions import Extension, Handler
+from app.hub.payloads import SnapshotItems
 from app.hub.service import HubService, SnapshotPart
 
 
@@ -30,7 +31,7 @@ class FlowExtension(Extension):
     def snapshot_parts(self) -> Sequence[SnapshotPart]:
         return (self.snapshot,)
 
-    def snapshot(self, s: Session, actor: Principal, now: datetime) -> Mapping[str, object]:
+    def snapshot(self, s: Session, actor: Principal, now: datetime) -> SnapshotItems:
         return visible_now(s, actor, now, self.flow.user)
 
     def batchable(self) -> frozenset[type[p.Intent]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from app.db.models import Call, Dossier, OsnpTask
 from app.domain import rules
 from app.domain.enums import DossierStatus, TaskStatus
 from app.hub.auth import Principal
-from app.hub.payloads import CallView
+from app.hub.payloads import CallView, SnapshotItems
 from app.hub.views import UserLookup, call_view, dossier_view, task_view
 from app.hub.visibility import can_see_dossier
 
@@ -20,9 +19,7 @@ from app.hub.visibility import can_see_dossier
 RECENT = timedelta(hours=12)
 
 
-def visible_now(
-    s: Session, actor: Principal, now: datetime, users: UserLookup
-) -> Mapping[str, object]:
+def visible_now(s: Session, actor: Principal, now: datetime, users: UserLookup) -> SnapshotItems:
     """The open (or recently closed) dossiers and tasks this user may see, and the calls
     ringing or in progress if the role sees calls."""
     recent = now - RECENT

@@ -33,6 +33,8 @@ class Principal:
     national_id: str = ""
     #: How the session was proven: password, psc, password_fallback.
     auth: str = "password"
+    #: The account's SAS platform identifier ("" when it has none).
+    platform_id: str = ""
 
 
 def hash_password(password: str) -> str:
@@ -55,6 +57,7 @@ def principal_of(user: User, desk: str = "", auth: str = "password") -> Principa
         desk,
         user.national_id or "",
         auth,
+        user.platform_id or "",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -111,7 +112,7 @@ class DeskConnection:
         remote = self.ws.remote_address
         return str(remote[0]) if remote else "?"
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: Mapping[str, Any]) -> None:
         """One message, cut into parts if it is large (app.hub.framing)."""
         await self.send_text(json.dumps(message))
 

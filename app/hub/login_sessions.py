@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from app.hub.auth import (
     why_ended,
 )
 from app.hub.events import EventName
+from app.hub.payloads import LoginReply, PasswordChangeReply
 from app.hub.service import Outgoing, Unit
 from app.hub.throttle import Lock, LoginGuard
 from app.hub.views import iso, user_view
@@ -178,7 +180,7 @@ class SessionKeeper:
 
     # -- login, resume, logout ------------------------------------------------------
 
-    async def login(self, conn: DeskConnection, intent: p.Login) -> dict[str, Any]:
+    async def login(self, conn: DeskConnection, intent: p.Login) -> LoginReply:
         creds, ok, rehash = await self._check(intent.username, conn.address, intent.password)
         if not ok or creds.user_id is None:
             raise FlowError("bad_credentials", "identifiant ou mot de passe incorrect")
@@ -235,13 +237,13 @@ class SessionKeeper:
             self.hub.broadcast(events)
         return creds, ok and creds.user_id is not None, rehash
 
-    async def resume(self, conn: DeskConnection, intent: p.Resume) -> dict[str, Any]:
+    async def resume(self, conn: DeskConnection, intent: p.Resume) -> LoginReply:
         resumed = await self.hub.run_in_writer(self._resume, intent)
         return resumed.attach(conn)
 
     async def change_password(
         self, conn: DeskConnection, intent: p.PasswordChange
-    ) -> dict[str, Any]:
+    ) -> PasswordChangeReply:
         """The user's own password: the old one checked like a login (throttled, off the
         writer), the policy applied; the account's other sessions end (this one stays)."""
         who = conn.principal
@@ -264,7 +266,7 @@ class SessionKeeper:
             self._set_password, who.user_id, who.username, conn.session_id, new_hash
         )
         await self.end_sessions(set(ended), "revoked")
-        return ok_reply(intent, sessions_ended=len(ended))
+        return {"sessions_ended": len(ended)}
 
     def _set_password(
         self, user_id: int, username: str, keep: int | None, password_hash: str
@@ -340,13 +342,12 @@ class SessionKeeper:
         s.flush()
         row = session_of(s, token)
         assert row is not None
-        reply = ok_reply(
-            intent,
-            token=token,
-            auth=auth,
-            user=user_view(user),
-            permissions=permissions_of(Role(user.role)),
-        )
+        reply: LoginReply = {
+            "token": token,
+            "auth": auth,
+            "user": user_view(user),
+            "permissions": permissions_of(Role(user.role)),
+        }
         return Opened(reply, principal_of(user, desk, auth), token, row.id, now)
 
     def _resume(self, intent: p.Resume) -> Opened:
@@ -359,13 +360,12 @@ class SessionKeeper:
                 end_session(s, row, reason)  # committed: the refusal is final
             elif row is not None and not reason:
                 row.last_active_at = now
-                reply = ok_reply(
-                    intent,
-                    token=intent.token,
-                    auth=row.auth,
-                    user=user_view(row.user),
-                    permissions=permissions_of(Role(row.user.role)),
-                )
+                reply: LoginReply = {
+                    "token": intent.token,
+                    "auth": row.auth,
+                    "user": user_view(row.user),
+                    "permissions": permissions_of(Role(row.user.role)),
+                }
                 who = principal_of(row.user, intent.desk or row.desk, row.auth)
                 opened = Opened(reply, who, intent.token, row.id, now)
         if reason == "unknown":
@@ -509,21 +509,23 @@ class SessionKeeper:
 class Opened:
     """A session opened or resumed on the writer, attached to its connection on the loop."""
 
-    reply: dict[str, Any]
+    reply: LoginReply
     principal: Principal
     token: str
     session_id: int
     at: datetime
 
-    def attach(self, conn: DeskConnection) -> dict[str, Any]:
+    def attach(self, conn: DeskConnection) -> LoginReply:
         conn.principal, conn.token, conn.session_id = self.principal, self.token, self.session_id
         conn.last_active = self.at
         return self.reply
 
 
-def ok_reply(intent: p.Intent, **payload: Any) -> dict[str, Any]:
+def ok_reply(intent: p.Intent, body: Mapping[str, object]) -> dict[str, Any]:
+    """The envelope of a reply sent on the desk's connection: ``ok``, the intent's id, and
+    the reply the intent's protocol registers (app.hub.payloads.SESSION_REPLIES)."""
     reply: dict[str, Any] = {"type": "ok"}
     if intent.id is not None:
         reply["re"] = intent.id
-    reply.update(payload)
+    reply.update(body)
     return reply

@@ -18,6 +18,7 @@ from typing import Any, Literal, NotRequired, TypeVar, cast
 
 from typing_extensions import TypedDict
 
+from app.domain.permissions import Permissions
 from app.hub.events import EventName
 from app.hub.protocol import IntentName
 
@@ -165,12 +166,6 @@ def as_reply(reply: Mapping[str, Any], kind: type[T]) -> T:
 # -- the session -----------------------------------------------------------------------
 
 
-class Permissions(TypedDict):
-    actions: list[str]
-    read_queues: list[str]
-    take_queues: list[str]
-
-
 class LoginReply(TypedDict):
     """``login``, ``resume``, ``login.psc.wait`` and ``login.psc.code`` answered: a
     snapshot follows."""
@@ -223,6 +218,15 @@ class Welcome(TypedDict):
     tls: bool
     insecure: bool
     psc: PscPolicy
+
+
+class SnapshotItems(TypedDict, total=False):
+    """What a feature adds to the snapshot (:attr:`app.hub.service.HubService.snapshot_parts`,
+    the flow's dossiers, tasks and calls)."""
+
+    dossiers: list[DossierView]
+    tasks: list[TaskView]
+    calls: list[CallView]
 
 
 class Snapshot(TypedDict):

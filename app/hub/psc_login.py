@@ -26,8 +26,8 @@ from app.domain.rules import FlowError
 from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName
-from app.hub.login_sessions import Opened, SessionKeeper, ok_reply
-from app.hub.payloads import PscAuthorizeReply, PscStartReply
+from app.hub.login_sessions import Opened, SessionKeeper
+from app.hub.payloads import PscAuthorizeReply, PscPolicy, PscStartReply
 from app.hub.service import Outgoing, Unit
 from app.hub.views import iso
 from app.hub.visibility import Audience
@@ -95,7 +95,7 @@ class PscLogins:
         if self.client is not None:
             self.client.close()
 
-    def welcome(self) -> dict[str, Any]:
+    def welcome(self) -> PscPolicy:
         """The room's policy, for the desk's login screen."""
         s = self.settings
         return {
@@ -199,7 +199,7 @@ class PscLogins:
 
     # -- CIBA ---------------------------------------------------------------------------
 
-    async def start(self, conn: DeskConnection, intent: p.LoginPscStart) -> dict[str, Any]:
+    async def start(self, conn: DeskConnection, intent: p.LoginPscStart) -> PscStartReply:
         try:
             national_id = check_national_id(intent.national_id)
         except BadNationalId as exc:
@@ -236,13 +236,12 @@ class PscLogins:
             time.monotonic() + started.expires_in,
             interval,
         )
-        reply: PscStartReply = {
+        return {
             "request": request,
             "binding_message": binding,
             "expires_in": started.expires_in,
             "interval": started.interval,
         }
-        return ok_reply(intent, **reply)
 
     def _forget_lapsed(self) -> None:
         now = time.monotonic()
@@ -337,7 +336,9 @@ class PscLogins:
 
     # -- authorization code with PKCE (system browser, loopback redirect) ---------------
 
-    async def authorize(self, conn: DeskConnection, intent: p.LoginPscAuthorize) -> dict[str, Any]:
+    async def authorize(
+        self, conn: DeskConnection, intent: p.LoginPscAuthorize
+    ) -> PscAuthorizeReply:
         try:
             redirect_uri = loopback_redirect(intent.redirect_uri)
         except ValueError as exc:
@@ -369,8 +370,7 @@ class PscLogins:
             nonce=nonce,
             challenge=pkce.challenge,
         )
-        reply: PscAuthorizeReply = {"url": url, "state": state}
-        return ok_reply(intent, **reply)
+        return {"url": url, "state": state}
 
     async def code(self, conn: DeskConnection, intent: p.LoginPscCode) -> Opened:
         pending = self._browser.get(intent.state)

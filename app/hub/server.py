@@ -27,6 +27,7 @@ from app.hub.connection import DeskConnection, Outbox
 from app.hub.extensions import Extension, Installed
 from app.hub.group_commit import GroupCommit
 from app.hub.login_sessions import SessionKeeper
+from app.hub.payloads import DemoAccount, Welcome
 from app.hub.psc_login import PscLogins
 from app.hub.service import HubService, Outgoing
 from app.hub.session_intents import SessionIntents
@@ -52,7 +53,7 @@ class RoomDemo(Protocol):
 
     def seed(self, session: Session, territory: Path | None) -> bool: ...
 
-    def accounts(self, session: Session) -> list[dict[str, str]]: ...
+    def accounts(self, session: Session) -> list[DemoAccount]: ...
 
 
 class Hub:
@@ -218,22 +219,21 @@ class Hub:
     def _welcome_frame(self) -> str:
         """Only a hub started with --demo lists demo accounts, and only those whose
         password is still the demo one (read again for every connection)."""
-        accounts: list[dict[str, str]] = []
+        accounts: list[DemoAccount] = []
         if self.demo is not None:
             with self.service.sessions() as s:
                 accounts = self.demo.accounts(s)
-        return json.dumps(
-            {
-                "type": "welcome",
-                "protocol": p.PROTOCOL_VERSION,
-                "hub": app.__version__,
-                "demo": self.demo is not None,
-                "demo_accounts": accounts,
-                "tls": self.tls,
-                "insecure": self.insecure,
-                "psc": self.psc.welcome(),
-            }
-        )
+        welcome: Welcome = {
+            "type": "welcome",
+            "protocol": p.PROTOCOL_VERSION,
+            "hub": app.__version__,
+            "demo": self.demo is not None,
+            "demo_accounts": accounts,
+            "tls": self.tls,
+            "insecure": self.insecure,
+            "psc": self.psc.welcome(),
+        }
+        return json.dumps(welcome)
 
     async def run_in_writer(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a unit of work on the single writer (extensions use it too)."""

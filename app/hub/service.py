@@ -29,7 +29,7 @@ from app.hub import protocol as p
 from app.hub.auth import Principal
 from app.hub.events import EventName, event_message
 from app.hub.flush import flush_changes, write_rows
-from app.hub.payloads import UserView
+from app.hub.payloads import Snapshot, SnapshotItems, UserView
 from app.hub.read_audit import ReadRefused, record_read
 from app.hub.views import (
     UserLookup,
@@ -112,7 +112,7 @@ def _insert_events(count: int) -> Fast:
 
 
 #: A feature's part of the login snapshot: what this user may see of it now.
-SnapshotPart = Callable[[Session, Principal, datetime], Mapping[str, object]]
+SnapshotPart = Callable[[Session, Principal, datetime], SnapshotItems]
 
 
 class Unit:
@@ -465,11 +465,11 @@ class HubService:
                 at=self.clock(),
             )
 
-    def snapshot(self, actor: Principal) -> dict[str, Any]:
+    def snapshot(self, actor: Principal) -> Snapshot:
         """Everything this user may see now: sent on login and on every reconnect. The
         features add their parts (the flow: dossiers, tasks, calls)."""
         now = self.clock()
-        out: dict[str, Any] = {
+        out: Snapshot = {
             "type": "snapshot",
             "at": iso(now),
             "user": {
@@ -478,7 +478,11 @@ class HubService:
                 "name": actor.name,
                 "role": str(actor.role),
                 "national_id": actor.national_id,
+                "platform_id": actor.platform_id,
             },
+            "dossiers": [],
+            "tasks": [],
+            "calls": [],
         }
         with self.sessions() as s:
             for part in self.snapshot_parts:

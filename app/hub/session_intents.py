@@ -9,7 +9,6 @@ PSC's first steps.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
@@ -18,7 +17,8 @@ from app.hub.auth import Principal
 from app.hub.connection import DeskConnection
 from app.hub.context import DeskHubContext
 from app.hub.extensions import DeskHandler, Extension
-from app.hub.login_sessions import Opened, SessionKeeper
+from app.hub.login_sessions import Opened, SessionKeeper, ok_reply
+from app.hub.payloads import LoginReply, Snapshot
 from app.hub.psc_login import PscLogins
 
 
@@ -33,7 +33,7 @@ class SessionIntents(Extension):
         hub: DeskHubContext,
         sessions: SessionKeeper,
         psc: PscLogins,
-        snapshot: Callable[[Principal], dict[str, Any]],
+        snapshot: Callable[[Principal], Snapshot],
     ):
         self.hub = hub
         self.sessions = sessions
@@ -57,22 +57,24 @@ class SessionIntents(Extension):
         await conn.send({"type": "pong", "re": intent.id})
 
     async def psc_start(self, conn: DeskConnection, intent: p.LoginPscStart) -> None:
-        await conn.send(await self.psc.start(conn, intent))
+        await conn.send(ok_reply(intent, await self.psc.start(conn, intent)))
 
     async def psc_authorize(self, conn: DeskConnection, intent: p.LoginPscAuthorize) -> None:
-        await conn.send(await self.psc.authorize(conn, intent))
+        await conn.send(ok_reply(intent, await self.psc.authorize(conn, intent)))
 
     async def login(self, conn: DeskConnection, intent: p.Login) -> None:
-        await self._logged_in(conn, await self.sessions.login(conn, intent))
+        await self._logged_in(conn, intent, await self.sessions.login(conn, intent))
 
     async def resume(self, conn: DeskConnection, intent: p.Resume) -> None:
-        await self._logged_in(conn, await self.sessions.resume(conn, intent))
+        await self._logged_in(conn, intent, await self.sessions.resume(conn, intent))
 
     async def psc_wait(self, conn: DeskConnection, intent: p.LoginPscWait) -> None:
-        await self._logged_in(conn, await self._proven(conn, await self.psc.wait(conn, intent)))
+        opened = await self.psc.wait(conn, intent)
+        await self._logged_in(conn, intent, await self._proven(conn, opened))
 
     async def psc_code(self, conn: DeskConnection, intent: p.LoginPscCode) -> None:
-        await self._logged_in(conn, await self._proven(conn, await self.psc.code(conn, intent)))
+        opened = await self.psc.code(conn, intent)
+        await self._logged_in(conn, intent, await self._proven(conn, opened))
 
     async def logout(self, conn: DeskConnection, intent: p.Logout) -> None:
         await self.sessions.logout(conn)
@@ -80,15 +82,15 @@ class SessionIntents(Extension):
 
     async def change_password(self, conn: DeskConnection, intent: p.PasswordChange) -> None:
         # argon2: off the writer
-        await conn.send(await self.sessions.change_password(conn, intent))
+        await conn.send(ok_reply(intent, await self.sessions.change_password(conn, intent)))
 
-    async def _logged_in(self, conn: DeskConnection, reply: dict[str, Any]) -> None:
+    async def _logged_in(self, conn: DeskConnection, intent: p.Intent, reply: LoginReply) -> None:
         assert conn.principal is not None
         snapshot = await self.hub.run_in_writer(self.snapshot, conn.principal)
-        await conn.send(reply)
+        await conn.send(ok_reply(intent, reply))
         await conn.send(snapshot)
 
-    async def _proven(self, conn: DeskConnection, opened: Opened) -> dict[str, Any]:
+    async def _proven(self, conn: DeskConnection, opened: Opened) -> LoginReply:
         """PSC's answer, awaited; the session attached only if the desk is still there."""
         if not conn.open:  # the desk left while PSC was asked
             await self.sessions.end_opened(opened)

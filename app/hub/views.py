@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import overload
 
 from app.db.models import Call, Dossier, Event, OsnpTask, User
 from app.domain.professions import wanted_label
 from app.hub.payloads import CallView, DecidedBy, DossierView, TaskView, TimelineEntry, UserView
 
 
+@overload
+def iso(value: datetime | date) -> str: ...
+@overload
+def iso(value: datetime | date | None) -> str | None: ...
 def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+@overload
+def user_view(user: User) -> UserView: ...
+@overload
+def user_view(user: User | None) -> UserView | None: ...
 def user_view(user: User | None) -> UserView | None:
     if user is None:
         return None

@@ -20,7 +20,6 @@ import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -48,6 +47,7 @@ from app.recordings.protocol import (
     RecordingChunk,
     RecordingCommit,
     RecordingPlaced,
+    UploadState,
     file_sha256,
 )
 from app.recordings.store import Key, RecordingStore, default_store
@@ -219,7 +219,7 @@ class RecordingHandlers:
             return self._placed_call(u, call_ref)
         return self._noted_call(u, call_ref)
 
-    def begin(self, u: Unit, i: Declared) -> dict[str, Any]:
+    def begin(self, u: Unit, i: Declared) -> UploadState:
         if isinstance(i, CallRecording):
             source = self._answered_call(u, i.call_ref)
         elif isinstance(i, RecordingPlaced):
@@ -255,7 +255,7 @@ class RecordingHandlers:
             "chunk_bytes": CHUNK_BYTES,
         }
 
-    def chunk(self, u: Unit, i: RecordingChunk) -> dict[str, Any]:
+    def chunk(self, u: Unit, i: RecordingChunk) -> UploadState:
         source = self._source(u, i.call_ref)
         row = source.row(u)
         if row is None or row.state != "uploading":
@@ -282,7 +282,7 @@ class RecordingHandlers:
                 ) from None
         return {"call_ref": i.call_ref, "received": received}
 
-    def commit(self, u: Unit, i: RecordingCommit) -> dict[str, Any]:
+    def commit(self, u: Unit, i: RecordingCommit) -> UploadState:
         source = self._source(u, i.call_ref)
         row = source.row(u)
         if row is None:
@@ -310,18 +310,18 @@ class RecordingHandlers:
                 )
             row.stored_name = self.store.commit(source.key, f"{u.now:%Y/%m/%d}")
         row.state, row.stored_at = "stored", u.now
-        reply: dict[str, Any] = {
+        reply: UploadState = {
             "call_ref": i.call_ref,
             "state": "stored",
             "sha256": row.sha256,
             "size": row.size,
         }
-        return {**reply, **self._announce(u, source, row)}
+        return self._announce(u, source, row, reply)
 
     @staticmethod
-    def _announce(u: Unit, source: Source, row: Recording) -> dict[str, Any]:
+    def _announce(u: Unit, source: Source, row: Recording, reply: UploadState) -> UploadState:
         """``call.recorded`` to whoever follows what the recording belongs to (the call's
-        desks, the placing desk, the call-back's): the reply's part that names it."""
+        desks, the placing desk, the call-back's); the reply gets the part that names it."""
         dossier = locked_dossier(u, row.dossier_id) if row.dossier_id else None
         if source.call is not None:
             call = source.call
@@ -337,7 +337,8 @@ class RecordingHandlers:
                 sha256=row.sha256,
                 size=row.size,
             )
-            return {"call": call_view(call)}
+            reply["call"] = call_view(call)
+            return reply
         if source.placed is not None:
             audience = Audience(users={row.uploaded_by_id})
             if dossier is not None:
@@ -352,7 +353,8 @@ class RecordingHandlers:
                 sha256=row.sha256,
                 size=row.size,
             )
-            return {"recording_id": row.id}
+            reply["recording_id"] = row.id
+            return reply
         attempt = source.attempt
         assert attempt is not None
         attempt.recording_path = row.stored_name
@@ -370,7 +372,8 @@ class RecordingHandlers:
             sha256=row.sha256,
             size=row.size,
         )
-        return {"attempt_id": attempt.id}
+        reply["attempt_id"] = attempt.id
+        return reply
 
 
 class RecordingsExtension(Extension):

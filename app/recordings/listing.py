@@ -10,7 +10,6 @@ from __future__ import annotations
 import wave
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from app.callback.models import CallbackAttempt, CallbackTarget
 from app.db.models import Call, User
 from app.hub.views import iso
 from app.recordings.models import Recording
-from app.recordings.protocol import Kind
+from app.recordings.protocol import Kind, RecordingRow
 from app.recordings.store import RecordingStore
 
 
@@ -45,7 +44,7 @@ def _names(s: Session, ids: set[int]) -> dict[int, str]:
     return {uid: name for uid, name in rows}
 
 
-def dossier_recordings(s: Session, dossier_id: int, store: RecordingStore) -> list[dict[str, Any]]:
+def dossier_recordings(s: Session, dossier_id: int, store: RecordingStore) -> list[RecordingRow]:
     """The dossier's stored recordings, oldest call first."""
     rows = list(
         s.scalars(
@@ -74,29 +73,38 @@ def dossier_recordings(s: Session, dossier_id: int, store: RecordingStore) -> li
             )
         )
     }
-    items = []
+    found: list[tuple[Recording, str, str, str, str, datetime | None, int | None]] = []
     for r in rows:
-        item: dict[str, Any] = {"id": r.id, "size": r.size, "sha256": r.sha256}
         by: int | None = r.uploaded_by_id
         at: datetime | None = r.started_at
         if r.call_id is not None and r.call_id in calls:
             call = calls[r.call_id]
             at = call.answered_at or call.offered_at
-            item.update(kind=Kind.INCOMING, line=call.line, number=call.caller, callee="")
+            kind, line, number, callee = Kind.INCOMING, call.line, call.caller, ""
             by = call.answered_by_id or by
         elif r.attempt_id is not None and r.attempt_id in attempts:
             attempt = attempts[r.attempt_id]
             at, by = attempt.at, attempt.by_id or by
             name = targets.get(attempt.target_id, "")
-            item.update(kind=Kind.CALLBACK, line="", number=attempt.number, callee=name)
+            kind, line, number, callee = Kind.CALLBACK, "", attempt.number, name
         else:
-            item.update(kind=Kind.PLACED, line="", number=r.placed_number, callee=r.placed_to)
-        item["at"] = iso(at)
-        item["by_id"] = by
-        item["seconds"] = wav_seconds(store.path(r.stored_name))
-        items.append(item)
-    names = _names(s, {i["by_id"] for i in items if i["by_id"] is not None})
-    for item in items:
-        item["by"] = names.get(item.pop("by_id"), "")
+            kind, line, number, callee = Kind.PLACED, "", r.placed_number, r.placed_to
+        found.append((r, kind, line, number, callee, at, by))
+    names = _names(s, {by for *_, by in found if by is not None})
+    items: list[RecordingRow] = [
+        {
+            "id": r.id,
+            "kind": kind,
+            "at": iso(at),
+            "line": line,
+            "number": number,
+            "callee": callee,
+            "by": names.get(by, "") if by is not None else "",
+            "seconds": wav_seconds(store.path(r.stored_name)),
+            "size": r.size,
+            "sha256": r.sha256,
+        }
+        for r, kind, line, number, callee, at, by in found
+    ]
     items.sort(key=lambda i: (i["at"] or "", i["id"]))
     return items

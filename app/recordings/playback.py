@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy import select
 
@@ -27,14 +26,22 @@ from app.hub.views import iso
 from app.hub.visibility import Audience
 from app.recordings.listing import dossier_recordings, recording_kind
 from app.recordings.models import Recording
-from app.recordings.protocol import RecordingList, RecordingOpen, RecordingRead
+from app.recordings.protocol import (
+    RecordingList,
+    RecordingListReply,
+    RecordingOpen,
+    RecordingOpenReply,
+    RecordingRead,
+    RecordingReadReply,
+    RecordingView,
+)
 from app.recordings.store import RecordingStore
 
 #: Raw bytes per playback chunk (replies are not bound by the intents' limit).
 READ_BYTES = 256 * 1024
 
 
-def recording_view(r: Recording) -> dict[str, Any]:
+def recording_view(r: Recording) -> RecordingView:
     return {
         "id": r.id,
         "call_id": r.call_id,
@@ -91,14 +98,14 @@ class Playback:
             raise FlowError("not_found", "aucun enregistrement conservé pour ce dossier")
         return d, row
 
-    def listing(self, u: Unit, i: RecordingList) -> dict[str, Any]:
+    def listing(self, u: Unit, i: RecordingList) -> RecordingListReply:
         d = self._listened(u, i.dossier_id, IntentName.RECORDING_LIST)
         assert u.actor is not None
         # Who was called, by whom, when: a read of the dossier (once an hour per listener).
         record_read_once(u.s, u.actor, d.id, (IntentName.RECORDING_LIST,), u.now)
         return {"dossier_id": d.id, "recordings": dossier_recordings(u.s, d.id, self.store())}
 
-    def open(self, u: Unit, i: RecordingOpen) -> dict[str, Any]:
+    def open(self, u: Unit, i: RecordingOpen) -> RecordingOpenReply:
         d, row = self._stored(u, i.dossier_id, i.recording_id)
         # The dossier's own log (who listened, when), seen by the supervisors, and the
         # audit of reads.
@@ -114,7 +121,7 @@ class Playback:
         record_read(u.s, u.actor, u.actor.desk, d.id, IntentName.RECORDING_OPEN, at=u.now)
         return {"recording": recording_view(row), "chunk_bytes": READ_BYTES}
 
-    def read(self, u: Unit, i: RecordingRead) -> dict[str, Any]:
+    def read(self, u: Unit, i: RecordingRead) -> RecordingReadReply:
         d, row = self._stored(u, i.dossier_id, i.recording_id, IntentName.RECORDING_READ)
         assert u.actor is not None
         # Streamed without recording.open first: still one audited listening an hour.

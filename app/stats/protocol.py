@@ -57,12 +57,16 @@ class LiveReply(TypedDict):
     desks: list[LiveDesk]
 
 
+#: A report table's cell as sent: dates as ISO text, other objects as their text.
+Cell = str | int | float | bool | None
+
+
 class ReportTable(TypedDict):
     """One table of the monthly report (app.stats.report_intent.table_view)."""
 
     title: str
     columns: list[str]
-    rows: list[list[str | int | float | bool | None]]
+    rows: list[list[Cell]]
     groups: list[str] | None
     emphasis: list[str]  # per row: "", "week", "month"
     note: str

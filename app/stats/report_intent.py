@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from app.config.settings import TargetSettings
 from app.domain.permissions import Action, require, roles_for
@@ -13,7 +12,7 @@ from app.hub.extensions import Extension, Handler, install_one
 from app.hub.protocol import Intent
 from app.hub.service import HubService, Unit
 from app.stats.calendar import Period
-from app.stats.protocol import StatsReport
+from app.stats.protocol import Cell, ReportReply, ReportTable, StatsReport
 from app.stats.registration import summary_lines
 from app.stats.report import Table, build_report
 from app.stats.territory import sector_names
@@ -21,7 +20,7 @@ from app.stats.territory import sector_names
 READERS = roles_for(Action.READ_STATISTICS)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> Cell:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if value is None or isinstance(value, int | float | str | bool):
@@ -29,7 +28,7 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
-def table_view(table: Table) -> dict[str, Any]:
+def table_view(table: Table) -> ReportTable:
     columns = list(table.columns)
     groups = list(table.groups) if table.groups else None
     if table.rows and len(table.rows[0]) == len(columns) + 1:
@@ -51,7 +50,7 @@ def stats_report(
     i: StatsReport,
     targets: TargetSettings | None = None,
     sectors: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> ReportReply:
     assert u.actor is not None
     require(u.actor.role, Action.READ_STATISTICS)
     try:
@@ -90,7 +89,7 @@ class ReportExtension(Extension):
     def handlers(self) -> Mapping[type[Intent], Handler]:
         return {StatsReport: self.report}
 
-    def report(self, u: Unit, i: StatsReport) -> dict[str, Any]:
+    def report(self, u: Unit, i: StatsReport) -> ReportReply:
         return stats_report(u, i, self.targets, self.sectors)
 
 

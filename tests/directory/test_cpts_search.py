@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,13 +15,14 @@ from app.directory.engine import DirectoryIndex
 from app.directory.imports.ror import import_ror
 from app.directory.models import Effecteur, Practice, Slot, Unavailability, bump_revision
 from app.directory.presenter import card, cpts_card
+from app.directory.protocol import SearchFound
 from app.directory.query import SearchQuery
 from tests.directory.conftest import NOW
 
 DATA = Path(__file__).with_name("data")
 
 
-def _search(index: DirectoryIndex, sessions: sessionmaker[Session], insee: str) -> dict[str, Any]:
+def _search(index: DirectoryIndex, sessions: sessionmaker[Session], insee: str) -> SearchFound:
     with sessions() as s:
         index.sync(s, NOW)
     return index.search(SearchQuery(commune_insee=insee), NOW).to_dict()

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.directory.protocol import ImportReportView
 from app.directory.query import fold
 from app.directory.vocab import PARIS
 
@@ -68,7 +68,7 @@ class ImportReport:
     def committed(self) -> bool:
         return not self.aborted
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ImportReportView:
         return {
             "kind": self.kind,
             "source": self.source,
