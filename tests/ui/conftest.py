@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -34,6 +35,35 @@ from tests.waits import until  # noqa: E402  (re-exported: the desk tests import
 from tests.xvfb import x_display  # noqa: E402
 from ui.desk import Desk  # noqa: E402
 
+#: A desk scenario still awaiting after this long fails, under pytest-timeout's 300 s.
+SCENARIO_SECONDS = 240.0
+
+
+class GuardedLoop(qasync.QEventLoop):
+    """The desk tests' loop: a scenario that awaits forever fails, naming what each task
+    awaits, instead of holding the run until CI's hard limit. pytest-timeout's alarm
+    cannot stop it: Python runs a signal's handler only between bytecodes, and a loop
+    with nothing scheduled sleeps in Qt's poll without running any (a fresh-clone run
+    hung so in tests/ui/test_sip_desk_audio.py)."""
+
+    def run_until_complete(self, future: Any) -> Any:
+        if asyncio.iscoroutine(future):
+            future = _guarded(future)
+        return super().run_until_complete(future)
+
+
+async def _guarded(scenario: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return await asyncio.wait_for(scenario, SCENARIO_SECONDS)
+    except TimeoutError:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(file=stacks)
+        raise AssertionError(
+            f"the scenario still awaited after {SCENARIO_SECONDS:.0f} s; the tasks:\n"
+            + stacks.getvalue()
+        ) from None
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "psc_room(**settings): the psc_url room's PSC settings")
@@ -42,7 +72,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     qapp.setQuitOnLastWindowClosed(False)  # as ui.launch does: closing a desk ≠ quitting
-    loop = qasync.QEventLoop(qapp)
+    loop = GuardedLoop(qapp)
     asyncio.set_event_loop(loop)
     yield loop
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
