@@ -13,6 +13,7 @@ import os
 import random
 import socket
 import statistics
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -505,14 +506,7 @@ def run_flow_bench(
                     fold_queue(url),
                 )
             )
-            cpu = sum(_cpu_seconds(hub.pid) for hub in procs) + sum(
-                result[phase].get("stats_folded_after_the_phase_cpu_ms", 0) / 1000
-                for phase in ("paced", "saturated")
-            )
-            intents = result["paced"]["intents"] + result["saturated"]["intents"]
-            # The hubs' CPU per intent over the whole run (all threads, the desks' logins
-            # included); each phase's ``cpu_ms_per_intent`` leaves the logins out.
-            result["hub_cpu_ms_per_intent"] = round(1000 * cpu / intents, 3) if intents else None
+            result["hub_cpu_ms_per_intent"] = whole_run_cpu(procs, result)
         finally:
             for hub in procs:
                 hub.terminate()
@@ -524,6 +518,18 @@ def run_flow_bench(
         result["cpus"] = os.cpu_count()
         result["load_average"] = [round(x, 2) for x in os.getloadavg()]
         return result
+
+
+def whole_run_cpu(procs: list[subprocess.Popen[str]], result: dict[str, Any]) -> float | None:
+    """The hubs' CPU per intent over the whole run (all threads, the desks' logins
+    included, and the statistics the bench folded after each phase); each phase's
+    ``cpu_ms_per_intent`` leaves the logins out."""
+    cpu = sum(_cpu_seconds(hub.pid) for hub in procs) + sum(
+        result[phase].get("stats_folded_after_the_phase_cpu_ms", 0) / 1000
+        for phase in ("paced", "saturated")
+    )
+    intents = result["paced"]["intents"] + result["saturated"]["intents"]
+    return round(1000 * cpu / intents, 3) if intents else None
 
 
 def fold_queue(url: str) -> Callable[[], float]:
