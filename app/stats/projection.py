@@ -140,19 +140,20 @@ def _born(events: Iterable[Any]) -> dict[str, set[int]]:
 
 
 _PENDING = cast(Table, StatPending.__table__)
+#: What the fold reads of an event, after its seq (the queue's and the log's reads).
+_FOLDED = (
+    Event.type,
+    Event.at,
+    Event.actor_id,
+    Event.dossier_id,
+    Event.task_id,
+    Event.call_id,
+    Event.data,
+)
 #: The queued events, oldest first, with what the fold reads of them (an event purged by
 #: the retention before it was folded comes back without its columns).
 _QUEUED = (
-    select(
-        _PENDING.c.seq,
-        Event.type,
-        Event.at,
-        Event.actor_id,
-        Event.dossier_id,
-        Event.task_id,
-        Event.call_id,
-        Event.data,
-    )
+    select(_PENDING.c.seq, *_FOLDED)
     .select_from(_PENDING.outerjoin(Event.__table__, Event.seq == _PENDING.c.seq))
     .order_by(_PENDING.c.seq)
     .limit(bindparam("limit"))
@@ -292,20 +293,7 @@ def read_log(conn: Connection, batch: int = 20_000) -> Iterator[LoggedEvent]:
     On SQLite the driver's rows are read as they are (instants and JSON as text, parsed
     here, faster than the column types' hooks); elsewhere through a server-side cursor.
     """
-    q = (
-        select(
-            Event.seq,
-            Event.type,
-            Event.at,
-            Event.actor_id,
-            Event.dossier_id,
-            Event.task_id,
-            Event.call_id,
-            Event.data,
-        )
-        .where(Event.type.in_(FACT_EVENT_TYPES))
-        .order_by(Event.seq)
-    )
+    q = select(Event.seq, *_FOLDED).where(Event.type.in_(FACT_EVENT_TYPES)).order_by(Event.seq)
     if conn.dialect.name == "sqlite":
         result = conn.execute(q)
         cursor = result.cursor
