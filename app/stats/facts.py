@@ -276,6 +276,13 @@ def booked_slots(period: Period) -> Any:
     return select(t.c.slot_id).where(_periods(period)["bookings"](t), t.c.slot_id.is_not(None))
 
 
+def engine_of(session: Session) -> Engine:
+    """The engine under a session: the facts are read, and the queue folded, on
+    connections of their own."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 def load_facts(
     session: Session, period: Period, *, searches_only: bool = False, searches: bool = True
 ) -> Facts:
@@ -287,8 +294,7 @@ def load_facts(
     searches in one pass, ``app.stats.searches``)."""
     facts = Facts(period=period)
     where = _periods(period)
-    bind = session.get_bind()
-    engine: Engine = bind if isinstance(bind, Engine) else bind.engine
+    engine = engine_of(session)
     sqlite = engine.dialect.name == "sqlite"
     if searches_only:
         tasks, appointments = StatTask.__table__, StatAppointment.__table__

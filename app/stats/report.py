@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.types import utcnow
@@ -20,7 +20,14 @@ from app.stats.agenda import LABELS as AGENDA_LABELS
 from app.stats.agenda import AgendaStats, agenda_stats, appointments_obtained
 from app.stats.calendar import Period, day_label
 from app.stats.communes import CommuneRow, commune_table
-from app.stats.facts import AppointmentFact, Facts, booked_slots, gc_paused, load_facts
+from app.stats.facts import (
+    AppointmentFact,
+    Facts,
+    booked_slots,
+    engine_of,
+    gc_paused,
+    load_facts,
+)
 from app.stats.metrics import (
     NATIONAL_2022,
     TARGET_ANSWERED,
@@ -468,8 +475,7 @@ def build_report(
     The events still queued are folded first, in a transaction of their own (the facts
     are read on connections of their own, ``load_facts``): the report counts everything
     committed before it was asked for (app.stats.projection)."""
-    bind = session.get_bind()
-    with (bind if isinstance(bind, Engine) else bind.engine).begin() as conn:
+    with engine_of(session).begin() as conn:
         catch_up(conn)
     with gc_paused():
         return _build_report(session, period, now, target, weekly_cap, sector_names)
