@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -204,21 +203,9 @@ class Hub:
         self.engine.dispose()
 
     async def serve_forever(self) -> None:
-        """Serve until cancelled (Ctrl-C) or sent SIGTERM (``systemctl stop``), then stop
-        cleanly: the extensions' stop runs (the statistics' last catch-up among them)."""
         await self.start()
-        stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def stop_on_sigterm() -> None:
-            if not stopped.done():
-                stopped.set_result(None)
-
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop_on_sigterm)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass  # not the main thread (a hub run by a test or a tool): no handler
-        try:
-            await stopped
+            await asyncio.Future()
         finally:
             await self.stop()
 

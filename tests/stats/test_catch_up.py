@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-import signal
-import subprocess
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -18,8 +15,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 import app.stats.hub
-from app.bench.flow import free_port
-from app.bench.hubproc import hub_command, wait_port
 from app.db.models import Event
 from app.hub.auth import Principal
 from app.hub.events import EventName
@@ -28,7 +23,6 @@ from app.stats.hub import StatsExtension
 from app.stats.models import StatPending
 from app.stats.projection import catch_up, pending, project, rebuild
 from app.stats.report import build_report
-from tests.command import ROOT
 from tests.stats.room import Room
 from tests.stats.test_projection import JUNE, assert_same, folded, play, stored
 from tests.waits import until
@@ -266,29 +260,3 @@ def test_two_hubs_on_postgresql_fold_each_event_once(
     assert queued(pg_sessions) == 0
     assert_same(stored(pg_sessions), folded(pg_sessions))
     assert busy[0] > 0
-
-
-def test_systemctl_stop_folds_what_the_hub_left_queued(room: Room, tmp_path: Path) -> None:
-    """``sasdesk hub`` sent SIGTERM (``systemctl stop``) stops cleanly: exit 0, and its
-    statistics' last catch-up has folded the queue."""
-    deferred(room)
-    play(room, random.Random(8), 30)
-    assert queued(room.sessions) > 0
-    url = str(room.sessions.kw["bind"].url)
-    port = free_port()
-    hub = subprocess.Popen(
-        hub_command(url, port, tmp_path / "recordings"),
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        wait_port(port, hub)
-        hub.send_signal(signal.SIGTERM)
-        _, err = hub.communicate(timeout=30)
-    finally:
-        if hub.poll() is None:
-            hub.kill()
-    assert hub.returncode == 0, err
-    assert queued(room.sessions) == 0
-    assert_same(stored(room.sessions), folded(room.sessions))
